@@ -1,0 +1,193 @@
+package vindex
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+)
+
+func init() {
+	Register("consistent_lookup", func(name, owner string, p map[string]string) (Vindex, error) {
+		c, err := newLookupCore(lookupKind{consistent: true}, name, owner, p)
+		if err != nil {
+			return nil, err
+		}
+		return &ConsistentLookup{consistentBase{c}}, nil
+	})
+	Register("consistent_lookup_unique", func(name, owner string, p map[string]string) (Vindex, error) {
+		c, err := newLookupCore(lookupKind{consistent: true, unique: true}, name, owner, p)
+		if err != nil {
+			return nil, err
+		}
+		return &ConsistentLookupUnique{consistentBase{c}}, nil
+	})
+}
+
+// ConsistentLookup is Vitess's "consistent_lookup" (non-unique) and
+// ConsistentLookupUnique its unique form. They keep the lookup table
+// consistent with the owner table without two-phase commit, by ordering:
+// lookup rows are inserted in the Pre session (committed before the owner
+// rows) and deleted in the Post session (committed after them). A failure
+// between the commits can only leave an orphan lookup row, which the next
+// insert of that value takes over after checking that no owner row holds it.
+type ConsistentLookup struct{ consistentBase }
+
+// ConsistentLookupUnique: see ConsistentLookup.
+type ConsistentLookupUnique struct{ consistentBase }
+
+type consistentBase struct{ *lookupCore }
+
+// SetOwnerInfo records the owner table, whose columns (in `from` order)
+// hold the values; the duplicate protocol reads it. The owner keyspace is
+// where the owner rows live (the keyspace id found in the lookup row says
+// which shard).
+func (c consistentBase) SetOwnerInfo(keyspace, table string, columns []string) error {
+	if len(columns) != len(c.from) {
+		return fmt.Errorf("column count does not match value count with the row for vindex '%s'", c.name)
+	}
+	c.ownerKeyspace, c.ownerTable = keyspace, table
+	c.ownerColumns = append([]string(nil), columns...)
+	return nil
+}
+
+// Create inserts the lookup rows in one statement in the Pre session. On a
+// duplicate-key error (1062) it examines the rows in order:
+//
+//   - a row whose values repeat an earlier row of the same statement: the
+//     statement itself inserts a value twice → the original error;
+//   - otherwise handleDup decides whether the existing lookup row is real
+//     (→ the original error) or an orphan (→ taken over).
+//
+// Any other error is returned as is. Errors are wrapped "lookup.Create: …"
+// and keep their MySQL error number.
+func (c consistentBase) Create(ctx context.Context, q Querier, rows [][]Value, ksids []KeyspaceID, ignoreMode bool) error {
+	kept, tos, err := c.checkRows(rows, ksids)
+	if err != nil || len(kept) == 0 {
+		return err
+	}
+	if q == nil {
+		return errNoQuerier
+	}
+	_, err = q.Execute(ctx, c.insertSQL(rows, tos, kept, ignoreMode), CommitPre)
+	if err == nil {
+		return nil
+	}
+	origErr := fmt.Errorf("lookup.Create: %w", err)
+	if strings.Contains(err.Error(), partialDMLRollback) || ErrorNumber(err) != erDupEntry {
+		return origErr
+	}
+	seen := make(map[string]bool, len(kept))
+	for _, i := range kept {
+		k := rowKey(rows[i])
+		if seen[k] {
+			return origErr
+		}
+		seen[k] = true
+	}
+	for _, i := range kept {
+		if err := c.handleDup(ctx, q, rows[i], ksids[i], tos[i], origErr); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// erDupEntry is MySQL's ER_DUP_ENTRY.
+const erDupEntry = 1062
+
+// handleDup resolves one row of a failed insert (Vitess's handleDup):
+//
+//  1. Pre: select to from t where from = v for update
+//  2. no row (it vanished): Pre: insert the row alone
+//  3. one row with keyspace id E: is there an owner row holding v on the
+//     shard of E? (Normal session, lock in share mode)
+//     yes → the value is taken: the original duplicate error
+//     no  → orphan: done if E is the new keyspace id, else take it over:
+//     Pre: update t set to = <new> where from = v
+func (c consistentBase) handleDup(ctx context.Context, q Querier, row []Value, ksid KeyspaceID, to Value, origErr error) error {
+	var where []byte
+	where = c.appendWhereRow(where, c.qFrom, row)
+
+	res, err := q.Execute(ctx, "select "+c.qTo+" from "+c.qTable+" where "+string(where)+" for update", CommitPre)
+	if err != nil {
+		return fmt.Errorf("lookup.Create: %w", err)
+	}
+	switch len(res.Rows) {
+	case 0:
+		if _, err := q.Execute(ctx, c.insertSQL([][]Value{row}, []Value{to}, []int{0}, false), CommitPre); err != nil {
+			return fmt.Errorf("lookup.Create: %w", err)
+		}
+		return nil
+	case 1:
+	default:
+		return fmt.Errorf("unexpected rows: %v from consistent lookup vindex", res.Rows)
+	}
+	if len(res.Rows[0]) < 1 {
+		return fmt.Errorf("lookup.Create: lookup query returned no columns")
+	}
+	existing, _ := c.ksidOf(res.Rows[0][0])
+	if c.ownerTable == "" {
+		return fmt.Errorf("lookup.Create: consistent lookup vindex %s has no owner table", c.name)
+	}
+	var owner []byte
+	owner = append(owner, "select "...)
+	owner = append(owner, quoteIdent(c.ownerColumns[0])...)
+	owner = append(owner, " from "...)
+	owner = append(owner, quoteIdent(c.ownerTable)...)
+	owner = append(owner, " where "...)
+	ownerCols := make([]string, len(c.ownerColumns))
+	for i, col := range c.ownerColumns {
+		ownerCols[i] = quoteIdent(col)
+	}
+	owner = c.appendWhereRow(owner, ownerCols, row)
+	owner = append(owner, " lock in share mode"...)
+	ores, err := q.ExecuteKeyspaceID(ctx, c.ownerKeyspace, existing, string(owner), CommitNormal)
+	if err != nil {
+		return fmt.Errorf("lookup.Create: %w", err)
+	}
+	if len(ores.Rows) > 0 {
+		return origErr
+	}
+	if bytes.Equal(existing, ksid) {
+		return nil
+	}
+	var upd []byte
+	upd = append(upd, "update "...)
+	upd = append(upd, c.qTable...)
+	upd = append(upd, " set "...)
+	upd = append(upd, c.qTo...)
+	upd = append(upd, " = "...)
+	upd = appendLiteral(upd, to)
+	upd = append(upd, " where "...)
+	upd = append(upd, where...)
+	if _, err := q.Execute(ctx, string(upd), CommitPre); err != nil {
+		return fmt.Errorf("lookup.Create: %w", err)
+	}
+	return nil
+}
+
+// Delete removes the lookup rows in the Post session, so they disappear
+// only after the owner rows' deletion has committed.
+func (c consistentBase) Delete(ctx context.Context, q Querier, rows [][]Value, ksid KeyspaceID) error {
+	return c.delete(ctx, q, rows, ksid, CommitPost)
+}
+
+// Update is Delete (Post) of the old values and Create (Pre, with the
+// duplicate protocol) of the new ones; nothing if the values are equal.
+func (c consistentBase) Update(ctx context.Context, q Querier, oldValues []Value, ksid KeyspaceID, newValues []Value) error {
+	if rowKey(oldValues) == rowKey(newValues) && !hasNull(oldValues) {
+		return nil
+	}
+	if err := c.Delete(ctx, q, [][]Value{oldValues}, ksid); err != nil {
+		return err
+	}
+	return c.Create(ctx, q, [][]Value{newValues}, []KeyspaceID{ksid}, false)
+}
+
+var (
+	_ Lookup         = (*ConsistentLookup)(nil)
+	_ Lookup         = (*ConsistentLookupUnique)(nil)
+	_ WantsOwnerInfo = (*ConsistentLookup)(nil)
+	_ WantsOwnerInfo = (*ConsistentLookupUnique)(nil)
+)

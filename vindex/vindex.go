@@ -1,0 +1,189 @@
+// Package vindex computes keyspace ids the way Vitess does: functional vindexes
+// (hash, xxhash, unicode_loose_*, binary, numeric, …), the lookup family, key
+// ranges and shard names. It knows nothing about SQL sessions or config files;
+// lookup vindexes reach the database only through the Querier interface, which
+// the executor implements.
+package vindex
+
+import (
+	"context"
+	"errors"
+	"strconv"
+)
+
+// KeyspaceID is the routing key of a row: a shard holds the keyspace ids inside
+// its key range.
+type KeyspaceID []byte
+
+// Kind is the SQL type class of a Value; it decides how vindexes read the value
+// (hash reinterprets signed integers as two's complement, xxhash hashes the
+// decimal text, binary takes the bytes verbatim).
+type Kind uint8
+
+const (
+	Null      Kind = iota
+	Int64          // signed integer literal or column; Raw is decimal text
+	Uint64         // unsigned integer; Raw is decimal text
+	Float64        // Raw is the text as written
+	Decimal        // Raw is the text as written
+	VarChar        // text in the connection character set
+	VarBinary      // bytes: hex literals (decoded), binary columns, keyspace ids
+)
+
+var kindNames = [...]string{"NULL", "INT64", "UINT64", "FLOAT64", "DECIMAL", "VARCHAR", "VARBINARY"}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "Kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Value is one SQL value as a vindex sees it. Raw holds what Vitess's
+// sqltypes.Value.ToBytes would return: decimal text for numbers, decoded bytes
+// for hex literals, nil for NULL.
+type Value struct {
+	Kind Kind
+	Raw  []byte
+}
+
+func NewInt64(v int64) Value      { return Value{Int64, strconv.AppendInt(nil, v, 10)} }
+func NewUint64(v uint64) Value    { return Value{Uint64, strconv.AppendUint(nil, v, 10)} }
+func NewVarChar(s string) Value   { return Value{VarChar, []byte(s)} }
+func NewVarBinary(b []byte) Value { return Value{VarBinary, b} }
+
+// IsNull reports whether v is SQL NULL.
+func (v Value) IsNull() bool { return v.Kind == Null }
+
+// String formats v as Vitess prints values in errors: INT64(6), VARCHAR("x"),
+// NULL — the text of `could not map [INT64(6)] to a keyspace id`.
+func (v Value) String() string {
+	switch v.Kind {
+	case Null:
+		return "NULL"
+	case VarChar, VarBinary:
+		return v.Kind.String() + "(" + strconv.Quote(string(v.Raw)) + ")"
+	default:
+		return v.Kind.String() + "(" + string(v.Raw) + ")"
+	}
+}
+
+// Destination is where a vindex maps one value.
+type Destination interface{ isDestination() }
+
+// DestinationKeyspaceID: exactly one keyspace id (unique vindexes).
+type DestinationKeyspaceID KeyspaceID
+
+// DestinationKeyspaceIDs: several keyspace ids (non-unique lookups).
+type DestinationKeyspaceIDs []KeyspaceID
+
+// DestinationKeyRange: every shard intersecting the range; the zero KeyRange
+// means all shards (scatter), as write_only lookups return.
+type DestinationKeyRange struct{ Range KeyRange }
+
+// DestinationNone: the value maps to no keyspace id. A SELECT then matches no
+// rows; an INSERT fails with "could not map … to a keyspace id".
+type DestinationNone struct{}
+
+func (DestinationKeyspaceID) isDestination()  {}
+func (DestinationKeyspaceIDs) isDestination() {}
+func (DestinationKeyRange) isDestination()    {}
+func (DestinationNone) isDestination()        {}
+
+// Vindex is what every vindex type has.
+type Vindex interface {
+	// String returns the vindex's name in the VSchema.
+	String() string
+	// Cost orders vindexes when a statement could route by several: lowest wins.
+	Cost() int
+	// IsUnique reports whether a value maps to at most one keyspace id.
+	IsUnique() bool
+	// NeedsQuerier reports whether Map/Verify reach the database (lookups).
+	NeedsQuerier() bool
+}
+
+// SingleColumn maps the values of one column.
+type SingleColumn interface {
+	Vindex
+	Map(ctx context.Context, q Querier, ids []Value) ([]Destination, error)
+	Verify(ctx context.Context, q Querier, ids []Value, ksids []KeyspaceID) ([]bool, error)
+}
+
+// Hashing is the allocation-light path of functional vindexes: one value in,
+// one keyspace id out. An error means the value maps to nothing.
+type Hashing interface {
+	Hash(id Value) (KeyspaceID, error)
+}
+
+// Reversible vindexes compute the column value back from a keyspace id; the
+// INSERT planner uses it to fill keyspace_id / customer_id columns.
+type Reversible interface {
+	SingleColumn
+	ReverseMap(ksids []KeyspaceID) ([]Value, error)
+}
+
+// Lookup vindexes keep a table from column value(s) to keyspace id. Rows are
+// the from-column values of each owner row, in `from` order.
+type Lookup interface {
+	SingleColumn
+	Create(ctx context.Context, q Querier, rows [][]Value, ksids []KeyspaceID, ignoreMode bool) error
+	Delete(ctx context.Context, q Querier, rows [][]Value, ksid KeyspaceID) error
+	Update(ctx context.Context, q Querier, oldValues []Value, ksid KeyspaceID, newValues []Value) error
+	// Owner is the owning table's name as the VSchema gives it ("" if unowned).
+	Owner() string
+	// FromColumns are the lookup table's from columns.
+	FromColumns() []string
+}
+
+// WantsOwnerInfo is implemented by consistent lookups: the duplicate protocol
+// checks the owner table for the row holding a value.
+type WantsOwnerInfo interface {
+	SetOwnerInfo(keyspace, table string, columns []string) error
+}
+
+// CommitOrder says which of the session's transaction lists a nested statement
+// joins: consistent lookups write in Pre (commits first) and delete in Post
+// (commits last); Autocommit runs outside the user's transaction.
+type CommitOrder uint8
+
+const (
+	CommitNormal CommitOrder = iota
+	CommitPre
+	CommitPost
+	CommitAutocommit
+)
+
+// Result is what a nested statement returns to a vindex.
+type Result struct {
+	Rows         [][]Value
+	RowsAffected uint64
+}
+
+// Querier runs the statements lookup vindexes need. The executor implements it
+// on the caller's own session, so every internal query carries the caller's
+// identity and transaction (the lesson of Vitess's "missing caller id" bug).
+type Querier interface {
+	// Execute plans and runs sql as if the client had sent it, routing by the
+	// lookup table's own vindexes; shard transactions it opens join order.
+	Execute(ctx context.Context, sql string, order CommitOrder) (*Result, error)
+	// ExecuteKeyspaceID runs sql on the shard of keyspace that holds ksid.
+	ExecuteKeyspaceID(ctx context.Context, keyspace string, ksid KeyspaceID, sql string, order CommitOrder) (*Result, error)
+	// InTransactionAndIsDML reports whether lookup reads must take row locks.
+	InTransactionAndIsDML() bool
+}
+
+// SQLError is implemented by errors that carry a MySQL error number, such as
+// the backend errors the Querier returns.
+type SQLError interface {
+	error
+	SQLErrorNumber() uint16
+}
+
+// ErrorNumber returns the MySQL error number carried by err, or 0.
+func ErrorNumber(err error) uint16 {
+	var se SQLError
+	if errors.As(err, &se) {
+		return se.SQLErrorNumber()
+	}
+	return 0
+}
