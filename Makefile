@@ -1,0 +1,31 @@
+# make build | make test | make run | make bench — see README.md.
+GO      ?= go
+BIN     := bin/sidecar
+
+.PHONY: build test run bench deps vet
+
+build:
+	$(GO) build -o $(BIN) ./cmd/sidecar
+
+# MariaDB and sysbench come from Debian packages; install them when missing.
+deps:
+	@if ! command -v mariadbd >/dev/null 2>&1 && ! test -x /usr/sbin/mariadbd || ! command -v sysbench >/dev/null 2>&1; then \
+		echo "installing mariadb-server, mariadb-client and sysbench"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mariadb-server mariadb-client sysbench; \
+	fi
+
+vet:
+	$(GO) vet ./...
+
+# Unit and end-to-end tests; the end-to-end tests start and stop their own
+# mariadbd instances on free loopback ports.
+test: deps vet
+	$(GO) test -count=1 -timeout 25m ./...
+
+# One local MariaDB with the seeds' databases and the sidecar in the
+# foreground; prints the mariadb command to connect.
+run: deps
+	$(GO) run ./integration/cmd/devenv
+
+bench: deps
+	$(GO) test -count=1 -run '^$$' -bench . -benchmem ./vindex/ ./rewrite/ ./sidecar/

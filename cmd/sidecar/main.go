@@ -1,0 +1,145 @@
+// Command sidecar is the sharding sidecar: serve, check a config, compute
+// vindexes.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"sidecar/conf"
+	"sidecar/sidecar"
+)
+
+const usage = `usage:
+  sidecar -config sidecar.yaml                 serve
+  sidecar check -config sidecar.yaml           validate and print the topology
+  sidecar vindex TYPE [-param k=v ...] [--] VALUE...
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "check":
+			return runCheck(args[1:], stdout, stderr)
+		case "vindex":
+			return runVindex(args[1:], stdout, stderr)
+		case "help", "-h", "--help":
+			fmt.Fprint(stdout, usage)
+			return 0
+		}
+	}
+	return runServe(args, stderr)
+}
+
+func configFlag(name string, args []string, stderr io.Writer) (string, bool) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "sidecar.yaml", "config file")
+	if err := fs.Parse(args); err != nil {
+		return "", false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "unexpected arguments: %v\n%s", fs.Args(), usage)
+		return "", false
+	}
+	return *path, true
+}
+
+func runCheck(args []string, stdout, stderr io.Writer) int {
+	path, ok := configFlag("check", args, stderr)
+	if !ok {
+		return 2
+	}
+	cfg, err := conf.Load(path)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	cfg.Describe(stdout)
+	return 0
+}
+
+func runServe(args []string, stderr io.Writer) int {
+	path, ok := configFlag("sidecar", args, stderr)
+	if !ok {
+		return 2
+	}
+	cfg, err := conf.Load(path)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	log, err := newLogger(cfg, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	for _, w := range cfg.Warnings {
+		log.Warn().Msg(w)
+	}
+	srv, err := sidecar.New(cfg, log)
+	if err != nil {
+		log.Error().Err(err).Msg("start")
+		return 1
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		log.Error().Err(err).Msg("listen")
+		return 1
+	}
+	admin := &http.Server{Addr: cfg.AdminListen, Handler: srv.AdminHandler(), ReadHeaderTimeout: 5 * time.Second}
+	if cfg.AdminListen != "" {
+		go func() {
+			if err := admin.ListenAndServe(); err != nil && err != http.ErrServerClosed {
+				log.Error().Err(err).Msg("admin listener")
+			}
+		}()
+	}
+	log.Info().Str("listen", cfg.Listen).Str("admin", cfg.AdminListen).Msg("serving")
+
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case sig := <-sigs:
+		log.Info().Str("signal", sig.String()).Msg("shutting down")
+	case err := <-served:
+		log.Error().Err(err).Msg("serve")
+		return 1
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_ = admin.Shutdown(ctx)
+	if err := srv.Shutdown(ctx); err != nil {
+		log.Warn().Err(err).Msg("shutdown: closed connections still busy")
+	}
+	log.Info().Msg("stopped")
+	return 0
+}
+
+func newLogger(cfg *conf.Config, w io.Writer) (zerolog.Logger, error) {
+	level, err := zerolog.ParseLevel(cfg.Log.Level)
+	if err != nil {
+		return zerolog.Logger{}, fmt.Errorf("%s: log.level: %w", cfg.Path, err)
+	}
+	zerolog.TimeFieldFormat = zerolog.TimeFormatUnixMs
+	if cfg.Log.Format == "console" {
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
+	}
+	return zerolog.New(w).Level(level).With().Timestamp().Logger(), nil
+}

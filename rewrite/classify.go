@@ -1,0 +1,156 @@
+// Package rewrite parses and plans statements: which keyspace and shards a
+// statement goes to, and what text each shard receives. It does no I/O.
+package rewrite
+
+import (
+	"strings"
+)
+
+// Kind is what a statement does, as far as routing and session handling care.
+type Kind uint8
+
+const (
+	KindOther Kind = iota
+	KindSelect
+	KindInsert
+	KindReplace
+	KindUpdate
+	KindDelete
+	KindDDL
+	KindSet
+	KindUse
+	KindShow
+	KindBegin
+	KindCommit
+	KindRollback
+	KindSavepoint
+	KindRelease
+	KindRollbackTo
+	KindLockTables
+	KindUnlockTables
+	KindExplain
+)
+
+var kindNames = [...]string{"other", "select", "insert", "replace", "update", "delete", "ddl", "set", "use",
+	"show", "begin", "commit", "rollback", "savepoint", "release", "rollback to", "lock tables", "unlock tables", "explain"}
+
+func (k Kind) String() string { return kindNames[k] }
+
+// IsDML reports whether the statement writes rows.
+func (k Kind) IsDML() bool {
+	return k == KindInsert || k == KindReplace || k == KindUpdate || k == KindDelete
+}
+
+// Classify reads the first words of sql, skipping comments. It never parses
+// the whole statement, so it is cheap enough for every statement.
+func Classify(sql string) Kind {
+	w1, rest := nextWord(StripLeadingComments(sql))
+	switch w1 {
+	case "select", "with":
+		return KindSelect
+	case "insert":
+		return KindInsert
+	case "replace":
+		return KindReplace
+	case "update":
+		return KindUpdate
+	case "delete":
+		return KindDelete
+	case "create", "alter", "drop", "rename", "truncate":
+		return KindDDL
+	case "set":
+		return KindSet
+	case "use":
+		return KindUse
+	case "show":
+		return KindShow
+	case "begin":
+		return KindBegin
+	case "start":
+		if w2, _ := nextWord(rest); w2 == "transaction" {
+			return KindBegin
+		}
+	case "commit":
+		return KindCommit
+	case "rollback":
+		w2, rest2 := nextWord(rest)
+		if w2 == "work" {
+			w2, _ = nextWord(rest2)
+		}
+		if w2 == "to" {
+			return KindRollbackTo
+		}
+		return KindRollback
+	case "savepoint":
+		return KindSavepoint
+	case "release":
+		return KindRelease
+	case "lock":
+		return KindLockTables
+	case "unlock":
+		return KindUnlockTables
+	case "explain", "describe", "desc":
+		return KindExplain
+	}
+	return KindOther
+}
+
+// StripLeadingComments drops whitespace and /* */, -- and # comments before
+// the first word. MySQL's executable comments (/*! … */) are kept: their
+// content is a statement.
+func StripLeadingComments(sql string) string {
+	for {
+		sql = strings.TrimLeft(sql, " \t\r\n;")
+		switch {
+		case strings.HasPrefix(sql, "/*") && !strings.HasPrefix(sql, "/*!"):
+			end := strings.Index(sql[2:], "*/")
+			if end < 0 {
+				return sql
+			}
+			sql = sql[end+4:]
+		case strings.HasPrefix(sql, "-- ") || strings.HasPrefix(sql, "--\t") || strings.HasPrefix(sql, "#"):
+			end := strings.IndexByte(sql, '\n')
+			if end < 0 {
+				return ""
+			}
+			sql = sql[end+1:]
+		default:
+			return sql
+		}
+	}
+}
+
+// nextWord returns the lower-cased leading word of s (letters and '_') and
+// what follows it.
+func nextWord(s string) (string, string) {
+	s = strings.TrimLeft(s, " \t\r\n")
+	i := 0
+	for i < len(s) && (isLetter(s[i]) || s[i] == '_') {
+		i++
+	}
+	return lowerASCII(s[:i]), s[i:]
+}
+
+func isLetter(c byte) bool { return (c|0x20) >= 'a' && (c|0x20) <= 'z' }
+
+// lowerASCII lower-cases s without allocating when it is lower-case already.
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			return strings.ToLower(s)
+		}
+	}
+	return s
+}
+
+// leavesSessionState reports whether a statement leaves state on the backend
+// connection that later statements of the same session rely on: temporary
+// tables, user variables assigned in queries, named locks, table locks, SQL
+// PREPARE. The session then keeps its backend connections. False positives only
+// cost pooling, so a substring test is enough.
+func leavesSessionState(sql string) bool {
+	l := strings.ToLower(sql)
+	return strings.Contains(l, "temporary") || strings.Contains(l, ":=") || strings.Contains(l, "get_lock") ||
+		strings.Contains(l, "into @") || strings.HasPrefix(StripLeadingComments(l), "prepare") ||
+		strings.Contains(l, "sql_calc_found_rows")
+}

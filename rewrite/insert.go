@@ -1,0 +1,391 @@
+package rewrite
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/xwb1989/sqlparser"
+
+	"sidecar/conf"
+	"sidecar/vindex"
+)
+
+// IO is what planning a write needs from the executor: sequence values, and
+// the lookup tables behind lookup vindexes (through vindex.Querier, on the
+// client's own session).
+type IO interface {
+	vindex.Querier
+	// NextSequence reserves n consecutive values of a sequence table and
+	// returns the first.
+	NextSequence(ctx context.Context, seq *conf.Table, n int64) (int64, error)
+	// MapLookup maps values through a unique lookup vindex, consulting the
+	// lookup cache first.
+	MapLookup(ctx context.Context, cv *conf.ColumnVindex, ids []vindex.Value) ([]vindex.Destination, error)
+}
+
+// ShardQuery is one statement for one shard.
+type ShardQuery struct {
+	Shard *conf.Shard
+	SQL   string
+}
+
+// InsertPlan is an INSERT split by shard, after its lookup rows were written.
+type InsertPlan struct {
+	Table   *conf.Table
+	Queries []ShardQuery
+	// InsertID is the first sequence value generated (0 if none): the
+	// client's LAST_INSERT_ID.
+	InsertID uint64
+}
+
+// insertRows holds the rows of an INSERT while it is planned: column names,
+// one expression per column per row, and each row's keyspace id.
+type insertRows struct {
+	table   *conf.Table
+	columns []string // lower-cased
+	rows    [][]sqlparser.Expr
+	ksids   []vindex.KeyspaceID
+	keep    []bool // false: dropped by INSERT IGNORE semantics
+	args    Args
+}
+
+func (r *insertRows) column(name string) int {
+	name = strings.ToLower(name)
+	for i, c := range r.columns {
+		if c == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// addColumn appends a column whose value is NULL in every row, as Vitess does
+// for vindex and auto-increment columns the statement leaves out.
+func (r *insertRows) addColumn(name string) int {
+	r.columns = append(r.columns, strings.ToLower(name))
+	for i := range r.rows {
+		r.rows[i] = append(r.rows[i], &sqlparser.NullVal{})
+	}
+	return len(r.columns) - 1
+}
+
+// value reads the value of column c in row i; ok is false when it is not a
+// literal the vindexes can use.
+func (r *insertRows) value(i, c int) (vindex.Value, bool) {
+	return valueOf(r.rows[i][c], r.args)
+}
+
+// PlanInsert plans an INSERT (or REPLACE) into a sharded table: sequence values,
+// primary keyspace ids, owned lookup rows (written now, through io), reversible
+// columns filled, unowned vindexes verified, rows grouped by shard. The AST is
+// not modified, so a prepared statement's parse can serve every execute.
+func PlanInsert(ctx context.Context, ins *sqlparser.Insert, t *conf.Table, args Args, margins sqlparser.MarginComments, io IO) (*InsertPlan, error) {
+	values, ok := ins.Rows.(sqlparser.Values)
+	if !ok {
+		return nil, errUnsupported("INSERT … SELECT into sharded table %s", t)
+	}
+	if len(ins.Columns) == 0 {
+		return nil, errUnsupported("INSERT without a column list into sharded table %s: name the columns", t)
+	}
+	ignore := ins.Ignore != "" || len(ins.OnDup) > 0
+	if err := checkOnDup(ins.OnDup, t); err != nil {
+		return nil, err
+	}
+	r := &insertRows{table: t, args: args, rows: make([][]sqlparser.Expr, len(values)),
+		ksids: make([]vindex.KeyspaceID, len(values)), keep: make([]bool, len(values))}
+	for _, c := range ins.Columns {
+		r.columns = append(r.columns, c.Lowered())
+	}
+	for i, row := range values {
+		if len(row) != len(r.columns) {
+			return nil, &SQLError{1136, "21S01", fmt.Sprintf("Column count doesn't match value count at row %d", i+1)}
+		}
+		r.rows[i] = append(make([]sqlparser.Expr, 0, len(row)+2), row...)
+		r.keep[i] = true
+	}
+	for _, cv := range t.ColumnVindexes {
+		for _, col := range cv.Columns {
+			if r.column(col) < 0 {
+				r.addColumn(col)
+			}
+		}
+	}
+	plan := &InsertPlan{Table: t}
+	if err := r.fillSequence(ctx, plan, io); err != nil {
+		return nil, err
+	}
+	if err := r.mapPrimary(ctx, io); err != nil {
+		return nil, err
+	}
+	for _, cv := range t.Owned {
+		if err := r.createLookupRows(ctx, cv, ignore, io); err != nil {
+			return nil, err
+		}
+	}
+	for _, cv := range t.ColumnVindexes[1:] {
+		if cv.Owned {
+			continue
+		}
+		if err := r.fillOrVerify(ctx, cv, ignore, io); err != nil {
+			return nil, err
+		}
+	}
+	plan.Queries = r.split(ins, margins)
+	return plan, nil
+}
+
+// checkOnDup refuses ON DUPLICATE KEY UPDATE of vindex columns: the row would
+// move shards or orphan its lookup rows.
+func checkOnDup(onDup sqlparser.OnDup, t *conf.Table) error {
+	for _, upd := range onDup {
+		if len(t.VindexesOn(upd.Name.Name.String())) > 0 {
+			return errUnsupported("ON DUPLICATE KEY UPDATE of vindex column %s of table %s", upd.Name.Name, t)
+		}
+	}
+	return nil
+}
+
+// fillSequence gives rows without an auto-increment value (NULL, DEFAULT, 0
+// or the column left out) consecutive sequence values: one reservation for
+// the whole statement.
+func (r *insertRows) fillSequence(ctx context.Context, plan *InsertPlan, io IO) error {
+	ai := r.table.AutoIncrement
+	if ai == nil {
+		return nil
+	}
+	c := r.column(ai.Column)
+	if c < 0 {
+		c = r.addColumn(ai.Column)
+	}
+	var need []int
+	for i := range r.rows {
+		switch e := r.rows[i][c].(type) {
+		case *sqlparser.NullVal, *sqlparser.Default:
+			need = append(need, i)
+		default:
+			if v, ok := valueOf(e, r.args); ok && (v.IsNull() || string(v.Raw) == "0") {
+				need = append(need, i)
+			}
+		}
+	}
+	if len(need) == 0 {
+		return nil
+	}
+	first, err := io.NextSequence(ctx, ai.Sequence, int64(len(need)))
+	if err != nil {
+		return err
+	}
+	for k, i := range need {
+		r.rows[i][c] = literal(vindex.NewInt64(first + int64(k)))
+	}
+	plan.InsertID = uint64(first)
+	return nil
+}
+
+// columnValues reads the values of cv's first column in every row.
+func (r *insertRows) columnValues(cv *conf.ColumnVindex) ([]vindex.Value, error) {
+	c := r.column(cv.Columns[0])
+	ids := make([]vindex.Value, len(r.rows))
+	for i := range r.rows {
+		v, ok := r.value(i, c)
+		if !ok {
+			return nil, errUnsupported("routing on the expression %s of vindex column %s of table %s",
+				sqlparser.String(r.rows[i][c]), cv.Columns[0], r.table)
+		}
+		ids[i] = v
+	}
+	return ids, nil
+}
+
+// mapPrimary computes each row's keyspace id from the primary vindex.
+func (r *insertRows) mapPrimary(ctx context.Context, io IO) error {
+	cv := r.table.Primary()
+	if len(cv.Columns) != 1 {
+		return errUnsupported("multi-column primary vindex %s", cv.Name)
+	}
+	ids, err := r.columnValues(cv)
+	if err != nil {
+		return err
+	}
+	dests, err := mapValues(ctx, cv, ids, io)
+	if err != nil {
+		return err
+	}
+	for i, d := range dests {
+		switch d := d.(type) {
+		case vindex.DestinationKeyspaceID:
+			r.ksids[i] = vindex.KeyspaceID(d)
+		case vindex.DestinationNone:
+			// Vitess fails the whole statement, INSERT IGNORE included.
+			return &SQLError{1105, "HY000", fmt.Sprintf("VT09023: could not map [%s] to a keyspace id", ids[i])}
+		default:
+			return &SQLError{1105, "HY000", fmt.Sprintf("VT09024: could not map [%s] to a unique keyspace id", ids[i])}
+		}
+	}
+	return nil
+}
+
+// mapValues runs a vindex's Map, functional vindexes without a round trip and
+// unique lookups through the lookup cache.
+func mapValues(ctx context.Context, cv *conf.ColumnVindex, ids []vindex.Value, io IO) ([]vindex.Destination, error) {
+	if h, ok := cv.Vindex.(vindex.Hashing); ok && !cv.Vindex.NeedsQuerier() {
+		dests := make([]vindex.Destination, len(ids))
+		for i, id := range ids {
+			ksid, err := h.Hash(id)
+			if err != nil || ksid == nil {
+				dests[i] = vindex.DestinationNone{}
+				continue
+			}
+			dests[i] = vindex.DestinationKeyspaceID(ksid)
+		}
+		return dests, nil
+	}
+	if cv.Vindex.NeedsQuerier() && cv.Vindex.IsUnique() {
+		return io.MapLookup(ctx, cv, ids)
+	}
+	sc, ok := cv.Vindex.(vindex.SingleColumn)
+	if !ok {
+		return nil, errUnsupported("vindex %s (%s) for routing", cv.Name, cv.Type)
+	}
+	return sc.Map(ctx, io, ids)
+}
+
+// createLookupRows writes the rows of an owned lookup vindex before the owner
+// rows (consistent lookups: in the pre-transaction, with Vitess's duplicate
+// protocol). With INSERT IGNORE, rows whose lookup value belongs to another
+// row are dropped.
+func (r *insertRows) createLookupRows(ctx context.Context, cv *conf.ColumnVindex, ignore bool, io IO) error {
+	lk, ok := cv.Vindex.(vindex.Lookup)
+	if !ok {
+		return errUnsupported("owned vindex %s of type %s", cv.Name, cv.Type)
+	}
+	var rows [][]vindex.Value
+	var ksids []vindex.KeyspaceID
+	var idx []int
+	for i := range r.rows {
+		if !r.keep[i] {
+			continue
+		}
+		vals := make([]vindex.Value, len(cv.Columns))
+		for k, col := range cv.Columns {
+			v, ok := r.value(i, r.column(col))
+			if !ok {
+				return errUnsupported("the expression %s in lookup column %s of table %s",
+					sqlparser.String(r.rows[i][r.column(col)]), col, r.table)
+			}
+			vals[k] = v
+		}
+		rows, ksids, idx = append(rows, vals), append(ksids, r.ksids[i]), append(idx, i)
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	if err := lk.Create(ctx, io, rows, ksids, ignore); err != nil {
+		return err
+	}
+	if !ignore {
+		return nil
+	}
+	ids := make([]vindex.Value, len(rows))
+	for k := range rows {
+		ids[k] = rows[k][0]
+	}
+	ok2, err := lk.Verify(ctx, io, ids, ksids)
+	if err != nil {
+		return err
+	}
+	for k, good := range ok2 {
+		if !good && !ids[k].IsNull() {
+			r.keep[idx[k]] = false
+		}
+	}
+	return nil
+}
+
+// fillOrVerify handles an unowned secondary vindex: a NULL value of a
+// reversible vindex is computed from the keyspace id (keyspace_id, customer_id
+// columns); a supplied value must map to the row's keyspace id.
+func (r *insertRows) fillOrVerify(ctx context.Context, cv *conf.ColumnVindex, ignore bool, io IO) error {
+	c := r.column(cv.Columns[0])
+	rev, reversible := cv.Vindex.(vindex.Reversible)
+	var verifyIdx []int
+	var verifyIDs []vindex.Value
+	var verifyKsids []vindex.KeyspaceID
+	for i := range r.rows {
+		if !r.keep[i] {
+			continue
+		}
+		v, ok := r.value(i, c)
+		if !ok {
+			return errUnsupported("the expression %s in vindex column %s of table %s", sqlparser.String(r.rows[i][c]), cv.Columns[0], r.table)
+		}
+		if v.IsNull() {
+			if reversible {
+				vals, err := rev.ReverseMap([]vindex.KeyspaceID{r.ksids[i]})
+				if err != nil {
+					return &SQLError{1105, "HY000", err.Error()}
+				}
+				r.rows[i][c] = literal(vals[0])
+			}
+			continue
+		}
+		verifyIdx, verifyIDs, verifyKsids = append(verifyIdx, i), append(verifyIDs, v), append(verifyKsids, r.ksids[i])
+	}
+	if len(verifyIDs) == 0 {
+		return nil
+	}
+	sc, ok := cv.Vindex.(vindex.SingleColumn)
+	if !ok {
+		return errUnsupported("vindex %s (%s)", cv.Name, cv.Type)
+	}
+	good, err := sc.Verify(ctx, io, verifyIDs, verifyKsids)
+	if err != nil {
+		return err
+	}
+	for k, g := range good {
+		if g {
+			continue
+		}
+		if ignore {
+			r.keep[verifyIdx[k]] = false
+			continue
+		}
+		return &SQLError{1105, "HY000", fmt.Sprintf("values [[%s]] for column [%s] does not map to keyspace ids", verifyIDs[k], cv.Columns[0])}
+	}
+	return nil
+}
+
+// split groups the kept rows by shard, keeping their order, and renders one
+// INSERT per shard.
+func (r *insertRows) split(ins *sqlparser.Insert, margins sqlparser.MarginComments) []ShardQuery {
+	ks := r.table.Keyspace
+	var order []*conf.Shard
+	byShard := map[*conf.Shard]sqlparser.Values{}
+	for i, row := range r.rows {
+		if !r.keep[i] {
+			continue
+		}
+		sh := ks.ShardFor(r.ksids[i])
+		if _, ok := byShard[sh]; !ok {
+			order = append(order, sh)
+		}
+		byShard[sh] = append(byShard[sh], sqlparser.ValTuple(row))
+	}
+	cols := make(sqlparser.Columns, len(r.columns))
+	for i, c := range r.columns {
+		if i < len(ins.Columns) {
+			cols[i] = ins.Columns[i]
+		} else {
+			cols[i] = sqlparser.NewColIdent(c)
+		}
+	}
+	queries := make([]ShardQuery, 0, len(order))
+	for _, sh := range order {
+		out := *ins
+		out.Columns = cols
+		out.Rows = byShard[sh]
+		queries = append(queries, ShardQuery{Shard: sh, SQL: render(margins.Leading, &out, r.args, margins.Trailing)})
+	}
+	return queries
+}

@@ -1,0 +1,386 @@
+package rewrite
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/xwb1989/sqlparser"
+
+	"sidecar/conf"
+)
+
+// Local names the statements the sidecar answers itself, the way MySQL would.
+type Local uint8
+
+const (
+	NotLocal       Local = iota
+	VersionComment       // SELECT @@version_comment LIMIT 1 (every CLI on connect)
+	Database             // SELECT DATABASE()
+	LastInsertID         // SELECT LAST_INSERT_ID()
+	ShowDatabases        // SHOW DATABASES: the keyspaces
+	SetNames             // SET NAMES …: applied lazily to backend connections
+	SetAutocommit        // SET autocommit = 0|1
+	Use                  // USE keyspace
+)
+
+// Plan says where one statement goes and what it sends.
+type Plan struct {
+	Kind  Kind
+	Local Local
+	// Keyspace the statement goes to; nil when it names no table and any
+	// backend can answer it (SELECT 1, SET, SHOW VARIABLES …).
+	Keyspace *conf.Keyspace
+	// Query is the text sent to the shard: the client's own bytes unless the
+	// statement had to be rewritten.
+	Query string
+	// Sticky: the statement leaves state on the backend connection.
+	Sticky bool
+	// Value carries the argument of a local statement: the keyspace of USE,
+	// the autocommit setting ("0"/"1"), the SET NAMES text.
+	Value string
+	// Column is the column name of a local SELECT, as the client wrote it.
+	Column string
+
+	// For statements on a sharded keyspace: the table, the parsed statement
+	// (qualifiers stripped) and the comments around it, for routing and
+	// rewriting once the values are known (prepared statements bind later).
+	Table   *conf.Table
+	Stmt    sqlparser.Statement
+	Margins sqlparser.MarginComments
+}
+
+// Session is what planning needs to know about the client's session.
+type Session struct {
+	Keyspace string // current keyspace (USE), "" if none
+}
+
+// systemSchemas are backend schemas a qualified name may refer to; statements
+// on them go to the session's keyspace unchanged.
+var systemSchemas = map[string]bool{"information_schema": true, "mysql": true, "performance_schema": true, "sys": true}
+
+// Planner plans statements against one topology snapshot.
+type Planner struct {
+	Topo *conf.Topology
+}
+
+// Plan classifies sql and decides its keyspace.
+func (p *Planner) Plan(sql string, sess Session) (*Plan, error) {
+	kind := Classify(sql)
+	plan := &Plan{Kind: kind, Query: sql}
+	switch kind {
+	case KindSelect:
+		if local, col := localSelect(sql); local != NotLocal {
+			plan.Local, plan.Column = local, col
+			return plan, nil
+		}
+		return p.routeByTables(plan, sess)
+	case KindInsert, KindReplace, KindUpdate, KindDelete:
+		return p.routeByTables(plan, sess)
+	case KindUse:
+		plan.Local = Use
+		_, rest := nextWord(StripLeadingComments(sql))
+		plan.Value = strings.Trim(strings.TrimSpace(strings.TrimRight(rest, "; \t\r\n")), "`")
+		return plan, nil
+	case KindShow:
+		if w, _ := nextWord(afterWord(sql)); w == "databases" || w == "schemas" {
+			plan.Local = ShowDatabases
+			return plan, nil
+		}
+	case KindSet:
+		p.planSet(plan)
+		return plan, nil
+	}
+	plan.Sticky = leavesSessionState(sql)
+	return p.routeToSession(plan, sess)
+}
+
+// routeToSession sends a statement that names no routable table to the
+// session's keyspace (DDL, SHOW, EXPLAIN, …).
+func (p *Planner) routeToSession(plan *Plan, sess Session) (*Plan, error) {
+	if sess.Keyspace != "" {
+		ks, ok := p.Topo.Keyspaces[sess.Keyspace]
+		if !ok {
+			return nil, unknownDatabase(sess.Keyspace)
+		}
+		plan.Keyspace = ks
+	}
+	return plan, nil
+}
+
+func afterWord(sql string) string {
+	_, rest := nextWord(StripLeadingComments(sql))
+	return rest
+}
+
+// routeByTables finds the keyspace of the tables a DML or SELECT names.
+func (p *Planner) routeByTables(plan *Plan, sess Session) (*Plan, error) {
+	plan.Sticky = leavesSessionState(plan.Query)
+	stmt, err := sqlparser.Parse(plan.Query)
+	if err != nil {
+		// Statements the parser does not know can still run on an unsharded
+		// keyspace, unchanged; nothing about them needs understanding there.
+		if ks := p.Topo.Keyspaces[sess.Keyspace]; ks != nil && !ks.Sharded {
+			plan.Keyspace = ks
+			return plan, nil
+		}
+		return nil, errSyntax(err)
+	}
+	var tables []tableRef
+	_ = sqlparser.Walk(func(node sqlparser.SQLNode) (bool, error) {
+		switch n := node.(type) {
+		case *sqlparser.AliasedTableExpr:
+			if tn, ok := n.Expr.(sqlparser.TableName); ok {
+				tables = append(tables, tableRef{tn, func(t sqlparser.TableName) { n.Expr = t }})
+			}
+		case *sqlparser.Insert:
+			tables = append(tables, tableRef{n.Table, func(t sqlparser.TableName) { n.Table = t }})
+		}
+		return true, nil
+	}, stmt)
+
+	var target *conf.Keyspace
+	qualified := false
+	for _, ref := range tables {
+		ks, err := p.keyspaceOf(ref.name, sess)
+		if err != nil {
+			return nil, err
+		}
+		if ks == nil {
+			continue // a system schema
+		}
+		if target != nil && target != ks {
+			return nil, errUnsupported("a statement across keyspaces (%s and %s)", target.Name, ks.Name)
+		}
+		target = ks
+		if !ref.name.Qualifier.IsEmpty() && (ks.Sharded || ref.name.Qualifier.String() != ks.Shards[0].Database) {
+			qualified = true
+		}
+	}
+	if target == nil {
+		return p.routeToSession(plan, sess)
+	}
+	plan.Keyspace = target
+	if target.Sharded {
+		if err := shardedTable(plan, stmt, tables, target); err != nil {
+			return nil, err
+		}
+	}
+	if qualified {
+		// The backend database is not named like the keyspace: drop the
+		// keyspace qualifiers, the shard connection has its database selected.
+		for _, ref := range tables {
+			if ks, _ := p.keyspaceOf(ref.name, sess); ks == target {
+				ref.set(sqlparser.TableName{Name: ref.name.Name})
+			}
+		}
+		plan.Query = Render(plan.Query, stmt)
+	}
+	return plan, nil
+}
+
+// shardedTable checks a statement on a sharded keyspace names one table of its
+// VSchema and keeps what routing needs.
+func shardedTable(plan *Plan, stmt sqlparser.Statement, tables []tableRef, ks *conf.Keyspace) error {
+	var t *conf.Table
+	for _, ref := range tables {
+		found, err := ks.FindTable(ref.name.Name.String())
+		if err != nil {
+			return &SQLError{1146, "42S02", fmt.Sprintf("Table '%s.%s' doesn't exist in the VSchema", ks.Name, ref.name.Name)}
+		}
+		if t != nil && t != found {
+			return errUnsupported("joins of tables of sharded keyspace %s yet (%s, %s)", ks.Name, t.Name, found.Name)
+		}
+		t = found
+	}
+	if len(t.ColumnVindexes) == 0 {
+		return errUnsupported("table %s of sharded keyspace %s without a vindex (%s table)", t.Name, ks.Name, t.Type)
+	}
+	plan.Table, plan.Stmt = t, stmt
+	_, plan.Margins = sqlparser.SplitMarginComments(plan.Query)
+	switch s := stmt.(type) {
+	case *sqlparser.Update:
+		if cv := changesVindexColumn(s, t); cv != nil {
+			if cv == t.Primary() {
+				return &SQLError{1235, "42000", "VT12001: unsupported: you cannot UPDATE primary vindex columns; invalid update on vindex: " + cv.Name}
+			}
+			return errUnsupported("UPDATE of vindex column %s of table %s yet", cv.Columns[0], t)
+		}
+		if len(t.Owned) > 0 {
+			return errUnsupported("UPDATE of table %s, which owns lookup vindexes, yet", t)
+		}
+	case *sqlparser.Delete:
+		if len(t.Owned) > 0 {
+			return errUnsupported("DELETE from table %s, which owns lookup vindexes, yet", t)
+		}
+	}
+	return nil
+}
+
+// tableRef is a table named by a statement and how to replace it in the AST.
+type tableRef struct {
+	name sqlparser.TableName
+	set  func(sqlparser.TableName)
+}
+
+// keyspaceOf resolves a table name: by qualifier, by the session's keyspace,
+// or by a table name unique across keyspaces. nil means a system schema.
+func (p *Planner) keyspaceOf(tn sqlparser.TableName, sess Session) (*conf.Keyspace, error) {
+	if q := tn.Qualifier.String(); q != "" {
+		if ks, ok := p.Topo.Keyspaces[q]; ok {
+			return ks, nil
+		}
+		if systemSchemas[strings.ToLower(q)] {
+			return nil, nil
+		}
+		return nil, unknownDatabase(q)
+	}
+	if sess.Keyspace != "" {
+		ks, ok := p.Topo.Keyspaces[sess.Keyspace]
+		if !ok {
+			return nil, unknownDatabase(sess.Keyspace)
+		}
+		return ks, nil
+	}
+	t, err := p.Topo.FindTable("", tn.Name.String())
+	if err != nil {
+		return nil, errNoDatabase(tn.Name.String(), err)
+	}
+	return t.Keyspace, nil
+}
+
+// Render prints a rewritten statement, keeping the client's leading and
+// trailing comments, which the parser drops.
+func Render(original string, stmt sqlparser.Statement) string {
+	_, margins := sqlparser.SplitMarginComments(original)
+	return margins.Leading + sqlparser.String(stmt) + margins.Trailing
+}
+
+// planSet recognises the SET statements the sidecar keeps in the session
+// rather than on a backend connection.
+func (p *Planner) planSet(plan *Plan) {
+	stmt, err := sqlparser.Parse(plan.Query)
+	set, ok := stmt.(*sqlparser.Set)
+	if err != nil || !ok || len(set.Exprs) != 1 {
+		return
+	}
+	name := strings.TrimPrefix(strings.ToLower(set.Exprs[0].Name.String()), "@@session.")
+	name = strings.TrimPrefix(name, "@@")
+	switch name {
+	case "names":
+		plan.Local = SetNames
+		plan.Value = strings.TrimRight(strings.TrimSpace(StripLeadingComments(plan.Query)), ";")
+	case "autocommit":
+		if v, ok := boolValue(set.Exprs[0].Expr); ok && set.Scope != sqlparser.GlobalStr {
+			plan.Local = SetAutocommit
+			plan.Value = v
+		}
+	}
+}
+
+// boolValue reads 0/1/ON/OFF/TRUE/FALSE as "0" or "1".
+func boolValue(e sqlparser.Expr) (string, bool) {
+	var s string
+	switch v := e.(type) {
+	case *sqlparser.SQLVal:
+		s = string(v.Val)
+	case sqlparser.BoolVal:
+		if v {
+			return "1", true
+		}
+		return "0", true
+	case *sqlparser.ColName:
+		s = v.Name.String()
+	default:
+		return "", false
+	}
+	switch strings.ToLower(s) {
+	case "1", "on", "true":
+		return "1", true
+	case "0", "off", "false":
+		return "0", true
+	}
+	return "", false
+}
+
+// localSelect recognises the no-table SELECTs clients send on connect.
+func localSelect(sql string) (Local, string) {
+	l := strings.ToLower(sql)
+	if !strings.Contains(l, "version_comment") && !strings.Contains(l, "database()") && !strings.Contains(l, "last_insert_id()") {
+		return NotLocal, ""
+	}
+	stmt, err := sqlparser.Parse(sql)
+	if err != nil {
+		return NotLocal, ""
+	}
+	sel, ok := stmt.(*sqlparser.Select)
+	if !ok || len(sel.SelectExprs) != 1 || sel.Where != nil || sel.GroupBy != nil || len(sel.From) != 1 {
+		return NotLocal, ""
+	}
+	if tn, ok := sel.From[0].(*sqlparser.AliasedTableExpr); !ok || sqlparser.String(tn) != "dual" {
+		return NotLocal, ""
+	}
+	ae, ok := sel.SelectExprs[0].(*sqlparser.AliasedExpr)
+	if !ok {
+		return NotLocal, ""
+	}
+	col := ae.As.String()
+	if col == "" {
+		col = columnText(sql, ae.Expr)
+	}
+	switch e := ae.Expr.(type) {
+	case *sqlparser.ColName:
+		if strings.EqualFold(e.Name.String(), "@@version_comment") {
+			return VersionComment, col
+		}
+	case *sqlparser.FuncExpr:
+		if len(e.Exprs) != 0 {
+			return NotLocal, ""
+		}
+		switch e.Name.Lowered() {
+		case "database", "schema":
+			return Database, col
+		case "last_insert_id":
+			return LastInsertID, col
+		}
+	}
+	return NotLocal, ""
+}
+
+// columnText is the column name MySQL gives an unaliased expression: the text
+// as the client wrote it.
+func columnText(sql string, e sqlparser.Expr) string {
+	printed := sqlparser.String(e)
+	body := StripLeadingComments(sql)
+	_, body = nextWord(body) // "select"
+	body = strings.TrimSpace(body)
+	if i := strings.Index(strings.ToLower(body), strings.ToLower(printed)); i >= 0 {
+		return body[i : i+len(printed)]
+	}
+	return printed
+}
+
+// SQLError is a planning error with the MySQL code the client should get.
+type SQLError struct {
+	Num     uint16
+	State   string
+	Message string
+}
+
+func (e *SQLError) Error() string { return e.Message }
+
+func unknownDatabase(name string) *SQLError {
+	return &SQLError{1049, "42000", "Unknown database '" + name + "'"}
+}
+
+func errNoDatabase(table string, cause error) *SQLError {
+	return &SQLError{1046, "3D000", "No database selected: " + cause.Error() + " (use a keyspace or qualify " + strconv.Quote(table) + ")"}
+}
+
+func errUnsupported(format string, args ...any) *SQLError {
+	return &SQLError{1235, "42000", "sidecar does not support " + fmt.Sprintf(format, args...)}
+}
+
+func errSyntax(err error) *SQLError {
+	return &SQLError{1064, "42000", "You have an error in your SQL syntax (sidecar parser): " + err.Error()}
+}

@@ -1,0 +1,260 @@
+package rewrite
+
+import (
+	"context"
+
+	"github.com/xwb1989/sqlparser"
+
+	"sidecar/conf"
+	"sidecar/vindex"
+)
+
+// Route is where a SELECT, UPDATE or DELETE on a sharded table goes.
+type Route struct {
+	Shards  []*conf.Shard
+	Scatter bool // every shard, because no vindex condition narrows it
+	// Vindex and Values name the condition that chose the shards, for
+	// VEXPLAIN-style output and cache invalidation.
+	Vindex *conf.ColumnVindex
+	Values []vindex.Value
+}
+
+// RouteStatement finds the shards of a planned SELECT/UPDATE/DELETE on a
+// sharded table from equality or IN conditions on its vindex columns (the
+// cheapest vindex wins); without one it scatters. Things a plain
+// concatenation of per-shard results would answer wrongly are refused.
+func RouteStatement(ctx context.Context, plan *Plan, args Args, io IO) (*Route, error) {
+	t := plan.Table
+	where, alias := whereOf(plan.Stmt)
+	best, values := bestCondition(where, t, alias, args)
+	if best != nil {
+		dests, err := mapValues(ctx, best, values, io)
+		if err != nil {
+			return nil, err
+		}
+		r := &Route{Vindex: best, Values: values}
+		seen := map[*conf.Shard]bool{}
+		for _, d := range dests {
+			for _, sh := range shardsOf(t.Keyspace, d) {
+				if !seen[sh] {
+					seen[sh] = true
+					r.Shards = append(r.Shards, sh)
+				}
+			}
+		}
+		if len(r.Shards) <= 1 {
+			return r, nil
+		}
+		if err := checkScatter(plan); err != nil {
+			return nil, err
+		}
+		return r, nil
+	}
+	if err := checkScatter(plan); err != nil {
+		return nil, err
+	}
+	return &Route{Shards: t.Keyspace.Shards, Scatter: true}, nil
+}
+
+// shardsOf lists the shards a destination covers.
+func shardsOf(ks *conf.Keyspace, d vindex.Destination) []*conf.Shard {
+	switch d := d.(type) {
+	case vindex.DestinationKeyspaceID:
+		return []*conf.Shard{ks.ShardFor(vindex.KeyspaceID(d))}
+	case vindex.DestinationKeyspaceIDs:
+		var out []*conf.Shard
+		for _, id := range d {
+			out = append(out, ks.ShardFor(id))
+		}
+		return out
+	case vindex.DestinationKeyRange:
+		var out []*conf.Shard
+		for _, sh := range ks.Shards {
+			if d.Range.Intersects(sh.Range) {
+				out = append(out, sh)
+			}
+		}
+		return out
+	}
+	return nil // DestinationNone: no row can match
+}
+
+func whereOf(stmt sqlparser.Statement) (sqlparser.Expr, string) {
+	switch s := stmt.(type) {
+	case *sqlparser.Select:
+		return exprOf(s.Where), aliasOf(s.From)
+	case *sqlparser.Update:
+		return exprOf(s.Where), aliasOf(s.TableExprs)
+	case *sqlparser.Delete:
+		return exprOf(s.Where), aliasOf(s.TableExprs)
+	}
+	return nil, ""
+}
+
+func exprOf(w *sqlparser.Where) sqlparser.Expr {
+	if w == nil {
+		return nil
+	}
+	return w.Expr
+}
+
+func aliasOf(from sqlparser.TableExprs) string {
+	if len(from) == 1 {
+		if a, ok := from[0].(*sqlparser.AliasedTableExpr); ok && !a.As.IsEmpty() {
+			return a.As.String()
+		}
+	}
+	return ""
+}
+
+// bestCondition finds, among the AND-ed conditions of where, `col = value`
+// or `col IN (values)` on a column of a vindex of t, preferring the cheapest
+// vindex (a functional primary beats a lookup).
+func bestCondition(where sqlparser.Expr, t *conf.Table, alias string, args Args) (*conf.ColumnVindex, []vindex.Value) {
+	var best *conf.ColumnVindex
+	var bestValues []vindex.Value
+	for _, cond := range splitAnd(where, nil) {
+		cmp, ok := cond.(*sqlparser.ComparisonExpr)
+		if !ok {
+			continue
+		}
+		col, other := cmp.Left, cmp.Right
+		if _, isCol := col.(*sqlparser.ColName); !isCol {
+			col, other = other, col
+		}
+		cn, ok := col.(*sqlparser.ColName)
+		if !ok || !ownColumn(cn, t, alias) {
+			continue
+		}
+		var values []vindex.Value
+		switch cmp.Operator {
+		case sqlparser.EqualStr:
+			v, ok := valueOf(other, args)
+			if !ok {
+				continue
+			}
+			values = []vindex.Value{v}
+		case sqlparser.InStr:
+			tuple, ok := cmp.Right.(sqlparser.ValTuple)
+			if !ok || cn != cmp.Left {
+				continue
+			}
+			for _, e := range tuple {
+				v, ok := valueOf(e, args)
+				if !ok {
+					values = nil
+					break
+				}
+				values = append(values, v)
+			}
+			if values == nil {
+				continue
+			}
+		default:
+			continue
+		}
+		for _, cv := range t.VindexesOn(cn.Name.String()) {
+			if len(cv.Columns) != 1 {
+				continue
+			}
+			if best == nil || cv.Vindex.Cost() < best.Vindex.Cost() {
+				best, bestValues = cv, values
+			}
+		}
+	}
+	return best, bestValues
+}
+
+func splitAnd(e sqlparser.Expr, out []sqlparser.Expr) []sqlparser.Expr {
+	switch v := e.(type) {
+	case nil:
+		return out
+	case *sqlparser.AndExpr:
+		return splitAnd(v.Right, splitAnd(v.Left, out))
+	case *sqlparser.ParenExpr:
+		return splitAnd(v.Expr, out)
+	}
+	return append(out, e)
+}
+
+// ownColumn reports whether a column reference belongs to t (unqualified, or
+// qualified by its name or alias).
+func ownColumn(cn *sqlparser.ColName, t *conf.Table, alias string) bool {
+	q := cn.Qualifier.Name.String()
+	return q == "" || q == t.Name || (alias != "" && q == alias)
+}
+
+// checkScatter refuses what a concatenation of per-shard results would get
+// wrong: ordering, limits, grouping, aggregates, DISTINCT, subqueries.
+func checkScatter(plan *Plan) error {
+	t := plan.Table.String()
+	switch s := plan.Stmt.(type) {
+	case *sqlparser.Select:
+		switch {
+		case len(s.OrderBy) > 0:
+			return errUnsupported("ORDER BY in a SELECT across shards of %s yet", t)
+		case s.Limit != nil:
+			return errUnsupported("LIMIT in a SELECT across shards of %s yet", t)
+		case len(s.GroupBy) > 0 || s.Having != nil:
+			return errUnsupported("GROUP BY in a SELECT across shards of %s yet", t)
+		case s.Distinct != "":
+			return errUnsupported("DISTINCT in a SELECT across shards of %s yet", t)
+		case hasAggregate(s.SelectExprs):
+			return errUnsupported("aggregate functions in a SELECT across shards of %s yet", t)
+		case s.Lock != "":
+			// FOR UPDATE across shards is fine: each shard locks its rows.
+		}
+		if hasSubquery(s) {
+			return errUnsupported("subqueries in a SELECT across shards of %s", t)
+		}
+	case *sqlparser.Update:
+		if s.Limit != nil || len(s.OrderBy) > 0 {
+			return errUnsupported("UPDATE with LIMIT or ORDER BY across shards of %s", t)
+		}
+	case *sqlparser.Delete:
+		if s.Limit != nil || len(s.OrderBy) > 0 {
+			return errUnsupported("DELETE with LIMIT or ORDER BY across shards of %s", t)
+		}
+	}
+	return nil
+}
+
+var aggregates = map[string]bool{"count": true, "sum": true, "min": true, "max": true, "avg": true,
+	"group_concat": true, "std": true, "stddev": true, "variance": true, "bit_and": true, "bit_or": true, "bit_xor": true}
+
+func hasAggregate(exprs sqlparser.SelectExprs) bool {
+	found := false
+	_ = sqlparser.Walk(func(node sqlparser.SQLNode) (bool, error) {
+		switch n := node.(type) {
+		case *sqlparser.FuncExpr:
+			if aggregates[n.Name.Lowered()] {
+				found = true
+			}
+		case *sqlparser.GroupConcatExpr:
+			found = true
+		}
+		return !found, nil
+	}, exprs)
+	return found
+}
+
+func hasSubquery(node sqlparser.SQLNode) bool {
+	found := false
+	_ = sqlparser.Walk(func(n sqlparser.SQLNode) (bool, error) {
+		if _, ok := n.(*sqlparser.Subquery); ok {
+			found = true
+		}
+		return !found, nil
+	}, node)
+	return found
+}
+
+// changesVindexColumn returns the vindex an UPDATE would change, if any.
+func changesVindexColumn(upd *sqlparser.Update, t *conf.Table) *conf.ColumnVindex {
+	for _, e := range upd.Exprs {
+		for _, cv := range t.VindexesOn(e.Name.Name.String()) {
+			return cv
+		}
+	}
+	return nil
+}

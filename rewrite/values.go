@@ -1,0 +1,119 @@
+package rewrite
+
+import (
+	"encoding/hex"
+	"strconv"
+
+	"github.com/xwb1989/sqlparser"
+
+	"sidecar/vindex"
+)
+
+// Args are the arguments of a prepared statement: the parser turns the n-th
+// `?` into :v<n>, which reads Args[n-1].
+type Args []vindex.Value
+
+func (a Args) lookup(name string) (vindex.Value, bool) {
+	if len(name) < 2 || name[0] != 'v' {
+		return vindex.Value{}, false
+	}
+	n, err := strconv.Atoi(name[1:])
+	if err != nil || n < 1 || n > len(a) {
+		return vindex.Value{}, false
+	}
+	return a[n-1], true
+}
+
+// valueOf reads a literal (or bound argument) as the vindexes see it. ok is
+// false for anything else: a function call, an expression, a column.
+func valueOf(e sqlparser.Expr, args Args) (vindex.Value, bool) {
+	switch v := e.(type) {
+	case *sqlparser.NullVal:
+		return vindex.Value{Kind: vindex.Null}, true
+	case sqlparser.BoolVal:
+		if v {
+			return vindex.NewInt64(1), true
+		}
+		return vindex.NewInt64(0), true
+	case *sqlparser.UnaryExpr:
+		if v.Operator == sqlparser.UMinusStr {
+			if inner, ok := v.Expr.(*sqlparser.SQLVal); ok && (inner.Type == sqlparser.IntVal || inner.Type == sqlparser.FloatVal) {
+				return numberValue(inner.Type, append([]byte{'-'}, inner.Val...))
+			}
+		}
+	case *sqlparser.SQLVal:
+		switch v.Type {
+		case sqlparser.StrVal:
+			return vindex.Value{Kind: vindex.VarChar, Raw: v.Val}, true
+		case sqlparser.IntVal, sqlparser.FloatVal:
+			return numberValue(v.Type, v.Val)
+		case sqlparser.HexVal:
+			b, err := v.HexDecode()
+			return vindex.Value{Kind: vindex.VarBinary, Raw: b}, err == nil
+		case sqlparser.HexNum:
+			b, err := hex.DecodeString(evenHex(string(v.Val[2:])))
+			return vindex.Value{Kind: vindex.VarBinary, Raw: b}, err == nil
+		case sqlparser.ValArg:
+			return args.lookup(string(v.Val[1:]))
+		}
+	}
+	return vindex.Value{}, false
+}
+
+func evenHex(s string) string {
+	if len(s)%2 == 1 {
+		return "0" + s
+	}
+	return s
+}
+
+func numberValue(typ sqlparser.ValType, raw []byte) (vindex.Value, bool) {
+	if typ == sqlparser.FloatVal {
+		return vindex.Value{Kind: vindex.Decimal, Raw: raw}, true
+	}
+	if _, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
+		return vindex.Value{Kind: vindex.Int64, Raw: raw}, true
+	}
+	if _, err := strconv.ParseUint(string(raw), 10, 64); err == nil {
+		return vindex.Value{Kind: vindex.Uint64, Raw: raw}, true
+	}
+	return vindex.Value{Kind: vindex.Decimal, Raw: raw}, true
+}
+
+// literal is the SQL literal of a value the sidecar fills in (sequence
+// values, reverse-mapped columns, bound arguments).
+func literal(v vindex.Value) sqlparser.Expr {
+	switch v.Kind {
+	case vindex.Null:
+		return &sqlparser.NullVal{}
+	case vindex.Int64, vindex.Uint64, vindex.Decimal:
+		if len(v.Raw) > 0 && v.Raw[0] == '-' {
+			return &sqlparser.UnaryExpr{Operator: sqlparser.UMinusStr, Expr: sqlparser.NewIntVal(v.Raw[1:])}
+		}
+		return sqlparser.NewIntVal(v.Raw)
+	case vindex.Float64:
+		return sqlparser.NewFloatVal(v.Raw)
+	case vindex.VarBinary:
+		return sqlparser.NewHexVal([]byte(hex.EncodeToString(v.Raw)))
+	default:
+		return sqlparser.NewStrVal(v.Raw)
+	}
+}
+
+// render prints a statement with bound arguments written as literals, without
+// touching the (possibly cached) AST.
+func render(prefix string, node sqlparser.SQLNode, args Args, suffix string) string {
+	buf := sqlparser.NewTrackedBuffer(func(buf *sqlparser.TrackedBuffer, node sqlparser.SQLNode) {
+		if v, ok := node.(*sqlparser.SQLVal); ok && v.Type == sqlparser.ValArg {
+			if val, ok := args.lookup(string(v.Val[1:])); ok {
+				literal(val).Format(buf)
+				return
+			}
+		}
+		node.Format(buf)
+	})
+	buf.WriteString(prefix)
+	buf.Myprintf("%v", node)
+	buf.WriteString(suffix)
+	return buf.String()
+}

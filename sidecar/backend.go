@@ -1,0 +1,301 @@
+package sidecar
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/client"
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/rs/zerolog"
+
+	"sidecar/conf"
+)
+
+// defaultNames is the character set every backend connection starts with; a
+// session whose client uses another one sends its SET NAMES first.
+const defaultNames = "SET NAMES utf8mb4 COLLATE utf8mb4_general_ci"
+
+// backendConn is one connection to a shard. go-mysql's client does the
+// handshake and authentication; after that the sidecar speaks the command
+// phase itself so results can be relayed to the client packet by packet.
+type backendConn struct {
+	pool  *pool
+	cc    *client.Conn
+	w     *wire
+	names string // SET NAMES statement in effect
+
+	// stmts are the statements prepared on this connection, by SQL text. They
+	// survive the connection's trips through the pool, so a prepared statement
+	// is prepared once per backend connection, not once per execute.
+	stmts map[string]backendStmt
+
+	// stateful is true once a session left state behind (variables,
+	// temporary tables, locks): the connection is reset before reuse.
+	stateful bool
+	broken   bool
+}
+
+type backendStmt struct {
+	id        uint32
+	numParams uint16
+}
+
+// pool holds the connections of one shard. Its size bounds open connections;
+// a shard that refuses connections is retried with backoff and logged once
+// per change of state, not once per attempt.
+type pool struct {
+	shard   *conf.Shard
+	log     zerolog.Logger
+	idle    chan *backendConn
+	slots   chan struct{} // one token per open connection
+	timeout time.Duration
+	hint    []byte // shard hint comment prepended to every statement
+
+	mu      sync.Mutex
+	downErr error // last connect error while the shard is down
+	retryAt time.Time
+	backoff time.Duration
+	closed  bool
+}
+
+func newPool(shard *conf.Shard, log zerolog.Logger) *pool {
+	return &pool{
+		shard:   shard,
+		log:     log.With().Str("keyspace", shard.Keyspace).Str("shard", shard.Name).Str("backend", shard.Address).Logger(),
+		idle:    make(chan *backendConn, shard.PoolSize),
+		slots:   make(chan struct{}, shard.PoolSize),
+		timeout: shard.ConnectTimeout,
+	}
+}
+
+// get returns an idle connection or opens one, waiting at most until ctx's
+// deadline for a free slot.
+func (p *pool) get(ctx context.Context) (*backendConn, error) {
+	select {
+	case bc := <-p.idle:
+		return bc, nil
+	default:
+	}
+	select {
+	case bc := <-p.idle:
+		return bc, nil
+	case p.slots <- struct{}{}:
+		bc, err := p.dial(ctx)
+		if err != nil {
+			<-p.slots
+			return nil, err
+		}
+		return bc, nil
+	case <-ctx.Done():
+		return nil, newError(1040, "08004", "shard %s/%s: no free backend connection within %s (pool_size %d)",
+			p.shard.Keyspace, p.shard.Name, p.timeout, p.shard.PoolSize)
+	}
+}
+
+func (p *pool) dial(ctx context.Context) (*backendConn, error) {
+	p.mu.Lock()
+	if time.Now().Before(p.retryAt) {
+		err := p.downErr
+		p.mu.Unlock()
+		return nil, p.unavailable(err)
+	}
+	p.mu.Unlock()
+
+	cc, err := client.ConnectWithContext(ctx, p.shard.Address, p.shard.User, p.shard.Password, p.shard.Database, p.timeout,
+		func(c *client.Conn) error {
+			// The client protocol is relayed as is, so the backend must use
+			// the framing the client expects: classic EOF packets, no query
+			// attributes.
+			c.UnsetCapability(mysql.CLIENT_DEPRECATE_EOF)
+			c.UnsetCapability(mysql.CLIENT_QUERY_ATTRIBUTES)
+			if err := c.SetCapability(mysql.CLIENT_MULTI_RESULTS); err != nil {
+				return err
+			}
+			return c.SetCollation("utf8mb4_general_ci")
+		})
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err != nil {
+		if p.downErr == nil {
+			p.log.Error().Err(err).Msg("backend unavailable")
+			p.backoff = 100 * time.Millisecond
+		} else {
+			p.backoff = min(2*p.backoff, 5*time.Second)
+		}
+		p.downErr = err
+		p.retryAt = time.Now().Add(p.backoff)
+		return nil, p.unavailable(err)
+	}
+	if p.downErr != nil {
+		p.log.Info().Msg("backend available again")
+		p.downErr = nil
+	}
+	return &backendConn{pool: p, cc: cc, w: newWire(cc.Conn.Conn, 16<<10), names: defaultNames, stmts: map[string]backendStmt{}}, nil
+}
+
+func (p *pool) unavailable(err error) error {
+	var me *mysql.MyError
+	if errors.As(err, &me) {
+		return newError(me.Code, me.State, "shard %s/%s (%s): %s", p.shard.Keyspace, p.shard.Name, p.shard.Address, me.Message)
+	}
+	return newError(2003, "HY000", "shard %s/%s: cannot connect to backend %s: %v", p.shard.Keyspace, p.shard.Name, p.shard.Address, err)
+}
+
+// put returns a connection; broken ones are closed and their slot freed.
+func (p *pool) put(bc *backendConn) {
+	p.mu.Lock()
+	closed := p.closed
+	p.mu.Unlock()
+	if bc.broken || closed {
+		p.discard(bc)
+		return
+	}
+	if bc.stateful {
+		if err := bc.reset(); err != nil {
+			p.discard(bc)
+			return
+		}
+	}
+	p.idle <- bc
+}
+
+func (p *pool) discard(bc *backendConn) {
+	bc.cc.Close()
+	<-p.slots
+}
+
+// close closes idle connections; busy ones are closed when they come back.
+func (p *pool) close() {
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
+	for {
+		select {
+		case bc := <-p.idle:
+			p.discard(bc)
+		default:
+			return
+		}
+	}
+}
+
+// reset clears session state with COM_RESET_CONNECTION, which also drops the
+// connection's prepared statements and character set.
+func (bc *backendConn) reset() error {
+	if err := bc.w.writeCommand(comResetConnection); err != nil {
+		bc.broken = true
+		return err
+	}
+	p, err := bc.w.readPacket()
+	if err != nil {
+		bc.broken = true
+		return err
+	}
+	if p[0] != 0x00 {
+		return parseErr(p)
+	}
+	clear(bc.stmts)
+	bc.names = ""
+	bc.stateful = false
+	return nil
+}
+
+// exec runs one statement whose result the sidecar consumes itself (SET NAMES,
+// BEGIN, COMMIT, replayed session variables, internal queries) and returns its
+// rows as raw text values.
+func (bc *backendConn) exec(sql string) (*queryResult, error) {
+	if err := bc.w.writeCommand(comQuery, []byte(sql)); err != nil {
+		bc.broken = true
+		return nil, bc.lost(err)
+	}
+	res, err := bc.readResult()
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// queryResult is a fully read result, for the sidecar's own queries.
+type queryResult struct {
+	ok      okPacket
+	columns int
+	rows    [][][]byte // raw text values, nil = NULL
+}
+
+func (bc *backendConn) readResult() (*queryResult, error) {
+	res := &queryResult{}
+	for {
+		p, err := bc.w.readPacket()
+		if err != nil {
+			bc.broken = true
+			return nil, bc.lost(err)
+		}
+		switch {
+		case p[0] == 0x00:
+			res.ok, _ = parseOK(p)
+		case p[0] == 0xff:
+			return nil, parseErr(p)
+		default:
+			n, _, _, _ := readLenEncInt(p)
+			res.columns = int(n)
+			if err := bc.readTextRows(res); err != nil {
+				return nil, err
+			}
+		}
+		if res.ok.status&statusMoreResults == 0 {
+			return res, nil
+		}
+	}
+}
+
+func (bc *backendConn) readTextRows(res *queryResult) error {
+	for i := 0; i <= res.columns; i++ { // column definitions, then EOF
+		if _, err := bc.w.readPacket(); err != nil {
+			bc.broken = true
+			return bc.lost(err)
+		}
+	}
+	for {
+		p, err := bc.w.readPacket()
+		if err != nil {
+			bc.broken = true
+			return bc.lost(err)
+		}
+		if p[0] == 0xff {
+			return parseErr(p)
+		}
+		if isEOF(p) {
+			res.ok.status = uint16(p[3]) | uint16(p[4])<<8
+			return nil
+		}
+		row := make([][]byte, res.columns)
+		pos := 0
+		for c := range row {
+			n, null, size, _ := readLenEncInt(p[pos:])
+			pos += size
+			if !null {
+				row[c] = append([]byte{}, p[pos:pos+int(n)]...)
+				pos += int(n)
+			}
+		}
+		res.rows = append(res.rows, row)
+	}
+}
+
+// lost turns an I/O failure into the error the client sees.
+func (bc *backendConn) lost(err error) error {
+	sh := bc.pool.shard
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return newError(2013, "HY000", "shard %s/%s: lost connection to backend %s: timeout", sh.Keyspace, sh.Name, sh.Address)
+	}
+	return newError(2013, "HY000", "shard %s/%s: lost connection to backend %s: %v", sh.Keyspace, sh.Name, sh.Address, err)
+}
+
+func (bc *backendConn) String() string {
+	return fmt.Sprintf("%s/%s", bc.pool.shard.Keyspace, bc.pool.shard.Name)
+}

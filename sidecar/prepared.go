@@ -1,0 +1,330 @@
+package sidecar
+
+import (
+	"encoding/binary"
+
+	"sidecar/rewrite"
+)
+
+// preparedStmt is a client's prepared statement. The sidecar owns the
+// statement ids and remembers the parameter types, because libmysqlclient,
+// libmariadb and ProxySQL send them only on the first execute.
+type preparedStmt struct {
+	id         uint32
+	sql        string
+	plan       *rewrite.Plan
+	numParams  int
+	paramTypes []byte         // 2 bytes per parameter, from the last execute that sent them
+	longData   map[int][]byte // COM_STMT_SEND_LONG_DATA, by parameter
+}
+
+// prepare plans the statement and prepares it on a shard of its keyspace, so
+// the client receives the backend's own parameter and column metadata.
+func (s *session) prepare(sql string) error {
+	plan, err := s.srv.planner().Plan(sql, rewrite.Session{Keyspace: s.keyspace})
+	if err != nil {
+		return err
+	}
+	shard, err := s.singleShard(plan)
+	if err != nil {
+		return err
+	}
+	bc, held, err := s.acquire(shard)
+	if err != nil {
+		return err
+	}
+	defer s.release(bc, held, 0)
+	s.nextStmtID++
+	st := &preparedStmt{id: s.nextStmtID, sql: plan.Query, plan: plan}
+	bst, err := bc.prepare(plan.Query, s.w, st.id)
+	if err != nil {
+		return err
+	}
+	st.numParams = int(bst.numParams)
+	s.stmts[st.id] = st
+	return nil
+}
+
+// prepare prepares sql on this connection once; with relay set, the reply is
+// copied to the client with the client's statement id.
+func (bc *backendConn) prepare(sql string, relay *wire, clientID uint32) (backendStmt, error) {
+	if st, ok := bc.stmts[sql]; ok && relay == nil {
+		return st, nil
+	}
+	if err := bc.w.writeCommand(comStmtPrepare, bc.pool.hint, []byte(sql)); err != nil {
+		bc.broken = true
+		return backendStmt{}, bc.lost(err)
+	}
+	p, err := bc.w.readPacket()
+	if err != nil {
+		bc.broken = true
+		return backendStmt{}, bc.lost(err)
+	}
+	if p[0] == 0xff {
+		return backendStmt{}, parseErr(p)
+	}
+	if len(p) < 12 {
+		bc.broken = true
+		return backendStmt{}, bc.lost(errMalformed)
+	}
+	st := backendStmt{id: le32(p[1:]), numParams: binary.LittleEndian.Uint16(p[7:])}
+	columns := int(binary.LittleEndian.Uint16(p[5:]))
+	old, hadOld := bc.stmts[sql]
+	bc.stmts[sql] = st
+	if relay != nil {
+		binary.LittleEndian.PutUint32(p[1:], clientID)
+		relay.writePacket(p)
+	}
+	// Parameter definitions then column definitions, each block ended by EOF.
+	for _, n := range []int{int(st.numParams), columns} {
+		if n == 0 {
+			continue
+		}
+		for i := 0; i <= n; i++ {
+			p, err := bc.w.readPacket()
+			if err != nil {
+				bc.broken = true
+				return st, bc.lost(err)
+			}
+			if relay != nil {
+				relay.writePacket(p)
+			}
+		}
+	}
+	if hadOld {
+		bc.closeStmt(old.id) // the relayed prepare made a second copy
+	}
+	return st, nil
+}
+
+func (bc *backendConn) closeStmt(id uint32) {
+	var b [4]byte
+	binary.LittleEndian.PutUint32(b[:], id)
+	if err := bc.w.writeCommand(comStmtClose, b[:]); err != nil {
+		bc.broken = true
+	}
+}
+
+// execute runs COM_STMT_EXECUTE: the parameters are re-sent to the shard with
+// their types every time, and the binary result is relayed as is.
+func (s *session) execute(p []byte) error {
+	if len(p) < 10 {
+		return errMalformed
+	}
+	st := s.stmts[le32(p[1:])]
+	if st == nil {
+		return newError(1243, "HY000", "Unknown prepared statement handler (%d) given to mysqld_stmt_execute", le32(p[1:]))
+	}
+	args, err := st.bindArgs(p[10:])
+	if err != nil {
+		return err
+	}
+	st.longData = nil
+	// BEGIN, COMMIT, SET … prepared (sysbench prepares BEGIN and COMMIT) act
+	// on the session exactly as their text forms do.
+	if done, err := s.runSessionStatement(st.plan, false, true); done {
+		return err
+	}
+	shard, err := s.singleShard(st.plan)
+	if err != nil {
+		return err
+	}
+	if !s.inTxn && !s.autocommit {
+		s.inTxn, s.beginSQL = true, "BEGIN"
+	}
+	for attempt := 0; ; attempt++ {
+		bc, held, err := s.acquire(shard)
+		if err != nil {
+			return err
+		}
+		res, err := s.relayExecute(bc, st.sql, args)
+		if err != nil && !res.started && bc.broken && !held && attempt == 0 {
+			bc.pool.put(bc)
+			continue
+		}
+		if bc.broken && held {
+			delete(s.conns, shard)
+			bc.pool.put(bc)
+			s.rollback()
+		} else {
+			s.release(bc, held, res.warnings)
+		}
+		return err
+	}
+}
+
+func (s *session) relayExecute(bc *backendConn, sql string, args *stmtArgs) (relayed, error) {
+	bst, err := bc.prepare(sql, nil, 0)
+	if err != nil {
+		return relayed{}, err
+	}
+	if int(bst.numParams) != len(args.types)/2 {
+		return relayed{}, newError(1210, "HY000", "Incorrect arguments to mysqld_stmt_execute")
+	}
+	var hdr [10]byte
+	hdr[0] = comStmtExecute
+	binary.LittleEndian.PutUint32(hdr[1:], bst.id)
+	hdr[5] = 0                                // no cursor
+	binary.LittleEndian.PutUint32(hdr[6:], 1) // iteration count
+	bc.w.seq = 0
+	if err := bc.w.writePacketParts(hdr[:], args.encoded, nil); err != nil {
+		bc.broken = true
+		return relayed{}, bc.lost(err)
+	}
+	if err := bc.w.flush(); err != nil {
+		bc.broken = true
+		return relayed{}, bc.lost(err)
+	}
+	return s.relayResult(bc, false)
+}
+
+// stmtArgs are the parameters of one execute, encoded for the backend: null
+// bitmap, new-params-bound = 1, types, values (long data inlined).
+type stmtArgs struct {
+	types   []byte
+	encoded []byte
+}
+
+// bindArgs decodes the parameter block of COM_STMT_EXECUTE (after flags and
+// iteration count) and re-encodes it with types always present.
+func (st *preparedStmt) bindArgs(b []byte) (*stmtArgs, error) {
+	n := st.numParams
+	args := &stmtArgs{}
+	if n == 0 {
+		return args, nil
+	}
+	nullLen := (n + 7) / 8
+	if len(b) < nullLen+1 {
+		return nil, errMalformed
+	}
+	nulls := b[:nullLen]
+	pos := nullLen
+	if b[pos] == 1 {
+		if len(b) < pos+1+2*n {
+			return nil, errMalformed
+		}
+		st.paramTypes = append(st.paramTypes[:0], b[pos+1:pos+1+2*n]...)
+		pos += 1 + 2*n
+	} else {
+		pos++
+		if len(st.paramTypes) != 2*n {
+			return nil, newError(1210, "HY000", "Incorrect arguments to mysqld_stmt_execute: no parameter types")
+		}
+	}
+	args.types = st.paramTypes
+	enc := make([]byte, 0, len(b)+16)
+	enc = append(enc, nulls...)
+	enc = append(enc, 1)
+	enc = append(enc, st.paramTypes...)
+	for i := 0; i < n; i++ {
+		if data, ok := st.longData[i]; ok {
+			// Long data replaces the value, which the client left out.
+			enc = appendLenEncString(enc, string(data))
+			continue
+		}
+		if nulls[i/8]&(1<<(i%8)) != 0 {
+			continue
+		}
+		size, err := paramSize(st.paramTypes[2*i], b[pos:])
+		if err != nil {
+			return nil, err
+		}
+		enc = append(enc, b[pos:pos+size]...)
+		pos += size
+	}
+	args.encoded = enc
+	return args, nil
+}
+
+// paramSize returns the length of one binary-protocol value of type typ.
+func paramSize(typ byte, b []byte) (int, error) {
+	size := 0
+	switch typ {
+	case typeNull:
+	case typeTiny:
+		size = 1
+	case typeShort, typeYear:
+		size = 2
+	case typeLong, typeInt24, typeFloat:
+		size = 4
+	case typeLongLong, typeDouble:
+		size = 8
+	case typeDate, typeDateTime, typeTimestamp, typeTime:
+		if len(b) < 1 {
+			return 0, errMalformed
+		}
+		size = 1 + int(b[0])
+	default:
+		n, _, k, ok := readLenEncInt(b)
+		if !ok {
+			return 0, errMalformed
+		}
+		size = k + int(n)
+	}
+	if size > len(b) {
+		return 0, errMalformed
+	}
+	return size, nil
+}
+
+var errMalformed = newError(1835, "HY000", "Malformed communication packet")
+
+func (s *session) sendLongData(p []byte) {
+	if len(p) < 7 {
+		return
+	}
+	st := s.stmts[le32(p[1:])]
+	if st == nil {
+		return // no reply is allowed for this command
+	}
+	param := int(binary.LittleEndian.Uint16(p[5:]))
+	if st.longData == nil {
+		st.longData = map[int][]byte{}
+	}
+	st.longData[param] = append(st.longData[param], p[7:]...)
+}
+
+func (s *session) resetStmt(p []byte) error {
+	if len(p) < 5 {
+		return errMalformed
+	}
+	st := s.stmts[le32(p[1:])]
+	if st == nil {
+		return newError(1243, "HY000", "Unknown prepared statement handler (%d) given to mysqld_stmt_reset", le32(p[1:]))
+	}
+	st.longData = nil
+	s.writeOK(0, 0, 0)
+	return nil
+}
+
+// fieldList relays COM_FIELD_LIST from a shard of the session's keyspace:
+// every shard has the same schema.
+func (s *session) fieldList(p []byte) error {
+	if s.keyspace == "" {
+		return newError(1046, "3D000", "No database selected")
+	}
+	shard := s.srv.topo().Keyspaces[s.keyspace].Shards[0]
+	bc, held, err := s.acquire(shard)
+	if err != nil {
+		return err
+	}
+	var lost error
+	if err := bc.w.writeCommand(comFieldList, p[1:]); err != nil {
+		bc.broken = true
+		lost = bc.lost(err)
+	}
+	for lost == nil {
+		q, err := bc.w.readPacket()
+		if err != nil {
+			bc.broken = true
+			lost = bc.lost(err)
+			break
+		}
+		s.w.writePacket(q)
+		if q[0] == 0xff || isEOF(q) {
+			break
+		}
+	}
+	s.release(bc, held, 0)
+	return lost
+}

@@ -1,0 +1,173 @@
+package sidecar
+
+import (
+	"encoding/binary"
+)
+
+const (
+	flagNotNull  = 0x0001
+	flagBinary   = 0x0080
+	flagUnsigned = 0x0020
+)
+
+// relayed describes a result the sidecar passed from a backend to the client.
+type relayed struct {
+	started    bool      // something was written to the client
+	warnings   uint16    // of the final OK/EOF
+	ok         okPacket  // the final OK of a statement without rows
+	backendErr *SQLError // the backend answered with this ERR (already relayed)
+}
+
+// relayQuery sends sql to bc with the shard hint and relays the reply.
+func (s *session) relayQuery(bc *backendConn, sql string, more bool) (relayed, error) {
+	if err := bc.w.writeCommand(comQuery, bc.pool.hint, []byte(sql)); err != nil {
+		bc.broken = true
+		return relayed{}, bc.lost(err)
+	}
+	return s.relayResult(bc, more)
+}
+
+// relayResult copies one reply (all its result sets) from bc to the client,
+// packet by packet: a large result streams through the write buffer instead
+// of being held in memory. Status flags of final packets are rewritten to the
+// session's own (its transaction spans shards; the backend's does not).
+func (s *session) relayResult(bc *backendConn, more bool) (relayed, error) {
+	var res relayed
+	for {
+		p, err := bc.w.readPacket()
+		if err != nil {
+			bc.broken = true
+			return res, bc.lost(err)
+		}
+		switch p[0] {
+		case 0x00:
+			ok, _ := parseOK(p)
+			res.ok, res.warnings = ok, ok.warnings
+			s.noteOK(ok)
+			backendMore := ok.status&statusMoreResults != 0
+			s.patchStatus(p, okStatusOffset(p), more || backendMore)
+			res.started = true
+			if err := s.w.writePacket(p); err != nil {
+				return res, err
+			}
+			if !backendMore {
+				return res, nil
+			}
+			continue
+		case 0xff:
+			res.backendErr = parseErr(p)
+			res.started = true
+			return res, s.w.writePacket(p)
+		case 0xfb:
+			return res, s.refuseLocalInfile(bc)
+		}
+		res.started = true
+		if err := s.w.writePacket(p); err != nil { // column count
+			return res, err
+		}
+		backendMore, warnings, err := s.relayRows(bc, more)
+		res.warnings = warnings
+		if err != nil || !backendMore {
+			return res, err
+		}
+	}
+}
+
+// relayRows copies column definitions, rows and the final EOF of one result
+// set; it reports whether the backend has more result sets.
+func (s *session) relayRows(bc *backendConn, more bool) (bool, uint16, error) {
+	eofs := 0
+	for {
+		p, err := bc.w.readPacket()
+		if err != nil {
+			bc.broken = true
+			return false, 0, bc.lost(err)
+		}
+		if p[0] == 0xff {
+			return false, 0, s.w.writePacket(p)
+		}
+		if isEOF(p) {
+			eofs++
+			if eofs == 2 {
+				warnings := binary.LittleEndian.Uint16(p[1:])
+				backendMore := binary.LittleEndian.Uint16(p[3:])&statusMoreResults != 0
+				s.patchStatus(p, 3, more || backendMore)
+				return backendMore, warnings, s.w.writePacket(p)
+			}
+		}
+		if err := s.w.writePacket(p); err != nil {
+			return false, 0, err
+		}
+	}
+}
+
+// patchStatus overwrites the status flags at p[off:] with the session's,
+// keeping the backend's other flags.
+func (s *session) patchStatus(p []byte, off int, more bool) {
+	if off < 0 || off+2 > len(p) {
+		return
+	}
+	st := binary.LittleEndian.Uint16(p[off:]) &^ (statusInTrans | statusAutocommit | statusMoreResults)
+	st |= s.status()
+	if more {
+		st |= statusMoreResults
+	}
+	binary.LittleEndian.PutUint16(p[off:], st)
+}
+
+// noteOK remembers what MySQL would: the last insert id.
+func (s *session) noteOK(ok okPacket) {
+	if ok.insertID != 0 {
+		s.lastInsertID = ok.insertID
+	}
+}
+
+// refuseLocalInfile answers a backend's LOAD DATA LOCAL request with an empty
+// file and tells the client the feature is not relayed.
+func (s *session) refuseLocalInfile(bc *backendConn) error {
+	if err := bc.w.writePacket(nil); err != nil {
+		bc.broken = true
+		return bc.lost(err)
+	}
+	if err := bc.w.flush(); err != nil {
+		bc.broken = true
+		return bc.lost(err)
+	}
+	if _, err := bc.readResult(); err != nil {
+		return err
+	}
+	return errUnsupported("LOAD DATA LOCAL INFILE")
+}
+
+// column describes a column of a result set the sidecar builds itself.
+type column struct {
+	name  string
+	typ   byte
+	flags uint16
+}
+
+// writeRows sends a one-column text result set built by the sidecar.
+func (s *session) writeRows(more bool, col column, rows ...*string) error {
+	s.w.writePacket([]byte{1})
+	charset := uint16(45) // utf8mb4_general_ci
+	if col.flags&flagBinary != 0 {
+		charset = 63
+	}
+	s.w.writePacket(appendColumnDef(nil, col.name, col.typ, charset, 1024, col.flags))
+	s.w.writePacket(appendEOF(nil, 0, s.status()))
+	var buf []byte
+	for _, r := range rows {
+		buf = buf[:0]
+		if r == nil {
+			buf = append(buf, 0xfb)
+		} else {
+			buf = appendLenEncString(buf, *r)
+		}
+		s.w.writePacket(buf)
+	}
+	st := s.status()
+	if more {
+		st |= statusMoreResults
+	}
+	return s.w.writePacket(appendEOF(nil, 0, st))
+}

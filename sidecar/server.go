@@ -1,0 +1,263 @@
+// Package sidecar is the MySQL front end, the sessions and transactions, the
+// shard pools and the executor of plans.
+package sidecar
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"errors"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/go-mysql-org/go-mysql/server"
+	"github.com/rs/zerolog"
+
+	"sidecar/conf"
+	"sidecar/rewrite"
+)
+
+// serverVersion is announced in the handshake: MySQL 8-style, so connectors
+// and ProxySQL pick their MySQL 8 code paths.
+const serverVersion = "8.0.40-sidecar"
+
+const versionComment = "sidecar (sharding proxy, Vitess VSchema)"
+
+// Server accepts MySQL clients and runs their statements on the shards.
+type Server struct {
+	log     zerolog.Logger
+	cfg     *conf.Config
+	started time.Time
+	hs      *server.Server // handshake and authentication
+	auth    *authHandler
+
+	planner_ atomic.Pointer[rewrite.Planner]
+	pools    map[*conf.Shard]*pool
+
+	mu       sync.Mutex
+	sessions map[uint32]*session
+	wg       sync.WaitGroup
+	closing  atomic.Bool
+	ln       net.Listener
+	admin    *http.Server
+}
+
+// New builds a server for cfg; nothing is opened until Serve.
+func New(cfg *conf.Config, log zerolog.Logger) (*Server, error) {
+	// caching_sha2_password's full authentication over plain TCP encrypts
+	// the password with the server's RSA key.
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		log:      log,
+		cfg:      cfg,
+		started:  time.Now(),
+		hs:       server.NewServer(serverVersion, 45, mysql.AUTH_NATIVE_PASSWORD, key, nil),
+		auth:     newAuthHandler(cfg.Users),
+		pools:    map[*conf.Shard]*pool{},
+		sessions: map[uint32]*session{},
+	}
+	s.planner_.Store(&rewrite.Planner{Topo: cfg.Topology})
+	for _, name := range cfg.Topology.Names {
+		for _, sh := range cfg.Topology.Keyspaces[name].Shards {
+			p := newPool(sh, log)
+			if cfg.ShardHints {
+				p.hint = hintFor(sh)
+			}
+			s.pools[sh] = p
+		}
+	}
+	return s, nil
+}
+
+// hintFor is the comment every statement sent to sh starts with. It names
+// only the keyspace and shard (few distinct values), so statement caches in
+// ProxySQL and MySQL are not flooded.
+func hintFor(sh *conf.Shard) []byte {
+	h := "/* "
+	if sh.HasHostgroup {
+		h += "hostgroup=" + itoa(sh.Hostgroup) + ";"
+	}
+	return []byte(h + "keyspace=" + sh.Keyspace + ";shard=" + sh.Name + " */ ")
+}
+
+func (s *Server) planner() *rewrite.Planner { return s.planner_.Load() }
+func (s *Server) topo() *conf.Topology      { return s.planner().Topo }
+func (s *Server) pool(sh *conf.Shard) *pool { return s.pools[sh] }
+func (s *Server) uptime() time.Duration     { return time.Since(s.started) }
+
+// defaultKeyspace answers statements that name no table when the session has
+// no keyspace: the first unsharded keyspace, else the first one.
+func (s *Server) defaultKeyspace() *conf.Keyspace {
+	t := s.topo()
+	for _, name := range t.Names {
+		if ks := t.Keyspaces[name]; !ks.Sharded {
+			return ks
+		}
+	}
+	return t.Keyspaces[t.Names[0]]
+}
+
+func (s *Server) sessionCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sessions)
+}
+
+// Serve accepts clients on ln until Shutdown; one goroutine per connection.
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	s.ln = ln
+	s.mu.Unlock()
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if s.closing.Load() {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			return err
+		}
+		s.wg.Add(1)
+		go s.serveConn(nc)
+	}
+}
+
+func (s *Server) serveConn(nc net.Conn) {
+	defer s.wg.Done()
+	if tc, ok := nc.(*net.TCPConn); ok {
+		_ = tc.SetNoDelay(true)
+	}
+	connect := &connectHandler{srv: s}
+	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
+	c, err := s.hs.NewCustomizedConn(nc, s.auth, connect)
+	if err != nil {
+		s.log.Info().Str("client", nc.RemoteAddr().String()).Err(err).Msg("handshake failed")
+		nc.Close()
+		return
+	}
+	_ = nc.SetDeadline(time.Time{})
+	sess := &session{
+		srv:             s,
+		id:              c.ConnectionID(),
+		user:            c.GetUser(),
+		w:               newWire(nc, 16<<10),
+		keyspace:        connect.db,
+		autocommit:      true,
+		multiStatements: c.HasCapability(capMultiStatements),
+		conns:           map[*conf.Shard]*backendConn{},
+		stmts:           map[uint32]*preparedStmt{},
+	}
+	sess.initialNames = namesForCollation(c.Charset())
+	sess.names = sess.initialNames
+	sess.log = s.log.With().Uint32("conn", sess.id).Logger()
+	if !s.addSession(sess) {
+		nc.Close()
+		return
+	}
+	sess.log.Info().Str("client", nc.RemoteAddr().String()).Str("user", sess.user).Str("db", sess.keyspace).Msg("connection opened")
+	sess.run()
+	nc.Close()
+	sess.log.Info().Msg("connection closed")
+}
+
+func (s *Server) addSession(sess *session) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing.Load() {
+		return false
+	}
+	s.sessions[sess.id] = sess
+	return true
+}
+
+func (s *Server) endSession(sess *session) {
+	s.mu.Lock()
+	delete(s.sessions, sess.id)
+	s.mu.Unlock()
+}
+
+// Shutdown stops accepting, lets in-flight statements finish until ctx ends,
+// then closes client connections and pools.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.closing.Store(true)
+	s.mu.Lock()
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	// Idle clients are blocked reading their next command: wake them.
+	for _, sess := range s.sessions {
+		_ = sess.w.conn.SetReadDeadline(time.Now())
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+		s.mu.Lock()
+		for _, sess := range s.sessions {
+			sess.w.conn.Close()
+		}
+		s.mu.Unlock()
+		<-done
+	}
+	for _, p := range s.pools {
+		p.close()
+	}
+	return err
+}
+
+// connectHandler receives the database named in the handshake. go-mysql asks
+// it before authentication finishes; an unknown keyspace fails the login with
+// 1049 as MySQL does.
+type connectHandler struct {
+	server.EmptyHandler
+	srv *Server
+	db  string
+}
+
+func (h *connectHandler) UseDB(db string) error {
+	if _, ok := h.srv.topo().Keyspaces[db]; !ok {
+		return mysql.NewError(1049, "Unknown database '"+db+"'")
+	}
+	h.db = db
+	return nil
+}
+
+// authHandler checks clients against the configured users.
+type authHandler struct {
+	users map[string]server.Credential
+}
+
+func newAuthHandler(users []conf.User) *authHandler {
+	h := &authHandler{users: map[string]server.Credential{}}
+	for _, u := range users {
+		plugin := u.AuthPlugin
+		if plugin == "" {
+			plugin = mysql.AUTH_NATIVE_PASSWORD
+		}
+		h.users[u.Name] = server.Credential{Passwords: []string{u.Password}, AuthPluginName: plugin}
+	}
+	return h
+}
+
+func (h *authHandler) GetCredential(user string) (server.Credential, bool, error) {
+	c, ok := h.users[user]
+	return c, ok, nil
+}
+
+func (h *authHandler) OnAuthSuccess(*server.Conn) error        { return nil }
+func (h *authHandler) OnAuthFailure(c *server.Conn, err error) {}

@@ -1,0 +1,456 @@
+package sidecar
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/rs/zerolog"
+	"github.com/xwb1989/sqlparser"
+
+	"sidecar/conf"
+	"sidecar/rewrite"
+)
+
+// session is one client connection: its protocol state, its transaction and
+// the backend connections it holds.
+type session struct {
+	srv  *Server
+	id   uint32
+	user string
+	w    *wire
+	log  zerolog.Logger
+
+	keyspace        string
+	names           string // SET NAMES for backend connections
+	initialNames    string // from the handshake's collation
+	autocommit      bool
+	inTxn           bool
+	beginSQL        string // how the client began: sent to each shard joining the transaction
+	multiStatements bool
+
+	// sticky is set once the session leaves state on backend connections
+	// (session variables, temporary tables, locks): it then keeps them.
+	sticky bool
+	sets   []string // session SET statements, replayed on connections opened later
+
+	conns    map[*conf.Shard]*backendConn // held while in a transaction or sticky
+	warnConn *backendConn                 // kept after a statement with warnings for SHOW WARNINGS
+
+	lastInsertID uint64
+	stmts        map[uint32]*preparedStmt
+	nextStmtID   uint32
+}
+
+func (s *session) status() uint16 {
+	var st uint16
+	if s.autocommit {
+		st |= statusAutocommit
+	}
+	if s.inTxn {
+		st |= statusInTrans
+	}
+	return st
+}
+
+// run reads and answers commands until the client quits or the connection
+// fails. Each reply is flushed once.
+func (s *session) run() {
+	defer s.close()
+	for {
+		s.w.seq = 0
+		p, err := s.w.readPacket()
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !s.srv.closing.Load() {
+				s.log.Debug().Err(err).Msg("read from client")
+			}
+			return
+		}
+		if len(p) == 0 {
+			return
+		}
+		quit := s.dispatch(p)
+		if err := s.w.flush(); err != nil || quit {
+			return
+		}
+	}
+}
+
+func (s *session) dispatch(p []byte) (quit bool) {
+	switch p[0] {
+	case comQuit:
+		return true
+	case comQuery:
+		s.handleQuery(string(p[1:]))
+	case comPing:
+		s.writeOK(0, 0, 0)
+	case comInitDB:
+		if err := s.use(string(p[1:])); err != nil {
+			s.writeError(err)
+		} else {
+			s.writeOK(0, 0, 0)
+		}
+	case comFieldList:
+		s.writeErrorIf(s.fieldList(p))
+	case comStmtPrepare:
+		s.writeErrorIf(s.prepare(string(p[1:])))
+	case comStmtExecute:
+		s.writeErrorIf(s.execute(p))
+	case comStmtSendLongData:
+		s.sendLongData(p)
+	case comStmtClose:
+		if len(p) >= 5 {
+			delete(s.stmts, le32(p[1:]))
+		}
+	case comStmtReset:
+		s.writeErrorIf(s.resetStmt(p))
+	case comStmtFetch:
+		s.writeError(errUnsupported("cursors (COM_STMT_FETCH)"))
+	case comSetOption:
+		if len(p) >= 3 {
+			s.multiStatements = p[1] == 0
+		}
+		s.w.writePacket(appendEOF(nil, 0, s.status()))
+	case comResetConnection:
+		s.reset()
+		s.writeOK(0, 0, 0)
+	case comStatistics:
+		s.w.writePacket([]byte("Uptime: " + strconv.Itoa(int(s.srv.uptime().Seconds())) + "  Threads: " + strconv.Itoa(s.srv.sessionCount())))
+	default:
+		s.writeError(newError(1047, "08S01", "Unknown command"))
+	}
+	return false
+}
+
+func le32(b []byte) uint32 {
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+}
+
+func (s *session) writeOK(affected, insertID uint64, warnings uint16) {
+	s.w.writePacket(appendOK(nil, okPacket{affectedRows: affected, insertID: insertID, status: s.status(), warnings: warnings}))
+}
+
+func (s *session) writeErrorIf(err error) {
+	if err != nil {
+		s.writeError(err)
+	}
+}
+
+// writeError sends err as an ERR packet, keeping MySQL codes where the error
+// carries one.
+func (s *session) writeError(err error) {
+	s.w.writePacket(appendErr(nil, toSQLError(err)))
+}
+
+func toSQLError(err error) *SQLError {
+	var se *SQLError
+	if errors.As(err, &se) {
+		return se
+	}
+	var re *rewrite.SQLError
+	if errors.As(err, &re) {
+		return &SQLError{Num: re.Num, State: re.State, Message: re.Message}
+	}
+	return &SQLError{Num: 1105, State: "HY000", Message: err.Error()}
+}
+
+// handleQuery runs a COM_QUERY, splitting `a; b` when the client enabled
+// multi-statements; like MySQL it stops at the first error.
+func (s *session) handleQuery(q string) {
+	if s.multiStatements && strings.IndexByte(q, ';') >= 0 {
+		pieces, err := sqlparser.SplitStatementToPieces(q)
+		if err == nil && len(pieces) > 1 {
+			for i, piece := range pieces {
+				if strings.TrimSpace(piece) == "" {
+					continue
+				}
+				if err := s.query(piece, i < len(pieces)-1); err != nil {
+					s.writeError(err)
+					return
+				}
+			}
+			return
+		}
+	}
+	if err := s.query(q, false); err != nil {
+		s.writeError(err)
+	}
+}
+
+// query runs one statement of the client. more means another statement of
+// the same COM_QUERY follows, so the reply must say more results exist.
+func (s *session) query(sql string, more bool) error {
+	if s.srv.log.GetLevel() <= zerolog.DebugLevel {
+		s.log.Debug().Str("sql", sql).Msg("query")
+	}
+	plan, err := s.srv.planner().Plan(sql, rewrite.Session{Keyspace: s.keyspace})
+	if err != nil {
+		return err
+	}
+	if done, err := s.runSessionStatement(plan, more, false); done {
+		return err
+	}
+	if plan.Sticky {
+		s.sticky = true
+	}
+	shard, err := s.singleShard(plan)
+	if err != nil {
+		return err
+	}
+	_, err = s.forward(shard, plan.Query, plan.Kind, more)
+	return err
+}
+
+// runSessionStatement handles what the sidecar answers itself or keeps in the
+// session (local SELECTs, USE, SET NAMES/autocommit, transaction control),
+// whether it came as text or as a prepared statement.
+func (s *session) runSessionStatement(plan *rewrite.Plan, more, binary bool) (bool, error) {
+	switch plan.Local {
+	case rewrite.VersionComment, rewrite.Database, rewrite.LastInsertID, rewrite.ShowDatabases:
+		if binary {
+			// Local rows are text-encoded; a prepared execute wants binary
+			// rows, so let the backend answer those rare cases.
+			return false, nil
+		}
+	}
+	switch plan.Local {
+	case rewrite.VersionComment:
+		return true, s.writeRows(more, column{name: plan.Column, typ: typeVarString}, ptr(versionComment))
+	case rewrite.Database:
+		var db *string
+		if s.keyspace != "" {
+			db = &s.keyspace
+		}
+		return true, s.writeRows(more, column{name: plan.Column, typ: typeVarString}, db)
+	case rewrite.LastInsertID:
+		return true, s.writeRows(more, column{name: plan.Column, typ: typeLongLong, flags: flagUnsigned | flagNotNull | flagBinary},
+			ptr(strconv.FormatUint(s.lastInsertID, 10)))
+	case rewrite.ShowDatabases:
+		rows := make([]*string, 0, len(s.srv.topo().Names))
+		for _, name := range s.srv.topo().Names {
+			rows = append(rows, ptr(name))
+		}
+		return true, s.writeRows(more, column{name: "Database", typ: typeVarString}, rows...)
+	case rewrite.Use:
+		if err := s.use(plan.Value); err != nil {
+			return true, err
+		}
+		return true, s.ok(more)
+	case rewrite.SetNames:
+		s.names = plan.Value
+		return true, s.ok(more)
+	case rewrite.SetAutocommit:
+		return true, s.setAutocommit(plan.Value == "1", more)
+	}
+	switch plan.Kind {
+	case rewrite.KindBegin:
+		if err := s.commit(); err != nil {
+			return true, err
+		}
+		s.inTxn, s.beginSQL = true, rewrite.StripLeadingComments(plan.Query)
+		return true, s.ok(more)
+	case rewrite.KindCommit:
+		if err := s.commit(); err != nil {
+			return true, err
+		}
+		return true, s.ok(more)
+	case rewrite.KindRollback:
+		s.rollback()
+		return true, s.ok(more)
+	case rewrite.KindSet:
+		return true, s.set(plan, more)
+	case rewrite.KindDDL:
+		// DDL commits the open transaction in MySQL; do it on every shard.
+		return false, s.commit()
+	}
+	return false, nil
+}
+
+// singleShard picks the one shard a statement goes to. Sharded keyspaces are
+// refused until their routing exists, except where any shard answers the same
+// (schema questions).
+func (s *session) singleShard(plan *rewrite.Plan) (*conf.Shard, error) {
+	ks := plan.Keyspace
+	if ks == nil {
+		ks = s.srv.defaultKeyspace()
+	}
+	if ks.Sharded {
+		switch plan.Kind {
+		case rewrite.KindShow:
+		default:
+			if plan.Keyspace != nil {
+				return nil, errUnsupported("statements on sharded keyspace %s are not supported yet: %.80s", ks.Name, plan.Query)
+			}
+		}
+	}
+	return ks.Shards[0], nil
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func (s *session) ok(more bool) error {
+	st := s.status()
+	if more {
+		st |= statusMoreResults
+	}
+	return s.w.writePacket(appendOK(nil, okPacket{status: st}))
+}
+
+func (s *session) use(name string) error {
+	if name == "" {
+		return newError(1046, "3D000", "No database selected")
+	}
+	if _, ok := s.srv.topo().Keyspaces[name]; !ok {
+		return newError(1049, "42000", "Unknown database '%s'", name)
+	}
+	s.keyspace = name
+	return nil
+}
+
+// setAutocommit follows MySQL: turning autocommit on commits the open
+// transaction; turning it off makes the next statement start one.
+func (s *session) setAutocommit(on bool, more bool) error {
+	if on && !s.autocommit {
+		if err := s.commit(); err != nil {
+			return err
+		}
+	}
+	s.autocommit = on
+	return s.ok(more)
+}
+
+// set runs a session SET on a backend, then keeps it for every backend
+// connection the session uses later.
+func (s *session) set(plan *rewrite.Plan, more bool) error {
+	l := strings.ToLower(plan.Query)
+	global := strings.Contains(l, "global ") || strings.Contains(l, "@@global.")
+	if !global {
+		s.sticky = true
+	}
+	shard, err := s.singleShard(plan)
+	if err != nil {
+		return err
+	}
+	res, err := s.forward(shard, plan.Query, plan.Kind, more)
+	if err != nil || global || res.backendErr != nil {
+		return err // a SET the backend refused is not kept
+	}
+	s.sets = append(s.sets, plan.Query)
+	for sh, bc := range s.conns {
+		if sh == shard {
+			continue
+		}
+		if _, err := bc.exec(plan.Query); err != nil {
+			s.log.Warn().Err(err).Str("shard", bc.String()).Msg("replaying SET")
+		}
+	}
+	return nil
+}
+
+// acquire returns the session's connection to shard, opening one from the
+// pool and bringing it to the session's state (character set, session
+// variables, open transaction) if needed.
+func (s *session) acquire(shard *conf.Shard) (*backendConn, bool, error) {
+	if bc := s.conns[shard]; bc != nil {
+		return bc, true, nil
+	}
+	var bc *backendConn
+	if wc := s.warnConn; wc != nil {
+		s.warnConn = nil
+		if wc.pool.shard == shard {
+			bc = wc
+		} else {
+			wc.pool.put(wc)
+		}
+	}
+	if bc == nil {
+		p := s.srv.pool(shard)
+		ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
+		var err error
+		bc, err = p.get(ctx)
+		cancel()
+		if err != nil {
+			return nil, false, err
+		}
+	}
+	if err := s.prepareConn(bc); err != nil {
+		bc.pool.put(bc)
+		return nil, false, err
+	}
+	held := s.inTxn || s.sticky
+	if held {
+		s.conns[shard] = bc
+	}
+	return bc, held, nil
+}
+
+func (s *session) prepareConn(bc *backendConn) error {
+	if s.names != "" && bc.names != s.names {
+		if _, err := bc.exec(s.names); err != nil {
+			return err
+		}
+		bc.names = s.names
+	}
+	for _, set := range s.sets {
+		bc.stateful = true
+		if _, err := bc.exec(set); err != nil {
+			return err
+		}
+	}
+	if s.sticky {
+		bc.stateful = true
+	}
+	if s.inTxn {
+		if _, err := bc.exec(s.beginSQL); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// release gives back a connection the session does not hold. One whose last
+// statement left warnings is kept until the next statement, so SHOW WARNINGS
+// reads them from the right backend.
+func (s *session) release(bc *backendConn, held bool, warnings uint16) {
+	if held {
+		return
+	}
+	if warnings > 0 && !bc.broken {
+		s.warnConn = bc
+		return
+	}
+	bc.pool.put(bc)
+}
+
+// forward sends one statement to one shard and relays the result. A pooled
+// connection the server closed while idle is replaced once, before anything
+// was relayed.
+func (s *session) forward(shard *conf.Shard, sql string, kind rewrite.Kind, more bool) (relayed, error) {
+	if !s.inTxn && !s.autocommit && kind != rewrite.KindSet && kind != rewrite.KindShow && kind != rewrite.KindDDL {
+		s.inTxn, s.beginSQL = true, "BEGIN"
+	}
+	for attempt := 0; ; attempt++ {
+		bc, held, err := s.acquire(shard)
+		if err != nil {
+			return relayed{}, err
+		}
+		res, err := s.relayQuery(bc, sql, more)
+		if err != nil && !res.started && bc.broken && !held && attempt == 0 {
+			bc.pool.put(bc)
+			continue
+		}
+		if bc.broken && held {
+			// The shard's part of the transaction is gone with the connection.
+			delete(s.conns, shard)
+			bc.pool.put(bc)
+			if s.inTxn {
+				s.rollback()
+			}
+			return res, err
+		}
+		s.release(bc, held, res.warnings)
+		return res, err
+	}
+}
