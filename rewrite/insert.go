@@ -21,7 +21,10 @@ type IO interface {
 	NextSequence(ctx context.Context, seq *conf.Table, n int64) (int64, error)
 	// MapLookup maps values through a unique lookup vindex, consulting the
 	// lookup cache first.
-	MapLookup(ctx context.Context, cv *conf.ColumnVindex, ids []vindex.Value) ([]vindex.Destination, error)
+	MapLookup(ctx context.Context, ks *conf.Keyspace, cv *conf.ColumnVindex, ids []vindex.Value) ([]vindex.Destination, error)
+	// LookupWritten tells the executor lookup rows of these values changed,
+	// so cached keyspace ids of them are dropped.
+	LookupWritten(ks *conf.Keyspace, cv *conf.ColumnVindex, ids []vindex.Value)
 }
 
 // ShardQuery is one statement for one shard.
@@ -208,7 +211,7 @@ func (r *insertRows) mapPrimary(ctx context.Context, io IO) error {
 	if err != nil {
 		return err
 	}
-	dests, err := mapValues(ctx, cv, ids, io)
+	dests, err := mapValues(ctx, r.table.Keyspace, cv, ids, io)
 	if err != nil {
 		return err
 	}
@@ -228,7 +231,7 @@ func (r *insertRows) mapPrimary(ctx context.Context, io IO) error {
 
 // mapValues runs a vindex's Map, functional vindexes without a round trip and
 // unique lookups through the lookup cache.
-func mapValues(ctx context.Context, cv *conf.ColumnVindex, ids []vindex.Value, io IO) ([]vindex.Destination, error) {
+func mapValues(ctx context.Context, ks *conf.Keyspace, cv *conf.ColumnVindex, ids []vindex.Value, io IO) ([]vindex.Destination, error) {
 	if h, ok := cv.Vindex.(vindex.Hashing); ok && !cv.Vindex.NeedsQuerier() {
 		dests := make([]vindex.Destination, len(ids))
 		for i, id := range ids {
@@ -242,7 +245,7 @@ func mapValues(ctx context.Context, cv *conf.ColumnVindex, ids []vindex.Value, i
 		return dests, nil
 	}
 	if cv.Vindex.NeedsQuerier() && cv.Vindex.IsUnique() {
-		return io.MapLookup(ctx, cv, ids)
+		return io.MapLookup(ctx, ks, cv, ids)
 	}
 	sc, ok := cv.Vindex.(vindex.SingleColumn)
 	if !ok {
@@ -281,15 +284,17 @@ func (r *insertRows) createLookupRows(ctx context.Context, cv *conf.ColumnVindex
 	if len(rows) == 0 {
 		return nil
 	}
-	if err := lk.Create(ctx, io, rows, ksids, ignore); err != nil {
+	err := lk.Create(ctx, io, rows, ksids, ignore)
+	ids := make([]vindex.Value, len(rows))
+	for k := range rows {
+		ids[k] = rows[k][0]
+	}
+	io.LookupWritten(r.table.Keyspace, cv, ids)
+	if err != nil {
 		return err
 	}
 	if !ignore {
 		return nil
-	}
-	ids := make([]vindex.Value, len(rows))
-	for k := range rows {
-		ids[k] = rows[k][0]
 	}
 	ok2, err := lk.Verify(ctx, io, ids, ksids)
 	if err != nil {

@@ -28,7 +28,7 @@ func RouteStatement(ctx context.Context, plan *Plan, args Args, io IO) (*Route, 
 	where, alias := whereOf(plan.Stmt)
 	best, values := bestCondition(where, t, alias, args)
 	if best != nil {
-		dests, err := mapValues(ctx, best, values, io)
+		dests, err := mapValues(ctx, t.Keyspace, best, values, io)
 		if err != nil {
 			return nil, err
 		}

@@ -117,3 +117,20 @@ func render(prefix string, node sqlparser.SQLNode, args Args, suffix string) str
 	buf.WriteString(suffix)
 	return buf.String()
 }
+
+// RenderArgs is the statement text with a prepared statement's arguments
+// written in as literals; without arguments it is the query unchanged.
+func RenderArgs(query string, stmt sqlparser.Statement, margins sqlparser.MarginComments, args Args) string {
+	if len(args) == 0 {
+		return query
+	}
+	return render(margins.Leading, stmt, args, margins.Trailing)
+}
+
+// Impossible is a SELECT that returns the statement's columns and no rows,
+// for a query whose vindex values map to no shard.
+func Impossible(plan *Plan) string {
+	buf := sqlparser.NewTrackedBuffer(sqlparser.FormatImpossibleQuery)
+	buf.Myprintf("%v", plan.Stmt)
+	return buf.String()
+}

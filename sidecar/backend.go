@@ -96,6 +96,13 @@ func (p *pool) get(ctx context.Context) (*backendConn, error) {
 	}
 }
 
+// getTimeout is get with the shard's connect timeout as deadline.
+func (p *pool) getTimeout() (*backendConn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
+	defer cancel()
+	return p.get(ctx)
+}
+
 func (p *pool) dial(ctx context.Context) (*backendConn, error) {
 	p.mu.Lock()
 	if time.Now().Before(p.retryAt) {
@@ -208,7 +215,7 @@ func (bc *backendConn) reset() error {
 // BEGIN, COMMIT, replayed session variables, internal queries) and returns its
 // rows as raw text values.
 func (bc *backendConn) exec(sql string) (*queryResult, error) {
-	if err := bc.w.writeCommand(comQuery, []byte(sql)); err != nil {
+	if err := bc.w.writeCommand(comQuery, bc.pool.hint, []byte(sql)); err != nil {
 		bc.broken = true
 		return nil, bc.lost(err)
 	}

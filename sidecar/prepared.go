@@ -3,6 +3,7 @@ package sidecar
 import (
 	"encoding/binary"
 
+	"sidecar/conf"
 	"sidecar/rewrite"
 )
 
@@ -16,6 +17,7 @@ type preparedStmt struct {
 	numParams  int
 	paramTypes []byte         // 2 bytes per parameter, from the last execute that sent them
 	longData   map[int][]byte // COM_STMT_SEND_LONG_DATA, by parameter
+	args       *stmtArgs      // of the execute being run
 }
 
 // prepare plans the statement and prepares it on a shard of its keyspace, so
@@ -25,8 +27,10 @@ func (s *session) prepare(sql string) error {
 	if err != nil {
 		return err
 	}
-	shard, err := s.singleShard(plan)
-	if err != nil {
+	var shard *conf.Shard
+	if ks := plan.Keyspace; ks != nil && ks.Sharded {
+		shard = ks.Shards[0] // every shard has the schema: metadata from the first
+	} else if shard, err = s.singleShard(plan); err != nil {
 		return err
 	}
 	bc, held, err := s.acquire(shard)
@@ -119,16 +123,30 @@ func (s *session) execute(p []byte) error {
 	if err != nil {
 		return err
 	}
+	st.args = args
 	st.longData = nil
 	// BEGIN, COMMIT, SET … prepared (sysbench prepares BEGIN and COMMIT) act
 	// on the session exactly as their text forms do.
 	if done, err := s.runSessionStatement(st.plan, false, true); done {
 		return err
 	}
+	if ks := st.plan.Keyspace; ks != nil && ks.Sharded {
+		values, err := args.values()
+		if err != nil {
+			return err
+		}
+		return s.runSharded(st.plan, values, st, false)
+	}
 	shard, err := s.singleShard(st.plan)
 	if err != nil {
 		return err
 	}
+	return s.executeOn(shard, st)
+}
+
+// executeOn runs a prepared statement on one shard and relays its result. A
+// pooled connection the server closed while idle is replaced once.
+func (s *session) executeOn(shard *conf.Shard, st *preparedStmt) error {
 	if !s.inTxn && !s.autocommit {
 		s.inTxn, s.beginSQL = true, "BEGIN"
 	}
@@ -137,45 +155,23 @@ func (s *session) execute(p []byte) error {
 		if err != nil {
 			return err
 		}
-		res, err := s.relayExecute(bc, st.sql, args)
+		res, err := s.relayExecute(bc, st)
 		if err != nil && !res.started && bc.broken && !held && attempt == 0 {
 			bc.pool.put(bc)
 			continue
 		}
 		if bc.broken && held {
-			delete(s.conns, shard)
+			s.dropHeld(bc)
 			bc.pool.put(bc)
 			s.rollback()
 		} else {
 			s.release(bc, held, res.warnings)
 		}
+		if res.ok.insertID != 0 {
+			s.lastInsertID = res.ok.insertID
+		}
 		return err
 	}
-}
-
-func (s *session) relayExecute(bc *backendConn, sql string, args *stmtArgs) (relayed, error) {
-	bst, err := bc.prepare(sql, nil, 0)
-	if err != nil {
-		return relayed{}, err
-	}
-	if int(bst.numParams) != len(args.types)/2 {
-		return relayed{}, newError(1210, "HY000", "Incorrect arguments to mysqld_stmt_execute")
-	}
-	var hdr [10]byte
-	hdr[0] = comStmtExecute
-	binary.LittleEndian.PutUint32(hdr[1:], bst.id)
-	hdr[5] = 0                                // no cursor
-	binary.LittleEndian.PutUint32(hdr[6:], 1) // iteration count
-	bc.w.seq = 0
-	if err := bc.w.writePacketParts(hdr[:], args.encoded, nil); err != nil {
-		bc.broken = true
-		return relayed{}, bc.lost(err)
-	}
-	if err := bc.w.flush(); err != nil {
-		bc.broken = true
-		return relayed{}, bc.lost(err)
-	}
-	return s.relayResult(bc, false)
 }
 
 // stmtArgs are the parameters of one execute, encoded for the backend: null
@@ -327,4 +323,39 @@ func (s *session) fieldList(p []byte) error {
 	}
 	s.release(bc, held, 0)
 	return lost
+}
+
+func (s *session) relayExecute(bc *backendConn, st *preparedStmt) (relayed, error) {
+	if err := s.sendExecute(bc, st); err != nil {
+		return relayed{}, err
+	}
+	return s.relayResult(bc, false)
+}
+
+// sendExecute sends COM_STMT_EXECUTE with st's current arguments on bc,
+// preparing the statement on that connection first if needed.
+func (s *session) sendExecute(bc *backendConn, st *preparedStmt) error {
+	bst, err := bc.prepare(st.sql, nil, 0)
+	if err != nil {
+		return err
+	}
+	args := st.args
+	if int(bst.numParams) != len(args.types)/2 {
+		return newError(1210, "HY000", "Incorrect arguments to mysqld_stmt_execute")
+	}
+	var hdr [10]byte
+	hdr[0] = comStmtExecute
+	binary.LittleEndian.PutUint32(hdr[1:], bst.id)
+	hdr[5] = 0                                // no cursor
+	binary.LittleEndian.PutUint32(hdr[6:], 1) // iteration count
+	bc.w.seq = 0
+	if err := bc.w.writePacketParts(hdr[:], args.encoded, nil); err != nil {
+		bc.broken = true
+		return bc.lost(err)
+	}
+	if err := bc.w.flush(); err != nil {
+		bc.broken = true
+		return bc.lost(err)
+	}
+	return nil
 }

@@ -19,6 +19,7 @@ import (
 
 	"sidecar/conf"
 	"sidecar/rewrite"
+	"sidecar/vindex"
 )
 
 // serverVersion is announced in the handshake: MySQL 8-style, so connectors
@@ -37,6 +38,8 @@ type Server struct {
 
 	planner_ atomic.Pointer[rewrite.Planner]
 	pools    map[*conf.Shard]*pool
+	seqs     sequences
+	cache    *vindex.LookupCache // nil when lookup_cache.size is 0
 
 	mu       sync.Mutex
 	sessions map[uint32]*session
@@ -62,6 +65,11 @@ func New(cfg *conf.Config, log zerolog.Logger) (*Server, error) {
 		auth:     newAuthHandler(cfg.Users),
 		pools:    map[*conf.Shard]*pool{},
 		sessions: map[uint32]*session{},
+	}
+	s.seqs.srv = s
+	if cfg.LookupCache.Size > 0 {
+		// One per process: the expirable LRU's cleanup goroutine never exits.
+		s.cache = vindex.NewLookupCache(cfg.LookupCache.Size, cfg.LookupCache.TTL)
 	}
 	s.planner_.Store(&rewrite.Planner{Topo: cfg.Topology})
 	for _, name := range cfg.Topology.Names {
@@ -155,7 +163,7 @@ func (s *Server) serveConn(nc net.Conn) {
 		keyspace:        connect.db,
 		autocommit:      true,
 		multiStatements: c.HasCapability(capMultiStatements),
-		conns:           map[*conf.Shard]*backendConn{},
+		conns:           map[connKey]*backendConn{},
 		stmts:           map[uint32]*preparedStmt{},
 	}
 	sess.initialNames = namesForCollation(c.Charset())

@@ -1,7 +1,6 @@
 package sidecar
 
 import (
-	"context"
 	"errors"
 	"io"
 	"strconv"
@@ -12,6 +11,7 @@ import (
 
 	"sidecar/conf"
 	"sidecar/rewrite"
+	"sidecar/vindex"
 )
 
 // session is one client connection: its protocol state, its transaction and
@@ -36,9 +36,11 @@ type session struct {
 	sticky bool
 	sets   []string // session SET statements, replayed on connections opened later
 
-	conns    map[*conf.Shard]*backendConn // held while in a transaction or sticky
-	warnConn *backendConn                 // kept after a statement with warnings for SHOW WARNINGS
+	conns    map[connKey]*backendConn // held while in a transaction or sticky
+	stmt     *stmtScope               // the statement being run, when it writes in several places
+	warnConn *backendConn             // kept after a statement with warnings for SHOW WARNINGS
 
+	pendingCache []cacheEntry // lookup results to cache when the transaction commits
 	lastInsertID uint64
 	stmts        map[uint32]*preparedStmt
 	nextStmtID   uint32
@@ -195,6 +197,9 @@ func (s *session) query(sql string, more bool) error {
 	if plan.Sticky {
 		s.sticky = true
 	}
+	if ks := plan.Keyspace; ks != nil && ks.Sharded {
+		return s.runSharded(plan, nil, nil, more)
+	}
 	shard, err := s.singleShard(plan)
 	if err != nil {
 		return err
@@ -268,22 +273,12 @@ func (s *session) runSessionStatement(plan *rewrite.Plan, more, binary bool) (bo
 	return false, nil
 }
 
-// singleShard picks the one shard a statement goes to. Sharded keyspaces are
-// refused until their routing exists, except where any shard answers the same
-// (schema questions).
+// singleShard picks the shard of a statement for an unsharded keyspace, or
+// for a statement that names no table (any shard answers it).
 func (s *session) singleShard(plan *rewrite.Plan) (*conf.Shard, error) {
 	ks := plan.Keyspace
 	if ks == nil {
 		ks = s.srv.defaultKeyspace()
-	}
-	if ks.Sharded {
-		switch plan.Kind {
-		case rewrite.KindShow:
-		default:
-			if plan.Keyspace != nil {
-				return nil, errUnsupported("statements on sharded keyspace %s are not supported yet: %.80s", ks.Name, plan.Query)
-			}
-		}
 	}
 	return ks.Shards[0], nil
 }
@@ -338,8 +333,8 @@ func (s *session) set(plan *rewrite.Plan, more bool) error {
 		return err // a SET the backend refused is not kept
 	}
 	s.sets = append(s.sets, plan.Query)
-	for sh, bc := range s.conns {
-		if sh == shard {
+	for key, bc := range s.conns {
+		if key.shard == shard && key.order == vindex.CommitNormal {
 			continue
 		}
 		if _, err := bc.exec(plan.Query); err != nil {
@@ -353,8 +348,42 @@ func (s *session) set(plan *rewrite.Plan, more bool) error {
 // pool and bringing it to the session's state (character set, session
 // variables, open transaction) if needed.
 func (s *session) acquire(shard *conf.Shard) (*backendConn, bool, error) {
-	if bc := s.conns[shard]; bc != nil {
+	return s.acquireFor(shard, vindex.CommitNormal)
+}
+
+// connKey names a held connection: consistent lookups write to a shard in
+// their own pre/post transactions, apart from the statement's own.
+type connKey struct {
+	shard *conf.Shard
+	order vindex.CommitOrder
+}
+
+// acquireFor returns the session's connection to shard for a commit order.
+// Inside a statement scope of an explicit transaction, each connection gets
+// the statement savepoint before its first write.
+func (s *session) acquireFor(shard *conf.Shard, order vindex.CommitOrder) (*backendConn, bool, error) {
+	bc, held, err := s.acquireConn(shard, order)
+	if err != nil {
+		return nil, false, err
+	}
+	if st := s.stmt; st != nil && s.inTxn && !st.savepointed[bc] {
+		if _, err := bc.exec(stmtSavepoint); err != nil {
+			s.release(bc, held, 0)
+			return nil, false, err
+		}
+		st.savepointed[bc] = true
+	}
+	return bc, held, nil
+}
+
+func (s *session) acquireConn(shard *conf.Shard, order vindex.CommitOrder) (*backendConn, bool, error) {
+	key := connKey{shard, order}
+	if bc := s.conns[key]; bc != nil {
 		return bc, true, nil
+	}
+	if order == vindex.CommitAutocommit {
+		bc, err := s.srv.pool(shard).getTimeout()
+		return bc, false, err
 	}
 	var bc *backendConn
 	if wc := s.warnConn; wc != nil {
@@ -366,12 +395,8 @@ func (s *session) acquire(shard *conf.Shard) (*backendConn, bool, error) {
 		}
 	}
 	if bc == nil {
-		p := s.srv.pool(shard)
-		ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
 		var err error
-		bc, err = p.get(ctx)
-		cancel()
-		if err != nil {
+		if bc, err = s.srv.pool(shard).getTimeout(); err != nil {
 			return nil, false, err
 		}
 	}
@@ -379,9 +404,9 @@ func (s *session) acquire(shard *conf.Shard) (*backendConn, bool, error) {
 		bc.pool.put(bc)
 		return nil, false, err
 	}
-	held := s.inTxn || s.sticky
+	held := s.txnActive() || s.sticky
 	if held {
-		s.conns[shard] = bc
+		s.conns[key] = bc
 	}
 	return bc, held, nil
 }
@@ -402,12 +427,22 @@ func (s *session) prepareConn(bc *backendConn) error {
 	if s.sticky {
 		bc.stateful = true
 	}
-	if s.inTxn {
-		if _, err := bc.exec(s.beginSQL); err != nil {
+	if s.txnActive() {
+		begin := s.beginSQL
+		if !s.inTxn {
+			begin = "BEGIN"
+		}
+		if _, err := bc.exec(begin); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// txnActive: connections joining now must join a transaction, the client's
+// or the one a multi-part statement runs in.
+func (s *session) txnActive() bool {
+	return s.inTxn || (s.stmt != nil && s.stmt.implicit)
 }
 
 // release gives back a connection the session does not hold. One whose last
@@ -443,7 +478,7 @@ func (s *session) forward(shard *conf.Shard, sql string, kind rewrite.Kind, more
 		}
 		if bc.broken && held {
 			// The shard's part of the transaction is gone with the connection.
-			delete(s.conns, shard)
+			delete(s.conns, connKey{shard, vindex.CommitNormal})
 			bc.pool.put(bc)
 			if s.inTxn {
 				s.rollback()

@@ -5,34 +5,118 @@ import (
 	"sort"
 	"strings"
 
-	"sidecar/conf"
+	"sidecar/vindex"
 )
 
-// commit ends the session's transaction on every shard that joined it. It is
-// best effort across shards, like Vitess's MULTI mode: a failure part-way is
-// reported naming the shards that committed and those that did not.
+// stmtSavepoint marks where a multi-part statement started inside a client
+// transaction, so its partial writes can be undone alone.
+const stmtSavepoint = "SAVEPOINT _sidecar_stmt"
+
+// stmtScope is one client statement that may write in several places: lookup
+// rows, several shards. Outside a client transaction it runs in its own
+// transaction (implicit) committed at its end; inside one, the connections it
+// writes on get a savepoint first.
+type stmtScope struct {
+	implicit    bool
+	dml         bool
+	savepointed map[*backendConn]bool
+	keyspace    string // nested statements (lookups) resolve tables here
+	wrote       bool   // some write of the statement succeeded
+}
+
+// beginStatement opens a statement scope.
+func (s *session) beginStatement(keyspace string, dml bool) {
+	s.stmt = &stmtScope{implicit: !s.inTxn, dml: dml, savepointed: map[*backendConn]bool{}, keyspace: keyspace}
+}
+
+// endStatement closes the scope: on success an implicit transaction commits;
+// on failure everything the statement wrote is undone, with Vitess's prefixes
+// so the client can tell a partial statement was reverted.
+func (s *session) endStatement(err error, wrote bool) error {
+	st := s.stmt
+	s.stmt = nil
+	if st == nil {
+		return err
+	}
+	if err == nil {
+		if st.implicit {
+			return s.commitHeld()
+		}
+		return nil
+	}
+	se := toSQLError(err)
+	if st.implicit {
+		s.rollbackHeld()
+		if wrote {
+			return &SQLError{se.Num, se.State, "transaction rolled back to reverse changes of partial DML execution: " + se.Message}
+		}
+		return se
+	}
+	for bc := range st.savepointed {
+		if _, rerr := bc.exec("ROLLBACK TO SAVEPOINT _sidecar_stmt"); rerr != nil {
+			// The partial writes cannot be undone alone: undo the transaction.
+			s.inTxn = false
+			s.rollbackHeld()
+			return &SQLError{se.Num, se.State, "transaction rolled back to reverse changes of partial DML execution: " + se.Message}
+		}
+	}
+	if wrote {
+		return &SQLError{se.Num, se.State, "reverted partial DML execution failure: " + se.Message}
+	}
+	return se
+}
+
+// commit ends the client's transaction on every shard that joined it.
 func (s *session) commit() error {
 	if !s.inTxn {
 		return nil
 	}
 	s.inTxn = false
+	return s.commitHeld()
+}
+
+// commitHeld commits the held connections in Vitess's order: pre (lookup rows
+// created), then normal, then post (lookup rows deleted). A failed pre commit
+// rolls back the rest; normal commits are best effort across shards, like
+// Vitess's MULTI mode, and a failure part-way names the shards that committed
+// and those that did not; a post failure only leaves orphan lookup rows,
+// which later inserts take over, so it is logged.
+func (s *session) commitHeld() error {
 	var committed, failed []string
 	var first *SQLError
-	for _, sh := range s.heldShards() {
-		bc := s.conns[sh]
+	preFailed := false
+	for _, key := range s.heldKeys() {
+		bc := s.conns[key]
+		name := key.shard.Keyspace + "/" + key.shard.Name
+		if preFailed {
+			_, _ = bc.exec("ROLLBACK")
+			continue
+		}
 		if _, err := bc.exec("COMMIT"); err != nil {
-			failed = append(failed, sh.Keyspace+"/"+sh.Name)
+			switch key.order {
+			case vindex.CommitPost:
+				s.log.Warn().Err(err).Str("shard", name).Msg("post-operation transaction had an error")
+				continue
+			case vindex.CommitPre:
+				preFailed = true
+			default:
+				failed = append(failed, name)
+			}
 			if first == nil {
 				first = toSQLError(err)
 			}
 			continue
 		}
-		committed = append(committed, sh.Keyspace+"/"+sh.Name)
+		if key.order == vindex.CommitNormal {
+			committed = append(committed, name)
+		}
 	}
 	s.releaseHeld()
 	if first == nil {
+		s.flushPendingCache()
 		return nil
 	}
+	s.pendingCache = nil
 	if len(committed) == 0 {
 		return first
 	}
@@ -40,43 +124,74 @@ func (s *session) commit() error {
 		"commit failed part-way: committed on %s, not on %s: %s", strings.Join(committed, ", "), strings.Join(failed, ", "), first.Message)}
 }
 
-// rollback undoes the transaction on every shard that joined it.
+// rollback undoes the client's transaction on every shard that joined it.
 func (s *session) rollback() {
 	if !s.inTxn {
 		return
 	}
 	s.inTxn = false
-	for _, sh := range s.heldShards() {
-		if _, err := s.conns[sh].exec("ROLLBACK"); err != nil {
-			s.log.Warn().Err(err).Str("shard", sh.Keyspace+"/"+sh.Name).Msg("rollback")
+	s.rollbackHeld()
+}
+
+func (s *session) rollbackHeld() {
+	s.pendingCache = nil
+	for _, key := range s.heldKeys() {
+		if _, err := s.conns[key].exec("ROLLBACK"); err != nil {
+			s.log.Warn().Err(err).Str("shard", key.shard.Keyspace+"/"+key.shard.Name).Msg("rollback")
 		}
 	}
 	s.releaseHeld()
 }
 
-// heldShards lists the held connections' shards in a stable order.
-func (s *session) heldShards() []*conf.Shard {
-	shards := make([]*conf.Shard, 0, len(s.conns))
-	for sh := range s.conns {
-		shards = append(shards, sh)
+// flushPendingCache caches lookup results read inside a transaction that
+// has now committed.
+func (s *session) flushPendingCache() {
+	if s.inTxn {
+		return // a statement scope inside a client transaction: wait for COMMIT
 	}
-	sort.Slice(shards, func(i, j int) bool {
-		if shards[i].Keyspace != shards[j].Keyspace {
-			return shards[i].Keyspace < shards[j].Keyspace
+	for _, e := range s.pendingCache {
+		s.srv.cache.Add(e.name, e.id, e.ksid)
+	}
+	s.pendingCache = nil
+}
+
+// heldKeys lists held connections in commit order: pre, normal, post, then
+// by keyspace and shard.
+func (s *session) heldKeys() []connKey {
+	keys := make([]connKey, 0, len(s.conns))
+	for k := range s.conns {
+		keys = append(keys, k)
+	}
+	rank := func(o vindex.CommitOrder) int {
+		switch o {
+		case vindex.CommitPre:
+			return 0
+		case vindex.CommitNormal:
+			return 1
 		}
-		return shards[i].Name < shards[j].Name
+		return 2
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		if rank(a.order) != rank(b.order) {
+			return rank(a.order) < rank(b.order)
+		}
+		if a.shard.Keyspace != b.shard.Keyspace {
+			return a.shard.Keyspace < b.shard.Keyspace
+		}
+		return a.shard.Name < b.shard.Name
 	})
-	return shards
+	return keys
 }
 
 // releaseHeld returns held connections to their pools unless the session
-// keeps state on them.
+// keeps state on them (then only the pre/post ones go back).
 func (s *session) releaseHeld() {
-	if s.sticky {
-		return
-	}
-	for sh, bc := range s.conns {
-		delete(s.conns, sh)
+	for key, bc := range s.conns {
+		if s.sticky && key.order == vindex.CommitNormal {
+			continue
+		}
+		delete(s.conns, key)
 		bc.pool.put(bc)
 	}
 }
@@ -88,8 +203,8 @@ func (s *session) reset() {
 	s.rollback()
 	s.sticky = false
 	s.sets = nil
-	for sh, bc := range s.conns {
-		delete(s.conns, sh)
+	for key, bc := range s.conns {
+		delete(s.conns, key)
 		bc.stateful = true // make the pool reset it
 		bc.pool.put(bc)
 	}

@@ -1,0 +1,128 @@
+package sidecar
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"strconv"
+
+	"sidecar/rewrite"
+	"sidecar/vindex"
+)
+
+// values decodes the arguments of an execute into the values vindexes read,
+// for routing prepared statements on sharded keyspaces.
+func (a *stmtArgs) values() (rewrite.Args, error) {
+	n := len(a.types) / 2
+	if n == 0 {
+		return nil, nil
+	}
+	enc := a.encoded
+	nulls := enc[:(n+7)/8]
+	pos := len(nulls) + 1 + 2*n
+	out := make(rewrite.Args, n)
+	for i := 0; i < n; i++ {
+		if nulls[i/8]&(1<<(i%8)) != 0 {
+			out[i] = vindex.Value{Kind: vindex.Null}
+			continue
+		}
+		typ, unsigned := a.types[2*i], a.types[2*i+1]&0x80 != 0
+		size, err := paramSize(typ, enc[pos:])
+		if err != nil {
+			return nil, err
+		}
+		v, err := decodeParam(typ, unsigned, enc[pos:pos+size])
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+		pos += size
+	}
+	return out, nil
+}
+
+func decodeParam(typ byte, unsigned bool, b []byte) (vindex.Value, error) {
+	integer := func(u uint64, signed int64) vindex.Value {
+		if unsigned {
+			return vindex.NewUint64(u)
+		}
+		return vindex.NewInt64(signed)
+	}
+	switch typ {
+	case typeNull:
+		return vindex.Value{Kind: vindex.Null}, nil
+	case typeTiny:
+		return integer(uint64(b[0]), int64(int8(b[0]))), nil
+	case typeShort, typeYear:
+		u := binary.LittleEndian.Uint16(b)
+		return integer(uint64(u), int64(int16(u))), nil
+	case typeLong, typeInt24:
+		u := binary.LittleEndian.Uint32(b)
+		return integer(uint64(u), int64(int32(u))), nil
+	case typeLongLong:
+		u := binary.LittleEndian.Uint64(b)
+		return integer(u, int64(u)), nil
+	case typeFloat:
+		f := math.Float32frombits(binary.LittleEndian.Uint32(b))
+		return vindex.Value{Kind: vindex.Float64, Raw: strconv.AppendFloat(nil, float64(f), 'g', -1, 32)}, nil
+	case typeDouble:
+		f := math.Float64frombits(binary.LittleEndian.Uint64(b))
+		return vindex.Value{Kind: vindex.Float64, Raw: strconv.AppendFloat(nil, f, 'g', -1, 64)}, nil
+	case typeDate, typeDateTime, typeTimestamp:
+		return vindex.Value{Kind: vindex.VarChar, Raw: []byte(formatDateTime(b[1:]))}, nil
+	case typeTime:
+		return vindex.Value{Kind: vindex.VarChar, Raw: []byte(formatTime(b[1:]))}, nil
+	}
+	n, _, k, _ := readLenEncInt(b)
+	data := b[k : k+int(n)]
+	switch typ {
+	case typeDecimal, typeNewDecimal:
+		return vindex.Value{Kind: vindex.Decimal, Raw: data}, nil
+	case typeTinyBlob, typeMediumBlob, typeLongBlob, typeBlob, typeGeometry, typeBit:
+		return vindex.Value{Kind: vindex.VarBinary, Raw: data}, nil
+	}
+	return vindex.Value{Kind: vindex.VarChar, Raw: data}, nil
+}
+
+// formatDateTime prints a binary DATE/DATETIME/TIMESTAMP value as MySQL text.
+func formatDateTime(b []byte) string {
+	var y, mo, d, h, mi, s int
+	var us uint32
+	if len(b) >= 4 {
+		y, mo, d = int(binary.LittleEndian.Uint16(b)), int(b[2]), int(b[3])
+	}
+	if len(b) >= 7 {
+		h, mi, s = int(b[4]), int(b[5]), int(b[6])
+	}
+	if len(b) >= 11 {
+		us = binary.LittleEndian.Uint32(b[7:])
+	}
+	out := fmt.Sprintf("%04d-%02d-%02d", y, mo, d)
+	if len(b) > 4 {
+		out += fmt.Sprintf(" %02d:%02d:%02d", h, mi, s)
+	}
+	if us != 0 {
+		out += fmt.Sprintf(".%06d", us)
+	}
+	return out
+}
+
+// formatTime prints a binary TIME value as MySQL text.
+func formatTime(b []byte) string {
+	if len(b) < 8 {
+		return "00:00:00"
+	}
+	sign := ""
+	if b[0] == 1 {
+		sign = "-"
+	}
+	days := binary.LittleEndian.Uint32(b[1:])
+	h := int(days)*24 + int(b[5])
+	out := fmt.Sprintf("%s%02d:%02d:%02d", sign, h, b[6], b[7])
+	if len(b) >= 12 {
+		if us := binary.LittleEndian.Uint32(b[8:]); us != 0 {
+			out += fmt.Sprintf(".%06d", us)
+		}
+	}
+	return out
+}

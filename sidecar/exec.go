@@ -1,0 +1,438 @@
+package sidecar
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/xwb1989/sqlparser"
+
+	"sidecar/conf"
+	"sidecar/rewrite"
+	"sidecar/vindex"
+)
+
+// This file runs statements on sharded keyspaces, and implements the
+// interface the planner and the lookup vindexes use to reach the database
+// (rewrite.IO, vindex.Querier) on the client's own session: every internal
+// query carries the client's identity and joins its transaction.
+
+// runSharded runs a statement on a sharded keyspace. args are a prepared
+// statement's arguments (nil for text); stmt is set for prepared statements
+// so single-shard reads can execute the backend's prepared statement and
+// relay binary rows.
+func (s *session) runSharded(plan *rewrite.Plan, args rewrite.Args, stmt *preparedStmt, more bool) error {
+	ctx := context.Background()
+	ks := plan.Keyspace
+	switch {
+	case plan.Kind == rewrite.KindDDL:
+		return s.fanOutDDL(ks, plan.Query, more)
+	case plan.Table == nil:
+		// SHOW, EXPLAIN, SELECT without a table: every shard has the same
+		// schema and answers the same.
+		if plan.Kind != rewrite.KindShow && plan.Kind != rewrite.KindSelect {
+			return errUnsupported("%s statements on sharded keyspace %s: %.80s", plan.Kind, ks.Name, plan.Query)
+		}
+		return s.runOn(ks.Shards[0], plan, stmt, more)
+	case plan.Kind == rewrite.KindInsert || plan.Kind == rewrite.KindReplace:
+		if plan.Kind == rewrite.KindReplace && len(plan.Table.Owned) > 0 {
+			return errUnsupported("REPLACE into table %s, which owns lookup vindexes", plan.Table)
+		}
+		return s.insertSharded(ctx, plan, args, more)
+	case plan.Kind == rewrite.KindSelect:
+		route, err := rewrite.RouteStatement(ctx, plan, args, s)
+		if err != nil {
+			return err
+		}
+		switch len(route.Shards) {
+		case 0:
+			return s.emptyResult(plan, stmt, more)
+		case 1:
+			return s.runOn(route.Shards[0], plan, stmt, more)
+		}
+		return s.scatter(route.Shards, plan, stmt, more)
+	case plan.Kind == rewrite.KindUpdate || plan.Kind == rewrite.KindDelete:
+		route, err := rewrite.RouteStatement(ctx, plan, args, s)
+		if err != nil {
+			return err
+		}
+		switch len(route.Shards) {
+		case 0:
+			return s.okResult(0, 0, 0, more)
+		case 1:
+			return s.runOn(route.Shards[0], plan, stmt, more)
+		}
+		s.beginStatement(ks.Name, true)
+		sql := rewrite.RenderArgs(plan.Query, plan.Stmt, plan.Margins, args)
+		queries := make([]rewrite.ShardQuery, len(route.Shards))
+		for i, sh := range route.Shards {
+			queries[i] = rewrite.ShardQuery{Shard: sh, SQL: sql}
+		}
+		res, err := s.runWrites(queries)
+		if err = s.endStatement(err, res.wrote); err != nil {
+			return err
+		}
+		return s.okResult(res.affected, 0, res.warnings, more)
+	}
+	return errUnsupported("%s statements on sharded keyspace %s: %.80s", plan.Kind, ks.Name, plan.Query)
+}
+
+// runOn sends the whole statement to one shard and relays the reply.
+func (s *session) runOn(shard *conf.Shard, plan *rewrite.Plan, stmt *preparedStmt, more bool) error {
+	if stmt != nil {
+		return s.executeOn(shard, stmt)
+	}
+	_, err := s.forward(shard, plan.Query, plan.Kind, more)
+	return err
+}
+
+// insertSharded plans an INSERT (sequences, keyspace ids, lookup rows) and
+// writes its rows, one statement per shard, in parallel. A statement that
+// writes in several places runs in a statement scope, so a failure part-way
+// leaves nothing behind.
+func (s *session) insertSharded(ctx context.Context, plan *rewrite.Plan, args rewrite.Args, more bool) error {
+	t := plan.Table
+	ins := plan.Stmt.(*sqlparser.Insert)
+	values, _ := ins.Rows.(sqlparser.Values)
+	scoped := len(t.Owned) > 0 || len(values) > 1
+	if scoped {
+		s.beginStatement(t.Keyspace.Name, true)
+	}
+	ip, err := rewrite.PlanInsert(ctx, ins, t, args, plan.Margins, s)
+	var res writeResult
+	if err == nil {
+		res, err = s.runWrites(ip.Queries)
+	}
+	wrote := res.wrote || (s.stmt != nil && s.stmt.wrote)
+	if scoped {
+		err = s.endStatement(err, wrote)
+	}
+	if err != nil {
+		return err
+	}
+	insertID := res.insertID
+	if ip.InsertID != 0 {
+		insertID = ip.InsertID
+	}
+	if insertID != 0 {
+		s.lastInsertID = insertID
+	}
+	return s.okResult(res.affected, insertID, res.warnings, more)
+}
+
+type writeResult struct {
+	affected uint64
+	insertID uint64
+	warnings uint16
+	wrote    bool // at least one shard statement succeeded
+}
+
+// runWrites runs one statement per shard in parallel and adds up the results.
+// Each shard's connection is taken first (in order, joining the transaction),
+// then the statements run concurrently, one goroutine per shard.
+func (s *session) runWrites(queries []rewrite.ShardQuery) (writeResult, error) {
+	var res writeResult
+	type job struct {
+		bc   *backendConn
+		held bool
+		sql  string
+		out  *queryResult
+		err  error
+	}
+	jobs := make([]job, len(queries))
+	var firstErr error
+	for i, q := range queries {
+		bc, held, err := s.acquireFor(q.Shard, vindex.CommitNormal)
+		if err != nil {
+			firstErr = err
+			jobs = jobs[:i]
+			break
+		}
+		jobs[i] = job{bc: bc, held: held, sql: q.SQL}
+	}
+	if firstErr == nil {
+		if len(jobs) == 1 {
+			jobs[0].out, jobs[0].err = jobs[0].bc.exec(jobs[0].sql)
+		} else {
+			var wg sync.WaitGroup
+			for i := range jobs {
+				wg.Add(1)
+				go func(j *job) {
+					defer wg.Done()
+					j.out, j.err = j.bc.exec(j.sql)
+				}(&jobs[i])
+			}
+			wg.Wait()
+		}
+	}
+	for _, j := range jobs {
+		if j.err != nil && firstErr == nil {
+			firstErr = j.err
+		}
+		if j.err == nil && j.out != nil {
+			res.wrote = true
+			res.affected += j.out.ok.affectedRows
+			res.warnings += j.out.ok.warnings
+			if res.insertID == 0 {
+				res.insertID = j.out.ok.insertID
+			}
+		}
+		if j.bc.broken && j.held {
+			s.dropHeld(j.bc)
+		}
+		s.release(j.bc, j.held, 0)
+	}
+	if s.stmt != nil && res.wrote {
+		s.stmt.wrote = true
+	}
+	return res, firstErr
+}
+
+// dropHeld forgets a held connection that broke.
+func (s *session) dropHeld(bc *backendConn) {
+	for k, c := range s.conns {
+		if c == bc {
+			delete(s.conns, k)
+		}
+	}
+}
+
+func (s *session) okResult(affected, insertID uint64, warnings uint16, more bool) error {
+	st := s.status()
+	if more {
+		st |= statusMoreResults
+	}
+	return s.w.writePacket(appendOK(nil, okPacket{affectedRows: affected, insertID: insertID, status: st, warnings: warnings}))
+}
+
+// emptyResult answers a SELECT whose vindex values map to no shard: the
+// columns still come from a shard (any one has the schema), with no rows.
+func (s *session) emptyResult(plan *rewrite.Plan, stmt *preparedStmt, more bool) error {
+	if stmt != nil {
+		return errUnsupported("a prepared SELECT whose values map to no keyspace id")
+	}
+	impossible := rewrite.Impossible(plan)
+	_, err := s.forward(plan.Keyspace.Shards[0], impossible, plan.Kind, more)
+	return err
+}
+
+// fanOutDDL runs DDL on every shard of a sharded keyspace in parallel. A
+// partial failure names the shards that failed and those that did not.
+func (s *session) fanOutDDL(ks *conf.Keyspace, sql string, more bool) error {
+	errs := make([]error, len(ks.Shards))
+	var warnings uint16
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i, sh := range ks.Shards {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			bc, err := s.srv.pool(sh).getTimeout()
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			res, err := bc.exec(sql)
+			bc.pool.put(bc)
+			errs[i] = err
+			if err == nil {
+				mu.Lock()
+				warnings += res.ok.warnings
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	var failed, done []string
+	var first *SQLError
+	for i, err := range errs {
+		name := ks.Name + "/" + ks.Shards[i].Name
+		if err == nil {
+			done = append(done, name)
+			continue
+		}
+		failed = append(failed, name)
+		if first == nil {
+			first = toSQLError(err)
+		}
+	}
+	switch {
+	case first == nil:
+		return s.okResult(0, 0, warnings, more)
+	case len(done) == 0:
+		return first
+	}
+	return &SQLError{first.Num, first.State, fmt.Sprintf("DDL failed on %s (succeeded on %s): %s",
+		strings.Join(failed, ", "), strings.Join(done, ", "), first.Message)}
+}
+
+// --- rewrite.IO and vindex.Querier on the session ---
+
+// Execute runs a lookup vindex's statement: planned like a client statement
+// (so a sharded lookup table is routed by its own vindex) and run on the
+// session's connections of the given commit order.
+func (s *session) Execute(ctx context.Context, sql string, order vindex.CommitOrder) (*vindex.Result, error) {
+	keyspace := s.keyspace
+	if s.stmt != nil {
+		keyspace = s.stmt.keyspace
+	}
+	plan, err := s.srv.planner().Plan(sql, rewrite.Session{Keyspace: keyspace})
+	if err != nil {
+		return nil, err
+	}
+	ks := plan.Keyspace
+	if ks == nil {
+		return nil, errRouting("lookup statement names no table: %s", sql)
+	}
+	var queries []rewrite.ShardQuery
+	switch {
+	case !ks.Sharded:
+		queries = []rewrite.ShardQuery{{Shard: ks.Shards[0], SQL: plan.Query}}
+	case plan.Kind == rewrite.KindInsert:
+		ip, err := rewrite.PlanInsert(ctx, plan.Stmt.(*sqlparser.Insert), plan.Table, nil, plan.Margins, s)
+		if err != nil {
+			return nil, err
+		}
+		queries = ip.Queries
+	default:
+		route, err := rewrite.RouteStatement(ctx, plan, nil, s)
+		if err != nil {
+			return nil, err
+		}
+		for _, sh := range route.Shards {
+			queries = append(queries, rewrite.ShardQuery{Shard: sh, SQL: plan.Query})
+		}
+	}
+	out := &vindex.Result{}
+	for _, q := range queries {
+		res, err := s.runInternal(q.Shard, order, q.SQL)
+		if err != nil {
+			return nil, err
+		}
+		out.RowsAffected += res.ok.affectedRows
+		out.Rows = append(out.Rows, toValues(res.rows)...)
+		if plan.Kind.IsDML() && s.stmt != nil && res.ok.affectedRows > 0 {
+			s.stmt.wrote = true
+		}
+	}
+	return out, nil
+}
+
+// ExecuteKeyspaceID runs sql on the shard of keyspace holding ksid (the
+// consistent lookup's owner-row check).
+func (s *session) ExecuteKeyspaceID(ctx context.Context, keyspace string, ksid vindex.KeyspaceID, sql string, order vindex.CommitOrder) (*vindex.Result, error) {
+	ks := s.srv.topo().Keyspaces[keyspace]
+	if ks == nil {
+		return nil, unknownKeyspace(keyspace)
+	}
+	res, err := s.runInternal(ks.ShardFor(ksid), order, sql)
+	if err != nil {
+		return nil, err
+	}
+	return &vindex.Result{Rows: toValues(res.rows), RowsAffected: res.ok.affectedRows}, nil
+}
+
+// InTransactionAndIsDML: lookup reads lock rows (for update) when they serve
+// a write inside a transaction, as Vitess's do.
+func (s *session) InTransactionAndIsDML() bool {
+	return s.stmt != nil && s.stmt.dml && s.txnActive()
+}
+
+func (s *session) runInternal(shard *conf.Shard, order vindex.CommitOrder, sql string) (*queryResult, error) {
+	bc, held, err := s.acquireFor(shard, order)
+	if err != nil {
+		return nil, err
+	}
+	res, err := bc.exec(sql)
+	if bc.broken && held {
+		s.dropHeld(bc)
+		held = false
+	}
+	s.release(bc, held, 0)
+	return res, err
+}
+
+func toValues(rows [][][]byte) [][]vindex.Value {
+	out := make([][]vindex.Value, len(rows))
+	for i, row := range rows {
+		out[i] = make([]vindex.Value, len(row))
+		for j, v := range row {
+			if v == nil {
+				out[i][j] = vindex.Value{Kind: vindex.Null}
+			} else {
+				out[i][j] = vindex.Value{Kind: vindex.VarBinary, Raw: v}
+			}
+		}
+	}
+	return out
+}
+
+func unknownKeyspace(name string) *SQLError {
+	return newError(1049, "42000", "Unknown database '%s'", name)
+}
+
+// NextSequence reserves sequence values for an INSERT.
+func (s *session) NextSequence(ctx context.Context, seq *conf.Table, n int64) (int64, error) {
+	return s.srv.seqs.next(ctx, seq, n)
+}
+
+// MapLookup maps values through a unique lookup vindex, cache first. Results
+// read inside a transaction are cached only once it commits: they may be
+// rows this very transaction created.
+func (s *session) MapLookup(ctx context.Context, ks *conf.Keyspace, cv *conf.ColumnVindex, ids []vindex.Value) ([]vindex.Destination, error) {
+	cache := s.srv.cache
+	name := ks.Name + "." + cv.Name
+	dests := make([]vindex.Destination, len(ids))
+	var missIdx []int
+	var missIDs []vindex.Value
+	for i, id := range ids {
+		if cache != nil && !id.IsNull() {
+			if ksid, ok := cache.Get(name, id); ok {
+				dests[i] = vindex.DestinationKeyspaceID(ksid)
+				continue
+			}
+		}
+		missIdx, missIDs = append(missIdx, i), append(missIDs, id)
+	}
+	if len(missIDs) == 0 {
+		return dests, nil
+	}
+	sc, ok := cv.Vindex.(vindex.SingleColumn)
+	if !ok {
+		return nil, errUnsupported("vindex %s for routing", cv.Name)
+	}
+	got, err := sc.Map(ctx, s, missIDs)
+	if err != nil {
+		return nil, err
+	}
+	for k, d := range got {
+		dests[missIdx[k]] = d
+		if ksid, ok := d.(vindex.DestinationKeyspaceID); ok && cache != nil {
+			if s.txnActive() {
+				s.pendingCache = append(s.pendingCache, cacheEntry{name, missIDs[k], vindex.KeyspaceID(ksid)})
+			} else {
+				cache.Add(name, missIDs[k], vindex.KeyspaceID(ksid))
+			}
+		}
+	}
+	return dests, nil
+}
+
+// LookupWritten drops cached keyspace ids of values whose lookup rows the
+// sidecar itself changed.
+func (s *session) LookupWritten(ks *conf.Keyspace, cv *conf.ColumnVindex, ids []vindex.Value) {
+	if s.srv.cache == nil {
+		return
+	}
+	name := ks.Name + "." + cv.Name
+	for _, id := range ids {
+		s.srv.cache.Remove(name, id)
+	}
+}
+
+type cacheEntry struct {
+	name string
+	id   vindex.Value
+	ksid vindex.KeyspaceID
+}

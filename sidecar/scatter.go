@@ -1,0 +1,127 @@
+package sidecar
+
+import (
+	"encoding/binary"
+
+	"sidecar/conf"
+	"sidecar/rewrite"
+)
+
+// scatter runs a SELECT on several shards at once and concatenates the rows:
+// the statement is sent to every shard first, so the shards work in
+// parallel, then the results are relayed one after the other, row packets
+// straight through the write buffer (memory stays bounded however large the
+// result). The first shard's column definitions are used; the final EOF
+// carries the summed warnings. If any shard fails, the client gets its error.
+func (s *session) scatter(shards []*conf.Shard, plan *rewrite.Plan, stmt *preparedStmt, more bool) error {
+	type part struct {
+		bc   *backendConn
+		held bool
+		sent bool
+	}
+	parts := make([]part, 0, len(shards))
+	defer func() {
+		for _, p := range parts {
+			if p.bc.broken && p.held {
+				s.dropHeld(p.bc)
+				p.held = false
+			}
+			s.release(p.bc, p.held, 0)
+		}
+	}()
+	for _, sh := range shards {
+		bc, held, err := s.acquire(sh)
+		if err != nil {
+			return err
+		}
+		parts = append(parts, part{bc: bc, held: held})
+	}
+	var firstErr error
+	for i := range parts {
+		bc := parts[i].bc
+		var err error
+		if stmt != nil {
+			err = s.sendExecute(bc, stmt)
+		} else {
+			err = bc.w.writeCommand(comQuery, bc.pool.hint, []byte(plan.Query))
+			if err != nil {
+				bc.broken = true
+				err = bc.lost(err)
+			}
+		}
+		if err != nil {
+			firstErr = err
+			break
+		}
+		parts[i].sent = true
+	}
+	header := false
+	var warnings uint16
+	for _, p := range parts {
+		if !p.sent {
+			continue
+		}
+		err := s.relayPart(p.bc, &header, &warnings, firstErr == nil)
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	if firstErr != nil {
+		return firstErr
+	}
+	st := s.status()
+	if more {
+		st |= statusMoreResults
+	}
+	return s.w.writePacket(appendEOF(nil, warnings, st))
+}
+
+// relayPart reads one shard's result set. The column definitions are relayed
+// only for the first shard; rows are relayed while write is true (after an
+// error the remaining results are only drained, keeping connections usable).
+func (s *session) relayPart(bc *backendConn, header *bool, warnings *uint16, write bool) error {
+	p, err := bc.w.readPacket()
+	if err != nil {
+		bc.broken = true
+		return bc.lost(err)
+	}
+	switch p[0] {
+	case 0xff:
+		return parseErr(p)
+	case 0x00:
+		return errRouting("shard %s answered a SELECT without a result set", bc)
+	}
+	n, _, _, _ := readLenEncInt(p)
+	first := !*header && write
+	if first {
+		s.w.writePacket(p)
+		*header = true
+	}
+	for i := 0; i <= int(n); i++ { // column definitions and their EOF
+		q, err := bc.w.readPacket()
+		if err != nil {
+			bc.broken = true
+			return bc.lost(err)
+		}
+		if first {
+			s.w.writePacket(q)
+		}
+	}
+	for {
+		q, err := bc.w.readPacket()
+		if err != nil {
+			bc.broken = true
+			return bc.lost(err)
+		}
+		switch {
+		case q[0] == 0xff:
+			return parseErr(q)
+		case isEOF(q):
+			*warnings += binary.LittleEndian.Uint16(q[1:])
+			return nil
+		}
+		if write {
+			s.w.writePacket(q)
+		}
+	}
+}

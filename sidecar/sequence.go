@@ -1,0 +1,116 @@
+package sidecar
+
+import (
+	"context"
+	"strconv"
+	"sync"
+
+	"sidecar/conf"
+)
+
+// sequences hands out values of sequence tables (`comment 'vitess_sequence'`)
+// the way vttablet does: blocks of `cache` values are reserved in the table
+// itself (select … for update + update, in their own transaction), so any
+// number of sidecar processes share a sequence without handing out a value
+// twice, and a restarted sidecar never reuses one (unused values of a block
+// are lost: gaps, as in Vitess).
+type sequences struct {
+	srv *Server
+	mu  sync.Mutex
+	m   map[*conf.Table]*sequenceState
+}
+
+type sequenceState struct {
+	mu         sync.Mutex
+	next, last int64 // [next, last) is reserved and unused
+}
+
+func (q *sequences) state(t *conf.Table) *sequenceState {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.m == nil {
+		q.m = map[*conf.Table]*sequenceState{}
+	}
+	st := q.m[t]
+	if st == nil {
+		st = &sequenceState{}
+		q.m[t] = st
+	}
+	return st
+}
+
+// next reserves n consecutive values and returns the first. The sequence's
+// lock is held while a block is reserved: concurrent statements needing the
+// same sequence wait for that one round trip instead of racing for blocks.
+func (q *sequences) next(ctx context.Context, t *conf.Table, n int64) (int64, error) {
+	if n < 1 {
+		return 0, newError(1105, "HY000", "invalid increment for sequence %s: %d", t.Name, n)
+	}
+	st := q.state(t)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.next == 0 || st.next+n > st.last {
+		if err := q.reserve(t, st, n); err != nil {
+			return 0, err
+		}
+	}
+	v := st.next
+	st.next += n
+	return v, nil
+}
+
+func (q *sequences) reserve(t *conf.Table, st *sequenceState, n int64) error {
+	bc, err := q.srv.pool(t.Keyspace.Shards[0]).getTimeout()
+	if err != nil {
+		return err
+	}
+	defer bc.pool.put(bc)
+	name := quoteIdent(t.Name)
+	if _, err := bc.exec("BEGIN"); err != nil {
+		return err
+	}
+	res, err := bc.exec("select next_id, cache from " + name + " where id = 0 for update")
+	if err != nil {
+		_, _ = bc.exec("ROLLBACK")
+		return err
+	}
+	if len(res.rows) != 1 {
+		_, _ = bc.exec("ROLLBACK")
+		return newError(1105, "HY000", "unexpected rows from reading sequence %s (possible mis-route): %d", t.Name, len(res.rows))
+	}
+	nextID, err1 := strconv.ParseInt(string(res.rows[0][0]), 10, 64)
+	cache, err2 := strconv.ParseInt(string(res.rows[0][1]), 10, 64)
+	if err1 != nil || err2 != nil || cache < 1 {
+		_, _ = bc.exec("ROLLBACK")
+		return newError(1105, "HY000", "invalid cache value for sequence %s: %s", t.Name, res.rows[0][1])
+	}
+	// Another process may have reserved blocks since ours: start at the
+	// table's next_id, leaving what remains of our block unused.
+	if nextID > st.last || st.next == 0 {
+		st.next, st.last = nextID, nextID
+	}
+	newLast := nextID + cache
+	for newLast < st.next+n {
+		newLast += cache
+	}
+	if _, err := bc.exec("update " + name + " set next_id = " + strconv.FormatInt(newLast, 10) + " where id = 0"); err != nil {
+		_, _ = bc.exec("ROLLBACK")
+		return err
+	}
+	if _, err := bc.exec("COMMIT"); err != nil {
+		return err
+	}
+	st.last = newLast
+	return nil
+}
+
+func quoteIdent(s string) string {
+	out := []byte{'`'}
+	for i := 0; i < len(s); i++ {
+		if s[i] == '`' {
+			out = append(out, '`')
+		}
+		out = append(out, s[i])
+	}
+	return string(append(out, '`'))
+}
