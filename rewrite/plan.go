@@ -130,7 +130,7 @@ func (p *Planner) routeByTables(plan *Plan, sess Session) (*Plan, error) {
 	_ = sqlparser.Walk(func(node sqlparser.SQLNode) (bool, error) {
 		switch n := node.(type) {
 		case *sqlparser.AliasedTableExpr:
-			if tn, ok := n.Expr.(sqlparser.TableName); ok {
+			if tn, ok := n.Expr.(sqlparser.TableName); ok && !(tn.Qualifier.IsEmpty() && tn.Name.String() == "dual") {
 				tables = append(tables, tableRef{tn, func(t sqlparser.TableName) { n.Expr = t }})
 			}
 		case *sqlparser.Insert:

@@ -7,8 +7,10 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"errors"
+	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -148,9 +150,15 @@ func (s *Server) serveConn(nc net.Conn) {
 	}
 	connect := &connectHandler{srv: s}
 	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
-	c, err := s.hs.NewCustomizedConn(nc, s.auth, connect)
+	c, err := s.hs.NewCustomizedConn(hostOnlyConn{nc}, s.auth, connect)
 	if err != nil {
-		s.log.Info().Str("client", nc.RemoteAddr().String()).Err(err).Msg("handshake failed")
+		// A bare TCP connect (health checks, port probes) ends in EOF: not
+		// worth an info line.
+		ev := s.log.Info()
+		if errors.Is(err, io.EOF) || strings.Contains(err.Error(), "EOF") {
+			ev = s.log.Debug()
+		}
+		ev.Str("client", nc.RemoteAddr().String()).Err(err).Msg("handshake failed")
 		nc.Close()
 		return
 	}
@@ -269,3 +277,20 @@ func (h *authHandler) GetCredential(user string) (server.Credential, bool, error
 
 func (h *authHandler) OnAuthSuccess(*server.Conn) error        { return nil }
 func (h *authHandler) OnAuthFailure(c *server.Conn, err error) {}
+
+// hostOnlyConn shows go-mysql the client's host without the port, so access
+// errors read as MySQL's do: 'user'@'127.0.0.1', not 'user'@'127.0.0.1:53648'.
+type hostOnlyConn struct{ net.Conn }
+
+func (c hostOnlyConn) RemoteAddr() net.Addr {
+	addr := c.Conn.RemoteAddr()
+	if host, _, err := net.SplitHostPort(addr.String()); err == nil {
+		return hostAddr{addr.Network(), host}
+	}
+	return addr
+}
+
+type hostAddr struct{ network, host string }
+
+func (a hostAddr) Network() string { return a.network }
+func (a hostAddr) String() string  { return a.host }

@@ -1,0 +1,238 @@
+package rewrite
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/xwb1989/sqlparser"
+
+	"sidecar/conf"
+	"sidecar/vindex"
+)
+
+// fakeIO serves sequences from a counter and lookups from a map, and records
+// the lookup statements it was asked to run.
+type fakeIO struct {
+	next    int64
+	lookups map[string]vindex.KeyspaceID // corder_id -> ksid
+	sql     []string
+}
+
+func (f *fakeIO) Execute(ctx context.Context, sql string, order vindex.CommitOrder) (*vindex.Result, error) {
+	f.sql = append(f.sql, sql)
+	return &vindex.Result{RowsAffected: 1}, nil
+}
+
+func (f *fakeIO) ExecuteKeyspaceID(ctx context.Context, ks string, ksid vindex.KeyspaceID, sql string, order vindex.CommitOrder) (*vindex.Result, error) {
+	f.sql = append(f.sql, sql)
+	return &vindex.Result{}, nil
+}
+
+func (f *fakeIO) InTransactionAndIsDML() bool { return true }
+
+func (f *fakeIO) NextSequence(ctx context.Context, seq *conf.Table, n int64) (int64, error) {
+	v := f.next
+	f.next += n
+	return v, nil
+}
+
+func (f *fakeIO) MapLookup(ctx context.Context, ks *conf.Keyspace, cv *conf.ColumnVindex, ids []vindex.Value) ([]vindex.Destination, error) {
+	out := make([]vindex.Destination, len(ids))
+	for i, id := range ids {
+		if ksid, ok := f.lookups[string(id.Raw)]; ok {
+			out[i] = vindex.DestinationKeyspaceID(ksid)
+		} else {
+			out[i] = vindex.DestinationNone{}
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeIO) LookupWritten(*conf.Keyspace, *conf.ColumnVindex, []vindex.Value) {}
+
+func loadExample(t *testing.T) *conf.Topology {
+	t.Helper()
+	cfg, err := conf.Load("../conf/examples/sidecar.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg.Topology
+}
+
+func hashOf(t *testing.T, n string) vindex.KeyspaceID {
+	t.Helper()
+	v, err := vindex.Create("hash", "hash", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ksid, err := v.(vindex.Hashing).Hash(vindex.Value{Kind: vindex.Int64, Raw: []byte(n)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ksid
+}
+
+// TestPlanInsert follows seed 002: sequence values, keyspace ids from the
+// lookup primary vindex, keyspace_id filled by the reversible binary vindex,
+// and the error for an order that does not exist.
+func TestPlanInsert(t *testing.T) {
+	topo := loadExample(t)
+	p := &Planner{Topo: topo}
+	io := &fakeIO{next: 1, lookups: map[string]vindex.KeyspaceID{"1": hashOf(t, "1"), "5": hashOf(t, "4")}}
+	for _, tc := range []struct {
+		name    string
+		sql     string
+		want    map[string]string // shard -> statement
+		wantErr string
+		id      uint64
+	}{{
+		name: "seed 002 corder_event",
+		sql:  "insert into corder_event(corder_id, ename) values(1, 'paid'), (5, 'delivered')",
+		want: map[string]string{
+			"-80": "insert into corder_event(corder_id, ename, keyspace_id, corder_event_id) values (1, 'paid', X'166b40b44aba4bd6', 1)",
+			"80-": "insert into corder_event(corder_id, ename, keyspace_id, corder_event_id) values (5, 'delivered', X'd2fd8867d50d2dfe', 2)",
+		},
+		id: 1,
+	}, {
+		name:    "order without lookup row",
+		sql:     "insert into corder_event(corder_id, ename) values(6, 'expect failure')",
+		wantErr: "could not map [INT64(6)] to a keyspace id",
+	}, {
+		name: "customer by hash, sequence filled for NULL and 0",
+		sql:  "/* app */ insert into customer(customer_id, email) values (null, 'a'), (0, 'b'), (7, 'c')",
+		want: map[string]string{
+			// The failed statement before consumed 3: values come before keyspace ids.
+			"-80": "/* app */ insert into customer(customer_id, email) values (5, 'b')",
+			"80-": "/* app */ insert into customer(customer_id, email) values (4, 'a'), (7, 'c')",
+		},
+		id: 4,
+	}, {
+		name:    "no column list",
+		sql:     "insert into customer values (1, 'a')",
+		wantErr: "without a column list",
+	}, {
+		name:    "insert select",
+		sql:     "insert into customer(customer_id) select 1 from dual",
+		wantErr: "INSERT … SELECT",
+	}, {
+		name:    "keyspace_id that does not match",
+		sql:     "insert into corder_event(corder_id, ename, keyspace_id) values(1, 'x', 'nope')",
+		wantErr: `values [[VARCHAR("nope")]] for column [keyspace_id] does not map to keyspace ids`,
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			plan, err := p.Plan(tc.sql, Session{Keyspace: "customer"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ip, err := PlanInsert(context.Background(), plan.Stmt.(*sqlparser.Insert), plan.Table, nil, plan.Margins, io)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]string{}
+			for _, q := range ip.Queries {
+				got[q.Shard.Name] = q.SQL
+			}
+			for shard, want := range tc.want {
+				if got[shard] != want {
+					t.Errorf("shard %s:\n got %s\nwant %s", shard, got[shard], want)
+				}
+			}
+			if len(got) != len(tc.want) {
+				t.Errorf("shards %v, want %v", got, tc.want)
+			}
+			if ip.InsertID != tc.id {
+				t.Errorf("insert id %d, want %d", ip.InsertID, tc.id)
+			}
+		})
+	}
+}
+
+// TestPlanInsertArgs: a prepared INSERT binds its arguments without touching
+// the parsed statement, so the next execute sees the placeholders again.
+func TestPlanInsertArgs(t *testing.T) {
+	p := &Planner{Topo: loadExample(t)}
+	plan, err := p.Plan("insert into customer(customer_id, email) values (?, ?)", Session{Keyspace: "customer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	io := &fakeIO{next: 1}
+	for _, id := range []int64{1, 4} {
+		ip, err := PlanInsert(context.Background(), plan.Stmt.(*sqlparser.Insert), plan.Table,
+			Args{vindex.NewInt64(id), vindex.NewVarChar("it's")}, plan.Margins, io)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "insert into customer(customer_id, email) values (" + string(vindex.NewInt64(id).Raw) + ", 'it\\'s')"
+		if len(ip.Queries) != 1 || ip.Queries[0].SQL != want {
+			t.Errorf("got %+v, want %s", ip.Queries, want)
+		}
+	}
+	if s := sqlparser.String(plan.Stmt); !strings.Contains(s, ":v1") {
+		t.Errorf("statement was modified: %s", s)
+	}
+}
+
+func TestRouteStatement(t *testing.T) {
+	p := &Planner{Topo: loadExample(t)}
+	io := &fakeIO{}
+	for _, tc := range []struct {
+		sql     string
+		shards  string
+		wantErr string
+	}{
+		{"select * from customer where customer_id = 1", "-80", ""},
+		{"select * from customer where customer_id = 4", "80-", ""},
+		{"select * from customer where customer_id in (1, 4)", "-80,80-", ""},
+		{"select * from customer c where c.customer_id = 4 and email = 'x'", "80-", ""},
+		{"select * from customer where email = 'x'", "-80,80-", ""},
+		{"select * from customer order by customer_id", "", "ORDER BY"},
+		{"select count(*) from customer", "", "aggregate"},
+		{"select count(*) from customer where customer_id = 1", "-80", ""},
+		{"update customer set email = 'x' where customer_id = 1", "-80", ""},
+		{"delete from customer where email = 'x' limit 1", "", "LIMIT"},
+	} {
+		plan, err := p.Plan(tc.sql, Session{Keyspace: "customer"})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.sql, err)
+		}
+		r, err := RouteStatement(context.Background(), plan, nil, io)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("%s: err %v, want %q", tc.sql, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", tc.sql, err)
+		}
+		var names []string
+		for _, sh := range r.Shards {
+			names = append(names, sh.Name)
+		}
+		if got := strings.Join(names, ","); got != tc.shards {
+			t.Errorf("%s: shards %s, want %s", tc.sql, got, tc.shards)
+		}
+	}
+}
+
+func TestPlanRefusals(t *testing.T) {
+	p := &Planner{Topo: loadExample(t)}
+	for _, tc := range []struct{ sql, wantErr string }{
+		{"update customer set customer_id = 2 where customer_id = 1", "VT12001: unsupported: you cannot UPDATE primary vindex columns; invalid update on vindex: hash"},
+		{"select * from customer join corder on customer.customer_id = corder.customer_id", "joins"},
+		{"select * from nosuch", "doesn't exist"},
+		{"select * from things.things, customer.customer", "across keyspaces"},
+	} {
+		_, err := p.Plan(tc.sql, Session{Keyspace: "customer"})
+		if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+			t.Errorf("%s: err %v, want %q", tc.sql, err, tc.wantErr)
+		}
+	}
+}
