@@ -29,10 +29,11 @@ const (
 	KindLockTables
 	KindUnlockTables
 	KindExplain
+	KindVExplain
 )
 
 var kindNames = [...]string{"other", "select", "insert", "replace", "update", "delete", "ddl", "set", "use",
-	"show", "begin", "commit", "rollback", "savepoint", "release", "rollback to", "lock tables", "unlock tables", "explain"}
+	"show", "begin", "commit", "rollback", "savepoint", "release", "rollback to", "lock tables", "unlock tables", "explain", "vexplain"}
 
 func (k Kind) String() string { return kindNames[k] }
 
@@ -91,6 +92,8 @@ func Classify(sql string) Kind {
 		return KindUnlockTables
 	case "explain", "describe", "desc":
 		return KindExplain
+	case "vexplain":
+		return KindVExplain
 	}
 	return KindOther
 }
@@ -153,4 +156,23 @@ func leavesSessionState(sql string) bool {
 	return strings.Contains(l, "temporary") || strings.Contains(l, ":=") || strings.Contains(l, "get_lock") ||
 		strings.Contains(l, "into @") || strings.HasPrefix(StripLeadingComments(l), "prepare") ||
 		strings.Contains(l, "sql_calc_found_rows")
+}
+
+// SavepointName returns the savepoint a SAVEPOINT, ROLLBACK TO or RELEASE
+// statement names (its last word, unquoted).
+func SavepointName(sql string) string {
+	s := strings.TrimRight(strings.TrimSpace(sql), "; \t\r\n")
+	if i := strings.LastIndexAny(s, " \t\r\n"); i >= 0 {
+		s = s[i+1:]
+	}
+	return strings.ToLower(strings.Trim(s, "`"))
+}
+
+// VExplainTarget returns the statement a VEXPLAIN statement explains.
+func VExplainTarget(sql string) string {
+	_, rest := nextWord(StripLeadingComments(sql))
+	if w, after := nextWord(rest); w == "queries" || w == "plan" {
+		rest = after
+	}
+	return strings.TrimSpace(rest)
 }

@@ -229,6 +229,12 @@ func (r *insertRows) mapPrimary(ctx context.Context, io IO) error {
 	return nil
 }
 
+// MapValues runs a vindex's Map the way routing does (functional vindexes
+// without a round trip, unique lookups through the cache).
+func MapValues(ctx context.Context, ks *conf.Keyspace, cv *conf.ColumnVindex, ids []vindex.Value, io IO) ([]vindex.Destination, error) {
+	return mapValues(ctx, ks, cv, ids, io)
+}
+
 // mapValues runs a vindex's Map, functional vindexes without a round trip and
 // unique lookups through the lookup cache.
 func mapValues(ctx context.Context, ks *conf.Keyspace, cv *conf.ColumnVindex, ids []vindex.Value, io IO) ([]vindex.Destination, error) {

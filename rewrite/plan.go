@@ -21,7 +21,9 @@ const (
 	ShowDatabases        // SHOW DATABASES: the keyspaces
 	SetNames             // SET NAMES …: applied lazily to backend connections
 	SetAutocommit        // SET autocommit = 0|1
-	Use                  // USE keyspace
+	Use                  // USE keyspace or USE keyspace:shard
+	ShowShards           // SHOW SIDECAR SHARDS: keyspaces, shards, key ranges, backends
+	ShowVitessShards     // SHOW VITESS_SHARDS: keyspace/shard names, as Vitess lists them
 )
 
 // Plan says where one statement goes and what it sends.
@@ -83,9 +85,18 @@ func (p *Planner) Plan(sql string, sess Session) (*Plan, error) {
 		plan.Value = strings.Trim(strings.TrimSpace(strings.TrimRight(rest, "; \t\r\n")), "`")
 		return plan, nil
 	case KindShow:
-		if w, _ := nextWord(afterWord(sql)); w == "databases" || w == "schemas" {
+		switch w, rest := nextWord(afterWord(sql)); w {
+		case "databases", "schemas", "vitess_keyspaces":
 			plan.Local = ShowDatabases
 			return plan, nil
+		case "vitess_shards":
+			plan.Local = ShowVitessShards
+			return plan, nil
+		case "sidecar":
+			if w2, _ := nextWord(rest); w2 == "shards" {
+				plan.Local = ShowShards
+				return plan, nil
+			}
 		}
 	case KindSet:
 		p.planSet(plan)
@@ -204,14 +215,9 @@ func shardedTable(plan *Plan, stmt sqlparser.Statement, tables []tableRef, ks *c
 			if cv == t.Primary() {
 				return &SQLError{1235, "42000", "VT12001: unsupported: you cannot UPDATE primary vindex columns; invalid update on vindex: " + cv.Name}
 			}
-			return errUnsupported("UPDATE of vindex column %s of table %s yet", cv.Columns[0], t)
-		}
-		if len(t.Owned) > 0 {
-			return errUnsupported("UPDATE of table %s, which owns lookup vindexes, yet", t)
-		}
-	case *sqlparser.Delete:
-		if len(t.Owned) > 0 {
-			return errUnsupported("DELETE from table %s, which owns lookup vindexes, yet", t)
+			if !cv.Owned {
+				return errUnsupported("UPDATE of column %s of table %s: its vindex %s is not owned by the table", cv.Columns[0], t, cv.Name)
+			}
 		}
 	}
 	return nil

@@ -9,6 +9,9 @@ import (
 	"sidecar/vindex"
 )
 
+// Value is a vindex value, as statements carry them.
+type Value = vindex.Value
+
 // Args are the arguments of a prepared statement: the parser turns the n-th
 // `?` into :v<n>, which reads Args[n-1].
 type Args []vindex.Value

@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"sidecar/conf"
+	"sidecar/vindex"
 )
 
 // defaultNames is the character set every backend connection starts with; a
@@ -230,7 +231,8 @@ func (bc *backendConn) exec(sql string) (*queryResult, error) {
 type queryResult struct {
 	ok      okPacket
 	columns int
-	rows    [][][]byte // raw text values, nil = NULL
+	kinds   []vindex.Kind // how vindexes should read each column
+	rows    [][][]byte    // raw text values, nil = NULL
 }
 
 func (bc *backendConn) readResult() (*queryResult, error) {
@@ -260,10 +262,15 @@ func (bc *backendConn) readResult() (*queryResult, error) {
 }
 
 func (bc *backendConn) readTextRows(res *queryResult) error {
+	res.kinds = make([]vindex.Kind, res.columns)
 	for i := 0; i <= res.columns; i++ { // column definitions, then EOF
-		if _, err := bc.w.readPacket(); err != nil {
+		p, err := bc.w.readPacket()
+		if err != nil {
 			bc.broken = true
 			return bc.lost(err)
+		}
+		if i < res.columns {
+			res.kinds[i] = columnKind(p)
 		}
 	}
 	for {
@@ -291,6 +298,40 @@ func (bc *backendConn) readTextRows(res *queryResult) error {
 		}
 		res.rows = append(res.rows, row)
 	}
+}
+
+// columnKind reads a column definition's type: integers are numbers for the
+// vindexes, binary strings are bytes, other strings text.
+func columnKind(def []byte) vindex.Kind {
+	pos := 0
+	for range 6 { // catalog, schema, table, org_table, name, org_name
+		n, _, size, ok := readLenEncInt(def[pos:])
+		if !ok {
+			return vindex.VarBinary
+		}
+		pos += size + int(n)
+	}
+	if pos+10 > len(def) {
+		return vindex.VarBinary
+	}
+	charset := uint16(def[pos+1]) | uint16(def[pos+2])<<8
+	typ := def[pos+7]
+	flags := uint16(def[pos+8]) | uint16(def[pos+9])<<8
+	switch typ {
+	case typeTiny, typeShort, typeLong, typeLongLong, typeInt24, typeYear:
+		if flags&flagUnsigned != 0 {
+			return vindex.Uint64
+		}
+		return vindex.Int64
+	case typeDecimal, typeNewDecimal:
+		return vindex.Decimal
+	case typeFloat, typeDouble:
+		return vindex.Float64
+	}
+	if charset == 63 {
+		return vindex.VarBinary
+	}
+	return vindex.VarChar
 }
 
 // lost turns an I/O failure into the error the client sees.

@@ -57,6 +57,15 @@ func (s *session) runSharded(plan *rewrite.Plan, args rewrite.Args, stmt *prepar
 		if err != nil {
 			return err
 		}
+		if len(plan.Table.Owned) > 0 {
+			od, err := rewrite.PlanOwnedDML(plan, args)
+			if err != nil {
+				return err
+			}
+			if od != nil {
+				return s.ownedDML(ctx, plan, route, od, args, more)
+			}
+		}
 		switch len(route.Shards) {
 		case 0:
 			return s.okResult(0, 0, 0, more)
@@ -76,6 +85,76 @@ func (s *session) runSharded(plan *rewrite.Plan, args rewrite.Args, stmt *prepar
 		return s.okResult(res.affected, 0, res.warnings, more)
 	}
 	return errUnsupported("%s statements on sharded keyspace %s: %.80s", plan.Kind, ks.Name, plan.Query)
+}
+
+// ownedDML runs an UPDATE/DELETE of a table owning lookup vindexes: the
+// affected rows are read and locked first, their lookup rows deleted (post
+// transaction for consistent lookups) or moved (delete + create with the
+// duplicate protocol), then the statement runs; all in one statement scope.
+func (s *session) ownedDML(ctx context.Context, plan *rewrite.Plan, route *rewrite.Route, od *rewrite.OwnedDML, args rewrite.Args, more bool) error {
+	t := plan.Table
+	s.beginStatement(t.Keyspace.Name, true)
+	res, err := s.maintainLookups(ctx, plan, route, od, args)
+	wrote := s.stmt.wrote
+	if err = s.endStatement(err, wrote || res.wrote); err != nil {
+		return err
+	}
+	return s.okResult(res.affected, 0, res.warnings, more)
+}
+
+func (s *session) maintainLookups(ctx context.Context, plan *rewrite.Plan, route *rewrite.Route, od *rewrite.OwnedDML, args rewrite.Args) (writeResult, error) {
+	t := plan.Table
+	var rows [][]vindex.Value
+	for _, sh := range route.Shards {
+		res, err := s.runInternal(sh, vindex.CommitNormal, od.Select)
+		if err != nil {
+			return writeResult{}, err
+		}
+		rows = append(rows, toValues(res)...)
+	}
+	primary := t.Primary()
+	for _, row := range rows {
+		dests, err := rewrite.MapValues(ctx, t.Keyspace, primary, []vindex.Value{row[0]}, s)
+		if err != nil {
+			return writeResult{}, err
+		}
+		d, ok := dests[0].(vindex.DestinationKeyspaceID)
+		if !ok {
+			return writeResult{}, errRouting("could not map [%s] to a keyspace id", row[0])
+		}
+		ksid := vindex.KeyspaceID(d)
+		col := 1
+		for i, cv := range od.Vindexes {
+			lk := cv.Vindex.(vindex.Lookup)
+			old := make([]vindex.Value, len(cv.Columns))
+			for k := range old {
+				old[k] = row[col+k]
+			}
+			col += len(cv.Columns)
+			if !od.Update {
+				if err := lk.Delete(ctx, s, [][]vindex.Value{old}, ksid); err != nil {
+					return writeResult{}, err
+				}
+				s.LookupWritten(t.Keyspace, cv, old[:1])
+				continue
+			}
+			same := row[len(row)-len(od.Vindexes)+i]
+			if string(same.Raw) == "1" {
+				continue // set to its current value: no lookup row changes
+			}
+			news := od.NewValues(i, args, old)
+			if err := lk.Update(ctx, s, old, ksid, news); err != nil {
+				return writeResult{}, err
+			}
+			s.LookupWritten(t.Keyspace, cv, []vindex.Value{old[0], news[0]})
+		}
+	}
+	sql := rewrite.RenderArgs(plan.Query, plan.Stmt, plan.Margins, args)
+	queries := make([]rewrite.ShardQuery, len(route.Shards))
+	for i, sh := range route.Shards {
+		queries[i] = rewrite.ShardQuery{Shard: sh, SQL: sql}
+	}
+	return s.runWrites(queries)
 }
 
 // runOn sends the whole statement to one shard and relays the reply.
@@ -311,7 +390,7 @@ func (s *session) Execute(ctx context.Context, sql string, order vindex.CommitOr
 			return nil, err
 		}
 		out.RowsAffected += res.ok.affectedRows
-		out.Rows = append(out.Rows, toValues(res.rows)...)
+		out.Rows = append(out.Rows, toValues(res)...)
 		if plan.Kind.IsDML() && s.stmt != nil && res.ok.affectedRows > 0 {
 			s.stmt.wrote = true
 		}
@@ -330,7 +409,7 @@ func (s *session) ExecuteKeyspaceID(ctx context.Context, keyspace string, ksid v
 	if err != nil {
 		return nil, err
 	}
-	return &vindex.Result{Rows: toValues(res.rows), RowsAffected: res.ok.affectedRows}, nil
+	return &vindex.Result{Rows: toValues(res), RowsAffected: res.ok.affectedRows}, nil
 }
 
 // InTransactionAndIsDML: lookup reads lock rows (for update) when they serve
@@ -353,15 +432,16 @@ func (s *session) runInternal(shard *conf.Shard, order vindex.CommitOrder, sql s
 	return res, err
 }
 
-func toValues(rows [][][]byte) [][]vindex.Value {
-	out := make([][]vindex.Value, len(rows))
-	for i, row := range rows {
+// toValues types a result's raw values by their columns' types.
+func toValues(res *queryResult) [][]vindex.Value {
+	out := make([][]vindex.Value, len(res.rows))
+	for i, row := range res.rows {
 		out[i] = make([]vindex.Value, len(row))
 		for j, v := range row {
 			if v == nil {
 				out[i][j] = vindex.Value{Kind: vindex.Null}
 			} else {
-				out[i][j] = vindex.Value{Kind: vindex.VarBinary, Raw: v}
+				out[i][j] = vindex.Value{Kind: res.kinds[j], Raw: v}
 			}
 		}
 	}

@@ -148,20 +148,37 @@ type column struct {
 
 // writeRows sends a one-column text result set built by the sidecar.
 func (s *session) writeRows(more bool, col column, rows ...*string) error {
-	s.w.writePacket([]byte{1})
-	charset := uint16(45) // utf8mb4_general_ci
-	if col.flags&flagBinary != 0 {
-		charset = 63
+	table := make([][]*string, len(rows))
+	for i, r := range rows {
+		table[i] = []*string{r}
 	}
-	s.w.writePacket(appendColumnDef(nil, col.name, col.typ, charset, 1024, col.flags))
+	return s.writeTable(more, []column{col}, table)
+}
+
+// writeTable sends a text result set built by the sidecar (nil = NULL).
+func (s *session) writeTable(more bool, cols []column, rows [][]*string) error {
+	s.w.writePacket(appendLenEncInt(nil, uint64(len(cols))))
+	for _, col := range cols {
+		charset := uint16(45) // utf8mb4_general_ci
+		typ := col.typ
+		if typ == 0 {
+			typ = typeVarString
+		}
+		if col.flags&flagBinary != 0 {
+			charset = 63
+		}
+		s.w.writePacket(appendColumnDef(nil, col.name, typ, charset, 1024, col.flags))
+	}
 	s.w.writePacket(appendEOF(nil, 0, s.status()))
 	var buf []byte
-	for _, r := range rows {
+	for _, row := range rows {
 		buf = buf[:0]
-		if r == nil {
-			buf = append(buf, 0xfb)
-		} else {
-			buf = appendLenEncString(buf, *r)
+		for _, v := range row {
+			if v == nil {
+				buf = append(buf, 0xfb)
+			} else {
+				buf = appendLenEncString(buf, *v)
+			}
 		}
 		s.w.writePacket(buf)
 	}

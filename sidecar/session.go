@@ -2,6 +2,7 @@ package sidecar
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -24,6 +25,8 @@ type session struct {
 	log  zerolog.Logger
 
 	keyspace        string
+	target          *conf.Shard // USE keyspace:shard: statements go to this shard unchanged
+	savepoints      []string    // of the open transaction, replayed on shards joining it later
 	names           string // SET NAMES for backend connections
 	initialNames    string // from the handshake's collation
 	autocommit      bool
@@ -197,6 +200,10 @@ func (s *session) query(sql string, more bool) error {
 	if plan.Sticky {
 		s.sticky = true
 	}
+	if s.target != nil {
+		_, err := s.forward(s.target, sql, plan.Kind, more)
+		return err
+	}
 	if ks := plan.Keyspace; ks != nil && ks.Sharded {
 		return s.runSharded(plan, nil, nil, more)
 	}
@@ -232,6 +239,16 @@ func (s *session) runSessionStatement(plan *rewrite.Plan, more, binary bool) (bo
 	case rewrite.LastInsertID:
 		return true, s.writeRows(more, column{name: plan.Column, typ: typeLongLong, flags: flagUnsigned | flagNotNull | flagBinary},
 			ptr(strconv.FormatUint(s.lastInsertID, 10)))
+	case rewrite.ShowShards:
+		return true, s.showShards(more)
+	case rewrite.ShowVitessShards:
+		var rows []*string
+		for _, name := range s.srv.topo().Names {
+			for _, sh := range s.srv.topo().Keyspaces[name].Shards {
+				rows = append(rows, ptr(name+"/"+sh.Name))
+			}
+		}
+		return true, s.writeRows(more, column{name: "Shards"}, rows...)
 	case rewrite.ShowDatabases:
 		rows := make([]*string, 0, len(s.srv.topo().Names))
 		for _, name := range s.srv.topo().Names {
@@ -264,6 +281,10 @@ func (s *session) runSessionStatement(plan *rewrite.Plan, more, binary bool) (bo
 	case rewrite.KindRollback:
 		s.rollback()
 		return true, s.ok(more)
+	case rewrite.KindSavepoint, rewrite.KindRollbackTo, rewrite.KindRelease:
+		return true, s.savepoint(plan, more)
+	case rewrite.KindVExplain:
+		return true, s.vexplain(rewrite.VExplainTarget(plan.Query), more)
 	case rewrite.KindSet:
 		return true, s.set(plan, more)
 	case rewrite.KindDDL:
@@ -293,15 +314,87 @@ func (s *session) ok(more bool) error {
 	return s.w.writePacket(appendOK(nil, okPacket{status: st}))
 }
 
+// use selects a keyspace, or with Vitess's `keyspace:shard` one shard of it:
+// then statements go to that shard unchanged, for operators.
 func (s *session) use(name string) error {
 	if name == "" {
 		return newError(1046, "3D000", "No database selected")
 	}
-	if _, ok := s.srv.topo().Keyspaces[name]; !ok {
+	ksName, shardName, targeted := strings.Cut(name, ":")
+	ks, ok := s.srv.topo().Keyspaces[ksName]
+	if !ok {
 		return newError(1049, "42000", "Unknown database '%s'", name)
 	}
-	s.keyspace = name
+	var target *conf.Shard
+	if targeted {
+		for _, sh := range ks.Shards {
+			if sh.Name == shardName {
+				target = sh
+			}
+		}
+		if target == nil {
+			return newError(1049, "42000", "Unknown database '%s': keyspace %s has no shard %s", name, ksName, shardName)
+		}
+	}
+	s.keyspace, s.target = ksName, target
 	return nil
+}
+
+// savepoint runs SAVEPOINT, ROLLBACK TO and RELEASE on every shard in the
+// transaction, and remembers savepoints for shards that join later.
+func (s *session) savepoint(plan *rewrite.Plan, more bool) error {
+	if !s.inTxn {
+		if plan.Kind == rewrite.KindSavepoint {
+			return s.ok(more) // MySQL accepts it and forgets it at once
+		}
+		return newError(1305, "42000", "SAVEPOINT %s does not exist", rewrite.SavepointName(plan.Query))
+	}
+	name := rewrite.SavepointName(plan.Query)
+	for _, key := range s.heldKeys() {
+		if key.order != vindex.CommitNormal {
+			continue
+		}
+		if _, err := s.conns[key].exec(plan.Query); err != nil {
+			return err
+		}
+	}
+	switch plan.Kind {
+	case rewrite.KindSavepoint:
+		s.savepoints = append(s.savepoints, plan.Query)
+	case rewrite.KindRollbackTo, rewrite.KindRelease:
+		for i, sp := range s.savepoints {
+			if rewrite.SavepointName(sp) == name {
+				keep := i + 1 // ROLLBACK TO keeps the savepoint itself
+				if plan.Kind == rewrite.KindRelease {
+					keep = i
+				}
+				s.savepoints = s.savepoints[:keep]
+				break
+			}
+		}
+	}
+	return s.ok(more)
+}
+
+// showShards lists keyspaces and shards with their key ranges and backends.
+func (s *session) showShards(more bool) error {
+	cols := []column{{name: "Keyspace"}, {name: "Shard"}, {name: "KeyRange"}, {name: "Sharded"},
+		{name: "Address"}, {name: "Database"}, {name: "Hostgroup"}}
+	var rows [][]*string
+	topo := s.srv.topo()
+	for _, name := range topo.Names {
+		ks := topo.Keyspaces[name]
+		for _, sh := range ks.Shards {
+			var hg *string
+			if sh.HasHostgroup {
+				hg = ptr(itoa(sh.Hostgroup))
+			}
+			kr := fmt.Sprintf("%x-%x", sh.Range.Start, sh.Range.End)
+			rows = append(rows, []*string{ptr(name), ptr(sh.Name), ptr(kr), ptr(strconv.FormatBool(ks.Sharded)),
+				ptr(sh.Address), ptr(sh.Database), hg})
+		}
+	}
+	return s.writeTable(more, cols, rows)
 }
 
 // setAutocommit follows MySQL: turning autocommit on commits the open
@@ -434,6 +527,11 @@ func (s *session) prepareConn(bc *backendConn) error {
 		}
 		if _, err := bc.exec(begin); err != nil {
 			return err
+		}
+		for _, sp := range s.savepoints {
+			if _, err := bc.exec(sp); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -71,7 +71,7 @@ func (s *session) commit() error {
 	if !s.inTxn {
 		return nil
 	}
-	s.inTxn = false
+	s.inTxn, s.savepoints = false, nil
 	return s.commitHeld()
 }
 
@@ -129,7 +129,7 @@ func (s *session) rollback() {
 	if !s.inTxn {
 		return
 	}
-	s.inTxn = false
+	s.inTxn, s.savepoints = false, nil
 	s.rollbackHeld()
 }
 
