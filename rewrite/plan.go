@@ -14,16 +14,16 @@ import (
 type Local uint8
 
 const (
-	NotLocal       Local = iota
-	VersionComment       // SELECT @@version_comment LIMIT 1 (every CLI on connect)
-	Database             // SELECT DATABASE()
-	LastInsertID         // SELECT LAST_INSERT_ID()
-	ShowDatabases        // SHOW DATABASES: the keyspaces
-	SetNames             // SET NAMES …: applied lazily to backend connections
-	SetAutocommit        // SET autocommit = 0|1
-	Use                  // USE keyspace or USE keyspace:shard
-	ShowShards           // SHOW SIDECAR SHARDS: keyspaces, shards, key ranges, backends
-	ShowVitessShards     // SHOW VITESS_SHARDS: keyspace/shard names, as Vitess lists them
+	NotLocal         Local = iota
+	VersionComment         // SELECT @@version_comment LIMIT 1 (every CLI on connect)
+	Database               // SELECT DATABASE()
+	LastInsertID           // SELECT LAST_INSERT_ID()
+	ShowDatabases          // SHOW DATABASES: the keyspaces
+	SetNames               // SET NAMES …: applied lazily to backend connections
+	SetAutocommit          // SET autocommit = 0|1
+	Use                    // USE keyspace or USE keyspace:shard
+	ShowShards             // SHOW SIDECAR SHARDS: keyspaces, shards, key ranges, backends
+	ShowVitessShards       // SHOW VITESS_SHARDS: keyspace/shard names, as Vitess lists them
 )
 
 // Plan says where one statement goes and what it sends.

@@ -27,8 +27,8 @@ type session struct {
 	keyspace        string
 	target          *conf.Shard // USE keyspace:shard: statements go to this shard unchanged
 	savepoints      []string    // of the open transaction, replayed on shards joining it later
-	names           string // SET NAMES for backend connections
-	initialNames    string // from the handshake's collation
+	names           string      // SET NAMES for backend connections
+	initialNames    string      // from the handshake's collation
 	autocommit      bool
 	inTxn           bool
 	beginSQL        string // how the client began: sent to each shard joining the transaction
