@@ -24,7 +24,15 @@ const (
 	Use                    // USE keyspace or USE keyspace:shard
 	ShowShards             // SHOW SIDECAR SHARDS: keyspaces, shards, key ranges, backends
 	ShowVitessShards       // SHOW VITESS_SHARDS: keyspace/shard names, as Vitess lists them
+	SetWaitTimeout         // SET wait_timeout = N: the sidecar's own idle timeout
+	KillStatement          // KILL [QUERY | CONNECTION] id: a session of this sidecar
 )
+
+// Kill is the target of a KILL statement.
+type Kill struct {
+	ID        uint32
+	QueryOnly bool
+}
 
 // Plan says where one statement goes and what it sends.
 type Plan struct {
@@ -50,6 +58,11 @@ type Plan struct {
 	Table   *conf.Table
 	Stmt    sqlparser.Statement
 	Margins sqlparser.MarginComments
+
+	Kill Kill
+	// Hint is a routing hint the statement arrived with (from ProxySQL or an
+	// application): the sidecar then adds none of its own.
+	Hint Hint
 }
 
 // Session is what planning needs to know about the client's session.
@@ -69,8 +82,13 @@ type Planner struct {
 // Plan classifies sql and decides its keyspace.
 func (p *Planner) Plan(sql string, sess Session) (*Plan, error) {
 	kind := Classify(sql)
-	plan := &Plan{Kind: kind, Query: sql}
+	plan := &Plan{Kind: kind, Query: sql, Hint: ParseHint(sql)}
 	switch kind {
+	case KindOther:
+		if k, ok := parseKill(sql); ok {
+			plan.Local, plan.Kill = KillStatement, k
+			return plan, nil
+		}
 	case KindSelect:
 		if local, col := localSelect(sql); local != NotLocal {
 			plan.Local, plan.Column = local, col
@@ -280,6 +298,11 @@ func (p *Planner) planSet(plan *Plan) {
 		if v, ok := boolValue(set.Exprs[0].Expr); ok && set.Scope != sqlparser.GlobalStr {
 			plan.Local = SetAutocommit
 			plan.Value = v
+		}
+	case "wait_timeout":
+		if v, ok := set.Exprs[0].Expr.(*sqlparser.SQLVal); ok && v.Type == sqlparser.IntVal && set.Scope != sqlparser.GlobalStr {
+			plan.Local = SetWaitTimeout
+			plan.Value = string(v.Val)
 		}
 	}
 }

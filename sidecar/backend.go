@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"sidecar/conf"
+	"sidecar/rewrite"
 	"sidecar/vindex"
 )
 
@@ -216,7 +218,7 @@ func (bc *backendConn) reset() error {
 // BEGIN, COMMIT, replayed session variables, internal queries) and returns its
 // rows as raw text values.
 func (bc *backendConn) exec(sql string) (*queryResult, error) {
-	if err := bc.w.writeCommand(comQuery, bc.pool.hint, []byte(sql)); err != nil {
+	if err := bc.w.writeCommand(comQuery, bc.hintFor(sql), []byte(sql)); err != nil {
 		bc.broken = true
 		return nil, bc.lost(err)
 	}
@@ -298,6 +300,16 @@ func (bc *backendConn) readTextRows(res *queryResult) error {
 		}
 		res.rows = append(res.rows, row)
 	}
+}
+
+// hintFor is the shard hint to put before sql: none when the statement
+// arrived with a routing hint of its own (ProxySQL reads only the first
+// comment, so a second one would be ignored at best, contradict at worst).
+func (bc *backendConn) hintFor(sql string) []byte {
+	if len(bc.pool.hint) == 0 || (strings.Contains(sql, "/*") && rewrite.ParseHint(sql).Present()) {
+		return nil
+	}
+	return bc.pool.hint
 }
 
 // columnKind reads a column definition's type: integers are numbers for the

@@ -25,6 +25,10 @@ import (
 func (s *session) runSharded(plan *rewrite.Plan, args rewrite.Args, stmt *preparedStmt, more bool) error {
 	ctx := context.Background()
 	ks := plan.Keyspace
+	hinted, err := s.hintedShard(plan)
+	if err != nil {
+		return err
+	}
 	switch {
 	case plan.Kind == rewrite.KindDDL:
 		return s.fanOutDDL(ks, plan.Query, more)
@@ -39,10 +43,13 @@ func (s *session) runSharded(plan *rewrite.Plan, args rewrite.Args, stmt *prepar
 		if plan.Kind == rewrite.KindReplace && len(plan.Table.Owned) > 0 {
 			return errUnsupported("REPLACE into table %s, which owns lookup vindexes", plan.Table)
 		}
-		return s.insertSharded(ctx, plan, args, more)
+		return s.insertSharded(ctx, plan, args, hinted, more)
 	case plan.Kind == rewrite.KindSelect:
 		route, err := rewrite.RouteStatement(ctx, plan, args, s)
 		if err != nil {
+			return err
+		}
+		if err := applyHint(route, hinted); err != nil {
 			return err
 		}
 		switch len(route.Shards) {
@@ -55,6 +62,9 @@ func (s *session) runSharded(plan *rewrite.Plan, args rewrite.Args, stmt *prepar
 	case plan.Kind == rewrite.KindUpdate || plan.Kind == rewrite.KindDelete:
 		route, err := rewrite.RouteStatement(ctx, plan, args, s)
 		if err != nil {
+			return err
+		}
+		if err := applyHint(route, hinted); err != nil {
 			return err
 		}
 		if len(plan.Table.Owned) > 0 {
@@ -157,6 +167,68 @@ func (s *session) maintainLookups(ctx context.Context, plan *rewrite.Plan, route
 	return s.runWrites(queries)
 }
 
+// hintedShard resolves the routing hint a statement arrived with to a shard
+// of its keyspace (by shard name or ProxySQL hostgroup); nil without one.
+func (s *session) hintedShard(plan *rewrite.Plan) (*conf.Shard, error) {
+	h := plan.Hint
+	if !h.Present() || plan.Keyspace == nil {
+		return nil, nil
+	}
+	ks := plan.Keyspace
+	if h.Keyspace != "" && h.Keyspace != ks.Name {
+		return nil, errRouting("the statement's hint names keyspace %s, but its tables are in keyspace %s", h.Keyspace, ks.Name)
+	}
+	if h.Shard == "" && !h.HasHostgroup {
+		return nil, nil
+	}
+	if h.Shard == "" && !hasHostgroups(ks) {
+		// A hostgroup annotation meant for a ProxySQL in front of the
+		// sidecar: it does not name one of our shards.
+		return nil, nil
+	}
+	for _, sh := range ks.Shards {
+		if (h.Shard == "" || sh.Name == h.Shard) && (!h.HasHostgroup || (sh.HasHostgroup && sh.Hostgroup == h.Hostgroup)) {
+			return sh, nil
+		}
+	}
+	if h.Shard != "" {
+		return nil, errRouting("the statement's hint names shard %s, which keyspace %s does not have", h.Shard, ks.Name)
+	}
+	return nil, errRouting("the statement's hint names hostgroup %d, which no shard of keyspace %s has", h.Hostgroup, ks.Name)
+}
+
+func hasHostgroups(ks *conf.Keyspace) bool {
+	for _, sh := range ks.Shards {
+		if sh.HasHostgroup {
+			return true
+		}
+	}
+	return false
+}
+
+// applyHint narrows a route to the hinted shard: a scatter goes to that
+// shard only; a route chosen by a vindex must agree with the hint.
+func applyHint(route *rewrite.Route, hinted *conf.Shard) error {
+	if hinted == nil {
+		return nil
+	}
+	if route.Scatter {
+		route.Shards, route.Scatter = []*conf.Shard{hinted}, false
+		return nil
+	}
+	for _, sh := range route.Shards {
+		if sh != hinted {
+			return hintConflict(hinted, sh)
+		}
+	}
+	return nil
+}
+
+func hintConflict(hinted, routed *conf.Shard) error {
+	return errRouting("the statement's hint names shard %s/%s, but its vindex values route it to shard %s/%s",
+		hinted.Keyspace, hinted.Name, routed.Keyspace, routed.Name)
+}
+
 // runOn sends the whole statement to one shard and relays the reply.
 func (s *session) runOn(shard *conf.Shard, plan *rewrite.Plan, stmt *preparedStmt, more bool) error {
 	if stmt != nil {
@@ -170,7 +242,7 @@ func (s *session) runOn(shard *conf.Shard, plan *rewrite.Plan, stmt *preparedStm
 // writes its rows, one statement per shard, in parallel. A statement that
 // writes in several places runs in a statement scope, so a failure part-way
 // leaves nothing behind.
-func (s *session) insertSharded(ctx context.Context, plan *rewrite.Plan, args rewrite.Args, more bool) error {
+func (s *session) insertSharded(ctx context.Context, plan *rewrite.Plan, args rewrite.Args, hinted *conf.Shard, more bool) error {
 	t := plan.Table
 	ins := plan.Stmt.(*sqlparser.Insert)
 	values, _ := ins.Rows.(sqlparser.Values)
@@ -179,6 +251,13 @@ func (s *session) insertSharded(ctx context.Context, plan *rewrite.Plan, args re
 		s.beginStatement(t.Keyspace.Name, true)
 	}
 	ip, err := rewrite.PlanInsert(ctx, ins, t, args, plan.Margins, s)
+	if err == nil && hinted != nil {
+		for _, q := range ip.Queries {
+			if q.Shard != hinted {
+				err = hintConflict(hinted, q.Shard)
+			}
+		}
+	}
 	var res writeResult
 	if err == nil {
 		res, err = s.runWrites(ip.Queries)

@@ -55,7 +55,7 @@ func (bc *backendConn) prepare(sql string, relay *wire, clientID uint32) (backen
 	if st, ok := bc.stmts[sql]; ok && relay == nil {
 		return st, nil
 	}
-	if err := bc.w.writeCommand(comStmtPrepare, bc.pool.hint, []byte(sql)); err != nil {
+	if err := bc.w.writeCommand(comStmtPrepare, bc.hintFor(sql), []byte(sql)); err != nil {
 		bc.broken = true
 		return backendStmt{}, bc.lost(err)
 	}
@@ -157,12 +157,12 @@ func (s *session) executeOn(shard *conf.Shard, st *preparedStmt) error {
 		}
 		res, err := s.relayExecute(bc, st)
 		if err != nil && !res.started && bc.broken && !held && attempt == 0 {
-			bc.pool.put(bc)
+			s.putBack(bc)
 			continue
 		}
 		if bc.broken && held {
 			s.dropHeld(bc)
-			bc.pool.put(bc)
+			s.putBack(bc)
 			s.rollback()
 		} else {
 			s.release(bc, held, res.warnings)

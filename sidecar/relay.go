@@ -20,7 +20,7 @@ type relayed struct {
 
 // relayQuery sends sql to bc with the shard hint and relays the reply.
 func (s *session) relayQuery(bc *backendConn, sql string, more bool) (relayed, error) {
-	if err := bc.w.writeCommand(comQuery, bc.pool.hint, []byte(sql)); err != nil {
+	if err := bc.w.writeCommand(comQuery, bc.hintFor(sql), []byte(sql)); err != nil {
 		bc.broken = true
 		return relayed{}, bc.lost(err)
 	}

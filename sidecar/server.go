@@ -174,6 +174,7 @@ func (s *Server) serveConn(nc net.Conn) {
 		conns:           map[connKey]*backendConn{},
 		stmts:           map[uint32]*preparedStmt{},
 	}
+	sess.host, _, _ = net.SplitHostPort(nc.RemoteAddr().String())
 	sess.initialNames = namesForCollation(c.Charset())
 	sess.names = sess.initialNames
 	sess.log = s.log.With().Uint32("conn", sess.id).Logger()

@@ -3,6 +3,8 @@ package sidecar
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
+	"time"
 	"io"
 	"strconv"
 	"strings"
@@ -46,6 +48,11 @@ type session struct {
 	pendingCache []cacheEntry // lookup results to cache when the transaction commits
 	lastInsertID uint64
 	stmts        map[uint32]*preparedStmt
+
+	host        string        // client host, for access errors
+	busy        busyConns     // backend connections in use, for KILL
+	killed      atomic.Bool   // KILL CONNECTION: end the session
+	waitTimeout time.Duration // idle clients are disconnected after it (0: never)
 	nextStmtID   uint32
 }
 
@@ -66,6 +73,7 @@ func (s *session) run() {
 	defer s.close()
 	for {
 		s.w.seq = 0
+		s.clientIdle()
 		p, err := s.w.readPacket()
 		if err != nil {
 			if !errors.Is(err, io.EOF) && !s.srv.closing.Load() {
@@ -77,7 +85,7 @@ func (s *session) run() {
 			return
 		}
 		quit := s.dispatch(p)
-		if err := s.w.flush(); err != nil || quit {
+		if err := s.w.flush(); err != nil || quit || s.killed.Load() {
 			return
 		}
 	}
@@ -118,6 +126,12 @@ func (s *session) dispatch(p []byte) (quit bool) {
 			s.multiStatements = p[1] == 0
 		}
 		s.w.writePacket(appendEOF(nil, 0, s.status()))
+	case comChangeUser:
+		return s.changeUser(p)
+	case comProcessKill:
+		if len(p) >= 5 {
+			s.writeErrorIf(s.kill(rewrite.Kill{ID: le32(p[1:])}, false))
+		}
 	case comResetConnection:
 		s.reset()
 		s.writeOK(0, 0, 0)
@@ -265,6 +279,12 @@ func (s *session) runSessionStatement(plan *rewrite.Plan, more, binary bool) (bo
 		return true, s.ok(more)
 	case rewrite.SetAutocommit:
 		return true, s.setAutocommit(plan.Value == "1", more)
+	case rewrite.SetWaitTimeout:
+		secs, _ := strconv.Atoi(plan.Value)
+		s.waitTimeout = time.Duration(secs) * time.Second
+		return true, s.ok(more)
+	case rewrite.KillStatement:
+		return true, s.kill(plan.Kill, more)
 	}
 	switch plan.Kind {
 	case rewrite.KindBegin:
@@ -476,6 +496,9 @@ func (s *session) acquireConn(shard *conf.Shard, order vindex.CommitOrder) (*bac
 	}
 	if order == vindex.CommitAutocommit {
 		bc, err := s.srv.pool(shard).getTimeout()
+		if err == nil {
+			s.busy.add(bc)
+		}
 		return bc, false, err
 	}
 	var bc *backendConn
@@ -484,7 +507,7 @@ func (s *session) acquireConn(shard *conf.Shard, order vindex.CommitOrder) (*bac
 		if wc.pool.shard == shard {
 			bc = wc
 		} else {
-			wc.pool.put(wc)
+			s.putBack(wc)
 		}
 	}
 	if bc == nil {
@@ -492,9 +515,10 @@ func (s *session) acquireConn(shard *conf.Shard, order vindex.CommitOrder) (*bac
 		if bc, err = s.srv.pool(shard).getTimeout(); err != nil {
 			return nil, false, err
 		}
+		s.busy.add(bc)
 	}
 	if err := s.prepareConn(bc); err != nil {
-		bc.pool.put(bc)
+		s.putBack(bc)
 		return nil, false, err
 	}
 	held := s.txnActive() || s.sticky
@@ -554,7 +578,7 @@ func (s *session) release(bc *backendConn, held bool, warnings uint16) {
 		s.warnConn = bc
 		return
 	}
-	bc.pool.put(bc)
+	s.putBack(bc)
 }
 
 // forward sends one statement to one shard and relays the result. A pooled
@@ -571,13 +595,13 @@ func (s *session) forward(shard *conf.Shard, sql string, kind rewrite.Kind, more
 		}
 		res, err := s.relayQuery(bc, sql, more)
 		if err != nil && !res.started && bc.broken && !held && attempt == 0 {
-			bc.pool.put(bc)
+			s.putBack(bc)
 			continue
 		}
 		if bc.broken && held {
 			// The shard's part of the transaction is gone with the connection.
 			delete(s.conns, connKey{shard, vindex.CommitNormal})
-			bc.pool.put(bc)
+			s.putBack(bc)
 			if s.inTxn {
 				s.rollback()
 			}

@@ -192,7 +192,7 @@ func (s *session) releaseHeld() {
 			continue
 		}
 		delete(s.conns, key)
-		bc.pool.put(bc)
+		s.putBack(bc)
 	}
 }
 
@@ -206,10 +206,10 @@ func (s *session) reset() {
 	for key, bc := range s.conns {
 		delete(s.conns, key)
 		bc.stateful = true // make the pool reset it
-		bc.pool.put(bc)
+		s.putBack(bc)
 	}
 	if s.warnConn != nil {
-		s.warnConn.pool.put(s.warnConn)
+		s.putBack(s.warnConn)
 		s.warnConn = nil
 	}
 	clear(s.stmts)

@@ -1,0 +1,187 @@
+package sidecar
+
+import (
+	"bytes"
+	"crypto/rand"
+	"sync"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/client"
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"sidecar/rewrite"
+)
+
+// busyConns tracks the backend connections a session is using, so another
+// connection's KILL can interrupt them.
+type busyConns struct {
+	mu    sync.Mutex
+	conns map[*backendConn]struct{}
+}
+
+func (b *busyConns) add(bc *backendConn) {
+	b.mu.Lock()
+	if b.conns == nil {
+		b.conns = map[*backendConn]struct{}{}
+	}
+	b.conns[bc] = struct{}{}
+	b.mu.Unlock()
+}
+
+func (b *busyConns) remove(bc *backendConn) {
+	b.mu.Lock()
+	delete(b.conns, bc)
+	b.mu.Unlock()
+}
+
+func (b *busyConns) list() []*backendConn {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make([]*backendConn, 0, len(b.conns))
+	for bc := range b.conns {
+		out = append(out, bc)
+	}
+	return out
+}
+
+// putBack returns a connection the session no longer uses to its pool.
+func (s *session) putBack(bc *backendConn) {
+	s.busy.remove(bc)
+	bc.pool.put(bc)
+}
+
+// kill runs `KILL [QUERY | CONNECTION] id` against another session of this
+// sidecar (connection ids are unique per process, as in the handshake):
+// its in-flight backend statements are killed with KILL QUERY on their own
+// backends, and for KILL CONNECTION its client connection is closed.
+func (s *session) kill(k rewrite.Kill, more bool) error {
+	target := s.srv.session(k.ID)
+	if target == nil {
+		return newError(1094, "HY000", "Unknown thread id: %d", k.ID)
+	}
+	if target.user != s.user {
+		return newError(1095, "HY000", "You are not owner of thread %d", k.ID)
+	}
+	if !k.QueryOnly {
+		target.killed.Store(true)
+	}
+	for _, bc := range target.busy.list() {
+		s.srv.killBackendQuery(bc)
+	}
+	if !k.QueryOnly {
+		_ = target.w.conn.SetReadDeadline(time.Now())
+		if target == s {
+			return errConnectionKilled
+		}
+	}
+	return s.ok(more)
+}
+
+var errConnectionKilled = newError(1927, "70100", "Connection was killed")
+
+// killBackendQuery interrupts the statement running on bc from a fresh
+// connection to the same backend, as MySQL's own KILL QUERY does.
+func (srv *Server) killBackendQuery(bc *backendConn) {
+	sh := bc.pool.shard
+	kc, err := client.Connect(sh.Address, sh.User, sh.Password, "", func(c *client.Conn) error {
+		c.UnsetCapability(mysql.CLIENT_QUERY_ATTRIBUTES)
+		return nil
+	})
+	if err != nil {
+		srv.log.Warn().Err(err).Str("shard", sh.Keyspace+"/"+sh.Name).Msg("kill: cannot connect to backend")
+		return
+	}
+	defer kc.Close()
+	if _, err := kc.Execute("KILL QUERY " + itoa(int(bc.cc.GetConnectionID()))); err != nil {
+		srv.log.Warn().Err(err).Str("shard", sh.Keyspace+"/"+sh.Name).Msg("kill query on backend")
+	}
+}
+
+func (srv *Server) session(id uint32) *session {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	return srv.sessions[id]
+}
+
+// changeUser handles COM_CHANGE_USER as MySQL does: a full
+// re-authentication (here always through an auth switch to
+// mysql_native_password with a fresh scramble) and a reset of the session:
+// transaction rolled back, variables, prepared statements and temporary
+// state dropped, backend connections released. A wrong password fails with
+// 1045 and closes the connection.
+func (s *session) changeUser(p []byte) (quit bool) {
+	user, rest, ok := bytes.Cut(p[1:], []byte{0})
+	if !ok || len(rest) < 1 {
+		s.writeError(errMalformed)
+		return true
+	}
+	n := int(rest[0]) // the auth response, computed against a scramble we replace
+	if len(rest) < 1+n {
+		s.writeError(errMalformed)
+		return true
+	}
+	rest = rest[1+n:]
+	db, rest, _ := bytes.Cut(rest, []byte{0})
+	var charset uint8
+	if len(rest) >= 2 {
+		charset = rest[0]
+	}
+	salt := make([]byte, 20)
+	_, _ = rand.Read(salt)
+	for i := range salt { // the scramble must not contain NUL or '$'
+		salt[i] = salt[i]%94 + 33
+		if salt[i] == '$' {
+			salt[i] = '#'
+		}
+	}
+	sw := append([]byte{0xfe}, mysql.AUTH_NATIVE_PASSWORD...)
+	sw = append(append(append(sw, 0), salt...), 0)
+	s.w.writePacket(sw)
+	if err := s.w.flush(); err != nil {
+		return true
+	}
+	reply, err := s.w.readPacket()
+	if err != nil {
+		return true
+	}
+	cred, found := s.srv.auth.users[string(user)]
+	if !found || !checkNative(reply, cred.Passwords[0], salt) {
+		using := "YES"
+		if len(reply) == 0 {
+			using = "NO"
+		}
+		s.writeError(newError(1045, "28000", "Access denied for user '%s'@'%s' (using password: %s)", user, s.host, using))
+		return true
+	}
+	s.reset()
+	s.user = string(user)
+	s.keyspace, s.target = "", nil
+	if len(db) > 0 {
+		if err := s.use(string(db)); err != nil {
+			s.writeError(err)
+			return true
+		}
+	}
+	if charset != 0 {
+		s.initialNames = namesForCollation(charset)
+		s.names = s.initialNames
+	}
+	s.writeOK(0, 0, 0)
+	return false
+}
+
+func checkNative(reply []byte, password string, salt []byte) bool {
+	if password == "" {
+		return len(reply) == 0
+	}
+	return len(reply) == 20 && mysql.CompareNativePassword(reply, mysql.NativePasswordHash([]byte(password)), salt)
+}
+
+// clientIdle applies wait_timeout: an idle client is disconnected after it,
+// as MySQL does (ProxySQL's monitor sets it).
+func (s *session) clientIdle() {
+	if s.waitTimeout > 0 {
+		_ = s.w.conn.SetReadDeadline(time.Now().Add(s.waitTimeout))
+	}
+}
+
