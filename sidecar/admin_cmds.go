@@ -184,4 +184,3 @@ func (s *session) clientIdle() {
 		_ = s.w.conn.SetReadDeadline(time.Now().Add(s.waitTimeout))
 	}
 }
-

@@ -3,11 +3,11 @@ package sidecar
 import (
 	"errors"
 	"fmt"
-	"sync/atomic"
-	"time"
 	"io"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/xwb1989/sqlparser"
@@ -53,7 +53,7 @@ type session struct {
 	busy        busyConns     // backend connections in use, for KILL
 	killed      atomic.Bool   // KILL CONNECTION: end the session
 	waitTimeout time.Duration // idle clients are disconnected after it (0: never)
-	nextStmtID   uint32
+	nextStmtID  uint32
 }
 
 func (s *session) status() uint16 {
