@@ -152,10 +152,29 @@ func lowerASCII(s string) string {
 // PREPARE. The session then keeps its backend connections. False positives only
 // cost pooling, so a substring test is enough.
 func leavesSessionState(sql string) bool {
-	l := strings.ToLower(sql)
-	return strings.Contains(l, "temporary") || strings.Contains(l, ":=") || strings.Contains(l, "get_lock") ||
-		strings.Contains(l, "into @") || strings.HasPrefix(StripLeadingComments(l), "prepare") ||
-		strings.Contains(l, "sql_calc_found_rows")
+	return containsFold(sql, "temporary") || strings.Contains(sql, ":=") || containsFold(sql, "get_lock") ||
+		containsFold(sql, "into @") || containsFold(sql, "sql_calc_found_rows") ||
+		lowerASCII(firstWord(sql)) == "prepare"
+}
+
+func firstWord(sql string) string {
+	w, _ := nextWord(StripLeadingComments(sql))
+	return w
+}
+
+// containsFold reports whether s contains the lower-case ASCII word sub,
+// ignoring case, without allocating.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		j := 0
+		for j < len(sub) && (s[i+j]|0x20) == sub[j] || j < len(sub) && s[i+j] == sub[j] {
+			j++
+		}
+		if j == len(sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // SavepointName returns the savepoint a SAVEPOINT, ROLLBACK TO or RELEASE

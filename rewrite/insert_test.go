@@ -51,7 +51,9 @@ func (f *fakeIO) MapLookup(ctx context.Context, ks *conf.Keyspace, cv *conf.Colu
 
 func (f *fakeIO) LookupWritten(*conf.Keyspace, *conf.ColumnVindex, []vindex.Value) {}
 
-func loadExample(t *testing.T) *conf.Topology {
+func loadExample(t *testing.T) *conf.Topology { return loadExampleB(t) }
+
+func loadExampleB(t testing.TB) *conf.Topology {
 	t.Helper()
 	cfg, err := conf.Load("../conf/examples/sidecar.yaml")
 	if err != nil {
@@ -234,5 +236,43 @@ func TestPlanRefusals(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 			t.Errorf("%s: err %v, want %q", tc.sql, err, tc.wantErr)
 		}
+	}
+}
+
+// TestPlanCache: text statements differing only in literals share one parse,
+// and each keeps its own values for routing and rendering.
+func TestPlanCache(t *testing.T) {
+	p := NewPlanner(loadExample(t), 100)
+	io := &fakeIO{next: 1}
+	for _, tc := range []struct{ id, shard string }{{"1", "-80"}, {"4", "80-"}, {"1", "-80"}} {
+		sql := "select * from customer where customer_id = " + tc.id
+		plan, err := p.Plan(sql, Session{Keyspace: "customer"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if plan.Query != sql {
+			t.Errorf("query %q, want the client's text %q", plan.Query, sql)
+		}
+		r, err := RouteStatement(context.Background(), plan, plan.Args, io)
+		if err != nil || len(r.Shards) != 1 || r.Shards[0].Name != tc.shard {
+			t.Errorf("id %s routed to %v (%v), want %s", tc.id, r, err, tc.shard)
+		}
+	}
+	for _, v := range []string{"'a'", "'it''s'"} {
+		plan, err := p.Plan("insert into customer(customer_id, email) values (4, "+v+")", Session{Keyspace: "customer"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ip, err := PlanInsert(context.Background(), plan.Stmt.(*sqlparser.Insert), plan.Table, plan.Args, plan.Margins, io)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{"'a'": "'a'", "'it''s'": "'it\\'s'"}[v]
+		if got := ip.Queries[0].SQL; got != "insert into customer(customer_id, email) values (4, "+want+")" {
+			t.Errorf("rendered %s", got)
+		}
+	}
+	if n := p.Cache.Len(); n != 2 {
+		t.Errorf("cache holds %d plans, want 2 (one per shape)", n)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/xwb1989/sqlparser"
 
 	"sidecar/conf"
@@ -59,6 +60,13 @@ type Plan struct {
 	Stmt    sqlparser.Statement
 	Margins sqlparser.MarginComments
 
+	// Args are the literals normalization took out of Query's shape; the
+	// parsed statement reads them as :v1, :v2, … (nil when not normalized).
+	Args Args
+	// Rewritten: Query is the statement re-rendered (keyspace qualifiers
+	// dropped), not the client's text.
+	Rewritten bool
+
 	Kill Kill
 	// Hint is a routing hint the statement arrived with (from ProxySQL or an
 	// application): the sidecar then adds none of its own.
@@ -77,10 +85,54 @@ var systemSchemas = map[string]bool{"information_schema": true, "mysql": true, "
 // Planner plans statements against one topology snapshot.
 type Planner struct {
 	Topo *conf.Topology
+	// Cache holds plans of normalized statements (literals taken out), by
+	// session keyspace and shape; nil disables it.
+	Cache *lru.Cache[string, *Plan]
 }
 
-// Plan classifies sql and decides its keyspace.
+// NewPlanner returns a planner with a plan cache of the given size.
+func NewPlanner(topo *conf.Topology, cacheSize int) *Planner {
+	cache, _ := lru.New[string, *Plan](cacheSize)
+	return &Planner{Topo: topo, Cache: cache}
+}
+
+// Plan classifies sql and decides its keyspace. Statements that differ only
+// in literal values share one parse: the plan of their shape is cached and
+// the literals are passed on as Args.
 func (p *Planner) Plan(sql string, sess Session) (*Plan, error) {
+	if p.Cache != nil {
+		switch Classify(sql) {
+		case KindSelect, KindInsert, KindReplace, KindUpdate, KindDelete:
+			if shape, args, ok := normalize(sql); ok && len(args) > 0 {
+				key := sess.Keyspace + "\x00" + shape
+				tmpl, hit := p.Cache.Get(key)
+				if !hit {
+					var err error
+					if tmpl, err = p.plan(shape, sess); err != nil {
+						return p.plan(sql, sess) // report the error on the client's own text
+					}
+					p.Cache.Add(key, tmpl)
+				}
+				plan := *tmpl
+				plan.Args = args
+				plan.Query = sql
+				if tmpl.Rewritten {
+					plan.Query = RenderArgs(tmpl.Query, tmpl.Stmt, tmpl.Margins, args)
+				}
+				return &plan, nil
+			}
+		}
+	}
+	return p.plan(sql, sess)
+}
+
+// PlanPrepared plans a statement prepared by the client: never normalized,
+// since its arguments come from each execute.
+func (p *Planner) PlanPrepared(sql string, sess Session) (*Plan, error) {
+	return p.plan(sql, sess)
+}
+
+func (p *Planner) plan(sql string, sess Session) (*Plan, error) {
 	kind := Classify(sql)
 	plan := &Plan{Kind: kind, Query: sql, Hint: ParseHint(sql)}
 	switch kind {
@@ -204,6 +256,7 @@ func (p *Planner) routeByTables(plan *Plan, sess Session) (*Plan, error) {
 			}
 		}
 		plan.Query = Render(plan.Query, stmt)
+		plan.Rewritten = true
 	}
 	return plan, nil
 }
@@ -334,8 +387,7 @@ func boolValue(e sqlparser.Expr) (string, bool) {
 
 // localSelect recognises the no-table SELECTs clients send on connect.
 func localSelect(sql string) (Local, string) {
-	l := strings.ToLower(sql)
-	if !strings.Contains(l, "version_comment") && !strings.Contains(l, "database()") && !strings.Contains(l, "last_insert_id()") {
+	if !containsFold(sql, "version_comment") && !containsFold(sql, "database()") && !containsFold(sql, "last_insert_id()") {
 		return NotLocal, ""
 	}
 	stmt, err := sqlparser.Parse(sql)

@@ -43,6 +43,12 @@ func valueOf(e sqlparser.Expr, args Args) (vindex.Value, bool) {
 			if inner, ok := v.Expr.(*sqlparser.SQLVal); ok && (inner.Type == sqlparser.IntVal || inner.Type == sqlparser.FloatVal) {
 				return numberValue(inner.Type, append([]byte{'-'}, inner.Val...))
 			}
+			if inner, ok := v.Expr.(*sqlparser.SQLVal); ok && inner.Type == sqlparser.ValArg {
+				// -? of a normalized statement: the argument is the digits.
+				if a, ok := args.lookup(string(inner.Val[1:])); ok && (a.Kind == vindex.Int64 || a.Kind == vindex.Uint64) {
+					return numberValue(sqlparser.IntVal, append([]byte{'-'}, a.Raw...))
+				}
+			}
 		}
 	case *sqlparser.SQLVal:
 		switch v.Type {

@@ -101,6 +101,11 @@ func (p *pool) get(ctx context.Context) (*backendConn, error) {
 
 // getTimeout is get with the shard's connect timeout as deadline.
 func (p *pool) getTimeout() (*backendConn, error) {
+	select {
+	case bc := <-p.idle: // the common case, without a timer
+		return bc, nil
+	default:
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
 	defer cancel()
 	return p.get(ctx)

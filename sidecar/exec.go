@@ -73,7 +73,7 @@ func (s *session) runSharded(plan *rewrite.Plan, args rewrite.Args, stmt *prepar
 				return err
 			}
 			if od != nil {
-				return s.ownedDML(ctx, plan, route, od, args, more)
+				return s.ownedDML(ctx, plan, route, od, args, statementText(plan, args, stmt), more)
 			}
 		}
 		switch len(route.Shards) {
@@ -83,7 +83,7 @@ func (s *session) runSharded(plan *rewrite.Plan, args rewrite.Args, stmt *prepar
 			return s.runOn(route.Shards[0], plan, stmt, more)
 		}
 		s.beginStatement(ks.Name, true)
-		sql := rewrite.RenderArgs(plan.Query, plan.Stmt, plan.Margins, args)
+		sql := statementText(plan, args, stmt)
 		queries := make([]rewrite.ShardQuery, len(route.Shards))
 		for i, sh := range route.Shards {
 			queries[i] = rewrite.ShardQuery{Shard: sh, SQL: sql}
@@ -101,10 +101,10 @@ func (s *session) runSharded(plan *rewrite.Plan, args rewrite.Args, stmt *prepar
 // affected rows are read and locked first, their lookup rows deleted (post
 // transaction for consistent lookups) or moved (delete + create with the
 // duplicate protocol), then the statement runs; all in one statement scope.
-func (s *session) ownedDML(ctx context.Context, plan *rewrite.Plan, route *rewrite.Route, od *rewrite.OwnedDML, args rewrite.Args, more bool) error {
+func (s *session) ownedDML(ctx context.Context, plan *rewrite.Plan, route *rewrite.Route, od *rewrite.OwnedDML, args rewrite.Args, sql string, more bool) error {
 	t := plan.Table
 	s.beginStatement(t.Keyspace.Name, true)
-	res, err := s.maintainLookups(ctx, plan, route, od, args)
+	res, err := s.maintainLookups(ctx, plan, route, od, args, sql)
 	wrote := s.stmt.wrote
 	if err = s.endStatement(err, wrote || res.wrote); err != nil {
 		return err
@@ -112,7 +112,7 @@ func (s *session) ownedDML(ctx context.Context, plan *rewrite.Plan, route *rewri
 	return s.okResult(res.affected, 0, res.warnings, more)
 }
 
-func (s *session) maintainLookups(ctx context.Context, plan *rewrite.Plan, route *rewrite.Route, od *rewrite.OwnedDML, args rewrite.Args) (writeResult, error) {
+func (s *session) maintainLookups(ctx context.Context, plan *rewrite.Plan, route *rewrite.Route, od *rewrite.OwnedDML, args rewrite.Args, sql string) (writeResult, error) {
 	t := plan.Table
 	var rows [][]vindex.Value
 	for _, sh := range route.Shards {
@@ -159,12 +159,20 @@ func (s *session) maintainLookups(ctx context.Context, plan *rewrite.Plan, route
 			s.LookupWritten(t.Keyspace, cv, []vindex.Value{old[0], news[0]})
 		}
 	}
-	sql := rewrite.RenderArgs(plan.Query, plan.Stmt, plan.Margins, args)
 	queries := make([]rewrite.ShardQuery, len(route.Shards))
 	for i, sh := range route.Shards {
 		queries[i] = rewrite.ShardQuery{Shard: sh, SQL: sql}
 	}
 	return s.runWrites(queries)
+}
+
+// statementText is the text to send for a whole statement: the client's own
+// for text statements, rendered with the arguments for prepared ones.
+func statementText(plan *rewrite.Plan, args rewrite.Args, stmt *preparedStmt) string {
+	if stmt == nil {
+		return plan.Query
+	}
+	return rewrite.RenderArgs(plan.Query, plan.Stmt, plan.Margins, args)
 }
 
 // hintedShard resolves the routing hint a statement arrived with to a shard
@@ -448,13 +456,13 @@ func (s *session) Execute(ctx context.Context, sql string, order vindex.CommitOr
 	case !ks.Sharded:
 		queries = []rewrite.ShardQuery{{Shard: ks.Shards[0], SQL: plan.Query}}
 	case plan.Kind == rewrite.KindInsert:
-		ip, err := rewrite.PlanInsert(ctx, plan.Stmt.(*sqlparser.Insert), plan.Table, nil, plan.Margins, s)
+		ip, err := rewrite.PlanInsert(ctx, plan.Stmt.(*sqlparser.Insert), plan.Table, plan.Args, plan.Margins, s)
 		if err != nil {
 			return nil, err
 		}
 		queries = ip.Queries
 	default:
-		route, err := rewrite.RouteStatement(ctx, plan, nil, s)
+		route, err := rewrite.RouteStatement(ctx, plan, plan.Args, s)
 		if err != nil {
 			return nil, err
 		}

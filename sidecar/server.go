@@ -73,7 +73,7 @@ func New(cfg *conf.Config, log zerolog.Logger) (*Server, error) {
 		// One per process: the expirable LRU's cleanup goroutine never exits.
 		s.cache = vindex.NewLookupCache(cfg.LookupCache.Size, cfg.LookupCache.TTL)
 	}
-	s.planner_.Store(&rewrite.Planner{Topo: cfg.Topology})
+	s.planner_.Store(rewrite.NewPlanner(cfg.Topology, 10000))
 	for _, name := range cfg.Topology.Names {
 		for _, sh := range cfg.Topology.Keyspaces[name].Shards {
 			p := newPool(sh, log)

@@ -219,7 +219,7 @@ func (s *session) query(sql string, more bool) error {
 		return err
 	}
 	if ks := plan.Keyspace; ks != nil && ks.Sharded {
-		return s.runSharded(plan, nil, nil, more)
+		return s.runSharded(plan, plan.Args, nil, more)
 	}
 	shard, err := s.singleShard(plan)
 	if err != nil {

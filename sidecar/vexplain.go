@@ -42,7 +42,7 @@ func (s *session) vexplain(sql string, more bool) error {
 		ex.add(ks.Name, ks.Shards[0].Name, plan.Query)
 	case plan.Kind == rewrite.KindInsert || plan.Kind == rewrite.KindReplace:
 		ex.keyspace = ks.Name
-		ip, err := rewrite.PlanInsert(ctx, plan.Stmt.(*sqlparser.Insert), plan.Table, nil, plan.Margins, ex)
+		ip, err := rewrite.PlanInsert(ctx, plan.Stmt.(*sqlparser.Insert), plan.Table, plan.Args, plan.Margins, ex)
 		if err != nil {
 			return err
 		}
@@ -50,12 +50,12 @@ func (s *session) vexplain(sql string, more bool) error {
 			ex.add(ks.Name, q.Shard.Name, q.SQL)
 		}
 	default:
-		route, err := rewrite.RouteStatement(ctx, plan, nil, ex)
+		route, err := rewrite.RouteStatement(ctx, plan, plan.Args, ex)
 		if err != nil {
 			return err
 		}
 		if len(plan.Table.Owned) > 0 && plan.Kind.IsDML() {
-			if od, err := rewrite.PlanOwnedDML(plan, nil); err != nil {
+			if od, err := rewrite.PlanOwnedDML(plan, plan.Args); err != nil {
 				return err
 			} else if od != nil {
 				for _, sh := range route.Shards {
@@ -99,13 +99,13 @@ func (e *explainer) Execute(ctx context.Context, sql string, order vindex.Commit
 	}
 	shards := ks.Shards[:1]
 	if ks.Sharded && plan.Table != nil && plan.Kind != rewrite.KindInsert {
-		route, err := rewrite.RouteStatement(ctx, plan, nil, e)
+		route, err := rewrite.RouteStatement(ctx, plan, plan.Args, e)
 		if err != nil {
 			return nil, err
 		}
 		shards = route.Shards
 	} else if ks.Sharded && plan.Kind == rewrite.KindInsert {
-		ip, err := rewrite.PlanInsert(ctx, plan.Stmt.(*sqlparser.Insert), plan.Table, nil, plan.Margins, e)
+		ip, err := rewrite.PlanInsert(ctx, plan.Stmt.(*sqlparser.Insert), plan.Table, plan.Args, plan.Margins, e)
 		if err != nil {
 			return nil, err
 		}

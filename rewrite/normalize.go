@@ -1,0 +1,191 @@
+package rewrite
+
+import (
+	"strings"
+
+	"github.com/xwb1989/sqlparser"
+
+	"sidecar/vindex"
+)
+
+// normalize turns the literals of a statement's WHERE, VALUES and SET parts
+// into `?` placeholders and returns the statement's shape and the literals'
+// values, so text statements that differ only in values share one parsed
+// plan (the text protocol's equivalent of a prepared statement). It is a
+// scanner, not a parser: it copies comments, identifiers, double-quoted
+// strings (identifiers under ANSI_QUOTES) and everything outside those
+// clauses unchanged, so ORDER BY 1, LIMIT 10 and select-list literals stay
+// part of the shape. ok is false when the text is not understood.
+func normalize(sql string) (shape string, args Args, ok bool) {
+	var b strings.Builder
+	b.Grow(len(sql))
+	param := false // inside WHERE / VALUES / SET
+	lastWord := ""
+	i := 0
+	for i < len(sql) {
+		c := sql[i]
+		switch {
+		case c == '\'':
+			end, val, good := scanString(sql, i)
+			if !good {
+				return "", nil, false
+			}
+			if param && !isIntroducer(lastWord, sql, i) {
+				b.WriteByte('?')
+				args = append(args, vindex.Value{Kind: vindex.VarChar, Raw: val})
+			} else {
+				b.WriteString(sql[i:end])
+			}
+			i = end
+			lastWord = ""
+		case c == '"' || c == '`':
+			end := scanQuoted(sql, i)
+			if end < 0 {
+				return "", nil, false
+			}
+			b.WriteString(sql[i:end])
+			i = end
+			lastWord = ""
+		case c == '/' && i+1 < len(sql) && sql[i+1] == '*':
+			end := strings.Index(sql[i+2:], "*/")
+			if end < 0 {
+				return "", nil, false
+			}
+			b.WriteString(sql[i : i+end+4])
+			i += end + 4
+		case c == '#' || (c == '-' && i+2 < len(sql) && sql[i+1] == '-' && (sql[i+2] == ' ' || sql[i+2] == '\t')):
+			end := strings.IndexByte(sql[i:], '\n')
+			if end < 0 {
+				end = len(sql) - i
+			}
+			b.WriteString(sql[i : i+end])
+			i += end
+		case c >= '0' && c <= '9':
+			j := i
+			for j < len(sql) && (isIdentChar(sql[j]) || sql[j] == '.') {
+				j++
+			}
+			num := sql[i:j]
+			if param && isDigits(num) && (j == len(sql) || !isIdentChar(sql[j])) {
+				b.WriteByte('?')
+				v, _ := numberValue(sqlparser.IntVal, []byte(num))
+				args = append(args, v)
+			} else {
+				b.WriteString(num)
+			}
+			i = j
+		case isIdentChar(c):
+			j := i
+			for j < len(sql) && isIdentChar(sql[j]) {
+				j++
+			}
+			word := sql[i:j]
+			b.WriteString(word)
+			lw := lowerASCII(word)
+			switch lw {
+			case "where", "values", "value", "set":
+				param = true
+			case "order", "group", "limit", "having", "union", "for", "into", "select", "from", "join", "lock", "returning":
+				param = false
+			}
+			lastWord = lw
+			i = j
+		case c == '?':
+			return "", nil, false // a prepared statement's own placeholders
+		default:
+			if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+				lastWord = ""
+			}
+			b.WriteByte(c)
+			i++
+		}
+	}
+	return b.String(), args, true
+}
+
+func isIdentChar(c byte) bool {
+	return c == '_' || c == '$' || (c >= '0' && c <= '9') || (c|0x20) >= 'a' && (c|0x20) <= 'z' || c >= 0x80
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// isIntroducer reports a character set introducer before a string
+// (_utf8mb4'x', _latin1 'x', N'x', X'0a'): such literals keep their text.
+func isIntroducer(lastWord, sql string, quote int) bool {
+	return (quote > 0 && isIdentChar(sql[quote-1])) || strings.HasPrefix(lastWord, "_")
+}
+
+// scanQuoted returns where a double-quoted string or backquoted identifier
+// starting at sql[i] ends (-1 if it does not): doubled quotes and, in
+// double-quoted strings, backslash escapes stay inside.
+func scanQuoted(sql string, i int) int {
+	q := sql[i]
+	for j := i + 1; j < len(sql); j++ {
+		switch {
+		case sql[j] == '\\' && q == '"':
+			j++
+		case sql[j] == q:
+			if j+1 < len(sql) && sql[j+1] == q {
+				j++
+				continue
+			}
+			return j + 1
+		}
+	}
+	return -1
+}
+
+// scanString reads a single-quoted literal starting at sql[i] and returns
+// where it ends and its value with MySQL's escapes resolved.
+func scanString(sql string, i int) (end int, val []byte, ok bool) {
+	j := i + 1
+	for j < len(sql) {
+		c := sql[j]
+		switch c {
+		case '\\':
+			if j+1 >= len(sql) {
+				return 0, nil, false
+			}
+			switch e := sql[j+1]; e {
+			case '0':
+				val = append(val, 0)
+			case 'b':
+				val = append(val, '\b')
+			case 'n':
+				val = append(val, '\n')
+			case 'r':
+				val = append(val, '\r')
+			case 't':
+				val = append(val, '\t')
+			case 'Z':
+				val = append(val, 26)
+			case '%', '_':
+				val = append(val, '\\', e)
+			default:
+				val = append(val, e)
+			}
+			j += 2
+		case '\'':
+			if j+1 < len(sql) && sql[j+1] == '\'' {
+				val = append(val, '\'')
+				j += 2
+				continue
+			}
+			if val == nil {
+				val = []byte{}
+			}
+			return j + 1, val, true
+		default:
+			val = append(val, c)
+			j++
+		}
+	}
+	return 0, nil, false
+}

@@ -1,0 +1,36 @@
+package rewrite
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestNormalize(t *testing.T) {
+	for _, tc := range []struct {
+		sql, shape string
+		args       []string
+	}{
+		{"SELECT c FROM sbtest1 WHERE id=5036", "SELECT c FROM sbtest1 WHERE id=?", []string{"5036"}},
+		{"select 1, 'a' from t where a = 'it''s' and b = 'x\\'y\\n' and c in (1, 2)", "select 1, 'a' from t where a = ? and b = ? and c in (?, ?)", []string{"it's", "x'y\n", "1", "2"}},
+		{"INSERT INTO t (id, name) VALUES (1, \"foo\"), (2, 'bar')", "INSERT INTO t (id, name) VALUES (?, \"foo\"), (?, ?)", []string{"1", "2", "bar"}},
+		{"update t set a = 5 where id = 7 order by 1 limit 10", "update t set a = ? where id = ? order by 1 limit 10", []string{"5", "7"}},
+		{"select * from t where name = _utf8mb4'x' and k = x'0A' and n = 1.5 and m = 1e3", "select * from t where name = _utf8mb4'x' and k = x'0A' and n = 1.5 and m = 1e3", nil},
+		{"select * from t1 where a = -3 /* c=1 */ -- 5\n and `x``5` = 5", "select * from t1 where a = -? /* c=1 */ -- 5\n and `x``5` = ?", []string{"3", "5"}},
+		{"select * from t where c = 'unterminated", "", nil},
+	} {
+		shape, args, ok := normalize(tc.sql)
+		if tc.shape == "" {
+			if ok {
+				t.Errorf("normalize(%q) ok, want failure", tc.sql)
+			}
+			continue
+		}
+		var vals []string
+		for _, a := range args {
+			vals = append(vals, string(a.Raw))
+		}
+		if !ok || shape != tc.shape || !reflect.DeepEqual(vals, tc.args) {
+			t.Errorf("normalize(%q)\n = %q %q %v\nwant %q %q", tc.sql, shape, vals, ok, tc.shape, tc.args)
+		}
+	}
+}
