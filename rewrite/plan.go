@@ -103,7 +103,7 @@ func (p *Planner) Plan(sql string, sess Session) (*Plan, error) {
 	if p.Cache != nil {
 		switch Classify(sql) {
 		case KindSelect, KindInsert, KindReplace, KindUpdate, KindDelete:
-			if shape, args, ok := normalize(sql); ok && len(args) > 0 {
+			if shape, args, ok := normalize(sql); ok {
 				key := sess.Keyspace + "\x00" + shape
 				tmpl, hit := p.Cache.Get(key)
 				if !hit {
