@@ -228,7 +228,7 @@ func TestPlanRefusals(t *testing.T) {
 	p := &Planner{Topo: loadExample(t)}
 	for _, tc := range []struct{ sql, wantErr string }{
 		{"update customer set customer_id = 2 where customer_id = 1", "VT12001: unsupported: you cannot UPDATE primary vindex columns; invalid update on vindex: hash"},
-		{"select * from customer join corder on customer.customer_id = corder.customer_id", "joins"},
+		
 		{"select * from nosuch", "doesn't exist"},
 		{"select * from things.things, customer.customer", "across keyspaces"},
 	} {
@@ -274,5 +274,30 @@ func TestPlanCache(t *testing.T) {
 	}
 	if n := p.Cache.Len(); n != 2 {
 		t.Errorf("cache holds %d plans, want 2 (one per shape)", n)
+	}
+}
+
+func TestRouteJoin(t *testing.T) {
+	p := &Planner{Topo: loadExample(t)}
+	for _, tc := range []struct{ sql, shard, wantErr string }{
+		{"select * from customer c join corder o on c.customer_id = o.customer_id where c.customer_id = 4", "80-", ""},
+		{"select * from customer c, corder o where o.customer_id = 1 and c.customer_id = o.customer_id", "-80", ""},
+		{"select * from customer c join corder o on c.customer_id = o.customer_id", "", "join across shards"},
+		{"select * from customer c join corder o on c.email = o.oname where c.customer_id = 1 and o.customer_id = 4", "", "different shards"},
+	} {
+		plan, err := p.Plan(tc.sql, Session{Keyspace: "customer"})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.sql, err)
+		}
+		r, err := RouteStatement(context.Background(), plan, nil, &fakeIO{})
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("%s: err %v, want %q", tc.sql, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || len(r.Shards) != 1 || r.Shards[0].Name != tc.shard {
+			t.Errorf("%s: %v %v, want shard %s", tc.sql, r, err, tc.shard)
+		}
 	}
 }

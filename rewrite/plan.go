@@ -67,6 +67,10 @@ type Plan struct {
 	// dropped), not the client's text.
 	Rewritten bool
 
+	// Joined: a SELECT joining several tables of the sharded keyspace; it
+	// runs only where all of them provably route to the same shard.
+	Joined bool
+
 	Kill Kill
 	// Hint is a routing hint the statement arrived with (from ProxySQL or an
 	// application): the sidecar then adds none of its own.
@@ -271,7 +275,10 @@ func shardedTable(plan *Plan, stmt sqlparser.Statement, tables []tableRef, ks *c
 			return &SQLError{1146, "42S02", fmt.Sprintf("Table '%s.%s' doesn't exist in the VSchema", ks.Name, ref.name.Name)}
 		}
 		if t != nil && t != found {
-			return errUnsupported("joins of tables of sharded keyspace %s yet (%s, %s)", ks.Name, t.Name, found.Name)
+			if _, isSelect := stmt.(*sqlparser.Select); !isSelect {
+				return errUnsupported("a %s of several tables of sharded keyspace %s (%s, %s)", plan.Kind, ks.Name, t.Name, found.Name)
+			}
+			plan.Joined = true
 		}
 		t = found
 	}

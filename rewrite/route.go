@@ -24,6 +24,9 @@ type Route struct {
 // cheapest vindex wins); without one it scatters. Things a plain
 // concatenation of per-shard results would answer wrongly are refused.
 func RouteStatement(ctx context.Context, plan *Plan, args Args, io IO) (*Route, error) {
+	if plan.Joined {
+		return routeJoin(ctx, plan, args, io)
+	}
 	t := plan.Table
 	where, alias := whereOf(plan.Stmt)
 	best, values := bestCondition(where, t, alias, args)
