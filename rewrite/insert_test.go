@@ -228,7 +228,7 @@ func TestPlanRefusals(t *testing.T) {
 	p := &Planner{Topo: loadExample(t)}
 	for _, tc := range []struct{ sql, wantErr string }{
 		{"update customer set customer_id = 2 where customer_id = 1", "VT12001: unsupported: you cannot UPDATE primary vindex columns; invalid update on vindex: hash"},
-		
+
 		{"select * from nosuch", "doesn't exist"},
 		{"select * from things.things, customer.customer", "across keyspaces"},
 	} {
