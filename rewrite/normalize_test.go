@@ -34,3 +34,16 @@ func TestNormalize(t *testing.T) {
 		}
 	}
 }
+
+func TestBindLastInsertID(t *testing.T) {
+	for _, tc := range []struct{ sql, want string }{
+		{"select last_insert_id() + 0", "select 7 + 0 as `last_insert_id() + 0` from dual"},
+		{"/* c */ insert into t(a) values (LAST_INSERT_ID())", "/* c */ insert into t(a) values (7)"},
+		{"select last_insert_id(5)", "select last_insert_id(5)"},
+		{"select 1", "select 1"},
+	} {
+		if got := BindLastInsertID(tc.sql, 7); got != tc.want {
+			t.Errorf("BindLastInsertID(%q) = %q, want %q", tc.sql, got, tc.want)
+		}
+	}
+}

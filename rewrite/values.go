@@ -143,3 +143,38 @@ func Impossible(plan *Plan) string {
 	buf.Myprintf("%v", plan.Stmt)
 	return buf.String()
 }
+
+// BindLastInsertID writes the session's LAST_INSERT_ID() into a statement
+// that uses it in an expression: the backend connection that runs the
+// statement is not necessarily the one that made the insert, and the value
+// may come from a sequence. Statements without it are returned unchanged.
+func BindLastInsertID(sql string, id uint64) string {
+	if !containsFold(sql, "last_insert_id()") {
+		return sql
+	}
+	stmt, err := sqlparser.Parse(sql)
+	if err != nil {
+		return sql
+	}
+	value := sqlparser.NewIntVal(strconv.AppendUint(nil, id, 10))
+	if sel, ok := stmt.(*sqlparser.Select); ok {
+		// Keep the column names MySQL would give the expressions.
+		for _, e := range sel.SelectExprs {
+			if ae, ok := e.(*sqlparser.AliasedExpr); ok && ae.As.IsEmpty() && containsFold(sqlparser.String(ae.Expr), "last_insert_id()") {
+				ae.As = sqlparser.NewColIdent(columnText(sql, ae.Expr))
+			}
+		}
+	}
+	buf := sqlparser.NewTrackedBuffer(func(buf *sqlparser.TrackedBuffer, node sqlparser.SQLNode) {
+		if f, ok := node.(*sqlparser.FuncExpr); ok && f.Name.Lowered() == "last_insert_id" && len(f.Exprs) == 0 && f.Qualifier.IsEmpty() {
+			value.Format(buf)
+			return
+		}
+		node.Format(buf)
+	})
+	_, margins := sqlparser.SplitMarginComments(sql)
+	buf.WriteString(margins.Leading)
+	buf.Myprintf("%v", stmt)
+	buf.WriteString(margins.Trailing)
+	return buf.String()
+}

@@ -157,7 +157,9 @@ func (p *pool) unavailable(err error) error {
 	if errors.As(err, &me) {
 		return newError(me.Code, me.State, "shard %s/%s (%s): %s", p.shard.Keyspace, p.shard.Name, p.shard.Address, me.Message)
 	}
-	return newError(2003, "HY000", "shard %s/%s: cannot connect to backend %s: %v", p.shard.Keyspace, p.shard.Name, p.shard.Address, err)
+	// 1105, as Vitess answers for an unavailable shard: client libraries
+	// refuse their own client-side codes (2003, 2013) from a server.
+	return newError(1105, "HY000", "shard %s/%s: cannot connect to backend %s: %v", p.shard.Keyspace, p.shard.Name, p.shard.Address, err)
 }
 
 // put returns a connection; broken ones are closed and their slot freed.
@@ -356,9 +358,9 @@ func (bc *backendConn) lost(err error) error {
 	sh := bc.pool.shard
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		return newError(2013, "HY000", "shard %s/%s: lost connection to backend %s: timeout", sh.Keyspace, sh.Name, sh.Address)
+		return newError(1105, "HY000", "shard %s/%s: lost connection to backend %s: timeout", sh.Keyspace, sh.Name, sh.Address)
 	}
-	return newError(2013, "HY000", "shard %s/%s: lost connection to backend %s: %v", sh.Keyspace, sh.Name, sh.Address, err)
+	return newError(1105, "HY000", "shard %s/%s: lost connection to backend %s: %v", sh.Keyspace, sh.Name, sh.Address, err)
 }
 
 func (bc *backendConn) String() string {

@@ -208,6 +208,13 @@ func (s *session) query(sql string, more bool) error {
 	if err != nil {
 		return err
 	}
+	if plan.Local == rewrite.NotLocal && plan.Kind != rewrite.KindSet {
+		if bound := rewrite.BindLastInsertID(sql, s.lastInsertID); bound != sql {
+			if plan, err = s.srv.planner().Plan(bound, rewrite.Session{Keyspace: s.keyspace}); err != nil {
+				return err
+			}
+		}
+	}
 	if done, err := s.runSessionStatement(plan, more, false); done {
 		return err
 	}

@@ -1,0 +1,1467 @@
+package integration
+
+// End-to-end tests of issue 4: INSERTs on sharded keyspaces, replaying the seeds' sessions through the
+// real sidecar binary with the clients users have (the mariadb CLI, go-sql-driver/mysql prepared
+// statements), on TWO real MariaDB servers:
+//
+//	server A: things -80 (things_x80), customer -80 (customer_x80), product "0" (product)
+//	server B: things 80- (things_80x), customer 80- (customer_80x)
+//
+// The VSchemas are the seeds' (conf/examples/*.vschema.json). The product schema (sequences, the
+// corder_keyspace_idx lookup table) is applied to server A directly; everything else is applied through
+// the sidecar, whose DDL runs on every shard. Results are checked through the sidecar AND read directly
+// from each backend shard, so a row on the wrong shard, or a lookup row left behind, is caught.
+//
+// Every test starts its own servers and sidecar (about a second): the tests assert the exact contents
+// of every shard, sequences and the sidecar's lookup cache carry state, and a shared instance would make
+// each test depend on what ran before it.
+
+import (
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"sidecar/vindex"
+)
+
+// The account of the seeds' sessions (`mysql --user mysql_user --password`).
+const (
+	seedUser     = "mysql_user"
+	seedPassword = "mysql_password"
+)
+
+// The keyspace ids seed 000 and seed 002 print: hash(1), hash(2), hash(4).
+const (
+	ksidHash1 = "166B40B44ABA4BD6"
+	ksidHash2 = "06E7EA22CE92708F"
+	ksidHash4 = "D2FD8867D50D2DFE"
+)
+
+// shardedEnv is two MariaDB servers and a sidecar serving the seeds' keyspaces on them.
+type shardedEnv struct {
+	t      *testing.T
+	a, b   *MariaDB
+	bin    string
+	dir    string // the config and the VSchema files
+	config string // the config file
+	listen string // its listen address
+	sc     *Sidecar
+}
+
+// shardedOptions vary the environment.
+type shardedOptions struct {
+	// customerVSchema replaces conf/examples/customer.vschema.json.
+	customerVSchema string
+	// customerSchema replaces testdata/customer.sql (applied through the sidecar).
+	customerSchema string
+	// noShardHints turns shard_hints off.
+	noShardHints bool
+}
+
+// shardBackends says where each shard of the test config lives: server "a" or "b", and the database.
+var shardBackends = map[string]map[string]struct{ server, db string }{
+	"things": {
+		"-80": {"a", "things_x80"},
+		"80-": {"b", "things_80x"},
+	},
+	"customer": {
+		"-80": {"a", "customer_x80"},
+		"80-": {"b", "customer_80x"},
+	},
+	"product": {
+		"0": {"a", "product"},
+	},
+}
+
+// shardedShards are the shards of the sharded keyspaces, in key order.
+var shardedShards = []string{"-80", "80-"}
+
+// newShardedEnv starts two MariaDB servers and a sidecar in front of them, with every schema applied
+// (and checked on every backend). Everything is stopped in t.Cleanup.
+func newShardedEnv(t *testing.T, opts shardedOptions) *shardedEnv {
+	t.Helper()
+	e := &shardedEnv{t: t, bin: MustBuildSidecar(t)}
+	e.startServers()
+	e.a.MustExec(t, "", "CREATE DATABASE things_x80; CREATE DATABASE customer_x80; CREATE DATABASE product")
+	e.b.MustExec(t, "", "CREATE DATABASE things_80x; CREATE DATABASE customer_80x")
+	e.a.MustExec(t, "product", ProductSchema)
+
+	e.dir = t.TempDir()
+	root, err := ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"things.vschema.json", "customer.vschema.json", "product.vschema.json"} {
+		b, err := os.ReadFile(filepath.Join(root, "conf", "examples", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f == "customer.vschema.json" && opts.customerVSchema != "" {
+			b = []byte(opts.customerVSchema)
+		}
+		if err := os.WriteFile(filepath.Join(e.dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.config = filepath.Join(e.dir, "sidecar.yaml")
+	e.listen = fmt.Sprintf("127.0.0.1:%d", FreePort())
+	if err := os.WriteFile(e.config, []byte(e.yaml(!opts.noShardHints)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.sc = e.startSidecar()
+
+	customer := opts.customerSchema
+	if customer == "" {
+		customer = readShardedTestdata(t, "customer.sql")
+	}
+	e.applySchema("things", readShardedTestdata(t, "things.sql"), "things", "things_name_lookup")
+	e.applySchema("customer", customer, "corder", "corder_event", "customer")
+	return e
+}
+
+// startServers starts A and B at the same time (each takes about half a second).
+func (e *shardedEnv) startServers() {
+	t := e.t
+	var wg sync.WaitGroup
+	ms := make([]*MariaDB, 2)
+	errs := make([]error, 2)
+	for i := range ms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ms[i], errs[i] = StartMariaDB(Options{})
+		}()
+	}
+	wg.Wait()
+	// One cleanup stops both at the same time (a clean shutdown takes about a second each).
+	t.Cleanup(func() {
+		var wg sync.WaitGroup
+		for i, m := range ms {
+			if m == nil {
+				continue
+			}
+			if _, err := os.Stat(m.ErrorLogPath()); err == nil && t.Failed() {
+				t.Logf("--- tail of server %c's %s:\n%s", 'A'+i, m.ErrorLogPath(), m.ErrorLog(20))
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := m.Stop(); err != nil {
+					t.Errorf("stop mariadbd on %s: %v", m.Addr(), err)
+				}
+			}()
+		}
+		wg.Wait()
+	})
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.a, e.b = ms[0], ms[1]
+}
+
+// yaml is the sidecar config: conf/examples/sidecar.yaml with the two servers' addresses, a free
+// listen port, no admin listener.
+func (e *shardedEnv) yaml(hints bool) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "listen: %q\n", e.listen)
+	fmt.Fprintf(&b, "admin_listen: \"\"\n")
+	fmt.Fprintf(&b, "users:\n  - {name: %s, password: %s}\n", seedUser, seedPassword)
+	fmt.Fprintf(&b, "backend: {user: root, password: \"\", pool_size: 16, connect_timeout: 5s}\n")
+	fmt.Fprintf(&b, "keyspaces:\n")
+	for _, ks := range []string{"things", "customer", "product"} {
+		fmt.Fprintf(&b, "  %s:\n    vschema_file: %s.vschema.json\n    shards:\n", ks, ks)
+		names := shardedShards
+		if ks == "product" {
+			names = []string{"0"}
+		}
+		for _, sh := range names {
+			be := shardBackends[ks][sh]
+			fmt.Fprintf(&b, "      %q: {address: %q, database: %s}\n", sh, e.server(be.server).Addr(), be.db)
+		}
+	}
+	fmt.Fprintf(&b, "lookup_cache: {size: 100000, ttl: 30s}\n")
+	fmt.Fprintf(&b, "log: {level: info, format: json}\n")
+	fmt.Fprintf(&b, "shard_hints: %t\n", hints)
+	return b.String()
+}
+
+func (e *shardedEnv) server(name string) *MariaDB {
+	if name == "a" {
+		return e.a
+	}
+	return e.b
+}
+
+// startSidecar starts a sidecar process on the config. A second one (e.sc already running) gets a copy
+// of the config that differs in the listen port only.
+func (e *shardedEnv) startSidecar() *Sidecar {
+	e.t.Helper()
+	if e.sc == nil {
+		return MustStartSidecar(e.t, e.bin, e.config, e.listen)
+	}
+	cfg, err := os.ReadFile(e.config)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	listen := fmt.Sprintf("127.0.0.1:%d", FreePort())
+	cfg = []byte(strings.Replace(string(cfg), fmt.Sprintf("listen: %q", e.listen), fmt.Sprintf("listen: %q", listen), 1))
+	path := filepath.Join(e.dir, "sidecar-"+strings.ReplaceAll(listen, ":", "-")+".yaml")
+	if err := os.WriteFile(path, cfg, 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+	return MustStartSidecar(e.t, e.bin, path, listen)
+}
+
+func readShardedTestdata(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// applySchema runs DDL through the sidecar with the mariadb CLI and checks that every shard of the
+// keyspace now has the tables.
+func (e *shardedEnv) applySchema(keyspace, ddl string, tables ...string) {
+	t := e.t
+	t.Helper()
+	out, errOut, code := e.cli(keyspace, ddl)
+	if code != 0 {
+		t.Fatalf("applying the %s schema through the sidecar: exit %d\n%s%s", keyspace, code, out, errOut)
+	}
+	want := slices.Clone(tables)
+	sort.Strings(want)
+	for _, sh := range shardedShards {
+		var got []string
+		for _, r := range e.rows(keyspace, sh, "SHOW TABLES") {
+			got = append(got, r[0])
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("tables of %s/%s after DDL through the sidecar: got %v, want %v", keyspace, sh, got, want)
+		}
+	}
+}
+
+// cli runs the mariadb client through the (first) sidecar, as seedUser, in keyspace db.
+func (e *shardedEnv) cli(db, sql string, args ...string) (stdout, stderr string, exit int) {
+	return RunCLI(e.sc.Addr(), seedUser, seedPassword, db, sql, args...)
+}
+
+// mustCLI is cli for sessions that must succeed; it returns standard output.
+func (e *shardedEnv) mustCLI(db, sql string, args ...string) string {
+	e.t.Helper()
+	out, errOut, code := e.cli(db, sql, args...)
+	if code != 0 || errOut != "" {
+		e.t.Fatalf("mariadb %s <<< %q: exit %d\nstdout:\n%s\nstderr:\n%s", db, sql, code, out, errOut)
+	}
+	return out
+}
+
+// cliError runs a session that must fail with exactly one error and returns its line
+// (`ERROR 1062 (23000) at line 1: ...`).
+func (e *shardedEnv) cliError(db, sql string, args ...string) string {
+	e.t.Helper()
+	out, errOut, code := e.cli(db, sql, args...)
+	lines := cliErrorLines(errOut)
+	if code != 1 || len(lines) != 1 {
+		e.t.Fatalf("mariadb %s <<< %q: want one error and exit 1, got exit %d\nstdout:\n%s\nstderr:\n%s", db, sql, code, out, errOut)
+	}
+	return lines[0]
+}
+
+// cliErrorLines returns the client's error lines (in batch mode it also echoes the failed statement).
+func cliErrorLines(stderr string) []string {
+	var out []string
+	for _, l := range strings.Split(stderr, "\n") {
+		if strings.HasPrefix(l, "ERROR ") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// driver opens a go-sql-driver/mysql pool through a sidecar, prepared statements on the server
+// (interpolateParams=false, the default).
+func (e *shardedEnv) driver(sc *Sidecar, db string) *sql.DB {
+	e.t.Helper()
+	cfg := mysql.NewConfig()
+	cfg.Net, cfg.Addr, cfg.User, cfg.Passwd, cfg.DBName = "tcp", sc.Addr(), seedUser, seedPassword, db
+	cfg.Timeout, cfg.ReadTimeout, cfg.WriteTimeout = 5*time.Second, 30*time.Second, 30*time.Second
+	cfg.InterpolateParams = false
+	connector, err := mysql.NewConnector(cfg)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	db2 := sql.OpenDB(connector)
+	e.t.Cleanup(func() { db2.Close() })
+	return db2
+}
+
+// rows runs query directly on the backend database of keyspace/shard, bypassing the sidecar.
+func (e *shardedEnv) rows(keyspace, shard, query string, args ...any) [][]string {
+	e.t.Helper()
+	be := shardBackends[keyspace][shard]
+	return e.server(be.server).MustQuery(e.t, be.db, query, args...)
+}
+
+// exec runs statements directly on the backend database of keyspace/shard.
+func (e *shardedEnv) exec(keyspace, shard, query string, args ...any) {
+	e.t.Helper()
+	be := shardBackends[keyspace][shard]
+	e.server(be.server).MustExec(e.t, be.db, query, args...)
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Expected placement: computed with the vindex package, the code the sidecar routes with, and checked
+// against the keyspace ids the seeds print.
+
+func mustVindex(t *testing.T, typ string) vindex.Hashing {
+	t.Helper()
+	v, err := vindex.Create(typ, typ, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.(vindex.Hashing)
+}
+
+// hashKsid is the hash vindex's keyspace id of an integer, upper-case hex as hex() prints it.
+func hashKsid(t *testing.T, id int64) string {
+	t.Helper()
+	k, err := mustVindex(t, "hash").Hash(vindex.NewInt64(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.ToUpper(hex.EncodeToString(k))
+}
+
+// md5Ksid is unicode_loose_md5's keyspace id of a string (things_name_lookup's primary vindex).
+func md5Ksid(t *testing.T, name string) string {
+	t.Helper()
+	k, err := mustVindex(t, "unicode_loose_md5").Hash(vindex.NewVarChar(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.ToUpper(hex.EncodeToString(k))
+}
+
+// shardOf names the shard of a two-shard keyspace holding a keyspace id given in hex.
+func shardOf(ksidHex string) string {
+	if b, _ := hex.DecodeString(ksidHex[:2]); b[0] < 0x80 {
+		return "-80"
+	}
+	return "80-"
+}
+
+// thingRow is a row of seed 000's things table.
+type thingRow struct {
+	id   int64
+	name string
+}
+
+// checkThings asserts what every backend shard holds, read directly from MariaDB: each things row
+// on the shard of hash(id), and for each a things_name_lookup row name → hash(id) on the shard of
+// unicode_loose_md5(name), and nothing else.
+func (e *shardedEnv) checkThings(want ...thingRow) {
+	t := e.t
+	t.Helper()
+	wantThings := map[string][][]string{"-80": {}, "80-": {}}
+	wantLookup := map[string][][]string{"-80": {}, "80-": {}}
+	for _, w := range want {
+		ksid := hashKsid(t, w.id)
+		sh := shardOf(ksid)
+		wantThings[sh] = append(wantThings[sh], []string{strconv.FormatInt(w.id, 10), w.name})
+		lsh := shardOf(md5Ksid(t, w.name))
+		wantLookup[lsh] = append(wantLookup[lsh], []string{w.name, ksid})
+	}
+	for _, sh := range shardedShards {
+		if got := sortedShardRows(e.rows("things", sh, "SELECT id, name FROM things")); !reflect.DeepEqual(got, sortedShardRows(wantThings[sh])) {
+			t.Errorf("things on shard %s (read from MariaDB): got %q, want %q", sh, got, sortedShardRows(wantThings[sh]))
+		}
+		got := sortedShardRows(e.rows("things", sh, "SELECT name, hex(keyspace_id) FROM things_name_lookup"))
+		if !reflect.DeepEqual(got, sortedShardRows(wantLookup[sh])) {
+			t.Errorf("things_name_lookup on shard %s (read from MariaDB): got %q, want %q", sh, got, sortedShardRows(wantLookup[sh]))
+		}
+	}
+}
+
+// sortedShardRows sorts rows for comparisons where the order is not defined (a scatter's rows come in
+// the order the shards answer).
+func sortedShardRows(rows [][]string) [][]string {
+	out := slices.Clone(rows)
+	if out == nil {
+		out = [][]string{}
+	}
+	sort.Slice(out, func(i, j int) bool { return slices.Compare(out[i], out[j]) < 0 })
+	return out
+}
+
+// wantMySQLError asserts err is a server error with the given code and SQLSTATE.
+func wantMySQLError(t *testing.T, err error, number uint16, state string) *mysql.MySQLError {
+	t.Helper()
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) {
+		t.Fatalf("want MySQL error %d (%s), got %T %v", number, state, err, err)
+	}
+	if me.Number != number || string(me.SQLState[:]) != state {
+		t.Errorf("want MySQL error %d (%s), got %d (%s): %s", number, state, me.Number, me.SQLState, me.Message)
+	}
+	return me
+}
+
+func shardedContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Sessions in the mariadb client, step by step, compared with what the seeds print.
+
+// cliStep is one line (or a few) typed at the mariadb client and what it printed, as in the seeds:
+// `Query OK, 2 rows affected`, tables (data rows in any order: a scatter concatenates the shards'
+// rows in the order they answer), and an error line.
+type cliStep struct {
+	sql    string
+	out    string   // the transcript without the echoed statements and the timings
+	err    string   // the client's error line starts with this, e.g. "ERROR 1062 (23000)"
+	errHas []string // and contains these
+	check  func()   // checks on the backends afterwards
+}
+
+// runSteps runs each step as its own mariadb session in keyspace db, with the seeds' client options:
+// tables (--table), binary columns as hex (--binary-as-hex), and -vvv for the `Query OK` lines.
+func (e *shardedEnv) runSteps(db string, steps []cliStep) {
+	t := e.t
+	t.Helper()
+	for i, st := range steps {
+		out, errOut, code := e.cli(db, st.sql, "--table", "--binary-as-hex", "-vvv")
+		where := fmt.Sprintf("step %d: mariadb %s <<< %q", i+1, db, st.sql)
+		if st.err == "" {
+			if code != 0 || errOut != "" {
+				t.Fatalf("%s: exit %d\nstdout:\n%s\nstderr:\n%s", where, code, out, errOut)
+			}
+		} else {
+			lines := cliErrorLines(errOut)
+			if code != 1 || len(lines) != 1 || !strings.HasPrefix(lines[0], st.err) {
+				t.Fatalf("%s: want exit 1 and one error %q…, got exit %d\nstdout:\n%s\nstderr:\n%s", where, st.err, code, out, errOut)
+			}
+			for _, s := range st.errHas {
+				if !strings.Contains(lines[0], s) {
+					t.Errorf("%s: the error does not say %q: %s", where, s, lines[0])
+				}
+			}
+		}
+		if got, want := normTranscript(out), normTranscript(st.out); got != want {
+			t.Errorf("%s: the client printed\n%s\nwant\n%s", where, got, want)
+		}
+		if st.check != nil {
+			st.check()
+		}
+		if t.Failed() {
+			t.FailNow()
+		}
+	}
+}
+
+var (
+	cliEchoRE   = regexp.MustCompile(`(?s)--------------\n.*?\n--------------\n`)
+	cliTimingRE = regexp.MustCompile(` \(\d+\.\d+ sec\)`)
+)
+
+// normTranscript removes from the client's -vvv output what varies or only repeats the input (the
+// echoed statements, timings, "Bye", blank lines, indentation) and sorts the data rows of each
+// table, so a transcript compares with the seeds' sessions.
+func normTranscript(s string) string {
+	s = cliEchoRE.ReplaceAllString(s, "")
+	s = cliTimingRE.ReplaceAllString(s, "")
+	var lines []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" && l != "Bye" {
+			lines = append(lines, l)
+		}
+	}
+	for i := 0; i+2 < len(lines); i++ {
+		// +---+ / | header | / +---+ / | row |... / +---+
+		if !strings.HasPrefix(lines[i], "+") || !strings.HasPrefix(lines[i+2], "+") {
+			continue
+		}
+		j := i + 3
+		for j < len(lines) && strings.HasPrefix(lines[j], "|") {
+			j++
+		}
+		sort.Strings(lines[i+3 : j])
+		i = j
+	}
+	return strings.Join(lines, "\n")
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Direct looks at MariaDB: general log, sequences.
+
+// startGeneralLog turns on server m's general log, into the table mysql.general_log (emptied first).
+func startGeneralLog(t *testing.T, m *MariaDB) {
+	t.Helper()
+	m.MustExec(t, "", "SET GLOBAL log_output = 'TABLE'; SET GLOBAL general_log = 0; TRUNCATE mysql.general_log; SET GLOBAL general_log = 1")
+}
+
+// stopGeneralLog turns the general log off.
+func stopGeneralLog(t *testing.T, m *MariaDB) {
+	t.Helper()
+	m.MustExec(t, "", "SET GLOBAL general_log = 0")
+}
+
+// loggedStatements returns the statements in server m's general log that contain substr (all if
+// ""), oldest first, leaving out our own (log control and reading the log).
+func loggedStatements(t *testing.T, m *MariaDB, substr string) []string {
+	t.Helper()
+	rows := m.MustQuery(t, "", `SELECT argument FROM mysql.general_log
+		WHERE command_type = 'Query' AND thread_id <> CONNECTION_ID() AND argument NOT LIKE '%general_log%'
+		AND INSTR(argument, ?) > 0`, substr)
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		out[i] = r[0]
+	}
+	return out
+}
+
+// nextID reads a sequence table's next_id on the product keyspace (server A).
+func (e *shardedEnv) nextID(seq string) int64 {
+	e.t.Helper()
+	r := e.rows("product", "0", "SELECT next_id FROM "+seq+" WHERE id = 0")
+	n, err := strconv.ParseInt(r[0][0], 10, 64)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+// reservations counts the blocks of a sequence reserved since the general log of server A was
+// started: one `update <seq> set next_id = …` each.
+func (e *shardedEnv) reservations(seq string) int {
+	e.t.Helper()
+	n := 0
+	for _, s := range loggedStatements(e.t, e.a, "set next_id") {
+		if strings.Contains(s, seq+"` set next_id") || strings.Contains(s, seq+" set next_id") {
+			n++
+		}
+	}
+	return n
+}
+
+// ---------------------------------------------------------------------------------------------------
+// customer keyspace placement.
+
+// corderRow is a row of the corder table.
+type corderRow struct {
+	id, customer, product int64
+	oname                 string
+}
+
+// checkCorders asserts what the backends hold: each corder row on the shard of hash(customer_id),
+// and corder_keyspace_idx (product keyspace) mapping each corder_id to that keyspace id.
+func (e *shardedEnv) checkCorders(want ...corderRow) {
+	t := e.t
+	t.Helper()
+	byShard := map[string][][]string{"-80": {}, "80-": {}}
+	lookup := [][]string{}
+	for _, w := range want {
+		ksid := hashKsid(t, w.customer)
+		sh := shardOf(ksid)
+		byShard[sh] = append(byShard[sh], []string{i64toa(w.id), i64toa(w.customer), i64toa(w.product), w.oname})
+		lookup = append(lookup, []string{i64toa(w.id), ksid})
+	}
+	for _, sh := range shardedShards {
+		got := sortedShardRows(e.rows("customer", sh, "SELECT corder_id, customer_id, product_id, oname FROM corder"))
+		if !reflect.DeepEqual(got, sortedShardRows(byShard[sh])) {
+			t.Errorf("corder on shard %s (read from MariaDB): got %q, want %q", sh, got, sortedShardRows(byShard[sh]))
+		}
+	}
+	got := sortedShardRows(e.rows("product", "0", "SELECT corder_id, hex(keyspace_id) FROM corder_keyspace_idx"))
+	if !reflect.DeepEqual(got, sortedShardRows(lookup)) {
+		t.Errorf("corder_keyspace_idx (read from MariaDB): got %q, want %q", got, sortedShardRows(lookup))
+	}
+}
+
+// checkTable asserts the rows of query on each shard of keyspace, read from MariaDB (any order).
+func (e *shardedEnv) checkTable(keyspace, query string, want map[string][][]string) {
+	e.t.Helper()
+	for _, sh := range shardedShards {
+		got := sortedShardRows(e.rows(keyspace, sh, query))
+		if w := sortedShardRows(want[sh]); !reflect.DeepEqual(got, w) {
+			e.t.Errorf("%s on %s/%s (read from MariaDB): got %q, want %q", query, keyspace, sh, got, w)
+		}
+	}
+}
+
+func i64toa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// seed002Orders is the INSERT of seed 002 and the rows it makes (corder_id from the sequence).
+const seed002Orders = "insert into corder(customer_id, product_id, oname) values (1,1,'gift'),(1,2,'gift'),(2,1,'work'),(3,2,'personal'),(4,1,'personal');"
+
+var seed002Corders = []corderRow{{1, 1, 1, "gift"}, {2, 1, 2, "gift"}, {3, 2, 1, "work"}, {4, 3, 2, "personal"}, {5, 4, 1, "personal"}}
+
+// ---------------------------------------------------------------------------------------------------
+// The tests.
+
+// Seed 000 in the mariadb client, with the fixed behaviour: ERROR 1062 for a name already taken.
+func TestShardedSeed000CLI(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	if hashKsid(t, 1) != ksidHash1 || hashKsid(t, 2) != ksidHash2 || hashKsid(t, 4) != ksidHash4 {
+		t.Fatalf("hash(1), hash(2), hash(4) = %s %s %s, the seeds print %s %s %s",
+			hashKsid(t, 1), hashKsid(t, 2), hashKsid(t, 4), ksidHash1, ksidHash2, ksidHash4)
+	}
+	// Where the lookup rows belong, as `sidecar vindex` computes it: foo's on -80 (server A), bar's on
+	// 80- (server B), so the lookup insert of the seed's INSERT is split over both servers.
+	cmd := exec.Command(e.bin, "vindex", "unicode_loose_md5", "foo", "bar")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("sidecar vindex: %v", err)
+	}
+	if got, want := string(out), strings.ToLower(md5Ksid(t, "foo")+"\n"+md5Ksid(t, "bar")+"\n"); got != want {
+		t.Fatalf("sidecar vindex unicode_loose_md5 foo bar: %q, the vindex package says %q", got, want)
+	}
+	if shardOf(md5Ksid(t, "foo")) != "-80" || shardOf(md5Ksid(t, "bar")) != "80-" {
+		t.Fatalf("lookup rows of foo and bar expected on -80 and 80-: %s %s", md5Ksid(t, "foo"), md5Ksid(t, "bar"))
+	}
+
+	const things = `
++----+------+
+| id | name |
++----+------+
+|  2 | bar  |
+|  1 | foo  |
++----+------+
+2 rows in set`
+	const lookup = `
++------+--------------------------+
+| name | keyspace_id              |
++------+--------------------------+
+| bar  | 0x06E7EA22CE92708F       |
+| foo  | 0x166B40B44ABA4BD6       |
++------+--------------------------+
+2 rows in set`
+	seeded := func() { e.checkThings(thingRow{1, "foo"}, thingRow{2, "bar"}) }
+	e.runSteps("things", []cliStep{
+		{sql: `INSERT INTO things (id, name) VALUES (1, "foo"), (2, "bar");`, out: "Query OK, 2 rows affected", check: seeded},
+		{sql: "select * from things;", out: things},
+		{sql: "select * from things_name_lookup;", out: lookup},
+		{sql: `INSERT INTO things (id, name) VALUES (3, "bar");`, err: "ERROR 1062 (23000) at line 1: ", errHas: []string{"bar"}, check: seeded},
+		{sql: "select * from things;\nselect * from things_name_lookup;", out: things + lookup},
+	})
+}
+
+// query runs a query through a sidecar and returns its rows as text (NULL as "NULL").
+func (e *shardedEnv) query(ctx context.Context, db *sql.DB, q string, args ...any) [][]string {
+	e.t.Helper()
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		e.t.Fatalf("%s %v through the sidecar: %v", q, args, err)
+	}
+	out, err := ScanStrings(rows)
+	if err != nil {
+		e.t.Fatalf("%s %v through the sidecar: %v", q, args, err)
+	}
+	return out
+}
+
+// Seed 000 again, as an application using go-sql-driver/mysql with server-side prepared statements
+// (interpolateParams=false) sends it.
+func TestShardedSeed000Prepared(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	ctx := shardedContext(t)
+	db := e.driver(e.sc, "things")
+
+	ins2, err := db.PrepareContext(ctx, "INSERT INTO things (id, name) VALUES (?, ?), (?, ?)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ins2.Close()
+	res, err := ins2.ExecContext(ctx, 1, "foo", 2, "bar")
+	if err != nil {
+		t.Fatalf("INSERT (1, foo), (2, bar): %v", err)
+	}
+	if n, _ := res.RowsAffected(); n != 2 {
+		t.Errorf("rows affected: %d, want 2", n)
+	}
+	e.checkThings(thingRow{1, "foo"}, thingRow{2, "bar"})
+
+	seedRows := func() {
+		t.Helper()
+		// Scatter (no vindex condition), prepared with an argument.
+		if got, want := sortedShardRows(e.query(ctx, db, "SELECT id, name FROM things WHERE id > ?", 0)), [][]string{{"1", "foo"}, {"2", "bar"}}; !reflect.DeepEqual(got, want) {
+			t.Errorf("select from things: %q, want %q", got, want)
+		}
+		// The seed's `select * from things_name_lookup`, in the text protocol.
+		want := [][]string{{"bar", ksidHash2}, {"foo", ksidHash1}}
+		if got := sortedShardRows(e.query(ctx, db, "select name, hex(keyspace_id) from things_name_lookup")); !reflect.DeepEqual(got, want) {
+			t.Errorf("select from things_name_lookup: %q, want %q", got, want)
+		}
+		// Routed by the lookup table's own vindex (unicode_loose_md5 of the name): bar's row is on 80-.
+		if got := e.query(ctx, db, "SELECT keyspace_id FROM things_name_lookup WHERE name = ?", "bar"); !reflect.DeepEqual(got, [][]string{{string(ksidBytes(t, ksidHash2))}}) {
+			t.Errorf("keyspace id of bar: %q, want %s", got, ksidHash2)
+		}
+	}
+	seedRows()
+
+	ins1, err := db.PrepareContext(ctx, "INSERT INTO things (id, name) VALUES (?, ?)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ins1.Close()
+	_, err = ins1.ExecContext(ctx, 3, "bar")
+	wantMySQLError(t, err, 1062, "23000")
+	e.checkThings(thingRow{1, "foo"}, thingRow{2, "bar"})
+	seedRows()
+
+	// The statement stays usable after the error.
+	if _, err := ins1.ExecContext(ctx, 3, "baz"); err != nil {
+		t.Fatalf("INSERT (3, baz) after the duplicate: %v", err)
+	}
+	e.checkThings(thingRow{1, "foo"}, thingRow{2, "bar"}, thingRow{3, "baz"})
+}
+
+func ksidBytes(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// Seed 002: lookup as primary vindex (corder_event by corder_id through corder_keyspace_idx), the
+// sequences, and the keyspace_id column filled by the reversible binary vindex.
+func TestShardedSeed002CLI(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	startGeneralLog(t, e.a) // to count the sequences' reservations
+
+	events := func(want ...[]string) func() {
+		return func() {
+			t.Helper()
+			byShard := map[string][][]string{"-80": {}, "80-": {}}
+			for _, w := range want {
+				byShard[shardOf(w[3])] = append(byShard[shardOf(w[3])], w)
+			}
+			e.checkTable("customer", "SELECT corder_event_id, corder_id, ename, hex(keyspace_id) FROM corder_event", byShard)
+		}
+	}
+	const seedEvents = `
++-----------------+-----------+-----------+------------------+
+| corder_event_id | corder_id | ename     | hex(keyspace_id) |
++-----------------+-----------+-----------+------------------+
+|               1 |         1 | paid      | 166B40B44ABA4BD6 |
+|               2 |         5 | delivered | D2FD8867D50D2DFE |
++-----------------+-----------+-----------+------------------+
+2 rows in set`
+	paidDelivered := events([]string{"1", "1", "paid", ksidHash1}, []string{"2", "5", "delivered", ksidHash4})
+	noReservation := func(seq string, want int) func() {
+		return func() {
+			t.Helper()
+			if n := e.reservations(seq); n != want {
+				t.Errorf("%s: %d reservations so far, want %d (one per statement at most)", seq, n, want)
+			}
+		}
+	}
+	e.runSteps("customer", []cliStep{
+		{
+			sql: seed002Orders + "\nselect last_insert_id();",
+			out: `Query OK, 5 rows affected
++------------------+
+| last_insert_id() |
++------------------+
+|                1 |
++------------------+
+1 row in set`,
+			check: func() {
+				e.checkCorders(seed002Corders...)
+				// One reservation for the statement's 5 values: next_id 1 → 1+3+3 (cache 3).
+				if n := e.reservations("corder_seq"); n != 1 {
+					t.Errorf("corder_seq reserved %d times for one INSERT, want 1", n)
+				}
+				if n := e.nextID("corder_seq"); n != 7 {
+					t.Errorf("corder_seq next_id = %d, want 7", n)
+				}
+			},
+		},
+		{
+			sql: "insert into corder_event(corder_id, ename) values(1, 'paid'), (5, 'delivered');\nselect last_insert_id();",
+			out: `Query OK, 2 rows affected
++------------------+
+| last_insert_id() |
++------------------+
+|                1 |
++------------------+
+1 row in set`,
+			check: func() {
+				paidDelivered()
+				noReservation("corder_event_seq", 1)()
+				if n := e.nextID("corder_event_seq"); n != 4 {
+					t.Errorf("corder_event_seq next_id = %d, want 4", n)
+				}
+			},
+		},
+		{sql: "select corder_event_id, corder_id, ename, hex(keyspace_id) from corder_event;", out: seedEvents},
+		{
+			sql:    "insert into corder_event(corder_id, ename) values(6, 'expect failure');",
+			err:    "ERROR 1105 (HY000) at line 1: ",
+			errHas: []string{"could not map [INT64(6)] to a keyspace id"},
+			check:  paidDelivered,
+		},
+		{
+			sql:    "insert ignore into corder_event(corder_id, ename) values(6, 'expect failure');",
+			err:    "ERROR 1105 (HY000) at line 1: ",
+			errHas: []string{"could not map [INT64(6)] to a keyspace id"},
+			check: func() {
+				paidDelivered()
+				// Each failed statement may have drawn a value (Vitess draws before mapping), never
+				// more than one block per statement.
+				if n := e.reservations("corder_event_seq"); n > 2 {
+					t.Errorf("corder_event_seq reserved %d times in 3 statements of 1-2 rows (cache 3), want at most 2", n)
+				}
+			},
+		},
+		{sql: "select corder_event_id, corder_id, ename, hex(keyspace_id) from corder_event;", out: seedEvents},
+		{
+			// The sequence goes on after the failures. Like Vitess, the sidecar draws sequence values before
+			// mapping the rows, so the two failed statements used 3 and 4; drawn values are never reused.
+			sql: "insert into corder_event(corder_id, ename) values(5, 'returned');\nselect last_insert_id();",
+			out: `Query OK, 1 row affected
++------------------+
+| last_insert_id() |
++------------------+
+|                5 |
++------------------+
+1 row in set`,
+			check: events([]string{"1", "1", "paid", ksidHash1}, []string{"2", "5", "delivered", ksidHash4},
+				[]string{"5", "5", "returned", ksidHash4}),
+		},
+	})
+	if n := e.reservations("corder_seq"); n != 1 {
+		t.Errorf("corder_seq reserved %d times, want 1", n)
+	}
+}
+
+// The alternative at the end of seed 002: corder_event gets customer_id with the reversible hash
+// vindex instead of keyspace_id + binary; the sidecar fills customer_id from the row's keyspace id
+// (the one corder_keyspace_idx gives) and refuses a customer_id that does not match it.
+func TestShardedSeed002CustomerID(t *testing.T) {
+	var vs map[string]any
+	root, err := ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(root, "conf", "examples", "customer.vschema.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &vs); err != nil {
+		t.Fatal(err)
+	}
+	vs["tables"].(map[string]any)["corder_event"].(map[string]any)["column_vindexes"] = []any{
+		map[string]any{"column": "corder_id", "name": "corder_keyspace_idx"},
+		map[string]any{"column": "customer_id", "name": "hash"},
+	}
+	b, err = json.MarshalIndent(vs, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := strings.Replace(readShardedTestdata(t, "customer.sql"),
+		"create table corder_event(corder_event_id bigint, corder_id bigint, ename varchar(128), keyspace_id varbinary(10), primary key(corder_id, corder_event_id));",
+		"create table corder_event(corder_event_id bigint, corder_id bigint, customer_id bigint, ename varchar(128), primary key(corder_id, corder_event_id));", 1)
+	if !strings.Contains(schema, "customer_id bigint, ename") {
+		t.Fatal("testdata/customer.sql changed: corder_event not replaced")
+	}
+	e := newShardedEnv(t, shardedOptions{customerVSchema: string(b), customerSchema: schema})
+
+	events := func(want ...[]string) func() { // corder_event_id, corder_id, customer_id, ename
+		return func() {
+			t.Helper()
+			byShard := map[string][][]string{"-80": {}, "80-": {}}
+			for _, w := range want {
+				id, _ := strconv.ParseInt(w[2], 10, 64)
+				sh := shardOf(hashKsid(t, id))
+				byShard[sh] = append(byShard[sh], w)
+			}
+			e.checkTable("customer", "SELECT corder_event_id, corder_id, customer_id, ename FROM corder_event", byShard)
+		}
+	}
+	paidDelivered := events([]string{"1", "1", "1", "paid"}, []string{"2", "5", "4", "delivered"})
+	const notMapped = "does not map to keyspace ids"
+	e.runSteps("customer", []cliStep{
+		{sql: seed002Orders, out: "Query OK, 5 rows affected", check: func() { e.checkCorders(seed002Corders...) }},
+		{sql: "insert into corder_event(corder_id, ename) values(1, 'paid'), (5, 'delivered');", out: "Query OK, 2 rows affected", check: paidDelivered},
+		{
+			sql: "select corder_event_id, corder_id, customer_id, ename from corder_event;",
+			out: `
++-----------------+-----------+-------------+-----------+
+| corder_event_id | corder_id | customer_id | ename     |
++-----------------+-----------+-------------+-----------+
+|               1 |         1 |           1 | paid      |
+|               2 |         5 |           4 | delivered |
++-----------------+-----------+-------------+-----------+
+2 rows in set`,
+		},
+		{
+			sql:    "insert into corder_event(corder_id, customer_id, ename) values(1, 2, 'wrong customer');",
+			err:    "ERROR 1105 (HY000) at line 1: ",
+			errHas: []string{notMapped, "customer_id"},
+			check:  paidDelivered,
+		},
+		{
+			// One bad row fails the statement: neither row is written.
+			sql:    "insert into corder_event(corder_id, customer_id, ename) values(1, NULL, 'shipped'), (5, 1, 'wrong customer');",
+			err:    "ERROR 1105 (HY000) at line 1: ",
+			errHas: []string{notMapped},
+			check:  paidDelivered,
+		},
+		{
+			// The right customer_id, supplied, verifies; NULL is filled.
+			sql: "insert into corder_event(corder_id, customer_id, ename) values(1, 1, 'shipped'), (3, NULL, 'paid');",
+			out: "Query OK, 2 rows affected",
+			check: func() {
+				// Events 3 and 4 were drawn by the failed statements (values are drawn before mapping).
+				var rows [][]string
+				for _, sh := range shardedShards {
+					rows = append(rows, e.rows("customer", sh, "SELECT corder_id, customer_id, ename FROM corder_event")...)
+				}
+				want := [][]string{{"1", "1", "paid"}, {"5", "4", "delivered"}, {"1", "1", "shipped"}, {"3", "2", "paid"}}
+				if got := sortedShardRows(rows); !reflect.DeepEqual(got, sortedShardRows(want)) {
+					t.Errorf("corder_event on the backends: %q, want %q", got, sortedShardRows(want))
+				}
+				for _, sh := range shardedShards {
+					for _, r := range e.rows("customer", sh, "SELECT customer_id FROM corder_event") {
+						id, _ := strconv.ParseInt(r[0], 10, 64)
+						if shardOf(hashKsid(t, id)) != sh {
+							t.Errorf("event of customer %d on shard %s", id, sh)
+						}
+					}
+				}
+			},
+		},
+	})
+}
+
+// A duplicate in the middle of a multi-row INSERT fails the whole statement and leaves nothing behind
+// on any backend: no owner rows, no lookup rows. Inside a transaction, what came before the failed
+// statement stays and commits.
+func TestShardedMultiRowDuplicate(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	e.mustCLI("things", `INSERT INTO things (id, name) VALUES (1, "foo"), (2, "bar");`)
+	have := []thingRow{{1, "foo"}, {2, "bar"}}
+	e.checkThings(have...)
+	// x's lookup row belongs on 80-, y's on -80; owner rows 10 on -80, 11 and 12 on 80-.
+	cases := []struct{ name, insert string }{
+		{"a lookup value already taken", "INSERT INTO things (id, name) VALUES (10, 'x'), (11, 'bar'), (12, 'y')"},
+		{"an owner id already taken", "INSERT INTO things (id, name) VALUES (10, 'x'), (12, 'y'), (1, 'q')"},
+		{"one new value twice", "INSERT INTO things (id, name) VALUES (10, 'x'), (11, 'y'), (12, 'x')"},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := *e
+			e.t = t
+			errLine := e.cliError("things", c.insert+";")
+			if !strings.HasPrefix(errLine, "ERROR 1062 (23000) at line 1: ") {
+				t.Errorf("outside a transaction: %s", errLine)
+			}
+			e.checkThings(have...)
+
+			ok := thingRow{int64(30 + i), fmt.Sprintf("ok%d", i)}
+			out, errOut, code := e.cli("things", fmt.Sprintf("BEGIN;\nINSERT INTO things (id, name) VALUES (%d, '%s');\n%s;\nCOMMIT;\n", ok.id, ok.name, c.insert), "--force")
+			// --force: the client goes on after the error (and then exits 0), so the COMMIT is sent.
+			if lines := cliErrorLines(errOut); code != 0 || len(lines) != 1 || !strings.HasPrefix(lines[0], "ERROR 1062 (23000) at line 3: ") {
+				t.Errorf("inside a transaction: exit %d\n%s%s", code, out, errOut)
+			}
+			have = append(have, ok)
+			e.checkThings(have...)
+		})
+	}
+}
+
+// A lookup row without its owner row (left by a failed commit, or written by hand) is taken over by
+// the next INSERT of that value, as Vitess's consistent lookup does.
+func TestShardedOrphanLookupRow(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	e.mustCLI("things", `INSERT INTO things (id, name) VALUES (1, "foo"), (2, "bar");`)
+	// orphan(name, ksid) writes a lookup row, by hand, on the shard it belongs to, with no owner row.
+	orphan := func(name, ksid string) {
+		e.exec("things", shardOf(md5Ksid(t, name)), "INSERT INTO things_name_lookup (name, keyspace_id) VALUES (?, UNHEX(?))", name, ksid)
+	}
+	// 'orphan' → hash(1): a keyspace id on -80, whose shard has an owner row (foo) but none named
+	// 'orphan'. The sidecar checks there, finds no owner and takes the row over.
+	orphan("orphan", ksidHash1)
+	taken := []thingRow{{1, "foo"}, {2, "bar"}, {20, "orphan"}}
+	e.runSteps("things", []cliStep{
+		{
+			sql: "INSERT INTO things (id, name) VALUES (20, 'orphan');", out: "Query OK, 1 row affected",
+			check: func() { e.checkThings(taken...) },
+		},
+	})
+	// 'orphan2' → hash(21): already the keyspace id its new owner row has.
+	orphan("orphan2", hashKsid(t, 21))
+	taken = append(taken, thingRow{21, "orphan2"})
+	e.runSteps("things", []cliStep{
+		{
+			sql: "INSERT INTO things (id, name) VALUES (21, 'orphan2');", out: "Query OK, 1 row affected",
+			check: func() { e.checkThings(taken...) },
+		},
+		// Taken over means owned: now the value is really taken.
+		{
+			sql: "INSERT INTO things (id, name) VALUES (22, 'orphan');", err: "ERROR 1062 (23000) at line 1: ",
+			check: func() { e.checkThings(taken...) },
+		},
+		{sql: "SELECT id, name FROM things WHERE name = 'orphan';", out: `
++----+--------+
+| id | name   |
++----+--------+
+| 20 | orphan |
++----+--------+
+1 row in set`},
+	})
+}
+
+// Values with quotes, backslashes and a NUL byte are stored verbatim in the owner table and in the
+// lookup table, through the CLI (SQL literals with escapes) and through go-sql-driver (prepared
+// statements, and client-side interpolation, which escapes with backslashes).
+func TestShardedQuotedValues(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	ctx := shardedContext(t)
+	want := []thingRow{
+		{40, `it's`},
+		{41, `back\slash`},
+		{42, `dq"uote`},
+		{43, `mixed '\" end`},
+		{44, "nul\x00byte"},
+		{45, "all 'of' \"them\" \\ \x00 \n\t end"},
+		{46, "interpolated 'q' \\ \x00 \"dq\""},
+	}
+	e.mustCLI("things", `INSERT INTO things (id, name) VALUES (40, 'it''s'), (41, 'back\\slash'), (42, "dq""uote"), (43, 'mixed \'\\" end');`)
+	prepared := e.driver(e.sc, "things")
+	if _, err := prepared.ExecContext(ctx, "INSERT INTO things (id, name) VALUES (?, ?), (?, ?)", want[4].id, want[4].name, want[5].id, want[5].name); err != nil {
+		t.Fatalf("prepared INSERT: %v", err)
+	}
+	cfg, _ := mysql.ParseDSN(fmt.Sprintf("%s:%s@tcp(%s)/things?interpolateParams=true", seedUser, seedPassword, e.sc.Addr()))
+	connector, err := mysql.NewConnector(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	interpolated := sql.OpenDB(connector)
+	defer interpolated.Close()
+	if _, err := interpolated.ExecContext(ctx, "INSERT INTO things (id, name) VALUES (?, ?)", want[6].id, want[6].name); err != nil {
+		t.Fatalf("interpolated INSERT: %v", err)
+	}
+	e.checkThings(want...)
+
+	// Byte for byte, as hex() shows them on each backend.
+	for _, w := range want {
+		name := strings.ToUpper(hex.EncodeToString([]byte(w.name)))
+		if got := e.rows("things", shardOf(hashKsid(t, w.id)), "SELECT hex(name) FROM things WHERE id = ?", w.id); !reflect.DeepEqual(got, [][]string{{name}}) {
+			t.Errorf("things.name of %d: %q, want %s", w.id, got, name)
+		}
+		got := e.rows("things", shardOf(md5Ksid(t, w.name)), "SELECT hex(keyspace_id) FROM things_name_lookup WHERE hex(name) = ?", name)
+		if !reflect.DeepEqual(got, [][]string{{hashKsid(t, w.id)}}) {
+			t.Errorf("things_name_lookup row of %q: %q, want %s", w.name, got, hashKsid(t, w.id))
+		}
+		// And the sidecar finds the row by its name (through the lookup vindex).
+		if got := e.query(ctx, prepared, "SELECT id FROM things WHERE name = ?", w.name); !reflect.DeepEqual(got, [][]string{{i64toa(w.id)}}) {
+			t.Errorf("SELECT id FROM things WHERE name = %q: %q, want %d", w.name, got, w.id)
+		}
+	}
+	// A duplicate of such a value is a duplicate.
+	_, err = prepared.ExecContext(ctx, "INSERT INTO things (id, name) VALUES (?, ?)", 47, want[5].name)
+	wantMySQLError(t, err, 1062, "23000")
+	e.checkThings(want...)
+}
+
+// Two sidecar processes on the same config share corder_seq through its table: concurrent INSERTs
+// through both never get the same corder_id, and neither does a restarted sidecar.
+func TestShardedSequenceTwoSidecars(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	ctx := shardedContext(t)
+	second := e.startSidecar()
+
+	var mu sync.Mutex
+	var ids []int64
+	insertMany := func(sidecars []*Sidecar, workers, perWorker int) {
+		t.Helper()
+		var wg sync.WaitGroup
+		errs := make(chan error, len(sidecars)*workers)
+		for si, sc := range sidecars {
+			db := e.driver(sc, "customer")
+			db.SetMaxOpenConns(workers)
+			for w := range workers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range perWorker {
+						customer := int64(1 + (si*workers*perWorker+w*perWorker+i)%7)
+						res, err := db.ExecContext(ctx, "insert into corder(customer_id, product_id, oname) values (?, ?, ?)", customer, 1, fmt.Sprintf("sidecar %d worker %d #%d", si, w, i))
+						if err != nil {
+							errs <- fmt.Errorf("sidecar %d worker %d insert %d: %w", si, w, i, err)
+							return
+						}
+						id, err := res.LastInsertId()
+						if err != nil || id == 0 {
+							errs <- fmt.Errorf("sidecar %d worker %d insert %d: insert id %d, %v", si, w, i, id, err)
+							return
+						}
+						mu.Lock()
+						ids = append(ids, id)
+						mu.Unlock()
+					}
+				}()
+			}
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+	}
+	// checkIDs: the insert ids are distinct and are exactly the corder_id values on the backends,
+	// each lookup row is there, and next_id is past every value handed out.
+	checkIDs := func(n int) {
+		t.Helper()
+		got := slices.Clone(ids)
+		slices.Sort(got)
+		if len(slices.Compact(slices.Clone(got))) != len(got) || len(got) != n {
+			dups := map[int64]int{}
+			for _, id := range got {
+				dups[id]++
+			}
+			for id, c := range dups {
+				if c == 1 {
+					delete(dups, id)
+				}
+			}
+			t.Fatalf("%d insert ids, want %d distinct; handed out more than once: %v", len(got), n, dups)
+		}
+		var stored []int64
+		for _, sh := range shardedShards {
+			for _, r := range e.rows("customer", sh, "SELECT corder_id, customer_id FROM corder") {
+				id, _ := strconv.ParseInt(r[0], 10, 64)
+				customer, _ := strconv.ParseInt(r[1], 10, 64)
+				if shardOf(hashKsid(t, customer)) != sh {
+					t.Errorf("corder %d of customer %d on shard %s", id, customer, sh)
+				}
+				stored = append(stored, id)
+			}
+		}
+		slices.Sort(stored)
+		if !reflect.DeepEqual(stored, got) {
+			t.Errorf("corder_id on the backends (%d rows) differ from the insert ids (%d)", len(stored), len(got))
+		}
+		if r := e.rows("product", "0", "SELECT count(*), count(DISTINCT corder_id) FROM corder_keyspace_idx"); !reflect.DeepEqual(r, [][]string{{i64toa(int64(n)), i64toa(int64(n))}}) {
+			t.Errorf("corder_keyspace_idx: %q rows/distinct, want %d", r, n)
+		}
+		if next := e.nextID("corder_seq"); next <= got[len(got)-1] {
+			t.Errorf("corder_seq next_id %d, but %d was handed out", next, got[len(got)-1])
+		}
+	}
+
+	insertMany([]*Sidecar{e.sc, second}, 4, 50)
+	checkIDs(400)
+
+	// Restart the first sidecar (it loses its reserved block), then both insert again.
+	if err := e.sc.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	e.sc = nil
+	e.sc = e.startSidecar() // same config, same port
+	insertMany([]*Sidecar{e.sc, second}, 2, 10)
+	checkIDs(440)
+}
+
+// A multi-row INSERT is split by shard: each row lands where hash(id) says, the client gets the total
+// count. A SELECT without a vindex condition is scattered and returns every row; one with a vindex
+// condition returns its row; what a concatenation of shard results would get wrong is refused.
+func TestShardedScatter(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	all := []thingRow{{1, "one"}, {2, "two"}, {3, "three"}, {4, "four"}, {5, "five"}, {10, "ten"}, {11, "eleven"}, {12, "twelve"}}
+	perShard := map[string]int{}
+	for _, w := range all {
+		perShard[shardOf(hashKsid(t, w.id))]++
+	}
+	if perShard["-80"] == 0 || perShard["80-"] == 0 {
+		t.Fatalf("the rows must go to both shards: %v", perShard)
+	}
+	const allRows = `
++----+--------+
+| id | name   |
++----+--------+
+|  1 | one    |
+|  2 | two    |
+|  3 | three  |
+|  4 | four   |
+|  5 | five   |
+| 10 | ten    |
+| 11 | eleven |
+| 12 | twelve |
++----+--------+
+8 rows in set`
+	e.runSteps("things", []cliStep{
+		{
+			sql:   "INSERT INTO things (id, name) VALUES (1, 'one'), (2, 'two'), (3, 'three'), (4, 'four'), (5, 'five'), (10, 'ten'), (11, 'eleven'), (12, 'twelve');",
+			out:   "Query OK, 8 rows affected",
+			check: func() { e.checkThings(all...) },
+		},
+		{sql: "select * from things;", out: allRows},
+		{sql: "select id, name from things where id = 4;", out: `
++----+------+
+| id | name |
++----+------+
+|  4 | four |
++----+------+
+1 row in set`},
+		{sql: "select id, name from things where id = 1;", out: `
++----+------+
+| id | name |
++----+------+
+|  1 | one  |
++----+------+
+1 row in set`},
+		{sql: "select id, name from things where id in (1, 11, 99);", out: `
++----+--------+
+| id | name   |
++----+--------+
+|  1 | one    |
+| 11 | eleven |
++----+--------+
+2 rows in set`},
+		{sql: "select id from things where name = 'twelve';", out: `
++----+
+| id |
++----+
+| 12 |
++----+
+1 row in set`},
+		{sql: "select id, name from things where id = 99;", out: "Empty set"},
+		{sql: "select * from things order by id;", err: "ERROR 1235 (42000) at line 1: ", errHas: []string{"ORDER BY", "across shards"}},
+		{sql: "select * from things limit 3;", err: "ERROR 1235 (42000) at line 1: ", errHas: []string{"LIMIT"}},
+		{sql: "select count(*) from things;", err: "ERROR 1235 (42000) at line 1: ", errHas: []string{"aggregate"}},
+		// On one shard, ORDER BY is the shard's to do.
+		{sql: "select id, name from things where id = 4 order by name;", out: `
++----+------+
+| id | name |
++----+------+
+|  4 | four |
++----+------+
+1 row in set`},
+	})
+}
+
+// Every statement the sidecar sends to a shard starts with a hint naming the keyspace and shard, and
+// only them (no row values: a hint must not make every statement distinct); the application's own
+// comment follows it. With shard_hints off there is none.
+func TestShardedShardHints(t *testing.T) {
+	hintRE := regexp.MustCompile(`^/\* keyspace=(\w+);shard=([-0-9a-f]+) \*/ (.*)$`)
+	session := `INSERT INTO things (id, name) VALUES (1, "foo"), (2, "bar");
+/* app: checkout */ insert into customer.corder(customer_id, product_id, oname) values (1,1,'gift'),(4,1,'personal');
+select * from things;`
+	t.Run("on", func(t *testing.T) {
+		e := newShardedEnv(t, shardedOptions{})
+		startGeneralLog(t, e.a)
+		startGeneralLog(t, e.b)
+		e.mustCLI("things", session, "--comments")
+		stopGeneralLog(t, e.a)
+		stopGeneralLog(t, e.b)
+
+		for _, server := range []string{"a", "b"} {
+			m := e.server(server)
+			logged := loggedStatements(t, m, "")
+			seen := map[string]bool{}
+			for _, stmt := range logged {
+				stmt = strings.Join(strings.Fields(stmt), " ")
+				sm := hintRE.FindStringSubmatch(stmt)
+				if sm == nil {
+					t.Errorf("server %s: a statement without the shard hint: %q", strings.ToUpper(server), stmt)
+					continue
+				}
+				if be, ok := shardBackends[sm[1]][sm[2]]; !ok || be.server != server {
+					t.Errorf("server %s: hint for %s/%s, which is not on this server: %q", strings.ToUpper(server), sm[1], sm[2], stmt)
+				}
+				seen[sm[1]+"/"+sm[2]] = true
+			}
+			t.Logf("server %s: %d statements, hints %v", strings.ToUpper(server), len(logged), seen)
+		}
+		// The session's statements went where they belong, each with its shard's hint; the
+		// application's comment comes after the hint.
+		wantLogged := []struct {
+			server, hint, rest string // rest: a regexp on what follows the hint
+		}{
+			{"a", "things;shard=-80", `^insert into .?things_name_lookup.? ?\(.*'foo'`},
+			{"b", "things;shard=80-", `^insert into .?things_name_lookup.? ?\(.*'bar'`},
+			{"a", "things;shard=-80", `^insert into .?things.? ?\(.*'foo'.*'bar'`},
+			{"a", "things;shard=-80", `^select \* from things$`},
+			{"b", "things;shard=80-", `^select \* from things$`},
+			{"a", "product;shard=0", `^select next_id, cache from .?corder_seq.? where id = 0 for update$`},
+			{"a", "product;shard=0", `^update .?corder_seq.? set next_id = 4 where id = 0$`},
+			{"a", "product;shard=0", `^insert into .*corder_keyspace_idx.*\(1, X'166b40b44aba4bd6'\), \(2, X'd2fd8867d50d2dfe'\)$`},
+			{"a", "customer;shard=-80", `^/\* app: checkout \*/ insert into .?corder.? ?\(.*'gift'`},
+			{"b", "customer;shard=80-", `^/\* app: checkout \*/ insert into .?corder.? ?\(.*'personal'`},
+		}
+		for _, w := range wantLogged {
+			hint := "/* keyspace=" + w.hint + " */ "
+			re := regexp.MustCompile("(?i)" + w.rest)
+			found := false
+			logged := loggedStatements(t, e.server(w.server), "")
+			for _, stmt := range logged {
+				stmt = strings.Join(strings.Fields(stmt), " ")
+				if strings.HasPrefix(stmt, hint) && re.MatchString(stmt[len(hint):]) {
+					found = true
+					break
+				}
+			}
+			if !found {
+				t.Errorf("server %s: no statement %q + %s; logged:\n%s", strings.ToUpper(w.server), hint, w.rest, strings.Join(logged, "\n"))
+			}
+		}
+	})
+	t.Run("off", func(t *testing.T) {
+		e := newShardedEnv(t, shardedOptions{noShardHints: true})
+		startGeneralLog(t, e.a)
+		startGeneralLog(t, e.b)
+		e.mustCLI("things", session, "--comments")
+		stopGeneralLog(t, e.a)
+		stopGeneralLog(t, e.b)
+		n := 0
+		for _, m := range []*MariaDB{e.a, e.b} {
+			for _, stmt := range loggedStatements(t, m, "") {
+				n++
+				if strings.Contains(stmt, "keyspace=") {
+					t.Errorf("shard_hints: false, but %q", stmt)
+				}
+			}
+		}
+		if n == 0 {
+			t.Error("no statements logged")
+		}
+	})
+}
+
+// With server B down, what lives on server A still works: statements routed to things -80, the
+// unsharded product keyspace, and a sequence INSERT whose row goes to customer -80. What needs
+// B fails with an error naming the shard.
+func TestShardedDeadShard(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	// Names whose lookup rows are on -80 too, so an INSERT of them needs server A only.
+	var namesA []string
+	for _, n := range []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n"} {
+		if shardOf(md5Ksid(t, n)) == "-80" {
+			namesA = append(namesA, n)
+		}
+	}
+	if len(namesA) < 2 {
+		t.Fatalf("not enough names with lookup rows on -80: %v", namesA)
+	}
+	// hash: 1, 2, 3, 5 → -80; 4, 11 → 80-.
+	e.mustCLI("things", fmt.Sprintf("INSERT INTO things (id, name) VALUES (1, 'foo'), (4, 'four'), (11, '%s');", namesA[1]))
+	e.mustCLI("product", "create table product(sku varbinary(128), description varbinary(128), price bigint, primary key(sku));")
+	// The pools have idle connections to B now: the sidecar must notice they are dead.
+	if err := e.b.Stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Each step on its own: one failing must not hide how the others fare.
+	for _, st := range []cliStep{
+		{sql: "select id, name from things where id = 1;", out: `
++----+------+
+| id | name |
++----+------+
+|  1 | foo  |
++----+------+
+1 row in set`},
+		{sql: fmt.Sprintf("insert into things (id, name) values (5, '%s');", namesA[0]), out: "Query OK, 1 row affected"},
+		{sql: "select id, name from things where id = 4;", err: "ERROR ", errHas: []string{"80-"}},
+		{sql: "insert into things (id, name) values (12, 'twelve');", err: "ERROR ", errHas: []string{"80-"}},
+		{sql: "select * from things;", err: "ERROR ", errHas: []string{"80-"}},
+		{sql: "insert into product.product(sku, description, price) values ('SKU-1001', 'Monitor', 100);", out: "Query OK, 1 row affected"},
+		{sql: "insert into customer.customer(email) values ('alice@domain.com');\nselect last_insert_id();", out: `Query OK, 1 row affected
++------------------+
+| last_insert_id() |
++------------------+
+|                1 |
++------------------+
+1 row in set`},
+		// Still failing, still naming the shard, after the first failures.
+		{sql: "select id, name from things where id = 4;", err: "ERROR ", errHas: []string{"80-"}},
+	} {
+		t.Run(st.sql, func(t *testing.T) {
+			e := *e
+			e.t = t
+			e.runSteps("things", []cliStep{st})
+		})
+	}
+	// An application sees the same: an error naming the shard, and the other shard working.
+	t.Run("go-sql-driver", func(t *testing.T) {
+		ctx := shardedContext(t)
+		db := e.driver(e.sc, "things")
+		for _, q := range []string{"SELECT id, name FROM things WHERE id = ?", "INSERT INTO things (id, name) VALUES (?, 'x')"} {
+			_, err := db.ExecContext(ctx, q, 11)
+			var me *mysql.MySQLError
+			if !errors.As(err, &me) || !strings.Contains(me.Message, "80-") {
+				t.Errorf("%s with B down: want an error naming shard 80-, got %v", q, err)
+			}
+		}
+		var name string
+		if err := db.QueryRowContext(ctx, "SELECT name FROM things WHERE id = ?", 1).Scan(&name); err != nil || name != "foo" {
+			t.Errorf("SELECT name FROM things WHERE id = 1 with B down: %q, %v", name, err)
+		}
+	})
+	if got := e.rows("things", "-80", "SELECT id, name FROM things"); !reflect.DeepEqual(sortedShardRows(got), sortedShardRows([][]string{{"1", "foo"}, {"5", namesA[0]}})) {
+		t.Errorf("things on -80: %q", got)
+	}
+	if got := e.rows("product", "0", "SELECT sku, description, price FROM product"); !reflect.DeepEqual(got, [][]string{{"SKU-1001", "Monitor", "100"}}) {
+		t.Errorf("product: %q", got)
+	}
+	if got := e.rows("customer", "-80", "SELECT customer_id, email FROM customer"); !reflect.DeepEqual(got, [][]string{{"1", "alice@domain.com"}}) {
+		t.Errorf("customer on -80: %q", got)
+	}
+}
+
+// LAST_INSERT_ID() is the first sequence value of the session's last INSERT wherever it appears, as
+// in Vitess (which binds it as a variable) and MySQL, not only as a lone `select last_insert_id()`.
+func TestShardedLastInsertIDExpression(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	e.runSteps("customer", []cliStep{{
+		sql: seed002Orders + "\nselect last_insert_id();\nselect last_insert_id() + 0;\nselect last_insert_id() as id;",
+		out: `Query OK, 5 rows affected
++------------------+
+| last_insert_id() |
++------------------+
+|                1 |
++------------------+
+1 row in set
++----------------------+
+| last_insert_id() + 0 |
++----------------------+
+|                    1 |
++----------------------+
+1 row in set
++----+
+| id |
++----+
+|  1 |
++----+
+1 row in set`,
+	}})
+}
