@@ -60,7 +60,11 @@ func (s *session) runSharded(plan *rewrite.Plan, args rewrite.Args, stmt *prepar
 		}
 		return s.scatter(route.Shards, plan, stmt, more)
 	case plan.Kind == rewrite.KindUpdate || plan.Kind == rewrite.KindDelete:
+		// Writes route by the lookup table itself, never by a cached entry
+		// another sidecar may have made stale.
+		s.lookupNoCache = true
 		route, err := rewrite.RouteStatement(ctx, plan, args, s)
+		s.lookupNoCache = false
 		if err != nil {
 			return err
 		}
@@ -554,7 +558,7 @@ func (s *session) MapLookup(ctx context.Context, ks *conf.Keyspace, cv *conf.Col
 	var missIdx []int
 	var missIDs []vindex.Value
 	for i, id := range ids {
-		if cache != nil && !id.IsNull() {
+		if cache != nil && !id.IsNull() && !s.lookupNoCache {
 			if ksid, ok := cache.Get(name, id); ok {
 				dests[i] = vindex.DestinationKeyspaceID(ksid)
 				continue

@@ -45,9 +45,10 @@ type session struct {
 	stmt     *stmtScope               // the statement being run, when it writes in several places
 	warnConn *backendConn             // kept after a statement with warnings for SHOW WARNINGS
 
-	pendingCache []cacheEntry // lookup results to cache when the transaction commits
-	lastInsertID uint64
-	stmts        map[uint32]*preparedStmt
+	pendingCache  []cacheEntry // lookup results to cache when the transaction commits
+	lookupNoCache bool         // route by the lookup tables themselves (UPDATE/DELETE)
+	lastInsertID  uint64
+	stmts         map[uint32]*preparedStmt
 
 	host        string        // client host, for access errors
 	busy        busyConns     // backend connections in use, for KILL
