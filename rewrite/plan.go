@@ -19,6 +19,7 @@ const (
 	VersionComment         // SELECT @@version_comment LIMIT 1 (every CLI on connect)
 	Database               // SELECT DATABASE()
 	LastInsertID           // SELECT LAST_INSERT_ID()
+	Autocommit             // SELECT @@autocommit: the session's, kept by the sidecar
 	ShowDatabases          // SHOW DATABASES: the keyspaces
 	SetNames               // SET NAMES …: applied lazily to backend connections
 	SetAutocommit          // SET autocommit = 0|1
@@ -261,6 +262,8 @@ func (p *Planner) routeByTables(plan *Plan, sess Session) (*Plan, error) {
 		}
 		plan.Query = Render(plan.Query, stmt)
 		plan.Rewritten = true
+		plan.Stmt = stmt
+		_, plan.Margins = sqlparser.SplitMarginComments(plan.Query)
 	}
 	return plan, nil
 }
@@ -394,7 +397,7 @@ func boolValue(e sqlparser.Expr) (string, bool) {
 
 // localSelect recognises the no-table SELECTs clients send on connect.
 func localSelect(sql string) (Local, string) {
-	if !containsFold(sql, "version_comment") && !containsFold(sql, "database()") && !containsFold(sql, "last_insert_id()") {
+	if !containsFold(sql, "version_comment") && !containsFold(sql, "database()") && !containsFold(sql, "last_insert_id()") && !containsFold(sql, "autocommit") {
 		return NotLocal, ""
 	}
 	stmt, err := sqlparser.Parse(sql)
@@ -418,8 +421,11 @@ func localSelect(sql string) (Local, string) {
 	}
 	switch e := ae.Expr.(type) {
 	case *sqlparser.ColName:
-		if strings.EqualFold(e.Name.String(), "@@version_comment") {
+		switch strings.ToLower(e.Name.String()) {
+		case "@@version_comment":
 			return VersionComment, col
+		case "@@autocommit", "@@session.autocommit":
+			return Autocommit, col
 		}
 	case *sqlparser.FuncExpr:
 		if len(e.Exprs) != 0 {

@@ -193,7 +193,8 @@ func (p *pool) close() {
 	for {
 		select {
 		case bc := <-p.idle:
-			p.discard(bc)
+			_ = bc.cc.Quit() // say goodbye, so the backend does not log an aborted connection
+			<-p.slots
 		default:
 			return
 		}

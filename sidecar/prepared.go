@@ -165,10 +165,10 @@ func (s *session) executeOn(shard *conf.Shard, st *preparedStmt) error {
 			s.putBack(bc)
 			s.rollback()
 		} else {
+			if err == nil && res.ok.insertID != 0 {
+				s.syncLastInsertID(bc, res.ok.insertID)
+			}
 			s.release(bc, held, res.warnings)
-		}
-		if res.ok.insertID != 0 {
-			s.lastInsertID = res.ok.insertID
 		}
 		return err
 	}

@@ -2,6 +2,7 @@ package sidecar
 
 import (
 	"encoding/binary"
+	"strconv"
 )
 
 const (
@@ -43,7 +44,6 @@ func (s *session) relayResult(bc *backendConn, more bool) (relayed, error) {
 		case 0x00:
 			ok, _ := parseOK(p)
 			res.ok, res.warnings = ok, ok.warnings
-			s.noteOK(ok)
 			backendMore := ok.status&statusMoreResults != 0
 			s.patchStatus(p, okStatusOffset(p), more || backendMore)
 			res.started = true
@@ -115,13 +115,6 @@ func (s *session) patchStatus(p []byte, off int, more bool) {
 	binary.LittleEndian.PutUint16(p[off:], st)
 }
 
-// noteOK remembers what MySQL would: the last insert id.
-func (s *session) noteOK(ok okPacket) {
-	if ok.insertID != 0 {
-		s.lastInsertID = ok.insertID
-	}
-}
-
 // refuseLocalInfile answers a backend's LOAD DATA LOCAL request with an empty
 // file and tells the client the feature is not relayed.
 func (s *session) refuseLocalInfile(bc *backendConn) error {
@@ -172,12 +165,16 @@ func (s *session) writeTable(more bool, cols []column, rows [][]*string) error {
 	s.w.writePacket(appendEOF(nil, 0, s.status()))
 	var buf []byte
 	for _, row := range rows {
-		buf = buf[:0]
-		for _, v := range row {
-			if v == nil {
-				buf = append(buf, 0xfb)
-			} else {
-				buf = appendLenEncString(buf, *v)
+		if s.binaryRows {
+			buf = appendLocalBinaryRow(buf[:0], cols, row)
+		} else {
+			buf = buf[:0]
+			for _, v := range row {
+				if v == nil {
+					buf = append(buf, 0xfb)
+				} else {
+					buf = appendLenEncString(buf, *v)
+				}
 			}
 		}
 		s.w.writePacket(buf)
@@ -187,4 +184,27 @@ func (s *session) writeTable(more bool, cols []column, rows [][]*string) error {
 		st |= statusMoreResults
 	}
 	return s.w.writePacket(appendEOF(nil, 0, st))
+}
+
+// appendLocalBinaryRow encodes a row of a sidecar-built result set in the binary
+// protocol (prepared statements): header, NULL bitmap, then the values,
+// integers as 8 bytes, everything else as length-encoded strings.
+func appendLocalBinaryRow(b []byte, cols []column, row []*string) []byte {
+	b = append(b, 0x00)
+	bitmap := len(b)
+	b = append(b, make([]byte, (len(cols)+7+2)/8)...)
+	for i, v := range row {
+		if v == nil {
+			pos := i + 2
+			b[bitmap+pos/8] |= 1 << (pos % 8)
+			continue
+		}
+		if cols[i].typ == typeLongLong {
+			n, _ := strconv.ParseUint(*v, 10, 64)
+			b = binary.LittleEndian.AppendUint64(b, n)
+			continue
+		}
+		b = appendLenEncString(b, *v)
+	}
+	return b
 }

@@ -3,6 +3,7 @@
 package sidecar
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -10,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -150,7 +152,7 @@ func (s *Server) serveConn(nc net.Conn) {
 	}
 	connect := &connectHandler{srv: s}
 	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
-	c, err := s.hs.NewCustomizedConn(hostOnlyConn{nc}, s.auth, connect)
+	c, err := s.hs.NewCustomizedConn(&hostOnlyConn{Conn: nc}, s.auth, connect)
 	if err != nil {
 		// A bare TCP connect (health checks, port probes) ends in EOF: not
 		// worth an info line.
@@ -183,6 +185,13 @@ func (s *Server) serveConn(nc net.Conn) {
 		return
 	}
 	sess.log.Info().Str("client", nc.RemoteAddr().String()).Str("user", sess.user).Str("db", sess.keyspace).Msg("connection opened")
+	defer func() {
+		// A bug in one session must not take every other client down.
+		if r := recover(); r != nil {
+			sess.log.Error().Interface("panic", r).Str("stack", string(debug.Stack())).Msg("session failed")
+			nc.Close()
+		}
+	}()
 	sess.run()
 	nc.Close()
 	sess.log.Info().Msg("connection closed")
@@ -256,11 +265,12 @@ func (h *connectHandler) UseDB(db string) error {
 
 // authHandler checks clients against the configured users.
 type authHandler struct {
-	users map[string]server.Credential
+	users   map[string]server.Credential
+	unknown string // random password of users that do not exist
 }
 
 func newAuthHandler(users []conf.User) *authHandler {
-	h := &authHandler{users: map[string]server.Credential{}}
+	h := &authHandler{users: map[string]server.Credential{}, unknown: rand.Text()}
 	for _, u := range users {
 		plugin := u.AuthPlugin
 		if plugin == "" {
@@ -271,19 +281,56 @@ func newAuthHandler(users []conf.User) *authHandler {
 	return h
 }
 
+// GetCredential answers unknown users with a password nobody knows, so they
+// fail with 1045 Access denied like a wrong password (go-mysql would send
+// 1449 otherwise, telling which user names exist).
 func (h *authHandler) GetCredential(user string) (server.Credential, bool, error) {
-	c, ok := h.users[user]
-	return c, ok, nil
+	if c, ok := h.users[user]; ok {
+		return c, true, nil
+	}
+	return server.Credential{Passwords: []string{h.unknown}, AuthPluginName: mysql.AUTH_NATIVE_PASSWORD}, true, nil
 }
 
 func (h *authHandler) OnAuthSuccess(*server.Conn) error        { return nil }
 func (h *authHandler) OnAuthFailure(c *server.Conn, err error) {}
 
-// hostOnlyConn shows go-mysql the client's host without the port, so access
-// errors read as MySQL's do: 'user'@'127.0.0.1', not 'user'@'127.0.0.1:53648'.
-type hostOnlyConn struct{ net.Conn }
+// hostOnlyConn is the client connection as go-mysql's handshake sees it.
+// It shows the client's host without the port, so access errors read as
+// MySQL's do ('user'@'127.0.0.1', not 'user'@'127.0.0.1:53648'), and it adds
+// CLIENT_MULTI_STATEMENTS to the greeting, which go-mysql v1.16 cannot
+// advertise: clients such as go-sql-driver only send `a; b` to a server
+// that announces it, and the sidecar splits such text itself.
+type hostOnlyConn struct {
+	net.Conn
+	greeted bool
+}
 
-func (c hostOnlyConn) RemoteAddr() net.Addr {
+func (c *hostOnlyConn) Write(p []byte) (int, error) {
+	if !c.greeted {
+		c.greeted = true
+		addMultiStatements(p)
+	}
+	return c.Conn.Write(p)
+}
+
+// addMultiStatements sets CLIENT_MULTI_STATEMENTS in a protocol 10 greeting
+// packet (header included): version string, connection id, 8 bytes of
+// scramble, filler, lower capability bytes, charset, status, upper bytes.
+func addMultiStatements(p []byte) {
+	if len(p) < 5 || p[4] != 10 {
+		return
+	}
+	end := bytes.IndexByte(p[5:], 0)
+	if end < 0 {
+		return
+	}
+	upper := 5 + end + 1 + 4 + 8 + 1 + 2 + 1 + 2
+	if upper+2 <= len(p) {
+		p[upper] |= byte(capMultiStatements >> 16)
+	}
+}
+
+func (c *hostOnlyConn) RemoteAddr() net.Addr {
 	addr := c.Conn.RemoteAddr()
 	if host, _, err := net.SplitHostPort(addr.String()); err == nil {
 		return hostAddr{addr.Network(), host}

@@ -47,6 +47,7 @@ type session struct {
 
 	pendingCache  []cacheEntry // lookup results to cache when the transaction commits
 	lookupNoCache bool         // route by the lookup tables themselves (UPDATE/DELETE)
+	binaryRows    bool         // result sets the sidecar builds use the binary protocol
 	lastInsertID  uint64
 	stmts         map[uint32]*preparedStmt
 
@@ -241,15 +242,15 @@ func (s *session) query(sql string, more bool) error {
 // session (local SELECTs, USE, SET NAMES/autocommit, transaction control),
 // whether it came as text or as a prepared statement.
 func (s *session) runSessionStatement(plan *rewrite.Plan, more, binary bool) (bool, error) {
+	s.binaryRows = binary // a prepared execute wants its rows in the binary protocol
+	defer func() { s.binaryRows = false }()
 	switch plan.Local {
-	case rewrite.VersionComment, rewrite.Database, rewrite.LastInsertID, rewrite.ShowDatabases:
-		if binary {
-			// Local rows are text-encoded; a prepared execute wants binary
-			// rows, so let the backend answer those rare cases.
-			return false, nil
+	case rewrite.Autocommit:
+		v := "0"
+		if s.autocommit {
+			v = "1"
 		}
-	}
-	switch plan.Local {
+		return true, s.writeRows(more, column{name: plan.Column, typ: typeLongLong, flags: flagBinary}, &v)
 	case rewrite.VersionComment:
 		return true, s.writeRows(more, column{name: plan.Column, typ: typeVarString}, ptr(versionComment))
 	case rewrite.Database:
@@ -465,6 +466,22 @@ func (s *session) set(plan *rewrite.Plan, more bool) error {
 	return nil
 }
 
+// syncLastInsertID keeps LAST_INSERT_ID() as MySQL does. An OK packet's
+// insert id is also set by an explicit auto-increment value, which
+// LAST_INSERT_ID() ignores; a generated one also becomes the backend
+// connection's LAST_INSERT_ID(), so asking that connection tells the two
+// apart. (Its value is otherwise meaningless here: pooled connections serve
+// many sessions.)
+func (s *session) syncLastInsertID(bc *backendConn, okID uint64) {
+	res, err := bc.exec("SELECT LAST_INSERT_ID()")
+	if err != nil || len(res.rows) != 1 || res.rows[0][0] == nil {
+		return
+	}
+	if v, err := strconv.ParseUint(string(res.rows[0][0]), 10, 64); err == nil && v == okID {
+		s.lastInsertID = okID
+	}
+}
+
 // acquire returns the session's connection to shard, opening one from the
 // pool and bringing it to the session's state (character set, session
 // variables, open transaction) if needed.
@@ -614,6 +631,9 @@ func (s *session) forward(shard *conf.Shard, sql string, kind rewrite.Kind, more
 				s.rollback()
 			}
 			return res, err
+		}
+		if err == nil && res.ok.insertID != 0 {
+			s.syncLastInsertID(bc, res.ok.insertID)
 		}
 		s.release(bc, held, res.warnings)
 		return res, err
