@@ -130,6 +130,7 @@ func (s *session) execute(p []byte) error {
 	if done, err := s.runSessionStatement(st.plan, false, true); done {
 		return err
 	}
+	s.implicitBegin(st.plan.Kind)
 	if ks := st.plan.Keyspace; ks != nil && ks.Sharded {
 		values, err := args.values()
 		if err != nil {
@@ -147,9 +148,6 @@ func (s *session) execute(p []byte) error {
 // executeOn runs a prepared statement on one shard and relays its result. A
 // pooled connection the server closed while idle is replaced once.
 func (s *session) executeOn(shard *conf.Shard, st *preparedStmt) error {
-	if !s.inTxn && !s.autocommit {
-		s.inTxn, s.beginSQL = true, "BEGIN"
-	}
 	for attempt := 0; ; attempt++ {
 		bc, held, err := s.acquire(shard)
 		if err != nil {

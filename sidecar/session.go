@@ -223,6 +223,7 @@ func (s *session) query(sql string, more bool) error {
 	if plan.Sticky {
 		s.sticky = true
 	}
+	s.implicitBegin(plan.Kind)
 	if s.target != nil {
 		_, err := s.forward(s.target, sql, plan.Kind, more)
 		return err
@@ -466,6 +467,14 @@ func (s *session) set(plan *rewrite.Plan, more bool) error {
 	return nil
 }
 
+// implicitBegin opens the transaction a statement starts when autocommit is
+// off, as MySQL does; SET, SHOW and DDL do not start one.
+func (s *session) implicitBegin(kind rewrite.Kind) {
+	if !s.inTxn && !s.autocommit && kind != rewrite.KindSet && kind != rewrite.KindShow && kind != rewrite.KindDDL {
+		s.inTxn, s.beginSQL = true, "BEGIN"
+	}
+}
+
 // syncLastInsertID keeps LAST_INSERT_ID() as MySQL does. An OK packet's
 // insert id is also set by an explicit auto-increment value, which
 // LAST_INSERT_ID() ignores; a generated one also becomes the backend
@@ -610,9 +619,6 @@ func (s *session) release(bc *backendConn, held bool, warnings uint16) {
 // connection the server closed while idle is replaced once, before anything
 // was relayed.
 func (s *session) forward(shard *conf.Shard, sql string, kind rewrite.Kind, more bool) (relayed, error) {
-	if !s.inTxn && !s.autocommit && kind != rewrite.KindSet && kind != rewrite.KindShow && kind != rewrite.KindDDL {
-		s.inTxn, s.beginSQL = true, "BEGIN"
-	}
 	for attempt := 0; ; attempt++ {
 		bc, held, err := s.acquire(shard)
 		if err != nil {
