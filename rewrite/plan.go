@@ -87,6 +87,10 @@ type Session struct {
 // on them go to the session's keyspace unchanged.
 var systemSchemas = map[string]bool{"information_schema": true, "mysql": true, "performance_schema": true, "sys": true}
 
+// IsSystemSchema reports the backend's own schemas (information_schema,
+// mysql, performance_schema, sys), which are no keyspace.
+func IsSystemSchema(name string) bool { return systemSchemas[strings.ToLower(name)] }
+
 // Planner plans statements against one topology snapshot.
 type Planner struct {
 	Topo *conf.Topology
@@ -346,6 +350,13 @@ func Render(original string, stmt sqlparser.Statement) string {
 // planSet recognises the SET statements the sidecar keeps in the session
 // rather than on a backend connection.
 func (p *Planner) planSet(plan *Plan) {
+	// SET NAMES is read by hand: the parser rejects ProxySQL's quoted
+	// collation (SET NAMES utf8mb4 COLLATE 'utf8mb4_general_ci').
+	if w, _ := nextWord(afterWord(plan.Query)); w == "names" {
+		plan.Local = SetNames
+		plan.Value = strings.TrimRight(strings.TrimSpace(StripLeadingComments(plan.Query)), "; \t\r\n")
+		return
+	}
 	stmt, err := sqlparser.Parse(plan.Query)
 	set, ok := stmt.(*sqlparser.Set)
 	if err != nil || !ok || len(set.Exprs) != 1 {
@@ -354,9 +365,6 @@ func (p *Planner) planSet(plan *Plan) {
 	name := strings.TrimPrefix(strings.ToLower(set.Exprs[0].Name.String()), "@@session.")
 	name = strings.TrimPrefix(name, "@@")
 	switch name {
-	case "names":
-		plan.Local = SetNames
-		plan.Value = strings.TrimRight(strings.TrimSpace(StripLeadingComments(plan.Query)), ";")
 	case "autocommit":
 		if v, ok := boolValue(set.Exprs[0].Expr); ok && set.Scope != sqlparser.GlobalStr {
 			plan.Local = SetAutocommit

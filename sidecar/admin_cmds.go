@@ -121,7 +121,9 @@ func (s *session) changeUser(p []byte) (quit bool) {
 		return true
 	}
 	rest = rest[1+n:]
-	db, rest, _ := bytes.Cut(rest, []byte{0})
+	dbBytes, rest, _ := bytes.Cut(rest, []byte{0})
+	// Copy what we keep: the next read reuses the packet buffer.
+	userName, db := string(user), string(dbBytes)
 	var charset uint8
 	if len(rest) >= 2 {
 		charset = rest[0]
@@ -144,20 +146,20 @@ func (s *session) changeUser(p []byte) (quit bool) {
 	if err != nil {
 		return true
 	}
-	cred, found := s.srv.auth.users[string(user)]
+	cred, found := s.srv.auth.users[userName]
 	if !found || !checkNative(reply, cred.Passwords[0], salt) {
 		using := "YES"
 		if len(reply) == 0 {
 			using = "NO"
 		}
-		s.writeError(newError(1045, "28000", "Access denied for user '%s'@'%s' (using password: %s)", user, s.host, using))
+		s.writeError(newError(1045, "28000", "Access denied for user '%s'@'%s' (using password: %s)", userName, s.host, using))
 		return true
 	}
 	s.reset()
-	s.user = string(user)
+	s.user = userName
 	s.keyspace, s.target = "", nil
-	if len(db) > 0 {
-		if err := s.use(string(db)); err != nil {
+	if db != "" {
+		if err := s.use(db); err != nil {
 			s.writeError(err)
 			return true
 		}

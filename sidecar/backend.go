@@ -39,6 +39,7 @@ type backendConn struct {
 	// stateful is true once a session left state behind (variables,
 	// temporary tables, locks): the connection is reset before reuse.
 	stateful bool
+	inTxn    bool // a BEGIN was sent and no COMMIT/ROLLBACK since
 	broken   bool
 }
 
@@ -218,7 +219,7 @@ func (bc *backendConn) reset() error {
 	}
 	clear(bc.stmts)
 	bc.names = ""
-	bc.stateful = false
+	bc.stateful, bc.inTxn = false, false
 	return nil
 }
 
@@ -313,8 +314,15 @@ func (bc *backendConn) readTextRows(res *queryResult) error {
 // hintFor is the shard hint to put before sql: none when the statement
 // arrived with a routing hint of its own (ProxySQL reads only the first
 // comment, so a second one would be ignored at best, contradict at worst).
+//
+// An incoming hint without a hostgroup still gets ours in front when the
+// shard has a hostgroup: the ProxySQL behind the sidecar needs it, and a hint
+// naming another shard was refused before the statement got here.
 func (bc *backendConn) hintFor(sql string) []byte {
-	if len(bc.pool.hint) == 0 || (strings.Contains(sql, "/*") && rewrite.ParseHint(sql).Present()) {
+	if len(bc.pool.hint) == 0 || !strings.Contains(sql, "/*") {
+		return bc.pool.hint
+	}
+	if h := rewrite.ParseHint(sql); h.Present() && (h.HasHostgroup || !bc.pool.shard.HasHostgroup) {
 		return nil
 	}
 	return bc.pool.hint

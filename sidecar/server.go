@@ -256,6 +256,9 @@ type connectHandler struct {
 }
 
 func (h *connectHandler) UseDB(db string) error {
+	if rewrite.IsSystemSchema(db) {
+		return nil // information_schema (ProxySQL's default): no keyspace
+	}
 	if _, ok := h.srv.topo().Keyspaces[db]; !ok {
 		return mysql.NewError(1049, "Unknown database '"+db+"'")
 	}

@@ -318,7 +318,11 @@ func (s *session) runSessionStatement(plan *rewrite.Plan, more, binary bool) (bo
 	case rewrite.KindSet:
 		return true, s.set(plan, more)
 	case rewrite.KindDDL:
-		// DDL commits the open transaction in MySQL; do it on every shard.
+		// DDL commits the open transaction in MySQL (except on temporary
+		// tables); do it on every shard.
+		if plan.Sticky {
+			return false, nil
+		}
 		return false, s.commit()
 	}
 	return false, nil
@@ -351,6 +355,11 @@ func (s *session) use(name string) error {
 		return newError(1046, "3D000", "No database selected")
 	}
 	ksName, shardName, targeted := strings.Cut(name, ":")
+	if !targeted && rewrite.IsSystemSchema(ksName) {
+		// ProxySQL's default schema for clients without one: no keyspace.
+		s.keyspace, s.target = "", nil
+		return nil
+	}
 	ks, ok := s.srv.topo().Keyspaces[ksName]
 	if !ok {
 		return newError(1049, "42000", "Unknown database '%s'", name)
@@ -381,7 +390,7 @@ func (s *session) savepoint(plan *rewrite.Plan, more bool) error {
 	}
 	name := rewrite.SavepointName(plan.Query)
 	for _, key := range s.heldKeys() {
-		if key.order != vindex.CommitNormal {
+		if key.order != vindex.CommitNormal || !s.conns[key].inTxn {
 			continue
 		}
 		if _, err := s.conns[key].exec(plan.Query); err != nil {
@@ -526,6 +535,13 @@ func (s *session) acquireFor(shard *conf.Shard, order vindex.CommitOrder) (*back
 func (s *session) acquireConn(shard *conf.Shard, order vindex.CommitOrder) (*backendConn, bool, error) {
 	key := connKey{shard, order}
 	if bc := s.conns[key]; bc != nil {
+		// A connection kept for session state joins a transaction begun
+		// since it was opened.
+		if s.txnActive() && !bc.inTxn {
+			if err := s.beginOn(bc); err != nil {
+				return nil, false, err
+			}
+		}
 		return bc, true, nil
 	}
 	if order == vindex.CommitAutocommit {
@@ -579,17 +595,25 @@ func (s *session) prepareConn(bc *backendConn) error {
 		bc.stateful = true
 	}
 	if s.txnActive() {
-		begin := s.beginSQL
-		if !s.inTxn {
-			begin = "BEGIN"
-		}
-		if _, err := bc.exec(begin); err != nil {
+		return s.beginOn(bc)
+	}
+	return nil
+}
+
+// beginOn makes bc join the open transaction: BEGIN (as the client began),
+// then the savepoints made so far.
+func (s *session) beginOn(bc *backendConn) error {
+	begin := s.beginSQL
+	if !s.inTxn {
+		begin = "BEGIN"
+	}
+	if _, err := bc.exec(begin); err != nil {
+		return err
+	}
+	bc.inTxn = true
+	for _, sp := range s.savepoints {
+		if _, err := bc.exec(sp); err != nil {
 			return err
-		}
-		for _, sp := range s.savepoints {
-			if _, err := bc.exec(sp); err != nil {
-				return err
-			}
 		}
 	}
 	return nil

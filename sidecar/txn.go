@@ -87,6 +87,10 @@ func (s *session) commitHeld() error {
 	preFailed := false
 	for _, key := range s.heldKeys() {
 		bc := s.conns[key]
+		if !bc.inTxn {
+			continue // kept for session state, not in the transaction
+		}
+		bc.inTxn = false
 		name := key.shard.Keyspace + "/" + key.shard.Name
 		if preFailed {
 			_, _ = bc.exec("ROLLBACK")
@@ -136,7 +140,12 @@ func (s *session) rollback() {
 func (s *session) rollbackHeld() {
 	s.pendingCache = nil
 	for _, key := range s.heldKeys() {
-		if _, err := s.conns[key].exec("ROLLBACK"); err != nil {
+		bc := s.conns[key]
+		if !bc.inTxn {
+			continue
+		}
+		bc.inTxn = false
+		if _, err := bc.exec("ROLLBACK"); err != nil {
 			s.log.Warn().Err(err).Str("shard", key.shard.Keyspace+"/"+key.shard.Name).Msg("rollback")
 		}
 	}

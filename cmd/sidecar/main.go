@@ -1,5 +1,5 @@
 // Command sidecar is the sharding sidecar: serve, check a config, compute
-// vindexes.
+// vindexes, print ProxySQL rules for the shards.
 package main
 
 import (
@@ -23,6 +23,8 @@ import (
 const usage = `usage:
   sidecar -config sidecar.yaml                 serve
   sidecar check -config sidecar.yaml           validate and print the topology
+  sidecar proxysql-rules -config sidecar.yaml [-format sql|cnf]
+                                               ProxySQL servers and query rules for the shards
   sidecar vindex TYPE [-param k=v ...] [--] VALUE...
 `
 
@@ -37,6 +39,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return runCheck(args[1:], stdout, stderr)
 		case "vindex":
 			return runVindex(args[1:], stdout, stderr)
+		case "proxysql-rules":
+			return runProxySQLRules(args[1:], stdout, stderr)
 		case "help", "-h", "--help":
 			fmt.Fprint(stdout, usage)
 			return 0
