@@ -1465,3 +1465,19 @@ func TestShardedLastInsertIDExpression(t *testing.T) {
 1 row in set`,
 	}})
 }
+
+// TestShardedNullLookupValue: a NULL value of a lookup vindex without
+// ignore_nulls is refused with 1048 (23000), as Vitess maps VT03028, whether
+// the column is given as NULL or left out — and nothing is written.
+func TestShardedNullLookupValue(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	for _, sql := range []string{
+		"insert into things (id, name) values (50, NULL);",
+		"insert into things (id) values (51);",
+	} {
+		if got := e.cliError("things", sql); !strings.HasPrefix(got, "ERROR 1048 (23000)") || !strings.Contains(got, "'name' cannot be null") {
+			t.Errorf("%s: %s, want ERROR 1048 (23000) … 'name' cannot be null", sql, got)
+		}
+	}
+	e.checkThings()
+}

@@ -174,6 +174,15 @@ func toSQLError(err error) *SQLError {
 	if errors.As(err, &re) {
 		return &SQLError{Num: re.Num, State: re.State, Message: re.Message}
 	}
+	// Errors of the vindexes that carry a MySQL code (a NULL lookup value:
+	// 1048/23000).
+	var coded interface {
+		SQLErrorNumber() uint16
+		SQLState() string
+	}
+	if errors.As(err, &coded) {
+		return &SQLError{Num: coded.SQLErrorNumber(), State: coded.SQLState(), Message: err.Error()}
+	}
 	return &SQLError{Num: 1105, State: "HY000", Message: err.Error()}
 }
 
