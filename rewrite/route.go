@@ -187,29 +187,14 @@ func ownColumn(cn *sqlparser.ColName, t *conf.Table, alias string) bool {
 	return q == "" || q == t.Name || (alias != "" && q == alias)
 }
 
-// checkScatter refuses what a concatenation of per-shard results would get
-// wrong: ordering, limits, grouping, aggregates, DISTINCT, subqueries.
+// checkScatter refuses what a SELECT across shards cannot answer exactly
+// (see PlanMerge: ORDER BY, LIMIT, GROUP BY, aggregates and DISTINCT are
+// merged) and UPDATE/DELETE whose LIMIT or ORDER BY spans shards.
 func checkScatter(plan *Plan) error {
 	t := plan.Table.String()
 	switch s := plan.Stmt.(type) {
-	case *sqlparser.Select:
-		switch {
-		case len(s.OrderBy) > 0:
-			return errUnsupported("ORDER BY in a SELECT across shards of %s yet", t)
-		case s.Limit != nil:
-			return errUnsupported("LIMIT in a SELECT across shards of %s yet", t)
-		case len(s.GroupBy) > 0 || s.Having != nil:
-			return errUnsupported("GROUP BY in a SELECT across shards of %s yet", t)
-		case s.Distinct != "":
-			return errUnsupported("DISTINCT in a SELECT across shards of %s yet", t)
-		case hasAggregate(s.SelectExprs):
-			return errUnsupported("aggregate functions in a SELECT across shards of %s yet", t)
-		case s.Lock != "":
-			// FOR UPDATE across shards is fine: each shard locks its rows.
-		}
-		if hasSubquery(s) {
-			return errUnsupported("subqueries in a SELECT across shards of %s", t)
-		}
+	case *sqlparser.Select, *sqlparser.Union, *sqlparser.ParenSelect:
+		return checkMerge(plan)
 	case *sqlparser.Update:
 		if s.Limit != nil || len(s.OrderBy) > 0 {
 			return errUnsupported("UPDATE with LIMIT or ORDER BY across shards of %s", t)

@@ -30,6 +30,18 @@ func (s *session) runSharded(plan *rewrite.Plan, args rewrite.Args, stmt *prepar
 		return err
 	}
 	switch {
+	case plan.Kind == rewrite.KindDDL && plan.Sticky:
+		// CREATE/DROP TEMPORARY TABLE: on the session's own connection to
+		// every shard, where later statements of the session will find it.
+		queries := make([]rewrite.ShardQuery, len(ks.Shards))
+		for i, sh := range ks.Shards {
+			queries[i] = rewrite.ShardQuery{Shard: sh, SQL: plan.Query}
+		}
+		res, err := s.runWrites(queries)
+		if err != nil {
+			return err
+		}
+		return s.okResult(0, 0, res.warnings, more)
 	case plan.Kind == rewrite.KindDDL:
 		return s.fanOutDDL(ks, plan.Query, more)
 	case plan.Table == nil:
@@ -58,7 +70,7 @@ func (s *session) runSharded(plan *rewrite.Plan, args rewrite.Args, stmt *prepar
 		case 1:
 			return s.runOn(route.Shards[0], plan, stmt, more)
 		}
-		return s.scatter(route.Shards, plan, stmt, more)
+		return s.scatterSelect(route.Shards, plan, args, stmt, more)
 	case plan.Kind == rewrite.KindUpdate || plan.Kind == rewrite.KindDelete:
 		// Writes route by the lookup table itself, never by a cached entry
 		// another sidecar may have made stale.

@@ -1,0 +1,635 @@
+package integration
+
+// End-to-end test of the scatter merge (issue 5, item 2): SELECTs on a sharded table that go to both
+// shards must answer exactly what one MariaDB holding all rows answers. Three servers:
+//
+//	shard A: keyspace mk, shard -80 (database mk_lo)
+//	shard B: keyspace mk, shard 80- (database mk_hi)
+//	reference R: every row in one table (database ref)
+//
+// The same ~200 rows (negative and positive ids, NULLs everywhere, strings that differ only by case,
+// accents or trailing spaces, in utf8mb4_general_ci, utf8mb4_bin and latin1_swedish_ci columns,
+// decimals, doubles, unsigned ints, DATETIME(3), TIME, VARBINARY) go through the sidecar into the
+// shards and directly into R. Each query runs through the sidecar and on R, with go-sql-driver in the
+// text protocol (interpolateParams=true) and with real prepared statements (binary rows), and the
+// answers are compared: column names, column types, rows, and the order where ORDER BY fixes it.
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+const mergeSchema = `CREATE TABLE t (
+  id BIGINT NOT NULL PRIMARY KEY,
+  g INT NULL,
+  name VARCHAR(64) NULL,
+  bname VARCHAR(64) COLLATE utf8mb4_bin NULL,
+  lname VARCHAR(64) CHARACTER SET latin1 COLLATE latin1_swedish_ci NULL,
+  x INT NULL,
+  d DECIMAL(10,2) NULL,
+  f DOUBLE NULL,
+  u INT UNSIGNED NULL,
+  dt DATETIME(3) NULL,
+  tm TIME NULL,
+  vb VARBINARY(16) NULL
+) ENGINE=InnoDB`
+
+// Strings that a byte order, a case-sensitive order or a trim-less comparison would sort or group
+// differently from MySQL.
+var mergeNames = []string{"alpha", "Alpha", "ALPHA", "Älpha", "älpha", "beta", "Beta ", "béta", "gamma", "Gamma",
+	"zeta", "Zèta", "émile", "Emile", "", "a b", "ab", "Ångström", "ångström", "Øre", "oe", "ß", "ss", "straße",
+	"O'Brien", "o'brien", "zz", "Z", "  lead", "NULL"}
+
+var mergeLatin1 = []string{"Åsa", "asa", "Äpple", "apple", "Öl", "ol", "Zebra", "zebra", "Ü", "y", "", "Ærø",
+	"aero", "ÿ", "Ÿ"}
+
+func mergeRows() []string {
+	var rows []string
+	q := func(list []string, i int, nullEvery int) string {
+		if i%nullEvery == 0 {
+			return "NULL"
+		}
+		return quoteString(list[i%len(list)])
+	}
+	times := []string{"'-12:30:00'", "'100:00:01'", "'00:00:00'", "'05:06:07'", "'-00:00:01'", "'838:59:59'"}
+	for i := 1; i <= 200; i++ {
+		id := i*7 - 300
+		g := fmt.Sprint(i % 7)
+		if i%11 == 0 {
+			g = "NULL"
+		}
+		x := fmt.Sprint(i*37%101 - 50)
+		if i%13 == 0 {
+			x = "NULL"
+		}
+		d := fmt.Sprintf("%.2f", float64(i*13%1000)/100-3)
+		if i%17 == 0 {
+			d = "NULL"
+		}
+		f := fmt.Sprint(float64(i%40)*0.25 - 2)
+		if i%19 == 0 {
+			f = "NULL"
+		}
+		u := fmt.Sprint(uint64(i) * 1000003 % 4294967295)
+		if i%23 == 0 {
+			u = "NULL"
+		}
+		dt := fmt.Sprintf("'2024-%02d-%02d %02d:%02d:%02d.%03d'", i%12+1, i%28+1, i%24, i%60, (i*7)%60, (i*37)%1000*(i%2))
+		if i%29 == 0 {
+			dt = "NULL"
+		}
+		if i == 100 {
+			dt = "'0000-00-00 00:00:00'"
+		}
+		tm := times[i%len(times)]
+		if i%31 == 0 {
+			tm = "NULL"
+		}
+		vb := fmt.Sprintf("x'%02x%02x'", i%5, (i*3)%256)
+		if i%6 == 0 {
+			vb = "NULL"
+		}
+		rows = append(rows, fmt.Sprintf("(%d, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", id, g,
+			q(mergeNames, i, 37), q(mergeNames, i*3, 41), q(mergeLatin1, i, 43), x, d, f, u, dt, tm, vb))
+	}
+	return rows
+}
+
+// mergeCase is a query and how to compare its answers.
+type mergeCase struct {
+	sql  string
+	args []any
+	// unordered: compare as multisets (no ORDER BY, or one that leaves ties).
+	unordered bool
+	// countOnly: LIMIT without ORDER BY, any rows will do: compare the number of rows.
+	countOnly bool
+	// weigh names, per result column, the table column whose collation decides equality there: the
+	// value is compared by its collation weight (MySQL may return any of several equal strings, e.g.
+	// 'alpha' or 'Alpha' for MIN(name) or for a group).
+	weigh []string
+}
+
+var mergeCases = []mergeCase{
+	// ORDER BY and LIMIT.
+	{sql: "select * from t order by id desc limit 2"},
+	{sql: "select * from t order by id limit 3, 5"},
+	{sql: "select * from t order by id limit 5 offset 3"},
+	{sql: "select id, x from t order by id limit 0"},
+	{sql: "select * from t where id > ? order by id limit ?, ?", args: []any{-100, 10, 7}},
+	{sql: "select id from t order by id desc limit ?", args: []any{7}},
+	{sql: "select id, name from t order by name, id"},
+	{sql: "select id, name from t order by name desc, id"},
+	{sql: "select name from t order by name", weigh: []string{"name"}},
+	{sql: "select name, id from t order by name, id limit 20", weigh: []string{"name", ""}},
+	{sql: "select id, lname from t order by lname, id"},
+	{sql: "select id, lname from t order by lname desc, id desc limit 30"},
+	{sql: "select id, bname from t order by bname, id"},
+	{sql: "select id, x from t order by x, id"},
+	{sql: "select id, x from t order by x desc, id"},
+	{sql: "select id, d, f from t order by d desc, f, id limit 40"},
+	{sql: "select id from t order by x, id"},
+	{sql: "select id, name from t order by 2 desc, 1"},
+	{sql: "select id as k, name from t order by k desc limit 4"},
+	{sql: "select id, dt, tm, vb, u from t order by dt, id"},
+	{sql: "select id, tm from t order by tm desc, id limit 25"},
+	{sql: "select id, vb from t order by vb, id"},
+	{sql: "select id, u, f from t order by u desc, id limit 10"},
+	{sql: "select id, x+1, -x, x*2 from t order by x+1 desc, id limit 12"},
+	{sql: "select *, upper(name) as u from t order by u, id limit 50"},
+	{sql: "select id, t.* from t order by name desc, id limit 9"},
+	{sql: "select id from t limit 5", countOnly: true},
+	{sql: "select id from t limit 190, 20", countOnly: true},
+	{sql: "select id, name from t where name = 'alpha' order by id"},
+	// Aggregates without GROUP BY.
+	{sql: "select count(*) from t"},
+	{sql: "select COUNT( * ), count(x), Count(name) from t"},
+	{sql: "select sum(x), sum(d), sum(f), sum(u) from t"},
+	{sql: "select min(x), max(x), min(d), max(d), min(f), max(f), min(u), max(u), min(id), max(id) from t"},
+	{sql: "select min(dt), max(dt), min(tm), max(tm), min(vb), max(vb) from t"},
+	{sql: "select avg(x), avg(d), avg(f), avg(u), avg(id) from t"},
+	{sql: "select avg(x) as a, sum(x) as s, count(x) as c from t where g = 3"},
+	{sql: "select min(name), max(name), min(lname), max(lname), min(bname), max(bname) from t",
+		weigh: []string{"name", "name", "lname", "lname", "bname", "bname"}},
+	{sql: "select count(*), sum(x), avg(x), min(x), max(name) from t where id < -1000"},
+	{sql: "select bit_or(x), bit_and(u), bit_xor(id) from t"},
+	{sql: "select count(*), avg(d) from t where id > ?", args: []any{100}},
+	// GROUP BY.
+	{sql: "select g, count(*), sum(x), min(x), max(x), avg(x), avg(d), sum(d) from t group by g"},
+	{sql: "select g, count(*), sum(x), min(x), max(x), avg(x), avg(d), sum(d) from t group by g order by g desc"},
+	{sql: "select g, count(*) c from t group by g order by c desc, g"},
+	{sql: "select count(*) from t group by g order by count(*) desc, g"},
+	{sql: "select count(*), avg(x) from t group by g"},
+	{sql: "select x, count(*) from t group by x order by x limit 2, 3"},
+	{sql: "select g, avg(f), sum(f) from t group by g order by avg(f) desc, g limit 4"},
+	{sql: "select name, count(*) from t group by name", weigh: []string{"name", ""}},
+	{sql: "select name, count(*), min(id) from t group by name order by name desc limit 10", weigh: []string{"name", "", ""}},
+	{sql: "select lname, count(*), min(id) from t group by lname", weigh: []string{"lname", "", ""}},
+	{sql: "select bname, count(*) from t group by bname", weigh: []string{"bname", ""}},
+	{sql: "select g, max(name), min(name) from t group by g", weigh: []string{"", "name", "name"}},
+	{sql: "select g, count(*) from t where id > ? group by g order by g limit ?", args: []any{0, 3}},
+	// DISTINCT.
+	{sql: "select distinct g from t", unordered: true},
+	{sql: "select distinct g from t order by g"},
+	{sql: "select distinct g, x from t order by x desc, g limit 15"},
+	{sql: "select distinct name from t order by name", weigh: []string{"name"}},
+	{sql: "select distinct lname from t order by lname desc", weigh: []string{"lname"}},
+}
+
+// mergeRefusals are statements the merge cannot answer exactly: refused, never answered wrongly.
+var mergeRefusals = []struct {
+	sql   string
+	num   uint16
+	match string
+}{
+	{"select count(*)+1 from t", 1235, "aggregate functions inside an expression"},
+	{"select round(avg(x), 1) from t", 1235, "aggregate functions inside an expression"},
+	{"select sum(x) / count(x) from t", 1235, "aggregate functions inside an expression"},
+	{"select group_concat(name) from t", 1235, "GROUP_CONCAT"},
+	{"select count(distinct g) from t", 1235, "COUNT(DISTINCT"},
+	{"select g, count(*) from t group by g having count(*) > 1", 1235, "HAVING"},
+	{"select std(x) from t", 1235, "STD"},
+	{"select * from t where id in (select id from t where x > 0)", 1235, "subqueries"},
+	{"select id from t union select id from t", 1235, "UNION"},
+	{"select distinct * from t", 1235, "DISTINCT *"},
+	{"select *, count(*) from t", 1235, "* together with GROUP BY"},
+	{"select id, row_number() over (order by id) from t", 1064, ""},
+}
+
+func TestMergeScatter(t *testing.T) {
+	env := newMergeEnv(t)
+	ctx := mergeCtx(t, 2*time.Minute)
+	start := time.Now()
+	defer func() { t.Logf("%d queries × 4 in %v", len(mergeCases), time.Since(start)) }()
+	for _, c := range mergeCases {
+		for _, prepared := range []bool{false, true} {
+			mode := "text"
+			sc, ref := env.scText, env.refText
+			if prepared {
+				mode, sc, ref = "prepared", env.scPrep, env.refPrep
+			}
+			want, err := mergeQuery(ctx, ref, prepared, c.sql, c.args...)
+			if err != nil {
+				t.Errorf("%s [%s] on the reference: %v", c.sql, mode, err)
+				continue
+			}
+			got, err := mergeQuery(ctx, sc, prepared, c.sql, c.args...)
+			if err != nil {
+				t.Errorf("%s [%s] through the sidecar: %v", c.sql, mode, err)
+				continue
+			}
+			if msg := env.compare(c, got, want); msg != "" {
+				t.Errorf("%s [%s]: %s", c.sql, mode, msg)
+			}
+		}
+	}
+}
+
+const mergeBigRows = 20000
+
+// TestMergeLarge: results of many rows stream through the merge (one row per shard held for ORDER BY,
+// one group for GROUP BY) and still match the reference row for row.
+func TestMergeLarge(t *testing.T) {
+	env := newMergeEnv(t)
+	ctx := mergeCtx(t, time.Minute)
+	start := time.Now()
+	for _, c := range []mergeCase{
+		{sql: "select id, v, n from big order by v desc, id"},
+		{sql: "select v, count(*), sum(n), avg(n), min(id), max(n) from big group by v"},
+		{sql: "select id, n from big order by n, id limit 100, 10"},
+		{sql: "select distinct n from big order by n desc"},
+	} {
+		for _, prepared := range []bool{false, true} {
+			sc, ref := env.scText, env.refText
+			if prepared {
+				sc, ref = env.scPrep, env.refPrep
+			}
+			want, err := mergeQuery(ctx, ref, prepared, c.sql)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := mergeQuery(ctx, sc, prepared, c.sql)
+			if err != nil {
+				t.Fatalf("%s: %v", c.sql, err)
+			}
+			if msg := env.compare(c, got, want); msg != "" {
+				t.Errorf("%s [prepared=%v]: %s", c.sql, prepared, msg)
+			}
+		}
+	}
+	t.Logf("large merges in %v", time.Since(start))
+}
+
+func TestMergeRefused(t *testing.T) {
+	env := newMergeEnv(t)
+	ctx := mergeCtx(t, time.Minute)
+	for _, r := range mergeRefusals {
+		_, err := mergeQuery(ctx, env.scText, false, r.sql)
+		var me *mysql.MySQLError
+		if !errors.As(err, &me) {
+			t.Errorf("%s: want error %d, got %v", r.sql, r.num, err)
+			continue
+		}
+		if me.Number != r.num || !strings.Contains(me.Message, r.match) {
+			t.Errorf("%s: want error %d containing %q, got %d: %s", r.sql, r.num, r.match, me.Number, me.Message)
+		}
+	}
+	// The same statements on one shard (routed by id) are not merged and run as the client sent them.
+	if _, err := mergeQuery(ctx, env.scText, false, "select count(*)+1, group_concat(name) from t where id = 4"); err != nil {
+		t.Errorf("single-shard aggregate: %v", err)
+	}
+}
+
+// TestMergeSQLMode: the merged statement is printed from a parse, so the session's sql_mode decides
+// what the client's text meant: under ANSI_QUOTES "name" is the column; || under PIPES_AS_CONCAT is
+// refused rather than sent as OR.
+func TestMergeSQLMode(t *testing.T) {
+	env := newMergeEnv(t)
+	ctx := mergeCtx(t, time.Minute)
+	conn := func(db *sql.DB) *sql.Conn {
+		c, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	sc, ref := conn(env.scText), conn(env.refText)
+	for _, c := range []*sql.Conn{sc, ref} {
+		if _, err := c.ExecContext(ctx, "SET SESSION sql_mode = 'ANSI_QUOTES'"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q := `select "id", "name" from t where "x" > 0 order by "name" desc, "id" limit 7`
+	read := func(c *sql.Conn) [][]string {
+		rows, err := c.QueryContext(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := ScanStrings(rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	if got, want := read(sc), read(ref); !reflect.DeepEqual(got, want) || len(want) != 7 {
+		t.Errorf("ANSI_QUOTES: %q, want %q", got, want)
+	}
+	if _, err := sc.ExecContext(ctx, "SET SESSION sql_mode = 'PIPES_AS_CONCAT'"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := sc.QueryContext(ctx, "select name || 'x' from t order by id")
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) || me.Number != 1235 || !strings.Contains(me.Message, "PIPES_AS_CONCAT") {
+		t.Errorf("|| under PIPES_AS_CONCAT: %v", err)
+	}
+}
+
+// TestMergeConnectionsReusable: a LIMIT that stops the merge early leaves every shard connection
+// usable, inside a transaction too (the rest of each shard's rows is drained).
+func TestMergeConnectionsReusable(t *testing.T) {
+	env := newMergeEnv(t)
+	ctx := mergeCtx(t, time.Minute)
+	conn, err := env.scText.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, q := range []string{"begin", "select id from t order by id limit 1", "select id from t limit 1",
+		"select g, count(*) from t group by g limit 1"} {
+		rows, err := conn.QueryContext(ctx, q)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		rows.Close()
+	}
+	var n int
+	if err := conn.QueryRowContext(ctx, "select count(*) from t").Scan(&n); err != nil || n != 200 {
+		t.Fatalf("count(*) after early LIMITs in a transaction: %d, %v", n, err)
+	}
+	if _, err := conn.ExecContext(ctx, "commit"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// mergeEnv is the three servers, the sidecar, and client pools (shared by this file's tests).
+type mergeEnv struct {
+	scText, scPrep, refText, refPrep *sql.DB
+	weights                          map[string]map[string]string // column → value → collation weight
+}
+
+var mergeShared struct {
+	once sync.Once
+	env  *mergeEnv
+	err  error
+}
+
+func newMergeEnv(t *testing.T) *mergeEnv {
+	t.Helper()
+	mergeShared.once.Do(func() { mergeShared.env, mergeShared.err = startMergeEnv() })
+	if mergeShared.err != nil {
+		t.Fatal(mergeShared.err)
+	}
+	return mergeShared.env
+}
+
+// startMergeEnv starts what the tests share; TestMain's Cleanup stops the processes.
+func startMergeEnv() (*mergeEnv, error) {
+	bin, err := BuildSidecar()
+	if err != nil {
+		return nil, err
+	}
+	servers := make([]*MariaDB, 3)
+	errs := make([]error, 3)
+	var wg sync.WaitGroup
+	for i := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			servers[i], errs[i] = StartMariaDB(Options{})
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	a, b, ref := servers[0], servers[1], servers[2]
+	for _, s := range []struct {
+		m  *MariaDB
+		db string
+	}{{a, "mk_lo"}, {b, "mk_hi"}, {ref, "ref"}} {
+		if err := s.m.CreateDatabases(s.db); err != nil {
+			return nil, err
+		}
+		if err := s.m.Exec(s.db, mergeSchema); err != nil {
+			return nil, err
+		}
+		if err := s.m.Exec(s.db, "CREATE TABLE big (id BIGINT NOT NULL PRIMARY KEY, v VARCHAR(20) NOT NULL, n INT NOT NULL)"); err != nil {
+			return nil, err
+		}
+	}
+	dir, err := ScratchDir()
+	if err != nil {
+		return nil, err
+	}
+	listen := fmt.Sprintf("127.0.0.1:%d", FreePort())
+	yaml := fmt.Sprintf(`listen: %q
+admin_listen: ""
+users:
+  - {name: mysql_user, password: mysql_password}
+backend: {user: root, password: "", pool_size: 8, connect_timeout: 2s}
+keyspaces:
+  mk:
+    vschema: {sharded: true, vindexes: {hash: {type: hash}}, tables: {t: {column_vindexes: [{column: id, name: hash}]}, big: {column_vindexes: [{column: id, name: hash}]}}}
+    shards:
+      "-80": {address: %q, database: mk_lo}
+      "80-": {address: %q, database: mk_hi}
+log: {level: info, format: json}
+`, listen, a.Addr(), b.Addr())
+	path := filepath.Join(dir, "merge.yaml")
+	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
+		return nil, err
+	}
+	sc, err := StartSidecar(bin, path, listen)
+	if err != nil {
+		return nil, err
+	}
+	open := func(addr, user, pass, db string, interpolate bool) *sql.DB {
+		cfg := mysql.NewConfig()
+		cfg.Net, cfg.Addr, cfg.User, cfg.Passwd, cfg.DBName = "tcp", addr, user, pass, db
+		cfg.Timeout, cfg.ReadTimeout, cfg.WriteTimeout = 5*time.Second, 30*time.Second, 30*time.Second
+		cfg.InterpolateParams = interpolate
+		connector, _ := mysql.NewConnector(cfg)
+		return sql.OpenDB(connector)
+	}
+	env := &mergeEnv{
+		scText:  open(sc.Addr(), "mysql_user", "mysql_password", "mk", true),
+		scPrep:  open(sc.Addr(), "mysql_user", "mysql_password", "mk", false),
+		refText: open(ref.Addr(), "root", "", "ref", true),
+		refPrep: open(ref.Addr(), "root", "", "ref", false),
+	}
+	insert := "INSERT INTO t (id, g, name, bname, lname, x, d, f, u, dt, tm, vb) VALUES " + strings.Join(mergeRows(), ",\n")
+	if _, err := env.scText.Exec(insert); err != nil {
+		return nil, fmt.Errorf("insert through the sidecar: %w\n%s", err, tail(sc.Logs(), 20))
+	}
+	if err := ref.Exec("ref", insert); err != nil {
+		return nil, err
+	}
+	for start := 0; start < mergeBigRows; start += 2000 {
+		var vals []string
+		for i := start + 1; i <= start+2000; i++ {
+			vals = append(vals, fmt.Sprintf("(%d, 'v%03d', %d)", i, i*7%500, i%1000))
+		}
+		insert := "INSERT INTO big (id, v, n) VALUES " + strings.Join(vals, ",")
+		if _, err := env.scText.Exec(insert); err != nil {
+			return nil, fmt.Errorf("insert into big through the sidecar: %w", err)
+		}
+		if err := ref.Exec("ref", insert); err != nil {
+			return nil, err
+		}
+	}
+	for _, s := range []struct {
+		m  *MariaDB
+		db string
+	}{{a, "mk_lo"}, {b, "mk_hi"}} {
+		n, err := s.m.Query(s.db, "SELECT COUNT(*) FROM t")
+		if err != nil {
+			return nil, err
+		}
+		if n[0][0] == "0" {
+			return nil, fmt.Errorf("shard %s got no rows: the test would not scatter", s.db)
+		}
+	}
+	env.weights = map[string]map[string]string{}
+	for _, col := range []string{"name", "bname", "lname"} {
+		rows, err := ref.Query("ref", fmt.Sprintf("SELECT %s, HEX(WEIGHT_STRING(RTRIM(%s))) FROM t", col, col))
+		if err != nil {
+			return nil, err
+		}
+		m := map[string]string{"NULL": "NULL"}
+		for _, r := range rows {
+			m[r[0]] = r[1]
+		}
+		env.weights[col] = m
+	}
+	return env, nil
+}
+
+func mergeCtx(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// mergeResult is an answer: column names, column types, rows as text.
+type mergeResult struct {
+	cols  []string
+	types []string
+	rows  [][]string
+}
+
+func mergeQuery(ctx context.Context, db *sql.DB, prepared bool, q string, args ...any) (*mergeResult, error) {
+	var rows *sql.Rows
+	var err error
+	if prepared {
+		stmt, perr := db.PrepareContext(ctx, q)
+		if perr != nil {
+			return nil, perr
+		}
+		defer stmt.Close()
+		rows, err = stmt.QueryContext(ctx, args...)
+	} else {
+		rows, err = db.QueryContext(ctx, q, args...)
+	}
+	if err != nil {
+		return nil, err
+	}
+	res := &mergeResult{}
+	if res.cols, err = rows.Columns(); err != nil {
+		rows.Close()
+		return nil, err
+	}
+	cts, err := rows.ColumnTypes()
+	if err != nil {
+		rows.Close()
+		return nil, err
+	}
+	for _, ct := range cts {
+		p, s, _ := ct.DecimalSize()
+		res.types = append(res.types, fmt.Sprintf("%s(%d,%d)", ct.DatabaseTypeName(), p, s))
+	}
+	if res.rows, err = ScanStrings(rows); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// compare returns what differs between the sidecar's answer and the reference's, "" if nothing.
+func (e *mergeEnv) compare(c mergeCase, got, want *mergeResult) string {
+	if !reflect.DeepEqual(got.cols, want.cols) {
+		return fmt.Sprintf("columns %q, want %q", got.cols, want.cols)
+	}
+	if !reflect.DeepEqual(got.types, want.types) {
+		return fmt.Sprintf("column types %v, want %v", got.types, want.types)
+	}
+	if c.countOnly {
+		if len(got.rows) != len(want.rows) {
+			return fmt.Sprintf("%d rows, want %d", len(got.rows), len(want.rows))
+		}
+		return ""
+	}
+	g, w := e.weigh(c, got.rows), e.weigh(c, want.rows)
+	if c.unordered {
+		g, w = mergeSorted(g), mergeSorted(w)
+	}
+	if !reflect.DeepEqual(g, w) {
+		return fmt.Sprintf("rows differ:\n%s", mergeDiff(g, w))
+	}
+	if c.weigh != nil && !c.unordered && len(c.weigh) == 1 && c.weigh[0] != "" && !strings.Contains(c.sql, "group by") && !strings.Contains(c.sql, "distinct") {
+		// Ties in order, but the same strings.
+		if gs, ws := mergeSorted(got.rows), mergeSorted(want.rows); !reflect.DeepEqual(gs, ws) {
+			return fmt.Sprintf("rows (as sets) differ:\n%s", mergeDiff(gs, ws))
+		}
+	}
+	return ""
+}
+
+func (e *mergeEnv) weigh(c mergeCase, rows [][]string) [][]string {
+	if c.weigh == nil {
+		return rows
+	}
+	out := make([][]string, len(rows))
+	for i, r := range rows {
+		out[i] = append([]string(nil), r...)
+		for j, col := range c.weigh {
+			if col != "" && j < len(r) {
+				w, ok := e.weights[col][r[j]]
+				if !ok {
+					w = "?" + r[j]
+				}
+				out[i][j] = w
+			}
+		}
+	}
+	return out
+}
+
+func mergeSorted(rows [][]string) [][]string {
+	out := append([][]string(nil), rows...)
+	sort.Slice(out, func(i, j int) bool { return strings.Join(out[i], "\x00") < strings.Join(out[j], "\x00") })
+	return out
+}
+
+func mergeDiff(got, want [][]string) string {
+	var b strings.Builder
+	n := max(len(got), len(want))
+	shown := 0
+	for i := 0; i < n && shown < 12; i++ {
+		var g, w []string
+		if i < len(got) {
+			g = got[i]
+		}
+		if i < len(want) {
+			w = want[i]
+		}
+		if !reflect.DeepEqual(g, w) {
+			fmt.Fprintf(&b, "  row %d: got %q, want %q\n", i, g, w)
+			shown++
+		}
+	}
+	fmt.Fprintf(&b, "  (%d rows, want %d)", len(got), len(want))
+	return b.String()
+}

@@ -1,0 +1,982 @@
+package rewrite
+
+// Scatter merge planning. A SELECT on one sharded table that goes to several
+// shards is answered from the shards' results the way MySQL would answer it
+// from one server holding all rows:
+//
+//   - ORDER BY: every shard sorts, the executor merges the sorted streams.
+//   - LIMIT o, n: every shard is asked for o+n rows, the merge skips o and
+//     stops after n.
+//   - GROUP BY, aggregates, DISTINCT: every shard groups and sorts by the
+//     group keys, the executor combines equal groups of the merged stream:
+//     COUNT and SUM add up, MIN and MAX compare, AVG is sent as AVG plus a
+//     hidden SUM and COUNT and computed from those.
+//
+// The shard statement is the client's with hidden columns appended at the
+// end of the select list: ORDER BY / GROUP BY expressions that are not
+// selected, the partial sums and counts of AVG, and for every key that may be
+// a string, weight_string(key) and the collation's weight of a space (see
+// padWeight). Comparing weight strings is how the merge orders and groups
+// strings exactly as the shard did, whatever the column's collation: the
+// column definitions of a result carry the connection's collation, not the
+// column's, so the merge could not know it otherwise. Visible columns keep
+// their position, and unaliased expressions get their text as typed by the
+// client as alias, so the client sees the names and types MySQL would send.
+//
+// What the merge cannot answer exactly is refused, naming the construct.
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/xwb1989/sqlparser"
+)
+
+// MergePlan says how to ask each shard and how to combine their results.
+type MergePlan struct {
+	// SQL is the statement every shard runs (text; a prepared statement's
+	// arguments are written in as literals).
+	SQL string
+	// Columns is the number of columns the client sees; -1 when the select
+	// list has a * and only the result tells.
+	Columns int
+	// Hidden is the number of columns at the end of each shard's result that
+	// the merge reads and the client does not see.
+	Hidden int
+	// Order is the order of the shards' rows; their streams are merged by it.
+	// Empty: the results are concatenated.
+	Order []MergeKey
+	// Grouped: rows with equal Groups keys (adjacent in the merged stream) are
+	// combined into one; Aggregates say how. No Groups and Grouped: all rows
+	// form one group (aggregates without GROUP BY).
+	Grouped    bool
+	Groups     []MergeKey
+	Aggregates []MergeAgg
+	// PostSort: the combined groups are sorted by these keys before Offset
+	// and Limit apply (ORDER BY an aggregate); all groups are then held.
+	PostSort []MergeKey
+	Offset   uint64
+	Limit    uint64 // NoLimit: none
+}
+
+// NoLimit is MergePlan.Limit without a LIMIT clause.
+const NoLimit = ^uint64(0)
+
+// MergeCol is a column of a shard's result: Index counts from the first
+// column, or, when Hidden, from the first hidden column.
+type MergeCol struct {
+	Index  int
+	Hidden bool
+}
+
+// MergeKey is a sort or group key. For keys that may be strings, Weight is
+// weight_string(key) and Pad the collation's weight of a space ("" for NO
+// PAD collations), both hidden columns.
+type MergeKey struct {
+	Col         MergeCol
+	Weight, Pad MergeCol
+	HasWeight   bool
+	Desc        bool
+}
+
+// AggFunc is an aggregate function the merge combines.
+type AggFunc uint8
+
+const (
+	AggCount AggFunc = iota + 1
+	AggSum
+	AggMin
+	AggMax
+	AggAvg
+	AggBitAnd
+	AggBitOr
+	AggBitXor
+)
+
+var aggNames = map[string]AggFunc{"count": AggCount, "sum": AggSum, "min": AggMin, "max": AggMax, "avg": AggAvg,
+	"bit_and": AggBitAnd, "bit_or": AggBitOr, "bit_xor": AggBitXor}
+
+func (f AggFunc) String() string {
+	for name, g := range aggNames {
+		if g == f {
+			return name
+		}
+	}
+	return "?"
+}
+
+// MergeAgg combines one aggregate column across shards. AVG's own column is
+// only there for its definition: the value is Sum / Count. MIN and MAX of
+// strings compare by Weight and Pad.
+type MergeAgg struct {
+	Func        AggFunc
+	Col         MergeCol
+	Sum, Count  MergeCol
+	Weight, Pad MergeCol
+	HasWeight   bool
+}
+
+// unmergeable are aggregate functions whose partial results cannot be
+// combined into MySQL's answer.
+var unmergeable = map[string]bool{"std": true, "stddev": true, "stddev_pop": true, "stddev_samp": true,
+	"variance": true, "var_pop": true, "var_samp": true, "json_arrayagg": true, "json_objectagg": true}
+
+// SQLMode is what the merge must know of the session's sql_mode: the shard
+// statement is printed from the parsed statement, and these modes change
+// what the client's text means.
+type SQLMode struct {
+	ANSIQuotes    bool // "x" is an identifier, not a string
+	PipesAsConcat bool // a || b is CONCAT(a, b), not OR
+}
+
+// PlanMerge plans a SELECT that goes to several shards. It returns nil when
+// the shards' results can simply be concatenated (no ORDER BY, LIMIT,
+// GROUP BY, aggregates or DISTINCT). mode matters only for statements
+// ModeSensitive reports.
+func PlanMerge(plan *Plan, args Args, mode SQLMode) (*MergePlan, error) {
+	quotes, pipes := ModeSensitive(plan.Query)
+	if pipes && mode.PipesAsConcat {
+		return nil, errUnsupported("|| under sql_mode PIPES_AS_CONCAT in a SELECT across shards of %s (use CONCAT)", plan.Table)
+	}
+	if quotes && mode.ANSIQuotes {
+		// The plan's statement read "x" as a string: parse the client's text
+		// again with the double-quoted identifiers in backticks.
+		if plan.Rewritten {
+			return nil, errUnsupported("double-quoted identifiers (ANSI_QUOTES) with keyspace-qualified tables in a SELECT across shards of %s", plan.Table)
+		}
+		text := ansiQuotesToBackticks(plan.Query)
+		stmt, err := sqlparser.Parse(text)
+		if err != nil {
+			return nil, errSyntax(err)
+		}
+		reparsed := *plan
+		reparsed.Query, reparsed.Stmt = text, stmt
+		_, reparsed.Margins = sqlparser.SplitMarginComments(text)
+		plan = &reparsed
+	}
+	return buildMerge(plan, args, false)
+}
+
+// ModeSensitive reports whether sql has double-quoted tokens or || outside
+// strings, quoted identifiers and comments: printed again from the parsed
+// statement, they would mean something else under ANSI_QUOTES or
+// PIPES_AS_CONCAT.
+func ModeSensitive(sql string) (quotes, pipes bool) {
+	for i := 0; i < len(sql); i++ {
+		switch c := sql[i]; {
+		case c == '"':
+			quotes = true
+			i = skipQuoted(sql, i) - 1
+		case c == '\'' || c == '`':
+			i = skipQuoted(sql, i) - 1
+		case c == '|' && i+1 < len(sql) && sql[i+1] == '|':
+			pipes = true
+			i++
+		case c == '/' && i+1 < len(sql) && sql[i+1] == '*', c == '#', c == '-' && strings.HasPrefix(sql[i:], "-- "):
+			if j := skipSpace(sql, i); j > i {
+				i = j - 1
+			}
+		}
+	}
+	return quotes, pipes
+}
+
+// ansiQuotesToBackticks rewrites the double-quoted identifiers of a statement
+// written under ANSI_QUOTES as backticked ones ("a""b" → `a"b`).
+func ansiQuotesToBackticks(sql string) string {
+	var b strings.Builder
+	for i := 0; i < len(sql); {
+		c := sql[i]
+		switch {
+		case c == '\'' || c == '`':
+			end := skipQuoted(sql, i)
+			b.WriteString(sql[i:end])
+			i = end
+		case c == '"':
+			b.WriteByte('`')
+			j := i + 1
+			for ; j < len(sql); j++ {
+				if sql[j] == '"' {
+					if j+1 < len(sql) && sql[j+1] == '"' {
+						b.WriteByte('"')
+						j++
+						continue
+					}
+					break
+				}
+				if sql[j] == '`' {
+					b.WriteByte('`')
+				}
+				b.WriteByte(sql[j])
+			}
+			b.WriteByte('`')
+			i = j + 1
+		case c == '/' && i+1 < len(sql) && sql[i+1] == '*', c == '#', c == '-' && strings.HasPrefix(sql[i:], "-- "):
+			j := skipSpace(sql, i)
+			if j == i {
+				j = i + 1
+			}
+			b.WriteString(sql[i:j])
+			i = j
+		default:
+			b.WriteByte(c)
+			i++
+		}
+	}
+	return b.String()
+}
+
+// checkMerge refuses what PlanMerge cannot answer, before any shard is asked.
+func checkMerge(plan *Plan) error {
+	_, err := buildMerge(plan, nil, true)
+	return err
+}
+
+func buildMerge(plan *Plan, args Args, validate bool) (*MergePlan, error) {
+	table := plan.Table.String()
+	switch s := plan.Stmt.(type) {
+	case *sqlparser.Select:
+		b := &mergeBuilder{table: table, args: args, validate: validate, hiddenKeys: map[string]int{}}
+		return b.build(s, plan)
+	case *sqlparser.Union, *sqlparser.ParenSelect:
+		if plainUnionAll(s.(sqlparser.SelectStatement)) {
+			return nil, nil // every shard answers its part; concatenation is the union
+		}
+		return nil, errUnsupported("UNION in a SELECT across shards of %s (only UNION ALL of plain SELECTs)", table)
+	}
+	return nil, nil
+}
+
+// plainUnionAll: UNION ALL of SELECTs that a concatenation answers.
+func plainUnionAll(s sqlparser.SelectStatement) bool {
+	switch s := s.(type) {
+	case *sqlparser.Select:
+		return len(s.OrderBy) == 0 && s.Limit == nil && len(s.GroupBy) == 0 && s.Having == nil && s.Distinct == "" &&
+			!hasAggregate(s.SelectExprs) && !hasSubquery(s) && len(s.From) == 1 && isTable(s.From[0])
+	case *sqlparser.Union:
+		return s.Type == sqlparser.UnionAllStr && len(s.OrderBy) == 0 && s.Limit == nil && plainUnionAll(s.Left) && plainUnionAll(s.Right)
+	case *sqlparser.ParenSelect:
+		return plainUnionAll(s.Select)
+	}
+	return false
+}
+
+func isTable(te sqlparser.TableExpr) bool {
+	a, ok := te.(*sqlparser.AliasedTableExpr)
+	if !ok {
+		return false
+	}
+	_, ok = a.Expr.(sqlparser.TableName)
+	return ok
+}
+
+type mergeBuilder struct {
+	table    string
+	args     Args
+	validate bool
+
+	items      []mergeItem
+	star       bool
+	hidden     sqlparser.SelectExprs
+	hiddenKeys map[string]int // exprKey → hidden index
+	grouped    bool
+	mp         MergePlan
+}
+
+// mergeItem is an item of the client's select list.
+type mergeItem struct {
+	expr  sqlparser.Expr // nil for * and t.*
+	alias string
+	pos   int // column position; -1 after a *
+	agg   *sqlparser.FuncExpr
+}
+
+func (b *mergeBuilder) build(sel *sqlparser.Select, plan *Plan) (*MergePlan, error) {
+	t := b.table
+	if hasSubquery(sel) {
+		return nil, errUnsupported("subqueries in a SELECT across shards of %s", t)
+	}
+	if len(sel.From) != 1 || !isTable(sel.From[0]) {
+		return nil, errUnsupported("joins in a SELECT across shards of %s", t)
+	}
+	if sel.Having != nil {
+		return nil, errUnsupported("HAVING in a SELECT across shards of %s", t)
+	}
+	hasAgg := false
+	pos := 0
+	for _, se := range sel.SelectExprs {
+		switch e := se.(type) {
+		case *sqlparser.StarExpr:
+			b.star = true
+			pos = -1
+			b.items = append(b.items, mergeItem{pos: -1})
+		case *sqlparser.AliasedExpr:
+			agg, err := b.aggregateOf(e.Expr)
+			if err != nil {
+				return nil, err
+			}
+			hasAgg = hasAgg || agg != nil
+			b.items = append(b.items, mergeItem{expr: e.Expr, alias: e.As.Lowered(), pos: pos, agg: agg})
+			if pos >= 0 {
+				pos++
+			}
+		default:
+			return nil, errUnsupported("%s in a SELECT across shards of %s", sqlparser.String(se), t)
+		}
+	}
+	for _, g := range sel.GroupBy {
+		if containsAggregate(g) {
+			return nil, errUnsupported("aggregate functions in GROUP BY (%s)", sqlparser.String(g))
+		}
+	}
+	b.grouped = len(sel.GroupBy) > 0 || hasAgg
+	distinct := sel.Distinct != ""
+	switch {
+	case b.grouped && b.star:
+		return nil, errUnsupported("* together with GROUP BY or aggregate functions in a SELECT across shards of %s", t)
+	case distinct && b.grouped:
+		return nil, errUnsupported("DISTINCT together with GROUP BY or aggregate functions in a SELECT across shards of %s", t)
+	case distinct && b.star:
+		return nil, errUnsupported("SELECT DISTINCT * across shards of %s (name the columns)", t)
+	}
+	for _, o := range sel.OrderBy {
+		if !b.grouped && containsAggregate(o.Expr) {
+			return nil, errUnsupported("aggregate functions in ORDER BY without GROUP BY across shards of %s", t)
+		}
+		if b.grouped {
+			if _, err := b.aggregateOf(o.Expr); err != nil {
+				return nil, err
+			}
+		}
+	}
+	b.mp.Offset, b.mp.Limit = 0, NoLimit
+	if sel.Limit != nil {
+		var err error
+		if b.mp.Offset, b.mp.Limit, err = b.limit(sel.Limit); err != nil {
+			return nil, err
+		}
+	}
+	if !b.grouped && !distinct && len(sel.OrderBy) == 0 && sel.Limit == nil {
+		return nil, nil
+	}
+
+	shard := *sel // the shard's statement: a copy, the plan's AST is shared
+	shard.SelectExprs = b.namedItems(sel, plan.Query)
+	var order []mergeOrder
+	for _, o := range sel.OrderBy {
+		if _, ok := o.Expr.(*sqlparser.NullVal); ok || (b.grouped && len(sel.GroupBy) == 0) {
+			continue // ORDER BY NULL, or of the one row of aggregates without GROUP BY
+		}
+		col, expr, err := b.resolve(o.Expr, false)
+		if err != nil {
+			return nil, err
+		}
+		order = append(order, mergeOrder{col: col, expr: expr, desc: o.Direction == sqlparser.DescScr})
+	}
+	pushLimit := true
+	switch {
+	case b.grouped:
+		if err := b.planGroups(sel, order, &pushLimit); err != nil {
+			return nil, err
+		}
+	case distinct:
+		if err := b.planDistinct(order); err != nil {
+			return nil, err
+		}
+	default:
+		for _, o := range order {
+			b.mp.Order = append(b.mp.Order, b.key(o.col, o.expr, o.desc))
+		}
+	}
+
+	shard.SelectExprs = append(shard.SelectExprs, b.hidden...)
+	b.mp.Hidden = len(b.hidden)
+	b.mp.Columns = len(b.items)
+	if b.star {
+		b.mp.Columns = -1
+	}
+	if b.grouped {
+		shard.GroupBy = nil
+		for _, k := range b.mp.Groups {
+			shard.GroupBy = append(shard.GroupBy, b.ordinal(k.Col))
+		}
+	}
+	if b.star {
+		shard.OrderBy = sel.OrderBy // positions after a * are unknown: as the client wrote it
+	} else {
+		shard.OrderBy = nil
+		for _, k := range b.mp.Order {
+			dir := sqlparser.AscScr
+			if k.Desc {
+				dir = sqlparser.DescScr
+			}
+			shard.OrderBy = append(shard.OrderBy, &sqlparser.Order{Expr: b.ordinal(k.Col), Direction: dir})
+		}
+	}
+	shard.Limit = nil
+	if sel.Limit != nil && pushLimit {
+		n := b.mp.Offset + b.mp.Limit
+		if n < b.mp.Offset {
+			n = NoLimit // overflow: everything
+		}
+		shard.Limit = &sqlparser.Limit{Rowcount: sqlparser.NewIntVal([]byte(strconv.FormatUint(n, 10)))}
+	}
+	if !b.validate {
+		b.mp.SQL = render(plan.Margins.Leading, &shard, b.args, plan.Margins.Trailing)
+	}
+	return &b.mp, nil
+}
+
+type mergeOrder struct {
+	col  MergeCol
+	expr sqlparser.Expr
+	desc bool
+}
+
+// planGroups plans GROUP BY and aggregates: shards group and sort by the
+// group keys. When the client's ORDER BY uses only group keys, the shards
+// sort in that order and the merged groups stream out; otherwise the groups
+// are merged in group-key order, held, and sorted at the end.
+func (b *mergeBuilder) planGroups(sel *sqlparser.Select, order []mergeOrder, pushLimit *bool) error {
+	b.mp.Grouped = true
+	for _, g := range sel.GroupBy {
+		col, expr, err := b.resolve(g, true)
+		if err != nil {
+			return err
+		}
+		if !b.hasGroup(col) {
+			b.mp.Groups = append(b.mp.Groups, b.key(col, expr, false))
+		}
+	}
+	for i, it := range b.items {
+		if it.agg != nil {
+			if err := b.addAggregate(MergeCol{Index: i}, it.agg); err != nil {
+				return err
+			}
+		}
+	}
+	if len(b.mp.Groups) == 0 {
+		return nil // one group: ORDER BY has nothing to order
+	}
+	onGroups := true
+	for _, o := range order {
+		if !b.hasGroup(o.col) {
+			onGroups = false
+		}
+	}
+	if onGroups {
+		used := map[MergeCol]bool{}
+		for _, o := range order {
+			if !used[o.col] {
+				used[o.col] = true
+				k := b.groupKey(o.col)
+				k.Desc = o.desc
+				b.mp.Order = append(b.mp.Order, k)
+			}
+		}
+		for _, k := range b.mp.Groups {
+			if !used[k.Col] {
+				b.mp.Order = append(b.mp.Order, k)
+			}
+		}
+		return nil
+	}
+	b.mp.Order = append(b.mp.Order, b.mp.Groups...)
+	for _, o := range order {
+		b.mp.PostSort = append(b.mp.PostSort, b.key(o.col, o.expr, o.desc))
+	}
+	*pushLimit = false
+	return nil
+}
+
+// planDistinct treats SELECT DISTINCT like GROUP BY on every selected column.
+func (b *mergeBuilder) planDistinct(order []mergeOrder) error {
+	b.mp.Grouped = true
+	for i, it := range b.items {
+		b.mp.Groups = append(b.mp.Groups, b.key(MergeCol{Index: i}, it.expr, false))
+	}
+	used := map[MergeCol]bool{}
+	for _, o := range order {
+		if o.col.Hidden {
+			return errUnsupported("ORDER BY of a column that is not selected in a SELECT DISTINCT across shards of %s", b.table)
+		}
+		if !used[o.col] {
+			used[o.col] = true
+			k := b.groupKey(o.col)
+			k.Desc = o.desc
+			b.mp.Order = append(b.mp.Order, k)
+		}
+	}
+	for _, k := range b.mp.Groups {
+		if !used[k.Col] {
+			b.mp.Order = append(b.mp.Order, k)
+		}
+	}
+	return nil
+}
+
+func (b *mergeBuilder) hasGroup(c MergeCol) bool {
+	for _, k := range b.mp.Groups {
+		if k.Col == c {
+			return true
+		}
+	}
+	return false
+}
+
+func (b *mergeBuilder) hasAggregate(c MergeCol) bool {
+	for _, a := range b.mp.Aggregates {
+		if a.Col == c {
+			return true
+		}
+	}
+	return false
+}
+
+func (b *mergeBuilder) groupKey(c MergeCol) MergeKey {
+	for _, k := range b.mp.Groups {
+		if k.Col == c {
+			return k
+		}
+	}
+	return MergeKey{Col: c}
+}
+
+// addAggregate registers how an aggregate column is combined, adding AVG's
+// partial SUM and COUNT and the weights of MIN/MAX of strings as hidden
+// columns.
+func (b *mergeBuilder) addAggregate(col MergeCol, f *sqlparser.FuncExpr) error {
+	fn := aggNames[f.Name.Lowered()]
+	a := MergeAgg{Func: fn, Col: col}
+	switch fn {
+	case AggAvg:
+		a.Sum = b.addHidden(&sqlparser.FuncExpr{Name: sqlparser.NewColIdent("sum"), Exprs: f.Exprs})
+		a.Count = b.addHidden(&sqlparser.FuncExpr{Name: sqlparser.NewColIdent("count"), Exprs: f.Exprs})
+	case AggMin, AggMax:
+		if len(f.Exprs) == 1 {
+			if ae, ok := f.Exprs[0].(*sqlparser.AliasedExpr); ok && numericExpr(ae.Expr) {
+				break
+			}
+		}
+		a.HasWeight = true
+		a.Weight = b.addHidden(weightString(f))
+		a.Pad = b.addHidden(padWeight(f))
+	}
+	b.mp.Aggregates = append(b.mp.Aggregates, a)
+	return nil
+}
+
+// key makes a sort or group key of a column; expr (nil when unknown: a
+// position inside a *) gets weight columns unless it is surely a number.
+func (b *mergeBuilder) key(col MergeCol, expr sqlparser.Expr, desc bool) MergeKey {
+	k := MergeKey{Col: col, Desc: desc}
+	if expr != nil && !numericExpr(expr) {
+		if agg, _ := expr.(*sqlparser.FuncExpr); agg != nil && aggNames[agg.Name.Lowered()] != 0 {
+			// An aggregate key: MIN/MAX weights are the aggregate's own.
+			for _, a := range b.mp.Aggregates {
+				if a.Col == col && a.HasWeight {
+					k.HasWeight, k.Weight, k.Pad = true, a.Weight, a.Pad
+					return k
+				}
+			}
+		}
+		k.HasWeight = true
+		k.Weight = b.addHidden(weightString(expr))
+		k.Pad = b.addHidden(padWeight(expr))
+	}
+	return k
+}
+
+// resolve finds the column an ORDER BY or GROUP BY expression designates: a
+// position, an alias (ORDER BY looks at aliases first, as MySQL does), a
+// selected expression, or else a new hidden column.
+func (b *mergeBuilder) resolve(e sqlparser.Expr, group bool) (MergeCol, sqlparser.Expr, error) {
+	clause := "order clause"
+	if group {
+		clause = "group statement"
+	}
+	if v, ok := e.(*sqlparser.SQLVal); ok && v.Type == sqlparser.IntVal {
+		n, err := strconv.Atoi(string(v.Val))
+		if err != nil || n < 1 || (!b.star && n > len(b.items)) {
+			return MergeCol{}, nil, &SQLError{1054, "42S22", "Unknown column '" + string(v.Val) + "' in '" + clause + "'"}
+		}
+		col := MergeCol{Index: n - 1}
+		for _, it := range b.items {
+			if it.pos == n-1 {
+				return col, it.expr, nil
+			}
+		}
+		return col, nil, nil // inside a *
+	}
+	if cn, ok := e.(*sqlparser.ColName); ok && cn.Qualifier.IsEmpty() {
+		name := cn.Name.Lowered()
+		for _, it := range b.items {
+			if it.alias == "" || it.alias != name {
+				continue
+			}
+			if it.pos < 0 { // after a *: its position is unknown, a hidden copy has its values
+				return b.addHidden(it.expr), it.expr, nil
+			}
+			if group && exprKey(it.expr) != exprKey(cn) && b.namesColumn(name) {
+				// MySQL groups by the table's column of that name, not by the
+				// alias: which one the client meant is not visible here.
+				return MergeCol{}, nil, errUnsupported("GROUP BY %s, both an alias and a column, across shards of %s", cn.Name.String(), b.table)
+			}
+			return MergeCol{Index: it.pos}, it.expr, nil
+		}
+	}
+	key := exprKey(e)
+	for _, it := range b.items {
+		if it.expr != nil && it.pos >= 0 && exprKey(it.expr) == key {
+			return MergeCol{Index: it.pos}, it.expr, nil
+		}
+	}
+	col := b.addHidden(e)
+	if b.grouped {
+		agg, err := b.aggregateOf(e)
+		if err != nil {
+			return MergeCol{}, nil, err
+		}
+		if agg != nil && !b.hasAggregate(col) {
+			return col, e, b.addAggregate(col, agg)
+		}
+	}
+	return col, e, nil
+}
+
+// namesColumn reports whether the statement refers to a column of this name
+// anywhere (evidence that the table has one).
+func (b *mergeBuilder) namesColumn(name string) bool {
+	for _, it := range b.items {
+		found := false
+		_ = sqlparser.Walk(func(n sqlparser.SQLNode) (bool, error) {
+			if cn, ok := n.(*sqlparser.ColName); ok && cn.Name.Lowered() == name {
+				found = true
+			}
+			return !found, nil
+		}, it.expr)
+		if found {
+			return true
+		}
+	}
+	return false
+}
+
+func (b *mergeBuilder) addHidden(e sqlparser.Expr) MergeCol {
+	key := exprKey(e)
+	if i, ok := b.hiddenKeys[key]; ok {
+		return MergeCol{Index: i, Hidden: true}
+	}
+	b.hiddenKeys[key] = len(b.hidden)
+	b.hidden = append(b.hidden, &sqlparser.AliasedExpr{Expr: e})
+	return MergeCol{Index: len(b.hidden) - 1, Hidden: true}
+}
+
+// ordinal is the 1-based position of a column in the shard's select list
+// (known: there is no * when this is used).
+func (b *mergeBuilder) ordinal(c MergeCol) *sqlparser.SQLVal {
+	n := c.Index + 1
+	if c.Hidden {
+		n += len(b.items)
+	}
+	return sqlparser.NewIntVal([]byte(strconv.Itoa(n)))
+}
+
+// aggregateOf returns e if it is an aggregate the merge combines, nil if e
+// has no aggregate, and an error naming what cannot be merged.
+func (b *mergeBuilder) aggregateOf(e sqlparser.Expr) (*sqlparser.FuncExpr, error) {
+	t := b.table
+	if gc, ok := e.(*sqlparser.GroupConcatExpr); ok {
+		return nil, errUnsupported("GROUP_CONCAT in a SELECT across shards of %s (%s)", t, sqlparser.String(gc))
+	}
+	if f, ok := e.(*sqlparser.FuncExpr); ok {
+		name := f.Name.Lowered()
+		if unmergeable[name] {
+			return nil, errUnsupported("%s in a SELECT across shards of %s", strings.ToUpper(name), t)
+		}
+		if fn := aggNames[name]; fn != 0 && f.Qualifier.IsEmpty() {
+			if f.Distinct && fn != AggMin && fn != AggMax {
+				return nil, errUnsupported("%s(DISTINCT …) in a SELECT across shards of %s (%s)", strings.ToUpper(name), t, sqlparser.String(f))
+			}
+			if containsAggregate(f.Exprs) {
+				return nil, errUnsupported("nested aggregate functions (%s)", sqlparser.String(f))
+			}
+			return f, nil
+		}
+	}
+	if containsAggregate(e) {
+		return nil, errUnsupported("aggregate functions inside an expression in a SELECT across shards of %s (%s)", t, sqlparser.String(e))
+	}
+	return nil, nil
+}
+
+func containsAggregate(node sqlparser.SQLNode) bool {
+	found := false
+	_ = sqlparser.Walk(func(n sqlparser.SQLNode) (bool, error) {
+		switch n := n.(type) {
+		case *sqlparser.FuncExpr:
+			name := n.Name.Lowered()
+			if aggNames[name] != 0 || unmergeable[name] {
+				found = true
+			}
+		case *sqlparser.GroupConcatExpr:
+			found = true
+		case *sqlparser.Subquery:
+			return false, nil
+		}
+		return !found, nil
+	}, node)
+	return found
+}
+
+// limit reads LIMIT [o,] n / LIMIT n OFFSET o: literals or bound arguments.
+func (b *mergeBuilder) limit(l *sqlparser.Limit) (offset, count uint64, err error) {
+	read := func(e sqlparser.Expr) (uint64, error) {
+		if e == nil {
+			return 0, nil
+		}
+		if v, ok := e.(*sqlparser.SQLVal); ok && v.Type == sqlparser.ValArg && b.validate {
+			return 0, nil // bound at execute
+		}
+		v, ok := valueOf(e, b.args)
+		if ok {
+			if n, err := strconv.ParseUint(string(v.Raw), 10, 64); err == nil {
+				return n, nil
+			}
+		}
+		return 0, errUnsupported("LIMIT %s in a SELECT across shards of %s (a non-negative integer is needed)", sqlparser.String(e), b.table)
+	}
+	if offset, err = read(l.Offset); err != nil {
+		return 0, 0, err
+	}
+	count, err = read(l.Rowcount)
+	return offset, count, err
+}
+
+// namedItems is the client's select list for the shard, with unaliased
+// expressions aliased by their text as the client typed it: the name MySQL
+// gives such a column, which re-printing the statement would change
+// (`COUNT( * )` would come back as `count(*)`).
+func (b *mergeBuilder) namedItems(sel *sqlparser.Select, query string) sqlparser.SelectExprs {
+	out := make(sqlparser.SelectExprs, len(sel.SelectExprs))
+	copy(out, sel.SelectExprs)
+	texts := selectListTexts(query)
+	if len(texts) != len(out) {
+		return out
+	}
+	for i, se := range out {
+		ae, ok := se.(*sqlparser.AliasedExpr)
+		if !ok || !ae.As.IsEmpty() || texts[i] == "" || len(texts[i]) > 256 {
+			continue
+		}
+		switch e := ae.Expr.(type) {
+		case *sqlparser.ColName, *sqlparser.NullVal:
+			continue // named by the column (NULL: "NULL") however printed
+		case *sqlparser.SQLVal:
+			if e.Type == sqlparser.StrVal {
+				continue // named by its value
+			}
+		}
+		out[i] = &sqlparser.AliasedExpr{Expr: ae.Expr, As: sqlparser.NewColIdent(texts[i])}
+	}
+	return out
+}
+
+// numericExpr: expressions that are surely numbers (or temporal values),
+// which need no collation weights.
+func numericExpr(e sqlparser.Expr) bool {
+	switch e := e.(type) {
+	case *sqlparser.SQLVal:
+		return e.Type == sqlparser.IntVal || e.Type == sqlparser.FloatVal
+	case *sqlparser.FuncExpr:
+		switch aggNames[e.Name.Lowered()] {
+		case AggCount, AggSum, AggAvg, AggBitAnd, AggBitOr, AggBitXor:
+			return true
+		case AggMin, AggMax:
+			if len(e.Exprs) == 1 {
+				if ae, ok := e.Exprs[0].(*sqlparser.AliasedExpr); ok {
+					return numericExpr(ae.Expr)
+				}
+			}
+		}
+	case *sqlparser.BinaryExpr:
+		switch e.Operator {
+		case sqlparser.PlusStr, sqlparser.MinusStr, sqlparser.MultStr, sqlparser.DivStr, sqlparser.IntDivStr, sqlparser.ModStr:
+			return true
+		}
+	case *sqlparser.UnaryExpr:
+		return e.Operator == sqlparser.UMinusStr
+	case *sqlparser.ParenExpr:
+		return numericExpr(e.Expr)
+	}
+	return false
+}
+
+// weightString is weight_string(e): the collation's sort key of a string.
+func weightString(e sqlparser.Expr) sqlparser.Expr {
+	return &sqlparser.FuncExpr{Name: sqlparser.NewColIdent("weight_string"), Exprs: sqlparser.SelectExprs{&sqlparser.AliasedExpr{Expr: e}}}
+}
+
+// padWeight is the weight of a space in e's collation if the collation pads
+// with spaces (PAD SPACE: 'a' = 'a '), else the empty string:
+//
+//	if(left(concat(' ', e), 1) = '', weight_string(left(concat(' ', e), 1)), '')
+//
+// weight_string keeps trailing spaces, so the merge compares weight strings
+// as if the shorter one went on with spaces, as the collation does.
+func padWeight(e sqlparser.Expr) sqlparser.Expr {
+	fn := func(name string, args ...sqlparser.Expr) *sqlparser.FuncExpr {
+		f := &sqlparser.FuncExpr{Name: sqlparser.NewColIdent(name)}
+		for _, a := range args {
+			f.Exprs = append(f.Exprs, &sqlparser.AliasedExpr{Expr: a})
+		}
+		return f
+	}
+	space := fn("left", fn("concat", sqlparser.NewStrVal([]byte(" ")), e), sqlparser.NewIntVal([]byte("1")))
+	empty := sqlparser.NewStrVal(nil)
+	return fn("if", &sqlparser.ComparisonExpr{Operator: sqlparser.EqualStr, Left: space, Right: empty}, fn("weight_string", space), empty)
+}
+
+// exprKey prints an expression for comparing it with others: identifiers and
+// function names lowercased, qualifiers dropped (one table).
+func exprKey(e sqlparser.SQLNode) string {
+	buf := sqlparser.NewTrackedBuffer(func(buf *sqlparser.TrackedBuffer, node sqlparser.SQLNode) {
+		switch n := node.(type) {
+		case *sqlparser.ColName:
+			buf.WriteString("`" + n.Name.Lowered() + "`")
+			return
+		case *sqlparser.FuncExpr:
+			distinct := ""
+			if n.Distinct {
+				distinct = "distinct "
+			}
+			buf.Myprintf("%s(%s%v)", strings.ToLower(n.Name.String()), distinct, n.Exprs)
+			return
+		}
+		node.Format(buf)
+	})
+	buf.Myprintf("%v", e)
+	return buf.String()
+}
+
+// selectListTexts returns the text of each item of the top-level select list
+// of sql as the client typed it (trimmed), or nil when sql does not start
+// with a plain SELECT.
+func selectListTexts(sql string) []string {
+	i := skipSpace(sql, 0)
+	if !hasWordAt(sql, i, "select") {
+		return nil
+	}
+	i += len("select")
+	for { // select options
+		i = skipSpace(sql, i)
+		w := wordAt(sql, i)
+		if !selectOptions[strings.ToLower(w)] {
+			break
+		}
+		i += len(w)
+	}
+	var items []string
+	start, depth := i, 0
+	for i < len(sql) {
+		c := sql[i]
+		switch {
+		case c == '\'' || c == '"' || c == '`':
+			i = skipQuoted(sql, i)
+			continue
+		case c == '/' && i+1 < len(sql) && sql[i+1] == '*', c == '#', c == '-' && strings.HasPrefix(sql[i:], "-- "):
+			if j := skipSpace(sql, i); j > i {
+				i = j
+				continue
+			}
+		case c == '(':
+			depth++
+		case c == ')':
+			depth--
+		case c == ',' && depth == 0:
+			items = append(items, strings.TrimSpace(sql[start:i]))
+			start = i + 1
+		case c == ';' && depth == 0:
+			return append(items, strings.TrimSpace(sql[start:i]))
+		case isWordByte(c):
+			w := wordAt(sql, i)
+			if depth == 0 && (i == 0 || !isWordByte(sql[i-1])) && listEnd[strings.ToLower(w)] {
+				return append(items, strings.TrimSpace(sql[start:i]))
+			}
+			i += len(w)
+			continue
+		}
+		i++
+	}
+	return append(items, strings.TrimSpace(sql[start:]))
+}
+
+var selectOptions = map[string]bool{"all": true, "distinct": true, "distinctrow": true, "high_priority": true,
+	"straight_join": true, "sql_small_result": true, "sql_big_result": true, "sql_buffer_result": true,
+	"sql_cache": true, "sql_no_cache": true, "sql_calc_found_rows": true}
+
+var listEnd = map[string]bool{"from": true, "into": true, "where": true, "group": true, "having": true,
+	"order": true, "limit": true, "procedure": true, "for": true, "lock": true, "union": true, "window": true}
+
+func isWordByte(c byte) bool {
+	return c == '_' || c == '$' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
+}
+
+func wordAt(s string, i int) string {
+	j := i
+	for j < len(s) && isWordByte(s[j]) {
+		j++
+	}
+	return s[i:j]
+}
+
+func hasWordAt(s string, i int, w string) bool {
+	return strings.EqualFold(wordAt(s, i), w)
+}
+
+// skipSpace skips white space and comments (not /*! … */ nor /*+ … */,
+// which are part of the statement).
+func skipSpace(s string, i int) int {
+	for i < len(s) {
+		switch {
+		case s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n':
+			i++
+		case strings.HasPrefix(s[i:], "/*") && !strings.HasPrefix(s[i:], "/*!") && !strings.HasPrefix(s[i:], "/*+"):
+			end := strings.Index(s[i+2:], "*/")
+			if end < 0 {
+				return len(s)
+			}
+			i += end + 4
+		case s[i] == '#' || strings.HasPrefix(s[i:], "-- "):
+			end := strings.IndexByte(s[i:], '\n')
+			if end < 0 {
+				return len(s)
+			}
+			i += end + 1
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// skipQuoted skips a quoted string or identifier starting at s[i]: doubled
+// quotes and (outside backticks) backslash escapes stay inside.
+func skipQuoted(s string, i int) int {
+	q := s[i]
+	for j := i + 1; j < len(s); j++ {
+		switch s[j] {
+		case '\\':
+			if q != '`' {
+				j++
+			}
+		case q:
+			if j+1 < len(s) && s[j+1] == q {
+				j++
+				continue
+			}
+			return j + 1
+		}
+	}
+	return len(s)
+}
