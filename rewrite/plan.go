@@ -81,6 +81,8 @@ type Plan struct {
 // Session is what planning needs to know about the client's session.
 type Session struct {
 	Keyspace string // current keyspace (USE), "" if none
+	// ANSIQuotes: the session's sql_mode makes "x" an identifier.
+	ANSIQuotes bool
 }
 
 // systemSchemas are backend schemas a qualified name may refer to; statements
@@ -114,6 +116,9 @@ func (p *Planner) Plan(sql string, sess Session) (*Plan, error) {
 		case KindSelect, KindInsert, KindReplace, KindUpdate, KindDelete:
 			if shape, args, ok := normalize(sql); ok {
 				key := sess.Keyspace + "\x00" + shape
+				if sess.ANSIQuotes {
+					key = "ansi\x00" + key
+				}
 				tmpl, hit := p.Cache.Get(key)
 				if !hit {
 					var err error
@@ -206,7 +211,13 @@ func afterWord(sql string) string {
 // routeByTables finds the keyspace of the tables a DML or SELECT names.
 func (p *Planner) routeByTables(plan *Plan, sess Session) (*Plan, error) {
 	plan.Sticky = leavesSessionState(plan.Query)
-	stmt, err := sqlparser.Parse(plan.Query)
+	text := plan.Query
+	if sess.ANSIQuotes && strings.IndexByte(text, '"') >= 0 {
+		// The parser knows only default quoting; the shard still gets the
+		// client's own text.
+		text = ansiQuotesToBackticks(text)
+	}
+	stmt, err := sqlparser.Parse(text)
 	if err != nil {
 		// Statements the parser does not know can still run on an unsharded
 		// keyspace, unchanged; nothing about them needs understanding there.

@@ -23,7 +23,7 @@ type preparedStmt struct {
 // prepare plans the statement and prepares it on a shard of its keyspace, so
 // the client receives the backend's own parameter and column metadata.
 func (s *session) prepare(sql string) error {
-	plan, err := s.srv.planner().PlanPrepared(sql, rewrite.Session{Keyspace: s.keyspace})
+	plan, err := s.srv.planner().PlanPrepared(sql, s.planSession())
 	if err != nil {
 		return err
 	}

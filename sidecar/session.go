@@ -48,6 +48,7 @@ type session struct {
 	pendingCache  []cacheEntry // lookup results to cache when the transaction commits
 	lookupNoCache bool         // route by the lookup tables themselves (UPDATE/DELETE)
 	binaryRows    bool         // result sets the sidecar builds use the binary protocol
+	ansiQuotes    bool         // the session's sql_mode has ANSI_QUOTES
 	lastInsertID  uint64
 	stmts         map[uint32]*preparedStmt
 
@@ -215,13 +216,13 @@ func (s *session) query(sql string, more bool) error {
 	if s.srv.log.GetLevel() <= zerolog.DebugLevel {
 		s.log.Debug().Str("sql", sql).Msg("query")
 	}
-	plan, err := s.srv.planner().Plan(sql, rewrite.Session{Keyspace: s.keyspace})
+	plan, err := s.srv.planner().Plan(sql, s.planSession())
 	if err != nil {
 		return err
 	}
 	if plan.Local == rewrite.NotLocal && plan.Kind != rewrite.KindSet {
 		if bound := rewrite.BindLastInsertID(sql, s.lastInsertID); bound != sql {
-			if plan, err = s.srv.planner().Plan(bound, rewrite.Session{Keyspace: s.keyspace}); err != nil {
+			if plan, err = s.srv.planner().Plan(bound, s.planSession()); err != nil {
 				return err
 			}
 		}
@@ -246,6 +247,11 @@ func (s *session) query(sql string, more bool) error {
 	}
 	_, err = s.forward(shard, plan.Query, plan.Kind, more)
 	return err
+}
+
+// planSession is what the planner needs to know of the session.
+func (s *session) planSession() rewrite.Session {
+	return rewrite.Session{Keyspace: s.keyspace, ANSIQuotes: s.ansiQuotes}
 }
 
 // runSessionStatement handles what the sidecar answers itself or keeps in the
@@ -472,6 +478,10 @@ func (s *session) set(plan *rewrite.Plan, more bool) error {
 	res, err := s.forward(shard, plan.Query, plan.Kind, more)
 	if err != nil || global || res.backendErr != nil {
 		return err // a SET the backend refused is not kept
+	}
+	if l := strings.ToLower(plan.Query); strings.Contains(l, "sql_mode") {
+		// ANSI and ANSI_QUOTES make "x" an identifier: the planner must know.
+		s.ansiQuotes = strings.Contains(l, "ansi")
 	}
 	s.sets = append(s.sets, plan.Query)
 	for key, bc := range s.conns {

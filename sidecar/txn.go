@@ -211,7 +211,7 @@ func (s *session) releaseHeld() {
 func (s *session) reset() {
 	s.rollback()
 	s.sticky = false
-	s.sets = nil
+	s.sets, s.ansiQuotes = nil, false
 	for key, bc := range s.conns {
 		delete(s.conns, key)
 		bc.stateful = true // make the pool reset it

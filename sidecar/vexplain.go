@@ -17,7 +17,7 @@ import (
 // lookup reads run (they change nothing), lookup writes and sequence
 // reservations are only listed.
 func (s *session) vexplain(sql string, more bool) error {
-	plan, err := s.srv.planner().Plan(sql, rewrite.Session{Keyspace: s.keyspace})
+	plan, err := s.srv.planner().Plan(sql, s.planSession())
 	if err != nil {
 		return err
 	}
