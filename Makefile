@@ -27,5 +27,12 @@ test: deps vet
 run: deps
 	$(GO) run ./integration/cmd/devenv
 
+# sysbench through the sidecar and against direct MariaDB, alternating A/B (integration/bench):
+# table on stdout, bench-results.json, bench-ratios.png and BENCH.md, with the output of the Go
+# micro-benchmarks, which run first. `make bench BENCHFLAGS=-quick` is a ~2-minute smoke run
+# (its outputs go to $TMPDIR/sidecar-bench-quick); see `go run ./integration/bench -h`.
+BENCHFLAGS ?=
 bench: deps
-	$(GO) test -count=1 -run '^$$' -bench . -benchmem ./vindex/ ./rewrite/ ./sidecar/
+	@gobench=$$(mktemp); \
+	$(GO) test -count=1 -run '^$$' -bench . -benchmem ./vindex/ ./rewrite/ ./sidecar/ 2>&1 | tee $$gobench; \
+	$(GO) run ./integration/bench -gobench $$gobench $(BENCHFLAGS); rc=$$?; rm -f $$gobench; exit $$rc

@@ -1,0 +1,475 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"sidecar/integration"
+)
+
+// Report is everything a run produced; it is also the JSON file.
+type Report struct {
+	Date     string   `json:"date"`
+	Machine  Machine  `json:"machine"`
+	Settings Settings `json:"settings"`
+	Results  []Result `json:"results"`
+	Targets  []Target `json:"targets"`
+	Elapsed  string   `json:"elapsed"`
+	// /proc/loadavg before the servers started and after the last run: other work on the machine
+	// disturbs the figures (see also each run's other_cpu_cores).
+	LoadAvgStart string `json:"loadavg_start"`
+	LoadAvgEnd   string `json:"loadavg_end"`
+	// SidecarLogTail is the sidecar's last warnings and errors when a workload failed through it.
+	SidecarLogTail string `json:"sidecar_log_tail,omitempty"`
+
+	sidecarLog string
+}
+
+// Machine describes where the numbers come from.
+type Machine struct {
+	NProc    int    `json:"nproc"`
+	CPU      string `json:"cpu"`
+	MemTotal string `json:"mem_total"`
+	Kernel   string `json:"kernel"`
+	MariaDB  string `json:"mariadb"`
+	Go       string `json:"go"`
+	Sysbench string `json:"sysbench"`
+	Commit   string `json:"commit"`
+}
+
+// Settings are the run's parameters.
+type Settings struct {
+	Threads     int      `json:"threads"`
+	Duration    string   `json:"duration"`
+	Repeats     int      `json:"repeats"`
+	Warmup      string   `json:"warmup"`
+	TableSize   int      `json:"table_size"`
+	Orders      int      `json:"orders"`
+	Quick       bool     `json:"quick"`
+	MariaDBArgs []string `json:"mariadb_extra_args"`
+	Command     string   `json:"command"`
+	Sidecar     string   `json:"sidecar_binary"`
+}
+
+// Target is one of issue 7's targets, checked against this run.
+type Target struct {
+	Status string `json:"status"` // PASS, MISS, N/A
+	What   string `json:"what"`
+	Got    string `json:"got"`
+}
+
+func newReport(c config, e *env) *Report {
+	r := &Report{
+		Date:    time.Now().UTC().Format("2006-01-02 15:04 MST"),
+		Machine: machine(e.version),
+		Settings: Settings{
+			Threads: c.threads, Duration: c.duration.String(), Repeats: c.repeats, Warmup: c.warmup.String(),
+			TableSize: c.tableSize, Orders: c.orders, Quick: c.quick, MariaDBArgs: mariadbArgs,
+			Command: commandLine(c),
+			Sidecar: "built from the working tree (go build ./cmd/sidecar)",
+		},
+	}
+	if c.bin != "" {
+		r.Settings.Sidecar = c.bin + " (-bin)"
+	}
+	return r
+}
+
+// commandLine is how this run was started: `make bench [BENCHFLAGS=…]` when the Makefile passed the
+// Go micro-benchmarks' output (-gobench), else the go run command.
+func commandLine(c config) string {
+	var args []string
+	for i := 1; i < len(os.Args); i++ {
+		a := os.Args[i]
+		if c.goBench != "" && (a == "-gobench" || a == "--gobench") {
+			i++
+			continue
+		}
+		if c.goBench != "" && (strings.HasPrefix(a, "-gobench=") || strings.HasPrefix(a, "--gobench=")) {
+			continue
+		}
+		args = append(args, a)
+	}
+	if c.goBench != "" {
+		if len(args) == 0 {
+			return "make bench"
+		}
+		return fmt.Sprintf("make bench BENCHFLAGS='%s'", strings.Join(args, " "))
+	}
+	return strings.TrimSpace("go run ./integration/bench " + strings.Join(args, " "))
+}
+
+func machine(mariadb string) Machine {
+	m := Machine{NProc: runtime.NumCPU(), MariaDB: mariadb, Go: runtime.Version()}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPU = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+				var kib int64
+				fmt.Sscan(strings.TrimSpace(rest), &kib)
+				m.MemTotal = fmt.Sprintf("%.1f GiB", float64(kib)/(1<<20))
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.Kernel = "Linux " + strings.TrimSpace(string(b))
+	}
+	if bin, err := integration.ToolPath("sysbench"); err == nil {
+		if out, err := exec.Command(bin, "--version").Output(); err == nil {
+			m.Sysbench = strings.TrimSpace(string(out))
+		}
+	}
+	if root, err := integration.ModuleRoot(); err == nil {
+		if out, err := exec.Command("git", "-C", root, "rev-parse", "--short", "HEAD").Output(); err == nil {
+			m.Commit = strings.TrimSpace(string(out))
+			if st, err := exec.Command("git", "-C", root, "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(bytes.TrimSpace(st)) > 0 {
+				m.Commit += " + uncommitted changes"
+			}
+		}
+	}
+	return m
+}
+
+// maxOtherCPU is the largest median "other CPU" of any workload and target.
+func (r *Report) maxOtherCPU() float64 {
+	m := 0.0
+	for _, res := range r.Results {
+		for _, s := range []*Side{res.Direct, res.Sidecar} {
+			if s != nil {
+				m = max(m, s.OtherCPU)
+			}
+		}
+	}
+	return m
+}
+
+func (r *Report) result(name string) *Result {
+	for i := range r.Results {
+		if r.Results[i].Name == name {
+			return &r.Results[i]
+		}
+	}
+	return nil
+}
+
+// checkTargets evaluates issue 7's targets. They are reported, never enforced.
+func (r *Report) checkTargets() {
+	threadsNote := ""
+	if r.Settings.Threads != 4 {
+		threadsNote = fmt.Sprintf(" (measured at %d threads; the target is stated at 4)", r.Settings.Threads)
+	}
+	notRun := func(name string) (Target, bool) {
+		res := r.result(name)
+		switch {
+		case res == nil:
+			return Target{Status: "N/A", Got: name + " not run"}, false
+		case res.SidecarErr != "":
+			return Target{Status: "MISS", Got: "sidecar " + res.SidecarErr}, false
+		case res.DirectErr != "":
+			return Target{Status: "N/A", Got: "direct " + res.DirectErr}, false
+		case res.Sidecar == nil || res.Direct == nil:
+			return Target{Status: "N/A", Got: name + " incomplete"}, false
+		}
+		return Target{}, true
+	}
+	status := func(ok bool) string {
+		if ok {
+			return "PASS"
+		}
+		return "MISS"
+	}
+	for _, name := range []string{"point_select_ps", "point_select_text"} {
+		t, ok := notRun(name)
+		t.What = fmt.Sprintf("%s: sidecar ≥ 0.5× direct QPS at 4 threads with sidecar CPU ≤ 25 µs/query", name)
+		if ok {
+			res := r.result(name)
+			t.Status = status(res.Ratio >= 0.5 && res.Sidecar.ProxyCPUus <= 25)
+			t.Got = fmt.Sprintf("%.2f× (%.0f vs %.0f QPS), %.1f µs/query%s", res.Ratio, res.Sidecar.QPS, res.Direct.QPS, res.Sidecar.ProxyCPUus, threadsNote)
+		}
+		r.Targets = append(r.Targets, t)
+	}
+	for _, x := range []struct{ name, what string }{
+		{"insert_hash", "hash-vindex INSERT (oltp_insert): sidecar ≥ 0.5× direct"},
+		{"insert_lookup", "consistent-lookup INSERT: sidecar ≥ 0.5× its hand-written direct equivalent (events/s)"},
+	} {
+		t, ok := notRun(x.name)
+		t.What = x.what
+		if ok {
+			res := r.result(x.name)
+			t.Status = status(res.Ratio >= 0.5)
+			t.Got = fmt.Sprintf("%.2f× (%.0f vs %.0f events/s)", res.Ratio, res.Sidecar.EventsPerSec, res.Direct.EventsPerSec)
+		}
+		r.Targets = append(r.Targets, t)
+	}
+	t, ok := notRun("insert_event")
+	t.What = "warm-cache non-owner INSERT (corder_event) ≥ 0.9× the hash-vindex INSERT, both through the sidecar"
+	if ok {
+		if h, hok := notRun("insert_hash"); !hok {
+			t = h
+			t.What = "warm-cache non-owner INSERT (corder_event) ≥ 0.9× the hash-vindex INSERT, both through the sidecar"
+		} else {
+			ev, hash := r.result("insert_event").Sidecar.EventsPerSec, r.result("insert_hash").Sidecar.EventsPerSec
+			t.Status = status(ev >= 0.9*hash)
+			t.Got = fmt.Sprintf("%.2f× (%.0f vs %.0f events/s)", ev/hash, ev, hash)
+		}
+	}
+	r.Targets = append(r.Targets, t)
+}
+
+// row is one line of the results table.
+type row struct {
+	workload, target                          string
+	qps, eps, p95, cpu, rss, db, stmts, other string
+	ratio, p95ratio                           string
+}
+
+var header = row{workload: "workload", target: "target", qps: "QPS", eps: "events/s", p95: "p95 ms",
+	cpu: "sidecar CPU µs/query", rss: "sidecar peak RSS MiB", db: "db CPU µs/event", stmts: "db stmts/event",
+	other: "other CPU (cores)", ratio: "ratio events/s", p95ratio: "ratio p95"}
+
+// failure is a failed side of a workload, listed under the table.
+type failure struct {
+	workload, target, err string
+}
+
+func (r *Report) failures() []failure {
+	var fs []failure
+	for _, res := range r.Results {
+		if res.DirectErr != "" {
+			fs = append(fs, failure{res.Name, "direct", res.DirectErr})
+		}
+		if res.SidecarErr != "" {
+			fs = append(fs, failure{res.Name, "sidecar", res.SidecarErr})
+		}
+	}
+	return fs
+}
+
+func (r *Report) rows() []row {
+	var rows []row
+	n := 0
+	for _, res := range r.Results {
+		for _, side := range []string{"direct", "sidecar"} {
+			s, errText := res.Direct, res.DirectErr
+			if side == "sidecar" {
+				s, errText = res.Sidecar, res.SidecarErr
+			}
+			x := row{target: side}
+			if side == "direct" {
+				x.workload = res.Name
+			}
+			mark := ""
+			if errText != "" {
+				n++
+				mark = fmt.Sprintf("failed [%d]", n)
+			}
+			switch {
+			case s == nil && mark != "":
+				x.qps = mark
+			case s == nil:
+				x.qps = "not run"
+			default:
+				x.qps, x.eps = fmt.Sprintf("%.0f", s.QPS), fmt.Sprintf("%.0f", s.EventsPerSec)
+				x.p95, x.db = fmt.Sprintf("%.2f", s.P95ms), fmt.Sprintf("%.1f", s.DBCPUus)
+				x.stmts = fmt.Sprintf("%.2f", s.DBStatements)
+				x.other = fmt.Sprintf("%.2f", s.OtherCPU)
+				if side == "sidecar" {
+					x.cpu, x.rss = fmt.Sprintf("%.1f", s.ProxyCPUus), fmt.Sprintf("%.1f", s.ProxyRSSMiB)
+					if res.Ratio > 0 {
+						x.ratio, x.p95ratio = fmt.Sprintf("%.2f×", res.Ratio), fmt.Sprintf("%.2f×", res.P95Ratio)
+					}
+				}
+				if mark != "" { // failed after some good runs
+					x.ratio = mark
+				}
+			}
+			rows = append(rows, x)
+		}
+	}
+	return rows
+}
+
+func (x row) cells() []string {
+	return []string{x.workload, x.target, x.qps, x.eps, x.p95, x.cpu, x.rss, x.db, x.stmts, x.other, x.ratio, x.p95ratio}
+}
+
+// failureLines lists the failures the table refers to as [n], then the notes on odd runs.
+func (r *Report) failureLines() string {
+	var b strings.Builder
+	for i, f := range r.failures() {
+		fmt.Fprintf(&b, "[%d] %s through %s: %s\n", i+1, f.workload, f.target, f.err)
+	}
+	for _, res := range r.Results {
+		for _, n := range res.Notes {
+			fmt.Fprintf(&b, "note: %s, %s\n", res.Name, n)
+		}
+	}
+	return strings.ReplaceAll(b.String(), "through direct", "direct")
+}
+
+func (r *Report) textTable() string {
+	var b bytes.Buffer
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	for _, x := range append([]row{header}, r.rows()...) {
+		fmt.Fprintln(tw, strings.Join(x.cells(), "\t")+"\t")
+	}
+	tw.Flush()
+	b.WriteString(r.failureLines())
+	return b.String()
+}
+
+func (r *Report) markdownTable() string {
+	var b strings.Builder
+	h := header.cells()
+	b.WriteString("| " + strings.Join(h, " | ") + " |\n")
+	b.WriteString("|---|---|" + strings.Repeat("---:|", len(h)-2) + "\n")
+	for _, x := range r.rows() {
+		c := x.cells()
+		for i := range c {
+			if strings.HasPrefix(c[i], "failed") {
+				c[i] = "**" + c[i] + "**"
+			}
+		}
+		if c[0] != "" {
+			c[0] = "`" + c[0] + "`"
+		}
+		b.WriteString("| " + strings.Join(c, " | ") + " |\n")
+	}
+	if fl := r.failureLines(); fl != "" {
+		b.WriteString("\n")
+		for _, line := range strings.Split(strings.TrimRight(fl, "\n"), "\n") {
+			b.WriteString("- " + strings.ReplaceAll(line, "|", `\|`) + "\n")
+		}
+	}
+	return b.String()
+}
+
+func (r *Report) targetLines() string {
+	var b strings.Builder
+	for _, t := range r.Targets {
+		fmt.Fprintf(&b, "%-4s  %s: %s\n", t.Status, t.What, t.Got)
+	}
+	return b.String()
+}
+
+// write prints the table and writes the JSON, the chart and the markdown report.
+func (r *Report) write(c config) error {
+	r.checkTargets()
+	fmt.Printf("\nsidecar vs direct MariaDB — %d threads, %s × %d repeats (medians), %s\n\n",
+		r.Settings.Threads, r.Settings.Duration, r.Settings.Repeats, r.Machine.CPU)
+	fmt.Print(r.textTable())
+	fmt.Println()
+	fmt.Print(r.targetLines())
+	if r.SidecarLogTail != "" {
+		fmt.Fprintf(os.Stderr, "\n--- the sidecar's last warnings and errors:\n%s\n", r.SidecarLogTail)
+	}
+	if busy := r.maxOtherCPU(); busy >= 0.1 {
+		fmt.Printf("\nWARNING: other processes used up to %.2f cores during the runs (median per workload and target); "+
+			"load average %s at the start, %s at the end. The figures are disturbed.\n", busy, r.LoadAvgStart, r.LoadAvgEnd)
+	}
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(c.jsonPath, append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	if err := writeChart(r, c.pngPath); err != nil {
+		return fmt.Errorf("chart: %w", err)
+	}
+	if c.keepLogs && r.sidecarLog != "" {
+		p := filepath.Join(filepath.Dir(c.jsonPath), "bench-sidecar.log")
+		if err := os.WriteFile(p, []byte(r.sidecarLog), 0o644); err != nil {
+			return err
+		}
+		fmt.Printf("sidecar log: %s\n", p)
+	}
+	if c.mdPath != "-" {
+		if err := os.WriteFile(c.mdPath, []byte(r.markdown(c)), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Report) markdown(c config) string {
+	var b strings.Builder
+	chart, _ := filepath.Rel(filepath.Dir(c.mdPath), c.pngPath)
+	if chart == "" || strings.HasPrefix(chart, "..") {
+		chart = c.pngPath
+	}
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	w("# Benchmark: the sidecar side by side with direct MariaDB\n\n")
+	w("Written by `make bench` (`go run ./integration/bench`) on %s; do not edit by hand.", r.Date)
+	if r.Settings.Quick {
+		w(" **This is a -quick smoke run: too short for conclusions.**")
+	}
+	w("\n\n## Reproduce\n\n```sh\nmake bench                          # this report + the Go micro-benchmarks\n")
+	w("go run ./integration/bench -quick   # ~2-minute smoke run (outputs in $TMPDIR/sidecar-bench-quick)\n")
+	w("go run ./integration/bench -duration 20s -repeats 5 -threads 8 -only point_select_ps,insert_hash\n```\n\n")
+	w("This run: `%s` — %d threads, %s per run, %d repeats (medians), %s warm-up per workload and target.\n\n",
+		strings.TrimSpace(r.Settings.Command), r.Settings.Threads, r.Settings.Duration, r.Settings.Repeats, r.Settings.Warmup)
+	w("## Machine\n\n| | |\n|---|---|\n")
+	w("| CPUs (nproc) | %d |\n| CPU | %s |\n| memory | %s |\n| kernel | %s |\n| MariaDB | %s |\n| Go | %s |\n| sysbench | %s |\n| commit | %s |\n\n",
+		r.Machine.NProc, r.Machine.CPU, r.Machine.MemTotal, r.Machine.Kernel, r.Machine.MariaDB, r.Machine.Go, r.Machine.Sysbench, r.Machine.Commit)
+	w("Everything runs on this one machine: sysbench, the sidecar and three mariadbd, so on a small box they compete for the same cores. "+
+		"Load average %s before the run, %s after it.", r.LoadAvgStart, r.LoadAvgEnd)
+	if busy := r.maxOtherCPU(); busy >= 0.1 {
+		w(" **Other processes used up to %.2f cores during the runs (column \"other CPU\"): the figures are disturbed.**", busy)
+	}
+	w("\n\n")
+	w("## Results\n\n")
+	b.WriteString(r.markdownTable())
+	w("\n![sidecar/direct ratios](%s)\n\n", chart)
+	w("### Targets (issue 7)\n\n```\n%s```\n\n", r.targetLines())
+	w("## What is measured\n\n")
+	w("- **Servers**: three mariadbd started by the integration harness (`integration.StartMariaDB`) with the same settings: "+
+		"64 MB buffer pool, no doublewrite, no binlog, `innodb_flush_log_at_trx_commit=2`, plus `%s`. "+
+		"Two are the shards `-80` and `80-` of the sharded keyspace `sbtest`; the third is the direct server, which holds every table unsharded.\n",
+		strings.Join(r.Settings.MariaDBArgs, " "))
+	w("- **Sidecar**: %s; one keyspace `sbtest` (VSchema in `integration/bench/setup.go`): "+
+		"`sbtest1` by `hash(id)`; `users` by `hash(id)` owning a `consistent_lookup_unique` on `email` (table `users_email_lookup`, "+
+		"sharded by `unicode_loose_md5`); `corder` by `hash(customer_id)` owning `corder_keyspace_idx` on `corder_id` (sharded by `hash`), "+
+		"which is `corder_event`'s primary vindex (seed 002). Backend pool size max(16, 2×threads), lookup cache 100000 entries, TTL 1h, shard hints on, log level info.\n", r.Settings.Sidecar)
+	w("- **Data**: `sysbench oltp_point_select prepare --tables=1 --table-size=%d --auto_inc=off`, through the sidecar and directly; "+
+		"%d orders and one event per order through the sidecar and directly (which also warms the lookup cache). "+
+		"`insert_hash` fills an empty `sbtest1` in a second database/keyspace `sbinsert` (same shards, `hash(id)`), truncated after each run: "+
+		"oltp_insert's ids span the whole int32 range with a new seed per run, so they would hit the loaded rows or an earlier run's.\n", r.Settings.TableSize, r.Settings.Orders)
+	w("- **Workloads** (alternating direct, sidecar, direct, sidecar, … for each repeat):\n")
+	for _, res := range r.Results {
+		w("  - `%s`: %s", res.Name, res.Title)
+		if res.DirectNote != "" {
+			w("; direct: %s", res.DirectNote)
+		}
+		w("\n")
+	}
+	w("- **Figures** (median of the repeats): QPS and events/s as sysbench reports them; p95 latency (`--percentile=95`); " +
+		"sidecar CPU = utime+stime of the sidecar process from `/proc/PID/stat` over the run ÷ sysbench's queries; " +
+		"sidecar peak RSS = `VmHWM` from `/proc/PID/status`, reset before each run through `/proc/PID/clear_refs`; " +
+		"db CPU = utime+stime of the mariadbd processes behind the target ÷ events; " +
+		"db stmts = statements those servers ran (`Questions`) ÷ events, with the `Com_*` breakdown per run in the JSON; " +
+		"other CPU = user+nice+system time of all CPUs (`/proc/stat`) minus the utime+stime of sysbench, the sidecar, the three mariadbd and this command, ÷ run time: load from outside the benchmark (≥ 0.1 cores is flagged). " +
+		"The ratio is sidecar ÷ direct of events/s — equal to the QPS ratio except for `insert_lookup`, whose direct event is four statements.\n")
+	w("- Full per-run figures: `bench-results.json`.\n")
+	if c.goBench != "" {
+		if gb, err := os.ReadFile(c.goBench); err == nil && len(bytes.TrimSpace(gb)) > 0 {
+			w("\n## Go micro-benchmarks\n\n`go test -run '^$' -bench . -benchmem ./vindex/ ./rewrite/ ./sidecar/`, same run:\n\n```\n%s\n```\n", strings.TrimRight(string(gb), "\n"))
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,392 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"sidecar/integration"
+)
+
+// The account sysbench uses on the sidecar, and the database (= keyspace) everything lives in.
+const (
+	benchUser     = "sbtest"
+	benchPassword = "sbtest_password"
+	benchDB       = "sbtest"
+	// insertDB (keyspace sbinsert on the same shards) holds the sbtest1 that oltp_insert fills. It
+	// starts empty and is emptied after every run: oltp_insert --auto_inc=off draws ids from the whole
+	// int32 range, which includes the 1..table-size of a loaded sbtest1, and from a new seed in
+	// each run, so neither a loaded table nor the previous run's rows could be kept.
+	insertDB = "sbinsert"
+)
+
+//go:embed lua/*.lua
+var luaScripts embed.FS
+
+// mariadbArgs are added to the harness's settings (integration/mariadb.go: 64M buffer pool, no
+// doublewrite, no binlog, flush at commit = 2) for all three servers alike.
+var mariadbArgs = []string{
+	"--max-prepared-stmt-count=100000",
+	"--performance-schema=OFF",
+}
+
+// env is the running setup: shards A (-80) and B (80-) behind the sidecar, and D (direct).
+type env struct {
+	a, b, d   *integration.MariaDB
+	sc        *integration.Sidecar
+	scAddr    string
+	dir       string // config, VSchema, lua scripts
+	luaDir    string
+	version   string // MariaDB version
+	setupTime time.Duration
+}
+
+// target is one side of an A/B pair.
+type target struct {
+	name     string // "direct" or "sidecar"
+	addr     string
+	user     string
+	password string
+	servers  []*integration.MariaDB // whose CPU counts as "db CPU"
+	proxyPid int                    // 0 for direct
+}
+
+func (e *env) targets() (direct, sidecar target) {
+	direct = target{name: "direct", addr: e.d.Addr(), user: "root", servers: []*integration.MariaDB{e.d}}
+	sidecar = target{name: "sidecar", addr: e.scAddr, user: benchUser, password: benchPassword,
+		servers: []*integration.MariaDB{e.a, e.b}, proxyPid: e.sc.Pid()}
+	return direct, sidecar
+}
+
+// vschema of the sbtest keyspace: sbtest1 by hash(id); users with hash(id) and an owned
+// consistent_lookup_unique on email (users_email_lookup, sharded by unicode_loose_md5, like seed
+// 000's things); corder owning corder_keyspace_idx on corder_id (seed 002), which is corder_event's
+// primary vindex, with the reversible keyspace_id column filled through `binary`.
+const vschemaJSON = `{
+  "sharded": true,
+  "vindexes": {
+    "hash": {"type": "hash"},
+    "unicode_loose_md5": {"type": "unicode_loose_md5"},
+    "binary": {"type": "binary"},
+    "users_email_lookup": {
+      "type": "consistent_lookup_unique",
+      "params": {"table": "users_email_lookup", "from": "email", "to": "keyspace_id"},
+      "owner": "users"
+    },
+    "corder_keyspace_idx": {
+      "type": "consistent_lookup_unique",
+      "params": {"table": "corder_keyspace_idx", "from": "corder_id", "to": "keyspace_id"},
+      "owner": "corder"
+    }
+  },
+  "tables": {
+    "sbtest1": {"column_vindexes": [{"column": "id", "name": "hash"}]},
+    "users": {"column_vindexes": [
+      {"column": "id", "name": "hash"},
+      {"column": "email", "name": "users_email_lookup"}
+    ]},
+    "users_email_lookup": {"column_vindexes": [{"column": "email", "name": "unicode_loose_md5"}]},
+    "corder": {"column_vindexes": [
+      {"column": "customer_id", "name": "hash"},
+      {"column": "corder_id", "name": "corder_keyspace_idx"}
+    ]},
+    "corder_keyspace_idx": {"column_vindexes": [{"column": "corder_id", "name": "hash"}]},
+    "corder_event": {"column_vindexes": [
+      {"column": "corder_id", "name": "corder_keyspace_idx"},
+      {"column": "keyspace_id", "name": "binary"}
+    ]}
+  }
+}`
+
+// insertVSchemaJSON is the sbinsert keyspace's: sbtest1 by hash(id).
+const insertVSchemaJSON = `{
+  "sharded": true,
+  "vindexes": {"hash": {"type": "hash"}},
+  "tables": {"sbtest1": {"column_vindexes": [{"column": "id", "name": "hash"}]}}
+}`
+
+// schema is applied through the sidecar (DDL runs on every shard) and directly on D. sbtest1 is
+// created by `sysbench … prepare`.
+var schema = []string{
+	`CREATE TABLE users (id BIGINT NOT NULL, email VARCHAR(64) NOT NULL, PRIMARY KEY (id), UNIQUE KEY (email)) ENGINE=InnoDB`,
+	`CREATE TABLE users_email_lookup (email VARCHAR(64) NOT NULL, keyspace_id VARBINARY(10) NOT NULL, PRIMARY KEY (email)) ENGINE=InnoDB`,
+	`CREATE TABLE corder (corder_id BIGINT NOT NULL, customer_id BIGINT NOT NULL, product_id BIGINT, oname VARCHAR(128), PRIMARY KEY (corder_id)) ENGINE=InnoDB`,
+	`CREATE TABLE corder_keyspace_idx (corder_id BIGINT NOT NULL, keyspace_id VARBINARY(10), PRIMARY KEY (corder_id)) ENGINE=InnoDB`,
+	`CREATE TABLE corder_event (corder_event_id BIGINT NOT NULL, corder_id BIGINT NOT NULL, ename VARCHAR(128), keyspace_id VARBINARY(10), PRIMARY KEY (corder_id, corder_event_id)) ENGINE=InnoDB`,
+}
+
+// setup starts everything and loads the data. On error, what was started is stopped by the
+// caller's integration.Cleanup.
+func setup(ctx context.Context, c config) (*env, error) {
+	t0 := time.Now()
+	e := &env{}
+	dir, err := integration.ScratchDir()
+	if err != nil {
+		return nil, err
+	}
+	e.dir = filepath.Join(dir, "bench")
+	e.luaDir = filepath.Join(e.dir, "lua")
+	if err := os.MkdirAll(e.luaDir, 0o755); err != nil {
+		return nil, err
+	}
+	names, _ := luaScripts.ReadDir("lua")
+	for _, n := range names {
+		b, _ := luaScripts.ReadFile("lua/" + n.Name())
+		if err := os.WriteFile(filepath.Join(e.luaDir, n.Name()), b, 0o644); err != nil {
+			return nil, err
+		}
+	}
+
+	// The three servers start together (about a second each), and the sidecar builds meanwhile.
+	logf("starting 3 MariaDB servers (shard -80, shard 80-, direct) and building the sidecar")
+	var wg sync.WaitGroup
+	ms := make([]*integration.MariaDB, 3)
+	errs := make([]error, 4)
+	for i := range ms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ms[i], errs[i] = integration.StartMariaDB(integration.Options{Args: mariadbArgs})
+		}()
+	}
+	bin := c.bin
+	if bin == "" {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			bin, errs[3] = integration.BuildSidecar()
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	e.a, e.b, e.d = ms[0], ms[1], ms[2]
+	for _, m := range ms {
+		if err := m.CreateDatabases(benchDB, insertDB); err != nil {
+			return nil, err
+		}
+	}
+	v, err := e.d.Query("", "SELECT VERSION()")
+	if err != nil {
+		return nil, err
+	}
+	e.version = v[0][0]
+
+	// The sidecar.
+	if err := os.WriteFile(filepath.Join(e.dir, "sbtest.vschema.json"), []byte(vschemaJSON), 0o644); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(e.dir, "sbinsert.vschema.json"), []byte(insertVSchemaJSON), 0o644); err != nil {
+		return nil, err
+	}
+	e.scAddr = fmt.Sprintf("127.0.0.1:%d", integration.FreePort())
+	cfgPath := filepath.Join(e.dir, "sidecar.yaml")
+	if err := os.WriteFile(cfgPath, []byte(e.sidecarYAML(c)), 0o644); err != nil {
+		return nil, err
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	e.sc, err = integration.StartSidecar(bin, cfgPath, e.scAddr)
+	if err != nil {
+		return nil, err
+	}
+	logf("MariaDB %s: shard -80 on %s, shard 80- on %s, direct on %s; sidecar (pid %d) on %s",
+		e.version, e.a.Addr(), e.b.Addr(), e.d.Addr(), e.sc.Pid(), e.scAddr)
+
+	// Data: sbtest1 through sysbench's own prepare, the same way on both sides.
+	direct, sidecar := e.targets()
+	for _, t := range []target{direct, sidecar} {
+		logf("loading sbtest1 (%d rows) %s: sysbench oltp_point_select prepare --auto_inc=off", c.tableSize, viaName(t))
+		args := append(connArgs(t, benchDB), "--tables=1", fmt.Sprintf("--table-size=%d", c.tableSize), "--auto_inc=off", "prepare")
+		out, _, err := sysbench(ctx, 5*time.Minute, "oltp_point_select", args...)
+		if err != nil {
+			return nil, fmt.Errorf("sysbench prepare %s: %v\n%s", viaName(t), err, tailLines(out, 15))
+		}
+		args = append(connArgs(t, insertDB), "--tables=1", "--table-size=0", "--auto_inc=off", "prepare")
+		out, _, err = sysbench(ctx, time.Minute, "oltp_insert", args...)
+		if err != nil {
+			return nil, fmt.Errorf("sysbench prepare (empty %s.sbtest1) %s: %v\n%s", insertDB, viaName(t), err, tailLines(out, 15))
+		}
+	}
+	// The other tables, then the orders (with their lookup rows, through the sidecar), then one
+	// event per order through the sidecar, which warms the lookup cache for insert_event.
+	for _, t := range []target{direct, sidecar} {
+		db, err := openDB(t)
+		if err != nil {
+			return nil, err
+		}
+		err = func() error {
+			defer db.Close()
+			for _, q := range schema {
+				if _, err := db.ExecContext(ctx, q); err != nil {
+					return fmt.Errorf("%s %s: %w", viaName(t), abbrev(q), err)
+				}
+			}
+			logf("creating %d orders and one event per order %s", c.orders, viaName(t))
+			if err := insertBatches(ctx, db, c.orders, 100, func(i int) string {
+				return fmt.Sprintf("(%d, %d, %d, 'order %d')", i, i%97+1, i%13+1, i)
+			}, "INSERT INTO corder (corder_id, customer_id, product_id, oname) VALUES "); err != nil {
+				return fmt.Errorf("%s: orders: %w", viaName(t), err)
+			}
+			if err := insertBatches(ctx, db, c.orders, 100, func(i int) string {
+				return fmt.Sprintf("(%d, %d, 'created')", -i, i)
+			}, "INSERT INTO corder_event (corder_event_id, corder_id, ename) VALUES "); err != nil {
+				return fmt.Errorf("%s: events: %w", viaName(t), err)
+			}
+			return nil
+		}()
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := e.checkData(ctx, c); err != nil {
+		return nil, err
+	}
+	e.setupTime = time.Since(t0)
+	return e, nil
+}
+
+// checkData makes sure both sides hold the same rows and the shards hold some each, so a routing
+// bug cannot pass for a fast run.
+func (e *env) checkData(ctx context.Context, c config) error {
+	for _, tbl := range []string{"sbtest1", "corder", "corder_event", "corder_keyspace_idx"} {
+		count := func(m *integration.MariaDB) (string, error) {
+			r, err := m.Query(benchDB, "SELECT COUNT(*) FROM "+tbl)
+			if err != nil {
+				return "", err
+			}
+			return r[0][0], nil
+		}
+		na, err := count(e.a)
+		if err != nil {
+			return err
+		}
+		nb, err := count(e.b)
+		if err != nil {
+			return err
+		}
+		var sum, ia, ib int
+		fmt.Sscan(na, &ia)
+		fmt.Sscan(nb, &ib)
+		sum = ia + ib
+		if tbl == "corder_keyspace_idx" {
+			if sum != c.orders {
+				return fmt.Errorf("corder_keyspace_idx holds %d+%d rows on the shards, want %d", ia, ib, c.orders)
+			}
+			continue
+		}
+		nd, err := count(e.d)
+		if err != nil {
+			return err
+		}
+		if fmt.Sprint(sum) != nd || ia == 0 || ib == 0 {
+			return fmt.Errorf("%s: %d rows on shard -80 + %d on 80- through the sidecar, %s direct", tbl, ia, ib, nd)
+		}
+	}
+	return nil
+}
+
+func (e *env) sidecarYAML(c config) string {
+	pool := max(16, 2*c.threads)
+	var b strings.Builder
+	fmt.Fprintf(&b, "listen: %q\n", e.scAddr)
+	fmt.Fprintf(&b, "admin_listen: \"\"\n")
+	fmt.Fprintf(&b, "users:\n  - {name: %s, password: %s}\n", benchUser, benchPassword)
+	fmt.Fprintf(&b, "backend: {user: root, password: \"\", pool_size: %d, connect_timeout: 5s}\n", pool)
+	fmt.Fprintf(&b, "keyspaces:\n  %s:\n    vschema_file: sbtest.vschema.json\n    shards:\n", benchDB)
+	fmt.Fprintf(&b, "      \"-80\": {address: %q, database: %s}\n", e.a.Addr(), benchDB)
+	fmt.Fprintf(&b, "      \"80-\": {address: %q, database: %s}\n", e.b.Addr(), benchDB)
+	fmt.Fprintf(&b, "  %s:\n    vschema_file: sbinsert.vschema.json\n    shards:\n", insertDB)
+	fmt.Fprintf(&b, "      \"-80\": {address: %q, database: %s}\n", e.a.Addr(), insertDB)
+	fmt.Fprintf(&b, "      \"80-\": {address: %q, database: %s}\n", e.b.Addr(), insertDB)
+	// A TTL longer than the run: insert_event measures the warm cache.
+	fmt.Fprintf(&b, "lookup_cache: {size: 100000, ttl: 1h}\n")
+	fmt.Fprintf(&b, "log: {level: info, format: json}\n")
+	fmt.Fprintf(&b, "shard_hints: true\n")
+	return b.String()
+}
+
+func openDB(t target) (*sql.DB, error) {
+	cfg := mysql.NewConfig()
+	cfg.Net, cfg.Addr, cfg.User, cfg.Passwd, cfg.DBName = "tcp", t.addr, t.user, t.password, benchDB
+	cfg.Timeout = 5 * time.Second
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return nil, err
+	}
+	db := sql.OpenDB(conn)
+	db.SetMaxOpenConns(2)
+	return db, nil
+}
+
+// insertBatches runs prefix + rows 1..n, batch rows per statement.
+func insertBatches(ctx context.Context, db *sql.DB, n, batch int, row func(int) string, prefix string) error {
+	for lo := 1; lo <= n; lo += batch {
+		var b strings.Builder
+		b.WriteString(prefix)
+		for i := lo; i < lo+batch && i <= n; i++ {
+			if i > lo {
+				b.WriteString(", ")
+			}
+			b.WriteString(row(i))
+		}
+		if _, err := db.ExecContext(ctx, b.String()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func viaName(t target) string {
+	if t.proxyPid != 0 {
+		return "through the sidecar"
+	}
+	return "directly"
+}
+
+func abbrev(q string) string {
+	q = strings.Join(strings.Fields(q), " ")
+	if len(q) > 100 {
+		q = q[:97] + "..."
+	}
+	return q
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+}
+
+// stopAll stops the sidecar, then the three servers at the same time.
+func (e *env) stopAll() {
+	if e.sc != nil {
+		if err := e.sc.Stop(); err != nil {
+			logf("stop sidecar: %v", err)
+		}
+	}
+	var wg sync.WaitGroup
+	for _, m := range []*integration.MariaDB{e.a, e.b, e.d} {
+		if m == nil {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := m.Stop(); err != nil {
+				logf("stop mariadbd on %s: %v", m.Addr(), err)
+			}
+		}()
+	}
+	wg.Wait()
+}
