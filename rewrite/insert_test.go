@@ -301,3 +301,15 @@ func TestRouteJoin(t *testing.T) {
 		}
 	}
 }
+
+func TestUpdatePrimaryWithOwnedColumn(t *testing.T) {
+	p := NewPlanner(loadExample(t), 10)
+	for _, sql := range []string{
+		"update things set name = 'fresh', id = 4 where id = 1",
+		"update things set name = 'fresh', things.id = 4 where id = 2",
+	} {
+		if _, err := p.Plan(sql, Session{Keyspace: "things"}); err == nil || !strings.Contains(err.Error(), "VT12001") {
+			t.Errorf("%s: %v, want VT12001", sql, err)
+		}
+	}
+}

@@ -238,11 +238,17 @@ func hasSubquery(node sqlparser.SQLNode) bool {
 }
 
 // changesVindexColumn returns the vindex an UPDATE would change, if any.
+// The primary vindex and unowned ones come first: those UPDATEs are refused;
+// an owned lookup column is returned only when nothing else changes.
 func changesVindexColumn(upd *sqlparser.Update, t *conf.Table) *conf.ColumnVindex {
+	var owned *conf.ColumnVindex
 	for _, e := range upd.Exprs {
 		for _, cv := range t.VindexesOn(e.Name.Name.String()) {
-			return cv
+			if cv == t.Primary() || !cv.Owned {
+				return cv
+			}
+			owned = cv
 		}
 	}
-	return nil
+	return owned
 }

@@ -40,7 +40,12 @@ type backendConn struct {
 	// temporary tables, locks): the connection is reset before reuse.
 	stateful bool
 	inTxn    bool // a BEGIN was sent and no COMMIT/ROLLBACK since
-	broken   bool
+
+	// pending are statements (BEGIN, replayed savepoints) that go out in
+	// the same write as the next command, so joining a transaction costs no
+	// round trip of its own.
+	pending []string
+	broken  bool
 }
 
 type backendStmt struct {
@@ -172,6 +177,10 @@ func (p *pool) put(bc *backendConn) {
 		p.discard(bc)
 		return
 	}
+	bc.pending = nil // never sent: the connection did not join anything
+	if bc.inTxn {
+		bc.stateful = true // a transaction left open is rolled back by the reset
+	}
 	if bc.stateful {
 		if err := bc.reset(); err != nil {
 			p.discard(bc)
@@ -202,11 +211,48 @@ func (p *pool) close() {
 	}
 }
 
+// send writes a command, preceded by the pending statements, with one flush,
+// then consumes the pending statements' replies (they come first), leaving
+// the command's reply to the caller. A pending statement that fails marks
+// the connection broken: the command after it ran outside the state it
+// needed.
+func (bc *backendConn) send(cmd byte, a, b []byte) error {
+	for _, q := range bc.pending {
+		bc.w.seq = 0
+		if err := bc.w.writePacketParts([]byte{comQuery}, bc.hintFor(q), []byte(q)); err != nil {
+			return bc.fail(err)
+		}
+	}
+	bc.w.seq = 0
+	if err := bc.w.writePacketParts([]byte{cmd}, a, b); err != nil {
+		return bc.fail(err)
+	}
+	if err := bc.w.flush(); err != nil {
+		return bc.fail(err)
+	}
+	pending := bc.pending
+	bc.pending = nil
+	for range pending {
+		bc.w.seq = 1
+		if _, err := bc.readResult(); err != nil {
+			bc.broken = true
+			return err
+		}
+	}
+	bc.w.seq = 1
+	return nil
+}
+
+func (bc *backendConn) fail(err error) error {
+	bc.broken = true
+	return bc.lost(err)
+}
+
 // reset clears session state with COM_RESET_CONNECTION, which also drops the
 // connection's prepared statements and character set.
 func (bc *backendConn) reset() error {
-	if err := bc.w.writeCommand(comResetConnection); err != nil {
-		bc.broken = true
+	bc.pending = nil
+	if err := bc.send(comResetConnection, nil, nil); err != nil {
 		return err
 	}
 	p, err := bc.w.readPacket()
@@ -227,9 +273,8 @@ func (bc *backendConn) reset() error {
 // BEGIN, COMMIT, replayed session variables, internal queries) and returns its
 // rows as raw text values.
 func (bc *backendConn) exec(sql string) (*queryResult, error) {
-	if err := bc.w.writeCommand(comQuery, bc.hintFor(sql), []byte(sql)); err != nil {
-		bc.broken = true
-		return nil, bc.lost(err)
+	if err := bc.send(comQuery, bc.hintFor(sql), []byte(sql)); err != nil {
+		return nil, err
 	}
 	res, err := bc.readResult()
 	if err != nil {

@@ -390,10 +390,10 @@ func (s *session) okResult(affected, insertID uint64, warnings uint16, more bool
 
 // emptyResult answers a SELECT whose vindex values map to no shard: the
 // columns still come from a shard (any one has the schema), with no rows.
+//
+// For a prepared statement the same text query serves: a result without rows
+// is framed alike in the text and binary protocols.
 func (s *session) emptyResult(plan *rewrite.Plan, stmt *preparedStmt, more bool) error {
-	if stmt != nil {
-		return errUnsupported("a prepared SELECT whose values map to no keyspace id")
-	}
 	impossible := rewrite.Impossible(plan)
 	_, err := s.forward(plan.Keyspace.Shards[0], impossible, plan.Kind, more)
 	return err

@@ -95,9 +95,8 @@ func (s *session) mergeScatter(shards []*conf.Shard, mp *rewrite.MergePlan, bina
 	}
 	var firstErr error
 	for _, c := range cursors {
-		if err := c.bc.w.writeCommand(comQuery, c.bc.hintFor(mp.SQL), []byte(mp.SQL)); err != nil {
-			c.bc.broken = true
-			firstErr = c.bc.lost(err)
+		if err := c.bc.send(comQuery, c.bc.hintFor(mp.SQL), []byte(mp.SQL)); err != nil {
+			firstErr = err
 			break
 		}
 		c.sent = true

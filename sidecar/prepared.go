@@ -55,9 +55,8 @@ func (bc *backendConn) prepare(sql string, relay *wire, clientID uint32) (backen
 	if st, ok := bc.stmts[sql]; ok && relay == nil {
 		return st, nil
 	}
-	if err := bc.w.writeCommand(comStmtPrepare, bc.hintFor(sql), []byte(sql)); err != nil {
-		bc.broken = true
-		return backendStmt{}, bc.lost(err)
+	if err := bc.send(comStmtPrepare, bc.hintFor(sql), []byte(sql)); err != nil {
+		return backendStmt{}, err
 	}
 	p, err := bc.w.readPacket()
 	if err != nil {
@@ -104,7 +103,7 @@ func (bc *backendConn) prepare(sql string, relay *wire, clientID uint32) (backen
 func (bc *backendConn) closeStmt(id uint32) {
 	var b [4]byte
 	binary.LittleEndian.PutUint32(b[:], id)
-	if err := bc.w.writeCommand(comStmtClose, b[:]); err != nil {
+	if err := bc.send(comStmtClose, b[:], nil); err != nil {
 		bc.broken = true
 	}
 }
@@ -303,9 +302,8 @@ func (s *session) fieldList(p []byte) error {
 		return err
 	}
 	var lost error
-	if err := bc.w.writeCommand(comFieldList, p[1:]); err != nil {
-		bc.broken = true
-		lost = bc.lost(err)
+	if err := bc.send(comFieldList, p[1:], nil); err != nil {
+		lost = err
 	}
 	for lost == nil {
 		q, err := bc.w.readPacket()
@@ -346,14 +344,5 @@ func (s *session) sendExecute(bc *backendConn, st *preparedStmt) error {
 	binary.LittleEndian.PutUint32(hdr[1:], bst.id)
 	hdr[5] = 0                                // no cursor
 	binary.LittleEndian.PutUint32(hdr[6:], 1) // iteration count
-	bc.w.seq = 0
-	if err := bc.w.writePacketParts(hdr[:], args.encoded, nil); err != nil {
-		bc.broken = true
-		return bc.lost(err)
-	}
-	if err := bc.w.flush(); err != nil {
-		bc.broken = true
-		return bc.lost(err)
-	}
-	return nil
+	return bc.send(comStmtExecute, hdr[1:], args.encoded)
 }

@@ -21,9 +21,8 @@ type relayed struct {
 
 // relayQuery sends sql to bc with the shard hint and relays the reply.
 func (s *session) relayQuery(bc *backendConn, sql string, more bool) (relayed, error) {
-	if err := bc.w.writeCommand(comQuery, bc.hintFor(sql), []byte(sql)); err != nil {
-		bc.broken = true
-		return relayed{}, bc.lost(err)
+	if err := bc.send(comQuery, bc.hintFor(sql), []byte(sql)); err != nil {
+		return relayed{}, err
 	}
 	return s.relayResult(bc, more)
 }

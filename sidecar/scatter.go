@@ -43,11 +43,7 @@ func (s *session) scatter(shards []*conf.Shard, plan *rewrite.Plan, stmt *prepar
 		if stmt != nil {
 			err = s.sendExecute(bc, stmt)
 		} else {
-			err = bc.w.writeCommand(comQuery, bc.hintFor(plan.Query), []byte(plan.Query))
-			if err != nil {
-				bc.broken = true
-				err = bc.lost(err)
-			}
+			err = bc.send(comQuery, bc.hintFor(plan.Query), []byte(plan.Query))
 		}
 		if err != nil {
 			firstErr = err

@@ -404,8 +404,10 @@ func (s *session) savepoint(plan *rewrite.Plan, more bool) error {
 		return newError(1305, "42000", "SAVEPOINT %s does not exist", rewrite.SavepointName(plan.Query))
 	}
 	name := rewrite.SavepointName(plan.Query)
+	// Every connection in the transaction, the lookup pre/post ones too: rows
+	// a consistent lookup created after the savepoint go with ROLLBACK TO.
 	for _, key := range s.heldKeys() {
-		if key.order != vindex.CommitNormal || !s.conns[key].inTxn {
+		if !s.conns[key].inTxn {
 			continue
 		}
 		if _, err := s.conns[key].exec(plan.Query); err != nil {
@@ -542,10 +544,7 @@ func (s *session) acquireFor(shard *conf.Shard, order vindex.CommitOrder) (*back
 		return nil, false, err
 	}
 	if st := s.stmt; st != nil && s.inTxn && !st.savepointed[bc] {
-		if _, err := bc.exec(stmtSavepoint); err != nil {
-			s.release(bc, held, 0)
-			return nil, false, err
-		}
+		bc.pending = append(bc.pending, stmtSavepoint) // goes out with the first write
 		st.savepointed[bc] = true
 	}
 	return bc, held, nil
@@ -626,15 +625,10 @@ func (s *session) beginOn(bc *backendConn) error {
 	if !s.inTxn {
 		begin = "BEGIN"
 	}
-	if _, err := bc.exec(begin); err != nil {
-		return err
-	}
+	// Queued: it goes out with the connection's next command.
+	bc.pending = append(bc.pending, begin)
+	bc.pending = append(bc.pending, s.savepoints...)
 	bc.inTxn = true
-	for _, sp := range s.savepoints {
-		if _, err := bc.exec(sp); err != nil {
-			return err
-		}
-	}
 	return nil
 }
 

@@ -100,19 +100,3 @@ func (w *wire) writePacketParts(a, b, c []byte) error {
 }
 
 func (w *wire) flush() error { return w.w.Flush() }
-
-// writeCommand starts a new command: sequence 0, then payload.
-func (w *wire) writeCommand(cmd byte, parts ...[]byte) error {
-	w.seq = 0
-	var a, b []byte
-	if len(parts) > 0 {
-		a = parts[0]
-	}
-	if len(parts) > 1 {
-		b = parts[1]
-	}
-	if err := w.writePacketParts([]byte{cmd}, a, b); err != nil {
-		return err
-	}
-	return w.flush()
-}
