@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -311,5 +312,32 @@ func TestUpdatePrimaryWithOwnedColumn(t *testing.T) {
 		if _, err := p.Plan(sql, Session{Keyspace: "things"}); err == nil || !strings.Contains(err.Error(), "VT12001") {
 			t.Errorf("%s: %v, want VT12001", sql, err)
 		}
+	}
+}
+
+// TestInsert100RowsConstantStatements: a 100-row INSERT into a table owning
+// a consistent lookup costs one lookup statement (split by lookup shard by
+// the executor) and one INSERT per owner shard — never one per row.
+func TestInsert100RowsConstantStatements(t *testing.T) {
+	p := &Planner{Topo: loadExample(t)}
+	var sb strings.Builder
+	sb.WriteString("insert into corder(customer_id, product_id, oname) values ")
+	for i := 0; i < 100; i++ {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString("(" + strconv.Itoa(i+1) + ", 1, 'x')")
+	}
+	plan, err := p.Plan(sb.String(), Session{Keyspace: "customer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	io := &fakeIO{next: 1}
+	ip, err := PlanInsert(context.Background(), plan.Stmt.(*sqlparser.Insert), plan.Table, nil, plan.Margins, io)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(io.sql) != 1 || len(ip.Queries) != 2 {
+		t.Errorf("%d lookup statements and %d owner statements for 100 rows, want 1 and 2", len(io.sql), len(ip.Queries))
 	}
 }
