@@ -111,6 +111,14 @@ func (bc *backendConn) closeStmt(id uint32) {
 // execute runs COM_STMT_EXECUTE: the parameters are re-sent to the shard with
 // their types every time, and the binary result is relayed as is.
 func (s *session) execute(p []byte) error {
+	err := s.executeStmt(p)
+	if err != nil {
+		s.deadlocked(toSQLError(err).Num)
+	}
+	return err
+}
+
+func (s *session) executeStmt(p []byte) error {
 	if len(p) < 10 {
 		return errMalformed
 	}
@@ -166,6 +174,9 @@ func (s *session) executeOn(shard *conf.Shard, st *preparedStmt) error {
 				s.syncLastInsertID(bc, res.ok.insertID)
 			}
 			s.release(bc, held, res.warnings)
+		}
+		if res.backendErr != nil {
+			s.deadlocked(res.backendErr.Num)
 		}
 		return err
 	}

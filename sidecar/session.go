@@ -198,6 +198,7 @@ func (s *session) handleQuery(q string) {
 					continue
 				}
 				if err := s.query(piece, i < len(pieces)-1); err != nil {
+					s.deadlocked(toSQLError(err).Num)
 					s.writeError(err)
 					return
 				}
@@ -206,7 +207,18 @@ func (s *session) handleQuery(q string) {
 		}
 	}
 	if err := s.query(q, false); err != nil {
+		s.deadlocked(toSQLError(err).Num)
 		s.writeError(err)
+	}
+}
+
+// deadlocked follows a backend's deadlock error: the shard rolled its part
+// of the transaction back, as MySQL does to the whole transaction, so the
+// other shards' parts are rolled back too — committing them later would
+// commit half a transaction.
+func (s *session) deadlocked(num uint16) {
+	if num == 1213 && s.inTxn {
+		s.rollback()
 	}
 }
 
@@ -679,6 +691,9 @@ func (s *session) forward(shard *conf.Shard, sql string, kind rewrite.Kind, more
 			s.syncLastInsertID(bc, res.ok.insertID)
 		}
 		s.release(bc, held, res.warnings)
+		if res.backendErr != nil {
+			s.deadlocked(res.backendErr.Num)
+		}
 		return res, err
 	}
 }
