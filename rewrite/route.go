@@ -13,10 +13,6 @@ import (
 type Route struct {
 	Shards  []*conf.Shard
 	Scatter bool // every shard, because no vindex condition narrows it
-	// Vindex and Values name the condition that chose the shards, for
-	// VEXPLAIN-style output and cache invalidation.
-	Vindex *conf.ColumnVindex
-	Values []vindex.Value
 }
 
 // RouteStatement finds the shards of a planned SELECT/UPDATE/DELETE on a
@@ -35,7 +31,7 @@ func RouteStatement(ctx context.Context, plan *Plan, args Args, io IO) (*Route, 
 		if err != nil {
 			return nil, err
 		}
-		r := &Route{Vindex: best, Values: values}
+		r := &Route{}
 		seen := map[*conf.Shard]bool{}
 		for _, d := range dests {
 			for _, sh := range shardsOf(t.Keyspace, d) {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/go-mysql-org/go-mysql/client"
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -45,6 +46,7 @@ type backendConn struct {
 	// the same write as the next command, so joining a transaction costs no
 	// round trip of its own.
 	pending []string
+	cmd     [1]byte // scratch for the command byte: no allocation per command
 	broken  bool
 }
 
@@ -217,14 +219,16 @@ func (p *pool) close() {
 // the connection broken: the command after it ran outside the state it
 // needed.
 func (bc *backendConn) send(cmd byte, a, b []byte) error {
+	bc.cmd[0] = comQuery
 	for _, q := range bc.pending {
 		bc.w.seq = 0
-		if err := bc.w.writePacketParts([]byte{comQuery}, bc.hintFor(q), []byte(q)); err != nil {
+		if err := bc.w.writePacketParts(bc.cmd[:], bc.hintFor(q), stringBytes(q)); err != nil {
 			return bc.fail(err)
 		}
 	}
 	bc.w.seq = 0
-	if err := bc.w.writePacketParts([]byte{cmd}, a, b); err != nil {
+	bc.cmd[0] = cmd
+	if err := bc.w.writePacketParts(bc.cmd[:], a, b); err != nil {
 		return bc.fail(err)
 	}
 	if err := bc.w.flush(); err != nil {
@@ -242,6 +246,16 @@ func (bc *backendConn) send(cmd byte, a, b []byte) error {
 	bc.w.seq = 1
 	return nil
 }
+
+// sendQuery sends a statement text (COM_QUERY, COM_STMT_PREPARE) with the
+// shard hint in front.
+func (bc *backendConn) sendQuery(cmd byte, sql string) error {
+	return bc.send(cmd, bc.hintFor(sql), stringBytes(sql))
+}
+
+// stringBytes views s as bytes without copying it: statements are written to
+// the connection's buffer as they are, and the bytes are only ever read.
+func stringBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 func (bc *backendConn) fail(err error) error {
 	bc.broken = true
@@ -273,7 +287,7 @@ func (bc *backendConn) reset() error {
 // BEGIN, COMMIT, replayed session variables, internal queries) and returns its
 // rows as raw text values.
 func (bc *backendConn) exec(sql string) (*queryResult, error) {
-	if err := bc.send(comQuery, bc.hintFor(sql), []byte(sql)); err != nil {
+	if err := bc.sendQuery(comQuery, sql); err != nil {
 		return nil, err
 	}
 	res, err := bc.readResult()

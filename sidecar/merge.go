@@ -95,7 +95,7 @@ func (s *session) mergeScatter(shards []*conf.Shard, mp *rewrite.MergePlan, bina
 	}
 	var firstErr error
 	for _, c := range cursors {
-		if err := c.bc.send(comQuery, c.bc.hintFor(mp.SQL), []byte(mp.SQL)); err != nil {
+		if err := c.bc.sendQuery(comQuery, mp.SQL); err != nil {
 			firstErr = err
 			break
 		}

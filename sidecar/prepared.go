@@ -55,7 +55,7 @@ func (bc *backendConn) prepare(sql string, relay *wire, clientID uint32) (backen
 	if st, ok := bc.stmts[sql]; ok && relay == nil {
 		return st, nil
 	}
-	if err := bc.send(comStmtPrepare, bc.hintFor(sql), []byte(sql)); err != nil {
+	if err := bc.sendQuery(comStmtPrepare, sql); err != nil {
 		return backendStmt{}, err
 	}
 	p, err := bc.w.readPacket()

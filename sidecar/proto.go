@@ -27,11 +27,9 @@ const (
 
 // Server status flags.
 const (
-	statusInTrans         = 0x0001
-	statusAutocommit      = 0x0002
-	statusMoreResults     = 0x0008
-	statusNoBackslashEsc  = 0x0200
-	statusSessionStateChg = 0x4000
+	statusInTrans     = 0x0001
+	statusAutocommit  = 0x0002
+	statusMoreResults = 0x0008
 )
 
 // Client capability flags we look at.

@@ -21,7 +21,7 @@ type relayed struct {
 
 // relayQuery sends sql to bc with the shard hint and relays the reply.
 func (s *session) relayQuery(bc *backendConn, sql string, more bool) (relayed, error) {
-	if err := bc.send(comQuery, bc.hintFor(sql), []byte(sql)); err != nil {
+	if err := bc.sendQuery(comQuery, sql); err != nil {
 		return relayed{}, err
 	}
 	return s.relayResult(bc, more)

@@ -43,7 +43,7 @@ func (s *session) scatter(shards []*conf.Shard, plan *rewrite.Plan, stmt *prepar
 		if stmt != nil {
 			err = s.sendExecute(bc, stmt)
 		} else {
-			err = bc.send(comQuery, bc.hintFor(plan.Query), []byte(plan.Query))
+			err = bc.sendQuery(comQuery, plan.Query)
 		}
 		if err != nil {
 			firstErr = err
