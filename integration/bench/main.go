@@ -60,6 +60,7 @@ type config struct {
 	bin       string
 	timeout   time.Duration
 	keepLogs  bool
+	profile   string // directory for the sidecar's CPU profiles, one per measured run
 }
 
 func main() {
@@ -84,6 +85,7 @@ func run() int {
 	flag.StringVar(&c.bin, "bin", "", "benchmark this sidecar binary instead of building ./cmd/sidecar")
 	flag.DurationVar(&c.timeout, "timeout", 25*time.Minute, "give up (and clean up) after this long")
 	flag.BoolVar(&c.keepLogs, "keep-logs", false, "print where the sidecar log is and keep a copy of it next to the JSON file")
+	flag.StringVar(&c.profile, "profile", "", "write a pprof CPU profile of the sidecar for each measured sidecar run into this directory")
 	flag.Parse()
 
 	set := map[string]bool{}
@@ -135,6 +137,12 @@ func run() int {
 	}
 	if c.mdPath == "" {
 		c.mdPath = filepath.Join(outDir, "BENCH.md")
+	}
+	if c.profile != "" {
+		if err := os.MkdirAll(c.profile, 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			return 1
+		}
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

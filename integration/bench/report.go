@@ -145,17 +145,33 @@ func machine(mariadb string) Machine {
 	return m
 }
 
-// maxOtherCPU is the largest median "other CPU" of any workload and target.
-func (r *Report) maxOtherCPU() float64 {
+// maxOf is the largest median figure f of any workload and target.
+func (r *Report) maxOf(f func(*Side) float64) float64 {
 	m := 0.0
 	for _, res := range r.Results {
 		for _, s := range []*Side{res.Direct, res.Sidecar} {
 			if s != nil {
-				m = max(m, s.OtherCPU)
+				m = max(m, f(s))
 			}
 		}
 	}
 	return m
+}
+
+// disturbance says, when it is large enough to matter (≥ 0.1 cores), how much CPU went to
+// processes outside the benchmark and to other guests of the hypervisor.
+func (r *Report) disturbance() string {
+	var parts []string
+	if busy := r.maxOf(func(s *Side) float64 { return s.OtherCPU }); busy >= 0.1 {
+		parts = append(parts, fmt.Sprintf("other processes used up to %.2f cores (column \"other CPU\")", busy))
+	}
+	if steal := r.maxOf(func(s *Side) float64 { return s.StealCPU }); steal >= 0.1 {
+		parts = append(parts, fmt.Sprintf("the hypervisor stole up to %.2f cores (column \"steal\")", steal))
+	}
+	if parts == nil {
+		return ""
+	}
+	return "During the runs " + strings.Join(parts, " and ") + ": the figures are disturbed."
 }
 
 func (r *Report) result(name string) *Result {
@@ -233,14 +249,14 @@ func (r *Report) checkTargets() {
 
 // row is one line of the results table.
 type row struct {
-	workload, target                          string
-	qps, eps, p95, cpu, rss, db, stmts, other string
-	ratio, p95ratio                           string
+	workload, target                                 string
+	qps, eps, p95, cpu, rss, db, stmts, other, steal string
+	ratio, p95ratio                                  string
 }
 
 var header = row{workload: "workload", target: "target", qps: "QPS", eps: "events/s", p95: "p95 ms",
 	cpu: "sidecar CPU µs/query", rss: "sidecar peak RSS MiB", db: "db CPU µs/event", stmts: "db stmts/event",
-	other: "other CPU (cores)", ratio: "ratio events/s", p95ratio: "ratio p95"}
+	other: "other CPU (cores)", steal: "steal (cores)", ratio: "ratio events/s", p95ratio: "ratio p95"}
 
 // failure is a failed side of a workload, listed under the table.
 type failure struct {
@@ -287,7 +303,7 @@ func (r *Report) rows() []row {
 				x.qps, x.eps = fmt.Sprintf("%.0f", s.QPS), fmt.Sprintf("%.0f", s.EventsPerSec)
 				x.p95, x.db = fmt.Sprintf("%.2f", s.P95ms), fmt.Sprintf("%.1f", s.DBCPUus)
 				x.stmts = fmt.Sprintf("%.2f", s.DBStatements)
-				x.other = fmt.Sprintf("%.2f", s.OtherCPU)
+				x.other, x.steal = fmt.Sprintf("%.2f", s.OtherCPU), fmt.Sprintf("%.2f", s.StealCPU)
 				if side == "sidecar" {
 					x.cpu, x.rss = fmt.Sprintf("%.1f", s.ProxyCPUus), fmt.Sprintf("%.1f", s.ProxyRSSMiB)
 					if res.Ratio > 0 {
@@ -305,7 +321,7 @@ func (r *Report) rows() []row {
 }
 
 func (x row) cells() []string {
-	return []string{x.workload, x.target, x.qps, x.eps, x.p95, x.cpu, x.rss, x.db, x.stmts, x.other, x.ratio, x.p95ratio}
+	return []string{x.workload, x.target, x.qps, x.eps, x.p95, x.cpu, x.rss, x.db, x.stmts, x.other, x.steal, x.ratio, x.p95ratio}
 }
 
 // failureLines lists the failures the table refers to as [n], then the notes on odd runs.
@@ -378,9 +394,8 @@ func (r *Report) write(c config) error {
 	if r.SidecarLogTail != "" {
 		fmt.Fprintf(os.Stderr, "\n--- the sidecar's last warnings and errors:\n%s\n", r.SidecarLogTail)
 	}
-	if busy := r.maxOtherCPU(); busy >= 0.1 {
-		fmt.Printf("\nWARNING: other processes used up to %.2f cores during the runs (median per workload and target); "+
-			"load average %s at the start, %s at the end. The figures are disturbed.\n", busy, r.LoadAvgStart, r.LoadAvgEnd)
+	if d := r.disturbance(); d != "" {
+		fmt.Printf("\nWARNING (medians per workload and target): %s Load average %s at the start, %s at the end.\n", d, r.LoadAvgStart, r.LoadAvgEnd)
 	}
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
@@ -429,8 +444,8 @@ func (r *Report) markdown(c config) string {
 		r.Machine.NProc, r.Machine.CPU, r.Machine.MemTotal, r.Machine.Kernel, r.Machine.MariaDB, r.Machine.Go, r.Machine.Sysbench, r.Machine.Commit)
 	w("Everything runs on this one machine: sysbench, the sidecar and three mariadbd, so on a small box they compete for the same cores. "+
 		"Load average %s before the run, %s after it.", r.LoadAvgStart, r.LoadAvgEnd)
-	if busy := r.maxOtherCPU(); busy >= 0.1 {
-		w(" **Other processes used up to %.2f cores during the runs (column \"other CPU\"): the figures are disturbed.**", busy)
+	if d := r.disturbance(); d != "" {
+		w(" **%s**", d)
 	}
 	w("\n\n")
 	w("## Results\n\n")
@@ -463,7 +478,8 @@ func (r *Report) markdown(c config) string {
 		"sidecar peak RSS = `VmHWM` from `/proc/PID/status`, reset before each run through `/proc/PID/clear_refs`; " +
 		"db CPU = utime+stime of the mariadbd processes behind the target ÷ events; " +
 		"db stmts = statements those servers ran (`Questions`) ÷ events, with the `Com_*` breakdown per run in the JSON; " +
-		"other CPU = user+nice+system time of all CPUs (`/proc/stat`) minus the utime+stime of sysbench, the sidecar, the three mariadbd and this command, ÷ run time: load from outside the benchmark (≥ 0.1 cores is flagged). " +
+		"other CPU = user+nice+system time of all CPUs (`/proc/stat`) minus the utime+stime of sysbench, the sidecar, the three mariadbd and this command, ÷ run time: load from outside the benchmark; " +
+		"steal = steal time of all CPUs (`/proc/stat`) ÷ run time: CPU the hypervisor gave to other guests (either ≥ 0.1 cores is flagged). " +
 		"The ratio is sidecar ÷ direct of events/s — equal to the QPS ratio except for `insert_lookup`, whose direct event is four statements.\n")
 	w("- Full per-run figures: `bench-results.json`.\n")
 	if c.goBench != "" {

@@ -43,6 +43,7 @@ type env struct {
 	a, b, d   *integration.MariaDB
 	sc        *integration.Sidecar
 	scAddr    string
+	adminAddr string // the sidecar's admin HTTP endpoint; "" unless -profile
 	dir       string // config, VSchema, lua scripts
 	luaDir    string
 	version   string // MariaDB version
@@ -191,6 +192,9 @@ func setup(ctx context.Context, c config) (*env, error) {
 		return nil, err
 	}
 	e.scAddr = fmt.Sprintf("127.0.0.1:%d", integration.FreePort())
+	if c.profile != "" {
+		e.adminAddr = fmt.Sprintf("127.0.0.1:%d", integration.FreePort())
+	}
 	cfgPath := filepath.Join(e.dir, "sidecar.yaml")
 	if err := os.WriteFile(cfgPath, []byte(e.sidecarYAML(c)), 0o644); err != nil {
 		return nil, err
@@ -302,7 +306,7 @@ func (e *env) sidecarYAML(c config) string {
 	pool := max(16, 2*c.threads)
 	var b strings.Builder
 	fmt.Fprintf(&b, "listen: %q\n", e.scAddr)
-	fmt.Fprintf(&b, "admin_listen: \"\"\n")
+	fmt.Fprintf(&b, "admin_listen: %q\n", e.adminAddr)
 	fmt.Fprintf(&b, "users:\n  - {name: %s, password: %s}\n", benchUser, benchPassword)
 	fmt.Fprintf(&b, "backend: {user: root, password: \"\", pool_size: %d, connect_timeout: 5s}\n", pool)
 	fmt.Fprintf(&b, "keyspaces:\n  %s:\n    vschema_file: sbtest.vschema.json\n    shards:\n", benchDB)

@@ -63,6 +63,7 @@ type sample struct {
 	dbTicks    int64 // sum over the target's mariadbd processes
 	ownTicks   int64 // sidecar and all three mariadbd
 	systemBusy int64 // all CPUs, running processes, from /proc/stat (0 if unknown)
+	steal      int64 // all CPUs, time the hypervisor gave to other guests, from /proc/stat
 	// statement counters (Questions, Com_*) summed over the target's servers; nil if unavailable
 	counters map[string]int64
 }
@@ -72,7 +73,8 @@ type sample struct {
 const clockTicks = 100
 
 func (e *env) takeSample(t target) (sample, error) {
-	s := sample{at: time.Now(), systemBusy: systemBusy()}
+	s := sample{at: time.Now()}
+	s.systemBusy, s.steal = systemTimes()
 	var err error
 	if t.proxyPid != 0 {
 		if s.proxyTicks, err = cpuTicks(t.proxyPid); err != nil {
@@ -140,26 +142,26 @@ func commandsPerEvent(before, after sample, servers int, events int64) (question
 	return questions, com
 }
 
-// systemBusy is the time all CPUs spent running processes, from the first line of /proc/stat, in
-// clock ticks: user + nice + system (guest time is already in user). irq and softirq are left out
-// as they are not charged to any process (loopback networking, which the sidecar doubles, is mostly
-// softirq), and so is steal.
-func systemBusy() int64 {
+// systemTimes reads the first line of /proc/stat, in clock ticks summed over all CPUs: busy is the
+// time spent running processes, user + nice + system (guest time is already in user; irq and
+// softirq are left out as they are not charged to any process, and loopback networking, which the
+// sidecar doubles, is mostly softirq); steal is the time the hypervisor ran other guests on our
+// virtual CPUs, which slows everything without showing up as anyone's CPU time.
+func systemTimes() (busy, steal int64) {
 	b, err := os.ReadFile("/proc/stat")
 	if err != nil {
-		return 0
+		return 0, 0
 	}
 	line, _, _ := strings.Cut(string(b), "\n")
 	f := strings.Fields(line)
 	if len(f) < 9 || f[0] != "cpu" {
-		return 0
+		return 0, 0
 	}
-	var busy int64
-	for _, i := range []int{1, 2, 3} {
+	field := func(i int) int64 {
 		n, _ := strconv.ParseInt(f[i], 10, 64)
-		busy += n
+		return n
 	}
-	return busy
+	return field(1) + field(2) + field(3), field(8)
 }
 
 // cpuTicks is utime+stime of pid (fields 14 and 15 of /proc/PID/stat), in clock ticks.

@@ -132,6 +132,7 @@ type Run struct {
 	DBStatements float64            `json:"db_statements_per_event"`
 	DBCommands   map[string]float64 `json:"db_commands_per_event,omitempty"`
 	OtherCPU     float64            `json:"other_cpu_cores"` // CPU of processes outside the benchmark, in cores
+	StealCPU     float64            `json:"steal_cores"`     // CPU time the hypervisor took away, in cores
 	Err          string             `json:"error,omitempty"`
 	// Note says what was odd about a run that completed (e.g. it stalled far past -duration).
 	Note string `json:"note,omitempty"`
@@ -162,7 +163,18 @@ func runOnce(ctx context.Context, e *env, c config, w workload, t target, repeat
 		r.Err = err.Error()
 		return r
 	}
+	var profiled func() (string, error)
+	if t.proxyPid != 0 && c.profile != "" && repeat > 0 {
+		profiled = startProfile(ctx, e.adminAddr, c.profile, w.name, repeat, d)
+	}
 	out, clientCPU, runErr := sysbench(ctx, d+3*time.Minute, w.test(e), args...) // lock waits time out after 50 s
+	if profiled != nil {
+		if path, err := profiled(); err != nil {
+			logf("  profile: %v", err)
+		} else {
+			logf("  profile: go tool pprof %s", path)
+		}
+	}
 	after, err := e.takeSample(t)
 	if err != nil {
 		r.Err = err.Error()
@@ -196,6 +208,7 @@ func runOnce(ctx context.Context, e *env, c config, w workload, t target, repeat
 	if wall := after.at.Sub(before.at).Seconds(); wall > 0 && after.systemBusy > 0 {
 		ours := float64(after.ownTicks-before.ownTicks)/clockTicks + clientCPU.Seconds()
 		r.OtherCPU = max(0, (float64(after.systemBusy-before.systemBusy)/clockTicks-ours)/wall)
+		r.StealCPU = float64(after.steal-before.steal) / clockTicks / wall
 	}
 	if st.events == 0 {
 		r.Err = "failed: no events completed"
@@ -219,6 +232,7 @@ type Side struct {
 	DBCPUus      float64 `json:"db_cpu_us_per_event"`
 	DBStatements float64 `json:"db_statements_per_event"`
 	OtherCPU     float64 `json:"other_cpu_cores"`
+	StealCPU     float64 `json:"steal_cores"`
 	Runs         int     `json:"runs"`
 }
 
@@ -277,6 +291,9 @@ func runWorkload(ctx context.Context, e *env, c config, w workload, idBase *int6
 		}
 		if r.OtherCPU >= 0.1 {
 			extra += fmt.Sprintf("  (other processes used %.2f cores)", r.OtherCPU)
+		}
+		if r.StealCPU >= 0.1 {
+			extra += fmt.Sprintf("  (the hypervisor stole %.2f cores)", r.StealCPU)
 		}
 		logf("  %-7s %-8s %9.0f qps %9.0f ev/s  p95 %6.2f ms  db %.1f µs/ev %.2f stmts/ev%s", t.name, label, r.QPS, r.EventsPerSec, r.P95ms, r.DBCPUus, r.DBStatements, extra)
 		return r, true
@@ -354,6 +371,7 @@ func median(runs []Run) *Side {
 		ProxyRSSMiB:  med(func(r Run) float64 { return float64(r.ProxyRSSKiB) / 1024 }),
 		DBCPUus:      med(func(r Run) float64 { return r.DBCPUus }),
 		OtherCPU:     med(func(r Run) float64 { return r.OtherCPU }),
+		StealCPU:     med(func(r Run) float64 { return r.StealCPU }),
 		DBStatements: med(func(r Run) float64 { return r.DBStatements }),
 		Runs:         len(runs),
 	}
