@@ -51,6 +51,9 @@ type insertRows struct {
 	ksids   []vindex.KeyspaceID
 	keep    []bool // false: dropped by INSERT IGNORE semantics
 	args    Args
+	// changed: a column was added, a value filled in or a row dropped, so
+	// the statement as the client sent it will not do.
+	changed bool
 }
 
 func (r *insertRows) column(name string) int {
@@ -67,6 +70,7 @@ func (r *insertRows) column(name string) int {
 // for vindex and auto-increment columns the statement leaves out.
 func (r *insertRows) addColumn(name string) int {
 	r.columns = append(r.columns, strings.ToLower(name))
+	r.changed = true
 	for i := range r.rows {
 		r.rows[i] = append(r.rows[i], &sqlparser.NullVal{})
 	}
@@ -79,11 +83,13 @@ func (r *insertRows) value(i, c int) (vindex.Value, bool) {
 	return valueOf(r.rows[i][c], r.args)
 }
 
-// PlanInsert plans an INSERT (or REPLACE) into a sharded table: sequence values,
-// primary keyspace ids, owned lookup rows (written now, through io), reversible
-// columns filled, unowned vindexes verified, rows grouped by shard. The AST is
-// not modified, so a prepared statement's parse can serve every execute.
-func PlanInsert(ctx context.Context, ins *sqlparser.Insert, t *conf.Table, args Args, margins sqlparser.MarginComments, io IO) (*InsertPlan, error) {
+// PlanInsert plans plan, an INSERT (or REPLACE) into a sharded table, with
+// these arguments: sequence values, primary keyspace ids, owned lookup rows
+// (written now, through io), reversible columns filled, unowned vindexes
+// verified, rows grouped by shard. The AST is not modified, so a prepared
+// statement's parse can serve every execute.
+func PlanInsert(ctx context.Context, plan *Plan, args Args, io IO) (*InsertPlan, error) {
+	ins, t := plan.Stmt.(*sqlparser.Insert), plan.Table
 	values, ok := ins.Rows.(sqlparser.Values)
 	if !ok {
 		return nil, errUnsupported("INSERT … SELECT into sharded table %s", t)
@@ -114,8 +120,8 @@ func PlanInsert(ctx context.Context, ins *sqlparser.Insert, t *conf.Table, args 
 			}
 		}
 	}
-	plan := &InsertPlan{Table: t}
-	if err := r.fillSequence(ctx, plan, io); err != nil {
+	ip := &InsertPlan{Table: t}
+	if err := r.fillSequence(ctx, ip, io); err != nil {
 		return nil, err
 	}
 	if err := r.mapPrimary(ctx, io); err != nil {
@@ -134,8 +140,8 @@ func PlanInsert(ctx context.Context, ins *sqlparser.Insert, t *conf.Table, args 
 			return nil, err
 		}
 	}
-	plan.Queries = r.split(ins, margins)
-	return plan, nil
+	ip.Queries = r.split(plan, args)
+	return ip, nil
 }
 
 // checkOnDup refuses ON DUPLICATE KEY UPDATE of vindex columns: the row would
@@ -181,6 +187,7 @@ func (r *insertRows) fillSequence(ctx context.Context, plan *InsertPlan, io IO) 
 	}
 	for k, i := range need {
 		r.rows[i][c] = literal(vindex.NewInt64(first + int64(k)))
+		r.changed = true
 	}
 	plan.InsertID = uint64(first)
 	return nil
@@ -309,6 +316,7 @@ func (r *insertRows) createLookupRows(ctx context.Context, cv *conf.ColumnVindex
 	for k, good := range ok2 {
 		if !good && !ids[k].IsNull() {
 			r.keep[idx[k]] = false
+			r.changed = true
 		}
 	}
 	return nil
@@ -338,6 +346,7 @@ func (r *insertRows) fillOrVerify(ctx context.Context, cv *conf.ColumnVindex, ig
 					return &SQLError{1105, "HY000", err.Error()}
 				}
 				r.rows[i][c] = literal(vals[0])
+				r.changed = true
 			}
 			continue
 		}
@@ -360,6 +369,7 @@ func (r *insertRows) fillOrVerify(ctx context.Context, cv *conf.ColumnVindex, ig
 		}
 		if ignore {
 			r.keep[verifyIdx[k]] = false
+			r.changed = true
 			continue
 		}
 		return &SQLError{1105, "HY000", fmt.Sprintf("values [[%s]] for column [%s] does not map to keyspace ids", verifyIDs[k], cv.Columns[0])}
@@ -368,8 +378,10 @@ func (r *insertRows) fillOrVerify(ctx context.Context, cv *conf.ColumnVindex, ig
 }
 
 // split groups the kept rows by shard, keeping their order, and renders one
-// INSERT per shard.
-func (r *insertRows) split(ins *sqlparser.Insert, margins sqlparser.MarginComments) []ShardQuery {
+// INSERT per shard. When all rows go to one shard as the client wrote them,
+// that shard gets the statement's own text: rendering costs more than the
+// rest of planning.
+func (r *insertRows) split(plan *Plan, args Args) []ShardQuery {
 	ks := r.table.Keyspace
 	var order []*conf.Shard
 	byShard := map[*conf.Shard]sqlparser.Values{}
@@ -383,6 +395,10 @@ func (r *insertRows) split(ins *sqlparser.Insert, margins sqlparser.MarginCommen
 		}
 		byShard[sh] = append(byShard[sh], sqlparser.ValTuple(row))
 	}
+	if len(order) == 1 && !r.changed {
+		return []ShardQuery{{Shard: order[0], SQL: plan.Text(args)}}
+	}
+	ins, margins := plan.Stmt.(*sqlparser.Insert), plan.Margins
 	cols := make(sqlparser.Columns, len(r.columns))
 	for i, c := range r.columns {
 		if i < len(ins.Columns) {

@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -128,7 +129,7 @@ func TestPlanInsert(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ip, err := PlanInsert(context.Background(), plan.Stmt.(*sqlparser.Insert), plan.Table, nil, plan.Margins, io)
+			ip, err := PlanInsert(context.Background(), plan, nil, io)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tc.wantErr)
@@ -161,14 +162,13 @@ func TestPlanInsert(t *testing.T) {
 // the parsed statement, so the next execute sees the placeholders again.
 func TestPlanInsertArgs(t *testing.T) {
 	p := &Planner{Topo: loadExample(t)}
-	plan, err := p.Plan("insert into customer(customer_id, email) values (?, ?)", Session{Keyspace: "customer"})
+	plan, err := p.PlanPrepared("insert into customer(customer_id, email) values (?, ?)", Session{Keyspace: "customer"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	io := &fakeIO{next: 1}
 	for _, id := range []int64{1, 4} {
-		ip, err := PlanInsert(context.Background(), plan.Stmt.(*sqlparser.Insert), plan.Table,
-			Args{vindex.NewInt64(id), vindex.NewVarChar("it's")}, plan.Margins, io)
+		ip, err := PlanInsert(context.Background(), plan, Args{vindex.NewInt64(id), vindex.NewVarChar("it's")}, io)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -259,22 +259,36 @@ func TestPlanCache(t *testing.T) {
 			t.Errorf("id %s routed to %v (%v), want %s", tc.id, r, err, tc.shard)
 		}
 	}
-	for _, v := range []string{"'a'", "'it''s'"} {
-		plan, err := p.Plan("insert into customer(customer_id, email) values (4, "+v+")", Session{Keyspace: "customer"})
+	// Rows for one shard, as the client wrote them, go as the client's text;
+	// rows split across shards are rendered per shard with their own values.
+	for _, tc := range []struct {
+		sql  string
+		want []string
+	}{
+		{"insert into customer(customer_id, email) values (4, 'it''s')", []string{"insert into customer(customer_id, email) values (4, 'it''s')"}},
+		{"insert into customer(customer_id, email) values (4, 'a'), (1, 'it''s')", []string{
+			"insert into customer(customer_id, email) values (4, 'a')",
+			"insert into customer(customer_id, email) values (1, 'it\\'s')",
+		}},
+	} {
+		plan, err := p.Plan(tc.sql, Session{Keyspace: "customer"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		ip, err := PlanInsert(context.Background(), plan.Stmt.(*sqlparser.Insert), plan.Table, plan.Args, plan.Margins, io)
+		ip, err := PlanInsert(context.Background(), plan, plan.Args, io)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := map[string]string{"'a'": "'a'", "'it''s'": "'it\\'s'"}[v]
-		if got := ip.Queries[0].SQL; got != "insert into customer(customer_id, email) values (4, "+want+")" {
-			t.Errorf("rendered %s", got)
+		var got []string
+		for _, q := range ip.Queries {
+			got = append(got, q.SQL)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s\n  sent %q\n  want %q", tc.sql, got, tc.want)
 		}
 	}
-	if n := p.Cache.Len(); n != 2 {
-		t.Errorf("cache holds %d plans, want 2 (one per shape)", n)
+	if n := p.Cache.Len(); n != 3 {
+		t.Errorf("cache holds %d plans, want 3 (one per shape)", n)
 	}
 }
 
@@ -333,7 +347,7 @@ func TestInsert100RowsConstantStatements(t *testing.T) {
 		t.Fatal(err)
 	}
 	io := &fakeIO{next: 1}
-	ip, err := PlanInsert(context.Background(), plan.Stmt.(*sqlparser.Insert), plan.Table, nil, plan.Margins, io)
+	ip, err := PlanInsert(context.Background(), plan, nil, io)
 	if err != nil {
 		t.Fatal(err)
 	}

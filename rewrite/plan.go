@@ -67,6 +67,9 @@ type Plan struct {
 	// Rewritten: Query is the statement re-rendered (keyspace qualifiers
 	// dropped), not the client's text.
 	Rewritten bool
+	// Prepared: the client prepared the statement; Query holds the ?
+	// placeholders each execute's arguments fill.
+	Prepared bool
 
 	// Joined: a SELECT joining several tables of the sharded keyspace; it
 	// runs only where all of them provably route to the same shard.
@@ -143,7 +146,20 @@ func (p *Planner) Plan(sql string, sess Session) (*Plan, error) {
 // PlanPrepared plans a statement prepared by the client: never normalized,
 // since its arguments come from each execute.
 func (p *Planner) PlanPrepared(sql string, sess Session) (*Plan, error) {
-	return p.plan(sql, sess)
+	plan, err := p.plan(sql, sess)
+	if plan != nil {
+		plan.Prepared = true
+	}
+	return plan, err
+}
+
+// Text is the whole statement to send to a backend with these arguments: the
+// client's own text, or a prepared statement's rendered with its arguments.
+func (p *Plan) Text(args Args) string {
+	if !p.Prepared {
+		return p.Query
+	}
+	return RenderArgs(p.Query, p.Stmt, p.Margins, args)
 }
 
 func (p *Planner) plan(sql string, sess Session) (*Plan, error) {

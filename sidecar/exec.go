@@ -89,7 +89,7 @@ func (s *session) runSharded(plan *rewrite.Plan, args rewrite.Args, stmt *prepar
 				return err
 			}
 			if od != nil {
-				return s.ownedDML(ctx, plan, route, od, args, statementText(plan, args, stmt), more)
+				return s.ownedDML(ctx, plan, route, od, args, plan.Text(args), more)
 			}
 		}
 		switch len(route.Shards) {
@@ -99,7 +99,7 @@ func (s *session) runSharded(plan *rewrite.Plan, args rewrite.Args, stmt *prepar
 			return s.runOn(route.Shards[0], plan, stmt, more)
 		}
 		s.beginStatement(ks.Name, true)
-		sql := statementText(plan, args, stmt)
+		sql := plan.Text(args)
 		queries := make([]rewrite.ShardQuery, len(route.Shards))
 		for i, sh := range route.Shards {
 			queries[i] = rewrite.ShardQuery{Shard: sh, SQL: sql}
@@ -180,15 +180,6 @@ func (s *session) maintainLookups(ctx context.Context, plan *rewrite.Plan, route
 		queries[i] = rewrite.ShardQuery{Shard: sh, SQL: sql}
 	}
 	return s.runWrites(queries)
-}
-
-// statementText is the text to send for a whole statement: the client's own
-// for text statements, rendered with the arguments for prepared ones.
-func statementText(plan *rewrite.Plan, args rewrite.Args, stmt *preparedStmt) string {
-	if stmt == nil {
-		return plan.Query
-	}
-	return rewrite.RenderArgs(plan.Query, plan.Stmt, plan.Margins, args)
 }
 
 // hintedShard resolves the routing hint a statement arrived with to a shard
@@ -274,7 +265,7 @@ func (s *session) insertSharded(ctx context.Context, plan *rewrite.Plan, args re
 	if scoped {
 		s.beginStatement(t.Keyspace.Name, true)
 	}
-	ip, err := rewrite.PlanInsert(ctx, ins, t, args, plan.Margins, s)
+	ip, err := rewrite.PlanInsert(ctx, plan, args, s)
 	if err == nil && hinted != nil {
 		for _, q := range ip.Queries {
 			if q.Shard != hinted {
@@ -472,7 +463,7 @@ func (s *session) Execute(ctx context.Context, sql string, order vindex.CommitOr
 	case !ks.Sharded:
 		queries = []rewrite.ShardQuery{{Shard: ks.Shards[0], SQL: plan.Query}}
 	case plan.Kind == rewrite.KindInsert:
-		ip, err := rewrite.PlanInsert(ctx, plan.Stmt.(*sqlparser.Insert), plan.Table, plan.Args, plan.Margins, s)
+		ip, err := rewrite.PlanInsert(ctx, plan, plan.Args, s)
 		if err != nil {
 			return nil, err
 		}

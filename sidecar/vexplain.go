@@ -4,8 +4,6 @@ import (
 	"context"
 	"strconv"
 
-	"github.com/xwb1989/sqlparser"
-
 	"sidecar/conf"
 	"sidecar/rewrite"
 	"sidecar/vindex"
@@ -42,7 +40,7 @@ func (s *session) vexplain(sql string, more bool) error {
 		ex.add(ks.Name, ks.Shards[0].Name, plan.Query)
 	case plan.Kind == rewrite.KindInsert || plan.Kind == rewrite.KindReplace:
 		ex.keyspace = ks.Name
-		ip, err := rewrite.PlanInsert(ctx, plan.Stmt.(*sqlparser.Insert), plan.Table, plan.Args, plan.Margins, ex)
+		ip, err := rewrite.PlanInsert(ctx, plan, plan.Args, ex)
 		if err != nil {
 			return err
 		}
@@ -105,7 +103,7 @@ func (e *explainer) Execute(ctx context.Context, sql string, order vindex.Commit
 		}
 		shards = route.Shards
 	} else if ks.Sharded && plan.Kind == rewrite.KindInsert {
-		ip, err := rewrite.PlanInsert(ctx, plan.Stmt.(*sqlparser.Insert), plan.Table, plan.Args, plan.Margins, e)
+		ip, err := rewrite.PlanInsert(ctx, plan, plan.Args, e)
 		if err != nil {
 			return nil, err
 		}
