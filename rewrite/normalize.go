@@ -1,6 +1,7 @@
 package rewrite
 
 import (
+	"encoding/hex"
 	"strings"
 
 	"github.com/xwb1989/sqlparser"
@@ -80,6 +81,17 @@ func normalize(sql string) (shape string, args Args, ok bool) {
 				j++
 			}
 			word := sql[i:j]
+			if param && (word == "x" || word == "X") {
+				// X'0a1b': the keyspace ids of lookup rows, different in
+				// every statement the lookup vindexes write.
+				if end, val, ok := scanHexString(sql, j); ok {
+					b.WriteByte('?')
+					args = append(args, vindex.Value{Kind: vindex.VarBinary, Raw: val})
+					i = end
+					lastWord = ""
+					continue
+				}
+			}
 			b.WriteString(word)
 			lw := lowerASCII(word)
 			switch lw {
@@ -120,6 +132,23 @@ func isDigits(s string) bool {
 // (_utf8mb4'x', _latin1 'x', N'x', X'0a'): such literals keep their text.
 func isIntroducer(lastWord, sql string, quote int) bool {
 	return (quote > 0 && isIdentChar(sql[quote-1])) || strings.HasPrefix(lastWord, "_")
+}
+
+// scanHexString reads the quoted part of a hexadecimal literal X'…' at
+// sql[i]: ok only for an even number of hex digits, as MySQL requires.
+func scanHexString(sql string, i int) (end int, val []byte, ok bool) {
+	if i >= len(sql) || sql[i] != '\'' {
+		return 0, nil, false
+	}
+	k := strings.IndexByte(sql[i+1:], '\'')
+	if k < 0 {
+		return 0, nil, false
+	}
+	val, err := hex.DecodeString(sql[i+1 : i+1+k])
+	if err != nil {
+		return 0, nil, false
+	}
+	return i + k + 2, val, true
 }
 
 // scanQuoted returns where a double-quoted string or backquoted identifier

@@ -14,7 +14,10 @@ func TestNormalize(t *testing.T) {
 		{"select 1, 'a' from t where a = 'it''s' and b = 'x\\'y\\n' and c in (1, 2)", "select 1, 'a' from t where a = ? and b = ? and c in (?, ?)", []string{"it's", "x'y\n", "1", "2"}},
 		{"INSERT INTO t (id, name) VALUES (1, \"foo\"), (2, 'bar')", "INSERT INTO t (id, name) VALUES (?, \"foo\"), (?, ?)", []string{"1", "2", "bar"}},
 		{"update t set a = 5 where id = 7 order by 1 limit 10", "update t set a = ? where id = ? order by 1 limit 10", []string{"5", "7"}},
-		{"select * from t where name = _utf8mb4'x' and k = x'0A' and n = 1.5 and m = 1e3", "select * from t where name = _utf8mb4'x' and k = x'0A' and n = 1.5 and m = 1e3", nil},
+		{"select * from t where name = _utf8mb4'x' and n = 1.5 and m = 1e3", "select * from t where name = _utf8mb4'x' and n = 1.5 and m = 1e3", nil},
+		// Hex strings (the keyspace ids lookup vindexes write) are arguments; odd ones stay text.
+		{"insert into l(name, keyspace_id) values ('a', X'166b40b44aba4bd6'), ('b', x'')", "insert into l(name, keyspace_id) values (?, ?), (?, ?)", []string{"a", "\x16k@\xb4J\xbaK\xd6", "b", ""}},
+		{"select * from t where k = x'0A1' or k = X'zz' or k = 0x0A", "select * from t where k = x'0A1' or k = X'zz' or k = 0x0A", nil},
 		{"select * from t1 where a = -3 /* c=1 */ -- 5\n and `x``5` = 5", "select * from t1 where a = -? /* c=1 */ -- 5\n and `x``5` = ?", []string{"3", "5"}},
 		{"select * from t where c = 'unterminated", "", nil},
 	} {
