@@ -11,7 +11,7 @@ import (
 )
 
 // writeChart draws the sidecar/direct throughput ratio (events/s, medians) of each workload as a
-// bar, with the 0.5× target and parity as dashed lines; a failed workload gets no bar and a
+// bar (relay/direct for the reference workload), with the 0.5× target and parity as dashed lines; a failed workload gets no bar and a
 // "failed" label.
 func writeChart(r *Report, path string) error {
 	p := plot.New()
@@ -32,6 +32,9 @@ func writeChart(r *Report, path string) error {
 			v, text = 0, "failed"
 		case res.DirectErr != "" || res.Ratio == 0:
 			v, text = 0, "n/a"
+		}
+		if res.Via == "relay" {
+			text += " (bare relay)"
 		}
 		vals = append(vals, v)
 		ymax = max(ymax, v*1.15)

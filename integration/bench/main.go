@@ -64,6 +64,9 @@ type config struct {
 }
 
 func main() {
+	if spec := os.Getenv(envRelay); spec != "" {
+		os.Exit(relayMain(spec))
+	}
 	os.Exit(run())
 }
 

@@ -286,6 +286,9 @@ func (r *Report) rows() []row {
 				s, errText = res.Sidecar, res.SidecarErr
 			}
 			x := row{target: side}
+			if side == "sidecar" {
+				x.target = res.Via
+			}
 			if side == "direct" {
 				x.workload = res.Name
 			}
@@ -461,6 +464,9 @@ func (r *Report) markdown(c config) string {
 		"`sbtest1` by `hash(id)`; `users` by `hash(id)` owning a `consistent_lookup_unique` on `email` (table `users_email_lookup`, "+
 		"sharded by `unicode_loose_md5`); `corder` by `hash(customer_id)` owning `corder_keyspace_idx` on `corder_id` (sharded by `hash`), "+
 		"which is `corder_event`'s primary vindex (seed 002). Backend pool size max(16, 2×threads), lookup cache 100000 entries, TTL 1h, shard hints on, log level info.\n", r.Settings.Sidecar)
+	w("- **Relay** (reference, workload `relay_point_select_ps`): a bare TCP relay in front of the direct server, this program run again in relay mode: " +
+		"one goroutine per direction copying bytes through user-space buffers, no parsing and no routing. It is the floor of any proxy's extra hop on this machine; " +
+		"its row shows the relay's CPU in the sidecar CPU column.\n")
 	w("- **Data**: `sysbench oltp_point_select prepare --tables=1 --table-size=%d --auto_inc=off`, through the sidecar and directly; "+
 		"%d orders and one event per order through the sidecar and directly (which also warms the lookup cache). "+
 		"`insert_hash` fills an empty `sbtest1` in a second database/keyspace `sbinsert` (same shards, `hash(id)`), truncated after each run: "+

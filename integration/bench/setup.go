@@ -6,6 +6,7 @@ import (
 	"embed"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -43,7 +44,9 @@ type env struct {
 	a, b, d   *integration.MariaDB
 	sc        *integration.Sidecar
 	scAddr    string
-	adminAddr string // the sidecar's admin HTTP endpoint; "" unless -profile
+	adminAddr string    // the sidecar's admin HTTP endpoint; "" unless -profile
+	relay     *exec.Cmd // bare TCP relay in front of D, for the reference workload
+	relayAddr string
 	dir       string // config, VSchema, lua scripts
 	luaDir    string
 	version   string // MariaDB version
@@ -52,12 +55,17 @@ type env struct {
 
 // target is one side of an A/B pair.
 type target struct {
-	name     string // "direct" or "sidecar"
+	name     string // "direct", "sidecar" or "relay"
 	addr     string
 	user     string
 	password string
 	servers  []*integration.MariaDB // whose CPU counts as "db CPU"
 	proxyPid int                    // 0 for direct
+}
+
+// relayTarget is the bare TCP relay in front of the direct server.
+func (e *env) relayTarget() target {
+	return target{name: "relay", addr: e.relayAddr, user: "root", servers: []*integration.MariaDB{e.d}, proxyPid: e.relay.Process.Pid}
 }
 
 func (e *env) targets() (direct, sidecar target) {
@@ -204,6 +212,9 @@ func setup(ctx context.Context, c config) (*env, error) {
 	}
 	e.sc, err = integration.StartSidecar(bin, cfgPath, e.scAddr)
 	if err != nil {
+		return nil, err
+	}
+	if e.relay, e.relayAddr, err = startRelay(e.d.Addr()); err != nil {
 		return nil, err
 	}
 	logf("MariaDB %s: shard -80 on %s, shard 80- on %s, direct on %s; sidecar (pid %d) on %s",
@@ -372,8 +383,12 @@ func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
 }
 
-// stopAll stops the sidecar, then the three servers at the same time.
+// stopAll stops the relay and the sidecar, then the three servers at the same time.
 func (e *env) stopAll() {
+	if e.relay != nil {
+		e.relay.Process.Kill()
+		e.relay.Wait()
+	}
 	if e.sc != nil {
 		if err := e.sc.Stop(); err != nil {
 			logf("stop sidecar: %v", err)

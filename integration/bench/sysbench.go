@@ -88,8 +88,10 @@ func (e *env) takeSample(t target) (sample, error) {
 		}
 		s.dbTicks += n
 	}
-	if n, err := cpuTicks(e.sc.Pid()); err == nil {
-		s.ownTicks += n
+	for _, pid := range []int{e.sc.Pid(), e.relay.Process.Pid} {
+		if n, err := cpuTicks(pid); err == nil {
+			s.ownTicks += n
+		}
 	}
 	for _, m := range []*integration.MariaDB{e.a, e.b, e.d} {
 		if n, err := cpuTicks(m.Pid()); err == nil {

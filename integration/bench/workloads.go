@@ -20,6 +20,9 @@ type workload struct {
 	test       func(e *env) string // sysbench test name or lua path
 	args       func(c config, t target) []string
 	idBase     bool // pass a fresh --id_base for each run
+	// relay: the reference workload, run through a bare TCP relay in front of the direct
+	// server instead of through the sidecar
+	relay bool
 	// cleanup runs after each run of t (e.g. removes the rows oltp_insert added, whose ids could
 	// repeat in a later run)
 	cleanup func(ctx context.Context, e *env, c config, t target) error
@@ -46,6 +49,13 @@ var workloads = []workload{
 		title: "oltp_point_select, --db-ps-mode=disable",
 		test:  builtin("oltp_point_select"),
 		args:  func(c config, _ target) []string { return sbtestArgs(c, "--db-ps-mode=disable") },
+	},
+	{
+		name:  "relay_point_select_ps",
+		title: "oltp_point_select, prepared, through a bare TCP relay in front of the direct server instead of the sidecar: what the extra hop alone costs",
+		test:  builtin("oltp_point_select"),
+		args:  func(c config, _ target) []string { return sbtestArgs(c) },
+		relay: true,
 	},
 	{
 		name:    "insert_hash",
@@ -164,7 +174,7 @@ func runOnce(ctx context.Context, e *env, c config, w workload, t target, repeat
 		return r
 	}
 	var profiled func() (string, error)
-	if t.proxyPid != 0 && c.profile != "" && repeat > 0 {
+	if t.name == "sidecar" && c.profile != "" && repeat > 0 {
 		profiled = startProfile(ctx, e.adminAddr, c.profile, w.name, repeat, d)
 	}
 	out, clientCPU, runErr := sysbench(ctx, d+3*time.Minute, w.test(e), args...) // lock waits time out after 50 s
@@ -241,6 +251,7 @@ type Result struct {
 	Name       string   `json:"name"`
 	Title      string   `json:"title"`
 	DirectNote string   `json:"direct_note,omitempty"`
+	Via        string   `json:"via"` // what the second target goes through: "sidecar", or "relay" for the reference workload
 	Direct     *Side    `json:"direct,omitempty"`
 	Sidecar    *Side    `json:"sidecar,omitempty"`
 	Ratio      float64  `json:"ratio_events_per_sec,omitempty"` // sidecar / direct, medians
@@ -254,8 +265,12 @@ type Result struct {
 // runWorkload warms up each side, then runs the repeats alternating direct and sidecar. A side
 // that fails is not run again; a failure of direct ends the workload.
 func runWorkload(ctx context.Context, e *env, c config, w workload, idBase *int64) Result {
-	res := Result{Name: w.name, Title: w.title, DirectNote: w.directNote}
+	res := Result{Name: w.name, Title: w.title, DirectNote: w.directNote, Via: "sidecar"}
 	direct, sidecar := e.targets()
+	if w.relay {
+		sidecar = e.relayTarget()
+		res.Via = sidecar.name
+	}
 	one := func(t target, repeat int, d time.Duration) (Run, bool) {
 		*idBase += 100_000_000
 		r := runOnce(ctx, e, c, w, t, repeat, d, *idBase)
@@ -280,7 +295,7 @@ func runWorkload(ctx context.Context, e *env, c config, w workload, idBase *int6
 		}
 		extra := ""
 		if t.proxyPid != 0 {
-			extra = fmt.Sprintf("  sidecar %.1f µs/query, peak RSS %.1f MiB", r.ProxyCPUus, float64(r.ProxyRSSKiB)/1024)
+			extra = fmt.Sprintf("  %s %.1f µs/query, peak RSS %.1f MiB", t.name, r.ProxyCPUus, float64(r.ProxyRSSKiB)/1024)
 		}
 		if r.IgnoredErrors > 0 {
 			extra += fmt.Sprintf("  (%d ignored errors)", r.IgnoredErrors)
@@ -334,7 +349,7 @@ func runWorkload(ctx context.Context, e *env, c config, w workload, idBase *int6
 		}
 	}
 	res.Direct, res.Sidecar = median(ds), median(ss)
-	if failed["sidecar"] {
+	if failed[sidecar.name] {
 		return res
 	}
 	if res.Direct != nil && res.Sidecar != nil && res.Direct.EventsPerSec > 0 {
