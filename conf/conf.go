@@ -91,6 +91,10 @@ type rawBackend struct {
 	Password       string `yaml:"password"`
 	PoolSize       *int   `yaml:"pool_size"`
 	ConnectTimeout string `yaml:"connect_timeout"`
+	// LockWaitTimeout sets innodb_lock_wait_timeout on every backend
+	// connection: how long a cross-shard deadlock, which no server sees
+	// whole, can hold its transactions.
+	LockWaitTimeout string `yaml:"lock_wait_timeout"`
 }
 
 type rawKeyspace struct {

@@ -478,12 +478,13 @@ keyspaces:
 	}, {
 		name: "durations, plugin, both vschemas",
 		config: `users: [{name: app, auth_plugin: sha1}]
-backend: {user: root, connect_timeout: 5}
+backend: {user: root, connect_timeout: 5, lock_wait_timeout: 1500ms}
 lookup_cache: {ttl: soon, size: -1}
 keyspaces: {ks: {vschema_file: x.json, vschema: {}, shards: {"0": ` + shard + `}}}`,
 		want: []string{
 			`users[0].auth_plugin: unknown auth plugin "sha1"`,
 			`backend.connect_timeout: "5" is not a positive duration`,
+			`backend.lock_wait_timeout: "1500ms": innodb_lock_wait_timeout takes whole seconds`,
 			`lookup_cache.ttl: "soon" is not a positive duration`,
 			`lookup_cache.size: must not be negative`,
 			`keyspaces.ks.vschema: use either vschema_file or vschema, not both`,
@@ -522,7 +523,7 @@ backend: {user: other}`,
 func TestDefaultsAndOverrides(t *testing.T) {
 	cfg, err := loadString(t, `
 users: [{name: app, password: pw, auth_plugin: caching_sha2_password}]
-backend: {user: root, password: rootpw, pool_size: 4, connect_timeout: 2s}
+backend: {user: root, password: rootpw, pool_size: 4, connect_timeout: 2s, lock_wait_timeout: 5s}
 shard_hints: false
 admin_listen: ""
 keyspaces:
@@ -541,7 +542,7 @@ keyspaces:
 	}
 	got := *cfg.Topology.Keyspaces["ks"].Shards[0]
 	want := Shard{Keyspace: "ks", Name: "0", Address: "db:3307", Database: "d", User: "u", Password: "", PoolSize: 2,
-		Hostgroup: 10, HasHostgroup: true, ConnectTimeout: 2 * time.Second}
+		Hostgroup: 10, HasHostgroup: true, ConnectTimeout: 2 * time.Second, LockWaitTimeout: 5 * time.Second}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("shard = %+v\nwant    %+v", got, want)
 	}

@@ -64,6 +64,9 @@ func (c *Config) Describe(w io.Writer) {
 		p("  shards")
 		for _, sh := range ks.Shards {
 			backend := fmt.Sprintf("%s database %s user %s pool %d timeout %s", sh.Address, sh.Database, sh.User, sh.PoolSize, sh.ConnectTimeout)
+			if sh.LockWaitTimeout > 0 {
+				backend += fmt.Sprintf(" lock wait %s", sh.LockWaitTimeout)
+			}
 			if sh.HasHostgroup {
 				backend += fmt.Sprintf(" hostgroup %d", sh.Hostgroup)
 			}

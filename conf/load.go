@@ -32,6 +32,7 @@ type loader struct {
 	backendPassword string
 	poolSize        int
 	connectTimeout  time.Duration
+	lockWaitTimeout time.Duration
 
 	// shards without a user of their own while backend.user is empty
 	noUser []string
@@ -71,6 +72,13 @@ func (l *loader) config(raw *rawConfig) *Config {
 		}
 		if b.ConnectTimeout != "" {
 			l.connectTimeout = parseDuration(s, "backend.connect_timeout", b.ConnectTimeout)
+		}
+		if b.LockWaitTimeout != "" {
+			const path = "backend.lock_wait_timeout"
+			l.lockWaitTimeout = parseDuration(s, path, b.LockWaitTimeout)
+			if d := l.lockWaitTimeout; d > 0 && (d%time.Second != 0 || d > maxLockWaitTimeout) {
+				s.errorf(path, "%q: innodb_lock_wait_timeout takes whole seconds, from 1s to %v", b.LockWaitTimeout, maxLockWaitTimeout)
+			}
 		}
 	}
 
@@ -296,7 +304,7 @@ func (l *loader) shards(kp string, ks *Keyspace, raw map[string]*rawShard, layou
 			Keyspace: ks.Name, Name: name, Range: rng,
 			Address: rs.Address, Database: rs.Database,
 			User: l.backendUser, Password: l.backendPassword,
-			PoolSize: l.poolSize, ConnectTimeout: l.connectTimeout,
+			PoolSize: l.poolSize, ConnectTimeout: l.connectTimeout, LockWaitTimeout: l.lockWaitTimeout,
 		}
 		if rs.Address == "" {
 			l.src.errorf(join(p, "address"), "required")
@@ -698,6 +706,9 @@ func checkAddress(s *source, path, addr string, emptyOK bool) {
 		s.errorf(path, "%q is not host:port", addr)
 	}
 }
+
+// maxLockWaitTimeout is the largest innodb_lock_wait_timeout MySQL and MariaDB accept.
+const maxLockWaitTimeout = 1073741824 * time.Second
 
 func parseDuration(s *source, path, text string) time.Duration {
 	d, err := time.ParseDuration(text)

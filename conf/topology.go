@@ -123,6 +123,9 @@ type Shard struct {
 	Hostgroup      int
 	HasHostgroup   bool
 	ConnectTimeout time.Duration
+	// LockWaitTimeout is the innodb_lock_wait_timeout of the sidecar's
+	// connections to the shard; 0 leaves the server's default.
+	LockWaitTimeout time.Duration
 }
 
 // Table types.

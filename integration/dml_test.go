@@ -727,6 +727,69 @@ func TestDMLTransactionsDeadlock(t *testing.T) {
 	}
 }
 
+// A deadlock across two shards is a lock wait on each server: neither InnoDB sees the cycle, so it
+// ends only when innodb_lock_wait_timeout expires (50 s by default). backend.lock_wait_timeout sets
+// it on every connection of the sidecar: the first waiter then gets 1205, and once it rolls back
+// the other goes on.
+func TestDMLCrossShardDeadlock(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{backend: "lock_wait_timeout: 2s"})
+	e.mustCLI("customer", "insert into customer(customer_id, email) values (1, 'a1'), (4, 'b4');") // 1 → -80 (A), 4 → 80- (B)
+
+	s1, s2 := e.dmlSession("customer"), e.dmlSession("customer")
+	s1.exec("BEGIN")
+	s1.exec("update customer set email = 's1' where customer_id = 1") // A
+	s2.exec("BEGIN")
+	s2.exec("update customer set email = 's2' where customer_id = 4") // B
+	start := time.Now()
+	errc := make(chan error, 1)
+	go func() {
+		err := s1.execErr("update customer set email = 's1' where customer_id = 4") // waits for s2 on B
+		if rbErr := s1.execErr("ROLLBACK"); rbErr != nil {
+			err = fmt.Errorf("%w; ROLLBACK: %v", err, rbErr)
+		}
+		errc <- err
+	}()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if r := e.b.MustQuery(t, "", "SELECT count(*) FROM information_schema.processlist WHERE info LIKE '%email = ''s1'' where customer_id = 4%'"); r[0][0] != "0" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("s1's UPDATE of customer 4 never reached server B")
+		}
+	}
+	err2 := s2.execErr("update customer set email = 's2' where customer_id = 1") // waits for s1 on A: the cycle
+	err1 := <-errc
+	t.Logf("s1 failed after %v: %v; s2: %v", time.Since(start).Round(time.Millisecond), err1, err2)
+	wantMySQLError(t, err1, 1205, "HY000")
+	want := map[string]string{"1": "s2", "4": "s2"}
+	if err2 != nil {
+		// s2's wait may also have run out before s1 rolled back: then its UPDATE alone failed.
+		wantMySQLError(t, err2, 1205, "HY000")
+		want["1"] = "a1"
+	}
+	s2.exec("COMMIT")
+	for id, email := range want {
+		sh := map[string]string{"1": "-80", "4": "80-"}[id]
+		if r := e.rows("customer", sh, "SELECT email FROM customer WHERE customer_id = "+id); len(r) != 1 || r[0][0] != email {
+			t.Errorf("customer %s: %v, want %s", id, r, email)
+		}
+	}
+}
+
+// backend.lock_wait_timeout holds on a connection reset after a client left session state on it:
+// with one connection per shard, the second mariadb session gets the connection the first one's
+// sql_mode was reset on when it quit.
+func TestDMLLockWaitTimeoutAfterReset(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{backend: "pool_size: 1, lock_wait_timeout: 2s"})
+	const show = "SELECT CONNECTION_ID(), @@innodb_lock_wait_timeout, @@sql_mode;"
+	first := strings.Fields(e.mustCLI("customer", "SET SESSION sql_mode = 'ANSI_QUOTES';\n"+show, "--batch", "--skip-column-names"))
+	got := strings.Fields(e.mustCLI("customer", show, "--batch", "--skip-column-names"))
+	if len(first) != 3 || len(got) != 3 || first[1] != "2" || first[2] != "ANSI_QUOTES" ||
+		got[0] != first[0] || got[1] != "2" || strings.Contains(got[2], "ANSI_QUOTES") {
+		t.Fatalf("backend connection id, lock wait timeout, sql_mode: %q, then %q; want one connection, 2 both times, the sql_mode reset", first, got)
+	}
+}
+
 // ---------------------------------------------------------------------------------------------------
 // 5. Routing.
 

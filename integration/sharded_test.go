@@ -23,6 +23,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -73,6 +74,9 @@ type shardedOptions struct {
 	customerSchema string
 	// noShardHints turns shard_hints off.
 	noShardHints bool
+	// backend is added to the backend settings (pool_size 16, connect_timeout 5s), e.g.
+	// "pool_size: 1, lock_wait_timeout: 1s" (later keys win).
+	backend string
 }
 
 // shardBackends says where each shard of the test config lives: server "a" or "b", and the database.
@@ -122,7 +126,7 @@ func newShardedEnv(t *testing.T, opts shardedOptions) *shardedEnv {
 	}
 	e.config = filepath.Join(e.dir, "sidecar.yaml")
 	e.listen = fmt.Sprintf("127.0.0.1:%d", FreePort())
-	if err := os.WriteFile(e.config, []byte(e.yaml(!opts.noShardHints)), 0o644); err != nil {
+	if err := os.WriteFile(e.config, []byte(e.yaml(opts)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	e.sc = e.startSidecar()
@@ -180,12 +184,21 @@ func (e *shardedEnv) startServers() {
 
 // yaml is the sidecar config: conf/examples/sidecar.yaml with the two servers' addresses, a free
 // listen port, no admin listener.
-func (e *shardedEnv) yaml(hints bool) string {
+func (e *shardedEnv) yaml(opts shardedOptions) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "listen: %q\n", e.listen)
 	fmt.Fprintf(&b, "admin_listen: \"\"\n")
 	fmt.Fprintf(&b, "users:\n  - {name: %s, password: %s}\n", seedUser, seedPassword)
-	fmt.Fprintf(&b, "backend: {user: root, password: \"\", pool_size: 16, connect_timeout: 5s}\n")
+	backend := map[string]string{"user": "root", "password": `""`, "pool_size": "16", "connect_timeout": "5s"}
+	for _, kv := range strings.Split(opts.backend, ",") {
+		if k, v, ok := strings.Cut(kv, ":"); ok {
+			backend[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	fmt.Fprintf(&b, "backend:\n")
+	for _, k := range slices.Sorted(maps.Keys(backend)) {
+		fmt.Fprintf(&b, "  %s: %s\n", k, backend[k])
+	}
 	fmt.Fprintf(&b, "keyspaces:\n")
 	for _, ks := range []string{"things", "customer", "product"} {
 		fmt.Fprintf(&b, "  %s:\n    vschema_file: %s.vschema.json\n    shards:\n", ks, ks)
@@ -200,7 +213,7 @@ func (e *shardedEnv) yaml(hints bool) string {
 	}
 	fmt.Fprintf(&b, "lookup_cache: {size: 100000, ttl: 30s}\n")
 	fmt.Fprintf(&b, "log: {level: info, format: json}\n")
-	fmt.Fprintf(&b, "shard_hints: %t\n", hints)
+	fmt.Fprintf(&b, "shard_hints: %t\n", !opts.noShardHints)
 	return b.String()
 }
 

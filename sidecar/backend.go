@@ -157,7 +157,23 @@ func (p *pool) dial(ctx context.Context) (*backendConn, error) {
 		p.log.Info().Msg("backend available again")
 		p.downErr = nil
 	}
-	return &backendConn{pool: p, cc: cc, w: newWire(cc.Conn.Conn, 16<<10), names: defaultNames, stmts: map[string]backendStmt{}}, nil
+	bc := &backendConn{pool: p, cc: cc, w: newWire(cc.Conn.Conn, 16<<10), names: defaultNames, stmts: map[string]backendStmt{}}
+	if err := bc.setSessionDefaults(); err != nil {
+		bc.cc.Close()
+		return nil, err
+	}
+	return bc, nil
+}
+
+// setSessionDefaults applies the shard's session settings to a new or reset
+// connection.
+func (bc *backendConn) setSessionDefaults() error {
+	d := bc.pool.shard.LockWaitTimeout
+	if d <= 0 {
+		return nil
+	}
+	_, err := bc.exec(fmt.Sprintf("SET SESSION innodb_lock_wait_timeout = %d", d/time.Second))
+	return err
 }
 
 func (p *pool) unavailable(err error) error {
@@ -280,7 +296,7 @@ func (bc *backendConn) reset() error {
 	clear(bc.stmts)
 	bc.names = ""
 	bc.stateful, bc.inTxn = false, false
-	return nil
+	return bc.setSessionDefaults()
 }
 
 // exec runs one statement whose result the sidecar consumes itself (SET NAMES,
