@@ -102,7 +102,7 @@ func routeJoin(ctx context.Context, plan *Plan, args Args, io IO) (*Route, error
 		if err != nil {
 			return nil, err
 		}
-		shards := shardsOf(ks, dests[0])
+		shards := uniqueShards(appendShards(nil, ks, dests[0]))
 		if len(shards) != 1 || (shard != nil && shards[0] != shard) {
 			return nil, errUnsupported("a join across shards: its tables' rows are on different shards")
 		}

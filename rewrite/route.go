@@ -31,16 +31,11 @@ func RouteStatement(ctx context.Context, plan *Plan, args Args, io IO) (*Route, 
 		if err != nil {
 			return nil, err
 		}
-		r := &Route{}
-		seen := map[*conf.Shard]bool{}
+		var shards []*conf.Shard
 		for _, d := range dests {
-			for _, sh := range shardsOf(t.Keyspace, d) {
-				if !seen[sh] {
-					seen[sh] = true
-					r.Shards = append(r.Shards, sh)
-				}
-			}
+			shards = appendShards(shards, t.Keyspace, d)
 		}
+		r := &Route{Shards: uniqueShards(shards)}
 		if len(r.Shards) <= 1 {
 			return r, nil
 		}
@@ -55,27 +50,40 @@ func RouteStatement(ctx context.Context, plan *Plan, args Args, io IO) (*Route, 
 	return &Route{Shards: t.Keyspace.Shards, Scatter: true}, nil
 }
 
-// shardsOf lists the shards a destination covers.
-func shardsOf(ks *conf.Keyspace, d vindex.Destination) []*conf.Shard {
+// appendShards appends the shards a destination covers (none for
+// DestinationNone: no row can match).
+func appendShards(out []*conf.Shard, ks *conf.Keyspace, d vindex.Destination) []*conf.Shard {
 	switch d := d.(type) {
 	case vindex.DestinationKeyspaceID:
-		return []*conf.Shard{ks.ShardFor(vindex.KeyspaceID(d))}
+		out = append(out, ks.ShardFor(vindex.KeyspaceID(d)))
 	case vindex.DestinationKeyspaceIDs:
-		var out []*conf.Shard
 		for _, id := range d {
 			out = append(out, ks.ShardFor(id))
 		}
-		return out
 	case vindex.DestinationKeyRange:
-		var out []*conf.Shard
 		for _, sh := range ks.Shards {
 			if d.Range.Intersects(sh.Range) {
 				out = append(out, sh)
 			}
 		}
-		return out
 	}
-	return nil // DestinationNone: no row can match
+	return out
+}
+
+// uniqueShards drops repeated shards, keeping the first of each in place.
+func uniqueShards(shards []*conf.Shard) []*conf.Shard {
+	if len(shards) < 2 {
+		return shards // a point query: no map to allocate
+	}
+	seen := make(map[*conf.Shard]bool, len(shards))
+	out := shards[:0]
+	for _, sh := range shards {
+		if !seen[sh] {
+			seen[sh] = true
+			out = append(out, sh)
+		}
+	}
+	return out
 }
 
 func whereOf(stmt sqlparser.Statement) (sqlparser.Expr, string) {
