@@ -383,6 +383,16 @@ func (r *insertRows) fillOrVerify(ctx context.Context, cv *conf.ColumnVindex, ig
 // rest of planning.
 func (r *insertRows) split(plan *Plan, args Args) []ShardQuery {
 	ks := r.table.Keyspace
+	if !r.changed { // every row kept, as written
+		sh := ks.ShardFor(r.ksids[0])
+		i := 1
+		for i < len(r.ksids) && ks.ShardFor(r.ksids[i]) == sh {
+			i++
+		}
+		if i == len(r.ksids) {
+			return []ShardQuery{{Shard: sh, SQL: plan.Text(args)}}
+		}
+	}
 	var order []*conf.Shard
 	byShard := map[*conf.Shard]sqlparser.Values{}
 	for i, row := range r.rows {
@@ -394,9 +404,6 @@ func (r *insertRows) split(plan *Plan, args Args) []ShardQuery {
 			order = append(order, sh)
 		}
 		byShard[sh] = append(byShard[sh], sqlparser.ValTuple(row))
-	}
-	if len(order) == 1 && !r.changed {
-		return []ShardQuery{{Shard: order[0], SQL: plan.Text(args)}}
 	}
 	ins, margins := plan.Stmt.(*sqlparser.Insert), plan.Margins
 	cols := make(sqlparser.Columns, len(r.columns))

@@ -134,7 +134,7 @@ func (p *Planner) Plan(sql string, sess Session) (*Plan, error) {
 				plan.Args = args
 				plan.Query = sql
 				if tmpl.Rewritten {
-					plan.Query = RenderArgs(tmpl.Query, tmpl.Stmt, tmpl.Margins, args)
+					plan.Query = renderArgs(tmpl.Query, tmpl.Stmt, tmpl.Margins, args)
 				}
 				return &plan, nil
 			}
@@ -159,7 +159,7 @@ func (p *Plan) Text(args Args) string {
 	if !p.Prepared {
 		return p.Query
 	}
-	return RenderArgs(p.Query, p.Stmt, p.Margins, args)
+	return renderArgs(p.Query, p.Stmt, p.Margins, args)
 }
 
 func (p *Planner) plan(sql string, sess Session) (*Plan, error) {

@@ -127,9 +127,9 @@ func render(prefix string, node sqlparser.SQLNode, args Args, suffix string) str
 	return buf.String()
 }
 
-// RenderArgs is the statement text with a prepared statement's arguments
+// renderArgs is the statement text with a prepared statement's arguments
 // written in as literals; without arguments it is the query unchanged.
-func RenderArgs(query string, stmt sqlparser.Statement, margins sqlparser.MarginComments, args Args) string {
+func renderArgs(query string, stmt sqlparser.Statement, margins sqlparser.MarginComments, args Args) string {
 	if len(args) == 0 {
 		return query
 	}
