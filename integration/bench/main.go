@@ -2,18 +2,22 @@
 //
 // It starts three MariaDB servers with the integration harness (two shards and one "direct" server,
 // all with the same mariadbd settings), builds and starts the sidecar in front of the two shards
-// (one sharded keyspace `sbtest`), loads the same data through the sidecar and into the direct
+// (sharded keyspace `sbtest`; keyspace `sbone` has the same VSchema with both shards as two
+// databases of the first server), loads the same data through the sidecar and into the direct
 // server, and runs sysbench workloads against both in the same run, alternating
 // direct, sidecar, direct, sidecar, … for each repeat:
 //
 //   - point_select_ps    oltp_point_select, prepared statements (sysbench's default)
 //   - point_select_text  oltp_point_select --db-ps-mode=disable
+//   - relay_point_select_ps  point_select_ps through a bare TCP relay instead of the sidecar
+//   - point_select_ps_1server  point_select_ps on sbone
 //   - insert_hash        oltp_insert --auto_inc=off (sysbench's ids, negative ones included; hash vindex)
 //   - insert_lookup      INSERT into users, which owns a consistent_lookup_unique vindex on email
 //     (lua/lookup_insert.lua); direct: BEGIN; lookup row; user row; COMMIT
+//   - insert_lookup_1server  insert_lookup on sbone
 //   - insert_event       INSERT into corder_event, whose primary vindex is the corder_keyspace_idx
 //     lookup owned by corder (seed 002), warm lookup cache (lua/event_insert.lua)
-//   - read_write         oltp_read_write
+//   - read_write         oltp_read_write, and read_write_nomerge without the merged range queries
 //
 // Figures per workload and target: QPS and events/s (sysbench), p95 latency (sysbench
 // --percentile=95), the sidecar's CPU per query (utime+stime from /proc/PID/stat over the run,

@@ -27,7 +27,17 @@ const (
 	// int32 range, which includes the 1..table-size of a loaded sbtest1, and from a new seed in
 	// each run, so neither a loaded table nor the previous run's rows could be kept.
 	insertDB = "sbinsert"
+	// oneServerDB (keyspace sbone, the same VSchema as sbtest) has its two shards as two databases
+	// of shard server A, so the servers behind the sidecar are one mariadbd, as behind direct. On
+	// a 2-core machine a second mariadbd process is not free: its threads compete with the first
+	// one's and with the sidecar's, which costs each statement CPU on the database side that a
+	// deployment with one host per shard does not pay. The *_1server workloads measure the hop
+	// without that cost.
+	oneServerDB = "sbone"
 )
+
+// oneServerShards are the backend databases of keyspace sbone on server A, by shard.
+var oneServerShards = [][2]string{{"-80", "sbone_lo"}, {"80-", "sbone_hi"}}
 
 //go:embed lua/*.lua
 var luaScripts embed.FS
@@ -73,6 +83,13 @@ func (e *env) targets() (direct, sidecar target) {
 	sidecar = target{name: "sidecar", addr: e.scAddr, user: benchUser, password: benchPassword,
 		servers: []*integration.MariaDB{e.a, e.b}, proxyPid: e.sc.Pid()}
 	return direct, sidecar
+}
+
+// oneServerTarget is the sidecar in front of keyspace sbone, whose shards are both on server A.
+func (e *env) oneServerTarget() target {
+	_, t := e.targets()
+	t.servers = []*integration.MariaDB{e.a}
+	return t
 }
 
 // vschema of the sbtest keyspace: sbtest1 by hash(id); users with hash(id) and an owned
@@ -186,6 +203,11 @@ func setup(ctx context.Context, c config) (*env, error) {
 			return nil, err
 		}
 	}
+	for _, sh := range oneServerShards {
+		if err := e.a.CreateDatabases(sh[1]); err != nil {
+			return nil, err
+		}
+	}
 	v, err := e.d.Query("", "SELECT VERSION()")
 	if err != nil {
 		return nil, err
@@ -197,6 +219,9 @@ func setup(ctx context.Context, c config) (*env, error) {
 		return nil, err
 	}
 	if err := os.WriteFile(filepath.Join(e.dir, "sbinsert.vschema.json"), []byte(insertVSchemaJSON), 0o644); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(e.dir, "sbone.vschema.json"), []byte(vschemaJSON), 0o644); err != nil {
 		return nil, err
 	}
 	e.scAddr = fmt.Sprintf("127.0.0.1:%d", integration.FreePort())
@@ -217,17 +242,24 @@ func setup(ctx context.Context, c config) (*env, error) {
 	if e.relay, e.relayAddr, err = startRelay(e.d.Addr()); err != nil {
 		return nil, err
 	}
-	logf("MariaDB %s: shard -80 on %s, shard 80- on %s, direct on %s; sidecar (pid %d) on %s",
-		e.version, e.a.Addr(), e.b.Addr(), e.d.Addr(), e.sc.Pid(), e.scAddr)
+	logf("MariaDB %s: shard -80 on %s, shard 80- on %s, direct on %s, keyspace %s's two shards on %s; sidecar (pid %d) on %s",
+		e.version, e.a.Addr(), e.b.Addr(), e.d.Addr(), oneServerDB, e.a.Addr(), e.sc.Pid(), e.scAddr)
 
 	// Data: sbtest1 through sysbench's own prepare, the same way on both sides.
 	direct, sidecar := e.targets()
-	for _, t := range []target{direct, sidecar} {
-		logf("loading sbtest1 (%d rows) %s: sysbench oltp_point_select prepare --auto_inc=off", c.tableSize, viaName(t))
-		args := append(connArgs(t, benchDB), "--tables=1", fmt.Sprintf("--table-size=%d", c.tableSize), "--auto_inc=off", "prepare")
+	for _, l := range []struct {
+		t  target
+		db string
+	}{{direct, benchDB}, {sidecar, benchDB}, {sidecar, oneServerDB}} {
+		t := l.t
+		logf("loading %s.sbtest1 (%d rows) %s: sysbench oltp_point_select prepare --auto_inc=off", l.db, c.tableSize, viaName(t))
+		args := append(connArgs(t, l.db), "--tables=1", fmt.Sprintf("--table-size=%d", c.tableSize), "--auto_inc=off", "prepare")
 		out, _, err := sysbench(ctx, 5*time.Minute, "oltp_point_select", args...)
 		if err != nil {
 			return nil, fmt.Errorf("sysbench prepare %s: %v\n%s", viaName(t), err, tailLines(out, 15))
+		}
+		if l.db != benchDB {
+			continue
 		}
 		args = append(connArgs(t, insertDB), "--tables=1", "--table-size=0", "--auto_inc=off", "prepare")
 		out, _, err = sysbench(ctx, time.Minute, "oltp_insert", args...)
@@ -238,7 +270,7 @@ func setup(ctx context.Context, c config) (*env, error) {
 	// The other tables, then the orders (with their lookup rows, through the sidecar), then one
 	// event per order through the sidecar, which warms the lookup cache for insert_event.
 	for _, t := range []target{direct, sidecar} {
-		db, err := openDB(t)
+		db, err := openDB(t, benchDB)
 		if err != nil {
 			return nil, err
 		}
@@ -266,6 +298,17 @@ func setup(ctx context.Context, c config) (*env, error) {
 			return nil, err
 		}
 	}
+	// sbone gets the users tables of insert_lookup_1server.
+	db, err := openDB(sidecar, oneServerDB)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	for _, q := range schema[:2] {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			return nil, fmt.Errorf("%s %s: %w", oneServerDB, abbrev(q), err)
+		}
+	}
 	if err := e.checkData(ctx, c); err != nil {
 		return nil, err
 	}
@@ -276,38 +319,44 @@ func setup(ctx context.Context, c config) (*env, error) {
 // checkData makes sure both sides hold the same rows and the shards hold some each, so a routing
 // bug cannot pass for a fast run.
 func (e *env) checkData(ctx context.Context, c config) error {
-	for _, tbl := range []string{"sbtest1", "corder", "corder_event", "corder_keyspace_idx"} {
-		count := func(m *integration.MariaDB) (string, error) {
-			r, err := m.Query(benchDB, "SELECT COUNT(*) FROM "+tbl)
-			if err != nil {
-				return "", err
+	type loc struct {
+		m  *integration.MariaDB
+		db string
+	}
+	count := func(l loc, tbl string) (int, error) {
+		r, err := l.m.Query(l.db, "SELECT COUNT(*) FROM "+tbl)
+		if err != nil {
+			return 0, err
+		}
+		var n int
+		_, err = fmt.Sscan(r[0][0], &n)
+		return n, err
+	}
+	sbtest := [2]loc{{e.a, benchDB}, {e.b, benchDB}}
+	sbone := [2]loc{{e.a, oneServerShards[0][1]}, {e.a, oneServerShards[1][1]}}
+	for _, x := range []struct {
+		keyspace, table string
+		shards          [2]loc
+	}{
+		{benchDB, "sbtest1", sbtest}, {benchDB, "corder", sbtest}, {benchDB, "corder_event", sbtest},
+		{benchDB, "corder_keyspace_idx", sbtest}, {oneServerDB, "sbtest1", sbone},
+	} {
+		var n [2]int
+		for i, l := range x.shards {
+			var err error
+			if n[i], err = count(l, x.table); err != nil {
+				return err
 			}
-			return r[0][0], nil
 		}
-		na, err := count(e.a)
-		if err != nil {
-			return err
-		}
-		nb, err := count(e.b)
-		if err != nil {
-			return err
-		}
-		var sum, ia, ib int
-		fmt.Sscan(na, &ia)
-		fmt.Sscan(nb, &ib)
-		sum = ia + ib
-		if tbl == "corder_keyspace_idx" {
-			if sum != c.orders {
-				return fmt.Errorf("corder_keyspace_idx holds %d+%d rows on the shards, want %d", ia, ib, c.orders)
+		want := c.orders // the lookup table has no direct twin
+		if x.table != "corder_keyspace_idx" {
+			var err error
+			if want, err = count(loc{e.d, benchDB}, x.table); err != nil {
+				return err
 			}
-			continue
 		}
-		nd, err := count(e.d)
-		if err != nil {
-			return err
-		}
-		if fmt.Sprint(sum) != nd || ia == 0 || ib == 0 {
-			return fmt.Errorf("%s: %d rows on shard -80 + %d on 80- through the sidecar, %s direct", tbl, ia, ib, nd)
+		if n[0]+n[1] != want || n[0] == 0 || n[1] == 0 {
+			return fmt.Errorf("%s.%s: %d rows on shard -80 + %d on 80- through the sidecar, want %d in all", x.keyspace, x.table, n[0], n[1], want)
 		}
 	}
 	return nil
@@ -325,6 +374,10 @@ func (e *env) sidecarYAML(c config) string {
 	fmt.Fprintf(&b, "keyspaces:\n  %s:\n    vschema_file: sbtest.vschema.json\n    shards:\n", benchDB)
 	fmt.Fprintf(&b, "      \"-80\": {address: %q, database: %s}\n", e.a.Addr(), benchDB)
 	fmt.Fprintf(&b, "      \"80-\": {address: %q, database: %s}\n", e.b.Addr(), benchDB)
+	fmt.Fprintf(&b, "  %s:\n    vschema_file: sbone.vschema.json\n    shards:\n", oneServerDB)
+	for _, sh := range oneServerShards {
+		fmt.Fprintf(&b, "      %q: {address: %q, database: %s}\n", sh[0], e.a.Addr(), sh[1])
+	}
 	fmt.Fprintf(&b, "  %s:\n    vschema_file: sbinsert.vschema.json\n    shards:\n", insertDB)
 	fmt.Fprintf(&b, "      \"-80\": {address: %q, database: %s}\n", e.a.Addr(), insertDB)
 	fmt.Fprintf(&b, "      \"80-\": {address: %q, database: %s}\n", e.b.Addr(), insertDB)
@@ -335,9 +388,9 @@ func (e *env) sidecarYAML(c config) string {
 	return b.String()
 }
 
-func openDB(t target) (*sql.DB, error) {
+func openDB(t target, name string) (*sql.DB, error) {
 	cfg := mysql.NewConfig()
-	cfg.Net, cfg.Addr, cfg.User, cfg.Passwd, cfg.DBName = "tcp", t.addr, t.user, t.password, benchDB
+	cfg.Net, cfg.Addr, cfg.User, cfg.Passwd, cfg.DBName = "tcp", t.addr, t.user, t.password, name
 	cfg.Timeout = 5 * time.Second
 	conn, err := mysql.NewConnector(cfg)
 	if err != nil {

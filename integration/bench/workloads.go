@@ -23,6 +23,9 @@ type workload struct {
 	// relay: the reference workload, run through a bare TCP relay in front of the direct
 	// server instead of through the sidecar
 	relay bool
+	// oneServer: the sidecar side runs on keyspace sbone, whose two shards are databases of one
+	// mariadbd (see oneServerDB)
+	oneServer bool
 	// cleanup runs after each run of t (e.g. removes the rows oltp_insert added, whose ids could
 	// repeat in a later run)
 	cleanup func(ctx context.Context, e *env, c config, t target) error
@@ -58,6 +61,13 @@ var workloads = []workload{
 		relay: true,
 	},
 	{
+		name:      "point_select_ps_1server",
+		title:     "oltp_point_select, prepared, on keyspace sbone: both shards in one mariadbd, like direct",
+		test:      builtin("oltp_point_select"),
+		args:      func(c config, _ target) []string { return sbtestArgs(c) },
+		oneServer: true,
+	},
+	{
 		name:    "insert_hash",
 		title:   "oltp_insert --auto_inc=off (hash vindex), into an empty sbinsert.sbtest1",
 		db:      insertDB,
@@ -74,6 +84,17 @@ var workloads = []workload{
 			return []string{"--mode=" + t.name}
 		},
 		idBase: true,
+	},
+	{
+		name:       "insert_lookup_1server",
+		title:      "INSERT users (owned consistent_lookup_unique) on keyspace sbone: both shards in one mariadbd, like direct",
+		directNote: "BEGIN; INSERT lookup row; INSERT user row; COMMIT",
+		test:       lua("lookup_insert.lua"),
+		args: func(c config, t target) []string {
+			return []string{"--mode=" + t.name}
+		},
+		idBase:    true,
+		oneServer: true,
 	},
 	{
 		name:  "insert_event",
@@ -154,6 +175,9 @@ func runOnce(ctx context.Context, e *env, c config, w workload, t target, repeat
 	db := w.db
 	if db == "" {
 		db = benchDB
+	}
+	if w.oneServer && t.name == "sidecar" {
+		db = oneServerDB
 	}
 	args := append(connArgs(t, db), w.args(c, t)...)
 	if w.idBase {
@@ -270,6 +294,9 @@ func runWorkload(ctx context.Context, e *env, c config, w workload, idBase *int6
 	if w.relay {
 		sidecar = e.relayTarget()
 		res.Via = sidecar.name
+	}
+	if w.oneServer {
+		sidecar = e.oneServerTarget()
 	}
 	one := func(t target, repeat int, d time.Duration) (Run, bool) {
 		*idBase += 100_000_000
