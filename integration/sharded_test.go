@@ -1052,6 +1052,157 @@ func TestShardedOrphanLookupRow(t *testing.T) {
 	})
 }
 
+// An autocommit INSERT whose rows all go to one shard writes the lookup rows that live on that
+// shard too in its own transaction there, instead of a pre-transaction: they commit together with
+// their owner rows, which is what committing them first is for, in one transaction instead of two.
+// Lookup rows on another shard, and every lookup row inside a client's transaction, keep their
+// pre-transaction. In the shared transaction the duplicate and orphan protocols work as in the
+// pre-transaction, and an owner row that fails takes its lookup row with it.
+func TestShardedLookupRowInOwnersTransaction(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	var idsA []int64 // owner ids on -80 (server A)
+	for id := int64(1); len(idsA) < 6; id++ {
+		if shardOf(hashKsid(t, id)) == "-80" {
+			idsA = append(idsA, id)
+		}
+	}
+	var namesA []string // names whose lookup rows are on -80
+	nameB := ""         // one on 80-
+	for c := 'a'; c <= 'z'; c++ {
+		n := "n" + string(c)
+		if shardOf(md5Ksid(t, n)) == "-80" {
+			namesA = append(namesA, n)
+		} else if nameB == "" {
+			nameB = n
+		}
+	}
+	if len(namesA) < 4 || nameB == "" {
+		t.Fatalf("names with lookup rows on -80: %v, on 80-: %q", namesA, nameB)
+	}
+	lookupStmt := func(name string) []string { return []string{"things_name_lookup", "'" + name + "'"} }
+	ownerStmt := func(name string) []string { return []string{"INSERT INTO things ", "'" + name + "'"} }
+
+	// txnOf finds the last statement on server m's general log that contains all of parts, and
+	// returns its connection (thread id) and the first word of each statement that connection ran
+	// from the BEGIN before it to the COMMIT after it.
+	txnOf := func(m *MariaDB, parts []string) (string, []string) {
+		t.Helper()
+		rows := m.MustQuery(t, "", `SELECT thread_id, argument FROM mysql.general_log
+			WHERE command_type = 'Query' AND thread_id <> CONNECTION_ID() AND argument NOT LIKE '%general_log%'`)
+		at := -1
+	rows:
+		for i, r := range rows {
+			for _, p := range parts {
+				if !strings.Contains(r[1], p) {
+					continue rows
+				}
+			}
+			at = i
+		}
+		if at < 0 {
+			t.Fatalf("server %s: no statement with %q in the general log", m.Addr(), parts)
+		}
+		word := func(stmt string) string {
+			if strings.HasPrefix(stmt, "/*") {
+				stmt = stmt[strings.Index(stmt, "*/")+2:]
+			}
+			return strings.ToUpper(strings.Fields(stmt)[0])
+		}
+		thread := rows[at][0]
+		txn := []string{word(rows[at][1])}
+		for i := at - 1; i >= 0 && txn[0] != "BEGIN"; i-- {
+			if rows[i][0] == thread {
+				txn = append([]string{word(rows[i][1])}, txn...)
+			}
+		}
+		for i := at + 1; i < len(rows) && txn[len(txn)-1] != "COMMIT"; i++ {
+			if rows[i][0] == thread {
+				txn = append(txn, word(rows[i][1]))
+			}
+		}
+		return thread, txn
+	}
+
+	startGeneralLog(t, e.a)
+	startGeneralLog(t, e.b)
+	e.mustCLI("things", fmt.Sprintf("INSERT INTO things (id, name) VALUES (%d, '%s');", idsA[0], namesA[0]))
+	e.mustCLI("things", fmt.Sprintf("INSERT INTO things (id, name) VALUES (%d, '%s');", idsA[1], nameB))
+	e.mustCLI("things", fmt.Sprintf("BEGIN; INSERT INTO things (id, name) VALUES (%d, '%s'); COMMIT;", idsA[2], namesA[1]))
+	stopGeneralLog(t, e.a)
+	stopGeneralLog(t, e.b)
+	have := []thingRow{{idsA[0], namesA[0]}, {idsA[1], nameB}, {idsA[2], namesA[1]}}
+	e.checkThings(have...)
+
+	t.Run("autocommit, lookup row on the owner's shard: one transaction", func(t *testing.T) {
+		lt, ltxn := txnOf(e.a, lookupStmt(namesA[0]))
+		ot, _ := txnOf(e.a, ownerStmt(namesA[0]))
+		if lt != ot || !reflect.DeepEqual(ltxn, []string{"BEGIN", "INSERT", "INSERT", "COMMIT"}) {
+			t.Errorf("lookup row on connection %s, owner row on %s; the transaction ran %v", lt, ot, ltxn)
+		}
+	})
+	for _, c := range []struct {
+		what, name string
+		lookupOn   *MariaDB
+		want       []string // what each of the two transactions ran
+	}{
+		{"autocommit, lookup row on another shard: pre-transaction", nameB, e.b, []string{"BEGIN", "INSERT", "COMMIT"}},
+		{"client transaction: pre-transaction", namesA[1], e.a, []string{"BEGIN", "SAVEPOINT", "INSERT", "COMMIT"}},
+	} {
+		t.Run(c.what, func(t *testing.T) {
+			lt, ltxn := txnOf(c.lookupOn, lookupStmt(c.name))
+			ot, otxn := txnOf(e.a, ownerStmt(c.name))
+			if c.lookupOn == e.a && lt == ot {
+				t.Errorf("lookup row and owner row both on connection %s", lt)
+			}
+			if want := c.want; !reflect.DeepEqual(ltxn, want) || !reflect.DeepEqual(otxn, want) {
+				t.Errorf("the lookup row's transaction ran %v, the owner row's %v; want %v for each", ltxn, otxn, want)
+			}
+		})
+	}
+
+	// An orphan lookup row on -80, pointing at an id of -80 without an owner row.
+	e.exec("things", "-80", "INSERT INTO things_name_lookup (name, keyspace_id) VALUES (?, UNHEX(?))", namesA[3], hashKsid(t, idsA[4]))
+	unchanged := func() {
+		t.Helper()
+		got := e.rows("things", "-80", "SELECT id, name FROM things ORDER BY id")
+		if fmt.Sprint(got) != fmt.Sprintf("[[%d %s] [%d %s] [%d %s]]", idsA[0], namesA[0], idsA[1], nameB, idsA[2], namesA[1]) {
+			t.Errorf("things on -80: %q, want %v", got, have)
+		}
+		got = e.rows("things", "-80", "SELECT name FROM things_name_lookup ORDER BY name")
+		if fmt.Sprint(got) != fmt.Sprintf("[[%s] [%s] [%s]]", namesA[0], namesA[1], namesA[3]) {
+			t.Errorf("things_name_lookup on -80: %q, want %s, %s and the orphan %s", got, namesA[0], namesA[1], namesA[3])
+		}
+	}
+	startGeneralLog(t, e.a)
+	e.runSteps("things", []cliStep{
+		// A value another row holds.
+		{
+			sql:   fmt.Sprintf("INSERT INTO things (id, name) VALUES (%d, '%s');", idsA[3], namesA[0]),
+			err:   "ERROR 1062 (23000) at line 1: ",
+			check: unchanged,
+		},
+		// An owner id already taken: the lookup row written before it goes too.
+		{
+			sql:   fmt.Sprintf("INSERT INTO things (id, name) VALUES (%d, '%s');", idsA[0], namesA[2]),
+			err:   "ERROR 1062 (23000) at line 1: ",
+			check: unchanged,
+		},
+		// The orphan is taken over.
+		{
+			sql: fmt.Sprintf("INSERT INTO things (id, name) VALUES (%d, '%s');", idsA[5], namesA[3]),
+			out: "Query OK, 1 row affected",
+		},
+	})
+	stopGeneralLog(t, e.a)
+	have = append(have, thingRow{idsA[5], namesA[3]})
+	e.checkThings(have...)
+	lt, ltxn := txnOf(e.a, []string{"update", "things_name_lookup", "'" + namesA[3] + "'"})
+	ot, _ := txnOf(e.a, ownerStmt(namesA[3]))
+	if lt != ot || !reflect.DeepEqual(ltxn, []string{"BEGIN", "INSERT", "SELECT", "SELECT", "UPDATE", "INSERT", "COMMIT"}) {
+		t.Errorf("orphan taken over on connection %s, owner row on %s; the transaction ran %v", lt, ot, ltxn)
+	}
+}
+
 // Values with quotes, backslashes and a NUL byte are stored verbatim in the owner table and in the
 // lookup table, through the CLI (SQL literals with escapes) and through go-sql-driver (prepared
 // statements, and client-side interpolation, which escapes with backslashes).

@@ -25,6 +25,10 @@ type IO interface {
 	// LookupWritten tells the executor lookup rows of these values changed,
 	// so cached keyspace ids of them are dropped.
 	LookupWritten(ks *conf.Keyspace, cv *conf.ColumnVindex, ids []vindex.Value)
+	// RowsMapped tells the executor the keyspace ids of the rows of an
+	// INSERT into a table that owns lookup vindexes, before their lookup
+	// rows are written.
+	RowsMapped(t *conf.Table, ksids []vindex.KeyspaceID)
 }
 
 // ShardQuery is one statement for one shard.
@@ -126,6 +130,9 @@ func PlanInsert(ctx context.Context, plan *Plan, args Args, io IO) (*InsertPlan,
 	}
 	if err := r.mapPrimary(ctx, io); err != nil {
 		return nil, err
+	}
+	if len(t.Owned) > 0 {
+		io.RowsMapped(t, r.ksids)
 	}
 	for _, cv := range t.Owned {
 		if err := r.createLookupRows(ctx, cv, ignore, io); err != nil {

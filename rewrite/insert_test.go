@@ -53,6 +53,8 @@ func (f *fakeIO) MapLookup(ctx context.Context, ks *conf.Keyspace, cv *conf.Colu
 
 func (f *fakeIO) LookupWritten(*conf.Keyspace, *conf.ColumnVindex, []vindex.Value) {}
 
+func (f *fakeIO) RowsMapped(*conf.Table, []vindex.KeyspaceID) {}
+
 func loadExample(t *testing.T) *conf.Topology { return loadExampleB(t) }
 
 func loadExampleB(t testing.TB) *conf.Topology {

@@ -605,6 +605,25 @@ func (s *session) LookupWritten(ks *conf.Keyspace, cv *conf.ColumnVindex, ids []
 	}
 }
 
+// RowsMapped notes the shard an INSERT's rows all go to, when they go to one
+// and the statement is its own transaction (see stmtScope.ownShard).
+func (s *session) RowsMapped(t *conf.Table, ksids []vindex.KeyspaceID) {
+	st := s.stmt
+	if st == nil || !st.implicit || st.rowsMapped {
+		return // only the client's INSERT, not the lookup tables' own
+	}
+	st.rowsMapped = true
+	var shard *conf.Shard
+	for _, ksid := range ksids {
+		sh := t.Keyspace.ShardFor(ksid)
+		if shard != nil && sh != shard {
+			return
+		}
+		shard = sh
+	}
+	st.ownShard = shard
+}
+
 type cacheEntry struct {
 	name string
 	id   vindex.Value

@@ -549,8 +549,13 @@ type connKey struct {
 
 // acquireFor returns the session's connection to shard for a commit order.
 // Inside a statement scope of an explicit transaction, each connection gets
-// the statement savepoint before its first write.
+// the statement savepoint before its first write. The pre-transaction on the
+// shard an INSERT writes all its rows to is that INSERT's own transaction
+// (stmtScope.ownShard).
 func (s *session) acquireFor(shard *conf.Shard, order vindex.CommitOrder) (*backendConn, bool, error) {
+	if st := s.stmt; order == vindex.CommitPre && st != nil && st.ownShard == shard {
+		order = vindex.CommitNormal
+	}
 	bc, held, err := s.acquireConn(shard, order)
 	if err != nil {
 		return nil, false, err

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"sidecar/conf"
 	"sidecar/vindex"
 )
 
@@ -22,6 +23,16 @@ type stmtScope struct {
 	savepointed map[*backendConn]bool
 	keyspace    string // nested statements (lookups) resolve tables here
 	wrote       bool   // some write of the statement succeeded
+
+	// ownShard is the one shard all rows of an INSERT go to, in its own
+	// (implicit) transaction. Lookup rows that also live on it are written
+	// in that transaction instead of a pre-transaction: they then commit
+	// atomically with their owner rows, which is all the pre-transaction's
+	// ordering (lookup rows committed no later than owner rows) is for, and
+	// the statement costs one transaction on that shard instead of two.
+	// Lookup rows on other shards keep their pre-transactions.
+	ownShard   *conf.Shard
+	rowsMapped bool // ownShard was decided (by the client's INSERT, not a nested one)
 }
 
 // beginStatement opens a statement scope.

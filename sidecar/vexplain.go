@@ -157,3 +157,5 @@ func (e *explainer) MapLookup(ctx context.Context, ks *conf.Keyspace, cv *conf.C
 }
 
 func (e *explainer) LookupWritten(*conf.Keyspace, *conf.ColumnVindex, []vindex.Value) {}
+
+func (e *explainer) RowsMapped(*conf.Table, []vindex.KeyspaceID) {}
