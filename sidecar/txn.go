@@ -30,7 +30,10 @@ type stmtScope struct {
 	// atomically with their owner rows, which is all the pre-transaction's
 	// ordering (lookup rows committed no later than owner rows) is for, and
 	// the statement costs one transaction on that shard instead of two.
-	// Lookup rows on other shards keep their pre-transactions.
+	// Lookup rows on other shards keep their pre-transactions, and so does
+	// every statement of a client transaction: a later statement of it may
+	// write the same value through the pre-transaction, which would then
+	// wait on a lock of its own transaction's other connection.
 	ownShard   *conf.Shard
 	rowsMapped bool // ownShard was decided (by the client's INSERT, not a nested one)
 }
