@@ -40,13 +40,35 @@ func sbtestArgs(c config, extra ...string) []string {
 	return append([]string{"--tables=1", fmt.Sprintf("--table-size=%d", c.tableSize)}, extra...)
 }
 
-var workloads = []workload{
-	{
+var (
+	pointSelectPS = workload{
 		name:  "point_select_ps",
 		title: "oltp_point_select, prepared",
 		test:  builtin("oltp_point_select"),
 		args:  func(c config, _ target) []string { return sbtestArgs(c) },
-	},
+	}
+	insertLookup = workload{
+		name:       "insert_lookup",
+		title:      "INSERT users (owned consistent_lookup_unique)",
+		directNote: "BEGIN; INSERT lookup row; INSERT user row; COMMIT",
+		test:       lua("lookup_insert.lua"),
+		args: func(c config, t target) []string {
+			return []string{"--mode=" + t.name}
+		},
+		idBase: true,
+	}
+)
+
+// oneServerTwin is w run on keyspace sbone (see oneServerDB).
+func oneServerTwin(w workload) workload {
+	w.name += "_1server"
+	w.title += " on keyspace sbone: both shards in one mariadbd, like direct"
+	w.oneServer = true
+	return w
+}
+
+var workloads = []workload{
+	pointSelectPS,
 	{
 		name:  "point_select_text",
 		title: "oltp_point_select, --db-ps-mode=disable",
@@ -60,13 +82,7 @@ var workloads = []workload{
 		args:  func(c config, _ target) []string { return sbtestArgs(c) },
 		relay: true,
 	},
-	{
-		name:      "point_select_ps_1server",
-		title:     "oltp_point_select, prepared, on keyspace sbone: both shards in one mariadbd, like direct",
-		test:      builtin("oltp_point_select"),
-		args:      func(c config, _ target) []string { return sbtestArgs(c) },
-		oneServer: true,
-	},
+	oneServerTwin(pointSelectPS),
 	{
 		name:    "insert_hash",
 		title:   "oltp_insert --auto_inc=off (hash vindex), into an empty sbinsert.sbtest1",
@@ -75,27 +91,8 @@ var workloads = []workload{
 		args:    func(c config, _ target) []string { return sbtestArgs(c, "--auto_inc=off") },
 		cleanup: emptyInsertTable,
 	},
-	{
-		name:       "insert_lookup",
-		title:      "INSERT users (owned consistent_lookup_unique)",
-		directNote: "BEGIN; INSERT lookup row; INSERT user row; COMMIT",
-		test:       lua("lookup_insert.lua"),
-		args: func(c config, t target) []string {
-			return []string{"--mode=" + t.name}
-		},
-		idBase: true,
-	},
-	{
-		name:       "insert_lookup_1server",
-		title:      "INSERT users (owned consistent_lookup_unique) on keyspace sbone: both shards in one mariadbd, like direct",
-		directNote: "BEGIN; INSERT lookup row; INSERT user row; COMMIT",
-		test:       lua("lookup_insert.lua"),
-		args: func(c config, t target) []string {
-			return []string{"--mode=" + t.name}
-		},
-		idBase:    true,
-		oneServer: true,
-	},
+	insertLookup,
+	oneServerTwin(insertLookup),
 	{
 		name:  "insert_event",
 		title: "INSERT corder_event (lookup primary vindex, warm cache)",
