@@ -192,6 +192,12 @@ func TestRouteStatement(t *testing.T) {
 		shards  string
 		wantErr string
 	}{
+		// The cheapest vindex routes, wherever its condition stands: hash(id), not the name
+		// lookup (which fakeIO maps to no shard).
+		{"select * from things.things where name = 'foo' and id = 4", "80-", ""},
+		// A condition whose value is not known (an expression) gives way to the next one.
+		{"select * from customer where customer_id = abs(1) and customer_id = 4", "80-", ""},
+		{"select * from customer where customer_id = abs(1)", "-80,80-", ""},
 		{"select * from customer where customer_id = 1", "-80", ""},
 		{"select * from customer where customer_id = 4", "80-", ""},
 		{"select * from customer where customer_id in (1, 4)", "-80,80-", ""},

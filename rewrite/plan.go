@@ -74,6 +74,9 @@ type Plan struct {
 	// Joined: a SELECT joining several tables of the sharded keyspace; it
 	// runs only where all of them provably route to the same shard.
 	Joined bool
+	// conds are the WHERE conditions a vindex of Table can route by, found
+	// once per plan; each execute only values them (routingConds).
+	conds []vindexCond
 
 	Kill Kill
 	// Hint is a routing hint the statement arrived with (from ProxySQL or an
@@ -321,6 +324,9 @@ func shardedTable(plan *Plan, stmt sqlparser.Statement, tables []tableRef, ks *c
 	}
 	plan.Table, plan.Stmt = t, stmt
 	_, plan.Margins = sqlparser.SplitMarginComments(plan.Query)
+	if !plan.Joined {
+		plan.conds = routingConds(stmt, t)
+	}
 	switch s := stmt.(type) {
 	case *sqlparser.Update:
 		if cv := changesVindexColumn(s, t); cv != nil {

@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"context"
+	"sort"
 
 	"github.com/xwb1989/sqlparser"
 
@@ -24,8 +25,7 @@ func RouteStatement(ctx context.Context, plan *Plan, args Args, io IO) (*Route, 
 		return routeJoin(ctx, plan, args, io)
 	}
 	t := plan.Table
-	where, alias := whereOf(plan.Stmt)
-	best, values := bestCondition(where, t, alias, args)
+	best, values := bestCondition(plan.conds, args)
 	if best != nil {
 		dests, err := mapValues(ctx, t.Keyspace, best, values, io)
 		if err != nil {
@@ -114,12 +114,19 @@ func aliasOf(from sqlparser.TableExprs) string {
 	return ""
 }
 
-// bestCondition finds, among the AND-ed conditions of where, `col = value`
-// or `col IN (values)` on a column of a vindex of t, preferring the cheapest
-// vindex (a functional primary beats a lookup).
-func bestCondition(where sqlparser.Expr, t *conf.Table, alias string, args Args) (*conf.ColumnVindex, []vindex.Value) {
-	var best *conf.ColumnVindex
-	var bestValues []vindex.Value
+// vindexCond is a condition of a statement's WHERE that can route it:
+// `col = value` or `col IN (values)` on the column of a single-column vindex.
+type vindexCond struct {
+	cv     *conf.ColumnVindex
+	values []sqlparser.Expr
+}
+
+// routingConds lists the AND-ed conditions of stmt's WHERE that a vindex of t
+// can route by, the cheapest vindex first (a functional primary before a
+// lookup), in the statement's order among equals.
+func routingConds(stmt sqlparser.Statement, t *conf.Table) []vindexCond {
+	where, alias := whereOf(stmt)
+	var conds []vindexCond
 	for _, cond := range splitAnd(where, nil) {
 		cmp, ok := cond.(*sqlparser.ComparisonExpr)
 		if !ok {
@@ -133,43 +140,45 @@ func bestCondition(where sqlparser.Expr, t *conf.Table, alias string, args Args)
 		if !ok || !ownColumn(cn, t, alias) {
 			continue
 		}
-		var values []vindex.Value
+		var values []sqlparser.Expr
 		switch cmp.Operator {
 		case sqlparser.EqualStr:
-			v, ok := valueOf(other, args)
-			if !ok {
-				continue
-			}
-			values = []vindex.Value{v}
+			values = []sqlparser.Expr{other}
 		case sqlparser.InStr:
 			tuple, ok := cmp.Right.(sqlparser.ValTuple)
-			if !ok || cn != cmp.Left {
+			if !ok || cn != cmp.Left || len(tuple) == 0 {
 				continue
 			}
-			for _, e := range tuple {
-				v, ok := valueOf(e, args)
-				if !ok {
-					values = nil
-					break
-				}
-				values = append(values, v)
-			}
-			if values == nil {
-				continue
-			}
+			values = tuple
 		default:
 			continue
 		}
 		for _, cv := range t.VindexesOn(cn.Name.String()) {
-			if len(cv.Columns) != 1 {
-				continue
-			}
-			if best == nil || cv.Vindex.Cost() < best.Vindex.Cost() {
-				best, bestValues = cv, values
+			if len(cv.Columns) == 1 {
+				conds = append(conds, vindexCond{cv, values})
 			}
 		}
 	}
-	return best, bestValues
+	sort.SliceStable(conds, func(i, j int) bool { return conds[i].cv.Vindex.Cost() < conds[j].cv.Vindex.Cost() })
+	return conds
+}
+
+// bestCondition picks the first of conds whose values are all known with
+// these arguments (a literal, a bound argument), and values it.
+func bestCondition(conds []vindexCond, args Args) (*conf.ColumnVindex, []vindex.Value) {
+next:
+	for _, c := range conds {
+		values := make([]vindex.Value, len(c.values))
+		for i, e := range c.values {
+			v, ok := valueOf(e, args)
+			if !ok {
+				continue next
+			}
+			values[i] = v
+		}
+		return c.cv, values
+	}
+	return nil, nil
 }
 
 func splitAnd(e sqlparser.Expr, out []sqlparser.Expr) []sqlparser.Expr {
