@@ -33,10 +33,13 @@ const (
 // Config is a loaded, validated config. Like its Topology it is never changed
 // after Load returns it.
 type Config struct {
-	Path        string // the config file as given to Load
-	Listen      string // MySQL protocol for apps
-	AdminListen string // HTTP admin; "" disables it
-	Users       []User
+	Path   string // the config file as given to Load
+	Listen string // MySQL protocol for apps
+	// ListenSocket is a Unix socket path where the MySQL protocol is served
+	// too, for apps on the same host ("" none): no TCP on the app's hop.
+	ListenSocket string
+	AdminListen  string // HTTP admin; "" disables it
+	Users        []User
 	// ShardHints: statements forwarded to a shard start with
 	// /* keyspace=…;shard=… */ so ProxySQL and logs can tell them apart.
 	ShardHints  bool
@@ -70,14 +73,15 @@ type Log struct {
 // The config file as written. Pointers tell "absent" (take the default) from
 // an explicit zero (which may be an error).
 type rawConfig struct {
-	Listen      *string                 `yaml:"listen"`
-	AdminListen *string                 `yaml:"admin_listen"`
-	Users       []*rawUser              `yaml:"users"`
-	Backend     *rawBackend             `yaml:"backend"`
-	Keyspaces   map[string]*rawKeyspace `yaml:"keyspaces"`
-	LookupCache *rawLookupCache         `yaml:"lookup_cache"`
-	Log         *rawLog                 `yaml:"log"`
-	ShardHints  *bool                   `yaml:"shard_hints"`
+	Listen       *string                 `yaml:"listen"`
+	ListenSocket *string                 `yaml:"listen_socket"`
+	AdminListen  *string                 `yaml:"admin_listen"`
+	Users        []*rawUser              `yaml:"users"`
+	Backend      *rawBackend             `yaml:"backend"`
+	Keyspaces    map[string]*rawKeyspace `yaml:"keyspaces"`
+	LookupCache  *rawLookupCache         `yaml:"lookup_cache"`
+	Log          *rawLog                 `yaml:"log"`
+	ShardHints   *bool                   `yaml:"shard_hints"`
 }
 
 type rawUser struct {

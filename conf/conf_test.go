@@ -316,6 +316,7 @@ func TestBadConfigs(t *testing.T) {
 		file: "testdata/many.yaml",
 		want: []string{
 			`testdata/many.yaml: listen: "nowhere" is not host:port`,
+			`testdata/many.yaml: listen_socket: "run/sidecar.sock" is not an absolute path`,
 			`testdata/many.yaml: users: at least one user is required`,
 			`testdata/many.yaml: backend.pool_size: must be greater than 0, got 0`,
 			`testdata/many.yaml: keyspaces.customer.shards.80-.database: required`,

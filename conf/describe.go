@@ -22,6 +22,9 @@ func (c *Config) Describe(w io.Writer) {
 
 	p("config %s", c.Path)
 	p("  listen\t%s", c.Listen)
+	if c.ListenSocket != "" {
+		p("  listen_socket\t%s", c.ListenSocket)
+	}
 	admin := c.AdminListen
 	if admin == "" {
 		admin = "(disabled)"

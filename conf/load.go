@@ -48,6 +48,10 @@ func (l *loader) config(raw *rawConfig) *Config {
 		cfg.Listen = *raw.Listen
 		checkAddress(s, "listen", cfg.Listen, false)
 	}
+	if raw.ListenSocket != nil {
+		cfg.ListenSocket = *raw.ListenSocket
+		checkSocketPath(s, "listen_socket", cfg.ListenSocket)
+	}
 	cfg.AdminListen = DefaultAdminListen
 	if raw.AdminListen != nil {
 		cfg.AdminListen = *raw.AdminListen
@@ -704,6 +708,22 @@ func checkAddress(s *source, path, addr string, emptyOK bool) {
 	}
 	if _, port, err := net.SplitHostPort(addr); err != nil || port == "" {
 		s.errorf(path, "%q is not host:port", addr)
+	}
+}
+
+// maxSocketPath is the longest Unix socket path Linux accepts (sun_path holds
+// 108 bytes with the terminating NUL).
+const maxSocketPath = 107
+
+// checkSocketPath checks a Unix socket path to listen on ("" is none). It must
+// be absolute: a relative one would depend on where the sidecar was started.
+func checkSocketPath(s *source, path, socket string) {
+	switch {
+	case socket == "":
+	case !filepath.IsAbs(socket):
+		s.errorf(path, "%q is not an absolute path", socket)
+	case len(socket) > maxSocketPath:
+		s.errorf(path, "%q is longer than the %d bytes a Unix socket path can have", socket, maxSocketPath)
 	}
 }
 

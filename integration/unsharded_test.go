@@ -1429,3 +1429,117 @@ func TestUnshardedBackendDown(t *testing.T) {
 		t.Errorf("%d log lines mention %s after the outage and recovery; want one per state change:\n%s", n, downAddr, tail(sc.Logs(), 20))
 	}
 }
+
+// ---------------------------------------------------------------------------------------------------
+// listen_socket: apps on the same host reach the sidecar through a Unix socket.
+
+// TestUnshardedUnixSocket: with listen_socket set, the mariadb client (--socket) and go-sql-driver
+// (unix) log in and run statements, text and prepared, through the socket, while TCP keeps working;
+// caching_sha2_password users log in too; a login failure names the user at 'localhost', as mysqld
+// does for its socket. A socket file left
+// by a sidecar that was killed is replaced; one a running sidecar serves on is not taken over; a
+// stopped sidecar removes its socket.
+func TestUnshardedUnixSocket(t *testing.T) {
+	env := sharedUnsharded(t)
+	ctx := boundedContext(t, time.Minute)
+	env.mdb.MustExec(t, "product", "CREATE TABLE IF NOT EXISTS via_socket (id INT PRIMARY KEY, note VARCHAR(20))")
+	env.mdb.MustExec(t, "product", "DELETE FROM via_socket")
+
+	dir := t.TempDir()
+	socket := filepath.Join(dir, "sidecar.sock")
+	// What a killed sidecar leaves behind: the socket file, nobody listening.
+	stale, err := net.ListenUnix("unix", &net.UnixAddr{Name: socket, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale.SetUnlinkOnClose(false)
+	stale.Close()
+
+	writeConfig := func(name string) (path, listen string) {
+		listen = fmt.Sprintf("127.0.0.1:%d", FreePort())
+		yaml := unshardedYAML(listen, 4, unshardedKeyspace{"product", env.mdb.Addr(), "product"}) +
+			fmt.Sprintf("listen_socket: %q\n", socket)
+		path = filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path, listen
+	}
+	path, listen := writeConfig("sidecar.yaml")
+	sc := MustStartSidecar(t, env.bin, path, listen)
+
+	cli := func(user, password, sql string) (string, string, int) {
+		t.Helper()
+		bin, err := ToolPath("mariadb")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.CommandContext(ctx, bin, "--no-defaults", "--socket="+socket, "-u", user, "-p"+password,
+			"--skip-ssl", "--batch", "product")
+		cmd.Stdin = strings.NewReader(sql)
+		cmd.Env = append(os.Environ(), "LC_ALL=C")
+		var out, errOut strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &errOut
+		err = cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return out.String(), errOut.String(), code
+	}
+	out, errOut, code := cli(appUser, appPassword, "INSERT INTO via_socket VALUES (1, 'cli');\nSELECT id, note FROM via_socket;\n")
+	if code != 0 || out != "id\tnote\n1\tcli\n" {
+		t.Errorf("mariadb --socket: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if _, errOut, code := cli(appUser, "wrong", "SELECT 1;\n"); code != 1 || !strings.Contains(errOut, "ERROR 1045 (28000): Access denied for user 'mysql_user'@'localhost'") {
+		t.Errorf("wrong password through the socket: exit %d, %s", code, errOut)
+	}
+
+	// caching_sha2_password users too (the socket logs everyone in with mysql_native_password).
+	if out, errOut, code := cli(shaUser, shaPassword, "SELECT COUNT(*) FROM via_socket;\n"); code != 0 || out != "COUNT(*)\n1\n" {
+		t.Errorf("mariadb --socket as %s: exit %d\nstdout:\n%s\nstderr:\n%s", shaUser, code, out, errOut)
+	}
+	sha := openUnshardedDriver(t, socket, shaUser, shaPassword, "product", func(c *mysql.Config) { c.Net = "unix" })
+	if err := sha.PingContext(ctx); err != nil {
+		t.Errorf("go-sql-driver through the socket as %s: %v", shaUser, err)
+	}
+	sha.Close()
+	if _, errOut, code := cli(shaUser, "wrong", "SELECT 1;\n"); code != 1 || !strings.Contains(errOut, "ERROR 1045 (28000): Access denied for user 'sha_user'@'localhost'") {
+		t.Errorf("wrong password through the socket as %s: exit %d, %s", shaUser, code, errOut)
+	}
+
+	db := openUnshardedDriver(t, socket, appUser, appPassword, "product", func(c *mysql.Config) { c.Net = "unix" })
+	if _, err := db.ExecContext(ctx, "INSERT INTO via_socket VALUES (?, ?)", 2, "prepared"); err != nil {
+		t.Fatalf("prepared INSERT through the socket: %v", err)
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM via_socket WHERE id IN (1, 2)").Scan(&n); err != nil || n != 2 {
+		t.Errorf("SELECT through the socket: %d, %v", n, err)
+	}
+	tcp := openUnshardedDriver(t, listen, appUser, appPassword, "product")
+	if err := tcp.QueryRowContext(ctx, "SELECT COUNT(*) FROM via_socket").Scan(&n); err != nil || n != 2 {
+		t.Errorf("SELECT through TCP next to the socket: %d, %v", n, err)
+	}
+
+	// A second sidecar on the same socket refuses to start and leaves the first one serving.
+	path2, listen2 := writeConfig("second.yaml")
+	if second, err := StartSidecar(env.bin, path2, listen2); err == nil {
+		second.Stop()
+		t.Error("a second sidecar started on a socket the first one serves")
+	} else if !strings.Contains(err.Error(), "another process is serving on "+socket) {
+		t.Errorf("second sidecar: %v", err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		t.Errorf("the first sidecar after the second one's attempt: %v", err)
+	}
+
+	db.Close()
+	if err := sc.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(socket); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("socket file after the sidecar stopped: %v", err)
+	}
+}

@@ -49,7 +49,7 @@ type Server struct {
 	sessions map[uint32]*session
 	wg       sync.WaitGroup
 	closing  atomic.Bool
-	ln       net.Listener
+	lns      []net.Listener
 	admin    *http.Server
 }
 
@@ -125,7 +125,7 @@ func (s *Server) sessionCount() int {
 // Serve accepts clients on ln until Shutdown; one goroutine per connection.
 func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
-	s.ln = ln
+	s.lns = append(s.lns, ln)
 	s.mu.Unlock()
 	for {
 		nc, err := ln.Accept()
@@ -152,7 +152,11 @@ func (s *Server) serveConn(nc net.Conn) {
 	}
 	connect := &connectHandler{srv: s}
 	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
-	c, err := s.hs.NewCustomizedConn(&hostOnlyConn{Conn: nc}, s.auth, connect)
+	var auth server.AuthenticationHandler = s.auth
+	if nc.RemoteAddr().Network() == "unix" {
+		auth = socketAuth{s.auth}
+	}
+	c, err := s.hs.NewCustomizedConn(&hostOnlyConn{Conn: nc}, auth, connect)
 	if err != nil {
 		// A bare TCP connect (health checks, port probes) ends in EOF: not
 		// worth an info line.
@@ -160,7 +164,7 @@ func (s *Server) serveConn(nc net.Conn) {
 		if errors.Is(err, io.EOF) || strings.Contains(err.Error(), "EOF") {
 			ev = s.log.Debug()
 		}
-		ev.Str("client", nc.RemoteAddr().String()).Err(err).Msg("handshake failed")
+		ev.Str("client", clientAddr(nc)).Err(err).Msg("handshake failed")
 		nc.Close()
 		return
 	}
@@ -176,7 +180,7 @@ func (s *Server) serveConn(nc net.Conn) {
 		conns:           map[connKey]*backendConn{},
 		stmts:           map[uint32]*preparedStmt{},
 	}
-	sess.host, _, _ = net.SplitHostPort(nc.RemoteAddr().String())
+	sess.host = clientHost(nc)
 	sess.initialNames = namesForCollation(c.Charset())
 	sess.names = sess.initialNames
 	sess.log = s.log.With().Uint32("conn", sess.id).Logger()
@@ -184,7 +188,7 @@ func (s *Server) serveConn(nc net.Conn) {
 		nc.Close()
 		return
 	}
-	sess.log.Info().Str("client", nc.RemoteAddr().String()).Str("user", sess.user).Str("db", sess.keyspace).Msg("connection opened")
+	sess.log.Info().Str("client", clientAddr(nc)).Str("user", sess.user).Str("db", sess.keyspace).Msg("connection opened")
 	defer func() {
 		// A bug in one session must not take every other client down.
 		if r := recover(); r != nil {
@@ -218,8 +222,8 @@ func (s *Server) endSession(sess *session) {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.closing.Store(true)
 	s.mu.Lock()
-	if s.ln != nil {
-		s.ln.Close()
+	for _, ln := range s.lns {
+		ln.Close()
 	}
 	// Idle clients are blocked reading their next command: wake them.
 	for _, sess := range s.sessions {
@@ -294,6 +298,21 @@ func (h *authHandler) GetCredential(user string) (server.Credential, bool, error
 	return server.Credential{Passwords: []string{h.unknown}, AuthPluginName: mysql.AUTH_NATIVE_PASSWORD}, true, nil
 }
 
+// socketAuth logs in the clients of the Unix socket with
+// mysql_native_password, whatever a user's plugin: on a socket, clients answer
+// caching_sha2_password's full authentication with the password in clear
+// (the transport is local), which go-mysql v1.16 only accepts over TLS (it
+// expects the RSA exchange and fails with "crypto/rsa: decryption error").
+// The native scramble never shows the password either, and clients switch
+// plugins when the server asks.
+type socketAuth struct{ *authHandler }
+
+func (h socketAuth) GetCredential(user string) (server.Credential, bool, error) {
+	c, ok, err := h.authHandler.GetCredential(user)
+	c.AuthPluginName = mysql.AUTH_NATIVE_PASSWORD
+	return c, ok, err
+}
+
 func (h *authHandler) OnAuthSuccess(*server.Conn) error        { return nil }
 func (h *authHandler) OnAuthFailure(c *server.Conn, err error) {}
 
@@ -334,11 +353,29 @@ func addMultiStatements(p []byte) {
 }
 
 func (c *hostOnlyConn) RemoteAddr() net.Addr {
-	addr := c.Conn.RemoteAddr()
-	if host, _, err := net.SplitHostPort(addr.String()); err == nil {
-		return hostAddr{addr.Network(), host}
+	return hostAddr{c.Conn.RemoteAddr().Network(), clientHost(c.Conn)}
+}
+
+// clientAddr names a client in the log: its TCP address, or the socket it came
+// through (a Unix socket client has no address of its own).
+func clientAddr(nc net.Conn) string {
+	if nc.RemoteAddr().Network() == "unix" {
+		return "unix:" + nc.LocalAddr().String()
 	}
-	return addr
+	return nc.RemoteAddr().String()
+}
+
+// clientHost is the client's host as MySQL names it: the IP address of a TCP
+// client, localhost for one on the Unix socket.
+func clientHost(nc net.Conn) string {
+	addr := nc.RemoteAddr()
+	if addr.Network() == "unix" {
+		return "localhost"
+	}
+	if host, _, err := net.SplitHostPort(addr.String()); err == nil {
+		return host
+	}
+	return addr.String()
 }
 
 type hostAddr struct{ network, host string }

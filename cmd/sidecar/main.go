@@ -105,6 +105,14 @@ func runServe(args []string, stderr io.Writer) int {
 		log.Error().Err(err).Msg("listen")
 		return 1
 	}
+	var sock net.Listener
+	if cfg.ListenSocket != "" {
+		if sock, err = listenSocket(cfg.ListenSocket); err != nil {
+			log.Error().Err(err).Msg("listen_socket")
+			ln.Close()
+			return 1
+		}
+	}
 	admin := &http.Server{Addr: cfg.AdminListen, Handler: srv.AdminHandler(), ReadHeaderTimeout: 5 * time.Second}
 	if cfg.AdminListen != "" {
 		go func() {
@@ -113,12 +121,15 @@ func runServe(args []string, stderr io.Writer) int {
 			}
 		}()
 	}
-	log.Info().Str("listen", cfg.Listen).Str("admin", cfg.AdminListen).Msg("serving")
+	log.Info().Str("listen", cfg.Listen).Str("listen_socket", cfg.ListenSocket).Str("admin", cfg.AdminListen).Msg("serving")
 
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
-	served := make(chan error, 1)
+	served := make(chan error, 2)
 	go func() { served <- srv.Serve(ln) }()
+	if sock != nil {
+		go func() { served <- srv.Serve(sock) }()
+	}
 	select {
 	case sig := <-sigs:
 		log.Info().Str("signal", sig.String()).Msg("shutting down")
@@ -134,6 +145,34 @@ func runServe(args []string, stderr io.Writer) int {
 	}
 	log.Info().Msg("stopped")
 	return 0
+}
+
+// listenSocket listens on a Unix socket path. A socket file left behind by a
+// sidecar that did not stop cleanly is replaced; one that another process
+// still serves on is not.
+func listenSocket(path string) (net.Listener, error) {
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.Mode()&os.ModeSocket == 0 {
+			return nil, fmt.Errorf("%s exists and is not a socket", path)
+		}
+		if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+			c.Close()
+			return nil, fmt.Errorf("another process is serving on %s", path)
+		}
+		if err := os.Remove(path); err != nil {
+			return nil, err
+		}
+	}
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, err
+	}
+	// Any local user may connect, as to mysqld's socket: the login decides.
+	if err := os.Chmod(path, 0o777); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	return ln, nil
 }
 
 func newLogger(cfg *conf.Config, w io.Writer) (zerolog.Logger, error) {
