@@ -11,6 +11,7 @@
 //   - point_select_text  oltp_point_select --db-ps-mode=disable
 //   - relay_point_select_ps  point_select_ps through a bare TCP relay instead of the sidecar
 //   - point_select_ps_1server  point_select_ps on sbone
+//   - point_select_ps_socket  point_select_ps with the sidecar reached through its Unix socket
 //   - insert_hash        oltp_insert --auto_inc=off (sysbench's ids, negative ones included; hash vindex)
 //   - insert_lookup      INSERT into users, which owns a consistent_lookup_unique vindex on email
 //     (lua/lookup_insert.lua); direct: BEGIN; lookup row; user row; COMMIT

@@ -209,7 +209,7 @@ func (r *Report) checkTargets() {
 		}
 		return "MISS"
 	}
-	for _, name := range []string{"point_select_ps", "point_select_text", "point_select_ps_1server"} {
+	for _, name := range []string{"point_select_ps", "point_select_text", "point_select_ps_1server", "point_select_ps_socket"} {
 		t, ok := notRun(name)
 		t.What = fmt.Sprintf("%s: sidecar ≥ 0.5× direct QPS at 4 threads with sidecar CPU ≤ 25 µs/query", name)
 		if ok {
@@ -468,7 +468,7 @@ func (r *Report) markdown(c config) string {
 	w("- **Sidecar**: %s; keyspaces `sbtest` and `sbone` with the same VSchema (in `integration/bench/setup.go`): "+
 		"`sbtest1` by `hash(id)`; `users` by `hash(id)` owning a `consistent_lookup_unique` on `email` (table `users_email_lookup`, "+
 		"sharded by `unicode_loose_md5`); `corder` by `hash(customer_id)` owning `corder_keyspace_idx` on `corder_id` (sharded by `hash`), "+
-		"which is `corder_event`'s primary vindex (seed 002). Backend pool size max(16, 2×threads), `lock_wait_timeout: 5s` (a deadlock across shards, which oltp_read_write makes now and then, is a lock wait on each shard that otherwise lasts 50 s; the direct server detects its deadlocks at once), lookup cache 100000 entries, TTL 1h, shard hints on, log level info.\n", r.Settings.Sidecar)
+		"which is `corder_event`'s primary vindex (seed 002). Listens on TCP and on a Unix socket (`listen_socket`; the `*_socket` workloads reach it there, as an application on the same host would, while direct stays on TCP, as an application reaches a database on another host). Backend pool size max(16, 2×threads), `lock_wait_timeout: 5s` (a deadlock across shards, which oltp_read_write makes now and then, is a lock wait on each shard that otherwise lasts 50 s; the direct server detects its deadlocks at once), lookup cache 100000 entries, TTL 1h, shard hints on, log level info.\n", r.Settings.Sidecar)
 	w("- **Relay** (reference, workload `relay_point_select_ps`): a bare TCP relay in front of the direct server, this program run again in relay mode: " +
 		"one goroutine per direction copying bytes through user-space buffers, no parsing and no routing. It is the floor of any proxy's extra hop on this machine; " +
 		"its row shows the relay's CPU in the sidecar CPU column.\n")

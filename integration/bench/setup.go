@@ -54,6 +54,7 @@ type env struct {
 	a, b, d   *integration.MariaDB
 	sc        *integration.Sidecar
 	scAddr    string
+	scSocket  string    // the sidecar's listen_socket
 	adminAddr string    // the sidecar's admin HTTP endpoint; "" unless -profile
 	relay     *exec.Cmd // bare TCP relay in front of D, for the reference workload
 	relayAddr string
@@ -67,6 +68,7 @@ type env struct {
 type target struct {
 	name     string // "direct", "sidecar" or "relay"
 	addr     string
+	socket   string // a Unix socket path to connect to instead of addr
 	user     string
 	password string
 	servers  []*integration.MariaDB // whose CPU counts as "db CPU"
@@ -83,6 +85,14 @@ func (e *env) targets() (direct, sidecar target) {
 	sidecar = target{name: "sidecar", addr: e.scAddr, user: benchUser, password: benchPassword,
 		servers: []*integration.MariaDB{e.a, e.b}, proxyPid: e.sc.Pid()}
 	return direct, sidecar
+}
+
+// socketTarget is the sidecar reached through its Unix socket (listen_socket), as an application on
+// the same host would reach it.
+func (e *env) socketTarget() target {
+	_, t := e.targets()
+	t.socket = e.scSocket
+	return t
 }
 
 // oneServerTarget is the sidecar in front of keyspace sbone, whose shards are both on server A.
@@ -225,6 +235,7 @@ func setup(ctx context.Context, c config) (*env, error) {
 		return nil, err
 	}
 	e.scAddr = fmt.Sprintf("127.0.0.1:%d", integration.FreePort())
+	e.scSocket = filepath.Join(e.dir, "sidecar.sock")
 	if c.profile != "" {
 		e.adminAddr = fmt.Sprintf("127.0.0.1:%d", integration.FreePort())
 	}
@@ -366,6 +377,7 @@ func (e *env) sidecarYAML(c config) string {
 	pool := max(16, 2*c.threads)
 	var b strings.Builder
 	fmt.Fprintf(&b, "listen: %q\n", e.scAddr)
+	fmt.Fprintf(&b, "listen_socket: %q\n", e.scSocket)
 	fmt.Fprintf(&b, "admin_listen: %q\n", e.adminAddr)
 	fmt.Fprintf(&b, "users:\n  - {name: %s, password: %s}\n", benchUser, benchPassword)
 	// A deadlock across the two shards (oltp_read_write makes some) is a lock wait on each; without

@@ -20,15 +20,14 @@ import (
 
 // connArgs are sysbench's connection options for database db on t.
 func connArgs(t target, db string) []string {
-	host, port, _ := net.SplitHostPort(t.addr)
-	return []string{
-		"--db-driver=mysql",
-		"--mysql-host=" + host,
-		"--mysql-port=" + port,
-		"--mysql-user=" + t.user,
-		"--mysql-password=" + t.password,
-		"--mysql-db=" + db,
+	args := []string{"--db-driver=mysql"}
+	if t.socket != "" {
+		args = append(args, "--mysql-socket="+t.socket)
+	} else {
+		host, port, _ := net.SplitHostPort(t.addr)
+		args = append(args, "--mysql-host="+host, "--mysql-port="+port)
 	}
+	return append(args, "--mysql-user="+t.user, "--mysql-password="+t.password, "--mysql-db="+db)
 }
 
 // sysbench runs `sysbench test args...` bounded by limit and returns its combined output and the

@@ -26,6 +26,8 @@ type workload struct {
 	// oneServer: the sidecar side runs on keyspace sbone, whose two shards are databases of one
 	// mariadbd (see oneServerDB)
 	oneServer bool
+	// socket: sysbench reaches the sidecar through its Unix socket; direct stays on TCP
+	socket bool
 	// cleanup runs after each run of t (e.g. removes the rows oltp_insert added, whose ids could
 	// repeat in a later run)
 	cleanup func(ctx context.Context, e *env, c config, t target) error
@@ -67,6 +69,16 @@ func oneServerTwin(w workload) workload {
 	return w
 }
 
+// socketTwin is w with the sidecar reached through its Unix socket, as an application on the same
+// host would reach it; direct MariaDB stays on TCP, as an application reaches a database on another
+// host.
+func socketTwin(w workload) workload {
+	w.name += "_socket"
+	w.title += ", the sidecar through its Unix socket (direct: TCP)"
+	w.socket = true
+	return w
+}
+
 var workloads = []workload{
 	pointSelectPS,
 	{
@@ -83,6 +95,7 @@ var workloads = []workload{
 		relay: true,
 	},
 	oneServerTwin(pointSelectPS),
+	socketTwin(pointSelectPS),
 	{
 		name:    "insert_hash",
 		title:   "oltp_insert --auto_inc=off (hash vindex), into an empty sbinsert.sbtest1",
@@ -294,6 +307,9 @@ func runWorkload(ctx context.Context, e *env, c config, w workload, idBase *int6
 	}
 	if w.oneServer {
 		sidecar = e.oneServerTarget()
+	}
+	if w.socket {
+		sidecar = e.socketTarget()
 	}
 	one := func(t target, repeat int, d time.Duration) (Run, bool) {
 		*idBase += 100_000_000
