@@ -2,6 +2,7 @@
 // config, and the sidecar in the foreground in front of it, ready for
 //
 //	mariadb -h127.0.0.1 -P15306 -umysql_user -pmysql_password product
+//	mariadb --socket=/tmp/sidecar-dev/sidecar.sock -umysql_user -pmysql_password product
 //
 // MariaDB's datadir is kept (default /tmp/sidecar-dev/mariadb), so tables and rows survive restarts.
 // Databases, backend users and the product keyspace's sequence tables are (re)created on every start;
@@ -35,8 +36,9 @@ const exampleBackendAddr = "127.0.0.1:3306"
 // devConfig is the part of the sidecar config devenv needs; it is read with a plain YAML decode so
 // devenv does not depend on the conf package's validation (which may reject a config we only copy).
 type devConfig struct {
-	Listen string `yaml:"listen"`
-	Users  []struct {
+	Listen       string `yaml:"listen"`
+	ListenSocket string `yaml:"listen_socket"`
+	Users        []struct {
 		Name     string `yaml:"name"`
 		Password string `yaml:"password"`
 	} `yaml:"users"`
@@ -134,9 +136,9 @@ func run() int {
 			fmt.Fprintf(os.Stderr, "devenv: stop sidecar: %v\n", err)
 		}
 	}()
-	fmt.Fprintf(os.Stderr, "\ndevenv: ready. Connect with:\n\n    %s\n\n"+
+	fmt.Fprintf(os.Stderr, "\ndevenv: ready. Connect with:\n\n    %s\n\nor through its Unix socket:\n\n    %s\n\n"+
 		"devenv: backends directly: mariadb -h127.0.0.1 -P%d -uroot\ndevenv: Ctrl-C stops the sidecar, then MariaDB.\n\n",
-		connectCommand(cfg), m.Port())
+		connectCommand(cfg, false), connectCommand(cfg, true), m.Port())
 
 	select {
 	case <-ctx.Done():
@@ -182,6 +184,14 @@ func writeConfig(example, dir, addr string) (string, *devConfig, error) {
 	}
 	if cfg.Listen == "" {
 		return "", nil, fmt.Errorf("%s: no listen address", example)
+	}
+	if cfg.ListenSocket == "" {
+		// Serve the Unix socket too, next to the config copy.
+		cfg.ListenSocket = filepath.Join(dir, "sidecar.sock")
+		b = append(b, fmt.Sprintf("\nlisten_socket: %q\n", cfg.ListenSocket)...)
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			return "", nil, err
+		}
 	}
 	for ks, k := range cfg.Keyspaces {
 		for name, sh := range k.Shards {
@@ -234,8 +244,9 @@ func prepareBackend(m *integration.MariaDB, cfg *devConfig) error {
 	return nil
 }
 
-// connectCommand is the mariadb command line for the config's first client account.
-func connectCommand(cfg *devConfig) string {
+// connectCommand is the mariadb command line for the config's first client account, over TCP or
+// through the Unix socket.
+func connectCommand(cfg *devConfig, socket bool) string {
 	host, port := "127.0.0.1", "15306"
 	if i := strings.LastIndex(cfg.Listen, ":"); i >= 0 {
 		if h := cfg.Listen[:i]; h != "" && h != "0.0.0.0" && h != "[::]" {
@@ -246,6 +257,9 @@ func connectCommand(cfg *devConfig) string {
 		}
 	}
 	cmd := fmt.Sprintf("mariadb -h%s -P%s", host, port)
+	if socket {
+		cmd = "mariadb --socket=" + cfg.ListenSocket
+	}
 	if len(cfg.Users) > 0 {
 		cmd += " -u" + cfg.Users[0].Name
 		if cfg.Users[0].Password != "" {
