@@ -1085,7 +1085,7 @@ func TestShardedLookupRowInOwnersTransaction(t *testing.T) {
 	// txnOf finds the last statement on server m's general log that contains all of parts, and
 	// returns its connection (thread id) and the first word of each statement that connection ran
 	// from the BEGIN before it to the COMMIT after it.
-	txnOf := func(m *MariaDB, parts []string) (string, []string) {
+	txnOf := func(t *testing.T, m *MariaDB, parts []string) (string, []string) {
 		t.Helper()
 		rows := m.MustQuery(t, "", `SELECT thread_id, argument FROM mysql.general_log
 			WHERE command_type = 'Query' AND thread_id <> CONNECTION_ID() AND argument NOT LIKE '%general_log%'`)
@@ -1134,8 +1134,8 @@ func TestShardedLookupRowInOwnersTransaction(t *testing.T) {
 	e.checkThings(have...)
 
 	t.Run("autocommit, lookup row on the owner's shard: one transaction", func(t *testing.T) {
-		lt, ltxn := txnOf(e.a, lookupStmt(namesA[0]))
-		ot, _ := txnOf(e.a, ownerStmt(namesA[0]))
+		lt, ltxn := txnOf(t, e.a, lookupStmt(namesA[0]))
+		ot, _ := txnOf(t, e.a, ownerStmt(namesA[0]))
 		if lt != ot || !reflect.DeepEqual(ltxn, []string{"BEGIN", "INSERT", "INSERT", "COMMIT"}) {
 			t.Errorf("lookup row on connection %s, owner row on %s; the transaction ran %v", lt, ot, ltxn)
 		}
@@ -1149,8 +1149,8 @@ func TestShardedLookupRowInOwnersTransaction(t *testing.T) {
 		{"client transaction: pre-transaction", namesA[1], e.a, []string{"BEGIN", "SAVEPOINT", "INSERT", "COMMIT"}},
 	} {
 		t.Run(c.what, func(t *testing.T) {
-			lt, ltxn := txnOf(c.lookupOn, lookupStmt(c.name))
-			ot, otxn := txnOf(e.a, ownerStmt(c.name))
+			lt, ltxn := txnOf(t, c.lookupOn, lookupStmt(c.name))
+			ot, otxn := txnOf(t, e.a, ownerStmt(c.name))
 			if c.lookupOn == e.a && lt == ot {
 				t.Errorf("lookup row and owner row both on connection %s", lt)
 			}
@@ -1196,8 +1196,8 @@ func TestShardedLookupRowInOwnersTransaction(t *testing.T) {
 	stopGeneralLog(t, e.a)
 	have = append(have, thingRow{idsA[5], namesA[3]})
 	e.checkThings(have...)
-	lt, ltxn := txnOf(e.a, []string{"update", "things_name_lookup", "'" + namesA[3] + "'"})
-	ot, _ := txnOf(e.a, ownerStmt(namesA[3]))
+	lt, ltxn := txnOf(t, e.a, []string{"update", "things_name_lookup", "'" + namesA[3] + "'"})
+	ot, _ := txnOf(t, e.a, ownerStmt(namesA[3]))
 	if lt != ot || !reflect.DeepEqual(ltxn, []string{"BEGIN", "INSERT", "SELECT", "SELECT", "UPDATE", "INSERT", "COMMIT"}) {
 		t.Errorf("orphan taken over on connection %s, owner row on %s; the transaction ran %v", lt, ot, ltxn)
 	}
