@@ -463,9 +463,12 @@ type cliStep struct {
 
 // runSteps runs each step as its own mariadb session in keyspace db, with the seeds' client options:
 // tables (--table), binary columns as hex (--binary-as-hex), and -vvv for the `Query OK` lines.
+// A failed step ends the run (later steps build on its state), saying which steps were left out.
 func (e *shardedEnv) runSteps(db string, steps []cliStep) {
 	t := e.t
 	t.Helper()
+	// A failure from before (an earlier subtest) must not stop the steps: only their own do.
+	failedBefore := t.Failed()
 	for i, st := range steps {
 		out, errOut, code := e.cli(db, st.sql, "--table", "--binary-as-hex", "-vvv")
 		where := fmt.Sprintf("step %d: mariadb %s <<< %q", i+1, db, st.sql)
@@ -490,7 +493,10 @@ func (e *shardedEnv) runSteps(db string, steps []cliStep) {
 		if st.check != nil {
 			st.check()
 		}
-		if t.Failed() {
+		if t.Failed() && !failedBefore {
+			if i+1 < len(steps) {
+				t.Fatalf("step %d failed: steps %d to %d not run", i+1, i+2, len(steps))
+			}
 			t.FailNow()
 		}
 	}
