@@ -201,6 +201,11 @@ func (p *Planner) plan(sql string, sess Session) (*Plan, error) {
 				return plan, nil
 			}
 		}
+		plan.Sticky = leavesSessionState(sql)
+		return p.planSchemaRead(plan, sess)
+	case KindExplain:
+		plan.Sticky = leavesSessionState(sql)
+		return p.planExplain(plan, sess)
 	case KindSet:
 		p.planSet(plan)
 		return plan, nil

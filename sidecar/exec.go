@@ -45,9 +45,9 @@ func (s *session) runSharded(plan *rewrite.Plan, args rewrite.Args, stmt *prepar
 	case plan.Kind == rewrite.KindDDL:
 		return s.fanOutDDL(ks, plan.Query, more)
 	case plan.Table == nil:
-		// SHOW, EXPLAIN, SELECT without a table: every shard has the same
-		// schema and answers the same.
-		if plan.Kind != rewrite.KindShow && plan.Kind != rewrite.KindSelect {
+		// SHOW, DESCRIBE, EXPLAIN, SELECT without a table: every shard has
+		// the same schema and answers the same.
+		if plan.Kind != rewrite.KindShow && plan.Kind != rewrite.KindSelect && plan.Kind != rewrite.KindExplain {
 			return errUnsupported("%s statements on sharded keyspace %s: %.80s", plan.Kind, ks.Name, plan.Query)
 		}
 		return s.runOn(ks.Shards[0], plan, stmt, more)

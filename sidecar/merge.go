@@ -300,17 +300,12 @@ const (
 
 func parseColumnDef(def []byte) (colInfo, error) {
 	var c colInfo
-	pos := 0
-	for i := range 6 { // catalog, schema, table, org_table, name, org_name
-		n, _, size, ok := readLenEncInt(def[pos:])
-		if !ok || pos+size+int(n) > len(def) {
-			return c, errMalformed
-		}
-		if i == 4 {
-			c.name = string(def[pos+size : pos+size+int(n)])
-		}
-		pos += size + int(n)
+	spans, ok := columnDefStrings(def)
+	if !ok {
+		return c, errMalformed
 	}
+	c.name = string(def[spans[4][0]:spans[4][1]])
+	pos := spans[5][1]
 	if pos+11 > len(def) {
 		return c, errMalformed
 	}

@@ -115,6 +115,23 @@ func readLenEncInt(b []byte) (n uint64, null bool, size int, ok bool) {
 	}
 }
 
+// columnDefStrings finds the six strings a column definition starts with
+// (catalog, schema, table, org_table, name, org_name): the bytes of string i
+// are def[spans[i][0]:spans[i][1]], after its length; the fixed-length fields
+// follow the last one.
+func columnDefStrings(def []byte) (spans [6][2]int, ok bool) {
+	pos := 0
+	for i := range spans {
+		n, _, size, ok := readLenEncInt(def[pos:])
+		if !ok || pos+size+int(n) > len(def) {
+			return spans, false
+		}
+		spans[i] = [2]int{pos + size, pos + size + int(n)}
+		pos = spans[i][1]
+	}
+	return spans, true
+}
+
 // okPacket is the decoded form of an OK packet.
 type okPacket struct {
 	affectedRows uint64

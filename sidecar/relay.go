@@ -3,6 +3,9 @@ package sidecar
 import (
 	"encoding/binary"
 	"strconv"
+	"strings"
+
+	"sidecar/conf"
 )
 
 const (
@@ -84,6 +87,9 @@ func (s *session) relayRows(bc *backendConn, more bool) (bool, uint16, error) {
 		}
 		if p[0] == 0xff {
 			return false, 0, s.w.writePacket(p)
+		}
+		if eofs == 0 && s.showShard != nil {
+			p = renameTablesIn(p, s.showShard)
 		}
 		if isEOF(p) {
 			eofs++
@@ -206,4 +212,21 @@ func appendLocalBinaryRow(b []byte, cols []column, row []*string) []byte {
 		b = appendLenEncString(b, *v)
 	}
 	return b
+}
+
+// renameTablesIn names SHOW TABLES' column after the shard's keyspace, as the
+// client sees it (Tables_in_customer, not Tables_in_customer_x80): def is a
+// column definition, returned unchanged unless its name is Tables_in_<db>….
+func renameTablesIn(def []byte, shard *conf.Shard) []byte {
+	spans, ok := columnDefStrings(def)
+	if !ok {
+		return def
+	}
+	name := spans[4]
+	rest, found := strings.CutPrefix(string(def[name[0]:name[1]]), "Tables_in_"+shard.Database)
+	if !found || rest != "" && !strings.HasPrefix(rest, " (") { // " (pattern)" of SHOW TABLES LIKE
+		return def
+	}
+	out := appendLenEncString(append([]byte(nil), def[:spans[3][1]]...), "Tables_in_"+shard.Keyspace+rest)
+	return append(out, def[name[1]:]...)
 }

@@ -51,6 +51,9 @@ type session struct {
 	ansiQuotes    bool         // the session's sql_mode has ANSI_QUOTES
 	lastInsertID  uint64
 	stmts         map[uint32]*preparedStmt
+	// showShard is the shard answering the SHOW being relayed: its
+	// Tables_in_<database> column is named after the keyspace instead.
+	showShard *conf.Shard
 
 	host        string        // client host, for access errors
 	busy        busyConns     // backend connections in use, for KILL
@@ -678,7 +681,11 @@ func (s *session) forward(shard *conf.Shard, sql string, kind rewrite.Kind, more
 		if err != nil {
 			return relayed{}, err
 		}
+		if kind == rewrite.KindShow && shard.Database != shard.Keyspace {
+			s.showShard = shard
+		}
 		res, err := s.relayQuery(bc, sql, more)
+		s.showShard = nil
 		if err != nil && !res.started && bc.broken && !held && attempt == 0 {
 			s.putBack(bc)
 			continue

@@ -1,0 +1,233 @@
+package rewrite
+
+import (
+	"strings"
+
+	"github.com/xwb1989/sqlparser"
+
+	"sidecar/conf"
+)
+
+// SHOW, DESCRIBE and EXPLAIN read a keyspace's schema, which is the same on
+// every shard of it, so one shard answers them. The keyspace they name
+// (SHOW TABLES FROM customer, DESCRIBE customer.corder) chooses where they go,
+// and is replaced by that shard's own database: the backend knows no keyspace.
+// They are never parsed into a tree and printed back (the parser prints SHOW
+// lossily): only the names are replaced in the client's text.
+
+// planSchemaRead routes SHOW and DESCRIBE <table> by the keyspace they name,
+// or else to the session's keyspace.
+func (p *Planner) planSchemaRead(plan *Plan, sess Session) (*Plan, error) {
+	return p.routeByNames(plan, sess, schemaNames(scanTokens(plan.Query)))
+}
+
+// planExplain routes EXPLAIN <statement> where the statement itself would go,
+// to one shard of its keyspace: every shard runs the same plan over its own
+// rows (Vitess sends EXPLAIN to any shard). EXPLAIN <table> is DESCRIBE.
+func (p *Planner) planExplain(plan *Plan, sess Session) (*Plan, error) {
+	toks := scanTokens(plan.Query)
+	i, analyze := explainedStatement(toks)
+	if i < 0 {
+		return p.planSchemaRead(plan, sess)
+	}
+	inner, err := p.plan(plan.Query[toks[i].start:], sess)
+	if err != nil {
+		return nil, err
+	}
+	if analyze && inner.Kind != KindSelect {
+		// MySQL's EXPLAIN ANALYZE runs the statement: a write would bypass
+		// the vindexes on whichever shard got it.
+		return nil, errUnsupported("EXPLAIN ANALYZE of %s statements", inner.Kind)
+	}
+	if inner.Local != NotLocal || inner.Keyspace == nil {
+		return p.routeToSession(plan, sess)
+	}
+	plan.Keyspace = inner.Keyspace
+	plan.Query = plan.Query[:toks[i].start] + inner.Query
+	return plan, nil
+}
+
+// explainedStatement finds the statement an EXPLAIN explains, past its
+// options (EXTENDED, PARTITIONS, FORMAT=…, ANALYZE): the index of its first
+// token, or -1 for EXPLAIN <table>.
+func explainedStatement(toks []token) (int, bool) {
+	analyze := false
+	for i := 1; i < len(toks); i++ {
+		switch toks[i].word {
+		case "select", "with", "insert", "replace", "update", "delete", "(":
+			return i, analyze
+		case "analyze":
+			analyze = true
+		case "extended", "partitions", "format", "=", "json", "tree", "traditional":
+		default:
+			return -1, false
+		}
+	}
+	return -1, false
+}
+
+// routeByNames sends a schema statement to the keyspace its names refer to
+// (a statement naming two keyspaces is refused), with each keyspace name
+// replaced by the database of the shard that answers. Without a keyspace named
+// or in use, an unqualified table is looked up in the VSchemas, as a SELECT's.
+func (p *Planner) routeByNames(plan *Plan, sess Session, names schemaRefs) (*Plan, error) {
+	var target *conf.Keyspace
+	var b strings.Builder
+	done := 0
+	for _, n := range names.databases {
+		ks, ok := p.Topo.Keyspaces[n.name]
+		if !ok {
+			continue // a system schema, or a database only the backend knows
+		}
+		if target != nil && target != ks {
+			return nil, errUnsupported("a statement across keyspaces (%s and %s)", target.Name, ks.Name)
+		}
+		target = ks
+		if db := ks.Shards[0].Database; db != n.name {
+			b.WriteString(plan.Query[done:n.start])
+			b.WriteString(quoteIdent(db))
+			done = n.end
+		}
+	}
+	if target == nil && sess.Keyspace == "" && names.table != "" {
+		t, err := p.Topo.FindTable("", names.table)
+		if err != nil {
+			return nil, errNoDatabase(names.table, err)
+		}
+		target = t.Keyspace
+	}
+	if target == nil {
+		return p.routeToSession(plan, sess)
+	}
+	if done > 0 {
+		b.WriteString(plan.Query[done:])
+		plan.Query = b.String()
+	}
+	plan.Keyspace = target
+	return plan, nil
+}
+
+// schemaRefs are the names of a SHOW or DESCRIBE statement that say where it
+// goes.
+type schemaRefs struct {
+	databases []token // qualifiers (db.t) and FROM|IN db
+	table     string  // a table named without a qualifier or FROM db
+}
+
+// schemaNames finds the database and table names of a SHOW or DESCRIBE
+// statement: the qualifier of db.table, the db of FROM|IN db, and the table of
+// DESCRIBE t or SHOW COLUMNS|FIELDS|INDEX|INDEXES|KEYS FROM t [FROM db]. LIKE
+// and WHERE end the search: what follows is a pattern or a condition.
+func schemaNames(toks []token) schemaRefs {
+	var refs schemaRefs
+	if len(toks) < 2 {
+		return refs
+	}
+	i := 1
+	tableNext := toks[0].word != "show" // DESCRIBE t
+	if !tableNext {
+		for i < len(toks) && (toks[i].word == "full" || toks[i].word == "extended") {
+			i++
+		}
+		if i < len(toks) {
+			switch toks[i].word {
+			case "columns", "fields", "index", "indexes", "keys":
+				i++
+				if i < len(toks) && (toks[i].word == "from" || toks[i].word == "in") {
+					i++
+					tableNext = true
+				}
+			case "create":
+				// SHOW CREATE DATABASE db
+				if i+2 < len(toks) && (toks[i+1].word == "database" || toks[i+1].word == "schema") && toks[i+2].isName() {
+					refs.databases = append(refs.databases, toks[i+2])
+					return refs
+				}
+			}
+		}
+	}
+	for ; i < len(toks); i++ {
+		t := toks[i]
+		switch {
+		case t.word == "like" || t.word == "where":
+			return refs
+		case t.isName() && i+2 < len(toks) && toks[i+1].word == "." && toks[i+2].isName():
+			refs.databases = append(refs.databases, t)
+			i += 2
+		case tableNext && t.isName():
+			refs.table = t.name
+		case (t.word == "from" || t.word == "in") && i+1 < len(toks) && toks[i+1].isName():
+			if i+2 >= len(toks) || toks[i+2].word != "." {
+				refs.databases = append(refs.databases, toks[i+1])
+				refs.table = "" // SHOW COLUMNS FROM t FROM db: t is in db
+				i++
+			}
+		}
+		tableNext = false
+	}
+	return refs
+}
+
+// token is one token of a statement, with where it is in the text.
+type token struct {
+	// word is the lower-cased text of a keyword, an unquoted name or a
+	// punctuation mark; "" for a quoted name, a string or a number.
+	word string
+	// name is the identifier the token spells, unquoted ("" if none).
+	name       string
+	start, end int
+}
+
+func (t token) isName() bool { return t.name != "" }
+
+// scanTokens splits sql into tokens with sqlparser's tokenizer, dropping
+// comments. A statement with an executable comment (/*! … */), whose tokens
+// the tokenizer reads from a copy, gives no tokens: nothing in it is renamed.
+func scanTokens(sql string) []token {
+	if strings.Contains(sql, "/*!") {
+		return nil
+	}
+	var toks []token
+	tz := sqlparser.NewStringTokenizer(sql)
+	end := 0
+	for {
+		typ, val := tz.Scan()
+		if typ == 0 || typ == sqlparser.LEX_ERROR {
+			return toks
+		}
+		start := end
+		for start < len(sql) && strings.IndexByte(" \t\r\n", sql[start]) >= 0 {
+			start++
+		}
+		end = tz.Position - 1
+		if end > len(sql) {
+			end = len(sql)
+		}
+		if typ == sqlparser.COMMENT {
+			continue
+		}
+		t := token{start: start, end: end}
+		raw := sql[start:end]
+		switch {
+		case raw == "":
+		case raw[0] == '`':
+			t.name = string(val)
+		case isLetter(raw[0]) || raw[0] == '_':
+			t.word = lowerASCII(raw)
+			if typ == sqlparser.ID || !reservedAfterFrom[t.word] {
+				t.name = raw
+			}
+		case typ < 256: // punctuation
+			t.word = raw
+		}
+		toks = append(toks, t)
+	}
+}
+
+// reservedAfterFrom are the words that can follow FROM or IN in a SHOW
+// statement without being a name.
+var reservedAfterFrom = map[string]bool{"like": true, "where": true, "from": true, "in": true, "select": true}
+
+func quoteIdent(name string) string {
+	return "`" + strings.ReplaceAll(name, "`", "``") + "`"
+}
