@@ -3,9 +3,9 @@ package integration
 import "testing"
 
 // TestShardedSchemaIntrospection: what a client or a GUI tool asks first about a keyspace's schema
-// — SHOW TABLES FROM, DESCRIBE, SHOW COLUMNS, EXPLAIN — answered by one shard and named after the
-// keyspace, whichever keyspace the session is in (the shards know their databases as customer_x80
-// and customer_80x).
+// — SHOW TABLES FROM, DESCRIBE, SHOW COLUMNS, EXPLAIN, information_schema — answered by one shard
+// and named after the keyspace, whichever keyspace the session is in (the shards know their
+// databases as customer_x80 and customer_80x).
 func TestShardedSchemaIntrospection(t *testing.T) {
 	e := newShardedEnv(t, shardedOptions{})
 	const corderColumns = `
@@ -59,6 +59,16 @@ func TestShardedSchemaIntrospection(t *testing.T) {
 |    1 | SIMPLE      | corder | range | PRIMARY       | PRIMARY | 8       | NULL | 1    | Using where |
 +------+-------------+--------+-------+---------------+---------+---------+------+------+-------------+
 1 row in set`},
+		// GUI tools and ORMs read information_schema by the database's name: the keyspace's.
+		{sql: "select table_name from information_schema.tables where table_schema = 'customer' order by table_name;", out: `
++--------------+
+| table_name   |
++--------------+
+| corder       |
+| corder_event |
+| customer     |
++--------------+
+3 rows in set`},
 		{
 			sql:    "explain analyze delete from customer.corder;",
 			err:    "ERROR 1235 (42000) at line 1: ",

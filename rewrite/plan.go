@@ -120,6 +120,9 @@ func (p *Planner) Plan(sql string, sess Session) (*Plan, error) {
 	if p.Cache != nil {
 		switch Classify(sql) {
 		case KindSelect, KindInsert, KindReplace, KindUpdate, KindDelete:
+			if containsFold(sql, "information_schema") {
+				break // its schema names are literals that choose the keyspace
+			}
 			if shape, args, ok := normalize(sql); ok {
 				key := sess.Keyspace + "\x00" + shape
 				if sess.ANSIQuotes {
@@ -283,7 +286,7 @@ func (p *Planner) routeByTables(plan *Plan, sess Session) (*Plan, error) {
 		}
 	}
 	if target == nil {
-		return p.routeToSession(plan, sess)
+		return p.routeSystemSchemaRead(plan, stmt, sess)
 	}
 	plan.Keyspace = target
 	if target.Sharded {

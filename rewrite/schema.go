@@ -231,3 +231,60 @@ var reservedAfterFrom = map[string]bool{"like": true, "where": true, "from": tru
 func quoteIdent(name string) string {
 	return "`" + strings.ReplaceAll(name, "`", "``") + "`"
 }
+
+// routeSystemSchemaRead routes a statement on the backend's own schemas.
+// information_schema describes the backend's databases, so a condition on a
+// keyspace (WHERE table_schema = 'customer', as GUI tools and ORMs ask) would
+// match nothing: the statement goes to that keyspace instead, asking for its
+// shard's database. Anything else goes to the session's keyspace.
+func (p *Planner) routeSystemSchemaRead(plan *Plan, stmt sqlparser.Statement, sess Session) (*Plan, error) {
+	var target *conf.Keyspace
+	var err error
+	_ = sqlparser.Walk(func(node sqlparser.SQLNode) (bool, error) {
+		cmp, ok := node.(*sqlparser.ComparisonExpr)
+		if !ok || (cmp.Operator != sqlparser.EqualStr && cmp.Operator != sqlparser.InStr) || !isSchemaColumn(cmp.Left) {
+			return true, nil
+		}
+		vals := []sqlparser.Expr{cmp.Right}
+		if tuple, ok := cmp.Right.(sqlparser.ValTuple); ok {
+			vals = tuple
+		}
+		for _, v := range vals {
+			lit, ok := v.(*sqlparser.SQLVal)
+			if !ok || lit.Type != sqlparser.StrVal {
+				continue
+			}
+			ks, ok := p.Topo.Keyspaces[string(lit.Val)]
+			if !ok {
+				continue
+			}
+			if target != nil && target != ks {
+				err = errUnsupported("a statement across keyspaces (%s and %s)", target.Name, ks.Name)
+				return false, err
+			}
+			target = ks
+			lit.Val = []byte(ks.Shards[0].Database)
+		}
+		return true, nil
+	}, stmt)
+	if err != nil {
+		return nil, err
+	}
+	if target == nil {
+		return p.routeToSession(plan, sess)
+	}
+	plan.Keyspace = target
+	plan.Query = Render(plan.Query, stmt)
+	return plan, nil
+}
+
+// isSchemaColumn reports the information_schema columns that hold a
+// database name: TABLE_SCHEMA, SCHEMA_NAME, CONSTRAINT_SCHEMA, …
+func isSchemaColumn(e sqlparser.Expr) bool {
+	col, ok := e.(*sqlparser.ColName)
+	if !ok {
+		return false
+	}
+	name := col.Name.Lowered()
+	return strings.HasSuffix(name, "_schema") || name == "schema_name"
+}

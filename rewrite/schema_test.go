@@ -37,6 +37,13 @@ func TestPlanSchemaRead(t *testing.T) {
 		{"customer", "explain update corder set price = 1 where corder_id = 1", "customer", ""},
 		{"customer", "explain select * from product.corder_seq", "product", ""},
 		{"customer", "explain select 1", "customer", ""},
+		{"product", "select table_name from information_schema.tables where table_schema = 'customer' and table_name like 'c%'", "customer",
+			"select table_name from information_schema.`tables` where table_schema = 'customer_x80' and table_name like 'c%'"},
+		{"", "SELECT COLUMN_NAME FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA IN ('customer') AND TABLE_NAME = 'corder'", "customer",
+			"select COLUMN_NAME from INFORMATION_SCHEMA.COLUMNS where TABLE_SCHEMA in ('customer_x80') and TABLE_NAME = 'corder'"},
+		{"", "select schema_name from information_schema.schemata where schema_name = 'product'", "product", ""},
+		{"things", "select table_name from information_schema.tables where table_schema = database()", "things", ""},
+		{"things", "select table_name from information_schema.tables where table_schema = 'mysql'", "things", ""},
 	} {
 		plan, err := p.Plan(tc.sql, Session{Keyspace: tc.session})
 		if err != nil {
@@ -64,6 +71,7 @@ func TestPlanSchemaReadRefused(t *testing.T) {
 		{"describe nosuch", "No database selected"},
 		{"explain analyze delete from customer.corder", "EXPLAIN ANALYZE of delete statements"},
 		{"explain select * from customer.customer, things.things", "across keyspaces"},
+		{"select * from information_schema.tables where table_schema in ('customer', 'things')", "across keyspaces (customer and things)"},
 	} {
 		_, err := p.Plan(tc.sql, Session{})
 		if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
