@@ -1,6 +1,9 @@
 package vindex
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/binary"
+)
 
 // functional is embedded by the vindexes that compute keyspace ids from the
 // value alone: named, unique, never reaching the database.
@@ -16,8 +19,38 @@ func newFunctional(name string, p map[string]string) functional {
 	return functional{name: name, unknownParams: newParams(p).unknown()}
 }
 
+// castUint64KeyspaceID is Hash for the vindexes whose keyspace id is f of the
+// value cast to uint64, big-endian (numeric, reverse_bits).
+func castUint64KeyspaceID(id Value, f func(uint64) uint64) (KeyspaceID, error) {
+	n, err := toCastUint64(id)
+	if err != nil {
+		return nil, err
+	}
+	ksid := make(KeyspaceID, 8)
+	binary.BigEndian.PutUint64(ksid, f(n))
+	return ksid, nil
+}
+
+// mapCastUint64 is Map for those vindexes: a value that cannot be cast maps to
+// DestinationNone. The keyspace ids share one allocation.
+func mapCastUint64(ids []Value, f func(uint64) uint64) []Destination {
+	out := make([]Destination, len(ids))
+	buf := newKsidBuffer(len(ids), 8)
+	for i, id := range ids {
+		n, err := toCastUint64(id)
+		if err != nil {
+			out[i] = DestinationNone{}
+			continue
+		}
+		ksid := buf.next()
+		binary.BigEndian.PutUint64(ksid, f(n))
+		out[i] = DestinationKeyspaceID(ksid)
+	}
+	return out
+}
+
 // mapOrNone is Map for vindexes whose unmappable values give
-// DestinationNone (hash, numeric, reverse_bits, numeric_static_map).
+// DestinationNone (numeric_static_map).
 func mapOrNone(h Hashing, ids []Value) []Destination {
 	out := make([]Destination, len(ids))
 	for i, id := range ids {

@@ -19,31 +19,13 @@ type Numeric struct{ functional }
 
 func (*Numeric) Cost() int { return 0 }
 
-func (*Numeric) Hash(id Value) (KeyspaceID, error) {
-	n, err := toCastUint64(id)
-	if err != nil {
-		return nil, err
-	}
-	ksid := make(KeyspaceID, 8)
-	binary.BigEndian.PutUint64(ksid, n)
-	return ksid, nil
-}
+func (*Numeric) Hash(id Value) (KeyspaceID, error) { return castUint64KeyspaceID(id, identity) }
 
 func (v *Numeric) Map(_ context.Context, _ Querier, ids []Value) ([]Destination, error) {
-	out := make([]Destination, len(ids))
-	buf := newKsidBuffer(len(ids), 8)
-	for i, id := range ids {
-		n, err := toCastUint64(id)
-		if err != nil {
-			out[i] = DestinationNone{}
-			continue
-		}
-		ksid := buf.next()
-		binary.BigEndian.PutUint64(ksid, n)
-		out[i] = DestinationKeyspaceID(ksid)
-	}
-	return out, nil
+	return mapCastUint64(ids, identity), nil
 }
+
+func identity(n uint64) uint64 { return n }
 
 func (v *Numeric) Verify(_ context.Context, _ Querier, ids []Value, ksids []KeyspaceID) ([]bool, error) {
 	return verifyByHash(v, ids, ksids, "Numeric.Verify")

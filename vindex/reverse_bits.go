@@ -22,29 +22,11 @@ type ReverseBits struct{ functional }
 func (*ReverseBits) Cost() int { return 1 }
 
 func (*ReverseBits) Hash(id Value) (KeyspaceID, error) {
-	n, err := toCastUint64(id)
-	if err != nil {
-		return nil, err
-	}
-	ksid := make(KeyspaceID, 8)
-	binary.BigEndian.PutUint64(ksid, bits.Reverse64(n))
-	return ksid, nil
+	return castUint64KeyspaceID(id, bits.Reverse64)
 }
 
 func (r *ReverseBits) Map(_ context.Context, _ Querier, ids []Value) ([]Destination, error) {
-	out := make([]Destination, len(ids))
-	buf := newKsidBuffer(len(ids), 8)
-	for i, id := range ids {
-		n, err := toCastUint64(id)
-		if err != nil {
-			out[i] = DestinationNone{}
-			continue
-		}
-		ksid := buf.next()
-		binary.BigEndian.PutUint64(ksid, bits.Reverse64(n))
-		out[i] = DestinationKeyspaceID(ksid)
-	}
-	return out, nil
+	return mapCastUint64(ids, bits.Reverse64), nil
 }
 
 func (r *ReverseBits) Verify(_ context.Context, _ Querier, ids []Value, ksids []KeyspaceID) ([]bool, error) {
