@@ -1,6 +1,10 @@
 package integration
 
-import "testing"
+import (
+	"database/sql"
+	"strings"
+	"testing"
+)
 
 // TestShardedSchemaIntrospection: what a client or a GUI tool asks first about a keyspace's schema
 // — SHOW TABLES FROM, DESCRIBE, SHOW COLUMNS, EXPLAIN, information_schema — answered by one shard
@@ -77,4 +81,43 @@ func TestShardedSchemaIntrospection(t *testing.T) {
 	})
 	// Without a keyspace in use, a table is found by its name, as in a SELECT.
 	e.runSteps("", []cliStep{{sql: "desc corder;", out: corderColumns}})
+
+	// The same through server-side prepared statements (go-sql-driver/mysql).
+	db := e.driver(e.sc, "product")
+	for _, tc := range []struct{ sql, want string }{
+		{"describe customer.corder", "corder_id customer_id product_id oname"},
+		{"show columns from corder from customer like 'c%'", "corder_id customer_id"},
+		{"select table_name from information_schema.tables where table_schema = 'customer' order by 1", "corder corder_event customer"},
+	} {
+		stmt, err := db.Prepare(tc.sql)
+		if err != nil {
+			t.Fatalf("prepare %s: %v", tc.sql, err)
+		}
+		rows, err := stmt.Query()
+		if err != nil {
+			t.Fatalf("execute %s: %v", tc.sql, err)
+		}
+		var got []string
+		for rows.Next() {
+			cols, _ := rows.Columns()
+			vals := make([]any, len(cols))
+			var first sql.RawBytes
+			vals[0] = &first
+			for i := 1; i < len(vals); i++ {
+				vals[i] = new(sql.RawBytes)
+			}
+			if err := rows.Scan(vals...); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, string(first))
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatalf("%s: %v", tc.sql, err)
+		}
+		rows.Close()
+		stmt.Close()
+		if strings.Join(got, " ") != tc.want {
+			t.Errorf("prepared %s: got %q, want %q", tc.sql, got, tc.want)
+		}
+	}
 }
