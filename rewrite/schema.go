@@ -173,7 +173,8 @@ type token struct {
 	// word is the lower-cased text of a keyword, an unquoted name or a
 	// punctuation mark; "" for a quoted name, a string or a number.
 	word string
-	// name is the identifier the token spells, unquoted ("" if none).
+	// name is the identifier the token could be, unquoted: "" for
+	// punctuation, strings and numbers.
 	name       string
 	start, end int
 }
@@ -213,20 +214,13 @@ func scanTokens(sql string) []token {
 		case raw[0] == '`':
 			t.name = string(val)
 		case isLetter(raw[0]) || raw[0] == '_':
-			t.word = lowerASCII(raw)
-			if typ == sqlparser.ID || !reservedAfterFrom[t.word] {
-				t.name = raw
-			}
+			t.word, t.name = lowerASCII(raw), raw // a keyword, or a name: only where it stands tells
 		case typ < 256: // punctuation
 			t.word = raw
 		}
 		toks = append(toks, t)
 	}
 }
-
-// reservedAfterFrom are the words that can follow FROM or IN in a SHOW
-// statement without being a name.
-var reservedAfterFrom = map[string]bool{"like": true, "where": true, "from": true, "in": true, "select": true}
 
 func quoteIdent(name string) string {
 	return "`" + strings.ReplaceAll(name, "`", "``") + "`"
