@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"database/sql"
 	"strings"
 	"testing"
 )
@@ -97,25 +96,15 @@ func TestShardedSchemaIntrospection(t *testing.T) {
 		if err != nil {
 			t.Fatalf("execute %s: %v", tc.sql, err)
 		}
-		var got []string
-		for rows.Next() {
-			cols, _ := rows.Columns()
-			vals := make([]any, len(cols))
-			var first sql.RawBytes
-			vals[0] = &first
-			for i := 1; i < len(vals); i++ {
-				vals[i] = new(sql.RawBytes)
-			}
-			if err := rows.Scan(vals...); err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, string(first))
-		}
-		if err := rows.Err(); err != nil {
+		table, err := ScanStrings(rows)
+		stmt.Close()
+		if err != nil {
 			t.Fatalf("%s: %v", tc.sql, err)
 		}
-		rows.Close()
-		stmt.Close()
+		var got []string
+		for _, row := range table {
+			got = append(got, row[0])
+		}
 		if strings.Join(got, " ") != tc.want {
 			t.Errorf("prepared %s: got %q, want %q", tc.sql, got, tc.want)
 		}
