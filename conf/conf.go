@@ -7,6 +7,7 @@ package conf
 
 import (
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"io"
 	"os"
@@ -28,6 +29,8 @@ const (
 	DefaultLogLevel        = "info"
 	DefaultLogFormat       = "json"
 	DefaultAuthPlugin      = "mysql_native_password"
+	// DefaultMaxAllowedPacket is MySQL 8's default max_allowed_packet.
+	DefaultMaxAllowedPacket = 64 << 20
 )
 
 // Config is a loaded, validated config. Like its Topology it is never changed
@@ -40,6 +43,11 @@ type Config struct {
 	ListenSocket string
 	AdminListen  string // HTTP admin; "" disables it
 	Users        []User
+	// TLS of the MySQL listener; nil: plain TCP only.
+	TLS *TLS
+	// MaxAllowedPacket bounds a client command (a statement with its data):
+	// a longer one is refused before it is read whole, as MySQL does.
+	MaxAllowedPacket int
 	// ShardHints: statements forwarded to a shard start with
 	// /* keyspace=…;shard=… */ so ProxySQL and logs can tell them apart.
 	ShardHints  bool
@@ -49,6 +57,14 @@ type Config struct {
 	// Warnings are problems that don't stop the sidecar (unknown vindex
 	// params, settings that are ignored), formatted like errors.
 	Warnings []string
+}
+
+// TLS is the front end's TLS: clients that ask for it get the certificate.
+type TLS struct {
+	Config *tls.Config
+	// Require refuses logins over plain TCP (the Unix socket is local and
+	// stays open), like MySQL's require_secure_transport.
+	Require bool
 }
 
 // User is an account the sidecar accepts from clients.
@@ -73,15 +89,18 @@ type Log struct {
 // The config file as written. Pointers tell "absent" (take the default) from
 // an explicit zero (which may be an error).
 type rawConfig struct {
-	Listen       *string                 `yaml:"listen"`
-	ListenSocket *string                 `yaml:"listen_socket"`
-	AdminListen  *string                 `yaml:"admin_listen"`
-	Users        []*rawUser              `yaml:"users"`
-	Backend      *rawBackend             `yaml:"backend"`
-	Keyspaces    map[string]*rawKeyspace `yaml:"keyspaces"`
-	LookupCache  *rawLookupCache         `yaml:"lookup_cache"`
-	Log          *rawLog                 `yaml:"log"`
-	ShardHints   *bool                   `yaml:"shard_hints"`
+	Listen       *string    `yaml:"listen"`
+	ListenSocket *string    `yaml:"listen_socket"`
+	AdminListen  *string    `yaml:"admin_listen"`
+	Users        []*rawUser `yaml:"users"`
+	TLS          *rawTLS    `yaml:"tls"`
+	// MaxAllowedPacket is bytes, or a size like 64M (K, M, G as in my.cnf).
+	MaxAllowedPacket *string                 `yaml:"max_allowed_packet"`
+	Backend          *rawBackend             `yaml:"backend"`
+	Keyspaces        map[string]*rawKeyspace `yaml:"keyspaces"`
+	LookupCache      *rawLookupCache         `yaml:"lookup_cache"`
+	Log              *rawLog                 `yaml:"log"`
+	ShardHints       *bool                   `yaml:"shard_hints"`
 }
 
 type rawUser struct {
@@ -99,6 +118,24 @@ type rawBackend struct {
 	// connection: how long a cross-shard deadlock, which no server sees
 	// whole, can hold its transactions.
 	LockWaitTimeout string `yaml:"lock_wait_timeout"`
+	// TLS of the connections to the shards (nil: plain TCP).
+	TLS *rawBackendTLS `yaml:"tls"`
+}
+
+type rawTLS struct {
+	Cert    string `yaml:"cert"`
+	Key     string `yaml:"key"`
+	Require bool   `yaml:"require"`
+}
+
+type rawBackendTLS struct {
+	// CA verifies the shards' certificates ("": the system's CAs).
+	CA string `yaml:"ca"`
+	// Cert and Key: a client certificate, for servers that require one.
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
+	// SkipVerify accepts any certificate: encryption without authentication.
+	SkipVerify bool `yaml:"skip_verify"`
 }
 
 type rawKeyspace struct {

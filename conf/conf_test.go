@@ -497,6 +497,29 @@ backend: {user: root}
 keyspaces: {ks: {vschema_file: broken.json, shards: {"-80": ` + shard + `, "80-": {address: "h:1", database: e}}}}`,
 		want: []string{`broken.json: invalid JSON: unexpected end of file (line 2)`},
 	}, {
+		name: "tls and packet size",
+		config: `users: [{name: app}]
+tls: {cert: missing.pem}
+max_allowed_packet: 2G
+backend: {user: root, tls: {ca: x.json}}
+keyspaces: {ks: {shards: {"0": ` + shard + `}}}`,
+		want: []string{
+			`tls.key: required`,
+			`max_allowed_packet: "2G" is not a size from 1024 bytes to 1G`,
+			`backend.tls.ca: x.json holds no PEM certificate`,
+		},
+	}, {
+		name: "tls files",
+		config: `users: [{name: app}]
+tls: {cert: missing.pem, key: x.json}
+max_allowed_packet: 100
+backend: {user: root}
+keyspaces: {ks: {shards: {"0": ` + shard + `}}}`,
+		want: []string{
+			`tls.cert: open `,
+			`max_allowed_packet: "100" is below MySQL's minimum of 1024 bytes`,
+		},
+	}, {
 		name: "duplicate key",
 		config: `users: [{name: app}]
 backend: {user: root}
@@ -538,7 +561,8 @@ keyspaces:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Listen != DefaultListen || cfg.AdminListen != "" || cfg.ShardHints || cfg.Users[0].AuthPlugin != "caching_sha2_password" {
+	if cfg.Listen != DefaultListen || cfg.AdminListen != "" || cfg.ShardHints || cfg.Users[0].AuthPlugin != "caching_sha2_password" ||
+		cfg.MaxAllowedPacket != 64<<20 || cfg.TLS != nil {
 		t.Errorf("config: %+v", cfg)
 	}
 	got := *cfg.Topology.Keyspaces["ks"].Shards[0]
@@ -704,5 +728,23 @@ func TestOwnerInfo(t *testing.T) {
 	}
 	if cvs := o.VindexesOn("col_a"); len(cvs) != 1 || cvs[0].Name != "probe" {
 		t.Errorf("VindexesOn(col_a) = %v", cvs)
+	}
+}
+
+// max_allowed_packet is written as in my.cnf: bytes or K, M, G.
+func TestMaxAllowedPacket(t *testing.T) {
+	for text, want := range map[string]int{"67108864": 64 << 20, "16M": 16 << 20, "1g": 1 << 30, "512K": 512 << 10} {
+		cfg, err := loadString(t, `
+users: [{name: app}]
+max_allowed_packet: `+text+`
+backend: {user: root}
+keyspaces: {ks: {shards: {"0": {address: "127.0.0.1:3306", database: d}}}}
+`, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", text, err)
+		}
+		if cfg.MaxAllowedPacket != want {
+			t.Errorf("max_allowed_packet: %s = %d, want %d", text, cfg.MaxAllowedPacket, want)
+		}
 	}
 }

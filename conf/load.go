@@ -2,6 +2,7 @@ package conf
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -33,6 +34,7 @@ type loader struct {
 	poolSize        int
 	connectTimeout  time.Duration
 	lockWaitTimeout time.Duration
+	backendTLS      *tls.Config
 
 	// shards without a user of their own while backend.user is empty
 	noUser []string
@@ -60,6 +62,13 @@ func (l *loader) config(raw *rawConfig) *Config {
 	if raw.ShardHints != nil {
 		cfg.ShardHints = *raw.ShardHints
 	}
+	if raw.TLS != nil {
+		cfg.TLS = l.frontTLS(raw.TLS)
+	}
+	cfg.MaxAllowedPacket = DefaultMaxAllowedPacket
+	if raw.MaxAllowedPacket != nil {
+		cfg.MaxAllowedPacket = parseSize(s, "max_allowed_packet", *raw.MaxAllowedPacket)
+	}
 
 	cfg.Users = l.users(raw.Users)
 
@@ -83,6 +92,9 @@ func (l *loader) config(raw *rawConfig) *Config {
 			if d := l.lockWaitTimeout; d > 0 && (d%time.Second != 0 || d > maxLockWaitTimeout) {
 				s.errorf(path, "%q: innodb_lock_wait_timeout takes whole seconds, from 1s to %v", b.LockWaitTimeout, maxLockWaitTimeout)
 			}
+		}
+		if b.TLS != nil {
+			l.backendTLS = l.loadBackendTLS(b.TLS)
 		}
 	}
 
@@ -217,10 +229,7 @@ func (l *loader) vschema(kp string, raw *rawKeyspace) (vs *VSchema, src *source,
 	case raw.VSchemaFile == "":
 		return &VSchema{}, l.src.sub(join(kp, "vschema")), true
 	}
-	file := raw.VSchemaFile
-	if !filepath.IsAbs(file) {
-		file = filepath.Join(filepath.Dir(l.path), file)
-	}
+	file := l.relative(raw.VSchemaFile)
 	data, err := l.readFile(file)
 	if err != nil {
 		l.src.errorf(join(kp, "vschema_file"), "%v", err)
@@ -309,6 +318,7 @@ func (l *loader) shards(kp string, ks *Keyspace, raw map[string]*rawShard, layou
 			Address: rs.Address, Database: rs.Database,
 			User: l.backendUser, Password: l.backendPassword,
 			PoolSize: l.poolSize, ConnectTimeout: l.connectTimeout, LockWaitTimeout: l.lockWaitTimeout,
+			TLS: shardTLS(l.backendTLS, rs.Address),
 		}
 		if rs.Address == "" {
 			l.src.errorf(join(p, "address"), "required")

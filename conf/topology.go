@@ -1,6 +1,7 @@
 package conf
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"sort"
@@ -126,6 +127,8 @@ type Shard struct {
 	// LockWaitTimeout is the innodb_lock_wait_timeout of the sidecar's
 	// connections to the shard; 0 leaves the server's default.
 	LockWaitTimeout time.Duration
+	// TLS of the sidecar's connections to the shard; nil: plain TCP.
+	TLS *tls.Config
 }
 
 // Table types.
