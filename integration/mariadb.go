@@ -199,6 +199,8 @@ var tuningArgs = []string{
 	"--sync-binlog=0",
 	"--character-set-server=utf8mb4",
 	"--collation-server=utf8mb4_general_ci",
+	// MySQL 8's default (and the sidecar's): rows and statements of 16 MiB and more pass.
+	"--max-allowed-packet=64M",
 }
 
 func (m *MariaDB) startOn(port int, opts Options) error {
