@@ -19,8 +19,8 @@ import (
 // part of the shape. ok is false when the text is not understood.
 func normalize(sql string) (shape string, args Args, ok bool) {
 	var b strings.Builder
-	b.Grow(len(sql))
-	param := false // inside WHERE / VALUES / SET
+	b.Grow(min(len(sql), 64<<10)) // a long statement's shape is short: its literals are out
+	param := false                // inside WHERE / VALUES / SET
 	lastWord := ""
 	i := 0
 	for i < len(sql) {
@@ -85,6 +85,26 @@ func normalize(sql string) (shape string, args Args, ok bool) {
 				// X'0a1b': the keyspace ids of lookup rows, different in
 				// every statement the lookup vindexes write.
 				if end, val, ok := scanHexString(sql, j); ok {
+					b.WriteByte('?')
+					args = append(args, vindex.Value{Kind: vindex.VarBinary, Raw: val})
+					i = end
+					lastWord = ""
+					continue
+				}
+			}
+			if param && strings.EqualFold(word, "_binary") {
+				// _binary'…': how drivers that interpolate write byte
+				// values (go-sql-driver), however long: a binary string,
+				// as X'…' is.
+				k := j
+				for k < len(sql) && (sql[k] == ' ' || sql[k] == '\t' || sql[k] == '\n' || sql[k] == '\r') {
+					k++
+				}
+				if k < len(sql) && sql[k] == '\'' {
+					end, val, ok := scanString(sql, k)
+					if !ok {
+						return "", nil, false
+					}
 					b.WriteByte('?')
 					args = append(args, vindex.Value{Kind: vindex.VarBinary, Raw: val})
 					i = end
@@ -174,15 +194,39 @@ func scanQuoted(sql string, i int) int {
 // scanString reads a single-quoted literal starting at sql[i] and returns
 // where it ends and its value with MySQL's escapes resolved.
 func scanString(sql string, i int) (end int, val []byte, ok bool) {
-	j := i + 1
-	for j < len(sql) {
-		c := sql[j]
-		switch c {
-		case '\\':
+	// First find the end and whether anything is escaped: a long value is
+	// then copied once, at its size.
+	j, escaped := i+1, false
+	for {
+		k := strings.IndexAny(sql[j:], `\'`)
+		if k < 0 {
+			return 0, nil, false
+		}
+		j += k
+		if sql[j] == '\\' {
 			if j+1 >= len(sql) {
 				return 0, nil, false
 			}
-			switch e := sql[j+1]; e {
+			escaped = true
+			j += 2
+			continue
+		}
+		if j+1 < len(sql) && sql[j+1] == '\'' {
+			escaped = true
+			j += 2
+			continue
+		}
+		break
+	}
+	if !escaped {
+		return j + 1, []byte(sql[i+1 : j]), true
+	}
+	val = make([]byte, 0, j-i-1)
+	for k := i + 1; k < j; {
+		c := sql[k]
+		switch {
+		case c == '\\':
+			switch e := sql[k+1]; e {
 			case '0':
 				val = append(val, 0)
 			case 'b':
@@ -200,21 +244,14 @@ func scanString(sql string, i int) (end int, val []byte, ok bool) {
 			default:
 				val = append(val, e)
 			}
-			j += 2
-		case '\'':
-			if j+1 < len(sql) && sql[j+1] == '\'' {
-				val = append(val, '\'')
-				j += 2
-				continue
-			}
-			if val == nil {
-				val = []byte{}
-			}
-			return j + 1, val, true
+			k += 2
+		case c == '\'': // a doubled quote
+			val = append(val, '\'')
+			k += 2
 		default:
 			val = append(val, c)
-			j++
+			k++
 		}
 	}
-	return 0, nil, false
+	return j + 1, val, true
 }

@@ -18,6 +18,9 @@ func TestNormalize(t *testing.T) {
 		// Hex strings (the keyspace ids lookup vindexes write) are arguments; odd ones stay text.
 		{"insert into l(name, keyspace_id) values ('a', X'166b40b44aba4bd6'), ('b', x'')", "insert into l(name, keyspace_id) values (?, ?), (?, ?)", []string{"a", "\x16k@\xb4J\xbaK\xd6", "b", ""}},
 		{"select * from t where k = x'0A1' or k = X'zz' or k = 0x0A", "select * from t where k = x'0A1' or k = X'zz' or k = 0x0A", nil},
+		// go-sql-driver interpolates []byte arguments as _binary'…'.
+		{"insert into t values (1, _binary'a\\'b'), (2, _BINARY 'c')", "insert into t values (?, ?), (?, ?)", []string{"1", "a'b", "2", "c"}},
+		{"select _binary'x' from t", "select _binary'x' from t", nil},
 		{"select * from t1 where a = -3 /* c=1 */ -- 5\n and `x``5` = 5", "select * from t1 where a = -? /* c=1 */ -- 5\n and `x``5` = ?", []string{"3", "5"}},
 		{"select * from t where c = 'unterminated", "", nil},
 	} {
@@ -47,6 +50,28 @@ func TestBindLastInsertID(t *testing.T) {
 	} {
 		if got := BindLastInsertID(tc.sql, 7); got != tc.want {
 			t.Errorf("BindLastInsertID(%q) = %q, want %q", tc.sql, got, tc.want)
+		}
+	}
+}
+
+// scanString reads a quoted literal's value with MySQL's escapes resolved.
+func TestScanString(t *testing.T) {
+	for _, tc := range []struct {
+		sql, val string
+		ok       bool
+	}{
+		{`'plain' rest`, "plain", true},
+		{`''`, "", true},
+		{`'it''s'`, "it's", true},
+		{`'a\'b\\c'`, `a'b\c`, true},
+		{`'nul\0tab\tnl\n%\%'`, "nul\x00tab\tnl\n%\\%", true},
+		{`'unterminated`, "", false},
+		{`'ends in a backslash\`, "", false},
+		{`'ends in an escape\'`, "", false},
+	} {
+		end, val, ok := scanString(tc.sql, 0)
+		if ok != tc.ok || ok && (string(val) != tc.val || tc.sql[end-1] != '\'') {
+			t.Errorf("scanString(%q) = %d %q %v, want %q %v", tc.sql, end, val, ok, tc.val, tc.ok)
 		}
 	}
 }
