@@ -7,11 +7,13 @@ BIN     := bin/sidecar
 build:
 	$(GO) build -o $(BIN) ./cmd/sidecar
 
-# MariaDB and sysbench come from Debian packages; install them when missing.
+# MariaDB, sysbench and PyMySQL (for Debian's python3, which the tests run) come from Debian
+# packages; install them when missing.
 deps:
-	@if ! command -v mariadbd >/dev/null 2>&1 && ! test -x /usr/sbin/mariadbd || ! command -v sysbench >/dev/null 2>&1; then \
-		echo "installing mariadb-server, mariadb-client and sysbench"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mariadb-server mariadb-client sysbench; \
+	@if ! command -v mariadbd >/dev/null 2>&1 && ! test -x /usr/sbin/mariadbd || ! command -v sysbench >/dev/null 2>&1 || \
+		! /usr/bin/python3 -c 'import pymysql' >/dev/null 2>&1; then \
+		echo "installing mariadb-server, mariadb-client, sysbench and python3-pymysql"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mariadb-server mariadb-client sysbench python3-pymysql; \
 	fi
 
 vet:

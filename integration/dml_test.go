@@ -12,11 +12,8 @@ package integration
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
@@ -778,10 +775,11 @@ func TestDMLCrossShardDeadlock(t *testing.T) {
 
 // backend.lock_wait_timeout holds on a connection reset after a client left session state on it:
 // with one connection per shard, the second mariadb session gets the connection the first one's
-// sql_mode was reset on when it quit.
+// sql_mode was reset on when it quit. (@@pseudo_thread_id is the backend connection's id: CONNECTION_ID()
+// is the client's sidecar connection.)
 func TestDMLLockWaitTimeoutAfterReset(t *testing.T) {
 	e := newShardedEnv(t, shardedOptions{backend: "pool_size: 1, lock_wait_timeout: 2s"})
-	const show = "SELECT CONNECTION_ID(), @@innodb_lock_wait_timeout, @@sql_mode;"
+	const show = "SELECT @@pseudo_thread_id, @@innodb_lock_wait_timeout, @@sql_mode;"
 	first := strings.Fields(e.mustCLI("customer", "SET SESSION sql_mode = 'ANSI_QUOTES';\n"+show, "--batch", "--skip-column-names"))
 	got := strings.Fields(e.mustCLI("customer", show, "--batch", "--skip-column-names"))
 	if len(first) != 3 || len(got) != 3 || first[1] != "2" || first[2] != "ANSI_QUOTES" ||
@@ -1252,25 +1250,8 @@ func dmlSysbenchEnv(t *testing.T) *shardedEnv {
 	if _, err := ToolPath("sysbench"); err != nil {
 		t.Fatal(err)
 	}
-	root, err := ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(filepath.Join(root, "conf", "examples", "customer.vschema.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var vs map[string]any
-	if err := json.Unmarshal(b, &vs); err != nil {
-		t.Fatal(err)
-	}
-	for _, table := range []string{"sbtest1", "sbtest2"} {
-		vs["tables"].(map[string]any)[table] = map[string]any{
-			"column_vindexes": []any{map[string]any{"column": "id", "name": "hash"}},
-		}
-	}
-	if b, err = json.Marshal(vs); err != nil {
-		t.Fatal(err)
-	}
-	return newShardedEnv(t, shardedOptions{customerVSchema: string(b)})
+	vschema := customerVSchemaWith(t, func(tables map[string]any) {
+		tables["sbtest1"], tables["sbtest2"] = hashTable(), hashTable()
+	})
+	return newShardedEnv(t, shardedOptions{customerVSchema: vschema})
 }

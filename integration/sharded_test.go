@@ -244,6 +244,34 @@ func (e *shardedEnv) startSidecar() *Sidecar {
 	return MustStartSidecar(e.t, e.bin, path, listen)
 }
 
+// customerVSchemaWith is the example customer VSchema (conf/examples) with its tables changed by
+// edit, as JSON for shardedOptions.customerVSchema.
+func customerVSchemaWith(t *testing.T, edit func(tables map[string]any)) string {
+	t.Helper()
+	root, err := ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(root, "conf", "examples", "customer.vschema.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vs map[string]any
+	if err := json.Unmarshal(b, &vs); err != nil {
+		t.Fatal(err)
+	}
+	edit(vs["tables"].(map[string]any))
+	if b, err = json.MarshalIndent(vs, "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// hashTable is the VSchema of a table sharded by hash(id).
+func hashTable() map[string]any {
+	return map[string]any{"column_vindexes": []any{map[string]any{"column": "id", "name": "hash"}}}
+}
+
 func readShardedTestdata(t *testing.T, name string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
@@ -884,33 +912,19 @@ func TestShardedSeed002CLI(t *testing.T) {
 // vindex instead of keyspace_id + binary; the sidecar fills customer_id from the row's keyspace id
 // (the one corder_keyspace_idx gives) and refuses a customer_id that does not match it.
 func TestShardedSeed002CustomerID(t *testing.T) {
-	var vs map[string]any
-	root, err := ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(filepath.Join(root, "conf", "examples", "customer.vschema.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &vs); err != nil {
-		t.Fatal(err)
-	}
-	vs["tables"].(map[string]any)["corder_event"].(map[string]any)["column_vindexes"] = []any{
-		map[string]any{"column": "corder_id", "name": "corder_keyspace_idx"},
-		map[string]any{"column": "customer_id", "name": "hash"},
-	}
-	b, err = json.MarshalIndent(vs, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
+	vschema := customerVSchemaWith(t, func(tables map[string]any) {
+		tables["corder_event"].(map[string]any)["column_vindexes"] = []any{
+			map[string]any{"column": "corder_id", "name": "corder_keyspace_idx"},
+			map[string]any{"column": "customer_id", "name": "hash"},
+		}
+	})
 	schema := strings.Replace(readShardedTestdata(t, "customer.sql"),
 		"create table corder_event(corder_event_id bigint, corder_id bigint, ename varchar(128), keyspace_id varbinary(10), primary key(corder_id, corder_event_id));",
 		"create table corder_event(corder_event_id bigint, corder_id bigint, customer_id bigint, ename varchar(128), primary key(corder_id, corder_event_id));", 1)
 	if !strings.Contains(schema, "customer_id bigint, ename") {
 		t.Fatal("testdata/customer.sql changed: corder_event not replaced")
 	}
-	e := newShardedEnv(t, shardedOptions{customerVSchema: string(b), customerSchema: schema})
+	e := newShardedEnv(t, shardedOptions{customerVSchema: vschema, customerSchema: schema})
 
 	events := func(want ...[]string) func() { // corder_event_id, corder_id, customer_id, ename
 		return func() {

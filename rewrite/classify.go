@@ -30,10 +30,12 @@ const (
 	KindUnlockTables
 	KindExplain
 	KindVExplain
+	KindLoad // LOAD DATA | XML [LOCAL] INFILE
+	KindDo   // DO expr: evaluated for its side effects, no result
 )
 
 var kindNames = [...]string{"other", "select", "insert", "replace", "update", "delete", "ddl", "set", "use",
-	"show", "begin", "commit", "rollback", "savepoint", "release", "rollback to", "lock tables", "unlock tables", "explain", "vexplain"}
+	"show", "begin", "commit", "rollback", "savepoint", "release", "rollback to", "lock tables", "unlock tables", "explain", "vexplain", "load", "do"}
 
 func (k Kind) String() string { return kindNames[k] }
 
@@ -94,6 +96,12 @@ func Classify(sql string) Kind {
 		return KindExplain
 	case "vexplain":
 		return KindVExplain
+	case "do":
+		return KindDo
+	case "load":
+		if w2, _ := nextWord(rest); w2 == "data" || w2 == "xml" {
+			return KindLoad
+		}
 	}
 	return KindOther
 }

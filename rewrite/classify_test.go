@@ -33,6 +33,10 @@ func TestClassify(t *testing.T) {
 		{"explain select 1", KindExplain},
 		{"with x as (select 1) select * from x", KindSelect},
 		{"/*!40101 SET NAMES utf8 */", KindOther},
+		{"DO sleep(0)", KindDo},
+		{"load data local infile 'f' into table t", KindLoad},
+		{"LOAD XML INFILE 'f' INTO TABLE t", KindLoad},
+		{"load index into cache t", KindOther},
 		{"", KindOther},
 	} {
 		if got := Classify(tc.sql); got != tc.want {

@@ -114,6 +114,10 @@ func TestPlanInsert(t *testing.T) {
 		},
 		id: 4,
 	}, {
+		name: "INSERT … VALUE, MySQL's synonym of VALUES",
+		sql:  "insert into customer(customer_id, email) value (7, 'c')",
+		want: map[string]string{"80-": "insert into customer(customer_id, email) value (7, 'c')"},
+	}, {
 		name:    "no column list",
 		sql:     "insert into customer values (1, 'a')",
 		wantErr: "without a column list",

@@ -41,16 +41,23 @@ func TestNormalize(t *testing.T) {
 	}
 }
 
-func TestBindLastInsertID(t *testing.T) {
+func TestBindSession(t *testing.T) {
+	vals := SessionValues{LastInsertID: 7, ConnectionID: 12, Database: "customer"}
 	for _, tc := range []struct{ sql, want string }{
 		{"select last_insert_id() + 0", "select 7 + 0 as `last_insert_id() + 0` from dual"},
 		{"/* c */ insert into t(a) values (LAST_INSERT_ID())", "/* c */ insert into t(a) values (7)"},
 		{"select last_insert_id(5)", "select last_insert_id(5)"},
+		{"select connection_id(), 1", "select 12 as `connection_id()`, 1 from dual"},
+		{"select table_name from information_schema.tables where table_schema = database()",
+			"select table_name from information_schema.`tables` where table_schema = 'customer'"},
 		{"select 1", "select 1"},
 	} {
-		if got := BindLastInsertID(tc.sql, 7); got != tc.want {
-			t.Errorf("BindLastInsertID(%q) = %q, want %q", tc.sql, got, tc.want)
+		if got := BindSession(tc.sql, vals); got != tc.want {
+			t.Errorf("BindSession(%q) = %q, want %q", tc.sql, got, tc.want)
 		}
+	}
+	if got := BindSession("select database() is null", SessionValues{}); got != "select null is null as `database() is null` from dual" {
+		t.Errorf("no database: %q", got)
 	}
 }
 

@@ -21,7 +21,7 @@ const (
 	LastInsertID           // SELECT LAST_INSERT_ID()
 	Autocommit             // SELECT @@autocommit: the session's, kept by the sidecar
 	ShowDatabases          // SHOW DATABASES: the keyspaces
-	SetNames               // SET NAMES …: applied lazily to backend connections
+	SetNames               // SET NAMES | CHARACTER SET | CHARSET …: applied lazily to backend connections
 	SetAutocommit          // SET autocommit = 0|1
 	Use                    // USE keyspace or USE keyspace:shard
 	ShowShards             // SHOW SIDECAR SHARDS: keyspaces, shards, key ranges, backends
@@ -87,6 +87,9 @@ type Plan struct {
 // Session is what planning needs to know about the client's session.
 type Session struct {
 	Keyspace string // current keyspace (USE), "" if none
+	// SystemSchema is the current database when it is a backend's own
+	// (information_schema, mysql…): unqualified tables are its tables.
+	SystemSchema string
 	// ANSIQuotes: the session's sql_mode makes "x" an identifier.
 	ANSIQuotes bool
 }
@@ -124,7 +127,7 @@ func (p *Planner) Plan(sql string, sess Session) (*Plan, error) {
 				break // its schema names are literals that choose the keyspace
 			}
 			if shape, args, ok := normalize(sql); ok {
-				key := sess.Keyspace + "\x00" + shape
+				key := sess.Keyspace + "\x00" + sess.SystemSchema + "\x00" + shape
 				if sess.ANSIQuotes {
 					key = "ansi\x00" + key
 				}
@@ -212,6 +215,8 @@ func (p *Planner) plan(sql string, sess Session) (*Plan, error) {
 	case KindSet:
 		p.planSet(plan)
 		return plan, nil
+	case KindLoad:
+		return p.planLoad(plan, sess)
 	}
 	plan.Sticky = leavesSessionState(sql)
 	return p.routeToSession(plan, sess)
@@ -245,11 +250,21 @@ func (p *Planner) routeByTables(plan *Plan, sess Session) (*Plan, error) {
 		text = ansiQuotesToBackticks(text)
 	}
 	stmt, err := sqlparser.Parse(text)
+	if err != nil && (plan.Kind == KindInsert || plan.Kind == KindReplace) {
+		// MySQL's INSERT … VALUE (…), which the parser lacks, means VALUES.
+		if values, ok := valueAsValues(text); ok {
+			stmt, err = sqlparser.Parse(values)
+		}
+	}
 	if err != nil {
 		// Statements the parser does not know can still run on an unsharded
-		// keyspace, unchanged; nothing about them needs understanding there.
+		// keyspace or in a system schema, unchanged; nothing about them
+		// needs understanding there.
 		if ks := p.Topo.Keyspaces[sess.Keyspace]; ks != nil && !ks.Sharded {
 			plan.Keyspace = ks
+			return plan, nil
+		}
+		if sess.Keyspace == "" && sess.SystemSchema != "" {
 			return plan, nil
 		}
 		return nil, errSyntax(err)
@@ -308,6 +323,17 @@ func (p *Planner) routeByTables(plan *Plan, sess Session) (*Plan, error) {
 		_, plan.Margins = sqlparser.SplitMarginComments(plan.Query)
 	}
 	return plan, nil
+}
+
+// valueAsValues spells the VALUE keyword of an INSERT or REPLACE as VALUES.
+func valueAsValues(sql string) (string, bool) {
+	toks := scanTokens(sql)
+	for i := 1; i+1 < len(toks); i++ {
+		if t := toks[i]; t.word == "value" && toks[i+1].word == "(" {
+			return sql[:t.start] + "values" + sql[t.end:], true
+		}
+	}
+	return "", false
 }
 
 // shardedTable checks a statement on a sharded keyspace names one table of its
@@ -374,6 +400,9 @@ func (p *Planner) keyspaceOf(tn sqlparser.TableName, sess Session) (*conf.Keyspa
 		}
 		return ks, nil
 	}
+	if sess.SystemSchema != "" {
+		return nil, nil // a table of the session's system schema
+	}
 	t, err := p.Topo.FindTable("", tn.Name.String())
 	if err != nil {
 		return nil, errNoDatabase(tn.Name.String(), err)
@@ -393,7 +422,11 @@ func Render(original string, stmt sqlparser.Statement) string {
 func (p *Planner) planSet(plan *Plan) {
 	// SET NAMES is read by hand: the parser rejects ProxySQL's quoted
 	// collation (SET NAMES utf8mb4 COLLATE 'utf8mb4_general_ci').
-	if w, _ := nextWord(afterWord(plan.Query)); w == "names" {
+	w, rest := nextWord(afterWord(plan.Query))
+	if w == "character" {
+		w, _ = nextWord(rest)
+	}
+	if w == "names" || w == "set" || w == "charset" {
 		plan.Local = SetNames
 		plan.Value = strings.TrimRight(strings.TrimSpace(StripLeadingComments(plan.Query)), "; \t\r\n")
 		return

@@ -47,6 +47,32 @@ func (p *Planner) planExplain(plan *Plan, sess Session) (*Plan, error) {
 	return plan, nil
 }
 
+// planLoad routes LOAD DATA | XML … INTO TABLE t by t's keyspace. Rows of a
+// sharded table would each need their vindexes: it is refused there.
+func (p *Planner) planLoad(plan *Plan, sess Session) (*Plan, error) {
+	toks := scanTokens(plan.Query)
+	var refs schemaRefs
+	for i := 0; i+2 < len(toks); i++ {
+		if toks[i].word != "into" || toks[i+1].word != "table" {
+			continue
+		}
+		if t := toks[i+2]; i+4 < len(toks) && toks[i+3].word == "." && toks[i+4].isName() {
+			refs = schemaRefs{databases: []token{t}, table: toks[i+4].name}
+		} else {
+			refs.table = t.name
+		}
+		break
+	}
+	plan, err := p.routeByNames(plan, sess, refs)
+	if err != nil {
+		return nil, err
+	}
+	if ks := plan.Keyspace; ks != nil && ks.Sharded {
+		return nil, errUnsupported("LOAD DATA into sharded keyspace %s (its rows need their vindexes: load them with INSERT)", ks.Name)
+	}
+	return plan, nil
+}
+
 // explainedStatement finds the statement an EXPLAIN explains, past its
 // options (EXTENDED, PARTITIONS, FORMAT=…, ANALYZE): the index of its first
 // token, or -1 for EXPLAIN <table>.
@@ -85,7 +111,7 @@ func (p *Planner) routeByNames(plan *Plan, sess Session, names schemaRefs) (*Pla
 		target = ks
 		if db := ks.Shards[0].Database; db != n.name {
 			b.WriteString(plan.Query[done:n.start])
-			b.WriteString(quoteIdent(db))
+			b.WriteString(QuoteIdent(db))
 			done = n.end
 		}
 	}
@@ -222,7 +248,9 @@ func scanTokens(sql string) []token {
 	}
 }
 
-func quoteIdent(name string) string {
+// QuoteIdent quotes a name as MySQL identifiers are: in backticks, doubled
+// inside.
+func QuoteIdent(name string) string {
 	return "`" + strings.ReplaceAll(name, "`", "``") + "`"
 }
 

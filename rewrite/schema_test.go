@@ -44,6 +44,9 @@ func TestPlanSchemaRead(t *testing.T) {
 		{"", "select schema_name from information_schema.schemata where schema_name = 'product'", "product", ""},
 		{"things", "select table_name from information_schema.tables where table_schema = database()", "things", ""},
 		{"things", "select table_name from information_schema.tables where table_schema = 'mysql'", "things", ""},
+		{"", "load data local infile 'x.csv' into table product.corder_seq", "product", ""},
+		{"customer", "LOAD DATA LOCAL INFILE 'x.csv' REPLACE INTO TABLE `product`.corder_seq FIELDS TERMINATED BY ','", "product", ""},
+		{"product", "load data infile 'x.csv' into table corder_seq", "product", ""},
 	} {
 		plan, err := p.Plan(tc.sql, Session{Keyspace: tc.session})
 		if err != nil {
@@ -68,6 +71,7 @@ func TestPlanSchemaReadRefused(t *testing.T) {
 	p := NewPlanner(loadExample(t), 10)
 	for _, tc := range []struct{ sql, wantErr string }{
 		{"show columns from customer.corder from things", "across keyspaces (customer and things)"},
+		{"load data local infile 'x.csv' into table customer.corder", "LOAD DATA into sharded keyspace customer"},
 		{"describe nosuch", "No database selected"},
 		{"explain analyze delete from customer.corder", "EXPLAIN ANALYZE of delete statements"},
 		{"explain select * from customer.customer, things.things", "across keyspaces"},

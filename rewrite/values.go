@@ -144,31 +144,65 @@ func Impossible(plan *Plan) string {
 	return buf.String()
 }
 
-// BindLastInsertID writes the session's LAST_INSERT_ID() into a statement
-// that uses it in an expression: the backend connection that runs the
-// statement is not necessarily the one that made the insert, and the value
-// may come from a sequence. Statements without it are returned unchanged.
-func BindLastInsertID(sql string, id uint64) string {
-	if !containsFold(sql, "last_insert_id()") {
+// SessionValues are what the session functions return on the client's own
+// session, which no backend connection knows: pooled connections serve many
+// sessions, and the keyspace is not a shard's database.
+type SessionValues struct {
+	LastInsertID uint64 // LAST_INSERT_ID(); the value may come from a sequence
+	ConnectionID uint32 // CONNECTION_ID(): the sidecar's id, the one KILL takes
+	Database     string // DATABASE(), SCHEMA(): the keyspace; "" is NULL
+}
+
+// sessionFunctions are the functions BindSession replaces, called without
+// arguments.
+var sessionFunctions = []string{"last_insert_id()", "connection_id()", "database()", "schema()"}
+
+// BindSession writes the session's values of LAST_INSERT_ID(),
+// CONNECTION_ID(), DATABASE() and SCHEMA() into a statement that uses them
+// in an expression. Statements without them are returned unchanged.
+func BindSession(sql string, vals SessionValues) string {
+	found := false
+	for _, f := range sessionFunctions {
+		found = found || containsFold(sql, f)
+	}
+	if !found {
 		return sql
 	}
 	stmt, err := sqlparser.Parse(sql)
 	if err != nil {
 		return sql
 	}
-	value := sqlparser.NewIntVal(strconv.AppendUint(nil, id, 10))
+	value := func(f *sqlparser.FuncExpr) (sqlparser.Expr, bool) {
+		if len(f.Exprs) != 0 || !f.Qualifier.IsEmpty() {
+			return nil, false
+		}
+		switch f.Name.Lowered() {
+		case "last_insert_id":
+			return sqlparser.NewIntVal(strconv.AppendUint(nil, vals.LastInsertID, 10)), true
+		case "connection_id":
+			return sqlparser.NewIntVal(strconv.AppendUint(nil, uint64(vals.ConnectionID), 10)), true
+		case "database", "schema":
+			if vals.Database == "" {
+				return &sqlparser.NullVal{}, true
+			}
+			return sqlparser.NewStrVal([]byte(vals.Database)), true
+		}
+		return nil, false
+	}
 	if sel, ok := stmt.(*sqlparser.Select); ok {
 		// Keep the column names MySQL would give the expressions.
 		for _, e := range sel.SelectExprs {
-			if ae, ok := e.(*sqlparser.AliasedExpr); ok && ae.As.IsEmpty() && containsFold(sqlparser.String(ae.Expr), "last_insert_id()") {
+			if ae, ok := e.(*sqlparser.AliasedExpr); ok && ae.As.IsEmpty() && usesSessionFunction(ae.Expr) {
 				ae.As = sqlparser.NewColIdent(columnText(sql, ae.Expr))
 			}
 		}
 	}
 	buf := sqlparser.NewTrackedBuffer(func(buf *sqlparser.TrackedBuffer, node sqlparser.SQLNode) {
-		if f, ok := node.(*sqlparser.FuncExpr); ok && f.Name.Lowered() == "last_insert_id" && len(f.Exprs) == 0 && f.Qualifier.IsEmpty() {
-			value.Format(buf)
-			return
+		if f, ok := node.(*sqlparser.FuncExpr); ok {
+			if v, ok := value(f); ok {
+				v.Format(buf)
+				return
+			}
 		}
 		node.Format(buf)
 	})
@@ -177,4 +211,14 @@ func BindLastInsertID(sql string, id uint64) string {
 	buf.Myprintf("%v", stmt)
 	buf.WriteString(margins.Trailing)
 	return buf.String()
+}
+
+func usesSessionFunction(e sqlparser.Expr) bool {
+	text := sqlparser.String(e)
+	for _, f := range sessionFunctions {
+		if containsFold(text, f) {
+			return true
+		}
+	}
+	return false
 }

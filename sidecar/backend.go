@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -48,6 +49,25 @@ type backendConn struct {
 	pending []string
 	cmd     [1]byte // scratch for the command byte: no allocation per command
 	broken  bool
+	// foundRows: the connection was opened with CLIENT_FOUND_ROWS.
+	foundRows bool
+	// db is the database selected on the connection when it is not the
+	// shard's own (""): a system schema a session's statement runs in.
+	db string
+}
+
+// selectDB makes db the connection's current database ("" for the shard's
+// own) with a USE that goes out with the next command.
+func (bc *backendConn) selectDB(db string) {
+	if bc.db == db {
+		return
+	}
+	name := db
+	if name == "" {
+		name = bc.pool.shard.Database
+	}
+	bc.pending = append(bc.pending, "USE "+rewrite.QuoteIdent(name))
+	bc.db = db
 }
 
 type backendStmt struct {
@@ -58,13 +78,19 @@ type backendStmt struct {
 // pool holds the connections of one shard. Its size bounds open connections;
 // a shard that refuses connections is retried with backoff and logged once
 // per change of state, not once per attempt.
+//
+// Connections differ in one handshake flag that no statement can change:
+// CLIENT_FOUND_ROWS, which makes an UPDATE count the rows it matched rather
+// than those it changed. A client that asked for it (Django, Rails,
+// Hibernate do) gets connections that have it.
 type pool struct {
 	shard   *conf.Shard
 	log     zerolog.Logger
-	idle    chan *backendConn
-	slots   chan struct{} // one token per open connection
+	idle    [2]chan *backendConn // by CLIENT_FOUND_ROWS: idle[1] have it
+	slots   chan struct{}        // one token per open connection
 	timeout time.Duration
-	hint    []byte // shard hint comment prepended to every statement
+	hint    []byte                 // shard hint comment prepended to every statement
+	version atomic.Pointer[string] // the backend's, from its greeting
 
 	mu      sync.Mutex
 	downErr error // last connect error while the shard is down
@@ -77,49 +103,69 @@ func newPool(shard *conf.Shard, log zerolog.Logger) *pool {
 	return &pool{
 		shard:   shard,
 		log:     log.With().Str("keyspace", shard.Keyspace).Str("shard", shard.Name).Str("backend", shard.Address).Logger(),
-		idle:    make(chan *backendConn, shard.PoolSize),
+		idle:    [2]chan *backendConn{make(chan *backendConn, shard.PoolSize), make(chan *backendConn, shard.PoolSize)},
 		slots:   make(chan struct{}, shard.PoolSize),
 		timeout: shard.ConnectTimeout,
 	}
 }
 
+func flavor(foundRows bool) int {
+	if foundRows {
+		return 1
+	}
+	return 0
+}
+
 // get returns an idle connection or opens one, waiting at most until ctx's
-// deadline for a free slot.
-func (p *pool) get(ctx context.Context) (*backendConn, error) {
+// deadline for a free slot. An idle connection of the other flavor gives its
+// slot up when no other is free.
+func (p *pool) get(ctx context.Context, foundRows bool) (*backendConn, error) {
+	want, other := p.idle[flavor(foundRows)], p.idle[1-flavor(foundRows)]
 	select {
-	case bc := <-p.idle:
+	case bc := <-want:
 		return bc, nil
+	case p.slots <- struct{}{}:
+		return p.open(ctx, foundRows)
 	default:
 	}
 	select {
-	case bc := <-p.idle:
+	case bc := <-want:
 		return bc, nil
 	case p.slots <- struct{}{}:
-		bc, err := p.dial(ctx)
-		if err != nil {
-			<-p.slots
-			return nil, err
-		}
-		return bc, nil
+		return p.open(ctx, foundRows)
+	case bc := <-other:
+		_ = bc.cc.Close() // its slot is now the new connection's
+		return p.open(ctx, foundRows)
 	case <-ctx.Done():
 		return nil, newError(1040, "08004", "shard %s/%s: no free backend connection within %s (pool_size %d)",
 			p.shard.Keyspace, p.shard.Name, p.timeout, p.shard.PoolSize)
 	}
 }
 
+// open dials a connection into a slot the caller holds, freeing the slot if
+// it fails.
+func (p *pool) open(ctx context.Context, foundRows bool) (*backendConn, error) {
+	bc, err := p.dial(ctx, foundRows)
+	if err != nil {
+		<-p.slots
+		return nil, err
+	}
+	return bc, nil
+}
+
 // getTimeout is get with the shard's connect timeout as deadline.
-func (p *pool) getTimeout() (*backendConn, error) {
+func (p *pool) getTimeout(foundRows bool) (*backendConn, error) {
 	select {
-	case bc := <-p.idle: // the common case, without a timer
+	case bc := <-p.idle[flavor(foundRows)]: // the common case, without a timer
 		return bc, nil
 	default:
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
 	defer cancel()
-	return p.get(ctx)
+	return p.get(ctx, foundRows)
 }
 
-func (p *pool) dial(ctx context.Context) (*backendConn, error) {
+func (p *pool) dial(ctx context.Context, foundRows bool) (*backendConn, error) {
 	p.mu.Lock()
 	if time.Now().Before(p.retryAt) {
 		err := p.downErr
@@ -137,6 +183,19 @@ func (p *pool) dial(ctx context.Context) (*backendConn, error) {
 			c.UnsetCapability(mysql.CLIENT_QUERY_ATTRIBUTES)
 			if err := c.SetCapability(mysql.CLIENT_MULTI_RESULTS); err != nil {
 				return err
+			}
+			// LOAD DATA LOCAL: the client's file is relayed (or refused
+			// by the sidecar for a client that did not enable it).
+			if err := c.SetCapability(mysql.CLIENT_LOCAL_FILES); err != nil {
+				return err
+			}
+			if foundRows {
+				if err := c.SetCapability(mysql.CLIENT_FOUND_ROWS); err != nil {
+					return err
+				}
+			}
+			if p.shard.TLS != nil {
+				c.SetTLSConfig(p.shard.TLS)
 			}
 			return c.SetCollation("utf8mb4_general_ci")
 		})
@@ -157,7 +216,10 @@ func (p *pool) dial(ctx context.Context) (*backendConn, error) {
 		p.log.Info().Msg("backend available again")
 		p.downErr = nil
 	}
-	bc := &backendConn{pool: p, cc: cc, w: newWire(cc.Conn.Conn, 16<<10), names: defaultNames, stmts: map[string]backendStmt{}}
+	v := cc.GetServerVersion()
+	p.version.Store(&v)
+	bc := &backendConn{pool: p, cc: cc, w: newWire(cc.Conn.Conn, 16<<10), names: defaultNames, stmts: map[string]backendStmt{},
+		foundRows: foundRows}
 	if err := bc.setSessionDefaults(); err != nil {
 		bc.cc.Close()
 		return nil, err
@@ -196,6 +258,15 @@ func (p *pool) put(bc *backendConn) {
 		return
 	}
 	bc.pending = nil // never sent: the connection did not join anything
+	if bc.db != "" {
+		// Back to the shard's database (a USE still pending is dropped
+		// with the rest: selecting it again is right either way).
+		if _, err := bc.exec("USE " + rewrite.QuoteIdent(bc.pool.shard.Database)); err != nil {
+			p.discard(bc)
+			return
+		}
+		bc.db = ""
+	}
 	if bc.inTxn {
 		bc.stateful = true // a transaction left open is rolled back by the reset
 	}
@@ -205,7 +276,7 @@ func (p *pool) put(bc *backendConn) {
 			return
 		}
 	}
-	p.idle <- bc
+	p.idle[flavor(bc.foundRows)] <- bc
 }
 
 func (p *pool) discard(bc *backendConn) {
@@ -218,13 +289,15 @@ func (p *pool) close() {
 	p.mu.Lock()
 	p.closed = true
 	p.mu.Unlock()
-	for {
-		select {
-		case bc := <-p.idle:
-			_ = bc.cc.Quit() // say goodbye, so the backend does not log an aborted connection
-			<-p.slots
-		default:
-			return
+	for _, idle := range p.idle {
+		for done := false; !done; {
+			select {
+			case bc := <-idle:
+				_ = bc.cc.Quit() // say goodbye, so the backend does not log an aborted connection
+				<-p.slots
+			default:
+				done = true
+			}
 		}
 	}
 }
@@ -247,19 +320,22 @@ func (bc *backendConn) send(cmd byte, a, b []byte) error {
 	if err := bc.w.writePacketParts(bc.cmd[:], a, b); err != nil {
 		return bc.fail(err)
 	}
+	// The reply's sequence numbers follow the command's last packet: 1 after
+	// a command of one packet, more after one of 16 MiB or longer.
+	replySeq := bc.w.seq
 	if err := bc.w.flush(); err != nil {
 		return bc.fail(err)
 	}
 	pending := bc.pending
 	bc.pending = nil
 	for range pending {
-		bc.w.seq = 1
+		bc.w.seq = 1 // a pending statement is short: one packet
 		if _, err := bc.readResult(); err != nil {
 			bc.broken = true
 			return err
 		}
 	}
-	bc.w.seq = 1
+	bc.w.seq = replySeq
 	return nil
 }
 

@@ -1,31 +1,55 @@
 package sidecar
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/pingcap/tidb/pkg/parser/charset"
+)
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-// collationNames maps the handshake collation ids clients commonly send to
-// the SET NAMES that gives a backend connection the same character set.
-var collationNames = map[uint8]string{
-	8:   "SET NAMES latin1 COLLATE latin1_swedish_ci",
-	11:  "SET NAMES ascii COLLATE ascii_general_ci",
-	28:  "SET NAMES gbk COLLATE gbk_chinese_ci",
-	33:  "SET NAMES utf8mb3 COLLATE utf8mb3_general_ci",
-	45:  defaultNames,
-	46:  "SET NAMES utf8mb4 COLLATE utf8mb4_bin",
-	47:  "SET NAMES latin1 COLLATE latin1_bin",
-	63:  "SET NAMES binary",
-	83:  "SET NAMES utf8mb3 COLLATE utf8mb3_bin",
-	192: "SET NAMES utf8mb3 COLLATE utf8mb3_unicode_ci",
-	224: "SET NAMES utf8mb4 COLLATE utf8mb4_unicode_ci",
-	// MySQL 8's default; MariaDB has no utf8mb4_0900_ai_ci, so keep the
-	// character set and let the server pick its collation.
-	255: "SET NAMES utf8mb4",
+// namesForCollation is the SET NAMES that gives a backend connection the
+// character set and collation a client asked for in its handshake, from the
+// collation table go-mysql uses (TiDB's copy of MySQL 8's). MySQL 8's
+// *_0900_* collations are unknown to MariaDB: for those only the character
+// set is named and the server picks its default collation.
+func namesForCollation(id uint8) string {
+	c, err := charset.GetCollationByID(int(id))
+	switch {
+	case err != nil || id == 45:
+		return defaultNames
+	case c.Name == c.CharsetName || strings.Contains(c.Name, "_0900_"):
+		return "SET NAMES " + c.CharsetName
+	}
+	return "SET NAMES " + c.CharsetName + " COLLATE " + c.Name
 }
 
-func namesForCollation(id uint8) string {
-	if n, ok := collationNames[id]; ok {
-		return n
+// knownNames remembers SET NAMES statements a backend accepted, so a client
+// that sends one on every connect costs a round trip only the first time.
+type knownNames struct {
+	mu    sync.Mutex
+	texts map[string]bool
+}
+
+// maxKnownNames bounds knownNames: clients send few distinct texts, and a
+// client sending many must not grow the server's memory.
+const maxKnownNames = 1000
+
+func (k *knownNames) known(text string) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.texts[text]
+}
+
+func (k *knownNames) add(text string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.texts == nil {
+		k.texts = map[string]bool{}
 	}
-	return defaultNames
+	if len(k.texts) < maxKnownNames {
+		k.texts[text] = true
+	}
 }

@@ -45,9 +45,11 @@ func (s *session) runSharded(plan *rewrite.Plan, args rewrite.Args, stmt *prepar
 	case plan.Kind == rewrite.KindDDL:
 		return s.fanOutDDL(ks, plan.Query, more)
 	case plan.Table == nil:
-		// SHOW, DESCRIBE, EXPLAIN, SELECT without a table: every shard has
-		// the same schema and answers the same.
-		if plan.Kind != rewrite.KindShow && plan.Kind != rewrite.KindSelect && plan.Kind != rewrite.KindExplain {
+		// SHOW, DESCRIBE, EXPLAIN, SELECT and DO without a table: every
+		// shard has the same schema and answers the same.
+		switch plan.Kind {
+		case rewrite.KindShow, rewrite.KindSelect, rewrite.KindExplain, rewrite.KindDo:
+		default:
 			return errUnsupported("%s statements on sharded keyspace %s: %.80s", plan.Kind, ks.Name, plan.Query)
 		}
 		return s.runOn(ks.Shards[0], plan, stmt, more)
@@ -249,8 +251,8 @@ func (s *session) runOn(shard *conf.Shard, plan *rewrite.Plan, stmt *preparedStm
 	if stmt != nil {
 		return s.executeOn(shard, stmt)
 	}
-	_, err := s.forward(shard, plan.Query, plan.Kind, more)
-	return err
+	res, err := s.forward(shard, plan.Query, plan.Kind, more)
+	return res.failed(err)
 }
 
 // insertSharded plans an INSERT (sequences, keyspace ids, lookup rows) and
@@ -299,6 +301,9 @@ type writeResult struct {
 	insertID uint64
 	warnings uint16
 	wrote    bool // at least one shard statement succeeded
+	// succeeded and failed name the shards (keyspace/shard) whose statement
+	// ran, when one failed.
+	succeeded, failed []string
 }
 
 // runWrites runs one statement per shard in parallel and adds up the results.
@@ -343,6 +348,11 @@ func (s *session) runWrites(queries []rewrite.ShardQuery) (writeResult, error) {
 		if j.err != nil && firstErr == nil {
 			firstErr = j.err
 		}
+		if j.err != nil {
+			res.failed = append(res.failed, j.bc.String())
+		} else if j.out != nil {
+			res.succeeded = append(res.succeeded, j.bc.String())
+		}
 		if j.err == nil && j.out != nil {
 			res.wrote = true
 			res.affected += j.out.ok.affectedRows
@@ -386,58 +396,29 @@ func (s *session) okResult(affected, insertID uint64, warnings uint16, more bool
 // is framed alike in the text and binary protocols.
 func (s *session) emptyResult(plan *rewrite.Plan, stmt *preparedStmt, more bool) error {
 	impossible := rewrite.Impossible(plan)
-	_, err := s.forward(plan.Keyspace.Shards[0], impossible, plan.Kind, more)
-	return err
+	res, err := s.forward(plan.Keyspace.Shards[0], impossible, plan.Kind, more)
+	return res.failed(err)
 }
 
-// fanOutDDL runs DDL on every shard of a sharded keyspace in parallel. A
-// partial failure names the shards that failed and those that did not.
+// fanOutDDL runs DDL on every shard of a sharded keyspace in parallel, on
+// connections in the session's state (a read-only session cannot drop a
+// table). A partial failure names the shards that failed and those that did
+// not.
 func (s *session) fanOutDDL(ks *conf.Keyspace, sql string, more bool) error {
-	errs := make([]error, len(ks.Shards))
-	var warnings uint16
-	var mu sync.Mutex
-	var wg sync.WaitGroup
+	queries := make([]rewrite.ShardQuery, len(ks.Shards))
 	for i, sh := range ks.Shards {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			bc, err := s.srv.pool(sh).getTimeout()
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			res, err := bc.exec(sql)
-			bc.pool.put(bc)
-			errs[i] = err
-			if err == nil {
-				mu.Lock()
-				warnings += res.ok.warnings
-				mu.Unlock()
-			}
-		}()
+		queries[i] = rewrite.ShardQuery{Shard: sh, SQL: sql}
 	}
-	wg.Wait()
-	var failed, done []string
-	var first *SQLError
-	for i, err := range errs {
-		name := ks.Name + "/" + ks.Shards[i].Name
-		if err == nil {
-			done = append(done, name)
-			continue
-		}
-		failed = append(failed, name)
-		if first == nil {
-			first = toSQLError(err)
-		}
-	}
+	res, err := s.runWrites(queries)
 	switch {
-	case first == nil:
-		return s.okResult(0, 0, warnings, more)
-	case len(done) == 0:
-		return first
+	case err == nil:
+		return s.okResult(0, 0, res.warnings, more)
+	case len(res.succeeded) == 0:
+		return err
 	}
+	first := toSQLError(err)
 	return &SQLError{first.Num, first.State, fmt.Sprintf("DDL failed on %s (succeeded on %s): %s",
-		strings.Join(failed, ", "), strings.Join(done, ", "), first.Message)}
+		strings.Join(res.failed, ", "), strings.Join(res.succeeded, ", "), first.Message)}
 }
 
 // --- rewrite.IO and vindex.Querier on the session ---

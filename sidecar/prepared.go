@@ -17,12 +17,15 @@ type preparedStmt struct {
 	numParams  int
 	paramTypes []byte         // 2 bytes per parameter, from the last execute that sent them
 	longData   map[int][]byte // COM_STMT_SEND_LONG_DATA, by parameter
-	args       *stmtArgs      // of the execute being run
+	// longDataTooLong: a parameter's long data passed max_allowed_packet.
+	longDataTooLong bool
+	args            *stmtArgs // of the execute being run
 }
 
 // prepare plans the statement and prepares it on a shard of its keyspace, so
 // the client receives the backend's own parameter and column metadata.
 func (s *session) prepare(sql string) error {
+	s.stmtDB = ""
 	plan, err := s.srv.planner().PlanPrepared(sql, s.planSession())
 	if err != nil {
 		return err
@@ -119,12 +122,17 @@ func (s *session) execute(p []byte) error {
 }
 
 func (s *session) executeStmt(p []byte) error {
+	s.stmtDB = ""
 	if len(p) < 10 {
 		return errMalformed
 	}
 	st := s.stmts[le32(p[1:])]
 	if st == nil {
 		return newError(1243, "HY000", "Unknown prepared statement handler (%d) given to mysqld_stmt_execute", le32(p[1:]))
+	}
+	if st.longDataTooLong {
+		st.longData, st.longDataTooLong = nil, false
+		return errLongDataTooLong
 	}
 	args, err := st.bindArgs(p[10:])
 	if err != nil {
@@ -216,14 +224,18 @@ func (st *preparedStmt) bindArgs(b []byte) (*stmtArgs, error) {
 		}
 	}
 	args.types = st.paramTypes
-	enc := make([]byte, 0, len(b)+16)
+	size := len(b) + 16
+	for _, data := range st.longData {
+		size += 9 + len(data)
+	}
+	enc := make([]byte, 0, size)
 	enc = append(enc, nulls...)
 	enc = append(enc, 1)
 	enc = append(enc, st.paramTypes...)
 	for i := 0; i < n; i++ {
 		if data, ok := st.longData[i]; ok {
 			// Long data replaces the value, which the client left out.
-			enc = appendLenEncString(enc, string(data))
+			enc = append(appendLenEncInt(enc, uint64(len(data))), data...)
 			continue
 		}
 		if nulls[i/8]&(1<<(i%8)) != 0 {
@@ -273,6 +285,10 @@ func paramSize(typ byte, b []byte) (int, error) {
 
 var errMalformed = newError(1835, "HY000", "Malformed communication packet")
 
+// errLongDataTooLong is MySQL's answer to long data past max_allowed_packet.
+var errLongDataTooLong = newError(1153, "08S01",
+	"Parameter of prepared statement which is set through mysql_send_long_data() is longer than 'max_allowed_packet' bytes")
+
 func (s *session) sendLongData(p []byte) {
 	if len(p) < 7 {
 		return
@@ -285,7 +301,18 @@ func (s *session) sendLongData(p []byte) {
 	if st.longData == nil {
 		st.longData = map[int][]byte{}
 	}
-	st.longData[param] = append(st.longData[param], p[7:]...)
+	data, sent := st.longData[param]
+	switch {
+	case len(data)+len(p)-7 > s.w.max:
+		// Refused at execute (this command has no reply); the data sent
+		// so far is not kept growing.
+		st.longData[param] = nil
+		st.longDataTooLong = true
+	case !sent && cap(p) > largePayload:
+		st.longData[param] = p[7:] // a large payload is ours: no copy
+	default:
+		st.longData[param] = append(data, p[7:]...)
+	}
 }
 
 func (s *session) resetStmt(p []byte) error {
@@ -296,7 +323,7 @@ func (s *session) resetStmt(p []byte) error {
 	if st == nil {
 		return newError(1243, "HY000", "Unknown prepared statement handler (%d) given to mysqld_stmt_reset", le32(p[1:]))
 	}
-	st.longData = nil
+	st.longData, st.longDataTooLong = nil, false
 	s.writeOK(0, 0, 0)
 	return nil
 }

@@ -22,6 +22,19 @@ type relayed struct {
 	backendErr *SQLError // the backend answered with this ERR (already relayed)
 }
 
+// failed is the error of a statement whose reply was relayed: a backend ERR
+// the client has already received becomes errRelayed, so a multi-statement
+// query stops there without sending a second error.
+func (r relayed) failed(err error) error {
+	if err == nil && r.backendErr != nil {
+		return errRelayed{r.backendErr}
+	}
+	return err
+}
+
+// errRelayed is a backend error already relayed to the client.
+type errRelayed struct{ *SQLError }
+
 // relayQuery sends sql to bc with the shard hint and relays the reply.
 func (s *session) relayQuery(bc *backendConn, sql string, more bool) (relayed, error) {
 	if err := bc.sendQuery(comQuery, sql); err != nil {
@@ -61,14 +74,18 @@ func (s *session) relayResult(bc *backendConn, more bool) (relayed, error) {
 			res.started = true
 			return res, s.w.writePacket(p)
 		case 0xfb:
-			return res, s.refuseLocalInfile(bc)
+			// LOAD DATA LOCAL: the backend asks for the client's file; its
+			// result follows the file.
+			if err := s.localInfile(bc, p); err != nil {
+				return res, err
+			}
+			continue
 		}
 		res.started = true
 		if err := s.w.writePacket(p); err != nil { // column count
 			return res, err
 		}
-		backendMore, warnings, err := s.relayRows(bc, more)
-		res.warnings = warnings
+		backendMore, err := s.relayRows(bc, more, &res)
 		if err != nil || !backendMore {
 			return res, err
 		}
@@ -76,17 +93,18 @@ func (s *session) relayResult(bc *backendConn, more bool) (relayed, error) {
 }
 
 // relayRows copies column definitions, rows and the final EOF of one result
-// set; it reports whether the backend has more result sets.
-func (s *session) relayRows(bc *backendConn, more bool) (bool, uint16, error) {
+// set into res; it reports whether the backend has more result sets.
+func (s *session) relayRows(bc *backendConn, more bool, res *relayed) (bool, error) {
 	eofs := 0
 	for {
 		p, err := bc.w.readPacket()
 		if err != nil {
 			bc.broken = true
-			return false, 0, bc.lost(err)
+			return false, bc.lost(err)
 		}
-		if p[0] == 0xff {
-			return false, 0, s.w.writePacket(p)
+		if p[0] == 0xff { // the statement failed while sending rows
+			res.backendErr = parseErr(p)
+			return false, s.w.writePacket(p)
 		}
 		if eofs == 0 && s.showShard != nil {
 			p = renameTablesIn(p, s.showShard)
@@ -94,14 +112,14 @@ func (s *session) relayRows(bc *backendConn, more bool) (bool, uint16, error) {
 		if isEOF(p) {
 			eofs++
 			if eofs == 2 {
-				warnings := binary.LittleEndian.Uint16(p[1:])
+				res.warnings = binary.LittleEndian.Uint16(p[1:])
 				backendMore := binary.LittleEndian.Uint16(p[3:])&statusMoreResults != 0
 				s.patchStatus(p, 3, more || backendMore)
-				return backendMore, warnings, s.w.writePacket(p)
+				return backendMore, s.w.writePacket(p)
 			}
 		}
 		if err := s.w.writePacket(p); err != nil {
-			return false, 0, err
+			return false, err
 		}
 	}
 }
@@ -120,21 +138,55 @@ func (s *session) patchStatus(p []byte, off int, more bool) {
 	binary.LittleEndian.PutUint16(p[off:], st)
 }
 
-// refuseLocalInfile answers a backend's LOAD DATA LOCAL request with an empty
-// file and tells the client the feature is not relayed.
-func (s *session) refuseLocalInfile(bc *backendConn) error {
-	if err := bc.w.writePacket(nil); err != nil {
-		bc.broken = true
-		return bc.lost(err)
+// localInfile relays a backend's LOAD DATA LOCAL request (p) to the client
+// and the file's packets back, up to the empty packet that ends it. A client
+// that did not enable local files gets the server's error instead, as from
+// MariaDB or MySQL themselves, and the backend an empty file.
+func (s *session) localInfile(bc *backendConn, p []byte) error {
+	if !s.localFiles {
+		if err := endFile(bc); err != nil {
+			return err
+		}
+		if _, err := bc.readResult(); err != nil {
+			return err
+		}
+		if v := bc.pool.version.Load(); v != nil && strings.Contains(*v, "MariaDB") {
+			return newError(4166, "HY000", "The used command is not allowed because the MariaDB server or client has disabled the local infile capability")
+		}
+		return newError(3948, "42000", "Loading local data is disabled; this must be enabled on both the client and server sides")
 	}
-	if err := bc.w.flush(); err != nil {
-		bc.broken = true
-		return bc.lost(err)
-	}
-	if _, err := bc.readResult(); err != nil {
+	if err := s.w.writePacket(p); err != nil {
 		return err
 	}
-	return errUnsupported("LOAD DATA LOCAL INFILE")
+	if err := s.w.flush(); err != nil {
+		return err
+	}
+	for {
+		data, err := s.w.readPacket()
+		if err != nil {
+			// The client is gone mid-file: the backend connection is in
+			// the middle of a command.
+			bc.broken = true
+			return err
+		}
+		if len(data) == 0 {
+			return endFile(bc)
+		}
+		if err := bc.w.writePacket(data); err != nil {
+			return bc.fail(err)
+		}
+	}
+}
+
+// endFile sends the empty packet that ends a LOAD DATA LOCAL file.
+func endFile(bc *backendConn) error {
+	if err := bc.w.writePacket(nil); err != nil {
+		return bc.fail(err)
+	}
+	if err := bc.w.flush(); err != nil {
+		return bc.fail(err)
+	}
+	return nil
 }
 
 // column describes a column of a result set the sidecar builds itself.

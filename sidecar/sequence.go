@@ -60,7 +60,7 @@ func (q *sequences) next(ctx context.Context, t *conf.Table, n int64) (int64, er
 }
 
 func (q *sequences) reserve(t *conf.Table, st *sequenceState, n int64) error {
-	bc, err := q.srv.pool(t.Keyspace.Shards[0]).getTimeout()
+	bc, err := q.srv.pool(t.Keyspace.Shards[0]).getTimeout(false)
 	if err != nil {
 		return err
 	}

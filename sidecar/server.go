@@ -7,11 +7,15 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/tls"
+	"encoding/binary"
 	"errors"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,9 +30,13 @@ import (
 	"sidecar/vindex"
 )
 
-// serverVersion is announced in the handshake: MySQL 8-style, so connectors
-// and ProxySQL pick their MySQL 8 code paths.
-const serverVersion = "8.0.40-sidecar"
+// fallbackVersion is announced in the handshake until the first shard has
+// told its own version (it was down when the sidecar started).
+const fallbackVersion = "8.0.40"
+
+// versionSuffix follows the backend's version in the handshake, so a client
+// can tell it talks to the sidecar while it still reads MariaDB or MySQL.
+const versionSuffix = "-sidecar"
 
 const versionComment = "sidecar (sharding proxy, Vitess VSchema)"
 
@@ -44,6 +52,9 @@ type Server struct {
 	pools    map[*conf.Shard]*pool
 	seqs     sequences
 	cache    *vindex.LookupCache // nil when lookup_cache.size is 0
+
+	versionOnce sync.Once // learnVersion
+	names       knownNames
 
 	mu       sync.Mutex
 	sessions map[uint32]*session
@@ -61,12 +72,16 @@ func New(cfg *conf.Config, log zerolog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	var tlsConfig *tls.Config
+	if cfg.TLS != nil {
+		tlsConfig = cfg.TLS.Config
+	}
 	s := &Server{
 		log:      log,
 		cfg:      cfg,
 		started:  time.Now(),
-		hs:       server.NewServer(serverVersion, 45, mysql.AUTH_NATIVE_PASSWORD, key, nil),
-		auth:     newAuthHandler(cfg.Users),
+		hs:       server.NewServer(fallbackVersion, 45, mysql.AUTH_NATIVE_PASSWORD, key, tlsConfig),
+		auth:     newAuthHandler(cfg.Users, cfg.TLS != nil && cfg.TLS.Require),
 		pools:    map[*conf.Shard]*pool{},
 		sessions: map[uint32]*session{},
 	}
@@ -116,6 +131,34 @@ func (s *Server) defaultKeyspace() *conf.Keyspace {
 	return t.Keyspaces[t.Names[0]]
 }
 
+// firstPool is the pool of the first shard of the first keyspace, whose
+// greeting the sidecar repeats to its clients.
+func (s *Server) firstPool() *pool {
+	t := s.topo()
+	return s.pools[t.Keyspaces[t.Names[0]].Shards[0]]
+}
+
+// serverVersion is the version the handshake announces: the first shard's,
+// so drivers pick MariaDB or MySQL syntax as they would talking to it.
+func (s *Server) serverVersion() string {
+	if v := s.firstPool().version.Load(); v != nil {
+		return *v + versionSuffix
+	}
+	return fallbackVersion + versionSuffix
+}
+
+// learnVersion connects to the first shard once, before the first client
+// is greeted; if it is down, a later connection to it teaches the version.
+func (s *Server) learnVersion() {
+	p := s.firstPool()
+	bc, err := p.getTimeout(false)
+	if err != nil {
+		s.log.Warn().Err(err).Msg("first shard unavailable: announcing version " + fallbackVersion + " until it answers")
+		return
+	}
+	p.put(bc)
+}
+
 func (s *Server) sessionCount() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -127,6 +170,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
 	s.lns = append(s.lns, ln)
 	s.mu.Unlock()
+	s.versionOnce.Do(s.learnVersion)
 	for {
 		nc, err := ln.Accept()
 		if err != nil {
@@ -156,7 +200,7 @@ func (s *Server) serveConn(nc net.Conn) {
 	if nc.RemoteAddr().Network() == "unix" {
 		auth = socketAuth{s.auth}
 	}
-	c, err := s.hs.NewCustomizedConn(&hostOnlyConn{Conn: nc}, auth, connect)
+	c, err := s.hs.NewCustomizedConn(&hostOnlyConn{Conn: nc, version: s.serverVersion()}, auth, connect)
 	if err != nil {
 		// A bare TCP connect (health checks, port probes) ends in EOF: not
 		// worth an info line.
@@ -169,18 +213,27 @@ func (s *Server) serveConn(nc net.Conn) {
 		return
 	}
 	_ = nc.SetDeadline(time.Time{})
+	conn := nc
+	if tc, ok := c.Conn.Conn.(*tls.Conn); ok {
+		conn = tc // the client asked for TLS in the handshake
+	}
 	sess := &session{
 		srv:             s,
 		id:              c.ConnectionID(),
 		user:            c.GetUser(),
-		w:               newWire(nc, 16<<10),
+		w:               newWire(conn, 16<<10),
 		keyspace:        connect.db,
+		systemDB:        connect.systemDB,
 		autocommit:      true,
 		multiStatements: c.HasCapability(capMultiStatements),
 		conns:           map[connKey]*backendConn{},
 		stmts:           map[uint32]*preparedStmt{},
 	}
+	sess.w.max = s.cfg.MaxAllowedPacket
+	sess.foundRows = c.HasCapability(mysql.CLIENT_FOUND_ROWS)
+	sess.localFiles = c.HasCapability(mysql.CLIENT_LOCAL_FILES)
 	sess.host = clientHost(nc)
+	sess.attrs = connectAttrs(sess.id, sess.user, c.Attributes())
 	sess.initialNames = namesForCollation(c.Charset())
 	sess.names = sess.initialNames
 	sess.log = s.log.With().Uint32("conn", sess.id).Logger()
@@ -199,6 +252,28 @@ func (s *Server) serveConn(nc net.Conn) {
 	sess.run()
 	nc.Close()
 	sess.log.Info().Msg("connection closed")
+}
+
+// connectAttrs lists a client's connection attributes in name order (the
+// handshake's order is not kept by go-mysql).
+func connectAttrs(id uint32, user string, attrs map[string]string) []rewrite.ConnectAttr {
+	out := make([]rewrite.ConnectAttr, 0, len(attrs))
+	for _, name := range slices.Sorted(maps.Keys(attrs)) {
+		out = append(out, rewrite.ConnectAttr{ProcessID: id, User: user, Name: name, Value: attrs[name], Ordinal: len(out)})
+	}
+	return out
+}
+
+// connectAttrs lists the connection attributes of every client session, as
+// performance_schema.session_connect_attrs would.
+func (s *Server) connectAttrs() []rewrite.ConnectAttr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []rewrite.ConnectAttr
+	for _, id := range slices.Sorted(maps.Keys(s.sessions)) {
+		out = append(out, s.sessions[id].attrs...)
+	}
+	return out
 }
 
 func (s *Server) addSession(sess *session) bool {
@@ -255,13 +330,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // 1049 as MySQL does.
 type connectHandler struct {
 	server.EmptyHandler
-	srv *Server
-	db  string
+	srv      *Server
+	db       string
+	systemDB string // information_schema (ProxySQL's default schema), mysql…
 }
 
 func (h *connectHandler) UseDB(db string) error {
 	if rewrite.IsSystemSchema(db) {
-		return nil // information_schema (ProxySQL's default): no keyspace
+		h.systemDB = db
+		return nil
 	}
 	if _, ok := h.srv.topo().Keyspaces[db]; !ok {
 		return mysql.NewError(1049, "Unknown database '"+db+"'")
@@ -272,12 +349,13 @@ func (h *connectHandler) UseDB(db string) error {
 
 // authHandler checks clients against the configured users.
 type authHandler struct {
-	users   map[string]server.Credential
-	unknown string // random password of users that do not exist
+	users      map[string]server.Credential
+	unknown    string // random password of users that do not exist
+	requireTLS bool   // refuse logins over plain TCP
 }
 
-func newAuthHandler(users []conf.User) *authHandler {
-	h := &authHandler{users: map[string]server.Credential{}, unknown: rand.Text()}
+func newAuthHandler(users []conf.User, requireTLS bool) *authHandler {
+	h := &authHandler{users: map[string]server.Credential{}, unknown: rand.Text(), requireTLS: requireTLS}
 	for _, u := range users {
 		plugin := u.AuthPlugin
 		if plugin == "" {
@@ -313,43 +391,77 @@ func (h socketAuth) GetCredential(user string) (server.Credential, bool, error) 
 	return c, ok, err
 }
 
-func (h *authHandler) OnAuthSuccess(*server.Conn) error        { return nil }
+// OnAuthSuccess refuses a login over plain TCP when TLS is required, as MySQL
+// with require_secure_transport does; the Unix socket is local and counts as
+// secure. Otherwise it sets the status flags of the OK that ends the
+// handshake: autocommit is on, as the greeting said.
+func (h *authHandler) OnAuthSuccess(c *server.Conn) error {
+	if _, isTLS := c.Conn.Conn.(*tls.Conn); h.requireTLS && !isTLS && c.RemoteAddr().Network() != "unix" {
+		return &mysql.MyError{Code: 3159, State: "HY000",
+			Message: "Connections using insecure transport are prohibited while --require_secure_transport=ON."}
+	}
+	c.SetStatus(statusAutocommit)
+	return nil
+}
+
 func (h *authHandler) OnAuthFailure(c *server.Conn, err error) {}
 
 // hostOnlyConn is the client connection as go-mysql's handshake sees it.
 // It shows the client's host without the port, so access errors read as
-// MySQL's do ('user'@'127.0.0.1', not 'user'@'127.0.0.1:53648'), and it adds
-// CLIENT_MULTI_STATEMENTS to the greeting, which go-mysql v1.16 cannot
-// advertise: clients such as go-sql-driver only send `a; b` to a server
-// that announces it, and the sidecar splits such text itself.
+// MySQL's do ('user'@'127.0.0.1', not 'user'@'127.0.0.1:53648'), and it
+// rewrites the greeting (see greeting), which go-mysql v1.16 builds from
+// fixed settings.
 type hostOnlyConn struct {
 	net.Conn
+	version string // announced in the greeting
 	greeted bool
 }
 
 func (c *hostOnlyConn) Write(p []byte) (int, error) {
-	if !c.greeted {
-		c.greeted = true
-		addMultiStatements(p)
+	if c.greeted {
+		return c.Conn.Write(p)
 	}
-	return c.Conn.Write(p)
+	c.greeted = true
+	if _, err := c.Conn.Write(greeting(p, c.version)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
-// addMultiStatements sets CLIENT_MULTI_STATEMENTS in a protocol 10 greeting
-// packet (header included): version string, connection id, 8 bytes of
-// scramble, filler, lower capability bytes, charset, status, upper bytes.
-func addMultiStatements(p []byte) {
+// greeting rewrites a protocol 10 greeting packet (header included) as the
+// backends would send it: their version, the autocommit status flag (drivers
+// such as PyMySQL read the session's autocommit from it and would otherwise
+// never turn it off) and capabilities go-mysql does not advertise, which
+// drivers such as go-sql-driver only use with a server that announces them:
+// CLIENT_MULTI_STATEMENTS (the sidecar splits `a; b` itself),
+// CLIENT_FOUND_ROWS (its backend connections have it for such clients) and
+// CLIENT_LOCAL_FILES (LOAD DATA LOCAL is relayed).
+//
+// Layout after the version string: connection id (4), scramble (8), filler
+// (1), lower capability bytes (2), charset (1), status (2), upper capability
+// bytes (2), the rest.
+func greeting(p []byte, version string) []byte {
 	if len(p) < 5 || p[4] != 10 {
-		return
+		return p
 	}
 	end := bytes.IndexByte(p[5:], 0)
-	if end < 0 {
-		return
+	rest := 5 + end + 1
+	if end < 0 || len(p) < rest+4+8+1+2+1+2+2 {
+		return p
 	}
-	upper := 5 + end + 1 + 4 + 8 + 1 + 2 + 1 + 2
-	if upper+2 <= len(p) {
-		p[upper] |= byte(capMultiStatements >> 16)
-	}
+	out := make([]byte, 0, len(p)+len(version))
+	out = append(out, 0, 0, 0, p[3], 10)
+	out = append(out, version...)
+	out = append(out, 0)
+	lower := len(out) + 4 + 8 + 1
+	status := lower + 2 + 1
+	out = append(out, p[rest:]...)
+	binary.LittleEndian.PutUint16(out[lower:], binary.LittleEndian.Uint16(out[lower:])|uint16(mysql.CLIENT_FOUND_ROWS|mysql.CLIENT_LOCAL_FILES))
+	binary.LittleEndian.PutUint16(out[status:], statusAutocommit)
+	out[status+2] |= byte(capMultiStatements >> 16)
+	n := len(out) - 4
+	out[0], out[1], out[2] = byte(n), byte(n>>8), byte(n>>16)
+	return out
 }
 
 func (c *hostOnlyConn) RemoteAddr() net.Addr {

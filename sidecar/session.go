@@ -4,13 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
-	"github.com/xwb1989/sqlparser"
 
 	"sidecar/conf"
 	"sidecar/rewrite"
@@ -26,11 +26,20 @@ type session struct {
 	w    *wire
 	log  zerolog.Logger
 
-	keyspace        string
-	target          *conf.Shard // USE keyspace:shard: statements go to this shard unchanged
-	savepoints      []string    // of the open transaction, replayed on shards joining it later
-	names           string      // SET NAMES for backend connections
-	initialNames    string      // from the handshake's collation
+	keyspace string
+	target   *conf.Shard // USE keyspace:shard: statements go to this shard unchanged
+	// systemDB is the current database when it is a backend's own schema
+	// (information_schema, ProxySQL's default, or mysql): statements that
+	// name no keyspace run there, on the first keyspace's backend.
+	systemDB string
+	// stmtDB is the database the running statement's backend connections
+	// select: "" for their shard's own, or systemDB (see singleShard).
+	stmtDB          string
+	foundRows       bool     // CLIENT_FOUND_ROWS: UPDATE reports matched rows
+	localFiles      bool     // CLIENT_LOCAL_FILES: the client sends files for LOAD DATA LOCAL
+	savepoints      []string // of the open transaction, replayed on shards joining it later
+	names           string   // SET NAMES for backend connections
+	initialNames    string   // from the handshake's collation
 	autocommit      bool
 	inTxn           bool
 	beginSQL        string // how the client began: sent to each shard joining the transaction
@@ -55,10 +64,11 @@ type session struct {
 	// Tables_in_<database> column is named after the keyspace instead.
 	showShard *conf.Shard
 
-	host        string        // client host, for access errors
-	busy        busyConns     // backend connections in use, for KILL
-	killed      atomic.Bool   // KILL CONNECTION: end the session
-	waitTimeout time.Duration // idle clients are disconnected after it (0: never)
+	host        string                // client host, for access errors
+	attrs       []rewrite.ConnectAttr // sent in the handshake, for performance_schema's tables
+	busy        busyConns             // backend connections in use, for KILL
+	killed      atomic.Bool           // KILL CONNECTION: end the session
+	waitTimeout time.Duration         // idle clients are disconnected after it (0: never)
 	nextStmtID  uint32
 }
 
@@ -81,6 +91,12 @@ func (s *session) run() {
 		s.w.seq = 0
 		s.clientIdle()
 		p, err := s.w.readPacket()
+		if err == errPacketTooLarge {
+			// As MySQL: the error, then the connection is closed.
+			s.writeError(err)
+			_ = s.w.flush()
+			return
+		}
 		if err != nil {
 			if !errors.Is(err, io.EOF) && !s.srv.closing.Load() {
 				s.log.Debug().Err(err).Msg("read from client")
@@ -90,9 +106,17 @@ func (s *session) run() {
 		if len(p) == 0 {
 			return
 		}
+		large := largeReads.Load()
 		quit := s.dispatch(p)
 		if err := s.w.flush(); err != nil || quit || s.killed.Load() {
 			return
+		}
+		if largeReads.Load() != large {
+			// A command or row of 16 MiB or more went through: give its
+			// buffers back to the system now rather than whenever the
+			// runtime's scavenger gets to them.
+			p = nil
+			debug.FreeOSMemory()
 		}
 	}
 }
@@ -102,7 +126,7 @@ func (s *session) dispatch(p []byte) (quit bool) {
 	case comQuit:
 		return true
 	case comQuery:
-		s.handleQuery(string(p[1:]))
+		s.handleQuery(statementText(p))
 	case comPing:
 		s.writeOK(0, 0, 0)
 	case comInitDB:
@@ -114,7 +138,7 @@ func (s *session) dispatch(p []byte) (quit bool) {
 	case comFieldList:
 		s.writeErrorIf(s.fieldList(p))
 	case comStmtPrepare:
-		s.writeErrorIf(s.prepare(string(p[1:])))
+		s.writeErrorIf(s.prepare(statementText(p)))
 	case comStmtExecute:
 		s.writeErrorIf(s.execute(p))
 	case comStmtSendLongData:
@@ -190,28 +214,40 @@ func toSQLError(err error) *SQLError {
 	return &SQLError{Num: 1105, State: "HY000", Message: err.Error()}
 }
 
-// handleQuery runs a COM_QUERY, splitting `a; b` when the client enabled
-// multi-statements; like MySQL it stops at the first error.
+// handleQuery runs a COM_QUERY. With multi-statements on, `a; b` runs as
+// MySQL runs it: statement by statement, each but the last flagged "more
+// results", stopping at the first that fails. Text with no statement at all
+// gets what MySQL answers: OK for comments, 1065 for nothing.
 func (s *session) handleQuery(q string) {
+	pieces := []string{q}
 	if s.multiStatements && strings.IndexByte(q, ';') >= 0 {
-		pieces, err := sqlparser.SplitStatementToPieces(q)
-		if err == nil && len(pieces) > 1 {
-			for i, piece := range pieces {
-				if strings.TrimSpace(piece) == "" {
-					continue
-				}
-				if err := s.query(piece, i < len(pieces)-1); err != nil {
-					s.deadlocked(toSQLError(err).Num)
-					s.writeError(err)
-					return
-				}
+		pieces = rewrite.SplitStatements(q)
+	} else if rewrite.IsBlank(q) {
+		pieces = nil
+	}
+	if len(pieces) == 0 {
+		if strings.Trim(q, " \t\r\n;") == "" {
+			s.writeError(newError(1065, "42000", "Query was empty"))
+		} else {
+			s.writeOK(0, 0, 0)
+		}
+		return
+	}
+	for i, piece := range pieces {
+		var err error
+		if piece == "" {
+			err = newError(1064, "42000", "You have an error in your SQL syntax: an empty statement before ';' (statement %d)", i+1)
+		} else {
+			err = s.query(piece, i < len(pieces)-1)
+		}
+		if err != nil {
+			var relayed errRelayed
+			if !errors.As(err, &relayed) {
+				s.deadlocked(toSQLError(err).Num)
+				s.writeError(err)
 			}
 			return
 		}
-	}
-	if err := s.query(q, false); err != nil {
-		s.deadlocked(toSQLError(err).Num)
-		s.writeError(err)
 	}
 }
 
@@ -228,15 +264,17 @@ func (s *session) deadlocked(num uint16) {
 // query runs one statement of the client. more means another statement of
 // the same COM_QUERY follows, so the reply must say more results exist.
 func (s *session) query(sql string, more bool) error {
+	s.stmtDB = ""
 	if s.srv.log.GetLevel() <= zerolog.DebugLevel {
 		s.log.Debug().Str("sql", sql).Msg("query")
 	}
+	sql = rewrite.BindConnectAttrs(sql, s.planSession(), s.user, s.srv.connectAttrs)
 	plan, err := s.srv.planner().Plan(sql, s.planSession())
 	if err != nil {
 		return err
 	}
 	if plan.Local == rewrite.NotLocal && plan.Kind != rewrite.KindSet {
-		if bound := rewrite.BindLastInsertID(sql, s.lastInsertID); bound != sql {
+		if bound := rewrite.BindSession(sql, s.sessionValues()); bound != sql {
 			if plan, err = s.srv.planner().Plan(bound, s.planSession()); err != nil {
 				return err
 			}
@@ -250,8 +288,8 @@ func (s *session) query(sql string, more bool) error {
 	}
 	s.implicitBegin(plan.Kind)
 	if s.target != nil {
-		_, err := s.forward(s.target, sql, plan.Kind, more)
-		return err
+		res, err := s.forward(s.target, sql, plan.Kind, more)
+		return res.failed(err)
 	}
 	if ks := plan.Keyspace; ks != nil && ks.Sharded {
 		return s.runSharded(plan, plan.Args, nil, more)
@@ -260,13 +298,23 @@ func (s *session) query(sql string, more bool) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.forward(shard, plan.Query, plan.Kind, more)
-	return err
+	res, err := s.forward(shard, plan.Query, plan.Kind, more)
+	return res.failed(err)
+}
+
+// sessionValues are the session's own values of LAST_INSERT_ID(),
+// CONNECTION_ID() and DATABASE().
+func (s *session) sessionValues() rewrite.SessionValues {
+	db := s.keyspace
+	if db == "" {
+		db = s.systemDB
+	}
+	return rewrite.SessionValues{LastInsertID: s.lastInsertID, ConnectionID: s.id, Database: db}
 }
 
 // planSession is what the planner needs to know of the session.
 func (s *session) planSession() rewrite.Session {
-	return rewrite.Session{Keyspace: s.keyspace, ANSIQuotes: s.ansiQuotes}
+	return rewrite.Session{Keyspace: s.keyspace, SystemSchema: s.systemDB, ANSIQuotes: s.ansiQuotes}
 }
 
 // runSessionStatement handles what the sidecar answers itself or keeps in the
@@ -288,6 +336,8 @@ func (s *session) runSessionStatement(plan *rewrite.Plan, more, binary bool) (bo
 		var db *string
 		if s.keyspace != "" {
 			db = &s.keyspace
+		} else if s.systemDB != "" {
+			db = &s.systemDB
 		}
 		return true, s.writeRows(more, column{name: plan.Column, typ: typeVarString}, db)
 	case rewrite.LastInsertID:
@@ -315,8 +365,7 @@ func (s *session) runSessionStatement(plan *rewrite.Plan, more, binary bool) (bo
 		}
 		return true, s.ok(more)
 	case rewrite.SetNames:
-		s.names = plan.Value
-		return true, s.ok(more)
+		return true, s.setNames(plan, more)
 	case rewrite.SetAutocommit:
 		return true, s.setAutocommit(plan.Value == "1", more)
 	case rewrite.SetWaitTimeout:
@@ -360,10 +409,15 @@ func (s *session) runSessionStatement(plan *rewrite.Plan, more, binary bool) (bo
 
 // singleShard picks the shard of a statement for an unsharded keyspace, or
 // for a statement that names no table (any shard answers it).
+//
+// A statement that names no keyspace while the session's current database is
+// a system schema runs in that schema (SHOW TABLES in information_schema).
 func (s *session) singleShard(plan *rewrite.Plan) (*conf.Shard, error) {
 	ks := plan.Keyspace
+	s.stmtDB = ""
 	if ks == nil {
 		ks = s.srv.defaultKeyspace()
+		s.stmtDB = s.systemDB
 	}
 	return ks.Shards[0], nil
 }
@@ -387,7 +441,7 @@ func (s *session) use(name string) error {
 	ksName, shardName, targeted := strings.Cut(name, ":")
 	if !targeted && rewrite.IsSystemSchema(ksName) {
 		// ProxySQL's default schema for clients without one: no keyspace.
-		s.keyspace, s.target = "", nil
+		s.keyspace, s.target, s.systemDB = "", nil, ksName
 		return nil
 	}
 	ks, ok := s.srv.topo().Keyspaces[ksName]
@@ -405,7 +459,7 @@ func (s *session) use(name string) error {
 			return newError(1049, "42000", "Unknown database '%s': keyspace %s has no shard %s", name, ksName, shardName)
 		}
 	}
-	s.keyspace, s.target = ksName, target
+	s.keyspace, s.target, s.systemDB = ksName, target, ""
 	return nil
 }
 
@@ -468,6 +522,34 @@ func (s *session) showShards(more bool) error {
 	return s.writeTable(more, cols, rows)
 }
 
+// setNames keeps the session's character set, applied to each backend
+// connection before its next statement: no connection is pinned for it. A
+// character set or collation the backends do not know gets their error: the
+// statement runs on a backend the first time the server sees its text.
+func (s *session) setNames(plan *rewrite.Plan, more bool) error {
+	if !s.srv.names.known(plan.Value) {
+		shard, err := s.singleShard(plan)
+		if err != nil {
+			return err
+		}
+		bc, held, err := s.acquire(shard)
+		if err != nil {
+			return err
+		}
+		_, err = bc.exec(plan.Value)
+		if err == nil {
+			bc.names = plan.Value
+		}
+		s.release(bc, held, 0)
+		if err != nil {
+			return err
+		}
+		s.srv.names.add(plan.Value)
+	}
+	s.names = plan.Value
+	return s.ok(more)
+}
+
 // setAutocommit follows MySQL: turning autocommit on commits the open
 // transaction; turning it off makes the next statement start one.
 func (s *session) setAutocommit(on bool, more bool) error {
@@ -494,7 +576,7 @@ func (s *session) set(plan *rewrite.Plan, more bool) error {
 	}
 	res, err := s.forward(shard, plan.Query, plan.Kind, more)
 	if err != nil || global || res.backendErr != nil {
-		return err // a SET the backend refused is not kept
+		return res.failed(err) // a SET the backend refused is not kept
 	}
 	if l := strings.ToLower(plan.Query); strings.Contains(l, "sql_mode") {
 		// ANSI and ANSI_QUOTES make "x" an identifier: the planner must know.
@@ -563,6 +645,7 @@ func (s *session) acquireFor(shard *conf.Shard, order vindex.CommitOrder) (*back
 	if err != nil {
 		return nil, false, err
 	}
+	bc.selectDB(s.stmtDB)
 	if st := s.stmt; st != nil && s.inTxn && !st.savepointed[bc] {
 		bc.pending = append(bc.pending, stmtSavepoint) // goes out with the first write
 		st.savepointed[bc] = true
@@ -583,7 +666,7 @@ func (s *session) acquireConn(shard *conf.Shard, order vindex.CommitOrder) (*bac
 		return bc, true, nil
 	}
 	if order == vindex.CommitAutocommit {
-		bc, err := s.srv.pool(shard).getTimeout()
+		bc, err := s.srv.pool(shard).getTimeout(s.foundRows)
 		if err == nil {
 			s.busy.add(bc)
 		}
@@ -600,7 +683,7 @@ func (s *session) acquireConn(shard *conf.Shard, order vindex.CommitOrder) (*bac
 	}
 	if bc == nil {
 		var err error
-		if bc, err = s.srv.pool(shard).getTimeout(); err != nil {
+		if bc, err = s.srv.pool(shard).getTimeout(s.foundRows); err != nil {
 			return nil, false, err
 		}
 		s.busy.add(bc)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync/atomic"
+	"unsafe"
 )
 
 // maxPayload is the largest payload of one MySQL packet; longer payloads are
@@ -16,21 +18,47 @@ const maxPayload = 1<<24 - 1
 // packets costs one syscall, not one per packet.
 type wire struct {
 	conn net.Conn
-	r    *bufio.Reader
-	w    *bufio.Writer
-	seq  uint8  // sequence number of the next packet to read or write
-	buf  []byte // payload of the last packet read, reused
-	hdr  [4]byte
+	// max bounds a payload read (0: no bound); a longer one is discarded as
+	// it arrives and readPacket returns errPacketTooLarge.
+	max int
+	r   *bufio.Reader
+	w   *bufio.Writer
+	seq uint8  // sequence number of the next packet to read or write
+	buf []byte // payload of the last packet read, reused
+	hdr [4]byte
 }
 
 func newWire(conn net.Conn, size int) *wire {
 	return &wire{conn: conn, r: bufio.NewReaderSize(conn, size), w: bufio.NewWriterSize(conn, size)}
 }
 
+// errPacketTooLarge is MySQL's answer to a command longer than
+// max_allowed_packet; the server closes the connection after it.
+var errPacketTooLarge = newError(1153, "08S01", "Got a packet bigger than 'max_allowed_packet' bytes")
+
+// largePayload: a payload read into a buffer larger than this belongs to the
+// caller (see statementText); smaller ones are valid until the next read.
+const largePayload = 1 << 20
+
+// largeReads counts payloads of 16 MiB or more handed over by readPacket: a
+// session that saw one return their memory to the system (see session.run).
+var largeReads atomic.Int64
+
+// statementText is the statement text of a command payload (after its
+// command byte). A large payload is its caller's (readPacket) and is not
+// copied: a 50 MB statement costs its buffer, not a second copy.
+func statementText(p []byte) string {
+	if cap(p) > largePayload {
+		return unsafe.String(unsafe.SliceData(p[1:]), len(p)-1)
+	}
+	return string(p[1:])
+}
+
 // readPacket returns the next payload, joining split packets. The slice is
-// only valid until the next read.
+// only valid until the next read, unless its capacity is over largePayload.
 func (w *wire) readPacket() ([]byte, error) {
 	w.buf = w.buf[:0]
+	tooLarge := false
 	for {
 		if _, err := io.ReadFull(w.r, w.hdr[:]); err != nil {
 			return nil, err
@@ -41,8 +69,23 @@ func (w *wire) readPacket() ([]byte, error) {
 		}
 		w.seq++
 		start := len(w.buf)
+		if tooLarge || w.max > 0 && start+n > w.max {
+			// Read the rest of the command without keeping it, so the
+			// client, still sending, gets the error instead of a reset.
+			tooLarge = true
+			w.buf = w.buf[:0]
+			if _, err := w.r.Discard(n); err != nil {
+				return nil, err
+			}
+			if n < maxPayload {
+				return nil, errPacketTooLarge
+			}
+			continue
+		}
 		if cap(w.buf)-start < n {
-			grown := make([]byte, start, start+n)
+			// Double when growing past one packet: a command of k packets
+			// costs about twice its size, not k copies.
+			grown := make([]byte, start, max(start+n, 2*cap(w.buf)))
 			copy(grown, w.buf)
 			w.buf = grown
 		}
@@ -51,10 +94,16 @@ func (w *wire) readPacket() ([]byte, error) {
 			return nil, err
 		}
 		if n < maxPayload {
-			// Keep the buffer from growing forever after one huge packet.
-			if cap(w.buf) > 1<<20 && len(w.buf) < 1<<16 {
-				out := append([]byte(nil), w.buf...)
+			if cap(w.buf) > largePayload {
+				// A large buffer is handed over for good: the caller may
+				// keep the payload (a long statement's text, uncopied) and
+				// the memory goes with it rather than staying with the
+				// connection.
+				out := w.buf
 				w.buf = nil
+				if cap(out) >= maxPayload {
+					largeReads.Add(1)
+				}
 				return out, nil
 			}
 			return w.buf, nil
