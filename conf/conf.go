@@ -31,6 +31,12 @@ const (
 	DefaultAuthPlugin      = "mysql_native_password"
 	// DefaultMaxAllowedPacket is MySQL 8's default max_allowed_packet.
 	DefaultMaxAllowedPacket = 64 << 20
+	// DefaultMaxConnections bounds client connections: each costs a
+	// goroutine, buffers and a file descriptor.
+	DefaultMaxConnections = 2000
+	// DefaultWaitTimeout is MySQL's wait_timeout: idle clients are
+	// disconnected after it.
+	DefaultWaitTimeout = 8 * time.Hour
 )
 
 // Config is a loaded, validated config. Like its Topology it is never changed
@@ -48,6 +54,11 @@ type Config struct {
 	// MaxAllowedPacket bounds a client command (a statement with its data):
 	// a longer one is refused before it is read whole, as MySQL does.
 	MaxAllowedPacket int
+	// MaxConnections bounds client connections; one more gets MySQL's 1040.
+	MaxConnections int
+	// WaitTimeout disconnects a client idle for longer (a session may
+	// change it with SET wait_timeout).
+	WaitTimeout time.Duration
 	// ShardHints: statements forwarded to a shard start with
 	// /* keyspace=…;shard=… */ so ProxySQL and logs can tell them apart.
 	ShardHints  bool
@@ -96,6 +107,8 @@ type rawConfig struct {
 	TLS          *rawTLS    `yaml:"tls"`
 	// MaxAllowedPacket is bytes, or a size like 64M (K, M, G as in my.cnf).
 	MaxAllowedPacket *string                 `yaml:"max_allowed_packet"`
+	MaxConnections   *int                    `yaml:"max_connections"`
+	WaitTimeout      string                  `yaml:"wait_timeout"`
 	Backend          *rawBackend             `yaml:"backend"`
 	Keyspaces        map[string]*rawKeyspace `yaml:"keyspaces"`
 	LookupCache      *rawLookupCache         `yaml:"lookup_cache"`

@@ -501,12 +501,16 @@ keyspaces: {ks: {vschema_file: broken.json, shards: {"-80": ` + shard + `, "80-"
 		config: `users: [{name: app}]
 tls: {cert: missing.pem}
 max_allowed_packet: 2G
+max_connections: 0
+wait_timeout: forever
 backend: {user: root, tls: {ca: x.json}}
 keyspaces: {ks: {shards: {"0": ` + shard + `}}}`,
 		want: []string{
 			`tls.key: required`,
 			`max_allowed_packet: "2G" is not a size from 1024 bytes to 1G`,
 			`backend.tls.ca: x.json holds no PEM certificate`,
+			`max_connections: must be greater than 0, got 0`,
+			`wait_timeout: "forever" is not a positive duration`,
 		},
 	}, {
 		name: "tls files",
@@ -562,7 +566,7 @@ keyspaces:
 		t.Fatal(err)
 	}
 	if cfg.Listen != DefaultListen || cfg.AdminListen != "" || cfg.ShardHints || cfg.Users[0].AuthPlugin != "caching_sha2_password" ||
-		cfg.MaxAllowedPacket != 64<<20 || cfg.TLS != nil {
+		cfg.MaxAllowedPacket != 64<<20 || cfg.TLS != nil || cfg.MaxConnections != DefaultMaxConnections || cfg.WaitTimeout != 8*time.Hour {
 		t.Errorf("config: %+v", cfg)
 	}
 	got := *cfg.Topology.Keyspaces["ks"].Shards[0]

@@ -69,6 +69,17 @@ func (l *loader) config(raw *rawConfig) *Config {
 	if raw.MaxAllowedPacket != nil {
 		cfg.MaxAllowedPacket = parseSize(s, "max_allowed_packet", *raw.MaxAllowedPacket)
 	}
+	cfg.MaxConnections = DefaultMaxConnections
+	if raw.MaxConnections != nil {
+		cfg.MaxConnections = *raw.MaxConnections
+		if cfg.MaxConnections <= 0 {
+			s.errorf("max_connections", "must be greater than 0, got %d", cfg.MaxConnections)
+		}
+	}
+	cfg.WaitTimeout = DefaultWaitTimeout
+	if raw.WaitTimeout != "" {
+		cfg.WaitTimeout = parseDuration(s, "wait_timeout", raw.WaitTimeout)
+	}
 
 	cfg.Users = l.users(raw.Users)
 
