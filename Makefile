@@ -23,6 +23,12 @@ vet:
 # mariadbd instances on free loopback ports.
 test: deps vet
 	$(GO) test -count=1 -timeout 25m ./...
+	@# A few seconds of each fuzz target beyond its committed corpus (testdata/fuzz).
+	@for t in FuzzReadPacket:./sidecar FuzzBindArgs:./sidecar FuzzSplitStatements:./rewrite \
+		FuzzNormalize:./rewrite FuzzPlan:./rewrite; do \
+		out=$$($(GO) test -run '^$$' -fuzz "^$${t%%:*}$$" -fuzztime 3s "$${t#*:}" 2>&1) || { echo "$$out"; exit 1; }; \
+		echo "$$out" | grep -E '^(fuzz: elapsed: [3-9]s|ok )' | tail -2 | sed "s|^|$${t%%:*}: |"; \
+	done
 
 # One local MariaDB with the seeds' databases and the sidecar in the
 # foreground; prints the mariadb command to connect.

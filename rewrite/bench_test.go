@@ -19,7 +19,7 @@ func BenchmarkPlanInsert(b *testing.B) {
 	planners := []struct {
 		name string
 		p    *Planner
-	}{{"parsed", &Planner{Topo: cfgTopo}}, {"cached", NewPlanner(cfgTopo, 100)}}
+	}{{"parsed", &Planner{Topo: cfgTopo}}, {"cached", NewPlanner(cfgTopo, 100, 1<<20)}}
 	for _, table := range []string{"customer", "corder"} {
 		for _, rows := range []int{1, 100} {
 			var sb strings.Builder

@@ -44,6 +44,12 @@ func (k Kind) IsDML() bool {
 	return k == KindInsert || k == KindReplace || k == KindUpdate || k == KindDelete
 }
 
+// IsRead reports a statement that reads only, which can be sent again
+// after a lost connection without changing anything.
+func (k Kind) IsRead() bool {
+	return k == KindSelect || k == KindShow || k == KindExplain
+}
+
 // Classify reads the first words of sql, skipping comments. It never parses
 // the whole statement, so it is cheap enough for every statement.
 func Classify(sql string) Kind {

@@ -88,7 +88,7 @@ func PlanOwnedDML(plan *Plan, args Args) (*OwnedDML, error) {
 			sel.SelectExprs = append(sel.SelectExprs, &sqlparser.AliasedExpr{Expr: same})
 		}
 	}
-	od.Select = render("", sel, args, "")
+	od.Select = printStmt("", sel, args, plan.Mode, "")
 	return od, nil
 }
 

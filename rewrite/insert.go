@@ -426,7 +426,7 @@ func (r *insertRows) split(plan *Plan, args Args) []ShardQuery {
 		out := *ins
 		out.Columns = cols
 		out.Rows = byShard[sh]
-		queries = append(queries, ShardQuery{Shard: sh, SQL: render(margins.Leading, &out, r.args, margins.Trailing)})
+		queries = append(queries, ShardQuery{Shard: sh, SQL: printStmt(margins.Leading, &out, r.args, plan.Mode, margins.Trailing)})
 	}
 	return queries
 }

@@ -33,6 +33,8 @@ func (f *fakeIO) ExecuteKeyspaceID(ctx context.Context, ks string, ksid vindex.K
 
 func (f *fakeIO) InTransactionAndIsDML() bool { return true }
 
+func (f *fakeIO) NoBackslashEscapes() bool { return false }
+
 func (f *fakeIO) NextSequence(ctx context.Context, seq *conf.Table, n int64) (int64, error) {
 	v := f.next
 	f.next += n
@@ -178,7 +180,7 @@ func TestPlanInsertArgs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := "insert into customer(customer_id, email) values (" + string(vindex.NewInt64(id).Raw) + ", 'it\\'s')"
+		want := "insert into customer(customer_id, email) values (" + string(vindex.NewInt64(id).Raw) + ", 'it''s')"
 		if len(ip.Queries) != 1 || ip.Queries[0].SQL != want {
 			t.Errorf("got %+v, want %s", ip.Queries, want)
 		}
@@ -255,7 +257,7 @@ func TestPlanRefusals(t *testing.T) {
 // TestPlanCache: text statements differing only in literals share one parse,
 // and each keeps its own values for routing and rendering.
 func TestPlanCache(t *testing.T) {
-	p := NewPlanner(loadExample(t), 100)
+	p := NewPlanner(loadExample(t), 100, 1<<20)
 	io := &fakeIO{next: 1}
 	for _, tc := range []struct{ id, shard string }{{"1", "-80"}, {"4", "80-"}, {"1", "-80"}} {
 		sql := "select * from customer where customer_id = " + tc.id
@@ -280,7 +282,7 @@ func TestPlanCache(t *testing.T) {
 		{"insert into customer(customer_id, email) values (4, 'it''s')", []string{"insert into customer(customer_id, email) values (4, 'it''s')"}},
 		{"insert into customer(customer_id, email) values (4, 'a'), (1, 'it''s')", []string{
 			"insert into customer(customer_id, email) values (4, 'a')",
-			"insert into customer(customer_id, email) values (1, 'it\\'s')",
+			"insert into customer(customer_id, email) values (1, 'it''s')",
 		}},
 	} {
 		plan, err := p.Plan(tc.sql, Session{Keyspace: "customer"})
@@ -330,7 +332,7 @@ func TestRouteJoin(t *testing.T) {
 }
 
 func TestUpdatePrimaryWithOwnedColumn(t *testing.T) {
-	p := NewPlanner(loadExample(t), 10)
+	p := NewPlanner(loadExample(t), 10, 1<<20)
 	for _, sql := range []string{
 		"update things set name = 'fresh', id = 4 where id = 1",
 		"update things set name = 'fresh', things.id = 4 where id = 2",

@@ -121,38 +121,14 @@ type MergeAgg struct {
 var unmergeable = map[string]bool{"std": true, "stddev": true, "stddev_pop": true, "stddev_samp": true,
 	"variance": true, "var_pop": true, "var_samp": true, "json_arrayagg": true, "json_objectagg": true}
 
-// SQLMode is what the merge must know of the session's sql_mode: the shard
-// statement is printed from the parsed statement, and these modes change
-// what the client's text means.
-type SQLMode struct {
-	ANSIQuotes    bool // "x" is an identifier, not a string
-	PipesAsConcat bool // a || b is CONCAT(a, b), not OR
-}
-
 // PlanMerge plans a SELECT that goes to several shards. It returns nil when
 // the shards' results can simply be concatenated (no ORDER BY, LIMIT,
-// GROUP BY, aggregates or DISTINCT). mode matters only for statements
-// ModeSensitive reports.
-func PlanMerge(plan *Plan, args Args, mode SQLMode) (*MergePlan, error) {
-	quotes, pipes := ModeSensitive(plan.Query)
-	if pipes && mode.PipesAsConcat {
+// GROUP BY, aggregates or DISTINCT). The shard statement is printed from the
+// parsed one, which the planner read in the session's sql_mode (plan.Mode).
+func PlanMerge(plan *Plan, args Args) (*MergePlan, error) {
+	if _, pipes := ModeSensitive(plan.Query); pipes && plan.Mode.PipesAsConcat {
+		// The parser reads || as OR whatever the mode.
 		return nil, errUnsupported("|| under sql_mode PIPES_AS_CONCAT in a SELECT across shards of %s (use CONCAT)", plan.Table)
-	}
-	if quotes && mode.ANSIQuotes {
-		// The plan's statement read "x" as a string: parse the client's text
-		// again with the double-quoted identifiers in backticks.
-		if plan.Rewritten {
-			return nil, errUnsupported("double-quoted identifiers (ANSI_QUOTES) with keyspace-qualified tables in a SELECT across shards of %s", plan.Table)
-		}
-		text := ansiQuotesToBackticks(plan.Query)
-		stmt, err := sqlparser.Parse(text)
-		if err != nil {
-			return nil, errSyntax(err)
-		}
-		reparsed := *plan
-		reparsed.Query, reparsed.Stmt = text, stmt
-		_, reparsed.Margins = sqlparser.SplitMarginComments(text)
-		plan = &reparsed
 	}
 	return buildMerge(plan, args, false)
 }
@@ -422,7 +398,7 @@ func (b *mergeBuilder) build(sel *sqlparser.Select, plan *Plan) (*MergePlan, err
 		shard.Limit = &sqlparser.Limit{Rowcount: sqlparser.NewIntVal([]byte(strconv.FormatUint(n, 10)))}
 	}
 	if !b.validate {
-		b.mp.SQL = render(plan.Margins.Leading, &shard, b.args, plan.Margins.Trailing)
+		b.mp.SQL = printStmt(plan.Margins.Leading, &shard, b.args, plan.Mode, plan.Margins.Trailing)
 	}
 	return &b.mp, nil
 }

@@ -184,7 +184,7 @@ func TestPlanMerge(t *testing.T) {
 		if err := checkScatter(plan); err != nil {
 			t.Errorf("%s: checkScatter: %v", c.sql, err)
 		}
-		mp, err := PlanMerge(plan, c.args, SQLMode{})
+		mp, err := PlanMerge(plan, c.args)
 		if err != nil {
 			t.Errorf("%s: %v", c.sql, err)
 			continue
@@ -291,32 +291,49 @@ func TestModeSensitive(t *testing.T) {
 
 // TestPlanMergeSQLMode: under ANSI_QUOTES, "x" in the client's text is a
 // column, which the shard statement (printed from a parse) must keep; ||
-// under PIPES_AS_CONCAT would be printed as OR, so it is refused.
+// under PIPES_AS_CONCAT would be printed as OR, so it is refused; under
+// NO_BACKSLASH_ESCAPES a backslash in a string stays one character.
 func TestPlanMergeSQLMode(t *testing.T) {
 	p := mergePlanner(t)
-	plan, err := p.Plan(`select "id" from things order by "id" desc limit 2`, Session{Keyspace: "things"})
-	if err != nil {
-		t.Fatal(err)
+	merge := func(sql string, mode SQLMode) (*MergePlan, error) {
+		t.Helper()
+		plan, err := p.Plan(sql, Session{Keyspace: "things", Mode: mode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return PlanMerge(plan, plan.Args)
 	}
-	mp, err := PlanMerge(plan, plan.Args, SQLMode{ANSIQuotes: true})
+	const quoted = `select "id" from things order by "id" desc limit 2`
+	mp, err := merge(quoted, SQLMode{ANSIQuotes: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := "select id, " + wsID + " from things order by 1 desc limit 2"; mp.SQL != want {
 		t.Errorf("ANSI_QUOTES: %s\nwant %s", mp.SQL, want)
 	}
-	mp, err = PlanMerge(plan, plan.Args, SQLMode{})
-	if err != nil {
+	if mp, err = merge(quoted, SQLMode{}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(mp.SQL, "select 'id'") {
 		t.Errorf("without ANSI_QUOTES \"id\" is a string: %s", mp.SQL)
 	}
-	plan, err = p.Plan(`select name || 'x' from things order by id`, Session{Keyspace: "things"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := PlanMerge(plan, plan.Args, SQLMode{PipesAsConcat: true}); err == nil || !strings.Contains(err.Error(), "PIPES_AS_CONCAT") {
+	if _, err := merge(`select name || 'x' from things order by id`, SQLMode{PipesAsConcat: true}); err == nil || !strings.Contains(err.Error(), "PIPES_AS_CONCAT") {
 		t.Errorf("|| under PIPES_AS_CONCAT: %v", err)
 	}
+	// The client's text is sent back to the shards as it was written.
+	for _, c := range []struct {
+		sql  string
+		mode SQLMode
+	}{
+		{`select name from things where name > 'a\\' order by name`, SQLMode{}},
+		{`select name from things where name > 'a\\' order by name`, SQLMode{NoBackslashEscapes: true}},
+		{`select name from things where name > 'a\' order by name`, SQLMode{NoBackslashEscapes: true}},
+	} {
+		mp, err := merge(c.sql, c.mode)
+		lit := c.sql[strings.Index(c.sql, "'") : strings.LastIndex(c.sql, "'")+1]
+		if want := " where name > " + lit + " order by "; err != nil || !strings.Contains(mp.SQL, want) {
+			t.Errorf("%s (%+v): %v %v\nwant %s in it", c.sql, c.mode, mp, err, want)
+		}
+	}
+
 }

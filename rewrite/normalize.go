@@ -17,7 +17,9 @@ import (
 // strings (identifiers under ANSI_QUOTES) and everything outside those
 // clauses unchanged, so ORDER BY 1, LIMIT 10 and select-list literals stay
 // part of the shape. ok is false when the text is not understood.
-func normalize(sql string) (shape string, args Args, ok bool) {
+//
+// Under NO_BACKSLASH_ESCAPES a backslash in a string is itself, not an escape.
+func normalize(sql string, noBackslashEscapes bool) (shape string, args Args, ok bool) {
 	var b strings.Builder
 	b.Grow(min(len(sql), 64<<10)) // a long statement's shape is short: its literals are out
 	param := false                // inside WHERE / VALUES / SET
@@ -27,7 +29,7 @@ func normalize(sql string) (shape string, args Args, ok bool) {
 		c := sql[i]
 		switch {
 		case c == '\'':
-			end, val, good := scanString(sql, i)
+			end, val, good := scanString(sql, i, noBackslashEscapes)
 			if !good {
 				return "", nil, false
 			}
@@ -67,7 +69,7 @@ func normalize(sql string) (shape string, args Args, ok bool) {
 				j++
 			}
 			num := sql[i:j]
-			if param && isDigits(num) && (j == len(sql) || !isIdentChar(sql[j])) {
+			if param && isDigits(num) && (j == len(sql) || !isIdentChar(sql[j])) && standalone(sql, i) {
 				b.WriteByte('?')
 				v, _ := numberValue(sqlparser.IntVal, []byte(num))
 				args = append(args, v)
@@ -101,7 +103,7 @@ func normalize(sql string) (shape string, args Args, ok bool) {
 					k++
 				}
 				if k < len(sql) && sql[k] == '\'' {
-					end, val, ok := scanString(sql, k)
+					end, val, ok := scanString(sql, k, noBackslashEscapes)
 					if !ok {
 						return "", nil, false
 					}
@@ -137,6 +139,21 @@ func normalize(sql string) (shape string, args Args, ok bool) {
 
 func isIdentChar(c byte) bool {
 	return c == '_' || c == '$' || (c >= '0' && c <= '9') || (c|0x20) >= 'a' && (c|0x20) <= 'z' || c >= 0x80
+}
+
+// standalone reports a number at sql[i] that is a token of its own: not the
+// fraction of .5, the name of @0, nor the exponent of 1e-5.
+func standalone(sql string, i int) bool {
+	if i == 0 {
+		return true
+	}
+	switch p := sql[i-1]; {
+	case p == '.' || p == '@' || isIdentChar(p):
+		return false
+	case (p == '-' || p == '+') && i >= 3 && (sql[i-2]|0x20) == 'e' && (isIdentChar(sql[i-3]) || sql[i-3] == '.'):
+		return false
+	}
+	return true
 }
 
 func isDigits(s string) bool {
@@ -193,7 +210,7 @@ func scanQuoted(sql string, i int) int {
 
 // scanString reads a single-quoted literal starting at sql[i] and returns
 // where it ends and its value with MySQL's escapes resolved.
-func scanString(sql string, i int) (end int, val []byte, ok bool) {
+func scanString(sql string, i int, noBackslashEscapes bool) (end int, val []byte, ok bool) {
 	// First find the end and whether anything is escaped: a long value is
 	// then copied once, at its size.
 	j, escaped := i+1, false
@@ -203,6 +220,10 @@ func scanString(sql string, i int) (end int, val []byte, ok bool) {
 			return 0, nil, false
 		}
 		j += k
+		if sql[j] == '\\' && noBackslashEscapes {
+			j++ // an ordinary character
+			continue
+		}
 		if sql[j] == '\\' {
 			if j+1 >= len(sql) {
 				return 0, nil, false
@@ -225,7 +246,7 @@ func scanString(sql string, i int) (end int, val []byte, ok bool) {
 	for k := i + 1; k < j; {
 		c := sql[k]
 		switch {
-		case c == '\\':
+		case c == '\\' && !noBackslashEscapes:
 			switch e := sql[k+1]; e {
 			case '0':
 				val = append(val, 0)

@@ -24,7 +24,7 @@ func TestNormalize(t *testing.T) {
 		{"select * from t1 where a = -3 /* c=1 */ -- 5\n and `x``5` = 5", "select * from t1 where a = -? /* c=1 */ -- 5\n and `x``5` = ?", []string{"3", "5"}},
 		{"select * from t where c = 'unterminated", "", nil},
 	} {
-		shape, args, ok := normalize(tc.sql)
+		shape, args, ok := normalize(tc.sql, false)
 		if tc.shape == "" {
 			if ok {
 				t.Errorf("normalize(%q) ok, want failure", tc.sql)
@@ -52,11 +52,11 @@ func TestBindSession(t *testing.T) {
 			"select table_name from information_schema.`tables` where table_schema = 'customer'"},
 		{"select 1", "select 1"},
 	} {
-		if got := BindSession(tc.sql, vals); got != tc.want {
+		if got := BindSession(tc.sql, vals, SQLMode{}); got != tc.want {
 			t.Errorf("BindSession(%q) = %q, want %q", tc.sql, got, tc.want)
 		}
 	}
-	if got := BindSession("select database() is null", SessionValues{}); got != "select null is null as `database() is null` from dual" {
+	if got := BindSession("select database() is null", SessionValues{}, SQLMode{}); got != "select null is null as `database() is null` from dual" {
 		t.Errorf("no database: %q", got)
 	}
 }
@@ -76,7 +76,7 @@ func TestScanString(t *testing.T) {
 		{`'ends in a backslash\`, "", false},
 		{`'ends in an escape\'`, "", false},
 	} {
-		end, val, ok := scanString(tc.sql, 0)
+		end, val, ok := scanString(tc.sql, 0, false)
 		if ok != tc.ok || ok && (string(val) != tc.val || tc.sql[end-1] != '\'') {
 			t.Errorf("scanString(%q) = %d %q %v, want %q %v", tc.sql, end, val, ok, tc.val, tc.ok)
 		}

@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/xwb1989/sqlparser"
 
 	"sidecar/conf"
@@ -79,6 +78,12 @@ type Plan struct {
 	conds []vindexCond
 
 	Kill Kill
+	// Mode is the sql_mode the statement was read in and its statements for
+	// the shards are written for.
+	Mode SQLMode
+	// unparsed: the parser could not read the statement, which goes as it
+	// is to the session's unsharded keyspace or system schema.
+	unparsed bool
 	// Hint is a routing hint the statement arrived with (from ProxySQL or an
 	// application): the sidecar then adds none of its own.
 	Hint Hint
@@ -90,8 +95,9 @@ type Session struct {
 	// SystemSchema is the current database when it is a backend's own
 	// (information_schema, mysql…): unqualified tables are its tables.
 	SystemSchema string
-	// ANSIQuotes: the session's sql_mode makes "x" an identifier.
-	ANSIQuotes bool
+	// Mode is the session's sql_mode, as far as reading and writing SQL
+	// text goes.
+	Mode SQLMode
 }
 
 // systemSchemas are backend schemas a qualified name may refer to; statements
@@ -107,13 +113,13 @@ type Planner struct {
 	Topo *conf.Topology
 	// Cache holds plans of normalized statements (literals taken out), by
 	// session keyspace and shape; nil disables it.
-	Cache *lru.Cache[string, *Plan]
+	Cache *planCache
 }
 
-// NewPlanner returns a planner with a plan cache of the given size.
-func NewPlanner(topo *conf.Topology, cacheSize int) *Planner {
-	cache, _ := lru.New[string, *Plan](cacheSize)
-	return &Planner{Topo: topo, Cache: cache}
+// NewPlanner returns a planner with a plan cache of at most cacheEntries
+// plans taking about cacheBytes.
+func NewPlanner(topo *conf.Topology, cacheEntries, cacheBytes int) *Planner {
+	return &Planner{Topo: topo, Cache: newPlanCache(cacheEntries, cacheBytes)}
 }
 
 // Plan classifies sql and decides its keyspace. Statements that differ only
@@ -123,27 +129,29 @@ func (p *Planner) Plan(sql string, sess Session) (*Plan, error) {
 	if p.Cache != nil {
 		switch Classify(sql) {
 		case KindSelect, KindInsert, KindReplace, KindUpdate, KindDelete:
-			if containsFold(sql, "information_schema") {
-				break // its schema names are literals that choose the keyspace
+			if containsFold(sql, "schema") {
+				// The schema names of a system schema's tables (table_schema,
+				// schema_name) are literals that choose the keyspace.
+				break
 			}
-			if shape, args, ok := normalize(sql); ok {
-				key := sess.Keyspace + "\x00" + sess.SystemSchema + "\x00" + shape
-				if sess.ANSIQuotes {
-					key = "ansi\x00" + key
-				}
-				tmpl, hit := p.Cache.Get(key)
+			if shape, args, ok := normalize(sql, sess.Mode.NoBackslashEscapes); ok {
+				key := sess.Mode.key() + sess.Keyspace + "\x00" + sess.SystemSchema + "\x00" + shape
+				tmpl, hit := p.Cache.get(key)
 				if !hit {
 					var err error
-					if tmpl, err = p.plan(shape, sess); err != nil {
-						return p.plan(sql, sess) // report the error on the client's own text
+					if tmpl, err = p.plan(shape, sess); err != nil || tmpl.unparsed {
+						// The error is reported on the client's own text, and a
+						// shape the parser could not read is no template: the
+						// client's text may still parse and route elsewhere.
+						return p.plan(sql, sess)
 					}
-					p.Cache.Add(key, tmpl)
+					p.Cache.add(key, tmpl)
 				}
 				plan := *tmpl
 				plan.Args = args
 				plan.Query = sql
 				if tmpl.Rewritten {
-					plan.Query = renderArgs(tmpl.Query, tmpl.Stmt, tmpl.Margins, args)
+					plan.Query = renderArgs(tmpl.Query, tmpl.Stmt, tmpl.Margins, args, sess.Mode)
 				}
 				return &plan, nil
 			}
@@ -168,12 +176,12 @@ func (p *Plan) Text(args Args) string {
 	if !p.Prepared {
 		return p.Query
 	}
-	return renderArgs(p.Query, p.Stmt, p.Margins, args)
+	return renderArgs(p.Query, p.Stmt, p.Margins, args, p.Mode)
 }
 
 func (p *Planner) plan(sql string, sess Session) (*Plan, error) {
 	kind := Classify(sql)
-	plan := &Plan{Kind: kind, Query: sql, Hint: ParseHint(sql)}
+	plan := &Plan{Kind: kind, Query: sql, Hint: ParseHint(sql), Mode: sess.Mode}
 	switch kind {
 	case KindOther:
 		if k, ok := parseKill(sql); ok {
@@ -243,23 +251,18 @@ func afterWord(sql string) string {
 // routeByTables finds the keyspace of the tables a DML or SELECT names.
 func (p *Planner) routeByTables(plan *Plan, sess Session) (*Plan, error) {
 	plan.Sticky = leavesSessionState(plan.Query)
-	text := plan.Query
-	if sess.ANSIQuotes && strings.IndexByte(text, '"') >= 0 {
-		// The parser knows only default quoting; the shard still gets the
-		// client's own text.
-		text = ansiQuotesToBackticks(text)
-	}
-	stmt, err := sqlparser.Parse(text)
+	stmt, err := parse(plan.Query, sess.Mode)
 	if err != nil && (plan.Kind == KindInsert || plan.Kind == KindReplace) {
 		// MySQL's INSERT … VALUE (…), which the parser lacks, means VALUES.
-		if values, ok := valueAsValues(text); ok {
-			stmt, err = sqlparser.Parse(values)
+		if values, ok := valueAsValues(plan.Query); ok {
+			stmt, err = parse(values, sess.Mode)
 		}
 	}
 	if err != nil {
 		// Statements the parser does not know can still run on an unsharded
 		// keyspace or in a system schema, unchanged; nothing about them
 		// needs understanding there.
+		plan.unparsed = true
 		if ks := p.Topo.Keyspaces[sess.Keyspace]; ks != nil && !ks.Sharded {
 			plan.Keyspace = ks
 			return plan, nil
@@ -317,7 +320,7 @@ func (p *Planner) routeByTables(plan *Plan, sess Session) (*Plan, error) {
 				ref.set(sqlparser.TableName{Name: ref.name.Name})
 			}
 		}
-		plan.Query = Render(plan.Query, stmt)
+		plan.Query = Render(plan.Query, stmt, sess.Mode)
 		plan.Rewritten = true
 		plan.Stmt = stmt
 		_, plan.Margins = sqlparser.SplitMarginComments(plan.Query)
@@ -410,11 +413,11 @@ func (p *Planner) keyspaceOf(tn sqlparser.TableName, sess Session) (*conf.Keyspa
 	return t.Keyspace, nil
 }
 
-// Render prints a rewritten statement, keeping the client's leading and
-// trailing comments, which the parser drops.
-func Render(original string, stmt sqlparser.Statement) string {
+// Render prints a rewritten statement for the session's mode, keeping the
+// client's leading and trailing comments, which the parser drops.
+func Render(original string, stmt sqlparser.Statement, mode SQLMode) string {
 	_, margins := sqlparser.SplitMarginComments(original)
-	return margins.Leading + sqlparser.String(stmt) + margins.Trailing
+	return printStmt(margins.Leading, stmt, nil, mode, margins.Trailing)
 }
 
 // planSet recognises the SET statements the sidecar keeps in the session
@@ -431,7 +434,7 @@ func (p *Planner) planSet(plan *Plan) {
 		plan.Value = strings.TrimRight(strings.TrimSpace(StripLeadingComments(plan.Query)), "; \t\r\n")
 		return
 	}
-	stmt, err := sqlparser.Parse(plan.Query)
+	stmt, err := parse(plan.Query, plan.Mode)
 	set, ok := stmt.(*sqlparser.Set)
 	if err != nil || !ok || len(set.Exprs) != 1 {
 		return
@@ -482,7 +485,7 @@ func localSelect(sql string) (Local, string) {
 	if !containsFold(sql, "version_comment") && !containsFold(sql, "database()") && !containsFold(sql, "last_insert_id()") && !containsFold(sql, "autocommit") {
 		return NotLocal, ""
 	}
-	stmt, err := sqlparser.Parse(sql)
+	stmt, err := parse(sql, SQLMode{})
 	if err != nil {
 		return NotLocal, ""
 	}

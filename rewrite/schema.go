@@ -296,7 +296,7 @@ func (p *Planner) routeSystemSchemaRead(plan *Plan, stmt sqlparser.Statement, se
 		return p.routeToSession(plan, sess)
 	}
 	plan.Keyspace = target
-	plan.Query = Render(plan.Query, stmt)
+	plan.Query = Render(plan.Query, stmt, sess.Mode)
 	return plan, nil
 }
 

@@ -9,7 +9,7 @@ import (
 // which the shard knows by its database name (customer → customer_x80,
 // product → product), and otherwise to the session's keyspace.
 func TestPlanSchemaRead(t *testing.T) {
-	p := NewPlanner(loadExample(t), 10)
+	p := NewPlanner(loadExample(t), 10, 1<<20)
 	for _, tc := range []struct {
 		session, sql   string
 		keyspace, sent string // sent "" means the client's text unchanged
@@ -68,7 +68,7 @@ func TestPlanSchemaRead(t *testing.T) {
 }
 
 func TestPlanSchemaReadRefused(t *testing.T) {
-	p := NewPlanner(loadExample(t), 10)
+	p := NewPlanner(loadExample(t), 10, 1<<20)
 	for _, tc := range []struct{ sql, wantErr string }{
 		{"show columns from customer.corder from things", "across keyspaces (customer and things)"},
 		{"load data local infile 'x.csv' into table customer.corder", "LOAD DATA into sharded keyspace customer"},

@@ -17,8 +17,13 @@ func SplitStatements(sql string) []string {
 	var out []string
 	for start := 0; start < len(sql); {
 		end := statementEnd(sql, start)
-		piece := strings.TrimSpace(sql[start:end])
-		if IsBlank(piece) {
+		// MySQL's whitespace only: Unicode's (U+00A0, U+0085…) are
+		// identifier characters to MySQL (and to statementEnd), which
+		// strings.TrimSpace would cut off the statement.
+		piece := strings.Trim(sql[start:end], mysqlSpace)
+		// Blank is judged with the semicolon that ends the statement: "--"
+		// at the end of the text starts a comment, before ";" it does not.
+		if blank(sql[start:min(end+1, len(sql))], mysqlSpace) {
 			piece = ""
 		}
 		out = append(out, piece)
@@ -34,9 +39,49 @@ func SplitStatements(sql string) []string {
 	return out
 }
 
+// mysqlSpace is the whitespace of MySQL's parser.
+const mysqlSpace = " \t\n\v\f\r"
+
 // IsBlank reports text without a statement: whitespace, semicolons and
-// comments only (MySQL's executable /*! … */ comments are statements).
-func IsBlank(sql string) bool { return StripLeadingComments(sql) == "" }
+// comments only (executable comments, MySQL's /*! … */ and MariaDB's
+// /*M! … */, are statements). Comments are those statementEnd skips: as in
+// MySQL, "--" starts one before a space, a control character or the end of
+// the text.
+//
+// Its whitespace is StripLeadingComments' (not \v or \f): a query of only
+// those goes to the backend, which answers it as MySQL does.
+func IsBlank(sql string) bool { return blank(sql, " \t\n\r") }
+
+// blank reports text of only space characters, semicolons and comments.
+func blank(sql, space string) bool {
+	for i := 0; i < len(sql); {
+		switch c := sql[i]; {
+		case c == ';' || strings.IndexByte(space, c) >= 0:
+			i++
+		case strings.HasPrefix(sql[i:], "/*"):
+			end := strings.Index(sql[i+2:], "*/")
+			if end < 0 || strings.HasPrefix(sql[i:], "/*!") || strings.HasPrefix(sql[i:], "/*M!") {
+				return false
+			}
+			i += end + 4
+		case c == '#' || lineComment(sql, i):
+			end := strings.IndexByte(sql[i:], '\n')
+			if end < 0 {
+				return true
+			}
+			i += end + 1
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// lineComment reports a "--" comment at s[i]: MySQL wants a space or a
+// control character after the dashes, or the end of the text.
+func lineComment(s string, i int) bool {
+	return strings.HasPrefix(s[i:], "--") && (i+2 == len(s) || s[i+2] <= ' ')
+}
 
 // statementEnd returns the index of the semicolon that ends the statement
 // starting at s[start], or len(s). It skips quoted strings, quoted
@@ -72,7 +117,7 @@ func statementEnd(s string, start int) int {
 				return len(s)
 			}
 			i += end + 4
-		case c == '#' || c == '-' && strings.HasPrefix(s[i:], "--") && (i+2 == len(s) || s[i+2] <= ' '):
+		case c == '#' || lineComment(s, i):
 			end := strings.IndexByte(s[i:], '\n')
 			if end < 0 {
 				return len(s)

@@ -109,37 +109,19 @@ func literal(v vindex.Value) sqlparser.Expr {
 	}
 }
 
-// render prints a statement with bound arguments written as literals, without
-// touching the (possibly cached) AST.
-func render(prefix string, node sqlparser.SQLNode, args Args, suffix string) string {
-	buf := sqlparser.NewTrackedBuffer(func(buf *sqlparser.TrackedBuffer, node sqlparser.SQLNode) {
-		if v, ok := node.(*sqlparser.SQLVal); ok && v.Type == sqlparser.ValArg {
-			if val, ok := args.lookup(string(v.Val[1:])); ok {
-				literal(val).Format(buf)
-				return
-			}
-		}
-		node.Format(buf)
-	})
-	buf.WriteString(prefix)
-	buf.Myprintf("%v", node)
-	buf.WriteString(suffix)
-	return buf.String()
-}
-
 // renderArgs is the statement text with a prepared statement's arguments
 // written in as literals; without arguments it is the query unchanged.
-func renderArgs(query string, stmt sqlparser.Statement, margins sqlparser.MarginComments, args Args) string {
+func renderArgs(query string, stmt sqlparser.Statement, margins sqlparser.MarginComments, args Args, mode SQLMode) string {
 	if len(args) == 0 {
 		return query
 	}
-	return render(margins.Leading, stmt, args, margins.Trailing)
+	return printStmt(margins.Leading, stmt, args, mode, margins.Trailing)
 }
 
 // Impossible is a SELECT that returns the statement's columns and no rows,
 // for a query whose vindex values map to no shard.
 func Impossible(plan *Plan) string {
-	buf := sqlparser.NewTrackedBuffer(sqlparser.FormatImpossibleQuery)
+	buf := sqlparser.NewTrackedBuffer(printer(plan.Args, plan.Mode, sqlparser.FormatImpossibleQuery))
 	buf.Myprintf("%v", plan.Stmt)
 	return buf.String()
 }
@@ -160,7 +142,7 @@ var sessionFunctions = []string{"last_insert_id()", "connection_id()", "database
 // BindSession writes the session's values of LAST_INSERT_ID(),
 // CONNECTION_ID(), DATABASE() and SCHEMA() into a statement that uses them
 // in an expression. Statements without them are returned unchanged.
-func BindSession(sql string, vals SessionValues) string {
+func BindSession(sql string, vals SessionValues, mode SQLMode) string {
 	found := false
 	for _, f := range sessionFunctions {
 		found = found || containsFold(sql, f)
@@ -168,7 +150,7 @@ func BindSession(sql string, vals SessionValues) string {
 	if !found {
 		return sql
 	}
-	stmt, err := sqlparser.Parse(sql)
+	stmt, err := parse(sql, mode)
 	if err != nil {
 		return sql
 	}
@@ -197,15 +179,17 @@ func BindSession(sql string, vals SessionValues) string {
 			}
 		}
 	}
-	buf := sqlparser.NewTrackedBuffer(func(buf *sqlparser.TrackedBuffer, node sqlparser.SQLNode) {
+	var print sqlparser.NodeFormatter
+	print = printer(nil, mode, func(buf *sqlparser.TrackedBuffer, node sqlparser.SQLNode) {
 		if f, ok := node.(*sqlparser.FuncExpr); ok {
 			if v, ok := value(f); ok {
-				v.Format(buf)
+				print(buf, v)
 				return
 			}
 		}
 		node.Format(buf)
 	})
+	buf := sqlparser.NewTrackedBuffer(print)
 	_, margins := sqlparser.SplitMarginComments(sql)
 	buf.WriteString(margins.Leading)
 	buf.Myprintf("%v", stmt)

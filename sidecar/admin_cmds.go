@@ -2,7 +2,9 @@ package sidecar
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
+	"errors"
 	"sync"
 	"time"
 
@@ -83,8 +85,13 @@ var errConnectionKilled = newError(1927, "70100", "Connection was killed")
 // connection to the same backend, as MySQL's own KILL QUERY does.
 func (srv *Server) killBackendQuery(bc *backendConn) {
 	sh := bc.pool.shard
-	kc, err := client.Connect(sh.Address, sh.User, sh.Password, "", func(c *client.Conn) error {
+	ctx, cancel := context.WithTimeout(context.Background(), sh.ConnectTimeout)
+	defer cancel()
+	kc, err := client.ConnectWithContext(ctx, sh.Address, sh.User, sh.Password, "", sh.ConnectTimeout, func(c *client.Conn) error {
 		c.UnsetCapability(mysql.CLIENT_QUERY_ATTRIBUTES)
+		if sh.TLS != nil {
+			c.SetTLSConfig(sh.TLS)
+		}
 		return nil
 	})
 	if err != nil {
@@ -93,7 +100,12 @@ func (srv *Server) killBackendQuery(bc *backendConn) {
 	}
 	defer kc.Close()
 	if _, err := kc.Execute("KILL QUERY " + itoa(int(bc.cc.GetConnectionID()))); err != nil {
-		srv.log.Warn().Err(err).Str("shard", sh.Keyspace+"/"+sh.Name).Msg("kill query on backend")
+		ev := srv.log.Warn()
+		var me *mysql.MyError
+		if errors.As(err, &me) && me.Code == 1094 {
+			ev = srv.log.Debug() // the statement ended, or its connection was closed, first
+		}
+		ev.Err(err).Str("shard", sh.Keyspace+"/"+sh.Name).Msg("kill query on backend")
 	}
 }
 
@@ -157,7 +169,7 @@ func (s *session) changeUser(p []byte) (quit bool) {
 	}
 	s.reset()
 	s.user = userName
-	s.keyspace, s.target = "", nil
+	s.keyspace, s.target, s.systemDB = "", nil, ""
 	if db != "" {
 		if err := s.use(db); err != nil {
 			s.writeError(err)
@@ -180,9 +192,15 @@ func checkNative(reply []byte, password string, salt []byte) bool {
 }
 
 // clientIdle applies wait_timeout: an idle client is disconnected after it,
-// as MySQL does (ProxySQL's monitor sets it).
+// as MySQL does (ProxySQL's monitor sets it). A server shutting down ends
+// idle sessions at once: it set their deadlines to now, which this one must
+// not push back (closing is checked after the deadline is set, as Shutdown
+// sets closing before the deadlines).
 func (s *session) clientIdle() {
 	if s.waitTimeout > 0 {
 		_ = s.w.conn.SetReadDeadline(time.Now().Add(s.waitTimeout))
+	}
+	if s.srv.closing.Load() {
+		_ = s.w.conn.SetReadDeadline(time.Now())
 	}
 }

@@ -51,6 +51,7 @@ type backendConn struct {
 	broken  bool
 	// foundRows: the connection was opened with CLIENT_FOUND_ROWS.
 	foundRows bool
+	idleSince time.Time // when it went back to the pool
 	// db is the database selected on the connection when it is not the
 	// shard's own (""): a system schema a session's statement runs in.
 	db string
@@ -75,6 +76,21 @@ type backendStmt struct {
 	numParams uint16
 }
 
+// While a shard refuses connections, statements that need it fail at once
+// rather than each trying to connect; a new attempt is made after a back-off
+// that doubles up to maxDialBackoff, which bounds how long a shard that is
+// back stays unused.
+const (
+	minDialBackoff = 50 * time.Millisecond
+	maxDialBackoff = 500 * time.Millisecond
+)
+
+// liveCheckAfter: a connection idle in the pool for longer is checked before
+// use (liveness.go): the server may have closed it meanwhile (a restart,
+// wait_timeout). One used more recently is taken as it is, saving a system
+// call on the hot path.
+const liveCheckAfter = time.Second
+
 // pool holds the connections of one shard. Its size bounds open connections;
 // a shard that refuses connections is retried with backoff and logged once
 // per change of state, not once per attempt.
@@ -89,8 +105,13 @@ type pool struct {
 	idle    [2]chan *backendConn // by CLIENT_FOUND_ROWS: idle[1] have it
 	slots   chan struct{}        // one token per open connection
 	timeout time.Duration
-	hint    []byte                 // shard hint comment prepended to every statement
-	version atomic.Pointer[string] // the backend's, from its greeting
+	hint    []byte // shard hint comment prepended to every statement
+	// pipeline: the backend reads a command sent before the reply to the
+	// previous one, so pending statements share the command's write. Not
+	// behind ProxySQL (a shard with a hostgroup), which drops such a
+	// connection.
+	pipeline bool
+	version  atomic.Pointer[string] // the backend's, from its greeting
 
 	mu      sync.Mutex
 	downErr error // last connect error while the shard is down
@@ -121,25 +142,43 @@ func flavor(foundRows bool) int {
 // slot up when no other is free.
 func (p *pool) get(ctx context.Context, foundRows bool) (*backendConn, error) {
 	want, other := p.idle[flavor(foundRows)], p.idle[1-flavor(foundRows)]
-	select {
-	case bc := <-want:
-		return bc, nil
-	case p.slots <- struct{}{}:
-		return p.open(ctx, foundRows)
-	default:
+	for {
+		select {
+		case bc := <-want:
+			if bc = p.live(bc); bc != nil {
+				return bc, nil
+			}
+			continue
+		case p.slots <- struct{}{}:
+			return p.open(ctx, foundRows)
+		default:
+		}
+		select {
+		case bc := <-want:
+			if bc = p.live(bc); bc != nil {
+				return bc, nil
+			}
+		case p.slots <- struct{}{}:
+			return p.open(ctx, foundRows)
+		case bc := <-other:
+			_ = bc.cc.Close() // its slot is now the new connection's
+			return p.open(ctx, foundRows)
+		case <-ctx.Done():
+			return nil, newError(1040, "08004", "shard %s/%s: no free backend connection within %s (pool_size %d)",
+				p.shard.Keyspace, p.shard.Name, p.timeout, p.shard.PoolSize)
+		}
 	}
-	select {
-	case bc := <-want:
-		return bc, nil
-	case p.slots <- struct{}{}:
-		return p.open(ctx, foundRows)
-	case bc := <-other:
-		_ = bc.cc.Close() // its slot is now the new connection's
-		return p.open(ctx, foundRows)
-	case <-ctx.Done():
-		return nil, newError(1040, "08004", "shard %s/%s: no free backend connection within %s (pool_size %d)",
-			p.shard.Keyspace, p.shard.Name, p.timeout, p.shard.PoolSize)
+}
+
+// live returns an idle connection if the server has not closed it; a dead
+// one is discarded (nil), so a statement never goes out on it.
+func (p *pool) live(bc *backendConn) *backendConn {
+	if time.Since(bc.idleSince) < liveCheckAfter || bc.w.r.Buffered() == 0 && connAlive(bc.w.conn) {
+		return bc
 	}
+	p.log.Debug().Msg("a pooled connection was closed by the server; replacing it")
+	p.discard(bc)
+	return nil
 }
 
 // open dials a connection into a slot the caller holds, freeing the slot if
@@ -157,7 +196,9 @@ func (p *pool) open(ctx context.Context, foundRows bool) (*backendConn, error) {
 func (p *pool) getTimeout(foundRows bool) (*backendConn, error) {
 	select {
 	case bc := <-p.idle[flavor(foundRows)]: // the common case, without a timer
-		return bc, nil
+		if bc = p.live(bc); bc != nil {
+			return bc, nil
+		}
 	default:
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), p.timeout)
@@ -204,9 +245,9 @@ func (p *pool) dial(ctx context.Context, foundRows bool) (*backendConn, error) {
 	if err != nil {
 		if p.downErr == nil {
 			p.log.Error().Err(err).Msg("backend unavailable")
-			p.backoff = 100 * time.Millisecond
+			p.backoff = minDialBackoff
 		} else {
-			p.backoff = min(2*p.backoff, 5*time.Second)
+			p.backoff = min(2*p.backoff, maxDialBackoff)
 		}
 		p.downErr = err
 		p.retryAt = time.Now().Add(p.backoff)
@@ -276,6 +317,7 @@ func (p *pool) put(bc *backendConn) {
 			return
 		}
 	}
+	bc.idleSince = time.Now()
 	p.idle[flavor(bc.foundRows)] <- bc
 }
 

@@ -431,7 +431,7 @@ func (s *session) Execute(ctx context.Context, sql string, order vindex.CommitOr
 	if s.stmt != nil {
 		keyspace = s.stmt.keyspace
 	}
-	plan, err := s.srv.planner().Plan(sql, rewrite.Session{Keyspace: keyspace})
+	plan, err := s.srv.planner().Plan(sql, rewrite.Session{Keyspace: keyspace, Mode: s.mode})
 	if err != nil {
 		return nil, err
 	}
@@ -489,6 +489,10 @@ func (s *session) ExecuteKeyspaceID(ctx context.Context, keyspace string, ksid v
 
 // InTransactionAndIsDML: lookup reads lock rows (for update) when they serve
 // a write inside a transaction, as Vitess's do.
+// NoBackslashEscapes: lookup statements write their values for the
+// session's sql_mode (vindex.AppendLiteral).
+func (s *session) NoBackslashEscapes() bool { return s.mode.NoBackslashEscapes }
+
 func (s *session) InTransactionAndIsDML() bool {
 	return s.stmt != nil && s.stmt.dml && s.txnActive()
 }

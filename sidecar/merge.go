@@ -35,35 +35,17 @@ import (
 
 	"sidecar/conf"
 	"sidecar/rewrite"
-	"sidecar/vindex"
 )
 
 // scatterSelect runs a SELECT across shards: merged when it orders, limits,
 // groups, aggregates or is DISTINCT, concatenated otherwise.
 func (s *session) scatterSelect(shards []*conf.Shard, plan *rewrite.Plan, args rewrite.Args, stmt *preparedStmt, more bool) error {
-	mp, err := rewrite.PlanMerge(plan, args, rewrite.SQLMode{})
+	mp, err := rewrite.PlanMerge(plan, args)
 	if err != nil {
 		return err
 	}
 	if mp == nil {
 		return s.scatter(shards, plan, stmt, more)
-	}
-	if quotes, pipes := rewrite.ModeSensitive(plan.Query); quotes || pipes {
-		// The merged statement is printed from the parsed one: what "x" and
-		// || mean in the client's text depends on the session's sql_mode.
-		res, err := s.runInternal(shards[0], vindex.CommitNormal, "SELECT @@SESSION.sql_mode")
-		if err != nil {
-			return err
-		}
-		var mode rewrite.SQLMode
-		if len(res.rows) == 1 && len(res.rows[0]) == 1 {
-			sqlMode := "," + strings.ToUpper(string(res.rows[0][0])) + ","
-			mode.ANSIQuotes = strings.Contains(sqlMode, ",ANSI_QUOTES,")
-			mode.PipesAsConcat = strings.Contains(sqlMode, ",PIPES_AS_CONCAT,")
-		}
-		if mp, err = rewrite.PlanMerge(plan, args, mode); err != nil {
-			return err
-		}
 	}
 	return s.mergeScatter(shards, mp, stmt != nil, more)
 }
@@ -77,6 +59,11 @@ func (s *session) mergeScatter(shards []*conf.Shard, mp *rewrite.MergePlan, bina
 	}
 	cursors := make([]*shardCursor, 0, len(shards))
 	defer func() {
+		if s.w.failed() { // the client went away mid-result
+			for _, c := range cursors {
+				s.abandon(c.bc)
+			}
+		}
 		for _, c := range cursors {
 			held := c.held
 			if c.bc.broken && held {
@@ -132,6 +119,9 @@ func (s *session) mergeScatter(shards []*conf.Shard, mp *rewrite.MergePlan, bina
 	s.w.writePacket(appendEOF(nil, 0, s.status()))
 
 	err := m.run()
+	if s.w.failed() {
+		return err // nobody reads the rest: the deferred abandon closes the shards' connections
+	}
 	drainAll(cursors)
 	if err != nil {
 		return err

@@ -151,7 +151,14 @@ func (s *session) executeStmt(p []byte) error {
 		if err != nil {
 			return err
 		}
-		return s.runSharded(st.plan, values, st, false)
+		plan := st.plan
+		if plan.Mode != s.mode {
+			// The arguments are written for the session's sql_mode now.
+			p := *plan
+			p.Mode = s.mode
+			plan = &p
+		}
+		return s.runSharded(plan, values, st, false)
 	}
 	shard, err := s.singleShard(st.plan)
 	if err != nil {
@@ -161,7 +168,8 @@ func (s *session) executeStmt(p []byte) error {
 }
 
 // executeOn runs a prepared statement on one shard and relays its result. A
-// pooled connection the server closed while idle is replaced once.
+// read whose connection broke before anything was relayed is run again once
+// (see forward).
 func (s *session) executeOn(shard *conf.Shard, st *preparedStmt) error {
 	for attempt := 0; ; attempt++ {
 		bc, held, err := s.acquire(shard)
@@ -169,7 +177,7 @@ func (s *session) executeOn(shard *conf.Shard, st *preparedStmt) error {
 			return err
 		}
 		res, err := s.relayExecute(bc, st)
-		if err != nil && !res.started && bc.broken && !held && attempt == 0 {
+		if err != nil && !res.started && bc.broken && !held && attempt == 0 && st.plan.Kind.IsRead() {
 			s.putBack(bc)
 			continue
 		}
@@ -234,7 +242,15 @@ func (st *preparedStmt) bindArgs(b []byte) (*stmtArgs, error) {
 	enc = append(enc, st.paramTypes...)
 	for i := 0; i < n; i++ {
 		if data, ok := st.longData[i]; ok {
-			// Long data replaces the value, which the client left out.
+			// Long data replaces the value, which the client left out,
+			// whatever the NULL bitmap says: the server reads it so, and
+			// takes it for string and blob types only. Inlined, the value
+			// must not be flagged NULL, or the backend would skip it and
+			// read it as the next parameter's.
+			if st.paramTypes[2*i] < typeTinyBlob {
+				return nil, newError(1210, "HY000", "Incorrect arguments to mysqld_stmt_execute")
+			}
+			enc[i/8] &^= 1 << (i % 8)
 			enc = append(appendLenEncInt(enc, uint64(len(data))), data...)
 			continue
 		}
@@ -266,13 +282,23 @@ func paramSize(typ byte, b []byte) (int, error) {
 	case typeLongLong, typeDouble:
 		size = 8
 	case typeDate, typeDateTime, typeTimestamp, typeTime:
-		if len(b) < 1 {
+		// The length is one byte (0, 4, 7, 8, 11 or 12); the server would
+		// read 0xfb and up as a longer length prefix, and so delimit the
+		// values differently than routing does.
+		if len(b) < 1 || b[0] >= 0xfb {
 			return 0, errMalformed
 		}
 		size = 1 + int(b[0])
 	default:
-		n, _, k, ok := readLenEncInt(b)
-		if !ok {
+		n, null, k, ok := readLenEncInt(b)
+		// 0xfb (the text protocol's NULL) and 0xff start no length here:
+		// the server would read an 8-byte length after them.
+		if !ok || null || b[0] == 0xff {
+			return 0, errMalformed
+		}
+		// Compared as uint64: a declared length of 2^63 or more is no int
+		// (k+int(n) wraps negative and would pass the check below).
+		if n > uint64(len(b)-k) {
 			return 0, errMalformed
 		}
 		size = k + int(n)

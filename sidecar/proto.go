@@ -27,9 +27,10 @@ const (
 
 // Server status flags.
 const (
-	statusInTrans     = 0x0001
-	statusAutocommit  = 0x0002
-	statusMoreResults = 0x0008
+	statusInTrans            = 0x0001
+	statusAutocommit         = 0x0002
+	statusMoreResults        = 0x0008
+	statusNoBackslashEscapes = 0x0200
 )
 
 // Client capability flags we look at.

@@ -35,6 +35,20 @@ func (r relayed) failed(err error) error {
 // errRelayed is a backend error already relayed to the client.
 type errRelayed struct{ *SQLError }
 
+// abandon gives up backend connections whose results the client will not
+// read (it went away mid-result): they are half read, so they are closed
+// rather than pooled, and their statements are killed on the backends, which
+// would otherwise run them to the end.
+func (s *session) abandon(bcs ...*backendConn) {
+	for _, bc := range bcs {
+		if bc.broken {
+			continue
+		}
+		bc.broken = true
+		go s.srv.killBackendQuery(bc)
+	}
+}
+
 // relayQuery sends sql to bc with the shard hint and relays the reply.
 func (s *session) relayQuery(bc *backendConn, sql string, more bool) (relayed, error) {
 	if err := bc.sendQuery(comQuery, sql); err != nil {
@@ -63,6 +77,9 @@ func (s *session) relayResult(bc *backendConn, more bool) (relayed, error) {
 			s.patchStatus(p, okStatusOffset(p), more || backendMore)
 			res.started = true
 			if err := s.w.writePacket(p); err != nil {
+				if backendMore {
+					s.abandon(bc)
+				}
 				return res, err
 			}
 			if !backendMore {
@@ -83,6 +100,7 @@ func (s *session) relayResult(bc *backendConn, more bool) (relayed, error) {
 		}
 		res.started = true
 		if err := s.w.writePacket(p); err != nil { // column count
+			s.abandon(bc)
 			return res, err
 		}
 		backendMore, err := s.relayRows(bc, more, &res)
@@ -115,10 +133,15 @@ func (s *session) relayRows(bc *backendConn, more bool, res *relayed) (bool, err
 				res.warnings = binary.LittleEndian.Uint16(p[1:])
 				backendMore := binary.LittleEndian.Uint16(p[3:])&statusMoreResults != 0
 				s.patchStatus(p, 3, more || backendMore)
-				return backendMore, s.w.writePacket(p)
+				err := s.w.writePacket(p)
+				if err != nil && backendMore {
+					s.abandon(bc)
+				}
+				return backendMore, err
 			}
 		}
 		if err := s.w.writePacket(p); err != nil {
+			s.abandon(bc) // the client is gone mid-result
 			return false, err
 		}
 	}

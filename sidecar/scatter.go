@@ -21,6 +21,11 @@ func (s *session) scatter(shards []*conf.Shard, plan *rewrite.Plan, stmt *prepar
 	}
 	parts := make([]part, 0, len(shards))
 	defer func() {
+		if s.w.failed() { // the client went away mid-result
+			for _, p := range parts {
+				s.abandon(p.bc)
+			}
+		}
 		for _, p := range parts {
 			if p.bc.broken && p.held {
 				s.dropHeld(p.bc)
@@ -117,7 +122,9 @@ func (s *session) relayPart(bc *backendConn, header *bool, warnings *uint16, wri
 			return nil
 		}
 		if write {
-			s.w.writePacket(q)
+			if err := s.w.writePacket(q); err != nil {
+				return err // the client is gone: the caller abandons the shards
+			}
 		}
 	}
 }

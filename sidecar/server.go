@@ -30,6 +30,12 @@ import (
 	"sidecar/vindex"
 )
 
+// The plan cache's bounds: plans of 10,000 statement shapes, about 64 MiB.
+const (
+	planCacheEntries = 10000
+	planCacheBytes   = 64 << 20
+)
+
 // fallbackVersion is announced in the handshake until the first shard has
 // told its own version (it was down when the sidecar started).
 const fallbackVersion = "8.0.40"
@@ -54,7 +60,10 @@ type Server struct {
 	cache    *vindex.LookupCache // nil when lookup_cache.size is 0
 
 	versionOnce sync.Once // learnVersion
+	// defaultMode is the backends' sql_mode, which sessions start with.
+	defaultMode rewrite.SQLMode
 	names       knownNames
+	conns       atomic.Int64 // client connections open, handshakes included
 
 	mu       sync.Mutex
 	sessions map[uint32]*session
@@ -80,17 +89,17 @@ func New(cfg *conf.Config, log zerolog.Logger) (*Server, error) {
 		log:      log,
 		cfg:      cfg,
 		started:  time.Now(),
-		hs:       server.NewServer(fallbackVersion, 45, mysql.AUTH_NATIVE_PASSWORD, key, tlsConfig),
 		auth:     newAuthHandler(cfg.Users, cfg.TLS != nil && cfg.TLS.Require),
 		pools:    map[*conf.Shard]*pool{},
 		sessions: map[uint32]*session{},
 	}
+	s.hs = server.NewServerWithAuth(fallbackVersion, 45, mysql.AUTH_NATIVE_PASSWORD, key, tlsConfig, emptyPasswords{s.auth})
 	s.seqs.srv = s
 	if cfg.LookupCache.Size > 0 {
 		// One per process: the expirable LRU's cleanup goroutine never exits.
 		s.cache = vindex.NewLookupCache(cfg.LookupCache.Size, cfg.LookupCache.TTL)
 	}
-	s.planner_.Store(rewrite.NewPlanner(cfg.Topology, 10000))
+	s.planner_.Store(rewrite.NewPlanner(cfg.Topology, planCacheEntries, planCacheBytes))
 	for _, name := range cfg.Topology.Names {
 		for _, sh := range cfg.Topology.Keyspaces[name].Shards {
 			p := newPool(sh, log)
@@ -149,6 +158,7 @@ func (s *Server) serverVersion() string {
 
 // learnVersion connects to the first shard once, before the first client
 // is greeted; if it is down, a later connection to it teaches the version.
+// It also reads the sql_mode sessions start with.
 func (s *Server) learnVersion() {
 	p := s.firstPool()
 	bc, err := p.getTimeout(false)
@@ -156,7 +166,13 @@ func (s *Server) learnVersion() {
 		s.log.Warn().Err(err).Msg("first shard unavailable: announcing version " + fallbackVersion + " until it answers")
 		return
 	}
-	p.put(bc)
+	defer p.put(bc)
+	res, err := bc.exec("SELECT @@SESSION.sql_mode")
+	if err != nil || len(res.rows) != 1 || len(res.rows[0]) != 1 {
+		s.log.Warn().Err(err).Msg("reading the backends' sql_mode")
+		return
+	}
+	s.defaultMode = rewrite.ParseSQLMode(string(res.rows[0][0]))
 }
 
 func (s *Server) sessionCount() int {
@@ -171,26 +187,49 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.lns = append(s.lns, ln)
 	s.mu.Unlock()
 	s.versionOnce.Do(s.learnVersion)
+	var delay time.Duration // after a failed Accept
 	for {
 		nc, err := ln.Accept()
 		if err != nil {
 			if s.closing.Load() {
 				return nil
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(10 * time.Millisecond)
-				continue
-			}
-			return err
+			// Out of file descriptors (EMFILE), or any other error of one
+			// accept: the listener is still good. Wait, a little longer
+			// each time in a row, as net/http does, and go on.
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			s.log.Error().Err(err).Dur("retry_in", delay).Msg("accept")
+			time.Sleep(delay)
+			continue
 		}
+		delay = 0
 		s.wg.Add(1)
 		go s.serveConn(nc)
 	}
 }
 
+// errTooManyConnections is MySQL's answer to a client past max_connections.
+var errTooManyConnections = newError(1040, "08004", "Too many connections")
+
 func (s *Server) serveConn(nc net.Conn) {
 	defer s.wg.Done()
+	defer nc.Close()
+	// A bug must not take every other client down with this one: recovery
+	// covers the connection from its first byte, the handshake included.
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error().Interface("panic", r).Str("client", clientAddr(nc)).Str("stack", string(debug.Stack())).Msg("connection failed")
+		}
+	}()
+	if n := s.conns.Add(1); n > int64(s.cfg.MaxConnections) {
+		s.conns.Add(-1)
+		// As MySQL: an ERR packet instead of the greeting.
+		w := newWire(nc, 256)
+		_ = w.writePacket(appendErr(nil, errTooManyConnections))
+		_ = w.flush()
+		return
+	}
+	defer s.conns.Add(-1)
 	if tc, ok := nc.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
 	}
@@ -209,7 +248,6 @@ func (s *Server) serveConn(nc net.Conn) {
 			ev = s.log.Debug()
 		}
 		ev.Str("client", clientAddr(nc)).Err(err).Msg("handshake failed")
-		nc.Close()
 		return
 	}
 	_ = nc.SetDeadline(time.Time{})
@@ -225,6 +263,8 @@ func (s *Server) serveConn(nc net.Conn) {
 		keyspace:        connect.db,
 		systemDB:        connect.systemDB,
 		autocommit:      true,
+		mode:            s.defaultMode,
+		waitTimeout:     s.cfg.WaitTimeout,
 		multiStatements: c.HasCapability(capMultiStatements),
 		conns:           map[connKey]*backendConn{},
 		stmts:           map[uint32]*preparedStmt{},
@@ -238,19 +278,10 @@ func (s *Server) serveConn(nc net.Conn) {
 	sess.names = sess.initialNames
 	sess.log = s.log.With().Uint32("conn", sess.id).Logger()
 	if !s.addSession(sess) {
-		nc.Close()
 		return
 	}
 	sess.log.Info().Str("client", clientAddr(nc)).Str("user", sess.user).Str("db", sess.keyspace).Msg("connection opened")
-	defer func() {
-		// A bug in one session must not take every other client down.
-		if r := recover(); r != nil {
-			sess.log.Error().Interface("panic", r).Str("stack", string(debug.Stack())).Msg("session failed")
-			nc.Close()
-		}
-	}()
 	sess.run()
-	nc.Close()
 	sess.log.Info().Msg("connection closed")
 }
 
@@ -374,6 +405,24 @@ func (h *authHandler) GetCredential(user string) (server.Credential, bool, error
 		return c, true, nil
 	}
 	return server.Credential{Passwords: []string{h.unknown}, AuthPluginName: mysql.AUTH_NATIVE_PASSWORD}, true, nil
+}
+
+// emptyPasswords checks logins as go-mysql does, except for a user whose
+// password is empty: a client that sends a password for it is refused here,
+// as MySQL refuses it. go-mysql v1.16 would decode the empty password's
+// hash and panic (DecodePasswordHex("")).
+type emptyPasswords struct{ users *authHandler }
+
+func (p emptyPasswords) Authenticate(c *server.Conn, plugin string, authData []byte) error {
+	if cred, ok := p.users.users[c.GetUser()]; ok && cred.Passwords[0] == "" &&
+		!(len(authData) == 0 || len(authData) == 1 && authData[0] == 0) {
+		return server.ErrAccessDenied
+	}
+	return (&server.DefaultAuthenticationProvider{}).Authenticate(c, plugin, authData)
+}
+
+func (p emptyPasswords) Validate(plugin string) bool {
+	return (&server.DefaultAuthenticationProvider{}).Validate(plugin)
 }
 
 // socketAuth logs in the clients of the Unix socket with

@@ -54,10 +54,10 @@ type session struct {
 	stmt     *stmtScope               // the statement being run, when it writes in several places
 	warnConn *backendConn             // kept after a statement with warnings for SHOW WARNINGS
 
-	pendingCache  []cacheEntry // lookup results to cache when the transaction commits
-	lookupNoCache bool         // route by the lookup tables themselves (UPDATE/DELETE)
-	binaryRows    bool         // result sets the sidecar builds use the binary protocol
-	ansiQuotes    bool         // the session's sql_mode has ANSI_QUOTES
+	pendingCache  []cacheEntry    // lookup results to cache when the transaction commits
+	lookupNoCache bool            // route by the lookup tables themselves (UPDATE/DELETE)
+	binaryRows    bool            // result sets the sidecar builds use the binary protocol
+	mode          rewrite.SQLMode // the session's sql_mode, as reading and writing SQL needs it
 	lastInsertID  uint64
 	stmts         map[uint32]*preparedStmt
 	// showShard is the shard answering the SHOW being relayed: its
@@ -79,6 +79,9 @@ func (s *session) status() uint16 {
 	}
 	if s.inTxn {
 		st |= statusInTrans
+	}
+	if s.mode.NoBackslashEscapes {
+		st |= statusNoBackslashEscapes // drivers that escape values read it
 	}
 	return st
 }
@@ -226,7 +229,7 @@ func (s *session) handleQuery(q string) {
 		pieces = nil
 	}
 	if len(pieces) == 0 {
-		if strings.Trim(q, " \t\r\n;") == "" {
+		if strings.Trim(q, " \t\n\v\f\r;") == "" { // MySQL's whitespace
 			s.writeError(newError(1065, "42000", "Query was empty"))
 		} else {
 			s.writeOK(0, 0, 0)
@@ -274,7 +277,7 @@ func (s *session) query(sql string, more bool) error {
 		return err
 	}
 	if plan.Local == rewrite.NotLocal && plan.Kind != rewrite.KindSet {
-		if bound := rewrite.BindSession(sql, s.sessionValues()); bound != sql {
+		if bound := rewrite.BindSession(sql, s.sessionValues(), s.mode); bound != sql {
 			if plan, err = s.srv.planner().Plan(bound, s.planSession()); err != nil {
 				return err
 			}
@@ -314,7 +317,7 @@ func (s *session) sessionValues() rewrite.SessionValues {
 
 // planSession is what the planner needs to know of the session.
 func (s *session) planSession() rewrite.Session {
-	return rewrite.Session{Keyspace: s.keyspace, SystemSchema: s.systemDB, ANSIQuotes: s.ansiQuotes}
+	return rewrite.Session{Keyspace: s.keyspace, SystemSchema: s.systemDB, Mode: s.mode}
 }
 
 // runSessionStatement handles what the sidecar answers itself or keeps in the
@@ -578,9 +581,17 @@ func (s *session) set(plan *rewrite.Plan, more bool) error {
 	if err != nil || global || res.backendErr != nil {
 		return res.failed(err) // a SET the backend refused is not kept
 	}
-	if l := strings.ToLower(plan.Query); strings.Contains(l, "sql_mode") {
-		// ANSI and ANSI_QUOTES make "x" an identifier: the planner must know.
-		s.ansiQuotes = strings.Contains(l, "ansi")
+	if strings.Contains(l, "sql_mode") {
+		// ANSI_QUOTES, PIPES_AS_CONCAT and NO_BACKSLASH_ESCAPES change how
+		// the client's text reads and how the sidecar writes values: ask
+		// the connection the SET ran on what the mode now is.
+		res, err := s.runInternal(shard, vindex.CommitNormal, "SELECT @@SESSION.sql_mode")
+		if err != nil {
+			return err
+		}
+		if len(res.rows) == 1 && len(res.rows[0]) == 1 {
+			s.mode = rewrite.ParseSQLMode(string(res.rows[0][0]))
+		}
 	}
 	s.sets = append(s.sets, plan.Query)
 	for key, bc := range s.conns {
@@ -755,9 +766,10 @@ func (s *session) release(bc *backendConn, held bool, warnings uint16) {
 	s.putBack(bc)
 }
 
-// forward sends one statement to one shard and relays the result. A pooled
-// connection the server closed while idle is replaced once, before anything
-// was relayed.
+// forward sends one statement to one shard and relays the result. A read
+// whose connection broke before anything was relayed is sent again once, on
+// another connection; a write is not (it may have run): the pool only hands
+// out connections it found alive (pool.live).
 func (s *session) forward(shard *conf.Shard, sql string, kind rewrite.Kind, more bool) (relayed, error) {
 	for attempt := 0; ; attempt++ {
 		bc, held, err := s.acquire(shard)
@@ -769,7 +781,7 @@ func (s *session) forward(shard *conf.Shard, sql string, kind rewrite.Kind, more
 		}
 		res, err := s.relayQuery(bc, sql, more)
 		s.showShard = nil
-		if err != nil && !res.started && bc.broken && !held && attempt == 0 {
+		if err != nil && !res.started && bc.broken && !held && attempt == 0 && kind.IsRead() {
 			s.putBack(bc)
 			continue
 		}

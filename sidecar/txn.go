@@ -225,7 +225,7 @@ func (s *session) releaseHeld() {
 func (s *session) reset() {
 	s.rollback()
 	s.sticky = false
-	s.sets, s.ansiQuotes = nil, false
+	s.sets, s.mode = nil, s.srv.defaultMode
 	for key, bc := range s.conns {
 		delete(s.conns, key)
 		bc.stateful = true // make the pool reset it
@@ -238,6 +238,7 @@ func (s *session) reset() {
 	clear(s.stmts)
 	s.autocommit = true
 	s.lastInsertID = 0
+	s.waitTimeout = s.srv.cfg.WaitTimeout
 	s.names = s.initialNames
 }
 

@@ -87,7 +87,7 @@ type explainer struct {
 func (e *explainer) add(ks, shard, q string) { e.steps = append(e.steps, explainStep{ks, shard, q}) }
 
 func (e *explainer) Execute(ctx context.Context, sql string, order vindex.CommitOrder) (*vindex.Result, error) {
-	plan, err := e.s.srv.planner().Plan(sql, rewrite.Session{Keyspace: e.keyspace})
+	plan, err := e.s.srv.planner().Plan(sql, rewrite.Session{Keyspace: e.keyspace, Mode: e.s.mode})
 	if err != nil {
 		return nil, err
 	}
@@ -136,6 +136,8 @@ func (e *explainer) ExecuteKeyspaceID(ctx context.Context, keyspace string, ksid
 }
 
 func (e *explainer) InTransactionAndIsDML() bool { return false }
+
+func (e *explainer) NoBackslashEscapes() bool { return e.s.mode.NoBackslashEscapes }
 
 // NextSequence reads the sequence's next value without reserving anything.
 func (e *explainer) NextSequence(ctx context.Context, seq *conf.Table, n int64) (int64, error) {

@@ -40,6 +40,10 @@ var errPacketTooLarge = newError(1153, "08S01", "Got a packet bigger than 'max_a
 // caller (see statementText); smaller ones are valid until the next read.
 const largePayload = 1 << 20
 
+// readChunk is the least a payload buffer grows by while a payload arrives
+// (see readPacket).
+const readChunk = 64 << 10
+
 // largeReads counts payloads of 16 MiB or more handed over by readPacket: a
 // session that saw one return their memory to the system (see session.run).
 var largeReads atomic.Int64
@@ -82,16 +86,26 @@ func (w *wire) readPacket() ([]byte, error) {
 			}
 			continue
 		}
-		if cap(w.buf)-start < n {
-			// Double when growing past one packet: a command of k packets
-			// costs about twice its size, not k copies.
-			grown := make([]byte, start, max(start+n, 2*cap(w.buf)))
-			copy(grown, w.buf)
-			w.buf = grown
-		}
-		w.buf = w.buf[:start+n]
-		if _, err := io.ReadFull(w.r, w.buf[start:]); err != nil {
-			return nil, err
+		// The buffer grows as the bytes arrive, not to the length the
+		// header declares: a peer declaring 16 MiB and sending nothing must
+		// not cost 16 MiB. It doubles (a command of k packets costs about
+		// twice its size, not k copies), by readChunk at least, and never
+		// past the declared end.
+		end := start + n
+		for len(w.buf) < end {
+			if len(w.buf) == cap(w.buf) {
+				grown := make([]byte, len(w.buf), min(end, max(2*cap(w.buf), len(w.buf)+readChunk)))
+				copy(grown, w.buf)
+				w.buf = grown
+			}
+			k, err := w.r.Read(w.buf[len(w.buf):min(end, cap(w.buf))])
+			w.buf = w.buf[:len(w.buf)+k]
+			if err != nil && len(w.buf) < end {
+				if err == io.EOF {
+					err = io.ErrUnexpectedEOF
+				}
+				return nil, err
+			}
 		}
 		if n < maxPayload {
 			if cap(w.buf) > largePayload {
@@ -149,3 +163,10 @@ func (w *wire) writePacketParts(a, b, c []byte) error {
 }
 
 func (w *wire) flush() error { return w.w.Flush() }
+
+// failed reports whether a write has failed (the peer is gone): bufio keeps
+// the error and returns it for every write after, an empty one included.
+func (w *wire) failed() bool {
+	_, err := w.w.Write(nil)
+	return err != nil
+}

@@ -75,7 +75,7 @@ func BenchmarkAppendLiteral(b *testing.B) {
 	v := NewVarChar("O'Reilly \\ some name")
 	b.ReportAllocs()
 	for b.Loop() {
-		buf = appendLiteral(buf[:0], v)
+		buf = AppendLiteral(buf[:0], v, false)
 	}
 }
 
@@ -111,3 +111,4 @@ func (c constQuerier) ExecuteKeyspaceID(context.Context, string, KeyspaceID, str
 	return c.res, nil
 }
 func (constQuerier) InTransactionAndIsDML() bool { return false }
+func (constQuerier) NoBackslashEscapes() bool    { return false }

@@ -69,7 +69,7 @@ func (c consistentBase) Create(ctx context.Context, q Querier, rows [][]Value, k
 	if q == nil {
 		return errNoQuerier
 	}
-	_, err = q.Execute(ctx, c.insertSQL(rows, tos, kept, ignoreMode), CommitPre)
+	_, err = q.Execute(ctx, c.insertSQL(rows, tos, kept, ignoreMode, q.NoBackslashEscapes()), CommitPre)
 	if err == nil {
 		return nil
 	}
@@ -107,7 +107,7 @@ const erDupEntry = 1062
 //     Pre: update t set to = <new> where from = v
 func (c consistentBase) handleDup(ctx context.Context, q Querier, row []Value, ksid KeyspaceID, to Value, origErr error) error {
 	var where []byte
-	where = c.appendWhereRow(where, c.qFrom, row)
+	where = c.appendWhereRow(where, c.qFrom, row, q.NoBackslashEscapes())
 
 	res, err := q.Execute(ctx, "select "+c.qTo+" from "+c.qTable+" where "+string(where)+" for update", CommitPre)
 	if err != nil {
@@ -115,7 +115,7 @@ func (c consistentBase) handleDup(ctx context.Context, q Querier, row []Value, k
 	}
 	switch len(res.Rows) {
 	case 0:
-		if _, err := q.Execute(ctx, c.insertSQL([][]Value{row}, []Value{to}, []int{0}, false), CommitPre); err != nil {
+		if _, err := q.Execute(ctx, c.insertSQL([][]Value{row}, []Value{to}, []int{0}, false, q.NoBackslashEscapes()), CommitPre); err != nil {
 			return fmt.Errorf("lookup.Create: %w", err)
 		}
 		return nil
@@ -140,7 +140,7 @@ func (c consistentBase) handleDup(ctx context.Context, q Querier, row []Value, k
 	for i, col := range c.ownerColumns {
 		ownerCols[i] = quoteIdent(col)
 	}
-	owner = c.appendWhereRow(owner, ownerCols, row)
+	owner = c.appendWhereRow(owner, ownerCols, row, q.NoBackslashEscapes())
 	owner = append(owner, " lock in share mode"...)
 	ores, err := q.ExecuteKeyspaceID(ctx, c.ownerKeyspace, existing, string(owner), CommitNormal)
 	if err != nil {
@@ -158,7 +158,7 @@ func (c consistentBase) handleDup(ctx context.Context, q Querier, row []Value, k
 	upd = append(upd, " set "...)
 	upd = append(upd, c.qTo...)
 	upd = append(upd, " = "...)
-	upd = appendLiteral(upd, to)
+	upd = AppendLiteral(upd, to, q.NoBackslashEscapes())
 	upd = append(upd, " where "...)
 	upd = append(upd, where...)
 	if _, err := q.Execute(ctx, string(upd), CommitPre); err != nil {

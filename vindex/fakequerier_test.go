@@ -49,6 +49,8 @@ var orderNames = map[CommitOrder]string{CommitNormal: "normal", CommitPre: "pre"
 
 func (db *fakeDB) InTransactionAndIsDML() bool { return db.inTxDML }
 
+func (db *fakeDB) NoBackslashEscapes() bool { return false }
+
 func (db *fakeDB) Execute(_ context.Context, sql string, order CommitOrder) (*Result, error) {
 	db.log = append(db.log, orderNames[order]+" "+sql)
 	return db.run(sql, db.tables)

@@ -33,7 +33,7 @@ import (
 //	no_verify     (lookup, lookup_unique) Verify is always true
 //	owner         the owner table, if not given to CreateWithOwner
 //
-// Statements are SQL text with every value rendered by appendLiteral and
+// Statements are SQL text with every value rendered by AppendLiteral and
 // every identifier backquoted; they run through Querier.Execute (or
 // ExecuteKeyspaceID for the consistent lookup's owner check).
 
@@ -390,7 +390,7 @@ func (c *lookupCore) lookupRows(ctx context.Context, q Querier, ids []Value, ord
 		if n > 0 {
 			buf = append(buf, ", "...)
 		}
-		buf = appendLiteral(buf, ids[i])
+		buf = AppendLiteral(buf, ids[i], q.NoBackslashEscapes())
 	}
 	buf = append(buf, ')')
 	buf = append(buf, suffix...)
@@ -432,7 +432,7 @@ func (c *lookupCore) lookupRows(ctx context.Context, q Querier, ids []Value, ord
 	for _, i := range distinct {
 		buf = append(buf[:0], sel...)
 		buf = append(buf, " = "...)
-		buf = appendLiteral(buf, ids[i])
+		buf = AppendLiteral(buf, ids[i], q.NoBackslashEscapes())
 		buf = append(buf, suffix...)
 		res, err := q.Execute(ctx, string(buf), order)
 		if err != nil {
@@ -488,7 +488,7 @@ nextRow:
 // insertSQL builds one multi-row insert of the rows at indexes idx, sorted
 // the way Vitess sorts them (byte-wise by from values, then by `to`), which
 // gives concurrent inserts one lock order.
-func (c *lookupCore) insertSQL(rows [][]Value, tos []Value, idx []int, ignore bool) string {
+func (c *lookupCore) insertSQL(rows [][]Value, tos []Value, idx []int, ignore, nbe bool) string {
 	sorted := append([]int(nil), idx...)
 	sort.SliceStable(sorted, func(a, b int) bool {
 		ra, rb := rows[sorted[a]], rows[sorted[b]]
@@ -519,10 +519,10 @@ func (c *lookupCore) insertSQL(rows [][]Value, tos []Value, idx []int, ignore bo
 		}
 		buf = append(buf, '(')
 		for _, v := range rows[i] {
-			buf = appendLiteral(buf, v)
+			buf = AppendLiteral(buf, v, nbe)
 			buf = append(buf, ", "...)
 		}
-		buf = appendLiteral(buf, tos[i])
+		buf = AppendLiteral(buf, tos[i], nbe)
 		buf = append(buf, ')')
 	}
 	if c.upsert {
@@ -550,21 +550,21 @@ func (c *lookupCore) create(ctx context.Context, q Querier, rows [][]Value, ksid
 	if q == nil {
 		return errNoQuerier
 	}
-	if _, err := q.Execute(ctx, c.insertSQL(rows, tos, kept, ignore), c.writeOrder()); err != nil {
+	if _, err := q.Execute(ctx, c.insertSQL(rows, tos, kept, ignore, q.NoBackslashEscapes()), c.writeOrder()); err != nil {
 		return fmt.Errorf("lookup.Create: %w", err)
 	}
 	return nil
 }
 
 // appendWhereRow appends `f1` = v1 and `f2` = v2 … for one row.
-func (c *lookupCore) appendWhereRow(buf []byte, cols []string, row []Value) []byte {
+func (c *lookupCore) appendWhereRow(buf []byte, cols []string, row []Value, nbe bool) []byte {
 	for j, v := range row {
 		if j > 0 {
 			buf = append(buf, " and "...)
 		}
 		buf = append(buf, cols[j]...)
 		buf = append(buf, " = "...)
-		buf = appendLiteral(buf, v)
+		buf = AppendLiteral(buf, v, nbe)
 	}
 	return buf
 }
@@ -577,7 +577,7 @@ func (c *lookupCore) appendWhereRow(buf []byte, cols []string, row []Value) []by
 //
 // Rows with a NULL value are left out (no lookup row can hold them); "" if
 // nothing is left.
-func (c *lookupCore) deleteSQL(rows [][]Value, to Value) string {
+func (c *lookupCore) deleteSQL(rows [][]Value, to Value, nbe bool) string {
 	var live [][]Value
 	for _, row := range rows {
 		if !hasNull(row) {
@@ -593,7 +593,7 @@ func (c *lookupCore) deleteSQL(rows [][]Value, to Value) string {
 	buf = append(buf, " where "...)
 	switch {
 	case len(live) == 1:
-		buf = c.appendWhereRow(buf, c.qFrom, live[0])
+		buf = c.appendWhereRow(buf, c.qFrom, live[0], nbe)
 	case len(c.from) == 1:
 		buf = append(buf, c.qFrom[0]...)
 		buf = append(buf, " in ("...)
@@ -601,7 +601,7 @@ func (c *lookupCore) deleteSQL(rows [][]Value, to Value) string {
 			if n > 0 {
 				buf = append(buf, ", "...)
 			}
-			buf = appendLiteral(buf, row[0])
+			buf = AppendLiteral(buf, row[0], nbe)
 		}
 		buf = append(buf, ')')
 	default:
@@ -610,14 +610,14 @@ func (c *lookupCore) deleteSQL(rows [][]Value, to Value) string {
 			if n > 0 {
 				buf = append(buf, " or "...)
 			}
-			buf = c.appendWhereRow(buf, c.qFrom, row)
+			buf = c.appendWhereRow(buf, c.qFrom, row, nbe)
 		}
 		buf = append(buf, ')')
 	}
 	buf = append(buf, " and "...)
 	buf = append(buf, c.qTo...)
 	buf = append(buf, " = "...)
-	buf = appendLiteral(buf, to)
+	buf = AppendLiteral(buf, to, nbe)
 	return string(buf)
 }
 
@@ -635,7 +635,7 @@ func (c *lookupCore) delete(ctx context.Context, q Querier, rows [][]Value, ksid
 	if err != nil {
 		return fmt.Errorf("lookup.Delete.vunhash: %w", err)
 	}
-	sql := c.deleteSQL(rows, to)
+	sql := c.deleteSQL(rows, to, q.NoBackslashEscapes())
 	if sql == "" {
 		return nil
 	}

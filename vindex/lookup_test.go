@@ -757,33 +757,42 @@ func TestRegistry(t *testing.T) {
 
 func TestAppendLiteral(t *testing.T) {
 	for _, tc := range []struct {
-		in   Value
-		want string
+		in        Value
+		want, nbe string // default sql_mode, NO_BACKSLASH_ESCAPES ("": same)
 	}{
-		{NewInt64(-12), "-12"},
-		{NewUint64(18446744073709551615), "18446744073709551615"},
-		{Value{Int64, []byte("1 or 1=1")}, "'1 or 1=1'"}, // not a number: quoted, never raw
-		{Value{Uint64, []byte("-1")}, "'-1'"},
-		{Value{Decimal, []byte("-1.50")}, "-1.50"},
-		{Value{Float64, []byte("1e-5")}, "1e-5"},
-		{Value{Float64, []byte("NaN")}, "'NaN'"},
-		{NewVarChar("it's"), `'it\'s'`},
-		{NewVarChar(`a"b\c`), `'a\"b\\c'`},
-		{NewVarChar("nul\x00 nl\n cr\r z\x1a tab\t"), `'nul\0 nl\n cr\r z\Z tab` + "\t'"},
-		{NewVarChar("Tést ✓"), "'Tést ✓'"},
-		{NewVarChar("bad \xff utf8"), "X'62616420ff2075746638'"},
-		{NewVarBinary([]byte{0, 1, 0xfe}), "X'0001fe'"},
-		{NewVarBinary(nil), "X''"},
-		{NewVarChar(""), "''"},
-		{null, "null"},
+		{NewInt64(-12), "-12", ""},
+		{NewUint64(18446744073709551615), "18446744073709551615", ""},
+		{Value{Int64, []byte("1 or 1=1")}, "'1 or 1=1'", ""}, // not a number: quoted, never raw
+		{Value{Uint64, []byte("-1")}, "'-1'", ""},
+		{Value{Decimal, []byte("-1.50")}, "-1.50", ""},
+		{Value{Float64, []byte("1e-5")}, "1e-5", ""},
+		{Value{Float64, []byte("NaN")}, "'NaN'", ""},
+		{NewVarChar("it's"), `'it''s'`, ""},
+		{NewVarChar(`a"b\c`), `'a"b\\c'`, `'a"b\c'`},
+		{NewVarChar(`x\' or 1=1 -- `), `'x\\'' or 1=1 -- '`, `'x\'' or 1=1 -- '`},
+		{NewVarChar("nul\x00 nl\n cr\r z\x1a tab\t"), "'nul\x00 nl\n cr\r z\x1a tab\t'", ""},
+		{NewVarChar("Tést ✓"), "'Tést ✓'", ""},
+		{NewVarChar("bad \xff utf8"), "'bad \xff utf8'", ""},
+		{NewVarBinary([]byte{0, 1, 0xfe}), "X'0001fe'", ""},
+		{NewVarBinary(nil), "X''", ""},
+		{NewVarChar(""), "''", ""},
+		{null, "null", ""},
 	} {
-		if got := string(appendLiteral(nil, tc.in)); got != tc.want {
-			t.Errorf("appendLiteral(%v) = %s, want %s", tc.in, got, tc.want)
+		if got := string(AppendLiteral(nil, tc.in, false)); got != tc.want {
+			t.Errorf("AppendLiteral(%v) = %s, want %s", tc.in, got, tc.want)
+		}
+		want := tc.nbe
+		if want == "" {
+			want = tc.want
+		}
+		if got := string(AppendLiteral(nil, tc.in, true)); got != want {
+			t.Errorf("AppendLiteral(%v) under NO_BACKSLASH_ESCAPES = %s, want %s", tc.in, got, want)
 		}
 	}
 }
 
-// Every byte string survives rendering and parsing unchanged.
+// Every byte string survives rendering and parsing unchanged, in both
+// escaping modes of MySQL's lexer.
 func TestLiteralRoundTrip(t *testing.T) {
 	var all []byte
 	for i := range 256 {
@@ -797,7 +806,7 @@ func TestLiteralRoundTrip(t *testing.T) {
 	for _, in := range inputs {
 		for _, kind := range []Kind{VarChar, VarBinary} {
 			v := Value{kind, in}
-			sql := "select a from t where a = " + string(appendLiteral(nil, v))
+			sql := "select a from t where a = " + string(AppendLiteral(nil, v, false))
 			stmt, err := sqlparser.Parse(sql)
 			if err != nil {
 				t.Errorf("%s %q: %v", kind, in, err)
@@ -807,16 +816,18 @@ func TestLiteralRoundTrip(t *testing.T) {
 			if err != nil || string(got.Raw) != string(in) {
 				t.Errorf("%s %q rendered as %s came back as %q (%v)", kind, in, sql, got.Raw, err)
 			}
-			if mysqlUnquote(string(appendLiteral(nil, v))) != string(in) {
-				t.Errorf("%s %q: MySQL would read %q", kind, in, mysqlUnquote(string(appendLiteral(nil, v))))
+			for _, nbe := range []bool{false, true} {
+				if lit := string(AppendLiteral(nil, v, nbe)); mysqlUnquote(lit, nbe) != string(in) {
+					t.Errorf("%s %q (NO_BACKSLASH_ESCAPES %t): MySQL would read %q", kind, in, nbe, mysqlUnquote(lit, nbe))
+				}
 			}
 		}
 	}
 }
 
-// mysqlUnquote decodes a string or hex literal the way MySQL's lexer does
-// (default sql_mode).
-func mysqlUnquote(lit string) string {
+// mysqlUnquote decodes a string or hex literal the way MySQL's lexer does,
+// with or without NO_BACKSLASH_ESCAPES.
+func mysqlUnquote(lit string, noBackslashEscapes bool) string {
 	if strings.HasPrefix(lit, "X'") {
 		var b []byte
 		fmt.Sscanf(lit[2:len(lit)-1], "%x", &b)
@@ -831,7 +842,7 @@ func mysqlUnquote(lit string) string {
 			out = append(out, '\'')
 			continue
 		}
-		if c != '\\' {
+		if c != '\\' || noBackslashEscapes {
 			out = append(out, c)
 			continue
 		}

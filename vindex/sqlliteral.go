@@ -3,25 +3,25 @@ package vindex
 import (
 	"encoding/hex"
 	"strings"
-	"unicode/utf8"
 )
 
-// Lookup vindexes send their statements as SQL text through the Querier, so
-// every value is rendered as a literal here, never concatenated raw:
+// AppendLiteral is the one renderer of values the sidecar writes into SQL
+// text: lookup statements, the arguments of prepared statements rendered for
+// several shards, sequence values, filled-in columns. The backend reads the
+// literal back as exactly v under the session's sql_mode, whatever the bytes:
+// a value cannot end its literal early (injection) nor change in transit.
 //
 //   - INT64 / UINT64 (and well-formed FLOAT64 / DECIMAL): the decimal text;
 //     text that is not a well-formed number is rendered as a string instead.
-//   - VARCHAR: a quoted string escaped like mysql_real_escape_string
-//     (\0 ' " \\ \n \r \x1a), or a hex literal X'…' if the bytes are not
-//     valid UTF-8 (a backend would reject or mangle them in a string).
-//   - VARBINARY and keyspace ids: X'…' (hex literals survive any charset).
+//   - VARBINARY and keyspace ids: X'…' (hex digits mean the same everywhere).
+//   - VARCHAR: a single-quoted string with the quote doubled, the one escape
+//     every sql_mode reads alike, and the backslash doubled unless the
+//     session's sql_mode has NO_BACKSLASH_ESCAPES (where a backslash is an
+//     ordinary character). Every other byte — NUL, control characters,
+//     bytes of any character set — goes as it is: inside quotes only the
+//     quote and the backslash mean anything to MySQL's lexer.
 //   - NULL: null.
-//
-// The quoted form assumes the backend does not run with
-// NO_BACKSLASH_ESCAPES.
-
-// appendLiteral appends v as a SQL literal.
-func appendLiteral(buf []byte, v Value) []byte {
+func AppendLiteral(buf []byte, v Value, noBackslashEscapes bool) []byte {
 	switch v.Kind {
 	case Null:
 		return append(buf, "null"...)
@@ -38,41 +38,17 @@ func appendLiteral(buf []byte, v Value) []byte {
 			return append(buf, v.Raw...)
 		}
 	case VarBinary:
-		return appendHexLiteral(buf, v.Raw)
+		buf = append(buf, "X'"...)
+		buf = hex.AppendEncode(buf, v.Raw)
+		return append(buf, '\'')
 	}
-	if !utf8.Valid(v.Raw) {
-		return appendHexLiteral(buf, v.Raw)
-	}
-	return appendQuoted(buf, v.Raw)
-}
-
-// appendHexLiteral appends X'<hex>'.
-func appendHexLiteral(buf, b []byte) []byte {
-	buf = append(buf, "X'"...)
-	buf = hex.AppendEncode(buf, b)
-	return append(buf, '\'')
-}
-
-// appendQuoted appends s as a single-quoted string with the escapes of
-// mysql_real_escape_string.
-func appendQuoted(buf, s []byte) []byte {
 	buf = append(buf, '\'')
-	for _, c := range s {
-		switch c {
-		case 0:
-			buf = append(buf, '\\', '0')
-		case '\'':
-			buf = append(buf, '\\', '\'')
-		case '"':
-			buf = append(buf, '\\', '"')
-		case '\\':
+	for _, c := range v.Raw {
+		switch {
+		case c == '\'':
+			buf = append(buf, '\'', '\'')
+		case c == '\\' && !noBackslashEscapes:
 			buf = append(buf, '\\', '\\')
-		case '\n':
-			buf = append(buf, '\\', 'n')
-		case '\r':
-			buf = append(buf, '\\', 'r')
-		case 0x1a:
-			buf = append(buf, '\\', 'Z')
 		default:
 			buf = append(buf, c)
 		}

@@ -170,6 +170,10 @@ type Querier interface {
 	ExecuteKeyspaceID(ctx context.Context, keyspace string, ksid KeyspaceID, sql string, order CommitOrder) (*Result, error)
 	// InTransactionAndIsDML reports whether lookup reads must take row locks.
 	InTransactionAndIsDML() bool
+	// NoBackslashEscapes reports the session's sql_mode has
+	// NO_BACKSLASH_ESCAPES: the statements' literals are written for it
+	// (AppendLiteral).
+	NoBackslashEscapes() bool
 }
 
 // SQLError is implemented by errors that carry a MySQL error number, such as

@@ -1,0 +1,462 @@
+package sidecar
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"sidecar/rewrite"
+	"sidecar/vindex"
+)
+
+// fuzzConn is a net.Conn reading from r and writing to w (discarded when
+// nil): a wire over bytes, without goroutines.
+type fuzzConn struct {
+	r io.Reader
+	w io.Writer
+}
+
+func (c *fuzzConn) Read(p []byte) (int, error) {
+	if c.r == nil {
+		return 0, io.EOF
+	}
+	return c.r.Read(p)
+}
+
+func (c *fuzzConn) Write(p []byte) (int, error) {
+	if c.w == nil {
+		return len(p), nil
+	}
+	return c.w.Write(p)
+}
+
+func (c *fuzzConn) Close() error                     { return nil }
+func (c *fuzzConn) LocalAddr() net.Addr              { return &net.TCPAddr{} }
+func (c *fuzzConn) RemoteAddr() net.Addr             { return &net.TCPAddr{} }
+func (c *fuzzConn) SetDeadline(time.Time) error      { return nil }
+func (c *fuzzConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *fuzzConn) SetWriteDeadline(time.Time) error { return nil }
+
+// header is a packet header declaring n bytes with sequence number seq.
+func header(n int, seq uint8) []byte {
+	return []byte{byte(n), byte(n >> 8), byte(n >> 16), seq}
+}
+
+// Error classes of readPacket, as the session tells them apart.
+const (
+	readOK       = "ok"
+	readIO       = "io"       // the connection ended (EOF inside a header or payload)
+	readOrder    = "order"    // a sequence number out of order
+	readTooLarge = "tooLarge" // errPacketTooLarge
+)
+
+func readClass(err error) string {
+	switch {
+	case err == nil:
+		return readOK
+	case err == errPacketTooLarge:
+		return readTooLarge
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return readIO
+	case strings.HasPrefix(err.Error(), "packet out of order"):
+		return readOrder
+	}
+	return "unexpected error " + err.Error()
+}
+
+// readModel is readPacket's contract written plainly: the payload of the
+// command at data[0:] read with sequence number seq and bound max (0: none),
+// how many bytes it takes, and its error class.
+func readModel(data []byte, seq uint8, max int) (payload []byte, used int, class string) {
+	tooLarge := false
+	for {
+		if len(data)-used < 4 {
+			return nil, len(data), readIO
+		}
+		n := int(data[used]) | int(data[used+1])<<8 | int(data[used+2])<<16
+		if data[used+3] != seq {
+			return nil, used + 4, readOrder
+		}
+		seq++
+		used += 4
+		if max > 0 && len(payload)+n > max {
+			tooLarge = true
+		}
+		if len(data)-used < n {
+			return nil, len(data), readIO
+		}
+		if !tooLarge {
+			payload = append(payload, data[used:used+n]...)
+		}
+		used += n
+		if n < maxPayload {
+			if tooLarge {
+				return nil, used, readTooLarge
+			}
+			return payload, used, readOK
+		}
+	}
+}
+
+// readSlack is what reading may allocate beyond twice the bytes offered:
+// one growth step of the payload buffer (see readPacket).
+const readSlack = 64 << 10
+
+// FuzzReadPacket: readPacket on arbitrary client bytes, command after
+// command as session.run reads them, with and without a max_allowed_packet
+// bound. It never panics; payloads, errors and the bytes each command takes
+// are those of readModel; memory follows the bytes that arrived, not the
+// lengths headers declare (a header claiming 16 MiB with nothing behind it
+// costs nothing); a payload written by writePacketParts reads back the same.
+func FuzzReadPacket(f *testing.F) {
+	cmd := func(p ...[]byte) []byte { return bytes.Join(p, nil) }
+	f.Add([]byte{}, uint16(0), uint8(0), uint16(0))
+	f.Add(header(0, 0), uint16(0), uint8(0), uint16(0))
+	f.Add(cmd(header(1, 0), []byte{comQuit}), uint16(0), uint8(0), uint16(0))
+	f.Add(cmd(header(9, 0), []byte("\x03SELECT 1")), uint16(0), uint8(0), uint16(3))
+	f.Add(cmd(header(9, 0), []byte("\x03SELECT 1"), header(1, 0), []byte{comPing}), uint16(4), uint8(0), uint16(0))
+	f.Add(cmd(header(9, 0), []byte("\x03SELECT 1"), header(1, 0), []byte{comPing}), uint16(9), uint8(1), uint16(0x0102))
+	f.Add(cmd(header(5, 1), []byte("\x03abcd")), uint16(0), uint8(1), uint16(0))
+	f.Add(cmd(header(20, 0), []byte("\x03short")), uint16(0), uint8(0), uint16(0))
+	f.Add([]byte{9, 0}, uint16(0), uint8(0), uint16(0))
+	// Headers at the 16 MiB boundary with (almost) nothing behind them.
+	f.Add(header(maxPayload-1, 0), uint16(0), uint8(0), uint16(0))
+	f.Add(cmd(header(maxPayload-1, 0), []byte("\x03SELECT")), uint16(0), uint8(0), uint16(0))
+	f.Add(header(maxPayload, 0), uint16(0), uint8(0), uint16(0))
+	f.Add(cmd(header(maxPayload, 0), []byte("\x03SELECT")), uint16(0), uint8(0), uint16(0))
+	f.Add(cmd(header(maxPayload, 0), []byte("\x03SELECT")), uint16(100), uint8(0), uint16(0))
+	f.Add(cmd(header(maxPayload, 0), header(0, 1)), uint16(1), uint8(0), uint16(0))
+	f.Add(cmd(header(1<<20, 0), []byte("\x03SELECT")), uint16(0), uint8(0), uint16(0))
+	f.Fuzz(func(t *testing.T, data []byte, maxLen uint16, seq uint8, split uint16) {
+		max := int(maxLen)
+
+		// Arbitrary bytes, command after command until the connection fails.
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		w := newWire(&fuzzConn{r: bytes.NewReader(data)}, 16<<10)
+		w.max = max
+		rest := data
+		for {
+			w.seq = 0
+			got, err := w.readPacket()
+			if c := cap(w.buf); c > 2*len(data)+readSlack {
+				t.Fatalf("buffer of %d bytes after reading %d bytes", c, len(data))
+			}
+			if c := cap(got); c > 2*len(data)+readSlack {
+				t.Fatalf("payload buffer of %d bytes after reading %d bytes", c, len(data))
+			}
+			want, used, class := readModel(rest, 0, max)
+			if got := readClass(err); got != class {
+				t.Fatalf("read at %d: %v (%s), want %s", len(data)-len(rest), err, got, class)
+			}
+			if err != nil {
+				if got != nil {
+					t.Fatalf("payload of %d bytes with error %v", len(got), err)
+				}
+				break
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("read at %d: payload\n%q\nwant\n%q", len(data)-len(rest), got, want)
+			}
+			if max > 0 && len(got) > max {
+				t.Fatalf("payload of %d bytes past max %d", len(got), max)
+			}
+			rest = rest[used:]
+		}
+		// All allocations, the wire's buffers included; the slack leaves
+		// room for whatever else the process does meanwhile.
+		runtime.ReadMemStats(&after)
+		if n := after.TotalAlloc - before.TotalAlloc; n > uint64(4*len(data)+1<<20) {
+			t.Fatalf("reading %d bytes allocated %d", len(data), n)
+		}
+
+		// Round trip: a payload written in three parts reads back whole.
+		i := min(int(split&0xff), len(data))
+		j := min(i+int(split>>8), len(data))
+		var out bytes.Buffer
+		ww := newWire(&fuzzConn{w: &out}, 16<<10)
+		ww.seq = seq
+		if err := ww.writePacketParts(data[:i], data[i:j], data[j:]); err != nil {
+			t.Fatal(err)
+		}
+		if err := ww.flush(); err != nil {
+			t.Fatal(err)
+		}
+		if out.Len() != len(data)+4 || ww.seq != seq+1 {
+			t.Fatalf("%d bytes written as %d, sequence %d after %d", len(data), out.Len(), ww.seq, seq)
+		}
+		r := newWire(&fuzzConn{r: &out}, 16<<10)
+		r.seq, r.max = seq, max
+		got, err := r.readPacket()
+		switch {
+		case max > 0 && len(data) > max:
+			if err != errPacketTooLarge {
+				t.Fatalf("%d bytes, max %d: %v, want errPacketTooLarge", len(data), max, err)
+			}
+		case err != nil:
+			t.Fatalf("round trip of %d bytes: %v", len(data), err)
+		case !bytes.Equal(got, data) || r.seq != seq+1:
+			t.Fatalf("round trip: got %q seq %d, want %q seq %d", got, r.seq, data, seq+1)
+		}
+		if _, err := r.readPacket(); err != io.EOF {
+			t.Fatalf("after the packet: %v, want EOF", err)
+		}
+	})
+}
+
+// executePacket is a COM_STMT_EXECUTE of statement id: flags, iteration
+// count 1 and the parameter block.
+func executePacket(id uint32, block ...byte) []byte {
+	p := []byte{comStmtExecute, 0, 0, 0, 0, 0, 1, 0, 0, 0}
+	binary.LittleEndian.PutUint32(p[1:], id)
+	return append(p, block...)
+}
+
+// errWrongArguments is the server's refusal of a parameter block it cannot
+// use (types missing, long data for a type that takes none).
+const errWrongArguments = 1210
+
+// bindModel decodes a COM_STMT_EXECUTE parameter block (after flags and
+// iteration count) as the server does, with lengths compared as uint64: the
+// types and each parameter's value (nil: NULL), or the error. Long data
+// stands for its parameter's value whatever the NULL bitmap says, and only
+// string and blob types take it (MySQL's and MariaDB's insert_params).
+func bindModel(n int, remembered []byte, longData map[int][]byte, b []byte) (nulls, types []byte, vals [][]byte, err error) {
+	if n == 0 {
+		return nil, nil, nil, nil
+	}
+	nullLen := (n + 7) / 8
+	if len(b) < nullLen+1 {
+		return nil, nil, nil, errMalformed
+	}
+	nulls = bytes.Clone(b[:nullLen])
+	rest := b[nullLen+1:]
+	if b[nullLen] == 1 {
+		if len(rest) < 2*n {
+			return nil, nil, nil, errMalformed
+		}
+		types, rest = rest[:2*n], rest[2*n:]
+	} else if len(remembered) != 2*n {
+		return nil, nil, nil, newError(errWrongArguments, "HY000", "no types")
+	} else {
+		types = remembered
+	}
+	vals = make([][]byte, n)
+	for i := range n {
+		typ := types[2*i]
+		if data, ok := longData[i]; ok {
+			if typ < typeTinyBlob {
+				return nil, nil, nil, newError(errWrongArguments, "HY000", "long data for type %#x", typ)
+			}
+			nulls[i/8] &^= 1 << (i % 8)
+			vals[i] = appendLenEncInt(nil, uint64(len(data)))
+			vals[i] = append(vals[i], data...)
+			continue
+		}
+		if nulls[i/8]&(1<<(i%8)) != 0 {
+			continue
+		}
+		var size uint64
+		switch typ {
+		case typeNull:
+		case typeTiny:
+			size = 1
+		case typeShort, typeYear:
+			size = 2
+		case typeLong, typeInt24, typeFloat:
+			size = 4
+		case typeLongLong, typeDouble:
+			size = 8
+		case typeDate, typeDateTime, typeTimestamp, typeTime:
+			if len(rest) == 0 || rest[0] >= 0xfb {
+				return nil, nil, nil, errMalformed // a length byte, 0 to 12
+			}
+			size = 1 + uint64(rest[0])
+		default:
+			var k int
+			switch {
+			case len(rest) == 0:
+				return nil, nil, nil, errMalformed
+			case rest[0] < 0xfb:
+				size, k = uint64(rest[0]), 1
+			case rest[0] == 0xfb || rest[0] == 0xff:
+				// No length starts so (the text protocol's NULL, an
+				// error packet's marker); the server reads an 8-byte
+				// length after them, the sidecar refuses them.
+				return nil, nil, nil, errMalformed
+			case rest[0] == 0xfc:
+				k = 3
+			case rest[0] == 0xfd:
+				k = 4
+			case rest[0] == 0xfe:
+				k = 9
+			}
+			if k > 1 {
+				if len(rest) < k {
+					return nil, nil, nil, errMalformed
+				}
+				var le [8]byte
+				copy(le[:], rest[1:k])
+				size = binary.LittleEndian.Uint64(le[:])
+			}
+			if size > uint64(len(rest)-k) {
+				return nil, nil, nil, errMalformed
+			}
+			size += uint64(k)
+		}
+		if size > uint64(len(rest)) {
+			return nil, nil, nil, errMalformed
+		}
+		vals[i], rest = rest[:size], rest[size:]
+	}
+	return nulls, types, vals, nil
+}
+
+func sameError(a, b error) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return toSQLError(a).Num == toSQLError(b).Num
+}
+
+// FuzzBindArgs: a prepared statement of 0..255 parameters with arbitrary
+// remembered types, optionally a COM_STMT_SEND_LONG_DATA, then an arbitrary
+// COM_STMT_EXECUTE. bindArgs never panics and agrees with bindModel: the
+// same error, or the block re-encoded as nulls, new-params-bound = 1, types
+// and values, long data inlined. A block it accepts decodes (stmtArgs.values)
+// and re-binds to itself. executeStmt checks the 10-byte header, then
+// answers as bindArgs did (the statement is answered locally: no backend).
+func FuzzBindArgs(f *testing.F) {
+	noLong := uint16(0xffff)
+	f.Add(uint8(0), []byte{}, noLong, []byte{}, executePacket(1))
+	f.Add(uint8(0), []byte{}, noLong, []byte{}, []byte{comStmtExecute, 1, 0, 0})
+	f.Add(uint8(1), []byte{}, noLong, []byte{}, executePacket(2, 0))
+	f.Add(uint8(1), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, typeLongLong, 0, 1, 2, 3, 4, 5, 6, 7, 8))
+	f.Add(uint8(1), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, typeLong, 0x80, 1, 2, 3, 4))
+	f.Add(uint8(1), []byte{typeVarString, 0}, noLong, []byte{}, executePacket(1, 0, 0, 3, 'a', 'b', 'c'))
+	f.Add(uint8(1), []byte{typeLong, 0}, noLong, []byte{}, executePacket(1, 0, 0, 3, 'a', 'b', 'c'))
+	f.Add(uint8(1), []byte{typeLong}, noLong, []byte{}, executePacket(1, 0, 0, 1, 2, 3, 4))
+	f.Add(uint8(2), []byte{}, noLong, []byte{}, executePacket(1, 1, 1, typeLong, 0, typeVarString, 0, 1, 'x'))
+	f.Add(uint8(2), []byte{}, noLong, []byte{}, executePacket(1, 3, 1, typeLong, 0, typeVarString, 0))
+	f.Add(uint8(3), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, typeDate, 0, typeDateTime, 0, typeTime, 0,
+		4, 0xe8, 0x07, 1, 2, 7, 0xe8, 0x07, 1, 2, 3, 4, 5, 8, 0, 1, 0, 0, 0, 2, 3, 4))
+	f.Add(uint8(2), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, typeDouble, 0, typeFloat, 0, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0, 0, 0x80, 0x3f))
+	f.Add(uint8(4), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, typeTiny, 0, typeShort, 0, typeNull, 0, typeNewDecimal, 0, 1, 2, 0, 4, '1', '.', '2', '5'))
+	// Length-encoded lengths: 2-, 3- and 8-byte forms, and beyond the packet.
+	f.Add(uint8(1), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, typeBlob, 0, 0xfc, 2, 0, 'h', 'i'))
+	f.Add(uint8(1), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, typeBlob, 0, 0xfd, 1, 0, 0, 'x'))
+	f.Add(uint8(1), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, typeBlob, 0, 0xfe, 1, 0, 0, 0, 0, 0, 0, 0, 'x'))
+	f.Add(uint8(1), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, typeBlob, 0, 0xfe, 0, 0, 0, 0, 0, 0, 0, 0x80, 'x'))
+	f.Add(uint8(1), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, typeVarChar, 0, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff))
+	f.Add(uint8(1), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, typeVarChar, 0, 0xfe, 0xf8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 'x'))
+	f.Add(uint8(1), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, typeString, 0, 0xfd, 0xff, 0xff, 0xff, 'x'))
+	f.Add(uint8(1), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, typeString, 0, 0xfb))
+	f.Add(uint8(1), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, typeDateTime, 0, 11, 1, 2))
+	// Long data, with and without the NULL bit, for string and other types.
+	f.Add(uint8(2), []byte{}, uint16(1), []byte("long data"), executePacket(1, 0, 1, typeLong, 0, typeBlob, 0, 1, 0, 0, 0))
+	f.Add(uint8(2), []byte{}, uint16(1), []byte("long data"), executePacket(1, 2, 1, typeLong, 0, typeBlob, 0, 1, 0, 0, 0))
+	f.Add(uint8(1), []byte{}, uint16(0), []byte("long data"), executePacket(1, 0, 1, typeLong, 0))
+	f.Add(uint8(1), []byte{}, uint16(0), bytes.Repeat([]byte("x"), 70), executePacket(1, 0, 1, typeBlob, 0))
+	f.Add(uint8(1), []byte{}, uint16(7), []byte("other parameter"), executePacket(1, 0, 1, typeBlob, 0, 1, 'x'))
+	f.Add(uint8(9), []byte{}, noLong, []byte{}, executePacket(1, 0xff, 1, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0))
+	f.Fuzz(func(t *testing.T, n uint8, remembered []byte, longParam uint16, long []byte, pkt []byte) {
+		const id = 1
+		newStmt := func() *preparedStmt {
+			st := &preparedStmt{id: id, numParams: int(n), plan: &rewrite.Plan{Local: rewrite.LastInsertID}}
+			if len(remembered) > 0 {
+				st.paramTypes = bytes.Clone(remembered) // bindArgs reuses the slice
+			}
+			return st
+		}
+		st := newStmt()
+		s := &session{w: newWire(&fuzzConn{}, 4<<10), stmts: map[uint32]*preparedStmt{id: st}}
+		s.w.max = 64 // long data past it is refused at execute
+		if longParam != 0xffff {
+			p := []byte{comStmtSendLongData, id, 0, 0, 0, byte(longParam), byte(longParam >> 8)}
+			s.sendLongData(append(p, long...))
+		}
+
+		// bindArgs on a copy of the statement, against the model.
+		var bindErr error
+		tooLong := st.longDataTooLong
+		if len(pkt) >= 10 && le32(pkt[1:]) == id && !tooLong {
+			cp := newStmt()
+			cp.longData = st.longData
+			block := pkt[10:]
+			args, err := cp.bindArgs(block)
+			bindErr = err
+			nulls, types, vals, wantErr := bindModel(int(n), remembered, st.longData, block)
+			if !sameError(err, wantErr) {
+				t.Fatalf("bindArgs: %v, want %v", err, wantErr)
+			}
+			if err != nil {
+				if args != nil {
+					t.Fatal("arguments with an error")
+				}
+			} else {
+				checkArgs(t, int(n), args, nulls, types, vals)
+			}
+		}
+
+		// executeStmt: the header first, then the parameters as above.
+		err := s.executeStmt(pkt)
+		var want error
+		switch {
+		case len(pkt) < 10:
+			want = errMalformed
+		case le32(pkt[1:]) != id:
+			want = newError(1243, "HY000", "unknown statement")
+		case tooLong:
+			want = errLongDataTooLong
+		default:
+			want = bindErr
+		}
+		if !sameError(err, want) {
+			t.Fatalf("executeStmt(% x): %v, want %v", pkt[:min(len(pkt), 10)], err, want)
+		}
+		if err == nil && (st.longData != nil || st.args == nil) {
+			t.Fatal("execute kept its long data or lost its arguments")
+		}
+	})
+}
+
+// checkArgs compares accepted arguments with bindModel's reading, decodes
+// them as routing does, and binds the encoded block again: it is its own
+// encoding.
+func checkArgs(t *testing.T, n int, args *stmtArgs, nulls, types []byte, vals [][]byte) {
+	t.Helper()
+	if n == 0 {
+		if len(args.types) != 0 || len(args.encoded) != 0 {
+			t.Fatalf("no parameters, got types % x and block % x", args.types, args.encoded)
+		}
+		return
+	}
+	want := append(bytes.Clone(nulls), 1)
+	want = append(want, types...)
+	for _, v := range vals {
+		want = append(want, v...)
+	}
+	if !bytes.Equal(args.encoded, want) || !bytes.Equal(args.types, types) {
+		t.Fatalf("encoded\n% x types % x\nwant\n% x types % x", args.encoded, args.types, want, types)
+	}
+	decoded, err := args.values()
+	if err != nil || len(decoded) != n {
+		t.Fatalf("values of an accepted block: %d, %v", len(decoded), err)
+	}
+	for i, v := range decoded {
+		if vals[i] == nil && v.Kind != vindex.Null {
+			t.Fatalf("parameter %d: NULL decoded as %v", i, v)
+		}
+	}
+	again := &preparedStmt{numParams: n}
+	re, err := again.bindArgs(args.encoded)
+	if err != nil || !bytes.Equal(re.encoded, args.encoded) {
+		t.Fatalf("re-binding the encoded block: %v\n% x\nwant\n% x", err, re.encoded, args.encoded)
+	}
+}
