@@ -2,7 +2,7 @@
 GO      ?= go
 BIN     := bin/sidecar
 
-.PHONY: build test run bench deps vet
+.PHONY: build test run bench stress deps vet
 
 build:
 	$(GO) build -o $(BIN) ./cmd/sidecar
@@ -44,3 +44,12 @@ bench: deps
 	@gobench=$$(mktemp); \
 	$(GO) test -count=1 -run '^$$' -bench . -benchmem ./vindex/ ./rewrite/ ./sidecar/ 2>&1 | tee $$gobench; \
 	$(GO) run ./integration/bench -gobench $$gobench $(BENCHFLAGS); rc=$$?; rm -f $$gobench; exit $$rc
+
+# Faults and load through the sidecar, on real MariaDB shards (integration/cmd/stress): a shard
+# SIGKILLed and restarted under load, the sidecar SIGKILLed during lookup INSERTs, two sidecars sharing
+# a sequence while restarted, 1000 idle clients, a 2-million-row scatter. A few minutes; figures as a
+# table with a PASS/FAIL line per scenario (`make stress STRESSFLAGS="-only 1,3 -json stress.json"`);
+# see `go run ./integration/cmd/stress -h`. Not part of `make test`.
+STRESSFLAGS ?=
+stress: deps
+	$(GO) run ./integration/cmd/stress $(STRESSFLAGS)
