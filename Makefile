@@ -2,7 +2,7 @@
 GO      ?= go
 BIN     := bin/sidecar
 
-.PHONY: build test run bench stress deps vet
+.PHONY: build test test-proxysql run bench stress deps vet
 
 build:
 	$(GO) build -o $(BIN) ./cmd/sidecar
@@ -29,6 +29,20 @@ test: deps vet
 		out=$$($(GO) test -run '^$$' -fuzz "^$${t%%:*}$$" -fuzztime 3s "$${t#*:}" 2>&1) || { echo "$$out"; exit 1; }; \
 		echo "$$out" | grep -E '^(fuzz: elapsed: [3-9]s|ok )' | tail -2 | sed "s|^|$${t%%:*}: |"; \
 	done
+
+# The end-to-end tests with a real ProxySQL 2.7 on either side of the sidecar (integration/
+# proxysql_real_test.go). Not part of `make test`: ProxySQL has no Debian package. Build it with
+# ../shared/tools/proxysql-build/build.sh (5-8 minutes; see its NOTES.md), then
+# `make test-proxysql PROXYSQL_BIN=/opt/proxysql/proxysql`.
+test-proxysql: deps
+	@if [ -z "$(PROXYSQL_BIN)" ] || [ ! -x "$(PROXYSQL_BIN)" ]; then \
+		echo "test-proxysql needs PROXYSQL_BIN, a ProxySQL 2.7 binary: build one with"; \
+		echo "  ../shared/tools/proxysql-build/build.sh BAREGITDIR   (BAREGITDIR: a sysown/proxysql git snapshot; see its NOTES.md)"; \
+		echo "then run: make test-proxysql PROXYSQL_BIN=/opt/proxysql/proxysql"; exit 2; \
+	fi
+	@out=$$(mktemp); PROXYSQL_BIN=$(PROXYSQL_BIN) $(GO) test -count=1 -timeout 20m -v \
+		-run 'ProxySQLReal|PipelineBehindProxySQL' ./integration/ >$$out 2>&1; rc=$$?; \
+	grep -E '^ *(=== RUN|--- |PASS|FAIL|ok)|_test.go:' $$out; rm -f $$out; exit $$rc
 
 # One local MariaDB with the seeds' databases and the sidecar in the
 # foreground; prints the mariadb command to connect.

@@ -497,6 +497,30 @@ backend: {user: root}
 keyspaces: {ks: {vschema_file: broken.json, shards: {"-80": ` + shard + `, "80-": {address: "h:1", database: e}}}}`,
 		want: []string{`broken.json: invalid JSON: unexpected end of file (line 2)`},
 	}, {
+		name: "shards sharing a database",
+		config: `users: [{name: app}]
+backend: {user: root}
+keyspaces:
+  ks:
+    vschema: {sharded: true}
+    shards:
+      "-80": {address: "127.0.0.1:6033", database: d, hostgroup: 10}
+      "80-": {address: "127.0.0.1:6033", database: d, hostgroup: 10}
+  ok:
+    vschema: {sharded: true}
+    shards:
+      "-80": {address: "127.0.0.1:6033", database: d, hostgroup: 20}
+      "80-": {address: "127.0.0.1:6033", database: d, hostgroup: 21}
+  plain:
+    vschema: {sharded: true}
+    shards:
+      "-80": {address: "127.0.0.1:3306", database: d}
+      "80-": {address: "127.0.0.1:3306", database: d}`,
+		want: []string{
+			`keyspaces.ks.shards.80-.database: shards -80 and 80- both use database d on 127.0.0.1:6033 (hostgroup 10)`,
+			`keyspaces.plain.shards.80-.database: shards -80 and 80- both use database d on 127.0.0.1:3306`,
+		},
+	}, {
 		name: "tls and packet size",
 		config: `users: [{name: app}]
 tls: {cert: missing.pem}

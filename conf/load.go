@@ -311,7 +311,13 @@ func (l *loader) shards(kp string, ks *Keyspace, raw map[string]*rawShard, layou
 	}
 	names := sortedKeys(raw)
 	parsed := true
-	type dbKey struct{ address, database string }
+	// Two shards may not share a database: their rows would mix. Behind
+	// ProxySQL one address serves every shard, and the hostgroup tells the
+	// backends apart.
+	type dbKey struct {
+		address, database string
+		hostgroup         int // -1: none
+	}
 	used := map[dbKey]string{}
 	for _, name := range names {
 		p := join(sp, name)
@@ -361,9 +367,14 @@ func (l *loader) shards(kp string, ks *Keyspace, raw map[string]*rawShard, layou
 			}
 		}
 		if rs.Address != "" && rs.Database != "" {
-			k := dbKey{rs.Address, rs.Database}
+			k := dbKey{rs.Address, rs.Database, -1}
+			where := rs.Address
+			if sh.HasHostgroup {
+				k.hostgroup = sh.Hostgroup
+				where += fmt.Sprintf(" (hostgroup %d)", sh.Hostgroup)
+			}
 			if other, dup := used[k]; dup {
-				l.src.errorf(join(p, "database"), "shards %s and %s both use database %s on %s", other, name, rs.Database, rs.Address)
+				l.src.errorf(join(p, "database"), "shards %s and %s both use database %s on %s", other, name, rs.Database, where)
 			}
 			used[k] = name
 		}

@@ -64,6 +64,13 @@ type shardedEnv struct {
 	config string // the config file
 	listen string // its listen address
 	sc     *Sidecar
+
+	// shardAddr, when set, gives a shard's address and hostgroup in the config instead of its
+	// server's (the sidecar then reaches the servers through ProxySQL).
+	shardAddr func(server string) (addr string, hostgroup int)
+	// via, when set, is the address the mariadb sessions of cli go to instead of the sidecar's
+	// (ProxySQL in front of it).
+	via string
 }
 
 // shardedOptions vary the environment.
@@ -77,6 +84,11 @@ type shardedOptions struct {
 	// backend is added to the backend settings (pool_size 16, connect_timeout 5s), e.g.
 	// "pool_size: 1, lock_wait_timeout: 1s" (later keys win).
 	backend string
+	// users are more accounts of the sidecar, as YAML flow mappings ("{name: monitor, password: m}").
+	users []string
+	// beforeSidecar runs once the servers have their databases, before the sidecar starts (a
+	// ProxySQL between the sidecar and the servers starts there, and sets shardAddr).
+	beforeSidecar func(e *shardedEnv)
 }
 
 // shardBackends says where each shard of the test config lives: server "a" or "b", and the database.
@@ -123,6 +135,9 @@ func newShardedEnv(t *testing.T, opts shardedOptions) *shardedEnv {
 		if err := os.WriteFile(filepath.Join(e.dir, f), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if opts.beforeSidecar != nil {
+		opts.beforeSidecar(e)
 	}
 	e.config = filepath.Join(e.dir, "sidecar.yaml")
 	e.listen = fmt.Sprintf("127.0.0.1:%d", FreePort())
@@ -189,6 +204,9 @@ func (e *shardedEnv) yaml(opts shardedOptions) string {
 	fmt.Fprintf(&b, "listen: %q\n", e.listen)
 	fmt.Fprintf(&b, "admin_listen: \"\"\n")
 	fmt.Fprintf(&b, "users:\n  - {name: %s, password: %s}\n", seedUser, seedPassword)
+	for _, u := range opts.users {
+		fmt.Fprintf(&b, "  - %s\n", u)
+	}
 	backend := map[string]string{"user": "root", "password": `""`, "pool_size": "16", "connect_timeout": "5s"}
 	for _, kv := range strings.Split(opts.backend, ",") {
 		if k, v, ok := strings.Cut(kv, ":"); ok {
@@ -208,6 +226,11 @@ func (e *shardedEnv) yaml(opts shardedOptions) string {
 		}
 		for _, sh := range names {
 			be := shardBackends[ks][sh]
+			if e.shardAddr != nil {
+				addr, hostgroup := e.shardAddr(be.server)
+				fmt.Fprintf(&b, "      %q: {address: %q, database: %s, hostgroup: %d}\n", sh, addr, be.db, hostgroup)
+				continue
+			}
 			fmt.Fprintf(&b, "      %q: {address: %q, database: %s}\n", sh, e.server(be.server).Addr(), be.db)
 		}
 	}
@@ -303,9 +326,13 @@ func (e *shardedEnv) applySchema(keyspace, ddl string, tables ...string) {
 	}
 }
 
-// cli runs the mariadb client through the (first) sidecar, as seedUser, in keyspace db.
+// cli runs the mariadb client through the (first) sidecar, or e.via, as seedUser, in keyspace db.
 func (e *shardedEnv) cli(db, sql string, args ...string) (stdout, stderr string, exit int) {
-	return RunCLI(e.sc.Addr(), seedUser, seedPassword, db, sql, args...)
+	addr := e.sc.Addr()
+	if e.via != "" {
+		addr = e.via
+	}
+	return RunCLI(addr, seedUser, seedPassword, db, sql, args...)
 }
 
 // mustCLI is cli for sessions that must succeed; it returns standard output.
@@ -672,7 +699,12 @@ var seed002Corders = []corderRow{{1, 1, 1, "gift"}, {2, 1, 2, "gift"}, {3, 2, 1,
 
 // Seed 000 in the mariadb client, with the fixed behaviour: ERROR 1062 for a name already taken.
 func TestShardedSeed000CLI(t *testing.T) {
-	e := newShardedEnv(t, shardedOptions{})
+	runSeed000(t, newShardedEnv(t, shardedOptions{}))
+}
+
+// runSeed000 types seed 000's session at the mariadb client (through e.via when set).
+func runSeed000(t *testing.T, e *shardedEnv) {
+	t.Helper()
 	if hashKsid(t, 1) != ksidHash1 || hashKsid(t, 2) != ksidHash2 || hashKsid(t, 4) != ksidHash4 {
 		t.Fatalf("hash(1), hash(2), hash(4) = %s %s %s, the seeds print %s %s %s",
 			hashKsid(t, 1), hashKsid(t, 2), hashKsid(t, 4), ksidHash1, ksidHash2, ksidHash4)
@@ -799,7 +831,12 @@ func ksidBytes(t *testing.T, s string) []byte {
 // Seed 002: lookup as primary vindex (corder_event by corder_id through corder_keyspace_idx), the
 // sequences, and the keyspace_id column filled by the reversible binary vindex.
 func TestShardedSeed002CLI(t *testing.T) {
-	e := newShardedEnv(t, shardedOptions{})
+	runSeed002(t, newShardedEnv(t, shardedOptions{}))
+}
+
+// runSeed002 types seed 002's session at the mariadb client (through e.via when set).
+func runSeed002(t *testing.T, e *shardedEnv) {
+	t.Helper()
 	startGeneralLog(t, e.a) // to count the sequences' reservations
 
 	events := func(want ...[]string) func() {

@@ -1135,12 +1135,18 @@ func parseSysbench(out string) (sysbenchReport, error) {
 // returns its combined output. A non-zero exit or a FATAL line fails the test.
 func runSysbench(t *testing.T, addr, db string, timeout time.Duration, command string, extra ...string) string {
 	t.Helper()
+	return runSysbenchTest(t, "oltp_read_write", addr, db, timeout, command, extra...)
+}
+
+// runSysbenchTest is runSysbench with another of sysbench's tests (oltp_point_select, oltp_insert…).
+func runSysbenchTest(t *testing.T, test, addr, db string, timeout time.Duration, command string, extra ...string) string {
+	t.Helper()
 	bin, err := ToolPath("sysbench")
 	if err != nil {
 		t.Fatal(err)
 	}
 	host, port, _ := strings.Cut(addr, ":")
-	args := append([]string{"oltp_read_write",
+	args := append([]string{test,
 		"--db-driver=mysql", "--mysql-host=" + host, "--mysql-port=" + port,
 		"--mysql-user=" + appUser, "--mysql-password=" + appPassword, "--mysql-db=" + db,
 		"--tables=2", "--table-size=10000", "--threads=4",

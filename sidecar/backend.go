@@ -122,11 +122,12 @@ type pool struct {
 
 func newPool(shard *conf.Shard, log zerolog.Logger) *pool {
 	return &pool{
-		shard:   shard,
-		log:     log.With().Str("keyspace", shard.Keyspace).Str("shard", shard.Name).Str("backend", shard.Address).Logger(),
-		idle:    [2]chan *backendConn{make(chan *backendConn, shard.PoolSize), make(chan *backendConn, shard.PoolSize)},
-		slots:   make(chan struct{}, shard.PoolSize),
-		timeout: shard.ConnectTimeout,
+		shard:    shard,
+		log:      log.With().Str("keyspace", shard.Keyspace).Str("shard", shard.Name).Str("backend", shard.Address).Logger(),
+		idle:     [2]chan *backendConn{make(chan *backendConn, shard.PoolSize), make(chan *backendConn, shard.PoolSize)},
+		slots:    make(chan struct{}, shard.PoolSize),
+		timeout:  shard.ConnectTimeout,
+		pipeline: !shard.HasHostgroup,
 	}
 }
 
@@ -344,17 +345,26 @@ func (p *pool) close() {
 	}
 }
 
-// send writes a command, preceded by the pending statements, with one flush,
-// then consumes the pending statements' replies (they come first), leaving
-// the command's reply to the caller. A pending statement that fails marks
-// the connection broken: the command after it ran outside the state it
-// needed.
+// send writes a command and leaves its reply to the caller. The statements
+// pending on the connection (BEGIN, savepoints, USE) go first: in the same
+// write as the command when the backend reads commands ahead of its replies
+// (MariaDB and MySQL do; pool.pipeline), each in a round trip of its own
+// otherwise (ProxySQL handles one command at a time and drops a connection
+// that sends ahead). A pending statement that fails marks the connection
+// broken: the command after it would run outside the state it needs.
 func (bc *backendConn) send(cmd byte, a, b []byte) error {
+	pending := bc.pending
+	bc.pending = nil
 	bc.cmd[0] = comQuery
-	for _, q := range bc.pending {
+	for _, q := range pending {
 		bc.w.seq = 0
 		if err := bc.w.writePacketParts(bc.cmd[:], bc.hintFor(q), stringBytes(q)); err != nil {
 			return bc.fail(err)
+		}
+		if !bc.pool.pipeline {
+			if err := bc.readPending(); err != nil {
+				return err
+			}
 		}
 	}
 	bc.w.seq = 0
@@ -368,16 +378,29 @@ func (bc *backendConn) send(cmd byte, a, b []byte) error {
 	if err := bc.w.flush(); err != nil {
 		return bc.fail(err)
 	}
-	pending := bc.pending
-	bc.pending = nil
-	for range pending {
-		bc.w.seq = 1 // a pending statement is short: one packet
-		if _, err := bc.readResult(); err != nil {
-			bc.broken = true
-			return err
+	if bc.pool.pipeline {
+		for range pending {
+			if err := bc.readPending(); err != nil {
+				return err
+			}
 		}
 	}
 	bc.w.seq = replySeq
+	return nil
+}
+
+// readPending reads the reply of a pending statement (a short one: one
+// packet, so its reply starts at sequence 1), sending it first when it is
+// still buffered.
+func (bc *backendConn) readPending() error {
+	if err := bc.w.flush(); err != nil {
+		return bc.fail(err)
+	}
+	bc.w.seq = 1
+	if _, err := bc.readResult(); err != nil {
+		bc.broken = true
+		return err
+	}
 	return nil
 }
 
