@@ -200,7 +200,7 @@ var mergeRefusals = []struct {
 	{"select count(distinct g) from t", 1235, "COUNT(DISTINCT"},
 	{"select g, count(*) from t group by g having count(*) > 1", 1235, "HAVING"},
 	{"select std(x) from t", 1235, "STD"},
-	{"select * from t where id in (select id from t where x > 0)", 1235, "subqueries"},
+	{"select * from t where id in (select id from t where x > 0)", 1235, "subquery across shards"},
 	{"select id from t union select id from t", 1235, "UNION"},
 	{"select distinct * from t", 1235, "DISTINCT *"},
 	{"select *, count(*) from t", 1235, "* together with GROUP BY"},
@@ -366,7 +366,9 @@ func TestMergeConnectionsReusable(t *testing.T) {
 // mergeEnv is the three servers, the sidecar, and client pools (shared by this file's tests).
 type mergeEnv struct {
 	scText, scPrep, refText, refPrep *sql.DB
-	weights                          map[string]map[string]string // column → value → collation weight
+	// The shop keyspace (shop_test.go) through the sidecar and on the oracle.
+	shopText, shopPrep, shopRefText, shopRefPrep *sql.DB
+	weights                                      map[string]map[string]string // column → value → collation weight
 }
 
 var mergeShared struct {
@@ -421,6 +423,19 @@ func startMergeEnv() (*mergeEnv, error) {
 			return nil, err
 		}
 	}
+	for _, s := range []struct {
+		m  *MariaDB
+		db string
+	}{{a, "shop_lo"}, {b, "shop_hi"}, {ref, "shop"}} {
+		if err := s.m.CreateDatabases(s.db); err != nil {
+			return nil, err
+		}
+		for _, ddl := range shopSchema {
+			if err := s.m.Exec(s.db, ddl); err != nil {
+				return nil, err
+			}
+		}
+	}
 	dir, err := ScratchDir()
 	if err != nil {
 		return nil, err
@@ -437,8 +452,13 @@ keyspaces:
     shards:
       "-80": {address: %q, database: mk_lo}
       "80-": {address: %q, database: mk_hi}
+  shop:
+    vschema: %s
+    shards:
+      "-80": {address: %q, database: shop_lo}
+      "80-": {address: %q, database: shop_hi}
 log: {level: info, format: json}
-`, listen, a.Addr(), b.Addr())
+`, listen, a.Addr(), b.Addr(), shopVSchema, a.Addr(), b.Addr())
 	path := filepath.Join(dir, "merge.yaml")
 	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
 		return nil, err
@@ -460,6 +480,19 @@ log: {level: info, format: json}
 		scPrep:  open(sc.Addr(), "mysql_user", "mysql_password", "mk", false),
 		refText: open(ref.Addr(), "root", "", "ref", true),
 		refPrep: open(ref.Addr(), "root", "", "ref", false),
+
+		shopText:    open(sc.Addr(), "mysql_user", "mysql_password", "shop", true),
+		shopPrep:    open(sc.Addr(), "mysql_user", "mysql_password", "shop", false),
+		shopRefText: open(ref.Addr(), "root", "", "shop", true),
+		shopRefPrep: open(ref.Addr(), "root", "", "shop", false),
+	}
+	for _, insert := range shopInserts() {
+		if _, err := env.shopText.Exec(insert); err != nil {
+			return nil, fmt.Errorf("insert into shop through the sidecar: %w\n%s", err, tail(sc.Logs(), 20))
+		}
+		if err := ref.Exec("shop", insert); err != nil {
+			return nil, err
+		}
 	}
 	insert := "INSERT INTO t (id, g, name, bname, lname, x, d, f, u, dt, tm, vb) VALUES " + strings.Join(mergeRows(), ",\n")
 	if _, err := env.scText.Exec(insert); err != nil {

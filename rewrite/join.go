@@ -10,103 +10,319 @@ import (
 	"sidecar/vindex"
 )
 
-// routeJoin routes a SELECT joining tables of one sharded keyspace. It runs
-// as one query only when every table's primary vindex column is bound to a
-// value — directly (`t.id = 5`) or through join equalities (`a.id = b.id`) —
-// and all those values land on the same shard. Anything else would need a
-// cross-shard join, which is refused.
+// routeJoin routes a SELECT that reads a sharded keyspace's tables more than
+// once: joins, subqueries, derived tables, UNIONs inside them. It runs as
+// one query only when every table it reads is pinned to one shard, and the
+// same one for all: the primary vindex column of each table reference is
+// bound to a value by a condition that restricts which of its rows can
+// contribute to the answer. Anything else would need a cross-shard join or
+// a subquery evaluated across shards, which is refused.
+//
+// Not every equality restricts rows: a LEFT JOIN's ON condition filters the
+// right side only (the left side's rows all appear), and a subquery's WHERE
+// filters the subquery's tables, never the outer query's. So values flow
+// from a condition only into the table references it restricts.
 func routeJoin(ctx context.Context, plan *Plan, args Args, io IO) (*Route, error) {
 	sel, ok := plan.Stmt.(*sqlparser.Select)
 	if !ok {
 		return nil, errUnsupported("joins outside SELECT")
 	}
 	ks := plan.Keyspace
-	type joined struct {
-		table *conf.Table
-		alias string
-	}
-	var tables []joined
-	var conds []sqlparser.Expr
-	_ = sqlparser.Walk(func(node sqlparser.SQLNode) (bool, error) {
-		switch n := node.(type) {
-		case *sqlparser.AliasedTableExpr:
-			if tn, ok := n.Expr.(sqlparser.TableName); ok {
-				if t, err := ks.FindTable(tn.Name.String()); err == nil {
-					alias := tn.Name.String()
-					if !n.As.IsEmpty() {
-						alias = n.As.String()
-					}
-					tables = append(tables, joined{t, alias})
-				}
-			}
-		case *sqlparser.JoinTableExpr:
-			conds = splitAnd(n.Condition.On, conds)
-		case *sqlparser.Subquery:
-			return false, nil
-		}
-		return true, nil
-	}, sel.From)
-	if sel.Where != nil {
-		conds = splitAnd(sel.Where.Expr, conds)
-	}
-	// Union-find over qualified columns, with literal values attached.
-	parent := map[string]string{}
-	var find func(string) string
-	find = func(k string) string {
-		for parent[k] != "" && parent[k] != k {
-			k = parent[k]
-		}
-		return k
-	}
-	values := map[string]vindex.Value{}
-	key := func(cn *sqlparser.ColName) string {
-		return cn.Qualifier.Name.String() + "." + strings.ToLower(cn.Name.String())
-	}
-	for _, c := range conds {
-		cmp, ok := c.(*sqlparser.ComparisonExpr)
-		if !ok || cmp.Operator != sqlparser.EqualStr {
-			continue
-		}
-		l, lok := cmp.Left.(*sqlparser.ColName)
-		r, rok := cmp.Right.(*sqlparser.ColName)
-		switch {
-		case lok && rok && !l.Qualifier.IsEmpty() && !r.Qualifier.IsEmpty():
-			a, b := find(key(l)), find(key(r))
-			if a != b {
-				parent[a] = b
-				if v, ok := values[a]; ok {
-					values[b] = v
-				}
-			}
-		case lok && !l.Qualifier.IsEmpty():
-			if v, ok := valueOf(cmp.Right, args); ok {
-				values[find(key(l))] = v
-			}
-		case rok && !r.Qualifier.IsEmpty():
-			if v, ok := valueOf(cmp.Left, args); ok {
-				values[find(key(r))] = v
-			}
-		}
-	}
+	c := &colocation{ks: ks, args: args, facts: map[columnOf]vindex.Value{}}
+	c.selectStatement(sel, nil)
+	c.solve()
+
 	var shard *conf.Shard
-	for _, j := range tables {
-		pv := j.table.Primary()
+	for _, ref := range c.refs {
+		pv := ref.table.Primary()
 		if pv == nil || len(pv.Columns) != 1 {
-			return nil, errUnsupported("a join across shards: table %s has no single-column primary vindex", j.table.Name)
+			return nil, errUnsupported("a join across shards: table %s has no single-column primary vindex", ref.table.Name)
 		}
-		v, ok := values[find(j.alias+"."+strings.ToLower(pv.Columns[0]))]
+		v, ok := c.facts[columnOf{ref, strings.ToLower(pv.Columns[0])}]
 		if !ok {
-			return nil, errUnsupported("a join across shards: nothing binds %s.%s to one value, so the tables cannot be proven to share a shard", j.alias, pv.Columns[0])
+			return nil, errUnsupported("a join or subquery across shards: nothing binds %s.%s to one value, so the tables cannot be proven to share a shard", ref.alias, pv.Columns[0])
 		}
 		dests, err := mapValues(ctx, ks, pv, []vindex.Value{v}, io)
 		if err != nil {
 			return nil, err
 		}
 		shards := uniqueShards(appendShards(nil, ks, dests[0]))
+		if len(shards) == 0 {
+			continue // no row of this table can match, wherever it runs
+		}
 		if len(shards) != 1 || (shard != nil && shards[0] != shard) {
-			return nil, errUnsupported("a join across shards: its tables' rows are on different shards")
+			return nil, errUnsupported("a join or subquery across shards: its tables' rows are on different shards")
 		}
 		shard = shards[0]
 	}
+	if shard == nil {
+		// No table can contribute a row: any shard answers alike (an
+		// aggregate over nothing still returns its one row).
+		shard = ks.Shards[0]
+	}
 	return &Route{Shards: []*conf.Shard{shard}}, nil
 }
+
+// fromRef is one item of a FROM clause: a table (a table joined twice is
+// two references) or a derived table.
+type fromRef struct {
+	table *conf.Table // nil for a derived table
+	alias string
+}
+
+// columnOf is a column of one table reference.
+type columnOf struct {
+	ref    *fromRef
+	column string
+}
+
+// scope is one SELECT's FROM clause: the references its conditions can name,
+// and the scope around it (for correlated subqueries).
+type scope struct {
+	outer *scope
+	refs  []*fromRef
+}
+
+// condition is an equality that restricts the rows of the references in
+// restricts: `col = value` or `col = col`.
+type condition struct {
+	left, right *fromRef
+	lcol, rcol  string
+	value       *vindex.Value // set for col = value (left side only)
+	restricts   map[*fromRef]bool
+}
+
+// colocation collects the table references of a statement and the equalities
+// that bind their columns to values.
+type colocation struct {
+	ks    *conf.Keyspace
+	args  Args
+	refs  []*fromRef
+	conds []condition
+	facts map[columnOf]vindex.Value
+}
+
+func (c *colocation) selectStatement(stmt sqlparser.SelectStatement, outer *scope) {
+	switch s := stmt.(type) {
+	case *sqlparser.Select:
+		sc := &scope{outer: outer}
+		var ons []joinOn
+		for _, te := range s.From {
+			ons = c.tableExpr(te, sc, ons)
+		}
+		// ON conditions are read once every reference of the scope is known,
+		// and once WHERE has said which outer joins are inner joins.
+		var where sqlparser.Expr
+		if s.Where != nil {
+			where = s.Where.Expr
+		}
+		rejected := nullRejected(where, sc)
+		for _, on := range ons {
+			restricts := refSet(on.nullable)
+			if !on.outer || anyIn(on.nullable, rejected) {
+				for _, r := range on.preserved {
+					restricts[r] = true
+				}
+			}
+			c.conjuncts(on.cond, sc, restricts)
+			c.subqueries(sc, on.cond)
+		}
+		if where != nil {
+			c.conjuncts(where, sc, refSet(sc.refs))
+		}
+		c.subqueries(sc, s.SelectExprs, s.Where, s.GroupBy, s.Having, s.OrderBy)
+	case *sqlparser.Union:
+		c.selectStatement(s.Left, outer)
+		c.selectStatement(s.Right, outer)
+	case *sqlparser.ParenSelect:
+		c.selectStatement(s.Select, outer)
+	}
+}
+
+// joinOn is the ON condition of a join. An outer join's condition filters
+// the rows of its nullable side only: every row of the preserved side appears.
+type joinOn struct {
+	cond                sqlparser.Expr
+	outer               bool
+	preserved, nullable []*fromRef
+}
+
+// tableExpr adds the references of a FROM item to sc and returns the ON
+// conditions to read once all references are known.
+func (c *colocation) tableExpr(te sqlparser.TableExpr, sc *scope, ons []joinOn) []joinOn {
+	switch t := te.(type) {
+	case *sqlparser.AliasedTableExpr:
+		switch e := t.Expr.(type) {
+		case sqlparser.TableName:
+			if e.Qualifier.IsEmpty() && e.Name.String() == "dual" {
+				return ons
+			}
+			ref := &fromRef{alias: e.Name.String()}
+			if !t.As.IsEmpty() {
+				ref.alias = t.As.String()
+			}
+			if found, err := c.ks.FindTable(e.Name.String()); err == nil {
+				ref.table = found
+				c.refs = append(c.refs, ref)
+			}
+			sc.refs = append(sc.refs, ref)
+		case *sqlparser.Subquery:
+			// A derived table: its own scope; the outer query sees only its
+			// columns, which bind none of the tables inside.
+			c.selectStatement(e.Select, sc.outer)
+			sc.refs = append(sc.refs, &fromRef{alias: t.As.String()})
+		}
+	case *sqlparser.ParenTableExpr:
+		for _, inner := range t.Exprs {
+			ons = c.tableExpr(inner, sc, ons)
+		}
+	case *sqlparser.JoinTableExpr:
+		before := len(sc.refs)
+		ons = c.tableExpr(t.LeftExpr, sc, ons)
+		middle := len(sc.refs)
+		ons = c.tableExpr(t.RightExpr, sc, ons)
+		if t.Condition.On == nil {
+			return ons
+		}
+		left, right := sc.refs[before:middle:middle], sc.refs[middle:]
+		on := joinOn{cond: t.Condition.On, nullable: sc.refs[before:]}
+		switch t.Join {
+		case sqlparser.LeftJoinStr, sqlparser.NaturalLeftJoinStr:
+			on = joinOn{cond: t.Condition.On, outer: true, preserved: left, nullable: right}
+		case sqlparser.RightJoinStr, sqlparser.NaturalRightJoinStr:
+			on = joinOn{cond: t.Condition.On, outer: true, preserved: right, nullable: left}
+		}
+		ons = append(ons, on)
+	}
+	return ons
+}
+
+// nullRejected lists the references a WHERE equality names: rows of theirs
+// extended with NULLs by an outer join never pass it, which makes that join
+// an inner one.
+func nullRejected(where sqlparser.Expr, sc *scope) map[*fromRef]bool {
+	set := map[*fromRef]bool{}
+	for _, conj := range splitAnd(where, nil) {
+		cmp, ok := conj.(*sqlparser.ComparisonExpr)
+		if !ok || cmp.Operator != sqlparser.EqualStr {
+			continue
+		}
+		for _, side := range []sqlparser.Expr{cmp.Left, cmp.Right} {
+			if cn, ok := side.(*sqlparser.ColName); ok {
+				if ref := sc.resolve(cn); ref != nil {
+					set[ref] = true
+				}
+			}
+		}
+	}
+	return set
+}
+
+func anyIn(refs []*fromRef, set map[*fromRef]bool) bool {
+	for _, r := range refs {
+		if set[r] {
+			return true
+		}
+	}
+	return false
+}
+
+// subqueries reads the subqueries found in nodes, each in a scope of its own
+// inside sc.
+func (c *colocation) subqueries(sc *scope, nodes ...sqlparser.SQLNode) {
+	for _, n := range nodes {
+		_ = sqlparser.Walk(func(node sqlparser.SQLNode) (bool, error) {
+			if sq, ok := node.(*sqlparser.Subquery); ok {
+				c.selectStatement(sq.Select, sc)
+				return false, nil
+			}
+			return true, nil
+		}, n)
+	}
+}
+
+// conjuncts records the AND-ed equalities of e, read in sc, restricting the
+// rows of the references in restricts.
+func (c *colocation) conjuncts(e sqlparser.Expr, sc *scope, restricts map[*fromRef]bool) {
+	for _, conj := range splitAnd(e, nil) {
+		cmp, ok := conj.(*sqlparser.ComparisonExpr)
+		if !ok || cmp.Operator != sqlparser.EqualStr {
+			continue
+		}
+		l, lok := cmp.Left.(*sqlparser.ColName)
+		r, rok := cmp.Right.(*sqlparser.ColName)
+		switch {
+		case lok && rok:
+			lref, rref := sc.resolve(l), sc.resolve(r)
+			if lref != nil && rref != nil {
+				c.conds = append(c.conds, condition{left: lref, lcol: lowerName(l), right: rref, rcol: lowerName(r), restricts: restricts})
+			}
+		case lok || rok:
+			col, other := l, cmp.Right
+			if rok {
+				col, other = r, cmp.Left
+			}
+			ref := sc.resolve(col)
+			if v, ok := valueOf(other, c.args); ok && ref != nil {
+				c.conds = append(c.conds, condition{left: ref, lcol: lowerName(col), value: &v, restricts: restricts})
+			}
+		}
+	}
+}
+
+// solve derives the values columns are bound to, letting a value flow through
+// an equality only into a reference whose rows that equality restricts.
+func (c *colocation) solve() {
+	for changed := true; changed; {
+		changed = false
+		learn := func(ref *fromRef, col string, v vindex.Value, restricts map[*fromRef]bool) {
+			k := columnOf{ref, col}
+			if _, known := c.facts[k]; !known && restricts[ref] {
+				c.facts[k] = v
+				changed = true
+			}
+		}
+		for _, cond := range c.conds {
+			if cond.value != nil {
+				learn(cond.left, cond.lcol, *cond.value, cond.restricts)
+				continue
+			}
+			if v, ok := c.facts[columnOf{cond.right, cond.rcol}]; ok {
+				learn(cond.left, cond.lcol, v, cond.restricts)
+			}
+			if v, ok := c.facts[columnOf{cond.left, cond.lcol}]; ok {
+				learn(cond.right, cond.rcol, v, cond.restricts)
+			}
+		}
+	}
+}
+
+// resolve finds the reference a column names: by qualifier, innermost scope
+// first; unqualified, only when its scope reads one table.
+func (sc *scope) resolve(cn *sqlparser.ColName) *fromRef {
+	q := cn.Qualifier.Name.String()
+	if q == "" {
+		if len(sc.refs) == 1 {
+			return sc.refs[0]
+		}
+		return nil
+	}
+	for s := sc; s != nil; s = s.outer {
+		for _, ref := range s.refs {
+			if strings.EqualFold(ref.alias, q) {
+				return ref
+			}
+		}
+	}
+	return nil
+}
+
+func refSet(refs []*fromRef) map[*fromRef]bool {
+	set := make(map[*fromRef]bool, len(refs))
+	for _, r := range refs {
+		set[r] = true
+	}
+	return set
+}
+
+func lowerName(cn *sqlparser.ColName) string { return strings.ToLower(cn.Name.String()) }

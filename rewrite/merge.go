@@ -237,13 +237,15 @@ func plainUnionAll(s sqlparser.SelectStatement) bool {
 	return false
 }
 
+// isTable reports a FROM item that is a table; DUAL is none: every shard
+// would return its constant row.
 func isTable(te sqlparser.TableExpr) bool {
 	a, ok := te.(*sqlparser.AliasedTableExpr)
 	if !ok {
 		return false
 	}
-	_, ok = a.Expr.(sqlparser.TableName)
-	return ok
+	tn, ok := a.Expr.(sqlparser.TableName)
+	return ok && !(tn.Qualifier.IsEmpty() && strings.EqualFold(tn.Name.String(), "dual"))
 }
 
 type mergeBuilder struct {

@@ -226,6 +226,7 @@ func TestPlanMergeRefused(t *testing.T) {
 		{"select * from (select id from things) as s", "subqueries"},
 		{"select id from things union select id from things", "UNION"},
 		{"select id from things union all select id from things order by id", "UNION"},
+		{"select id from things union all select -1 from dual", "UNION"}, // every shard would add the constant row
 		{"select *, count(*) from things", "* together with GROUP BY"},
 		{"select distinct * from things", "SELECT DISTINCT *"},
 		{"select distinct name, count(*) from things group by name", "DISTINCT together with GROUP BY"},

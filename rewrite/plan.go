@@ -343,18 +343,27 @@ func valueAsValues(sql string) (string, bool) {
 // VSchema and keeps what routing needs.
 func shardedTable(plan *Plan, stmt sqlparser.Statement, tables []tableRef, ks *conf.Keyspace) error {
 	var t *conf.Table
+	_, isSelect := stmt.(sqlparser.SelectStatement)
 	for _, ref := range tables {
 		found, err := ks.FindTable(ref.name.Name.String())
 		if err != nil {
 			return &SQLError{1146, "42S02", fmt.Sprintf("Table '%s.%s' doesn't exist in the VSchema", ks.Name, ref.name.Name)}
 		}
-		if t != nil && t != found {
-			if _, isSelect := stmt.(*sqlparser.Select); !isSelect {
+		if t != nil && !isSelect {
+			if t != found {
 				return errUnsupported("a %s of several tables of sharded keyspace %s (%s, %s)", plan.Kind, ks.Name, t.Name, found.Name)
 			}
-			plan.Joined = true
+			// The subquery would read the rows of the shards the write goes
+			// to, not the whole table.
+			return errUnsupported("a %s reading table %s of sharded keyspace %s in a subquery", plan.Kind, t.Name, ks.Name)
 		}
 		t = found
+	}
+	// A SELECT reading its keyspace more than once (joins, subqueries,
+	// derived tables) runs as one query only where every read is pinned to
+	// the same shard.
+	if _, ok := stmt.(*sqlparser.Select); ok {
+		plan.Joined = len(tables) > 1 || hasSubquery(stmt)
 	}
 	if len(t.ColumnVindexes) == 0 {
 		return errUnsupported("table %s of sharded keyspace %s without a vindex (%s table)", t.Name, ks.Name, t.Type)
