@@ -4,6 +4,7 @@ import (
 	"github.com/xwb1989/sqlparser"
 
 	"sidecar/conf"
+	"sidecar/sqlerr"
 )
 
 // OwnedDML is the lookup maintenance of an UPDATE or DELETE on a table that
@@ -52,7 +53,7 @@ func PlanOwnedDML(plan *Plan, args Args) (*OwnedDML, error) {
 			}
 		}
 	default:
-		return nil, errUnsupported("lookup maintenance for %s", plan.Kind)
+		return nil, sqlerr.Unsupported("lookup maintenance for %s", plan.Kind)
 	}
 	if len(od.Vindexes) == 0 {
 		return nil, nil
@@ -74,7 +75,7 @@ func PlanOwnedDML(plan *Plan, args Args) (*OwnedDML, error) {
 				if !ok {
 					newExpr = col(c) // a column of a multi-column lookup not set: keeps its value
 				} else if _, isLiteral := valueOf(newExpr, args); !isLiteral {
-					return nil, errUnsupported("UPDATE of lookup column %s of %s to an expression (%s): use a literal", c, t, sqlparser.String(newExpr))
+					return nil, sqlerr.Unsupported("UPDATE of lookup column %s of %s to an expression (%s): use a literal", c, t, sqlparser.String(newExpr))
 				}
 				news = append(news, newExpr)
 				cmp := &sqlparser.ComparisonExpr{Operator: sqlparser.NullSafeEqualStr, Left: col(c), Right: newExpr}

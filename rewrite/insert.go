@@ -2,12 +2,12 @@ package rewrite
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/xwb1989/sqlparser"
 
 	"sidecar/conf"
+	"sidecar/sqlerr"
 	"sidecar/vindex"
 )
 
@@ -96,10 +96,10 @@ func PlanInsert(ctx context.Context, plan *Plan, args Args, io IO) (*InsertPlan,
 	ins, t := plan.Stmt.(*sqlparser.Insert), plan.Table
 	values, ok := ins.Rows.(sqlparser.Values)
 	if !ok {
-		return nil, errUnsupported("INSERT … SELECT into sharded table %s", t)
+		return nil, sqlerr.Unsupported("INSERT … SELECT into sharded table %s", t)
 	}
 	if len(ins.Columns) == 0 {
-		return nil, errUnsupported("INSERT without a column list into sharded table %s: name the columns", t)
+		return nil, sqlerr.Unsupported("INSERT without a column list into sharded table %s: name the columns", t)
 	}
 	ignore := ins.Ignore != "" || len(ins.OnDup) > 0
 	if err := checkOnDup(ins.OnDup, t); err != nil {
@@ -112,7 +112,7 @@ func PlanInsert(ctx context.Context, plan *Plan, args Args, io IO) (*InsertPlan,
 	}
 	for i, row := range values {
 		if len(row) != len(r.columns) {
-			return nil, &SQLError{1136, "21S01", fmt.Sprintf("Column count doesn't match value count at row %d", i+1)}
+			return nil, sqlerr.New(1136, "21S01", "Column count doesn't match value count at row %d", i+1)
 		}
 		r.rows[i] = append(make([]sqlparser.Expr, 0, len(row)+2), row...)
 		r.keep[i] = true
@@ -156,7 +156,7 @@ func PlanInsert(ctx context.Context, plan *Plan, args Args, io IO) (*InsertPlan,
 func checkOnDup(onDup sqlparser.OnDup, t *conf.Table) error {
 	for _, upd := range onDup {
 		if len(t.VindexesOn(upd.Name.Name.String())) > 0 {
-			return errUnsupported("ON DUPLICATE KEY UPDATE of vindex column %s of table %s", upd.Name.Name, t)
+			return sqlerr.Unsupported("ON DUPLICATE KEY UPDATE of vindex column %s of table %s", upd.Name.Name, t)
 		}
 	}
 	return nil
@@ -207,7 +207,7 @@ func (r *insertRows) columnValues(cv *conf.ColumnVindex) ([]vindex.Value, error)
 	for i := range r.rows {
 		v, ok := r.value(i, c)
 		if !ok {
-			return nil, errUnsupported("routing on the expression %s of vindex column %s of table %s",
+			return nil, sqlerr.Unsupported("routing on the expression %s of vindex column %s of table %s",
 				sqlparser.String(r.rows[i][c]), cv.Columns[0], r.table)
 		}
 		ids[i] = v
@@ -219,7 +219,7 @@ func (r *insertRows) columnValues(cv *conf.ColumnVindex) ([]vindex.Value, error)
 func (r *insertRows) mapPrimary(ctx context.Context, io IO) error {
 	cv := r.table.Primary()
 	if len(cv.Columns) != 1 {
-		return errUnsupported("multi-column primary vindex %s", cv.Name)
+		return sqlerr.Unsupported("multi-column primary vindex %s", cv.Name)
 	}
 	ids, err := r.columnValues(cv)
 	if err != nil {
@@ -235,9 +235,9 @@ func (r *insertRows) mapPrimary(ctx context.Context, io IO) error {
 			r.ksids[i] = vindex.KeyspaceID(d)
 		case vindex.DestinationNone:
 			// Vitess fails the whole statement, INSERT IGNORE included.
-			return &SQLError{1105, "HY000", fmt.Sprintf("VT09023: could not map [%s] to a keyspace id", ids[i])}
+			return sqlerr.New(1105, "HY000", "VT09023: could not map [%s] to a keyspace id", ids[i])
 		default:
-			return &SQLError{1105, "HY000", fmt.Sprintf("VT09024: could not map [%s] to a unique keyspace id", ids[i])}
+			return sqlerr.New(1105, "HY000", "VT09024: could not map [%s] to a unique keyspace id", ids[i])
 		}
 	}
 	return nil
@@ -269,7 +269,7 @@ func mapValues(ctx context.Context, ks *conf.Keyspace, cv *conf.ColumnVindex, id
 	}
 	sc, ok := cv.Vindex.(vindex.SingleColumn)
 	if !ok {
-		return nil, errUnsupported("vindex %s (%s) for routing", cv.Name, cv.Type)
+		return nil, sqlerr.Unsupported("vindex %s (%s) for routing", cv.Name, cv.Type)
 	}
 	return sc.Map(ctx, io, ids)
 }
@@ -281,7 +281,7 @@ func mapValues(ctx context.Context, ks *conf.Keyspace, cv *conf.ColumnVindex, id
 func (r *insertRows) createLookupRows(ctx context.Context, cv *conf.ColumnVindex, ignore bool, io IO) error {
 	lk, ok := cv.Vindex.(vindex.Lookup)
 	if !ok {
-		return errUnsupported("owned vindex %s of type %s", cv.Name, cv.Type)
+		return sqlerr.Unsupported("owned vindex %s of type %s", cv.Name, cv.Type)
 	}
 	var rows [][]vindex.Value
 	var ksids []vindex.KeyspaceID
@@ -294,7 +294,7 @@ func (r *insertRows) createLookupRows(ctx context.Context, cv *conf.ColumnVindex
 		for k, col := range cv.Columns {
 			v, ok := r.value(i, r.column(col))
 			if !ok {
-				return errUnsupported("the expression %s in lookup column %s of table %s",
+				return sqlerr.Unsupported("the expression %s in lookup column %s of table %s",
 					sqlparser.String(r.rows[i][r.column(col)]), col, r.table)
 			}
 			vals[k] = v
@@ -344,13 +344,13 @@ func (r *insertRows) fillOrVerify(ctx context.Context, cv *conf.ColumnVindex, ig
 		}
 		v, ok := r.value(i, c)
 		if !ok {
-			return errUnsupported("the expression %s in vindex column %s of table %s", sqlparser.String(r.rows[i][c]), cv.Columns[0], r.table)
+			return sqlerr.Unsupported("the expression %s in vindex column %s of table %s", sqlparser.String(r.rows[i][c]), cv.Columns[0], r.table)
 		}
 		if v.IsNull() {
 			if reversible {
 				vals, err := rev.ReverseMap([]vindex.KeyspaceID{r.ksids[i]})
 				if err != nil {
-					return &SQLError{1105, "HY000", err.Error()}
+					return sqlerr.New(1105, "HY000", "%s", err.Error())
 				}
 				r.rows[i][c] = literal(vals[0])
 				r.changed = true
@@ -364,7 +364,7 @@ func (r *insertRows) fillOrVerify(ctx context.Context, cv *conf.ColumnVindex, ig
 	}
 	sc, ok := cv.Vindex.(vindex.SingleColumn)
 	if !ok {
-		return errUnsupported("vindex %s (%s)", cv.Name, cv.Type)
+		return sqlerr.Unsupported("vindex %s (%s)", cv.Name, cv.Type)
 	}
 	good, err := sc.Verify(ctx, io, verifyIDs, verifyKsids)
 	if err != nil {
@@ -379,7 +379,7 @@ func (r *insertRows) fillOrVerify(ctx context.Context, cv *conf.ColumnVindex, ig
 			r.changed = true
 			continue
 		}
-		return &SQLError{1105, "HY000", fmt.Sprintf("values [[%s]] for column [%s] does not map to keyspace ids", verifyIDs[k], cv.Columns[0])}
+		return sqlerr.New(1105, "HY000", "values [[%s]] for column [%s] does not map to keyspace ids", verifyIDs[k], cv.Columns[0])
 	}
 	return nil
 }

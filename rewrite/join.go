@@ -7,6 +7,7 @@ import (
 	"github.com/xwb1989/sqlparser"
 
 	"sidecar/conf"
+	"sidecar/sqlerr"
 	"sidecar/vindex"
 )
 
@@ -25,7 +26,7 @@ import (
 func routeJoin(ctx context.Context, plan *Plan, args Args, io IO) (*Route, error) {
 	sel, ok := plan.Stmt.(*sqlparser.Select)
 	if !ok {
-		return nil, errUnsupported("joins outside SELECT")
+		return nil, sqlerr.Unsupported("joins outside SELECT")
 	}
 	ks := plan.Keyspace
 	c := &colocation{ks: ks, args: args, facts: map[columnOf]vindex.Value{}}
@@ -36,11 +37,11 @@ func routeJoin(ctx context.Context, plan *Plan, args Args, io IO) (*Route, error
 	for _, ref := range c.refs {
 		pv := ref.table.Primary()
 		if pv == nil || len(pv.Columns) != 1 {
-			return nil, errUnsupported("a join across shards: table %s has no single-column primary vindex", ref.table.Name)
+			return nil, sqlerr.Unsupported("a join across shards: table %s has no single-column primary vindex", ref.table.Name)
 		}
 		v, ok := c.facts[columnOf{ref, strings.ToLower(pv.Columns[0])}]
 		if !ok {
-			return nil, errUnsupported("a join or subquery across shards: nothing binds %s.%s to one value, so the tables cannot be proven to share a shard", ref.alias, pv.Columns[0])
+			return nil, sqlerr.Unsupported("a join or subquery across shards: nothing binds %s.%s to one value, so the tables cannot be proven to share a shard", ref.alias, pv.Columns[0])
 		}
 		dests, err := mapValues(ctx, ks, pv, []vindex.Value{v}, io)
 		if err != nil {
@@ -51,7 +52,7 @@ func routeJoin(ctx context.Context, plan *Plan, args Args, io IO) (*Route, error
 			continue // no row of this table can match, wherever it runs
 		}
 		if len(shards) != 1 || (shard != nil && shards[0] != shard) {
-			return nil, errUnsupported("a join or subquery across shards: its tables' rows are on different shards")
+			return nil, sqlerr.Unsupported("a join or subquery across shards: its tables' rows are on different shards")
 		}
 		shard = shards[0]
 	}

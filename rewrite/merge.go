@@ -30,6 +30,8 @@ import (
 	"strings"
 
 	"github.com/xwb1989/sqlparser"
+
+	"sidecar/sqlerr"
 )
 
 // MergePlan says how to ask each shard and how to combine their results.
@@ -128,7 +130,7 @@ var unmergeable = map[string]bool{"std": true, "stddev": true, "stddev_pop": tru
 func PlanMerge(plan *Plan, args Args) (*MergePlan, error) {
 	if _, pipes := ModeSensitive(plan.Query); pipes && plan.Mode.PipesAsConcat {
 		// The parser reads || as OR whatever the mode.
-		return nil, errUnsupported("|| under sql_mode PIPES_AS_CONCAT in a SELECT across shards of %s (use CONCAT)", plan.Table)
+		return nil, sqlerr.Unsupported("|| under sql_mode PIPES_AS_CONCAT in a SELECT across shards of %s (use CONCAT)", plan.Table)
 	}
 	return buildMerge(plan, args, false)
 }
@@ -218,7 +220,7 @@ func buildMerge(plan *Plan, args Args, validate bool) (*MergePlan, error) {
 		if plainUnionAll(s.(sqlparser.SelectStatement)) {
 			return nil, nil // every shard answers its part; concatenation is the union
 		}
-		return nil, errUnsupported("UNION in a SELECT across shards of %s (only UNION ALL of plain SELECTs)", table)
+		return nil, sqlerr.Unsupported("UNION in a SELECT across shards of %s (only UNION ALL of plain SELECTs)", table)
 	}
 	return nil, nil
 }
@@ -272,13 +274,13 @@ type mergeItem struct {
 func (b *mergeBuilder) build(sel *sqlparser.Select, plan *Plan) (*MergePlan, error) {
 	t := b.table
 	if hasSubquery(sel) {
-		return nil, errUnsupported("subqueries in a SELECT across shards of %s", t)
+		return nil, sqlerr.Unsupported("subqueries in a SELECT across shards of %s", t)
 	}
 	if len(sel.From) != 1 || !isTable(sel.From[0]) {
-		return nil, errUnsupported("joins in a SELECT across shards of %s", t)
+		return nil, sqlerr.Unsupported("joins in a SELECT across shards of %s", t)
 	}
 	if sel.Having != nil {
-		return nil, errUnsupported("HAVING in a SELECT across shards of %s", t)
+		return nil, sqlerr.Unsupported("HAVING in a SELECT across shards of %s", t)
 	}
 	hasAgg := false
 	pos := 0
@@ -299,27 +301,27 @@ func (b *mergeBuilder) build(sel *sqlparser.Select, plan *Plan) (*MergePlan, err
 				pos++
 			}
 		default:
-			return nil, errUnsupported("%s in a SELECT across shards of %s", sqlparser.String(se), t)
+			return nil, sqlerr.Unsupported("%s in a SELECT across shards of %s", sqlparser.String(se), t)
 		}
 	}
 	for _, g := range sel.GroupBy {
 		if containsAggregate(g) {
-			return nil, errUnsupported("aggregate functions in GROUP BY (%s)", sqlparser.String(g))
+			return nil, sqlerr.Unsupported("aggregate functions in GROUP BY (%s)", sqlparser.String(g))
 		}
 	}
 	b.grouped = len(sel.GroupBy) > 0 || hasAgg
 	distinct := sel.Distinct != ""
 	switch {
 	case b.grouped && b.star:
-		return nil, errUnsupported("* together with GROUP BY or aggregate functions in a SELECT across shards of %s", t)
+		return nil, sqlerr.Unsupported("* together with GROUP BY or aggregate functions in a SELECT across shards of %s", t)
 	case distinct && b.grouped:
-		return nil, errUnsupported("DISTINCT together with GROUP BY or aggregate functions in a SELECT across shards of %s", t)
+		return nil, sqlerr.Unsupported("DISTINCT together with GROUP BY or aggregate functions in a SELECT across shards of %s", t)
 	case distinct && b.star:
-		return nil, errUnsupported("SELECT DISTINCT * across shards of %s (name the columns)", t)
+		return nil, sqlerr.Unsupported("SELECT DISTINCT * across shards of %s (name the columns)", t)
 	}
 	for _, o := range sel.OrderBy {
 		if !b.grouped && containsAggregate(o.Expr) {
-			return nil, errUnsupported("aggregate functions in ORDER BY without GROUP BY across shards of %s", t)
+			return nil, sqlerr.Unsupported("aggregate functions in ORDER BY without GROUP BY across shards of %s", t)
 		}
 		if b.grouped {
 			if _, err := b.aggregateOf(o.Expr); err != nil {
@@ -476,7 +478,7 @@ func (b *mergeBuilder) planDistinct(order []mergeOrder) error {
 	used := map[MergeCol]bool{}
 	for _, o := range order {
 		if o.col.Hidden {
-			return errUnsupported("ORDER BY of a column that is not selected in a SELECT DISTINCT across shards of %s", b.table)
+			return sqlerr.Unsupported("ORDER BY of a column that is not selected in a SELECT DISTINCT across shards of %s", b.table)
 		}
 		if !used[o.col] {
 			used[o.col] = true
@@ -576,7 +578,7 @@ func (b *mergeBuilder) resolve(e sqlparser.Expr, group bool) (MergeCol, sqlparse
 	if v, ok := e.(*sqlparser.SQLVal); ok && v.Type == sqlparser.IntVal {
 		n, err := strconv.Atoi(string(v.Val))
 		if err != nil || n < 1 || (!b.star && n > len(b.items)) {
-			return MergeCol{}, nil, &SQLError{1054, "42S22", "Unknown column '" + string(v.Val) + "' in '" + clause + "'"}
+			return MergeCol{}, nil, sqlerr.New(1054, "42S22", "Unknown column '%s' in '%s'", v.Val, clause)
 		}
 		col := MergeCol{Index: n - 1}
 		for _, it := range b.items {
@@ -598,7 +600,7 @@ func (b *mergeBuilder) resolve(e sqlparser.Expr, group bool) (MergeCol, sqlparse
 			if group && exprKey(it.expr) != exprKey(cn) && b.namesColumn(name) {
 				// MySQL groups by the table's column of that name, not by the
 				// alias: which one the client meant is not visible here.
-				return MergeCol{}, nil, errUnsupported("GROUP BY %s, both an alias and a column, across shards of %s", cn.Name.String(), b.table)
+				return MergeCol{}, nil, sqlerr.Unsupported("GROUP BY %s, both an alias and a column, across shards of %s", cn.Name.String(), b.table)
 			}
 			return MergeCol{Index: it.pos}, it.expr, nil
 		}
@@ -665,25 +667,25 @@ func (b *mergeBuilder) ordinal(c MergeCol) *sqlparser.SQLVal {
 func (b *mergeBuilder) aggregateOf(e sqlparser.Expr) (*sqlparser.FuncExpr, error) {
 	t := b.table
 	if gc, ok := e.(*sqlparser.GroupConcatExpr); ok {
-		return nil, errUnsupported("GROUP_CONCAT in a SELECT across shards of %s (%s)", t, sqlparser.String(gc))
+		return nil, sqlerr.Unsupported("GROUP_CONCAT in a SELECT across shards of %s (%s)", t, sqlparser.String(gc))
 	}
 	if f, ok := e.(*sqlparser.FuncExpr); ok {
 		name := f.Name.Lowered()
 		if unmergeable[name] {
-			return nil, errUnsupported("%s in a SELECT across shards of %s", strings.ToUpper(name), t)
+			return nil, sqlerr.Unsupported("%s in a SELECT across shards of %s", strings.ToUpper(name), t)
 		}
 		if fn := aggNames[name]; fn != 0 && f.Qualifier.IsEmpty() {
 			if f.Distinct && fn != AggMin && fn != AggMax {
-				return nil, errUnsupported("%s(DISTINCT …) in a SELECT across shards of %s (%s)", strings.ToUpper(name), t, sqlparser.String(f))
+				return nil, sqlerr.Unsupported("%s(DISTINCT …) in a SELECT across shards of %s (%s)", strings.ToUpper(name), t, sqlparser.String(f))
 			}
 			if containsAggregate(f.Exprs) {
-				return nil, errUnsupported("nested aggregate functions (%s)", sqlparser.String(f))
+				return nil, sqlerr.Unsupported("nested aggregate functions (%s)", sqlparser.String(f))
 			}
 			return f, nil
 		}
 	}
 	if containsAggregate(e) {
-		return nil, errUnsupported("aggregate functions inside an expression in a SELECT across shards of %s (%s)", t, sqlparser.String(e))
+		return nil, sqlerr.Unsupported("aggregate functions inside an expression in a SELECT across shards of %s (%s)", t, sqlparser.String(e))
 	}
 	return nil, nil
 }
@@ -722,7 +724,7 @@ func (b *mergeBuilder) limit(l *sqlparser.Limit) (offset, count uint64, err erro
 				return n, nil
 			}
 		}
-		return 0, errUnsupported("LIMIT %s in a SELECT across shards of %s (a non-negative integer is needed)", sqlparser.String(e), b.table)
+		return 0, sqlerr.Unsupported("LIMIT %s in a SELECT across shards of %s (a non-negative integer is needed)", sqlparser.String(e), b.table)
 	}
 	if offset, err = read(l.Offset); err != nil {
 		return 0, 0, err

@@ -1,13 +1,12 @@
 package rewrite
 
 import (
-	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/xwb1989/sqlparser"
 
 	"sidecar/conf"
+	"sidecar/sqlerr"
 )
 
 // Local names the statements the sidecar answers itself, the way MySQL would.
@@ -236,7 +235,7 @@ func (p *Planner) routeToSession(plan *Plan, sess Session) (*Plan, error) {
 	if sess.Keyspace != "" {
 		ks, ok := p.Topo.Keyspaces[sess.Keyspace]
 		if !ok {
-			return nil, unknownDatabase(sess.Keyspace)
+			return nil, sqlerr.UnknownDatabase(sess.Keyspace)
 		}
 		plan.Keyspace = ks
 	}
@@ -296,7 +295,7 @@ func (p *Planner) routeByTables(plan *Plan, sess Session) (*Plan, error) {
 			continue // a system schema
 		}
 		if target != nil && target != ks {
-			return nil, errUnsupported("a statement across keyspaces (%s and %s)", target.Name, ks.Name)
+			return nil, sqlerr.Unsupported("a statement across keyspaces (%s and %s)", target.Name, ks.Name)
 		}
 		target = ks
 		if !ref.name.Qualifier.IsEmpty() && (ks.Sharded || ref.name.Qualifier.String() != ks.Shards[0].Database) {
@@ -347,15 +346,15 @@ func shardedTable(plan *Plan, stmt sqlparser.Statement, tables []tableRef, ks *c
 	for _, ref := range tables {
 		found, err := ks.FindTable(ref.name.Name.String())
 		if err != nil {
-			return &SQLError{1146, "42S02", fmt.Sprintf("Table '%s.%s' doesn't exist in the VSchema", ks.Name, ref.name.Name)}
+			return sqlerr.New(1146, "42S02", "Table '%s.%s' doesn't exist in the VSchema", ks.Name, ref.name.Name)
 		}
 		if t != nil && !isSelect {
 			if t != found {
-				return errUnsupported("a %s of several tables of sharded keyspace %s (%s, %s)", plan.Kind, ks.Name, t.Name, found.Name)
+				return sqlerr.Unsupported("a %s of several tables of sharded keyspace %s (%s, %s)", plan.Kind, ks.Name, t.Name, found.Name)
 			}
 			// The subquery would read the rows of the shards the write goes
 			// to, not the whole table.
-			return errUnsupported("a %s reading table %s of sharded keyspace %s in a subquery", plan.Kind, t.Name, ks.Name)
+			return sqlerr.Unsupported("a %s reading table %s of sharded keyspace %s in a subquery", plan.Kind, t.Name, ks.Name)
 		}
 		t = found
 	}
@@ -366,7 +365,7 @@ func shardedTable(plan *Plan, stmt sqlparser.Statement, tables []tableRef, ks *c
 		plan.Joined = len(tables) > 1 || hasSubquery(stmt)
 	}
 	if len(t.ColumnVindexes) == 0 {
-		return errUnsupported("table %s of sharded keyspace %s without a vindex (%s table)", t.Name, ks.Name, t.Type)
+		return sqlerr.Unsupported("table %s of sharded keyspace %s without a vindex (%s table)", t.Name, ks.Name, t.Type)
 	}
 	plan.Table, plan.Stmt = t, stmt
 	_, plan.Margins = sqlparser.SplitMarginComments(plan.Query)
@@ -377,10 +376,10 @@ func shardedTable(plan *Plan, stmt sqlparser.Statement, tables []tableRef, ks *c
 	case *sqlparser.Update:
 		if cv := changesVindexColumn(s, t); cv != nil {
 			if cv == t.Primary() {
-				return &SQLError{1235, "42000", "VT12001: unsupported: you cannot UPDATE primary vindex columns; invalid update on vindex: " + cv.Name}
+				return sqlerr.New(1235, "42000", "VT12001: unsupported: you cannot UPDATE primary vindex columns; invalid update on vindex: %s", cv.Name)
 			}
 			if !cv.Owned {
-				return errUnsupported("UPDATE of column %s of table %s: its vindex %s is not owned by the table", cv.Columns[0], t, cv.Name)
+				return sqlerr.Unsupported("UPDATE of column %s of table %s: its vindex %s is not owned by the table", cv.Columns[0], t, cv.Name)
 			}
 		}
 	}
@@ -403,12 +402,12 @@ func (p *Planner) keyspaceOf(tn sqlparser.TableName, sess Session) (*conf.Keyspa
 		if systemSchemas[strings.ToLower(q)] {
 			return nil, nil
 		}
-		return nil, unknownDatabase(q)
+		return nil, sqlerr.UnknownDatabase(q)
 	}
 	if sess.Keyspace != "" {
 		ks, ok := p.Topo.Keyspaces[sess.Keyspace]
 		if !ok {
-			return nil, unknownDatabase(sess.Keyspace)
+			return nil, sqlerr.UnknownDatabase(sess.Keyspace)
 		}
 		return ks, nil
 	}
@@ -548,27 +547,10 @@ func columnText(sql string, e sqlparser.Expr) string {
 	return printed
 }
 
-// SQLError is a planning error with the MySQL code the client should get.
-type SQLError struct {
-	Num     uint16
-	State   string
-	Message string
+func errNoDatabase(table string, cause error) *sqlerr.Error {
+	return sqlerr.New(1046, "3D000", "No database selected: %s (use a keyspace or qualify %q)", cause, table)
 }
 
-func (e *SQLError) Error() string { return e.Message }
-
-func unknownDatabase(name string) *SQLError {
-	return &SQLError{1049, "42000", "Unknown database '" + name + "'"}
-}
-
-func errNoDatabase(table string, cause error) *SQLError {
-	return &SQLError{1046, "3D000", "No database selected: " + cause.Error() + " (use a keyspace or qualify " + strconv.Quote(table) + ")"}
-}
-
-func errUnsupported(format string, args ...any) *SQLError {
-	return &SQLError{1235, "42000", "sidecar does not support " + fmt.Sprintf(format, args...)}
-}
-
-func errSyntax(err error) *SQLError {
-	return &SQLError{1064, "42000", "You have an error in your SQL syntax (sidecar parser): " + err.Error()}
+func errSyntax(err error) *sqlerr.Error {
+	return sqlerr.Syntax("You have an error in your SQL syntax (sidecar parser): %s", err)
 }

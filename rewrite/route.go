@@ -7,6 +7,7 @@ import (
 	"github.com/xwb1989/sqlparser"
 
 	"sidecar/conf"
+	"sidecar/sqlerr"
 	"sidecar/vindex"
 )
 
@@ -210,11 +211,11 @@ func checkScatter(plan *Plan) error {
 		return checkMerge(plan)
 	case *sqlparser.Update:
 		if s.Limit != nil || len(s.OrderBy) > 0 {
-			return errUnsupported("UPDATE with LIMIT or ORDER BY across shards of %s", t)
+			return sqlerr.Unsupported("UPDATE with LIMIT or ORDER BY across shards of %s", t)
 		}
 	case *sqlparser.Delete:
 		if s.Limit != nil || len(s.OrderBy) > 0 {
-			return errUnsupported("DELETE with LIMIT or ORDER BY across shards of %s", t)
+			return sqlerr.Unsupported("DELETE with LIMIT or ORDER BY across shards of %s", t)
 		}
 	}
 	return nil

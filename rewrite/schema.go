@@ -6,6 +6,7 @@ import (
 	"github.com/xwb1989/sqlparser"
 
 	"sidecar/conf"
+	"sidecar/sqlerr"
 )
 
 // SHOW, DESCRIBE and EXPLAIN read a keyspace's schema, which is the same on
@@ -37,7 +38,7 @@ func (p *Planner) planExplain(plan *Plan, sess Session) (*Plan, error) {
 	if analyze && inner.Kind != KindSelect {
 		// MySQL's EXPLAIN ANALYZE runs the statement: a write would bypass
 		// the vindexes on whichever shard got it.
-		return nil, errUnsupported("EXPLAIN ANALYZE of %s statements", inner.Kind)
+		return nil, sqlerr.Unsupported("EXPLAIN ANALYZE of %s statements", inner.Kind)
 	}
 	if inner.Local != NotLocal || inner.Keyspace == nil {
 		return p.routeToSession(plan, sess)
@@ -68,7 +69,7 @@ func (p *Planner) planLoad(plan *Plan, sess Session) (*Plan, error) {
 		return nil, err
 	}
 	if ks := plan.Keyspace; ks != nil && ks.Sharded {
-		return nil, errUnsupported("LOAD DATA into sharded keyspace %s (its rows need their vindexes: load them with INSERT)", ks.Name)
+		return nil, sqlerr.Unsupported("LOAD DATA into sharded keyspace %s (its rows need their vindexes: load them with INSERT)", ks.Name)
 	}
 	return plan, nil
 }
@@ -106,7 +107,7 @@ func (p *Planner) routeByNames(plan *Plan, sess Session, names schemaRefs) (*Pla
 			continue // a system schema, or a database only the backend knows
 		}
 		if target != nil && target != ks {
-			return nil, errUnsupported("a statement across keyspaces (%s and %s)", target.Name, ks.Name)
+			return nil, sqlerr.Unsupported("a statement across keyspaces (%s and %s)", target.Name, ks.Name)
 		}
 		target = ks
 		if db := ks.Shards[0].Database; db != n.name {
@@ -281,7 +282,7 @@ func (p *Planner) routeSystemSchemaRead(plan *Plan, stmt sqlparser.Statement, se
 				continue
 			}
 			if target != nil && target != ks {
-				err = errUnsupported("a statement across keyspaces (%s and %s)", target.Name, ks.Name)
+				err = sqlerr.Unsupported("a statement across keyspaces (%s and %s)", target.Name, ks.Name)
 				return false, err
 			}
 			target = ks

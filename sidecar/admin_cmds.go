@@ -12,6 +12,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/mysql"
 
 	"sidecar/rewrite"
+	"sidecar/sqlerr"
 )
 
 // busyConns tracks the backend connections a session is using, so another
@@ -59,10 +60,10 @@ func (s *session) putBack(bc *backendConn) {
 func (s *session) kill(k rewrite.Kill, more bool) error {
 	target := s.srv.session(k.ID)
 	if target == nil {
-		return newError(1094, "HY000", "Unknown thread id: %d", k.ID)
+		return sqlerr.New(1094, "HY000", "Unknown thread id: %d", k.ID)
 	}
 	if target.user != s.user {
-		return newError(1095, "HY000", "You are not owner of thread %d", k.ID)
+		return sqlerr.New(1095, "HY000", "You are not owner of thread %d", k.ID)
 	}
 	if !k.QueryOnly {
 		target.killed.Store(true)
@@ -79,7 +80,7 @@ func (s *session) kill(k rewrite.Kill, more bool) error {
 	return s.ok(more)
 }
 
-var errConnectionKilled = newError(1927, "70100", "Connection was killed")
+var errConnectionKilled = sqlerr.New(1927, "70100", "Connection was killed")
 
 // killBackendQuery interrupts the statement running on bc from a fresh
 // connection to the same backend, as MySQL's own KILL QUERY does.
@@ -164,7 +165,7 @@ func (s *session) changeUser(p []byte) (quit bool) {
 		if len(reply) == 0 {
 			using = "NO"
 		}
-		s.writeError(newError(1045, "28000", "Access denied for user '%s'@'%s' (using password: %s)", userName, s.host, using))
+		s.writeError(sqlerr.New(1045, "28000", "Access denied for user '%s'@'%s' (using password: %s)", userName, s.host, using))
 		return true
 	}
 	s.reset()

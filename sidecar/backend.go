@@ -17,6 +17,7 @@ import (
 
 	"sidecar/conf"
 	"sidecar/rewrite"
+	"sidecar/sqlerr"
 	"sidecar/vindex"
 )
 
@@ -165,7 +166,7 @@ func (p *pool) get(ctx context.Context, foundRows bool) (*backendConn, error) {
 			_ = bc.cc.Close() // its slot is now the new connection's
 			return p.open(ctx, foundRows)
 		case <-ctx.Done():
-			return nil, newError(1040, "08004", "shard %s/%s: no free backend connection within %s (pool_size %d)",
+			return nil, sqlerr.New(1040, "08004", "shard %s/%s: no free backend connection within %s (pool_size %d)",
 				p.shard.Keyspace, p.shard.Name, p.timeout, p.shard.PoolSize)
 		}
 	}
@@ -283,11 +284,11 @@ func (bc *backendConn) setSessionDefaults() error {
 func (p *pool) unavailable(err error) error {
 	var me *mysql.MyError
 	if errors.As(err, &me) {
-		return newError(me.Code, me.State, "shard %s/%s (%s): %s", p.shard.Keyspace, p.shard.Name, p.shard.Address, me.Message)
+		return sqlerr.New(me.Code, me.State, "shard %s/%s (%s): %s", p.shard.Keyspace, p.shard.Name, p.shard.Address, me.Message)
 	}
 	// 1105, as Vitess answers for an unavailable shard: client libraries
 	// refuse their own client-side codes (2003, 2013) from a server.
-	return newError(1105, "HY000", "shard %s/%s: cannot connect to backend %s: %v", p.shard.Keyspace, p.shard.Name, p.shard.Address, err)
+	return sqlerr.New(1105, "HY000", "shard %s/%s: cannot connect to backend %s: %v", p.shard.Keyspace, p.shard.Name, p.shard.Address, err)
 }
 
 // put returns a connection; broken ones are closed and their slot freed.
@@ -583,9 +584,9 @@ func (bc *backendConn) lost(err error) error {
 	sh := bc.pool.shard
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		return newError(1105, "HY000", "shard %s/%s: lost connection to backend %s: timeout", sh.Keyspace, sh.Name, sh.Address)
+		return sqlerr.New(1105, "HY000", "shard %s/%s: lost connection to backend %s: timeout", sh.Keyspace, sh.Name, sh.Address)
 	}
-	return newError(1105, "HY000", "shard %s/%s: lost connection to backend %s: %v", sh.Keyspace, sh.Name, sh.Address, err)
+	return sqlerr.New(1105, "HY000", "shard %s/%s: lost connection to backend %s: %v", sh.Keyspace, sh.Name, sh.Address, err)
 }
 
 func (bc *backendConn) String() string {

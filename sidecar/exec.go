@@ -2,7 +2,6 @@ package sidecar
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"sync"
 
@@ -10,6 +9,7 @@ import (
 
 	"sidecar/conf"
 	"sidecar/rewrite"
+	"sidecar/sqlerr"
 	"sidecar/vindex"
 )
 
@@ -50,12 +50,12 @@ func (s *session) runSharded(plan *rewrite.Plan, args rewrite.Args, stmt *prepar
 		switch plan.Kind {
 		case rewrite.KindShow, rewrite.KindSelect, rewrite.KindExplain, rewrite.KindDo:
 		default:
-			return errUnsupported("%s statements on sharded keyspace %s: %.80s", plan.Kind, ks.Name, plan.Query)
+			return sqlerr.Unsupported("%s statements on sharded keyspace %s: %.80s", plan.Kind, ks.Name, plan.Query)
 		}
 		return s.runOn(ks.Shards[0], plan, stmt, more)
 	case plan.Kind == rewrite.KindInsert || plan.Kind == rewrite.KindReplace:
 		if plan.Kind == rewrite.KindReplace && len(plan.Table.Owned) > 0 {
-			return errUnsupported("REPLACE into table %s, which owns lookup vindexes", plan.Table)
+			return sqlerr.Unsupported("REPLACE into table %s, which owns lookup vindexes", plan.Table)
 		}
 		return s.insertSharded(ctx, plan, args, hinted, more)
 	case plan.Kind == rewrite.KindSelect:
@@ -112,7 +112,7 @@ func (s *session) runSharded(plan *rewrite.Plan, args rewrite.Args, stmt *prepar
 		}
 		return s.okResult(res.affected, 0, res.warnings, more)
 	}
-	return errUnsupported("%s statements on sharded keyspace %s: %.80s", plan.Kind, ks.Name, plan.Query)
+	return sqlerr.Unsupported("%s statements on sharded keyspace %s: %.80s", plan.Kind, ks.Name, plan.Query)
 }
 
 // ownedDML runs an UPDATE/DELETE of a table owning lookup vindexes: the
@@ -148,7 +148,7 @@ func (s *session) maintainLookups(ctx context.Context, plan *rewrite.Plan, route
 		}
 		d, ok := dests[0].(vindex.DestinationKeyspaceID)
 		if !ok {
-			return writeResult{}, errRouting("could not map [%s] to a keyspace id", row[0])
+			return writeResult{}, sqlerr.Routing("could not map [%s] to a keyspace id", row[0])
 		}
 		ksid := vindex.KeyspaceID(d)
 		col := 1
@@ -193,7 +193,7 @@ func (s *session) hintedShard(plan *rewrite.Plan) (*conf.Shard, error) {
 	}
 	ks := plan.Keyspace
 	if h.Keyspace != "" && h.Keyspace != ks.Name {
-		return nil, errRouting("the statement's hint names keyspace %s, but its tables are in keyspace %s", h.Keyspace, ks.Name)
+		return nil, sqlerr.Routing("the statement's hint names keyspace %s, but its tables are in keyspace %s", h.Keyspace, ks.Name)
 	}
 	if h.Shard == "" && !h.HasHostgroup {
 		return nil, nil
@@ -209,9 +209,9 @@ func (s *session) hintedShard(plan *rewrite.Plan) (*conf.Shard, error) {
 		}
 	}
 	if h.Shard != "" {
-		return nil, errRouting("the statement's hint names shard %s, which keyspace %s does not have", h.Shard, ks.Name)
+		return nil, sqlerr.Routing("the statement's hint names shard %s, which keyspace %s does not have", h.Shard, ks.Name)
 	}
-	return nil, errRouting("the statement's hint names hostgroup %d, which no shard of keyspace %s has", h.Hostgroup, ks.Name)
+	return nil, sqlerr.Routing("the statement's hint names hostgroup %d, which no shard of keyspace %s has", h.Hostgroup, ks.Name)
 }
 
 func hasHostgroups(ks *conf.Keyspace) bool {
@@ -242,7 +242,7 @@ func applyHint(route *rewrite.Route, hinted *conf.Shard) error {
 }
 
 func hintConflict(hinted, routed *conf.Shard) error {
-	return errRouting("the statement's hint names shard %s/%s, but its vindex values route it to shard %s/%s",
+	return sqlerr.Routing("the statement's hint names shard %s/%s, but its vindex values route it to shard %s/%s",
 		hinted.Keyspace, hinted.Name, routed.Keyspace, routed.Name)
 }
 
@@ -416,9 +416,9 @@ func (s *session) fanOutDDL(ks *conf.Keyspace, sql string, more bool) error {
 	case len(res.succeeded) == 0:
 		return err
 	}
-	first := toSQLError(err)
-	return &SQLError{first.Num, first.State, fmt.Sprintf("DDL failed on %s (succeeded on %s): %s",
-		strings.Join(res.failed, ", "), strings.Join(res.succeeded, ", "), first.Message)}
+	first := sqlerr.From(err)
+	return sqlerr.New(first.Num, first.State, "DDL failed on %s (succeeded on %s): %s",
+		strings.Join(res.failed, ", "), strings.Join(res.succeeded, ", "), first.Message)
 }
 
 // --- rewrite.IO and vindex.Querier on the session ---
@@ -437,7 +437,7 @@ func (s *session) Execute(ctx context.Context, sql string, order vindex.CommitOr
 	}
 	ks := plan.Keyspace
 	if ks == nil {
-		return nil, errRouting("lookup statement names no table: %s", sql)
+		return nil, sqlerr.Routing("lookup statement names no table: %s", sql)
 	}
 	var queries []rewrite.ShardQuery
 	switch {
@@ -527,8 +527,8 @@ func toValues(res *queryResult) [][]vindex.Value {
 	return out
 }
 
-func unknownKeyspace(name string) *SQLError {
-	return newError(1049, "42000", "Unknown database '%s'", name)
+func unknownKeyspace(name string) *sqlerr.Error {
+	return sqlerr.New(1049, "42000", "Unknown database '%s'", name)
 }
 
 // NextSequence reserves sequence values for an INSERT.
@@ -559,7 +559,7 @@ func (s *session) MapLookup(ctx context.Context, ks *conf.Keyspace, cv *conf.Col
 	}
 	sc, ok := cv.Vindex.(vindex.SingleColumn)
 	if !ok {
-		return nil, errUnsupported("vindex %s for routing", cv.Name)
+		return nil, sqlerr.Unsupported("vindex %s for routing", cv.Name)
 	}
 	got, err := sc.Map(ctx, s, missIDs)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"sidecar/rewrite"
+	"sidecar/sqlerr"
 	"sidecar/vindex"
 )
 
@@ -243,7 +244,7 @@ func bindModel(n int, remembered []byte, longData map[int][]byte, b []byte) (nul
 		}
 		types, rest = rest[:2*n], rest[2*n:]
 	} else if len(remembered) != 2*n {
-		return nil, nil, nil, newError(errWrongArguments, "HY000", "no types")
+		return nil, nil, nil, sqlerr.New(errWrongArguments, "HY000", "no types")
 	} else {
 		types = remembered
 	}
@@ -252,7 +253,7 @@ func bindModel(n int, remembered []byte, longData map[int][]byte, b []byte) (nul
 		typ := types[2*i]
 		if data, ok := longData[i]; ok {
 			if typ < typeTinyBlob {
-				return nil, nil, nil, newError(errWrongArguments, "HY000", "long data for type %#x", typ)
+				return nil, nil, nil, sqlerr.New(errWrongArguments, "HY000", "long data for type %#x", typ)
 			}
 			nulls[i/8] &^= 1 << (i % 8)
 			vals[i] = appendLenEncInt(nil, uint64(len(data)))
@@ -322,7 +323,7 @@ func sameError(a, b error) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
-	return toSQLError(a).Num == toSQLError(b).Num
+	return sqlerr.From(a).Num == sqlerr.From(b).Num
 }
 
 // FuzzBindArgs: a prepared statement of 0..255 parameters with arbitrary
@@ -411,7 +412,7 @@ func FuzzBindArgs(f *testing.F) {
 		case len(pkt) < 10:
 			want = errMalformed
 		case le32(pkt[1:]) != id:
-			want = newError(1243, "HY000", "unknown statement")
+			want = sqlerr.New(1243, "HY000", "unknown statement")
 		case tooLong:
 			want = errLongDataTooLong
 		default:

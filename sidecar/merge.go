@@ -35,6 +35,7 @@ import (
 
 	"sidecar/conf"
 	"sidecar/rewrite"
+	"sidecar/sqlerr"
 )
 
 // scatterSelect runs a SELECT across shards: merged when it orders, limits,
@@ -174,7 +175,7 @@ func (c *shardCursor) readHeader(keep bool) ([][]byte, error) {
 		return nil, c.err
 	case 0x00:
 		c.done = true
-		return nil, errRouting("shard %s answered a SELECT without a result set", bc)
+		return nil, sqlerr.Routing("shard %s answered a SELECT without a result set", bc)
 	}
 	n, _, _, _ := readLenEncInt(p)
 	c.columns = int(n)
@@ -374,11 +375,11 @@ func newMerger(mp *rewrite.MergePlan, defs [][]byte, cursors []*shardCursor) (*m
 	n := len(defs)
 	m := &merger{mp: mp, cursors: cursors, skip: mp.Offset, left: mp.Limit, visible: n - mp.Hidden}
 	if m.visible < 1 || (mp.Columns >= 0 && m.visible != mp.Columns) {
-		return nil, errRouting("scatter merge: shard returned %d columns, expected %d + %d hidden", n, mp.Columns, mp.Hidden)
+		return nil, sqlerr.Routing("scatter merge: shard returned %d columns, expected %d + %d hidden", n, mp.Columns, mp.Hidden)
 	}
 	for _, c := range cursors {
 		if c.sent && c.columns != n {
-			return nil, errRouting("scatter merge: shards returned different numbers of columns (%d and %d)", n, c.columns)
+			return nil, sqlerr.Routing("scatter merge: shards returned different numbers of columns (%d and %d)", n, c.columns)
 		}
 		c.visible = m.visible
 	}
@@ -401,16 +402,16 @@ func newMerger(mp *rewrite.MergePlan, defs [][]byte, cursors []*shardCursor) (*m
 		for _, k := range ks {
 			ck := cmpKey{col: abs(k.Col), weight: -1, pad: -1, desc: k.Desc}
 			if ck.col < 0 || ck.col >= n || (!k.Col.Hidden && ck.col >= m.visible) {
-				return nil, newError(1054, "42S22", "Unknown column '%d' in '%s clause'", k.Col.Index+1, what)
+				return nil, sqlerr.New(1054, "42S22", "Unknown column '%d' in '%s clause'", k.Col.Index+1, what)
 			}
 			col := m.cols[ck.col]
 			ck.class = col.class
 			switch col.class {
 			case classEnum:
-				return nil, errUnsupported("%s on ENUM or SET column %s across shards (MySQL orders them by their index)", strings.ToUpper(what), col.name)
+				return nil, sqlerr.Unsupported("%s on ENUM or SET column %s across shards (MySQL orders them by their index)", strings.ToUpper(what), col.name)
 			case classText:
 				if !k.HasWeight {
-					return nil, errUnsupported("%s by position %d inside * on text column %s across shards: name the column", strings.ToUpper(what), k.Col.Index+1, col.name)
+					return nil, sqlerr.Unsupported("%s by position %d inside * on text column %s across shards: name the column", strings.ToUpper(what), k.Col.Index+1, col.name)
 				}
 				ck.weight, ck.pad = abs(k.Weight), abs(k.Pad)
 			}
@@ -431,7 +432,7 @@ func newMerger(mp *rewrite.MergePlan, defs [][]byte, cursors []*shardCursor) (*m
 	for _, a := range mp.Aggregates {
 		as := aggSpec{fn: a.Func, col: abs(a.Col), sum: abs(a.Sum), count: abs(a.Count), weight: -1, pad: -1}
 		if as.col >= n || as.sum >= n || as.count >= n {
-			return nil, errRouting("scatter merge: aggregate column out of range")
+			return nil, sqlerr.Routing("scatter merge: aggregate column out of range")
 		}
 		col := m.cols[as.col]
 		as.class, as.decimals = col.class, int(col.decimals)
@@ -440,17 +441,17 @@ func newMerger(mp *rewrite.MergePlan, defs [][]byte, cursors []*shardCursor) (*m
 		case rewrite.AggMin, rewrite.AggMax:
 			if col.class == classText || col.class == classEnum {
 				if !a.HasWeight {
-					return nil, errUnsupported("%s of text column %s across shards", strings.ToUpper(a.Func.String()), col.name)
+					return nil, sqlerr.Unsupported("%s of text column %s across shards", strings.ToUpper(a.Func.String()), col.name)
 				}
 				as.weight, as.pad = abs(a.Weight), abs(a.Pad)
 			}
 		case rewrite.AggAvg:
 			if col.class != classDecimal && col.class != classFloat {
-				return nil, errUnsupported("AVG returning %s across shards", col.name)
+				return nil, sqlerr.Unsupported("AVG returning %s across shards", col.name)
 			}
 		case rewrite.AggSum:
 			if col.class != classDecimal && col.class != classFloat && col.class != classInt && col.class != classUint {
-				return nil, errUnsupported("SUM returning %s across shards", col.name)
+				return nil, sqlerr.Unsupported("SUM returning %s across shards", col.name)
 			}
 		}
 		m.aggs = append(m.aggs, as)
@@ -800,7 +801,7 @@ func (st *aggAcc) addNumber(class valueClass, v []byte) error {
 }
 
 func mergeValueError(fn string, v []byte) error {
-	return errRouting("scatter merge: cannot read %s value %q of a shard", fn, v)
+	return sqlerr.Routing("scatter merge: cannot read %s value %q of a shard", fn, v)
 }
 
 // finish returns the group's row with the combined aggregate values.
@@ -1292,7 +1293,7 @@ func appendBinaryRow(b []byte, row [][]byte, cols []colInfo) ([]byte, error) {
 // column's type.
 func appendBinaryValue(b, v []byte, c colInfo) ([]byte, error) {
 	bad := func() ([]byte, error) {
-		return nil, errRouting("scatter merge: cannot encode %q as a binary %s value of column %s", v, typeName(c.typ), c.name)
+		return nil, sqlerr.Routing("scatter merge: cannot encode %q as a binary %s value of column %s", v, typeName(c.typ), c.name)
 	}
 	unsigned := c.flags&flagUnsigned != 0
 	integer := func(size int) ([]byte, error) {

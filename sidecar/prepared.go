@@ -5,6 +5,7 @@ import (
 
 	"sidecar/conf"
 	"sidecar/rewrite"
+	"sidecar/sqlerr"
 )
 
 // preparedStmt is a client's prepared statement. The sidecar owns the
@@ -116,7 +117,7 @@ func (bc *backendConn) closeStmt(id uint32) {
 func (s *session) execute(p []byte) error {
 	err := s.executeStmt(p)
 	if err != nil {
-		s.deadlocked(toSQLError(err).Num)
+		s.deadlocked(sqlerr.From(err).Num)
 	}
 	return err
 }
@@ -128,7 +129,7 @@ func (s *session) executeStmt(p []byte) error {
 	}
 	st := s.stmts[le32(p[1:])]
 	if st == nil {
-		return newError(1243, "HY000", "Unknown prepared statement handler (%d) given to mysqld_stmt_execute", le32(p[1:]))
+		return sqlerr.New(1243, "HY000", "Unknown prepared statement handler (%d) given to mysqld_stmt_execute", le32(p[1:]))
 	}
 	if st.longDataTooLong {
 		st.longData, st.longDataTooLong = nil, false
@@ -228,7 +229,7 @@ func (st *preparedStmt) bindArgs(b []byte) (*stmtArgs, error) {
 	} else {
 		pos++
 		if len(st.paramTypes) != 2*n {
-			return nil, newError(1210, "HY000", "Incorrect arguments to mysqld_stmt_execute: no parameter types")
+			return nil, sqlerr.New(1210, "HY000", "Incorrect arguments to mysqld_stmt_execute: no parameter types")
 		}
 	}
 	args.types = st.paramTypes
@@ -248,7 +249,7 @@ func (st *preparedStmt) bindArgs(b []byte) (*stmtArgs, error) {
 			// must not be flagged NULL, or the backend would skip it and
 			// read it as the next parameter's.
 			if st.paramTypes[2*i] < typeTinyBlob {
-				return nil, newError(1210, "HY000", "Incorrect arguments to mysqld_stmt_execute")
+				return nil, sqlerr.New(1210, "HY000", "Incorrect arguments to mysqld_stmt_execute")
 			}
 			enc[i/8] &^= 1 << (i % 8)
 			enc = append(appendLenEncInt(enc, uint64(len(data))), data...)
@@ -309,10 +310,10 @@ func paramSize(typ byte, b []byte) (int, error) {
 	return size, nil
 }
 
-var errMalformed = newError(1835, "HY000", "Malformed communication packet")
+var errMalformed = sqlerr.New(1835, "HY000", "Malformed communication packet")
 
 // errLongDataTooLong is MySQL's answer to long data past max_allowed_packet.
-var errLongDataTooLong = newError(1153, "08S01",
+var errLongDataTooLong = sqlerr.New(1153, "08S01",
 	"Parameter of prepared statement which is set through mysql_send_long_data() is longer than 'max_allowed_packet' bytes")
 
 func (s *session) sendLongData(p []byte) {
@@ -347,7 +348,7 @@ func (s *session) resetStmt(p []byte) error {
 	}
 	st := s.stmts[le32(p[1:])]
 	if st == nil {
-		return newError(1243, "HY000", "Unknown prepared statement handler (%d) given to mysqld_stmt_reset", le32(p[1:]))
+		return sqlerr.New(1243, "HY000", "Unknown prepared statement handler (%d) given to mysqld_stmt_reset", le32(p[1:]))
 	}
 	st.longData, st.longDataTooLong = nil, false
 	s.writeOK(0, 0, 0)
@@ -358,7 +359,7 @@ func (s *session) resetStmt(p []byte) error {
 // every shard has the same schema.
 func (s *session) fieldList(p []byte) error {
 	if s.keyspace == "" {
-		return newError(1046, "3D000", "No database selected")
+		return sqlerr.New(1046, "3D000", "No database selected")
 	}
 	shard := s.srv.topo().Keyspaces[s.keyspace].Shards[0]
 	bc, held, err := s.acquire(shard)
@@ -401,7 +402,7 @@ func (s *session) sendExecute(bc *backendConn, st *preparedStmt) error {
 	}
 	args := st.args
 	if int(bst.numParams) != len(args.types)/2 {
-		return newError(1210, "HY000", "Incorrect arguments to mysqld_stmt_execute")
+		return sqlerr.New(1210, "HY000", "Incorrect arguments to mysqld_stmt_execute")
 	}
 	var hdr [10]byte
 	hdr[0] = comStmtExecute

@@ -2,7 +2,8 @@ package sidecar
 
 import (
 	"encoding/binary"
-	"fmt"
+
+	"sidecar/sqlerr"
 )
 
 // Command bytes of the MySQL protocol.
@@ -199,41 +200,8 @@ func appendEOF(b []byte, warnings, status uint16) []byte {
 
 func isEOF(p []byte) bool { return len(p) > 0 && len(p) < 9 && p[0] == 0xfe }
 
-// SQLError is a MySQL error: number, SQLSTATE and message, as the client sees
-// it. Backend errors keep theirs unchanged; the sidecar's own use the codes a
-// MySQL user would expect.
-type SQLError struct {
-	Num     uint16
-	State   string
-	Message string
-}
-
-func (e *SQLError) Error() string {
-	return fmt.Sprintf("ERROR %d (%s): %s", e.Num, e.State, e.Message)
-}
-
-// SQLErrorNumber lets vindexes recognise duplicates (1062) without knowing
-// this package.
-func (e *SQLError) SQLErrorNumber() uint16 { return e.Num }
-
-func newError(num uint16, state, format string, args ...any) *SQLError {
-	return &SQLError{Num: num, State: state, Message: fmt.Sprintf(format, args...)}
-}
-
-// errUnsupported is the sidecar's refusal of a statement it cannot route
-// safely: 1235 (42000) ER_NOT_SUPPORTED_YET, like MySQL's own "This version
-// doesn't yet support".
-func errUnsupported(format string, args ...any) *SQLError {
-	return newError(1235, "42000", format, args...)
-}
-
-// errRouting is a routing failure (Vitess sends these as 1105 HY000).
-func errRouting(format string, args ...any) *SQLError {
-	return newError(1105, "HY000", format, args...)
-}
-
-func parseErr(p []byte) *SQLError {
-	e := &SQLError{Num: 1105, State: "HY000"}
+func parseErr(p []byte) *sqlerr.Error {
+	e := &sqlerr.Error{Num: 1105, State: "HY000"}
 	if len(p) < 3 {
 		e.Message = "malformed error packet"
 		return e
@@ -248,7 +216,7 @@ func parseErr(p []byte) *SQLError {
 	return e
 }
 
-func appendErr(b []byte, e *SQLError) []byte {
+func appendErr(b []byte, e *sqlerr.Error) []byte {
 	b = append(b, 0xff)
 	b = binary.LittleEndian.AppendUint16(b, e.Num)
 	state := e.State

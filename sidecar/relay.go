@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"sidecar/conf"
+	"sidecar/sqlerr"
 )
 
 const (
@@ -16,10 +17,10 @@ const (
 
 // relayed describes a result the sidecar passed from a backend to the client.
 type relayed struct {
-	started    bool      // something was written to the client
-	warnings   uint16    // of the final OK/EOF
-	ok         okPacket  // the final OK of a statement without rows
-	backendErr *SQLError // the backend answered with this ERR (already relayed)
+	started    bool          // something was written to the client
+	warnings   uint16        // of the final OK/EOF
+	ok         okPacket      // the final OK of a statement without rows
+	backendErr *sqlerr.Error // the backend answered with this ERR (already relayed)
 }
 
 // failed is the error of a statement whose reply was relayed: a backend ERR
@@ -33,7 +34,10 @@ func (r relayed) failed(err error) error {
 }
 
 // errRelayed is a backend error already relayed to the client.
-type errRelayed struct{ *SQLError }
+type errRelayed struct{ err *sqlerr.Error }
+
+func (e errRelayed) Error() string { return e.err.Error() }
+func (e errRelayed) Unwrap() error { return e.err }
 
 // abandon gives up backend connections whose results the client will not
 // read (it went away mid-result): they are half read, so they are closed
@@ -174,9 +178,9 @@ func (s *session) localInfile(bc *backendConn, p []byte) error {
 			return err
 		}
 		if v := bc.pool.version.Load(); v != nil && strings.Contains(*v, "MariaDB") {
-			return newError(4166, "HY000", "The used command is not allowed because the MariaDB server or client has disabled the local infile capability")
+			return sqlerr.New(4166, "HY000", "The used command is not allowed because the MariaDB server or client has disabled the local infile capability")
 		}
-		return newError(3948, "42000", "Loading local data is disabled; this must be enabled on both the client and server sides")
+		return sqlerr.New(3948, "42000", "Loading local data is disabled; this must be enabled on both the client and server sides")
 	}
 	if err := s.w.writePacket(p); err != nil {
 		return err

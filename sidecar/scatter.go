@@ -5,6 +5,7 @@ import (
 
 	"sidecar/conf"
 	"sidecar/rewrite"
+	"sidecar/sqlerr"
 )
 
 // scatter runs a SELECT on several shards at once and concatenates the rows:
@@ -90,7 +91,7 @@ func (s *session) relayPart(bc *backendConn, header *bool, warnings *uint16, wri
 	case 0xff:
 		return parseErr(p)
 	case 0x00:
-		return errRouting("shard %s answered a SELECT without a result set", bc)
+		return sqlerr.Routing("shard %s answered a SELECT without a result set", bc)
 	}
 	n, _, _, _ := readLenEncInt(p)
 	first := !*header && write

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"sidecar/conf"
+	"sidecar/sqlerr"
 )
 
 // sequences hands out values of sequence tables (`comment 'vitess_sequence'`)
@@ -44,7 +45,7 @@ func (q *sequences) state(t *conf.Table) *sequenceState {
 // same sequence wait for that one round trip instead of racing for blocks.
 func (q *sequences) next(ctx context.Context, t *conf.Table, n int64) (int64, error) {
 	if n < 1 {
-		return 0, newError(1105, "HY000", "invalid increment for sequence %s: %d", t.Name, n)
+		return 0, sqlerr.New(1105, "HY000", "invalid increment for sequence %s: %d", t.Name, n)
 	}
 	st := q.state(t)
 	st.mu.Lock()
@@ -76,13 +77,13 @@ func (q *sequences) reserve(t *conf.Table, st *sequenceState, n int64) error {
 	}
 	if len(res.rows) != 1 {
 		_, _ = bc.exec("ROLLBACK")
-		return newError(1105, "HY000", "unexpected rows from reading sequence %s (possible mis-route): %d", t.Name, len(res.rows))
+		return sqlerr.New(1105, "HY000", "unexpected rows from reading sequence %s (possible mis-route): %d", t.Name, len(res.rows))
 	}
 	nextID, err1 := strconv.ParseInt(string(res.rows[0][0]), 10, 64)
 	cache, err2 := strconv.ParseInt(string(res.rows[0][1]), 10, 64)
 	if err1 != nil || err2 != nil || cache < 1 {
 		_, _ = bc.exec("ROLLBACK")
-		return newError(1105, "HY000", "invalid cache value for sequence %s: %s", t.Name, res.rows[0][1])
+		return sqlerr.New(1105, "HY000", "invalid cache value for sequence %s: %s", t.Name, res.rows[0][1])
 	}
 	// Another process may have reserved blocks since ours: start at the
 	// table's next_id, leaving what remains of our block unused.

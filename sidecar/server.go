@@ -27,6 +27,7 @@ import (
 
 	"sidecar/conf"
 	"sidecar/rewrite"
+	"sidecar/sqlerr"
 	"sidecar/vindex"
 )
 
@@ -209,7 +210,7 @@ func (s *Server) Serve(ln net.Listener) error {
 }
 
 // errTooManyConnections is MySQL's answer to a client past max_connections.
-var errTooManyConnections = newError(1040, "08004", "Too many connections")
+var errTooManyConnections = sqlerr.New(1040, "08004", "Too many connections")
 
 func (s *Server) serveConn(nc net.Conn) {
 	defer s.wg.Done()

@@ -14,6 +14,7 @@ import (
 
 	"sidecar/conf"
 	"sidecar/rewrite"
+	"sidecar/sqlerr"
 	"sidecar/vindex"
 )
 
@@ -153,7 +154,7 @@ func (s *session) dispatch(p []byte) (quit bool) {
 	case comStmtReset:
 		s.writeErrorIf(s.resetStmt(p))
 	case comStmtFetch:
-		s.writeError(errUnsupported("cursors (COM_STMT_FETCH)"))
+		s.writeError(sqlerr.Unsupported("cursors (COM_STMT_FETCH)"))
 	case comSetOption:
 		if len(p) >= 3 {
 			s.multiStatements = p[1] == 0
@@ -171,7 +172,7 @@ func (s *session) dispatch(p []byte) (quit bool) {
 	case comStatistics:
 		s.w.writePacket([]byte("Uptime: " + strconv.Itoa(int(s.srv.uptime().Seconds())) + "  Threads: " + strconv.Itoa(s.srv.sessionCount())))
 	default:
-		s.writeError(newError(1047, "08S01", "Unknown command"))
+		s.writeError(sqlerr.New(1047, "08S01", "Unknown command"))
 	}
 	return false
 }
@@ -193,28 +194,7 @@ func (s *session) writeErrorIf(err error) {
 // writeError sends err as an ERR packet, keeping MySQL codes where the error
 // carries one.
 func (s *session) writeError(err error) {
-	s.w.writePacket(appendErr(nil, toSQLError(err)))
-}
-
-func toSQLError(err error) *SQLError {
-	var se *SQLError
-	if errors.As(err, &se) {
-		return se
-	}
-	var re *rewrite.SQLError
-	if errors.As(err, &re) {
-		return &SQLError{Num: re.Num, State: re.State, Message: re.Message}
-	}
-	// Errors of the vindexes that carry a MySQL code (a NULL lookup value:
-	// 1048/23000).
-	var coded interface {
-		SQLErrorNumber() uint16
-		SQLState() string
-	}
-	if errors.As(err, &coded) {
-		return &SQLError{Num: coded.SQLErrorNumber(), State: coded.SQLState(), Message: err.Error()}
-	}
-	return &SQLError{Num: 1105, State: "HY000", Message: err.Error()}
+	s.w.writePacket(appendErr(nil, sqlerr.From(err)))
 }
 
 // handleQuery runs a COM_QUERY. With multi-statements on, `a; b` runs as
@@ -230,7 +210,7 @@ func (s *session) handleQuery(q string) {
 	}
 	if len(pieces) == 0 {
 		if strings.Trim(q, " \t\n\v\f\r;") == "" { // MySQL's whitespace
-			s.writeError(newError(1065, "42000", "Query was empty"))
+			s.writeError(sqlerr.New(1065, "42000", "Query was empty"))
 		} else {
 			s.writeOK(0, 0, 0)
 		}
@@ -239,14 +219,14 @@ func (s *session) handleQuery(q string) {
 	for i, piece := range pieces {
 		var err error
 		if piece == "" {
-			err = newError(1064, "42000", "You have an error in your SQL syntax: an empty statement before ';' (statement %d)", i+1)
+			err = sqlerr.New(1064, "42000", "You have an error in your SQL syntax: an empty statement before ';' (statement %d)", i+1)
 		} else {
 			err = s.query(piece, i < len(pieces)-1)
 		}
 		if err != nil {
 			var relayed errRelayed
 			if !errors.As(err, &relayed) {
-				s.deadlocked(toSQLError(err).Num)
+				s.deadlocked(sqlerr.From(err).Num)
 				s.writeError(err)
 			}
 			return
@@ -439,7 +419,7 @@ func (s *session) ok(more bool) error {
 // then statements go to that shard unchanged, for operators.
 func (s *session) use(name string) error {
 	if name == "" {
-		return newError(1046, "3D000", "No database selected")
+		return sqlerr.New(1046, "3D000", "No database selected")
 	}
 	ksName, shardName, targeted := strings.Cut(name, ":")
 	if !targeted && rewrite.IsSystemSchema(ksName) {
@@ -449,7 +429,7 @@ func (s *session) use(name string) error {
 	}
 	ks, ok := s.srv.topo().Keyspaces[ksName]
 	if !ok {
-		return newError(1049, "42000", "Unknown database '%s'", name)
+		return sqlerr.New(1049, "42000", "Unknown database '%s'", name)
 	}
 	var target *conf.Shard
 	if targeted {
@@ -459,7 +439,7 @@ func (s *session) use(name string) error {
 			}
 		}
 		if target == nil {
-			return newError(1049, "42000", "Unknown database '%s': keyspace %s has no shard %s", name, ksName, shardName)
+			return sqlerr.New(1049, "42000", "Unknown database '%s': keyspace %s has no shard %s", name, ksName, shardName)
 		}
 	}
 	s.keyspace, s.target, s.systemDB = ksName, target, ""
@@ -473,7 +453,7 @@ func (s *session) savepoint(plan *rewrite.Plan, more bool) error {
 		if plan.Kind == rewrite.KindSavepoint {
 			return s.ok(more) // MySQL accepts it and forgets it at once
 		}
-		return newError(1305, "42000", "SAVEPOINT %s does not exist", rewrite.SavepointName(plan.Query))
+		return sqlerr.New(1305, "42000", "SAVEPOINT %s does not exist", rewrite.SavepointName(plan.Query))
 	}
 	name := rewrite.SavepointName(plan.Query)
 	// Every connection in the transaction, the lookup pre/post ones too: rows

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"sidecar/conf"
+	"sidecar/sqlerr"
 	"sidecar/vindex"
 )
 
@@ -58,11 +59,11 @@ func (s *session) endStatement(err error, wrote bool) error {
 		}
 		return nil
 	}
-	se := toSQLError(err)
+	se := sqlerr.From(err)
 	if st.implicit {
 		s.rollbackHeld()
 		if wrote {
-			return &SQLError{se.Num, se.State, "transaction rolled back to reverse changes of partial DML execution: " + se.Message}
+			return sqlerr.New(se.Num, se.State, "transaction rolled back to reverse changes of partial DML execution: %s", se.Message)
 		}
 		return se
 	}
@@ -71,11 +72,11 @@ func (s *session) endStatement(err error, wrote bool) error {
 			// The partial writes cannot be undone alone: undo the transaction.
 			s.inTxn = false
 			s.rollbackHeld()
-			return &SQLError{se.Num, se.State, "transaction rolled back to reverse changes of partial DML execution: " + se.Message}
+			return sqlerr.New(se.Num, se.State, "transaction rolled back to reverse changes of partial DML execution: %s", se.Message)
 		}
 	}
 	if wrote {
-		return &SQLError{se.Num, se.State, "reverted partial DML execution failure: " + se.Message}
+		return sqlerr.New(se.Num, se.State, "reverted partial DML execution failure: %s", se.Message)
 	}
 	return se
 }
@@ -97,7 +98,7 @@ func (s *session) commit() error {
 // which later inserts take over, so it is logged.
 func (s *session) commitHeld() error {
 	var committed, failed []string
-	var first *SQLError
+	var first *sqlerr.Error
 	preFailed := false
 	for _, key := range s.heldKeys() {
 		bc := s.conns[key]
@@ -121,7 +122,7 @@ func (s *session) commitHeld() error {
 				failed = append(failed, name)
 			}
 			if first == nil {
-				first = toSQLError(err)
+				first = sqlerr.From(err)
 			}
 			continue
 		}
@@ -138,7 +139,7 @@ func (s *session) commitHeld() error {
 	if len(committed) == 0 {
 		return first
 	}
-	return &SQLError{Num: first.Num, State: first.State, Message: fmt.Sprintf(
+	return &sqlerr.Error{Num: first.Num, State: first.State, Message: fmt.Sprintf(
 		"commit failed part-way: committed on %s, not on %s: %s", strings.Join(committed, ", "), strings.Join(failed, ", "), first.Message)}
 }
 

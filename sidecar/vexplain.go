@@ -6,6 +6,7 @@ import (
 
 	"sidecar/conf"
 	"sidecar/rewrite"
+	"sidecar/sqlerr"
 	"sidecar/vindex"
 )
 
@@ -93,7 +94,7 @@ func (e *explainer) Execute(ctx context.Context, sql string, order vindex.Commit
 	}
 	ks := plan.Keyspace
 	if ks == nil {
-		return nil, errRouting("lookup statement names no table: %s", sql)
+		return nil, sqlerr.Routing("lookup statement names no table: %s", sql)
 	}
 	shards := ks.Shards[:1]
 	if ks.Sharded && plan.Table != nil && plan.Kind != rewrite.KindInsert {
@@ -153,7 +154,7 @@ func (e *explainer) NextSequence(ctx context.Context, seq *conf.Table, n int64) 
 func (e *explainer) MapLookup(ctx context.Context, ks *conf.Keyspace, cv *conf.ColumnVindex, ids []vindex.Value) ([]vindex.Destination, error) {
 	sc, ok := cv.Vindex.(vindex.SingleColumn)
 	if !ok {
-		return nil, errUnsupported("vindex %s for routing", cv.Name)
+		return nil, sqlerr.Unsupported("vindex %s for routing", cv.Name)
 	}
 	return sc.Map(ctx, e, ids)
 }

@@ -7,6 +7,8 @@ import (
 	"net"
 	"sync/atomic"
 	"unsafe"
+
+	"sidecar/sqlerr"
 )
 
 // maxPayload is the largest payload of one MySQL packet; longer payloads are
@@ -34,7 +36,7 @@ func newWire(conn net.Conn, size int) *wire {
 
 // errPacketTooLarge is MySQL's answer to a command longer than
 // max_allowed_packet; the server closes the connection after it.
-var errPacketTooLarge = newError(1153, "08S01", "Got a packet bigger than 'max_allowed_packet' bytes")
+var errPacketTooLarge = sqlerr.New(1153, "08S01", "Got a packet bigger than 'max_allowed_packet' bytes")
 
 // largePayload: a payload read into a buffer larger than this belongs to the
 // caller (see statementText); smaller ones are valid until the next read.
