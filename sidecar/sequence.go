@@ -7,6 +7,7 @@ import (
 
 	"sidecar/conf"
 	"sidecar/sqlerr"
+	"sidecar/vindex"
 )
 
 // sequences hands out values of sequence tables (`comment 'vitess_sequence'`)
@@ -66,7 +67,7 @@ func (q *sequences) reserve(t *conf.Table, st *sequenceState, n int64) error {
 		return err
 	}
 	defer bc.pool.put(bc)
-	name := quoteIdent(t.Name)
+	name := vindex.QuoteIdent(t.Name)
 	if _, err := bc.exec("BEGIN"); err != nil {
 		return err
 	}
@@ -103,15 +104,4 @@ func (q *sequences) reserve(t *conf.Table, st *sequenceState, n int64) error {
 	}
 	st.last = newLast
 	return nil
-}
-
-func quoteIdent(s string) string {
-	out := []byte{'`'}
-	for i := 0; i < len(s); i++ {
-		if s[i] == '`' {
-			out = append(out, '`')
-		}
-		out = append(out, s[i])
-	}
-	return string(append(out, '`'))
 }

@@ -142,7 +142,7 @@ func (e *explainer) NoBackslashEscapes() bool { return e.s.mode.NoBackslashEscap
 
 // NextSequence reads the sequence's next value without reserving anything.
 func (e *explainer) NextSequence(ctx context.Context, seq *conf.Table, n int64) (int64, error) {
-	q := "select next_id from " + quoteIdent(seq.Name) + " where id = 0"
+	q := "select next_id from " + vindex.QuoteIdent(seq.Name) + " where id = 0"
 	e.add(seq.Keyspace.Name, seq.Keyspace.Shards[0].Name, "(reserve "+strconv.FormatInt(n, 10)+" values) "+q)
 	res, err := e.s.runInternal(seq.Keyspace.Shards[0], vindex.CommitAutocommit, q)
 	if err != nil || len(res.rows) != 1 {

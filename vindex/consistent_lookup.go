@@ -132,13 +132,13 @@ func (c consistentBase) handleDup(ctx context.Context, q Querier, row []Value, k
 	}
 	var owner []byte
 	owner = append(owner, "select "...)
-	owner = append(owner, quoteIdent(c.ownerColumns[0])...)
+	owner = append(owner, QuoteIdent(c.ownerColumns[0])...)
 	owner = append(owner, " from "...)
-	owner = append(owner, quoteIdent(c.ownerTable)...)
+	owner = append(owner, QuoteIdent(c.ownerTable)...)
 	owner = append(owner, " where "...)
 	ownerCols := make([]string, len(c.ownerColumns))
 	for i, col := range c.ownerColumns {
-		ownerCols[i] = quoteIdent(col)
+		ownerCols[i] = QuoteIdent(col)
 	}
 	owner = c.appendWhereRow(owner, ownerCols, row, q.NoBackslashEscapes())
 	owner = append(owner, " lock in share mode"...)

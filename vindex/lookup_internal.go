@@ -192,9 +192,9 @@ func newLookupCore(kind lookupKind, name, owner string, m map[string]string) (*l
 		return nil, fmt.Errorf("invalid read_lock value: %s", rl)
 	}
 
-	c.qTable, c.qTo = quoteTable(c.table), quoteIdent(c.to)
+	c.qTable, c.qTo = quoteTable(c.table), QuoteIdent(c.to)
 	for _, f := range c.from {
-		c.qFrom = append(c.qFrom, quoteIdent(f))
+		c.qFrom = append(c.qFrom, QuoteIdent(f))
 	}
 	c.unknownParams = p.unknown()
 	return c, nil

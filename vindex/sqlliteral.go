@@ -107,10 +107,10 @@ func isNumber(b []byte) bool {
 	return i == len(b)
 }
 
-// quoteIdent quotes a column or table name with backticks (doubling any
+// QuoteIdent quotes a column or table name with backticks (doubling any
 // backtick inside), so reserved words (`from`, `key`, `name`) and odd
 // characters are safe.
-func quoteIdent(name string) string {
+func QuoteIdent(name string) string {
 	return "`" + strings.ReplaceAll(name, "`", "``") + "`"
 }
 
@@ -118,7 +118,7 @@ func quoteIdent(name string) string {
 // ("ks.table" → `ks`.`table`).
 func quoteTable(name string) string {
 	if ks, t, ok := strings.Cut(name, "."); ok {
-		return quoteIdent(ks) + "." + quoteIdent(t)
+		return QuoteIdent(ks) + "." + QuoteIdent(t)
 	}
-	return quoteIdent(name)
+	return QuoteIdent(name)
 }

@@ -26,6 +26,10 @@ const usage = `usage:
   sidecar proxysql-rules -config sidecar.yaml [-format sql|cnf]
                                                ProxySQL servers and query rules for the shards
   sidecar vindex TYPE [-param k=v ...] [--] VALUE...
+  sidecar backfill -config sidecar.yaml -table KS.TABLE -column COL [-dry-run] ...
+                                               fill a reversible vindex column from the keyspace ids
+  sidecar lookup backfill|check -config sidecar.yaml -vindex KS.VINDEX [-repair] ...
+                                               create or check (and repair) a lookup vindex's rows
 `
 
 func main() {
@@ -41,6 +45,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return runVindex(args[1:], stdout, stderr)
 		case "proxysql-rules":
 			return runProxySQLRules(args[1:], stdout, stderr)
+		case "backfill":
+			return runBackfill(args[1:], stdout, stderr)
+		case "lookup":
+			return runLookup(args[1:], stdout, stderr)
 		case "help", "-h", "--help":
 			fmt.Fprint(stdout, usage)
 			return 0
