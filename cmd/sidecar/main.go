@@ -26,6 +26,8 @@ const usage = `usage:
   sidecar proxysql-rules -config sidecar.yaml [-format sql|cnf]
                                                ProxySQL servers and query rules for the shards
   sidecar vindex TYPE [-param k=v ...] [--] VALUE...
+  sidecar vschema -config sidecar.yaml [KEYSPACE]
+                                               print the VSchema in force as vschema_file JSON
   sidecar backfill -config sidecar.yaml -table KS.TABLE -column COL [-dry-run] ...
                                                fill a reversible vindex column from the keyspace ids
   sidecar lookup backfill|check -config sidecar.yaml -vindex KS.VINDEX [-repair] ...
@@ -43,6 +45,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return runCheck(args[1:], stdout, stderr)
 		case "vindex":
 			return runVindex(args[1:], stdout, stderr)
+		case "vschema":
+			return runVSchema(args[1:], stdout, stderr)
 		case "proxysql-rules":
 			return runProxySQLRules(args[1:], stdout, stderr)
 		case "backfill":
