@@ -97,6 +97,21 @@ var shopCases = []shopCase{
 	{mergeCase: mergeCase{sql: "select * from (select id, name from customer where id = 12) t"}},
 	{mergeCase: mergeCase{sql: "select id, name from customer where tier = 3 union all select id, name from customer where tier = 2", unordered: true}},
 	{mergeCase: mergeCase{sql: "select id from customer where id = 8 union all select -1 from dual"}, refused: "UNION"},
+
+	// MySQL 8 / MariaDB syntax the parser of old rejected (issue 17), on the one shard a vindex
+	// value names, forwarded as written.
+	{mergeCase: mergeCase{sql: "with o as (select id, total from orders where customer_id = 8) select count(*), sum(total) from o"}},
+	{mergeCase: mergeCase{sql: "select id, total, row_number() over (order by id) as n from orders where customer_id = 8 order by id"}},
+	{mergeCase: mergeCase{sql: "select id, rank() over w as r from orders where customer_id = 8 window w as (order by total, id) order by id"}},
+	{mergeCase: mergeCase{sql: "select id, name from customer where id = 8 for update skip locked"}},
+	{mergeCase: mergeCase{sql: "select id, name from customer where id = 8 for update nowait"}},
+	{mergeCase: mergeCase{sql: "select id, name from customer where id = 8 lock in share mode"}},
+	{mergeCase: mergeCase{sql: "select sql_calc_found_rows id from orders where customer_id = 8 order by id limit 1"}},
+	{mergeCase: mergeCase{sql: "select status, count(*) from orders where customer_id = 8 group by status with rollup", unordered: true}},
+	{mergeCase: mergeCase{sql: "select current_timestamp(6) > '2000-01-01', id from customer where id = 8"}},
+	{mergeCase: mergeCase{sql: "select id from customer where id = 8 and name <> _utf8mb4'x' collate utf8mb4_bin"}},
+	{mergeCase: mergeCase{sql: "select /*+ MAX_EXECUTION_TIME(1000) */ id from customer use index (primary) where id = ?", args: []any{8}}},
+	{mergeCase: mergeCase{sql: "select json_extract(json_object('a', name), '$.a') as a from customer where id = 8"}},
 }
 
 // TestShopOracle: every query gets the oracle's answer or a clear refusal, through the text protocol
@@ -136,4 +151,48 @@ func TestShopOracle(t *testing.T) {
 		}
 	}
 	t.Logf("%d answers equal to the oracle's, %d refusals (text and prepared)", answered, refused)
+}
+
+// TestShopUnparsedClauses: MariaDB's RETURNING and SELECT … INTO @v, which the parser lacks, run
+// where a vindex value names one shard, and are refused across shards.
+func TestShopUnparsedClauses(t *testing.T) {
+	env := newMergeEnv(t)
+	ctx := mergeCtx(t, time.Minute)
+	conn, err := env.shopText.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "select name into @n from customer where id = 8"); err != nil {
+		t.Fatalf("SELECT … INTO @n: %v", err)
+	}
+	var name, want string
+	// The variable lives on the backend connection of the shard that ran the statement: a
+	// statement routed there reads it.
+	if err := conn.QueryRowContext(ctx, "select @n from customer where id = 8").Scan(&name); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.shopRefText.QueryRowContext(ctx, "select name from customer where id = 8").Scan(&want); err != nil {
+		t.Fatal(err)
+	}
+	if name != want {
+		t.Errorf("@n = %q, want %q", name, want)
+	}
+	rows, err := conn.QueryContext(ctx, "delete from orders where customer_id = 8 and id < 0 returning id")
+	if err != nil {
+		t.Fatalf("DELETE … RETURNING on one shard: %v", err)
+	}
+	if cols, _ := rows.Columns(); len(cols) != 1 || rows.Next() {
+		t.Errorf("DELETE … RETURNING deleting nothing: columns %v", cols)
+	}
+	rows.Close()
+	for _, q := range []string{
+		"select name into @n from customer where tier = 1 limit 1",
+		"delete from orders where status = 'none' returning id",
+	} {
+		var me *mysql.MySQLError
+		if _, err := conn.ExecContext(ctx, q); !errors.As(err, &me) || me.Number != 1235 {
+			t.Errorf("%s: want ERROR 1235, got %v", q, err)
+		}
+	}
 }

@@ -1,7 +1,10 @@
 package rewrite
 
 import (
-	"github.com/xwb1989/sqlparser"
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
 
 	"sidecar/conf"
 	"sidecar/sqlerr"
@@ -19,7 +22,7 @@ type OwnedDML struct {
 	Select   string
 	Vindexes []*conf.ColumnVindex
 	// New holds, for an UPDATE, the new values of each vindex's columns.
-	New    [][]sqlparser.Expr
+	New    [][]ast.ExprNode
 	Update bool
 }
 
@@ -29,20 +32,20 @@ type OwnedDML struct {
 func PlanOwnedDML(plan *Plan, args Args) (*OwnedDML, error) {
 	t := plan.Table
 	od := &OwnedDML{}
-	var from sqlparser.TableExprs
-	var where *sqlparser.Where
-	var orderBy sqlparser.OrderBy
-	var limit *sqlparser.Limit
-	changed := map[string]sqlparser.Expr{}
+	var from *ast.TableRefsClause
+	var where ast.ExprNode
+	var orderBy *ast.OrderByClause
+	var limit *ast.Limit
+	changed := map[string]ast.ExprNode{}
 	switch s := plan.Stmt.(type) {
-	case *sqlparser.Delete:
-		from, where, orderBy, limit = s.TableExprs, s.Where, s.OrderBy, s.Limit
+	case *ast.DeleteStmt:
+		from, where, orderBy, limit = s.TableRefs, s.Where, s.Order, s.Limit
 		od.Vindexes = t.Owned
-	case *sqlparser.Update:
+	case *ast.UpdateStmt:
 		od.Update = true
-		from, where, orderBy, limit = s.TableExprs, s.Where, s.OrderBy, s.Limit
-		for _, e := range s.Exprs {
-			changed[e.Name.Name.Lowered()] = e.Expr
+		from, where, orderBy, limit = s.TableRefs, s.Where, s.Order, s.Limit
+		for _, e := range s.List {
+			changed[e.Column.Name.L] = e.Expr
 		}
 		for _, cv := range t.Owned {
 			for _, col := range cv.Columns {
@@ -58,38 +61,49 @@ func PlanOwnedDML(plan *Plan, args Args) (*OwnedDML, error) {
 	if len(od.Vindexes) == 0 {
 		return nil, nil
 	}
-	sel := &sqlparser.Select{From: from, Where: where, OrderBy: orderBy, Limit: limit, Lock: sqlparser.ForUpdateStr}
-	col := func(name string) *sqlparser.ColName { return &sqlparser.ColName{Name: sqlparser.NewColIdent(name)} }
-	sel.SelectExprs = append(sel.SelectExprs, &sqlparser.AliasedExpr{Expr: col(t.Primary().Columns[0])})
+	if plan.Unparsed != "" {
+		return nil, sqlerr.Unsupported("%s in a %s of table %s, which owns lookup vindexes", plan.Unparsed, strings.ToUpper(plan.Kind.String()), t)
+	}
+	sel := &ast.SelectStmt{
+		SelectStmtOpts: &ast.SelectStmtOpts{SQLCache: true},
+		From:           from, Where: where, OrderBy: orderBy, Limit: limit,
+		LockInfo: &ast.SelectLockInfo{LockType: ast.SelectLockForUpdate},
+		Fields:   &ast.FieldList{},
+	}
+	col := func(name string) *ast.ColumnNameExpr {
+		return &ast.ColumnNameExpr{Name: &ast.ColumnName{Name: ast.NewCIStr(name)}}
+	}
+	add := func(e ast.ExprNode) { sel.Fields.Fields = append(sel.Fields.Fields, &ast.SelectField{Expr: e}) }
+	add(col(t.Primary().Columns[0]))
 	for _, cv := range od.Vindexes {
 		for _, c := range cv.Columns {
-			sel.SelectExprs = append(sel.SelectExprs, &sqlparser.AliasedExpr{Expr: col(c)})
+			add(col(c))
 		}
 	}
 	if od.Update {
 		for _, cv := range od.Vindexes {
-			var same sqlparser.Expr
-			var news []sqlparser.Expr
+			var same ast.ExprNode
+			var news []ast.ExprNode
 			for _, c := range cv.Columns {
 				newExpr, ok := changed[lowerASCII(c)]
 				if !ok {
 					newExpr = col(c) // a column of a multi-column lookup not set: keeps its value
 				} else if _, isLiteral := valueOf(newExpr, args); !isLiteral {
-					return nil, sqlerr.Unsupported("UPDATE of lookup column %s of %s to an expression (%s): use a literal", c, t, sqlparser.String(newExpr))
+					return nil, sqlerr.Unsupported("UPDATE of lookup column %s of %s to an expression (%s): use a literal", c, t, nodeText(newExpr))
 				}
 				news = append(news, newExpr)
-				cmp := &sqlparser.ComparisonExpr{Operator: sqlparser.NullSafeEqualStr, Left: col(c), Right: newExpr}
+				cmp := &ast.BinaryOperationExpr{Op: opcode.NullEQ, L: col(c), R: newExpr}
 				if same == nil {
 					same = cmp
 				} else {
-					same = &sqlparser.AndExpr{Left: same, Right: cmp}
+					same = &ast.BinaryOperationExpr{Op: opcode.LogicAnd, L: same, R: cmp}
 				}
 			}
 			od.New = append(od.New, news)
-			sel.SelectExprs = append(sel.SelectExprs, &sqlparser.AliasedExpr{Expr: same})
+			add(same)
 		}
 	}
-	od.Select = printStmt("", sel, args, plan.Mode, "")
+	od.Select = printStmt("", sel, args, plan.Mode)
 	return od, nil
 }
 

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/xwb1989/sqlparser"
+	"github.com/pingcap/tidb/pkg/parser/ast"
 
 	"sidecar/conf"
 	"sidecar/vindex"
@@ -60,7 +60,7 @@ var fuzzStatements = []string{
 	"insert into customer(email) values ('no id')",
 	"insert into customer(customer_id) select 1 from dual",
 	"insert into corder(customer_id, product_id, oname) values (1, 2, 'x'), (4, 5, 'y')",
-	"insert into corder_event(corder_id, ename, keyspace_id, corder_event_id) values (1, 'paid', X'166b40b44aba4bd6', 1)",
+	"INSERT INTO `corder_event` (`corder_id`,`ename`,`keyspace_id`,`corder_event_id`) VALUES (1,'paid',X'166b40b44aba4bd6',1)",
 	"insert into things(id, name) values (1, 'a') on duplicate key update name = values(name)",
 	"insert into t values (1, _binary'a\\'b'), (2, _BINARY 'c')",
 	"replace into customer values (1, 'a')",
@@ -423,19 +423,17 @@ func describePlan(p *Plan) string {
 
 // fuzzArgs are arguments for every placeholder of a prepared statement (the
 // client sends as many as the backend counted), of kinds chosen by flags.
-func fuzzArgs(stmt sqlparser.Statement, flags uint8) Args {
+func fuzzArgs(stmt ast.StmtNode, flags uint8) Args {
 	if stmt == nil {
 		return nil
 	}
 	n := 0
-	_ = sqlparser.Walk(func(node sqlparser.SQLNode) (bool, error) {
-		if v, ok := node.(*sqlparser.SQLVal); ok && v.Type == sqlparser.ValArg {
-			if i, err := strconv.Atoi(strings.TrimPrefix(string(v.Val), ":v")); err == nil {
-				n = max(n, i)
-			}
+	walk(stmt, func(node ast.Node) bool {
+		if v, ok := node.(*paramExpr); ok {
+			n = max(n, v.n+1)
 		}
-		return true, nil
-	}, stmt)
+		return true
+	})
 	args := make(Args, n)
 	for i := range args {
 		switch (int(flags>>5) + i) % 5 {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"strings"
 
-	"github.com/xwb1989/sqlparser"
+	"github.com/pingcap/tidb/pkg/parser/ast"
 
 	"sidecar/conf"
 	"sidecar/sqlerr"
@@ -51,7 +51,7 @@ type InsertPlan struct {
 type insertRows struct {
 	table   *conf.Table
 	columns []string // lower-cased
-	rows    [][]sqlparser.Expr
+	rows    [][]ast.ExprNode
 	ksids   []vindex.KeyspaceID
 	keep    []bool // false: dropped by INSERT IGNORE semantics
 	args    Args
@@ -76,7 +76,7 @@ func (r *insertRows) addColumn(name string) int {
 	r.columns = append(r.columns, strings.ToLower(name))
 	r.changed = true
 	for i := range r.rows {
-		r.rows[i] = append(r.rows[i], &sqlparser.NullVal{})
+		r.rows[i] = append(r.rows[i], literal(vindex.Value{Kind: vindex.Null}))
 	}
 	return len(r.columns) - 1
 }
@@ -93,28 +93,34 @@ func (r *insertRows) value(i, c int) (vindex.Value, bool) {
 // verified, rows grouped by shard. The AST is not modified, so a prepared
 // statement's parse can serve every execute.
 func PlanInsert(ctx context.Context, plan *Plan, args Args, io IO) (*InsertPlan, error) {
-	ins, t := plan.Stmt.(*sqlparser.Insert), plan.Table
-	values, ok := ins.Rows.(sqlparser.Values)
-	if !ok {
+	ins, t := plan.Stmt.(*ast.InsertStmt), plan.Table
+	if plan.Unparsed != "" {
+		// The rows' values are filled in and split by shard: the statement
+		// is printed again, and the result the clause asks for would come
+		// from several shards.
+		return nil, sqlerr.Unsupported("%s in an INSERT into sharded table %s", plan.Unparsed, t)
+	}
+	if ins.Select != nil {
 		return nil, sqlerr.Unsupported("INSERT … SELECT into sharded table %s", t)
 	}
+	values := ins.Lists
 	if len(ins.Columns) == 0 {
 		return nil, sqlerr.Unsupported("INSERT without a column list into sharded table %s: name the columns", t)
 	}
-	ignore := ins.Ignore != "" || len(ins.OnDup) > 0
-	if err := checkOnDup(ins.OnDup, t); err != nil {
+	ignore := ins.IgnoreErr || len(ins.OnDuplicate) > 0
+	if err := checkOnDup(ins.OnDuplicate, t); err != nil {
 		return nil, err
 	}
-	r := &insertRows{table: t, args: args, rows: make([][]sqlparser.Expr, len(values)),
+	r := &insertRows{table: t, args: args, rows: make([][]ast.ExprNode, len(values)),
 		ksids: make([]vindex.KeyspaceID, len(values)), keep: make([]bool, len(values))}
 	for _, c := range ins.Columns {
-		r.columns = append(r.columns, c.Lowered())
+		r.columns = append(r.columns, c.Name.L)
 	}
 	for i, row := range values {
 		if len(row) != len(r.columns) {
 			return nil, sqlerr.New(1136, "21S01", "Column count doesn't match value count at row %d", i+1)
 		}
-		r.rows[i] = append(make([]sqlparser.Expr, 0, len(row)+2), row...)
+		r.rows[i] = append(make([]ast.ExprNode, 0, len(row)+2), row...)
 		r.keep[i] = true
 	}
 	for _, cv := range t.ColumnVindexes {
@@ -153,10 +159,10 @@ func PlanInsert(ctx context.Context, plan *Plan, args Args, io IO) (*InsertPlan,
 
 // checkOnDup refuses ON DUPLICATE KEY UPDATE of vindex columns: the row would
 // move shards or orphan its lookup rows.
-func checkOnDup(onDup sqlparser.OnDup, t *conf.Table) error {
+func checkOnDup(onDup []*ast.Assignment, t *conf.Table) error {
 	for _, upd := range onDup {
-		if len(t.VindexesOn(upd.Name.Name.String())) > 0 {
-			return sqlerr.Unsupported("ON DUPLICATE KEY UPDATE of vindex column %s of table %s", upd.Name.Name, t)
+		if len(t.VindexesOn(upd.Column.Name.O)) > 0 {
+			return sqlerr.Unsupported("ON DUPLICATE KEY UPDATE of vindex column %s of table %s", upd.Column.Name.O, t)
 		}
 	}
 	return nil
@@ -176,13 +182,11 @@ func (r *insertRows) fillSequence(ctx context.Context, plan *InsertPlan, io IO) 
 	}
 	var need []int
 	for i := range r.rows {
-		switch e := r.rows[i][c].(type) {
-		case *sqlparser.NullVal, *sqlparser.Default:
+		e := r.rows[i][c]
+		if d, ok := e.(*ast.DefaultExpr); ok && d.Name == nil {
 			need = append(need, i)
-		default:
-			if v, ok := valueOf(e, r.args); ok && (v.IsNull() || string(v.Raw) == "0") {
-				need = append(need, i)
-			}
+		} else if v, ok := valueOf(e, r.args); ok && (v.IsNull() || string(v.Raw) == "0") {
+			need = append(need, i)
 		}
 	}
 	if len(need) == 0 {
@@ -208,7 +212,7 @@ func (r *insertRows) columnValues(cv *conf.ColumnVindex) ([]vindex.Value, error)
 		v, ok := r.value(i, c)
 		if !ok {
 			return nil, sqlerr.Unsupported("routing on the expression %s of vindex column %s of table %s",
-				sqlparser.String(r.rows[i][c]), cv.Columns[0], r.table)
+				nodeText(r.rows[i][c]), cv.Columns[0], r.table)
 		}
 		ids[i] = v
 	}
@@ -295,7 +299,7 @@ func (r *insertRows) createLookupRows(ctx context.Context, cv *conf.ColumnVindex
 			v, ok := r.value(i, r.column(col))
 			if !ok {
 				return sqlerr.Unsupported("the expression %s in lookup column %s of table %s",
-					sqlparser.String(r.rows[i][r.column(col)]), col, r.table)
+					nodeText(r.rows[i][r.column(col)]), col, r.table)
 			}
 			vals[k] = v
 		}
@@ -344,7 +348,7 @@ func (r *insertRows) fillOrVerify(ctx context.Context, cv *conf.ColumnVindex, ig
 		}
 		v, ok := r.value(i, c)
 		if !ok {
-			return sqlerr.Unsupported("the expression %s in vindex column %s of table %s", sqlparser.String(r.rows[i][c]), cv.Columns[0], r.table)
+			return sqlerr.Unsupported("the expression %s in vindex column %s of table %s", nodeText(r.rows[i][c]), cv.Columns[0], r.table)
 		}
 		if v.IsNull() {
 			if reversible {
@@ -401,7 +405,7 @@ func (r *insertRows) split(plan *Plan, args Args) []ShardQuery {
 		}
 	}
 	var order []*conf.Shard
-	byShard := map[*conf.Shard]sqlparser.Values{}
+	byShard := map[*conf.Shard][][]ast.ExprNode{}
 	for i, row := range r.rows {
 		if !r.keep[i] {
 			continue
@@ -410,23 +414,31 @@ func (r *insertRows) split(plan *Plan, args Args) []ShardQuery {
 		if _, ok := byShard[sh]; !ok {
 			order = append(order, sh)
 		}
-		byShard[sh] = append(byShard[sh], sqlparser.ValTuple(row))
+		byShard[sh] = append(byShard[sh], row)
 	}
-	ins, margins := plan.Stmt.(*sqlparser.Insert), plan.Margins
-	cols := make(sqlparser.Columns, len(r.columns))
+	ins := plan.Stmt.(*ast.InsertStmt)
+	cols := make([]*ast.ColumnName, len(r.columns))
 	for i, c := range r.columns {
 		if i < len(ins.Columns) {
 			cols[i] = ins.Columns[i]
 		} else {
-			cols[i] = sqlparser.NewColIdent(c)
+			cols[i] = &ast.ColumnName{Name: ast.NewCIStr(c)}
 		}
 	}
 	queries := make([]ShardQuery, 0, len(order))
 	for _, sh := range order {
 		out := *ins
-		out.Columns = cols
-		out.Rows = byShard[sh]
-		queries = append(queries, ShardQuery{Shard: sh, SQL: printStmt(margins.Leading, &out, r.args, plan.Mode, margins.Trailing)})
+		out.Columns, out.Lists, out.Setlist = cols, byShard[sh], false
+		queries = append(queries, ShardQuery{Shard: sh, SQL: printStmt(plan.Leading, &out, r.args, plan.Mode)})
 	}
 	return queries
+}
+
+// InsertRows is the number of rows an INSERT's VALUES list writes (0 for
+// other statements).
+func (p *Plan) InsertRows() int {
+	if ins, ok := p.Stmt.(*ast.InsertStmt); ok {
+		return len(ins.Lists)
+	}
+	return 0
 }

@@ -2,12 +2,9 @@ package rewrite
 
 import (
 	"context"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/xwb1989/sqlparser"
 
 	"sidecar/conf"
 	"sidecar/vindex"
@@ -98,8 +95,8 @@ func TestPlanInsert(t *testing.T) {
 		name: "seed 002 corder_event",
 		sql:  "insert into corder_event(corder_id, ename) values(1, 'paid'), (5, 'delivered')",
 		want: map[string]string{
-			"-80": "insert into corder_event(corder_id, ename, keyspace_id, corder_event_id) values (1, 'paid', X'166b40b44aba4bd6', 1)",
-			"80-": "insert into corder_event(corder_id, ename, keyspace_id, corder_event_id) values (5, 'delivered', X'd2fd8867d50d2dfe', 2)",
+			"-80": "INSERT INTO `corder_event` (`corder_id`,`ename`,`keyspace_id`,`corder_event_id`) VALUES (1,'paid',X'166b40b44aba4bd6',1)",
+			"80-": "INSERT INTO `corder_event` (`corder_id`,`ename`,`keyspace_id`,`corder_event_id`) VALUES (5,'delivered',X'd2fd8867d50d2dfe',2)",
 		},
 		id: 1,
 	}, {
@@ -152,7 +149,7 @@ func TestPlanInsert(t *testing.T) {
 				got[q.Shard.Name] = q.SQL
 			}
 			for shard, want := range tc.want {
-				if got[shard] != want {
+				if !sameSQL(t, got[shard], want) {
 					t.Errorf("shard %s:\n got %s\nwant %s", shard, got[shard], want)
 				}
 			}
@@ -181,11 +178,11 @@ func TestPlanInsertArgs(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := "insert into customer(customer_id, email) values (" + string(vindex.NewInt64(id).Raw) + ", 'it''s')"
-		if len(ip.Queries) != 1 || ip.Queries[0].SQL != want {
+		if len(ip.Queries) != 1 || !sameSQL(t, ip.Queries[0].SQL, want) {
 			t.Errorf("got %+v, want %s", ip.Queries, want)
 		}
 	}
-	if s := sqlparser.String(plan.Stmt); !strings.Contains(s, ":v1") {
+	if s := nodeText(plan.Stmt); !strings.Contains(s, "?") {
 		t.Errorf("statement was modified: %s", s)
 	}
 }
@@ -297,7 +294,11 @@ func TestPlanCache(t *testing.T) {
 		for _, q := range ip.Queries {
 			got = append(got, q.SQL)
 		}
-		if !slices.Equal(got, tc.want) {
+		same := len(got) == len(tc.want)
+		for i := 0; same && i < len(got); i++ {
+			same = sameSQL(t, got[i], tc.want[i])
+		}
+		if !same {
 			t.Errorf("%s\n  sent %q\n  want %q", tc.sql, got, tc.want)
 		}
 	}

@@ -4,7 +4,8 @@ import (
 	"context"
 	"strings"
 
-	"github.com/xwb1989/sqlparser"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
 
 	"sidecar/conf"
 	"sidecar/sqlerr"
@@ -24,7 +25,7 @@ import (
 // filters the subquery's tables, never the outer query's. So values flow
 // from a condition only into the table references it restricts.
 func routeJoin(ctx context.Context, plan *Plan, args Args, io IO) (*Route, error) {
-	sel, ok := plan.Stmt.(*sqlparser.Select)
+	sel, ok := plan.Stmt.(*ast.SelectStmt)
 	if !ok {
 		return nil, sqlerr.Unsupported("joins outside SELECT")
 	}
@@ -103,21 +104,18 @@ type colocation struct {
 	facts map[columnOf]vindex.Value
 }
 
-func (c *colocation) selectStatement(stmt sqlparser.SelectStatement, outer *scope) {
+func (c *colocation) selectStatement(stmt ast.Node, outer *scope) {
 	switch s := stmt.(type) {
-	case *sqlparser.Select:
+	case *ast.SelectStmt:
+		c.with(s.With, outer)
 		sc := &scope{outer: outer}
 		var ons []joinOn
-		for _, te := range s.From {
-			ons = c.tableExpr(te, sc, ons)
+		if s.From != nil {
+			ons = c.tableExpr(s.From.TableRefs, sc, ons)
 		}
 		// ON conditions are read once every reference of the scope is known,
 		// and once WHERE has said which outer joins are inner joins.
-		var where sqlparser.Expr
-		if s.Where != nil {
-			where = s.Where.Expr
-		}
-		rejected := nullRejected(where, sc)
+		rejected := nullRejected(s.Where, sc)
 		for _, on := range ons {
 			restricts := refSet(on.nullable)
 			if !on.outer || anyIn(on.nullable, rejected) {
@@ -128,70 +126,82 @@ func (c *colocation) selectStatement(stmt sqlparser.SelectStatement, outer *scop
 			c.conjuncts(on.cond, sc, restricts)
 			c.subqueries(sc, on.cond)
 		}
-		if where != nil {
-			c.conjuncts(where, sc, refSet(sc.refs))
+		if s.Where != nil {
+			c.conjuncts(s.Where, sc, refSet(sc.refs))
 		}
-		c.subqueries(sc, s.SelectExprs, s.Where, s.GroupBy, s.Having, s.OrderBy)
-	case *sqlparser.Union:
-		c.selectStatement(s.Left, outer)
-		c.selectStatement(s.Right, outer)
-	case *sqlparser.ParenSelect:
-		c.selectStatement(s.Select, outer)
+		c.subqueries(sc, s.Fields, s.Where, s.GroupBy, s.Having, s.OrderBy)
+	case *ast.SetOprStmt:
+		c.with(s.With, outer)
+		c.selectStatement(s.SelectList, outer)
+	case *ast.SetOprSelectList:
+		c.with(s.With, outer)
+		for _, sel := range s.Selects {
+			c.selectStatement(sel, outer)
+		}
+	case *ast.SubqueryExpr:
+		c.selectStatement(s.Query, outer)
+	}
+}
+
+// with reads the common table expressions of a WITH clause, each a scope of
+// its own: a reference to one is like a derived table.
+func (c *colocation) with(w *ast.WithClause, outer *scope) {
+	if w == nil {
+		return
+	}
+	for _, cte := range w.CTEs {
+		c.selectStatement(cte.Query, outer)
 	}
 }
 
 // joinOn is the ON condition of a join. An outer join's condition filters
 // the rows of its nullable side only: every row of the preserved side appears.
 type joinOn struct {
-	cond                sqlparser.Expr
+	cond                ast.ExprNode
 	outer               bool
 	preserved, nullable []*fromRef
 }
 
 // tableExpr adds the references of a FROM item to sc and returns the ON
 // conditions to read once all references are known.
-func (c *colocation) tableExpr(te sqlparser.TableExpr, sc *scope, ons []joinOn) []joinOn {
-	switch t := te.(type) {
-	case *sqlparser.AliasedTableExpr:
-		switch e := t.Expr.(type) {
-		case sqlparser.TableName:
-			if e.Qualifier.IsEmpty() && e.Name.String() == "dual" {
-				return ons
+func (c *colocation) tableExpr(node ast.ResultSetNode, sc *scope, ons []joinOn) []joinOn {
+	switch t := node.(type) {
+	case *ast.TableSource:
+		switch e := t.Source.(type) {
+		case *ast.TableName:
+			ref := &fromRef{alias: e.Name.O}
+			if t.AsName.O != "" {
+				ref.alias = t.AsName.O
 			}
-			ref := &fromRef{alias: e.Name.String()}
-			if !t.As.IsEmpty() {
-				ref.alias = t.As.String()
-			}
-			if found, err := c.ks.FindTable(e.Name.String()); err == nil {
+			if found, err := c.ks.FindTable(e.Name.O); err == nil {
 				ref.table = found
 				c.refs = append(c.refs, ref)
 			}
 			sc.refs = append(sc.refs, ref)
-		case *sqlparser.Subquery:
+		default:
 			// A derived table: its own scope; the outer query sees only its
 			// columns, which bind none of the tables inside.
-			c.selectStatement(e.Select, sc.outer)
-			sc.refs = append(sc.refs, &fromRef{alias: t.As.String()})
+			c.selectStatement(e, sc.outer)
+			sc.refs = append(sc.refs, &fromRef{alias: t.AsName.O})
 		}
-	case *sqlparser.ParenTableExpr:
-		for _, inner := range t.Exprs {
-			ons = c.tableExpr(inner, sc, ons)
-		}
-	case *sqlparser.JoinTableExpr:
+	case *ast.Join:
 		before := len(sc.refs)
-		ons = c.tableExpr(t.LeftExpr, sc, ons)
+		ons = c.tableExpr(t.Left, sc, ons)
 		middle := len(sc.refs)
-		ons = c.tableExpr(t.RightExpr, sc, ons)
-		if t.Condition.On == nil {
+		if t.Right == nil {
+			return ons
+		}
+		ons = c.tableExpr(t.Right, sc, ons)
+		if t.On == nil {
 			return ons
 		}
 		left, right := sc.refs[before:middle:middle], sc.refs[middle:]
-		on := joinOn{cond: t.Condition.On, nullable: sc.refs[before:]}
-		switch t.Join {
-		case sqlparser.LeftJoinStr, sqlparser.NaturalLeftJoinStr:
-			on = joinOn{cond: t.Condition.On, outer: true, preserved: left, nullable: right}
-		case sqlparser.RightJoinStr, sqlparser.NaturalRightJoinStr:
-			on = joinOn{cond: t.Condition.On, outer: true, preserved: right, nullable: left}
+		on := joinOn{cond: t.On.Expr, nullable: sc.refs[before:]}
+		switch t.Tp {
+		case ast.LeftJoin:
+			on = joinOn{cond: t.On.Expr, outer: true, preserved: left, nullable: right}
+		case ast.RightJoin:
+			on = joinOn{cond: t.On.Expr, outer: true, preserved: right, nullable: left}
 		}
 		ons = append(ons, on)
 	}
@@ -201,15 +211,15 @@ func (c *colocation) tableExpr(te sqlparser.TableExpr, sc *scope, ons []joinOn) 
 // nullRejected lists the references a WHERE equality names: rows of theirs
 // extended with NULLs by an outer join never pass it, which makes that join
 // an inner one.
-func nullRejected(where sqlparser.Expr, sc *scope) map[*fromRef]bool {
+func nullRejected(where ast.ExprNode, sc *scope) map[*fromRef]bool {
 	set := map[*fromRef]bool{}
 	for _, conj := range splitAnd(where, nil) {
-		cmp, ok := conj.(*sqlparser.ComparisonExpr)
-		if !ok || cmp.Operator != sqlparser.EqualStr {
+		cmp, ok := conj.(*ast.BinaryOperationExpr)
+		if !ok || cmp.Op != opcode.EQ {
 			continue
 		}
-		for _, side := range []sqlparser.Expr{cmp.Left, cmp.Right} {
-			if cn, ok := side.(*sqlparser.ColName); ok {
+		for _, side := range []ast.ExprNode{cmp.L, cmp.R} {
+			if cn, ok := side.(*ast.ColumnNameExpr); ok {
 				if ref := sc.resolve(cn); ref != nil {
 					set[ref] = true
 				}
@@ -230,42 +240,45 @@ func anyIn(refs []*fromRef, set map[*fromRef]bool) bool {
 
 // subqueries reads the subqueries found in nodes, each in a scope of its own
 // inside sc.
-func (c *colocation) subqueries(sc *scope, nodes ...sqlparser.SQLNode) {
+func (c *colocation) subqueries(sc *scope, nodes ...ast.Node) {
 	for _, n := range nodes {
-		_ = sqlparser.Walk(func(node sqlparser.SQLNode) (bool, error) {
-			if sq, ok := node.(*sqlparser.Subquery); ok {
-				c.selectStatement(sq.Select, sc)
-				return false, nil
+		if n == nil || isNilNode(n) {
+			continue
+		}
+		walk(n, func(node ast.Node) bool {
+			if sq, ok := node.(*ast.SubqueryExpr); ok {
+				c.selectStatement(sq.Query, sc)
+				return false
 			}
-			return true, nil
-		}, n)
+			return true
+		})
 	}
 }
 
 // conjuncts records the AND-ed equalities of e, read in sc, restricting the
 // rows of the references in restricts.
-func (c *colocation) conjuncts(e sqlparser.Expr, sc *scope, restricts map[*fromRef]bool) {
+func (c *colocation) conjuncts(e ast.ExprNode, sc *scope, restricts map[*fromRef]bool) {
 	for _, conj := range splitAnd(e, nil) {
-		cmp, ok := conj.(*sqlparser.ComparisonExpr)
-		if !ok || cmp.Operator != sqlparser.EqualStr {
+		cmp, ok := conj.(*ast.BinaryOperationExpr)
+		if !ok || cmp.Op != opcode.EQ {
 			continue
 		}
-		l, lok := cmp.Left.(*sqlparser.ColName)
-		r, rok := cmp.Right.(*sqlparser.ColName)
+		l, lok := cmp.L.(*ast.ColumnNameExpr)
+		r, rok := cmp.R.(*ast.ColumnNameExpr)
 		switch {
 		case lok && rok:
 			lref, rref := sc.resolve(l), sc.resolve(r)
 			if lref != nil && rref != nil {
-				c.conds = append(c.conds, condition{left: lref, lcol: lowerName(l), right: rref, rcol: lowerName(r), restricts: restricts})
+				c.conds = append(c.conds, condition{left: lref, lcol: l.Name.Name.L, right: rref, rcol: r.Name.Name.L, restricts: restricts})
 			}
 		case lok || rok:
-			col, other := l, cmp.Right
+			col, other := l, cmp.R
 			if rok {
-				col, other = r, cmp.Left
+				col, other = r, cmp.L
 			}
 			ref := sc.resolve(col)
 			if v, ok := valueOf(other, c.args); ok && ref != nil {
-				c.conds = append(c.conds, condition{left: ref, lcol: lowerName(col), value: &v, restricts: restricts})
+				c.conds = append(c.conds, condition{left: ref, lcol: col.Name.Name.L, value: &v, restricts: restricts})
 			}
 		}
 	}
@@ -300,8 +313,8 @@ func (c *colocation) solve() {
 
 // resolve finds the reference a column names: by qualifier, innermost scope
 // first; unqualified, only when its scope reads one table.
-func (sc *scope) resolve(cn *sqlparser.ColName) *fromRef {
-	q := cn.Qualifier.Name.String()
+func (sc *scope) resolve(cn *ast.ColumnNameExpr) *fromRef {
+	q := cn.Name.Table.O
 	if q == "" {
 		if len(sc.refs) == 1 {
 			return sc.refs[0]
@@ -326,4 +339,17 @@ func refSet(refs []*fromRef) map[*fromRef]bool {
 	return set
 }
 
-func lowerName(cn *sqlparser.ColName) string { return strings.ToLower(cn.Name.String()) }
+// isNilNode reports a typed nil (an absent clause passed as ast.Node).
+func isNilNode(n ast.Node) bool {
+	switch v := n.(type) {
+	case *ast.FieldList:
+		return v == nil
+	case *ast.GroupByClause:
+		return v == nil
+	case *ast.HavingClause:
+		return v == nil
+	case *ast.OrderByClause:
+		return v == nil
+	}
+	return false
+}

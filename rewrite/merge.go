@@ -26,12 +26,17 @@ package rewrite
 // What the merge cannot answer exactly is refused, naming the construct.
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
-	"github.com/xwb1989/sqlparser"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/format"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
+	driver "github.com/pingcap/tidb/pkg/parser/test_driver"
 
 	"sidecar/sqlerr"
+	"sidecar/vindex"
 )
 
 // MergePlan says how to ask each shard and how to combine their results.
@@ -128,80 +133,7 @@ var unmergeable = map[string]bool{"std": true, "stddev": true, "stddev_pop": tru
 // GROUP BY, aggregates or DISTINCT). The shard statement is printed from the
 // parsed one, which the planner read in the session's sql_mode (plan.Mode).
 func PlanMerge(plan *Plan, args Args) (*MergePlan, error) {
-	if _, pipes := ModeSensitive(plan.Query); pipes && plan.Mode.PipesAsConcat {
-		// The parser reads || as OR whatever the mode.
-		return nil, sqlerr.Unsupported("|| under sql_mode PIPES_AS_CONCAT in a SELECT across shards of %s (use CONCAT)", plan.Table)
-	}
 	return buildMerge(plan, args, false)
-}
-
-// ModeSensitive reports whether sql has double-quoted tokens or || outside
-// strings, quoted identifiers and comments: printed again from the parsed
-// statement, they would mean something else under ANSI_QUOTES or
-// PIPES_AS_CONCAT.
-func ModeSensitive(sql string) (quotes, pipes bool) {
-	for i := 0; i < len(sql); i++ {
-		switch c := sql[i]; {
-		case c == '"':
-			quotes = true
-			i = skipQuoted(sql, i) - 1
-		case c == '\'' || c == '`':
-			i = skipQuoted(sql, i) - 1
-		case c == '|' && i+1 < len(sql) && sql[i+1] == '|':
-			pipes = true
-			i++
-		case c == '/' && i+1 < len(sql) && sql[i+1] == '*', c == '#', c == '-' && strings.HasPrefix(sql[i:], "-- "):
-			if j := skipSpace(sql, i); j > i {
-				i = j - 1
-			}
-		}
-	}
-	return quotes, pipes
-}
-
-// ansiQuotesToBackticks rewrites the double-quoted identifiers of a statement
-// written under ANSI_QUOTES as backticked ones ("a""b" → `a"b`).
-func ansiQuotesToBackticks(sql string) string {
-	var b strings.Builder
-	for i := 0; i < len(sql); {
-		c := sql[i]
-		switch {
-		case c == '\'' || c == '`':
-			end := skipQuoted(sql, i)
-			b.WriteString(sql[i:end])
-			i = end
-		case c == '"':
-			b.WriteByte('`')
-			j := i + 1
-			for ; j < len(sql); j++ {
-				if sql[j] == '"' {
-					if j+1 < len(sql) && sql[j+1] == '"' {
-						b.WriteByte('"')
-						j++
-						continue
-					}
-					break
-				}
-				if sql[j] == '`' {
-					b.WriteByte('`')
-				}
-				b.WriteByte(sql[j])
-			}
-			b.WriteByte('`')
-			i = j + 1
-		case c == '/' && i+1 < len(sql) && sql[i+1] == '*', c == '#', c == '-' && strings.HasPrefix(sql[i:], "-- "):
-			j := skipSpace(sql, i)
-			if j == i {
-				j = i + 1
-			}
-			b.WriteString(sql[i:j])
-			i = j
-		default:
-			b.WriteByte(c)
-			i++
-		}
-	}
-	return b.String()
 }
 
 // checkMerge refuses what PlanMerge cannot answer, before any shard is asked.
@@ -213,11 +145,11 @@ func checkMerge(plan *Plan) error {
 func buildMerge(plan *Plan, args Args, validate bool) (*MergePlan, error) {
 	table := plan.Table.String()
 	switch s := plan.Stmt.(type) {
-	case *sqlparser.Select:
+	case *ast.SelectStmt:
 		b := &mergeBuilder{table: table, args: args, validate: validate, hiddenKeys: map[string]int{}}
 		return b.build(s, plan)
-	case *sqlparser.Union, *sqlparser.ParenSelect:
-		if plainUnionAll(s.(sqlparser.SelectStatement)) {
+	case *ast.SetOprStmt:
+		if plainUnionAll(s) {
 			return nil, nil // every shard answers its part; concatenation is the union
 		}
 		return nil, sqlerr.Unsupported("UNION in a SELECT across shards of %s (only UNION ALL of plain SELECTs)", table)
@@ -226,28 +158,46 @@ func buildMerge(plan *Plan, args Args, validate bool) (*MergePlan, error) {
 }
 
 // plainUnionAll: UNION ALL of SELECTs that a concatenation answers.
-func plainUnionAll(s sqlparser.SelectStatement) bool {
-	switch s := s.(type) {
-	case *sqlparser.Select:
-		return len(s.OrderBy) == 0 && s.Limit == nil && len(s.GroupBy) == 0 && s.Having == nil && s.Distinct == "" &&
-			!hasAggregate(s.SelectExprs) && !hasSubquery(s) && len(s.From) == 1 && isTable(s.From[0])
-	case *sqlparser.Union:
-		return s.Type == sqlparser.UnionAllStr && len(s.OrderBy) == 0 && s.Limit == nil && plainUnionAll(s.Left) && plainUnionAll(s.Right)
-	case *sqlparser.ParenSelect:
-		return plainUnionAll(s.Select)
+func plainUnionAll(n ast.Node) bool {
+	switch s := n.(type) {
+	case *ast.SelectStmt:
+		return s.OrderBy == nil && s.Limit == nil && s.GroupBy == nil && s.Having == nil && !s.Distinct && s.With == nil &&
+			!hasAggregate(s.Fields) && !hasSubquery(s) && isTable(s.From)
+	case *ast.SetOprStmt:
+		return s.OrderBy == nil && s.Limit == nil && s.With == nil && plainUnionAll(s.SelectList)
+	case *ast.SetOprSelectList:
+		if s.OrderBy != nil || s.Limit != nil || s.With != nil {
+			return false
+		}
+		for i, sel := range s.Selects {
+			var op *ast.SetOprType
+			switch b := sel.(type) {
+			case *ast.SelectStmt:
+				op = b.AfterSetOperator
+			case *ast.SetOprSelectList:
+				op = b.AfterSetOperator
+			}
+			if (i > 0 && (op == nil || *op != ast.UnionAll)) || !plainUnionAll(sel) {
+				return false
+			}
+		}
+		return true
 	}
 	return false
 }
 
-// isTable reports a FROM item that is a table; DUAL is none: every shard
-// would return its constant row.
-func isTable(te sqlparser.TableExpr) bool {
-	a, ok := te.(*sqlparser.AliasedTableExpr)
+// isTable reports a FROM clause that is one table; none (DUAL) is no table:
+// every shard would return its constant row.
+func isTable(from *ast.TableRefsClause) bool {
+	if from == nil || from.TableRefs == nil || from.TableRefs.Right != nil {
+		return false
+	}
+	ts, ok := from.TableRefs.Left.(*ast.TableSource)
 	if !ok {
 		return false
 	}
-	tn, ok := a.Expr.(sqlparser.TableName)
-	return ok && !(tn.Qualifier.IsEmpty() && strings.EqualFold(tn.Name.String(), "dual"))
+	_, ok = ts.Source.(*ast.TableName)
+	return ok
 }
 
 type mergeBuilder struct {
@@ -257,7 +207,7 @@ type mergeBuilder struct {
 
 	items      []mergeItem
 	star       bool
-	hidden     sqlparser.SelectExprs
+	hidden     []*ast.SelectField
 	hiddenKeys map[string]int // exprKey → hidden index
 	grouped    bool
 	mp         MergePlan
@@ -265,52 +215,65 @@ type mergeBuilder struct {
 
 // mergeItem is an item of the client's select list.
 type mergeItem struct {
-	expr  sqlparser.Expr // nil for * and t.*
+	expr  ast.ExprNode // nil for * and t.*
 	alias string
 	pos   int // column position; -1 after a *
-	agg   *sqlparser.FuncExpr
+	agg   *ast.AggregateFuncExpr
 }
 
-func (b *mergeBuilder) build(sel *sqlparser.Select, plan *Plan) (*MergePlan, error) {
+func (b *mergeBuilder) build(sel *ast.SelectStmt, plan *Plan) (*MergePlan, error) {
 	t := b.table
 	if hasSubquery(sel) {
 		return nil, sqlerr.Unsupported("subqueries in a SELECT across shards of %s", t)
 	}
-	if len(sel.From) != 1 || !isTable(sel.From[0]) {
+	if !isTable(sel.From) {
 		return nil, sqlerr.Unsupported("joins in a SELECT across shards of %s", t)
 	}
 	if sel.Having != nil {
 		return nil, sqlerr.Unsupported("HAVING in a SELECT across shards of %s", t)
 	}
+	if len(sel.WindowSpecs) > 0 || hasWindow(sel.Fields) {
+		return nil, sqlerr.Unsupported("window functions in a SELECT across shards of %s", t)
+	}
+	if sel.GroupBy != nil && sel.GroupBy.Rollup {
+		return nil, sqlerr.Unsupported("GROUP BY … WITH ROLLUP in a SELECT across shards of %s", t)
+	}
+	if sel.SelectStmtOpts != nil && sel.SelectStmtOpts.CalcFoundRows {
+		return nil, sqlerr.Unsupported("SQL_CALC_FOUND_ROWS in a SELECT across shards of %s", t)
+	}
 	hasAgg := false
 	pos := 0
-	for _, se := range sel.SelectExprs {
-		switch e := se.(type) {
-		case *sqlparser.StarExpr:
+	for _, f := range sel.Fields.Fields {
+		if f.WildCard != nil {
 			b.star = true
 			pos = -1
 			b.items = append(b.items, mergeItem{pos: -1})
-		case *sqlparser.AliasedExpr:
-			agg, err := b.aggregateOf(e.Expr)
-			if err != nil {
-				return nil, err
-			}
-			hasAgg = hasAgg || agg != nil
-			b.items = append(b.items, mergeItem{expr: e.Expr, alias: e.As.Lowered(), pos: pos, agg: agg})
-			if pos >= 0 {
-				pos++
-			}
-		default:
-			return nil, sqlerr.Unsupported("%s in a SELECT across shards of %s", sqlparser.String(se), t)
+			continue
+		}
+		agg, err := b.aggregateOf(f.Expr)
+		if err != nil {
+			return nil, err
+		}
+		hasAgg = hasAgg || agg != nil
+		b.items = append(b.items, mergeItem{expr: f.Expr, alias: f.AsName.L, pos: pos, agg: agg})
+		if pos >= 0 {
+			pos++
 		}
 	}
-	for _, g := range sel.GroupBy {
-		if containsAggregate(g) {
-			return nil, sqlerr.Unsupported("aggregate functions in GROUP BY (%s)", sqlparser.String(g))
+	var groupBy, orderBy []*ast.ByItem
+	if sel.GroupBy != nil {
+		groupBy = sel.GroupBy.Items
+	}
+	if sel.OrderBy != nil {
+		orderBy = sel.OrderBy.Items
+	}
+	for _, g := range groupBy {
+		if containsAggregate(g.Expr) {
+			return nil, sqlerr.Unsupported("aggregate functions in GROUP BY (%s)", nodeText(g.Expr))
 		}
 	}
-	b.grouped = len(sel.GroupBy) > 0 || hasAgg
-	distinct := sel.Distinct != ""
+	b.grouped = len(groupBy) > 0 || hasAgg
+	distinct := sel.Distinct
 	switch {
 	case b.grouped && b.star:
 		return nil, sqlerr.Unsupported("* together with GROUP BY or aggregate functions in a SELECT across shards of %s", t)
@@ -319,7 +282,7 @@ func (b *mergeBuilder) build(sel *sqlparser.Select, plan *Plan) (*MergePlan, err
 	case distinct && b.star:
 		return nil, sqlerr.Unsupported("SELECT DISTINCT * across shards of %s (name the columns)", t)
 	}
-	for _, o := range sel.OrderBy {
+	for _, o := range orderBy {
 		if !b.grouped && containsAggregate(o.Expr) {
 			return nil, sqlerr.Unsupported("aggregate functions in ORDER BY without GROUP BY across shards of %s", t)
 		}
@@ -336,27 +299,27 @@ func (b *mergeBuilder) build(sel *sqlparser.Select, plan *Plan) (*MergePlan, err
 			return nil, err
 		}
 	}
-	if !b.grouped && !distinct && len(sel.OrderBy) == 0 && sel.Limit == nil {
+	if !b.grouped && !distinct && len(orderBy) == 0 && sel.Limit == nil {
 		return nil, nil
 	}
 
 	shard := *sel // the shard's statement: a copy, the plan's AST is shared
-	shard.SelectExprs = b.namedItems(sel, plan.Query)
+	fields := b.namedItems(sel, plan.Query)
 	var order []mergeOrder
-	for _, o := range sel.OrderBy {
-		if _, ok := o.Expr.(*sqlparser.NullVal); ok || (b.grouped && len(sel.GroupBy) == 0) {
+	for _, o := range orderBy {
+		if isNull(o.Expr) || (b.grouped && len(groupBy) == 0) {
 			continue // ORDER BY NULL, or of the one row of aggregates without GROUP BY
 		}
 		col, expr, err := b.resolve(o.Expr, false)
 		if err != nil {
 			return nil, err
 		}
-		order = append(order, mergeOrder{col: col, expr: expr, desc: o.Direction == sqlparser.DescScr})
+		order = append(order, mergeOrder{col: col, expr: expr, desc: o.Desc})
 	}
 	pushLimit := true
 	switch {
 	case b.grouped:
-		if err := b.planGroups(sel, order, &pushLimit); err != nil {
+		if err := b.planGroups(groupBy, order, &pushLimit); err != nil {
 			return nil, err
 		}
 	case distinct:
@@ -369,7 +332,7 @@ func (b *mergeBuilder) build(sel *sqlparser.Select, plan *Plan) (*MergePlan, err
 		}
 	}
 
-	shard.SelectExprs = append(shard.SelectExprs, b.hidden...)
+	shard.Fields = &ast.FieldList{Fields: append(fields, b.hidden...)}
 	b.mp.Hidden = len(b.hidden)
 	b.mp.Columns = len(b.items)
 	if b.star {
@@ -377,20 +340,20 @@ func (b *mergeBuilder) build(sel *sqlparser.Select, plan *Plan) (*MergePlan, err
 	}
 	if b.grouped {
 		shard.GroupBy = nil
-		for _, k := range b.mp.Groups {
-			shard.GroupBy = append(shard.GroupBy, b.ordinal(k.Col))
+		if len(b.mp.Groups) > 0 {
+			shard.GroupBy = &ast.GroupByClause{}
+			for _, k := range b.mp.Groups {
+				shard.GroupBy.Items = append(shard.GroupBy.Items, &ast.ByItem{Expr: b.ordinal(k.Col)})
+			}
 		}
 	}
-	if b.star {
-		shard.OrderBy = sel.OrderBy // positions after a * are unknown: as the client wrote it
-	} else {
-		shard.OrderBy = nil
-		for _, k := range b.mp.Order {
-			dir := sqlparser.AscScr
-			if k.Desc {
-				dir = sqlparser.DescScr
+	if !b.star {
+		shard.OrderBy = nil // else positions after a * are unknown: as the client wrote it
+		if len(b.mp.Order) > 0 {
+			shard.OrderBy = &ast.OrderByClause{}
+			for _, k := range b.mp.Order {
+				shard.OrderBy.Items = append(shard.OrderBy.Items, &ast.ByItem{Expr: b.ordinal(k.Col), Desc: k.Desc})
 			}
-			shard.OrderBy = append(shard.OrderBy, &sqlparser.Order{Expr: b.ordinal(k.Col), Direction: dir})
 		}
 	}
 	shard.Limit = nil
@@ -399,17 +362,17 @@ func (b *mergeBuilder) build(sel *sqlparser.Select, plan *Plan) (*MergePlan, err
 		if n < b.mp.Offset {
 			n = NoLimit // overflow: everything
 		}
-		shard.Limit = &sqlparser.Limit{Rowcount: sqlparser.NewIntVal([]byte(strconv.FormatUint(n, 10)))}
+		shard.Limit = &ast.Limit{Count: literal(vindex.Value{Kind: vindex.Uint64, Raw: strconv.AppendUint(nil, n, 10)})}
 	}
 	if !b.validate {
-		b.mp.SQL = printStmt(plan.Margins.Leading, &shard, b.args, plan.Mode, plan.Margins.Trailing)
+		b.mp.SQL = printStmt(plan.Leading, &shard, b.args, plan.Mode)
 	}
 	return &b.mp, nil
 }
 
 type mergeOrder struct {
 	col  MergeCol
-	expr sqlparser.Expr
+	expr ast.ExprNode
 	desc bool
 }
 
@@ -417,10 +380,10 @@ type mergeOrder struct {
 // group keys. When the client's ORDER BY uses only group keys, the shards
 // sort in that order and the merged groups stream out; otherwise the groups
 // are merged in group-key order, held, and sorted at the end.
-func (b *mergeBuilder) planGroups(sel *sqlparser.Select, order []mergeOrder, pushLimit *bool) error {
+func (b *mergeBuilder) planGroups(groupBy []*ast.ByItem, order []mergeOrder, pushLimit *bool) error {
 	b.mp.Grouped = true
-	for _, g := range sel.GroupBy {
-		col, expr, err := b.resolve(g, true)
+	for _, g := range groupBy {
+		col, expr, err := b.resolve(g.Expr, true)
 		if err != nil {
 			return err
 		}
@@ -525,18 +488,16 @@ func (b *mergeBuilder) groupKey(c MergeCol) MergeKey {
 // addAggregate registers how an aggregate column is combined, adding AVG's
 // partial SUM and COUNT and the weights of MIN/MAX of strings as hidden
 // columns.
-func (b *mergeBuilder) addAggregate(col MergeCol, f *sqlparser.FuncExpr) error {
-	fn := aggNames[f.Name.Lowered()]
+func (b *mergeBuilder) addAggregate(col MergeCol, f *ast.AggregateFuncExpr) error {
+	fn := aggNames[strings.ToLower(f.F)]
 	a := MergeAgg{Func: fn, Col: col}
 	switch fn {
 	case AggAvg:
-		a.Sum = b.addHidden(&sqlparser.FuncExpr{Name: sqlparser.NewColIdent("sum"), Exprs: f.Exprs})
-		a.Count = b.addHidden(&sqlparser.FuncExpr{Name: sqlparser.NewColIdent("count"), Exprs: f.Exprs})
+		a.Sum = b.addHidden(&ast.AggregateFuncExpr{F: "sum", Args: f.Args})
+		a.Count = b.addHidden(&ast.AggregateFuncExpr{F: "count", Args: f.Args})
 	case AggMin, AggMax:
-		if len(f.Exprs) == 1 {
-			if ae, ok := f.Exprs[0].(*sqlparser.AliasedExpr); ok && numericExpr(ae.Expr) {
-				break
-			}
+		if len(f.Args) == 1 && numericExpr(f.Args[0]) {
+			break
 		}
 		a.HasWeight = true
 		a.Weight = b.addHidden(weightString(f))
@@ -548,10 +509,10 @@ func (b *mergeBuilder) addAggregate(col MergeCol, f *sqlparser.FuncExpr) error {
 
 // key makes a sort or group key of a column; expr (nil when unknown: a
 // position inside a *) gets weight columns unless it is surely a number.
-func (b *mergeBuilder) key(col MergeCol, expr sqlparser.Expr, desc bool) MergeKey {
+func (b *mergeBuilder) key(col MergeCol, expr ast.ExprNode, desc bool) MergeKey {
 	k := MergeKey{Col: col, Desc: desc}
 	if expr != nil && !numericExpr(expr) {
-		if agg, _ := expr.(*sqlparser.FuncExpr); agg != nil && aggNames[agg.Name.Lowered()] != 0 {
+		if agg, _ := expr.(*ast.AggregateFuncExpr); agg != nil && aggNames[strings.ToLower(agg.F)] != 0 {
 			// An aggregate key: MIN/MAX weights are the aggregate's own.
 			for _, a := range b.mp.Aggregates {
 				if a.Col == col && a.HasWeight {
@@ -570,15 +531,15 @@ func (b *mergeBuilder) key(col MergeCol, expr sqlparser.Expr, desc bool) MergeKe
 // resolve finds the column an ORDER BY or GROUP BY expression designates: a
 // position, an alias (ORDER BY looks at aliases first, as MySQL does), a
 // selected expression, or else a new hidden column.
-func (b *mergeBuilder) resolve(e sqlparser.Expr, group bool) (MergeCol, sqlparser.Expr, error) {
+func (b *mergeBuilder) resolve(e ast.ExprNode, group bool) (MergeCol, ast.ExprNode, error) {
 	clause := "order clause"
 	if group {
 		clause = "group statement"
 	}
-	if v, ok := e.(*sqlparser.SQLVal); ok && v.Type == sqlparser.IntVal {
-		n, err := strconv.Atoi(string(v.Val))
-		if err != nil || n < 1 || (!b.star && n > len(b.items)) {
-			return MergeCol{}, nil, sqlerr.New(1054, "42S22", "Unknown column '%s' in '%s'", v.Val, clause)
+	if p, ok := e.(*ast.PositionExpr); ok {
+		n := p.N
+		if p.P != nil || n < 1 || (!b.star && n > len(b.items)) {
+			return MergeCol{}, nil, sqlerr.New(1054, "42S22", "Unknown column '%s' in '%s'", nodeText(p), clause)
 		}
 		col := MergeCol{Index: n - 1}
 		for _, it := range b.items {
@@ -588,8 +549,8 @@ func (b *mergeBuilder) resolve(e sqlparser.Expr, group bool) (MergeCol, sqlparse
 		}
 		return col, nil, nil // inside a *
 	}
-	if cn, ok := e.(*sqlparser.ColName); ok && cn.Qualifier.IsEmpty() {
-		name := cn.Name.Lowered()
+	if cn, ok := e.(*ast.ColumnNameExpr); ok && cn.Name.Table.L == "" {
+		name := cn.Name.Name.L
 		for _, it := range b.items {
 			if it.alias == "" || it.alias != name {
 				continue
@@ -600,7 +561,7 @@ func (b *mergeBuilder) resolve(e sqlparser.Expr, group bool) (MergeCol, sqlparse
 			if group && exprKey(it.expr) != exprKey(cn) && b.namesColumn(name) {
 				// MySQL groups by the table's column of that name, not by the
 				// alias: which one the client meant is not visible here.
-				return MergeCol{}, nil, sqlerr.Unsupported("GROUP BY %s, both an alias and a column, across shards of %s", cn.Name.String(), b.table)
+				return MergeCol{}, nil, sqlerr.Unsupported("GROUP BY %s, both an alias and a column, across shards of %s", cn.Name.Name.O, b.table)
 			}
 			return MergeCol{Index: it.pos}, it.expr, nil
 		}
@@ -627,95 +588,96 @@ func (b *mergeBuilder) resolve(e sqlparser.Expr, group bool) (MergeCol, sqlparse
 // namesColumn reports whether the statement refers to a column of this name
 // anywhere (evidence that the table has one).
 func (b *mergeBuilder) namesColumn(name string) bool {
+	found := false
 	for _, it := range b.items {
-		found := false
-		_ = sqlparser.Walk(func(n sqlparser.SQLNode) (bool, error) {
-			if cn, ok := n.(*sqlparser.ColName); ok && cn.Name.Lowered() == name {
+		walk(it.expr, func(n ast.Node) bool {
+			if cn, ok := n.(*ast.ColumnNameExpr); ok && cn.Name.Name.L == name {
 				found = true
 			}
-			return !found, nil
-		}, it.expr)
-		if found {
-			return true
-		}
+			return !found
+		})
 	}
-	return false
+	return found
 }
 
-func (b *mergeBuilder) addHidden(e sqlparser.Expr) MergeCol {
+func (b *mergeBuilder) addHidden(e ast.ExprNode) MergeCol {
 	key := exprKey(e)
 	if i, ok := b.hiddenKeys[key]; ok {
 		return MergeCol{Index: i, Hidden: true}
 	}
 	b.hiddenKeys[key] = len(b.hidden)
-	b.hidden = append(b.hidden, &sqlparser.AliasedExpr{Expr: e})
+	b.hidden = append(b.hidden, &ast.SelectField{Expr: e})
 	return MergeCol{Index: len(b.hidden) - 1, Hidden: true}
 }
 
 // ordinal is the 1-based position of a column in the shard's select list
 // (known: there is no * when this is used).
-func (b *mergeBuilder) ordinal(c MergeCol) *sqlparser.SQLVal {
+func (b *mergeBuilder) ordinal(c MergeCol) ast.ExprNode {
 	n := c.Index + 1
 	if c.Hidden {
 		n += len(b.items)
 	}
-	return sqlparser.NewIntVal([]byte(strconv.Itoa(n)))
+	return literal(vindex.NewInt64(int64(n)))
 }
 
 // aggregateOf returns e if it is an aggregate the merge combines, nil if e
 // has no aggregate, and an error naming what cannot be merged.
-func (b *mergeBuilder) aggregateOf(e sqlparser.Expr) (*sqlparser.FuncExpr, error) {
+func (b *mergeBuilder) aggregateOf(e ast.ExprNode) (*ast.AggregateFuncExpr, error) {
 	t := b.table
-	if gc, ok := e.(*sqlparser.GroupConcatExpr); ok {
-		return nil, sqlerr.Unsupported("GROUP_CONCAT in a SELECT across shards of %s (%s)", t, sqlparser.String(gc))
-	}
-	if f, ok := e.(*sqlparser.FuncExpr); ok {
-		name := f.Name.Lowered()
-		if unmergeable[name] {
+	if f, ok := e.(*ast.AggregateFuncExpr); ok {
+		name := strings.ToLower(f.F)
+		if name == "group_concat" {
+			return nil, sqlerr.Unsupported("GROUP_CONCAT in a SELECT across shards of %s (%s)", t, nodeText(f))
+		}
+		fn := aggNames[name]
+		if unmergeable[name] || fn == 0 {
 			return nil, sqlerr.Unsupported("%s in a SELECT across shards of %s", strings.ToUpper(name), t)
 		}
-		if fn := aggNames[name]; fn != 0 && f.Qualifier.IsEmpty() {
-			if f.Distinct && fn != AggMin && fn != AggMax {
-				return nil, sqlerr.Unsupported("%s(DISTINCT …) in a SELECT across shards of %s (%s)", strings.ToUpper(name), t, sqlparser.String(f))
-			}
-			if containsAggregate(f.Exprs) {
-				return nil, sqlerr.Unsupported("nested aggregate functions (%s)", sqlparser.String(f))
-			}
-			return f, nil
+		if f.Distinct && fn != AggMin && fn != AggMax {
+			return nil, sqlerr.Unsupported("%s(DISTINCT …) in a SELECT across shards of %s (%s)", strings.ToUpper(name), t, nodeText(f))
 		}
+		for _, a := range f.Args {
+			if containsAggregate(a) {
+				return nil, sqlerr.Unsupported("nested aggregate functions (%s)", nodeText(f))
+			}
+		}
+		return f, nil
 	}
 	if containsAggregate(e) {
-		return nil, sqlerr.Unsupported("aggregate functions inside an expression in a SELECT across shards of %s (%s)", t, sqlparser.String(e))
+		return nil, sqlerr.Unsupported("aggregate functions inside an expression in a SELECT across shards of %s (%s)", t, nodeText(e))
 	}
 	return nil, nil
 }
 
-func containsAggregate(node sqlparser.SQLNode) bool {
+func containsAggregate(node ast.Node) bool {
+	return contains(node, func(n ast.Node) bool { _, ok := n.(*ast.AggregateFuncExpr); return ok })
+}
+
+// hasWindow reports a window function in a select list.
+func hasWindow(fields *ast.FieldList) bool {
+	return fields != nil && contains(fields, func(n ast.Node) bool { _, ok := n.(*ast.WindowFuncExpr); return ok })
+}
+
+// contains reports a node for which is is true, outside subqueries.
+func contains(node ast.Node, is func(ast.Node) bool) bool {
 	found := false
-	_ = sqlparser.Walk(func(n sqlparser.SQLNode) (bool, error) {
-		switch n := n.(type) {
-		case *sqlparser.FuncExpr:
-			name := n.Name.Lowered()
-			if aggNames[name] != 0 || unmergeable[name] {
-				found = true
-			}
-		case *sqlparser.GroupConcatExpr:
-			found = true
-		case *sqlparser.Subquery:
-			return false, nil
+	walk(node, func(n ast.Node) bool {
+		if _, sub := n.(*ast.SubqueryExpr); sub {
+			return false
 		}
-		return !found, nil
-	}, node)
+		found = found || is(n)
+		return !found
+	})
 	return found
 }
 
 // limit reads LIMIT [o,] n / LIMIT n OFFSET o: literals or bound arguments.
-func (b *mergeBuilder) limit(l *sqlparser.Limit) (offset, count uint64, err error) {
-	read := func(e sqlparser.Expr) (uint64, error) {
+func (b *mergeBuilder) limit(l *ast.Limit) (offset, count uint64, err error) {
+	read := func(e ast.ExprNode) (uint64, error) {
 		if e == nil {
 			return 0, nil
 		}
-		if v, ok := e.(*sqlparser.SQLVal); ok && v.Type == sqlparser.ValArg && b.validate {
+		if _, ok := e.(*paramExpr); ok && b.validate {
 			return 0, nil // bound at execute
 		}
 		v, ok := valueOf(e, b.args)
@@ -724,78 +686,84 @@ func (b *mergeBuilder) limit(l *sqlparser.Limit) (offset, count uint64, err erro
 				return n, nil
 			}
 		}
-		return 0, sqlerr.Unsupported("LIMIT %s in a SELECT across shards of %s (a non-negative integer is needed)", sqlparser.String(e), b.table)
+		return 0, sqlerr.Unsupported("LIMIT %s in a SELECT across shards of %s (a non-negative integer is needed)", nodeText(e), b.table)
 	}
 	if offset, err = read(l.Offset); err != nil {
 		return 0, 0, err
 	}
-	count, err = read(l.Rowcount)
+	count, err = read(l.Count)
 	return offset, count, err
 }
 
 // namedItems is the client's select list for the shard, with unaliased
 // expressions aliased by their text as the client typed it: the name MySQL
 // gives such a column, which re-printing the statement would change
-// (`COUNT( * )` would come back as `count(*)`).
-func (b *mergeBuilder) namedItems(sel *sqlparser.Select, query string) sqlparser.SelectExprs {
-	out := make(sqlparser.SelectExprs, len(sel.SelectExprs))
-	copy(out, sel.SelectExprs)
+// (`COUNT( * )` would come back as `COUNT(1)`).
+func (b *mergeBuilder) namedItems(sel *ast.SelectStmt, query string) []*ast.SelectField {
+	out := make([]*ast.SelectField, len(sel.Fields.Fields))
+	copy(out, sel.Fields.Fields)
 	texts := selectListTexts(query)
 	if len(texts) != len(out) {
 		return out
 	}
-	for i, se := range out {
-		ae, ok := se.(*sqlparser.AliasedExpr)
-		if !ok || !ae.As.IsEmpty() || texts[i] == "" || len(texts[i]) > 256 {
+	for i, f := range out {
+		if f.WildCard != nil || f.AsName.O != "" || texts[i] == "" || len(texts[i]) > 256 {
 			continue
 		}
-		switch e := ae.Expr.(type) {
-		case *sqlparser.ColName, *sqlparser.NullVal:
-			continue // named by the column (NULL: "NULL") however printed
-		case *sqlparser.SQLVal:
-			if e.Type == sqlparser.StrVal {
-				continue // named by its value
+		switch e := f.Expr.(type) {
+		case *ast.ColumnNameExpr:
+			continue // named by the column however printed
+		case *driver.ValueExpr:
+			if e.Kind() == driver.KindNull || e.Kind() == driver.KindString {
+				continue // named by its value (NULL: "NULL")
 			}
 		}
-		out[i] = &sqlparser.AliasedExpr{Expr: ae.Expr, As: sqlparser.NewColIdent(texts[i])}
+		out[i] = &ast.SelectField{Expr: f.Expr, AsName: ast.NewCIStr(texts[i])}
 	}
 	return out
 }
 
+// isNull reports the NULL literal.
+func isNull(e ast.ExprNode) bool {
+	v, ok := e.(*driver.ValueExpr)
+	return ok && v.Kind() == driver.KindNull
+}
+
 // numericExpr: expressions that are surely numbers (or temporal values),
 // which need no collation weights.
-func numericExpr(e sqlparser.Expr) bool {
+func numericExpr(e ast.ExprNode) bool {
 	switch e := e.(type) {
-	case *sqlparser.SQLVal:
-		return e.Type == sqlparser.IntVal || e.Type == sqlparser.FloatVal
-	case *sqlparser.FuncExpr:
-		switch aggNames[e.Name.Lowered()] {
+	case *driver.ValueExpr:
+		switch e.Kind() {
+		case driver.KindInt64, driver.KindUint64, driver.KindFloat32, driver.KindFloat64, driver.KindMysqlDecimal:
+			return true
+		}
+	case *ast.AggregateFuncExpr:
+		switch aggNames[strings.ToLower(e.F)] {
 		case AggCount, AggSum, AggAvg, AggBitAnd, AggBitOr, AggBitXor:
 			return true
 		case AggMin, AggMax:
-			if len(e.Exprs) == 1 {
-				if ae, ok := e.Exprs[0].(*sqlparser.AliasedExpr); ok {
-					return numericExpr(ae.Expr)
-				}
-			}
+			return len(e.Args) == 1 && numericExpr(e.Args[0])
 		}
-	case *sqlparser.BinaryExpr:
-		switch e.Operator {
-		case sqlparser.PlusStr, sqlparser.MinusStr, sqlparser.MultStr, sqlparser.DivStr, sqlparser.IntDivStr, sqlparser.ModStr:
+	case *ast.BinaryOperationExpr:
+		switch e.Op {
+		case opcode.Plus, opcode.Minus, opcode.Mul, opcode.Div, opcode.IntDiv, opcode.Mod:
 			return true
 		}
-	case *sqlparser.UnaryExpr:
-		return e.Operator == sqlparser.UMinusStr
-	case *sqlparser.ParenExpr:
+	case *ast.UnaryOperationExpr:
+		return e.Op == opcode.Minus
+	case *ast.ParenthesesExpr:
 		return numericExpr(e.Expr)
 	}
 	return false
 }
 
-// weightString is weight_string(e): the collation's sort key of a string.
-func weightString(e sqlparser.Expr) sqlparser.Expr {
-	return &sqlparser.FuncExpr{Name: sqlparser.NewColIdent("weight_string"), Exprs: sqlparser.SelectExprs{&sqlparser.AliasedExpr{Expr: e}}}
+func call(name string, args ...ast.ExprNode) *ast.FuncCallExpr {
+	return &ast.FuncCallExpr{FnName: ast.NewCIStr(name), Args: args}
 }
+
+// weightString is weight_string(e): the collation's sort key of a string.
+func weightString(e ast.ExprNode) ast.ExprNode { return call("weight_string", e) }
 
 // padWeight is the weight of a space in e's collation if the collation pads
 // with spaces (PAD SPACE: 'a' = 'a '), else the empty string:
@@ -804,39 +772,22 @@ func weightString(e sqlparser.Expr) sqlparser.Expr {
 //
 // weight_string keeps trailing spaces, so the merge compares weight strings
 // as if the shorter one went on with spaces, as the collation does.
-func padWeight(e sqlparser.Expr) sqlparser.Expr {
-	fn := func(name string, args ...sqlparser.Expr) *sqlparser.FuncExpr {
-		f := &sqlparser.FuncExpr{Name: sqlparser.NewColIdent(name)}
-		for _, a := range args {
-			f.Exprs = append(f.Exprs, &sqlparser.AliasedExpr{Expr: a})
-		}
-		return f
-	}
-	space := fn("left", fn("concat", sqlparser.NewStrVal([]byte(" ")), e), sqlparser.NewIntVal([]byte("1")))
-	empty := sqlparser.NewStrVal(nil)
-	return fn("if", &sqlparser.ComparisonExpr{Operator: sqlparser.EqualStr, Left: space, Right: empty}, fn("weight_string", space), empty)
+func padWeight(e ast.ExprNode) ast.ExprNode {
+	str := func(s string) ast.ExprNode { return literal(vindex.Value{Kind: vindex.VarChar, Raw: []byte(s)}) }
+	space := call("left", call("concat", str(" "), e), literal(vindex.NewInt64(1)))
+	return call("if", &ast.BinaryOperationExpr{Op: opcode.EQ, L: space, R: str("")}, call("weight_string", space), str(""))
 }
 
 // exprKey prints an expression for comparing it with others: identifiers and
 // function names lowercased, qualifiers dropped (one table).
-func exprKey(e sqlparser.SQLNode) string {
-	buf := sqlparser.NewTrackedBuffer(func(buf *sqlparser.TrackedBuffer, node sqlparser.SQLNode) {
-		switch n := node.(type) {
-		case *sqlparser.ColName:
-			buf.WriteString("`" + n.Name.Lowered() + "`")
-			return
-		case *sqlparser.FuncExpr:
-			distinct := ""
-			if n.Distinct {
-				distinct = "distinct "
-			}
-			buf.Myprintf("%s(%s%v)", strings.ToLower(n.Name.String()), distinct, n.Exprs)
-			return
-		}
-		node.Format(buf)
-	})
-	buf.Myprintf("%v", e)
-	return buf.String()
+func exprKey(e ast.Node) string {
+	var b strings.Builder
+	flags := format.RestoreStringSingleQuotes | format.RestoreKeyWordLowercase | format.RestoreNameLowercase |
+		format.RestoreNameBackQuotes | format.RestoreWithoutSchemaName | format.RestoreWithoutTableName
+	if err := e.Restore(format.NewRestoreCtx(flags, &b)); err != nil {
+		return fmt.Sprintf("%p", e) // equal only to itself
+	}
+	return b.String()
 }
 
 // selectListTexts returns the text of each item of the top-level select list

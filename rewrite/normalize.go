@@ -4,8 +4,6 @@ import (
 	"encoding/hex"
 	"strings"
 
-	"github.com/xwb1989/sqlparser"
-
 	"sidecar/vindex"
 )
 
@@ -71,7 +69,7 @@ func normalize(sql string, noBackslashEscapes bool) (shape string, args Args, ok
 			num := sql[i:j]
 			if param && isDigits(num) && (j == len(sql) || !isIdentChar(sql[j])) && standalone(sql, i) {
 				b.WriteByte('?')
-				v, _ := numberValue(sqlparser.IntVal, []byte(num))
+				v, _ := numberValue([]byte(num), false)
 				args = append(args, v)
 			} else {
 				b.WriteString(num)

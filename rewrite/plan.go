@@ -1,9 +1,11 @@
 package rewrite
 
 import (
+	"strconv"
 	"strings"
 
-	"github.com/xwb1989/sqlparser"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	driver "github.com/pingcap/tidb/pkg/parser/test_driver"
 
 	"sidecar/conf"
 	"sidecar/sqlerr"
@@ -53,18 +55,28 @@ type Plan struct {
 	Column string
 
 	// For statements on a sharded keyspace: the table, the parsed statement
-	// (qualifiers stripped) and the comments around it, for routing and
+	// (qualifiers stripped) and the comments before it, for routing and
 	// rewriting once the values are known (prepared statements bind later).
 	Table   *conf.Table
-	Stmt    sqlparser.Statement
-	Margins sqlparser.MarginComments
+	Stmt    ast.StmtNode
+	Leading string
 
-	// Args are the literals normalization took out of Query's shape; the
-	// parsed statement reads them as :v1, :v2, … (nil when not normalized).
+	// Tail is a clause the parser cannot read (MariaDB's RETURNING, SELECT
+	// … INTO @v), cut out of the text it planned and written back after a
+	// printed statement; Unparsed names it in refusals.
+	Tail, Unparsed string
+
+	// Args are the literals normalization took out of Query's shape: the
+	// parsed statement's `?`s (nil when not normalized).
 	Args Args
 	// Rewritten: Query is the statement re-rendered (keyspace qualifiers
 	// dropped), not the client's text.
 	Rewritten bool
+	// qualifier is a keyspace name the client's text qualifies names with
+	// (qualified times), which Query does not have: the shard connection has
+	// its own database selected.
+	qualifier string
+	qualified int
 	// Prepared: the client prepared the statement; Query holds the ?
 	// placeholders each execute's arguments fill.
 	Prepared bool
@@ -150,7 +162,13 @@ func (p *Planner) Plan(sql string, sess Session) (*Plan, error) {
 				plan.Args = args
 				plan.Query = sql
 				if tmpl.Rewritten {
-					plan.Query = renderArgs(tmpl.Query, tmpl.Stmt, tmpl.Margins, args, sess.Mode)
+					plan.Query = tmpl.render(args)
+				} else if tmpl.qualifier != "" {
+					if text, ok := dropQualifiers(sql, tmpl.qualifier, tmpl.qualified); ok {
+						plan.Query = text
+					} else {
+						plan.Query = tmpl.render(args)
+					}
 				}
 				return &plan, nil
 			}
@@ -175,7 +193,7 @@ func (p *Plan) Text(args Args) string {
 	if !p.Prepared {
 		return p.Query
 	}
-	return renderArgs(p.Query, p.Stmt, p.Margins, args, p.Mode)
+	return p.render(args)
 }
 
 func (p *Planner) plan(sql string, sess Session) (*Plan, error) {
@@ -251,16 +269,17 @@ func afterWord(sql string) string {
 func (p *Planner) routeByTables(plan *Plan, sess Session) (*Plan, error) {
 	plan.Sticky = leavesSessionState(plan.Query)
 	stmt, err := parse(plan.Query, sess.Mode)
-	if err != nil && (plan.Kind == KindInsert || plan.Kind == KindReplace) {
-		// MySQL's INSERT … VALUE (…), which the parser lacks, means VALUES.
-		if values, ok := valueAsValues(plan.Query); ok {
-			stmt, err = parse(values, sess.Mode)
+	if err != nil {
+		if text, tail, clause, ok := cutUnparsed(plan.Query, plan.Kind); ok {
+			if cut, err2 := parse(text, sess.Mode); err2 == nil {
+				stmt, err, plan.Tail, plan.Unparsed = cut, nil, tail, clause
+			}
 		}
 	}
 	if err != nil {
-		// Statements the parser does not know can still run on an unsharded
-		// keyspace or in a system schema, unchanged; nothing about them
-		// needs understanding there.
+		// Statements the parser does not know (MariaDB's RETURNING, SELECT
+		// … INTO @v) can still run on an unsharded keyspace or in a system
+		// schema, unchanged; nothing about them needs understanding there.
 		plan.unparsed = true
 		if ks := p.Topo.Keyspaces[sess.Keyspace]; ks != nil && !ks.Sharded {
 			plan.Keyspace = ks
@@ -271,23 +290,12 @@ func (p *Planner) routeByTables(plan *Plan, sess Session) (*Plan, error) {
 		}
 		return nil, errSyntax(err)
 	}
-	var tables []tableRef
-	_ = sqlparser.Walk(func(node sqlparser.SQLNode) (bool, error) {
-		switch n := node.(type) {
-		case *sqlparser.AliasedTableExpr:
-			if tn, ok := n.Expr.(sqlparser.TableName); ok && !(tn.Qualifier.IsEmpty() && tn.Name.String() == "dual") {
-				tables = append(tables, tableRef{tn, func(t sqlparser.TableName) { n.Expr = t }})
-			}
-		case *sqlparser.Insert:
-			tables = append(tables, tableRef{n.Table, func(t sqlparser.TableName) { n.Table = t }})
-		}
-		return true, nil
-	}, stmt)
+	tables := tablesOf(stmt)
 
 	var target *conf.Keyspace
 	qualified := false
 	for _, ref := range tables {
-		ks, err := p.keyspaceOf(ref.name, sess)
+		ks, err := p.keyspaceOf(ref, sess)
 		if err != nil {
 			return nil, err
 		}
@@ -298,7 +306,7 @@ func (p *Planner) routeByTables(plan *Plan, sess Session) (*Plan, error) {
 			return nil, sqlerr.Unsupported("a statement across keyspaces (%s and %s)", target.Name, ks.Name)
 		}
 		target = ks
-		if !ref.name.Qualifier.IsEmpty() && (ks.Sharded || ref.name.Qualifier.String() != ks.Shards[0].Database) {
+		if q := ref.Schema.O; q != "" && (ks.Sharded || q != ks.Shards[0].Database) {
 			qualified = true
 		}
 	}
@@ -314,39 +322,111 @@ func (p *Planner) routeByTables(plan *Plan, sess Session) (*Plan, error) {
 	if qualified {
 		// The backend database is not named like the keyspace: drop the
 		// keyspace qualifiers, the shard connection has its database selected.
+		qualifier := ""
 		for _, ref := range tables {
-			if ks, _ := p.keyspaceOf(ref.name, sess); ks == target {
-				ref.set(sqlparser.TableName{Name: ref.name.Name})
+			if ks, _ := p.keyspaceOf(ref, sess); ks == target && ref.Schema.O != "" {
+				qualifier = ref.Schema.O
 			}
 		}
-		plan.Query = Render(plan.Query, stmt, sess.Mode)
-		plan.Rewritten = true
+		n := dropSchema(stmt, qualifier)
+		plan.Leading = leadingComments(plan.Query)
 		plan.Stmt = stmt
-		_, plan.Margins = sqlparser.SplitMarginComments(plan.Query)
+		if text, ok := dropQualifiers(plan.Query, qualifier, n); ok {
+			plan.Query, plan.qualifier, plan.qualified = text, qualifier, n
+		} else {
+			plan.Query = printStmt(plan.Leading, stmt, nil, sess.Mode) + plan.Tail
+			plan.Rewritten = true
+		}
 	}
 	return plan, nil
 }
 
-// valueAsValues spells the VALUE keyword of an INSERT or REPLACE as VALUES.
-func valueAsValues(sql string) (string, bool) {
-	toks := scanTokens(sql)
-	for i := 1; i+1 < len(toks); i++ {
-		if t := toks[i]; t.word == "value" && toks[i+1].word == "(" {
-			return sql[:t.start] + "values" + sql[t.end:], true
+// dropSchema removes the qualifier schema from the table and column names of
+// stmt and returns how many it removed.
+func dropSchema(stmt ast.StmtNode, schema string) int {
+	n := 0
+	walk(stmt, func(node ast.Node) bool {
+		switch t := node.(type) {
+		case *ast.TableName:
+			if t.Schema.O == schema {
+				t.Schema = ast.CIStr{}
+				n++
+			}
+		case *ast.ColumnName:
+			if t.Schema.O == schema {
+				t.Schema = ast.CIStr{}
+				n++
+			}
 		}
+		return true
+	})
+	return n
+}
+
+// dropQualifiers removes `schema.` before the names of sql, keeping every
+// other byte of the client's text (comments, hints, the way the rest is
+// written: printing it again would change the names of its result columns).
+// ok is false when the text does not show exactly the want qualifiers the
+// parse found.
+func dropQualifiers(sql, schema string, want int) (string, bool) {
+	toks := scanTokens(sql)
+	var b strings.Builder
+	last, found := 0, 0
+	for i := 0; i+2 < len(toks); i++ {
+		if toks[i].name != schema || toks[i+1].word != "." || !toks[i+2].isName() || (i > 0 && toks[i-1].word == ".") {
+			continue
+		}
+		b.WriteString(sql[last:toks[i].start])
+		last = toks[i+2].start
+		found++
 	}
-	return "", false
+	if found != want || found == 0 {
+		return "", false
+	}
+	b.WriteString(sql[last:])
+	return b.String(), true
+}
+
+// tablesOf lists the tables a statement reads or writes: not the names of
+// its common table expressions, not DUAL, and not the targets of a
+// multi-table DELETE (aliases of tables its FROM names).
+func tablesOf(stmt ast.StmtNode) []*ast.TableName {
+	ctes := map[string]bool{}
+	walk(stmt, func(n ast.Node) bool {
+		if cte, ok := n.(*ast.CommonTableExpression); ok {
+			ctes[cte.Name.L] = true
+		}
+		return true
+	})
+	var tables []*ast.TableName
+	walk(stmt, func(n ast.Node) bool {
+		switch t := n.(type) {
+		case *ast.DeleteTableList:
+			return false
+		case *ast.TableName:
+			if t.Schema.L == "" && (ctes[t.Name.L] || t.Name.L == "dual") {
+				return false
+			}
+			tables = append(tables, t)
+		}
+		return true
+	})
+	return tables
 }
 
 // shardedTable checks a statement on a sharded keyspace names one table of its
 // VSchema and keeps what routing needs.
-func shardedTable(plan *Plan, stmt sqlparser.Statement, tables []tableRef, ks *conf.Keyspace) error {
+func shardedTable(plan *Plan, stmt ast.StmtNode, tables []*ast.TableName, ks *conf.Keyspace) error {
 	var t *conf.Table
-	_, isSelect := stmt.(sqlparser.SelectStatement)
+	isSelect := false
+	switch stmt.(type) {
+	case *ast.SelectStmt, *ast.SetOprStmt:
+		isSelect = true
+	}
 	for _, ref := range tables {
-		found, err := ks.FindTable(ref.name.Name.String())
+		found, err := ks.FindTable(ref.Name.O)
 		if err != nil {
-			return sqlerr.New(1146, "42S02", "Table '%s.%s' doesn't exist in the VSchema", ks.Name, ref.name.Name)
+			return sqlerr.New(1146, "42S02", "Table '%s.%s' doesn't exist in the VSchema", ks.Name, ref.Name.O)
 		}
 		if t != nil && !isSelect {
 			if t != found {
@@ -361,19 +441,19 @@ func shardedTable(plan *Plan, stmt sqlparser.Statement, tables []tableRef, ks *c
 	// A SELECT reading its keyspace more than once (joins, subqueries,
 	// derived tables) runs as one query only where every read is pinned to
 	// the same shard.
-	if _, ok := stmt.(*sqlparser.Select); ok {
+	if _, ok := stmt.(*ast.SelectStmt); ok {
 		plan.Joined = len(tables) > 1 || hasSubquery(stmt)
 	}
 	if len(t.ColumnVindexes) == 0 {
 		return sqlerr.Unsupported("table %s of sharded keyspace %s without a vindex (%s table)", t.Name, ks.Name, t.Type)
 	}
 	plan.Table, plan.Stmt = t, stmt
-	_, plan.Margins = sqlparser.SplitMarginComments(plan.Query)
+	plan.Leading = leadingComments(plan.Query)
 	if !plan.Joined {
 		plan.conds = routingConds(stmt, t)
 	}
 	switch s := stmt.(type) {
-	case *sqlparser.Update:
+	case *ast.UpdateStmt:
 		if cv := changesVindexColumn(s, t); cv != nil {
 			if cv == t.Primary() {
 				return sqlerr.New(1235, "42000", "VT12001: unsupported: you cannot UPDATE primary vindex columns; invalid update on vindex: %s", cv.Name)
@@ -386,16 +466,10 @@ func shardedTable(plan *Plan, stmt sqlparser.Statement, tables []tableRef, ks *c
 	return nil
 }
 
-// tableRef is a table named by a statement and how to replace it in the AST.
-type tableRef struct {
-	name sqlparser.TableName
-	set  func(sqlparser.TableName)
-}
-
 // keyspaceOf resolves a table name: by qualifier, by the session's keyspace,
 // or by a table name unique across keyspaces. nil means a system schema.
-func (p *Planner) keyspaceOf(tn sqlparser.TableName, sess Session) (*conf.Keyspace, error) {
-	if q := tn.Qualifier.String(); q != "" {
+func (p *Planner) keyspaceOf(tn *ast.TableName, sess Session) (*conf.Keyspace, error) {
+	if q := tn.Schema.O; q != "" {
 		if ks, ok := p.Topo.Keyspaces[q]; ok {
 			return ks, nil
 		}
@@ -414,18 +488,11 @@ func (p *Planner) keyspaceOf(tn sqlparser.TableName, sess Session) (*conf.Keyspa
 	if sess.SystemSchema != "" {
 		return nil, nil // a table of the session's system schema
 	}
-	t, err := p.Topo.FindTable("", tn.Name.String())
+	t, err := p.Topo.FindTable("", tn.Name.O)
 	if err != nil {
-		return nil, errNoDatabase(tn.Name.String(), err)
+		return nil, errNoDatabase(tn.Name.O, err)
 	}
 	return t.Keyspace, nil
-}
-
-// Render prints a rewritten statement for the session's mode, keeping the
-// client's leading and trailing comments, which the parser drops.
-func Render(original string, stmt sqlparser.Statement, mode SQLMode) string {
-	_, margins := sqlparser.SplitMarginComments(original)
-	return printStmt(margins.Leading, stmt, nil, mode, margins.Trailing)
 }
 
 // planSet recognises the SET statements the sidecar keeps in the session
@@ -443,39 +510,43 @@ func (p *Planner) planSet(plan *Plan) {
 		return
 	}
 	stmt, err := parse(plan.Query, plan.Mode)
-	set, ok := stmt.(*sqlparser.Set)
-	if err != nil || !ok || len(set.Exprs) != 1 {
+	set, ok := stmt.(*ast.SetStmt)
+	if err != nil || !ok || len(set.Variables) != 1 {
 		return
 	}
-	name := strings.TrimPrefix(strings.ToLower(set.Exprs[0].Name.String()), "@@session.")
-	name = strings.TrimPrefix(name, "@@")
-	switch name {
+	v := set.Variables[0]
+	if v.IsGlobal || v.IsInstance {
+		return
+	}
+	switch strings.ToLower(v.Name) {
 	case "autocommit":
-		if v, ok := boolValue(set.Exprs[0].Expr); ok && set.Scope != sqlparser.GlobalStr {
+		if val, ok := boolValue(v.Value); ok {
 			plan.Local = SetAutocommit
-			plan.Value = v
+			plan.Value = val
 		}
 	case "wait_timeout":
-		if v, ok := set.Exprs[0].Expr.(*sqlparser.SQLVal); ok && v.Type == sqlparser.IntVal && set.Scope != sqlparser.GlobalStr {
+		if val, ok := v.Value.(*driver.ValueExpr); ok && (val.Kind() == driver.KindInt64 || val.Kind() == driver.KindUint64) {
 			plan.Local = SetWaitTimeout
-			plan.Value = string(v.Val)
+			plan.Value = strconv.FormatUint(val.GetUint64(), 10)
 		}
 	}
 }
 
 // boolValue reads 0/1/ON/OFF/TRUE/FALSE as "0" or "1".
-func boolValue(e sqlparser.Expr) (string, bool) {
+func boolValue(e ast.ExprNode) (string, bool) {
 	var s string
 	switch v := e.(type) {
-	case *sqlparser.SQLVal:
-		s = string(v.Val)
-	case sqlparser.BoolVal:
-		if v {
-			return "1", true
+	case *driver.ValueExpr:
+		switch v.Kind() {
+		case driver.KindInt64, driver.KindUint64:
+			s = strconv.FormatInt(v.GetInt64(), 10)
+		case driver.KindString:
+			s = v.GetString()
+		default:
+			return "", false
 		}
-		return "0", true
-	case *sqlparser.ColName:
-		s = v.Name.String()
+	case *ast.ColumnNameExpr:
+		s = v.Name.Name.O
 	default:
 		return "", false
 	}
@@ -497,34 +568,36 @@ func localSelect(sql string) (Local, string) {
 	if err != nil {
 		return NotLocal, ""
 	}
-	sel, ok := stmt.(*sqlparser.Select)
-	if !ok || len(sel.SelectExprs) != 1 || sel.Where != nil || sel.GroupBy != nil || len(sel.From) != 1 {
+	sel, ok := stmt.(*ast.SelectStmt)
+	if !ok || sel.Fields == nil || len(sel.Fields.Fields) != 1 || sel.Where != nil || sel.GroupBy != nil || sel.From != nil {
 		return NotLocal, ""
 	}
-	if tn, ok := sel.From[0].(*sqlparser.AliasedTableExpr); !ok || sqlparser.String(tn) != "dual" {
+	f := sel.Fields.Fields[0]
+	if f.Expr == nil {
 		return NotLocal, ""
 	}
-	ae, ok := sel.SelectExprs[0].(*sqlparser.AliasedExpr)
-	if !ok {
-		return NotLocal, ""
-	}
-	col := ae.As.String()
+	col := f.AsName.O
 	if col == "" {
-		col = columnText(sql, ae.Expr)
-	}
-	switch e := ae.Expr.(type) {
-	case *sqlparser.ColName:
-		switch strings.ToLower(e.Name.String()) {
-		case "@@version_comment":
-			return VersionComment, col
-		case "@@autocommit", "@@session.autocommit":
-			return Autocommit, col
+		if texts := selectListTexts(sql); len(texts) == 1 {
+			col = texts[0]
 		}
-	case *sqlparser.FuncExpr:
-		if len(e.Exprs) != 0 {
+	}
+	switch e := f.Expr.(type) {
+	case *ast.VariableExpr:
+		if !e.IsSystem || e.IsGlobal {
 			return NotLocal, ""
 		}
-		switch e.Name.Lowered() {
+		switch strings.ToLower(e.Name) {
+		case "version_comment":
+			return VersionComment, col
+		case "autocommit":
+			return Autocommit, col
+		}
+	case *ast.FuncCallExpr:
+		if len(e.Args) != 0 {
+			return NotLocal, ""
+		}
+		switch e.FnName.L {
 		case "database", "schema":
 			return Database, col
 		case "last_insert_id":
@@ -534,23 +607,42 @@ func localSelect(sql string) (Local, string) {
 	return NotLocal, ""
 }
 
-// columnText is the column name MySQL gives an unaliased expression: the text
-// as the client wrote it.
-func columnText(sql string, e sqlparser.Expr) string {
-	printed := sqlparser.String(e)
-	body := StripLeadingComments(sql)
-	_, body = nextWord(body) // "select"
-	body = strings.TrimSpace(body)
-	if i := strings.Index(strings.ToLower(body), strings.ToLower(printed)); i >= 0 {
-		return body[i : i+len(printed)]
-	}
-	return printed
-}
-
 func errNoDatabase(table string, cause error) *sqlerr.Error {
 	return sqlerr.New(1046, "3D000", "No database selected: %s (use a keyspace or qualify %q)", cause, table)
 }
 
 func errSyntax(err error) *sqlerr.Error {
 	return sqlerr.Syntax("You have an error in your SQL syntax (sidecar parser): %s", err)
+}
+
+// cutUnparsed cuts out of sql a clause the parser does not know, so the rest
+// can be planned: MariaDB's RETURNING of INSERT, REPLACE and DELETE, and
+// SELECT … INTO @v (either place). tail is the clause with a leading blank,
+// to write after a printed statement (both places read alike).
+func cutUnparsed(sql string, kind Kind) (text, tail, clause string, ok bool) {
+	toks := scanTokens(sql)
+	depth := 0
+	for i, t := range toks {
+		switch t.word {
+		case "(":
+			depth++
+		case ")":
+			depth--
+		case "returning":
+			if depth == 0 && (kind == KindInsert || kind == KindReplace || kind == KindDelete) {
+				end := strings.TrimRight(sql, "; \t\r\n")
+				return sql[:t.start], " " + sql[t.start:len(end)], "RETURNING", true
+			}
+		case "into":
+			if depth != 0 || kind != KindSelect || i+1 >= len(toks) || sql[toks[i+1].start] != '@' {
+				continue
+			}
+			end := toks[i+1].end
+			for k := i + 2; k+1 < len(toks) && toks[k].word == "," && sql[toks[k+1].start] == '@'; k += 2 {
+				end = toks[k+1].end
+			}
+			return sql[:t.start] + sql[end:], " " + sql[t.start:end], "INTO @variable", true
+		}
+	}
+	return "", "", "", false
 }

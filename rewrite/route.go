@@ -3,8 +3,10 @@ package rewrite
 import (
 	"context"
 	"sort"
+	"strings"
 
-	"github.com/xwb1989/sqlparser"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
 
 	"sidecar/conf"
 	"sidecar/sqlerr"
@@ -22,6 +24,16 @@ type Route struct {
 // cheapest vindex wins); without one it scatters. Things a plain
 // concatenation of per-shard results would answer wrongly are refused.
 func RouteStatement(ctx context.Context, plan *Plan, args Args, io IO) (*Route, error) {
+	r, err := routeStatement(ctx, plan, args, io)
+	if err == nil && plan.Unparsed != "" && len(r.Shards) != 1 {
+		// The clause the parser cannot read stays as the client wrote it,
+		// which one shard answers; a merge would have to understand it.
+		return nil, sqlerr.Unsupported("%s in a %s across shards of %s", plan.Unparsed, strings.ToUpper(plan.Kind.String()), plan.Table)
+	}
+	return r, err
+}
+
+func routeStatement(ctx context.Context, plan *Plan, args Args, io IO) (*Route, error) {
 	if plan.Joined {
 		return routeJoin(ctx, plan, args, io)
 	}
@@ -87,30 +99,25 @@ func uniqueShards(shards []*conf.Shard) []*conf.Shard {
 	return out
 }
 
-func whereOf(stmt sqlparser.Statement) (sqlparser.Expr, string) {
+func whereOf(stmt ast.StmtNode) (ast.ExprNode, string) {
 	switch s := stmt.(type) {
-	case *sqlparser.Select:
-		return exprOf(s.Where), aliasOf(s.From)
-	case *sqlparser.Update:
-		return exprOf(s.Where), aliasOf(s.TableExprs)
-	case *sqlparser.Delete:
-		return exprOf(s.Where), aliasOf(s.TableExprs)
+	case *ast.SelectStmt:
+		return s.Where, aliasOf(s.From)
+	case *ast.UpdateStmt:
+		return s.Where, aliasOf(s.TableRefs)
+	case *ast.DeleteStmt:
+		return s.Where, aliasOf(s.TableRefs)
 	}
 	return nil, ""
 }
 
-func exprOf(w *sqlparser.Where) sqlparser.Expr {
-	if w == nil {
-		return nil
+// aliasOf is the alias of a FROM clause's one table, if it has one.
+func aliasOf(from *ast.TableRefsClause) string {
+	if from == nil || from.TableRefs == nil || from.TableRefs.Right != nil {
+		return ""
 	}
-	return w.Expr
-}
-
-func aliasOf(from sqlparser.TableExprs) string {
-	if len(from) == 1 {
-		if a, ok := from[0].(*sqlparser.AliasedTableExpr); ok && !a.As.IsEmpty() {
-			return a.As.String()
-		}
+	if ts, ok := from.TableRefs.Left.(*ast.TableSource); ok {
+		return ts.AsName.L
 	}
 	return ""
 }
@@ -119,42 +126,40 @@ func aliasOf(from sqlparser.TableExprs) string {
 // `col = value` or `col IN (values)` on the column of a single-column vindex.
 type vindexCond struct {
 	cv     *conf.ColumnVindex
-	values []sqlparser.Expr
+	values []ast.ExprNode
 }
 
 // routingConds lists the AND-ed conditions of stmt's WHERE that a vindex of t
 // can route by, the cheapest vindex first (a functional primary before a
 // lookup), in the statement's order among equals.
-func routingConds(stmt sqlparser.Statement, t *conf.Table) []vindexCond {
+func routingConds(stmt ast.StmtNode, t *conf.Table) []vindexCond {
 	where, alias := whereOf(stmt)
 	var conds []vindexCond
 	for _, cond := range splitAnd(where, nil) {
-		cmp, ok := cond.(*sqlparser.ComparisonExpr)
-		if !ok {
-			continue
-		}
-		col, other := cmp.Left, cmp.Right
-		if _, isCol := col.(*sqlparser.ColName); !isCol {
-			col, other = other, col
-		}
-		cn, ok := col.(*sqlparser.ColName)
-		if !ok || !ownColumn(cn, t, alias) {
-			continue
-		}
-		var values []sqlparser.Expr
-		switch cmp.Operator {
-		case sqlparser.EqualStr:
-			values = []sqlparser.Expr{other}
-		case sqlparser.InStr:
-			tuple, ok := cmp.Right.(sqlparser.ValTuple)
-			if !ok || cn != cmp.Left || len(tuple) == 0 {
+		var cn *ast.ColumnNameExpr
+		var values []ast.ExprNode
+		switch c := cond.(type) {
+		case *ast.BinaryOperationExpr:
+			if c.Op != opcode.EQ {
 				continue
 			}
-			values = tuple
-		default:
+			col, other := c.L, c.R
+			if _, isCol := col.(*ast.ColumnNameExpr); !isCol {
+				col, other = other, col
+			}
+			cn, _ = col.(*ast.ColumnNameExpr)
+			values = []ast.ExprNode{other}
+		case *ast.PatternInExpr:
+			if c.Not || c.Sel != nil || len(c.List) == 0 {
+				continue
+			}
+			cn, _ = c.Expr.(*ast.ColumnNameExpr)
+			values = c.List
+		}
+		if cn == nil || !ownColumn(cn, t, alias) {
 			continue
 		}
-		for _, cv := range t.VindexesOn(cn.Name.String()) {
+		for _, cv := range t.VindexesOn(cn.Name.Name.O) {
 			if len(cv.Columns) == 1 {
 				conds = append(conds, vindexCond{cv, values})
 			}
@@ -182,13 +187,15 @@ next:
 	return nil, nil
 }
 
-func splitAnd(e sqlparser.Expr, out []sqlparser.Expr) []sqlparser.Expr {
+func splitAnd(e ast.ExprNode, out []ast.ExprNode) []ast.ExprNode {
 	switch v := e.(type) {
 	case nil:
 		return out
-	case *sqlparser.AndExpr:
-		return splitAnd(v.Right, splitAnd(v.Left, out))
-	case *sqlparser.ParenExpr:
+	case *ast.BinaryOperationExpr:
+		if v.Op == opcode.LogicAnd {
+			return splitAnd(v.R, splitAnd(v.L, out))
+		}
+	case *ast.ParenthesesExpr:
 		return splitAnd(v.Expr, out)
 	}
 	return append(out, e)
@@ -196,9 +203,9 @@ func splitAnd(e sqlparser.Expr, out []sqlparser.Expr) []sqlparser.Expr {
 
 // ownColumn reports whether a column reference belongs to t (unqualified, or
 // qualified by its name or alias).
-func ownColumn(cn *sqlparser.ColName, t *conf.Table, alias string) bool {
-	q := cn.Qualifier.Name.String()
-	return q == "" || q == t.Name || (alias != "" && q == alias)
+func ownColumn(cn *ast.ColumnNameExpr, t *conf.Table, alias string) bool {
+	q := cn.Name.Table.L
+	return q == "" || q == strings.ToLower(t.Name) || (alias != "" && q == alias)
 }
 
 // checkScatter refuses what a SELECT across shards cannot answer exactly
@@ -207,57 +214,59 @@ func ownColumn(cn *sqlparser.ColName, t *conf.Table, alias string) bool {
 func checkScatter(plan *Plan) error {
 	t := plan.Table.String()
 	switch s := plan.Stmt.(type) {
-	case *sqlparser.Select, *sqlparser.Union, *sqlparser.ParenSelect:
+	case *ast.SelectStmt, *ast.SetOprStmt:
 		return checkMerge(plan)
-	case *sqlparser.Update:
-		if s.Limit != nil || len(s.OrderBy) > 0 {
+	case *ast.UpdateStmt:
+		if s.Limit != nil || s.Order != nil {
 			return sqlerr.Unsupported("UPDATE with LIMIT or ORDER BY across shards of %s", t)
 		}
-	case *sqlparser.Delete:
-		if s.Limit != nil || len(s.OrderBy) > 0 {
+	case *ast.DeleteStmt:
+		if s.Limit != nil || s.Order != nil {
 			return sqlerr.Unsupported("DELETE with LIMIT or ORDER BY across shards of %s", t)
 		}
 	}
 	return nil
 }
 
-var aggregates = map[string]bool{"count": true, "sum": true, "min": true, "max": true, "avg": true,
-	"group_concat": true, "std": true, "stddev": true, "variance": true, "bit_and": true, "bit_or": true, "bit_xor": true}
-
-func hasAggregate(exprs sqlparser.SelectExprs) bool {
+// hasAggregate reports an aggregate function in a select list.
+func hasAggregate(fields *ast.FieldList) bool {
 	found := false
-	_ = sqlparser.Walk(func(node sqlparser.SQLNode) (bool, error) {
-		switch n := node.(type) {
-		case *sqlparser.FuncExpr:
-			if aggregates[n.Name.Lowered()] {
-				found = true
-			}
-		case *sqlparser.GroupConcatExpr:
+	walk(fields, func(n ast.Node) bool {
+		switch n.(type) {
+		case *ast.AggregateFuncExpr:
 			found = true
+		case *ast.SubqueryExpr:
+			return false
 		}
-		return !found, nil
-	}, exprs)
+		return !found
+	})
 	return found
 }
 
-func hasSubquery(node sqlparser.SQLNode) bool {
+// hasSubquery reports a subquery, derived table or common table expression.
+func hasSubquery(node ast.Node) bool {
 	found := false
-	_ = sqlparser.Walk(func(n sqlparser.SQLNode) (bool, error) {
-		if _, ok := n.(*sqlparser.Subquery); ok {
+	walk(node, func(n ast.Node) bool {
+		switch t := n.(type) {
+		case *ast.SubqueryExpr, *ast.WithClause:
 			found = true
+		case *ast.TableSource:
+			if _, isTable := t.Source.(*ast.TableName); !isTable {
+				found = true
+			}
 		}
-		return !found, nil
-	}, node)
+		return !found
+	})
 	return found
 }
 
 // changesVindexColumn returns the vindex an UPDATE would change, if any.
 // The primary vindex and unowned ones come first: those UPDATEs are refused;
 // an owned lookup column is returned only when nothing else changes.
-func changesVindexColumn(upd *sqlparser.Update, t *conf.Table) *conf.ColumnVindex {
+func changesVindexColumn(upd *ast.UpdateStmt, t *conf.Table) *conf.ColumnVindex {
 	var owned *conf.ColumnVindex
-	for _, e := range upd.Exprs {
-		for _, cv := range t.VindexesOn(e.Name.Name.String()) {
+	for _, e := range upd.List {
+		for _, cv := range t.VindexesOn(e.Column.Name.O) {
 			if cv == t.Primary() || !cv.Owned {
 				return cv
 			}

@@ -3,10 +3,13 @@ package rewrite
 import (
 	"strings"
 
-	"github.com/xwb1989/sqlparser"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
+	driver "github.com/pingcap/tidb/pkg/parser/test_driver"
 
 	"sidecar/conf"
 	"sidecar/sqlerr"
+	"sidecar/vindex"
 )
 
 // SHOW, DESCRIBE and EXPLAIN read a keyspace's schema, which is the same on
@@ -112,7 +115,7 @@ func (p *Planner) routeByNames(plan *Plan, sess Session, names schemaRefs) (*Pla
 		target = ks
 		if db := ks.Shards[0].Database; db != n.name {
 			b.WriteString(plan.Query[done:n.start])
-			b.WriteString(QuoteIdent(db))
+			b.WriteString(vindex.QuoteIdent(db))
 			done = n.end
 		}
 	}
@@ -208,51 +211,41 @@ type token struct {
 
 func (t token) isName() bool { return t.name != "" }
 
-// scanTokens splits sql into tokens with sqlparser's tokenizer, dropping
-// comments. A statement with an executable comment (/*! … */), whose tokens
-// the tokenizer reads from a copy, gives no tokens: nothing in it is renamed.
+// scanTokens splits sql into tokens, dropping comments. A statement with an
+// executable comment (/*! … */) gives no tokens: what the server reads in it
+// depends on its version, so nothing in it is renamed.
 func scanTokens(sql string) []token {
 	if strings.Contains(sql, "/*!") {
 		return nil
 	}
 	var toks []token
-	tz := sqlparser.NewStringTokenizer(sql)
-	end := 0
-	for {
-		typ, val := tz.Scan()
-		if typ == 0 || typ == sqlparser.LEX_ERROR {
-			return toks
-		}
-		start := end
-		for start < len(sql) && strings.IndexByte(" \t\r\n", sql[start]) >= 0 {
-			start++
-		}
-		end = tz.Position - 1
-		if end > len(sql) {
-			end = len(sql)
-		}
-		if typ == sqlparser.COMMENT {
-			continue
-		}
-		t := token{start: start, end: end}
-		raw := sql[start:end]
+	for i := skipSpace(sql, 0); i < len(sql); i = skipSpace(sql, i) {
+		start, c := i, sql[i]
+		t := token{start: start}
 		switch {
-		case raw == "":
-		case raw[0] == '`':
-			t.name = string(val)
-		case isLetter(raw[0]) || raw[0] == '_':
-			t.word, t.name = lowerASCII(raw), raw // a keyword, or a name: only where it stands tells
-		case typ < 256: // punctuation
-			t.word = raw
+		case c == '`':
+			i = skipQuoted(sql, i)
+			t.name = strings.ReplaceAll(strings.TrimSuffix(sql[start+1:i], "`"), "``", "`")
+		case c == '\'' || c == '"':
+			i = skipQuoted(sql, i)
+		case isLetter(c) || c == '_' || c >= 0x80:
+			i = len(sql) - len(strings.TrimLeftFunc(sql[i:], func(r rune) bool { return r < 0x80 && isIdentChar(byte(r)) || r >= 0x80 }))
+			t.word, t.name = lowerASCII(sql[start:i]), sql[start:i] // a keyword, or a name: only where it stands tells
+		case c >= '0' && c <= '9':
+			for i < len(sql) && (isIdentChar(sql[i]) || sql[i] == '.') {
+				i++
+			}
+		case c == '@':
+			for i++; i < len(sql) && (isIdentChar(sql[i]) || sql[i] == '@' || sql[i] == '.'); i++ {
+			}
+		default:
+			i++
+			t.word = sql[start:i]
 		}
+		t.end = i
 		toks = append(toks, t)
 	}
-}
-
-// QuoteIdent quotes a name as MySQL identifiers are: in backticks, doubled
-// inside.
-func QuoteIdent(name string) string {
-	return "`" + strings.ReplaceAll(name, "`", "``") + "`"
+	return toks
 }
 
 // routeSystemSchemaRead routes a statement on the backend's own schemas.
@@ -260,36 +253,48 @@ func QuoteIdent(name string) string {
 // keyspace (WHERE table_schema = 'customer', as GUI tools and ORMs ask) would
 // match nothing: the statement goes to that keyspace instead, asking for its
 // shard's database. Anything else goes to the session's keyspace.
-func (p *Planner) routeSystemSchemaRead(plan *Plan, stmt sqlparser.Statement, sess Session) (*Plan, error) {
+func (p *Planner) routeSystemSchemaRead(plan *Plan, stmt ast.StmtNode, sess Session) (*Plan, error) {
 	var target *conf.Keyspace
 	var err error
-	_ = sqlparser.Walk(func(node sqlparser.SQLNode) (bool, error) {
-		cmp, ok := node.(*sqlparser.ComparisonExpr)
-		if !ok || (cmp.Operator != sqlparser.EqualStr && cmp.Operator != sqlparser.InStr) || !isSchemaColumn(cmp.Left) {
-			return true, nil
+	names := map[*driver.ValueExpr]string{}
+	walk(stmt, func(node ast.Node) bool {
+		var col ast.ExprNode
+		var vals []ast.ExprNode
+		switch cmp := node.(type) {
+		case *ast.BinaryOperationExpr:
+			if cmp.Op != opcode.EQ {
+				return true
+			}
+			col, vals = cmp.L, []ast.ExprNode{cmp.R}
+		case *ast.PatternInExpr:
+			if cmp.Not || cmp.Sel != nil {
+				return true
+			}
+			col, vals = cmp.Expr, cmp.List
+		default:
+			return err == nil
 		}
-		vals := []sqlparser.Expr{cmp.Right}
-		if tuple, ok := cmp.Right.(sqlparser.ValTuple); ok {
-			vals = tuple
+		if !isSchemaColumn(col) {
+			return true
 		}
 		for _, v := range vals {
-			lit, ok := v.(*sqlparser.SQLVal)
-			if !ok || lit.Type != sqlparser.StrVal {
+			lit, ok := v.(*driver.ValueExpr)
+			if !ok || lit.Kind() != driver.KindString {
 				continue
 			}
-			ks, ok := p.Topo.Keyspaces[string(lit.Val)]
+			ks, ok := p.Topo.Keyspaces[lit.GetString()]
 			if !ok {
 				continue
 			}
 			if target != nil && target != ks {
 				err = sqlerr.Unsupported("a statement across keyspaces (%s and %s)", target.Name, ks.Name)
-				return false, err
+				return false
 			}
 			target = ks
-			lit.Val = []byte(ks.Shards[0].Database)
+			names[lit] = ks.Shards[0].Database
 		}
-		return true, nil
-	}, stmt)
+		return true
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -297,17 +302,25 @@ func (p *Planner) routeSystemSchemaRead(plan *Plan, stmt sqlparser.Statement, se
 		return p.routeToSession(plan, sess)
 	}
 	plan.Keyspace = target
-	plan.Query = Render(plan.Query, stmt, sess.Mode)
+	stmt.Accept(&replacer{leave: func(n ast.Node) ast.Node {
+		if lit, ok := n.(*driver.ValueExpr); ok {
+			if db, ok := names[lit]; ok {
+				return literal(vindex.Value{Kind: vindex.VarChar, Raw: []byte(db)})
+			}
+		}
+		return n
+	}})
+	plan.Query = printStmt(leadingComments(plan.Query), stmt, nil, sess.Mode)
 	return plan, nil
 }
 
 // isSchemaColumn reports the information_schema columns that hold a
 // database name: TABLE_SCHEMA, SCHEMA_NAME, CONSTRAINT_SCHEMA, …
-func isSchemaColumn(e sqlparser.Expr) bool {
-	col, ok := e.(*sqlparser.ColName)
+func isSchemaColumn(e ast.ExprNode) bool {
+	col, ok := e.(*ast.ColumnNameExpr)
 	if !ok {
 		return false
 	}
-	name := col.Name.Lowered()
+	name := col.Name.Name.L
 	return strings.HasSuffix(name, "_schema") || name == "schema_name"
 }

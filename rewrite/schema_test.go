@@ -61,7 +61,7 @@ func TestPlanSchemaRead(t *testing.T) {
 		if want == "" {
 			want = tc.sql
 		}
-		if ks != tc.keyspace || plan.Query != want {
+		if ks != tc.keyspace || !sameSQL(t, plan.Query, want) {
 			t.Errorf("[%s] %s:\n got %q to %q\nwant %q to %q", tc.session, tc.sql, plan.Query, ks, want, tc.keyspace)
 		}
 	}

@@ -1,10 +1,12 @@
 package rewrite
 
 import (
-	"encoding/hex"
 	"strconv"
 
-	"github.com/xwb1989/sqlparser"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/charset"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
+	driver "github.com/pingcap/tidb/pkg/parser/test_driver"
 
 	"sidecar/vindex"
 )
@@ -12,118 +14,103 @@ import (
 // Value is a vindex value, as statements carry them.
 type Value = vindex.Value
 
-// Args are the arguments of a prepared statement: the parser turns the n-th
-// `?` into :v<n>, which reads Args[n-1].
+// Args are the arguments of a prepared statement or of a normalized shape:
+// the n-th `?` of the text reads Args[n-1].
 type Args []vindex.Value
-
-func (a Args) lookup(name string) (vindex.Value, bool) {
-	if len(name) < 2 || name[0] != 'v' {
-		return vindex.Value{}, false
-	}
-	n, err := strconv.Atoi(name[1:])
-	if err != nil || n < 1 || n > len(a) {
-		return vindex.Value{}, false
-	}
-	return a[n-1], true
-}
 
 // valueOf reads a literal (or bound argument) as the vindexes see it. ok is
 // false for anything else: a function call, an expression, a column.
-func valueOf(e sqlparser.Expr, args Args) (vindex.Value, bool) {
+func valueOf(e ast.ExprNode, args Args) (vindex.Value, bool) {
 	switch v := e.(type) {
-	case *sqlparser.NullVal:
-		return vindex.Value{Kind: vindex.Null}, true
-	case sqlparser.BoolVal:
-		if v {
-			return vindex.NewInt64(1), true
+	case *paramExpr:
+		if v.n < len(args) {
+			return args[v.n], true
 		}
-		return vindex.NewInt64(0), true
-	case *sqlparser.UnaryExpr:
-		if v.Operator == sqlparser.UMinusStr {
-			if inner, ok := v.Expr.(*sqlparser.SQLVal); ok && (inner.Type == sqlparser.IntVal || inner.Type == sqlparser.FloatVal) {
-				return numberValue(inner.Type, append([]byte{'-'}, inner.Val...))
+	case *literalExpr:
+		return v.v, true
+	case *driver.ValueExpr:
+		switch v.Kind() {
+		case driver.KindNull:
+			return vindex.Value{Kind: vindex.Null}, true
+		case driver.KindInt64:
+			return vindex.NewInt64(v.GetInt64()), true
+		case driver.KindUint64:
+			return vindex.Value{Kind: vindex.Uint64, Raw: strconv.AppendUint(nil, v.GetUint64(), 10)}, true
+		case driver.KindFloat64, driver.KindFloat32:
+			return vindex.Value{Kind: vindex.Float64, Raw: strconv.AppendFloat(nil, v.GetFloat64(), 'g', -1, 64)}, true
+		case driver.KindMysqlDecimal:
+			return numberValue([]byte(v.GetMysqlDecimal().String()), true)
+		case driver.KindString, driver.KindBytes:
+			if v.Type.GetCharset() == charset.CharsetBin {
+				return vindex.Value{Kind: vindex.VarBinary, Raw: v.GetBytes()}, true
 			}
-			if inner, ok := v.Expr.(*sqlparser.SQLVal); ok && inner.Type == sqlparser.ValArg {
-				// -? of a normalized statement: the argument is the digits.
-				if a, ok := args.lookup(string(inner.Val[1:])); ok && (a.Kind == vindex.Int64 || a.Kind == vindex.Uint64) {
-					return numberValue(sqlparser.IntVal, append([]byte{'-'}, a.Raw...))
-				}
-			}
+			return vindex.Value{Kind: vindex.VarChar, Raw: v.GetBytes()}, true
+		case driver.KindBinaryLiteral:
+			return vindex.Value{Kind: vindex.VarBinary, Raw: []byte(v.GetBinaryLiteral())}, true
 		}
-	case *sqlparser.SQLVal:
-		switch v.Type {
-		case sqlparser.StrVal:
-			return vindex.Value{Kind: vindex.VarChar, Raw: v.Val}, true
-		case sqlparser.IntVal, sqlparser.FloatVal:
-			return numberValue(v.Type, v.Val)
-		case sqlparser.HexVal:
-			b, err := v.HexDecode()
-			return vindex.Value{Kind: vindex.VarBinary, Raw: b}, err == nil
-		case sqlparser.HexNum:
-			b, err := hex.DecodeString(evenHex(string(v.Val[2:])))
-			return vindex.Value{Kind: vindex.VarBinary, Raw: b}, err == nil
-		case sqlparser.ValArg:
-			return args.lookup(string(v.Val[1:]))
+	case *ast.UnaryOperationExpr:
+		// -5 is minus applied to 5; a normalized -? is minus applied to the
+		// argument's digits.
+		if v.Op != opcode.Minus {
+			break
+		}
+		inner, ok := valueOf(v.V, args)
+		if !ok || len(inner.Raw) == 0 || inner.Raw[0] == '-' {
+			break
+		}
+		switch inner.Kind {
+		case vindex.Int64, vindex.Uint64, vindex.Decimal:
+			return numberValue(append([]byte{'-'}, inner.Raw...), inner.Kind == vindex.Decimal)
+		case vindex.Float64:
+			return vindex.Value{Kind: vindex.Float64, Raw: append([]byte{'-'}, inner.Raw...)}, true
 		}
 	}
 	return vindex.Value{}, false
 }
 
-func evenHex(s string) string {
-	if len(s)%2 == 1 {
-		return "0" + s
-	}
-	return s
-}
-
-func numberValue(typ sqlparser.ValType, raw []byte) (vindex.Value, bool) {
-	if typ == sqlparser.FloatVal {
-		return vindex.Value{Kind: vindex.Decimal, Raw: raw}, true
-	}
-	if _, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
-		return vindex.Value{Kind: vindex.Int64, Raw: raw}, true
-	}
-	if _, err := strconv.ParseUint(string(raw), 10, 64); err == nil {
-		return vindex.Value{Kind: vindex.Uint64, Raw: raw}, true
+// numberValue types the text of a number: INT64 if it fits, else UINT64,
+// else (or when it has a fraction) DECIMAL.
+func numberValue(raw []byte, fraction bool) (vindex.Value, bool) {
+	if !fraction {
+		if _, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
+			return vindex.Value{Kind: vindex.Int64, Raw: raw}, true
+		}
+		if _, err := strconv.ParseUint(string(raw), 10, 64); err == nil {
+			return vindex.Value{Kind: vindex.Uint64, Raw: raw}, true
+		}
 	}
 	return vindex.Value{Kind: vindex.Decimal, Raw: raw}, true
 }
 
-// literal is the SQL literal of a value the sidecar fills in (sequence
-// values, reverse-mapped columns, bound arguments).
-func literal(v vindex.Value) sqlparser.Expr {
-	switch v.Kind {
-	case vindex.Null:
-		return &sqlparser.NullVal{}
-	case vindex.Int64, vindex.Uint64, vindex.Decimal:
-		if len(v.Raw) > 0 && v.Raw[0] == '-' {
-			return &sqlparser.UnaryExpr{Operator: sqlparser.UMinusStr, Expr: sqlparser.NewIntVal(v.Raw[1:])}
-		}
-		return sqlparser.NewIntVal(v.Raw)
-	case vindex.Float64:
-		return sqlparser.NewFloatVal(v.Raw)
-	case vindex.VarBinary:
-		return sqlparser.NewHexVal([]byte(hex.EncodeToString(v.Raw)))
-	default:
-		return sqlparser.NewStrVal(v.Raw)
-	}
-}
-
-// renderArgs is the statement text with a prepared statement's arguments
-// written in as literals; without arguments it is the query unchanged.
-func renderArgs(query string, stmt sqlparser.Statement, margins sqlparser.MarginComments, args Args, mode SQLMode) string {
+// render is the statement text with a prepared statement's arguments (or a
+// normalized shape's literals) written in; without arguments it is the query
+// unchanged.
+func (p *Plan) render(args Args) string {
 	if len(args) == 0 {
-		return query
+		return p.Query
 	}
-	return printStmt(margins.Leading, stmt, args, mode, margins.Trailing)
+	return printStmt(p.Leading, p.Stmt, args, p.Mode) + p.Tail
 }
 
 // Impossible is a SELECT that returns the statement's columns and no rows,
 // for a query whose vindex values map to no shard.
 func Impossible(plan *Plan) string {
-	buf := sqlparser.NewTrackedBuffer(printer(plan.Args, plan.Mode, sqlparser.FormatImpossibleQuery))
-	buf.Myprintf("%v", plan.Stmt)
-	return buf.String()
+	switch s := plan.Stmt.(type) {
+	case *ast.SelectStmt:
+		cp := *s
+		cp.Where = &ast.BinaryOperationExpr{Op: opcode.NE, L: literal(vindex.NewInt64(1)), R: literal(vindex.NewInt64(1))}
+		cp.Having, cp.OrderBy, cp.Limit, cp.LockInfo = nil, nil, nil, nil
+		return printStmt("", &cp, plan.Args, plan.Mode)
+	}
+	// A UNION's first SELECT names the columns.
+	if u, ok := plan.Stmt.(*ast.SetOprStmt); ok && len(u.SelectList.Selects) > 0 {
+		if first, ok := u.SelectList.Selects[0].(*ast.SelectStmt); ok {
+			p := *plan
+			p.Stmt = first
+			return Impossible(&p)
+		}
+	}
+	return plan.Query
 }
 
 // SessionValues are what the session functions return on the client's own
@@ -154,55 +141,53 @@ func BindSession(sql string, vals SessionValues, mode SQLMode) string {
 	if err != nil {
 		return sql
 	}
-	value := func(f *sqlparser.FuncExpr) (sqlparser.Expr, bool) {
-		if len(f.Exprs) != 0 || !f.Qualifier.IsEmpty() {
+	value := func(f *ast.FuncCallExpr) (ast.ExprNode, bool) {
+		if len(f.Args) != 0 || f.Schema.L != "" {
 			return nil, false
 		}
-		switch f.Name.Lowered() {
+		switch f.FnName.L {
 		case "last_insert_id":
-			return sqlparser.NewIntVal(strconv.AppendUint(nil, vals.LastInsertID, 10)), true
+			return literal(vindex.Value{Kind: vindex.Uint64, Raw: strconv.AppendUint(nil, vals.LastInsertID, 10)}), true
 		case "connection_id":
-			return sqlparser.NewIntVal(strconv.AppendUint(nil, uint64(vals.ConnectionID), 10)), true
+			return literal(vindex.Value{Kind: vindex.Uint64, Raw: strconv.AppendUint(nil, uint64(vals.ConnectionID), 10)}), true
 		case "database", "schema":
 			if vals.Database == "" {
-				return &sqlparser.NullVal{}, true
+				return literal(vindex.Value{Kind: vindex.Null}), true
 			}
-			return sqlparser.NewStrVal([]byte(vals.Database)), true
+			return literal(vindex.Value{Kind: vindex.VarChar, Raw: []byte(vals.Database)}), true
 		}
 		return nil, false
 	}
-	if sel, ok := stmt.(*sqlparser.Select); ok {
+	if sel, ok := stmt.(*ast.SelectStmt); ok && sel.Fields != nil {
 		// Keep the column names MySQL would give the expressions.
-		for _, e := range sel.SelectExprs {
-			if ae, ok := e.(*sqlparser.AliasedExpr); ok && ae.As.IsEmpty() && usesSessionFunction(ae.Expr) {
-				ae.As = sqlparser.NewColIdent(columnText(sql, ae.Expr))
+		texts := selectListTexts(sql)
+		for i, f := range sel.Fields.Fields {
+			if f.Expr != nil && f.AsName.O == "" && usesSessionFunction(f.Expr) && len(texts) == len(sel.Fields.Fields) {
+				f.AsName = ast.NewCIStr(texts[i])
 			}
 		}
 	}
-	var print sqlparser.NodeFormatter
-	print = printer(nil, mode, func(buf *sqlparser.TrackedBuffer, node sqlparser.SQLNode) {
-		if f, ok := node.(*sqlparser.FuncExpr); ok {
+	stmt.Accept(&replacer{leave: func(n ast.Node) ast.Node {
+		if f, ok := n.(*ast.FuncCallExpr); ok {
 			if v, ok := value(f); ok {
-				print(buf, v)
-				return
+				return v
 			}
 		}
-		node.Format(buf)
-	})
-	buf := sqlparser.NewTrackedBuffer(print)
-	_, margins := sqlparser.SplitMarginComments(sql)
-	buf.WriteString(margins.Leading)
-	buf.Myprintf("%v", stmt)
-	buf.WriteString(margins.Trailing)
-	return buf.String()
+		return n
+	}})
+	return printStmt(leadingComments(sql), stmt, nil, mode)
 }
 
-func usesSessionFunction(e sqlparser.Expr) bool {
-	text := sqlparser.String(e)
-	for _, f := range sessionFunctions {
-		if containsFold(text, f) {
-			return true
+func usesSessionFunction(e ast.ExprNode) bool {
+	found := false
+	walk(e, func(n ast.Node) bool {
+		if f, ok := n.(*ast.FuncCallExpr); ok && len(f.Args) == 0 {
+			switch f.FnName.L {
+			case "last_insert_id", "connection_id", "database", "schema":
+				found = true
+			}
 		}
-	}
-	return false
+		return !found
+	})
+	return found
 }

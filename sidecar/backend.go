@@ -68,7 +68,7 @@ func (bc *backendConn) selectDB(db string) {
 	if name == "" {
 		name = bc.pool.shard.Database
 	}
-	bc.pending = append(bc.pending, "USE "+rewrite.QuoteIdent(name))
+	bc.pending = append(bc.pending, "USE "+vindex.QuoteIdent(name))
 	bc.db = db
 }
 
@@ -304,7 +304,7 @@ func (p *pool) put(bc *backendConn) {
 	if bc.db != "" {
 		// Back to the shard's database (a USE still pending is dropped
 		// with the rest: selecting it again is right either way).
-		if _, err := bc.exec("USE " + rewrite.QuoteIdent(bc.pool.shard.Database)); err != nil {
+		if _, err := bc.exec("USE " + vindex.QuoteIdent(bc.pool.shard.Database)); err != nil {
 			p.discard(bc)
 			return
 		}

@@ -5,8 +5,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/xwb1989/sqlparser"
-
 	"sidecar/conf"
 	"sidecar/rewrite"
 	"sidecar/sqlerr"
@@ -261,9 +259,7 @@ func (s *session) runOn(shard *conf.Shard, plan *rewrite.Plan, stmt *preparedStm
 // leaves nothing behind.
 func (s *session) insertSharded(ctx context.Context, plan *rewrite.Plan, args rewrite.Args, hinted *conf.Shard, more bool) error {
 	t := plan.Table
-	ins := plan.Stmt.(*sqlparser.Insert)
-	values, _ := ins.Rows.(sqlparser.Values)
-	scoped := len(t.Owned) > 0 || len(values) > 1
+	scoped := len(t.Owned) > 0 || plan.InsertRows() > 1
 	if scoped {
 		s.beginStatement(t.Keyspace.Name, true)
 	}

@@ -3,11 +3,15 @@ package vindex
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"fmt"
 	"strings"
 
-	"github.com/xwb1989/sqlparser"
+	"github.com/pingcap/tidb/pkg/parser"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/format"
+	"github.com/pingcap/tidb/pkg/parser/mysql"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
+	"github.com/pingcap/tidb/pkg/parser/test_driver"
 )
 
 // fakeDB is an in-memory Querier: a few map-backed tables that understand
@@ -74,13 +78,13 @@ func (db *fakeDB) run(sql string, tables map[string]*fakeTable) (*Result, error)
 			return nil, err
 		}
 	}
-	stmt, err := sqlparser.Parse(sql)
+	// A parser is not goroutine safe: one per statement.
+	stmt, err := parser.New().ParseOneStmt(sql, "", "")
 	if err != nil {
 		return nil, fmt.Errorf("fake: cannot parse %q: %v", sql, err)
 	}
-	table := func(te sqlparser.TableExprs) (*fakeTable, error) {
-		name := sqlparser.String(te[0].(*sqlparser.AliasedTableExpr).Expr.(sqlparser.TableName))
-		name = strings.ReplaceAll(name, "`", "")
+	table := func(refs *ast.TableRefsClause) (*fakeTable, error) {
+		name := tableName(refs)
 		t, ok := tables[name]
 		if !ok {
 			return nil, fmt.Errorf("fake: no table %s", name)
@@ -88,44 +92,44 @@ func (db *fakeDB) run(sql string, tables map[string]*fakeTable) (*Result, error)
 		return t, nil
 	}
 	switch s := stmt.(type) {
-	case *sqlparser.Select:
+	case *ast.SelectStmt:
 		t, err := table(s.From)
 		if err != nil {
 			return nil, err
 		}
 		res := &Result{}
 		for _, row := range t.rows {
-			if ok, err := t.match(s.Where.Expr, row); err != nil {
+			if ok, err := t.match(sql, s.Where, row); err != nil {
 				return nil, err
 			} else if ok {
 				var out []Value
-				for _, e := range s.SelectExprs {
-					out = append(out, row[t.col(e.(*sqlparser.AliasedExpr).Expr.(*sqlparser.ColName).Name.String())])
+				for _, f := range s.Fields.Fields {
+					out = append(out, row[t.col(f.Expr.(*ast.ColumnNameExpr).Name.Name.O)])
 				}
 				res.Rows = append(res.Rows, out)
 			}
 		}
 		return res, nil
-	case *sqlparser.Insert:
-		t, ok := tables[strings.ReplaceAll(sqlparser.String(s.Table), "`", "")]
-		if !ok {
-			return nil, fmt.Errorf("fake: no table %s", sqlparser.String(s.Table))
+	case *ast.InsertStmt:
+		t, err := table(s.Table)
+		if err != nil {
+			return nil, err
 		}
 		next := append([][]Value(nil), t.rows...)
-		for _, tuple := range s.Rows.(sqlparser.Values) {
+		for _, tuple := range s.Lists {
 			row := make([]Value, len(t.cols))
 			for i, c := range s.Columns {
-				v, err := literal(tuple[i])
+				v, err := literal(sql, tuple[i])
 				if err != nil {
 					return nil, err
 				}
-				row[t.col(c.String())] = v
+				row[t.col(c.Name.O)] = v
 			}
 			if dup := t.dup(next, row); dup >= 0 {
 				switch {
-				case s.Ignore != "":
+				case s.IgnoreErr:
 					continue
-				case len(s.OnDup) > 0:
+				case len(s.OnDuplicate) > 0:
 					next[dup] = row
 					continue
 				}
@@ -136,36 +140,36 @@ func (db *fakeDB) run(sql string, tables map[string]*fakeTable) (*Result, error)
 		res := &Result{RowsAffected: uint64(len(next) - len(t.rows))}
 		t.rows = next
 		return res, nil
-	case *sqlparser.Update:
-		t, err := table(s.TableExprs)
+	case *ast.UpdateStmt:
+		t, err := table(s.TableRefs)
 		if err != nil {
 			return nil, err
 		}
 		res := &Result{}
 		for _, row := range t.rows {
-			if ok, err := t.match(s.Where.Expr, row); err != nil {
+			if ok, err := t.match(sql, s.Where, row); err != nil {
 				return nil, err
 			} else if ok {
-				for _, e := range s.Exprs {
-					v, err := literal(e.Expr)
+				for _, a := range s.List {
+					v, err := literal(sql, a.Expr)
 					if err != nil {
 						return nil, err
 					}
-					row[t.col(e.Name.Name.String())] = v
+					row[t.col(a.Column.Name.O)] = v
 				}
 				res.RowsAffected++
 			}
 		}
 		return res, nil
-	case *sqlparser.Delete:
-		t, err := table(s.TableExprs)
+	case *ast.DeleteStmt:
+		t, err := table(s.TableRefs)
 		if err != nil {
 			return nil, err
 		}
 		res := &Result{}
 		var kept [][]Value
 		for _, row := range t.rows {
-			if ok, err := t.match(s.Where.Expr, row); err != nil {
+			if ok, err := t.match(sql, s.Where, row); err != nil {
 				return nil, err
 			} else if ok {
 				res.RowsAffected++
@@ -177,6 +181,28 @@ func (db *fakeDB) run(sql string, tables map[string]*fakeTable) (*Result, error)
 		return res, nil
 	}
 	return nil, fmt.Errorf("fake: unsupported statement %q", sql)
+}
+
+// tableName is the single table of a FROM / INTO / UPDATE clause as written
+// ("t" or "ks.t"), without quotes.
+func tableName(refs *ast.TableRefsClause) string {
+	tn := refs.TableRefs.Left.(*ast.TableSource).Source.(*ast.TableName)
+	if tn.Schema.O != "" {
+		return tn.Schema.O + "." + tn.Name.O
+	}
+	return tn.Name.O
+}
+
+// sqlString renders a node for error messages.
+func sqlString(n ast.Node) string {
+	if n == nil {
+		return "<nil>"
+	}
+	var b strings.Builder
+	if err := n.Restore(format.NewRestoreCtx(format.DefaultRestoreFlags, &b)); err != nil {
+		return fmt.Sprintf("%T", n)
+	}
+	return b.String()
 }
 
 func (t *fakeTable) col(name string) int {
@@ -214,64 +240,125 @@ func (t *fakeTable) equal(a, b Value) bool {
 
 // match evaluates the where clauses lookup vindexes write: =, in, and, or,
 // parentheses.
-func (t *fakeTable) match(e sqlparser.Expr, row []Value) (bool, error) {
+func (t *fakeTable) match(sql string, e ast.ExprNode, row []Value) (bool, error) {
 	switch e := e.(type) {
-	case *sqlparser.AndExpr:
-		l, err := t.match(e.Left, row)
-		if err != nil || !l {
-			return false, err
-		}
-		return t.match(e.Right, row)
-	case *sqlparser.OrExpr:
-		l, err := t.match(e.Left, row)
-		if err != nil || l {
-			return l, err
-		}
-		return t.match(e.Right, row)
-	case *sqlparser.ParenExpr:
-		return t.match(e.Expr, row)
-	case *sqlparser.ComparisonExpr:
-		have := row[t.col(e.Left.(*sqlparser.ColName).Name.String())]
-		switch e.Operator {
-		case sqlparser.EqualStr:
-			v, err := literal(e.Right)
-			return err == nil && t.equal(have, v), err
-		case sqlparser.InStr:
-			for _, x := range e.Right.(sqlparser.ValTuple) {
-				v, err := literal(x)
-				if err != nil {
-					return false, err
-				}
-				if t.equal(have, v) {
-					return true, nil
-				}
+	case *ast.BinaryOperationExpr:
+		switch e.Op {
+		case opcode.LogicAnd:
+			l, err := t.match(sql, e.L, row)
+			if err != nil || !l {
+				return false, err
 			}
-			return false, nil
+			return t.match(sql, e.R, row)
+		case opcode.LogicOr:
+			l, err := t.match(sql, e.L, row)
+			if err != nil || l {
+				return l, err
+			}
+			return t.match(sql, e.R, row)
+		case opcode.EQ:
+			have := row[t.col(e.L.(*ast.ColumnNameExpr).Name.Name.O)]
+			v, err := literal(sql, e.R)
+			return err == nil && t.equal(have, v), err
 		}
+	case *ast.ParenthesesExpr:
+		return t.match(sql, e.Expr, row)
+	case *ast.PatternInExpr:
+		if e.Not || e.Sel != nil {
+			break
+		}
+		have := row[t.col(e.Expr.(*ast.ColumnNameExpr).Name.Name.O)]
+		for _, x := range e.List {
+			v, err := literal(sql, x)
+			if err != nil {
+				return false, err
+			}
+			if t.equal(have, v) {
+				return true, nil
+			}
+		}
+		return false, nil
 	}
-	return false, fmt.Errorf("fake: unsupported expression %s", sqlparser.String(e))
+	return false, fmt.Errorf("fake: unsupported expression %s", sqlString(e))
 }
 
-// literal decodes a parsed literal back into a Value.
-func literal(e sqlparser.Expr) (Value, error) {
+// literal decodes a parsed literal of the statement sql back into a Value,
+// as the SQL text reads: a string is VARCHAR, X'…' VARBINARY, an integer
+// UINT64 (INT64 when negative: a sign in front of an integer literal is
+// folded into it), a decimal or float FLOAT64 and NULL is NULL. A number
+// keeps its text as written ("007", "1e3").
+func literal(sql string, e ast.ExprNode) (Value, error) {
 	switch e := e.(type) {
-	case *sqlparser.NullVal:
-		return Value{Kind: Null}, nil
-	case *sqlparser.SQLVal:
-		switch e.Type {
-		case sqlparser.StrVal:
-			return Value{VarChar, e.Val}, nil
-		case sqlparser.IntVal:
-			if e.Val[0] == '-' {
-				return Value{Int64, e.Val}, nil
+	case *ast.UnaryOperationExpr:
+		if e.Op != opcode.Minus && e.Op != opcode.Plus {
+			break
+		}
+		v, err := literal(sql, e.V)
+		if err != nil || (v.Kind != Int64 && v.Kind != Uint64) {
+			break // only an integer takes a sign
+		}
+		if e.Op == opcode.Plus {
+			return v, nil
+		}
+		if v.Raw[0] == '-' {
+			return Value{Uint64, v.Raw[1:]}, nil
+		}
+		return Value{Int64, append([]byte("-"), v.Raw...)}, nil
+	case *test_driver.ValueExpr:
+		switch e.Kind() {
+		case test_driver.KindNull:
+			return Value{Kind: Null}, nil
+		case test_driver.KindString:
+			return Value{VarChar, []byte(e.GetString())}, nil
+		case test_driver.KindBinaryLiteral:
+			if t := sql[e.OriginTextPosition():]; t[0] != 'X' && t[0] != 'x' || t[1] != '\'' {
+				break // 0x…, b'…'
 			}
-			return Value{Uint64, e.Val}, nil
-		case sqlparser.FloatVal:
-			return Value{Float64, e.Val}, nil
-		case sqlparser.HexVal:
-			b, err := hex.DecodeString(string(e.Val))
-			return Value{VarBinary, b}, err
+			return Value{VarBinary, append([]byte{}, e.GetBinaryLiteral()...)}, nil
+		case test_driver.KindInt64:
+			if mysql.HasIsBooleanFlag(e.Type.GetFlag()) {
+				break // TRUE / FALSE
+			}
+			fallthrough
+		case test_driver.KindUint64, test_driver.KindMysqlDecimal, test_driver.KindFloat64:
+			// An integer (too big for uint64: a decimal), a decimal or a
+			// float, as written.
+			text := numberText(sql[e.OriginTextPosition():])
+			if isInteger(text, false) {
+				return Value{Uint64, text}, nil
+			}
+			if isNumber(text) {
+				return Value{Float64, text}, nil
+			}
 		}
 	}
-	return Value{}, fmt.Errorf("fake: unsupported literal %s", sqlparser.String(e))
+	return Value{}, fmt.Errorf("fake: unsupported literal %s", sqlString(e))
+}
+
+// numberText is the unsigned number literal at the start of s:
+// digits[.digits][e[+-]digits] (or .digits…).
+func numberText(s string) []byte {
+	i := 0
+	digits := func() {
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+	}
+	digits()
+	if i < len(s) && s[i] == '.' {
+		i++
+		digits()
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		j := i
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		k := i
+		if digits(); i == k {
+			i = j // not an exponent
+		}
+	}
+	return []byte(s[:i])
 }

@@ -9,7 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/xwb1989/sqlparser"
+	"github.com/pingcap/tidb/pkg/parser"
+	"github.com/pingcap/tidb/pkg/parser/ast"
 )
 
 var ctx = context.Background()
@@ -807,12 +808,12 @@ func TestLiteralRoundTrip(t *testing.T) {
 		for _, kind := range []Kind{VarChar, VarBinary} {
 			v := Value{kind, in}
 			sql := "select a from t where a = " + string(AppendLiteral(nil, v, false))
-			stmt, err := sqlparser.Parse(sql)
+			stmt, err := parser.New().ParseOneStmt(sql, "", "")
 			if err != nil {
 				t.Errorf("%s %q: %v", kind, in, err)
 				continue
 			}
-			got, err := literal(stmt.(*sqlparser.Select).Where.Expr.(*sqlparser.ComparisonExpr).Right)
+			got, err := literal(sql, stmt.(*ast.SelectStmt).Where.(*ast.BinaryOperationExpr).R)
 			if err != nil || string(got.Raw) != string(in) {
 				t.Errorf("%s %q rendered as %s came back as %q (%v)", kind, in, sql, got.Raw, err)
 			}
