@@ -52,12 +52,15 @@ run: deps
 # sysbench through the sidecar and against direct MariaDB, alternating A/B (integration/bench):
 # table on stdout, bench-results.json, bench-ratios.png and BENCH.md, with the output of the Go
 # micro-benchmarks, which run first. `make bench BENCHFLAGS=-quick` is a ~2-minute smoke run
-# (its outputs go to $TMPDIR/sidecar-bench-quick); see `go run ./integration/bench -h`.
+# (its outputs go to $TMPDIR/sidecar-bench-quick); see `go run ./integration/bench -h`. With
+# PROXYSQL_BIN naming a ProxySQL 2.7 binary (../shared/tools/proxysql-build/build.sh, see its
+# NOTES.md), ProxySQL runs side by side in the point selects and hash-vindex INSERTs, with issue 17's
+# targets as ratios sidecar ÷ ProxySQL: `make bench PROXYSQL_BIN=/opt/proxysql/proxysql`.
 BENCHFLAGS ?=
 bench: deps
 	@gobench=$$(mktemp); \
 	$(GO) test -count=1 -run '^$$' -bench . -benchmem ./vindex/ ./rewrite/ ./sidecar/ 2>&1 | tee $$gobench; \
-	$(GO) run ./integration/bench -gobench $$gobench $(BENCHFLAGS); rc=$$?; rm -f $$gobench; exit $$rc
+	PROXYSQL_BIN='$(PROXYSQL_BIN)' $(GO) run ./integration/bench -gobench $$gobench $(BENCHFLAGS); rc=$$?; rm -f $$gobench; exit $$rc
 
 # Faults and load through the sidecar, on real MariaDB shards (integration/cmd/stress): a shard
 # SIGKILLed and restarted under load, the sidecar SIGKILLed during lookup INSERTs, two sidecars sharing

@@ -9,43 +9,19 @@ package integration
 // proxysql_test.go replays what ProxySQL sends, for `make test`; these tests run the real thing.
 
 import (
-	"database/sql"
-	"fmt"
-	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
 
-// proxySQL is a ProxySQL process on loopback ports, with its own datadir.
-type proxySQL struct {
-	addr, admin string // MySQL and admin interfaces
-	dir         string
-	proc        *child
-	adminDB     *sql.DB
-}
-
-// pxServer is a row of mysql_servers; pxUser of mysql_users.
-type pxServer struct {
-	addr      string
-	hostgroup int
-}
-
-type pxUser struct {
-	name, password, schema string
-	hostgroup              int
-}
-
 // proxysqlBin is $PROXYSQL_BIN; without it the test is skipped, saying how to get one.
 func proxysqlBin(t *testing.T) string {
 	t.Helper()
-	bin := os.Getenv("PROXYSQL_BIN")
+	bin := os.Getenv(ProxySQLBinEnv)
 	if bin == "" {
 		t.Skip("PROXYSQL_BIN is not set: build ProxySQL 2.7 with ../shared/tools/proxysql-build/build.sh " +
 			"(see its NOTES.md) and run `make test-proxysql PROXYSQL_BIN=/opt/proxysql/proxysql`")
@@ -53,99 +29,32 @@ func proxysqlBin(t *testing.T) string {
 	return bin
 }
 
-// startProxySQL starts ProxySQL with a config file (--initial: the file is the whole truth), with
-// its monitor logging in as monitor/monitor every second; stopped in t.Cleanup.
-func startProxySQL(t *testing.T, servers []pxServer, users []pxUser, extraVars string) *proxySQL {
+// startProxySQL starts ProxySQL (StartProxySQL) with 2 worker threads and its monitor logging in as
+// monitor/monitor every second; stopped in t.Cleanup.
+func startProxySQL(t *testing.T, servers []ProxySQLServer, users []ProxySQLUser, extraVars string) *ProxySQL {
 	t.Helper()
-	bin := proxysqlBin(t)
-	p := &proxySQL{
-		addr:  fmt.Sprintf("127.0.0.1:%d", FreePort()),
-		admin: fmt.Sprintf("127.0.0.1:%d", FreePort()),
-		dir:   t.TempDir(),
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "datadir=%q\nerrorlog=%q\n", p.dir, filepath.Join(p.dir, "proxysql.log"))
-	fmt.Fprintf(&b, "admin_variables=\n{\n  admin_credentials=\"admin:admin\"\n  mysql_ifaces=%q\n}\n", p.admin)
-	fmt.Fprintf(&b, "mysql_variables=\n{\n  threads=2\n  interfaces=%q\n", p.addr)
-	fmt.Fprintf(&b, "  monitor_username=\"monitor\"\n  monitor_password=\"monitor\"\n")
-	fmt.Fprintf(&b, "  monitor_ping_interval=1000\n  monitor_connect_interval=1000\n%s}\n", extraVars)
-	b.WriteString("mysql_servers=\n(\n")
-	for i, s := range servers {
-		host, port, _ := net.SplitHostPort(s.addr)
-		sep := ","
-		if i == len(servers)-1 {
-			sep = ""
-		}
-		fmt.Fprintf(&b, "  { address=%q, port=%s, hostgroup=%d, max_connections=64 }%s\n", host, port, s.hostgroup, sep)
-	}
-	b.WriteString(")\nmysql_users=\n(\n")
-	for i, u := range users {
-		sep := ","
-		if i == len(users)-1 {
-			sep = ""
-		}
-		fmt.Fprintf(&b, "  { username=%q, password=%q, default_hostgroup=%d, default_schema=%q, transaction_persistent=1 }%s\n",
-			u.name, u.password, u.hostgroup, u.schema, sep)
-	}
-	b.WriteString(")\n")
-	cnf := filepath.Join(p.dir, "proxysql.cnf")
-	if err := os.WriteFile(cnf, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	proc, err := startTracked(exec.Command(bin, "-f", "--initial", "-c", cnf, "-D", p.dir), syscall.SIGTERM)
+	p, err := StartProxySQL(proxysqlBin(t), ProxySQLOptions{Servers: servers, Users: users, Dir: t.TempDir(),
+		Threads: 2, MonitorInterval: time.Second, MaxConnections: 64, ExtraVars: extraVars})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.proc = proc
 	t.Cleanup(func() {
-		if err := proc.terminate(20 * time.Second); err != nil {
+		if err := p.Stop(); err != nil {
 			t.Errorf("stop proxysql: %v", err)
 		}
 		if t.Failed() {
-			t.Logf("--- ProxySQL's log:\n%s", tailFile(filepath.Join(p.dir, "proxysql.log"), 40))
+			t.Logf("--- ProxySQL's log:\n%s", p.Log(40))
 		}
 	})
-	for _, addr := range []string{p.addr, p.admin} {
-		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-			if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-				c.Close()
-				break
-			}
-			if !proc.running() || time.Now().After(deadline) {
-				t.Fatalf("proxysql is not listening on %s (exited: %v)\n%s", addr, !proc.running(), tailFile(filepath.Join(p.dir, "proxysql.log"), 30))
-			}
-		}
-	}
-	p.adminDB, err = sql.Open("mysql", "admin:admin@tcp("+p.admin+")/?interpolateParams=true")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.adminDB.Close() })
 	return p
 }
 
-// adminQuery runs a statement on ProxySQL's admin interface and returns its rows as text.
-func (p *proxySQL) adminQuery(t *testing.T, q string) [][]string {
+// pxAdminQuery runs a statement on p's admin interface and returns its rows as text.
+func pxAdminQuery(t *testing.T, p *ProxySQL, q string) [][]string {
 	t.Helper()
-	rows, err := p.adminDB.Query(q)
+	out, err := p.AdminQuery(q)
 	if err != nil {
-		t.Fatalf("ProxySQL admin: %s: %v", q, err)
-	}
-	out, err := ScanStrings(rows)
-	if err != nil {
-		t.Fatalf("ProxySQL admin: %s: %v", q, err)
-	}
-	return out
-}
-
-// errorLines are ProxySQL's [ERROR] log lines.
-func (p *proxySQL) errorLines() []string {
-	b, _ := os.ReadFile(filepath.Join(p.dir, "proxysql.log"))
-	var out []string
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.Contains(l, "[ERROR]") {
-			out = append(out, l)
-		}
+		t.Fatal(err)
 	}
 	return out
 }
@@ -199,29 +108,29 @@ func crossShardTransaction(t *testing.T, e *shardedEnv, addr string) {
 func TestProxySQLRealInFront(t *testing.T) {
 	proxysqlBin(t)
 	e := newShardedEnv(t, shardedOptions{customerVSchema: sysbenchVSchema(t), users: []string{"{name: monitor, password: monitor}"}})
-	px := startProxySQL(t, []pxServer{{e.sc.Addr(), 0}},
-		[]pxUser{{seedUser, seedPassword, "things", 0}}, "  default_query_timeout=36000000\n")
-	e.via = px.addr
+	px := startProxySQL(t, []ProxySQLServer{{Addr: e.sc.Addr()}},
+		[]ProxySQLUser{{Name: seedUser, Password: seedPassword, Schema: "things"}}, "  default_query_timeout=36000000\n")
+	e.via = px.Addr()
 
 	t.Run("seed 000", func(t *testing.T) { runSeed000(t, e) })
 	t.Run("seed 002", func(t *testing.T) { runSeed002(t, e) })
-	t.Run("cross-shard transaction", func(t *testing.T) { crossShardTransaction(t, e, px.addr) })
+	t.Run("cross-shard transaction", func(t *testing.T) { crossShardTransaction(t, e, px.Addr()) })
 	t.Run("sysbench", func(t *testing.T) {
 		runSysbenchTest(t, "oltp_point_select", e.sc.Addr(), "customer", 2*time.Minute, "prepare", "--tables=1", "--table-size=10000", "--auto_inc=off")
-		sysbenchClean(t, "oltp_point_select", px.addr, "--time=5", "--threads=4")
-		sysbenchClean(t, "oltp_point_select", px.addr, "--time=5", "--threads=4", "--db-ps-mode=disable")
+		sysbenchClean(t, "oltp_point_select", px.Addr(), "--time=5", "--threads=4")
+		sysbenchClean(t, "oltp_point_select", px.Addr(), "--time=5", "--threads=4", "--db-ps-mode=disable")
 		// oltp_insert draws its ids from the whole int32 range: into an empty table, none is taken.
 		e.mustCLI("customer", "TRUNCATE sbtest1;")
-		sysbenchClean(t, "oltp_insert", px.addr, "--time=3", "--threads=4")
+		sysbenchClean(t, "oltp_insert", px.Addr(), "--time=3", "--threads=4")
 	})
 	t.Run("monitor", func(t *testing.T) {
 		port := e.sc.Addr()[strings.LastIndexByte(e.sc.Addr(), ':')+1:]
 		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(500 * time.Millisecond) {
-			pings := px.adminQuery(t, "SELECT COUNT(*), SUM(ping_error IS NOT NULL) FROM monitor.mysql_server_ping_log WHERE port = "+port)
+			pings := pxAdminQuery(t, px, "SELECT COUNT(*), SUM(ping_error IS NOT NULL) FROM monitor.mysql_server_ping_log WHERE port = "+port)
 			if n, _ := strconv.Atoi(pings[0][0]); n >= 2 {
 				if pings[0][1] != "0" {
 					t.Errorf("pings of the sidecar with an error: %s of %s: %q", pings[0][1], pings[0][0],
-						px.adminQuery(t, "SELECT ping_error FROM monitor.mysql_server_ping_log WHERE ping_error IS NOT NULL LIMIT 3"))
+						pxAdminQuery(t, px, "SELECT ping_error FROM monitor.mysql_server_ping_log WHERE ping_error IS NOT NULL LIMIT 3"))
 				}
 				break
 			}
@@ -229,17 +138,17 @@ func TestProxySQLRealInFront(t *testing.T) {
 				t.Fatalf("ProxySQL's monitor logged %s pings of the sidecar in 15 s", pings[0][0])
 			}
 		}
-		if st := px.adminQuery(t, "SELECT status FROM runtime_mysql_servers WHERE port = "+port); len(st) != 1 || st[0][0] != "ONLINE" {
+		if st := pxAdminQuery(t, px, "SELECT status FROM runtime_mysql_servers WHERE port = "+port); len(st) != 1 || st[0][0] != "ONLINE" {
 			t.Errorf("the sidecar in runtime_mysql_servers: %q, want ONLINE", st)
 		}
-		connects := px.adminQuery(t, "SELECT COUNT(*), SUM(connect_error IS NOT NULL) FROM monitor.mysql_server_connect_log WHERE port = "+port)
+		connects := pxAdminQuery(t, px, "SELECT COUNT(*), SUM(connect_error IS NOT NULL) FROM monitor.mysql_server_connect_log WHERE port = "+port)
 		if connects[0][1] != "0" {
 			t.Errorf("connect checks of the sidecar with an error: %q", connects)
 		}
 	})
 	t.Run("query_timeout kill", func(t *testing.T) {
 		start := time.Now()
-		out, errOut, code := RunCLI(px.addr, seedUser, seedPassword, "things", "/* query_timeout=500 */ SELECT SLEEP(20) FROM things WHERE id = 1;\n", "-c")
+		out, errOut, code := RunCLI(px.Addr(), seedUser, seedPassword, "things", "/* query_timeout=500 */ SELECT SLEEP(20) FROM things WHERE id = 1;\n", "-c")
 		if code == 0 || time.Since(start) > 10*time.Second {
 			t.Errorf("a statement over ProxySQL's query_timeout: exit %d after %v\n%s%s", code, time.Since(start), out, errOut)
 		}
@@ -253,7 +162,7 @@ func TestProxySQLRealInFront(t *testing.T) {
 			}
 		}
 	})
-	if lines := px.errorLines(); len(lines) > 0 {
+	if lines := px.ErrorLines(); len(lines) > 0 {
 		t.Errorf("ProxySQL logged errors:\n%s", strings.Join(lines, "\n"))
 	}
 }
@@ -264,7 +173,7 @@ func TestProxySQLRealInFront(t *testing.T) {
 // commit and roll back; sysbench oltp_read_write runs without error; ProxySQL logs no error.
 func TestProxySQLRealBehind(t *testing.T) {
 	proxysqlBin(t)
-	var px *proxySQL
+	var px *ProxySQL
 	e := newShardedEnv(t, shardedOptions{
 		customerVSchema: sysbenchVSchema(t),
 		backend:         "user: sidecar, password: sidecar_pw",
@@ -276,13 +185,13 @@ func TestProxySQLRealBehind(t *testing.T) {
 					}
 				}
 			}
-			px = startProxySQL(t, []pxServer{{e.a.Addr(), 10}, {e.b.Addr(), 20}},
-				[]pxUser{{"sidecar", "sidecar_pw", "", 10}}, "")
+			px = startProxySQL(t, []ProxySQLServer{{Addr: e.a.Addr(), Hostgroup: 10}, {Addr: e.b.Addr(), Hostgroup: 20}},
+				[]ProxySQLUser{{Name: "sidecar", Password: "sidecar_pw", Hostgroup: 10}}, "")
 			e.shardAddr = func(server string) (string, int) {
 				if server == "a" {
-					return px.addr, 10
+					return px.Addr(), 10
 				}
-				return px.addr, 20
+				return px.Addr(), 20
 			}
 		},
 	})
@@ -329,7 +238,7 @@ func TestProxySQLRealBehind(t *testing.T) {
 		}
 		for _, stmt := range strings.Split(strings.Join(sqlLines, "\n"), ";\n") {
 			if stmt = strings.TrimSpace(stmt); stmt != "" {
-				if _, err := px.adminDB.Exec(stmt); err != nil {
+				if _, err := px.AdminDB().Exec(stmt); err != nil {
 					t.Fatalf("ProxySQL admin: %s: %v", stmt, err)
 				}
 			}
@@ -337,7 +246,7 @@ func TestProxySQLRealBehind(t *testing.T) {
 		run(t)
 		// The rule of every shard the sessions above wrote to matched (product's is used only by
 		// sequences and lookups, which they do not need).
-		hits := px.adminQuery(t, "SELECT r.comment, s.hits FROM stats_mysql_query_rules s JOIN runtime_mysql_query_rules r ON r.rule_id = s.rule_id ORDER BY r.rule_id")
+		hits := pxAdminQuery(t, px, "SELECT r.comment, s.hits FROM stats_mysql_query_rules s JOIN runtime_mysql_query_rules r ON r.rule_id = s.rule_id ORDER BY r.rule_id")
 		if len(hits) == 0 {
 			t.Fatalf("no query rules loaded:\n%s", out)
 		}
@@ -348,7 +257,7 @@ func TestProxySQLRealBehind(t *testing.T) {
 		}
 		t.Logf("query rule hits: %q", hits)
 	})
-	if lines := px.errorLines(); len(lines) > 0 {
+	if lines := px.ErrorLines(); len(lines) > 0 {
 		t.Errorf("ProxySQL logged errors:\n%s", strings.Join(lines, "\n"))
 	}
 }

@@ -236,8 +236,9 @@ func ScratchDir() (string, error) {
 // not reach).
 var live struct {
 	sync.Mutex
-	sidecars map[*Sidecar]bool
-	mariadbs map[*MariaDB]bool
+	sidecars  map[*Sidecar]bool
+	mariadbs  map[*MariaDB]bool
+	proxysqls map[*ProxySQL]bool
 }
 
 func trackSidecar(s *Sidecar, on bool) {
@@ -250,6 +251,19 @@ func trackSidecar(s *Sidecar, on bool) {
 		live.sidecars[s] = true
 	} else {
 		delete(live.sidecars, s)
+	}
+}
+
+func trackProxySQL(p *ProxySQL, on bool) {
+	live.Lock()
+	defer live.Unlock()
+	if live.proxysqls == nil {
+		live.proxysqls = map[*ProxySQL]bool{}
+	}
+	if on {
+		live.proxysqls[p] = true
+	} else {
+		delete(live.proxysqls, p)
 	}
 }
 
@@ -266,14 +280,18 @@ func trackMariaDB(m *MariaDB, on bool) {
 	}
 }
 
-// Cleanup stops every sidecar and then every MariaDB this process started and has not stopped, and
-// removes the scratch directory. Call it at the very end (TestMain after m.Run, or the devenv command
-// on exit); BuildSidecar builds again if called afterwards.
+// Cleanup stops every sidecar, then every ProxySQL, then every MariaDB this process started and has
+// not stopped, and removes the scratch directory. Call it at the very end (TestMain after m.Run, or
+// the devenv command on exit); BuildSidecar builds again if called afterwards.
 func Cleanup() {
 	live.Lock()
 	var ss []*Sidecar
 	for s := range live.sidecars {
 		ss = append(ss, s)
+	}
+	var ps []*ProxySQL
+	for p := range live.proxysqls {
+		ps = append(ps, p)
 	}
 	var ms []*MariaDB
 	for m := range live.mariadbs {
@@ -282,6 +300,9 @@ func Cleanup() {
 	live.Unlock()
 	for _, s := range ss {
 		_ = s.Stop()
+	}
+	for _, p := range ps {
+		_ = p.Stop()
 	}
 	for _, m := range ms {
 		_ = m.Stop()

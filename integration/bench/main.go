@@ -11,6 +11,7 @@
 //   - point_select_text  oltp_point_select --db-ps-mode=disable
 //   - relay_point_select_ps  point_select_ps through a bare TCP relay instead of the sidecar
 //   - point_select_ps_1server  point_select_ps on sbone
+//   - point_select_text_1server  point_select_text on sbone (by default only with -proxysql)
 //   - point_select_ps_socket  point_select_ps with the sidecar reached through its Unix socket
 //   - insert_hash        oltp_insert --auto_inc=off (sysbench's ids, negative ones included; hash vindex)
 //   - insert_lookup      INSERT into users, which owns a consistent_lookup_unique vindex on email
@@ -19,6 +20,16 @@
 //   - insert_event       INSERT into corder_event, whose primary vindex is the corder_keyspace_idx
 //     lookup owned by corder (seed 002), warm lookup cache (lua/event_insert.lua)
 //   - read_write         oltp_read_write, and read_write_nomerge without the merged range queries
+//
+// With -proxysql (default $PROXYSQL_BIN), a ProxySQL binary, ProxySQL runs beside them as a third
+// target, in front of one server with one hostgroup and no query rules: in front of the direct
+// server, or for the *_1server workloads in front of shard server A (its database sbone holds the
+// table whole, so ProxySQL and the sidecar share that one mariadbd). It runs what direct runs and
+// is measured as the sidecar is (CPU per query from /proc/PID/stat, peak RSS, QPS, p95), in
+// point_select_ps, point_select_text, point_select_ps_1server and insert_hash, and in
+// point_select_text_1server (point_select_text on sbone), which runs only then. BENCH.md then has a
+// section with issue 17's targets as ratios sidecar ÷ ProxySQL from the same run, PASS/MISS, never
+// enforced. Without it, the report says how to get a ProxySQL binary.
 //
 // Figures per workload and target: QPS and events/s (sysbench), p95 latency (sysbench
 // --percentile=95), the sidecar's CPU per query (utime+stime from /proc/PID/stat over the run,
@@ -66,6 +77,10 @@ type config struct {
 	timeout   time.Duration
 	keepLogs  bool
 	profile   string // directory for the sidecar's CPU profiles, one per measured run
+	// proxysql is a ProxySQL binary to run beside the sidecar ("" for none); proxysqlThreads its
+	// mysql-threads (0: ProxySQL's default)
+	proxysql        string
+	proxysqlThreads int
 }
 
 func main() {
@@ -94,6 +109,8 @@ func run() int {
 	flag.DurationVar(&c.timeout, "timeout", 25*time.Minute, "give up (and clean up) after this long")
 	flag.BoolVar(&c.keepLogs, "keep-logs", false, "print where the sidecar log is and keep a copy of it next to the JSON file")
 	flag.StringVar(&c.profile, "profile", "", "write a pprof CPU profile of the sidecar for each measured sidecar run into this directory")
+	flag.StringVar(&c.proxysql, "proxysql", os.Getenv(integration.ProxySQLBinEnv), "ProxySQL 2.7 binary to measure side by side (default $PROXYSQL_BIN; \"\" for none)")
+	flag.IntVar(&c.proxysqlThreads, "proxysql-threads", 0, "ProxySQL's mysql-threads (0: ProxySQL's default, 4)")
 	flag.Parse()
 
 	set := map[string]bool{}
@@ -109,8 +126,14 @@ func run() int {
 			c.warmup = time.Second
 		}
 	}
-	if c.repeats < 1 || c.threads < 1 || c.duration < time.Second || c.tableSize < 1 || c.orders < 1 {
-		fmt.Fprintln(os.Stderr, "bench: -repeats, -threads, -table-size and -orders must be >= 1, -duration >= 1s")
+	if c.proxysql != "" {
+		if fi, err := os.Stat(c.proxysql); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
+			fmt.Fprintf(os.Stderr, "bench: -proxysql / $%s %q is not an executable file\n", integration.ProxySQLBinEnv, c.proxysql)
+			return 2
+		}
+	}
+	if c.repeats < 1 || c.threads < 1 || c.duration < time.Second || c.tableSize < 1 || c.orders < 1 || c.proxysqlThreads < 0 {
+		fmt.Fprintln(os.Stderr, "bench: -repeats, -threads, -table-size and -orders must be >= 1, -duration >= 1s, -proxysql-threads >= 0")
 		return 2
 	}
 	if only != "" {

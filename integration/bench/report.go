@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -22,7 +23,9 @@ type Report struct {
 	Settings Settings `json:"settings"`
 	Results  []Result `json:"results"`
 	Targets  []Target `json:"targets"`
-	Elapsed  string   `json:"elapsed"`
+	// ProxySQLTargets are issue 17's targets, sidecar ÷ ProxySQL in this run (with -proxysql only).
+	ProxySQLTargets []Target `json:"proxysql_targets,omitempty"`
+	Elapsed         string   `json:"elapsed"`
 	// /proc/loadavg before the servers started and after the last run: other work on the machine
 	// disturbs the figures (see also each run's other_cpu_cores).
 	LoadAvgStart string `json:"loadavg_start"`
@@ -43,6 +46,7 @@ type Machine struct {
 	Go       string `json:"go"`
 	Sysbench string `json:"sysbench"`
 	Commit   string `json:"commit"`
+	ProxySQL string `json:"proxysql,omitempty"` // its version, with -proxysql
 }
 
 // Settings are the run's parameters.
@@ -57,9 +61,12 @@ type Settings struct {
 	MariaDBArgs []string `json:"mariadb_extra_args"`
 	Command     string   `json:"command"`
 	Sidecar     string   `json:"sidecar_binary"`
+	ProxySQL    string   `json:"proxysql_binary,omitempty"`
+	// ProxySQLThreads is ProxySQL's mysql-threads; 0: ProxySQL's default (4)
+	ProxySQLThreads int `json:"proxysql_threads,omitempty"`
 }
 
-// Target is one of issue 7's targets, checked against this run.
+// Target is one of issue 7's (or with ProxySQL, issue 17's) targets, checked against this run.
 type Target struct {
 	Status string `json:"status"` // PASS, MISS, N/A
 	What   string `json:"what"`
@@ -80,8 +87,15 @@ func newReport(c config, e *env) *Report {
 	if c.bin != "" {
 		r.Settings.Sidecar = c.bin + " (-bin)"
 	}
+	if c.proxysql != "" {
+		r.Settings.ProxySQL, r.Settings.ProxySQLThreads = c.proxysql, c.proxysqlThreads
+		r.Machine.ProxySQL = proxysqlVersion(c.proxysql)
+	}
 	return r
 }
+
+// withProxySQL says whether ProxySQL ran beside the sidecar.
+func (r *Report) withProxySQL() bool { return r.Settings.ProxySQL != "" }
 
 // commandLine is how this run was started: `make bench [BENCHFLAGS=…]` when the Makefile passed the
 // Go micro-benchmarks' output (-gobench), else the go run command.
@@ -98,13 +112,24 @@ func commandLine(c config) string {
 		}
 		args = append(args, a)
 	}
-	if c.goBench != "" {
-		if len(args) == 0 {
-			return "make bench"
-		}
-		return fmt.Sprintf("make bench BENCHFLAGS='%s'", strings.Join(args, " "))
+	// ProxySQL from the environment ($PROXYSQL_BIN) rather than -proxysql
+	pxEnv := ""
+	if c.proxysql != "" && !slices.ContainsFunc(args, func(a string) bool {
+		return a == "-proxysql" || a == "--proxysql" || strings.HasPrefix(a, "-proxysql=") || strings.HasPrefix(a, "--proxysql=")
+	}) {
+		pxEnv = integration.ProxySQLBinEnv + "=" + c.proxysql
 	}
-	return strings.TrimSpace("go run ./integration/bench " + strings.Join(args, " "))
+	if c.goBench != "" {
+		cmd := "make bench"
+		if pxEnv != "" {
+			cmd += " " + pxEnv
+		}
+		if len(args) == 0 {
+			return cmd
+		}
+		return fmt.Sprintf("%s BENCHFLAGS='%s'", cmd, strings.Join(args, " "))
+	}
+	return strings.TrimSpace(strings.TrimSpace(pxEnv+" go run ./integration/bench") + " " + strings.Join(args, " "))
 }
 
 func machine(mariadb string) Machine {
@@ -149,7 +174,7 @@ func machine(mariadb string) Machine {
 func (r *Report) maxOf(f func(*Side) float64) float64 {
 	m := 0.0
 	for _, res := range r.Results {
-		for _, s := range []*Side{res.Direct, res.Sidecar} {
+		for _, s := range []*Side{res.Direct, res.Sidecar, res.ProxySQL} {
 			if s != nil {
 				m = max(m, f(s))
 			}
@@ -253,6 +278,111 @@ func (r *Report) checkTargets() {
 		}
 	}
 	r.Targets = append(r.Targets, t)
+	if r.withProxySQL() {
+		r.checkProxySQLTargets()
+	}
+}
+
+// checkProxySQLTargets evaluates issue 17's targets: ratios sidecar ÷ ProxySQL of medians measured
+// side by side in this run. Reported, never enforced.
+func (r *Report) checkProxySQLTargets() {
+	both := func(name string) (*Result, Target, bool) {
+		res := r.result(name)
+		switch {
+		case res == nil:
+			return nil, Target{Status: "N/A", Got: name + " not run"}, false
+		case res.SidecarErr != "":
+			return nil, Target{Status: "MISS", Got: "sidecar " + res.SidecarErr}, false
+		case res.ProxySQLErr != "":
+			return nil, Target{Status: "N/A", Got: "proxysql " + res.ProxySQLErr}, false
+		case res.Sidecar == nil || res.ProxySQL == nil:
+			return nil, Target{Status: "N/A", Got: name + " incomplete"}, false
+		}
+		return res, Target{}, true
+	}
+	status := func(ok bool) string {
+		if ok {
+			return "PASS"
+		}
+		return "MISS"
+	}
+	cpu := func(name, what string, limit float64) {
+		res, t, ok := both(name)
+		t.What = what
+		if ok {
+			sc, px := res.Sidecar.ProxyCPUus, res.ProxySQL.ProxyCPUus
+			t.Status = status(px > 0 && sc <= limit*px)
+			t.Got = fmt.Sprintf("%.2f× (sidecar %.1f µs/query, ProxySQL %.1f%s)", safeDiv(sc, px), sc, px,
+				repeatSpread(res, func(r Run) float64 { return r.ProxyCPUus }))
+		}
+		r.ProxySQLTargets = append(r.ProxySQLTargets, t)
+	}
+	qps := func(name, what string) {
+		res, t, ok := both(name)
+		t.What = what
+		if ok {
+			sc, px := res.Sidecar.QPS, res.ProxySQL.QPS
+			t.Status = status(sc >= px)
+			t.Got = fmt.Sprintf("%.2f× (sidecar %.0f QPS, ProxySQL %.0f%s)", safeDiv(sc, px), sc, px,
+				repeatSpread(res, func(r Run) float64 { return r.QPS }))
+		}
+		r.ProxySQLTargets = append(r.ProxySQLTargets, t)
+	}
+	for _, x := range []struct{ name, layout string }{
+		{"point_select_ps", "two shards"}, {"point_select_text", "two shards"},
+		{"point_select_ps_1server", "one server"}, {"point_select_text_1server", "one server"},
+	} {
+		cpu(x.name, fmt.Sprintf("%s (%s): sidecar CPU per query ≤ ProxySQL's", x.name, x.layout), 1)
+	}
+	for _, name := range []string{"point_select_ps_1server", "point_select_text_1server"} {
+		qps(name, name+" (one server): sidecar QPS ≥ ProxySQL's")
+	}
+	cpu("insert_hash", "insert_hash (hash-vindex INSERT, two shards): sidecar CPU per query ≤ 1.2× ProxySQL's", 1.2)
+}
+
+// repeatSpread is the range of the ratio sidecar ÷ ProxySQL of f over the repeats, each run
+// against the other of its repeat ("" with fewer than two repeats): the two ran a few seconds
+// apart, so the range shows how much the machine's noise moves a ratio of medians.
+func repeatSpread(res *Result, f func(Run) float64) string {
+	byRepeat := map[int][2]float64{}
+	for _, r := range res.Runs {
+		if r.Repeat == 0 || r.Err != "" {
+			continue
+		}
+		v := byRepeat[r.Repeat]
+		switch r.Target {
+		case "sidecar":
+			v[0] = f(r)
+		case "proxysql":
+			v[1] = f(r)
+		}
+		byRepeat[r.Repeat] = v
+	}
+	lo, hi, n := 0.0, 0.0, 0
+	for _, v := range byRepeat {
+		if v[0] <= 0 || v[1] <= 0 {
+			continue
+		}
+		x := v[0] / v[1]
+		if n == 0 || x < lo {
+			lo = x
+		}
+		if n == 0 || x > hi {
+			hi = x
+		}
+		n++
+	}
+	if n < 2 {
+		return ""
+	}
+	return fmt.Sprintf("; per repeat %.2f–%.2f×", lo, hi)
+}
+
+func safeDiv(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
 }
 
 // row is one line of the results table.
@@ -262,9 +392,16 @@ type row struct {
 	ratio, p95ratio                                  string
 }
 
-var header = row{workload: "workload", target: "target", qps: "QPS", eps: "events/s", p95: "p95 ms",
-	cpu: "sidecar CPU µs/query", rss: "sidecar peak RSS MiB", db: "db CPU µs/event", stmts: "db stmts/event",
-	other: "other CPU (cores)", steal: "steal (cores)", ratio: "ratio events/s", p95ratio: "ratio p95"}
+// header is the table's first line; with ProxySQL, the proxy columns hold its figures too.
+func (r *Report) header() row {
+	h := row{workload: "workload", target: "target", qps: "QPS", eps: "events/s", p95: "p95 ms",
+		cpu: "sidecar CPU µs/query", rss: "sidecar peak RSS MiB", db: "db CPU µs/event", stmts: "db stmts/event",
+		other: "other CPU (cores)", steal: "steal (cores)", ratio: "ratio events/s", p95ratio: "ratio p95"}
+	if r.withProxySQL() {
+		h.cpu, h.rss = "proxy CPU µs/query", "proxy peak RSS MiB"
+	}
+	return h
+}
 
 // failure is a failed side of a workload, listed under the table.
 type failure struct {
@@ -280,6 +417,9 @@ func (r *Report) failures() []failure {
 		if res.SidecarErr != "" {
 			fs = append(fs, failure{res.Name, "sidecar", res.SidecarErr})
 		}
+		if res.ProxySQLErr != "" {
+			fs = append(fs, failure{res.Name, "proxysql", res.ProxySQLErr})
+		}
 	}
 	return fs
 }
@@ -288,10 +428,19 @@ func (r *Report) rows() []row {
 	var rows []row
 	n := 0
 	for _, res := range r.Results {
-		for _, side := range []string{"direct", "sidecar"} {
+		sides := []string{"direct", "sidecar"}
+		if res.ProxySQL != nil || res.ProxySQLErr != "" {
+			sides = append(sides, "proxysql")
+		}
+		for _, side := range sides {
 			s, errText := res.Direct, res.DirectErr
-			if side == "sidecar" {
+			ratio, p95ratio := res.Ratio, res.P95Ratio
+			switch side {
+			case "sidecar":
 				s, errText = res.Sidecar, res.SidecarErr
+			case "proxysql":
+				s, errText = res.ProxySQL, res.ProxySQLErr
+				ratio, p95ratio = res.ProxySQLRatio, res.ProxySQLP95Ratio
 			}
 			x := row{target: side}
 			if side == "sidecar" {
@@ -315,10 +464,10 @@ func (r *Report) rows() []row {
 				x.p95, x.db = fmt.Sprintf("%.2f", s.P95ms), fmt.Sprintf("%.1f", s.DBCPUus)
 				x.stmts = fmt.Sprintf("%.2f", s.DBStatements)
 				x.other, x.steal = fmt.Sprintf("%.2f", s.OtherCPU), fmt.Sprintf("%.2f", s.StealCPU)
-				if side == "sidecar" {
+				if side != "direct" {
 					x.cpu, x.rss = fmt.Sprintf("%.1f", s.ProxyCPUus), fmt.Sprintf("%.1f", s.ProxyRSSMiB)
-					if res.Ratio > 0 {
-						x.ratio, x.p95ratio = fmt.Sprintf("%.2f×", res.Ratio), fmt.Sprintf("%.2f×", res.P95Ratio)
+					if ratio > 0 {
+						x.ratio, x.p95ratio = fmt.Sprintf("%.2f×", ratio), fmt.Sprintf("%.2f×", p95ratio)
 					}
 				}
 				if mark != "" { // failed after some good runs
@@ -352,7 +501,7 @@ func (r *Report) failureLines() string {
 func (r *Report) textTable() string {
 	var b bytes.Buffer
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	for _, x := range append([]row{header}, r.rows()...) {
+	for _, x := range append([]row{r.header()}, r.rows()...) {
 		fmt.Fprintln(tw, strings.Join(x.cells(), "\t")+"\t")
 	}
 	tw.Flush()
@@ -362,7 +511,7 @@ func (r *Report) textTable() string {
 
 func (r *Report) markdownTable() string {
 	var b strings.Builder
-	h := header.cells()
+	h := r.header().cells()
 	b.WriteString("| " + strings.Join(h, " | ") + " |\n")
 	b.WriteString("|---|---|" + strings.Repeat("---:|", len(h)-2) + "\n")
 	for _, x := range r.rows() {
@@ -386,22 +535,39 @@ func (r *Report) markdownTable() string {
 	return b.String()
 }
 
-func (r *Report) targetLines() string {
+func targetLines(ts []Target) string {
 	var b strings.Builder
-	for _, t := range r.Targets {
+	for _, t := range ts {
 		fmt.Fprintf(&b, "%-4s  %s: %s\n", t.Status, t.What, t.Got)
 	}
 	return b.String()
 }
 
+// proxysqlHowTo says how to get the ProxySQL columns, for a run without them.
+const proxysqlHowTo = "No ProxySQL in this run. For ProxySQL side by side (issue 17's targets), build ProxySQL 2.7 with " +
+	"../shared/tools/proxysql-build/build.sh (see its NOTES.md), then run `make bench PROXYSQL_BIN=/opt/proxysql/proxysql`."
+
+// title names what the run compares.
+func (r *Report) title() string {
+	if r.withProxySQL() {
+		return "the sidecar and ProxySQL side by side with direct MariaDB"
+	}
+	return "the sidecar side by side with direct MariaDB"
+}
+
 // write prints the table and writes the JSON, the chart and the markdown report.
 func (r *Report) write(c config) error {
 	r.checkTargets()
-	fmt.Printf("\nsidecar vs direct MariaDB — %d threads, %s × %d repeats (medians), %s\n\n",
-		r.Settings.Threads, r.Settings.Duration, r.Settings.Repeats, r.Machine.CPU)
+	fmt.Printf("\n%s — %d threads, %s × %d repeats (medians), %s\n\n",
+		r.title(), r.Settings.Threads, r.Settings.Duration, r.Settings.Repeats, r.Machine.CPU)
 	fmt.Print(r.textTable())
 	fmt.Println()
-	fmt.Print(r.targetLines())
+	fmt.Print(targetLines(r.Targets))
+	if r.withProxySQL() {
+		fmt.Printf("\nsidecar ÷ ProxySQL (issue 17's targets), medians of this run:\n%s", targetLines(r.ProxySQLTargets))
+	} else {
+		fmt.Printf("\n%s\n", proxysqlHowTo)
+	}
 	if r.SidecarLogTail != "" {
 		fmt.Fprintf(os.Stderr, "\n--- the sidecar's last warnings and errors:\n%s\n", r.SidecarLogTail)
 	}
@@ -433,6 +599,35 @@ func (r *Report) write(c config) error {
 	return nil
 }
 
+// proxysqlSection is BENCH.md's section on ProxySQL: how it ran and issue 17's targets, or how to
+// get it.
+func (r *Report) proxysqlSection(w func(format string, args ...any)) {
+	w("## ProxySQL side by side (issue 17)\n\n")
+	if !r.withProxySQL() {
+		w("%s\n\n", proxysqlHowTo)
+		return
+	}
+	threads := "ProxySQL's default mysql-threads (4)"
+	if r.Settings.ProxySQLThreads > 0 {
+		threads = fmt.Sprintf("mysql-threads=%d (-proxysql-threads)", r.Settings.ProxySQLThreads)
+	}
+	w("%s (`%s`), started by this run (`integration.StartProxySQL`) with %s and otherwise its defaults "+
+		"(multiplexing, query digests, connection pool, monitor), one hostgroup holding one server and no query rules, "+
+		"runs what the direct side runs: the `proxysql` rows. "+
+		"In `point_select_ps`, `point_select_text` and `insert_hash` it is in front of the direct server, while the sidecar routes to two shards in two mariadbd. "+
+		"In `point_select_ps_1server` and `point_select_text_1server` (run only with ProxySQL) a second ProxySQL is in front of the first shard server, "+
+		"whose database `%s` holds the whole table: the same single mariadbd that holds keyspace `%s`'s two shards behind the sidecar.\n\n",
+		r.Machine.ProxySQL, r.Settings.ProxySQL, threads, oneServerDB, oneServerDB)
+	w("Issue 17's targets, as ratios sidecar ÷ ProxySQL of the medians above (with the range of the ratio over the repeats, each sidecar run against the ProxySQL run of its repeat). "+
+		"**All come from this one run** on a %d-CPU machine that other work shared (see \"other CPU\" and the load average above): "+
+		"the figures are noisy, and a ratio near 1 can fall either side of it in another run. A MISS is reported, not enforced.\n\n", r.Machine.NProc)
+	w("| status | target | sidecar ÷ ProxySQL |\n|---|---|---|\n")
+	for _, t := range r.ProxySQLTargets {
+		w("| %s | %s | %s |\n", t.Status, strings.ReplaceAll(t.What, "|", `\|`), strings.ReplaceAll(t.Got, "|", `\|`))
+	}
+	w("\n")
+}
+
 func (r *Report) markdown(c config) string {
 	var b strings.Builder
 	chart, _ := filepath.Rel(filepath.Dir(c.mdPath), c.pngPath)
@@ -440,21 +635,30 @@ func (r *Report) markdown(c config) string {
 		chart = c.pngPath
 	}
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
-	w("# Benchmark: the sidecar side by side with direct MariaDB\n\n")
+	w("# Benchmark: %s\n\n", r.title())
 	w("Written by `make bench` (`go run ./integration/bench`) on %s; do not edit by hand.", r.Date)
 	if r.Settings.Quick {
 		w(" **This is a -quick smoke run: too short for conclusions.**")
 	}
-	w("\n\n## Reproduce\n\n```sh\nmake bench                          # this report + the Go micro-benchmarks\n")
-	w("go run ./integration/bench -quick   # ~2-minute smoke run (outputs in $TMPDIR/sidecar-bench-quick)\n")
+	w("\n\n## Reproduce\n\n```sh\nmake bench                                      # this report + the Go micro-benchmarks\n")
+	w("make bench PROXYSQL_BIN=/opt/proxysql/proxysql  # and ProxySQL 2.7 side by side (issue 17)\n")
+	w("go run ./integration/bench -quick               # ~2-minute smoke run (outputs in $TMPDIR/sidecar-bench-quick)\n")
 	w("go run ./integration/bench -duration 20s -repeats 5 -threads 8 -only point_select_ps,insert_hash\n```\n\n")
 	w("This run: `%s` — %d threads, %s per run, %d repeats (medians), %s warm-up per workload and target.\n\n",
 		strings.TrimSpace(r.Settings.Command), r.Settings.Threads, r.Settings.Duration, r.Settings.Repeats, r.Settings.Warmup)
 	w("## Machine\n\n| | |\n|---|---|\n")
-	w("| CPUs (nproc) | %d |\n| CPU | %s |\n| memory | %s |\n| kernel | %s |\n| MariaDB | %s |\n| Go | %s |\n| sysbench | %s |\n| commit | %s |\n\n",
-		r.Machine.NProc, r.Machine.CPU, r.Machine.MemTotal, r.Machine.Kernel, r.Machine.MariaDB, r.Machine.Go, r.Machine.Sysbench, r.Machine.Commit)
-	w("Everything runs on this one machine: sysbench, the sidecar and three mariadbd, so on a small box they compete for the same cores. "+
-		"Load average %s before the run, %s after it.", r.LoadAvgStart, r.LoadAvgEnd)
+	w("| CPUs (nproc) | %d |\n| CPU | %s |\n| memory | %s |\n| kernel | %s |\n| MariaDB | %s |\n| Go | %s |\n| sysbench | %s |\n",
+		r.Machine.NProc, r.Machine.CPU, r.Machine.MemTotal, r.Machine.Kernel, r.Machine.MariaDB, r.Machine.Go, r.Machine.Sysbench)
+	if r.withProxySQL() {
+		w("| ProxySQL | %s |\n", r.Machine.ProxySQL)
+	}
+	w("| commit | %s |\n\n", r.Machine.Commit)
+	proxies := "the sidecar"
+	if r.withProxySQL() {
+		proxies = "the sidecar, two ProxySQL"
+	}
+	w("Everything runs on this one machine: sysbench, %s and three mariadbd, so on a small box they compete for the same cores. "+
+		"Load average %s before the run, %s after it.", proxies, r.LoadAvgStart, r.LoadAvgEnd)
 	if d := r.disturbance(); d != "" {
 		w(" **%s**", d)
 	}
@@ -462,7 +666,8 @@ func (r *Report) markdown(c config) string {
 	w("## Results\n\n")
 	b.WriteString(r.markdownTable())
 	w("\n![sidecar/direct ratios](%s)\n\n", chart)
-	w("### Targets (issue 7)\n\n```\n%s```\n\n", r.targetLines())
+	w("### Targets (issue 7)\n\n```\n%s```\n\n", targetLines(r.Targets))
+	r.proxysqlSection(w)
 	w("## What is measured\n\n")
 	w("- **Servers**: three mariadbd started by the integration harness (`integration.StartMariaDB`) with the same settings: "+
 		"64 MB buffer pool, no doublewrite, no binlog, `innodb_flush_log_at_trx_commit=2`, plus `%s`. "+
@@ -483,7 +688,11 @@ func (r *Report) markdown(c config) string {
 		"%d orders and one event per order through the sidecar and directly (which also warms the lookup cache). "+
 		"`insert_hash` fills an empty `sbtest1` in a second database/keyspace `sbinsert` (same shards, `hash(id)`), truncated after each run: "+
 		"oltp_insert's ids span the whole int32 range with a new seed per run, so they would hit the loaded rows or an earlier run's.\n", r.Settings.TableSize, r.Settings.Orders)
-	w("- **Workloads** (alternating direct, sidecar, direct, sidecar, … for each repeat):\n")
+	if r.withProxySQL() {
+		w("- **Workloads** (alternating direct, sidecar, ProxySQL where it runs, direct, sidecar, … for each repeat):\n")
+	} else {
+		w("- **Workloads** (alternating direct, sidecar, direct, sidecar, … for each repeat):\n")
+	}
 	for _, res := range r.Results {
 		w("  - `%s`: %s", res.Name, res.Title)
 		if res.DirectNote != "" {
@@ -496,9 +705,10 @@ func (r *Report) markdown(c config) string {
 		"sidecar peak RSS = `VmHWM` from `/proc/PID/status`, reset before each run through `/proc/PID/clear_refs`; " +
 		"db CPU = utime+stime of the mariadbd processes behind the target ÷ events; " +
 		"db stmts = statements those servers ran (`Questions`) ÷ events, with the `Com_*` breakdown per run in the JSON; " +
-		"other CPU = user+nice+system time of all CPUs (`/proc/stat`) minus the utime+stime of sysbench, the sidecar, the three mariadbd and this command, ÷ run time: load from outside the benchmark; " +
+		"other CPU = user+nice+system time of all CPUs (`/proc/stat`) minus the utime+stime of sysbench, the sidecar, the relay, ProxySQL (when it runs), the three mariadbd and this command, ÷ run time: load from outside the benchmark; " +
 		"steal = steal time of all CPUs (`/proc/stat`) ÷ run time: CPU the hypervisor gave to other guests (either ≥ 0.1 cores is flagged). " +
-		"The ratio is sidecar ÷ direct of events/s — equal to the QPS ratio except for `insert_lookup` and `insert_lookup_1server`, whose direct event is four statements.\n")
+		"The ratio is sidecar ÷ direct of events/s — equal to the QPS ratio except for `insert_lookup` and `insert_lookup_1server`, whose direct event is four statements. " +
+		"ProxySQL's rows are measured the same way (its process in the proxy columns) and their ratio is ProxySQL ÷ direct.\n")
 	w("- Full per-run figures: `bench-results.json`.\n")
 	if c.goBench != "" {
 		if gb, err := os.ReadFile(c.goBench); err == nil && len(bytes.TrimSpace(gb)) > 0 {

@@ -58,6 +58,9 @@ type env struct {
 	adminAddr string    // the sidecar's admin HTTP endpoint; "" unless -profile
 	relay     *exec.Cmd // bare TCP relay in front of D, for the reference workload
 	relayAddr string
+	// with -proxysql: ProxySQL in front of D, and one in front of A for the *_1server workloads
+	// (database sbone on A holds sbtest1 whole, as D's sbtest does)
+	px, px1   *integration.ProxySQL
 	dir       string // config, VSchema, lua scripts
 	luaDir    string
 	version   string // MariaDB version
@@ -66,7 +69,7 @@ type env struct {
 
 // target is one side of an A/B pair.
 type target struct {
-	name     string // "direct", "sidecar" or "relay"
+	name     string // "direct", "sidecar", "relay" or "proxysql"
 	addr     string
 	socket   string // a Unix socket path to connect to instead of addr
 	user     string
@@ -93,6 +96,28 @@ func (e *env) socketTarget() target {
 	_, t := e.targets()
 	t.socket = e.scSocket
 	return t
+}
+
+// proxysqlTarget is ProxySQL in front of the direct server, or with oneServer in front of shard
+// server A, with the account sysbench uses on the sidecar.
+func (e *env) proxysqlTarget(oneServer bool) target {
+	px, m := e.px, e.d
+	if oneServer {
+		px, m = e.px1, e.a
+	}
+	return target{name: "proxysql", addr: px.Addr(), user: benchUser, password: benchPassword,
+		servers: []*integration.MariaDB{m}, proxyPid: px.Pid()}
+}
+
+// proxysqls are the running ProxySQL processes (none without -proxysql).
+func (e *env) proxysqls() []*integration.ProxySQL {
+	var ps []*integration.ProxySQL
+	for _, p := range []*integration.ProxySQL{e.px, e.px1} {
+		if p != nil {
+			ps = append(ps, p)
+		}
+	}
+	return ps
 }
 
 // oneServerTarget is the sidecar in front of keyspace sbone, whose shards are both on server A.
@@ -255,13 +280,23 @@ func setup(ctx context.Context, c config) (*env, error) {
 	}
 	logf("MariaDB %s: shard -80 on %s, shard 80- on %s, direct on %s, keyspace %s's two shards on %s; sidecar (pid %d) on %s",
 		e.version, e.a.Addr(), e.b.Addr(), e.d.Addr(), oneServerDB, e.a.Addr(), e.sc.Pid(), e.scAddr)
+	if c.proxysql != "" {
+		if err := e.startProxySQLs(c); err != nil {
+			return nil, err
+		}
+	}
 
 	// Data: sbtest1 through sysbench's own prepare, the same way on both sides.
 	direct, sidecar := e.targets()
-	for _, l := range []struct {
+	type load struct {
 		t  target
 		db string
-	}{{direct, benchDB}, {sidecar, benchDB}, {sidecar, oneServerDB}} {
+	}
+	loads := []load{{direct, benchDB}, {sidecar, benchDB}, {sidecar, oneServerDB}}
+	if e.px1 != nil {
+		loads = append(loads, load{e.proxysqlTarget(true), oneServerDB})
+	}
+	for _, l := range loads {
 		t := l.t
 		logf("loading %s.sbtest1 (%d rows) %s: sysbench oltp_point_select prepare --auto_inc=off", l.db, c.tableSize, viaName(t))
 		args := append(connArgs(t, l.db), "--tables=1", fmt.Sprintf("--table-size=%d", c.tableSize), "--auto_inc=off", "prepare")
@@ -370,7 +405,67 @@ func (e *env) checkData(ctx context.Context, c config) error {
 			return fmt.Errorf("%s.%s: %d rows on shard -80 + %d on 80- through the sidecar, want %d in all", x.keyspace, x.table, n[0], n[1], want)
 		}
 	}
+	if e.px1 != nil {
+		n, err := count(loc{e.a, oneServerDB}, "sbtest1")
+		if err != nil {
+			return err
+		}
+		want, err := count(loc{e.d, benchDB}, "sbtest1")
+		if err != nil {
+			return err
+		}
+		if n != want {
+			return fmt.Errorf("%s.sbtest1 on server A (through ProxySQL): %d rows, want %d", oneServerDB, n, want)
+		}
+	}
 	return nil
+}
+
+// startProxySQLs starts ProxySQL in front of the direct server D and another in front of shard
+// server A, each with one hostgroup (0) holding that one server and no query rules: every
+// statement goes to it. Clients log in with the account sysbench uses on the sidecar, which ProxySQL
+// also uses towards the server (created on D and A); ProxySQL's monitor logs in as monitor/monitor
+// (created too) at its default intervals. Everything else (worker threads unless
+// -proxysql-threads, multiplexing, connection pool, max_stmts_per_connection) is ProxySQL's
+// default.
+func (e *env) startProxySQLs(c config) error {
+	for _, m := range []*integration.MariaDB{e.d, e.a} {
+		for _, u := range [][2]string{{benchUser, benchPassword}, {"monitor", "monitor"}} {
+			if err := m.CreateUser(u[0], u[1]); err != nil {
+				return err
+			}
+		}
+	}
+	if err := e.a.CreateDatabases(oneServerDB); err != nil {
+		return err
+	}
+	start := func(m *integration.MariaDB, db string) (*integration.ProxySQL, error) {
+		return integration.StartProxySQL(c.proxysql, integration.ProxySQLOptions{
+			Servers: []integration.ProxySQLServer{{Addr: m.Addr(), Hostgroup: 0}},
+			Users:   []integration.ProxySQLUser{{Name: benchUser, Password: benchPassword, Schema: db, Hostgroup: 0}},
+			Threads: c.proxysqlThreads,
+		})
+	}
+	var err error
+	if e.px, err = start(e.d, benchDB); err != nil {
+		return err
+	}
+	if e.px1, err = start(e.a, oneServerDB); err != nil {
+		return err
+	}
+	logf("ProxySQL %s: in front of direct (pid %d) on %s, in front of shard server A (pid %d) on %s",
+		proxysqlVersion(c.proxysql), e.px.Pid(), e.px.Addr(), e.px1.Pid(), e.px1.Addr())
+	return nil
+}
+
+// proxysqlVersion is the first line `proxysql --version` prints.
+func proxysqlVersion(bin string) string {
+	out, err := exec.Command(bin, "--version").Output()
+	if err != nil {
+		return "(proxysql --version: " + err.Error() + ")"
+	}
+	line, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+	return strings.TrimSpace(line)
 }
 
 func (e *env) sidecarYAML(c config) string {
@@ -432,10 +527,13 @@ func insertBatches(ctx context.Context, db *sql.DB, n, batch int, row func(int) 
 }
 
 func viaName(t target) string {
-	if t.proxyPid != 0 {
-		return "through the sidecar"
+	switch t.name {
+	case "direct":
+		return "directly"
+	case "proxysql":
+		return "through ProxySQL"
 	}
-	return "directly"
+	return "through the " + t.name
 }
 
 func abbrev(q string) string {
@@ -450,7 +548,7 @@ func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
 }
 
-// stopAll stops the relay and the sidecar, then the three servers at the same time.
+// stopAll stops the relay, the sidecar and ProxySQL, then the three servers at the same time.
 func (e *env) stopAll() {
 	if e.relay != nil {
 		e.relay.Process.Kill()
@@ -459,6 +557,11 @@ func (e *env) stopAll() {
 	if e.sc != nil {
 		if err := e.sc.Stop(); err != nil {
 			logf("stop sidecar: %v", err)
+		}
+	}
+	for _, px := range e.proxysqls() {
+		if err := px.Stop(); err != nil {
+			logf("stop ProxySQL: %v", err)
 		}
 	}
 	var wg sync.WaitGroup

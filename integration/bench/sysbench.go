@@ -58,9 +58,9 @@ func sysbench(ctx context.Context, limit time.Duration, test string, args ...str
 // sample is what /proc says about the machine and the processes measured around one run.
 type sample struct {
 	at         time.Time
-	proxyTicks int64 // sidecar utime+stime
+	proxyTicks int64 // utime+stime of the target's proxy (sidecar, relay or ProxySQL)
 	dbTicks    int64 // sum over the target's mariadbd processes
-	ownTicks   int64 // sidecar and all three mariadbd
+	ownTicks   int64 // sidecar, relay, ProxySQL and all three mariadbd
 	systemBusy int64 // all CPUs, running processes, from /proc/stat (0 if unknown)
 	steal      int64 // all CPUs, time the hypervisor gave to other guests, from /proc/stat
 	// statement counters (Questions, Com_*) summed over the target's servers; nil if unavailable
@@ -87,7 +87,11 @@ func (e *env) takeSample(t target) (sample, error) {
 		}
 		s.dbTicks += n
 	}
-	for _, pid := range []int{e.sc.Pid(), e.relay.Process.Pid} {
+	pids := []int{e.sc.Pid(), e.relay.Process.Pid}
+	for _, px := range e.proxysqls() {
+		pids = append(pids, px.Pid())
+	}
+	for _, pid := range pids {
 		if n, err := cpuTicks(pid); err == nil {
 			s.ownTicks += n
 		}

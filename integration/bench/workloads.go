@@ -28,6 +28,13 @@ type workload struct {
 	oneServer bool
 	// socket: sysbench reaches the sidecar through its Unix socket; direct stays on TCP
 	socket bool
+	// proxysql: with a ProxySQL binary (-proxysql, $PROXYSQL_BIN), ProxySQL in front of one server
+	// runs the direct side's statements as a third target (in front of shard server A for a
+	// oneServer workload, in front of the direct server otherwise). Only the workloads of issue 17's
+	// targets get it: a third target costs a third of a workload's time.
+	proxysql bool
+	// proxysqlOnly: run by default only when ProxySQL is run too (-only still selects it without)
+	proxysqlOnly bool
 	// cleanup runs after each run of t (e.g. removes the rows oltp_insert added, whose ids could
 	// repeat in a later run)
 	cleanup func(ctx context.Context, e *env, c config, t target) error
@@ -44,10 +51,18 @@ func sbtestArgs(c config, extra ...string) []string {
 
 var (
 	pointSelectPS = workload{
-		name:  "point_select_ps",
-		title: "oltp_point_select, prepared",
-		test:  builtin("oltp_point_select"),
-		args:  func(c config, _ target) []string { return sbtestArgs(c) },
+		name:     "point_select_ps",
+		title:    "oltp_point_select, prepared",
+		test:     builtin("oltp_point_select"),
+		args:     func(c config, _ target) []string { return sbtestArgs(c) },
+		proxysql: true,
+	}
+	pointSelectText = workload{
+		name:     "point_select_text",
+		title:    "oltp_point_select, --db-ps-mode=disable",
+		test:     builtin("oltp_point_select"),
+		args:     func(c config, _ target) []string { return sbtestArgs(c, "--db-ps-mode=disable") },
+		proxysql: true,
 	}
 	insertLookup = workload{
 		name:       "insert_lookup",
@@ -76,17 +91,19 @@ func socketTwin(w workload) workload {
 	w.name += "_socket"
 	w.title += ", the sidecar through its Unix socket (direct: TCP)"
 	w.socket = true
+	w.proxysql = false // its ProxySQL figures would be point_select_ps's
+	return w
+}
+
+// proxysqlOnlyTwin is w run by default only when ProxySQL is run too.
+func proxysqlOnlyTwin(w workload) workload {
+	w.proxysqlOnly = true
 	return w
 }
 
 var workloads = []workload{
 	pointSelectPS,
-	{
-		name:  "point_select_text",
-		title: "oltp_point_select, --db-ps-mode=disable",
-		test:  builtin("oltp_point_select"),
-		args:  func(c config, _ target) []string { return sbtestArgs(c, "--db-ps-mode=disable") },
-	},
+	pointSelectText,
 	{
 		name:  "relay_point_select_ps",
 		title: "oltp_point_select, prepared, through a bare TCP relay in front of the direct server instead of the sidecar: what the extra hop alone costs",
@@ -95,14 +112,18 @@ var workloads = []workload{
 		relay: true,
 	},
 	oneServerTwin(pointSelectPS),
+	// issue 17's targets compare the sidecar's CPU per text point select with ProxySQL's on the
+	// one-server layout too
+	proxysqlOnlyTwin(oneServerTwin(pointSelectText)),
 	socketTwin(pointSelectPS),
 	{
-		name:    "insert_hash",
-		title:   "oltp_insert --auto_inc=off (hash vindex), into an empty sbinsert.sbtest1",
-		db:      insertDB,
-		test:    builtin("oltp_insert"),
-		args:    func(c config, _ target) []string { return sbtestArgs(c, "--auto_inc=off") },
-		cleanup: emptyInsertTable,
+		name:     "insert_hash",
+		title:    "oltp_insert --auto_inc=off (hash vindex), into an empty sbinsert.sbtest1",
+		db:       insertDB,
+		test:     builtin("oltp_insert"),
+		args:     func(c config, _ target) []string { return sbtestArgs(c, "--auto_inc=off") },
+		cleanup:  emptyInsertTable,
+		proxysql: true,
 	},
 	insertLookup,
 	oneServerTwin(insertLookup),
@@ -186,8 +207,8 @@ func runOnce(ctx context.Context, e *env, c config, w workload, t target, repeat
 	if db == "" {
 		db = benchDB
 	}
-	if w.oneServer && t.name == "sidecar" {
-		db = oneServerDB
+	if w.oneServer && t.name != "direct" {
+		db = oneServerDB // the sidecar's keyspace sbone, or ProxySQL's database sbone on server A
 	}
 	args := append(connArgs(t, db), w.args(c, t)...)
 	if w.idBase {
@@ -282,22 +303,30 @@ type Side struct {
 
 // Result is one workload's outcome.
 type Result struct {
-	Name       string   `json:"name"`
-	Title      string   `json:"title"`
-	DirectNote string   `json:"direct_note,omitempty"`
-	Via        string   `json:"via"` // what the second target goes through: "sidecar", or "relay" for the reference workload
-	Direct     *Side    `json:"direct,omitempty"`
-	Sidecar    *Side    `json:"sidecar,omitempty"`
-	Ratio      float64  `json:"ratio_events_per_sec,omitempty"` // sidecar / direct, medians
-	P95Ratio   float64  `json:"ratio_p95,omitempty"`            // sidecar / direct, medians
-	DirectErr  string   `json:"direct_error,omitempty"`
-	SidecarErr string   `json:"sidecar_error,omitempty"`
-	Runs       []Run    `json:"runs"`
-	Notes      []string `json:"notes,omitempty"`
+	Name       string  `json:"name"`
+	Title      string  `json:"title"`
+	DirectNote string  `json:"direct_note,omitempty"`
+	Via        string  `json:"via"` // what the second target goes through: "sidecar", or "relay" for the reference workload
+	Direct     *Side   `json:"direct,omitempty"`
+	Sidecar    *Side   `json:"sidecar,omitempty"`
+	Ratio      float64 `json:"ratio_events_per_sec,omitempty"` // sidecar / direct, medians
+	P95Ratio   float64 `json:"ratio_p95,omitempty"`            // sidecar / direct, medians
+	DirectErr  string  `json:"direct_error,omitempty"`
+	SidecarErr string  `json:"sidecar_error,omitempty"`
+	// ProxySQL in front of one server (runs with -proxysql only): ProxySQLOn says which server,
+	// the ratios are proxysql / direct, medians
+	ProxySQL         *Side    `json:"proxysql,omitempty"`
+	ProxySQLOn       string   `json:"proxysql_in_front_of,omitempty"`
+	ProxySQLRatio    float64  `json:"proxysql_ratio_events_per_sec,omitempty"`
+	ProxySQLP95Ratio float64  `json:"proxysql_ratio_p95,omitempty"`
+	ProxySQLErr      string   `json:"proxysql_error,omitempty"`
+	Runs             []Run    `json:"runs"`
+	Notes            []string `json:"notes,omitempty"`
 }
 
-// runWorkload warms up each side, then runs the repeats alternating direct and sidecar. A side
-// that fails is not run again; a failure of direct ends the workload.
+// runWorkload warms up each side, then runs the repeats alternating direct and sidecar (and
+// ProxySQL after them, when it runs). A side that fails is not run again; a failure of direct ends
+// the workload.
 func runWorkload(ctx context.Context, e *env, c config, w workload, idBase *int64) Result {
 	res := Result{Name: w.name, Title: w.title, DirectNote: w.directNote, Via: "sidecar"}
 	direct, sidecar := e.targets()
@@ -310,6 +339,15 @@ func runWorkload(ctx context.Context, e *env, c config, w workload, idBase *int6
 	}
 	if w.socket {
 		sidecar = e.socketTarget()
+	}
+	sides := []target{direct, sidecar}
+	if w.proxysql && e.px != nil {
+		px := e.proxysqlTarget(w.oneServer)
+		sides = append(sides, px)
+		res.ProxySQLOn = "the direct server"
+		if w.oneServer {
+			res.ProxySQLOn = "shard server A (database " + oneServerDB + ")"
+		}
 	}
 	one := func(t target, repeat int, d time.Duration) (Run, bool) {
 		*idBase += 100_000_000
@@ -326,9 +364,12 @@ func runWorkload(ctx context.Context, e *env, c config, w workload, idBase *int6
 		}
 		if r.Err != "" {
 			logf("  %-7s %-8s %s", t.name, label, r.Err)
-			if t.name == "direct" {
+			switch t.name {
+			case "direct":
 				res.DirectErr = r.Err
-			} else {
+			case "proxysql":
+				res.ProxySQLErr = r.Err
+			default:
 				res.SidecarErr = r.Err
 			}
 			return r, false
@@ -358,7 +399,7 @@ func runWorkload(ctx context.Context, e *env, c config, w workload, idBase *int6
 	// way); the other side goes on, so a failure through the sidecar still shows direct figures.
 	failed := map[string]bool{}
 	if c.warmup > 0 {
-		for _, t := range []target{direct, sidecar} {
+		for _, t := range sides {
 			if ctx.Err() != nil {
 				return res
 			}
@@ -367,9 +408,9 @@ func runWorkload(ctx context.Context, e *env, c config, w workload, idBase *int6
 			}
 		}
 	}
-	var ds, ss []Run
+	runs := map[string][]Run{}
 	for rep := 1; rep <= c.repeats && !failed["direct"]; rep++ {
-		for _, t := range []target{direct, sidecar} {
+		for _, t := range sides {
 			if ctx.Err() != nil {
 				return res
 			}
@@ -381,14 +422,19 @@ func runWorkload(ctx context.Context, e *env, c config, w workload, idBase *int6
 				failed[t.name] = true
 				continue
 			}
-			if t.name == "direct" {
-				ds = append(ds, r)
-			} else {
-				ss = append(ss, r)
+			runs[t.name] = append(runs[t.name], r)
+		}
+	}
+	res.Direct, res.Sidecar = median(runs["direct"]), median(runs[sidecar.name])
+	if len(sides) > 2 {
+		res.ProxySQL = median(runs["proxysql"])
+		if !failed["proxysql"] && res.Direct != nil && res.ProxySQL != nil && res.Direct.EventsPerSec > 0 {
+			res.ProxySQLRatio = res.ProxySQL.EventsPerSec / res.Direct.EventsPerSec
+			if res.Direct.P95ms > 0 {
+				res.ProxySQLP95Ratio = res.ProxySQL.P95ms / res.Direct.P95ms
 			}
 		}
 	}
-	res.Direct, res.Sidecar = median(ds), median(ss)
 	if failed[sidecar.name] {
 		return res
 	}
@@ -451,6 +497,9 @@ func bench(ctx context.Context, c config) (*Report, error) {
 		if c.only != nil && !c.only[w.name] {
 			continue
 		}
+		if c.only == nil && w.proxysqlOnly && e.px == nil {
+			continue
+		}
 		if ctx.Err() != nil {
 			break
 		}
@@ -461,6 +510,13 @@ func bench(ctx context.Context, c config) (*Report, error) {
 			return nil, fmt.Errorf("the sidecar exited during %s: %v\n--- sidecar log:\n%s", w.name, e.sc.ExitErr(), tailLines(e.sc.Logs(), 30))
 		default:
 		}
+		for _, px := range e.proxysqls() {
+			select {
+			case <-px.Exited():
+				return nil, fmt.Errorf("ProxySQL (pid %d) exited during %s\n--- its log:\n%s", px.Pid(), w.name, px.Log(30))
+			default:
+			}
+		}
 	}
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
@@ -468,6 +524,11 @@ func bench(ctx context.Context, c config) (*Report, error) {
 	failed := false
 	for _, r := range rep.Results {
 		failed = failed || r.SidecarErr != ""
+	}
+	for _, px := range e.proxysqls() {
+		if lines := px.ErrorLines(); len(lines) > 0 {
+			logf("ProxySQL on %s logged %d errors, the last: %s", px.Addr(), len(lines), lines[len(lines)-1])
+		}
 	}
 	rep.LoadAvgEnd = loadAvg()
 	if failed {
