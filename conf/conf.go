@@ -37,6 +37,9 @@ const (
 	// DefaultWaitTimeout is MySQL's wait_timeout: idle clients are
 	// disconnected after it.
 	DefaultWaitTimeout = 8 * time.Hour
+	// DefaultPollInterval is how often a sidecar looks for VSchema versions
+	// another sidecar stored: changes reach every sidecar within it.
+	DefaultPollInterval = 2 * time.Second
 )
 
 // Config is a loaded, validated config. Like its Topology it is never changed
@@ -64,7 +67,10 @@ type Config struct {
 	ShardHints  bool
 	LookupCache LookupCache
 	Log         Log
-	Topology    *Topology
+	// Metadata is where VSchema changes are stored; nil: none, and VSchema
+	// DDL is refused.
+	Metadata *Metadata
+	Topology *Topology
 	// Warnings are problems that don't stop the sidecar (unknown vindex
 	// params, settings that are ignored), formatted like errors.
 	Warnings []string
@@ -91,10 +97,23 @@ type LookupCache struct {
 	TTL  time.Duration
 }
 
+// Metadata is an unsharded keyspace where the sidecar keeps what every
+// sidecar serving the same shards shares: the VSchema versions VSchema DDL
+// stored.
+type Metadata struct {
+	Keyspace string
+	// PollInterval is how often the stored versions are checked for one
+	// another sidecar stored.
+	PollInterval time.Duration
+}
+
 // Log configures logging.
 type Log struct {
 	Level  string // trace, debug, info, warn, error
 	Format string // json or console
+	// SlowQuery: statements that take longer are logged, normalized (0:
+	// none are).
+	SlowQuery time.Duration
 }
 
 // The config file as written. Pointers tell "absent" (take the default) from
@@ -114,6 +133,7 @@ type rawConfig struct {
 	LookupCache      *rawLookupCache         `yaml:"lookup_cache"`
 	Log              *rawLog                 `yaml:"log"`
 	ShardHints       *bool                   `yaml:"shard_hints"`
+	Metadata         *rawMetadata            `yaml:"metadata"`
 }
 
 type rawUser struct {
@@ -171,9 +191,15 @@ type rawLookupCache struct {
 	TTL  string `yaml:"ttl"`
 }
 
+type rawMetadata struct {
+	Keyspace     string `yaml:"keyspace"`
+	PollInterval string `yaml:"poll_interval"`
+}
+
 type rawLog struct {
-	Level  string `yaml:"level"`
-	Format string `yaml:"format"`
+	Level     string `yaml:"level"`
+	Format    string `yaml:"format"`
+	SlowQuery string `yaml:"slow_query"`
 }
 
 // Load reads the config at path and the VSchema files it names (relative to

@@ -38,7 +38,7 @@ func TestExampleLoads(t *testing.T) {
 	if want := []User{{"mysql_user", "mysql_password", "mysql_native_password"}}; !reflect.DeepEqual(cfg.Users, want) {
 		t.Errorf("users = %+v, want %+v", cfg.Users, want)
 	}
-	if cfg.LookupCache != (LookupCache{100000, 30 * time.Second}) || cfg.Log != (Log{"info", "json"}) {
+	if cfg.LookupCache != (LookupCache{100000, 30 * time.Second}) || cfg.Log != (Log{Level: "info", Format: "json"}) {
 		t.Errorf("lookup cache %+v log %+v", cfg.LookupCache, cfg.Log)
 	}
 	topo := cfg.Topology

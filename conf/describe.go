@@ -41,7 +41,14 @@ func (c *Config) Describe(w io.Writer) {
 		cache = fmt.Sprintf("%d entries, ttl %s", c.LookupCache.Size, c.LookupCache.TTL)
 	}
 	p("  lookup_cache\t%s", cache)
-	p("  log\t%s, %s", c.Log.Level, c.Log.Format)
+	slow := ""
+	if c.Log.SlowQuery > 0 {
+		slow = ", slow_query " + c.Log.SlowQuery.String()
+	}
+	p("  log\t%s, %s%s", c.Log.Level, c.Log.Format, slow)
+	if c.Metadata != nil {
+		p("  metadata\tkeyspace %s, polled every %s", c.Metadata.Keyspace, c.Metadata.PollInterval)
+	}
 
 	for _, name := range c.Topology.Names {
 		ks := c.Topology.Keyspaces[name]

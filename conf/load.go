@@ -138,13 +138,47 @@ func (l *loader) config(raw *rawConfig) *Config {
 				s.errorf("log.format", "unknown format %q (use json or console)", lg.Format)
 			}
 		}
+		if lg.SlowQuery != "" {
+			cfg.Log.SlowQuery = parseSlowQuery(s, lg.SlowQuery)
+		}
 	}
 
 	cfg.Topology = l.topology(raw.Keyspaces)
+	cfg.Metadata = l.metadata(raw.Metadata, cfg.Topology)
 	if len(l.noUser) > 0 {
 		s.errorf("backend.user", "required: shards %s have no user of their own", strings.Join(l.noUser, ", "))
 	}
 	return cfg
+}
+
+// metadata reads the metadata keyspace: one of the config's keyspaces,
+// unsharded, since the store's table lives on its one shard.
+func (l *loader) metadata(raw *rawMetadata, topo *Topology) *Metadata {
+	if raw == nil {
+		return nil
+	}
+	md := &Metadata{Keyspace: raw.Keyspace, PollInterval: DefaultPollInterval}
+	if raw.PollInterval != "" {
+		md.PollInterval = parseDuration(l.src, "metadata.poll_interval", raw.PollInterval)
+	}
+	if raw.Keyspace == "" {
+		l.src.errorf("metadata.keyspace", "required (an unsharded keyspace of keyspaces)")
+		return md
+	}
+	checkMetadataKeyspace(l.src, topo, md.Keyspace)
+	return md
+}
+
+// checkMetadataKeyspace checks the metadata keyspace against a topology: at
+// load, and again for every VSchema change (which could make it sharded).
+func checkMetadataKeyspace(s *source, topo *Topology, name string) {
+	ks, ok := topo.Keyspaces[name]
+	switch {
+	case !ok:
+		s.errorf("metadata.keyspace", "keyspace %s is not defined in keyspaces (%s)", name, strings.Join(topo.Names, ", "))
+	case ks.Sharded:
+		s.errorf("metadata.keyspace", "keyspace %s is sharded: the metadata keyspace must be unsharded", name)
+	}
 }
 
 func (l *loader) users(raw []*rawUser) []User {
@@ -766,6 +800,16 @@ func parseDuration(s *source, path, text string) time.Duration {
 	d, err := time.ParseDuration(text)
 	if err != nil || d <= 0 {
 		s.errorf(path, "%q is not a positive duration (like 500ms, 5s, 1m)", text)
+	}
+	return d
+}
+
+// parseSlowQuery reads log.slow_query: a duration, where 0 (like absent)
+// turns the slow query log off.
+func parseSlowQuery(s *source, text string) time.Duration {
+	d, err := time.ParseDuration(text)
+	if err != nil || d < 0 {
+		s.errorf("log.slow_query", "%q is not a duration (like 100ms, 1s; 0 turns the slow query log off)", text)
 	}
 	return d
 }

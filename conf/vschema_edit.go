@@ -85,6 +85,9 @@ func (c *Config) WithVSchemas(vschemas map[string]*VSchema) (*Config, error) {
 	for _, name := range topo.Names {
 		l.crossKeyspace(&topo, topo.Keyspaces[name], docs[name], sources[name])
 	}
+	if c.Metadata != nil {
+		checkMetadataKeyspace(l.src, &topo, c.Metadata.Keyspace)
+	}
 	if len(r.errs) > 0 {
 		sortProblems(r.errs, files)
 		return nil, r.errs

@@ -134,6 +134,11 @@ func PlanInsert(ctx context.Context, plan *Plan, args Args, io IO) (*InsertPlan,
 	if err := r.fillSequence(ctx, ip, io); err != nil {
 		return nil, err
 	}
+	if !t.Keyspace.Sharded {
+		// One shard and no vindex: the sequence is all there is to fill.
+		ip.Queries = r.split(plan, args)
+		return ip, nil
+	}
 	if err := r.mapPrimary(ctx, io); err != nil {
 		return nil, err
 	}

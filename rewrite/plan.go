@@ -318,6 +318,9 @@ func (p *Planner) routeByTables(plan *Plan, sess Session) (*Plan, error) {
 		if err := shardedTable(plan, stmt, tables, target); err != nil {
 			return nil, err
 		}
+	} else if t := sequencedInsert(plan, stmt, target); t != nil {
+		// The executor fills the sequence, as for a sharded table.
+		plan.Table, plan.Stmt, plan.Leading = t, stmt, leadingComments(plan.Query)
 	}
 	if qualified {
 		// The backend database is not named like the keyspace: drop the
@@ -412,6 +415,25 @@ func tablesOf(stmt ast.StmtNode) []*ast.TableName {
 		return true
 	})
 	return tables
+}
+
+// sequencedInsert returns the table of an INSERT or REPLACE into an
+// unsharded keyspace whose VSchema gives it an auto_increment, for its
+// sequence to be filled; nil for any other statement, which goes as sent
+// (INSERT … SELECT and INSERT without a column list too).
+func sequencedInsert(plan *Plan, stmt ast.StmtNode, ks *conf.Keyspace) *conf.Table {
+	ins, ok := stmt.(*ast.InsertStmt)
+	if !ok || ins.Select != nil || len(ins.Columns) == 0 || plan.Unparsed != "" {
+		return nil
+	}
+	tables := tablesOf(stmt)
+	if len(tables) != 1 {
+		return nil
+	}
+	if t := ks.Tables[tables[0].Name.O]; t != nil && t.AutoIncrement != nil {
+		return t
+	}
+	return nil
 }
 
 // shardedTable checks a statement on a sharded keyspace names one table of its

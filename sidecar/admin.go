@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/pprof"
+
+	"sidecar/metrics"
 )
 
 // AdminHandler serves the admin HTTP endpoints.
@@ -16,6 +18,7 @@ func (s *Server) AdminHandler() http.Handler {
 		}
 		fmt.Fprintln(w, "ok")
 	})
+	mux.Handle("/metrics", metrics.Handler())
 	// Profiles of the running sidecar (go tool pprof http://ADMIN/debug/pprof/profile).
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)

@@ -159,7 +159,7 @@ func (s *session) changeUser(p []byte) (quit bool) {
 	if err != nil {
 		return true
 	}
-	cred, found := s.srv.auth.users[userName]
+	cred, found := s.srv.auth.credential(userName)
 	if !found || !checkNative(reply, cred.Passwords[0], salt) {
 		using := "YES"
 		if len(reply) == 0 {

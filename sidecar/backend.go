@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"sidecar/conf"
+	"sidecar/metrics"
 	"sidecar/rewrite"
 	"sidecar/sqlerr"
 	"sidecar/vindex"
@@ -113,6 +114,7 @@ type pool struct {
 	// connection.
 	pipeline bool
 	version  atomic.Pointer[string] // the backend's, from its greeting
+	stats    *metrics.Shard
 
 	mu      sync.Mutex
 	downErr error // last connect error while the shard is down
@@ -129,6 +131,7 @@ func newPool(shard *conf.Shard, log zerolog.Logger) *pool {
 		slots:    make(chan struct{}, shard.PoolSize),
 		timeout:  shard.ConnectTimeout,
 		pipeline: !shard.HasHostgroup,
+		stats:    metrics.NewShard(shard.Keyspace, shard.Name),
 	}
 }
 
@@ -155,6 +158,7 @@ func (p *pool) get(ctx context.Context, foundRows bool) (*backendConn, error) {
 			return p.open(ctx, foundRows)
 		default:
 		}
+		p.stats.Waited() // every connection is in use
 		select {
 		case bc := <-want:
 			if bc = p.live(bc); bc != nil {

@@ -376,7 +376,10 @@ func FuzzBindArgs(f *testing.F) {
 			return st
 		}
 		st := newStmt()
-		s := &session{w: newWire(&fuzzConn{}, 4<<10), stmts: map[uint32]*preparedStmt{id: st}}
+		// The server's planner is the statement's (none): it is not planned again.
+		srv := &Server{}
+		srv.state.Store(&state{})
+		s := &session{srv: srv, w: newWire(&fuzzConn{}, 4<<10), stmts: map[uint32]*preparedStmt{id: st}}
 		s.w.max = 64 // long data past it is refused at execute
 		if longParam != 0xffff {
 			p := []byte{comStmtSendLongData, id, 0, 0, 0, byte(longParam), byte(longParam >> 8)}

@@ -6,6 +6,7 @@ import (
 	"sidecar/conf"
 	"sidecar/rewrite"
 	"sidecar/sqlerr"
+	"sidecar/vschemaddl"
 )
 
 // preparedStmt is a client's prepared statement. The sidecar owns the
@@ -21,13 +22,22 @@ type preparedStmt struct {
 	// longDataTooLong: a parameter's long data passed max_allowed_packet.
 	longDataTooLong bool
 	args            *stmtArgs // of the execute being run
+	// text and sess are what the statement was planned from, planner the
+	// planner in force then (see replan).
+	text    string
+	sess    rewrite.Session
+	planner *rewrite.Planner
 }
 
 // prepare plans the statement and prepares it on a shard of its keyspace, so
 // the client receives the backend's own parameter and column metadata.
 func (s *session) prepare(sql string) error {
 	s.stmtDB = ""
-	plan, err := s.srv.planner().PlanPrepared(sql, s.planSession())
+	if vschemaddl.IsStatement(sql) {
+		return sqlerr.Unsupported("VSchema statements as prepared statements: send them as text")
+	}
+	planner, sess := s.srv.planner(), s.planSession()
+	plan, err := planner.PlanPrepared(sql, sess)
 	if err != nil {
 		return err
 	}
@@ -43,7 +53,7 @@ func (s *session) prepare(sql string) error {
 	}
 	defer s.release(bc, held, 0)
 	s.nextStmtID++
-	st := &preparedStmt{id: s.nextStmtID, sql: plan.Query, plan: plan}
+	st := &preparedStmt{id: s.nextStmtID, sql: plan.Query, plan: plan, text: sql, sess: sess, planner: planner}
 	bst, err := bc.prepare(plan.Query, s.w, st.id)
 	if err != nil {
 		return err
@@ -115,10 +125,12 @@ func (bc *backendConn) closeStmt(id uint32) {
 // execute runs COM_STMT_EXECUTE: the parameters are re-sent to the shard with
 // their types every time, and the binary result is relayed as is.
 func (s *session) execute(p []byte) error {
+	s.stats.begin("")
 	err := s.executeStmt(p)
 	if err != nil {
 		s.deadlocked(sqlerr.From(err).Num)
 	}
+	s.statementDone(err)
 	return err
 }
 
@@ -131,6 +143,9 @@ func (s *session) executeStmt(p []byte) error {
 	if st == nil {
 		return sqlerr.New(1243, "HY000", "Unknown prepared statement handler (%d) given to mysqld_stmt_execute", le32(p[1:]))
 	}
+	if err := s.replan(st); err != nil {
+		return err
+	}
 	if st.longDataTooLong {
 		st.longData, st.longDataTooLong = nil, false
 		return errLongDataTooLong
@@ -141,13 +156,14 @@ func (s *session) executeStmt(p []byte) error {
 	}
 	st.args = args
 	st.longData = nil
+	s.stats.sql, s.stats.plan = st.sql, st.plan
 	// BEGIN, COMMIT, SET … prepared (sysbench prepares BEGIN and COMMIT) act
 	// on the session exactly as their text forms do.
 	if done, err := s.runSessionStatement(st.plan, false, true); done {
 		return err
 	}
 	s.implicitBegin(st.plan.Kind)
-	if ks := st.plan.Keyspace; ks != nil && ks.Sharded {
+	if ks := st.plan.Keyspace; ks != nil && (ks.Sharded || st.plan.Table != nil) {
 		values, err := args.values()
 		if err != nil {
 			return err
@@ -166,6 +182,22 @@ func (s *session) executeStmt(p []byte) error {
 		return err
 	}
 	return s.executeOn(shard, st)
+}
+
+// replan plans a prepared statement again when the config in force changed
+// since it was planned (VSchema DDL, a reload): it must route by the VSchema
+// in force, not by the one it was prepared under.
+func (s *session) replan(st *preparedStmt) error {
+	planner := s.srv.planner()
+	if st.planner == planner {
+		return nil
+	}
+	plan, err := planner.PlanPrepared(st.text, st.sess)
+	if err != nil {
+		return err
+	}
+	st.plan, st.sql, st.planner = plan, plan.Query, planner
+	return nil
 }
 
 // executeOn runs a prepared statement on one shard and relays its result. A

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"sidecar/conf"
+	"sidecar/metrics"
 	"sidecar/sqlerr"
 )
 
@@ -92,6 +93,7 @@ func (s *session) relayResult(bc *backendConn, more bool) (relayed, error) {
 			continue
 		case 0xff:
 			res.backendErr = parseErr(p)
+			metrics.Error(res.backendErr.Num)
 			res.started = true
 			return res, s.w.writePacket(p)
 		case 0xfb:
@@ -126,6 +128,7 @@ func (s *session) relayRows(bc *backendConn, more bool, res *relayed) (bool, err
 		}
 		if p[0] == 0xff { // the statement failed while sending rows
 			res.backendErr = parseErr(p)
+			metrics.Error(res.backendErr.Num)
 			return false, s.w.writePacket(p)
 		}
 		if eofs == 0 && s.showShard != nil {

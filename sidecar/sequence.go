@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"sidecar/conf"
+	"sidecar/metrics"
 	"sidecar/sqlerr"
 	"sidecar/vindex"
 )
@@ -15,11 +16,13 @@ import (
 // itself (select … for update + update, in their own transaction), so any
 // number of sidecar processes share a sequence without handing out a value
 // twice, and a restarted sidecar never reuses one (unused values of a block
-// are lost: gaps, as in Vitess).
+// are lost: gaps, as in Vitess). Sequences are known by keyspace and table
+// name, so a block reserved before a reload or a VSchema change is used up
+// after it.
 type sequences struct {
 	srv *Server
 	mu  sync.Mutex
-	m   map[*conf.Table]*sequenceState
+	m   map[string]*sequenceState
 }
 
 type sequenceState struct {
@@ -31,12 +34,13 @@ func (q *sequences) state(t *conf.Table) *sequenceState {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.m == nil {
-		q.m = map[*conf.Table]*sequenceState{}
+		q.m = map[string]*sequenceState{}
 	}
-	st := q.m[t]
+	name := t.String()
+	st := q.m[name]
 	if st == nil {
 		st = &sequenceState{}
-		q.m[t] = st
+		q.m[name] = st
 	}
 	return st
 }
@@ -62,7 +66,11 @@ func (q *sequences) next(ctx context.Context, t *conf.Table, n int64) (int64, er
 }
 
 func (q *sequences) reserve(t *conf.Table, st *sequenceState, n int64) error {
-	bc, err := q.srv.pool(t.Keyspace.Shards[0]).getTimeout(false)
+	p, err := q.srv.pool(t.Keyspace.Shards[0])
+	if err != nil {
+		return err
+	}
+	bc, err := p.getTimeout(false)
 	if err != nil {
 		return err
 	}
@@ -102,6 +110,7 @@ func (q *sequences) reserve(t *conf.Table, st *sequenceState, n int64) error {
 	if _, err := bc.exec("COMMIT"); err != nil {
 		return err
 	}
+	metrics.SequenceReserved(t.Keyspace.Name, t.Name, newLast-nextID)
 	st.last = newLast
 	return nil
 }

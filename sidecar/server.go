@@ -26,6 +26,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"sidecar/conf"
+	"sidecar/metrics"
 	"sidecar/rewrite"
 	"sidecar/sqlerr"
 	"sidecar/vindex"
@@ -49,16 +50,19 @@ const versionComment = "sidecar (sharding proxy, Vitess VSchema)"
 
 // Server accepts MySQL clients and runs their statements on the shards.
 type Server struct {
-	log     zerolog.Logger
+	log zerolog.Logger
+	// cfg is the config the server started with, for the settings a
+	// reload cannot change (conf.Config.Reloaded); the others are read
+	// from the state in force (config()).
 	cfg     *conf.Config
 	started time.Time
 	hs      *server.Server // handshake and authentication
 	auth    *authHandler
 
-	planner_ atomic.Pointer[rewrite.Planner]
-	pools    map[*conf.Shard]*pool
-	seqs     sequences
-	cache    *vindex.LookupCache // nil when lookup_cache.size is 0
+	state atomic.Pointer[state] // config, planner and pools in force
+	meta  metadata              // reloads and the VSchema store
+	seqs  sequences
+	cache *vindex.LookupCache // nil when lookup_cache.size is 0
 
 	versionOnce sync.Once // learnVersion
 	// defaultMode is the backends' sql_mode, which sessions start with.
@@ -91,7 +95,6 @@ func New(cfg *conf.Config, log zerolog.Logger) (*Server, error) {
 		cfg:      cfg,
 		started:  time.Now(),
 		auth:     newAuthHandler(cfg.Users, cfg.TLS != nil && cfg.TLS.Require),
-		pools:    map[*conf.Shard]*pool{},
 		sessions: map[uint32]*session{},
 	}
 	s.hs = server.NewServerWithAuth(fallbackVersion, 45, mysql.AUTH_NATIVE_PASSWORD, key, tlsConfig, emptyPasswords{s.auth})
@@ -100,16 +103,9 @@ func New(cfg *conf.Config, log zerolog.Logger) (*Server, error) {
 		// One per process: the expirable LRU's cleanup goroutine never exits.
 		s.cache = vindex.NewLookupCache(cfg.LookupCache.Size, cfg.LookupCache.TTL)
 	}
-	s.planner_.Store(rewrite.NewPlanner(cfg.Topology, planCacheEntries, planCacheBytes))
-	for _, name := range cfg.Topology.Names {
-		for _, sh := range cfg.Topology.Keyspaces[name].Shards {
-			p := newPool(sh, log)
-			if cfg.ShardHints {
-				p.hint = hintFor(sh)
-			}
-			s.pools[sh] = p
-		}
-	}
+	s.swap(s.newState(cfg, 0, nil))
+	s.meta.init(s, cfg)
+	metrics.Observe(metricsSource{s})
 	return s, nil
 }
 
@@ -124,10 +120,7 @@ func hintFor(sh *conf.Shard) []byte {
 	return []byte(h + "keyspace=" + sh.Keyspace + ";shard=" + sh.Name + " */ ")
 }
 
-func (s *Server) planner() *rewrite.Planner { return s.planner_.Load() }
-func (s *Server) topo() *conf.Topology      { return s.planner().Topo }
-func (s *Server) pool(sh *conf.Shard) *pool { return s.pools[sh] }
-func (s *Server) uptime() time.Duration     { return time.Since(s.started) }
+func (s *Server) uptime() time.Duration { return time.Since(s.started) }
 
 // defaultKeyspace answers statements that name no table when the session has
 // no keyspace: the first unsharded keyspace, else the first one.
@@ -144,8 +137,9 @@ func (s *Server) defaultKeyspace() *conf.Keyspace {
 // firstPool is the pool of the first shard of the first keyspace, whose
 // greeting the sidecar repeats to its clients.
 func (s *Server) firstPool() *pool {
-	t := s.topo()
-	return s.pools[t.Keyspaces[t.Names[0]].Shards[0]]
+	st := s.state.Load()
+	t := st.cfg.Topology
+	return st.poolOf(t.Keyspaces[t.Names[0]].Shards[0])
 }
 
 // serverVersion is the version the handshake announces: the first shard's,
@@ -222,15 +216,17 @@ func (s *Server) serveConn(nc net.Conn) {
 			s.log.Error().Interface("panic", r).Str("client", clientAddr(nc)).Str("stack", string(debug.Stack())).Msg("connection failed")
 		}
 	}()
-	if n := s.conns.Add(1); n > int64(s.cfg.MaxConnections) {
+	if n := s.conns.Add(1); n > int64(s.config().MaxConnections) {
 		s.conns.Add(-1)
 		// As MySQL: an ERR packet instead of the greeting.
 		w := newWire(nc, 256)
 		_ = w.writePacket(appendErr(nil, errTooManyConnections))
 		_ = w.flush()
+		metrics.Error(errTooManyConnections.Num)
 		return
 	}
 	defer s.conns.Add(-1)
+	metrics.ClientConnected()
 	if tc, ok := nc.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
 	}
@@ -265,12 +261,12 @@ func (s *Server) serveConn(nc net.Conn) {
 		systemDB:        connect.systemDB,
 		autocommit:      true,
 		mode:            s.defaultMode,
-		waitTimeout:     s.cfg.WaitTimeout,
+		waitTimeout:     s.config().WaitTimeout,
 		multiStatements: c.HasCapability(capMultiStatements),
 		conns:           map[connKey]*backendConn{},
 		stmts:           map[uint32]*preparedStmt{},
 	}
-	sess.w.max = s.cfg.MaxAllowedPacket
+	sess.w.max = s.config().MaxAllowedPacket
 	sess.foundRows = c.HasCapability(mysql.CLIENT_FOUND_ROWS)
 	sess.localFiles = c.HasCapability(mysql.CLIENT_LOCAL_FILES)
 	sess.host = clientHost(nc)
@@ -328,6 +324,7 @@ func (s *Server) endSession(sess *session) {
 // then closes client connections and pools.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.closing.Store(true)
+	s.meta.stop() // no VSchema change from now on
 	s.mu.Lock()
 	for _, ln := range s.lns {
 		ln.Close()
@@ -351,7 +348,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.mu.Unlock()
 		<-done
 	}
-	for _, p := range s.pools {
+	for _, p := range s.state.Load().pools {
 		p.close()
 	}
 	return err
@@ -379,30 +376,43 @@ func (h *connectHandler) UseDB(db string) error {
 	return nil
 }
 
-// authHandler checks clients against the configured users.
+// authHandler checks clients against the configured users. A reload
+// replaces them as a whole: a login sees the old users or the new ones.
 type authHandler struct {
-	users      map[string]server.Credential
+	users      atomic.Pointer[map[string]server.Credential]
 	unknown    string // random password of users that do not exist
 	requireTLS bool   // refuse logins over plain TCP
 }
 
 func newAuthHandler(users []conf.User, requireTLS bool) *authHandler {
-	h := &authHandler{users: map[string]server.Credential{}, unknown: rand.Text(), requireTLS: requireTLS}
+	h := &authHandler{unknown: rand.Text(), requireTLS: requireTLS}
+	h.setUsers(users)
+	return h
+}
+
+func (h *authHandler) setUsers(users []conf.User) {
+	m := make(map[string]server.Credential, len(users))
 	for _, u := range users {
 		plugin := u.AuthPlugin
 		if plugin == "" {
 			plugin = mysql.AUTH_NATIVE_PASSWORD
 		}
-		h.users[u.Name] = server.Credential{Passwords: []string{u.Password}, AuthPluginName: plugin}
+		m[u.Name] = server.Credential{Passwords: []string{u.Password}, AuthPluginName: plugin}
 	}
-	return h
+	h.users.Store(&m)
+}
+
+// credential returns the configured user's credential.
+func (h *authHandler) credential(user string) (server.Credential, bool) {
+	c, ok := (*h.users.Load())[user]
+	return c, ok
 }
 
 // GetCredential answers unknown users with a password nobody knows, so they
 // fail with 1045 Access denied like a wrong password (go-mysql would send
 // 1449 otherwise, telling which user names exist).
 func (h *authHandler) GetCredential(user string) (server.Credential, bool, error) {
-	if c, ok := h.users[user]; ok {
+	if c, ok := h.credential(user); ok {
 		return c, true, nil
 	}
 	return server.Credential{Passwords: []string{h.unknown}, AuthPluginName: mysql.AUTH_NATIVE_PASSWORD}, true, nil
@@ -415,7 +425,7 @@ func (h *authHandler) GetCredential(user string) (server.Credential, bool, error
 type emptyPasswords struct{ users *authHandler }
 
 func (p emptyPasswords) Authenticate(c *server.Conn, plugin string, authData []byte) error {
-	if cred, ok := p.users.users[c.GetUser()]; ok && cred.Passwords[0] == "" &&
+	if cred, ok := p.users.credential(c.GetUser()); ok && cred.Passwords[0] == "" &&
 		!(len(authData) == 0 || len(authData) == 1 && authData[0] == 0) {
 		return server.ErrAccessDenied
 	}

@@ -13,9 +13,11 @@ import (
 	"github.com/rs/zerolog"
 
 	"sidecar/conf"
+	"sidecar/metrics"
 	"sidecar/rewrite"
 	"sidecar/sqlerr"
 	"sidecar/vindex"
+	"sidecar/vschemaddl"
 )
 
 // session is one client connection: its protocol state, its transaction and
@@ -71,6 +73,7 @@ type session struct {
 	killed      atomic.Bool           // KILL CONNECTION: end the session
 	waitTimeout time.Duration         // idle clients are disconnected after it (0: never)
 	nextStmtID  uint32
+	stats       stmtStats // of the statement being run
 }
 
 func (s *session) status() uint16 {
@@ -194,7 +197,9 @@ func (s *session) writeErrorIf(err error) {
 // writeError sends err as an ERR packet, keeping MySQL codes where the error
 // carries one.
 func (s *session) writeError(err error) {
-	s.w.writePacket(appendErr(nil, sqlerr.From(err)))
+	e := sqlerr.From(err)
+	metrics.Error(e.Num)
+	s.w.writePacket(appendErr(nil, e))
 }
 
 // handleQuery runs a COM_QUERY. With multi-statements on, `a; b` runs as
@@ -246,10 +251,15 @@ func (s *session) deadlocked(num uint16) {
 
 // query runs one statement of the client. more means another statement of
 // the same COM_QUERY follows, so the reply must say more results exist.
-func (s *session) query(sql string, more bool) error {
+func (s *session) query(sql string, more bool) (err error) {
+	s.stats.begin(sql)
+	defer func() { s.statementDone(err) }()
 	s.stmtDB = ""
 	if s.srv.log.GetLevel() <= zerolog.DebugLevel {
 		s.log.Debug().Str("sql", sql).Msg("query")
+	}
+	if vschemaddl.IsStatement(sql) {
+		return s.vschemaStatement(sql, more)
 	}
 	sql = rewrite.BindConnectAttrs(sql, s.planSession(), s.user, s.srv.connectAttrs)
 	plan, err := s.srv.planner().Plan(sql, s.planSession())
@@ -263,6 +273,7 @@ func (s *session) query(sql string, more bool) error {
 			}
 		}
 	}
+	s.stats.plan = plan
 	if done, err := s.runSessionStatement(plan, more, false); done {
 		return err
 	}
@@ -274,7 +285,7 @@ func (s *session) query(sql string, more bool) error {
 		res, err := s.forward(s.target, sql, plan.Kind, more)
 		return res.failed(err)
 	}
-	if ks := plan.Keyspace; ks != nil && ks.Sharded {
+	if ks := plan.Keyspace; ks != nil && (ks.Sharded || plan.Table != nil) {
 		return s.runSharded(plan, plan.Args, nil, more)
 	}
 	shard, err := s.singleShard(plan)
@@ -575,7 +586,7 @@ func (s *session) set(plan *rewrite.Plan, more bool) error {
 	}
 	s.sets = append(s.sets, plan.Query)
 	for key, bc := range s.conns {
-		if key.shard == shard && key.order == vindex.CommitNormal {
+		if key == (connKey{keyOf(shard), vindex.CommitNormal}) {
 			continue
 		}
 		if _, err := bc.exec(plan.Query); err != nil {
@@ -617,9 +628,11 @@ func (s *session) acquire(shard *conf.Shard) (*backendConn, bool, error) {
 }
 
 // connKey names a held connection: consistent lookups write to a shard in
-// their own pre/post transactions, apart from the statement's own.
+// their own pre/post transactions, apart from the statement's own. Shards are
+// known by name, so a transaction open across a reload goes on with the
+// connections it has, even where the reload changed a shard's backend.
 type connKey struct {
-	shard *conf.Shard
+	shard shardKey
 	order vindex.CommitOrder
 }
 
@@ -636,6 +649,7 @@ func (s *session) acquireFor(shard *conf.Shard, order vindex.CommitOrder) (*back
 	if err != nil {
 		return nil, false, err
 	}
+	s.stats.ranOn(bc.pool)
 	bc.selectDB(s.stmtDB)
 	if st := s.stmt; st != nil && s.inTxn && !st.savepointed[bc] {
 		bc.pending = append(bc.pending, stmtSavepoint) // goes out with the first write
@@ -645,8 +659,8 @@ func (s *session) acquireFor(shard *conf.Shard, order vindex.CommitOrder) (*back
 }
 
 func (s *session) acquireConn(shard *conf.Shard, order vindex.CommitOrder) (*backendConn, bool, error) {
-	key := connKey{shard, order}
-	if bc := s.conns[key]; bc != nil {
+	key := connKey{keyOf(shard), order}
+	if bc := s.conns[key]; bc != nil && (bc.inTxn || !bc.pool.retired()) {
 		// A connection kept for session state joins a transaction begun
 		// since it was opened.
 		if s.txnActive() && !bc.inTxn {
@@ -655,9 +669,18 @@ func (s *session) acquireConn(shard *conf.Shard, order vindex.CommitOrder) (*bac
 			}
 		}
 		return bc, true, nil
+	} else if bc != nil {
+		// Kept for session state only, on a backend a reload replaced: the
+		// session's variables go to the new one (prepareConn replays them).
+		delete(s.conns, key)
+		s.putBack(bc)
+	}
+	p, err := s.srv.pool(shard)
+	if err != nil {
+		return nil, false, err
 	}
 	if order == vindex.CommitAutocommit {
-		bc, err := s.srv.pool(shard).getTimeout(s.foundRows)
+		bc, err := p.getTimeout(s.foundRows)
 		if err == nil {
 			s.busy.add(bc)
 		}
@@ -666,15 +689,14 @@ func (s *session) acquireConn(shard *conf.Shard, order vindex.CommitOrder) (*bac
 	var bc *backendConn
 	if wc := s.warnConn; wc != nil {
 		s.warnConn = nil
-		if wc.pool.shard == shard {
+		if wc.pool == p {
 			bc = wc
 		} else {
 			s.putBack(wc)
 		}
 	}
 	if bc == nil {
-		var err error
-		if bc, err = s.srv.pool(shard).getTimeout(s.foundRows); err != nil {
+		if bc, err = p.getTimeout(s.foundRows); err != nil {
 			return nil, false, err
 		}
 		s.busy.add(bc)
@@ -767,7 +789,7 @@ func (s *session) forward(shard *conf.Shard, sql string, kind rewrite.Kind, more
 		}
 		if bc.broken && held {
 			// The shard's part of the transaction is gone with the connection.
-			delete(s.conns, connKey{shard, vindex.CommitNormal})
+			delete(s.conns, connKey{keyOf(shard), vindex.CommitNormal})
 			s.putBack(bc)
 			if s.inTxn {
 				s.rollback()

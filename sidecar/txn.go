@@ -106,7 +106,8 @@ func (s *session) commitHeld() error {
 			continue // kept for session state, not in the transaction
 		}
 		bc.inTxn = false
-		name := key.shard.Keyspace + "/" + key.shard.Name
+		s.stats.ranOn(bc.pool)
+		name := key.shard.String()
 		if preFailed {
 			_, _ = bc.exec("ROLLBACK")
 			continue
@@ -160,8 +161,9 @@ func (s *session) rollbackHeld() {
 			continue
 		}
 		bc.inTxn = false
+		s.stats.ranOn(bc.pool)
 		if _, err := bc.exec("ROLLBACK"); err != nil {
-			s.log.Warn().Err(err).Str("shard", key.shard.Keyspace+"/"+key.shard.Name).Msg("rollback")
+			s.log.Warn().Err(err).Str("shard", key.shard.String()).Msg("rollback")
 		}
 	}
 	s.releaseHeld()
@@ -200,10 +202,10 @@ func (s *session) heldKeys() []connKey {
 		if rank(a.order) != rank(b.order) {
 			return rank(a.order) < rank(b.order)
 		}
-		if a.shard.Keyspace != b.shard.Keyspace {
-			return a.shard.Keyspace < b.shard.Keyspace
+		if a.shard.keyspace != b.shard.keyspace {
+			return a.shard.keyspace < b.shard.keyspace
 		}
-		return a.shard.Name < b.shard.Name
+		return a.shard.shard < b.shard.shard
 	})
 	return keys
 }
@@ -239,7 +241,7 @@ func (s *session) reset() {
 	clear(s.stmts)
 	s.autocommit = true
 	s.lastInsertID = 0
-	s.waitTimeout = s.srv.cfg.WaitTimeout
+	s.waitTimeout = s.srv.config().WaitTimeout
 	s.names = s.initialNames
 }
 

@@ -112,6 +112,10 @@ func runServe(args []string, stderr io.Writer) int {
 		log.Error().Err(err).Msg("start")
 		return 1
 	}
+	if err := srv.OpenMetadata(context.Background()); err != nil {
+		fmt.Fprintln(stderr, err) // as a config that does not load
+		return 1
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		log.Error().Err(err).Msg("listen")
@@ -136,18 +140,26 @@ func runServe(args []string, stderr io.Writer) int {
 	log.Info().Str("listen", cfg.Listen).Str("listen_socket", cfg.ListenSocket).Str("admin", cfg.AdminListen).Msg("serving")
 
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	served := make(chan error, 2)
 	go func() { served <- srv.Serve(ln) }()
 	if sock != nil {
 		go func() { served <- srv.Serve(sock) }()
 	}
-	select {
-	case sig := <-sigs:
-		log.Info().Str("signal", sig.String()).Msg("shutting down")
-	case err := <-served:
-		log.Error().Err(err).Msg("serve")
-		return 1
+	for stop := false; !stop; {
+		select {
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				log.Info().Msg("SIGHUP: reloading the config")
+				_ = srv.Reload(context.Background()) // logs what it did or refused
+				continue
+			}
+			log.Info().Str("signal", sig.String()).Msg("shutting down")
+			stop = true
+		case err := <-served:
+			log.Error().Err(err).Msg("serve")
+			return 1
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -166,7 +166,7 @@ type job func(ctx context.Context, topo *conf.Topology, o maintain.Options) (*ma
 // (on stderr), or with -json one document on stdout.
 func (m *maintainFlags) run(stdout, stderr io.Writer, j job) int {
 	name := "sidecar " + m.fs.Name()
-	cfg, err := conf.Load(*m.config)
+	cfg, err := loadInForce(*m.config)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitProblems

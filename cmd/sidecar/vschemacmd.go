@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
+	"time"
 
 	"sidecar/conf"
+	"sidecar/sidecar"
 	"sidecar/vschemaddl"
 )
 
@@ -14,6 +17,8 @@ const vschemaUsage = `usage: sidecar vschema [-config sidecar.yaml] [KEYSPACE]
 Prints the VSchema in force, in the JSON of a vschema_file (Vitess's
 ApplyVSchema JSON): KEYSPACE's, or every keyspace's as one object keyed by
 keyspace name. The output of one keyspace can be used as its vschema_file.
+With a metadata keyspace, the VSchemas VSchema DDL stored there replace the
+files' of the keyspaces it changed (it connects to read them).
 
 `
 
@@ -40,12 +45,7 @@ func runVSchema(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
-	cfg, err := conf.Load(*path)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
-	inForce, err := vschemaInForce(cfg, nil)
+	inForce, err := loadInForce(*path)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
@@ -57,12 +57,15 @@ func runVSchema(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// vschemaInForce is the config with the VSchemas in force: its files', with
-// stored VSchemas (from the metadata keyspace, once it is read here)
-// replacing those of the keyspaces DDL has changed.
-func vschemaInForce(cfg *conf.Config, stored map[string]*conf.VSchema) (*conf.Config, error) {
-	if len(stored) == 0 {
-		return cfg, nil
+// loadInForce loads the config with the VSchemas in force: its files', with
+// the ones stored in its metadata keyspace replacing those of the keyspaces
+// VSchema DDL has changed, as a sidecar serving it has them.
+func loadInForce(path string) (*conf.Config, error) {
+	cfg, err := conf.Load(path)
+	if err != nil {
+		return nil, err
 	}
-	return vschemaddl.Validate(cfg, stored)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	return sidecar.InForce(ctx, cfg)
 }

@@ -74,26 +74,3 @@ func TestRunVSchema(t *testing.T) {
 		}
 	}
 }
-
-// TestVSchemaInForce: stored VSchemas replace the files' of their keyspaces.
-func TestVSchemaInForce(t *testing.T) {
-	cfg, err := conf.Load(filepath.Join("..", "..", "conf", "examples", "sidecar.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	stored := &conf.VSchema{Tables: map[string]*conf.TableDef{"added": {}}}
-	for name, tb := range cfg.Topology.Keyspaces["product"].VSchema.Tables {
-		stored.Tables[name] = tb
-	}
-	inForce, err := vschemaInForce(cfg, map[string]*conf.VSchema{"product": stored})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b bytes.Buffer
-	if err := vschemaddl.WriteJSON(&b, inForce.Topology, "product"); err != nil || !strings.HasPrefix(b.String(), "{\n  \"tables\": {\n    \"added\": {},\n    \"corder_event_seq\": {") {
-		t.Errorf("product in force:\n%s (%v)", b.String(), err)
-	}
-	if same, _ := vschemaInForce(cfg, nil); same != cfg {
-		t.Error("without stored VSchemas the config is not the files'")
-	}
-}

@@ -8,13 +8,17 @@
 // Databases, backend users and the product keyspace's sequence tables are (re)created on every start;
 // other tables are left to the user (the seeds show the CREATE TABLE statements). The config and
 // VSchema files are copied from conf/examples with the backend address 127.0.0.1:3306 replaced by
-// this MariaDB's, so the examples stay valid for a MariaDB on the standard port.
+// this MariaDB's, so the examples stay valid for a MariaDB on the standard port. The copy has the
+// product keyspace as its metadata keyspace, and VSchemas as seed 002 starts: without corder_event
+// and its sequence, which the seed's ALTER VSCHEMA statements add. What VSchema DDL changes is stored
+// in product.sidecar_vschema and stays in force across restarts.
 //
 // Ctrl-C (or SIGTERM) stops the sidecar, then MariaDB.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -36,8 +40,9 @@ const exampleBackendAddr = "127.0.0.1:3306"
 // devConfig is the part of the sidecar config devenv needs; it is read with a plain YAML decode so
 // devenv does not depend on the conf package's validation (which may reject a config we only copy).
 type devConfig struct {
-	Listen       string `yaml:"listen"`
-	ListenSocket string `yaml:"listen_socket"`
+	Listen       string         `yaml:"listen"`
+	ListenSocket string         `yaml:"listen_socket"`
+	Metadata     map[string]any `yaml:"metadata"`
 	Users        []struct {
 		Name     string `yaml:"name"`
 		Password string `yaml:"password"`
@@ -137,7 +142,9 @@ func run() int {
 		}
 	}()
 	fmt.Fprintf(os.Stderr, "\ndevenv: ready. Connect with:\n\n    %s\n\nor through its Unix socket:\n\n    %s\n\n"+
-		"devenv: backends directly: mariadb -h127.0.0.1 -P%d -uroot\ndevenv: Ctrl-C stops the sidecar, then MariaDB.\n\n",
+		"devenv: backends directly: mariadb -h127.0.0.1 -P%d -uroot\n"+
+		"devenv: VSchema DDL (seed 002's ALTER VSCHEMA) is stored in product.sidecar_vschema and kept across restarts.\n"+
+		"devenv: Ctrl-C stops the sidecar, then MariaDB.\n\n",
 		connectCommand(cfg, false), connectCommand(cfg, true), m.Port())
 
 	select {
@@ -169,6 +176,11 @@ func writeConfig(example, dir, addr string) (string, *devConfig, error) {
 		if ext := filepath.Ext(e.Name()); ext == ".yaml" || ext == ".yml" {
 			b = []byte(strings.ReplaceAll(string(b), exampleBackendAddr, addr))
 		}
+		if table, ok := seed002Adds[e.Name()]; ok {
+			if b, err = withoutTable(b, table); err != nil {
+				return "", nil, fmt.Errorf("%s: %w", e.Name(), err)
+			}
+		}
 		if err := os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644); err != nil {
 			return "", nil, err
 		}
@@ -189,9 +201,13 @@ func writeConfig(example, dir, addr string) (string, *devConfig, error) {
 		// Serve the Unix socket too, next to the config copy.
 		cfg.ListenSocket = filepath.Join(dir, "sidecar.sock")
 		b = append(b, fmt.Sprintf("\nlisten_socket: %q\n", cfg.ListenSocket)...)
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			return "", nil, err
-		}
+	}
+	if cfg.Metadata == nil {
+		// VSchema DDL (seed 002) needs somewhere to store the VSchema.
+		b = append(b, "\nmetadata: {keyspace: product}\n"...)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		return "", nil, err
 	}
 	for ks, k := range cfg.Keyspaces {
 		for name, sh := range k.Shards {
@@ -202,6 +218,26 @@ func writeConfig(example, dir, addr string) (string, *devConfig, error) {
 	}
 	fmt.Fprintf(os.Stderr, "devenv: config %s (backends -> %s)\n", path, addr)
 	return path, &cfg, nil
+}
+
+// seed002Adds names, per VSchema file of conf/examples, the table seed 002's ALTER VSCHEMA statements
+// add to it: the dev environment starts without them, as the seed does, so they can be typed as it
+// shows them.
+var seed002Adds = map[string]string{
+	"customer.vschema.json": "corder_event",
+	"product.vschema.json":  "corder_event_seq",
+}
+
+// withoutTable is a VSchema JSON without one of its tables.
+func withoutTable(vschema []byte, table string) ([]byte, error) {
+	var vs map[string]any
+	if err := json.Unmarshal(vschema, &vs); err != nil {
+		return nil, err
+	}
+	if tables, ok := vs["tables"].(map[string]any); ok {
+		delete(tables, table)
+	}
+	return json.MarshalIndent(vs, "", "  ")
 }
 
 // prepareBackend creates the databases the config names (and the standard ones), the backend users

@@ -1,0 +1,120 @@
+package sidecar
+
+import (
+	"github.com/rs/zerolog"
+
+	"sidecar/conf"
+	"sidecar/metrics"
+	"sidecar/rewrite"
+	"sidecar/sqlerr"
+)
+
+// state is what a reload or a VSchema change replaces, whole and at once:
+// the config in force, its planner (and plan cache) and the pools of its
+// shards. Statements read it afresh, so they see a change as soon as it is
+// made. Connections a session holds (its transaction, its session state) are
+// known by keyspace and shard name, not by config, so an open transaction
+// goes on where it began.
+type state struct {
+	cfg     *conf.Config // the files' config with the stored VSchemas in force
+	planner *rewrite.Planner
+	pools   map[shardKey]*pool
+	// version is the stored VSchema version in force (0: none stored, or
+	// no metadata keyspace).
+	version int64
+}
+
+// shardKey names a shard across configs: a shard of an older config (of a
+// prepared statement's plan, of a session's USE ks:shard) finds the pool of
+// the shard of the same name in force.
+type shardKey struct{ keyspace, shard string }
+
+func keyOf(sh *conf.Shard) shardKey { return shardKey{sh.Keyspace, sh.Name} }
+
+func (k shardKey) String() string { return k.keyspace + "/" + k.shard }
+
+// newState builds the state of cfg. Shards whose backend and hint are as in
+// prev keep prev's pool, with its connections; the others get a new one.
+func (s *Server) newState(cfg *conf.Config, version int64, prev *state) *state {
+	st := &state{
+		cfg:     cfg,
+		planner: rewrite.NewPlanner(cfg.Topology, planCacheEntries, planCacheBytes),
+		pools:   map[shardKey]*pool{},
+		version: version,
+	}
+	for _, name := range cfg.Topology.Names {
+		for _, sh := range cfg.Topology.Keyspaces[name].Shards {
+			p := prev.reusablePool(sh, cfg.ShardHints)
+			if p == nil {
+				p = newShardPool(sh, cfg.ShardHints, s.log)
+			}
+			st.pools[keyOf(sh)] = p
+		}
+	}
+	return st
+}
+
+// newShardPool is a new pool of sh, writing sh's hint when hints are on.
+func newShardPool(sh *conf.Shard, hints bool, log zerolog.Logger) *pool {
+	p := newPool(sh, log)
+	if hints {
+		p.hint = hintFor(sh)
+	}
+	return p
+}
+
+// reusablePool returns prev's pool of sh if it connects the same way and
+// writes the same hint; nil otherwise (or without prev).
+func (prev *state) reusablePool(sh *conf.Shard, hints bool) *pool {
+	if prev == nil || prev.cfg.ShardHints != hints {
+		return nil
+	}
+	if p := prev.pools[keyOf(sh)]; p != nil && p.shard.SameBackend(sh) {
+		return p
+	}
+	return nil
+}
+
+// swap puts next in force. Pools next does not use are closed: their idle
+// connections now, the ones in use when they come back (a transaction open
+// on one finishes first).
+func (s *Server) swap(next *state) {
+	prev := s.state.Swap(next)
+	metrics.SetVSchemaVersion(next.version)
+	if prev == nil {
+		return
+	}
+	kept := map[*pool]bool{}
+	for _, p := range next.pools {
+		kept[p] = true
+	}
+	for _, p := range prev.pools {
+		if !kept[p] {
+			p.close()
+		}
+	}
+}
+
+// retired reports whether the pool left the state in force (a reload
+// changed or removed its shard).
+func (p *pool) retired() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closed
+}
+
+func (s *Server) config() *conf.Config        { return s.state.Load().cfg }
+func (s *Server) planner() *rewrite.Planner   { return s.state.Load().planner }
+func (s *Server) topo() *conf.Topology        { return s.planner().Topo }
+func (st *state) poolOf(sh *conf.Shard) *pool { return st.pools[keyOf(sh)] }
+
+// pool returns the pool of sh's keyspace and shard in the config in force.
+// A shard removed by a reload has none: a statement planned before it (a
+// prepared statement) gets an error instead of a backend no longer
+// configured.
+func (s *Server) pool(sh *conf.Shard) (*pool, error) {
+	if p := s.state.Load().poolOf(sh); p != nil {
+		return p, nil
+	}
+	return nil, sqlerr.New(1105, "HY000", "shard %s/%s is no longer in the config (it was reloaded)", sh.Keyspace, sh.Name)
+}
