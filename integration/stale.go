@@ -241,42 +241,21 @@ var live struct {
 	proxysqls map[*ProxySQL]bool
 }
 
-func trackSidecar(s *Sidecar, on bool) {
-	live.Lock()
-	defer live.Unlock()
-	if live.sidecars == nil {
-		live.sidecars = map[*Sidecar]bool{}
-	}
-	if on {
-		live.sidecars[s] = true
-	} else {
-		delete(live.sidecars, s)
-	}
-}
+func trackSidecar(s *Sidecar, on bool)   { track(&live.sidecars, s, on) }
+func trackProxySQL(p *ProxySQL, on bool) { track(&live.proxysqls, p, on) }
+func trackMariaDB(m *MariaDB, on bool)   { track(&live.mariadbs, m, on) }
 
-func trackProxySQL(p *ProxySQL, on bool) {
+// track adds an instance to a set of live ones (on) or removes it.
+func track[T comparable](set *map[T]bool, v T, on bool) {
 	live.Lock()
 	defer live.Unlock()
-	if live.proxysqls == nil {
-		live.proxysqls = map[*ProxySQL]bool{}
+	if *set == nil {
+		*set = map[T]bool{}
 	}
 	if on {
-		live.proxysqls[p] = true
+		(*set)[v] = true
 	} else {
-		delete(live.proxysqls, p)
-	}
-}
-
-func trackMariaDB(m *MariaDB, on bool) {
-	live.Lock()
-	defer live.Unlock()
-	if live.mariadbs == nil {
-		live.mariadbs = map[*MariaDB]bool{}
-	}
-	if on {
-		live.mariadbs[m] = true
-	} else {
-		delete(live.mariadbs, m)
+		delete(*set, v)
 	}
 }
 
