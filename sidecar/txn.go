@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"sidecar/conf"
 	"sidecar/sqlerr"
@@ -92,14 +93,15 @@ func (s *session) commit() error {
 
 // commitHeld commits the held connections in Vitess's order: pre (lookup rows
 // created), then normal, then post (lookup rows deleted). A failed pre commit
-// rolls back the rest; normal commits are best effort across shards, like
-// Vitess's MULTI mode, and a failure part-way names the shards that committed
-// and those that did not; a post failure only leaves orphan lookup rows,
-// which later inserts take over, so it is logged.
+// rolls back the rest. Normal commits run at once, one per shard, and are
+// best effort across shards, like Vitess's MULTI mode: a failure part-way
+// names the shards that committed and those that did not, and rolls back the
+// post transaction (its lookup rows stay: orphans, which later inserts take
+// over, never owners without their lookup rows). A post failure only leaves
+// orphans too, so it is logged.
 func (s *session) commitHeld() error {
-	var committed, failed []string
-	var first *sqlerr.Error
-	preFailed := false
+	var pre, normal, post []*backendConn
+	var names []string // of the normal ones
 	for _, key := range s.heldKeys() {
 		bc := s.conns[key]
 		if !bc.inTxn {
@@ -107,41 +109,79 @@ func (s *session) commitHeld() error {
 		}
 		bc.inTxn = false
 		s.stats.ranOn(bc.pool)
-		name := key.shard.String()
-		if preFailed {
-			_, _ = bc.exec("ROLLBACK")
-			continue
+		switch key.order {
+		case vindex.CommitPre:
+			pre = append(pre, bc)
+		case vindex.CommitNormal:
+			normal, names = append(normal, bc), append(names, key.shard.String())
+		default:
+			post = append(post, bc)
 		}
+	}
+	defer s.releaseHeld()
+	rollbackAll := func(conns ...[]*backendConn) {
+		for _, list := range conns {
+			for _, bc := range list {
+				_, _ = bc.exec("ROLLBACK")
+			}
+		}
+	}
+	for i, bc := range pre {
 		if _, err := bc.exec("COMMIT"); err != nil {
-			switch key.order {
-			case vindex.CommitPost:
-				s.log.Warn().Err(err).Str("shard", name).Msg("post-operation transaction had an error")
-				continue
-			case vindex.CommitPre:
-				preFailed = true
-			default:
-				failed = append(failed, name)
-			}
-			if first == nil {
-				first = sqlerr.From(err)
-			}
+			rollbackAll(pre[i+1:], normal, post)
+			s.pendingCache = nil
+			return sqlerr.From(err)
+		}
+	}
+	errs := commitAll(normal)
+	var committed, failed []string
+	var first *sqlerr.Error
+	for i, err := range errs {
+		if err == nil {
+			committed = append(committed, names[i])
 			continue
 		}
-		if key.order == vindex.CommitNormal {
-			committed = append(committed, name)
+		failed = append(failed, names[i])
+		if first == nil {
+			first = sqlerr.From(err)
 		}
 	}
-	s.releaseHeld()
-	if first == nil {
-		s.flushPendingCache()
-		return nil
+	if first != nil {
+		rollbackAll(post)
+		s.pendingCache = nil
+		if len(committed) == 0 {
+			return first
+		}
+		return &sqlerr.Error{Num: first.Num, State: first.State, Message: fmt.Sprintf(
+			"commit failed part-way: committed on %s, not on %s: %s", strings.Join(committed, ", "), strings.Join(failed, ", "), first.Message)}
 	}
-	s.pendingCache = nil
-	if len(committed) == 0 {
-		return first
+	for _, bc := range post {
+		if _, err := bc.exec("COMMIT"); err != nil {
+			s.log.Warn().Err(err).Str("shard", bc.String()).Msg("post-operation transaction had an error")
+		}
 	}
-	return &sqlerr.Error{Num: first.Num, State: first.State, Message: fmt.Sprintf(
-		"commit failed part-way: committed on %s, not on %s: %s", strings.Join(committed, ", "), strings.Join(failed, ", "), first.Message)}
+	s.flushPendingCache()
+	return nil
+}
+
+// commitAll commits on every connection at once: a transaction across n
+// shards waits for the slowest commit, not for the sum of them.
+func commitAll(conns []*backendConn) []error {
+	errs := make([]error, len(conns))
+	if len(conns) == 1 {
+		_, errs[0] = conns[0].exec("COMMIT")
+		return errs
+	}
+	var wg sync.WaitGroup
+	for i, bc := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = bc.exec("COMMIT")
+		}()
+	}
+	wg.Wait()
+	return errs
 }
 
 // rollback undoes the client's transaction on every shard that joined it.
