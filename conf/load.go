@@ -224,8 +224,14 @@ func (l *loader) topology(raw map[string]*rawKeyspace) *Topology {
 	for _, name := range topo.Names {
 		topo.Keyspaces[name], vschemas[name], sources[name] = l.keyspace(name, raw[name])
 	}
-	// The index of unqualified names comes before the cross-keyspace checks,
-	// which resolve unqualified sequence and lookup table names with it.
+	l.link(topo, vschemas, sources)
+	return topo
+}
+
+// link indexes the unqualified table names of every keyspace, then checks
+// what refers across keyspaces (sequences, lookup tables), which resolves
+// unqualified names with that index.
+func (l *loader) link(topo *Topology, vschemas map[string]*VSchema, sources map[string]*source) {
 	for _, name := range topo.Names {
 		ks := topo.Keyspaces[name]
 		if ks.RequireExplicitRouting {
@@ -238,7 +244,6 @@ func (l *loader) topology(raw map[string]*rawKeyspace) *Topology {
 	for _, name := range topo.Names {
 		l.crossKeyspace(topo, topo.Keyspaces[name], vschemas[name], sources[name])
 	}
-	return topo
 }
 
 // keyspace builds one keyspace: its VSchema, shards, vindexes and tables.

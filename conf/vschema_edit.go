@@ -73,18 +73,7 @@ func (c *Config) WithVSchemas(vschemas map[string]*VSchema) (*Config, error) {
 		l.tables(&ks, vs, src)
 		topo.Keyspaces[name], docs[name], sources[name] = &ks, vs, src
 	}
-	for _, name := range topo.Names {
-		ks := topo.Keyspaces[name]
-		if ks.RequireExplicitRouting {
-			continue
-		}
-		for _, tname := range sortedKeys(ks.Tables) {
-			topo.global[tname] = append(topo.global[tname], ks.Tables[tname])
-		}
-	}
-	for _, name := range topo.Names {
-		l.crossKeyspace(&topo, topo.Keyspaces[name], docs[name], sources[name])
-	}
+	l.link(&topo, docs, sources)
 	if c.Metadata != nil {
 		checkMetadataKeyspace(l.src, &topo, c.Metadata.Keyspace)
 	}

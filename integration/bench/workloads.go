@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"sidecar/integration"
 )
 
 // workload is one sysbench workload run against both targets.
@@ -221,7 +223,7 @@ func runOnce(ctx context.Context, e *env, c config, w workload, t target, repeat
 		"run")
 	rssReset := false
 	if t.proxyPid != 0 {
-		rssReset = resetPeakRSS(t.proxyPid)
+		rssReset = integration.ResetPeakRSS(t.proxyPid)
 	}
 	before, err := e.takeSample(t)
 	if err != nil {
@@ -246,7 +248,7 @@ func runOnce(ctx context.Context, e *env, c config, w workload, t target, repeat
 		return r
 	}
 	if t.proxyPid != 0 {
-		if kib, err := statusKiB(t.proxyPid, "VmHWM"); err == nil {
+		if kib, err := integration.ProcStatus(t.proxyPid, "VmHWM"); err == nil {
 			r.ProxyRSSKiB = kib
 		}
 		r.RSSSinceStart = !rssReset

@@ -69,8 +69,8 @@ func runIdle(ctx context.Context, o *options, r *result) error {
 		return err
 	}
 	time.Sleep(200 * time.Millisecond)
-	rssBefore, _ := statusKiB(pid, "VmRSS")
-	thrBefore, _ := statusKiB(pid, "Threads")
+	rssBefore, _ := integration.ProcStatus(pid, "VmRSS")
+	thrBefore, _ := integration.ProcStatus(pid, "Threads")
 
 	// The idle clients: one pool handing out dedicated connections (sql.Conn), none shared.
 	idleDB := openClient(sc.addr, "customer", true, 0)
@@ -126,8 +126,8 @@ func runIdle(ctx context.Context, o *options, r *result) error {
 	if !sleepCtx(ctx, o.s4Idle) {
 		return ctx.Err()
 	}
-	rssWith, _ := statusKiB(pid, "VmRSS")
-	thrWith, _ := statusKiB(pid, "Threads")
+	rssWith, _ := integration.ProcStatus(pid, "VmRSS")
+	thrWith, _ := integration.ProcStatus(pid, "Threads")
 	with, err := probe()
 	if err != nil {
 		return fmt.Errorf("with %d idle clients: %w", opened, err)
@@ -180,7 +180,7 @@ func runIdle(ctx context.Context, o *options, r *result) error {
 		}
 	}
 	time.Sleep(time.Second)
-	rssAfter, _ := statusKiB(pid, "VmRSS")
+	rssAfter, _ := integration.ProcStatus(pid, "VmRSS")
 	r.info("sidecar RSS 1 s after the idle clients closed", "%s", mib(rssAfter))
 	return nil
 }

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"sidecar/integration"
 )
 
 // Scenario 5, "scatter": a 2-million-row result through the sidecar.
@@ -76,7 +78,7 @@ func runScatter(ctx context.Context, o *options, r *result) error {
 		{"SELECT *", "SELECT * FROM customer", false},
 		{"SELECT * ORDER BY", "SELECT * FROM customer ORDER BY customer_id", true},
 	} {
-		rssBefore, _ := statusKiB(pid, "VmRSS")
+		rssBefore, _ := integration.ProcStatus(pid, "VmRSS")
 		st, err := streamRows(ctx, db, pid, q.sql, q.ordered, -1)
 		if err != nil {
 			r.check(q.label+": rows received", false, strconv.Itoa(n), "%d, then %s", st.rows, errString(err))
@@ -267,12 +269,12 @@ type streamStats struct {
 // go-sql-driver close it, as a killed client would) instead of reading the rest. pid's peak RSS
 // during the query is measured.
 func streamRows(ctx context.Context, db querier, pid int, q string, ordered bool, stop int) (st streamStats, err error) {
-	reset := resetPeakRSS(pid)
+	reset := integration.ResetPeakRSS(pid)
 	var sampled atomic.Int64 // fallback when VmHWM cannot be reset: VmRSS every 20 ms
 	done := make(chan struct{})
 	go func() {
 		for {
-			if kib, err := statusKiB(pid, "VmRSS"); err == nil && kib > sampled.Load() {
+			if kib, err := integration.ProcStatus(pid, "VmRSS"); err == nil && kib > sampled.Load() {
 				sampled.Store(kib)
 			}
 			select {
@@ -284,7 +286,7 @@ func streamRows(ctx context.Context, db querier, pid int, q string, ordered bool
 	}()
 	defer func() {
 		close(done)
-		if hwm, err := statusKiB(pid, "VmHWM"); err == nil && reset {
+		if hwm, err := integration.ProcStatus(pid, "VmHWM"); err == nil && reset {
 			st.peakKiB = hwm
 		} else {
 			st.peakKiB, st.peakNote = sampled.Load(), " (VmRSS sampled every 20 ms)"
