@@ -18,12 +18,16 @@ type planCache struct {
 }
 
 // planBytesPerByte estimates a plan's memory from its shape's length: the
-// parsed tree and the text kept with it.
-const planBytesPerByte = 8
+// parsed tree and the text kept with it. Measured: a 100-row INSERT shape of
+// 1,440 bytes keeps 127 KB (88 per byte), most of it the parser's nodes for
+// its 400 placeholders, about 270 bytes each.
+const planBytesPerByte = 96
 
 // maxCachedShape: a shape longer than this is planned every time rather
-// than cached; statements that long are rare, and one could evict hundreds.
-const maxCachedShape = 64 << 10
+// than cached. Such statements are bulk INSERTs whose row counts vary, whose
+// plans would be reused rarely and each keep hundreds of kilobytes; planning
+// one costs little next to sending it.
+const maxCachedShape = 4 << 10
 
 func newPlanCache(entries, maxBytes int) *planCache {
 	c := &planCache{maxBytes: maxBytes}
