@@ -96,3 +96,34 @@ func TestUnparsedClauses(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanSet: the SET statements the session keeps itself, and those it
+// leaves to the backends (a user variable of the same name, GLOBAL).
+func TestPlanSet(t *testing.T) {
+	p := NewPlanner(loadExample(t), 100, 1<<20)
+	for _, tc := range []struct {
+		sql   string
+		local Local
+		value string
+	}{
+		{"set autocommit = 0", SetAutocommit, "0"},
+		{"SET SESSION autocommit = ON", SetAutocommit, "1"},
+		{"set @@session.autocommit = true", SetAutocommit, "1"},
+		{"set @@autocommit = off", SetAutocommit, "0"},
+		{"set global autocommit = 0", NotLocal, ""},
+		{"set @autocommit = 0", NotLocal, ""},
+		{"set wait_timeout = 30", SetWaitTimeout, "30"},
+		{"set @@session.wait_timeout = 10", SetWaitTimeout, "10"},
+		{"set @wait_timeout = 10", NotLocal, ""},
+		{"set names utf8mb4 collate 'utf8mb4_general_ci'", SetNames, "set names utf8mb4 collate 'utf8mb4_general_ci'"},
+	} {
+		plan, err := p.Plan(tc.sql, Session{Keyspace: "customer"})
+		if err != nil {
+			t.Errorf("%s: %v", tc.sql, err)
+			continue
+		}
+		if plan.Local != tc.local || plan.Value != tc.value {
+			t.Errorf("%s: local %d %q, want %d %q", tc.sql, plan.Local, plan.Value, tc.local, tc.value)
+		}
+	}
+}

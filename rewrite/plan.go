@@ -537,8 +537,8 @@ func (p *Planner) planSet(plan *Plan) {
 		return
 	}
 	v := set.Variables[0]
-	if v.IsGlobal || v.IsInstance {
-		return
+	if !v.IsSystem || v.IsGlobal || v.IsInstance {
+		return // a user variable (@autocommit), or not the session's
 	}
 	switch strings.ToLower(v.Name) {
 	case "autocommit":
