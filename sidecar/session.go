@@ -110,7 +110,10 @@ func (s *session) run() {
 			}
 			return
 		}
-		if len(p) == 0 {
+		if len(p) == 0 || s.killed.Load() {
+			// Killed while idle: KILL's read deadline can lose the race
+			// with clientIdle's, so the flag decides, and the command read
+			// meanwhile is not run.
 			return
 		}
 		large := largeReads.Load()
