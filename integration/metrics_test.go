@@ -16,6 +16,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -301,6 +302,36 @@ func TestMetrics(t *testing.T) {
 		}
 		slices.Sort(names)
 		t.Logf("%d sidecar series, e.g. %s", len(names), names[0])
+	})
+
+	t.Run("reloads and the VSchema version", func(t *testing.T) {
+		const ok, refused = `sidecar_reloads_total{result="success"}`, `sidecar_reloads_total{result="failure"}`
+		before := scrape(t, admin)
+		if v, found := before["sidecar_vschema_version{}"]; !found || v != 0 {
+			t.Errorf("sidecar_vschema_version = %v (exported: %v), want 0 without a metadata keyspace", v, found)
+		}
+		if err := sc.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		waitMetric(t, admin, ok, func(v float64) bool { return v == before[ok]+1 })
+		path := filepath.Join(e.dir, "observed.yaml")
+		good, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, append(good, "lookup_cach: {size: 1}\n"...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := sc.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		waitMetric(t, admin, refused, func(v float64) bool { return v == before[refused]+1 })
+		if after := scrape(t, admin); after[ok] != before[ok]+1 {
+			t.Errorf("%s = %v after a refused reload, want %v", ok, after[ok], before[ok]+1)
+		}
+		if err := os.WriteFile(path, good, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	})
 }
 
