@@ -229,16 +229,7 @@ func TestMaintainBackfillKeyspaceID(t *testing.T) {
 // id their keyspace id reverses to (hash is reversible); a wrong customer_id is reported with both
 // numbers; a second run changes nothing.
 func TestMaintainBackfillCustomerID(t *testing.T) {
-	vschema := customerVSchemaWith(t, func(tables map[string]any) {
-		tables["corder_event"].(map[string]any)["column_vindexes"] = []any{
-			map[string]any{"column": "corder_id", "name": "corder_keyspace_idx"},
-			map[string]any{"column": "customer_id", "name": "hash"},
-		}
-	})
-	schema := strings.Replace(readShardedTestdata(t, "customer.sql"),
-		"create table corder_event(corder_event_id bigint, corder_id bigint, ename varchar(128), keyspace_id varbinary(10), primary key(corder_id, corder_event_id));",
-		"create table corder_event(corder_event_id bigint, corder_id bigint, customer_id bigint, ename varchar(128), primary key(corder_id, corder_event_id));", 1)
-	e := newShardedEnv(t, shardedOptions{customerVSchema: vschema, customerSchema: schema})
+	e := newShardedEnv(t, customerIDVariant(t))
 	e.mustCLI("customer", seed002Orders)
 	customerOf := map[int64]int64{1: 1, 2: 1, 3: 2, 4: 3, 5: 4}
 	for id, corder := range map[int64]int64{1: 1, 2: 5, 3: 3, 4: 4} {

@@ -961,10 +961,10 @@ func runSeed002(t *testing.T, e *shardedEnv) {
 	}
 }
 
-// The alternative at the end of seed 002: corder_event gets customer_id with the reversible hash
-// vindex instead of keyspace_id + binary; the sidecar fills customer_id from the row's keyspace id
-// (the one corder_keyspace_idx gives) and refuses a customer_id that does not match it.
-func TestShardedSeed002CustomerID(t *testing.T) {
+// customerIDVariant is the seed's keyspaces with the alternative at the end of seed 002: corder_event
+// has customer_id with the reversible hash vindex instead of keyspace_id + binary.
+func customerIDVariant(t *testing.T) shardedOptions {
+	t.Helper()
 	vschema := customerVSchemaWith(t, func(tables map[string]any) {
 		tables["corder_event"].(map[string]any)["column_vindexes"] = []any{
 			map[string]any{"column": "corder_id", "name": "corder_keyspace_idx"},
@@ -977,7 +977,14 @@ func TestShardedSeed002CustomerID(t *testing.T) {
 	if !strings.Contains(schema, "customer_id bigint, ename") {
 		t.Fatal("testdata/customer.sql changed: corder_event not replaced")
 	}
-	e := newShardedEnv(t, shardedOptions{customerVSchema: vschema, customerSchema: schema})
+	return shardedOptions{customerVSchema: vschema, customerSchema: schema}
+}
+
+// The alternative at the end of seed 002: corder_event gets customer_id with the reversible hash
+// vindex instead of keyspace_id + binary; the sidecar fills customer_id from the row's keyspace id
+// (the one corder_keyspace_idx gives) and refuses a customer_id that does not match it.
+func TestShardedSeed002CustomerID(t *testing.T) {
+	e := newShardedEnv(t, customerIDVariant(t))
 
 	events := func(want ...[]string) func() { // corder_event_id, corder_id, customer_id, ename
 		return func() {

@@ -129,7 +129,7 @@ func (c *colocation) selectStatement(stmt ast.Node, outer *scope) {
 		if s.Where != nil {
 			c.conjuncts(s.Where, sc, refSet(sc.refs))
 		}
-		c.subqueries(sc, s.Fields, s.Where, s.GroupBy, s.Having, s.OrderBy)
+		c.subqueries(sc, clauses(s)...)
 	case *ast.SetOprStmt:
 		c.with(s.With, outer)
 		c.selectStatement(s.SelectList, outer)
@@ -242,9 +242,6 @@ func anyIn(refs []*fromRef, set map[*fromRef]bool) bool {
 // inside sc.
 func (c *colocation) subqueries(sc *scope, nodes ...ast.Node) {
 	for _, n := range nodes {
-		if n == nil || isNilNode(n) {
-			continue
-		}
 		walk(n, func(node ast.Node) bool {
 			if sq, ok := node.(*ast.SubqueryExpr); ok {
 				c.selectStatement(sq.Query, sc)
@@ -339,17 +336,24 @@ func refSet(refs []*fromRef) map[*fromRef]bool {
 	return set
 }
 
-// isNilNode reports a typed nil (an absent clause passed as ast.Node).
-func isNilNode(n ast.Node) bool {
-	switch v := n.(type) {
-	case *ast.FieldList:
-		return v == nil
-	case *ast.GroupByClause:
-		return v == nil
-	case *ast.HavingClause:
-		return v == nil
-	case *ast.OrderByClause:
-		return v == nil
+// clauses are the parts of a SELECT besides FROM that may hold subqueries:
+// those it has (an absent clause is a nil pointer, which no walk may visit).
+func clauses(s *ast.SelectStmt) []ast.Node {
+	var out []ast.Node
+	if s.Fields != nil {
+		out = append(out, s.Fields)
 	}
-	return false
+	if s.Where != nil {
+		out = append(out, s.Where)
+	}
+	if s.GroupBy != nil {
+		out = append(out, s.GroupBy)
+	}
+	if s.Having != nil {
+		out = append(out, s.Having)
+	}
+	if s.OrderBy != nil {
+		out = append(out, s.OrderBy)
+	}
+	return out
 }

@@ -162,7 +162,7 @@ func plainUnionAll(n ast.Node) bool {
 	switch s := n.(type) {
 	case *ast.SelectStmt:
 		return s.OrderBy == nil && s.Limit == nil && s.GroupBy == nil && s.Having == nil && !s.Distinct && s.With == nil &&
-			!hasAggregate(s.Fields) && !hasSubquery(s) && isTable(s.From)
+			s.Fields != nil && !containsAggregate(s.Fields) && !hasSubquery(s) && isTable(s.From)
 	case *ast.SetOprStmt:
 		return s.OrderBy == nil && s.Limit == nil && s.With == nil && plainUnionAll(s.SelectList)
 	case *ast.SetOprSelectList:

@@ -228,21 +228,6 @@ func checkScatter(plan *Plan) error {
 	return nil
 }
 
-// hasAggregate reports an aggregate function in a select list.
-func hasAggregate(fields *ast.FieldList) bool {
-	found := false
-	walk(fields, func(n ast.Node) bool {
-		switch n.(type) {
-		case *ast.AggregateFuncExpr:
-			found = true
-		case *ast.SubqueryExpr:
-			return false
-		}
-		return !found
-	})
-	return found
-}
-
 // hasSubquery reports a subquery, derived table or common table expression.
 func hasSubquery(node ast.Node) bool {
 	found := false
