@@ -34,6 +34,10 @@ const (
 	// DefaultMaxConnections bounds client connections: each costs a
 	// goroutine, buffers and a file descriptor.
 	DefaultMaxConnections = 2000
+	// DefaultMaxMemoryRows bounds the rows one statement holds in the
+	// sidecar (a cross-shard join's gathered rows), as Vitess's
+	// max_memory_rows does.
+	DefaultMaxMemoryRows = 300000
 	// DefaultWaitTimeout is MySQL's wait_timeout: idle clients are
 	// disconnected after it.
 	DefaultWaitTimeout = 8 * time.Hour
@@ -59,6 +63,9 @@ type Config struct {
 	MaxAllowedPacket int
 	// MaxConnections bounds client connections; one more gets MySQL's 1040.
 	MaxConnections int
+	// MaxMemoryRows bounds the rows one statement holds in the sidecar; a
+	// statement needing more is refused.
+	MaxMemoryRows int
 	// WaitTimeout disconnects a client idle for longer (a session may
 	// change it with SET wait_timeout).
 	WaitTimeout time.Duration
@@ -127,6 +134,7 @@ type rawConfig struct {
 	// MaxAllowedPacket is bytes, or a size like 64M (K, M, G as in my.cnf).
 	MaxAllowedPacket *string                 `yaml:"max_allowed_packet"`
 	MaxConnections   *int                    `yaml:"max_connections"`
+	MaxMemoryRows    *int                    `yaml:"max_memory_rows"`
 	WaitTimeout      string                  `yaml:"wait_timeout"`
 	Backend          *rawBackend             `yaml:"backend"`
 	Keyspaces        map[string]*rawKeyspace `yaml:"keyspaces"`

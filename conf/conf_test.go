@@ -526,6 +526,7 @@ keyspaces:
 tls: {cert: missing.pem}
 max_allowed_packet: 2G
 max_connections: 0
+max_memory_rows: -1
 wait_timeout: forever
 backend: {user: root, tls: {ca: x.json}}
 keyspaces: {ks: {shards: {"0": ` + shard + `}}}`,
@@ -534,6 +535,7 @@ keyspaces: {ks: {shards: {"0": ` + shard + `}}}`,
 			`max_allowed_packet: "2G" is not a size from 1024 bytes to 1G`,
 			`backend.tls.ca: x.json holds no PEM certificate`,
 			`max_connections: must be greater than 0, got 0`,
+			`max_memory_rows: must be greater than 0, got -1`,
 			`wait_timeout: "forever" is not a positive duration`,
 		},
 	}, {
@@ -590,7 +592,8 @@ keyspaces:
 		t.Fatal(err)
 	}
 	if cfg.Listen != DefaultListen || cfg.AdminListen != "" || cfg.ShardHints || cfg.Users[0].AuthPlugin != "caching_sha2_password" ||
-		cfg.MaxAllowedPacket != 64<<20 || cfg.TLS != nil || cfg.MaxConnections != DefaultMaxConnections || cfg.WaitTimeout != 8*time.Hour {
+		cfg.MaxAllowedPacket != 64<<20 || cfg.TLS != nil || cfg.MaxConnections != DefaultMaxConnections || cfg.WaitTimeout != 8*time.Hour ||
+		cfg.MaxMemoryRows != DefaultMaxMemoryRows {
 		t.Errorf("config: %+v", cfg)
 	}
 	got := *cfg.Topology.Keyspaces["ks"].Shards[0]

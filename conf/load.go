@@ -76,6 +76,13 @@ func (l *loader) config(raw *rawConfig) *Config {
 			s.errorf("max_connections", "must be greater than 0, got %d", cfg.MaxConnections)
 		}
 	}
+	cfg.MaxMemoryRows = DefaultMaxMemoryRows
+	if raw.MaxMemoryRows != nil {
+		cfg.MaxMemoryRows = *raw.MaxMemoryRows
+		if cfg.MaxMemoryRows <= 0 {
+			s.errorf("max_memory_rows", "must be greater than 0, got %d", cfg.MaxMemoryRows)
+		}
+	}
 	cfg.WaitTimeout = DefaultWaitTimeout
 	if raw.WaitTimeout != "" {
 		cfg.WaitTimeout = parseDuration(s, "wait_timeout", raw.WaitTimeout)

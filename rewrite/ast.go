@@ -167,8 +167,9 @@ func (l *literalExpr) Accept(v ast.Visitor) (ast.Node, bool) {
 // sqlWriter collects printed SQL and holds the arguments `?` stands for.
 type sqlWriter struct {
 	strings.Builder
-	args Args
-	buf  []byte
+	args  Args
+	buf   []byte
+	slots []slotAt // where tableSlots were printed
 }
 
 func (w *sqlWriter) literal(v vindex.Value, flags format.RestoreFlags) {

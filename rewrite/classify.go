@@ -53,7 +53,15 @@ func (k Kind) IsRead() bool {
 // Classify reads the first words of sql, skipping comments. It never parses
 // the whole statement, so it is cheap enough for every statement.
 func Classify(sql string) Kind {
-	w1, rest := nextWord(StripLeadingComments(sql))
+	sql = StripLeadingComments(sql)
+	if open := strings.TrimLeft(sql, "( \t\r\n"); len(open) < len(sql) {
+		// (SELECT …) UNION (SELECT …): only a query starts with a parenthesis.
+		if w, _ := nextWord(open); w == "select" || w == "with" {
+			return KindSelect
+		}
+		return KindOther
+	}
+	w1, rest := nextWord(sql)
 	switch w1 {
 	case "select", "with":
 		return KindSelect

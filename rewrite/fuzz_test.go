@@ -13,6 +13,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
 	"sidecar/conf"
+	"sidecar/engine"
 	"sidecar/vindex"
 )
 
@@ -377,7 +378,7 @@ func FuzzPlan(f *testing.F) {
 		}
 		if err == nil {
 			first := describePlan(plan)
-			execute(t, plan, plan.Args)
+			execute(t, p, sess, plan, plan.Args)
 			// Once more: from the plan cache when the text normalized.
 			again, err := p.Plan(bound, sess)
 			if err != nil {
@@ -394,7 +395,7 @@ func FuzzPlan(f *testing.F) {
 			if !pp.Prepared {
 				t.Fatal("a prepared plan not marked Prepared")
 			}
-			execute(t, pp, fuzzArgs(pp.Stmt, flags))
+			execute(t, p, sess, pp, fuzzArgs(pp.Stmt, flags))
 		}
 	})
 }
@@ -454,7 +455,7 @@ func fuzzArgs(stmt ast.StmtNode, flags uint8) Args {
 
 // execute does with a plan what the executor does with a statement on a
 // sharded keyspace (sidecar.runSharded), against a fake backend.
-func execute(t *testing.T, plan *Plan, args Args) {
+func execute(t *testing.T, p *Planner, sess Session, plan *Plan, args Args) {
 	t.Helper()
 	_ = plan.Text(args)
 	ks := plan.Keyspace
@@ -470,12 +471,49 @@ func execute(t *testing.T, plan *Plan, args Args) {
 		_, _ = RouteStatement(ctx, plan, args, io)
 		_ = Impossible(plan)
 		_, _ = PlanMerge(plan, args)
+		sess.Keyspace = ks.Name
+		if prim, err := p.PlanEvaluate(plan.Text(args), plan.Query, sess); err == nil {
+			checkEvaluate(t, prim)
+		}
 	case KindUpdate, KindDelete:
 		_, _ = RouteStatement(ctx, plan, args, io)
 		if len(plan.Table.Owned) > 0 {
 			_, _ = PlanOwnedDML(plan, args)
 		}
 	}
+}
+
+// checkEvaluate: an engine plan puts every gather in the statement exactly
+// once and reduces a gather only by one gathered before it; it runs against
+// a cursor that returns no rows.
+func checkEvaluate(t *testing.T, prim engine.Primitive) {
+	ev := prim.(*engine.Evaluate)
+	if len(ev.Parts) != len(ev.Slots)+1 || len(ev.Slots) != len(ev.Tables) {
+		t.Fatalf("%d parts, %d slots, %d tables:\n%s", len(ev.Parts), len(ev.Slots), len(ev.Tables), engine.Describe(ev))
+	}
+	seen := map[int]bool{}
+	for _, s := range ev.Slots {
+		if s < 0 || s >= len(ev.Tables) || seen[s] {
+			t.Fatalf("slots %v:\n%s", ev.Slots, engine.Describe(ev))
+		}
+		seen[s] = true
+	}
+	for i, g := range ev.Tables {
+		if r := g.Reduce; r != nil && (r.Source < 0 || r.Source >= i) {
+			t.Fatalf("gather %d reduced by %d:\n%s", i, r.Source, engine.Describe(ev))
+		}
+	}
+	_, _ = ev.Execute(context.Background(), &engine.Env{Cursor: emptyCursor{}})
+}
+
+type emptyCursor struct{}
+
+func (emptyCursor) Route(context.Context, string, string) (*engine.Result, error) {
+	return &engine.Result{Fields: []engine.Field{{Name: "id"}}}, nil
+}
+
+func (emptyCursor) Evaluate(context.Context, string, string) (*engine.Result, error) {
+	return &engine.Result{Fields: []engine.Field{{Name: "id"}}}, nil
 }
 
 // FuzzNormalize: normalize never panics, and its arguments written back

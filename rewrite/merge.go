@@ -304,7 +304,7 @@ func (b *mergeBuilder) build(sel *ast.SelectStmt, plan *Plan) (*MergePlan, error
 	}
 
 	shard := *sel // the shard's statement: a copy, the plan's AST is shared
-	fields := b.namedItems(sel, plan.Query)
+	fields := namedItems(sel, plan.Query)
 	var order []mergeOrder
 	for _, o := range orderBy {
 		if isNull(o.Expr) || (b.grouped && len(groupBy) == 0) {
@@ -699,7 +699,7 @@ func (b *mergeBuilder) limit(l *ast.Limit) (offset, count uint64, err error) {
 // expressions aliased by their text as the client typed it: the name MySQL
 // gives such a column, which re-printing the statement would change
 // (`COUNT( * )` would come back as `COUNT(1)`).
-func (b *mergeBuilder) namedItems(sel *ast.SelectStmt, query string) []*ast.SelectField {
+func namedItems(sel *ast.SelectStmt, query string) []*ast.SelectField {
 	out := make([]*ast.SelectField, len(sel.Fields.Fields))
 	copy(out, sel.Fields.Fields)
 	texts := selectListTexts(query)
@@ -790,11 +790,17 @@ func exprKey(e ast.Node) string {
 	return b.String()
 }
 
-// selectListTexts returns the text of each item of the top-level select list
-// of sql as the client typed it (trimmed), or nil when sql does not start
-// with a plain SELECT.
+// selectListTexts returns the text of each item of the select list of sql's
+// main query (after its WITH clause; the first SELECT of a UNION) as the
+// client typed it (trimmed), or nil when sql is no query.
 func selectListTexts(sql string) []string {
 	i := skipSpace(sql, 0)
+	for i < len(sql) && sql[i] == '(' {
+		i = skipSpace(sql, i+1)
+	}
+	if hasWordAt(sql, i, "with") {
+		i = mainSelect(sql, i)
+	}
 	if !hasWordAt(sql, i, "select") {
 		return nil
 	}
@@ -840,6 +846,34 @@ func selectListTexts(sql string) []string {
 		i++
 	}
 	return append(items, strings.TrimSpace(sql[start:]))
+}
+
+// mainSelect returns where the main query's SELECT starts after the WITH
+// clause at i: the first SELECT outside the parentheses of the common table
+// expressions.
+func mainSelect(sql string, i int) int {
+	depth := 0
+	for i < len(sql) {
+		c := sql[i]
+		switch {
+		case c == '\'' || c == '"' || c == '`':
+			i = skipQuoted(sql, i)
+			continue
+		case c == '(':
+			depth++
+		case c == ')':
+			depth--
+		case isWordByte(c):
+			w := wordAt(sql, i)
+			if depth == 0 && strings.EqualFold(w, "select") && (i == 0 || !isWordByte(sql[i-1])) {
+				return i
+			}
+			i += len(w)
+			continue
+		}
+		i++
+	}
+	return i
 }
 
 var selectOptions = map[string]bool{"all": true, "distinct": true, "distinctrow": true, "high_priority": true,

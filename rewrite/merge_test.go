@@ -259,7 +259,8 @@ func TestSelectListTexts(t *testing.T) {
 		{"select 1 + 2", []string{"1 + 2"}},
 		{"select a from t order by a limit 1", []string{"a"}},
 		{"select a, (select 1 from dual) from t", []string{"a", "(select 1 from dual)"}},
-		{"(select a from t)", nil},
+		{"(select a from t)", []string{"a"}},
+		{"with c as (select x from u) select a, (b) from c", []string{"a", "(b)"}},
 	}
 	for _, c := range cases {
 		got := selectListTexts(c.sql)

@@ -59,7 +59,7 @@ func (s *session) runSharded(plan *rewrite.Plan, args rewrite.Args, stmt *prepar
 	case plan.Kind == rewrite.KindSelect:
 		route, err := rewrite.RouteStatement(ctx, plan, args, s)
 		if err != nil {
-			return err
+			return s.evaluate(plan, args, stmt, more, err)
 		}
 		if err := applyHint(route, hinted); err != nil {
 			return err

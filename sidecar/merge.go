@@ -43,7 +43,7 @@ import (
 func (s *session) scatterSelect(shards []*conf.Shard, plan *rewrite.Plan, args rewrite.Args, stmt *preparedStmt, more bool) error {
 	mp, err := rewrite.PlanMerge(plan, args)
 	if err != nil {
-		return err
+		return s.evaluate(plan, args, stmt, more, err)
 	}
 	if mp == nil {
 		return s.scatter(shards, plan, stmt, more)

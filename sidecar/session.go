@@ -60,6 +60,7 @@ type session struct {
 	pendingCache  []cacheEntry    // lookup results to cache when the transaction commits
 	lookupNoCache bool            // route by the lookup tables themselves (UPDATE/DELETE)
 	binaryRows    bool            // result sets the sidecar builds use the binary protocol
+	evaluating    bool            // running an engine plan: its statements are not evaluated again
 	mode          rewrite.SQLMode // the session's sql_mode, as reading and writing SQL needs it
 	lastInsertID  uint64
 	stmts         map[uint32]*preparedStmt

@@ -3,8 +3,10 @@ package sidecar
 import (
 	"context"
 	"strconv"
+	"strings"
 
 	"sidecar/conf"
+	"sidecar/engine"
 	"sidecar/rewrite"
 	"sidecar/sqlerr"
 	"sidecar/vindex"
@@ -14,7 +16,8 @@ import (
 // send, with their keyspace and shard, in order — lookup queries, lookup
 // writes, sequence reads, the per-shard rewritten SQL. Nothing is written:
 // lookup reads run (they change nothing), lookup writes and sequence
-// reservations are only listed.
+// reservations are only listed. A SELECT the engine answers shows its plan:
+// the gather of each table, then the statement evaluated over their rows.
 func (s *session) vexplain(sql string, more bool) error {
 	plan, err := s.srv.planner().Plan(sql, s.planSession())
 	if err != nil {
@@ -50,6 +53,17 @@ func (s *session) vexplain(sql string, more bool) error {
 		}
 	default:
 		route, err := rewrite.RouteStatement(ctx, plan, plan.Args, ex)
+		if err != nil && evaluable(plan, err) {
+			// The engine answers it: its plan, one node per row.
+			prim, err := s.planEvaluate(plan, plan.Args)
+			if err != nil {
+				return err
+			}
+			for _, node := range strings.Split(strings.TrimSuffix(engine.Describe(prim), "\n"), "\n") {
+				ex.add(ks.Name, "", node)
+			}
+			break
+		}
 		if err != nil {
 			return err
 		}

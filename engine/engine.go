@@ -1,0 +1,104 @@
+// Package engine runs plans that are trees of primitives. A primitive sends
+// statements through a Cursor, the one way from a plan to the shards, and
+// returns rows; the tree composes what no single statement answers (a join
+// of tables on different shards, a HAVING over a merged aggregate, a UNION
+// across keyspaces) out of statements that one shard, or the router's
+// scatter merge, answers.
+//
+// The package knows nothing of the wire protocol: values are MySQL's text
+// representation (nil is NULL), and a column's Kind says how to write its
+// values back into SQL.
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"sidecar/sqlerr"
+)
+
+// Kind is how a column's values are written back into SQL as literals.
+type Kind uint8
+
+const (
+	Text     Kind = iota // a string in the connection's character set
+	Binary               // binary strings, BIT, geometry: X'…'
+	Int                  // signed integers and YEAR
+	Unsigned             // unsigned integers
+	Decimal              // DECIMAL
+	Float                // FLOAT, DOUBLE: written with an exponent, read back as DOUBLE
+	Date                 // DATE'…'
+	DateTime             // DATETIME and TIMESTAMP: TIMESTAMP'…'
+	Time                 // TIME'…'
+	JSON                 // MySQL 8's JSON type (binary charset on the wire)
+	Null                 // the NULL type of a NULL literal
+)
+
+// Field is a column of a result. Def is its column definition as the backend
+// sent it, which goes to the client unchanged.
+type Field struct {
+	Name string
+	Kind Kind
+	Def  []byte
+}
+
+// Result is a whole result set. A row's values are MySQL's text
+// representation of the values; nil is NULL.
+type Result struct {
+	Fields []Field
+	Rows   [][][]byte
+}
+
+// Cursor runs the statements of a plan on the client's session (its
+// transaction, its sql_mode). The sidecar implements it; tests use a fake
+// that records what the plan sends.
+type Cursor interface {
+	// Route runs a SELECT on a keyspace as the client's own statement would
+	// run: planned, routed by its vindexes, merged across shards.
+	Route(ctx context.Context, keyspace, sql string) (*Result, error)
+	// Evaluate runs a SELECT that reads no table, unchanged, on one backend
+	// of the keyspace.
+	Evaluate(ctx context.Context, keyspace, sql string) (*Result, error)
+}
+
+// Env is one execution of a plan: the cursor, how statements are written for
+// the session, and the rows held so far against the limit.
+type Env struct {
+	Cursor Cursor
+	// NoBackslashEscapes: the session's sql_mode reads a backslash in a
+	// string as an ordinary character.
+	NoBackslashEscapes bool
+	MaxRows            int // 0: no bound
+	held               int
+}
+
+// hold counts n more rows in memory and refuses past the limit.
+func (e *Env) hold(n int) error {
+	e.held += n
+	if max := e.MaxRows; max > 0 && e.held > max {
+		return sqlerr.New(1105, "HY000", "in-memory row count exceeded allowed limit of %d (max_memory_rows): the statement needs more rows held in the sidecar", max)
+	}
+	return nil
+}
+
+// Primitive is a node of a plan.
+type Primitive interface {
+	Execute(ctx context.Context, env *Env) (*Result, error)
+	// describe writes the node and its children, one line each, indented
+	// by depth: what VEXPLAIN shows and golden tests compare.
+	describe(b *strings.Builder, depth int)
+}
+
+// Describe is a plan as text, one node per line, children indented.
+func Describe(p Primitive) string {
+	var b strings.Builder
+	p.describe(&b, 0)
+	return b.String()
+}
+
+func line(b *strings.Builder, depth int, format string, args ...any) {
+	b.WriteString(strings.Repeat("  ", depth))
+	fmt.Fprintf(b, format, args...)
+	b.WriteByte('\n')
+}

@@ -1,0 +1,323 @@
+package engine
+
+import (
+	"context"
+	"encoding/hex"
+	"strings"
+
+	"sidecar/sqlerr"
+	"sidecar/vindex"
+)
+
+// Evaluate answers a SELECT that no shard can answer alone (a join of tables
+// on different shards, a subquery across shards, HAVING or COUNT(DISTINCT)
+// over a scatter, a UNION across keyspaces). Each table reference of the
+// statement is gathered from its shards by its own routed SELECT; then the
+// statement itself runs on one backend with every table reference replaced
+// by a derived table of the gathered rows, written as literals (see
+// appendDerived). The backend
+// is MySQL, so joins, subqueries, grouping, HAVING, window functions and
+// UNION get MySQL's own semantics, NULLs and all.
+//
+// The cost is the gathered rows: the conditions on one table alone go into
+// its gather, and a table joined by an equality to a table gathered before
+// it reads only the rows whose join column matches a gathered value (IN
+// lists, routed by the vindex when the column has one). What a plan holds is
+// bounded by Env.MaxRows.
+type Evaluate struct {
+	Keyspace string // where the statement runs: a backend of this keyspace
+	// Parts is the statement around its table references: Parts[i] comes
+	// before the derived table of Tables[Slots[i]], the last part after the
+	// last one.
+	Parts  []string
+	Slots  []int
+	Tables []*Gather // in the order they are gathered
+}
+
+// Gather reads the rows one table reference contributes.
+type Gather struct {
+	Alias    string // the reference's name in the statement
+	Keyspace string
+	Select   string // SELECT <columns> FROM <table> AS <alias>
+	Where    string // the conditions on this table alone; "" for none
+	Reduce   *Reduce
+}
+
+// Reduce narrows a gather to the rows whose Column equals a value of
+// SourceColumn in the rows of an earlier gather (Source indexes
+// Evaluate.Tables).
+type Reduce struct {
+	Column       string // printed, qualified by the gather's alias
+	Source       int
+	SourceColumn string
+}
+
+// reduceBatch is the most values of one IN list. Integer values are split
+// over several lists when there are more; other values are not, because two
+// different strings may be equal under the column's collation and a row
+// would then come back once per list: above one list, the table is gathered
+// whole.
+const reduceBatch = 2000
+
+func (e *Evaluate) Execute(ctx context.Context, env *Env) (*Result, error) {
+	gathered := make([]*Result, len(e.Tables))
+	for i, g := range e.Tables {
+		res, err := g.run(ctx, env, gathered)
+		if err != nil {
+			return nil, err
+		}
+		gathered[i] = res
+	}
+	var b []byte
+	for i, slot := range e.Slots {
+		b = append(b, e.Parts[i]...)
+		b = appendDerived(b, e.Tables[slot], gathered[slot], env.NoBackslashEscapes)
+	}
+	b = append(b, e.Parts[len(e.Parts)-1]...)
+	res, err := env.Cursor.Evaluate(ctx, e.Keyspace, string(b))
+	if err != nil {
+		return nil, err
+	}
+	return res, env.hold(len(res.Rows))
+}
+
+func (g *Gather) run(ctx context.Context, env *Env, gathered []*Result) (*Result, error) {
+	if g.Reduce == nil {
+		return g.query(ctx, env, "")
+	}
+	src := gathered[g.Reduce.Source]
+	col := src.column(g.Reduce.SourceColumn)
+	if col < 0 {
+		return nil, sqlerr.Routing("gathering %s: column %s missing from the rows it is joined to", g.Alias, g.Reduce.SourceColumn)
+	}
+	kind := src.Fields[col].Kind
+	seen := map[string]bool{}
+	var values [][]byte
+	for _, row := range src.Rows {
+		if v := row[col]; v != nil && !seen[string(v)] { // NULL equals nothing
+			seen[string(v)] = true
+			values = append(values, appendLiteral(nil, v, kind, env.NoBackslashEscapes))
+		}
+	}
+	if len(values) == 0 {
+		return g.query(ctx, env, "FALSE") // for the column names
+	}
+	if len(values) > reduceBatch && kind != Int {
+		return g.query(ctx, env, "")
+	}
+	var out *Result
+	for start := 0; start < len(values); start += reduceBatch {
+		batch := values[start:min(start+reduceBatch, len(values))]
+		res, err := g.query(ctx, env, g.Reduce.Column+" IN ("+string(joinBytes(batch, ", "))+")")
+		if err != nil {
+			return nil, err
+		}
+		if out == nil {
+			out = res
+		} else {
+			out.Rows = append(out.Rows, res.Rows...)
+		}
+	}
+	return out, nil
+}
+
+// query runs the gather's SELECT with one more condition (none if "").
+func (g *Gather) query(ctx context.Context, env *Env, cond string) (*Result, error) {
+	res, err := env.Cursor.Route(ctx, g.Keyspace, g.sql(cond))
+	if err != nil {
+		return nil, err
+	}
+	return res, env.hold(len(res.Rows))
+}
+
+func (g *Gather) sql(cond string) string {
+	where := g.Where
+	switch {
+	case cond == "":
+	case where == "":
+		where = cond
+	default:
+		where = "(" + where + ") AND " + cond
+	}
+	if where == "" {
+		return g.Select
+	}
+	return g.Select + " WHERE " + where
+}
+
+func (r *Result) column(name string) int {
+	for i, f := range r.Fields {
+		if strings.EqualFold(f.Name, name) {
+			return i
+		}
+	}
+	return -1
+}
+
+func joinBytes(parts [][]byte, sep string) []byte {
+	var b []byte
+	for i, p := range parts {
+		if i > 0 {
+			b = append(b, sep...)
+		}
+		b = append(b, p...)
+	}
+	return b
+}
+
+// appendDerived writes the rows of a gather as a derived table's SELECT in
+// parentheses: the gather's own SELECT with a condition no row meets, then
+// one SELECT of literals per row, joined by UNION ALL. The empty first part
+// names the columns and gives them the table's own types and collations: a
+// UNION's columns take the type that holds all of its parts, so the literals
+// are read as values of the table's columns, and strings compare by the
+// column's collation, as they would in the table.
+func appendDerived(b []byte, g *Gather, res *Result, nbe bool) []byte {
+	b = append(b, '(')
+	b = append(b, g.Select...)
+	b = append(b, " WHERE FALSE"...)
+	for _, row := range res.Rows {
+		b = append(b, " UNION ALL SELECT "...)
+		for i, v := range row {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b = appendLiteral(b, v, res.Fields[i].Kind, nbe)
+		}
+	}
+	return append(b, ')')
+}
+
+// appendLiteral writes a value of a column of kind k as a literal MySQL reads
+// back as the same value of (nearly) the same type. Text that does not look
+// like its kind is written as a string, through the one renderer of SQL
+// values: a value can never end its literal early.
+func appendLiteral(b, v []byte, k Kind, nbe bool) []byte {
+	if v == nil {
+		if k == Unsigned {
+			return append(b, "CAST(NULL AS UNSIGNED)"...) // a bare NULL makes the column DECIMAL too
+		}
+		return append(b, "NULL"...)
+	}
+	switch k {
+	case Int, Decimal:
+		if isNumber(v, false) {
+			return append(b, v...)
+		}
+	case Float:
+		if isNumber(v, true) {
+			b = append(b, v...)
+			if !strings.ContainsAny(string(v), "eE") {
+				b = append(b, "e0"...) // a DOUBLE literal, not a DECIMAL one
+			}
+			return b
+		}
+	case Unsigned:
+		// An unsigned column and a (signed) integer literal would make a
+		// DECIMAL column of the UNION; this keeps it an unsigned integer.
+		if isNumber(v, false) {
+			b = append(b, "CAST("...)
+			b = append(b, v...)
+			return append(b, " AS UNSIGNED)"...)
+		}
+	case Date, DateTime, Time:
+		if !isTemporal(v) {
+			break
+		}
+		if zeroDate(v) {
+			// No literal reads a zero date; a cast of the string does.
+			b = append(b, "CAST('"...)
+			b = append(b, v...)
+			if k == Date {
+				return append(b, "' AS DATE)"...)
+			}
+			return append(b, "' AS DATETIME)"...)
+		}
+		switch k {
+		case Date:
+			b = append(b, "DATE'"...)
+		case DateTime:
+			b = append(b, "TIMESTAMP'"...)
+		default:
+			b = append(b, "TIME'"...)
+		}
+		b = append(b, v...)
+		return append(b, '\'')
+	case Binary:
+		b = append(b, "X'"...)
+		b = hex.AppendEncode(b, v)
+		return append(b, '\'')
+	case JSON:
+		b = append(b, "CAST("...)
+		b = vindex.AppendLiteral(b, vindex.Value{Kind: vindex.VarChar, Raw: v}, nbe)
+		return append(b, " AS JSON)"...)
+	}
+	return vindex.AppendLiteral(b, vindex.Value{Kind: vindex.VarChar, Raw: v}, nbe)
+}
+
+// isNumber: [-]digits[.digits], and with exp an exponent.
+func isNumber(v []byte, exp bool) bool {
+	digits := 0
+	for i, c := range v {
+		switch {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '-' && (i == 0 || exp && (v[i-1] == 'e' || v[i-1] == 'E')):
+		case c == '+' && exp && i > 0 && (v[i-1] == 'e' || v[i-1] == 'E'):
+		case c == '.':
+		case (c == 'e' || c == 'E') && exp && digits > 0:
+		default:
+			return false
+		}
+	}
+	return digits > 0
+}
+
+// isTemporal: only the digits, dashes, colons, dots and space MySQL writes
+// dates and times with.
+func isTemporal(v []byte) bool {
+	for _, c := range v {
+		if (c < '0' || c > '9') && c != '-' && c != ':' && c != '.' && c != ' ' {
+			return false
+		}
+	}
+	return len(v) > 0
+}
+
+// zeroDate: a date with a zero year, month or day, which MySQL keeps (outside
+// strict modes) but no DATE or TIMESTAMP literal accepts.
+func zeroDate(v []byte) bool {
+	date, _, _ := strings.Cut(string(v), " ")
+	parts := strings.Split(date, "-")
+	if len(parts) != 3 {
+		return false
+	}
+	for _, p := range parts {
+		if strings.Trim(p, "0") == "" {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *Evaluate) describe(b *strings.Builder, depth int) {
+	var sql strings.Builder
+	for i, slot := range e.Slots {
+		sql.WriteString(e.Parts[i])
+		sql.WriteString("(<" + e.Tables[slot].Alias + ">)")
+	}
+	sql.WriteString(e.Parts[len(e.Parts)-1])
+	line(b, depth, "Evaluate on %s: %s", e.Keyspace, sql.String())
+	for _, g := range e.Tables {
+		g.describe(b, depth+1, e.Tables)
+	}
+}
+
+func (g *Gather) describe(b *strings.Builder, depth int, tables []*Gather) {
+	sql := g.sql("")
+	if r := g.Reduce; r != nil {
+		line(b, depth, "Gather %s from %s: %s, %s IN (values of %s.%s)", g.Alias, g.Keyspace, sql, r.Column, tables[r.Source].Alias, r.SourceColumn)
+		return
+	}
+	line(b, depth, "Gather %s from %s: %s", g.Alias, g.Keyspace, sql)
+}

@@ -1,0 +1,207 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"sidecar/sqlerr"
+)
+
+// fakeCursor answers from canned results and records every statement it is sent.
+type fakeCursor struct {
+	sent    []string
+	results map[string]*Result // by the start of the statement; the longest match answers
+}
+
+func (f *fakeCursor) answer(kind, sql string) (*Result, error) {
+	f.sent = append(f.sent, kind+" "+sql)
+	best := ""
+	for prefix := range f.results {
+		if strings.HasPrefix(sql, prefix) && len(prefix) > len(best) {
+			best = prefix
+		}
+	}
+	if best == "" {
+		return nil, sqlerr.Routing("no canned result for %s", sql)
+	}
+	return f.results[best], nil
+}
+
+func (f *fakeCursor) Route(_ context.Context, keyspace, sql string) (*Result, error) {
+	return f.answer("route "+keyspace, sql)
+}
+
+func (f *fakeCursor) Evaluate(_ context.Context, keyspace, sql string) (*Result, error) {
+	return f.answer("evaluate "+keyspace, sql)
+}
+
+func rows(values ...[]string) [][][]byte {
+	out := make([][][]byte, len(values))
+	for i, r := range values {
+		out[i] = make([][]byte, len(r))
+		for j, v := range r {
+			if v != "NULL" {
+				out[i][j] = []byte(v)
+			}
+		}
+	}
+	return out
+}
+
+// joinPlan is `select c.name, o.total from c join o on o.cid = c.id`, o reduced by c.
+func joinPlan() *Evaluate {
+	return &Evaluate{
+		Keyspace: "ks",
+		Parts:    []string{"SELECT c.name, o.total FROM ", " AS c JOIN ", " AS o ON o.cid = c.id"},
+		Slots:    []int{0, 1},
+		Tables: []*Gather{
+			{Alias: "c", Keyspace: "ks", Select: "SELECT c.id, c.name FROM c AS c", Where: "(c.tier = 1)"},
+			{Alias: "o", Keyspace: "ks", Select: "SELECT o.cid, o.total FROM o AS o", Reduce: &Reduce{Column: "o.cid", Source: 0, SourceColumn: "id"}},
+		},
+	}
+}
+
+// TestEvaluateSends: the gathers run in order, the second reduced by the first's join values
+// (distinct, no NULL), and the evaluated statement holds the gathered rows as literals after the
+// table's own empty SELECT, which gives the columns their types.
+func TestEvaluateSends(t *testing.T) {
+	f := &fakeCursor{results: map[string]*Result{
+		"SELECT c.":     {Fields: []Field{{Name: "id", Kind: Int}, {Name: "name", Kind: Text}}, Rows: rows([]string{"1", "ann"}, []string{"2", "it's \\ me"}, []string{"1", "ann"}, []string{"NULL", "x"})},
+		"SELECT o.":     {Fields: []Field{{Name: "cid", Kind: Int}, {Name: "total", Kind: Decimal}}, Rows: rows([]string{"2", "9.50"}, []string{"2", "NULL"})},
+		"SELECT c.name": {Fields: []Field{{Name: "name", Kind: Text}}, Rows: rows([]string{"x"})},
+	}}
+	res, err := joinPlan().Execute(context.Background(), &Env{Cursor: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) != 1 {
+		t.Errorf("result rows %v", res.Rows)
+	}
+	want := []string{
+		"route ks SELECT c.id, c.name FROM c AS c WHERE (c.tier = 1)",
+		"route ks SELECT o.cid, o.total FROM o AS o WHERE o.cid IN (1, 2)",
+		"evaluate ks SELECT c.name, o.total FROM (SELECT c.id, c.name FROM c AS c WHERE FALSE UNION ALL SELECT 1, 'ann' UNION ALL SELECT 2, 'it''s \\\\ me' UNION ALL SELECT 1, 'ann' UNION ALL SELECT NULL, 'x') AS c JOIN " +
+			"(SELECT o.cid, o.total FROM o AS o WHERE FALSE UNION ALL SELECT 2, 9.50 UNION ALL SELECT 2, NULL) AS o ON o.cid = c.id",
+	}
+	if strings.Join(f.sent, "\n") != strings.Join(want, "\n") {
+		t.Errorf("sent\n%s\nwant\n%s", strings.Join(f.sent, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestEvaluateReduceBatches: integer join values go in IN lists of reduceBatch values; other values
+// beyond one list read the table whole (two strings equal under a collation could each fetch the
+// same row); no values at all read no rows but still the columns.
+func TestEvaluateReduceBatches(t *testing.T) {
+	for _, c := range []struct {
+		kind   Kind
+		values int
+		want   []string // what the second gather sends, in short
+	}{
+		{Int, 3, []string{"IN (0, 1, 2)"}},
+		{Int, reduceBatch + 1, []string{fmt.Sprintf("IN (0, … %d)", reduceBatch-1), fmt.Sprintf("IN (%d)", reduceBatch)}},
+		{Text, 3, []string{"IN ('0', '1', '2')"}},
+		{Text, reduceBatch + 1, []string{"whole"}},
+		{Int, 0, []string{"FALSE"}},
+	} {
+		src := &Result{Fields: []Field{{Name: "id", Kind: c.kind}, {Name: "name", Kind: Text}}}
+		for i := range c.values {
+			src.Rows = append(src.Rows, [][]byte{[]byte(fmt.Sprint(i)), []byte("n")})
+		}
+		f := &fakeCursor{results: map[string]*Result{
+			"SELECT c.":     src,
+			"SELECT o.":     {Fields: []Field{{Name: "cid", Kind: Int}, {Name: "total", Kind: Decimal}}},
+			"SELECT c.name": {Fields: []Field{{Name: "name", Kind: Text}}},
+		}}
+		if _, err := joinPlan().Execute(context.Background(), &Env{Cursor: f}); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, s := range f.sent[1 : len(f.sent)-1] {
+			_, where, _ := strings.Cut(s, " WHERE ")
+			switch {
+			case where == "":
+				got = append(got, "whole")
+			case strings.HasPrefix(where, "o.cid IN ("):
+				list := strings.TrimSuffix(strings.TrimPrefix(where, "o.cid IN ("), ")")
+				if vals := strings.Split(list, ", "); len(vals) > 5 {
+					list = vals[0] + ", … " + vals[len(vals)-1]
+				}
+				got = append(got, "IN ("+list+")")
+			default:
+				got = append(got, where)
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("%d values of kind %d: sent %v, want %v", c.values, c.kind, got, c.want)
+		}
+	}
+}
+
+// TestEvaluateMaxRows: the rows a plan holds are bounded; past the bound the statement is refused
+// before the evaluation is sent.
+func TestEvaluateMaxRows(t *testing.T) {
+	f := &fakeCursor{results: map[string]*Result{
+		"SELECT c.": {Fields: []Field{{Name: "id", Kind: Int}, {Name: "name", Kind: Text}}, Rows: rows([]string{"1", "a"}, []string{"2", "b"})},
+		"SELECT o.": {Fields: []Field{{Name: "cid", Kind: Int}, {Name: "total", Kind: Decimal}}, Rows: rows([]string{"1", "1"}, []string{"2", "2"})},
+	}}
+	_, err := joinPlan().Execute(context.Background(), &Env{Cursor: f, MaxRows: 3})
+	if e := sqlerr.From(err); err == nil || e.Num != 1105 || !strings.Contains(e.Message, "max_memory_rows") {
+		t.Fatalf("want the max_memory_rows error, got %v", err)
+	}
+	if len(f.sent) != 2 {
+		t.Errorf("sent %q", f.sent)
+	}
+}
+
+// TestAppendLiteral: every value is written as a literal of its column's kind that reads back as
+// the same value; text that does not look like its kind is a quoted string, so a value can never
+// end its literal early.
+func TestAppendLiteral(t *testing.T) {
+	for _, c := range []struct {
+		v    string
+		kind Kind
+		nbe  bool
+		want string
+	}{
+		{"-12", Int, false, "-12"},
+		{"12", Unsigned, false, "CAST(12 AS UNSIGNED)"},
+		{"NULL", Unsigned, false, "CAST(NULL AS UNSIGNED)"},
+		{"NULL", Text, false, "NULL"},
+		{"-3.50", Decimal, false, "-3.50"},
+		{"1.5", Float, false, "1.5e0"},
+		{"-2.5e-7", Float, false, "-2.5e-7"},
+		{"2024-01-02", Date, false, "DATE'2024-01-02'"},
+		{"2024-01-02 03:04:05.678", DateTime, false, "TIMESTAMP'2024-01-02 03:04:05.678'"},
+		{"0000-00-00 00:00:00", DateTime, false, "CAST('0000-00-00 00:00:00' AS DATETIME)"},
+		{"2024-00-10", Date, false, "CAST('2024-00-10' AS DATE)"},
+		{"-838:59:59", Time, false, "TIME'-838:59:59'"},
+		{"\x00\xff'", Binary, false, "X'00ff27'"},
+		{`{"a": "it's"}`, JSON, false, `CAST('{"a": "it''s"}' AS JSON)`},
+		{`a'b\`, Text, false, `'a''b\\'`},
+		{`a'b\`, Text, true, `'a''b\'`},
+		{"1 OR 1=1", Int, false, "'1 OR 1=1'"},
+		{"1); DROP TABLE t; --", Decimal, false, "'1); DROP TABLE t; --'"},
+		{"2024-01-01' OR '1", DateTime, false, "'2024-01-01'' OR ''1'"},
+		{"1e5", Int, false, "'1e5'"},
+	} {
+		var v []byte
+		if c.v != "NULL" {
+			v = []byte(c.v)
+		}
+		if got := string(appendLiteral(nil, v, c.kind, c.nbe)); got != c.want {
+			t.Errorf("%q as kind %d: %s, want %s", c.v, c.kind, got, c.want)
+		}
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	want := `Evaluate on ks: SELECT c.name, o.total FROM (<c>) AS c JOIN (<o>) AS o ON o.cid = c.id
+  Gather c from ks: SELECT c.id, c.name FROM c AS c WHERE (c.tier = 1)
+  Gather o from ks: SELECT o.cid, o.total FROM o AS o, o.cid IN (values of c.id)
+`
+	if got := Describe(joinPlan()); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}

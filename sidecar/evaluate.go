@@ -1,0 +1,265 @@
+package sidecar
+
+// SELECTs the router refuses (joins of tables on different shards,
+// subqueries across shards, HAVING or DISTINCT aggregates over a scatter,
+// UNION across shards) are answered by an engine plan (engine.Evaluate):
+// the session is its cursor, each statement of the plan runs as the client's
+// own would (routing, transaction, sql_mode) with its result captured
+// instead of sent, and the plan's result goes to the client in its protocol.
+
+import (
+	"bufio"
+	"context"
+	"errors"
+
+	"sidecar/engine"
+	"sidecar/rewrite"
+	"sidecar/sqlerr"
+)
+
+// maxCaptured bounds the bytes of one captured result: past it the rest is
+// read from the backend and dropped (the connection stays usable), and the
+// statement fails.
+const maxCaptured = 64 << 20
+
+// evaluate answers a SELECT the router refused with refusal. A statement the
+// engine cannot plan either gets the engine's reason; one with a clause the
+// parser does not know (SELECT … INTO @v) keeps the router's.
+func (s *session) evaluate(plan *rewrite.Plan, args rewrite.Args, stmt *preparedStmt, more bool, refusal error) error {
+	if s.evaluating || !evaluable(plan, refusal) {
+		return refusal
+	}
+	prim, err := s.planEvaluate(plan, args)
+	if err != nil {
+		return err
+	}
+	s.evaluating = true
+	defer func() { s.evaluating = false }()
+	env := &engine.Env{Cursor: engineCursor{s}, NoBackslashEscapes: s.mode.NoBackslashEscapes, MaxRows: s.srv.config().MaxMemoryRows}
+	res, err := prim.Execute(context.Background(), env)
+	if err != nil {
+		return err
+	}
+	return s.writeResult(res, stmt != nil, more)
+}
+
+// planEvaluate plans a SELECT of a sharded keyspace for the engine.
+func (s *session) planEvaluate(plan *rewrite.Plan, args rewrite.Args) (engine.Primitive, error) {
+	sess := s.planSession()
+	sess.Keyspace, sess.SystemSchema = plan.Keyspace.Name, ""
+	return s.srv.planner().PlanEvaluate(plan.Text(args), plan.Query, sess)
+}
+
+// evaluable: the router refused a SELECT the engine may answer.
+func evaluable(plan *rewrite.Plan, refusal error) bool {
+	var e *sqlerr.Error
+	return plan.Kind == rewrite.KindSelect && plan.Unparsed == "" && errors.As(refusal, &e) && e.Num == 1235
+}
+
+// engineCursor runs an engine plan's statements on the client's session.
+type engineCursor struct{ s *session }
+
+func (c engineCursor) Route(_ context.Context, keyspace, sql string) (*engine.Result, error) {
+	s := c.s
+	sess := s.planSession()
+	sess.Keyspace, sess.SystemSchema = keyspace, ""
+	plan, err := s.srv.planner().Plan(sql, sess)
+	if err != nil {
+		return nil, err
+	}
+	if plan.Kind != rewrite.KindSelect || plan.Local != rewrite.NotLocal || plan.Keyspace == nil {
+		return nil, sqlerr.Routing("the engine sent a statement that is no SELECT of keyspace %s: %.80s", keyspace, sql)
+	}
+	return s.capture(func() error {
+		if plan.Keyspace.Sharded || plan.Table != nil {
+			return s.runSharded(plan, plan.Args, nil, false)
+		}
+		res, err := s.forward(plan.Keyspace.Shards[0], plan.Query, plan.Kind, false)
+		return res.failed(err)
+	})
+}
+
+func (c engineCursor) Evaluate(_ context.Context, keyspace, sql string) (*engine.Result, error) {
+	s := c.s
+	ks := s.srv.topo().Keyspaces[keyspace]
+	if ks == nil {
+		return nil, unknownKeyspace(keyspace)
+	}
+	return s.capture(func() error {
+		res, err := s.forward(ks.Shards[0], sql, rewrite.KindSelect, false)
+		return res.failed(err)
+	})
+}
+
+// capture runs a statement with its reply written to memory instead of to
+// the client, and reads the reply back as a result.
+func (s *session) capture(run func() error) (*engine.Result, error) {
+	saved := s.w
+	buf := &captureBuffer{}
+	s.w = &wire{conn: saved.conn, w: bufio.NewWriterSize(buf, 16<<10)}
+	err := run()
+	s.w.flush()
+	s.w = saved
+	var relayed errRelayed
+	if errors.As(err, &relayed) {
+		return nil, relayed.err
+	}
+	if err != nil {
+		return nil, err
+	}
+	if buf.overflow {
+		return nil, sqlerr.New(1105, "HY000", "a result of more than %d MiB to hold in the sidecar: the statement needs too many rows from a shard", maxCaptured>>20)
+	}
+	return parseResult(buf.b)
+}
+
+// captureBuffer keeps what is written, up to maxCaptured bytes.
+type captureBuffer struct {
+	b        []byte
+	overflow bool
+}
+
+func (c *captureBuffer) Write(p []byte) (int, error) {
+	if len(c.b)+len(p) > maxCaptured {
+		c.overflow = true
+	} else {
+		c.b = append(c.b, p...)
+	}
+	return len(p), nil
+}
+
+// parseResult reads a text result set from its packets (as a client reads
+// them): column count, definitions, EOF, rows, EOF; or an ERR.
+func parseResult(b []byte) (*engine.Result, error) {
+	next := func() ([]byte, bool) {
+		var payload []byte
+		for {
+			if len(b) < 4 {
+				return nil, false
+			}
+			n := int(b[0]) | int(b[1])<<8 | int(b[2])<<16
+			if len(b) < 4+n {
+				return nil, false
+			}
+			payload = append(payload, b[4:4+n]...)
+			b = b[4+n:]
+			if n < maxPayload {
+				return payload, true
+			}
+		}
+	}
+	p, ok := next()
+	if !ok || len(p) == 0 {
+		return nil, errMalformed
+	}
+	switch p[0] {
+	case 0xff:
+		return nil, parseErr(p)
+	case 0x00:
+		return nil, sqlerr.Routing("the engine's SELECT returned no result set")
+	}
+	count, _, _, ok := readLenEncInt(p)
+	if !ok {
+		return nil, errMalformed
+	}
+	res := &engine.Result{Fields: make([]engine.Field, count)}
+	for i := range res.Fields {
+		def, ok := next()
+		if !ok {
+			return nil, errMalformed
+		}
+		col, err := parseColumnDef(def)
+		if err != nil {
+			return nil, err
+		}
+		res.Fields[i] = engine.Field{Name: col.name, Kind: kindOf(col), Def: def}
+	}
+	for {
+		p, ok := next()
+		if !ok {
+			return nil, errMalformed
+		}
+		if isEOF(p) {
+			if res.Rows != nil || len(b) == 0 {
+				return res, nil
+			}
+			res.Rows = [][][]byte{} // the EOF after the definitions
+			continue
+		}
+		if p[0] == 0xff {
+			return nil, parseErr(p)
+		}
+		row := make([][]byte, count)
+		for i := range row {
+			n, null, size, ok := readLenEncInt(p)
+			if !ok || size+int(n) > len(p) {
+				return nil, errMalformed
+			}
+			if !null {
+				row[i] = p[size : size+int(n)]
+			}
+			p = p[size+int(n):]
+		}
+		res.Rows = append(res.Rows, row)
+	}
+}
+
+// kindOf is how the engine writes a column's values back into SQL.
+func kindOf(c colInfo) engine.Kind {
+	switch c.typ {
+	case typeTiny, typeShort, typeLong, typeLongLong, typeInt24:
+		if c.flags&flagUnsigned != 0 {
+			return engine.Unsigned
+		}
+		return engine.Int
+	case typeYear:
+		return engine.Int
+	case typeDecimal, typeNewDecimal:
+		return engine.Decimal
+	case typeFloat, typeDouble:
+		return engine.Float
+	case typeDate:
+		return engine.Date
+	case typeDateTime, typeTimestamp:
+		return engine.DateTime
+	case typeTime:
+		return engine.Time
+	case typeNull:
+		return engine.Null
+	case typeJSON:
+		return engine.JSON
+	case typeBit, typeGeometry:
+		return engine.Binary
+	}
+	if c.charset == 63 {
+		return engine.Binary
+	}
+	return engine.Text
+}
+
+// writeResult sends an engine result to the client: text rows, or binary
+// rows for a prepared statement's execute.
+func (s *session) writeResult(res *engine.Result, binaryRows, more bool) error {
+	cols := make([]colInfo, len(res.Fields))
+	s.w.writePacket(appendLenEncInt(nil, uint64(len(res.Fields))))
+	for i, f := range res.Fields {
+		col, err := parseColumnDef(f.Def)
+		if err != nil {
+			return err
+		}
+		cols[i] = col
+		s.w.writePacket(f.Def)
+	}
+	s.w.writePacket(appendEOF(nil, 0, s.status()))
+	rw := &rowWriter{w: s.w, binary: binaryRows, cols: cols}
+	for _, row := range res.Rows {
+		if err := rw.write(row); err != nil {
+			return err
+		}
+	}
+	st := s.status()
+	if more {
+		st |= statusMoreResults
+	}
+	return s.w.writePacket(appendEOF(nil, 0, st))
+}
