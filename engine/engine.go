@@ -77,9 +77,15 @@ type Env struct {
 func (e *Env) hold(n int) error {
 	e.held += n
 	if max := e.MaxRows; max > 0 && e.held > max {
-		return sqlerr.New(1105, "HY000", "in-memory row count exceeded allowed limit of %d (max_memory_rows): the statement needs more rows held in the sidecar", max)
+		return TooManyRows(max)
 	}
 	return nil
+}
+
+// TooManyRows is the error of a statement that needs more than max rows held
+// in the sidecar.
+func TooManyRows(max int) *sqlerr.Error {
+	return sqlerr.New(1105, "HY000", "in-memory row count exceeded allowed limit of %d (max_memory_rows): the statement needs more rows held in the sidecar", max)
 }
 
 // Primitive is a node of a plan.

@@ -23,13 +23,15 @@ var shopSchema = []string{
 	`CREATE TABLE orders (id BIGINT NOT NULL PRIMARY KEY, customer_id BIGINT NOT NULL, total DECIMAL(10,2) NULL, status VARCHAR(10) NOT NULL)`,
 	`CREATE TABLE item (id BIGINT NOT NULL PRIMARY KEY, order_id BIGINT NOT NULL, sku VARCHAR(16) NOT NULL, qty INT NULL)`,
 	`CREATE TABLE sku (sku VARCHAR(16) NOT NULL PRIMARY KEY, descr VARCHAR(40) NULL, price DECIMAL(8,2) NULL)`,
+	`CREATE TABLE item_archive (id BIGINT NOT NULL PRIMARY KEY, order_id BIGINT NOT NULL, sku VARCHAR(16) NOT NULL, qty INT NULL, note VARCHAR(20) NULL)`,
 }
 
 const shopVSchema = `{sharded: true, vindexes: {hash: {type: hash}, md5: {type: unicode_loose_md5}}, tables: {
       customer: {column_vindexes: [{column: id, name: hash}]},
       orders: {column_vindexes: [{column: customer_id, name: hash}]},
       item: {column_vindexes: [{column: order_id, name: hash}]},
-      sku: {column_vindexes: [{column: sku, name: md5}]}}}`
+      sku: {column_vindexes: [{column: sku, name: md5}]},
+      item_archive: {column_vindexes: [{column: order_id, name: hash}]}}}`
 
 // shopInserts are the shop's rows: NULLs, ties, mixed-case names, customers without orders, orders
 // without items.
@@ -382,4 +384,78 @@ func TestShopEvaluate(t *testing.T) {
 	}
 	sc, ref := median(env.shopText), median(env.shopRefText)
 	t.Logf("join of orders and item (different shards), median of 40: sidecar %v, oracle %v (%.1f×)", sc, ref, float64(sc)/float64(ref))
+}
+
+// TestShopInsertSelect: INSERT … SELECT into a sharded table reads every row first (a join across
+// shards included), then inserts them as an INSERT … VALUES is inserted: routed by the target's
+// vindex, all or nothing. The oracle gets the same statements.
+func TestShopInsertSelect(t *testing.T) {
+	env := newMergeEnv(t)
+	ctx := mergeCtx(t, time.Minute)
+	type step struct {
+		sql      string
+		args     []any
+		prepared bool
+		err      uint16 // the error both must give
+	}
+	for _, st := range []step{
+		{sql: "delete from item_archive where id > 0"},
+		{sql: "insert into item_archive (id, order_id, sku, qty) select i.id, i.order_id, i.sku, i.qty from item i join orders o on o.id = i.order_id where o.status = 'paid'"},
+		// Every row again: a duplicate key, and nothing of the statement stays.
+		{sql: "insert into item_archive (id, order_id, sku, qty) select id, order_id, sku, qty from item where qty = 1", err: 1062},
+		{sql: "insert ignore into item_archive (id, order_id, sku, qty) select id, order_id, sku, qty from item where qty = 1"},
+		{sql: "insert into item_archive (id, order_id, sku, qty, note) select id + 1000, order_id, upper(sku), qty, 'big' from item where qty > ? and order_id in (select id from orders where customer_id < ?)", args: []any{3, 20}, prepared: true},
+		{sql: "insert into item_archive (id, order_id, sku, qty) select id, order_id, sku, qty from item where qty = 2 on duplicate key update note = concat('dup ', values(qty))"},
+		{sql: "insert into item_archive (id, order_id, sku, qty) select id, order_id, sku from item", err: 1136},
+		{sql: "insert into item_archive (id, order_id, sku, qty) select id, order_id, sku, qty from item where id < 0"},
+	} {
+		run := func(db *sql.DB) (int64, error) {
+			var res sql.Result
+			var err error
+			if st.prepared {
+				var stmt *sql.Stmt
+				if stmt, err = db.PrepareContext(ctx, st.sql); err == nil {
+					res, err = stmt.ExecContext(ctx, st.args...)
+					stmt.Close()
+				}
+			} else {
+				res, err = db.ExecContext(ctx, st.sql, st.args...)
+			}
+			if err != nil {
+				return 0, err
+			}
+			return res.RowsAffected()
+		}
+		sc, ref := env.shopText, env.shopRefText
+		if st.prepared {
+			sc, ref = env.shopPrep, env.shopRefPrep
+		}
+		want, wantErr := run(ref)
+		got, err := run(sc)
+		var me *mysql.MySQLError
+		switch {
+		case st.err != 0:
+			if !errors.As(err, &me) || me.Number != st.err || !errors.As(wantErr, &me) || me.Number != st.err {
+				t.Errorf("%s: want ERROR %d from both, got %v (oracle: %v)", st.sql, st.err, err, wantErr)
+			}
+		case wantErr != nil:
+			t.Fatalf("%s on the oracle: %v", st.sql, wantErr)
+		case err != nil:
+			t.Errorf("%s: %v", st.sql, err)
+		case got != want:
+			t.Errorf("%s: %d rows affected, want %d", st.sql, got, want)
+		}
+		c := mergeCase{sql: "select * from item_archive order by id"}
+		gotRows, err := mergeQuery(ctx, env.shopText, false, c.sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantRows, err := mergeQuery(ctx, env.shopRefText, false, c.sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if msg := env.compare(c, gotRows, wantRows); msg != "" {
+			t.Fatalf("after %s: %s", st.sql, msg)
+		}
+	}
 }

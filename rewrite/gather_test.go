@@ -6,6 +6,7 @@ import (
 
 	"sidecar/engine"
 	"sidecar/sqlerr"
+	"sidecar/vindex"
 )
 
 // TestPlanEvaluate: golden plans, statement → tree, for each shape of gather: what each table's
@@ -97,5 +98,40 @@ func TestPlanEvaluateRefused(t *testing.T) {
 		if e := sqlerr.From(err); err == nil || e.Num != 1235 || !strings.Contains(e.Message, c.want) {
 			t.Errorf("%s: want ERROR 1235 containing %q, got %v", c.sql, c.want, err)
 		}
+	}
+}
+
+// TestPlanInsertSelect: INSERT … SELECT into a sharded table is two statements: its SELECT, then an
+// INSERT … VALUES of the rows, with IGNORE / ON DUPLICATE KEY UPDATE kept and prepared arguments
+// written in; into an unsharded table from its own keyspace it goes as sent.
+func TestPlanInsertSelect(t *testing.T) {
+	p := mergePlanner(t)
+	sess := Session{Keyspace: "customer"}
+	plan, err := p.PlanPrepared("insert ignore into corder (customer_id, sku, price) select customer_id, email, ? from customer where customer_id > ? on duplicate key update price = values(price)", sess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.SelectFrom == nil || plan.SelectFrom.Name != "customer" {
+		t.Fatalf("SelectFrom = %v", plan.SelectFrom)
+	}
+	args := Args{vindex.NewInt64(5), vindex.NewInt64(7)}
+	if got, want := InsertSource(plan, args), "SELECT `customer_id`,`email`,5 FROM `customer` WHERE `customer_id`>7"; got != want {
+		t.Errorf("source: %s\nwant    %s", got, want)
+	}
+	rows := &engine.Result{
+		Fields: []engine.Field{{Name: "customer_id", Kind: engine.Int}, {Name: "email", Kind: engine.Text}, {Name: "5", Kind: engine.Int}},
+		Rows:   [][][]byte{{[]byte("8"), []byte("it's"), []byte("5")}, {[]byte("9"), nil, []byte("5")}},
+	}
+	got, err := InsertValues(plan, args, rows)
+	want := "INSERT IGNORE INTO `corder` (`customer_id`,`sku`,`price`) VALUES (8,'it''s',5),(9,null,5) ON DUPLICATE KEY UPDATE `price`=VALUES(`price`)"
+	if err != nil || got != want {
+		t.Errorf("values: %s, %v\nwant    %s", got, err, want)
+	}
+	rows.Fields = rows.Fields[:2]
+	if _, err := InsertValues(plan, args, rows); sqlerr.From(err).Num != 1136 {
+		t.Errorf("a column count mismatch: %v", err)
+	}
+	if plan, err := p.Plan("insert into product (sku) select sku from product", Session{Keyspace: "product"}); err != nil || plan.SelectFrom != nil {
+		t.Errorf("unsharded INSERT … SELECT of its own keyspace: %+v, %v", plan, err)
 	}
 }

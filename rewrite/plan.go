@@ -98,6 +98,10 @@ type Plan struct {
 	// Hint is a routing hint the statement arrived with (from ProxySQL or an
 	// application): the sidecar then adds none of its own.
 	Hint Hint
+	// SelectFrom: an INSERT … SELECT the sidecar runs in two steps, the
+	// SELECT on this keyspace, then an INSERT of its rows (see
+	// InsertSource).
+	SelectFrom *conf.Keyspace
 }
 
 // Session is what planning needs to know about the client's session.
@@ -290,6 +294,11 @@ func (p *Planner) routeByTables(plan *Plan, sess Session) (*Plan, error) {
 		}
 		return nil, errSyntax(err)
 	}
+	if ins, ok := stmt.(*ast.InsertStmt); ok && ins.Select != nil {
+		if planned, err := p.planInsertSelect(plan, ins, sess); planned || err != nil {
+			return plan, err
+		}
+	}
 	tables := tablesOf(stmt)
 
 	var target *conf.Keyspace
@@ -393,7 +402,7 @@ func dropQualifiers(sql, schema string, want int) (string, bool) {
 // tablesOf lists the tables a statement reads or writes: not the names of
 // its common table expressions, not DUAL, and not the targets of a
 // multi-table DELETE (aliases of tables its FROM names).
-func tablesOf(stmt ast.StmtNode) []*ast.TableName {
+func tablesOf(stmt ast.Node) []*ast.TableName {
 	ctes := map[string]bool{}
 	walk(stmt, func(n ast.Node) bool {
 		if cte, ok := n.(*ast.CommonTableExpression); ok {

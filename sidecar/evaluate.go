@@ -263,3 +263,34 @@ func (s *session) writeResult(res *engine.Result, binaryRows, more bool) error {
 	}
 	return s.w.writePacket(appendEOF(nil, 0, st))
 }
+
+// insertSelect runs an INSERT … SELECT in two steps (see
+// rewrite.InsertSource): the SELECT, as any SELECT of the client runs, then
+// the INSERT of its rows.
+func (s *session) insertSelect(plan *rewrite.Plan, args rewrite.Args, more bool) error {
+	rows, err := engineCursor{s}.Route(context.Background(), plan.SelectFrom.Name, rewrite.InsertSource(plan, args))
+	if err != nil {
+		return err
+	}
+	if max := s.srv.config().MaxMemoryRows; len(rows.Rows) > max {
+		return engine.TooManyRows(max)
+	}
+	if len(rows.Rows) == 0 {
+		return s.okResult(0, 0, 0, more)
+	}
+	text, err := rewrite.InsertValues(plan, args, rows)
+	if err != nil {
+		return err
+	}
+	sess := s.planSession()
+	sess.Keyspace, sess.SystemSchema = plan.Keyspace.Name, ""
+	insert, err := s.srv.planner().Plan(text, sess)
+	if err != nil {
+		return err
+	}
+	if insert.Keyspace.Sharded || insert.Table != nil {
+		return s.runSharded(insert, insert.Args, nil, more)
+	}
+	res, err := s.forward(insert.Keyspace.Shards[0], insert.Query, insert.Kind, more)
+	return res.failed(err)
+}

@@ -163,10 +163,13 @@ func (s *session) executeStmt(p []byte) error {
 		return err
 	}
 	s.implicitBegin(st.plan.Kind)
-	if ks := st.plan.Keyspace; ks != nil && (ks.Sharded || st.plan.Table != nil) {
+	if ks := st.plan.Keyspace; ks != nil && (ks.Sharded || st.plan.Table != nil || st.plan.SelectFrom != nil) {
 		values, err := args.values()
 		if err != nil {
 			return err
+		}
+		if st.plan.SelectFrom != nil {
+			return s.insertSelect(st.plan, values, false)
 		}
 		plan := st.plan
 		if plan.Mode != s.mode {
