@@ -41,6 +41,9 @@ type Gather struct {
 	Select   string // SELECT <columns> FROM <table> AS <alias>
 	Where    string // the conditions on this table alone; "" for none
 	Reduce   *Reduce
+	// Typed: the table is in the evaluating keyspace, whose backend gives
+	// the derived table its columns' types (see appendDerived).
+	Typed bool
 }
 
 // Reduce narrows a gather to the rows whose Column equals a value of
@@ -172,18 +175,42 @@ func joinBytes(parts [][]byte, sep string) []byte {
 // UNION's columns take the type that holds all of its parts, so the literals
 // are read as values of the table's columns, and strings compare by the
 // column's collation, as they would in the table.
+//
+// A table of another keyspace is not on the evaluating backend: its rows are
+// literals alone, the first row naming the columns (none: a row of NULLs
+// that no condition lets through), and the columns take the literals' types.
 func appendDerived(b []byte, g *Gather, res *Result, nbe bool) []byte {
 	b = append(b, '(')
-	b = append(b, g.Select...)
-	b = append(b, " WHERE FALSE"...)
-	for _, row := range res.Rows {
-		b = append(b, " UNION ALL SELECT "...)
+	if g.Typed {
+		b = append(b, g.Select...)
+		b = append(b, " WHERE FALSE"...)
+	}
+	for r, row := range res.Rows {
+		if g.Typed || r > 0 {
+			b = append(b, " UNION ALL "...)
+		}
+		b = append(b, "SELECT "...)
 		for i, v := range row {
 			if i > 0 {
 				b = append(b, ", "...)
 			}
 			b = appendLiteral(b, v, res.Fields[i].Kind, nbe)
+			if !g.Typed && r == 0 {
+				b = append(b, " AS "...)
+				b = append(b, vindex.QuoteIdent(res.Fields[i].Name)...)
+			}
 		}
+	}
+	if !g.Typed && len(res.Rows) == 0 {
+		b = append(b, "SELECT "...)
+		for i, f := range res.Fields {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b = append(b, "NULL AS "...)
+			b = append(b, vindex.QuoteIdent(f.Name)...)
+		}
+		b = append(b, " FROM DUAL WHERE FALSE"...)
 	}
 	return append(b, ')')
 }

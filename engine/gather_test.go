@@ -57,8 +57,8 @@ func joinPlan() *Evaluate {
 		Parts:    []string{"SELECT c.name, o.total FROM ", " AS c JOIN ", " AS o ON o.cid = c.id"},
 		Slots:    []int{0, 1},
 		Tables: []*Gather{
-			{Alias: "c", Keyspace: "ks", Select: "SELECT c.id, c.name FROM c AS c", Where: "(c.tier = 1)"},
-			{Alias: "o", Keyspace: "ks", Select: "SELECT o.cid, o.total FROM o AS o", Reduce: &Reduce{Column: "o.cid", Source: 0, SourceColumn: "id"}},
+			{Alias: "c", Keyspace: "ks", Select: "SELECT c.id, c.name FROM c AS c", Where: "(c.tier = 1)", Typed: true},
+			{Alias: "o", Keyspace: "ks", Select: "SELECT o.cid, o.total FROM o AS o", Reduce: &Reduce{Column: "o.cid", Source: 0, SourceColumn: "id"}, Typed: true},
 		},
 	}
 }
@@ -87,6 +87,21 @@ func TestEvaluateSends(t *testing.T) {
 	}
 	if strings.Join(f.sent, "\n") != strings.Join(want, "\n") {
 		t.Errorf("sent\n%s\nwant\n%s", strings.Join(f.sent, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestDerivedOtherKeyspace: a table of another keyspace than the evaluating one is not on its
+// backend; its rows are literals alone, the first naming the columns, or a row of NULLs no
+// condition lets through.
+func TestDerivedOtherKeyspace(t *testing.T) {
+	g := &Gather{Alias: "p", Keyspace: "other", Select: "SELECT p.id, p.name FROM p AS p"}
+	res := &Result{Fields: []Field{{Name: "id", Kind: Int}, {Name: "name", Kind: Text}}, Rows: rows([]string{"1", "a"}, []string{"2", "NULL"})}
+	if got, want := string(appendDerived(nil, g, res, false)), "(SELECT 1 AS `id`, 'a' AS `name` UNION ALL SELECT 2, NULL)"; got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	res.Rows = nil
+	if got, want := string(appendDerived(nil, g, res, false)), "(SELECT NULL AS `id`, NULL AS `name` FROM DUAL WHERE FALSE)"; got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
 

@@ -119,6 +119,9 @@ type mergeCase struct {
 	// value is compared by its collation weight (MySQL may return any of several equal strings, e.g.
 	// 'alpha' or 'Alpha' for MIN(name) or for a group).
 	weigh []string
+	// anyTypes: the column types may differ from the oracle's (columns of a table in another
+	// keyspace than the one evaluating the statement take their literals' types).
+	anyTypes bool
 }
 
 var mergeCases = []mergeCase{
@@ -610,7 +613,7 @@ func (e *mergeEnv) compare(c mergeCase, got, want *mergeResult) string {
 	if !reflect.DeepEqual(got.cols, want.cols) {
 		return fmt.Sprintf("columns %q, want %q", got.cols, want.cols)
 	}
-	if !reflect.DeepEqual(got.types, want.types) {
+	if !c.anyTypes && !reflect.DeepEqual(got.types, want.types) {
 		return fmt.Sprintf("column types %v, want %v", got.types, want.types)
 	}
 	if c.countOnly {

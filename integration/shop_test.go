@@ -386,29 +386,20 @@ func TestShopEvaluate(t *testing.T) {
 	t.Logf("join of orders and item (different shards), median of 40: sidecar %v, oracle %v (%.1f×)", sc, ref, float64(sc)/float64(ref))
 }
 
-// TestShopInsertSelect: INSERT … SELECT into a sharded table reads every row first (a join across
-// shards included), then inserts them as an INSERT … VALUES is inserted: routed by the target's
-// vindex, all or nothing. The oracle gets the same statements.
-func TestShopInsertSelect(t *testing.T) {
+// shopWrite is a write run on the sidecar and on the oracle; afterwards item_archive must hold the
+// same rows on both.
+type shopWrite struct {
+	sql      string
+	args     []any
+	prepared bool
+	err      uint16 // the error both must give
+	refused  bool   // ERROR 1235 from the sidecar; the oracle does not run it
+}
+
+func runShopWrites(t *testing.T, writes []shopWrite) {
 	env := newMergeEnv(t)
 	ctx := mergeCtx(t, time.Minute)
-	type step struct {
-		sql      string
-		args     []any
-		prepared bool
-		err      uint16 // the error both must give
-	}
-	for _, st := range []step{
-		{sql: "delete from item_archive where id > 0"},
-		{sql: "insert into item_archive (id, order_id, sku, qty) select i.id, i.order_id, i.sku, i.qty from item i join orders o on o.id = i.order_id where o.status = 'paid'"},
-		// Every row again: a duplicate key, and nothing of the statement stays.
-		{sql: "insert into item_archive (id, order_id, sku, qty) select id, order_id, sku, qty from item where qty = 1", err: 1062},
-		{sql: "insert ignore into item_archive (id, order_id, sku, qty) select id, order_id, sku, qty from item where qty = 1"},
-		{sql: "insert into item_archive (id, order_id, sku, qty, note) select id + 1000, order_id, upper(sku), qty, 'big' from item where qty > ? and order_id in (select id from orders where customer_id < ?)", args: []any{3, 20}, prepared: true},
-		{sql: "insert into item_archive (id, order_id, sku, qty) select id, order_id, sku, qty from item where qty = 2 on duplicate key update note = concat('dup ', values(qty))"},
-		{sql: "insert into item_archive (id, order_id, sku, qty) select id, order_id, sku from item", err: 1136},
-		{sql: "insert into item_archive (id, order_id, sku, qty) select id, order_id, sku, qty from item where id < 0"},
-	} {
+	for _, st := range writes {
 		run := func(db *sql.DB) (int64, error) {
 			var res sql.Result
 			var err error
@@ -430,9 +421,15 @@ func TestShopInsertSelect(t *testing.T) {
 		if st.prepared {
 			sc, ref = env.shopPrep, env.shopRefPrep
 		}
+		var me *mysql.MySQLError
+		if st.refused {
+			if _, err := run(sc); !errors.As(err, &me) || me.Number != 1235 {
+				t.Errorf("%s: want ERROR 1235, got %v", st.sql, err)
+			}
+			continue
+		}
 		want, wantErr := run(ref)
 		got, err := run(sc)
-		var me *mysql.MySQLError
 		switch {
 		case st.err != 0:
 			if !errors.As(err, &me) || me.Number != st.err || !errors.As(wantErr, &me) || me.Number != st.err {
@@ -457,5 +454,77 @@ func TestShopInsertSelect(t *testing.T) {
 		if msg := env.compare(c, gotRows, wantRows); msg != "" {
 			t.Fatalf("after %s: %s", st.sql, msg)
 		}
+	}
+}
+
+// TestShopInsertSelect: INSERT … SELECT into a sharded table reads every row first (a join across
+// shards included), then inserts them as an INSERT … VALUES is inserted: routed by the target's
+// vindex, all or nothing.
+func TestShopInsertSelect(t *testing.T) {
+	runShopWrites(t, []shopWrite{
+		{sql: "delete from item_archive where id > 0"},
+		{sql: "insert into item_archive (id, order_id, sku, qty) select i.id, i.order_id, i.sku, i.qty from item i join orders o on o.id = i.order_id where o.status = 'paid'"},
+		// Every row again: a duplicate key, and nothing of the statement stays.
+		{sql: "insert into item_archive (id, order_id, sku, qty) select id, order_id, sku, qty from item where qty = 1", err: 1062},
+		{sql: "insert ignore into item_archive (id, order_id, sku, qty) select id, order_id, sku, qty from item where qty = 1"},
+		{sql: "insert into item_archive (id, order_id, sku, qty, note) select id + 1000, order_id, upper(sku), qty, 'big' from item where qty > ? and order_id in (select id from orders where customer_id < ?)", args: []any{3, 20}, prepared: true},
+		{sql: "insert into item_archive (id, order_id, sku, qty) select id, order_id, sku, qty from item where qty = 2 on duplicate key update note = concat('dup ', values(qty))"},
+		{sql: "insert into item_archive (id, order_id, sku, qty) select id, order_id, sku from item", err: 1136},
+		{sql: "insert into item_archive (id, order_id, sku, qty) select id, order_id, sku, qty from item where id < 0"},
+	})
+}
+
+// TestShopDMLSubqueries: UPDATE and DELETE whose subqueries read other shards run the subqueries
+// first and write their rows into the statement, which then routes by them like any other.
+func TestShopDMLSubqueries(t *testing.T) {
+	runShopWrites(t, []shopWrite{
+		{sql: "delete from item_archive where id > 0"},
+		{sql: "insert into item_archive (id, order_id, sku, qty) select id, order_id, sku, qty from item where id <= 150"},
+		{sql: "update item_archive set note = 'paid' where order_id in (select id from orders where status = 'paid')"},
+		{sql: "update item_archive set qty = (select max(qty) from item) where id = 7"},
+		{sql: "update item_archive set qty = (select qty from item where id < 0) where id = 8"},
+		{sql: "delete from item_archive where sku not in (select sku from sku where price is not null)"},
+		{sql: "delete from item_archive where exists (select 1 from customer where tier = 9)"},
+		{sql: "update item_archive set note = 'most' where qty > all (select qty from item where order_id = 12 and qty is not null)"},
+		{sql: "update item_archive set note = 'some' where qty < any (select qty from item where order_id = 12)"},
+		{sql: "update item_archive set qty = (select qty from item where qty > 0) where id = 9", err: 1242},
+		{sql: "delete from item_archive where order_id in (select o.id from orders o join customer c on c.id = o.customer_id where c.tier = 0)"},
+		{sql: "update item_archive set note = ? where order_id in (select id from orders where customer_id = ?)", args: []any{"eight", 8}, prepared: true},
+		{sql: "update item_archive set note = 'none' where (order_id, sku) in (select order_id, sku from item where qty = 3)"},
+		{sql: "update item_archive a set note = 'x' where exists (select 1 from item i where i.id = a.id)", refused: true},
+	})
+}
+
+// TestShopAcrossKeyspaces: SELECTs reading two keyspaces (shop, and mk of the merge tests, which is
+// database ref on the oracle) gather each keyspace's rows and are evaluated on a backend of the
+// first. Text protocol: a prepared statement is prepared on one backend, which has only its own
+// keyspace's tables.
+func TestShopAcrossKeyspaces(t *testing.T) {
+	env := newMergeEnv(t)
+	ctx := mergeCtx(t, time.Minute)
+	for _, c := range []mergeCase{
+		{sql: "select c.id, t.id, t.name from shop.customer c join mk.t t on t.g = c.tier where c.id < 5 order by c.id, t.id", anyTypes: true},
+		{sql: "select count(*) from mk.t where g in (select tier from shop.customer where city = 'Oslo')"},
+		{sql: "select id from shop.customer where id < 4 union all select id from mk.t where id between 1 and 20 order by 1", anyTypes: true},
+		{sql: "select c.tier, count(t.id) from shop.customer c left join mk.t t on t.g = c.tier group by c.tier order by c.tier"},
+		{sql: "select o.id, t.d from shop.orders o join mk.t t on t.id = o.id where o.customer_id = 8 order by o.id", anyTypes: true},
+	} {
+		want, err := mergeQuery(ctx, env.shopRefText, false, strings.ReplaceAll(c.sql, "mk.", "ref."))
+		if err != nil {
+			t.Fatalf("%s on the oracle: %v", c.sql, err)
+		}
+		got, err := mergeQuery(ctx, env.shopText, false, c.sql)
+		if err != nil {
+			t.Errorf("%s: %v", c.sql, err)
+			continue
+		}
+		if msg := env.compare(c, got, want); msg != "" {
+			t.Errorf("%s: %s", c.sql, msg)
+		}
+	}
+	// A write across keyspaces stays refused.
+	var me *mysql.MySQLError
+	if _, err := env.shopText.ExecContext(ctx, "delete c from shop.customer c join mk.t t on t.id = c.id where t.id < 0"); !errors.As(err, &me) || me.Number != 1235 {
+		t.Errorf("a multi-table DELETE across keyspaces: want ERROR 1235, got %v", err)
 	}
 }

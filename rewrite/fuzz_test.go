@@ -458,6 +458,20 @@ func fuzzArgs(stmt ast.StmtNode, flags uint8) Args {
 func execute(t *testing.T, p *Planner, sess Session, plan *Plan, args Args) {
 	t.Helper()
 	_ = plan.Text(args)
+	row := &engine.Result{Fields: []engine.Field{{Name: "a", Kind: engine.Int}}, Rows: [][][]byte{{[]byte("1")}}}
+	if plan.SelectFrom != nil {
+		_ = InsertSource(plan, args)
+		_, _ = InsertValues(plan, args, row)
+	}
+	if plan.Subqueries {
+		if d, err := p.PlanDMLSubqueries(plan, args, sess); err == nil {
+			results := make([]*engine.Result, len(d.Selects))
+			for i := range results {
+				results[i] = row
+			}
+			_, _ = d.Substitute(results)
+		}
+	}
 	ks := plan.Keyspace
 	if ks == nil || !ks.Sharded || plan.Table == nil {
 		return

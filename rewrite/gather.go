@@ -619,7 +619,8 @@ func (g *gatherPlanner) gatherOrder() []*engine.Gather {
 	var out []*engine.Gather
 	place := func(r *gatherRef, e *reduceEdge) {
 		r.order = len(out)
-		gt := &engine.Gather{Alias: r.alias, Keyspace: r.ks.Name, Select: r.selectSQL(), Where: r.where(g.sess.Mode)}
+		gt := &engine.Gather{Alias: r.alias, Keyspace: r.ks.Name, Select: r.selectSQL(), Where: r.where(g.sess.Mode),
+			Typed: r.ks == g.refs[0].ks}
 		if e != nil {
 			gt.Reduce = &engine.Reduce{Column: nodeText(&ast.ColumnNameExpr{Name: e.targetCol}), Source: e.source.order, SourceColumn: e.sourceCol.Name.O}
 		}

@@ -135,3 +135,57 @@ func TestPlanInsertSelect(t *testing.T) {
 		t.Errorf("unsharded INSERT … SELECT of its own keyspace: %+v, %v", plan, err)
 	}
 }
+
+// TestDMLSubqueries: an UPDATE/DELETE whose subqueries read across shards lists them, then gets
+// their rows written in: IN lists (FALSE, or TRUE for NOT IN, without rows), EXISTS as 1/0, ANY/ALL
+// as OR/AND chains, scalar subqueries as values (NULL without rows, ERROR 1242 with several).
+func TestDMLSubqueries(t *testing.T) {
+	p := mergePlanner(t)
+	sess := Session{Keyspace: "customer"}
+	one := func(vals ...string) *engine.Result {
+		res := &engine.Result{Fields: []engine.Field{{Name: "v", Kind: engine.Int}}}
+		for _, v := range vals {
+			res.Rows = append(res.Rows, [][]byte{[]byte(v)})
+		}
+		return res
+	}
+	for _, c := range []struct {
+		sql     string
+		results []*engine.Result
+		want    string
+	}{
+		{"delete from corder where customer_id in (select customer_id from customer where email like 'a%')", []*engine.Result{one("1", "2")},
+			"DELETE FROM `corder` WHERE `customer_id` IN (1,2)"},
+		{"delete from corder where customer_id not in (select customer_id from customer)", []*engine.Result{one()},
+			"DELETE FROM `corder` WHERE 1"},
+		{"update corder set price = (select max(price) from corder) where sku = 'x' and exists (select 1 from customer)", []*engine.Result{one("7"), one()},
+			"UPDATE `corder` SET `price`=7 WHERE `sku`='x' AND 0"},
+		{"update corder set price = 0 where price > all (select price from corder where sku = 'y')", []*engine.Result{one("3", "4")},
+			"UPDATE `corder` SET `price`=0 WHERE (`price`>3 AND `price`>4)"},
+		{"update corder set price = (select price from corder where sku = 'z') where corder_id = 5", []*engine.Result{one()},
+			"UPDATE `corder` SET `price`=null WHERE `corder_id`=5"},
+	} {
+		plan, err := p.Plan(c.sql, sess)
+		if err != nil || !plan.Subqueries {
+			t.Fatalf("%s: %+v, %v", c.sql, plan, err)
+		}
+		d, err := p.PlanDMLSubqueries(plan, nil, sess)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(d.Selects) != len(c.results) {
+			t.Fatalf("%s: selects %q", c.sql, d.Selects)
+		}
+		if got, err := d.Substitute(c.results); err != nil || got != c.want {
+			t.Errorf("%s:\n%s, %v\nwant %s", c.sql, got, err, c.want)
+		}
+	}
+	plan, _ := p.Plan("update corder set price = (select price from corder) where corder_id = 5", sess)
+	d, _ := p.PlanDMLSubqueries(plan, nil, sess)
+	if _, err := d.Substitute([]*engine.Result{one("1", "2")}); sqlerr.From(err).Num != 1242 {
+		t.Errorf("a scalar subquery of two rows: %v", err)
+	}
+	if _, err := p.Plan("update corder o set price = 1 where exists (select 1 from customer c where c.customer_id = o.customer_id)", sess); sqlerr.From(err).Num != 1235 {
+		t.Errorf("a correlated subquery: %v", err)
+	}
+}

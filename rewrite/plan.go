@@ -102,6 +102,12 @@ type Plan struct {
 	// SELECT on this keyspace, then an INSERT of its rows (see
 	// InsertSource).
 	SelectFrom *conf.Keyspace
+	// Subqueries: an UPDATE/DELETE whose subqueries run first, their rows
+	// then written into it (see PlanDMLSubqueries).
+	Subqueries bool
+	// Engine: a SELECT only an engine plan answers (it reads several
+	// keyspaces; see PlanEvaluate).
+	Engine bool
 }
 
 // Session is what planning needs to know about the client's session.
@@ -299,6 +305,9 @@ func (p *Planner) routeByTables(plan *Plan, sess Session) (*Plan, error) {
 			return plan, err
 		}
 	}
+	if planned, err := p.planDMLSubqueries(plan, stmt, sess); planned || err != nil {
+		return plan, err
+	}
 	tables := tablesOf(stmt)
 
 	var target *conf.Keyspace
@@ -312,6 +321,11 @@ func (p *Planner) routeByTables(plan *Plan, sess Session) (*Plan, error) {
 			continue // a system schema
 		}
 		if target != nil && target != ks {
+			if plan.Kind == KindSelect && plan.Unparsed == "" {
+				// Only the engine answers it, gathering each keyspace's rows.
+				plan.Keyspace, plan.Stmt, plan.Engine = target, stmt, true
+				return plan, nil
+			}
 			return nil, sqlerr.Unsupported("a statement across keyspaces (%s and %s)", target.Name, ks.Name)
 		}
 		target = ks

@@ -46,6 +46,10 @@ func (p *Planner) planExplain(plan *Plan, sess Session) (*Plan, error) {
 	if inner.Local != NotLocal || inner.Keyspace == nil {
 		return p.routeToSession(plan, sess)
 	}
+	if inner.Engine {
+		// No shard has all its tables; VEXPLAIN shows the engine's plan.
+		return nil, sqlerr.Unsupported("EXPLAIN of a statement across keyspaces: VEXPLAIN shows how the sidecar answers it")
+	}
 	plan.Keyspace = inner.Keyspace
 	plan.Query = plan.Query[:toks[i].start] + inner.Query
 	return plan, nil

@@ -25,8 +25,10 @@ const maxCaptured = 64 << 20
 // evaluate answers a SELECT the router refused with refusal. A statement the
 // engine cannot plan either gets the engine's reason; one with a clause the
 // parser does not know (SELECT … INTO @v) keeps the router's.
+//
+// A plan marked Engine (a SELECT across keyspaces) comes with no refusal.
 func (s *session) evaluate(plan *rewrite.Plan, args rewrite.Args, stmt *preparedStmt, more bool, refusal error) error {
-	if s.evaluating || !evaluable(plan, refusal) {
+	if !plan.Engine && (s.evaluating || !evaluable(plan, refusal)) {
 		return refusal
 	}
 	prim, err := s.planEvaluate(plan, args)
@@ -264,33 +266,60 @@ func (s *session) writeResult(res *engine.Result, binaryRows, more bool) error {
 	return s.w.writePacket(appendEOF(nil, 0, st))
 }
 
-// insertSelect runs an INSERT … SELECT in two steps (see
-// rewrite.InsertSource): the SELECT, as any SELECT of the client runs, then
-// the INSERT of its rows.
-func (s *session) insertSelect(plan *rewrite.Plan, args rewrite.Args, more bool) error {
-	rows, err := engineCursor{s}.Route(context.Background(), plan.SelectFrom.Name, rewrite.InsertSource(plan, args))
-	if err != nil {
-		return err
-	}
-	if max := s.srv.config().MaxMemoryRows; len(rows.Rows) > max {
-		return engine.TooManyRows(max)
-	}
-	if len(rows.Rows) == 0 {
-		return s.okResult(0, 0, 0, more)
-	}
-	text, err := rewrite.InsertValues(plan, args, rows)
-	if err != nil {
-		return err
-	}
+// staged runs a write that reads across shards first: INSERT … SELECT (the
+// SELECT, then the INSERT of its rows; see rewrite.InsertSource) and
+// UPDATE/DELETE with subqueries (the subqueries, then the statement with
+// their rows; see rewrite.PlanDMLSubqueries). Each read runs as any SELECT
+// of the client does; the write is then planned like any other.
+func (s *session) staged(plan *rewrite.Plan, args rewrite.Args, more bool) error {
+	ctx := context.Background()
+	cursor := engineCursor{s}
 	sess := s.planSession()
 	sess.Keyspace, sess.SystemSchema = plan.Keyspace.Name, ""
-	insert, err := s.srv.planner().Plan(text, sess)
+	var text string
+	if plan.SelectFrom != nil {
+		rows, err := cursor.Route(ctx, plan.SelectFrom.Name, rewrite.InsertSource(plan, args))
+		if err != nil {
+			return err
+		}
+		if max := s.srv.config().MaxMemoryRows; len(rows.Rows) > max {
+			return engine.TooManyRows(max)
+		}
+		if len(rows.Rows) == 0 {
+			return s.okResult(0, 0, 0, more)
+		}
+		if text, err = rewrite.InsertValues(plan, args, rows); err != nil {
+			return err
+		}
+	} else {
+		d, err := s.srv.planner().PlanDMLSubqueries(plan, args, sess)
+		if err != nil {
+			return err
+		}
+		results := make([]*engine.Result, len(d.Selects))
+		held := 0
+		for i, sel := range d.Selects {
+			if results[i], err = cursor.Route(ctx, d.Keyspaces[i], sel); err != nil {
+				return err
+			}
+			if held += len(results[i].Rows); held > s.srv.config().MaxMemoryRows {
+				return engine.TooManyRows(s.srv.config().MaxMemoryRows)
+			}
+		}
+		if text, err = d.Substitute(results); err != nil {
+			return err
+		}
+	}
+	write, err := s.srv.planner().Plan(text, sess)
 	if err != nil {
 		return err
 	}
-	if insert.Keyspace.Sharded || insert.Table != nil {
-		return s.runSharded(insert, insert.Args, nil, more)
+	if write.SelectFrom != nil || write.Subqueries {
+		return sqlerr.Routing("a staged write planned as staged again: %.80s", text)
 	}
-	res, err := s.forward(insert.Keyspace.Shards[0], insert.Query, insert.Kind, more)
+	if write.Keyspace.Sharded || write.Table != nil {
+		return s.runSharded(write, write.Args, nil, more)
+	}
+	res, err := s.forward(write.Keyspace.Shards[0], write.Query, write.Kind, more)
 	return res.failed(err)
 }

@@ -163,13 +163,16 @@ func (s *session) executeStmt(p []byte) error {
 		return err
 	}
 	s.implicitBegin(st.plan.Kind)
-	if ks := st.plan.Keyspace; ks != nil && (ks.Sharded || st.plan.Table != nil || st.plan.SelectFrom != nil) {
+	if ks := st.plan.Keyspace; ks != nil && (ks.Sharded || st.plan.Table != nil || st.plan.SelectFrom != nil || st.plan.Subqueries || st.plan.Engine) {
 		values, err := args.values()
 		if err != nil {
 			return err
 		}
-		if st.plan.SelectFrom != nil {
-			return s.insertSelect(st.plan, values, false)
+		if st.plan.SelectFrom != nil || st.plan.Subqueries {
+			return s.staged(st.plan, values, false)
+		}
+		if st.plan.Engine {
+			return s.evaluate(st.plan, values, st, false, nil)
 		}
 		plan := st.plan
 		if plan.Mode != s.mode {

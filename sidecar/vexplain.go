@@ -31,6 +31,10 @@ func (s *session) vexplain(sql string, more bool) error {
 		ex.add("", "", "(answered by the sidecar) "+plan.Query)
 	case s.target != nil:
 		ex.add(s.target.Keyspace, s.target.Name, sql)
+	case plan.Engine:
+		if err := ex.engine(plan); err != nil {
+			return err
+		}
 	case ks == nil:
 		d := s.srv.defaultKeyspace()
 		ex.add(d.Name, d.Shards[0].Name, plan.Query)
@@ -54,13 +58,8 @@ func (s *session) vexplain(sql string, more bool) error {
 	default:
 		route, err := rewrite.RouteStatement(ctx, plan, plan.Args, ex)
 		if err != nil && evaluable(plan, err) {
-			// The engine answers it: its plan, one node per row.
-			prim, err := s.planEvaluate(plan, plan.Args)
-			if err != nil {
+			if err := ex.engine(plan); err != nil {
 				return err
-			}
-			for _, node := range strings.Split(strings.TrimSuffix(engine.Describe(prim), "\n"), "\n") {
-				ex.add(ks.Name, "", node)
 			}
 			break
 		}
@@ -100,6 +99,18 @@ type explainer struct {
 }
 
 func (e *explainer) add(ks, shard, q string) { e.steps = append(e.steps, explainStep{ks, shard, q}) }
+
+// engine lists the engine's plan of a SELECT, one node per row.
+func (e *explainer) engine(plan *rewrite.Plan) error {
+	prim, err := e.s.planEvaluate(plan, plan.Args)
+	if err != nil {
+		return err
+	}
+	for _, node := range strings.Split(strings.TrimSuffix(engine.Describe(prim), "\n"), "\n") {
+		e.add(plan.Keyspace.Name, "", node)
+	}
+	return nil
+}
 
 func (e *explainer) Execute(ctx context.Context, sql string, order vindex.CommitOrder) (*vindex.Result, error) {
 	plan, err := e.s.srv.planner().Plan(sql, rewrite.Session{Keyspace: e.keyspace, Mode: e.s.mode})
