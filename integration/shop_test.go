@@ -135,6 +135,17 @@ var shopCases = []shopCase{
 	{mergeCase: mergeCase{sql: "select c.name, count(*) from customer c join orders o on o.customer_id = c.id group by c.id, c.name having count(*) > 4 order by c.id"}},
 	{mergeCase: mergeCase{sql: "select o.id, i.id from orders o join item i on i.order_id = o.id and i.qty > o.total / 20 where o.customer_id between 5 and 9 order by 1, 2"}},
 
+	// Co-located tables without a binding value (customer and orders by customer, a correlated
+	// subquery by its primary vindex column): every shard runs the statement as written and the
+	// answers are concatenated.
+	{mergeCase: mergeCase{sql: "select c.id, o.id from customer c join orders o on o.customer_id = c.id where c.tier = 2", unordered: true}},
+	{mergeCase: mergeCase{sql: "select c.id, (select count(*) from orders o where o.customer_id = c.id) from customer c where c.tier = 1", unordered: true}},
+	{mergeCase: mergeCase{sql: "select c.id from customer c where not exists (select 1 from orders o where o.customer_id = c.id)", unordered: true}},
+	{mergeCase: mergeCase{sql: "select c.id, o.id from customer c left join orders o on o.customer_id = c.id and o.status = 'new'", unordered: true}},
+	{mergeCase: mergeCase{sql: "select t.id from (select id, tier from customer) t where t.tier = 3", unordered: true}},
+	{mergeCase: mergeCase{sql: "select c.name, o.total from orders o join customer c on c.id = o.customer_id where o.total > 110", unordered: true}},
+	{mergeCase: mergeCase{sql: "select c.id, o.id from customer c join orders o on o.customer_id = c.id where o.status = ?", args: []any{"shipped"}, unordered: true}},
+
 	// Subqueries across shards.
 	{mergeCase: mergeCase{sql: "select id from orders where customer_id in (select id from customer where tier = 1) order by id"}},
 	{mergeCase: mergeCase{sql: "select id from orders where customer_id not in (select id from customer where tier = 1) order by id"}},
@@ -198,6 +209,40 @@ var shopCases = []shopCase{
 	{mergeCase: mergeCase{sql: "select id, sum(total) over (partition by status) from orders order by id"}},
 	{mergeCase: mergeCase{sql: "select sku, qty, lag(qty) over (partition by sku order by id) from item where sku in ('S01', 'S02') order by sku, id"}},
 	{mergeCase: mergeCase{sql: "select c.id, o.id, dense_rank() over (partition by c.id order by o.id) from customer c join orders o on o.customer_id = c.id where c.tier = 1 order by c.id, o.id"}},
+
+	// More of each: NULL join keys and values, ties, OFFSET, strings compared by collation,
+	// expressions over joined rows.
+	{mergeCase: mergeCase{sql: "select i.id, s.sku from item i join sku s on upper(s.sku) = upper(i.sku) where i.qty is null order by i.id"}},
+	{mergeCase: mergeCase{sql: "select a.id, b.id from item a join item b on a.qty = b.qty and a.order_id = b.order_id and a.id < b.id order by a.id, b.id"}},
+	{mergeCase: mergeCase{sql: "select i.qty, count(*), count(s.price), sum(s.price) from item i left join sku s on s.sku = i.sku group by i.qty order by i.qty"}},
+	{mergeCase: mergeCase{sql: "select o.id, i.id from orders o join item i on i.order_id = o.id order by o.id desc, i.id desc limit 5 offset 10"}},
+	{mergeCase: mergeCase{sql: "select distinct c.tier from customer c join orders o on o.customer_id = c.id join item i on i.order_id = o.id where i.sku = 'S05' order by 1"}},
+	{mergeCase: mergeCase{sql: "select c.id, o.total * 2 + 1, concat(c.name, '/', o.status) from customer c join orders o on o.customer_id = c.id where o.id between 30 and 40 order by o.id"}},
+	{mergeCase: mergeCase{sql: "select coalesce(s.descr, 'none'), count(*) from item i left join sku s on s.sku = i.sku and s.price > 5 group by 1 order by 1"}},
+	{mergeCase: mergeCase{sql: "select o.status, max(i.qty), min(i.qty), avg(i.qty) from orders o join item i on i.order_id = o.id group by o.status order by o.status"}},
+	{mergeCase: mergeCase{sql: "select c.id from customer c join orders o on o.customer_id = c.id group by c.id having sum(o.total) > 200 order by c.id"}},
+	{mergeCase: mergeCase{sql: "select s.sku, s.price from sku s where s.price > (select avg(price) from sku) order by s.sku"}},
+	{mergeCase: mergeCase{sql: "select id from item where qty not in (select qty from item where order_id = 3) order by id limit 10"}},
+	{mergeCase: mergeCase{sql: "select id from item where qty not in (select qty from item where order_id < 10 and qty is not null) order by id"}},
+	{mergeCase: mergeCase{sql: "select id from orders where total in (select total from orders where customer_id = 5) order by id"}},
+	{mergeCase: mergeCase{sql: "select c.name, (select max(o.total) from orders o where o.customer_id = c.id), (select count(*) from item) from customer c where c.id in (3, 13, 23) order by c.id"}},
+	{mergeCase: mergeCase{sql: "select * from (select o.id, o.total from orders o join item i on i.order_id = o.id where i.qty = 1) t order by t.total desc, t.id limit 6"}},
+	{mergeCase: mergeCase{sql: "select status, count(distinct customer_id), count(distinct total) from orders group by status having count(distinct customer_id) > 5 order by status"}},
+	{mergeCase: mergeCase{sql: "select sku, group_concat(qty order by id separator ',') from item where order_id < 12 group by sku order by sku"}},
+	{mergeCase: mergeCase{sql: "select round(avg(total), 2), round(stddev_pop(total), 4) from orders where status = 'paid'"}},
+	{mergeCase: mergeCase{sql: "select customer_id, count(*) n from orders group by customer_id order by n desc, customer_id limit 5"}},
+	{mergeCase: mergeCase{sql: "select qty, count(*) from item group by qty with rollup", unordered: true}},
+	{mergeCase: mergeCase{sql: "select sql_calc_found_rows id from orders where total > 100 order by id limit 3"}},
+	{mergeCase: mergeCase{sql: "select id from customer where tier = 0 union select id from customer where tier = 1 order by id limit 7"}},
+	{mergeCase: mergeCase{sql: "select city from customer where city is not null union select status from orders order by 1", weigh: []string{"city"}}},
+	{mergeCase: mergeCase{sql: "select id, total from orders where customer_id = 3 union all select sku, price from sku where price > 14 order by 2, 1"}},
+	{mergeCase: mergeCase{sql: "select count(*), sum(x) from (select qty x from item union all select tier from customer) u"}},
+	{mergeCase: mergeCase{sql: "with t as (select order_id, sum(qty) q from item group by order_id) select o.status, sum(t.q) from orders o join t on t.order_id = o.id group by o.status order by o.status"}},
+	{mergeCase: mergeCase{sql: "with c as (select id from customer where tier = 2), o as (select id, customer_id from orders) select count(*) from c join o on o.customer_id = c.id"}},
+	{mergeCase: mergeCase{sql: "select id, qty, sum(qty) over (order by id rows between 2 preceding and current row) from item where order_id < 8 order by id"}},
+	{mergeCase: mergeCase{sql: "select status, id, ntile(3) over (partition by status order by id) from orders where customer_id < 10 order by status, id"}},
+	{mergeCase: mergeCase{sql: "select customer_id, id, first_value(total) over (partition by customer_id order by id) from orders where customer_id in (1, 2, 3) order by customer_id, id"}},
+	{mergeCase: mergeCase{sql: "select i.sku, o.customer_id, count(*) over (partition by i.sku) from item i join orders o on o.id = i.order_id where i.qty = 2 order by i.sku, i.id"}},
 
 	// Prepared arguments in every place.
 	{mergeCase: mergeCase{sql: "select o.id, i.id from orders o join item i on i.order_id = o.id where o.customer_id = ? and i.qty > ? order by 1, 2", args: []any{8, 2}}},
@@ -336,6 +381,27 @@ func TestShopEvaluate(t *testing.T) {
 	}
 	if strings.Join(plan, "\n") != strings.Join(want, "\n") {
 		t.Errorf("VEXPLAIN:\n%s\nwant\n%s", strings.Join(plan, "\n"), strings.Join(want, "\n"))
+	}
+
+	// Co-located tables: the statement itself on every shard.
+	rows, err = conn.QueryContext(ctx, "vexplain select c.id, o.id from customer c join orders o on o.customer_id = c.id where c.tier = 2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shards []string
+	for rows.Next() {
+		var n, ks, shard, q string
+		if err := rows.Scan(&n, &ks, &shard, &q); err != nil {
+			t.Fatal(err)
+		}
+		shards = append(shards, shard+": "+q)
+	}
+	rows.Close()
+	if want := []string{
+		"-80: select c.id, o.id from customer c join orders o on o.customer_id = c.id where c.tier = 2",
+		"80-: select c.id, o.id from customer c join orders o on o.customer_id = c.id where c.tier = 2",
+	}; strings.Join(shards, "\n") != strings.Join(want, "\n") {
+		t.Errorf("VEXPLAIN of a co-located join:\n%s\nwant\n%s", strings.Join(shards, "\n"), strings.Join(want, "\n"))
 	}
 
 	count := func() int {
@@ -527,4 +593,20 @@ func TestShopAcrossKeyspaces(t *testing.T) {
 	if _, err := env.shopText.ExecContext(ctx, "delete c from shop.customer c join mk.t t on t.id = c.id where t.id < 0"); !errors.As(err, &me) || me.Number != 1235 {
 		t.Errorf("a multi-table DELETE across keyspaces: want ERROR 1235, got %v", err)
 	}
+}
+
+// TestShopMultiTableWrites: UPDATE/DELETE of several co-located tables (item_archive and item are
+// both sharded by order_id) run on every shard as written, or on the one shard values pin; tables
+// that are not co-located are refused.
+func TestShopMultiTableWrites(t *testing.T) {
+	runShopWrites(t, []shopWrite{
+		{sql: "delete from item_archive where id > 0"},
+		{sql: "insert into item_archive (id, order_id, sku, qty) select id, order_id, sku, qty from item"},
+		{sql: "update item_archive a join item i on i.order_id = a.order_id and i.id = a.id set a.note = 'joined' where i.qty = 4"},
+		{sql: "update item_archive a, item i set a.qty = i.qty * 10, a.note = i.sku where i.order_id = a.order_id and i.id = a.id and a.order_id = 12"},
+		{sql: "delete a from item_archive a join item i on i.order_id = a.order_id and i.id = a.id where i.qty = 5"},
+		{sql: "delete a, i2 from item_archive a join item_archive i2 on i2.order_id = a.order_id where a.sku = 'S07' and i2.qty = 1"},
+		{sql: "delete a from item_archive a join orders o on o.id = a.order_id where o.status = 'new'", refused: true},
+		{sql: "update item_archive a join item i on i.order_id = a.order_id set a.order_id = 1", refused: true},
+	})
 }

@@ -312,29 +312,35 @@ func TestRouteJoin(t *testing.T) {
 	for _, tc := range []struct{ sql, shard, wantErr string }{
 		{"select * from customer c join corder o on c.customer_id = o.customer_id where c.customer_id = 4", "80-", ""},
 		{"select * from customer c, corder o where o.customer_id = 1 and c.customer_id = o.customer_id", "-80", ""},
-		{"select * from customer c join corder o on c.customer_id = o.customer_id", "", "nothing binds c.customer_id"},
+		// Co-located by their primary vindex: every shard answers its part.
+		{"select * from customer c join corder o on c.customer_id = o.customer_id", "*", ""},
+		{"select c.email from customer c where exists (select 1 from corder o where o.customer_id = c.customer_id)", "*", ""},
+		{"select * from customer c join corder o on c.email = o.oname", "", "nothing binds c.customer_id"},
 		{"select * from customer c join corder o on c.email = o.oname where c.customer_id = 1 and o.customer_id = 4", "", "different shards"},
 
 		// A LEFT JOIN's ON condition filters the right side only.
-		{"select c.customer_id, o.oname from customer c left join corder o on o.customer_id = c.customer_id and o.customer_id = 4 where c.email = 'x'", "", "nothing binds c.customer_id"},
+		{"select c.customer_id, o.oname from customer c left join corder o on o.customer_id = c.customer_id and o.customer_id = 4 where c.email = 'x'", "*", ""},
 		{"select * from customer c left join corder o on o.customer_id = c.customer_id where c.customer_id = 4", "80-", ""},
 		{"select * from customer c left join corder o on o.customer_id = c.customer_id where o.customer_id = 4", "80-", ""},
-		{"select * from corder o right join customer c on o.customer_id = c.customer_id and o.customer_id = 4", "", "nothing binds c.customer_id"},
-		{"select * from customer c left join (corder o join corder o2 on o2.customer_id = o.customer_id and o.customer_id = 4) on o.customer_id = c.customer_id", "", "nothing binds c.customer_id"},
+		{"select * from corder o right join customer c on o.customer_id = c.customer_id and o.customer_id = 4", "*", ""},
+		{"select * from customer c left join (corder o join corder o2 on o2.customer_id = o.customer_id and o.customer_id = 4) on o.customer_id = c.customer_id", "*", ""},
 
 		// Subqueries read their own tables, pinned by their own conditions.
 		{"select customer_id, (select count(*) from customer) from customer where customer_id = 4", "", "nothing binds customer.customer_id"},
 		{"select customer_id, (select count(*) from corder where customer_id = 4) from customer where customer_id = 4", "80-", ""},
 		{"select customer_id from customer where customer_id = 1 and exists (select 1 from corder where customer_id = 4)", "", "different shards"},
 		{"select c.customer_id, (select count(*) from corder o where o.customer_id = c.customer_id) from customer c where c.customer_id = 4", "80-", ""},
-		{"select c.customer_id, (select count(*) from corder o where o.customer_id = c.customer_id and o.customer_id = 4) from customer c", "", "nothing binds c.customer_id"},
+		{"select c.customer_id, (select count(*) from corder o where o.customer_id = c.customer_id and o.customer_id = 4) from customer c", "*", ""},
 		{"select c.customer_id, (select count(*) from corder o where o.customer_id = 4 and c.customer_id = 4) from customer c", "", "nothing binds c.customer_id"},
 		{"select customer_id from customer where customer_id = 4 and email in (select email from customer)", "", "nothing binds customer.customer_id"},
 
 		// Derived tables: the outer query sees their columns, not their tables.
 		{"select c.customer_id, t.n from customer c join (select count(*) n from corder) t where c.customer_id = 4", "", "nothing binds corder.customer_id"},
 		{"select * from (select * from customer where customer_id = 4) t", "80-", ""},
-		{"select * from (select customer_id + 1 as customer_id from customer) t where customer_id = 4", "", "nothing binds customer.customer_id"},
+		{"select * from (select customer_id + 1 as customer_id from customer) t where customer_id = 4", "*", ""},
+		{"select * from (select count(*) n from customer) t", "", "nothing binds customer.customer_id"},
+		{"select * from (select distinct email from customer) t", "", "nothing binds customer.customer_id"},
+		{"with t as (select customer_id from customer) select * from t", "", "nothing binds customer.customer_id"},
 		{"select count(*) from (select customer_id from customer union all select customer_id from corder) t", "", "nothing binds customer.customer_id"},
 	} {
 		plan, err := p.Plan(tc.sql, Session{Keyspace: "customer"})
@@ -345,6 +351,18 @@ func TestRouteJoin(t *testing.T) {
 		if tc.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Errorf("%s: err %v, want %q", tc.sql, err, tc.wantErr)
+			}
+			continue
+		}
+		if tc.shard == "*" {
+			if err != nil || !r.Scatter || len(r.Shards) != len(plan.Keyspace.Shards) {
+				t.Errorf("%s: %v %v, want every shard", tc.sql, r, err)
+			}
+			continue
+		}
+		if tc.shard == "*" {
+			if err != nil || !r.Scatter || len(r.Shards) != len(plan.Keyspace.Shards) {
+				t.Errorf("%s: %v %v, want every shard", tc.sql, r, err)
 			}
 			continue
 		}

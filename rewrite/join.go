@@ -24,10 +24,15 @@ import (
 // right side only (the left side's rows all appear), and a subquery's WHERE
 // filters the subquery's tables, never the outer query's. So values flow
 // from a condition only into the table references it restricts.
+//
+// Tables joined by equalities of their primary vindex columns, all of the
+// same vindex, are co-located: the rows that meet are on one shard whatever
+// their values, and the statement runs on every shard as it is (the merge
+// only concatenates; anything more goes to the engine).
 func routeJoin(ctx context.Context, plan *Plan, args Args, io IO) (*Route, error) {
-	sel, ok := plan.Stmt.(*ast.SelectStmt)
-	if !ok {
-		return nil, sqlerr.Unsupported("joins outside SELECT")
+	sel := joinedSelect(plan.Stmt)
+	if sel == nil {
+		return nil, sqlerr.Unsupported("joins outside SELECT, UPDATE and DELETE")
 	}
 	ks := plan.Keyspace
 	c := &colocation{ks: ks, args: args, facts: map[columnOf]vindex.Value{}}
@@ -42,6 +47,9 @@ func routeJoin(ctx context.Context, plan *Plan, args Args, io IO) (*Route, error
 		}
 		v, ok := c.facts[columnOf{ref, strings.ToLower(pv.Columns[0])}]
 		if !ok {
+			if c.colocated() && rowWiseNested(sel) {
+				return &Route{Shards: ks.Shards, Scatter: true}, nil
+			}
 			return nil, sqlerr.Unsupported("a join or subquery across shards: nothing binds %s.%s to one value, so the tables cannot be proven to share a shard", ref.alias, pv.Columns[0])
 		}
 		dests, err := mapValues(ctx, ks, pv, []vindex.Value{v}, io)
@@ -63,6 +71,116 @@ func routeJoin(ctx context.Context, plan *Plan, args Args, io IO) (*Route, error
 		shard = ks.Shards[0]
 	}
 	return &Route{Shards: []*conf.Shard{shard}}, nil
+}
+
+// joinedSelect is the SELECT whose FROM and WHERE decide where a statement
+// joining tables runs: the statement itself, or for a multi-table UPDATE or
+// DELETE, a SELECT of its tables and conditions.
+func joinedSelect(stmt ast.StmtNode) *ast.SelectStmt {
+	switch s := stmt.(type) {
+	case *ast.SelectStmt:
+		return s
+	case *ast.UpdateStmt:
+		return &ast.SelectStmt{From: s.TableRefs, Where: s.Where, Fields: &ast.FieldList{}}
+	case *ast.DeleteStmt:
+		return &ast.SelectStmt{From: s.TableRefs, Where: s.Where, Fields: &ast.FieldList{}}
+	}
+	return nil
+}
+
+// colocated reports that equalities of primary vindex columns of one vindex
+// connect every table reference: rows of different shards never meet.
+func (c *colocation) colocated() bool {
+	group := make(map[*fromRef]*fromRef, len(c.refs))
+	var find func(r *fromRef) *fromRef
+	find = func(r *fromRef) *fromRef {
+		if p, ok := group[r]; ok && p != r {
+			root := find(p)
+			group[r] = root
+			return root
+		}
+		return r
+	}
+	primary := func(ref *fromRef, col string) *conf.ColumnVindex {
+		if ref.table == nil {
+			return nil
+		}
+		pv := ref.table.Primary()
+		if pv == nil || len(pv.Columns) != 1 || !strings.EqualFold(pv.Columns[0], col) {
+			return nil
+		}
+		return pv
+	}
+	for _, cond := range c.conds {
+		if cond.value != nil || cond.left == cond.right {
+			continue
+		}
+		l, r := primary(cond.left, cond.lcol), primary(cond.right, cond.rcol)
+		if l != nil && r != nil && l.Name == r.Name {
+			group[find(cond.left)] = find(cond.right)
+		}
+	}
+	for _, ref := range c.refs {
+		if find(ref) != find(c.refs[0]) {
+			return false
+		}
+	}
+	return true
+}
+
+// rowWiseNested: the derived tables of sel keep or drop rows one by one (no
+// grouping, aggregates, DISTINCT, LIMIT, ordering, windows or UNION without
+// ALL), and there is no WITH, so a shard's part of each is its own rows' part:
+// a scatter of co-located tables may still concatenate the shards' answers.
+// Subqueries in expressions need nothing of the kind: co-location makes them
+// correlated with their outer rows by the primary vindex, and the rows they
+// read are on the outer row's shard.
+func rowWiseNested(sel *ast.SelectStmt) bool {
+	ok := true
+	walk(sel, func(n ast.Node) bool {
+		switch t := n.(type) {
+		case *ast.WithClause:
+			ok = false
+		case *ast.SubqueryExpr:
+			return false
+		case *ast.TableSource:
+			if t.Source != nil {
+				if _, base := t.Source.(*ast.TableName); !base {
+					if _, join := t.Source.(*ast.Join); !join {
+						ok = ok && rowWise(t.Source)
+					}
+				}
+			}
+		}
+		return ok
+	})
+	return ok
+}
+
+// rowWise: a derived table's query filters and computes row by row.
+func rowWise(n ast.Node) bool {
+	switch s := n.(type) {
+	case *ast.SelectStmt:
+		return s.GroupBy == nil && s.Having == nil && !s.Distinct && s.Limit == nil && s.OrderBy == nil &&
+			s.Fields != nil && !containsAggregate(s.Fields) && !hasWindow(s.Fields) && len(s.WindowSpecs) == 0
+	case *ast.SetOprStmt:
+		return s.OrderBy == nil && s.Limit == nil && rowWise(s.SelectList)
+	case *ast.SetOprSelectList:
+		for i, sel := range s.Selects {
+			var op *ast.SetOprType
+			switch b := sel.(type) {
+			case *ast.SelectStmt:
+				op = b.AfterSetOperator
+			case *ast.SetOprSelectList:
+				op = b.AfterSetOperator
+			}
+			if (i > 0 && (op == nil || *op != ast.UnionAll)) || !rowWise(sel) {
+				return false
+			}
+		}
+		return s.OrderBy == nil && s.Limit == nil
+	}
+	return false
 }
 
 // fromRef is one item of a FROM clause: a table (a table joined twice is

@@ -157,6 +157,15 @@ func buildMerge(plan *Plan, args Args, validate bool) (*MergePlan, error) {
 	return nil, nil
 }
 
+// concatenated: a SELECT of several co-located tables whose per-shard
+// results together are the answer: nothing to order, limit, group,
+// aggregate or deduplicate across shards.
+func concatenated(s *ast.SelectStmt) bool {
+	return s.OrderBy == nil && s.Limit == nil && s.GroupBy == nil && s.Having == nil && !s.Distinct && s.With == nil &&
+		s.Fields != nil && !containsAggregate(s.Fields) && !hasWindow(s.Fields) && len(s.WindowSpecs) == 0 &&
+		(s.SelectStmtOpts == nil || !s.SelectStmtOpts.CalcFoundRows) && s.From != nil
+}
+
 // plainUnionAll: UNION ALL of SELECTs that a concatenation answers.
 func plainUnionAll(n ast.Node) bool {
 	switch s := n.(type) {
@@ -223,10 +232,15 @@ type mergeItem struct {
 
 func (b *mergeBuilder) build(sel *ast.SelectStmt, plan *Plan) (*MergePlan, error) {
 	t := b.table
-	if hasSubquery(sel) {
-		return nil, sqlerr.Unsupported("subqueries in a SELECT across shards of %s", t)
-	}
-	if !isTable(sel.From) {
+	if hasSubquery(sel) || !isTable(sel.From) {
+		// Co-located tables (see routeJoin): each shard's rows are its part
+		// of the answer, to concatenate; any merge is the engine's.
+		if concatenated(sel) {
+			return nil, nil
+		}
+		if hasSubquery(sel) {
+			return nil, sqlerr.Unsupported("subqueries in a SELECT across shards of %s", t)
+		}
 		return nil, sqlerr.Unsupported("joins in a SELECT across shards of %s", t)
 	}
 	if sel.Having != nil {

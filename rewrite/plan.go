@@ -463,32 +463,44 @@ func sequencedInsert(plan *Plan, stmt ast.StmtNode, ks *conf.Keyspace) *conf.Tab
 // VSchema and keeps what routing needs.
 func shardedTable(plan *Plan, stmt ast.StmtNode, tables []*ast.TableName, ks *conf.Keyspace) error {
 	var t *conf.Table
-	isSelect := false
-	switch stmt.(type) {
+	isSelect, multiTable := false, false
+	switch s := stmt.(type) {
 	case *ast.SelectStmt, *ast.SetOprStmt:
 		isSelect = true
+	case *ast.UpdateStmt:
+		multiTable = s.MultipleTable || s.TableRefs != nil && s.TableRefs.TableRefs != nil && s.TableRefs.TableRefs.Right != nil
+	case *ast.DeleteStmt:
+		multiTable = s.IsMultiTable
 	}
+	var all []*conf.Table
 	for _, ref := range tables {
 		found, err := ks.FindTable(ref.Name.O)
 		if err != nil {
 			return sqlerr.New(1146, "42S02", "Table '%s.%s' doesn't exist in the VSchema", ks.Name, ref.Name.O)
 		}
-		if t != nil && !isSelect {
-			if t != found {
-				return sqlerr.Unsupported("a %s of several tables of sharded keyspace %s (%s, %s)", plan.Kind, ks.Name, t.Name, found.Name)
-			}
+		if t != nil && !isSelect && !multiTable {
 			// The subquery would read the rows of the shards the write goes
 			// to, not the whole table.
 			return sqlerr.Unsupported("a %s reading table %s of sharded keyspace %s in a subquery", plan.Kind, t.Name, ks.Name)
 		}
-		t = found
+		if t == nil {
+			t = found
+		}
+		all = append(all, found)
+	}
+	if multiTable {
+		if err := checkMultiTable(plan, stmt, all); err != nil {
+			return err
+		}
 	}
 	// A SELECT reading its keyspace more than once (joins, subqueries,
-	// derived tables) runs as one query only where every read is pinned to
-	// the same shard.
+	// derived tables), or an UPDATE/DELETE of several tables, runs as one
+	// query only where every read is pinned to the same shard or the tables
+	// are co-located (see routeJoin).
 	if _, ok := stmt.(*ast.SelectStmt); ok {
 		plan.Joined = len(tables) > 1 || hasSubquery(stmt)
 	}
+	plan.Joined = plan.Joined || multiTable
 	if len(t.ColumnVindexes) == 0 {
 		return sqlerr.Unsupported("table %s of sharded keyspace %s without a vindex (%s table)", t.Name, ks.Name, t.Type)
 	}
@@ -505,6 +517,27 @@ func shardedTable(plan *Plan, stmt ast.StmtNode, tables []*ast.TableName, ks *co
 			}
 			if !cv.Owned {
 				return sqlerr.Unsupported("UPDATE of column %s of table %s: its vindex %s is not owned by the table", cv.Columns[0], t, cv.Name)
+			}
+		}
+	}
+	return nil
+}
+
+// checkMultiTable refuses the multi-table UPDATE/DELETE the shards cannot run
+// as written: one of a table owning lookup vindexes (its lookup rows would
+// have to follow) or setting a vindex column (the row would have to move).
+func checkMultiTable(plan *Plan, stmt ast.StmtNode, tables []*conf.Table) error {
+	for _, t := range tables {
+		if len(t.Owned) > 0 {
+			return sqlerr.Unsupported("a multi-table %s with table %s, which owns lookup vindexes", plan.Kind, t.Name)
+		}
+	}
+	if upd, ok := stmt.(*ast.UpdateStmt); ok {
+		for _, a := range upd.List {
+			for _, t := range tables {
+				if cvs := t.VindexesOn(a.Column.Name.O); len(cvs) > 0 {
+					return sqlerr.Unsupported("a multi-table UPDATE setting %s, a column of vindex %s of table %s", a.Column.Name.O, cvs[0].Name, t.Name)
+				}
 			}
 		}
 	}
