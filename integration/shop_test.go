@@ -244,6 +244,10 @@ var shopCases = []shopCase{
 	{mergeCase: mergeCase{sql: "select customer_id, id, first_value(total) over (partition by customer_id order by id) from orders where customer_id in (1, 2, 3) order by customer_id, id"}},
 	{mergeCase: mergeCase{sql: "select i.sku, o.customer_id, count(*) over (partition by i.sku) from item i join orders o on o.id = i.order_id where i.qty = 2 order by i.sku, i.id"}},
 
+	// Window functions partitioned by the primary vindex column: every shard computes its rows'.
+	{mergeCase: mergeCase{sql: "select customer_id, id, row_number() over (partition by customer_id order by total, id) n from orders order by customer_id, n"}},
+	{mergeCase: mergeCase{sql: "select order_id, id, sum(qty) over w, lag(sku) over w from item where id < 120 window w as (partition by order_id order by id) order by id"}},
+
 	// Prepared arguments in every place.
 	{mergeCase: mergeCase{sql: "select o.id, i.id from orders o join item i on i.order_id = o.id where o.customer_id = ? and i.qty > ? order by 1, 2", args: []any{8, 2}}},
 	{mergeCase: mergeCase{sql: "select id from orders where customer_id in (select id from customer where tier = ?) order by id", args: []any{2}}},

@@ -35,6 +35,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/opcode"
 	driver "github.com/pingcap/tidb/pkg/parser/test_driver"
 
+	"sidecar/conf"
 	"sidecar/sqlerr"
 	"sidecar/vindex"
 )
@@ -246,8 +247,9 @@ func (b *mergeBuilder) build(sel *ast.SelectStmt, plan *Plan) (*MergePlan, error
 	if sel.Having != nil {
 		return nil, sqlerr.Unsupported("HAVING in a SELECT across shards of %s", t)
 	}
-	if len(sel.WindowSpecs) > 0 || hasWindow(sel.Fields) {
-		return nil, sqlerr.Unsupported("window functions in a SELECT across shards of %s", t)
+	windows := len(sel.WindowSpecs) > 0 || hasWindow(sel.Fields) || sel.OrderBy != nil && contains(sel.OrderBy, isWindowFunc)
+	if windows && !partitionedByVindex(sel, plan.Table) {
+		return nil, sqlerr.Unsupported("window functions not partitioned by the primary vindex column in a SELECT across shards of %s", t)
 	}
 	if sel.GroupBy != nil && sel.GroupBy.Rollup {
 		return nil, sqlerr.Unsupported("GROUP BY … WITH ROLLUP in a SELECT across shards of %s", t)
@@ -289,6 +291,8 @@ func (b *mergeBuilder) build(sel *ast.SelectStmt, plan *Plan) (*MergePlan, error
 	b.grouped = len(groupBy) > 0 || hasAgg
 	distinct := sel.Distinct
 	switch {
+	case windows && b.grouped:
+		return nil, sqlerr.Unsupported("window functions together with GROUP BY or aggregate functions in a SELECT across shards of %s", t)
 	case b.grouped && b.star:
 		return nil, sqlerr.Unsupported("* together with GROUP BY or aggregate functions in a SELECT across shards of %s", t)
 	case distinct && b.grouped:
@@ -669,7 +673,63 @@ func containsAggregate(node ast.Node) bool {
 
 // hasWindow reports a window function in a select list.
 func hasWindow(fields *ast.FieldList) bool {
-	return fields != nil && contains(fields, func(n ast.Node) bool { _, ok := n.(*ast.WindowFuncExpr); return ok })
+	return fields != nil && contains(fields, isWindowFunc)
+}
+
+func isWindowFunc(n ast.Node) bool { _, ok := n.(*ast.WindowFuncExpr); return ok }
+
+// partitionedByVindex: every window of sel partitions by the table's primary
+// vindex column, so no partition spans shards and each shard computes its
+// rows' window values exactly.
+func partitionedByVindex(sel *ast.SelectStmt, t *conf.Table) bool {
+	pv := t.Primary()
+	if pv == nil || len(pv.Columns) != 1 {
+		return false
+	}
+	named := map[string]*ast.WindowSpec{}
+	for i := range sel.WindowSpecs {
+		named[sel.WindowSpecs[i].Name.L] = &sel.WindowSpecs[i]
+	}
+	alias := aliasOf(sel.From)
+	partitioned := func(spec *ast.WindowSpec) bool {
+		// A window naming another inherits its PARTITION BY.
+		for seen := 0; spec != nil && spec.PartitionBy == nil && seen < len(named)+1; seen++ {
+			ref := spec.Ref.L
+			if spec.OnlyAlias || ref == "" {
+				ref = spec.Name.L
+			}
+			if next := named[ref]; next != spec {
+				spec = next
+			} else {
+				break
+			}
+		}
+		if spec == nil || spec.PartitionBy == nil {
+			return false
+		}
+		for _, item := range spec.PartitionBy.Items {
+			if cn, ok := item.Expr.(*ast.ColumnNameExpr); ok && ownColumn(cn, t, alias) && strings.EqualFold(cn.Name.Name.O, pv.Columns[0]) {
+				return true
+			}
+		}
+		return false
+	}
+	ok := true
+	for i := range sel.WindowSpecs {
+		ok = ok && partitioned(&sel.WindowSpecs[i])
+	}
+	for _, n := range clauses(sel) {
+		walk(n, func(n ast.Node) bool {
+			switch w := n.(type) {
+			case *ast.SubqueryExpr:
+				return false
+			case *ast.WindowFuncExpr:
+				ok = ok && partitioned(&w.Spec)
+			}
+			return ok
+		})
+	}
+	return ok
 }
 
 // contains reports a node for which is is true, outside subqueries.

@@ -319,3 +319,27 @@ func TestPlanMergeSQLMode(t *testing.T) {
 	}
 
 }
+
+// TestPlanMergeWindows: window functions partitioned by the primary vindex column are each shard's
+// own to compute (no partition spans shards), merged like any column; others are refused here and
+// answered by the engine.
+func TestPlanMergeWindows(t *testing.T) {
+	p := mergePlanner(t)
+	for _, c := range []struct{ sql, err string }{
+		{"select id, row_number() over (partition by id order by name) from things order by id", ""},
+		{"select id, rank() over w from things window w as (partition by things.id order by name) order by 2 desc, id limit 3", ""},
+		{"select id, rank() over (w order by name) from things window w as (partition by id)", ""},
+		{"select id, row_number() over (order by id) from things", "not partitioned by the primary vindex column"},
+		{"select id, row_number() over (partition by name) from things", "not partitioned by the primary vindex column"},
+		{"select id, count(*), row_number() over (partition by id) from things group by id", "together with GROUP BY"},
+	} {
+		plan, err := p.Plan(c.sql, Session{Keyspace: "things"})
+		if err != nil {
+			t.Fatalf("%s: %v", c.sql, err)
+		}
+		_, err = PlanMerge(plan, nil)
+		if c.err == "" && err != nil || c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)) {
+			t.Errorf("%s: %v, want %q", c.sql, err, c.err)
+		}
+	}
+}
