@@ -567,8 +567,8 @@ func TestShopDMLSubqueries(t *testing.T) {
 
 // TestShopAcrossKeyspaces: SELECTs reading two keyspaces (shop, and mk of the merge tests, which is
 // database ref on the oracle) gather each keyspace's rows and are evaluated on a backend of the
-// first. Text protocol: a prepared statement is prepared on one backend, which has only its own
-// keyspace's tables.
+// first; text and prepared (no backend has both keyspaces' tables to prepare the statement: the
+// sidecar answers the prepare itself).
 func TestShopAcrossKeyspaces(t *testing.T) {
 	env := newMergeEnv(t)
 	ctx := mergeCtx(t, time.Minute)
@@ -578,18 +578,25 @@ func TestShopAcrossKeyspaces(t *testing.T) {
 		{sql: "select id from shop.customer where id < 4 union all select id from mk.t where id between 1 and 20 order by 1", anyTypes: true},
 		{sql: "select c.tier, count(t.id) from shop.customer c left join mk.t t on t.g = c.tier group by c.tier order by c.tier"},
 		{sql: "select o.id, t.d from shop.orders o join mk.t t on t.id = o.id where o.customer_id = 8 order by o.id", anyTypes: true},
+		{sql: "select c.id, t.x from shop.customer c join mk.t t on t.id = c.id + ? where c.tier = ? order by c.id", args: []any{-1, 2}, anyTypes: true},
 	} {
-		want, err := mergeQuery(ctx, env.shopRefText, false, strings.ReplaceAll(c.sql, "mk.", "ref."))
-		if err != nil {
-			t.Fatalf("%s on the oracle: %v", c.sql, err)
-		}
-		got, err := mergeQuery(ctx, env.shopText, false, c.sql)
-		if err != nil {
-			t.Errorf("%s: %v", c.sql, err)
-			continue
-		}
-		if msg := env.compare(c, got, want); msg != "" {
-			t.Errorf("%s: %s", c.sql, msg)
+		for _, prepared := range []bool{false, true} {
+			sc, ref := env.shopText, env.shopRefText
+			if prepared {
+				sc, ref = env.shopPrep, env.shopRefPrep
+			}
+			want, err := mergeQuery(ctx, ref, prepared, strings.ReplaceAll(c.sql, "mk.", "ref."), c.args...)
+			if err != nil {
+				t.Fatalf("%s on the oracle: %v", c.sql, err)
+			}
+			got, err := mergeQuery(ctx, sc, prepared, c.sql, c.args...)
+			if err != nil {
+				t.Errorf("%s [prepared %v]: %v", c.sql, prepared, err)
+				continue
+			}
+			if msg := env.compare(c, got, want); msg != "" {
+				t.Errorf("%s [prepared %v]: %s", c.sql, prepared, msg)
+			}
 		}
 	}
 	// A write across keyspaces stays refused.

@@ -191,3 +191,15 @@ func usesSessionFunction(e ast.ExprNode) bool {
 	})
 	return found
 }
+
+// Params is the number of `?` of a prepared statement's parse.
+func (p *Plan) Params() int {
+	n := 0
+	walk(p.Stmt, func(node ast.Node) bool {
+		if v, ok := node.(*paramExpr); ok {
+			n = max(n, v.n+1)
+		}
+		return true
+	})
+	return n
+}

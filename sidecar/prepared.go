@@ -41,6 +41,9 @@ func (s *session) prepare(sql string) error {
 	if err != nil {
 		return err
 	}
+	if plan.Engine {
+		return s.prepareLocally(sql, plan, sess, planner)
+	}
 	var shard *conf.Shard
 	if ks := plan.Keyspace; ks != nil && ks.Sharded {
 		shard = ks.Shards[0] // every shard has the schema: metadata from the first
@@ -59,6 +62,33 @@ func (s *session) prepare(sql string) error {
 		return err
 	}
 	st.numParams = int(bst.numParams)
+	s.stmts[st.id] = st
+	return nil
+}
+
+// prepareLocally answers the prepare of a statement no backend can prepare
+// (a SELECT across keyspaces: each backend has one keyspace's tables) with
+// its parameters and no column metadata; each execute's result brings its
+// columns, as it does for any statement.
+func (s *session) prepareLocally(sql string, plan *rewrite.Plan, sess rewrite.Session, planner *rewrite.Planner) error {
+	n := plan.Params()
+	if n > 0xffff {
+		return sqlerr.New(1390, "HY000", "Prepared statement contains too many placeholders")
+	}
+	s.nextStmtID++
+	st := &preparedStmt{id: s.nextStmtID, sql: plan.Query, plan: plan, text: sql, sess: sess, planner: planner, numParams: n}
+	ok := []byte{0x00}
+	ok = binary.LittleEndian.AppendUint32(ok, st.id)
+	ok = binary.LittleEndian.AppendUint16(ok, 0) // columns
+	ok = binary.LittleEndian.AppendUint16(ok, uint16(st.numParams))
+	ok = append(ok, 0, 0, 0) // reserved, warnings
+	s.w.writePacket(ok)
+	if st.numParams > 0 {
+		for range st.numParams {
+			s.w.writePacket(appendColumnDef(nil, "?", typeVarString, 63, 0, flagBinary))
+		}
+		s.w.writePacket(appendEOF(nil, 0, s.status()))
+	}
 	s.stmts[st.id] = st
 	return nil
 }
