@@ -166,19 +166,7 @@ func rowWise(n ast.Node) bool {
 	case *ast.SetOprStmt:
 		return s.OrderBy == nil && s.Limit == nil && rowWise(s.SelectList)
 	case *ast.SetOprSelectList:
-		for i, sel := range s.Selects {
-			var op *ast.SetOprType
-			switch b := sel.(type) {
-			case *ast.SelectStmt:
-				op = b.AfterSetOperator
-			case *ast.SetOprSelectList:
-				op = b.AfterSetOperator
-			}
-			if (i > 0 && (op == nil || *op != ast.UnionAll)) || !rowWise(sel) {
-				return false
-			}
-		}
-		return s.OrderBy == nil && s.Limit == nil
+		return s.OrderBy == nil && s.Limit == nil && unionAll(s, rowWise)
 	}
 	return false
 }

@@ -176,24 +176,26 @@ func plainUnionAll(n ast.Node) bool {
 	case *ast.SetOprStmt:
 		return s.OrderBy == nil && s.Limit == nil && s.With == nil && plainUnionAll(s.SelectList)
 	case *ast.SetOprSelectList:
-		if s.OrderBy != nil || s.Limit != nil || s.With != nil {
-			return false
-		}
-		for i, sel := range s.Selects {
-			var op *ast.SetOprType
-			switch b := sel.(type) {
-			case *ast.SelectStmt:
-				op = b.AfterSetOperator
-			case *ast.SetOprSelectList:
-				op = b.AfterSetOperator
-			}
-			if (i > 0 && (op == nil || *op != ast.UnionAll)) || !plainUnionAll(sel) {
-				return false
-			}
-		}
-		return true
+		return s.OrderBy == nil && s.Limit == nil && s.With == nil && unionAll(s, plainUnionAll)
 	}
 	return false
+}
+
+// unionAll: the SELECTs of s are joined by UNION ALL only, and each is ok.
+func unionAll(s *ast.SetOprSelectList, ok func(ast.Node) bool) bool {
+	for i, sel := range s.Selects {
+		var op *ast.SetOprType
+		switch b := sel.(type) {
+		case *ast.SelectStmt:
+			op = b.AfterSetOperator
+		case *ast.SetOprSelectList:
+			op = b.AfterSetOperator
+		}
+		if (i > 0 && (op == nil || *op != ast.UnionAll)) || !ok(sel) {
+			return false
+		}
+	}
+	return true
 }
 
 // isTable reports a FROM clause that is one table; none (DUAL) is no table:
@@ -927,27 +929,19 @@ func selectListTexts(sql string) []string {
 // expressions.
 func mainSelect(sql string, i int) int {
 	depth := 0
-	for i < len(sql) {
-		c := sql[i]
-		switch {
-		case c == '\'' || c == '"' || c == '`':
-			i = skipQuoted(sql, i)
-			continue
-		case c == '(':
+	for _, t := range scanTokens(sql[i:]) {
+		switch t.word {
+		case "(":
 			depth++
-		case c == ')':
+		case ")":
 			depth--
-		case isWordByte(c):
-			w := wordAt(sql, i)
-			if depth == 0 && strings.EqualFold(w, "select") && (i == 0 || !isWordByte(sql[i-1])) {
-				return i
+		case "select":
+			if depth == 0 {
+				return i + t.start
 			}
-			i += len(w)
-			continue
 		}
-		i++
 	}
-	return i
+	return len(sql)
 }
 
 var selectOptions = map[string]bool{"all": true, "distinct": true, "distinctrow": true, "high_priority": true,
