@@ -44,6 +44,9 @@ type Gather struct {
 	// Typed: the table is in the evaluating keyspace, whose backend gives
 	// the derived table its columns' types (see appendDerived).
 	Typed bool
+	// Lock is the locking read of the statement's SELECT (FOR UPDATE …),
+	// taken by the gather on the rows it reads; "" for none.
+	Lock string
 }
 
 // Reduce narrows a gather to the rows whose Column equals a value of
@@ -142,10 +145,14 @@ func (g *Gather) sql(cond string) string {
 	default:
 		where = "(" + where + ") AND " + cond
 	}
-	if where == "" {
-		return g.Select
+	sql := g.Select
+	if where != "" {
+		sql += " WHERE " + where
 	}
-	return g.Select + " WHERE " + where
+	if g.Lock != "" {
+		sql += " " + g.Lock
+	}
+	return sql
 }
 
 func (r *Result) column(name string) int {

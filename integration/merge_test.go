@@ -232,8 +232,7 @@ var evaluateRefusals = []struct {
 	num   uint16
 	match string
 }{
-	{"select * from t a join t b on a.x = b.g for update", 1235, "locking read"},
-	{"select a.id from t a join t b on a.x = b.g lock in share mode", 1235, "locking read"},
+	{"select a.id from t a join t b on a.x = b.g for share nowait", 1235, "locking read"},
 	{"select a.id, b.id from big a join big b on a.n = b.n", 1105, "max_memory_rows"},
 }
 
@@ -313,6 +312,36 @@ func TestMergeEvaluated(t *testing.T) {
 	env := newMergeEnv(t)
 	ctx := mergeCtx(t, 2*time.Minute)
 	env.sameAsReference(t, ctx, evaluateCases)
+	// A locking read the engine answers locks the rows each gather reads, until the transaction
+	// ends: another session's NOWAIT read of one of them fails meanwhile.
+	locker, err := env.scText.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer locker.Close()
+	other, err := env.scText.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := locker.ExecContext(ctx, "begin"); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := locker.QueryContext(ctx, "select a.id, b.id from t a join t b on b.g = a.x where a.id = 8 for update")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows.Close()
+	if _, err := other.ExecContext(ctx, "select id from t where id = 8 for update nowait"); err == nil {
+		t.Errorf("row 8 not locked by the engine's FOR UPDATE")
+	}
+	if _, err := locker.ExecContext(ctx, "rollback"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.ExecContext(ctx, "select id from t where id = 8 for update nowait"); err != nil {
+		t.Errorf("after ROLLBACK: %v", err)
+	}
+
 	// On one shard (routed by id) nothing is merged or evaluated: the statement runs as sent.
 	if _, err := mergeQuery(ctx, env.scText, false, "select count(*)+1, group_concat(name) from t where id = 4"); err != nil {
 		t.Errorf("single-shard aggregate: %v", err)

@@ -66,6 +66,23 @@ type gatherPlanner struct {
 	// nested are the SELECTs inside subquery expressions, where unqualified
 	// names may be an outer query's.
 	nested map[*ast.SelectStmt]bool
+	// locks are the locking reads of SELECTs: their tables' gathers lock
+	// the rows they read, the evaluation reads literals.
+	locks map[*ast.SelectStmt]lockOf
+}
+
+type lockOf struct {
+	clause string
+	of     []*ast.TableName // FOR UPDATE OF: only these
+}
+
+// gatherLocks are the locking reads a gather can take as they are, in the
+// words MariaDB and MySQL both read.
+var gatherLocks = map[ast.SelectLockType]string{
+	ast.SelectLockForUpdate:           "FOR UPDATE",
+	ast.SelectLockForUpdateNoWait:     "FOR UPDATE NOWAIT",
+	ast.SelectLockForUpdateSkipLocked: "FOR UPDATE SKIP LOCKED",
+	ast.SelectLockForShare:            "LOCK IN SHARE MODE",
 }
 
 // PlanEvaluate plans sql (a SELECT with any prepared arguments written in) as
@@ -82,7 +99,7 @@ func (p *Planner) PlanEvaluate(sql, names string, sess Session) (engine.Primitiv
 		return nil, sqlerr.Unsupported("%s across shards", Classify(sql))
 	}
 	g := &gatherPlanner{p: p, sess: sess, alias: map[string][]*gatherRef{}, names: map[string]bool{},
-		nested: map[*ast.SelectStmt]bool{}}
+		nested: map[*ast.SelectStmt]bool{}, locks: map[*ast.SelectStmt]lockOf{}}
 	if err := g.collect(stmt); err != nil {
 		return nil, err
 	}
@@ -105,6 +122,9 @@ func (p *Planner) PlanEvaluate(sql, names string, sess Session) (engine.Primitiv
 	for _, r := range g.refs {
 		r.ts.Source = &tableSlot{n: r.order}
 		r.ts.AsName = ast.NewCIStr(r.alias)
+	}
+	for sel := range g.locks {
+		sel.LockInfo = nil
 	}
 	w := &sqlWriter{}
 	if err := stmt.Restore(format.NewRestoreCtx(restoreFlags(sess.Mode), w)); err != nil {
@@ -158,7 +178,11 @@ func (g *gatherPlanner) collect(stmt ast.StmtNode) error {
 				sels = append(sels, t)
 				g.nested[t] = subqueries > 0
 				if t.LockInfo != nil && t.LockInfo.LockType != ast.SelectLockNone {
-					err = sqlerr.Unsupported("a locking read (%s) across shards", t.LockInfo.LockType)
+					clause, ok := gatherLocks[t.LockInfo.LockType]
+					if !ok {
+						err = sqlerr.Unsupported("a locking read (%s) across shards", t.LockInfo.LockType)
+					}
+					g.locks[t] = lockOf{clause: clause, of: t.LockInfo.Tables}
 				}
 				if t.SelectIntoOpt != nil {
 					err = sqlerr.Unsupported("SELECT … INTO across shards")
@@ -620,7 +644,7 @@ func (g *gatherPlanner) gatherOrder() []*engine.Gather {
 	place := func(r *gatherRef, e *reduceEdge) {
 		r.order = len(out)
 		gt := &engine.Gather{Alias: r.alias, Keyspace: r.ks.Name, Select: r.selectSQL(), Where: r.where(g.sess.Mode),
-			Typed: r.ks == g.refs[0].ks}
+			Typed: r.ks == g.refs[0].ks, Lock: g.lockOf(r)}
 		if e != nil {
 			gt.Reduce = &engine.Reduce{Column: nodeText(&ast.ColumnNameExpr{Name: e.targetCol}), Source: e.source.order, SourceColumn: e.sourceCol.Name.O}
 		}
@@ -658,6 +682,24 @@ func (g *gatherPlanner) gatherOrder() []*engine.Gather {
 		place(next, via)
 	}
 	return out
+}
+
+// lockOf is the locking read r's gather takes: its SELECT's, unless FOR
+// UPDATE OF names other tables.
+func (g *gatherPlanner) lockOf(r *gatherRef) string {
+	l, ok := g.locks[r.sel]
+	if !ok {
+		return ""
+	}
+	if len(l.of) == 0 {
+		return l.clause
+	}
+	for _, t := range l.of {
+		if strings.EqualFold(t.Name.O, r.alias) {
+			return l.clause
+		}
+	}
+	return ""
 }
 
 // reducible: some join could reduce r's gather.
