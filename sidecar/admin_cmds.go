@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/client"
-	"github.com/go-mysql-org/go-mysql/mysql"
+	gomysql "github.com/go-mysql-org/go-mysql/mysql"
 
 	"sidecar/rewrite"
 	"sidecar/sqlerr"
@@ -89,7 +89,7 @@ func (srv *Server) killBackendQuery(bc *backendConn) {
 	ctx, cancel := context.WithTimeout(context.Background(), sh.ConnectTimeout)
 	defer cancel()
 	kc, err := client.ConnectWithContext(ctx, sh.Address, sh.User, sh.Password, "", sh.ConnectTimeout, func(c *client.Conn) error {
-		c.UnsetCapability(mysql.CLIENT_QUERY_ATTRIBUTES)
+		c.UnsetCapability(gomysql.CLIENT_QUERY_ATTRIBUTES)
 		if sh.TLS != nil {
 			c.SetTLSConfig(sh.TLS)
 		}
@@ -102,7 +102,7 @@ func (srv *Server) killBackendQuery(bc *backendConn) {
 	defer kc.Close()
 	if _, err := kc.Execute("KILL QUERY " + itoa(int(bc.cc.GetConnectionID()))); err != nil {
 		ev := srv.log.Warn()
-		var me *mysql.MyError
+		var me *gomysql.MyError
 		if errors.As(err, &me) && me.Code == 1094 {
 			ev = srv.log.Debug() // the statement ended, or its connection was closed, first
 		}
@@ -149,7 +149,7 @@ func (s *session) changeUser(p []byte) (quit bool) {
 			salt[i] = '#'
 		}
 	}
-	sw := append([]byte{0xfe}, mysql.AUTH_NATIVE_PASSWORD...)
+	sw := append([]byte{0xfe}, gomysql.AUTH_NATIVE_PASSWORD...)
 	sw = append(append(append(sw, 0), salt...), 0)
 	s.w.writePacket(sw)
 	if err := s.w.flush(); err != nil {
@@ -189,7 +189,7 @@ func checkNative(reply []byte, password string, salt []byte) bool {
 	if password == "" {
 		return len(reply) == 0
 	}
-	return len(reply) == 20 && mysql.CompareNativePassword(reply, mysql.NativePasswordHash([]byte(password)), salt)
+	return len(reply) == 20 && gomysql.CompareNativePassword(reply, gomysql.NativePasswordHash([]byte(password)), salt)
 }
 
 // clientIdle applies wait_timeout: an idle client is disconnected after it,

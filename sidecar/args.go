@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 
+	"sidecar/mysql"
 	"sidecar/rewrite"
 	"sidecar/vindex"
 )
@@ -49,36 +50,36 @@ func decodeParam(typ byte, unsigned bool, b []byte) (vindex.Value, error) {
 		return vindex.NewInt64(signed)
 	}
 	switch typ {
-	case typeNull:
+	case mysql.TypeNull:
 		return vindex.Value{Kind: vindex.Null}, nil
-	case typeTiny:
+	case mysql.TypeTiny:
 		return integer(uint64(b[0]), int64(int8(b[0]))), nil
-	case typeShort, typeYear:
+	case mysql.TypeShort, mysql.TypeYear:
 		u := binary.LittleEndian.Uint16(b)
 		return integer(uint64(u), int64(int16(u))), nil
-	case typeLong, typeInt24:
+	case mysql.TypeLong, mysql.TypeInt24:
 		u := binary.LittleEndian.Uint32(b)
 		return integer(uint64(u), int64(int32(u))), nil
-	case typeLongLong:
+	case mysql.TypeLongLong:
 		u := binary.LittleEndian.Uint64(b)
 		return integer(u, int64(u)), nil
-	case typeFloat:
+	case mysql.TypeFloat:
 		f := math.Float32frombits(binary.LittleEndian.Uint32(b))
 		return vindex.Value{Kind: vindex.Float64, Raw: strconv.AppendFloat(nil, float64(f), 'g', -1, 32)}, nil
-	case typeDouble:
+	case mysql.TypeDouble:
 		f := math.Float64frombits(binary.LittleEndian.Uint64(b))
 		return vindex.Value{Kind: vindex.Float64, Raw: strconv.AppendFloat(nil, f, 'g', -1, 64)}, nil
-	case typeDate, typeDateTime, typeTimestamp:
+	case mysql.TypeDate, mysql.TypeDateTime, mysql.TypeTimestamp:
 		return vindex.Value{Kind: vindex.VarChar, Raw: []byte(formatDateTime(b[1:]))}, nil
-	case typeTime:
+	case mysql.TypeTime:
 		return vindex.Value{Kind: vindex.VarChar, Raw: []byte(formatTime(b[1:]))}, nil
 	}
-	n, _, k, _ := readLenEncInt(b)
+	n, _, k, _ := mysql.ReadLenEncInt(b)
 	data := b[k : k+int(n)]
 	switch typ {
-	case typeDecimal, typeNewDecimal:
+	case mysql.TypeDecimal, mysql.TypeNewDecimal:
 		return vindex.Value{Kind: vindex.Decimal, Raw: data}, nil
-	case typeTinyBlob, typeMediumBlob, typeLongBlob, typeBlob, typeGeometry, typeBit:
+	case mysql.TypeTinyBlob, mysql.TypeMediumBlob, mysql.TypeLongBlob, mysql.TypeBlob, mysql.TypeGeometry, mysql.TypeBit:
 		return vindex.Value{Kind: vindex.VarBinary, Raw: data}, nil
 	}
 	return vindex.Value{Kind: vindex.VarChar, Raw: data}, nil

@@ -12,11 +12,12 @@ import (
 	"unsafe"
 
 	"github.com/go-mysql-org/go-mysql/client"
-	"github.com/go-mysql-org/go-mysql/mysql"
+	gomysql "github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/rs/zerolog"
 
 	"sidecar/conf"
 	"sidecar/metrics"
+	"sidecar/mysql"
 	"sidecar/rewrite"
 	"sidecar/sqlerr"
 	"sidecar/vindex"
@@ -226,18 +227,18 @@ func (p *pool) dial(ctx context.Context, foundRows bool) (*backendConn, error) {
 			// The client protocol is relayed as is, so the backend must use
 			// the framing the client expects: classic EOF packets, no query
 			// attributes.
-			c.UnsetCapability(mysql.CLIENT_DEPRECATE_EOF)
-			c.UnsetCapability(mysql.CLIENT_QUERY_ATTRIBUTES)
-			if err := c.SetCapability(mysql.CLIENT_MULTI_RESULTS); err != nil {
+			c.UnsetCapability(gomysql.CLIENT_DEPRECATE_EOF)
+			c.UnsetCapability(gomysql.CLIENT_QUERY_ATTRIBUTES)
+			if err := c.SetCapability(gomysql.CLIENT_MULTI_RESULTS); err != nil {
 				return err
 			}
 			// LOAD DATA LOCAL: the client's file is relayed (or refused
 			// by the sidecar for a client that did not enable it).
-			if err := c.SetCapability(mysql.CLIENT_LOCAL_FILES); err != nil {
+			if err := c.SetCapability(gomysql.CLIENT_LOCAL_FILES); err != nil {
 				return err
 			}
 			if foundRows {
-				if err := c.SetCapability(mysql.CLIENT_FOUND_ROWS); err != nil {
+				if err := c.SetCapability(gomysql.CLIENT_FOUND_ROWS); err != nil {
 					return err
 				}
 			}
@@ -286,7 +287,7 @@ func (bc *backendConn) setSessionDefaults() error {
 }
 
 func (p *pool) unavailable(err error) error {
-	var me *mysql.MyError
+	var me *gomysql.MyError
 	if errors.As(err, &me) {
 		return sqlerr.New(me.Code, me.State, "shard %s/%s (%s): %s", p.shard.Keyspace, p.shard.Name, p.shard.Address, me.Message)
 	}
@@ -360,7 +361,7 @@ func (p *pool) close() {
 func (bc *backendConn) send(cmd byte, a, b []byte) error {
 	pending := bc.pending
 	bc.pending = nil
-	bc.cmd[0] = comQuery
+	bc.cmd[0] = mysql.ComQuery
 	for _, q := range pending {
 		bc.w.seq = 0
 		if err := bc.w.writePacketParts(bc.cmd[:], bc.hintFor(q), stringBytes(q)); err != nil {
@@ -428,7 +429,7 @@ func (bc *backendConn) fail(err error) error {
 // connection's prepared statements and character set.
 func (bc *backendConn) reset() error {
 	bc.pending = nil
-	if err := bc.send(comResetConnection, nil, nil); err != nil {
+	if err := bc.send(mysql.ComResetConnection, nil, nil); err != nil {
 		return err
 	}
 	p, err := bc.w.readPacket()
@@ -437,7 +438,7 @@ func (bc *backendConn) reset() error {
 		return err
 	}
 	if p[0] != 0x00 {
-		return parseErr(p)
+		return mysql.ParseErr(p)
 	}
 	clear(bc.stmts)
 	bc.names = ""
@@ -449,7 +450,7 @@ func (bc *backendConn) reset() error {
 // BEGIN, COMMIT, replayed session variables, internal queries) and returns its
 // rows as raw text values.
 func (bc *backendConn) exec(sql string) (*queryResult, error) {
-	if err := bc.sendQuery(comQuery, sql); err != nil {
+	if err := bc.sendQuery(mysql.ComQuery, sql); err != nil {
 		return nil, err
 	}
 	res, err := bc.readResult()
@@ -461,7 +462,7 @@ func (bc *backendConn) exec(sql string) (*queryResult, error) {
 
 // queryResult is a fully read result, for the sidecar's own queries.
 type queryResult struct {
-	ok      okPacket
+	ok      mysql.OK
 	columns int
 	kinds   []vindex.Kind // how vindexes should read each column
 	rows    [][][]byte    // raw text values, nil = NULL
@@ -477,17 +478,17 @@ func (bc *backendConn) readResult() (*queryResult, error) {
 		}
 		switch {
 		case p[0] == 0x00:
-			res.ok, _ = parseOK(p)
+			res.ok, _ = mysql.ParseOK(p)
 		case p[0] == 0xff:
-			return nil, parseErr(p)
+			return nil, mysql.ParseErr(p)
 		default:
-			n, _, _, _ := readLenEncInt(p)
+			n, _, _, _ := mysql.ReadLenEncInt(p)
 			res.columns = int(n)
 			if err := bc.readTextRows(res); err != nil {
 				return nil, err
 			}
 		}
-		if res.ok.status&statusMoreResults == 0 {
+		if res.ok.Status&mysql.StatusMoreResults == 0 {
 			return res, nil
 		}
 	}
@@ -512,16 +513,16 @@ func (bc *backendConn) readTextRows(res *queryResult) error {
 			return bc.lost(err)
 		}
 		if p[0] == 0xff {
-			return parseErr(p)
+			return mysql.ParseErr(p)
 		}
-		if isEOF(p) {
-			res.ok.status = uint16(p[3]) | uint16(p[4])<<8
+		if mysql.IsEOF(p) {
+			res.ok.Status = uint16(p[3]) | uint16(p[4])<<8
 			return nil
 		}
 		row := make([][]byte, res.columns)
 		pos := 0
 		for c := range row {
-			n, null, size, _ := readLenEncInt(p[pos:])
+			n, null, size, _ := mysql.ReadLenEncInt(p[pos:])
 			pos += size
 			if !null {
 				row[c] = append([]byte{}, p[pos:pos+int(n)]...)
@@ -554,7 +555,7 @@ func (bc *backendConn) hintFor(sql string) []byte {
 func columnKind(def []byte) vindex.Kind {
 	pos := 0
 	for range 6 { // catalog, schema, table, org_table, name, org_name
-		n, _, size, ok := readLenEncInt(def[pos:])
+		n, _, size, ok := mysql.ReadLenEncInt(def[pos:])
 		if !ok {
 			return vindex.VarBinary
 		}
@@ -567,14 +568,14 @@ func columnKind(def []byte) vindex.Kind {
 	typ := def[pos+7]
 	flags := uint16(def[pos+8]) | uint16(def[pos+9])<<8
 	switch typ {
-	case typeTiny, typeShort, typeLong, typeLongLong, typeInt24, typeYear:
-		if flags&flagUnsigned != 0 {
+	case mysql.TypeTiny, mysql.TypeShort, mysql.TypeLong, mysql.TypeLongLong, mysql.TypeInt24, mysql.TypeYear:
+		if flags&mysql.FlagUnsigned != 0 {
 			return vindex.Uint64
 		}
 		return vindex.Int64
-	case typeDecimal, typeNewDecimal:
+	case mysql.TypeDecimal, mysql.TypeNewDecimal:
 		return vindex.Decimal
-	case typeFloat, typeDouble:
+	case mysql.TypeFloat, mysql.TypeDouble:
 		return vindex.Float64
 	}
 	if charset == 63 {

@@ -13,6 +13,7 @@ import (
 	"errors"
 
 	"sidecar/engine"
+	"sidecar/mysql"
 	"sidecar/rewrite"
 	"sidecar/sqlerr"
 )
@@ -156,11 +157,11 @@ func parseResult(b []byte) (*engine.Result, error) {
 	}
 	switch p[0] {
 	case 0xff:
-		return nil, parseErr(p)
+		return nil, mysql.ParseErr(p)
 	case 0x00:
 		return nil, sqlerr.Routing("the engine's SELECT returned no result set")
 	}
-	count, _, _, ok := readLenEncInt(p)
+	count, _, _, ok := mysql.ReadLenEncInt(p)
 	if !ok {
 		return nil, errMalformed
 	}
@@ -181,7 +182,7 @@ func parseResult(b []byte) (*engine.Result, error) {
 		if !ok {
 			return nil, errMalformed
 		}
-		if isEOF(p) {
+		if mysql.IsEOF(p) {
 			if res.Rows != nil || len(b) == 0 {
 				return res, nil
 			}
@@ -189,11 +190,11 @@ func parseResult(b []byte) (*engine.Result, error) {
 			continue
 		}
 		if p[0] == 0xff {
-			return nil, parseErr(p)
+			return nil, mysql.ParseErr(p)
 		}
 		row := make([][]byte, count)
 		for i := range row {
-			n, null, size, ok := readLenEncInt(p)
+			n, null, size, ok := mysql.ReadLenEncInt(p)
 			if !ok || size+int(n) > len(p) {
 				return nil, errMalformed
 			}
@@ -209,28 +210,28 @@ func parseResult(b []byte) (*engine.Result, error) {
 // kindOf is how the engine writes a column's values back into SQL.
 func kindOf(c colInfo) engine.Kind {
 	switch c.typ {
-	case typeTiny, typeShort, typeLong, typeLongLong, typeInt24:
-		if c.flags&flagUnsigned != 0 {
+	case mysql.TypeTiny, mysql.TypeShort, mysql.TypeLong, mysql.TypeLongLong, mysql.TypeInt24:
+		if c.flags&mysql.FlagUnsigned != 0 {
 			return engine.Unsigned
 		}
 		return engine.Int
-	case typeYear:
+	case mysql.TypeYear:
 		return engine.Int
-	case typeDecimal, typeNewDecimal:
+	case mysql.TypeDecimal, mysql.TypeNewDecimal:
 		return engine.Decimal
-	case typeFloat, typeDouble:
+	case mysql.TypeFloat, mysql.TypeDouble:
 		return engine.Float
-	case typeDate:
+	case mysql.TypeDate:
 		return engine.Date
-	case typeDateTime, typeTimestamp:
+	case mysql.TypeDateTime, mysql.TypeTimestamp:
 		return engine.DateTime
-	case typeTime:
+	case mysql.TypeTime:
 		return engine.Time
-	case typeNull:
+	case mysql.TypeNull:
 		return engine.Null
-	case typeJSON:
+	case mysql.TypeJSON:
 		return engine.JSON
-	case typeBit, typeGeometry:
+	case mysql.TypeBit, mysql.TypeGeometry:
 		return engine.Binary
 	}
 	if c.charset == 63 {
@@ -243,7 +244,7 @@ func kindOf(c colInfo) engine.Kind {
 // rows for a prepared statement's execute.
 func (s *session) writeResult(res *engine.Result, binaryRows, more bool) error {
 	cols := make([]colInfo, len(res.Fields))
-	s.w.writePacket(appendLenEncInt(nil, uint64(len(res.Fields))))
+	s.w.writePacket(mysql.AppendLenEncInt(nil, uint64(len(res.Fields))))
 	for i, f := range res.Fields {
 		col, err := parseColumnDef(f.Def)
 		if err != nil {
@@ -252,7 +253,7 @@ func (s *session) writeResult(res *engine.Result, binaryRows, more bool) error {
 		cols[i] = col
 		s.w.writePacket(f.Def)
 	}
-	s.w.writePacket(appendEOF(nil, 0, s.status()))
+	s.w.writePacket(mysql.AppendEOF(nil, 0, s.status()))
 	rw := &rowWriter{w: s.w, binary: binaryRows, cols: cols}
 	for _, row := range res.Rows {
 		if err := rw.write(row); err != nil {
@@ -261,9 +262,9 @@ func (s *session) writeResult(res *engine.Result, binaryRows, more bool) error {
 	}
 	st := s.status()
 	if more {
-		st |= statusMoreResults
+		st |= mysql.StatusMoreResults
 	}
-	return s.w.writePacket(appendEOF(nil, 0, st))
+	return s.w.writePacket(mysql.AppendEOF(nil, 0, st))
 }
 
 // staged runs a write that reads across shards first: INSERT … SELECT (the

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"sidecar/conf"
+	"sidecar/mysql"
 	"sidecar/rewrite"
 	"sidecar/sqlerr"
 	"sidecar/vindex"
@@ -380,10 +381,10 @@ func (s *session) runWrites(queries []rewrite.ShardQuery) (writeResult, error) {
 		}
 		if j.err == nil && j.out != nil {
 			res.wrote = true
-			res.affected += j.out.ok.affectedRows
-			res.warnings += j.out.ok.warnings
+			res.affected += j.out.ok.AffectedRows
+			res.warnings += j.out.ok.Warnings
 			if res.insertID == 0 {
-				res.insertID = j.out.ok.insertID
+				res.insertID = j.out.ok.InsertID
 			}
 		}
 		if j.bc.broken && j.held {
@@ -409,9 +410,9 @@ func (s *session) dropHeld(bc *backendConn) {
 func (s *session) okResult(affected, insertID uint64, warnings uint16, more bool) error {
 	st := s.status()
 	if more {
-		st |= statusMoreResults
+		st |= mysql.StatusMoreResults
 	}
-	return s.w.writePacket(appendOK(nil, okPacket{affectedRows: affected, insertID: insertID, status: st, warnings: warnings}))
+	return s.w.writePacket(mysql.AppendOK(nil, mysql.OK{AffectedRows: affected, InsertID: insertID, Status: st, Warnings: warnings}))
 }
 
 // emptyResult answers a SELECT whose vindex values map to no shard: the
@@ -489,9 +490,9 @@ func (s *session) Execute(ctx context.Context, sql string, order vindex.CommitOr
 		if err != nil {
 			return nil, err
 		}
-		out.RowsAffected += res.ok.affectedRows
+		out.RowsAffected += res.ok.AffectedRows
 		out.Rows = append(out.Rows, toValues(res)...)
-		if plan.Kind.IsDML() && s.stmt != nil && res.ok.affectedRows > 0 {
+		if plan.Kind.IsDML() && s.stmt != nil && res.ok.AffectedRows > 0 {
 			s.stmt.wrote = true
 		}
 	}
@@ -509,7 +510,7 @@ func (s *session) ExecuteKeyspaceID(ctx context.Context, keyspace string, ksid v
 	if err != nil {
 		return nil, err
 	}
-	return &vindex.Result{Rows: toValues(res), RowsAffected: res.ok.affectedRows}, nil
+	return &vindex.Result{Rows: toValues(res), RowsAffected: res.ok.AffectedRows}, nil
 }
 
 // InTransactionAndIsDML: lookup reads lock rows (for update) when they serve

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"sidecar/mysql"
 	"sidecar/rewrite"
 	"sidecar/sqlerr"
 	"sidecar/vindex"
@@ -119,10 +120,10 @@ func FuzzReadPacket(f *testing.F) {
 	cmd := func(p ...[]byte) []byte { return bytes.Join(p, nil) }
 	f.Add([]byte{}, uint16(0), uint8(0), uint16(0))
 	f.Add(header(0, 0), uint16(0), uint8(0), uint16(0))
-	f.Add(cmd(header(1, 0), []byte{comQuit}), uint16(0), uint8(0), uint16(0))
+	f.Add(cmd(header(1, 0), []byte{mysql.ComQuit}), uint16(0), uint8(0), uint16(0))
 	f.Add(cmd(header(9, 0), []byte("\x03SELECT 1")), uint16(0), uint8(0), uint16(3))
-	f.Add(cmd(header(9, 0), []byte("\x03SELECT 1"), header(1, 0), []byte{comPing}), uint16(4), uint8(0), uint16(0))
-	f.Add(cmd(header(9, 0), []byte("\x03SELECT 1"), header(1, 0), []byte{comPing}), uint16(9), uint8(1), uint16(0x0102))
+	f.Add(cmd(header(9, 0), []byte("\x03SELECT 1"), header(1, 0), []byte{mysql.ComPing}), uint16(4), uint8(0), uint16(0))
+	f.Add(cmd(header(9, 0), []byte("\x03SELECT 1"), header(1, 0), []byte{mysql.ComPing}), uint16(9), uint8(1), uint16(0x0102))
 	f.Add(cmd(header(5, 1), []byte("\x03abcd")), uint16(0), uint8(1), uint16(0))
 	f.Add(cmd(header(20, 0), []byte("\x03short")), uint16(0), uint8(0), uint16(0))
 	f.Add([]byte{9, 0}, uint16(0), uint8(0), uint16(0))
@@ -214,7 +215,7 @@ func FuzzReadPacket(f *testing.F) {
 // executePacket is a COM_STMT_EXECUTE of statement id: flags, iteration
 // count 1 and the parameter block.
 func executePacket(id uint32, block ...byte) []byte {
-	p := []byte{comStmtExecute, 0, 0, 0, 0, 0, 1, 0, 0, 0}
+	p := []byte{mysql.ComStmtExecute, 0, 0, 0, 0, 0, 1, 0, 0, 0}
 	binary.LittleEndian.PutUint32(p[1:], id)
 	return append(p, block...)
 }
@@ -252,11 +253,11 @@ func bindModel(n int, remembered []byte, longData map[int][]byte, b []byte) (nul
 	for i := range n {
 		typ := types[2*i]
 		if data, ok := longData[i]; ok {
-			if typ < typeTinyBlob {
+			if typ < mysql.TypeTinyBlob {
 				return nil, nil, nil, sqlerr.New(errWrongArguments, "HY000", "long data for type %#x", typ)
 			}
 			nulls[i/8] &^= 1 << (i % 8)
-			vals[i] = appendLenEncInt(nil, uint64(len(data)))
+			vals[i] = mysql.AppendLenEncInt(nil, uint64(len(data)))
 			vals[i] = append(vals[i], data...)
 			continue
 		}
@@ -265,16 +266,16 @@ func bindModel(n int, remembered []byte, longData map[int][]byte, b []byte) (nul
 		}
 		var size uint64
 		switch typ {
-		case typeNull:
-		case typeTiny:
+		case mysql.TypeNull:
+		case mysql.TypeTiny:
 			size = 1
-		case typeShort, typeYear:
+		case mysql.TypeShort, mysql.TypeYear:
 			size = 2
-		case typeLong, typeInt24, typeFloat:
+		case mysql.TypeLong, mysql.TypeInt24, mysql.TypeFloat:
 			size = 4
-		case typeLongLong, typeDouble:
+		case mysql.TypeLongLong, mysql.TypeDouble:
 			size = 8
-		case typeDate, typeDateTime, typeTimestamp, typeTime:
+		case mysql.TypeDate, mysql.TypeDateTime, mysql.TypeTimestamp, mysql.TypeTime:
 			if len(rest) == 0 || rest[0] >= 0xfb {
 				return nil, nil, nil, errMalformed // a length byte, 0 to 12
 			}
@@ -336,35 +337,35 @@ func sameError(a, b error) bool {
 func FuzzBindArgs(f *testing.F) {
 	noLong := uint16(0xffff)
 	f.Add(uint8(0), []byte{}, noLong, []byte{}, executePacket(1))
-	f.Add(uint8(0), []byte{}, noLong, []byte{}, []byte{comStmtExecute, 1, 0, 0})
+	f.Add(uint8(0), []byte{}, noLong, []byte{}, []byte{mysql.ComStmtExecute, 1, 0, 0})
 	f.Add(uint8(1), []byte{}, noLong, []byte{}, executePacket(2, 0))
-	f.Add(uint8(1), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, typeLongLong, 0, 1, 2, 3, 4, 5, 6, 7, 8))
-	f.Add(uint8(1), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, typeLong, 0x80, 1, 2, 3, 4))
-	f.Add(uint8(1), []byte{typeVarString, 0}, noLong, []byte{}, executePacket(1, 0, 0, 3, 'a', 'b', 'c'))
-	f.Add(uint8(1), []byte{typeLong, 0}, noLong, []byte{}, executePacket(1, 0, 0, 3, 'a', 'b', 'c'))
-	f.Add(uint8(1), []byte{typeLong}, noLong, []byte{}, executePacket(1, 0, 0, 1, 2, 3, 4))
-	f.Add(uint8(2), []byte{}, noLong, []byte{}, executePacket(1, 1, 1, typeLong, 0, typeVarString, 0, 1, 'x'))
-	f.Add(uint8(2), []byte{}, noLong, []byte{}, executePacket(1, 3, 1, typeLong, 0, typeVarString, 0))
-	f.Add(uint8(3), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, typeDate, 0, typeDateTime, 0, typeTime, 0,
+	f.Add(uint8(1), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, mysql.TypeLongLong, 0, 1, 2, 3, 4, 5, 6, 7, 8))
+	f.Add(uint8(1), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, mysql.TypeLong, 0x80, 1, 2, 3, 4))
+	f.Add(uint8(1), []byte{mysql.TypeVarString, 0}, noLong, []byte{}, executePacket(1, 0, 0, 3, 'a', 'b', 'c'))
+	f.Add(uint8(1), []byte{mysql.TypeLong, 0}, noLong, []byte{}, executePacket(1, 0, 0, 3, 'a', 'b', 'c'))
+	f.Add(uint8(1), []byte{mysql.TypeLong}, noLong, []byte{}, executePacket(1, 0, 0, 1, 2, 3, 4))
+	f.Add(uint8(2), []byte{}, noLong, []byte{}, executePacket(1, 1, 1, mysql.TypeLong, 0, mysql.TypeVarString, 0, 1, 'x'))
+	f.Add(uint8(2), []byte{}, noLong, []byte{}, executePacket(1, 3, 1, mysql.TypeLong, 0, mysql.TypeVarString, 0))
+	f.Add(uint8(3), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, mysql.TypeDate, 0, mysql.TypeDateTime, 0, mysql.TypeTime, 0,
 		4, 0xe8, 0x07, 1, 2, 7, 0xe8, 0x07, 1, 2, 3, 4, 5, 8, 0, 1, 0, 0, 0, 2, 3, 4))
-	f.Add(uint8(2), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, typeDouble, 0, typeFloat, 0, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0, 0, 0x80, 0x3f))
-	f.Add(uint8(4), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, typeTiny, 0, typeShort, 0, typeNull, 0, typeNewDecimal, 0, 1, 2, 0, 4, '1', '.', '2', '5'))
+	f.Add(uint8(2), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, mysql.TypeDouble, 0, mysql.TypeFloat, 0, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0, 0, 0x80, 0x3f))
+	f.Add(uint8(4), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, mysql.TypeTiny, 0, mysql.TypeShort, 0, mysql.TypeNull, 0, mysql.TypeNewDecimal, 0, 1, 2, 0, 4, '1', '.', '2', '5'))
 	// Length-encoded lengths: 2-, 3- and 8-byte forms, and beyond the packet.
-	f.Add(uint8(1), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, typeBlob, 0, 0xfc, 2, 0, 'h', 'i'))
-	f.Add(uint8(1), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, typeBlob, 0, 0xfd, 1, 0, 0, 'x'))
-	f.Add(uint8(1), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, typeBlob, 0, 0xfe, 1, 0, 0, 0, 0, 0, 0, 0, 'x'))
-	f.Add(uint8(1), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, typeBlob, 0, 0xfe, 0, 0, 0, 0, 0, 0, 0, 0x80, 'x'))
-	f.Add(uint8(1), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, typeVarChar, 0, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff))
-	f.Add(uint8(1), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, typeVarChar, 0, 0xfe, 0xf8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 'x'))
-	f.Add(uint8(1), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, typeString, 0, 0xfd, 0xff, 0xff, 0xff, 'x'))
-	f.Add(uint8(1), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, typeString, 0, 0xfb))
-	f.Add(uint8(1), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, typeDateTime, 0, 11, 1, 2))
+	f.Add(uint8(1), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, mysql.TypeBlob, 0, 0xfc, 2, 0, 'h', 'i'))
+	f.Add(uint8(1), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, mysql.TypeBlob, 0, 0xfd, 1, 0, 0, 'x'))
+	f.Add(uint8(1), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, mysql.TypeBlob, 0, 0xfe, 1, 0, 0, 0, 0, 0, 0, 0, 'x'))
+	f.Add(uint8(1), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, mysql.TypeBlob, 0, 0xfe, 0, 0, 0, 0, 0, 0, 0, 0x80, 'x'))
+	f.Add(uint8(1), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, mysql.TypeVarChar, 0, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff))
+	f.Add(uint8(1), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, mysql.TypeVarChar, 0, 0xfe, 0xf8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 'x'))
+	f.Add(uint8(1), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, mysql.TypeString, 0, 0xfd, 0xff, 0xff, 0xff, 'x'))
+	f.Add(uint8(1), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, mysql.TypeString, 0, 0xfb))
+	f.Add(uint8(1), []byte{}, noLong, []byte{}, executePacket(1, 0, 1, mysql.TypeDateTime, 0, 11, 1, 2))
 	// Long data, with and without the NULL bit, for string and other types.
-	f.Add(uint8(2), []byte{}, uint16(1), []byte("long data"), executePacket(1, 0, 1, typeLong, 0, typeBlob, 0, 1, 0, 0, 0))
-	f.Add(uint8(2), []byte{}, uint16(1), []byte("long data"), executePacket(1, 2, 1, typeLong, 0, typeBlob, 0, 1, 0, 0, 0))
-	f.Add(uint8(1), []byte{}, uint16(0), []byte("long data"), executePacket(1, 0, 1, typeLong, 0))
-	f.Add(uint8(1), []byte{}, uint16(0), bytes.Repeat([]byte("x"), 70), executePacket(1, 0, 1, typeBlob, 0))
-	f.Add(uint8(1), []byte{}, uint16(7), []byte("other parameter"), executePacket(1, 0, 1, typeBlob, 0, 1, 'x'))
+	f.Add(uint8(2), []byte{}, uint16(1), []byte("long data"), executePacket(1, 0, 1, mysql.TypeLong, 0, mysql.TypeBlob, 0, 1, 0, 0, 0))
+	f.Add(uint8(2), []byte{}, uint16(1), []byte("long data"), executePacket(1, 2, 1, mysql.TypeLong, 0, mysql.TypeBlob, 0, 1, 0, 0, 0))
+	f.Add(uint8(1), []byte{}, uint16(0), []byte("long data"), executePacket(1, 0, 1, mysql.TypeLong, 0))
+	f.Add(uint8(1), []byte{}, uint16(0), bytes.Repeat([]byte("x"), 70), executePacket(1, 0, 1, mysql.TypeBlob, 0))
+	f.Add(uint8(1), []byte{}, uint16(7), []byte("other parameter"), executePacket(1, 0, 1, mysql.TypeBlob, 0, 1, 'x'))
 	f.Add(uint8(9), []byte{}, noLong, []byte{}, executePacket(1, 0xff, 1, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0))
 	f.Fuzz(func(t *testing.T, n uint8, remembered []byte, longParam uint16, long []byte, pkt []byte) {
 		const id = 1
@@ -382,7 +383,7 @@ func FuzzBindArgs(f *testing.F) {
 		s := &session{srv: srv, w: newWire(&fuzzConn{}, 4<<10), stmts: map[uint32]*preparedStmt{id: st}}
 		s.w.max = 64 // long data past it is refused at execute
 		if longParam != 0xffff {
-			p := []byte{comStmtSendLongData, id, 0, 0, 0, byte(longParam), byte(longParam >> 8)}
+			p := []byte{mysql.ComStmtSendLongData, id, 0, 0, 0, byte(longParam), byte(longParam >> 8)}
 			s.sendLongData(append(p, long...))
 		}
 

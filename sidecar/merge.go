@@ -34,6 +34,7 @@ import (
 	"strings"
 
 	"sidecar/conf"
+	"sidecar/mysql"
 	"sidecar/rewrite"
 	"sidecar/sqlerr"
 )
@@ -83,7 +84,7 @@ func (s *session) mergeScatter(shards []*conf.Shard, mp *rewrite.MergePlan, bina
 	}
 	var firstErr error
 	for _, c := range cursors {
-		if err := c.bc.sendQuery(comQuery, mp.SQL); err != nil {
+		if err := c.bc.sendQuery(mysql.ComQuery, mp.SQL); err != nil {
 			firstErr = err
 			break
 		}
@@ -113,11 +114,11 @@ func (s *session) mergeScatter(shards []*conf.Shard, mp *rewrite.MergePlan, bina
 	m.out = &rowWriter{w: s.w, binary: binaryRows, cols: m.cols[:m.visible]}
 
 	// Column count, visible definitions, EOF.
-	s.w.writePacket(appendLenEncInt(nil, uint64(m.visible)))
+	s.w.writePacket(mysql.AppendLenEncInt(nil, uint64(m.visible)))
 	for _, d := range defs[:m.visible] {
 		s.w.writePacket(d)
 	}
-	s.w.writePacket(appendEOF(nil, 0, s.status()))
+	s.w.writePacket(mysql.AppendEOF(nil, 0, s.status()))
 
 	err := m.run()
 	if s.w.failed() {
@@ -136,9 +137,9 @@ func (s *session) mergeScatter(shards []*conf.Shard, mp *rewrite.MergePlan, bina
 	}
 	st := s.status()
 	if more {
-		st |= statusMoreResults
+		st |= mysql.StatusMoreResults
 	}
-	return s.w.writePacket(appendEOF(nil, warnings, st))
+	return s.w.writePacket(mysql.AppendEOF(nil, warnings, st))
 }
 
 // shardCursor reads one shard's text result set row by row. row and raw are
@@ -171,13 +172,13 @@ func (c *shardCursor) readHeader(keep bool) ([][]byte, error) {
 	switch p[0] {
 	case 0xff:
 		c.done = true
-		c.err = parseErr(p)
+		c.err = mysql.ParseErr(p)
 		return nil, c.err
 	case 0x00:
 		c.done = true
 		return nil, sqlerr.Routing("shard %s answered a SELECT without a result set", bc)
 	}
-	n, _, _, _ := readLenEncInt(p)
+	n, _, _, _ := mysql.ReadLenEncInt(p)
 	c.columns = int(n)
 	var defs [][]byte
 	for i := 0; i <= c.columns; i++ { // definitions, then EOF
@@ -209,9 +210,9 @@ func (c *shardCursor) next() error {
 	switch {
 	case p[0] == 0xff:
 		c.done = true
-		c.err = parseErr(p)
+		c.err = mysql.ParseErr(p)
 		return c.err
-	case isEOF(p):
+	case mysql.IsEOF(p):
 		c.done = true
 		c.warnings = binary.LittleEndian.Uint16(p[1:])
 		return nil
@@ -223,7 +224,7 @@ func (c *shardCursor) next() error {
 		if i == c.visible {
 			c.visEnd = pos
 		}
-		n, null, size, ok := readLenEncInt(p[pos:])
+		n, null, size, ok := mysql.ReadLenEncInt(p[pos:])
 		if !ok || pos+size+int(n) > len(p) {
 			bc.broken, c.done = true, true
 			c.err = errMalformed
@@ -270,11 +271,6 @@ type colInfo struct {
 	class    valueClass
 }
 
-const (
-	flagEnum = 0x0100
-	flagSet  = 0x0800
-)
-
 // valueClass is how values of a column compare.
 type valueClass uint8
 
@@ -291,7 +287,7 @@ const (
 
 func parseColumnDef(def []byte) (colInfo, error) {
 	var c colInfo
-	spans, ok := columnDefStrings(def)
+	spans, ok := mysql.ColumnDefStrings(def)
 	if !ok {
 		return c, errMalformed
 	}
@@ -310,23 +306,23 @@ func parseColumnDef(def []byte) (colInfo, error) {
 
 func classOf(typ byte, flags, charset uint16) valueClass {
 	switch typ {
-	case typeTiny, typeShort, typeLong, typeLongLong, typeInt24:
-		if flags&flagUnsigned != 0 {
+	case mysql.TypeTiny, mysql.TypeShort, mysql.TypeLong, mysql.TypeLongLong, mysql.TypeInt24:
+		if flags&mysql.FlagUnsigned != 0 {
 			return classUint
 		}
 		return classInt
-	case typeYear:
+	case mysql.TypeYear:
 		return classInt
-	case typeDecimal, typeNewDecimal:
+	case mysql.TypeDecimal, mysql.TypeNewDecimal:
 		return classDecimal
-	case typeFloat, typeDouble:
+	case mysql.TypeFloat, mysql.TypeDouble:
 		return classFloat
-	case typeTime:
+	case mysql.TypeTime:
 		return classTime
-	case typeDate, typeDateTime, typeTimestamp, typeBit, typeGeometry, typeNull:
+	case mysql.TypeDate, mysql.TypeDateTime, mysql.TypeTimestamp, mysql.TypeBit, mysql.TypeGeometry, mysql.TypeNull:
 		return classBytes
 	}
-	if flags&(flagEnum|flagSet) != 0 || typ == typeEnum || typ == typeSet {
+	if flags&(mysql.FlagEnum|mysql.FlagSet) != 0 || typ == mysql.TypeEnum || typ == mysql.TypeSet {
 		return classEnum
 	}
 	if charset == 63 {
@@ -1262,7 +1258,7 @@ func appendTextRow(b []byte, row [][]byte) []byte {
 			b = append(b, 0xfb)
 			continue
 		}
-		b = appendLenEncInt(b, uint64(len(v)))
+		b = mysql.AppendLenEncInt(b, uint64(len(v)))
 		b = append(b, v...)
 	}
 	return b
@@ -1277,7 +1273,7 @@ func appendBinaryRow(b []byte, row [][]byte, cols []colInfo) ([]byte, error) {
 		b = append(b, 0)
 	}
 	for i, v := range row {
-		if v == nil || cols[i].typ == typeNull {
+		if v == nil || cols[i].typ == mysql.TypeNull {
 			b[nullStart+(i+2)/8] |= 1 << ((i + 2) % 8)
 			continue
 		}
@@ -1295,7 +1291,7 @@ func appendBinaryValue(b, v []byte, c colInfo) ([]byte, error) {
 	bad := func() ([]byte, error) {
 		return nil, sqlerr.Routing("scatter merge: cannot encode %q as a binary %s value of column %s", v, typeName(c.typ), c.name)
 	}
-	unsigned := c.flags&flagUnsigned != 0
+	unsigned := c.flags&mysql.FlagUnsigned != 0
 	integer := func(size int) ([]byte, error) {
 		var u uint64
 		if unsigned {
@@ -1317,33 +1313,33 @@ func appendBinaryValue(b, v []byte, c colInfo) ([]byte, error) {
 		return b, nil
 	}
 	switch c.typ {
-	case typeTiny:
+	case mysql.TypeTiny:
 		return integer(1)
-	case typeShort, typeYear:
+	case mysql.TypeShort, mysql.TypeYear:
 		return integer(2)
-	case typeLong, typeInt24:
+	case mysql.TypeLong, mysql.TypeInt24:
 		return integer(4)
-	case typeLongLong:
+	case mysql.TypeLongLong:
 		return integer(8)
-	case typeFloat:
+	case mysql.TypeFloat:
 		f, err := strconv.ParseFloat(string(v), 32)
 		if err != nil {
 			return bad()
 		}
 		return binary.LittleEndian.AppendUint32(b, math.Float32bits(float32(f))), nil
-	case typeDouble:
+	case mysql.TypeDouble:
 		f, err := strconv.ParseFloat(string(v), 64)
 		if err != nil {
 			return bad()
 		}
 		return binary.LittleEndian.AppendUint64(b, math.Float64bits(f)), nil
-	case typeDate, typeDateTime, typeTimestamp:
+	case mysql.TypeDate, mysql.TypeDateTime, mysql.TypeTimestamp:
 		out, ok := appendBinaryDateTime(b, string(v))
 		if !ok {
 			return bad()
 		}
 		return out, nil
-	case typeTime:
+	case mysql.TypeTime:
 		out, ok := appendBinaryTime(b, string(v))
 		if !ok {
 			return bad()
@@ -1351,7 +1347,7 @@ func appendBinaryValue(b, v []byte, c colInfo) ([]byte, error) {
 		return out, nil
 	}
 	// DECIMAL, strings, blobs, BIT, ENUM, SET, JSON, GEOMETRY: length-encoded.
-	b = appendLenEncInt(b, uint64(len(v)))
+	b = mysql.AppendLenEncInt(b, uint64(len(v)))
 	return append(b, v...), nil
 }
 
@@ -1447,29 +1443,29 @@ func appendBinaryTime(b []byte, s string) ([]byte, bool) {
 
 func typeName(t byte) string {
 	switch t {
-	case typeTiny:
+	case mysql.TypeTiny:
 		return "TINYINT"
-	case typeShort:
+	case mysql.TypeShort:
 		return "SMALLINT"
-	case typeLong:
+	case mysql.TypeLong:
 		return "INT"
-	case typeLongLong:
+	case mysql.TypeLongLong:
 		return "BIGINT"
-	case typeInt24:
+	case mysql.TypeInt24:
 		return "MEDIUMINT"
-	case typeYear:
+	case mysql.TypeYear:
 		return "YEAR"
-	case typeFloat:
+	case mysql.TypeFloat:
 		return "FLOAT"
-	case typeDouble:
+	case mysql.TypeDouble:
 		return "DOUBLE"
-	case typeDate:
+	case mysql.TypeDate:
 		return "DATE"
-	case typeDateTime:
+	case mysql.TypeDateTime:
 		return "DATETIME"
-	case typeTimestamp:
+	case mysql.TypeTimestamp:
 		return "TIMESTAMP"
-	case typeTime:
+	case mysql.TypeTime:
 		return "TIME"
 	}
 	return fmt.Sprintf("type %d", t)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"sidecar/mysql"
 	"sidecar/rewrite"
 )
 
@@ -230,30 +231,30 @@ func TestAppendBinaryValue(t *testing.T) {
 		c    colInfo
 		want []byte
 	}{
-		{"-1", col(typeTiny, 0), []byte{0xff}},
-		{"255", col(typeTiny, flagUnsigned), []byte{0xff}},
-		{"-2", col(typeShort, 0), le(0xfffe, 2)},
-		{"2024", col(typeYear, flagUnsigned), le(2024, 2)},
-		{"70000", col(typeInt24, 0), le(70000, 4)},
-		{"-3", col(typeLong, 0), le(0xfffffffd, 4)},
-		{"4294967295", col(typeLong, flagUnsigned), le(4294967295, 4)},
-		{"-9223372036854775808", col(typeLongLong, 0), le(1<<63, 8)},
-		{"18446744073709551615", col(typeLongLong, flagUnsigned), le(math.MaxUint64, 8)},
-		{"1.5", col(typeFloat, 0), f32},
-		{"-0.25", col(typeDouble, 0), f64},
-		{"-12.50", col(typeNewDecimal, 0), append([]byte{6}, "-12.50"...)},
-		{"héllo", col(typeVarString, 0), append([]byte{6}, "héllo"...)},
-		{"", col(typeBlob, 0), []byte{0}},
-		{"2024-02-03", col(typeDate, 0), []byte{4, 0xe8, 0x07, 2, 3}},
-		{"0000-00-00", col(typeDate, 0), []byte{0}},
-		{"2024-02-03 00:00:00", col(typeDateTime, 0), []byte{4, 0xe8, 0x07, 2, 3}},
-		{"2024-02-03 04:05:06", col(typeDateTime, 0), []byte{7, 0xe8, 0x07, 2, 3, 4, 5, 6}},
-		{"2024-02-03 04:05:06.123", col(typeTimestamp, 0), []byte{11, 0xe8, 0x07, 2, 3, 4, 5, 6, 0x78, 0xe0, 0x01, 0}},
-		{"0000-00-00 00:00:00.000", col(typeDateTime, 0), []byte{0}},
-		{"00:00:00", col(typeTime, 0), []byte{0}},
-		{"05:06:07", col(typeTime, 0), []byte{8, 0, 0, 0, 0, 0, 5, 6, 7}},
-		{"-100:00:01", col(typeTime, 0), []byte{8, 1, 4, 0, 0, 0, 4, 0, 1}},
-		{"838:59:59.000001", col(typeTime, 0), []byte{12, 0, 34, 0, 0, 0, 22, 59, 59, 1, 0, 0, 0}},
+		{"-1", col(mysql.TypeTiny, 0), []byte{0xff}},
+		{"255", col(mysql.TypeTiny, mysql.FlagUnsigned), []byte{0xff}},
+		{"-2", col(mysql.TypeShort, 0), le(0xfffe, 2)},
+		{"2024", col(mysql.TypeYear, mysql.FlagUnsigned), le(2024, 2)},
+		{"70000", col(mysql.TypeInt24, 0), le(70000, 4)},
+		{"-3", col(mysql.TypeLong, 0), le(0xfffffffd, 4)},
+		{"4294967295", col(mysql.TypeLong, mysql.FlagUnsigned), le(4294967295, 4)},
+		{"-9223372036854775808", col(mysql.TypeLongLong, 0), le(1<<63, 8)},
+		{"18446744073709551615", col(mysql.TypeLongLong, mysql.FlagUnsigned), le(math.MaxUint64, 8)},
+		{"1.5", col(mysql.TypeFloat, 0), f32},
+		{"-0.25", col(mysql.TypeDouble, 0), f64},
+		{"-12.50", col(mysql.TypeNewDecimal, 0), append([]byte{6}, "-12.50"...)},
+		{"héllo", col(mysql.TypeVarString, 0), append([]byte{6}, "héllo"...)},
+		{"", col(mysql.TypeBlob, 0), []byte{0}},
+		{"2024-02-03", col(mysql.TypeDate, 0), []byte{4, 0xe8, 0x07, 2, 3}},
+		{"0000-00-00", col(mysql.TypeDate, 0), []byte{0}},
+		{"2024-02-03 00:00:00", col(mysql.TypeDateTime, 0), []byte{4, 0xe8, 0x07, 2, 3}},
+		{"2024-02-03 04:05:06", col(mysql.TypeDateTime, 0), []byte{7, 0xe8, 0x07, 2, 3, 4, 5, 6}},
+		{"2024-02-03 04:05:06.123", col(mysql.TypeTimestamp, 0), []byte{11, 0xe8, 0x07, 2, 3, 4, 5, 6, 0x78, 0xe0, 0x01, 0}},
+		{"0000-00-00 00:00:00.000", col(mysql.TypeDateTime, 0), []byte{0}},
+		{"00:00:00", col(mysql.TypeTime, 0), []byte{0}},
+		{"05:06:07", col(mysql.TypeTime, 0), []byte{8, 0, 0, 0, 0, 0, 5, 6, 7}},
+		{"-100:00:01", col(mysql.TypeTime, 0), []byte{8, 1, 4, 0, 0, 0, 4, 0, 1}},
+		{"838:59:59.000001", col(mysql.TypeTime, 0), []byte{12, 0, 34, 0, 0, 0, 22, 59, 59, 1, 0, 0, 0}},
 	}
 	for _, c := range cases {
 		got, err := appendBinaryValue(nil, []byte(c.v), c.c)
@@ -268,7 +269,7 @@ func TestAppendBinaryValue(t *testing.T) {
 	for _, bad := range []struct {
 		v string
 		c colInfo
-	}{{"x", col(typeLong, 0)}, {"-1", col(typeLong, flagUnsigned)}, {"2024-1-1", col(typeDate, 0)}, {"1:2", col(typeTime, 0)}} {
+	}{{"x", col(mysql.TypeLong, 0)}, {"-1", col(mysql.TypeLong, mysql.FlagUnsigned)}, {"2024-1-1", col(mysql.TypeDate, 0)}, {"1:2", col(mysql.TypeTime, 0)}} {
 		if _, err := appendBinaryValue(nil, []byte(bad.v), bad.c); err == nil {
 			t.Errorf("%q as type %d: want an error", bad.v, bad.c.typ)
 		}
@@ -276,8 +277,8 @@ func TestAppendBinaryValue(t *testing.T) {
 }
 
 func TestAppendBinaryRow(t *testing.T) {
-	cols := []colInfo{{typ: typeLong}, {typ: typeVarString}, {typ: typeLong}, {typ: typeNull}, {typ: typeLong},
-		{typ: typeLong}, {typ: typeLong}, {typ: typeLong}}
+	cols := []colInfo{{typ: mysql.TypeLong}, {typ: mysql.TypeVarString}, {typ: mysql.TypeLong}, {typ: mysql.TypeNull}, {typ: mysql.TypeLong},
+		{typ: mysql.TypeLong}, {typ: mysql.TypeLong}, {typ: mysql.TypeLong}}
 	row := [][]byte{[]byte("1"), nil, []byte("3"), nil, nil, nil, []byte("7"), nil}
 	got, err := appendBinaryRow(nil, row, cols)
 	if err != nil {
@@ -297,22 +298,22 @@ func TestParseColumnDef(t *testing.T) {
 		charset uint16
 		class   valueClass
 	}{
-		{typeLongLong, flagUnsigned, 63, classUint},
-		{typeLong, 0, 63, classInt},
-		{typeNewDecimal, 0, 63, classDecimal},
-		{typeDouble, 0, 63, classFloat},
-		{typeVarString, 0, 45, classText},
-		{typeVarString, flagBinary, 45, classText}, // utf8mb4_bin: still by weights (PAD SPACE)
-		{typeVarString, flagBinary, 63, classBytes},
-		{typeString, flagEnum, 45, classEnum},
-		{typeString, flagSet, 45, classEnum},
-		{typeBlob, flagBinary, 63, classBytes},
-		{typeDateTime, 0, 63, classBytes},
-		{typeTime, 0, 63, classTime},
-		{typeYear, flagUnsigned, 63, classInt},
+		{mysql.TypeLongLong, mysql.FlagUnsigned, 63, classUint},
+		{mysql.TypeLong, 0, 63, classInt},
+		{mysql.TypeNewDecimal, 0, 63, classDecimal},
+		{mysql.TypeDouble, 0, 63, classFloat},
+		{mysql.TypeVarString, 0, 45, classText},
+		{mysql.TypeVarString, mysql.FlagBinary, 45, classText}, // utf8mb4_bin: still by weights (PAD SPACE)
+		{mysql.TypeVarString, mysql.FlagBinary, 63, classBytes},
+		{mysql.TypeString, mysql.FlagEnum, 45, classEnum},
+		{mysql.TypeString, mysql.FlagSet, 45, classEnum},
+		{mysql.TypeBlob, mysql.FlagBinary, 63, classBytes},
+		{mysql.TypeDateTime, 0, 63, classBytes},
+		{mysql.TypeTime, 0, 63, classTime},
+		{mysql.TypeYear, mysql.FlagUnsigned, 63, classInt},
 	}
 	for _, c := range cases {
-		def := appendColumnDef(nil, "col", c.typ, c.charset, 10, c.flags)
+		def := mysql.AppendColumnDef(nil, "col", c.typ, c.charset, 10, c.flags)
 		def[len(def)-3] = 4 // decimals
 		ci, err := parseColumnDef(def)
 		if err != nil {
@@ -339,7 +340,7 @@ func (c fakeCol) def() []byte {
 	if cs == 0 {
 		cs = 63
 	}
-	d := appendColumnDef(nil, c.name, c.typ, cs, 20, c.flags)
+	d := mysql.AppendColumnDef(nil, c.name, c.typ, cs, 20, c.flags)
 	d[len(d)-3] = c.decimals
 	return d
 }
@@ -349,23 +350,23 @@ func fakeShard(t *testing.T, cols []fakeCol, rows [][]string) *shardCursor {
 	t.Helper()
 	var buf bytes.Buffer
 	w := &wire{w: bufio.NewWriter(&buf), seq: 1}
-	w.writePacket(appendLenEncInt(nil, uint64(len(cols))))
+	w.writePacket(mysql.AppendLenEncInt(nil, uint64(len(cols))))
 	for _, c := range cols {
 		w.writePacket(c.def())
 	}
-	w.writePacket(appendEOF(nil, 0, 0))
+	w.writePacket(mysql.AppendEOF(nil, 0, 0))
 	for _, r := range rows {
 		var p []byte
 		for _, v := range r {
 			if v == `\N` {
 				p = append(p, 0xfb)
 			} else {
-				p = appendLenEncString(p, v)
+				p = mysql.AppendLenEncString(p, v)
 			}
 		}
 		w.writePacket(p)
 	}
-	w.writePacket(appendEOF(nil, 1, 0))
+	w.writePacket(mysql.AppendEOF(nil, 1, 0))
 	w.flush()
 	bc := &backendConn{w: &wire{r: bufio.NewReader(&buf), seq: 1}}
 	return &shardCursor{bc: bc, sent: true}
@@ -425,7 +426,7 @@ func decodeRow(t *testing.T, p []byte, cols []colInfo, binaryRow bool) []string 
 	if !binaryRow {
 		pos := 0
 		for range cols {
-			n, null, size, _ := readLenEncInt(p[pos:])
+			n, null, size, _ := mysql.ReadLenEncInt(p[pos:])
 			pos += size
 			if null {
 				out = append(out, `\N`)
@@ -453,10 +454,10 @@ func decodeRow(t *testing.T, p []byte, cols []colInfo, binaryRow bool) []string 
 		v := p[pos : pos+size]
 		pos += size
 		switch c.typ {
-		case typeDouble:
+		case mysql.TypeDouble:
 			out = append(out, strconv.FormatFloat(math.Float64frombits(binary.LittleEndian.Uint64(v)), 'g', -1, 64))
 		default:
-			val, err := decodeParam(c.typ, c.flags&flagUnsigned != 0, v)
+			val, err := decodeParam(c.typ, c.flags&mysql.FlagUnsigned != 0, v)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -467,10 +468,10 @@ func decodeRow(t *testing.T, p []byte, cols []colInfo, binaryRow bool) []string 
 }
 
 var (
-	colID   = fakeCol{name: "id", typ: typeLongLong}
-	colName = fakeCol{name: "name", typ: typeVarString, charset: 45}
-	colW    = fakeCol{name: "weight_string(name)", typ: typeVarString, flags: flagBinary}
-	colPad  = fakeCol{name: "pad", typ: typeVarString, flags: flagBinary}
+	colID   = fakeCol{name: "id", typ: mysql.TypeLongLong}
+	colName = fakeCol{name: "name", typ: mysql.TypeVarString, charset: 45}
+	colW    = fakeCol{name: "weight_string(name)", typ: mysql.TypeVarString, flags: mysql.FlagBinary}
+	colPad  = fakeCol{name: "pad", typ: mysql.TypeVarString, flags: mysql.FlagBinary}
 )
 
 // ws is a toy weight string: upper case, so 'a' = 'A'.
@@ -553,10 +554,10 @@ func TestMergeGroups(t *testing.T) {
 			{Func: rewrite.AggMax, Col: v(4), Weight: h(2), Pad: h(3), HasWeight: true},
 			{Func: rewrite.AggAvg, Col: v(5), Sum: h(4), Count: h(5)},
 		}}
-	cols := []fakeCol{colName, {name: "count(*)", typ: typeLongLong}, {name: "sum(x)", typ: typeNewDecimal, decimals: 0},
-		{name: "min(x)", typ: typeLong}, {name: "max(name)", typ: typeVarString, charset: 45},
-		{name: "avg(x)", typ: typeNewDecimal, decimals: 4},
-		colW, colPad, colW, colPad, {name: "sum(x)", typ: typeNewDecimal}, {name: "count(x)", typ: typeLongLong}}
+	cols := []fakeCol{colName, {name: "count(*)", typ: mysql.TypeLongLong}, {name: "sum(x)", typ: mysql.TypeNewDecimal, decimals: 0},
+		{name: "min(x)", typ: mysql.TypeLong}, {name: "max(name)", typ: mysql.TypeVarString, charset: 45},
+		{name: "avg(x)", typ: mysql.TypeNewDecimal, decimals: 4},
+		colW, colPad, colW, colPad, {name: "sum(x)", typ: mysql.TypeNewDecimal}, {name: "count(x)", typ: mysql.TypeLongLong}}
 	row := func(name, count, sum, min, max, avg, s, c string) []string {
 		return []string{name, count, sum, min, max, avg, ws(name), " ", ws(max), " ", s, c}
 	}
@@ -607,10 +608,10 @@ func TestMergeAggregatesNoGroup(t *testing.T) {
 		{Func: rewrite.AggBitOr, Col: v(3)},
 		{Func: rewrite.AggBitAnd, Col: v(4)},
 	}}
-	dbl := fakeCol{name: "sum(f)", typ: typeDouble, decimals: 31}
-	cols := []fakeCol{{name: "count(*)", typ: typeLongLong}, dbl, {name: "avg(f)", typ: typeDouble, decimals: 31},
-		{name: "bit_or(u)", typ: typeLongLong, flags: flagUnsigned}, {name: "bit_and(u)", typ: typeLongLong, flags: flagUnsigned},
-		dbl, {name: "count(f)", typ: typeLongLong}}
+	dbl := fakeCol{name: "sum(f)", typ: mysql.TypeDouble, decimals: 31}
+	cols := []fakeCol{{name: "count(*)", typ: mysql.TypeLongLong}, dbl, {name: "avg(f)", typ: mysql.TypeDouble, decimals: 31},
+		{name: "bit_or(u)", typ: mysql.TypeLongLong, flags: mysql.FlagUnsigned}, {name: "bit_and(u)", typ: mysql.TypeLongLong, flags: mysql.FlagUnsigned},
+		dbl, {name: "count(f)", typ: mysql.TypeLongLong}}
 	shards := [][][]string{
 		{{"2", "0.1", "0.05", "1", "3", "0.1", "2"}},
 		{{"1", "0.2", "0.2", "4", "18446744073709551615", "0.2", "1"}},
@@ -638,7 +639,7 @@ func TestMergeAggregatesNoGroup(t *testing.T) {
 // TestMergeRefusesAtRuntime: keys whose comparison the merge cannot reproduce are refused once the
 // column types are known.
 func TestMergeRefusesAtRuntime(t *testing.T) {
-	enum := fakeCol{name: "e", typ: typeString, flags: flagEnum, charset: 45}
+	enum := fakeCol{name: "e", typ: mysql.TypeString, flags: mysql.FlagEnum, charset: 45}
 	mp := &rewrite.MergePlan{Columns: -1, Limit: rewrite.NoLimit, Order: []rewrite.MergeKey{{Col: rewrite.MergeCol{Index: 0}}}}
 	if _, err := runMerge(t, mp, []fakeCol{enum}, [][][]string{{{"a"}}, {{"b"}}}, false); err == nil || !strings.Contains(err.Error(), "ENUM") {
 		t.Errorf("ORDER BY an ENUM: %v", err)

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 
 	"sidecar/conf"
+	"sidecar/mysql"
 	"sidecar/rewrite"
 	"sidecar/sqlerr"
 	"sidecar/vschemaddl"
@@ -85,9 +86,9 @@ func (s *session) prepareLocally(sql string, plan *rewrite.Plan, sess rewrite.Se
 	s.w.writePacket(ok)
 	if st.numParams > 0 {
 		for range st.numParams {
-			s.w.writePacket(appendColumnDef(nil, "?", typeVarString, 63, 0, flagBinary))
+			s.w.writePacket(mysql.AppendColumnDef(nil, "?", mysql.TypeVarString, 63, 0, mysql.FlagBinary))
 		}
-		s.w.writePacket(appendEOF(nil, 0, s.status()))
+		s.w.writePacket(mysql.AppendEOF(nil, 0, s.status()))
 	}
 	s.stmts[st.id] = st
 	return nil
@@ -99,7 +100,7 @@ func (bc *backendConn) prepare(sql string, relay *wire, clientID uint32) (backen
 	if st, ok := bc.stmts[sql]; ok && relay == nil {
 		return st, nil
 	}
-	if err := bc.sendQuery(comStmtPrepare, sql); err != nil {
+	if err := bc.sendQuery(mysql.ComStmtPrepare, sql); err != nil {
 		return backendStmt{}, err
 	}
 	p, err := bc.w.readPacket()
@@ -108,7 +109,7 @@ func (bc *backendConn) prepare(sql string, relay *wire, clientID uint32) (backen
 		return backendStmt{}, bc.lost(err)
 	}
 	if p[0] == 0xff {
-		return backendStmt{}, parseErr(p)
+		return backendStmt{}, mysql.ParseErr(p)
 	}
 	if len(p) < 12 {
 		bc.broken = true
@@ -147,7 +148,7 @@ func (bc *backendConn) prepare(sql string, relay *wire, clientID uint32) (backen
 func (bc *backendConn) closeStmt(id uint32) {
 	var b [4]byte
 	binary.LittleEndian.PutUint32(b[:], id)
-	if err := bc.send(comStmtClose, b[:], nil); err != nil {
+	if err := bc.send(mysql.ComStmtClose, b[:], nil); err != nil {
 		bc.broken = true
 	}
 }
@@ -255,8 +256,8 @@ func (s *session) executeOn(shard *conf.Shard, st *preparedStmt) error {
 			s.putBack(bc)
 			s.rollback()
 		} else {
-			if err == nil && res.ok.insertID != 0 {
-				s.syncLastInsertID(bc, res.ok.insertID)
+			if err == nil && res.ok.InsertID != 0 {
+				s.syncLastInsertID(bc, res.ok.InsertID)
 			}
 			s.release(bc, held, res.warnings)
 		}
@@ -316,11 +317,11 @@ func (st *preparedStmt) bindArgs(b []byte) (*stmtArgs, error) {
 			// takes it for string and blob types only. Inlined, the value
 			// must not be flagged NULL, or the backend would skip it and
 			// read it as the next parameter's.
-			if st.paramTypes[2*i] < typeTinyBlob {
+			if st.paramTypes[2*i] < mysql.TypeTinyBlob {
 				return nil, sqlerr.New(1210, "HY000", "Incorrect arguments to mysqld_stmt_execute")
 			}
 			enc[i/8] &^= 1 << (i % 8)
-			enc = append(appendLenEncInt(enc, uint64(len(data))), data...)
+			enc = append(mysql.AppendLenEncInt(enc, uint64(len(data))), data...)
 			continue
 		}
 		if nulls[i/8]&(1<<(i%8)) != 0 {
@@ -341,16 +342,16 @@ func (st *preparedStmt) bindArgs(b []byte) (*stmtArgs, error) {
 func paramSize(typ byte, b []byte) (int, error) {
 	size := 0
 	switch typ {
-	case typeNull:
-	case typeTiny:
+	case mysql.TypeNull:
+	case mysql.TypeTiny:
 		size = 1
-	case typeShort, typeYear:
+	case mysql.TypeShort, mysql.TypeYear:
 		size = 2
-	case typeLong, typeInt24, typeFloat:
+	case mysql.TypeLong, mysql.TypeInt24, mysql.TypeFloat:
 		size = 4
-	case typeLongLong, typeDouble:
+	case mysql.TypeLongLong, mysql.TypeDouble:
 		size = 8
-	case typeDate, typeDateTime, typeTimestamp, typeTime:
+	case mysql.TypeDate, mysql.TypeDateTime, mysql.TypeTimestamp, mysql.TypeTime:
 		// The length is one byte (0, 4, 7, 8, 11 or 12); the server would
 		// read 0xfb and up as a longer length prefix, and so delimit the
 		// values differently than routing does.
@@ -359,7 +360,7 @@ func paramSize(typ byte, b []byte) (int, error) {
 		}
 		size = 1 + int(b[0])
 	default:
-		n, null, k, ok := readLenEncInt(b)
+		n, null, k, ok := mysql.ReadLenEncInt(b)
 		// 0xfb (the text protocol's NULL) and 0xff start no length here:
 		// the server would read an 8-byte length after them.
 		if !ok || null || b[0] == 0xff {
@@ -435,7 +436,7 @@ func (s *session) fieldList(p []byte) error {
 		return err
 	}
 	var lost error
-	if err := bc.send(comFieldList, p[1:], nil); err != nil {
+	if err := bc.send(mysql.ComFieldList, p[1:], nil); err != nil {
 		lost = err
 	}
 	for lost == nil {
@@ -446,7 +447,7 @@ func (s *session) fieldList(p []byte) error {
 			break
 		}
 		s.w.writePacket(q)
-		if q[0] == 0xff || isEOF(q) {
+		if q[0] == 0xff || mysql.IsEOF(q) {
 			break
 		}
 	}
@@ -473,9 +474,9 @@ func (s *session) sendExecute(bc *backendConn, st *preparedStmt) error {
 		return sqlerr.New(1210, "HY000", "Incorrect arguments to mysqld_stmt_execute")
 	}
 	var hdr [10]byte
-	hdr[0] = comStmtExecute
+	hdr[0] = mysql.ComStmtExecute
 	binary.LittleEndian.PutUint32(hdr[1:], bst.id)
 	hdr[5] = 0                                // no cursor
 	binary.LittleEndian.PutUint32(hdr[6:], 1) // iteration count
-	return bc.send(comStmtExecute, hdr[1:], args.encoded)
+	return bc.send(mysql.ComStmtExecute, hdr[1:], args.encoded)
 }

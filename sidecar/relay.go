@@ -7,20 +7,15 @@ import (
 
 	"sidecar/conf"
 	"sidecar/metrics"
+	"sidecar/mysql"
 	"sidecar/sqlerr"
-)
-
-const (
-	flagNotNull  = 0x0001
-	flagBinary   = 0x0080
-	flagUnsigned = 0x0020
 )
 
 // relayed describes a result the sidecar passed from a backend to the client.
 type relayed struct {
 	started    bool          // something was written to the client
 	warnings   uint16        // of the final OK/EOF
-	ok         okPacket      // the final OK of a statement without rows
+	ok         mysql.OK      // the final OK of a statement without rows
 	backendErr *sqlerr.Error // the backend answered with this ERR (already relayed)
 }
 
@@ -56,7 +51,7 @@ func (s *session) abandon(bcs ...*backendConn) {
 
 // relayQuery sends sql to bc with the shard hint and relays the reply.
 func (s *session) relayQuery(bc *backendConn, sql string, more bool) (relayed, error) {
-	if err := bc.sendQuery(comQuery, sql); err != nil {
+	if err := bc.sendQuery(mysql.ComQuery, sql); err != nil {
 		return relayed{}, err
 	}
 	return s.relayResult(bc, more)
@@ -76,10 +71,10 @@ func (s *session) relayResult(bc *backendConn, more bool) (relayed, error) {
 		}
 		switch p[0] {
 		case 0x00:
-			ok, _ := parseOK(p)
-			res.ok, res.warnings = ok, ok.warnings
-			backendMore := ok.status&statusMoreResults != 0
-			s.patchStatus(p, okStatusOffset(p), more || backendMore)
+			ok, _ := mysql.ParseOK(p)
+			res.ok, res.warnings = ok, ok.Warnings
+			backendMore := ok.Status&mysql.StatusMoreResults != 0
+			s.patchStatus(p, mysql.OKStatusOffset(p), more || backendMore)
 			res.started = true
 			if err := s.w.writePacket(p); err != nil {
 				if backendMore {
@@ -92,7 +87,7 @@ func (s *session) relayResult(bc *backendConn, more bool) (relayed, error) {
 			}
 			continue
 		case 0xff:
-			res.backendErr = parseErr(p)
+			res.backendErr = mysql.ParseErr(p)
 			metrics.Error(res.backendErr.Num)
 			res.started = true
 			return res, s.w.writePacket(p)
@@ -127,18 +122,18 @@ func (s *session) relayRows(bc *backendConn, more bool, res *relayed) (bool, err
 			return false, bc.lost(err)
 		}
 		if p[0] == 0xff { // the statement failed while sending rows
-			res.backendErr = parseErr(p)
+			res.backendErr = mysql.ParseErr(p)
 			metrics.Error(res.backendErr.Num)
 			return false, s.w.writePacket(p)
 		}
 		if eofs == 0 && s.showShard != nil {
 			p = renameTablesIn(p, s.showShard)
 		}
-		if isEOF(p) {
+		if mysql.IsEOF(p) {
 			eofs++
 			if eofs == 2 {
 				res.warnings = binary.LittleEndian.Uint16(p[1:])
-				backendMore := binary.LittleEndian.Uint16(p[3:])&statusMoreResults != 0
+				backendMore := binary.LittleEndian.Uint16(p[3:])&mysql.StatusMoreResults != 0
 				s.patchStatus(p, 3, more || backendMore)
 				err := s.w.writePacket(p)
 				if err != nil && backendMore {
@@ -160,10 +155,10 @@ func (s *session) patchStatus(p []byte, off int, more bool) {
 	if off < 0 || off+2 > len(p) {
 		return
 	}
-	st := binary.LittleEndian.Uint16(p[off:]) &^ (statusInTrans | statusAutocommit | statusMoreResults)
+	st := binary.LittleEndian.Uint16(p[off:]) &^ (mysql.StatusInTrans | mysql.StatusAutocommit | mysql.StatusMoreResults)
 	st |= s.status()
 	if more {
-		st |= statusMoreResults
+		st |= mysql.StatusMoreResults
 	}
 	binary.LittleEndian.PutUint16(p[off:], st)
 }
@@ -237,19 +232,19 @@ func (s *session) writeRows(more bool, col column, rows ...*string) error {
 
 // writeTable sends a text result set built by the sidecar (nil = NULL).
 func (s *session) writeTable(more bool, cols []column, rows [][]*string) error {
-	s.w.writePacket(appendLenEncInt(nil, uint64(len(cols))))
+	s.w.writePacket(mysql.AppendLenEncInt(nil, uint64(len(cols))))
 	for _, col := range cols {
 		charset := uint16(45) // utf8mb4_general_ci
 		typ := col.typ
 		if typ == 0 {
-			typ = typeVarString
+			typ = mysql.TypeVarString
 		}
-		if col.flags&flagBinary != 0 {
+		if col.flags&mysql.FlagBinary != 0 {
 			charset = 63
 		}
-		s.w.writePacket(appendColumnDef(nil, col.name, typ, charset, 1024, col.flags))
+		s.w.writePacket(mysql.AppendColumnDef(nil, col.name, typ, charset, 1024, col.flags))
 	}
-	s.w.writePacket(appendEOF(nil, 0, s.status()))
+	s.w.writePacket(mysql.AppendEOF(nil, 0, s.status()))
 	var buf []byte
 	for _, row := range rows {
 		if s.binaryRows {
@@ -260,7 +255,7 @@ func (s *session) writeTable(more bool, cols []column, rows [][]*string) error {
 				if v == nil {
 					buf = append(buf, 0xfb)
 				} else {
-					buf = appendLenEncString(buf, *v)
+					buf = mysql.AppendLenEncString(buf, *v)
 				}
 			}
 		}
@@ -268,9 +263,9 @@ func (s *session) writeTable(more bool, cols []column, rows [][]*string) error {
 	}
 	st := s.status()
 	if more {
-		st |= statusMoreResults
+		st |= mysql.StatusMoreResults
 	}
-	return s.w.writePacket(appendEOF(nil, 0, st))
+	return s.w.writePacket(mysql.AppendEOF(nil, 0, st))
 }
 
 // appendLocalBinaryRow encodes a row of a sidecar-built result set in the binary
@@ -286,12 +281,12 @@ func appendLocalBinaryRow(b []byte, cols []column, row []*string) []byte {
 			b[bitmap+pos/8] |= 1 << (pos % 8)
 			continue
 		}
-		if cols[i].typ == typeLongLong {
+		if cols[i].typ == mysql.TypeLongLong {
 			n, _ := strconv.ParseUint(*v, 10, 64)
 			b = binary.LittleEndian.AppendUint64(b, n)
 			continue
 		}
-		b = appendLenEncString(b, *v)
+		b = mysql.AppendLenEncString(b, *v)
 	}
 	return b
 }
@@ -300,7 +295,7 @@ func appendLocalBinaryRow(b []byte, cols []column, row []*string) []byte {
 // client sees it (Tables_in_customer, not Tables_in_customer_x80): def is a
 // column definition, returned unchanged unless its name is Tables_in_<db>….
 func renameTablesIn(def []byte, shard *conf.Shard) []byte {
-	spans, ok := columnDefStrings(def)
+	spans, ok := mysql.ColumnDefStrings(def)
 	if !ok {
 		return def
 	}
@@ -309,6 +304,6 @@ func renameTablesIn(def []byte, shard *conf.Shard) []byte {
 	if !found || rest != "" && !strings.HasPrefix(rest, " (") { // " (pattern)" of SHOW TABLES LIKE
 		return def
 	}
-	out := appendLenEncString(append([]byte(nil), def[:spans[3][1]]...), "Tables_in_"+shard.Keyspace+rest)
+	out := mysql.AppendLenEncString(append([]byte(nil), def[:spans[3][1]]...), "Tables_in_"+shard.Keyspace+rest)
 	return append(out, def[name[1]:]...)
 }

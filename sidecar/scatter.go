@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 
 	"sidecar/conf"
+	"sidecar/mysql"
 	"sidecar/rewrite"
 	"sidecar/sqlerr"
 )
@@ -49,7 +50,7 @@ func (s *session) scatter(shards []*conf.Shard, plan *rewrite.Plan, stmt *prepar
 		if stmt != nil {
 			err = s.sendExecute(bc, stmt)
 		} else {
-			err = bc.sendQuery(comQuery, plan.Query)
+			err = bc.sendQuery(mysql.ComQuery, plan.Query)
 		}
 		if err != nil {
 			firstErr = err
@@ -73,9 +74,9 @@ func (s *session) scatter(shards []*conf.Shard, plan *rewrite.Plan, stmt *prepar
 	}
 	st := s.status()
 	if more {
-		st |= statusMoreResults
+		st |= mysql.StatusMoreResults
 	}
-	return s.w.writePacket(appendEOF(nil, warnings, st))
+	return s.w.writePacket(mysql.AppendEOF(nil, warnings, st))
 }
 
 // relayPart reads one shard's result set. The column definitions are relayed
@@ -89,11 +90,11 @@ func (s *session) relayPart(bc *backendConn, header *bool, warnings *uint16, wri
 	}
 	switch p[0] {
 	case 0xff:
-		return parseErr(p)
+		return mysql.ParseErr(p)
 	case 0x00:
 		return sqlerr.Routing("shard %s answered a SELECT without a result set", bc)
 	}
-	n, _, _, _ := readLenEncInt(p)
+	n, _, _, _ := mysql.ReadLenEncInt(p)
 	first := !*header && write
 	if first {
 		s.w.writePacket(p)
@@ -117,8 +118,8 @@ func (s *session) relayPart(bc *backendConn, header *bool, warnings *uint16, wri
 		}
 		switch {
 		case q[0] == 0xff:
-			return parseErr(q)
-		case isEOF(q):
+			return mysql.ParseErr(q)
+		case mysql.IsEOF(q):
 			*warnings += binary.LittleEndian.Uint16(q[1:])
 			return nil
 		}

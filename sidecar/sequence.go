@@ -131,11 +131,11 @@ func reserveBlock(bc *backendConn, t *conf.Table, st *sequenceState, n int64) er
 	if err != nil {
 		return err
 	}
-	if res.ok.affectedRows != 1 || res.ok.insertID == 0 || res.ok.insertID > 1<<62 {
+	if res.ok.AffectedRows != 1 || res.ok.InsertID == 0 || res.ok.InsertID > 1<<62 {
 		return sqlerr.New(1105, "HY000", "unexpected result from reserving values of sequence %s (possible mis-route): %d rows, next_id %d",
-			t.Name, res.ok.affectedRows, res.ok.insertID)
+			t.Name, res.ok.AffectedRows, res.ok.InsertID)
 	}
-	found := int64(res.ok.insertID)
+	found := int64(res.ok.InsertID)
 	if found != st.last {
 		// Another process reserved blocks since ours: what remains of
 		// ours stays unused (a gap, as in Vitess).

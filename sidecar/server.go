@@ -21,12 +21,13 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/go-mysql-org/go-mysql/mysql"
+	gomysql "github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-mysql-org/go-mysql/server"
 	"github.com/rs/zerolog"
 
 	"sidecar/conf"
 	"sidecar/metrics"
+	"sidecar/mysql"
 	"sidecar/rewrite"
 	"sidecar/sqlerr"
 	"sidecar/vindex"
@@ -97,7 +98,7 @@ func New(cfg *conf.Config, log zerolog.Logger) (*Server, error) {
 		auth:     newAuthHandler(cfg.Users, cfg.TLS != nil && cfg.TLS.Require),
 		sessions: map[uint32]*session{},
 	}
-	s.hs = server.NewServerWithAuth(fallbackVersion, 45, mysql.AUTH_NATIVE_PASSWORD, key, tlsConfig, emptyPasswords{s.auth})
+	s.hs = server.NewServerWithAuth(fallbackVersion, 45, gomysql.AUTH_NATIVE_PASSWORD, key, tlsConfig, emptyPasswords{s.auth})
 	s.seqs.srv = s
 	if cfg.LookupCache.Size > 0 {
 		// One per process: the expirable LRU's cleanup goroutine never exits.
@@ -220,7 +221,7 @@ func (s *Server) serveConn(nc net.Conn) {
 		s.conns.Add(-1)
 		// As MySQL: an ERR packet instead of the greeting.
 		w := newWire(nc, 256)
-		_ = w.writePacket(appendErr(nil, errTooManyConnections))
+		_ = w.writePacket(mysql.AppendErr(nil, errTooManyConnections))
 		_ = w.flush()
 		metrics.Error(errTooManyConnections.Num)
 		return
@@ -262,13 +263,13 @@ func (s *Server) serveConn(nc net.Conn) {
 		autocommit:      true,
 		mode:            s.defaultMode,
 		waitTimeout:     s.config().WaitTimeout,
-		multiStatements: c.HasCapability(capMultiStatements),
+		multiStatements: c.HasCapability(mysql.CapMultiStatements),
 		conns:           map[connKey]*backendConn{},
 		stmts:           map[uint32]*preparedStmt{},
 	}
 	sess.w.max = s.config().MaxAllowedPacket
-	sess.foundRows = c.HasCapability(mysql.CLIENT_FOUND_ROWS)
-	sess.localFiles = c.HasCapability(mysql.CLIENT_LOCAL_FILES)
+	sess.foundRows = c.HasCapability(gomysql.CLIENT_FOUND_ROWS)
+	sess.localFiles = c.HasCapability(gomysql.CLIENT_LOCAL_FILES)
 	sess.host = clientHost(nc)
 	sess.attrs = connectAttrs(sess.id, sess.user, c.Attributes())
 	sess.initialNames = namesForCollation(c.Charset())
@@ -370,7 +371,7 @@ func (h *connectHandler) UseDB(db string) error {
 		return nil
 	}
 	if _, ok := h.srv.topo().Keyspaces[db]; !ok {
-		return mysql.NewError(1049, "Unknown database '"+db+"'")
+		return gomysql.NewError(1049, "Unknown database '"+db+"'")
 	}
 	h.db = db
 	return nil
@@ -395,7 +396,7 @@ func (h *authHandler) setUsers(users []conf.User) {
 	for _, u := range users {
 		plugin := u.AuthPlugin
 		if plugin == "" {
-			plugin = mysql.AUTH_NATIVE_PASSWORD
+			plugin = gomysql.AUTH_NATIVE_PASSWORD
 		}
 		m[u.Name] = server.Credential{Passwords: []string{u.Password}, AuthPluginName: plugin}
 	}
@@ -415,7 +416,7 @@ func (h *authHandler) GetCredential(user string) (server.Credential, bool, error
 	if c, ok := h.credential(user); ok {
 		return c, true, nil
 	}
-	return server.Credential{Passwords: []string{h.unknown}, AuthPluginName: mysql.AUTH_NATIVE_PASSWORD}, true, nil
+	return server.Credential{Passwords: []string{h.unknown}, AuthPluginName: gomysql.AUTH_NATIVE_PASSWORD}, true, nil
 }
 
 // emptyPasswords checks logins as go-mysql does, except for a user whose
@@ -447,7 +448,7 @@ type socketAuth struct{ *authHandler }
 
 func (h socketAuth) GetCredential(user string) (server.Credential, bool, error) {
 	c, ok, err := h.authHandler.GetCredential(user)
-	c.AuthPluginName = mysql.AUTH_NATIVE_PASSWORD
+	c.AuthPluginName = gomysql.AUTH_NATIVE_PASSWORD
 	return c, ok, err
 }
 
@@ -457,10 +458,10 @@ func (h socketAuth) GetCredential(user string) (server.Credential, bool, error) 
 // handshake: autocommit is on, as the greeting said.
 func (h *authHandler) OnAuthSuccess(c *server.Conn) error {
 	if _, isTLS := c.Conn.Conn.(*tls.Conn); h.requireTLS && !isTLS && c.RemoteAddr().Network() != "unix" {
-		return &mysql.MyError{Code: 3159, State: "HY000",
+		return &gomysql.MyError{Code: 3159, State: "HY000",
 			Message: "Connections using insecure transport are prohibited while --require_secure_transport=ON."}
 	}
-	c.SetStatus(statusAutocommit)
+	c.SetStatus(mysql.StatusAutocommit)
 	return nil
 }
 
@@ -516,9 +517,9 @@ func greeting(p []byte, version string) []byte {
 	lower := len(out) + 4 + 8 + 1
 	status := lower + 2 + 1
 	out = append(out, p[rest:]...)
-	binary.LittleEndian.PutUint16(out[lower:], binary.LittleEndian.Uint16(out[lower:])|uint16(mysql.CLIENT_FOUND_ROWS|mysql.CLIENT_LOCAL_FILES))
-	binary.LittleEndian.PutUint16(out[status:], statusAutocommit)
-	out[status+2] |= byte(capMultiStatements >> 16)
+	binary.LittleEndian.PutUint16(out[lower:], binary.LittleEndian.Uint16(out[lower:])|uint16(gomysql.CLIENT_FOUND_ROWS|gomysql.CLIENT_LOCAL_FILES))
+	binary.LittleEndian.PutUint16(out[status:], mysql.StatusAutocommit)
+	out[status+2] |= byte(mysql.CapMultiStatements >> 16)
 	n := len(out) - 4
 	out[0], out[1], out[2] = byte(n), byte(n>>8), byte(n>>16)
 	return out

@@ -14,6 +14,7 @@ import (
 
 	"sidecar/conf"
 	"sidecar/metrics"
+	"sidecar/mysql"
 	"sidecar/rewrite"
 	"sidecar/sqlerr"
 	"sidecar/vindex"
@@ -80,13 +81,13 @@ type session struct {
 func (s *session) status() uint16 {
 	var st uint16
 	if s.autocommit {
-		st |= statusAutocommit
+		st |= mysql.StatusAutocommit
 	}
 	if s.inTxn {
-		st |= statusInTrans
+		st |= mysql.StatusInTrans
 	}
 	if s.mode.NoBackslashEscapes {
-		st |= statusNoBackslashEscapes // drivers that escape values read it
+		st |= mysql.StatusNoBackslashEscapes // drivers that escape values read it
 	}
 	return st
 }
@@ -134,49 +135,49 @@ func (s *session) run() {
 
 func (s *session) dispatch(p []byte) (quit bool) {
 	switch p[0] {
-	case comQuit:
+	case mysql.ComQuit:
 		return true
-	case comQuery:
+	case mysql.ComQuery:
 		s.handleQuery(statementText(p))
-	case comPing:
+	case mysql.ComPing:
 		s.writeOK(0, 0, 0)
-	case comInitDB:
+	case mysql.ComInitDB:
 		if err := s.use(string(p[1:])); err != nil {
 			s.writeError(err)
 		} else {
 			s.writeOK(0, 0, 0)
 		}
-	case comFieldList:
+	case mysql.ComFieldList:
 		s.writeErrorIf(s.fieldList(p))
-	case comStmtPrepare:
+	case mysql.ComStmtPrepare:
 		s.writeErrorIf(s.prepare(statementText(p)))
-	case comStmtExecute:
+	case mysql.ComStmtExecute:
 		s.writeErrorIf(s.execute(p))
-	case comStmtSendLongData:
+	case mysql.ComStmtSendLongData:
 		s.sendLongData(p)
-	case comStmtClose:
+	case mysql.ComStmtClose:
 		if len(p) >= 5 {
 			delete(s.stmts, le32(p[1:]))
 		}
-	case comStmtReset:
+	case mysql.ComStmtReset:
 		s.writeErrorIf(s.resetStmt(p))
-	case comStmtFetch:
+	case mysql.ComStmtFetch:
 		s.writeError(sqlerr.Unsupported("cursors (COM_STMT_FETCH)"))
-	case comSetOption:
+	case mysql.ComSetOption:
 		if len(p) >= 3 {
 			s.multiStatements = p[1] == 0
 		}
-		s.w.writePacket(appendEOF(nil, 0, s.status()))
-	case comChangeUser:
+		s.w.writePacket(mysql.AppendEOF(nil, 0, s.status()))
+	case mysql.ComChangeUser:
 		return s.changeUser(p)
-	case comProcessKill:
+	case mysql.ComProcessKill:
 		if len(p) >= 5 {
 			s.writeErrorIf(s.kill(rewrite.Kill{ID: le32(p[1:])}, false))
 		}
-	case comResetConnection:
+	case mysql.ComResetConnection:
 		s.reset()
 		s.writeOK(0, 0, 0)
-	case comStatistics:
+	case mysql.ComStatistics:
 		s.w.writePacket([]byte("Uptime: " + strconv.Itoa(int(s.srv.uptime().Seconds())) + "  Threads: " + strconv.Itoa(s.srv.sessionCount())))
 	default:
 		s.writeError(sqlerr.New(1047, "08S01", "Unknown command"))
@@ -189,7 +190,7 @@ func le32(b []byte) uint32 {
 }
 
 func (s *session) writeOK(affected, insertID uint64, warnings uint16) {
-	s.w.writePacket(appendOK(nil, okPacket{affectedRows: affected, insertID: insertID, status: s.status(), warnings: warnings}))
+	s.w.writePacket(mysql.AppendOK(nil, mysql.OK{AffectedRows: affected, InsertID: insertID, Status: s.status(), Warnings: warnings}))
 }
 
 func (s *session) writeErrorIf(err error) {
@@ -203,7 +204,7 @@ func (s *session) writeErrorIf(err error) {
 func (s *session) writeError(err error) {
 	e := sqlerr.From(err)
 	metrics.Error(e.Num)
-	s.w.writePacket(appendErr(nil, e))
+	s.w.writePacket(mysql.AppendErr(nil, e))
 }
 
 // handleQuery runs a COM_QUERY. With multi-statements on, `a; b` runs as
@@ -333,9 +334,9 @@ func (s *session) runSessionStatement(plan *rewrite.Plan, more, binary bool) (bo
 		if s.autocommit {
 			v = "1"
 		}
-		return true, s.writeRows(more, column{name: plan.Column, typ: typeLongLong, flags: flagBinary}, &v)
+		return true, s.writeRows(more, column{name: plan.Column, typ: mysql.TypeLongLong, flags: mysql.FlagBinary}, &v)
 	case rewrite.VersionComment:
-		return true, s.writeRows(more, column{name: plan.Column, typ: typeVarString}, ptr(versionComment))
+		return true, s.writeRows(more, column{name: plan.Column, typ: mysql.TypeVarString}, ptr(versionComment))
 	case rewrite.Database:
 		var db *string
 		if s.keyspace != "" {
@@ -343,9 +344,9 @@ func (s *session) runSessionStatement(plan *rewrite.Plan, more, binary bool) (bo
 		} else if s.systemDB != "" {
 			db = &s.systemDB
 		}
-		return true, s.writeRows(more, column{name: plan.Column, typ: typeVarString}, db)
+		return true, s.writeRows(more, column{name: plan.Column, typ: mysql.TypeVarString}, db)
 	case rewrite.LastInsertID:
-		return true, s.writeRows(more, column{name: plan.Column, typ: typeLongLong, flags: flagUnsigned | flagNotNull | flagBinary},
+		return true, s.writeRows(more, column{name: plan.Column, typ: mysql.TypeLongLong, flags: mysql.FlagUnsigned | mysql.FlagNotNull | mysql.FlagBinary},
 			ptr(strconv.FormatUint(s.lastInsertID, 10)))
 	case rewrite.ShowShards:
 		return true, s.showShards(more)
@@ -362,7 +363,7 @@ func (s *session) runSessionStatement(plan *rewrite.Plan, more, binary bool) (bo
 		for _, name := range s.srv.topo().Names {
 			rows = append(rows, ptr(name))
 		}
-		return true, s.writeRows(more, column{name: "Database", typ: typeVarString}, rows...)
+		return true, s.writeRows(more, column{name: "Database", typ: mysql.TypeVarString}, rows...)
 	case rewrite.Use:
 		if err := s.use(plan.Value); err != nil {
 			return true, err
@@ -431,9 +432,9 @@ func ptr[T any](v T) *T { return &v }
 func (s *session) ok(more bool) error {
 	st := s.status()
 	if more {
-		st |= statusMoreResults
+		st |= mysql.StatusMoreResults
 	}
-	return s.w.writePacket(appendOK(nil, okPacket{status: st}))
+	return s.w.writePacket(mysql.AppendOK(nil, mysql.OK{Status: st}))
 }
 
 // use selects a keyspace, or with Vitess's `keyspace:shard` one shard of it:
@@ -806,8 +807,8 @@ func (s *session) forward(shard *conf.Shard, sql string, kind rewrite.Kind, more
 			}
 			return res, err
 		}
-		if err == nil && res.ok.insertID != 0 {
-			s.syncLastInsertID(bc, res.ok.insertID)
+		if err == nil && res.ok.InsertID != 0 {
+			s.syncLastInsertID(bc, res.ok.InsertID)
 		}
 		s.release(bc, held, res.warnings)
 		if res.backendErr != nil {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"net"
 	"testing"
+
+	"sidecar/mysql"
 )
 
 // TestWireLargePackets: payloads of 16 MiB - 1 and more are split into
@@ -14,7 +16,7 @@ func TestWireLargePackets(t *testing.T) {
 		w, r := newWire(a, 16<<10), newWire(b, 16<<10)
 		payload := bytes.Repeat([]byte{0xab}, size)
 		go func() {
-			w.writePacketParts([]byte{comQuery}, payload[:size/2], payload[size/2:])
+			w.writePacketParts([]byte{mysql.ComQuery}, payload[:size/2], payload[size/2:])
 			w.flush()
 			a.Close()
 		}()
@@ -22,7 +24,7 @@ func TestWireLargePackets(t *testing.T) {
 		if err != nil {
 			t.Fatalf("size %d: %v", size, err)
 		}
-		if len(got) != size+1 || got[0] != comQuery || !bytes.Equal(got[1:], payload) {
+		if len(got) != size+1 || got[0] != mysql.ComQuery || !bytes.Equal(got[1:], payload) {
 			t.Fatalf("size %d: got %d bytes", size, len(got))
 		}
 		// A payload that fills whole packets ends with an empty one.
