@@ -24,7 +24,7 @@ vet:
 test: deps vet
 	$(GO) test -count=1 -timeout 25m ./...
 	@# A few seconds of each fuzz target beyond its committed corpus (testdata/fuzz).
-	@for t in FuzzReadPacket:./sidecar FuzzBindArgs:./sidecar FuzzSplitStatements:./rewrite \
+	@for t in FuzzReadPacket:./mysql FuzzBindArgs:./sidecar FuzzSplitStatements:./rewrite \
 		FuzzNormalize:./rewrite FuzzPlan:./rewrite; do \
 		out=$$($(GO) test -run '^$$' -fuzz "^$${t%%:*}$$" -fuzztime 3s "$${t#*:}" 2>&1) || { echo "$$out"; exit 1; }; \
 		echo "$$out" | grep -E '^(fuzz: elapsed: [3-9]s|ok )' | tail -2 | sed "s|^|$${t%%:*}: |"; \

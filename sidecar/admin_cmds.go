@@ -72,7 +72,7 @@ func (s *session) kill(k rewrite.Kill, more bool) error {
 		s.srv.killBackendQuery(bc)
 	}
 	if !k.QueryOnly {
-		_ = target.w.conn.SetReadDeadline(time.Now())
+		_ = target.w.NetConn().SetReadDeadline(time.Now())
 		if target == s {
 			return errConnectionKilled
 		}
@@ -151,11 +151,11 @@ func (s *session) changeUser(p []byte) (quit bool) {
 	}
 	sw := append([]byte{0xfe}, gomysql.AUTH_NATIVE_PASSWORD...)
 	sw = append(append(append(sw, 0), salt...), 0)
-	s.w.writePacket(sw)
-	if err := s.w.flush(); err != nil {
+	s.w.WritePacket(sw)
+	if err := s.w.Flush(); err != nil {
 		return true
 	}
-	reply, err := s.w.readPacket()
+	reply, err := s.w.ReadPacket()
 	if err != nil {
 		return true
 	}
@@ -199,9 +199,9 @@ func checkNative(reply []byte, password string, salt []byte) bool {
 // sets closing before the deadlines).
 func (s *session) clientIdle() {
 	if s.waitTimeout > 0 {
-		_ = s.w.conn.SetReadDeadline(time.Now().Add(s.waitTimeout))
+		_ = s.w.NetConn().SetReadDeadline(time.Now().Add(s.waitTimeout))
 	}
 	if s.srv.closing.Load() {
-		_ = s.w.conn.SetReadDeadline(time.Now())
+		_ = s.w.NetConn().SetReadDeadline(time.Now())
 	}
 }

@@ -33,7 +33,7 @@ const defaultNames = "SET NAMES utf8mb4 COLLATE utf8mb4_general_ci"
 type backendConn struct {
 	pool  *pool
 	cc    *client.Conn
-	w     *wire
+	w     *mysql.Conn
 	names string // SET NAMES statement in effect
 
 	// stmts are the statements prepared on this connection, by SQL text. They
@@ -180,7 +180,7 @@ func (p *pool) get(ctx context.Context, foundRows bool) (*backendConn, error) {
 // live returns an idle connection if the server has not closed it; a dead
 // one is discarded (nil), so a statement never goes out on it.
 func (p *pool) live(bc *backendConn) *backendConn {
-	if time.Since(bc.idleSince) < liveCheckAfter || bc.w.r.Buffered() == 0 && connAlive(bc.w.conn) {
+	if time.Since(bc.idleSince) < liveCheckAfter || bc.w.Buffered() == 0 && connAlive(bc.w.NetConn()) {
 		return bc
 	}
 	p.log.Debug().Msg("a pooled connection was closed by the server; replacing it")
@@ -266,7 +266,7 @@ func (p *pool) dial(ctx context.Context, foundRows bool) (*backendConn, error) {
 	}
 	v := cc.GetServerVersion()
 	p.version.Store(&v)
-	bc := &backendConn{pool: p, cc: cc, w: newWire(cc.Conn.Conn, 16<<10), names: defaultNames, stmts: map[string]backendStmt{},
+	bc := &backendConn{pool: p, cc: cc, w: mysql.NewConn(cc.Conn.Conn, 16<<10), names: defaultNames, stmts: map[string]backendStmt{},
 		foundRows: foundRows}
 	if err := bc.setSessionDefaults(); err != nil {
 		bc.cc.Close()
@@ -363,8 +363,8 @@ func (bc *backendConn) send(cmd byte, a, b []byte) error {
 	bc.pending = nil
 	bc.cmd[0] = mysql.ComQuery
 	for _, q := range pending {
-		bc.w.seq = 0
-		if err := bc.w.writePacketParts(bc.cmd[:], bc.hintFor(q), stringBytes(q)); err != nil {
+		bc.w.Seq = 0
+		if err := bc.w.WritePacketParts(bc.cmd[:], bc.hintFor(q), stringBytes(q)); err != nil {
 			return bc.fail(err)
 		}
 		if !bc.pool.pipeline {
@@ -373,15 +373,15 @@ func (bc *backendConn) send(cmd byte, a, b []byte) error {
 			}
 		}
 	}
-	bc.w.seq = 0
+	bc.w.Seq = 0
 	bc.cmd[0] = cmd
-	if err := bc.w.writePacketParts(bc.cmd[:], a, b); err != nil {
+	if err := bc.w.WritePacketParts(bc.cmd[:], a, b); err != nil {
 		return bc.fail(err)
 	}
 	// The reply's sequence numbers follow the command's last packet: 1 after
 	// a command of one packet, more after one of 16 MiB or longer.
-	replySeq := bc.w.seq
-	if err := bc.w.flush(); err != nil {
+	replySeq := bc.w.Seq
+	if err := bc.w.Flush(); err != nil {
 		return bc.fail(err)
 	}
 	if bc.pool.pipeline {
@@ -391,7 +391,7 @@ func (bc *backendConn) send(cmd byte, a, b []byte) error {
 			}
 		}
 	}
-	bc.w.seq = replySeq
+	bc.w.Seq = replySeq
 	return nil
 }
 
@@ -399,10 +399,10 @@ func (bc *backendConn) send(cmd byte, a, b []byte) error {
 // packet, so its reply starts at sequence 1), sending it first when it is
 // still buffered.
 func (bc *backendConn) readPending() error {
-	if err := bc.w.flush(); err != nil {
+	if err := bc.w.Flush(); err != nil {
 		return bc.fail(err)
 	}
-	bc.w.seq = 1
+	bc.w.Seq = 1
 	if _, err := bc.readResult(); err != nil {
 		bc.broken = true
 		return err
@@ -432,7 +432,7 @@ func (bc *backendConn) reset() error {
 	if err := bc.send(mysql.ComResetConnection, nil, nil); err != nil {
 		return err
 	}
-	p, err := bc.w.readPacket()
+	p, err := bc.w.ReadPacket()
 	if err != nil {
 		bc.broken = true
 		return err
@@ -471,7 +471,7 @@ type queryResult struct {
 func (bc *backendConn) readResult() (*queryResult, error) {
 	res := &queryResult{}
 	for {
-		p, err := bc.w.readPacket()
+		p, err := bc.w.ReadPacket()
 		if err != nil {
 			bc.broken = true
 			return nil, bc.lost(err)
@@ -497,7 +497,7 @@ func (bc *backendConn) readResult() (*queryResult, error) {
 func (bc *backendConn) readTextRows(res *queryResult) error {
 	res.kinds = make([]vindex.Kind, res.columns)
 	for i := 0; i <= res.columns; i++ { // column definitions, then EOF
-		p, err := bc.w.readPacket()
+		p, err := bc.w.ReadPacket()
 		if err != nil {
 			bc.broken = true
 			return bc.lost(err)
@@ -507,7 +507,7 @@ func (bc *backendConn) readTextRows(res *queryResult) error {
 		}
 	}
 	for {
-		p, err := bc.w.readPacket()
+		p, err := bc.w.ReadPacket()
 		if err != nil {
 			bc.broken = true
 			return bc.lost(err)

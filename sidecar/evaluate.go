@@ -8,7 +8,6 @@ package sidecar
 // instead of sent, and the plan's result goes to the client in its protocol.
 
 import (
-	"bufio"
 	"context"
 	"errors"
 
@@ -99,9 +98,9 @@ func (c engineCursor) Evaluate(_ context.Context, keyspace, sql string) (*engine
 func (s *session) capture(run func() error) (*engine.Result, error) {
 	saved := s.w
 	buf := &captureBuffer{}
-	s.w = &wire{conn: saved.conn, w: bufio.NewWriterSize(buf, 16<<10)}
+	s.w = saved.Capture(buf)
 	err := run()
-	s.w.flush()
+	s.w.Flush()
 	s.w = saved
 	var relayed errRelayed
 	if errors.As(err, &relayed) {
@@ -146,7 +145,7 @@ func parseResult(b []byte) (*engine.Result, error) {
 			}
 			payload = append(payload, b[4:4+n]...)
 			b = b[4+n:]
-			if n < maxPayload {
+			if n < mysql.MaxPayload {
 				return payload, true
 			}
 		}
@@ -244,16 +243,16 @@ func kindOf(c colInfo) engine.Kind {
 // rows for a prepared statement's execute.
 func (s *session) writeResult(res *engine.Result, binaryRows, more bool) error {
 	cols := make([]colInfo, len(res.Fields))
-	s.w.writePacket(mysql.AppendLenEncInt(nil, uint64(len(res.Fields))))
+	s.w.WritePacket(mysql.AppendLenEncInt(nil, uint64(len(res.Fields))))
 	for i, f := range res.Fields {
 		col, err := parseColumnDef(f.Def)
 		if err != nil {
 			return err
 		}
 		cols[i] = col
-		s.w.writePacket(f.Def)
+		s.w.WritePacket(f.Def)
 	}
-	s.w.writePacket(mysql.AppendEOF(nil, 0, s.status()))
+	s.w.WritePacket(mysql.AppendEOF(nil, 0, s.status()))
 	rw := &rowWriter{w: s.w, binary: binaryRows, cols: cols}
 	for _, row := range res.Rows {
 		if err := rw.write(row); err != nil {
@@ -264,7 +263,7 @@ func (s *session) writeResult(res *engine.Result, binaryRows, more bool) error {
 	if more {
 		st |= mysql.StatusMoreResults
 	}
-	return s.w.writePacket(mysql.AppendEOF(nil, 0, st))
+	return s.w.WritePacket(mysql.AppendEOF(nil, 0, st))
 }
 
 // staged runs a write that reads across shards first: INSERT … SELECT (the

@@ -412,7 +412,7 @@ func (s *session) okResult(affected, insertID uint64, warnings uint16, more bool
 	if more {
 		st |= mysql.StatusMoreResults
 	}
-	return s.w.writePacket(mysql.AppendOK(nil, mysql.OK{AffectedRows: affected, InsertID: insertID, Status: st, Warnings: warnings}))
+	return s.w.WritePacket(mysql.AppendOK(nil, mysql.OK{AffectedRows: affected, InsertID: insertID, Status: st, Warnings: warnings}))
 }
 
 // emptyResult answers a SELECT whose vindex values map to no shard: the

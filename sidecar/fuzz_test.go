@@ -3,11 +3,8 @@ package sidecar
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"io"
 	"net"
-	"runtime"
-	"strings"
 	"testing"
 	"time"
 
@@ -44,173 +41,6 @@ func (c *fuzzConn) RemoteAddr() net.Addr             { return &net.TCPAddr{} }
 func (c *fuzzConn) SetDeadline(time.Time) error      { return nil }
 func (c *fuzzConn) SetReadDeadline(time.Time) error  { return nil }
 func (c *fuzzConn) SetWriteDeadline(time.Time) error { return nil }
-
-// header is a packet header declaring n bytes with sequence number seq.
-func header(n int, seq uint8) []byte {
-	return []byte{byte(n), byte(n >> 8), byte(n >> 16), seq}
-}
-
-// Error classes of readPacket, as the session tells them apart.
-const (
-	readOK       = "ok"
-	readIO       = "io"       // the connection ended (EOF inside a header or payload)
-	readOrder    = "order"    // a sequence number out of order
-	readTooLarge = "tooLarge" // errPacketTooLarge
-)
-
-func readClass(err error) string {
-	switch {
-	case err == nil:
-		return readOK
-	case err == errPacketTooLarge:
-		return readTooLarge
-	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
-		return readIO
-	case strings.HasPrefix(err.Error(), "packet out of order"):
-		return readOrder
-	}
-	return "unexpected error " + err.Error()
-}
-
-// readModel is readPacket's contract written plainly: the payload of the
-// command at data[0:] read with sequence number seq and bound max (0: none),
-// how many bytes it takes, and its error class.
-func readModel(data []byte, seq uint8, max int) (payload []byte, used int, class string) {
-	tooLarge := false
-	for {
-		if len(data)-used < 4 {
-			return nil, len(data), readIO
-		}
-		n := int(data[used]) | int(data[used+1])<<8 | int(data[used+2])<<16
-		if data[used+3] != seq {
-			return nil, used + 4, readOrder
-		}
-		seq++
-		used += 4
-		if max > 0 && len(payload)+n > max {
-			tooLarge = true
-		}
-		if len(data)-used < n {
-			return nil, len(data), readIO
-		}
-		if !tooLarge {
-			payload = append(payload, data[used:used+n]...)
-		}
-		used += n
-		if n < maxPayload {
-			if tooLarge {
-				return nil, used, readTooLarge
-			}
-			return payload, used, readOK
-		}
-	}
-}
-
-// readSlack is what reading may allocate beyond twice the bytes offered:
-// one growth step of the payload buffer (see readPacket).
-const readSlack = 64 << 10
-
-// FuzzReadPacket: readPacket on arbitrary client bytes, command after
-// command as session.run reads them, with and without a max_allowed_packet
-// bound. It never panics; payloads, errors and the bytes each command takes
-// are those of readModel; memory follows the bytes that arrived, not the
-// lengths headers declare (a header claiming 16 MiB with nothing behind it
-// costs nothing); a payload written by writePacketParts reads back the same.
-func FuzzReadPacket(f *testing.F) {
-	cmd := func(p ...[]byte) []byte { return bytes.Join(p, nil) }
-	f.Add([]byte{}, uint16(0), uint8(0), uint16(0))
-	f.Add(header(0, 0), uint16(0), uint8(0), uint16(0))
-	f.Add(cmd(header(1, 0), []byte{mysql.ComQuit}), uint16(0), uint8(0), uint16(0))
-	f.Add(cmd(header(9, 0), []byte("\x03SELECT 1")), uint16(0), uint8(0), uint16(3))
-	f.Add(cmd(header(9, 0), []byte("\x03SELECT 1"), header(1, 0), []byte{mysql.ComPing}), uint16(4), uint8(0), uint16(0))
-	f.Add(cmd(header(9, 0), []byte("\x03SELECT 1"), header(1, 0), []byte{mysql.ComPing}), uint16(9), uint8(1), uint16(0x0102))
-	f.Add(cmd(header(5, 1), []byte("\x03abcd")), uint16(0), uint8(1), uint16(0))
-	f.Add(cmd(header(20, 0), []byte("\x03short")), uint16(0), uint8(0), uint16(0))
-	f.Add([]byte{9, 0}, uint16(0), uint8(0), uint16(0))
-	// Headers at the 16 MiB boundary with (almost) nothing behind them.
-	f.Add(header(maxPayload-1, 0), uint16(0), uint8(0), uint16(0))
-	f.Add(cmd(header(maxPayload-1, 0), []byte("\x03SELECT")), uint16(0), uint8(0), uint16(0))
-	f.Add(header(maxPayload, 0), uint16(0), uint8(0), uint16(0))
-	f.Add(cmd(header(maxPayload, 0), []byte("\x03SELECT")), uint16(0), uint8(0), uint16(0))
-	f.Add(cmd(header(maxPayload, 0), []byte("\x03SELECT")), uint16(100), uint8(0), uint16(0))
-	f.Add(cmd(header(maxPayload, 0), header(0, 1)), uint16(1), uint8(0), uint16(0))
-	f.Add(cmd(header(1<<20, 0), []byte("\x03SELECT")), uint16(0), uint8(0), uint16(0))
-	f.Fuzz(func(t *testing.T, data []byte, maxLen uint16, seq uint8, split uint16) {
-		max := int(maxLen)
-
-		// Arbitrary bytes, command after command until the connection fails.
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		w := newWire(&fuzzConn{r: bytes.NewReader(data)}, 16<<10)
-		w.max = max
-		rest := data
-		for {
-			w.seq = 0
-			got, err := w.readPacket()
-			if c := cap(w.buf); c > 2*len(data)+readSlack {
-				t.Fatalf("buffer of %d bytes after reading %d bytes", c, len(data))
-			}
-			if c := cap(got); c > 2*len(data)+readSlack {
-				t.Fatalf("payload buffer of %d bytes after reading %d bytes", c, len(data))
-			}
-			want, used, class := readModel(rest, 0, max)
-			if got := readClass(err); got != class {
-				t.Fatalf("read at %d: %v (%s), want %s", len(data)-len(rest), err, got, class)
-			}
-			if err != nil {
-				if got != nil {
-					t.Fatalf("payload of %d bytes with error %v", len(got), err)
-				}
-				break
-			}
-			if !bytes.Equal(got, want) {
-				t.Fatalf("read at %d: payload\n%q\nwant\n%q", len(data)-len(rest), got, want)
-			}
-			if max > 0 && len(got) > max {
-				t.Fatalf("payload of %d bytes past max %d", len(got), max)
-			}
-			rest = rest[used:]
-		}
-		// All allocations, the wire's buffers included; the slack leaves
-		// room for whatever else the process does meanwhile.
-		runtime.ReadMemStats(&after)
-		if n := after.TotalAlloc - before.TotalAlloc; n > uint64(4*len(data)+1<<20) {
-			t.Fatalf("reading %d bytes allocated %d", len(data), n)
-		}
-
-		// Round trip: a payload written in three parts reads back whole.
-		i := min(int(split&0xff), len(data))
-		j := min(i+int(split>>8), len(data))
-		var out bytes.Buffer
-		ww := newWire(&fuzzConn{w: &out}, 16<<10)
-		ww.seq = seq
-		if err := ww.writePacketParts(data[:i], data[i:j], data[j:]); err != nil {
-			t.Fatal(err)
-		}
-		if err := ww.flush(); err != nil {
-			t.Fatal(err)
-		}
-		if out.Len() != len(data)+4 || ww.seq != seq+1 {
-			t.Fatalf("%d bytes written as %d, sequence %d after %d", len(data), out.Len(), ww.seq, seq)
-		}
-		r := newWire(&fuzzConn{r: &out}, 16<<10)
-		r.seq, r.max = seq, max
-		got, err := r.readPacket()
-		switch {
-		case max > 0 && len(data) > max:
-			if err != errPacketTooLarge {
-				t.Fatalf("%d bytes, max %d: %v, want errPacketTooLarge", len(data), max, err)
-			}
-		case err != nil:
-			t.Fatalf("round trip of %d bytes: %v", len(data), err)
-		case !bytes.Equal(got, data) || r.seq != seq+1:
-			t.Fatalf("round trip: got %q seq %d, want %q seq %d", got, r.seq, data, seq+1)
-		}
-		if _, err := r.readPacket(); err != io.EOF {
-			t.Fatalf("after the packet: %v, want EOF", err)
-		}
-	})
-}
 
 // executePacket is a COM_STMT_EXECUTE of statement id: flags, iteration
 // count 1 and the parameter block.
@@ -380,8 +210,8 @@ func FuzzBindArgs(f *testing.F) {
 		// The server's planner is the statement's (none): it is not planned again.
 		srv := &Server{}
 		srv.state.Store(&state{})
-		s := &session{srv: srv, w: newWire(&fuzzConn{}, 4<<10), stmts: map[uint32]*preparedStmt{id: st}}
-		s.w.max = 64 // long data past it is refused at execute
+		s := &session{srv: srv, w: mysql.NewConn(&fuzzConn{}, 4<<10), stmts: map[uint32]*preparedStmt{id: st}}
+		s.w.Max = 64 // long data past it is refused at execute
 		if longParam != 0xffff {
 			p := []byte{mysql.ComStmtSendLongData, id, 0, 0, 0, byte(longParam), byte(longParam >> 8)}
 			s.sendLongData(append(p, long...))

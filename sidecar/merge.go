@@ -61,7 +61,7 @@ func (s *session) mergeScatter(shards []*conf.Shard, mp *rewrite.MergePlan, bina
 	}
 	cursors := make([]*shardCursor, 0, len(shards))
 	defer func() {
-		if s.w.failed() { // the client went away mid-result
+		if s.w.Failed() { // the client went away mid-result
 			for _, c := range cursors {
 				s.abandon(c.bc)
 			}
@@ -114,14 +114,14 @@ func (s *session) mergeScatter(shards []*conf.Shard, mp *rewrite.MergePlan, bina
 	m.out = &rowWriter{w: s.w, binary: binaryRows, cols: m.cols[:m.visible]}
 
 	// Column count, visible definitions, EOF.
-	s.w.writePacket(mysql.AppendLenEncInt(nil, uint64(m.visible)))
+	s.w.WritePacket(mysql.AppendLenEncInt(nil, uint64(m.visible)))
 	for _, d := range defs[:m.visible] {
-		s.w.writePacket(d)
+		s.w.WritePacket(d)
 	}
-	s.w.writePacket(mysql.AppendEOF(nil, 0, s.status()))
+	s.w.WritePacket(mysql.AppendEOF(nil, 0, s.status()))
 
 	err := m.run()
-	if s.w.failed() {
+	if s.w.Failed() {
 		return err // nobody reads the rest: the deferred abandon closes the shards' connections
 	}
 	drainAll(cursors)
@@ -139,7 +139,7 @@ func (s *session) mergeScatter(shards []*conf.Shard, mp *rewrite.MergePlan, bina
 	if more {
 		st |= mysql.StatusMoreResults
 	}
-	return s.w.writePacket(mysql.AppendEOF(nil, warnings, st))
+	return s.w.WritePacket(mysql.AppendEOF(nil, warnings, st))
 }
 
 // shardCursor reads one shard's text result set row by row. row and raw are
@@ -164,7 +164,7 @@ type shardCursor struct {
 // the definitions.
 func (c *shardCursor) readHeader(keep bool) ([][]byte, error) {
 	bc := c.bc
-	p, err := bc.w.readPacket()
+	p, err := bc.w.ReadPacket()
 	if err != nil {
 		bc.broken, c.done = true, true
 		return nil, bc.lost(err)
@@ -182,7 +182,7 @@ func (c *shardCursor) readHeader(keep bool) ([][]byte, error) {
 	c.columns = int(n)
 	var defs [][]byte
 	for i := 0; i <= c.columns; i++ { // definitions, then EOF
-		q, err := bc.w.readPacket()
+		q, err := bc.w.ReadPacket()
 		if err != nil {
 			bc.broken, c.done = true, true
 			return nil, bc.lost(err)
@@ -201,7 +201,7 @@ func (c *shardCursor) next() error {
 	}
 	c.started = true
 	bc := c.bc
-	p, err := bc.w.readPacket()
+	p, err := bc.w.ReadPacket()
 	if err != nil {
 		bc.broken, c.done = true, true
 		c.err = bc.lost(err)
@@ -1227,7 +1227,7 @@ func formatDouble(f float64, decimals int) string {
 
 // rowWriter writes result rows to the client in its protocol.
 type rowWriter struct {
-	w      *wire
+	w      *mysql.Conn
 	binary bool
 	cols   []colInfo
 	buf    []byte
@@ -1235,7 +1235,7 @@ type rowWriter struct {
 
 // writeRaw writes a text row packet as the shard sent it.
 func (rw *rowWriter) writeRaw(p []byte) error {
-	return rw.w.writePacket(p)
+	return rw.w.WritePacket(p)
 }
 
 // write encodes and writes a row of text values.
@@ -1249,7 +1249,7 @@ func (rw *rowWriter) write(row [][]byte) error {
 	} else {
 		rw.buf = appendTextRow(rw.buf[:0], row)
 	}
-	return rw.w.writePacket(rw.buf)
+	return rw.w.WritePacket(rw.buf)
 }
 
 func appendTextRow(b []byte, row [][]byte) []byte {

@@ -1,7 +1,6 @@
 package sidecar
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/hex"
@@ -349,12 +348,13 @@ func (c fakeCol) def() []byte {
 func fakeShard(t *testing.T, cols []fakeCol, rows [][]string) *shardCursor {
 	t.Helper()
 	var buf bytes.Buffer
-	w := &wire{w: bufio.NewWriter(&buf), seq: 1}
-	w.writePacket(mysql.AppendLenEncInt(nil, uint64(len(cols))))
+	w := mysql.NewBuffered(nil, &buf)
+	w.Seq = 1
+	w.WritePacket(mysql.AppendLenEncInt(nil, uint64(len(cols))))
 	for _, c := range cols {
-		w.writePacket(c.def())
+		w.WritePacket(c.def())
 	}
-	w.writePacket(mysql.AppendEOF(nil, 0, 0))
+	w.WritePacket(mysql.AppendEOF(nil, 0, 0))
 	for _, r := range rows {
 		var p []byte
 		for _, v := range r {
@@ -364,11 +364,12 @@ func fakeShard(t *testing.T, cols []fakeCol, rows [][]string) *shardCursor {
 				p = mysql.AppendLenEncString(p, v)
 			}
 		}
-		w.writePacket(p)
+		w.WritePacket(p)
 	}
-	w.writePacket(mysql.AppendEOF(nil, 1, 0))
-	w.flush()
-	bc := &backendConn{w: &wire{r: bufio.NewReader(&buf), seq: 1}}
+	w.WritePacket(mysql.AppendEOF(nil, 1, 0))
+	w.Flush()
+	bc := &backendConn{w: mysql.NewBuffered(&buf, nil)}
+	bc.w.Seq = 1
 	return &shardCursor{bc: bc, sent: true}
 }
 
@@ -395,7 +396,7 @@ func runMerge(t *testing.T, mp *rewrite.MergePlan, cols []fakeCol, shards [][][]
 		return nil, err
 	}
 	var out bytes.Buffer
-	ow := &wire{w: bufio.NewWriter(&out)}
+	ow := mysql.NewBuffered(nil, &out)
 	m.out = &rowWriter{w: ow, binary: binaryRows, cols: m.cols[:m.visible]}
 	err = m.run()
 	drainAll(cursors)
@@ -407,11 +408,11 @@ func runMerge(t *testing.T, mp *rewrite.MergePlan, cols []fakeCol, shards [][][]
 	if err != nil {
 		return nil, err
 	}
-	ow.flush()
-	rw := &wire{r: bufio.NewReader(&out)}
+	ow.Flush()
+	rw := mysql.NewBuffered(&out, nil)
 	var rows [][]string
-	for out.Len() > 0 || rw.r.Buffered() > 0 {
-		p, err := rw.readPacket()
+	for out.Len() > 0 || rw.Buffered() > 0 {
+		p, err := rw.ReadPacket()
 		if err != nil {
 			t.Fatal(err)
 		}

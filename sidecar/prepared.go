@@ -83,12 +83,12 @@ func (s *session) prepareLocally(sql string, plan *rewrite.Plan, sess rewrite.Se
 	ok = binary.LittleEndian.AppendUint16(ok, 0) // columns
 	ok = binary.LittleEndian.AppendUint16(ok, uint16(st.numParams))
 	ok = append(ok, 0, 0, 0) // reserved, warnings
-	s.w.writePacket(ok)
+	s.w.WritePacket(ok)
 	if st.numParams > 0 {
 		for range st.numParams {
-			s.w.writePacket(mysql.AppendColumnDef(nil, "?", mysql.TypeVarString, 63, 0, mysql.FlagBinary))
+			s.w.WritePacket(mysql.AppendColumnDef(nil, "?", mysql.TypeVarString, 63, 0, mysql.FlagBinary))
 		}
-		s.w.writePacket(mysql.AppendEOF(nil, 0, s.status()))
+		s.w.WritePacket(mysql.AppendEOF(nil, 0, s.status()))
 	}
 	s.stmts[st.id] = st
 	return nil
@@ -96,14 +96,14 @@ func (s *session) prepareLocally(sql string, plan *rewrite.Plan, sess rewrite.Se
 
 // prepare prepares sql on this connection once; with relay set, the reply is
 // copied to the client with the client's statement id.
-func (bc *backendConn) prepare(sql string, relay *wire, clientID uint32) (backendStmt, error) {
+func (bc *backendConn) prepare(sql string, relay *mysql.Conn, clientID uint32) (backendStmt, error) {
 	if st, ok := bc.stmts[sql]; ok && relay == nil {
 		return st, nil
 	}
 	if err := bc.sendQuery(mysql.ComStmtPrepare, sql); err != nil {
 		return backendStmt{}, err
 	}
-	p, err := bc.w.readPacket()
+	p, err := bc.w.ReadPacket()
 	if err != nil {
 		bc.broken = true
 		return backendStmt{}, bc.lost(err)
@@ -121,7 +121,7 @@ func (bc *backendConn) prepare(sql string, relay *wire, clientID uint32) (backen
 	bc.stmts[sql] = st
 	if relay != nil {
 		binary.LittleEndian.PutUint32(p[1:], clientID)
-		relay.writePacket(p)
+		relay.WritePacket(p)
 	}
 	// Parameter definitions then column definitions, each block ended by EOF.
 	for _, n := range []int{int(st.numParams), columns} {
@@ -129,13 +129,13 @@ func (bc *backendConn) prepare(sql string, relay *wire, clientID uint32) (backen
 			continue
 		}
 		for i := 0; i <= n; i++ {
-			p, err := bc.w.readPacket()
+			p, err := bc.w.ReadPacket()
 			if err != nil {
 				bc.broken = true
 				return st, bc.lost(err)
 			}
 			if relay != nil {
-				relay.writePacket(p)
+				relay.WritePacket(p)
 			}
 		}
 	}
@@ -399,12 +399,12 @@ func (s *session) sendLongData(p []byte) {
 	}
 	data, sent := st.longData[param]
 	switch {
-	case len(data)+len(p)-7 > s.w.max:
+	case len(data)+len(p)-7 > s.w.Max:
 		// Refused at execute (this command has no reply); the data sent
 		// so far is not kept growing.
 		st.longData[param] = nil
 		st.longDataTooLong = true
-	case !sent && cap(p) > largePayload:
+	case !sent && cap(p) > mysql.LargePayload:
 		st.longData[param] = p[7:] // a large payload is ours: no copy
 	default:
 		st.longData[param] = append(data, p[7:]...)
@@ -440,13 +440,13 @@ func (s *session) fieldList(p []byte) error {
 		lost = err
 	}
 	for lost == nil {
-		q, err := bc.w.readPacket()
+		q, err := bc.w.ReadPacket()
 		if err != nil {
 			bc.broken = true
 			lost = bc.lost(err)
 			break
 		}
-		s.w.writePacket(q)
+		s.w.WritePacket(q)
 		if q[0] == 0xff || mysql.IsEOF(q) {
 			break
 		}

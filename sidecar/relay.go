@@ -64,7 +64,7 @@ func (s *session) relayQuery(bc *backendConn, sql string, more bool) (relayed, e
 func (s *session) relayResult(bc *backendConn, more bool) (relayed, error) {
 	var res relayed
 	for {
-		p, err := bc.w.readPacket()
+		p, err := bc.w.ReadPacket()
 		if err != nil {
 			bc.broken = true
 			return res, bc.lost(err)
@@ -76,7 +76,7 @@ func (s *session) relayResult(bc *backendConn, more bool) (relayed, error) {
 			backendMore := ok.Status&mysql.StatusMoreResults != 0
 			s.patchStatus(p, mysql.OKStatusOffset(p), more || backendMore)
 			res.started = true
-			if err := s.w.writePacket(p); err != nil {
+			if err := s.w.WritePacket(p); err != nil {
 				if backendMore {
 					s.abandon(bc)
 				}
@@ -90,7 +90,7 @@ func (s *session) relayResult(bc *backendConn, more bool) (relayed, error) {
 			res.backendErr = mysql.ParseErr(p)
 			metrics.Error(res.backendErr.Num)
 			res.started = true
-			return res, s.w.writePacket(p)
+			return res, s.w.WritePacket(p)
 		case 0xfb:
 			// LOAD DATA LOCAL: the backend asks for the client's file; its
 			// result follows the file.
@@ -100,7 +100,7 @@ func (s *session) relayResult(bc *backendConn, more bool) (relayed, error) {
 			continue
 		}
 		res.started = true
-		if err := s.w.writePacket(p); err != nil { // column count
+		if err := s.w.WritePacket(p); err != nil { // column count
 			s.abandon(bc)
 			return res, err
 		}
@@ -116,7 +116,7 @@ func (s *session) relayResult(bc *backendConn, more bool) (relayed, error) {
 func (s *session) relayRows(bc *backendConn, more bool, res *relayed) (bool, error) {
 	eofs := 0
 	for {
-		p, err := bc.w.readPacket()
+		p, err := bc.w.ReadPacket()
 		if err != nil {
 			bc.broken = true
 			return false, bc.lost(err)
@@ -124,7 +124,7 @@ func (s *session) relayRows(bc *backendConn, more bool, res *relayed) (bool, err
 		if p[0] == 0xff { // the statement failed while sending rows
 			res.backendErr = mysql.ParseErr(p)
 			metrics.Error(res.backendErr.Num)
-			return false, s.w.writePacket(p)
+			return false, s.w.WritePacket(p)
 		}
 		if eofs == 0 && s.showShard != nil {
 			p = renameTablesIn(p, s.showShard)
@@ -135,14 +135,14 @@ func (s *session) relayRows(bc *backendConn, more bool, res *relayed) (bool, err
 				res.warnings = binary.LittleEndian.Uint16(p[1:])
 				backendMore := binary.LittleEndian.Uint16(p[3:])&mysql.StatusMoreResults != 0
 				s.patchStatus(p, 3, more || backendMore)
-				err := s.w.writePacket(p)
+				err := s.w.WritePacket(p)
 				if err != nil && backendMore {
 					s.abandon(bc)
 				}
 				return backendMore, err
 			}
 		}
-		if err := s.w.writePacket(p); err != nil {
+		if err := s.w.WritePacket(p); err != nil {
 			s.abandon(bc) // the client is gone mid-result
 			return false, err
 		}
@@ -180,14 +180,14 @@ func (s *session) localInfile(bc *backendConn, p []byte) error {
 		}
 		return sqlerr.New(3948, "42000", "Loading local data is disabled; this must be enabled on both the client and server sides")
 	}
-	if err := s.w.writePacket(p); err != nil {
+	if err := s.w.WritePacket(p); err != nil {
 		return err
 	}
-	if err := s.w.flush(); err != nil {
+	if err := s.w.Flush(); err != nil {
 		return err
 	}
 	for {
-		data, err := s.w.readPacket()
+		data, err := s.w.ReadPacket()
 		if err != nil {
 			// The client is gone mid-file: the backend connection is in
 			// the middle of a command.
@@ -197,7 +197,7 @@ func (s *session) localInfile(bc *backendConn, p []byte) error {
 		if len(data) == 0 {
 			return endFile(bc)
 		}
-		if err := bc.w.writePacket(data); err != nil {
+		if err := bc.w.WritePacket(data); err != nil {
 			return bc.fail(err)
 		}
 	}
@@ -205,10 +205,10 @@ func (s *session) localInfile(bc *backendConn, p []byte) error {
 
 // endFile sends the empty packet that ends a LOAD DATA LOCAL file.
 func endFile(bc *backendConn) error {
-	if err := bc.w.writePacket(nil); err != nil {
+	if err := bc.w.WritePacket(nil); err != nil {
 		return bc.fail(err)
 	}
-	if err := bc.w.flush(); err != nil {
+	if err := bc.w.Flush(); err != nil {
 		return bc.fail(err)
 	}
 	return nil
@@ -232,7 +232,7 @@ func (s *session) writeRows(more bool, col column, rows ...*string) error {
 
 // writeTable sends a text result set built by the sidecar (nil = NULL).
 func (s *session) writeTable(more bool, cols []column, rows [][]*string) error {
-	s.w.writePacket(mysql.AppendLenEncInt(nil, uint64(len(cols))))
+	s.w.WritePacket(mysql.AppendLenEncInt(nil, uint64(len(cols))))
 	for _, col := range cols {
 		charset := uint16(45) // utf8mb4_general_ci
 		typ := col.typ
@@ -242,9 +242,9 @@ func (s *session) writeTable(more bool, cols []column, rows [][]*string) error {
 		if col.flags&mysql.FlagBinary != 0 {
 			charset = 63
 		}
-		s.w.writePacket(mysql.AppendColumnDef(nil, col.name, typ, charset, 1024, col.flags))
+		s.w.WritePacket(mysql.AppendColumnDef(nil, col.name, typ, charset, 1024, col.flags))
 	}
-	s.w.writePacket(mysql.AppendEOF(nil, 0, s.status()))
+	s.w.WritePacket(mysql.AppendEOF(nil, 0, s.status()))
 	var buf []byte
 	for _, row := range rows {
 		if s.binaryRows {
@@ -259,13 +259,13 @@ func (s *session) writeTable(more bool, cols []column, rows [][]*string) error {
 				}
 			}
 		}
-		s.w.writePacket(buf)
+		s.w.WritePacket(buf)
 	}
 	st := s.status()
 	if more {
 		st |= mysql.StatusMoreResults
 	}
-	return s.w.writePacket(mysql.AppendEOF(nil, 0, st))
+	return s.w.WritePacket(mysql.AppendEOF(nil, 0, st))
 }
 
 // appendLocalBinaryRow encodes a row of a sidecar-built result set in the binary

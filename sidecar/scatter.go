@@ -23,7 +23,7 @@ func (s *session) scatter(shards []*conf.Shard, plan *rewrite.Plan, stmt *prepar
 	}
 	parts := make([]part, 0, len(shards))
 	defer func() {
-		if s.w.failed() { // the client went away mid-result
+		if s.w.Failed() { // the client went away mid-result
 			for _, p := range parts {
 				s.abandon(p.bc)
 			}
@@ -76,14 +76,14 @@ func (s *session) scatter(shards []*conf.Shard, plan *rewrite.Plan, stmt *prepar
 	if more {
 		st |= mysql.StatusMoreResults
 	}
-	return s.w.writePacket(mysql.AppendEOF(nil, warnings, st))
+	return s.w.WritePacket(mysql.AppendEOF(nil, warnings, st))
 }
 
 // relayPart reads one shard's result set. The column definitions are relayed
 // only for the first shard; rows are relayed while write is true (after an
 // error the remaining results are only drained, keeping connections usable).
 func (s *session) relayPart(bc *backendConn, header *bool, warnings *uint16, write bool) error {
-	p, err := bc.w.readPacket()
+	p, err := bc.w.ReadPacket()
 	if err != nil {
 		bc.broken = true
 		return bc.lost(err)
@@ -97,21 +97,21 @@ func (s *session) relayPart(bc *backendConn, header *bool, warnings *uint16, wri
 	n, _, _, _ := mysql.ReadLenEncInt(p)
 	first := !*header && write
 	if first {
-		s.w.writePacket(p)
+		s.w.WritePacket(p)
 		*header = true
 	}
 	for i := 0; i <= int(n); i++ { // column definitions and their EOF
-		q, err := bc.w.readPacket()
+		q, err := bc.w.ReadPacket()
 		if err != nil {
 			bc.broken = true
 			return bc.lost(err)
 		}
 		if first {
-			s.w.writePacket(q)
+			s.w.WritePacket(q)
 		}
 	}
 	for {
-		q, err := bc.w.readPacket()
+		q, err := bc.w.ReadPacket()
 		if err != nil {
 			bc.broken = true
 			return bc.lost(err)
@@ -124,7 +124,7 @@ func (s *session) relayPart(bc *backendConn, header *bool, warnings *uint16, wri
 			return nil
 		}
 		if write {
-			if err := s.w.writePacket(q); err != nil {
+			if err := s.w.WritePacket(q); err != nil {
 				return err // the client is gone: the caller abandons the shards
 			}
 		}

@@ -220,9 +220,9 @@ func (s *Server) serveConn(nc net.Conn) {
 	if n := s.conns.Add(1); n > int64(s.config().MaxConnections) {
 		s.conns.Add(-1)
 		// As MySQL: an ERR packet instead of the greeting.
-		w := newWire(nc, 256)
-		_ = w.writePacket(mysql.AppendErr(nil, errTooManyConnections))
-		_ = w.flush()
+		w := mysql.NewConn(nc, 256)
+		_ = w.WritePacket(mysql.AppendErr(nil, errTooManyConnections))
+		_ = w.Flush()
 		metrics.Error(errTooManyConnections.Num)
 		return
 	}
@@ -257,7 +257,7 @@ func (s *Server) serveConn(nc net.Conn) {
 		srv:             s,
 		id:              c.ConnectionID(),
 		user:            c.GetUser(),
-		w:               newWire(conn, 16<<10),
+		w:               mysql.NewConn(conn, 16<<10),
 		keyspace:        connect.db,
 		systemDB:        connect.systemDB,
 		autocommit:      true,
@@ -267,7 +267,7 @@ func (s *Server) serveConn(nc net.Conn) {
 		conns:           map[connKey]*backendConn{},
 		stmts:           map[uint32]*preparedStmt{},
 	}
-	sess.w.max = s.config().MaxAllowedPacket
+	sess.w.Max = s.config().MaxAllowedPacket
 	sess.foundRows = c.HasCapability(gomysql.CLIENT_FOUND_ROWS)
 	sess.localFiles = c.HasCapability(gomysql.CLIENT_LOCAL_FILES)
 	sess.host = clientHost(nc)
@@ -332,7 +332,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	// Idle clients are blocked reading their next command: wake them.
 	for _, sess := range s.sessions {
-		_ = sess.w.conn.SetReadDeadline(time.Now())
+		_ = sess.w.NetConn().SetReadDeadline(time.Now())
 	}
 	s.mu.Unlock()
 	done := make(chan struct{})
@@ -344,7 +344,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		err = ctx.Err()
 		s.mu.Lock()
 		for _, sess := range s.sessions {
-			sess.w.conn.Close()
+			sess.w.NetConn().Close()
 		}
 		s.mu.Unlock()
 		<-done

@@ -27,7 +27,7 @@ type session struct {
 	srv  *Server
 	id   uint32
 	user string
-	w    *wire
+	w    *mysql.Conn
 	log  zerolog.Logger
 
 	keyspace string
@@ -97,13 +97,13 @@ func (s *session) status() uint16 {
 func (s *session) run() {
 	defer s.close()
 	for {
-		s.w.seq = 0
+		s.w.Seq = 0
 		s.clientIdle()
-		p, err := s.w.readPacket()
-		if err == errPacketTooLarge {
+		p, err := s.w.ReadPacket()
+		if err == mysql.ErrPacketTooLarge {
 			// As MySQL: the error, then the connection is closed.
 			s.writeError(err)
-			_ = s.w.flush()
+			_ = s.w.Flush()
 			return
 		}
 		if err != nil {
@@ -118,12 +118,12 @@ func (s *session) run() {
 			// meanwhile is not run.
 			return
 		}
-		large := largeReads.Load()
+		large := mysql.LargeReads.Load()
 		quit := s.dispatch(p)
-		if err := s.w.flush(); err != nil || quit || s.killed.Load() {
+		if err := s.w.Flush(); err != nil || quit || s.killed.Load() {
 			return
 		}
-		if largeReads.Load() != large {
+		if mysql.LargeReads.Load() != large {
 			// A command or row of 16 MiB or more went through: give its
 			// buffers back to the system now rather than whenever the
 			// runtime's scavenger gets to them.
@@ -138,7 +138,7 @@ func (s *session) dispatch(p []byte) (quit bool) {
 	case mysql.ComQuit:
 		return true
 	case mysql.ComQuery:
-		s.handleQuery(statementText(p))
+		s.handleQuery(mysql.StatementText(p))
 	case mysql.ComPing:
 		s.writeOK(0, 0, 0)
 	case mysql.ComInitDB:
@@ -150,7 +150,7 @@ func (s *session) dispatch(p []byte) (quit bool) {
 	case mysql.ComFieldList:
 		s.writeErrorIf(s.fieldList(p))
 	case mysql.ComStmtPrepare:
-		s.writeErrorIf(s.prepare(statementText(p)))
+		s.writeErrorIf(s.prepare(mysql.StatementText(p)))
 	case mysql.ComStmtExecute:
 		s.writeErrorIf(s.execute(p))
 	case mysql.ComStmtSendLongData:
@@ -167,7 +167,7 @@ func (s *session) dispatch(p []byte) (quit bool) {
 		if len(p) >= 3 {
 			s.multiStatements = p[1] == 0
 		}
-		s.w.writePacket(mysql.AppendEOF(nil, 0, s.status()))
+		s.w.WritePacket(mysql.AppendEOF(nil, 0, s.status()))
 	case mysql.ComChangeUser:
 		return s.changeUser(p)
 	case mysql.ComProcessKill:
@@ -178,7 +178,7 @@ func (s *session) dispatch(p []byte) (quit bool) {
 		s.reset()
 		s.writeOK(0, 0, 0)
 	case mysql.ComStatistics:
-		s.w.writePacket([]byte("Uptime: " + strconv.Itoa(int(s.srv.uptime().Seconds())) + "  Threads: " + strconv.Itoa(s.srv.sessionCount())))
+		s.w.WritePacket([]byte("Uptime: " + strconv.Itoa(int(s.srv.uptime().Seconds())) + "  Threads: " + strconv.Itoa(s.srv.sessionCount())))
 	default:
 		s.writeError(sqlerr.New(1047, "08S01", "Unknown command"))
 	}
@@ -190,7 +190,7 @@ func le32(b []byte) uint32 {
 }
 
 func (s *session) writeOK(affected, insertID uint64, warnings uint16) {
-	s.w.writePacket(mysql.AppendOK(nil, mysql.OK{AffectedRows: affected, InsertID: insertID, Status: s.status(), Warnings: warnings}))
+	s.w.WritePacket(mysql.AppendOK(nil, mysql.OK{AffectedRows: affected, InsertID: insertID, Status: s.status(), Warnings: warnings}))
 }
 
 func (s *session) writeErrorIf(err error) {
@@ -204,7 +204,7 @@ func (s *session) writeErrorIf(err error) {
 func (s *session) writeError(err error) {
 	e := sqlerr.From(err)
 	metrics.Error(e.Num)
-	s.w.writePacket(mysql.AppendErr(nil, e))
+	s.w.WritePacket(mysql.AppendErr(nil, e))
 }
 
 // handleQuery runs a COM_QUERY. With multi-statements on, `a; b` runs as
@@ -434,7 +434,7 @@ func (s *session) ok(more bool) error {
 	if more {
 		st |= mysql.StatusMoreResults
 	}
-	return s.w.writePacket(mysql.AppendOK(nil, mysql.OK{Status: st}))
+	return s.w.WritePacket(mysql.AppendOK(nil, mysql.OK{Status: st}))
 }
 
 // use selects a keyspace, or with Vitess's `keyspace:shard` one shard of it:
