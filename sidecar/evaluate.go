@@ -170,11 +170,11 @@ func parseResult(b []byte) (*engine.Result, error) {
 		if !ok {
 			return nil, errMalformed
 		}
-		col, err := parseColumnDef(def)
-		if err != nil {
-			return nil, err
+		col, ok := mysql.ParseColumn(def)
+		if !ok {
+			return nil, errMalformed
 		}
-		res.Fields[i] = engine.Field{Name: col.name, Kind: kindOf(col), Def: def}
+		res.Fields[i] = engine.Field{Name: col.Name, Kind: kindOf(col), Def: def}
 	}
 	for {
 		p, ok := next()
@@ -207,10 +207,10 @@ func parseResult(b []byte) (*engine.Result, error) {
 }
 
 // kindOf is how the engine writes a column's values back into SQL.
-func kindOf(c colInfo) engine.Kind {
-	switch c.typ {
+func kindOf(c mysql.Column) engine.Kind {
+	switch c.Type {
 	case mysql.TypeTiny, mysql.TypeShort, mysql.TypeLong, mysql.TypeLongLong, mysql.TypeInt24:
-		if c.flags&mysql.FlagUnsigned != 0 {
+		if c.Flags&mysql.FlagUnsigned != 0 {
 			return engine.Unsigned
 		}
 		return engine.Int
@@ -233,7 +233,7 @@ func kindOf(c colInfo) engine.Kind {
 	case mysql.TypeBit, mysql.TypeGeometry:
 		return engine.Binary
 	}
-	if c.charset == 63 {
+	if c.Charset == 63 {
 		return engine.Binary
 	}
 	return engine.Text
@@ -242,12 +242,12 @@ func kindOf(c colInfo) engine.Kind {
 // writeResult sends an engine result to the client: text rows, or binary
 // rows for a prepared statement's execute.
 func (s *session) writeResult(res *engine.Result, binaryRows, more bool) error {
-	cols := make([]colInfo, len(res.Fields))
+	cols := make([]mysql.Column, len(res.Fields))
 	s.w.WritePacket(mysql.AppendLenEncInt(nil, uint64(len(res.Fields))))
 	for i, f := range res.Fields {
-		col, err := parseColumnDef(f.Def)
-		if err != nil {
-			return err
+		col, ok := mysql.ParseColumn(f.Def)
+		if !ok {
+			return errMalformed
 		}
 		cols[i] = col
 		s.w.WritePacket(f.Def)

@@ -26,7 +26,6 @@ package sidecar
 import (
 	"bytes"
 	"encoding/binary"
-	"fmt"
 	"math"
 	"math/big"
 	"sort"
@@ -111,7 +110,7 @@ func (s *session) mergeScatter(shards []*conf.Shard, mp *rewrite.MergePlan, bina
 		drainAll(cursors)
 		return firstErr
 	}
-	m.out = &rowWriter{w: s.w, binary: binaryRows, cols: m.cols[:m.visible]}
+	m.out = &rowWriter{w: s.w, binary: binaryRows, cols: columns(m.cols[:m.visible])}
 
 	// Column count, visible definitions, EOF.
 	s.w.WritePacket(mysql.AppendLenEncInt(nil, uint64(m.visible)))
@@ -261,14 +260,10 @@ func drainAll(cursors []*shardCursor) {
 	}
 }
 
-// colInfo is what the merge reads from a column definition.
+// colInfo is a column of a shard's result and how its values compare.
 type colInfo struct {
-	name     string
-	typ      byte
-	flags    uint16
-	charset  uint16
-	decimals byte
-	class    valueClass
+	mysql.Column
+	class valueClass
 }
 
 // valueClass is how values of a column compare.
@@ -286,22 +281,20 @@ const (
 )
 
 func parseColumnDef(def []byte) (colInfo, error) {
-	var c colInfo
-	spans, ok := mysql.ColumnDefStrings(def)
+	c, ok := mysql.ParseColumn(def)
 	if !ok {
-		return c, errMalformed
+		return colInfo{}, errMalformed
 	}
-	c.name = string(def[spans[4][0]:spans[4][1]])
-	pos := spans[5][1]
-	if pos+11 > len(def) {
-		return c, errMalformed
+	return colInfo{Column: c, class: classOf(c.Type, c.Flags, c.Charset)}, nil
+}
+
+// columns are the protocol's view of cols, for encoding rows.
+func columns(cols []colInfo) []mysql.Column {
+	out := make([]mysql.Column, len(cols))
+	for i, c := range cols {
+		out[i] = c.Column
 	}
-	c.charset = binary.LittleEndian.Uint16(def[pos+1:])
-	c.typ = def[pos+7]
-	c.flags = binary.LittleEndian.Uint16(def[pos+8:])
-	c.decimals = def[pos+10]
-	c.class = classOf(c.typ, c.flags, c.charset)
-	return c, nil
+	return out
 }
 
 func classOf(typ byte, flags, charset uint16) valueClass {
@@ -404,10 +397,10 @@ func newMerger(mp *rewrite.MergePlan, defs [][]byte, cursors []*shardCursor) (*m
 			ck.class = col.class
 			switch col.class {
 			case classEnum:
-				return nil, sqlerr.Unsupported("%s on ENUM or SET column %s across shards (MySQL orders them by their index)", strings.ToUpper(what), col.name)
+				return nil, sqlerr.Unsupported("%s on ENUM or SET column %s across shards (MySQL orders them by their index)", strings.ToUpper(what), col.Name)
 			case classText:
 				if !k.HasWeight {
-					return nil, sqlerr.Unsupported("%s by position %d inside * on text column %s across shards: name the column", strings.ToUpper(what), k.Col.Index+1, col.name)
+					return nil, sqlerr.Unsupported("%s by position %d inside * on text column %s across shards: name the column", strings.ToUpper(what), k.Col.Index+1, col.Name)
 				}
 				ck.weight, ck.pad = abs(k.Weight), abs(k.Pad)
 			}
@@ -431,23 +424,23 @@ func newMerger(mp *rewrite.MergePlan, defs [][]byte, cursors []*shardCursor) (*m
 			return nil, sqlerr.Routing("scatter merge: aggregate column out of range")
 		}
 		col := m.cols[as.col]
-		as.class, as.decimals = col.class, int(col.decimals)
+		as.class, as.decimals = col.class, int(col.Decimals)
 		as.sumClass = m.cols[as.sum].class
 		switch a.Func {
 		case rewrite.AggMin, rewrite.AggMax:
 			if col.class == classText || col.class == classEnum {
 				if !a.HasWeight {
-					return nil, sqlerr.Unsupported("%s of text column %s across shards", strings.ToUpper(a.Func.String()), col.name)
+					return nil, sqlerr.Unsupported("%s of text column %s across shards", strings.ToUpper(a.Func.String()), col.Name)
 				}
 				as.weight, as.pad = abs(a.Weight), abs(a.Pad)
 			}
 		case rewrite.AggAvg:
 			if col.class != classDecimal && col.class != classFloat {
-				return nil, sqlerr.Unsupported("AVG returning %s across shards", col.name)
+				return nil, sqlerr.Unsupported("AVG returning %s across shards", col.Name)
 			}
 		case rewrite.AggSum:
 			if col.class != classDecimal && col.class != classFloat && col.class != classInt && col.class != classUint {
-				return nil, sqlerr.Unsupported("SUM returning %s across shards", col.name)
+				return nil, sqlerr.Unsupported("SUM returning %s across shards", col.Name)
 			}
 		}
 		m.aggs = append(m.aggs, as)
@@ -1229,7 +1222,7 @@ func formatDouble(f float64, decimals int) string {
 type rowWriter struct {
 	w      *mysql.Conn
 	binary bool
-	cols   []colInfo
+	cols   []mysql.Column
 	buf    []byte
 }
 
@@ -1242,231 +1235,12 @@ func (rw *rowWriter) writeRaw(p []byte) error {
 func (rw *rowWriter) write(row [][]byte) error {
 	var err error
 	if rw.binary {
-		rw.buf, err = appendBinaryRow(rw.buf[:0], row, rw.cols)
+		rw.buf, err = mysql.AppendBinaryRow(rw.buf[:0], row, rw.cols)
 		if err != nil {
 			return err
 		}
 	} else {
-		rw.buf = appendTextRow(rw.buf[:0], row)
+		rw.buf = mysql.AppendTextRow(rw.buf[:0], row)
 	}
 	return rw.w.WritePacket(rw.buf)
-}
-
-func appendTextRow(b []byte, row [][]byte) []byte {
-	for _, v := range row {
-		if v == nil {
-			b = append(b, 0xfb)
-			continue
-		}
-		b = mysql.AppendLenEncInt(b, uint64(len(v)))
-		b = append(b, v...)
-	}
-	return b
-}
-
-// appendBinaryRow encodes a row of text values as a binary protocol row
-// (ProtocolBinary::ResultsetRow): 0x00, the NULL bitmap (offset 2), values.
-func appendBinaryRow(b []byte, row [][]byte, cols []colInfo) ([]byte, error) {
-	b = append(b, 0x00)
-	nullStart := len(b)
-	for range (len(row) + 7 + 2) / 8 {
-		b = append(b, 0)
-	}
-	for i, v := range row {
-		if v == nil || cols[i].typ == mysql.TypeNull {
-			b[nullStart+(i+2)/8] |= 1 << ((i + 2) % 8)
-			continue
-		}
-		var err error
-		if b, err = appendBinaryValue(b, v, cols[i]); err != nil {
-			return nil, err
-		}
-	}
-	return b, nil
-}
-
-// appendBinaryValue encodes one text value in the binary protocol by its
-// column's type.
-func appendBinaryValue(b, v []byte, c colInfo) ([]byte, error) {
-	bad := func() ([]byte, error) {
-		return nil, sqlerr.Routing("scatter merge: cannot encode %q as a binary %s value of column %s", v, typeName(c.typ), c.name)
-	}
-	unsigned := c.flags&mysql.FlagUnsigned != 0
-	integer := func(size int) ([]byte, error) {
-		var u uint64
-		if unsigned {
-			n, err := strconv.ParseUint(string(v), 10, 64)
-			if err != nil {
-				return bad()
-			}
-			u = n
-		} else {
-			n, err := strconv.ParseInt(string(v), 10, 64)
-			if err != nil {
-				return bad()
-			}
-			u = uint64(n)
-		}
-		for i := range size {
-			b = append(b, byte(u>>(8*i)))
-		}
-		return b, nil
-	}
-	switch c.typ {
-	case mysql.TypeTiny:
-		return integer(1)
-	case mysql.TypeShort, mysql.TypeYear:
-		return integer(2)
-	case mysql.TypeLong, mysql.TypeInt24:
-		return integer(4)
-	case mysql.TypeLongLong:
-		return integer(8)
-	case mysql.TypeFloat:
-		f, err := strconv.ParseFloat(string(v), 32)
-		if err != nil {
-			return bad()
-		}
-		return binary.LittleEndian.AppendUint32(b, math.Float32bits(float32(f))), nil
-	case mysql.TypeDouble:
-		f, err := strconv.ParseFloat(string(v), 64)
-		if err != nil {
-			return bad()
-		}
-		return binary.LittleEndian.AppendUint64(b, math.Float64bits(f)), nil
-	case mysql.TypeDate, mysql.TypeDateTime, mysql.TypeTimestamp:
-		out, ok := appendBinaryDateTime(b, string(v))
-		if !ok {
-			return bad()
-		}
-		return out, nil
-	case mysql.TypeTime:
-		out, ok := appendBinaryTime(b, string(v))
-		if !ok {
-			return bad()
-		}
-		return out, nil
-	}
-	// DECIMAL, strings, blobs, BIT, ENUM, SET, JSON, GEOMETRY: length-encoded.
-	b = mysql.AppendLenEncInt(b, uint64(len(v)))
-	return append(b, v...), nil
-}
-
-// appendBinaryDateTime encodes 'YYYY-MM-DD[ HH:MM:SS[.ffffff]]' with the
-// shortest length that holds it (0, 4, 7 or 11 bytes after the length).
-func appendBinaryDateTime(b []byte, s string) ([]byte, bool) {
-	var y, mo, d, h, mi, sec, us int
-	datePart, timePart, hasTime := strings.Cut(s, " ")
-	if _, err := fmt.Sscanf(datePart, "%4d-%2d-%2d", &y, &mo, &d); err != nil || len(datePart) != 10 {
-		return nil, false
-	}
-	if hasTime {
-		hms, frac, _ := strings.Cut(timePart, ".")
-		if _, err := fmt.Sscanf(hms, "%2d:%2d:%2d", &h, &mi, &sec); err != nil || len(hms) != 8 {
-			return nil, false
-		}
-		if frac != "" {
-			n, err := strconv.Atoi((frac + "000000")[:6])
-			if err != nil {
-				return nil, false
-			}
-			us = n
-		}
-	}
-	var length byte
-	switch {
-	case us != 0:
-		length = 11
-	case h != 0 || mi != 0 || sec != 0:
-		length = 7
-	case y != 0 || mo != 0 || d != 0:
-		length = 4
-	}
-	b = append(b, length)
-	if length == 0 {
-		return b, true // the zero date
-	}
-	b = binary.LittleEndian.AppendUint16(b, uint16(y))
-	b = append(b, byte(mo), byte(d))
-	if length >= 7 {
-		b = append(b, byte(h), byte(mi), byte(sec))
-	}
-	if length == 11 {
-		b = binary.LittleEndian.AppendUint32(b, uint32(us))
-	}
-	return b, true
-}
-
-// appendBinaryTime encodes '[-]HHH:MM:SS[.ffffff]' (0, 8 or 12 bytes after
-// the length: sign, days, hours, minutes, seconds, microseconds).
-func appendBinaryTime(b []byte, s string) ([]byte, bool) {
-	neg := strings.HasPrefix(s, "-")
-	body := strings.TrimPrefix(s, "-")
-	hms, frac, _ := strings.Cut(body, ".")
-	parts := strings.Split(hms, ":")
-	if len(parts) != 3 {
-		return nil, false
-	}
-	h, err1 := strconv.Atoi(parts[0])
-	mi, err2 := strconv.Atoi(parts[1])
-	sec, err3 := strconv.Atoi(parts[2])
-	if err1 != nil || err2 != nil || err3 != nil || h < 0 {
-		return nil, false
-	}
-	us := 0
-	if frac != "" {
-		n, err := strconv.Atoi((frac + "000000")[:6])
-		if err != nil {
-			return nil, false
-		}
-		us = n
-	}
-	if h == 0 && mi == 0 && sec == 0 && us == 0 {
-		return append(b, 0), true
-	}
-	if us != 0 {
-		b = append(b, 12)
-	} else {
-		b = append(b, 8)
-	}
-	sign := byte(0)
-	if neg {
-		sign = 1
-	}
-	b = append(b, sign)
-	b = binary.LittleEndian.AppendUint32(b, uint32(h/24))
-	b = append(b, byte(h%24), byte(mi), byte(sec))
-	if us != 0 {
-		b = binary.LittleEndian.AppendUint32(b, uint32(us))
-	}
-	return b, true
-}
-
-func typeName(t byte) string {
-	switch t {
-	case mysql.TypeTiny:
-		return "TINYINT"
-	case mysql.TypeShort:
-		return "SMALLINT"
-	case mysql.TypeLong:
-		return "INT"
-	case mysql.TypeLongLong:
-		return "BIGINT"
-	case mysql.TypeInt24:
-		return "MEDIUMINT"
-	case mysql.TypeYear:
-		return "YEAR"
-	case mysql.TypeFloat:
-		return "FLOAT"
-	case mysql.TypeDouble:
-		return "DOUBLE"
-	case mysql.TypeDate:
-		return "DATE"
-	case mysql.TypeDateTime:
-		return "DATETIME"
-	case mysql.TypeTimestamp:
-		return "TIMESTAMP"
-	case mysql.TypeTime:
-		return "TIME"
-	}
-	return fmt.Sprintf("type %d", t)
 }

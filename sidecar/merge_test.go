@@ -214,82 +214,6 @@ func TestDecimalArithmetic(t *testing.T) {
 	}
 }
 
-func TestAppendBinaryValue(t *testing.T) {
-	col := func(typ byte, flags uint16) colInfo { return colInfo{typ: typ, flags: flags, name: "c"} }
-	le := func(n uint64, size int) []byte {
-		b := make([]byte, 8)
-		binary.LittleEndian.PutUint64(b, n)
-		return b[:size]
-	}
-	f32 := make([]byte, 4)
-	binary.LittleEndian.PutUint32(f32, math.Float32bits(1.5))
-	f64 := make([]byte, 8)
-	binary.LittleEndian.PutUint64(f64, math.Float64bits(-0.25))
-	cases := []struct {
-		v    string
-		c    colInfo
-		want []byte
-	}{
-		{"-1", col(mysql.TypeTiny, 0), []byte{0xff}},
-		{"255", col(mysql.TypeTiny, mysql.FlagUnsigned), []byte{0xff}},
-		{"-2", col(mysql.TypeShort, 0), le(0xfffe, 2)},
-		{"2024", col(mysql.TypeYear, mysql.FlagUnsigned), le(2024, 2)},
-		{"70000", col(mysql.TypeInt24, 0), le(70000, 4)},
-		{"-3", col(mysql.TypeLong, 0), le(0xfffffffd, 4)},
-		{"4294967295", col(mysql.TypeLong, mysql.FlagUnsigned), le(4294967295, 4)},
-		{"-9223372036854775808", col(mysql.TypeLongLong, 0), le(1<<63, 8)},
-		{"18446744073709551615", col(mysql.TypeLongLong, mysql.FlagUnsigned), le(math.MaxUint64, 8)},
-		{"1.5", col(mysql.TypeFloat, 0), f32},
-		{"-0.25", col(mysql.TypeDouble, 0), f64},
-		{"-12.50", col(mysql.TypeNewDecimal, 0), append([]byte{6}, "-12.50"...)},
-		{"héllo", col(mysql.TypeVarString, 0), append([]byte{6}, "héllo"...)},
-		{"", col(mysql.TypeBlob, 0), []byte{0}},
-		{"2024-02-03", col(mysql.TypeDate, 0), []byte{4, 0xe8, 0x07, 2, 3}},
-		{"0000-00-00", col(mysql.TypeDate, 0), []byte{0}},
-		{"2024-02-03 00:00:00", col(mysql.TypeDateTime, 0), []byte{4, 0xe8, 0x07, 2, 3}},
-		{"2024-02-03 04:05:06", col(mysql.TypeDateTime, 0), []byte{7, 0xe8, 0x07, 2, 3, 4, 5, 6}},
-		{"2024-02-03 04:05:06.123", col(mysql.TypeTimestamp, 0), []byte{11, 0xe8, 0x07, 2, 3, 4, 5, 6, 0x78, 0xe0, 0x01, 0}},
-		{"0000-00-00 00:00:00.000", col(mysql.TypeDateTime, 0), []byte{0}},
-		{"00:00:00", col(mysql.TypeTime, 0), []byte{0}},
-		{"05:06:07", col(mysql.TypeTime, 0), []byte{8, 0, 0, 0, 0, 0, 5, 6, 7}},
-		{"-100:00:01", col(mysql.TypeTime, 0), []byte{8, 1, 4, 0, 0, 0, 4, 0, 1}},
-		{"838:59:59.000001", col(mysql.TypeTime, 0), []byte{12, 0, 34, 0, 0, 0, 22, 59, 59, 1, 0, 0, 0}},
-	}
-	for _, c := range cases {
-		got, err := appendBinaryValue(nil, []byte(c.v), c.c)
-		if err != nil {
-			t.Errorf("%q as type %d: %v", c.v, c.c.typ, err)
-			continue
-		}
-		if !bytes.Equal(got, c.want) {
-			t.Errorf("%q as type %d: % x, want % x", c.v, c.c.typ, got, c.want)
-		}
-	}
-	for _, bad := range []struct {
-		v string
-		c colInfo
-	}{{"x", col(mysql.TypeLong, 0)}, {"-1", col(mysql.TypeLong, mysql.FlagUnsigned)}, {"2024-1-1", col(mysql.TypeDate, 0)}, {"1:2", col(mysql.TypeTime, 0)}} {
-		if _, err := appendBinaryValue(nil, []byte(bad.v), bad.c); err == nil {
-			t.Errorf("%q as type %d: want an error", bad.v, bad.c.typ)
-		}
-	}
-}
-
-func TestAppendBinaryRow(t *testing.T) {
-	cols := []colInfo{{typ: mysql.TypeLong}, {typ: mysql.TypeVarString}, {typ: mysql.TypeLong}, {typ: mysql.TypeNull}, {typ: mysql.TypeLong},
-		{typ: mysql.TypeLong}, {typ: mysql.TypeLong}, {typ: mysql.TypeLong}}
-	row := [][]byte{[]byte("1"), nil, []byte("3"), nil, nil, nil, []byte("7"), nil}
-	got, err := appendBinaryRow(nil, row, cols)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Header, 2 bitmap bytes (8 columns + 2 reserved bits): NULLs at 1, 3, 4, 5, 7 → bits 3, 5, 6, 7, 9.
-	want := []byte{0x00, 0xe8, 0x02, 1, 0, 0, 0, 3, 0, 0, 0, 7, 0, 0, 0}
-	if !bytes.Equal(got, want) {
-		t.Errorf("row % x, want % x", got, want)
-	}
-}
-
 func TestParseColumnDef(t *testing.T) {
 	cases := []struct {
 		typ     byte
@@ -318,7 +242,7 @@ func TestParseColumnDef(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ci.name != "col" || ci.typ != c.typ || ci.flags != c.flags || ci.charset != c.charset || ci.decimals != 4 || ci.class != c.class {
+		if ci.Name != "col" || ci.Type != c.typ || ci.Flags != c.flags || ci.Charset != c.charset || ci.Decimals != 4 || ci.class != c.class {
 			t.Errorf("type %d flags %#x charset %d: %+v, want class %d", c.typ, c.flags, c.charset, ci, c.class)
 		}
 	}
@@ -397,7 +321,7 @@ func runMerge(t *testing.T, mp *rewrite.MergePlan, cols []fakeCol, shards [][][]
 	}
 	var out bytes.Buffer
 	ow := mysql.NewBuffered(nil, &out)
-	m.out = &rowWriter{w: ow, binary: binaryRows, cols: m.cols[:m.visible]}
+	m.out = &rowWriter{w: ow, binary: binaryRows, cols: columns(m.cols[:m.visible])}
 	err = m.run()
 	drainAll(cursors)
 	for _, c := range cursors {
@@ -448,17 +372,17 @@ func decodeRow(t *testing.T, p []byte, cols []colInfo, binaryRow bool) []string 
 			out = append(out, `\N`)
 			continue
 		}
-		size, err := paramSize(c.typ, p[pos:])
+		size, err := paramSize(c.Type, p[pos:])
 		if err != nil {
 			t.Fatal(err)
 		}
 		v := p[pos : pos+size]
 		pos += size
-		switch c.typ {
+		switch c.Type {
 		case mysql.TypeDouble:
 			out = append(out, strconv.FormatFloat(math.Float64frombits(binary.LittleEndian.Uint64(v)), 'g', -1, 64))
 		default:
-			val, err := decodeParam(c.typ, c.flags&mysql.FlagUnsigned != 0, v)
+			val, err := decodeParam(c.Type, c.Flags&mysql.FlagUnsigned != 0, v)
 			if err != nil {
 				t.Fatal(err)
 			}

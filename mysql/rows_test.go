@@ -1,0 +1,84 @@
+package mysql
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math"
+	"testing"
+)
+
+func TestAppendBinaryValue(t *testing.T) {
+	col := func(typ byte, flags uint16) Column { return Column{Type: typ, Flags: flags, Name: "c"} }
+	le := func(n uint64, size int) []byte {
+		b := make([]byte, 8)
+		binary.LittleEndian.PutUint64(b, n)
+		return b[:size]
+	}
+	f32 := make([]byte, 4)
+	binary.LittleEndian.PutUint32(f32, math.Float32bits(1.5))
+	f64 := make([]byte, 8)
+	binary.LittleEndian.PutUint64(f64, math.Float64bits(-0.25))
+	cases := []struct {
+		v    string
+		c    Column
+		want []byte
+	}{
+		{"-1", col(TypeTiny, 0), []byte{0xff}},
+		{"255", col(TypeTiny, FlagUnsigned), []byte{0xff}},
+		{"-2", col(TypeShort, 0), le(0xfffe, 2)},
+		{"2024", col(TypeYear, FlagUnsigned), le(2024, 2)},
+		{"70000", col(TypeInt24, 0), le(70000, 4)},
+		{"-3", col(TypeLong, 0), le(0xfffffffd, 4)},
+		{"4294967295", col(TypeLong, FlagUnsigned), le(4294967295, 4)},
+		{"-9223372036854775808", col(TypeLongLong, 0), le(1<<63, 8)},
+		{"18446744073709551615", col(TypeLongLong, FlagUnsigned), le(math.MaxUint64, 8)},
+		{"1.5", col(TypeFloat, 0), f32},
+		{"-0.25", col(TypeDouble, 0), f64},
+		{"-12.50", col(TypeNewDecimal, 0), append([]byte{6}, "-12.50"...)},
+		{"héllo", col(TypeVarString, 0), append([]byte{6}, "héllo"...)},
+		{"", col(TypeBlob, 0), []byte{0}},
+		{"2024-02-03", col(TypeDate, 0), []byte{4, 0xe8, 0x07, 2, 3}},
+		{"0000-00-00", col(TypeDate, 0), []byte{0}},
+		{"2024-02-03 00:00:00", col(TypeDateTime, 0), []byte{4, 0xe8, 0x07, 2, 3}},
+		{"2024-02-03 04:05:06", col(TypeDateTime, 0), []byte{7, 0xe8, 0x07, 2, 3, 4, 5, 6}},
+		{"2024-02-03 04:05:06.123", col(TypeTimestamp, 0), []byte{11, 0xe8, 0x07, 2, 3, 4, 5, 6, 0x78, 0xe0, 0x01, 0}},
+		{"0000-00-00 00:00:00.000", col(TypeDateTime, 0), []byte{0}},
+		{"00:00:00", col(TypeTime, 0), []byte{0}},
+		{"05:06:07", col(TypeTime, 0), []byte{8, 0, 0, 0, 0, 0, 5, 6, 7}},
+		{"-100:00:01", col(TypeTime, 0), []byte{8, 1, 4, 0, 0, 0, 4, 0, 1}},
+		{"838:59:59.000001", col(TypeTime, 0), []byte{12, 0, 34, 0, 0, 0, 22, 59, 59, 1, 0, 0, 0}},
+	}
+	for _, c := range cases {
+		got, err := appendBinaryValue(nil, []byte(c.v), c.c)
+		if err != nil {
+			t.Errorf("%q as type %d: %v", c.v, c.c.Type, err)
+			continue
+		}
+		if !bytes.Equal(got, c.want) {
+			t.Errorf("%q as type %d: % x, want % x", c.v, c.c.Type, got, c.want)
+		}
+	}
+	for _, bad := range []struct {
+		v string
+		c Column
+	}{{"x", col(TypeLong, 0)}, {"-1", col(TypeLong, FlagUnsigned)}, {"2024-1-1", col(TypeDate, 0)}, {"1:2", col(TypeTime, 0)}} {
+		if _, err := appendBinaryValue(nil, []byte(bad.v), bad.c); err == nil {
+			t.Errorf("%q as type %d: want an error", bad.v, bad.c.Type)
+		}
+	}
+}
+
+func TestAppendBinaryRow(t *testing.T) {
+	cols := []Column{{Type: TypeLong}, {Type: TypeVarString}, {Type: TypeLong}, {Type: TypeNull}, {Type: TypeLong},
+		{Type: TypeLong}, {Type: TypeLong}, {Type: TypeLong}}
+	row := [][]byte{[]byte("1"), nil, []byte("3"), nil, nil, nil, []byte("7"), nil}
+	got, err := AppendBinaryRow(nil, row, cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Header, 2 bitmap bytes (8 columns + 2 reserved bits): NULLs at 1, 3, 4, 5, 7 → bits 3, 5, 6, 7, 9.
+	want := []byte{0x00, 0xe8, 0x02, 1, 0, 0, 0, 3, 0, 0, 0, 7, 0, 0, 0}
+	if !bytes.Equal(got, want) {
+		t.Errorf("row % x, want % x", got, want)
+	}
+}
