@@ -479,7 +479,7 @@ func ownClauses(sel *ast.SelectStmt, fn func(ast.Node)) {
 // notes the equalities between references that reduce a gather.
 func (g *gatherPlanner) pushdown(sel *ast.SelectStmt) {
 	var single *gatherRef // the one base table unqualified names belong to
-	if refs := g.solid(sel.From.TableRefs); len(refs) == 1 && g.fromIsBase(sel) && !g.nested[sel] {
+	if refs := g.refsUnder(sel.From.TableRefs); len(refs) == 1 && g.fromIsBase(sel) && !g.nested[sel] {
 		for r := range refs {
 			single = r
 		}

@@ -74,6 +74,15 @@ func TestPlanEvaluate(t *testing.T) {
 `,
 		},
 		{
+			// Unqualified names in a join could be either table's: nothing is pushed down, and both
+			// tables are read whole.
+			"select c.email from customer c left join corder o on o.customer_id = c.customer_id where sku = 'x'",
+			`Evaluate on customer: SELECT ` + "`c`.`email` FROM (<c>) AS `c` LEFT JOIN (<o>) AS `o` ON `o`.`customer_id`=`c`.`customer_id` WHERE `sku`='x'" + `
+  Gather c from customer: SELECT * FROM ` + "`customer` AS `c`" + `
+  Gather o from customer: SELECT * FROM ` + "`corder` AS `o`, `o`.`customer_id` IN (values of c.customer_id)" + `
+`,
+		},
+		{
 			// Volatile functions stay out of the gathers: they would run twice.
 			"select c.customer_id from customer c join corder o on o.customer_id = c.customer_id where rand() < 2 and o.price > 0",
 			`Evaluate on customer: SELECT ` + "`c`.`customer_id` FROM (<c>) AS `c` JOIN (<o>) AS `o` ON `o`.`customer_id`=`c`.`customer_id` WHERE RAND()<2 AND `o`.`price`>0" + `
