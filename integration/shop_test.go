@@ -145,6 +145,12 @@ var shopCases = []shopCase{
 	{mergeCase: mergeCase{sql: "select t.id from (select id, tier from customer) t where t.tier = 3", unordered: true}},
 	{mergeCase: mergeCase{sql: "select c.name, o.total from orders o join customer c on c.id = o.customer_id where o.total > 110", unordered: true}},
 	{mergeCase: mergeCase{sql: "select c.id, o.id from customer c join orders o on o.customer_id = c.id where o.status = ?", args: []any{"shipped"}, unordered: true}},
+	// … and merged as one table's results are: ORDER BY, LIMIT, GROUP BY, aggregates, DISTINCT.
+	{mergeCase: mergeCase{sql: "select c.tier, count(*), sum(o.total), avg(o.total) from customer c join orders o on o.customer_id = c.id group by c.tier order by c.tier"}},
+	{mergeCase: mergeCase{sql: "select c.id, o.id, o.total from customer c join orders o on o.customer_id = c.id order by o.total desc, o.id limit 7"}},
+	{mergeCase: mergeCase{sql: "select distinct upper(c.city) from customer c join orders o on o.customer_id = c.id where o.status = 'new' order by 1"}},
+	{mergeCase: mergeCase{sql: "select c.id, (select count(*) from orders o where o.customer_id = c.id) n from customer c order by n desc, c.id limit 5"}},
+	{mergeCase: mergeCase{sql: "select count(*), max(o.total), min(c.id) from customer c join orders o on o.customer_id = c.id where c.tier = 1"}},
 
 	// Subqueries across shards.
 	{mergeCase: mergeCase{sql: "select id from orders where customer_id in (select id from customer where tier = 1) order by id"}},

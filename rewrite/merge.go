@@ -222,7 +222,10 @@ type mergeBuilder struct {
 	hidden     []*ast.SelectField
 	hiddenKeys map[string]int // exprKey → hidden index
 	grouped    bool
-	mp         MergePlan
+	// tables: the statement reads several (co-located) tables, whose
+	// qualifiers tell their columns apart.
+	tables bool
+	mp     MergePlan
 }
 
 // mergeItem is an item of the client's select list.
@@ -236,15 +239,13 @@ type mergeItem struct {
 func (b *mergeBuilder) build(sel *ast.SelectStmt, plan *Plan) (*MergePlan, error) {
 	t := b.table
 	if hasSubquery(sel) || !isTable(sel.From) {
-		// Co-located tables (see routeJoin): each shard's rows are its part
-		// of the answer, to concatenate; any merge is the engine's.
+		// Co-located tables: routeJoin sends no other join or subquery to
+		// several shards. Each shard's rows are its part of the answer, to
+		// concatenate, or to merge as one table's are.
 		if concatenated(sel) {
 			return nil, nil
 		}
-		if hasSubquery(sel) {
-			return nil, sqlerr.Unsupported("subqueries in a SELECT across shards of %s", t)
-		}
-		return nil, sqlerr.Unsupported("joins in a SELECT across shards of %s", t)
+		b.tables = true
 	}
 	if sel.Having != nil {
 		return nil, sqlerr.Unsupported("HAVING in a SELECT across shards of %s", t)
@@ -578,7 +579,7 @@ func (b *mergeBuilder) resolve(e ast.ExprNode, group bool) (MergeCol, ast.ExprNo
 			if it.pos < 0 { // after a *: its position is unknown, a hidden copy has its values
 				return b.addHidden(it.expr), it.expr, nil
 			}
-			if group && exprKey(it.expr) != exprKey(cn) && b.namesColumn(name) {
+			if group && b.exprKey(it.expr) != b.exprKey(cn) && b.namesColumn(name) {
 				// MySQL groups by the table's column of that name, not by the
 				// alias: which one the client meant is not visible here.
 				return MergeCol{}, nil, sqlerr.Unsupported("GROUP BY %s, both an alias and a column, across shards of %s", cn.Name.Name.O, b.table)
@@ -586,9 +587,9 @@ func (b *mergeBuilder) resolve(e ast.ExprNode, group bool) (MergeCol, ast.ExprNo
 			return MergeCol{Index: it.pos}, it.expr, nil
 		}
 	}
-	key := exprKey(e)
+	key := b.exprKey(e)
 	for _, it := range b.items {
-		if it.expr != nil && it.pos >= 0 && exprKey(it.expr) == key {
+		if it.expr != nil && it.pos >= 0 && b.exprKey(it.expr) == key {
 			return MergeCol{Index: it.pos}, it.expr, nil
 		}
 	}
@@ -621,7 +622,7 @@ func (b *mergeBuilder) namesColumn(name string) bool {
 }
 
 func (b *mergeBuilder) addHidden(e ast.ExprNode) MergeCol {
-	key := exprKey(e)
+	key := b.exprKey(e)
 	if i, ok := b.hiddenKeys[key]; ok {
 		return MergeCol{Index: i, Hidden: true}
 	}
@@ -855,11 +856,14 @@ func padWeight(e ast.ExprNode) ast.ExprNode {
 }
 
 // exprKey prints an expression for comparing it with others: identifiers and
-// function names lowercased, qualifiers dropped (one table).
-func exprKey(e ast.Node) string {
+// function names lowercased, table qualifiers dropped when one table is read.
+func (mb *mergeBuilder) exprKey(e ast.Node) string {
 	var b strings.Builder
 	flags := format.RestoreStringSingleQuotes | format.RestoreKeyWordLowercase | format.RestoreNameLowercase |
-		format.RestoreNameBackQuotes | format.RestoreWithoutSchemaName | format.RestoreWithoutTableName
+		format.RestoreNameBackQuotes | format.RestoreWithoutSchemaName
+	if !mb.tables {
+		flags |= format.RestoreWithoutTableName
+	}
 	if err := e.Restore(format.NewRestoreCtx(flags, &b)); err != nil {
 		return fmt.Sprintf("%p", e) // equal only to itself
 	}

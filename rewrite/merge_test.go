@@ -222,8 +222,6 @@ func TestPlanMergeRefused(t *testing.T) {
 		{"select variance(id) from things", "VAR_POP"},
 		{"select stddev_pop(id) from things", "STDDEV_POP"},
 		{"select name, count(*) from things group by name having count(*) > 1", "HAVING"},
-		{"select * from things where id in (select id from things) order by id", "subqueries"},
-		{"select count(*) from (select id from things) as s", "subqueries"},
 		{"select id from things union select id from things", "UNION"},
 		{"select id from things union all select id from things order by id", "UNION"},
 		{"select id from things union all select -1 from dual", "UNION"}, // every shard would add the constant row
@@ -340,6 +338,32 @@ func TestPlanMergeWindows(t *testing.T) {
 		_, err = PlanMerge(plan, nil)
 		if c.err == "" && err != nil || c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)) {
 			t.Errorf("%s: %v, want %q", c.sql, err, c.err)
+		}
+	}
+}
+
+// TestPlanMergeColocated: the results of co-located tables (routeJoin sends no other join to several
+// shards) merge as one table's: ORDER BY, LIMIT, GROUP BY and aggregates, with columns of different
+// tables told apart by their qualifiers.
+func TestPlanMergeColocated(t *testing.T) {
+	p := mergePlanner(t)
+	for _, c := range []struct{ sql, want string }{
+		{"select c.customer_id, o.corder_id from customer c join corder o on o.customer_id = c.customer_id order by o.corder_id limit 3",
+			"SELECT `c`.`customer_id`,`o`.`corder_id`,WEIGHT_STRING(`o`.`corder_id`),IF(LEFT(CONCAT(' ', `o`.`corder_id`), 1)='', WEIGHT_STRING(LEFT(CONCAT(' ', `o`.`corder_id`), 1)), '') FROM `customer` AS `c` JOIN `corder` AS `o` ON `o`.`customer_id`=`c`.`customer_id` ORDER BY 2 LIMIT 3 | cols=2 hidden=2 order=[1w(h0,h1)] offset=0 limit=3"},
+		{"select c.email, count(*) from customer c join corder o on o.customer_id = c.customer_id group by c.email order by c.customer_id",
+			"SELECT `c`.`email`,COUNT(1) AS `count(*)`,`c`.`customer_id`,WEIGHT_STRING(`c`.`email`),IF(LEFT(CONCAT(' ', `c`.`email`), 1)='', WEIGHT_STRING(LEFT(CONCAT(' ', `c`.`email`), 1)), ''),WEIGHT_STRING(`c`.`customer_id`),IF(LEFT(CONCAT(' ', `c`.`customer_id`), 1)='', WEIGHT_STRING(LEFT(CONCAT(' ', `c`.`customer_id`), 1)), '') FROM `customer` AS `c` JOIN `corder` AS `o` ON `o`.`customer_id`=`c`.`customer_id` GROUP BY 1 ORDER BY 1 | cols=2 hidden=5 order=[0w(h1,h2)] groups=[0w(h1,h2)] count(1) post=[h0w(h3,h4)]"},
+	} {
+		plan, err := p.Plan(c.sql, Session{Keyspace: "customer"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mp, err := PlanMerge(plan, nil)
+		if err != nil {
+			t.Errorf("%s: %v", c.sql, err)
+			continue
+		}
+		if got := mp.SQL + " | " + mergeSpec(mp); got != c.want {
+			t.Errorf("%s:\ngot  %s\nwant %s", c.sql, got, c.want)
 		}
 	}
 }
