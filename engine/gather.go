@@ -97,6 +97,11 @@ func (g *Gather) run(ctx context.Context, env *Env, gathered []*Result) (*Result
 		return nil, sqlerr.Routing("gathering %s: column %s missing from the rows it is joined to", g.Alias, g.Reduce.SourceColumn)
 	}
 	kind := src.Fields[col].Kind
+	if kind == Unsigned {
+		// Plain numbers in an IN list: the router maps them by the vindex
+		// (a CAST it could not), and the column's own type decides.
+		kind = Int
+	}
 	seen := map[string]bool{}
 	var values [][]byte
 	for _, row := range src.Rows {

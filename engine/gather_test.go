@@ -115,6 +115,7 @@ func TestEvaluateReduceBatches(t *testing.T) {
 		want   []string // what the second gather sends, in short
 	}{
 		{Int, 3, []string{"IN (0, 1, 2)"}},
+		{Unsigned, 3, []string{"IN (0, 1, 2)"}}, // no CAST: the router maps plain numbers by the vindex
 		{Int, reduceBatch + 1, []string{fmt.Sprintf("IN (0, … %d)", reduceBatch-1), fmt.Sprintf("IN (%d)", reduceBatch)}},
 		{Text, 3, []string{"IN ('0', '1', '2')"}},
 		{Text, reduceBatch + 1, []string{"whole"}},

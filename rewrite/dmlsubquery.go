@@ -148,11 +148,16 @@ func (p *Planner) PlanDMLSubqueries(plan *Plan, args Args, sess Session) (*DMLSu
 	}
 	d := &DMLSubqueries{plan: plan, stmt: stmt, subs: outerSubqueries(stmt)}
 	for _, sq := range d.subs {
-		ks := plan.Keyspace
-		if tables := tablesOf(sq); len(tables) > 0 {
+		// The subquery's names mean what they meant in the statement: the
+		// session's keyspace, or where its first table is.
+		ks := p.Topo.Keyspaces[sess.Keyspace]
+		if tables := tablesOf(sq); ks == nil && len(tables) > 0 {
 			if ks, err = p.keyspaceOf(tables[0], sess); err != nil {
 				return nil, err
 			}
+		}
+		if ks == nil {
+			ks = plan.Keyspace
 		}
 		d.Selects = append(d.Selects, printStmt("", sq.Query, nil, plan.Mode))
 		d.Keyspaces = append(d.Keyspaces, ks.Name)

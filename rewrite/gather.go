@@ -116,7 +116,7 @@ func (p *Planner) PlanEvaluate(sql, names string, sess Session) (engine.Primitiv
 	})
 	tables := g.gatherOrder()
 
-	if sel := firstSelect(stmt); sel != nil {
+	if sel := firstSelect(stmt); sel != nil && sel.Fields != nil {
 		sel.Fields.Fields = namedItems(sel, names)
 	}
 	for _, r := range g.refs {
@@ -159,8 +159,8 @@ func firstSelect(n ast.Node) *ast.SelectStmt {
 }
 
 // collect finds the table references and refuses what the evaluation cannot
-// do: locking reads (the backend evaluating holds no rows to lock), SELECT
-// … INTO, tables of a backend's own schemas.
+// do: locking reads the gathers cannot take as they are, SELECT … INTO,
+// tables of a backend's own schemas.
 func (g *gatherPlanner) collect(stmt ast.StmtNode) error {
 	ctes := map[string]bool{}
 	var err error
@@ -208,6 +208,10 @@ func (g *gatherPlanner) collect(stmt ast.StmtNode) error {
 				}
 				if ks == nil {
 					err = sqlerr.Unsupported("table %s of a backend's own schema in a statement across shards", tn.Name.O)
+					return false
+				}
+				if len(sels) == 0 {
+					err = sqlerr.Unsupported("table %s outside a SELECT across shards", tn.Name.O)
 					return false
 				}
 				r := &gatherRef{ts: t, table: tn, ks: ks, alias: aliasName(t, tn), sel: sels[len(sels)-1], order: -1}
@@ -279,6 +283,10 @@ func (g *gatherPlanner) projections(stmt ast.StmtNode) {
 			case *ast.SubqueryExpr:
 				inSubquery++
 			case *ast.SelectStmt:
+				if t.Fields == nil {
+					g.allStar = true // TABLE t, VALUES …: every column
+					break
+				}
 				for _, f := range t.Fields.Fields {
 					if f.WildCard == nil {
 						continue
@@ -385,6 +393,9 @@ func (r *gatherRef) addColumn(name string) {
 // only that; names of its derived tables when it holds none; otherwise no
 // telling, and every table is read whole.
 func (g *gatherPlanner) unqualified(sel *ast.SelectStmt) {
+	if sel.Fields == nil {
+		return
+	}
 	var cols []*ast.ColumnName
 	aliases := map[string]bool{}
 	for _, f := range sel.Fields.Fields {
@@ -432,9 +443,11 @@ func (g *gatherPlanner) unqualified(sel *ast.SelectStmt) {
 // subqueries or derived tables.
 func ownClauses(sel *ast.SelectStmt, fn func(ast.Node)) {
 	var nodes []ast.Node
-	for _, f := range sel.Fields.Fields {
-		if f.Expr != nil {
-			nodes = append(nodes, f.Expr)
+	if sel.Fields != nil {
+		for _, f := range sel.Fields.Fields {
+			if f.Expr != nil {
+				nodes = append(nodes, f.Expr)
+			}
 		}
 	}
 	if sel.Where != nil {
@@ -655,18 +668,30 @@ func (g *gatherPlanner) gatherOrder() []*engine.Gather {
 		var via *reduceEdge
 		for i := range g.edges {
 			e := &g.edges[i]
-			if e.target.order < 0 && e.source.order >= 0 && (next == nil || e.target.index(g) < next.index(g)) {
+			if e.target.order >= 0 || e.source.order < 0 {
+				continue
+			}
+			// A reduction by the target's primary vindex column goes only to
+			// the shards of the values: the better one.
+			if next == nil || g.routable(e) && !g.routable(via) || g.routable(e) == g.routable(via) && e.target.index(g) < next.index(g) {
 				next, via = e.target, e
 			}
 		}
 		if next == nil {
 			// Nothing to reduce by yet: start where no join could reduce
-			// the reads (the preserved side of a LEFT JOIN), and there with
-			// a table that has conditions of its own.
+			// the reads (the preserved side of a LEFT JOIN), there with a
+			// table whose values would reduce another by its primary vindex
+			// column, and there with one that has conditions of its own.
 			rank := func(r *gatherRef) int {
 				n := 0
 				if !g.reducible(r) {
-					n += 2
+					n += 4
+				}
+				for i := range g.edges {
+					if e := &g.edges[i]; e.source == r && e.target.order < 0 && g.routable(e) && !g.routable(g.reverse(e)) {
+						n += 2
+						break
+					}
 				}
 				if len(r.conds) > 0 {
 					n++
@@ -700,6 +725,31 @@ func (g *gatherPlanner) lockOf(r *gatherRef) string {
 		}
 	}
 	return ""
+}
+
+// routable: the reduction compares the target's primary vindex column, so
+// its IN lists go only to the shards of their values.
+func (g *gatherPlanner) routable(e *reduceEdge) bool {
+	if e == nil || !e.target.ks.Sharded {
+		return false
+	}
+	t, err := e.target.ks.FindTable(e.target.table.Name.O)
+	if err != nil {
+		return false
+	}
+	pv := t.Primary()
+	return pv != nil && len(pv.Columns) == 1 && strings.EqualFold(pv.Columns[0], e.targetCol.Name.O)
+}
+
+// reverse is the edge reducing e's source by e's target, if the join allows
+// it (nil otherwise).
+func (g *gatherPlanner) reverse(e *reduceEdge) *reduceEdge {
+	for i := range g.edges {
+		if r := &g.edges[i]; r.target == e.source && r.source == e.target {
+			return r
+		}
+	}
+	return nil
 }
 
 // reducible: some join could reduce r's gather.

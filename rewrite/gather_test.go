@@ -83,6 +83,15 @@ func TestPlanEvaluate(t *testing.T) {
 `,
 		},
 		{
+			// Gathered first is the table whose values reduce the other by its primary vindex column
+			// (corder_event's, a lookup vindex): those IN lists go only to the values' shards.
+			"select e.corder_id, o.sku from corder_event e join corder o on o.corder_id = e.corder_id",
+			`Evaluate on customer: SELECT ` + "`e`.`corder_id`,`o`.`sku` FROM (<e>) AS `e` JOIN (<o>) AS `o` ON `o`.`corder_id`=`e`.`corder_id`" + `
+  Gather o from customer: SELECT ` + "`o`.`sku`, `o`.`corder_id` FROM `corder` AS `o`" + `
+  Gather e from customer: SELECT ` + "`e`.`corder_id` FROM `corder_event` AS `e`, `e`.`corder_id` IN (values of o.corder_id)" + `
+`,
+		},
+		{
 			// Volatile functions stay out of the gathers: they would run twice.
 			"select c.customer_id from customer c join corder o on o.customer_id = c.customer_id where rand() < 2 and o.price > 0",
 			`Evaluate on customer: SELECT ` + "`c`.`customer_id` FROM (<c>) AS `c` JOIN (<o>) AS `o` ON `o`.`customer_id`=`c`.`customer_id` WHERE RAND()<2 AND `o`.`price`>0" + `

@@ -48,7 +48,10 @@ func (s *session) evaluate(plan *rewrite.Plan, args rewrite.Args, stmt *prepared
 // planEvaluate plans a SELECT of a sharded keyspace for the engine.
 func (s *session) planEvaluate(plan *rewrite.Plan, args rewrite.Args) (engine.Primitive, error) {
 	sess := s.planSession()
-	sess.Keyspace, sess.SystemSchema = plan.Keyspace.Name, ""
+	if !plan.Engine {
+		// One keyspace, whose qualifiers the plan's text may have dropped.
+		sess.Keyspace, sess.SystemSchema = plan.Keyspace.Name, ""
+	}
 	return s.srv.planner().PlanEvaluate(plan.Text(args), plan.Query, sess)
 }
 
@@ -73,6 +76,9 @@ func (c engineCursor) Route(_ context.Context, keyspace, sql string) (*engine.Re
 		return nil, sqlerr.Routing("the engine sent a statement that is no SELECT of keyspace %s: %.80s", keyspace, sql)
 	}
 	return s.capture(func() error {
+		if plan.Engine {
+			return s.evaluate(plan, plan.Args, nil, false, nil)
+		}
 		if plan.Keyspace.Sharded || plan.Table != nil {
 			return s.runSharded(plan, plan.Args, nil, false)
 		}
@@ -274,8 +280,7 @@ func (s *session) writeResult(res *engine.Result, binaryRows, more bool) error {
 func (s *session) staged(plan *rewrite.Plan, args rewrite.Args, more bool) error {
 	ctx := context.Background()
 	cursor := engineCursor{s}
-	sess := s.planSession()
-	sess.Keyspace, sess.SystemSchema = plan.Keyspace.Name, ""
+	sess := s.planSession() // the statements are the client's: its names, its keyspace
 	var text string
 	if plan.SelectFrom != nil {
 		rows, err := cursor.Route(ctx, plan.SelectFrom.Name, rewrite.InsertSource(plan, args))
