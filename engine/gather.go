@@ -15,9 +15,9 @@ import (
 // statement is gathered from its shards by its own routed SELECT; then the
 // statement itself runs on one backend with every table reference replaced
 // by a derived table of the gathered rows, written as literals (see
-// appendDerived). The backend
-// is MySQL, so joins, subqueries, grouping, HAVING, window functions and
-// UNION get MySQL's own semantics, NULLs and all.
+// appendDerived). The backend is MySQL, so joins, subqueries, grouping,
+// HAVING, window functions and UNION get MySQL's own semantics, NULLs and
+// all.
 //
 // The cost is the gathered rows: the conditions on one table alone go into
 // its gather, and a table joined by an equality to a table gathered before
