@@ -725,7 +725,10 @@ func (p *ownerProbe) Verify(context.Context, vindex.Querier, []vindex.Value, []v
 func (p *ownerProbe) Create(context.Context, vindex.Querier, [][]vindex.Value, []vindex.KeyspaceID, bool) error {
 	return nil
 }
-func (p *ownerProbe) Delete(context.Context, vindex.Querier, [][]vindex.Value, vindex.KeyspaceID) error {
+
+var _ vindex.Lookup = (*ownerProbe)(nil) // a changed Lookup interface must fail here, not quietly unown o
+
+func (p *ownerProbe) Delete(context.Context, vindex.Querier, [][]vindex.Value, []vindex.KeyspaceID) error {
 	return nil
 }
 func (p *ownerProbe) Update(context.Context, vindex.Querier, []vindex.Value, vindex.KeyspaceID, []vindex.Value) error {

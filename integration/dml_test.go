@@ -233,13 +233,33 @@ func TestDMLDeleteOwnerRow(t *testing.T) {
 		{sql: "select id, name from things where name = 'foo';", out: dmlThingsTable(thingRow{1, "foo"})},
 	})
 
-	// A DELETE to all shards (no vindex condition) removes the lookup rows on both shards.
+	// A DELETE to all shards (no vindex condition) removes the lookup rows on both shards: three
+	// owners of three keyspace ids, their lookup rows on two lookup shards, one DELETE on each.
 	p := newDMLPicker(t, 100, "del")
 	more := []thingRow{p.row("-80", "80-"), p.row("80-", "-80"), p.row("80-", "80-")}
 	e.mustCLI("things", dmlInsert(more...)+";")
 	e.checkThings(append([]thingRow{bar, {1, "foo"}}, more...)...)
+	lookupDeletes := func() (n int) {
+		for _, m := range []*MariaDB{e.a, e.b} {
+			for _, s := range dmlLookupWrites(t, m) {
+				if strings.Contains(strings.ToLower(s), "delete") {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	startGeneralLog(t, e.a)
+	startGeneralLog(t, e.b)
 	e.runSteps("things", []cliStep{
-		{sql: "delete from things where id >= 100;", out: "Query OK, 3 rows affected", check: checkFoo(1)},
+		{sql: "delete from things where id >= 100;", out: "Query OK, 3 rows affected", check: func() {
+			checkFoo(1)()
+			stopGeneralLog(t, e.a)
+			stopGeneralLog(t, e.b)
+			if n := lookupDeletes(); n != 2 {
+				t.Errorf("%d lookup DELETE statements for 3 owners on 2 lookup shards, want 2", n)
+			}
+		}},
 		{sql: "delete from things;", out: "Query OK, 2 rows affected", check: func() { e.checkThings() }},
 		{sql: `INSERT INTO things (id, name) VALUES (1, "foo"), (2, "bar");`, out: "Query OK, 2 rows affected", check: checkFoo(1)},
 	})

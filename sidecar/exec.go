@@ -140,20 +140,15 @@ func (s *session) maintainLookups(ctx context.Context, plan *rewrite.Plan, route
 		rows = append(rows, toValues(res)...)
 	}
 	primary := t.Primary()
-	// A DELETE's lookup rows go in one statement per vindex and keyspace id
-	// (the rows of one owner keyspace id, e.g. a customer's orders, are
-	// usually many), not one per row.
+	// A DELETE's lookup rows go in one statement per vindex, whatever the
+	// owners' keyspace ids, not one per row.
 	type deletes struct {
-		ksid vindex.KeyspaceID
-		rows [][]vindex.Value
+		rows  [][]vindex.Value
+		ksids []vindex.KeyspaceID
 	}
-	var pending [][]*deletes // by vindex, in the order keyspace ids came
-	var index []map[string]*deletes
+	var pending []deletes // by vindex
 	if !od.Update {
-		pending, index = make([][]*deletes, len(od.Vindexes)), make([]map[string]*deletes, len(od.Vindexes))
-		for i := range index {
-			index[i] = map[string]*deletes{}
-		}
+		pending = make([]deletes, len(od.Vindexes))
 	}
 	for _, row := range rows {
 		dests, err := rewrite.MapValues(ctx, t.Keyspace, primary, []vindex.Value{row[0]}, s)
@@ -174,13 +169,8 @@ func (s *session) maintainLookups(ctx context.Context, plan *rewrite.Plan, route
 			}
 			col += len(cv.Columns)
 			if !od.Update {
-				d := index[i][string(ksid)]
-				if d == nil {
-					d = &deletes{ksid: ksid}
-					index[i][string(ksid)] = d
-					pending[i] = append(pending[i], d)
-				}
-				d.rows = append(d.rows, old)
+				pending[i].rows = append(pending[i].rows, old)
+				pending[i].ksids = append(pending[i].ksids, ksid)
 				continue
 			}
 			same := row[len(row)-len(od.Vindexes)+i]
@@ -194,15 +184,13 @@ func (s *session) maintainLookups(ctx context.Context, plan *rewrite.Plan, route
 			s.LookupWritten(t.Keyspace, cv, []vindex.Value{old[0], news[0]})
 		}
 	}
-	for i, byKsid := range pending {
+	for i, d := range pending {
 		cv := od.Vindexes[i]
-		for _, d := range byKsid {
-			if err := cv.Vindex.(vindex.Lookup).Delete(ctx, s, d.rows, d.ksid); err != nil {
-				return writeResult{}, err
-			}
-			for _, old := range d.rows {
-				s.LookupWritten(t.Keyspace, cv, old[:1])
-			}
+		if err := cv.Vindex.(vindex.Lookup).Delete(ctx, s, d.rows, d.ksids); err != nil {
+			return writeResult{}, err
+		}
+		for _, old := range d.rows {
+			s.LookupWritten(t.Keyspace, cv, old[:1])
 		}
 	}
 	queries := make([]rewrite.ShardQuery, len(route.Shards))

@@ -169,8 +169,8 @@ func (c consistentBase) handleDup(ctx context.Context, q Querier, row []Value, k
 
 // Delete removes the lookup rows in the Post session, so they disappear
 // only after the owner rows' deletion has committed.
-func (c consistentBase) Delete(ctx context.Context, q Querier, rows [][]Value, ksid KeyspaceID) error {
-	return c.delete(ctx, q, rows, ksid, CommitPost)
+func (c consistentBase) Delete(ctx context.Context, q Querier, rows [][]Value, ksids []KeyspaceID) error {
+	return c.delete(ctx, q, rows, ksids, CommitPost)
 }
 
 // Update is Delete (Post) of the old values and Create (Pre, with the
@@ -179,7 +179,7 @@ func (c consistentBase) Update(ctx context.Context, q Querier, oldValues []Value
 	if rowKey(oldValues) == rowKey(newValues) && !hasNull(oldValues) {
 		return nil
 	}
-	if err := c.Delete(ctx, q, [][]Value{oldValues}, ksid); err != nil {
+	if err := c.Delete(ctx, q, [][]Value{oldValues}, []KeyspaceID{ksid}); err != nil {
 		return err
 	}
 	return c.Create(ctx, q, [][]Value{newValues}, []KeyspaceID{ksid}, false)

@@ -238,8 +238,8 @@ func (t *fakeTable) equal(a, b Value) bool {
 	return bytes.Equal(a.Raw, b.Raw)
 }
 
-// match evaluates the where clauses lookup vindexes write: =, in, and, or,
-// parentheses.
+// match evaluates the where clauses lookup vindexes write: =, in (of values
+// or of rows), and, or, parentheses.
 func (t *fakeTable) match(sql string, e ast.ExprNode, row []Value) (bool, error) {
 	switch e := e.(type) {
 	case *ast.BinaryOperationExpr:
@@ -266,6 +266,27 @@ func (t *fakeTable) match(sql string, e ast.ExprNode, row []Value) (bool, error)
 	case *ast.PatternInExpr:
 		if e.Not || e.Sel != nil {
 			break
+		}
+		if cols, ok := e.Expr.(*ast.RowExpr); ok {
+			// (a, b) in ((1, 2), …): every column equal to its value.
+			for _, x := range e.List {
+				vals, ok := x.(*ast.RowExpr)
+				if !ok || len(vals.Values) != len(cols.Values) {
+					return false, fmt.Errorf("fake: row %s against %s", sqlString(x), sqlString(cols))
+				}
+				all := true
+				for i, c := range cols.Values {
+					v, err := literal(sql, vals.Values[i])
+					if err != nil {
+						return false, err
+					}
+					all = all && t.equal(row[t.col(c.(*ast.ColumnNameExpr).Name.Name.O)], v)
+				}
+				if all {
+					return true, nil
+				}
+			}
+			return false, nil
 		}
 		have := row[t.col(e.Expr.(*ast.ColumnNameExpr).Name.Name.O)]
 		for _, x := range e.List {

@@ -40,18 +40,18 @@ func (l lookupBase) Create(ctx context.Context, q Querier, rows [][]Value, ksids
 	return l.create(ctx, q, rows, ksids, ignoreMode)
 }
 
-// Delete removes the lookup rows of rows → ksid; a no-op with autocommit
+// Delete removes the lookup rows of rows → ksids; a no-op with autocommit
 // (an autocommitted delete could not be rolled back with the owner row).
-func (l lookupBase) Delete(ctx context.Context, q Querier, rows [][]Value, ksid KeyspaceID) error {
+func (l lookupBase) Delete(ctx context.Context, q Querier, rows [][]Value, ksids []KeyspaceID) error {
 	if l.autocommit {
 		return nil
 	}
-	return l.delete(ctx, q, rows, ksid, CommitNormal)
+	return l.delete(ctx, q, rows, ksids, CommitNormal)
 }
 
 // Update is Delete of the old values then Create of the new ones.
 func (l lookupBase) Update(ctx context.Context, q Querier, oldValues []Value, ksid KeyspaceID, newValues []Value) error {
-	if err := l.Delete(ctx, q, [][]Value{oldValues}, ksid); err != nil {
+	if err := l.Delete(ctx, q, [][]Value{oldValues}, []KeyspaceID{ksid}); err != nil {
 		return err
 	}
 	return l.create(ctx, q, [][]Value{newValues}, []KeyspaceID{ksid}, false)

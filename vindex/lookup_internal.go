@@ -569,25 +569,36 @@ func (c *lookupCore) appendWhereRow(buf []byte, cols []string, row []Value, nbe 
 	return buf
 }
 
-// deleteSQL builds one delete for all rows of one keyspace id:
+// deleteSQL builds one delete for all rows, row i pointing at tos[i]:
 //
 //	delete from t where `f` = 1 and `to` = X'…'
 //	delete from t where `f` in (1, 2) and `to` = X'…'
 //	delete from t where (`a` = 1 and `b` = 2 or `a` = 3 and `b` = 4) and `to` = X'…'
 //
-// Rows with a NULL value are left out (no lookup row can hold them); "" if
-// nothing is left.
-func (c *lookupCore) deleteSQL(rows [][]Value, to Value, nbe bool) string {
+// and, for rows of several keyspace ids,
+//
+//	delete from t where `f` in (1, 2) and (`f`, `to`) in ((1, X'…'), (2, X'…'))
+//	delete from t where (`a` = 1 and `b` = 2 and `to` = X'…' or `a` = 3 and `b` = 4 and `to` = X'…')
+//
+// The `f` in (…) lets the router send it only to the lookup shards of the
+// values. Rows with a NULL value are left out (no lookup row can hold them);
+// "" if nothing is left.
+func (c *lookupCore) deleteSQL(rows [][]Value, tos []Value, nbe bool) string {
 	var live [][]Value
-	for _, row := range rows {
+	var liveTos []Value
+	for i, row := range rows {
 		if !hasNull(row) {
-			live = append(live, row)
+			live, liveTos = append(live, row), append(liveTos, tos[i])
 		}
 	}
 	if len(live) == 0 {
 		return ""
 	}
-	buf := make([]byte, 0, 64+len(live)*16*len(c.from))
+	oneTo := true
+	for _, to := range liveTos {
+		oneTo = oneTo && to.Kind == liveTos[0].Kind && string(to.Raw) == string(liveTos[0].Raw)
+	}
+	buf := make([]byte, 0, 64+len(live)*(16*len(c.from)+24))
 	buf = append(buf, "delete from "...)
 	buf = append(buf, c.qTable...)
 	buf = append(buf, " where "...)
@@ -604,6 +615,24 @@ func (c *lookupCore) deleteSQL(rows [][]Value, to Value, nbe bool) string {
 			buf = AppendLiteral(buf, row[0], nbe)
 		}
 		buf = append(buf, ')')
+		if !oneTo {
+			buf = append(buf, " and ("...)
+			buf = append(buf, c.qFrom[0]...)
+			buf = append(buf, ", "...)
+			buf = append(buf, c.qTo...)
+			buf = append(buf, ") in ("...)
+			for n, row := range live {
+				if n > 0 {
+					buf = append(buf, ", "...)
+				}
+				buf = append(buf, '(')
+				buf = AppendLiteral(buf, row[0], nbe)
+				buf = append(buf, ", "...)
+				buf = AppendLiteral(buf, liveTos[n], nbe)
+				buf = append(buf, ')')
+			}
+			return string(append(buf, ')'))
+		}
 	default:
 		buf = append(buf, '(')
 		for n, row := range live {
@@ -611,36 +640,51 @@ func (c *lookupCore) deleteSQL(rows [][]Value, to Value, nbe bool) string {
 				buf = append(buf, " or "...)
 			}
 			buf = c.appendWhereRow(buf, c.qFrom, row, nbe)
+			if !oneTo {
+				buf = append(buf, " and "...)
+				buf = append(buf, c.qTo...)
+				buf = append(buf, " = "...)
+				buf = AppendLiteral(buf, liveTos[n], nbe)
+			}
 		}
 		buf = append(buf, ')')
+		if !oneTo {
+			return string(buf)
+		}
 	}
 	buf = append(buf, " and "...)
 	buf = append(buf, c.qTo...)
 	buf = append(buf, " = "...)
-	buf = AppendLiteral(buf, to, nbe)
+	buf = AppendLiteral(buf, liveTos[0], nbe)
 	return string(buf)
 }
 
-// delete removes the lookup rows of rows → ksid in session order.
-func (c *lookupCore) delete(ctx context.Context, q Querier, rows [][]Value, ksid KeyspaceID, order CommitOrder) error {
+// delete removes the lookup rows of rows (row i → ksids[i]) in session
+// order, in one statement.
+func (c *lookupCore) delete(ctx context.Context, q Querier, rows [][]Value, ksids []KeyspaceID, order CommitOrder) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	for _, row := range rows {
+	if len(ksids) != len(rows) {
+		return fmt.Errorf("lookup.Delete: %d rows for %d keyspace ids", len(rows), len(ksids))
+	}
+	tos := make([]Value, len(rows))
+	for i, row := range rows {
 		if len(row) != len(c.from) {
 			return fmt.Errorf("lookup.Delete: lookup column count does not match value count with the row (columns, count): (%v, %d)", c.from, len(row))
 		}
-	}
-	to, err := c.toValue(ksid)
-	if err != nil {
-		return fmt.Errorf("lookup.Delete.vunhash: %w", err)
-	}
-	sql := c.deleteSQL(rows, to, q.NoBackslashEscapes())
-	if sql == "" {
-		return nil
+		to, err := c.toValue(ksids[i])
+		if err != nil {
+			return fmt.Errorf("lookup.Delete.vunhash: %w", err)
+		}
+		tos[i] = to
 	}
 	if q == nil {
 		return errNoQuerier
+	}
+	sql := c.deleteSQL(rows, tos, q.NoBackslashEscapes())
+	if sql == "" {
+		return nil
 	}
 	if _, err := q.Execute(ctx, sql, order); err != nil {
 		return fmt.Errorf("lookup.Delete: %w", err)

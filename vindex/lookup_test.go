@@ -415,6 +415,15 @@ func TestNullValueErrorIs1048(t *testing.T) {
 	}
 }
 
+// ksidsOf is n times ksid: the keyspace ids of n rows of one owner.
+func ksidsOf(ksid KeyspaceID, n int) []KeyspaceID {
+	out := make([]KeyspaceID, n)
+	for i := range out {
+		out[i] = ksid
+	}
+	return out
+}
+
 func TestLookupDeleteAndUpdate(t *testing.T) {
 	for _, tc := range []struct {
 		typ     string
@@ -424,28 +433,48 @@ func TestLookupDeleteAndUpdate(t *testing.T) {
 	}{{
 		typ: "lookup",
 		do: func(v Lookup, db *fakeDB) error {
-			return v.Delete(ctx, db, rowsOf(NewVarChar("a"), NewVarChar("b"), null), unhex(t, ks1))
+			return v.Delete(ctx, db, rowsOf(NewVarChar("a"), NewVarChar("b"), null), ksidsOf(unhex(t, ks1), 3))
 		},
 		wantSQL: []string{"normal delete from `name_lookup` where `name` in ('a', 'b') and `keyspace_id` = X'166b40b44aba4bd6'"},
 	}, {
-		typ:     "consistent_lookup_unique",
-		do:      func(v Lookup, db *fakeDB) error { return v.Delete(ctx, db, rowsOf(NewVarChar("a")), unhex(t, ks1)) },
+		typ: "consistent_lookup_unique",
+		do: func(v Lookup, db *fakeDB) error {
+			return v.Delete(ctx, db, rowsOf(NewVarChar("a")), ksidsOf(unhex(t, ks1), 1))
+		},
 		wantSQL: []string{"post delete from `name_lookup` where `name` = 'a' and `keyspace_id` = X'166b40b44aba4bd6'"},
 	}, {
 		typ:    "lookup",
 		params: map[string]string{"from": "a,b", "table": "lookups.name_lookup"},
 		do: func(v Lookup, db *fakeDB) error {
-			return v.Delete(ctx, db, [][]Value{{NewInt64(1), NewVarChar("x")}, {NewInt64(2), NewVarChar("y")}}, unhex(t, ks1))
+			return v.Delete(ctx, db, [][]Value{{NewInt64(1), NewVarChar("x")}, {NewInt64(2), NewVarChar("y")}}, ksidsOf(unhex(t, ks1), 2))
 		},
 		wantSQL: []string{"normal delete from `lookups`.`name_lookup` where (`a` = 1 and `b` = 'x' or `a` = 2 and `b` = 'y') and `keyspace_id` = X'166b40b44aba4bd6'"},
 	}, {
-		typ:     "lookup_hash",
-		do:      func(v Lookup, db *fakeDB) error { return v.Delete(ctx, db, rowsOf(NewVarChar("a")), unhex(t, ks4)) },
+		// Rows of several keyspace ids: one statement still, the pairs spelled out.
+		typ: "consistent_lookup",
+		do: func(v Lookup, db *fakeDB) error {
+			return v.Delete(ctx, db, rowsOf(NewVarChar("a"), NewVarChar("b")), []KeyspaceID{unhex(t, ks1), unhex(t, ks4)})
+		},
+		wantSQL: []string{"post delete from `name_lookup` where `name` in ('a', 'b') and (`name`, `keyspace_id`) in (('a', X'166b40b44aba4bd6'), ('b', X'd2fd8867d50d2dfe'))"},
+	}, {
+		typ:    "lookup",
+		params: map[string]string{"from": "a,b", "table": "lookups.name_lookup"},
+		do: func(v Lookup, db *fakeDB) error {
+			return v.Delete(ctx, db, [][]Value{{NewInt64(1), NewVarChar("x")}, {NewInt64(2), NewVarChar("y")}}, []KeyspaceID{unhex(t, ks1), unhex(t, ks4)})
+		},
+		wantSQL: []string{"normal delete from `lookups`.`name_lookup` where (`a` = 1 and `b` = 'x' and `keyspace_id` = X'166b40b44aba4bd6' or `a` = 2 and `b` = 'y' and `keyspace_id` = X'd2fd8867d50d2dfe')"},
+	}, {
+		typ: "lookup_hash",
+		do: func(v Lookup, db *fakeDB) error {
+			return v.Delete(ctx, db, rowsOf(NewVarChar("a")), ksidsOf(unhex(t, ks4), 1))
+		},
 		wantSQL: []string{"normal delete from `name_lookup` where `name` = 'a' and `keyspace_id` = 4"},
 	}, {
-		typ:     "lookup_unique",
-		params:  map[string]string{"autocommit": "true"},
-		do:      func(v Lookup, db *fakeDB) error { return v.Delete(ctx, db, rowsOf(NewVarChar("a")), unhex(t, ks1)) },
+		typ:    "lookup_unique",
+		params: map[string]string{"autocommit": "true"},
+		do: func(v Lookup, db *fakeDB) error {
+			return v.Delete(ctx, db, rowsOf(NewVarChar("a")), ksidsOf(unhex(t, ks1), 1))
+		},
 		wantSQL: []string{}, // autocommit deletes are skipped
 	}, {
 		typ: "lookup_unique",

@@ -127,7 +127,9 @@ type Reversible interface {
 type Lookup interface {
 	SingleColumn
 	Create(ctx context.Context, q Querier, rows [][]Value, ksids []KeyspaceID, ignoreMode bool) error
-	Delete(ctx context.Context, q Querier, rows [][]Value, ksid KeyspaceID) error
+	// Delete removes the lookup rows of rows, row i pointing at ksids[i], in
+	// one statement.
+	Delete(ctx context.Context, q Querier, rows [][]Value, ksids []KeyspaceID) error
 	Update(ctx context.Context, q Querier, oldValues []Value, ksid KeyspaceID, newValues []Value) error
 	// Owner is the owning table's name as the VSchema gives it ("" if unowned).
 	Owner() string
