@@ -36,11 +36,17 @@ const (
 )
 
 // Field is a column of a result. Def is its column definition as the backend
-// sent it, which goes to the client unchanged.
+// sent it, which goes to the client unchanged unless Source says otherwise.
 type Field struct {
 	Name string
 	Kind Kind
 	Def  []byte
+	// Table and OrgName are where the column comes from, as its definition
+	// says: a table (alias) and its column; "" for an expression.
+	Table, OrgName string
+	// Source is the gathered column an evaluated column shows unchanged,
+	// when its type is the more exact one (see Evaluate.Execute).
+	Source *Field
 }
 
 // Result is a whole result set. A row's values are MySQL's text

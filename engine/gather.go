@@ -84,7 +84,30 @@ func (e *Evaluate) Execute(ctx context.Context, env *Env) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	e.sources(res, gathered)
 	return res, env.hold(len(res.Rows))
+}
+
+// sources finds the gathered column each column of the result shows as it
+// is. A UNION of the table's empty SELECT and integer literals widens a
+// TINYINT, SMALLINT or MEDIUMINT column to INT; the gathered column has the
+// table's own type, which then goes to the client (the values are the same
+// text).
+func (e *Evaluate) sources(res *Result, gathered []*Result) {
+	for i := range res.Fields {
+		f := &res.Fields[i]
+		if f.Table == "" || f.OrgName == "" || (f.Kind != Int && f.Kind != Unsigned) {
+			continue
+		}
+		for g, t := range e.Tables {
+			if !strings.EqualFold(t.Alias, f.Table) {
+				continue
+			}
+			if c := gathered[g].column(f.OrgName); c >= 0 && gathered[g].Fields[c].Kind == f.Kind {
+				f.Source = &gathered[g].Fields[c]
+			}
+		}
+	}
 }
 
 func (g *Gather) run(ctx context.Context, env *Env, gathered []*Result) (*Result, error) {

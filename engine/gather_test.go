@@ -221,3 +221,26 @@ func TestDescribe(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }
+
+// TestEvaluateSources: an evaluated integer column that shows a gathered column as it is takes the
+// gathered column's definition (the UNION of literals widened it); expressions and other kinds keep
+// their own.
+func TestEvaluateSources(t *testing.T) {
+	f := &fakeCursor{results: map[string]*Result{
+		"SELECT c.":     {Fields: []Field{{Name: "id", Kind: Int, Def: []byte("tinyint")}, {Name: "name", Kind: Text, Def: []byte("varchar")}}, Rows: rows([]string{"1", "a"})},
+		"SELECT o.":     {Fields: []Field{{Name: "cid", Kind: Int}, {Name: "total", Kind: Decimal}}},
+		"SELECT c.name": {Fields: []Field{{Name: "id", Kind: Int, Table: "c", OrgName: "id"}, {Name: "name", Kind: Text, Table: "c", OrgName: "name"}, {Name: "n", Kind: Int}, {Name: "cid", Kind: Int, Table: "x", OrgName: "cid"}}},
+	}}
+	res, err := joinPlan().Execute(context.Background(), &Env{Cursor: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := res.Fields[0].Source; s == nil || string(s.Def) != "tinyint" {
+		t.Errorf("c.id: source %+v, want the gathered column", s)
+	}
+	for _, i := range []int{1, 2, 3} {
+		if s := res.Fields[i].Source; s != nil {
+			t.Errorf("column %s: source %+v, want none", res.Fields[i].Name, s)
+		}
+	}
+}

@@ -19,7 +19,7 @@ import (
 )
 
 var shopSchema = []string{
-	`CREATE TABLE customer (id BIGINT NOT NULL PRIMARY KEY, name VARCHAR(40) NOT NULL, tier INT NULL, city VARCHAR(20) NULL)`,
+	`CREATE TABLE customer (id BIGINT NOT NULL PRIMARY KEY, name VARCHAR(40) NOT NULL, tier INT NULL, city VARCHAR(20) NULL, vip TINYINT(1) NOT NULL DEFAULT 0, lvl SMALLINT UNSIGNED NULL)`,
 	`CREATE TABLE orders (id BIGINT NOT NULL PRIMARY KEY, customer_id BIGINT NOT NULL, total DECIMAL(10,2) NULL, status VARCHAR(10) NOT NULL)`,
 	`CREATE TABLE item (id BIGINT NOT NULL PRIMARY KEY, order_id BIGINT NOT NULL, sku VARCHAR(16) NOT NULL, qty INT NULL)`,
 	`CREATE TABLE sku (sku VARCHAR(16) NOT NULL PRIMARY KEY, descr VARCHAR(40) NULL, price DECIMAL(8,2) NULL)`,
@@ -45,7 +45,11 @@ func shopInserts() []string {
 		if i%9 == 0 {
 			tier = "NULL"
 		}
-		customers = append(customers, fmt.Sprintf("(%d, %s, %s, %s)", i, quoteString(names[i%len(names)]), tier, cities[i%len(cities)]))
+		lvl := fmt.Sprint(i * 37 % 300)
+		if i%7 == 0 {
+			lvl = "NULL"
+		}
+		customers = append(customers, fmt.Sprintf("(%d, %s, %s, %s, %d, %s)", i, quoteString(names[i%len(names)]), tier, cities[i%len(cities)], i%3/2, lvl))
 	}
 	for i := 1; i <= 120; i++ {
 		total := fmt.Sprintf("%.2f", float64(i*37%500)/4)
@@ -69,7 +73,7 @@ func shopInserts() []string {
 		skus = append(skus, fmt.Sprintf("('S%02d', 'sku %d', %s)", i, i%6, price))
 	}
 	return []string{
-		"INSERT INTO customer (id, name, tier, city) VALUES " + strings.Join(customers, ", "),
+		"INSERT INTO customer (id, name, tier, city, vip, lvl) VALUES " + strings.Join(customers, ", "),
 		"INSERT INTO orders (id, customer_id, total, status) VALUES " + strings.Join(orders, ", "),
 		"INSERT INTO item (id, order_id, sku, qty) VALUES " + strings.Join(items, ", "),
 		"INSERT INTO sku (sku, descr, price) VALUES " + strings.Join(skus, ", "),
@@ -151,6 +155,11 @@ var shopCases = []shopCase{
 	{mergeCase: mergeCase{sql: "select distinct upper(c.city) from customer c join orders o on o.customer_id = c.id where o.status = 'new' order by 1"}},
 	{mergeCase: mergeCase{sql: "select c.id, (select count(*) from orders o where o.customer_id = c.id) n from customer c order by n desc, c.id limit 5"}},
 	{mergeCase: mergeCase{sql: "select count(*), max(o.total), min(c.id) from customer c join orders o on o.customer_id = c.id where c.tier = 1"}},
+
+	// TINYINT(1) and SMALLINT UNSIGNED columns keep their types through the engine.
+	{mergeCase: mergeCase{sql: "select c.vip, c.lvl, i.id from customer c join orders o on o.customer_id = c.id join item i on i.order_id = o.id where i.qty = 4 order by i.id"}},
+	{mergeCase: mergeCase{sql: "select c.vip, count(*), max(c.id) from customer c join orders o on o.customer_id = c.id join item i on i.order_id = o.id group by c.vip order by c.vip"}},
+	{mergeCase: mergeCase{sql: "select vip, lvl, count(distinct tier) from customer group by vip, lvl having count(*) > 1 order by vip, lvl"}},
 
 	// Subqueries across shards.
 	{mergeCase: mergeCase{sql: "select id from orders where customer_id in (select id from customer where tier = 1) order by id"}},

@@ -14,9 +14,13 @@ import (
 	"sidecar/sqlerr"
 )
 
-// Column is what a column definition says about its values.
+// Column is what a column definition says about its values, and where they
+// come from: Table (as the statement names it) and OrgName, "" for an
+// expression.
 type Column struct {
 	Name     string
+	Table    string
+	OrgName  string
 	Charset  uint16
 	Type     byte
 	Flags    uint16
@@ -31,6 +35,8 @@ func ParseColumn(def []byte) (Column, bool) {
 		return c, false
 	}
 	c.Name = string(def[spans[4][0]:spans[4][1]])
+	c.Table = string(def[spans[2][0]:spans[2][1]])
+	c.OrgName = string(def[spans[5][0]:spans[5][1]])
 	pos := spans[5][1]
 	if pos+11 > len(def) {
 		return c, false
@@ -40,6 +46,18 @@ func ParseColumn(def []byte) (Column, bool) {
 	c.Flags = binary.LittleEndian.Uint16(def[pos+8:])
 	c.Decimals = def[pos+10]
 	return c, true
+}
+
+// WithTypeOf is the column definition def with the type of like (character
+// set, length, type, flags, decimals), its names kept; def if either is
+// malformed.
+func WithTypeOf(def, like []byte) []byte {
+	d, ok1 := ColumnDefStrings(def)
+	l, ok2 := ColumnDefStrings(like)
+	if !ok1 || !ok2 {
+		return def
+	}
+	return append(append([]byte(nil), def[:d[5][1]]...), like[l[5][1]:]...)
 }
 
 // AppendTextRow encodes a row of text values (nil: NULL).

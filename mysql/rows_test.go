@@ -82,3 +82,16 @@ func TestAppendBinaryRow(t *testing.T) {
 		t.Errorf("row % x, want % x", got, want)
 	}
 }
+
+// TestWithTypeOf: a column definition takes another's type and keeps its names.
+func TestWithTypeOf(t *testing.T) {
+	def := AppendColumnDef(nil, "vip", TypeLong, 63, 11, FlagNotNull)
+	like := AppendColumnDef(nil, "other", TypeTiny, 63, 1, FlagNotNull)
+	c, ok := ParseColumn(WithTypeOf(def, like))
+	if !ok || c.Name != "vip" || c.Type != TypeTiny || c.Flags != FlagNotNull {
+		t.Errorf("got %+v", c)
+	}
+	if got := WithTypeOf(def, []byte{1}); string(got) != string(def) {
+		t.Errorf("a malformed definition changed def")
+	}
+}

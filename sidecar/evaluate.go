@@ -180,7 +180,7 @@ func parseResult(b []byte) (*engine.Result, error) {
 		if !ok {
 			return nil, errMalformed
 		}
-		res.Fields[i] = engine.Field{Name: col.Name, Kind: kindOf(col), Def: def}
+		res.Fields[i] = engine.Field{Name: col.Name, Kind: kindOf(col), Def: def, Table: col.Table, OrgName: col.OrgName}
 	}
 	for {
 		p, ok := next()
@@ -251,12 +251,16 @@ func (s *session) writeResult(res *engine.Result, binaryRows, more bool) error {
 	cols := make([]mysql.Column, len(res.Fields))
 	s.w.WritePacket(mysql.AppendLenEncInt(nil, uint64(len(res.Fields))))
 	for i, f := range res.Fields {
-		col, ok := mysql.ParseColumn(f.Def)
+		def := f.Def
+		if f.Source != nil {
+			def = mysql.WithTypeOf(def, f.Source.Def)
+		}
+		col, ok := mysql.ParseColumn(def)
 		if !ok {
 			return errMalformed
 		}
 		cols[i] = col
-		s.w.WritePacket(f.Def)
+		s.w.WritePacket(def)
 	}
 	s.w.WritePacket(mysql.AppendEOF(nil, 0, s.status()))
 	rw := &rowWriter{w: s.w, binary: binaryRows, cols: cols}
