@@ -59,7 +59,7 @@ run: deps
 BENCHFLAGS ?=
 bench: deps
 	@gobench=$$(mktemp); \
-	$(GO) test -count=1 -run '^$$' -bench . -benchmem ./vindex/ ./rewrite/ ./sidecar/ 2>&1 | tee $$gobench; \
+	$(GO) test -count=1 -run '^$$' -bench . -benchmem ./vindex/ ./rewrite/ ./engine/ ./sidecar/ 2>&1 | tee $$gobench; \
 	PROXYSQL_BIN='$(PROXYSQL_BIN)' $(GO) run ./integration/bench -gobench $$gobench $(BENCHFLAGS); rc=$$?; rm -f $$gobench; exit $$rc
 
 # Faults and load through the sidecar, on real MariaDB shards (integration/cmd/stress): a shard

@@ -95,3 +95,24 @@ func BenchmarkRoutePrepared(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPlanEvaluate plans cross-shard SELECTs for the engine (a join reduced by its
+// vindex, a HAVING over a scatter): the parse, the gathers and the printed statement. Engine
+// plans are made per execution, so this is their planning cost per statement.
+func BenchmarkPlanEvaluate(b *testing.B) {
+	p := &Planner{Topo: loadExampleB(b)}
+	sess := Session{Keyspace: "customer"}
+	for _, c := range []struct{ name, sql string }{
+		{"join", "select e.corder_id, o.sku from corder_event e join corder o on o.corder_id = e.corder_id where o.sku = 'x' order by e.corder_id limit 10"},
+		{"having", "select sku, count(distinct customer_id) n from corder where price > 5 group by sku having n > 1"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := p.PlanEvaluate(c.sql, c.sql, sess); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
