@@ -224,6 +224,8 @@ var evaluateCases = []mergeCase{
 	{sql: "select id, dt, tm, vb, f, u from t where id in (select id from t where tm < '00:00:00') order by id"},
 	{sql: "select g, max(dt), min(tm), max(f), min(vb) from t group by g having max(x) > 0 order by g"},
 	{sql: "select id from t where x > ? group by id having count(*) = ? order by id", args: []any{40, 1}},
+	// A window in a part of a UNION ALL: no shard's numbering is the answer's.
+	{sql: "select id, row_number() over (order by id) from t union all select id, 0 from t where id < -1000", unordered: true},
 }
 
 // evaluateRefusals are statements no plan answers exactly: refused, never answered wrongly.

@@ -157,7 +157,10 @@ func rowWiseNested(sel *ast.SelectStmt) bool {
 	return ok
 }
 
-// rowWise: a derived table's query filters and computes row by row.
+// rowWise: a query that filters and computes row by row (no grouping,
+// aggregates, DISTINCT, LIMIT, ordering, windows or UNION without ALL), so
+// the shards' answers together are its answer: a derived table of co-located
+// tables, a part of a UNION ALL, a statement to concatenate.
 func rowWise(n ast.Node) bool {
 	switch s := n.(type) {
 	case *ast.SelectStmt:

@@ -162,17 +162,16 @@ func buildMerge(plan *Plan, args Args, validate bool) (*MergePlan, error) {
 // results together are the answer: nothing to order, limit, group,
 // aggregate or deduplicate across shards.
 func concatenated(s *ast.SelectStmt) bool {
-	return s.OrderBy == nil && s.Limit == nil && s.GroupBy == nil && s.Having == nil && !s.Distinct && s.With == nil &&
-		s.Fields != nil && !containsAggregate(s.Fields) && !hasWindow(s.Fields) && len(s.WindowSpecs) == 0 &&
-		(s.SelectStmtOpts == nil || !s.SelectStmtOpts.CalcFoundRows) && s.From != nil
+	return rowWise(s) && s.With == nil && (s.SelectStmtOpts == nil || !s.SelectStmtOpts.CalcFoundRows) && s.From != nil
 }
 
 // plainUnionAll: UNION ALL of SELECTs that a concatenation answers.
 func plainUnionAll(n ast.Node) bool {
 	switch s := n.(type) {
 	case *ast.SelectStmt:
-		return s.OrderBy == nil && s.Limit == nil && s.GroupBy == nil && s.Having == nil && !s.Distinct && s.With == nil &&
-			s.Fields != nil && !containsAggregate(s.Fields) && !hasSubquery(s) && isTable(s.From)
+		// A window function numbers or sums a shard's rows, not the
+		// table's: rowWise leaves them out.
+		return rowWise(s) && s.With == nil && !hasSubquery(s) && isTable(s.From)
 	case *ast.SetOprStmt:
 		return s.OrderBy == nil && s.Limit == nil && s.With == nil && plainUnionAll(s.SelectList)
 	case *ast.SetOprSelectList:
