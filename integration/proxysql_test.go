@@ -1593,6 +1593,16 @@ func TestProxySQLMonitor(t *testing.T) {
 			t.Errorf("still connected 4s after SET wait_timeout=1")
 		}
 	})
+	t.Run("wait_timeout counts from the last command", func(t *testing.T) {
+		// The sidecar moves the idle deadline only when it is due (idleSlack):
+		// a client active for longer than wait_timeout must stay connected.
+		c := e.monitor(t)
+		c.exec("SET wait_timeout=1")
+		for range 8 {
+			time.Sleep(400 * time.Millisecond)
+			c.exec("SELECT 1")
+		}
+	})
 	pxWaitLog()
 	for _, f := range e.pxForwardedSince(t, offsets) {
 		if strings.Contains(strings.ToLower(f.sql), "wait_timeout") {

@@ -158,15 +158,35 @@ func nextWord(s string) (string, string) {
 
 func isLetter(c byte) bool { return (c|0x20) >= 'a' && (c|0x20) <= 'z' }
 
-// lowerASCII lower-cases s without allocating when it is lower-case already.
+// lowerASCII lower-cases s without allocating when it is lower-case already
+// or one of the upper-case keywords below.
 func lowerASCII(s string) string {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c >= 'A' && c <= 'Z' {
+			if lower, ok := upperKeywords[s]; ok {
+				return lower
+			}
 			return strings.ToLower(s)
 		}
 	}
 	return s
 }
+
+// upperKeywords maps the upper-case spelling of the words that classify a
+// statement to their lower case: most generated SQL is written in upper
+// case, and classification runs on every statement.
+var upperKeywords = func() map[string]string {
+	m := map[string]string{}
+	for _, w := range []string{"select", "with", "insert", "replace", "update", "delete", "create", "alter", "drop",
+		"rename", "truncate", "set", "use", "show", "begin", "start", "transaction", "commit", "rollback", "work", "to",
+		"savepoint", "release", "lock", "unlock", "explain", "describe", "desc", "vexplain", "do", "load", "data",
+		"xml", "into", "ignore", "low_priority", "high_priority", "delayed", "from", "where", "values", "value", "kill",
+		"query", "connection", "prepare", "execute", "deallocate", "call", "handler", "names", "session", "global",
+		"local", "autocommit", "plan", "queries", "all", "table", "tables", "view", "index", "database", "schema"} {
+		m[strings.ToUpper(w)] = w
+	}
+	return m
+}()
 
 // leavesSessionState reports whether a statement leaves state on the backend
 // connection that later statements of the same session rely on: temporary
@@ -185,18 +205,50 @@ func firstWord(sql string) string {
 }
 
 // containsFold reports whether s contains the lower-case ASCII word sub,
-// ignoring case, without allocating.
+// ignoring case, without allocating. It runs several times on every
+// statement, so candidates are found with strings.IndexByte (vectorised)
+// rather than byte by byte.
 func containsFold(s, sub string) bool {
+	lower := sub[0]
+	upper := lower
+	if lower >= 'a' && lower <= 'z' {
+		upper = lower - ('a' - 'A')
+	}
 	for i := 0; i+len(sub) <= len(s); i++ {
-		j := 0
-		for j < len(sub) && (s[i+j]|0x20) == sub[j] || j < len(sub) && s[i+j] == sub[j] {
-			j++
+		window := s[i : len(s)-len(sub)+1]
+		k := strings.IndexByte(window, lower)
+		if upper != lower {
+			if k >= 0 {
+				window = window[:k]
+			}
+			if u := strings.IndexByte(window, upper); u >= 0 {
+				k = u
+			}
 		}
-		if j == len(sub) {
+		if k < 0 {
+			return false
+		}
+		i += k
+		if hasPrefixFold(s[i:], sub) {
 			return true
 		}
 	}
 	return false
+}
+
+// hasPrefixFold reports whether s starts with the lower-case ASCII word
+// sub, ignoring the case of its letters.
+func hasPrefixFold(s, sub string) bool {
+	for j := 0; j < len(sub); j++ {
+		c := s[j]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != sub[j] {
+			return false
+		}
+	}
+	return true
 }
 
 // SavepointName returns the savepoint a SAVEPOINT, ROLLBACK TO or RELEASE

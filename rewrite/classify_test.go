@@ -65,3 +65,27 @@ func TestLocalSelect(t *testing.T) {
 		}
 	}
 }
+
+func TestContainsFold(t *testing.T) {
+	for _, tc := range []struct {
+		s, sub string
+		want   bool
+	}{
+		{"SELECT LAST_INSERT_ID()", "last_insert_id()", true},
+		{"select last_insert_id()", "last_insert_id()", true},
+		{"select Last_Insert_Id( )", "last_insert_id()", false},
+		{"create TEMPORARY table t", "temporary", true},
+		{"tempor", "temporary", false},
+		{"select 1 into @v", "into @", true},
+		{"select 1 into `v`", "into @", false}, // '`' is '@' with bit 0x20: no match
+		{"LLLLLlast_insert_id()", "last_insert_id()", true},
+		{"select database ()", "database()", false},
+		{"x", "x", true},
+		{"", "x", false},
+		{"_CONNECT_ATTRS", "_connect_attrs", true},
+	} {
+		if got := containsFold(tc.s, tc.sub); got != tc.want {
+			t.Errorf("containsFold(%q, %q) = %v, want %v", tc.s, tc.sub, got, tc.want)
+		}
+	}
+}

@@ -21,18 +21,23 @@ func normalize(sql string, noBackslashEscapes bool) (shape string, args Args, ok
 	var b strings.Builder
 	b.Grow(min(len(sql), 64<<10)) // a long statement's shape is short: its literals are out
 	param := false                // inside WHERE / VALUES / SET
+	var lits literalBytes
 	lastWord := ""
 	i := 0
 	for i < len(sql) {
 		c := sql[i]
 		switch {
 		case c == '\'':
-			end, val, good := scanString(sql, i, noBackslashEscapes)
+			end, escaped, good := stringEnd(sql, i, noBackslashEscapes)
 			if !good {
 				return "", nil, false
 			}
 			if param && !isIntroducer(lastWord, sql, i) {
 				b.WriteByte('?')
+				val := lits.keep(sql[i+1:end-1], len(sql)-i)
+				if escaped {
+					val = unescape(sql[i+1:end-1], noBackslashEscapes)
+				}
 				args = append(args, vindex.Value{Kind: vindex.VarChar, Raw: val})
 			} else {
 				b.WriteString(sql[i:end])
@@ -69,8 +74,13 @@ func normalize(sql string, noBackslashEscapes bool) (shape string, args Args, ok
 			num := sql[i:j]
 			if param && isDigits(num) && (j == len(sql) || !isIdentChar(sql[j])) && standalone(sql, i) {
 				b.WriteByte('?')
-				v, _ := numberValue([]byte(num), false)
-				args = append(args, v)
+				raw := lits.keep(num, len(sql)-i)
+				if len(num) < len("9223372036854775807") { // fits in a BIGINT
+					args = append(args, vindex.Value{Kind: vindex.Int64, Raw: raw})
+				} else {
+					v, _ := numberValue(raw, false)
+					args = append(args, v)
+				}
 			} else {
 				b.WriteString(num)
 			}
@@ -113,14 +123,13 @@ func normalize(sql string, noBackslashEscapes bool) (shape string, args Args, ok
 				}
 			}
 			b.WriteString(word)
-			lw := lowerASCII(word)
-			switch lw {
-			case "where", "values", "value", "set":
+			switch clause(word) {
+			case clauseParams:
 				param = true
-			case "order", "group", "limit", "having", "union", "for", "into", "select", "from", "join", "lock", "returning":
+			case clauseNoParams:
 				param = false
 			}
-			lastWord = lw
+			lastWord = word
 			i = j
 		case c == '?':
 			return "", nil, false // a prepared statement's own placeholders
@@ -133,6 +142,55 @@ func normalize(sql string, noBackslashEscapes bool) (shape string, args Args, ok
 		}
 	}
 	return b.String(), args, true
+}
+
+// literalBytes holds the bytes of a statement's literal values, one
+// allocation for all of them rather than one each.
+type literalBytes []byte
+
+// keep copies s and returns the copy. room is an upper bound of the bytes
+// still to come (the rest of the statement), the buffer's size when first
+// used.
+func (l *literalBytes) keep(s string, room int) []byte {
+	if *l == nil {
+		*l = make([]byte, 0, room)
+	}
+	start := len(*l)
+	*l = append(*l, s...)
+	return (*l)[start:len(*l):len(*l)] // capped: an append to one value cannot overwrite the next
+}
+
+// clause classifies a keyword by whether the literals after it are
+// parameters of the statement's shape.
+type clauseKind int
+
+const (
+	clauseOther    clauseKind = iota
+	clauseParams              // WHERE, VALUES, VALUE, SET
+	clauseNoParams            // ORDER, GROUP, LIMIT, …: literals there are part of the shape
+)
+
+// clause lower-cases word on the stack (no allocation: it runs on every word
+// of every statement) and classifies it.
+func clause(word string) clauseKind {
+	var buf [len("returning")]byte
+	if len(word) < len("for") || len(word) > len(buf) {
+		return clauseOther
+	}
+	for k := 0; k < len(word); k++ {
+		c := word[k]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[k] = c
+	}
+	switch string(buf[:len(word)]) {
+	case "where", "values", "value", "set":
+		return clauseParams
+	case "order", "group", "limit", "having", "union", "for", "into", "select", "from", "join", "lock", "returning":
+		return clauseNoParams
+	}
+	return clauseOther
 }
 
 func isIdentChar(c byte) bool {
@@ -209,43 +267,55 @@ func scanQuoted(sql string, i int) int {
 // scanString reads a single-quoted literal starting at sql[i] and returns
 // where it ends and its value with MySQL's escapes resolved.
 func scanString(sql string, i int, noBackslashEscapes bool) (end int, val []byte, ok bool) {
-	// First find the end and whether anything is escaped: a long value is
-	// then copied once, at its size.
-	j, escaped := i+1, false
+	end, escaped, ok := stringEnd(sql, i, noBackslashEscapes)
+	switch {
+	case !ok:
+		return 0, nil, false
+	case escaped:
+		return end, unescape(sql[i+1:end-1], noBackslashEscapes), true
+	}
+	return end, []byte(sql[i+1 : end-1]), true
+}
+
+// stringEnd finds where the single-quoted literal at sql[i] ends (after its
+// closing quote) and whether anything in it is escaped.
+func stringEnd(sql string, i int, noBackslashEscapes bool) (end int, escaped, ok bool) {
+	j := i + 1
 	for {
-		k := strings.IndexAny(sql[j:], `\'`)
+		// Two vectorised searches beat one strings.IndexAny over both bytes.
+		k := strings.IndexByte(sql[j:], '\'')
 		if k < 0 {
-			return 0, nil, false
+			return 0, false, false
+		}
+		if !noBackslashEscapes {
+			if bs := strings.IndexByte(sql[j:j+k], '\\'); bs >= 0 {
+				if j+bs+1 >= len(sql) {
+					return 0, false, false
+				}
+				escaped = true
+				j += bs + 2
+				continue
+			}
 		}
 		j += k
-		if sql[j] == '\\' && noBackslashEscapes {
-			j++ // an ordinary character
-			continue
-		}
-		if sql[j] == '\\' {
-			if j+1 >= len(sql) {
-				return 0, nil, false
-			}
-			escaped = true
-			j += 2
-			continue
-		}
 		if j+1 < len(sql) && sql[j+1] == '\'' {
 			escaped = true
 			j += 2
 			continue
 		}
-		break
+		return j + 1, escaped, true
 	}
-	if !escaped {
-		return j + 1, []byte(sql[i+1 : j]), true
-	}
-	val = make([]byte, 0, j-i-1)
-	for k := i + 1; k < j; {
-		c := sql[k]
+}
+
+// unescape resolves the escapes of a string literal's body (between its
+// quotes): backslash escapes unless noBackslashEscapes, doubled quotes.
+func unescape(body string, noBackslashEscapes bool) []byte {
+	val := make([]byte, 0, len(body))
+	for k := 0; k < len(body); {
+		c := body[k]
 		switch {
 		case c == '\\' && !noBackslashEscapes:
-			switch e := sql[k+1]; e {
+			switch e := body[k+1]; e {
 			case '0':
 				val = append(val, 0)
 			case 'b':
@@ -272,5 +342,5 @@ func scanString(sql string, i int, noBackslashEscapes bool) (end int, val []byte
 			k++
 		}
 	}
-	return j + 1, val, true
+	return val
 }

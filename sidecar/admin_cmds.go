@@ -192,14 +192,26 @@ func checkNative(reply []byte, password string, salt []byte) bool {
 	return len(reply) == 20 && gomysql.CompareNativePassword(reply, gomysql.NativePasswordHash([]byte(password)), salt)
 }
 
+// idleSlack is how much later than wait_timeout an idle client may be
+// disconnected (see clientIdle).
+const idleSlack = time.Second
+
 // clientIdle applies wait_timeout: an idle client is disconnected after it,
 // as MySQL does (ProxySQL's monitor sets it). A server shutting down ends
 // idle sessions at once: it set their deadlines to now, which this one must
 // not push back (closing is checked after the deadline is set, as Shutdown
 // sets closing before the deadlines).
+//
+// Moving a deadline costs a timer update, on every command. So a deadline
+// set less than idleSlack ago is kept: an idle client is disconnected
+// between wait_timeout and wait_timeout + idleSlack after its last command.
 func (s *session) clientIdle() {
 	if s.waitTimeout > 0 {
-		_ = s.w.NetConn().SetReadDeadline(time.Now().Add(s.waitTimeout))
+		now := time.Now()
+		if earliest := now.Add(s.waitTimeout); s.idleDeadline.Before(earliest) || s.idleDeadline.After(earliest.Add(idleSlack)) {
+			s.idleDeadline = earliest.Add(idleSlack)
+			_ = s.w.NetConn().SetReadDeadline(s.idleDeadline)
+		}
 	}
 	if s.srv.closing.Load() {
 		_ = s.w.NetConn().SetReadDeadline(time.Now())

@@ -104,6 +104,7 @@ const liveCheckAfter = time.Second
 // Hibernate do) gets connections that have it.
 type pool struct {
 	shard   *conf.Shard
+	name    string // keyspace/shard, for messages
 	log     zerolog.Logger
 	idle    [2]chan *backendConn // by CLIENT_FOUND_ROWS: idle[1] have it
 	slots   chan struct{}        // one token per open connection
@@ -127,6 +128,7 @@ type pool struct {
 func newPool(shard *conf.Shard, log zerolog.Logger) *pool {
 	return &pool{
 		shard:    shard,
+		name:     shard.Keyspace + "/" + shard.Name,
 		log:      log.With().Str("keyspace", shard.Keyspace).Str("shard", shard.Name).Str("backend", shard.Address).Logger(),
 		idle:     [2]chan *backendConn{make(chan *backendConn, shard.PoolSize), make(chan *backendConn, shard.PoolSize)},
 		slots:    make(chan struct{}, shard.PoolSize),
@@ -594,6 +596,4 @@ func (bc *backendConn) lost(err error) error {
 	return sqlerr.New(1105, "HY000", "shard %s/%s: lost connection to backend %s: %v", sh.Keyspace, sh.Name, sh.Address, err)
 }
 
-func (bc *backendConn) String() string {
-	return fmt.Sprintf("%s/%s", bc.pool.shard.Keyspace, bc.pool.shard.Name)
-}
+func (bc *backendConn) String() string { return bc.pool.name }

@@ -362,9 +362,13 @@ func (s *session) runWrites(queries []rewrite.ShardQuery) (writeResult, error) {
 		if j.err != nil && firstErr == nil {
 			firstErr = j.err
 		}
-		if j.err != nil {
+	}
+	for _, j := range jobs {
+		switch {
+		case firstErr == nil: // the shards are named only in an error
+		case j.err != nil:
 			res.failed = append(res.failed, j.bc.String())
-		} else if j.out != nil {
+		case j.out != nil:
 			res.succeeded = append(res.succeeded, j.bc.String())
 		}
 		if j.err == nil && j.out != nil {

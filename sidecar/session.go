@@ -69,13 +69,14 @@ type session struct {
 	// Tables_in_<database> column is named after the keyspace instead.
 	showShard *conf.Shard
 
-	host        string                // client host, for access errors
-	attrs       []rewrite.ConnectAttr // sent in the handshake, for performance_schema's tables
-	busy        busyConns             // backend connections in use, for KILL
-	killed      atomic.Bool           // KILL CONNECTION: end the session
-	waitTimeout time.Duration         // idle clients are disconnected after it (0: never)
-	nextStmtID  uint32
-	stats       stmtStats // of the statement being run
+	host         string                // client host, for access errors
+	attrs        []rewrite.ConnectAttr // sent in the handshake, for performance_schema's tables
+	busy         busyConns             // backend connections in use, for KILL
+	killed       atomic.Bool           // KILL CONNECTION: end the session
+	waitTimeout  time.Duration         // idle clients are disconnected after it (0: never)
+	idleDeadline time.Time             // the client's read deadline clientIdle set last
+	nextStmtID   uint32
+	stats        stmtStats // of the statement being run
 }
 
 func (s *session) status() uint16 {

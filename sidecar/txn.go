@@ -101,7 +101,6 @@ func (s *session) commit() error {
 // orphans too, so it is logged.
 func (s *session) commitHeld() error {
 	var pre, normal, post []*backendConn
-	var names []string // of the normal ones
 	for _, key := range s.heldKeys() {
 		bc := s.conns[key]
 		if !bc.inTxn {
@@ -113,7 +112,7 @@ func (s *session) commitHeld() error {
 		case vindex.CommitPre:
 			pre = append(pre, bc)
 		case vindex.CommitNormal:
-			normal, names = append(normal, bc), append(names, key.shard.String())
+			normal = append(normal, bc)
 		default:
 			post = append(post, bc)
 		}
@@ -138,10 +137,10 @@ func (s *session) commitHeld() error {
 	var first *sqlerr.Error
 	for i, err := range errs {
 		if err == nil {
-			committed = append(committed, names[i])
+			committed = append(committed, normal[i].String())
 			continue
 		}
-		failed = append(failed, names[i])
+		failed = append(failed, normal[i].String())
 		if first == nil {
 			first = sqlerr.From(err)
 		}
