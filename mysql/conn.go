@@ -65,6 +65,9 @@ func (c *Conn) Buffered() int { return c.r.Buffered() }
 // max_allowed_packet; the server closes the connection after it.
 var ErrPacketTooLarge = sqlerr.New(1153, "08S01", "Got a packet bigger than 'max_allowed_packet' bytes")
 
+// ErrMalformed answers a packet that does not parse, as MySQL does.
+var ErrMalformed = sqlerr.New(1835, "HY000", "Malformed communication packet")
+
 // LargePayload: a payload read into a buffer larger than this belongs to the
 // caller (see StatementText); smaller ones are valid until the next read.
 const LargePayload = 1 << 20

@@ -11,6 +11,8 @@ import (
 	"github.com/go-mysql-org/go-mysql/client"
 	gomysql "github.com/go-mysql-org/go-mysql/mysql"
 
+	"sidecar/backend"
+	"sidecar/mysql"
 	"sidecar/rewrite"
 	"sidecar/sqlerr"
 )
@@ -19,28 +21,28 @@ import (
 // connection's KILL can interrupt them.
 type busyConns struct {
 	mu    sync.Mutex
-	conns map[*backendConn]struct{}
+	conns map[*backend.Conn]struct{}
 }
 
-func (b *busyConns) add(bc *backendConn) {
+func (b *busyConns) add(bc *backend.Conn) {
 	b.mu.Lock()
 	if b.conns == nil {
-		b.conns = map[*backendConn]struct{}{}
+		b.conns = map[*backend.Conn]struct{}{}
 	}
 	b.conns[bc] = struct{}{}
 	b.mu.Unlock()
 }
 
-func (b *busyConns) remove(bc *backendConn) {
+func (b *busyConns) remove(bc *backend.Conn) {
 	b.mu.Lock()
 	delete(b.conns, bc)
 	b.mu.Unlock()
 }
 
-func (b *busyConns) list() []*backendConn {
+func (b *busyConns) list() []*backend.Conn {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	out := make([]*backendConn, 0, len(b.conns))
+	out := make([]*backend.Conn, 0, len(b.conns))
 	for bc := range b.conns {
 		out = append(out, bc)
 	}
@@ -48,9 +50,9 @@ func (b *busyConns) list() []*backendConn {
 }
 
 // putBack returns a connection the session no longer uses to its pool.
-func (s *session) putBack(bc *backendConn) {
+func (s *session) putBack(bc *backend.Conn) {
 	s.busy.remove(bc)
-	bc.pool.put(bc)
+	bc.Pool.Put(bc)
 }
 
 // kill runs `KILL [QUERY | CONNECTION] id` against another session of this
@@ -84,8 +86,8 @@ var errConnectionKilled = sqlerr.New(1927, "70100", "Connection was killed")
 
 // killBackendQuery interrupts the statement running on bc from a fresh
 // connection to the same backend, as MySQL's own KILL QUERY does.
-func (srv *Server) killBackendQuery(bc *backendConn) {
-	sh := bc.pool.shard
+func (srv *Server) killBackendQuery(bc *backend.Conn) {
+	sh := bc.Pool.Shard
 	ctx, cancel := context.WithTimeout(context.Background(), sh.ConnectTimeout)
 	defer cancel()
 	kc, err := client.ConnectWithContext(ctx, sh.Address, sh.User, sh.Password, "", sh.ConnectTimeout, func(c *client.Conn) error {
@@ -100,7 +102,7 @@ func (srv *Server) killBackendQuery(bc *backendConn) {
 		return
 	}
 	defer kc.Close()
-	if _, err := kc.Execute("KILL QUERY " + itoa(int(bc.cc.GetConnectionID()))); err != nil {
+	if _, err := kc.Execute("KILL QUERY " + itoa(int(bc.ConnectionID()))); err != nil {
 		ev := srv.log.Warn()
 		var me *gomysql.MyError
 		if errors.As(err, &me) && me.Code == 1094 {
@@ -125,12 +127,12 @@ func (srv *Server) session(id uint32) *session {
 func (s *session) changeUser(p []byte) (quit bool) {
 	user, rest, ok := bytes.Cut(p[1:], []byte{0})
 	if !ok || len(rest) < 1 {
-		s.writeError(errMalformed)
+		s.writeError(mysql.ErrMalformed)
 		return true
 	}
 	n := int(rest[0]) // the auth response, computed against a scramble we replace
 	if len(rest) < 1+n {
-		s.writeError(errMalformed)
+		s.writeError(mysql.ErrMalformed)
 		return true
 	}
 	rest = rest[1+n:]

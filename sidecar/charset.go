@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"github.com/pingcap/tidb/pkg/parser/charset"
+
+	"sidecar/backend"
 )
 
 func itoa(n int) string { return strconv.Itoa(n) }
@@ -19,7 +21,7 @@ func namesForCollation(id uint8) string {
 	c, err := charset.GetCollationByID(int(id))
 	switch {
 	case err != nil || id == 45:
-		return defaultNames
+		return backend.DefaultNames
 	case c.Name == c.CharsetName || strings.Contains(c.Name, "_0900_"):
 		return "SET NAMES " + c.CharsetName
 	}

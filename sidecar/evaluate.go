@@ -158,7 +158,7 @@ func parseResult(b []byte) (*engine.Result, error) {
 	}
 	p, ok := next()
 	if !ok || len(p) == 0 {
-		return nil, errMalformed
+		return nil, mysql.ErrMalformed
 	}
 	switch p[0] {
 	case 0xff:
@@ -168,24 +168,24 @@ func parseResult(b []byte) (*engine.Result, error) {
 	}
 	count, _, _, ok := mysql.ReadLenEncInt(p)
 	if !ok {
-		return nil, errMalformed
+		return nil, mysql.ErrMalformed
 	}
 	res := &engine.Result{Fields: make([]engine.Field, count)}
 	for i := range res.Fields {
 		def, ok := next()
 		if !ok {
-			return nil, errMalformed
+			return nil, mysql.ErrMalformed
 		}
 		col, ok := mysql.ParseColumn(def)
 		if !ok {
-			return nil, errMalformed
+			return nil, mysql.ErrMalformed
 		}
 		res.Fields[i] = engine.Field{Name: col.Name, Kind: kindOf(col), Def: def, Table: col.Table, OrgName: col.OrgName}
 	}
 	for {
 		p, ok := next()
 		if !ok {
-			return nil, errMalformed
+			return nil, mysql.ErrMalformed
 		}
 		if mysql.IsEOF(p) {
 			if res.Rows != nil || len(b) == 0 {
@@ -201,7 +201,7 @@ func parseResult(b []byte) (*engine.Result, error) {
 		for i := range row {
 			n, null, size, ok := mysql.ReadLenEncInt(p)
 			if !ok || size+int(n) > len(p) {
-				return nil, errMalformed
+				return nil, mysql.ErrMalformed
 			}
 			if !null {
 				row[i] = p[size : size+int(n)]
@@ -257,7 +257,7 @@ func (s *session) writeResult(res *engine.Result, binaryRows, more bool) error {
 		}
 		col, ok := mysql.ParseColumn(def)
 		if !ok {
-			return errMalformed
+			return mysql.ErrMalformed
 		}
 		cols[i] = col
 		s.w.WritePacket(def)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 
+	"sidecar/backend"
 	"sidecar/conf"
 	"sidecar/mysql"
 	"sidecar/rewrite"
@@ -326,10 +327,10 @@ type writeResult struct {
 func (s *session) runWrites(queries []rewrite.ShardQuery) (writeResult, error) {
 	var res writeResult
 	type job struct {
-		bc   *backendConn
+		bc   *backend.Conn
 		held bool
 		sql  string
-		out  *queryResult
+		out  *backend.Result
 		err  error
 	}
 	jobs := make([]job, len(queries))
@@ -345,14 +346,14 @@ func (s *session) runWrites(queries []rewrite.ShardQuery) (writeResult, error) {
 	}
 	if firstErr == nil {
 		if len(jobs) == 1 {
-			jobs[0].out, jobs[0].err = jobs[0].bc.exec(jobs[0].sql)
+			jobs[0].out, jobs[0].err = jobs[0].bc.Exec(jobs[0].sql)
 		} else {
 			var wg sync.WaitGroup
 			for i := range jobs {
 				wg.Add(1)
 				go func(j *job) {
 					defer wg.Done()
-					j.out, j.err = j.bc.exec(j.sql)
+					j.out, j.err = j.bc.Exec(j.sql)
 				}(&jobs[i])
 			}
 			wg.Wait()
@@ -373,13 +374,13 @@ func (s *session) runWrites(queries []rewrite.ShardQuery) (writeResult, error) {
 		}
 		if j.err == nil && j.out != nil {
 			res.wrote = true
-			res.affected += j.out.ok.AffectedRows
-			res.warnings += j.out.ok.Warnings
+			res.affected += j.out.OK.AffectedRows
+			res.warnings += j.out.OK.Warnings
 			if res.insertID == 0 {
-				res.insertID = j.out.ok.InsertID
+				res.insertID = j.out.OK.InsertID
 			}
 		}
-		if j.bc.broken && j.held {
+		if j.bc.Broken && j.held {
 			s.dropHeld(j.bc)
 		}
 		s.release(j.bc, j.held, 0)
@@ -391,7 +392,7 @@ func (s *session) runWrites(queries []rewrite.ShardQuery) (writeResult, error) {
 }
 
 // dropHeld forgets a held connection that broke.
-func (s *session) dropHeld(bc *backendConn) {
+func (s *session) dropHeld(bc *backend.Conn) {
 	for k, c := range s.conns {
 		if c == bc {
 			delete(s.conns, k)
@@ -482,9 +483,9 @@ func (s *session) Execute(ctx context.Context, sql string, order vindex.CommitOr
 		if err != nil {
 			return nil, err
 		}
-		out.RowsAffected += res.ok.AffectedRows
+		out.RowsAffected += res.OK.AffectedRows
 		out.Rows = append(out.Rows, toValues(res)...)
-		if plan.Kind.IsDML() && s.stmt != nil && res.ok.AffectedRows > 0 {
+		if plan.Kind.IsDML() && s.stmt != nil && res.OK.AffectedRows > 0 {
 			s.stmt.wrote = true
 		}
 	}
@@ -502,7 +503,7 @@ func (s *session) ExecuteKeyspaceID(ctx context.Context, keyspace string, ksid v
 	if err != nil {
 		return nil, err
 	}
-	return &vindex.Result{Rows: toValues(res), RowsAffected: res.ok.AffectedRows}, nil
+	return &vindex.Result{Rows: toValues(res), RowsAffected: res.OK.AffectedRows}, nil
 }
 
 // InTransactionAndIsDML: lookup reads lock rows (for update) when they serve
@@ -515,13 +516,13 @@ func (s *session) InTransactionAndIsDML() bool {
 	return s.stmt != nil && s.stmt.dml && s.txnActive()
 }
 
-func (s *session) runInternal(shard *conf.Shard, order vindex.CommitOrder, sql string) (*queryResult, error) {
+func (s *session) runInternal(shard *conf.Shard, order vindex.CommitOrder, sql string) (*backend.Result, error) {
 	bc, held, err := s.acquireFor(shard, order)
 	if err != nil {
 		return nil, err
 	}
-	res, err := bc.exec(sql)
-	if bc.broken && held {
+	res, err := bc.Exec(sql)
+	if bc.Broken && held {
 		s.dropHeld(bc)
 		held = false
 	}
@@ -530,15 +531,15 @@ func (s *session) runInternal(shard *conf.Shard, order vindex.CommitOrder, sql s
 }
 
 // toValues types a result's raw values by their columns' types.
-func toValues(res *queryResult) [][]vindex.Value {
-	out := make([][]vindex.Value, len(res.rows))
-	for i, row := range res.rows {
+func toValues(res *backend.Result) [][]vindex.Value {
+	out := make([][]vindex.Value, len(res.Rows))
+	for i, row := range res.Rows {
 		out[i] = make([]vindex.Value, len(row))
 		for j, v := range row {
 			if v == nil {
 				out[i][j] = vindex.Value{Kind: vindex.Null}
 			} else {
-				out[i][j] = vindex.Value{Kind: res.kinds[j], Raw: v}
+				out[i][j] = vindex.Value{Kind: res.Kinds[j], Raw: v}
 			}
 		}
 	}

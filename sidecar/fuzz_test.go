@@ -65,13 +65,13 @@ func bindModel(n int, remembered []byte, longData map[int][]byte, b []byte) (nul
 	}
 	nullLen := (n + 7) / 8
 	if len(b) < nullLen+1 {
-		return nil, nil, nil, errMalformed
+		return nil, nil, nil, mysql.ErrMalformed
 	}
 	nulls = bytes.Clone(b[:nullLen])
 	rest := b[nullLen+1:]
 	if b[nullLen] == 1 {
 		if len(rest) < 2*n {
-			return nil, nil, nil, errMalformed
+			return nil, nil, nil, mysql.ErrMalformed
 		}
 		types, rest = rest[:2*n], rest[2*n:]
 	} else if len(remembered) != 2*n {
@@ -107,21 +107,21 @@ func bindModel(n int, remembered []byte, longData map[int][]byte, b []byte) (nul
 			size = 8
 		case mysql.TypeDate, mysql.TypeDateTime, mysql.TypeTimestamp, mysql.TypeTime:
 			if len(rest) == 0 || rest[0] >= 0xfb {
-				return nil, nil, nil, errMalformed // a length byte, 0 to 12
+				return nil, nil, nil, mysql.ErrMalformed // a length byte, 0 to 12
 			}
 			size = 1 + uint64(rest[0])
 		default:
 			var k int
 			switch {
 			case len(rest) == 0:
-				return nil, nil, nil, errMalformed
+				return nil, nil, nil, mysql.ErrMalformed
 			case rest[0] < 0xfb:
 				size, k = uint64(rest[0]), 1
 			case rest[0] == 0xfb || rest[0] == 0xff:
 				// No length starts so (the text protocol's NULL, an
 				// error packet's marker); the server reads an 8-byte
 				// length after them, the sidecar refuses them.
-				return nil, nil, nil, errMalformed
+				return nil, nil, nil, mysql.ErrMalformed
 			case rest[0] == 0xfc:
 				k = 3
 			case rest[0] == 0xfd:
@@ -131,19 +131,19 @@ func bindModel(n int, remembered []byte, longData map[int][]byte, b []byte) (nul
 			}
 			if k > 1 {
 				if len(rest) < k {
-					return nil, nil, nil, errMalformed
+					return nil, nil, nil, mysql.ErrMalformed
 				}
 				var le [8]byte
 				copy(le[:], rest[1:k])
 				size = binary.LittleEndian.Uint64(le[:])
 			}
 			if size > uint64(len(rest)-k) {
-				return nil, nil, nil, errMalformed
+				return nil, nil, nil, mysql.ErrMalformed
 			}
 			size += uint64(k)
 		}
 		if size > uint64(len(rest)) {
-			return nil, nil, nil, errMalformed
+			return nil, nil, nil, mysql.ErrMalformed
 		}
 		vals[i], rest = rest[:size], rest[size:]
 	}
@@ -244,7 +244,7 @@ func FuzzBindArgs(f *testing.F) {
 		var want error
 		switch {
 		case len(pkt) < 10:
-			want = errMalformed
+			want = mysql.ErrMalformed
 		case le32(pkt[1:]) != id:
 			want = sqlerr.New(1243, "HY000", "unknown statement")
 		case tooLong:

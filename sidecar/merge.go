@@ -32,6 +32,7 @@ import (
 	"strconv"
 	"strings"
 
+	"sidecar/backend"
 	"sidecar/conf"
 	"sidecar/mysql"
 	"sidecar/rewrite"
@@ -67,7 +68,7 @@ func (s *session) mergeScatter(shards []*conf.Shard, mp *rewrite.MergePlan, bina
 		}
 		for _, c := range cursors {
 			held := c.held
-			if c.bc.broken && held {
+			if c.bc.Broken && held {
 				s.dropHeld(c.bc)
 				held = false
 			}
@@ -83,7 +84,7 @@ func (s *session) mergeScatter(shards []*conf.Shard, mp *rewrite.MergePlan, bina
 	}
 	var firstErr error
 	for _, c := range cursors {
-		if err := c.bc.sendQuery(mysql.ComQuery, mp.SQL); err != nil {
+		if err := c.bc.SendQuery(mysql.ComQuery, mp.SQL); err != nil {
 			firstErr = err
 			break
 		}
@@ -145,7 +146,7 @@ func (s *session) mergeScatter(shards []*conf.Shard, mp *rewrite.MergePlan, bina
 // valid until the next read.
 type shardCursor struct {
 	idx      int
-	bc       *backendConn
+	bc       *backend.Conn
 	held     bool
 	sent     bool
 	columns  int
@@ -163,10 +164,10 @@ type shardCursor struct {
 // the definitions.
 func (c *shardCursor) readHeader(keep bool) ([][]byte, error) {
 	bc := c.bc
-	p, err := bc.w.ReadPacket()
+	p, err := bc.Wire.ReadPacket()
 	if err != nil {
-		bc.broken, c.done = true, true
-		return nil, bc.lost(err)
+		bc.Broken, c.done = true, true
+		return nil, bc.Lost(err)
 	}
 	switch p[0] {
 	case 0xff:
@@ -181,10 +182,10 @@ func (c *shardCursor) readHeader(keep bool) ([][]byte, error) {
 	c.columns = int(n)
 	var defs [][]byte
 	for i := 0; i <= c.columns; i++ { // definitions, then EOF
-		q, err := bc.w.ReadPacket()
+		q, err := bc.Wire.ReadPacket()
 		if err != nil {
-			bc.broken, c.done = true, true
-			return nil, bc.lost(err)
+			bc.Broken, c.done = true, true
+			return nil, bc.Lost(err)
 		}
 		if keep && i < c.columns {
 			defs = append(defs, append([]byte(nil), q...))
@@ -200,10 +201,10 @@ func (c *shardCursor) next() error {
 	}
 	c.started = true
 	bc := c.bc
-	p, err := bc.w.ReadPacket()
+	p, err := bc.Wire.ReadPacket()
 	if err != nil {
-		bc.broken, c.done = true, true
-		c.err = bc.lost(err)
+		bc.Broken, c.done = true, true
+		c.err = bc.Lost(err)
 		return c.err
 	}
 	switch {
@@ -225,8 +226,8 @@ func (c *shardCursor) next() error {
 		}
 		n, null, size, ok := mysql.ReadLenEncInt(p[pos:])
 		if !ok || pos+size+int(n) > len(p) {
-			bc.broken, c.done = true, true
-			c.err = errMalformed
+			bc.Broken, c.done = true, true
+			c.err = mysql.ErrMalformed
 			return c.err
 		}
 		pos += size
@@ -283,7 +284,7 @@ const (
 func parseColumnDef(def []byte) (colInfo, error) {
 	c, ok := mysql.ParseColumn(def)
 	if !ok {
-		return colInfo{}, errMalformed
+		return colInfo{}, mysql.ErrMalformed
 	}
 	return colInfo{Column: c, class: classOf(c.Type, c.Flags, c.Charset)}, nil
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"sidecar/backend"
 	"sidecar/mysql"
 	"sidecar/rewrite"
 )
@@ -292,8 +293,8 @@ func fakeShard(t *testing.T, cols []fakeCol, rows [][]string) *shardCursor {
 	}
 	w.WritePacket(mysql.AppendEOF(nil, 1, 0))
 	w.Flush()
-	bc := &backendConn{w: mysql.NewBuffered(&buf, nil)}
-	bc.w.Seq = 1
+	bc := &backend.Conn{Wire: mysql.NewBuffered(&buf, nil)}
+	bc.Wire.Seq = 1
 	return &shardCursor{bc: bc, sent: true}
 }
 

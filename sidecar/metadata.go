@@ -10,6 +10,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"sidecar/backend"
 	"sidecar/conf"
 	"sidecar/metrics"
 	"sidecar/sqlerr"
@@ -75,8 +76,8 @@ func InForce(ctx context.Context, cfg *conf.Config) (*conf.Config, error) {
 		return cfg, nil
 	}
 	p := newShardPool(cfg.Topology.Keyspaces[cfg.Metadata.Keyspace].Shards[0], cfg.ShardHints, zerolog.Nop())
-	defer p.close()
-	stored, _, err := inForce(ctx, store.New(metadataExec{func() (*pool, error) { return p, nil }}), cfg)
+	defer p.Close()
+	stored, _, err := inForce(ctx, store.New(metadataExec{func() (*backend.Pool, error) { return p, nil }}), cfg)
 	return stored, err
 }
 
@@ -253,7 +254,7 @@ func logProblems(log zerolog.Logger, err error) {
 }
 
 // metadataPool is the pool of the metadata keyspace's shard in force.
-func (s *Server) metadataPool() (*pool, error) {
+func (s *Server) metadataPool() (*backend.Pool, error) {
 	cfg := s.config()
 	return s.pool(cfg.Topology.Keyspaces[cfg.Metadata.Keyspace].Shards[0])
 }
@@ -262,24 +263,24 @@ func (s *Server) metadataPool() (*pool, error) {
 // keyspace's shard, each on a pooled connection of its own: outside any
 // client's transaction, so a stored version is committed when Update
 // returns.
-type metadataExec struct{ pool func() (*pool, error) }
+type metadataExec struct{ pool func() (*backend.Pool, error) }
 
 func (e metadataExec) Exec(_ context.Context, query string) ([][]sql.NullString, error) {
 	p, err := e.pool()
 	if err != nil {
 		return nil, err
 	}
-	bc, err := p.getTimeout(false)
+	bc, err := p.Get(false)
 	if err != nil {
 		return nil, err
 	}
-	defer p.put(bc)
-	res, err := bc.exec(query)
+	defer p.Put(bc)
+	res, err := bc.Exec(query)
 	if err != nil {
 		return nil, err
 	}
-	rows := make([][]sql.NullString, len(res.rows))
-	for i, r := range res.rows {
+	rows := make([][]sql.NullString, len(res.Rows))
+	for i, r := range res.Rows {
 		rows[i] = make([]sql.NullString, len(r))
 		for j, v := range r {
 			if v != nil {

@@ -3,6 +3,7 @@ package sidecar
 import (
 	"encoding/binary"
 
+	"sidecar/backend"
 	"sidecar/conf"
 	"sidecar/mysql"
 	"sidecar/rewrite"
@@ -58,11 +59,11 @@ func (s *session) prepare(sql string) error {
 	defer s.release(bc, held, 0)
 	s.nextStmtID++
 	st := &preparedStmt{id: s.nextStmtID, sql: plan.Query, plan: plan, text: sql, sess: sess, planner: planner}
-	bst, err := bc.prepare(plan.Query, s.w, st.id)
+	bst, err := bc.Prepare(plan.Query, s.w, st.id)
 	if err != nil {
 		return err
 	}
-	st.numParams = int(bst.numParams)
+	st.numParams = int(bst.NumParams)
 	s.stmts[st.id] = st
 	return nil
 }
@@ -94,65 +95,6 @@ func (s *session) prepareLocally(sql string, plan *rewrite.Plan, sess rewrite.Se
 	return nil
 }
 
-// prepare prepares sql on this connection once; with relay set, the reply is
-// copied to the client with the client's statement id.
-func (bc *backendConn) prepare(sql string, relay *mysql.Conn, clientID uint32) (backendStmt, error) {
-	if st, ok := bc.stmts[sql]; ok && relay == nil {
-		return st, nil
-	}
-	if err := bc.sendQuery(mysql.ComStmtPrepare, sql); err != nil {
-		return backendStmt{}, err
-	}
-	p, err := bc.w.ReadPacket()
-	if err != nil {
-		bc.broken = true
-		return backendStmt{}, bc.lost(err)
-	}
-	if p[0] == 0xff {
-		return backendStmt{}, mysql.ParseErr(p)
-	}
-	if len(p) < 12 {
-		bc.broken = true
-		return backendStmt{}, bc.lost(errMalformed)
-	}
-	st := backendStmt{id: le32(p[1:]), numParams: binary.LittleEndian.Uint16(p[7:])}
-	columns := int(binary.LittleEndian.Uint16(p[5:]))
-	old, hadOld := bc.stmts[sql]
-	bc.stmts[sql] = st
-	if relay != nil {
-		binary.LittleEndian.PutUint32(p[1:], clientID)
-		relay.WritePacket(p)
-	}
-	// Parameter definitions then column definitions, each block ended by EOF.
-	for _, n := range []int{int(st.numParams), columns} {
-		if n == 0 {
-			continue
-		}
-		for i := 0; i <= n; i++ {
-			p, err := bc.w.ReadPacket()
-			if err != nil {
-				bc.broken = true
-				return st, bc.lost(err)
-			}
-			if relay != nil {
-				relay.WritePacket(p)
-			}
-		}
-	}
-	if hadOld {
-		bc.closeStmt(old.id) // the relayed prepare made a second copy
-	}
-	return st, nil
-}
-
-func (bc *backendConn) closeStmt(id uint32) {
-	var b [4]byte
-	binary.LittleEndian.PutUint32(b[:], id)
-	if err := bc.send(mysql.ComStmtClose, b[:], nil); err != nil {
-		bc.broken = true
-	}
-}
-
 // execute runs COM_STMT_EXECUTE: the parameters are re-sent to the shard with
 // their types every time, and the binary result is relayed as is.
 func (s *session) execute(p []byte) error {
@@ -168,7 +110,7 @@ func (s *session) execute(p []byte) error {
 func (s *session) executeStmt(p []byte) error {
 	s.stmtDB = ""
 	if len(p) < 10 {
-		return errMalformed
+		return mysql.ErrMalformed
 	}
 	st := s.stmts[le32(p[1:])]
 	if st == nil {
@@ -247,11 +189,11 @@ func (s *session) executeOn(shard *conf.Shard, st *preparedStmt) error {
 			return err
 		}
 		res, err := s.relayExecute(bc, st)
-		if err != nil && !res.started && bc.broken && !held && attempt == 0 && st.plan.Kind.IsRead() {
+		if err != nil && !res.started && bc.Broken && !held && attempt == 0 && st.plan.Kind.IsRead() {
 			s.putBack(bc)
 			continue
 		}
-		if bc.broken && held {
+		if bc.Broken && held {
 			s.dropHeld(bc)
 			s.putBack(bc)
 			s.rollback()
@@ -285,13 +227,13 @@ func (st *preparedStmt) bindArgs(b []byte) (*stmtArgs, error) {
 	}
 	nullLen := (n + 7) / 8
 	if len(b) < nullLen+1 {
-		return nil, errMalformed
+		return nil, mysql.ErrMalformed
 	}
 	nulls := b[:nullLen]
 	pos := nullLen
 	if b[pos] == 1 {
 		if len(b) < pos+1+2*n {
-			return nil, errMalformed
+			return nil, mysql.ErrMalformed
 		}
 		st.paramTypes = append(st.paramTypes[:0], b[pos+1:pos+1+2*n]...)
 		pos += 1 + 2*n
@@ -356,7 +298,7 @@ func paramSize(typ byte, b []byte) (int, error) {
 		// read 0xfb and up as a longer length prefix, and so delimit the
 		// values differently than routing does.
 		if len(b) < 1 || b[0] >= 0xfb {
-			return 0, errMalformed
+			return 0, mysql.ErrMalformed
 		}
 		size = 1 + int(b[0])
 	default:
@@ -364,22 +306,20 @@ func paramSize(typ byte, b []byte) (int, error) {
 		// 0xfb (the text protocol's NULL) and 0xff start no length here:
 		// the server would read an 8-byte length after them.
 		if !ok || null || b[0] == 0xff {
-			return 0, errMalformed
+			return 0, mysql.ErrMalformed
 		}
 		// Compared as uint64: a declared length of 2^63 or more is no int
 		// (k+int(n) wraps negative and would pass the check below).
 		if n > uint64(len(b)-k) {
-			return 0, errMalformed
+			return 0, mysql.ErrMalformed
 		}
 		size = k + int(n)
 	}
 	if size > len(b) {
-		return 0, errMalformed
+		return 0, mysql.ErrMalformed
 	}
 	return size, nil
 }
-
-var errMalformed = sqlerr.New(1835, "HY000", "Malformed communication packet")
 
 // errLongDataTooLong is MySQL's answer to long data past max_allowed_packet.
 var errLongDataTooLong = sqlerr.New(1153, "08S01",
@@ -413,7 +353,7 @@ func (s *session) sendLongData(p []byte) {
 
 func (s *session) resetStmt(p []byte) error {
 	if len(p) < 5 {
-		return errMalformed
+		return mysql.ErrMalformed
 	}
 	st := s.stmts[le32(p[1:])]
 	if st == nil {
@@ -436,14 +376,14 @@ func (s *session) fieldList(p []byte) error {
 		return err
 	}
 	var lost error
-	if err := bc.send(mysql.ComFieldList, p[1:], nil); err != nil {
+	if err := bc.Send(mysql.ComFieldList, p[1:], nil); err != nil {
 		lost = err
 	}
 	for lost == nil {
-		q, err := bc.w.ReadPacket()
+		q, err := bc.Wire.ReadPacket()
 		if err != nil {
-			bc.broken = true
-			lost = bc.lost(err)
+			bc.Broken = true
+			lost = bc.Lost(err)
 			break
 		}
 		s.w.WritePacket(q)
@@ -455,7 +395,7 @@ func (s *session) fieldList(p []byte) error {
 	return lost
 }
 
-func (s *session) relayExecute(bc *backendConn, st *preparedStmt) (relayed, error) {
+func (s *session) relayExecute(bc *backend.Conn, st *preparedStmt) (relayed, error) {
 	if err := s.sendExecute(bc, st); err != nil {
 		return relayed{}, err
 	}
@@ -464,19 +404,19 @@ func (s *session) relayExecute(bc *backendConn, st *preparedStmt) (relayed, erro
 
 // sendExecute sends COM_STMT_EXECUTE with st's current arguments on bc,
 // preparing the statement on that connection first if needed.
-func (s *session) sendExecute(bc *backendConn, st *preparedStmt) error {
-	bst, err := bc.prepare(st.sql, nil, 0)
+func (s *session) sendExecute(bc *backend.Conn, st *preparedStmt) error {
+	bst, err := bc.Prepare(st.sql, nil, 0)
 	if err != nil {
 		return err
 	}
 	args := st.args
-	if int(bst.numParams) != len(args.types)/2 {
+	if int(bst.NumParams) != len(args.types)/2 {
 		return sqlerr.New(1210, "HY000", "Incorrect arguments to mysqld_stmt_execute")
 	}
 	var hdr [10]byte
 	hdr[0] = mysql.ComStmtExecute
-	binary.LittleEndian.PutUint32(hdr[1:], bst.id)
+	binary.LittleEndian.PutUint32(hdr[1:], bst.ID)
 	hdr[5] = 0                                // no cursor
 	binary.LittleEndian.PutUint32(hdr[6:], 1) // iteration count
-	return bc.send(mysql.ComStmtExecute, hdr[1:], args.encoded)
+	return bc.Send(mysql.ComStmtExecute, hdr[1:], args.encoded)
 }

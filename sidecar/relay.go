@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"sidecar/backend"
 	"sidecar/conf"
 	"sidecar/metrics"
 	"sidecar/mysql"
@@ -39,19 +40,19 @@ func (e errRelayed) Unwrap() error { return e.err }
 // read (it went away mid-result): they are half read, so they are closed
 // rather than pooled, and their statements are killed on the backends, which
 // would otherwise run them to the end.
-func (s *session) abandon(bcs ...*backendConn) {
+func (s *session) abandon(bcs ...*backend.Conn) {
 	for _, bc := range bcs {
-		if bc.broken {
+		if bc.Broken {
 			continue
 		}
-		bc.broken = true
+		bc.Broken = true
 		go s.srv.killBackendQuery(bc)
 	}
 }
 
 // relayQuery sends sql to bc with the shard hint and relays the reply.
-func (s *session) relayQuery(bc *backendConn, sql string, more bool) (relayed, error) {
-	if err := bc.sendQuery(mysql.ComQuery, sql); err != nil {
+func (s *session) relayQuery(bc *backend.Conn, sql string, more bool) (relayed, error) {
+	if err := bc.SendQuery(mysql.ComQuery, sql); err != nil {
 		return relayed{}, err
 	}
 	return s.relayResult(bc, more)
@@ -61,13 +62,13 @@ func (s *session) relayQuery(bc *backendConn, sql string, more bool) (relayed, e
 // packet by packet: a large result streams through the write buffer instead
 // of being held in memory. Status flags of final packets are rewritten to the
 // session's own (its transaction spans shards; the backend's does not).
-func (s *session) relayResult(bc *backendConn, more bool) (relayed, error) {
+func (s *session) relayResult(bc *backend.Conn, more bool) (relayed, error) {
 	var res relayed
 	for {
-		p, err := bc.w.ReadPacket()
+		p, err := bc.Wire.ReadPacket()
 		if err != nil {
-			bc.broken = true
-			return res, bc.lost(err)
+			bc.Broken = true
+			return res, bc.Lost(err)
 		}
 		switch p[0] {
 		case 0x00:
@@ -113,13 +114,13 @@ func (s *session) relayResult(bc *backendConn, more bool) (relayed, error) {
 
 // relayRows copies column definitions, rows and the final EOF of one result
 // set into res; it reports whether the backend has more result sets.
-func (s *session) relayRows(bc *backendConn, more bool, res *relayed) (bool, error) {
+func (s *session) relayRows(bc *backend.Conn, more bool, res *relayed) (bool, error) {
 	eofs := 0
 	for {
-		p, err := bc.w.ReadPacket()
+		p, err := bc.Wire.ReadPacket()
 		if err != nil {
-			bc.broken = true
-			return false, bc.lost(err)
+			bc.Broken = true
+			return false, bc.Lost(err)
 		}
 		if p[0] == 0xff { // the statement failed while sending rows
 			res.backendErr = mysql.ParseErr(p)
@@ -167,15 +168,15 @@ func (s *session) patchStatus(p []byte, off int, more bool) {
 // and the file's packets back, up to the empty packet that ends it. A client
 // that did not enable local files gets the server's error instead, as from
 // MariaDB or MySQL themselves, and the backend an empty file.
-func (s *session) localInfile(bc *backendConn, p []byte) error {
+func (s *session) localInfile(bc *backend.Conn, p []byte) error {
 	if !s.localFiles {
 		if err := endFile(bc); err != nil {
 			return err
 		}
-		if _, err := bc.readResult(); err != nil {
+		if _, err := bc.ReadResult(); err != nil {
 			return err
 		}
-		if v := bc.pool.version.Load(); v != nil && strings.Contains(*v, "MariaDB") {
+		if strings.Contains(bc.Pool.Version(), "MariaDB") {
 			return sqlerr.New(4166, "HY000", "The used command is not allowed because the MariaDB server or client has disabled the local infile capability")
 		}
 		return sqlerr.New(3948, "42000", "Loading local data is disabled; this must be enabled on both the client and server sides")
@@ -191,25 +192,25 @@ func (s *session) localInfile(bc *backendConn, p []byte) error {
 		if err != nil {
 			// The client is gone mid-file: the backend connection is in
 			// the middle of a command.
-			bc.broken = true
+			bc.Broken = true
 			return err
 		}
 		if len(data) == 0 {
 			return endFile(bc)
 		}
-		if err := bc.w.WritePacket(data); err != nil {
-			return bc.fail(err)
+		if err := bc.Wire.WritePacket(data); err != nil {
+			return bc.Fail(err)
 		}
 	}
 }
 
 // endFile sends the empty packet that ends a LOAD DATA LOCAL file.
-func endFile(bc *backendConn) error {
-	if err := bc.w.WritePacket(nil); err != nil {
-		return bc.fail(err)
+func endFile(bc *backend.Conn) error {
+	if err := bc.Wire.WritePacket(nil); err != nil {
+		return bc.Fail(err)
 	}
-	if err := bc.w.Flush(); err != nil {
-		return bc.fail(err)
+	if err := bc.Wire.Flush(); err != nil {
+		return bc.Fail(err)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package sidecar
 import (
 	"encoding/binary"
 
+	"sidecar/backend"
 	"sidecar/conf"
 	"sidecar/mysql"
 	"sidecar/rewrite"
@@ -17,7 +18,7 @@ import (
 // carries the summed warnings. If any shard fails, the client gets its error.
 func (s *session) scatter(shards []*conf.Shard, plan *rewrite.Plan, stmt *preparedStmt, more bool) error {
 	type part struct {
-		bc   *backendConn
+		bc   *backend.Conn
 		held bool
 		sent bool
 	}
@@ -29,7 +30,7 @@ func (s *session) scatter(shards []*conf.Shard, plan *rewrite.Plan, stmt *prepar
 			}
 		}
 		for _, p := range parts {
-			if p.bc.broken && p.held {
+			if p.bc.Broken && p.held {
 				s.dropHeld(p.bc)
 				p.held = false
 			}
@@ -50,7 +51,7 @@ func (s *session) scatter(shards []*conf.Shard, plan *rewrite.Plan, stmt *prepar
 		if stmt != nil {
 			err = s.sendExecute(bc, stmt)
 		} else {
-			err = bc.sendQuery(mysql.ComQuery, plan.Query)
+			err = bc.SendQuery(mysql.ComQuery, plan.Query)
 		}
 		if err != nil {
 			firstErr = err
@@ -82,11 +83,11 @@ func (s *session) scatter(shards []*conf.Shard, plan *rewrite.Plan, stmt *prepar
 // relayPart reads one shard's result set. The column definitions are relayed
 // only for the first shard; rows are relayed while write is true (after an
 // error the remaining results are only drained, keeping connections usable).
-func (s *session) relayPart(bc *backendConn, header *bool, warnings *uint16, write bool) error {
-	p, err := bc.w.ReadPacket()
+func (s *session) relayPart(bc *backend.Conn, header *bool, warnings *uint16, write bool) error {
+	p, err := bc.Wire.ReadPacket()
 	if err != nil {
-		bc.broken = true
-		return bc.lost(err)
+		bc.Broken = true
+		return bc.Lost(err)
 	}
 	switch p[0] {
 	case 0xff:
@@ -101,20 +102,20 @@ func (s *session) relayPart(bc *backendConn, header *bool, warnings *uint16, wri
 		*header = true
 	}
 	for i := 0; i <= int(n); i++ { // column definitions and their EOF
-		q, err := bc.w.ReadPacket()
+		q, err := bc.Wire.ReadPacket()
 		if err != nil {
-			bc.broken = true
-			return bc.lost(err)
+			bc.Broken = true
+			return bc.Lost(err)
 		}
 		if first {
 			s.w.WritePacket(q)
 		}
 	}
 	for {
-		q, err := bc.w.ReadPacket()
+		q, err := bc.Wire.ReadPacket()
 		if err != nil {
-			bc.broken = true
-			return bc.lost(err)
+			bc.Broken = true
+			return bc.Lost(err)
 		}
 		switch {
 		case q[0] == 0xff:

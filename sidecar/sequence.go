@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"sync"
 
+	"sidecar/backend"
 	"sidecar/conf"
 	"sidecar/metrics"
 	"sidecar/sqlerr"
@@ -71,32 +72,32 @@ func (q *sequences) reserve(t *conf.Table, st *sequenceState, n int64) error {
 	if err != nil {
 		return err
 	}
-	bc, err := p.getTimeout(false)
+	bc, err := p.Get(false)
 	if err != nil {
 		return err
 	}
-	defer bc.pool.put(bc)
+	defer bc.Pool.Put(bc)
 	name := vindex.QuoteIdent(t.Name)
 	if st.cache > 0 {
 		return reserveBlock(bc, t, st, n)
 	}
-	if _, err := bc.exec("BEGIN"); err != nil {
+	if _, err := bc.Exec("BEGIN"); err != nil {
 		return err
 	}
-	res, err := bc.exec("select next_id, cache from " + name + " where id = 0 for update")
+	res, err := bc.Exec("select next_id, cache from " + name + " where id = 0 for update")
 	if err != nil {
-		_, _ = bc.exec("ROLLBACK")
+		_, _ = bc.Exec("ROLLBACK")
 		return err
 	}
-	if len(res.rows) != 1 {
-		_, _ = bc.exec("ROLLBACK")
-		return sqlerr.New(1105, "HY000", "unexpected rows from reading sequence %s (possible mis-route): %d", t.Name, len(res.rows))
+	if len(res.Rows) != 1 {
+		_, _ = bc.Exec("ROLLBACK")
+		return sqlerr.New(1105, "HY000", "unexpected rows from reading sequence %s (possible mis-route): %d", t.Name, len(res.Rows))
 	}
-	nextID, err1 := strconv.ParseInt(string(res.rows[0][0]), 10, 64)
-	cache, err2 := strconv.ParseInt(string(res.rows[0][1]), 10, 64)
+	nextID, err1 := strconv.ParseInt(string(res.Rows[0][0]), 10, 64)
+	cache, err2 := strconv.ParseInt(string(res.Rows[0][1]), 10, 64)
 	if err1 != nil || err2 != nil || cache < 1 {
-		_, _ = bc.exec("ROLLBACK")
-		return sqlerr.New(1105, "HY000", "invalid cache value for sequence %s: %s", t.Name, res.rows[0][1])
+		_, _ = bc.Exec("ROLLBACK")
+		return sqlerr.New(1105, "HY000", "invalid cache value for sequence %s: %s", t.Name, res.Rows[0][1])
 	}
 	// Another process may have reserved blocks since ours: start at the
 	// table's next_id, leaving what remains of our block unused.
@@ -107,11 +108,11 @@ func (q *sequences) reserve(t *conf.Table, st *sequenceState, n int64) error {
 	for newLast < st.next+n {
 		newLast += cache
 	}
-	if _, err := bc.exec("update " + name + " set next_id = " + strconv.FormatInt(newLast, 10) + " where id = 0"); err != nil {
-		_, _ = bc.exec("ROLLBACK")
+	if _, err := bc.Exec("update " + name + " set next_id = " + strconv.FormatInt(newLast, 10) + " where id = 0"); err != nil {
+		_, _ = bc.Exec("ROLLBACK")
 		return err
 	}
-	if _, err := bc.exec("COMMIT"); err != nil {
+	if _, err := bc.Exec("COMMIT"); err != nil {
 		return err
 	}
 	metrics.SequenceReserved(t.Keyspace.Name, t.Name, newLast-nextID)
@@ -124,18 +125,18 @@ func (q *sequences) reserve(t *conf.Table, st *sequenceState, n int64) error {
 // concurrent sidecars as SELECT … FOR UPDATE did, and LAST_INSERT_ID(expr)
 // hands the next_id it found back in the OK packet. One round trip instead
 // of four.
-func reserveBlock(bc *backendConn, t *conf.Table, st *sequenceState, n int64) error {
+func reserveBlock(bc *backend.Conn, t *conf.Table, st *sequenceState, n int64) error {
 	size := st.cache * ((n + st.cache - 1) / st.cache)
-	res, err := bc.exec("update " + vindex.QuoteIdent(t.Name) + " set next_id = last_insert_id(next_id) + " +
+	res, err := bc.Exec("update " + vindex.QuoteIdent(t.Name) + " set next_id = last_insert_id(next_id) + " +
 		strconv.FormatInt(size, 10) + " where id = 0")
 	if err != nil {
 		return err
 	}
-	if res.ok.AffectedRows != 1 || res.ok.InsertID == 0 || res.ok.InsertID > 1<<62 {
+	if res.OK.AffectedRows != 1 || res.OK.InsertID == 0 || res.OK.InsertID > 1<<62 {
 		return sqlerr.New(1105, "HY000", "unexpected result from reserving values of sequence %s (possible mis-route): %d rows, next_id %d",
-			t.Name, res.ok.AffectedRows, res.ok.InsertID)
+			t.Name, res.OK.AffectedRows, res.OK.InsertID)
 	}
-	found := int64(res.ok.InsertID)
+	found := int64(res.OK.InsertID)
 	if found != st.last {
 		// Another process reserved blocks since ours: what remains of
 		// ours stays unused (a gap, as in Vitess).

@@ -25,6 +25,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/server"
 	"github.com/rs/zerolog"
 
+	"sidecar/backend"
 	"sidecar/conf"
 	"sidecar/metrics"
 	"sidecar/mysql"
@@ -137,7 +138,7 @@ func (s *Server) defaultKeyspace() *conf.Keyspace {
 
 // firstPool is the pool of the first shard of the first keyspace, whose
 // greeting the sidecar repeats to its clients.
-func (s *Server) firstPool() *pool {
+func (s *Server) firstPool() *backend.Pool {
 	st := s.state.Load()
 	t := st.cfg.Topology
 	return st.poolOf(t.Keyspaces[t.Names[0]].Shards[0])
@@ -146,8 +147,8 @@ func (s *Server) firstPool() *pool {
 // serverVersion is the version the handshake announces: the first shard's,
 // so drivers pick MariaDB or MySQL syntax as they would talking to it.
 func (s *Server) serverVersion() string {
-	if v := s.firstPool().version.Load(); v != nil {
-		return *v + versionSuffix
+	if v := s.firstPool().Version(); v != "" {
+		return v + versionSuffix
 	}
 	return fallbackVersion + versionSuffix
 }
@@ -157,18 +158,18 @@ func (s *Server) serverVersion() string {
 // It also reads the sql_mode sessions start with.
 func (s *Server) learnVersion() {
 	p := s.firstPool()
-	bc, err := p.getTimeout(false)
+	bc, err := p.Get(false)
 	if err != nil {
 		s.log.Warn().Err(err).Msg("first shard unavailable: announcing version " + fallbackVersion + " until it answers")
 		return
 	}
-	defer p.put(bc)
-	res, err := bc.exec("SELECT @@SESSION.sql_mode")
-	if err != nil || len(res.rows) != 1 || len(res.rows[0]) != 1 {
+	defer p.Put(bc)
+	res, err := bc.Exec("SELECT @@SESSION.sql_mode")
+	if err != nil || len(res.Rows) != 1 || len(res.Rows[0]) != 1 {
 		s.log.Warn().Err(err).Msg("reading the backends' sql_mode")
 		return
 	}
-	s.defaultMode = rewrite.ParseSQLMode(string(res.rows[0][0]))
+	s.defaultMode = rewrite.ParseSQLMode(string(res.Rows[0][0]))
 }
 
 func (s *Server) sessionCount() int {
@@ -264,7 +265,7 @@ func (s *Server) serveConn(nc net.Conn) {
 		mode:            s.defaultMode,
 		waitTimeout:     s.config().WaitTimeout,
 		multiStatements: c.HasCapability(mysql.CapMultiStatements),
-		conns:           map[connKey]*backendConn{},
+		conns:           map[connKey]*backend.Conn{},
 		stmts:           map[uint32]*preparedStmt{},
 	}
 	sess.w.Max = s.config().MaxAllowedPacket
@@ -350,7 +351,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		<-done
 	}
 	for _, p := range s.state.Load().pools {
-		p.close()
+		p.Close()
 	}
 	return err
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"sidecar/backend"
 	"sidecar/conf"
 	"sidecar/metrics"
 	"sidecar/mysql"
@@ -54,9 +55,9 @@ type session struct {
 	sticky bool
 	sets   []string // session SET statements, replayed on connections opened later
 
-	conns    map[connKey]*backendConn // held while in a transaction or sticky
-	stmt     *stmtScope               // the statement being run, when it writes in several places
-	warnConn *backendConn             // kept after a statement with warnings for SHOW WARNINGS
+	conns    map[connKey]*backend.Conn // held while in a transaction or sticky
+	stmt     *stmtScope                // the statement being run, when it writes in several places
+	warnConn *backend.Conn             // kept after a statement with warnings for SHOW WARNINGS
 
 	pendingCache  []cacheEntry    // lookup results to cache when the transaction commits
 	lookupNoCache bool            // route by the lookup tables themselves (UPDATE/DELETE)
@@ -482,10 +483,10 @@ func (s *session) savepoint(plan *rewrite.Plan, more bool) error {
 	// Every connection in the transaction, the lookup pre/post ones too: rows
 	// a consistent lookup created after the savepoint go with ROLLBACK TO.
 	for _, key := range s.heldKeys() {
-		if !s.conns[key].inTxn {
+		if !s.conns[key].InTxn {
 			continue
 		}
-		if _, err := s.conns[key].exec(plan.Query); err != nil {
+		if _, err := s.conns[key].Exec(plan.Query); err != nil {
 			return err
 		}
 	}
@@ -542,9 +543,9 @@ func (s *session) setNames(plan *rewrite.Plan, more bool) error {
 		if err != nil {
 			return err
 		}
-		_, err = bc.exec(plan.Value)
+		_, err = bc.Exec(plan.Value)
 		if err == nil {
-			bc.names = plan.Value
+			bc.Names = plan.Value
 		}
 		s.release(bc, held, 0)
 		if err != nil {
@@ -592,8 +593,8 @@ func (s *session) set(plan *rewrite.Plan, more bool) error {
 		if err != nil {
 			return err
 		}
-		if len(res.rows) == 1 && len(res.rows[0]) == 1 {
-			s.mode = rewrite.ParseSQLMode(string(res.rows[0][0]))
+		if len(res.Rows) == 1 && len(res.Rows[0]) == 1 {
+			s.mode = rewrite.ParseSQLMode(string(res.Rows[0][0]))
 		}
 	}
 	s.sets = append(s.sets, plan.Query)
@@ -601,7 +602,7 @@ func (s *session) set(plan *rewrite.Plan, more bool) error {
 		if key == (connKey{keyOf(shard), vindex.CommitNormal}) {
 			continue
 		}
-		if _, err := bc.exec(plan.Query); err != nil {
+		if _, err := bc.Exec(plan.Query); err != nil {
 			s.log.Warn().Err(err).Str("shard", bc.String()).Msg("replaying SET")
 		}
 	}
@@ -622,12 +623,12 @@ func (s *session) implicitBegin(kind rewrite.Kind) {
 // connection's LAST_INSERT_ID(), so asking that connection tells the two
 // apart. (Its value is otherwise meaningless here: pooled connections serve
 // many sessions.)
-func (s *session) syncLastInsertID(bc *backendConn, okID uint64) {
-	res, err := bc.exec("SELECT LAST_INSERT_ID()")
-	if err != nil || len(res.rows) != 1 || res.rows[0][0] == nil {
+func (s *session) syncLastInsertID(bc *backend.Conn, okID uint64) {
+	res, err := bc.Exec("SELECT LAST_INSERT_ID()")
+	if err != nil || len(res.Rows) != 1 || res.Rows[0][0] == nil {
 		return
 	}
-	if v, err := strconv.ParseUint(string(res.rows[0][0]), 10, 64); err == nil && v == okID {
+	if v, err := strconv.ParseUint(string(res.Rows[0][0]), 10, 64); err == nil && v == okID {
 		s.lastInsertID = okID
 	}
 }
@@ -635,7 +636,7 @@ func (s *session) syncLastInsertID(bc *backendConn, okID uint64) {
 // acquire returns the session's connection to shard, opening one from the
 // pool and bringing it to the session's state (character set, session
 // variables, open transaction) if needed.
-func (s *session) acquire(shard *conf.Shard) (*backendConn, bool, error) {
+func (s *session) acquire(shard *conf.Shard) (*backend.Conn, bool, error) {
 	return s.acquireFor(shard, vindex.CommitNormal)
 }
 
@@ -653,7 +654,7 @@ type connKey struct {
 // the statement savepoint before its first write. The pre-transaction on the
 // shard an INSERT writes all its rows to is that INSERT's own transaction
 // (stmtScope.ownShard).
-func (s *session) acquireFor(shard *conf.Shard, order vindex.CommitOrder) (*backendConn, bool, error) {
+func (s *session) acquireFor(shard *conf.Shard, order vindex.CommitOrder) (*backend.Conn, bool, error) {
 	if st := s.stmt; order == vindex.CommitPre && st != nil && st.ownShard == shard {
 		order = vindex.CommitNormal
 	}
@@ -661,21 +662,21 @@ func (s *session) acquireFor(shard *conf.Shard, order vindex.CommitOrder) (*back
 	if err != nil {
 		return nil, false, err
 	}
-	s.stats.ranOn(bc.pool)
-	bc.selectDB(s.stmtDB)
+	s.stats.ranOn(bc.Pool)
+	bc.SelectDB(s.stmtDB)
 	if st := s.stmt; st != nil && s.inTxn && !st.savepointed[bc] {
-		bc.pending = append(bc.pending, stmtSavepoint) // goes out with the first write
+		bc.Pending = append(bc.Pending, stmtSavepoint) // goes out with the first write
 		st.savepointed[bc] = true
 	}
 	return bc, held, nil
 }
 
-func (s *session) acquireConn(shard *conf.Shard, order vindex.CommitOrder) (*backendConn, bool, error) {
+func (s *session) acquireConn(shard *conf.Shard, order vindex.CommitOrder) (*backend.Conn, bool, error) {
 	key := connKey{keyOf(shard), order}
-	if bc := s.conns[key]; bc != nil && (bc.inTxn || !bc.pool.retired()) {
+	if bc := s.conns[key]; bc != nil && (bc.InTxn || !bc.Pool.Retired()) {
 		// A connection kept for session state joins a transaction begun
 		// since it was opened.
-		if s.txnActive() && !bc.inTxn {
+		if s.txnActive() && !bc.InTxn {
 			if err := s.beginOn(bc); err != nil {
 				return nil, false, err
 			}
@@ -692,23 +693,23 @@ func (s *session) acquireConn(shard *conf.Shard, order vindex.CommitOrder) (*bac
 		return nil, false, err
 	}
 	if order == vindex.CommitAutocommit {
-		bc, err := p.getTimeout(s.foundRows)
+		bc, err := p.Get(s.foundRows)
 		if err == nil {
 			s.busy.add(bc)
 		}
 		return bc, false, err
 	}
-	var bc *backendConn
+	var bc *backend.Conn
 	if wc := s.warnConn; wc != nil {
 		s.warnConn = nil
-		if wc.pool == p {
+		if wc.Pool == p {
 			bc = wc
 		} else {
 			s.putBack(wc)
 		}
 	}
 	if bc == nil {
-		if bc, err = p.getTimeout(s.foundRows); err != nil {
+		if bc, err = p.Get(s.foundRows); err != nil {
 			return nil, false, err
 		}
 		s.busy.add(bc)
@@ -724,21 +725,21 @@ func (s *session) acquireConn(shard *conf.Shard, order vindex.CommitOrder) (*bac
 	return bc, held, nil
 }
 
-func (s *session) prepareConn(bc *backendConn) error {
-	if s.names != "" && bc.names != s.names {
-		if _, err := bc.exec(s.names); err != nil {
+func (s *session) prepareConn(bc *backend.Conn) error {
+	if s.names != "" && bc.Names != s.names {
+		if _, err := bc.Exec(s.names); err != nil {
 			return err
 		}
-		bc.names = s.names
+		bc.Names = s.names
 	}
 	for _, set := range s.sets {
-		bc.stateful = true
-		if _, err := bc.exec(set); err != nil {
+		bc.Stateful = true
+		if _, err := bc.Exec(set); err != nil {
 			return err
 		}
 	}
 	if s.sticky {
-		bc.stateful = true
+		bc.Stateful = true
 	}
 	if s.txnActive() {
 		return s.beginOn(bc)
@@ -748,15 +749,15 @@ func (s *session) prepareConn(bc *backendConn) error {
 
 // beginOn makes bc join the open transaction: BEGIN (as the client began),
 // then the savepoints made so far.
-func (s *session) beginOn(bc *backendConn) error {
+func (s *session) beginOn(bc *backend.Conn) error {
 	begin := s.beginSQL
 	if !s.inTxn {
 		begin = "BEGIN"
 	}
 	// Queued: it goes out with the connection's next command.
-	bc.pending = append(bc.pending, begin)
-	bc.pending = append(bc.pending, s.savepoints...)
-	bc.inTxn = true
+	bc.Pending = append(bc.Pending, begin)
+	bc.Pending = append(bc.Pending, s.savepoints...)
+	bc.InTxn = true
 	return nil
 }
 
@@ -769,11 +770,11 @@ func (s *session) txnActive() bool {
 // release gives back a connection the session does not hold. One whose last
 // statement left warnings is kept until the next statement, so SHOW WARNINGS
 // reads them from the right backend.
-func (s *session) release(bc *backendConn, held bool, warnings uint16) {
+func (s *session) release(bc *backend.Conn, held bool, warnings uint16) {
 	if held {
 		return
 	}
-	if warnings > 0 && !bc.broken {
+	if warnings > 0 && !bc.Broken {
 		s.warnConn = bc
 		return
 	}
@@ -795,11 +796,11 @@ func (s *session) forward(shard *conf.Shard, sql string, kind rewrite.Kind, more
 		}
 		res, err := s.relayQuery(bc, sql, more)
 		s.showShard = nil
-		if err != nil && !res.started && bc.broken && !held && attempt == 0 && kind.IsRead() {
+		if err != nil && !res.started && bc.Broken && !held && attempt == 0 && kind.IsRead() {
 			s.putBack(bc)
 			continue
 		}
-		if bc.broken && held {
+		if bc.Broken && held {
 			// The shard's part of the transaction is gone with the connection.
 			delete(s.conns, connKey{keyOf(shard), vindex.CommitNormal})
 			s.putBack(bc)

@@ -3,6 +3,7 @@ package sidecar
 import (
 	"github.com/rs/zerolog"
 
+	"sidecar/backend"
 	"sidecar/conf"
 	"sidecar/metrics"
 	"sidecar/rewrite"
@@ -18,7 +19,7 @@ import (
 type state struct {
 	cfg     *conf.Config // the files' config with the stored VSchemas in force
 	planner *rewrite.Planner
-	pools   map[shardKey]*pool
+	pools   map[shardKey]*backend.Pool
 	// version is the stored VSchema version in force (0: none stored, or
 	// no metadata keyspace).
 	version int64
@@ -39,7 +40,7 @@ func (s *Server) newState(cfg *conf.Config, version int64, prev *state) *state {
 	st := &state{
 		cfg:     cfg,
 		planner: rewrite.NewPlanner(cfg.Topology, planCacheEntries, planCacheBytes),
-		pools:   map[shardKey]*pool{},
+		pools:   map[shardKey]*backend.Pool{},
 		version: version,
 	}
 	for _, name := range cfg.Topology.Names {
@@ -55,21 +56,21 @@ func (s *Server) newState(cfg *conf.Config, version int64, prev *state) *state {
 }
 
 // newShardPool is a new pool of sh, writing sh's hint when hints are on.
-func newShardPool(sh *conf.Shard, hints bool, log zerolog.Logger) *pool {
-	p := newPool(sh, log)
+func newShardPool(sh *conf.Shard, hints bool, log zerolog.Logger) *backend.Pool {
+	p := backend.NewPool(sh, log)
 	if hints {
-		p.hint = hintFor(sh)
+		p.Hint = hintFor(sh)
 	}
 	return p
 }
 
 // reusablePool returns prev's pool of sh if it connects the same way and
 // writes the same hint; nil otherwise (or without prev).
-func (prev *state) reusablePool(sh *conf.Shard, hints bool) *pool {
+func (prev *state) reusablePool(sh *conf.Shard, hints bool) *backend.Pool {
 	if prev == nil || prev.cfg.ShardHints != hints {
 		return nil
 	}
-	if p := prev.pools[keyOf(sh)]; p != nil && p.shard.SameBackend(sh) {
+	if p := prev.pools[keyOf(sh)]; p != nil && p.Shard.SameBackend(sh) {
 		return p
 	}
 	return nil
@@ -84,35 +85,27 @@ func (s *Server) swap(next *state) {
 	if prev == nil {
 		return
 	}
-	kept := map[*pool]bool{}
+	kept := map[*backend.Pool]bool{}
 	for _, p := range next.pools {
 		kept[p] = true
 	}
 	for _, p := range prev.pools {
 		if !kept[p] {
-			p.close()
+			p.Close()
 		}
 	}
 }
 
-// retired reports whether the pool left the state in force (a reload
-// changed or removed its shard).
-func (p *pool) retired() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.closed
-}
-
-func (s *Server) config() *conf.Config        { return s.state.Load().cfg }
-func (s *Server) planner() *rewrite.Planner   { return s.state.Load().planner }
-func (s *Server) topo() *conf.Topology        { return s.planner().Topo }
-func (st *state) poolOf(sh *conf.Shard) *pool { return st.pools[keyOf(sh)] }
+func (s *Server) config() *conf.Config                { return s.state.Load().cfg }
+func (s *Server) planner() *rewrite.Planner           { return s.state.Load().planner }
+func (s *Server) topo() *conf.Topology                { return s.planner().Topo }
+func (st *state) poolOf(sh *conf.Shard) *backend.Pool { return st.pools[keyOf(sh)] }
 
 // pool returns the pool of sh's keyspace and shard in the config in force.
 // A shard removed by a reload has none: a statement planned before it (a
 // prepared statement) gets an error instead of a backend no longer
 // configured.
-func (s *Server) pool(sh *conf.Shard) (*pool, error) {
+func (s *Server) pool(sh *conf.Shard) (*backend.Pool, error) {
 	if p := s.state.Load().poolOf(sh); p != nil {
 		return p, nil
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"sidecar/backend"
 	"sidecar/conf"
 	"sidecar/vschemaddl"
 )
@@ -52,7 +53,7 @@ func shardOf(t *testing.T, srv *Server, keyspace string) *conf.Shard {
 	return srv.topo().Keyspaces[keyspace].Shards[0]
 }
 
-func mustPool(t *testing.T, srv *Server, sh *conf.Shard) *pool {
+func mustPool(t *testing.T, srv *Server, sh *conf.Shard) *backend.Pool {
 	t.Helper()
 	p, err := srv.pool(sh)
 	if err != nil {
@@ -73,14 +74,14 @@ func TestReloadPoolsAndUsers(t *testing.T) {
 	if err := srv.Reload(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if p := mustPool(t, srv, shardOf(t, srv, "a")); p != poolA || poolA.retired() {
+	if p := mustPool(t, srv, shardOf(t, srv, "a")); p != poolA || poolA.Retired() {
 		t.Error("the unchanged shard a has a new pool")
 	}
-	if p := mustPool(t, srv, shardOf(t, srv, "b")); p == poolB || p.shard.PoolSize != 3 || !poolB.retired() {
+	if p := mustPool(t, srv, shardOf(t, srv, "b")); p == poolB || p.Shard.PoolSize != 3 || !poolB.Retired() {
 		t.Error("shard b's pool_size changed but its pool did not")
 	}
 	// A plan made before the reload names the old shard: it finds the new pool.
-	if p := mustPool(t, srv, oldB); p.shard.PoolSize != 3 {
+	if p := mustPool(t, srv, oldB); p.Shard.PoolSize != 3 {
 		t.Error("the old shard b does not find its pool in force")
 	}
 	if _, ok := srv.topo().Keyspaces["c"]; !ok {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/pingcap/tidb/pkg/parser"
 
+	"sidecar/backend"
 	"sidecar/metrics"
 	"sidecar/rewrite"
 	"sidecar/sqlerr"
@@ -17,9 +18,9 @@ import (
 // statement allocates nothing.
 type stmtStats struct {
 	start  time.Time
-	sql    string        // the client's text, or a prepared statement's
-	plan   *rewrite.Plan // nil until planned
-	shards []*pool       // the shards it ran on, each once
+	sql    string          // the client's text, or a prepared statement's
+	plan   *rewrite.Plan   // nil until planned
+	shards []*backend.Pool // the shards it ran on, each once
 }
 
 // begin starts following a statement.
@@ -30,7 +31,7 @@ func (st *stmtStats) begin(sql string) {
 }
 
 // ranOn notes a shard the statement uses.
-func (st *stmtStats) ranOn(p *pool) {
+func (st *stmtStats) ranOn(p *backend.Pool) {
 	if !slices.Contains(st.shards, p) {
 		st.shards = append(st.shards, p)
 	}
@@ -52,11 +53,11 @@ func (s *session) statementDone(err error) {
 		kind = rewrite.Classify(st.sql) // not planned: it failed, or is the sidecar's own
 	}
 	if keyspace == "" && len(st.shards) > 0 {
-		keyspace = st.shards[0].shard.Keyspace // a statement naming no table
+		keyspace = st.shards[0].Shard.Keyspace // a statement naming no table
 	}
 	typ := typeLabel(kind)
 	for _, p := range st.shards {
-		p.stats.Query(typ)
+		p.Stats.Query(typ)
 	}
 	metrics.Statement(keyspace, typ, d)
 	if slow := s.srv.cfg.Log.SlowQuery; slow > 0 && d >= slow { // log settings are not reloaded
@@ -73,7 +74,7 @@ func (s *session) logSlow(d time.Duration, keyspace, typ string, err error) {
 	st := &s.stats
 	shards := make([]string, len(st.shards))
 	for i, p := range st.shards {
-		shards[i] = p.shard.Keyspace + "/" + p.shard.Name
+		shards[i] = p.Shard.Keyspace + "/" + p.Shard.Name
 	}
 	ev := s.log.Warn().Dur("duration_ms", d).Str("keyspace", keyspace).Strs("shards", shards).Str("type", typ)
 	if err != nil {
@@ -109,10 +110,8 @@ func (m metricsSource) ClientConnections() int { return int(m.s.conns.Load()) }
 
 func (m metricsSource) BackendPools(f func(keyspace, shard string, inUse, idle int)) {
 	for _, p := range m.s.state.Load().pools {
-		idle := len(p.idle[0]) + len(p.idle[1])
-		// The two lengths are read apart: a connection moving meanwhile
-		// must not show as -1 in use.
-		f(p.shard.Keyspace, p.shard.Name, max(len(p.slots)-idle, 0), idle)
+		inUse, idle := p.Usage()
+		f(p.Shard.Keyspace, p.Shard.Name, inUse, idle)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"sidecar/backend"
 	"sidecar/rewrite"
 )
 
@@ -45,7 +46,7 @@ func TestTypeLabel(t *testing.T) {
 }
 
 func TestStmtStatsShardsOnce(t *testing.T) {
-	a, b := &pool{}, &pool{}
+	a, b := &backend.Pool{}, &backend.Pool{}
 	var st stmtStats
 	st.begin("select 1")
 	st.ranOn(a)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"sidecar/backend"
 	"sidecar/conf"
 	"sidecar/sqlerr"
 	"sidecar/vindex"
@@ -22,7 +23,7 @@ const stmtSavepoint = "SAVEPOINT _sidecar_stmt"
 type stmtScope struct {
 	implicit    bool
 	dml         bool
-	savepointed map[*backendConn]bool
+	savepointed map[*backend.Conn]bool
 	keyspace    string // nested statements (lookups) resolve tables here
 	wrote       bool   // some write of the statement succeeded
 
@@ -42,7 +43,7 @@ type stmtScope struct {
 
 // beginStatement opens a statement scope.
 func (s *session) beginStatement(keyspace string, dml bool) {
-	s.stmt = &stmtScope{implicit: !s.inTxn, dml: dml, savepointed: map[*backendConn]bool{}, keyspace: keyspace}
+	s.stmt = &stmtScope{implicit: !s.inTxn, dml: dml, savepointed: map[*backend.Conn]bool{}, keyspace: keyspace}
 }
 
 // endStatement closes the scope: on success an implicit transaction commits;
@@ -69,7 +70,7 @@ func (s *session) endStatement(err error, wrote bool) error {
 		return se
 	}
 	for bc := range st.savepointed {
-		if _, rerr := bc.exec("ROLLBACK TO SAVEPOINT _sidecar_stmt"); rerr != nil {
+		if _, rerr := bc.Exec("ROLLBACK TO SAVEPOINT _sidecar_stmt"); rerr != nil {
 			// The partial writes cannot be undone alone: undo the transaction.
 			s.inTxn = false
 			s.rollbackHeld()
@@ -100,14 +101,14 @@ func (s *session) commit() error {
 // over, never owners without their lookup rows). A post failure only leaves
 // orphans too, so it is logged.
 func (s *session) commitHeld() error {
-	var pre, normal, post []*backendConn
+	var pre, normal, post []*backend.Conn
 	for _, key := range s.heldKeys() {
 		bc := s.conns[key]
-		if !bc.inTxn {
+		if !bc.InTxn {
 			continue // kept for session state, not in the transaction
 		}
-		bc.inTxn = false
-		s.stats.ranOn(bc.pool)
+		bc.InTxn = false
+		s.stats.ranOn(bc.Pool)
 		switch key.order {
 		case vindex.CommitPre:
 			pre = append(pre, bc)
@@ -118,15 +119,15 @@ func (s *session) commitHeld() error {
 		}
 	}
 	defer s.releaseHeld()
-	rollbackAll := func(conns ...[]*backendConn) {
+	rollbackAll := func(conns ...[]*backend.Conn) {
 		for _, list := range conns {
 			for _, bc := range list {
-				_, _ = bc.exec("ROLLBACK")
+				_, _ = bc.Exec("ROLLBACK")
 			}
 		}
 	}
 	for i, bc := range pre {
-		if _, err := bc.exec("COMMIT"); err != nil {
+		if _, err := bc.Exec("COMMIT"); err != nil {
 			rollbackAll(pre[i+1:], normal, post)
 			s.pendingCache = nil
 			return sqlerr.From(err)
@@ -155,7 +156,7 @@ func (s *session) commitHeld() error {
 			"commit failed part-way: committed on %s, not on %s: %s", strings.Join(committed, ", "), strings.Join(failed, ", "), first.Message)}
 	}
 	for _, bc := range post {
-		if _, err := bc.exec("COMMIT"); err != nil {
+		if _, err := bc.Exec("COMMIT"); err != nil {
 			s.log.Warn().Err(err).Str("shard", bc.String()).Msg("post-operation transaction had an error")
 		}
 	}
@@ -165,10 +166,10 @@ func (s *session) commitHeld() error {
 
 // commitAll commits on every connection at once: a transaction across n
 // shards waits for the slowest commit, not for the sum of them.
-func commitAll(conns []*backendConn) []error {
+func commitAll(conns []*backend.Conn) []error {
 	errs := make([]error, len(conns))
 	if len(conns) == 1 {
-		_, errs[0] = conns[0].exec("COMMIT")
+		_, errs[0] = conns[0].Exec("COMMIT")
 		return errs
 	}
 	var wg sync.WaitGroup
@@ -176,7 +177,7 @@ func commitAll(conns []*backendConn) []error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = bc.exec("COMMIT")
+			_, errs[i] = bc.Exec("COMMIT")
 		}()
 	}
 	wg.Wait()
@@ -196,12 +197,12 @@ func (s *session) rollbackHeld() {
 	s.pendingCache = nil
 	for _, key := range s.heldKeys() {
 		bc := s.conns[key]
-		if !bc.inTxn {
+		if !bc.InTxn {
 			continue
 		}
-		bc.inTxn = false
-		s.stats.ranOn(bc.pool)
-		if _, err := bc.exec("ROLLBACK"); err != nil {
+		bc.InTxn = false
+		s.stats.ranOn(bc.Pool)
+		if _, err := bc.Exec("ROLLBACK"); err != nil {
 			s.log.Warn().Err(err).Str("shard", key.shard.String()).Msg("rollback")
 		}
 	}
@@ -270,7 +271,7 @@ func (s *session) reset() {
 	s.sets, s.mode = nil, s.srv.defaultMode
 	for key, bc := range s.conns {
 		delete(s.conns, key)
-		bc.stateful = true // make the pool reset it
+		bc.Stateful = true // make the pool reset it
 		s.putBack(bc)
 	}
 	if s.warnConn != nil {

@@ -170,10 +170,10 @@ func (e *explainer) NextSequence(ctx context.Context, seq *conf.Table, n int64) 
 	q := "select next_id from " + vindex.QuoteIdent(seq.Name) + " where id = 0"
 	e.add(seq.Keyspace.Name, seq.Keyspace.Shards[0].Name, "(reserve "+strconv.FormatInt(n, 10)+" values) "+q)
 	res, err := e.s.runInternal(seq.Keyspace.Shards[0], vindex.CommitAutocommit, q)
-	if err != nil || len(res.rows) != 1 {
+	if err != nil || len(res.Rows) != 1 {
 		return 0, err
 	}
-	return strconv.ParseInt(string(res.rows[0][0]), 10, 64)
+	return strconv.ParseInt(string(res.Rows[0][0]), 10, 64)
 }
 
 func (e *explainer) MapLookup(ctx context.Context, ks *conf.Keyspace, cv *conf.ColumnVindex, ids []vindex.Value) ([]vindex.Destination, error) {

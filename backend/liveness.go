@@ -1,4 +1,4 @@
-package sidecar
+package backend
 
 import (
 	"crypto/tls"

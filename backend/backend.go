@@ -1,4 +1,10 @@
-package sidecar
+// Package backend holds the connections to the shards: one pool per shard
+// (bounded, dialed with back-off while the shard is down, idle connections
+// checked for liveness before use) and the command phase spoken on each
+// connection directly, so that the sidecar can relay a reply to its client
+// packet by packet. Sessions take connections through one place (the
+// session's acquire in package sidecar) and give them back with Put.
+package backend
 
 import (
 	"context"
@@ -23,35 +29,35 @@ import (
 	"sidecar/vindex"
 )
 
-// defaultNames is the character set every backend connection starts with; a
+// DefaultNames is the character set every backend connection starts with; a
 // session whose client uses another one sends its SET NAMES first.
-const defaultNames = "SET NAMES utf8mb4 COLLATE utf8mb4_general_ci"
+const DefaultNames = "SET NAMES utf8mb4 COLLATE utf8mb4_general_ci"
 
-// backendConn is one connection to a shard. go-mysql's client does the
+// Conn is one connection to a shard. go-mysql's client does the
 // handshake and authentication; after that the sidecar speaks the command
 // phase itself so results can be relayed to the client packet by packet.
-type backendConn struct {
-	pool  *pool
+type Conn struct {
+	Pool  *Pool
 	cc    *client.Conn
-	w     *mysql.Conn
-	names string // SET NAMES statement in effect
+	Wire  *mysql.Conn
+	Names string // SET NAMES statement in effect
 
 	// stmts are the statements prepared on this connection, by SQL text. They
 	// survive the connection's trips through the pool, so a prepared statement
 	// is prepared once per backend connection, not once per execute.
-	stmts map[string]backendStmt
+	stmts map[string]Stmt
 
-	// stateful is true once a session left state behind (variables,
+	// Stateful is true once a session left state behind (variables,
 	// temporary tables, locks): the connection is reset before reuse.
-	stateful bool
-	inTxn    bool // a BEGIN was sent and no COMMIT/ROLLBACK since
+	Stateful bool
+	InTxn    bool // a BEGIN was sent and no COMMIT/ROLLBACK since
 
-	// pending are statements (BEGIN, replayed savepoints) that go out in
+	// Pending are statements (BEGIN, replayed savepoints) that go out in
 	// the same write as the next command, so joining a transaction costs no
 	// round trip of its own.
-	pending []string
+	Pending []string
 	cmd     [1]byte // scratch for the command byte: no allocation per command
-	broken  bool
+	Broken  bool
 	// foundRows: the connection was opened with CLIENT_FOUND_ROWS.
 	foundRows bool
 	idleSince time.Time // when it went back to the pool
@@ -60,23 +66,23 @@ type backendConn struct {
 	db string
 }
 
-// selectDB makes db the connection's current database ("" for the shard's
+// SelectDB makes db the connection's current database ("" for the shard's
 // own) with a USE that goes out with the next command.
-func (bc *backendConn) selectDB(db string) {
+func (bc *Conn) SelectDB(db string) {
 	if bc.db == db {
 		return
 	}
 	name := db
 	if name == "" {
-		name = bc.pool.shard.Database
+		name = bc.Pool.Shard.Database
 	}
-	bc.pending = append(bc.pending, "USE "+vindex.QuoteIdent(name))
+	bc.Pending = append(bc.Pending, "USE "+vindex.QuoteIdent(name))
 	bc.db = db
 }
 
-type backendStmt struct {
-	id        uint32
-	numParams uint16
+type Stmt struct {
+	ID        uint32
+	NumParams uint16
 }
 
 // While a shard refuses connections, statements that need it fail at once
@@ -94,7 +100,7 @@ const (
 // call on the hot path.
 const liveCheckAfter = time.Second
 
-// pool holds the connections of one shard. Its size bounds open connections;
+// Pool holds the connections of one shard. Its size bounds open connections;
 // a shard that refuses connections is retried with backoff and logged once
 // per change of state, not once per attempt.
 //
@@ -102,21 +108,21 @@ const liveCheckAfter = time.Second
 // CLIENT_FOUND_ROWS, which makes an UPDATE count the rows it matched rather
 // than those it changed. A client that asked for it (Django, Rails,
 // Hibernate do) gets connections that have it.
-type pool struct {
-	shard   *conf.Shard
+type Pool struct {
+	Shard   *conf.Shard
 	name    string // keyspace/shard, for messages
 	log     zerolog.Logger
-	idle    [2]chan *backendConn // by CLIENT_FOUND_ROWS: idle[1] have it
-	slots   chan struct{}        // one token per open connection
+	idle    [2]chan *Conn // by CLIENT_FOUND_ROWS: idle[1] have it
+	slots   chan struct{} // one token per open connection
 	timeout time.Duration
-	hint    []byte // shard hint comment prepended to every statement
+	Hint    []byte // shard hint comment prepended to every statement
 	// pipeline: the backend reads a command sent before the reply to the
 	// previous one, so pending statements share the command's write. Not
 	// behind ProxySQL (a shard with a hostgroup), which drops such a
 	// connection.
 	pipeline bool
 	version  atomic.Pointer[string] // the backend's, from its greeting
-	stats    *metrics.Shard
+	Stats    *metrics.Shard
 
 	mu      sync.Mutex
 	downErr error // last connect error while the shard is down
@@ -125,16 +131,16 @@ type pool struct {
 	closed  bool
 }
 
-func newPool(shard *conf.Shard, log zerolog.Logger) *pool {
-	return &pool{
-		shard:    shard,
+func NewPool(shard *conf.Shard, log zerolog.Logger) *Pool {
+	return &Pool{
+		Shard:    shard,
 		name:     shard.Keyspace + "/" + shard.Name,
 		log:      log.With().Str("keyspace", shard.Keyspace).Str("shard", shard.Name).Str("backend", shard.Address).Logger(),
-		idle:     [2]chan *backendConn{make(chan *backendConn, shard.PoolSize), make(chan *backendConn, shard.PoolSize)},
+		idle:     [2]chan *Conn{make(chan *Conn, shard.PoolSize), make(chan *Conn, shard.PoolSize)},
 		slots:    make(chan struct{}, shard.PoolSize),
 		timeout:  shard.ConnectTimeout,
 		pipeline: !shard.HasHostgroup,
-		stats:    metrics.NewShard(shard.Keyspace, shard.Name),
+		Stats:    metrics.NewShard(shard.Keyspace, shard.Name),
 	}
 }
 
@@ -148,7 +154,7 @@ func flavor(foundRows bool) int {
 // get returns an idle connection or opens one, waiting at most until ctx's
 // deadline for a free slot. An idle connection of the other flavor gives its
 // slot up when no other is free.
-func (p *pool) get(ctx context.Context, foundRows bool) (*backendConn, error) {
+func (p *Pool) get(ctx context.Context, foundRows bool) (*Conn, error) {
 	want, other := p.idle[flavor(foundRows)], p.idle[1-flavor(foundRows)]
 	for {
 		select {
@@ -161,7 +167,7 @@ func (p *pool) get(ctx context.Context, foundRows bool) (*backendConn, error) {
 			return p.open(ctx, foundRows)
 		default:
 		}
-		p.stats.Waited() // every connection is in use
+		p.Stats.Waited() // every connection is in use
 		select {
 		case bc := <-want:
 			if bc = p.live(bc); bc != nil {
@@ -174,15 +180,15 @@ func (p *pool) get(ctx context.Context, foundRows bool) (*backendConn, error) {
 			return p.open(ctx, foundRows)
 		case <-ctx.Done():
 			return nil, sqlerr.New(1040, "08004", "shard %s/%s: no free backend connection within %s (pool_size %d)",
-				p.shard.Keyspace, p.shard.Name, p.timeout, p.shard.PoolSize)
+				p.Shard.Keyspace, p.Shard.Name, p.timeout, p.Shard.PoolSize)
 		}
 	}
 }
 
 // live returns an idle connection if the server has not closed it; a dead
 // one is discarded (nil), so a statement never goes out on it.
-func (p *pool) live(bc *backendConn) *backendConn {
-	if time.Since(bc.idleSince) < liveCheckAfter || bc.w.Buffered() == 0 && connAlive(bc.w.NetConn()) {
+func (p *Pool) live(bc *Conn) *Conn {
+	if time.Since(bc.idleSince) < liveCheckAfter || bc.Wire.Buffered() == 0 && connAlive(bc.Wire.NetConn()) {
 		return bc
 	}
 	p.log.Debug().Msg("a pooled connection was closed by the server; replacing it")
@@ -192,7 +198,7 @@ func (p *pool) live(bc *backendConn) *backendConn {
 
 // open dials a connection into a slot the caller holds, freeing the slot if
 // it fails.
-func (p *pool) open(ctx context.Context, foundRows bool) (*backendConn, error) {
+func (p *Pool) open(ctx context.Context, foundRows bool) (*Conn, error) {
 	bc, err := p.dial(ctx, foundRows)
 	if err != nil {
 		<-p.slots
@@ -201,8 +207,8 @@ func (p *pool) open(ctx context.Context, foundRows bool) (*backendConn, error) {
 	return bc, nil
 }
 
-// getTimeout is get with the shard's connect timeout as deadline.
-func (p *pool) getTimeout(foundRows bool) (*backendConn, error) {
+// Get is get with the shard's connect timeout as deadline.
+func (p *Pool) Get(foundRows bool) (*Conn, error) {
 	select {
 	case bc := <-p.idle[flavor(foundRows)]: // the common case, without a timer
 		if bc = p.live(bc); bc != nil {
@@ -215,7 +221,7 @@ func (p *pool) getTimeout(foundRows bool) (*backendConn, error) {
 	return p.get(ctx, foundRows)
 }
 
-func (p *pool) dial(ctx context.Context, foundRows bool) (*backendConn, error) {
+func (p *Pool) dial(ctx context.Context, foundRows bool) (*Conn, error) {
 	p.mu.Lock()
 	if time.Now().Before(p.retryAt) {
 		err := p.downErr
@@ -224,7 +230,7 @@ func (p *pool) dial(ctx context.Context, foundRows bool) (*backendConn, error) {
 	}
 	p.mu.Unlock()
 
-	cc, err := client.ConnectWithContext(ctx, p.shard.Address, p.shard.User, p.shard.Password, p.shard.Database, p.timeout,
+	cc, err := client.ConnectWithContext(ctx, p.Shard.Address, p.Shard.User, p.Shard.Password, p.Shard.Database, p.timeout,
 		func(c *client.Conn) error {
 			// The client protocol is relayed as is, so the backend must use
 			// the framing the client expects: classic EOF packets, no query
@@ -244,8 +250,8 @@ func (p *pool) dial(ctx context.Context, foundRows bool) (*backendConn, error) {
 					return err
 				}
 			}
-			if p.shard.TLS != nil {
-				c.SetTLSConfig(p.shard.TLS)
+			if p.Shard.TLS != nil {
+				c.SetTLSConfig(p.Shard.TLS)
 			}
 			return c.SetCollation("utf8mb4_general_ci")
 		})
@@ -268,7 +274,7 @@ func (p *pool) dial(ctx context.Context, foundRows bool) (*backendConn, error) {
 	}
 	v := cc.GetServerVersion()
 	p.version.Store(&v)
-	bc := &backendConn{pool: p, cc: cc, w: mysql.NewConn(cc.Conn.Conn, 16<<10), names: defaultNames, stmts: map[string]backendStmt{},
+	bc := &Conn{Pool: p, cc: cc, Wire: mysql.NewConn(cc.Conn.Conn, 16<<10), Names: DefaultNames, stmts: map[string]Stmt{},
 		foundRows: foundRows}
 	if err := bc.setSessionDefaults(); err != nil {
 		bc.cc.Close()
@@ -279,48 +285,48 @@ func (p *pool) dial(ctx context.Context, foundRows bool) (*backendConn, error) {
 
 // setSessionDefaults applies the shard's session settings to a new or reset
 // connection.
-func (bc *backendConn) setSessionDefaults() error {
-	d := bc.pool.shard.LockWaitTimeout
+func (bc *Conn) setSessionDefaults() error {
+	d := bc.Pool.Shard.LockWaitTimeout
 	if d <= 0 {
 		return nil
 	}
-	_, err := bc.exec(fmt.Sprintf("SET SESSION innodb_lock_wait_timeout = %d", d/time.Second))
+	_, err := bc.Exec(fmt.Sprintf("SET SESSION innodb_lock_wait_timeout = %d", d/time.Second))
 	return err
 }
 
-func (p *pool) unavailable(err error) error {
+func (p *Pool) unavailable(err error) error {
 	var me *gomysql.MyError
 	if errors.As(err, &me) {
-		return sqlerr.New(me.Code, me.State, "shard %s/%s (%s): %s", p.shard.Keyspace, p.shard.Name, p.shard.Address, me.Message)
+		return sqlerr.New(me.Code, me.State, "shard %s/%s (%s): %s", p.Shard.Keyspace, p.Shard.Name, p.Shard.Address, me.Message)
 	}
 	// 1105, as Vitess answers for an unavailable shard: client libraries
 	// refuse their own client-side codes (2003, 2013) from a server.
-	return sqlerr.New(1105, "HY000", "shard %s/%s: cannot connect to backend %s: %v", p.shard.Keyspace, p.shard.Name, p.shard.Address, err)
+	return sqlerr.New(1105, "HY000", "shard %s/%s: cannot connect to backend %s: %v", p.Shard.Keyspace, p.Shard.Name, p.Shard.Address, err)
 }
 
-// put returns a connection; broken ones are closed and their slot freed.
-func (p *pool) put(bc *backendConn) {
+// Put returns a connection; broken ones are closed and their slot freed.
+func (p *Pool) Put(bc *Conn) {
 	p.mu.Lock()
 	closed := p.closed
 	p.mu.Unlock()
-	if bc.broken || closed {
+	if bc.Broken || closed {
 		p.discard(bc)
 		return
 	}
-	bc.pending = nil // never sent: the connection did not join anything
+	bc.Pending = nil // never sent: the connection did not join anything
 	if bc.db != "" {
 		// Back to the shard's database (a USE still pending is dropped
 		// with the rest: selecting it again is right either way).
-		if _, err := bc.exec("USE " + vindex.QuoteIdent(bc.pool.shard.Database)); err != nil {
+		if _, err := bc.Exec("USE " + vindex.QuoteIdent(bc.Pool.Shard.Database)); err != nil {
 			p.discard(bc)
 			return
 		}
 		bc.db = ""
 	}
-	if bc.inTxn {
-		bc.stateful = true // a transaction left open is rolled back by the reset
+	if bc.InTxn {
+		bc.Stateful = true // a transaction left open is rolled back by the reset
 	}
-	if bc.stateful {
+	if bc.Stateful {
 		if err := bc.reset(); err != nil {
 			p.discard(bc)
 			return
@@ -330,13 +336,13 @@ func (p *pool) put(bc *backendConn) {
 	p.idle[flavor(bc.foundRows)] <- bc
 }
 
-func (p *pool) discard(bc *backendConn) {
+func (p *Pool) discard(bc *Conn) {
 	bc.cc.Close()
 	<-p.slots
 }
 
-// close closes idle connections; busy ones are closed when they come back.
-func (p *pool) close() {
+// Close closes idle connections; busy ones are closed when they come back.
+func (p *Pool) Close() {
 	p.mu.Lock()
 	p.closed = true
 	p.mu.Unlock()
@@ -353,175 +359,175 @@ func (p *pool) close() {
 	}
 }
 
-// send writes a command and leaves its reply to the caller. The statements
+// Send writes a command and leaves its reply to the caller. The statements
 // pending on the connection (BEGIN, savepoints, USE) go first: in the same
 // write as the command when the backend reads commands ahead of its replies
 // (MariaDB and MySQL do; pool.pipeline), each in a round trip of its own
 // otherwise (ProxySQL handles one command at a time and drops a connection
 // that sends ahead). A pending statement that fails marks the connection
 // broken: the command after it would run outside the state it needs.
-func (bc *backendConn) send(cmd byte, a, b []byte) error {
-	pending := bc.pending
-	bc.pending = nil
+func (bc *Conn) Send(cmd byte, a, b []byte) error {
+	pending := bc.Pending
+	bc.Pending = nil
 	bc.cmd[0] = mysql.ComQuery
 	for _, q := range pending {
-		bc.w.Seq = 0
-		if err := bc.w.WritePacketParts(bc.cmd[:], bc.hintFor(q), stringBytes(q)); err != nil {
-			return bc.fail(err)
+		bc.Wire.Seq = 0
+		if err := bc.Wire.WritePacketParts(bc.cmd[:], bc.hintFor(q), stringBytes(q)); err != nil {
+			return bc.Fail(err)
 		}
-		if !bc.pool.pipeline {
+		if !bc.Pool.pipeline {
 			if err := bc.readPending(); err != nil {
 				return err
 			}
 		}
 	}
-	bc.w.Seq = 0
+	bc.Wire.Seq = 0
 	bc.cmd[0] = cmd
-	if err := bc.w.WritePacketParts(bc.cmd[:], a, b); err != nil {
-		return bc.fail(err)
+	if err := bc.Wire.WritePacketParts(bc.cmd[:], a, b); err != nil {
+		return bc.Fail(err)
 	}
 	// The reply's sequence numbers follow the command's last packet: 1 after
 	// a command of one packet, more after one of 16 MiB or longer.
-	replySeq := bc.w.Seq
-	if err := bc.w.Flush(); err != nil {
-		return bc.fail(err)
+	replySeq := bc.Wire.Seq
+	if err := bc.Wire.Flush(); err != nil {
+		return bc.Fail(err)
 	}
-	if bc.pool.pipeline {
+	if bc.Pool.pipeline {
 		for range pending {
 			if err := bc.readPending(); err != nil {
 				return err
 			}
 		}
 	}
-	bc.w.Seq = replySeq
+	bc.Wire.Seq = replySeq
 	return nil
 }
 
 // readPending reads the reply of a pending statement (a short one: one
 // packet, so its reply starts at sequence 1), sending it first when it is
 // still buffered.
-func (bc *backendConn) readPending() error {
-	if err := bc.w.Flush(); err != nil {
-		return bc.fail(err)
+func (bc *Conn) readPending() error {
+	if err := bc.Wire.Flush(); err != nil {
+		return bc.Fail(err)
 	}
-	bc.w.Seq = 1
-	if _, err := bc.readResult(); err != nil {
-		bc.broken = true
+	bc.Wire.Seq = 1
+	if _, err := bc.ReadResult(); err != nil {
+		bc.Broken = true
 		return err
 	}
 	return nil
 }
 
-// sendQuery sends a statement text (COM_QUERY, COM_STMT_PREPARE) with the
+// SendQuery sends a statement text (COM_QUERY, COM_STMT_PREPARE) with the
 // shard hint in front.
-func (bc *backendConn) sendQuery(cmd byte, sql string) error {
-	return bc.send(cmd, bc.hintFor(sql), stringBytes(sql))
+func (bc *Conn) SendQuery(cmd byte, sql string) error {
+	return bc.Send(cmd, bc.hintFor(sql), stringBytes(sql))
 }
 
 // stringBytes views s as bytes without copying it: statements are written to
 // the connection's buffer as they are, and the bytes are only ever read.
 func stringBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
-func (bc *backendConn) fail(err error) error {
-	bc.broken = true
-	return bc.lost(err)
+func (bc *Conn) Fail(err error) error {
+	bc.Broken = true
+	return bc.Lost(err)
 }
 
 // reset clears session state with COM_RESET_CONNECTION, which also drops the
 // connection's prepared statements and character set.
-func (bc *backendConn) reset() error {
-	bc.pending = nil
-	if err := bc.send(mysql.ComResetConnection, nil, nil); err != nil {
+func (bc *Conn) reset() error {
+	bc.Pending = nil
+	if err := bc.Send(mysql.ComResetConnection, nil, nil); err != nil {
 		return err
 	}
-	p, err := bc.w.ReadPacket()
+	p, err := bc.Wire.ReadPacket()
 	if err != nil {
-		bc.broken = true
+		bc.Broken = true
 		return err
 	}
 	if p[0] != 0x00 {
 		return mysql.ParseErr(p)
 	}
 	clear(bc.stmts)
-	bc.names = ""
-	bc.stateful, bc.inTxn = false, false
+	bc.Names = ""
+	bc.Stateful, bc.InTxn = false, false
 	return bc.setSessionDefaults()
 }
 
-// exec runs one statement whose result the sidecar consumes itself (SET NAMES,
+// Exec runs one statement whose result the sidecar consumes itself (SET NAMES,
 // BEGIN, COMMIT, replayed session variables, internal queries) and returns its
 // rows as raw text values.
-func (bc *backendConn) exec(sql string) (*queryResult, error) {
-	if err := bc.sendQuery(mysql.ComQuery, sql); err != nil {
+func (bc *Conn) Exec(sql string) (*Result, error) {
+	if err := bc.SendQuery(mysql.ComQuery, sql); err != nil {
 		return nil, err
 	}
-	res, err := bc.readResult()
+	res, err := bc.ReadResult()
 	if err != nil {
 		return nil, err
 	}
 	return res, nil
 }
 
-// queryResult is a fully read result, for the sidecar's own queries.
-type queryResult struct {
-	ok      mysql.OK
-	columns int
-	kinds   []vindex.Kind // how vindexes should read each column
-	rows    [][][]byte    // raw text values, nil = NULL
+// Result is a fully read result, for the sidecar's own queries.
+type Result struct {
+	OK      mysql.OK
+	Columns int
+	Kinds   []vindex.Kind // how vindexes should read each column
+	Rows    [][][]byte    // raw text values, nil = NULL
 }
 
-func (bc *backendConn) readResult() (*queryResult, error) {
-	res := &queryResult{}
+func (bc *Conn) ReadResult() (*Result, error) {
+	res := &Result{}
 	for {
-		p, err := bc.w.ReadPacket()
+		p, err := bc.Wire.ReadPacket()
 		if err != nil {
-			bc.broken = true
-			return nil, bc.lost(err)
+			bc.Broken = true
+			return nil, bc.Lost(err)
 		}
 		switch {
 		case p[0] == 0x00:
-			res.ok, _ = mysql.ParseOK(p)
+			res.OK, _ = mysql.ParseOK(p)
 		case p[0] == 0xff:
 			return nil, mysql.ParseErr(p)
 		default:
 			n, _, _, _ := mysql.ReadLenEncInt(p)
-			res.columns = int(n)
+			res.Columns = int(n)
 			if err := bc.readTextRows(res); err != nil {
 				return nil, err
 			}
 		}
-		if res.ok.Status&mysql.StatusMoreResults == 0 {
+		if res.OK.Status&mysql.StatusMoreResults == 0 {
 			return res, nil
 		}
 	}
 }
 
-func (bc *backendConn) readTextRows(res *queryResult) error {
-	res.kinds = make([]vindex.Kind, res.columns)
-	for i := 0; i <= res.columns; i++ { // column definitions, then EOF
-		p, err := bc.w.ReadPacket()
+func (bc *Conn) readTextRows(res *Result) error {
+	res.Kinds = make([]vindex.Kind, res.Columns)
+	for i := 0; i <= res.Columns; i++ { // column definitions, then EOF
+		p, err := bc.Wire.ReadPacket()
 		if err != nil {
-			bc.broken = true
-			return bc.lost(err)
+			bc.Broken = true
+			return bc.Lost(err)
 		}
-		if i < res.columns {
-			res.kinds[i] = columnKind(p)
+		if i < res.Columns {
+			res.Kinds[i] = columnKind(p)
 		}
 	}
 	for {
-		p, err := bc.w.ReadPacket()
+		p, err := bc.Wire.ReadPacket()
 		if err != nil {
-			bc.broken = true
-			return bc.lost(err)
+			bc.Broken = true
+			return bc.Lost(err)
 		}
 		if p[0] == 0xff {
 			return mysql.ParseErr(p)
 		}
 		if mysql.IsEOF(p) {
-			res.ok.Status = uint16(p[3]) | uint16(p[4])<<8
+			res.OK.Status = uint16(p[3]) | uint16(p[4])<<8
 			return nil
 		}
-		row := make([][]byte, res.columns)
+		row := make([][]byte, res.Columns)
 		pos := 0
 		for c := range row {
 			n, null, size, _ := mysql.ReadLenEncInt(p[pos:])
@@ -531,7 +537,7 @@ func (bc *backendConn) readTextRows(res *queryResult) error {
 				pos += int(n)
 			}
 		}
-		res.rows = append(res.rows, row)
+		res.Rows = append(res.Rows, row)
 	}
 }
 
@@ -542,14 +548,14 @@ func (bc *backendConn) readTextRows(res *queryResult) error {
 // An incoming hint without a hostgroup still gets ours in front when the
 // shard has a hostgroup: the ProxySQL behind the sidecar needs it, and a hint
 // naming another shard was refused before the statement got here.
-func (bc *backendConn) hintFor(sql string) []byte {
-	if len(bc.pool.hint) == 0 || !strings.Contains(sql, "/*") {
-		return bc.pool.hint
+func (bc *Conn) hintFor(sql string) []byte {
+	if len(bc.Pool.Hint) == 0 || !strings.Contains(sql, "/*") {
+		return bc.Pool.Hint
 	}
-	if h := rewrite.ParseHint(sql); h.Present() && (h.HasHostgroup || !bc.pool.shard.HasHostgroup) {
+	if h := rewrite.ParseHint(sql); h.Present() && (h.HasHostgroup || !bc.Pool.Shard.HasHostgroup) {
 		return nil
 	}
-	return bc.pool.hint
+	return bc.Pool.Hint
 }
 
 // columnKind reads a column definition's type: integers are numbers for the
@@ -586,9 +592,9 @@ func columnKind(def []byte) vindex.Kind {
 	return vindex.VarChar
 }
 
-// lost turns an I/O failure into the error the client sees.
-func (bc *backendConn) lost(err error) error {
-	sh := bc.pool.shard
+// Lost turns an I/O failure into the error the client sees.
+func (bc *Conn) Lost(err error) error {
+	sh := bc.Pool.Shard
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
 		return sqlerr.New(1105, "HY000", "shard %s/%s: lost connection to backend %s: timeout", sh.Keyspace, sh.Name, sh.Address)
@@ -596,4 +602,32 @@ func (bc *backendConn) lost(err error) error {
 	return sqlerr.New(1105, "HY000", "shard %s/%s: lost connection to backend %s: %v", sh.Keyspace, sh.Name, sh.Address, err)
 }
 
-func (bc *backendConn) String() string { return bc.pool.name }
+func (bc *Conn) String() string { return bc.Pool.name }
+
+// Retired reports whether the pool left the state in force (a reload
+// changed or removed its shard).
+func (p *Pool) Retired() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closed
+}
+
+// Version is the backend's version from its greeting; "" until a connection
+// was made.
+func (p *Pool) Version() string {
+	if v := p.version.Load(); v != nil {
+		return *v
+	}
+	return ""
+}
+
+// Usage counts the pool's connections in use and idle.
+func (p *Pool) Usage() (inUse, idle int) {
+	idle = len(p.idle[0]) + len(p.idle[1])
+	// The two lengths are read apart: a connection moving meanwhile must
+	// not show as -1 in use.
+	return max(len(p.slots)-idle, 0), idle
+}
+
+// ConnectionID is the backend's id of the connection (the one KILL takes).
+func (bc *Conn) ConnectionID() uint32 { return bc.cc.GetConnectionID() }
