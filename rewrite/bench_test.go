@@ -143,3 +143,25 @@ func BenchmarkTextInsert(b *testing.B) {
 		io.sql = io.sql[:0]
 	}
 }
+
+// BenchmarkScatterMerge is a text SELECT across shards with ORDER BY and
+// LIMIT through the plan cache: route (every shard) and the merge plan with
+// the shards' statement printed, as each execution needs them.
+func BenchmarkScatterMerge(b *testing.B) {
+	p := NewPlanner(loadExampleB(b), 100, 1<<20)
+	sess := Session{Keyspace: "customer"}
+	io := &fakeIO{}
+	b.ReportAllocs()
+	for b.Loop() {
+		plan, err := p.Plan("SELECT customer_id, email FROM customer WHERE email > 'm' ORDER BY email LIMIT 10", sess)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := RouteStatement(context.Background(), plan, plan.Args, io); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := PlanMerge(plan, plan.Args); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -29,6 +29,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/format"
@@ -133,29 +134,86 @@ var unmergeable = map[string]bool{"std": true, "stddev": true, "stddev_pop": tru
 // the shards' results can simply be concatenated (no ORDER BY, LIMIT,
 // GROUP BY, aggregates or DISTINCT). The shard statement is printed from the
 // parsed one, which the planner read in the session's sql_mode (plan.Mode).
+//
+// What depends on the statement's shape only (keys, aggregates, hidden
+// columns, the shards' statement) is planned once per plan, so once per
+// cached shape and per prepared statement; an execution only prints the
+// shards' statement with its arguments. A LIMIT of arguments (LIMIT ? in a
+// prepared statement) is the exception: its merge is planned per execution.
 func PlanMerge(plan *Plan, args Args) (*MergePlan, error) {
-	return buildMerge(plan, args, false)
+	t := plan.mergeTemplate()
+	switch {
+	case t.err != nil:
+		return nil, t.err
+	case t.limitArgs:
+		b := &mergeBuilder{table: plan.Table.String(), args: args, hiddenKeys: map[string]int{}}
+		if err := b.build(plan.Stmt.(*ast.SelectStmt), plan); err != nil || b.shard == nil {
+			return nil, err
+		}
+		return b.render(plan, args)
+	case t.builder == nil:
+		return nil, nil // concatenated
+	}
+	return t.builder.render(plan, args)
 }
 
 // checkMerge refuses what PlanMerge cannot answer, before any shard is asked.
 func checkMerge(plan *Plan) error {
-	_, err := buildMerge(plan, nil, true)
-	return err
+	return plan.mergeTemplate().err
 }
 
-func buildMerge(plan *Plan, args Args, validate bool) (*MergePlan, error) {
+// mergeOnce is a plan's merge, built the first time the statement goes to
+// several shards and shared by every execution of the plan.
+type mergeOnce struct {
+	once sync.Once
+	t    mergeTemplate
+}
+
+type mergeTemplate struct {
+	builder   *mergeBuilder // nil: the shards' results are concatenated
+	limitArgs bool          // LIMIT takes arguments: planned per execution
+	err       error
+}
+
+// mergeTemplate returns the plan's merge template, building it once.
+func (plan *Plan) mergeTemplate() *mergeTemplate {
+	m := plan.merge
+	if m == nil { // a plan made by hand (tests, engine gathers): not shared
+		m = &mergeOnce{}
+	}
+	m.once.Do(func() { m.t = buildMergeTemplate(plan) })
+	return &m.t
+}
+
+func buildMergeTemplate(plan *Plan) mergeTemplate {
 	table := plan.Table.String()
 	switch s := plan.Stmt.(type) {
 	case *ast.SelectStmt:
-		b := &mergeBuilder{table: table, args: args, validate: validate, hiddenKeys: map[string]int{}}
-		return b.build(s, plan)
+		if s.Limit != nil && (isParam(s.Limit.Count) || isParam(s.Limit.Offset)) {
+			// Validated without its arguments; planned per execution.
+			b := &mergeBuilder{table: table, validate: true, hiddenKeys: map[string]int{}}
+			return mergeTemplate{limitArgs: true, err: b.build(s, plan)}
+		}
+		b := &mergeBuilder{table: table, hiddenKeys: map[string]int{}}
+		if err := b.build(s, plan); err != nil {
+			return mergeTemplate{err: err}
+		}
+		if b.shard == nil {
+			return mergeTemplate{}
+		}
+		return mergeTemplate{builder: b}
 	case *ast.SetOprStmt:
 		if plainUnionAll(s) {
-			return nil, nil // every shard answers its part; concatenation is the union
+			return mergeTemplate{} // every shard answers its part; concatenation is the union
 		}
-		return nil, sqlerr.Unsupported("UNION in a SELECT across shards of %s (only UNION ALL of plain SELECTs)", table)
+		return mergeTemplate{err: sqlerr.Unsupported("UNION in a SELECT across shards of %s (only UNION ALL of plain SELECTs)", table)}
 	}
-	return nil, nil
+	return mergeTemplate{}
+}
+
+func isParam(e ast.ExprNode) bool {
+	_, ok := e.(*paramExpr)
+	return ok
 }
 
 // concatenated: a SELECT of several co-located tables whose per-shard
@@ -216,6 +274,7 @@ type mergeBuilder struct {
 	args     Args
 	validate bool
 
+	shard      *ast.SelectStmt // the shards' statement, without its select list
 	items      []mergeItem
 	star       bool
 	hidden     []*ast.SelectField
@@ -235,29 +294,32 @@ type mergeItem struct {
 	agg   *ast.AggregateFuncExpr
 }
 
-func (b *mergeBuilder) build(sel *ast.SelectStmt, plan *Plan) (*MergePlan, error) {
+// build plans the merge of sel's results into b: b.mp (without its SQL) and
+// b.shard, the shards' statement without its select list (see render). No
+// merge is needed, the results are concatenated, when b.shard stays nil.
+func (b *mergeBuilder) build(sel *ast.SelectStmt, plan *Plan) error {
 	t := b.table
 	if hasSubquery(sel) || !isTable(sel.From) {
 		// Co-located tables: routeJoin sends no other join or subquery to
 		// several shards. Each shard's rows are its part of the answer, to
 		// concatenate, or to merge as one table's are.
 		if concatenated(sel) {
-			return nil, nil
+			return nil
 		}
 		b.tables = true
 	}
 	if sel.Having != nil {
-		return nil, sqlerr.Unsupported("HAVING in a SELECT across shards of %s", t)
+		return sqlerr.Unsupported("HAVING in a SELECT across shards of %s", t)
 	}
 	windows := len(sel.WindowSpecs) > 0 || hasWindow(sel.Fields) || sel.OrderBy != nil && contains(sel.OrderBy, isWindowFunc)
 	if windows && !partitionedByVindex(sel, plan.Table) {
-		return nil, sqlerr.Unsupported("window functions not partitioned by the primary vindex column in a SELECT across shards of %s", t)
+		return sqlerr.Unsupported("window functions not partitioned by the primary vindex column in a SELECT across shards of %s", t)
 	}
 	if sel.GroupBy != nil && sel.GroupBy.Rollup {
-		return nil, sqlerr.Unsupported("GROUP BY … WITH ROLLUP in a SELECT across shards of %s", t)
+		return sqlerr.Unsupported("GROUP BY … WITH ROLLUP in a SELECT across shards of %s", t)
 	}
 	if sel.SelectStmtOpts != nil && sel.SelectStmtOpts.CalcFoundRows {
-		return nil, sqlerr.Unsupported("SQL_CALC_FOUND_ROWS in a SELECT across shards of %s", t)
+		return sqlerr.Unsupported("SQL_CALC_FOUND_ROWS in a SELECT across shards of %s", t)
 	}
 	hasAgg := false
 	pos := 0
@@ -270,7 +332,7 @@ func (b *mergeBuilder) build(sel *ast.SelectStmt, plan *Plan) (*MergePlan, error
 		}
 		agg, err := b.aggregateOf(f.Expr)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		hasAgg = hasAgg || agg != nil
 		b.items = append(b.items, mergeItem{expr: f.Expr, alias: f.AsName.L, pos: pos, agg: agg})
@@ -287,28 +349,28 @@ func (b *mergeBuilder) build(sel *ast.SelectStmt, plan *Plan) (*MergePlan, error
 	}
 	for _, g := range groupBy {
 		if containsAggregate(g.Expr) {
-			return nil, sqlerr.Unsupported("aggregate functions in GROUP BY (%s)", nodeText(g.Expr))
+			return sqlerr.Unsupported("aggregate functions in GROUP BY (%s)", nodeText(g.Expr))
 		}
 	}
 	b.grouped = len(groupBy) > 0 || hasAgg
 	distinct := sel.Distinct
 	switch {
 	case windows && b.grouped:
-		return nil, sqlerr.Unsupported("window functions together with GROUP BY or aggregate functions in a SELECT across shards of %s", t)
+		return sqlerr.Unsupported("window functions together with GROUP BY or aggregate functions in a SELECT across shards of %s", t)
 	case b.grouped && b.star:
-		return nil, sqlerr.Unsupported("* together with GROUP BY or aggregate functions in a SELECT across shards of %s", t)
+		return sqlerr.Unsupported("* together with GROUP BY or aggregate functions in a SELECT across shards of %s", t)
 	case distinct && b.grouped:
-		return nil, sqlerr.Unsupported("DISTINCT together with GROUP BY or aggregate functions in a SELECT across shards of %s", t)
+		return sqlerr.Unsupported("DISTINCT together with GROUP BY or aggregate functions in a SELECT across shards of %s", t)
 	case distinct && b.star:
-		return nil, sqlerr.Unsupported("SELECT DISTINCT * across shards of %s (name the columns)", t)
+		return sqlerr.Unsupported("SELECT DISTINCT * across shards of %s (name the columns)", t)
 	}
 	for _, o := range orderBy {
 		if !b.grouped && containsAggregate(o.Expr) {
-			return nil, sqlerr.Unsupported("aggregate functions in ORDER BY without GROUP BY across shards of %s", t)
+			return sqlerr.Unsupported("aggregate functions in ORDER BY without GROUP BY across shards of %s", t)
 		}
 		if b.grouped {
 			if _, err := b.aggregateOf(o.Expr); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
@@ -316,15 +378,14 @@ func (b *mergeBuilder) build(sel *ast.SelectStmt, plan *Plan) (*MergePlan, error
 	if sel.Limit != nil {
 		var err error
 		if b.mp.Offset, b.mp.Limit, err = b.limit(sel.Limit); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if !b.grouped && !distinct && len(orderBy) == 0 && sel.Limit == nil {
-		return nil, nil
+		return nil
 	}
 
 	shard := *sel // the shard's statement: a copy, the plan's AST is shared
-	fields := namedItems(sel, plan.Query)
 	var order []mergeOrder
 	for _, o := range orderBy {
 		if isNull(o.Expr) || (b.grouped && len(groupBy) == 0) {
@@ -332,7 +393,7 @@ func (b *mergeBuilder) build(sel *ast.SelectStmt, plan *Plan) (*MergePlan, error
 		}
 		col, expr, err := b.resolve(o.Expr, false)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		order = append(order, mergeOrder{col: col, expr: expr, desc: o.Desc})
 	}
@@ -340,11 +401,11 @@ func (b *mergeBuilder) build(sel *ast.SelectStmt, plan *Plan) (*MergePlan, error
 	switch {
 	case b.grouped:
 		if err := b.planGroups(groupBy, order, &pushLimit); err != nil {
-			return nil, err
+			return err
 		}
 	case distinct:
 		if err := b.planDistinct(order); err != nil {
-			return nil, err
+			return err
 		}
 	default:
 		for _, o := range order {
@@ -352,7 +413,6 @@ func (b *mergeBuilder) build(sel *ast.SelectStmt, plan *Plan) (*MergePlan, error
 		}
 	}
 
-	shard.Fields = &ast.FieldList{Fields: append(fields, b.hidden...)}
 	b.mp.Hidden = len(b.hidden)
 	b.mp.Columns = len(b.items)
 	if b.star {
@@ -384,10 +444,20 @@ func (b *mergeBuilder) build(sel *ast.SelectStmt, plan *Plan) (*MergePlan, error
 		}
 		shard.Limit = &ast.Limit{Count: literal(vindex.Value{Kind: vindex.Uint64, Raw: strconv.AppendUint(nil, n, 10)})}
 	}
-	if !b.validate {
-		b.mp.SQL = printStmt(plan.Leading, &shard, b.args, plan.Mode)
-	}
-	return &b.mp, nil
+	b.shard = &shard
+	return nil
+}
+
+// render is the merge plan of one execution: the shards' statement gets the
+// client's select list (named as the client typed it, see namedItems) and
+// the hidden columns, and is printed with the execution's arguments.
+func (b *mergeBuilder) render(plan *Plan, args Args) (*MergePlan, error) {
+	mp := b.mp
+	shard := *b.shard
+	fields := namedItems(plan.Stmt.(*ast.SelectStmt), plan.Query)
+	shard.Fields = &ast.FieldList{Fields: append(fields, b.hidden...)}
+	mp.SQL = printStmt(plan.Leading, &shard, args, plan.Mode)
+	return &mp, nil
 }
 
 type mergeOrder struct {

@@ -367,3 +367,69 @@ func TestPlanMergeColocated(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanMergeOncePerShape: a scatter merge is planned once per cached
+// statement shape and per prepared statement; each execution only prints the
+// shards' statement with its own literals, arguments and column names.
+func TestPlanMergeOncePerShape(t *testing.T) {
+	cfg, err := conf.Load("../conf/examples/sidecar.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := NewPlanner(cfg.Topology, 100, 1<<20)
+	sess := Session{Keyspace: "things"}
+	var shared *mergeOnce
+	for _, c := range []struct{ sql, shard string }{
+		{"select id, name from things where name > 'a' order by name limit 2",
+			"select id, name, " + wsName + " from things where name > 'a' order by 2 asc limit 2"},
+		{"select id, name from things where name > 'b' order by name limit 2",
+			"select id, name, " + wsName + " from things where name > 'b' order by 2 asc limit 2"},
+		{"select id, name from things where name > 'c' order by name limit 2",
+			"select id, name, " + wsName + " from things where name > 'c' order by 2 asc limit 2"},
+	} {
+		plan, err := p.Plan(c.sql, sess)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := checkScatter(plan); err != nil {
+			t.Fatalf("%s: %v", c.sql, err)
+		}
+		mp, err := PlanMerge(plan, plan.Args)
+		if err != nil {
+			t.Fatalf("%s: %v", c.sql, err)
+		}
+		if !sameSQL(t, mp.SQL, c.shard) {
+			t.Errorf("%s:\n got %s\nwant %s", c.sql, mp.SQL, c.shard)
+		}
+		if shared == nil {
+			shared = plan.merge
+		} else if plan.merge != shared {
+			t.Errorf("%s: merge planned again for a cached shape", c.sql)
+		}
+	}
+	// A refusal is planned once too, and given to every execution.
+	for range 2 {
+		plan, err := p.Plan("select name from things group by name having count(*) > 1", sess)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := PlanMerge(plan, plan.Args); err == nil || !strings.Contains(err.Error(), "HAVING") {
+			t.Errorf("HAVING across shards: %v", err)
+		}
+	}
+	// LIMIT ? of a prepared statement: the merge follows each execute's arguments.
+	prepared, err := p.PlanPrepared("select id from things order by id limit ?", sess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int64{2, 5} {
+		mp, err := PlanMerge(prepared, Args{vindex.NewInt64(n)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprintf("select id, %s from things order by 1 asc limit %d", wsID, n)
+		if !sameSQL(t, mp.SQL, want) || mp.Limit != uint64(n) {
+			t.Errorf("LIMIT %d: %s, limit %d\nwant %s", n, mp.SQL, mp.Limit, want)
+		}
+	}
+}

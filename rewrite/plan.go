@@ -108,6 +108,9 @@ type Plan struct {
 	// Engine: a SELECT only an engine plan answers (it reads several
 	// keyspaces; see PlanEvaluate).
 	Engine bool
+	// merge is the plan's scatter merge, planned once and shared by the
+	// copies of a cached plan (see PlanMerge).
+	merge *mergeOnce
 }
 
 // Session is what planning needs to know about the client's session.
@@ -209,6 +212,9 @@ func (p *Plan) Text(args Args) string {
 func (p *Planner) plan(sql string, sess Session) (*Plan, error) {
 	kind := Classify(sql)
 	plan := &Plan{Kind: kind, Query: sql, Hint: ParseHint(sql), Mode: sess.Mode}
+	if kind == KindSelect {
+		plan.merge = &mergeOnce{}
+	}
 	switch kind {
 	case KindOther:
 		if k, ok := parseKill(sql); ok {
