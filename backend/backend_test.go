@@ -1,0 +1,354 @@
+package backend
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	gomysql "github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/go-mysql-org/go-mysql/server"
+	"github.com/rs/zerolog"
+
+	"sidecar/conf"
+	"sidecar/sqlerr"
+)
+
+// fakeShard is a MySQL server (go-mysql's server package) that records what
+// each of its connections receives and answers from reply: the pools and
+// connections of this package tested without MariaDB. The end-to-end tests
+// run the same code against real shards.
+type fakeShard struct {
+	t     *testing.T
+	ln    net.Listener
+	reply func(sql string) (*gomysql.Result, error)
+
+	mu       sync.Mutex
+	accepted int
+	received []string // "connN: statement" or "connN: COM_…", in order
+	conns    []net.Conn
+}
+
+func newFakeShard(t *testing.T) *fakeShard {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeShard{t: t, ln: ln, reply: func(string) (*gomysql.Result, error) { return nil, nil }}
+	srv := server.NewServer("10.11.99-MariaDB-fake", gomysql.DEFAULT_COLLATION_ID, gomysql.AUTH_NATIVE_PASSWORD, nil, nil)
+	go func() {
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			f.mu.Lock()
+			f.accepted++
+			n := f.accepted
+			f.conns = append(f.conns, nc)
+			f.mu.Unlock()
+			go f.serve(srv, nc, n)
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		for _, c := range f.conns {
+			c.Close()
+		}
+	})
+	return f
+}
+
+func (f *fakeShard) serve(srv *server.Server, nc net.Conn, n int) {
+	auth := server.NewInMemoryAuthenticationHandler(gomysql.AUTH_NATIVE_PASSWORD)
+	if err := auth.AddUser("u", "p"); err != nil {
+		f.t.Error(err)
+		return
+	}
+	c, err := srv.NewCustomizedConn(nc, auth, &fakeHandler{f: f, conn: n})
+	if err != nil {
+		return
+	}
+	for !c.Closed() {
+		if err := c.HandleCommand(); err != nil {
+			return
+		}
+	}
+}
+
+func (f *fakeShard) note(conn int, what string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.received = append(f.received, fmt.Sprintf("conn%d: %s", conn, what))
+}
+
+// log returns what the shard received since the last call.
+func (f *fakeShard) log() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	got := f.received
+	f.received = nil
+	return got
+}
+
+func (f *fakeShard) accepts() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.accepted
+}
+
+// closeConns closes the shard's side of every connection, as a restarted
+// server or its wait_timeout would.
+func (f *fakeShard) closeConns() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, c := range f.conns {
+		c.Close()
+	}
+}
+
+type fakeHandler struct {
+	server.EmptyHandler
+	f    *fakeShard
+	conn int
+}
+
+func (h *fakeHandler) UseDB(db string) error { return nil }
+
+func (h *fakeHandler) HandleQuery(sql string) (*gomysql.Result, error) {
+	h.f.note(h.conn, sql)
+	return h.f.reply(sql)
+}
+
+func (h *fakeHandler) HandleOtherCommand(cmd byte, data []byte) error {
+	if cmd == gomysql.COM_RESET_CONNECTION {
+		h.f.note(h.conn, "COM_RESET_CONNECTION")
+		return nil
+	}
+	return gomysql.NewError(gomysql.ER_UNKNOWN_ERROR, fmt.Sprintf("command %d not supported", cmd))
+}
+
+func (f *fakeShard) pool(t *testing.T, size int) *Pool {
+	t.Helper()
+	sh := &conf.Shard{Keyspace: "ks", Name: "-80", Address: f.ln.Addr().String(), Database: "ks", User: "u", Password: "p",
+		PoolSize: size, ConnectTimeout: 300 * time.Millisecond}
+	p := NewPool(sh, zerolog.Nop())
+	t.Cleanup(p.Close)
+	return p
+}
+
+func equal(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("%s:\n got %q\nwant %q", what, got, want)
+	}
+}
+
+// TestConnPendingAndHint: statements pending on a connection (a BEGIN and
+// the savepoints of the transaction it joins) go out before the command, in
+// order, each with the shard hint; a statement with a routing hint of its
+// own gets no second one.
+func TestConnPendingAndHint(t *testing.T) {
+	f := newFakeShard(t)
+	p := f.pool(t, 2)
+	p.Hint = []byte("/* keyspace=ks;shard=-80 */ ")
+	bc, err := p.Get(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.log() // the connection's own set-up
+	bc.Pending = append(bc.Pending, "BEGIN", "SAVEPOINT s1")
+	if _, err := bc.Exec("UPDATE t SET a = 1 WHERE id = 2"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bc.Exec("/* keyspace=ks;shard=-80 */ SELECT 1"); err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "received", f.log(), []string{
+		"conn1: /* keyspace=ks;shard=-80 */ BEGIN",
+		"conn1: /* keyspace=ks;shard=-80 */ SAVEPOINT s1",
+		"conn1: /* keyspace=ks;shard=-80 */ UPDATE t SET a = 1 WHERE id = 2",
+		"conn1: /* keyspace=ks;shard=-80 */ SELECT 1",
+	})
+	if len(bc.Pending) != 0 {
+		t.Errorf("pending after the command: %q", bc.Pending)
+	}
+	p.Put(bc)
+}
+
+// TestConnResults: the sidecar's own statements get their rows as text and
+// their errors with the backend's code and SQLSTATE; a pending statement
+// that fails breaks the connection (the command after it would run outside
+// the transaction it needs).
+func TestConnResults(t *testing.T) {
+	f := newFakeShard(t)
+	f.reply = func(sql string) (*gomysql.Result, error) {
+		switch sql {
+		case "SELECT id, name FROM t":
+			rs, err := gomysql.BuildSimpleTextResultset([]string{"id", "name"}, [][]any{{int64(1), "a"}, {int64(2), nil}})
+			if err != nil {
+				return nil, err
+			}
+			return gomysql.NewResult(rs), nil
+		case "INSERT INTO t VALUES (1)":
+			return nil, gomysql.NewError(gomysql.ER_DUP_ENTRY, "Duplicate entry '1' for key 'PRIMARY'")
+		case "BEGIN":
+			return nil, gomysql.NewError(gomysql.ER_LOCK_DEADLOCK, "Deadlock found")
+		}
+		return &gomysql.Result{AffectedRows: 3, InsertId: 7}, nil
+	}
+	p := f.pool(t, 1)
+	bc, err := p.Get(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := bc.Exec("SELECT id, name FROM t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprintf("%d %q", res.Columns, res.Rows); got != `2 [["1" "a"] ["2" ""]]` || res.Rows[1][1] != nil {
+		t.Errorf("rows: %s (NULL must be nil)", got)
+	}
+	if res, err = bc.Exec("UPDATE t SET a = 1"); err != nil || res.OK.AffectedRows != 3 || res.OK.InsertID != 7 {
+		t.Errorf("OK: %+v %v", res, err)
+	}
+	_, err = bc.Exec("INSERT INTO t VALUES (1)")
+	var se *sqlerr.Error
+	if !errors.As(err, &se) || se.Num != 1062 || se.State != "23000" {
+		t.Errorf("duplicate key: %v, want ERROR 1062 (23000)", err)
+	}
+	if bc.Broken {
+		t.Error("an error reply broke the connection")
+	}
+	bc.Pending = append(bc.Pending, "BEGIN")
+	if _, err := bc.Exec("UPDATE t SET a = 2"); err == nil || !bc.Broken {
+		t.Errorf("failed pending BEGIN: err %v, broken %v", err, bc.Broken)
+	}
+	p.Put(bc)
+}
+
+// TestPoolReuseAndBound: a connection given back serves the next Get; a
+// broken one is closed and replaced; a connection left stateful is reset
+// before reuse; the pool's size bounds open connections, and a Get beyond it
+// fails with ERROR 1040 naming the pool once connect_timeout has passed.
+func TestPoolReuseAndBound(t *testing.T) {
+	f := newFakeShard(t)
+	p := f.pool(t, 1)
+	bc, err := p.Get(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = p.Get(false)
+	var se *sqlerr.Error
+	if !errors.As(err, &se) || se.Num != 1040 || !strings.Contains(se.Message, "pool_size 1") {
+		t.Errorf("Get beyond the pool: %v, want ERROR 1040 naming pool_size", err)
+	}
+	if waited := time.Since(start); waited < 250*time.Millisecond {
+		t.Errorf("Get beyond the pool failed after %s, before connect_timeout", waited)
+	}
+	p.Put(bc)
+	if bc, err = p.Get(false); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.accepts(); n != 1 {
+		t.Errorf("%d connections after a Put and a Get, want 1", n)
+	}
+	bc.Stateful = true
+	f.log()
+	p.Put(bc)
+	equal(t, "put back stateful", f.log(), []string{"conn1: COM_RESET_CONNECTION"})
+
+	bc, _ = p.Get(false)
+	bc.Broken = true
+	p.Put(bc)
+	if bc, err = p.Get(false); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.accepts(); n != 2 {
+		t.Errorf("%d connections after a broken one came back, want 2", n)
+	}
+	if inUse, idle := p.Usage(); inUse != 1 || idle != 0 {
+		t.Errorf("usage %d in use, %d idle; want 1, 0", inUse, idle)
+	}
+	p.Put(bc)
+	if inUse, idle := p.Usage(); inUse != 0 || idle != 1 {
+		t.Errorf("usage %d in use, %d idle; want 0, 1", inUse, idle)
+	}
+	if !strings.Contains(p.Version(), "MariaDB") {
+		t.Errorf("version %q, want the greeting's", p.Version())
+	}
+}
+
+// TestPoolIdleClosedByServer: a connection the server closed while it sat
+// in the pool (restart, wait_timeout) is found dead and replaced before a
+// statement goes out on it.
+func TestPoolIdleClosedByServer(t *testing.T) {
+	f := newFakeShard(t)
+	p := f.pool(t, 1)
+	bc, err := p.Get(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Put(bc)
+	f.closeConns()
+	time.Sleep(liveCheckAfter + 100*time.Millisecond) // recently used ones are not checked
+	bc, err = p.Get(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bc.Exec("SELECT 1"); err != nil {
+		t.Fatalf("statement on the replacement: %v", err)
+	}
+	if n := f.accepts(); n != 2 {
+		t.Errorf("%d connections, want 2 (the closed one replaced)", n)
+	}
+	p.Put(bc)
+}
+
+// TestPoolShardDown: a shard that refuses connections fails a Get with ERROR
+// 1105 naming the shard and its address; within the back-off that follows,
+// Gets fail at once without dialing it again.
+func TestPoolShardDown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	dials := 0
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			dials++
+			mu.Unlock()
+			c.Close() // no greeting: the handshake fails
+		}
+	}()
+	defer ln.Close()
+	sh := &conf.Shard{Keyspace: "ks", Name: "80-", Address: ln.Addr().String(), Database: "ks", User: "u", Password: "p",
+		PoolSize: 2, ConnectTimeout: 300 * time.Millisecond}
+	p := NewPool(sh, zerolog.Nop())
+	defer p.Close()
+	for i := range 3 {
+		_, err := p.Get(false)
+		var se *sqlerr.Error
+		if !errors.As(err, &se) || se.Num != 1105 || !strings.Contains(se.Message, "shard ks/80-: cannot connect to backend "+sh.Address) {
+			t.Errorf("Get %d: %v, want ERROR 1105 naming the shard and its address", i, err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if dials != 1 {
+		t.Errorf("%d dials for 3 Gets within the back-off, want 1", dials)
+	}
+}
