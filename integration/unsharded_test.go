@@ -449,6 +449,22 @@ SELECT LAST_INSERT_ID();`,
 			stdout: "LAST_INSERT_ID()\n4\n",
 		},
 		{
+			// Explicit ids MySQL converts (a string, a decimal it rounds) generate nothing either;
+			// a generated id equal to a value of the statement is still the generated one.
+			name: "LAST_INSERT_ID after explicit ids written as strings and decimals",
+			sql: `INSERT INTO ai (v) VALUES (60);
+INSERT INTO ai (id, v) VALUES ('200', 61);
+SELECT LAST_INSERT_ID();
+INSERT INTO ai (id, v) VALUES (299.6, 62);
+SELECT LAST_INSERT_ID();
+INSERT INTO ai (v) VALUES (302);
+SELECT LAST_INSERT_ID();
+INSERT INTO ai (v) VALUES (302);
+SELECT LAST_INSERT_ID();
+SELECT id FROM ai WHERE id > 100 ORDER BY id;`,
+			stdout: "LAST_INSERT_ID()\n101\nLAST_INSERT_ID()\n101\nLAST_INSERT_ID()\n301\nLAST_INSERT_ID()\n302\nid\n101\n200\n300\n301\n302\n",
+		},
+		{
 			name:   "LAST_INSERT_ID is per session",
 			sql:    "SELECT LAST_INSERT_ID();",
 			stdout: "LAST_INSERT_ID()\n0\n",
@@ -705,6 +721,52 @@ func runTypedRoundTrip(t *testing.T, ctx context.Context, env *unshardedEnv, db 
 		t.Errorf("bytes parameter in WHERE: count %d (%v), want 1", n, err)
 	}
 	checkTypedOnMariaDB(t, env.mdb, backendDB, rows)
+}
+
+// TestUnshardedLastInsertIDRoundTrips: an auto-increment INSERT costs one statement on the backend,
+// not two: the OK packet's insert id is the session's LAST_INSERT_ID() when no value of the statement
+// can be it (issue 17 item 5). Only the ambiguous ones ask the backend, whose answer then decides.
+func TestUnshardedLastInsertIDRoundTrips(t *testing.T) {
+	env := sharedUnsharded(t)
+	ctx := boundedContext(t, time.Minute)
+	db := openUnshardedDriver(t, env.addr(), appUser, appPassword, "app")
+	if _, err := db.ExecContext(ctx, "CREATE TABLE ai_rt (id INT AUTO_INCREMENT PRIMARY KEY, v INT)"); err != nil {
+		t.Fatal(err)
+	}
+	defer db.ExecContext(context.Background(), "DROP TABLE ai_rt")
+	conn, err := db.Conn(ctx) // one session: LAST_INSERT_ID() is per session
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	startGeneralLog(t, env.mdb)
+	defer stopGeneralLog(t, env.mdb)
+	for _, c := range []struct {
+		sql  string
+		args []any // with arguments: a prepared statement
+		want int64
+	}{
+		{sql: "INSERT INTO ai_rt (v) VALUES (10)", want: 1},
+		{sql: "INSERT INTO ai_rt (v) VALUES (?)", args: []any{20}, want: 2},
+		{sql: "INSERT INTO ai_rt (v) VALUES (30), (40)", want: 3},
+		{sql: "INSERT INTO ai_rt (id, v) VALUES (50, 50)", want: 3},          // explicit: the backend says so
+		{sql: "INSERT INTO ai_rt (v) VALUES (?)", args: []any{51}, want: 51}, // generated 51, as the value: asked
+	} {
+		if _, err := conn.ExecContext(ctx, c.sql, c.args...); err != nil {
+			t.Fatalf("%s: %v", c.sql, err)
+		}
+		var got int64
+		if err := conn.QueryRowContext(ctx, "SELECT LAST_INSERT_ID()").Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != c.want {
+			t.Errorf("%s %v: LAST_INSERT_ID() %d, want %d", c.sql, c.args, got, c.want)
+		}
+	}
+	asked := loggedStatements(t, env.mdb, "LAST_INSERT_ID")
+	if len(asked) != 2 {
+		t.Errorf("the backend was asked for LAST_INSERT_ID() %d times, want 2 (the two ambiguous INSERTs): %q", len(asked), asked)
+	}
 }
 
 func TestUnshardedDriverPrepared(t *testing.T) {

@@ -350,6 +350,8 @@ func (p *Planner) routeByTables(plan *Plan, sess Session) (*Plan, error) {
 	} else if t := sequencedInsert(plan, stmt, target); t != nil {
 		// The executor fills the sequence, as for a sharded table.
 		plan.Table, plan.Stmt, plan.Leading = t, stmt, leadingComments(plan.Query)
+	} else if _, ok := stmt.(*ast.InsertStmt); ok {
+		plan.Stmt = stmt // read for its insert id (InsertIDGenerated); it goes as written
 	}
 	if qualified {
 		// The backend database is not named like the keyspace: drop the

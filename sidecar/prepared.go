@@ -199,7 +199,8 @@ func (s *session) executeOn(shard *conf.Shard, st *preparedStmt) error {
 			s.rollback()
 		} else {
 			if err == nil && res.ok.InsertID != 0 {
-				s.syncLastInsertID(bc, res.ok.InsertID)
+				values, _ := st.args.values() // they were bound before the execute went out
+				s.syncLastInsertID(bc, res.ok.InsertID, st.plan, values)
 			}
 			s.release(bc, held, res.warnings)
 		}

@@ -617,13 +617,19 @@ func (s *session) implicitBegin(kind rewrite.Kind) {
 	}
 }
 
-// syncLastInsertID keeps LAST_INSERT_ID() as MySQL does. An OK packet's
+// syncLastInsertID keeps LAST_INSERT_ID() as MySQL does after a statement
+// (plan, with args) that bc answered with insert id okID. An OK packet's
 // insert id is also set by an explicit auto-increment value, which
-// LAST_INSERT_ID() ignores; a generated one also becomes the backend
-// connection's LAST_INSERT_ID(), so asking that connection tells the two
-// apart. (Its value is otherwise meaningless here: pooled connections serve
-// many sessions.)
-func (s *session) syncLastInsertID(bc *backend.Conn, okID uint64) {
+// LAST_INSERT_ID() ignores. Mostly the statement's values rule that out
+// (rewrite.InsertIDGenerated). Otherwise a generated id also became the
+// backend connection's LAST_INSERT_ID(), so asking that connection tells the
+// two apart. (Its value is otherwise meaningless here: pooled connections
+// serve many sessions.)
+func (s *session) syncLastInsertID(bc *backend.Conn, okID uint64, plan *rewrite.Plan, args rewrite.Args) {
+	if plan != nil && rewrite.InsertIDGenerated(plan, args, okID) {
+		s.lastInsertID = okID
+		return
+	}
 	res, err := bc.Exec("SELECT LAST_INSERT_ID()")
 	if err != nil || len(res.Rows) != 1 || res.Rows[0][0] == nil {
 		return
@@ -631,6 +637,16 @@ func (s *session) syncLastInsertID(bc *backend.Conn, okID uint64) {
 	if v, err := strconv.ParseUint(string(res.Rows[0][0]), 10, 64); err == nil && v == okID {
 		s.lastInsertID = okID
 	}
+}
+
+// clientPlan is the plan of the client's text statement being run, with its
+// literals, when sql is its text as planned: what forward relays is then that
+// statement itself, not one the sidecar wrote. nil otherwise.
+func (s *session) clientPlan(sql string) (*rewrite.Plan, rewrite.Args) {
+	if p := s.stats.plan; p != nil && !p.Prepared && p.Query == sql {
+		return p, p.Args
+	}
+	return nil, nil
 }
 
 // acquire returns the session's connection to shard, opening one from the
@@ -810,7 +826,8 @@ func (s *session) forward(shard *conf.Shard, sql string, kind rewrite.Kind, more
 			return res, err
 		}
 		if err == nil && res.ok.InsertID != 0 {
-			s.syncLastInsertID(bc, res.ok.InsertID)
+			plan, args := s.clientPlan(sql)
+			s.syncLastInsertID(bc, res.ok.InsertID, plan, args)
 		}
 		s.release(bc, held, res.warnings)
 		if res.backendErr != nil {
