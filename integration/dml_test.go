@@ -907,6 +907,19 @@ func TestDMLRouting(t *testing.T) {
 				t.Errorf("VEXPLAIN %s: shards %q, want %q", q, got, want)
 			}
 		}
+		// A merged SELECT shows what each shard is sent (keys by position, their weight strings,
+		// the LIMIT pushed down) and what the merge does with the rows.
+		var steps []string
+		for _, r := range s.query("vexplain select id, name from things order by name desc limit 1, 2") {
+			steps = append(steps, r[1]+"/"+r[2]+": "+r[3])
+		}
+		sent := "select id, name, weight_string(name), if(left(concat(' ', name), 1) = '', weight_string(left(concat(' ', name), 1)), '') from things order by 2 desc limit 3"
+		// Printed from the parse: compared without case, quotes and spaces.
+		squeeze := strings.NewReplacer("`", "", " ", "").Replace
+		if want := []string{"things/-80: " + sent, "things/80-: " + sent,
+			"/: (merge) cols=2 hidden=2 order=[1w(h0,h1) desc] offset=1 limit=2"}; !strings.EqualFold(squeeze(strings.Join(steps, "\n")), squeeze(strings.Join(want, "\n"))) {
+			t.Errorf("VEXPLAIN of a merged SELECT:\n%s\nwant\n%s", strings.Join(steps, "\n"), strings.Join(want, "\n"))
+		}
 	})
 
 	// An application's prepared SELECT by a lookup value that maps nowhere gets no row, as the text

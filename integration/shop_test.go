@@ -419,6 +419,7 @@ func TestShopEvaluate(t *testing.T) {
 	if want := []string{
 		"-80: select c.id, o.id from customer c join orders o on o.customer_id = c.id where c.tier = 2",
 		"80-: select c.id, o.id from customer c join orders o on o.customer_id = c.id where c.tier = 2",
+		": (the shards' rows concatenated)",
 	}; strings.Join(shards, "\n") != strings.Join(want, "\n") {
 		t.Errorf("VEXPLAIN of a co-located join:\n%s\nwant\n%s", strings.Join(shards, "\n"), strings.Join(want, "\n"))
 	}

@@ -68,6 +68,60 @@ type MergePlan struct {
 	Limit    uint64 // NoLimit: none
 }
 
+// String describes what the merge does with the shards' rows, compactly (as
+// VEXPLAIN shows it): the columns the client sees (-1: as many as the
+// result has, after a *) and the hidden ones after them; columns by position
+// from 0, hidden ones as h0, h1, …; sort and group keys with w(weight, pad)
+// when compared by weight strings, and desc; aggregates; the sort of the
+// groups (post) and offset/limit.
+func (mp *MergePlan) String() string {
+	col := func(c MergeCol) string {
+		if c.Hidden {
+			return fmt.Sprintf("h%d", c.Index)
+		}
+		return fmt.Sprint(c.Index)
+	}
+	keys := func(ks []MergeKey) string {
+		var out []string
+		for _, k := range ks {
+			s := col(k.Col)
+			if k.HasWeight {
+				s += "w(" + col(k.Weight) + "," + col(k.Pad) + ")"
+			}
+			if k.Desc {
+				s += " desc"
+			}
+			out = append(out, s)
+		}
+		return strings.Join(out, ", ")
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "cols=%d hidden=%d", mp.Columns, mp.Hidden)
+	if len(mp.Order) > 0 {
+		fmt.Fprintf(&b, " order=[%s]", keys(mp.Order))
+	}
+	if mp.Grouped {
+		fmt.Fprintf(&b, " groups=[%s]", keys(mp.Groups))
+	}
+	for _, a := range mp.Aggregates {
+		fmt.Fprintf(&b, " %s(%s", a.Func, col(a.Col))
+		if a.Func == AggAvg {
+			fmt.Fprintf(&b, "=%s/%s", col(a.Sum), col(a.Count))
+		}
+		if a.HasWeight {
+			fmt.Fprintf(&b, " w(%s,%s)", col(a.Weight), col(a.Pad))
+		}
+		b.WriteString(")")
+	}
+	if len(mp.PostSort) > 0 {
+		fmt.Fprintf(&b, " post=[%s]", keys(mp.PostSort))
+	}
+	if mp.Offset != 0 || mp.Limit != NoLimit {
+		fmt.Fprintf(&b, " offset=%d limit=%d", mp.Offset, mp.Limit)
+	}
+	return b.String()
+}
+
 // NoLimit is MergePlan.Limit without a LIMIT clause.
 const NoLimit = ^uint64(0)
 

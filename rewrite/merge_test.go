@@ -18,57 +18,6 @@ func mergePlanner(t *testing.T) *Planner {
 	return &Planner{Topo: cfg.Topology}
 }
 
-// mergeSpec prints the parts of a plan the executor reads, compactly:
-// columns as 0,1,… (visible) or h0,h1,… (hidden), keys with w(weight,pad)
-// and direction.
-func mergeSpec(mp *MergePlan) string {
-	col := func(c MergeCol) string {
-		if c.Hidden {
-			return fmt.Sprintf("h%d", c.Index)
-		}
-		return fmt.Sprint(c.Index)
-	}
-	keys := func(ks []MergeKey) string {
-		var out []string
-		for _, k := range ks {
-			s := col(k.Col)
-			if k.HasWeight {
-				s += "w(" + col(k.Weight) + "," + col(k.Pad) + ")"
-			}
-			if k.Desc {
-				s += " desc"
-			}
-			out = append(out, s)
-		}
-		return strings.Join(out, ", ")
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "cols=%d hidden=%d", mp.Columns, mp.Hidden)
-	if len(mp.Order) > 0 {
-		fmt.Fprintf(&b, " order=[%s]", keys(mp.Order))
-	}
-	if mp.Grouped {
-		fmt.Fprintf(&b, " groups=[%s]", keys(mp.Groups))
-	}
-	for _, a := range mp.Aggregates {
-		fmt.Fprintf(&b, " %s(%s", a.Func, col(a.Col))
-		if a.Func == AggAvg {
-			fmt.Fprintf(&b, "=%s/%s", col(a.Sum), col(a.Count))
-		}
-		if a.HasWeight {
-			fmt.Fprintf(&b, " w(%s,%s)", col(a.Weight), col(a.Pad))
-		}
-		b.WriteString(")")
-	}
-	if len(mp.PostSort) > 0 {
-		fmt.Fprintf(&b, " post=[%s]", keys(mp.PostSort))
-	}
-	if mp.Offset != 0 || mp.Limit != NoLimit {
-		fmt.Fprintf(&b, " offset=%d limit=%d", mp.Offset, mp.Limit)
-	}
-	return b.String()
-}
-
 const (
 	wsName  = "weight_string(name), if(left(concat(' ', name), 1) = '', weight_string(left(concat(' ', name), 1)), '')"
 	wsID    = "weight_string(id), if(left(concat(' ', id), 1) = '', weight_string(left(concat(' ', id), 1)), '')"
@@ -202,7 +151,7 @@ func TestPlanMerge(t *testing.T) {
 		if !sameSQL(t, mp.SQL, c.shard) {
 			t.Errorf("%s:\nshard sql %s\n     want %s", c.sql, mp.SQL, c.shard)
 		}
-		if got := mergeSpec(mp); got != c.spec {
+		if got := mp.String(); got != c.spec {
 			t.Errorf("%s:\nspec %s\nwant %s", c.sql, got, c.spec)
 		}
 	}
@@ -362,7 +311,7 @@ func TestPlanMergeColocated(t *testing.T) {
 			t.Errorf("%s: %v", c.sql, err)
 			continue
 		}
-		if got := mp.SQL + " | " + mergeSpec(mp); got != c.want {
+		if got := mp.SQL + " | " + mp.String(); got != c.want {
 			t.Errorf("%s:\ngot  %s\nwant %s", c.sql, got, c.want)
 		}
 	}

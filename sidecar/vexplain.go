@@ -76,6 +76,12 @@ func (s *session) vexplain(sql string, more bool) error {
 				ex.add("", "", "(lookup rows of the selected values deleted or moved)")
 			}
 		}
+		if len(route.Shards) > 1 && plan.Kind == rewrite.KindSelect {
+			if err := ex.scatter(plan, route.Shards); err != nil {
+				return err
+			}
+			break
+		}
 		for _, sh := range route.Shards {
 			ex.add(ks.Name, sh.Name, plan.Query)
 		}
@@ -108,6 +114,33 @@ func (e *explainer) engine(plan *rewrite.Plan) error {
 	}
 	for _, node := range strings.Split(strings.TrimSuffix(engine.Describe(prim), "\n"), "\n") {
 		e.add(plan.Keyspace.Name, "", node)
+	}
+	return nil
+}
+
+// scatter lists a SELECT across shards as scatterSelect runs it: the
+// statement each shard gets (with the merge's hidden columns, keys by
+// position and pushed-down LIMIT), then what the merge does with their rows;
+// or the engine's plan when no merge answers it.
+func (e *explainer) scatter(plan *rewrite.Plan, shards []*conf.Shard) error {
+	mp, err := rewrite.PlanMerge(plan, plan.Args)
+	if err != nil {
+		if evaluable(plan, err) {
+			return e.engine(plan)
+		}
+		return err
+	}
+	sql := plan.Query
+	if mp != nil {
+		sql = mp.SQL
+	}
+	for _, sh := range shards {
+		e.add(plan.Keyspace.Name, sh.Name, sql)
+	}
+	if mp != nil {
+		e.add("", "", "(merge) "+mp.String())
+	} else {
+		e.add("", "", "(the shards' rows concatenated)")
 	}
 	return nil
 }
