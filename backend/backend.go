@@ -24,7 +24,6 @@ import (
 	"sidecar/conf"
 	"sidecar/metrics"
 	"sidecar/mysql"
-	"sidecar/rewrite"
 	"sidecar/sqlerr"
 	"sidecar/vindex"
 )
@@ -116,6 +115,10 @@ type Pool struct {
 	slots   chan struct{} // one token per open connection
 	timeout time.Duration
 	Hint    []byte // shard hint comment prepended to every statement
+	// OwnHint reports a statement whose own hint comment stands: it is sent
+	// without Hint (ProxySQL reads only the first comment, so a second one
+	// would be ignored at best, contradict at worst).
+	OwnHint func(sql string) bool
 	// pipeline: the backend reads a command sent before the reply to the
 	// previous one, so pending statements share the command's write. Not
 	// behind ProxySQL (a shard with a hostgroup), which drops such a
@@ -542,20 +545,13 @@ func (bc *Conn) readTextRows(res *Result) error {
 }
 
 // hintFor is the shard hint to put before sql: none when the statement
-// arrived with a routing hint of its own (ProxySQL reads only the first
-// comment, so a second one would be ignored at best, contradict at worst).
-//
-// An incoming hint without a hostgroup still gets ours in front when the
-// shard has a hostgroup: the ProxySQL behind the sidecar needs it, and a hint
-// naming another shard was refused before the statement got here.
+// carries a hint of its own that stands (Pool.OwnHint).
 func (bc *Conn) hintFor(sql string) []byte {
-	if len(bc.Pool.Hint) == 0 || !strings.Contains(sql, "/*") {
-		return bc.Pool.Hint
+	p := bc.Pool
+	if len(p.Hint) == 0 || p.OwnHint == nil || !strings.Contains(sql, "/*") || !p.OwnHint(sql) {
+		return p.Hint
 	}
-	if h := rewrite.ParseHint(sql); h.Present() && (h.HasHostgroup || !bc.Pool.Shard.HasHostgroup) {
-		return nil
-	}
-	return bc.Pool.Hint
+	return nil
 }
 
 // columnKind reads a column definition's type: integers are numbers for the

@@ -152,12 +152,13 @@ func equal(t *testing.T, what string, got, want []string) {
 
 // TestConnPendingAndHint: statements pending on a connection (a BEGIN and
 // the savepoints of the transaction it joins) go out before the command, in
-// order, each with the shard hint; a statement with a routing hint of its
-// own gets no second one.
+// order, each with the shard hint; a statement whose own hint stands
+// (Pool.OwnHint) gets no second one.
 func TestConnPendingAndHint(t *testing.T) {
 	f := newFakeShard(t)
 	p := f.pool(t, 2)
 	p.Hint = []byte("/* keyspace=ks;shard=-80 */ ")
+	p.OwnHint = func(sql string) bool { return strings.HasPrefix(sql, "/* keyspace=") }
 	bc, err := p.Get(false)
 	if err != nil {
 		t.Fatal(err)

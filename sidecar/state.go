@@ -60,6 +60,14 @@ func newShardPool(sh *conf.Shard, hints bool, log zerolog.Logger) *backend.Pool 
 	p := backend.NewPool(sh, log)
 	if hints {
 		p.Hint = hintFor(sh)
+		// An incoming hint without a hostgroup still gets ours in front when
+		// the shard has a hostgroup: the ProxySQL behind the sidecar needs it,
+		// and a hint naming another shard was refused before the statement
+		// got here.
+		p.OwnHint = func(sql string) bool {
+			h := rewrite.ParseHint(sql)
+			return h.Present() && (h.HasHostgroup || !sh.HasHostgroup)
+		}
 	}
 	return p
 }
