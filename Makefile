@@ -24,8 +24,8 @@ vet:
 test: deps vet
 	$(GO) test -count=1 -timeout 25m ./...
 	@# A few seconds of each fuzz target beyond its committed corpus (testdata/fuzz).
-	@for t in FuzzReadPacket:./mysql FuzzBindArgs:./sidecar FuzzSplitStatements:./rewrite \
-		FuzzNormalize:./rewrite FuzzPlan:./rewrite; do \
+	@for t in FuzzReadPacket:./mysql FuzzBindArgs:./sidecar FuzzSplitStatements:./planner \
+		FuzzNormalize:./planner FuzzPlan:./planner; do \
 		out=$$($(GO) test -run '^$$' -fuzz "^$${t%%:*}$$" -fuzztime 3s "$${t#*:}" 2>&1) || { echo "$$out"; exit 1; }; \
 		echo "$$out" | grep -E '^(fuzz: elapsed: [3-9]s|ok )' | tail -2 | sed "s|^|$${t%%:*}: |"; \
 	done
@@ -59,7 +59,7 @@ run: deps
 BENCHFLAGS ?=
 bench: deps
 	@gobench=$$(mktemp); \
-	$(GO) test -count=1 -run '^$$' -bench . -benchmem ./vindex/ ./rewrite/ ./engine/ ./sidecar/ 2>&1 | tee $$gobench; \
+	$(GO) test -count=1 -run '^$$' -bench . -benchmem ./vindex/ ./planner/ ./engine/ ./sidecar/ 2>&1 | tee $$gobench; \
 	PROXYSQL_BIN='$(PROXYSQL_BIN)' $(GO) run ./integration/bench -gobench $$gobench $(BENCHFLAGS); rc=$$?; rm -f $$gobench; exit $$rc
 
 # Faults and load through the sidecar, on real MariaDB shards (integration/cmd/stress): a shard

@@ -13,7 +13,7 @@ import (
 
 	"sidecar/backend"
 	"sidecar/mysql"
-	"sidecar/rewrite"
+	"sidecar/planner"
 	"sidecar/sqlerr"
 )
 
@@ -59,7 +59,7 @@ func (s *session) putBack(bc *backend.Conn) {
 // sidecar (connection ids are unique per process, as in the handshake):
 // its in-flight backend statements are killed with KILL QUERY on their own
 // backends, and for KILL CONNECTION its client connection is closed.
-func (s *session) kill(k rewrite.Kill, more bool) error {
+func (s *session) kill(k planner.Kill, more bool) error {
 	target := s.srv.session(k.ID)
 	if target == nil {
 		return sqlerr.New(1094, "HY000", "Unknown thread id: %d", k.ID)

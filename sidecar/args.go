@@ -7,13 +7,13 @@ import (
 	"strconv"
 
 	"sidecar/mysql"
-	"sidecar/rewrite"
+	"sidecar/planner"
 	"sidecar/vindex"
 )
 
 // values decodes the arguments of an execute into the values vindexes read,
 // for routing prepared statements on sharded keyspaces.
-func (a *stmtArgs) values() (rewrite.Args, error) {
+func (a *stmtArgs) values() (planner.Args, error) {
 	n := len(a.types) / 2
 	if n == 0 {
 		return nil, nil
@@ -21,7 +21,7 @@ func (a *stmtArgs) values() (rewrite.Args, error) {
 	enc := a.encoded
 	nulls := enc[:(n+7)/8]
 	pos := len(nulls) + 1 + 2*n
-	out := make(rewrite.Args, n)
+	out := make(planner.Args, n)
 	for i := 0; i < n; i++ {
 		if nulls[i/8]&(1<<(i%8)) != 0 {
 			out[i] = vindex.Value{Kind: vindex.Null}

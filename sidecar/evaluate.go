@@ -13,7 +13,7 @@ import (
 
 	"sidecar/engine"
 	"sidecar/mysql"
-	"sidecar/rewrite"
+	"sidecar/planner"
 	"sidecar/sqlerr"
 )
 
@@ -27,7 +27,7 @@ const maxCaptured = 64 << 20
 // parser does not know (SELECT … INTO @v) keeps the router's.
 //
 // A plan marked Engine (a SELECT across keyspaces) comes with no refusal.
-func (s *session) evaluate(plan *rewrite.Plan, args rewrite.Args, stmt *preparedStmt, more bool, refusal error) error {
+func (s *session) evaluate(plan *planner.Plan, args planner.Args, stmt *preparedStmt, more bool, refusal error) error {
 	if !plan.Engine && (s.evaluating || !evaluable(plan, refusal)) {
 		return refusal
 	}
@@ -46,7 +46,7 @@ func (s *session) evaluate(plan *rewrite.Plan, args rewrite.Args, stmt *prepared
 }
 
 // planEvaluate plans a SELECT of a sharded keyspace for the engine.
-func (s *session) planEvaluate(plan *rewrite.Plan, args rewrite.Args) (engine.Primitive, error) {
+func (s *session) planEvaluate(plan *planner.Plan, args planner.Args) (engine.Primitive, error) {
 	sess := s.planSession()
 	if !plan.Engine {
 		// One keyspace, whose qualifiers the plan's text may have dropped.
@@ -56,9 +56,9 @@ func (s *session) planEvaluate(plan *rewrite.Plan, args rewrite.Args) (engine.Pr
 }
 
 // evaluable: the router refused a SELECT the engine may answer.
-func evaluable(plan *rewrite.Plan, refusal error) bool {
+func evaluable(plan *planner.Plan, refusal error) bool {
 	var e *sqlerr.Error
-	return plan.Kind == rewrite.KindSelect && plan.Unparsed == "" && errors.As(refusal, &e) && e.Num == 1235
+	return plan.Kind == planner.KindSelect && plan.Unparsed == "" && errors.As(refusal, &e) && e.Num == 1235
 }
 
 // engineCursor runs an engine plan's statements on the client's session.
@@ -72,7 +72,7 @@ func (c engineCursor) Route(_ context.Context, keyspace, sql string) (*engine.Re
 	if err != nil {
 		return nil, err
 	}
-	if plan.Kind != rewrite.KindSelect || plan.Local != rewrite.NotLocal || plan.Keyspace == nil {
+	if plan.Kind != planner.KindSelect || plan.Local != planner.NotLocal || plan.Keyspace == nil {
 		return nil, sqlerr.Routing("the engine sent a statement that is no SELECT of keyspace %s: %.80s", keyspace, sql)
 	}
 	return s.capture(func() error {
@@ -94,7 +94,7 @@ func (c engineCursor) Evaluate(_ context.Context, keyspace, sql string) (*engine
 		return nil, unknownKeyspace(keyspace)
 	}
 	return s.capture(func() error {
-		res, err := s.forward(ks.Shards[0], sql, rewrite.KindSelect, false)
+		res, err := s.forward(ks.Shards[0], sql, planner.KindSelect, false)
 		return res.failed(err)
 	})
 }
@@ -277,17 +277,17 @@ func (s *session) writeResult(res *engine.Result, binaryRows, more bool) error {
 }
 
 // staged runs a write that reads across shards first: INSERT … SELECT (the
-// SELECT, then the INSERT of its rows; see rewrite.InsertSource) and
+// SELECT, then the INSERT of its rows; see planner.InsertSource) and
 // UPDATE/DELETE with subqueries (the subqueries, then the statement with
-// their rows; see rewrite.PlanDMLSubqueries). Each read runs as any SELECT
+// their rows; see planner.PlanDMLSubqueries). Each read runs as any SELECT
 // of the client does; the write is then planned like any other.
-func (s *session) staged(plan *rewrite.Plan, args rewrite.Args, more bool) error {
+func (s *session) staged(plan *planner.Plan, args planner.Args, more bool) error {
 	ctx := context.Background()
 	cursor := engineCursor{s}
 	sess := s.planSession() // the statements are the client's: its names, its keyspace
 	var text string
 	if plan.SelectFrom != nil {
-		rows, err := cursor.Route(ctx, plan.SelectFrom.Name, rewrite.InsertSource(plan, args))
+		rows, err := cursor.Route(ctx, plan.SelectFrom.Name, planner.InsertSource(plan, args))
 		if err != nil {
 			return err
 		}
@@ -297,7 +297,7 @@ func (s *session) staged(plan *rewrite.Plan, args rewrite.Args, more bool) error
 		if len(rows.Rows) == 0 {
 			return s.okResult(0, 0, 0, more)
 		}
-		if text, err = rewrite.InsertValues(plan, args, rows); err != nil {
+		if text, err = planner.InsertValues(plan, args, rows); err != nil {
 			return err
 		}
 	} else {

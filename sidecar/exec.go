@@ -8,21 +8,21 @@ import (
 	"sidecar/backend"
 	"sidecar/conf"
 	"sidecar/mysql"
-	"sidecar/rewrite"
+	"sidecar/planner"
 	"sidecar/sqlerr"
 	"sidecar/vindex"
 )
 
 // This file runs statements on sharded keyspaces, and implements the
 // interface the planner and the lookup vindexes use to reach the database
-// (rewrite.IO, vindex.Querier) on the client's own session: every internal
+// (planner.IO, vindex.Querier) on the client's own session: every internal
 // query carries the client's identity and joins its transaction.
 
 // runSharded runs a statement on a sharded keyspace. args are a prepared
 // statement's arguments (nil for text); stmt is set for prepared statements
 // so single-shard reads can execute the backend's prepared statement and
 // relay binary rows.
-func (s *session) runSharded(plan *rewrite.Plan, args rewrite.Args, stmt *preparedStmt, more bool) error {
+func (s *session) runSharded(plan *planner.Plan, args planner.Args, stmt *preparedStmt, more bool) error {
 	ctx := context.Background()
 	ks := plan.Keyspace
 	hinted, err := s.hintedShard(plan)
@@ -30,36 +30,36 @@ func (s *session) runSharded(plan *rewrite.Plan, args rewrite.Args, stmt *prepar
 		return err
 	}
 	switch {
-	case plan.Kind == rewrite.KindDDL && plan.Sticky:
+	case plan.Kind == planner.KindDDL && plan.Sticky:
 		// CREATE/DROP TEMPORARY TABLE: on the session's own connection to
 		// every shard, where later statements of the session will find it.
-		queries := make([]rewrite.ShardQuery, len(ks.Shards))
+		queries := make([]planner.ShardQuery, len(ks.Shards))
 		for i, sh := range ks.Shards {
-			queries[i] = rewrite.ShardQuery{Shard: sh, SQL: plan.Query}
+			queries[i] = planner.ShardQuery{Shard: sh, SQL: plan.Query}
 		}
 		res, err := s.runWrites(queries)
 		if err != nil {
 			return err
 		}
 		return s.okResult(0, 0, res.warnings, more)
-	case plan.Kind == rewrite.KindDDL:
+	case plan.Kind == planner.KindDDL:
 		return s.fanOutDDL(ks, plan.Query, more)
 	case plan.Table == nil:
 		// SHOW, DESCRIBE, EXPLAIN, SELECT and DO without a table: every
 		// shard has the same schema and answers the same.
 		switch plan.Kind {
-		case rewrite.KindShow, rewrite.KindSelect, rewrite.KindExplain, rewrite.KindDo:
+		case planner.KindShow, planner.KindSelect, planner.KindExplain, planner.KindDo:
 		default:
 			return sqlerr.Unsupported("%s statements on sharded keyspace %s: %.80s", plan.Kind, ks.Name, plan.Query)
 		}
 		return s.runOn(ks.Shards[0], plan, stmt, more)
-	case plan.Kind == rewrite.KindInsert || plan.Kind == rewrite.KindReplace:
-		if plan.Kind == rewrite.KindReplace && len(plan.Table.Owned) > 0 {
+	case plan.Kind == planner.KindInsert || plan.Kind == planner.KindReplace:
+		if plan.Kind == planner.KindReplace && len(plan.Table.Owned) > 0 {
 			return sqlerr.Unsupported("REPLACE into table %s, which owns lookup vindexes", plan.Table)
 		}
 		return s.insertSharded(ctx, plan, args, hinted, more)
-	case plan.Kind == rewrite.KindSelect:
-		route, err := rewrite.RouteStatement(ctx, plan, args, s)
+	case plan.Kind == planner.KindSelect:
+		route, err := planner.RouteStatement(ctx, plan, args, s)
 		if err != nil {
 			return s.evaluate(plan, args, stmt, more, err)
 		}
@@ -73,11 +73,11 @@ func (s *session) runSharded(plan *rewrite.Plan, args rewrite.Args, stmt *prepar
 			return s.runOn(route.Shards[0], plan, stmt, more)
 		}
 		return s.scatterSelect(route.Shards, plan, args, stmt, more)
-	case plan.Kind == rewrite.KindUpdate || plan.Kind == rewrite.KindDelete:
+	case plan.Kind == planner.KindUpdate || plan.Kind == planner.KindDelete:
 		// Writes route by the lookup table itself, never by a cached entry
 		// another sidecar may have made stale.
 		s.lookupNoCache = true
-		route, err := rewrite.RouteStatement(ctx, plan, args, s)
+		route, err := planner.RouteStatement(ctx, plan, args, s)
 		s.lookupNoCache = false
 		if err != nil {
 			return err
@@ -86,7 +86,7 @@ func (s *session) runSharded(plan *rewrite.Plan, args rewrite.Args, stmt *prepar
 			return err
 		}
 		if len(plan.Table.Owned) > 0 {
-			od, err := rewrite.PlanOwnedDML(plan, args)
+			od, err := planner.PlanOwnedDML(plan, args)
 			if err != nil {
 				return err
 			}
@@ -102,9 +102,9 @@ func (s *session) runSharded(plan *rewrite.Plan, args rewrite.Args, stmt *prepar
 		}
 		s.beginStatement(ks.Name, true)
 		sql := plan.Text(args)
-		queries := make([]rewrite.ShardQuery, len(route.Shards))
+		queries := make([]planner.ShardQuery, len(route.Shards))
 		for i, sh := range route.Shards {
-			queries[i] = rewrite.ShardQuery{Shard: sh, SQL: sql}
+			queries[i] = planner.ShardQuery{Shard: sh, SQL: sql}
 		}
 		res, err := s.runWrites(queries)
 		if err = s.endStatement(err, res.wrote); err != nil {
@@ -119,7 +119,7 @@ func (s *session) runSharded(plan *rewrite.Plan, args rewrite.Args, stmt *prepar
 // affected rows are read and locked first, their lookup rows deleted (post
 // transaction for consistent lookups) or moved (delete + create with the
 // duplicate protocol), then the statement runs; all in one statement scope.
-func (s *session) ownedDML(ctx context.Context, plan *rewrite.Plan, route *rewrite.Route, od *rewrite.OwnedDML, args rewrite.Args, sql string, more bool) error {
+func (s *session) ownedDML(ctx context.Context, plan *planner.Plan, route *planner.Route, od *planner.OwnedDML, args planner.Args, sql string, more bool) error {
 	t := plan.Table
 	s.beginStatement(t.Keyspace.Name, true)
 	res, err := s.maintainLookups(ctx, plan, route, od, args, sql)
@@ -130,7 +130,7 @@ func (s *session) ownedDML(ctx context.Context, plan *rewrite.Plan, route *rewri
 	return s.okResult(res.affected, 0, res.warnings, more)
 }
 
-func (s *session) maintainLookups(ctx context.Context, plan *rewrite.Plan, route *rewrite.Route, od *rewrite.OwnedDML, args rewrite.Args, sql string) (writeResult, error) {
+func (s *session) maintainLookups(ctx context.Context, plan *planner.Plan, route *planner.Route, od *planner.OwnedDML, args planner.Args, sql string) (writeResult, error) {
 	t := plan.Table
 	var rows [][]vindex.Value
 	for _, sh := range route.Shards {
@@ -152,7 +152,7 @@ func (s *session) maintainLookups(ctx context.Context, plan *rewrite.Plan, route
 		pending = make([]deletes, len(od.Vindexes))
 	}
 	for _, row := range rows {
-		dests, err := rewrite.MapValues(ctx, t.Keyspace, primary, []vindex.Value{row[0]}, s)
+		dests, err := planner.MapValues(ctx, t.Keyspace, primary, []vindex.Value{row[0]}, s)
 		if err != nil {
 			return writeResult{}, err
 		}
@@ -194,16 +194,16 @@ func (s *session) maintainLookups(ctx context.Context, plan *rewrite.Plan, route
 			s.LookupWritten(t.Keyspace, cv, old[:1])
 		}
 	}
-	queries := make([]rewrite.ShardQuery, len(route.Shards))
+	queries := make([]planner.ShardQuery, len(route.Shards))
 	for i, sh := range route.Shards {
-		queries[i] = rewrite.ShardQuery{Shard: sh, SQL: sql}
+		queries[i] = planner.ShardQuery{Shard: sh, SQL: sql}
 	}
 	return s.runWrites(queries)
 }
 
 // hintedShard resolves the routing hint a statement arrived with to a shard
 // of its keyspace (by shard name or ProxySQL hostgroup); nil without one.
-func (s *session) hintedShard(plan *rewrite.Plan) (*conf.Shard, error) {
+func (s *session) hintedShard(plan *planner.Plan) (*conf.Shard, error) {
 	h := plan.Hint
 	if !h.Present() || plan.Keyspace == nil {
 		return nil, nil
@@ -242,7 +242,7 @@ func hasHostgroups(ks *conf.Keyspace) bool {
 
 // applyHint narrows a route to the hinted shard: a scatter goes to that
 // shard only; a route chosen by a vindex must agree with the hint.
-func applyHint(route *rewrite.Route, hinted *conf.Shard) error {
+func applyHint(route *planner.Route, hinted *conf.Shard) error {
 	if hinted == nil {
 		return nil
 	}
@@ -264,7 +264,7 @@ func hintConflict(hinted, routed *conf.Shard) error {
 }
 
 // runOn sends the whole statement to one shard and relays the reply.
-func (s *session) runOn(shard *conf.Shard, plan *rewrite.Plan, stmt *preparedStmt, more bool) error {
+func (s *session) runOn(shard *conf.Shard, plan *planner.Plan, stmt *preparedStmt, more bool) error {
 	if stmt != nil {
 		return s.executeOn(shard, stmt)
 	}
@@ -276,13 +276,13 @@ func (s *session) runOn(shard *conf.Shard, plan *rewrite.Plan, stmt *preparedStm
 // writes its rows, one statement per shard, in parallel. A statement that
 // writes in several places runs in a statement scope, so a failure part-way
 // leaves nothing behind.
-func (s *session) insertSharded(ctx context.Context, plan *rewrite.Plan, args rewrite.Args, hinted *conf.Shard, more bool) error {
+func (s *session) insertSharded(ctx context.Context, plan *planner.Plan, args planner.Args, hinted *conf.Shard, more bool) error {
 	t := plan.Table
 	scoped := len(t.Owned) > 0 || plan.InsertRows() > 1
 	if scoped {
 		s.beginStatement(t.Keyspace.Name, true)
 	}
-	ip, err := rewrite.PlanInsert(ctx, plan, args, s)
+	ip, err := planner.PlanInsert(ctx, plan, args, s)
 	if err == nil && hinted != nil {
 		for _, q := range ip.Queries {
 			if q.Shard != hinted {
@@ -324,7 +324,7 @@ type writeResult struct {
 // runWrites runs one statement per shard in parallel and adds up the results.
 // Each shard's connection is taken first (in order, joining the transaction),
 // then the statements run concurrently, one goroutine per shard.
-func (s *session) runWrites(queries []rewrite.ShardQuery) (writeResult, error) {
+func (s *session) runWrites(queries []planner.ShardQuery) (writeResult, error) {
 	var res writeResult
 	type job struct {
 		bc   *backend.Conn
@@ -413,8 +413,8 @@ func (s *session) okResult(affected, insertID uint64, warnings uint16, more bool
 //
 // For a prepared statement the same text query serves: a result without rows
 // is framed alike in the text and binary protocols.
-func (s *session) emptyResult(plan *rewrite.Plan, stmt *preparedStmt, more bool) error {
-	impossible := rewrite.Impossible(plan)
+func (s *session) emptyResult(plan *planner.Plan, stmt *preparedStmt, more bool) error {
+	impossible := planner.Impossible(plan)
 	res, err := s.forward(plan.Keyspace.Shards[0], impossible, plan.Kind, more)
 	return res.failed(err)
 }
@@ -424,9 +424,9 @@ func (s *session) emptyResult(plan *rewrite.Plan, stmt *preparedStmt, more bool)
 // table). A partial failure names the shards that failed and those that did
 // not.
 func (s *session) fanOutDDL(ks *conf.Keyspace, sql string, more bool) error {
-	queries := make([]rewrite.ShardQuery, len(ks.Shards))
+	queries := make([]planner.ShardQuery, len(ks.Shards))
 	for i, sh := range ks.Shards {
-		queries[i] = rewrite.ShardQuery{Shard: sh, SQL: sql}
+		queries[i] = planner.ShardQuery{Shard: sh, SQL: sql}
 	}
 	res, err := s.runWrites(queries)
 	switch {
@@ -440,7 +440,7 @@ func (s *session) fanOutDDL(ks *conf.Keyspace, sql string, more bool) error {
 		strings.Join(res.failed, ", "), strings.Join(res.succeeded, ", "), first.Message)
 }
 
-// --- rewrite.IO and vindex.Querier on the session ---
+// --- planner.IO and vindex.Querier on the session ---
 
 // Execute runs a lookup vindex's statement: planned like a client statement
 // (so a sharded lookup table is routed by its own vindex) and run on the
@@ -450,7 +450,7 @@ func (s *session) Execute(ctx context.Context, sql string, order vindex.CommitOr
 	if s.stmt != nil {
 		keyspace = s.stmt.keyspace
 	}
-	plan, err := s.srv.planner().Plan(sql, rewrite.Session{Keyspace: keyspace, Mode: s.mode})
+	plan, err := s.srv.planner().Plan(sql, planner.Session{Keyspace: keyspace, Mode: s.mode})
 	if err != nil {
 		return nil, err
 	}
@@ -458,23 +458,23 @@ func (s *session) Execute(ctx context.Context, sql string, order vindex.CommitOr
 	if ks == nil {
 		return nil, sqlerr.Routing("lookup statement names no table: %s", sql)
 	}
-	var queries []rewrite.ShardQuery
+	var queries []planner.ShardQuery
 	switch {
 	case !ks.Sharded:
-		queries = []rewrite.ShardQuery{{Shard: ks.Shards[0], SQL: plan.Query}}
-	case plan.Kind == rewrite.KindInsert:
-		ip, err := rewrite.PlanInsert(ctx, plan, plan.Args, s)
+		queries = []planner.ShardQuery{{Shard: ks.Shards[0], SQL: plan.Query}}
+	case plan.Kind == planner.KindInsert:
+		ip, err := planner.PlanInsert(ctx, plan, plan.Args, s)
 		if err != nil {
 			return nil, err
 		}
 		queries = ip.Queries
 	default:
-		route, err := rewrite.RouteStatement(ctx, plan, plan.Args, s)
+		route, err := planner.RouteStatement(ctx, plan, plan.Args, s)
 		if err != nil {
 			return nil, err
 		}
 		for _, sh := range route.Shards {
-			queries = append(queries, rewrite.ShardQuery{Shard: sh, SQL: plan.Query})
+			queries = append(queries, planner.ShardQuery{Shard: sh, SQL: plan.Query})
 		}
 	}
 	out := &vindex.Result{}

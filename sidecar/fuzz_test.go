@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"sidecar/mysql"
-	"sidecar/rewrite"
+	"sidecar/planner"
 	"sidecar/sqlerr"
 	"sidecar/vindex"
 )
@@ -200,7 +200,7 @@ func FuzzBindArgs(f *testing.F) {
 	f.Fuzz(func(t *testing.T, n uint8, remembered []byte, longParam uint16, long []byte, pkt []byte) {
 		const id = 1
 		newStmt := func() *preparedStmt {
-			st := &preparedStmt{id: id, numParams: int(n), plan: &rewrite.Plan{Local: rewrite.LastInsertID}}
+			st := &preparedStmt{id: id, numParams: int(n), plan: &planner.Plan{Local: planner.LastInsertID}}
 			if len(remembered) > 0 {
 				st.paramTypes = bytes.Clone(remembered) // bindArgs reuses the slice
 			}

@@ -1,7 +1,7 @@
 package sidecar
 
 // Scatter merge: a SELECT on one sharded table that goes to several shards,
-// answered as MySQL would answer it from one server (see rewrite/merge.go
+// answered as MySQL would answer it from one server (see planner/merge.go
 // for the plan). Every shard runs the planned statement as text; the rows
 // are read from all shards at once and merged as they arrive:
 //
@@ -35,14 +35,14 @@ import (
 	"sidecar/backend"
 	"sidecar/conf"
 	"sidecar/mysql"
-	"sidecar/rewrite"
+	"sidecar/planner"
 	"sidecar/sqlerr"
 )
 
 // scatterSelect runs a SELECT across shards: merged when it orders, limits,
 // groups, aggregates or is DISTINCT, concatenated otherwise.
-func (s *session) scatterSelect(shards []*conf.Shard, plan *rewrite.Plan, args rewrite.Args, stmt *preparedStmt, more bool) error {
-	mp, err := rewrite.PlanMerge(plan, args)
+func (s *session) scatterSelect(shards []*conf.Shard, plan *planner.Plan, args planner.Args, stmt *preparedStmt, more bool) error {
+	mp, err := planner.PlanMerge(plan, args)
 	if err != nil {
 		return s.evaluate(plan, args, stmt, more, err)
 	}
@@ -55,7 +55,7 @@ func (s *session) scatterSelect(shards []*conf.Shard, plan *rewrite.Plan, args r
 // mergeScatter sends mp.SQL to every shard, then merges the results into one
 // result set for the client: text rows, or binary rows for a prepared
 // statement's execute.
-func (s *session) mergeScatter(shards []*conf.Shard, mp *rewrite.MergePlan, binaryRows bool, more bool) error {
+func (s *session) mergeScatter(shards []*conf.Shard, mp *planner.MergePlan, binaryRows bool, more bool) error {
 	if !s.inTxn && !s.autocommit {
 		s.inTxn, s.beginSQL = true, "BEGIN" // as forward does: autocommit=0 opens a transaction
 	}
@@ -325,7 +325,7 @@ func classOf(typ byte, flags, charset uint16) valueClass {
 	return classText
 }
 
-// cmpKey is a resolved rewrite.MergeKey: absolute column indexes and the
+// cmpKey is a resolved planner.MergeKey: absolute column indexes and the
 // column's class.
 type cmpKey struct {
 	col, weight, pad int // weight, pad: -1 when there are none
@@ -333,9 +333,9 @@ type cmpKey struct {
 	desc             bool
 }
 
-// aggSpec is a resolved rewrite.MergeAgg.
+// aggSpec is a resolved planner.MergeAgg.
 type aggSpec struct {
-	fn                           rewrite.AggFunc
+	fn                           planner.AggFunc
 	col, sum, count, weight, pad int
 	class                        valueClass // of col
 	sumClass                     valueClass
@@ -343,7 +343,7 @@ type aggSpec struct {
 }
 
 type merger struct {
-	mp       *rewrite.MergePlan
+	mp       *planner.MergePlan
 	cols     []colInfo
 	visible  int
 	cursors  []*shardCursor
@@ -361,7 +361,7 @@ type merger struct {
 }
 
 // newMerger resolves the plan against the first shard's column definitions.
-func newMerger(mp *rewrite.MergePlan, defs [][]byte, cursors []*shardCursor) (*merger, error) {
+func newMerger(mp *planner.MergePlan, defs [][]byte, cursors []*shardCursor) (*merger, error) {
 	n := len(defs)
 	m := &merger{mp: mp, cursors: cursors, skip: mp.Offset, left: mp.Limit, visible: n - mp.Hidden}
 	if m.visible < 1 || (mp.Columns >= 0 && m.visible != mp.Columns) {
@@ -381,13 +381,13 @@ func newMerger(mp *rewrite.MergePlan, defs [][]byte, cursors []*shardCursor) (*m
 		}
 		m.cols[i] = ci
 	}
-	abs := func(c rewrite.MergeCol) int {
+	abs := func(c planner.MergeCol) int {
 		if c.Hidden {
 			return m.visible + c.Index
 		}
 		return c.Index
 	}
-	keys := func(ks []rewrite.MergeKey, what string) ([]cmpKey, error) {
+	keys := func(ks []planner.MergeKey, what string) ([]cmpKey, error) {
 		var out []cmpKey
 		for _, k := range ks {
 			ck := cmpKey{col: abs(k.Col), weight: -1, pad: -1, desc: k.Desc}
@@ -428,18 +428,18 @@ func newMerger(mp *rewrite.MergePlan, defs [][]byte, cursors []*shardCursor) (*m
 		as.class, as.decimals = col.class, int(col.Decimals)
 		as.sumClass = m.cols[as.sum].class
 		switch a.Func {
-		case rewrite.AggMin, rewrite.AggMax:
+		case planner.AggMin, planner.AggMax:
 			if col.class == classText || col.class == classEnum {
 				if !a.HasWeight {
 					return nil, sqlerr.Unsupported("%s of text column %s across shards", strings.ToUpper(a.Func.String()), col.Name)
 				}
 				as.weight, as.pad = abs(a.Weight), abs(a.Pad)
 			}
-		case rewrite.AggAvg:
+		case planner.AggAvg:
 			if col.class != classDecimal && col.class != classFloat {
 				return nil, sqlerr.Unsupported("AVG returning %s across shards", col.Name)
 			}
-		case rewrite.AggSum:
+		case planner.AggSum:
 			if col.class != classDecimal && col.class != classFloat && col.class != classInt && col.class != classUint {
 				return nil, sqlerr.Unsupported("SUM returning %s across shards", col.Name)
 			}
@@ -529,7 +529,7 @@ func (m *merger) admit() bool {
 		m.finished = true
 		return false
 	}
-	if m.left != rewrite.NoLimit {
+	if m.left != planner.NoLimit {
 		m.left--
 	}
 	if m.left == 0 {
@@ -691,7 +691,7 @@ func newGroup(m *merger, row [][]byte) (*groupAcc, error) {
 	for i := range m.aggs {
 		a := &m.aggs[i]
 		switch a.fn {
-		case rewrite.AggBitAnd:
+		case planner.AggBitAnd:
 			g.aggs[i].bits = ^uint64(0)
 		}
 	}
@@ -707,20 +707,20 @@ func (g *groupAcc) fold(m *merger, row [][]byte) error {
 		a, st := &m.aggs[i], &g.aggs[i]
 		v := row[a.col]
 		switch a.fn {
-		case rewrite.AggCount:
+		case planner.AggCount:
 			n, err := strconv.ParseInt(string(v), 10, 64)
 			if err != nil {
 				return mergeValueError("COUNT", v)
 			}
 			st.count += n
-		case rewrite.AggSum:
+		case planner.AggSum:
 			if v == nil {
 				continue
 			}
 			if err := st.addNumber(a.class, v); err != nil {
 				return err
 			}
-		case rewrite.AggAvg:
+		case planner.AggAvg:
 			cnt, err := strconv.ParseInt(string(row[a.count]), 10, 64)
 			if err != nil {
 				return mergeValueError("COUNT", row[a.count])
@@ -731,7 +731,7 @@ func (g *groupAcc) fold(m *merger, row [][]byte) error {
 					return err
 				}
 			}
-		case rewrite.AggMin, rewrite.AggMax:
+		case planner.AggMin, planner.AggMax:
 			if v == nil {
 				continue
 			}
@@ -741,7 +741,7 @@ func (g *groupAcc) fold(m *merger, row [][]byte) error {
 			}
 			if st.has {
 				c := compareValue(v, st.best, w, st.bestW, p, a.class)
-				if (a.fn == rewrite.AggMin && c >= 0) || (a.fn == rewrite.AggMax && c <= 0) {
+				if (a.fn == planner.AggMin && c >= 0) || (a.fn == planner.AggMax && c <= 0) {
 					continue
 				}
 			}
@@ -749,15 +749,15 @@ func (g *groupAcc) fold(m *merger, row [][]byte) error {
 			st.best = appendValue(st.best, v)
 			st.bestW = appendValue(st.bestW, w)
 			st.bestP = appendValue(st.bestP, p)
-		case rewrite.AggBitAnd, rewrite.AggBitOr, rewrite.AggBitXor:
+		case planner.AggBitAnd, planner.AggBitOr, planner.AggBitXor:
 			u, err := strconv.ParseUint(string(v), 10, 64)
 			if err != nil {
 				return mergeValueError(strings.ToUpper(a.fn.String()), v)
 			}
 			switch a.fn {
-			case rewrite.AggBitAnd:
+			case planner.AggBitAnd:
 				st.bits &= u
-			case rewrite.AggBitOr:
+			case planner.AggBitOr:
 				st.bits |= u
 			default:
 				st.bits ^= u
@@ -801,9 +801,9 @@ func (g *groupAcc) finish(m *merger) ([][]byte, error) {
 		a, st := &m.aggs[i], &g.aggs[i]
 		var v []byte
 		switch a.fn {
-		case rewrite.AggCount:
+		case planner.AggCount:
 			v = strconv.AppendInt(nil, st.count, 10)
-		case rewrite.AggSum:
+		case planner.AggSum:
 			if st.has {
 				if a.class == classFloat {
 					v = []byte(formatDouble(st.f, a.decimals))
@@ -811,7 +811,7 @@ func (g *groupAcc) finish(m *merger) ([][]byte, error) {
 					v = []byte(st.dec.format(a.decimals, a.class == classDecimal))
 				}
 			}
-		case rewrite.AggAvg:
+		case planner.AggAvg:
 			if st.count > 0 && st.has {
 				if a.class == classFloat {
 					v = []byte(formatDouble(st.f/float64(st.count), a.decimals))
@@ -819,14 +819,14 @@ func (g *groupAcc) finish(m *merger) ([][]byte, error) {
 					v = []byte(st.dec.div(st.count, a.decimals))
 				}
 			}
-		case rewrite.AggMin, rewrite.AggMax:
+		case planner.AggMin, planner.AggMax:
 			if st.has {
 				v = st.best
 				if a.weight >= 0 {
 					row[a.weight], row[a.pad] = st.bestW, st.bestP
 				}
 			}
-		case rewrite.AggBitAnd, rewrite.AggBitOr, rewrite.AggBitXor:
+		case planner.AggBitAnd, planner.AggBitOr, planner.AggBitXor:
 			v = strconv.AppendUint(nil, st.bits, 10)
 		}
 		row[a.col] = v

@@ -13,7 +13,7 @@ import (
 
 	"sidecar/backend"
 	"sidecar/mysql"
-	"sidecar/rewrite"
+	"sidecar/planner"
 )
 
 func TestComparePadded(t *testing.T) {
@@ -300,7 +300,7 @@ func fakeShard(t *testing.T, cols []fakeCol, rows [][]string) *shardCursor {
 
 // runMerge merges fake shards' results by mp and returns the client's rows,
 // decoded (binary rows are decoded back to text by column type).
-func runMerge(t *testing.T, mp *rewrite.MergePlan, cols []fakeCol, shards [][][]string, binaryRows bool) ([][]string, error) {
+func runMerge(t *testing.T, mp *planner.MergePlan, cols []fakeCol, shards [][][]string, binaryRows bool) ([][]string, error) {
 	t.Helper()
 	var cursors []*shardCursor
 	var defs [][]byte
@@ -410,9 +410,9 @@ func ws(s string) string {
 
 func TestMergeOrderLimit(t *testing.T) {
 	// select id, name from t order by name desc, id limit 2, 4 — three shards
-	mp := &rewrite.MergePlan{Columns: 2, Hidden: 2, Offset: 2, Limit: 4, Order: []rewrite.MergeKey{
-		{Col: rewrite.MergeCol{Index: 1}, Weight: rewrite.MergeCol{Index: 0, Hidden: true}, Pad: rewrite.MergeCol{Index: 1, Hidden: true}, HasWeight: true, Desc: true},
-		{Col: rewrite.MergeCol{Index: 0}},
+	mp := &planner.MergePlan{Columns: 2, Hidden: 2, Offset: 2, Limit: 4, Order: []planner.MergeKey{
+		{Col: planner.MergeCol{Index: 1}, Weight: planner.MergeCol{Index: 0, Hidden: true}, Pad: planner.MergeCol{Index: 1, Hidden: true}, HasWeight: true, Desc: true},
+		{Col: planner.MergeCol{Index: 0}},
 	}}
 	cols := []fakeCol{colID, colName, colW, colPad}
 	row := func(id, name string) []string { return []string{id, name, ws(name), " "} }
@@ -433,7 +433,7 @@ func TestMergeOrderLimit(t *testing.T) {
 		}
 	}
 	// No LIMIT: everything, NULLs last (descending).
-	mp.Offset, mp.Limit = 0, rewrite.NoLimit
+	mp.Offset, mp.Limit = 0, planner.NoLimit
 	got, err := runMerge(t, mp, cols, shards, false)
 	if err != nil {
 		t.Fatal(err)
@@ -455,7 +455,7 @@ func TestMergeOrderLimit(t *testing.T) {
 }
 
 func TestMergeConcatLimit(t *testing.T) {
-	mp := &rewrite.MergePlan{Columns: -1, Offset: 1, Limit: 3}
+	mp := &planner.MergePlan{Columns: -1, Offset: 1, Limit: 3}
 	got, err := runMerge(t, mp, []fakeCol{colID}, [][][]string{{{"1"}, {"2"}}, {{"3"}, {"4"}}}, false)
 	if err != nil {
 		t.Fatal(err)
@@ -468,17 +468,17 @@ func TestMergeConcatLimit(t *testing.T) {
 // TestMergeGroups: select name, count(*), sum(x), min(x), max(name), avg(x) … group by name, with AVG's
 // partial sum and count hidden, groups split across shards.
 func TestMergeGroups(t *testing.T) {
-	k := rewrite.MergeKey{Col: rewrite.MergeCol{Index: 0}, Weight: rewrite.MergeCol{Index: 0, Hidden: true}, Pad: rewrite.MergeCol{Index: 1, Hidden: true}, HasWeight: true}
-	h := func(i int) rewrite.MergeCol { return rewrite.MergeCol{Index: i, Hidden: true} }
-	v := func(i int) rewrite.MergeCol { return rewrite.MergeCol{Index: i} }
-	mp := &rewrite.MergePlan{Columns: 6, Hidden: 6, Offset: 0, Limit: rewrite.NoLimit, Grouped: true,
-		Order: []rewrite.MergeKey{k}, Groups: []rewrite.MergeKey{k},
-		Aggregates: []rewrite.MergeAgg{
-			{Func: rewrite.AggCount, Col: v(1)},
-			{Func: rewrite.AggSum, Col: v(2)},
-			{Func: rewrite.AggMin, Col: v(3)},
-			{Func: rewrite.AggMax, Col: v(4), Weight: h(2), Pad: h(3), HasWeight: true},
-			{Func: rewrite.AggAvg, Col: v(5), Sum: h(4), Count: h(5)},
+	k := planner.MergeKey{Col: planner.MergeCol{Index: 0}, Weight: planner.MergeCol{Index: 0, Hidden: true}, Pad: planner.MergeCol{Index: 1, Hidden: true}, HasWeight: true}
+	h := func(i int) planner.MergeCol { return planner.MergeCol{Index: i, Hidden: true} }
+	v := func(i int) planner.MergeCol { return planner.MergeCol{Index: i} }
+	mp := &planner.MergePlan{Columns: 6, Hidden: 6, Offset: 0, Limit: planner.NoLimit, Grouped: true,
+		Order: []planner.MergeKey{k}, Groups: []planner.MergeKey{k},
+		Aggregates: []planner.MergeAgg{
+			{Func: planner.AggCount, Col: v(1)},
+			{Func: planner.AggSum, Col: v(2)},
+			{Func: planner.AggMin, Col: v(3)},
+			{Func: planner.AggMax, Col: v(4), Weight: h(2), Pad: h(3), HasWeight: true},
+			{Func: planner.AggAvg, Col: v(5), Sum: h(4), Count: h(5)},
 		}}
 	cols := []fakeCol{colName, {name: "count(*)", typ: mysql.TypeLongLong}, {name: "sum(x)", typ: mysql.TypeNewDecimal, decimals: 0},
 		{name: "min(x)", typ: mysql.TypeLong}, {name: "max(name)", typ: mysql.TypeVarString, charset: 45},
@@ -511,7 +511,7 @@ func TestMergeGroups(t *testing.T) {
 		}
 	}
 	// ORDER BY count(*) desc LIMIT 2: groups held and sorted after the merge.
-	mp.PostSort = []rewrite.MergeKey{{Col: v(1), Desc: true}}
+	mp.PostSort = []planner.MergeKey{{Col: v(1), Desc: true}}
 	mp.Limit = 2
 	got, err := runMerge(t, mp, cols, shards, false)
 	if err != nil {
@@ -525,14 +525,14 @@ func TestMergeGroups(t *testing.T) {
 // TestMergeAggregatesNoGroup: one row from every shard, combined; DOUBLE sums and averages formatted
 // like MariaDB; an empty table gives COUNT 0 and NULLs.
 func TestMergeAggregatesNoGroup(t *testing.T) {
-	v := func(i int) rewrite.MergeCol { return rewrite.MergeCol{Index: i} }
-	h := func(i int) rewrite.MergeCol { return rewrite.MergeCol{Index: i, Hidden: true} }
-	mp := &rewrite.MergePlan{Columns: 5, Hidden: 2, Limit: rewrite.NoLimit, Grouped: true, Aggregates: []rewrite.MergeAgg{
-		{Func: rewrite.AggCount, Col: v(0)},
-		{Func: rewrite.AggSum, Col: v(1)},
-		{Func: rewrite.AggAvg, Col: v(2), Sum: h(0), Count: h(1)},
-		{Func: rewrite.AggBitOr, Col: v(3)},
-		{Func: rewrite.AggBitAnd, Col: v(4)},
+	v := func(i int) planner.MergeCol { return planner.MergeCol{Index: i} }
+	h := func(i int) planner.MergeCol { return planner.MergeCol{Index: i, Hidden: true} }
+	mp := &planner.MergePlan{Columns: 5, Hidden: 2, Limit: planner.NoLimit, Grouped: true, Aggregates: []planner.MergeAgg{
+		{Func: planner.AggCount, Col: v(0)},
+		{Func: planner.AggSum, Col: v(1)},
+		{Func: planner.AggAvg, Col: v(2), Sum: h(0), Count: h(1)},
+		{Func: planner.AggBitOr, Col: v(3)},
+		{Func: planner.AggBitAnd, Col: v(4)},
 	}}
 	dbl := fakeCol{name: "sum(f)", typ: mysql.TypeDouble, decimals: 31}
 	cols := []fakeCol{{name: "count(*)", typ: mysql.TypeLongLong}, dbl, {name: "avg(f)", typ: mysql.TypeDouble, decimals: 31},
@@ -566,7 +566,7 @@ func TestMergeAggregatesNoGroup(t *testing.T) {
 // column types are known.
 func TestMergeRefusesAtRuntime(t *testing.T) {
 	enum := fakeCol{name: "e", typ: mysql.TypeString, flags: mysql.FlagEnum, charset: 45}
-	mp := &rewrite.MergePlan{Columns: -1, Limit: rewrite.NoLimit, Order: []rewrite.MergeKey{{Col: rewrite.MergeCol{Index: 0}}}}
+	mp := &planner.MergePlan{Columns: -1, Limit: planner.NoLimit, Order: []planner.MergeKey{{Col: planner.MergeCol{Index: 0}}}}
 	if _, err := runMerge(t, mp, []fakeCol{enum}, [][][]string{{{"a"}}, {{"b"}}}, false); err == nil || !strings.Contains(err.Error(), "ENUM") {
 		t.Errorf("ORDER BY an ENUM: %v", err)
 	}

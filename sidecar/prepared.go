@@ -6,7 +6,7 @@ import (
 	"sidecar/backend"
 	"sidecar/conf"
 	"sidecar/mysql"
-	"sidecar/rewrite"
+	"sidecar/planner"
 	"sidecar/sqlerr"
 	"sidecar/vschemaddl"
 )
@@ -17,7 +17,7 @@ import (
 type preparedStmt struct {
 	id         uint32
 	sql        string
-	plan       *rewrite.Plan
+	plan       *planner.Plan
 	numParams  int
 	paramTypes []byte         // 2 bytes per parameter, from the last execute that sent them
 	longData   map[int][]byte // COM_STMT_SEND_LONG_DATA, by parameter
@@ -27,8 +27,8 @@ type preparedStmt struct {
 	// text and sess are what the statement was planned from, planner the
 	// planner in force then (see replan).
 	text    string
-	sess    rewrite.Session
-	planner *rewrite.Planner
+	sess    planner.Session
+	planner *planner.Planner
 }
 
 // prepare plans the statement and prepares it on a shard of its keyspace, so
@@ -72,7 +72,7 @@ func (s *session) prepare(sql string) error {
 // (a SELECT across keyspaces: each backend has one keyspace's tables) with
 // its parameters and no column metadata; each execute's result brings its
 // columns, as it does for any statement.
-func (s *session) prepareLocally(sql string, plan *rewrite.Plan, sess rewrite.Session, planner *rewrite.Planner) error {
+func (s *session) prepareLocally(sql string, plan *planner.Plan, sess planner.Session, planner *planner.Planner) error {
 	n := plan.Params()
 	if n > 0xffff {
 		return sqlerr.New(1390, "HY000", "Prepared statement contains too many placeholders")

@@ -6,7 +6,7 @@ import (
 	"sidecar/backend"
 	"sidecar/conf"
 	"sidecar/mysql"
-	"sidecar/rewrite"
+	"sidecar/planner"
 	"sidecar/sqlerr"
 )
 
@@ -16,7 +16,7 @@ import (
 // straight through the write buffer (memory stays bounded however large the
 // result). The first shard's column definitions are used; the final EOF
 // carries the summed warnings. If any shard fails, the client gets its error.
-func (s *session) scatter(shards []*conf.Shard, plan *rewrite.Plan, stmt *preparedStmt, more bool) error {
+func (s *session) scatter(shards []*conf.Shard, plan *planner.Plan, stmt *preparedStmt, more bool) error {
 	type part struct {
 		bc   *backend.Conn
 		held bool

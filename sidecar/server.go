@@ -29,7 +29,7 @@ import (
 	"sidecar/conf"
 	"sidecar/metrics"
 	"sidecar/mysql"
-	"sidecar/rewrite"
+	"sidecar/planner"
 	"sidecar/sqlerr"
 	"sidecar/vindex"
 )
@@ -68,7 +68,7 @@ type Server struct {
 
 	versionOnce sync.Once // learnVersion
 	// defaultMode is the backends' sql_mode, which sessions start with.
-	defaultMode rewrite.SQLMode
+	defaultMode planner.SQLMode
 	names       knownNames
 	conns       atomic.Int64 // client connections open, handshakes included
 
@@ -169,7 +169,7 @@ func (s *Server) learnVersion() {
 		s.log.Warn().Err(err).Msg("reading the backends' sql_mode")
 		return
 	}
-	s.defaultMode = rewrite.ParseSQLMode(string(res.Rows[0][0]))
+	s.defaultMode = planner.ParseSQLMode(string(res.Rows[0][0]))
 }
 
 func (s *Server) sessionCount() int {
@@ -286,20 +286,20 @@ func (s *Server) serveConn(nc net.Conn) {
 
 // connectAttrs lists a client's connection attributes in name order (the
 // handshake's order is not kept by go-mysql).
-func connectAttrs(id uint32, user string, attrs map[string]string) []rewrite.ConnectAttr {
-	out := make([]rewrite.ConnectAttr, 0, len(attrs))
+func connectAttrs(id uint32, user string, attrs map[string]string) []planner.ConnectAttr {
+	out := make([]planner.ConnectAttr, 0, len(attrs))
 	for _, name := range slices.Sorted(maps.Keys(attrs)) {
-		out = append(out, rewrite.ConnectAttr{ProcessID: id, User: user, Name: name, Value: attrs[name], Ordinal: len(out)})
+		out = append(out, planner.ConnectAttr{ProcessID: id, User: user, Name: name, Value: attrs[name], Ordinal: len(out)})
 	}
 	return out
 }
 
 // connectAttrs lists the connection attributes of every client session, as
 // performance_schema.session_connect_attrs would.
-func (s *Server) connectAttrs() []rewrite.ConnectAttr {
+func (s *Server) connectAttrs() []planner.ConnectAttr {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []rewrite.ConnectAttr
+	var out []planner.ConnectAttr
 	for _, id := range slices.Sorted(maps.Keys(s.sessions)) {
 		out = append(out, s.sessions[id].attrs...)
 	}
@@ -367,7 +367,7 @@ type connectHandler struct {
 }
 
 func (h *connectHandler) UseDB(db string) error {
-	if rewrite.IsSystemSchema(db) {
+	if planner.IsSystemSchema(db) {
 		h.systemDB = db
 		return nil
 	}

@@ -16,7 +16,7 @@ import (
 	"sidecar/conf"
 	"sidecar/metrics"
 	"sidecar/mysql"
-	"sidecar/rewrite"
+	"sidecar/planner"
 	"sidecar/sqlerr"
 	"sidecar/vindex"
 	"sidecar/vschemaddl"
@@ -63,7 +63,7 @@ type session struct {
 	lookupNoCache bool            // route by the lookup tables themselves (UPDATE/DELETE)
 	binaryRows    bool            // result sets the sidecar builds use the binary protocol
 	evaluating    bool            // running an engine plan: its statements are not evaluated again
-	mode          rewrite.SQLMode // the session's sql_mode, as reading and writing SQL needs it
+	mode          planner.SQLMode // the session's sql_mode, as reading and writing SQL needs it
 	lastInsertID  uint64
 	stmts         map[uint32]*preparedStmt
 	// showShard is the shard answering the SHOW being relayed: its
@@ -71,7 +71,7 @@ type session struct {
 	showShard *conf.Shard
 
 	host         string                // client host, for access errors
-	attrs        []rewrite.ConnectAttr // sent in the handshake, for performance_schema's tables
+	attrs        []planner.ConnectAttr // sent in the handshake, for performance_schema's tables
 	busy         busyConns             // backend connections in use, for KILL
 	killed       atomic.Bool           // KILL CONNECTION: end the session
 	waitTimeout  time.Duration         // idle clients are disconnected after it (0: never)
@@ -174,7 +174,7 @@ func (s *session) dispatch(p []byte) (quit bool) {
 		return s.changeUser(p)
 	case mysql.ComProcessKill:
 		if len(p) >= 5 {
-			s.writeErrorIf(s.kill(rewrite.Kill{ID: le32(p[1:])}, false))
+			s.writeErrorIf(s.kill(planner.Kill{ID: le32(p[1:])}, false))
 		}
 	case mysql.ComResetConnection:
 		s.reset()
@@ -216,8 +216,8 @@ func (s *session) writeError(err error) {
 func (s *session) handleQuery(q string) {
 	pieces := []string{q}
 	if s.multiStatements && strings.IndexByte(q, ';') >= 0 {
-		pieces = rewrite.SplitStatements(q)
-	} else if rewrite.IsBlank(q) {
+		pieces = planner.SplitStatements(q)
+	} else if planner.IsBlank(q) {
 		pieces = nil
 	}
 	if len(pieces) == 0 {
@@ -268,13 +268,13 @@ func (s *session) query(sql string, more bool) (err error) {
 	if vschemaddl.IsStatement(sql) {
 		return s.vschemaStatement(sql, more)
 	}
-	sql = rewrite.BindConnectAttrs(sql, s.planSession(), s.user, s.srv.connectAttrs)
+	sql = planner.BindConnectAttrs(sql, s.planSession(), s.user, s.srv.connectAttrs)
 	plan, err := s.srv.planner().Plan(sql, s.planSession())
 	if err != nil {
 		return err
 	}
-	if plan.Local == rewrite.NotLocal && plan.Kind != rewrite.KindSet {
-		if bound := rewrite.BindSession(sql, s.sessionValues(), s.mode); bound != sql {
+	if plan.Local == planner.NotLocal && plan.Kind != planner.KindSet {
+		if bound := planner.BindSession(sql, s.sessionValues(), s.mode); bound != sql {
 			if plan, err = s.srv.planner().Plan(bound, s.planSession()); err != nil {
 				return err
 			}
@@ -311,35 +311,35 @@ func (s *session) query(sql string, more bool) (err error) {
 
 // sessionValues are the session's own values of LAST_INSERT_ID(),
 // CONNECTION_ID() and DATABASE().
-func (s *session) sessionValues() rewrite.SessionValues {
+func (s *session) sessionValues() planner.SessionValues {
 	db := s.keyspace
 	if db == "" {
 		db = s.systemDB
 	}
-	return rewrite.SessionValues{LastInsertID: s.lastInsertID, ConnectionID: s.id, Database: db}
+	return planner.SessionValues{LastInsertID: s.lastInsertID, ConnectionID: s.id, Database: db}
 }
 
 // planSession is what the planner needs to know of the session.
-func (s *session) planSession() rewrite.Session {
-	return rewrite.Session{Keyspace: s.keyspace, SystemSchema: s.systemDB, Mode: s.mode}
+func (s *session) planSession() planner.Session {
+	return planner.Session{Keyspace: s.keyspace, SystemSchema: s.systemDB, Mode: s.mode}
 }
 
 // runSessionStatement handles what the sidecar answers itself or keeps in the
 // session (local SELECTs, USE, SET NAMES/autocommit, transaction control),
 // whether it came as text or as a prepared statement.
-func (s *session) runSessionStatement(plan *rewrite.Plan, more, binary bool) (bool, error) {
+func (s *session) runSessionStatement(plan *planner.Plan, more, binary bool) (bool, error) {
 	s.binaryRows = binary // a prepared execute wants its rows in the binary protocol
 	defer func() { s.binaryRows = false }()
 	switch plan.Local {
-	case rewrite.Autocommit:
+	case planner.Autocommit:
 		v := "0"
 		if s.autocommit {
 			v = "1"
 		}
 		return true, s.writeRows(more, column{name: plan.Column, typ: mysql.TypeLongLong, flags: mysql.FlagBinary}, &v)
-	case rewrite.VersionComment:
+	case planner.VersionComment:
 		return true, s.writeRows(more, column{name: plan.Column, typ: mysql.TypeVarString}, ptr(versionComment))
-	case rewrite.Database:
+	case planner.Database:
 		var db *string
 		if s.keyspace != "" {
 			db = &s.keyspace
@@ -347,12 +347,12 @@ func (s *session) runSessionStatement(plan *rewrite.Plan, more, binary bool) (bo
 			db = &s.systemDB
 		}
 		return true, s.writeRows(more, column{name: plan.Column, typ: mysql.TypeVarString}, db)
-	case rewrite.LastInsertID:
+	case planner.LastInsertID:
 		return true, s.writeRows(more, column{name: plan.Column, typ: mysql.TypeLongLong, flags: mysql.FlagUnsigned | mysql.FlagNotNull | mysql.FlagBinary},
 			ptr(strconv.FormatUint(s.lastInsertID, 10)))
-	case rewrite.ShowShards:
+	case planner.ShowShards:
 		return true, s.showShards(more)
-	case rewrite.ShowVitessShards:
+	case planner.ShowVitessShards:
 		var rows []*string
 		for _, name := range s.srv.topo().Names {
 			for _, sh := range s.srv.topo().Keyspaces[name].Shards {
@@ -360,50 +360,50 @@ func (s *session) runSessionStatement(plan *rewrite.Plan, more, binary bool) (bo
 			}
 		}
 		return true, s.writeRows(more, column{name: "Shards"}, rows...)
-	case rewrite.ShowDatabases:
+	case planner.ShowDatabases:
 		rows := make([]*string, 0, len(s.srv.topo().Names))
 		for _, name := range s.srv.topo().Names {
 			rows = append(rows, ptr(name))
 		}
 		return true, s.writeRows(more, column{name: "Database", typ: mysql.TypeVarString}, rows...)
-	case rewrite.Use:
+	case planner.Use:
 		if err := s.use(plan.Value); err != nil {
 			return true, err
 		}
 		return true, s.ok(more)
-	case rewrite.SetNames:
+	case planner.SetNames:
 		return true, s.setNames(plan, more)
-	case rewrite.SetAutocommit:
+	case planner.SetAutocommit:
 		return true, s.setAutocommit(plan.Value == "1", more)
-	case rewrite.SetWaitTimeout:
+	case planner.SetWaitTimeout:
 		secs, _ := strconv.Atoi(plan.Value)
 		s.waitTimeout = time.Duration(secs) * time.Second
 		return true, s.ok(more)
-	case rewrite.KillStatement:
+	case planner.KillStatement:
 		return true, s.kill(plan.Kill, more)
 	}
 	switch plan.Kind {
-	case rewrite.KindBegin:
+	case planner.KindBegin:
 		if err := s.commit(); err != nil {
 			return true, err
 		}
-		s.inTxn, s.beginSQL = true, rewrite.StripLeadingComments(plan.Query)
+		s.inTxn, s.beginSQL = true, planner.StripLeadingComments(plan.Query)
 		return true, s.ok(more)
-	case rewrite.KindCommit:
+	case planner.KindCommit:
 		if err := s.commit(); err != nil {
 			return true, err
 		}
 		return true, s.ok(more)
-	case rewrite.KindRollback:
+	case planner.KindRollback:
 		s.rollback()
 		return true, s.ok(more)
-	case rewrite.KindSavepoint, rewrite.KindRollbackTo, rewrite.KindRelease:
+	case planner.KindSavepoint, planner.KindRollbackTo, planner.KindRelease:
 		return true, s.savepoint(plan, more)
-	case rewrite.KindVExplain:
-		return true, s.vexplain(rewrite.VExplainTarget(plan.Query), more)
-	case rewrite.KindSet:
+	case planner.KindVExplain:
+		return true, s.vexplain(planner.VExplainTarget(plan.Query), more)
+	case planner.KindSet:
 		return true, s.set(plan, more)
-	case rewrite.KindDDL:
+	case planner.KindDDL:
 		// DDL commits the open transaction in MySQL (except on temporary
 		// tables); do it on every shard.
 		if plan.Sticky {
@@ -419,7 +419,7 @@ func (s *session) runSessionStatement(plan *rewrite.Plan, more, binary bool) (bo
 //
 // A statement that names no keyspace while the session's current database is
 // a system schema runs in that schema (SHOW TABLES in information_schema).
-func (s *session) singleShard(plan *rewrite.Plan) (*conf.Shard, error) {
+func (s *session) singleShard(plan *planner.Plan) (*conf.Shard, error) {
 	ks := plan.Keyspace
 	s.stmtDB = ""
 	if ks == nil {
@@ -446,7 +446,7 @@ func (s *session) use(name string) error {
 		return sqlerr.New(1046, "3D000", "No database selected")
 	}
 	ksName, shardName, targeted := strings.Cut(name, ":")
-	if !targeted && rewrite.IsSystemSchema(ksName) {
+	if !targeted && planner.IsSystemSchema(ksName) {
 		// ProxySQL's default schema for clients without one: no keyspace.
 		s.keyspace, s.target, s.systemDB = "", nil, ksName
 		return nil
@@ -472,14 +472,14 @@ func (s *session) use(name string) error {
 
 // savepoint runs SAVEPOINT, ROLLBACK TO and RELEASE on every shard in the
 // transaction, and remembers savepoints for shards that join later.
-func (s *session) savepoint(plan *rewrite.Plan, more bool) error {
+func (s *session) savepoint(plan *planner.Plan, more bool) error {
 	if !s.inTxn {
-		if plan.Kind == rewrite.KindSavepoint {
+		if plan.Kind == planner.KindSavepoint {
 			return s.ok(more) // MySQL accepts it and forgets it at once
 		}
-		return sqlerr.New(1305, "42000", "SAVEPOINT %s does not exist", rewrite.SavepointName(plan.Query))
+		return sqlerr.New(1305, "42000", "SAVEPOINT %s does not exist", planner.SavepointName(plan.Query))
 	}
-	name := rewrite.SavepointName(plan.Query)
+	name := planner.SavepointName(plan.Query)
 	// Every connection in the transaction, the lookup pre/post ones too: rows
 	// a consistent lookup created after the savepoint go with ROLLBACK TO.
 	for _, key := range s.heldKeys() {
@@ -491,13 +491,13 @@ func (s *session) savepoint(plan *rewrite.Plan, more bool) error {
 		}
 	}
 	switch plan.Kind {
-	case rewrite.KindSavepoint:
+	case planner.KindSavepoint:
 		s.savepoints = append(s.savepoints, plan.Query)
-	case rewrite.KindRollbackTo, rewrite.KindRelease:
+	case planner.KindRollbackTo, planner.KindRelease:
 		for i, sp := range s.savepoints {
-			if rewrite.SavepointName(sp) == name {
+			if planner.SavepointName(sp) == name {
 				keep := i + 1 // ROLLBACK TO keeps the savepoint itself
-				if plan.Kind == rewrite.KindRelease {
+				if plan.Kind == planner.KindRelease {
 					keep = i
 				}
 				s.savepoints = s.savepoints[:keep]
@@ -533,7 +533,7 @@ func (s *session) showShards(more bool) error {
 // connection before its next statement: no connection is pinned for it. A
 // character set or collation the backends do not know gets their error: the
 // statement runs on a backend the first time the server sees its text.
-func (s *session) setNames(plan *rewrite.Plan, more bool) error {
+func (s *session) setNames(plan *planner.Plan, more bool) error {
 	if !s.srv.names.known(plan.Value) {
 		shard, err := s.singleShard(plan)
 		if err != nil {
@@ -571,7 +571,7 @@ func (s *session) setAutocommit(on bool, more bool) error {
 
 // set runs a session SET on a backend, then keeps it for every backend
 // connection the session uses later.
-func (s *session) set(plan *rewrite.Plan, more bool) error {
+func (s *session) set(plan *planner.Plan, more bool) error {
 	l := strings.ToLower(plan.Query)
 	global := strings.Contains(l, "global ") || strings.Contains(l, "@@global.")
 	if !global {
@@ -594,7 +594,7 @@ func (s *session) set(plan *rewrite.Plan, more bool) error {
 			return err
 		}
 		if len(res.Rows) == 1 && len(res.Rows[0]) == 1 {
-			s.mode = rewrite.ParseSQLMode(string(res.Rows[0][0]))
+			s.mode = planner.ParseSQLMode(string(res.Rows[0][0]))
 		}
 	}
 	s.sets = append(s.sets, plan.Query)
@@ -611,8 +611,8 @@ func (s *session) set(plan *rewrite.Plan, more bool) error {
 
 // implicitBegin opens the transaction a statement starts when autocommit is
 // off, as MySQL does; SET, SHOW and DDL do not start one.
-func (s *session) implicitBegin(kind rewrite.Kind) {
-	if !s.inTxn && !s.autocommit && kind != rewrite.KindSet && kind != rewrite.KindShow && kind != rewrite.KindDDL {
+func (s *session) implicitBegin(kind planner.Kind) {
+	if !s.inTxn && !s.autocommit && kind != planner.KindSet && kind != planner.KindShow && kind != planner.KindDDL {
 		s.inTxn, s.beginSQL = true, "BEGIN"
 	}
 }
@@ -621,12 +621,12 @@ func (s *session) implicitBegin(kind rewrite.Kind) {
 // (plan, with args) that bc answered with insert id okID. An OK packet's
 // insert id is also set by an explicit auto-increment value, which
 // LAST_INSERT_ID() ignores. Mostly the statement's values rule that out
-// (rewrite.InsertIDGenerated). Otherwise a generated id also became the
+// (planner.InsertIDGenerated). Otherwise a generated id also became the
 // backend connection's LAST_INSERT_ID(), so asking that connection tells the
 // two apart. (Its value is otherwise meaningless here: pooled connections
 // serve many sessions.)
-func (s *session) syncLastInsertID(bc *backend.Conn, okID uint64, plan *rewrite.Plan, args rewrite.Args) {
-	if plan != nil && rewrite.InsertIDGenerated(plan, args, okID) {
+func (s *session) syncLastInsertID(bc *backend.Conn, okID uint64, plan *planner.Plan, args planner.Args) {
+	if plan != nil && planner.InsertIDGenerated(plan, args, okID) {
 		s.lastInsertID = okID
 		return
 	}
@@ -642,7 +642,7 @@ func (s *session) syncLastInsertID(bc *backend.Conn, okID uint64, plan *rewrite.
 // clientPlan is the plan of the client's text statement being run, with its
 // literals, when sql is its text as planned: what forward relays is then that
 // statement itself, not one the sidecar wrote. nil otherwise.
-func (s *session) clientPlan(sql string) (*rewrite.Plan, rewrite.Args) {
+func (s *session) clientPlan(sql string) (*planner.Plan, planner.Args) {
 	if p := s.stats.plan; p != nil && !p.Prepared && p.Query == sql {
 		return p, p.Args
 	}
@@ -801,13 +801,13 @@ func (s *session) release(bc *backend.Conn, held bool, warnings uint16) {
 // whose connection broke before anything was relayed is sent again once, on
 // another connection; a write is not (it may have run): the pool only hands
 // out connections it found alive (pool.live).
-func (s *session) forward(shard *conf.Shard, sql string, kind rewrite.Kind, more bool) (relayed, error) {
+func (s *session) forward(shard *conf.Shard, sql string, kind planner.Kind, more bool) (relayed, error) {
 	for attempt := 0; ; attempt++ {
 		bc, held, err := s.acquire(shard)
 		if err != nil {
 			return relayed{}, err
 		}
-		if kind == rewrite.KindShow && shard.Database != shard.Keyspace {
+		if kind == planner.KindShow && shard.Database != shard.Keyspace {
 			s.showShard = shard
 		}
 		res, err := s.relayQuery(bc, sql, more)

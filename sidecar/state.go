@@ -6,7 +6,7 @@ import (
 	"sidecar/backend"
 	"sidecar/conf"
 	"sidecar/metrics"
-	"sidecar/rewrite"
+	"sidecar/planner"
 	"sidecar/sqlerr"
 )
 
@@ -18,7 +18,7 @@ import (
 // goes on where it began.
 type state struct {
 	cfg     *conf.Config // the files' config with the stored VSchemas in force
-	planner *rewrite.Planner
+	planner *planner.Planner
 	pools   map[shardKey]*backend.Pool
 	// version is the stored VSchema version in force (0: none stored, or
 	// no metadata keyspace).
@@ -39,7 +39,7 @@ func (k shardKey) String() string { return k.keyspace + "/" + k.shard }
 func (s *Server) newState(cfg *conf.Config, version int64, prev *state) *state {
 	st := &state{
 		cfg:     cfg,
-		planner: rewrite.NewPlanner(cfg.Topology, planCacheEntries, planCacheBytes),
+		planner: planner.NewPlanner(cfg.Topology, planCacheEntries, planCacheBytes),
 		pools:   map[shardKey]*backend.Pool{},
 		version: version,
 	}
@@ -65,7 +65,7 @@ func newShardPool(sh *conf.Shard, hints bool, log zerolog.Logger) *backend.Pool 
 		// and a hint naming another shard was refused before the statement
 		// got here.
 		p.OwnHint = func(sql string) bool {
-			h := rewrite.ParseHint(sql)
+			h := planner.ParseHint(sql)
 			return h.Present() && (h.HasHostgroup || !sh.HasHostgroup)
 		}
 	}
@@ -105,7 +105,7 @@ func (s *Server) swap(next *state) {
 }
 
 func (s *Server) config() *conf.Config                { return s.state.Load().cfg }
-func (s *Server) planner() *rewrite.Planner           { return s.state.Load().planner }
+func (s *Server) planner() *planner.Planner           { return s.state.Load().planner }
 func (s *Server) topo() *conf.Topology                { return s.planner().Topo }
 func (st *state) poolOf(sh *conf.Shard) *backend.Pool { return st.pools[keyOf(sh)] }
 

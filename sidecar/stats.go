@@ -9,7 +9,7 @@ import (
 
 	"sidecar/backend"
 	"sidecar/metrics"
-	"sidecar/rewrite"
+	"sidecar/planner"
 	"sidecar/sqlerr"
 )
 
@@ -19,7 +19,7 @@ import (
 type stmtStats struct {
 	start  time.Time
 	sql    string          // the client's text, or a prepared statement's
-	plan   *rewrite.Plan   // nil until planned
+	plan   *planner.Plan   // nil until planned
 	shards []*backend.Pool // the shards it ran on, each once
 }
 
@@ -42,7 +42,7 @@ func (st *stmtStats) ranOn(p *backend.Pool) {
 func (s *session) statementDone(err error) {
 	st := &s.stats
 	d := time.Since(st.start)
-	var kind rewrite.Kind
+	var kind planner.Kind
 	keyspace := ""
 	if st.plan != nil {
 		kind = st.plan.Kind
@@ -50,7 +50,7 @@ func (s *session) statementDone(err error) {
 			keyspace = ks.Name
 		}
 	} else {
-		kind = rewrite.Classify(st.sql) // not planned: it failed, or is the sidecar's own
+		kind = planner.Classify(st.sql) // not planned: it failed, or is the sidecar's own
 	}
 	if keyspace == "" && len(st.shards) > 0 {
 		keyspace = st.shards[0].Shard.Keyspace // a statement naming no table
@@ -66,7 +66,7 @@ func (s *session) statementDone(err error) {
 }
 
 // typeLabel is a statement kind as a label value: one word.
-func typeLabel(k rewrite.Kind) string {
+func typeLabel(k planner.Kind) string {
 	return strings.ReplaceAll(k.String(), " ", "_") // copies only "rollback to", "lock tables"…
 }
 

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"sidecar/backend"
-	"sidecar/rewrite"
+	"sidecar/planner"
 )
 
 func TestNormalizedStatement(t *testing.T) {
@@ -34,10 +34,10 @@ func TestNormalizedStatementCut(t *testing.T) {
 }
 
 func TestTypeLabel(t *testing.T) {
-	for kind, want := range map[rewrite.Kind]string{
-		rewrite.KindSelect:       "select",
-		rewrite.KindRollbackTo:   "rollback_to",
-		rewrite.KindUnlockTables: "unlock_tables",
+	for kind, want := range map[planner.Kind]string{
+		planner.KindSelect:       "select",
+		planner.KindRollbackTo:   "rollback_to",
+		planner.KindUnlockTables: "unlock_tables",
 	} {
 		if got := typeLabel(kind); got != want {
 			t.Errorf("typeLabel(%v) = %q, want %q", kind, got, want)

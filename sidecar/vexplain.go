@@ -7,7 +7,7 @@ import (
 
 	"sidecar/conf"
 	"sidecar/engine"
-	"sidecar/rewrite"
+	"sidecar/planner"
 	"sidecar/sqlerr"
 	"sidecar/vindex"
 )
@@ -27,7 +27,7 @@ func (s *session) vexplain(sql string, more bool) error {
 	ctx := context.Background()
 	ks := plan.Keyspace
 	switch {
-	case plan.Local != rewrite.NotLocal || plan.Kind == rewrite.KindBegin || plan.Kind == rewrite.KindCommit || plan.Kind == rewrite.KindRollback:
+	case plan.Local != planner.NotLocal || plan.Kind == planner.KindBegin || plan.Kind == planner.KindCommit || plan.Kind == planner.KindRollback:
 		ex.add("", "", "(answered by the sidecar) "+plan.Query)
 	case s.target != nil:
 		ex.add(s.target.Keyspace, s.target.Name, sql)
@@ -39,16 +39,16 @@ func (s *session) vexplain(sql string, more bool) error {
 		d := s.srv.defaultKeyspace()
 		ex.add(d.Name, d.Shards[0].Name, plan.Query)
 	case !ks.Sharded || plan.Table == nil:
-		if ks.Sharded && plan.Kind == rewrite.KindDDL {
+		if ks.Sharded && plan.Kind == planner.KindDDL {
 			for _, sh := range ks.Shards {
 				ex.add(ks.Name, sh.Name, plan.Query)
 			}
 			break
 		}
 		ex.add(ks.Name, ks.Shards[0].Name, plan.Query)
-	case plan.Kind == rewrite.KindInsert || plan.Kind == rewrite.KindReplace:
+	case plan.Kind == planner.KindInsert || plan.Kind == planner.KindReplace:
 		ex.keyspace = ks.Name
-		ip, err := rewrite.PlanInsert(ctx, plan, plan.Args, ex)
+		ip, err := planner.PlanInsert(ctx, plan, plan.Args, ex)
 		if err != nil {
 			return err
 		}
@@ -56,7 +56,7 @@ func (s *session) vexplain(sql string, more bool) error {
 			ex.add(ks.Name, q.Shard.Name, q.SQL)
 		}
 	default:
-		route, err := rewrite.RouteStatement(ctx, plan, plan.Args, ex)
+		route, err := planner.RouteStatement(ctx, plan, plan.Args, ex)
 		if err != nil && evaluable(plan, err) {
 			if err := ex.engine(plan); err != nil {
 				return err
@@ -67,7 +67,7 @@ func (s *session) vexplain(sql string, more bool) error {
 			return err
 		}
 		if len(plan.Table.Owned) > 0 && plan.Kind.IsDML() {
-			if od, err := rewrite.PlanOwnedDML(plan, plan.Args); err != nil {
+			if od, err := planner.PlanOwnedDML(plan, plan.Args); err != nil {
 				return err
 			} else if od != nil {
 				for _, sh := range route.Shards {
@@ -76,7 +76,7 @@ func (s *session) vexplain(sql string, more bool) error {
 				ex.add("", "", "(lookup rows of the selected values deleted or moved)")
 			}
 		}
-		if len(route.Shards) > 1 && plan.Kind == rewrite.KindSelect {
+		if len(route.Shards) > 1 && plan.Kind == planner.KindSelect {
 			if err := ex.scatter(plan, route.Shards); err != nil {
 				return err
 			}
@@ -107,7 +107,7 @@ type explainer struct {
 func (e *explainer) add(ks, shard, q string) { e.steps = append(e.steps, explainStep{ks, shard, q}) }
 
 // engine lists the engine's plan of a SELECT, one node per row.
-func (e *explainer) engine(plan *rewrite.Plan) error {
+func (e *explainer) engine(plan *planner.Plan) error {
 	prim, err := e.s.planEvaluate(plan, plan.Args)
 	if err != nil {
 		return err
@@ -122,8 +122,8 @@ func (e *explainer) engine(plan *rewrite.Plan) error {
 // statement each shard gets (with the merge's hidden columns, keys by
 // position and pushed-down LIMIT), then what the merge does with their rows;
 // or the engine's plan when no merge answers it.
-func (e *explainer) scatter(plan *rewrite.Plan, shards []*conf.Shard) error {
-	mp, err := rewrite.PlanMerge(plan, plan.Args)
+func (e *explainer) scatter(plan *planner.Plan, shards []*conf.Shard) error {
+	mp, err := planner.PlanMerge(plan, plan.Args)
 	if err != nil {
 		if evaluable(plan, err) {
 			return e.engine(plan)
@@ -146,7 +146,7 @@ func (e *explainer) scatter(plan *rewrite.Plan, shards []*conf.Shard) error {
 }
 
 func (e *explainer) Execute(ctx context.Context, sql string, order vindex.CommitOrder) (*vindex.Result, error) {
-	plan, err := e.s.srv.planner().Plan(sql, rewrite.Session{Keyspace: e.keyspace, Mode: e.s.mode})
+	plan, err := e.s.srv.planner().Plan(sql, planner.Session{Keyspace: e.keyspace, Mode: e.s.mode})
 	if err != nil {
 		return nil, err
 	}
@@ -155,14 +155,14 @@ func (e *explainer) Execute(ctx context.Context, sql string, order vindex.Commit
 		return nil, sqlerr.Routing("lookup statement names no table: %s", sql)
 	}
 	shards := ks.Shards[:1]
-	if ks.Sharded && plan.Table != nil && plan.Kind != rewrite.KindInsert {
-		route, err := rewrite.RouteStatement(ctx, plan, plan.Args, e)
+	if ks.Sharded && plan.Table != nil && plan.Kind != planner.KindInsert {
+		route, err := planner.RouteStatement(ctx, plan, plan.Args, e)
 		if err != nil {
 			return nil, err
 		}
 		shards = route.Shards
-	} else if ks.Sharded && plan.Kind == rewrite.KindInsert {
-		ip, err := rewrite.PlanInsert(ctx, plan, plan.Args, e)
+	} else if ks.Sharded && plan.Kind == planner.KindInsert {
+		ip, err := planner.PlanInsert(ctx, plan, plan.Args, e)
 		if err != nil {
 			return nil, err
 		}
@@ -174,7 +174,7 @@ func (e *explainer) Execute(ctx context.Context, sql string, order vindex.Commit
 	out := &vindex.Result{}
 	for _, sh := range shards {
 		e.add(ks.Name, sh.Name, plan.Query)
-		if plan.Kind == rewrite.KindSelect {
+		if plan.Kind == planner.KindSelect {
 			res, err := e.s.runInternal(sh, vindex.CommitAutocommit, plan.Query)
 			if err != nil {
 				return nil, err

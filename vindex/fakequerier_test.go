@@ -16,7 +16,7 @@ import (
 
 // fakeDB is an in-memory Querier: a few map-backed tables that understand
 // the statements lookup vindexes generate (parsed with the same SQL parser
-// the rewrite package uses, which also proves they parse). Every statement is
+// the planner package uses, which also proves they parse). Every statement is
 // logged as "<order> <sql>", or "<order> ks=<keyspace> ksid=<hex> <sql>" for
 // ExecuteKeyspaceID.
 type fakeDB struct {

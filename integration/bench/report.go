@@ -712,7 +712,7 @@ func (r *Report) markdown(c config) string {
 	w("- Full per-run figures: `bench-results.json`.\n")
 	if c.goBench != "" {
 		if gb, err := os.ReadFile(c.goBench); err == nil && len(bytes.TrimSpace(gb)) > 0 {
-			w("\n## Go micro-benchmarks\n\n`go test -run '^$' -bench . -benchmem ./vindex/ ./rewrite/ ./engine/ ./sidecar/`, same run:\n\n```\n%s\n```\n", strings.TrimRight(string(gb), "\n"))
+			w("\n## Go micro-benchmarks\n\n`go test -run '^$' -bench . -benchmem ./vindex/ ./planner/ ./engine/ ./sidecar/`, same run:\n\n```\n%s\n```\n", strings.TrimRight(string(gb), "\n"))
 		}
 	}
 	return b.String()

@@ -1,0 +1,224 @@
+package planner
+
+// The SQL parser (TiDB's, a maintained MySQL 8 grammar) and the printer of
+// statements the sidecar rewrites. The client's own text goes to the shards
+// whenever nothing in it has to change: re-printing is lossy (comments, hints
+// TiDB does not know), so it happens only for statements that are rewritten.
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/pingcap/tidb/pkg/parser"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/format"
+	"github.com/pingcap/tidb/pkg/parser/mysql"
+	driver "github.com/pingcap/tidb/pkg/parser/test_driver" // the literal types the parser builds
+
+	"sidecar/vindex"
+)
+
+// parsers are reused: a parser is not safe for concurrent use, and a new one
+// per statement costs more than the parse.
+var parsers = sync.Pool{New: func() any { return parser.New() }}
+
+// parse parses one statement as MySQL reads it under mode. Each `?` becomes
+// a *paramExpr numbered in text order (the n-th argument of a prepared
+// statement or of a normalized shape).
+func parse(sql string, mode SQLMode) (stmt ast.StmtNode, err error) {
+	defer func() {
+		// Whatever the parser does on hostile text, it is a statement it
+		// cannot read, not a crash.
+		if r := recover(); r != nil {
+			stmt, err = nil, fmt.Errorf("the parser failed on the statement (%v)", r)
+		}
+	}()
+	p := parsers.Get().(*parser.Parser)
+	defer parsers.Put(p)
+	p.SetSQLMode(mode.parserMode())
+	stmts, _, err := p.ParseSQL(sql)
+	if err != nil {
+		return nil, err
+	}
+	if len(stmts) != 1 {
+		return nil, fmt.Errorf("%d statements where one was expected", len(stmts))
+	}
+	stmt = stmts[0]
+	numberParams(stmt)
+	// Printing fails only on literal kinds the parser does not produce from
+	// text; checking here once means a later print cannot.
+	if err := stmt.Restore(format.NewRestoreCtx(restoreFlags(mode), &sqlWriter{})); err != nil {
+		return nil, fmt.Errorf("the statement cannot be printed again: %v", err)
+	}
+	return stmt, nil
+}
+
+// parserMode is the parser's view of the session's sql_mode: the modes that
+// change how text is read.
+func (m SQLMode) parserMode() mysql.SQLMode {
+	var pm mysql.SQLMode
+	if m.ANSIQuotes {
+		pm |= mysql.ModeANSIQuotes
+	}
+	if m.PipesAsConcat {
+		pm |= mysql.ModePipesAsConcat
+	}
+	if m.NoBackslashEscapes {
+		pm |= mysql.ModeNoBackslashEscapes
+	}
+	return pm
+}
+
+// numberParams replaces the parser's `?` markers by paramExprs numbered by
+// their place in the text: the parser visits them in another order (LIMIT
+// ?, ? visits the count first).
+func numberParams(stmt ast.Node) {
+	var markers []*driver.ParamMarkerExpr
+	walk(stmt, func(n ast.Node) bool {
+		if m, ok := n.(*driver.ParamMarkerExpr); ok {
+			markers = append(markers, m)
+		}
+		return true
+	})
+	if len(markers) == 0 {
+		return
+	}
+	sort.Slice(markers, func(i, j int) bool { return markers[i].Offset < markers[j].Offset })
+	index := make(map[*driver.ParamMarkerExpr]int, len(markers))
+	for i, m := range markers {
+		index[m] = i
+	}
+	stmt.Accept(&replacer{leave: func(n ast.Node) ast.Node {
+		if m, ok := n.(*driver.ParamMarkerExpr); ok {
+			return &paramExpr{n: index[m]}
+		}
+		return n
+	}})
+}
+
+// walk calls fn on node and its descendants, depth first; fn returning
+// false skips a node's children.
+func walk(node ast.Node, fn func(ast.Node) bool) {
+	if node == nil {
+		return
+	}
+	node.Accept(&walker{fn: fn})
+}
+
+type walker struct{ fn func(ast.Node) bool }
+
+func (w *walker) Enter(n ast.Node) (ast.Node, bool) { return n, !w.fn(n) }
+func (w *walker) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+// replacer swaps expressions for others on the way out of the tree.
+type replacer struct{ leave func(ast.Node) ast.Node }
+
+func (r *replacer) Enter(n ast.Node) (ast.Node, bool) { return n, false }
+func (r *replacer) Leave(n ast.Node) (ast.Node, bool) { return r.leave(n), true }
+
+// paramExpr is the n-th `?` of a statement (0-based). Printed with
+// arguments it is the argument's literal; without, the `?` it was (for a
+// statement a backend prepares).
+type paramExpr struct {
+	driver.ValueExpr
+	n int
+}
+
+func (p *paramExpr) Restore(ctx *format.RestoreCtx) error {
+	if w, ok := ctx.In.(*sqlWriter); ok && p.n < len(w.args) {
+		w.literal(w.args[p.n], ctx.Flags)
+		return nil
+	}
+	ctx.WritePlain("?")
+	return nil
+}
+
+func (p *paramExpr) Accept(v ast.Visitor) (ast.Node, bool) {
+	n, _ := v.Enter(p)
+	return v.Leave(n)
+}
+
+// literalExpr is a value the sidecar writes into a statement (a sequence
+// value, a filled-in column, a session value), printed by the one renderer
+// of values, vindex.AppendLiteral.
+type literalExpr struct {
+	driver.ValueExpr
+	v vindex.Value
+}
+
+func literal(v vindex.Value) ast.ExprNode { return &literalExpr{v: v} }
+
+func (l *literalExpr) Restore(ctx *format.RestoreCtx) error {
+	if w, ok := ctx.In.(*sqlWriter); ok {
+		w.literal(l.v, ctx.Flags)
+		return nil
+	}
+	ctx.WritePlain(string(vindex.AppendLiteral(nil, l.v, !ctx.Flags.HasStringEscapeBackslashFlag())))
+	return nil
+}
+
+func (l *literalExpr) Accept(v ast.Visitor) (ast.Node, bool) {
+	n, _ := v.Enter(l)
+	return v.Leave(n)
+}
+
+// sqlWriter collects printed SQL and holds the arguments `?` stands for.
+type sqlWriter struct {
+	strings.Builder
+	args  Args
+	buf   []byte
+	slots []slotAt // where tableSlots were printed
+}
+
+func (w *sqlWriter) literal(v vindex.Value, flags format.RestoreFlags) {
+	w.buf = vindex.AppendLiteral(w.buf[:0], v, !flags.HasStringEscapeBackslashFlag())
+	w.Write(w.buf)
+}
+
+// restoreFlags print SQL that MySQL and MariaDB read back as the same
+// statement under mode: names in backquotes (valid with ANSI_QUOTES too),
+// strings in single quotes with backslashes doubled unless backslashes are
+// ordinary characters, no introducer on plain strings (an explicit _binary
+// or _latin1 stays).
+func restoreFlags(mode SQLMode) format.RestoreFlags {
+	f := format.RestoreStringSingleQuotes | format.RestoreKeyWordUppercase | format.RestoreNameBackQuotes |
+		format.RestoreStringWithoutDefaultCharset
+	if !mode.NoBackslashEscapes {
+		f |= format.RestoreStringEscapeBackslash
+	}
+	return f
+}
+
+// printStmt prints a statement for a backend, after prefix (the client's
+// leading comments), with args in place of its `?`s (none: they stay).
+func printStmt(prefix string, node ast.Node, args Args, mode SQLMode) string {
+	w := &sqlWriter{args: args}
+	w.WriteString(prefix)
+	lockInShareMode := false
+	if sel, ok := node.(*ast.SelectStmt); ok && sel.LockInfo != nil && sel.LockInfo.LockType == ast.SelectLockForShare {
+		// The parser prints FOR SHARE, which MariaDB does not know; LOCK
+		// IN SHARE MODE means the same to both.
+		cp := *sel
+		cp.LockInfo = nil
+		node, lockInShareMode = &cp, true
+	}
+	if err := node.Restore(format.NewRestoreCtx(restoreFlags(mode), w)); err != nil {
+		// parse printed this statement once; only the sidecar's own nodes
+		// are new, and those always print.
+		panic(fmt.Sprintf("printing a parsed statement: %v", err))
+	}
+	if lockInShareMode {
+		w.WriteString(" LOCK IN SHARE MODE")
+	}
+	return w.String()
+}
+
+// nodeText prints a node with the default flags, for messages and keys.
+func nodeText(node ast.Node) string {
+	if node == nil {
+		return ""
+	}
+	return printStmt("", node, nil, SQLMode{})
+}

@@ -1,0 +1,273 @@
+// Package planner parses and plans statements: which keyspace and shards a
+// statement goes to, and what text each shard receives. It holds no
+// connection: what planning reads or writes (lookup rows, sequence values
+// while PlanInsert runs) goes through the IO the executor passes in.
+package planner
+
+import (
+	"strings"
+)
+
+// Kind is what a statement does, as far as routing and session handling care.
+type Kind uint8
+
+const (
+	KindOther Kind = iota
+	KindSelect
+	KindInsert
+	KindReplace
+	KindUpdate
+	KindDelete
+	KindDDL
+	KindSet
+	KindUse
+	KindShow
+	KindBegin
+	KindCommit
+	KindRollback
+	KindSavepoint
+	KindRelease
+	KindRollbackTo
+	KindLockTables
+	KindUnlockTables
+	KindExplain
+	KindVExplain
+	KindLoad // LOAD DATA | XML [LOCAL] INFILE
+	KindDo   // DO expr: evaluated for its side effects, no result
+)
+
+var kindNames = [...]string{"other", "select", "insert", "replace", "update", "delete", "ddl", "set", "use",
+	"show", "begin", "commit", "rollback", "savepoint", "release", "rollback to", "lock tables", "unlock tables", "explain", "vexplain", "load", "do"}
+
+func (k Kind) String() string { return kindNames[k] }
+
+// IsDML reports whether the statement writes rows.
+func (k Kind) IsDML() bool {
+	return k == KindInsert || k == KindReplace || k == KindUpdate || k == KindDelete
+}
+
+// IsRead reports a statement that reads only, which can be sent again
+// after a lost connection without changing anything.
+func (k Kind) IsRead() bool {
+	return k == KindSelect || k == KindShow || k == KindExplain
+}
+
+// Classify reads the first words of sql, skipping comments. It never parses
+// the whole statement, so it is cheap enough for every statement.
+func Classify(sql string) Kind {
+	sql = StripLeadingComments(sql)
+	if open := strings.TrimLeft(sql, "( \t\r\n"); len(open) < len(sql) {
+		// (SELECT …) UNION (SELECT …): only a query starts with a parenthesis.
+		if w, _ := nextWord(open); w == "select" || w == "with" {
+			return KindSelect
+		}
+		return KindOther
+	}
+	w1, rest := nextWord(sql)
+	switch w1 {
+	case "select", "with":
+		return KindSelect
+	case "insert":
+		return KindInsert
+	case "replace":
+		return KindReplace
+	case "update":
+		return KindUpdate
+	case "delete":
+		return KindDelete
+	case "create", "alter", "drop", "rename", "truncate":
+		return KindDDL
+	case "set":
+		return KindSet
+	case "use":
+		return KindUse
+	case "show":
+		return KindShow
+	case "begin":
+		return KindBegin
+	case "start":
+		if w2, _ := nextWord(rest); w2 == "transaction" {
+			return KindBegin
+		}
+	case "commit":
+		return KindCommit
+	case "rollback":
+		w2, rest2 := nextWord(rest)
+		if w2 == "work" {
+			w2, _ = nextWord(rest2)
+		}
+		if w2 == "to" {
+			return KindRollbackTo
+		}
+		return KindRollback
+	case "savepoint":
+		return KindSavepoint
+	case "release":
+		return KindRelease
+	case "lock":
+		return KindLockTables
+	case "unlock":
+		return KindUnlockTables
+	case "explain", "describe", "desc":
+		return KindExplain
+	case "vexplain":
+		return KindVExplain
+	case "do":
+		return KindDo
+	case "load":
+		if w2, _ := nextWord(rest); w2 == "data" || w2 == "xml" {
+			return KindLoad
+		}
+	}
+	return KindOther
+}
+
+// StripLeadingComments drops whitespace and /* */, -- and # comments before
+// the first word. MySQL's executable comments (/*! … */) are kept: their
+// content is a statement.
+func StripLeadingComments(sql string) string {
+	for {
+		sql = strings.TrimLeft(sql, " \t\r\n;")
+		switch {
+		case strings.HasPrefix(sql, "/*") && !strings.HasPrefix(sql, "/*!"):
+			end := strings.Index(sql[2:], "*/")
+			if end < 0 {
+				return sql
+			}
+			sql = sql[end+4:]
+		case strings.HasPrefix(sql, "-- ") || strings.HasPrefix(sql, "--\t") || strings.HasPrefix(sql, "#"):
+			end := strings.IndexByte(sql, '\n')
+			if end < 0 {
+				return ""
+			}
+			sql = sql[end+1:]
+		default:
+			return sql
+		}
+	}
+}
+
+// nextWord returns the lower-cased leading word of s (letters and '_') and
+// what follows it.
+func nextWord(s string) (string, string) {
+	s = strings.TrimLeft(s, " \t\r\n")
+	i := 0
+	for i < len(s) && (isLetter(s[i]) || s[i] == '_') {
+		i++
+	}
+	return lowerASCII(s[:i]), s[i:]
+}
+
+func isLetter(c byte) bool { return (c|0x20) >= 'a' && (c|0x20) <= 'z' }
+
+// lowerASCII lower-cases s without allocating when it is lower-case already
+// or one of the upper-case keywords below.
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			if lower, ok := upperKeywords[s]; ok {
+				return lower
+			}
+			return strings.ToLower(s)
+		}
+	}
+	return s
+}
+
+// upperKeywords maps the upper-case spelling of the words that classify a
+// statement to their lower case: most generated SQL is written in upper
+// case, and classification runs on every statement.
+var upperKeywords = func() map[string]string {
+	m := map[string]string{}
+	for _, w := range []string{"select", "with", "insert", "replace", "update", "delete", "create", "alter", "drop",
+		"rename", "truncate", "set", "use", "show", "begin", "start", "transaction", "commit", "rollback", "work", "to",
+		"savepoint", "release", "lock", "unlock", "explain", "describe", "desc", "vexplain", "do", "load", "data",
+		"xml", "into", "ignore", "low_priority", "high_priority", "delayed", "from", "where", "values", "value", "kill",
+		"query", "connection", "prepare", "execute", "deallocate", "call", "handler", "names", "session", "global",
+		"local", "autocommit", "plan", "queries", "all", "table", "tables", "view", "index", "database", "schema"} {
+		m[strings.ToUpper(w)] = w
+	}
+	return m
+}()
+
+// leavesSessionState reports whether a statement leaves state on the backend
+// connection that later statements of the same session rely on: temporary
+// tables, user variables assigned in queries, named locks, table locks, SQL
+// PREPARE. The session then keeps its backend connections. False positives only
+// cost pooling, so a substring test is enough.
+func leavesSessionState(sql string) bool {
+	return containsFold(sql, "temporary") || strings.Contains(sql, ":=") || containsFold(sql, "get_lock") ||
+		containsFold(sql, "into @") || containsFold(sql, "sql_calc_found_rows") ||
+		lowerASCII(firstWord(sql)) == "prepare"
+}
+
+func firstWord(sql string) string {
+	w, _ := nextWord(StripLeadingComments(sql))
+	return w
+}
+
+// containsFold reports whether s contains the lower-case ASCII word sub,
+// ignoring case, without allocating. It runs several times on every
+// statement, so candidates are found with strings.IndexByte (vectorised)
+// rather than byte by byte.
+func containsFold(s, sub string) bool {
+	lower := sub[0]
+	upper := lower
+	if lower >= 'a' && lower <= 'z' {
+		upper = lower - ('a' - 'A')
+	}
+	for i := 0; i+len(sub) <= len(s); i++ {
+		window := s[i : len(s)-len(sub)+1]
+		k := strings.IndexByte(window, lower)
+		if upper != lower {
+			if k >= 0 {
+				window = window[:k]
+			}
+			if u := strings.IndexByte(window, upper); u >= 0 {
+				k = u
+			}
+		}
+		if k < 0 {
+			return false
+		}
+		i += k
+		if hasPrefixFold(s[i:], sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasPrefixFold reports whether s starts with the lower-case ASCII word
+// sub, ignoring the case of its letters.
+func hasPrefixFold(s, sub string) bool {
+	for j := 0; j < len(sub); j++ {
+		c := s[j]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != sub[j] {
+			return false
+		}
+	}
+	return true
+}
+
+// SavepointName returns the savepoint a SAVEPOINT, ROLLBACK TO or RELEASE
+// statement names (its last word, unquoted).
+func SavepointName(sql string) string {
+	s := strings.TrimRight(strings.TrimSpace(sql), "; \t\r\n")
+	if i := strings.LastIndexAny(s, " \t\r\n"); i >= 0 {
+		s = s[i+1:]
+	}
+	return strings.ToLower(strings.Trim(s, "`"))
+}
+
+// VExplainTarget returns the statement a VEXPLAIN statement explains.
+func VExplainTarget(sql string) string {
+	_, rest := nextWord(StripLeadingComments(sql))
+	if w, after := nextWord(rest); w == "queries" || w == "plan" {
+		rest = after
+	}
+	return strings.TrimSpace(rest)
+}

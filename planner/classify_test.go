@@ -1,0 +1,91 @@
+package planner
+
+import "testing"
+
+func TestClassify(t *testing.T) {
+	for _, tc := range []struct {
+		sql  string
+		want Kind
+	}{
+		{"select 1", KindSelect},
+		{"  /* app */ SELECT * FROM t", KindSelect},
+		{"-- note\nINSERT INTO t VALUES (1)", KindInsert},
+		{"# note\nupdate t set a=1", KindUpdate},
+		{"replace into t values (1)", KindReplace},
+		{"DELETE FROM t", KindDelete},
+		{"create table t (id int)", KindDDL},
+		{"TRUNCATE t", KindDDL},
+		{"set names utf8mb4", KindSet},
+		{"use things", KindUse},
+		{"show tables", KindShow},
+		{"begin", KindBegin},
+		{"START TRANSACTION READ ONLY", KindBegin},
+		{"start slave", KindOther},
+		{"commit", KindCommit},
+		{"rollback", KindRollback},
+		{"ROLLBACK WORK", KindRollback},
+		{"rollback to savepoint a", KindRollbackTo},
+		{"rollback work to a", KindRollbackTo},
+		{"savepoint a", KindSavepoint},
+		{"release savepoint a", KindRelease},
+		{"lock tables t write", KindLockTables},
+		{"unlock tables", KindUnlockTables},
+		{"explain select 1", KindExplain},
+		{"with x as (select 1) select * from x", KindSelect},
+		{"/*!40101 SET NAMES utf8 */", KindOther},
+		{"DO sleep(0)", KindDo},
+		{"load data local infile 'f' into table t", KindLoad},
+		{"LOAD XML INFILE 'f' INTO TABLE t", KindLoad},
+		{"load index into cache t", KindOther},
+		{"", KindOther},
+	} {
+		if got := Classify(tc.sql); got != tc.want {
+			t.Errorf("Classify(%q) = %v, want %v", tc.sql, got, tc.want)
+		}
+	}
+}
+
+func TestLocalSelect(t *testing.T) {
+	for _, tc := range []struct {
+		sql   string
+		local Local
+		col   string
+	}{
+		{"select @@version_comment limit 1", VersionComment, "@@version_comment"},
+		{"SELECT DATABASE()", Database, "DATABASE()"},
+		{"select database() as db", Database, "db"},
+		{"SELECT LAST_INSERT_ID()", LastInsertID, "LAST_INSERT_ID()"},
+		{"select last_insert_id() from t", NotLocal, ""},
+		{"select last_insert_id(5)", NotLocal, ""},
+		{"select 1", NotLocal, ""},
+	} {
+		local, col := localSelect(tc.sql)
+		if local != tc.local || col != tc.col {
+			t.Errorf("localSelect(%q) = %v %q, want %v %q", tc.sql, local, col, tc.local, tc.col)
+		}
+	}
+}
+
+func TestContainsFold(t *testing.T) {
+	for _, tc := range []struct {
+		s, sub string
+		want   bool
+	}{
+		{"SELECT LAST_INSERT_ID()", "last_insert_id()", true},
+		{"select last_insert_id()", "last_insert_id()", true},
+		{"select Last_Insert_Id( )", "last_insert_id()", false},
+		{"create TEMPORARY table t", "temporary", true},
+		{"tempor", "temporary", false},
+		{"select 1 into @v", "into @", true},
+		{"select 1 into `v`", "into @", false}, // '`' is '@' with bit 0x20: no match
+		{"LLLLLlast_insert_id()", "last_insert_id()", true},
+		{"select database ()", "database()", false},
+		{"x", "x", true},
+		{"", "x", false},
+		{"_CONNECT_ATTRS", "_connect_attrs", true},
+	} {
+		if got := containsFold(tc.s, tc.sub); got != tc.want {
+			t.Errorf("containsFold(%q, %q) = %v, want %v", tc.s, tc.sub, got, tc.want)
+		}
+	}
+}

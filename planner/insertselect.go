@@ -1,0 +1,105 @@
+package planner
+
+// INSERT … SELECT into a sharded table, or reading another keyspace than the
+// one it writes, runs in two steps, as MySQL runs it (every row is read
+// before any is written): the SELECT as a statement of its own (routed,
+// merged, or evaluated by the engine, like any SELECT), then an INSERT …
+// VALUES of its rows, planned like any INSERT (keyspace ids, sequences, owned
+// lookup rows, one INSERT per shard, nothing left behind by a failure).
+
+import (
+	"github.com/pingcap/tidb/pkg/parser/ast"
+
+	"sidecar/engine"
+	"sidecar/sqlerr"
+	"sidecar/vindex"
+)
+
+// planInsertSelect plans an INSERT … SELECT; planned is false for one that
+// goes to its keyspace as sent (unsharded, reading only its own keyspace).
+func (p *Planner) planInsertSelect(plan *Plan, ins *ast.InsertStmt, sess Session) (planned bool, err error) {
+	var target *ast.TableName
+	if ins.Table != nil && ins.Table.TableRefs != nil {
+		if ts, ok := ins.Table.TableRefs.Left.(*ast.TableSource); ok {
+			target, _ = ts.Source.(*ast.TableName)
+		}
+	}
+	if target == nil {
+		return false, nil
+	}
+	tks, err := p.keyspaceOf(target, sess)
+	if err != nil || tks == nil {
+		return false, err
+	}
+	from := tks
+	for i, ref := range tablesOf(ins.Select) {
+		ks, err := p.keyspaceOf(ref, sess)
+		if err != nil {
+			return false, err
+		}
+		if ks == nil {
+			return false, sqlerr.Unsupported("an INSERT … SELECT reading %s, a backend's own schema", ref.Name.O)
+		}
+		if i > 0 && ks != from {
+			return false, sqlerr.Unsupported("an INSERT … SELECT reading several keyspaces (%s and %s)", from.Name, ks.Name)
+		}
+		from = ks
+	}
+	if !tks.Sharded && from == tks {
+		return false, nil
+	}
+	if plan.Unparsed != "" {
+		return false, sqlerr.Unsupported("%s in an INSERT … SELECT into keyspace %s", plan.Unparsed, tks.Name)
+	}
+	if tks.Sharded && len(ins.Columns) == 0 {
+		return false, sqlerr.Unsupported("INSERT without a column list into sharded table %s: name the columns", target.Name.O)
+	}
+	plan.Keyspace, plan.Stmt, plan.Leading, plan.SelectFrom = tks, ins, leadingComments(plan.Query), from
+	return true, nil
+}
+
+// InsertSource is the SELECT of an INSERT … SELECT, with the arguments of a
+// prepared statement written in.
+func InsertSource(plan *Plan, args Args) string {
+	return printStmt("", plan.Stmt.(*ast.InsertStmt).Select, args, plan.Mode)
+}
+
+// InsertValues is the INSERT … VALUES of the rows the SELECT returned (at
+// least one), ON DUPLICATE KEY UPDATE and IGNORE kept.
+func InsertValues(plan *Plan, args Args, rows *engine.Result) (string, error) {
+	ins := *plan.Stmt.(*ast.InsertStmt)
+	if len(ins.Columns) > 0 && len(rows.Fields) != len(ins.Columns) {
+		return "", sqlerr.New(1136, "21S01", "Column count doesn't match value count at row 1")
+	}
+	ins.Select = nil
+	ins.Lists = make([][]ast.ExprNode, len(rows.Rows))
+	for i, row := range rows.Rows {
+		list := make([]ast.ExprNode, len(row))
+		for j, v := range row {
+			list[j] = literal(insertValue(v, rows.Fields[j].Kind))
+		}
+		ins.Lists[i] = list
+	}
+	return printStmt(plan.Leading, &ins, args, plan.Mode), nil
+}
+
+// insertValue is a selected value as the literal an INSERT writes: the
+// target column's type decides what it becomes, so numbers go as numbers,
+// binary strings in hex and the rest as strings.
+func insertValue(v []byte, k engine.Kind) vindex.Value {
+	switch {
+	case v == nil:
+		return vindex.Value{Kind: vindex.Null}
+	case k == engine.Int:
+		return vindex.Value{Kind: vindex.Int64, Raw: v}
+	case k == engine.Unsigned:
+		return vindex.Value{Kind: vindex.Uint64, Raw: v}
+	case k == engine.Decimal:
+		return vindex.Value{Kind: vindex.Decimal, Raw: v}
+	case k == engine.Float:
+		return vindex.Value{Kind: vindex.Float64, Raw: v}
+	case k == engine.Binary:
+		return vindex.Value{Kind: vindex.VarBinary, Raw: v}
+	}
+	return vindex.Value{Kind: vindex.VarChar, Raw: v}
+}

@@ -1,0 +1,468 @@
+package planner
+
+import (
+	"context"
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
+
+	"sidecar/conf"
+	"sidecar/sqlerr"
+	"sidecar/vindex"
+)
+
+// routeJoin routes a SELECT that reads a sharded keyspace's tables more than
+// once: joins, subqueries, derived tables, UNIONs inside them. It runs as
+// one query only when every table it reads is pinned to one shard, and the
+// same one for all: the primary vindex column of each table reference is
+// bound to a value by a condition that restricts which of its rows can
+// contribute to the answer. Anything else would need a cross-shard join or
+// a subquery evaluated across shards, which is refused.
+//
+// Not every equality restricts rows: a LEFT JOIN's ON condition filters the
+// right side only (the left side's rows all appear), and a subquery's WHERE
+// filters the subquery's tables, never the outer query's. So values flow
+// from a condition only into the table references it restricts.
+//
+// Tables joined by equalities of their primary vindex columns, all of the
+// same vindex, are co-located: the rows that meet are on one shard whatever
+// their values, and the statement runs on every shard as it is (the merge
+// only concatenates; anything more goes to the engine).
+func routeJoin(ctx context.Context, plan *Plan, args Args, io IO) (*Route, error) {
+	sel := joinedSelect(plan.Stmt)
+	if sel == nil {
+		return nil, sqlerr.Unsupported("joins outside SELECT, UPDATE and DELETE")
+	}
+	ks := plan.Keyspace
+	c := &colocation{ks: ks, args: args, facts: map[columnOf]vindex.Value{}}
+	c.selectStatement(sel, nil)
+	c.solve()
+
+	var shard *conf.Shard
+	for _, ref := range c.refs {
+		pv := ref.table.Primary()
+		if pv == nil || len(pv.Columns) != 1 {
+			return nil, sqlerr.Unsupported("a join across shards: table %s has no single-column primary vindex", ref.table.Name)
+		}
+		v, ok := c.facts[columnOf{ref, strings.ToLower(pv.Columns[0])}]
+		if !ok {
+			if c.colocated() && rowWiseNested(sel) {
+				return &Route{Shards: ks.Shards, Scatter: true}, nil
+			}
+			return nil, sqlerr.Unsupported("a join or subquery across shards: nothing binds %s.%s to one value, so the tables cannot be proven to share a shard", ref.alias, pv.Columns[0])
+		}
+		dests, err := mapValues(ctx, ks, pv, []vindex.Value{v}, io)
+		if err != nil {
+			return nil, err
+		}
+		shards := uniqueShards(appendShards(nil, ks, dests[0]))
+		if len(shards) == 0 {
+			continue // no row of this table can match, wherever it runs
+		}
+		if len(shards) != 1 || (shard != nil && shards[0] != shard) {
+			return nil, sqlerr.Unsupported("a join or subquery across shards: its tables' rows are on different shards")
+		}
+		shard = shards[0]
+	}
+	if shard == nil {
+		// No table can contribute a row: any shard answers alike (an
+		// aggregate over nothing still returns its one row).
+		shard = ks.Shards[0]
+	}
+	return &Route{Shards: []*conf.Shard{shard}}, nil
+}
+
+// joinedSelect is the SELECT whose FROM and WHERE decide where a statement
+// joining tables runs: the statement itself, or for a multi-table UPDATE or
+// DELETE, a SELECT of its tables and conditions.
+func joinedSelect(stmt ast.StmtNode) *ast.SelectStmt {
+	switch s := stmt.(type) {
+	case *ast.SelectStmt:
+		return s
+	case *ast.UpdateStmt:
+		return &ast.SelectStmt{From: s.TableRefs, Where: s.Where, Fields: &ast.FieldList{}}
+	case *ast.DeleteStmt:
+		return &ast.SelectStmt{From: s.TableRefs, Where: s.Where, Fields: &ast.FieldList{}}
+	}
+	return nil
+}
+
+// colocated reports that equalities of primary vindex columns of one vindex
+// connect every table reference: rows of different shards never meet.
+func (c *colocation) colocated() bool {
+	group := make(map[*fromRef]*fromRef, len(c.refs))
+	var find func(r *fromRef) *fromRef
+	find = func(r *fromRef) *fromRef {
+		if p, ok := group[r]; ok && p != r {
+			root := find(p)
+			group[r] = root
+			return root
+		}
+		return r
+	}
+	primary := func(ref *fromRef, col string) *conf.ColumnVindex {
+		if ref.table == nil {
+			return nil
+		}
+		pv := ref.table.Primary()
+		if pv == nil || len(pv.Columns) != 1 || !strings.EqualFold(pv.Columns[0], col) {
+			return nil
+		}
+		return pv
+	}
+	for _, cond := range c.conds {
+		if cond.value != nil || cond.left == cond.right {
+			continue
+		}
+		l, r := primary(cond.left, cond.lcol), primary(cond.right, cond.rcol)
+		if l != nil && r != nil && l.Name == r.Name {
+			group[find(cond.left)] = find(cond.right)
+		}
+	}
+	for _, ref := range c.refs {
+		if find(ref) != find(c.refs[0]) {
+			return false
+		}
+	}
+	return true
+}
+
+// rowWiseNested: the derived tables of sel keep or drop rows one by one (no
+// grouping, aggregates, DISTINCT, LIMIT, ordering, windows or UNION without
+// ALL), and there is no WITH, so a shard's part of each is its own rows' part:
+// a scatter of co-located tables may still concatenate the shards' answers.
+// Subqueries in expressions need nothing of the kind: co-location makes them
+// correlated with their outer rows by the primary vindex, and the rows they
+// read are on the outer row's shard.
+func rowWiseNested(sel *ast.SelectStmt) bool {
+	ok := true
+	walk(sel, func(n ast.Node) bool {
+		switch t := n.(type) {
+		case *ast.WithClause:
+			ok = false
+		case *ast.SubqueryExpr:
+			return false
+		case *ast.TableSource:
+			if t.Source != nil {
+				if _, base := t.Source.(*ast.TableName); !base {
+					if _, join := t.Source.(*ast.Join); !join {
+						ok = ok && rowWise(t.Source)
+					}
+				}
+			}
+		}
+		return ok
+	})
+	return ok
+}
+
+// rowWise: a query that filters and computes row by row (no grouping,
+// aggregates, DISTINCT, LIMIT, ordering, windows or UNION without ALL), so
+// the shards' answers together are its answer: a derived table of co-located
+// tables, a part of a UNION ALL, a statement to concatenate.
+func rowWise(n ast.Node) bool {
+	switch s := n.(type) {
+	case *ast.SelectStmt:
+		return s.GroupBy == nil && s.Having == nil && !s.Distinct && s.Limit == nil && s.OrderBy == nil &&
+			s.Fields != nil && !containsAggregate(s.Fields) && !hasWindow(s.Fields) && len(s.WindowSpecs) == 0
+	case *ast.SetOprStmt:
+		return s.OrderBy == nil && s.Limit == nil && rowWise(s.SelectList)
+	case *ast.SetOprSelectList:
+		return s.OrderBy == nil && s.Limit == nil && unionAll(s, rowWise)
+	}
+	return false
+}
+
+// fromRef is one item of a FROM clause: a table (a table joined twice is
+// two references) or a derived table.
+type fromRef struct {
+	table *conf.Table // nil for a derived table
+	alias string
+}
+
+// columnOf is a column of one table reference.
+type columnOf struct {
+	ref    *fromRef
+	column string
+}
+
+// scope is one SELECT's FROM clause: the references its conditions can name,
+// and the scope around it (for correlated subqueries).
+type scope struct {
+	outer *scope
+	refs  []*fromRef
+}
+
+// condition is an equality that restricts the rows of the references in
+// restricts: `col = value` or `col = col`.
+type condition struct {
+	left, right *fromRef
+	lcol, rcol  string
+	value       *vindex.Value // set for col = value (left side only)
+	restricts   map[*fromRef]bool
+}
+
+// colocation collects the table references of a statement and the equalities
+// that bind their columns to values.
+type colocation struct {
+	ks    *conf.Keyspace
+	args  Args
+	refs  []*fromRef
+	conds []condition
+	facts map[columnOf]vindex.Value
+}
+
+func (c *colocation) selectStatement(stmt ast.Node, outer *scope) {
+	switch s := stmt.(type) {
+	case *ast.SelectStmt:
+		c.with(s.With, outer)
+		sc := &scope{outer: outer}
+		var ons []joinOn
+		if s.From != nil {
+			ons = c.tableExpr(s.From.TableRefs, sc, ons)
+		}
+		// ON conditions are read once every reference of the scope is known,
+		// and once WHERE has said which outer joins are inner joins.
+		rejected := nullRejected(s.Where, sc)
+		for _, on := range ons {
+			restricts := refSet(on.nullable)
+			if !on.outer || anyIn(on.nullable, rejected) {
+				for _, r := range on.preserved {
+					restricts[r] = true
+				}
+			}
+			c.conjuncts(on.cond, sc, restricts)
+			c.subqueries(sc, on.cond)
+		}
+		if s.Where != nil {
+			c.conjuncts(s.Where, sc, refSet(sc.refs))
+		}
+		c.subqueries(sc, clauses(s)...)
+	case *ast.SetOprStmt:
+		c.with(s.With, outer)
+		c.selectStatement(s.SelectList, outer)
+	case *ast.SetOprSelectList:
+		c.with(s.With, outer)
+		for _, sel := range s.Selects {
+			c.selectStatement(sel, outer)
+		}
+	case *ast.SubqueryExpr:
+		c.selectStatement(s.Query, outer)
+	}
+}
+
+// with reads the common table expressions of a WITH clause, each a scope of
+// its own: a reference to one is like a derived table.
+func (c *colocation) with(w *ast.WithClause, outer *scope) {
+	if w == nil {
+		return
+	}
+	for _, cte := range w.CTEs {
+		c.selectStatement(cte.Query, outer)
+	}
+}
+
+// joinOn is the ON condition of a join. An outer join's condition filters
+// the rows of its nullable side only: every row of the preserved side appears.
+type joinOn struct {
+	cond                ast.ExprNode
+	outer               bool
+	preserved, nullable []*fromRef
+}
+
+// tableExpr adds the references of a FROM item to sc and returns the ON
+// conditions to read once all references are known.
+func (c *colocation) tableExpr(node ast.ResultSetNode, sc *scope, ons []joinOn) []joinOn {
+	switch t := node.(type) {
+	case *ast.TableSource:
+		switch e := t.Source.(type) {
+		case *ast.TableName:
+			ref := &fromRef{alias: e.Name.O}
+			if t.AsName.O != "" {
+				ref.alias = t.AsName.O
+			}
+			if found, err := c.ks.FindTable(e.Name.O); err == nil {
+				ref.table = found
+				c.refs = append(c.refs, ref)
+			}
+			sc.refs = append(sc.refs, ref)
+		default:
+			// A derived table: its own scope; the outer query sees only its
+			// columns, which bind none of the tables inside.
+			c.selectStatement(e, sc.outer)
+			sc.refs = append(sc.refs, &fromRef{alias: t.AsName.O})
+		}
+	case *ast.Join:
+		before := len(sc.refs)
+		ons = c.tableExpr(t.Left, sc, ons)
+		middle := len(sc.refs)
+		if t.Right == nil {
+			return ons
+		}
+		ons = c.tableExpr(t.Right, sc, ons)
+		if t.On == nil {
+			return ons
+		}
+		left, right := sc.refs[before:middle:middle], sc.refs[middle:]
+		on := joinOn{cond: t.On.Expr, nullable: sc.refs[before:]}
+		switch t.Tp {
+		case ast.LeftJoin:
+			on = joinOn{cond: t.On.Expr, outer: true, preserved: left, nullable: right}
+		case ast.RightJoin:
+			on = joinOn{cond: t.On.Expr, outer: true, preserved: right, nullable: left}
+		}
+		ons = append(ons, on)
+	}
+	return ons
+}
+
+// nullRejected lists the references a WHERE equality names: rows of theirs
+// extended with NULLs by an outer join never pass it, which makes that join
+// an inner one.
+func nullRejected(where ast.ExprNode, sc *scope) map[*fromRef]bool {
+	set := map[*fromRef]bool{}
+	for _, conj := range splitAnd(where, nil) {
+		cmp, ok := conj.(*ast.BinaryOperationExpr)
+		if !ok || cmp.Op != opcode.EQ {
+			continue
+		}
+		for _, side := range []ast.ExprNode{cmp.L, cmp.R} {
+			if cn, ok := side.(*ast.ColumnNameExpr); ok {
+				if ref := sc.resolve(cn); ref != nil {
+					set[ref] = true
+				}
+			}
+		}
+	}
+	return set
+}
+
+func anyIn(refs []*fromRef, set map[*fromRef]bool) bool {
+	for _, r := range refs {
+		if set[r] {
+			return true
+		}
+	}
+	return false
+}
+
+// subqueries reads the subqueries found in nodes, each in a scope of its own
+// inside sc.
+func (c *colocation) subqueries(sc *scope, nodes ...ast.Node) {
+	for _, n := range nodes {
+		walk(n, func(node ast.Node) bool {
+			if sq, ok := node.(*ast.SubqueryExpr); ok {
+				c.selectStatement(sq.Query, sc)
+				return false
+			}
+			return true
+		})
+	}
+}
+
+// conjuncts records the AND-ed equalities of e, read in sc, restricting the
+// rows of the references in restricts.
+func (c *colocation) conjuncts(e ast.ExprNode, sc *scope, restricts map[*fromRef]bool) {
+	for _, conj := range splitAnd(e, nil) {
+		cmp, ok := conj.(*ast.BinaryOperationExpr)
+		if !ok || cmp.Op != opcode.EQ {
+			continue
+		}
+		l, lok := cmp.L.(*ast.ColumnNameExpr)
+		r, rok := cmp.R.(*ast.ColumnNameExpr)
+		switch {
+		case lok && rok:
+			lref, rref := sc.resolve(l), sc.resolve(r)
+			if lref != nil && rref != nil {
+				c.conds = append(c.conds, condition{left: lref, lcol: l.Name.Name.L, right: rref, rcol: r.Name.Name.L, restricts: restricts})
+			}
+		case lok || rok:
+			col, other := l, cmp.R
+			if rok {
+				col, other = r, cmp.L
+			}
+			ref := sc.resolve(col)
+			if v, ok := valueOf(other, c.args); ok && ref != nil {
+				c.conds = append(c.conds, condition{left: ref, lcol: col.Name.Name.L, value: &v, restricts: restricts})
+			}
+		}
+	}
+}
+
+// solve derives the values columns are bound to, letting a value flow through
+// an equality only into a reference whose rows that equality restricts.
+func (c *colocation) solve() {
+	for changed := true; changed; {
+		changed = false
+		learn := func(ref *fromRef, col string, v vindex.Value, restricts map[*fromRef]bool) {
+			k := columnOf{ref, col}
+			if _, known := c.facts[k]; !known && restricts[ref] {
+				c.facts[k] = v
+				changed = true
+			}
+		}
+		for _, cond := range c.conds {
+			if cond.value != nil {
+				learn(cond.left, cond.lcol, *cond.value, cond.restricts)
+				continue
+			}
+			if v, ok := c.facts[columnOf{cond.right, cond.rcol}]; ok {
+				learn(cond.left, cond.lcol, v, cond.restricts)
+			}
+			if v, ok := c.facts[columnOf{cond.left, cond.lcol}]; ok {
+				learn(cond.right, cond.rcol, v, cond.restricts)
+			}
+		}
+	}
+}
+
+// resolve finds the reference a column names: by qualifier, innermost scope
+// first; unqualified, only when its scope reads one table.
+func (sc *scope) resolve(cn *ast.ColumnNameExpr) *fromRef {
+	q := cn.Name.Table.O
+	if q == "" {
+		if len(sc.refs) == 1 {
+			return sc.refs[0]
+		}
+		return nil
+	}
+	for s := sc; s != nil; s = s.outer {
+		for _, ref := range s.refs {
+			if strings.EqualFold(ref.alias, q) {
+				return ref
+			}
+		}
+	}
+	return nil
+}
+
+func refSet(refs []*fromRef) map[*fromRef]bool {
+	set := make(map[*fromRef]bool, len(refs))
+	for _, r := range refs {
+		set[r] = true
+	}
+	return set
+}
+
+// clauses are the parts of a SELECT besides FROM that may hold subqueries:
+// those it has (an absent clause is a nil pointer, which no walk may visit).
+func clauses(s *ast.SelectStmt) []ast.Node {
+	var out []ast.Node
+	if s.Fields != nil {
+		out = append(out, s.Fields)
+	}
+	if s.Where != nil {
+		out = append(out, s.Where)
+	}
+	if s.GroupBy != nil {
+		out = append(out, s.GroupBy)
+	}
+	if s.Having != nil {
+		out = append(out, s.Having)
+	}
+	if s.OrderBy != nil {
+		out = append(out, s.OrderBy)
+	}
+	return out
+}

@@ -1,0 +1,1142 @@
+package planner
+
+// Scatter merge planning. A SELECT on one sharded table that goes to several
+// shards is answered from the shards' results the way MySQL would answer it
+// from one server holding all rows:
+//
+//   - ORDER BY: every shard sorts, the executor merges the sorted streams.
+//   - LIMIT o, n: every shard is asked for o+n rows, the merge skips o and
+//     stops after n.
+//   - GROUP BY, aggregates, DISTINCT: every shard groups and sorts by the
+//     group keys, the executor combines equal groups of the merged stream:
+//     COUNT and SUM add up, MIN and MAX compare, AVG is sent as AVG plus a
+//     hidden SUM and COUNT and computed from those.
+//
+// The shard statement is the client's with hidden columns appended at the
+// end of the select list: ORDER BY / GROUP BY expressions that are not
+// selected, the partial sums and counts of AVG, and for every key that may be
+// a string, weight_string(key) and the collation's weight of a space (see
+// padWeight). Comparing weight strings is how the merge orders and groups
+// strings exactly as the shard did, whatever the column's collation: the
+// column definitions of a result carry the connection's collation, not the
+// column's, so the merge could not know it otherwise. Visible columns keep
+// their position, and unaliased expressions get their text as typed by the
+// client as alias, so the client sees the names and types MySQL would send.
+//
+// What the merge cannot answer exactly is refused, naming the construct.
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/format"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
+	driver "github.com/pingcap/tidb/pkg/parser/test_driver"
+
+	"sidecar/conf"
+	"sidecar/sqlerr"
+	"sidecar/vindex"
+)
+
+// MergePlan says how to ask each shard and how to combine their results.
+type MergePlan struct {
+	// SQL is the statement every shard runs (text; a prepared statement's
+	// arguments are written in as literals).
+	SQL string
+	// Columns is the number of columns the client sees; -1 when the select
+	// list has a * and only the result tells.
+	Columns int
+	// Hidden is the number of columns at the end of each shard's result that
+	// the merge reads and the client does not see.
+	Hidden int
+	// Order is the order of the shards' rows; their streams are merged by it.
+	// Empty: the results are concatenated.
+	Order []MergeKey
+	// Grouped: rows with equal Groups keys (adjacent in the merged stream) are
+	// combined into one; Aggregates say how. No Groups and Grouped: all rows
+	// form one group (aggregates without GROUP BY).
+	Grouped    bool
+	Groups     []MergeKey
+	Aggregates []MergeAgg
+	// PostSort: the combined groups are sorted by these keys before Offset
+	// and Limit apply (ORDER BY an aggregate); all groups are then held.
+	PostSort []MergeKey
+	Offset   uint64
+	Limit    uint64 // NoLimit: none
+}
+
+// String describes what the merge does with the shards' rows, compactly (as
+// VEXPLAIN shows it): the columns the client sees (-1: as many as the
+// result has, after a *) and the hidden ones after them; columns by position
+// from 0, hidden ones as h0, h1, …; sort and group keys with w(weight, pad)
+// when compared by weight strings, and desc; aggregates; the sort of the
+// groups (post) and offset/limit.
+func (mp *MergePlan) String() string {
+	col := func(c MergeCol) string {
+		if c.Hidden {
+			return fmt.Sprintf("h%d", c.Index)
+		}
+		return fmt.Sprint(c.Index)
+	}
+	keys := func(ks []MergeKey) string {
+		var out []string
+		for _, k := range ks {
+			s := col(k.Col)
+			if k.HasWeight {
+				s += "w(" + col(k.Weight) + "," + col(k.Pad) + ")"
+			}
+			if k.Desc {
+				s += " desc"
+			}
+			out = append(out, s)
+		}
+		return strings.Join(out, ", ")
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "cols=%d hidden=%d", mp.Columns, mp.Hidden)
+	if len(mp.Order) > 0 {
+		fmt.Fprintf(&b, " order=[%s]", keys(mp.Order))
+	}
+	if mp.Grouped {
+		fmt.Fprintf(&b, " groups=[%s]", keys(mp.Groups))
+	}
+	for _, a := range mp.Aggregates {
+		fmt.Fprintf(&b, " %s(%s", a.Func, col(a.Col))
+		if a.Func == AggAvg {
+			fmt.Fprintf(&b, "=%s/%s", col(a.Sum), col(a.Count))
+		}
+		if a.HasWeight {
+			fmt.Fprintf(&b, " w(%s,%s)", col(a.Weight), col(a.Pad))
+		}
+		b.WriteString(")")
+	}
+	if len(mp.PostSort) > 0 {
+		fmt.Fprintf(&b, " post=[%s]", keys(mp.PostSort))
+	}
+	if mp.Offset != 0 || mp.Limit != NoLimit {
+		fmt.Fprintf(&b, " offset=%d limit=%d", mp.Offset, mp.Limit)
+	}
+	return b.String()
+}
+
+// NoLimit is MergePlan.Limit without a LIMIT clause.
+const NoLimit = ^uint64(0)
+
+// MergeCol is a column of a shard's result: Index counts from the first
+// column, or, when Hidden, from the first hidden column.
+type MergeCol struct {
+	Index  int
+	Hidden bool
+}
+
+// MergeKey is a sort or group key. For keys that may be strings, Weight is
+// weight_string(key) and Pad the collation's weight of a space ("" for NO
+// PAD collations), both hidden columns.
+type MergeKey struct {
+	Col         MergeCol
+	Weight, Pad MergeCol
+	HasWeight   bool
+	Desc        bool
+}
+
+// AggFunc is an aggregate function the merge combines.
+type AggFunc uint8
+
+const (
+	AggCount AggFunc = iota + 1
+	AggSum
+	AggMin
+	AggMax
+	AggAvg
+	AggBitAnd
+	AggBitOr
+	AggBitXor
+)
+
+var aggNames = map[string]AggFunc{"count": AggCount, "sum": AggSum, "min": AggMin, "max": AggMax, "avg": AggAvg,
+	"bit_and": AggBitAnd, "bit_or": AggBitOr, "bit_xor": AggBitXor}
+
+func (f AggFunc) String() string {
+	for name, g := range aggNames {
+		if g == f {
+			return name
+		}
+	}
+	return "?"
+}
+
+// MergeAgg combines one aggregate column across shards. AVG's own column is
+// only there for its definition: the value is Sum / Count. MIN and MAX of
+// strings compare by Weight and Pad.
+type MergeAgg struct {
+	Func        AggFunc
+	Col         MergeCol
+	Sum, Count  MergeCol
+	Weight, Pad MergeCol
+	HasWeight   bool
+}
+
+// unmergeable are aggregate functions whose partial results cannot be
+// combined into MySQL's answer.
+var unmergeable = map[string]bool{"std": true, "stddev": true, "stddev_pop": true, "stddev_samp": true,
+	"variance": true, "var_pop": true, "var_samp": true, "json_arrayagg": true, "json_objectagg": true}
+
+// PlanMerge plans a SELECT that goes to several shards. It returns nil when
+// the shards' results can simply be concatenated (no ORDER BY, LIMIT,
+// GROUP BY, aggregates or DISTINCT). The shard statement is printed from the
+// parsed one, which the planner read in the session's sql_mode (plan.Mode).
+//
+// What depends on the statement's shape only (keys, aggregates, hidden
+// columns, the shards' statement) is planned once per plan, so once per
+// cached shape and per prepared statement; an execution only prints the
+// shards' statement with its arguments. A LIMIT of arguments (LIMIT ? in a
+// prepared statement) is the exception: its merge is planned per execution.
+func PlanMerge(plan *Plan, args Args) (*MergePlan, error) {
+	t := plan.mergeTemplate()
+	switch {
+	case t.err != nil:
+		return nil, t.err
+	case t.limitArgs:
+		b := &mergeBuilder{table: plan.Table.String(), args: args, hiddenKeys: map[string]int{}}
+		if err := b.build(plan.Stmt.(*ast.SelectStmt), plan); err != nil || b.shard == nil {
+			return nil, err
+		}
+		return b.render(plan, args)
+	case t.builder == nil:
+		return nil, nil // concatenated
+	}
+	return t.builder.render(plan, args)
+}
+
+// checkMerge refuses what PlanMerge cannot answer, before any shard is asked.
+func checkMerge(plan *Plan) error {
+	return plan.mergeTemplate().err
+}
+
+// mergeOnce is a plan's merge, built the first time the statement goes to
+// several shards and shared by every execution of the plan.
+type mergeOnce struct {
+	once sync.Once
+	t    mergeTemplate
+}
+
+type mergeTemplate struct {
+	builder   *mergeBuilder // nil: the shards' results are concatenated
+	limitArgs bool          // LIMIT takes arguments: planned per execution
+	err       error
+}
+
+// mergeTemplate returns the plan's merge template, building it once.
+func (plan *Plan) mergeTemplate() *mergeTemplate {
+	m := plan.merge
+	if m == nil { // a plan made by hand (tests, engine gathers): not shared
+		m = &mergeOnce{}
+	}
+	m.once.Do(func() { m.t = buildMergeTemplate(plan) })
+	return &m.t
+}
+
+func buildMergeTemplate(plan *Plan) mergeTemplate {
+	table := plan.Table.String()
+	switch s := plan.Stmt.(type) {
+	case *ast.SelectStmt:
+		if s.Limit != nil && (isParam(s.Limit.Count) || isParam(s.Limit.Offset)) {
+			// Validated without its arguments; planned per execution.
+			b := &mergeBuilder{table: table, validate: true, hiddenKeys: map[string]int{}}
+			return mergeTemplate{limitArgs: true, err: b.build(s, plan)}
+		}
+		b := &mergeBuilder{table: table, hiddenKeys: map[string]int{}}
+		if err := b.build(s, plan); err != nil {
+			return mergeTemplate{err: err}
+		}
+		if b.shard == nil {
+			return mergeTemplate{}
+		}
+		return mergeTemplate{builder: b}
+	case *ast.SetOprStmt:
+		if plainUnionAll(s) {
+			return mergeTemplate{} // every shard answers its part; concatenation is the union
+		}
+		return mergeTemplate{err: sqlerr.Unsupported("UNION in a SELECT across shards of %s (only UNION ALL of plain SELECTs)", table)}
+	}
+	return mergeTemplate{}
+}
+
+func isParam(e ast.ExprNode) bool {
+	_, ok := e.(*paramExpr)
+	return ok
+}
+
+// concatenated: a SELECT of several co-located tables whose per-shard
+// results together are the answer: nothing to order, limit, group,
+// aggregate or deduplicate across shards.
+func concatenated(s *ast.SelectStmt) bool {
+	return rowWise(s) && s.With == nil && (s.SelectStmtOpts == nil || !s.SelectStmtOpts.CalcFoundRows) && s.From != nil
+}
+
+// plainUnionAll: UNION ALL of SELECTs that a concatenation answers.
+func plainUnionAll(n ast.Node) bool {
+	switch s := n.(type) {
+	case *ast.SelectStmt:
+		// A window function numbers or sums a shard's rows, not the
+		// table's: rowWise leaves them out.
+		return rowWise(s) && s.With == nil && !hasSubquery(s) && isTable(s.From)
+	case *ast.SetOprStmt:
+		return s.OrderBy == nil && s.Limit == nil && s.With == nil && plainUnionAll(s.SelectList)
+	case *ast.SetOprSelectList:
+		return s.OrderBy == nil && s.Limit == nil && s.With == nil && unionAll(s, plainUnionAll)
+	}
+	return false
+}
+
+// unionAll: the SELECTs of s are joined by UNION ALL only, and each is ok.
+func unionAll(s *ast.SetOprSelectList, ok func(ast.Node) bool) bool {
+	for i, sel := range s.Selects {
+		var op *ast.SetOprType
+		switch b := sel.(type) {
+		case *ast.SelectStmt:
+			op = b.AfterSetOperator
+		case *ast.SetOprSelectList:
+			op = b.AfterSetOperator
+		}
+		if (i > 0 && (op == nil || *op != ast.UnionAll)) || !ok(sel) {
+			return false
+		}
+	}
+	return true
+}
+
+// isTable reports a FROM clause that is one table; none (DUAL) is no table:
+// every shard would return its constant row.
+func isTable(from *ast.TableRefsClause) bool {
+	if from == nil || from.TableRefs == nil || from.TableRefs.Right != nil {
+		return false
+	}
+	ts, ok := from.TableRefs.Left.(*ast.TableSource)
+	if !ok {
+		return false
+	}
+	_, ok = ts.Source.(*ast.TableName)
+	return ok
+}
+
+type mergeBuilder struct {
+	table    string
+	args     Args
+	validate bool
+
+	shard      *ast.SelectStmt // the shards' statement, without its select list
+	items      []mergeItem
+	star       bool
+	hidden     []*ast.SelectField
+	hiddenKeys map[string]int // exprKey → hidden index
+	grouped    bool
+	// tables: the statement reads several (co-located) tables, whose
+	// qualifiers tell their columns apart.
+	tables bool
+	mp     MergePlan
+}
+
+// mergeItem is an item of the client's select list.
+type mergeItem struct {
+	expr  ast.ExprNode // nil for * and t.*
+	alias string
+	pos   int // column position; -1 after a *
+	agg   *ast.AggregateFuncExpr
+}
+
+// build plans the merge of sel's results into b: b.mp (without its SQL) and
+// b.shard, the shards' statement without its select list (see render). No
+// merge is needed, the results are concatenated, when b.shard stays nil.
+func (b *mergeBuilder) build(sel *ast.SelectStmt, plan *Plan) error {
+	t := b.table
+	if hasSubquery(sel) || !isTable(sel.From) {
+		// Co-located tables: routeJoin sends no other join or subquery to
+		// several shards. Each shard's rows are its part of the answer, to
+		// concatenate, or to merge as one table's are.
+		if concatenated(sel) {
+			return nil
+		}
+		b.tables = true
+	}
+	if sel.Having != nil {
+		return sqlerr.Unsupported("HAVING in a SELECT across shards of %s", t)
+	}
+	windows := len(sel.WindowSpecs) > 0 || hasWindow(sel.Fields) || sel.OrderBy != nil && contains(sel.OrderBy, isWindowFunc)
+	if windows && !partitionedByVindex(sel, plan.Table) {
+		return sqlerr.Unsupported("window functions not partitioned by the primary vindex column in a SELECT across shards of %s", t)
+	}
+	if sel.GroupBy != nil && sel.GroupBy.Rollup {
+		return sqlerr.Unsupported("GROUP BY … WITH ROLLUP in a SELECT across shards of %s", t)
+	}
+	if sel.SelectStmtOpts != nil && sel.SelectStmtOpts.CalcFoundRows {
+		return sqlerr.Unsupported("SQL_CALC_FOUND_ROWS in a SELECT across shards of %s", t)
+	}
+	hasAgg := false
+	pos := 0
+	for _, f := range sel.Fields.Fields {
+		if f.WildCard != nil {
+			b.star = true
+			pos = -1
+			b.items = append(b.items, mergeItem{pos: -1})
+			continue
+		}
+		agg, err := b.aggregateOf(f.Expr)
+		if err != nil {
+			return err
+		}
+		hasAgg = hasAgg || agg != nil
+		b.items = append(b.items, mergeItem{expr: f.Expr, alias: f.AsName.L, pos: pos, agg: agg})
+		if pos >= 0 {
+			pos++
+		}
+	}
+	var groupBy, orderBy []*ast.ByItem
+	if sel.GroupBy != nil {
+		groupBy = sel.GroupBy.Items
+	}
+	if sel.OrderBy != nil {
+		orderBy = sel.OrderBy.Items
+	}
+	for _, g := range groupBy {
+		if containsAggregate(g.Expr) {
+			return sqlerr.Unsupported("aggregate functions in GROUP BY (%s)", nodeText(g.Expr))
+		}
+	}
+	b.grouped = len(groupBy) > 0 || hasAgg
+	distinct := sel.Distinct
+	switch {
+	case windows && b.grouped:
+		return sqlerr.Unsupported("window functions together with GROUP BY or aggregate functions in a SELECT across shards of %s", t)
+	case b.grouped && b.star:
+		return sqlerr.Unsupported("* together with GROUP BY or aggregate functions in a SELECT across shards of %s", t)
+	case distinct && b.grouped:
+		return sqlerr.Unsupported("DISTINCT together with GROUP BY or aggregate functions in a SELECT across shards of %s", t)
+	case distinct && b.star:
+		return sqlerr.Unsupported("SELECT DISTINCT * across shards of %s (name the columns)", t)
+	}
+	for _, o := range orderBy {
+		if !b.grouped && containsAggregate(o.Expr) {
+			return sqlerr.Unsupported("aggregate functions in ORDER BY without GROUP BY across shards of %s", t)
+		}
+		if b.grouped {
+			if _, err := b.aggregateOf(o.Expr); err != nil {
+				return err
+			}
+		}
+	}
+	b.mp.Offset, b.mp.Limit = 0, NoLimit
+	if sel.Limit != nil {
+		var err error
+		if b.mp.Offset, b.mp.Limit, err = b.limit(sel.Limit); err != nil {
+			return err
+		}
+	}
+	if !b.grouped && !distinct && len(orderBy) == 0 && sel.Limit == nil {
+		return nil
+	}
+
+	shard := *sel // the shard's statement: a copy, the plan's AST is shared
+	var order []mergeOrder
+	for _, o := range orderBy {
+		if isNull(o.Expr) || (b.grouped && len(groupBy) == 0) {
+			continue // ORDER BY NULL, or of the one row of aggregates without GROUP BY
+		}
+		col, expr, err := b.resolve(o.Expr, false)
+		if err != nil {
+			return err
+		}
+		order = append(order, mergeOrder{col: col, expr: expr, desc: o.Desc})
+	}
+	pushLimit := true
+	switch {
+	case b.grouped:
+		if err := b.planGroups(groupBy, order, &pushLimit); err != nil {
+			return err
+		}
+	case distinct:
+		if err := b.planDistinct(order); err != nil {
+			return err
+		}
+	default:
+		for _, o := range order {
+			b.mp.Order = append(b.mp.Order, b.key(o.col, o.expr, o.desc))
+		}
+	}
+
+	b.mp.Hidden = len(b.hidden)
+	b.mp.Columns = len(b.items)
+	if b.star {
+		b.mp.Columns = -1
+	}
+	if b.grouped {
+		shard.GroupBy = nil
+		if len(b.mp.Groups) > 0 {
+			shard.GroupBy = &ast.GroupByClause{}
+			for _, k := range b.mp.Groups {
+				shard.GroupBy.Items = append(shard.GroupBy.Items, &ast.ByItem{Expr: b.ordinal(k.Col)})
+			}
+		}
+	}
+	if !b.star {
+		shard.OrderBy = nil // else positions after a * are unknown: as the client wrote it
+		if len(b.mp.Order) > 0 {
+			shard.OrderBy = &ast.OrderByClause{}
+			for _, k := range b.mp.Order {
+				shard.OrderBy.Items = append(shard.OrderBy.Items, &ast.ByItem{Expr: b.ordinal(k.Col), Desc: k.Desc})
+			}
+		}
+	}
+	shard.Limit = nil
+	if sel.Limit != nil && pushLimit {
+		n := b.mp.Offset + b.mp.Limit
+		if n < b.mp.Offset {
+			n = NoLimit // overflow: everything
+		}
+		shard.Limit = &ast.Limit{Count: literal(vindex.Value{Kind: vindex.Uint64, Raw: strconv.AppendUint(nil, n, 10)})}
+	}
+	b.shard = &shard
+	return nil
+}
+
+// render is the merge plan of one execution: the shards' statement gets the
+// client's select list (named as the client typed it, see namedItems) and
+// the hidden columns, and is printed with the execution's arguments.
+func (b *mergeBuilder) render(plan *Plan, args Args) (*MergePlan, error) {
+	mp := b.mp
+	shard := *b.shard
+	fields := namedItems(plan.Stmt.(*ast.SelectStmt), plan.Query)
+	shard.Fields = &ast.FieldList{Fields: append(fields, b.hidden...)}
+	mp.SQL = printStmt(plan.Leading, &shard, args, plan.Mode)
+	return &mp, nil
+}
+
+type mergeOrder struct {
+	col  MergeCol
+	expr ast.ExprNode
+	desc bool
+}
+
+// planGroups plans GROUP BY and aggregates: shards group and sort by the
+// group keys. When the client's ORDER BY uses only group keys, the shards
+// sort in that order and the merged groups stream out; otherwise the groups
+// are merged in group-key order, held, and sorted at the end.
+func (b *mergeBuilder) planGroups(groupBy []*ast.ByItem, order []mergeOrder, pushLimit *bool) error {
+	b.mp.Grouped = true
+	for _, g := range groupBy {
+		col, expr, err := b.resolve(g.Expr, true)
+		if err != nil {
+			return err
+		}
+		if !b.hasGroup(col) {
+			b.mp.Groups = append(b.mp.Groups, b.key(col, expr, false))
+		}
+	}
+	for i, it := range b.items {
+		if it.agg != nil {
+			if err := b.addAggregate(MergeCol{Index: i}, it.agg); err != nil {
+				return err
+			}
+		}
+	}
+	if len(b.mp.Groups) == 0 {
+		return nil // one group: ORDER BY has nothing to order
+	}
+	onGroups := true
+	for _, o := range order {
+		if !b.hasGroup(o.col) {
+			onGroups = false
+		}
+	}
+	if onGroups {
+		used := map[MergeCol]bool{}
+		for _, o := range order {
+			if !used[o.col] {
+				used[o.col] = true
+				k := b.groupKey(o.col)
+				k.Desc = o.desc
+				b.mp.Order = append(b.mp.Order, k)
+			}
+		}
+		for _, k := range b.mp.Groups {
+			if !used[k.Col] {
+				b.mp.Order = append(b.mp.Order, k)
+			}
+		}
+		return nil
+	}
+	b.mp.Order = append(b.mp.Order, b.mp.Groups...)
+	for _, o := range order {
+		b.mp.PostSort = append(b.mp.PostSort, b.key(o.col, o.expr, o.desc))
+	}
+	*pushLimit = false
+	return nil
+}
+
+// planDistinct treats SELECT DISTINCT like GROUP BY on every selected column.
+func (b *mergeBuilder) planDistinct(order []mergeOrder) error {
+	b.mp.Grouped = true
+	for i, it := range b.items {
+		b.mp.Groups = append(b.mp.Groups, b.key(MergeCol{Index: i}, it.expr, false))
+	}
+	used := map[MergeCol]bool{}
+	for _, o := range order {
+		if o.col.Hidden {
+			return sqlerr.Unsupported("ORDER BY of a column that is not selected in a SELECT DISTINCT across shards of %s", b.table)
+		}
+		if !used[o.col] {
+			used[o.col] = true
+			k := b.groupKey(o.col)
+			k.Desc = o.desc
+			b.mp.Order = append(b.mp.Order, k)
+		}
+	}
+	for _, k := range b.mp.Groups {
+		if !used[k.Col] {
+			b.mp.Order = append(b.mp.Order, k)
+		}
+	}
+	return nil
+}
+
+func (b *mergeBuilder) hasGroup(c MergeCol) bool {
+	for _, k := range b.mp.Groups {
+		if k.Col == c {
+			return true
+		}
+	}
+	return false
+}
+
+func (b *mergeBuilder) hasAggregate(c MergeCol) bool {
+	for _, a := range b.mp.Aggregates {
+		if a.Col == c {
+			return true
+		}
+	}
+	return false
+}
+
+func (b *mergeBuilder) groupKey(c MergeCol) MergeKey {
+	for _, k := range b.mp.Groups {
+		if k.Col == c {
+			return k
+		}
+	}
+	return MergeKey{Col: c}
+}
+
+// addAggregate registers how an aggregate column is combined, adding AVG's
+// partial SUM and COUNT and the weights of MIN/MAX of strings as hidden
+// columns.
+func (b *mergeBuilder) addAggregate(col MergeCol, f *ast.AggregateFuncExpr) error {
+	fn := aggNames[strings.ToLower(f.F)]
+	a := MergeAgg{Func: fn, Col: col}
+	switch fn {
+	case AggAvg:
+		a.Sum = b.addHidden(&ast.AggregateFuncExpr{F: "sum", Args: f.Args})
+		a.Count = b.addHidden(&ast.AggregateFuncExpr{F: "count", Args: f.Args})
+	case AggMin, AggMax:
+		if len(f.Args) == 1 && numericExpr(f.Args[0]) {
+			break
+		}
+		a.HasWeight = true
+		a.Weight = b.addHidden(weightString(f))
+		a.Pad = b.addHidden(padWeight(f))
+	}
+	b.mp.Aggregates = append(b.mp.Aggregates, a)
+	return nil
+}
+
+// key makes a sort or group key of a column; expr (nil when unknown: a
+// position inside a *) gets weight columns unless it is surely a number.
+func (b *mergeBuilder) key(col MergeCol, expr ast.ExprNode, desc bool) MergeKey {
+	k := MergeKey{Col: col, Desc: desc}
+	if expr != nil && !numericExpr(expr) {
+		if agg, _ := expr.(*ast.AggregateFuncExpr); agg != nil && aggNames[strings.ToLower(agg.F)] != 0 {
+			// An aggregate key: MIN/MAX weights are the aggregate's own.
+			for _, a := range b.mp.Aggregates {
+				if a.Col == col && a.HasWeight {
+					k.HasWeight, k.Weight, k.Pad = true, a.Weight, a.Pad
+					return k
+				}
+			}
+		}
+		k.HasWeight = true
+		k.Weight = b.addHidden(weightString(expr))
+		k.Pad = b.addHidden(padWeight(expr))
+	}
+	return k
+}
+
+// resolve finds the column an ORDER BY or GROUP BY expression designates: a
+// position, an alias (ORDER BY looks at aliases first, as MySQL does), a
+// selected expression, or else a new hidden column.
+func (b *mergeBuilder) resolve(e ast.ExprNode, group bool) (MergeCol, ast.ExprNode, error) {
+	clause := "order clause"
+	if group {
+		clause = "group statement"
+	}
+	if p, ok := e.(*ast.PositionExpr); ok {
+		n := p.N
+		if p.P != nil || n < 1 || (!b.star && n > len(b.items)) {
+			return MergeCol{}, nil, sqlerr.New(1054, "42S22", "Unknown column '%s' in '%s'", nodeText(p), clause)
+		}
+		col := MergeCol{Index: n - 1}
+		for _, it := range b.items {
+			if it.pos == n-1 {
+				return col, it.expr, nil
+			}
+		}
+		return col, nil, nil // inside a *
+	}
+	if cn, ok := e.(*ast.ColumnNameExpr); ok && cn.Name.Table.L == "" {
+		name := cn.Name.Name.L
+		for _, it := range b.items {
+			if it.alias == "" || it.alias != name {
+				continue
+			}
+			if it.pos < 0 { // after a *: its position is unknown, a hidden copy has its values
+				return b.addHidden(it.expr), it.expr, nil
+			}
+			if group && b.exprKey(it.expr) != b.exprKey(cn) && b.namesColumn(name) {
+				// MySQL groups by the table's column of that name, not by the
+				// alias: which one the client meant is not visible here.
+				return MergeCol{}, nil, sqlerr.Unsupported("GROUP BY %s, both an alias and a column, across shards of %s", cn.Name.Name.O, b.table)
+			}
+			return MergeCol{Index: it.pos}, it.expr, nil
+		}
+	}
+	key := b.exprKey(e)
+	for _, it := range b.items {
+		if it.expr != nil && it.pos >= 0 && b.exprKey(it.expr) == key {
+			return MergeCol{Index: it.pos}, it.expr, nil
+		}
+	}
+	col := b.addHidden(e)
+	if b.grouped {
+		agg, err := b.aggregateOf(e)
+		if err != nil {
+			return MergeCol{}, nil, err
+		}
+		if agg != nil && !b.hasAggregate(col) {
+			return col, e, b.addAggregate(col, agg)
+		}
+	}
+	return col, e, nil
+}
+
+// namesColumn reports whether the statement refers to a column of this name
+// anywhere (evidence that the table has one).
+func (b *mergeBuilder) namesColumn(name string) bool {
+	found := false
+	for _, it := range b.items {
+		walk(it.expr, func(n ast.Node) bool {
+			if cn, ok := n.(*ast.ColumnNameExpr); ok && cn.Name.Name.L == name {
+				found = true
+			}
+			return !found
+		})
+	}
+	return found
+}
+
+func (b *mergeBuilder) addHidden(e ast.ExprNode) MergeCol {
+	key := b.exprKey(e)
+	if i, ok := b.hiddenKeys[key]; ok {
+		return MergeCol{Index: i, Hidden: true}
+	}
+	b.hiddenKeys[key] = len(b.hidden)
+	b.hidden = append(b.hidden, &ast.SelectField{Expr: e})
+	return MergeCol{Index: len(b.hidden) - 1, Hidden: true}
+}
+
+// ordinal is the 1-based position of a column in the shard's select list
+// (known: there is no * when this is used).
+func (b *mergeBuilder) ordinal(c MergeCol) ast.ExprNode {
+	n := c.Index + 1
+	if c.Hidden {
+		n += len(b.items)
+	}
+	return literal(vindex.NewInt64(int64(n)))
+}
+
+// aggregateOf returns e if it is an aggregate the merge combines, nil if e
+// has no aggregate, and an error naming what cannot be merged.
+func (b *mergeBuilder) aggregateOf(e ast.ExprNode) (*ast.AggregateFuncExpr, error) {
+	t := b.table
+	if f, ok := e.(*ast.AggregateFuncExpr); ok {
+		name := strings.ToLower(f.F)
+		if name == "group_concat" {
+			return nil, sqlerr.Unsupported("GROUP_CONCAT in a SELECT across shards of %s (%s)", t, nodeText(f))
+		}
+		fn := aggNames[name]
+		if unmergeable[name] || fn == 0 {
+			return nil, sqlerr.Unsupported("%s in a SELECT across shards of %s", strings.ToUpper(name), t)
+		}
+		if f.Distinct && fn != AggMin && fn != AggMax {
+			return nil, sqlerr.Unsupported("%s(DISTINCT …) in a SELECT across shards of %s (%s)", strings.ToUpper(name), t, nodeText(f))
+		}
+		for _, a := range f.Args {
+			if containsAggregate(a) {
+				return nil, sqlerr.Unsupported("nested aggregate functions (%s)", nodeText(f))
+			}
+		}
+		return f, nil
+	}
+	if containsAggregate(e) {
+		return nil, sqlerr.Unsupported("aggregate functions inside an expression in a SELECT across shards of %s (%s)", t, nodeText(e))
+	}
+	return nil, nil
+}
+
+func containsAggregate(node ast.Node) bool {
+	return contains(node, func(n ast.Node) bool { _, ok := n.(*ast.AggregateFuncExpr); return ok })
+}
+
+// hasWindow reports a window function in a select list.
+func hasWindow(fields *ast.FieldList) bool {
+	return fields != nil && contains(fields, isWindowFunc)
+}
+
+func isWindowFunc(n ast.Node) bool { _, ok := n.(*ast.WindowFuncExpr); return ok }
+
+// partitionedByVindex: every window of sel partitions by the table's primary
+// vindex column, so no partition spans shards and each shard computes its
+// rows' window values exactly.
+func partitionedByVindex(sel *ast.SelectStmt, t *conf.Table) bool {
+	pv := t.Primary()
+	if pv == nil || len(pv.Columns) != 1 {
+		return false
+	}
+	named := map[string]*ast.WindowSpec{}
+	for i := range sel.WindowSpecs {
+		named[sel.WindowSpecs[i].Name.L] = &sel.WindowSpecs[i]
+	}
+	alias := aliasOf(sel.From)
+	partitioned := func(spec *ast.WindowSpec) bool {
+		// A window naming another inherits its PARTITION BY.
+		for seen := 0; spec != nil && spec.PartitionBy == nil && seen < len(named)+1; seen++ {
+			ref := spec.Ref.L
+			if spec.OnlyAlias || ref == "" {
+				ref = spec.Name.L
+			}
+			if next := named[ref]; next != spec {
+				spec = next
+			} else {
+				break
+			}
+		}
+		if spec == nil || spec.PartitionBy == nil {
+			return false
+		}
+		for _, item := range spec.PartitionBy.Items {
+			if cn, ok := item.Expr.(*ast.ColumnNameExpr); ok && ownColumn(cn, t, alias) && strings.EqualFold(cn.Name.Name.O, pv.Columns[0]) {
+				return true
+			}
+		}
+		return false
+	}
+	ok := true
+	for i := range sel.WindowSpecs {
+		ok = ok && partitioned(&sel.WindowSpecs[i])
+	}
+	for _, n := range clauses(sel) {
+		walk(n, func(n ast.Node) bool {
+			switch w := n.(type) {
+			case *ast.SubqueryExpr:
+				return false
+			case *ast.WindowFuncExpr:
+				ok = ok && partitioned(&w.Spec)
+			}
+			return ok
+		})
+	}
+	return ok
+}
+
+// contains reports a node for which is is true, outside subqueries.
+func contains(node ast.Node, is func(ast.Node) bool) bool {
+	found := false
+	walk(node, func(n ast.Node) bool {
+		if _, sub := n.(*ast.SubqueryExpr); sub {
+			return false
+		}
+		found = found || is(n)
+		return !found
+	})
+	return found
+}
+
+// limit reads LIMIT [o,] n / LIMIT n OFFSET o: literals or bound arguments.
+func (b *mergeBuilder) limit(l *ast.Limit) (offset, count uint64, err error) {
+	read := func(e ast.ExprNode) (uint64, error) {
+		if e == nil {
+			return 0, nil
+		}
+		if _, ok := e.(*paramExpr); ok && b.validate {
+			return 0, nil // bound at execute
+		}
+		v, ok := valueOf(e, b.args)
+		if ok {
+			if n, err := strconv.ParseUint(string(v.Raw), 10, 64); err == nil {
+				return n, nil
+			}
+		}
+		return 0, sqlerr.Unsupported("LIMIT %s in a SELECT across shards of %s (a non-negative integer is needed)", nodeText(e), b.table)
+	}
+	if offset, err = read(l.Offset); err != nil {
+		return 0, 0, err
+	}
+	count, err = read(l.Count)
+	return offset, count, err
+}
+
+// namedItems is the client's select list for the shard, with unaliased
+// expressions aliased by their text as the client typed it: the name MySQL
+// gives such a column, which re-printing the statement would change
+// (`COUNT( * )` would come back as `COUNT(1)`).
+func namedItems(sel *ast.SelectStmt, query string) []*ast.SelectField {
+	out := make([]*ast.SelectField, len(sel.Fields.Fields))
+	copy(out, sel.Fields.Fields)
+	texts := selectListTexts(query)
+	if len(texts) != len(out) {
+		return out
+	}
+	for i, f := range out {
+		if f.WildCard != nil || f.AsName.O != "" || texts[i] == "" || len(texts[i]) > 256 {
+			continue
+		}
+		switch e := f.Expr.(type) {
+		case *ast.ColumnNameExpr:
+			continue // named by the column however printed
+		case *driver.ValueExpr:
+			if e.Kind() == driver.KindNull || e.Kind() == driver.KindString {
+				continue // named by its value (NULL: "NULL")
+			}
+		}
+		out[i] = &ast.SelectField{Expr: f.Expr, AsName: ast.NewCIStr(texts[i])}
+	}
+	return out
+}
+
+// isNull reports the NULL literal.
+func isNull(e ast.ExprNode) bool {
+	v, ok := e.(*driver.ValueExpr)
+	return ok && v.Kind() == driver.KindNull
+}
+
+// numericExpr: expressions that are surely numbers (or temporal values),
+// which need no collation weights.
+func numericExpr(e ast.ExprNode) bool {
+	switch e := e.(type) {
+	case *driver.ValueExpr:
+		switch e.Kind() {
+		case driver.KindInt64, driver.KindUint64, driver.KindFloat32, driver.KindFloat64, driver.KindMysqlDecimal:
+			return true
+		}
+	case *ast.AggregateFuncExpr:
+		switch aggNames[strings.ToLower(e.F)] {
+		case AggCount, AggSum, AggAvg, AggBitAnd, AggBitOr, AggBitXor:
+			return true
+		case AggMin, AggMax:
+			return len(e.Args) == 1 && numericExpr(e.Args[0])
+		}
+	case *ast.BinaryOperationExpr:
+		switch e.Op {
+		case opcode.Plus, opcode.Minus, opcode.Mul, opcode.Div, opcode.IntDiv, opcode.Mod:
+			return true
+		}
+	case *ast.UnaryOperationExpr:
+		return e.Op == opcode.Minus
+	case *ast.ParenthesesExpr:
+		return numericExpr(e.Expr)
+	}
+	return false
+}
+
+func call(name string, args ...ast.ExprNode) *ast.FuncCallExpr {
+	return &ast.FuncCallExpr{FnName: ast.NewCIStr(name), Args: args}
+}
+
+// weightString is weight_string(e): the collation's sort key of a string.
+func weightString(e ast.ExprNode) ast.ExprNode { return call("weight_string", e) }
+
+// padWeight is the weight of a space in e's collation if the collation pads
+// with spaces (PAD SPACE: 'a' = 'a '), else the empty string:
+//
+//	if(left(concat(' ', e), 1) = '', weight_string(left(concat(' ', e), 1)), '')
+//
+// weight_string keeps trailing spaces, so the merge compares weight strings
+// as if the shorter one went on with spaces, as the collation does.
+func padWeight(e ast.ExprNode) ast.ExprNode {
+	str := func(s string) ast.ExprNode { return literal(vindex.Value{Kind: vindex.VarChar, Raw: []byte(s)}) }
+	space := call("left", call("concat", str(" "), e), literal(vindex.NewInt64(1)))
+	return call("if", &ast.BinaryOperationExpr{Op: opcode.EQ, L: space, R: str("")}, call("weight_string", space), str(""))
+}
+
+// exprKey prints an expression for comparing it with others: identifiers and
+// function names lowercased, table qualifiers dropped when one table is read.
+func (mb *mergeBuilder) exprKey(e ast.Node) string {
+	var b strings.Builder
+	flags := format.RestoreStringSingleQuotes | format.RestoreKeyWordLowercase | format.RestoreNameLowercase |
+		format.RestoreNameBackQuotes | format.RestoreWithoutSchemaName
+	if !mb.tables {
+		flags |= format.RestoreWithoutTableName
+	}
+	if err := e.Restore(format.NewRestoreCtx(flags, &b)); err != nil {
+		return fmt.Sprintf("%p", e) // equal only to itself
+	}
+	return b.String()
+}
+
+// selectListTexts returns the text of each item of the select list of sql's
+// main query (after its WITH clause; the first SELECT of a UNION) as the
+// client typed it (trimmed), or nil when sql is no query.
+func selectListTexts(sql string) []string {
+	i := skipSpace(sql, 0)
+	for i < len(sql) && sql[i] == '(' {
+		i = skipSpace(sql, i+1)
+	}
+	if hasWordAt(sql, i, "with") {
+		i = mainSelect(sql, i)
+	}
+	if !hasWordAt(sql, i, "select") {
+		return nil
+	}
+	i += len("select")
+	for { // select options
+		i = skipSpace(sql, i)
+		w := wordAt(sql, i)
+		if !selectOptions[strings.ToLower(w)] {
+			break
+		}
+		i += len(w)
+	}
+	var items []string
+	start, depth := i, 0
+	for i < len(sql) {
+		c := sql[i]
+		switch {
+		case c == '\'' || c == '"' || c == '`':
+			i = skipQuoted(sql, i)
+			continue
+		case c == '/' && i+1 < len(sql) && sql[i+1] == '*', c == '#', c == '-' && strings.HasPrefix(sql[i:], "-- "):
+			if j := skipSpace(sql, i); j > i {
+				i = j
+				continue
+			}
+		case c == '(':
+			depth++
+		case c == ')':
+			depth--
+		case c == ',' && depth == 0:
+			items = append(items, strings.TrimSpace(sql[start:i]))
+			start = i + 1
+		case c == ';' && depth == 0:
+			return append(items, strings.TrimSpace(sql[start:i]))
+		case isWordByte(c):
+			w := wordAt(sql, i)
+			if depth == 0 && (i == 0 || !isWordByte(sql[i-1])) && listEnd[strings.ToLower(w)] {
+				return append(items, strings.TrimSpace(sql[start:i]))
+			}
+			i += len(w)
+			continue
+		}
+		i++
+	}
+	return append(items, strings.TrimSpace(sql[start:]))
+}
+
+// mainSelect returns where the main query's SELECT starts after the WITH
+// clause at i: the first SELECT outside the parentheses of the common table
+// expressions.
+func mainSelect(sql string, i int) int {
+	depth := 0
+	for _, t := range scanTokens(sql[i:]) {
+		switch t.word {
+		case "(":
+			depth++
+		case ")":
+			depth--
+		case "select":
+			if depth == 0 {
+				return i + t.start
+			}
+		}
+	}
+	return len(sql)
+}
+
+var selectOptions = map[string]bool{"all": true, "distinct": true, "distinctrow": true, "high_priority": true,
+	"straight_join": true, "sql_small_result": true, "sql_big_result": true, "sql_buffer_result": true,
+	"sql_cache": true, "sql_no_cache": true, "sql_calc_found_rows": true}
+
+var listEnd = map[string]bool{"from": true, "into": true, "where": true, "group": true, "having": true,
+	"order": true, "limit": true, "procedure": true, "for": true, "lock": true, "union": true, "window": true}
+
+func isWordByte(c byte) bool {
+	return c == '_' || c == '$' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
+}
+
+func wordAt(s string, i int) string {
+	j := i
+	for j < len(s) && isWordByte(s[j]) {
+		j++
+	}
+	return s[i:j]
+}
+
+func hasWordAt(s string, i int, w string) bool {
+	return strings.EqualFold(wordAt(s, i), w)
+}
+
+// skipSpace skips white space and comments (not /*! … */ nor /*+ … */,
+// which are part of the statement).
+func skipSpace(s string, i int) int {
+	for i < len(s) {
+		switch {
+		case s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n':
+			i++
+		case strings.HasPrefix(s[i:], "/*") && !strings.HasPrefix(s[i:], "/*!") && !strings.HasPrefix(s[i:], "/*+"):
+			end := strings.Index(s[i+2:], "*/")
+			if end < 0 {
+				return len(s)
+			}
+			i += end + 4
+		case s[i] == '#' || strings.HasPrefix(s[i:], "-- "):
+			end := strings.IndexByte(s[i:], '\n')
+			if end < 0 {
+				return len(s)
+			}
+			i += end + 1
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// skipQuoted skips a quoted string or identifier starting at s[i]: doubled
+// quotes and (outside backticks) backslash escapes stay inside.
+func skipQuoted(s string, i int) int {
+	q := s[i]
+	for j := i + 1; j < len(s); j++ {
+		switch s[j] {
+		case '\\':
+			if q != '`' {
+				j++
+			}
+		case q:
+			if j+1 < len(s) && s[j+1] == q {
+				j++
+				continue
+			}
+			return j + 1
+		}
+	}
+	return len(s)
+}

@@ -1,0 +1,84 @@
+package planner
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestNormalize(t *testing.T) {
+	for _, tc := range []struct {
+		sql, shape string
+		args       []string
+	}{
+		{"SELECT c FROM sbtest1 WHERE id=5036", "SELECT c FROM sbtest1 WHERE id=?", []string{"5036"}},
+		{"select 1, 'a' from t where a = 'it''s' and b = 'x\\'y\\n' and c in (1, 2)", "select 1, 'a' from t where a = ? and b = ? and c in (?, ?)", []string{"it's", "x'y\n", "1", "2"}},
+		{"INSERT INTO t (id, name) VALUES (1, \"foo\"), (2, 'bar')", "INSERT INTO t (id, name) VALUES (?, \"foo\"), (?, ?)", []string{"1", "2", "bar"}},
+		{"update t set a = 5 where id = 7 order by 1 limit 10", "update t set a = ? where id = ? order by 1 limit 10", []string{"5", "7"}},
+		{"select * from t where name = _utf8mb4'x' and n = 1.5 and m = 1e3", "select * from t where name = _utf8mb4'x' and n = 1.5 and m = 1e3", nil},
+		// Hex strings (the keyspace ids lookup vindexes write) are arguments; odd ones stay text.
+		{"insert into l(name, keyspace_id) values ('a', X'166b40b44aba4bd6'), ('b', x'')", "insert into l(name, keyspace_id) values (?, ?), (?, ?)", []string{"a", "\x16k@\xb4J\xbaK\xd6", "b", ""}},
+		{"select * from t where k = x'0A1' or k = X'zz' or k = 0x0A", "select * from t where k = x'0A1' or k = X'zz' or k = 0x0A", nil},
+		// go-sql-driver interpolates []byte arguments as _binary'…'.
+		{"insert into t values (1, _binary'a\\'b'), (2, _BINARY 'c')", "insert into t values (?, ?), (?, ?)", []string{"1", "a'b", "2", "c"}},
+		{"select _binary'x' from t", "select _binary'x' from t", nil},
+		{"select * from t1 where a = -3 /* c=1 */ -- 5\n and `x``5` = 5", "select * from t1 where a = -? /* c=1 */ -- 5\n and `x``5` = ?", []string{"3", "5"}},
+		{"select * from t where c = 'unterminated", "", nil},
+	} {
+		shape, args, ok := normalize(tc.sql, false)
+		if tc.shape == "" {
+			if ok {
+				t.Errorf("normalize(%q) ok, want failure", tc.sql)
+			}
+			continue
+		}
+		var vals []string
+		for _, a := range args {
+			vals = append(vals, string(a.Raw))
+		}
+		if !ok || shape != tc.shape || !reflect.DeepEqual(vals, tc.args) {
+			t.Errorf("normalize(%q)\n = %q %q %v\nwant %q %q", tc.sql, shape, vals, ok, tc.shape, tc.args)
+		}
+	}
+}
+
+func TestBindSession(t *testing.T) {
+	vals := SessionValues{LastInsertID: 7, ConnectionID: 12, Database: "customer"}
+	for _, tc := range []struct{ sql, want string }{
+		{"select last_insert_id() + 0", "select 7 + 0 as `last_insert_id() + 0` from dual"},
+		{"/* c */ insert into t(a) values (LAST_INSERT_ID())", "/* c */ insert into t(a) values (7)"},
+		{"select last_insert_id(5)", "select last_insert_id(5)"},
+		{"select connection_id(), 1", "select 12 as `connection_id()`, 1 from dual"},
+		{"select table_name from information_schema.tables where table_schema = database()",
+			"select table_name from information_schema.`tables` where table_schema = 'customer'"},
+		{"select 1", "select 1"},
+	} {
+		if got := BindSession(tc.sql, vals, SQLMode{}); !sameSQL(t, got, tc.want) {
+			t.Errorf("BindSession(%q) = %q, want %q", tc.sql, got, tc.want)
+		}
+	}
+	if got := BindSession("select database() is null", SessionValues{}, SQLMode{}); got != "SELECT null IS NULL AS `database() is null`" {
+		t.Errorf("no database: %q", got)
+	}
+}
+
+// scanString reads a quoted literal's value with MySQL's escapes resolved.
+func TestScanString(t *testing.T) {
+	for _, tc := range []struct {
+		sql, val string
+		ok       bool
+	}{
+		{`'plain' rest`, "plain", true},
+		{`''`, "", true},
+		{`'it''s'`, "it's", true},
+		{`'a\'b\\c'`, `a'b\c`, true},
+		{`'nul\0tab\tnl\n%\%'`, "nul\x00tab\tnl\n%\\%", true},
+		{`'unterminated`, "", false},
+		{`'ends in a backslash\`, "", false},
+		{`'ends in an escape\'`, "", false},
+	} {
+		end, val, ok := scanString(tc.sql, 0, false)
+		if ok != tc.ok || ok && (string(val) != tc.val || tc.sql[end-1] != '\'') {
+			t.Errorf("scanString(%q) = %d %q %v, want %q %v", tc.sql, end, val, ok, tc.val, tc.ok)
+		}
+	}
+}

@@ -1,0 +1,129 @@
+package planner
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+// TestModernSQL: statements of MySQL 8 and MariaDB that ORMs and people send,
+// on a sharded table with a vindex value naming one shard, are parsed,
+// routed to that shard and forwarded as the client wrote them.
+func TestModernSQL(t *testing.T) {
+	p := NewPlanner(loadExample(t), 100, 1<<20)
+	for _, sql := range []string{
+		"with c as (select * from customer where customer_id = 1) select * from c",
+		"with recursive n(i) as (select 1 union all select i + 1 from n where i < 3) select * from customer where customer_id = 1",
+		"select customer_id, row_number() over (order by email) as r from customer where customer_id = 1",
+		"select email, rank() over w from customer where customer_id = 1 window w as (order by email)",
+		"select * from customer where customer_id = 1 for update skip locked",
+		"select * from customer where customer_id = 1 for update nowait",
+		"select * from customer where customer_id = 1 for share",
+		"select * from customer where customer_id = 1 lock in share mode",
+		"select sql_calc_found_rows * from customer where customer_id = 1 limit 1",
+		"select email, count(*) from customer where customer_id = 1 group by email with rollup",
+		"select current_timestamp(6), now(3) from customer where customer_id = 1",
+		"select * from customer where customer_id = 1 and email = _utf8mb4'x' collate utf8mb4_bin",
+		"select email->>'$.a', email->'$.b' from customer where customer_id = 1",
+		"select /*+ MAX_EXECUTION_TIME(1000) */ * from customer use index (primary) where customer_id = 1",
+		"select /*+ NO_ICP(customer) */ * from customer force index (primary) where customer_id = 1",
+		"select email into @e from customer where customer_id = 1",
+		"select email from customer where customer_id = 1 into @e",
+		"delete from customer where customer_id = 1 returning email",
+		"select * from customer where customer_id = 1 /* trailing comment */",
+	} {
+		plan, err := p.Plan(sql, Session{Keyspace: "customer"})
+		if err != nil {
+			t.Errorf("%s: %v", sql, err)
+			continue
+		}
+		r, err := RouteStatement(context.Background(), plan, plan.Args, &fakeIO{})
+		if err != nil {
+			t.Errorf("%s: %v", sql, err)
+			continue
+		}
+		if len(r.Shards) != 1 || r.Shards[0].Name != "-80" {
+			t.Errorf("%s: routed to %v, want -80", sql, r.Shards)
+		}
+		if got := plan.Text(plan.Args); got != sql {
+			t.Errorf("%s: sends %s, want the client's text", sql, got)
+		}
+	}
+}
+
+// TestModernSQLInsert: INSERT … VALUE and INSERT … SET are INSERTs like any
+// other.
+func TestModernSQLInsert(t *testing.T) {
+	p := NewPlanner(loadExample(t), 100, 1<<20)
+	for _, sql := range []string{
+		"insert into customer(customer_id, email) value (1, 'a')",
+		"insert into customer set customer_id = 1, email = 'a'",
+	} {
+		plan, err := p.Plan(sql, Session{Keyspace: "customer"})
+		if err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		ip, err := PlanInsert(context.Background(), plan, plan.Args, &fakeIO{next: 1})
+		if err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		if len(ip.Queries) != 1 || ip.Queries[0].Shard.Name != "-80" || ip.Queries[0].SQL != sql {
+			t.Errorf("%s: got %+v", sql, ip.Queries)
+		}
+	}
+}
+
+// TestUnparsedClauses: a clause the parser does not know is kept where the
+// statement goes as written, and refused where it would have to be
+// rewritten.
+func TestUnparsedClauses(t *testing.T) {
+	p := NewPlanner(loadExample(t), 100, 1<<20)
+	for _, tc := range []struct{ sql, wantErr string }{
+		{"select email into @e from customer", "INTO @variable in a SELECT across shards"},
+		{"delete from customer where email = 'x' returning email", "RETURNING in a DELETE across shards"},
+		{"insert into customer(email) values ('a') returning customer_id", "RETURNING in an INSERT"},
+	} {
+		plan, err := p.Plan(tc.sql, Session{Keyspace: "customer"})
+		if err == nil {
+			if plan.Kind == KindInsert {
+				_, err = PlanInsert(context.Background(), plan, plan.Args, &fakeIO{next: 1})
+			} else {
+				_, err = RouteStatement(context.Background(), plan, plan.Args, &fakeIO{})
+			}
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+			t.Errorf("%s: err %v, want %q", tc.sql, err, tc.wantErr)
+		}
+	}
+}
+
+// TestPlanSet: the SET statements the session keeps itself, and those it
+// leaves to the backends (a user variable of the same name, GLOBAL).
+func TestPlanSet(t *testing.T) {
+	p := NewPlanner(loadExample(t), 100, 1<<20)
+	for _, tc := range []struct {
+		sql   string
+		local Local
+		value string
+	}{
+		{"set autocommit = 0", SetAutocommit, "0"},
+		{"SET SESSION autocommit = ON", SetAutocommit, "1"},
+		{"set @@session.autocommit = true", SetAutocommit, "1"},
+		{"set @@autocommit = off", SetAutocommit, "0"},
+		{"set global autocommit = 0", NotLocal, ""},
+		{"set @autocommit = 0", NotLocal, ""},
+		{"set wait_timeout = 30", SetWaitTimeout, "30"},
+		{"set @@session.wait_timeout = 10", SetWaitTimeout, "10"},
+		{"set @wait_timeout = 10", NotLocal, ""},
+		{"set names utf8mb4 collate 'utf8mb4_general_ci'", SetNames, "set names utf8mb4 collate 'utf8mb4_general_ci'"},
+	} {
+		plan, err := p.Plan(tc.sql, Session{Keyspace: "customer"})
+		if err != nil {
+			t.Errorf("%s: %v", tc.sql, err)
+			continue
+		}
+		if plan.Local != tc.local || plan.Value != tc.value {
+			t.Errorf("%s: local %d %q, want %d %q", tc.sql, plan.Local, plan.Value, tc.local, tc.value)
+		}
+	}
+}

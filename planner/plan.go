@@ -1,0 +1,734 @@
+package planner
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	driver "github.com/pingcap/tidb/pkg/parser/test_driver"
+
+	"sidecar/conf"
+	"sidecar/sqlerr"
+)
+
+// Local names the statements the sidecar answers itself, the way MySQL would.
+type Local uint8
+
+const (
+	NotLocal         Local = iota
+	VersionComment         // SELECT @@version_comment LIMIT 1 (every CLI on connect)
+	Database               // SELECT DATABASE()
+	LastInsertID           // SELECT LAST_INSERT_ID()
+	Autocommit             // SELECT @@autocommit: the session's, kept by the sidecar
+	ShowDatabases          // SHOW DATABASES: the keyspaces
+	SetNames               // SET NAMES | CHARACTER SET | CHARSET …: applied lazily to backend connections
+	SetAutocommit          // SET autocommit = 0|1
+	Use                    // USE keyspace or USE keyspace:shard
+	ShowShards             // SHOW SIDECAR SHARDS: keyspaces, shards, key ranges, backends
+	ShowVitessShards       // SHOW VITESS_SHARDS: keyspace/shard names, as Vitess lists them
+	SetWaitTimeout         // SET wait_timeout = N: the sidecar's own idle timeout
+	KillStatement          // KILL [QUERY | CONNECTION] id: a session of this sidecar
+)
+
+// Kill is the target of a KILL statement.
+type Kill struct {
+	ID        uint32
+	QueryOnly bool
+}
+
+// Plan says where one statement goes and what it sends.
+type Plan struct {
+	Kind  Kind
+	Local Local
+	// Keyspace the statement goes to; nil when it names no table and any
+	// backend can answer it (SELECT 1, SET, SHOW VARIABLES …).
+	Keyspace *conf.Keyspace
+	// Query is the text sent to the shard: the client's own bytes unless the
+	// statement had to be rewritten.
+	Query string
+	// Sticky: the statement leaves state on the backend connection.
+	Sticky bool
+	// Value carries the argument of a local statement: the keyspace of USE,
+	// the autocommit setting ("0"/"1"), the SET NAMES text.
+	Value string
+	// Column is the column name of a local SELECT, as the client wrote it.
+	Column string
+
+	// For statements on a sharded keyspace: the table, the parsed statement
+	// (qualifiers stripped) and the comments before it, for routing and
+	// rewriting once the values are known (prepared statements bind later).
+	Table   *conf.Table
+	Stmt    ast.StmtNode
+	Leading string
+
+	// Tail is a clause the parser cannot read (MariaDB's RETURNING, SELECT
+	// … INTO @v), cut out of the text it planned and written back after a
+	// printed statement; Unparsed names it in refusals.
+	Tail, Unparsed string
+
+	// Args are the literals normalization took out of Query's shape: the
+	// parsed statement's `?`s (nil when not normalized).
+	Args Args
+	// Rewritten: Query is the statement re-rendered (keyspace qualifiers
+	// dropped), not the client's text.
+	Rewritten bool
+	// qualifier is a keyspace name the client's text qualifies names with
+	// (qualified times), which Query does not have: the shard connection has
+	// its own database selected.
+	qualifier string
+	qualified int
+	// Prepared: the client prepared the statement; Query holds the ?
+	// placeholders each execute's arguments fill.
+	Prepared bool
+
+	// Joined: a SELECT joining several tables of the sharded keyspace; it
+	// runs only where all of them provably route to the same shard.
+	Joined bool
+	// conds are the WHERE conditions a vindex of Table can route by, found
+	// once per plan; each execute only values them (routingConds).
+	conds []vindexCond
+
+	Kill Kill
+	// Mode is the sql_mode the statement was read in and its statements for
+	// the shards are written for.
+	Mode SQLMode
+	// unparsed: the parser could not read the statement, which goes as it
+	// is to the session's unsharded keyspace or system schema.
+	unparsed bool
+	// Hint is a routing hint the statement arrived with (from ProxySQL or an
+	// application): the sidecar then adds none of its own.
+	Hint Hint
+	// SelectFrom: an INSERT … SELECT the sidecar runs in two steps, the
+	// SELECT on this keyspace, then an INSERT of its rows (see
+	// InsertSource).
+	SelectFrom *conf.Keyspace
+	// Subqueries: an UPDATE/DELETE whose subqueries run first, their rows
+	// then written into it (see PlanDMLSubqueries).
+	Subqueries bool
+	// Engine: a SELECT only an engine plan answers (it reads several
+	// keyspaces; see PlanEvaluate).
+	Engine bool
+	// merge is the plan's scatter merge, planned once and shared by the
+	// copies of a cached plan (see PlanMerge).
+	merge *mergeOnce
+}
+
+// Session is what planning needs to know about the client's session.
+type Session struct {
+	Keyspace string // current keyspace (USE), "" if none
+	// SystemSchema is the current database when it is a backend's own
+	// (information_schema, mysql…): unqualified tables are its tables.
+	SystemSchema string
+	// Mode is the session's sql_mode, as far as reading and writing SQL
+	// text goes.
+	Mode SQLMode
+}
+
+// systemSchemas are backend schemas a qualified name may refer to; statements
+// on them go to the session's keyspace unchanged.
+var systemSchemas = map[string]bool{"information_schema": true, "mysql": true, "performance_schema": true, "sys": true}
+
+// IsSystemSchema reports the backend's own schemas (information_schema,
+// mysql, performance_schema, sys), which are no keyspace.
+func IsSystemSchema(name string) bool { return systemSchemas[strings.ToLower(name)] }
+
+// Planner plans statements against one topology snapshot.
+type Planner struct {
+	Topo *conf.Topology
+	// Cache holds plans of normalized statements (literals taken out), by
+	// session keyspace and shape; nil disables it.
+	Cache *planCache
+}
+
+// NewPlanner returns a planner with a plan cache of at most cacheEntries
+// plans taking about cacheBytes.
+func NewPlanner(topo *conf.Topology, cacheEntries, cacheBytes int) *Planner {
+	return &Planner{Topo: topo, Cache: newPlanCache(cacheEntries, cacheBytes)}
+}
+
+// Plan classifies sql and decides its keyspace. Statements that differ only
+// in literal values share one parse: the plan of their shape is cached and
+// the literals are passed on as Args.
+func (p *Planner) Plan(sql string, sess Session) (*Plan, error) {
+	if p.Cache != nil {
+		switch Classify(sql) {
+		case KindSelect, KindInsert, KindReplace, KindUpdate, KindDelete:
+			if containsFold(sql, "schema") {
+				// The schema names of a system schema's tables (table_schema,
+				// schema_name) are literals that choose the keyspace.
+				break
+			}
+			if shape, args, ok := normalize(sql, sess.Mode.NoBackslashEscapes); ok {
+				key := sess.Mode.key() + sess.Keyspace + "\x00" + sess.SystemSchema + "\x00" + shape
+				tmpl, hit := p.Cache.get(key)
+				if !hit {
+					var err error
+					if tmpl, err = p.plan(shape, sess); err != nil || tmpl.unparsed {
+						// The error is reported on the client's own text, and a
+						// shape the parser could not read is no template: the
+						// client's text may still parse and route elsewhere.
+						return p.plan(sql, sess)
+					}
+					p.Cache.add(key, tmpl)
+				}
+				plan := *tmpl
+				plan.Args = args
+				plan.Query = sql
+				if tmpl.Rewritten {
+					plan.Query = tmpl.render(args)
+				} else if tmpl.qualifier != "" {
+					if text, ok := dropQualifiers(sql, tmpl.qualifier, tmpl.qualified); ok {
+						plan.Query = text
+					} else {
+						plan.Query = tmpl.render(args)
+					}
+				}
+				return &plan, nil
+			}
+		}
+	}
+	return p.plan(sql, sess)
+}
+
+// PlanPrepared plans a statement prepared by the client: never normalized,
+// since its arguments come from each execute.
+func (p *Planner) PlanPrepared(sql string, sess Session) (*Plan, error) {
+	plan, err := p.plan(sql, sess)
+	if plan != nil {
+		plan.Prepared = true
+	}
+	return plan, err
+}
+
+// Text is the whole statement to send to a backend with these arguments: the
+// client's own text, or a prepared statement's rendered with its arguments.
+func (p *Plan) Text(args Args) string {
+	if !p.Prepared {
+		return p.Query
+	}
+	return p.render(args)
+}
+
+func (p *Planner) plan(sql string, sess Session) (*Plan, error) {
+	kind := Classify(sql)
+	plan := &Plan{Kind: kind, Query: sql, Hint: ParseHint(sql), Mode: sess.Mode}
+	if kind == KindSelect {
+		plan.merge = &mergeOnce{}
+	}
+	switch kind {
+	case KindOther:
+		if k, ok := parseKill(sql); ok {
+			plan.Local, plan.Kill = KillStatement, k
+			return plan, nil
+		}
+	case KindSelect:
+		if local, col := localSelect(sql); local != NotLocal {
+			plan.Local, plan.Column = local, col
+			return plan, nil
+		}
+		return p.routeByTables(plan, sess)
+	case KindInsert, KindReplace, KindUpdate, KindDelete:
+		return p.routeByTables(plan, sess)
+	case KindUse:
+		plan.Local = Use
+		_, rest := nextWord(StripLeadingComments(sql))
+		plan.Value = strings.Trim(strings.TrimSpace(strings.TrimRight(rest, "; \t\r\n")), "`")
+		return plan, nil
+	case KindShow:
+		switch w, rest := nextWord(afterWord(sql)); w {
+		case "databases", "schemas", "vitess_keyspaces":
+			plan.Local = ShowDatabases
+			return plan, nil
+		case "vitess_shards":
+			plan.Local = ShowVitessShards
+			return plan, nil
+		case "sidecar":
+			if w2, _ := nextWord(rest); w2 == "shards" {
+				plan.Local = ShowShards
+				return plan, nil
+			}
+		}
+		plan.Sticky = leavesSessionState(sql)
+		return p.planSchemaRead(plan, sess)
+	case KindExplain:
+		plan.Sticky = leavesSessionState(sql)
+		return p.planExplain(plan, sess)
+	case KindSet:
+		p.planSet(plan)
+		return plan, nil
+	case KindLoad:
+		return p.planLoad(plan, sess)
+	}
+	plan.Sticky = leavesSessionState(sql)
+	return p.routeToSession(plan, sess)
+}
+
+// routeToSession sends a statement that names no routable table to the
+// session's keyspace (DDL, SHOW, EXPLAIN, …).
+func (p *Planner) routeToSession(plan *Plan, sess Session) (*Plan, error) {
+	if sess.Keyspace != "" {
+		ks, ok := p.Topo.Keyspaces[sess.Keyspace]
+		if !ok {
+			return nil, sqlerr.UnknownDatabase(sess.Keyspace)
+		}
+		plan.Keyspace = ks
+	}
+	return plan, nil
+}
+
+func afterWord(sql string) string {
+	_, rest := nextWord(StripLeadingComments(sql))
+	return rest
+}
+
+// routeByTables finds the keyspace of the tables a DML or SELECT names.
+func (p *Planner) routeByTables(plan *Plan, sess Session) (*Plan, error) {
+	plan.Sticky = leavesSessionState(plan.Query)
+	stmt, err := parse(plan.Query, sess.Mode)
+	if err != nil {
+		if text, tail, clause, ok := cutUnparsed(plan.Query, plan.Kind); ok {
+			if cut, err2 := parse(text, sess.Mode); err2 == nil {
+				stmt, err, plan.Tail, plan.Unparsed = cut, nil, tail, clause
+			}
+		}
+	}
+	if err != nil {
+		// Statements the parser does not know (MariaDB's RETURNING, SELECT
+		// … INTO @v) can still run on an unsharded keyspace or in a system
+		// schema, unchanged; nothing about them needs understanding there.
+		plan.unparsed = true
+		if ks := p.Topo.Keyspaces[sess.Keyspace]; ks != nil && !ks.Sharded {
+			plan.Keyspace = ks
+			return plan, nil
+		}
+		if sess.Keyspace == "" && sess.SystemSchema != "" {
+			return plan, nil
+		}
+		return nil, errSyntax(err)
+	}
+	if ins, ok := stmt.(*ast.InsertStmt); ok && ins.Select != nil {
+		if planned, err := p.planInsertSelect(plan, ins, sess); planned || err != nil {
+			return plan, err
+		}
+	}
+	if planned, err := p.planDMLSubqueries(plan, stmt, sess); planned || err != nil {
+		return plan, err
+	}
+	tables := tablesOf(stmt)
+
+	var target *conf.Keyspace
+	qualified := false
+	for _, ref := range tables {
+		ks, err := p.keyspaceOf(ref, sess)
+		if err != nil {
+			return nil, err
+		}
+		if ks == nil {
+			continue // a system schema
+		}
+		if target != nil && target != ks {
+			if plan.Kind == KindSelect && plan.Unparsed == "" {
+				// Only the engine answers it, gathering each keyspace's rows.
+				plan.Keyspace, plan.Stmt, plan.Engine = target, stmt, true
+				return plan, nil
+			}
+			return nil, sqlerr.Unsupported("a statement across keyspaces (%s and %s)", target.Name, ks.Name)
+		}
+		target = ks
+		if q := ref.Schema.O; q != "" && (ks.Sharded || q != ks.Shards[0].Database) {
+			qualified = true
+		}
+	}
+	if target == nil {
+		return p.routeSystemSchemaRead(plan, stmt, sess)
+	}
+	plan.Keyspace = target
+	if target.Sharded {
+		if err := shardedTable(plan, stmt, tables, target); err != nil {
+			return nil, err
+		}
+	} else if t := sequencedInsert(plan, stmt, target); t != nil {
+		// The executor fills the sequence, as for a sharded table.
+		plan.Table, plan.Stmt, plan.Leading = t, stmt, leadingComments(plan.Query)
+	} else if _, ok := stmt.(*ast.InsertStmt); ok {
+		plan.Stmt = stmt // read for its insert id (InsertIDGenerated); it goes as written
+	}
+	if qualified {
+		// The backend database is not named like the keyspace: drop the
+		// keyspace qualifiers, the shard connection has its database selected.
+		qualifier := ""
+		for _, ref := range tables {
+			if ks, _ := p.keyspaceOf(ref, sess); ks == target && ref.Schema.O != "" {
+				qualifier = ref.Schema.O
+			}
+		}
+		n := dropSchema(stmt, qualifier)
+		plan.Leading = leadingComments(plan.Query)
+		plan.Stmt = stmt
+		if text, ok := dropQualifiers(plan.Query, qualifier, n); ok {
+			plan.Query, plan.qualifier, plan.qualified = text, qualifier, n
+		} else {
+			plan.Query = printStmt(plan.Leading, stmt, nil, sess.Mode) + plan.Tail
+			plan.Rewritten = true
+		}
+	}
+	return plan, nil
+}
+
+// dropSchema removes the qualifier schema from the table and column names of
+// stmt and returns how many it removed.
+func dropSchema(stmt ast.StmtNode, schema string) int {
+	n := 0
+	walk(stmt, func(node ast.Node) bool {
+		switch t := node.(type) {
+		case *ast.TableName:
+			if t.Schema.O == schema {
+				t.Schema = ast.CIStr{}
+				n++
+			}
+		case *ast.ColumnName:
+			if t.Schema.O == schema {
+				t.Schema = ast.CIStr{}
+				n++
+			}
+		}
+		return true
+	})
+	return n
+}
+
+// dropQualifiers removes `schema.` before the names of sql, keeping every
+// other byte of the client's text (comments, hints, the way the rest is
+// written: printing it again would change the names of its result columns).
+// ok is false when the text does not show exactly the want qualifiers the
+// parse found.
+func dropQualifiers(sql, schema string, want int) (string, bool) {
+	toks := scanTokens(sql)
+	var b strings.Builder
+	last, found := 0, 0
+	for i := 0; i+2 < len(toks); i++ {
+		if toks[i].name != schema || toks[i+1].word != "." || !toks[i+2].isName() || (i > 0 && toks[i-1].word == ".") {
+			continue
+		}
+		b.WriteString(sql[last:toks[i].start])
+		last = toks[i+2].start
+		found++
+	}
+	if found != want || found == 0 {
+		return "", false
+	}
+	b.WriteString(sql[last:])
+	return b.String(), true
+}
+
+// tablesOf lists the tables a statement reads or writes: not the names of
+// its common table expressions, not DUAL, and not the targets of a
+// multi-table DELETE (aliases of tables its FROM names).
+func tablesOf(stmt ast.Node) []*ast.TableName {
+	ctes := map[string]bool{}
+	walk(stmt, func(n ast.Node) bool {
+		if cte, ok := n.(*ast.CommonTableExpression); ok {
+			ctes[cte.Name.L] = true
+		}
+		return true
+	})
+	var tables []*ast.TableName
+	walk(stmt, func(n ast.Node) bool {
+		switch t := n.(type) {
+		case *ast.DeleteTableList:
+			return false
+		case *ast.TableName:
+			if t.Schema.L == "" && (ctes[t.Name.L] || t.Name.L == "dual") {
+				return false
+			}
+			tables = append(tables, t)
+		}
+		return true
+	})
+	return tables
+}
+
+// sequencedInsert returns the table of an INSERT or REPLACE into an
+// unsharded keyspace whose VSchema gives it an auto_increment, for its
+// sequence to be filled; nil for any other statement, which goes as sent
+// (INSERT … SELECT and INSERT without a column list too).
+func sequencedInsert(plan *Plan, stmt ast.StmtNode, ks *conf.Keyspace) *conf.Table {
+	ins, ok := stmt.(*ast.InsertStmt)
+	if !ok || ins.Select != nil || len(ins.Columns) == 0 || plan.Unparsed != "" {
+		return nil
+	}
+	tables := tablesOf(stmt)
+	if len(tables) != 1 {
+		return nil
+	}
+	if t := ks.Tables[tables[0].Name.O]; t != nil && t.AutoIncrement != nil {
+		return t
+	}
+	return nil
+}
+
+// shardedTable checks a statement on a sharded keyspace names one table of its
+// VSchema and keeps what routing needs.
+func shardedTable(plan *Plan, stmt ast.StmtNode, tables []*ast.TableName, ks *conf.Keyspace) error {
+	var t *conf.Table
+	isSelect, multiTable := false, false
+	switch s := stmt.(type) {
+	case *ast.SelectStmt, *ast.SetOprStmt:
+		isSelect = true
+	case *ast.UpdateStmt:
+		multiTable = s.MultipleTable || s.TableRefs != nil && s.TableRefs.TableRefs != nil && s.TableRefs.TableRefs.Right != nil
+	case *ast.DeleteStmt:
+		multiTable = s.IsMultiTable
+	}
+	var all []*conf.Table
+	for _, ref := range tables {
+		found, err := ks.FindTable(ref.Name.O)
+		if err != nil {
+			return sqlerr.New(1146, "42S02", "Table '%s.%s' doesn't exist in the VSchema", ks.Name, ref.Name.O)
+		}
+		if t != nil && !isSelect && !multiTable {
+			// The subquery would read the rows of the shards the write goes
+			// to, not the whole table.
+			return sqlerr.Unsupported("a %s reading table %s of sharded keyspace %s in a subquery", plan.Kind, t.Name, ks.Name)
+		}
+		if t == nil {
+			t = found
+		}
+		all = append(all, found)
+	}
+	if multiTable {
+		if err := checkMultiTable(plan, stmt, all); err != nil {
+			return err
+		}
+	}
+	// A SELECT reading its keyspace more than once (joins, subqueries,
+	// derived tables), or an UPDATE/DELETE of several tables, runs as one
+	// query only where every read is pinned to the same shard or the tables
+	// are co-located (see routeJoin).
+	if _, ok := stmt.(*ast.SelectStmt); ok {
+		plan.Joined = len(tables) > 1 || hasSubquery(stmt)
+	}
+	plan.Joined = plan.Joined || multiTable
+	if len(t.ColumnVindexes) == 0 {
+		return sqlerr.Unsupported("table %s of sharded keyspace %s without a vindex (%s table)", t.Name, ks.Name, t.Type)
+	}
+	plan.Table, plan.Stmt = t, stmt
+	plan.Leading = leadingComments(plan.Query)
+	if !plan.Joined {
+		plan.conds = routingConds(stmt, t)
+	}
+	switch s := stmt.(type) {
+	case *ast.UpdateStmt:
+		if cv := changesVindexColumn(s, t); cv != nil {
+			if cv == t.Primary() {
+				return sqlerr.New(1235, "42000", "VT12001: unsupported: you cannot UPDATE primary vindex columns; invalid update on vindex: %s", cv.Name)
+			}
+			if !cv.Owned {
+				return sqlerr.Unsupported("UPDATE of column %s of table %s: its vindex %s is not owned by the table", cv.Columns[0], t, cv.Name)
+			}
+		}
+	}
+	return nil
+}
+
+// checkMultiTable refuses the multi-table UPDATE/DELETE the shards cannot run
+// as written: one of a table owning lookup vindexes (its lookup rows would
+// have to follow) or setting a vindex column (the row would have to move).
+func checkMultiTable(plan *Plan, stmt ast.StmtNode, tables []*conf.Table) error {
+	for _, t := range tables {
+		if len(t.Owned) > 0 {
+			return sqlerr.Unsupported("a multi-table %s with table %s, which owns lookup vindexes", plan.Kind, t.Name)
+		}
+	}
+	if upd, ok := stmt.(*ast.UpdateStmt); ok {
+		for _, a := range upd.List {
+			for _, t := range tables {
+				if cvs := t.VindexesOn(a.Column.Name.O); len(cvs) > 0 {
+					return sqlerr.Unsupported("a multi-table UPDATE setting %s, a column of vindex %s of table %s", a.Column.Name.O, cvs[0].Name, t.Name)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// keyspaceOf resolves a table name: by qualifier, by the session's keyspace,
+// or by a table name unique across keyspaces. nil means a system schema.
+func (p *Planner) keyspaceOf(tn *ast.TableName, sess Session) (*conf.Keyspace, error) {
+	if q := tn.Schema.O; q != "" {
+		if ks, ok := p.Topo.Keyspaces[q]; ok {
+			return ks, nil
+		}
+		if systemSchemas[strings.ToLower(q)] {
+			return nil, nil
+		}
+		return nil, sqlerr.UnknownDatabase(q)
+	}
+	if sess.Keyspace != "" {
+		ks, ok := p.Topo.Keyspaces[sess.Keyspace]
+		if !ok {
+			return nil, sqlerr.UnknownDatabase(sess.Keyspace)
+		}
+		return ks, nil
+	}
+	if sess.SystemSchema != "" {
+		return nil, nil // a table of the session's system schema
+	}
+	t, err := p.Topo.FindTable("", tn.Name.O)
+	if err != nil {
+		return nil, errNoDatabase(tn.Name.O, err)
+	}
+	return t.Keyspace, nil
+}
+
+// planSet recognises the SET statements the sidecar keeps in the session
+// rather than on a backend connection.
+func (p *Planner) planSet(plan *Plan) {
+	// SET NAMES is read by hand: the parser rejects ProxySQL's quoted
+	// collation (SET NAMES utf8mb4 COLLATE 'utf8mb4_general_ci').
+	w, rest := nextWord(afterWord(plan.Query))
+	if w == "character" {
+		w, _ = nextWord(rest)
+	}
+	if w == "names" || w == "set" || w == "charset" {
+		plan.Local = SetNames
+		plan.Value = strings.TrimRight(strings.TrimSpace(StripLeadingComments(plan.Query)), "; \t\r\n")
+		return
+	}
+	stmt, err := parse(plan.Query, plan.Mode)
+	set, ok := stmt.(*ast.SetStmt)
+	if err != nil || !ok || len(set.Variables) != 1 {
+		return
+	}
+	v := set.Variables[0]
+	if !v.IsSystem || v.IsGlobal || v.IsInstance {
+		return // a user variable (@autocommit), or not the session's
+	}
+	switch strings.ToLower(v.Name) {
+	case "autocommit":
+		if val, ok := boolValue(v.Value); ok {
+			plan.Local = SetAutocommit
+			plan.Value = val
+		}
+	case "wait_timeout":
+		if val, ok := v.Value.(*driver.ValueExpr); ok && (val.Kind() == driver.KindInt64 || val.Kind() == driver.KindUint64) {
+			plan.Local = SetWaitTimeout
+			plan.Value = strconv.FormatUint(val.GetUint64(), 10)
+		}
+	}
+}
+
+// boolValue reads 0/1/ON/OFF/TRUE/FALSE as "0" or "1".
+func boolValue(e ast.ExprNode) (string, bool) {
+	var s string
+	switch v := e.(type) {
+	case *driver.ValueExpr:
+		switch v.Kind() {
+		case driver.KindInt64, driver.KindUint64:
+			s = strconv.FormatInt(v.GetInt64(), 10)
+		case driver.KindString:
+			s = v.GetString()
+		default:
+			return "", false
+		}
+	case *ast.ColumnNameExpr:
+		s = v.Name.Name.O
+	default:
+		return "", false
+	}
+	switch strings.ToLower(s) {
+	case "1", "on", "true":
+		return "1", true
+	case "0", "off", "false":
+		return "0", true
+	}
+	return "", false
+}
+
+// localSelect recognises the no-table SELECTs clients send on connect.
+func localSelect(sql string) (Local, string) {
+	if !containsFold(sql, "version_comment") && !containsFold(sql, "database()") && !containsFold(sql, "last_insert_id()") && !containsFold(sql, "autocommit") {
+		return NotLocal, ""
+	}
+	stmt, err := parse(sql, SQLMode{})
+	if err != nil {
+		return NotLocal, ""
+	}
+	sel, ok := stmt.(*ast.SelectStmt)
+	if !ok || sel.Fields == nil || len(sel.Fields.Fields) != 1 || sel.Where != nil || sel.GroupBy != nil || sel.From != nil {
+		return NotLocal, ""
+	}
+	f := sel.Fields.Fields[0]
+	if f.Expr == nil {
+		return NotLocal, ""
+	}
+	col := f.AsName.O
+	if col == "" {
+		if texts := selectListTexts(sql); len(texts) == 1 {
+			col = texts[0]
+		}
+	}
+	switch e := f.Expr.(type) {
+	case *ast.VariableExpr:
+		if !e.IsSystem || e.IsGlobal {
+			return NotLocal, ""
+		}
+		switch strings.ToLower(e.Name) {
+		case "version_comment":
+			return VersionComment, col
+		case "autocommit":
+			return Autocommit, col
+		}
+	case *ast.FuncCallExpr:
+		if len(e.Args) != 0 {
+			return NotLocal, ""
+		}
+		switch e.FnName.L {
+		case "database", "schema":
+			return Database, col
+		case "last_insert_id":
+			return LastInsertID, col
+		}
+	}
+	return NotLocal, ""
+}
+
+func errNoDatabase(table string, cause error) *sqlerr.Error {
+	return sqlerr.New(1046, "3D000", "No database selected: %s (use a keyspace or qualify %q)", cause, table)
+}
+
+func errSyntax(err error) *sqlerr.Error {
+	return sqlerr.Syntax("You have an error in your SQL syntax (sidecar parser): %s", err)
+}
+
+// cutUnparsed cuts out of sql a clause the parser does not know, so the rest
+// can be planned: MariaDB's RETURNING of INSERT, REPLACE and DELETE, and
+// SELECT … INTO @v (either place). tail is the clause with a leading blank,
+// to write after a printed statement (both places read alike).
+func cutUnparsed(sql string, kind Kind) (text, tail, clause string, ok bool) {
+	toks := scanTokens(sql)
+	depth := 0
+	for i, t := range toks {
+		switch t.word {
+		case "(":
+			depth++
+		case ")":
+			depth--
+		case "returning":
+			if depth == 0 && (kind == KindInsert || kind == KindReplace || kind == KindDelete) {
+				end := strings.TrimRight(sql, "; \t\r\n")
+				return sql[:t.start], " " + sql[t.start:len(end)], "RETURNING", true
+			}
+		case "into":
+			if depth != 0 || kind != KindSelect || i+1 >= len(toks) || sql[toks[i+1].start] != '@' {
+				continue
+			}
+			end := toks[i+1].end
+			for k := i + 2; k+1 < len(toks) && toks[k].word == "," && sql[toks[k+1].start] == '@'; k += 2 {
+				end = toks[k+1].end
+			}
+			return sql[:t.start] + sql[end:], " " + sql[t.start:end], "INTO @variable", true
+		}
+	}
+	return "", "", "", false
+}

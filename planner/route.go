@@ -1,0 +1,262 @@
+package planner
+
+import (
+	"context"
+	"sort"
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
+
+	"sidecar/conf"
+	"sidecar/sqlerr"
+	"sidecar/vindex"
+)
+
+// Route is where a SELECT, UPDATE or DELETE on a sharded table goes.
+type Route struct {
+	Shards  []*conf.Shard
+	Scatter bool // every shard, because no vindex condition narrows it
+}
+
+// RouteStatement finds the shards of a planned SELECT/UPDATE/DELETE on a
+// sharded table from equality or IN conditions on its vindex columns (the
+// cheapest vindex wins); without one it scatters. Things a plain
+// concatenation of per-shard results would answer wrongly are refused.
+func RouteStatement(ctx context.Context, plan *Plan, args Args, io IO) (*Route, error) {
+	r, err := routeStatement(ctx, plan, args, io)
+	if err == nil && plan.Unparsed != "" && len(r.Shards) != 1 {
+		// The clause the parser cannot read stays as the client wrote it,
+		// which one shard answers; a merge would have to understand it.
+		return nil, sqlerr.Unsupported("%s in a %s across shards of %s", plan.Unparsed, strings.ToUpper(plan.Kind.String()), plan.Table)
+	}
+	return r, err
+}
+
+func routeStatement(ctx context.Context, plan *Plan, args Args, io IO) (*Route, error) {
+	if plan.Joined {
+		return routeJoin(ctx, plan, args, io)
+	}
+	t := plan.Table
+	best, values := bestCondition(plan.conds, args)
+	if best != nil {
+		dests, err := mapValues(ctx, t.Keyspace, best, values, io)
+		if err != nil {
+			return nil, err
+		}
+		var shards []*conf.Shard
+		for _, d := range dests {
+			shards = appendShards(shards, t.Keyspace, d)
+		}
+		r := &Route{Shards: uniqueShards(shards)}
+		if len(r.Shards) <= 1 {
+			return r, nil
+		}
+		if err := checkScatter(plan); err != nil {
+			return nil, err
+		}
+		return r, nil
+	}
+	if err := checkScatter(plan); err != nil {
+		return nil, err
+	}
+	return &Route{Shards: t.Keyspace.Shards, Scatter: true}, nil
+}
+
+// appendShards appends the shards a destination covers (none for
+// DestinationNone: no row can match).
+func appendShards(out []*conf.Shard, ks *conf.Keyspace, d vindex.Destination) []*conf.Shard {
+	switch d := d.(type) {
+	case vindex.DestinationKeyspaceID:
+		out = append(out, ks.ShardFor(vindex.KeyspaceID(d)))
+	case vindex.DestinationKeyspaceIDs:
+		for _, id := range d {
+			out = append(out, ks.ShardFor(id))
+		}
+	case vindex.DestinationKeyRange:
+		for _, sh := range ks.Shards {
+			if d.Range.Intersects(sh.Range) {
+				out = append(out, sh)
+			}
+		}
+	}
+	return out
+}
+
+// uniqueShards drops repeated shards, keeping the first of each in place.
+func uniqueShards(shards []*conf.Shard) []*conf.Shard {
+	if len(shards) < 2 {
+		return shards // a point query: no map to allocate
+	}
+	seen := make(map[*conf.Shard]bool, len(shards))
+	out := shards[:0]
+	for _, sh := range shards {
+		if !seen[sh] {
+			seen[sh] = true
+			out = append(out, sh)
+		}
+	}
+	return out
+}
+
+func whereOf(stmt ast.StmtNode) (ast.ExprNode, string) {
+	switch s := stmt.(type) {
+	case *ast.SelectStmt:
+		return s.Where, aliasOf(s.From)
+	case *ast.UpdateStmt:
+		return s.Where, aliasOf(s.TableRefs)
+	case *ast.DeleteStmt:
+		return s.Where, aliasOf(s.TableRefs)
+	}
+	return nil, ""
+}
+
+// aliasOf is the alias of a FROM clause's one table, if it has one.
+func aliasOf(from *ast.TableRefsClause) string {
+	if from == nil || from.TableRefs == nil || from.TableRefs.Right != nil {
+		return ""
+	}
+	if ts, ok := from.TableRefs.Left.(*ast.TableSource); ok {
+		return ts.AsName.L
+	}
+	return ""
+}
+
+// vindexCond is a condition of a statement's WHERE that can route it:
+// `col = value` or `col IN (values)` on the column of a single-column vindex.
+type vindexCond struct {
+	cv     *conf.ColumnVindex
+	values []ast.ExprNode
+}
+
+// routingConds lists the AND-ed conditions of stmt's WHERE that a vindex of t
+// can route by, the cheapest vindex first (a functional primary before a
+// lookup), in the statement's order among equals.
+func routingConds(stmt ast.StmtNode, t *conf.Table) []vindexCond {
+	where, alias := whereOf(stmt)
+	var conds []vindexCond
+	for _, cond := range splitAnd(where, nil) {
+		var cn *ast.ColumnNameExpr
+		var values []ast.ExprNode
+		switch c := cond.(type) {
+		case *ast.BinaryOperationExpr:
+			if c.Op != opcode.EQ {
+				continue
+			}
+			col, other := c.L, c.R
+			if _, isCol := col.(*ast.ColumnNameExpr); !isCol {
+				col, other = other, col
+			}
+			cn, _ = col.(*ast.ColumnNameExpr)
+			values = []ast.ExprNode{other}
+		case *ast.PatternInExpr:
+			if c.Not || c.Sel != nil || len(c.List) == 0 {
+				continue
+			}
+			cn, _ = c.Expr.(*ast.ColumnNameExpr)
+			values = c.List
+		}
+		if cn == nil || !ownColumn(cn, t, alias) {
+			continue
+		}
+		for _, cv := range t.VindexesOn(cn.Name.Name.O) {
+			if len(cv.Columns) == 1 {
+				conds = append(conds, vindexCond{cv, values})
+			}
+		}
+	}
+	sort.SliceStable(conds, func(i, j int) bool { return conds[i].cv.Vindex.Cost() < conds[j].cv.Vindex.Cost() })
+	return conds
+}
+
+// bestCondition picks the first of conds whose values are all known with
+// these arguments (a literal, a bound argument), and values it.
+func bestCondition(conds []vindexCond, args Args) (*conf.ColumnVindex, []vindex.Value) {
+next:
+	for _, c := range conds {
+		values := make([]vindex.Value, len(c.values))
+		for i, e := range c.values {
+			v, ok := valueOf(e, args)
+			if !ok {
+				continue next
+			}
+			values[i] = v
+		}
+		return c.cv, values
+	}
+	return nil, nil
+}
+
+func splitAnd(e ast.ExprNode, out []ast.ExprNode) []ast.ExprNode {
+	switch v := e.(type) {
+	case nil:
+		return out
+	case *ast.BinaryOperationExpr:
+		if v.Op == opcode.LogicAnd {
+			return splitAnd(v.R, splitAnd(v.L, out))
+		}
+	case *ast.ParenthesesExpr:
+		return splitAnd(v.Expr, out)
+	}
+	return append(out, e)
+}
+
+// ownColumn reports whether a column reference belongs to t (unqualified, or
+// qualified by its name or alias).
+func ownColumn(cn *ast.ColumnNameExpr, t *conf.Table, alias string) bool {
+	q := cn.Name.Table.L
+	return q == "" || q == strings.ToLower(t.Name) || (alias != "" && q == alias)
+}
+
+// checkScatter refuses what a SELECT across shards cannot answer exactly
+// (see PlanMerge: ORDER BY, LIMIT, GROUP BY, aggregates and DISTINCT are
+// merged) and UPDATE/DELETE whose LIMIT or ORDER BY spans shards.
+func checkScatter(plan *Plan) error {
+	t := plan.Table.String()
+	switch s := plan.Stmt.(type) {
+	case *ast.SelectStmt, *ast.SetOprStmt:
+		return checkMerge(plan)
+	case *ast.UpdateStmt:
+		if s.Limit != nil || s.Order != nil {
+			return sqlerr.Unsupported("UPDATE with LIMIT or ORDER BY across shards of %s", t)
+		}
+	case *ast.DeleteStmt:
+		if s.Limit != nil || s.Order != nil {
+			return sqlerr.Unsupported("DELETE with LIMIT or ORDER BY across shards of %s", t)
+		}
+	}
+	return nil
+}
+
+// hasSubquery reports a subquery, derived table or common table expression.
+func hasSubquery(node ast.Node) bool {
+	found := false
+	walk(node, func(n ast.Node) bool {
+		switch t := n.(type) {
+		case *ast.SubqueryExpr, *ast.WithClause:
+			found = true
+		case *ast.TableSource:
+			if _, isTable := t.Source.(*ast.TableName); !isTable {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
+}
+
+// changesVindexColumn returns the vindex an UPDATE would change, if any.
+// The primary vindex and unowned ones come first: those UPDATEs are refused;
+// an owned lookup column is returned only when nothing else changes.
+func changesVindexColumn(upd *ast.UpdateStmt, t *conf.Table) *conf.ColumnVindex {
+	var owned *conf.ColumnVindex
+	for _, e := range upd.List {
+		for _, cv := range t.VindexesOn(e.Column.Name.O) {
+			if cv == t.Primary() || !cv.Owned {
+				return cv
+			}
+			owned = cv
+		}
+	}
+	return owned
+}

@@ -1,0 +1,205 @@
+package planner
+
+import (
+	"strconv"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/charset"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
+	driver "github.com/pingcap/tidb/pkg/parser/test_driver"
+
+	"sidecar/vindex"
+)
+
+// Value is a vindex value, as statements carry them.
+type Value = vindex.Value
+
+// Args are the arguments of a prepared statement or of a normalized shape:
+// the n-th `?` of the text reads Args[n-1].
+type Args []vindex.Value
+
+// valueOf reads a literal (or bound argument) as the vindexes see it. ok is
+// false for anything else: a function call, an expression, a column.
+func valueOf(e ast.ExprNode, args Args) (vindex.Value, bool) {
+	switch v := e.(type) {
+	case *paramExpr:
+		if v.n < len(args) {
+			return args[v.n], true
+		}
+	case *literalExpr:
+		return v.v, true
+	case *driver.ValueExpr:
+		switch v.Kind() {
+		case driver.KindNull:
+			return vindex.Value{Kind: vindex.Null}, true
+		case driver.KindInt64:
+			return vindex.NewInt64(v.GetInt64()), true
+		case driver.KindUint64:
+			return vindex.Value{Kind: vindex.Uint64, Raw: strconv.AppendUint(nil, v.GetUint64(), 10)}, true
+		case driver.KindFloat64, driver.KindFloat32:
+			return vindex.Value{Kind: vindex.Float64, Raw: strconv.AppendFloat(nil, v.GetFloat64(), 'g', -1, 64)}, true
+		case driver.KindMysqlDecimal:
+			return numberValue([]byte(v.GetMysqlDecimal().String()), true)
+		case driver.KindString, driver.KindBytes:
+			if v.Type.GetCharset() == charset.CharsetBin {
+				return vindex.Value{Kind: vindex.VarBinary, Raw: v.GetBytes()}, true
+			}
+			return vindex.Value{Kind: vindex.VarChar, Raw: v.GetBytes()}, true
+		case driver.KindBinaryLiteral:
+			return vindex.Value{Kind: vindex.VarBinary, Raw: []byte(v.GetBinaryLiteral())}, true
+		}
+	case *ast.UnaryOperationExpr:
+		// -5 is minus applied to 5; a normalized -? is minus applied to the
+		// argument's digits.
+		if v.Op != opcode.Minus {
+			break
+		}
+		inner, ok := valueOf(v.V, args)
+		if !ok || len(inner.Raw) == 0 || inner.Raw[0] == '-' {
+			break
+		}
+		switch inner.Kind {
+		case vindex.Int64, vindex.Uint64, vindex.Decimal:
+			return numberValue(append([]byte{'-'}, inner.Raw...), inner.Kind == vindex.Decimal)
+		case vindex.Float64:
+			return vindex.Value{Kind: vindex.Float64, Raw: append([]byte{'-'}, inner.Raw...)}, true
+		}
+	}
+	return vindex.Value{}, false
+}
+
+// numberValue types the text of a number: INT64 if it fits, else UINT64,
+// else (or when it has a fraction) DECIMAL.
+func numberValue(raw []byte, fraction bool) (vindex.Value, bool) {
+	if !fraction {
+		if _, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
+			return vindex.Value{Kind: vindex.Int64, Raw: raw}, true
+		}
+		if _, err := strconv.ParseUint(string(raw), 10, 64); err == nil {
+			return vindex.Value{Kind: vindex.Uint64, Raw: raw}, true
+		}
+	}
+	return vindex.Value{Kind: vindex.Decimal, Raw: raw}, true
+}
+
+// render is the statement text with a prepared statement's arguments (or a
+// normalized shape's literals) written in; without arguments it is the query
+// unchanged.
+func (p *Plan) render(args Args) string {
+	if len(args) == 0 {
+		return p.Query
+	}
+	return printStmt(p.Leading, p.Stmt, args, p.Mode) + p.Tail
+}
+
+// Impossible is a SELECT that returns the statement's columns and no rows,
+// for a query whose vindex values map to no shard.
+func Impossible(plan *Plan) string {
+	switch s := plan.Stmt.(type) {
+	case *ast.SelectStmt:
+		cp := *s
+		cp.Where = &ast.BinaryOperationExpr{Op: opcode.NE, L: literal(vindex.NewInt64(1)), R: literal(vindex.NewInt64(1))}
+		cp.Having, cp.OrderBy, cp.Limit, cp.LockInfo = nil, nil, nil, nil
+		return printStmt("", &cp, plan.Args, plan.Mode)
+	}
+	// A UNION's first SELECT names the columns.
+	if u, ok := plan.Stmt.(*ast.SetOprStmt); ok && len(u.SelectList.Selects) > 0 {
+		if first, ok := u.SelectList.Selects[0].(*ast.SelectStmt); ok {
+			p := *plan
+			p.Stmt = first
+			return Impossible(&p)
+		}
+	}
+	return plan.Query
+}
+
+// SessionValues are what the session functions return on the client's own
+// session, which no backend connection knows: pooled connections serve many
+// sessions, and the keyspace is not a shard's database.
+type SessionValues struct {
+	LastInsertID uint64 // LAST_INSERT_ID(); the value may come from a sequence
+	ConnectionID uint32 // CONNECTION_ID(): the sidecar's id, the one KILL takes
+	Database     string // DATABASE(), SCHEMA(): the keyspace; "" is NULL
+}
+
+// sessionFunctions are the functions BindSession replaces, called without
+// arguments.
+var sessionFunctions = []string{"last_insert_id()", "connection_id()", "database()", "schema()"}
+
+// BindSession writes the session's values of LAST_INSERT_ID(),
+// CONNECTION_ID(), DATABASE() and SCHEMA() into a statement that uses them
+// in an expression. Statements without them are returned unchanged.
+func BindSession(sql string, vals SessionValues, mode SQLMode) string {
+	found := false
+	for _, f := range sessionFunctions {
+		found = found || containsFold(sql, f)
+	}
+	if !found {
+		return sql
+	}
+	stmt, err := parse(sql, mode)
+	if err != nil {
+		return sql
+	}
+	value := func(f *ast.FuncCallExpr) (ast.ExprNode, bool) {
+		if len(f.Args) != 0 || f.Schema.L != "" {
+			return nil, false
+		}
+		switch f.FnName.L {
+		case "last_insert_id":
+			return literal(vindex.Value{Kind: vindex.Uint64, Raw: strconv.AppendUint(nil, vals.LastInsertID, 10)}), true
+		case "connection_id":
+			return literal(vindex.Value{Kind: vindex.Uint64, Raw: strconv.AppendUint(nil, uint64(vals.ConnectionID), 10)}), true
+		case "database", "schema":
+			if vals.Database == "" {
+				return literal(vindex.Value{Kind: vindex.Null}), true
+			}
+			return literal(vindex.Value{Kind: vindex.VarChar, Raw: []byte(vals.Database)}), true
+		}
+		return nil, false
+	}
+	if sel, ok := stmt.(*ast.SelectStmt); ok && sel.Fields != nil {
+		// Keep the column names MySQL would give the expressions.
+		texts := selectListTexts(sql)
+		for i, f := range sel.Fields.Fields {
+			if f.Expr != nil && f.AsName.O == "" && usesSessionFunction(f.Expr) && len(texts) == len(sel.Fields.Fields) {
+				f.AsName = ast.NewCIStr(texts[i])
+			}
+		}
+	}
+	stmt.Accept(&replacer{leave: func(n ast.Node) ast.Node {
+		if f, ok := n.(*ast.FuncCallExpr); ok {
+			if v, ok := value(f); ok {
+				return v
+			}
+		}
+		return n
+	}})
+	return printStmt(leadingComments(sql), stmt, nil, mode)
+}
+
+func usesSessionFunction(e ast.ExprNode) bool {
+	found := false
+	walk(e, func(n ast.Node) bool {
+		if f, ok := n.(*ast.FuncCallExpr); ok && len(f.Args) == 0 {
+			switch f.FnName.L {
+			case "last_insert_id", "connection_id", "database", "schema":
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
+}
+
+// Params is the number of `?` of a prepared statement's parse.
+func (p *Plan) Params() int {
+	n := 0
+	walk(p.Stmt, func(node ast.Node) bool {
+		if v, ok := node.(*paramExpr); ok {
+			n = max(n, v.n+1)
+		}
+		return true
+	})
+	return n
+}
