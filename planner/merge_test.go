@@ -3,6 +3,7 @@ package planner
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"sidecar/conf"
@@ -356,6 +357,27 @@ func TestPlanMergeOncePerShape(t *testing.T) {
 			t.Errorf("%s: merge planned again for a cached shape", c.sql)
 		}
 	}
+	// Sessions run one cached plan at once: each execution renders its own literal.
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 50 {
+				lit := fmt.Sprintf("'g%d-%d'", g, i)
+				plan, err := p.Plan("select id, name from things where name > "+lit+" order by name limit 2", sess)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if mp, err := PlanMerge(plan, plan.Args); err != nil || !strings.Contains(mp.SQL, lit) {
+					t.Errorf("concurrent execution with %s: %v %v", lit, mp, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 	// A refusal is planned once too, and given to every execution.
 	for range 2 {
 		plan, err := p.Plan("select name from things group by name having count(*) > 1", sess)
