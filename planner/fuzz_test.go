@@ -21,6 +21,8 @@ import (
 // tests send, on the example topology (keyspaces customer, things, product).
 var fuzzStatements = []string{
 	"select 1",
+	"INSERT INTO ai (id, v, s) VALUES (NULL, 99.6, ' 1e2x'), (DEFAULT, X'64', _utf8mb4'100')",
+	"REPLACE INTO ai SET id = '100', v = -3",
 	"select @@version_comment limit 1",
 	"SELECT DATABASE()",
 	"SELECT LAST_INSERT_ID()",
@@ -375,6 +377,14 @@ func FuzzPlan(f *testing.F) {
 		}
 		if err == nil && routeOf(plan) != routeOf(plain) {
 			t.Fatalf("%q: %s with the plan cache, %s without", bound, routeOf(plan), routeOf(plain))
+		}
+		if err == nil {
+			// Literals taken out as arguments or left in the parse: the same answer.
+			for _, id := range []uint64{1, 100} {
+				if cached, parsed := InsertIDGenerated(plan, plan.Args, id), InsertIDGenerated(plain, plain.Args, id); cached != parsed {
+					t.Fatalf("%q: insert id %d generated: %v with the plan cache, %v without", bound, id, cached, parsed)
+				}
+			}
 		}
 		if err == nil {
 			first := describePlan(plan)
