@@ -1533,6 +1533,16 @@ func TestProxySQLResetConnection(t *testing.T) {
 		t.Fatalf("second COM_RESET_CONNECTION: %v", err)
 	}
 	pxCheckTempGone(t, c)
+
+	// The session's wait_timeout goes back to the config's (MySQL's 8 hours here) with the rest
+	// of its state: an idle client is no longer disconnected after one second.
+	c.exec("SET wait_timeout=1")
+	c.exec("SELECT 1")
+	if _, err := c.simple(0x1f, nil); err != nil {
+		t.Fatalf("COM_RESET_CONNECTION after SET wait_timeout: %v", err)
+	}
+	time.Sleep(2500 * time.Millisecond)
+	pxEqual(t, "a query 2.5s after the reset of wait_timeout=1", c.rows("SELECT 2"), [][]string{{"2"}})
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -1591,6 +1601,13 @@ func TestProxySQLMonitor(t *testing.T) {
 		c.exec("SET wait_timeout=1")
 		if !c.closed(4 * time.Second) {
 			t.Errorf("still connected 4s after SET wait_timeout=1")
+		}
+	})
+	t.Run("SET wait_timeout=0 is one second, as MySQL clamps it", func(t *testing.T) {
+		c := e.monitor(t)
+		c.exec("SET wait_timeout=0")
+		if !c.closed(4 * time.Second) {
+			t.Errorf("still connected 4s after SET wait_timeout=0")
 		}
 	})
 	t.Run("wait_timeout counts from the last command", func(t *testing.T) {

@@ -376,8 +376,13 @@ func (s *session) runSessionStatement(plan *planner.Plan, more, binary bool) (bo
 	case planner.SetAutocommit:
 		return true, s.setAutocommit(plan.Value == "1", more)
 	case planner.SetWaitTimeout:
-		secs, _ := strconv.Atoi(plan.Value)
-		s.waitTimeout = time.Duration(secs) * time.Second
+		// As MySQL does, out-of-range values are clamped: 0 is one second.
+		const maxWaitTimeout = 31536000 // seconds, a year
+		secs, err := strconv.ParseUint(plan.Value, 10, 64)
+		if err != nil {
+			secs = maxWaitTimeout
+		}
+		s.waitTimeout = time.Duration(min(max(secs, 1), maxWaitTimeout)) * time.Second
 		return true, s.ok(more)
 	case planner.KillStatement:
 		return true, s.kill(plan.Kill, more)
