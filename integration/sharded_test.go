@@ -1751,3 +1751,39 @@ func TestShardedNullLookupValue(t *testing.T) {
 	}
 	e.checkThings()
 }
+
+// TestShardedShardAutoIncrement: a shard table whose vindex column is also its AUTO_INCREMENT.
+// The OK packet of an INSERT with an explicit id carries that id, as MySQL's does, but
+// LAST_INSERT_ID() stays the last generated one (the sequence's), as in MySQL and Vitess.
+func TestShardedShardAutoIncrement(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	for _, shard := range []string{"-80", "80-"} {
+		e.exec("customer", shard, "ALTER TABLE customer MODIFY customer_id BIGINT NOT NULL AUTO_INCREMENT")
+	}
+	e.runSteps("customer", []cliStep{{
+		sql: "insert into customer(email) values ('a@example.com');\nselect last_insert_id();\n" +
+			"insert into customer(customer_id, email) values (500, 'b@example.com');\nselect last_insert_id();",
+		out: `Query OK, 1 row affected
++------------------+
+| last_insert_id() |
++------------------+
+|                1 |
++------------------+
+1 row in set
+Query OK, 1 row affected
++------------------+
+| last_insert_id() |
++------------------+
+|                1 |
++------------------+
+1 row in set`,
+	}})
+	db := e.driver(e.sc, "customer")
+	res, err := db.Exec("insert into customer(customer_id, email) values (600, 'c@example.com')")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, err := res.LastInsertId(); err != nil || id != 600 {
+		t.Errorf("OK packet of an explicit id: last insert id %d (%v), want 600 as MySQL sends", id, err)
+	}
+}

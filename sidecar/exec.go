@@ -302,10 +302,16 @@ func (s *session) insertSharded(ctx context.Context, plan *planner.Plan, args pl
 		return err
 	}
 	insertID := res.insertID
-	if ip.InsertID != 0 {
+	switch {
+	case ip.InsertID != 0: // the first value of a sequence
 		insertID = ip.InsertID
-	}
-	if insertID != 0 {
+		s.lastInsertID = insertID
+	case insertID != 0 && planner.InsertIDGenerated(plan, args, insertID):
+		// A shard's own AUTO_INCREMENT. An explicit value (a vindex column
+		// that is also the shard's AUTO_INCREMENT one, typically) is in the
+		// OK packet too, but is no LAST_INSERT_ID(). The shards' statements
+		// hold the client's values and the sequence's, and the latter are
+		// the case above.
 		s.lastInsertID = insertID
 	}
 	return s.okResult(res.affected, insertID, res.warnings, more)
