@@ -38,8 +38,8 @@ const DefaultNames = "SET NAMES utf8mb4 COLLATE utf8mb4_general_ci"
 type Conn struct {
 	Pool  *Pool
 	cc    *client.Conn
-	Wire  *mysql.Conn
-	Names string // SET NAMES statement in effect
+	Wire  *mysql.Conn // the command phase: the sidecar reads and writes packets here
+	Names string      // SET NAMES statement in effect
 
 	// stmts are the statements prepared on this connection, by SQL text. They
 	// survive the connection's trips through the pool, so a prepared statement
@@ -56,7 +56,9 @@ type Conn struct {
 	// round trip of its own.
 	Pending []string
 	cmd     [1]byte // scratch for the command byte: no allocation per command
-	Broken  bool
+	// Broken: an I/O error or a half-read reply left the connection unusable;
+	// Put closes it.
+	Broken bool
 	// foundRows: the connection was opened with CLIENT_FOUND_ROWS.
 	foundRows bool
 	idleSince time.Time // when it went back to the pool
@@ -79,6 +81,8 @@ func (bc *Conn) SelectDB(db string) {
 	bc.db = db
 }
 
+// Stmt is a statement prepared on a backend connection: the backend's id and
+// its number of parameters.
 type Stmt struct {
 	ID        uint32
 	NumParams uint16
@@ -431,6 +435,8 @@ func (bc *Conn) SendQuery(cmd byte, sql string) error {
 // the connection's buffer as they are, and the bytes are only ever read.
 func stringBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
+// Fail marks the connection broken after a failed write and returns the
+// error the client sees.
 func (bc *Conn) Fail(err error) error {
 	bc.Broken = true
 	return bc.Lost(err)
@@ -479,6 +485,8 @@ type Result struct {
 	Rows    [][][]byte    // raw text values, nil = NULL
 }
 
+// ReadResult reads the whole reply of a statement sent with Send or
+// SendQuery: every result set's rows, and the final OK.
 func (bc *Conn) ReadResult() (*Result, error) {
 	res := &Result{}
 	for {

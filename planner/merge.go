@@ -232,7 +232,7 @@ type mergeTemplate struct {
 // mergeTemplate returns the plan's merge template, building it once.
 func (plan *Plan) mergeTemplate() *mergeTemplate {
 	m := plan.merge
-	if m == nil { // a plan made by hand (tests, engine gathers): not shared
+	if m == nil { // a plan made by hand, as tests do: nothing to share
 		m = &mergeOnce{}
 	}
 	m.once.Do(func() { m.t = buildMergeTemplate(plan) })
