@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -129,7 +130,10 @@ type Pool struct {
 	// connection.
 	pipeline bool
 	version  atomic.Pointer[string] // the backend's, from its greeting
-	Stats    *metrics.Shard
+	// maxPacket is the backend's max_allowed_packet as its last new
+	// connection read it (0: unknown); Send refuses longer commands.
+	maxPacket atomic.Int64
+	Stats     *metrics.Shard
 
 	mu      sync.Mutex
 	downErr error // last connect error while the shard is down
@@ -287,6 +291,7 @@ func (p *Pool) dial(ctx context.Context, foundRows bool) (*Conn, error) {
 		bc.cc.Close()
 		return nil, err
 	}
+	bc.learnMaxPacket()
 	return bc, nil
 }
 
@@ -299,6 +304,19 @@ func (bc *Conn) setSessionDefaults() error {
 	}
 	_, err := bc.Exec(fmt.Sprintf("SET SESSION innodb_lock_wait_timeout = %d", d/time.Second))
 	return err
+}
+
+// learnMaxPacket reads the server's max_allowed_packet for Send to check
+// commands against. Without an answer (a proxy in between that does not
+// give one) nothing is checked.
+func (bc *Conn) learnMaxPacket() {
+	res, err := bc.Exec("SELECT @@max_allowed_packet")
+	if err != nil || len(res.Rows) != 1 || len(res.Rows[0]) != 1 {
+		return
+	}
+	if n, err := strconv.ParseInt(string(res.Rows[0][0]), 10, 64); err == nil && n > 0 {
+		bc.Pool.maxPacket.Store(n)
+	}
 }
 
 func (p *Pool) unavailable(err error) error {
@@ -374,6 +392,13 @@ func (p *Pool) Close() {
 // that sends ahead). A pending statement that fails marks the connection
 // broken: the command after it would run outside the state it needs.
 func (bc *Conn) Send(cmd byte, a, b []byte) error {
+	if limit, size := bc.Pool.maxPacket.Load(), int64(1+len(a)+len(b)); limit > 0 && size > limit {
+		// The server would answer ERROR 1153 and close the connection while
+		// the command is still being written: the client would only see the
+		// connection lost. Nothing is sent; the connection stays usable.
+		return sqlerr.New(1153, "08S01", "a statement of %d bytes is more than max_allowed_packet (%d) of shard %s: not sent",
+			size, limit, bc.Pool.name)
+	}
 	pending := bc.Pending
 	bc.Pending = nil
 	bc.cmd[0] = mysql.ComQuery
@@ -455,7 +480,7 @@ func (bc *Conn) reset() error {
 		return err
 	}
 	if p[0] != 0x00 {
-		return mysql.ParseErr(p)
+		return bc.Err(p)
 	}
 	clear(bc.stmts)
 	bc.Names = ""
@@ -499,7 +524,7 @@ func (bc *Conn) ReadResult() (*Result, error) {
 		case p[0] == 0x00:
 			res.OK, _ = mysql.ParseOK(p)
 		case p[0] == 0xff:
-			return nil, mysql.ParseErr(p)
+			return nil, bc.Err(p)
 		default:
 			n, _, _, _ := mysql.ReadLenEncInt(p)
 			res.Columns = int(n)
@@ -532,7 +557,7 @@ func (bc *Conn) readTextRows(res *Result) error {
 			return bc.Lost(err)
 		}
 		if p[0] == 0xff {
-			return mysql.ParseErr(p)
+			return bc.Err(p)
 		}
 		if mysql.IsEOF(p) {
 			res.OK.Status = uint16(p[3]) | uint16(p[4])<<8
@@ -595,6 +620,26 @@ func columnKind(def []byte) vindex.Kind {
 	}
 	return vindex.VarChar
 }
+
+// Err reads an ERR packet the backend answered with. Some errors come just
+// before the server closes the connection (SQLSTATE class 08: a packet past
+// max_allowed_packet, a shutdown; the connection killed; MySQL 8's idle
+// timeout): the connection is marked broken then, so that it is closed, not
+// pooled for a statement that would find it dead.
+func (bc *Conn) Err(p []byte) *sqlerr.Error {
+	e := mysql.ParseErr(p)
+	if strings.HasPrefix(e.State, "08") || e.Num == erConnectionKilled || e.Num == erClientInteractionTimeout {
+		bc.Broken = true
+	}
+	return e
+}
+
+// MySQL and MariaDB error numbers that end the connection outside SQLSTATE
+// class 08.
+const (
+	erConnectionKilled         = 1927 // MariaDB's KILL CONNECTION
+	erClientInteractionTimeout = 4031 // MySQL 8's wait_timeout
+)
 
 // Lost turns an I/O failure into the error the client sees.
 func (bc *Conn) Lost(err error) error {

@@ -184,9 +184,10 @@ func TestConnPendingAndHint(t *testing.T) {
 }
 
 // TestConnResults: the sidecar's own statements get their rows as text and
-// their errors with the backend's code and SQLSTATE; a pending statement
-// that fails breaks the connection (the command after it would run outside
-// the transaction it needs).
+// their errors with the backend's code and SQLSTATE; an error the server
+// closes the connection after breaks it, and so does a pending statement
+// that fails (the command after it would run outside the transaction it
+// needs).
 func TestConnResults(t *testing.T) {
 	f := newFakeShard(t)
 	f.reply = func(sql string) (*gomysql.Result, error) {
@@ -201,6 +202,8 @@ func TestConnResults(t *testing.T) {
 			return nil, gomysql.NewError(gomysql.ER_DUP_ENTRY, "Duplicate entry '1' for key 'PRIMARY'")
 		case "BEGIN":
 			return nil, gomysql.NewError(gomysql.ER_LOCK_DEADLOCK, "Deadlock found")
+		case "SELECT 'too large'":
+			return nil, gomysql.NewError(gomysql.ER_NET_PACKET_TOO_LARGE, "Got a packet bigger than 'max_allowed_packet' bytes")
 		}
 		return &gomysql.Result{AffectedRows: 3, InsertId: 7}, nil
 	}
@@ -227,6 +230,13 @@ func TestConnResults(t *testing.T) {
 	if bc.Broken {
 		t.Error("an error reply broke the connection")
 	}
+	// An error the server closes the connection after (SQLSTATE 08S01) keeps its code, and the
+	// connection is not pooled again.
+	_, err = bc.Exec("SELECT 'too large'")
+	if !errors.As(err, &se) || se.Num != 1153 || se.State != "08S01" || !bc.Broken {
+		t.Errorf("packet too large: %v, broken %v; want ERROR 1153 (08S01) and a broken connection", err, bc.Broken)
+	}
+	bc.Broken = false // the fake server kept the connection open: go on with it
 	bc.Pending = append(bc.Pending, "BEGIN")
 	if _, err := bc.Exec("UPDATE t SET a = 2"); err == nil || !bc.Broken {
 		t.Errorf("failed pending BEGIN: err %v, broken %v", err, bc.Broken)
@@ -352,4 +362,41 @@ func TestPoolShardDown(t *testing.T) {
 	if dials != 1 {
 		t.Errorf("%d dials for 3 Gets within the back-off, want 1", dials)
 	}
+}
+
+// TestConnMaxAllowedPacket: a command longer than the server's max_allowed_packet (read when a
+// connection opens) is refused with ERROR 1153 before anything is sent: the server would close the
+// connection mid-write, and the client would only see it lost. The connection stays usable.
+func TestConnMaxAllowedPacket(t *testing.T) {
+	f := newFakeShard(t)
+	f.reply = func(sql string) (*gomysql.Result, error) {
+		if sql == "SELECT @@max_allowed_packet" {
+			rs, err := gomysql.BuildSimpleTextResultset([]string{"@@max_allowed_packet"}, [][]any{{int64(1024)}})
+			if err != nil {
+				return nil, err
+			}
+			return gomysql.NewResult(rs), nil
+		}
+		return nil, nil
+	}
+	p := f.pool(t, 1)
+	bc, err := p.Get(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.log()
+	long := "SELECT '" + strings.Repeat("x", 1100) + "'"
+	_, err = bc.Exec(long)
+	var se *sqlerr.Error
+	if !errors.As(err, &se) || se.Num != 1153 || se.State != "08S01" || !strings.Contains(se.Message, "max_allowed_packet (1024) of shard ks/-80") {
+		t.Errorf("statement of %d bytes: %v, want ERROR 1153 (08S01) naming the limit and the shard", len(long), err)
+	}
+	if bc.Broken {
+		t.Error("a refused statement broke the connection")
+	}
+	if _, err := bc.Exec("SELECT 1"); err != nil {
+		t.Errorf("a short statement after the refusal: %v", err)
+	}
+	equal(t, "received", f.log(), []string{"conn1: SELECT 1"})
+	p.Put(bc)
 }

@@ -21,7 +21,7 @@ func (bc *Conn) Prepare(sql string, relay *mysql.Conn, clientID uint32) (Stmt, e
 		return Stmt{}, bc.Lost(err)
 	}
 	if p[0] == 0xff {
-		return Stmt{}, mysql.ParseErr(p)
+		return Stmt{}, bc.Err(p)
 	}
 	if len(p) < 12 {
 		bc.Broken = true

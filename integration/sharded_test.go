@@ -1787,3 +1787,59 @@ Query OK, 1 row affected
 		t.Errorf("OK packet of an explicit id: last insert id %d (%v), want 600 as MySQL sends", id, err)
 	}
 }
+
+// TestShardedEvaluateTooLarge: a statement longer than its shard's max_allowed_packet fails with
+// ERROR 1153 naming the limit and the shard, before it is sent (the server would close the
+// connection mid-write: the client would only see it lost). The one the engine evaluates over
+// gathered rows also says so and what to change. The session and the shard go on working.
+func TestShardedEvaluateTooLarge(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{beforeSidecar: func(e *shardedEnv) {
+		e.a.MustExec(t, "", "SET GLOBAL max_allowed_packet = 1048576") // customer/-80 evaluates
+	}})
+	db := e.driver(e.sc, "customer")
+	ctx := boundedContext(t, time.Minute)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// 10000 customers with 120-byte emails: 1.2 MB of literals once gathered.
+	for batch := range 20 {
+		var b strings.Builder
+		b.WriteString("insert into customer(customer_id, email) values ")
+		for i := range 500 {
+			id := batch*500 + i + 1
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "(%d, '%06d-%s@example.com')", id, id, strings.Repeat("x", 100))
+		}
+		if _, err := conn.ExecContext(ctx, b.String()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	join := "select count(*) from customer c join corder o on o.oname = c.email"
+	var n int
+	err = conn.QueryRowContext(ctx, join).Scan(&n)
+	me := expectMySQLError(t, err, 1153, "08S01")
+	for _, part := range []string{"the statement evaluating the gathered rows is", "max_allowed_packet of shard customer/-80", "raise it there"} {
+		if !strings.Contains(me.Message, part) {
+			t.Errorf("ERROR 1153 message %q: want it to say %q", me.Message, part)
+		}
+	}
+	// A client's statement longer than its shard accepts gets ERROR 1153 too, not a lost connection.
+	big := "select count(*) from customer where customer_id = 1 and email <> '" + strings.Repeat("y", 1100000) + "'"
+	err = conn.QueryRowContext(ctx, big).Scan(&n)
+	if me := expectMySQLError(t, err, 1153, "08S01"); !strings.Contains(me.Message, "max_allowed_packet (1048576) of shard customer/-80") {
+		t.Errorf("ERROR 1153 message %q: want it to name the limit and the shard", me.Message)
+	}
+	// The same session and both shards still answer, the engine too for fewer rows.
+	for range 4 {
+		if err := conn.QueryRowContext(ctx, "select count(*) from customer").Scan(&n); err != nil || n != 10000 {
+			t.Fatalf("count after the refusal: %d, %v", n, err)
+		}
+	}
+	if err := conn.QueryRowContext(ctx, join+" where c.customer_id < 100").Scan(&n); err != nil || n != 0 {
+		t.Errorf("a smaller join after the refusal: %d, %v", n, err)
+	}
+}

@@ -93,10 +93,17 @@ func (c engineCursor) Evaluate(_ context.Context, keyspace, sql string) (*engine
 	if ks == nil {
 		return nil, unknownKeyspace(keyspace)
 	}
-	return s.capture(func() error {
+	res, err := s.capture(func() error {
 		res, err := s.forward(ks.Shards[0], sql, planner.KindSelect, false)
 		return res.failed(err)
 	})
+	var se *sqlerr.Error
+	if errors.As(err, &se) && se.Num == mysql.ErrPacketTooLarge.Num {
+		// The backend's own words do not say which statement was too large.
+		return nil, sqlerr.New(se.Num, se.State, "the statement evaluating the gathered rows is %d bytes, more than max_allowed_packet of shard %s/%s: raise it there, or gather fewer rows (%s)",
+			len(sql), ks.Name, ks.Shards[0].Name, se.Message)
+	}
+	return res, err
 }
 
 // capture runs a statement with its reply written to memory instead of to

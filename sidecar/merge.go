@@ -172,7 +172,7 @@ func (c *shardCursor) readHeader(keep bool) ([][]byte, error) {
 	switch p[0] {
 	case 0xff:
 		c.done = true
-		c.err = mysql.ParseErr(p)
+		c.err = bc.Err(p)
 		return nil, c.err
 	case 0x00:
 		c.done = true
@@ -210,7 +210,7 @@ func (c *shardCursor) next() error {
 	switch {
 	case p[0] == 0xff:
 		c.done = true
-		c.err = mysql.ParseErr(p)
+		c.err = bc.Err(p)
 		return c.err
 	case mysql.IsEOF(p):
 		c.done = true

@@ -88,7 +88,7 @@ func (s *session) relayResult(bc *backend.Conn, more bool) (relayed, error) {
 			}
 			continue
 		case 0xff:
-			res.backendErr = mysql.ParseErr(p)
+			res.backendErr = bc.Err(p)
 			metrics.Error(res.backendErr.Num)
 			res.started = true
 			return res, s.w.WritePacket(p)
@@ -123,7 +123,7 @@ func (s *session) relayRows(bc *backend.Conn, more bool, res *relayed) (bool, er
 			return false, bc.Lost(err)
 		}
 		if p[0] == 0xff { // the statement failed while sending rows
-			res.backendErr = mysql.ParseErr(p)
+			res.backendErr = bc.Err(p)
 			metrics.Error(res.backendErr.Num)
 			return false, s.w.WritePacket(p)
 		}

@@ -91,7 +91,7 @@ func (s *session) relayPart(bc *backend.Conn, header *bool, warnings *uint16, wr
 	}
 	switch p[0] {
 	case 0xff:
-		return mysql.ParseErr(p)
+		return bc.Err(p)
 	case 0x00:
 		return sqlerr.Routing("shard %s answered a SELECT without a result set", bc)
 	}
@@ -119,7 +119,7 @@ func (s *session) relayPart(bc *backend.Conn, header *bool, warnings *uint16, wr
 		}
 		switch {
 		case q[0] == 0xff:
-			return mysql.ParseErr(q)
+			return bc.Err(q)
 		case mysql.IsEOF(q):
 			*warnings += binary.LittleEndian.Uint16(q[1:])
 			return nil
