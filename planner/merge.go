@@ -552,20 +552,7 @@ func (b *mergeBuilder) planGroups(groupBy []*ast.ByItem, order []mergeOrder, pus
 		}
 	}
 	if onGroups {
-		used := map[MergeCol]bool{}
-		for _, o := range order {
-			if !used[o.col] {
-				used[o.col] = true
-				k := b.groupKey(o.col)
-				k.Desc = o.desc
-				b.mp.Order = append(b.mp.Order, k)
-			}
-		}
-		for _, k := range b.mp.Groups {
-			if !used[k.Col] {
-				b.mp.Order = append(b.mp.Order, k)
-			}
-		}
+		b.orderByGroups(order)
 		return nil
 	}
 	b.mp.Order = append(b.mp.Order, b.mp.Groups...)
@@ -582,11 +569,21 @@ func (b *mergeBuilder) planDistinct(order []mergeOrder) error {
 	for i, it := range b.items {
 		b.mp.Groups = append(b.mp.Groups, b.key(MergeCol{Index: i}, it.expr, false))
 	}
-	used := map[MergeCol]bool{}
 	for _, o := range order {
 		if o.col.Hidden {
 			return sqlerr.Unsupported("ORDER BY of a column that is not selected in a SELECT DISTINCT across shards of %s", b.table)
 		}
+	}
+	b.orderByGroups(order)
+	return nil
+}
+
+// orderByGroups sorts the shards' rows by the client's ORDER BY, whose keys
+// are all group keys, then by the other group keys: equal groups come out
+// adjacent, in the client's order.
+func (b *mergeBuilder) orderByGroups(order []mergeOrder) {
+	used := map[MergeCol]bool{}
+	for _, o := range order {
 		if !used[o.col] {
 			used[o.col] = true
 			k := b.groupKey(o.col)
@@ -599,7 +596,6 @@ func (b *mergeBuilder) planDistinct(order []mergeOrder) error {
 			b.mp.Order = append(b.mp.Order, k)
 		}
 	}
-	return nil
 }
 
 func (b *mergeBuilder) hasGroup(c MergeCol) bool {
