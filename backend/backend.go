@@ -66,6 +66,9 @@ type Conn struct {
 	// db is the database selected on the connection when it is not the
 	// shard's own (""): a system schema a session's statement runs in.
 	db string
+	// maxPacket is the connection's max_allowed_packet (fixed when it
+	// opened; 0: unknown). Send refuses longer commands.
+	maxPacket int64
 }
 
 // SelectDB makes db the connection's current database ("" for the shard's
@@ -130,10 +133,7 @@ type Pool struct {
 	// connection.
 	pipeline bool
 	version  atomic.Pointer[string] // the backend's, from its greeting
-	// maxPacket is the backend's max_allowed_packet as its last new
-	// connection read it (0: unknown); Send refuses longer commands.
-	maxPacket atomic.Int64
-	Stats     *metrics.Shard
+	Stats    *metrics.Shard
 
 	mu      sync.Mutex
 	downErr error // last connect error while the shard is down
@@ -306,16 +306,17 @@ func (bc *Conn) setSessionDefaults() error {
 	return err
 }
 
-// learnMaxPacket reads the server's max_allowed_packet for Send to check
-// commands against. Without an answer (a proxy in between that does not
-// give one) nothing is checked.
+// learnMaxPacket reads the connection's max_allowed_packet (the server's
+// global value when it connected) for Send to check commands against.
+// Without an answer (a proxy in between that does not give one) nothing is
+// checked.
 func (bc *Conn) learnMaxPacket() {
 	res, err := bc.Exec("SELECT @@max_allowed_packet")
 	if err != nil || len(res.Rows) != 1 || len(res.Rows[0]) != 1 {
 		return
 	}
 	if n, err := strconv.ParseInt(string(res.Rows[0][0]), 10, 64); err == nil && n > 0 {
-		bc.Pool.maxPacket.Store(n)
+		bc.maxPacket = n
 	}
 }
 
@@ -392,7 +393,7 @@ func (p *Pool) Close() {
 // that sends ahead). A pending statement that fails marks the connection
 // broken: the command after it would run outside the state it needs.
 func (bc *Conn) Send(cmd byte, a, b []byte) error {
-	if limit, size := bc.Pool.maxPacket.Load(), int64(1+len(a)+len(b)); limit > 0 && size > limit {
+	if limit, size := bc.maxPacket, int64(1+len(a)+len(b)); limit > 0 && size > limit {
 		// The server would answer ERROR 1153 and close the connection while
 		// the command is still being written: the client would only see the
 		// connection lost. Nothing is sent; the connection stays usable.
