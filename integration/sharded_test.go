@@ -1822,7 +1822,7 @@ func TestShardedEvaluateTooLarge(t *testing.T) {
 	var n int
 	err = conn.QueryRowContext(ctx, join).Scan(&n)
 	me := expectMySQLError(t, err, 1153, "08S01")
-	for _, part := range []string{"the statement evaluating the gathered rows is", "max_allowed_packet of shard customer/-80", "raise it there"} {
+	for _, part := range []string{"the statement evaluating the gathered rows: a statement of", "max_allowed_packet (1048576) of shard customer/-80", "raise max_allowed_packet on the shard"} {
 		if !strings.Contains(me.Message, part) {
 			t.Errorf("ERROR 1153 message %q: want it to say %q", me.Message, part)
 		}

@@ -209,8 +209,7 @@ const idleSlack = time.Second
 // between wait_timeout and wait_timeout + idleSlack after its last command.
 func (s *session) clientIdle() {
 	if s.waitTimeout > 0 {
-		now := time.Now()
-		if earliest := now.Add(s.waitTimeout); s.idleDeadline.Before(earliest) || s.idleDeadline.After(earliest.Add(idleSlack)) {
+		if earliest := time.Now().Add(s.waitTimeout); s.idleDeadline.Before(earliest) || s.idleDeadline.After(earliest.Add(idleSlack)) {
 			s.idleDeadline = earliest.Add(idleSlack)
 			_ = s.w.NetConn().SetReadDeadline(s.idleDeadline)
 		}

@@ -100,8 +100,7 @@ func (c engineCursor) Evaluate(_ context.Context, keyspace, sql string) (*engine
 	var se *sqlerr.Error
 	if errors.As(err, &se) && se.Num == mysql.ErrPacketTooLarge.Num {
 		// The backend's own words do not say which statement was too large.
-		return nil, sqlerr.New(se.Num, se.State, "the statement evaluating the gathered rows is %d bytes, more than max_allowed_packet of shard %s/%s: raise it there, or gather fewer rows (%s)",
-			len(sql), ks.Name, ks.Shards[0].Name, se.Message)
+		return nil, sqlerr.New(se.Num, se.State, "the statement evaluating the gathered rows: %s (raise max_allowed_packet on the shard, or gather fewer rows)", se.Message)
 	}
 	return res, err
 }
