@@ -22,7 +22,8 @@ import (
 // answer is yes when no literal of the statement converts to id. Anything
 // else (INSERT … SELECT, expressions, ON DUPLICATE KEY UPDATE, IGNORE,
 // LAST_INSERT_ID(expr), a literal that may convert to id) answers no: the
-// caller asks the backend.
+// caller asks the backend. Not seen: a BEFORE INSERT trigger that writes the
+// AUTO_INCREMENT column itself; such an id is taken as generated.
 func InsertIDGenerated(plan *Plan, args Args, id uint64) bool {
 	ins, ok := plan.Stmt.(*ast.InsertStmt)
 	if !ok || ins.Select != nil || len(ins.OnDuplicate) > 0 || ins.IgnoreErr || plan.Tail != "" ||
