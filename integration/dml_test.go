@@ -853,12 +853,14 @@ func TestDMLRouting(t *testing.T) {
 		// query on -80 only.
 		cols, rows := s.queryCols("vexplain select * from things where name = 'bar'")
 		t.Logf("VEXPLAIN columns %q rows %q", cols, rows)
-		var lookups, owner [][]string
+		var lookups, owner, route [][]string
 		for _, r := range rows {
 			if len(r) != 4 {
 				t.Fatalf("VEXPLAIN row %q: want #, keyspace, shard, query", r)
 			}
 			switch {
+			case strings.HasPrefix(r[3], "(route) "):
+				route = append(route, r)
 			case strings.Contains(r[3], "things_name_lookup"):
 				lookups = append(lookups, r)
 			case strings.Contains(r[3], "from things"):
@@ -872,6 +874,10 @@ func TestDMLRouting(t *testing.T) {
 		}
 		if len(owner) != 1 || owner[0][1] != "things" || owner[0][2] != "-80" {
 			t.Errorf("VEXPLAIN owner steps %q, want one, on things/-80", owner)
+		}
+		// How the shard was found: the lookup vindex of name, one value, one shard.
+		if len(route) != 1 || !strings.HasPrefix(route[0][3], "(route) name by vindex ") || !strings.HasSuffix(route[0][3], ", 1 value(s): 1 shard(s)") {
+			t.Errorf("VEXPLAIN route step %q, want one naming name's vindex, 1 value and 1 shard", route)
 		}
 	})
 
@@ -916,7 +922,7 @@ func TestDMLRouting(t *testing.T) {
 		sent := "select id, name, weight_string(name), if(left(concat(' ', name), 1) = '', weight_string(left(concat(' ', name), 1)), '') from things order by 2 desc limit 3"
 		// Printed from the parse: compared without case, quotes and spaces.
 		squeeze := strings.NewReplacer("`", "", " ", "").Replace
-		if want := []string{"things/-80: " + sent, "things/80-: " + sent,
+		if want := []string{"things/: (route) every shard: no vindex condition in the WHERE clause", "things/-80: " + sent, "things/80-: " + sent,
 			"/: (merge) cols=2 hidden=2 order=[1w(h0,h1) desc] offset=1 limit=2"}; !strings.EqualFold(squeeze(strings.Join(steps, "\n")), squeeze(strings.Join(want, "\n"))) {
 			t.Errorf("VEXPLAIN of a merged SELECT:\n%s\nwant\n%s", strings.Join(steps, "\n"), strings.Join(want, "\n"))
 		}

@@ -17,6 +17,10 @@ import (
 type Route struct {
 	Shards  []*conf.Shard
 	Scatter bool // every shard, because no vindex condition narrows it
+	// Vindex found the shards from Values values of its column (nil for a
+	// scatter and for joins); VEXPLAIN says so.
+	Vindex *conf.ColumnVindex
+	Values int
 }
 
 // RouteStatement finds the shards of a planned SELECT/UPDATE/DELETE on a
@@ -48,7 +52,7 @@ func routeStatement(ctx context.Context, plan *Plan, args Args, io IO) (*Route, 
 		for _, d := range dests {
 			shards = appendShards(shards, t.Keyspace, d)
 		}
-		r := &Route{Shards: uniqueShards(shards)}
+		r := &Route{Shards: uniqueShards(shards), Vindex: best, Values: len(values)}
 		if len(r.Shards) <= 1 {
 			return r, nil
 		}

@@ -2,6 +2,7 @@ package sidecar
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -66,6 +67,7 @@ func (s *session) vexplain(sql string, more bool) error {
 		if err != nil {
 			return err
 		}
+		ex.route(ks, route)
 		if len(plan.Table.Owned) > 0 && plan.Kind.IsDML() {
 			if od, err := planner.PlanOwnedDML(plan, plan.Args); err != nil {
 				return err
@@ -116,6 +118,18 @@ func (e *explainer) engine(plan *planner.Plan) error {
 		e.add(plan.Keyspace.Name, "", node)
 	}
 	return nil
+}
+
+// route says how the router found the shards: by which vindex from how many
+// values, or every shard for want of a vindex condition.
+func (e *explainer) route(ks *conf.Keyspace, r *planner.Route) {
+	switch {
+	case r.Vindex != nil:
+		cv := r.Vindex
+		e.add(ks.Name, "", fmt.Sprintf("(route) %s by vindex %s (%s), %d value(s): %d shard(s)", cv.Columns[0], cv.Name, cv.Type, r.Values, len(r.Shards)))
+	case r.Scatter:
+		e.add(ks.Name, "", "(route) every shard: no vindex condition in the WHERE clause")
+	}
 }
 
 // scatter lists a SELECT across shards as scatterSelect runs it: the
