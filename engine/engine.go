@@ -94,16 +94,22 @@ func TooManyRows(max int) *sqlerr.Error {
 	return sqlerr.New(1105, "HY000", "in-memory row count exceeded allowed limit of %d (max_memory_rows): the statement needs more rows held in the sidecar", max)
 }
 
-// Primitive is a node of a plan.
+// Primitive is a node of a plan that returns rows.
 type Primitive interface {
 	Execute(ctx context.Context, env *Env) (*Result, error)
+	describer
+}
+
+// describer is a node VEXPLAIN and golden tests describe.
+type describer interface {
 	// describe writes the node and its children, one line each, indented
-	// by depth: what VEXPLAIN shows and golden tests compare.
+	// by depth.
 	describe(b *strings.Builder, depth int)
 }
 
-// Describe is a plan as text, one node per line, children indented.
-func Describe(p Primitive) string {
+// Describe is a plan (a Primitive, an Insert) as text, one node per line,
+// children indented.
+func Describe(p describer) string {
 	var b strings.Builder
 	p.describe(&b, 0)
 	return b.String()

@@ -1100,6 +1100,11 @@ func TestDMLOperatorTargeting(t *testing.T) {
 		rows := s.query("VEXPLAIN insert into things(id,name) values (30,'q')")
 		t.Logf("VEXPLAIN insert: %q", rows)
 		var lookup, owner []string
+		if len(rows) == 0 || rows[0][3] != "(insert) Insert into things.things: 1 row(s), keyspace id from id by vindex hash (hash), lookup rows of things_name_lookup written first; one statement per shard" {
+			t.Errorf("VEXPLAIN insert: want the engine's Insert described first: %q", rows)
+		} else {
+			rows = rows[1:]
+		}
 		for _, r := range rows {
 			switch {
 			case regexp.MustCompile(`(?i)^insert into .?things_name_lookup`).MatchString(r[3]):

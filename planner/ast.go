@@ -17,6 +17,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/mysql"
 	driver "github.com/pingcap/tidb/pkg/parser/test_driver" // the literal types the parser builds
 
+	"sidecar/engine"
 	"sidecar/vindex"
 )
 
@@ -127,6 +128,10 @@ type paramExpr struct {
 }
 
 func (p *paramExpr) Restore(ctx *format.RestoreCtx) error {
+	if w, ok := ctx.In.(*sqlWriter); ok && w.template {
+		w.cut(p.n + 1)
+		return nil
+	}
 	if w, ok := ctx.In.(*sqlWriter); ok && p.n < len(w.args) {
 		w.literal(w.args[p.n], ctx.Flags)
 		return nil
@@ -170,6 +175,50 @@ type sqlWriter struct {
 	args  Args
 	buf   []byte
 	slots []slotAt // where tableSlots were printed
+
+	// template: the `?`s end pieces of a template, which are written to
+	// pieces; from is where the next piece starts.
+	template bool
+	pieces   engine.Template
+	from     int
+	mark     int // the piece a rowsMark starts
+}
+
+// cut ends a piece of the template with the argument arg (0: none).
+func (w *sqlWriter) cut(arg int) {
+	w.pieces = append(w.pieces, engine.Piece{Text: w.String()[w.from:], Arg: arg})
+	w.from = w.Len()
+}
+
+// printTemplate prints node as an engine.Template, after prefix, its `?`s
+// left for each execution's arguments. mark is the piece that starts at the
+// node's rowsMark, if it has one.
+func printTemplate(prefix string, node ast.Node, mode SQLMode) (t engine.Template, mark int) {
+	w := &sqlWriter{template: true}
+	w.WriteString(prefix)
+	if err := node.Restore(format.NewRestoreCtx(restoreFlags(mode), w)); err != nil {
+		panic(fmt.Sprintf("printing a parsed statement: %v", err))
+	}
+	if w.from < w.Len() || len(w.pieces) == 0 {
+		w.cut(0)
+	}
+	return w.pieces, w.mark
+}
+
+// rowsMark stands for the rows of an INSERT in printTemplate: the rows are
+// written per execution, the text around them once.
+type rowsMark struct{ driver.ValueExpr }
+
+func (*rowsMark) Restore(ctx *format.RestoreCtx) error {
+	w := ctx.In.(*sqlWriter)
+	w.cut(0)
+	w.mark = len(w.pieces)
+	return nil
+}
+
+func (m *rowsMark) Accept(v ast.Visitor) (ast.Node, bool) {
+	n, _ := v.Enter(m)
+	return v.Leave(n)
 }
 
 func (w *sqlWriter) literal(v vindex.Value, flags format.RestoreFlags) {

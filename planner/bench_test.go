@@ -50,7 +50,7 @@ func BenchmarkPlanInsert(b *testing.B) {
 						if err != nil {
 							b.Fatal(err)
 						}
-						if _, err := PlanInsert(context.Background(), plan, plan.Args, io); err != nil {
+						if _, err := runInsert(context.Background(), plan, plan.Args, io); err != nil {
 							b.Fatal(err)
 						}
 						io.sql = io.sql[:0]
@@ -137,7 +137,7 @@ func BenchmarkTextInsert(b *testing.B) {
 		if bound := BindSession(text, SessionValues{}, SQLMode{}); bound != text {
 			b.Fatal("nothing to bind")
 		}
-		if _, err := PlanInsert(context.Background(), plan, plan.Args, io); err != nil {
+		if _, err := runInsert(context.Background(), plan, plan.Args, io); err != nil {
 			b.Fatal(err)
 		}
 		io.sql = io.sql[:0]

@@ -1,7 +1,10 @@
 // Package planner parses and plans statements: which keyspace and shards a
 // statement goes to, and what text each shard receives. It holds no
-// connection: what planning reads or writes (lookup rows, sequence values
-// while PlanInsert runs) goes through the IO the executor passes in.
+// connection. Planning does no I/O: an INSERT becomes an engine.Insert,
+// which the executor runs per execution (sequences, lookup rows). Routing a
+// SELECT, UPDATE or DELETE by its vindex values (RouteStatement) is done per
+// execution, through the engine.VindexCursor the executor passes in, since
+// lookup vindexes read their tables.
 package planner
 
 import (

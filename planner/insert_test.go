@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"sidecar/conf"
+	"sidecar/engine"
 	"sidecar/vindex"
 )
 
@@ -53,6 +54,16 @@ func (f *fakeIO) MapLookup(ctx context.Context, ks *conf.Keyspace, cv *conf.Colu
 func (f *fakeIO) LookupWritten(*conf.Keyspace, *conf.ColumnVindex, []vindex.Value) {}
 
 func (f *fakeIO) RowsMapped(*conf.Table, []vindex.KeyspaceID) {}
+
+// runInsert plans an INSERT and runs it as the session does, up to the
+// shards' statements.
+func runInsert(ctx context.Context, plan *Plan, args Args, io *fakeIO) (*engine.Inserted, error) {
+	ins, err := PlanInsert(plan)
+	if err != nil {
+		return nil, err
+	}
+	return ins.Run(ctx, io, args, plan.AsSent())
+}
 
 func loadExample(t *testing.T) *conf.Topology { return loadExampleB(t) }
 
@@ -134,7 +145,7 @@ func TestPlanInsert(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ip, err := PlanInsert(context.Background(), plan, nil, io)
+			ip, err := runInsert(context.Background(), plan, nil, io)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tc.wantErr)
@@ -173,7 +184,7 @@ func TestPlanInsertArgs(t *testing.T) {
 	}
 	io := &fakeIO{next: 1}
 	for _, id := range []int64{1, 4} {
-		ip, err := PlanInsert(context.Background(), plan, Args{vindex.NewInt64(id), vindex.NewVarChar("it's")}, io)
+		ip, err := runInsert(context.Background(), plan, Args{vindex.NewInt64(id), vindex.NewVarChar("it's")}, io)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -286,7 +297,7 @@ func TestPlanCache(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ip, err := PlanInsert(context.Background(), plan, plan.Args, io)
+		ip, err := runInsert(context.Background(), plan, plan.Args, io)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -402,7 +413,7 @@ func TestInsert100RowsConstantStatements(t *testing.T) {
 		t.Fatal(err)
 	}
 	io := &fakeIO{next: 1}
-	ip, err := PlanInsert(context.Background(), plan, nil, io)
+	ip, err := runInsert(context.Background(), plan, nil, io)
 	if err != nil {
 		t.Fatal(err)
 	}

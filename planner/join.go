@@ -8,6 +8,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/opcode"
 
 	"sidecar/conf"
+	"sidecar/engine"
 	"sidecar/sqlerr"
 	"sidecar/vindex"
 )
@@ -29,7 +30,7 @@ import (
 // same vindex, are co-located: the rows that meet are on one shard whatever
 // their values, and the statement runs on every shard as it is (the merge
 // only concatenates; anything more goes to the engine).
-func routeJoin(ctx context.Context, plan *Plan, args Args, io IO) (*Route, error) {
+func routeJoin(ctx context.Context, plan *Plan, args Args, cur engine.VindexCursor) (*Route, error) {
 	sel := joinedSelect(plan.Stmt)
 	if sel == nil {
 		return nil, sqlerr.Unsupported("joins outside SELECT, UPDATE and DELETE")
@@ -52,7 +53,7 @@ func routeJoin(ctx context.Context, plan *Plan, args Args, io IO) (*Route, error
 			}
 			return nil, sqlerr.Unsupported("a join or subquery across shards: nothing binds %s.%s to one value, so the tables cannot be proven to share a shard", ref.alias, pv.Columns[0])
 		}
-		dests, err := mapValues(ctx, ks, pv, []vindex.Value{v}, io)
+		dests, err := engine.MapValues(ctx, cur, ks, pv, []vindex.Value{v})
 		if err != nil {
 			return nil, err
 		}

@@ -29,7 +29,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/format"
@@ -216,27 +215,16 @@ func checkMerge(plan *Plan) error {
 	return plan.mergeTemplate().err
 }
 
-// mergeOnce is a plan's merge, built the first time the statement goes to
-// several shards and shared by every execution of the plan.
-type mergeOnce struct {
-	once sync.Once
-	t    mergeTemplate
-}
-
 type mergeTemplate struct {
 	builder   *mergeBuilder // nil: the shards' results are concatenated
 	limitArgs bool          // LIMIT takes arguments: planned per execution
 	err       error
 }
 
-// mergeTemplate returns the plan's merge template, building it once.
+// mergeTemplate returns the plan's merge template, built the first time the
+// statement goes to several shards.
 func (plan *Plan) mergeTemplate() *mergeTemplate {
-	m := plan.merge
-	if m == nil { // a plan made by hand, as tests do: nothing to share
-		m = &mergeOnce{}
-	}
-	m.once.Do(func() { m.t = buildMergeTemplate(plan) })
-	return &m.t
+	return plan.merge.get(func() mergeTemplate { return buildMergeTemplate(plan) })
 }
 
 func buildMergeTemplate(plan *Plan) mergeTemplate {

@@ -328,7 +328,7 @@ func TestPlanMergeOncePerShape(t *testing.T) {
 	}
 	p := NewPlanner(cfg.Topology, 100, 1<<20)
 	sess := Session{Keyspace: "things"}
-	var shared *mergeOnce
+	var shared *once[mergeTemplate]
 	for _, c := range []struct{ sql, shard string }{
 		{"select id, name from things where name > 'a' order by name limit 2",
 			"select id, name, " + wsName + " from things where name > 'a' order by 2 asc limit 2"},

@@ -63,7 +63,7 @@ func TestModernSQLInsert(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", sql, err)
 		}
-		ip, err := PlanInsert(context.Background(), plan, plan.Args, &fakeIO{next: 1})
+		ip, err := runInsert(context.Background(), plan, plan.Args, &fakeIO{next: 1})
 		if err != nil {
 			t.Fatalf("%s: %v", sql, err)
 		}
@@ -86,7 +86,7 @@ func TestUnparsedClauses(t *testing.T) {
 		plan, err := p.Plan(tc.sql, Session{Keyspace: "customer"})
 		if err == nil {
 			if plan.Kind == KindInsert {
-				_, err = PlanInsert(context.Background(), plan, plan.Args, &fakeIO{next: 1})
+				_, err = runInsert(context.Background(), plan, plan.Args, &fakeIO{next: 1})
 			} else {
 				_, err = RouteStatement(context.Background(), plan, plan.Args, &fakeIO{})
 			}

@@ -3,6 +3,7 @@ package planner
 import (
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	driver "github.com/pingcap/tidb/pkg/parser/test_driver"
@@ -108,9 +109,29 @@ type Plan struct {
 	// Engine: a SELECT only an engine plan answers (it reads several
 	// keyspaces; see PlanEvaluate).
 	Engine bool
-	// merge is the plan's scatter merge, planned once and shared by the
-	// copies of a cached plan (see PlanMerge).
-	merge *mergeOnce
+	// merge is the plan's scatter merge and insert its engine.Insert,
+	// planned once and shared by the copies of a cached plan (see PlanMerge,
+	// PlanInsert).
+	merge  *once[mergeTemplate]
+	insert *once[insertTemplate]
+}
+
+// once is a part of a plan built the first time an execution needs it and
+// shared by every execution of the plan.
+type once[T any] struct {
+	sync.Once
+	v T
+}
+
+// get builds the value the first time; a nil once (a plan made by hand, as
+// tests do) builds it every time.
+func (o *once[T]) get(build func() T) *T {
+	if o == nil {
+		v := build()
+		return &v
+	}
+	o.Do(func() { o.v = build() })
+	return &o.v
 }
 
 // Session is what planning needs to know about the client's session.
@@ -212,8 +233,11 @@ func (p *Plan) Text(args Args) string {
 func (p *Planner) plan(sql string, sess Session) (*Plan, error) {
 	kind := Classify(sql)
 	plan := &Plan{Kind: kind, Query: sql, Hint: ParseHint(sql), Mode: sess.Mode}
-	if kind == KindSelect {
-		plan.merge = &mergeOnce{}
+	switch kind {
+	case KindSelect:
+		plan.merge = &once[mergeTemplate]{}
+	case KindInsert, KindReplace:
+		plan.insert = &once[insertTemplate]{}
 	}
 	switch kind {
 	case KindOther:
@@ -731,4 +755,13 @@ func cutUnparsed(sql string, kind Kind) (text, tail, clause string, ok bool) {
 		}
 	}
 	return "", "", "", false
+}
+
+// AsSent is the statement as the client sent it, when it can go to a shard
+// as it is: "" for a prepared statement, whose arguments must be written in.
+func (p *Plan) AsSent() string {
+	if p.Prepared {
+		return ""
+	}
+	return p.Query
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/opcode"
 
 	"sidecar/conf"
+	"sidecar/engine"
 	"sidecar/sqlerr"
 	"sidecar/vindex"
 )
@@ -27,8 +28,8 @@ type Route struct {
 // sharded table from equality or IN conditions on its vindex columns (the
 // cheapest vindex wins); without one it scatters. Things a plain
 // concatenation of per-shard results would answer wrongly are refused.
-func RouteStatement(ctx context.Context, plan *Plan, args Args, io IO) (*Route, error) {
-	r, err := routeStatement(ctx, plan, args, io)
+func RouteStatement(ctx context.Context, plan *Plan, args Args, cur engine.VindexCursor) (*Route, error) {
+	r, err := routeStatement(ctx, plan, args, cur)
 	if err == nil && plan.Unparsed != "" && len(r.Shards) != 1 {
 		// The clause the parser cannot read stays as the client wrote it,
 		// which one shard answers; a merge would have to understand it.
@@ -37,14 +38,14 @@ func RouteStatement(ctx context.Context, plan *Plan, args Args, io IO) (*Route, 
 	return r, err
 }
 
-func routeStatement(ctx context.Context, plan *Plan, args Args, io IO) (*Route, error) {
+func routeStatement(ctx context.Context, plan *Plan, args Args, cur engine.VindexCursor) (*Route, error) {
 	if plan.Joined {
-		return routeJoin(ctx, plan, args, io)
+		return routeJoin(ctx, plan, args, cur)
 	}
 	t := plan.Table
 	best, values := bestCondition(plan.conds, args)
 	if best != nil {
-		dests, err := mapValues(ctx, t.Keyspace, best, values, io)
+		dests, err := engine.MapValues(ctx, cur, t.Keyspace, best, values)
 		if err != nil {
 			return nil, err
 		}

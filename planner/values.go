@@ -54,15 +54,8 @@ func valueOf(e ast.ExprNode, args Args) (vindex.Value, bool) {
 		if v.Op != opcode.Minus {
 			break
 		}
-		inner, ok := valueOf(v.V, args)
-		if !ok || len(inner.Raw) == 0 || inner.Raw[0] == '-' {
-			break
-		}
-		switch inner.Kind {
-		case vindex.Int64, vindex.Uint64, vindex.Decimal:
-			return numberValue(append([]byte{'-'}, inner.Raw...), inner.Kind == vindex.Decimal)
-		case vindex.Float64:
-			return vindex.Value{Kind: vindex.Float64, Raw: append([]byte{'-'}, inner.Raw...)}, true
+		if inner, ok := valueOf(v.V, args); ok {
+			return vindex.Negate(inner)
 		}
 	}
 	return vindex.Value{}, false

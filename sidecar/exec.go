@@ -7,6 +7,7 @@ import (
 
 	"sidecar/backend"
 	"sidecar/conf"
+	"sidecar/engine"
 	"sidecar/mysql"
 	"sidecar/planner"
 	"sidecar/sqlerr"
@@ -15,7 +16,7 @@ import (
 
 // This file runs statements on sharded keyspaces, and implements the
 // interface the planner and the lookup vindexes use to reach the database
-// (planner.IO, vindex.Querier) on the client's own session: every internal
+// (engine.VindexCursor, vindex.Querier) on the client's own session: every internal
 // query carries the client's identity and joins its transaction.
 
 // runSharded runs a statement on a sharded keyspace. args are a prepared
@@ -33,9 +34,9 @@ func (s *session) runSharded(plan *planner.Plan, args planner.Args, stmt *prepar
 	case plan.Kind == planner.KindDDL && plan.Sticky:
 		// CREATE/DROP TEMPORARY TABLE: on the session's own connection to
 		// every shard, where later statements of the session will find it.
-		queries := make([]planner.ShardQuery, len(ks.Shards))
+		queries := make([]engine.ShardQuery, len(ks.Shards))
 		for i, sh := range ks.Shards {
-			queries[i] = planner.ShardQuery{Shard: sh, SQL: plan.Query}
+			queries[i] = engine.ShardQuery{Shard: sh, SQL: plan.Query}
 		}
 		res, err := s.runWrites(queries)
 		if err != nil {
@@ -102,9 +103,9 @@ func (s *session) runSharded(plan *planner.Plan, args planner.Args, stmt *prepar
 		}
 		s.beginStatement(ks.Name, true)
 		sql := plan.Text(args)
-		queries := make([]planner.ShardQuery, len(route.Shards))
+		queries := make([]engine.ShardQuery, len(route.Shards))
 		for i, sh := range route.Shards {
-			queries[i] = planner.ShardQuery{Shard: sh, SQL: sql}
+			queries[i] = engine.ShardQuery{Shard: sh, SQL: sql}
 		}
 		res, err := s.runWrites(queries)
 		if err = s.endStatement(err, res.wrote); err != nil {
@@ -152,7 +153,7 @@ func (s *session) maintainLookups(ctx context.Context, plan *planner.Plan, route
 		pending = make([]deletes, len(od.Vindexes))
 	}
 	for _, row := range rows {
-		dests, err := planner.MapValues(ctx, t.Keyspace, primary, []vindex.Value{row[0]}, s)
+		dests, err := engine.MapValues(ctx, s, t.Keyspace, primary, []vindex.Value{row[0]})
 		if err != nil {
 			return writeResult{}, err
 		}
@@ -194,9 +195,9 @@ func (s *session) maintainLookups(ctx context.Context, plan *planner.Plan, route
 			s.LookupWritten(t.Keyspace, cv, old[:1])
 		}
 	}
-	queries := make([]planner.ShardQuery, len(route.Shards))
+	queries := make([]engine.ShardQuery, len(route.Shards))
 	for i, sh := range route.Shards {
-		queries[i] = planner.ShardQuery{Shard: sh, SQL: sql}
+		queries[i] = engine.ShardQuery{Shard: sh, SQL: sql}
 	}
 	return s.runWrites(queries)
 }
@@ -282,7 +283,7 @@ func (s *session) insertSharded(ctx context.Context, plan *planner.Plan, args pl
 	if scoped {
 		s.beginStatement(t.Keyspace.Name, true)
 	}
-	ip, err := planner.PlanInsert(ctx, plan, args, s)
+	ip, err := runInsert(ctx, plan, args, s)
 	if err == nil && hinted != nil {
 		for _, q := range ip.Queries {
 			if q.Shard != hinted {
@@ -317,6 +318,17 @@ func (s *session) insertSharded(ctx context.Context, plan *planner.Plan, args pl
 	return s.okResult(res.affected, insertID, res.warnings, more)
 }
 
+// runInsert plans an INSERT (once per statement shape) and runs it through
+// cur up to the shards' statements: sequence values reserved, lookup rows
+// written, rows split by shard.
+func runInsert(ctx context.Context, plan *planner.Plan, args planner.Args, cur engine.VindexCursor) (*engine.Inserted, error) {
+	ins, err := planner.PlanInsert(plan)
+	if err != nil {
+		return nil, err
+	}
+	return ins.Run(ctx, cur, args, plan.AsSent())
+}
+
 type writeResult struct {
 	affected uint64
 	insertID uint64
@@ -330,7 +342,7 @@ type writeResult struct {
 // runWrites runs one statement per shard in parallel and adds up the results.
 // Each shard's connection is taken first (in order, joining the transaction),
 // then the statements run concurrently, one goroutine per shard.
-func (s *session) runWrites(queries []planner.ShardQuery) (writeResult, error) {
+func (s *session) runWrites(queries []engine.ShardQuery) (writeResult, error) {
 	var res writeResult
 	type job struct {
 		bc   *backend.Conn
@@ -430,9 +442,9 @@ func (s *session) emptyResult(plan *planner.Plan, stmt *preparedStmt, more bool)
 // table). A partial failure names the shards that failed and those that did
 // not.
 func (s *session) fanOutDDL(ks *conf.Keyspace, sql string, more bool) error {
-	queries := make([]planner.ShardQuery, len(ks.Shards))
+	queries := make([]engine.ShardQuery, len(ks.Shards))
 	for i, sh := range ks.Shards {
-		queries[i] = planner.ShardQuery{Shard: sh, SQL: sql}
+		queries[i] = engine.ShardQuery{Shard: sh, SQL: sql}
 	}
 	res, err := s.runWrites(queries)
 	switch {
@@ -446,7 +458,7 @@ func (s *session) fanOutDDL(ks *conf.Keyspace, sql string, more bool) error {
 		strings.Join(res.failed, ", "), strings.Join(res.succeeded, ", "), first.Message)
 }
 
-// --- planner.IO and vindex.Querier on the session ---
+// --- engine.VindexCursor and vindex.Querier on the session ---
 
 // Execute runs a lookup vindex's statement: planned like a client statement
 // (so a sharded lookup table is routed by its own vindex) and run on the
@@ -464,12 +476,12 @@ func (s *session) Execute(ctx context.Context, sql string, order vindex.CommitOr
 	if ks == nil {
 		return nil, sqlerr.Routing("lookup statement names no table: %s", sql)
 	}
-	var queries []planner.ShardQuery
+	var queries []engine.ShardQuery
 	switch {
 	case !ks.Sharded:
-		queries = []planner.ShardQuery{{Shard: ks.Shards[0], SQL: plan.Query}}
+		queries = []engine.ShardQuery{{Shard: ks.Shards[0], SQL: plan.Query}}
 	case plan.Kind == planner.KindInsert:
-		ip, err := planner.PlanInsert(ctx, plan, plan.Args, s)
+		ip, err := runInsert(ctx, plan, plan.Args, s)
 		if err != nil {
 			return nil, err
 		}
@@ -480,7 +492,7 @@ func (s *session) Execute(ctx context.Context, sql string, order vindex.CommitOr
 			return nil, err
 		}
 		for _, sh := range route.Shards {
-			queries = append(queries, planner.ShardQuery{Shard: sh, SQL: plan.Query})
+			queries = append(queries, engine.ShardQuery{Shard: sh, SQL: plan.Query})
 		}
 	}
 	out := &vindex.Result{}

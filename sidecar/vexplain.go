@@ -49,7 +49,12 @@ func (s *session) vexplain(sql string, more bool) error {
 		ex.add(ks.Name, ks.Shards[0].Name, plan.Query)
 	case plan.Kind == planner.KindInsert || plan.Kind == planner.KindReplace:
 		ex.keyspace = ks.Name
-		ip, err := planner.PlanInsert(ctx, plan, plan.Args, ex)
+		ins, err := planner.PlanInsert(plan)
+		if err != nil {
+			return err
+		}
+		ex.add(ks.Name, "", "(insert) "+strings.TrimSuffix(engine.Describe(ins), "\n"))
+		ip, err := ins.Run(ctx, ex, plan.Args, plan.AsSent())
 		if err != nil {
 			return err
 		}
@@ -98,7 +103,7 @@ func (s *session) vexplain(sql string, more bool) error {
 
 type explainStep struct{ keyspace, shard, query string }
 
-// explainer is the planner's IO during VEXPLAIN: it records every statement
+// explainer is the engine's VindexCursor during VEXPLAIN: it records every statement
 // and runs only the reads.
 type explainer struct {
 	s        *session
@@ -176,7 +181,7 @@ func (e *explainer) Execute(ctx context.Context, sql string, order vindex.Commit
 		}
 		shards = route.Shards
 	} else if ks.Sharded && plan.Kind == planner.KindInsert {
-		ip, err := planner.PlanInsert(ctx, plan, plan.Args, e)
+		ip, err := runInsert(ctx, plan, plan.Args, e)
 		if err != nil {
 			return nil, err
 		}

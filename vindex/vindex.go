@@ -55,6 +55,26 @@ func NewVarBinary(b []byte) Value { return Value{VarBinary, b} }
 // IsNull reports whether v is SQL NULL.
 func (v Value) IsNull() bool { return v.Kind == Null }
 
+// Negate is -v for a number written without a sign (how a statement's -5
+// reads: minus applied to 5), typed as MySQL types the literal: INT64 if it
+// fits, else DECIMAL. ok is false for anything else.
+func Negate(v Value) (Value, bool) {
+	if len(v.Raw) == 0 || v.Raw[0] == '-' {
+		return Value{}, false
+	}
+	raw := append([]byte{'-'}, v.Raw...)
+	switch v.Kind {
+	case Int64, Decimal, Float64:
+		return Value{v.Kind, raw}, true
+	case Uint64:
+		if _, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
+			return Value{Int64, raw}, true
+		}
+		return Value{Decimal, raw}, true
+	}
+	return Value{}, false
+}
+
 // String formats v as Vitess prints values in errors: INT64(6), VARCHAR("x"),
 // NULL — the text of `could not map [INT64(6)] to a keyspace id`.
 func (v Value) String() string {

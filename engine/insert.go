@@ -1,0 +1,452 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"sidecar/conf"
+	"sidecar/sqlerr"
+	"sidecar/vindex"
+)
+
+// Template is SQL text with an execution's arguments to write in: each
+// piece's Text, then its argument (if any) as a literal.
+type Template []Piece
+
+// Piece is text followed by the argument Arg (counting from 1; 0: none).
+type Piece struct {
+	Text string
+	Arg  int
+}
+
+// appendTo writes the template with args, as a statement for a session
+// whose sql_mode has NO_BACKSLASH_ESCAPES when noBackslash is set.
+func (t Template) appendTo(b []byte, args []vindex.Value, noBackslash bool) []byte {
+	for _, p := range t {
+		b = append(b, p.Text...)
+		switch {
+		case p.Arg == 0:
+		case p.Arg <= len(args):
+			b = vindex.AppendLiteral(b, args[p.Arg-1], noBackslash)
+		default: // no argument: the placeholder, as a backend would prepare it
+			b = append(b, '?')
+		}
+	}
+	return b
+}
+
+// String is the template with `?` for its arguments, for messages.
+func (t Template) String() string { return string(t.appendTo(nil, nil, false)) }
+
+// Cell is one value of an INSERT's row, as planned.
+type Cell struct {
+	// SQL is the cell as written to the shards when the sidecar does not
+	// fill it in: the client's literal or expression, or its `?`.
+	SQL Template
+	// Value is a literal's value for vindexes and sequences, when Known (a
+	// column the statement leaves out is a known NULL).
+	Value vindex.Value
+	Known bool
+	// Arg: the value is the execution's argument Arg (counting from 1),
+	// negated when Negate (a `-?`).
+	Arg    int
+	Negate bool
+	// Default: the bare DEFAULT keyword.
+	Default bool
+}
+
+// value is the cell's value in an execution; ok is false for expressions the
+// sidecar does not evaluate (functions, other columns, DEFAULT).
+func (c *Cell) value(args []vindex.Value) (vindex.Value, bool) {
+	switch {
+	case c.Known:
+		return c.Value, true
+	case c.Arg > 0 && c.Arg <= len(args):
+		if c.Negate {
+			return vindex.Negate(args[c.Arg-1])
+		}
+		return args[c.Arg-1], true
+	}
+	return vindex.Value{}, false
+}
+
+// Insert writes the rows of an INSERT (or REPLACE) into a table with vindexes
+// or a sequence: per execution it reserves sequence values for rows without
+// an id, maps each row to a keyspace id by the primary vindex, writes the
+// rows of owned lookup vindexes (consistent lookups: before the owner rows),
+// fills reversible vindex columns from the keyspace id, verifies the values
+// of the others, and splits the rows into one INSERT per shard.
+type Insert struct {
+	Table *conf.Table
+	// Columns are the statement's columns, lower-cased, then the vindex and
+	// auto-increment columns it leaves out (Added), whose cells are NULL.
+	Columns []string
+	Added   bool
+	Rows    [][]Cell
+	// Prefix is the statement up to its rows ("INSERT INTO `t` (`a`,`b`)
+	// VALUES "), Suffix what follows them (ON DUPLICATE KEY UPDATE …).
+	Prefix, Suffix Template
+	// Ignore: INSERT IGNORE or ON DUPLICATE KEY UPDATE. A row whose lookup
+	// value belongs to another row, or whose vindex value maps elsewhere,
+	// is dropped instead of failing the statement.
+	Ignore bool
+	// NoBackslashEscapes: the statements are written for a sql_mode that
+	// reads backslashes in strings as ordinary characters.
+	NoBackslashEscapes bool
+}
+
+// ShardQuery is one statement for one shard.
+type ShardQuery struct {
+	Shard *conf.Shard
+	SQL   string
+}
+
+// Inserted is what one execution of an Insert sends: one statement per
+// shard, after its lookup rows were written.
+type Inserted struct {
+	Queries []ShardQuery
+	// InsertID is the first sequence value reserved (0 if none): the
+	// client's LAST_INSERT_ID().
+	InsertID uint64
+}
+
+// Run executes the Insert with args through cur, up to the shards' own
+// statements, which it returns for the session to send in its transaction.
+// sent is the statement as the client sent it, which goes unchanged to a
+// single shard when the sidecar fills in nothing ("" for a prepared
+// statement: its text is rendered with its arguments).
+func (in *Insert) Run(ctx context.Context, cur VindexCursor, args []vindex.Value, sent string) (*Inserted, error) {
+	r := &insertRun{Insert: in, args: args, ksids: make([]vindex.KeyspaceID, len(in.Rows)), keep: make([]bool, len(in.Rows))}
+	for i := range r.keep {
+		r.keep[i] = true
+	}
+	out := &Inserted{}
+	if err := r.fillSequence(ctx, cur, out); err != nil {
+		return nil, err
+	}
+	t := in.Table
+	if !t.Keyspace.Sharded {
+		// One shard and no vindex: the sequence is all there is to fill.
+		out.Queries = r.split(sent)
+		return out, nil
+	}
+	if err := r.mapPrimary(ctx, cur); err != nil {
+		return nil, err
+	}
+	if len(t.Owned) > 0 {
+		cur.RowsMapped(t, r.ksids)
+	}
+	for _, cv := range t.Owned {
+		if err := r.createLookupRows(ctx, cur, cv); err != nil {
+			return nil, err
+		}
+	}
+	for _, cv := range t.ColumnVindexes[1:] {
+		if cv.Owned {
+			continue
+		}
+		if err := r.fillOrVerify(ctx, cur, cv); err != nil {
+			return nil, err
+		}
+	}
+	out.Queries = r.split(sent)
+	return out, nil
+}
+
+// insertRun is one execution of an Insert: its arguments, the values the
+// sidecar filled in, each row's keyspace id and whether it is kept.
+type insertRun struct {
+	*Insert
+	args  []vindex.Value
+	ksids []vindex.KeyspaceID
+	keep  []bool
+	// filled holds the values the sidecar wrote into cells (sequence,
+	// reversible columns), row-major; set says which. Nil until one is.
+	filled  []vindex.Value
+	set     []bool
+	changed bool // a value filled in or a row dropped
+}
+
+func (r *insertRun) column(name string) int {
+	for i, c := range r.Columns {
+		if c == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// value reads the value of column c in row i; ok is false when it is not a
+// literal the vindexes can use.
+func (r *insertRun) value(i, c int) (vindex.Value, bool) {
+	if r.set != nil && r.set[i*len(r.Columns)+c] {
+		return r.filled[i*len(r.Columns)+c], true
+	}
+	return r.Rows[i][c].value(r.args)
+}
+
+func (r *insertRun) fill(i, c int, v vindex.Value) {
+	if r.set == nil {
+		r.filled = make([]vindex.Value, len(r.Rows)*len(r.Columns))
+		r.set = make([]bool, len(r.filled))
+	}
+	r.filled[i*len(r.Columns)+c], r.set[i*len(r.Columns)+c] = v, true
+	r.changed = true
+}
+
+// cellText is how cell (i, c) reads in messages.
+func (r *insertRun) cellText(i, c int) string { return r.Rows[i][c].SQL.String() }
+
+// fillSequence gives rows without an auto-increment value (NULL, DEFAULT, 0
+// or the column left out) consecutive sequence values: one reservation for
+// the whole statement.
+func (r *insertRun) fillSequence(ctx context.Context, cur VindexCursor, out *Inserted) error {
+	ai := r.Table.AutoIncrement
+	if ai == nil {
+		return nil
+	}
+	c := r.column(strings.ToLower(ai.Column))
+	var need []int
+	for i := range r.Rows {
+		if r.Rows[i][c].Default {
+			need = append(need, i)
+		} else if v, ok := r.value(i, c); ok && (v.IsNull() || string(v.Raw) == "0") {
+			need = append(need, i)
+		}
+	}
+	if len(need) == 0 {
+		return nil
+	}
+	first, err := cur.NextSequence(ctx, ai.Sequence, int64(len(need)))
+	if err != nil {
+		return err
+	}
+	for k, i := range need {
+		r.fill(i, c, vindex.NewInt64(first+int64(k)))
+	}
+	out.InsertID = uint64(first)
+	return nil
+}
+
+// mapPrimary computes each row's keyspace id from the primary vindex.
+func (r *insertRun) mapPrimary(ctx context.Context, cur VindexCursor) error {
+	cv := r.Table.Primary()
+	c := r.column(strings.ToLower(cv.Columns[0]))
+	ids := make([]vindex.Value, len(r.Rows))
+	for i := range r.Rows {
+		v, ok := r.value(i, c)
+		if !ok {
+			return sqlerr.Unsupported("routing on the expression %s of vindex column %s of table %s",
+				r.cellText(i, c), cv.Columns[0], r.Table)
+		}
+		ids[i] = v
+	}
+	dests, err := MapValues(ctx, cur, r.Table.Keyspace, cv, ids)
+	if err != nil {
+		return err
+	}
+	for i, d := range dests {
+		switch d := d.(type) {
+		case vindex.DestinationKeyspaceID:
+			r.ksids[i] = vindex.KeyspaceID(d)
+		case vindex.DestinationNone:
+			// Vitess fails the whole statement, INSERT IGNORE included.
+			return sqlerr.New(1105, "HY000", "VT09023: could not map [%s] to a keyspace id", ids[i])
+		default:
+			return sqlerr.New(1105, "HY000", "VT09024: could not map [%s] to a unique keyspace id", ids[i])
+		}
+	}
+	return nil
+}
+
+// createLookupRows writes the rows of an owned lookup vindex before the owner
+// rows (consistent lookups: in the pre-transaction, with Vitess's duplicate
+// protocol). With Ignore, rows whose lookup value belongs to another row are
+// dropped.
+func (r *insertRun) createLookupRows(ctx context.Context, cur VindexCursor, cv *conf.ColumnVindex) error {
+	lk := cv.Vindex.(vindex.Lookup) // checked when planned
+	var rows [][]vindex.Value
+	var ksids []vindex.KeyspaceID
+	var idx []int
+	for i := range r.Rows {
+		if !r.keep[i] {
+			continue
+		}
+		vals := make([]vindex.Value, len(cv.Columns))
+		for k, col := range cv.Columns {
+			c := r.column(strings.ToLower(col))
+			v, ok := r.value(i, c)
+			if !ok {
+				return sqlerr.Unsupported("the expression %s in lookup column %s of table %s", r.cellText(i, c), col, r.Table)
+			}
+			vals[k] = v
+		}
+		rows, ksids, idx = append(rows, vals), append(ksids, r.ksids[i]), append(idx, i)
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	err := lk.Create(ctx, cur, rows, ksids, r.Ignore)
+	ids := make([]vindex.Value, len(rows))
+	for k := range rows {
+		ids[k] = rows[k][0]
+	}
+	cur.LookupWritten(r.Table.Keyspace, cv, ids)
+	if err != nil || !r.Ignore {
+		return err
+	}
+	good, err := lk.Verify(ctx, cur, ids, ksids)
+	if err != nil {
+		return err
+	}
+	for k, g := range good {
+		if !g && !ids[k].IsNull() {
+			r.keep[idx[k]] = false
+			r.changed = true
+		}
+	}
+	return nil
+}
+
+// fillOrVerify handles an unowned secondary vindex: a NULL value of a
+// reversible vindex is computed from the keyspace id (keyspace_id,
+// customer_id columns); a supplied value must map to the row's keyspace id.
+func (r *insertRun) fillOrVerify(ctx context.Context, cur VindexCursor, cv *conf.ColumnVindex) error {
+	c := r.column(strings.ToLower(cv.Columns[0]))
+	rev, reversible := cv.Vindex.(vindex.Reversible)
+	var verifyIdx []int
+	var verifyIDs []vindex.Value
+	var verifyKsids []vindex.KeyspaceID
+	for i := range r.Rows {
+		if !r.keep[i] {
+			continue
+		}
+		v, ok := r.value(i, c)
+		if !ok {
+			return sqlerr.Unsupported("the expression %s in vindex column %s of table %s", r.cellText(i, c), cv.Columns[0], r.Table)
+		}
+		if v.IsNull() {
+			if reversible {
+				vals, err := rev.ReverseMap([]vindex.KeyspaceID{r.ksids[i]})
+				if err != nil {
+					return sqlerr.New(1105, "HY000", "%s", err.Error())
+				}
+				r.fill(i, c, vals[0])
+			}
+			continue
+		}
+		verifyIdx, verifyIDs, verifyKsids = append(verifyIdx, i), append(verifyIDs, v), append(verifyKsids, r.ksids[i])
+	}
+	if len(verifyIDs) == 0 {
+		return nil
+	}
+	sc, ok := cv.Vindex.(vindex.SingleColumn)
+	if !ok {
+		return sqlerr.Unsupported("vindex %s (%s)", cv.Name, cv.Type)
+	}
+	good, err := sc.Verify(ctx, cur, verifyIDs, verifyKsids)
+	if err != nil {
+		return err
+	}
+	for k, g := range good {
+		if g {
+			continue
+		}
+		if r.Ignore {
+			r.keep[verifyIdx[k]] = false
+			r.changed = true
+			continue
+		}
+		return sqlerr.New(1105, "HY000", "values [[%s]] for column [%s] does not map to keyspace ids", verifyIDs[k], cv.Columns[0])
+	}
+	return nil
+}
+
+// shard is the shard of row i.
+func (r *insertRun) shard(i int) *conf.Shard {
+	ks := r.Table.Keyspace
+	if !ks.Sharded {
+		return ks.Shards[0]
+	}
+	return ks.ShardFor(r.ksids[i])
+}
+
+// split groups the kept rows by shard, keeping their order, and writes one
+// INSERT per shard. When all rows go to one shard as the client wrote them,
+// that shard gets the statement as it was sent.
+func (r *insertRun) split(sent string) []ShardQuery {
+	var order []*conf.Shard
+	byShard := map[*conf.Shard][]int{}
+	for i := range r.Rows {
+		if !r.keep[i] {
+			continue
+		}
+		sh := r.shard(i)
+		if _, ok := byShard[sh]; !ok {
+			order = append(order, sh)
+		}
+		byShard[sh] = append(byShard[sh], i)
+	}
+	if len(order) == 1 && sent != "" && !r.Added && !r.changed {
+		return []ShardQuery{{Shard: order[0], SQL: sent}}
+	}
+	queries := make([]ShardQuery, len(order))
+	var b []byte
+	for k, sh := range order {
+		b = r.Prefix.appendTo(b[:0], r.args, r.NoBackslashEscapes)
+		for n, i := range byShard[sh] {
+			if n > 0 {
+				b = append(b, ',')
+			}
+			b = r.appendRow(b, i)
+		}
+		b = r.Suffix.appendTo(b, r.args, r.NoBackslashEscapes)
+		queries[k] = ShardQuery{Shard: sh, SQL: string(b)}
+	}
+	return queries
+}
+
+// appendRow writes row i: the values the sidecar filled in, the client's
+// cells otherwise.
+func (r *insertRun) appendRow(b []byte, i int) []byte {
+	b = append(b, '(')
+	for c := range r.Columns {
+		if c > 0 {
+			b = append(b, ',')
+		}
+		if r.set != nil && r.set[i*len(r.Columns)+c] {
+			b = vindex.AppendLiteral(b, r.filled[i*len(r.Columns)+c], r.NoBackslashEscapes)
+			continue
+		}
+		b = r.Rows[i][c].SQL.appendTo(b, r.args, r.NoBackslashEscapes)
+	}
+	return append(b, ')')
+}
+
+func (in *Insert) describe(b *strings.Builder, depth int) {
+	t := in.Table
+	var parts []string
+	if ai := t.AutoIncrement; ai != nil {
+		parts = append(parts, fmt.Sprintf("sequence %s fills %s", ai.Sequence.Name, ai.Column))
+	}
+	if t.Keyspace.Sharded {
+		cv := t.Primary()
+		parts = append(parts, fmt.Sprintf("keyspace id from %s by vindex %s (%s)", cv.Columns[0], cv.Name, cv.Type))
+		for _, cv := range t.ColumnVindexes[1:] {
+			switch _, reversible := cv.Vindex.(vindex.Reversible); {
+			case cv.Owned:
+				parts = append(parts, fmt.Sprintf("lookup rows of %s written first", cv.Name))
+			case reversible:
+				parts = append(parts, fmt.Sprintf("%s filled or verified by %s", cv.Columns[0], cv.Name))
+			default:
+				parts = append(parts, fmt.Sprintf("%s verified by %s", cv.Columns[0], cv.Name))
+			}
+		}
+	}
+	ignore := ""
+	if in.Ignore {
+		ignore = ", rows that do not map dropped"
+	}
+	line(b, depth, "Insert into %s: %d row(s), %s%s; one statement per shard", t, len(in.Rows), strings.Join(parts, ", "), ignore)
+}

@@ -1,0 +1,56 @@
+package engine
+
+import (
+	"context"
+
+	"sidecar/conf"
+	"sidecar/sqlerr"
+	"sidecar/vindex"
+)
+
+// VindexCursor is what mapping vindex values and writing an INSERT's
+// sequence values and lookup rows need from the client's session: its
+// statements on the lookup tables (vindex.Querier), the sequences and the
+// lookup cache.
+type VindexCursor interface {
+	vindex.Querier
+	// NextSequence reserves n consecutive values of a sequence table and
+	// returns the first.
+	NextSequence(ctx context.Context, seq *conf.Table, n int64) (int64, error)
+	// MapLookup maps values through a unique lookup vindex, consulting the
+	// lookup cache first.
+	MapLookup(ctx context.Context, ks *conf.Keyspace, cv *conf.ColumnVindex, ids []vindex.Value) ([]vindex.Destination, error)
+	// LookupWritten tells the session lookup rows of these values changed,
+	// so cached keyspace ids of them are dropped.
+	LookupWritten(ks *conf.Keyspace, cv *conf.ColumnVindex, ids []vindex.Value)
+	// RowsMapped tells the session the keyspace ids of the rows of an
+	// INSERT into a table that owns lookup vindexes, before their lookup
+	// rows are written.
+	RowsMapped(t *conf.Table, ksids []vindex.KeyspaceID)
+}
+
+// MapValues runs a vindex's Map: functional vindexes without a round trip,
+// unique lookups through the lookup cache, the others on their lookup
+// tables.
+func MapValues(ctx context.Context, cur VindexCursor, ks *conf.Keyspace, cv *conf.ColumnVindex, ids []vindex.Value) ([]vindex.Destination, error) {
+	if h, ok := cv.Vindex.(vindex.Hashing); ok && !cv.Vindex.NeedsQuerier() {
+		dests := make([]vindex.Destination, len(ids))
+		for i, id := range ids {
+			ksid, err := h.Hash(id)
+			if err != nil || ksid == nil {
+				dests[i] = vindex.DestinationNone{}
+				continue
+			}
+			dests[i] = vindex.DestinationKeyspaceID(ksid)
+		}
+		return dests, nil
+	}
+	if cv.Vindex.NeedsQuerier() && cv.Vindex.IsUnique() {
+		return cur.MapLookup(ctx, ks, cv, ids)
+	}
+	sc, ok := cv.Vindex.(vindex.SingleColumn)
+	if !ok {
+		return nil, sqlerr.Unsupported("vindex %s (%s) for routing", cv.Name, cv.Type)
+	}
+	return sc.Map(ctx, cur, ids)
+}
