@@ -876,7 +876,7 @@ func TestDMLRouting(t *testing.T) {
 			t.Errorf("VEXPLAIN owner steps %q, want one, on things/-80", owner)
 		}
 		// How the shard was found: the lookup vindex of name, one value, one shard.
-		if len(route) != 1 || !strings.HasPrefix(route[0][3], "(route) name by vindex ") || !strings.HasSuffix(route[0][3], ", 1 value(s): 1 shard(s)") {
+		if len(route) != 1 || !strings.HasPrefix(route[0][3], "(route) Route EqualUnique: name by vindex ") || !strings.HasSuffix(route[0][3], ", 1 value(s); 1 shard(s)") {
 			t.Errorf("VEXPLAIN route step %q, want one naming name's vindex, 1 value and 1 shard", route)
 		}
 	})
@@ -922,7 +922,7 @@ func TestDMLRouting(t *testing.T) {
 		sent := "select id, name, weight_string(name), if(left(concat(' ', name), 1) = '', weight_string(left(concat(' ', name), 1)), '') from things order by 2 desc limit 3"
 		// Printed from the parse: compared without case, quotes and spaces.
 		squeeze := strings.NewReplacer("`", "", " ", "").Replace
-		if want := []string{"things/: (route) every shard: no vindex condition in the WHERE clause", "things/-80: " + sent, "things/80-: " + sent,
+		if want := []string{"things/: (route) Route Scatter: every shard of things, no vindex condition in the WHERE clause; 2 shard(s)", "things/-80: " + sent, "things/80-: " + sent,
 			"/: (merge) cols=2 hidden=2 order=[1w(h0,h1) desc] offset=1 limit=2"}; !strings.EqualFold(squeeze(strings.Join(steps, "\n")), squeeze(strings.Join(want, "\n"))) {
 			t.Errorf("VEXPLAIN of a merged SELECT:\n%s\nwant\n%s", strings.Join(steps, "\n"), strings.Join(want, "\n"))
 		}

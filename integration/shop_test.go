@@ -417,7 +417,7 @@ func TestShopEvaluate(t *testing.T) {
 	}
 	rows.Close()
 	if want := []string{
-		": (route) every shard: no vindex condition in the WHERE clause",
+		": (route) every shard: the tables are co-located (joined on their primary vindex columns of one vindex); 2 shard(s)",
 		"-80: select c.id, o.id from customer c join orders o on o.customer_id = c.id where c.tier = 2",
 		"80-: select c.id, o.id from customer c join orders o on o.customer_id = c.id where c.tier = 2",
 		": (the shards' rows concatenated)",

@@ -215,3 +215,52 @@ func TestDMLSubqueries(t *testing.T) {
 		t.Errorf("a correlated subquery: %v", err)
 	}
 }
+
+// TestPlanPrimitives: golden plans, statement → tree, for routes and inserts:
+// which vindex condition routes a statement (the cheapest; values that are
+// literals or arguments), and what an INSERT does per execution.
+func TestPlanPrimitives(t *testing.T) {
+	p := mergePlanner(t)
+	for _, c := range []struct{ sql, plan string }{
+		{"select * from customer where customer_id = 5",
+			"Route EqualUnique: customer_id by vindex hash (hash), 1 value(s)\n"},
+		{"select * from customer where customer_id = -5",
+			"Route EqualUnique: customer_id by vindex hash (hash), 1 value(s)\n"},
+		{"select * from customer where customer_id in (1, 2, 3)",
+			"Route IN: customer_id by vindex hash (hash), 3 value(s)\n"},
+		{"update corder set sku = 'x' where corder_id = 7",
+			"Route EqualUnique: corder_id by vindex corder_keyspace_idx (consistent_lookup_unique), 1 value(s)\n"},
+		// The cheaper vindex wins: a hash needs no round trip, a lookup does.
+		{"delete from corder where corder_id = 7 and customer_id = 1",
+			"Route EqualUnique: customer_id by vindex hash (hash), 1 value(s)\n"},
+		// Not a value: the condition cannot route.
+		{"select * from customer where customer_id = customer_id + 1 and email = 'x'",
+			"Route Scatter: every shard of customer, no vindex condition in the WHERE clause\n"},
+		{"select * from customer where customer_id = 1 or customer_id = 2",
+			"Route Scatter: every shard of customer, no vindex condition in the WHERE clause\n"},
+		{"insert into corder (customer_id, sku) values (1, 'a'), (2, 'b')",
+			"Insert into customer.corder: 2 row(s), sequence corder_seq fills corder_id, keyspace id from customer_id by vindex hash (hash), lookup rows of corder_keyspace_idx written first; one statement per shard\n"},
+		{"insert ignore into corder_event (corder_id, ename) values (1, 'paid')",
+			"Insert into customer.corder_event: 1 row(s), sequence corder_event_seq fills corder_event_id, keyspace id from corder_id by vindex corder_keyspace_idx (consistent_lookup_unique), keyspace_id filled or verified by binary, rows that do not map dropped; one statement per shard\n"},
+	} {
+		plan, err := p.Plan(c.sql, Session{Keyspace: "customer"})
+		if err != nil {
+			t.Errorf("%s: %v", c.sql, err)
+			continue
+		}
+		var got string
+		if plan.Kind == KindInsert {
+			ins, err := PlanInsert(plan)
+			if err != nil {
+				t.Errorf("%s: %v", c.sql, err)
+				continue
+			}
+			got = engine.Describe(ins)
+		} else {
+			got = engine.Describe(plan.route)
+		}
+		if got != c.plan {
+			t.Errorf("%s:\ngot  %swant %s", c.sql, got, c.plan)
+		}
+	}
+}

@@ -124,23 +124,27 @@ func planInsert(plan *Plan) (*engine.Insert, error) {
 	return out, nil
 }
 
-// cellOf plans one value of an INSERT row.
+// cellOf plans one value of an INSERT row: what it is, and its text.
 func cellOf(e ast.ExprNode, mode SQLMode) engine.Cell {
-	c := engine.Cell{}
+	c := valueCell(e)
 	c.SQL, _ = printTemplate("", e, mode)
+	return c
+}
+
+// valueCell says what a value is: a literal (with its value), an argument,
+// -argument, DEFAULT, or none of these (an expression); without its text.
+func valueCell(e ast.ExprNode) engine.Cell {
 	switch v := e.(type) {
 	case *paramExpr:
-		c.Arg = v.n + 1
-		return c
+		return engine.Cell{Arg: v.n + 1}
 	case *ast.DefaultExpr:
-		c.Default = v.Name == nil
-		return c
+		return engine.Cell{Default: v.Name == nil}
 	case *ast.UnaryOperationExpr:
 		if p, ok := v.V.(*paramExpr); ok && v.Op == opcode.Minus {
-			c.Arg, c.Negate = p.n+1, true
-			return c
+			return engine.Cell{Arg: p.n + 1, Negate: true}
 		}
 	}
+	c := engine.Cell{}
 	c.Value, c.Known = valueOf(e, nil)
 	return c
 }

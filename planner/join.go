@@ -57,7 +57,7 @@ func routeJoin(ctx context.Context, plan *Plan, args Args, cur engine.VindexCurs
 		if err != nil {
 			return nil, err
 		}
-		shards := uniqueShards(appendShards(nil, ks, dests[0]))
+		shards := engine.ShardsOf(ks, dests)
 		if len(shards) == 0 {
 			continue // no row of this table can match, wherever it runs
 		}

@@ -9,6 +9,7 @@ import (
 	driver "github.com/pingcap/tidb/pkg/parser/test_driver"
 
 	"sidecar/conf"
+	"sidecar/engine"
 	"sidecar/sqlerr"
 )
 
@@ -85,9 +86,9 @@ type Plan struct {
 	// Joined: a SELECT joining several tables of the sharded keyspace; it
 	// runs only where all of them provably route to the same shard.
 	Joined bool
-	// conds are the WHERE conditions a vindex of Table can route by, found
-	// once per plan; each execute only values them (routingConds).
-	conds []vindexCond
+	// route is how Table's vindex conditions find the shards, planned once
+	// per plan; each execute only maps its values (see RouteStatement).
+	route *engine.Route
 
 	Kill Kill
 	// Mode is the sql_mode the statement was read in and its statements for
@@ -539,7 +540,7 @@ func shardedTable(plan *Plan, stmt ast.StmtNode, tables []*ast.TableName, ks *co
 	plan.Table, plan.Stmt = t, stmt
 	plan.Leading = leadingComments(plan.Query)
 	if !plan.Joined {
-		plan.conds = routingConds(stmt, t)
+		plan.route = planRoute(stmt, t)
 	}
 	switch s := stmt.(type) {
 	case *ast.UpdateStmt:

@@ -2,7 +2,6 @@ package planner
 
 import (
 	"context"
-	"sort"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -11,17 +10,16 @@ import (
 	"sidecar/conf"
 	"sidecar/engine"
 	"sidecar/sqlerr"
-	"sidecar/vindex"
 )
 
-// Route is where a SELECT, UPDATE or DELETE on a sharded table goes.
+// Route is where one execution of a SELECT, UPDATE or DELETE on a sharded
+// table goes.
 type Route struct {
 	Shards  []*conf.Shard
 	Scatter bool // every shard, because no vindex condition narrows it
-	// Vindex found the shards from Values values of its column (nil for a
-	// scatter and for joins); VEXPLAIN says so.
-	Vindex *conf.ColumnVindex
-	Values int
+	// Plan is the engine's route the shards came from (nil for a join,
+	// routed by what binds its tables' vindex columns); VEXPLAIN shows it.
+	Plan *engine.Route
 }
 
 // RouteStatement finds the shards of a planned SELECT/UPDATE/DELETE on a
@@ -42,66 +40,16 @@ func routeStatement(ctx context.Context, plan *Plan, args Args, cur engine.Vinde
 	if plan.Joined {
 		return routeJoin(ctx, plan, args, cur)
 	}
-	t := plan.Table
-	best, values := bestCondition(plan.conds, args)
-	if best != nil {
-		dests, err := engine.MapValues(ctx, cur, t.Keyspace, best, values)
-		if err != nil {
-			return nil, err
-		}
-		var shards []*conf.Shard
-		for _, d := range dests {
-			shards = appendShards(shards, t.Keyspace, d)
-		}
-		r := &Route{Shards: uniqueShards(shards), Vindex: best, Values: len(values)}
-		if len(r.Shards) <= 1 {
-			return r, nil
-		}
+	shards, scatter, err := plan.route.Shards(ctx, cur, args)
+	if err != nil {
+		return nil, err
+	}
+	if len(shards) > 1 {
 		if err := checkScatter(plan); err != nil {
 			return nil, err
 		}
-		return r, nil
 	}
-	if err := checkScatter(plan); err != nil {
-		return nil, err
-	}
-	return &Route{Shards: t.Keyspace.Shards, Scatter: true}, nil
-}
-
-// appendShards appends the shards a destination covers (none for
-// DestinationNone: no row can match).
-func appendShards(out []*conf.Shard, ks *conf.Keyspace, d vindex.Destination) []*conf.Shard {
-	switch d := d.(type) {
-	case vindex.DestinationKeyspaceID:
-		out = append(out, ks.ShardFor(vindex.KeyspaceID(d)))
-	case vindex.DestinationKeyspaceIDs:
-		for _, id := range d {
-			out = append(out, ks.ShardFor(id))
-		}
-	case vindex.DestinationKeyRange:
-		for _, sh := range ks.Shards {
-			if d.Range.Intersects(sh.Range) {
-				out = append(out, sh)
-			}
-		}
-	}
-	return out
-}
-
-// uniqueShards drops repeated shards, keeping the first of each in place.
-func uniqueShards(shards []*conf.Shard) []*conf.Shard {
-	if len(shards) < 2 {
-		return shards // a point query: no map to allocate
-	}
-	seen := make(map[*conf.Shard]bool, len(shards))
-	out := shards[:0]
-	for _, sh := range shards {
-		if !seen[sh] {
-			seen[sh] = true
-			out = append(out, sh)
-		}
-	}
-	return out
+	return &Route{Shards: shards, Scatter: scatter, Plan: plan.route}, nil
 }
 
 func whereOf(stmt ast.StmtNode) (ast.ExprNode, string) {
@@ -127,19 +75,15 @@ func aliasOf(from *ast.TableRefsClause) string {
 	return ""
 }
 
-// vindexCond is a condition of a statement's WHERE that can route it:
-// `col = value` or `col IN (values)` on the column of a single-column vindex.
-type vindexCond struct {
-	cv     *conf.ColumnVindex
-	values []ast.ExprNode
-}
-
-// routingConds lists the AND-ed conditions of stmt's WHERE that a vindex of t
-// can route by, the cheapest vindex first (a functional primary before a
-// lookup), in the statement's order among equals.
-func routingConds(stmt ast.StmtNode, t *conf.Table) []vindexCond {
+// planRoute plans the route of a statement on table t from the AND-ed
+// conditions of its WHERE that a vindex of t can route by (`col = value`,
+// `col IN (values)` on the column of a single-column vindex, every value a
+// literal or an argument): the cheapest vindex's, the statement's first
+// among equals; without one, a scatter.
+func planRoute(stmt ast.StmtNode, t *conf.Table) *engine.Route {
 	where, alias := whereOf(stmt)
-	var conds []vindexCond
+	var best *conf.ColumnVindex
+	var bestValues []engine.Cell
 	for _, cond := range splitAnd(where, nil) {
 		var cn *ast.ColumnNameExpr
 		var values []ast.ExprNode
@@ -164,32 +108,30 @@ func routingConds(stmt ast.StmtNode, t *conf.Table) []vindexCond {
 		if cn == nil || !ownColumn(cn, t, alias) {
 			continue
 		}
+		cells, ok := valueCells(values)
+		if !ok {
+			continue
+		}
 		for _, cv := range t.VindexesOn(cn.Name.Name.O) {
-			if len(cv.Columns) == 1 {
-				conds = append(conds, vindexCond{cv, values})
+			if len(cv.Columns) == 1 && (best == nil || cv.Vindex.Cost() < best.Vindex.Cost()) {
+				best, bestValues = cv, cells
 			}
 		}
 	}
-	sort.SliceStable(conds, func(i, j int) bool { return conds[i].cv.Vindex.Cost() < conds[j].cv.Vindex.Cost() })
-	return conds
+	return engine.NewRoute(t.Keyspace, best, bestValues)
 }
 
-// bestCondition picks the first of conds whose values are all known with
-// these arguments (a literal, a bound argument), and values it.
-func bestCondition(conds []vindexCond, args Args) (*conf.ColumnVindex, []vindex.Value) {
-next:
-	for _, c := range conds {
-		values := make([]vindex.Value, len(c.values))
-		for i, e := range c.values {
-			v, ok := valueOf(e, args)
-			if !ok {
-				continue next
-			}
-			values[i] = v
+// valueCells plans the values of a vindex condition; ok is false unless each
+// is a literal or an argument.
+func valueCells(values []ast.ExprNode) ([]engine.Cell, bool) {
+	cells := make([]engine.Cell, len(values))
+	for i, e := range values {
+		cells[i] = valueCell(e)
+		if !cells[i].Known && cells[i].Arg == 0 {
+			return nil, false
 		}
-		return c.cv, values
 	}
-	return nil, nil
+	return cells, true
 }
 
 func splitAnd(e ast.ExprNode, out []ast.ExprNode) []ast.ExprNode {

@@ -125,16 +125,20 @@ func (e *explainer) engine(plan *planner.Plan) error {
 	return nil
 }
 
-// route says how the router found the shards: by which vindex from how many
-// values, or every shard for want of a vindex condition.
+// route says how the router found the shards: the engine's route (by which
+// vindex from how many values, or every shard) and how many it found, or
+// how a join was pinned.
 func (e *explainer) route(ks *conf.Keyspace, r *planner.Route) {
+	var how string
 	switch {
-	case r.Vindex != nil:
-		cv := r.Vindex
-		e.add(ks.Name, "", fmt.Sprintf("(route) %s by vindex %s (%s), %d value(s): %d shard(s)", cv.Columns[0], cv.Name, cv.Type, r.Values, len(r.Shards)))
+	case r.Plan != nil:
+		how = strings.TrimSuffix(engine.Describe(r.Plan), "\n")
 	case r.Scatter:
-		e.add(ks.Name, "", "(route) every shard: no vindex condition in the WHERE clause")
+		how = "every shard: the tables are co-located (joined on their primary vindex columns of one vindex)"
+	default:
+		how = "one shard: every table's primary vindex column is bound to a value on it"
 	}
+	e.add(ks.Name, "", fmt.Sprintf("(route) %s; %d shard(s)", how, len(r.Shards)))
 }
 
 // scatter lists a SELECT across shards as scatterSelect runs it: the
