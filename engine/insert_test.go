@@ -18,7 +18,9 @@ type vindexCursor struct {
 	// lookup answers a lookup table's SELECT: its rows (the keyspace ids),
 	// by the start of the statement.
 	lookup map[string][][]vindex.Value
-	calls  []string
+	// shardRows answer ExecuteShard, by shard.
+	shardRows map[string][][]vindex.Value
+	calls     []string
 }
 
 func (c *vindexCursor) log(format string, args ...any) {
@@ -38,6 +40,11 @@ func (c *vindexCursor) Execute(_ context.Context, sql string, order vindex.Commi
 func (c *vindexCursor) ExecuteKeyspaceID(_ context.Context, ks string, _ vindex.KeyspaceID, sql string, _ vindex.CommitOrder) (*vindex.Result, error) {
 	c.log("execute on %s by keyspace id: %s", ks, sql)
 	return &vindex.Result{}, nil
+}
+
+func (c *vindexCursor) ExecuteShard(_ context.Context, sh *conf.Shard, sql string, _ vindex.CommitOrder) (*vindex.Result, error) {
+	c.log("execute on %s: %s", sh.Name, sql)
+	return &vindex.Result{Rows: c.shardRows[sh.Name]}, nil
 }
 
 func (c *vindexCursor) InTransactionAndIsDML() bool { return true }

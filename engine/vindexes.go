@@ -8,9 +8,10 @@ import (
 	"sidecar/vindex"
 )
 
-// VindexCursor is what mapping vindex values and writing an INSERT's
-// sequence values and lookup rows need from the client's session: its
-// statements on the lookup tables (vindex.Querier), the sequences and the
+// VindexCursor is what mapping vindex values, writing an INSERT's sequence
+// values and lookup rows, and maintaining the lookup rows of UPDATEs and
+// DELETEs need from the client's session: its statements on the lookup
+// tables (vindex.Querier) and on the owner's shards, the sequences and the
 // lookup cache.
 type VindexCursor interface {
 	vindex.Querier
@@ -23,6 +24,9 @@ type VindexCursor interface {
 	// LookupWritten tells the session lookup rows of these values changed,
 	// so cached keyspace ids of them are dropped.
 	LookupWritten(ks *conf.Keyspace, cv *conf.ColumnVindex, ids []vindex.Value)
+	// ExecuteShard runs sql on one shard of the session's keyspace, in the
+	// session's transaction (order says which of its phases).
+	ExecuteShard(ctx context.Context, sh *conf.Shard, sql string, order vindex.CommitOrder) (*vindex.Result, error)
 	// RowsMapped tells the session the keyspace ids of the rows of an
 	// INSERT into a table that owns lookup vindexes, before their lookup
 	// rows are written.

@@ -6,32 +6,31 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
 
-	"sidecar/conf"
+	"sidecar/engine"
 	"sidecar/sqlerr"
 )
 
-// OwnedDML is the lookup maintenance of an UPDATE or DELETE on a table that
-// owns lookup vindexes, as Vitess does it: first read the affected rows'
-// primary and lookup column values (locking them), then delete the lookup
-// rows of removed or changed values and create those of new values, then run
-// the statement itself.
-type OwnedDML struct {
-	// Select reads, per affected row: the primary vindex column, then for
-	// each vindex in Vindexes its columns, then (UPDATE) one `col = new`
-	// comparison per vindex telling whether the value stays the same.
-	Select   string
-	Vindexes []*conf.ColumnVindex
-	// New holds, for an UPDATE, the new values of each vindex's columns.
-	New    [][]ast.ExprNode
-	Update bool
+// ownedTemplate is a plan's lookup maintenance, or why it is refused.
+type ownedTemplate struct {
+	owned *engine.OwnedLookups
+	err   error
 }
 
-// PlanOwnedDML builds the read of an UPDATE/DELETE's affected rows. It
-// returns nil when the statement changes no lookup row (an UPDATE that sets
-// no owned vindex column).
-func PlanOwnedDML(plan *Plan, args Args) (*OwnedDML, error) {
+// PlanOwnedDML plans the lookup maintenance of an UPDATE/DELETE on a table
+// that owns lookup vindexes, once per statement shape and per prepared
+// statement. It returns nil when the statement changes no lookup row (an
+// UPDATE that sets no owned vindex column).
+func PlanOwnedDML(plan *Plan) (*engine.OwnedLookups, error) {
+	t := plan.owned.get(func() ownedTemplate {
+		o, err := planOwnedDML(plan)
+		return ownedTemplate{o, err}
+	})
+	return t.owned, t.err
+}
+
+func planOwnedDML(plan *Plan) (*engine.OwnedLookups, error) {
 	t := plan.Table
-	od := &OwnedDML{}
+	od := &engine.OwnedLookups{Table: t, NoBackslashEscapes: plan.Mode.NoBackslashEscapes}
 	var from *ast.TableRefsClause
 	var where ast.ExprNode
 	var orderBy *ast.OrderByClause
@@ -83,15 +82,17 @@ func PlanOwnedDML(plan *Plan, args Args) (*OwnedDML, error) {
 	if od.Update {
 		for _, cv := range od.Vindexes {
 			var same ast.ExprNode
-			var news []ast.ExprNode
+			var news []engine.Cell
 			for _, c := range cv.Columns {
 				newExpr, ok := changed[lowerASCII(c)]
 				if !ok {
 					newExpr = col(c) // a column of a multi-column lookup not set: keeps its value
-				} else if _, isLiteral := valueOf(newExpr, args); !isLiteral {
+				}
+				cell := cellOf(newExpr, plan.Mode)
+				if ok && !cell.Known && cell.Arg == 0 {
 					return nil, sqlerr.Unsupported("UPDATE of lookup column %s of %s to an expression (%s): use a literal", c, t, nodeText(newExpr))
 				}
-				news = append(news, newExpr)
+				news = append(news, cell)
 				cmp := &ast.BinaryOperationExpr{Op: opcode.NullEQ, L: col(c), R: newExpr}
 				if same == nil {
 					same = cmp
@@ -103,20 +104,6 @@ func PlanOwnedDML(plan *Plan, args Args) (*OwnedDML, error) {
 			add(same)
 		}
 	}
-	od.Select = printStmt("", sel, args, plan.Mode)
+	od.Select, _ = printTemplate("", sel, plan.Mode)
 	return od, nil
-}
-
-// NewValues evaluates the new lookup values of vindex i of an UPDATE; columns
-// the UPDATE does not set keep their old values.
-func (od *OwnedDML) NewValues(i int, args Args, old []Value) []Value {
-	out := make([]Value, len(od.New[i]))
-	for k, e := range od.New[i] {
-		if v, ok := valueOf(e, args); ok {
-			out[k] = v
-		} else {
-			out[k] = old[k]
-		}
-	}
-	return out
 }

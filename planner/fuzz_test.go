@@ -500,9 +500,22 @@ func execute(t *testing.T, p *Planner, sess Session, plan *Plan, args Args) {
 			checkEvaluate(t, prim)
 		}
 	case KindUpdate, KindDelete:
-		_, _ = RouteStatement(ctx, plan, args, io)
-		if len(plan.Table.Owned) > 0 {
-			_, _ = PlanOwnedDML(plan, args)
+		route, err := RouteStatement(ctx, plan, args, io)
+		if err != nil || len(plan.Table.Owned) == 0 {
+			return
+		}
+		if owned, err := PlanOwnedDML(plan); err == nil && owned != nil {
+			io.sql = io.sql[:0]
+			if err := owned.Run(ctx, io, args, route.Shards); err != nil {
+				return
+			}
+			// The affected rows' read, once per shard, reads back.
+			for _, q := range io.sql {
+				_, sql, _ := strings.Cut(q, ": ")
+				if _, err := parse(sql, plan.Mode); err != nil {
+					t.Fatalf("%s\nreads its rows with %s, which does not parse: %v", plan.Query, sql, err)
+				}
+			}
 		}
 	}
 }

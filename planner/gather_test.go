@@ -228,11 +228,17 @@ func TestPlanPrimitives(t *testing.T) {
 			"Route EqualUnique: customer_id by vindex hash (hash), 1 value(s)\n"},
 		{"select * from customer where customer_id in (1, 2, 3)",
 			"Route IN: customer_id by vindex hash (hash), 3 value(s)\n"},
+		// An UPDATE that sets no lookup column changes no lookup row.
 		{"update corder set sku = 'x' where corder_id = 7",
 			"Route EqualUnique: corder_id by vindex corder_keyspace_idx (consistent_lookup_unique), 1 value(s)\n"},
 		// The cheaper vindex wins: a hash needs no round trip, a lookup does.
+		// The deleted rows' lookup rows go first.
 		{"delete from corder where corder_id = 7 and customer_id = 1",
-			"Route EqualUnique: customer_id by vindex hash (hash), 1 value(s)\n"},
+			"Route EqualUnique: customer_id by vindex hash (hash), 1 value(s)\n" +
+				"OwnedLookups of customer.corder: rows of corder_keyspace_idx of the affected rows deleted, read with SELECT `customer_id`,`corder_id` FROM `corder` WHERE `corder_id`=7 AND `customer_id`=1 FOR UPDATE\n"},
+		{"update corder set corder_id = 8 where customer_id = 1",
+			"Route EqualUnique: customer_id by vindex hash (hash), 1 value(s)\n" +
+				"OwnedLookups of customer.corder: rows of corder_keyspace_idx of the affected rows moved, read with SELECT `customer_id`,`corder_id`,`corder_id`<=>8 FROM `corder` WHERE `customer_id`=1 FOR UPDATE\n"},
 		// Not a value: the condition cannot route.
 		{"select * from customer where customer_id = customer_id + 1 and email = 'x'",
 			"Route Scatter: every shard of customer, no vindex condition in the WHERE clause\n"},
@@ -258,6 +264,16 @@ func TestPlanPrimitives(t *testing.T) {
 			got = engine.Describe(ins)
 		} else {
 			got = engine.Describe(plan.route)
+		}
+		if plan.Kind == KindUpdate || plan.Kind == KindDelete {
+			owned, err := PlanOwnedDML(plan)
+			if err != nil {
+				t.Errorf("%s: %v", c.sql, err)
+				continue
+			}
+			if owned != nil {
+				got += engine.Describe(owned)
+			}
 		}
 		if got != c.plan {
 			t.Errorf("%s:\ngot  %swant %s", c.sql, got, c.plan)

@@ -29,6 +29,11 @@ func (f *fakeIO) ExecuteKeyspaceID(ctx context.Context, ks string, ksid vindex.K
 	return &vindex.Result{}, nil
 }
 
+func (f *fakeIO) ExecuteShard(ctx context.Context, sh *conf.Shard, sql string, order vindex.CommitOrder) (*vindex.Result, error) {
+	f.sql = append(f.sql, sh.Name+": "+sql)
+	return &vindex.Result{}, nil
+}
+
 func (f *fakeIO) InTransactionAndIsDML() bool { return true }
 
 func (f *fakeIO) NoBackslashEscapes() bool { return false }

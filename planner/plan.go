@@ -110,11 +110,12 @@ type Plan struct {
 	// Engine: a SELECT only an engine plan answers (it reads several
 	// keyspaces; see PlanEvaluate).
 	Engine bool
-	// merge is the plan's scatter merge and insert its engine.Insert,
-	// planned once and shared by the copies of a cached plan (see PlanMerge,
-	// PlanInsert).
+	// merge is the plan's scatter merge, insert its engine.Insert and owned
+	// its lookup maintenance, planned once and shared by the copies of a
+	// cached plan (see PlanMerge, PlanInsert, PlanOwnedDML).
 	merge  *once[mergeTemplate]
 	insert *once[insertTemplate]
+	owned  *once[ownedTemplate]
 }
 
 // once is a part of a plan built the first time an execution needs it and
@@ -239,6 +240,8 @@ func (p *Planner) plan(sql string, sess Session) (*Plan, error) {
 		plan.merge = &once[mergeTemplate]{}
 	case KindInsert, KindReplace:
 		plan.insert = &once[insertTemplate]{}
+	case KindUpdate, KindDelete:
+		plan.owned = &once[ownedTemplate]{}
 	}
 	switch kind {
 	case KindOther:

@@ -87,12 +87,12 @@ func (s *session) runSharded(plan *planner.Plan, args planner.Args, stmt *prepar
 			return err
 		}
 		if len(plan.Table.Owned) > 0 {
-			od, err := planner.PlanOwnedDML(plan, args)
+			owned, err := planner.PlanOwnedDML(plan)
 			if err != nil {
 				return err
 			}
-			if od != nil {
-				return s.ownedDML(ctx, plan, route, od, args, plan.Text(args), more)
+			if owned != nil {
+				return s.ownedDML(ctx, route, owned, args, plan.Text(args), more)
 			}
 		}
 		switch len(route.Shards) {
@@ -120,86 +120,21 @@ func (s *session) runSharded(plan *planner.Plan, args planner.Args, stmt *prepar
 // affected rows are read and locked first, their lookup rows deleted (post
 // transaction for consistent lookups) or moved (delete + create with the
 // duplicate protocol), then the statement runs; all in one statement scope.
-func (s *session) ownedDML(ctx context.Context, plan *planner.Plan, route *planner.Route, od *planner.OwnedDML, args planner.Args, sql string, more bool) error {
-	t := plan.Table
-	s.beginStatement(t.Keyspace.Name, true)
-	res, err := s.maintainLookups(ctx, plan, route, od, args, sql)
-	wrote := s.stmt.wrote
-	if err = s.endStatement(err, wrote || res.wrote); err != nil {
+func (s *session) ownedDML(ctx context.Context, route *planner.Route, owned *engine.OwnedLookups, args planner.Args, sql string, more bool) error {
+	s.beginStatement(owned.Table.Keyspace.Name, true)
+	err := owned.Run(ctx, s, args, route.Shards)
+	var res writeResult
+	if err == nil {
+		queries := make([]engine.ShardQuery, len(route.Shards))
+		for i, sh := range route.Shards {
+			queries[i] = engine.ShardQuery{Shard: sh, SQL: sql}
+		}
+		res, err = s.runWrites(queries)
+	}
+	if err = s.endStatement(err, s.stmt.wrote || res.wrote); err != nil {
 		return err
 	}
 	return s.okResult(res.affected, 0, res.warnings, more)
-}
-
-func (s *session) maintainLookups(ctx context.Context, plan *planner.Plan, route *planner.Route, od *planner.OwnedDML, args planner.Args, sql string) (writeResult, error) {
-	t := plan.Table
-	var rows [][]vindex.Value
-	for _, sh := range route.Shards {
-		res, err := s.runInternal(sh, vindex.CommitNormal, od.Select)
-		if err != nil {
-			return writeResult{}, err
-		}
-		rows = append(rows, toValues(res)...)
-	}
-	primary := t.Primary()
-	// A DELETE's lookup rows go in one statement per vindex, whatever the
-	// owners' keyspace ids, not one per row.
-	type deletes struct {
-		rows  [][]vindex.Value
-		ksids []vindex.KeyspaceID
-	}
-	var pending []deletes // by vindex
-	if !od.Update {
-		pending = make([]deletes, len(od.Vindexes))
-	}
-	for _, row := range rows {
-		dests, err := engine.MapValues(ctx, s, t.Keyspace, primary, []vindex.Value{row[0]})
-		if err != nil {
-			return writeResult{}, err
-		}
-		d, ok := dests[0].(vindex.DestinationKeyspaceID)
-		if !ok {
-			return writeResult{}, sqlerr.Routing("could not map [%s] to a keyspace id", row[0])
-		}
-		ksid := vindex.KeyspaceID(d)
-		col := 1
-		for i, cv := range od.Vindexes {
-			lk := cv.Vindex.(vindex.Lookup)
-			old := make([]vindex.Value, len(cv.Columns))
-			for k := range old {
-				old[k] = row[col+k]
-			}
-			col += len(cv.Columns)
-			if !od.Update {
-				pending[i].rows = append(pending[i].rows, old)
-				pending[i].ksids = append(pending[i].ksids, ksid)
-				continue
-			}
-			same := row[len(row)-len(od.Vindexes)+i]
-			if string(same.Raw) == "1" {
-				continue // set to its current value: no lookup row changes
-			}
-			news := od.NewValues(i, args, old)
-			if err := lk.Update(ctx, s, old, ksid, news); err != nil {
-				return writeResult{}, err
-			}
-			s.LookupWritten(t.Keyspace, cv, []vindex.Value{old[0], news[0]})
-		}
-	}
-	for i, d := range pending {
-		cv := od.Vindexes[i]
-		if err := cv.Vindex.(vindex.Lookup).Delete(ctx, s, d.rows, d.ksids); err != nil {
-			return writeResult{}, err
-		}
-		for _, old := range d.rows {
-			s.LookupWritten(t.Keyspace, cv, old[:1])
-		}
-	}
-	queries := make([]engine.ShardQuery, len(route.Shards))
-	for i, sh := range route.Shards {
-		queries[i] = engine.ShardQuery{Shard: sh, SQL: sql}
-	}
-	return s.runWrites(queries)
 }
 
 // hintedShard resolves the routing hint a statement arrived with to a shard
@@ -517,7 +452,13 @@ func (s *session) ExecuteKeyspaceID(ctx context.Context, keyspace string, ksid v
 	if ks == nil {
 		return nil, unknownKeyspace(keyspace)
 	}
-	res, err := s.runInternal(ks.ShardFor(ksid), order, sql)
+	return s.ExecuteShard(ctx, ks.ShardFor(ksid), sql, order)
+}
+
+// ExecuteShard runs sql on one shard in the session's transaction (the
+// owner rows' read before their lookup rows change).
+func (s *session) ExecuteShard(ctx context.Context, sh *conf.Shard, sql string, order vindex.CommitOrder) (*vindex.Result, error) {
+	res, err := s.runInternal(sh, order, sql)
 	if err != nil {
 		return nil, err
 	}

@@ -74,11 +74,14 @@ func (s *session) vexplain(sql string, more bool) error {
 		}
 		ex.route(ks, route)
 		if len(plan.Table.Owned) > 0 && plan.Kind.IsDML() {
-			if od, err := planner.PlanOwnedDML(plan, plan.Args); err != nil {
+			if owned, err := planner.PlanOwnedDML(plan); err != nil {
 				return err
-			} else if od != nil {
-				for _, sh := range route.Shards {
-					ex.add(ks.Name, sh.Name, od.Select)
+			} else if owned != nil {
+				// The affected rows' read is listed, not run: the lookup
+				// statements depend on what it would read.
+				ex.add(ks.Name, "", "(lookups) "+strings.TrimSuffix(engine.Describe(owned), "\n"))
+				if err := owned.Run(ctx, ex, plan.Args, route.Shards); err != nil {
+					return err
 				}
 				ex.add("", "", "(lookup rows of the selected values deleted or moved)")
 			}
@@ -214,6 +217,13 @@ func (e *explainer) ExecuteKeyspaceID(ctx context.Context, keyspace string, ksid
 	if ks := e.s.srv.topo().Keyspaces[keyspace]; ks != nil {
 		e.add(keyspace, ks.ShardFor(ksid).Name, sql)
 	}
+	return &vindex.Result{}, nil
+}
+
+// ExecuteShard lists the statement and reads nothing: the owner rows'
+// locking read is what it would run.
+func (e *explainer) ExecuteShard(ctx context.Context, sh *conf.Shard, sql string, order vindex.CommitOrder) (*vindex.Result, error) {
+	e.add(sh.Keyspace, sh.Name, sql)
 	return &vindex.Result{}, nil
 }
 

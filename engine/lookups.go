@@ -1,0 +1,121 @@
+package engine
+
+import (
+	"context"
+	"strings"
+
+	"sidecar/conf"
+	"sidecar/sqlerr"
+	"sidecar/vindex"
+)
+
+// OwnedLookups is the lookup maintenance of an UPDATE or DELETE on a table
+// that owns lookup vindexes, as Vitess does it: read the affected rows'
+// primary and lookup column values on the statement's shards (locking them),
+// delete the lookup rows of deleted owners (one statement per vindex) or
+// move those of changed values (delete + create with the consistent-lookup
+// duplicate protocol). The statement itself runs after it.
+type OwnedLookups struct {
+	Table *conf.Table
+	// Select reads, per affected row: the primary vindex column, then each
+	// vindex's columns, then (Update) one `col <=> new` per vindex telling
+	// whether the value stays the same.
+	Select   Template
+	Vindexes []*conf.ColumnVindex
+	// New holds, for an UPDATE, the new values of each vindex's columns; a
+	// cell that is neither a literal nor an argument (a column the UPDATE
+	// does not set) keeps the row's value.
+	New    [][]Cell
+	Update bool
+	// NoBackslashEscapes: Select is written for a sql_mode that reads
+	// backslashes in strings as ordinary characters.
+	NoBackslashEscapes bool
+}
+
+// Run maintains the lookup rows of the rows the statement affects on these
+// shards, with args.
+func (o *OwnedLookups) Run(ctx context.Context, cur VindexCursor, args []vindex.Value, shards []*conf.Shard) error {
+	sql := string(o.Select.appendTo(nil, args, o.NoBackslashEscapes))
+	var rows [][]vindex.Value
+	for _, sh := range shards {
+		res, err := cur.ExecuteShard(ctx, sh, sql, vindex.CommitNormal)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, res.Rows...)
+	}
+	t := o.Table
+	// A DELETE's lookup rows go in one statement per vindex, whatever the
+	// owners' keyspace ids, not one per row.
+	type deletes struct {
+		rows  [][]vindex.Value
+		ksids []vindex.KeyspaceID
+	}
+	var pending []deletes // by vindex
+	if !o.Update {
+		pending = make([]deletes, len(o.Vindexes))
+	}
+	for _, row := range rows {
+		dests, err := MapValues(ctx, cur, t.Keyspace, t.Primary(), row[:1])
+		if err != nil {
+			return err
+		}
+		d, ok := dests[0].(vindex.DestinationKeyspaceID)
+		if !ok {
+			return sqlerr.Routing("could not map [%s] to a keyspace id", row[0])
+		}
+		ksid := vindex.KeyspaceID(d)
+		col := 1
+		for i, cv := range o.Vindexes {
+			old := row[col : col+len(cv.Columns) : col+len(cv.Columns)]
+			col += len(cv.Columns)
+			if !o.Update {
+				pending[i].rows = append(pending[i].rows, old)
+				pending[i].ksids = append(pending[i].ksids, ksid)
+				continue
+			}
+			if same := row[len(row)-len(o.Vindexes)+i]; string(same.Raw) == "1" {
+				continue // set to its current value: no lookup row changes
+			}
+			news := make([]vindex.Value, len(old))
+			for k := range news {
+				c := &o.New[i][k]
+				if !c.Known && c.Arg == 0 {
+					news[k] = old[k] // a column the UPDATE does not set
+					continue
+				}
+				v, ok := c.value(args)
+				if !ok { // -? of a negative argument
+					return sqlerr.Unsupported("UPDATE of lookup column %s of %s to %s with argument %s: use a literal", cv.Columns[k], t, c.SQL, args[c.Arg-1])
+				}
+				news[k] = v
+			}
+			if err := cv.Vindex.(vindex.Lookup).Update(ctx, cur, old, ksid, news); err != nil {
+				return err
+			}
+			cur.LookupWritten(t.Keyspace, cv, []vindex.Value{old[0], news[0]})
+		}
+	}
+	for i, d := range pending {
+		cv := o.Vindexes[i]
+		if err := cv.Vindex.(vindex.Lookup).Delete(ctx, cur, d.rows, d.ksids); err != nil {
+			return err
+		}
+		for _, old := range d.rows {
+			cur.LookupWritten(t.Keyspace, cv, old[:1])
+		}
+	}
+	return nil
+}
+
+func (o *OwnedLookups) describe(b *strings.Builder, depth int) {
+	names := make([]string, len(o.Vindexes))
+	for i, cv := range o.Vindexes {
+		names[i] = cv.Name
+	}
+	what := "deleted"
+	if o.Update {
+		what = "moved"
+	}
+	line(b, depth, "OwnedLookups of %s: rows of %s of the affected rows %s, read with %s", o.Table, strings.Join(names, ", "), what, o.Select)
+}
