@@ -36,147 +36,10 @@ import (
 	driver "github.com/pingcap/tidb/pkg/parser/test_driver"
 
 	"sidecar/conf"
+	"sidecar/engine"
 	"sidecar/sqlerr"
 	"sidecar/vindex"
 )
-
-// MergePlan says how to ask each shard and how to combine their results.
-type MergePlan struct {
-	// SQL is the statement every shard runs (text; a prepared statement's
-	// arguments are written in as literals).
-	SQL string
-	// Columns is the number of columns the client sees; -1 when the select
-	// list has a * and only the result tells.
-	Columns int
-	// Hidden is the number of columns at the end of each shard's result that
-	// the merge reads and the client does not see.
-	Hidden int
-	// Order is the order of the shards' rows; their streams are merged by it.
-	// Empty: the results are concatenated.
-	Order []MergeKey
-	// Grouped: rows with equal Groups keys (adjacent in the merged stream) are
-	// combined into one; Aggregates say how. No Groups and Grouped: all rows
-	// form one group (aggregates without GROUP BY).
-	Grouped    bool
-	Groups     []MergeKey
-	Aggregates []MergeAgg
-	// PostSort: the combined groups are sorted by these keys before Offset
-	// and Limit apply (ORDER BY an aggregate); all groups are then held.
-	PostSort []MergeKey
-	Offset   uint64
-	Limit    uint64 // NoLimit: none
-}
-
-// String describes what the merge does with the shards' rows, compactly (as
-// VEXPLAIN shows it): the columns the client sees (-1: as many as the
-// result has, after a *) and the hidden ones after them; columns by position
-// from 0, hidden ones as h0, h1, …; sort and group keys with w(weight, pad)
-// when compared by weight strings, and desc; aggregates; the sort of the
-// groups (post) and offset/limit.
-func (mp *MergePlan) String() string {
-	col := func(c MergeCol) string {
-		if c.Hidden {
-			return fmt.Sprintf("h%d", c.Index)
-		}
-		return fmt.Sprint(c.Index)
-	}
-	keys := func(ks []MergeKey) string {
-		var out []string
-		for _, k := range ks {
-			s := col(k.Col)
-			if k.HasWeight {
-				s += "w(" + col(k.Weight) + "," + col(k.Pad) + ")"
-			}
-			if k.Desc {
-				s += " desc"
-			}
-			out = append(out, s)
-		}
-		return strings.Join(out, ", ")
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "cols=%d hidden=%d", mp.Columns, mp.Hidden)
-	if len(mp.Order) > 0 {
-		fmt.Fprintf(&b, " order=[%s]", keys(mp.Order))
-	}
-	if mp.Grouped {
-		fmt.Fprintf(&b, " groups=[%s]", keys(mp.Groups))
-	}
-	for _, a := range mp.Aggregates {
-		fmt.Fprintf(&b, " %s(%s", a.Func, col(a.Col))
-		if a.Func == AggAvg {
-			fmt.Fprintf(&b, "=%s/%s", col(a.Sum), col(a.Count))
-		}
-		if a.HasWeight {
-			fmt.Fprintf(&b, " w(%s,%s)", col(a.Weight), col(a.Pad))
-		}
-		b.WriteString(")")
-	}
-	if len(mp.PostSort) > 0 {
-		fmt.Fprintf(&b, " post=[%s]", keys(mp.PostSort))
-	}
-	if mp.Offset != 0 || mp.Limit != NoLimit {
-		fmt.Fprintf(&b, " offset=%d limit=%d", mp.Offset, mp.Limit)
-	}
-	return b.String()
-}
-
-// NoLimit is MergePlan.Limit without a LIMIT clause.
-const NoLimit = ^uint64(0)
-
-// MergeCol is a column of a shard's result: Index counts from the first
-// column, or, when Hidden, from the first hidden column.
-type MergeCol struct {
-	Index  int
-	Hidden bool
-}
-
-// MergeKey is a sort or group key. For keys that may be strings, Weight is
-// weight_string(key) and Pad the collation's weight of a space ("" for NO
-// PAD collations), both hidden columns.
-type MergeKey struct {
-	Col         MergeCol
-	Weight, Pad MergeCol
-	HasWeight   bool
-	Desc        bool
-}
-
-// AggFunc is an aggregate function the merge combines.
-type AggFunc uint8
-
-const (
-	AggCount AggFunc = iota + 1
-	AggSum
-	AggMin
-	AggMax
-	AggAvg
-	AggBitAnd
-	AggBitOr
-	AggBitXor
-)
-
-var aggNames = map[string]AggFunc{"count": AggCount, "sum": AggSum, "min": AggMin, "max": AggMax, "avg": AggAvg,
-	"bit_and": AggBitAnd, "bit_or": AggBitOr, "bit_xor": AggBitXor}
-
-func (f AggFunc) String() string {
-	for name, g := range aggNames {
-		if g == f {
-			return name
-		}
-	}
-	return "?"
-}
-
-// MergeAgg combines one aggregate column across shards. AVG's own column is
-// only there for its definition: the value is Sum / Count. MIN and MAX of
-// strings compare by Weight and Pad.
-type MergeAgg struct {
-	Func        AggFunc
-	Col         MergeCol
-	Sum, Count  MergeCol
-	Weight, Pad MergeCol
-	HasWeight   bool
-}
 
 // unmergeable are aggregate functions whose partial results cannot be
 // combined into MySQL's answer.
@@ -193,7 +56,7 @@ var unmergeable = map[string]bool{"std": true, "stddev": true, "stddev_pop": tru
 // cached shape and per prepared statement; an execution only prints the
 // shards' statement with its arguments. A LIMIT of arguments (LIMIT ? in a
 // prepared statement) is the exception: its merge is planned per execution.
-func PlanMerge(plan *Plan, args Args) (*MergePlan, error) {
+func PlanMerge(plan *Plan, args Args) (*engine.MergePlan, error) {
 	t := plan.mergeTemplate()
 	switch {
 	case t.err != nil:
@@ -325,7 +188,7 @@ type mergeBuilder struct {
 	// tables: the statement reads several (co-located) tables, whose
 	// qualifiers tell their columns apart.
 	tables bool
-	mp     MergePlan
+	mp     engine.MergePlan
 }
 
 // mergeItem is an item of the client's select list.
@@ -416,7 +279,7 @@ func (b *mergeBuilder) build(sel *ast.SelectStmt, plan *Plan) error {
 			}
 		}
 	}
-	b.mp.Offset, b.mp.Limit = 0, NoLimit
+	b.mp.Offset, b.mp.Limit = 0, engine.NoLimit
 	if sel.Limit != nil {
 		var err error
 		if b.mp.Offset, b.mp.Limit, err = b.limit(sel.Limit); err != nil {
@@ -482,7 +345,7 @@ func (b *mergeBuilder) build(sel *ast.SelectStmt, plan *Plan) error {
 	if sel.Limit != nil && pushLimit {
 		n := b.mp.Offset + b.mp.Limit
 		if n < b.mp.Offset {
-			n = NoLimit // overflow: everything
+			n = engine.NoLimit // overflow: everything
 		}
 		shard.Limit = &ast.Limit{Count: literal(vindex.Value{Kind: vindex.Uint64, Raw: strconv.AppendUint(nil, n, 10)})}
 	}
@@ -493,7 +356,7 @@ func (b *mergeBuilder) build(sel *ast.SelectStmt, plan *Plan) error {
 // render is the merge plan of one execution: the shards' statement gets the
 // client's select list (named as the client typed it, see namedItems) and
 // the hidden columns, and is printed with the execution's arguments.
-func (b *mergeBuilder) render(plan *Plan, args Args) (*MergePlan, error) {
+func (b *mergeBuilder) render(plan *Plan, args Args) (*engine.MergePlan, error) {
 	mp := b.mp
 	shard := *b.shard
 	fields := namedItems(plan.Stmt.(*ast.SelectStmt), plan.Query)
@@ -503,7 +366,7 @@ func (b *mergeBuilder) render(plan *Plan, args Args) (*MergePlan, error) {
 }
 
 type mergeOrder struct {
-	col  MergeCol
+	col  engine.MergeCol
 	expr ast.ExprNode
 	desc bool
 }
@@ -525,7 +388,7 @@ func (b *mergeBuilder) planGroups(groupBy []*ast.ByItem, order []mergeOrder, pus
 	}
 	for i, it := range b.items {
 		if it.agg != nil {
-			if err := b.addAggregate(MergeCol{Index: i}, it.agg); err != nil {
+			if err := b.addAggregate(engine.MergeCol{Index: i}, it.agg); err != nil {
 				return err
 			}
 		}
@@ -555,7 +418,7 @@ func (b *mergeBuilder) planGroups(groupBy []*ast.ByItem, order []mergeOrder, pus
 func (b *mergeBuilder) planDistinct(order []mergeOrder) error {
 	b.mp.Grouped = true
 	for i, it := range b.items {
-		b.mp.Groups = append(b.mp.Groups, b.key(MergeCol{Index: i}, it.expr, false))
+		b.mp.Groups = append(b.mp.Groups, b.key(engine.MergeCol{Index: i}, it.expr, false))
 	}
 	for _, o := range order {
 		if o.col.Hidden {
@@ -570,7 +433,7 @@ func (b *mergeBuilder) planDistinct(order []mergeOrder) error {
 // are all group keys, then by the other group keys: equal groups come out
 // adjacent, in the client's order.
 func (b *mergeBuilder) orderByGroups(order []mergeOrder) {
-	used := map[MergeCol]bool{}
+	used := map[engine.MergeCol]bool{}
 	for _, o := range order {
 		if !used[o.col] {
 			used[o.col] = true
@@ -586,7 +449,7 @@ func (b *mergeBuilder) orderByGroups(order []mergeOrder) {
 	}
 }
 
-func (b *mergeBuilder) hasGroup(c MergeCol) bool {
+func (b *mergeBuilder) hasGroup(c engine.MergeCol) bool {
 	for _, k := range b.mp.Groups {
 		if k.Col == c {
 			return true
@@ -595,7 +458,7 @@ func (b *mergeBuilder) hasGroup(c MergeCol) bool {
 	return false
 }
 
-func (b *mergeBuilder) hasAggregate(c MergeCol) bool {
+func (b *mergeBuilder) hasAggregate(c engine.MergeCol) bool {
 	for _, a := range b.mp.Aggregates {
 		if a.Col == c {
 			return true
@@ -604,26 +467,26 @@ func (b *mergeBuilder) hasAggregate(c MergeCol) bool {
 	return false
 }
 
-func (b *mergeBuilder) groupKey(c MergeCol) MergeKey {
+func (b *mergeBuilder) groupKey(c engine.MergeCol) engine.MergeKey {
 	for _, k := range b.mp.Groups {
 		if k.Col == c {
 			return k
 		}
 	}
-	return MergeKey{Col: c}
+	return engine.MergeKey{Col: c}
 }
 
 // addAggregate registers how an aggregate column is combined, adding AVG's
 // partial SUM and COUNT and the weights of MIN/MAX of strings as hidden
 // columns.
-func (b *mergeBuilder) addAggregate(col MergeCol, f *ast.AggregateFuncExpr) error {
-	fn := aggNames[strings.ToLower(f.F)]
-	a := MergeAgg{Func: fn, Col: col}
+func (b *mergeBuilder) addAggregate(col engine.MergeCol, f *ast.AggregateFuncExpr) error {
+	fn := engine.AggFuncNamed(strings.ToLower(f.F))
+	a := engine.MergeAgg{Func: fn, Col: col}
 	switch fn {
-	case AggAvg:
+	case engine.AggAvg:
 		a.Sum = b.addHidden(&ast.AggregateFuncExpr{F: "sum", Args: f.Args})
 		a.Count = b.addHidden(&ast.AggregateFuncExpr{F: "count", Args: f.Args})
-	case AggMin, AggMax:
+	case engine.AggMin, engine.AggMax:
 		if len(f.Args) == 1 && numericExpr(f.Args[0]) {
 			break
 		}
@@ -637,10 +500,10 @@ func (b *mergeBuilder) addAggregate(col MergeCol, f *ast.AggregateFuncExpr) erro
 
 // key makes a sort or group key of a column; expr (nil when unknown: a
 // position inside a *) gets weight columns unless it is surely a number.
-func (b *mergeBuilder) key(col MergeCol, expr ast.ExprNode, desc bool) MergeKey {
-	k := MergeKey{Col: col, Desc: desc}
+func (b *mergeBuilder) key(col engine.MergeCol, expr ast.ExprNode, desc bool) engine.MergeKey {
+	k := engine.MergeKey{Col: col, Desc: desc}
 	if expr != nil && !numericExpr(expr) {
-		if agg, _ := expr.(*ast.AggregateFuncExpr); agg != nil && aggNames[strings.ToLower(agg.F)] != 0 {
+		if agg, _ := expr.(*ast.AggregateFuncExpr); agg != nil && engine.AggFuncNamed(strings.ToLower(agg.F)) != 0 {
 			// An aggregate key: MIN/MAX weights are the aggregate's own.
 			for _, a := range b.mp.Aggregates {
 				if a.Col == col && a.HasWeight {
@@ -659,7 +522,7 @@ func (b *mergeBuilder) key(col MergeCol, expr ast.ExprNode, desc bool) MergeKey 
 // resolve finds the column an ORDER BY or GROUP BY expression designates: a
 // position, an alias (ORDER BY looks at aliases first, as MySQL does), a
 // selected expression, or else a new hidden column.
-func (b *mergeBuilder) resolve(e ast.ExprNode, group bool) (MergeCol, ast.ExprNode, error) {
+func (b *mergeBuilder) resolve(e ast.ExprNode, group bool) (engine.MergeCol, ast.ExprNode, error) {
 	clause := "order clause"
 	if group {
 		clause = "group statement"
@@ -667,9 +530,9 @@ func (b *mergeBuilder) resolve(e ast.ExprNode, group bool) (MergeCol, ast.ExprNo
 	if p, ok := e.(*ast.PositionExpr); ok {
 		n := p.N
 		if p.P != nil || n < 1 || (!b.star && n > len(b.items)) {
-			return MergeCol{}, nil, sqlerr.New(1054, "42S22", "Unknown column '%s' in '%s'", nodeText(p), clause)
+			return engine.MergeCol{}, nil, sqlerr.New(1054, "42S22", "Unknown column '%s' in '%s'", nodeText(p), clause)
 		}
-		col := MergeCol{Index: n - 1}
+		col := engine.MergeCol{Index: n - 1}
 		for _, it := range b.items {
 			if it.pos == n-1 {
 				return col, it.expr, nil
@@ -689,22 +552,22 @@ func (b *mergeBuilder) resolve(e ast.ExprNode, group bool) (MergeCol, ast.ExprNo
 			if group && b.exprKey(it.expr) != b.exprKey(cn) && b.namesColumn(name) {
 				// MySQL groups by the table's column of that name, not by the
 				// alias: which one the client meant is not visible here.
-				return MergeCol{}, nil, sqlerr.Unsupported("GROUP BY %s, both an alias and a column, across shards of %s", cn.Name.Name.O, b.table)
+				return engine.MergeCol{}, nil, sqlerr.Unsupported("GROUP BY %s, both an alias and a column, across shards of %s", cn.Name.Name.O, b.table)
 			}
-			return MergeCol{Index: it.pos}, it.expr, nil
+			return engine.MergeCol{Index: it.pos}, it.expr, nil
 		}
 	}
 	key := b.exprKey(e)
 	for _, it := range b.items {
 		if it.expr != nil && it.pos >= 0 && b.exprKey(it.expr) == key {
-			return MergeCol{Index: it.pos}, it.expr, nil
+			return engine.MergeCol{Index: it.pos}, it.expr, nil
 		}
 	}
 	col := b.addHidden(e)
 	if b.grouped {
 		agg, err := b.aggregateOf(e)
 		if err != nil {
-			return MergeCol{}, nil, err
+			return engine.MergeCol{}, nil, err
 		}
 		if agg != nil && !b.hasAggregate(col) {
 			return col, e, b.addAggregate(col, agg)
@@ -728,19 +591,19 @@ func (b *mergeBuilder) namesColumn(name string) bool {
 	return found
 }
 
-func (b *mergeBuilder) addHidden(e ast.ExprNode) MergeCol {
+func (b *mergeBuilder) addHidden(e ast.ExprNode) engine.MergeCol {
 	key := b.exprKey(e)
 	if i, ok := b.hiddenKeys[key]; ok {
-		return MergeCol{Index: i, Hidden: true}
+		return engine.MergeCol{Index: i, Hidden: true}
 	}
 	b.hiddenKeys[key] = len(b.hidden)
 	b.hidden = append(b.hidden, &ast.SelectField{Expr: e})
-	return MergeCol{Index: len(b.hidden) - 1, Hidden: true}
+	return engine.MergeCol{Index: len(b.hidden) - 1, Hidden: true}
 }
 
 // ordinal is the 1-based position of a column in the shard's select list
 // (known: there is no * when this is used).
-func (b *mergeBuilder) ordinal(c MergeCol) ast.ExprNode {
+func (b *mergeBuilder) ordinal(c engine.MergeCol) ast.ExprNode {
 	n := c.Index + 1
 	if c.Hidden {
 		n += len(b.items)
@@ -757,11 +620,11 @@ func (b *mergeBuilder) aggregateOf(e ast.ExprNode) (*ast.AggregateFuncExpr, erro
 		if name == "group_concat" {
 			return nil, sqlerr.Unsupported("GROUP_CONCAT in a SELECT across shards of %s (%s)", t, nodeText(f))
 		}
-		fn := aggNames[name]
+		fn := engine.AggFuncNamed(name)
 		if unmergeable[name] || fn == 0 {
 			return nil, sqlerr.Unsupported("%s in a SELECT across shards of %s", strings.ToUpper(name), t)
 		}
-		if f.Distinct && fn != AggMin && fn != AggMax {
+		if f.Distinct && fn != engine.AggMin && fn != engine.AggMax {
 			return nil, sqlerr.Unsupported("%s(DISTINCT …) in a SELECT across shards of %s (%s)", strings.ToUpper(name), t, nodeText(f))
 		}
 		for _, a := range f.Args {
@@ -923,10 +786,10 @@ func numericExpr(e ast.ExprNode) bool {
 			return true
 		}
 	case *ast.AggregateFuncExpr:
-		switch aggNames[strings.ToLower(e.F)] {
-		case AggCount, AggSum, AggAvg, AggBitAnd, AggBitOr, AggBitXor:
+		switch engine.AggFuncNamed(strings.ToLower(e.F)) {
+		case engine.AggCount, engine.AggSum, engine.AggAvg, engine.AggBitAnd, engine.AggBitOr, engine.AggBitXor:
 			return true
-		case AggMin, AggMax:
+		case engine.AggMin, engine.AggMax:
 			return len(e.Args) == 1 && numericExpr(e.Args[0])
 		}
 	case *ast.BinaryOperationExpr:

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"sidecar/conf"
+	"sidecar/engine"
 	"sidecar/vindex"
 )
 
@@ -224,7 +225,7 @@ func TestSelectListTexts(t *testing.T) {
 // NO_BACKSLASH_ESCAPES a backslash in a string stays one character.
 func TestPlanMergeSQLMode(t *testing.T) {
 	p := mergePlanner(t)
-	merge := func(sql string, mode SQLMode) (*MergePlan, error) {
+	merge := func(sql string, mode SQLMode) (*engine.MergePlan, error) {
 		t.Helper()
 		plan, err := p.Plan(sql, Session{Keyspace: "things", Mode: mode})
 		if err != nil {

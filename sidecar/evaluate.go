@@ -271,7 +271,7 @@ func (s *session) writeResult(res *engine.Result, binaryRows, more bool) error {
 	s.w.WritePacket(mysql.AppendEOF(nil, 0, s.status()))
 	rw := &rowWriter{w: s.w, binary: binaryRows, cols: cols}
 	for _, row := range res.Rows {
-		if err := rw.write(row); err != nil {
+		if err := rw.Row(row); err != nil {
 			return err
 		}
 	}

@@ -3,7 +3,6 @@ package sidecar
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"math"
 	"reflect"
@@ -12,239 +11,34 @@ import (
 	"testing"
 
 	"sidecar/backend"
+	"sidecar/engine"
 	"sidecar/mysql"
-	"sidecar/planner"
 )
 
-func TestComparePadded(t *testing.T) {
-	h := func(s string) []byte {
-		b, err := hex.DecodeString(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
-	// utf8mb4_general_ci: 2-byte weights, space = 0x0020.
-	cases := []struct {
-		a, b, pad string
-		want      int
-	}{
-		{"0041", "0041", "0020", 0},         // 'a' = 'A'
-		{"0041", "00410020", "0020", 0},     // 'a' = 'a ' (PAD SPACE)
-		{"0041", "004100200020", "0020", 0}, // 'a' = 'a  '
-		{"0041", "00410009", "0020", 1},     // 'a' > 'a\t': the tab sorts below the padding space
-		{"0041", "00410042", "0020", -1},    // 'a' < 'ab'
-		{"0041", "00410020", "", -1},        // NO PAD: 'a' < 'a '
-		{"0042", "00410042", "0020", 1},
-		{"", "0020", "0020", 0}, // '' = ' '
-		{"", "0041", "0020", -1},
-		{"4120", "41", "20", 0}, // latin1_swedish_ci: 1-byte weights
-		{"000061000020", "000061", "000020", 0},
-	}
-	for _, c := range cases {
-		a, b := h(c.a), h(c.b)
-		var pad []byte
-		if c.pad != "" {
-			pad = h(c.pad)
-		}
-		if got := comparePadded(a, b, pad); got != c.want {
-			t.Errorf("comparePadded(%s, %s, %s) = %d, want %d", c.a, c.b, c.pad, got, c.want)
-		}
-		if got := comparePadded(b, a, pad); got != -c.want {
-			t.Errorf("comparePadded(%s, %s, %s) = %d, want %d", c.b, c.a, c.pad, got, -c.want)
-		}
-	}
-}
-
-func TestCompareDecimalText(t *testing.T) {
-	ordered := []string{"-100.5", "-100", "-99.99", "-1", "-0.5", "-0.01", "0", "0.001", "0.1", "0.5", "1", "1.01", "9", "10", "99.999", "100", "12345678901234567890.1"}
-	for i, a := range ordered {
-		for j, b := range ordered {
-			want := cmpOrdered(int64(i), int64(j))
-			if got := compareDecimalText([]byte(a), []byte(b)); got != want {
-				t.Errorf("compare(%s, %s) = %d, want %d", a, b, got, want)
-			}
-		}
-	}
-	for _, eq := range [][2]string{{"1.50", "1.5"}, {"0.00", "0"}, {"-0.00", "0"}, {"007", "7"}, {"-0", "0.0"}} {
-		if got := compareDecimalText([]byte(eq[0]), []byte(eq[1])); got != 0 {
-			t.Errorf("compare(%s, %s) = %d, want 0", eq[0], eq[1], got)
-		}
-	}
-}
-
-func TestCompareValue(t *testing.T) {
-	cases := []struct {
-		a, b  string
-		class valueClass
-		want  int
-	}{
-		{"9", "10", classInt, -1}, // numerically, not as text
-		{"-5", "3", classInt, -1},
-		{"18446744073709551615", "9", classUint, 1},
-		{"1e15", "999999999999999", classFloat, 1},
-		{"-0.25", "-0.5", classFloat, 1},
-		{"2.50", "2.5", classDecimal, 0},
-		{"-12:30:00", "05:06:07", classTime, -1},
-		{"100:00:01", "99:59:59", classTime, 1},
-		{"-00:00:01", "00:00:00", classTime, -1},
-		{"2024-01-02 00:00:00.000", "2024-01-10 00:00:00.000", classBytes, -1},
-		{"\x00\xff", "\x01", classBytes, -1},
-		{"b", "a", classText, 1}, // without weights: bytes
-	}
-	for _, c := range cases {
-		if got := compareValue([]byte(c.a), []byte(c.b), nil, nil, nil, c.class); got != c.want {
-			t.Errorf("compareValue(%q, %q, class %d) = %d, want %d", c.a, c.b, c.class, got, c.want)
-		}
-	}
-	// NULL first.
-	if compareNullable(nil, []byte("0"), nil, nil, nil, classInt) != -1 || compareNullable(nil, nil, nil, nil, nil, classInt) != 0 {
-		t.Error("NULL must sort before every value and equal NULL")
-	}
-	// Text by weights: 'B' > 'a' although 'B' < 'a' as bytes.
-	if got := compareValue([]byte("B"), []byte("a"), []byte{0, 0x42}, []byte{0, 0x41}, []byte{0, 0x20}, classText); got != 1 {
-		t.Errorf("text by weight: %d", got)
-	}
-	// DESC keys: NULL last.
-	keys := []cmpKey{{col: 0, weight: -1, pad: -1, class: classInt, desc: true}}
-	if compareRows([][]byte{nil}, [][]byte{[]byte("1")}, keys) != 1 {
-		t.Error("NULL must sort last descending")
-	}
-}
-
-func TestTimeMicros(t *testing.T) {
-	cases := map[string]int64{"00:00:00": 0, "-00:00:01": -1e6, "838:59:59": (838*3600 + 59*60 + 59) * 1e6,
-		"01:02:03.5": 3723*1e6 + 500000, "-12:30:00.000001": -(12*3600+30*60)*1e6 - 1}
-	for s, want := range cases {
-		if got := timeMicros([]byte(s)); got != want {
-			t.Errorf("timeMicros(%s) = %d, want %d", s, got, want)
-		}
-	}
-}
-
-var tenth = 0.1 // a variable: 0.1 + 0.2 as constants is exactly 0.3
-
-// TestFormatDouble: the texts MariaDB 10.11 sends for these doubles.
-func TestFormatDouble(t *testing.T) {
-	cases := []struct {
-		f    float64
-		dec  int
-		want string
-	}{
-		{tenth + 2*tenth, 31, "0.30000000000000004"},
-		{1e14, 31, "100000000000000"},
-		{1e15, 31, "1e15"},
-		{123456789012345678, 31, "1.2345678901234568e17"},
-		{1e-5, 31, "0.00001"},
-		{1.5e-7, 31, "0.00000015"},
-		{1e16, 31, "1e16"},
-		{12345678901234567890, 31, "1.2345678901234567e19"},
-		{-1e-10, 31, "-0.0000000001"},
-		{1.0 / 3, 31, "0.3333333333333333"},
-		{100, 31, "100"},
-		{1e21, 31, "1e21"},
-		{1.23e20, 31, "1.23e20"},
-		{1e300, 31, "1e300"},
-		{5e-324, 31, "5e-324"},
-		{200000000000000.25, 31, "200000000000000.25"},
-		{1000000000000001.2, 31, "1000000000000001.2"},
-		{1e-15, 31, "0.000000000000001"},
-		{1e-16, 31, "1e-16"},
-		{-2.5, 31, "-2.5"},
-		{0, 31, "0"},
-		{2.345, 2, "2.35"},
-		{-1, 2, "-1.00"},
-	}
-	for _, c := range cases {
-		if got := formatDouble(c.f, c.dec); got != c.want {
-			t.Errorf("formatDouble(%v, %d) = %s, want %s", c.f, c.dec, got, c.want)
-		}
-	}
-}
-
-// TestDecimalArithmetic: SUM and AVG of exact numbers as MariaDB prints them.
-func TestDecimalArithmetic(t *testing.T) {
-	sum := func(scale int, vals ...string) decimal {
-		var d decimal
-		for i, v := range vals {
-			p, ok := parseDecimal([]byte(v))
-			if !ok {
-				t.Fatalf("parseDecimal(%s)", v)
-			}
-			if i == 0 {
-				d = p
-			} else {
-				d = d.add(p)
-			}
-		}
-		return d
-	}
-	if got := sum(0, "3", "7", "-2").format(0, true); got != "8" {
-		t.Errorf("sum = %s", got)
-	}
-	if got := sum(2, "1.50", "2.25", "-0.05").format(2, true); got != "3.70" {
-		t.Errorf("sum = %s", got)
-	}
-	if got := sum(2, "0.10", "-0.20").format(2, true); got != "-0.10" {
-		t.Errorf("sum = %s", got)
-	}
-	avg := []struct {
-		sum   string
-		count int64
-		scale int
-		want  string
-	}{
-		{"3", 2, 4, "1.5000"},    // AVG of ints: 4 more decimals
-		{"10", 6, 4, "1.6667"},   // rounded half up
-		{"-10", 6, 4, "-1.6667"}, // away from zero
-		{"3.499", 5, 7, "0.6998000"},
-		{"1", 3, 4, "0.3333"},
-		{"2", 3, 4, "0.6667"},
-		{"-1", 8, 4, "-0.1250"},
-		{"1", 20000, 4, "0.0001"}, // 0.00005 rounds up
-		{"-1", 20000, 4, "-0.0001"},
-		{"1", 20001, 4, "0.0000"},
-		{"0", 5, 4, "0.0000"},
-		{"12345678901234567890123", 7, 4, "1763668414462081127160.4286"},
-	}
-	for _, c := range avg {
-		d, _ := parseDecimal([]byte(c.sum))
-		if got := d.div(c.count, c.scale); got != c.want {
-			t.Errorf("%s / %d = %s, want %s", c.sum, c.count, got, c.want)
-		}
-	}
-}
-
-func TestParseColumnDef(t *testing.T) {
+func TestClassOf(t *testing.T) {
 	cases := []struct {
 		typ     byte
 		flags   uint16
 		charset uint16
-		class   valueClass
+		class   engine.ValueClass
 	}{
-		{mysql.TypeLongLong, mysql.FlagUnsigned, 63, classUint},
-		{mysql.TypeLong, 0, 63, classInt},
-		{mysql.TypeNewDecimal, 0, 63, classDecimal},
-		{mysql.TypeDouble, 0, 63, classFloat},
-		{mysql.TypeVarString, 0, 45, classText},
-		{mysql.TypeVarString, mysql.FlagBinary, 45, classText}, // utf8mb4_bin: still by weights (PAD SPACE)
-		{mysql.TypeVarString, mysql.FlagBinary, 63, classBytes},
-		{mysql.TypeString, mysql.FlagEnum, 45, classEnum},
-		{mysql.TypeString, mysql.FlagSet, 45, classEnum},
-		{mysql.TypeBlob, mysql.FlagBinary, 63, classBytes},
-		{mysql.TypeDateTime, 0, 63, classBytes},
-		{mysql.TypeTime, 0, 63, classTime},
-		{mysql.TypeYear, mysql.FlagUnsigned, 63, classInt},
+		{mysql.TypeLongLong, mysql.FlagUnsigned, 63, engine.ClassUint},
+		{mysql.TypeLong, 0, 63, engine.ClassInt},
+		{mysql.TypeNewDecimal, 0, 63, engine.ClassDecimal},
+		{mysql.TypeDouble, 0, 63, engine.ClassFloat},
+		{mysql.TypeVarString, 0, 45, engine.ClassText},
+		{mysql.TypeVarString, mysql.FlagBinary, 45, engine.ClassText}, // utf8mb4_bin: still by weights (PAD SPACE)
+		{mysql.TypeVarString, mysql.FlagBinary, 63, engine.ClassBytes},
+		{mysql.TypeString, mysql.FlagEnum, 45, engine.ClassEnum},
+		{mysql.TypeString, mysql.FlagSet, 45, engine.ClassEnum},
+		{mysql.TypeBlob, mysql.FlagBinary, 63, engine.ClassBytes},
+		{mysql.TypeDateTime, 0, 63, engine.ClassBytes},
+		{mysql.TypeTime, 0, 63, engine.ClassTime},
+		{mysql.TypeYear, mysql.FlagUnsigned, 63, engine.ClassInt},
 	}
 	for _, c := range cases {
-		def := mysql.AppendColumnDef(nil, "col", c.typ, c.charset, 10, c.flags)
-		def[len(def)-3] = 4 // decimals
-		ci, err := parseColumnDef(def)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ci.Name != "col" || ci.Type != c.typ || ci.Flags != c.flags || ci.Charset != c.charset || ci.Decimals != 4 || ci.class != c.class {
-			t.Errorf("type %d flags %#x charset %d: %+v, want class %d", c.typ, c.flags, c.charset, ci, c.class)
+		if got := classOf(c.typ, c.flags, c.charset); got != c.class {
+			t.Errorf("type %d flags %#x charset %d: class %d, want %d", c.typ, c.flags, c.charset, got, c.class)
 		}
 	}
 }
@@ -300,13 +94,12 @@ func fakeShard(t *testing.T, cols []fakeCol, rows [][]string) *shardCursor {
 
 // runMerge merges fake shards' results by mp and returns the client's rows,
 // decoded (binary rows are decoded back to text by column type).
-func runMerge(t *testing.T, mp *planner.MergePlan, cols []fakeCol, shards [][][]string, binaryRows bool) ([][]string, error) {
+func runMerge(t *testing.T, mp *engine.MergePlan, cols []fakeCol, shards [][][]string, binaryRows bool) ([][]string, error) {
 	t.Helper()
 	var cursors []*shardCursor
 	var defs [][]byte
 	for i, rows := range shards {
 		c := fakeShard(t, cols, rows)
-		c.idx = i
 		d, err := c.readHeader(i == 0)
 		if err != nil {
 			t.Fatal(err)
@@ -316,37 +109,36 @@ func runMerge(t *testing.T, mp *planner.MergePlan, cols []fakeCol, shards [][][]
 		}
 		cursors = append(cursors, c)
 	}
-	m, err := newMerger(mp, defs, cursors)
+	var out bytes.Buffer
+	ow := mysql.NewBuffered(nil, &out)
+	m, rw, err := newMerge(mp, defs, cursors, ow, binaryRows)
 	if err != nil {
 		return nil, err
 	}
-	var out bytes.Buffer
-	ow := mysql.NewBuffered(nil, &out)
-	m.out = &rowWriter{w: ow, binary: binaryRows, cols: columns(m.cols[:m.visible])}
-	err = m.run()
+	err = m.Run(rw)
 	drainAll(cursors)
-	for _, c := range cursors {
+	for i, c := range cursors {
 		if !c.done || c.warnings != 1 {
-			t.Errorf("shard %d not drained to its EOF", c.idx)
+			t.Errorf("shard %d not drained to its EOF", i)
 		}
 	}
 	if err != nil {
 		return nil, err
 	}
 	ow.Flush()
-	rw := mysql.NewBuffered(&out, nil)
+	r := mysql.NewBuffered(&out, nil)
 	var rows [][]string
-	for out.Len() > 0 || rw.Buffered() > 0 {
-		p, err := rw.ReadPacket()
+	for out.Len() > 0 || r.Buffered() > 0 {
+		p, err := r.ReadPacket()
 		if err != nil {
 			t.Fatal(err)
 		}
-		rows = append(rows, decodeRow(t, p, m.cols[:m.visible], binaryRows))
+		rows = append(rows, decodeRow(t, p, rw.cols, binaryRows))
 	}
 	return rows, nil
 }
 
-func decodeRow(t *testing.T, p []byte, cols []colInfo, binaryRow bool) []string {
+func decodeRow(t *testing.T, p []byte, cols []mysql.Column, binaryRow bool) []string {
 	t.Helper()
 	var out []string
 	if !binaryRow {
@@ -410,9 +202,9 @@ func ws(s string) string {
 
 func TestMergeOrderLimit(t *testing.T) {
 	// select id, name from t order by name desc, id limit 2, 4 — three shards
-	mp := &planner.MergePlan{Columns: 2, Hidden: 2, Offset: 2, Limit: 4, Order: []planner.MergeKey{
-		{Col: planner.MergeCol{Index: 1}, Weight: planner.MergeCol{Index: 0, Hidden: true}, Pad: planner.MergeCol{Index: 1, Hidden: true}, HasWeight: true, Desc: true},
-		{Col: planner.MergeCol{Index: 0}},
+	mp := &engine.MergePlan{Columns: 2, Hidden: 2, Offset: 2, Limit: 4, Order: []engine.MergeKey{
+		{Col: engine.MergeCol{Index: 1}, Weight: engine.MergeCol{Index: 0, Hidden: true}, Pad: engine.MergeCol{Index: 1, Hidden: true}, HasWeight: true, Desc: true},
+		{Col: engine.MergeCol{Index: 0}},
 	}}
 	cols := []fakeCol{colID, colName, colW, colPad}
 	row := func(id, name string) []string { return []string{id, name, ws(name), " "} }
@@ -433,7 +225,7 @@ func TestMergeOrderLimit(t *testing.T) {
 		}
 	}
 	// No LIMIT: everything, NULLs last (descending).
-	mp.Offset, mp.Limit = 0, planner.NoLimit
+	mp.Offset, mp.Limit = 0, engine.NoLimit
 	got, err := runMerge(t, mp, cols, shards, false)
 	if err != nil {
 		t.Fatal(err)
@@ -455,7 +247,7 @@ func TestMergeOrderLimit(t *testing.T) {
 }
 
 func TestMergeConcatLimit(t *testing.T) {
-	mp := &planner.MergePlan{Columns: -1, Offset: 1, Limit: 3}
+	mp := &engine.MergePlan{Columns: -1, Offset: 1, Limit: 3}
 	got, err := runMerge(t, mp, []fakeCol{colID}, [][][]string{{{"1"}, {"2"}}, {{"3"}, {"4"}}}, false)
 	if err != nil {
 		t.Fatal(err)
@@ -468,17 +260,17 @@ func TestMergeConcatLimit(t *testing.T) {
 // TestMergeGroups: select name, count(*), sum(x), min(x), max(name), avg(x) … group by name, with AVG's
 // partial sum and count hidden, groups split across shards.
 func TestMergeGroups(t *testing.T) {
-	k := planner.MergeKey{Col: planner.MergeCol{Index: 0}, Weight: planner.MergeCol{Index: 0, Hidden: true}, Pad: planner.MergeCol{Index: 1, Hidden: true}, HasWeight: true}
-	h := func(i int) planner.MergeCol { return planner.MergeCol{Index: i, Hidden: true} }
-	v := func(i int) planner.MergeCol { return planner.MergeCol{Index: i} }
-	mp := &planner.MergePlan{Columns: 6, Hidden: 6, Offset: 0, Limit: planner.NoLimit, Grouped: true,
-		Order: []planner.MergeKey{k}, Groups: []planner.MergeKey{k},
-		Aggregates: []planner.MergeAgg{
-			{Func: planner.AggCount, Col: v(1)},
-			{Func: planner.AggSum, Col: v(2)},
-			{Func: planner.AggMin, Col: v(3)},
-			{Func: planner.AggMax, Col: v(4), Weight: h(2), Pad: h(3), HasWeight: true},
-			{Func: planner.AggAvg, Col: v(5), Sum: h(4), Count: h(5)},
+	k := engine.MergeKey{Col: engine.MergeCol{Index: 0}, Weight: engine.MergeCol{Index: 0, Hidden: true}, Pad: engine.MergeCol{Index: 1, Hidden: true}, HasWeight: true}
+	h := func(i int) engine.MergeCol { return engine.MergeCol{Index: i, Hidden: true} }
+	v := func(i int) engine.MergeCol { return engine.MergeCol{Index: i} }
+	mp := &engine.MergePlan{Columns: 6, Hidden: 6, Offset: 0, Limit: engine.NoLimit, Grouped: true,
+		Order: []engine.MergeKey{k}, Groups: []engine.MergeKey{k},
+		Aggregates: []engine.MergeAgg{
+			{Func: engine.AggCount, Col: v(1)},
+			{Func: engine.AggSum, Col: v(2)},
+			{Func: engine.AggMin, Col: v(3)},
+			{Func: engine.AggMax, Col: v(4), Weight: h(2), Pad: h(3), HasWeight: true},
+			{Func: engine.AggAvg, Col: v(5), Sum: h(4), Count: h(5)},
 		}}
 	cols := []fakeCol{colName, {name: "count(*)", typ: mysql.TypeLongLong}, {name: "sum(x)", typ: mysql.TypeNewDecimal, decimals: 0},
 		{name: "min(x)", typ: mysql.TypeLong}, {name: "max(name)", typ: mysql.TypeVarString, charset: 45},
@@ -511,7 +303,7 @@ func TestMergeGroups(t *testing.T) {
 		}
 	}
 	// ORDER BY count(*) desc LIMIT 2: groups held and sorted after the merge.
-	mp.PostSort = []planner.MergeKey{{Col: v(1), Desc: true}}
+	mp.PostSort = []engine.MergeKey{{Col: v(1), Desc: true}}
 	mp.Limit = 2
 	got, err := runMerge(t, mp, cols, shards, false)
 	if err != nil {
@@ -525,14 +317,14 @@ func TestMergeGroups(t *testing.T) {
 // TestMergeAggregatesNoGroup: one row from every shard, combined; DOUBLE sums and averages formatted
 // like MariaDB; an empty table gives COUNT 0 and NULLs.
 func TestMergeAggregatesNoGroup(t *testing.T) {
-	v := func(i int) planner.MergeCol { return planner.MergeCol{Index: i} }
-	h := func(i int) planner.MergeCol { return planner.MergeCol{Index: i, Hidden: true} }
-	mp := &planner.MergePlan{Columns: 5, Hidden: 2, Limit: planner.NoLimit, Grouped: true, Aggregates: []planner.MergeAgg{
-		{Func: planner.AggCount, Col: v(0)},
-		{Func: planner.AggSum, Col: v(1)},
-		{Func: planner.AggAvg, Col: v(2), Sum: h(0), Count: h(1)},
-		{Func: planner.AggBitOr, Col: v(3)},
-		{Func: planner.AggBitAnd, Col: v(4)},
+	v := func(i int) engine.MergeCol { return engine.MergeCol{Index: i} }
+	h := func(i int) engine.MergeCol { return engine.MergeCol{Index: i, Hidden: true} }
+	mp := &engine.MergePlan{Columns: 5, Hidden: 2, Limit: engine.NoLimit, Grouped: true, Aggregates: []engine.MergeAgg{
+		{Func: engine.AggCount, Col: v(0)},
+		{Func: engine.AggSum, Col: v(1)},
+		{Func: engine.AggAvg, Col: v(2), Sum: h(0), Count: h(1)},
+		{Func: engine.AggBitOr, Col: v(3)},
+		{Func: engine.AggBitAnd, Col: v(4)},
 	}}
 	dbl := fakeCol{name: "sum(f)", typ: mysql.TypeDouble, decimals: 31}
 	cols := []fakeCol{{name: "count(*)", typ: mysql.TypeLongLong}, dbl, {name: "avg(f)", typ: mysql.TypeDouble, decimals: 31},
@@ -566,7 +358,7 @@ func TestMergeAggregatesNoGroup(t *testing.T) {
 // column types are known.
 func TestMergeRefusesAtRuntime(t *testing.T) {
 	enum := fakeCol{name: "e", typ: mysql.TypeString, flags: mysql.FlagEnum, charset: 45}
-	mp := &planner.MergePlan{Columns: -1, Limit: planner.NoLimit, Order: []planner.MergeKey{{Col: planner.MergeCol{Index: 0}}}}
+	mp := &engine.MergePlan{Columns: -1, Limit: engine.NoLimit, Order: []engine.MergeKey{{Col: engine.MergeCol{Index: 0}}}}
 	if _, err := runMerge(t, mp, []fakeCol{enum}, [][][]string{{{"a"}}, {{"b"}}}, false); err == nil || !strings.Contains(err.Error(), "ENUM") {
 		t.Errorf("ORDER BY an ENUM: %v", err)
 	}

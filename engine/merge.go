@@ -1,0 +1,963 @@
+package engine
+
+import (
+	"bytes"
+	"math"
+	"math/big"
+	"sort"
+	"strconv"
+	"strings"
+
+	"sidecar/sqlerr"
+)
+
+// Scatter merge: a SELECT on one sharded table that goes to several shards,
+// answered as MySQL would answer it from one server (see planner/merge.go
+// for the plan). Every shard runs the planned statement as text; the rows
+// are read from all shards at once and merged as they arrive:
+//
+//   - ORDER BY: a heap holds the current row of every shard; the smallest is
+//     sent and its shard's next row read. Memory: one row per shard.
+//   - LIMIT o, n: the first o merged rows are skipped, the merge stops after
+//     n and the rest of every shard's (o+n rows at most) result is drained,
+//     so the connections stay usable.
+//   - GROUP BY / aggregates / DISTINCT: the merged stream is ordered by the
+//     group keys, so equal groups of different shards are adjacent and are
+//     combined as they pass (only groups ordered by an aggregate are held).
+//
+// Values are compared as MySQL compares them, by the column's type in the
+// column definition: integers, decimals and floats numerically, dates and
+// binary strings bytewise, TIME as a signed duration, and text by the
+// collation weights the shard computed (weight_string, with the collation's
+// space padding), NULL first. The rows go to a MergeOutput: a shard's row as
+// it came (minus the hidden columns), or rebuilt with the combined values;
+// the sidecar writes them in the client's protocol. The engine sees the
+// shards' results as Streams of text values.
+
+// MergeColumn is a column of the shards' result as the merge compares and
+// combines its values.
+type MergeColumn struct {
+	Name     string
+	Class    ValueClass
+	Decimals int
+}
+
+// ValueClass is how values of a column compare.
+type ValueClass uint8
+
+const (
+	ClassBytes   ValueClass = iota // binary strings, BIT, DATE/DATETIME/TIMESTAMP text
+	ClassText                      // non-binary strings: by collation weights
+	ClassEnum                      // ENUM/SET: sorted by their index, which the result does not carry
+	ClassInt                       // signed integers, YEAR
+	ClassUint                      // unsigned integers
+	ClassDecimal                   // DECIMAL
+	ClassFloat                     // FLOAT, DOUBLE
+	ClassTime                      // TIME: [-]HHH:MM:SS[.ffffff]
+)
+
+// cmpKey is a resolved MergeKey: absolute column indexes and the
+// column's class.
+type cmpKey struct {
+	col, weight, pad int // weight, pad: -1 when there are none
+	class            ValueClass
+	desc             bool
+}
+
+// aggSpec is a resolved MergeAgg.
+type aggSpec struct {
+	fn                           AggFunc
+	col, sum, count, weight, pad int
+	class                        ValueClass // of col
+	sumClass                     ValueClass
+	decimals                     int
+}
+
+// Stream is one shard's result, read row by row.
+type Stream interface {
+	// Next reads the next row; at the end of the result Done reports true.
+	Next() error
+	// Row is the current row's values (nil is NULL), valid until Next.
+	Row() [][]byte
+	Done() bool
+}
+
+// MergeOutput receives the merged rows, the visible columns only.
+type MergeOutput interface {
+	// Current writes stream i's current row as the shard sent it.
+	Current(i int) error
+	// Row writes a row the merge combined.
+	Row(row [][]byte) error
+}
+
+// Merge merges the shards' results of a SELECT as one server holding all
+// their rows would answer it, by a MergePlan, as the rows arrive: sorted
+// streams through a heap (one row per shard held), equal groups combined as
+// they pass (all groups held only when sorted by an aggregate), DISTINCT as
+// groups without aggregates, OFFSET and LIMIT applied to the merged stream.
+type Merge struct {
+	mp      *MergePlan
+	cols    []MergeColumn
+	visible int
+	streams []Stream
+	started []bool // the stream's first row was read
+	order   []cmpKey
+	groups  []cmpKey
+	post    []cmpKey
+	aggs    []aggSpec
+	out     MergeOutput
+	skip    uint64
+	left    uint64
+	heap    []int      // streams by their current row, smallest first
+	seq     int        // the stream read when the rows are concatenated
+	held    [][][]byte // groups waiting for PostSort
+	// finished: LIMIT rows were written; what the streams hold is left
+	// for the caller to drain.
+	finished bool
+}
+
+// NewMerge resolves the plan against the columns of the shards' result
+// (visible, then hidden), each stream holding that many columns.
+func NewMerge(mp *MergePlan, cols []MergeColumn, streams []Stream) (*Merge, error) {
+	n := len(cols)
+	m := &Merge{mp: mp, cols: cols, streams: streams, started: make([]bool, len(streams)),
+		skip: mp.Offset, left: mp.Limit, visible: n - mp.Hidden}
+	if m.visible < 1 || (mp.Columns >= 0 && m.visible != mp.Columns) {
+		return nil, sqlerr.Routing("scatter merge: shard returned %d columns, expected %d + %d hidden", n, mp.Columns, mp.Hidden)
+	}
+	abs := func(c MergeCol) int {
+		if c.Hidden {
+			return m.visible + c.Index
+		}
+		return c.Index
+	}
+	keys := func(ks []MergeKey, what string) ([]cmpKey, error) {
+		var out []cmpKey
+		for _, k := range ks {
+			ck := cmpKey{col: abs(k.Col), weight: -1, pad: -1, desc: k.Desc}
+			if ck.col < 0 || ck.col >= n || (!k.Col.Hidden && ck.col >= m.visible) {
+				return nil, sqlerr.New(1054, "42S22", "Unknown column '%d' in '%s clause'", k.Col.Index+1, what)
+			}
+			col := m.cols[ck.col]
+			ck.class = col.Class
+			switch col.Class {
+			case ClassEnum:
+				return nil, sqlerr.Unsupported("%s on ENUM or SET column %s across shards (MySQL orders them by their index)", strings.ToUpper(what), col.Name)
+			case ClassText:
+				if !k.HasWeight {
+					return nil, sqlerr.Unsupported("%s by position %d inside * on text column %s across shards: name the column", strings.ToUpper(what), k.Col.Index+1, col.Name)
+				}
+				ck.weight, ck.pad = abs(k.Weight), abs(k.Pad)
+			}
+			out = append(out, ck)
+		}
+		return out, nil
+	}
+	var err error
+	if m.order, err = keys(mp.Order, "order"); err != nil {
+		return nil, err
+	}
+	if m.groups, err = keys(mp.Groups, "group"); err != nil {
+		return nil, err
+	}
+	if m.post, err = keys(mp.PostSort, "order"); err != nil {
+		return nil, err
+	}
+	for _, a := range mp.Aggregates {
+		as := aggSpec{fn: a.Func, col: abs(a.Col), sum: abs(a.Sum), count: abs(a.Count), weight: -1, pad: -1}
+		if as.col >= n || as.sum >= n || as.count >= n {
+			return nil, sqlerr.Routing("scatter merge: aggregate column out of range")
+		}
+		col := m.cols[as.col]
+		as.class, as.decimals = col.Class, col.Decimals
+		as.sumClass = m.cols[as.sum].Class
+		switch a.Func {
+		case AggMin, AggMax:
+			if col.Class == ClassText || col.Class == ClassEnum {
+				if !a.HasWeight {
+					return nil, sqlerr.Unsupported("%s of text column %s across shards", strings.ToUpper(a.Func.String()), col.Name)
+				}
+				as.weight, as.pad = abs(a.Weight), abs(a.Pad)
+			}
+		case AggAvg:
+			if col.Class != ClassDecimal && col.Class != ClassFloat {
+				return nil, sqlerr.Unsupported("AVG returning %s across shards", col.Name)
+			}
+		case AggSum:
+			if col.Class != ClassDecimal && col.Class != ClassFloat && col.Class != ClassInt && col.Class != ClassUint {
+				return nil, sqlerr.Unsupported("SUM returning %s across shards", col.Name)
+			}
+		}
+		m.aggs = append(m.aggs, as)
+	}
+	return m, nil
+}
+
+// Visible is the number of columns the client sees.
+func (m *Merge) Visible() int { return m.visible }
+
+// Run merges the shards' rows and writes the result rows to out.
+func (m *Merge) Run(out MergeOutput) error {
+	m.out = out
+	if err := m.prime(); err != nil {
+		return err
+	}
+	if !m.mp.Grouped {
+		for !m.finished {
+			i, err := m.peek()
+			if i < 0 || err != nil {
+				return err
+			}
+			if m.admit() {
+				if err := m.out.Current(i); err != nil {
+					return err
+				}
+			}
+			if m.finished {
+				break // LIMIT reached: what is left is drained
+			}
+			if err := m.advance(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var g *groupAcc
+	for !m.finished {
+		i, err := m.peek()
+		if err != nil {
+			return err
+		}
+		if i < 0 {
+			break
+		}
+		row := m.streams[i].Row()
+		if g != nil && m.sameGroup(g.row, row) {
+			if err := g.add(m, row); err != nil {
+				return err
+			}
+		} else {
+			if g != nil {
+				if err := m.emitGroup(g); err != nil {
+					return err
+				}
+			}
+			if g, err = newGroup(m, row); err != nil {
+				return err
+			}
+		}
+		if err := m.advance(); err != nil {
+			return err
+		}
+	}
+	if g != nil && !m.finished {
+		if err := m.emitGroup(g); err != nil {
+			return err
+		}
+	}
+	if len(m.post) > 0 {
+		return m.flushHeld()
+	}
+	return nil
+}
+
+// admit applies OFFSET and LIMIT to the next output row: it reports whether
+// the row is written, and sets finished once LIMIT rows were.
+func (m *Merge) admit() bool {
+	if m.skip > 0 {
+		m.skip--
+		return false
+	}
+	if m.left == 0 {
+		m.finished = true
+		return false
+	}
+	if m.left != NoLimit {
+		m.left--
+	}
+	if m.left == 0 {
+		m.finished = true
+	}
+	return true
+}
+
+// prime reads the first row of every shard when the rows are merged by a
+// sort order (sequential reading primes one shard at a time).
+func (m *Merge) prime() error {
+	if len(m.order) == 0 {
+		return nil
+	}
+	for i, st := range m.streams {
+		m.started[i] = true
+		if err := st.Next(); err != nil {
+			return err
+		}
+		if !st.Done() {
+			m.heap = append(m.heap, i)
+		}
+	}
+	for i := len(m.heap)/2 - 1; i >= 0; i-- {
+		m.down(i)
+	}
+	return nil
+}
+
+// peek returns the stream holding the next row of the merged stream, -1 at
+// the end.
+func (m *Merge) peek() (int, error) {
+	if len(m.order) > 0 {
+		if len(m.heap) == 0 {
+			return -1, nil
+		}
+		return m.heap[0], nil
+	}
+	for m.seq < len(m.streams) {
+		st := m.streams[m.seq]
+		if !m.started[m.seq] {
+			m.started[m.seq] = true
+			if err := st.Next(); err != nil {
+				return -1, err
+			}
+		}
+		if !st.Done() {
+			return m.seq, nil
+		}
+		m.seq++
+	}
+	return -1, nil
+}
+
+// advance moves past the row peek returned.
+func (m *Merge) advance() error {
+	if len(m.order) == 0 {
+		return m.streams[m.seq].Next()
+	}
+	st := m.streams[m.heap[0]]
+	if err := st.Next(); err != nil {
+		return err
+	}
+	if st.Done() {
+		last := len(m.heap) - 1
+		m.heap[0] = m.heap[last]
+		m.heap = m.heap[:last]
+	}
+	if len(m.heap) > 0 {
+		m.down(0)
+	}
+	return nil
+}
+
+func (m *Merge) less(a, b int) bool {
+	if c := compareRows(m.streams[a].Row(), m.streams[b].Row(), m.order); c != 0 {
+		return c < 0
+	}
+	return a < b // equal keys: in shard order, like a stable sort
+}
+
+func (m *Merge) down(i int) {
+	h := m.heap
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		j := l
+		if r := l + 1; r < len(h) && m.less(h[r], h[l]) {
+			j = r
+		}
+		if !m.less(h[j], h[i]) {
+			return
+		}
+		h[i], h[j] = h[j], h[i]
+		i = j
+	}
+}
+
+func (m *Merge) sameGroup(a, b [][]byte) bool {
+	return compareRows(a, b, m.groups) == 0
+}
+
+// emitGroup finishes a group and sends it (or holds it for PostSort).
+func (m *Merge) emitGroup(g *groupAcc) error {
+	row, err := g.finish(m)
+	if err != nil {
+		return err
+	}
+	if len(m.post) > 0 {
+		m.held = append(m.held, row)
+		return nil
+	}
+	return m.emit(row)
+}
+
+// emit applies OFFSET and LIMIT to a finished row and writes it.
+func (m *Merge) emit(row [][]byte) error {
+	if !m.admit() {
+		return nil
+	}
+	return m.out.Row(row[:m.visible])
+}
+
+func (m *Merge) flushHeld() error {
+	rows := m.held
+	sort.SliceStable(rows, func(i, j int) bool { return compareRows(rows[i], rows[j], m.post) < 0 })
+	m.finished = false
+	for _, r := range rows {
+		if m.finished {
+			break
+		}
+		if err := m.emit(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// groupAcc combines the rows of one group: the first row's values, and the
+// running state of each aggregate.
+type groupAcc struct {
+	row  [][]byte
+	aggs []aggAcc
+}
+
+type aggAcc struct {
+	has   bool // a non-NULL value was seen
+	count int64
+	dec   decimal
+	f     float64
+	bits  uint64
+	best  []byte // MIN/MAX: value, weight, pad
+	bestW []byte
+	bestP []byte
+}
+
+func newGroup(m *Merge, row [][]byte) (*groupAcc, error) {
+	g := &groupAcc{row: copyRow(row), aggs: make([]aggAcc, len(m.aggs))}
+	for i := range m.aggs {
+		a := &m.aggs[i]
+		switch a.fn {
+		case AggBitAnd:
+			g.aggs[i].bits = ^uint64(0)
+		}
+	}
+	// MIN/MAX values point into g.row, which is this group's own copy.
+	return g, g.fold(m, g.row)
+}
+
+func (g *groupAcc) add(m *Merge, row [][]byte) error { return g.fold(m, row) }
+
+// fold adds one shard's row (its partial aggregates) to the group.
+func (g *groupAcc) fold(m *Merge, row [][]byte) error {
+	for i := range m.aggs {
+		a, st := &m.aggs[i], &g.aggs[i]
+		v := row[a.col]
+		switch a.fn {
+		case AggCount:
+			n, err := strconv.ParseInt(string(v), 10, 64)
+			if err != nil {
+				return mergeValueError("COUNT", v)
+			}
+			st.count += n
+		case AggSum:
+			if v == nil {
+				continue
+			}
+			if err := st.addNumber(a.class, v); err != nil {
+				return err
+			}
+		case AggAvg:
+			cnt, err := strconv.ParseInt(string(row[a.count]), 10, 64)
+			if err != nil {
+				return mergeValueError("COUNT", row[a.count])
+			}
+			st.count += cnt
+			if s := row[a.sum]; s != nil {
+				if err := st.addNumber(a.class, s); err != nil {
+					return err
+				}
+			}
+		case AggMin, AggMax:
+			if v == nil {
+				continue
+			}
+			var w, p []byte
+			if a.weight >= 0 {
+				w, p = row[a.weight], row[a.pad]
+			}
+			if st.has {
+				c := compareValue(v, st.best, w, st.bestW, p, a.class)
+				if (a.fn == AggMin && c >= 0) || (a.fn == AggMax && c <= 0) {
+					continue
+				}
+			}
+			st.has = true
+			st.best = appendValue(st.best, v)
+			st.bestW = appendValue(st.bestW, w)
+			st.bestP = appendValue(st.bestP, p)
+		case AggBitAnd, AggBitOr, AggBitXor:
+			u, err := strconv.ParseUint(string(v), 10, 64)
+			if err != nil {
+				return mergeValueError(strings.ToUpper(a.fn.String()), v)
+			}
+			switch a.fn {
+			case AggBitAnd:
+				st.bits &= u
+			case AggBitOr:
+				st.bits |= u
+			default:
+				st.bits ^= u
+			}
+		}
+	}
+	return nil
+}
+
+func (st *aggAcc) addNumber(class ValueClass, v []byte) error {
+	if class == ClassFloat {
+		f, err := strconv.ParseFloat(string(v), 64)
+		if err != nil {
+			return mergeValueError("SUM", v)
+		}
+		st.f += f
+		st.has = true
+		return nil
+	}
+	d, ok := parseDecimal(v)
+	if !ok {
+		return mergeValueError("SUM", v)
+	}
+	if !st.has {
+		st.dec = d
+	} else {
+		st.dec = st.dec.add(d)
+	}
+	st.has = true
+	return nil
+}
+
+func mergeValueError(fn string, v []byte) error {
+	return sqlerr.Routing("scatter merge: cannot read %s value %q of a shard", fn, v)
+}
+
+// finish returns the group's row with the combined aggregate values.
+func (g *groupAcc) finish(m *Merge) ([][]byte, error) {
+	row := g.row
+	for i := range m.aggs {
+		a, st := &m.aggs[i], &g.aggs[i]
+		var v []byte
+		switch a.fn {
+		case AggCount:
+			v = strconv.AppendInt(nil, st.count, 10)
+		case AggSum:
+			if st.has {
+				if a.class == ClassFloat {
+					v = []byte(formatDouble(st.f, a.decimals))
+				} else {
+					v = []byte(st.dec.format(a.decimals, a.class == ClassDecimal))
+				}
+			}
+		case AggAvg:
+			if st.count > 0 && st.has {
+				if a.class == ClassFloat {
+					v = []byte(formatDouble(st.f/float64(st.count), a.decimals))
+				} else {
+					v = []byte(st.dec.div(st.count, a.decimals))
+				}
+			}
+		case AggMin, AggMax:
+			if st.has {
+				v = st.best
+				if a.weight >= 0 {
+					row[a.weight], row[a.pad] = st.bestW, st.bestP
+				}
+			}
+		case AggBitAnd, AggBitOr, AggBitXor:
+			v = strconv.AppendUint(nil, st.bits, 10)
+		}
+		row[a.col] = v
+	}
+	return row, nil
+}
+
+// appendValue copies v into dst's storage; NULL stays nil and an empty value
+// stays empty, not NULL.
+func appendValue(dst, v []byte) []byte {
+	if v == nil {
+		return nil
+	}
+	if dst == nil {
+		dst = make([]byte, 0, len(v))
+	}
+	return append(dst[:0], v...)
+}
+
+func copyRow(row [][]byte) [][]byte {
+	size := 0
+	for _, v := range row {
+		size += len(v)
+	}
+	store := make([]byte, 0, max(size, 1)) // non-nil: empty values are not NULL
+	out := make([][]byte, len(row))
+	for i, v := range row {
+		if v == nil {
+			continue
+		}
+		start := len(store)
+		store = append(store, v...)
+		out[i] = store[start:len(store):len(store)]
+	}
+	return out
+}
+
+// --- comparing values ---
+
+// compareRows compares two rows by keys.
+func compareRows(a, b [][]byte, keys []cmpKey) int {
+	for _, k := range keys {
+		var wa, wb, pad []byte
+		if k.weight >= 0 {
+			wa, wb, pad = a[k.weight], b[k.weight], a[k.pad]
+			if len(pad) == 0 {
+				pad = b[k.pad]
+			}
+		}
+		c := compareNullable(a[k.col], b[k.col], wa, wb, pad, k.class)
+		if k.desc {
+			c = -c
+		}
+		if c != 0 {
+			return c
+		}
+	}
+	return 0
+}
+
+// compareNullable orders NULL before every value, as MySQL does.
+func compareNullable(a, b, wa, wb, pad []byte, class ValueClass) int {
+	switch {
+	case a == nil && b == nil:
+		return 0
+	case a == nil:
+		return -1
+	case b == nil:
+		return 1
+	}
+	return compareValue(a, b, wa, wb, pad, class)
+}
+
+// compareValue compares two non-NULL text values of a column's class; text
+// compares by the collation weights wa and wb.
+func compareValue(a, b, wa, wb, pad []byte, class ValueClass) int {
+	switch class {
+	case ClassText, ClassEnum:
+		if wa != nil && wb != nil {
+			return comparePadded(wa, wb, pad)
+		}
+		return bytes.Compare(a, b)
+	case ClassInt:
+		x, err1 := strconv.ParseInt(string(a), 10, 64)
+		y, err2 := strconv.ParseInt(string(b), 10, 64)
+		if err1 == nil && err2 == nil {
+			return cmpOrdered(x, y)
+		}
+		return compareDecimalText(a, b)
+	case ClassUint:
+		x, err1 := strconv.ParseUint(string(a), 10, 64)
+		y, err2 := strconv.ParseUint(string(b), 10, 64)
+		if err1 == nil && err2 == nil {
+			return cmpOrdered(x, y)
+		}
+		return compareDecimalText(a, b)
+	case ClassDecimal:
+		return compareDecimalText(a, b)
+	case ClassFloat:
+		x, _ := strconv.ParseFloat(string(a), 64)
+		y, _ := strconv.ParseFloat(string(b), 64)
+		return cmpOrdered(x, y)
+	case ClassTime:
+		return cmpOrdered(timeMicros(a), timeMicros(b))
+	}
+	return bytes.Compare(a, b)
+}
+
+func cmpOrdered[T int64 | uint64 | float64](x, y T) int {
+	switch {
+	case x < y:
+		return -1
+	case x > y:
+		return 1
+	}
+	return 0
+}
+
+// comparePadded compares collation weight strings as a PAD SPACE collation
+// compares strings: the shorter one goes on with the weight of a space (pad;
+// empty for NO PAD collations, where the shorter one is smaller). MariaDB's
+// weight_string keeps trailing spaces, so 'a' and 'a ' have different weight
+// strings but are equal, as they are in GROUP BY.
+func comparePadded(wa, wb, pad []byte) int {
+	n := min(len(wa), len(wb))
+	if c := bytes.Compare(wa[:n], wb[:n]); c != 0 {
+		return c
+	}
+	if len(wa) == len(wb) {
+		return 0
+	}
+	if len(pad) == 0 {
+		return cmpOrdered(int64(len(wa)), int64(len(wb)))
+	}
+	rest, sign := wa[n:], 1
+	if len(wb) > len(wa) {
+		rest, sign = wb[n:], -1
+	}
+	for i, c := range rest {
+		if p := pad[i%len(pad)]; c != p {
+			if c > p {
+				return sign
+			}
+			return -sign
+		}
+	}
+	return 0
+}
+
+// compareDecimalText compares two decimal numbers written in plain notation
+// ([-]digits[.digits]) exactly.
+func compareDecimalText(a, b []byte) int {
+	negA, intA, fracA := splitDecimal(a)
+	negB, intB, fracB := splitDecimal(b)
+	zeroA := len(intA) == 0 && len(fracA) == 0
+	zeroB := len(intB) == 0 && len(fracB) == 0
+	if zeroA {
+		negA = false
+	}
+	if zeroB {
+		negB = false
+	}
+	if negA != negB {
+		if negA {
+			return -1
+		}
+		return 1
+	}
+	c := 0
+	switch {
+	case len(intA) != len(intB):
+		c = cmpOrdered(int64(len(intA)), int64(len(intB)))
+	default:
+		if c = bytes.Compare(intA, intB); c == 0 {
+			c = bytes.Compare(fracA, fracB) // trailing zeros were trimmed
+		}
+	}
+	if negA {
+		return -c
+	}
+	return c
+}
+
+// splitDecimal splits a decimal into sign, integer digits without leading
+// zeros and fraction digits without trailing zeros.
+func splitDecimal(s []byte) (neg bool, intPart, frac []byte) {
+	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	intPart = s
+	if i := bytes.IndexByte(s, '.'); i >= 0 {
+		intPart, frac = s[:i], s[i+1:]
+	}
+	intPart = bytes.TrimLeft(intPart, "0")
+	frac = bytes.TrimRight(frac, "0")
+	return neg, intPart, frac
+}
+
+// timeMicros reads a TIME value ([-]H+:MM:SS[.ffffff]) as microseconds.
+func timeMicros(b []byte) int64 {
+	s := string(b)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var h, m, sec, us int64
+	parts := strings.SplitN(s, ":", 3)
+	h, _ = strconv.ParseInt(parts[0], 10, 64)
+	if len(parts) > 1 {
+		m, _ = strconv.ParseInt(parts[1], 10, 64)
+	}
+	if len(parts) > 2 {
+		secPart, frac, _ := strings.Cut(parts[2], ".")
+		sec, _ = strconv.ParseInt(secPart, 10, 64)
+		if frac != "" {
+			frac = (frac + "000000")[:6]
+			us, _ = strconv.ParseInt(frac, 10, 64)
+		}
+	}
+	v := ((h*60+m)*60+sec)*1_000_000 + us
+	if neg {
+		return -v
+	}
+	return v
+}
+
+// --- decimal arithmetic (SUM and AVG of exact numbers) ---
+
+// decimal is an exact decimal number: v × 10^-scale.
+type decimal struct {
+	v     *big.Int
+	scale int
+}
+
+func parseDecimal(s []byte) (decimal, bool) {
+	neg, intPart, frac := false, s, []byte(nil)
+	if len(intPart) > 0 && (intPart[0] == '-' || intPart[0] == '+') {
+		neg = intPart[0] == '-'
+		intPart = intPart[1:]
+	}
+	if i := bytes.IndexByte(intPart, '.'); i >= 0 {
+		intPart, frac = intPart[:i], intPart[i+1:]
+	}
+	if len(intPart)+len(frac) == 0 {
+		return decimal{}, false
+	}
+	digits := make([]byte, 0, len(intPart)+len(frac))
+	digits = append(append(digits, intPart...), frac...)
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return decimal{}, false
+		}
+	}
+	v, ok := new(big.Int).SetString(string(digits), 10)
+	if !ok {
+		return decimal{}, false
+	}
+	if neg {
+		v.Neg(v)
+	}
+	return decimal{v: v, scale: len(frac)}, true
+}
+
+var bigTen = big.NewInt(10)
+
+func pow10(n int) *big.Int { return new(big.Int).Exp(bigTen, big.NewInt(int64(n)), nil) }
+
+func (d decimal) rescale(scale int) *big.Int {
+	if scale == d.scale {
+		return new(big.Int).Set(d.v)
+	}
+	return new(big.Int).Mul(d.v, pow10(scale-d.scale)) // scale > d.scale
+}
+
+func (d decimal) add(o decimal) decimal {
+	scale := max(d.scale, o.scale)
+	return decimal{v: new(big.Int).Add(d.rescale(scale), o.rescale(scale)), scale: scale}
+}
+
+// format prints d with scale digits after the point (rounding half away
+// from zero, as MySQL's decimal rounding does); fixed false keeps d's own
+// scale (an integer SUM has none).
+func (d decimal) format(scale int, fixed bool) string {
+	if !fixed || scale > 38 {
+		scale = d.scale
+	}
+	return formatScaled(roundScaled(d.v, d.scale, scale), scale)
+}
+
+// div is d / n rounded half away from zero to scale digits: AVG's value.
+func (d decimal) div(n int64, scale int) string {
+	if scale > 38 {
+		scale = d.scale + 4
+	}
+	// d.v × 10^(scale - d.scale) / n, computed on the absolute value.
+	num := new(big.Int).Abs(d.v)
+	if scale >= d.scale {
+		num.Mul(num, pow10(scale-d.scale))
+	}
+	den := big.NewInt(n)
+	if scale < d.scale {
+		den.Mul(den, pow10(d.scale-scale))
+	}
+	q, r := new(big.Int).QuoRem(num, den, new(big.Int))
+	if r.Lsh(r, 1).Cmp(den) >= 0 {
+		q.Add(q, big.NewInt(1))
+	}
+	if d.v.Sign() < 0 {
+		q.Neg(q)
+	}
+	return formatScaled(q, scale)
+}
+
+// roundScaled converts v × 10^-from to an integer of scale to, rounding
+// half away from zero.
+func roundScaled(v *big.Int, from, to int) *big.Int {
+	if to >= from {
+		return new(big.Int).Mul(v, pow10(to-from))
+	}
+	den := pow10(from - to)
+	abs := new(big.Int).Abs(v)
+	q, r := new(big.Int).QuoRem(abs, den, new(big.Int))
+	if r.Lsh(r, 1).Cmp(den) >= 0 {
+		q.Add(q, big.NewInt(1))
+	}
+	if v.Sign() < 0 {
+		q.Neg(q)
+	}
+	return q
+}
+
+// formatScaled prints v × 10^-scale in plain notation.
+func formatScaled(v *big.Int, scale int) string {
+	s := new(big.Int).Abs(v).String()
+	if scale > 0 {
+		if len(s) <= scale {
+			s = strings.Repeat("0", scale-len(s)+1) + s
+		}
+		s = s[:len(s)-scale] + "." + s[len(s)-scale:]
+	}
+	if v.Sign() < 0 {
+		s = "-" + s
+	}
+	return s
+}
+
+// formatDouble prints a DOUBLE as MySQL/MariaDB do: with a fixed number of
+// decimals when the column has one (< 31), else the shortest digits that
+// read back to the same value, in plain notation unless the decimal
+// exponent is below -14 or the number is an integer of more than 15 digits
+// (my_gcvt: 1e15, 1.2345678901234568e17, 1e-15 plain, 1e-16 not).
+func formatDouble(f float64, decimals int) string {
+	if decimals < 31 {
+		return strconv.FormatFloat(f, 'f', decimals, 64)
+	}
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return strconv.FormatFloat(f, 'g', -1, 64)
+	}
+	if f == 0 {
+		return "0"
+	}
+	e := strconv.FormatFloat(f, 'e', -1, 64) // [-]d[.ddd]e±XX
+	neg := e[0] == '-'
+	e = strings.TrimPrefix(e, "-")
+	mant, expText, _ := strings.Cut(e, "e")
+	exp, _ := strconv.Atoi(expText)
+	digits := strings.Replace(mant, ".", "", 1)
+	decpt := exp + 1 // digits before the point
+	var out string
+	if decpt >= -14 && (decpt <= 15 || len(digits) > decpt) {
+		switch {
+		case decpt <= 0:
+			out = "0." + strings.Repeat("0", -decpt) + digits
+		case decpt < len(digits):
+			out = digits[:decpt] + "." + digits[decpt:]
+		default:
+			out = digits + strings.Repeat("0", decpt-len(digits))
+		}
+	} else {
+		out = digits[:1]
+		if len(digits) > 1 {
+			out += "." + digits[1:]
+		}
+		out += "e" + strconv.Itoa(exp)
+	}
+	if neg {
+		out = "-" + out
+	}
+	return out
+}
