@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"sidecar/conf"
@@ -376,30 +377,48 @@ func (r *insertRun) shard(i int) *conf.Shard {
 // INSERT per shard. When all rows go to one shard as the client wrote them,
 // that shard gets the statement as it was sent.
 func (r *insertRun) split(sent string) []ShardQuery {
-	var order []*conf.Shard
-	byShard := map[*conf.Shard][]int{}
+	shards := make([]*conf.Shard, len(r.Rows)) // of the kept rows
+	var first *conf.Shard
+	one := true
 	for i := range r.Rows {
-		if !r.keep[i] {
-			continue
+		if r.keep[i] {
+			shards[i] = r.shard(i)
+			if first == nil {
+				first = shards[i]
+			}
+			one = one && shards[i] == first
 		}
-		sh := r.shard(i)
-		if _, ok := byShard[sh]; !ok {
-			order = append(order, sh)
-		}
-		byShard[sh] = append(byShard[sh], i)
 	}
-	if len(order) == 1 && sent != "" && !r.Added && !r.changed {
-		return []ShardQuery{{Shard: order[0], SQL: sent}}
+	switch {
+	case first == nil:
+		return nil // INSERT IGNORE dropped every row
+	case one && sent != "" && !r.Added && !r.changed:
+		return []ShardQuery{{Shard: first, SQL: sent}}
+	}
+	var order []*conf.Shard
+	if one {
+		order = []*conf.Shard{first} // the common case: no grouping
+	} else {
+		for _, sh := range shards {
+			if sh != nil && !slices.Contains(order, sh) {
+				order = append(order, sh)
+			}
+		}
 	}
 	queries := make([]ShardQuery, len(order))
 	var b []byte
 	for k, sh := range order {
 		b = r.Prefix.appendTo(b[:0], r.args, r.NoBackslashEscapes)
-		for n, i := range byShard[sh] {
+		n := 0
+		for i, rowShard := range shards {
+			if rowShard != sh {
+				continue
+			}
 			if n > 0 {
 				b = append(b, ',')
 			}
 			b = r.appendRow(b, i)
+			n++
 		}
 		b = r.Suffix.appendTo(b, r.args, r.NoBackslashEscapes)
 		queries[k] = ShardQuery{Shard: sh, SQL: string(b)}

@@ -41,14 +41,11 @@ import (
 func IsStatement(sql string) bool {
 	lx := lexer{sql: sql}
 	first, err := lx.next()
-	if err != nil || first.kind != tWord {
-		return false
+	if err != nil || first.kind != tWord || !(strings.EqualFold(first.text, "alter") || strings.EqualFold(first.text, "show")) {
+		return false // every statement comes here: most stop at their first word
 	}
 	second, err := lx.next()
-	if err != nil || second.kind != tWord || !strings.EqualFold(second.text, "vschema") {
-		return false
-	}
-	return strings.EqualFold(first.text, "alter") || strings.EqualFold(first.text, "show")
+	return err == nil && second.kind == tWord && strings.EqualFold(second.text, "vschema")
 }
 
 // Parse parses one VSchema statement. A syntax error is an *sqlerr.Error with
