@@ -34,11 +34,7 @@ func (s *session) runSharded(plan *planner.Plan, args planner.Args, stmt *prepar
 	case plan.Kind == planner.KindDDL && plan.Sticky:
 		// CREATE/DROP TEMPORARY TABLE: on the session's own connection to
 		// every shard, where later statements of the session will find it.
-		queries := make([]engine.ShardQuery, len(ks.Shards))
-		for i, sh := range ks.Shards {
-			queries[i] = engine.ShardQuery{Shard: sh, SQL: plan.Query}
-		}
-		res, err := s.runWrites(queries)
+		res, err := s.runWrites(sameOnEach(ks.Shards, plan.Query))
 		if err != nil {
 			return err
 		}
@@ -102,12 +98,7 @@ func (s *session) runSharded(plan *planner.Plan, args planner.Args, stmt *prepar
 			return s.runOn(route.Shards[0], plan, stmt, more)
 		}
 		s.beginStatement(ks.Name, true)
-		sql := plan.Text(args)
-		queries := make([]engine.ShardQuery, len(route.Shards))
-		for i, sh := range route.Shards {
-			queries[i] = engine.ShardQuery{Shard: sh, SQL: sql}
-		}
-		res, err := s.runWrites(queries)
+		res, err := s.runWrites(sameOnEach(route.Shards, plan.Text(args)))
 		if err = s.endStatement(err, res.wrote); err != nil {
 			return err
 		}
@@ -125,11 +116,7 @@ func (s *session) ownedDML(ctx context.Context, route *planner.Route, owned *eng
 	err := owned.Run(ctx, s, args, route.Shards)
 	var res writeResult
 	if err == nil {
-		queries := make([]engine.ShardQuery, len(route.Shards))
-		for i, sh := range route.Shards {
-			queries[i] = engine.ShardQuery{Shard: sh, SQL: sql}
-		}
-		res, err = s.runWrites(queries)
+		res, err = s.runWrites(sameOnEach(route.Shards, sql))
 	}
 	if err = s.endStatement(err, s.stmt.wrote || res.wrote); err != nil {
 		return err
@@ -264,6 +251,15 @@ func runInsert(ctx context.Context, plan *planner.Plan, args planner.Args, cur e
 	return ins.Run(ctx, cur, args, plan.AsSent())
 }
 
+// sameOnEach is one statement for each of these shards.
+func sameOnEach(shards []*conf.Shard, sql string) []engine.ShardQuery {
+	queries := make([]engine.ShardQuery, len(shards))
+	for i, sh := range shards {
+		queries[i] = engine.ShardQuery{Shard: sh, SQL: sql}
+	}
+	return queries
+}
+
 type writeResult struct {
 	affected uint64
 	insertID uint64
@@ -377,11 +373,7 @@ func (s *session) emptyResult(plan *planner.Plan, stmt *preparedStmt, more bool)
 // table). A partial failure names the shards that failed and those that did
 // not.
 func (s *session) fanOutDDL(ks *conf.Keyspace, sql string, more bool) error {
-	queries := make([]engine.ShardQuery, len(ks.Shards))
-	for i, sh := range ks.Shards {
-		queries[i] = engine.ShardQuery{Shard: sh, SQL: sql}
-	}
-	res, err := s.runWrites(queries)
+	res, err := s.runWrites(sameOnEach(ks.Shards, sql))
 	switch {
 	case err == nil:
 		return s.okResult(0, 0, res.warnings, more)
