@@ -25,7 +25,7 @@ test: deps vet
 	$(GO) test -count=1 -timeout 25m ./...
 	@# A few seconds of each fuzz target beyond its committed corpus (testdata/fuzz).
 	@for t in FuzzReadPacket:./mysql FuzzBindArgs:./sidecar FuzzSplitStatements:./planner \
-		FuzzNormalize:./planner FuzzPlan:./planner; do \
+		FuzzNormalize:./planner FuzzPlan:./planner FuzzParse:./vschemaddl FuzzMerge:./engine; do \
 		out=$$($(GO) test -run '^$$' -fuzz "^$${t%%:*}$$" -fuzztime 3s "$${t#*:}" 2>&1) || { echo "$$out"; exit 1; }; \
 		echo "$$out" | grep -E '^(fuzz: elapsed: [3-9]s|ok )' | tail -2 | sed "s|^|$${t%%:*}: |"; \
 	done
