@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"math"
 	"math/big"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -91,37 +90,22 @@ type MergeOutput interface {
 }
 
 // Merge merges the shards' results of a SELECT as one server holding all
-// their rows would answer it, by a MergePlan, as the rows arrive: sorted
-// streams through a heap (one row per shard held), equal groups combined as
-// they pass (all groups held only when sorted by an aggregate), DISTINCT as
-// groups without aggregates, OFFSET and LIMIT applied to the merged stream.
+// their rows would answer it, by a MergePlan, as the rows arrive. It is a
+// chain of row operators (see mergeops.go), each pulling rows from the one
+// below: the shards' streams merged by their sort order through a heap (one
+// row per shard held) or concatenated, equal groups combined as they pass
+// (DISTINCT is groups without aggregates), the groups sorted in memory when
+// ordered by an aggregate, OFFSET and LIMIT.
 type Merge struct {
-	mp      *MergePlan
-	cols    []MergeColumn
-	visible int
-	streams []Stream
-	started []bool // the stream's first row was read
-	order   []cmpKey
-	groups  []cmpKey
-	post    []cmpKey
-	aggs    []aggSpec
-	out     MergeOutput
-	skip    uint64
-	left    uint64
-	heap    []int      // streams by their current row, smallest first
-	seq     int        // the stream read when the rows are concatenated
-	held    [][][]byte // groups waiting for PostSort
-	// finished: LIMIT rows were written; what the streams hold is left
-	// for the caller to drain.
-	finished bool
+	visible int       // columns the client sees; the hidden ones follow
+	top     rowSource // the last step
 }
 
 // NewMerge resolves the plan against the columns of the shards' result
 // (visible, then hidden), each stream holding that many columns.
 func NewMerge(mp *MergePlan, cols []MergeColumn, streams []Stream) (*Merge, error) {
 	n := len(cols)
-	m := &Merge{mp: mp, cols: cols, streams: streams, started: make([]bool, len(streams)),
-		skip: mp.Offset, left: mp.Limit, visible: n - mp.Hidden}
+	m := &Merge{visible: n - mp.Hidden}
 	if m.visible < 1 || (mp.Columns >= 0 && m.visible != mp.Columns) {
 		return nil, sqlerr.Routing("scatter merge: shard returned %d columns, expected %d + %d hidden", n, mp.Columns, mp.Hidden)
 	}
@@ -138,7 +122,7 @@ func NewMerge(mp *MergePlan, cols []MergeColumn, streams []Stream) (*Merge, erro
 			if ck.col < 0 || ck.col >= n || (!k.Col.Hidden && ck.col >= m.visible) {
 				return nil, sqlerr.New(1054, "42S22", "Unknown column '%d' in '%s clause'", k.Col.Index+1, what)
 			}
-			col := m.cols[ck.col]
+			col := cols[ck.col]
 			ck.class = col.Class
 			switch col.Class {
 			case ClassEnum:
@@ -153,24 +137,27 @@ func NewMerge(mp *MergePlan, cols []MergeColumn, streams []Stream) (*Merge, erro
 		}
 		return out, nil
 	}
-	var err error
-	if m.order, err = keys(mp.Order, "order"); err != nil {
+	order, err := keys(mp.Order, "order")
+	if err != nil {
 		return nil, err
 	}
-	if m.groups, err = keys(mp.Groups, "group"); err != nil {
+	groups, err := keys(mp.Groups, "group")
+	if err != nil {
 		return nil, err
 	}
-	if m.post, err = keys(mp.PostSort, "order"); err != nil {
+	post, err := keys(mp.PostSort, "order")
+	if err != nil {
 		return nil, err
 	}
+	var aggs []aggSpec
 	for _, a := range mp.Aggregates {
 		as := aggSpec{fn: a.Func, col: abs(a.Col), sum: abs(a.Sum), count: abs(a.Count), weight: -1, pad: -1}
 		if as.col >= n || as.sum >= n || as.count >= n {
 			return nil, sqlerr.Routing("scatter merge: aggregate column out of range")
 		}
-		col := m.cols[as.col]
+		col := cols[as.col]
 		as.class, as.decimals = col.Class, col.Decimals
-		as.sumClass = m.cols[as.sum].Class
+		as.sumClass = cols[as.sum].Class
 		switch a.Func {
 		case AggMin, AggMax:
 			if col.Class == ClassText || col.Class == ClassEnum {
@@ -188,7 +175,21 @@ func NewMerge(mp *MergePlan, cols []MergeColumn, streams []Stream) (*Merge, erro
 				return nil, sqlerr.Unsupported("SUM returning %s across shards", col.Name)
 			}
 		}
-		m.aggs = append(m.aggs, as)
+		aggs = append(aggs, as)
+	}
+	if len(order) > 0 {
+		m.top = newMergeSort(streams, order)
+	} else {
+		m.top = &concat{streams: streams, started: make([]bool, len(streams))}
+	}
+	if mp.Grouped {
+		m.top = &aggregate{src: m.top, groups: groups, aggs: aggs}
+	}
+	if len(post) > 0 {
+		m.top = &memorySort{src: m.top, keys: post}
+	}
+	if mp.Offset > 0 || mp.Limit != NoLimit {
+		m.top = &limit{src: m.top, skip: mp.Offset, left: mp.Limit}
 	}
 	return m, nil
 }
@@ -196,221 +197,24 @@ func NewMerge(mp *MergePlan, cols []MergeColumn, streams []Stream) (*Merge, erro
 // Visible is the number of columns the client sees.
 func (m *Merge) Visible() int { return m.visible }
 
-// Run merges the shards' rows and writes the result rows to out.
+// Run merges the shards' rows and writes the result rows to out. When it
+// returns, the streams may hold rows LIMIT left unread: the caller drains
+// them.
 func (m *Merge) Run(out MergeOutput) error {
-	m.out = out
-	if err := m.prime(); err != nil {
-		return err
-	}
-	if !m.mp.Grouped {
-		for !m.finished {
-			i, err := m.peek()
-			if i < 0 || err != nil {
-				return err
-			}
-			if m.admit() {
-				if err := m.out.Current(i); err != nil {
-					return err
-				}
-			}
-			if m.finished {
-				break // LIMIT reached: what is left is drained
-			}
-			if err := m.advance(); err != nil {
-				return err
-			}
+	for {
+		row, from, err := m.top.next()
+		if err != nil || row == nil {
+			return err
 		}
-		return nil
-	}
-	var g *groupAcc
-	for !m.finished {
-		i, err := m.peek()
+		if from >= 0 {
+			err = out.Current(from)
+		} else {
+			err = out.Row(row[:m.visible])
+		}
 		if err != nil {
 			return err
 		}
-		if i < 0 {
-			break
-		}
-		row := m.streams[i].Row()
-		if g != nil && m.sameGroup(g.row, row) {
-			if err := g.add(m, row); err != nil {
-				return err
-			}
-		} else {
-			if g != nil {
-				if err := m.emitGroup(g); err != nil {
-					return err
-				}
-			}
-			if g, err = newGroup(m, row); err != nil {
-				return err
-			}
-		}
-		if err := m.advance(); err != nil {
-			return err
-		}
 	}
-	if g != nil && !m.finished {
-		if err := m.emitGroup(g); err != nil {
-			return err
-		}
-	}
-	if len(m.post) > 0 {
-		return m.flushHeld()
-	}
-	return nil
-}
-
-// admit applies OFFSET and LIMIT to the next output row: it reports whether
-// the row is written, and sets finished once LIMIT rows were.
-func (m *Merge) admit() bool {
-	if m.skip > 0 {
-		m.skip--
-		return false
-	}
-	if m.left == 0 {
-		m.finished = true
-		return false
-	}
-	if m.left != NoLimit {
-		m.left--
-	}
-	if m.left == 0 {
-		m.finished = true
-	}
-	return true
-}
-
-// prime reads the first row of every shard when the rows are merged by a
-// sort order (sequential reading primes one shard at a time).
-func (m *Merge) prime() error {
-	if len(m.order) == 0 {
-		return nil
-	}
-	for i, st := range m.streams {
-		m.started[i] = true
-		if err := st.Next(); err != nil {
-			return err
-		}
-		if !st.Done() {
-			m.heap = append(m.heap, i)
-		}
-	}
-	for i := len(m.heap)/2 - 1; i >= 0; i-- {
-		m.down(i)
-	}
-	return nil
-}
-
-// peek returns the stream holding the next row of the merged stream, -1 at
-// the end.
-func (m *Merge) peek() (int, error) {
-	if len(m.order) > 0 {
-		if len(m.heap) == 0 {
-			return -1, nil
-		}
-		return m.heap[0], nil
-	}
-	for m.seq < len(m.streams) {
-		st := m.streams[m.seq]
-		if !m.started[m.seq] {
-			m.started[m.seq] = true
-			if err := st.Next(); err != nil {
-				return -1, err
-			}
-		}
-		if !st.Done() {
-			return m.seq, nil
-		}
-		m.seq++
-	}
-	return -1, nil
-}
-
-// advance moves past the row peek returned.
-func (m *Merge) advance() error {
-	if len(m.order) == 0 {
-		return m.streams[m.seq].Next()
-	}
-	st := m.streams[m.heap[0]]
-	if err := st.Next(); err != nil {
-		return err
-	}
-	if st.Done() {
-		last := len(m.heap) - 1
-		m.heap[0] = m.heap[last]
-		m.heap = m.heap[:last]
-	}
-	if len(m.heap) > 0 {
-		m.down(0)
-	}
-	return nil
-}
-
-func (m *Merge) less(a, b int) bool {
-	if c := compareRows(m.streams[a].Row(), m.streams[b].Row(), m.order); c != 0 {
-		return c < 0
-	}
-	return a < b // equal keys: in shard order, like a stable sort
-}
-
-func (m *Merge) down(i int) {
-	h := m.heap
-	for {
-		l := 2*i + 1
-		if l >= len(h) {
-			return
-		}
-		j := l
-		if r := l + 1; r < len(h) && m.less(h[r], h[l]) {
-			j = r
-		}
-		if !m.less(h[j], h[i]) {
-			return
-		}
-		h[i], h[j] = h[j], h[i]
-		i = j
-	}
-}
-
-func (m *Merge) sameGroup(a, b [][]byte) bool {
-	return compareRows(a, b, m.groups) == 0
-}
-
-// emitGroup finishes a group and sends it (or holds it for PostSort).
-func (m *Merge) emitGroup(g *groupAcc) error {
-	row, err := g.finish(m)
-	if err != nil {
-		return err
-	}
-	if len(m.post) > 0 {
-		m.held = append(m.held, row)
-		return nil
-	}
-	return m.emit(row)
-}
-
-// emit applies OFFSET and LIMIT to a finished row and writes it.
-func (m *Merge) emit(row [][]byte) error {
-	if !m.admit() {
-		return nil
-	}
-	return m.out.Row(row[:m.visible])
-}
-
-func (m *Merge) flushHeld() error {
-	rows := m.held
-	sort.SliceStable(rows, func(i, j int) bool { return compareRows(rows[i], rows[j], m.post) < 0 })
-	m.finished = false
-	for _, r := range rows {
-		if m.finished {
-			break
-		}
-		if err := m.emit(r); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // groupAcc combines the rows of one group: the first row's values, and the
@@ -431,25 +235,23 @@ type aggAcc struct {
 	bestP []byte
 }
 
-func newGroup(m *Merge, row [][]byte) (*groupAcc, error) {
-	g := &groupAcc{row: copyRow(row), aggs: make([]aggAcc, len(m.aggs))}
-	for i := range m.aggs {
-		a := &m.aggs[i]
+func newGroup(aggs []aggSpec, row [][]byte) (*groupAcc, error) {
+	g := &groupAcc{row: copyRow(row), aggs: make([]aggAcc, len(aggs))}
+	for i := range aggs {
+		a := &aggs[i]
 		switch a.fn {
 		case AggBitAnd:
 			g.aggs[i].bits = ^uint64(0)
 		}
 	}
 	// MIN/MAX values point into g.row, which is this group's own copy.
-	return g, g.fold(m, g.row)
+	return g, g.fold(aggs, g.row)
 }
 
-func (g *groupAcc) add(m *Merge, row [][]byte) error { return g.fold(m, row) }
-
 // fold adds one shard's row (its partial aggregates) to the group.
-func (g *groupAcc) fold(m *Merge, row [][]byte) error {
-	for i := range m.aggs {
-		a, st := &m.aggs[i], &g.aggs[i]
+func (g *groupAcc) fold(aggs []aggSpec, row [][]byte) error {
+	for i := range aggs {
+		a, st := &aggs[i], &g.aggs[i]
 		v := row[a.col]
 		switch a.fn {
 		case AggCount:
@@ -540,10 +342,10 @@ func mergeValueError(fn string, v []byte) error {
 }
 
 // finish returns the group's row with the combined aggregate values.
-func (g *groupAcc) finish(m *Merge) ([][]byte, error) {
+func (g *groupAcc) finish(aggs []aggSpec) ([][]byte, error) {
 	row := g.row
-	for i := range m.aggs {
-		a, st := &m.aggs[i], &g.aggs[i]
+	for i := range aggs {
+		a, st := &aggs[i], &g.aggs[i]
 		var v []byte
 		switch a.fn {
 		case AggCount:

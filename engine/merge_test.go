@@ -305,3 +305,35 @@ func TestMergeStreams(t *testing.T) {
 		})
 	}
 }
+
+// TestMergeLimitStopsPulling: once LIMIT rows are passed on, no stream is
+// read further (the last row passed on stays its stream's current row): the
+// rest is left for the caller to drain, not read and thrown away here.
+func TestMergeLimitStopsPulling(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		plan *MergePlan
+		at   []int // each stream's current row afterwards (1-based; 0: never read)
+	}{
+		{"concatenated", &MergePlan{Columns: 1, Limit: 2}, []int{2, 0, 0}},
+		{"sorted", &MergePlan{Columns: 1, Order: []MergeKey{{Col: MergeCol{Index: 0}}}, Limit: 2}, []int{2, 1, 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			shards := []*memStream{{rows: [][]string{{"1"}, {"2"}}}, {rows: [][]string{{"3"}, {"4"}}}, {rows: [][]string{{"5"}}}}
+			streams := []Stream{shards[0], shards[1], shards[2]}
+			m, err := NewMerge(tc.plan, []MergeColumn{{Name: "id", Class: ClassInt}}, streams)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := &memOutput{streams: shards, visible: 1}
+			if err := m.Run(out); err != nil {
+				t.Fatal(err)
+			}
+			for i, s := range shards {
+				if s.at != tc.at[i] {
+					t.Errorf("stream %d read to row %d, want %d (rows %q)", i, s.at, tc.at[i], out.rows)
+				}
+			}
+		})
+	}
+}
