@@ -195,7 +195,7 @@ func checkNative(reply []byte, password string, salt []byte) bool {
 }
 
 // idleSlack is how much later than wait_timeout an idle client may be
-// disconnected (see clientIdle).
+// disconnected, at most (see idleDeadline).
 const idleSlack = time.Second
 
 // clientIdle applies wait_timeout: an idle client is disconnected after it,
@@ -203,18 +203,29 @@ const idleSlack = time.Second
 // idle sessions at once: it set their deadlines to now, which this one must
 // not push back (closing is checked after the deadline is set, as Shutdown
 // sets closing before the deadlines).
-//
-// Moving a deadline costs a timer update, on every command. So a deadline
-// set less than idleSlack ago is kept: an idle client is disconnected
-// between wait_timeout and wait_timeout + idleSlack after its last command.
 func (s *session) clientIdle() {
 	if s.waitTimeout > 0 {
-		if earliest := time.Now().Add(s.waitTimeout); s.idleDeadline.Before(earliest) || s.idleDeadline.After(earliest.Add(idleSlack)) {
-			s.idleDeadline = earliest.Add(idleSlack)
-			_ = s.w.NetConn().SetReadDeadline(s.idleDeadline)
+		if d, move := idleDeadline(time.Now(), s.idleDeadline, s.waitTimeout); move {
+			s.idleDeadline = d
+			_ = s.w.NetConn().SetReadDeadline(d)
 		}
 	}
 	if s.srv.closing.Load() {
 		_ = s.w.NetConn().SetReadDeadline(time.Now())
 	}
+}
+
+// idleDeadline is when a client idle from now on is disconnected: never
+// before wait_timeout, and at most a tenth of it (and idleSlack) later.
+// Moving a deadline costs a timer update, on every command, so the current
+// one is kept (move false) while it is within that window. A client that
+// sleeps past wait_timeout and then checks its connection, as drivers do,
+// finds it closed, as it would with MySQL.
+func idleDeadline(now, current time.Time, waitTimeout time.Duration) (deadline time.Time, move bool) {
+	earliest := now.Add(waitTimeout)
+	slack := min(idleSlack, waitTimeout/10)
+	if current.Before(earliest) || current.After(earliest.Add(slack)) {
+		return earliest.Add(slack), true
+	}
+	return current, false
 }
