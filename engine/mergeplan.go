@@ -32,33 +32,14 @@ type MergePlan struct {
 	Limit    uint64 // NoLimit: none
 }
 
-// String describes what the merge does with the shards' rows, compactly (as
-// VEXPLAIN shows it): the columns the client sees (-1: as many as the
+// String describes what the merge does with the shards' rows on one line,
+// compactly (as the planner's tests spell merges): the columns the client sees (-1: as many as the
 // result has, after a *) and the hidden ones after them; columns by position
 // from 0, hidden ones as h0, h1, …; sort and group keys with w(weight, pad)
 // when compared by weight strings, and desc; aggregates; the sort of the
 // groups (post) and offset/limit.
 func (mp *MergePlan) String() string {
-	col := func(c MergeCol) string {
-		if c.Hidden {
-			return fmt.Sprintf("h%d", c.Index)
-		}
-		return fmt.Sprint(c.Index)
-	}
-	keys := func(ks []MergeKey) string {
-		var out []string
-		for _, k := range ks {
-			s := col(k.Col)
-			if k.HasWeight {
-				s += "w(" + col(k.Weight) + "," + col(k.Pad) + ")"
-			}
-			if k.Desc {
-				s += " desc"
-			}
-			out = append(out, s)
-		}
-		return strings.Join(out, ", ")
-	}
+	col, keys := mergeColText, mergeKeysText
 	var b strings.Builder
 	fmt.Fprintf(&b, "cols=%d hidden=%d", mp.Columns, mp.Hidden)
 	if len(mp.Order) > 0 {
@@ -146,4 +127,75 @@ type MergeAgg struct {
 	Sum, Count  MergeCol
 	Weight, Pad MergeCol
 	HasWeight   bool
+}
+
+// mergeColText names a column of the shards' result: its position from 0,
+// hidden ones as h0, h1, ….
+func mergeColText(c MergeCol) string {
+	if c.Hidden {
+		return fmt.Sprintf("h%d", c.Index)
+	}
+	return fmt.Sprint(c.Index)
+}
+
+// mergeKeysText lists sort or group keys, with w(weight, pad) when they
+// compare by weight strings, and desc.
+func mergeKeysText(ks []MergeKey) string {
+	var out []string
+	for _, k := range ks {
+		s := mergeColText(k.Col)
+		if k.HasWeight {
+			s += "w(" + mergeColText(k.Weight) + "," + mergeColText(k.Pad) + ")"
+		}
+		if k.Desc {
+			s += " desc"
+		}
+		out = append(out, s)
+	}
+	return strings.Join(out, ", ")
+}
+
+// describe lists the steps Merge chains for this plan, the last one first
+// (as NewMerge composes them): what VEXPLAIN shows.
+func (mp *MergePlan) describe(b *strings.Builder, depth int) {
+	if mp.Offset > 0 || mp.Limit != NoLimit {
+		limit := "all"
+		if mp.Limit != NoLimit {
+			limit = fmt.Sprint(mp.Limit)
+		}
+		line(b, depth, "Limit offset=%d count=%s", mp.Offset, limit)
+		depth++
+	}
+	if len(mp.PostSort) > 0 {
+		line(b, depth, "MemorySort by [%s] (all groups held)", mergeKeysText(mp.PostSort))
+		depth++
+	}
+	if mp.Grouped {
+		var aggs []string
+		for _, a := range mp.Aggregates {
+			agg := fmt.Sprintf("%s(%s)", a.Func, mergeColText(a.Col))
+			switch {
+			case a.Func == AggAvg:
+				agg = fmt.Sprintf("avg(%s)=%s/%s", mergeColText(a.Col), mergeColText(a.Sum), mergeColText(a.Count))
+			case a.HasWeight:
+				agg = fmt.Sprintf("%s(%s by w(%s,%s))", a.Func, mergeColText(a.Col), mergeColText(a.Weight), mergeColText(a.Pad))
+			}
+			aggs = append(aggs, agg)
+		}
+		what := "DISTINCT"
+		if len(aggs) > 0 {
+			what = strings.Join(aggs, " ")
+		}
+		groups := "all rows as one group"
+		if len(mp.Groups) > 0 {
+			groups = "groups [" + mergeKeysText(mp.Groups) + "]"
+		}
+		line(b, depth, "Aggregate %s: %s", groups, what)
+		depth++
+	}
+	if len(mp.Order) > 0 {
+		line(b, depth, "MergeSort by [%s] of the shards' sorted rows", mergeKeysText(mp.Order))
+	} else {
+		line(b, depth, "Concatenate the shards' rows")
+	}
 }

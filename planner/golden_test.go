@@ -160,8 +160,8 @@ func goldenPlan(p *Planner, ks, sql string) string {
 		case mp == nil:
 			line("Concatenate the shards' rows")
 		default:
-			line("Merge " + mp.String())
-			line("  each shard: " + mp.SQL)
+			line("each shard: " + mp.SQL)
+			line(engine.Describe(mp))
 		}
 	}
 	return strings.TrimSuffix(b.String(), "\n")

@@ -163,10 +163,13 @@ func (e *explainer) scatter(plan *planner.Plan, shards []*conf.Shard) error {
 	for _, sh := range shards {
 		e.add(plan.Keyspace.Name, sh.Name, sql)
 	}
-	if mp != nil {
-		e.add("", "", "(merge) "+mp.String())
-	} else {
+	if mp == nil {
 		e.add("", "", "(the shards' rows concatenated)")
+		return nil
+	}
+	// The merge's steps, the last first, as engine.Merge chains them.
+	for _, step := range strings.Split(strings.TrimSuffix(engine.Describe(mp), "\n"), "\n") {
+		e.add("", "", "(merge) "+step)
 	}
 	return nil
 }
