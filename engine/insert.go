@@ -465,7 +465,7 @@ func (in *Insert) describe(b *strings.Builder, depth int) {
 	}
 	ignore := ""
 	if in.Ignore {
-		ignore = ", rows that do not map dropped"
+		ignore = ", rows whose lookup value is taken or whose vindex value maps elsewhere dropped"
 	}
 	line(b, depth, "Insert into %s: %d row(s), %s%s; one statement per shard", t, len(in.Rows), strings.Join(parts, ", "), ignore)
 }

@@ -859,6 +859,7 @@ func TestDMLRouting(t *testing.T) {
 				t.Fatalf("VEXPLAIN row %q: want #, keyspace, shard, query", r)
 			}
 			switch {
+			case strings.HasPrefix(r[3], "(plan) "): // the Select and its Route
 			case strings.HasPrefix(r[3], "(route) "):
 				route = append(route, r)
 			case strings.Contains(r[3], "things_name_lookup"):
@@ -922,7 +923,9 @@ func TestDMLRouting(t *testing.T) {
 		sent := "select id, name, weight_string(name), if(left(concat(' ', name), 1) = '', weight_string(left(concat(' ', name), 1)), '') from things order by 2 desc limit 3"
 		// Printed from the parse: compared without case, quotes and spaces.
 		squeeze := strings.NewReplacer("`", "", " ", "").Replace
-		if want := []string{"things/: (route) Route Scatter: every shard of things, no vindex condition in the WHERE clause; 2 shard(s)", "things/-80: " + sent, "things/80-: " + sent,
+		if want := []string{"things/: (plan) Select of things: one shard's answer relayed, several shards' merged",
+			"things/: (plan)   Route Scatter: every shard of things, no vindex condition in the WHERE clause",
+			"things/: (route) Route Scatter: every shard of things, no vindex condition in the WHERE clause; 2 shard(s)", "things/-80: " + sent, "things/80-: " + sent,
 			"/: (merge) Limit offset=1 count=2", "/: (merge)   MergeSort by [1w(h0,h1) desc] of the shards' sorted rows"}; !strings.EqualFold(squeeze(strings.Join(steps, "\n")), squeeze(strings.Join(want, "\n"))) {
 			t.Errorf("VEXPLAIN of a merged SELECT:\n%s\nwant\n%s", strings.Join(steps, "\n"), strings.Join(want, "\n"))
 		}
@@ -1100,7 +1103,7 @@ func TestDMLOperatorTargeting(t *testing.T) {
 		rows := s.query("VEXPLAIN insert into things(id,name) values (30,'q')")
 		t.Logf("VEXPLAIN insert: %q", rows)
 		var lookup, owner []string
-		if len(rows) == 0 || rows[0][3] != "(insert) Insert into things.things: 1 row(s), keyspace id from id by vindex hash (hash), lookup rows of things_name_lookup written first; one statement per shard" {
+		if len(rows) == 0 || rows[0][3] != "(plan) Insert into things.things: 1 row(s), keyspace id from id by vindex hash (hash), lookup rows of things_name_lookup written first; one statement per shard" {
 			t.Errorf("VEXPLAIN insert: want the engine's Insert described first: %q", rows)
 		} else {
 			rows = rows[1:]

@@ -488,12 +488,18 @@ func execute(t *testing.T, p *Planner, sess Session, plan *Plan, args Args) {
 	}
 	ctx := context.Background()
 	io := &fakeIO{next: 1, lookups: map[string]vindex.KeyspaceID{"1": vindex.KeyspaceID("\x16k@\xb4J\xbaK\xd6")}}
+	// The whole statement as the executor answers it, through a session that
+	// writes down what it sends.
+	if st, err := PlanStatement(plan); err == nil {
+		g := &goldenSession{fakeIO: *io, p: p, plan: plan, sess: sess}
+		_ = st.Answer(ctx, g, engine.Execution{Args: args, Planned: plan.Execution(args)})
+	}
 	switch plan.Kind {
 	case KindInsert, KindReplace:
 		checkInsert(t, plan, args, io)
 	case KindSelect:
 		_, _ = RouteStatement(ctx, plan, args, io)
-		_ = Impossible(plan)
+		_ = Impossible(plan, args)
 		_, _ = PlanMerge(plan, args)
 		sess.Keyspace = ks.Name
 		if prim, err := p.PlanEvaluate(plan.Text(args), plan.Query, sess); err == nil {

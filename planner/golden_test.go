@@ -9,8 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"sidecar/conf"
 	"sidecar/engine"
 	"sidecar/sqlerr"
+	"sidecar/vindex"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/plans.txt with the plans the planner makes now")
@@ -22,10 +24,10 @@ var update = flag.Bool("update", false, "rewrite testdata/plans.txt with the pla
 //	keyspace> statement
 //	the plan, one primitive per line
 //
-// separated by blank lines. A plan is described as the executor would run
-// it: the Route (or a join's pinning), then the merge of a SELECT across
-// shards with the statement each shard runs, the Insert, the lookup
-// maintenance of an UPDATE/DELETE, or the engine's Evaluate tree of a SELECT
+// separated by blank lines. A plan is the engine's Statement tree (its Route
+// or a join's pinning, the Insert, the lookup maintenance of an
+// UPDATE/DELETE), then what a run sends, shard by shard: the statement, the
+// merge of a SELECT across shards, or the engine's Evaluate tree of a SELECT
 // no route answers; a refusal is its error. Plans come from a planner with
 // the plan cache, so text literals are the shape's arguments, as in the
 // sidecar. go test ./planner -run TestGoldenPlans -update rewrites the file.
@@ -69,100 +71,102 @@ func TestGoldenPlans(t *testing.T) {
 	}
 }
 
-// goldenPlan plans sql in a session on keyspace ks and describes the plan
-// as the executor would run it.
+// goldenPlan plans sql in a session on keyspace ks and describes the plan:
+// the engine's Statement, then what a run of it with the statement's own
+// values sends (lookups answer from goldenLookups, sequences count from 1).
 func goldenPlan(p *Planner, ks, sql string) string {
 	sess := Session{Keyspace: ks}
 	plan, err := p.Plan(sql, sess)
 	if err != nil {
 		return "error: " + err.Error()
 	}
-	var b strings.Builder
-	line := func(s string) { b.WriteString(strings.TrimSuffix(s, "\n") + "\n") }
-	failed := func(err error) string { line("error: " + err.Error()); return strings.TrimSuffix(b.String(), "\n") }
-	evaluate := func() string {
-		prim, err := p.PlanEvaluate(plan.Text(plan.Args), plan.Query, sess)
-		if err != nil {
-			return failed(err)
-		}
-		line(engine.Describe(prim))
-		return strings.TrimSuffix(b.String(), "\n")
-	}
+	g := &goldenSession{fakeIO: fakeIO{next: 1, lookups: goldenLookups}, p: p, plan: plan, sess: sess}
 	switch {
 	case plan.Local != NotLocal:
 		return "answered by the sidecar: " + plan.Query
 	case plan.Engine:
-		return evaluate()
+		g.evaluate()
+		return g.String()
 	case plan.Keyspace == nil:
 		return "any backend: " + plan.Query
-	case plan.Kind == KindInsert || plan.Kind == KindReplace:
-		if plan.Table == nil {
-			break
-		}
-		ins, err := PlanInsert(plan)
-		if err != nil {
-			return failed(err)
-		}
-		line(engine.Describe(ins))
-		return strings.TrimSuffix(b.String(), "\n")
-	case !plan.Keyspace.Sharded || plan.Table == nil:
+	case !plan.Keyspace.Sharded && plan.Table == nil:
 		return fmt.Sprintf("unsharded %s: %s", plan.Keyspace.Name, plan.Query)
 	}
-	oneShard := plan.route != nil && plan.route.Opcode == engine.EqualUnique
-	if plan.Joined {
-		// Joins are pinned per execution, by the values that bind their
-		// tables' primary vindex columns (hash vindexes need no lookup).
-		route, err := RouteStatement(context.Background(), plan, plan.Args, &fakeIO{})
-		var refusal *sqlerr.Error
-		switch {
-		case err != nil && errors.As(err, &refusal) && refusal.Num == 1235 && plan.Kind == KindSelect:
-			line("(no route answers it: " + err.Error() + ")")
-			return evaluate()
-		case err != nil:
-			return failed(err)
-		case route.Scatter:
-			line("Route Join: every shard, the tables are co-located")
-		default:
-			oneShard = true
-			line("Route Join: one shard, every table's primary vindex column bound to a value")
-		}
-	} else {
-		line(engine.Describe(plan.route))
+	st, err := PlanStatement(plan)
+	if err != nil {
+		return "error: " + err.Error()
 	}
-	switch plan.Kind {
-	case KindUpdate, KindDelete:
-		if len(plan.Table.Owned) > 0 {
-			owned, err := PlanOwnedDML(plan)
-			if err != nil {
-				return failed(err)
-			}
-			if owned != nil {
-				line(engine.Describe(owned))
-			}
-		}
-		if !oneShard {
-			if err := checkScatter(plan); err != nil {
-				return failed(err)
-			}
-		}
-	case KindSelect:
-		if oneShard {
-			break
-		}
-		mp, err := PlanMerge(plan, plan.Args)
-		var refusal *sqlerr.Error
-		switch {
-		case err != nil && errors.As(err, &refusal) && refusal.Num == 1235 && plan.Unparsed == "":
-			line("(no merge answers it: " + err.Error() + ")")
-			return evaluate()
-		case err != nil:
-			return failed(err)
-		case mp == nil:
-			line("Concatenate the shards' rows")
-		default:
-			line("each shard: " + mp.SQL)
-			line(engine.Describe(mp))
-		}
+	g.line(engine.Describe(st))
+	x := engine.Execution{Args: plan.Args, Planned: plan.Execution(plan.Args)}
+	if err := st.Answer(context.Background(), g, x); err != nil {
+		g.line("error: " + err.Error())
 	}
-	return strings.TrimSuffix(b.String(), "\n")
+	return g.String()
+}
+
+// goldenLookups are the lookup rows goldenSession finds: corder_id 7 on
+// customer 1's keyspace id.
+var goldenLookups = map[string]vindex.KeyspaceID{"7": vindex.KeyspaceID("\x16k@\xb4J\xbaK\xd6")}
+
+// goldenSession is the engine.Session of a golden plan: it writes down what
+// the statement sends and answers nothing.
+type goldenSession struct {
+	fakeIO
+	strings.Builder
+	p    *Planner
+	plan *Plan
+	sess Session
+}
+
+func (g *goldenSession) line(s string) { g.WriteString(strings.TrimSuffix(s, "\n") + "\n") }
+
+func (g *goldenSession) String() string { return strings.TrimSuffix(g.Builder.String(), "\n") }
+
+func (g *goldenSession) Relay(_ context.Context, shard *conf.Shard, sql string) error {
+	if sql == "" {
+		sql = "the statement"
+	}
+	g.line(fmt.Sprintf("%s: %s", shard.Name, sql))
+	return nil
+}
+
+func (g *goldenSession) Gather(_ context.Context, shards []*conf.Shard, mp *engine.MergePlan) error {
+	if mp == nil {
+		g.line(fmt.Sprintf("each of %d shards: the statement; Concatenate the shards' rows", len(shards)))
+		return nil
+	}
+	g.line(fmt.Sprintf("each of %d shards: %s", len(shards), mp.SQL))
+	g.line(engine.Describe(mp))
+	return nil
+}
+
+func (g *goldenSession) Write(_ context.Context, queries []engine.ShardQuery) (engine.Written, error) {
+	for _, q := range queries {
+		g.line(fmt.Sprintf("%s: %s", q.Shard.Name, q.SQL))
+	}
+	return engine.Written{}, nil
+}
+
+func (g *goldenSession) OK(engine.Written) error { return nil }
+
+func (g *goldenSession) Scope(_ string, run func() error) error { return run() }
+
+func (g *goldenSession) Evaluate(_ context.Context, refusal error) error {
+	var e *sqlerr.Error
+	if !errors.As(refusal, &e) || e.Num != 1235 || g.plan.Unparsed != "" {
+		return refusal
+	}
+	g.line("(the router refuses it: " + refusal.Error() + ")")
+	g.evaluate()
+	return nil
+}
+
+// evaluate describes the engine's plan of a SELECT no route answers.
+func (g *goldenSession) evaluate() {
+	prim, err := g.p.PlanEvaluate(g.plan.Text(g.plan.Args), g.plan.Query, g.sess)
+	if err != nil {
+		g.line("error: " + err.Error())
+		return
+	}
+	g.line(engine.Describe(prim))
 }

@@ -30,7 +30,7 @@ import (
 // same vindex, are co-located: the rows that meet are on one shard whatever
 // their values, and the statement runs on every shard as it is (the merge
 // only concatenates; anything more goes to the engine).
-func routeJoin(ctx context.Context, plan *Plan, args Args, cur engine.VindexCursor) (*Route, error) {
+func routeJoin(ctx context.Context, plan *Plan, args Args, cur engine.VindexCursor) (*engine.Routed, error) {
 	sel := joinedSelect(plan.Stmt)
 	if sel == nil {
 		return nil, sqlerr.Unsupported("joins outside SELECT, UPDATE and DELETE")
@@ -49,7 +49,7 @@ func routeJoin(ctx context.Context, plan *Plan, args Args, cur engine.VindexCurs
 		v, ok := c.facts[columnOf{ref, strings.ToLower(pv.Columns[0])}]
 		if !ok {
 			if c.colocated() && rowWiseNested(sel) {
-				return &Route{Shards: ks.Shards, Scatter: true}, nil
+				return &engine.Routed{Shards: ks.Shards, Scatter: true}, nil
 			}
 			return nil, sqlerr.Unsupported("a join or subquery across shards: nothing binds %s.%s to one value, so the tables cannot be proven to share a shard", ref.alias, pv.Columns[0])
 		}
@@ -71,7 +71,7 @@ func routeJoin(ctx context.Context, plan *Plan, args Args, cur engine.VindexCurs
 		// aggregate over nothing still returns its one row).
 		shard = ks.Shards[0]
 	}
-	return &Route{Shards: []*conf.Shard{shard}}, nil
+	return &engine.Routed{Shards: []*conf.Shard{shard}}, nil
 }
 
 // joinedSelect is the SELECT whose FROM and WHERE decide where a statement

@@ -110,12 +110,14 @@ type Plan struct {
 	// Engine: a SELECT only an engine plan answers (it reads several
 	// keyspaces; see PlanEvaluate).
 	Engine bool
-	// merge is the plan's scatter merge, insert its engine.Insert and owned
-	// its lookup maintenance, planned once and shared by the copies of a
-	// cached plan (see PlanMerge, PlanInsert, PlanOwnedDML).
-	merge  *once[mergeTemplate]
-	insert *once[insertTemplate]
-	owned  *once[ownedTemplate]
+	// merge is the plan's scatter merge, insert its engine.Insert, owned
+	// its lookup maintenance and statement the engine's plan of the whole,
+	// planned once and shared by the copies of a cached plan (see
+	// PlanMerge, PlanInsert, PlanOwnedDML, PlanStatement).
+	merge     *once[mergeTemplate]
+	insert    *once[insertTemplate]
+	owned     *once[ownedTemplate]
+	statement *once[statementTemplate]
 }
 
 // once is a part of a plan built the first time an execution needs it and
@@ -234,7 +236,7 @@ func (p *Plan) Text(args Args) string {
 
 func (p *Planner) plan(sql string, sess Session) (*Plan, error) {
 	kind := Classify(sql)
-	plan := &Plan{Kind: kind, Query: sql, Hint: ParseHint(sql), Mode: sess.Mode}
+	plan := &Plan{Kind: kind, Query: sql, Hint: ParseHint(sql), Mode: sess.Mode, statement: &once[statementTemplate]{}}
 	switch kind {
 	case KindSelect:
 		plan.merge = &once[mergeTemplate]{}

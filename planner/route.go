@@ -12,21 +12,11 @@ import (
 	"sidecar/sqlerr"
 )
 
-// Route is where one execution of a SELECT, UPDATE or DELETE on a sharded
-// table goes.
-type Route struct {
-	Shards  []*conf.Shard
-	Scatter bool // every shard, because no vindex condition narrows it
-	// Plan is the engine's route the shards came from (nil for a join,
-	// routed by what binds its tables' vindex columns); VEXPLAIN shows it.
-	Plan *engine.Route
-}
-
 // RouteStatement finds the shards of a planned SELECT/UPDATE/DELETE on a
 // sharded table from equality or IN conditions on its vindex columns (the
 // cheapest vindex wins); without one it scatters. Things a plain
 // concatenation of per-shard results would answer wrongly are refused.
-func RouteStatement(ctx context.Context, plan *Plan, args Args, cur engine.VindexCursor) (*Route, error) {
+func RouteStatement(ctx context.Context, plan *Plan, args Args, cur engine.VindexCursor) (*engine.Routed, error) {
 	r, err := routeStatement(ctx, plan, args, cur)
 	if err == nil && plan.Unparsed != "" && len(r.Shards) != 1 {
 		// The clause the parser cannot read stays as the client wrote it,
@@ -36,7 +26,7 @@ func RouteStatement(ctx context.Context, plan *Plan, args Args, cur engine.Vinde
 	return r, err
 }
 
-func routeStatement(ctx context.Context, plan *Plan, args Args, cur engine.VindexCursor) (*Route, error) {
+func routeStatement(ctx context.Context, plan *Plan, args Args, cur engine.VindexCursor) (*engine.Routed, error) {
 	if plan.Joined {
 		return routeJoin(ctx, plan, args, cur)
 	}
@@ -49,7 +39,7 @@ func routeStatement(ctx context.Context, plan *Plan, args Args, cur engine.Vinde
 			return nil, err
 		}
 	}
-	return &Route{Shards: shards, Scatter: scatter, Plan: plan.route}, nil
+	return &engine.Routed{Shards: shards, Scatter: scatter, Route: plan.route}, nil
 }
 
 func whereOf(stmt ast.StmtNode) (ast.ExprNode, string) {

@@ -2,7 +2,6 @@ package sidecar
 
 import (
 	"context"
-	"strings"
 	"sync"
 
 	"sidecar/backend"
@@ -19,109 +18,76 @@ import (
 // (engine.VindexCursor, vindex.Querier) on the client's own session: every internal
 // query carries the client's identity and joins its transaction.
 
-// runSharded runs a statement on a sharded keyspace. args are a prepared
-// statement's arguments (nil for text); stmt is set for prepared statements
-// so single-shard reads can execute the backend's prepared statement and
-// relay binary rows.
+// runSharded runs a statement on a sharded keyspace (or on a table with a
+// sequence) by its engine plan. args are a prepared statement's arguments
+// (nil for text); stmt is set for prepared statements so single-shard reads
+// can execute the backend's prepared statement and relay binary rows.
 func (s *session) runSharded(plan *planner.Plan, args planner.Args, stmt *preparedStmt, more bool) error {
-	ctx := context.Background()
-	ks := plan.Keyspace
-	hinted, err := s.hintedShard(plan)
+	hint, err := s.hintedShard(plan)
 	if err != nil {
 		return err
 	}
-	switch {
-	case plan.Kind == planner.KindDDL && plan.Sticky:
-		// CREATE/DROP TEMPORARY TABLE: on the session's own connection to
-		// every shard, where later statements of the session will find it.
-		res, err := s.runWrites(sameOnEach(ks.Shards, plan.Query))
-		if err != nil {
-			return err
-		}
-		return s.okResult(0, 0, res.warnings, more)
-	case plan.Kind == planner.KindDDL:
-		return s.fanOutDDL(ks, plan.Query, more)
-	case plan.Table == nil:
-		// SHOW, DESCRIBE, EXPLAIN, SELECT and DO without a table: every
-		// shard has the same schema and answers the same.
-		switch plan.Kind {
-		case planner.KindShow, planner.KindSelect, planner.KindExplain, planner.KindDo:
-		default:
-			return sqlerr.Unsupported("%s statements on sharded keyspace %s: %.80s", plan.Kind, ks.Name, plan.Query)
-		}
-		return s.runOn(ks.Shards[0], plan, stmt, more)
-	case plan.Kind == planner.KindInsert || plan.Kind == planner.KindReplace:
-		if plan.Kind == planner.KindReplace && len(plan.Table.Owned) > 0 {
-			return sqlerr.Unsupported("REPLACE into table %s, which owns lookup vindexes", plan.Table)
-		}
-		return s.insertSharded(ctx, plan, args, hinted, more)
-	case plan.Kind == planner.KindSelect:
-		route, err := planner.RouteStatement(ctx, plan, args, s)
-		if err != nil {
-			return s.evaluate(plan, args, stmt, more, err)
-		}
-		if err := applyHint(route, hinted); err != nil {
-			return err
-		}
-		switch len(route.Shards) {
-		case 0:
-			return s.emptyResult(plan, stmt, more)
-		case 1:
-			return s.runOn(route.Shards[0], plan, stmt, more)
-		}
-		return s.scatterSelect(route.Shards, plan, args, stmt, more)
-	case plan.Kind == planner.KindUpdate || plan.Kind == planner.KindDelete:
-		// Writes route by the lookup table itself, never by a cached entry
-		// another sidecar may have made stale.
-		s.lookupNoCache = true
-		route, err := planner.RouteStatement(ctx, plan, args, s)
-		s.lookupNoCache = false
-		if err != nil {
-			return err
-		}
-		if err := applyHint(route, hinted); err != nil {
-			return err
-		}
-		if len(plan.Table.Owned) > 0 {
-			owned, err := planner.PlanOwnedDML(plan)
-			if err != nil {
-				return err
-			}
-			if owned != nil {
-				return s.ownedDML(ctx, route, owned, args, plan.Text(args), more)
-			}
-		}
-		switch len(route.Shards) {
-		case 0:
-			return s.okResult(0, 0, 0, more)
-		case 1:
-			return s.runOn(route.Shards[0], plan, stmt, more)
-		}
-		s.beginStatement(ks.Name, true)
-		res, err := s.runWrites(sameOnEach(route.Shards, plan.Text(args)))
-		if err = s.endStatement(err, res.wrote); err != nil {
-			return err
-		}
-		return s.okResult(res.affected, 0, res.warnings, more)
-	}
-	return sqlerr.Unsupported("%s statements on sharded keyspace %s: %.80s", plan.Kind, ks.Name, plan.Query)
-}
-
-// ownedDML runs an UPDATE/DELETE of a table owning lookup vindexes: the
-// affected rows are read and locked first, their lookup rows deleted (post
-// transaction for consistent lookups) or moved (delete + create with the
-// duplicate protocol), then the statement runs; all in one statement scope.
-func (s *session) ownedDML(ctx context.Context, route *planner.Route, owned *engine.OwnedLookups, args planner.Args, sql string, more bool) error {
-	s.beginStatement(owned.Table.Keyspace.Name, true)
-	err := owned.Run(ctx, s, args, route.Shards)
-	var res writeResult
-	if err == nil {
-		res, err = s.runWrites(sameOnEach(route.Shards, sql))
-	}
-	if err = s.endStatement(err, s.stmt.wrote || res.wrote); err != nil {
+	st, err := planner.PlanStatement(plan)
+	if err != nil {
 		return err
 	}
-	return s.okResult(res.affected, 0, res.warnings, more)
+	// Writes route by the lookup table itself, never by a cached entry
+	// another sidecar may have made stale.
+	s.lookupNoCache = plan.Kind == planner.KindUpdate || plan.Kind == planner.KindDelete
+	defer func() { s.lookupNoCache = false }()
+	a := &answering{session: s, plan: plan, args: args, stmt: stmt, more: more}
+	return st.Answer(context.Background(), a, engine.Execution{Args: args, Hint: hint, Planned: plan.Execution(args)})
+}
+
+// answering is the session as an engine.Statement answers one client
+// statement through it.
+type answering struct {
+	*session
+	plan *planner.Plan
+	args planner.Args
+	stmt *preparedStmt
+	more bool
+}
+
+func (a *answering) Relay(_ context.Context, shard *conf.Shard, sql string) error {
+	if sql == "" {
+		if a.stmt != nil {
+			return a.executeOn(shard, a.stmt)
+		}
+		sql = a.plan.Query
+	}
+	// Text even for a prepared execute: it is the SELECT without rows of a
+	// route to no shard, whose result is framed alike in both protocols.
+	res, err := a.forward(shard, sql, a.plan.Kind, a.more)
+	return res.failed(err)
+}
+
+func (a *answering) Gather(_ context.Context, shards []*conf.Shard, mp *engine.MergePlan) error {
+	if mp == nil {
+		return a.scatter(shards, a.plan, a.stmt, a.more)
+	}
+	return a.mergeScatter(shards, mp, a.stmt != nil, a.more)
+}
+
+func (a *answering) Write(_ context.Context, queries []engine.ShardQuery) (engine.Written, error) {
+	return a.runWrites(queries)
+}
+
+func (a *answering) OK(w engine.Written) error {
+	if w.Generated {
+		a.lastInsertID = w.InsertID
+	}
+	return a.okResult(w.Affected, w.InsertID, w.Warnings, a.more)
+}
+
+func (a *answering) Scope(keyspace string, run func() error) error {
+	a.beginStatement(keyspace, true)
+	scope := a.session.stmt
+	return a.endStatement(run(), scope.wrote)
+}
+
+func (a *answering) Evaluate(_ context.Context, refusal error) error {
+	return a.evaluate(a.plan, a.args, a.stmt, a.more, refusal)
 }
 
 // hintedShard resolves the routing hint a statement arrived with to a shard
@@ -163,118 +129,12 @@ func hasHostgroups(ks *conf.Keyspace) bool {
 	return false
 }
 
-// applyHint narrows a route to the hinted shard: a scatter goes to that
-// shard only; a route chosen by a vindex must agree with the hint.
-func applyHint(route *planner.Route, hinted *conf.Shard) error {
-	if hinted == nil {
-		return nil
-	}
-	if route.Scatter {
-		route.Shards, route.Scatter = []*conf.Shard{hinted}, false
-		return nil
-	}
-	for _, sh := range route.Shards {
-		if sh != hinted {
-			return hintConflict(hinted, sh)
-		}
-	}
-	return nil
-}
-
-func hintConflict(hinted, routed *conf.Shard) error {
-	return sqlerr.Routing("the statement's hint names shard %s/%s, but its vindex values route it to shard %s/%s",
-		hinted.Keyspace, hinted.Name, routed.Keyspace, routed.Name)
-}
-
-// runOn sends the whole statement to one shard and relays the reply.
-func (s *session) runOn(shard *conf.Shard, plan *planner.Plan, stmt *preparedStmt, more bool) error {
-	if stmt != nil {
-		return s.executeOn(shard, stmt)
-	}
-	res, err := s.forward(shard, plan.Query, plan.Kind, more)
-	return res.failed(err)
-}
-
-// insertSharded plans an INSERT (sequences, keyspace ids, lookup rows) and
-// writes its rows, one statement per shard, in parallel. A statement that
-// writes in several places runs in a statement scope, so a failure part-way
-// leaves nothing behind.
-func (s *session) insertSharded(ctx context.Context, plan *planner.Plan, args planner.Args, hinted *conf.Shard, more bool) error {
-	t := plan.Table
-	scoped := len(t.Owned) > 0 || plan.InsertRows() > 1
-	if scoped {
-		s.beginStatement(t.Keyspace.Name, true)
-	}
-	ip, err := runInsert(ctx, plan, args, s)
-	if err == nil && hinted != nil {
-		for _, q := range ip.Queries {
-			if q.Shard != hinted {
-				err = hintConflict(hinted, q.Shard)
-			}
-		}
-	}
-	var res writeResult
-	if err == nil {
-		res, err = s.runWrites(ip.Queries)
-	}
-	wrote := res.wrote || (s.stmt != nil && s.stmt.wrote)
-	if scoped {
-		err = s.endStatement(err, wrote)
-	}
-	if err != nil {
-		return err
-	}
-	insertID := res.insertID
-	switch {
-	case ip.InsertID != 0: // the first value of a sequence
-		insertID = ip.InsertID
-		s.lastInsertID = insertID
-	case insertID != 0 && planner.InsertIDGenerated(plan, args, insertID):
-		// A shard's own AUTO_INCREMENT. An explicit value (a vindex column
-		// that is also the shard's AUTO_INCREMENT one, typically) is in the
-		// OK packet too, but is no LAST_INSERT_ID(). The shards' statements
-		// hold the client's values and the sequence's, and the latter are
-		// the case above.
-		s.lastInsertID = insertID
-	}
-	return s.okResult(res.affected, insertID, res.warnings, more)
-}
-
-// runInsert plans an INSERT (once per statement shape) and runs it through
-// cur up to the shards' statements: sequence values reserved, lookup rows
-// written, rows split by shard.
-func runInsert(ctx context.Context, plan *planner.Plan, args planner.Args, cur engine.VindexCursor) (*engine.Inserted, error) {
-	ins, err := planner.PlanInsert(plan)
-	if err != nil {
-		return nil, err
-	}
-	return ins.Run(ctx, cur, args, plan.AsSent())
-}
-
-// sameOnEach is one statement for each of these shards.
-func sameOnEach(shards []*conf.Shard, sql string) []engine.ShardQuery {
-	queries := make([]engine.ShardQuery, len(shards))
-	for i, sh := range shards {
-		queries[i] = engine.ShardQuery{Shard: sh, SQL: sql}
-	}
-	return queries
-}
-
-type writeResult struct {
-	affected uint64
-	insertID uint64
-	warnings uint16
-	wrote    bool // at least one shard statement succeeded
-	// succeeded and failed name the shards (keyspace/shard) whose statement
-	// ran, when one failed.
-	succeeded, failed []string
-}
-
 // runWrites runs one statement per shard in parallel and adds up the results.
 // Each shard's connection is taken first (in order, joining the transaction),
 // then the statements run concurrently, one goroutine per shard.
-func (s *session) runWrites(queries []engine.ShardQuery) (writeResult, error) {
-	var res writeResult
+func (s *session) runWrites(queries []engine.ShardQuery) (engine.Written, error) {
+	var res engine.Written
+	wrote := false
 	type job struct {
 		bc   *backend.Conn
 		held bool
@@ -317,16 +177,16 @@ func (s *session) runWrites(queries []engine.ShardQuery) (writeResult, error) {
 		switch {
 		case firstErr == nil: // the shards are named only in an error
 		case j.err != nil:
-			res.failed = append(res.failed, j.bc.String())
+			res.Failed = append(res.Failed, j.bc.String())
 		case j.out != nil:
-			res.succeeded = append(res.succeeded, j.bc.String())
+			res.Succeeded = append(res.Succeeded, j.bc.String())
 		}
 		if j.err == nil && j.out != nil {
-			res.wrote = true
-			res.affected += j.out.OK.AffectedRows
-			res.warnings += j.out.OK.Warnings
-			if res.insertID == 0 {
-				res.insertID = j.out.OK.InsertID
+			wrote = true
+			res.Affected += j.out.OK.AffectedRows
+			res.Warnings += j.out.OK.Warnings
+			if res.InsertID == 0 {
+				res.InsertID = j.out.OK.InsertID
 			}
 		}
 		if j.bc.Broken && j.held {
@@ -334,7 +194,7 @@ func (s *session) runWrites(queries []engine.ShardQuery) (writeResult, error) {
 		}
 		s.release(j.bc, j.held, 0)
 	}
-	if s.stmt != nil && res.wrote {
+	if s.stmt != nil && wrote {
 		s.stmt.wrote = true
 	}
 	return res, firstErr
@@ -357,34 +217,6 @@ func (s *session) okResult(affected, insertID uint64, warnings uint16, more bool
 	return s.w.WritePacket(mysql.AppendOK(nil, mysql.OK{AffectedRows: affected, InsertID: insertID, Status: st, Warnings: warnings}))
 }
 
-// emptyResult answers a SELECT whose vindex values map to no shard: the
-// columns still come from a shard (any one has the schema), with no rows.
-//
-// For a prepared statement the same text query serves: a result without rows
-// is framed alike in the text and binary protocols.
-func (s *session) emptyResult(plan *planner.Plan, stmt *preparedStmt, more bool) error {
-	impossible := planner.Impossible(plan)
-	res, err := s.forward(plan.Keyspace.Shards[0], impossible, plan.Kind, more)
-	return res.failed(err)
-}
-
-// fanOutDDL runs DDL on every shard of a sharded keyspace in parallel, on
-// connections in the session's state (a read-only session cannot drop a
-// table). A partial failure names the shards that failed and those that did
-// not.
-func (s *session) fanOutDDL(ks *conf.Keyspace, sql string, more bool) error {
-	res, err := s.runWrites(sameOnEach(ks.Shards, sql))
-	switch {
-	case err == nil:
-		return s.okResult(0, 0, res.warnings, more)
-	case len(res.succeeded) == 0:
-		return err
-	}
-	first := sqlerr.From(err)
-	return sqlerr.New(first.Num, first.State, "DDL failed on %s (succeeded on %s): %s",
-		strings.Join(res.failed, ", "), strings.Join(res.succeeded, ", "), first.Message)
-}
-
 // --- engine.VindexCursor and vindex.Querier on the session ---
 
 // Execute runs a lookup vindex's statement: planned like a client statement
@@ -395,6 +227,12 @@ func (s *session) Execute(ctx context.Context, sql string, order vindex.CommitOr
 	if s.stmt != nil {
 		keyspace = s.stmt.keyspace
 	}
+	return s.runLookupStatement(ctx, &internal{VindexCursor: s, s: s, order: order}, sql, keyspace)
+}
+
+// runLookupStatement plans a lookup vindex's statement in keyspace and runs
+// it through in.
+func (s *session) runLookupStatement(ctx context.Context, in *internal, sql, keyspace string) (*vindex.Result, error) {
 	plan, err := s.srv.planner().Plan(sql, planner.Session{Keyspace: keyspace, Mode: s.mode})
 	if err != nil {
 		return nil, err
@@ -403,39 +241,85 @@ func (s *session) Execute(ctx context.Context, sql string, order vindex.CommitOr
 	if ks == nil {
 		return nil, sqlerr.Routing("lookup statement names no table: %s", sql)
 	}
-	var queries []engine.ShardQuery
-	switch {
-	case !ks.Sharded:
-		queries = []engine.ShardQuery{{Shard: ks.Shards[0], SQL: plan.Query}}
-	case plan.Kind == planner.KindInsert:
-		ip, err := runInsert(ctx, plan, plan.Args, s)
-		if err != nil {
-			return nil, err
-		}
-		queries = ip.Queries
-	default:
-		route, err := planner.RouteStatement(ctx, plan, plan.Args, s)
-		if err != nil {
-			return nil, err
-		}
-		for _, sh := range route.Shards {
-			queries = append(queries, engine.ShardQuery{Shard: sh, SQL: plan.Query})
-		}
+	in.plan, in.out = plan, &vindex.Result{}
+	if !ks.Sharded {
+		return in.out, in.Relay(ctx, ks.Shards[0], plan.Query)
 	}
-	out := &vindex.Result{}
-	for _, q := range queries {
-		res, err := s.runInternal(q.Shard, order, q.SQL)
-		if err != nil {
-			return nil, err
-		}
-		out.RowsAffected += res.OK.AffectedRows
-		out.Rows = append(out.Rows, toValues(res)...)
-		if plan.Kind.IsDML() && s.stmt != nil && res.OK.AffectedRows > 0 {
-			s.stmt.wrote = true
-		}
+	st, err := planner.PlanStatement(plan)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	if err := st.Answer(ctx, in, engine.Execution{Args: plan.Args, Planned: plan.Execution(plan.Args)}); err != nil {
+		return nil, err
+	}
+	return in.out, nil
 }
+
+// internal is the session as a lookup vindex's statement runs through it:
+// on the session's connections of one commit order, one shard at a time,
+// inside the client's statement, with the rows going back to the vindex.
+// For VEXPLAIN (explain set) it lists the statements and runs only reads.
+type internal struct {
+	engine.VindexCursor // the session, or VEXPLAIN's explainer
+	s                   *session
+	order               vindex.CommitOrder
+	explain             *explainer
+	plan                *planner.Plan
+	out                 *vindex.Result
+}
+
+func (in *internal) Relay(_ context.Context, shard *conf.Shard, sql string) error {
+	if sql == "" {
+		sql = in.plan.Query
+	}
+	order := in.order
+	if in.explain != nil {
+		in.explain.add(shard.Keyspace, shard.Name, sql)
+		if in.plan.Kind != planner.KindSelect {
+			in.out.RowsAffected = 1
+			return nil
+		}
+		order = vindex.CommitAutocommit
+	}
+	res, err := in.s.runInternal(shard, order, sql)
+	if err != nil {
+		return err
+	}
+	in.out.RowsAffected += res.OK.AffectedRows
+	in.out.Rows = append(in.out.Rows, toValues(res)...)
+	if st := in.s.stmt; in.plan.Kind.IsDML() && st != nil && res.OK.AffectedRows > 0 {
+		st.wrote = true
+	}
+	return nil
+}
+
+func (in *internal) Gather(ctx context.Context, shards []*conf.Shard, mp *engine.MergePlan) error {
+	if mp != nil {
+		return sqlerr.Unsupported("a lookup statement whose rows need merging: %s", in.plan.Query)
+	}
+	for _, sh := range shards {
+		if err := in.Relay(ctx, sh, ""); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (in *internal) Write(ctx context.Context, queries []engine.ShardQuery) (engine.Written, error) {
+	for _, q := range queries {
+		if err := in.Relay(ctx, q.Shard, q.SQL); err != nil {
+			return engine.Written{}, err
+		}
+	}
+	return engine.Written{}, nil
+}
+
+func (in *internal) OK(engine.Written) error { return nil }
+
+// Scope: the statement is part of the client's, whose scope undoes it.
+func (in *internal) Scope(_ string, run func() error) error { return run() }
+
+func (in *internal) Evaluate(_ context.Context, refusal error) error { return refusal }
 
 // ExecuteKeyspaceID runs sql on the shard of keyspace holding ksid (the
 // consistent lookup's owner-row check).

@@ -39,62 +39,12 @@ func (s *session) vexplain(sql string, more bool) error {
 	case ks == nil:
 		d := s.srv.defaultKeyspace()
 		ex.add(d.Name, d.Shards[0].Name, plan.Query)
-	case !ks.Sharded || plan.Table == nil:
-		if ks.Sharded && plan.Kind == planner.KindDDL {
-			for _, sh := range ks.Shards {
-				ex.add(ks.Name, sh.Name, plan.Query)
-			}
-			break
-		}
-		ex.add(ks.Name, ks.Shards[0].Name, plan.Query)
-	case plan.Kind == planner.KindInsert || plan.Kind == planner.KindReplace:
-		ex.keyspace = ks.Name
-		ins, err := planner.PlanInsert(plan)
-		if err != nil {
+	case ks.Sharded || plan.Table != nil:
+		if err := ex.statement(ctx, plan); err != nil {
 			return err
-		}
-		ex.add(ks.Name, "", "(insert) "+strings.TrimSuffix(engine.Describe(ins), "\n"))
-		ip, err := ins.Run(ctx, ex, plan.Args, plan.AsSent())
-		if err != nil {
-			return err
-		}
-		for _, q := range ip.Queries {
-			ex.add(ks.Name, q.Shard.Name, q.SQL)
 		}
 	default:
-		route, err := planner.RouteStatement(ctx, plan, plan.Args, ex)
-		if err != nil && evaluable(plan, err) {
-			if err := ex.engine(plan); err != nil {
-				return err
-			}
-			break
-		}
-		if err != nil {
-			return err
-		}
-		ex.route(ks, route)
-		if len(plan.Table.Owned) > 0 && plan.Kind.IsDML() {
-			if owned, err := planner.PlanOwnedDML(plan); err != nil {
-				return err
-			} else if owned != nil {
-				// The affected rows' read is listed, not run: the lookup
-				// statements depend on what it would read.
-				ex.add(ks.Name, "", "(lookups) "+strings.TrimSuffix(engine.Describe(owned), "\n"))
-				if err := owned.Run(ctx, ex, plan.Args, route.Shards); err != nil {
-					return err
-				}
-				ex.add("", "", "(lookup rows of the selected values deleted or moved)")
-			}
-		}
-		if len(route.Shards) > 1 && plan.Kind == planner.KindSelect {
-			if err := ex.scatter(plan, route.Shards); err != nil {
-				return err
-			}
-			break
-		}
-		for _, sh := range route.Shards {
-			ex.add(ks.Name, sh.Name, plan.Query)
-		}
+		ex.add(ks.Name, ks.Shards[0].Name, plan.Query)
 	}
 	cols := []column{{name: "#"}, {name: "keyspace"}, {name: "shard"}, {name: "query"}}
 	rows := make([][]*string, len(ex.steps))
@@ -128,92 +78,113 @@ func (e *explainer) engine(plan *planner.Plan) error {
 	return nil
 }
 
-// route says how the router found the shards: the engine's route (by which
-// vindex from how many values, or every shard) and how many it found, or
-// how a join was pinned.
-func (e *explainer) route(ks *conf.Keyspace, r *planner.Route) {
+// statement lists the engine's plan of a statement, one node per row, then
+// what a run of it would send: how the route found its shards, each shard's
+// statement, the merge's steps.
+func (e *explainer) statement(ctx context.Context, plan *planner.Plan) error {
+	hint, err := e.s.hintedShard(plan)
+	if err != nil {
+		return err
+	}
+	st, err := planner.PlanStatement(plan)
+	if err != nil {
+		return err
+	}
+	ks := plan.Keyspace
+	for _, node := range strings.Split(strings.TrimSuffix(engine.Describe(st), "\n"), "\n") {
+		e.add(ks.Name, "", "(plan) "+node)
+	}
+	e.keyspace = ks.Name // the lookup statements run in the statement's scope
+	x := engine.Execution{Args: plan.Args, Hint: hint, Planned: explainedRoute{plan.Execution(plan.Args), e, ks}}
+	return st.Answer(ctx, &explaining{e, plan}, x)
+}
+
+// explainedRoute lists how the router found a statement's shards: the
+// engine's route (by which vindex from how many values, or every shard) and
+// how many it found, or how a join was pinned.
+type explainedRoute struct {
+	engine.Planned
+	e  *explainer
+	ks *conf.Keyspace
+}
+
+func (r explainedRoute) Route(ctx context.Context, cur engine.VindexCursor) (*engine.Routed, error) {
+	routed, err := r.Planned.Route(ctx, cur)
+	if err != nil {
+		return nil, err
+	}
 	var how string
 	switch {
-	case r.Plan != nil:
-		how = strings.TrimSuffix(engine.Describe(r.Plan), "\n")
-	case r.Scatter:
+	case routed.Route != nil:
+		how = strings.TrimSuffix(engine.Describe(routed.Route), "\n")
+	case routed.Scatter:
 		how = "every shard: the tables are co-located (joined on their primary vindex columns of one vindex)"
 	default:
 		how = "one shard: every table's primary vindex column is bound to a value on it"
 	}
-	e.add(ks.Name, "", fmt.Sprintf("(route) %s; %d shard(s)", how, len(r.Shards)))
+	r.e.add(r.ks.Name, "", fmt.Sprintf("(route) %s; %d shard(s)", how, len(routed.Shards)))
+	return routed, nil
 }
 
-// scatter lists a SELECT across shards as scatterSelect runs it: the
-// statement each shard gets (with the merge's hidden columns, keys by
-// position and pushed-down LIMIT), then what the merge does with their rows;
-// or the engine's plan when no merge answers it.
-func (e *explainer) scatter(plan *planner.Plan, shards []*conf.Shard) error {
-	mp, err := planner.PlanMerge(plan, plan.Args)
-	if err != nil {
-		if evaluable(plan, err) {
-			return e.engine(plan)
-		}
-		return err
+// explaining is the engine.Session of a statement VEXPLAIN lists: it lists
+// the shards' statements and sends none of them.
+type explaining struct {
+	*explainer
+	plan *planner.Plan
+}
+
+func (x *explaining) Relay(_ context.Context, shard *conf.Shard, sql string) error {
+	if sql == "" {
+		sql = x.plan.Query
 	}
-	sql := plan.Query
+	x.add(shard.Keyspace, shard.Name, sql)
+	return nil
+}
+
+// Gather lists a SELECT across shards as the session runs it: the statement
+// each shard gets (with the merge's hidden columns, keys by position and
+// pushed-down LIMIT), then what the merge does with their rows.
+func (x *explaining) Gather(_ context.Context, shards []*conf.Shard, mp *engine.MergePlan) error {
+	sql := x.plan.Query
 	if mp != nil {
 		sql = mp.SQL
 	}
 	for _, sh := range shards {
-		e.add(plan.Keyspace.Name, sh.Name, sql)
+		x.add(sh.Keyspace, sh.Name, sql)
 	}
 	if mp == nil {
-		e.add("", "", "(the shards' rows concatenated)")
+		x.add("", "", "(the shards' rows concatenated)")
 		return nil
 	}
 	// The merge's steps, the last first, as engine.Merge chains them.
 	for _, step := range strings.Split(strings.TrimSuffix(engine.Describe(mp), "\n"), "\n") {
-		e.add("", "", "(merge) "+step)
+		x.add("", "", "(merge) "+step)
 	}
 	return nil
 }
 
-func (e *explainer) Execute(ctx context.Context, sql string, order vindex.CommitOrder) (*vindex.Result, error) {
-	plan, err := e.s.srv.planner().Plan(sql, planner.Session{Keyspace: e.keyspace, Mode: e.s.mode})
-	if err != nil {
-		return nil, err
+func (x *explaining) Write(_ context.Context, queries []engine.ShardQuery) (engine.Written, error) {
+	for _, q := range queries {
+		x.add(q.Shard.Keyspace, q.Shard.Name, q.SQL)
 	}
-	ks := plan.Keyspace
-	if ks == nil {
-		return nil, sqlerr.Routing("lookup statement names no table: %s", sql)
+	return engine.Written{}, nil
+}
+
+func (x *explaining) OK(engine.Written) error { return nil }
+
+func (x *explaining) Scope(_ string, run func() error) error { return run() }
+
+func (x *explaining) Evaluate(_ context.Context, refusal error) error {
+	if !evaluable(x.plan, refusal) {
+		return refusal
 	}
-	shards := ks.Shards[:1]
-	if ks.Sharded && plan.Table != nil && plan.Kind != planner.KindInsert {
-		route, err := planner.RouteStatement(ctx, plan, plan.Args, e)
-		if err != nil {
-			return nil, err
-		}
-		shards = route.Shards
-	} else if ks.Sharded && plan.Kind == planner.KindInsert {
-		ip, err := runInsert(ctx, plan, plan.Args, e)
-		if err != nil {
-			return nil, err
-		}
-		for _, q := range ip.Queries {
-			e.add(ks.Name, q.Shard.Name, q.SQL)
-		}
-		return &vindex.Result{RowsAffected: 1}, nil
-	}
-	out := &vindex.Result{}
-	for _, sh := range shards {
-		e.add(ks.Name, sh.Name, plan.Query)
-		if plan.Kind == planner.KindSelect {
-			res, err := e.s.runInternal(sh, vindex.CommitAutocommit, plan.Query)
-			if err != nil {
-				return nil, err
-			}
-			out.Rows = append(out.Rows, toValues(res)...)
-		} else {
-			out.RowsAffected = 1
-		}
-	}
-	return out, nil
+	return x.engine(x.plan)
+}
+
+// Execute lists a lookup statement as the session would run it, and runs it
+// when it only reads.
+func (e *explainer) Execute(ctx context.Context, sql string, _ vindex.CommitOrder) (*vindex.Result, error) {
+	return e.s.runLookupStatement(ctx, &internal{VindexCursor: e, s: e.s, explain: e}, sql, e.keyspace)
 }
 
 func (e *explainer) ExecuteKeyspaceID(ctx context.Context, keyspace string, ksid vindex.KeyspaceID, sql string, order vindex.CommitOrder) (*vindex.Result, error) {

@@ -1,0 +1,310 @@
+package engine
+
+import (
+	"context"
+	"strings"
+
+	"sidecar/conf"
+	"sidecar/sqlerr"
+	"sidecar/vindex"
+)
+
+// Statement is the plan of a client's statement on a sharded keyspace (or
+// on a table with a sequence): which primitives run and how the client is
+// answered, decided once per statement shape and per prepared statement.
+// Answer runs it through the client's Session; the sidecar's session runs it
+// for the client, VEXPLAIN's session lists what a run would send, and tests'
+// sessions record it.
+type Statement interface {
+	Answer(ctx context.Context, s Session, x Execution) error
+	describer
+}
+
+// Execution is one run of a Statement.
+type Execution struct {
+	Args []vindex.Value
+	// Hint is the shard a routing hint of the statement names (nil: none):
+	// a scatter goes there alone, a route by vindex values must agree.
+	Hint *conf.Shard
+	// Planned is the planner's part of this run.
+	Planned Planned
+}
+
+// Planned is what the planner works out per execution, with the
+// execution's arguments.
+type Planned interface {
+	// Route finds the shards of a SELECT, UPDATE or DELETE.
+	Route(ctx context.Context, cur VindexCursor) (*Routed, error)
+	// Merge is how a SELECT's rows from several shards are merged; nil
+	// when concatenating them answers it.
+	Merge() (*MergePlan, error)
+	// Text is the statement to send with the arguments written in.
+	Text() string
+	// Sent is the statement as the client sent it ("" for a prepared one):
+	// an INSERT the sidecar fills nothing into goes to its shard unchanged.
+	Sent() string
+	// Empty is a SELECT of the statement's columns that returns no rows.
+	Empty() string
+	// InsertIDGenerated reports whether a shard's AUTO_INCREMENT generated
+	// the insert id of an INSERT's OK packet, rather than the statement
+	// giving it explicitly.
+	InsertIDGenerated(id uint64) bool
+}
+
+// Session is the client's session as a Statement answers it: the vindex
+// cursor, the shards' statements in the session's transaction, and the
+// client's answer.
+type Session interface {
+	VindexCursor
+	// Relay sends a statement to one shard and relays its answer to the
+	// client as it comes: sql as text, or with sql "" the client's own
+	// statement (the backend's prepared statement for a prepared execute).
+	Relay(ctx context.Context, shard *conf.Shard, sql string) error
+	// Gather sends the client's SELECT to each shard, mp.SQL instead when
+	// mp is set, and answers the client with their rows merged by mp, or
+	// concatenated.
+	Gather(ctx context.Context, shards []*conf.Shard, mp *MergePlan) error
+	// Write runs one statement per shard, in parallel, in the session's
+	// transaction, and adds up their results.
+	Write(ctx context.Context, queries []ShardQuery) (Written, error)
+	// OK answers the client with an OK packet of w.
+	OK(w Written) error
+	// Scope runs a statement that writes in several places as one: if run
+	// fails, what it wrote is undone.
+	Scope(keyspace string, run func() error) error
+	// Evaluate answers a SELECT the router refused with refusal by an
+	// engine plan, or returns refusal when no engine plan answers it either.
+	Evaluate(ctx context.Context, refusal error) error
+}
+
+// Written is what the statements of one Write did.
+type Written struct {
+	Affected uint64
+	// InsertID is the first shard's insert id; Generated says it is the
+	// session's new LAST_INSERT_ID() (a value the statement gave
+	// explicitly is in the OK packet, but no LAST_INSERT_ID()).
+	InsertID  uint64
+	Generated bool
+	Warnings  uint16
+	// Succeeded and Failed name the shards (keyspace/shard) whose
+	// statement ran and failed, when one failed.
+	Succeeded, Failed []string
+}
+
+// Routed is where one execution of a SELECT, UPDATE or DELETE goes.
+type Routed struct {
+	Shards  []*conf.Shard
+	Scatter bool // every shard, because no vindex condition narrows it
+	// Route is the route the shards came from (nil for a join, routed by
+	// what binds its tables' vindex columns); VEXPLAIN shows it.
+	Route *Route
+}
+
+// hinted narrows r to the execution's hinted shard: a scatter goes to that
+// shard only; shards chosen by vindex values must be that one.
+func (r *Routed) hinted(hint *conf.Shard) error {
+	if hint == nil {
+		return nil
+	}
+	if r.Scatter {
+		r.Shards, r.Scatter = []*conf.Shard{hint}, false
+		return nil
+	}
+	for _, sh := range r.Shards {
+		if sh != hint {
+			return hintConflict(hint, sh)
+		}
+	}
+	return nil
+}
+
+func hintConflict(hinted, routed *conf.Shard) error {
+	return sqlerr.Routing("the statement's hint names shard %s/%s, but its vindex values route it to shard %s/%s",
+		hinted.Keyspace, hinted.Name, routed.Keyspace, routed.Name)
+}
+
+// SameOnEach is one statement for each of these shards.
+func SameOnEach(shards []*conf.Shard, sql string) []ShardQuery {
+	queries := make([]ShardQuery, len(shards))
+	for i, sh := range shards {
+		queries[i] = ShardQuery{Shard: sh, SQL: sql}
+	}
+	return queries
+}
+
+// AnyShard is a statement without a table (SHOW, DESCRIBE, SELECT 1): every
+// shard has the keyspace's schema and answers alike, so the first does.
+type AnyShard struct{ Keyspace *conf.Keyspace }
+
+func (a *AnyShard) Answer(ctx context.Context, s Session, x Execution) error {
+	return s.Relay(ctx, a.Keyspace.Shards[0], "")
+}
+
+func (a *AnyShard) describe(b *strings.Builder, depth int) {
+	line(b, depth, "AnyShard of %s: one shard answers for all", a.Keyspace.Name)
+}
+
+// DDL runs on every shard, in parallel. CREATE and DROP TEMPORARY TABLE
+// run on the session's own connections, where its later statements find
+// the table. A partial failure names the shards that failed and those that
+// did not.
+type DDL struct{ Keyspace *conf.Keyspace }
+
+func (d *DDL) Answer(ctx context.Context, s Session, x Execution) error {
+	w, err := s.Write(ctx, SameOnEach(d.Keyspace.Shards, x.Planned.Text()))
+	switch {
+	case err == nil:
+		return s.OK(Written{Warnings: w.Warnings})
+	case len(w.Succeeded) == 0:
+		return err
+	}
+	first := sqlerr.From(err)
+	return sqlerr.New(first.Num, first.State, "DDL failed on %s (succeeded on %s): %s",
+		strings.Join(w.Failed, ", "), strings.Join(w.Succeeded, ", "), first.Message)
+}
+
+func (d *DDL) describe(b *strings.Builder, depth int) {
+	line(b, depth, "DDL on every shard of %s", d.Keyspace.Name)
+}
+
+// Select answers a SELECT routed by its vindex values: from one shard as
+// the shard answers it, from several merged, and from none (values no row
+// can have) with its columns and no rows. A SELECT the router refuses (a
+// join or subquery across shards, a HAVING over a merged aggregate…) the
+// session evaluates.
+type Select struct {
+	Keyspace *conf.Keyspace
+	// Route is how the planner routes the statement (nil for a join, which
+	// it pins by what binds its tables' vindex columns); see Planned.Route.
+	Route *Route
+}
+
+func (sel *Select) Answer(ctx context.Context, s Session, x Execution) error {
+	r, err := x.Planned.Route(ctx, s)
+	if err != nil {
+		return s.Evaluate(ctx, err)
+	}
+	if err := r.hinted(x.Hint); err != nil {
+		return err
+	}
+	switch len(r.Shards) {
+	case 0:
+		// The columns still come from a shard: any one has the schema.
+		return s.Relay(ctx, sel.Keyspace.Shards[0], x.Planned.Empty())
+	case 1:
+		return s.Relay(ctx, r.Shards[0], "")
+	}
+	mp, err := x.Planned.Merge()
+	if err != nil {
+		return s.Evaluate(ctx, err)
+	}
+	return s.Gather(ctx, r.Shards, mp)
+}
+
+func (sel *Select) describe(b *strings.Builder, depth int) {
+	line(b, depth, "Select of %s: one shard's answer relayed, several shards' merged", sel.Keyspace.Name)
+	describeRoute(sel.Route, b, depth+1)
+}
+
+func describeRoute(r *Route, b *strings.Builder, depth int) {
+	if r == nil {
+		line(b, depth, "Route Join: one shard if values bind every table's primary vindex column to it, every shard if the tables are co-located")
+		return
+	}
+	r.describe(b, depth)
+}
+
+// Write answers an UPDATE or DELETE: on its shards in parallel, after the
+// lookup rows of the rows it changes are maintained (Owned, when the table
+// owns lookup vindexes whose values it changes or deletes).
+type Write struct {
+	Keyspace *conf.Keyspace
+	Route    *Route // as Select's
+	Owned    *OwnedLookups
+}
+
+func (wr *Write) Answer(ctx context.Context, s Session, x Execution) error {
+	r, err := x.Planned.Route(ctx, s)
+	if err != nil {
+		return err
+	}
+	if err := r.hinted(x.Hint); err != nil {
+		return err
+	}
+	if wr.Owned == nil && len(r.Shards) == 1 {
+		return s.Relay(ctx, r.Shards[0], "")
+	}
+	var w Written
+	run := func() error {
+		if wr.Owned != nil {
+			if err := wr.Owned.Run(ctx, s, x.Args, r.Shards); err != nil {
+				return err
+			}
+		}
+		var err error
+		w, err = s.Write(ctx, SameOnEach(r.Shards, x.Planned.Text()))
+		return err
+	}
+	if len(r.Shards) > 0 {
+		err = s.Scope(wr.Keyspace.Name, run)
+	}
+	if err != nil {
+		return err
+	}
+	return s.OK(Written{Affected: w.Affected, Warnings: w.Warnings})
+}
+
+func (wr *Write) describe(b *strings.Builder, depth int) {
+	if wr.Owned == nil {
+		line(b, depth, "Write on %s: on each of its shards", wr.Keyspace.Name)
+	} else {
+		line(b, depth, "Write on %s: on each of its shards, after its lookup rows", wr.Keyspace.Name)
+		wr.Owned.describe(b, depth+1)
+	}
+	describeRoute(wr.Route, b, depth+1)
+}
+
+// Answer writes the INSERT's rows, one statement per shard, after their
+// lookup rows. A statement that writes in several places (lookup rows, or
+// rows for several shards) runs as one: a failure part-way leaves nothing
+// behind. The client's LAST_INSERT_ID() becomes the first sequence value,
+// or the id a shard's AUTO_INCREMENT generated.
+func (in *Insert) Answer(ctx context.Context, s Session, x Execution) error {
+	var ins *Inserted
+	var w Written
+	run := func() error {
+		var err error
+		if ins, err = in.Run(ctx, s, x.Args, x.Planned.Sent()); err != nil {
+			return err
+		}
+		if x.Hint != nil {
+			for _, q := range ins.Queries {
+				if q.Shard != x.Hint {
+					return hintConflict(x.Hint, q.Shard)
+				}
+			}
+		}
+		w, err = s.Write(ctx, ins.Queries)
+		return err
+	}
+	var err error
+	if len(in.Table.Owned) > 0 || len(in.Rows) > 1 {
+		err = s.Scope(in.Table.Keyspace.Name, run)
+	} else {
+		err = run()
+	}
+	if err != nil {
+		return err
+	}
+	ok := Written{Affected: w.Affected, InsertID: w.InsertID, Warnings: w.Warnings}
+	switch {
+	case ins.InsertID != 0: // the first value of a sequence
+		ok.InsertID, ok.Generated = ins.InsertID, true
+	case w.InsertID != 0:
+		// A shard's own AUTO_INCREMENT, unless the statement gave the
+		// value: a vindex column that is also the shard's AUTO_INCREMENT
+		// one, typically. The sequence's values are the case above.
+		ok.Generated = x.Planned.InsertIDGenerated(w.InsertID)
+	}
+	return s.OK(ok)
+}

@@ -1,0 +1,218 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"sidecar/conf"
+	"sidecar/sqlerr"
+	"sidecar/vindex"
+)
+
+// session records what a Statement asks of the client's session, on top of
+// the vindex cursor's record: each shard statement, the answer, the scopes.
+type session struct {
+	vindexCursor
+	// failOn fails the writes on these shards.
+	failOn map[string]error
+	// insertID is each write's OK packet's insert id.
+	insertID uint64
+}
+
+func (s *session) Relay(_ context.Context, shard *conf.Shard, sql string) error {
+	if sql == "" {
+		sql = "the client's statement"
+	}
+	s.log("relay from %s: %s", shard.Name, sql)
+	return nil
+}
+
+func (s *session) Gather(_ context.Context, shards []*conf.Shard, mp *MergePlan) error {
+	how := "concatenated"
+	if mp != nil {
+		how = "merged: " + mp.SQL
+	}
+	s.log("gather from %s, %s", shardNames(shards), how)
+	return nil
+}
+
+func (s *session) Write(_ context.Context, queries []ShardQuery) (Written, error) {
+	var w Written
+	var first error
+	for _, q := range queries {
+		s.log("write on %s: %s", q.Shard.Name, q.SQL)
+		name := q.Shard.Keyspace + "/" + q.Shard.Name
+		if err := s.failOn[q.Shard.Name]; err != nil {
+			w.Failed = append(w.Failed, name)
+			if first == nil {
+				first = err
+			}
+			continue
+		}
+		w.Succeeded = append(w.Succeeded, name)
+		w.Affected++
+		if w.InsertID == 0 {
+			w.InsertID = s.insertID
+		}
+	}
+	return w, first
+}
+
+func (s *session) OK(w Written) error {
+	s.log("ok: %d affected, insert id %d (generated %v)", w.Affected, w.InsertID, w.Generated)
+	return nil
+}
+
+func (s *session) Scope(keyspace string, run func() error) error {
+	s.log("scope of %s", keyspace)
+	err := run()
+	s.log("scope ends: %v", err)
+	return err
+}
+
+func (s *session) Evaluate(_ context.Context, refusal error) error {
+	s.log("evaluate, refused by the router: %v", refusal)
+	return nil
+}
+
+// planned is the planner's part of an execution, canned.
+type planned struct {
+	routed    *Routed
+	routeErr  error
+	merge     *MergePlan
+	mergeErr  error
+	generated bool
+}
+
+func (p *planned) Route(context.Context, VindexCursor) (*Routed, error) {
+	if p.routeErr != nil {
+		return nil, p.routeErr
+	}
+	r := *p.routed
+	return &r, nil
+}
+func (p *planned) Merge() (*MergePlan, error)       { return p.merge, p.mergeErr }
+func (p *planned) Text() string                     { return "the statement" }
+func (p *planned) Sent() string                     { return "" }
+func (p *planned) Empty() string                    { return "select … where 1 != 1" }
+func (p *planned) InsertIDGenerated(id uint64) bool { return p.generated }
+
+// TestStatements: what each statement plan asks of the session, per
+// execution: which shards get what, and how the client is answered.
+func TestStatements(t *testing.T) {
+	things := exampleTable(t, "things", "things")
+	ks := things.Keyspace
+	low, high := ks.Shards[0], ks.Shards[1]
+	routed := func(scatter bool, shards ...*conf.Shard) *Routed {
+		return &Routed{Shards: shards, Scatter: scatter}
+	}
+	refusal := sqlerr.Unsupported("a join across shards")
+	for _, tc := range []struct {
+		name    string
+		st      Statement
+		planned planned
+		hint    *conf.Shard
+		failOn  map[string]error
+		calls   []string
+		err     string
+	}{
+		{name: "select on one shard: relayed", st: &Select{Keyspace: ks}, planned: planned{routed: routed(false, high)},
+			calls: []string{"relay from 80-: the client's statement"}},
+		{name: "select on no shard: its columns, no rows", st: &Select{Keyspace: ks}, planned: planned{routed: routed(false)},
+			calls: []string{"relay from -80: select … where 1 != 1"}},
+		{name: "select on every shard: concatenated", st: &Select{Keyspace: ks}, planned: planned{routed: routed(true, low, high)},
+			calls: []string{"gather from -80 80-, concatenated"}},
+		{name: "select on every shard: merged", st: &Select{Keyspace: ks},
+			planned: planned{routed: routed(true, low, high), merge: &MergePlan{SQL: "select a, weight_string(a) … order by 2"}},
+			calls:   []string{"gather from -80 80-, merged: select a, weight_string(a) … order by 2"}},
+		{name: "select the router refuses: evaluated", st: &Select{Keyspace: ks}, planned: planned{routeErr: refusal},
+			calls: []string{"evaluate, refused by the router: " + refusal.Error()}},
+		{name: "select the merge refuses: evaluated", st: &Select{Keyspace: ks}, planned: planned{routed: routed(true, low, high), mergeErr: refusal},
+			calls: []string{"evaluate, refused by the router: " + refusal.Error()}},
+		{name: "a hint narrows a scatter to its shard", st: &Select{Keyspace: ks}, planned: planned{routed: routed(true, low, high)}, hint: high,
+			calls: []string{"relay from 80-: the client's statement"}},
+		{name: "a hint must agree with the vindex values", st: &Select{Keyspace: ks}, planned: planned{routed: routed(false, low)}, hint: high,
+			err: "the statement's hint names shard things/80-, but its vindex values route it to shard things/-80"},
+
+		{name: "write on one shard: relayed", st: &Write{Keyspace: ks}, planned: planned{routed: routed(false, low)},
+			calls: []string{"relay from -80: the client's statement"}},
+		{name: "write on no shard: nothing to do", st: &Write{Keyspace: ks}, planned: planned{routed: routed(false)},
+			calls: []string{"ok: 0 affected, insert id 0 (generated false)"}},
+		{name: "write on every shard: one statement", st: &Write{Keyspace: ks}, planned: planned{routed: routed(true, low, high)},
+			calls: []string{"scope of things", "write on -80: the statement", "write on 80-: the statement", "scope ends: <nil>",
+				"ok: 2 affected, insert id 0 (generated false)"}},
+		{name: "write that fails on a shard: the scope undoes it", st: &Write{Keyspace: ks}, planned: planned{routed: routed(true, low, high)},
+			failOn: map[string]error{"80-": sqlerr.New(1205, "HY000", "Lock wait timeout exceeded")},
+			calls:  []string{"scope of things", "write on -80: the statement", "write on 80-: the statement", "scope ends: ERROR 1205 (HY000): Lock wait timeout exceeded"},
+			err:    "Lock wait timeout exceeded"},
+		{name: "delete of owners: their lookup rows first, in the scope", st: &Write{Keyspace: ks, Owned: thingsLookups(t, false)},
+			planned: planned{routed: routed(false, low)},
+			calls: []string{"scope of things", "execute on -80: SELECT `id`,`name` FROM `things` WHERE `id` IN (1,4) FOR UPDATE",
+				"write on -80: the statement", "scope ends: <nil>", "ok: 1 affected, insert id 0 (generated false)"}},
+
+		{name: "ddl on every shard", st: &DDL{Keyspace: ks},
+			calls: []string{"write on -80: the statement", "write on 80-: the statement", "ok: 0 affected, insert id 0 (generated false)"}},
+		{name: "ddl that fails on a shard names both", st: &DDL{Keyspace: ks}, failOn: map[string]error{"-80": sqlerr.New(1050, "42S01", "Table 't' already exists")},
+			calls: []string{"write on -80: the statement", "write on 80-: the statement"},
+			err:   "ERROR 1050 (42S01): DDL failed on things/-80 (succeeded on things/80-): Table 't' already exists"},
+		{name: "a statement without a table: any shard", st: &AnyShard{Keyspace: ks},
+			calls: []string{"relay from -80: the client's statement"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &session{failOn: tc.failOn}
+			x := Execution{Args: []vindex.Value{vindex.NewInt64(1), vindex.NewInt64(4)}, Hint: tc.hint, Planned: &tc.planned}
+			err := tc.st.Answer(context.Background(), s, x)
+			if got := fmt.Sprint(err); (tc.err == "" && err != nil) || (tc.err != "" && !strings.Contains(got, tc.err)) {
+				t.Errorf("err = %v, want %q", err, tc.err)
+			}
+			if strings.Join(s.calls, "\n") != strings.Join(tc.calls, "\n") {
+				t.Errorf("calls:\n%s\nwant:\n%s", strings.Join(s.calls, "\n"), strings.Join(tc.calls, "\n"))
+			}
+		})
+	}
+}
+
+// TestInsertAnswer: an INSERT's LAST_INSERT_ID() is its first sequence
+// value, else a shard's generated id; rows for several places are written
+// in a scope, one row for one shard is not.
+func TestInsertAnswer(t *testing.T) {
+	t.Run("sequence, two rows", func(t *testing.T) {
+		s := &session{vindexCursor: vindexCursor{next: 100}, insertID: 100}
+		x := Execution{Args: []vindex.Value{vindex.NewInt64(4)}, Planned: &planned{}}
+		if err := corderInsert(t).Answer(context.Background(), s, x); err != nil {
+			t.Fatal(err)
+		}
+		calls := s.calls
+		if calls[0] != "scope of customer" || calls[len(calls)-1] != "ok: 2 affected, insert id 100 (generated true)" {
+			t.Errorf("calls:\n%s", strings.Join(calls, "\n"))
+		}
+	})
+	customer := exampleTable(t, "customer", "customer")
+	one := &Insert{Table: customer, Columns: []string{"customer_id", "email"},
+		Rows:   [][]Cell{{lit("1", vindex.NewInt64(1)), lit("'a'", vindex.NewVarChar("a"))}},
+		Prefix: Template{{Text: "insert into customer (customer_id, email) values "}}}
+	for _, generated := range []bool{false, true} {
+		t.Run(fmt.Sprintf("one row, the shard's insert id generated %v", generated), func(t *testing.T) {
+			s := &session{insertID: 7}
+			x := Execution{Planned: &planned{generated: generated}}
+			if err := one.Answer(context.Background(), s, x); err != nil {
+				t.Fatal(err)
+			}
+			want := []string{"write on -80: insert into customer (customer_id, email) values (1,'a')",
+				fmt.Sprintf("ok: 1 affected, insert id 7 (generated %v)", generated)}
+			if strings.Join(s.calls, "\n") != strings.Join(want, "\n") {
+				t.Errorf("calls:\n%s\nwant:\n%s", strings.Join(s.calls, "\n"), strings.Join(want, "\n"))
+			}
+		})
+	}
+	t.Run("a hint that disagrees with the rows", func(t *testing.T) {
+		s := &session{}
+		x := Execution{Hint: customer.Keyspace.Shards[1], Planned: &planned{}}
+		err := one.Answer(context.Background(), s, x)
+		if err == nil || !strings.Contains(err.Error(), "route it to shard customer/-80") {
+			t.Errorf("err = %v, want the hint's conflict", err)
+		}
+	})
+}

@@ -1,0 +1,90 @@
+package planner
+
+import (
+	"context"
+
+	"sidecar/engine"
+	"sidecar/sqlerr"
+)
+
+// PlanStatement is the engine's plan of a statement on a sharded keyspace,
+// or on a table with a sequence: planned once per plan (so once per cached
+// statement shape and per prepared statement) and shared by its executions.
+func PlanStatement(plan *Plan) (engine.Statement, error) {
+	if err := refuseStatement(plan); err != nil {
+		return nil, err // with the statement's own text, so not kept
+	}
+	t := plan.statement.get(func() statementTemplate {
+		st, err := planStatement(plan)
+		return statementTemplate{st, err}
+	})
+	return t.st, t.err
+}
+
+type statementTemplate struct {
+	st  engine.Statement
+	err error
+}
+
+// refuseStatement refuses the kinds of statements no shard can answer for
+// a sharded keyspace.
+func refuseStatement(plan *Plan) error {
+	ks := plan.Keyspace
+	switch {
+	case plan.Kind == KindDDL:
+		return nil
+	case plan.Table == nil:
+		switch plan.Kind {
+		case KindShow, KindSelect, KindExplain, KindDo:
+			return nil
+		}
+	case plan.Kind == KindReplace && len(plan.Table.Owned) > 0:
+		return sqlerr.Unsupported("REPLACE into table %s, which owns lookup vindexes", plan.Table)
+	case plan.Kind == KindInsert, plan.Kind == KindReplace, plan.Kind == KindSelect, plan.Kind == KindUpdate, plan.Kind == KindDelete:
+		return nil
+	}
+	return sqlerr.Unsupported("%s statements on sharded keyspace %s: %.80s", plan.Kind, ks.Name, plan.Query)
+}
+
+func planStatement(plan *Plan) (engine.Statement, error) {
+	ks := plan.Keyspace
+	switch {
+	case plan.Kind == KindDDL:
+		return &engine.DDL{Keyspace: ks}, nil
+	case plan.Table == nil:
+		return &engine.AnyShard{Keyspace: ks}, nil
+	case plan.Kind == KindInsert || plan.Kind == KindReplace:
+		return PlanInsert(plan)
+	case plan.Kind == KindSelect:
+		return &engine.Select{Keyspace: ks, Route: plan.route}, nil
+	}
+	w := &engine.Write{Keyspace: ks, Route: plan.route}
+	if len(plan.Table.Owned) > 0 {
+		owned, err := PlanOwnedDML(plan)
+		if err != nil {
+			return nil, err
+		}
+		w.Owned = owned
+	}
+	return w, nil
+}
+
+// Execution is the planner's part of one execution of the plan with args.
+func (p *Plan) Execution(args Args) engine.Planned { return &execution{p, args} }
+
+type execution struct {
+	plan *Plan
+	args Args
+}
+
+func (e *execution) Route(ctx context.Context, cur engine.VindexCursor) (*engine.Routed, error) {
+	return RouteStatement(ctx, e.plan, e.args, cur)
+}
+
+func (e *execution) Merge() (*engine.MergePlan, error) { return PlanMerge(e.plan, e.args) }
+func (e *execution) Text() string                      { return e.plan.Text(e.args) }
+func (e *execution) Sent() string                      { return e.plan.AsSent() }
+func (e *execution) Empty() string                     { return Impossible(e.plan, e.args) }
+func (e *execution) InsertIDGenerated(id uint64) bool {
+	return InsertIDGenerated(e.plan, e.args, id)
+}
