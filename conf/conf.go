@@ -66,6 +66,10 @@ type Config struct {
 	// MaxMemoryRows bounds the rows one statement holds in the sidecar; a
 	// statement needing more is refused.
 	MaxMemoryRows int
+	// Procs is how many CPUs run the sidecar's goroutines at once
+	// (GOMAXPROCS), read at start; 0: half of what the machine or
+	// container offers, at least one, unless $GOMAXPROCS says otherwise.
+	Procs int
 	// WaitTimeout disconnects a client idle for longer (a session may
 	// change it with SET wait_timeout).
 	WaitTimeout time.Duration
@@ -135,6 +139,7 @@ type rawConfig struct {
 	MaxAllowedPacket *string                 `yaml:"max_allowed_packet"`
 	MaxConnections   *int                    `yaml:"max_connections"`
 	MaxMemoryRows    *int                    `yaml:"max_memory_rows"`
+	Procs            *int                    `yaml:"procs"`
 	WaitTimeout      string                  `yaml:"wait_timeout"`
 	Backend          *rawBackend             `yaml:"backend"`
 	Keyspaces        map[string]*rawKeyspace `yaml:"keyspaces"`

@@ -527,6 +527,7 @@ tls: {cert: missing.pem}
 max_allowed_packet: 2G
 max_connections: 0
 max_memory_rows: -1
+procs: -2
 wait_timeout: forever
 backend: {user: root, tls: {ca: x.json}}
 keyspaces: {ks: {shards: {"0": ` + shard + `}}}`,
@@ -536,6 +537,7 @@ keyspaces: {ks: {shards: {"0": ` + shard + `}}}`,
 			`backend.tls.ca: x.json holds no PEM certificate`,
 			`max_connections: must be greater than 0, got 0`,
 			`max_memory_rows: must be greater than 0, got -1`,
+			`procs: must be 0 (half the CPUs) or more, got -2`,
 			`wait_timeout: "forever" is not a positive duration`,
 		},
 	}, {
@@ -593,7 +595,7 @@ keyspaces:
 	}
 	if cfg.Listen != DefaultListen || cfg.AdminListen != "" || cfg.ShardHints || cfg.Users[0].AuthPlugin != "caching_sha2_password" ||
 		cfg.MaxAllowedPacket != 64<<20 || cfg.TLS != nil || cfg.MaxConnections != DefaultMaxConnections || cfg.WaitTimeout != 8*time.Hour ||
-		cfg.MaxMemoryRows != DefaultMaxMemoryRows {
+		cfg.MaxMemoryRows != DefaultMaxMemoryRows || cfg.Procs != 0 {
 		t.Errorf("config: %+v", cfg)
 	}
 	got := *cfg.Topology.Keyspaces["ks"].Shards[0]

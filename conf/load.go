@@ -83,6 +83,12 @@ func (l *loader) config(raw *rawConfig) *Config {
 			s.errorf("max_memory_rows", "must be greater than 0, got %d", cfg.MaxMemoryRows)
 		}
 	}
+	if raw.Procs != nil {
+		cfg.Procs = *raw.Procs
+		if cfg.Procs < 0 {
+			s.errorf("procs", "must be 0 (half the CPUs) or more, got %d", cfg.Procs)
+		}
+	}
 	cfg.WaitTimeout = DefaultWaitTimeout
 	if raw.WaitTimeout != "" {
 		cfg.WaitTimeout = parseDuration(s, "wait_timeout", raw.WaitTimeout)

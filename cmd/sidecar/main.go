@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -107,6 +108,7 @@ func runServe(args []string, stderr io.Writer) int {
 	for _, w := range cfg.Warnings {
 		log.Warn().Msg(w)
 	}
+	procs := useProcs(cfg.Procs, os.Getenv("GOMAXPROCS") != "")
 	srv, err := sidecar.New(cfg, log)
 	if err != nil {
 		log.Error().Err(err).Msg("start")
@@ -137,7 +139,7 @@ func runServe(args []string, stderr io.Writer) int {
 			}
 		}()
 	}
-	log.Info().Str("listen", cfg.Listen).Str("listen_socket", cfg.ListenSocket).Str("admin", cfg.AdminListen).Msg("serving")
+	log.Info().Str("listen", cfg.Listen).Str("listen_socket", cfg.ListenSocket).Str("admin", cfg.AdminListen).Int("procs", procs).Msg("serving")
 
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
@@ -169,6 +171,25 @@ func runServe(args []string, stderr io.Writer) int {
 	}
 	log.Info().Msg("stopped")
 	return 0
+}
+
+// useProcs sets how many CPUs run goroutines at once (GOMAXPROCS) and
+// returns it: the config's procs, else $GOMAXPROCS as Go read it, else half
+// of the CPUs Go would use (the machine's, or the container's quota), at
+// least one. A sidecar shares its machine with the application; and fewer
+// Ps cost less CPU per query, since Go's scheduler wakes an idle P to spin
+// for each goroutine the network readies (about a tenth of the sidecar's
+// CPU per point select on 2 CPUs; see BENCH.md).
+func useProcs(procs int, fromEnv bool) int {
+	switch {
+	case procs > 0:
+	case fromEnv:
+		return runtime.GOMAXPROCS(0)
+	default:
+		procs = max(1, runtime.GOMAXPROCS(0)/2)
+	}
+	runtime.GOMAXPROCS(procs)
+	return procs
 }
 
 // listenSocket listens on a Unix socket path. A socket file left behind by a

@@ -81,6 +81,7 @@ type config struct {
 	// mysql-threads (0: ProxySQL's default)
 	proxysql        string
 	proxysqlThreads int
+	procs           int // the sidecar's procs (0: its default)
 }
 
 func main() {
@@ -111,6 +112,7 @@ func run() int {
 	flag.StringVar(&c.profile, "profile", "", "write a pprof CPU profile of the sidecar for each measured sidecar run into this directory")
 	flag.StringVar(&c.proxysql, "proxysql", os.Getenv(integration.ProxySQLBinEnv), "ProxySQL 2.7 binary to measure side by side (default $PROXYSQL_BIN; \"\" for none)")
 	flag.IntVar(&c.proxysqlThreads, "proxysql-threads", 0, "ProxySQL's mysql-threads (0: ProxySQL's default, 4)")
+	flag.IntVar(&c.procs, "procs", 0, "the sidecar's procs, CPUs running its goroutines (0: its default, half the CPUs)")
 	flag.Parse()
 
 	set := map[string]bool{}
@@ -132,7 +134,7 @@ func run() int {
 			return 2
 		}
 	}
-	if c.repeats < 1 || c.threads < 1 || c.duration < time.Second || c.tableSize < 1 || c.orders < 1 || c.proxysqlThreads < 0 {
+	if c.repeats < 1 || c.threads < 1 || c.duration < time.Second || c.tableSize < 1 || c.orders < 1 || c.proxysqlThreads < 0 || c.procs < 0 {
 		fmt.Fprintln(os.Stderr, "bench: -repeats, -threads, -table-size and -orders must be >= 1, -duration >= 1s, -proxysql-threads >= 0")
 		return 2
 	}

@@ -64,6 +64,10 @@ type Settings struct {
 	ProxySQL    string   `json:"proxysql_binary,omitempty"`
 	// ProxySQLThreads is ProxySQL's mysql-threads; 0: ProxySQL's default (4)
 	ProxySQLThreads int `json:"proxysql_threads,omitempty"`
+	// Procs is the sidecar's procs as given (-procs; 0: its default) and
+	// SidecarProcs the CPUs running its goroutines, as its /metrics said.
+	Procs        int `json:"procs,omitempty"`
+	SidecarProcs int `json:"sidecar_procs"`
 }
 
 // Target is one of issue 7's (or with ProxySQL, issue 17's) targets, checked against this run.
@@ -80,7 +84,7 @@ func newReport(c config, e *env) *Report {
 		Settings: Settings{
 			Threads: c.threads, Duration: c.duration.String(), Repeats: c.repeats, Warmup: c.warmup.String(),
 			TableSize: c.tableSize, Orders: c.orders, Quick: c.quick, MariaDBArgs: mariadbArgs,
-			Command: commandLine(c),
+			Command: commandLine(c), Procs: c.procs, SidecarProcs: e.procs,
 			Sidecar: "built from the working tree (go build ./cmd/sidecar)",
 		},
 	}
@@ -599,6 +603,15 @@ func (r *Report) write(c config) error {
 	return nil
 }
 
+// procsNote says how many CPUs ran the sidecar's goroutines, and why.
+func (r *Report) procsNote() string {
+	if r.Settings.Procs > 0 {
+		return fmt.Sprintf("Its goroutines ran on %d CPUs (`procs: %d`, -procs).", r.Settings.SidecarProcs, r.Settings.Procs)
+	}
+	return fmt.Sprintf("Its goroutines ran on %d of the %d CPUs: its default `procs`, half the CPUs (or $GOMAXPROCS when set), "+
+		"since Go's scheduler spends CPU per query waking idle Ps.", r.Settings.SidecarProcs, r.Machine.NProc)
+}
+
 // proxysqlSection is BENCH.md's section on ProxySQL: how it ran and issue 17's targets, or how to
 // get it.
 func (r *Report) proxysqlSection(w func(format string, args ...any)) {
@@ -618,6 +631,11 @@ func (r *Report) proxysqlSection(w func(format string, args ...any)) {
 		"In `point_select_ps_1server` and `point_select_text_1server` (run only with ProxySQL) a second ProxySQL is in front of the first shard server, "+
 		"whose database `%s` holds the whole table: the same single mariadbd that holds keyspace `%s`'s two shards behind the sidecar.\n\n",
 		r.Machine.ProxySQL, r.Settings.ProxySQL, threads, oneServerDB, oneServerDB)
+	if r.Settings.ProxySQLThreads == 0 {
+		w("Each runs as configured by default: ProxySQL with 4 threads, the sidecar on %d CPU(s) (see \"What is measured\"). "+
+			"Fewer threads cost ProxySQL less CPU per query too; `-proxysql-threads %d -procs %d` compares them at equal threads.\n\n",
+			r.Settings.SidecarProcs, r.Settings.SidecarProcs, r.Settings.SidecarProcs)
+	}
 	w("Issue 17's targets, as ratios sidecar ÷ ProxySQL of the medians above (with the range of the ratio over the repeats, each sidecar run against the ProxySQL run of its repeat). "+
 		"**All come from this one run** on a %d-CPU machine that other work shared (see \"other CPU\" and the load average above): "+
 		"the figures are noisy, and a ratio near 1 can fall either side of it in another run. A MISS is reported, not enforced.\n\n", r.Machine.NProc)
@@ -680,7 +698,7 @@ func (r *Report) markdown(c config) string {
 	w("- **Sidecar**: %s; keyspaces `sbtest` and `sbone` with the same VSchema (in `integration/bench/setup.go`): "+
 		"`sbtest1` by `hash(id)`; `users` by `hash(id)` owning a `consistent_lookup_unique` on `email` (table `users_email_lookup`, "+
 		"sharded by `unicode_loose_md5`); `corder` by `hash(customer_id)` owning `corder_keyspace_idx` on `corder_id` (sharded by `hash`), "+
-		"which is `corder_event`'s primary vindex (seed 002). Listens on TCP and on a Unix socket (`listen_socket`; the `*_socket` workloads reach it there, as an application on the same host would, while direct stays on TCP, as an application reaches a database on another host). Backend pool size max(16, 2×threads), `lock_wait_timeout: 5s` (a deadlock across shards, which oltp_read_write makes now and then, is a lock wait on each shard that otherwise lasts 50 s; the direct server detects its deadlocks at once), lookup cache 100000 entries, TTL 1h, shard hints on, log level info.\n", r.Settings.Sidecar)
+		"which is `corder_event`'s primary vindex (seed 002). Listens on TCP and on a Unix socket (`listen_socket`; the `*_socket` workloads reach it there, as an application on the same host would, while direct stays on TCP, as an application reaches a database on another host). Backend pool size max(16, 2×threads), `lock_wait_timeout: 5s` (a deadlock across shards, which oltp_read_write makes now and then, is a lock wait on each shard that otherwise lasts 50 s; the direct server detects its deadlocks at once), lookup cache 100000 entries, TTL 1h, shard hints on, log level info. %s\n", r.Settings.Sidecar, r.procsNote())
 	w("- **Relay** (reference, workload `relay_point_select_ps`): a bare TCP relay in front of the direct server, this program run again in relay mode: " +
 		"one goroutine per direction copying bytes through user-space buffers, no parsing and no routing. It is the floor of any proxy's extra hop on this machine; " +
 		"its row shows the relay's CPU in the sidecar CPU column.\n")

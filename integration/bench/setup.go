@@ -5,9 +5,12 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -55,7 +58,8 @@ type env struct {
 	sc        *integration.Sidecar
 	scAddr    string
 	scSocket  string    // the sidecar's listen_socket
-	adminAddr string    // the sidecar's admin HTTP endpoint; "" unless -profile
+	adminAddr string    // the sidecar's admin HTTP endpoint
+	procs     int       // the sidecar's GOMAXPROCS
 	relay     *exec.Cmd // bare TCP relay in front of D, for the reference workload
 	relayAddr string
 	// with -proxysql: ProxySQL in front of D, and one in front of A for the *_1server workloads
@@ -261,9 +265,7 @@ func setup(ctx context.Context, c config) (*env, error) {
 	}
 	e.scAddr = fmt.Sprintf("127.0.0.1:%d", integration.FreePort())
 	e.scSocket = filepath.Join(e.dir, "sidecar.sock")
-	if c.profile != "" {
-		e.adminAddr = fmt.Sprintf("127.0.0.1:%d", integration.FreePort())
-	}
+	e.adminAddr = fmt.Sprintf("127.0.0.1:%d", integration.FreePort())
 	cfgPath := filepath.Join(e.dir, "sidecar.yaml")
 	if err := os.WriteFile(cfgPath, []byte(e.sidecarYAML(c)), 0o644); err != nil {
 		return nil, err
@@ -273,6 +275,9 @@ func setup(ctx context.Context, c config) (*env, error) {
 	}
 	e.sc, err = integration.StartSidecar(bin, cfgPath, e.scAddr)
 	if err != nil {
+		return nil, err
+	}
+	if e.procs, err = sidecarProcs(e.adminAddr); err != nil {
 		return nil, err
 	}
 	if e.relay, e.relayAddr, err = startRelay(e.d.Addr()); err != nil {
@@ -492,7 +497,31 @@ func (e *env) sidecarYAML(c config) string {
 	fmt.Fprintf(&b, "lookup_cache: {size: 100000, ttl: 1h}\n")
 	fmt.Fprintf(&b, "log: {level: info, format: json}\n")
 	fmt.Fprintf(&b, "shard_hints: true\n")
+	if c.procs > 0 {
+		fmt.Fprintf(&b, "procs: %d\n", c.procs)
+	}
 	return b.String()
+}
+
+// sidecarProcs is the number of CPUs running the sidecar's goroutines
+// (GOMAXPROCS), as its /metrics reports it.
+func sidecarProcs(adminAddr string) (int, error) {
+	resp, err := http.Get("http://" + adminAddr + "/metrics")
+	if err != nil {
+		return 0, fmt.Errorf("the sidecar's /metrics: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, fmt.Errorf("the sidecar's /metrics: %w", err)
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, "go_sched_gomaxprocs_threads "); ok {
+			n, err := strconv.ParseFloat(v, 64)
+			return int(n), err
+		}
+	}
+	return 0, fmt.Errorf("the sidecar's /metrics has no go_sched_gomaxprocs_threads")
 }
 
 func openDB(t target, name string) (*sql.DB, error) {
