@@ -225,6 +225,14 @@ func (p *Planner) PlanPrepared(sql string, sess Session) (*Plan, error) {
 	return plan, err
 }
 
+// Forwarded reports whether the statement goes as it is to one backend
+// (an unsharded keyspace's, or any for a statement without a keyspace):
+// nothing to route, fill in, stage or evaluate.
+func (p *Plan) Forwarded() bool {
+	ks := p.Keyspace
+	return p.SelectFrom == nil && !p.Subqueries && !p.Engine && (ks == nil || (!ks.Sharded && p.Table == nil))
+}
+
 // Text is the whole statement to send to a backend with these arguments: the
 // client's own text, or a prepared statement's rendered with its arguments.
 func (p *Plan) Text(args Args) string {

@@ -18,6 +18,20 @@ import (
 // (engine.VindexCursor, vindex.Querier) on the client's own session: every internal
 // query carries the client's identity and joins its transaction.
 
+// runPlanned runs a statement the sidecar does more with than forward it:
+// staged (a write reading across shards first), evaluated by an engine plan
+// (a SELECT of several keyspaces), or by its engine.Statement. args are a
+// prepared statement's arguments, or the text's normalized literals.
+func (s *session) runPlanned(plan *planner.Plan, args planner.Args, stmt *preparedStmt, more bool) error {
+	switch {
+	case plan.SelectFrom != nil || plan.Subqueries:
+		return s.staged(plan, args, more)
+	case plan.Engine:
+		return s.evaluate(plan, args, stmt, more, nil)
+	}
+	return s.runSharded(plan, args, stmt, more)
+}
+
 // runSharded runs a statement on a sharded keyspace (or on a table with a
 // sequence) by its engine plan. args are a prepared statement's arguments
 // (nil for text); stmt is set for prepared statements so single-shard reads

@@ -136,16 +136,10 @@ func (s *session) executeStmt(p []byte) error {
 		return err
 	}
 	s.implicitBegin(st.plan.Kind)
-	if ks := st.plan.Keyspace; ks != nil && (ks.Sharded || st.plan.Table != nil || st.plan.SelectFrom != nil || st.plan.Subqueries || st.plan.Engine) {
+	if !st.plan.Forwarded() {
 		values, err := args.values()
 		if err != nil {
 			return err
-		}
-		if st.plan.SelectFrom != nil || st.plan.Subqueries {
-			return s.staged(st.plan, values, false)
-		}
-		if st.plan.Engine {
-			return s.evaluate(st.plan, values, st, false, nil)
 		}
 		plan := st.plan
 		if plan.Mode != s.mode {
@@ -154,7 +148,7 @@ func (s *session) executeStmt(p []byte) error {
 			p.Mode = s.mode
 			plan = &p
 		}
-		return s.runSharded(plan, values, st, false)
+		return s.runPlanned(plan, values, st, false)
 	}
 	shard, err := s.singleShard(st.plan)
 	if err != nil {

@@ -292,14 +292,8 @@ func (s *session) query(sql string, more bool) (err error) {
 		res, err := s.forward(s.target, sql, plan.Kind, more)
 		return res.failed(err)
 	}
-	if plan.SelectFrom != nil || plan.Subqueries {
-		return s.staged(plan, plan.Args, more)
-	}
-	if plan.Engine {
-		return s.evaluate(plan, plan.Args, nil, more, nil)
-	}
-	if ks := plan.Keyspace; ks != nil && (ks.Sharded || plan.Table != nil) {
-		return s.runSharded(plan, plan.Args, nil, more)
+	if !plan.Forwarded() {
+		return s.runPlanned(plan, plan.Args, nil, more)
 	}
 	shard, err := s.singleShard(plan)
 	if err != nil {
