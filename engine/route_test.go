@@ -67,3 +67,53 @@ func shardNames(shards []*conf.Shard) string {
 	}
 	return strings.Join(names, " ")
 }
+
+// TestJoinRouteShards: a join runs on the one shard its tables' primary
+// vindex values share, on every shard when its tables are co-located and
+// unbound, and nowhere else.
+func TestJoinRouteShards(t *testing.T) {
+	customer := exampleTable(t, "customer", "customer")
+	corder := exampleTable(t, "customer", "corder")
+	ks := customer.Keyspace
+	c := JoinedTable{Table: customer, Alias: "c", Vindex: customer.Primary()}
+	o := JoinedTable{Table: corder, Alias: "o", Vindex: corder.Primary()}
+	bound := func(jt JoinedTable, cell Cell) JoinedTable {
+		jt.Value, jt.Bound = cell, true
+		return jt
+	}
+	one, four := lit("1", vindex.NewInt64(1)), lit("4", vindex.NewInt64(4))
+	for _, tc := range []struct {
+		name      string
+		tables    []JoinedTable
+		colocated bool
+		args      []vindex.Value
+		shards    string
+		scatter   bool
+		err       string
+	}{
+		{name: "both bound to one shard", tables: []JoinedTable{bound(c, arg(1)), bound(o, arg(1))}, args: []vindex.Value{vindex.NewInt64(4)}, shards: "80-"},
+		{name: "bound to different shards", tables: []JoinedTable{bound(c, one), bound(o, four)}, err: "its tables' rows are on different shards"},
+		{name: "a value that maps nowhere adds no shard", tables: []JoinedTable{bound(c, lit("'x'", vindex.NewVarChar("x"))), bound(o, four)}, shards: "80-"},
+		{name: "no value maps: any shard answers alike", tables: []JoinedTable{bound(c, lit("'x'", vindex.NewVarChar("x")))}, shards: "-80"},
+		{name: "unbound and co-located: every shard", tables: []JoinedTable{c, o}, colocated: true, shards: "-80 80-", scatter: true},
+		{name: "unbound, not co-located", tables: []JoinedTable{bound(c, one), o}, err: "nothing binds o.customer_id to one value"},
+		{name: "no primary vindex of one column", tables: []JoinedTable{{Table: corder, Alias: "o"}}, err: "table corder has no single-column primary vindex"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			j := &JoinRoute{Keyspace: ks, Tables: tc.tables, Colocated: tc.colocated}
+			shards, scatter, err := j.Shards(context.Background(), &vindexCursor{}, tc.args)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := shardNames(shards); got != tc.shards || scatter != tc.scatter {
+				t.Errorf("shards %q scatter %v, want %q %v", got, scatter, tc.shards, tc.scatter)
+			}
+		})
+	}
+}

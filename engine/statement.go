@@ -95,9 +95,8 @@ type Written struct {
 type Routed struct {
 	Shards  []*conf.Shard
 	Scatter bool // every shard, because no vindex condition narrows it
-	// Route is the route the shards came from (nil for a join, routed by
-	// what binds its tables' vindex columns); VEXPLAIN shows it.
-	Route *Route
+	// Route is what found the shards; VEXPLAIN shows it.
+	Route Router
 }
 
 // hinted narrows r to the execution's hinted shard: a scatter goes to that
@@ -174,9 +173,9 @@ func (d *DDL) describe(b *strings.Builder, depth int) {
 // session evaluates.
 type Select struct {
 	Keyspace *conf.Keyspace
-	// Route is how the planner routes the statement (nil for a join, which
-	// it pins by what binds its tables' vindex columns); see Planned.Route.
-	Route *Route
+	// Route is how the planner routes the statement: by its vindex
+	// conditions, or a join's JoinRoute (see Planned.Route).
+	Route Router
 }
 
 func (sel *Select) Answer(ctx context.Context, s Session, x Execution) error {
@@ -203,15 +202,7 @@ func (sel *Select) Answer(ctx context.Context, s Session, x Execution) error {
 
 func (sel *Select) describe(b *strings.Builder, depth int) {
 	line(b, depth, "Select of %s: one shard's answer relayed, several shards' merged", sel.Keyspace.Name)
-	describeRoute(sel.Route, b, depth+1)
-}
-
-func describeRoute(r *Route, b *strings.Builder, depth int) {
-	if r == nil {
-		line(b, depth, "Route Join: one shard if values bind every table's primary vindex column to it, every shard if the tables are co-located")
-		return
-	}
-	r.describe(b, depth)
+	sel.Route.describe(b, depth+1)
 }
 
 // Write answers an UPDATE or DELETE: on its shards in parallel, after the
@@ -219,7 +210,7 @@ func describeRoute(r *Route, b *strings.Builder, depth int) {
 // owns lookup vindexes whose values it changes or deletes).
 type Write struct {
 	Keyspace *conf.Keyspace
-	Route    *Route // as Select's
+	Route    Router // as Select's
 	Owned    *OwnedLookups
 }
 
@@ -261,7 +252,7 @@ func (wr *Write) describe(b *strings.Builder, depth int) {
 		line(b, depth, "Write on %s: on each of its shards, after its lookup rows", wr.Keyspace.Name)
 		wr.Owned.describe(b, depth+1)
 	}
-	describeRoute(wr.Route, b, depth+1)
+	wr.Route.describe(b, depth+1)
 }
 
 // Answer writes the INSERT's rows, one statement per shard, after their

@@ -395,7 +395,7 @@ func TestShopEvaluate(t *testing.T) {
 	rows.Close()
 	want := []string{
 		"(plan) Select of shop: one shard's answer relayed, several shards' merged",
-		"(plan)   Route Join: one shard if values bind every table's primary vindex column to it, every shard if the tables are co-located",
+		"(plan)   JoinRoute: the shard every table's primary vindex column is bound to: o.customer_id=?1, i.order_id unbound",
 		"Evaluate on shop: SELECT `o`.`id`,`i`.`id`,`i`.`qty` FROM (<o>) AS `o` JOIN (<i>) AS `i` ON `i`.`order_id`=`o`.`id` WHERE `o`.`customer_id`=8 ORDER BY `o`.`id`,`i`.`id`",
 		"  Gather o from shop: SELECT `o`.`id`, `o`.`customer_id` FROM `orders` AS `o` WHERE (`o`.`customer_id`=8)",
 		"  Gather i from shop: SELECT `i`.`id`, `i`.`qty`, `i`.`order_id` FROM `item` AS `i`, `i`.`order_id` IN (values of o.id)",
@@ -418,10 +418,11 @@ func TestShopEvaluate(t *testing.T) {
 		shards = append(shards, shard+": "+q)
 	}
 	rows.Close()
+	const colocated = "JoinRoute: the shard every table's primary vindex column is bound to, else every shard (co-located): c.id unbound, o.customer_id unbound"
 	if want := []string{
 		": (plan) Select of shop: one shard's answer relayed, several shards' merged",
-		": (plan)   Route Join: one shard if values bind every table's primary vindex column to it, every shard if the tables are co-located",
-		": (route) every shard: the tables are co-located (joined on their primary vindex columns of one vindex); 2 shard(s)",
+		": (plan)   " + colocated,
+		": (route) " + colocated + "; 2 shard(s)",
 		"-80: select c.id, o.id from customer c join orders o on o.customer_id = c.id where c.tier = 2",
 		"80-: select c.id, o.id from customer c join orders o on o.customer_id = c.id where c.tier = 2",
 		": (the shards' rows concatenated)",

@@ -1,7 +1,6 @@
 package planner
 
 import (
-	"context"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -9,17 +8,16 @@ import (
 
 	"sidecar/conf"
 	"sidecar/engine"
-	"sidecar/sqlerr"
-	"sidecar/vindex"
 )
 
-// routeJoin routes a SELECT that reads a sharded keyspace's tables more than
-// once: joins, subqueries, derived tables, UNIONs inside them. It runs as
-// one query only when every table it reads is pinned to one shard, and the
-// same one for all: the primary vindex column of each table reference is
-// bound to a value by a condition that restricts which of its rows can
-// contribute to the answer. Anything else would need a cross-shard join or
-// a subquery evaluated across shards, which is refused.
+// planJoin plans the route of a statement that reads a sharded keyspace's
+// tables more than once: joins, subqueries, derived tables, UNIONs inside
+// them. It runs as one query only when every table it reads is pinned to
+// one shard, and the same one for all: the primary vindex column of each
+// table reference is bound to a value by a condition that restricts which
+// of its rows can contribute to the answer. Anything else would need a
+// cross-shard join or a subquery evaluated across shards, which the router
+// refuses (and the engine may answer).
 //
 // Not every equality restricts rows: a LEFT JOIN's ON condition filters the
 // right side only (the left side's rows all appear), and a subquery's WHERE
@@ -30,48 +28,24 @@ import (
 // same vindex, are co-located: the rows that meet are on one shard whatever
 // their values, and the statement runs on every shard as it is (the merge
 // only concatenates; anything more goes to the engine).
-func routeJoin(ctx context.Context, plan *Plan, args Args, cur engine.VindexCursor) (*engine.Routed, error) {
-	sel := joinedSelect(plan.Stmt)
-	if sel == nil {
-		return nil, sqlerr.Unsupported("joins outside SELECT, UPDATE and DELETE")
-	}
-	ks := plan.Keyspace
-	c := &colocation{ks: ks, args: args, facts: map[columnOf]vindex.Value{}}
+//
+// What binds each column (a literal or an argument) is worked out here,
+// once per statement shape; each execution maps the values
+// (engine.JoinRoute).
+func planJoin(sel *ast.SelectStmt, ks *conf.Keyspace) *engine.JoinRoute {
+	c := &colocation{ks: ks, facts: map[columnOf]engine.Cell{}}
 	c.selectStatement(sel, nil)
 	c.solve()
-
-	var shard *conf.Shard
+	j := &engine.JoinRoute{Keyspace: ks, Colocated: c.colocated() && rowWiseNested(sel)}
 	for _, ref := range c.refs {
-		pv := ref.table.Primary()
-		if pv == nil || len(pv.Columns) != 1 {
-			return nil, sqlerr.Unsupported("a join across shards: table %s has no single-column primary vindex", ref.table.Name)
+		t := engine.JoinedTable{Table: ref.table, Alias: ref.alias}
+		if pv := ref.table.Primary(); pv != nil && len(pv.Columns) == 1 {
+			t.Vindex = pv
+			t.Value, t.Bound = c.facts[columnOf{ref, strings.ToLower(pv.Columns[0])}]
 		}
-		v, ok := c.facts[columnOf{ref, strings.ToLower(pv.Columns[0])}]
-		if !ok {
-			if c.colocated() && rowWiseNested(sel) {
-				return &engine.Routed{Shards: ks.Shards, Scatter: true}, nil
-			}
-			return nil, sqlerr.Unsupported("a join or subquery across shards: nothing binds %s.%s to one value, so the tables cannot be proven to share a shard", ref.alias, pv.Columns[0])
-		}
-		dests, err := engine.MapValues(ctx, cur, ks, pv, []vindex.Value{v})
-		if err != nil {
-			return nil, err
-		}
-		shards := engine.ShardsOf(ks, dests)
-		if len(shards) == 0 {
-			continue // no row of this table can match, wherever it runs
-		}
-		if len(shards) != 1 || (shard != nil && shards[0] != shard) {
-			return nil, sqlerr.Unsupported("a join or subquery across shards: its tables' rows are on different shards")
-		}
-		shard = shards[0]
+		j.Tables = append(j.Tables, t)
 	}
-	if shard == nil {
-		// No table can contribute a row: any shard answers alike (an
-		// aggregate over nothing still returns its one row).
-		shard = ks.Shards[0]
-	}
-	return &engine.Routed{Shards: []*conf.Shard{shard}}, nil
+	return j
 }
 
 // joinedSelect is the SELECT whose FROM and WHERE decide where a statement
@@ -200,18 +174,17 @@ type scope struct {
 type condition struct {
 	left, right *fromRef
 	lcol, rcol  string
-	value       *vindex.Value // set for col = value (left side only)
+	value       *engine.Cell // set for col = value (left side only)
 	restricts   map[*fromRef]bool
 }
 
 // colocation collects the table references of a statement and the equalities
-// that bind their columns to values.
+// that bind their columns to values (literals or arguments).
 type colocation struct {
 	ks    *conf.Keyspace
-	args  Args
 	refs  []*fromRef
 	conds []condition
-	facts map[columnOf]vindex.Value
+	facts map[columnOf]engine.Cell
 }
 
 func (c *colocation) selectStatement(stmt ast.Node, outer *scope) {
@@ -384,7 +357,7 @@ func (c *colocation) conjuncts(e ast.ExprNode, sc *scope, restricts map[*fromRef
 				col, other = r, cmp.L
 			}
 			ref := sc.resolve(col)
-			if v, ok := valueOf(other, c.args); ok && ref != nil {
+			if v := valueCell(other); (v.Known || v.Arg > 0) && ref != nil {
 				c.conds = append(c.conds, condition{left: ref, lcol: col.Name.Name.L, value: &v, restricts: restricts})
 			}
 		}
@@ -396,7 +369,7 @@ func (c *colocation) conjuncts(e ast.ExprNode, sc *scope, restricts map[*fromRef
 func (c *colocation) solve() {
 	for changed := true; changed; {
 		changed = false
-		learn := func(ref *fromRef, col string, v vindex.Value, restricts map[*fromRef]bool) {
+		learn := func(ref *fromRef, col string, v engine.Cell, restricts map[*fromRef]bool) {
 			k := columnOf{ref, col}
 			if _, known := c.facts[k]; !known && restricts[ref] {
 				c.facts[k] = v

@@ -205,7 +205,7 @@ type mergeItem struct {
 func (b *mergeBuilder) build(sel *ast.SelectStmt, plan *Plan) error {
 	t := b.table
 	if hasSubquery(sel) || !isTable(sel.From) {
-		// Co-located tables: routeJoin sends no other join or subquery to
+		// Co-located tables: a JoinRoute sends no other join or subquery to
 		// several shards. Each shard's rows are its part of the answer, to
 		// concatenate, or to merge as one table's are.
 		if concatenated(sel) {

@@ -293,7 +293,7 @@ func TestPlanMergeWindows(t *testing.T) {
 	}
 }
 
-// TestPlanMergeColocated: the results of co-located tables (routeJoin sends no other join to several
+// TestPlanMergeColocated: the results of co-located tables (a JoinRoute sends no other join to several
 // shards) merge as one table's: ORDER BY, LIMIT, GROUP BY and aggregates, with columns of different
 // tables told apart by their qualifiers.
 func TestPlanMergeColocated(t *testing.T) {

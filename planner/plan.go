@@ -86,9 +86,10 @@ type Plan struct {
 	// Joined: a SELECT joining several tables of the sharded keyspace; it
 	// runs only where all of them provably route to the same shard.
 	Joined bool
-	// route is how Table's vindex conditions find the shards, planned once
-	// per plan; each execute only maps its values (see RouteStatement).
-	route *engine.Route
+	// router finds the shards, planned once per plan: the Route of Table's
+	// vindex conditions, or a join's JoinRoute; each execution only maps
+	// its values (see RouteStatement).
+	router engine.Router
 
 	Kill Kill
 	// Mode is the sql_mode the statement was read in and its statements for
@@ -542,7 +543,7 @@ func shardedTable(plan *Plan, stmt ast.StmtNode, tables []*ast.TableName, ks *co
 	// A SELECT reading its keyspace more than once (joins, subqueries,
 	// derived tables), or an UPDATE/DELETE of several tables, runs as one
 	// query only where every read is pinned to the same shard or the tables
-	// are co-located (see routeJoin).
+	// are co-located (see planJoin).
 	if _, ok := stmt.(*ast.SelectStmt); ok {
 		plan.Joined = len(tables) > 1 || hasSubquery(stmt)
 	}
@@ -552,8 +553,14 @@ func shardedTable(plan *Plan, stmt ast.StmtNode, tables []*ast.TableName, ks *co
 	}
 	plan.Table, plan.Stmt = t, stmt
 	plan.Leading = leadingComments(plan.Query)
-	if !plan.Joined {
-		plan.route = planRoute(stmt, t)
+	if plan.Joined {
+		sel := joinedSelect(stmt)
+		if sel == nil {
+			return sqlerr.Unsupported("joins outside SELECT, UPDATE and DELETE")
+		}
+		plan.router = planJoin(sel, ks)
+	} else {
+		plan.router = planRoute(stmt, t)
 	}
 	switch s := stmt.(type) {
 	case *ast.UpdateStmt:

@@ -27,19 +27,18 @@ func RouteStatement(ctx context.Context, plan *Plan, args Args, cur engine.Vinde
 }
 
 func routeStatement(ctx context.Context, plan *Plan, args Args, cur engine.VindexCursor) (*engine.Routed, error) {
-	if plan.Joined {
-		return routeJoin(ctx, plan, args, cur)
-	}
-	shards, scatter, err := plan.route.Shards(ctx, cur, args)
+	shards, scatter, err := plan.router.Shards(ctx, cur, args)
 	if err != nil {
 		return nil, err
 	}
-	if len(shards) > 1 {
+	if len(shards) > 1 && !plan.Joined {
+		// A join goes to several shards only co-located, where each shard
+		// answers its part.
 		if err := checkScatter(plan); err != nil {
 			return nil, err
 		}
 	}
-	return &engine.Routed{Shards: shards, Scatter: scatter, Route: plan.route}, nil
+	return &engine.Routed{Shards: shards, Scatter: scatter, Route: plan.router}, nil
 }
 
 func whereOf(stmt ast.StmtNode) (ast.ExprNode, string) {

@@ -56,9 +56,9 @@ func planStatement(plan *Plan) (engine.Statement, error) {
 	case plan.Kind == KindInsert || plan.Kind == KindReplace:
 		return PlanInsert(plan)
 	case plan.Kind == KindSelect:
-		return &engine.Select{Keyspace: ks, Route: plan.route}, nil
+		return &engine.Select{Keyspace: ks, Route: plan.router}, nil
 	}
-	w := &engine.Write{Keyspace: ks, Route: plan.route}
+	w := &engine.Write{Keyspace: ks, Route: plan.router}
 	if len(plan.Table.Owned) > 0 {
 		owned, err := PlanOwnedDML(plan)
 		if err != nil {

@@ -100,8 +100,8 @@ func (e *explainer) statement(ctx context.Context, plan *planner.Plan) error {
 }
 
 // explainedRoute lists how the router found a statement's shards: the
-// engine's route (by which vindex from how many values, or every shard) and
-// how many it found, or how a join was pinned.
+// engine's route (by which vindex from how many values, or every shard; a
+// join by what binds each table) and how many it found.
 type explainedRoute struct {
 	engine.Planned
 	e  *explainer
@@ -113,15 +113,7 @@ func (r explainedRoute) Route(ctx context.Context, cur engine.VindexCursor) (*en
 	if err != nil {
 		return nil, err
 	}
-	var how string
-	switch {
-	case routed.Route != nil:
-		how = strings.TrimSuffix(engine.Describe(routed.Route), "\n")
-	case routed.Scatter:
-		how = "every shard: the tables are co-located (joined on their primary vindex columns of one vindex)"
-	default:
-		how = "one shard: every table's primary vindex column is bound to a value on it"
-	}
+	how := strings.TrimSuffix(engine.Describe(routed.Route), "\n")
 	r.e.add(r.ks.Name, "", fmt.Sprintf("(route) %s; %d shard(s)", how, len(routed.Shards)))
 	return routed, nil
 }
