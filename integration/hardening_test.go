@@ -133,6 +133,35 @@ func TestHardeningValuesRoundTrip(t *testing.T) {
 			})
 		}
 	}
+	// A statement prepared under one sql_mode and executed under another writes its values for the
+	// mode in force: the sidecar plans it again, with its INSERT's template, for the new mode.
+	t.Run("sql_mode changed between executes", func(t *testing.T) {
+		db := openUnshardedDriver(t, e.sc.Addr(), seedUser, seedPassword, "things")
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		insert, err := conn.PrepareContext(ctx, "INSERT INTO things (id, name) VALUES (?, ?)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer insert.Close()
+		for _, mode := range []string{"", "NO_BACKSLASH_ESCAPES", ""} {
+			if _, err := conn.ExecContext(ctx, "SET SESSION sql_mode = '"+mode+"'"); err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range []string{`back\slash`, `\'`, "it's"} {
+				id++
+				v := fmt.Sprintf("%s #%d (mode %q)", v, id, mode)
+				if _, err := insert.ExecContext(ctx, id, v); err != nil {
+					t.Errorf("mode %q: insert %q: %v", mode, v, err)
+					continue
+				}
+				checkStored(t, e, id, v)
+			}
+		}
+	})
 }
 
 // checkStored reads the owner row and its lookup row directly on the shards and compares their bytes.

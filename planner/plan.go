@@ -226,6 +226,24 @@ func (p *Planner) PlanPrepared(sql string, sess Session) (*Plan, error) {
 	return plan, err
 }
 
+// InMode is the plan writing its statements for the shards in sql_mode
+// mode: the same statement, its templates (INSERT rows, merge, lookup
+// maintenance) made again for mode the first time an execution needs them.
+func (p *Plan) InMode(mode SQLMode) *Plan {
+	c := *p
+	c.Mode = mode
+	c.merge, c.insert, c.owned, c.statement = fresh(p.merge), fresh(p.insert), fresh(p.owned), fresh(p.statement)
+	return &c
+}
+
+// fresh is an unbuilt once in place of o (nil stays nil: built every time).
+func fresh[T any](o *once[T]) *once[T] {
+	if o == nil {
+		return nil
+	}
+	return &once[T]{}
+}
+
 // Forwarded reports whether the statement goes as it is to one backend
 // (an unsharded keyspace's, or any for a statement without a keyspace):
 // nothing to route, fill in, stage or evaluate.

@@ -141,14 +141,7 @@ func (s *session) executeStmt(p []byte) error {
 		if err != nil {
 			return err
 		}
-		plan := st.plan
-		if plan.Mode != s.mode {
-			// The arguments are written for the session's sql_mode now.
-			p := *plan
-			p.Mode = s.mode
-			plan = &p
-		}
-		return s.runPlanned(plan, values, st, false)
+		return s.runPlanned(st.plan, values, st, false)
 	}
 	shard, err := s.singleShard(st.plan)
 	if err != nil {
@@ -159,17 +152,22 @@ func (s *session) executeStmt(p []byte) error {
 
 // replan plans a prepared statement again when the config in force changed
 // since it was planned (VSchema DDL, a reload): it must route by the VSchema
-// in force, not by the one it was prepared under.
+// in force, not by the one it was prepared under. It stays parsed in the
+// sql_mode it was prepared in, as MySQL keeps it, but what it writes for the
+// shards (its arguments, its INSERT's rows, a merge's statement) is written
+// for the session's sql_mode in force.
 func (s *session) replan(st *preparedStmt) error {
 	planner := s.srv.planner()
-	if st.planner == planner {
-		return nil
+	if st.planner != planner {
+		plan, err := planner.PlanPrepared(st.text, st.sess)
+		if err != nil {
+			return err
+		}
+		st.plan, st.sql, st.planner = plan, plan.Query, planner
 	}
-	plan, err := planner.PlanPrepared(st.text, st.sess)
-	if err != nil {
-		return err
+	if st.plan.Mode != s.mode {
+		st.plan = st.plan.InMode(s.mode)
 	}
-	st.plan, st.sql, st.planner = plan, plan.Query, planner
 	return nil
 }
 

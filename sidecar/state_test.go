@@ -172,4 +172,15 @@ func TestReplanAfterReload(t *testing.T) {
 	if ks := st.plan.Keyspace; ks != srv.topo().Keyspaces["a"] || ks.Shards[0].Database != "a2" {
 		t.Errorf("after the reload the statement is planned for %+v", ks)
 	}
+
+	// The session's sql_mode changes: the statement, as parsed, writes for
+	// the new mode.
+	s.mode.NoBackslashEscapes = true
+	before := st.plan
+	if err := s.replan(st); err != nil {
+		t.Fatal(err)
+	}
+	if st.plan == before || st.plan.Mode != s.mode || st.plan.Stmt != before.Stmt || st.sess.Mode == s.mode {
+		t.Errorf("after SET sql_mode: plan mode %+v (parsed again: %v), prepared in %+v", st.plan.Mode, st.plan.Stmt != before.Stmt, st.sess.Mode)
+	}
 }
