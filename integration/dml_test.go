@@ -1140,6 +1140,27 @@ func TestDMLOperatorTargeting(t *testing.T) {
 		} {
 			t.Logf("%s: %q", q, s.query(q))
 		}
+		// Writes that read first (INSERT … SELECT, a DELETE with a subquery): the plan, then each
+		// read as VEXPLAIN lists that SELECT.
+		for q, read := range map[string]string{
+			"VEXPLAIN insert into things (id, name) select id + 1000, concat(name, '-copy') from things where id = 1": "from things where id=1",
+			"VEXPLAIN delete from things where id in (select id from things where name = 'foo')":                      "from things where name='foo'",
+		} {
+			rows := s.query(q)
+			t.Logf("%s: %q", q, rows)
+			if len(rows) == 0 || !strings.HasPrefix(rows[0][3], "(plan) Staged: 1 read(s) first, then ") {
+				t.Errorf("%s: want the staged plan first: %q", q, rows)
+			}
+			// Printed from the parse: compared without case, quotes and spaces.
+			squeeze := strings.NewReplacer("`", "", " ", "")
+			found := false
+			for _, r := range rows {
+				found = found || (r[2] != "" && strings.Contains(strings.ToLower(squeeze.Replace(r[3])), squeeze.Replace(read)))
+			}
+			if !found {
+				t.Errorf("%s: no shard's read %q in %q", q, read, rows)
+			}
+		}
 		stopGeneralLog(t, e.a)
 		stopGeneralLog(t, e.b)
 		e.checkThings(all...)

@@ -25,26 +25,8 @@ func (s *session) vexplain(sql string, more bool) error {
 		return err
 	}
 	ex := &explainer{s: s, keyspace: s.keyspace}
-	ctx := context.Background()
-	ks := plan.Keyspace
-	switch {
-	case plan.Local != planner.NotLocal || plan.Kind == planner.KindBegin || plan.Kind == planner.KindCommit || plan.Kind == planner.KindRollback:
-		ex.add("", "", "(answered by the sidecar) "+plan.Query)
-	case s.target != nil:
-		ex.add(s.target.Keyspace, s.target.Name, sql)
-	case plan.Engine:
-		if err := ex.engine(plan); err != nil {
-			return err
-		}
-	case ks == nil:
-		d := s.srv.defaultKeyspace()
-		ex.add(d.Name, d.Shards[0].Name, plan.Query)
-	case ks.Sharded || plan.Table != nil:
-		if err := ex.statement(ctx, plan); err != nil {
-			return err
-		}
-	default:
-		ex.add(ks.Name, ks.Shards[0].Name, plan.Query)
+	if err := ex.explain(context.Background(), plan, sql); err != nil {
+		return err
 	}
 	cols := []column{{name: "#"}, {name: "keyspace"}, {name: "shard"}, {name: "query"}}
 	rows := make([][]*string, len(ex.steps))
@@ -52,6 +34,63 @@ func (s *session) vexplain(sql string, more bool) error {
 		rows[i] = []*string{ptr(strconv.Itoa(i)), ptr(st.keyspace), ptr(st.shard), ptr(st.query)}
 	}
 	return s.writeTable(more, cols, rows)
+}
+
+// explain lists what the statement sql, planned as plan, would send.
+func (e *explainer) explain(ctx context.Context, plan *planner.Plan, sql string) error {
+	s, ks := e.s, plan.Keyspace
+	switch {
+	case plan.Local != planner.NotLocal || plan.Kind == planner.KindBegin || plan.Kind == planner.KindCommit || plan.Kind == planner.KindRollback:
+		e.add("", "", "(answered by the sidecar) "+plan.Query)
+	case s.target != nil:
+		e.add(s.target.Keyspace, s.target.Name, sql) // as the client sent it
+	case plan.SelectFrom != nil || plan.Subqueries:
+		return e.staged(ctx, plan)
+	case plan.Engine:
+		return e.engine(plan)
+	case ks == nil:
+		d := s.srv.defaultKeyspace()
+		e.add(d.Name, d.Shards[0].Name, plan.Query)
+	case ks.Sharded || plan.Table != nil:
+		return e.statement(ctx, plan)
+	default:
+		e.add(ks.Name, ks.Shards[0].Name, plan.Query)
+	}
+	return nil
+}
+
+// staged lists a write that reads across shards first as session.staged
+// runs it: each read as VEXPLAIN lists that SELECT, then the write, which
+// is planned from the rows the reads return.
+func (e *explainer) staged(ctx context.Context, plan *planner.Plan) error {
+	sess := e.s.planSession()
+	type read struct{ keyspace, sql string }
+	var reads []read
+	then := "the statement with the subqueries' rows written in"
+	if plan.SelectFrom != nil {
+		reads = []read{{plan.SelectFrom.Name, planner.InsertSource(plan, plan.Args)}}
+		then = "an INSERT … VALUES of the SELECT's rows, written as any INSERT is"
+	} else {
+		d, err := e.s.srv.planner().PlanDMLSubqueries(plan, plan.Args, sess)
+		if err != nil {
+			return err
+		}
+		for i, sql := range d.Selects {
+			reads = append(reads, read{d.Keyspaces[i], sql})
+		}
+	}
+	e.add(plan.Keyspace.Name, "", fmt.Sprintf("(plan) Staged: %d read(s) first, then %s", len(reads), then))
+	for _, r := range reads {
+		sess.Keyspace, sess.SystemSchema = r.keyspace, ""
+		sub, err := e.s.srv.planner().Plan(r.sql, sess)
+		if err != nil {
+			return err
+		}
+		if err := e.explain(ctx, sub, r.sql); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 type explainStep struct{ keyspace, shard, query string }
