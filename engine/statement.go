@@ -122,8 +122,8 @@ func hintConflict(hinted, routed *conf.Shard) error {
 		hinted.Keyspace, hinted.Name, routed.Keyspace, routed.Name)
 }
 
-// SameOnEach is one statement for each of these shards.
-func SameOnEach(shards []*conf.Shard, sql string) []ShardQuery {
+// sameOnEach is one statement for each of these shards.
+func sameOnEach(shards []*conf.Shard, sql string) []ShardQuery {
 	queries := make([]ShardQuery, len(shards))
 	for i, sh := range shards {
 		queries[i] = ShardQuery{Shard: sh, SQL: sql}
@@ -150,7 +150,7 @@ func (a *AnyShard) describe(b *strings.Builder, depth int) {
 type DDL struct{ Keyspace *conf.Keyspace }
 
 func (d *DDL) Answer(ctx context.Context, s Session, x Execution) error {
-	w, err := s.Write(ctx, SameOnEach(d.Keyspace.Shards, x.Planned.Text()))
+	w, err := s.Write(ctx, sameOnEach(d.Keyspace.Shards, x.Planned.Text()))
 	switch {
 	case err == nil:
 		return s.OK(Written{Warnings: w.Warnings})
@@ -233,7 +233,7 @@ func (wr *Write) Answer(ctx context.Context, s Session, x Execution) error {
 			}
 		}
 		var err error
-		w, err = s.Write(ctx, SameOnEach(r.Shards, x.Planned.Text()))
+		w, err = s.Write(ctx, sameOnEach(r.Shards, x.Planned.Text()))
 		return err
 	}
 	if len(r.Shards) > 0 {

@@ -159,12 +159,3 @@ func checkOnDup(onDup []*ast.Assignment, t *conf.Table) error {
 	}
 	return nil
 }
-
-// InsertRows is the number of rows an INSERT's VALUES list writes (0 for
-// other statements).
-func (p *Plan) InsertRows() int {
-	if ins, ok := p.Stmt.(*ast.InsertStmt); ok {
-		return len(ins.Lists)
-	}
-	return 0
-}

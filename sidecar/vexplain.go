@@ -95,6 +95,10 @@ func (e *explainer) staged(ctx context.Context, plan *planner.Plan) error {
 
 type explainStep struct{ keyspace, shard, query string }
 
+// describeLines splits the engine's description of a plan into its lines,
+// one node each.
+func describeLines(text string) []string { return strings.Split(strings.TrimSuffix(text, "\n"), "\n") }
+
 // explainer is the engine's VindexCursor during VEXPLAIN: it records every statement
 // and runs only the reads.
 type explainer struct {
@@ -111,7 +115,7 @@ func (e *explainer) engine(plan *planner.Plan) error {
 	if err != nil {
 		return err
 	}
-	for _, node := range strings.Split(strings.TrimSuffix(engine.Describe(prim), "\n"), "\n") {
+	for _, node := range describeLines(engine.Describe(prim)) {
 		e.add(plan.Keyspace.Name, "", node)
 	}
 	return nil
@@ -130,7 +134,7 @@ func (e *explainer) statement(ctx context.Context, plan *planner.Plan) error {
 		return err
 	}
 	ks := plan.Keyspace
-	for _, node := range strings.Split(strings.TrimSuffix(engine.Describe(st), "\n"), "\n") {
+	for _, node := range describeLines(engine.Describe(st)) {
 		e.add(ks.Name, "", "(plan) "+node)
 	}
 	e.keyspace = ks.Name // the lookup statements run in the statement's scope
@@ -188,7 +192,7 @@ func (x *explaining) Gather(_ context.Context, shards []*conf.Shard, mp *engine.
 		return nil
 	}
 	// The merge's steps, the last first, as engine.Merge chains them.
-	for _, step := range strings.Split(strings.TrimSuffix(engine.Describe(mp), "\n"), "\n") {
+	for _, step := range describeLines(engine.Describe(mp)) {
 		x.add("", "", "(merge) "+step)
 	}
 	return nil
