@@ -26,6 +26,8 @@ type Execution struct {
 	// Hint is the shard a routing hint of the statement names (nil: none):
 	// a scatter goes there alone, a route by vindex values must agree.
 	Hint *conf.Shard
+	// MaxRows bounds the rows a Staged statement holds (0: no bound).
+	MaxRows int
 	// Planned is the planner's part of this run.
 	Planned Planned
 }
@@ -49,7 +51,15 @@ type Planned interface {
 	// the insert id of an INSERT's OK packet, rather than the statement
 	// giving it explicitly.
 	InsertIDGenerated(id uint64) bool
+	// Reads are the SELECTs a Staged write runs first; Write is the write
+	// with their rows (results[i] of Reads[i]) written in, "" when it has
+	// nothing to write (an INSERT … SELECT of no rows).
+	Reads() ([]Read, error)
+	Write(results []*Result) (string, error)
 }
+
+// Read is a SELECT on a keyspace.
+type Read struct{ Keyspace, SQL string }
 
 // Session is the client's session as a Statement answers it: the vindex
 // cursor, the shards' statements in the session's transaction, and the
@@ -72,9 +82,15 @@ type Session interface {
 	// Scope runs a statement that writes in several places as one: if run
 	// fails, what it wrote is undone.
 	Scope(keyspace string, run func() error) error
-	// Evaluate answers a SELECT the router refused with refusal by an
-	// engine plan, or returns refusal when no engine plan answers it either.
+	// Evaluate answers a SELECT by an engine plan: one the router refused
+	// with refusal (returned when no engine plan answers it either), or
+	// with refusal nil one the planner left to the engine.
 	Evaluate(ctx context.Context, refusal error) error
+	// Select runs a SELECT on a keyspace as the client's own would run
+	// (routed, merged, evaluated) and returns its rows.
+	Select(ctx context.Context, r Read) (*Result, error)
+	// Run runs sql as the client's statement, answering the client.
+	Run(ctx context.Context, sql string) error
 }
 
 // Written is what the statements of one Write did.
@@ -298,4 +314,52 @@ func (in *Insert) Answer(ctx context.Context, s Session, x Execution) error {
 		ok.Generated = x.Planned.InsertIDGenerated(w.InsertID)
 	}
 	return s.OK(ok)
+}
+
+// Staged answers a write that reads across shards first: an INSERT …
+// SELECT (the SELECT, then an INSERT … VALUES of its rows) or an UPDATE or
+// DELETE with subqueries (the subqueries, then the statement with their
+// rows written in). Each read runs as the client's SELECT would; the
+// write, made from the rows, runs as the client's statement.
+type Staged struct{ Keyspace *conf.Keyspace }
+
+func (st *Staged) Answer(ctx context.Context, s Session, x Execution) error {
+	reads, err := x.Planned.Reads()
+	if err != nil {
+		return err
+	}
+	results := make([]*Result, len(reads))
+	held := 0
+	for i, r := range reads {
+		if results[i], err = s.Select(ctx, r); err != nil {
+			return err
+		}
+		if held += len(results[i].Rows); x.MaxRows > 0 && held > x.MaxRows {
+			return TooManyRows(x.MaxRows)
+		}
+	}
+	write, err := x.Planned.Write(results)
+	switch {
+	case err != nil:
+		return err
+	case write == "":
+		return s.OK(Written{})
+	}
+	return s.Run(ctx, write)
+}
+
+func (st *Staged) describe(b *strings.Builder, depth int) {
+	line(b, depth, "Staged on %s: the reads first, then the write with their rows", st.Keyspace.Name)
+}
+
+// Evaluated is a SELECT the planner leaves to an engine plan from the start
+// (it reads several keyspaces).
+type Evaluated struct{ Keyspace *conf.Keyspace }
+
+func (ev *Evaluated) Answer(ctx context.Context, s Session, x Execution) error {
+	return s.Evaluate(ctx, nil)
+}
+
+func (ev *Evaluated) describe(b *strings.Builder, depth int) {
+	line(b, depth, "Evaluated from %s: an engine plan of gathers reads the keyspaces", ev.Keyspace.Name)
 }

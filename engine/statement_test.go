@@ -77,6 +77,21 @@ func (s *session) Evaluate(_ context.Context, refusal error) error {
 	return nil
 }
 
+// Select reads as many rows of one column as the statement says.
+func (s *session) Select(_ context.Context, r Read) (*Result, error) {
+	s.log("read from %s: %s", r.Keyspace, r.SQL)
+	res := &Result{Fields: []Field{{Name: "a", Kind: Int}}}
+	for i := range strings.Count(r.SQL, "row") {
+		res.Rows = append(res.Rows, [][]byte{fmt.Appendf(nil, "%d", i)})
+	}
+	return res, nil
+}
+
+func (s *session) Run(_ context.Context, sql string) error {
+	s.log("run: %s", sql)
+	return nil
+}
+
 // planned is the planner's part of an execution, canned.
 type planned struct {
 	routed    *Routed
@@ -84,6 +99,7 @@ type planned struct {
 	merge     *MergePlan
 	mergeErr  error
 	generated bool
+	reads     []Read
 }
 
 func (p *planned) Route(context.Context, VindexCursor) (*Routed, error) {
@@ -98,6 +114,19 @@ func (p *planned) Text() string                     { return "the statement" }
 func (p *planned) Sent() string                     { return "" }
 func (p *planned) Empty() string                    { return "select … where 1 != 1" }
 func (p *planned) InsertIDGenerated(id uint64) bool { return p.generated }
+func (p *planned) Reads() ([]Read, error)           { return p.reads, nil }
+
+// Write is the write of a staged INSERT … SELECT: nothing without rows.
+func (p *planned) Write(results []*Result) (string, error) {
+	n := 0
+	for _, r := range results {
+		n += len(r.Rows)
+	}
+	if n == 0 {
+		return "", nil
+	}
+	return fmt.Sprintf("the write with %d row(s)", n), nil
+}
 
 // TestStatements: what each statement plan asks of the session, per
 // execution: which shards get what, and how the client is answered.
@@ -114,6 +143,7 @@ func TestStatements(t *testing.T) {
 		st      Statement
 		planned planned
 		hint    *conf.Shard
+		maxRows int
 		failOn  map[string]error
 		calls   []string
 		err     string
@@ -159,10 +189,23 @@ func TestStatements(t *testing.T) {
 			err:   "ERROR 1050 (42S01): DDL failed on things/-80 (succeeded on things/80-): Table 't' already exists"},
 		{name: "a statement without a table: any shard", st: &AnyShard{Keyspace: ks},
 			calls: []string{"relay from -80: the client's statement"}},
+
+		{name: "staged: the reads, then the write with their rows", st: &Staged{Keyspace: ks},
+			planned: planned{reads: []Read{{"things", "a row, a row"}, {"customer", "a row"}}},
+			calls:   []string{"read from things: a row, a row", "read from customer: a row", "run: the write with 3 row(s)"}},
+		{name: "staged: an INSERT … SELECT of no rows writes nothing", st: &Staged{Keyspace: ks},
+			planned: planned{reads: []Read{{"things", "nothing"}}},
+			calls:   []string{"read from things: nothing", "ok: 0 affected, insert id 0 (generated false)"}},
+		{name: "staged: reads past max_memory_rows are refused", st: &Staged{Keyspace: ks}, maxRows: 2,
+			planned: planned{reads: []Read{{"things", "a row, a row"}, {"customer", "a row"}}},
+			calls:   []string{"read from things: a row, a row", "read from customer: a row"},
+			err:     "in-memory row count exceeded allowed limit of 2"},
+		{name: "evaluated: an engine plan from the start", st: &Evaluated{Keyspace: ks},
+			calls: []string{"evaluate, refused by the router: <nil>"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := &session{failOn: tc.failOn}
-			x := Execution{Args: []vindex.Value{vindex.NewInt64(1), vindex.NewInt64(4)}, Hint: tc.hint, Planned: &tc.planned}
+			x := Execution{Args: []vindex.Value{vindex.NewInt64(1), vindex.NewInt64(4)}, Hint: tc.hint, MaxRows: tc.maxRows, Planned: &tc.planned}
 			err := tc.st.Answer(context.Background(), s, x)
 			if got := fmt.Sprint(err); (tc.err == "" && err != nil) || (tc.err != "" && !strings.Contains(got, tc.err)) {
 				t.Errorf("err = %v, want %q", err, tc.err)

@@ -1148,7 +1148,7 @@ func TestDMLOperatorTargeting(t *testing.T) {
 		} {
 			rows := s.query(q)
 			t.Logf("%s: %q", q, rows)
-			if len(rows) == 0 || !strings.HasPrefix(rows[0][3], "(plan) Staged: 1 read(s) first, then ") {
+			if len(rows) == 0 || !strings.HasPrefix(rows[0][3], "(plan) Staged on things: the reads first, then ") {
 				t.Errorf("%s: want the staged plan first: %q", q, rows)
 			}
 			// Printed from the parse: compared without case, quotes and spaces.

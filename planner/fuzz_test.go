@@ -492,7 +492,7 @@ func execute(t *testing.T, p *Planner, sess Session, plan *Plan, args Args) {
 	// writes down what it sends.
 	if st, err := PlanStatement(plan); err == nil {
 		g := &goldenSession{fakeIO: *io, p: p, plan: plan, sess: sess}
-		_ = st.Answer(ctx, g, engine.Execution{Args: args, Planned: plan.Execution(args)})
+		_ = st.Answer(ctx, g, engine.Execution{Args: args, Planned: p.Execution(plan, args, sess)})
 	}
 	switch plan.Kind {
 	case KindInsert, KindReplace:

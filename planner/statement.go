@@ -7,9 +7,10 @@ import (
 	"sidecar/sqlerr"
 )
 
-// PlanStatement is the engine's plan of a statement on a sharded keyspace,
-// or on a table with a sequence: planned once per plan (so once per cached
-// statement shape and per prepared statement) and shared by its executions.
+// PlanStatement is the engine's plan of a statement the sidecar does more
+// with than forward (see Plan.Forwarded): planned once per plan (so once per
+// cached statement shape and per prepared statement) and shared by its
+// executions.
 func PlanStatement(plan *Plan) (engine.Statement, error) {
 	if err := refuseStatement(plan); err != nil {
 		return nil, err // with the statement's own text, so not kept
@@ -26,12 +27,12 @@ type statementTemplate struct {
 	err error
 }
 
-// refuseStatement refuses the kinds of statements no shard can answer for
-// a sharded keyspace.
+// refuseStatement refuses the kinds of statements no shard of a sharded
+// keyspace can answer.
 func refuseStatement(plan *Plan) error {
 	ks := plan.Keyspace
 	switch {
-	case plan.Kind == KindDDL:
+	case plan.SelectFrom != nil || plan.Subqueries || plan.Engine, plan.Kind == KindDDL:
 		return nil
 	case plan.Table == nil:
 		switch plan.Kind {
@@ -49,6 +50,10 @@ func refuseStatement(plan *Plan) error {
 func planStatement(plan *Plan) (engine.Statement, error) {
 	ks := plan.Keyspace
 	switch {
+	case plan.SelectFrom != nil || plan.Subqueries:
+		return &engine.Staged{Keyspace: ks}, nil
+	case plan.Engine:
+		return &engine.Evaluated{Keyspace: ks}, nil
 	case plan.Kind == KindDDL:
 		return &engine.DDL{Keyspace: ks}, nil
 	case plan.Table == nil:
@@ -69,12 +74,18 @@ func planStatement(plan *Plan) (engine.Statement, error) {
 	return w, nil
 }
 
-// Execution is the planner's part of one execution of the plan with args.
-func (p *Plan) Execution(args Args) engine.Planned { return &execution{p, args} }
+// Execution is the planner's part of one execution of plan with args, in
+// the client's session sess.
+func (p *Planner) Execution(plan *Plan, args Args, sess Session) engine.Planned {
+	return &execution{p: p, plan: plan, args: args, sess: sess}
+}
 
 type execution struct {
+	p    *Planner
 	plan *Plan
 	args Args
+	sess Session
+	dml  *DMLSubqueries // the subqueries of a staged UPDATE/DELETE, once read
 }
 
 func (e *execution) Route(ctx context.Context, cur engine.VindexCursor) (*engine.Routed, error) {
@@ -87,4 +98,46 @@ func (e *execution) Sent() string                      { return e.plan.AsSent() 
 func (e *execution) Empty() string                     { return Impossible(e.plan, e.args) }
 func (e *execution) InsertIDGenerated(id uint64) bool {
 	return InsertIDGenerated(e.plan, e.args, id)
+}
+
+func (e *execution) Reads() ([]engine.Read, error) {
+	if e.plan.SelectFrom != nil {
+		return []engine.Read{{Keyspace: e.plan.SelectFrom.Name, SQL: InsertSource(e.plan, e.args)}}, nil
+	}
+	d, err := e.dmlSubqueries()
+	if err != nil {
+		return nil, err
+	}
+	reads := make([]engine.Read, len(d.Selects))
+	for i, sql := range d.Selects {
+		reads[i] = engine.Read{Keyspace: d.Keyspaces[i], SQL: sql}
+	}
+	return reads, nil
+}
+
+// dmlSubqueries lists the subqueries of a staged UPDATE or DELETE, once
+// per execution: its write is the same parse with their rows written in.
+func (e *execution) dmlSubqueries() (*DMLSubqueries, error) {
+	if e.dml == nil {
+		d, err := e.p.PlanDMLSubqueries(e.plan, e.args, e.sess)
+		if err != nil {
+			return nil, err
+		}
+		e.dml = d
+	}
+	return e.dml, nil
+}
+
+func (e *execution) Write(results []*engine.Result) (string, error) {
+	if e.plan.SelectFrom != nil {
+		if len(results[0].Rows) == 0 {
+			return "", nil
+		}
+		return InsertValues(e.plan, e.args, results[0])
+	}
+	d, err := e.dmlSubqueries()
+	if err != nil {
+		return "", err
+	}
+	return d.Substitute(results)
 }

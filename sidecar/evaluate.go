@@ -76,11 +76,8 @@ func (c engineCursor) Route(_ context.Context, keyspace, sql string) (*engine.Re
 		return nil, sqlerr.Routing("the engine sent a statement that is no SELECT of keyspace %s: %.80s", keyspace, sql)
 	}
 	return s.capture(func() error {
-		if plan.Engine {
-			return s.evaluate(plan, plan.Args, nil, false, nil)
-		}
-		if plan.Keyspace.Sharded || plan.Table != nil {
-			return s.runSharded(plan, plan.Args, nil, false)
+		if !plan.Forwarded() {
+			return s.runPlanned(plan, plan.Args, nil, false)
 		}
 		res, err := s.forward(plan.Keyspace.Shards[0], plan.Query, plan.Kind, false)
 		return res.failed(err)
@@ -280,61 +277,4 @@ func (s *session) writeResult(res *engine.Result, binaryRows, more bool) error {
 		st |= mysql.StatusMoreResults
 	}
 	return s.w.WritePacket(mysql.AppendEOF(nil, 0, st))
-}
-
-// staged runs a write that reads across shards first: INSERT … SELECT (the
-// SELECT, then the INSERT of its rows; see planner.InsertSource) and
-// UPDATE/DELETE with subqueries (the subqueries, then the statement with
-// their rows; see planner.PlanDMLSubqueries). Each read runs as any SELECT
-// of the client does; the write is then planned like any other.
-func (s *session) staged(plan *planner.Plan, args planner.Args, more bool) error {
-	ctx := context.Background()
-	cursor := engineCursor{s}
-	sess := s.planSession() // the statements are the client's: its names, its keyspace
-	var text string
-	if plan.SelectFrom != nil {
-		rows, err := cursor.Route(ctx, plan.SelectFrom.Name, planner.InsertSource(plan, args))
-		if err != nil {
-			return err
-		}
-		if max := s.srv.config().MaxMemoryRows; len(rows.Rows) > max {
-			return engine.TooManyRows(max)
-		}
-		if len(rows.Rows) == 0 {
-			return s.okResult(0, 0, 0, more)
-		}
-		if text, err = planner.InsertValues(plan, args, rows); err != nil {
-			return err
-		}
-	} else {
-		d, err := s.srv.planner().PlanDMLSubqueries(plan, args, sess)
-		if err != nil {
-			return err
-		}
-		results := make([]*engine.Result, len(d.Selects))
-		held := 0
-		for i, sel := range d.Selects {
-			if results[i], err = cursor.Route(ctx, d.Keyspaces[i], sel); err != nil {
-				return err
-			}
-			if held += len(results[i].Rows); held > s.srv.config().MaxMemoryRows {
-				return engine.TooManyRows(s.srv.config().MaxMemoryRows)
-			}
-		}
-		if text, err = d.Substitute(results); err != nil {
-			return err
-		}
-	}
-	write, err := s.srv.planner().Plan(text, sess)
-	if err != nil {
-		return err
-	}
-	if write.SelectFrom != nil || write.Subqueries {
-		return sqlerr.Routing("a staged write planned as staged again: %.80s", text)
-	}
-	if write.Keyspace.Sharded || write.Table != nil {
-		return s.runSharded(write, write.Args, nil, more)
-	}
-	res, err := s.forward(write.Keyspace.Shards[0], write.Query, write.Kind, more)
-	return res.failed(err)
 }

@@ -18,25 +18,12 @@ import (
 // (engine.VindexCursor, vindex.Querier) on the client's own session: every internal
 // query carries the client's identity and joins its transaction.
 
-// runPlanned runs a statement the sidecar does more with than forward it:
-// staged (a write reading across shards first), evaluated by an engine plan
-// (a SELECT of several keyspaces), or by its engine.Statement. args are a
-// prepared statement's arguments, or the text's normalized literals.
+// runPlanned runs a statement the sidecar does more with than forward it
+// (see Plan.Forwarded) by its engine.Statement. args are a prepared
+// statement's arguments, or the text's normalized literals; stmt is set for
+// prepared statements so single-shard reads can execute the backend's
+// prepared statement and relay binary rows.
 func (s *session) runPlanned(plan *planner.Plan, args planner.Args, stmt *preparedStmt, more bool) error {
-	switch {
-	case plan.SelectFrom != nil || plan.Subqueries:
-		return s.staged(plan, args, more)
-	case plan.Engine:
-		return s.evaluate(plan, args, stmt, more, nil)
-	}
-	return s.runSharded(plan, args, stmt, more)
-}
-
-// runSharded runs a statement on a sharded keyspace (or on a table with a
-// sequence) by its engine plan. args are a prepared statement's arguments
-// (nil for text); stmt is set for prepared statements so single-shard reads
-// can execute the backend's prepared statement and relay binary rows.
-func (s *session) runSharded(plan *planner.Plan, args planner.Args, stmt *preparedStmt, more bool) error {
 	hint, err := s.hintedShard(plan)
 	if err != nil {
 		return err
@@ -50,7 +37,9 @@ func (s *session) runSharded(plan *planner.Plan, args planner.Args, stmt *prepar
 	s.lookupNoCache = plan.Kind == planner.KindUpdate || plan.Kind == planner.KindDelete
 	defer func() { s.lookupNoCache = false }()
 	a := &answering{session: s, plan: plan, args: args, stmt: stmt, more: more}
-	return st.Answer(context.Background(), a, engine.Execution{Args: args, Hint: hint, Planned: plan.Execution(args)})
+	x := engine.Execution{Args: args, Hint: hint, MaxRows: s.srv.config().MaxMemoryRows,
+		Planned: s.srv.planner().Execution(plan, args, s.planSession())}
+	return st.Answer(context.Background(), a, x)
 }
 
 // answering is the session as an engine.Statement answers one client
@@ -102,6 +91,26 @@ func (a *answering) Scope(keyspace string, run func() error) error {
 
 func (a *answering) Evaluate(_ context.Context, refusal error) error {
 	return a.evaluate(a.plan, a.args, a.stmt, a.more, refusal)
+}
+
+func (a *answering) Select(ctx context.Context, r engine.Read) (*engine.Result, error) {
+	return engineCursor{a.session}.Route(ctx, r.Keyspace, r.SQL)
+}
+
+// Run runs a staged write, planned from the client's session (its names,
+// its keyspace).
+func (a *answering) Run(_ context.Context, sql string) error {
+	write, err := a.srv.planner().Plan(sql, a.planSession())
+	switch {
+	case err != nil:
+		return err
+	case write.SelectFrom != nil || write.Subqueries:
+		return sqlerr.Routing("a staged write planned as staged again: %.80s", sql)
+	case !write.Forwarded():
+		return a.runPlanned(write, write.Args, nil, a.more)
+	}
+	res, err := a.forward(write.Keyspace.Shards[0], write.Query, write.Kind, a.more)
+	return res.failed(err)
 }
 
 // hintedShard resolves the routing hint a statement arrived with to a shard
@@ -263,7 +272,8 @@ func (s *session) runLookupStatement(ctx context.Context, in *internal, sql, key
 	if err != nil {
 		return nil, err
 	}
-	if err := st.Answer(ctx, in, engine.Execution{Args: plan.Args, Planned: plan.Execution(plan.Args)}); err != nil {
+	x := engine.Execution{Args: plan.Args, Planned: s.srv.planner().Execution(plan, plan.Args, s.planSession())}
+	if err := st.Answer(ctx, in, x); err != nil {
 		return nil, err
 	}
 	return in.out, nil
@@ -333,7 +343,25 @@ func (in *internal) OK(engine.Written) error { return nil }
 // Scope: the statement is part of the client's, whose scope undoes it.
 func (in *internal) Scope(_ string, run func() error) error { return run() }
 
-func (in *internal) Evaluate(_ context.Context, refusal error) error { return refusal }
+func (in *internal) Evaluate(_ context.Context, refusal error) error {
+	if refusal == nil {
+		return in.refuse()
+	}
+	return refusal
+}
+
+func (in *internal) Select(context.Context, engine.Read) (*engine.Result, error) {
+	return nil, in.refuse()
+}
+
+func (in *internal) Run(context.Context, string) error { return in.refuse() }
+
+// refuse is the error of a lookup statement that would read across
+// keyspaces or shards before it runs: lookup tables are read and written
+// by statements of one table.
+func (in *internal) refuse() error {
+	return sqlerr.Unsupported("a lookup statement that reads across shards or keyspaces first: %.80s", in.plan.Query)
+}
 
 // ExecuteKeyspaceID runs sql on the shard of keyspace holding ksid (the
 // consistent lookup's owner-row check).

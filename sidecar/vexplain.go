@@ -44,51 +44,13 @@ func (e *explainer) explain(ctx context.Context, plan *planner.Plan, sql string)
 		e.add("", "", "(answered by the sidecar) "+plan.Query)
 	case s.target != nil:
 		e.add(s.target.Keyspace, s.target.Name, sql) // as the client sent it
-	case plan.SelectFrom != nil || plan.Subqueries:
-		return e.staged(ctx, plan)
-	case plan.Engine:
-		return e.engine(plan)
+	case !plan.Forwarded():
+		return e.statement(ctx, plan)
 	case ks == nil:
 		d := s.srv.defaultKeyspace()
 		e.add(d.Name, d.Shards[0].Name, plan.Query)
-	case ks.Sharded || plan.Table != nil:
-		return e.statement(ctx, plan)
 	default:
 		e.add(ks.Name, ks.Shards[0].Name, plan.Query)
-	}
-	return nil
-}
-
-// staged lists a write that reads across shards first as session.staged
-// runs it: each read as VEXPLAIN lists that SELECT, then the write, which
-// is planned from the rows the reads return.
-func (e *explainer) staged(ctx context.Context, plan *planner.Plan) error {
-	sess := e.s.planSession()
-	type read struct{ keyspace, sql string }
-	var reads []read
-	then := "the statement with the subqueries' rows written in"
-	if plan.SelectFrom != nil {
-		reads = []read{{plan.SelectFrom.Name, planner.InsertSource(plan, plan.Args)}}
-		then = "an INSERT … VALUES of the SELECT's rows, written as any INSERT is"
-	} else {
-		d, err := e.s.srv.planner().PlanDMLSubqueries(plan, plan.Args, sess)
-		if err != nil {
-			return err
-		}
-		for i, sql := range d.Selects {
-			reads = append(reads, read{d.Keyspaces[i], sql})
-		}
-	}
-	e.add(plan.Keyspace.Name, "", fmt.Sprintf("(plan) Staged: %d read(s) first, then %s", len(reads), then))
-	for _, r := range reads {
-		sess.Keyspace, sess.SystemSchema = r.keyspace, ""
-		sub, err := e.s.srv.planner().Plan(r.sql, sess)
-		if err != nil {
-			return err
-		}
-		if err := e.explain(ctx, sub, r.sql); err != nil {
-			return err
-		}
 	}
 	return nil
 }
@@ -138,7 +100,8 @@ func (e *explainer) statement(ctx context.Context, plan *planner.Plan) error {
 		e.add(ks.Name, "", "(plan) "+node)
 	}
 	e.keyspace = ks.Name // the lookup statements run in the statement's scope
-	x := engine.Execution{Args: plan.Args, Hint: hint, Planned: explainedRoute{plan.Execution(plan.Args), e, ks}}
+	planned := e.s.srv.planner().Execution(plan, plan.Args, e.s.planSession())
+	x := engine.Execution{Args: plan.Args, Hint: hint, Planned: explainedRoute{planned, e, ks}}
 	return st.Answer(ctx, &explaining{e, plan}, x)
 }
 
@@ -210,11 +173,27 @@ func (x *explaining) OK(engine.Written) error { return nil }
 func (x *explaining) Scope(_ string, run func() error) error { return run() }
 
 func (x *explaining) Evaluate(_ context.Context, refusal error) error {
-	if !evaluable(x.plan, refusal) {
+	if refusal != nil && !evaluable(x.plan, refusal) {
 		return refusal
 	}
 	return x.engine(x.plan)
 }
+
+// Select lists a staged write's read as VEXPLAIN lists that SELECT, and
+// reads nothing: the write, made from the rows, is described, not listed.
+func (x *explaining) Select(ctx context.Context, r engine.Read) (*engine.Result, error) {
+	sess := x.s.planSession()
+	sess.Keyspace, sess.SystemSchema = r.Keyspace, ""
+	read, err := x.s.srv.planner().Plan(r.SQL, sess)
+	if err != nil {
+		return nil, err
+	}
+	// No rows, in one column: the write is made as for reads that found
+	// nothing.
+	return &engine.Result{Fields: []engine.Field{{Name: "_"}}}, x.explain(ctx, read, r.SQL)
+}
+
+func (x *explaining) Run(context.Context, string) error { return nil }
 
 // Execute lists a lookup statement as the session would run it, and runs it
 // when it only reads.
