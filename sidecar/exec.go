@@ -33,9 +33,11 @@ func (s *session) runPlanned(plan *planner.Plan, args planner.Args, stmt *prepar
 		return err
 	}
 	// Writes route by the lookup table itself, never by a cached entry
-	// another sidecar may have made stale.
+	// another sidecar may have made stale. A staged write's reads are
+	// statements of their own, which set this again.
+	outer := s.lookupNoCache
 	s.lookupNoCache = plan.Kind == planner.KindUpdate || plan.Kind == planner.KindDelete
-	defer func() { s.lookupNoCache = false }()
+	defer func() { s.lookupNoCache = outer }()
 	a := &answering{session: s, plan: plan, args: args, stmt: stmt, more: more}
 	x := engine.Execution{Args: args, Hint: hint, MaxRows: s.srv.config().MaxMemoryRows,
 		Planned: s.srv.planner().Execution(plan, args, s.planSession())}
