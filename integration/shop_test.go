@@ -621,6 +621,23 @@ func TestShopAcrossKeyspaces(t *testing.T) {
 			}
 		}
 	}
+	// VEXPLAIN shows the engine plan the SELECT is left to, and its gathers.
+	rows, err := env.shopText.QueryContext(ctx, "vexplain select count(*) from mk.t where g in (select tier from shop.customer where city = 'Oslo')")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plan []string
+	for rows.Next() {
+		var n, ks, shard, q string
+		if err := rows.Scan(&n, &ks, &shard, &q); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, q)
+	}
+	rows.Close()
+	if len(plan) < 3 || !strings.HasPrefix(plan[0], "(plan) Evaluated from ") || !strings.HasPrefix(plan[1], "Evaluate on ") || !strings.Contains(strings.Join(plan, "\n"), "Gather") {
+		t.Errorf("VEXPLAIN of a SELECT across keyspaces:\n%s", strings.Join(plan, "\n"))
+	}
 	// A write across keyspaces stays refused.
 	var me *mysql.MySQLError
 	if _, err := env.shopText.ExecContext(ctx, "delete c from shop.customer c join mk.t t on t.id = c.id where t.id < 0"); !errors.As(err, &me) || me.Number != 1235 {
