@@ -1,6 +1,6 @@
 // Package engine runs plans that are trees of primitives. A primitive sends
-// statements through a Cursor, the one way from a plan to the shards, and
-// returns rows; the tree composes what no single statement answers (a join
+// statements through the client's Session (an Evaluate tree through the
+// part of it that is a Cursor), the one way from a plan to the shards; the tree composes what no single statement answers (a join
 // of tables on different shards, a HAVING over a merged aggregate, a UNION
 // across keyspaces) out of statements that one shard, or the router's
 // scatter merge, answers.
@@ -56,16 +56,18 @@ type Result struct {
 	Rows   [][][]byte
 }
 
-// Cursor runs the statements of a plan on the client's session (its
-// transaction, its sql_mode). The sidecar implements it; tests use a fake
-// that records what the plan sends.
+// Cursor runs the statements of an Evaluate tree on the client's session
+// (its transaction, its sql_mode): the part of a Session the tree needs.
+// The sidecar's session implements it; tests use a fake that records what
+// the plan sends.
 type Cursor interface {
-	// Route runs a SELECT on a keyspace as the client's own statement would
-	// run: planned, routed by its vindexes, merged across shards.
-	Route(ctx context.Context, keyspace, sql string) (*Result, error)
-	// Evaluate runs a SELECT that reads no table, unchanged, on one backend
+	// Select runs a SELECT on a keyspace as the client's own statement
+	// would run (planned, routed by its vindexes, merged across shards,
+	// evaluated) and returns its rows.
+	Select(ctx context.Context, r Read) (*Result, error)
+	// SelectOn runs a SELECT that reads no table, unchanged, on one backend
 	// of the keyspace.
-	Evaluate(ctx context.Context, keyspace, sql string) (*Result, error)
+	SelectOn(ctx context.Context, keyspace, sql string) (*Result, error)
 }
 
 // Env is one execution of a plan: the cursor, how statements are written for

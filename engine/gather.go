@@ -80,7 +80,7 @@ func (e *Evaluate) Execute(ctx context.Context, env *Env) (*Result, error) {
 		b = appendDerived(b, e.Tables[slot], gathered[slot], env.NoBackslashEscapes)
 	}
 	b = append(b, e.Parts[len(e.Parts)-1]...)
-	res, err := env.Cursor.Evaluate(ctx, e.Keyspace, string(b))
+	res, err := env.Cursor.SelectOn(ctx, e.Keyspace, string(b))
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +157,7 @@ func (g *Gather) run(ctx context.Context, env *Env, gathered []*Result) (*Result
 
 // query runs the gather's SELECT with one more condition (none if "").
 func (g *Gather) query(ctx context.Context, env *Env, cond string) (*Result, error) {
-	res, err := env.Cursor.Route(ctx, g.Keyspace, g.sql(cond))
+	res, err := env.Cursor.Select(ctx, Read{Keyspace: g.Keyspace, SQL: g.sql(cond)})
 	if err != nil {
 		return nil, err
 	}

@@ -29,11 +29,11 @@ func (f *fakeCursor) answer(kind, sql string) (*Result, error) {
 	return f.results[best], nil
 }
 
-func (f *fakeCursor) Route(_ context.Context, keyspace, sql string) (*Result, error) {
-	return f.answer("route "+keyspace, sql)
+func (f *fakeCursor) Select(_ context.Context, r Read) (*Result, error) {
+	return f.answer("route "+r.Keyspace, r.SQL)
 }
 
-func (f *fakeCursor) Evaluate(_ context.Context, keyspace, sql string) (*Result, error) {
+func (f *fakeCursor) SelectOn(_ context.Context, keyspace, sql string) (*Result, error) {
 	return f.answer("evaluate "+keyspace, sql)
 }
 

@@ -9,9 +9,11 @@ import (
 	"sidecar/vindex"
 )
 
-// Statement is the plan of a client's statement on a sharded keyspace (or
-// on a table with a sequence): which primitives run and how the client is
-// answered, decided once per statement shape and per prepared statement.
+// Statement is the plan of a client's statement the sidecar does more with
+// than forward to one backend (a statement on a sharded keyspace or a table
+// with a sequence, a staged write, a SELECT across keyspaces): which
+// primitives run and how the client is answered, decided once per
+// statement shape and per prepared statement.
 // Answer runs it through the client's Session; the sidecar's session runs it
 // for the client, VEXPLAIN's session lists what a run would send, and tests'
 // sessions record it.
@@ -66,6 +68,7 @@ type Read struct{ Keyspace, SQL string }
 // client's answer.
 type Session interface {
 	VindexCursor
+	Cursor
 	// Relay sends a statement to one shard and relays its answer to the
 	// client as it comes: sql as text, or with sql "" the client's own
 	// statement (the backend's prepared statement for a prepared execute).
@@ -86,9 +89,6 @@ type Session interface {
 	// with refusal (returned when no engine plan answers it either), or
 	// with refusal nil one the planner left to the engine.
 	Evaluate(ctx context.Context, refusal error) error
-	// Select runs a SELECT on a keyspace as the client's own would run
-	// (routed, merged, evaluated) and returns its rows.
-	Select(ctx context.Context, r Read) (*Result, error)
 	// Run runs sql as the client's statement, answering the client.
 	Run(ctx context.Context, sql string) error
 }

@@ -87,6 +87,11 @@ func (s *session) Select(_ context.Context, r Read) (*Result, error) {
 	return res, nil
 }
 
+func (s *session) SelectOn(_ context.Context, keyspace, sql string) (*Result, error) {
+	s.log("select on %s: %s", keyspace, sql)
+	return &Result{}, nil
+}
+
 func (s *session) Run(_ context.Context, sql string) error {
 	s.log("run: %s", sql)
 	return nil

@@ -582,11 +582,11 @@ func checkEvaluate(t *testing.T, prim engine.Primitive) {
 
 type emptyCursor struct{}
 
-func (emptyCursor) Route(context.Context, string, string) (*engine.Result, error) {
+func (emptyCursor) Select(context.Context, engine.Read) (*engine.Result, error) {
 	return &engine.Result{Fields: []engine.Field{{Name: "id"}}}, nil
 }
 
-func (emptyCursor) Evaluate(context.Context, string, string) (*engine.Result, error) {
+func (emptyCursor) SelectOn(context.Context, string, string) (*engine.Result, error) {
 	return &engine.Result{Fields: []engine.Field{{Name: "id"}}}, nil
 }
 

@@ -37,7 +37,7 @@ func (s *session) evaluate(plan *planner.Plan, args planner.Args, stmt *prepared
 	}
 	s.evaluating = true
 	defer func() { s.evaluating = false }()
-	env := &engine.Env{Cursor: engineCursor{s}, NoBackslashEscapes: s.mode.NoBackslashEscapes, MaxRows: s.srv.config().MaxMemoryRows}
+	env := &engine.Env{Cursor: s, NoBackslashEscapes: s.mode.NoBackslashEscapes, MaxRows: s.srv.config().MaxMemoryRows}
 	res, err := prim.Execute(context.Background(), env)
 	if err != nil {
 		return err
@@ -61,11 +61,10 @@ func evaluable(plan *planner.Plan, refusal error) bool {
 	return plan.Kind == planner.KindSelect && plan.Unparsed == "" && errors.As(refusal, &e) && e.Num == 1235
 }
 
-// engineCursor runs an engine plan's statements on the client's session.
-type engineCursor struct{ s *session }
-
-func (c engineCursor) Route(_ context.Context, keyspace, sql string) (*engine.Result, error) {
-	s := c.s
+// Select runs a SELECT of an engine plan or a staged write as the client's
+// own (engine.Cursor), its reply captured.
+func (s *session) Select(_ context.Context, r engine.Read) (*engine.Result, error) {
+	keyspace, sql := r.Keyspace, r.SQL
 	sess := s.planSession()
 	sess.Keyspace, sess.SystemSchema = keyspace, ""
 	plan, err := s.srv.planner().Plan(sql, sess)
@@ -84,8 +83,9 @@ func (c engineCursor) Route(_ context.Context, keyspace, sql string) (*engine.Re
 	})
 }
 
-func (c engineCursor) Evaluate(_ context.Context, keyspace, sql string) (*engine.Result, error) {
-	s := c.s
+// SelectOn runs an engine plan's evaluating SELECT on one backend of the
+// keyspace (engine.Cursor), its reply captured.
+func (s *session) SelectOn(_ context.Context, keyspace, sql string) (*engine.Result, error) {
 	ks := s.srv.topo().Keyspaces[keyspace]
 	if ks == nil {
 		return nil, unknownKeyspace(keyspace)

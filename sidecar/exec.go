@@ -95,10 +95,6 @@ func (a *answering) Evaluate(_ context.Context, refusal error) error {
 	return a.evaluate(a.plan, a.args, a.stmt, a.more, refusal)
 }
 
-func (a *answering) Select(ctx context.Context, r engine.Read) (*engine.Result, error) {
-	return engineCursor{a.session}.Route(ctx, r.Keyspace, r.SQL)
-}
-
 // Run runs a staged write, planned from the client's session (its names,
 // its keyspace).
 func (a *answering) Run(_ context.Context, sql string) error {
@@ -353,6 +349,10 @@ func (in *internal) Evaluate(_ context.Context, refusal error) error {
 }
 
 func (in *internal) Select(context.Context, engine.Read) (*engine.Result, error) {
+	return nil, in.refuse()
+}
+
+func (in *internal) SelectOn(context.Context, string, string) (*engine.Result, error) {
 	return nil, in.refuse()
 }
 

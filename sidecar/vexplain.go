@@ -193,6 +193,12 @@ func (x *explaining) Select(ctx context.Context, r engine.Read) (*engine.Result,
 	return &engine.Result{Fields: []engine.Field{{Name: "_"}}}, x.explain(ctx, read, r.SQL)
 }
 
+// SelectOn is never reached: Evaluate lists the engine plan instead of
+// running it.
+func (x *explaining) SelectOn(context.Context, string, string) (*engine.Result, error) {
+	return &engine.Result{}, nil
+}
+
 func (x *explaining) Run(context.Context, string) error { return nil }
 
 // Execute lists a lookup statement as the session would run it, and runs it
