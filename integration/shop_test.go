@@ -7,6 +7,7 @@ package integration
 // naming what is not supported. A wrong answer is the one outcome never allowed.
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -380,19 +381,7 @@ func TestShopEvaluate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	rows, err := conn.QueryContext(ctx, "vexplain "+join)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var plan []string
-	for rows.Next() {
-		var n, ks, shard, q string
-		if err := rows.Scan(&n, &ks, &shard, &q); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, q)
-	}
-	rows.Close()
+	plan, _ := vexplain(t, ctx, conn, join)
 	want := []string{
 		"(plan) Select of shop: one shard's answer relayed, several shards' merged",
 		"(plan)   JoinRoute: the shard every table's primary vindex column is bound to: o.customer_id=?1, i.order_id unbound",
@@ -405,19 +394,11 @@ func TestShopEvaluate(t *testing.T) {
 	}
 
 	// Co-located tables: the statement itself on every shard.
-	rows, err = conn.QueryContext(ctx, "vexplain select c.id, o.id from customer c join orders o on o.customer_id = c.id where c.tier = 2")
-	if err != nil {
-		t.Fatal(err)
-	}
+	queries, onShards := vexplain(t, ctx, conn, "select c.id, o.id from customer c join orders o on o.customer_id = c.id where c.tier = 2")
 	var shards []string
-	for rows.Next() {
-		var n, ks, shard, q string
-		if err := rows.Scan(&n, &ks, &shard, &q); err != nil {
-			t.Fatal(err)
-		}
-		shards = append(shards, shard+": "+q)
+	for i, q := range queries {
+		shards = append(shards, onShards[i]+": "+q)
 	}
-	rows.Close()
 	const colocated = "JoinRoute: the shard every table's primary vindex column is bound to, else every shard (co-located): c.id unbound, o.customer_id unbound"
 	if want := []string{
 		": (plan) Select of shop: one shard's answer relayed, several shards' merged",
@@ -622,19 +603,7 @@ func TestShopAcrossKeyspaces(t *testing.T) {
 		}
 	}
 	// VEXPLAIN shows the engine plan the SELECT is left to, and its gathers.
-	rows, err := env.shopText.QueryContext(ctx, "vexplain select count(*) from mk.t where g in (select tier from shop.customer where city = 'Oslo')")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var plan []string
-	for rows.Next() {
-		var n, ks, shard, q string
-		if err := rows.Scan(&n, &ks, &shard, &q); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, q)
-	}
-	rows.Close()
+	plan, _ := vexplain(t, ctx, env.shopText, "select count(*) from mk.t where g in (select tier from shop.customer where city = 'Oslo')")
 	if len(plan) < 3 || !strings.HasPrefix(plan[0], "(plan) Evaluated from ") || !strings.HasPrefix(plan[1], "Evaluate on ") || !strings.Contains(strings.Join(plan, "\n"), "Gather") {
 		t.Errorf("VEXPLAIN of a SELECT across keyspaces:\n%s", strings.Join(plan, "\n"))
 	}
@@ -659,4 +628,27 @@ func TestShopMultiTableWrites(t *testing.T) {
 		{sql: "delete a from item_archive a join orders o on o.id = a.order_id where o.status = 'new'", refused: true},
 		{sql: "update item_archive a join item i on i.order_id = a.order_id set a.order_id = 1", refused: true},
 	})
+}
+
+// vexplain runs VEXPLAIN of statement and returns its rows' queries and shards.
+func vexplain(t *testing.T, ctx context.Context, db interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}, statement string) (queries, shards []string) {
+	t.Helper()
+	rows, err := db.QueryContext(ctx, "vexplain "+statement)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n, ks, shard, q string
+		if err := rows.Scan(&n, &ks, &shard, &q); err != nil {
+			t.Fatal(err)
+		}
+		queries, shards = append(queries, q), append(shards, shard)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return queries, shards
 }

@@ -24,11 +24,7 @@ import (
 // prepared statements so single-shard reads can execute the backend's
 // prepared statement and relay binary rows.
 func (s *session) runPlanned(plan *planner.Plan, args planner.Args, stmt *preparedStmt, more bool) error {
-	hint, err := s.hintedShard(plan)
-	if err != nil {
-		return err
-	}
-	st, err := planner.PlanStatement(plan)
+	st, x, err := s.statementOf(plan, args)
 	if err != nil {
 		return err
 	}
@@ -39,9 +35,23 @@ func (s *session) runPlanned(plan *planner.Plan, args planner.Args, stmt *prepar
 	s.lookupNoCache = plan.Kind == planner.KindUpdate || plan.Kind == planner.KindDelete
 	defer func() { s.lookupNoCache = outer }()
 	a := &answering{session: s, plan: plan, args: args, stmt: stmt, more: more}
-	x := engine.Execution{Args: args, Hint: hint, MaxRows: s.srv.config().MaxMemoryRows,
-		Planned: s.srv.planner().Execution(plan, args, s.planSession())}
 	return st.Answer(context.Background(), a, x)
+}
+
+// statementOf is a planned statement's engine.Statement and its execution
+// with args in this session: the shard its hint names, the rows it may
+// hold, the planner's part.
+func (s *session) statementOf(plan *planner.Plan, args planner.Args) (engine.Statement, engine.Execution, error) {
+	hint, err := s.hintedShard(plan)
+	if err != nil {
+		return nil, engine.Execution{}, err
+	}
+	st, err := planner.PlanStatement(plan)
+	if err != nil {
+		return nil, engine.Execution{}, err
+	}
+	return st, engine.Execution{Args: args, Hint: hint, MaxRows: s.srv.config().MaxMemoryRows,
+		Planned: s.srv.planner().Execution(plan, args, s.planSession())}, nil
 }
 
 // answering is the session as an engine.Statement answers one client
@@ -266,11 +276,10 @@ func (s *session) runLookupStatement(ctx context.Context, in *internal, sql, key
 	if !ks.Sharded {
 		return in.out, in.Relay(ctx, ks.Shards[0], plan.Query)
 	}
-	st, err := planner.PlanStatement(plan)
+	st, x, err := s.statementOf(plan, plan.Args)
 	if err != nil {
 		return nil, err
 	}
-	x := engine.Execution{Args: plan.Args, Planned: s.srv.planner().Execution(plan, plan.Args, s.planSession())}
 	if err := st.Answer(ctx, in, x); err != nil {
 		return nil, err
 	}

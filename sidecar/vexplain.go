@@ -87,11 +87,7 @@ func (e *explainer) engine(plan *planner.Plan) error {
 // what a run of it would send: how the route found its shards, each shard's
 // statement, the merge's steps.
 func (e *explainer) statement(ctx context.Context, plan *planner.Plan) error {
-	hint, err := e.s.hintedShard(plan)
-	if err != nil {
-		return err
-	}
-	st, err := planner.PlanStatement(plan)
+	st, x, err := e.s.statementOf(plan, plan.Args)
 	if err != nil {
 		return err
 	}
@@ -100,8 +96,7 @@ func (e *explainer) statement(ctx context.Context, plan *planner.Plan) error {
 		e.add(ks.Name, "", "(plan) "+node)
 	}
 	e.keyspace = ks.Name // the lookup statements run in the statement's scope
-	planned := e.s.srv.planner().Execution(plan, plan.Args, e.s.planSession())
-	x := engine.Execution{Args: plan.Args, Hint: hint, Planned: explainedRoute{planned, e, ks}}
+	x.Planned = explainedRoute{x.Planned, e, ks}
 	return st.Answer(ctx, &explaining{e, plan}, x)
 }
 
