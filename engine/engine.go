@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"sidecar/sqlerr"
+	"sidecar/vindex"
 )
 
 // Kind is how a column's values are written back into SQL as literals.
@@ -70,10 +71,13 @@ type Cursor interface {
 	SelectOn(ctx context.Context, keyspace, sql string) (*Result, error)
 }
 
-// Env is one execution of a plan: the cursor, how statements are written for
-// the session, and the rows held so far against the limit.
+// Env is one execution of a plan: the cursor, the execution's arguments (a
+// prepared statement's, or the literals of a normalized statement's shape),
+// how statements are written for the session, and the rows held so far
+// against the limit.
 type Env struct {
 	Cursor Cursor
+	Args   []vindex.Value
 	// NoBackslashEscapes: the session's sql_mode reads a backslash in a
 	// string as an ordinary character.
 	NoBackslashEscapes bool

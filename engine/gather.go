@@ -24,12 +24,15 @@ import (
 // it reads only the rows whose join column matches a gathered value (IN
 // lists, routed by the vindex when the column has one). What a plan holds is
 // bounded by Env.MaxRows.
+//
+// The plan is made once per statement shape: its texts are Templates, which
+// each execution writes with its arguments.
 type Evaluate struct {
 	Keyspace string // where the statement runs: a backend of this keyspace
 	// Parts is the statement around its table references: Parts[i] comes
 	// before the derived table of Tables[Slots[i]], the last part after the
 	// last one.
-	Parts  []string
+	Parts  []Template
 	Slots  []int
 	Tables []*Gather // in the order they are gathered
 }
@@ -38,8 +41,8 @@ type Evaluate struct {
 type Gather struct {
 	Alias    string // the reference's name in the statement
 	Keyspace string
-	Select   string // SELECT <columns> FROM <table> AS <alias>
-	Where    string // the conditions on this table alone; "" for none
+	Select   string   // SELECT <columns> FROM <table> AS <alias>
+	Where    Template // the conditions on this table alone; nil for none
 	Reduce   *Reduce
 	// Typed: the table is in the evaluating keyspace, whose backend gives
 	// the derived table its columns' types (see appendDerived).
@@ -76,10 +79,10 @@ func (e *Evaluate) Execute(ctx context.Context, env *Env) (*Result, error) {
 	}
 	var b []byte
 	for i, slot := range e.Slots {
-		b = append(b, e.Parts[i]...)
+		b = e.Parts[i].appendTo(b, env.Args, env.NoBackslashEscapes)
 		b = appendDerived(b, e.Tables[slot], gathered[slot], env.NoBackslashEscapes)
 	}
-	b = append(b, e.Parts[len(e.Parts)-1]...)
+	b = e.Parts[len(e.Parts)-1].appendTo(b, env.Args, env.NoBackslashEscapes)
 	res, err := env.Cursor.SelectOn(ctx, e.Keyspace, string(b))
 	if err != nil {
 		return nil, err
@@ -157,15 +160,16 @@ func (g *Gather) run(ctx context.Context, env *Env, gathered []*Result) (*Result
 
 // query runs the gather's SELECT with one more condition (none if "").
 func (g *Gather) query(ctx context.Context, env *Env, cond string) (*Result, error) {
-	res, err := env.Cursor.Select(ctx, Read{Keyspace: g.Keyspace, SQL: g.sql(cond)})
+	where := string(g.Where.appendTo(nil, env.Args, env.NoBackslashEscapes))
+	res, err := env.Cursor.Select(ctx, Read{Keyspace: g.Keyspace, SQL: g.sql(where, cond)})
 	if err != nil {
 		return nil, err
 	}
 	return res, env.hold(len(res.Rows))
 }
 
-func (g *Gather) sql(cond string) string {
-	where := g.Where
+// sql is the gather's SELECT with its conditions, where, and one more, cond.
+func (g *Gather) sql(where, cond string) string {
 	switch {
 	case cond == "":
 	case where == "":
@@ -362,13 +366,36 @@ func zeroDate(v []byte) bool {
 	return false
 }
 
+// Bound is the plan with args written into its texts, as an execution with
+// them sends it (for VEXPLAIN).
+func (e *Evaluate) Bound(args []vindex.Value, noBackslash bool) *Evaluate {
+	bind := func(t Template) Template {
+		if t == nil {
+			return nil
+		}
+		return Template{{Text: string(t.appendTo(nil, args, noBackslash))}}
+	}
+	b := *e
+	b.Parts = make([]Template, len(e.Parts))
+	for i, p := range e.Parts {
+		b.Parts[i] = bind(p)
+	}
+	b.Tables = make([]*Gather, len(e.Tables))
+	for i, g := range e.Tables {
+		bound := *g
+		bound.Where = bind(g.Where)
+		b.Tables[i] = &bound
+	}
+	return &b
+}
+
 func (e *Evaluate) describe(b *strings.Builder, depth int) {
 	var sql strings.Builder
 	for i, slot := range e.Slots {
-		sql.WriteString(e.Parts[i])
+		sql.WriteString(e.Parts[i].String())
 		sql.WriteString("(<" + e.Tables[slot].Alias + ">)")
 	}
-	sql.WriteString(e.Parts[len(e.Parts)-1])
+	sql.WriteString(e.Parts[len(e.Parts)-1].String())
 	line(b, depth, "Evaluate on %s: %s", e.Keyspace, sql.String())
 	for _, g := range e.Tables {
 		g.describe(b, depth+1, e.Tables)
@@ -376,7 +403,7 @@ func (e *Evaluate) describe(b *strings.Builder, depth int) {
 }
 
 func (g *Gather) describe(b *strings.Builder, depth int, tables []*Gather) {
-	sql := g.sql("")
+	sql := g.sql(g.Where.String(), "")
 	if r := g.Reduce; r != nil {
 		line(b, depth, "Gather %s from %s: %s, %s IN (values of %s.%s)", g.Alias, g.Keyspace, sql, r.Column, tables[r.Source].Alias, r.SourceColumn)
 		return

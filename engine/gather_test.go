@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"sidecar/sqlerr"
+	"sidecar/vindex"
 )
 
 // fakeCursor answers from canned results and records every statement it is sent.
@@ -50,18 +51,22 @@ func rows(values ...[]string) [][][]byte {
 	return out
 }
 
-// joinPlan is `select c.name, o.total from c join o on o.cid = c.id`, o reduced by c.
+// joinPlan is `select c.name, o.total from c join o on o.cid = c.id where c.tier = ? limit ?`,
+// o reduced by c; joinArgs are its arguments, 1 and 10.
 func joinPlan() *Evaluate {
 	return &Evaluate{
 		Keyspace: "ks",
-		Parts:    []string{"SELECT c.name, o.total FROM ", " AS c JOIN ", " AS o ON o.cid = c.id"},
-		Slots:    []int{0, 1},
+		Parts: []Template{{{Text: "SELECT c.name, o.total FROM "}}, {{Text: " AS c JOIN "}},
+			{{Text: " AS o ON o.cid = c.id LIMIT ", Arg: 2}}},
+		Slots: []int{0, 1},
 		Tables: []*Gather{
-			{Alias: "c", Keyspace: "ks", Select: "SELECT c.id, c.name FROM c AS c", Where: "(c.tier = 1)", Typed: true},
+			{Alias: "c", Keyspace: "ks", Select: "SELECT c.id, c.name FROM c AS c", Where: Template{{Text: "(c.tier = ", Arg: 1}, {Text: ")"}}, Typed: true},
 			{Alias: "o", Keyspace: "ks", Select: "SELECT o.cid, o.total FROM o AS o", Reduce: &Reduce{Column: "o.cid", Source: 0, SourceColumn: "id"}, Typed: true},
 		},
 	}
 }
+
+var joinArgs = []vindex.Value{vindex.NewInt64(1), vindex.NewInt64(10)}
 
 // TestEvaluateSends: the gathers run in order, the second reduced by the first's join values
 // (distinct, no NULL), and the evaluated statement holds the gathered rows as literals after the
@@ -72,7 +77,7 @@ func TestEvaluateSends(t *testing.T) {
 		"SELECT o.":     {Fields: []Field{{Name: "cid", Kind: Int}, {Name: "total", Kind: Decimal}}, Rows: rows([]string{"2", "9.50"}, []string{"2", "NULL"})},
 		"SELECT c.name": {Fields: []Field{{Name: "name", Kind: Text}}, Rows: rows([]string{"x"})},
 	}}
-	res, err := joinPlan().Execute(context.Background(), &Env{Cursor: f})
+	res, err := joinPlan().Execute(context.Background(), &Env{Cursor: f, Args: joinArgs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +88,7 @@ func TestEvaluateSends(t *testing.T) {
 		"route ks SELECT c.id, c.name FROM c AS c WHERE (c.tier = 1)",
 		"route ks SELECT o.cid, o.total FROM o AS o WHERE o.cid IN (1, 2)",
 		"evaluate ks SELECT c.name, o.total FROM (SELECT c.id, c.name FROM c AS c WHERE FALSE UNION ALL SELECT 1, 'ann' UNION ALL SELECT 2, 'it''s \\\\ me' UNION ALL SELECT 1, 'ann' UNION ALL SELECT NULL, 'x') AS c JOIN " +
-			"(SELECT o.cid, o.total FROM o AS o WHERE FALSE UNION ALL SELECT 2, 9.50 UNION ALL SELECT 2, NULL) AS o ON o.cid = c.id",
+			"(SELECT o.cid, o.total FROM o AS o WHERE FALSE UNION ALL SELECT 2, 9.50 UNION ALL SELECT 2, NULL) AS o ON o.cid = c.id LIMIT 10",
 	}
 	if strings.Join(f.sent, "\n") != strings.Join(want, "\n") {
 		t.Errorf("sent\n%s\nwant\n%s", strings.Join(f.sent, "\n"), strings.Join(want, "\n"))
@@ -130,7 +135,7 @@ func TestEvaluateReduceBatches(t *testing.T) {
 			"SELECT o.":     {Fields: []Field{{Name: "cid", Kind: Int}, {Name: "total", Kind: Decimal}}},
 			"SELECT c.name": {Fields: []Field{{Name: "name", Kind: Text}}},
 		}}
-		if _, err := joinPlan().Execute(context.Background(), &Env{Cursor: f}); err != nil {
+		if _, err := joinPlan().Execute(context.Background(), &Env{Cursor: f, Args: joinArgs}); err != nil {
 			t.Fatal(err)
 		}
 		var got []string
@@ -162,7 +167,7 @@ func TestEvaluateMaxRows(t *testing.T) {
 		"SELECT c.": {Fields: []Field{{Name: "id", Kind: Int}, {Name: "name", Kind: Text}}, Rows: rows([]string{"1", "a"}, []string{"2", "b"})},
 		"SELECT o.": {Fields: []Field{{Name: "cid", Kind: Int}, {Name: "total", Kind: Decimal}}, Rows: rows([]string{"1", "1"}, []string{"2", "2"})},
 	}}
-	_, err := joinPlan().Execute(context.Background(), &Env{Cursor: f, MaxRows: 3})
+	_, err := joinPlan().Execute(context.Background(), &Env{Cursor: f, Args: joinArgs, MaxRows: 3})
 	if e := sqlerr.From(err); err == nil || e.Num != 1105 || !strings.Contains(e.Message, "max_memory_rows") {
 		t.Fatalf("want the max_memory_rows error, got %v", err)
 	}
@@ -212,13 +217,19 @@ func TestAppendLiteral(t *testing.T) {
 	}
 }
 
+// TestDescribe: the plan of a shape, its arguments as ?; bound to an execution's arguments (as
+// VEXPLAIN lists it), their values.
 func TestDescribe(t *testing.T) {
-	want := `Evaluate on ks: SELECT c.name, o.total FROM (<c>) AS c JOIN (<o>) AS o ON o.cid = c.id
-  Gather c from ks: SELECT c.id, c.name FROM c AS c WHERE (c.tier = 1)
+	want := `Evaluate on ks: SELECT c.name, o.total FROM (<c>) AS c JOIN (<o>) AS o ON o.cid = c.id LIMIT ?
+  Gather c from ks: SELECT c.id, c.name FROM c AS c WHERE (c.tier = ?)
   Gather o from ks: SELECT o.cid, o.total FROM o AS o, o.cid IN (values of c.id)
 `
 	if got := Describe(joinPlan()); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	want = strings.NewReplacer("LIMIT ?", "LIMIT 10", "tier = ?", "tier = 1").Replace(want)
+	if got := Describe(joinPlan().Bound(joinArgs, false)); got != want {
+		t.Errorf("bound: got\n%s\nwant\n%s", got, want)
 	}
 }
 
@@ -231,7 +242,7 @@ func TestEvaluateSources(t *testing.T) {
 		"SELECT o.":     {Fields: []Field{{Name: "cid", Kind: Int}, {Name: "total", Kind: Decimal}}},
 		"SELECT c.name": {Fields: []Field{{Name: "id", Kind: Int, Table: "c", OrgName: "id"}, {Name: "name", Kind: Text, Table: "c", OrgName: "name"}, {Name: "n", Kind: Int}, {Name: "cid", Kind: Int, Table: "x", OrgName: "cid"}}},
 	}}
-	res, err := joinPlan().Execute(context.Background(), &Env{Cursor: f})
+	res, err := joinPlan().Execute(context.Background(), &Env{Cursor: f, Args: joinArgs})
 	if err != nil {
 		t.Fatal(err)
 	}

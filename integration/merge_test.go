@@ -314,6 +314,7 @@ func TestMergeEvaluated(t *testing.T) {
 	env := newMergeEnv(t)
 	ctx := mergeCtx(t, 2*time.Minute)
 	env.sameAsReference(t, ctx, evaluateCases)
+	env.oneShapeManyValues(t, ctx)
 	// A locking read the engine answers locks the rows each gather reads, until the transaction
 	// ends: another session's NOWAIT read of one of them fails meanwhile.
 	locker, err := env.scText.Conn(ctx)
@@ -353,6 +354,54 @@ func TestMergeEvaluated(t *testing.T) {
 		var me *mysql.MySQLError
 		if !errors.As(err, &me) || me.Number != r.num || !strings.Contains(me.Message, r.match) {
 			t.Errorf("%s: want error %d containing %q, got %v", r.sql, r.num, r.match, err)
+		}
+	}
+}
+
+// oneShapeManyValues: an engine plan is made once per statement shape and once per prepared
+// statement; each execution writes its own values into the gathers and the evaluated statement.
+// Text statements of one shape and one prepared statement executed again and again answer as the
+// reference does for every value.
+func (e *mergeEnv) oneShapeManyValues(t *testing.T, ctx context.Context) {
+	t.Helper()
+	const shape = "select a.id, b.id, 'tag' from t a join t b on a.name = b.name and a.id < b.id where a.x > %s and b.g <> %s order by a.id, b.id"
+	prepared := map[*sql.DB]*sql.Stmt{}
+	for _, db := range []*sql.DB{e.scPrep, e.refPrep} {
+		stmt, err := db.PrepareContext(ctx, fmt.Sprintf(shape, "?", "?"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer stmt.Close()
+		prepared[db] = stmt
+	}
+	for _, v := range [][2]int{{0, 1}, {20, 2}, {-100, 0}, {1000, 1}} {
+		text := fmt.Sprintf(shape, fmt.Sprint(v[0]), fmt.Sprint(v[1]))
+		got, err := mergeQuery(ctx, e.scText, false, text)
+		if err != nil {
+			t.Fatalf("%s: %v", text, err)
+		}
+		want, err := mergeQuery(ctx, e.refText, false, text)
+		if err != nil {
+			t.Fatalf("reference: %s: %v", text, err)
+		}
+		if diff := e.compare(mergeCase{sql: text}, got, want); diff != "" {
+			t.Errorf("text %s: %s", text, diff)
+		}
+		var rows [2][][]string
+		for i, db := range []*sql.DB{e.scPrep, e.refPrep} {
+			r, err := prepared[db].QueryContext(ctx, v[0], v[1])
+			if err == nil {
+				rows[i], err = ScanStrings(r)
+			}
+			if err != nil {
+				t.Fatalf("prepared, executed with %v: %v", v, err)
+			}
+		}
+		if !reflect.DeepEqual(rows[0], rows[1]) {
+			t.Errorf("prepared, executed with %v: rows differ:\n%s", v, mergeDiff(rows[0], rows[1]))
+		}
+		if len(want.rows) == 0 && v[0] < 1000 {
+			t.Errorf("%s: no rows to compare", text)
 		}
 	}
 }

@@ -174,7 +174,7 @@ type sqlWriter struct {
 	strings.Builder
 	args  Args
 	buf   []byte
-	slots []slotAt // where tableSlots were printed
+	slots []slotAt // where tableSlots were printed, in a template
 
 	// template: the `?`s end pieces of a template, which are written to
 	// pieces; from is where the next piece starts.

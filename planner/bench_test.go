@@ -97,8 +97,8 @@ func BenchmarkRoutePrepared(b *testing.B) {
 }
 
 // BenchmarkPlanEvaluate plans cross-shard SELECTs for the engine (a join reduced by its
-// vindex, a HAVING over a scatter): the parse, the gathers and the printed statement. Engine
-// plans are made per execution, so this is their planning cost per statement.
+// vindex, a HAVING over a scatter): the parse, the gathers and the printed statement, what
+// a statement shape costs once (Evaluation keeps the plan with the shape's).
 func BenchmarkPlanEvaluate(b *testing.B) {
 	p := &Planner{Topo: loadExampleB(b)}
 	sess := Session{Keyspace: "customer"}

@@ -501,9 +501,8 @@ func execute(t *testing.T, p *Planner, sess Session, plan *Plan, args Args) {
 		_, _ = RouteStatement(ctx, plan, args, io)
 		_ = Impossible(plan, args)
 		_, _ = PlanMerge(plan, args)
-		sess.Keyspace = ks.Name
-		if prim, err := p.PlanEvaluate(plan.Text(args), plan.Query, sess); err == nil {
-			checkEvaluate(t, prim)
+		if ev, err := p.Evaluation(plan, sess); err == nil {
+			checkEvaluate(t, ev, args)
 		}
 	case KindUpdate, KindDelete:
 		route, err := RouteStatement(ctx, plan, args, io)
@@ -560,8 +559,7 @@ func checkInsert(t *testing.T, plan *Plan, args Args, io *fakeIO) {
 // checkEvaluate: an engine plan puts every gather in the statement exactly
 // once and reduces a gather only by one gathered before it; it runs against
 // a cursor that returns no rows.
-func checkEvaluate(t *testing.T, prim engine.Primitive) {
-	ev := prim.(*engine.Evaluate)
+func checkEvaluate(t *testing.T, ev *engine.Evaluate, args Args) {
 	if len(ev.Parts) != len(ev.Slots)+1 || len(ev.Slots) != len(ev.Tables) {
 		t.Fatalf("%d parts, %d slots, %d tables:\n%s", len(ev.Parts), len(ev.Slots), len(ev.Tables), engine.Describe(ev))
 	}
@@ -577,7 +575,7 @@ func checkEvaluate(t *testing.T, prim engine.Primitive) {
 			t.Fatalf("gather %d reduced by %d:\n%s", i, r.Source, engine.Describe(ev))
 		}
 	}
-	_, _ = ev.Execute(context.Background(), &engine.Env{Cursor: emptyCursor{}})
+	_, _ = ev.Execute(context.Background(), &engine.Env{Cursor: emptyCursor{}, Args: args})
 }
 
 type emptyCursor struct{}

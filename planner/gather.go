@@ -22,6 +22,7 @@ package planner
 // statement of several tables or inside a subquery.
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -85,11 +86,53 @@ var gatherLocks = map[ast.SelectLockType]string{
 	ast.SelectLockForShare:            "LOCK IN SHARE MODE",
 }
 
-// PlanEvaluate plans sql (a SELECT with any prepared arguments written in) as
-// an engine.Evaluate. names is the client's text, whose select list names the
-// result's columns as MySQL would.
-func (p *Planner) PlanEvaluate(sql, names string, sess Session) (engine.Primitive, error) {
-	stmt, err := parse(sql, sess.Mode)
+// Evaluation is the engine plan of a SELECT of plan the router cannot
+// answer (or, for a plan marked Engine, one across keyspaces): planned once
+// per plan, and so once per statement shape and per prepared statement, its
+// texts Templates each execution writes with its arguments (engine.Env.Args).
+//
+// The result's column names come from the client's own select list (see
+// namedItems); a text statement whose select list differs from the one the
+// shape was planned with (other literals in a subquery there) gets a plan of
+// its own.
+func (p *Planner) Evaluation(plan *Plan, sess Session) (*engine.Evaluate, error) {
+	if !plan.Engine {
+		// One keyspace: the plan's, whatever the session's.
+		sess.Keyspace, sess.SystemSchema = plan.Keyspace.Name, ""
+	}
+	sess.Mode = plan.Mode
+	build := func() evaluation {
+		ev, err := p.planEvaluate(plan.shape, plan.Query, plan.readIn, sess)
+		return evaluation{ev, selectListTexts(plan.Query), err}
+	}
+	ev := plan.evaluate.get(build)
+	if !plan.Prepared && !slices.Equal(ev.names, selectListTexts(plan.Query)) {
+		own := build()
+		ev = &own
+	}
+	return ev.ev, ev.err
+}
+
+// evaluation is a plan's engine plan and the select list that named its
+// columns.
+type evaluation struct {
+	ev    *engine.Evaluate
+	names []string
+	err   error
+}
+
+// PlanEvaluate plans sql, a SELECT whose `?`s are the arguments of each
+// execution, as an engine.Evaluate. names is the client's text, whose select
+// list names the result's columns as MySQL would.
+func (p *Planner) PlanEvaluate(sql, names string, sess Session) (*engine.Evaluate, error) {
+	return p.planEvaluate(sql, names, sess.Mode, sess)
+}
+
+// planEvaluate is PlanEvaluate of a statement read in sql_mode readIn: a
+// prepared statement stays read as it was prepared (see Plan.InMode), its
+// statements written for the session's mode now.
+func (p *Planner) planEvaluate(sql, names string, readIn SQLMode, sess Session) (*engine.Evaluate, error) {
+	stmt, err := parse(sql, readIn)
 	if err != nil {
 		return nil, errSyntax(err)
 	}
@@ -126,19 +169,19 @@ func (p *Planner) PlanEvaluate(sql, names string, sess Session) (engine.Primitiv
 	for sel := range g.locks {
 		sel.LockInfo = nil
 	}
-	w := &sqlWriter{}
+	w := &sqlWriter{template: true}
 	if err := stmt.Restore(format.NewRestoreCtx(restoreFlags(sess.Mode), w)); err != nil {
 		return nil, sqlerr.Routing("printing a statement to evaluate: %v", err)
 	}
-	text := w.String()
+	w.cut(0)
 	ev := &engine.Evaluate{Keyspace: g.refs[0].ks.Name, Tables: tables}
 	last := 0
 	for _, s := range w.slots {
-		ev.Parts = append(ev.Parts, text[last:s.at])
+		ev.Parts = append(ev.Parts, w.pieces[last:s.at])
 		ev.Slots = append(ev.Slots, s.n)
 		last = s.at
 	}
-	ev.Parts = append(ev.Parts, text[last:])
+	ev.Parts = append(ev.Parts, w.pieces[last:])
 	return ev, nil
 }
 
@@ -635,7 +678,7 @@ func pushable(c ast.ExprNode) bool {
 	walk(c, func(n ast.Node) bool {
 		switch t := n.(type) {
 		case *ast.SubqueryExpr, *ast.ExistsSubqueryExpr, *ast.AggregateFuncExpr, *ast.WindowFuncExpr,
-			*ast.VariableExpr, *ast.DefaultExpr, *ast.ValuesExpr, *paramExpr:
+			*ast.VariableExpr, *ast.DefaultExpr, *ast.ValuesExpr:
 			ok = false
 		case *ast.FuncCallExpr:
 			if nondeterministic[t.FnName.L] {
@@ -791,25 +834,35 @@ func (r *gatherRef) selectSQL() string {
 	return b.String()
 }
 
-func (r *gatherRef) where(mode SQLMode) string {
-	parts := make([]string, len(r.conds))
-	for i, c := range r.conds {
-		parts[i] = printStmt("", &ast.ParenthesesExpr{Expr: c}, nil, mode)
+// where is the conjunction of r's own conditions, each in parentheses; nil
+// for none.
+func (r *gatherRef) where(mode SQLMode) engine.Template {
+	var and ast.ExprNode
+	for _, c := range r.conds {
+		var cond ast.ExprNode = &ast.ParenthesesExpr{Expr: c}
+		if and != nil {
+			cond = &ast.BinaryOperationExpr{Op: opcode.LogicAnd, L: and, R: cond}
+		}
+		and = cond
 	}
-	return strings.Join(parts, " AND ")
+	if and == nil {
+		return nil
+	}
+	t, _ := printTemplate("", and, mode)
+	return t
 }
 
-// tableSlot stands for a table reference in the printed statement: it
-// prints nothing and notes where the gathered rows go.
+// tableSlot stands for a table reference in a statement printed as a
+// template: it prints nothing and ends a part where the gathered rows go.
 type tableSlot struct {
 	ast.TableName
 	n int
 }
 
 func (s *tableSlot) Restore(ctx *format.RestoreCtx) error {
-	if w, ok := ctx.In.(*sqlWriter); ok {
-		w.slots = append(w.slots, slotAt{n: s.n, at: w.Len()})
-	}
+	w := ctx.In.(*sqlWriter)
+	w.cut(0)
+	w.slots = append(w.slots, slotAt{n: s.n, at: len(w.pieces)})
 	return nil
 }
 
@@ -818,4 +871,5 @@ func (s *tableSlot) Accept(v ast.Visitor) (ast.Node, bool) {
 	return v.Leave(n)
 }
 
+// slotAt: the table slot of gather n ends the template's pieces before at.
 type slotAt struct{ n, at int }

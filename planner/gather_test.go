@@ -1,6 +1,8 @@
 package planner
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -214,4 +216,70 @@ func TestDMLSubqueries(t *testing.T) {
 	if _, err := p.Plan("update corder o set price = 1 where exists (select 1 from customer c where c.customer_id = o.customer_id)", sess); sqlerr.From(err).Num != 1235 {
 		t.Errorf("a correlated subquery: %v", err)
 	}
+}
+
+// TestEvaluationPerShape: the engine plan of a text statement is made once per shape and kept
+// with the cached plan; each execution writes its own values into what it sends. A statement
+// whose select list names its columns with other literals gets a plan of its own, and a
+// prepared statement's plan is its own too.
+func TestEvaluationPerShape(t *testing.T) {
+	p := NewPlanner(loadExampleB(t), 100, 1<<20)
+	sess := Session{Keyspace: "customer"}
+	run := func(sql string, args Args, prepared bool) (*engine.Evaluate, []string) {
+		t.Helper()
+		plan, err := p.Plan(sql, sess)
+		if prepared {
+			plan, err = p.PlanPrepared(sql, sess)
+		} else {
+			args = plan.Args
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, err := p.Evaluation(plan, sess)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cur := &sentCursor{}
+		if _, err := ev.Execute(context.Background(), &engine.Env{Cursor: cur, Args: args}); err != nil {
+			t.Fatal(err)
+		}
+		return ev, cur.sent
+	}
+	const having = "select email, (select 1 from dual where 1 = %d), count(*) from customer where customer_id > %d group by email having count(*) > 1"
+	first, sent := run(fmt.Sprintf(having, 1, 5), nil, false)
+	want := []string{
+		"customer: SELECT `customer`.`email`, `customer`.`customer_id` FROM `customer` AS `customer` WHERE (`customer_id`>5)",
+		"on customer: SELECT `email`,(SELECT 1 FROM DUAL WHERE 1=1) AS `(select 1 from dual where 1 = 1)`,COUNT(1) AS `count(*)` " +
+			"FROM (SELECT `customer`.`email`, `customer`.`customer_id` FROM `customer` AS `customer` WHERE FALSE UNION ALL SELECT 'a@x', 6) AS `customer` " +
+			"WHERE `customer_id`>5 GROUP BY `email` HAVING COUNT(1)>1",
+	}
+	if strings.Join(sent, "\n") != strings.Join(want, "\n") {
+		t.Errorf("sent\n%s\nwant\n%s", strings.Join(sent, "\n"), strings.Join(want, "\n"))
+	}
+	if again, sent := run(fmt.Sprintf(having, 1, 7), nil, false); again != first || !strings.Contains(sent[0], ">7)") {
+		t.Errorf("same shape, same select list: planned again (%v), or sent %q", again != first, sent)
+	}
+	if other, sent := run(fmt.Sprintf(having, 2, 7), nil, false); other == first || !strings.Contains(sent[1], "AS `(select 1 from dual where 1 = 2)`") {
+		t.Errorf("select list named by other literals: the cached plan (%v), or sent %q", other == first, sent)
+	}
+	prepared := "select email, count(*) from customer where customer_id > ? group by email having count(*) > ?"
+	_, sent = run(prepared, Args{vindex.NewInt64(3), vindex.NewInt64(2)}, true)
+	if !strings.Contains(sent[0], "`customer_id`>3") || !strings.HasSuffix(sent[1], "HAVING COUNT(1)>2") {
+		t.Errorf("prepared: sent %q", sent)
+	}
+}
+
+// sentCursor writes down what an engine plan sends; every gather returns one customer.
+type sentCursor struct{ sent []string }
+
+func (c *sentCursor) Select(_ context.Context, r engine.Read) (*engine.Result, error) {
+	c.sent = append(c.sent, r.Keyspace+": "+r.SQL)
+	return &engine.Result{Fields: []engine.Field{{Name: "email", Kind: engine.Text}, {Name: "customer_id", Kind: engine.Int}},
+		Rows: [][][]byte{{[]byte("a@x"), []byte("6")}}}, nil
+}
+
+func (c *sentCursor) SelectOn(_ context.Context, keyspace, sql string) (*engine.Result, error) {
+	c.sent = append(c.sent, "on "+keyspace+": "+sql)
+	return &engine.Result{}, nil
 }

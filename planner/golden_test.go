@@ -179,10 +179,10 @@ func (g *goldenSession) Run(_ context.Context, sql string) error {
 
 // evaluate describes the engine's plan of a SELECT no route answers.
 func (g *goldenSession) evaluate() {
-	prim, err := g.p.PlanEvaluate(g.plan.Text(g.plan.Args), g.plan.Query, g.sess)
+	ev, err := g.p.Evaluation(g.plan, g.sess)
 	if err != nil {
 		g.line("error: " + err.Error())
 		return
 	}
-	g.line(engine.Describe(prim))
+	g.line(engine.Describe(ev))
 }

@@ -48,6 +48,9 @@ type Plan struct {
 	// Query is the text sent to the shard: the client's own bytes unless the
 	// statement had to be rewritten.
 	Query string
+	// shape is the text the plan was made from: the client's, or its
+	// normalized shape, whose `?`s are Args.
+	shape string
 	// Sticky: the statement leaves state on the backend connection.
 	Sticky bool
 	// Value carries the argument of a local statement: the keyspace of USE,
@@ -92,9 +95,10 @@ type Plan struct {
 	router engine.Router
 
 	Kill Kill
-	// Mode is the sql_mode the statement was read in and its statements for
-	// the shards are written for.
-	Mode SQLMode
+	// Mode is the sql_mode the statement's statements for the shards are
+	// written for; readIn the one it was read in (they differ for a prepared
+	// statement after SET sql_mode: see InMode).
+	Mode, readIn SQLMode
 	// unparsed: the parser could not read the statement, which goes as it
 	// is to the session's unsharded keyspace or system schema.
 	unparsed bool
@@ -112,10 +116,12 @@ type Plan struct {
 	// keyspaces; see PlanEvaluate).
 	Engine bool
 	// merge is the plan's scatter merge, insert its engine.Insert, owned
-	// its lookup maintenance and statement the engine's plan of the whole,
-	// planned once and shared by the copies of a cached plan (see
-	// PlanMerge, PlanInsert, PlanOwnedDML, PlanStatement).
+	// its lookup maintenance, statement the engine's plan of the whole and
+	// evaluate the engine plan of a SELECT no route answers, planned once
+	// and shared by the copies of a cached plan (see PlanMerge, PlanInsert,
+	// PlanOwnedDML, PlanStatement, Evaluation).
 	merge     *once[mergeTemplate]
+	evaluate  *once[evaluation]
 	insert    *once[insertTemplate]
 	owned     *once[ownedTemplate]
 	statement *once[statementTemplate]
@@ -228,11 +234,13 @@ func (p *Planner) PlanPrepared(sql string, sess Session) (*Plan, error) {
 
 // InMode is the plan writing its statements for the shards in sql_mode
 // mode: the same statement, its templates (INSERT rows, merge, lookup
-// maintenance) made again for mode the first time an execution needs them.
+// maintenance, evaluation) made again for mode the first time an execution
+// needs them.
 func (p *Plan) InMode(mode SQLMode) *Plan {
 	c := *p
 	c.Mode = mode
 	c.merge, c.insert, c.owned, c.statement = fresh(p.merge), fresh(p.insert), fresh(p.owned), fresh(p.statement)
+	c.evaluate = fresh(p.evaluate)
 	return &c
 }
 
@@ -263,10 +271,10 @@ func (p *Plan) Text(args Args) string {
 
 func (p *Planner) plan(sql string, sess Session) (*Plan, error) {
 	kind := Classify(sql)
-	plan := &Plan{Kind: kind, Query: sql, Hint: ParseHint(sql), Mode: sess.Mode, statement: &once[statementTemplate]{}}
+	plan := &Plan{Kind: kind, Query: sql, shape: sql, Hint: ParseHint(sql), Mode: sess.Mode, readIn: sess.Mode, statement: &once[statementTemplate]{}}
 	switch kind {
 	case KindSelect:
-		plan.merge = &once[mergeTemplate]{}
+		plan.merge, plan.evaluate = &once[mergeTemplate]{}, &once[evaluation]{}
 	case KindInsert, KindReplace:
 		plan.insert = &once[insertTemplate]{}
 	case KindUpdate, KindDelete:

@@ -31,28 +31,18 @@ func (s *session) evaluate(plan *planner.Plan, args planner.Args, stmt *prepared
 	if !plan.Engine && (s.evaluating || !evaluable(plan, refusal)) {
 		return refusal
 	}
-	prim, err := s.planEvaluate(plan, args)
+	ev, err := s.srv.planner().Evaluation(plan, s.planSession())
 	if err != nil {
 		return err
 	}
 	s.evaluating = true
 	defer func() { s.evaluating = false }()
-	env := &engine.Env{Cursor: s, NoBackslashEscapes: s.mode.NoBackslashEscapes, MaxRows: s.srv.config().MaxMemoryRows}
-	res, err := prim.Execute(context.Background(), env)
+	env := &engine.Env{Cursor: s, Args: args, NoBackslashEscapes: s.mode.NoBackslashEscapes, MaxRows: s.srv.config().MaxMemoryRows}
+	res, err := ev.Execute(context.Background(), env)
 	if err != nil {
 		return err
 	}
 	return s.writeResult(res, stmt != nil, more)
-}
-
-// planEvaluate plans a SELECT of a sharded keyspace for the engine.
-func (s *session) planEvaluate(plan *planner.Plan, args planner.Args) (engine.Primitive, error) {
-	sess := s.planSession()
-	if !plan.Engine {
-		// One keyspace, whose qualifiers the plan's text may have dropped.
-		sess.Keyspace, sess.SystemSchema = plan.Keyspace.Name, ""
-	}
-	return s.srv.planner().PlanEvaluate(plan.Text(args), plan.Query, sess)
 }
 
 // evaluable: the router refused a SELECT the engine may answer.

@@ -71,13 +71,14 @@ type explainer struct {
 
 func (e *explainer) add(ks, shard, q string) { e.steps = append(e.steps, explainStep{ks, shard, q}) }
 
-// engine lists the engine's plan of a SELECT, one node per row.
+// engine lists the engine's plan of a SELECT, one node per row, with the
+// statement's values written in.
 func (e *explainer) engine(plan *planner.Plan) error {
-	prim, err := e.s.planEvaluate(plan, plan.Args)
+	ev, err := e.s.srv.planner().Evaluation(plan, e.s.planSession())
 	if err != nil {
 		return err
 	}
-	for _, node := range describeLines(engine.Describe(prim)) {
+	for _, node := range describeLines(engine.Describe(ev.Bound(plan.Args, e.s.mode.NoBackslashEscapes))) {
 		e.add(plan.Keyspace.Name, "", node)
 	}
 	return nil
