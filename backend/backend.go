@@ -42,10 +42,11 @@ type Conn struct {
 	Wire  *mysql.Conn // the command phase: the sidecar reads and writes packets here
 	Names string      // SET NAMES statement in effect
 
-	// stmts are the statements prepared on this connection, by SQL text. They
+	// stmts are the statements prepared on this connection, by SQL text and
+	// the sql_mode they were read in. They
 	// survive the connection's trips through the pool, so a prepared statement
 	// is prepared once per backend connection, not once per execute.
-	stmts map[string]Stmt
+	stmts map[stmtKey]Stmt
 
 	// Stateful is true once a session left state behind (variables,
 	// temporary tables, locks): the connection is reset before reuse.
@@ -285,7 +286,7 @@ func (p *Pool) dial(ctx context.Context, foundRows bool) (*Conn, error) {
 	}
 	v := cc.GetServerVersion()
 	p.version.Store(&v)
-	bc := &Conn{Pool: p, cc: cc, Wire: mysql.NewConn(cc.Conn.Conn, 16<<10), Names: DefaultNames, stmts: map[string]Stmt{},
+	bc := &Conn{Pool: p, cc: cc, Wire: mysql.NewConn(cc.Conn.Conn, 16<<10), Names: DefaultNames, stmts: map[stmtKey]Stmt{},
 		foundRows: foundRows}
 	if err := bc.setSessionDefaults(); err != nil {
 		bc.cc.Close()

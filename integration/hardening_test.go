@@ -6,6 +6,7 @@ package integration
 // connections and too few file descriptors.
 
 import (
+	"cmp"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -161,6 +162,56 @@ func TestHardeningValuesRoundTrip(t *testing.T) {
 				checkStored(t, e, id, v)
 			}
 		}
+	})
+	// A prepared statement keeps the meaning it was prepared with, as MySQL keeps it, on every
+	// backend connection the sidecar prepares it on later: "x" prepared as a string stays a string
+	// after SET sql_mode = 'ANSI_QUOTES', and prepared as a name stays a name after it is unset.
+	t.Run("statement prepared before SET sql_mode keeps its meaning", func(t *testing.T) {
+		db := openUnshardedDriver(t, e.sc.Addr(), seedUser, seedPassword, "things")
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		// read executes stmt for rows on both shards; its first column is literal, or the name.
+		read := func(stmt *sql.Stmt, mode, literal string) {
+			t.Helper()
+			for id := 101; id <= 108; id++ {
+				var first, name string
+				if err := stmt.QueryRowContext(ctx, id).Scan(&first, &name); err != nil {
+					t.Errorf("sql_mode %q, id %d: %v", mode, id, err)
+				} else if want := cmp.Or(literal, name); first != want {
+					t.Errorf("sql_mode %q, id %d: first column %q, want %q", mode, id, first, want)
+				}
+			}
+		}
+		setMode := func(mode string) {
+			t.Helper()
+			if _, err := conn.ExecContext(ctx, "SET SESSION sql_mode = '"+mode+"'"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		prepare := func(q string) *sql.Stmt {
+			t.Helper()
+			stmt, err := conn.PrepareContext(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { stmt.Close() })
+			return stmt
+		}
+		asString := prepare(`SELECT "tag", name FROM things WHERE id = ?`)
+		setMode("ANSI_QUOTES")
+		asName := prepare(`SELECT "name", name FROM things WHERE id = ?`)
+		read(asString, "ANSI_QUOTES", "tag")
+		read(asName, "ANSI_QUOTES", "")
+		setMode("")
+		read(asString, "", "tag")
+		read(asName, "", "")
+		// The same text prepared now is another statement, on the same backend connections.
+		sameText := prepare(`SELECT "name", name FROM things WHERE id = ?`)
+		read(sameText, "", "name")
+		read(asName, "", "")
 	})
 }
 

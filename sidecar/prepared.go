@@ -25,10 +25,12 @@ type preparedStmt struct {
 	longDataTooLong bool
 	args            *stmtArgs // of the execute being run
 	// text and sess are what the statement was planned from, planner the
-	// planner in force then (see replan).
-	text    string
-	sess    planner.Session
-	planner *planner.Planner
+	// planner in force then (see replan); modeText the session's whole
+	// sql_mode then, which backends read it in (see sendExecute).
+	text     string
+	sess     planner.Session
+	planner  *planner.Planner
+	modeText string
 }
 
 // prepare plans the statement and prepares it on a shard of its keyspace, so
@@ -58,8 +60,8 @@ func (s *session) prepare(sql string) error {
 	}
 	defer s.release(bc, held, 0)
 	s.nextStmtID++
-	st := &preparedStmt{id: s.nextStmtID, sql: plan.Query, plan: plan, text: sql, sess: sess, planner: planner}
-	bst, err := bc.Prepare(plan.Query, s.w, st.id)
+	st := &preparedStmt{id: s.nextStmtID, sql: plan.Query, plan: plan, text: sql, sess: sess, planner: planner, modeText: s.modeText}
+	bst, err := bc.Prepare(plan.Query, s.modeText, s.w, st.id)
 	if err != nil {
 		return err
 	}
@@ -78,7 +80,7 @@ func (s *session) prepareLocally(sql string, plan *planner.Plan, sess planner.Se
 		return sqlerr.New(1390, "HY000", "Prepared statement contains too many placeholders")
 	}
 	s.nextStmtID++
-	st := &preparedStmt{id: s.nextStmtID, sql: plan.Query, plan: plan, text: sql, sess: sess, planner: planner, numParams: n}
+	st := &preparedStmt{id: s.nextStmtID, sql: plan.Query, plan: plan, text: sql, sess: sess, planner: planner, modeText: s.modeText, numParams: n}
 	ok := []byte{0x00}
 	ok = binary.LittleEndian.AppendUint32(ok, st.id)
 	ok = binary.LittleEndian.AppendUint16(ok, 0) // columns
@@ -395,10 +397,11 @@ func (s *session) relayExecute(bc *backend.Conn, st *preparedStmt) (relayed, err
 	return s.relayResult(bc, false)
 }
 
-// sendExecute sends COM_STMT_EXECUTE with st's current arguments on bc,
-// preparing the statement on that connection first if needed.
+// sendExecute sends COM_STMT_EXECUTE with st's current arguments on bc (in
+// the session's sql_mode), preparing the statement on that connection first
+// if needed, read in the sql_mode it was prepared in.
 func (s *session) sendExecute(bc *backend.Conn, st *preparedStmt) error {
-	bst, err := bc.Prepare(st.sql, nil, 0)
+	bst, err := bc.PrepareIn(st.sql, st.modeText, s.modeText)
 	if err != nil {
 		return err
 	}

@@ -67,10 +67,12 @@ type Server struct {
 	cache *vindex.LookupCache // nil when lookup_cache.size is 0
 
 	versionOnce sync.Once // learnVersion
-	// defaultMode is the backends' sql_mode, which sessions start with.
-	defaultMode planner.SQLMode
-	names       knownNames
-	conns       atomic.Int64 // client connections open, handshakes included
+	// defaultMode is the backends' sql_mode, which sessions start with;
+	// defaultModeText its whole value.
+	defaultMode     planner.SQLMode
+	defaultModeText string
+	names           knownNames
+	conns           atomic.Int64 // client connections open, handshakes included
 
 	mu       sync.Mutex
 	sessions map[uint32]*session
@@ -169,7 +171,8 @@ func (s *Server) learnVersion() {
 		s.log.Warn().Err(err).Msg("reading the backends' sql_mode")
 		return
 	}
-	s.defaultMode = planner.ParseSQLMode(string(res.Rows[0][0]))
+	s.defaultModeText = string(res.Rows[0][0])
+	s.defaultMode = planner.ParseSQLMode(s.defaultModeText)
 }
 
 func (s *Server) sessionCount() int {
@@ -263,6 +266,7 @@ func (s *Server) serveConn(nc net.Conn) {
 		systemDB:        connect.systemDB,
 		autocommit:      true,
 		mode:            s.defaultMode,
+		modeText:        s.defaultModeText,
 		waitTimeout:     s.config().WaitTimeout,
 		multiStatements: c.HasCapability(mysql.CapMultiStatements),
 		conns:           map[connKey]*backend.Conn{},

@@ -64,6 +64,7 @@ type session struct {
 	binaryRows    bool            // result sets the sidecar builds use the binary protocol
 	evaluating    bool            // running an engine plan: its statements are not evaluated again
 	mode          planner.SQLMode // the session's sql_mode, as reading and writing SQL needs it
+	modeText      string          // and its whole value (what statements prepared now are read in)
 	lastInsertID  uint64
 	stmts         map[uint32]*preparedStmt
 	// showShard is the shard answering the SHOW being relayed: its
@@ -593,7 +594,8 @@ func (s *session) set(plan *planner.Plan, more bool) error {
 			return err
 		}
 		if len(res.Rows) == 1 && len(res.Rows[0]) == 1 {
-			s.mode = planner.ParseSQLMode(string(res.Rows[0][0]))
+			s.modeText = string(res.Rows[0][0])
+			s.mode = planner.ParseSQLMode(s.modeText)
 		}
 	}
 	s.sets = append(s.sets, plan.Query)

@@ -268,7 +268,7 @@ func (s *session) releaseHeld() {
 func (s *session) reset() {
 	s.rollback()
 	s.sticky = false
-	s.sets, s.mode = nil, s.srv.defaultMode
+	s.sets, s.mode, s.modeText = nil, s.srv.defaultMode, s.srv.defaultModeText
 	for key, bc := range s.conns {
 		delete(s.conns, key)
 		bc.Stateful = true // make the pool reset it
