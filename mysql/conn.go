@@ -31,8 +31,13 @@ type Conn struct {
 }
 
 // NewConn frames packets on conn with read and write buffers of size bytes.
+// A plain socket is read and written with raw system calls (sockIO).
 func NewConn(conn net.Conn, size int) *Conn {
-	return &Conn{conn: conn, r: bufio.NewReaderSize(conn, size), w: bufio.NewWriterSize(conn, size)}
+	var rw io.ReadWriter = conn
+	if sock := socketIO(conn); sock != nil {
+		rw = sock
+	}
+	return &Conn{conn: conn, r: bufio.NewReaderSize(rw, size), w: bufio.NewWriterSize(rw, size)}
 }
 
 // NewBuffered frames packets read from r and written to w (either may be
