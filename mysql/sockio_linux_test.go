@@ -14,7 +14,7 @@ import (
 
 // TestSocketIO: the raw socket I/O under a Conn moves bytes as the connection's own I/O does:
 // more than the socket buffers hold in both directions at once (so writes wait for the reader),
-// EOF when the peer closes, a timeout error at the read deadline, and an error writing to a peer
+// no allocation per call, EOF when the peer closes, a timeout error at the read deadline, and an error writing to a peer
 // that is gone.
 func TestSocketIO(t *testing.T) {
 	for _, network := range []string{"tcp", "unix"} {
@@ -36,6 +36,14 @@ func TestSocketIO(t *testing.T) {
 			}
 			if err := <-done; err != nil {
 				t.Fatal(err)
+			}
+
+			small := make([]byte, 64)
+			if n := testing.AllocsPerRun(100, func() {
+				ra.Write(small)
+				io.ReadFull(rb, small)
+			}); n != 0 {
+				t.Errorf("%v allocations per write and read", n)
 			}
 
 			b.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
