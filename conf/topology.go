@@ -96,8 +96,25 @@ func (ks *Keyspace) FindTable(name string) (*Table, error) {
 // ksid is the one; comparisons go through vindex.KeyRange.Contains so keyspace
 // ids compare exactly as Vitess compares them (trailing zero bytes ignored).
 func (ks *Keyspace) ShardFor(ksid vindex.KeyspaceID) *Shard {
+	if i := ks.shardIndex(ksid); i >= 0 {
+		return ks.Shards[i]
+	}
+	return nil
+}
+
+// OnlyShardFor is the list of the one shard ShardFor returns, a piece of
+// Shards (its capacity ends with it: appending copies).
+func (ks *Keyspace) OnlyShardFor(ksid vindex.KeyspaceID) []*Shard {
+	i := ks.shardIndex(ksid)
+	if i < 0 {
+		return nil
+	}
+	return ks.Shards[i : i+1 : i+1]
+}
+
+func (ks *Keyspace) shardIndex(ksid vindex.KeyspaceID) int {
 	if len(ks.Shards) == 1 {
-		return ks.Shards[0]
+		return 0
 	}
 	i := sort.Search(len(ks.Shards), func(i int) bool {
 		end := ks.Shards[i].Range.End
@@ -105,9 +122,9 @@ func (ks *Keyspace) ShardFor(ksid vindex.KeyspaceID) *Shard {
 		return len(end) == 0 || !(vindex.KeyRange{Start: end}).Contains(ksid)
 	})
 	if i == len(ks.Shards) {
-		return nil // unreachable when Load validated coverage
+		return -1 // unreachable when Load validated coverage
 	}
-	return ks.Shards[i]
+	return i
 }
 
 // Shard is one backend database holding a key range of a keyspace.

@@ -64,6 +64,18 @@ func (r *Route) Shards(ctx context.Context, cur VindexCursor, args []vindex.Valu
 	if r.Opcode == Scatter {
 		return r.Keyspace.Shards, true, nil
 	}
+	if h, ok := r.Vindex.Vindex.(vindex.Hashing); ok && len(r.Values) == 1 && !r.Vindex.Vindex.NeedsQuerier() {
+		// A point query by a functional vindex, the commonest route: its
+		// shard without the destinations MapValues builds.
+		v, ok := r.Values[0].value(args)
+		if !ok {
+			return r.Keyspace.Shards, true, nil
+		}
+		if ksid, err := h.Hash(v); err == nil && ksid != nil {
+			return r.Keyspace.OnlyShardFor(ksid), false, nil
+		}
+		return nil, false, nil // no keyspace id: no row can match
+	}
 	values := make([]vindex.Value, len(r.Values))
 	for i := range r.Values {
 		v, ok := r.Values[i].value(args)

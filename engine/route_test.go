@@ -56,6 +56,12 @@ func TestRouteShards(t *testing.T) {
 			if len(cur.calls) != 0 {
 				t.Errorf("calls %q, want none", cur.calls)
 			}
+			// The list may be the keyspace's own: appending to it must not write into it.
+			before := shardNames(ks.Shards)
+			_ = append(shards, nil)
+			if after := shardNames(ks.Shards); after != before {
+				t.Errorf("appending to the route's shards changed the keyspace's: %s", after)
+			}
 		})
 	}
 }
