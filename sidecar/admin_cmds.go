@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -18,35 +19,33 @@ import (
 )
 
 // busyConns tracks the backend connections a session is using, so another
-// connection's KILL can interrupt them.
+// connection's KILL can interrupt them. A session uses a few at a time (one
+// per shard at most): a list is cheaper than a map.
 type busyConns struct {
 	mu    sync.Mutex
-	conns map[*backend.Conn]struct{}
+	conns []*backend.Conn
 }
 
 func (b *busyConns) add(bc *backend.Conn) {
 	b.mu.Lock()
-	if b.conns == nil {
-		b.conns = map[*backend.Conn]struct{}{}
-	}
-	b.conns[bc] = struct{}{}
+	b.conns = append(b.conns, bc)
 	b.mu.Unlock()
 }
 
 func (b *busyConns) remove(bc *backend.Conn) {
 	b.mu.Lock()
-	delete(b.conns, bc)
+	if i := slices.Index(b.conns, bc); i >= 0 {
+		last := len(b.conns) - 1
+		b.conns[i], b.conns[last] = b.conns[last], nil
+		b.conns = b.conns[:last]
+	}
 	b.mu.Unlock()
 }
 
 func (b *busyConns) list() []*backend.Conn {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	out := make([]*backend.Conn, 0, len(b.conns))
-	for bc := range b.conns {
-		out = append(out, bc)
-	}
-	return out
+	return slices.Clone(b.conns)
 }
 
 // putBack returns a connection the session no longer uses to its pool.
