@@ -7,6 +7,7 @@ package integration
 
 import (
 	"cmp"
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -137,12 +138,7 @@ func TestHardeningValuesRoundTrip(t *testing.T) {
 	// A statement prepared under one sql_mode and executed under another writes its values for the
 	// mode in force: the sidecar plans it again, with its INSERT's template, for the new mode.
 	t.Run("sql_mode changed between executes", func(t *testing.T) {
-		db := openUnshardedDriver(t, e.sc.Addr(), seedUser, seedPassword, "things")
-		conn, err := db.Conn(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
+		conn := thingsSession(t, ctx, e)
 		insert, err := conn.PrepareContext(ctx, "INSERT INTO things (id, name) VALUES (?, ?)")
 		if err != nil {
 			t.Fatal(err)
@@ -167,12 +163,7 @@ func TestHardeningValuesRoundTrip(t *testing.T) {
 	// backend connection the sidecar prepares it on later: "x" prepared as a string stays a string
 	// after SET sql_mode = 'ANSI_QUOTES', and prepared as a name stays a name after it is unset.
 	t.Run("statement prepared before SET sql_mode keeps its meaning", func(t *testing.T) {
-		db := openUnshardedDriver(t, e.sc.Addr(), seedUser, seedPassword, "things")
-		conn, err := db.Conn(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
+		conn := thingsSession(t, ctx, e)
 		// read executes stmt for rows on both shards; its first column is literal, or the name.
 		read := func(stmt *sql.Stmt, mode, literal string) {
 			t.Helper()
@@ -213,6 +204,18 @@ func TestHardeningValuesRoundTrip(t *testing.T) {
 		read(sameText, "", "name")
 		read(asName, "", "")
 	})
+}
+
+// thingsSession is one client session through the sidecar, in keyspace things, closed at the end
+// of the test.
+func thingsSession(t *testing.T, ctx context.Context, e *shardedEnv) *sql.Conn {
+	t.Helper()
+	conn, err := openUnshardedDriver(t, e.sc.Addr(), seedUser, seedPassword, "things").Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
 }
 
 // checkStored reads the owner row and its lookup row directly on the shards and compares their bytes.
