@@ -323,8 +323,15 @@ func (s *session) planSession() planner.Session {
 // session (local SELECTs, USE, SET NAMES/autocommit, transaction control),
 // whether it came as text or as a prepared statement.
 func (s *session) runSessionStatement(plan *planner.Plan, more, binary bool) (bool, error) {
+	// Not deferred: this runs for every statement, and a function with this
+	// many returns runs its defers through the runtime's slow path.
 	s.binaryRows = binary // a prepared execute wants its rows in the binary protocol
-	defer func() { s.binaryRows = false }()
+	done, err := s.sessionStatement(plan, more)
+	s.binaryRows = false
+	return done, err
+}
+
+func (s *session) sessionStatement(plan *planner.Plan, more bool) (bool, error) {
 	switch plan.Local {
 	case planner.Autocommit:
 		v := "0"
