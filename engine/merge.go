@@ -90,12 +90,8 @@ type MergeOutput interface {
 }
 
 // Merge merges the shards' results of a SELECT as one server holding all
-// their rows would answer it, by a MergePlan, as the rows arrive. It is a
-// chain of row operators (see mergeops.go), each pulling rows from the one
-// below: the shards' streams merged by their sort order through a heap (one
-// row per shard held) or concatenated, equal groups combined as they pass
-// (DISTINCT is groups without aggregates), the groups sorted in memory when
-// ordered by an aggregate, OFFSET and LIMIT.
+// their rows would answer it, by a MergePlan, as the rows arrive: its steps
+// opened over the shards' streams, each pulling rows from the one below.
 type Merge struct {
 	visible int       // columns the client sees; the hidden ones follow
 	top     rowSource // the last step
@@ -105,66 +101,74 @@ type Merge struct {
 // (visible, then hidden), each stream holding that many columns.
 func NewMerge(mp *MergePlan, cols []MergeColumn, streams []Stream) (*Merge, error) {
 	n := len(cols)
-	m := &Merge{visible: n - mp.Hidden}
-	if m.visible < 1 || (mp.Columns >= 0 && m.visible != mp.Columns) {
+	r := &resolver{cols: cols, visible: n - mp.Hidden}
+	if r.visible < 1 || (mp.Columns >= 0 && r.visible != mp.Columns) {
 		return nil, sqlerr.Routing("scatter merge: shard returned %d columns, expected %d + %d hidden", n, mp.Columns, mp.Hidden)
 	}
-	abs := func(c MergeCol) int {
-		if c.Hidden {
-			return m.visible + c.Index
+	top, err := mp.Top.open(r, streams)
+	if err != nil {
+		return nil, err
+	}
+	return &Merge{visible: r.visible, top: top}, nil
+}
+
+// resolver turns a plan's columns (visible or hidden, by position) into
+// positions in the shards' rows, and checks that their values can be
+// compared and combined as MySQL would.
+type resolver struct {
+	cols    []MergeColumn
+	visible int
+}
+
+func (r *resolver) abs(c MergeCol) int {
+	if c.Hidden {
+		return r.visible + c.Index
+	}
+	return c.Index
+}
+
+// keys resolves sort or group keys; what names the clause in errors.
+func (r *resolver) keys(ks []MergeKey, what string) ([]cmpKey, error) {
+	var out []cmpKey
+	for _, k := range ks {
+		ck := cmpKey{col: r.abs(k.Col), weight: -1, pad: -1, desc: k.Desc}
+		if ck.col < 0 || ck.col >= len(r.cols) || (!k.Col.Hidden && ck.col >= r.visible) {
+			return nil, sqlerr.New(1054, "42S22", "Unknown column '%d' in '%s clause'", k.Col.Index+1, what)
 		}
-		return c.Index
-	}
-	keys := func(ks []MergeKey, what string) ([]cmpKey, error) {
-		var out []cmpKey
-		for _, k := range ks {
-			ck := cmpKey{col: abs(k.Col), weight: -1, pad: -1, desc: k.Desc}
-			if ck.col < 0 || ck.col >= n || (!k.Col.Hidden && ck.col >= m.visible) {
-				return nil, sqlerr.New(1054, "42S22", "Unknown column '%d' in '%s clause'", k.Col.Index+1, what)
+		col := r.cols[ck.col]
+		ck.class = col.Class
+		switch col.Class {
+		case ClassEnum:
+			return nil, sqlerr.Unsupported("%s on ENUM or SET column %s across shards (MySQL orders them by their index)", strings.ToUpper(what), col.Name)
+		case ClassText:
+			if !k.HasWeight {
+				return nil, sqlerr.Unsupported("%s by position %d inside * on text column %s across shards: name the column", strings.ToUpper(what), k.Col.Index+1, col.Name)
 			}
-			col := cols[ck.col]
-			ck.class = col.Class
-			switch col.Class {
-			case ClassEnum:
-				return nil, sqlerr.Unsupported("%s on ENUM or SET column %s across shards (MySQL orders them by their index)", strings.ToUpper(what), col.Name)
-			case ClassText:
-				if !k.HasWeight {
-					return nil, sqlerr.Unsupported("%s by position %d inside * on text column %s across shards: name the column", strings.ToUpper(what), k.Col.Index+1, col.Name)
-				}
-				ck.weight, ck.pad = abs(k.Weight), abs(k.Pad)
-			}
-			out = append(out, ck)
+			ck.weight, ck.pad = r.abs(k.Weight), r.abs(k.Pad)
 		}
-		return out, nil
+		out = append(out, ck)
 	}
-	order, err := keys(mp.Order, "order")
-	if err != nil {
-		return nil, err
-	}
-	groups, err := keys(mp.Groups, "group")
-	if err != nil {
-		return nil, err
-	}
-	post, err := keys(mp.PostSort, "order")
-	if err != nil {
-		return nil, err
-	}
-	var aggs []aggSpec
-	for _, a := range mp.Aggregates {
-		as := aggSpec{fn: a.Func, col: abs(a.Col), sum: abs(a.Sum), count: abs(a.Count), weight: -1, pad: -1}
-		if as.col >= n || as.sum >= n || as.count >= n {
+	return out, nil
+}
+
+// aggregates resolves the aggregates of a group.
+func (r *resolver) aggregates(as []MergeAgg) ([]aggSpec, error) {
+	var out []aggSpec
+	for _, a := range as {
+		spec := aggSpec{fn: a.Func, col: r.abs(a.Col), sum: r.abs(a.Sum), count: r.abs(a.Count), weight: -1, pad: -1}
+		if spec.col >= len(r.cols) || spec.sum >= len(r.cols) || spec.count >= len(r.cols) {
 			return nil, sqlerr.Routing("scatter merge: aggregate column out of range")
 		}
-		col := cols[as.col]
-		as.class, as.decimals = col.Class, col.Decimals
-		as.sumClass = cols[as.sum].Class
+		col := r.cols[spec.col]
+		spec.class, spec.decimals = col.Class, col.Decimals
+		spec.sumClass = r.cols[spec.sum].Class
 		switch a.Func {
 		case AggMin, AggMax:
 			if col.Class == ClassText || col.Class == ClassEnum {
 				if !a.HasWeight {
 					return nil, sqlerr.Unsupported("%s of text column %s across shards", strings.ToUpper(a.Func.String()), col.Name)
 				}
-				as.weight, as.pad = abs(a.Weight), abs(a.Pad)
+				spec.weight, spec.pad = r.abs(a.Weight), r.abs(a.Pad)
 			}
 		case AggAvg:
 			if col.Class != ClassDecimal && col.Class != ClassFloat {
@@ -175,23 +179,57 @@ func NewMerge(mp *MergePlan, cols []MergeColumn, streams []Stream) (*Merge, erro
 				return nil, sqlerr.Unsupported("SUM returning %s across shards", col.Name)
 			}
 		}
-		aggs = append(aggs, as)
+		out = append(out, spec)
 	}
-	if len(order) > 0 {
-		m.top = newMergeSort(streams, order)
-	} else {
-		m.top = &concat{streams: streams, started: make([]bool, len(streams))}
+	return out, nil
+}
+
+func (m *MergeSort) open(r *resolver, streams []Stream) (rowSource, error) {
+	keys, err := r.keys(m.Keys, "order")
+	if err != nil {
+		return nil, err
 	}
-	if mp.Grouped {
-		m.top = &aggregate{src: m.top, groups: groups, aggs: aggs}
+	return newMergeSort(streams, keys), nil
+}
+
+func (*Concat) open(_ *resolver, streams []Stream) (rowSource, error) {
+	return &concat{streams: streams, started: make([]bool, len(streams))}, nil
+}
+
+func (a *Aggregate) open(r *resolver, streams []Stream) (rowSource, error) {
+	src, err := a.Source.open(r, streams)
+	if err != nil {
+		return nil, err
 	}
-	if len(post) > 0 {
-		m.top = &memorySort{src: m.top, keys: post}
+	groups, err := r.keys(a.Groups, "group")
+	if err != nil {
+		return nil, err
 	}
-	if mp.Offset > 0 || mp.Limit != NoLimit {
-		m.top = &limit{src: m.top, skip: mp.Offset, left: mp.Limit}
+	aggs, err := r.aggregates(a.Aggregates)
+	if err != nil {
+		return nil, err
 	}
-	return m, nil
+	return &aggregate{src: src, groups: groups, aggs: aggs}, nil
+}
+
+func (s *MemorySort) open(r *resolver, streams []Stream) (rowSource, error) {
+	src, err := s.Source.open(r, streams)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := r.keys(s.Keys, "order")
+	if err != nil {
+		return nil, err
+	}
+	return &memorySort{src: src, keys: keys}, nil
+}
+
+func (l *Limit) open(r *resolver, streams []Stream) (rowSource, error) {
+	src, err := l.Source.open(r, streams)
+	if err != nil {
+		return nil, err
+	}
+	return &limit{src: src, skip: l.Offset, left: l.Count}, nil
 }
 
 // Visible is the number of columns the client sees.

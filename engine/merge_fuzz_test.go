@@ -39,15 +39,15 @@ func FuzzMerge(f *testing.F) {
 			}
 		}
 		key := MergeKey{Col: MergeCol{Index: 0}, Desc: desc}
-		plan := &MergePlan{Columns: 2, Order: []MergeKey{key}, Offset: uint64(offset % 8), Limit: uint64(limit)}
+		lim := &Limit{Offset: uint64(offset % 8), Count: uint64(limit), Source: &MergeSort{Keys: []MergeKey{key}}}
 		if limit == 255 {
-			plan.Limit = NoLimit
+			lim.Count = NoLimit
 		}
 		grouped := mode&2 == 2
 		if grouped {
-			plan.Grouped, plan.Groups = true, []MergeKey{key}
-			plan.Aggregates = []MergeAgg{{Func: AggSum, Col: MergeCol{Index: 1}}}
+			lim.Source = &Aggregate{Groups: []MergeKey{key}, Aggregates: []MergeAgg{{Func: AggSum, Col: MergeCol{Index: 1}}}, Source: lim.Source}
 		}
+		plan := &MergePlan{Columns: 2, Top: lim}
 		streams := make([]Stream, 3)
 		out := &memOutput{visible: 2}
 		for i := range shards {
@@ -96,10 +96,10 @@ func FuzzMerge(f *testing.F) {
 				want = append(want, "key "+strconv.Itoa(r[0])+" from shard "+strconv.Itoa(r[1]))
 			}
 		}
-		lo := min(int(plan.Offset), len(want))
+		lo := min(int(lim.Offset), len(want))
 		hi := len(want)
-		if plan.Limit != NoLimit {
-			hi = min(lo+int(plan.Limit), len(want))
+		if lim.Count != NoLimit {
+			hi = min(lo+int(lim.Count), len(want))
 		}
 		want = want[lo:hi]
 		got := out.rows
@@ -112,7 +112,7 @@ func FuzzMerge(f *testing.F) {
 			}
 		}
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
-			t.Fatalf("data %v mode %d offset %d limit %d:\ngot\n%s\nwant\n%s", data, mode, plan.Offset, limit, strings.Join(got, "\n"), strings.Join(want, "\n"))
+			t.Fatalf("data %v mode %d offset %d limit %d:\ngot\n%s\nwant\n%s", data, mode, lim.Offset, limit, strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
 	})
 }

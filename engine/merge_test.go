@@ -266,21 +266,22 @@ func TestMergeStreams(t *testing.T) {
 	}{
 		{
 			name: "order by id desc limit 1, 3",
-			plan: &MergePlan{Columns: 1, Order: []MergeKey{{Col: col(0), Desc: true}}, Offset: 1, Limit: 3},
+			plan: &MergePlan{Columns: 1, Top: &Limit{Offset: 1, Count: 3, Source: &MergeSort{Keys: []MergeKey{{Col: col(0), Desc: true}}}}},
 			cols: []MergeColumn{id}, shards: [][][]string{{{"9"}, {"5"}, {"1"}}, {{"8"}, {"5"}, {"2"}}},
 			want: []string{"shard 1: 8", "shard 0: 5", "shard 1: 5"},
 		},
 		{
 			name: "group by id: count and sum, NULL first",
-			plan: &MergePlan{Columns: 3, Order: []MergeKey{{Col: col(0)}}, Grouped: true, Groups: []MergeKey{{Col: col(0)}},
-				Aggregates: []MergeAgg{{Func: AggCount, Col: col(1)}, {Func: AggSum, Col: col(2)}}, Limit: NoLimit},
+			plan: &MergePlan{Columns: 3, Top: &Aggregate{Groups: []MergeKey{{Col: col(0)}},
+				Aggregates: []MergeAgg{{Func: AggCount, Col: col(1)}, {Func: AggSum, Col: col(2)}},
+				Source:     &MergeSort{Keys: []MergeKey{{Col: col(0)}}}}},
 			cols:   []MergeColumn{id, cnt, dec},
 			shards: [][][]string{{{`\N`, "1", "0.50"}, {"1", "2", "1.25"}, {"3", "1", `\N`}}, {{"1", "1", "2.00"}, {"2", "4", "9.99"}}},
 			want:   []string{`merged: \N 1 0.50`, "merged: 1 3 3.25", "merged: 2 4 9.99", `merged: 3 1 \N`},
 		},
 		{
 			name: "no order: concatenated, limit 2",
-			plan: &MergePlan{Columns: 1, Limit: 2},
+			plan: &MergePlan{Columns: 1, Top: &Limit{Count: 2, Source: &Concat{}}},
 			cols: []MergeColumn{id}, shards: [][][]string{{{"7"}}, {{"3"}, {"4"}}},
 			want: []string{"shard 0: 7", "shard 1: 3"},
 		},
@@ -315,8 +316,8 @@ func TestMergeLimitStopsPulling(t *testing.T) {
 		plan *MergePlan
 		at   []int // each stream's current row afterwards (1-based; 0: never read)
 	}{
-		{"concatenated", &MergePlan{Columns: 1, Limit: 2}, []int{2, 0, 0}},
-		{"sorted", &MergePlan{Columns: 1, Order: []MergeKey{{Col: MergeCol{Index: 0}}}, Limit: 2}, []int{2, 1, 1}},
+		{"concatenated", &MergePlan{Columns: 1, Top: &Limit{Count: 2, Source: &Concat{}}}, []int{2, 0, 0}},
+		{"sorted", &MergePlan{Columns: 1, Top: &Limit{Count: 2, Source: &MergeSort{Keys: []MergeKey{{Col: MergeCol{Index: 0}}}}}}, []int{2, 1, 1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			shards := []*memStream{{rows: [][]string{{"1"}, {"2"}}}, {rows: [][]string{{"3"}, {"4"}}}, {rows: [][]string{{"5"}}}}

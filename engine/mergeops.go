@@ -2,9 +2,10 @@ package engine
 
 import "sort"
 
-// The merge's steps. Each pulls rows from the one below and passes them on,
-// so memory stays at one row per shard unless a step must hold more (a
-// group being combined, the groups of a sort by an aggregate).
+// The merge's steps as they run: what a MergeStep opens into. Each pulls rows
+// from the one below and passes them on, so memory stays at one row per
+// shard unless a step must hold more (a group being combined, the groups of
+// a sort by an aggregate).
 
 // rowSource is a step of the merge. next returns the next row (nil at the
 // end) and from: the stream whose current row it is, unchanged, or -1 for a

@@ -5,7 +5,9 @@ import (
 	"strings"
 )
 
-// MergePlan says how to ask each shard and how to combine their results.
+// MergePlan says how to ask each shard and how to combine their results:
+// the statement every shard runs, and a tree of merge steps over the
+// shards' streams.
 type MergePlan struct {
 	// SQL is the statement every shard runs (text; a prepared statement's
 	// arguments are written in as literals).
@@ -16,58 +18,103 @@ type MergePlan struct {
 	// Hidden is the number of columns at the end of each shard's result that
 	// the merge reads and the client does not see.
 	Hidden int
-	// Order is the order of the shards' rows; their streams are merged by it.
-	// Empty: the results are concatenated.
-	Order []MergeKey
-	// Grouped: rows with equal Groups keys (adjacent in the merged stream) are
-	// combined into one; Aggregates say how. No Groups and Grouped: all rows
-	// form one group (aggregates without GROUP BY).
-	Grouped    bool
+	// Top is the merge's last step; the innermost one reads the shards'
+	// streams (MergeSort or Concat).
+	Top MergeStep
+}
+
+// MergeStep is a step of a scatter merge: a node of its tree, with the
+// shards' streams at the leaves. Each pulls rows from the one below and
+// passes them on (see mergeops.go).
+type MergeStep interface {
+	describer
+	// open resolves the step against the shards' result columns and
+	// returns its rows.
+	open(r *resolver, streams []Stream) (rowSource, error)
+}
+
+// MergeSort merges the shards' streams, each sorted by Keys, into one sorted
+// stream.
+type MergeSort struct{ Keys []MergeKey }
+
+// Concat passes on the shards' rows one shard after the other, for results
+// in no particular order.
+type Concat struct{}
+
+// Aggregate combines the rows with equal Groups keys, which come adjacent
+// from Source, by Aggregates. No Groups: all rows are one group (aggregates
+// without GROUP BY); no Aggregates: DISTINCT.
+type Aggregate struct {
 	Groups     []MergeKey
 	Aggregates []MergeAgg
-	// PostSort: the combined groups are sorted by these keys before Offset
-	// and Limit apply (ORDER BY an aggregate); all groups are then held.
-	PostSort []MergeKey
-	Offset   uint64
-	Limit    uint64 // NoLimit: none
+	Source     MergeStep
+}
+
+// MemorySort holds every row of Source and passes them on sorted by Keys:
+// the sort of groups by an aggregate, which only the combined groups know.
+type MemorySort struct {
+	Keys   []MergeKey
+	Source MergeStep
+}
+
+// Limit skips Offset rows of Source and passes on at most Count (NoLimit:
+// all) after them.
+type Limit struct {
+	Offset, Count uint64
+	Source        MergeStep
 }
 
 // String describes what the merge does with the shards' rows on one line,
-// compactly (as the planner's tests spell merges): the columns the client sees (-1: as many as the
-// result has, after a *) and the hidden ones after them; columns by position
-// from 0, hidden ones as h0, h1, …; sort and group keys with w(weight, pad)
-// when compared by weight strings, and desc; aggregates; the sort of the
-// groups (post) and offset/limit.
+// compactly (as the planner's tests spell merges): the columns the client
+// sees (-1: as many as the result has, after a *) and the hidden ones after
+// them; columns by position from 0, hidden ones as h0, h1, …; sort and group
+// keys with w(weight, pad) when compared by weight strings, and desc;
+// aggregates; the sort of the groups (post) and offset/limit. The steps are
+// listed from the shards up.
 func (mp *MergePlan) String() string {
+	var steps []MergeStep
+	for s := mp.Top; s != nil; {
+		steps = append(steps, s)
+		switch st := s.(type) {
+		case *Aggregate:
+			s = st.Source
+		case *MemorySort:
+			s = st.Source
+		case *Limit:
+			s = st.Source
+		default:
+			s = nil
+		}
+	}
 	col, keys := mergeColText, mergeKeysText
 	var b strings.Builder
 	fmt.Fprintf(&b, "cols=%d hidden=%d", mp.Columns, mp.Hidden)
-	if len(mp.Order) > 0 {
-		fmt.Fprintf(&b, " order=[%s]", keys(mp.Order))
-	}
-	if mp.Grouped {
-		fmt.Fprintf(&b, " groups=[%s]", keys(mp.Groups))
-	}
-	for _, a := range mp.Aggregates {
-		fmt.Fprintf(&b, " %s(%s", a.Func, col(a.Col))
-		if a.Func == AggAvg {
-			fmt.Fprintf(&b, "=%s/%s", col(a.Sum), col(a.Count))
+	for i := len(steps) - 1; i >= 0; i-- {
+		switch st := steps[i].(type) {
+		case *MergeSort:
+			fmt.Fprintf(&b, " order=[%s]", keys(st.Keys))
+		case *Aggregate:
+			fmt.Fprintf(&b, " groups=[%s]", keys(st.Groups))
+			for _, a := range st.Aggregates {
+				fmt.Fprintf(&b, " %s(%s", a.Func, col(a.Col))
+				if a.Func == AggAvg {
+					fmt.Fprintf(&b, "=%s/%s", col(a.Sum), col(a.Count))
+				}
+				if a.HasWeight {
+					fmt.Fprintf(&b, " w(%s,%s)", col(a.Weight), col(a.Pad))
+				}
+				b.WriteString(")")
+			}
+		case *MemorySort:
+			fmt.Fprintf(&b, " post=[%s]", keys(st.Keys))
+		case *Limit:
+			fmt.Fprintf(&b, " offset=%d limit=%d", st.Offset, st.Count)
 		}
-		if a.HasWeight {
-			fmt.Fprintf(&b, " w(%s,%s)", col(a.Weight), col(a.Pad))
-		}
-		b.WriteString(")")
-	}
-	if len(mp.PostSort) > 0 {
-		fmt.Fprintf(&b, " post=[%s]", keys(mp.PostSort))
-	}
-	if mp.Offset != 0 || mp.Limit != NoLimit {
-		fmt.Fprintf(&b, " offset=%d limit=%d", mp.Offset, mp.Limit)
 	}
 	return b.String()
 }
 
-// NoLimit is MergePlan.Limit without a LIMIT clause.
+// NoLimit is a Limit without a count: OFFSET alone.
 const NoLimit = ^uint64(0)
 
 // MergeCol is a column of a shard's result: Index counts from the first
@@ -155,47 +202,53 @@ func mergeKeysText(ks []MergeKey) string {
 	return strings.Join(out, ", ")
 }
 
-// describe lists the steps Merge chains for this plan, the last one first
-// (as NewMerge composes them): what VEXPLAIN shows.
-func (mp *MergePlan) describe(b *strings.Builder, depth int) {
-	if mp.Offset > 0 || mp.Limit != NoLimit {
-		limit := "all"
-		if mp.Limit != NoLimit {
-			limit = fmt.Sprint(mp.Limit)
-		}
-		line(b, depth, "Limit offset=%d count=%s", mp.Offset, limit)
-		depth++
+// The merge's steps as VEXPLAIN lists them: the last one first, its source
+// under it.
+
+func (mp *MergePlan) describe(b *strings.Builder, depth int) { mp.Top.describe(b, depth) }
+
+func (l *Limit) describe(b *strings.Builder, depth int) {
+	count := "all"
+	if l.Count != NoLimit {
+		count = fmt.Sprint(l.Count)
 	}
-	if len(mp.PostSort) > 0 {
-		line(b, depth, "MemorySort by [%s] (all groups held)", mergeKeysText(mp.PostSort))
-		depth++
-	}
-	if mp.Grouped {
-		var aggs []string
-		for _, a := range mp.Aggregates {
-			agg := fmt.Sprintf("%s(%s)", a.Func, mergeColText(a.Col))
-			switch {
-			case a.Func == AggAvg:
-				agg = fmt.Sprintf("avg(%s)=%s/%s", mergeColText(a.Col), mergeColText(a.Sum), mergeColText(a.Count))
-			case a.HasWeight:
-				agg = fmt.Sprintf("%s(%s by w(%s,%s))", a.Func, mergeColText(a.Col), mergeColText(a.Weight), mergeColText(a.Pad))
-			}
-			aggs = append(aggs, agg)
+	line(b, depth, "Limit offset=%d count=%s", l.Offset, count)
+	l.Source.describe(b, depth+1)
+}
+
+func (s *MemorySort) describe(b *strings.Builder, depth int) {
+	line(b, depth, "MemorySort by [%s] (all groups held)", mergeKeysText(s.Keys))
+	s.Source.describe(b, depth+1)
+}
+
+func (a *Aggregate) describe(b *strings.Builder, depth int) {
+	var aggs []string
+	for _, ag := range a.Aggregates {
+		text := fmt.Sprintf("%s(%s)", ag.Func, mergeColText(ag.Col))
+		switch {
+		case ag.Func == AggAvg:
+			text = fmt.Sprintf("avg(%s)=%s/%s", mergeColText(ag.Col), mergeColText(ag.Sum), mergeColText(ag.Count))
+		case ag.HasWeight:
+			text = fmt.Sprintf("%s(%s by w(%s,%s))", ag.Func, mergeColText(ag.Col), mergeColText(ag.Weight), mergeColText(ag.Pad))
 		}
-		what := "DISTINCT"
-		if len(aggs) > 0 {
-			what = strings.Join(aggs, " ")
-		}
-		groups := "all rows as one group"
-		if len(mp.Groups) > 0 {
-			groups = "groups [" + mergeKeysText(mp.Groups) + "]"
-		}
-		line(b, depth, "Aggregate %s: %s", groups, what)
-		depth++
+		aggs = append(aggs, text)
 	}
-	if len(mp.Order) > 0 {
-		line(b, depth, "MergeSort by [%s] of the shards' sorted rows", mergeKeysText(mp.Order))
-	} else {
-		line(b, depth, "Concatenate the shards' rows")
+	what := "DISTINCT"
+	if len(aggs) > 0 {
+		what = strings.Join(aggs, " ")
 	}
+	groups := "all rows as one group"
+	if len(a.Groups) > 0 {
+		groups = "groups [" + mergeKeysText(a.Groups) + "]"
+	}
+	line(b, depth, "Aggregate %s: %s", groups, what)
+	a.Source.describe(b, depth+1)
+}
+
+func (m *MergeSort) describe(b *strings.Builder, depth int) {
+	line(b, depth, "MergeSort by [%s] of the shards' sorted rows", mergeKeysText(m.Keys))
+}
+
+func (*Concat) describe(b *strings.Builder, depth int) {
+	line(b, depth, "Concatenate the shards' rows")
 }

@@ -188,7 +188,16 @@ type mergeBuilder struct {
 	// tables: the statement reads several (co-located) tables, whose
 	// qualifiers tell their columns apart.
 	tables bool
-	mp     engine.MergePlan
+
+	// The merge's steps (see steps): the shards' sort keys, whether an
+	// Aggregate combines rows (GROUP BY, aggregates, DISTINCT) and its
+	// groups and aggregates, the sort of the combined groups, OFFSET and
+	// LIMIT.
+	order, groups, post []engine.MergeKey
+	aggregate           bool
+	aggs                []engine.MergeAgg
+	offset, count       uint64
+	mp                  engine.MergePlan
 }
 
 // mergeItem is an item of the client's select list.
@@ -279,10 +288,10 @@ func (b *mergeBuilder) build(sel *ast.SelectStmt, plan *Plan) error {
 			}
 		}
 	}
-	b.mp.Offset, b.mp.Limit = 0, engine.NoLimit
+	b.offset, b.count = 0, engine.NoLimit
 	if sel.Limit != nil {
 		var err error
-		if b.mp.Offset, b.mp.Limit, err = b.limit(sel.Limit); err != nil {
+		if b.offset, b.count, err = b.limit(sel.Limit); err != nil {
 			return err
 		}
 	}
@@ -314,7 +323,7 @@ func (b *mergeBuilder) build(sel *ast.SelectStmt, plan *Plan) error {
 		}
 	default:
 		for _, o := range order {
-			b.mp.Order = append(b.mp.Order, b.key(o.col, o.expr, o.desc))
+			b.order = append(b.order, b.key(o.col, o.expr, o.desc))
 		}
 	}
 
@@ -325,32 +334,52 @@ func (b *mergeBuilder) build(sel *ast.SelectStmt, plan *Plan) error {
 	}
 	if b.grouped {
 		shard.GroupBy = nil
-		if len(b.mp.Groups) > 0 {
+		if len(b.groups) > 0 {
 			shard.GroupBy = &ast.GroupByClause{}
-			for _, k := range b.mp.Groups {
+			for _, k := range b.groups {
 				shard.GroupBy.Items = append(shard.GroupBy.Items, &ast.ByItem{Expr: b.ordinal(k.Col)})
 			}
 		}
 	}
 	if !b.star {
 		shard.OrderBy = nil // else positions after a * are unknown: as the client wrote it
-		if len(b.mp.Order) > 0 {
+		if len(b.order) > 0 {
 			shard.OrderBy = &ast.OrderByClause{}
-			for _, k := range b.mp.Order {
+			for _, k := range b.order {
 				shard.OrderBy.Items = append(shard.OrderBy.Items, &ast.ByItem{Expr: b.ordinal(k.Col), Desc: k.Desc})
 			}
 		}
 	}
 	shard.Limit = nil
 	if sel.Limit != nil && pushLimit {
-		n := b.mp.Offset + b.mp.Limit
-		if n < b.mp.Offset {
+		n := b.offset + b.count
+		if n < b.offset {
 			n = engine.NoLimit // overflow: everything
 		}
 		shard.Limit = &ast.Limit{Count: literal(vindex.Value{Kind: vindex.Uint64, Raw: strconv.AppendUint(nil, n, 10)})}
 	}
+	b.mp.Top = b.steps()
 	b.shard = &shard
 	return nil
+}
+
+// steps is the merge's tree: the shards' streams merged by the sort keys or
+// concatenated, equal groups combined, the groups sorted, OFFSET and LIMIT.
+func (b *mergeBuilder) steps() engine.MergeStep {
+	var top engine.MergeStep = &engine.Concat{}
+	if len(b.order) > 0 {
+		top = &engine.MergeSort{Keys: b.order}
+	}
+	if b.aggregate {
+		top = &engine.Aggregate{Groups: b.groups, Aggregates: b.aggs, Source: top}
+	}
+	if len(b.post) > 0 {
+		top = &engine.MemorySort{Keys: b.post, Source: top}
+	}
+	if b.offset > 0 || b.count != engine.NoLimit {
+		top = &engine.Limit{Offset: b.offset, Count: b.count, Source: top}
+	}
+	return top
 }
 
 // render is the merge plan of one execution: the shards' statement gets the
@@ -376,14 +405,14 @@ type mergeOrder struct {
 // sort in that order and the merged groups stream out; otherwise the groups
 // are merged in group-key order, held, and sorted at the end.
 func (b *mergeBuilder) planGroups(groupBy []*ast.ByItem, order []mergeOrder, pushLimit *bool) error {
-	b.mp.Grouped = true
+	b.aggregate = true
 	for _, g := range groupBy {
 		col, expr, err := b.resolve(g.Expr, true)
 		if err != nil {
 			return err
 		}
 		if !b.hasGroup(col) {
-			b.mp.Groups = append(b.mp.Groups, b.key(col, expr, false))
+			b.groups = append(b.groups, b.key(col, expr, false))
 		}
 	}
 	for i, it := range b.items {
@@ -393,7 +422,7 @@ func (b *mergeBuilder) planGroups(groupBy []*ast.ByItem, order []mergeOrder, pus
 			}
 		}
 	}
-	if len(b.mp.Groups) == 0 {
+	if len(b.groups) == 0 {
 		return nil // one group: ORDER BY has nothing to order
 	}
 	onGroups := true
@@ -406,9 +435,9 @@ func (b *mergeBuilder) planGroups(groupBy []*ast.ByItem, order []mergeOrder, pus
 		b.orderByGroups(order)
 		return nil
 	}
-	b.mp.Order = append(b.mp.Order, b.mp.Groups...)
+	b.order = append(b.order, b.groups...)
 	for _, o := range order {
-		b.mp.PostSort = append(b.mp.PostSort, b.key(o.col, o.expr, o.desc))
+		b.post = append(b.post, b.key(o.col, o.expr, o.desc))
 	}
 	*pushLimit = false
 	return nil
@@ -416,9 +445,9 @@ func (b *mergeBuilder) planGroups(groupBy []*ast.ByItem, order []mergeOrder, pus
 
 // planDistinct treats SELECT DISTINCT like GROUP BY on every selected column.
 func (b *mergeBuilder) planDistinct(order []mergeOrder) error {
-	b.mp.Grouped = true
+	b.aggregate = true
 	for i, it := range b.items {
-		b.mp.Groups = append(b.mp.Groups, b.key(engine.MergeCol{Index: i}, it.expr, false))
+		b.groups = append(b.groups, b.key(engine.MergeCol{Index: i}, it.expr, false))
 	}
 	for _, o := range order {
 		if o.col.Hidden {
@@ -439,18 +468,18 @@ func (b *mergeBuilder) orderByGroups(order []mergeOrder) {
 			used[o.col] = true
 			k := b.groupKey(o.col)
 			k.Desc = o.desc
-			b.mp.Order = append(b.mp.Order, k)
+			b.order = append(b.order, k)
 		}
 	}
-	for _, k := range b.mp.Groups {
+	for _, k := range b.groups {
 		if !used[k.Col] {
-			b.mp.Order = append(b.mp.Order, k)
+			b.order = append(b.order, k)
 		}
 	}
 }
 
 func (b *mergeBuilder) hasGroup(c engine.MergeCol) bool {
-	for _, k := range b.mp.Groups {
+	for _, k := range b.groups {
 		if k.Col == c {
 			return true
 		}
@@ -459,7 +488,7 @@ func (b *mergeBuilder) hasGroup(c engine.MergeCol) bool {
 }
 
 func (b *mergeBuilder) hasAggregate(c engine.MergeCol) bool {
-	for _, a := range b.mp.Aggregates {
+	for _, a := range b.aggs {
 		if a.Col == c {
 			return true
 		}
@@ -468,7 +497,7 @@ func (b *mergeBuilder) hasAggregate(c engine.MergeCol) bool {
 }
 
 func (b *mergeBuilder) groupKey(c engine.MergeCol) engine.MergeKey {
-	for _, k := range b.mp.Groups {
+	for _, k := range b.groups {
 		if k.Col == c {
 			return k
 		}
@@ -494,7 +523,7 @@ func (b *mergeBuilder) addAggregate(col engine.MergeCol, f *ast.AggregateFuncExp
 		a.Weight = b.addHidden(weightString(f))
 		a.Pad = b.addHidden(padWeight(f))
 	}
-	b.mp.Aggregates = append(b.mp.Aggregates, a)
+	b.aggs = append(b.aggs, a)
 	return nil
 }
 
@@ -505,7 +534,7 @@ func (b *mergeBuilder) key(col engine.MergeCol, expr ast.ExprNode, desc bool) en
 	if expr != nil && !numericExpr(expr) {
 		if agg, _ := expr.(*ast.AggregateFuncExpr); agg != nil && engine.AggFuncNamed(strings.ToLower(agg.F)) != 0 {
 			// An aggregate key: MIN/MAX weights are the aggregate's own.
-			for _, a := range b.mp.Aggregates {
+			for _, a := range b.aggs {
 				if a.Col == col && a.HasWeight {
 					k.HasWeight, k.Weight, k.Pad = true, a.Weight, a.Pad
 					return k

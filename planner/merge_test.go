@@ -400,8 +400,9 @@ func TestPlanMergeOncePerShape(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := fmt.Sprintf("select id, %s from things order by 1 asc limit %d", wsID, n)
-		if !sameSQL(t, mp.SQL, want) || mp.Limit != uint64(n) {
-			t.Errorf("LIMIT %d: %s, limit %d\nwant %s", n, mp.SQL, mp.Limit, want)
+		wantSpec := fmt.Sprintf("cols=1 hidden=2 order=[0w(h0,h1)] offset=0 limit=%d", n)
+		if !sameSQL(t, mp.SQL, want) || mp.String() != wantSpec {
+			t.Errorf("LIMIT %d: %s, %s\nwant %s, %s", n, mp.SQL, mp, want, wantSpec)
 		}
 	}
 }

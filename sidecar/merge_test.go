@@ -202,10 +202,11 @@ func ws(s string) string {
 
 func TestMergeOrderLimit(t *testing.T) {
 	// select id, name from t order by name desc, id limit 2, 4 — three shards
-	mp := &engine.MergePlan{Columns: 2, Hidden: 2, Offset: 2, Limit: 4, Order: []engine.MergeKey{
+	lim := &engine.Limit{Offset: 2, Count: 4, Source: &engine.MergeSort{Keys: []engine.MergeKey{
 		{Col: engine.MergeCol{Index: 1}, Weight: engine.MergeCol{Index: 0, Hidden: true}, Pad: engine.MergeCol{Index: 1, Hidden: true}, HasWeight: true, Desc: true},
 		{Col: engine.MergeCol{Index: 0}},
-	}}
+	}}}
+	mp := &engine.MergePlan{Columns: 2, Hidden: 2, Top: lim}
 	cols := []fakeCol{colID, colName, colW, colPad}
 	row := func(id, name string) []string { return []string{id, name, ws(name), " "} }
 	shards := [][][]string{
@@ -225,7 +226,7 @@ func TestMergeOrderLimit(t *testing.T) {
 		}
 	}
 	// No LIMIT: everything, NULLs last (descending).
-	mp.Offset, mp.Limit = 0, engine.NoLimit
+	mp.Top = lim.Source
 	got, err := runMerge(t, mp, cols, shards, false)
 	if err != nil {
 		t.Fatal(err)
@@ -238,16 +239,16 @@ func TestMergeOrderLimit(t *testing.T) {
 		t.Errorf("order %v", ids)
 	}
 	// LIMIT 0 and an OFFSET past the end.
-	for _, lim := range [][2]uint64{{0, 0}, {20, 5}} {
-		mp.Offset, mp.Limit = lim[0], lim[1]
+	for _, ol := range [][2]uint64{{0, 0}, {20, 5}} {
+		mp.Top = &engine.Limit{Offset: ol[0], Count: ol[1], Source: lim.Source}
 		if got, err := runMerge(t, mp, cols, shards, false); err != nil || len(got) != 0 {
-			t.Errorf("offset %d limit %d: %q %v", lim[0], lim[1], got, err)
+			t.Errorf("offset %d limit %d: %q %v", ol[0], ol[1], got, err)
 		}
 	}
 }
 
 func TestMergeConcatLimit(t *testing.T) {
-	mp := &engine.MergePlan{Columns: -1, Offset: 1, Limit: 3}
+	mp := &engine.MergePlan{Columns: -1, Top: &engine.Limit{Offset: 1, Count: 3, Source: &engine.Concat{}}}
 	got, err := runMerge(t, mp, []fakeCol{colID}, [][][]string{{{"1"}, {"2"}}, {{"3"}, {"4"}}}, false)
 	if err != nil {
 		t.Fatal(err)
@@ -263,15 +264,17 @@ func TestMergeGroups(t *testing.T) {
 	k := engine.MergeKey{Col: engine.MergeCol{Index: 0}, Weight: engine.MergeCol{Index: 0, Hidden: true}, Pad: engine.MergeCol{Index: 1, Hidden: true}, HasWeight: true}
 	h := func(i int) engine.MergeCol { return engine.MergeCol{Index: i, Hidden: true} }
 	v := func(i int) engine.MergeCol { return engine.MergeCol{Index: i} }
-	mp := &engine.MergePlan{Columns: 6, Hidden: 6, Offset: 0, Limit: engine.NoLimit, Grouped: true,
-		Order: []engine.MergeKey{k}, Groups: []engine.MergeKey{k},
+	mp := &engine.MergePlan{Columns: 6, Hidden: 6, Top: &engine.Aggregate{
+		Groups: []engine.MergeKey{k},
 		Aggregates: []engine.MergeAgg{
 			{Func: engine.AggCount, Col: v(1)},
 			{Func: engine.AggSum, Col: v(2)},
 			{Func: engine.AggMin, Col: v(3)},
 			{Func: engine.AggMax, Col: v(4), Weight: h(2), Pad: h(3), HasWeight: true},
 			{Func: engine.AggAvg, Col: v(5), Sum: h(4), Count: h(5)},
-		}}
+		},
+		Source: &engine.MergeSort{Keys: []engine.MergeKey{k}},
+	}}
 	cols := []fakeCol{colName, {name: "count(*)", typ: mysql.TypeLongLong}, {name: "sum(x)", typ: mysql.TypeNewDecimal, decimals: 0},
 		{name: "min(x)", typ: mysql.TypeLong}, {name: "max(name)", typ: mysql.TypeVarString, charset: 45},
 		{name: "avg(x)", typ: mysql.TypeNewDecimal, decimals: 4},
@@ -303,8 +306,7 @@ func TestMergeGroups(t *testing.T) {
 		}
 	}
 	// ORDER BY count(*) desc LIMIT 2: groups held and sorted after the merge.
-	mp.PostSort = []engine.MergeKey{{Col: v(1), Desc: true}}
-	mp.Limit = 2
+	mp.Top = &engine.Limit{Count: 2, Source: &engine.MemorySort{Keys: []engine.MergeKey{{Col: v(1), Desc: true}}, Source: mp.Top}}
 	got, err := runMerge(t, mp, cols, shards, false)
 	if err != nil {
 		t.Fatal(err)
@@ -319,13 +321,13 @@ func TestMergeGroups(t *testing.T) {
 func TestMergeAggregatesNoGroup(t *testing.T) {
 	v := func(i int) engine.MergeCol { return engine.MergeCol{Index: i} }
 	h := func(i int) engine.MergeCol { return engine.MergeCol{Index: i, Hidden: true} }
-	mp := &engine.MergePlan{Columns: 5, Hidden: 2, Limit: engine.NoLimit, Grouped: true, Aggregates: []engine.MergeAgg{
+	mp := &engine.MergePlan{Columns: 5, Hidden: 2, Top: &engine.Aggregate{Aggregates: []engine.MergeAgg{
 		{Func: engine.AggCount, Col: v(0)},
 		{Func: engine.AggSum, Col: v(1)},
 		{Func: engine.AggAvg, Col: v(2), Sum: h(0), Count: h(1)},
 		{Func: engine.AggBitOr, Col: v(3)},
 		{Func: engine.AggBitAnd, Col: v(4)},
-	}}
+	}, Source: &engine.Concat{}}}
 	dbl := fakeCol{name: "sum(f)", typ: mysql.TypeDouble, decimals: 31}
 	cols := []fakeCol{{name: "count(*)", typ: mysql.TypeLongLong}, dbl, {name: "avg(f)", typ: mysql.TypeDouble, decimals: 31},
 		{name: "bit_or(u)", typ: mysql.TypeLongLong, flags: mysql.FlagUnsigned}, {name: "bit_and(u)", typ: mysql.TypeLongLong, flags: mysql.FlagUnsigned},
@@ -358,12 +360,13 @@ func TestMergeAggregatesNoGroup(t *testing.T) {
 // column types are known.
 func TestMergeRefusesAtRuntime(t *testing.T) {
 	enum := fakeCol{name: "e", typ: mysql.TypeString, flags: mysql.FlagEnum, charset: 45}
-	mp := &engine.MergePlan{Columns: -1, Limit: engine.NoLimit, Order: []engine.MergeKey{{Col: engine.MergeCol{Index: 0}}}}
+	byFirst := &engine.MergeSort{Keys: []engine.MergeKey{{Col: engine.MergeCol{Index: 0}}}}
+	mp := &engine.MergePlan{Columns: -1, Top: byFirst}
 	if _, err := runMerge(t, mp, []fakeCol{enum}, [][][]string{{{"a"}}, {{"b"}}}, false); err == nil || !strings.Contains(err.Error(), "ENUM") {
 		t.Errorf("ORDER BY an ENUM: %v", err)
 	}
 	// select * … order by 2, where column 2 is text: no weights to compare it by.
-	mp.Order[0].Col.Index = 1
+	byFirst.Keys[0].Col.Index = 1
 	if _, err := runMerge(t, mp, []fakeCol{colID, colName}, [][][]string{{{"1", "a"}}, {{"2", "b"}}}, false); err == nil || !strings.Contains(err.Error(), "name the column") {
 		t.Errorf("ORDER BY position of a text column in *: %v", err)
 	}

@@ -150,7 +150,7 @@ func (x *explaining) Gather(_ context.Context, shards []*conf.Shard, mp *engine.
 		x.add("", "", "(the shards' rows concatenated)")
 		return nil
 	}
-	// The merge's steps, the last first, as engine.Merge chains them.
+	// The merge's tree of steps, the last first, each step's source under it.
 	for _, step := range describeLines(engine.Describe(mp)) {
 		x.add("", "", "(merge) "+step)
 	}
