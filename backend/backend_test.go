@@ -126,6 +126,16 @@ func (h *fakeHandler) HandleQuery(sql string) (*gomysql.Result, error) {
 	return h.f.reply(sql)
 }
 
+func (h *fakeHandler) HandleStmtPrepare(sql string) (params, columns int, ctx any, err error) {
+	h.f.note(h.conn, "PREPARE "+sql)
+	return strings.Count(sql, "?"), 0, sql, nil
+}
+
+func (h *fakeHandler) HandleStmtClose(ctx any) error {
+	h.f.note(h.conn, "CLOSE "+ctx.(string))
+	return nil
+}
+
 func (h *fakeHandler) HandleOtherCommand(cmd byte, data []byte) error {
 	if cmd == gomysql.COM_RESET_CONNECTION {
 		h.f.note(h.conn, "COM_RESET_CONNECTION")
@@ -399,4 +409,83 @@ func TestConnMaxAllowedPacket(t *testing.T) {
 	}
 	equal(t, "received", f.log(), []string{"conn1: SELECT 1"})
 	p.Put(bc)
+}
+
+// TestConnPrepareIn: a statement is prepared read in the sql_mode its client
+// prepared it in, switching the connection there and back when the modes
+// differ, an empty mode included; in the connection's own mode when that
+// was unknown. Each is prepared once per connection and mode.
+func TestConnPrepareIn(t *testing.T) {
+	f := newFakeShard(t)
+	p := f.pool(t, 1)
+	bc, err := p.Get(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Put(bc)
+	f.log()
+	for _, c := range []struct{ sql, readIn, mode string }{
+		{`SELECT "a"`, "", "ANSI_QUOTES"},
+		{`SELECT "a"`, "", "ANSI_QUOTES"}, // cached
+		{`SELECT "a"`, "ANSI_QUOTES", "ANSI_QUOTES"},
+		{`SELECT "a"`, UnknownMode, "ANSI_QUOTES"}, // the same: the connection's own mode
+		{`SELECT "b"`, "ANSI_QUOTES", ""},
+	} {
+		if _, err := bc.PrepareIn(c.sql, c.readIn, c.mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	equal(t, "received", f.log(), []string{
+		"conn1: SET @sidecar_sql_mode = @@SESSION.sql_mode, SESSION sql_mode = ''",
+		`conn1: PREPARE SELECT "a"`,
+		"conn1: SET SESSION sql_mode = @sidecar_sql_mode, @sidecar_sql_mode = NULL",
+		`conn1: PREPARE SELECT "a"`,
+		"conn1: SET @sidecar_sql_mode = @@SESSION.sql_mode, SESSION sql_mode = 'ANSI_QUOTES'",
+		`conn1: PREPARE SELECT "b"`,
+		"conn1: SET SESSION sql_mode = @sidecar_sql_mode, @sidecar_sql_mode = NULL",
+	})
+}
+
+// TestConnPrepareBound: a connection holds at most maxStmts prepared
+// statements; the one past it closes them all first, and a closed one is
+// prepared again when used.
+func TestConnPrepareBound(t *testing.T) {
+	f := newFakeShard(t)
+	p := f.pool(t, 1)
+	bc, err := p.Get(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Put(bc)
+	f.log()
+	sql := func(i int) string { return fmt.Sprintf("SELECT %d, ?", i) }
+	for i := range maxStmts + 1 {
+		if _, err := bc.Prepare(sql(i), "", nil, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := bc.Prepare(sql(maxStmts), "", nil, 0); err != nil { // still prepared
+		t.Fatal(err)
+	}
+	if _, err := bc.Exec("SELECT 1"); err != nil { // the closes arrived before it
+		t.Fatal(err)
+	}
+	got := f.log()
+	closes, prepares := 0, 0
+	for _, r := range got {
+		switch {
+		case strings.HasPrefix(r, "conn1: CLOSE "):
+			closes++
+		case strings.HasPrefix(r, "conn1: PREPARE "):
+			prepares++
+		}
+	}
+	last := got[len(got)-2:]
+	if closes != maxStmts || prepares != maxStmts+1 || last[0] != "conn1: PREPARE "+sql(maxStmts) || len(bc.stmts) != 1 {
+		t.Errorf("%d closes, %d prepares, %d cached, ending %q", closes, prepares, len(bc.stmts), last)
+	}
+	if _, err := bc.Prepare(sql(0), "", nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "closed statement used again", f.log(), []string{"conn1: PREPARE " + sql(0)})
 }

@@ -13,6 +13,21 @@ import (
 // ANSI_QUOTES).
 type stmtKey struct{ sql, mode string }
 
+// UnknownMode is the sql_mode of a session whose backends' default was
+// never read (the first shard was down when the sidecar started): its
+// statements are prepared in the connection's own mode. Not a mode's text,
+// which is names and commas, or empty.
+const UnknownMode = "?"
+
+// maxStmts bounds the statements prepared on one backend connection. Each
+// stays allocated on the server until it is closed, and the server's
+// max_prepared_stmt_count (16382 by default) counts them over all its
+// connections: a client preparing ever new texts would otherwise run every
+// client of that server into ERROR 1461. A connection at the bound closes
+// all of its statements; those still used are prepared again on their next
+// execute.
+const maxStmts = 128
+
 // Prepare prepares sql on this connection, whose sql_mode is mode, once;
 // with relay set, the reply is copied to the client with the client's
 // statement id.
@@ -24,10 +39,10 @@ func (bc *Conn) Prepare(sql, mode string, relay *mysql.Conn, clientID uint32) (S
 // read as under sql_mode readIn. A client's statement keeps the meaning it
 // was prepared with, as MySQL keeps it, though the session's sql_mode
 // changed since: the connection switches to readIn for the prepare and back
-// to its own, in which the statement then runs. readIn "" is unknown: the
+// to its own, in which the statement then runs. readIn UnknownMode: the
 // connection's own.
 func (bc *Conn) PrepareIn(sql, readIn, mode string) (Stmt, error) {
-	if readIn == "" || readIn == mode {
+	if readIn == UnknownMode || readIn == mode {
 		return bc.prepare(stmtKey{sql, mode}, nil, 0)
 	}
 	key := stmtKey{sql, readIn}
@@ -51,6 +66,11 @@ func (bc *Conn) PrepareIn(sql, readIn, mode string) (Stmt, error) {
 func (bc *Conn) prepare(key stmtKey, relay *mysql.Conn, clientID uint32) (Stmt, error) {
 	if st, ok := bc.stmts[key]; ok && relay == nil {
 		return st, nil
+	}
+	if len(bc.stmts) >= maxStmts {
+		if err := bc.closeStmts(); err != nil {
+			return Stmt{}, err
+		}
 	}
 	sql := key.sql
 	if err := bc.SendQuery(mysql.ComStmtPrepare, sql); err != nil {
@@ -96,6 +116,25 @@ func (bc *Conn) prepare(key stmtKey, relay *mysql.Conn, clientID uint32) (Stmt, 
 		bc.CloseStmt(old.ID) // the relayed prepare made a second copy
 	}
 	return st, nil
+}
+
+// closeStmts deallocates every statement prepared on the connection, in one
+// write: COM_STMT_CLOSE has no reply.
+func (bc *Conn) closeStmts() error {
+	var b [5]byte
+	b[0] = mysql.ComStmtClose
+	for _, st := range bc.stmts {
+		binary.LittleEndian.PutUint32(b[1:], st.ID)
+		bc.Wire.Seq = 0
+		if err := bc.Wire.WritePacket(b[:]); err != nil {
+			return bc.Fail(err)
+		}
+	}
+	clear(bc.stmts)
+	if err := bc.Wire.Flush(); err != nil {
+		return bc.Fail(err)
+	}
+	return nil
 }
 
 // CloseStmt deallocates a statement prepared on the connection.

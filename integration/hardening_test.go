@@ -203,6 +203,45 @@ func TestHardeningValuesRoundTrip(t *testing.T) {
 		sameText := prepare(`SELECT "name", name FROM things WHERE id = ?`)
 		read(sameText, "", "name")
 		read(asName, "", "")
+		// The empty sql_mode is a mode like any other: prepared in it, "tag" stays a string
+		// under ANSI_QUOTES on the shard that prepares it later.
+		conn = thingsSession(t, ctx, e)
+		setMode("")
+		inEmptyMode := prepare(`SELECT "tag", name FROM things WHERE id = ?`)
+		setMode("ANSI_QUOTES")
+		read(inEmptyMode, "ANSI_QUOTES", "tag")
+	})
+	// A client that prepares ever new statements (and closes them) does not pile them up on the
+	// shards, where max_prepared_stmt_count counts them for every client: a backend connection
+	// holds a bounded number.
+	t.Run("distinct prepared statements stay bounded on the shards", func(t *testing.T) {
+		conn := thingsSession(t, ctx, e)
+		held := func() (n int) {
+			for _, sh := range shardedShards {
+				c, _ := strconv.Atoi(e.rows("things", sh, "SHOW GLOBAL STATUS LIKE 'Prepared_stmt_count'")[0][1])
+				n += c
+			}
+			return n
+		}
+		before := held()
+		const statements = 1500
+		for i := range statements {
+			id := 101 + i%8
+			stmt, err := conn.PrepareContext(ctx, fmt.Sprintf("SELECT id, %d FROM things WHERE id = ?", i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var gotID, gotI int
+			if err := stmt.QueryRowContext(ctx, id).Scan(&gotID, &gotI); err != nil || gotID != id || gotI != i {
+				t.Fatalf("statement %d: %d, %d, %v", i, gotID, gotI, err)
+			}
+			stmt.Close()
+		}
+		// Unbounded, each statement would stay prepared on a shard: 1500 or more. Bounded, a
+		// few backend connections hold 128 each.
+		if added := held() - before; added >= 1000 {
+			t.Errorf("%d distinct statements, prepared and closed by the client, left %d prepared on the shards", statements, added)
+		}
 	})
 }
 

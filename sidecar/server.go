@@ -100,6 +100,9 @@ func New(cfg *conf.Config, log zerolog.Logger) (*Server, error) {
 		started:  time.Now(),
 		auth:     newAuthHandler(cfg.Users, cfg.TLS != nil && cfg.TLS.Require),
 		sessions: map[uint32]*session{},
+		// Until learnVersion reads it; a first shard down at start
+		// leaves it unknown.
+		defaultModeText: backend.UnknownMode,
 	}
 	s.hs = server.NewServerWithAuth(fallbackVersion, 45, gomysql.AUTH_NATIVE_PASSWORD, key, tlsConfig, emptyPasswords{s.auth})
 	s.seqs.srv = s
