@@ -153,6 +153,17 @@ func (f *fakeShard) pool(t *testing.T, size int) *Pool {
 	return p
 }
 
+// conn takes a connection from p and forgets what its set-up sent.
+func (f *fakeShard) conn(t *testing.T, p *Pool) *Conn {
+	t.Helper()
+	bc, err := p.Get(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.log()
+	return bc
+}
+
 func equal(t *testing.T, what string, got, want []string) {
 	t.Helper()
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
@@ -169,11 +180,7 @@ func TestConnPendingAndHint(t *testing.T) {
 	p := f.pool(t, 2)
 	p.Hint = []byte("/* keyspace=ks;shard=-80 */ ")
 	p.OwnHint = func(sql string) bool { return strings.HasPrefix(sql, "/* keyspace=") }
-	bc, err := p.Get(false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.log() // the connection's own set-up
+	bc := f.conn(t, p)
 	bc.Pending = append(bc.Pending, "BEGIN", "SAVEPOINT s1")
 	if _, err := bc.Exec("UPDATE t SET a = 1 WHERE id = 2"); err != nil {
 		t.Fatal(err)
@@ -390,13 +397,9 @@ func TestConnMaxAllowedPacket(t *testing.T) {
 		return nil, nil
 	}
 	p := f.pool(t, 1)
-	bc, err := p.Get(false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.log()
+	bc := f.conn(t, p)
 	long := "SELECT '" + strings.Repeat("x", 1100) + "'"
-	_, err = bc.Exec(long)
+	_, err := bc.Exec(long)
 	var se *sqlerr.Error
 	if !errors.As(err, &se) || se.Num != 1153 || se.State != "08S01" || !strings.Contains(se.Message, "max_allowed_packet (1024) of shard ks/-80") {
 		t.Errorf("statement of %d bytes: %v, want ERROR 1153 (08S01) naming the limit and the shard", len(long), err)
@@ -418,12 +421,8 @@ func TestConnMaxAllowedPacket(t *testing.T) {
 func TestConnPrepareIn(t *testing.T) {
 	f := newFakeShard(t)
 	p := f.pool(t, 1)
-	bc, err := p.Get(false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bc := f.conn(t, p)
 	defer p.Put(bc)
-	f.log()
 	for _, c := range []struct{ sql, readIn, mode string }{
 		{`SELECT "a"`, "", "ANSI_QUOTES"},
 		{`SELECT "a"`, "", "ANSI_QUOTES"}, // cached
@@ -452,12 +451,8 @@ func TestConnPrepareIn(t *testing.T) {
 func TestConnPrepareBound(t *testing.T) {
 	f := newFakeShard(t)
 	p := f.pool(t, 1)
-	bc, err := p.Get(false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bc := f.conn(t, p)
 	defer p.Put(bc)
-	f.log()
 	sql := func(i int) string { return fmt.Sprintf("SELECT %d, ?", i) }
 	for i := range maxStmts + 1 {
 		if _, err := bc.Prepare(sql(i), "", nil, 0); err != nil {
