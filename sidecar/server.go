@@ -66,13 +66,12 @@ type Server struct {
 	seqs  sequences
 	cache *vindex.LookupCache // nil when lookup_cache.size is 0
 
-	versionOnce sync.Once // learnVersion
-	// defaultMode is the backends' sql_mode, which sessions start with;
-	// defaultModeText its whole value.
-	defaultMode     planner.SQLMode
-	defaultModeText string
-	names           knownNames
-	conns           atomic.Int64 // client connections open, handshakes included
+	learnOnce sync.Once // learnDefaults, at the first Serve
+	// defaults is the backends' sql_mode, which sessions start with:
+	// backend.UnknownMode until the first shard answered.
+	defaults atomic.Pointer[modeDefault]
+	names    knownNames
+	conns    atomic.Int64 // client connections open, handshakes included
 
 	mu       sync.Mutex
 	sessions map[uint32]*session
@@ -100,10 +99,8 @@ func New(cfg *conf.Config, log zerolog.Logger) (*Server, error) {
 		started:  time.Now(),
 		auth:     newAuthHandler(cfg.Users, cfg.TLS != nil && cfg.TLS.Require),
 		sessions: map[uint32]*session{},
-		// Until learnVersion reads it; a first shard down at start
-		// leaves it unknown.
-		defaultModeText: backend.UnknownMode,
 	}
+	s.defaults.Store(&modeDefault{text: backend.UnknownMode})
 	s.hs = server.NewServerWithAuth(fallbackVersion, 45, gomysql.AUTH_NATIVE_PASSWORD, key, tlsConfig, emptyPasswords{s.auth})
 	s.seqs.srv = s
 	if cfg.LookupCache.Size > 0 {
@@ -158,24 +155,61 @@ func (s *Server) serverVersion() string {
 	return fallbackVersion + versionSuffix
 }
 
-// learnVersion connects to the first shard once, before the first client
-// is greeted; if it is down, a later connection to it teaches the version.
-// It also reads the sql_mode sessions start with.
-func (s *Server) learnVersion() {
+// modeDefault is the backends' sql_mode: its flags and its whole text.
+type modeDefault struct {
+	mode planner.SQLMode
+	text string
+}
+
+// learnDefaults connects to the first shard before the first client is
+// greeted, which teaches the pool the version the handshake announces, and
+// reads the sql_mode sessions start with. A shard down at start is asked
+// again every few seconds until it answers: sessions started meanwhile do
+// not know their sql_mode (backend.UnknownMode) and write values as for the
+// default one, which NO_BACKSLASH_ESCAPES on the shards would contradict.
+func (s *Server) learnDefaults() {
+	if s.readDefaults(true) {
+		return
+	}
+	go func() {
+		for {
+			time.Sleep(learnRetry)
+			if s.closing.Load() {
+				return
+			}
+			if s.readDefaults(false) {
+				s.log.Info().Str("sql_mode", s.defaults.Load().text).Msg("first shard answered: sessions start in its sql_mode")
+				return
+			}
+		}
+	}()
+}
+
+// learnRetry is how often a first shard that was down at start is asked
+// for its sql_mode.
+const learnRetry = 2 * time.Second
+
+// readDefaults asks the first shard for the sql_mode; warn logs a failure.
+func (s *Server) readDefaults(warn bool) bool {
 	p := s.firstPool()
 	bc, err := p.Get(false)
 	if err != nil {
-		s.log.Warn().Err(err).Msg("first shard unavailable: announcing version " + fallbackVersion + " until it answers")
-		return
+		if warn {
+			s.log.Warn().Err(err).Msg("first shard unavailable: announcing version " + fallbackVersion + " until it answers")
+		}
+		return false
 	}
 	defer p.Put(bc)
 	res, err := bc.Exec("SELECT @@SESSION.sql_mode")
 	if err != nil || len(res.Rows) != 1 || len(res.Rows[0]) != 1 {
-		s.log.Warn().Err(err).Msg("reading the backends' sql_mode")
-		return
+		if warn {
+			s.log.Warn().Err(err).Msg("reading the backends' sql_mode")
+		}
+		return false
 	}
-	s.defaultModeText = string(res.Rows[0][0])
-	s.defaultMode = planner.ParseSQLMode(s.defaultModeText)
+	text := string(res.Rows[0][0])
+	s.defaults.Store(&modeDefault{mode: planner.ParseSQLMode(text), text: text})
+	return true
 }
 
 func (s *Server) sessionCount() int {
@@ -189,7 +223,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
 	s.lns = append(s.lns, ln)
 	s.mu.Unlock()
-	s.versionOnce.Do(s.learnVersion)
+	s.learnOnce.Do(s.learnDefaults)
 	var delay time.Duration // after a failed Accept
 	for {
 		nc, err := ln.Accept()
@@ -260,6 +294,7 @@ func (s *Server) serveConn(nc net.Conn) {
 	if tc, ok := c.Conn.Conn.(*tls.Conn); ok {
 		conn = tc // the client asked for TLS in the handshake
 	}
+	defaults := s.defaults.Load()
 	sess := &session{
 		srv:             s,
 		id:              c.ConnectionID(),
@@ -268,8 +303,8 @@ func (s *Server) serveConn(nc net.Conn) {
 		keyspace:        connect.db,
 		systemDB:        connect.systemDB,
 		autocommit:      true,
-		mode:            s.defaultMode,
-		modeText:        s.defaultModeText,
+		mode:            defaults.mode,
+		modeText:        defaults.text,
 		waitTimeout:     s.config().WaitTimeout,
 		multiStatements: c.HasCapability(mysql.CapMultiStatements),
 		conns:           map[connKey]*backend.Conn{},

@@ -268,7 +268,8 @@ func (s *session) releaseHeld() {
 func (s *session) reset() {
 	s.rollback()
 	s.sticky = false
-	s.sets, s.mode, s.modeText = nil, s.srv.defaultMode, s.srv.defaultModeText
+	d := s.srv.defaults.Load()
+	s.sets, s.mode, s.modeText = nil, d.mode, d.text
 	for key, bc := range s.conns {
 		delete(s.conns, key)
 		bc.Stateful = true // make the pool reset it
