@@ -12,48 +12,48 @@ import (
 	"sidecar/conf"
 )
 
-// startLocal serves a sidecar in-process on a loopback port. Its keyspace's
-// backend does not exist: the benchmarks below only use commands the front
-// end answers itself.
-func startLocal(b *testing.B) string {
-	b.Helper()
-	dir := b.TempDir()
-	path := filepath.Join(dir, "sidecar.yaml")
+// startLocal serves a sidecar in-process on a loopback port, with one
+// unsharded keyspace on the backend at shardAddr (user root, no password).
+func startLocal(tb testing.TB, shardAddr string) (*Server, string) {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "sidecar.yaml")
 	cfgText := `
 listen: 127.0.0.1:0
 admin_listen: ""
 users: [{name: u, password: p}]
-backend: {user: root, password: ""}
+backend: {user: root, password: "", connect_timeout: 300ms}
 keyspaces:
   ks:
     shards:
-      "0": {address: "127.0.0.1:1", database: ks}
+      "0": {address: "` + shardAddr + `", database: ks}
 `
 	if err := os.WriteFile(path, []byte(cfgText), 0o600); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	cfg, err := conf.Load(path)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	srv, err := New(cfg, zerolog.Nop())
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	go srv.Serve(ln)
-	b.Cleanup(func() { srv.Shutdown(b.Context()) })
-	return ln.Addr().String()
+	tb.Cleanup(func() { srv.Shutdown(tb.Context()) })
+	return srv, ln.Addr().String()
 }
 
 // BenchmarkFrontendRoundTrip is one command through the front end and back:
 // read a packet, dispatch, write and flush the reply (COM_PING, and a local
 // SELECT answered with a one-row result set).
 func BenchmarkFrontendRoundTrip(b *testing.B) {
-	addr := startLocal(b)
+	// No backend listens there: the benchmarks below only use commands the
+	// front end answers itself.
+	_, addr := startLocal(b, "127.0.0.1:1")
 	c, err := client.Connect(addr, "u", "p", "ks")
 	if err != nil {
 		b.Fatal(err)

@@ -2,8 +2,6 @@ package sidecar
 
 import (
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -11,10 +9,8 @@ import (
 
 	gomysql "github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-mysql-org/go-mysql/server"
-	"github.com/rs/zerolog"
 
 	"sidecar/backend"
-	"sidecar/conf"
 )
 
 // TestDefaultsLearnedWhenFirstShardAnswers: a first shard that is down when
@@ -23,36 +19,7 @@ import (
 // are written) and sessions start in it.
 func TestDefaultsLearnedWhenFirstShardAnswers(t *testing.T) {
 	shard := newLateShard(t, "NO_BACKSLASH_ESCAPES")
-	dir := t.TempDir()
-	path := filepath.Join(dir, "sidecar.yaml")
-	cfgText := `
-listen: 127.0.0.1:0
-admin_listen: ""
-users: [{name: u, password: p}]
-backend: {user: u, password: p, connect_timeout: 300ms}
-keyspaces:
-  ks:
-    shards:
-      "0": {address: "` + shard.addr() + `", database: ks}
-`
-	if err := os.WriteFile(path, []byte(cfgText), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := conf.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := New(cfg, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan struct{})
-	go func() { srv.Serve(ln); close(served) }()
-	t.Cleanup(func() { srv.Shutdown(t.Context()); <-served })
+	srv, _ := startLocal(t, shard.addr())
 
 	time.Sleep(100 * time.Millisecond) // Serve's first attempt, against the shard that is down
 	if d := srv.defaults.Load(); d.text != backend.UnknownMode || d.mode.NoBackslashEscapes {
@@ -98,7 +65,7 @@ func newLateShard(t *testing.T, mode string) *lateShard {
 			go func() {
 				defer nc.Close()
 				auth := server.NewInMemoryAuthenticationHandler(gomysql.AUTH_NATIVE_PASSWORD)
-				if err := auth.AddUser("u", "p"); err != nil {
+				if err := auth.AddUser("root", ""); err != nil {
 					return
 				}
 				c, err := srv.NewCustomizedConn(nc, auth, f)
