@@ -189,12 +189,10 @@ type mergeBuilder struct {
 	// qualifiers tell their columns apart.
 	tables bool
 
-	// The merge's steps (see steps): the shards' sort keys, whether an
-	// Aggregate combines rows (GROUP BY, aggregates, DISTINCT) and its
-	// groups and aggregates, the sort of the combined groups, OFFSET and
-	// LIMIT.
+	// The merge's steps (see steps): the shards' sort keys, the groups and
+	// aggregates an Aggregate combines rows by, the sort of the combined
+	// groups, OFFSET and LIMIT.
 	order, groups, post []engine.MergeKey
-	aggregate           bool
 	aggs                []engine.MergeAgg
 	offset, count       uint64
 	mp                  engine.MergePlan
@@ -358,19 +356,20 @@ func (b *mergeBuilder) build(sel *ast.SelectStmt, plan *Plan) error {
 		}
 		shard.Limit = &ast.Limit{Count: literal(vindex.Value{Kind: vindex.Uint64, Raw: strconv.AppendUint(nil, n, 10)})}
 	}
-	b.mp.Top = b.steps()
+	b.mp.Top = b.steps(b.grouped || distinct)
 	b.shard = &shard
 	return nil
 }
 
 // steps is the merge's tree: the shards' streams merged by the sort keys or
-// concatenated, equal groups combined, the groups sorted, OFFSET and LIMIT.
-func (b *mergeBuilder) steps() engine.MergeStep {
+// concatenated, equal groups combined (aggregate: GROUP BY, aggregates or
+// DISTINCT), the groups sorted, OFFSET and LIMIT.
+func (b *mergeBuilder) steps(aggregate bool) engine.MergeStep {
 	var top engine.MergeStep = &engine.Concat{}
 	if len(b.order) > 0 {
 		top = &engine.MergeSort{Keys: b.order}
 	}
-	if b.aggregate {
+	if aggregate {
 		top = &engine.Aggregate{Groups: b.groups, Aggregates: b.aggs, Source: top}
 	}
 	if len(b.post) > 0 {
@@ -405,7 +404,6 @@ type mergeOrder struct {
 // sort in that order and the merged groups stream out; otherwise the groups
 // are merged in group-key order, held, and sorted at the end.
 func (b *mergeBuilder) planGroups(groupBy []*ast.ByItem, order []mergeOrder, pushLimit *bool) error {
-	b.aggregate = true
 	for _, g := range groupBy {
 		col, expr, err := b.resolve(g.Expr, true)
 		if err != nil {
@@ -445,7 +443,6 @@ func (b *mergeBuilder) planGroups(groupBy []*ast.ByItem, order []mergeOrder, pus
 
 // planDistinct treats SELECT DISTINCT like GROUP BY on every selected column.
 func (b *mergeBuilder) planDistinct(order []mergeOrder) error {
-	b.aggregate = true
 	for i, it := range b.items {
 		b.groups = append(b.groups, b.key(engine.MergeCol{Index: i}, it.expr, false))
 	}
