@@ -1,7 +1,7 @@
 // Package engine runs plans that are trees of primitives. A primitive sends
 // statements through the client's Session (an Evaluate tree through the
 // part of it that is a Cursor), the one way from a plan to the shards; the tree composes what no single statement answers (a join
-// of tables on different shards, a HAVING over a merged aggregate, a UNION
+// of tables on different shards, a subquery across shards, a UNION
 // across keyspaces) out of statements that one shard, or the router's
 // scatter merge, answers.
 //

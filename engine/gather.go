@@ -10,7 +10,7 @@ import (
 )
 
 // Evaluate answers a SELECT that no shard can answer alone (a join of tables
-// on different shards, a subquery across shards, HAVING or COUNT(DISTINCT)
+// on different shards, a subquery across shards, a HAVING comparing strings or COUNT(DISTINCT)
 // over a scatter, a UNION across keyspaces). Each table reference of the
 // statement is gathered from its shards by its own routed SELECT; then the
 // statement itself runs on one backend with every table reference replaced

@@ -127,6 +127,31 @@ func (r *resolver) abs(c MergeCol) int {
 	return c.Index
 }
 
+// column resolves a column a condition reads.
+func (r *resolver) column(c MergeCol) (int, error) {
+	i := r.abs(c)
+	if i < 0 || i >= len(r.cols) || (!c.Hidden && i >= r.visible) {
+		return 0, sqlerr.New(1054, "42S22", "Unknown column '%d' in 'having clause'", c.Index+1)
+	}
+	return i, nil
+}
+
+// numberColumn resolves a column a condition compares with a number; its
+// values must be numbers (integers, decimals or floats): how MySQL compares
+// strings or dates with numbers is not reproduced here.
+func (r *resolver) numberColumn(c MergeCol) (int, ValueClass, error) {
+	i, err := r.column(c)
+	if err != nil {
+		return 0, 0, err
+	}
+	switch col := r.cols[i]; col.Class {
+	case ClassInt, ClassUint, ClassDecimal, ClassFloat:
+		return i, col.Class, nil
+	default:
+		return 0, 0, sqlerr.Unsupported("HAVING comparing %s, not a number, with a number across shards", col.Name)
+	}
+}
+
 // keys resolves sort or group keys; what names the clause in errors.
 func (r *resolver) keys(ks []MergeKey, what string) ([]cmpKey, error) {
 	var out []cmpKey

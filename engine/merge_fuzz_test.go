@@ -6,12 +6,14 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"sidecar/vindex"
 )
 
 // FuzzMerge: the merge of sorted integer streams, with OFFSET/LIMIT, or
-// grouped with COUNT and SUM, answers as one sorted table would (the
-// oracle: every row in one slice, sorted stably by shard, then grouped or
-// limited).
+// grouped with SUM (and HAVING SUM(v) > a threshold), answers as one sorted
+// table would (the oracle: every row in one slice, sorted stably by shard,
+// then grouped, filtered or limited).
 func FuzzMerge(f *testing.F) {
 	f.Add([]byte{3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5}, uint8(0), uint8(2), uint8(5))
 	f.Add([]byte{0, 0, 0, 7, 7, 1}, uint8(1), uint8(0), uint8(255))
@@ -44,8 +46,13 @@ func FuzzMerge(f *testing.F) {
 			lim.Count = NoLimit
 		}
 		grouped := mode&2 == 2
+		having := -1 // HAVING SUM(v) > having; -1: none
 		if grouped {
 			lim.Source = &Aggregate{Groups: []MergeKey{key}, Aggregates: []MergeAgg{{Func: AggSum, Col: MergeCol{Index: 1}}}, Source: lim.Source}
+			if mode&4 == 4 {
+				having = int(mode) * 2
+				lim.Source = &Filter{Cond: &Compare{Col: MergeCol{Index: 1}, Op: OpGT, Value: vindex.NewInt64(int64(having))}, Source: lim.Source}
+			}
 		}
 		plan := &MergePlan{Columns: 2, Top: lim}
 		streams := make([]Stream, 3)
@@ -89,7 +96,9 @@ func FuzzMerge(f *testing.F) {
 				slices.Reverse(keys)
 			}
 			for _, k := range keys {
-				want = append(want, "merged: "+strconv.Itoa(k)+" "+strconv.Itoa(sums[k]))
+				if sums[k] > having {
+					want = append(want, "merged: "+strconv.Itoa(k)+" "+strconv.Itoa(sums[k]))
+				}
 			}
 		} else {
 			for _, r := range all {

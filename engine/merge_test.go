@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"sidecar/vindex"
 )
 
 func TestComparePadded(t *testing.T) {
@@ -278,6 +280,18 @@ func TestMergeStreams(t *testing.T) {
 			cols:   []MergeColumn{id, cnt, dec},
 			shards: [][][]string{{{`\N`, "1", "0.50"}, {"1", "2", "1.25"}, {"3", "1", `\N`}}, {{"1", "1", "2.00"}, {"2", "4", "9.99"}}},
 			want:   []string{`merged: \N 1 0.50`, "merged: 1 3 3.25", "merged: 2 4 9.99", `merged: 3 1 \N`},
+		},
+		{
+			name: "group by id having count(*) > 1 and sum(total) is not null, limit 1",
+			plan: &MergePlan{Columns: 3, Top: &Limit{Count: 1, Source: &Filter{
+				Cond: &And{Left: &Compare{Col: col(1), Op: OpGT, Value: vindex.NewInt64(1)}, Right: &IsNull{Col: col(2), Not: true}},
+				Source: &Aggregate{Groups: []MergeKey{{Col: col(0)}},
+					Aggregates: []MergeAgg{{Func: AggCount, Col: col(1)}, {Func: AggSum, Col: col(2)}},
+					Source:     &MergeSort{Keys: []MergeKey{{Col: col(0)}}}}}}},
+			cols: []MergeColumn{id, cnt, dec},
+			// Group 1 has one row on each shard: only the combined group passes.
+			shards: [][][]string{{{"1", "1", "0.50"}, {"2", "5", `\N`}, {"4", "1", "1.00"}}, {{"1", "1", "2.00"}, {"3", "2", "1.00"}}},
+			want:   []string{"merged: 1 2 2.50"},
 		},
 		{
 			name: "no order: concatenated, limit 2",

@@ -69,8 +69,8 @@ type Limit struct {
 // sees (-1: as many as the result has, after a *) and the hidden ones after
 // them; columns by position from 0, hidden ones as h0, h1, …; sort and group
 // keys with w(weight, pad) when compared by weight strings, and desc;
-// aggregates; the sort of the groups (post) and offset/limit. The steps are
-// listed from the shards up.
+// aggregates; the HAVING filter; the sort of the groups (post) and
+// offset/limit. The steps are listed from the shards up.
 func (mp *MergePlan) String() string {
 	var steps []MergeStep
 	for s := mp.Top; s != nil; {
@@ -79,6 +79,8 @@ func (mp *MergePlan) String() string {
 		case *Aggregate:
 			s = st.Source
 		case *MemorySort:
+			s = st.Source
+		case *Filter:
 			s = st.Source
 		case *Limit:
 			s = st.Source
@@ -105,6 +107,8 @@ func (mp *MergePlan) String() string {
 				}
 				b.WriteString(")")
 			}
+		case *Filter:
+			fmt.Fprintf(&b, " having=[%s]", st.Cond)
 		case *MemorySort:
 			fmt.Fprintf(&b, " post=[%s]", keys(st.Keys))
 		case *Limit:

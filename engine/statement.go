@@ -185,7 +185,7 @@ func (d *DDL) describe(b *strings.Builder, depth int) {
 // Select answers a SELECT routed by its vindex values: from one shard as
 // the shard answers it, from several merged, and from none (values no row
 // can have) with its columns and no rows. A SELECT the router refuses (a
-// join or subquery across shards, a HAVING over a merged aggregate…) the
+// join or subquery across shards, a HAVING comparing merged strings…) the
 // session evaluates.
 type Select struct {
 	Keyspace *conf.Keyspace

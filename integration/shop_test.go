@@ -186,7 +186,7 @@ var shopCases = []shopCase{
 	{mergeCase: mergeCase{sql: "select id from item where sku in (select sku from sku where price is null) order by id"}},
 	{mergeCase: mergeCase{sql: "select id from item where sku not in (select sku from sku where price > 10) order by id"}},
 
-	// Aggregates the merge cannot combine from partial results.
+	// Aggregates the merge cannot combine from partial results (evaluated on a backend), and HAVING.
 	{mergeCase: mergeCase{sql: "select status, count(*) from orders group by status having count(*) > 29 order by status"}},
 	{mergeCase: mergeCase{sql: "select customer_id, sum(total) s from orders group by customer_id having s > 150 order by customer_id"}},
 	{mergeCase: mergeCase{sql: "select count(distinct customer_id) from orders"}},
@@ -206,6 +206,21 @@ var shopCases = []shopCase{
 	{mergeCase: mergeCase{sql: "select round(avg(distinct total), 4) from orders where customer_id > 20"}},
 	{mergeCase: mergeCase{sql: "select sum(total) / count(*), count(total) * 2 from orders"}},
 	{mergeCase: mergeCase{sql: "select upper(city), count(*) from customer group by upper(city) having count(*) > 1 order by 1"}},
+
+	// HAVING: on group keys alone the shards drop whole groups; on aggregates the merge filters
+	// the combined groups, comparing numbers; strings are compared on a backend (evaluated).
+	{mergeCase: mergeCase{sql: "select status, count(*) n from orders group by status having n between 25 and 35 or max(total) is null order by n desc, status limit 2"}},
+	{mergeCase: mergeCase{sql: "select customer_id, sum(total) from orders group by customer_id having customer_id in (3, 5, 8, 13) and count(*) >= 1 order by customer_id"}},
+	{mergeCase: mergeCase{sql: "select customer_id from orders group by customer_id having avg(total) > 62.5 and not sum(total) <=> null order by customer_id limit 3, 4"}},
+	{mergeCase: mergeCase{sql: "select lvl, count(*) from customer group by lvl having lvl is null or count(*) > 1 order by lvl"}},
+	{mergeCase: mergeCase{sql: "select tier, count(*) from customer group by tier having count(*) > 9.5e0 order by tier"}},
+	{mergeCase: mergeCase{sql: "select status, sum(total) from orders group by status having sum(total) > 1000.5 and min(total) < 1 order by status"}},
+	{mergeCase: mergeCase{sql: "select city, count(*) from customer group by city having city > 'L' and count(*) > 2 order by city", weigh: []string{"city", ""}}},
+	{mergeCase: mergeCase{sql: "select status, count(*) from orders group by status having count(*) > ? order by status", args: []any{29}}},
+	{mergeCase: mergeCase{sql: "select status, count(*) from orders group by status having count(*) > ? order by status", args: []any{"29.5"}}},
+	{mergeCase: mergeCase{sql: "select vip, bit_or(lvl) b, count(*) from customer group by vip having b > 100 and count(*) not in (1, 2) order by vip"}},
+	{mergeCase: mergeCase{sql: "select count(*) from orders having count(*) = 120"}},
+	{mergeCase: mergeCase{sql: "select sku, count(*) from item group by sku having max(sku) > 'b' order by sku"}},
 
 	// UNION across shards, CTEs, window functions.
 	{mergeCase: mergeCase{sql: "select id from customer where tier = 1 union select customer_id from orders where status = 'new' order by id"}},
@@ -409,6 +424,22 @@ func TestShopEvaluate(t *testing.T) {
 		": (the shards' rows concatenated)",
 	}; strings.Join(shards, "\n") != strings.Join(want, "\n") {
 		t.Errorf("VEXPLAIN of a co-located join:\n%s\nwant\n%s", strings.Join(shards, "\n"), strings.Join(want, "\n"))
+	}
+
+	// HAVING: the condition on the group key goes to the shards, the one on an aggregate is the
+	// merge's filter; nothing is gathered.
+	queries, _ = vexplain(t, ctx, conn, "select status, count(*) from orders group by status having count(*) > 29 and status <> 'new' order by status")
+	const shardHaving = "SELECT `status`,COUNT(1) AS `count(*)`,WEIGHT_STRING(`status`),IF(LEFT(CONCAT(' ', `status`), 1)='', WEIGHT_STRING(LEFT(CONCAT(' ', `status`), 1)), '') FROM `orders` GROUP BY 1 HAVING (`status`!='new') ORDER BY 1"
+	if want := []string{
+		"(plan) Select of shop: one shard's answer relayed, several shards' merged",
+		"(plan)   Route Scatter: every shard of shop, no vindex condition in the WHERE clause",
+		"(route) Route Scatter: every shard of shop, no vindex condition in the WHERE clause; 2 shard(s)",
+		shardHaving, shardHaving,
+		"(merge) Filter c1 > 29 (HAVING on the combined groups)",
+		"(merge)   Aggregate groups [0w(h0,h1)]: count(1)",
+		"(merge)     MergeSort by [0w(h0,h1)] of the shards' sorted rows",
+	}; strings.Join(queries, "\n") != strings.Join(want, "\n") {
+		t.Errorf("VEXPLAIN of a HAVING:\n%s\nwant\n%s", strings.Join(queries, "\n"), strings.Join(want, "\n"))
 	}
 
 	count := func() int {

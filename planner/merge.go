@@ -11,6 +11,7 @@ package planner
 //     group keys, the executor combines equal groups of the merged stream:
 //     COUNT and SUM add up, MIN and MAX compare, AVG is sent as AVG plus a
 //     hidden SUM and COUNT and computed from those.
+//   - HAVING: see having.go.
 //
 // The shard statement is the client's with hidden columns appended at the
 // end of the select list: ORDER BY / GROUP BY expressions that are not
@@ -61,7 +62,7 @@ func PlanMerge(plan *Plan, args Args) (*engine.MergePlan, error) {
 	switch {
 	case t.err != nil:
 		return nil, t.err
-	case t.limitArgs:
+	case t.perExecution:
 		b := &mergeBuilder{table: plan.Table.String(), args: args, hiddenKeys: map[string]int{}}
 		if err := b.build(plan.Stmt.(*ast.SelectStmt), plan); err != nil || b.shard == nil {
 			return nil, err
@@ -79,9 +80,11 @@ func checkMerge(plan *Plan) error {
 }
 
 type mergeTemplate struct {
-	builder   *mergeBuilder // nil: the shards' results are concatenated
-	limitArgs bool          // LIMIT takes arguments: planned per execution
-	err       error
+	builder *mergeBuilder // nil: the shards' results are concatenated
+	// perExecution: LIMIT or HAVING takes arguments, which the merge's
+	// steps hold: planned per execution.
+	perExecution bool
+	err          error
 }
 
 // mergeTemplate returns the plan's merge template, built the first time the
@@ -94,10 +97,10 @@ func buildMergeTemplate(plan *Plan) mergeTemplate {
 	table := plan.Table.String()
 	switch s := plan.Stmt.(type) {
 	case *ast.SelectStmt:
-		if s.Limit != nil && (isParam(s.Limit.Count) || isParam(s.Limit.Offset)) {
+		if s.Limit != nil && (isParam(s.Limit.Count) || isParam(s.Limit.Offset)) || s.Having != nil && contains(s.Having, isParam) {
 			// Validated without its arguments; planned per execution.
 			b := &mergeBuilder{table: table, validate: true, hiddenKeys: map[string]int{}}
-			return mergeTemplate{limitArgs: true, err: b.build(s, plan)}
+			return mergeTemplate{perExecution: true, err: b.build(s, plan)}
 		}
 		b := &mergeBuilder{table: table, hiddenKeys: map[string]int{}}
 		if err := b.build(s, plan); err != nil {
@@ -116,8 +119,8 @@ func buildMergeTemplate(plan *Plan) mergeTemplate {
 	return mergeTemplate{}
 }
 
-func isParam(e ast.ExprNode) bool {
-	_, ok := e.(*paramExpr)
+func isParam(n ast.Node) bool {
+	_, ok := n.(*paramExpr)
 	return ok
 }
 
@@ -185,15 +188,17 @@ type mergeBuilder struct {
 	hidden     []*ast.SelectField
 	hiddenKeys map[string]int // exprKey → hidden index
 	grouped    bool
+	groupExprs map[string]bool // exprKey of each GROUP BY expression (and alias)
 	// tables: the statement reads several (co-located) tables, whose
 	// qualifiers tell their columns apart.
 	tables bool
 
 	// The merge's steps (see steps): the shards' sort keys, the groups and
-	// aggregates an Aggregate combines rows by, the sort of the combined
-	// groups, OFFSET and LIMIT.
+	// aggregates an Aggregate combines rows by, the HAVING condition on the
+	// combined groups, their sort, OFFSET and LIMIT.
 	order, groups, post []engine.MergeKey
 	aggs                []engine.MergeAgg
+	filter              engine.Condition
 	offset, count       uint64
 	mp                  engine.MergePlan
 }
@@ -219,9 +224,6 @@ func (b *mergeBuilder) build(sel *ast.SelectStmt, plan *Plan) error {
 			return nil
 		}
 		b.tables = true
-	}
-	if sel.Having != nil {
-		return sqlerr.Unsupported("HAVING in a SELECT across shards of %s", t)
 	}
 	windows := len(sel.WindowSpecs) > 0 || hasWindow(sel.Fields) || sel.OrderBy != nil && contains(sel.OrderBy, isWindowFunc)
 	if windows && !partitionedByVindex(sel, plan.Table) {
@@ -267,6 +269,8 @@ func (b *mergeBuilder) build(sel *ast.SelectStmt, plan *Plan) error {
 	b.grouped = len(groupBy) > 0 || hasAgg
 	distinct := sel.Distinct
 	switch {
+	case sel.Having != nil && (!b.grouped || hasSubquery(sel.Having)):
+		return sqlerr.Unsupported("HAVING in a SELECT across shards of %s", t)
 	case windows && b.grouped:
 		return sqlerr.Unsupported("window functions together with GROUP BY or aggregate functions in a SELECT across shards of %s", t)
 	case b.grouped && b.star:
@@ -314,6 +318,19 @@ func (b *mergeBuilder) build(sel *ast.SelectStmt, plan *Plan) error {
 	case b.grouped:
 		if err := b.planGroups(groupBy, order, &pushLimit); err != nil {
 			return err
+		}
+		if sel.Having != nil {
+			pushed, filter, err := b.having(sel.Having.Expr)
+			if err != nil {
+				return err
+			}
+			shard.Having = nil
+			if len(pushed) > 0 {
+				shard.Having = &ast.HavingClause{Expr: conjoin(pushed)}
+			}
+			if b.filter = filter; filter != nil {
+				pushLimit = false // the groups the filter drops leave room for others
+			}
 		}
 	case distinct:
 		if err := b.planDistinct(order); err != nil {
@@ -363,7 +380,8 @@ func (b *mergeBuilder) build(sel *ast.SelectStmt, plan *Plan) error {
 
 // steps is the merge's tree: the shards' streams merged by the sort keys or
 // concatenated, equal groups combined (aggregate: GROUP BY, aggregates or
-// DISTINCT), the groups sorted, OFFSET and LIMIT.
+// DISTINCT), the combined groups filtered by HAVING, sorted, OFFSET and
+// LIMIT.
 func (b *mergeBuilder) steps(aggregate bool) engine.MergeStep {
 	var top engine.MergeStep = &engine.Concat{}
 	if len(b.order) > 0 {
@@ -371,6 +389,9 @@ func (b *mergeBuilder) steps(aggregate bool) engine.MergeStep {
 	}
 	if aggregate {
 		top = &engine.Aggregate{Groups: b.groups, Aggregates: b.aggs, Source: top}
+	}
+	if b.filter != nil {
+		top = &engine.Filter{Cond: b.filter, Source: top}
 	}
 	if len(b.post) > 0 {
 		top = &engine.MemorySort{Keys: b.post, Source: top}
@@ -404,10 +425,17 @@ type mergeOrder struct {
 // sort in that order and the merged groups stream out; otherwise the groups
 // are merged in group-key order, held, and sorted at the end.
 func (b *mergeBuilder) planGroups(groupBy []*ast.ByItem, order []mergeOrder, pushLimit *bool) error {
+	b.groupExprs = map[string]bool{}
 	for _, g := range groupBy {
 		col, expr, err := b.resolve(g.Expr, true)
 		if err != nil {
 			return err
+		}
+		if _, pos := g.Expr.(*ast.PositionExpr); !pos {
+			b.groupExprs[b.exprKey(g.Expr)] = true
+		}
+		if expr != nil {
+			b.groupExprs[b.exprKey(expr)] = true
 		}
 		if !b.hasGroup(col) {
 			b.groups = append(b.groups, b.key(col, expr, false))

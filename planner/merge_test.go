@@ -106,6 +106,21 @@ func TestPlanMerge(t *testing.T) {
 			shard: "select name, avg(id), sum(id), count(id), " + wsName + " from things group by 1 order by 1 asc",
 			spec:  "cols=1 hidden=5 order=[0w(h3,h4)] groups=[0w(h3,h4)] avg(h0=h1/h2) post=[h0]",
 		},
+		{ // HAVING on aggregates: a filter on the combined groups, reading a hidden SUM; no LIMIT on shards
+			sql:   "select name, count(*) n from things group by name having n > 1 or sum(id) is null order by n desc limit 2",
+			shard: "select name, count(*) as n, " + wsName + ", sum(id) from things group by 1 order by 1 asc",
+			spec:  "cols=2 hidden=3 order=[0w(h0,h1)] groups=[0w(h0,h1)] count(1) sum(h2) having=[(c1 > 1 OR h2 IS NULL)] post=[1 desc] offset=0 limit=2",
+		},
+		{ // HAVING on the group key: the shards drop whole groups, LIMIT stays pushed
+			sql:   "select name, count(*) from things group by name having name <> 'x' order by name limit 2",
+			shard: "select name, count(*) as `count(*)`, " + wsName + " from things group by 1 having (name <> 'x') order by 1 asc limit 2",
+			spec:  "cols=2 hidden=2 order=[0w(h0,h1)] groups=[0w(h0,h1)] count(1) offset=0 limit=2",
+		},
+		{ // IN, BETWEEN, NOT, a number on the left, <=> NULL
+			sql:   "select name from things group by name having count(*) not in (1, 2) and 5 > count(*) and not max(id + 1) between 3 and 4.5 and sum(id) <=> null",
+			shard: "select name, " + wsName + ", count(1), max(id + 1), sum(id) from things group by 1 order by 1 asc",
+			spec:  "cols=1 hidden=5 order=[0w(h0,h1)] groups=[0w(h0,h1)] count(h2) max(h3) sum(h4) having=[(((NOT (h2 = 1 OR h2 = 2) AND h2 < 5) AND NOT (h3 >= 3 AND h3 <= 4.5)) AND h4 IS NULL)]",
+		},
 		{ // DISTINCT: grouping on every selected column
 			sql:   "select distinct name from things order by name desc",
 			shard: "select distinct name, " + wsName + " from things order by 1 desc",
@@ -172,7 +187,14 @@ func TestPlanMergeRefused(t *testing.T) {
 		{"select sum(distinct id) from things", "SUM(DISTINCT …)"},
 		{"select variance(id) from things", "VAR_POP"},
 		{"select stddev_pop(id) from things", "STDDEV_POP"},
-		{"select name, count(*) from things group by name having count(*) > 1", "HAVING"},
+		{"select name from things having name > 'a'", "HAVING in a SELECT across shards"},
+		{"select name, count(*) from things group by name having count(*) > 'x'", "HAVING COUNT(1)>'x'"},
+		{"select name, count(*) from things group by name having min(name) = 'a'", "HAVING MIN(`name`)='a'"},
+		{"select name, count(*) from things group by name having id > 1", "HAVING `id`>1"},
+		{"select name, count(*) from things group by name having count(*) > sum(id)", "HAVING COUNT(1)>SUM(`id`)"},
+		{"select name, count(*) from things group by name having count(*) + 1 > 2", "aggregate functions inside an expression"},
+		{"select name, count(*) from things group by name having count(*) > (select 1)", "HAVING in a SELECT across shards"},
+		{"select name, count(*) from things group by name having count(distinct id) > 1", "COUNT(DISTINCT …)"},
 		{"select id from things union select id from things", "UNION"},
 		{"select id from things union all select id from things order by id", "UNION"},
 		{"select id from things union all select -1 from dual", "UNION"}, // every shard would add the constant row
@@ -381,7 +403,7 @@ func TestPlanMergeOncePerShape(t *testing.T) {
 	wg.Wait()
 	// A refusal is planned once too, and given to every execution.
 	for range 2 {
-		plan, err := p.Plan("select name from things group by name having count(*) > 1", sess)
+		plan, err := p.Plan("select name from things group by name having min(name) = 'a'", sess)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -403,6 +425,30 @@ func TestPlanMergeOncePerShape(t *testing.T) {
 		wantSpec := fmt.Sprintf("cols=1 hidden=2 order=[0w(h0,h1)] offset=0 limit=%d", n)
 		if !sameSQL(t, mp.SQL, want) || mp.String() != wantSpec {
 			t.Errorf("LIMIT %d: %s, %s\nwant %s, %s", n, mp.SQL, mp, want, wantSpec)
+		}
+	}
+	// HAVING … > ?: the filter compares with each execute's argument; a
+	// string argument that reads as a number is compared as a double, as
+	// MySQL compares a number with a string; one that does not is refused.
+	prepared, err = p.PlanPrepared("select name, count(*) from things group by name having count(*) > ?", sess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		arg    vindex.Value
+		having string // "": refused
+	}{
+		{vindex.NewInt64(3), "c1 > 3"},
+		{vindex.Value{Kind: vindex.VarChar, Raw: []byte("2.5")}, "c1 > 2.5"},
+		{vindex.Value{Kind: vindex.VarChar, Raw: []byte("x")}, ""},
+	} {
+		arg, having := c.arg, c.having
+		mp, err := PlanMerge(prepared, Args{arg})
+		switch {
+		case having == "" && (err == nil || !strings.Contains(err.Error(), "HAVING COUNT(1)>?")):
+			t.Errorf("HAVING > %q: %v, want a refusal", arg.Raw, err)
+		case having != "" && (err != nil || !strings.Contains(mp.String(), "having=["+having+"]")):
+			t.Errorf("HAVING > %q: %v %v, want having=[%s]", arg.Raw, mp, err, having)
 		}
 	}
 }
