@@ -69,8 +69,8 @@ type Limit struct {
 // sees (-1: as many as the result has, after a *) and the hidden ones after
 // them; columns by position from 0, hidden ones as h0, h1, …; sort and group
 // keys with w(weight, pad) when compared by weight strings, and desc;
-// aggregates; the HAVING filter; the sort of the groups (post) and
-// offset/limit. The steps are listed from the shards up.
+// aggregates; the columns computed from them; the HAVING filter; the sort
+// of the groups (post) and offset/limit. The steps are listed from the shards up.
 func (mp *MergePlan) String() string {
 	var steps []MergeStep
 	for s := mp.Top; s != nil; {
@@ -81,6 +81,8 @@ func (mp *MergePlan) String() string {
 		case *MemorySort:
 			s = st.Source
 		case *Filter:
+			s = st.Source
+		case *Project:
 			s = st.Source
 		case *Limit:
 			s = st.Source
@@ -106,6 +108,10 @@ func (mp *MergePlan) String() string {
 					fmt.Fprintf(&b, " w(%s,%s)", col(a.Weight), col(a.Pad))
 				}
 				b.WriteString(")")
+			}
+		case *Project:
+			for _, c := range st.Columns {
+				fmt.Fprintf(&b, " %s=%s", condColText(c.Col), c.Expr)
 			}
 		case *Filter:
 			fmt.Fprintf(&b, " having=[%s]", st.Cond)

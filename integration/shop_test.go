@@ -222,6 +222,17 @@ var shopCases = []shopCase{
 	{mergeCase: mergeCase{sql: "select count(*) from orders having count(*) = 120"}},
 	{mergeCase: mergeCase{sql: "select sku, count(*) from item group by sku having max(sku) > 'b' order by sku"}},
 
+	// Expressions over aggregates: computed by the merge from the combined aggregates.
+	{mergeCase: mergeCase{sql: "select status, sum(total) / count(total) a, max(total) - min(total), count(*) * 100 from orders group by status order by a desc"}},
+	{mergeCase: mergeCase{sql: "select customer_id, sum(total) * 2 + 1 s2, -count(*) from orders group by customer_id having s2 > 100 order by customer_id"}},
+	{mergeCase: mergeCase{sql: "select status, sum(total) * 1e0, (sum(total) * 3 + 0.1) * 1e0, max(total) * 0.1e0 from orders group by status order by status"}},
+	{mergeCase: mergeCase{sql: "select status, avg(total) * 1.5e0, avg(total) * 2 from orders group by status order by status"}}, // AVG inside: evaluated
+	{mergeCase: mergeCase{sql: "select vip, bit_or(lvl) - 1, bit_and(lvl) + 0 from customer group by vip order by vip"}},
+	{mergeCase: mergeCase{sql: "select status, sum(total) / (count(*) - count(*)) from orders group by status order by status"}},
+	{mergeCase: mergeCase{sql: "select tier, count(*) / 3, sum(lvl) / count(lvl), -sum(total) / 7 from customer join orders on orders.customer_id = customer.id group by tier order by tier"}},
+	{mergeCase: mergeCase{sql: "select status, count(*) * ?, sum(total) / ? from orders group by status order by status", args: []any{3, 7}}},
+	{mergeCase: mergeCase{sql: "select max(id) - min(id), count(*) - 120 from orders where status = 'paid'"}},
+
 	// UNION across shards, CTEs, window functions.
 	{mergeCase: mergeCase{sql: "select id from customer where tier = 1 union select customer_id from orders where status = 'new' order by id"}},
 	{mergeCase: mergeCase{sql: "select upper(name) from customer union select upper(status) from orders order by 1"}},

@@ -208,14 +208,10 @@ func (b *mergeBuilder) number(e ast.ExprNode) (vindex.Value, bool) {
 }
 
 // havingOperand resolves a side of a HAVING comparison: an aggregate (added
-// as a hidden column when not selected) or a group key.
+// as a hidden column when not selected), a group key, or a computed item.
 func (b *mergeBuilder) havingOperand(e, whole ast.ExprNode) (engine.MergeCol, error) {
-	if cn, ok := e.(*ast.ColumnNameExpr); ok && cn.Name.Table.L == "" && b.namesColumn(cn.Name.Name.L) {
-		for _, it := range b.items {
-			if it.alias == cn.Name.Name.L && b.exprKey(it.expr) != b.exprKey(cn) {
-				return engine.MergeCol{}, b.refuseHaving(whole) // an alias and a column: see groupAlias
-			}
-		}
+	if cn, ok := e.(*ast.ColumnNameExpr); ok && b.aliasClash(cn) {
+		return engine.MergeCol{}, b.refuseHaving(whole)
 	}
 	if _, err := b.aggregateOf(e); err != nil {
 		return engine.MergeCol{}, err
@@ -224,7 +220,7 @@ func (b *mergeBuilder) havingOperand(e, whole ast.ExprNode) (engine.MergeCol, er
 	if err != nil {
 		return engine.MergeCol{}, err
 	}
-	if !b.hasAggregate(col) && !b.hasGroup(col) {
+	if !b.hasAggregate(col) && !b.hasGroup(col) && !b.isComputed(col) {
 		return engine.MergeCol{}, b.refuseHaving(whole)
 	}
 	return col, nil

@@ -81,8 +81,8 @@ func checkMerge(plan *Plan) error {
 
 type mergeTemplate struct {
 	builder *mergeBuilder // nil: the shards' results are concatenated
-	// perExecution: LIMIT or HAVING takes arguments, which the merge's
-	// steps hold: planned per execution.
+	// perExecution: LIMIT, HAVING or an expression over aggregates takes
+	// arguments, which the merge's steps hold: planned per execution.
 	perExecution bool
 	err          error
 }
@@ -97,7 +97,7 @@ func buildMergeTemplate(plan *Plan) mergeTemplate {
 	table := plan.Table.String()
 	switch s := plan.Stmt.(type) {
 	case *ast.SelectStmt:
-		if s.Limit != nil && (isParam(s.Limit.Count) || isParam(s.Limit.Offset)) || s.Having != nil && contains(s.Having, isParam) {
+		if s.Limit != nil && (isParam(s.Limit.Count) || isParam(s.Limit.Offset)) || s.Having != nil && contains(s.Having, isParam) || computedArgs(s) {
 			// Validated without its arguments; planned per execution.
 			b := &mergeBuilder{table: table, validate: true, hiddenKeys: map[string]int{}}
 			return mergeTemplate{perExecution: true, err: b.build(s, plan)}
@@ -194,10 +194,12 @@ type mergeBuilder struct {
 	tables bool
 
 	// The merge's steps (see steps): the shards' sort keys, the groups and
-	// aggregates an Aggregate combines rows by, the HAVING condition on the
-	// combined groups, their sort, OFFSET and LIMIT.
+	// aggregates an Aggregate combines rows by, the columns computed from
+	// them, the HAVING condition on the combined groups, their sort, OFFSET
+	// and LIMIT.
 	order, groups, post []engine.MergeKey
 	aggs                []engine.MergeAgg
+	computed            []engine.Computed
 	filter              engine.Condition
 	offset, count       uint64
 	mp                  engine.MergePlan
@@ -209,6 +211,9 @@ type mergeItem struct {
 	alias string
 	pos   int // column position; -1 after a *
 	agg   *ast.AggregateFuncExpr
+	// computed: an expression over aggregates (count(*) + 1), which the
+	// merge computes from the combined aggregates (see project.go).
+	computed bool
 }
 
 // build plans the merge of sel's results into b: b.mp (without its SQL) and
@@ -244,12 +249,18 @@ func (b *mergeBuilder) build(sel *ast.SelectStmt, plan *Plan) error {
 			b.items = append(b.items, mergeItem{pos: -1})
 			continue
 		}
-		agg, err := b.aggregateOf(f.Expr)
-		if err != nil {
-			return err
+		// An expression over aggregates is computed from the combined
+		// ones (see project.go), once the groups are planned.
+		computed := containsAggregate(f.Expr) && !isAggregateCall(f.Expr)
+		var agg *ast.AggregateFuncExpr
+		if !computed {
+			var err error
+			if agg, err = b.aggregateOf(f.Expr); err != nil {
+				return err
+			}
 		}
-		hasAgg = hasAgg || agg != nil
-		b.items = append(b.items, mergeItem{expr: f.Expr, alias: f.AsName.L, pos: pos, agg: agg})
+		hasAgg = hasAgg || agg != nil || computed
+		b.items = append(b.items, mergeItem{expr: f.Expr, alias: f.AsName.L, pos: pos, agg: agg, computed: computed})
 		if pos >= 0 {
 			pos++
 		}
@@ -319,6 +330,9 @@ func (b *mergeBuilder) build(sel *ast.SelectStmt, plan *Plan) error {
 		if err := b.planGroups(groupBy, order, &pushLimit); err != nil {
 			return err
 		}
+		if err := b.planComputed(); err != nil {
+			return err
+		}
 		if sel.Having != nil {
 			pushed, filter, err := b.having(sel.Having.Expr)
 			if err != nil {
@@ -380,8 +394,8 @@ func (b *mergeBuilder) build(sel *ast.SelectStmt, plan *Plan) error {
 
 // steps is the merge's tree: the shards' streams merged by the sort keys or
 // concatenated, equal groups combined (aggregate: GROUP BY, aggregates or
-// DISTINCT), the combined groups filtered by HAVING, sorted, OFFSET and
-// LIMIT.
+// DISTINCT), the columns computed from the combined aggregates, the groups
+// filtered by HAVING, sorted, OFFSET and LIMIT.
 func (b *mergeBuilder) steps(aggregate bool) engine.MergeStep {
 	var top engine.MergeStep = &engine.Concat{}
 	if len(b.order) > 0 {
@@ -389,6 +403,9 @@ func (b *mergeBuilder) steps(aggregate bool) engine.MergeStep {
 	}
 	if aggregate {
 		top = &engine.Aggregate{Groups: b.groups, Aggregates: b.aggs, Source: top}
+	}
+	if len(b.computed) > 0 {
+		top = &engine.Project{Columns: b.computed, Source: top}
 	}
 	if b.filter != nil {
 		top = &engine.Filter{Cond: b.filter, Source: top}

@@ -23,6 +23,8 @@ func mergePlanner(t *testing.T) *Planner {
 const (
 	wsName  = "weight_string(name), if(left(concat(' ', name), 1) = '', weight_string(left(concat(' ', name), 1)), '')"
 	wsID    = "weight_string(id), if(left(concat(' ', id), 1) = '', weight_string(left(concat(' ', id), 1)), '')"
+	wsMaxID = "weight_string(max(id)), if(left(concat(' ', max(id)), 1) = '', weight_string(left(concat(' ', max(id)), 1)), '')"
+	wsMinID = "weight_string(min(id)), if(left(concat(' ', min(id)), 1) = '', weight_string(left(concat(' ', min(id)), 1)), '')"
 	wsMinNm = "weight_string(min(name)), if(left(concat(' ', min(name)), 1) = '', weight_string(left(concat(' ', min(name)), 1)), '')"
 )
 
@@ -121,6 +123,16 @@ func TestPlanMerge(t *testing.T) {
 			shard: "select name, " + wsName + ", count(1), max(id + 1), sum(id) from things group by 1 order by 1 asc",
 			spec:  "cols=1 hidden=5 order=[0w(h0,h1)] groups=[0w(h0,h1)] count(h2) max(h3) sum(h4) having=[(((NOT (h2 = 1 OR h2 = 2) AND h2 < 5) AND NOT (h3 >= 3 AND h3 <= 4.5)) AND h4 IS NULL)]",
 		},
+		{ // expressions over aggregates: computed from the combined ones, read from hidden columns
+			sql:   "select count(*) + 1, -(max(id) - min(id)) * 2 from things",
+			shard: "select count(*) + 1 as `count(*) + 1`, -(max(id) - min(id)) * 2 as `-(max(id) - min(id)) * 2`, count(1), max(id), " + wsMaxID + ", min(id), " + wsMinID + " from things",
+			spec:  "cols=2 hidden=7 groups=[] count(h0) max(h1 w(h2,h3)) min(h4 w(h5,h6)) c0=(h0 + 1) c1=(-(h1 - h4) * 2)",
+		},
+		{ // a ratio per group, sorted by it: a division as the last operation
+			sql:   "select name, sum(id) / count(*) r from things group by name order by r desc",
+			shard: "select name, sum(id) / count(*) as r, " + wsName + ", sum(id), count(1) from things group by 1 order by 1 asc",
+			spec:  "cols=2 hidden=4 order=[0w(h0,h1)] groups=[0w(h0,h1)] sum(h2) count(h3) c1=(h2 / h3) post=[1 desc]",
+		},
 		{ // DISTINCT: grouping on every selected column
 			sql:   "select distinct name from things order by name desc",
 			shard: "select distinct name, " + wsName + " from things order by 1 desc",
@@ -179,8 +191,11 @@ func TestPlanMerge(t *testing.T) {
 func TestPlanMergeRefused(t *testing.T) {
 	p := mergePlanner(t)
 	cases := []struct{ sql, want string }{
-		{"select count(*)+1 from things", "aggregate functions inside an expression in a SELECT across shards of things.things (COUNT(1)+1)"},
-		{"select sum(id)/count(id) from things", "aggregate functions inside an expression"},
+		{"select round(avg(id), 2) from things", "aggregate functions inside an expression in a SELECT across shards of things.things (ROUND(AVG(`id`), 2))"},
+		{"select sum(id)/count(id)*100 from things", "aggregate functions inside an expression"}, // a quotient inside an expression
+		{"select count(*) + id from things", "aggregate functions inside an expression"},         // id: any row's
+		{"select count(*) div 2 from things", "aggregate functions inside an expression"},
+		{"select count(distinct id) + 1 from things", "COUNT(DISTINCT …)"},
 		{"select name from things order by count(*)", "aggregate functions in ORDER BY without GROUP BY"},
 		{"select group_concat(name) from things", "GROUP_CONCAT"},
 		{"select count(distinct name) from things", "COUNT(DISTINCT …)"},

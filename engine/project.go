@@ -1,0 +1,334 @@
+package engine
+
+import (
+	"fmt"
+	"math/big"
+	"strconv"
+	"strings"
+
+	"sidecar/sqlerr"
+	"sidecar/vindex"
+)
+
+// Project computes columns of the combined groups from other columns: a
+// select-list expression over aggregates (count(*) + 1, sum(a) / sum(b)),
+// whose value each shard computed over its part of the group only. The
+// shards' own value of the column stays for its definition (name, type,
+// decimals), which the computed value follows.
+type Project struct {
+	Columns []Computed
+	Source  MergeStep
+}
+
+// Computed is a column Project computes, and how.
+type Computed struct {
+	Col  MergeCol
+	Expr Arith
+}
+
+// Arith is an arithmetic expression over a combined row's columns.
+type Arith interface {
+	fmt.Stringer
+	// resolve returns the expression's evaluation and the kind of number
+	// its value is.
+	resolve(r *resolver) (arithFunc, numKind, error)
+}
+
+// ArithCol is a column's value; ArithValue a number; ArithOp Left Op Right
+// with Op one of + - * /; ArithNeg the negation of X.
+type (
+	ArithCol   struct{ Col MergeCol }
+	ArithValue struct{ Value vindex.Value }
+	ArithOp    struct {
+		Op          byte
+		Left, Right Arith
+	}
+	ArithNeg struct{ X Arith }
+)
+
+func (a *ArithCol) String() string   { return condColText(a.Col) }
+func (a *ArithValue) String() string { return string(a.Value.Raw) }
+func (a *ArithOp) String() string {
+	return "(" + a.Left.String() + " " + string(a.Op) + " " + a.Right.String() + ")"
+}
+func (a *ArithNeg) String() string { return "-" + a.X.String() }
+
+// DivPrecisionIncrement is the digits a division adds to its dividend's
+// scale: MySQL's div_precision_increment, which the result's column
+// definition confirms (a session that changed it gets a refusal).
+const DivPrecisionIncrement = 4
+
+// maxScale is the most digits a MySQL decimal has after its point.
+const maxScale = 30
+
+// numKind is the kind of number an expression's value is, as MySQL types
+// it: a double when a double takes part, else exact (a decimal of scale
+// digits after the point; integers have none).
+type numKind struct {
+	double bool
+	scale  int
+}
+
+// number is a value while an expression is evaluated: exact (v, scaled by
+// its kind's scale) or a double (f); null for NULL.
+type number struct {
+	v    *big.Int
+	f    float64
+	null bool
+}
+
+type arithFunc func(row [][]byte) number
+
+// asDouble converts an exact operand of a double operation as MySQL does:
+// the decimal's text read as a double.
+func asDouble(eval arithFunc, k numKind) arithFunc {
+	if k.double {
+		return eval
+	}
+	return func(row [][]byte) number {
+		n := eval(row)
+		if !n.null {
+			n.f, _ = strconv.ParseFloat(formatScaled(n.v, k.scale), 64)
+		}
+		return n
+	}
+}
+
+func (a *ArithCol) resolve(r *resolver) (arithFunc, numKind, error) {
+	col, class, err := r.numberColumn(a.Col)
+	if err != nil {
+		return nil, numKind{}, err
+	}
+	if class == ClassFloat {
+		return func(row [][]byte) number {
+			v := row[col]
+			if v == nil {
+				return number{null: true}
+			}
+			f, _ := strconv.ParseFloat(string(v), 64)
+			return number{f: f}
+		}, numKind{double: true}, nil
+	}
+	scale := 0
+	if class == ClassDecimal {
+		scale = r.cols[col].Decimals
+	}
+	return func(row [][]byte) number {
+		d, ok := parseDecimal(row[col])
+		if !ok { // NULL
+			return number{null: true}
+		}
+		return number{v: roundScaled(d.v, d.scale, scale)}
+	}, numKind{scale: scale}, nil
+}
+
+func (a *ArithValue) resolve(*resolver) (arithFunc, numKind, error) {
+	raw := a.Value.Raw
+	switch {
+	case a.Value.Kind == vindex.Null:
+		return func([][]byte) number { return number{null: true} }, numKind{}, nil
+	case a.Value.Kind == vindex.Float64 || !plainDecimal(raw):
+		f, err := strconv.ParseFloat(string(raw), 64)
+		if err != nil {
+			return nil, numKind{}, sqlerr.Unsupported("arithmetic on %q across shards", raw)
+		}
+		return func([][]byte) number { return number{f: f} }, numKind{double: true}, nil
+	}
+	d, _ := parseDecimal(raw)
+	return func([][]byte) number { return number{v: d.v} }, numKind{scale: d.scale}, nil
+}
+
+func (a *ArithNeg) resolve(r *resolver) (arithFunc, numKind, error) {
+	x, k, err := a.X.resolve(r)
+	if err != nil {
+		return nil, k, err
+	}
+	return func(row [][]byte) number {
+		n := x(row)
+		switch {
+		case n.null:
+		case k.double:
+			n.f = -n.f
+		default:
+			n.v = new(big.Int).Neg(n.v)
+		}
+		return n
+	}, k, nil
+}
+
+// resolve follows MySQL's arithmetic: doubles when either operand is one;
+// else exact, a sum's scale its widest operand's, a product's the sum of
+// its operands', a quotient's the dividend's plus DivPrecisionIncrement,
+// rounded half away from zero. Division by zero is NULL.
+func (a *ArithOp) resolve(r *resolver) (arithFunc, numKind, error) {
+	left, lk, err := a.Left.resolve(r)
+	if err != nil {
+		return nil, lk, err
+	}
+	right, rk, err := a.Right.resolve(r)
+	if err != nil {
+		return nil, rk, err
+	}
+	op := a.Op
+	if lk.double || rk.double {
+		left, right = asDouble(left, lk), asDouble(right, rk)
+		return func(row [][]byte) number {
+			x, y := left(row), right(row)
+			switch {
+			case x.null || y.null:
+				return number{null: true}
+			case op == '+':
+				return number{f: x.f + y.f}
+			case op == '-':
+				return number{f: x.f - y.f}
+			case op == '*':
+				return number{f: x.f * y.f}
+			case y.f == 0:
+				return number{null: true}
+			}
+			return number{f: x.f / y.f}
+		}, numKind{double: true}, nil
+	}
+	ls, rs := lk.scale, rk.scale
+	var scale int
+	switch op {
+	case '+', '-':
+		scale = max(ls, rs)
+	case '*':
+		scale = min(ls+rs, maxScale)
+	case '/':
+		scale = min(ls+DivPrecisionIncrement, maxScale)
+	default:
+		return nil, numKind{}, sqlerr.Unsupported("the operator %c across shards", op)
+	}
+	return func(row [][]byte) number {
+		x, y := left(row), right(row)
+		if x.null || y.null {
+			return number{null: true}
+		}
+		switch op {
+		case '+':
+			return number{v: new(big.Int).Add(roundScaled(x.v, ls, scale), roundScaled(y.v, rs, scale))}
+		case '-':
+			return number{v: new(big.Int).Sub(roundScaled(x.v, ls, scale), roundScaled(y.v, rs, scale))}
+		case '*':
+			return number{v: roundScaled(new(big.Int).Mul(x.v, y.v), ls+rs, scale)}
+		}
+		if y.v.Sign() == 0 {
+			return number{null: true}
+		}
+		// x / y at scale: x × 10^(scale + rs - ls) / y, rounded.
+		num := new(big.Int).Mul(x.v, pow10(scale+rs-ls))
+		q, rem := new(big.Int).QuoRem(num, y.v, new(big.Int))
+		if rem.Abs(rem).Lsh(rem, 1).Cmp(new(big.Int).Abs(y.v)) >= 0 {
+			if num.Sign()*y.v.Sign() < 0 {
+				q.Sub(q, big.NewInt(1))
+			} else {
+				q.Add(q, big.NewInt(1))
+			}
+		}
+		return number{v: q}
+	}, numKind{scale: scale}, nil
+}
+
+// computedColumn is a resolved Computed: where its value goes and how it is
+// written.
+type computedColumn struct {
+	col    int
+	eval   arithFunc
+	format func(number) ([]byte, error)
+}
+
+// resolve evaluates the expression as MySQL typed it, which the column's
+// definition confirms: a double for FLOAT/DOUBLE, a decimal of the column's
+// scale for DECIMAL, an integer in range for integers.
+func (c *Computed) resolve(r *resolver) (computedColumn, error) {
+	col, class, err := r.numberColumn(c.Col)
+	if err != nil {
+		return computedColumn{}, err
+	}
+	def := r.cols[col]
+	eval, k, err := c.Expr.resolve(r)
+	if err != nil {
+		return computedColumn{}, err
+	}
+	cc := computedColumn{col: col, eval: eval}
+	switch {
+	case k.double != (class == ClassFloat):
+		return computedColumn{}, sqlerr.Unsupported("%s across shards: its type is not the one MySQL's arithmetic gives", def.Name)
+	case k.double:
+		cc.format = func(n number) ([]byte, error) { return []byte(formatDouble(n.f, def.Decimals)), nil }
+	case class == ClassDecimal:
+		if k.scale != def.Decimals {
+			return computedColumn{}, sqlerr.Unsupported("%s across shards: its %d decimals are not the %d MySQL's arithmetic gives (div_precision_increment %d)",
+				def.Name, def.Decimals, k.scale, DivPrecisionIncrement)
+		}
+		cc.format = func(n number) ([]byte, error) { return []byte(formatScaled(n.v, k.scale)), nil }
+	default: // integers
+		if k.scale != 0 {
+			return computedColumn{}, sqlerr.Unsupported("%s across shards: an integer computed from decimals", def.Name)
+		}
+		lo, hi := big.NewInt(-1<<63), new(big.Int).SetUint64(1<<63-1)
+		typ := "BIGINT"
+		if class == ClassUint {
+			lo, hi, typ = new(big.Int), new(big.Int).SetUint64(1<<64-1), "BIGINT UNSIGNED"
+		}
+		cc.format = func(n number) ([]byte, error) {
+			if n.v.Cmp(lo) < 0 || n.v.Cmp(hi) > 0 {
+				return nil, sqlerr.New(1690, "22003", "%s value is out of range in '%s'", typ, def.Name)
+			}
+			return n.v.Append(nil, 10), nil
+		}
+	}
+	return cc, nil
+}
+
+func (p *Project) open(r *resolver, streams []Stream) (rowSource, error) {
+	src, err := p.Source.open(r, streams)
+	if err != nil {
+		return nil, err
+	}
+	cols := make([]computedColumn, len(p.Columns))
+	for i := range p.Columns {
+		if cols[i], err = p.Columns[i].resolve(r); err != nil {
+			return nil, err
+		}
+	}
+	return &project{src: src, cols: cols}, nil
+}
+
+func (p *Project) describe(b *strings.Builder, depth int) {
+	var cols []string
+	for _, c := range p.Columns {
+		cols = append(cols, condColText(c.Col)+" = "+c.Expr.String())
+	}
+	line(b, depth, "Project %s (on the combined groups)", strings.Join(cols, ", "))
+	p.Source.describe(b, depth+1)
+}
+
+// project computes columns of src's rows.
+type project struct {
+	src  rowSource
+	cols []computedColumn
+}
+
+func (p *project) next() ([][]byte, int, error) {
+	row, from, err := p.src.next()
+	if err != nil || row == nil {
+		return row, from, err
+	}
+	if from >= 0 {
+		row = copyRow(row) // a stream's row is not the merge's to change
+	}
+	for _, c := range p.cols {
+		n := c.eval(row)
+		if n.null {
+			row[c.col] = nil
+			continue
+		}
+		if row[c.col], err = c.format(n); err != nil {
+			return nil, -1, err
+		}
+	}
+	return row, -1, nil
+}
