@@ -234,7 +234,7 @@ func (a *Aggregate) open(r *resolver, streams []Stream) (rowSource, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &aggregate{src: src, groups: groups, aggs: aggs}, nil
+	return &aggregate{src: src, groups: groups, aggs: aggs, width: len(r.cols)}, nil
 }
 
 func (s *MemorySort) open(r *resolver, streams []Stream) (rowSource, error) {
@@ -299,16 +299,21 @@ type aggAcc struct {
 }
 
 func newGroup(aggs []aggSpec, row [][]byte) (*groupAcc, error) {
-	g := &groupAcc{row: copyRow(row), aggs: make([]aggAcc, len(aggs))}
+	g := emptyGroup(aggs, 0)
+	g.row = copyRow(row)
+	// MIN/MAX values point into g.row, which is this group's own copy.
+	return g, g.fold(aggs, g.row)
+}
+
+// emptyGroup is a group of no rows yet, its columns NULL.
+func emptyGroup(aggs []aggSpec, width int) *groupAcc {
+	g := &groupAcc{row: make([][]byte, width), aggs: make([]aggAcc, len(aggs))}
 	for i := range aggs {
-		a := &aggs[i]
-		switch a.fn {
-		case AggBitAnd:
+		if aggs[i].fn == AggBitAnd {
 			g.aggs[i].bits = ^uint64(0)
 		}
 	}
-	// MIN/MAX values point into g.row, which is this group's own copy.
-	return g, g.fold(aggs, g.row)
+	return g
 }
 
 // fold adds one shard's row (its partial aggregates) to the group.

@@ -294,6 +294,14 @@ func TestMergeStreams(t *testing.T) {
 			want:   []string{"merged: 1 2 2.50"},
 		},
 		{
+			name: "aggregates without GROUP BY over no rows: COUNT 0, the others NULL, BIT_AND all ones",
+			plan: &MergePlan{Columns: 4, Top: &Aggregate{Aggregates: []MergeAgg{{Func: AggCount, Col: col(0)}, {Func: AggSum, Col: col(1)},
+				{Func: AggMax, Col: col(2)}, {Func: AggBitAnd, Col: col(3)}}, Source: &Concat{}}},
+			cols:   []MergeColumn{cnt, dec, id, {Name: "b", Class: ClassUint}},
+			shards: [][][]string{{}, {}},
+			want:   []string{`merged: 0 \N \N 18446744073709551615`},
+		},
+		{
 			name: "no order: concatenated, limit 2",
 			plan: &MergePlan{Columns: 1, Top: &Limit{Count: 2, Source: &Concat{}}},
 			cols: []MergeColumn{id}, shards: [][][]string{{{"7"}}, {{"3"}, {"4"}}},

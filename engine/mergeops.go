@@ -129,13 +129,17 @@ func (c *concat) next() ([][]byte, int, error) {
 // aggregate combines adjacent rows with equal group keys (the rows come
 // sorted by them) into one, by the aggregates: the partial COUNTs and SUMs
 // of the shards add up, MIN and MAX compare, AVG divides its SUM by its
-// COUNT. No keys: all rows are one group.
+// COUNT. No keys: all rows are one group, and no rows at all are too, as
+// MySQL answers aggregates over no rows (COUNT 0, the others NULL): the
+// shards send no row when they group by the value of a DISTINCT aggregate.
 type aggregate struct {
 	src    rowSource
 	groups []cmpKey
 	aggs   []aggSpec
+	width  int       // columns of a row, for the row of no rows
 	g      *groupAcc // the group being combined
 	done   bool
+	any    bool // a group was passed on
 }
 
 func (a *aggregate) next() ([][]byte, int, error) {
@@ -159,15 +163,20 @@ func (a *aggregate) next() ([][]byte, int, error) {
 			return nil, -1, err
 		}
 		if finished != nil {
+			a.any = true
 			out, err := finished.finish(a.aggs)
 			return out, -1, err
 		}
 	}
 	if a.g == nil {
-		return nil, -1, nil
+		if len(a.groups) > 0 || a.any {
+			return nil, -1, nil
+		}
+		a.g = emptyGroup(a.aggs, a.width)
 	}
 	finished := a.g
 	a.g = nil
+	a.any = true
 	out, err := finished.finish(a.aggs)
 	return out, -1, err
 }

@@ -233,6 +233,17 @@ var shopCases = []shopCase{
 	{mergeCase: mergeCase{sql: "select status, count(*) * ?, sum(total) / ? from orders group by status order by status", args: []any{3, 7}}},
 	{mergeCase: mergeCase{sql: "select max(id) - min(id), count(*) - 120 from orders where status = 'paid'"}},
 
+	// COUNT/SUM(DISTINCT e): the shards group by e too, the merge combines the (group, e) rows,
+	// then the groups. Strings are distinct by their collation ('Oslo' = 'oslo').
+	{mergeCase: mergeCase{sql: "select count(distinct city), count(*), sum(distinct tier), min(name) from customer", weigh: []string{"", "", "", "name"}}},
+	{mergeCase: mergeCase{sql: "select tier, count(distinct city) c, count(city) from customer group by tier order by c desc, tier"}},
+	{mergeCase: mergeCase{sql: "select status, count(distinct customer_id) from orders group by status having count(distinct customer_id) > 20 order by status"}},
+	{mergeCase: mergeCase{sql: "select count(distinct customer_id), sum(distinct total), count(*), max(total) from orders where id < 0"}},
+	{mergeCase: mergeCase{sql: "select status, count(distinct customer_id) from orders where id < 0 group by status"}},
+	{mergeCase: mergeCase{sql: "select count(distinct customer_id) * 2 + 1, sum(distinct customer_id) / count(distinct customer_id) from orders where status = 'paid'"}},
+	{mergeCase: mergeCase{sql: "select count(distinct customer_id) from orders where total > ?", args: []any{50}}},
+	{mergeCase: mergeCase{sql: "select customer_id, count(distinct status) n from orders group by customer_id order by n desc, customer_id limit 5"}},
+
 	// UNION across shards, CTEs, window functions.
 	{mergeCase: mergeCase{sql: "select id from customer where tier = 1 union select customer_id from orders where status = 'new' order by id"}},
 	{mergeCase: mergeCase{sql: "select upper(name) from customer union select upper(status) from orders order by 1"}},
@@ -451,6 +462,17 @@ func TestShopEvaluate(t *testing.T) {
 		"(merge)     MergeSort by [0w(h0,h1)] of the shards' sorted rows",
 	}; strings.Join(queries, "\n") != strings.Join(want, "\n") {
 		t.Errorf("VEXPLAIN of a HAVING:\n%s\nwant\n%s", strings.Join(queries, "\n"), strings.Join(want, "\n"))
+	}
+
+	// COUNT(DISTINCT): the shards group by the value too; two Aggregate steps, nothing gathered.
+	queries, _ = vexplain(t, ctx, conn, "select tier, count(distinct city) c from customer group by tier order by c desc")
+	if merge := strings.Join(queries[len(queries)-4:], "\n"); merge != strings.Join([]string{
+		"(merge) MemorySort by [1 desc] (all groups held)",
+		"(merge)   Aggregate groups [0w(h0,h1)]: count(1)",
+		"(merge)     Aggregate groups [0w(h0,h1), h2w(h3,h4)]: max(1)",
+		"(merge)       MergeSort by [0w(h0,h1), h2w(h3,h4)] of the shards' sorted rows",
+	}, "\n") || !strings.HasSuffix(queries[3], "FROM `customer` GROUP BY 1,5 ORDER BY 1,5") {
+		t.Errorf("VEXPLAIN of a COUNT(DISTINCT):\n%s", strings.Join(queries, "\n"))
 	}
 
 	count := func() int {

@@ -203,6 +203,12 @@ type mergeBuilder struct {
 	filter              engine.Condition
 	offset, count       uint64
 	mp                  engine.MergePlan
+
+	// COUNT/SUM(DISTINCT distinctArg): the shards group by it too (its key
+	// distinctKey), and inner combines their groups before aggs do.
+	distinctArg ast.ExprNode
+	distinctKey engine.MergeKey
+	inner       []engine.MergeAgg
 }
 
 // mergeItem is an item of the client's select list.
@@ -239,6 +245,9 @@ func (b *mergeBuilder) build(sel *ast.SelectStmt, plan *Plan) error {
 	}
 	if sel.SelectStmtOpts != nil && sel.SelectStmtOpts.CalcFoundRows {
 		return sqlerr.Unsupported("SQL_CALC_FOUND_ROWS in a SELECT across shards of %s", t)
+	}
+	if err := b.findDistinctArg(sel); err != nil {
+		return err
 	}
 	hasAgg := false
 	pos := 0
@@ -330,6 +339,12 @@ func (b *mergeBuilder) build(sel *ast.SelectStmt, plan *Plan) error {
 		if err := b.planGroups(groupBy, order, &pushLimit); err != nil {
 			return err
 		}
+		if b.distinctArg != nil {
+			if err := b.planDistinctArg(len(groupBy) > 0); err != nil {
+				return err
+			}
+			pushLimit = false // a LIMIT of groups does not limit the shards' (group, value) rows
+		}
 		if err := b.planComputed(); err != nil {
 			return err
 		}
@@ -363,9 +378,9 @@ func (b *mergeBuilder) build(sel *ast.SelectStmt, plan *Plan) error {
 	}
 	if b.grouped {
 		shard.GroupBy = nil
-		if len(b.groups) > 0 {
+		if groups := b.shardGroups(); len(groups) > 0 {
 			shard.GroupBy = &ast.GroupByClause{}
-			for _, k := range b.groups {
+			for _, k := range groups {
 				shard.GroupBy.Items = append(shard.GroupBy.Items, &ast.ByItem{Expr: b.ordinal(k.Col)})
 			}
 		}
@@ -400,6 +415,11 @@ func (b *mergeBuilder) steps(aggregate bool) engine.MergeStep {
 	var top engine.MergeStep = &engine.Concat{}
 	if len(b.order) > 0 {
 		top = &engine.MergeSort{Keys: b.order}
+	}
+	if b.distinctArg != nil {
+		// The shards' groups of (group keys, distinct value) combined
+		// first, then the groups.
+		top = &engine.Aggregate{Groups: b.shardGroups(), Aggregates: b.inner, Source: top}
 	}
 	if aggregate {
 		top = &engine.Aggregate{Groups: b.groups, Aggregates: b.aggs, Source: top}
@@ -566,6 +586,7 @@ func (b *mergeBuilder) addAggregate(col engine.MergeCol, f *ast.AggregateFuncExp
 		a.Pad = b.addHidden(padWeight(f))
 	}
 	b.aggs = append(b.aggs, a)
+	b.inner = append(b.inner, innerAggregate(a, f))
 	return nil
 }
 
@@ -696,7 +717,9 @@ func (b *mergeBuilder) aggregateOf(e ast.ExprNode) (*ast.AggregateFuncExpr, erro
 			return nil, sqlerr.Unsupported("%s in a SELECT across shards of %s", strings.ToUpper(name), t)
 		}
 		if f.Distinct && fn != engine.AggMin && fn != engine.AggMax {
-			return nil, sqlerr.Unsupported("%s(DISTINCT …) in a SELECT across shards of %s (%s)", strings.ToUpper(name), t, nodeText(f))
+			if err := b.distinctAggregate(f, fn); err != nil {
+				return nil, err
+			}
 		}
 		for _, a := range f.Args {
 			if containsAggregate(a) {

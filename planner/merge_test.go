@@ -133,6 +133,17 @@ func TestPlanMerge(t *testing.T) {
 			shard: "select name, sum(id) / count(*) as r, " + wsName + ", sum(id), count(1) from things group by 1 order by 1 asc",
 			spec:  "cols=2 hidden=4 order=[0w(h0,h1)] groups=[0w(h0,h1)] sum(h2) count(h3) c1=(h2 / h3) post=[1 desc]",
 		},
+		{ // COUNT(DISTINCT): shards group by the value too; its (group, value) rows combined, then the groups
+			sql:   "select count(distinct name) from things",
+			shard: "select count(distinct name) as `count(distinct name)`, name, " + wsName + " from things group by 2 order by 2 asc",
+			spec:  "cols=1 hidden=3 order=[h0w(h1,h2)] groups=[h0w(h1,h2)] max(0) groups=[] count(0)",
+		},
+		{ // with other aggregates, SUM(DISTINCT) of the same value, sorted by it: no LIMIT on shards
+			sql: "select name, count(distinct id), count(*), sum(distinct id) from things group by name order by 2 desc limit 3",
+			shard: "select name, count(distinct id) as `count(distinct id)`, count(*) as `count(*)`, sum(distinct id) as `sum(distinct id)`, " +
+				wsName + ", id, " + wsID + " from things group by 1, 7 order by 1 asc, 7 asc",
+			spec: "cols=4 hidden=5 order=[0w(h0,h1), h2w(h3,h4)] groups=[0w(h0,h1), h2w(h3,h4)] max(1) count(2) max(3) groups=[0w(h0,h1)] count(1) count(2) sum(3) post=[1 desc] offset=0 limit=3",
+		},
 		{ // DISTINCT: grouping on every selected column
 			sql:   "select distinct name from things order by name desc",
 			shard: "select distinct name, " + wsName + " from things order by 1 desc",
@@ -195,11 +206,12 @@ func TestPlanMergeRefused(t *testing.T) {
 		{"select sum(id)/count(id)*100 from things", "aggregate functions inside an expression"}, // a quotient inside an expression
 		{"select count(*) + id from things", "aggregate functions inside an expression"},         // id: any row's
 		{"select count(*) div 2 from things", "aggregate functions inside an expression"},
-		{"select count(distinct id) + 1 from things", "COUNT(DISTINCT …)"},
 		{"select name from things order by count(*)", "aggregate functions in ORDER BY without GROUP BY"},
 		{"select group_concat(name) from things", "GROUP_CONCAT"},
-		{"select count(distinct name) from things", "COUNT(DISTINCT …)"},
-		{"select sum(distinct id) from things", "SUM(DISTINCT …)"},
+		{"select count(distinct id, name) from things", "COUNT(DISTINCT `id`, `name`) in a SELECT across shards of things.things (COUNT or SUM of one DISTINCT expression only)"},
+		{"select avg(distinct id) from things", "AVG(DISTINCT `id`)"},
+		{"select count(distinct id), sum(distinct name) from things", "aggregates of DISTINCT `id` and of DISTINCT `name`"},
+		{"select 'all', count(distinct id) from things", "'all' next to DISTINCT aggregates without GROUP BY"},
 		{"select variance(id) from things", "VAR_POP"},
 		{"select stddev_pop(id) from things", "STDDEV_POP"},
 		{"select name from things having name > 'a'", "HAVING in a SELECT across shards"},
@@ -209,7 +221,6 @@ func TestPlanMergeRefused(t *testing.T) {
 		{"select name, count(*) from things group by name having count(*) > sum(id)", "HAVING COUNT(1)>SUM(`id`)"},
 		{"select name, count(*) from things group by name having count(*) + 1 > 2", "aggregate functions inside an expression"},
 		{"select name, count(*) from things group by name having count(*) > (select 1)", "HAVING in a SELECT across shards"},
-		{"select name, count(*) from things group by name having count(distinct id) > 1", "COUNT(DISTINCT …)"},
 		{"select id from things union select id from things", "UNION"},
 		{"select id from things union all select id from things order by id", "UNION"},
 		{"select id from things union all select -1 from dual", "UNION"}, // every shard would add the constant row
