@@ -70,6 +70,9 @@ type Conn struct {
 	// maxPacket is the connection's max_allowed_packet (fixed when it
 	// opened; 0: unknown). Send refuses longer commands.
 	maxPacket int64
+	// serverMode is the sql_mode the server gives the connection (its
+	// global one when it connected), or UnknownMode.
+	serverMode string
 }
 
 // SelectDB makes db the connection's current database ("" for the shard's
@@ -135,6 +138,13 @@ type Pool struct {
 	pipeline bool
 	version  atomic.Pointer[string] // the backend's, from its greeting
 	Stats    *metrics.Shard
+	// SessionMode is the sql_mode the sidecar's sessions start in (the
+	// first shard's; UnknownMode until it answered; nil: none). A
+	// connection the server gives another one is set to it: the sidecar
+	// writes values, and clients write statements, for one sql_mode, and a
+	// backslash means something else under NO_BACKSLASH_ESCAPES.
+	SessionMode func() string
+	modeWarned  atomic.Bool // the log said once that the server's sql_mode differs
 
 	mu      sync.Mutex
 	downErr error // last connect error while the shard is down
@@ -287,37 +297,62 @@ func (p *Pool) dial(ctx context.Context, foundRows bool) (*Conn, error) {
 	v := cc.GetServerVersion()
 	p.version.Store(&v)
 	bc := &Conn{Pool: p, cc: cc, Wire: mysql.NewConn(cc.Conn.Conn, 16<<10), Names: DefaultNames, stmts: map[stmtKey]Stmt{},
-		foundRows: foundRows}
+		foundRows: foundRows, serverMode: UnknownMode}
+	bc.learnServerDefaults()
 	if err := bc.setSessionDefaults(); err != nil {
 		bc.cc.Close()
 		return nil, err
 	}
-	bc.learnMaxPacket()
 	return bc, nil
 }
 
 // setSessionDefaults applies the shard's session settings to a new or reset
-// connection.
+// connection, and the sql_mode the sessions start in where the server's
+// differs.
 func (bc *Conn) setSessionDefaults() error {
-	d := bc.Pool.Shard.LockWaitTimeout
-	if d <= 0 {
+	var sets []string
+	if d := bc.Pool.Shard.LockWaitTimeout; d > 0 {
+		sets = append(sets, fmt.Sprintf("innodb_lock_wait_timeout = %d", d/time.Second))
+	}
+	if mode, ok := bc.Pool.sessionMode(); ok && bc.serverMode != UnknownMode && mode != bc.serverMode {
+		sets = append(sets, "sql_mode = '"+mode+"'")
+		if !bc.Pool.modeWarned.Swap(true) {
+			bc.Pool.log.Warn().Str("server_sql_mode", bc.serverMode).Str("sql_mode", mode).
+				Msg("the backend's sql_mode is not the one sessions start in (the first shard's): its connections are set to that one")
+		}
+	}
+	if len(sets) == 0 {
 		return nil
 	}
-	_, err := bc.Exec(fmt.Sprintf("SET SESSION innodb_lock_wait_timeout = %d", d/time.Second))
+	_, err := bc.Exec("SET SESSION " + strings.Join(sets, ", "))
 	return err
 }
 
-// learnMaxPacket reads the connection's max_allowed_packet (the server's
-// global value when it connected) for Send to check commands against.
-// Without an answer (a proxy in between that does not give one) nothing is
-// checked.
-func (bc *Conn) learnMaxPacket() {
-	res, err := bc.Exec("SELECT @@max_allowed_packet")
-	if err != nil || len(res.Rows) != 1 || len(res.Rows[0]) != 1 {
+// sessionMode is the sql_mode sessions start in; ok when it is known and
+// plain (a mode's text is names and commas; nothing else is written into
+// SQL).
+func (p *Pool) sessionMode() (mode string, ok bool) {
+	if p.SessionMode == nil {
+		return "", false
+	}
+	mode = p.SessionMode()
+	return mode, mode != UnknownMode && strings.Trim(mode, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_,") == ""
+}
+
+// learnServerDefaults reads the connection's max_allowed_packet (the
+// server's global value when it connected) for Send to check commands
+// against, and its sql_mode. Without an answer (a proxy in between that
+// does not give one) neither is known: nothing is checked or set.
+func (bc *Conn) learnServerDefaults() {
+	res, err := bc.Exec("SELECT @@max_allowed_packet, @@SESSION.sql_mode")
+	if err != nil || len(res.Rows) != 1 || len(res.Rows[0]) != 2 {
 		return
 	}
 	if n, err := strconv.ParseInt(string(res.Rows[0][0]), 10, 64); err == nil && n > 0 {
 		bc.maxPacket = n
+	}
+	if mode := res.Rows[0][1]; mode != nil {
+		bc.serverMode = string(mode)
 	}
 }
 

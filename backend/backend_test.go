@@ -386,16 +386,7 @@ func TestPoolShardDown(t *testing.T) {
 // connection mid-write, and the client would only see it lost. The connection stays usable.
 func TestConnMaxAllowedPacket(t *testing.T) {
 	f := newFakeShard(t)
-	f.reply = func(sql string) (*gomysql.Result, error) {
-		if sql == "SELECT @@max_allowed_packet" {
-			rs, err := gomysql.BuildSimpleTextResultset([]string{"@@max_allowed_packet"}, [][]any{{int64(1024)}})
-			if err != nil {
-				return nil, err
-			}
-			return gomysql.NewResult(rs), nil
-		}
-		return nil, nil
-	}
+	f.reply = serverDefaults(1024, "STRICT_TRANS_TABLES")
 	p := f.pool(t, 1)
 	bc := f.conn(t, p)
 	long := "SELECT '" + strings.Repeat("x", 1100) + "'"
@@ -483,4 +474,63 @@ func TestConnPrepareBound(t *testing.T) {
 		t.Fatal(err)
 	}
 	equal(t, "closed statement used again", f.log(), []string{"conn1: PREPARE " + sql(0)})
+}
+
+// serverDefaults answers the query a new connection reads its server's defaults with.
+func serverDefaults(maxPacket int64, sqlMode string) func(string) (*gomysql.Result, error) {
+	return func(sql string) (*gomysql.Result, error) {
+		if sql != "SELECT @@max_allowed_packet, @@SESSION.sql_mode" {
+			return nil, nil
+		}
+		rs, err := gomysql.BuildSimpleTextResultset([]string{"@@max_allowed_packet", "@@SESSION.sql_mode"}, [][]any{{maxPacket, sqlMode}})
+		if err != nil {
+			return nil, err
+		}
+		return gomysql.NewResult(rs), nil
+	}
+}
+
+// TestConnSessionMode: a backend whose sql_mode is not the one the sessions start in (the first
+// shard's) has that one set on each new connection and after each reset, in the statement that
+// sets the shard's other session defaults; a backend with the same mode, or a pool that does not
+// know the sessions' yet, gets nothing.
+func TestConnSessionMode(t *testing.T) {
+	const read = "conn1: SELECT @@max_allowed_packet, @@SESSION.sql_mode"
+	for _, c := range []struct {
+		name, server, session string
+		lockWait              time.Duration
+		set                   string // the SET after the read and after a reset; "" none
+	}{
+		{"differs", "NO_BACKSLASH_ESCAPES", "STRICT_TRANS_TABLES", 0, "SET SESSION sql_mode = 'STRICT_TRANS_TABLES'"},
+		{"with the lock wait", "NO_BACKSLASH_ESCAPES", "STRICT_TRANS_TABLES", 5 * time.Second,
+			"SET SESSION innodb_lock_wait_timeout = 5, sql_mode = 'STRICT_TRANS_TABLES'"},
+		{"sessions in the empty mode", "STRICT_TRANS_TABLES", "", 0, "SET SESSION sql_mode = ''"},
+		{"same", "STRICT_TRANS_TABLES", "STRICT_TRANS_TABLES", 0, ""},
+		{"not known yet", "NO_BACKSLASH_ESCAPES", UnknownMode, 0, ""},
+		{"not a mode", "NO_BACKSLASH_ESCAPES", "ANSI' OR 1", 0, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFakeShard(t)
+			f.reply = serverDefaults(1<<20, c.server)
+			p := f.pool(t, 1)
+			p.Shard.LockWaitTimeout = c.lockWait
+			p.SessionMode = func() string { return c.session }
+			bc, err := p.Get(false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []string{read}
+			if c.set != "" {
+				want = append(want, "conn1: "+c.set)
+			}
+			equal(t, "opening", f.log(), want)
+			bc.Stateful = true
+			p.Put(bc)
+			want = []string{"conn1: COM_RESET_CONNECTION"}
+			if c.set != "" {
+				want = append(want, "conn1: "+c.set)
+			}
+			equal(t, "after a reset", f.log(), want)
+		})
+	}
 }

@@ -509,3 +509,28 @@ func TestHardeningFileDescriptors(t *testing.T) {
 		t.Errorf("the accept errors were not logged")
 	}
 }
+
+// TestHardeningShardOfAnotherSQLMode: a shard whose server runs another sql_mode than the first
+// shard's (here NO_BACKSLASH_ESCAPES, set globally on server b before the sidecar starts) has its
+// connections set to the first shard's, the one the sessions start in: the clients' statements and
+// the values the sidecar writes itself (lookup rows) mean the same on every shard. Without that, a
+// value escaped for the default mode is stored with its backslashes on that shard, and a quote
+// escaped with a backslash ends the string there.
+func TestHardeningShardOfAnotherSQLMode(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{beforeSidecar: func(e *shardedEnv) {
+		e.b.MustExec(e.t, "", "SET GLOBAL sql_mode = CONCAT(@@GLOBAL.sql_mode, ',NO_BACKSLASH_ESCAPES')")
+	}})
+	escape := strings.NewReplacer(`\`, `\\`, `'`, `\'`)
+	var want []thingRow
+	for id := int64(1); id <= 8; id++ { // both shards own some of ids 1-8, and some of their names
+		name := fmt.Sprintf(`back\slash 'quote' %d`, id)
+		want = append(want, thingRow{id, name})
+		e.mustCLI("things", fmt.Sprintf("INSERT INTO things (id, name) VALUES (%d, '%s')", id, escape.Replace(name)))
+	}
+	e.checkThings(want...)
+	var got string
+	db := e.driver(e.sc, "things")
+	if err := db.QueryRow("SELECT name FROM things WHERE name = ?", want[5].name).Scan(&got); err != nil || got != want[5].name {
+		t.Errorf("the row by its name through the lookup: %q, %v; want %q", got, err, want[5].name)
+	}
+}

@@ -212,6 +212,10 @@ func (s *Server) readDefaults(warn bool) bool {
 	return true
 }
 
+// sessionMode is the sql_mode sessions start in (backend.UnknownMode until
+// the first shard answered): every backend connection is brought to it.
+func (s *Server) sessionMode() string { return s.defaults.Load().text }
+
 func (s *Server) sessionCount() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -48,6 +48,7 @@ func (s *Server) newState(cfg *conf.Config, version int64, prev *state) *state {
 			p := prev.reusablePool(sh, cfg.ShardHints)
 			if p == nil {
 				p = newShardPool(sh, cfg.ShardHints, s.log)
+				p.SessionMode = s.sessionMode
 			}
 			st.pools[keyOf(sh)] = p
 		}
