@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"math"
 	"math/big"
 	"strconv"
 	"strings"
@@ -62,19 +63,55 @@ const DivPrecisionIncrement = 4
 const maxScale = 30
 
 // numKind is the kind of number an expression's value is, as MySQL types
-// it: a double when a double takes part, else exact (a decimal of scale
-// digits after the point; integers have none).
+// it: a double when a double takes part, else exact: a BIGINT [UNSIGNED]
+// (integer) when only integers do, else a decimal of scale digits after
+// the point.
 type numKind struct {
-	double bool
-	scale  int
+	double            bool
+	integer, unsigned bool
+	scale             int
 }
 
 // number is a value while an expression is evaluated: exact (v, scaled by
-// its kind's scale) or a double (f); null for NULL.
+// its kind's scale) or a double (f); null for NULL; outOfRange names the
+// integer type an operation overflowed (MySQL's ERROR 1690).
 type number struct {
-	v    *big.Int
-	f    float64
-	null bool
+	v          *big.Int
+	f          float64
+	null       bool
+	outOfRange string
+}
+
+var (
+	minBigint   = big.NewInt(math.MinInt64)
+	maxBigint   = big.NewInt(math.MaxInt64)
+	maxUnsigned = new(big.Int).SetUint64(math.MaxUint64)
+)
+
+// checked is n, or the overflow of the integer type k, which MySQL checks
+// after every operation.
+func checked(n number, k numKind) number {
+	switch {
+	case n.null || !k.integer:
+	case k.unsigned && (n.v.Sign() < 0 || n.v.Cmp(maxUnsigned) > 0):
+		return number{outOfRange: "BIGINT UNSIGNED"}
+	case !k.unsigned && (n.v.Cmp(minBigint) < 0 || n.v.Cmp(maxBigint) > 0):
+		return number{outOfRange: "BIGINT"}
+	}
+	return n
+}
+
+// failed: an operand is NULL or out of range, which the operation passes on.
+func failed(x, y number) (number, bool) {
+	switch {
+	case x.outOfRange != "":
+		return x, true
+	case y.outOfRange != "":
+		return y, true
+	case x.null || y.null:
+		return number{null: true}, true
+	}
+	return number{}, false
 }
 
 type arithFunc func(row [][]byte) number
@@ -109,17 +146,17 @@ func (a *ArithCol) resolve(r *resolver) (arithFunc, numKind, error) {
 			return number{f: f}
 		}, numKind{double: true}, nil
 	}
-	scale := 0
+	k := numKind{integer: class != ClassDecimal, unsigned: class == ClassUint}
 	if class == ClassDecimal {
-		scale = r.cols[col].Decimals
+		k.scale = r.cols[col].Decimals
 	}
 	return func(row [][]byte) number {
 		d, ok := parseDecimal(row[col])
 		if !ok { // NULL
 			return number{null: true}
 		}
-		return number{v: roundScaled(d.v, d.scale, scale)}
-	}, numKind{scale: scale}, nil
+		return number{v: roundScaled(d.v, d.scale, k.scale)}
+	}, k, nil
 }
 
 func (a *ArithValue) resolve(*resolver) (arithFunc, numKind, error) {
@@ -135,7 +172,14 @@ func (a *ArithValue) resolve(*resolver) (arithFunc, numKind, error) {
 		return func([][]byte) number { return number{f: f} }, numKind{double: true}, nil
 	}
 	d, _ := parseDecimal(raw)
-	return func([][]byte) number { return number{v: d.v} }, numKind{scale: d.scale}, nil
+	k := numKind{scale: d.scale}
+	switch a.Value.Kind {
+	case vindex.Int64:
+		k.integer = true
+	case vindex.Uint64:
+		k.integer, k.unsigned = true, true
+	}
+	return func([][]byte) number { return number{v: d.v} }, k, nil
 }
 
 func (a *ArithNeg) resolve(r *resolver) (arithFunc, numKind, error) {
@@ -143,14 +187,15 @@ func (a *ArithNeg) resolve(r *resolver) (arithFunc, numKind, error) {
 	if err != nil {
 		return nil, k, err
 	}
+	k.unsigned = false // -x of an unsigned x is signed
 	return func(row [][]byte) number {
 		n := x(row)
 		switch {
-		case n.null:
+		case n.null || n.outOfRange != "":
 		case k.double:
 			n.f = -n.f
 		default:
-			n.v = new(big.Int).Neg(n.v)
+			n = checked(number{v: new(big.Int).Neg(n.v)}, k)
 		}
 		return n
 	}, k, nil
@@ -174,9 +219,10 @@ func (a *ArithOp) resolve(r *resolver) (arithFunc, numKind, error) {
 		left, right = asDouble(left, lk), asDouble(right, rk)
 		return func(row [][]byte) number {
 			x, y := left(row), right(row)
+			if n, done := failed(x, y); done {
+				return n
+			}
 			switch {
-			case x.null || y.null:
-				return number{null: true}
 			case op == '+':
 				return number{f: x.f + y.f}
 			case op == '-':
@@ -190,29 +236,33 @@ func (a *ArithOp) resolve(r *resolver) (arithFunc, numKind, error) {
 		}, numKind{double: true}, nil
 	}
 	ls, rs := lk.scale, rk.scale
-	var scale int
+	// Integers stay integers, unsigned when either is; a quotient is a
+	// decimal.
+	k := numKind{integer: lk.integer && rk.integer && op != '/', unsigned: lk.unsigned || rk.unsigned}
 	switch op {
 	case '+', '-':
-		scale = max(ls, rs)
+		k.scale = max(ls, rs)
 	case '*':
-		scale = min(ls+rs, maxScale)
+		k.scale = min(ls+rs, maxScale)
 	case '/':
-		scale = min(ls+DivPrecisionIncrement, maxScale)
+		k.scale = min(ls+DivPrecisionIncrement, maxScale)
 	default:
 		return nil, numKind{}, sqlerr.Unsupported("the operator %c across shards", op)
 	}
+	k.unsigned = k.unsigned && k.integer
+	scale := k.scale
 	return func(row [][]byte) number {
 		x, y := left(row), right(row)
-		if x.null || y.null {
-			return number{null: true}
+		if n, done := failed(x, y); done {
+			return n
 		}
 		switch op {
 		case '+':
-			return number{v: new(big.Int).Add(roundScaled(x.v, ls, scale), roundScaled(y.v, rs, scale))}
+			return checked(number{v: new(big.Int).Add(roundScaled(x.v, ls, scale), roundScaled(y.v, rs, scale))}, k)
 		case '-':
-			return number{v: new(big.Int).Sub(roundScaled(x.v, ls, scale), roundScaled(y.v, rs, scale))}
+			return checked(number{v: new(big.Int).Sub(roundScaled(x.v, ls, scale), roundScaled(y.v, rs, scale))}, k)
 		case '*':
-			return number{v: roundScaled(new(big.Int).Mul(x.v, y.v), ls+rs, scale)}
+			return checked(number{v: roundScaled(new(big.Int).Mul(x.v, y.v), ls+rs, scale)}, k)
 		}
 		if y.v.Sign() == 0 {
 			return number{null: true}
@@ -228,12 +278,13 @@ func (a *ArithOp) resolve(r *resolver) (arithFunc, numKind, error) {
 			}
 		}
 		return number{v: q}
-	}, numKind{scale: scale}, nil
+	}, k, nil
 }
 
 // computedColumn is a resolved Computed: where its value goes and how it is
 // written.
 type computedColumn struct {
+	name   string // the column's, for errors
 	col    int
 	eval   arithFunc
 	format func(number) ([]byte, error)
@@ -252,7 +303,7 @@ func (c *Computed) resolve(r *resolver) (computedColumn, error) {
 	if err != nil {
 		return computedColumn{}, err
 	}
-	cc := computedColumn{col: col, eval: eval}
+	cc := computedColumn{name: def.Name, col: col, eval: eval}
 	switch {
 	case k.double != (class == ClassFloat):
 		return computedColumn{}, sqlerr.Unsupported("%s across shards: its type is not the one MySQL's arithmetic gives", def.Name)
@@ -264,21 +315,10 @@ func (c *Computed) resolve(r *resolver) (computedColumn, error) {
 				def.Name, def.Decimals, k.scale, DivPrecisionIncrement)
 		}
 		cc.format = func(n number) ([]byte, error) { return []byte(formatScaled(n.v, k.scale)), nil }
-	default: // integers
-		if k.scale != 0 {
-			return computedColumn{}, sqlerr.Unsupported("%s across shards: an integer computed from decimals", def.Name)
-		}
-		lo, hi := big.NewInt(-1<<63), new(big.Int).SetUint64(1<<63-1)
-		typ := "BIGINT"
-		if class == ClassUint {
-			lo, hi, typ = new(big.Int), new(big.Int).SetUint64(1<<64-1), "BIGINT UNSIGNED"
-		}
-		cc.format = func(n number) ([]byte, error) {
-			if n.v.Cmp(lo) < 0 || n.v.Cmp(hi) > 0 {
-				return nil, sqlerr.New(1690, "22003", "%s value is out of range in '%s'", typ, def.Name)
-			}
-			return n.v.Append(nil, 10), nil
-		}
+	case !k.integer || k.unsigned != (class == ClassUint):
+		return computedColumn{}, sqlerr.Unsupported("%s across shards: its type is not the one MySQL's arithmetic gives", def.Name)
+	default:
+		cc.format = func(n number) ([]byte, error) { return n.v.Append(nil, 10), nil }
 	}
 	return cc, nil
 }
@@ -322,6 +362,9 @@ func (p *project) next() ([][]byte, int, error) {
 	}
 	for _, c := range p.cols {
 		n := c.eval(row)
+		if n.outOfRange != "" {
+			return nil, -1, sqlerr.New(1690, "22003", "%s value is out of range in '%s'", n.outOfRange, c.name)
+		}
 		if n.null {
 			row[c.col] = nil
 			continue

@@ -43,6 +43,11 @@ func TestProject(t *testing.T) {
 		{op('*', f, num("3")), MergeColumn{Class: ClassFloat, Decimals: 31}, row, "0.30000000000000004"},
 		{op('-', u, num("4")), MergeColumn{Class: ClassUint}, row, "error: BIGINT UNSIGNED value is out of range"},
 		{op('*', n, num("9223372036854775807")), MergeColumn{Class: ClassInt}, row, "error: BIGINT value is out of range"},
+		// MySQL checks after each operation: the overflow in the middle counts.
+		{op('-', op('+', n, num("9223372036854775801")), num("100")), MergeColumn{Class: ClassInt}, row, "error: BIGINT value is out of range"},
+		{op('-', u, num("2")), MergeColumn{Class: ClassUint}, row, "1"},
+		{&ArithNeg{X: u}, MergeColumn{Class: ClassInt}, row, "-3"}, // -x of an unsigned x is signed
+		{op('+', u, num("1")), MergeColumn{Class: ClassInt}, row, "error: its type is not the one"},
 		// The definition disagrees (div_precision_increment changed, a double column): refused.
 		{op('/', s, n), MergeColumn{Class: ClassDecimal, Decimals: 8}, row, "error: its 8 decimals are not the 6"},
 		{op('+', n, num("1")), MergeColumn{Class: ClassFloat, Decimals: 31}, row, "error: its type is not the one"},

@@ -70,6 +70,11 @@ func (b *mergeBuilder) planDistinctArg(grouped bool) error {
 	if err != nil {
 		return err
 	}
+	if expr == nil || containsAggregate(expr) {
+		// An alias of an aggregate (MySQL reads the table's column of that
+		// name, if any): which one is meant is not visible here.
+		return sqlerr.Unsupported("DISTINCT %s in an aggregate across shards of %s", nodeText(b.distinctArg), b.table)
+	}
 	b.distinctKey = b.key(col, expr, false)
 	b.order = append(b.order, b.distinctKey)
 	return nil
@@ -83,11 +88,16 @@ func (b *mergeBuilder) shardGroups() []engine.MergeKey {
 	return append(b.groups[:len(b.groups):len(b.groups)], b.distinctKey)
 }
 
-// innerAggregate is how a = f combines the shards' rows of one (group,
-// distinct value).
-func innerAggregate(a engine.MergeAgg, f *ast.AggregateFuncExpr) engine.MergeAgg {
-	if f.Distinct && (a.Func == engine.AggCount || a.Func == engine.AggSum) {
-		return engine.MergeAgg{Func: engine.AggMax, Col: a.Col}
+// innerAggregates are how a = f combines the shards' rows of one (group,
+// distinct value): a distinct aggregate by any one of them, AVG by its
+// hidden SUM and COUNT (which the groups' AVG reads), the others as the
+// groups combine them.
+func innerAggregates(a engine.MergeAgg, f *ast.AggregateFuncExpr) []engine.MergeAgg {
+	switch {
+	case f.Distinct && (a.Func == engine.AggCount || a.Func == engine.AggSum):
+		return []engine.MergeAgg{{Func: engine.AggMax, Col: a.Col}}
+	case a.Func == engine.AggAvg:
+		return []engine.MergeAgg{{Func: engine.AggSum, Col: a.Sum}, {Func: engine.AggCount, Col: a.Count}}
 	}
-	return a
+	return []engine.MergeAgg{a}
 }

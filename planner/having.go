@@ -1,8 +1,6 @@
 package planner
 
 import (
-	"strconv"
-
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
 
@@ -12,20 +10,23 @@ import (
 )
 
 // HAVING across shards. Each shard groups its own rows, so a group can
-// arrive in parts from several shards. A condition on the group keys alone
-// holds for every part of a group or for none: the shards evaluate it
-// (pushed). A condition on aggregates only holds for the combined group:
-// the merge evaluates it, in a Filter after the Aggregate, comparing
-// aggregates and group keys that are numbers with numbers. Anything else
-// (strings, subqueries, a column that is neither grouped nor aggregated) is
-// refused here and evaluated on a backend over the gathered rows (see
+// arrive in parts from several shards. A comparison of a group key itself
+// with a string holds for every part of a group or for none: the parts'
+// keys are equal by the key's collation, which the comparison uses; the
+// shards evaluate it (pushed). (A function of the key, such as LENGTH,
+// could tell apart the 'a' and 'A ' one group holds.) A condition on
+// aggregates only holds for the combined group: the merge evaluates it, in a
+// Filter after the Aggregate, comparing aggregates and group keys that are
+// numbers with numbers. Anything else (strings compared otherwise,
+// subqueries, a column that is neither grouped nor aggregated) is refused
+// here and evaluated on a backend over the gathered rows (see
 // engine.Evaluate).
 
 // having splits a HAVING condition into the conjuncts the shards evaluate
 // and the merge's Filter condition (nil when the shards evaluate it all).
 func (b *mergeBuilder) having(e ast.ExprNode) (pushed []ast.ExprNode, filter engine.Condition, err error) {
 	for _, c := range splitAnd(e, nil) {
-		if !containsAggregate(c) && b.onGroupKeys(c) {
+		if len(b.groupExprs) > 0 && pushable(c) && b.keyComparison(c) {
 			pushed = append(pushed, &ast.ParenthesesExpr{Expr: c})
 			continue
 		}
@@ -41,20 +42,63 @@ func (b *mergeBuilder) having(e ast.ExprNode) (pushed []ast.ExprNode, filter eng
 	return pushed, filter, nil
 }
 
-// onGroupKeys: c reads nothing but group keys (by expression or by the
-// alias of a selected group key), and means the same on every shard.
-func (b *mergeBuilder) onGroupKeys(c ast.ExprNode) bool {
-	if len(b.groupExprs) == 0 || !pushable(c) {
-		return false
-	}
-	ok := true
-	walk(c, func(n ast.Node) bool {
-		if cn, isCol := n.(*ast.ColumnNameExpr); isCol {
-			ok = b.groupExprs[b.exprKey(cn)] || b.groupAlias(cn)
+// keyComparison: e compares group keys themselves with strings or NULL (=,
+// <>, <, <=, >, >=, <=>, IN, BETWEEN, IS [NOT] NULL), joined by AND, OR
+// and NOT.
+func (b *mergeBuilder) keyComparison(e ast.ExprNode) bool {
+	switch x := e.(type) {
+	case *ast.ParenthesesExpr:
+		return b.keyComparison(x.Expr)
+	case *ast.BinaryOperationExpr:
+		switch x.Op {
+		case opcode.LogicAnd, opcode.LogicOr, opcode.LogicXor:
+			return b.keyComparison(x.L) && b.keyComparison(x.R)
 		}
-		return ok
-	})
-	return ok
+		if _, ok := compareOps[x.Op]; ok {
+			return b.isGroupKey(x.L) && b.stringConstant(x.R) || b.stringConstant(x.L) && b.isGroupKey(x.R)
+		}
+	case *ast.UnaryOperationExpr:
+		return (x.Op == opcode.Not || x.Op == opcode.Not2) && b.keyComparison(x.V)
+	case *ast.IsNullExpr:
+		return b.isGroupKey(x.Expr)
+	case *ast.BetweenExpr:
+		return b.isGroupKey(x.Expr) && b.stringConstant(x.Left) && b.stringConstant(x.Right)
+	case *ast.PatternInExpr:
+		if x.Sel != nil || !b.isGroupKey(x.Expr) {
+			return false
+		}
+		for _, v := range x.List {
+			if !b.stringConstant(v) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// isGroupKey: e is a GROUP BY expression, or the alias of a selected one.
+func (b *mergeBuilder) isGroupKey(e ast.ExprNode) bool {
+	if p, ok := e.(*ast.ParenthesesExpr); ok {
+		return b.isGroupKey(p.Expr)
+	}
+	if cn, ok := e.(*ast.ColumnNameExpr); ok && b.groupAlias(cn) {
+		return true
+	}
+	return b.groupExprs[b.exprKey(e)]
+}
+
+// stringConstant: e is a string in the connection's character set (a key
+// compared with it compares by the key's collation; not a binary string,
+// which compares bytes) or NULL, as a literal or an argument. Numbers go to
+// the Filter instead: a string key's parts read as different numbers when
+// its collation equates different digits.
+func (b *mergeBuilder) stringConstant(e ast.ExprNode) bool {
+	if isParam(e) && b.validate {
+		return true // bound at execute, planned again then
+	}
+	v, ok := valueOf(e, b.args)
+	return ok && (v.Kind == vindex.VarChar || v.Kind == vindex.Null)
 }
 
 // groupAlias: cn is the alias of a selected group key and names no column
@@ -200,11 +244,44 @@ func (b *mergeBuilder) number(e ast.ExprNode) (vindex.Value, bool) {
 	case vindex.Null, vindex.Int64, vindex.Uint64, vindex.Decimal, vindex.Float64:
 		return v, true
 	case vindex.VarChar:
-		if _, err := strconv.ParseFloat(string(v.Raw), 64); err == nil && isParam(e) {
+		if isParam(e) && numericText(v.Raw) {
 			return vindex.Value{Kind: vindex.Float64, Raw: v.Raw}, true
 		}
 	}
 	return v, false
+}
+
+// numericText: s is a number written plainly ([-+]digits[.digits][e[-+]digits]), which MySQL
+// and strconv read alike (not 'inf', 'nan' or '0x1p6', which MySQL reads as 0).
+func numericText(s []byte) bool {
+	i, digits := 0, 0
+	if i < len(s) && (s[i] == '-' || s[i] == '+') {
+		i++
+	}
+	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		digits++
+	}
+	if i < len(s) && s[i] == '.' {
+		for i++; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+			digits++
+		}
+	}
+	if digits == 0 {
+		return false
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '-' || s[i] == '+') {
+			i++
+		}
+		exp := i
+		for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		}
+		if i == exp {
+			return false
+		}
+	}
+	return i == len(s)
 }
 
 // havingOperand resolves a side of a HAVING comparison: an aggregate (added

@@ -446,6 +446,9 @@ func (b *mergeBuilder) render(plan *Plan, args Args) (*engine.MergePlan, error) 
 	mp := b.mp
 	shard := *b.shard
 	fields := namedItems(plan.Stmt.(*ast.SelectStmt), plan.Query)
+	for _, c := range b.computed {
+		fields[c.Col.Index] = typeOnly(fields[c.Col.Index])
+	}
 	shard.Fields = &ast.FieldList{Fields: append(fields, b.hidden...)}
 	mp.SQL = printStmt(plan.Leading, &shard, args, plan.Mode)
 	return &mp, nil
@@ -586,7 +589,7 @@ func (b *mergeBuilder) addAggregate(col engine.MergeCol, f *ast.AggregateFuncExp
 		a.Pad = b.addHidden(padWeight(f))
 	}
 	b.aggs = append(b.aggs, a)
-	b.inner = append(b.inner, innerAggregate(a, f))
+	b.inner = append(b.inner, innerAggregates(a, f)...)
 	return nil
 }
 

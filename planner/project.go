@@ -23,6 +23,21 @@ import (
 // IFNULL…), are refused here and evaluated on a backend over the gathered
 // rows.
 
+// typeOnly is how the shards select a computed item: IF(0, item, NULL),
+// which MySQL types as the item (type, length, decimals, sign) without
+// computing it. Over a shard's part of a group it could fail where the whole
+// group does not (an unsigned BIT_OR(x) - 1 of a part with no x, MIN(x) +
+// MAX(x) of a part with only the largest x). The column keeps the item's
+// name; it reports NULL allowed, which MySQL does not for an item of
+// COUNTs, BIT_ functions and numbers alone.
+func typeOnly(f *ast.SelectField) *ast.SelectField {
+	name := f.AsName
+	if name.O == "" {
+		name = ast.NewCIStr(nodeText(f.Expr))
+	}
+	return &ast.SelectField{Expr: call("if", ast.NewValueExpr(0, "", ""), f.Expr, ast.NewValueExpr(nil, "", "")), AsName: name}
+}
+
 // planComputed plans the select list's computed items.
 func (b *mergeBuilder) planComputed() error {
 	for _, it := range b.items {
