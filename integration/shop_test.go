@@ -256,6 +256,11 @@ var shopCases = []shopCase{
 	{mergeCase: mergeCase{sql: "select count(*) + 9223372036854775777 - 100 from customer"}}, // ERROR 1690: the overflow in the middle
 	{mergeCase: mergeCase{sql: "select bit_or(lvl) - 1 from customer where id = 7"}},         // ERROR 1690 on the whole group too
 	{mergeCase: mergeCase{sql: "select count(*) as g from customer group by name having count(distinct g) > 1 order by g"}},
+	// 0x… is a number where one is wanted in MariaDB, X'…' a string: the merge prints each as written.
+	{mergeCase: mergeCase{sql: "select id, lvl & 0x0f from customer where lvl > 0x80 order by id"}},
+	{mergeCase: mergeCase{sql: "select count(*) + 0x10, max(lvl) from customer where tier > 0x01"}},
+	{mergeCase: mergeCase{sql: "select sum(lvl) from customer where tier > 0x01"}},
+	{mergeCase: mergeCase{sql: "select id from customer where lvl > x'80' order by id limit 5"}},
 
 	// UNION across shards, CTEs, window functions.
 	{mergeCase: mergeCase{sql: "select id from customer where tier = 1 union select customer_id from orders where status = 'new' order by id"}},

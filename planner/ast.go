@@ -6,6 +6,7 @@ package planner
 // TiDB does not know), so it happens only for statements that are rewritten.
 
 import (
+	"encoding/hex"
 	"fmt"
 	"sort"
 	"strings"
@@ -48,6 +49,9 @@ func parse(sql string, mode SQLMode) (stmt ast.StmtNode, err error) {
 	}
 	stmt = stmts[0]
 	numberParams(stmt)
+	if hasHexNumber(sql) {
+		markHexNumbers(stmt)
+	}
 	// Printing fails only on literal kinds the parser does not produce from
 	// text; checking here once means a later print cannot.
 	if err := stmt.Restore(format.NewRestoreCtx(restoreFlags(mode), &sqlWriter{})); err != nil {
@@ -118,6 +122,49 @@ type replacer struct{ leave func(ast.Node) ast.Node }
 
 func (r *replacer) Enter(n ast.Node) (ast.Node, bool) { return n, false }
 func (r *replacer) Leave(n ast.Node) (ast.Node, bool) { return r.leave(n), true }
+
+// hexNumber is a hexadecimal literal the client wrote as 0x…, printed so
+// again. The parser reads 0x10 and X'10' alike, and MySQL does too, but
+// MariaDB reads 0x10 as 16 where a number is wanted and X'10' as the string
+// "\x10" (0 as a number).
+type hexNumber struct{ driver.ValueExpr }
+
+func (h *hexNumber) Restore(ctx *format.RestoreCtx) error {
+	ctx.WritePlain("0x" + hex.EncodeToString(h.GetBytes()))
+	return nil
+}
+
+func (h *hexNumber) Accept(v ast.Visitor) (ast.Node, bool) {
+	n, _ := v.Enter(h)
+	return v.Leave(n)
+}
+
+// hasHexNumber reports a 0x… literal in sql. Its hexadecimal literals are
+// then all printed as 0x…: the parser does not say which were written so,
+// and an X'…' is read alike by both servers but where a number is wanted,
+// which text hardly does.
+func hasHexNumber(sql string) bool {
+	if !strings.Contains(sql, "0x") { // 0X… is a name
+		return false
+	}
+	for _, t := range scanTokens(sql) {
+		text := sql[t.start:t.end]
+		if len(text) > 2 && text[0] == '0' && text[1] == 'x' && strings.Trim(text[2:], "0123456789abcdefABCDEF") == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// markHexNumbers makes stmt's hexadecimal literals hexNumbers.
+func markHexNumbers(stmt ast.Node) {
+	stmt.Accept(&replacer{leave: func(n ast.Node) ast.Node {
+		if v, ok := n.(*driver.ValueExpr); ok && v.Kind() == driver.KindBinaryLiteral && v.Type.GetFlag()&mysql.UnsignedFlag != 0 {
+			return &hexNumber{ValueExpr: *v}
+		}
+		return n
+	}})
+}
 
 // paramExpr is the n-th `?` of a statement (0-based). Printed with
 // arguments it is the argument's literal; without, the `?` it was (for a

@@ -1,6 +1,8 @@
 package planner
 
 import (
+	"strconv"
+
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
 
@@ -235,6 +237,14 @@ func (b *mergeBuilder) comparison(whole ast.ExprNode, op engine.CompareOp, l, r 
 func (b *mergeBuilder) number(e ast.ExprNode) (vindex.Value, bool) {
 	if isParam(e) && b.validate {
 		return vindex.NewInt64(0), true // bound at execute
+	}
+	if h, ok := e.(*hexNumber); ok && len(h.GetBytes()) <= 8 {
+		// Where a number is wanted, 0x… is a BIGINT UNSIGNED.
+		var n uint64
+		for _, c := range h.GetBytes() {
+			n = n<<8 | uint64(c)
+		}
+		return vindex.Value{Kind: vindex.Uint64, Raw: strconv.AppendUint(nil, n, 10)}, true
 	}
 	v, ok := valueOf(e, b.args)
 	if !ok {
