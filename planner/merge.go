@@ -11,7 +11,8 @@ package planner
 //     group keys, the executor combines equal groups of the merged stream:
 //     COUNT and SUM add up, MIN and MAX compare, AVG is sent as AVG plus a
 //     hidden SUM and COUNT and computed from those.
-//   - HAVING: see having.go.
+//   - HAVING: see having.go; expressions over aggregates (count(*) + 1):
+//     project.go; COUNT/SUM(DISTINCT e): distinct.go.
 //
 // The shard statement is the client's with hidden columns appended at the
 // end of the select list: ORDER BY / GROUP BY expressions that are not
