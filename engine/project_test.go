@@ -48,6 +48,13 @@ func TestProject(t *testing.T) {
 		{op('-', u, num("2")), MergeColumn{Class: ClassUint}, row, "1"},
 		{&ArithNeg{X: u}, MergeColumn{Class: ClassInt}, row, "-3"}, // -x of an unsigned x is signed
 		{op('+', u, num("1")), MergeColumn{Class: ClassInt}, row, "error: its type is not the one"},
+		// ROUND: a quotient from its exact value, half away from zero; a double half to even.
+		{&ArithRound{X: op('/', s, n), Digits: 2}, MergeColumn{Class: ClassDecimal, Decimals: 2}, row, "-1.43"},
+		{&ArithRound{X: op('/', s, num("4")), Digits: 0}, MergeColumn{Class: ClassDecimal}, row, "-3"},
+		{&ArithRound{X: op('/', s, num("3")), Digits: 8}, MergeColumn{Class: ClassDecimal, Decimals: 6}, row, "-3.333333"}, // at most the quotient's scale
+		{&ArithRound{X: s, Digits: 1}, MergeColumn{Class: ClassDecimal, Decimals: 1}, []string{"", "7", "2.25", "0.125", "3"}, "2.3"},
+		{&ArithRound{X: f, Digits: 2}, MergeColumn{Class: ClassFloat, Decimals: 2}, []string{"", "7", "2.25", "0.125", "3"}, "0.12"},
+		{&ArithRound{X: n, Digits: 2}, MergeColumn{Class: ClassInt}, row, "7"},
 		// The definition disagrees (div_precision_increment changed, a double column): refused.
 		{op('/', s, n), MergeColumn{Class: ClassDecimal, Decimals: 8}, row, "error: its 8 decimals are not the 6"},
 		{op('+', n, num("1")), MergeColumn{Class: ClassFloat, Decimals: 31}, row, "error: its type is not the one"},

@@ -244,6 +244,12 @@ var shopCases = []shopCase{
 	{mergeCase: mergeCase{sql: "select count(distinct customer_id) from orders where total > ?", args: []any{50}}},
 	{mergeCase: mergeCase{sql: "select customer_id, count(distinct status) n from orders group by customer_id order by n desc, customer_id limit 5"}},
 
+	// ROUND of an AVG or a ratio, from its exact quotient; of a double, half to even.
+	{mergeCase: mergeCase{sql: "select status, round(avg(total), 2), round(sum(total) / count(*), 3), round(avg(total)) from orders group by status order by status"}},
+	{mergeCase: mergeCase{sql: "select round(avg(qty), 1), round(avg(qty)), round(100 * sum(qty) / count(*), 2), round(-sum(qty) / 7, 2) from item"}},
+	{mergeCase: mergeCase{sql: "select tier, round(avg(lvl), 2), round(sum(lvl) * 1e0 / count(*), 2) from customer group by tier order by tier"}},
+	{mergeCase: mergeCase{sql: "select customer_id, round(sum(total) / 4), round(max(total) * 1.5, 1) from orders group by customer_id order by customer_id"}},
+
 	// Found by review: AVG next to a DISTINCT aggregate; HAVING compared with strings on the
 	// shards; '?' strings MySQL reads as 0; a part of a group that would overflow where the group
 	// does not (the shards only type the item); DISTINCT of an alias of an aggregate.

@@ -129,6 +129,11 @@ func TestPlanMerge(t *testing.T) {
 			shard: "select if(0, count(*) + 1, null) as `count(*) + 1`, if(0, -(max(id) - min(id)) * 2, null) as `-(max(id) - min(id)) * 2`, count(1), max(id), " + wsMaxID + ", min(id), " + wsMinID + " from things",
 			spec:  "cols=2 hidden=7 groups=[] count(h0) max(h1 w(h2,h3)) min(h4 w(h5,h6)) c0=(h0 + 1) c1=(-(h1 - h4) * 2)",
 		},
+		{ // ROUND of an AVG and of a ratio: from their exact quotients
+			sql:   "select round(avg(id), 2), round(100 * sum(id) / count(*)) from things",
+			shard: "select if(0, round(avg(id), 2), null) as `round(avg(id), 2)`, if(0, round(100 * sum(id) / count(*)), null) as `round(100 * sum(id) / count(*))`, sum(id), count(id), count(1) from things",
+			spec:  "cols=2 hidden=3 groups=[] sum(h0) count(h1) count(h2) c0=round((h0 / h1), 2) c1=round(((100 * h0) / h2), 0)",
+		},
 		{ // a ratio per group, sorted by it: a division as the last operation
 			sql:   "select name, sum(id) / count(*) r from things group by name order by r desc",
 			shard: "select name, if(0, sum(id) / count(*), null) as r, " + wsName + ", sum(id), count(1) from things group by 1 order by 1 asc",
@@ -213,7 +218,9 @@ func TestPlanMerge(t *testing.T) {
 func TestPlanMergeRefused(t *testing.T) {
 	p := mergePlanner(t)
 	cases := []struct{ sql, want string }{
-		{"select round(avg(id), 2) from things", "aggregate functions inside an expression in a SELECT across shards of things.things (ROUND(AVG(`id`), 2))"},
+		{"select ifnull(sum(id), 0) from things", "aggregate functions inside an expression in a SELECT across shards of things.things (IFNULL(SUM(`id`), 0))"},
+		{"select round(avg(id) * 2, 2) from things", "aggregate functions inside an expression"}, // an AVG inside
+		{"select round(sum(id), -1) from things", "aggregate functions inside an expression"},
 		{"select sum(id)/count(id)*100 from things", "aggregate functions inside an expression"}, // a quotient inside an expression
 		{"select count(*) + id from things", "aggregate functions inside an expression"},         // id: any row's
 		{"select count(*) div 2 from things", "aggregate functions inside an expression"},

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -8,6 +9,7 @@ import (
 
 	"sidecar/engine"
 	"sidecar/sqlerr"
+	"sidecar/vindex"
 )
 
 // Select-list expressions over aggregates across shards (count(*) + 1,
@@ -16,12 +18,13 @@ import (
 // still compute it, for its column definition (name, type, decimals), and
 // send each aggregate it reads as a hidden column; the merge's Project step
 // computes the value from the combined aggregates as MySQL computes it:
-// + - * and unary minus over aggregates, group keys and numbers, and a
-// division as the expression's last operation. Inside an expression MySQL
-// keeps a quotient (an AVG too) to nine-digit boundaries, which is not
-// reproduced: such expressions, and functions of aggregates (ROUND,
-// IFNULL…), are refused here and evaluated on a backend over the gathered
-// rows.
+// + - * and unary minus over aggregates, group keys and numbers, a division
+// (or an AVG) as the expression's last operation or rounded (ROUND(x, d)).
+// Inside an expression MySQL keeps a quotient to nine-digit boundaries,
+// which is not reproduced, but rounding it to fewer digits reads the same
+// from the exact quotient. Other expressions, and other functions of
+// aggregates (IFNULL…), are refused here and evaluated on a backend over
+// the gathered rows.
 
 // typeOnly is how the shards select a computed item: IF(0, item, NULL),
 // which MySQL types as the item (type, length, decimals, sign) without
@@ -92,13 +95,28 @@ func (b *mergeBuilder) arith(e, whole ast.ExprNode, last bool) (engine.Arith, er
 			return nil, err
 		}
 		if engine.AggFuncNamed(strings.ToLower(x.F)) == engine.AggAvg {
-			break // a quotient: kept to nine-digit boundaries inside an expression
+			if !last {
+				break // a quotient: kept to nine-digit boundaries inside an expression
+			}
+			// SUM / COUNT of the combined groups, which a ROUND reads exactly.
+			return b.arith(&ast.BinaryOperationExpr{Op: opcode.Div,
+				L: &ast.AggregateFuncExpr{F: "sum", Args: x.Args}, R: &ast.AggregateFuncExpr{F: "count", Args: x.Args}}, whole, last)
 		}
 		col, _, err := b.resolve(x, false) // a hidden column when not selected
 		if err != nil {
 			return nil, err
 		}
 		return &engine.ArithCol{Col: col}, nil
+	case *ast.FuncCallExpr:
+		digits, ok := b.roundDigits(x)
+		if !ok {
+			break
+		}
+		inner, err := b.arith(x.Args[0], whole, true)
+		if err != nil {
+			return nil, err
+		}
+		return &engine.ArithRound{X: inner, Digits: digits}, nil
 	case *ast.ColumnNameExpr:
 		if b.aliasClash(x) {
 			break
@@ -114,6 +132,23 @@ func (b *mergeBuilder) arith(e, whole ast.ExprNode, last bool) (engine.Arith, er
 		}
 	}
 	return nil, sqlerr.Unsupported("aggregate functions inside an expression in a SELECT across shards of %s (%s)", b.table, nodeText(whole))
+}
+
+// roundDigits: f is ROUND(x) or ROUND(x, d) with d a number from 0 to 30;
+// the digits.
+func (b *mergeBuilder) roundDigits(f *ast.FuncCallExpr) (int, bool) {
+	if f.FnName.L != "round" || len(f.Args) < 1 || len(f.Args) > 2 {
+		return 0, false
+	}
+	if len(f.Args) == 1 {
+		return 0, true
+	}
+	v, ok := b.number(f.Args[1])
+	if !ok || v.Kind != vindex.Int64 {
+		return 0, false
+	}
+	d, err := strconv.Atoi(string(v.Raw))
+	return d, err == nil && d >= 0 && d <= 30
 }
 
 // isComputed: c is a computed item's column.
