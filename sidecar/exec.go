@@ -2,6 +2,7 @@ package sidecar
 
 import (
 	"context"
+	"errors"
 	"sync"
 
 	"sidecar/backend"
@@ -81,7 +82,11 @@ func (a *answering) Gather(_ context.Context, shards []*conf.Shard, mp *engine.M
 	if mp == nil {
 		return a.scatter(shards, a.plan, a.stmt, a.more)
 	}
-	return a.mergeScatter(shards, mp, a.stmt != nil, a.more)
+	err := a.mergeScatter(shards, mp, a.stmt != nil, a.more)
+	if refused := (errMergeRefused{}); errors.As(err, &refused) {
+		return a.evaluate(a.plan, a.args, a.stmt, a.more, refused.err)
+	}
+	return err
 }
 
 func (a *answering) Write(_ context.Context, queries []engine.ShardQuery) (engine.Written, error) {

@@ -13,22 +13,17 @@ import (
 	"sidecar/conf"
 	"sidecar/engine"
 	"sidecar/mysql"
-	"sidecar/planner"
 	"sidecar/sqlerr"
 )
 
-// scatterSelect runs a SELECT across shards: merged when it orders, limits,
-// groups, aggregates or is DISTINCT, concatenated otherwise.
-func (s *session) scatterSelect(shards []*conf.Shard, plan *planner.Plan, args planner.Args, stmt *preparedStmt, more bool) error {
-	mp, err := planner.PlanMerge(plan, args)
-	if err != nil {
-		return s.evaluate(plan, args, stmt, more, err)
-	}
-	if mp == nil {
-		return s.scatter(shards, plan, stmt, more)
-	}
-	return s.mergeScatter(shards, mp, stmt != nil, more)
-}
+// errMergeRefused: the merge cannot combine the shards' results as their
+// columns turned out (a number compared or computed that is a string, an
+// ENUM to sort); nothing was sent to the client, so the statement can still
+// be evaluated another way.
+type errMergeRefused struct{ err error }
+
+func (e errMergeRefused) Error() string { return e.err.Error() }
+func (e errMergeRefused) Unwrap() error { return e.err }
 
 // mergeScatter sends mp.SQL to every shard, then merges the results into one
 // result set for the client: text rows, or binary rows for a prepared
@@ -85,6 +80,9 @@ func (s *session) mergeScatter(shards []*conf.Shard, mp *engine.MergePlan, binar
 	var out *rowWriter
 	if firstErr == nil {
 		m, out, firstErr = newMerge(mp, defs, cursors, s.w, binaryRows)
+		if firstErr != nil && sqlerr.From(firstErr).Num == 1235 { // sqlerr.Unsupported
+			firstErr = errMergeRefused{firstErr}
+		}
 	}
 	if firstErr != nil {
 		drainAll(cursors)
