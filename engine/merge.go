@@ -735,23 +735,29 @@ func (d decimal) div(n int64, scale int) string {
 	if scale > 38 {
 		scale = d.scale + 4
 	}
-	// d.v × 10^(scale - d.scale) / n, computed on the absolute value.
-	num := new(big.Int).Abs(d.v)
-	if scale >= d.scale {
-		num.Mul(num, pow10(scale-d.scale))
+	return formatScaled(divScaled(d.v, d.scale, big.NewInt(n), 0, scale), scale)
+}
+
+// divScaled is x / y (of scales xs and ys) at scale, as MySQL shows it:
+// MySQL keeps a quotient to 9·⌈(xs + ys + DivPrecisionIncrement) / 9⌉
+// decimals and cuts the rest. Shown to fewer decimals it is rounded half
+// away from zero, which reads the same from the exact quotient; shown to
+// all of them (or more) it is the cut value.
+func divScaled(x *big.Int, xs int, y *big.Int, ys, scale int) *big.Int {
+	kept := 9 * ((xs + ys + DivPrecisionIncrement + 8) / 9)
+	at := min(scale, kept)
+	// (x / 10^xs) / (y / 10^ys) × 10^at = x × 10^(at + ys) / (y × 10^xs).
+	num := new(big.Int).Mul(x, pow10(at+ys))
+	den := new(big.Int).Mul(y, pow10(xs))
+	q, rem := new(big.Int).QuoRem(num, den, new(big.Int))
+	if at < kept && rem.Abs(rem).Lsh(rem, 1).Cmp(new(big.Int).Abs(den)) >= 0 {
+		if num.Sign()*den.Sign() < 0 {
+			q.Sub(q, big.NewInt(1))
+		} else {
+			q.Add(q, big.NewInt(1))
+		}
 	}
-	den := big.NewInt(n)
-	if scale < d.scale {
-		den.Mul(den, pow10(d.scale-scale))
-	}
-	q, r := new(big.Int).QuoRem(num, den, new(big.Int))
-	if r.Lsh(r, 1).Cmp(den) >= 0 {
-		q.Add(q, big.NewInt(1))
-	}
-	if d.v.Sign() < 0 {
-		q.Neg(q)
-	}
-	return formatScaled(q, scale)
+	return q.Mul(q, pow10(scale-at))
 }
 
 // roundScaled converts v × 10^-from to an integer of scale to, rounding
@@ -794,7 +800,11 @@ func formatScaled(v *big.Int, scale int) string {
 // (my_gcvt: 1e15, 1.2345678901234568e17, 1e-15 plain, 1e-16 not).
 func formatDouble(f float64, decimals int) string {
 	if decimals < 31 {
-		return strconv.FormatFloat(f, 'f', decimals, 64)
+		s := strconv.FormatFloat(f, 'f', decimals, 64)
+		if s[0] == '-' && strings.Trim(s[1:], "0.") == "" {
+			s = s[1:] // MySQL shows -0.04 rounded to one decimal as 0.0
+		}
+		return s
 	}
 	if math.IsInf(f, 0) || math.IsNaN(f) {
 		return strconv.FormatFloat(f, 'g', -1, 64)

@@ -268,31 +268,20 @@ func (a *ArithOp) resolve(r *resolver) (arithFunc, numKind, error) {
 	}, k, nil
 }
 
-// quotient is x / y (of scales xs, ys) at scale, rounded half away from
-// zero; NULL when y is 0.
+// quotient is x / y (of scales xs, ys) at scale as MySQL shows it (see
+// divScaled); NULL when y is 0.
 func quotient(x number, xs int, y number, ys, scale int) number {
 	if y.v.Sign() == 0 {
 		return number{null: true}
 	}
-	// (x / 10^xs) / (y / 10^ys) × 10^scale = x × 10^(scale + ys) / (y × 10^xs).
-	num := new(big.Int).Mul(x.v, pow10(scale+ys))
-	den := new(big.Int).Mul(y.v, pow10(xs))
-	q, rem := new(big.Int).QuoRem(num, den, new(big.Int))
-	if rem.Abs(rem).Lsh(rem, 1).Cmp(new(big.Int).Abs(den)) >= 0 {
-		if num.Sign()*den.Sign() < 0 {
-			q.Sub(q, big.NewInt(1))
-		} else {
-			q.Add(q, big.NewInt(1))
-		}
-	}
-	return number{v: q}
+	return number{v: divScaled(x.v, xs, y.v, ys, scale)}
 }
 
 // ArithRound is ROUND(X, Digits), Digits from 0: an exact number rounded
-// half away from zero to at most Digits decimals (a quotient, AVG among
-// them, from its exact value: MySQL keeps more digits of it than it
-// shows), a double half to even on its value times 10^Digits, as MySQL's
-// rint does.
+// half away from zero to Digits decimals (MariaDB shows that many; a
+// quotient, AVG among them, from the value MySQL keeps of it, see
+// divScaled), an integer as it is, a double half to even on its value
+// times 10^Digits, as MySQL's rint does.
 type ArithRound struct {
 	X      Arith
 	Digits int
@@ -303,31 +292,15 @@ func (a *ArithRound) String() string {
 }
 
 func (a *ArithRound) resolve(r *resolver) (arithFunc, numKind, error) {
-	if q, ok := a.X.(*ArithOp); ok && q.Op == '/' {
-		left, lk, err := q.Left.resolve(r)
-		if err != nil {
-			return nil, lk, err
-		}
-		right, rk, err := q.Right.resolve(r)
-		if err != nil {
-			return nil, rk, err
-		}
-		if !lk.double && !rk.double {
-			scale := min(lk.scale+DivPrecisionIncrement, maxScale, a.Digits)
-			return func(row [][]byte) number {
-				x, y := left(row), right(row)
-				if n, done := failed(x, y); done {
-					return n
-				}
-				return quotient(x, lk.scale, y, rk.scale, scale)
-			}, numKind{scale: scale}, nil
-		}
+	if round, k, ok, err := a.quotient(r); ok || err != nil {
+		return round, k, err
 	}
 	x, k, err := a.X.resolve(r)
 	if err != nil {
 		return nil, k, err
 	}
-	if k.double {
+	switch {
+	case k.double:
 		p := math.Pow10(a.Digits)
 		return func(row [][]byte) number {
 			n := x(row)
@@ -339,16 +312,50 @@ func (a *ArithRound) resolve(r *resolver) (arithFunc, numKind, error) {
 			}
 			return n
 		}, k, nil
+	case k.integer:
+		return x, k, nil
 	}
-	from, to := k.scale, min(k.scale, a.Digits)
-	k.scale = to
+	from := k.scale
+	k.scale = a.Digits
 	return func(row [][]byte) number {
 		n := x(row)
 		if n.null || n.outOfRange != "" {
 			return n
 		}
-		return number{v: roundScaled(n.v, from, to)}
+		return number{v: roundScaled(n.v, from, a.Digits)}
 	}, k, nil
+}
+
+// quotient resolves ROUND of an exact quotient, or of its negation; ok false
+// for anything else.
+func (a *ArithRound) quotient(r *resolver) (arithFunc, numKind, bool, error) {
+	x, neg := a.X, false
+	if n, isNeg := x.(*ArithNeg); isNeg {
+		x, neg = n.X, true
+	}
+	q, isOp := x.(*ArithOp)
+	if !isOp || q.Op != '/' {
+		return nil, numKind{}, false, nil
+	}
+	left, lk, err := q.Left.resolve(r)
+	if err != nil {
+		return nil, lk, false, err
+	}
+	right, rk, err := q.Right.resolve(r)
+	if err != nil || lk.double || rk.double {
+		return nil, rk, false, err
+	}
+	return func(row [][]byte) number {
+		x, y := left(row), right(row)
+		if n, done := failed(x, y); done {
+			return n
+		}
+		n := quotient(x, lk.scale, y, rk.scale, a.Digits)
+		if neg && !n.null {
+			n.v.Neg(n.v)
+		}
+		return n
+	}, numKind{scale: a.Digits}, true, nil
 }
 
 // computedColumn is a resolved Computed: where its value goes and how it is

@@ -35,6 +35,8 @@ func TestProject(t *testing.T) {
 		{op('/', s, n), MergeColumn{Class: ClassDecimal, Decimals: 6}, row, "-1.428571"},
 		{op('/', s, num("6")), MergeColumn{Class: ClassDecimal, Decimals: 6}, row, "-1.666667"}, // rounded away from zero
 		{op('/', num("2"), num("3")), MergeColumn{Class: ClassDecimal, Decimals: 4}, row, "0.6667"},
+		// A quotient shown to all the 9 decimals MySQL keeps of it is cut, not rounded.
+		{op('/', num("0.00002"), num("3")), MergeColumn{Class: ClassDecimal, Decimals: 9}, row, "0.000006666"},
 		{op('/', s, op('-', n, n)), MergeColumn{Class: ClassDecimal, Decimals: 6}, row, `\N`}, // by zero
 		{op('+', n, s), MergeColumn{Class: ClassDecimal, Decimals: 2}, []string{"", `\N`, "1.00", "0", "0"}, `\N`},
 		{&ArithNeg{X: op('-', s, n)}, MergeColumn{Class: ClassDecimal, Decimals: 2}, row, "17.00"},
@@ -51,7 +53,10 @@ func TestProject(t *testing.T) {
 		// ROUND: a quotient from its exact value, half away from zero; a double half to even.
 		{&ArithRound{X: op('/', s, n), Digits: 2}, MergeColumn{Class: ClassDecimal, Decimals: 2}, row, "-1.43"},
 		{&ArithRound{X: op('/', s, num("4")), Digits: 0}, MergeColumn{Class: ClassDecimal}, row, "-3"},
-		{&ArithRound{X: op('/', s, num("3")), Digits: 8}, MergeColumn{Class: ClassDecimal, Decimals: 6}, row, "-3.333333"}, // at most the quotient's scale
+		{&ArithRound{X: op('/', s, num("3")), Digits: 8}, MergeColumn{Class: ClassDecimal, Decimals: 8}, row, "-3.33333333"},
+		{&ArithRound{X: op('/', s, n), Digits: 10}, MergeColumn{Class: ClassDecimal, Decimals: 10}, row, "-1.4285714280"}, // the 9 decimals MySQL keeps, cut
+		{&ArithRound{X: &ArithNeg{X: op('/', num("6"), num("11"))}, Digits: 3}, MergeColumn{Class: ClassDecimal, Decimals: 3}, row, "-0.545"},
+		{&ArithRound{X: s, Digits: 3}, MergeColumn{Class: ClassDecimal, Decimals: 3}, row, "-10.000"},
 		{&ArithRound{X: s, Digits: 1}, MergeColumn{Class: ClassDecimal, Decimals: 1}, []string{"", "7", "2.25", "0.125", "3"}, "2.3"},
 		{&ArithRound{X: f, Digits: 2}, MergeColumn{Class: ClassFloat, Decimals: 2}, []string{"", "7", "2.25", "0.125", "3"}, "0.12"},
 		{&ArithRound{X: n, Digits: 2}, MergeColumn{Class: ClassInt}, row, "7"},
