@@ -244,6 +244,22 @@ var shopCases = []shopCase{
 	{mergeCase: mergeCase{sql: "select count(distinct customer_id) from orders where total > ?", args: []any{50}}},
 	{mergeCase: mergeCase{sql: "select customer_id, count(distinct status) n from orders group by customer_id order by n desc, customer_id limit 5"}},
 
+	// Found by the second review: a quotient shown to the 9 decimals MySQL keeps is cut; ROUND of a
+	// negated quotient; ROUND to more decimals than the value has; a 0x… on a vindex column (a
+	// number) and next to an X'…' (a string); a merge that finds a string where it computes or
+	// compares a number is evaluated instead.
+	{mergeCase: mergeCase{sql: "select avg(total * 0.001), sum(total * 0.001) / count(*) from orders"}},
+	{mergeCase: mergeCase{sql: "select round(-avg(qty), 3), round(-(sum(qty) / count(*)), 3) from item"}},
+	{mergeCase: mergeCase{sql: "select round(sum(total), 4), round(avg(total), 8), round(sum(total) / count(*), 10) from orders"}},
+	{mergeCase: mergeCase{sql: "select id, name from customer where id = 0x10"}},
+	{mergeCase: mergeCase{sql: "select id, status from orders where customer_id in (0x08, 9) order by id"}},
+	{mergeCase: mergeCase{sql: "select id, x'3130' + 0 from customer where lvl > 0x10 order by id limit 3"}},
+	{mergeCase: mergeCase{sql: "select id from customer where tier = x'01' and lvl > 0x10 order by id"}},
+	{mergeCase: mergeCase{sql: "select max(name) + 0, count(*) from customer"}},
+	{mergeCase: mergeCase{sql: "select tier, count(*) from customer group by tier desc"}},
+	{mergeCase: mergeCase{sql: "select id, tier * ?, tier + ? from customer order by id limit 3", args: []any{0.1, 1.5}}},
+	{mergeCase: mergeCase{sql: "select city, count(*) from customer group by city having city = 0x4f736c6f order by city", weigh: []string{"city", ""}}},
+
 	// ROUND of an AVG or a ratio, from its exact quotient; of a double, half to even.
 	{mergeCase: mergeCase{sql: "select status, round(avg(total), 2), round(sum(total) / count(*), 3), round(avg(total)) from orders group by status order by status"}},
 	{mergeCase: mergeCase{sql: "select round(avg(qty), 1), round(avg(qty)), round(100 * sum(qty) / count(*), 2), round(-sum(qty) / 7, 2) from item"}},

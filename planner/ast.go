@@ -6,7 +6,6 @@ package planner
 // TiDB does not know), so it happens only for statements that are rewritten.
 
 import (
-	"encoding/hex"
 	"fmt"
 	"sort"
 	"strings"
@@ -49,8 +48,8 @@ func parse(sql string, mode SQLMode) (stmt ast.StmtNode, err error) {
 	}
 	stmt = stmts[0]
 	numberParams(stmt)
-	if hasHexNumber(sql) {
-		markHexNumbers(stmt)
+	if forms := hexForms(sql); forms != nil {
+		markHexNumbers(stmt, forms)
 	}
 	// Printing fails only on literal kinds the parser does not produce from
 	// text; checking here once means a later print cannot.
@@ -130,7 +129,7 @@ func (r *replacer) Leave(n ast.Node) (ast.Node, bool) { return r.leave(n), true 
 type hexNumber struct{ driver.ValueExpr }
 
 func (h *hexNumber) Restore(ctx *format.RestoreCtx) error {
-	ctx.WritePlain("0x" + hex.EncodeToString(h.GetBytes()))
+	ctx.WritePlain(string(vindex.AppendLiteral(nil, vindex.Value{Kind: vindex.HexNum, Raw: h.GetBytes()}, false)))
 	return nil
 }
 
@@ -139,30 +138,58 @@ func (h *hexNumber) Accept(v ast.Visitor) (ast.Node, bool) {
 	return v.Leave(n)
 }
 
-// hasHexNumber reports a 0x… literal in sql. Its hexadecimal literals are
-// then all printed as 0x…: the parser does not say which were written so,
-// and an X'…' is read alike by both servers but where a number is wanted,
-// which text hardly does.
-func hasHexNumber(sql string) bool {
+// hexForms says, for each hexadecimal literal of sql in order, whether it
+// is written 0x… (else X'…'); nil when none is 0x….
+func hexForms(sql string) []bool {
 	if !strings.Contains(sql, "0x") { // 0X… is a name
-		return false
+		return nil
 	}
-	for _, t := range scanTokens(sql) {
+	var forms []bool
+	any0x := false
+	toks := scanTokens(sql)
+	for i, t := range toks {
 		text := sql[t.start:t.end]
-		if len(text) > 2 && text[0] == '0' && text[1] == 'x' && strings.Trim(text[2:], "0123456789abcdefABCDEF") == "" {
-			return true
+		switch {
+		case len(text) > 2 && text[0] == '0' && text[1] == 'x' && strings.Trim(text[2:], "0123456789abcdefABCDEF") == "":
+			forms, any0x = append(forms, true), true
+		case t.word == "x" && i+1 < len(toks) && toks[i+1].start == t.end && sql[t.end] == '\'':
+			forms = append(forms, false)
 		}
 	}
-	return false
+	if !any0x {
+		return nil
+	}
+	return forms
 }
 
-// markHexNumbers makes stmt's hexadecimal literals hexNumbers.
-func markHexNumbers(stmt ast.Node) {
-	stmt.Accept(&replacer{leave: func(n ast.Node) ast.Node {
-		if v, ok := n.(*driver.ValueExpr); ok && v.Kind() == driver.KindBinaryLiteral && v.Type.GetFlag()&mysql.UnsignedFlag != 0 {
-			return &hexNumber{ValueExpr: *v}
+// markHexNumbers makes the hexadecimal literals of stmt written 0x…
+// hexNumbers, by forms (see hexForms): the parser's walk meets them in the
+// order of the text. Should the counts differ, all are taken for 0x…: MariaDB
+// reads both alike where a string is wanted, and text hardly wants an
+// X'…' as a number.
+func markHexNumbers(stmt ast.Node, forms []bool) {
+	isHex := func(n ast.Node) (*driver.ValueExpr, bool) {
+		v, ok := n.(*driver.ValueExpr)
+		return v, ok && v.Kind() == driver.KindBinaryLiteral && v.Type.GetFlag()&mysql.UnsignedFlag != 0
+	}
+	count := 0
+	walk(stmt, func(n ast.Node) bool {
+		if _, ok := isHex(n); ok {
+			count++
 		}
-		return n
+		return true
+	})
+	i := 0
+	stmt.Accept(&replacer{leave: func(n ast.Node) ast.Node {
+		v, ok := isHex(n)
+		if !ok {
+			return n
+		}
+		i++
+		if count == len(forms) && !forms[i-1] {
+			return n
+		}
+		return &hexNumber{ValueExpr: *v}
 	}})
 }
 

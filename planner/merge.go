@@ -286,6 +286,9 @@ func (b *mergeBuilder) build(sel *ast.SelectStmt, plan *Plan) error {
 		if containsAggregate(g.Expr) {
 			return sqlerr.Unsupported("aggregate functions in GROUP BY (%s)", nodeText(g.Expr))
 		}
+		if g.Desc {
+			return sqlerr.Unsupported("GROUP BY … DESC in a SELECT across shards of %s (ORDER BY … DESC says it)", t)
+		}
 	}
 	b.grouped = len(groupBy) > 0 || hasAgg
 	distinct := sel.Distinct

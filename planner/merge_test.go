@@ -155,10 +155,10 @@ func TestPlanMerge(t *testing.T) {
 			shard: "select id, 0x10 + 1 as `0x10 + 1`, " + wsID + " from things where id > 0x10 order by 1 asc",
 			spec:  "cols=2 hidden=2 order=[0w(h0,h1)]",
 		},
-		{ // … and X'…' stays X'…'
-			sql:   "select id, x'41' from things order by id",
-			shard: "select id, x'41' as `x'41'`, " + wsID + " from things order by 1 asc",
-			spec:  "cols=2 hidden=2 order=[0w(h0,h1)]",
+		{ // … and X'…' stays X'…', also next to a 0x…
+			sql:   "select id, x'41', 0x42 from things order by id",
+			shard: "select id, x'41' as `x'41'`, 0x42 as `0x42`, " + wsID + " from things order by 1 asc",
+			spec:  "cols=3 hidden=2 order=[0w(h0,h1)]",
 		},
 		{ // DISTINCT: grouping on every selected column
 			sql:   "select distinct name from things order by name desc",

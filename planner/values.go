@@ -29,7 +29,7 @@ func valueOf(e ast.ExprNode, args Args) (vindex.Value, bool) {
 	case *literalExpr:
 		return v.v, true
 	case *hexNumber:
-		return vindex.Value{Kind: vindex.VarBinary, Raw: v.GetBytes()}, true
+		return vindex.Value{Kind: vindex.HexNum, Raw: v.GetBytes()}, true
 	case *driver.ValueExpr:
 		switch v.Kind() {
 		case driver.KindNull:

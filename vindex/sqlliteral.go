@@ -1,6 +1,7 @@
 package vindex
 
 import (
+	"bytes"
 	"encoding/hex"
 	"strings"
 )
@@ -33,7 +34,15 @@ func AppendLiteral(buf []byte, v Value, noBackslashEscapes bool) []byte {
 		if isInteger(v.Raw, false) {
 			return append(buf, v.Raw...)
 		}
-	case Float64, Decimal:
+	case Float64:
+		if isNumber(v.Raw) {
+			buf = append(buf, v.Raw...)
+			if bytes.IndexAny(v.Raw, "eE") < 0 {
+				buf = append(buf, "e0"...) // a double, not the decimal 0.1 would be
+			}
+			return buf
+		}
+	case Decimal:
 		if isNumber(v.Raw) {
 			return append(buf, v.Raw...)
 		}
@@ -41,6 +50,11 @@ func AppendLiteral(buf []byte, v Value, noBackslashEscapes bool) []byte {
 		buf = append(buf, "X'"...)
 		buf = hex.AppendEncode(buf, v.Raw)
 		return append(buf, '\'')
+	case HexNum:
+		if len(v.Raw) > 0 {
+			return hex.AppendEncode(append(buf, "0x"...), v.Raw)
+		}
+		return append(buf, "X''"...) // 0x alone is no literal
 	}
 	buf = append(buf, '\'')
 	for _, c := range v.Raw {

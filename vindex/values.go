@@ -16,6 +16,16 @@ func isBlank(c byte) bool { return c == ' ' || c == '\t' }
 // base-10 uint64 whatever the value's type (so INT64 -1 fails), with
 // fastparse's errors. It does not allocate unless it fails.
 func toCastUint64(v Value) (uint64, error) {
+	if v.Kind == HexNum {
+		if len(v.Raw) > 8 {
+			return 0, fmt.Errorf("cannot parse uint64 from 0x%x: %w", v.Raw, errOverflow)
+		}
+		var n uint64
+		for _, c := range v.Raw {
+			n = n<<8 | uint64(c)
+		}
+		return n, nil
+	}
 	return parseUint64(v.Raw)
 }
 

@@ -7,6 +7,7 @@ package vindex
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"strconv"
 )
@@ -27,10 +28,14 @@ const (
 	Float64        // Raw is the text as written
 	Decimal        // Raw is the text as written
 	VarChar        // text in the connection character set
-	VarBinary      // bytes: hex literals (decoded), binary columns, keyspace ids
+	VarBinary      // bytes: X'…' literals (decoded), binary columns, keyspace ids
+	// HexNum is a 0x… literal, its bytes in Raw: MySQL reads it as the
+	// BIGINT UNSIGNED of those bytes where a number is wanted (MariaDB reads
+	// X'…' as a string there), as the bytes where a string is.
+	HexNum
 )
 
-var kindNames = [...]string{"NULL", "INT64", "UINT64", "FLOAT64", "DECIMAL", "VARCHAR", "VARBINARY"}
+var kindNames = [...]string{"NULL", "INT64", "UINT64", "FLOAT64", "DECIMAL", "VARCHAR", "VARBINARY", "HEXNUM"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -83,6 +88,8 @@ func (v Value) String() string {
 		return "NULL"
 	case VarChar, VarBinary:
 		return v.Kind.String() + "(" + strconv.Quote(string(v.Raw)) + ")"
+	case HexNum:
+		return v.Kind.String() + "(0x" + hex.EncodeToString(v.Raw) + ")"
 	default:
 		return v.Kind.String() + "(" + string(v.Raw) + ")"
 	}
