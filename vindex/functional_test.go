@@ -68,6 +68,9 @@ var vectors = []struct {
 	{"hash", NewVarChar("1"), "166b40b44aba4bd6"},
 	{"hash", NewVarChar(" 1\t"), "166b40b44aba4bd6"},
 	{"hash", NewUint64(18446744073709551615), "355550b2150e2451"},
+	{"hash", Value{HexNum, []byte{0x00, 0x01}}, "166b40b44aba4bd6"},                          // 0x0001 is the number 1
+	{"hash", Value{HexNum, []byte{1, 2, 3, 4, 5, 6, 7, 8, 9}}, "none"},                       // more than 64 bits
+	{"unicode_loose_md5", Value{HexNum, []byte("Test")}, "0b5edbb401fd7524393690491d64f1f5"}, // a string vindex reads its bytes
 	{"hash", null, "none"},
 	{"hash", NewVarChar("aa"), "none"},
 	{"hash", NewVarChar("-1"), "none"}, // only signed kinds wrap

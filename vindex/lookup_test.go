@@ -796,6 +796,7 @@ func TestAppendLiteral(t *testing.T) {
 		{Value{Uint64, []byte("-1")}, "'-1'", ""},
 		{Value{Decimal, []byte("-1.50")}, "-1.50", ""},
 		{Value{Float64, []byte("1e-5")}, "1e-5", ""},
+		{Value{Float64, []byte("-0.1")}, "-0.1e0", ""}, // a double, not the decimal -0.1
 		{Value{Float64, []byte("NaN")}, "'NaN'", ""},
 		{NewVarChar("it's"), `'it''s'`, ""},
 		{NewVarChar(`a"b\c`), `'a"b\\c'`, `'a"b\c'`},
@@ -805,6 +806,7 @@ func TestAppendLiteral(t *testing.T) {
 		{NewVarChar("bad \xff utf8"), "'bad \xff utf8'", ""},
 		{NewVarBinary([]byte{0, 1, 0xfe}), "X'0001fe'", ""},
 		{NewVarBinary(nil), "X''", ""},
+		{Value{HexNum, []byte{0, 0x10}}, "0x0010", ""},
 		{NewVarChar(""), "''", ""},
 		{null, "null", ""},
 	} {
