@@ -158,10 +158,8 @@ func (c *Compare) resolve(r *resolver) (rowCondition, error) {
 		if err != nil {
 			return nil, sqlerr.Unsupported("comparing %s with %q across shards", r.cols[col].Name, raw)
 		}
-		cmp = func(v []byte) int {
-			x, _ := strconv.ParseFloat(string(v), 64)
-			return cmpOrdered(x, f)
-		}
+		def := r.cols[col]
+		cmp = func(v []byte) int { return cmpOrdered(def.double(v), f) }
 	}
 	return func(row [][]byte) truth {
 		v := row[col]

@@ -39,6 +39,20 @@ type MergeColumn struct {
 	Name     string
 	Class    ValueClass
 	Decimals int
+	// Single: a FLOAT, whose text is the shortest that reads back as its
+	// 32-bit value; MySQL computes with that value, widened.
+	Single bool
+}
+
+// double is a value of a FLOAT or DOUBLE column (or a number read as a
+// double) as MySQL computes with it.
+func (c MergeColumn) double(v []byte) float64 {
+	bits := 64
+	if c.Single {
+		bits = 32
+	}
+	f, _ := strconv.ParseFloat(string(v), bits)
+	return f
 }
 
 // ValueClass is how values of a column compare.
@@ -148,7 +162,7 @@ func (r *resolver) numberColumn(c MergeCol) (int, ValueClass, error) {
 	case ClassInt, ClassUint, ClassDecimal, ClassFloat:
 		return i, col.Class, nil
 	default:
-		return 0, 0, sqlerr.Unsupported("HAVING comparing %s, not a number, with a number across shards", col.Name)
+		return 0, 0, sqlerr.Unsupported("%s, not a number, compared with or computed as one across shards", col.Name)
 	}
 }
 

@@ -137,13 +137,13 @@ func (a *ArithCol) resolve(r *resolver) (arithFunc, numKind, error) {
 		return nil, numKind{}, err
 	}
 	if class == ClassFloat {
+		def := r.cols[col]
 		return func(row [][]byte) number {
 			v := row[col]
 			if v == nil {
 				return number{null: true}
 			}
-			f, _ := strconv.ParseFloat(string(v), 64)
-			return number{f: f}
+			return number{f: def.double(v)}
 		}, numKind{double: true}, nil
 	}
 	k := numKind{integer: class != ClassDecimal, unsigned: class == ClassUint}

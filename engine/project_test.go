@@ -16,6 +16,7 @@ func TestProject(t *testing.T) {
 		{Name: "s", Class: ClassDecimal, Decimals: 2},
 		{Name: "f", Class: ClassFloat, Decimals: 31},
 		{Name: "u", Class: ClassUint},
+		{Name: "fl", Class: ClassFloat, Decimals: 31, Single: true},
 	}
 	n, s, f, u := &ArithCol{Col: MergeCol{Index: 1}}, &ArithCol{Col: MergeCol{Index: 2}}, &ArithCol{Col: MergeCol{Index: 3}}, &ArithCol{Col: MergeCol{Index: 4}}
 	op := func(o byte, l, r Arith) Arith { return &ArithOp{Op: o, Left: l, Right: r} }
@@ -43,6 +44,9 @@ func TestProject(t *testing.T) {
 		// A double takes part: doubles, each decimal read as one.
 		{op('*', op('+', op('*', s, num("3")), num("0.1")), num("1e0")), MergeColumn{Class: ClassFloat, Decimals: 31}, row, "-29.9"},
 		{op('*', f, num("3")), MergeColumn{Class: ClassFloat, Decimals: 31}, row, "0.30000000000000004"},
+		// A FLOAT's text is its shortest 32-bit form; MySQL computes with the 32-bit value.
+		{op('+', &ArithCol{Col: MergeCol{Index: 5}}, num("1")), MergeColumn{Class: ClassFloat, Decimals: 31},
+			[]string{"", "7", "-10.00", "0.1", "3", "0.4"}, "1.4000000059604645"},
 		{op('-', u, num("4")), MergeColumn{Class: ClassUint}, row, "error: BIGINT UNSIGNED value is out of range"},
 		{op('*', n, num("9223372036854775807")), MergeColumn{Class: ClassInt}, row, "error: BIGINT value is out of range"},
 		// MySQL checks after each operation: the overflow in the middle counts.

@@ -138,7 +138,8 @@ func newMerge(mp *engine.MergePlan, defs [][]byte, cursors []*shardCursor, w *my
 			return nil, nil, mysql.ErrMalformed
 		}
 		cols[i] = c
-		mcols[i] = engine.MergeColumn{Name: c.Name, Class: classOf(c.Type, c.Flags, c.Charset), Decimals: int(c.Decimals)}
+		mcols[i] = engine.MergeColumn{Name: c.Name, Class: classOf(c.Type, c.Flags, c.Charset), Decimals: int(c.Decimals),
+			Single: c.Type == mysql.TypeFloat}
 	}
 	m, err := engine.NewMerge(mp, mcols, streams)
 	if err != nil {
