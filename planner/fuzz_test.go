@@ -615,7 +615,7 @@ func FuzzNormalize(f *testing.F) {
 		}
 		for _, a := range args {
 			switch a.Kind {
-			case vindex.VarChar, vindex.VarBinary, vindex.Int64, vindex.Uint64, vindex.Decimal:
+			case vindex.VarChar, vindex.VarBinary, vindex.HexNum, vindex.Int64, vindex.Uint64, vindex.Decimal:
 			default:
 				t.Fatalf("normalize(%q): argument of kind %v", sql, a.Kind)
 			}
@@ -695,6 +695,8 @@ func literalText(v vindex.Value, noBackslashEscapes bool) string {
 		return string(v.Raw)
 	case vindex.VarBinary:
 		return "X'" + hex.EncodeToString(v.Raw) + "'"
+	case vindex.HexNum:
+		return "0x" + hex.EncodeToString(v.Raw)
 	}
 	s := string(v.Raw)
 	if !noBackslashEscapes {

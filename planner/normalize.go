@@ -72,6 +72,15 @@ func normalize(sql string, noBackslashEscapes bool) (shape string, args Args, ok
 				j++
 			}
 			num := sql[i:j]
+			if param && standalone(sql, i) {
+				if val, ok := hexNum(num); ok {
+					// 0x…: the binary ids of applications that write them so.
+					b.WriteByte('?')
+					args = append(args, vindex.Value{Kind: vindex.HexNum, Raw: val})
+					i = j
+					continue
+				}
+			}
 			if param && isDigits(num) && (j == len(sql) || !isIdentChar(sql[j])) && standalone(sql, i) {
 				b.WriteByte('?')
 				raw := lits.keep(num, len(sql)-i)
@@ -142,6 +151,20 @@ func normalize(sql string, noBackslashEscapes bool) (shape string, args Args, ok
 		}
 	}
 	return b.String(), args, true
+}
+
+// hexNum decodes a 0x… literal (an odd number of digits has a 0 in front,
+// as MySQL reads it).
+func hexNum(s string) ([]byte, bool) {
+	if len(s) < 3 || s[0] != '0' || s[1] != 'x' {
+		return nil, false
+	}
+	digits := s[2:]
+	if len(digits)%2 == 1 {
+		digits = "0" + digits
+	}
+	val, err := hex.DecodeString(digits)
+	return val, err == nil
 }
 
 // literalBytes holds the bytes of a statement's literal values, one

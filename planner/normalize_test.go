@@ -17,7 +17,9 @@ func TestNormalize(t *testing.T) {
 		{"select * from t where name = _utf8mb4'x' and n = 1.5 and m = 1e3", "select * from t where name = _utf8mb4'x' and n = 1.5 and m = 1e3", nil},
 		// Hex strings (the keyspace ids lookup vindexes write) are arguments; odd ones stay text.
 		{"insert into l(name, keyspace_id) values ('a', X'166b40b44aba4bd6'), ('b', x'')", "insert into l(name, keyspace_id) values (?, ?), (?, ?)", []string{"a", "\x16k@\xb4J\xbaK\xd6", "b", ""}},
-		{"select * from t where k = x'0A1' or k = X'zz' or k = 0x0A", "select * from t where k = x'0A1' or k = X'zz' or k = 0x0A", nil},
+		{"select * from t where k = x'0A1' or k = X'zz' or k = 0x0g", "select * from t where k = x'0A1' or k = X'zz' or k = 0x0g", nil},
+		// 0x… too, as the number or bytes it is (0xA is 0x0A).
+		{"select * from t where k = 0x0A01 or k = 0xA", "select * from t where k = ? or k = ?", []string{"\x0a\x01", "\x0a"}},
 		// go-sql-driver interpolates []byte arguments as _binary'…'.
 		{"insert into t values (1, _binary'a\\'b'), (2, _BINARY 'c')", "insert into t values (?, ?), (?, ?)", []string{"1", "a'b", "2", "c"}},
 		{"select _binary'x' from t", "select _binary'x' from t", nil},
