@@ -254,44 +254,11 @@ func (b *mergeBuilder) number(e ast.ExprNode) (vindex.Value, bool) {
 	case vindex.Null, vindex.Int64, vindex.Uint64, vindex.Decimal, vindex.Float64:
 		return v, true
 	case vindex.VarChar:
-		if isParam(e) && numericText(v.Raw) {
+		if isParam(e) && vindex.IsNumber(v.Raw) { // not 'inf', 'nan' or '0x1p6', which MySQL reads as 0
 			return vindex.Value{Kind: vindex.Float64, Raw: v.Raw}, true
 		}
 	}
 	return v, false
-}
-
-// numericText: s is a number written plainly ([-+]digits[.digits][e[-+]digits]), which MySQL
-// and strconv read alike (not 'inf', 'nan' or '0x1p6', which MySQL reads as 0).
-func numericText(s []byte) bool {
-	i, digits := 0, 0
-	if i < len(s) && (s[i] == '-' || s[i] == '+') {
-		i++
-	}
-	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-		digits++
-	}
-	if i < len(s) && s[i] == '.' {
-		for i++; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-			digits++
-		}
-	}
-	if digits == 0 {
-		return false
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '-' || s[i] == '+') {
-			i++
-		}
-		exp := i
-		for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-		}
-		if i == exp {
-			return false
-		}
-	}
-	return i == len(s)
 }
 
 // havingOperand resolves a side of a HAVING comparison: an aggregate (added

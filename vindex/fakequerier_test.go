@@ -348,7 +348,7 @@ func literal(sql string, e ast.ExprNode) (Value, error) {
 			if isInteger(text, false) {
 				return Value{Uint64, text}, nil
 			}
-			if isNumber(text) {
+			if IsNumber(text) {
 				return Value{Float64, text}, nil
 			}
 		}

@@ -35,7 +35,7 @@ func AppendLiteral(buf []byte, v Value, noBackslashEscapes bool) []byte {
 			return append(buf, v.Raw...)
 		}
 	case Float64:
-		if isNumber(v.Raw) {
+		if IsNumber(v.Raw) {
 			buf = append(buf, v.Raw...)
 			if bytes.IndexAny(v.Raw, "eE") < 0 {
 				buf = append(buf, "e0"...) // a double, not the decimal 0.1 would be
@@ -43,7 +43,7 @@ func AppendLiteral(buf []byte, v Value, noBackslashEscapes bool) []byte {
 			return buf
 		}
 	case Decimal:
-		if isNumber(v.Raw) {
+		if IsNumber(v.Raw) {
 			return append(buf, v.Raw...)
 		}
 	case VarBinary:
@@ -86,9 +86,10 @@ func isInteger(b []byte, signed bool) bool {
 	return true
 }
 
-// isNumber reports whether b is a decimal or float literal:
+// IsNumber reports whether b is a decimal or float literal, as MySQL and
+// strconv read it alike:
 // [-]digits[.digits][e[+-]digits] (digits on at least one side of the point).
-func isNumber(b []byte) bool {
+func IsNumber(b []byte) bool {
 	i := 0
 	if i < len(b) && b[i] == '-' {
 		i++
