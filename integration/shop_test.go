@@ -257,6 +257,9 @@ var shopCases = []shopCase{
 	{mergeCase: mergeCase{sql: "select id from customer where tier = x'01' and lvl > 0x10 order by id"}},
 	{mergeCase: mergeCase{sql: "select max(name) + 0, count(*) from customer"}},
 	{mergeCase: mergeCase{sql: "select tier, count(*) from customer group by tier desc"}},
+	// DATABASE() in a prepared statement is the keyspace, as in text, not the shard's database.
+	{mergeCase: mergeCase{sql: "select id, database() from customer where id > ? and database() = 'shop' order by id limit 3", args: []any{5}}},
+	{mergeCase: mergeCase{sql: "select count(*) from orders where customer_id = ? and schema() = 'shop'", args: []any{8}}},
 	{mergeCase: mergeCase{sql: "select id, tier * ?, tier + ? from customer order by id limit 3", args: []any{0.1, 1.5}}},
 	{mergeCase: mergeCase{sql: "select city, count(*) from customer group by city having city = 0x4f736c6f order by city", weigh: []string{"city", ""}}},
 

@@ -49,10 +49,12 @@ func TestBindSession(t *testing.T) {
 		{"select last_insert_id() + 0", "select 7 + 0 as `last_insert_id() + 0` from dual"},
 		{"/* c */ insert into t(a) values (LAST_INSERT_ID())", "/* c */ insert into t(a) values (7)"},
 		{"select last_insert_id(5)", "select last_insert_id(5)"},
-		{"select connection_id(), 1", "select 12 as `connection_id()`, 1 from dual"},
+		{"select connection_id(), 1", "select 12 as `connection_id()`, 1 as `1` from dual"},
 		{"select table_name from information_schema.tables where table_schema = database()",
 			"select table_name from information_schema.`tables` where table_schema = 'customer'"},
 		{"select 1", "select 1"},
+		// Printed again, every item keeps the name MySQL gives it (count(*) prints as COUNT(1)).
+		{"select count(*) from t where a = database()", "select count(*) as `count(*)` from t where a = 'customer'"},
 	} {
 		if got := BindSession(tc.sql, vals, SQLMode{}); !sameSQL(t, got, tc.want) {
 			t.Errorf("BindSession(%q) = %q, want %q", tc.sql, got, tc.want)
@@ -60,6 +62,13 @@ func TestBindSession(t *testing.T) {
 	}
 	if got := BindSession("select database() is null", SessionValues{}, SQLMode{}); got != "SELECT null IS NULL AS `database() is null`" {
 		t.Errorf("no database: %q", got)
+	}
+	// Prepared once, run many times: LAST_INSERT_ID() is left to each run.
+	prepared := vals
+	prepared.Prepared = true
+	if got := BindSession("select last_insert_id(), database() from t where id = ?", prepared, SQLMode{}); !sameSQL(t, got,
+		"select last_insert_id() as `last_insert_id()`, 'customer' as `database()` from t where id = ?") {
+		t.Errorf("prepared: %q", got)
 	}
 }
 

@@ -115,6 +115,9 @@ type SessionValues struct {
 	LastInsertID uint64 // LAST_INSERT_ID(); the value may come from a sequence
 	ConnectionID uint32 // CONNECTION_ID(): the sidecar's id, the one KILL takes
 	Database     string // DATABASE(), SCHEMA(): the keyspace; "" is NULL
+	// Prepared: the values go into a statement prepared once and run many
+	// times, where LAST_INSERT_ID() changes between runs: it is left as it is.
+	Prepared bool
 }
 
 // sessionFunctions are the functions BindSession replaces, called without
@@ -142,6 +145,9 @@ func BindSession(sql string, vals SessionValues, mode SQLMode) string {
 		}
 		switch f.FnName.L {
 		case "last_insert_id":
+			if vals.Prepared {
+				return nil, false
+			}
 			return literal(vindex.Value{Kind: vindex.Uint64, Raw: strconv.AppendUint(nil, vals.LastInsertID, 10)}), true
 		case "connection_id":
 			return literal(vindex.Value{Kind: vindex.Uint64, Raw: strconv.AppendUint(nil, uint64(vals.ConnectionID), 10)}), true
@@ -154,13 +160,9 @@ func BindSession(sql string, vals SessionValues, mode SQLMode) string {
 		return nil, false
 	}
 	if sel, ok := stmt.(*ast.SelectStmt); ok && sel.Fields != nil {
-		// Keep the column names MySQL would give the expressions.
-		texts := selectListTexts(sql)
-		for i, f := range sel.Fields.Fields {
-			if f.Expr != nil && f.AsName.O == "" && usesSessionFunction(f.Expr) && len(texts) == len(sel.Fields.Fields) {
-				f.AsName = ast.NewCIStr(texts[i])
-			}
-		}
+		// Keep the column names MySQL would give the expressions: the
+		// statement is printed again (count(*) prints as COUNT(1)).
+		sel.Fields.Fields = namedItems(sel, sql)
 	}
 	stmt.Accept(&replacer{leave: func(n ast.Node) ast.Node {
 		if f, ok := n.(*ast.FuncCallExpr); ok {
@@ -171,20 +173,6 @@ func BindSession(sql string, vals SessionValues, mode SQLMode) string {
 		return n
 	}})
 	return printStmt(leadingComments(sql), stmt, nil, mode)
-}
-
-func usesSessionFunction(e ast.ExprNode) bool {
-	found := false
-	walk(e, func(n ast.Node) bool {
-		if f, ok := n.(*ast.FuncCallExpr); ok && len(f.Args) == 0 {
-			switch f.FnName.L {
-			case "last_insert_id", "connection_id", "database", "schema":
-				found = true
-			}
-		}
-		return !found
-	})
-	return found
 }
 
 // Params is the number of `?` of a prepared statement's parse.

@@ -40,13 +40,26 @@ func (s *session) prepare(sql string) error {
 	if vschemaddl.IsStatement(sql) {
 		return sqlerr.Unsupported("VSchema statements as prepared statements: send them as text")
 	}
-	planner, sess := s.srv.planner(), s.planSession()
-	plan, err := planner.PlanPrepared(sql, sess)
+	pl, sess := s.srv.planner(), s.planSession()
+	plan, err := pl.PlanPrepared(sql, sess)
 	if err != nil {
 		return err
 	}
+	if plan.Local == planner.NotLocal && plan.Kind != planner.KindSet {
+		// DATABASE() and CONNECTION_ID() are the session's, not the backend's
+		// (its database is the shard's), as they are for text statements; a
+		// USE after the prepare does not change them.
+		vals := s.sessionValues()
+		vals.Prepared = true
+		if bound := planner.BindSession(sql, vals, s.mode); bound != sql {
+			if plan, err = pl.PlanPrepared(bound, sess); err != nil {
+				return err
+			}
+			sql = bound
+		}
+	}
 	if plan.Engine {
-		return s.prepareLocally(sql, plan, sess, planner)
+		return s.prepareLocally(sql, plan, sess, pl)
 	}
 	var shard *conf.Shard
 	if ks := plan.Keyspace; ks != nil && ks.Sharded {
@@ -60,7 +73,7 @@ func (s *session) prepare(sql string) error {
 	}
 	defer s.release(bc, held, 0)
 	s.nextStmtID++
-	st := &preparedStmt{id: s.nextStmtID, sql: plan.Query, plan: plan, text: sql, sess: sess, planner: planner, modeText: s.modeText}
+	st := &preparedStmt{id: s.nextStmtID, sql: plan.Query, plan: plan, text: sql, sess: sess, planner: pl, modeText: s.modeText}
 	bst, err := bc.Prepare(plan.Query, s.modeText, s.w, st.id)
 	if err != nil {
 		return err
