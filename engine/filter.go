@@ -149,7 +149,7 @@ func (c *Compare) resolve(r *resolver) (rowCondition, error) {
 		return nil, sqlerr.Unsupported("comparing %s with a %s value across shards", r.cols[col].Name, lit.Kind)
 	}
 	op, raw := c.Op, lit.Raw
-	if !plainDecimal(raw) {
+	if _, plain := parseDecimal(raw); !plain {
 		class = ClassFloat // 1e3: only a double reads it
 	}
 	cmp := func(v []byte) int { return compareDecimalText(v, raw) }
@@ -172,25 +172,6 @@ func (c *Compare) resolve(r *resolver) (rowCondition, error) {
 		}
 		return truthOf(op.holds(cmp(v)))
 	}, nil
-}
-
-// plainDecimal: [-+]digits[.digits], what compareDecimalText reads.
-func plainDecimal(s []byte) bool {
-	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
-		s = s[1:]
-	}
-	digits, dot := 0, false
-	for _, c := range s {
-		switch {
-		case c >= '0' && c <= '9':
-			digits++
-		case c == '.' && !dot:
-			dot = true
-		default:
-			return false
-		}
-	}
-	return digits > 0
 }
 
 func (c *IsNull) resolve(r *resolver) (rowCondition, error) {

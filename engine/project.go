@@ -161,17 +161,17 @@ func (a *ArithCol) resolve(r *resolver) (arithFunc, numKind, error) {
 
 func (a *ArithValue) resolve(*resolver) (arithFunc, numKind, error) {
 	raw := a.Value.Raw
+	d, plain := parseDecimal(raw)
 	switch {
 	case a.Value.Kind == vindex.Null:
 		return func([][]byte) number { return number{null: true} }, numKind{}, nil
-	case a.Value.Kind == vindex.Float64 || !plainDecimal(raw):
+	case a.Value.Kind == vindex.Float64 || !plain:
 		f, err := strconv.ParseFloat(string(raw), 64)
 		if err != nil {
 			return nil, numKind{}, sqlerr.Unsupported("arithmetic on %q across shards", raw)
 		}
 		return func([][]byte) number { return number{f: f} }, numKind{double: true}, nil
 	}
-	d, _ := parseDecimal(raw)
 	k := numKind{scale: d.scale}
 	switch a.Value.Kind {
 	case vindex.Int64:

@@ -150,7 +150,7 @@ func hexForms(sql string) []bool {
 	for i, t := range toks {
 		text := sql[t.start:t.end]
 		switch {
-		case len(text) > 2 && text[0] == '0' && text[1] == 'x' && strings.Trim(text[2:], "0123456789abcdefABCDEF") == "":
+		case isHexNum(text):
 			forms, any0x = append(forms, true), true
 		case t.word == "x" && i+1 < len(toks) && toks[i+1].start == t.end && sql[t.end] == '\'':
 			forms = append(forms, false)

@@ -1,8 +1,6 @@
 package planner
 
 import (
-	"strconv"
-
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
 
@@ -238,14 +236,6 @@ func (b *mergeBuilder) number(e ast.ExprNode) (vindex.Value, bool) {
 	if isParam(e) && b.validate {
 		return vindex.NewInt64(0), true // bound at execute
 	}
-	if h, ok := e.(*hexNumber); ok && len(h.GetBytes()) <= 8 {
-		// Where a number is wanted, 0x… is a BIGINT UNSIGNED.
-		var n uint64
-		for _, c := range h.GetBytes() {
-			n = n<<8 | uint64(c)
-		}
-		return vindex.Value{Kind: vindex.Uint64, Raw: strconv.AppendUint(nil, n, 10)}, true
-	}
 	v, ok := valueOf(e, b.args)
 	if !ok {
 		return v, false
@@ -253,6 +243,8 @@ func (b *mergeBuilder) number(e ast.ExprNode) (vindex.Value, bool) {
 	switch v.Kind {
 	case vindex.Null, vindex.Int64, vindex.Uint64, vindex.Decimal, vindex.Float64:
 		return v, true
+	case vindex.HexNum: // 0x…, where a number is wanted
+		return vindex.HexAsNumber(v)
 	case vindex.VarChar:
 		if isParam(e) && vindex.IsNumber(v.Raw) { // not 'inf', 'nan' or '0x1p6', which MySQL reads as 0
 			return vindex.Value{Kind: vindex.Float64, Raw: v.Raw}, true

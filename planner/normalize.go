@@ -153,6 +153,12 @@ func normalize(sql string, noBackslashEscapes bool) (shape string, args Args, ok
 	return b.String(), args, true
 }
 
+// isHexNum: s is a 0x… literal.
+func isHexNum(s string) bool {
+	_, ok := hexNum(s)
+	return ok
+}
+
 // hexNum decodes a 0x… literal (an odd number of digits has a 0 in front,
 // as MySQL reads it).
 func hexNum(s string) ([]byte, bool) {

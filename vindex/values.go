@@ -17,16 +17,32 @@ func isBlank(c byte) bool { return c == ' ' || c == '\t' }
 // fastparse's errors. It does not allocate unless it fails.
 func toCastUint64(v Value) (uint64, error) {
 	if v.Kind == HexNum {
-		if len(v.Raw) > 8 {
+		n, ok := hexUint64(v.Raw)
+		if !ok {
 			return 0, fmt.Errorf("cannot parse uint64 from 0x%x: %w", v.Raw, errOverflow)
-		}
-		var n uint64
-		for _, c := range v.Raw {
-			n = n<<8 | uint64(c)
 		}
 		return n, nil
 	}
 	return parseUint64(v.Raw)
+}
+
+// hexUint64 is the number a 0x… literal's bytes are; ok false beyond 64
+// bits.
+func hexUint64(b []byte) (n uint64, ok bool) {
+	if len(b) > 8 {
+		return 0, false
+	}
+	for _, c := range b {
+		n = n<<8 | uint64(c)
+	}
+	return n, true
+}
+
+// HexAsNumber is a HexNum as the BIGINT UNSIGNED MySQL reads it as where a
+// number is wanted; ok false beyond 64 bits.
+func HexAsNumber(v Value) (Value, bool) {
+	n, ok := hexUint64(v.Raw)
+	return NewUint64(n), ok
 }
 
 // parseUint64 parses base-10 text, skipping leading and trailing blanks and
