@@ -1736,6 +1736,53 @@ func TestShardedLastInsertIDExpression(t *testing.T) {
 	}})
 }
 
+// A prepared statement reads LAST_INSERT_ID() and DATABASE() at each execute, as MySQL does: the
+// session's values, written in again when they changed since the last execute. Prepared once, the
+// INSERT routes each row by the customer inserted just before it.
+func TestShardedPreparedSessionFunctions(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	ctx := boundedContext(t, time.Minute)
+	conn, err := e.driver(e.sc, "customer").Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	sel, err := conn.PrepareContext(ctx, "select last_insert_id() + 0, database()")
+	if err != nil {
+		t.Fatal(err)
+	}
+	order, err := conn.PrepareContext(ctx, "insert into corder(customer_id, product_id, oname) values (last_insert_id(), ?, 'gift')")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 3; i++ {
+		res, err := conn.ExecContext(ctx, "insert into customer(email) values (?)", fmt.Sprintf("c%d@example.com", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, _ := res.LastInsertId()
+		var got int64
+		var db string
+		if err := sel.QueryRowContext(ctx).Scan(&got, &db); err != nil || got != id || db != "customer" {
+			t.Errorf("after customer %d: last_insert_id() + 0, database() = %d, %q (%v)", id, got, db, err)
+		}
+		if _, err := order.ExecContext(ctx, i); err != nil {
+			t.Fatalf("prepared insert of customer %d's order: %v", id, err)
+		}
+	}
+	if _, err := conn.ExecContext(ctx, "use product"); err != nil {
+		t.Fatal(err)
+	}
+	var got int64
+	var db string
+	if err := sel.QueryRowContext(ctx).Scan(&got, &db); err != nil || db != "product" {
+		t.Errorf("after USE product: database() = %q (%v)", db, err)
+	}
+	if got := e.query(ctx, e.driver(e.sc, "customer"), "select customer_id, product_id from corder order by corder_id"); !reflect.DeepEqual(got, [][]string{{"1", "1"}, {"2", "2"}, {"3", "3"}}) {
+		t.Errorf("orders: %q, want each by the customer inserted before it", got)
+	}
+}
+
 // TestShardedNullLookupValue: a NULL value of a lookup vindex without
 // ignore_nulls is refused with 1048 (23000), as Vitess maps VT03028, whether
 // the column is given as NULL or left out — and nothing is written.

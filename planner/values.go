@@ -115,9 +115,6 @@ type SessionValues struct {
 	LastInsertID uint64 // LAST_INSERT_ID(); the value may come from a sequence
 	ConnectionID uint32 // CONNECTION_ID(): the sidecar's id, the one KILL takes
 	Database     string // DATABASE(), SCHEMA(): the keyspace; "" is NULL
-	// Prepared: the values go into a statement prepared once and run many
-	// times, where LAST_INSERT_ID() changes between runs: it is left as it is.
-	Prepared bool
 }
 
 // sessionFunctions are the functions BindSession replaces, called without
@@ -145,9 +142,6 @@ func BindSession(sql string, vals SessionValues, mode SQLMode) string {
 		}
 		switch f.FnName.L {
 		case "last_insert_id":
-			if vals.Prepared {
-				return nil, false
-			}
 			return literal(vindex.Value{Kind: vindex.Uint64, Raw: strconv.AppendUint(nil, vals.LastInsertID, 10)}), true
 		case "connection_id":
 			return literal(vindex.Value{Kind: vindex.Uint64, Raw: strconv.AppendUint(nil, uint64(vals.ConnectionID), 10)}), true

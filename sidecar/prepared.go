@@ -31,6 +31,11 @@ type preparedStmt struct {
 	sess     planner.Session
 	planner  *planner.Planner
 	modeText string
+	// clientText is the statement as the client prepared it; when it calls
+	// session functions, text is it with bound's values written in, and is
+	// written again when they change (see replan).
+	clientText string
+	bound      *planner.SessionValues
 }
 
 // prepare plans the statement and prepares it on a shard of its keyspace, so
@@ -41,25 +46,26 @@ func (s *session) prepare(sql string) error {
 		return sqlerr.Unsupported("VSchema statements as prepared statements: send them as text")
 	}
 	pl, sess := s.srv.planner(), s.planSession()
+	clientText := sql
 	plan, err := pl.PlanPrepared(sql, sess)
 	if err != nil {
 		return err
 	}
+	var bound *planner.SessionValues
 	if plan.Local == planner.NotLocal && plan.Kind != planner.KindSet {
-		// DATABASE() and CONNECTION_ID() are the session's, not the backend's
-		// (its database is the shard's), as they are for text statements; a
-		// USE after the prepare does not change them.
+		// LAST_INSERT_ID(), DATABASE() and CONNECTION_ID() are the
+		// session's, not the backend's (its database is the shard's), as
+		// they are for text statements.
 		vals := s.sessionValues()
-		vals.Prepared = true
-		if bound := planner.BindSession(sql, vals, s.mode); bound != sql {
-			if plan, err = pl.PlanPrepared(bound, sess); err != nil {
+		if text := planner.BindSession(sql, vals, s.mode); text != sql {
+			if plan, err = pl.PlanPrepared(text, sess); err != nil {
 				return err
 			}
-			sql = bound
+			sql, bound = text, &vals
 		}
 	}
 	if plan.Engine {
-		return s.prepareLocally(sql, plan, sess, pl)
+		return s.prepareLocally(sql, plan, sess, pl, clientText, bound)
 	}
 	var shard *conf.Shard
 	if ks := plan.Keyspace; ks != nil && ks.Sharded {
@@ -73,7 +79,8 @@ func (s *session) prepare(sql string) error {
 	}
 	defer s.release(bc, held, 0)
 	s.nextStmtID++
-	st := &preparedStmt{id: s.nextStmtID, sql: plan.Query, plan: plan, text: sql, sess: sess, planner: pl, modeText: s.modeText}
+	st := &preparedStmt{id: s.nextStmtID, sql: plan.Query, plan: plan, text: sql, sess: sess, planner: pl, modeText: s.modeText,
+		clientText: clientText, bound: bound}
 	bst, err := bc.Prepare(plan.Query, s.modeText, s.w, st.id)
 	if err != nil {
 		return err
@@ -87,13 +94,14 @@ func (s *session) prepare(sql string) error {
 // (a SELECT across keyspaces: each backend has one keyspace's tables) with
 // its parameters and no column metadata; each execute's result brings its
 // columns, as it does for any statement.
-func (s *session) prepareLocally(sql string, plan *planner.Plan, sess planner.Session, planner *planner.Planner) error {
+func (s *session) prepareLocally(sql string, plan *planner.Plan, sess planner.Session, planner *planner.Planner, clientText string, bound *planner.SessionValues) error {
 	n := plan.Params()
 	if n > 0xffff {
 		return sqlerr.New(1390, "HY000", "Prepared statement contains too many placeholders")
 	}
 	s.nextStmtID++
-	st := &preparedStmt{id: s.nextStmtID, sql: plan.Query, plan: plan, text: sql, sess: sess, planner: planner, modeText: s.modeText, numParams: n}
+	st := &preparedStmt{id: s.nextStmtID, sql: plan.Query, plan: plan, text: sql, sess: sess, planner: planner, modeText: s.modeText, numParams: n,
+		clientText: clientText, bound: bound}
 	ok := []byte{0x00}
 	ok = binary.LittleEndian.AppendUint32(ok, st.id)
 	ok = binary.LittleEndian.AppendUint16(ok, 0) // columns
@@ -167,18 +175,26 @@ func (s *session) executeStmt(p []byte) error {
 
 // replan plans a prepared statement again when the config in force changed
 // since it was planned (VSchema DDL, a reload): it must route by the VSchema
-// in force, not by the one it was prepared under. It stays parsed in the
-// sql_mode it was prepared in, as MySQL keeps it, but what it writes for the
-// shards (its arguments, its INSERT's rows, a merge's statement) is written
-// for the session's sql_mode in force.
+// in force, not by the one it was prepared under; and when the session's
+// values of the session functions it calls changed (an INSERT gave a new
+// LAST_INSERT_ID(), a USE another DATABASE()): MySQL reads them at each
+// execute. It stays parsed in the sql_mode it was prepared in, as MySQL
+// keeps it, but what it writes for the shards (its arguments, its INSERT's
+// rows, a merge's statement) is written for the session's sql_mode in force.
 func (s *session) replan(st *preparedStmt) error {
-	planner := s.srv.planner()
-	if st.planner != planner {
-		plan, err := planner.PlanPrepared(st.text, st.sess)
+	pl := s.srv.planner()
+	rebind := st.bound != nil && *st.bound != s.sessionValues()
+	if st.planner != pl || rebind {
+		text := st.text
+		if rebind {
+			vals := s.sessionValues()
+			text, st.bound = planner.BindSession(st.clientText, vals, st.sess.Mode), &vals
+		}
+		plan, err := pl.PlanPrepared(text, st.sess)
 		if err != nil {
 			return err
 		}
-		st.plan, st.sql, st.planner = plan, plan.Query, planner
+		st.plan, st.sql, st.text, st.planner = plan, plan.Query, text, pl
 	}
 	if st.plan.Mode != s.mode {
 		st.plan = st.plan.InMode(s.mode)
