@@ -446,6 +446,17 @@ func (g *gatherPlanner) unqualified(sel *ast.SelectStmt) {
 			aliases[f.AsName.L] = true
 		}
 	}
+	// A name may be a select item's alias only in GROUP BY, HAVING and
+	// ORDER BY; elsewhere (the select list, WHERE, ON) it is a column.
+	mayBeAlias := map[*ast.ColumnName]bool{}
+	for _, n := range aliasClauses(sel) {
+		walk(n, func(n ast.Node) bool {
+			if c, ok := n.(*ast.ColumnNameExpr); ok {
+				mayBeAlias[c.Name] = true
+			}
+			return true
+		})
+	}
 	ownClauses(sel, func(n ast.Node) {
 		if c, ok := n.(*ast.ColumnNameExpr); ok && c.Name.Table.L == "" {
 			cols = append(cols, c.Name)
@@ -473,13 +484,32 @@ func (g *gatherPlanner) unqualified(sel *ast.SelectStmt) {
 		// Columns of derived tables (or of DUAL): no gather reads them.
 	case sources == 1:
 		for _, c := range cols {
-			if !aliases[c.Name.L] {
+			if !aliases[c.Name.L] || !mayBeAlias[c] {
 				base[0].addColumn(c.Name.O)
 			}
 		}
 	default:
 		g.allStar = true
 	}
+}
+
+// aliasClauses are sel's clauses where a name can be a select item's alias.
+func aliasClauses(sel *ast.SelectStmt) []ast.Node {
+	var nodes []ast.Node
+	if sel.Having != nil {
+		nodes = append(nodes, sel.Having.Expr)
+	}
+	if sel.GroupBy != nil {
+		for _, it := range sel.GroupBy.Items {
+			nodes = append(nodes, it.Expr)
+		}
+	}
+	if sel.OrderBy != nil {
+		for _, it := range sel.OrderBy.Items {
+			nodes = append(nodes, it.Expr)
+		}
+	}
+	return nodes
 }
 
 // ownClauses calls fn on the nodes of sel's own clauses, not inside its
@@ -496,19 +526,7 @@ func ownClauses(sel *ast.SelectStmt, fn func(ast.Node)) {
 	if sel.Where != nil {
 		nodes = append(nodes, sel.Where)
 	}
-	if sel.Having != nil {
-		nodes = append(nodes, sel.Having.Expr)
-	}
-	if sel.GroupBy != nil {
-		for _, it := range sel.GroupBy.Items {
-			nodes = append(nodes, it.Expr)
-		}
-	}
-	if sel.OrderBy != nil {
-		for _, it := range sel.OrderBy.Items {
-			nodes = append(nodes, it.Expr)
-		}
-	}
+	nodes = append(nodes, aliasClauses(sel)...)
 	if sel.From != nil {
 		walk(sel.From.TableRefs, func(n ast.Node) bool {
 			if j, ok := n.(*ast.Join); ok && j.On != nil {

@@ -44,6 +44,14 @@ func TestPlanEvaluate(t *testing.T) {
 `,
 		},
 		{
+			// An alias that is also a column's name: in the select list and WHERE the name is the
+			// column (aliases are not visible there), so it is read; in HAVING it may be the alias.
+			"select sku as price, price, count(distinct customer_id) n from corder where price > 5 group by sku having price <> 'x'",
+			`Evaluate on customer: SELECT ` + "`sku` AS `price`,`price`,COUNT(DISTINCT `customer_id`) AS `n` FROM (<corder>) AS `corder` WHERE `price`>5 GROUP BY `sku` HAVING `price`!='x'" + `
+  Gather corder from customer: SELECT ` + "`corder`.`sku`, `corder`.`price`, `corder`.`customer_id` FROM `corder` AS `corder` WHERE (`price`>5)" + `
+`,
+		},
+		{
 			// A subquery: an unqualified name inside it could be either table's, so both are read whole.
 			"select customer_id from customer where customer_id in (select customer_id from corder where price > 100)",
 			`Evaluate on customer: SELECT ` + "`customer_id` FROM (<customer>) AS `customer` WHERE `customer_id` IN (SELECT `customer_id` FROM (<corder>) AS `corder` WHERE `price`>100)" + `
