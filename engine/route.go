@@ -74,6 +74,9 @@ func (r *Route) Shards(ctx context.Context, cur VindexCursor, args []vindex.Valu
 		if ksid, err := h.Hash(v); err == nil && ksid != nil {
 			return r.Keyspace.OnlyShardFor(ksid), false, nil
 		}
+		if unreadable(r.Vindex, v) {
+			return r.Keyspace.Shards, true, nil
+		}
 		return nil, false, nil // no keyspace id: no row can match
 	}
 	values := make([]vindex.Value, len(r.Values))
@@ -87,6 +90,11 @@ func (r *Route) Shards(ctx context.Context, cur VindexCursor, args []vindex.Valu
 	dests, err := MapValues(ctx, cur, r.Keyspace, r.Vindex, values)
 	if err != nil {
 		return nil, false, err
+	}
+	for i, d := range dests {
+		if _, none := d.(vindex.DestinationNone); none && unreadable(r.Vindex, values[i]) {
+			return r.Keyspace.Shards, true, nil
+		}
 	}
 	return ShardsOf(r.Keyspace, dests), false, nil
 }

@@ -29,7 +29,12 @@ func TestRouteShards(t *testing.T) {
 		{name: "equal unique, an argument", route: NewRoute(ks, hash, []Cell{arg(1)}), args: []vindex.Value{vindex.NewInt64(4)}, shards: "80-"},
 		{name: "IN, each shard once in the values' order", route: NewRoute(ks, hash, []Cell{arg(1), lit("1", vindex.NewInt64(1)), arg(2)}),
 			args: []vindex.Value{vindex.NewInt64(4), vindex.NewInt64(4)}, shards: "80- -80"},
-		{name: "a value that maps nowhere: no shard", route: NewRoute(ks, hash, []Cell{lit("'x'", vindex.NewVarChar("x"))})},
+		// MySQL compares a number column with what hash cannot read ('x' is 0, 7.0 and '7abc' are 7):
+		// the rows may be anywhere.
+		{name: "a value hash cannot read: every shard", route: NewRoute(ks, hash, []Cell{lit("'x'", vindex.NewVarChar("x"))}), shards: "-80 80-", scatter: true},
+		{name: "one such value in an IN list: every shard", route: NewRoute(ks, hash, []Cell{lit("1", vindex.NewInt64(1)), lit("7.0", vindex.Value{Kind: vindex.Decimal, Raw: []byte("7.0")})}),
+			shards: "-80 80-", scatter: true},
+		{name: "NULL equals no row: no shard", route: NewRoute(ks, hash, []Cell{lit("null", vindex.Value{Kind: vindex.Null})})},
 		{name: "-? of a negative argument reads as no value: every shard",
 			route: NewRoute(ks, hash, []Cell{{SQL: Template{{Text: "-", Arg: 1}}, Arg: 1, Negate: true}}),
 			args:  []vindex.Value{vindex.NewInt64(-3)}, shards: "-80 80-", scatter: true},
@@ -99,8 +104,9 @@ func TestJoinRouteShards(t *testing.T) {
 	}{
 		{name: "both bound to one shard", tables: []JoinedTable{bound(c, arg(1)), bound(o, arg(1))}, args: []vindex.Value{vindex.NewInt64(4)}, shards: "80-"},
 		{name: "bound to different shards", tables: []JoinedTable{bound(c, one), bound(o, four)}, err: "its tables' rows are on different shards"},
-		{name: "a value that maps nowhere adds no shard", tables: []JoinedTable{bound(c, lit("'x'", vindex.NewVarChar("x"))), bound(o, four)}, shards: "80-"},
-		{name: "no value maps: any shard answers alike", tables: []JoinedTable{bound(c, lit("'x'", vindex.NewVarChar("x")))}, shards: "-80"},
+		{name: "NULL adds no shard", tables: []JoinedTable{bound(c, lit("null", vindex.Value{Kind: vindex.Null})), bound(o, four)}, shards: "80-"},
+		{name: "no value maps: any shard answers alike", tables: []JoinedTable{bound(c, lit("null", vindex.Value{Kind: vindex.Null}))}, shards: "-80"},
+		{name: "a value hash cannot read binds no shard", tables: []JoinedTable{bound(c, lit("'x'", vindex.NewVarChar("x"))), bound(o, four)}, err: `vindex hash cannot read c.customer_id = VARCHAR("x")`},
 		{name: "unbound and co-located: every shard", tables: []JoinedTable{c, o}, colocated: true, shards: "-80 80-", scatter: true},
 		{name: "unbound, not co-located", tables: []JoinedTable{bound(c, one), o}, err: "nothing binds o.customer_id to one value"},
 		{name: "no primary vindex of one column", tables: []JoinedTable{{Table: corder, Alias: "o"}}, err: "table corder has no single-column primary vindex"},

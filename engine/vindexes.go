@@ -33,6 +33,19 @@ type VindexCursor interface {
 	RowsMapped(t *conf.Table, ksids []vindex.KeyspaceID)
 }
 
+// unreadable reports whether v is a value a functional vindex cannot read
+// (its Hash fails) and MySQL still compares the column with: 7.0, '7abc',
+// '-1' and '\n7' are all equal to 7 there. The rows equal to it may then be
+// on any shard, not on none. NULL equals no row.
+func unreadable(cv *conf.ColumnVindex, v vindex.Value) bool {
+	h, ok := cv.Vindex.(vindex.Hashing)
+	if !ok || cv.Vindex.NeedsQuerier() || v.IsNull() {
+		return false
+	}
+	_, err := h.Hash(v)
+	return err != nil
+}
+
 // MapValues runs a vindex's Map: functional vindexes without a round trip,
 // unique lookups through the lookup cache, the others on their lookup
 // tables.

@@ -204,6 +204,17 @@ var shopCases = []shopCase{
 	{mergeCase: mergeCase{sql: "select customer_id, count(*) from orders group by customer_id having max(total) > 120 and min(total) < 20 order by customer_id"}},
 	{mergeCase: mergeCase{sql: "select qty, count(distinct sku), group_concat(distinct order_id order by order_id desc) from item group by qty order by qty"}},
 	{mergeCase: mergeCase{sql: "select round(avg(distinct total), 4) from orders where customer_id > 20"}},
+	// A hash vindex value MySQL reads as a number but hash does not (7.0, '7abc', '-1', '\n7'): the
+	// rows equal to it may be on any shard.
+	{mergeCase: mergeCase{sql: "select id, name from customer where id = 7.0"}},
+	{mergeCase: mergeCase{sql: "select id from customer where id in ('7.0', '+8', '\n9', 10e0, '11abc') order by id"}},
+	{mergeCase: mergeCase{sql: "select id from orders where customer_id = ? order by id", args: []any{"8.0"}}},
+	{mergeCase: mergeCase{sql: "select c.id, o.id from customer c join orders o on o.customer_id = c.id where c.id = 8.0 order by o.id"}},
+	{mergeCase: mergeCase{sql: "select i.id, i.order_id from orders o join item i on i.order_id = o.id where o.customer_id = 8 and i.order_id = '12.0' order by i.id"}},
+	// A join gathering item by the values of a DECIMAL column.
+	{mergeCase: mergeCase{sql: "select o.id, o.total, i.id from orders o join item i on i.order_id = o.total order by o.id, i.id"}},
+	// Evaluated (AVG(DISTINCT)): an alias that is also a column's name; in the select list and WHERE, tier is the column.
+	{mergeCase: mergeCase{sql: "select vip as tier, tier, avg(distinct id) from customer where tier > 0 group by 1, 2 order by 1, 2"}},
 	{mergeCase: mergeCase{sql: "select sum(total) / count(*), count(total) * 2 from orders"}},
 	{mergeCase: mergeCase{sql: "select upper(city), count(*) from customer group by upper(city) having count(*) > 1 order by 1"}},
 
@@ -679,6 +690,19 @@ func TestShopDMLSubqueries(t *testing.T) {
 		{sql: "update item_archive set note = ? where order_id in (select id from orders where customer_id = ?)", args: []any{"eight", 8}, prepared: true},
 		{sql: "update item_archive set note = 'none' where (order_id, sku) in (select order_id, sku from item where qty = 3)"},
 		{sql: "update item_archive a set note = 'x' where exists (select 1 from item i where i.id = a.id)", refused: true},
+	})
+}
+
+// TestShopNumberForms: UPDATE and DELETE by a hash vindex value MySQL reads as a number but hash
+// does not change the rows MySQL finds equal to it, on whichever shard they are.
+func TestShopNumberForms(t *testing.T) {
+	runShopWrites(t, []shopWrite{
+		{sql: "delete from item_archive where id > 0"},
+		{sql: "insert into item_archive (id, order_id, sku, qty) select id, order_id, sku, qty from item"},
+		{sql: "update item_archive set note = 'dec' where order_id = 12.0"},
+		{sql: "update item_archive set note = 'str' where order_id = '13.0'"},
+		{sql: "update item_archive set note = 'arg' where order_id = ?", args: []any{"+14"}, prepared: true},
+		{sql: "delete from item_archive where order_id in ('15', '16.0', 17.0, '18abc')"},
 	})
 }
 
