@@ -211,6 +211,14 @@ var shopCases = []shopCase{
 	{mergeCase: mergeCase{sql: "select id from orders where customer_id = ? order by id", args: []any{"8.0"}}},
 	{mergeCase: mergeCase{sql: "select c.id, o.id from customer c join orders o on o.customer_id = c.id where c.id = 8.0 order by o.id"}},
 	{mergeCase: mergeCase{sql: "select i.id, i.order_id from orders o join item i on i.order_id = o.id where o.customer_id = 8 and i.order_id = '12.0' order by i.id"}},
+	// Rows no shard owns (a SELECT without FROM, a UNION part of no table): every shard would answer them.
+	{mergeCase: mergeCase{sql: "select * from (select id from customer where id < 3 union all select 100) t order by 1"}},
+	{mergeCase: mergeCase{sql: "select count(*) from (select id from customer union all select 1) t"}},
+	{mergeCase: mergeCase{sql: "with t as (select id from customer where id < 3 union all select 100) select * from t order by 1"}},
+	{mergeCase: mergeCase{sql: "select exists (select 1 from customer where tier = 1)"}},
+	{mergeCase: mergeCase{sql: "select (select id from customer where tier = 1 order by id limit 1)"}},
+	{mergeCase: mergeCase{sql: "select 'x' from dual where (select count(*) from customer) > 10"}},
+	{mergeCase: mergeCase{sql: "select exists (select 1 from customer where id = ?)", args: []any{8}}},
 	// A join gathering item by the values of a DECIMAL column.
 	{mergeCase: mergeCase{sql: "select o.id, o.total, i.id from orders o join item i on i.order_id = o.total order by o.id, i.id"}},
 	// Evaluated (AVG(DISTINCT)): an alias that is also a column's name; in the select list and WHERE, tier is the column.

@@ -36,7 +36,7 @@ func planJoin(sel *ast.SelectStmt, ks *conf.Keyspace) *engine.JoinRoute {
 	c := &colocation{ks: ks, facts: map[columnOf]engine.Cell{}}
 	c.selectStatement(sel, nil)
 	c.solve()
-	j := &engine.JoinRoute{Keyspace: ks, Colocated: c.colocated() && rowWiseNested(sel)}
+	j := &engine.JoinRoute{Keyspace: ks, Colocated: c.colocated() && rowWiseNested(sel) && shardRows(sel, ks)}
 	for _, ref := range c.refs {
 		t := engine.JoinedTable{Table: ref.table, Alias: ref.alias}
 		if pv := ref.table.Primary(); pv != nil && len(pv.Columns) == 1 {
@@ -130,6 +130,45 @@ func rowWiseNested(sel *ast.SelectStmt) bool {
 		return ok
 	})
 	return ok
+}
+
+// shardRows: every row of q comes from rows of sharded tables, which are on
+// one shard each, so each shard answers only its own rows. A SELECT without
+// FROM (`select exists (…)`), of reference tables only, or a UNION with such
+// a part would be answered by every shard alike.
+func shardRows(q ast.Node, ks *conf.Keyspace) bool {
+	switch s := q.(type) {
+	case *ast.SelectStmt:
+		if s.From == nil {
+			return false
+		}
+		found := false
+		walk(s.From.TableRefs, func(n ast.Node) bool {
+			ts, ok := n.(*ast.TableSource)
+			if !ok {
+				return !found
+			}
+			switch src := ts.Source.(type) {
+			case *ast.TableName:
+				t := ks.Tables[src.Name.O]
+				found = found || t != nil && t.Type == conf.TypeTable && (src.Schema.L == "" || strings.EqualFold(src.Schema.O, ks.Name))
+			case *ast.SelectStmt, *ast.SetOprStmt:
+				found = found || shardRows(src, ks)
+			}
+			return false
+		})
+		return found
+	case *ast.SetOprStmt:
+		return shardRows(s.SelectList, ks)
+	case *ast.SetOprSelectList:
+		for _, sel := range s.Selects {
+			if !shardRows(sel, ks) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // rowWise: a query that filters and computes row by row (no grouping,
