@@ -45,16 +45,15 @@ func (o *OwnedLookups) Run(ctx context.Context, cur VindexCursor, args []vindex.
 		rows = append(rows, res.Rows...)
 	}
 	t := o.Table
-	// A DELETE's lookup rows go in one statement per vindex, whatever the
+	// The owners' lookup rows, by vindex: an UPDATE's moved (with their new
+	// values), a DELETE's removed, in one statement per vindex whatever the
 	// owners' keyspace ids, not one per row.
-	type deletes struct {
+	type owners struct {
 		rows  [][]vindex.Value
 		ksids []vindex.KeyspaceID
+		news  [][]vindex.Value
 	}
-	var pending []deletes // by vindex
-	if !o.Update {
-		pending = make([]deletes, len(o.Vindexes))
-	}
+	pending := make([]owners, len(o.Vindexes))
 	for _, row := range rows {
 		dests, err := MapValues(ctx, cur, t.Keyspace, t.Primary(), row[:1])
 		if err != nil {
@@ -90,19 +89,34 @@ func (o *OwnedLookups) Run(ctx context.Context, cur VindexCursor, args []vindex.
 				}
 				news[k] = v
 			}
-			if err := cv.Vindex.(vindex.Lookup).Update(ctx, cur, old, ksid, news); err != nil {
-				return err
-			}
-			cur.LookupWritten(t.Keyspace, cv, []vindex.Value{old[0], news[0]})
+			pending[i].rows = append(pending[i].rows, old)
+			pending[i].ksids = append(pending[i].ksids, ksid)
+			pending[i].news = append(pending[i].news, news)
 		}
 	}
+	// A unique vindex sees all the owners an UPDATE gives equal values
+	// (update … set email = 'x' where id in (1, 4)) in one statement.
 	for i, d := range pending {
+		if len(d.rows) == 0 {
+			continue
+		}
 		cv := o.Vindexes[i]
-		if err := cv.Vindex.(vindex.Lookup).Delete(ctx, cur, d.rows, d.ksids); err != nil {
+		lk := cv.Vindex.(vindex.Lookup)
+		var err error
+		if o.Update {
+			err = lk.Update(ctx, cur, d.rows, d.ksids, d.news)
+		} else {
+			err = lk.Delete(ctx, cur, d.rows, d.ksids)
+		}
+		if err != nil {
 			return err
 		}
-		for _, old := range d.rows {
-			cur.LookupWritten(t.Keyspace, cv, old[:1])
+		for k, old := range d.rows {
+			if o.Update {
+				cur.LookupWritten(t.Keyspace, cv, []vindex.Value{old[0], d.news[k][0]})
+			} else {
+				cur.LookupWritten(t.Keyspace, cv, old[:1])
+			}
 		}
 	}
 	return nil

@@ -1783,6 +1783,40 @@ func TestShardedPreparedSessionFunctions(t *testing.T) {
 	}
 }
 
+// Two owners given values the lookup table's collation makes equal ('y@x', 'Y@X'), by one INSERT
+// or one UPDATE of rows on different shards: ERROR 1062 as from one table, and nothing written. Each
+// owner's lookup row used to be taken for the other's orphan and taken over: both owner rows stayed,
+// one without its lookup row.
+func TestShardedLookupCollidingValues(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	db := e.driver(e.sc, "things")
+	for _, sql := range []string{
+		"insert into things (id, name) values (1, 'y@x'), (4, 'Y@X')",
+		"insert into things (id, name) values (1, 'same'), (4, 'SAME')",
+	} {
+		_, err := db.Exec(sql)
+		var me *mysql.MySQLError
+		if !errors.As(err, &me) || me.Number != 1062 {
+			t.Errorf("%s: %v, want ERROR 1062", sql, err)
+		}
+		e.checkThings()
+	}
+	if _, err := db.Exec("insert into things (id, name) values (1, 'a'), (4, 'b')"); err != nil {
+		t.Fatal(err)
+	}
+	for _, sql := range []string{
+		"update things set name = 'c' where id in (1, 4)",
+		"update things set name = 'A' where id = 4", // 'a' is id 1's
+	} {
+		_, err := db.Exec(sql)
+		var me *mysql.MySQLError
+		if !errors.As(err, &me) || me.Number != 1062 {
+			t.Errorf("%s: %v, want ERROR 1062", sql, err)
+		}
+		e.checkThings(thingRow{1, "a"}, thingRow{4, "b"})
+	}
+}
+
 // TestShardedNullLookupValue: a NULL value of a lookup vindex without
 // ignore_nulls is refused with 1048 (23000), as Vitess maps VT03028, whether
 // the column is given as NULL or left out — and nothing is written.

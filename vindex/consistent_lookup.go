@@ -62,6 +62,17 @@ func (c consistentBase) SetOwnerInfo(keyspace, table string, columns []string) e
 // Any other error is returned as is. Errors are wrapped "lookup.Create: …"
 // and keep their MySQL error number.
 func (c consistentBase) Create(ctx context.Context, q Querier, rows [][]Value, ksids []KeyspaceID, ignoreMode bool) error {
+	return c.create(ctx, q, rows, ksids, ignoreMode, held{})
+}
+
+// held are the lookup rows the rows of one statement hold their values in,
+// by keyspace id, with the from values as stored. A row of the statement
+// finding its value in one of them collides with an earlier row of the
+// statement ('y@x' and 'Y@X' under a case-insensitive collation), not with
+// an orphan: that owner row is only about to be written.
+type held map[string]string
+
+func (c consistentBase) create(ctx context.Context, q Querier, rows [][]Value, ksids []KeyspaceID, ignoreMode bool, h held) error {
 	kept, tos, err := c.checkRows(rows, ksids)
 	if err != nil || len(kept) == 0 {
 		return err
@@ -71,6 +82,11 @@ func (c consistentBase) Create(ctx context.Context, q Querier, rows [][]Value, k
 	}
 	_, err = q.Execute(ctx, c.insertSQL(rows, tos, kept, ignoreMode, q.NoBackslashEscapes()), CommitPre)
 	if err == nil {
+		if !ignoreMode {
+			for _, i := range kept {
+				h[string(ksids[i])] = rowKey(rows[i])
+			}
+		}
 		return nil
 	}
 	origErr := fmt.Errorf("lookup.Create: %w", err)
@@ -86,9 +102,11 @@ func (c consistentBase) Create(ctx context.Context, q Querier, rows [][]Value, k
 		seen[k] = true
 	}
 	for _, i := range kept {
-		if err := c.handleDup(ctx, q, rows[i], ksids[i], tos[i], origErr); err != nil {
+		from, err := c.handleDup(ctx, q, rows[i], ksids[i], tos[i], h, origErr)
+		if err != nil {
 			return err
 		}
+		h[string(ksids[i])] = from
 	}
 	return nil
 }
@@ -100,35 +118,45 @@ const erDupEntry = 1062
 //
 //  1. Pre: select to from t where from = v for update
 //  2. no row (it vanished): Pre: insert the row alone
-//  3. one row with keyspace id E: is there an owner row holding v on the
-//     shard of E? (Normal session, lock in share mode)
+//  3. one row with keyspace id E: the row an earlier row of the statement
+//     holds its value in (held) → the statement repeats the value: the
+//     original duplicate error. Else, is there an owner row holding v on
+//     the shard of E?
+//     (Normal session, lock in share mode)
 //     yes → the value is taken: the original duplicate error
 //     no  → orphan: done if E is the new keyspace id, else take it over:
 //     Pre: update t set to = <new> where from = v
-func (c consistentBase) handleDup(ctx context.Context, q Querier, row []Value, ksid KeyspaceID, to Value, origErr error) error {
+//
+// It returns the from values of the lookup row that holds the value now, as
+// stored (see held).
+func (c consistentBase) handleDup(ctx context.Context, q Querier, row []Value, ksid KeyspaceID, to Value, h held, origErr error) (string, error) {
 	var where []byte
 	where = c.appendWhereRow(where, c.qFrom, row, q.NoBackslashEscapes())
 
-	res, err := q.Execute(ctx, "select "+c.qTo+" from "+c.qTable+" where "+string(where)+" for update", CommitPre)
+	res, err := q.Execute(ctx, "select "+c.qTo+", "+strings.Join(c.qFrom, ", ")+" from "+c.qTable+" where "+string(where)+" for update", CommitPre)
 	if err != nil {
-		return fmt.Errorf("lookup.Create: %w", err)
+		return "", fmt.Errorf("lookup.Create: %w", err)
 	}
 	switch len(res.Rows) {
 	case 0:
 		if _, err := q.Execute(ctx, c.insertSQL([][]Value{row}, []Value{to}, []int{0}, false, q.NoBackslashEscapes()), CommitPre); err != nil {
-			return fmt.Errorf("lookup.Create: %w", err)
+			return "", fmt.Errorf("lookup.Create: %w", err)
 		}
-		return nil
+		return rowKey(row), nil
 	case 1:
 	default:
-		return fmt.Errorf("unexpected rows: %v from consistent lookup vindex", res.Rows)
+		return "", fmt.Errorf("unexpected rows: %v from consistent lookup vindex", res.Rows)
 	}
-	if len(res.Rows[0]) < 1 {
-		return fmt.Errorf("lookup.Create: lookup query returned no columns")
+	if len(res.Rows[0]) != 1+len(c.qFrom) {
+		return "", fmt.Errorf("lookup.Create: lookup query returned %d columns", len(res.Rows[0]))
 	}
 	existing, _ := c.ksidOf(res.Rows[0][0])
+	from := rowKey(res.Rows[0][1:])
+	if f, ok := h[string(existing)]; ok && f == from {
+		return "", origErr
+	}
 	if c.ownerTable == "" {
-		return fmt.Errorf("lookup.Create: consistent lookup vindex %s has no owner table", c.name)
+		return "", fmt.Errorf("lookup.Create: consistent lookup vindex %s has no owner table", c.name)
 	}
 	var owner []byte
 	owner = append(owner, "select "...)
@@ -144,13 +172,13 @@ func (c consistentBase) handleDup(ctx context.Context, q Querier, row []Value, k
 	owner = append(owner, " lock in share mode"...)
 	ores, err := q.ExecuteKeyspaceID(ctx, c.ownerKeyspace, existing, string(owner), CommitNormal)
 	if err != nil {
-		return fmt.Errorf("lookup.Create: %w", err)
+		return "", fmt.Errorf("lookup.Create: %w", err)
 	}
 	if len(ores.Rows) > 0 {
-		return origErr
+		return "", origErr
 	}
 	if bytes.Equal(existing, ksid) {
-		return nil
+		return from, nil
 	}
 	var upd []byte
 	upd = append(upd, "update "...)
@@ -162,9 +190,9 @@ func (c consistentBase) handleDup(ctx context.Context, q Querier, row []Value, k
 	upd = append(upd, " where "...)
 	upd = append(upd, where...)
 	if _, err := q.Execute(ctx, string(upd), CommitPre); err != nil {
-		return fmt.Errorf("lookup.Create: %w", err)
+		return "", fmt.Errorf("lookup.Create: %w", err)
 	}
-	return nil
+	return from, nil
 }
 
 // Delete removes the lookup rows in the Post session, so they disappear
@@ -173,16 +201,24 @@ func (c consistentBase) Delete(ctx context.Context, q Querier, rows [][]Value, k
 	return c.delete(ctx, q, rows, ksids, CommitPost)
 }
 
-// Update is Delete (Post) of the old values and Create (Pre, with the
-// duplicate protocol) of the new ones; nothing if the values are equal.
-func (c consistentBase) Update(ctx context.Context, q Querier, oldValues []Value, ksid KeyspaceID, newValues []Value) error {
-	if rowKey(oldValues) == rowKey(newValues) && !hasNull(oldValues) {
-		return nil
+// Update is, row by row, Delete (Post) of the old values and Create (Pre,
+// with the duplicate protocol) of the new ones, nothing for rows whose values
+// stay. Row by row: one DELETE of several rows would lock the gaps between
+// them, where Pre's inserts then wait on the statement's own Post session.
+func (c consistentBase) Update(ctx context.Context, q Querier, oldValues [][]Value, ksids []KeyspaceID, newValues [][]Value) error {
+	h := held{}
+	for i := range oldValues {
+		if rowKey(oldValues[i]) == rowKey(newValues[i]) && !hasNull(oldValues[i]) {
+			continue
+		}
+		if err := c.Delete(ctx, q, oldValues[i:i+1], ksids[i:i+1]); err != nil {
+			return err
+		}
+		if err := c.create(ctx, q, newValues[i:i+1], ksids[i:i+1], false, h); err != nil {
+			return err
+		}
 	}
-	if err := c.Delete(ctx, q, [][]Value{oldValues}, []KeyspaceID{ksid}); err != nil {
-		return err
-	}
-	return c.Create(ctx, q, [][]Value{newValues}, []KeyspaceID{ksid}, false)
+	return nil
 }
 
 var (

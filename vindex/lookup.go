@@ -50,11 +50,11 @@ func (l lookupBase) Delete(ctx context.Context, q Querier, rows [][]Value, ksids
 }
 
 // Update is Delete of the old values then Create of the new ones.
-func (l lookupBase) Update(ctx context.Context, q Querier, oldValues []Value, ksid KeyspaceID, newValues []Value) error {
-	if err := l.Delete(ctx, q, [][]Value{oldValues}, []KeyspaceID{ksid}); err != nil {
+func (l lookupBase) Update(ctx context.Context, q Querier, oldValues [][]Value, ksids []KeyspaceID, newValues [][]Value) error {
+	if err := l.Delete(ctx, q, oldValues, ksids); err != nil {
 		return err
 	}
-	return l.create(ctx, q, [][]Value{newValues}, []KeyspaceID{ksid}, false)
+	return l.create(ctx, q, newValues, ksids, false)
 }
 
 var (

@@ -479,7 +479,7 @@ func TestLookupDeleteAndUpdate(t *testing.T) {
 	}, {
 		typ: "lookup_unique",
 		do: func(v Lookup, db *fakeDB) error {
-			return v.Update(ctx, db, vals("a"), unhex(t, ks1), vals("b"))
+			return v.Update(ctx, db, [][]Value{vals("a")}, []KeyspaceID{unhex(t, ks1)}, [][]Value{vals("b")})
 		},
 		wantSQL: []string{
 			"normal delete from `name_lookup` where `name` = 'a' and `keyspace_id` = X'166b40b44aba4bd6'",
@@ -488,15 +488,17 @@ func TestLookupDeleteAndUpdate(t *testing.T) {
 	}, {
 		typ: "consistent_lookup_unique",
 		do: func(v Lookup, db *fakeDB) error {
-			return v.Update(ctx, db, vals("a"), unhex(t, ks1), vals("b"))
+			return v.Update(ctx, db, [][]Value{vals("a")}, []KeyspaceID{unhex(t, ks1)}, [][]Value{vals("b")})
 		},
 		wantSQL: []string{
 			"post delete from `name_lookup` where `name` = 'a' and `keyspace_id` = X'166b40b44aba4bd6'",
 			"pre insert into `name_lookup`(`name`, `keyspace_id`) values ('b', X'166b40b44aba4bd6')",
 		},
 	}, {
-		typ:     "consistent_lookup_unique",
-		do:      func(v Lookup, db *fakeDB) error { return v.Update(ctx, db, vals("a"), unhex(t, ks1), vals("a")) },
+		typ: "consistent_lookup_unique",
+		do: func(v Lookup, db *fakeDB) error {
+			return v.Update(ctx, db, [][]Value{vals("a")}, []KeyspaceID{unhex(t, ks1)}, [][]Value{vals("a")})
+		},
 		wantSQL: []string{}, // unchanged value
 	}} {
 		db := newFakeDB()
@@ -547,7 +549,7 @@ func TestConsistentCreate(t *testing.T) {
 		}
 		checkLog(t, db,
 			"pre insert into `name_lookup`(`name`, `keyspace_id`) values ('bar', X'4eb190c9a2fa169c')",
-			"pre select `keyspace_id` from `name_lookup` where `name` = 'bar' for update",
+			"pre select `keyspace_id`, `name` from `name_lookup` where `name` = 'bar' for update",
 			"normal ks=things ksid=06e7ea22ce92708f select `name` from `things` where `name` = 'bar' lock in share mode",
 		)
 	})
@@ -559,12 +561,25 @@ func TestConsistentCreate(t *testing.T) {
 		}
 		checkLog(t, db,
 			"pre insert into `name_lookup`(`name`, `keyspace_id`) values ('bar', X'4eb190c9a2fa169c'), ('foo', X'166b40b44aba4bd6')",
-			"pre select `keyspace_id` from `name_lookup` where `name` = 'foo' for update",
+			"pre select `keyspace_id`, `name` from `name_lookup` where `name` = 'foo' for update",
 			"pre insert into `name_lookup`(`name`, `keyspace_id`) values ('foo', X'166b40b44aba4bd6')",
-			"pre select `keyspace_id` from `name_lookup` where `name` = 'bar' for update",
+			"pre select `keyspace_id`, `name` from `name_lookup` where `name` = 'bar' for update",
 			"normal ks=things ksid=06e7ea22ce92708f select `name` from `things` where `name` = 'bar' lock in share mode",
 			"pre update `name_lookup` set `keyspace_id` = X'4eb190c9a2fa169c' where `name` = 'bar'",
 		)
+		if got := db.tables["name_lookup"].rows; len(got) != 2 || destString(DestinationKeyspaceID(got[0][1].Raw)) != ks3 {
+			t.Errorf("lookup rows after takeover: %v", got)
+		}
+	})
+
+	// An earlier row of the statement holds its value for ks1 too, but in another lookup row: the
+	// orphan is still an orphan. (Two rows of one statement whose values the collation makes equal
+	// find the lookup row the earlier one wrote: the original 1062; TestShardedLookupCollidingValues.)
+	t.Run("orphan pointing at the keyspace id of an earlier row: taken over", func(t *testing.T) {
+		v, db := consistentSetup(t, [][]Value{row("bar", ks1)}, nil)
+		if err := v.Create(ctx, db, rowsOf(NewVarChar("foo"), NewVarChar("bar")), ksids(t, ks1, ks3), false); err != nil {
+			t.Fatal(err)
+		}
 		if got := db.tables["name_lookup"].rows; len(got) != 2 || destString(DestinationKeyspaceID(got[0][1].Raw)) != ks3 {
 			t.Errorf("lookup rows after takeover: %v", got)
 		}
@@ -577,7 +592,7 @@ func TestConsistentCreate(t *testing.T) {
 		}
 		checkLog(t, db,
 			"pre insert into `name_lookup`(`name`, `keyspace_id`) values ('bar', X'06e7ea22ce92708f')",
-			"pre select `keyspace_id` from `name_lookup` where `name` = 'bar' for update",
+			"pre select `keyspace_id`, `name` from `name_lookup` where `name` = 'bar' for update",
 			"normal ks=things ksid=06e7ea22ce92708f select `name` from `things` where `name` = 'bar' lock in share mode",
 		)
 	})
@@ -599,9 +614,9 @@ func TestConsistentCreate(t *testing.T) {
 		}
 		checkLog(t, db,
 			insertFooBar,
-			"pre select `keyspace_id` from `name_lookup` where `name` = 'foo' for update",
+			"pre select `keyspace_id`, `name` from `name_lookup` where `name` = 'foo' for update",
 			"pre insert into `name_lookup`(`name`, `keyspace_id`) values ('foo', X'166b40b44aba4bd6')",
-			"pre select `keyspace_id` from `name_lookup` where `name` = 'bar' for update",
+			"pre select `keyspace_id`, `name` from `name_lookup` where `name` = 'bar' for update",
 			"pre insert into `name_lookup`(`name`, `keyspace_id`) values ('bar', X'06e7ea22ce92708f')",
 		)
 	})
@@ -658,7 +673,7 @@ func TestConsistentCreate(t *testing.T) {
 		}
 		checkLog(t, db,
 			"pre insert into `name_lookup`(`a`, `b`, `keyspace_id`) values (1, 'x', X'166b40b44aba4bd6')",
-			"pre select `keyspace_id` from `name_lookup` where `a` = 1 and `b` = 'x' for update",
+			"pre select `keyspace_id`, `a`, `b` from `name_lookup` where `a` = 1 and `b` = 'x' for update",
 			"normal ks=things ksid=06e7ea22ce92708f select `c1` from `dot.t1` where `c1` = 1 and `c2` = 'x' lock in share mode",
 			"pre update `name_lookup` set `keyspace_id` = X'166b40b44aba4bd6' where `a` = 1 and `b` = 'x'",
 		)

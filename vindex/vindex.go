@@ -157,7 +157,11 @@ type Lookup interface {
 	// Delete removes the lookup rows of rows, row i pointing at ksids[i], in
 	// one statement.
 	Delete(ctx context.Context, q Querier, rows [][]Value, ksids []KeyspaceID) error
-	Update(ctx context.Context, q Querier, oldValues []Value, ksid KeyspaceID, newValues []Value) error
+	// Update moves the lookup rows of owners whose values change: row i from
+	// oldValues[i] to newValues[i], pointing at ksids[i]. All the rows of one
+	// UPDATE come in one call, so a unique vindex refuses two owners given
+	// equal values as one MySQL table would.
+	Update(ctx context.Context, q Querier, oldValues [][]Value, ksids []KeyspaceID, newValues [][]Value) error
 	// Owner is the owning table's name as the VSchema gives it ("" if unowned).
 	Owner() string
 	// FromColumns are the lookup table's from columns.
