@@ -92,6 +92,10 @@ type Insert struct {
 	// value belongs to another row, or whose vindex value maps elsewhere,
 	// is dropped instead of failing the statement.
 	Ignore bool
+	// Upsert: ON DUPLICATE KEY UPDATE. A row whose lookup value belongs to
+	// another row is refused: MySQL would update that row, which may be on
+	// another shard than the row the statement inserts.
+	Upsert bool
 	// NoBackslashEscapes: the statements are written for a sql_mode that
 	// reads backslashes in strings as ordinary characters.
 	NoBackslashEscapes bool
@@ -302,10 +306,14 @@ func (r *insertRun) createLookupRows(ctx context.Context, cur VindexCursor, cv *
 		return err
 	}
 	for k, g := range good {
-		if !g && !ids[k].IsNull() {
-			r.keep[idx[k]] = false
-			r.changed = true
+		if g || ids[k].IsNull() {
+			continue
 		}
+		if r.Upsert {
+			return sqlerr.Unsupported("INSERT … ON DUPLICATE KEY UPDATE of a row whose %s %s is another row's (lookup vindex %s): MySQL would update that row", cv.Columns[0], ids[k], cv.Name)
+		}
+		r.keep[idx[k]] = false
+		r.changed = true
 	}
 	return nil
 }
@@ -464,7 +472,10 @@ func (in *Insert) describe(b *strings.Builder, depth int) {
 		}
 	}
 	ignore := ""
-	if in.Ignore {
+	switch {
+	case in.Upsert:
+		ignore = ", a row whose lookup value is taken refused, rows whose vindex value maps elsewhere dropped"
+	case in.Ignore:
 		ignore = ", rows whose lookup value is taken or whose vindex value maps elsewhere dropped"
 	}
 	line(b, depth, "Insert into %s: %d row(s), %s%s; one statement per shard", t, len(in.Rows), strings.Join(parts, ", "), ignore)

@@ -1817,6 +1817,48 @@ func TestShardedLookupCollidingValues(t *testing.T) {
 	}
 }
 
+// INSERT … ON DUPLICATE KEY UPDATE of a row whose unique lookup value is another row's: MySQL
+// updates that row, which may be on another shard; the sidecar refuses it (it used to drop the row
+// and answer 0 rows affected, changing nothing). The row's own duplicate is updated as MySQL does,
+// and INSERT IGNORE still drops the row.
+func TestShardedUpsertLookupTaken(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	db := e.driver(e.sc, "things")
+	for _, sql := range []string{
+		"alter table things add column n int not null default 0",
+		"insert into things (id, name) values (1, 'a')",
+	} {
+		if _, err := db.Exec(sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	_, err := db.Exec("insert into things (id, name, n) values (4, 'a', 5) on duplicate key update n = n + 1")
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) || me.Number != 1235 || !strings.Contains(me.Message, "MySQL would update that row") {
+		t.Errorf("upsert of a taken lookup value: %v, want ERROR 1235", err)
+	}
+	e.checkThings(thingRow{1, "a"})
+	for _, c := range []struct {
+		sql      string
+		affected int64
+	}{
+		{"insert into things (id, name, n) values (1, 'a', 5) on duplicate key update n = n + 1", 2},
+		{"insert ignore into things (id, name) values (4, 'a')", 0},
+	} {
+		res, err := db.Exec(c.sql)
+		if err != nil {
+			t.Fatalf("%s: %v", c.sql, err)
+		}
+		if n, _ := res.RowsAffected(); n != c.affected {
+			t.Errorf("%s: %d rows affected, want %d", c.sql, n, c.affected)
+		}
+	}
+	e.checkThings(thingRow{1, "a"})
+	if got := e.query(boundedContext(t, time.Minute), db, "select n from things where id = 1"); !reflect.DeepEqual(got, [][]string{{"1"}}) {
+		t.Errorf("n of row 1: %q, want 1", got)
+	}
+}
+
 // TestShardedNullLookupValue: a NULL value of a lookup vindex without
 // ignore_nulls is refused with 1048 (23000), as Vitess maps VT03028, whether
 // the column is given as NULL or left out — and nothing is written.

@@ -59,7 +59,7 @@ func planInsert(plan *Plan) (*engine.Insert, error) {
 			return nil, sqlerr.Unsupported("owned vindex %s of type %s", cv.Name, cv.Type)
 		}
 	}
-	out := &engine.Insert{Table: t, Ignore: ins.IgnoreErr || len(ins.OnDuplicate) > 0,
+	out := &engine.Insert{Table: t, Ignore: ins.IgnoreErr || len(ins.OnDuplicate) > 0, Upsert: len(ins.OnDuplicate) > 0,
 		NoBackslashEscapes: plan.Mode.NoBackslashEscapes}
 	cols := append([]*ast.ColumnName(nil), ins.Columns...)
 	for _, c := range ins.Columns {
