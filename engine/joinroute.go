@@ -60,11 +60,11 @@ func (j *JoinRoute) Shards(ctx context.Context, cur VindexCursor, args []vindex.
 		if t.Bound {
 			v, ok = t.Value.value(args)
 		}
-		if ok && unreadable(t.Vindex, v) {
+		if ok && anyShard(t.Vindex, v) {
 			if j.Colocated {
 				return j.Keyspace.Shards, true, nil
 			}
-			return nil, false, sqlerr.Unsupported("a join or subquery across shards: vindex %s cannot read %s.%s = %v, which MySQL compares as a number, so its rows may be on any shard", t.Vindex.Name, t.Alias, t.Vindex.Columns[0], v)
+			return nil, false, sqlerr.Unsupported("a join or subquery across shards: MySQL compares %s.%s with %v as numbers, so its rows may be on any shard (vindex %s)", t.Alias, t.Vindex.Columns[0], v, t.Vindex.Name)
 		}
 		if !ok {
 			if j.Colocated {

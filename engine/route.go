@@ -71,10 +71,14 @@ func (r *Route) Shards(ctx context.Context, cur VindexCursor, args []vindex.Valu
 		if !ok {
 			return r.Keyspace.Shards, true, nil
 		}
-		if ksid, err := h.Hash(v); err == nil && ksid != nil {
-			return r.Keyspace.OnlyShardFor(ksid), false, nil
+		if numberForText(r.Vindex, v) {
+			return r.Keyspace.Shards, true, nil
 		}
-		if unreadable(r.Vindex, v) {
+		ksid, err := h.Hash(v)
+		switch {
+		case err == nil && ksid != nil:
+			return r.Keyspace.OnlyShardFor(ksid), false, nil
+		case err != nil && !v.IsNull(): // see anyShard
 			return r.Keyspace.Shards, true, nil
 		}
 		return nil, false, nil // no keyspace id: no row can match
@@ -87,14 +91,14 @@ func (r *Route) Shards(ctx context.Context, cur VindexCursor, args []vindex.Valu
 		}
 		values[i] = v
 	}
+	for _, v := range values {
+		if anyShard(r.Vindex, v) {
+			return r.Keyspace.Shards, true, nil
+		}
+	}
 	dests, err := MapValues(ctx, cur, r.Keyspace, r.Vindex, values)
 	if err != nil {
 		return nil, false, err
-	}
-	for i, d := range dests {
-		if _, none := d.(vindex.DestinationNone); none && unreadable(r.Vindex, values[i]) {
-			return r.Keyspace.Shards, true, nil
-		}
 	}
 	return ShardsOf(r.Keyspace, dests), false, nil
 }

@@ -33,17 +33,34 @@ type VindexCursor interface {
 	RowsMapped(t *conf.Table, ksids []vindex.KeyspaceID)
 }
 
-// unreadable reports whether v is a value a functional vindex cannot read
-// (its Hash fails) and MySQL still compares the column with: 7.0, '7abc',
-// '-1' and '\n7' are all equal to 7 there. The rows equal to it may then be
-// on any shard, not on none. NULL equals no row.
-func unreadable(cv *conf.ColumnVindex, v vindex.Value) bool {
+// anyShard reports whether the rows MySQL finds equal to v, a value a
+// functional vindex maps to one shard or to none, may be on any shard:
+//   - a vindex that reads numbers cannot read v, which MySQL still compares
+//     the column with as a number (7.0, '7abc', '-1' and '\n7' equal 7);
+//   - a vindex made for text columns gets a number, and MySQL compares the
+//     text with it as a number ('S01', '0' and '0.0' all equal 0).
+//
+// NULL equals no row.
+func anyShard(cv *conf.ColumnVindex, v vindex.Value) bool {
 	h, ok := cv.Vindex.(vindex.Hashing)
 	if !ok || cv.Vindex.NeedsQuerier() || v.IsNull() {
 		return false
 	}
+	if numberForText(cv, v) {
+		return true
+	}
 	_, err := h.Hash(v)
 	return err != nil
+}
+
+// numberForText: v is a number and cv's vindex is made for text (see
+// anyShard).
+func numberForText(cv *conf.ColumnVindex, v vindex.Value) bool {
+	switch v.Kind {
+	case vindex.Int64, vindex.Uint64, vindex.Decimal, vindex.Float64:
+		return vindex.ForText(cv.Vindex)
+	}
+	return false
 }
 
 // MapValues runs a vindex's Map: functional vindexes without a round trip,

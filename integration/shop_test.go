@@ -219,6 +219,10 @@ var shopCases = []shopCase{
 	{mergeCase: mergeCase{sql: "select (select id from customer where tier = 1 order by id limit 1)"}},
 	{mergeCase: mergeCase{sql: "select 'x' from dual where (select count(*) from customer) > 10"}},
 	{mergeCase: mergeCase{sql: "select exists (select 1 from customer where id = ?)", args: []any{8}}},
+	// A number compared with the text vindex column: MySQL compares as numbers ('S01' is 0).
+	{mergeCase: mergeCase{sql: "select sku from sku where sku = 0 order by sku"}},
+	{mergeCase: mergeCase{sql: "select sku from sku where sku in (0.0, 'S01') order by sku"}},
+	{mergeCase: mergeCase{sql: "select count(*) from sku where sku = ?", args: []any{0}}},
 	// A join gathering item by the values of a DECIMAL column.
 	{mergeCase: mergeCase{sql: "select o.id, o.total, i.id from orders o join item i on i.order_id = o.total order by o.id, i.id"}},
 	// Evaluated (AVG(DISTINCT)): an alias that is also a column's name; in the select list and WHERE, tier is the column.

@@ -142,6 +142,18 @@ type Hashing interface {
 	Hash(id Value) (KeyspaceID, error)
 }
 
+// ForText reports whether vdx is made for text or byte columns
+// (unicode_loose_md5, unicode_loose_xxhash, binary, binary_md5): MySQL
+// compares such a column with a number as numbers, not as the text the
+// vindex hashes.
+func ForText(vdx Vindex) bool {
+	switch vdx.(type) {
+	case *UnicodeLooseMD5, *UnicodeLooseXXHash, *Binary, *BinaryMD5:
+		return true
+	}
+	return false
+}
+
 // Reversible vindexes compute the column value back from a keyspace id; the
 // INSERT planner uses it to fill keyspace_id / customer_id columns.
 type Reversible interface {
