@@ -223,6 +223,8 @@ var shopCases = []shopCase{
 	{mergeCase: mergeCase{sql: "select sku from sku where sku = 0 order by sku"}},
 	{mergeCase: mergeCase{sql: "select sku from sku where sku in (0.0, 'S01') order by sku"}},
 	{mergeCase: mergeCase{sql: "select count(*) from sku where sku = ?", args: []any{0}}},
+	// A user variable assigned across shards counts all the rows in one place (evaluated).
+	{mergeCase: mergeCase{sql: "select max(@c := @c + 1) from customer, (select @c := 0) z where tier = 1"}},
 	// A join gathering item by the values of a DECIMAL column.
 	{mergeCase: mergeCase{sql: "select o.id, o.total, i.id from orders o join item i on i.order_id = o.total order by o.id, i.id"}},
 	// Evaluated (AVG(DISTINCT)): an alias that is also a column's name; in the select list and WHERE, tier is the column.
@@ -715,6 +717,17 @@ func TestShopNumberForms(t *testing.T) {
 		{sql: "update item_archive set note = 'str' where order_id = '13.0'"},
 		{sql: "update item_archive set note = 'arg' where order_id = ?", args: []any{"+14"}, prepared: true},
 		{sql: "delete from item_archive where order_id in ('15', '16.0', 17.0, '18abc')"},
+	})
+}
+
+// TestShopUserVariables: a write assigning a user variable runs on one shard as it is; across
+// shards it is refused (each shard would count in its own variable).
+func TestShopUserVariables(t *testing.T) {
+	runShopWrites(t, []shopWrite{
+		{sql: "delete from item_archive where id > 0"},
+		{sql: "insert into item_archive (id, order_id, sku, qty) select id, order_id, sku, qty from item where order_id in (12, 13)"},
+		{sql: "update item_archive set qty = (@n := 7) + 1 where order_id = 12"},
+		{sql: "update item_archive set qty = (@n := @n + 1) where order_id in (12, 13)", refused: true},
 	})
 }
 

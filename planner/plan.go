@@ -53,6 +53,9 @@ type Plan struct {
 	shape string
 	// Sticky: the statement leaves state on the backend connection.
 	Sticky bool
+	// Assigns: the statement assigns user variables (@v := …), which only
+	// one shard may run.
+	Assigns bool
 	// Value carries the argument of a local statement: the keyspace of USE,
 	// the autocommit setting ("0"/"1"), the SET NAMES text.
 	Value string
@@ -578,6 +581,10 @@ func shardedTable(plan *Plan, stmt ast.StmtNode, tables []*ast.TableName, ks *co
 		return sqlerr.Unsupported("table %s of sharded keyspace %s without a vindex (%s table)", t.Name, ks.Name, t.Type)
 	}
 	plan.Table, plan.Stmt = t, stmt
+	plan.Assigns = strings.Contains(plan.Query, ":=") && contains(stmt, func(n ast.Node) bool {
+		v, ok := n.(*ast.VariableExpr)
+		return ok && !v.IsSystem && v.Value != nil
+	})
 	plan.Leading = leadingComments(plan.Query)
 	if plan.Joined {
 		sel := joinedSelect(stmt)

@@ -18,10 +18,16 @@ import (
 // concatenation of per-shard results would answer wrongly are refused.
 func RouteStatement(ctx context.Context, plan *Plan, args Args, cur engine.VindexCursor) (*engine.Routed, error) {
 	r, err := routeStatement(ctx, plan, args, cur)
-	if err == nil && plan.Unparsed != "" && len(r.Shards) != 1 {
+	switch {
+	case err != nil || len(r.Shards) < 2:
+	case plan.Unparsed != "":
 		// The clause the parser cannot read stays as the client wrote it,
 		// which one shard answers; a merge would have to understand it.
 		return nil, sqlerr.Unsupported("%s in a %s across shards of %s", plan.Unparsed, strings.ToUpper(plan.Kind.String()), plan.Table)
+	case plan.Assigns:
+		// Each shard would count its own rows in its own variable (a SELECT
+		// is evaluated instead, over all the rows in one place).
+		return nil, sqlerr.Unsupported("assigning user variables (@v := …) in %s statements across shards of %s", strings.ToUpper(plan.Kind.String()), plan.Table)
 	}
 	return r, err
 }
