@@ -256,6 +256,11 @@ func (r *insertRun) mapPrimary(ctx context.Context, cur VindexCursor) error {
 		case vindex.DestinationKeyspaceID:
 			r.ksids[i] = vindex.KeyspaceID(d)
 		case vindex.DestinationNone:
+			if ids[i].IsNull() {
+				// No sequence filled it: the row cannot be stored, as
+				// MySQL refuses NULL for a primary key column.
+				return sqlerr.New(1048, "23000", "Column '%s' cannot be null", cv.Columns[0])
+			}
 			// Vitess fails the whole statement, INSERT IGNORE included.
 			return sqlerr.New(1105, "HY000", "VT09023: could not map [%s] to a keyspace id", ids[i])
 		default:

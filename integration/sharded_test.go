@@ -1861,15 +1861,18 @@ func TestShardedUpsertLookupTaken(t *testing.T) {
 
 // TestShardedNullLookupValue: a NULL value of a lookup vindex without
 // ignore_nulls is refused with 1048 (23000), as Vitess maps VT03028, whether
-// the column is given as NULL or left out — and nothing is written.
+// the column is given as NULL or left out — and nothing is written. So is a
+// NULL primary vindex value no sequence fills, as MySQL refuses a NULL key.
 func TestShardedNullLookupValue(t *testing.T) {
 	e := newShardedEnv(t, shardedOptions{})
-	for _, sql := range []string{
-		"insert into things (id, name) values (50, NULL);",
-		"insert into things (id) values (51);",
+	for _, c := range []struct{ sql, column string }{
+		{"insert into things (id, name) values (50, NULL);", "name"},
+		{"insert into things (id) values (51);", "name"},
+		// The primary vindex column too, when no sequence fills it.
+		{"insert into things (id, name) values (NULL, 'n');", "id"},
 	} {
-		if got := e.cliError("things", sql); !strings.HasPrefix(got, "ERROR 1048 (23000)") || !strings.Contains(got, "'name' cannot be null") {
-			t.Errorf("%s: %s, want ERROR 1048 (23000) … 'name' cannot be null", sql, got)
+		if got := e.cliError("things", c.sql); !strings.HasPrefix(got, "ERROR 1048 (23000)") || !strings.Contains(got, "'"+c.column+"' cannot be null") {
+			t.Errorf("%s: %s, want ERROR 1048 (23000) … '%s' cannot be null", c.sql, got, c.column)
 		}
 	}
 	e.checkThings()
