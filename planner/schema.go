@@ -306,6 +306,10 @@ func (p *Planner) routeSystemSchemaRead(plan *Plan, stmt ast.StmtNode, sess Sess
 		return p.routeToSession(plan, sess)
 	}
 	plan.Keyspace = target
+	if sel, ok := stmt.(*ast.SelectStmt); ok && sel.Fields != nil {
+		// Printed again, each item keeps the name MySQL gives it.
+		sel.Fields.Fields = namedItems(sel, plan.Query)
+	}
 	stmt.Accept(&replacer{leave: func(n ast.Node) ast.Node {
 		if lit, ok := n.(*driver.ValueExpr); ok {
 			if db, ok := names[lit]; ok {
