@@ -227,6 +227,8 @@ var shopCases = []shopCase{
 	{mergeCase: mergeCase{sql: "select max(@c := @c + 1) from customer, (select @c := 0) z where tier = 1"}},
 	// information_schema read in the keyspace's shard: the items keep their names.
 	{mergeCase: mergeCase{sql: "select count(*), max(table_name) from information_schema.tables where table_schema = 'shop'"}},
+	// SHOW TABLES names its column after the keyspace, prepared too.
+	{mergeCase: mergeCase{sql: "show tables like 'c%'"}},
 	// A join gathering item by the values of a DECIMAL column.
 	{mergeCase: mergeCase{sql: "select o.id, o.total, i.id from orders o join item i on i.order_id = o.total order by o.id, i.id"}},
 	// Evaluated (AVG(DISTINCT)): an alias that is also a column's name; in the select list and WHERE, tier is the column.

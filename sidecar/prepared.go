@@ -73,6 +73,11 @@ func (s *session) prepare(sql string) error {
 	} else if shard, err = s.singleShard(plan); err != nil {
 		return err
 	}
+	if plan.Kind == planner.KindShow && shard.Database != shard.Keyspace {
+		// The shard would name SHOW TABLES' column after its database; each
+		// execute's result brings the column named after the keyspace.
+		return s.prepareLocally(sql, plan, sess, pl, clientText, bound)
+	}
 	bc, held, err := s.acquire(shard)
 	if err != nil {
 		return err
@@ -211,7 +216,11 @@ func (s *session) executeOn(shard *conf.Shard, st *preparedStmt) error {
 		if err != nil {
 			return err
 		}
+		if st.plan.Kind == planner.KindShow && shard.Database != shard.Keyspace {
+			s.showShard = shard
+		}
 		res, err := s.relayExecute(bc, st)
+		s.showShard = nil
 		if err != nil && !res.started && bc.Broken && !held && attempt == 0 && st.plan.Kind.IsRead() {
 			s.putBack(bc)
 			continue
