@@ -225,8 +225,12 @@ var shopCases = []shopCase{
 	{mergeCase: mergeCase{sql: "select count(*) from sku where sku = ?", args: []any{0}}},
 	// A user variable assigned across shards counts all the rows in one place (evaluated).
 	{mergeCase: mergeCase{sql: "select max(@c := @c + 1) from customer, (select @c := 0) z where tier = 1"}},
-	// information_schema read in the keyspace's shard: the items keep their names.
+	// information_schema read in the keyspace's shard: the items keep their names, and the shard's
+	// database shows as the keyspace.
 	{mergeCase: mergeCase{sql: "select count(*), max(table_name) from information_schema.tables where table_schema = 'shop'"}},
+	{mergeCase: mergeCase{sql: "select table_schema, table_name, table_rows is null from information_schema.tables where table_schema = 'shop' order by table_name"}},
+	{mergeCase: mergeCase{sql: "select schema_name from information_schema.schemata where schema_name = 'shop'"}},
+	{mergeCase: mergeCase{sql: "select c.table_schema, c.column_name from information_schema.columns c where c.table_schema = database() and c.table_name = 'sku' order by c.ordinal_position"}},
 	// SHOW TABLES names its column after the keyspace, prepared too.
 	{mergeCase: mergeCase{sql: "show tables like 'c%'"}},
 	// A join gathering item by the values of a DECIMAL column.

@@ -56,6 +56,10 @@ type Plan struct {
 	// Assigns: the statement assigns user variables (@v := …), which only
 	// one shard may run.
 	Assigns bool
+	// SystemRead: the statement reads no keyspace's tables, only the
+	// backend's own schemas (information_schema), where a shard's database
+	// is to be shown as its keyspace.
+	SystemRead bool
 	// Value carries the argument of a local statement: the keyspace of USE,
 	// the autocommit setting ("0"/"1"), the SET NAMES text.
 	Value string

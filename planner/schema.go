@@ -258,6 +258,7 @@ func scanTokens(sql string) []token {
 // match nothing: the statement goes to that keyspace instead, asking for its
 // shard's database. Anything else goes to the session's keyspace.
 func (p *Planner) routeSystemSchemaRead(plan *Plan, stmt ast.StmtNode, sess Session) (*Plan, error) {
+	plan.SystemRead = true
 	var target *conf.Keyspace
 	var err error
 	names := map[*driver.ValueExpr]string{}

@@ -216,11 +216,16 @@ func (s *session) executeOn(shard *conf.Shard, st *preparedStmt) error {
 		if err != nil {
 			return err
 		}
-		if st.plan.Kind == planner.KindShow && shard.Database != shard.Keyspace {
-			s.showShard = shard
+		if shard.Database != shard.Keyspace {
+			if st.plan.Kind == planner.KindShow {
+				s.showShard = shard
+			}
+			if st.plan.SystemRead {
+				s.schemaShard, s.schemaBinary = shard, true
+			}
 		}
 		res, err := s.relayExecute(bc, st)
-		s.showShard = nil
+		s.showShard, s.schemaShard, s.schemaBinary = nil, nil, false
 		if err != nil && !res.started && bc.Broken && !held && attempt == 0 && st.plan.Kind.IsRead() {
 			s.putBack(bc)
 			continue

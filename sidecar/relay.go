@@ -116,6 +116,7 @@ func (s *session) relayResult(bc *backend.Conn, more bool) (relayed, error) {
 // set into res; it reports whether the backend has more result sets.
 func (s *session) relayRows(bc *backend.Conn, more bool, res *relayed) (bool, error) {
 	eofs := 0
+	var schemaCols []schemaCol // of an information_schema read
 	for {
 		p, err := bc.Wire.ReadPacket()
 		if err != nil {
@@ -129,6 +130,14 @@ func (s *session) relayRows(bc *backend.Conn, more bool, res *relayed) (bool, er
 		}
 		if eofs == 0 && s.showShard != nil {
 			p = renameTablesIn(p, s.showShard)
+		}
+		if s.schemaShard != nil && !mysql.IsEOF(p) {
+			switch eofs {
+			case 0:
+				schemaCols = append(schemaCols, schemaColumn(p))
+			case 1:
+				p = renameSchemaIn(p, schemaCols, s.schemaShard, s.schemaBinary)
+			}
 		}
 		if mysql.IsEOF(p) {
 			eofs++
@@ -290,6 +299,88 @@ func appendLocalBinaryRow(b []byte, cols []column, row []*string) []byte {
 		b = mysql.AppendLenEncString(b, *v)
 	}
 	return b
+}
+
+// schemaCol is a column of an information_schema read: its type, and whether
+// it holds a database name (TABLE_SCHEMA, SCHEMA_NAME, …, as the planner's
+// conditions on them see it: planner.isSchemaColumn).
+type schemaCol struct {
+	typ    byte
+	schema bool
+}
+
+func schemaColumn(def []byte) schemaCol {
+	c, ok := mysql.ParseColumn(def)
+	spans, _ := mysql.ColumnDefStrings(def)
+	if !ok || !strings.EqualFold(string(def[spans[1][0]:spans[1][1]]), "information_schema") {
+		return schemaCol{typ: c.Type}
+	}
+	name := strings.ToLower(c.OrgName)
+	return schemaCol{typ: c.Type, schema: strings.HasSuffix(name, "_schema") || name == "schema_name"}
+}
+
+// renameSchemaIn shows shard's database as its keyspace in the schema
+// columns of a row (text, or binary: header, NULL bitmap, typed values): the
+// client sees one database, shop, not its shards' shop_lo. A row that does
+// not read as expected is left as it is.
+func renameSchemaIn(row []byte, cols []schemaCol, shard *conf.Shard, binaryRow bool) []byte {
+	var out []byte
+	pos := 0
+	if binaryRow {
+		pos = 1 + (len(cols)+7+2)/8
+		if pos > len(row) {
+			return row
+		}
+	}
+	for i, c := range cols {
+		if binaryRow && row[1+(i+2)/8]&(1<<((i+2)%8)) != 0 {
+			continue // NULL: no value in the row
+		}
+		typ := c.typ
+		if !binaryRow {
+			typ = mysql.TypeVarString // every text value is a length-encoded string
+			if pos < len(row) && row[pos] == 0xfb {
+				if out != nil {
+					out = append(out, 0xfb)
+				}
+				pos++ // NULL
+				continue
+			}
+		}
+		size, err := paramSize(typ, row[pos:])
+		if err != nil {
+			return row
+		}
+		end := pos + size
+		if c.schema && isStringType(typ) {
+			if _, _, k, _ := mysql.ReadLenEncInt(row[pos:]); string(row[pos+k:end]) == shard.Database {
+				if out == nil {
+					out = append(make([]byte, 0, len(row)+len(shard.Keyspace)), row[:pos]...)
+				}
+				out = mysql.AppendLenEncString(out, shard.Keyspace)
+				pos = end
+				continue
+			}
+		}
+		if out != nil {
+			out = append(out, row[pos:end]...)
+		}
+		pos = end
+	}
+	if out == nil {
+		return row
+	}
+	return append(out, row[pos:]...)
+}
+
+// isStringType: a binary-protocol value of this type is a length-encoded
+// string.
+func isStringType(t byte) bool {
+	switch t {
+	case mysql.TypeVarChar, mysql.TypeVarString, mysql.TypeString, mysql.TypeTinyBlob, mysql.TypeMediumBlob, mysql.TypeLongBlob, mysql.TypeBlob:
+		return true
+	}
+	return false
 }
 
 // renameTablesIn names SHOW TABLES' column after the shard's keyspace, as the

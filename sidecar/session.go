@@ -70,6 +70,11 @@ type session struct {
 	// showShard is the shard answering the SHOW being relayed: its
 	// Tables_in_<database> column is named after the keyspace instead.
 	showShard *conf.Shard
+	// schemaShard is the shard answering an information_schema read being
+	// relayed (in binary rows: schemaBinary): its database in the rows is
+	// shown as its keyspace.
+	schemaShard  *conf.Shard
+	schemaBinary bool
 
 	host         string                // client host, for access errors
 	attrs        []planner.ConnectAttr // sent in the handshake, for performance_schema's tables
@@ -818,8 +823,11 @@ func (s *session) forward(shard *conf.Shard, sql string, kind planner.Kind, more
 		if kind == planner.KindShow && shard.Database != shard.Keyspace {
 			s.showShard = shard
 		}
+		if p := s.stats.plan; p != nil && p.SystemRead && shard.Database != shard.Keyspace {
+			s.schemaShard = shard
+		}
 		res, err := s.relayQuery(bc, sql, more)
-		s.showShard = nil
+		s.showShard, s.schemaShard = nil, nil
 		if err != nil && !res.started && bc.Broken && !held && attempt == 0 && kind.IsRead() {
 			s.putBack(bc)
 			continue
