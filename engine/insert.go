@@ -81,9 +81,10 @@ func (c *Cell) value(args []vindex.Value) (vindex.Value, bool) {
 type Insert struct {
 	Table *conf.Table
 	// Columns are the statement's columns, lower-cased, then the vindex and
-	// auto-increment columns it leaves out (Added), whose cells are NULL.
+	// auto-increment columns it leaves out (the last Added), whose cells are
+	// NULL.
 	Columns []string
-	Added   bool
+	Added   int
 	Rows    [][]Cell
 	// Prefix is the statement up to its rows ("INSERT INTO `t` (`a`,`b`)
 	// VALUES "), Suffix what follows them (ON DUPLICATE KEY UPDATE …).
@@ -92,6 +93,9 @@ type Insert struct {
 	// value belongs to another row, or whose vindex value maps elsewhere,
 	// is dropped instead of failing the statement.
 	Ignore bool
+	// Assigns: the rows assign user variables (@v := …): each shard would
+	// assign its own, so the rows must all go to one.
+	Assigns bool
 	// Upsert: ON DUPLICATE KEY UPDATE. A row whose lookup value belongs to
 	// another row is refused: MySQL would update that row, which may be on
 	// another shard than the row the statement inserts.
@@ -256,9 +260,12 @@ func (r *insertRun) mapPrimary(ctx context.Context, cur VindexCursor) error {
 		case vindex.DestinationKeyspaceID:
 			r.ksids[i] = vindex.KeyspaceID(d)
 		case vindex.DestinationNone:
-			if ids[i].IsNull() {
-				// No sequence filled it: the row cannot be stored, as
-				// MySQL refuses NULL for a primary key column.
+			switch {
+			case ids[i].IsNull() && c >= len(r.Columns)-r.Added:
+				// Left out, and no sequence filled it: as MySQL refuses
+				// a key column without a default.
+				return sqlerr.New(1364, "HY000", "Field '%s' doesn't have a default value", cv.Columns[0])
+			case ids[i].IsNull():
 				return sqlerr.New(1048, "23000", "Column '%s' cannot be null", cv.Columns[0])
 			}
 			// Vitess fails the whole statement, INSERT IGNORE included.
@@ -405,7 +412,7 @@ func (r *insertRun) split(sent string) []ShardQuery {
 	switch {
 	case first == nil:
 		return nil // INSERT IGNORE dropped every row
-	case one && sent != "" && !r.Added && !r.changed:
+	case one && sent != "" && r.Added == 0 && !r.changed:
 		return []ShardQuery{{Shard: first, SQL: sent}}
 	}
 	var order []*conf.Shard

@@ -93,7 +93,7 @@ func corderInsert(t *testing.T) *Insert {
 	return &Insert{
 		Table:   exampleTable(t, "customer", "corder"),
 		Columns: []string{"customer_id", "sku", "corder_id"},
-		Added:   true,
+		Added:   1,
 		Rows: [][]Cell{
 			{lit("1", vindex.NewInt64(1)), lit("'a'", vindex.NewVarChar("a")), null},
 			{arg(1), lit("'b'", vindex.NewVarChar("b")), null},

@@ -284,6 +284,9 @@ func (in *Insert) Answer(ctx context.Context, s Session, x Execution) error {
 		if ins, err = in.Run(ctx, s, x.Args, x.Planned.Sent()); err != nil {
 			return err
 		}
+		if in.Assigns && len(ins.Queries) > 1 {
+			return sqlerr.Unsupported("assigning user variables (@v := …) in INSERT statements across shards of %s", in.Table)
+		}
 		if x.Hint != nil {
 			for _, q := range ins.Queries {
 				if q.Shard != x.Hint {

@@ -1865,14 +1865,15 @@ func TestShardedUpsertLookupTaken(t *testing.T) {
 // NULL primary vindex value no sequence fills, as MySQL refuses a NULL key.
 func TestShardedNullLookupValue(t *testing.T) {
 	e := newShardedEnv(t, shardedOptions{})
-	for _, c := range []struct{ sql, column string }{
-		{"insert into things (id, name) values (50, NULL);", "name"},
-		{"insert into things (id) values (51);", "name"},
-		// The primary vindex column too, when no sequence fills it.
-		{"insert into things (id, name) values (NULL, 'n');", "id"},
+	for _, c := range []struct{ sql, want, message string }{
+		{"insert into things (id, name) values (50, NULL);", "ERROR 1048 (23000)", "'name' cannot be null"},
+		{"insert into things (id) values (51);", "ERROR 1048 (23000)", "'name' cannot be null"},
+		// The primary vindex column too, when no sequence fills it; left out, it has no default.
+		{"insert into things (id, name) values (NULL, 'n');", "ERROR 1048 (23000)", "'id' cannot be null"},
+		{"insert into things (name) values ('n');", "ERROR 1364 (HY000)", "Field 'id' doesn't have a default value"},
 	} {
-		if got := e.cliError("things", c.sql); !strings.HasPrefix(got, "ERROR 1048 (23000)") || !strings.Contains(got, "'"+c.column+"' cannot be null") {
-			t.Errorf("%s: %s, want ERROR 1048 (23000) … '%s' cannot be null", c.sql, got, c.column)
+		if got := e.cliError("things", c.sql); !strings.HasPrefix(got, c.want) || !strings.Contains(got, c.message) {
+			t.Errorf("%s: %s, want %s … %s", c.sql, got, c.want, c.message)
 		}
 	}
 	e.checkThings()

@@ -736,6 +736,8 @@ func TestShopUserVariables(t *testing.T) {
 		{sql: "insert into item_archive (id, order_id, sku, qty) select id, order_id, sku, qty from item where order_id in (12, 13)"},
 		{sql: "update item_archive set qty = (@n := 7) + 1 where order_id = 12"},
 		{sql: "update item_archive set qty = (@n := @n + 1) where order_id in (12, 13)", refused: true},
+		{sql: "insert into item_archive (id, order_id, sku, qty) values (7001, 12, 'a', @q := 10), (7002, 12, 'b', @q := @q + 1)"},
+		{sql: "insert into item_archive (id, order_id, sku, qty) values (7003, 12, 'a', @q := 10), (7004, 13, 'b', @q := @q + 1)", refused: true},
 	})
 }
 

@@ -96,7 +96,8 @@ func planInsert(plan *Plan) (*engine.Insert, error) {
 		out.Columns = append(out.Columns, c)
 		cols = append(cols, &ast.ColumnName{Name: ast.NewCIStr(c)})
 	}
-	out.Added = len(added) > 0
+	out.Added = len(added)
+	out.Assigns = assignsVariable(ins)
 	null := engine.Cell{SQL: engine.Template{{Text: "null"}}, Known: true, Value: vindex.Value{Kind: vindex.Null}}
 	out.Rows = make([][]engine.Cell, len(ins.Lists))
 	for i, row := range ins.Lists {

@@ -585,10 +585,7 @@ func shardedTable(plan *Plan, stmt ast.StmtNode, tables []*ast.TableName, ks *co
 		return sqlerr.Unsupported("table %s of sharded keyspace %s without a vindex (%s table)", t.Name, ks.Name, t.Type)
 	}
 	plan.Table, plan.Stmt = t, stmt
-	plan.Assigns = strings.Contains(plan.Query, ":=") && contains(stmt, func(n ast.Node) bool {
-		v, ok := n.(*ast.VariableExpr)
-		return ok && !v.IsSystem && v.Value != nil
-	})
+	plan.Assigns = strings.Contains(plan.Query, ":=") && assignsVariable(stmt)
 	plan.Leading = leadingComments(plan.Query)
 	if plan.Joined {
 		sel := joinedSelect(stmt)
@@ -661,6 +658,14 @@ func (p *Planner) keyspaceOf(tn *ast.TableName, sess Session) (*conf.Keyspace, e
 		return nil, errNoDatabase(tn.Name.O, err)
 	}
 	return t.Keyspace, nil
+}
+
+// assignsVariable: n assigns a user variable (@v := …).
+func assignsVariable(n ast.Node) bool {
+	return contains(n, func(n ast.Node) bool {
+		v, ok := n.(*ast.VariableExpr)
+		return ok && !v.IsSystem && v.Value != nil
+	})
 }
 
 // planSet recognises the SET statements the sidecar keeps in the session
