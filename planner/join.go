@@ -134,30 +134,13 @@ func rowWiseNested(sel *ast.SelectStmt) bool {
 
 // shardRows: every row of q comes from rows of sharded tables, which are on
 // one shard each, so each shard answers only its own rows. A SELECT without
-// FROM (`select exists (…)`), of reference tables only, or a UNION with such
-// a part would be answered by every shard alike.
+// FROM (`select exists (…)`), of reference tables only, a UNION with such a
+// part, or an outer join whose sharded tables are all on its optional side
+// would be answered by every shard alike.
 func shardRows(q ast.Node, ks *conf.Keyspace) bool {
 	switch s := q.(type) {
 	case *ast.SelectStmt:
-		if s.From == nil {
-			return false
-		}
-		found := false
-		walk(s.From.TableRefs, func(n ast.Node) bool {
-			ts, ok := n.(*ast.TableSource)
-			if !ok {
-				return !found
-			}
-			switch src := ts.Source.(type) {
-			case *ast.TableName:
-				t := ks.Tables[src.Name.O]
-				found = found || t != nil && t.Type == conf.TypeTable && (src.Schema.L == "" || strings.EqualFold(src.Schema.O, ks.Name))
-			case *ast.SelectStmt, *ast.SetOprStmt:
-				found = found || shardRows(src, ks)
-			}
-			return false
-		})
-		return found
+		return s.From != nil && fromShardRows(s.From.TableRefs, ks)
 	case *ast.SetOprStmt:
 		return shardRows(s.SelectList, ks)
 	case *ast.SetOprSelectList:
@@ -167,6 +150,34 @@ func shardRows(q ast.Node, ks *conf.Keyspace) bool {
 			}
 		}
 		return true
+	}
+	return false
+}
+
+// fromShardRows: each row of the FROM item n holds a row of a sharded table
+// (see shardRows).
+func fromShardRows(n ast.ResultSetNode, ks *conf.Keyspace) bool {
+	switch n := n.(type) {
+	case *ast.Join:
+		switch {
+		case n.Right == nil:
+			return fromShardRows(n.Left, ks)
+		case n.Tp == ast.LeftJoin:
+			return fromShardRows(n.Left, ks)
+		case n.Tp == ast.RightJoin:
+			return fromShardRows(n.Right, ks)
+		}
+		return fromShardRows(n.Left, ks) || fromShardRows(n.Right, ks)
+	case *ast.TableSource:
+		switch src := n.Source.(type) {
+		case *ast.TableName:
+			t := ks.Tables[src.Name.O]
+			return t != nil && t.Type == conf.TypeTable && (src.Schema.L == "" || strings.EqualFold(src.Schema.O, ks.Name))
+		case *ast.SelectStmt, *ast.SetOprStmt:
+			return shardRows(src, ks)
+		case *ast.Join:
+			return fromShardRows(src, ks)
+		}
 	}
 	return false
 }
