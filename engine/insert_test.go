@@ -20,7 +20,9 @@ type vindexCursor struct {
 	lookup map[string][][]vindex.Value
 	// shardRows answer ExecuteShard, by shard.
 	shardRows map[string][][]vindex.Value
-	calls     []string
+	// fail fails the statements that start with a key, with its error.
+	fail  map[string]error
+	calls []string
 }
 
 func (c *vindexCursor) log(format string, args ...any) {
@@ -29,6 +31,11 @@ func (c *vindexCursor) log(format string, args ...any) {
 
 func (c *vindexCursor) Execute(_ context.Context, sql string, order vindex.CommitOrder) (*vindex.Result, error) {
 	c.log("execute %s", sql)
+	for prefix, err := range c.fail {
+		if strings.HasPrefix(sql, prefix) {
+			return nil, err
+		}
+	}
 	for prefix, rows := range c.lookup {
 		if strings.HasPrefix(sql, prefix) {
 			return &vindex.Result{Rows: rows}, nil
@@ -217,12 +224,15 @@ func TestInsertIgnoreDropsTakenLookupValues(t *testing.T) {
 	ins.Rows[0][2] = lit("7", vindex.NewInt64(7))
 	ins.Rows[1][2] = lit("8", vindex.NewInt64(8))
 	// The lookup table says 7 belongs to a keyspace id that is not row
-	// one's; 8 is row two's.
+	// one's, and the duplicate protocol finds its owner live (1062); 8 is
+	// row two's.
 	cur := &vindexCursor{lookup: map[string][][]vindex.Value{
 		"select `corder_id`, `keyspace_id` from `product`.`corder_keyspace_idx`": {
 			{vindex.NewInt64(7), vindex.NewVarBinary([]byte("elsewhere"))},
 			{vindex.NewInt64(8), vindex.NewVarBinary([]byte("\xd2\xfd\x88\x67\xd5\x0d\x2d\xfe"))},
 		},
+	}, fail: map[string]error{
+		"insert into `product`.`corder_keyspace_idx`": sqlerr.New(1062, "23000", "Duplicate entry '7' for key 'PRIMARY'"),
 	}}
 	out, err := ins.Run(context.Background(), cur, []vindex.Value{vindex.NewInt64(4)}, "")
 	if err != nil {

@@ -1857,6 +1857,29 @@ func TestShardedUpsertLookupTaken(t *testing.T) {
 	if got := e.query(boundedContext(t, time.Minute), db, "select n from things where id = 1"); !reflect.DeepEqual(got, [][]string{{"1"}}) {
 		t.Errorf("n of row 1: %q, want 1", got)
 	}
+	// A value whose lookup row is an orphan (its owner deleted behind the sidecar's back) is free:
+	// both forms take the lookup row over and insert the row, as MySQL inserts it.
+	for _, c := range []struct {
+		id   int64
+		name string
+		sql  string
+	}{
+		{4, "orph", "insert into things (id, name, n) values (4, 'orph', 1) on duplicate key update n = n + 1"},
+		{5, "orph2", "insert ignore into things (id, name) values (5, 'orph2')"},
+	} {
+		if _, err := db.Exec("insert into things (id, name) values (9, ?)", c.name); err != nil {
+			t.Fatal(err)
+		}
+		e.exec("things", shardOf(hashKsid(t, 9)), "DELETE FROM things WHERE id = 9")
+		res, err := db.Exec(c.sql)
+		if err != nil {
+			t.Fatalf("%s: %v", c.sql, err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			t.Errorf("%s: %d rows affected, want 1", c.sql, n)
+		}
+	}
+	e.checkThings(thingRow{1, "a"}, thingRow{4, "orph"}, thingRow{5, "orph2"})
 }
 
 // TestShardedNullLookupValue: a NULL value of a lookup vindex without
