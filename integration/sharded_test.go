@@ -1882,6 +1882,24 @@ func TestShardedUpsertLookupTaken(t *testing.T) {
 	e.checkThings(thingRow{1, "a"}, thingRow{4, "orph"}, thingRow{5, "orph2"})
 }
 
+// A number compared with a unique lookup's text column matches every value equal to it as a number
+// ('123', '0123', '123abc'): the lookup table finds several rows, and the owner rows are read on
+// each of their shards (it failed with ERROR 1105 "unexpected multiple results").
+func TestShardedLookupNumberForText(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	db := e.driver(e.sc, "things")
+	if _, err := db.Exec("insert into things (id, name) values (1, '123'), (4, '0123'), (5, '123abc'), (6, '124')"); err != nil {
+		t.Fatal(err)
+	}
+	ctx := boundedContext(t, time.Minute)
+	if got := e.query(ctx, db, "select id from things where name = 123 order by id"); !reflect.DeepEqual(got, [][]string{{"1"}, {"4"}, {"5"}}) {
+		t.Errorf("name = 123: %q, want 1, 4, 5 as MariaDB", got)
+	}
+	if got := e.query(ctx, db, "select id from things where name = '123' order by id"); !reflect.DeepEqual(got, [][]string{{"1"}}) {
+		t.Errorf("name = '123': %q, want 1", got)
+	}
+}
+
 // TestShardedNullLookupValue: a NULL value of a lookup vindex without
 // ignore_nulls is refused with 1048 (23000), as Vitess maps VT03028, whether
 // the column is given as NULL or left out — and nothing is written. So is a
