@@ -238,6 +238,8 @@ var shopCases = []shopCase{
 	{mergeCase: mergeCase{sql: "show tables like 'c%'"}},
 	// A join gathering item by the values of a DECIMAL column.
 	{mergeCase: mergeCase{sql: "select o.id, o.total, i.id from orders o join item i on i.order_id = o.total order by o.id, i.id"}},
+	// Evaluated: GROUP BY a name that is an alias and a column of the table groups by the column.
+	{mergeCase: mergeCase{sql: "select max(id) div 10 as tier, avg(distinct id) from customer group by tier order by 1, 2"}},
 	// Evaluated (AVG(DISTINCT)): an alias that is also a column's name; in the select list and WHERE, tier is the column.
 	{mergeCase: mergeCase{sql: "select vip as tier, tier, avg(distinct id) from customer where tier > 0 group by 1, 2 order by 1, 2"}},
 	{mergeCase: mergeCase{sql: "select sum(total) / count(*), count(total) * 2 from orders"}},

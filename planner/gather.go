@@ -447,8 +447,10 @@ func (g *gatherPlanner) unqualified(sel *ast.SelectStmt) {
 		}
 	}
 	// A name may be a select item's alias only in GROUP BY, HAVING and
-	// ORDER BY; elsewhere (the select list, WHERE, ON) it is a column.
-	mayBeAlias := map[*ast.ColumnName]bool{}
+	// ORDER BY; elsewhere (the select list, WHERE, ON) it is a column. GROUP
+	// BY takes the table's column first if the table has one, which only the
+	// table can tell (ambiguous).
+	mayBeAlias, ambiguous := map[*ast.ColumnName]bool{}, map[*ast.ColumnName]bool{}
 	for _, n := range aliasClauses(sel) {
 		walk(n, func(n ast.Node) bool {
 			if c, ok := n.(*ast.ColumnNameExpr); ok {
@@ -456,6 +458,13 @@ func (g *gatherPlanner) unqualified(sel *ast.SelectStmt) {
 			}
 			return true
 		})
+	}
+	if sel.GroupBy != nil {
+		for _, it := range sel.GroupBy.Items {
+			if c, ok := it.Expr.(*ast.ColumnNameExpr); ok {
+				ambiguous[c.Name] = true
+			}
+		}
 	}
 	ownClauses(sel, func(n ast.Node) {
 		if c, ok := n.(*ast.ColumnNameExpr); ok && c.Name.Table.L == "" {
@@ -484,8 +493,11 @@ func (g *gatherPlanner) unqualified(sel *ast.SelectStmt) {
 		// Columns of derived tables (or of DUAL): no gather reads them.
 	case sources == 1:
 		for _, c := range cols {
-			if !aliases[c.Name.L] || !mayBeAlias[c] {
+			switch {
+			case !aliases[c.Name.L] || !mayBeAlias[c]:
 				base[0].addColumn(c.Name.O)
+			case ambiguous[c]:
+				base[0].star = true // the backend resolves the name as MySQL does
 			}
 		}
 	default:
