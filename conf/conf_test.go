@@ -733,7 +733,7 @@ var _ vindex.Lookup = (*ownerProbe)(nil) // a changed Lookup interface must fail
 func (p *ownerProbe) Delete(context.Context, vindex.Querier, [][]vindex.Value, []vindex.KeyspaceID) error {
 	return nil
 }
-func (p *ownerProbe) Update(context.Context, vindex.Querier, []vindex.Value, vindex.KeyspaceID, []vindex.Value) error {
+func (p *ownerProbe) Update(context.Context, vindex.Querier, [][]vindex.Value, []vindex.KeyspaceID, [][]vindex.Value) error {
 	return nil
 }
 func (p *ownerProbe) SetOwnerInfo(keyspace, table string, columns []string) error {
