@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -278,9 +277,6 @@ func (r *insertRun) mapPrimary(ctx context.Context, cur VindexCursor) error {
 	return nil
 }
 
-// errTaken: a lookup value belongs to another row.
-var errTaken = errors.New("lookup value taken")
-
 // createLookupRows writes the rows of an owned lookup vindex before the owner
 // rows (consistent lookups: in the pre-transaction, with Vitess's duplicate
 // protocol). With Ignore, rows whose lookup value belongs to another row are
@@ -328,16 +324,16 @@ func (r *insertRun) createLookupRows(ctx context.Context, cur VindexCursor, cv *
 		// The value's lookup row points elsewhere. A consistent lookup's
 		// duplicate protocol takes it over from an orphan; a live owner's
 		// is a duplicate.
-		var err error = errTaken
 		if _, consistent := cv.Vindex.(vindex.WantsOwnerInfo); consistent {
-			err = lk.Create(ctx, cur, rows[k:k+1], ksids[k:k+1], false)
+			err := lk.Create(ctx, cur, rows[k:k+1], ksids[k:k+1], false)
+			if err == nil {
+				continue
+			}
+			if vindex.ErrorNumber(err) != 1062 {
+				return err
+			}
 		}
-		switch {
-		case err == nil:
-			continue
-		case err != errTaken && vindex.ErrorNumber(err) != 1062:
-			return err
-		case r.Upsert:
+		if r.Upsert {
 			return sqlerr.Unsupported("INSERT … ON DUPLICATE KEY UPDATE of a row whose %s %s is another row's (lookup vindex %s): MySQL would update that row", cv.Columns[0], ids[k], cv.Name)
 		}
 		r.keep[idx[k]] = false

@@ -1795,10 +1795,7 @@ func TestShardedLookupCollidingValues(t *testing.T) {
 		"insert into things (id, name) values (1, 'same'), (4, 'SAME')",
 	} {
 		_, err := db.Exec(sql)
-		var me *mysql.MySQLError
-		if !errors.As(err, &me) || me.Number != 1062 {
-			t.Errorf("%s: %v, want ERROR 1062", sql, err)
-		}
+		expectMySQLError(t, err, 1062, "23000")
 		e.checkThings()
 	}
 	if _, err := db.Exec("insert into things (id, name) values (1, 'a'), (4, 'b')"); err != nil {
@@ -1809,10 +1806,7 @@ func TestShardedLookupCollidingValues(t *testing.T) {
 		"update things set name = 'A' where id = 4", // 'a' is id 1's
 	} {
 		_, err := db.Exec(sql)
-		var me *mysql.MySQLError
-		if !errors.As(err, &me) || me.Number != 1062 {
-			t.Errorf("%s: %v, want ERROR 1062", sql, err)
-		}
+		expectMySQLError(t, err, 1062, "23000")
 		e.checkThings(thingRow{1, "a"}, thingRow{4, "b"})
 	}
 }
@@ -1833,9 +1827,8 @@ func TestShardedUpsertLookupTaken(t *testing.T) {
 		}
 	}
 	_, err := db.Exec("insert into things (id, name, n) values (4, 'a', 5) on duplicate key update n = n + 1")
-	var me *mysql.MySQLError
-	if !errors.As(err, &me) || me.Number != 1235 || !strings.Contains(me.Message, "MySQL would update that row") {
-		t.Errorf("upsert of a taken lookup value: %v, want ERROR 1235", err)
+	if me := expectMySQLError(t, err, 1235, "42000"); me != nil && !strings.Contains(me.Message, "MySQL would update that row") {
+		t.Errorf("upsert of a taken lookup value: %s", me.Message)
 	}
 	e.checkThings(thingRow{1, "a"})
 	for _, c := range []struct {
