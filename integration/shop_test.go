@@ -233,6 +233,9 @@ var shopCases = []shopCase{
 	{mergeCase: mergeCase{sql: "select count(*), max(table_name) from information_schema.tables where table_schema = 'shop'"}},
 	{mergeCase: mergeCase{sql: "select table_schema, table_name, table_rows is null from information_schema.tables where table_schema = 'shop' order by table_name"}},
 	{mergeCase: mergeCase{sql: "select schema_name from information_schema.schemata where schema_name = 'shop'"}},
+	// GORM's HasTable, as go-sql-driver prepares it: the keyspace is an argument.
+	{mergeCase: mergeCase{sql: "select count(*) from information_schema.tables where table_schema = ? and table_name = ? and table_type = ?", args: []any{"shop", "orders", "BASE TABLE"}}},
+	{mergeCase: mergeCase{sql: "select table_schema, column_name from information_schema.columns where table_schema in (?) and table_name = ? order by ordinal_position", args: []any{"shop", "sku"}}},
 	{mergeCase: mergeCase{sql: "select c.table_schema, c.column_name from information_schema.columns c where c.table_schema = database() and c.table_name = 'sku' order by c.ordinal_position"}},
 	// SHOW TABLES names its column after the keyspace, prepared too.
 	{mergeCase: mergeCase{sql: "show tables like 'c%'"}},

@@ -58,8 +58,12 @@ type Plan struct {
 	Assigns bool
 	// SystemRead: the statement reads no keyspace's tables, only the
 	// backend's own schemas (information_schema), where a shard's database
-	// is to be shown as its keyspace.
-	SystemRead bool
+	// is to be shown as its keyspace. SchemaParams are the prepared
+	// statement's ? compared with a database name column (table_schema = ?):
+	// an argument naming a keyspace sends the statement to its shard, with
+	// the shard's database in its place (see Planner.SchemaTarget).
+	SystemRead   bool
+	SchemaParams []int
 	// Value carries the argument of a local statement: the keyspace of USE,
 	// the autocommit setting ("0"/"1"), the SET NAMES text.
 	Value string

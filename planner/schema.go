@@ -283,6 +283,10 @@ func (p *Planner) routeSystemSchemaRead(plan *Plan, stmt ast.StmtNode, sess Sess
 			return true
 		}
 		for _, v := range vals {
+			if param, ok := v.(*paramExpr); ok {
+				plan.SchemaParams = append(plan.SchemaParams, param.n)
+				continue
+			}
 			lit, ok := v.(*driver.ValueExpr)
 			if !ok || lit.Kind() != driver.KindString {
 				continue
@@ -321,6 +325,29 @@ func (p *Planner) routeSystemSchemaRead(plan *Plan, stmt ast.StmtNode, sess Sess
 	}})
 	plan.Query = printStmt(leadingComments(plan.Query), stmt, nil, sess.Mode)
 	return plan, nil
+}
+
+// SchemaTarget is the keyspace a prepared read of the backend's own schemas
+// is about, by its arguments (SchemaParams), and the arguments that name it;
+// nil when none names a keyspace. Arguments naming two keyspaces are refused,
+// as two names in the statement's text are.
+func (p *Planner) SchemaTarget(plan *Plan, args Args) (*conf.Keyspace, []int, error) {
+	var target *conf.Keyspace
+	var named []int
+	for _, i := range plan.SchemaParams {
+		if i >= len(args) || args[i].Kind != vindex.VarChar && args[i].Kind != vindex.VarBinary {
+			continue
+		}
+		ks, ok := p.Topo.Keyspaces[string(args[i].Raw)]
+		if !ok {
+			continue
+		}
+		if target != nil && target != ks {
+			return nil, nil, sqlerr.Unsupported("a statement across keyspaces (%s and %s)", target.Name, ks.Name)
+		}
+		target, named = ks, append(named, i)
+	}
+	return target, named, nil
 }
 
 // isSchemaColumn reports the information_schema columns that hold a

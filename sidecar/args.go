@@ -42,6 +42,30 @@ func (a *stmtArgs) values() (planner.Args, error) {
 	return out, nil
 }
 
+// setString makes parameter i, a string, s.
+func (a *stmtArgs) setString(i int, s string) error {
+	n := len(a.types) / 2
+	enc := a.encoded
+	nulls := enc[:(n+7)/8]
+	pos := len(nulls) + 1 + 2*n
+	for k := 0; k < n; k++ {
+		if nulls[k/8]&(1<<(k%8)) != 0 {
+			continue
+		}
+		size, err := paramSize(a.types[2*k], enc[pos:])
+		if err != nil {
+			return err
+		}
+		if k == i {
+			out := append(mysql.AppendLenEncString(append([]byte(nil), enc[:pos]...), s), enc[pos+size:]...)
+			a.encoded = out
+			return nil
+		}
+		pos += size
+	}
+	return nil
+}
+
 func decodeParam(typ byte, unsigned bool, b []byte) (vindex.Value, error) {
 	integer := func(u uint64, signed int64) vindex.Value {
 		if unsigned {

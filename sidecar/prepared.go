@@ -178,6 +178,27 @@ func (s *session) executeStmt(p []byte) error {
 	return s.executeOn(shard, st)
 }
 
+// schemaTarget is the shard of the keyspace a prepared read of
+// information_schema names in its arguments (table_schema = ?), with the
+// shard's database written into them, or shard when they name none.
+func (s *session) schemaTarget(st *preparedStmt, shard *conf.Shard) (*conf.Shard, error) {
+	values, err := st.args.values()
+	if err != nil {
+		return nil, err
+	}
+	ks, named, err := st.planner.SchemaTarget(st.plan, values)
+	if err != nil || ks == nil {
+		return shard, err
+	}
+	shard = ks.Shards[0]
+	for _, i := range named {
+		if err := st.args.setString(i, shard.Database); err != nil {
+			return nil, err
+		}
+	}
+	return shard, nil
+}
+
 // replan plans a prepared statement again when the config in force changed
 // since it was planned (VSchema DDL, a reload): it must route by the VSchema
 // in force, not by the one it was prepared under; and when the session's
@@ -211,6 +232,12 @@ func (s *session) replan(st *preparedStmt) error {
 // read whose connection broke before anything was relayed is run again once
 // (see forward).
 func (s *session) executeOn(shard *conf.Shard, st *preparedStmt) error {
+	if len(st.plan.SchemaParams) > 0 {
+		var err error
+		if shard, err = s.schemaTarget(st, shard); err != nil {
+			return err
+		}
+	}
 	for attempt := 0; ; attempt++ {
 		bc, held, err := s.acquire(shard)
 		if err != nil {
