@@ -237,6 +237,8 @@ var shopCases = []shopCase{
 	{mergeCase: mergeCase{sql: "select count(*) from information_schema.tables where table_schema = ? and table_name = ? and table_type = ?", args: []any{"shop", "orders", "BASE TABLE"}}},
 	{mergeCase: mergeCase{sql: "select table_schema, column_name from information_schema.columns where table_schema in (?) and table_name = ? order by ordinal_position", args: []any{"shop", "sku"}}},
 	{mergeCase: mergeCase{sql: "select c.table_schema, c.column_name from information_schema.columns c where c.table_schema = database() and c.table_name = 'sku' order by c.ordinal_position"}},
+	// SHOW DATABASES LIKE filters the keyspaces and names its column after the pattern.
+	{mergeCase: mergeCase{sql: "show databases like 'sh%'"}},
 	// SHOW TABLES names its column after the keyspace, prepared too.
 	{mergeCase: mergeCase{sql: "show tables like 'c%'"}},
 	// A join gathering item by the values of a DECIMAL column.

@@ -91,3 +91,18 @@ func TestScanString(t *testing.T) {
 		}
 	}
 }
+
+func TestLike(t *testing.T) {
+	for _, tc := range []struct {
+		s, pattern string
+		want       bool
+	}{
+		{"shop", "shop", true}, {"shop", "sh%", true}, {"shop", "%o%", true}, {"shop", "s_op", true},
+		{"shop", "s_p", false}, {"shop", "Shop", false}, {"shop", "", false}, {"", "%", true},
+		{"a_b", `a\_b`, true}, {"axb", `a\_b`, false}, {"shop", "%%p", true}, {"mk", "shop%", false},
+	} {
+		if got := Like(tc.s, tc.pattern); got != tc.want {
+			t.Errorf("Like(%q, %q) = %v, want %v", tc.s, tc.pattern, got, tc.want)
+		}
+	}
+}

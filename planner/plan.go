@@ -314,6 +314,19 @@ func (p *Planner) plan(sql string, sess Session) (*Plan, error) {
 		switch w, rest := nextWord(afterWord(sql)); w {
 		case "databases", "schemas", "vitess_keyspaces":
 			plan.Local = ShowDatabases
+			plan.Column = "Database"
+			switch w, rest := nextWord(rest); w {
+			case "":
+			case "like":
+				i := strings.IndexByte(rest, '\'')
+				end, pattern, ok := scanString(rest, max(i, 0), sess.Mode.NoBackslashEscapes)
+				if i < 0 || !ok || strings.Trim(rest[end:], "; \t\r\n") != "" {
+					return nil, sqlerr.New(1064, "42000", "You have an error in your SQL syntax near '%s'", strings.TrimSpace(rest))
+				}
+				plan.Value, plan.Column = string(pattern), "Database ("+string(pattern)+")"
+			default:
+				return nil, sqlerr.Unsupported("SHOW DATABASES %s", strings.ToUpper(w))
+			}
 			return plan, nil
 		case "vitess_shards":
 			plan.Local = ShowVitessShards

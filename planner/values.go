@@ -184,3 +184,35 @@ func (p *Plan) Params() int {
 	})
 	return n
 }
+
+// Like reports whether s matches the LIKE pattern: % any run of characters,
+// _ one character, \ escaping the next one.
+func Like(s, pattern string) bool {
+	p, t := []rune(pattern), []rune(s)
+	var match func(i, j int) bool
+	match = func(i, j int) bool {
+		for i < len(p) {
+			switch c := p[i]; {
+			case c == '%':
+				for k := j; k <= len(t); k++ {
+					if match(i+1, k) {
+						return true
+					}
+				}
+				return false
+			case j == len(t):
+				return false
+			case c == '\\' && i+1 < len(p):
+				if p[i+1] != t[j] {
+					return false
+				}
+				i++
+			case c != '_' && c != t[j]:
+				return false
+			}
+			i, j = i+1, j+1
+		}
+		return j == len(t)
+	}
+	return match(0, 0)
+}

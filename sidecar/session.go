@@ -370,9 +370,11 @@ func (s *session) sessionStatement(plan *planner.Plan, more bool) (bool, error) 
 	case planner.ShowDatabases:
 		rows := make([]*string, 0, len(s.srv.topo().Names))
 		for _, name := range s.srv.topo().Names {
-			rows = append(rows, ptr(name))
+			if plan.Column == "Database" || planner.Like(name, plan.Value) {
+				rows = append(rows, ptr(name))
+			}
 		}
-		return true, s.writeRows(more, column{name: "Database", typ: mysql.TypeVarString}, rows...)
+		return true, s.writeRows(more, column{name: plan.Column, typ: mysql.TypeVarString}, rows...)
 	case planner.Use:
 		if err := s.use(plan.Value); err != nil {
 			return true, err
