@@ -2,6 +2,7 @@ package planner
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -100,6 +101,10 @@ func TestLike(t *testing.T) {
 		{"shop", "shop", true}, {"shop", "sh%", true}, {"shop", "%o%", true}, {"shop", "s_op", true},
 		{"shop", "s_p", false}, {"shop", "Shop", false}, {"shop", "", false}, {"", "%", true},
 		{"a_b", `a\_b`, true}, {"axb", `a\_b`, false}, {"shop", "%%p", true}, {"mk", "shop%", false},
+		{"a%b", `a\%b`, true}, {"axb", `a\%b`, false}, {`a\`, `a\`, true}, {"abcabd", "%ab_", true},
+		{"mississippi", "m%ss%pi", true}, {"mississippi", "m%ss%px", false},
+		// A hostile pattern takes linear time, not exponential.
+		{strings.Repeat("a", 64), strings.Repeat("%", 5000) + "b", false},
 	} {
 		if got := Like(tc.s, tc.pattern); got != tc.want {
 			t.Errorf("Like(%q, %q) = %v, want %v", tc.s, tc.pattern, got, tc.want)

@@ -186,33 +186,36 @@ func (p *Plan) Params() int {
 }
 
 // Like reports whether s matches the LIKE pattern: % any run of characters,
-// _ one character, \ escaping the next one.
+// _ one character, \ escaping the next one. The match remembers only the
+// last %, so it takes at most len(s)·len(pattern) steps whatever the pattern.
 func Like(s, pattern string) bool {
 	p, t := []rune(pattern), []rune(s)
-	var match func(i, j int) bool
-	match = func(i, j int) bool {
-		for i < len(p) {
-			switch c := p[i]; {
-			case c == '%':
-				for k := j; k <= len(t); k++ {
-					if match(i+1, k) {
-						return true
-					}
-				}
-				return false
-			case j == len(t):
-				return false
-			case c == '\\' && i+1 < len(p):
-				if p[i+1] != t[j] {
-					return false
-				}
-				i++
-			case c != '_' && c != t[j]:
-				return false
-			}
+	i, j := 0, 0
+	star, mark := -1, 0 // the last % seen, and where in t its run ends so far
+	for j < len(t) {
+		switch {
+		case i < len(p) && p[i] == '%':
+			star, mark = i, j
+			i++
+			continue
+		case i < len(p) && p[i] == '\\' && i+1 < len(p) && p[i+1] == t[j]:
+			i, j = i+2, j+1
+			continue
+		case i < len(p) && p[i] != '\\' && (p[i] == '_' || p[i] == t[j]):
 			i, j = i+1, j+1
+			continue
+		case i < len(p) && p[i] == '\\' && i+1 == len(p) && t[j] == '\\':
+			i, j = i+1, j+1 // a trailing \ stands for itself
+			continue
+		case star >= 0:
+			i, mark = star+1, mark+1
+			j = mark
+			continue
 		}
-		return j == len(t)
+		return false
 	}
-	return match(0, 0)
+	for i < len(p) && p[i] == '%' {
+		i++
+	}
+	return i == len(p)
 }
