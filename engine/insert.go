@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"sidecar/conf"
@@ -118,6 +119,10 @@ type Inserted struct {
 	// InsertID is the first sequence value reserved (0 if none): the
 	// client's LAST_INSERT_ID().
 	InsertID uint64
+	// Explicit is the last row's own value of the sequence's column when the
+	// sequence filled none: MySQL's OK packet reports an auto-increment
+	// value the statement gives (LAST_INSERT_ID() stays as it was).
+	Explicit uint64
 }
 
 // Run executes the Insert with args through cur, up to the shards' own
@@ -225,6 +230,9 @@ func (r *insertRun) fillSequence(ctx context.Context, cur VindexCursor, out *Ins
 		}
 	}
 	if len(need) == 0 {
+		if v, ok := r.value(len(r.Rows)-1, c); ok && (v.Kind == vindex.Int64 || v.Kind == vindex.Uint64) {
+			out.Explicit, _ = strconv.ParseUint(string(v.Raw), 10, 64) // 0 for a negative value
+		}
 		return nil
 	}
 	first, err := cur.NextSequence(ctx, ai.Sequence, int64(len(need)))

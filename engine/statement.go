@@ -315,6 +315,8 @@ func (in *Insert) Answer(ctx context.Context, s Session, x Execution) error {
 		// value: a vindex column that is also the shard's AUTO_INCREMENT
 		// one, typically. The sequence's values are the case above.
 		ok.Generated = x.Planned.InsertIDGenerated(w.InsertID)
+	case ins.Explicit != 0:
+		ok.InsertID = ins.Explicit
 	}
 	return s.OK(ok)
 }

@@ -1893,6 +1893,36 @@ func TestShardedLookupNumberForText(t *testing.T) {
 	}
 }
 
+// An INSERT giving the sequence's column its value reports that value in its OK packet, as MySQL
+// reports an explicit AUTO_INCREMENT value (the last row's), and LAST_INSERT_ID() stays the last
+// generated one.
+func TestShardedSequenceExplicitID(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	ctx := boundedContext(t, time.Minute)
+	conn, err := e.driver(e.sc, "customer").Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, c := range []struct {
+		sql          string
+		id, sequence int64
+	}{
+		{"insert into customer(email) values ('a@example.com')", 1, 1},
+		{"insert into customer(customer_id, email) values (500, 'b@example.com')", 500, 1},
+		{"insert into customer(customer_id, email) values (600, 'c@example.com'), (700, 'd@example.com')", 700, 1},
+	} {
+		res, err := conn.ExecContext(ctx, c.sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var seq int64
+		if id, _ := res.LastInsertId(); id != c.id || conn.QueryRowContext(ctx, "select last_insert_id()").Scan(&seq) != nil || seq != c.sequence {
+			t.Errorf("%s: insert id %d, LAST_INSERT_ID() %d; want %d, %d as MariaDB", c.sql, id, seq, c.id, c.sequence)
+		}
+	}
+}
+
 // TestShardedNullLookupValue: a NULL value of a lookup vindex without
 // ignore_nulls is refused with 1048 (23000), as Vitess maps VT03028, whether
 // the column is given as NULL or left out — and nothing is written. So is a
