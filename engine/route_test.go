@@ -71,19 +71,6 @@ func TestRouteShards(t *testing.T) {
 	}
 }
 
-// numberInAnotherForm: the texts xxhash hashes otherwise than the integer MySQL compares a number
-// column with.
-func TestNumberInAnotherForm(t *testing.T) {
-	for text, want := range map[string]bool{
-		"7": false, "-7": false, "18446744073709551615": false, "abc": false, "": false, "7abc": false,
-		"07": true, "+7": true, " 7": true, "7 ": true, "\n7": true, "7.0": true, "7e0": true, "-0": true,
-	} {
-		if got := numberInAnotherForm([]byte(text)); got != want {
-			t.Errorf("numberInAnotherForm(%q) = %v, want %v", text, got, want)
-		}
-	}
-}
-
 func shardNames(shards []*conf.Shard) string {
 	names := make([]string, len(shards))
 	for i, sh := range shards {

@@ -1,9 +1,7 @@
 package engine
 
 import (
-	"bytes"
 	"context"
-	"strconv"
 
 	"sidecar/conf"
 	"sidecar/sqlerr"
@@ -57,41 +55,19 @@ func anyShard(cv *conf.ColumnVindex, v vindex.Value) bool {
 
 // numberForText: v is a number and cv's vindex is made for text (see
 // anyShard); or the vindex is xxhash, which hashes a value's text and serves
-// number columns too, and v is a number in another form than an integer's
-// text (7.0, '07', '+7', 7e0), which MySQL compares with a number column as
-// the integer.
+// number columns too, and v is a number written as a decimal or a float
+// (7.0, 7e0), which MySQL compares with either kind of column as a number.
+// A string ('07') stays the string it is: on a string column it is equal
+// to that string only.
 func numberForText(cv *conf.ColumnVindex, v vindex.Value) bool {
-	if _, xx := cv.Vindex.(*vindex.XXHash); xx {
-		switch v.Kind {
-		case vindex.Decimal, vindex.Float64:
-			return true
-		case vindex.VarChar, vindex.VarBinary:
-			return numberInAnotherForm(v.Raw)
-		}
-		return false
-	}
 	switch v.Kind {
-	case vindex.Int64, vindex.Uint64, vindex.Decimal, vindex.Float64:
+	case vindex.Decimal, vindex.Float64:
+		_, xx := cv.Vindex.(*vindex.XXHash)
+		return xx || vindex.ForText(cv.Vindex)
+	case vindex.Int64, vindex.Uint64:
 		return vindex.ForText(cv.Vindex)
 	}
 	return false
-}
-
-// numberInAnotherForm: text MySQL reads as a number, other than an integer
-// written plainly ('7', '-7').
-func numberInAnotherForm(b []byte) bool {
-	t := bytes.TrimLeft(bytes.TrimRight(b, " \t"), " \t\n\r\v\f")
-	t = bytes.TrimPrefix(t, []byte("+"))
-	if !vindex.IsNumber(t) {
-		return false
-	}
-	if n, err := strconv.ParseInt(string(b), 10, 64); err == nil {
-		return strconv.FormatInt(n, 10) != string(b)
-	}
-	if n, err := strconv.ParseUint(string(b), 10, 64); err == nil {
-		return strconv.FormatUint(n, 10) != string(b)
-	}
-	return true
 }
 
 // MapValues runs a vindex's Map: functional vindexes without a round trip,
