@@ -1891,6 +1891,10 @@ func TestShardedLookupNumberForText(t *testing.T) {
 	if got := e.query(ctx, db, "select id from things where name = '123' order by id"); !reflect.DeepEqual(got, [][]string{{"1"}}) {
 		t.Errorf("name = '123': %q, want 1", got)
 	}
+	// The lookup cache now holds '123': the number is still read as a number.
+	if got := e.query(ctx, db, "select id from things where name = 123 order by id"); !reflect.DeepEqual(got, [][]string{{"1"}, {"4"}, {"5"}}) {
+		t.Errorf("name = 123 after '123': %q, want 1, 4, 5", got)
+	}
 }
 
 // An INSERT giving the sequence's column its value reports that value in its OK packet, as MySQL

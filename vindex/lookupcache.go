@@ -55,10 +55,24 @@ func NewLookupCache(size int, ttl time.Duration) *LookupCache {
 	return c
 }
 
-// cacheKey is name NUL raw: one allocation, no formatting. The value's kind
-// is not part of it: INT64 1 and VARCHAR '1' find the same lookup row.
+// cacheKey is name, NUL, n or s, raw: one allocation, no formatting.
 func cacheKey(vindexName string, v Value) string {
-	return vindexName + "\x00" + string(v.Raw)
+	return cacheKeyOf(vindexName, isNumberKind(v.Kind), v.Raw)
+}
+
+// cacheKeyOf keeps a number and a string of the same text apart: on a text
+// lookup column MySQL compares 123 as a number (matching '0123' too) and
+// '123' as the string, which can find other rows.
+func cacheKeyOf(vindexName string, number bool, raw []byte) string {
+	class := "\x00s"
+	if number {
+		class = "\x00n"
+	}
+	return vindexName + class + string(raw)
+}
+
+func isNumberKind(k Kind) bool {
+	return k == Int64 || k == Uint64 || k == Decimal || k == Float64
 }
 
 // Get returns the cached keyspace id of value for the vindex. The returned
@@ -91,9 +105,11 @@ func (c *LookupCache) Add(vindexName string, value Value, ksid KeyspaceID) {
 	}
 }
 
-// Remove forgets value for the vindex.
+// Remove forgets value for the vindex, read as a number and as a string:
+// either may have cached the lookup row that moved.
 func (c *LookupCache) Remove(vindexName string, value Value) {
-	c.lru.Remove(cacheKey(vindexName, value))
+	c.lru.Remove(cacheKeyOf(vindexName, true, value.Raw))
+	c.lru.Remove(cacheKeyOf(vindexName, false, value.Raw))
 }
 
 // Purge empties the cache (counters are kept).

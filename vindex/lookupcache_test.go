@@ -40,12 +40,21 @@ func TestLookupCache(t *testing.T) {
 	if c.Stats().Len != 1 {
 		t.Errorf("Len = %d after adding a miss and a NULL", c.Stats().Len)
 	}
-	// INT64 1 and VARCHAR '1' are one key.
+	// INT64 1 and VARCHAR '1' are two keys (on a text column 1 also matches '01'); Remove of
+	// either forgets both.
 	c.Add("name_lkp", NewInt64(1), unhex(t, ks2))
-	if got, ok := c.Get("name_lkp", NewVarChar("1")); !ok || hex.EncodeToString(got) != ks2 {
-		t.Errorf("Get('1') = %x, %v", got, ok)
+	if got, ok := c.Get("name_lkp", NewInt64(1)); !ok || hex.EncodeToString(got) != ks2 {
+		t.Errorf("Get(1) = %x, %v", got, ok)
 	}
-	// Size 2: adding a third evicts the least recently used ("foo").
+	if _, ok := c.Get("name_lkp", NewVarChar("1")); ok {
+		t.Error("Get('1') found the entry of 1")
+	}
+	c.Remove("name_lkp", NewVarChar("1"))
+	if _, ok := c.Get("name_lkp", NewInt64(1)); ok {
+		t.Error("Remove('1') left the entry of 1")
+	}
+	// Size 2: adding two more evicts the least recently used ("foo").
+	c.Add("name_lkp", NewInt64(1), unhex(t, ks2))
 	c.Add("name_lkp", NewVarChar("bar"), unhex(t, ks3))
 	if _, ok := c.Get("name_lkp", NewVarChar("foo")); ok {
 		t.Error("foo survived eviction")
@@ -55,7 +64,7 @@ func TestLookupCache(t *testing.T) {
 		t.Error("bar survived Remove")
 	}
 	s := c.Stats()
-	if d := (LookupCacheStats{Hits: s.Hits - before.Hits, Misses: s.Misses - before.Misses, Evictions: s.Evictions - before.Evictions, Len: s.Len}); d != (LookupCacheStats{Hits: 2, Misses: 4, Evictions: 1, Len: 1}) {
+	if d := (LookupCacheStats{Hits: s.Hits - before.Hits, Misses: s.Misses - before.Misses, Evictions: s.Evictions - before.Evictions, Len: s.Len}); d != (LookupCacheStats{Hits: 2, Misses: 6, Evictions: 1, Len: 1}) {
 		t.Errorf("stats delta = %+v", d)
 	}
 }
