@@ -236,6 +236,8 @@ var shopCases = []shopCase{
 	// GORM's HasTable, as go-sql-driver prepares it: the keyspace is an argument.
 	{mergeCase: mergeCase{sql: "select count(*) from information_schema.tables where table_schema = ? and table_name = ? and table_type = ?", args: []any{"shop", "orders", "BASE TABLE"}}},
 	{mergeCase: mergeCase{sql: "select table_schema, column_name from information_schema.columns where table_schema in (?) and table_name = ? order by ordinal_position", args: []any{"shop", "sku"}}},
+	// An argument naming another keyspace than the text: refused, as two names in the text are.
+	{mergeCase: mergeCase{sql: "select table_schema, count(*) from information_schema.tables where table_schema = 'mk' or table_schema = ? group by table_schema", args: []any{"shop"}}, refused: "a statement across keyspaces"},
 	{mergeCase: mergeCase{sql: "select c.table_schema, c.column_name from information_schema.columns c where c.table_schema = database() and c.table_name = 'sku' order by c.ordinal_position"}},
 	// SHOW DATABASES LIKE filters the keyspaces and names its column after the pattern.
 	{mergeCase: mergeCase{sql: "show databases like 'sh%'"}},

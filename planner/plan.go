@@ -64,6 +64,7 @@ type Plan struct {
 	// the shard's database in its place (see Planner.SchemaTarget).
 	SystemRead   bool
 	SchemaParams []int
+	schemaNamed  *conf.Keyspace // the keyspace the text names there, if any
 	// Value carries the argument of a local statement: the keyspace of USE,
 	// the autocommit setting ("0"/"1"), the SET NAMES text.
 	Value string

@@ -310,7 +310,7 @@ func (p *Planner) routeSystemSchemaRead(plan *Plan, stmt ast.StmtNode, sess Sess
 	if target == nil {
 		return p.routeToSession(plan, sess)
 	}
-	plan.Keyspace = target
+	plan.Keyspace, plan.schemaNamed = target, target
 	if sel, ok := stmt.(*ast.SelectStmt); ok && sel.Fields != nil {
 		// Printed again, each item keeps the name MySQL gives it.
 		sel.Fields.Fields = namedItems(sel, plan.Query)
@@ -329,10 +329,10 @@ func (p *Planner) routeSystemSchemaRead(plan *Plan, stmt ast.StmtNode, sess Sess
 
 // SchemaTarget is the keyspace a prepared read of the backend's own schemas
 // is about, by its arguments (SchemaParams), and the arguments that name it;
-// nil when none names a keyspace. Arguments naming two keyspaces are refused,
-// as two names in the statement's text are.
+// nil when none names a keyspace. Arguments naming two keyspaces, or another
+// one than the statement's text, are refused, as two names in the text are.
 func (p *Planner) SchemaTarget(plan *Plan, args Args) (*conf.Keyspace, []int, error) {
-	var target *conf.Keyspace
+	target := plan.schemaNamed
 	var named []int
 	for _, i := range plan.SchemaParams {
 		if i >= len(args) || args[i].Kind != vindex.VarChar && args[i].Kind != vindex.VarBinary {
@@ -346,6 +346,9 @@ func (p *Planner) SchemaTarget(plan *Plan, args Args) (*conf.Keyspace, []int, er
 			return nil, nil, sqlerr.Unsupported("a statement across keyspaces (%s and %s)", target.Name, ks.Name)
 		}
 		target, named = ks, append(named, i)
+	}
+	if len(named) == 0 {
+		return nil, nil, nil
 	}
 	return target, named, nil
 }
