@@ -241,6 +241,8 @@ var shopCases = []shopCase{
 	{mergeCase: mergeCase{sql: "select c.table_schema, c.column_name from information_schema.columns c where c.table_schema = database() and c.table_name = 'sku' order by c.ordinal_position"}},
 	// SHOW DATABASES LIKE filters the keyspaces and names its column after the pattern.
 	{mergeCase: mergeCase{sql: "show databases like 'sh%'"}},
+	{mergeCase: mergeCase{sql: "show databases /* a comment */ like \"sh_p\""}},
+	{mergeCase: mergeCase{sql: "show databases like x'73686f70'"}},
 	// SHOW TABLES names its column after the keyspace, prepared too.
 	{mergeCase: mergeCase{sql: "show tables like 'c%'"}},
 	// A join gathering item by the values of a DECIMAL column.

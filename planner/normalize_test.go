@@ -106,7 +106,7 @@ func TestLike(t *testing.T) {
 		// A hostile pattern takes linear time, not exponential.
 		{strings.Repeat("a", 64), strings.Repeat("%", 5000) + "b", false},
 	} {
-		if got := Like(tc.s, tc.pattern); got != tc.want {
+		if got := Like(tc.s, tc.pattern, '\\'); got != tc.want {
 			t.Errorf("Like(%q, %q) = %v, want %v", tc.s, tc.pattern, got, tc.want)
 		}
 	}

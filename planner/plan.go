@@ -68,8 +68,11 @@ type Plan struct {
 	// Value carries the argument of a local statement: the keyspace of USE,
 	// the autocommit setting ("0"/"1"), the SET NAMES text.
 	Value string
-	// Column is the column name of a local SELECT, as the client wrote it.
+	// Column is the column name of a local SELECT, as the client wrote it,
+	// or of SHOW DATABASES; Escape the escape character of its LIKE pattern
+	// (in Value).
 	Column string
+	Escape rune
 
 	// For statements on a sharded keyspace: the table, the parsed statement
 	// (qualifiers stripped) and the comments before it, for routing and
@@ -316,17 +319,10 @@ func (p *Planner) plan(sql string, sess Session) (*Plan, error) {
 		case "databases", "schemas", "vitess_keyspaces":
 			plan.Local = ShowDatabases
 			plan.Column = "Database"
-			switch w, rest := nextWord(rest); w {
-			case "":
-			case "like":
-				i := strings.IndexByte(rest, '\'')
-				end, pattern, ok := scanString(rest, max(i, 0), sess.Mode.NoBackslashEscapes)
-				if i < 0 || !ok || strings.Trim(rest[end:], "; \t\r\n") != "" {
-					return nil, sqlerr.New(1064, "42000", "You have an error in your SQL syntax near '%s'", strings.TrimSpace(rest))
+			if w != "vitess_keyspaces" {
+				if err := showDatabasesLike(plan, sess.Mode); err != nil {
+					return nil, err
 				}
-				plan.Value, plan.Column = string(pattern), "Database ("+string(pattern)+")"
-			default:
-				return nil, sqlerr.Unsupported("SHOW DATABASES %s", strings.ToUpper(w))
 			}
 			return plan, nil
 		case "vitess_shards":

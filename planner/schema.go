@@ -353,6 +353,32 @@ func (p *Planner) SchemaTarget(plan *Plan, args Args) (*conf.Keyspace, []int, er
 	return target, named, nil
 }
 
+// showDatabasesLike reads the LIKE pattern of SHOW DATABASES into Value and
+// Escape, and names the column after it ("Database (sh%)"), as MySQL does.
+func showDatabasesLike(plan *Plan, mode SQLMode) error {
+	stmt, err := parse(plan.Query, mode)
+	if err != nil {
+		return errSyntax(err)
+	}
+	show, ok := stmt.(*ast.ShowStmt)
+	switch {
+	case !ok:
+		return nil
+	case show.Where != nil:
+		return sqlerr.Unsupported("SHOW DATABASES WHERE")
+	case show.Pattern == nil:
+		return nil
+	}
+	lit, ok := show.Pattern.Pattern.(*driver.ValueExpr)
+	if !ok || lit.Kind() != driver.KindString && lit.Kind() != driver.KindBytes {
+		// MySQL takes a string literal only.
+		return sqlerr.Syntax("You have an error in your SQL syntax near '%s'", nodeText(show.Pattern.Pattern))
+	}
+	plan.Value, plan.Escape = string(lit.GetBytes()), rune(show.Pattern.Escape)
+	plan.Column = "Database (" + plan.Value + ")"
+	return nil
+}
+
 // isSchemaColumn reports the information_schema columns that hold a
 // database name: TABLE_SCHEMA, SCHEMA_NAME, CONSTRAINT_SCHEMA, …
 func isSchemaColumn(e ast.ExprNode) bool {

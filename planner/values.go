@@ -186,9 +186,10 @@ func (p *Plan) Params() int {
 }
 
 // Like reports whether s matches the LIKE pattern: % any run of characters,
-// _ one character, \ escaping the next one. The match remembers only the
-// last %, so it takes at most len(s)·len(pattern) steps whatever the pattern.
-func Like(s, pattern string) bool {
+// _ one character, escape making the next one stand for itself. The match
+// remembers only the last %, so it takes at most len(s)·len(pattern) steps
+// whatever the pattern.
+func Like(s, pattern string, escape rune) bool {
 	p, t := []rune(pattern), []rune(s)
 	i, j := 0, 0
 	star, mark := -1, 0 // the last % seen, and where in t its run ends so far
@@ -198,14 +199,14 @@ func Like(s, pattern string) bool {
 			star, mark = i, j
 			i++
 			continue
-		case i < len(p) && p[i] == '\\' && i+1 < len(p) && p[i+1] == t[j]:
+		case i < len(p) && p[i] == escape && i+1 < len(p) && p[i+1] == t[j]:
 			i, j = i+2, j+1
 			continue
-		case i < len(p) && p[i] != '\\' && (p[i] == '_' || p[i] == t[j]):
+		case i < len(p) && p[i] != escape && (p[i] == '_' || p[i] == t[j]):
 			i, j = i+1, j+1
 			continue
-		case i < len(p) && p[i] == '\\' && i+1 == len(p) && t[j] == '\\':
-			i, j = i+1, j+1 // a trailing \ stands for itself
+		case i < len(p) && p[i] == escape && i+1 == len(p) && t[j] == escape:
+			i, j = i+1, j+1 // a trailing escape stands for itself
 			continue
 		case star >= 0:
 			i, mark = star+1, mark+1

@@ -370,7 +370,7 @@ func (s *session) sessionStatement(plan *planner.Plan, more bool) (bool, error) 
 	case planner.ShowDatabases:
 		rows := make([]*string, 0, len(s.srv.topo().Names))
 		for _, name := range s.srv.topo().Names {
-			if plan.Column == "Database" || planner.Like(name, plan.Value) {
+			if plan.Column == "Database" || planner.Like(name, plan.Value, plan.Escape) {
 				rows = append(rows, ptr(name))
 			}
 		}
