@@ -755,6 +755,52 @@ func TestShopUserVariables(t *testing.T) {
 	})
 }
 
+// TestShopInSystemSchema: a client whose current database is information_schema reads a keyspace's
+// tables there by their unqualified names (it got 1146, 'shop_lo.tables' doesn't exist).
+func TestShopInSystemSchema(t *testing.T) {
+	env := newMergeEnv(t)
+	ctx := mergeCtx(t, time.Minute)
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{"select count(*) from tables where table_schema = 'shop'", nil},
+		{"select table_schema, count(*) from columns where table_schema = ? group by table_schema", []any{"shop"}},
+	} {
+		var answers []string
+		for _, db := range []*sql.DB{env.shopRefPrep, env.shopText, env.shopPrep} {
+			conn, err := db.Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			if _, err = conn.ExecContext(ctx, "use information_schema"); err == nil {
+				var rows *sql.Rows
+				if rows, err = conn.QueryContext(ctx, q.sql, q.args...); err == nil {
+					for rows.Next() {
+						var a, b sql.NullString
+						if len(q.args) > 0 {
+							err = rows.Scan(&a, &b)
+						} else {
+							err = rows.Scan(&a)
+						}
+						got = append(got, a.String+" "+b.String)
+					}
+					rows.Close()
+				}
+			}
+			conn.Close()
+			if err != nil {
+				t.Fatalf("%s: %v", q.sql, err)
+			}
+			answers = append(answers, strings.Join(got, "; "))
+		}
+		if answers[1] != answers[0] || answers[2] != answers[0] {
+			t.Errorf("%s: sidecar text %q, prepared %q; MariaDB %q", q.sql, answers[1], answers[2], answers[0])
+		}
+	}
+}
+
 // TestShopAcrossKeyspaces: SELECTs reading two keyspaces (shop, and mk of the merge tests, which is
 // database ref on the oracle) gather each keyspace's rows and are evaluated on a backend of the
 // first; text and prepared (no backend has both keyspaces' tables to prepare the statement: the

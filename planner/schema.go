@@ -315,6 +315,24 @@ func (p *Planner) routeSystemSchemaRead(plan *Plan, stmt ast.StmtNode, sess Sess
 		// Printed again, each item keeps the name MySQL gives it.
 		sel.Fields.Fields = namedItems(sel, plan.Query)
 	}
+	if sess.SystemSchema != "" {
+		// It runs in the keyspace's shard database now: the tables the
+		// client names without a schema are the current schema's (not its
+		// common table expressions).
+		ctes := map[string]bool{}
+		walk(stmt, func(n ast.Node) bool {
+			if c, ok := n.(*ast.CommonTableExpression); ok {
+				ctes[c.Name.L] = true
+			}
+			return true
+		})
+		walk(stmt, func(n ast.Node) bool {
+			if t, ok := n.(*ast.TableName); ok && t.Schema.L == "" && !ctes[t.Name.L] {
+				t.Schema = ast.NewCIStr(sess.SystemSchema)
+			}
+			return true
+		})
+	}
 	stmt.Accept(&replacer{leave: func(n ast.Node) ast.Node {
 		if lit, ok := n.(*driver.ValueExpr); ok {
 			if db, ok := names[lit]; ok {
