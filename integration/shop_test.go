@@ -789,6 +789,9 @@ func TestShopInSystemSchema(t *testing.T) {
 					rows.Close()
 				}
 			}
+			if _, err := conn.ExecContext(ctx, "use shop"); err != nil { // the pool's connections are shared
+				t.Fatal(err)
+			}
 			conn.Close()
 			if err != nil {
 				t.Fatalf("%s: %v", q.sql, err)
