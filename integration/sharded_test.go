@@ -401,6 +401,18 @@ func (e *shardedEnv) driver(sc *Sidecar, db string) *sql.DB {
 	return db2
 }
 
+// session is one client session on the sidecar in keyspace, closed at the end of the test: what
+// a session keeps (LAST_INSERT_ID(), prepared statements) stays in it.
+func (e *shardedEnv) session(ctx context.Context, keyspace string) *sql.Conn {
+	e.t.Helper()
+	conn, err := e.driver(e.sc, keyspace).Conn(ctx)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
 // rows runs query directly on the backend database of keyspace/shard, bypassing the sidecar.
 func (e *shardedEnv) rows(keyspace, shard, query string, args ...any) [][]string {
 	e.t.Helper()
@@ -1742,11 +1754,7 @@ func TestShardedLastInsertIDExpression(t *testing.T) {
 func TestShardedPreparedSessionFunctions(t *testing.T) {
 	e := newShardedEnv(t, shardedOptions{})
 	ctx := boundedContext(t, time.Minute)
-	conn, err := e.driver(e.sc, "customer").Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := e.session(ctx, "customer")
 	sel, err := conn.PrepareContext(ctx, "select last_insert_id() + 0, database()")
 	if err != nil {
 		t.Fatal(err)
@@ -1903,11 +1911,7 @@ func TestShardedLookupNumberForText(t *testing.T) {
 func TestShardedSequenceExplicitID(t *testing.T) {
 	e := newShardedEnv(t, shardedOptions{})
 	ctx := boundedContext(t, time.Minute)
-	conn, err := e.driver(e.sc, "customer").Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := e.session(ctx, "customer")
 	for _, c := range []struct {
 		sql          string
 		id, sequence int64

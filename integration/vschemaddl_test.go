@@ -144,11 +144,7 @@ func TestReloadSIGHUP(t *testing.T) {
 	}
 
 	ctx := shardedContext(t)
-	conn, err := e.driver(e.sc, "things").Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := e.session(ctx, "things")
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
