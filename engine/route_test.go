@@ -71,6 +71,39 @@ func TestRouteShards(t *testing.T) {
 	}
 }
 
+// TestAnyShard: the values whose equal rows MySQL may find on any shard, by the vindex reading them.
+func TestAnyShard(t *testing.T) {
+	vdx := func(typ string) *conf.ColumnVindex {
+		v, err := vindex.Create(typ, typ, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &conf.ColumnVindex{Name: typ, Type: typ, Vindex: v}
+	}
+	dec := func(s string) vindex.Value { return vindex.Value{Kind: vindex.Decimal, Raw: []byte(s)} }
+	for _, tc := range []struct {
+		vindex string
+		value  vindex.Value
+		want   bool
+	}{
+		{"hash", vindex.NewInt64(7), false},
+		{"hash", vindex.NewVarChar("7"), false},
+		{"hash", dec("7.0"), true},
+		{"hash", vindex.NewVarChar("7abc"), true},
+		{"hash", vindex.Value{Kind: vindex.Null}, false},
+		{"unicode_loose_md5", vindex.NewVarChar("S01"), false},
+		{"unicode_loose_md5", vindex.NewInt64(0), true},
+		{"xxhash", vindex.NewInt64(7), false},
+		{"xxhash", vindex.NewVarChar("07"), false}, // a string column holds '07' as it is
+		{"xxhash", dec("7.0"), true},
+		{"xxhash", vindex.Value{Kind: vindex.Float64, Raw: []byte("7e0")}, true},
+	} {
+		if got := anyShard(vdx(tc.vindex), tc.value); got != tc.want {
+			t.Errorf("anyShard(%s, %v) = %v, want %v", tc.vindex, tc.value, got, tc.want)
+		}
+	}
+}
+
 func shardNames(shards []*conf.Shard) string {
 	names := make([]string, len(shards))
 	for i, sh := range shards {
