@@ -245,6 +245,7 @@ var shopCases = []shopCase{
 	{mergeCase: mergeCase{sql: "show databases like x'73686f70'"}},
 	// SHOW TABLES names its column after the keyspace, prepared too.
 	{mergeCase: mergeCase{sql: "show tables like 'c%'"}},
+	{mergeCase: mergeCase{sql: "show full tables where Tables_in_shop like 'c%' or `tables_in_shop` = 'sku'"}},
 	// A join gathering item by the values of a DECIMAL column.
 	{mergeCase: mergeCase{sql: "select o.id, o.total, i.id from orders o join item i on i.order_id = o.total order by o.id, i.id"}},
 	// Evaluated: GROUP BY a name that is an alias and a column of the table groups by the column.

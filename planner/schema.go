@@ -22,7 +22,36 @@ import (
 // planSchemaRead routes SHOW and DESCRIBE <table> by the keyspace they name,
 // or else to the session's keyspace.
 func (p *Planner) planSchemaRead(plan *Plan, sess Session) (*Plan, error) {
-	return p.routeByNames(plan, sess, schemaNames(scanTokens(plan.Query)))
+	plan, err := p.routeByNames(plan, sess, schemaNames(scanTokens(plan.Query)))
+	if err != nil || plan.Keyspace == nil {
+		return plan, err
+	}
+	plan.Query = renameTablesInColumn(plan.Query, plan.Keyspace)
+	return plan, nil
+}
+
+// renameTablesInColumn names SHOW TABLES' column in a WHERE as the shard
+// that answers (its first) names it: the client knows Tables_in_shop, the
+// shard Tables_in_shop_lo (the result's column is renamed back).
+func renameTablesInColumn(sql string, ks *conf.Keyspace) string {
+	db := ks.Shards[0].Database
+	if db == ks.Name || !containsFold(sql, "tables_in_") {
+		return sql
+	}
+	var b strings.Builder
+	done := 0
+	for _, t := range scanTokens(sql) {
+		if t.isName() && strings.EqualFold(t.name, "Tables_in_"+ks.Name) {
+			b.WriteString(sql[done:t.start])
+			b.WriteString(vindex.QuoteIdent("Tables_in_" + db))
+			done = t.end
+		}
+	}
+	if done == 0 {
+		return sql
+	}
+	b.WriteString(sql[done:])
+	return b.String()
 }
 
 // planExplain routes EXPLAIN <statement> where the statement itself would go,
