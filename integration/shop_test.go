@@ -233,6 +233,7 @@ var shopCases = []shopCase{
 	{mergeCase: mergeCase{sql: "select count(*), max(table_name) from information_schema.tables where table_schema = 'shop'"}},
 	{mergeCase: mergeCase{sql: "select table_schema, table_name, table_rows is null from information_schema.tables where table_schema = 'shop' order by table_name"}},
 	{mergeCase: mergeCase{sql: "select schema_name from information_schema.schemata where schema_name = 'shop'"}},
+	{mergeCase: mergeCase{sql: "select table_name from information_schema.tables where ? = table_schema and 'sku' = table_name", args: []any{"shop"}}},
 	// GORM's HasTable, as go-sql-driver prepares it: the keyspace is an argument.
 	{mergeCase: mergeCase{sql: "select count(*) from information_schema.tables where table_schema = ? and table_name = ? and table_type = ?", args: []any{"shop", "orders", "BASE TABLE"}}},
 	{mergeCase: mergeCase{sql: "select table_schema, column_name from information_schema.columns where table_schema in (?) and table_name = ? order by ordinal_position", args: []any{"shop", "sku"}}},

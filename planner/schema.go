@@ -300,6 +300,9 @@ func (p *Planner) routeSystemSchemaRead(plan *Plan, stmt ast.StmtNode, sess Sess
 				return true
 			}
 			col, vals = cmp.L, []ast.ExprNode{cmp.R}
+			if isSchemaColumn(cmp.R) { // 'shop' = table_schema
+				col, vals = cmp.R, []ast.ExprNode{cmp.L}
+			}
 		case *ast.PatternInExpr:
 			if cmp.Not || cmp.Sel != nil {
 				return true
