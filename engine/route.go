@@ -92,13 +92,18 @@ func (r *Route) Shards(ctx context.Context, cur VindexCursor, args []vindex.Valu
 		values[i] = v
 	}
 	for _, v := range values {
-		if anyShard(r.Vindex, v) {
+		if numberForText(r.Vindex, v) {
 			return r.Keyspace.Shards, true, nil
 		}
 	}
 	dests, err := MapValues(ctx, cur, r.Keyspace, r.Vindex, values)
 	if err != nil {
 		return nil, false, err
+	}
+	for i, d := range dests {
+		if _, none := d.(vindex.DestinationNone); none && anyShard(r.Vindex, values[i]) {
+			return r.Keyspace.Shards, true, nil
+		}
 	}
 	return ShardsOf(r.Keyspace, dests), false, nil
 }

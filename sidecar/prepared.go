@@ -64,8 +64,10 @@ func (s *session) prepare(sql string) error {
 			sql, bound = text, &vals
 		}
 	}
+	st := &preparedStmt{sql: plan.Query, plan: plan, text: sql, sess: sess, planner: pl, modeText: s.modeText,
+		clientText: clientText, bound: bound}
 	if plan.Engine {
-		return s.prepareLocally(sql, plan, sess, pl, clientText, bound)
+		return s.prepareLocally(st)
 	}
 	var shard *conf.Shard
 	if ks := plan.Keyspace; ks != nil && ks.Sharded {
@@ -76,7 +78,7 @@ func (s *session) prepare(sql string) error {
 	if plan.Kind == planner.KindShow && shard.Database != shard.Keyspace {
 		// The shard would name SHOW TABLES' column after its database; each
 		// execute's result brings the column named after the keyspace.
-		return s.prepareLocally(sql, plan, sess, pl, clientText, bound)
+		return s.prepareLocally(st)
 	}
 	bc, held, err := s.acquire(shard)
 	if err != nil {
@@ -84,8 +86,7 @@ func (s *session) prepare(sql string) error {
 	}
 	defer s.release(bc, held, 0)
 	s.nextStmtID++
-	st := &preparedStmt{id: s.nextStmtID, sql: plan.Query, plan: plan, text: sql, sess: sess, planner: pl, modeText: s.modeText,
-		clientText: clientText, bound: bound}
+	st.id = s.nextStmtID
 	bst, err := bc.Prepare(plan.Query, s.modeText, s.w, st.id)
 	if err != nil {
 		return err
@@ -99,14 +100,13 @@ func (s *session) prepare(sql string) error {
 // (a SELECT across keyspaces: each backend has one keyspace's tables) with
 // its parameters and no column metadata; each execute's result brings its
 // columns, as it does for any statement.
-func (s *session) prepareLocally(sql string, plan *planner.Plan, sess planner.Session, planner *planner.Planner, clientText string, bound *planner.SessionValues) error {
-	n := plan.Params()
+func (s *session) prepareLocally(st *preparedStmt) error {
+	n := st.plan.Params()
 	if n > 0xffff {
 		return sqlerr.New(1390, "HY000", "Prepared statement contains too many placeholders")
 	}
 	s.nextStmtID++
-	st := &preparedStmt{id: s.nextStmtID, sql: plan.Query, plan: plan, text: sql, sess: sess, planner: planner, modeText: s.modeText, numParams: n,
-		clientText: clientText, bound: bound}
+	st.id, st.numParams = s.nextStmtID, n
 	ok := []byte{0x00}
 	ok = binary.LittleEndian.AppendUint32(ok, st.id)
 	ok = binary.LittleEndian.AppendUint16(ok, 0) // columns
@@ -209,11 +209,14 @@ func (s *session) schemaTarget(st *preparedStmt, shard *conf.Shard) (*conf.Shard
 // rows, a merge's statement) is written for the session's sql_mode in force.
 func (s *session) replan(st *preparedStmt) error {
 	pl := s.srv.planner()
-	rebind := st.bound != nil && *st.bound != s.sessionValues()
+	var vals planner.SessionValues
+	if st.bound != nil { // the statement calls session functions
+		vals = s.sessionValues()
+	}
+	rebind := st.bound != nil && *st.bound != vals
 	if st.planner != pl || rebind {
 		text := st.text
 		if rebind {
-			vals := s.sessionValues()
 			text, st.bound = planner.BindSession(st.clientText, vals, st.sess.Mode), &vals
 		}
 		plan, err := pl.PlanPrepared(text, st.sess)
