@@ -898,3 +898,67 @@ func vexplain(t *testing.T, ctx context.Context, db interface {
 	}
 	return queries, shards
 }
+
+// TestShopSessionState: what a statement leaves in the session is there for the next one, whichever
+// shard each runs on: FOUND_ROWS() (the rows of the last result set, or SQL_CALC_FOUND_ROWS's count)
+// and user variables assigned in a query (@v := …, INTO @v). Each sequence runs on one connection,
+// through the text protocol and as server-side prepared statements, and gets MariaDB's answers.
+func TestShopSessionState(t *testing.T) {
+	env := newMergeEnv(t)
+	ctx := mergeCtx(t, 2*time.Minute)
+	for _, seq := range [][]string{
+		{"select id from orders where total > 100 order by id limit 3", "select found_rows()", "select found_rows()"},
+		{"select id from orders where total > 100 order by id", "select found_rows()"},
+		{"select sql_calc_found_rows id from orders where total > 100 order by id limit 3", "select found_rows()"},
+		{"select sql_calc_found_rows id from orders where customer_id = 8 order by id limit 1", "select found_rows()"},
+		{"select id from orders where customer_id = 8 order by id", "select found_rows()"},
+		{"select id from orders where total > 100 order by id", "update customer set tier = tier where id = 1", "select found_rows() + 1"},
+		{"select id from orders where total > 100 order by id", "show tables", "select found_rows()"},
+		{"select @v := max(id) from orders where customer_id = 8", "select @v"},
+		{"select @w := id from customer where id = 9", "select @w", "select @w := @w + 1 from customer where id = 8", "select @w",
+			"set @w = 3", "select @w", "select @w := @w + 1 from customer where id = 8", "select @w"},
+		{"set @r = 0", "select @r := @r + 1 from customer where id = 9", "select @r := @r + 1 from customer where id = 9",
+			"select @r := @r + 1 from customer where id = 8", "select @r"},
+		{"select @x := count(*) from orders", "select @x"},
+		{"select id into @y from customer where id = 9", "select @y"},
+		{"select name into @s from customer where id = 9", "select @s, @s = name from customer where id = 8"},
+		{"select cast(name as signed), @q := 1.5 from customer where id = 5", "show warnings", "select @q"},
+	} {
+		var answers []string
+		for _, db := range []*sql.DB{env.shopRefText, env.shopText, env.shopPrep} {
+			answers = append(answers, runSequence(t, ctx, db, db == env.shopPrep, seq))
+		}
+		if answers[1] != answers[0] || answers[2] != answers[0] {
+			t.Errorf("%q\n MariaDB  %s\n text     %s\n prepared %s", seq, answers[0], answers[1], answers[2])
+		}
+	}
+}
+
+// runSequence runs statements on one connection of db and returns their answers.
+func runSequence(t *testing.T, ctx context.Context, db *sql.DB, prepared bool, seq []string) string {
+	t.Helper()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var out []string
+	for _, q := range seq {
+		var rows *sql.Rows
+		if prepared {
+			var st *sql.Stmt
+			if st, err = conn.PrepareContext(ctx, q); err == nil {
+				rows, err = st.QueryContext(ctx)
+				defer st.Close()
+			}
+		} else {
+			rows, err = conn.QueryContext(ctx, q)
+		}
+		var got [][]string
+		if err == nil {
+			got, err = ScanStrings(rows)
+		}
+		out = append(out, fmt.Sprint(got, err))
+	}
+	return strings.Join(out, " | ")
+}

@@ -204,6 +204,75 @@ func leavesSessionState(sql string) bool {
 		lowerASCII(firstWord(sql)) == "prepare"
 }
 
+// connState marks what plan's statement leaves on its backend connection.
+// A false positive of CalcFoundRows costs one round trip and reads the same
+// count (FOUND_ROWS() after a plain SELECT is its number of rows).
+func connState(plan *Plan) {
+	plan.Sticky = leavesSessionState(plan.Query)
+	if plan.Sticky {
+		plan.Variables = assignedVariables(plan.Query)
+		plan.CalcFoundRows = containsFold(plan.Query, "sql_calc_found_rows")
+	}
+}
+
+// assignedVariables are the user variables sql assigns, as written: @v in
+// `@v := …` and in `INTO @v, @w`. A quoted name (@`a b`) is the @ and the
+// quoted token after it.
+func assignedVariables(sql string) []string {
+	toks := scanTokens(sql)
+	variable := func(i int) (string, bool) {
+		t := toks[i]
+		if sql[t.start] != '@' || strings.HasPrefix(sql[t.start:], "@@") {
+			return "", false
+		}
+		if t.end-t.start == 1 { // @ then a quoted name
+			if i+1 >= len(toks) || toks[i+1].start != t.end || !strings.ContainsRune("`'\"", rune(sql[t.end])) {
+				return "", false
+			}
+			return sql[t.start:toks[i+1].end], true
+		}
+		return sql[t.start:t.end], true
+	}
+	var out []string
+	add := func(v string) {
+		for _, seen := range out {
+			if strings.EqualFold(seen, v) {
+				return
+			}
+		}
+		out = append(out, v)
+	}
+	for i := range toks {
+		if v, ok := variable(i); ok {
+			next := i + 1
+			if len(v) > toks[i].end-toks[i].start {
+				next++
+			}
+			if next+1 < len(toks) && toks[next].word == ":" && toks[next+1].word == "=" && toks[next+1].start == toks[next].end {
+				add(v)
+			}
+			continue
+		}
+		if toks[i].word != "into" {
+			continue
+		}
+		for k := i + 1; k < len(toks); k += 2 {
+			v, ok := variable(k)
+			if !ok {
+				break
+			}
+			add(v)
+			if len(v) > toks[k].end-toks[k].start {
+				k++
+			}
+			if k+1 >= len(toks) || toks[k+1].word != "," {
+				break
+			}
+		}
+	}
+	return out
+}
+
 func firstWord(sql string) string {
 	w, _ := nextWord(StripLeadingComments(sql))
 	return w

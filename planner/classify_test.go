@@ -1,6 +1,9 @@
 package planner
 
-import "testing"
+import (
+	"reflect"
+	"testing"
+)
 
 func TestClassify(t *testing.T) {
 	for _, tc := range []struct {
@@ -86,6 +89,29 @@ func TestContainsFold(t *testing.T) {
 	} {
 		if got := containsFold(tc.s, tc.sub); got != tc.want {
 			t.Errorf("containsFold(%q, %q) = %v, want %v", tc.s, tc.sub, got, tc.want)
+		}
+	}
+}
+
+// TestAssignedVariables: the user variables a statement leaves on its backend connection, which the
+// session copies to its other connections.
+func TestAssignedVariables(t *testing.T) {
+	for _, c := range []struct {
+		sql  string
+		want []string
+	}{
+		{"select @v := max(id) from orders where customer_id = 8", []string{"@v"}},
+		{"select @n := @n + 1, @N := 2, @m from t", []string{"@n"}},
+		{"select id into @a, @`b c` from customer where id = 9", []string{"@a", "@`b c`"}},
+		{"select id from customer where id = 9 into @a", []string{"@a"}},
+		{"select @'x y' := 1, @\"z\":=2", []string{"@'x y'", `@"z"`}},
+		{"update t set a = (@n := 7) + 1 where id = 1", []string{"@n"}},
+		{"select ':= @v', @@session.x := 1, `@w` from t", nil},
+		{"select @v : = 1", nil},
+		{"select a into outfile '/tmp/x' from t", nil},
+	} {
+		if got := assignedVariables(c.sql); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: %q, want %q", c.sql, got, c.want)
 		}
 	}
 }

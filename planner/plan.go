@@ -53,6 +53,13 @@ type Plan struct {
 	shape string
 	// Sticky: the statement leaves state on the backend connection.
 	Sticky bool
+	// Variables are the user variables the statement assigns (@v := …,
+	// INTO @v) as written, and CalcFoundRows says it is a SELECT
+	// SQL_CALC_FOUND_ROWS: what it leaves on the one backend connection it
+	// runs on, which the session copies out (another statement may run on
+	// another connection).
+	Variables     []string
+	CalcFoundRows bool
 	// Assigns: the statement assigns user variables (@v := …), which only
 	// one shard may run.
 	Assigns bool
@@ -334,10 +341,10 @@ func (p *Planner) plan(sql string, sess Session) (*Plan, error) {
 				return plan, nil
 			}
 		}
-		plan.Sticky = leavesSessionState(sql)
+		connState(plan)
 		return p.planSchemaRead(plan, sess)
 	case KindExplain:
-		plan.Sticky = leavesSessionState(sql)
+		connState(plan)
 		return p.planExplain(plan, sess)
 	case KindSet:
 		p.planSet(plan)
@@ -345,7 +352,7 @@ func (p *Planner) plan(sql string, sess Session) (*Plan, error) {
 	case KindLoad:
 		return p.planLoad(plan, sess)
 	}
-	plan.Sticky = leavesSessionState(sql)
+	connState(plan)
 	return p.routeToSession(plan, sess)
 }
 
@@ -369,7 +376,7 @@ func afterWord(sql string) string {
 
 // routeByTables finds the keyspace of the tables a DML or SELECT names.
 func (p *Planner) routeByTables(plan *Plan, sess Session) (*Plan, error) {
-	plan.Sticky = leavesSessionState(plan.Query)
+	connState(plan)
 	stmt, err := parse(plan.Query, sess.Mode)
 	if err != nil {
 		if text, tail, clause, ok := cutUnparsed(plan.Query, plan.Kind); ok {

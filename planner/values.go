@@ -116,15 +116,16 @@ type SessionValues struct {
 	LastInsertID uint64 // LAST_INSERT_ID(); the value may come from a sequence
 	ConnectionID uint32 // CONNECTION_ID(): the sidecar's id, the one KILL takes
 	Database     string // DATABASE(), SCHEMA(): the keyspace; "" is NULL
+	FoundRows    uint64 // FOUND_ROWS(): the rows of the session's last result set
 }
 
 // sessionFunctions are the functions BindSession replaces, called without
 // arguments.
-var sessionFunctions = []string{"last_insert_id()", "connection_id()", "database()", "schema()"}
+var sessionFunctions = []string{"last_insert_id()", "connection_id()", "database()", "schema()", "found_rows()"}
 
 // BindSession writes the session's values of LAST_INSERT_ID(),
-// CONNECTION_ID(), DATABASE() and SCHEMA() into a statement that uses them
-// in an expression. Statements without them are returned unchanged.
+// CONNECTION_ID(), DATABASE(), SCHEMA() and FOUND_ROWS() into a statement
+// that uses them in an expression. Statements without them are returned unchanged.
 func BindSession(sql string, vals SessionValues, mode SQLMode) string {
 	if !strings.Contains(sql, "()") {
 		return sql // one scan for the commonest statement, which calls none
@@ -149,6 +150,8 @@ func BindSession(sql string, vals SessionValues, mode SQLMode) string {
 			return literal(vindex.Value{Kind: vindex.Uint64, Raw: strconv.AppendUint(nil, vals.LastInsertID, 10)}), true
 		case "connection_id":
 			return literal(vindex.Value{Kind: vindex.Uint64, Raw: strconv.AppendUint(nil, uint64(vals.ConnectionID), 10)}), true
+		case "found_rows":
+			return literal(vindex.Value{Kind: vindex.Uint64, Raw: strconv.AppendUint(nil, vals.FoundRows, 10)}), true
 		case "database", "schema":
 			if vals.Database == "" {
 				return literal(vindex.Value{Kind: vindex.Null}), true

@@ -262,9 +262,5 @@ func (s *session) writeResult(res *engine.Result, binaryRows, more bool) error {
 			return err
 		}
 	}
-	st := s.status()
-	if more {
-		st |= mysql.StatusMoreResults
-	}
-	return s.w.WritePacket(mysql.AppendEOF(nil, 0, st))
+	return s.endResult(rw.rows, 0, more)
 }

@@ -111,11 +111,7 @@ func (s *session) mergeScatter(shards []*conf.Shard, mp *engine.MergePlan, binar
 		}
 		warnings += c.warnings
 	}
-	st := s.status()
-	if more {
-		st |= mysql.StatusMoreResults
-	}
-	return s.w.WritePacket(mysql.AppendEOF(nil, warnings, st))
+	return s.endResult(out.rows, warnings, more)
 }
 
 // newMerge checks that the shards returned the same number of columns and
@@ -310,6 +306,7 @@ type rowWriter struct {
 	cols    []mysql.Column // the visible ones
 	cursors []*shardCursor
 	buf     []byte
+	rows    uint64 // written so far
 }
 
 // Current writes shard i's current row: as the shard sent it (minus the
@@ -319,6 +316,7 @@ func (rw *rowWriter) Current(i int) error {
 	if rw.binary {
 		return rw.Row(c.row[:c.visible])
 	}
+	rw.rows++
 	return rw.w.WritePacket(c.raw[:c.visEnd])
 }
 
@@ -333,5 +331,6 @@ func (rw *rowWriter) Row(row [][]byte) error {
 	} else {
 		rw.buf = mysql.AppendTextRow(rw.buf[:0], row)
 	}
+	rw.rows++
 	return rw.w.WritePacket(rw.buf)
 }

@@ -127,9 +127,12 @@ func (s *session) prepareLocally(st *preparedStmt) error {
 // their types every time, and the binary result is relayed as is.
 func (s *session) execute(p []byte) error {
 	s.stats.begin("")
+	s.lastConn = nil
 	err := s.executeStmt(p)
 	if err != nil {
 		s.deadlocked(sqlerr.From(err).Num)
+	} else if s.stats.plan != nil {
+		s.copyConnState(s.stats.plan)
 	}
 	s.statementDone(err)
 	return err
@@ -162,6 +165,9 @@ func (s *session) executeStmt(p []byte) error {
 	// on the session exactly as their text forms do.
 	if done, err := s.runSessionStatement(st.plan, false, true); done {
 		return err
+	}
+	if st.plan.Sticky {
+		s.sticky = true
 	}
 	s.implicitBegin(st.plan.Kind)
 	if !st.plan.Forwarded() {

@@ -64,6 +64,7 @@ func (s *session) relayQuery(bc *backend.Conn, sql string, more bool) (relayed, 
 // session's own (its transaction spans shards; the backend's does not).
 func (s *session) relayResult(bc *backend.Conn, more bool) (relayed, error) {
 	var res relayed
+	s.lastConn = bc
 	for {
 		p, err := bc.Wire.ReadPacket()
 		if err != nil {
@@ -115,7 +116,7 @@ func (s *session) relayResult(bc *backend.Conn, more bool) (relayed, error) {
 // relayRows copies column definitions, rows and the final EOF of one result
 // set into res; it reports whether the backend has more result sets.
 func (s *session) relayRows(bc *backend.Conn, more bool, res *relayed) (bool, error) {
-	eofs := 0
+	eofs, rows := 0, uint64(0)
 	var schemaCols []schemaCol // of an information_schema read
 	for {
 		p, err := bc.Wire.ReadPacket()
@@ -142,6 +143,7 @@ func (s *session) relayRows(bc *backend.Conn, more bool, res *relayed) (bool, er
 		if mysql.IsEOF(p) {
 			eofs++
 			if eofs == 2 {
+				s.rowsFound = rows
 				res.warnings = binary.LittleEndian.Uint16(p[1:])
 				backendMore := binary.LittleEndian.Uint16(p[3:])&mysql.StatusMoreResults != 0
 				s.patchStatus(p, 3, more || backendMore)
@@ -151,6 +153,8 @@ func (s *session) relayRows(bc *backend.Conn, more bool, res *relayed) (bool, er
 				}
 				return backendMore, err
 			}
+		} else if eofs == 1 {
+			rows++
 		}
 		if err := s.w.WritePacket(p); err != nil {
 			s.abandon(bc) // the client is gone mid-result
@@ -271,11 +275,19 @@ func (s *session) writeTable(more bool, cols []column, rows [][]*string) error {
 		}
 		s.w.WritePacket(buf)
 	}
+	return s.endResult(uint64(len(rows)), 0, more)
+}
+
+// endResult ends a result set of the sidecar's making that had rows rows,
+// which FOUND_ROWS() then returns, as MySQL counts the rows of the last
+// result set.
+func (s *session) endResult(rows uint64, warnings uint16, more bool) error {
+	s.rowsFound = rows
 	st := s.status()
 	if more {
 		st |= mysql.StatusMoreResults
 	}
-	return s.w.WritePacket(mysql.AppendEOF(nil, 0, st))
+	return s.w.WritePacket(mysql.AppendEOF(nil, warnings, st))
 }
 
 // appendLocalBinaryRow encodes a row of a sidecar-built result set in the binary

@@ -61,11 +61,12 @@ func (s *session) scatter(shards []*conf.Shard, plan *planner.Plan, stmt *prepar
 	}
 	header := false
 	var warnings uint16
+	var rows uint64
 	for _, p := range parts {
 		if !p.sent {
 			continue
 		}
-		err := s.relayPart(p.bc, &header, &warnings, firstErr == nil)
+		err := s.relayPart(p.bc, &header, &warnings, &rows, firstErr == nil)
 		if err != nil && firstErr == nil {
 			firstErr = err
 		}
@@ -73,17 +74,14 @@ func (s *session) scatter(shards []*conf.Shard, plan *planner.Plan, stmt *prepar
 	if firstErr != nil {
 		return firstErr
 	}
-	st := s.status()
-	if more {
-		st |= mysql.StatusMoreResults
-	}
-	return s.w.WritePacket(mysql.AppendEOF(nil, warnings, st))
+	return s.endResult(rows, warnings, more)
 }
 
 // relayPart reads one shard's result set. The column definitions are relayed
-// only for the first shard; rows are relayed while write is true (after an
-// error the remaining results are only drained, keeping connections usable).
-func (s *session) relayPart(bc *backend.Conn, header *bool, warnings *uint16, write bool) error {
+// only for the first shard; rows are relayed (and counted in rows) while write
+// is true (after an error the remaining results are only drained, keeping
+// connections usable).
+func (s *session) relayPart(bc *backend.Conn, header *bool, warnings *uint16, rows *uint64, write bool) error {
 	p, err := bc.Wire.ReadPacket()
 	if err != nil {
 		bc.Broken = true
@@ -125,6 +123,7 @@ func (s *session) relayPart(bc *backend.Conn, header *bool, warnings *uint16, wr
 			return nil
 		}
 		if write {
+			*rows++
 			if err := s.w.WritePacket(q); err != nil {
 				return err // the client is gone: the caller abandons the shards
 			}

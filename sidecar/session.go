@@ -66,7 +66,15 @@ type session struct {
 	mode          planner.SQLMode // the session's sql_mode, as reading and writing SQL needs it
 	modeText      string          // and its whole value (what statements prepared now are read in)
 	lastInsertID  uint64
-	stmts         map[uint32]*preparedStmt
+	// rowsFound is FOUND_ROWS(): the rows of the last result set, or the
+	// count of the last SELECT SQL_CALC_FOUND_ROWS.
+	rowsFound uint64
+	// lastConn is the backend connection whose reply was relayed last (see
+	// copyConnState); copiedVars the user variables of the last SET in sets
+	// if copyConnState wrote it.
+	lastConn   *backend.Conn
+	copiedVars string
+	stmts      map[uint32]*preparedStmt
 	// showShard is the shard answering the SHOW being relayed: its
 	// Tables_in_<database> column is named after the keyspace instead.
 	showShard *conf.Shard
@@ -266,7 +274,13 @@ func (s *session) deadlocked(num uint16) {
 // the same COM_QUERY follows, so the reply must say more results exist.
 func (s *session) query(sql string, more bool) (err error) {
 	s.stats.begin(sql)
-	defer func() { s.statementDone(err) }()
+	s.lastConn = nil
+	defer func() {
+		if err == nil && s.stats.plan != nil {
+			s.copyConnState(s.stats.plan)
+		}
+		s.statementDone(err)
+	}()
 	s.stmtDB = ""
 	if s.srv.log.GetLevel() <= zerolog.DebugLevel {
 		s.log.Debug().Str("sql", sql).Msg("query")
@@ -316,7 +330,7 @@ func (s *session) sessionValues() planner.SessionValues {
 	if db == "" {
 		db = s.systemDB
 	}
-	return planner.SessionValues{LastInsertID: s.lastInsertID, ConnectionID: s.id, Database: db}
+	return planner.SessionValues{LastInsertID: s.lastInsertID, ConnectionID: s.id, Database: db, FoundRows: s.rowsFound}
 }
 
 // planSession is what the planner needs to know of the session.
@@ -612,16 +626,71 @@ func (s *session) set(plan *planner.Plan, more bool) error {
 			s.mode = planner.ParseSQLMode(s.modeText)
 		}
 	}
-	s.sets = append(s.sets, plan.Query)
-	for key, bc := range s.conns {
-		if key == (connKey{keyOf(shard), vindex.CommitNormal}) {
+	s.keepSet(plan.Query, s.conns[connKey{keyOf(shard), vindex.CommitNormal}])
+	s.copiedVars = ""
+	return nil
+}
+
+// keepSet keeps a SET that ran on connection ran for the session's other
+// connections: those it holds now, and those it opens later.
+func (s *session) keepSet(set string, ran *backend.Conn) {
+	s.sets = append(s.sets, set)
+	for _, bc := range s.conns {
+		if bc == ran {
 			continue
 		}
-		if _, err := bc.Exec(plan.Query); err != nil {
+		if _, err := bc.Exec(set); err != nil {
 			s.log.Warn().Err(err).Str("shard", bc.String()).Msg("replaying SET")
 		}
 	}
-	return nil
+}
+
+// copyConnState copies into the session what plan's statement left on the
+// one backend connection that answered it, so that later statements find it
+// whatever connection they run on: the count of SQL_CALC_FOUND_ROWS, for
+// FOUND_ROWS(), and the user variables it assigned, as a SET of their
+// values kept for the session's other connections. Reading them changes
+// nothing the client sees: a statement without tables keeps the
+// connection's warnings. Statements assigning the same variables again and
+// again (@n := @n + 1) keep one SET, not one each.
+func (s *session) copyConnState(plan *planner.Plan) {
+	bc := s.lastConn
+	if bc == nil || bc.Broken || (!plan.CalcFoundRows && len(plan.Variables) == 0) {
+		return
+	}
+	q := []string{}
+	if plan.CalcFoundRows {
+		q = append(q, "FOUND_ROWS()")
+	}
+	q = append(q, plan.Variables...)
+	res, err := bc.Exec("SELECT " + strings.Join(q, ", "))
+	if err != nil || len(res.Rows) != 1 {
+		s.log.Warn().Err(err).Str("shard", bc.String()).Msg("reading what a statement left on its connection")
+		return
+	}
+	vals := toValues(res)[0]
+	if plan.CalcFoundRows {
+		s.rowsFound, _ = strconv.ParseUint(string(vals[0].Raw), 10, 64)
+		vals = vals[1:]
+	}
+	if len(plan.Variables) == 0 {
+		return
+	}
+	set := []byte("SET ")
+	for i, v := range plan.Variables {
+		if i > 0 {
+			set = append(set, ", "...)
+		}
+		set = append(set, v...)
+		set = append(set, " = "...)
+		set = vindex.AppendLiteral(set, vals[i], s.mode.NoBackslashEscapes)
+	}
+	vars := strings.Join(plan.Variables, ",")
+	if s.copiedVars == vars && len(s.sets) > 0 {
+		s.sets = s.sets[:len(s.sets)-1] // the same variables' values of a statement before
+	}
+	s.keepSet(string(set), bc)
+	s.copiedVars = vars
 }
 
 // implicitBegin opens the transaction a statement starts when autocommit is

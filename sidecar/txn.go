@@ -269,7 +269,7 @@ func (s *session) reset() {
 	s.rollback()
 	s.sticky = false
 	d := s.srv.defaults.Load()
-	s.sets, s.mode, s.modeText = nil, d.mode, d.text
+	s.sets, s.copiedVars, s.mode, s.modeText = nil, "", d.mode, d.text
 	for key, bc := range s.conns {
 		delete(s.conns, key)
 		bc.Stateful = true // make the pool reset it
@@ -281,7 +281,7 @@ func (s *session) reset() {
 	}
 	clear(s.stmts)
 	s.autocommit = true
-	s.lastInsertID = 0
+	s.lastInsertID, s.rowsFound = 0, 0
 	s.waitTimeout = s.srv.config().WaitTimeout
 	s.names = s.initialNames
 }
