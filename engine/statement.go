@@ -159,14 +159,22 @@ func (a *AnyShard) describe(b *strings.Builder, depth int) {
 	line(b, depth, "AnyShard of %s: one shard answers for all", a.Keyspace.Name)
 }
 
-// DDL runs on every shard, in parallel. CREATE and DROP TEMPORARY TABLE
-// run on the session's own connections, where its later statements find
-// the table. A partial failure names the shards that failed and those that
-// did not.
-type DDL struct{ Keyspace *conf.Keyspace }
+// EveryShard runs a statement on every shard, in parallel: DDL, and LOCK
+// TABLES. CREATE and DROP TEMPORARY TABLE and LOCK TABLES run on the
+// session's own connections, where its later statements find the table or
+// the locks. A partial failure names the shards that failed and those that
+// did not; Undo, when set, is then sent to every shard (a LOCK TABLES that
+// failed leaves no locks, as on one server).
+type EveryShard struct {
+	Keyspace   *conf.Keyspace
+	What, Undo string
+}
 
-func (d *DDL) Answer(ctx context.Context, s Session, x Execution) error {
-	w, err := s.Write(ctx, sameOnEach(d.Keyspace.Shards, x.Planned.Text()))
+func (e *EveryShard) Answer(ctx context.Context, s Session, x Execution) error {
+	w, err := s.Write(ctx, sameOnEach(e.Keyspace.Shards, x.Planned.Text()))
+	if err != nil && e.Undo != "" {
+		_, _ = s.Write(ctx, sameOnEach(e.Keyspace.Shards, e.Undo)) // the statement's own error is the one to report
+	}
 	switch {
 	case err == nil:
 		return s.OK(Written{Warnings: w.Warnings})
@@ -174,12 +182,12 @@ func (d *DDL) Answer(ctx context.Context, s Session, x Execution) error {
 		return err
 	}
 	first := sqlerr.From(err)
-	return sqlerr.New(first.Num, first.State, "DDL failed on %s (succeeded on %s): %s",
-		strings.Join(w.Failed, ", "), strings.Join(w.Succeeded, ", "), first.Message)
+	return sqlerr.New(first.Num, first.State, "%s failed on %s (succeeded on %s): %s",
+		e.What, strings.Join(w.Failed, ", "), strings.Join(w.Succeeded, ", "), first.Message)
 }
 
-func (d *DDL) describe(b *strings.Builder, depth int) {
-	line(b, depth, "DDL on every shard of %s", d.Keyspace.Name)
+func (e *EveryShard) describe(b *strings.Builder, depth int) {
+	line(b, depth, "%s on every shard of %s", e.What, e.Keyspace.Name)
 }
 
 // Select answers a SELECT routed by its vindex values: from one shard as

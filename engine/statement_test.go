@@ -187,11 +187,15 @@ func TestStatements(t *testing.T) {
 			calls: []string{"scope of things", "execute on -80: SELECT `id`,`name` FROM `things` WHERE `id` IN (1,4) FOR UPDATE",
 				"write on -80: the statement", "scope ends: <nil>", "ok: 1 affected, insert id 0 (generated false)"}},
 
-		{name: "ddl on every shard", st: &DDL{Keyspace: ks},
+		{name: "ddl on every shard", st: &EveryShard{Keyspace: ks, What: "DDL"},
 			calls: []string{"write on -80: the statement", "write on 80-: the statement", "ok: 0 affected, insert id 0 (generated false)"}},
-		{name: "ddl that fails on a shard names both", st: &DDL{Keyspace: ks}, failOn: map[string]error{"-80": sqlerr.New(1050, "42S01", "Table 't' already exists")},
+		{name: "ddl that fails on a shard names both", st: &EveryShard{Keyspace: ks, What: "DDL"}, failOn: map[string]error{"-80": sqlerr.New(1050, "42S01", "Table 't' already exists")},
 			calls: []string{"write on -80: the statement", "write on 80-: the statement"},
 			err:   "ERROR 1050 (42S01): DDL failed on things/-80 (succeeded on things/80-): Table 't' already exists"},
+		{name: "lock tables that fails on a shard: no shard keeps its locks", st: &EveryShard{Keyspace: ks, What: "LOCK TABLES", Undo: "UNLOCK TABLES"},
+			failOn: map[string]error{"80-": sqlerr.New(1146, "42S02", "Table 'things_hi.nope' doesn't exist")},
+			calls:  []string{"write on -80: the statement", "write on 80-: the statement", "write on -80: UNLOCK TABLES", "write on 80-: UNLOCK TABLES"},
+			err:    "ERROR 1146 (42S02): LOCK TABLES failed on things/80- (succeeded on things/-80): Table 'things_hi.nope' doesn't exist"},
 		{name: "a statement without a table: any shard", st: &AnyShard{Keyspace: ks},
 			calls: []string{"relay from -80: the client's statement"}},
 

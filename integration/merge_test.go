@@ -492,6 +492,8 @@ type mergeEnv struct {
 	// The shop keyspace (shop_test.go) through the sidecar and on the oracle.
 	shopText, shopPrep, shopRefText, shopRefPrep *sql.DB
 	weights                                      map[string]map[string]string // column → value → collation weight
+	sidecar                                      string                       // its address
+	ref                                          *MariaDB                     // the oracle's server
 }
 
 var mergeShared struct {
@@ -609,6 +611,9 @@ max_memory_rows: 10000
 		shopPrep:    open(sc.Addr(), "mysql_user", "mysql_password", "shop", false),
 		shopRefText: open(ref.Addr(), "root", "", "shop", true),
 		shopRefPrep: open(ref.Addr(), "root", "", "shop", false),
+
+		sidecar: sc.Addr(),
+		ref:     ref,
 	}
 	for _, insert := range shopInserts() {
 		if _, err := env.shopText.Exec(insert); err != nil {

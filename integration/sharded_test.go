@@ -2042,3 +2042,72 @@ func TestShardedEvaluateTooLarge(t *testing.T) {
 		t.Errorf("a smaller join after the refusal: %d, %v", n, err)
 	}
 }
+
+// TestShardedLockTables: LOCK TABLES holds the session's locks on its own backend connections, on
+// every shard of a sharded keyspace, as mariadb-dump's default --lock-tables needs: another
+// session's writes wait for UNLOCK TABLES, a table not locked is refused as MariaDB refuses it, and
+// the locks of a session that ends die with it. Before, a sharded keyspace refused LOCK TABLES, and
+// on an unsharded one the lock went back to the pool with its connection: the next session that
+// got it wrote through the lock.
+func TestShardedLockTables(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	exec := func(conn *sql.Conn, sql string) error {
+		_, err := conn.ExecContext(ctx, sql)
+		return err
+	}
+	if err := exec(e.session(ctx, "product"), "create table lt (id bigint not null primary key, name varchar(20))"); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ keyspace, table, other string }{{"things", "things", "things_name_lookup"}, {"product", "lt", "customer_seq"}} {
+		insert := func(id int) string {
+			return fmt.Sprintf("insert into %s (id, name) values (%d, '%s-%d')", c.table, id, c.table, id)
+		}
+		off := e.session(ctx, c.keyspace)
+		if err := exec(off, "set autocommit = 0"); err != nil {
+			t.Fatal(err)
+		}
+		expectMySQLError(t, exec(off, "lock tables "+c.table+" read"), 1235, "42000")
+
+		adb := e.driver(e.sc, c.keyspace)
+		a, err := adb.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := e.session(ctx, c.keyspace)
+		for _, sql := range []string{"set session lock_wait_timeout = 1", "set session innodb_lock_wait_timeout = 1"} {
+			if err := exec(b, sql); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := exec(a, "lock tables "+c.table+" as x read, "+c.table+" read"); err != nil {
+			t.Fatalf("%s: %v", c.keyspace, err)
+		}
+		if err := exec(a, "select count(*) from "+c.table); err != nil {
+			t.Errorf("%s: a read of the locked table: %v", c.keyspace, err)
+		}
+		expectMySQLError(t, exec(a, "select count(*) from "+c.other), 1100, "HY000")
+		for _, id := range []int{1, 4} { // one row on each shard of things
+			expectMySQLError(t, exec(b, insert(id)), 1205, "HY000")
+		}
+		if err := exec(a, "unlock tables"); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []int{1, 4} {
+			if err := exec(b, insert(id)); err != nil {
+				t.Errorf("%s: insert after UNLOCK TABLES: %v", c.keyspace, err)
+			}
+		}
+		if err := exec(a, "lock tables "+c.table+" write"); err != nil {
+			t.Fatal(err)
+		}
+		a.Close()
+		adb.Close() // the session ends without UNLOCK TABLES
+		for _, id := range []int{2, 5} {
+			if err := exec(b, insert(id)); err != nil {
+				t.Errorf("%s: insert after the locking session ended: %v", c.keyspace, err)
+			}
+		}
+	}
+}

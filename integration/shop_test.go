@@ -11,6 +11,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net"
+	"os/exec"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -961,4 +964,51 @@ func runSequence(t *testing.T, ctx context.Context, db *sql.DB, prepared bool, s
 		out = append(out, fmt.Sprint(got, err))
 	}
 	return strings.Join(out, " | ")
+}
+
+// TestShopDump: mariadb-dump through the sidecar dumps a sharded keyspace whole, with its default
+// table locks (LOCK TABLES … READ LOCAL on every shard) and with --single-transaction: the dump
+// loaded into a plain MariaDB gives the oracle's tables.
+func TestShopDump(t *testing.T) {
+	env := newMergeEnv(t)
+	dumper, err := ToolPath("mariadb-dump")
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, port, _ := net.SplitHostPort(env.sidecar)
+	tables, err := env.ref.Query("shop", "select table_name from information_schema.tables where table_schema = 'shop' order by 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, opts := range [][]string{nil, {"--single-transaction"}} {
+		args := append([]string{"--no-defaults", "-h", host, "-P", port, "--protocol=TCP", "-umysql_user", "-pmysql_password", "--skip-ssl"}, opts...)
+		out, err := exec.Command(dumper, append(args, "shop")...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("mariadb-dump %s: %v\n%s", strings.Join(opts, " "), err, out)
+		}
+		restored := fmt.Sprintf("shop_restored%d", i)
+		if err := env.ref.CreateDatabases(restored); err != nil {
+			t.Fatal(err)
+		}
+		if stdout, stderr, code := RunCLI(env.ref.Addr(), "root", "", restored, string(out)); code != 0 {
+			t.Fatalf("loading the dump: exit %d\n%s%s", code, stdout, stderr)
+		}
+		for _, table := range tables {
+			q := "select * from " + table[0] + " order by 1"
+			want, err := env.ref.Query("shop", q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := env.ref.Query(restored, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("mariadb-dump %s: table %s restored with %d rows, the oracle has %d", strings.Join(opts, " "), table[0], len(got), len(want))
+			}
+		}
+		if err := env.ref.Exec("", "drop database "+restored); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

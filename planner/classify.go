@@ -199,9 +199,12 @@ var upperKeywords = func() map[string]string {
 // PREPARE. The session then keeps its backend connections. False positives only
 // cost pooling, so a substring test is enough.
 func leavesSessionState(sql string) bool {
-	return containsFold(sql, "temporary") || strings.Contains(sql, ":=") || containsFold(sql, "get_lock") ||
-		containsFold(sql, "into @") || containsFold(sql, "sql_calc_found_rows") ||
-		lowerASCII(firstWord(sql)) == "prepare"
+	if containsFold(sql, "temporary") || strings.Contains(sql, ":=") || containsFold(sql, "get_lock") ||
+		containsFold(sql, "into @") || containsFold(sql, "sql_calc_found_rows") {
+		return true
+	}
+	w := lowerASCII(firstWord(sql))
+	return w == "prepare" || w == "lock"
 }
 
 // connState marks what plan's statement leaves on its backend connection.

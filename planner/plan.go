@@ -314,7 +314,7 @@ func (p *Planner) plan(sql string, sess Session) (*Plan, error) {
 			return plan, nil
 		}
 		return p.routeByTables(plan, sess)
-	case KindInsert, KindReplace, KindUpdate, KindDelete:
+	case KindInsert, KindReplace, KindUpdate, KindDelete, KindLockTables:
 		return p.routeByTables(plan, sess)
 	case KindUse:
 		plan.Local = Use
@@ -383,6 +383,10 @@ func (p *Planner) routeByTables(plan *Plan, sess Session) (*Plan, error) {
 			if cut, err2 := parse(text, sess.Mode); err2 == nil {
 				stmt, err, plan.Tail, plan.Unparsed = cut, nil, tail, clause
 			}
+		} else if text, ok := lockWithoutAliases(plan.Query); ok && plan.Kind == KindLockTables {
+			if cut, err2 := parse(text, sess.Mode); err2 == nil {
+				stmt, err, plan.Unparsed = cut, nil, "table aliases"
+			}
 		}
 	}
 	if err != nil {
@@ -436,7 +440,9 @@ func (p *Planner) routeByTables(plan *Plan, sess Session) (*Plan, error) {
 		return p.routeSystemSchemaRead(plan, stmt, sess)
 	}
 	plan.Keyspace = target
-	if target.Sharded {
+	if plan.Kind == KindLockTables {
+		// Every shard locks the same tables (engine.EveryShard).
+	} else if target.Sharded {
 		if err := shardedTable(plan, stmt, tables, target); err != nil {
 			return nil, err
 		}
@@ -460,6 +466,8 @@ func (p *Planner) routeByTables(plan *Plan, sess Session) (*Plan, error) {
 		plan.Stmt = stmt
 		if text, ok := dropQualifiers(plan.Query, qualifier, n); ok {
 			plan.Query, plan.qualifier, plan.qualified = text, qualifier, n
+		} else if plan.Unparsed != "" && plan.Tail == "" {
+			return nil, sqlerr.Unsupported("%s with keyspace-qualified table names in %s", plan.Unparsed, plan.Kind)
 		} else {
 			plan.Query = printStmt(plan.Leading, stmt, nil, sess.Mode) + plan.Tail
 			plan.Rewritten = true
@@ -839,6 +847,42 @@ func cutUnparsed(sql string, kind Kind) (text, tail, clause string, ok bool) {
 		}
 	}
 	return "", "", "", false
+}
+
+// lockWithoutAliases is LOCK TABLES without its table aliases (t AS a READ,
+// t a READ), which the parser does not know, for planning: the tables it
+// names are what routes it, and the text sent keeps the aliases.
+func lockWithoutAliases(sql string) (string, bool) {
+	toks := scanTokens(sql)
+	if len(toks) < 3 || toks[0].word != "lock" || (toks[1].word != "tables" && toks[1].word != "table") {
+		return "", false
+	}
+	var b strings.Builder
+	from, cut := 0, false
+	drop := func(t token) {
+		b.WriteString(sql[from:t.start])
+		from, cut = t.end, true
+	}
+	for i := 2; i < len(toks); {
+		i++ // the table name
+		for i+1 < len(toks) && toks[i].word == "." {
+			i += 2
+		}
+		if i+1 < len(toks) && toks[i].word == "as" {
+			drop(toks[i])
+			drop(toks[i+1])
+			i += 2
+		} else if i < len(toks) && toks[i].isName() && toks[i].word != "read" && toks[i].word != "write" && toks[i].word != "low_priority" {
+			drop(toks[i])
+			i++
+		}
+		for i < len(toks) && toks[i].word != "," {
+			i++
+		}
+		i++
+	}
+	b.WriteString(sql[from:])
+	return b.String(), cut
 }
 
 // AsSent is the statement as the client sent it, when it can go to a shard

@@ -32,7 +32,7 @@ type statementTemplate struct {
 func refuseStatement(plan *Plan) error {
 	ks := plan.Keyspace
 	switch {
-	case plan.SelectFrom != nil || plan.Subqueries || plan.Engine, plan.Kind == KindDDL:
+	case plan.SelectFrom != nil || plan.Subqueries || plan.Engine, plan.Kind == KindDDL, plan.Kind == KindLockTables:
 		return nil
 	case plan.Table == nil:
 		switch plan.Kind {
@@ -55,7 +55,9 @@ func planStatement(plan *Plan) (engine.Statement, error) {
 	case plan.Engine:
 		return &engine.Evaluated{Keyspace: ks}, nil
 	case plan.Kind == KindDDL:
-		return &engine.DDL{Keyspace: ks}, nil
+		return &engine.EveryShard{Keyspace: ks, What: "DDL"}, nil
+	case plan.Kind == KindLockTables:
+		return &engine.EveryShard{Keyspace: ks, What: "LOCK TABLES", Undo: "UNLOCK TABLES"}, nil
 	case plan.Table == nil:
 		return &engine.AnyShard{Keyspace: ks}, nil
 	case plan.Kind == KindInsert || plan.Kind == KindReplace:

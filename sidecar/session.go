@@ -438,8 +438,31 @@ func (s *session) sessionStatement(plan *planner.Plan, more bool) (bool, error) 
 			return false, nil
 		}
 		return false, s.commit()
+	case planner.KindLockTables:
+		// As MySQL, LOCK TABLES commits the open transaction first. The
+		// locks are taken on the session's own connections (the plan is
+		// sticky), where its later statements run.
+		if !s.autocommit {
+			// The next statement would begin the shards' transactions
+			// with BEGIN, which releases table locks.
+			return true, sqlerr.Unsupported("LOCK TABLES with autocommit off: the sidecar begins transactions on the shards with BEGIN, which would release the locks")
+		}
+		return false, s.commit()
+	case planner.KindUnlockTables:
+		return true, s.unlockTables(more)
 	}
 	return false, nil
+}
+
+// unlockTables ends the session's table locks on every backend connection it
+// holds: a LOCK TABLES on a sharded keyspace locked each of its shards.
+func (s *session) unlockTables(more bool) error {
+	for _, bc := range s.conns {
+		if _, err := bc.Exec("UNLOCK TABLES"); err != nil {
+			return err
+		}
+	}
+	return s.ok(more)
 }
 
 // singleShard picks the shard of a statement for an unsharded keyspace, or
@@ -696,7 +719,8 @@ func (s *session) copyConnState(plan *planner.Plan) {
 // implicitBegin opens the transaction a statement starts when autocommit is
 // off, as MySQL does; SET, SHOW and DDL do not start one.
 func (s *session) implicitBegin(kind planner.Kind) {
-	if !s.inTxn && !s.autocommit && kind != planner.KindSet && kind != planner.KindShow && kind != planner.KindDDL {
+	if !s.inTxn && !s.autocommit && kind != planner.KindSet && kind != planner.KindShow && kind != planner.KindDDL &&
+		kind != planner.KindLockTables && kind != planner.KindUnlockTables {
 		s.inTxn, s.beginSQL = true, "BEGIN"
 	}
 }
