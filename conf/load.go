@@ -553,7 +553,9 @@ func (l *loader) tables(ks *Keyspace, vs *VSchema, s *source) {
 				s.errorf(join(index(join(tp, "columns"), i), "name"), "required")
 				continue
 			}
-			t.Columns = append(t.Columns, c.Name)
+			if !c.Invisible { // an INSERT without a column list does not name it
+				t.Columns = append(t.Columns, c.Name)
+			}
 		}
 
 		cvs := l.columnVindexes(ks, tname, def, s)

@@ -169,8 +169,9 @@ type Table struct {
 	AutoIncrement *AutoIncrement
 	// Pinned is the keyspace id every row of a pinned table lives at.
 	Pinned vindex.KeyspaceID
-	// Columns declared in the VSchema (original spelling), and whether that
-	// list is the table's whole column list.
+	// Columns declared in the VSchema (original spelling) but the invisible
+	// ones, and whether that list is the table's whole column list (an
+	// INSERT without a column list then names them).
 	Columns                 []string
 	ColumnListAuthoritative bool
 	// Synthesized tables are not in the VSchema: names of an unsharded

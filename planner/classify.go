@@ -8,6 +8,7 @@
 package planner
 
 import (
+	"strconv"
 	"strings"
 )
 
@@ -148,6 +149,35 @@ func StripLeadingComments(sql string) string {
 			return sql
 		}
 	}
+}
+
+// unwrapExecutable is a statement written inside a MySQL executable comment,
+// as mysqldump writes its SETs and ALTERs (/*!40101 SET NAMES utf8mb4 */),
+// with that comment opened: every backend the sidecar supports (MySQL 8,
+// MariaDB 10 and later) runs the comment's text when it names no version
+// or one before 8.0, so the text is the statement, to classify and plan.
+// Comments with a later version are left as they are, as are MariaDB's
+// /*M! comments, which MySQL skips (StripLeadingComments strips them).
+func unwrapExecutable(sql string) string {
+	rest := StripLeadingComments(sql)
+	if !strings.HasPrefix(rest, "/*!") {
+		return sql
+	}
+	body := rest[3:]
+	digits := 0
+	for digits < len(body) && digits < 6 && body[digits] >= '0' && body[digits] <= '9' {
+		digits++
+	}
+	if digits != 0 {
+		if v, _ := strconv.Atoi(body[:digits]); digits < 5 || v >= 80000 {
+			return sql
+		}
+	}
+	end := strings.Index(body, "*/")
+	if end < digits {
+		return sql
+	}
+	return sql[:len(sql)-len(rest)] + body[digits:end] + body[end+2:]
 }
 
 // nextWord returns the lower-cased leading word of s (letters and '_') and

@@ -115,3 +115,24 @@ func TestAssignedVariables(t *testing.T) {
 		}
 	}
 }
+
+// TestUnwrapExecutable: mysqldump's statements inside executable comments are planned as what every
+// supported backend runs.
+func TestUnwrapExecutable(t *testing.T) {
+	for _, c := range []struct{ sql, want string }{
+		{"/*!40101 SET NAMES utf8mb4 */;", " SET NAMES utf8mb4 ;"},
+		{"/*M!999999\\- enable the sandbox mode */ \n/*!40101 SET @a=@@character_set_client */", "/*M!999999\\- enable the sandbox mode */ \n SET @a=@@character_set_client "},
+		{"/*!40000 ALTER TABLE `t` DISABLE KEYS */", " ALTER TABLE `t` DISABLE KEYS "},
+		{"/*! select 1 */", " select 1 "},
+		{"/*!50001 CREATE ALGORITHM=UNDEFINED */ /*!50013 DEFINER=`r`@`%` */ /*!50001 VIEW v AS select 1 */", " CREATE ALGORITHM=UNDEFINED  /*!50013 DEFINER=`r`@`%` */ /*!50001 VIEW v AS select 1 */"},
+		{"/*!80016 SET x = 1 */", "/*!80016 SET x = 1 */"},
+		{"/*!100101 SET x = 1 */", "/*!100101 SET x = 1 */"},
+		{"/*!4010 SET x = 1 */", "/*!4010 SET x = 1 */"},
+		{"/*!40101 SET x = 1", "/*!40101 SET x = 1"},
+		{"select /*!40101 1 */", "select /*!40101 1 */"},
+	} {
+		if got := unwrapExecutable(c.sql); got != c.want {
+			t.Errorf("%q: %q, want %q", c.sql, got, c.want)
+		}
+	}
+}

@@ -179,6 +179,36 @@ func TestPlanInsert(t *testing.T) {
 	}
 }
 
+// TestPlanInsertAuthoritativeColumns: an INSERT without a column list (as mariadb-dump writes
+// them) names the columns the VSchema lists when that list is authoritative, invisible ones left out.
+func TestPlanInsertAuthoritativeColumns(t *testing.T) {
+	topo := loadExample(t)
+	customer, err := topo.FindTable("customer", "customer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	customer.Columns, customer.ColumnListAuthoritative = []string{"customer_id", "email"}, true
+	p := &Planner{Topo: topo}
+	plan, err := p.Plan("insert into customer values (7, 'c'), (1, 'a')", Session{Keyspace: "customer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ip, err := runInsert(context.Background(), plan, nil, &fakeIO{next: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"80-": "INSERT INTO `customer` (`customer_id`,`email`) VALUES (7,'c')",
+		"-80": "INSERT INTO `customer` (`customer_id`,`email`) VALUES (1,'a')"}
+	for _, q := range ip.Queries {
+		if !sameSQL(t, q.SQL, want[q.Shard.Name]) {
+			t.Errorf("shard %s:\n got %s\nwant %s", q.Shard.Name, q.SQL, want[q.Shard.Name])
+		}
+	}
+	if len(ip.Queries) != 2 {
+		t.Errorf("queries %+v, want %v", ip.Queries, want)
+	}
+}
+
 // TestPlanInsertArgs: a prepared INSERT binds its arguments without touching
 // the parsed statement, so the next execute sees the placeholders again.
 func TestPlanInsertArgs(t *testing.T) {

@@ -52,7 +52,13 @@ func (p *Planner) planInsertSelect(plan *Plan, ins *ast.InsertStmt, sess Session
 		return false, sqlerr.Unsupported("%s in an INSERT … SELECT into keyspace %s", plan.Unparsed, tks.Name)
 	}
 	if tks.Sharded && len(ins.Columns) == 0 {
-		return false, sqlerr.Unsupported("INSERT without a column list into sharded table %s: name the columns", target.Name.O)
+		t, err := p.Topo.FindTable(tks.Name, target.Name.O)
+		if err != nil {
+			return false, err
+		}
+		if err := implicitColumns(ins, t); err != nil {
+			return false, err
+		}
 	}
 	plan.Keyspace, plan.Stmt, plan.Leading, plan.SelectFrom = tks, ins, leadingComments(plan.Query), from
 	return true, nil

@@ -204,6 +204,7 @@ func NewPlanner(topo *conf.Topology, cacheEntries, cacheBytes int) *Planner {
 // in literal values share one parse: the plan of their shape is cached and
 // the literals are passed on as Args.
 func (p *Planner) Plan(sql string, sess Session) (*Plan, error) {
+	sql = unwrapExecutable(sql)
 	if p.Cache != nil {
 		switch Classify(sql) {
 		case KindSelect, KindInsert, KindReplace, KindUpdate, KindDelete:
@@ -247,7 +248,7 @@ func (p *Planner) Plan(sql string, sess Session) (*Plan, error) {
 // PlanPrepared plans a statement prepared by the client: never normalized,
 // since its arguments come from each execute.
 func (p *Planner) PlanPrepared(sql string, sess Session) (*Plan, error) {
-	plan, err := p.plan(sql, sess)
+	plan, err := p.plan(unwrapExecutable(sql), sess)
 	if plan != nil {
 		plan.Prepared = true
 	}
