@@ -926,6 +926,12 @@ func TestShopSessionState(t *testing.T) {
 		{"select id into @y from customer where id = 9", "select @y"},
 		{"select name into @s from customer where id = 9", "select @s, @s = name from customer where id = 8"},
 		{"select cast(name as signed), @q := 1.5 from customer where id = 5", "show warnings", "select @q"},
+
+		// Warnings of a statement that ran on several shards: each shard's connection holds its own.
+		{"select cast('x' as signed) from customer where id < 9 order by id", "show warnings", "show count(*) warnings", "select @@warning_count"},
+		{"select cast('x' as signed) from customer where id < 9", "select @@session.warning_count w", "show warnings"},
+		{"select tier, count(*) from customer where name > 0 group by tier order by tier", "show count(*) warnings"},
+		{"update customer set tier = tier + '0x' where id < 9", "show warnings", "select @@warning_count"},
 	} {
 		var answers []string
 		for _, db := range []*sql.DB{env.shopRefText, env.shopText, env.shopPrep} {

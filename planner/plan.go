@@ -32,6 +32,17 @@ const (
 	KillStatement          // KILL [QUERY | CONNECTION] id: a session of this sidecar
 )
 
+// Diagnostics names the statements that read the warnings the statement
+// before left: the session answers them itself after a statement that ran on
+// several backend connections, each of which holds only its own.
+type Diagnostics uint8
+
+const (
+	NoDiagnostics Diagnostics = iota
+	ShowWarnings              // SHOW WARNINGS
+	WarningCount              // SHOW COUNT(*) WARNINGS, SELECT @@warning_count
+)
+
 // Kill is the target of a KILL statement.
 type Kill struct {
 	ID        uint32
@@ -79,6 +90,8 @@ type Plan struct {
 	// or of SHOW DATABASES; Escape the escape character of its LIKE pattern
 	// (in Value).
 	Column string
+	// Diagnostics: the statement reads the warnings of the one before.
+	Diagnostics Diagnostics
 	Escape rune
 
 	// For statements on a sharded keyspace: the table, the parsed statement
@@ -314,6 +327,11 @@ func (p *Planner) plan(sql string, sess Session) (*Plan, error) {
 			plan.Local, plan.Column = local, col
 			return plan, nil
 		}
+		if containsFold(sql, "warning_count") {
+			if v, col := selectedVariable(sql); v == "warning_count" {
+				plan.Diagnostics, plan.Column = WarningCount, col
+			}
+		}
 		return p.routeByTables(plan, sess)
 	case KindInsert, KindReplace, KindUpdate, KindDelete, KindLockTables:
 		return p.routeByTables(plan, sess)
@@ -340,6 +358,14 @@ func (p *Planner) plan(sql string, sess Session) (*Plan, error) {
 			if w2, _ := nextWord(rest); w2 == "shards" {
 				plan.Local = ShowShards
 				return plan, nil
+			}
+		case "warnings":
+			if strings.TrimRight(rest, "; \t\r\n") == "" {
+				plan.Diagnostics = ShowWarnings
+			}
+		case "count":
+			if strings.Join(strings.Fields(strings.ToLower(strings.TrimRight(rest, "; \t\r\n"))), "") == "(*)warnings" {
+				plan.Diagnostics, plan.Column = WarningCount, "@@session.warning_count"
 			}
 		}
 		connState(plan)
@@ -763,6 +789,31 @@ func boolValue(e ast.ExprNode) (string, bool) {
 }
 
 // localSelect recognises the no-table SELECTs clients send on connect.
+// selectedVariable is the session system variable a SELECT of it alone reads
+// (SELECT @@warning_count), lower-cased, and its column's name.
+func selectedVariable(sql string) (string, string) {
+	stmt, err := parse(sql, SQLMode{})
+	if err != nil {
+		return "", ""
+	}
+	sel, ok := stmt.(*ast.SelectStmt)
+	if !ok || sel.Fields == nil || len(sel.Fields.Fields) != 1 || sel.Where != nil || sel.From != nil || sel.Limit != nil {
+		return "", ""
+	}
+	f := sel.Fields.Fields[0]
+	v, ok := f.Expr.(*ast.VariableExpr)
+	if !ok || !v.IsSystem || v.IsGlobal {
+		return "", ""
+	}
+	col := f.AsName.O
+	if col == "" {
+		if texts := selectListTexts(sql); len(texts) == 1 {
+			col = texts[0]
+		}
+	}
+	return strings.ToLower(v.Name), col
+}
+
 func localSelect(sql string) (Local, string) {
 	if !containsFold(sql, "version_comment") && !containsFold(sql, "database()") && !containsFold(sql, "last_insert_id()") && !containsFold(sql, "autocommit") {
 		return NotLocal, ""

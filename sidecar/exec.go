@@ -221,6 +221,9 @@ func (s *session) runWrites(queries []engine.ShardQuery) (engine.Written, error)
 			wrote = true
 			res.Affected += j.out.OK.AffectedRows
 			res.Warnings += j.out.OK.Warnings
+			if len(jobs) > 1 {
+				s.keepWarnings(j.bc, j.out.OK.Warnings)
+			}
 			if res.InsertID == 0 {
 				res.InsertID = j.out.OK.InsertID
 			}

@@ -111,6 +111,9 @@ func (s *session) mergeScatter(shards []*conf.Shard, mp *engine.MergePlan, binar
 		}
 		warnings += c.warnings
 	}
+	for _, c := range cursors {
+		s.keepWarnings(c.bc, c.warnings)
+	}
 	return s.endResult(out.rows, warnings, more)
 }
 

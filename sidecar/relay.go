@@ -303,9 +303,14 @@ func appendLocalBinaryRow(b []byte, cols []column, row []*string) []byte {
 			b[bitmap+pos/8] |= 1 << (pos % 8)
 			continue
 		}
-		if cols[i].typ == mysql.TypeLongLong {
+		switch cols[i].typ {
+		case mysql.TypeLongLong:
 			n, _ := strconv.ParseUint(*v, 10, 64)
 			b = binary.LittleEndian.AppendUint64(b, n)
+			continue
+		case mysql.TypeLong:
+			n, _ := strconv.ParseUint(*v, 10, 32)
+			b = binary.LittleEndian.AppendUint32(b, uint32(n))
 			continue
 		}
 		b = mysql.AppendLenEncString(b, *v)

@@ -62,17 +62,22 @@ func (s *session) scatter(shards []*conf.Shard, plan *planner.Plan, stmt *prepar
 	header := false
 	var warnings uint16
 	var rows uint64
-	for _, p := range parts {
+	counts := make([]uint16, len(parts))
+	for i, p := range parts {
 		if !p.sent {
 			continue
 		}
-		err := s.relayPart(p.bc, &header, &warnings, &rows, firstErr == nil)
+		err := s.relayPart(p.bc, &header, &counts[i], &rows, firstErr == nil)
 		if err != nil && firstErr == nil {
 			firstErr = err
 		}
+		warnings += counts[i]
 	}
 	if firstErr != nil {
 		return firstErr
+	}
+	for i, p := range parts {
+		s.keepWarnings(p.bc, counts[i])
 	}
 	return s.endResult(rows, warnings, more)
 }

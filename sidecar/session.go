@@ -74,6 +74,11 @@ type session struct {
 	// if copyConnState wrote it.
 	lastConn   *backend.Conn
 	copiedVars string
+	// warnings are what SHOW WARNINGS answers after a statement that ran on
+	// several connections (nil otherwise: the connection that ran the
+	// statement answers it), and warningCount their number.
+	warnings     [][]*string
+	warningCount uint64
 	stmts      map[uint32]*preparedStmt
 	// showShard is the shard answering the SHOW being relayed: its
 	// Tables_in_<database> column is named after the keyspace instead.
@@ -351,6 +356,16 @@ func (s *session) runSessionStatement(plan *planner.Plan, more, binary bool) (bo
 }
 
 func (s *session) sessionStatement(plan *planner.Plan, more bool) (bool, error) {
+	if s.warnings != nil { // of a statement that ran on several connections
+		switch plan.Diagnostics {
+		case planner.ShowWarnings:
+			return true, s.writeTable(more, warningColumns, s.warnings)
+		case planner.WarningCount:
+			n := strconv.FormatUint(s.warningCount, 10)
+			return true, s.writeRows(more, column{name: plan.Column, typ: mysql.TypeLongLong, flags: mysql.FlagUnsigned | mysql.FlagBinary}, &n)
+		}
+		s.warnings, s.warningCount = nil, 0
+	}
 	switch plan.Local {
 	case planner.Autocommit:
 		v := "0"
@@ -889,6 +904,43 @@ func (s *session) beginOn(bc *backend.Conn) error {
 // or the one a multi-part statement runs in.
 func (s *session) txnActive() bool {
 	return s.inTxn || (s.stmt != nil && s.stmt.implicit)
+}
+
+// warningColumns are SHOW WARNINGS' columns.
+var warningColumns = []column{{name: "Level"}, {name: "Code", typ: mysql.TypeLong, flags: mysql.FlagUnsigned | mysql.FlagBinary}, {name: "Message"}}
+
+// maxWarnings is how many warnings MySQL keeps of a statement
+// (max_error_count's default).
+const maxWarnings = 64
+
+// keepWarnings keeps the count warnings that a statement running on several
+// connections left on bc, before bc goes back: SHOW WARNINGS then lists every
+// connection's, as one server lists the statement's.
+func (s *session) keepWarnings(bc *backend.Conn, count uint16) {
+	if count == 0 || bc.Broken {
+		return
+	}
+	if s.warnings == nil {
+		s.warnings = [][]*string{}
+	}
+	s.warningCount += uint64(count)
+	res, err := bc.Exec("SHOW WARNINGS")
+	if err != nil {
+		s.log.Warn().Err(err).Str("shard", bc.String()).Msg("reading a statement's warnings")
+		return
+	}
+	for _, r := range res.Rows {
+		if len(s.warnings) == maxWarnings {
+			return
+		}
+		row := make([]*string, len(r))
+		for i, v := range r {
+			if v != nil {
+				row[i] = ptr(string(v))
+			}
+		}
+		s.warnings = append(s.warnings, row)
+	}
 }
 
 // release gives back a connection the session does not hold. One whose last
