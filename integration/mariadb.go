@@ -116,6 +116,7 @@ func StartMariaDB(opts Options) (*MariaDB, error) {
 	if err := m.start(opts); err != nil {
 		if m.temp && !m.keep {
 			os.RemoveAll(m.dataDir)
+			os.RemoveAll(serverTmpDir(m.dataDir))
 		}
 		return nil, err
 	}
@@ -168,6 +169,10 @@ func (m *MariaDB) start(opts Options) error {
 // serverArgs is the mariadbd command line. --no-defaults keeps /etc/mysql out (a system server's
 // config must not leak into a test server); the socket and pid file live in the datadir so instances
 // never share a path.
+// serverTmpDir is the server's temporary directory, beside its datadir (a directory inside it
+// would be a database).
+func serverTmpDir(dataDir string) string { return filepath.Clean(dataDir) + ".tmp" }
+
 func serverArgs(dataDir string, port int, extra []string) []string {
 	args := []string{
 		"--no-defaults",
@@ -176,6 +181,9 @@ func serverArgs(dataDir string, port int, extra []string) []string {
 		"--bind-address=127.0.0.1",
 		"--socket=" + filepath.Join(dataDir, "sock"),
 		"--pid-file=" + filepath.Join(dataDir, mariadbPidFile),
+		// Its own temporary directory: servers sharing /tmp have been seen to fail one
+		// another's statements (Error on delete of '/tmp/#sql-temptable-…' (Errcode: 2)).
+		"--tmpdir=" + serverTmpDir(dataDir),
 		"--skip-name-resolve",
 		"--max-connections=500",
 	}
@@ -213,6 +221,9 @@ func (m *MariaDB) startOn(port int, opts Options) error {
 		return err
 	}
 	defer logf.Close() // the child has its own copy of the descriptor
+	if err := os.MkdirAll(serverTmpDir(m.dataDir), 0o755); err != nil {
+		return err
+	}
 	fmt.Fprintf(logf, "=== integration harness: starting mariadbd on 127.0.0.1:%d at %s\n", port, time.Now().Format(time.RFC3339))
 	cmd := exec.Command(bin, serverArgs(m.dataDir, port, opts.Args)...)
 	cmd.Stdout, cmd.Stderr = logf, logf
@@ -370,6 +381,7 @@ func (m *MariaDB) Stop() error {
 				m.stopErr = err
 			}
 		}
+		os.RemoveAll(serverTmpDir(m.dataDir)) // only temporary files, whoever owns the datadir
 		trackMariaDB(m, false)
 	})
 	return m.stopErr
