@@ -2100,6 +2100,23 @@ func TestShardedLockTables(t *testing.T) {
 				t.Errorf("%s: insert after UNLOCK TABLES: %v", c.keyspace, err)
 			}
 		}
+		// Beginning a transaction releases the locks on every shard, as in MariaDB; autocommit
+		// off is refused while locks are held.
+		if err := exec(a, "lock tables "+c.table+" write"); err != nil {
+			t.Fatal(err)
+		}
+		expectMySQLError(t, exec(a, "set autocommit = 0"), 1235, "42000")
+		if err := exec(a, "begin"); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []int{7, 8} {
+			if err := exec(b, insert(id)); err != nil {
+				t.Errorf("%s: insert after the locking session began a transaction: %v", c.keyspace, err)
+			}
+		}
+		if err := exec(a, "commit"); err != nil {
+			t.Fatal(err)
+		}
 		if err := exec(a, "lock tables "+c.table+" write"); err != nil {
 			t.Fatal(err)
 		}

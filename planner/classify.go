@@ -155,9 +155,11 @@ func StripLeadingComments(sql string) string {
 // as mysqldump writes its SETs and ALTERs (/*!40101 SET NAMES utf8mb4 */),
 // with that comment opened: every backend the sidecar supports (MySQL 8,
 // MariaDB 10 and later) runs the comment's text when it names no version
-// or one before 8.0, so the text is the statement, to classify and plan.
-// Comments with a later version are left as they are, as are MariaDB's
-// /*M! comments, which MySQL skips (StripLeadingComments strips them).
+// or one before 5.7 (MariaDB skips 5.7 to 9.x as MySQL's own), so the text
+// is the statement, to classify and plan. Comments with a later version are
+// left as they are, as are MariaDB's /*M! comments, which MySQL skips
+// (StripLeadingComments strips them). The comment ends at the first */
+// outside quotes and nested comments, as the backends read it.
 func unwrapExecutable(sql string) string {
 	rest := StripLeadingComments(sql)
 	if !strings.HasPrefix(rest, "/*!") {
@@ -169,15 +171,37 @@ func unwrapExecutable(sql string) string {
 		digits++
 	}
 	if digits != 0 {
-		if v, _ := strconv.Atoi(body[:digits]); digits < 5 || v >= 80000 {
+		if v, _ := strconv.Atoi(body[:digits]); digits < 5 || v >= 50700 {
 			return sql
 		}
 	}
-	end := strings.Index(body, "*/")
-	if end < digits {
+	end := commentEnd(body, digits)
+	if end < 0 {
 		return sql
 	}
 	return sql[:len(sql)-len(rest)] + body[digits:end] + body[end+2:]
+}
+
+// commentEnd is where the */ closing a comment whose text starts at s[i:]
+// stands, skipping quoted strings and names and nested comments; -1 if none.
+func commentEnd(s string, i int) int {
+	for i < len(s) {
+		switch {
+		case s[i] == '\'' || s[i] == '"' || s[i] == '`':
+			i = skipQuoted(s, i)
+		case strings.HasPrefix(s[i:], "/*"):
+			end := strings.Index(s[i+2:], "*/")
+			if end < 0 {
+				return -1
+			}
+			i += end + 4
+		case strings.HasPrefix(s[i:], "*/"):
+			return i
+		default:
+			i++
+		}
+	}
+	return -1
 }
 
 // nextWord returns the lower-cased leading word of s (letters and '_') and
@@ -238,13 +262,23 @@ func leavesSessionState(sql string) bool {
 }
 
 // connState marks what plan's statement leaves on its backend connection.
-// A false positive of CalcFoundRows costs one round trip and reads the same
+// A false positive of ConnFoundRows costs one round trip and reads the same
 // count (FOUND_ROWS() after a plain SELECT is its number of rows).
 func connState(plan *Plan) {
 	plan.Sticky = leavesSessionState(plan.Query)
 	if plan.Sticky {
 		plan.Variables = assignedVariables(plan.Query)
-		plan.CalcFoundRows = containsFold(plan.Query, "sql_calc_found_rows")
+		plan.ConnFoundRows = containsFold(plan.Query, "sql_calc_found_rows") || plan.Kind == KindSelect && containsFold(plan.Query, "into @")
+	}
+	switch plan.Kind {
+	case KindExplain:
+		switch w, _ := nextWord(afterWord(plan.Query)); w {
+		case "select", "insert", "update", "delete", "replace", "with", "format", "extended", "partitions", "analyze", "":
+			plan.KeepsFoundRows = true // EXPLAIN of a statement; DESCRIBE t is SHOW COLUMNS
+		}
+	case KindShow:
+		w, _ := nextWord(afterWord(plan.Query))
+		plan.KeepsFoundRows = w == "warnings" || w == "errors"
 	}
 }
 

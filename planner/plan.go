@@ -65,12 +65,15 @@ type Plan struct {
 	// Sticky: the statement leaves state on the backend connection.
 	Sticky bool
 	// Variables are the user variables the statement assigns (@v := …,
-	// INTO @v) as written, and CalcFoundRows says it is a SELECT
-	// SQL_CALC_FOUND_ROWS: what it leaves on the one backend connection it
+	// INTO @v) as written, and ConnFoundRows says its FOUND_ROWS() is the
+	// count the backend keeps (SELECT SQL_CALC_FOUND_ROWS, SELECT … INTO,
+	// which sends no rows): what it leaves on the one backend connection it
 	// runs on, which the session copies out (another statement may run on
-	// another connection).
-	Variables     []string
-	CalcFoundRows bool
+	// another connection). KeepsFoundRows: the statement leaves FOUND_ROWS()
+	// as it was (EXPLAIN of a statement, SHOW WARNINGS | ERRORS).
+	Variables      []string
+	ConnFoundRows  bool
+	KeepsFoundRows bool
 	// Assigns: the statement assigns user variables (@v := …), which only
 	// one shard may run.
 	Assigns bool
@@ -92,7 +95,7 @@ type Plan struct {
 	Column string
 	// Diagnostics: the statement reads the warnings of the one before.
 	Diagnostics Diagnostics
-	Escape rune
+	Escape      rune
 
 	// For statements on a sharded keyspace: the table, the parsed statement
 	// (qualifiers stripped) and the comments before it, for routing and
@@ -375,6 +378,9 @@ func (p *Planner) plan(sql string, sess Session) (*Plan, error) {
 		return p.planExplain(plan, sess)
 	case KindSet:
 		p.planSet(plan)
+		if plan.Local == NotLocal && containsFold(sql, "select") {
+			return p.routeSetReads(plan, sess)
+		}
 		return plan, nil
 	case KindLoad:
 		return p.planLoad(plan, sess)
@@ -759,6 +765,32 @@ func (p *Planner) planSet(plan *Plan) {
 			plan.Value = strconv.FormatUint(val.GetUint64(), 10)
 		}
 	}
+}
+
+// routeSetReads routes a SET whose values read tables (SET @n := (SELECT
+// count(*) FROM t)) to their keyspace: an unsharded one's shard answers it;
+// a sharded one's shard would read only its own rows, so it is refused.
+func (p *Planner) routeSetReads(plan *Plan, sess Session) (*Plan, error) {
+	stmt, err := parse(plan.Query, sess.Mode)
+	if err != nil {
+		return plan, nil // the backend says what is wrong with it
+	}
+	for _, ref := range tablesOf(stmt) {
+		ks, err := p.keyspaceOf(ref, sess)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case ks == nil: // a system schema: any backend reads it
+		case ks.Sharded:
+			return nil, sqlerr.Unsupported("a SET reading table %s of sharded keyspace %s: read the value with a SELECT first", ref.Name.O, ks.Name)
+		case plan.Keyspace != nil && plan.Keyspace != ks:
+			return nil, sqlerr.Unsupported("a SET reading tables of several keyspaces (%s and %s)", plan.Keyspace.Name, ks.Name)
+		default:
+			plan.Keyspace = ks
+		}
+	}
+	return plan, nil
 }
 
 // boolValue reads 0/1/ON/OFF/TRUE/FALSE as "0" or "1".

@@ -128,12 +128,12 @@ func (s *session) prepareLocally(st *preparedStmt) error {
 func (s *session) execute(p []byte) error {
 	s.stats.begin("")
 	s.lastConn = nil
+	found := s.rowsFound
 	err := s.executeStmt(p)
 	if err != nil {
 		s.deadlocked(sqlerr.From(err).Num)
-	} else if s.stats.plan != nil {
-		s.copyConnState(s.stats.plan)
 	}
+	s.statementEnd(err, found)
 	s.statementDone(err)
 	return err
 }

@@ -79,7 +79,9 @@ type session struct {
 	// statement answers it), and warningCount their number.
 	warnings     [][]*string
 	warningCount uint64
-	stmts      map[uint32]*preparedStmt
+	// tablesLocked: a LOCK TABLES holds locks on the session's connections.
+	tablesLocked bool
+	stmts        map[uint32]*preparedStmt
 	// showShard is the shard answering the SHOW being relayed: its
 	// Tables_in_<database> column is named after the keyspace instead.
 	showShard *conf.Shard
@@ -280,10 +282,9 @@ func (s *session) deadlocked(num uint16) {
 func (s *session) query(sql string, more bool) (err error) {
 	s.stats.begin(sql)
 	s.lastConn = nil
+	found := s.rowsFound
 	defer func() {
-		if err == nil && s.stats.plan != nil {
-			s.copyConnState(s.stats.plan)
-		}
+		s.statementEnd(err, found)
 		s.statementDone(err)
 	}()
 	s.stmtDB = ""
@@ -430,6 +431,13 @@ func (s *session) sessionStatement(plan *planner.Plan, more bool) (bool, error) 
 		if err := s.commit(); err != nil {
 			return true, err
 		}
+		if s.tablesLocked {
+			// Beginning a transaction releases the table locks, as in
+			// MySQL; the shards' BEGINs go out lazily, to those it uses.
+			if err := s.unlockHeld(); err != nil {
+				return true, err
+			}
+		}
 		s.inTxn, s.beginSQL = true, planner.StripLeadingComments(plan.Query)
 		return true, s.ok(more)
 	case planner.KindCommit:
@@ -458,26 +466,38 @@ func (s *session) sessionStatement(plan *planner.Plan, more bool) (bool, error) 
 		// locks are taken on the session's own connections (the plan is
 		// sticky), where its later statements run.
 		if !s.autocommit {
-			// The next statement would begin the shards' transactions
-			// with BEGIN, which releases table locks.
-			return true, sqlerr.Unsupported("LOCK TABLES with autocommit off: the sidecar begins transactions on the shards with BEGIN, which would release the locks")
+			return true, errLocksAutocommit
+		}
+		if s.tablesLocked { // a LOCK TABLES releases the locks held before
+			if err := s.unlockHeld(); err != nil {
+				return true, err
+			}
 		}
 		return false, s.commit()
 	case planner.KindUnlockTables:
-		return true, s.unlockTables(more)
+		if err := s.unlockHeld(); err != nil {
+			return true, err
+		}
+		return true, s.ok(more)
 	}
 	return false, nil
 }
 
-// unlockTables ends the session's table locks on every backend connection it
+// errLocksAutocommit refuses table locks and autocommit off together: the
+// next statement would begin the shards' transactions with BEGIN, which
+// releases table locks.
+var errLocksAutocommit = sqlerr.Unsupported("LOCK TABLES with autocommit off: the sidecar begins transactions on the shards with BEGIN, which would release the locks")
+
+// unlockHeld ends the session's table locks on every backend connection it
 // holds: a LOCK TABLES on a sharded keyspace locked each of its shards.
-func (s *session) unlockTables(more bool) error {
+func (s *session) unlockHeld() error {
+	s.tablesLocked = false
 	for _, bc := range s.conns {
 		if _, err := bc.Exec("UNLOCK TABLES"); err != nil {
 			return err
 		}
 	}
-	return s.ok(more)
+	return nil
 }
 
 // singleShard picks the shard of a statement for an unsharded keyspace, or
@@ -626,6 +646,9 @@ func (s *session) setNames(plan *planner.Plan, more bool) error {
 // setAutocommit follows MySQL: turning autocommit on commits the open
 // transaction; turning it off makes the next statement start one.
 func (s *session) setAutocommit(on bool, more bool) error {
+	if !on && s.tablesLocked {
+		return errLocksAutocommit
+	}
 	if on && !s.autocommit {
 		if err := s.commit(); err != nil {
 			return err
@@ -683,6 +706,25 @@ func (s *session) keepSet(set string, ran *backend.Conn) {
 	}
 }
 
+// statementEnd keeps in the session what the statement that ended with err
+// leaves for the next: FOUND_ROWS() as it was before (found) after the
+// statements that keep it, and what it left on its connection.
+func (s *session) statementEnd(err error, found uint64) {
+	plan := s.stats.plan
+	if plan == nil {
+		return
+	}
+	if plan.KeepsFoundRows {
+		s.rowsFound = found
+	}
+	if err == nil {
+		s.copyConnState(plan)
+		if plan.Kind == planner.KindLockTables {
+			s.tablesLocked = true
+		}
+	}
+}
+
 // copyConnState copies into the session what plan's statement left on the
 // one backend connection that answered it, so that later statements find it
 // whatever connection they run on: the count of SQL_CALC_FOUND_ROWS, for
@@ -693,11 +735,11 @@ func (s *session) keepSet(set string, ran *backend.Conn) {
 // again (@n := @n + 1) keep one SET, not one each.
 func (s *session) copyConnState(plan *planner.Plan) {
 	bc := s.lastConn
-	if bc == nil || bc.Broken || (!plan.CalcFoundRows && len(plan.Variables) == 0) {
+	if bc == nil || bc.Broken || (!plan.ConnFoundRows && len(plan.Variables) == 0) {
 		return
 	}
 	q := []string{}
-	if plan.CalcFoundRows {
+	if plan.ConnFoundRows {
 		q = append(q, "FOUND_ROWS()")
 	}
 	q = append(q, plan.Variables...)
@@ -707,7 +749,7 @@ func (s *session) copyConnState(plan *planner.Plan) {
 		return
 	}
 	vals := toValues(res)[0]
-	if plan.CalcFoundRows {
+	if plan.ConnFoundRows {
 		s.rowsFound, _ = strconv.ParseUint(string(vals[0].Raw), 10, 64)
 		vals = vals[1:]
 	}
@@ -813,8 +855,11 @@ func (s *session) acquireFor(shard *conf.Shard, order vindex.CommitOrder) (*back
 func (s *session) acquireConn(shard *conf.Shard, order vindex.CommitOrder) (*backend.Conn, bool, error) {
 	key := connKey{keyOf(shard), order}
 	if bc := s.conns[key]; bc != nil && (bc.InTxn || !bc.Pool.Retired()) {
-		// A connection kept for session state joins a transaction begun
-		// since it was opened.
+		// A connection kept for session state follows a SET NAMES and
+		// joins a transaction begun since it was opened.
+		if err := s.applyNames(bc); err != nil {
+			return nil, false, err
+		}
 		if s.txnActive() && !bc.InTxn {
 			if err := s.beginOn(bc); err != nil {
 				return nil, false, err
@@ -864,12 +909,20 @@ func (s *session) acquireConn(shard *conf.Shard, order vindex.CommitOrder) (*bac
 	return bc, held, nil
 }
 
-func (s *session) prepareConn(bc *backend.Conn) error {
+// applyNames brings bc to the session's SET NAMES, which is applied lazily.
+func (s *session) applyNames(bc *backend.Conn) error {
 	if s.names != "" && bc.Names != s.names {
 		if _, err := bc.Exec(s.names); err != nil {
 			return err
 		}
 		bc.Names = s.names
+	}
+	return nil
+}
+
+func (s *session) prepareConn(bc *backend.Conn) error {
+	if err := s.applyNames(bc); err != nil {
+		return err
 	}
 	for _, set := range s.sets {
 		bc.Stateful = true
