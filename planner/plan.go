@@ -331,7 +331,7 @@ func (p *Planner) plan(sql string, sess Session) (*Plan, error) {
 			return plan, nil
 		}
 		if containsFold(sql, "warning_count") {
-			if v, col := selectedVariable(sql); v == "warning_count" {
+			if expr, col := soleItem(sql); sessionVariable(expr) == "warning_count" {
 				plan.Diagnostics, plan.Column = WarningCount, col
 			}
 		}
@@ -821,59 +821,44 @@ func boolValue(e ast.ExprNode) (string, bool) {
 }
 
 // localSelect recognises the no-table SELECTs clients send on connect.
-// selectedVariable is the session system variable a SELECT of it alone reads
-// (SELECT @@warning_count), lower-cased, and its column's name.
-func selectedVariable(sql string) (string, string) {
+// soleItem is the one item of a SELECT of it alone (no FROM, WHERE or GROUP
+// BY: SELECT @@autocommit, SELECT DATABASE()), and its column's name.
+func soleItem(sql string) (ast.ExprNode, string) {
 	stmt, err := parse(sql, SQLMode{})
 	if err != nil {
-		return "", ""
+		return nil, ""
 	}
 	sel, ok := stmt.(*ast.SelectStmt)
-	if !ok || sel.Fields == nil || len(sel.Fields.Fields) != 1 || sel.Where != nil || sel.From != nil || sel.Limit != nil {
-		return "", ""
+	if !ok || sel.Fields == nil || len(sel.Fields.Fields) != 1 || sel.Where != nil || sel.GroupBy != nil || sel.From != nil {
+		return nil, ""
 	}
 	f := sel.Fields.Fields[0]
-	v, ok := f.Expr.(*ast.VariableExpr)
-	if !ok || !v.IsSystem || v.IsGlobal {
-		return "", ""
-	}
 	col := f.AsName.O
 	if col == "" {
 		if texts := selectListTexts(sql); len(texts) == 1 {
 			col = texts[0]
 		}
 	}
-	return strings.ToLower(v.Name), col
+	return f.Expr, col
+}
+
+// sessionVariable is the lower-cased name of the session system variable e
+// reads, "" if it reads no such variable.
+func sessionVariable(e ast.ExprNode) string {
+	if v, ok := e.(*ast.VariableExpr); ok && v.IsSystem && !v.IsGlobal {
+		return strings.ToLower(v.Name)
+	}
+	return ""
 }
 
 func localSelect(sql string) (Local, string) {
 	if !containsFold(sql, "version_comment") && !containsFold(sql, "database()") && !containsFold(sql, "last_insert_id()") && !containsFold(sql, "autocommit") {
 		return NotLocal, ""
 	}
-	stmt, err := parse(sql, SQLMode{})
-	if err != nil {
-		return NotLocal, ""
-	}
-	sel, ok := stmt.(*ast.SelectStmt)
-	if !ok || sel.Fields == nil || len(sel.Fields.Fields) != 1 || sel.Where != nil || sel.GroupBy != nil || sel.From != nil {
-		return NotLocal, ""
-	}
-	f := sel.Fields.Fields[0]
-	if f.Expr == nil {
-		return NotLocal, ""
-	}
-	col := f.AsName.O
-	if col == "" {
-		if texts := selectListTexts(sql); len(texts) == 1 {
-			col = texts[0]
-		}
-	}
-	switch e := f.Expr.(type) {
+	expr, col := soleItem(sql)
+	switch e := expr.(type) {
 	case *ast.VariableExpr:
-		if !e.IsSystem || e.IsGlobal {
-			return NotLocal, ""
-		}
-		switch strings.ToLower(e.Name) {
+		switch sessionVariable(e) {
 		case "version_comment":
 			return VersionComment, col
 		case "autocommit":

@@ -67,7 +67,7 @@ type session struct {
 	modeText      string          // and its whole value (what statements prepared now are read in)
 	lastInsertID  uint64
 	// rowsFound is FOUND_ROWS(): the rows of the last result set, or the
-	// count of the last SELECT SQL_CALC_FOUND_ROWS.
+	// backend's count (SELECT SQL_CALC_FOUND_ROWS, SELECT … INTO).
 	rowsFound uint64
 	// lastConn is the backend connection whose reply was relayed last (see
 	// copyConnState); copiedVars the user variables of the last SET in sets
@@ -727,8 +727,9 @@ func (s *session) statementEnd(err error, found uint64) {
 
 // copyConnState copies into the session what plan's statement left on the
 // one backend connection that answered it, so that later statements find it
-// whatever connection they run on: the count of SQL_CALC_FOUND_ROWS, for
-// FOUND_ROWS(), and the user variables it assigned, as a SET of their
+// whatever connection they run on: the backend's FOUND_ROWS() (after
+// SQL_CALC_FOUND_ROWS, or SELECT … INTO, which sends no rows), and the user
+// variables it assigned, as a SET of their
 // values kept for the session's other connections. Reading them changes
 // nothing the client sees: a statement without tables keeps the
 // connection's warnings. Statements assigning the same variables again and
