@@ -939,6 +939,8 @@ func TestShopSessionState(t *testing.T) {
 		{"select cast('x' as signed) from customer where id < 9", "select @@session.warning_count w", "show warnings"},
 		{"select tier, count(*) from customer where name > 0 group by tier order by tier", "show count(*) warnings"},
 		{"update customer set tier = tier + '0x' where id < 9", "show warnings", "select @@warning_count"},
+		{"select cast('x' as signed) from customer where id < 9", "select id from customer where id = 1 and nosuch = 2", "show warnings", "select @@warning_count"},
+		{"select cast('x' as signed) from customer where id < 9", "select id from customer where nosuch = 2", "show warnings"},
 	} {
 		var answers []string
 		for _, db := range []*sql.DB{env.shopRefText, env.shopText, env.shopPrep} {

@@ -74,6 +74,8 @@ type Plan struct {
 	Variables      []string
 	ConnFoundRows  bool
 	KeepsFoundRows bool
+	// Locks are the tables a LOCK TABLES locks (lower-cased names).
+	Locks []string
 	// Assigns: the statement assigns user variables (@v := …), which only
 	// one shard may run.
 	Assigns bool
@@ -475,6 +477,9 @@ func (p *Planner) routeByTables(plan *Plan, sess Session) (*Plan, error) {
 	plan.Keyspace = target
 	if plan.Kind == KindLockTables {
 		// Every shard locks the same tables (engine.EveryShard).
+		for _, t := range tables {
+			plan.Locks = append(plan.Locks, t.Name.L)
+		}
 	} else if target.Sharded {
 		if err := shardedTable(plan, stmt, tables, target); err != nil {
 			return nil, err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -79,8 +80,10 @@ type session struct {
 	// statement answers it), and warningCount their number.
 	warnings     [][]*string
 	warningCount uint64
-	// tablesLocked: a LOCK TABLES holds locks on the session's connections.
+	// tablesLocked: a LOCK TABLES holds locks on the session's connections,
+	// on the tables lockedTables names.
 	tablesLocked bool
+	lockedTables []string
 	stmts        map[uint32]*preparedStmt
 	// showShard is the shard answering the SHOW being relayed: its
 	// Tables_in_<database> column is named after the keyspace instead.
@@ -173,7 +176,10 @@ func (s *session) dispatch(p []byte) (quit bool) {
 	case mysql.ComFieldList:
 		s.writeErrorIf(s.fieldList(p))
 	case mysql.ComStmtPrepare:
-		s.writeErrorIf(s.prepare(mysql.StatementText(p)))
+		if err := s.prepare(mysql.StatementText(p)); err != nil {
+			s.keepError(err)
+			s.writeError(err)
+		}
 	case mysql.ComStmtExecute:
 		s.writeErrorIf(s.execute(p))
 	case mysql.ComStmtSendLongData:
@@ -367,6 +373,11 @@ func (s *session) sessionStatement(plan *planner.Plan, more bool) (bool, error) 
 		}
 		s.warnings, s.warningCount = nil, 0
 	}
+	if s.tablesLocked && plan.Table != nil && !plan.Kind.IsRead() {
+		if locked := s.lockedBySession(plan.Table); locked != "" {
+			return true, sqlerr.Unsupported("writing table %s while this session has LOCK TABLES on %s: its lookup rows and sequence values are written on other connections, which would wait for the session's own lock", plan.Table, locked)
+		}
+	}
 	switch plan.Local {
 	case planner.Autocommit:
 		v := "0"
@@ -483,6 +494,28 @@ func (s *session) sessionStatement(plan *planner.Plan, more bool) (bool, error) 
 	return false, nil
 }
 
+// lockedBySession is a table the session's LOCK TABLES locked that writing
+// t writes on other connections (its lookup tables, its sequence), "" if
+// none: those connections would wait for the session's own lock.
+func (s *session) lockedBySession(t *conf.Table) string {
+	var written []string
+	for _, cv := range t.Owned {
+		if lt, ok := cv.Vindex.(vindex.LookupTable); ok {
+			name := lt.Table()
+			written = append(written, strings.ToLower(name[strings.LastIndexByte(name, '.')+1:]))
+		}
+	}
+	if ai := t.AutoIncrement; ai != nil && ai.Sequence != nil {
+		written = append(written, strings.ToLower(ai.Sequence.Name))
+	}
+	for _, w := range written {
+		if slices.Contains(s.lockedTables, w) {
+			return w
+		}
+	}
+	return ""
+}
+
 // errLocksAutocommit refuses table locks and autocommit off together: the
 // next statement would begin the shards' transactions with BEGIN, which
 // releases table locks.
@@ -491,7 +524,7 @@ var errLocksAutocommit = sqlerr.Unsupported("LOCK TABLES with autocommit off: th
 // unlockHeld ends the session's table locks on every backend connection it
 // holds: a LOCK TABLES on a sharded keyspace locked each of its shards.
 func (s *session) unlockHeld() error {
-	s.tablesLocked = false
+	s.tablesLocked, s.lockedTables = false, nil
 	for _, bc := range s.conns {
 		if _, err := bc.Exec("UNLOCK TABLES"); err != nil {
 			return err
@@ -717,10 +750,13 @@ func (s *session) statementEnd(err error, found uint64) {
 	if plan.KeepsFoundRows {
 		s.rowsFound = found
 	}
+	if err != nil && plan.Diagnostics == planner.NoDiagnostics {
+		s.keepError(err)
+	}
 	if err == nil {
 		s.copyConnState(plan)
 		if plan.Kind == planner.KindLockTables {
-			s.tablesLocked = true
+			s.tablesLocked, s.lockedTables = true, plan.Locks
 		}
 	}
 }
@@ -966,6 +1002,15 @@ var warningColumns = []column{{name: "Level"}, {name: "Code", typ: mysql.TypeLon
 // maxWarnings is how many warnings MySQL keeps of a statement
 // (max_error_count's default).
 const maxWarnings = 64
+
+// keepError makes err what SHOW WARNINGS lists next, as MySQL lists a
+// failed statement's error, rather than what the next connection it runs on
+// ran before (a failed statement's connection is not kept for it).
+func (s *session) keepError(err error) {
+	e := sqlerr.From(err)
+	s.warnings = [][]*string{{ptr("Error"), ptr(strconv.Itoa(int(e.Num))), ptr(e.Message)}}
+	s.warningCount = 1
+}
 
 // keepWarnings keeps the count warnings that a statement running on several
 // connections left on bc, before bc goes back: SHOW WARNINGS then lists every
