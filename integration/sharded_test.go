@@ -2061,7 +2061,10 @@ func TestShardedLockTables(t *testing.T) {
 	if err := exec(e.session(ctx, "product"), "create table lt (id bigint not null primary key, name varchar(20))"); err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []struct{ keyspace, table, other string }{{"things", "things", "things_name_lookup"}, {"product", "lt", "customer_seq"}} {
+	for _, c := range []struct{ keyspace, table, other, otherKeyspace string }{
+		{"things", "things", "things_name_lookup", "product.lt"},
+		{"product", "lt", "customer_seq", "things.things"},
+	} {
 		insert := func(id int) string {
 			return fmt.Sprintf("insert into %s (id, name) values (%d, '%s-%d')", c.table, id, c.table, id)
 		}
@@ -2089,6 +2092,9 @@ func TestShardedLockTables(t *testing.T) {
 			t.Errorf("%s: a read of the locked table: %v", c.keyspace, err)
 		}
 		expectMySQLError(t, exec(a, "select count(*) from "+c.other), 1100, "HY000")
+		// A table of another keyspace runs on other connections, which hold no locks.
+		expectMySQLError(t, exec(a, "select count(*) from "+c.otherKeyspace), 1100, "HY000")
+		expectMySQLError(t, exec(a, "insert into "+c.otherKeyspace+" (id, name) values (99, 'x')"), 1100, "HY000")
 		for _, id := range []int{1, 4} { // one row on each shard of things
 			expectMySQLError(t, exec(b, insert(id)), 1205, "HY000")
 		}

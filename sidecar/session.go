@@ -81,10 +81,11 @@ type session struct {
 	warnings     [][]*string
 	warningCount uint64
 	// tablesLocked: a LOCK TABLES holds locks on the session's connections,
-	// on the tables lockedTables names.
-	tablesLocked bool
-	lockedTables []string
-	stmts        map[uint32]*preparedStmt
+	// on the tables lockedTables names, of keyspace lockedKeyspace.
+	tablesLocked   bool
+	lockedTables   []string
+	lockedKeyspace string
+	stmts          map[uint32]*preparedStmt
 	// showShard is the shard answering the SHOW being relayed: its
 	// Tables_in_<database> column is named after the keyspace instead.
 	showShard *conf.Shard
@@ -373,6 +374,14 @@ func (s *session) sessionStatement(plan *planner.Plan, more bool) (bool, error) 
 		}
 		s.warnings, s.warningCount = nil, 0
 	}
+	if s.tablesLocked && plan.Keyspace != nil && plan.Keyspace.Name != s.lockedKeyspace && (plan.Kind == planner.KindSelect || plan.Kind.IsDML()) {
+		// The keyspace's connections hold no locks: MySQL refuses any table
+		// not locked.
+		if plan.Table != nil {
+			return true, sqlerr.New(1100, "HY000", "Table '%s' was not locked with LOCK TABLES", plan.Table.Name)
+		}
+		return true, sqlerr.New(1100, "HY000", "Tables of keyspace %s were not locked with LOCK TABLES (the session locked tables of %s)", plan.Keyspace.Name, s.lockedKeyspace)
+	}
 	if s.tablesLocked && plan.Table != nil && !plan.Kind.IsRead() {
 		if locked := s.lockedBySession(plan.Table); locked != "" {
 			return true, sqlerr.Unsupported("writing table %s while this session has LOCK TABLES on %s: its lookup rows and sequence values are written on other connections, which would wait for the session's own lock", plan.Table, locked)
@@ -524,7 +533,7 @@ var errLocksAutocommit = sqlerr.Unsupported("LOCK TABLES with autocommit off: th
 // unlockHeld ends the session's table locks on every backend connection it
 // holds: a LOCK TABLES on a sharded keyspace locked each of its shards.
 func (s *session) unlockHeld() error {
-	s.tablesLocked, s.lockedTables = false, nil
+	s.tablesLocked, s.lockedTables, s.lockedKeyspace = false, nil, ""
 	for _, bc := range s.conns {
 		if _, err := bc.Exec("UNLOCK TABLES"); err != nil {
 			return err
@@ -756,7 +765,7 @@ func (s *session) statementEnd(err error, found uint64) {
 	if err == nil {
 		s.copyConnState(plan)
 		if plan.Kind == planner.KindLockTables {
-			s.tablesLocked, s.lockedTables = true, plan.Locks
+			s.tablesLocked, s.lockedTables, s.lockedKeyspace = true, plan.Locks, plan.Keyspace.Name
 		}
 	}
 }
