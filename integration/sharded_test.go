@@ -2061,6 +2061,9 @@ func TestShardedLockTables(t *testing.T) {
 	if err := exec(e.session(ctx, "product"), "create table lt (id bigint not null primary key, name varchar(20))"); err != nil {
 		t.Fatal(err)
 	}
+	if err := exec(e.session(ctx, "things"), "alter table things add column note varchar(10)"); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct{ keyspace, table, other, otherKeyspace string }{
 		{"things", "things", "things_name_lookup", "product.lt"},
 		{"product", "lt", "customer_seq", "things.things"},
@@ -2119,6 +2122,12 @@ func TestShardedLockTables(t *testing.T) {
 				t.Fatal(err)
 			}
 			expectMySQLError(t, exec(a, insert(9)), 1235, "42000")
+			expectMySQLError(t, exec(a, "update things set name = 'renamed' where id = 1"), 1235, "42000")
+			expectMySQLError(t, exec(a, "delete from things where id = 1"), 1235, "42000")
+			// A write that changes no lookup row runs.
+			if err := exec(a, "update things set note = 'locked' where id = 1"); err != nil {
+				t.Errorf("an update of a column no lookup vindex reads: %v", err)
+			}
 			if err := exec(a, "lock tables "+c.table+" write"); err != nil {
 				t.Fatal(err)
 			}

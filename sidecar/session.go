@@ -383,7 +383,7 @@ func (s *session) sessionStatement(plan *planner.Plan, more bool) (bool, error) 
 		return true, sqlerr.New(1100, "HY000", "Tables of keyspace %s were not locked with LOCK TABLES (the session locked tables of %s)", plan.Keyspace.Name, s.lockedKeyspace)
 	}
 	if s.tablesLocked && plan.Table != nil && !plan.Kind.IsRead() {
-		if locked := s.lockedBySession(plan.Table); locked != "" {
+		if locked := s.lockedBySession(plan); locked != "" {
 			return true, sqlerr.Unsupported("writing table %s while this session has LOCK TABLES on %s: its lookup rows and sequence values are written on other connections, which would wait for the session's own lock", plan.Table, locked)
 		}
 	}
@@ -503,18 +503,28 @@ func (s *session) sessionStatement(plan *planner.Plan, more bool) (bool, error) 
 	return false, nil
 }
 
-// lockedBySession is a table the session's LOCK TABLES locked that writing
-// t writes on other connections (its lookup tables, its sequence), "" if
-// none: those connections would wait for the session's own lock.
-func (s *session) lockedBySession(t *conf.Table) string {
+// lockedBySession is a table the session's LOCK TABLES locked that plan's
+// write writes on other connections (its table's lookup tables, its
+// sequence), "" if none: those connections would wait for the session's own
+// lock.
+func (s *session) lockedBySession(plan *planner.Plan) string {
+	t, owned := plan.Table, plan.Table.Owned
+	if plan.Kind == planner.KindUpdate {
+		if od, err := planner.PlanOwnedDML(plan); err == nil {
+			owned = nil // an UPDATE of no owned column writes no lookup row
+			if od != nil {
+				owned = od.Vindexes
+			}
+		}
+	}
 	var written []string
-	for _, cv := range t.Owned {
+	for _, cv := range owned {
 		if lt, ok := cv.Vindex.(vindex.LookupTable); ok {
 			name := lt.Table()
 			written = append(written, strings.ToLower(name[strings.LastIndexByte(name, '.')+1:]))
 		}
 	}
-	if ai := t.AutoIncrement; ai != nil && ai.Sequence != nil {
+	if ai := t.AutoIncrement; ai != nil && ai.Sequence != nil && (plan.Kind == planner.KindInsert || plan.Kind == planner.KindReplace) {
 		written = append(written, strings.ToLower(ai.Sequence.Name))
 	}
 	for _, w := range written {
