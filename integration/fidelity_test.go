@@ -184,6 +184,8 @@ func TestFidelityMultiStatements(t *testing.T) {
 		"SELECT 1; -- trailing\n",
 		"SELECT 1;",
 		"/* only a comment */",
+		"/*!*/",
+		"SELECT 1; /*!40101 */",
 		"",
 		"SELECT 1;; SELECT 2",
 		"SELECT 1; SELECT no_such_column; SELECT 3",
@@ -314,7 +316,7 @@ func TestFidelitySharded(t *testing.T) {
 	})
 
 	t.Run("small statements", func(t *testing.T) {
-		for _, q := range []string{"DO 1", "DO SLEEP(0), 2 + 2", "/* nothing but a comment */"} {
+		for _, q := range []string{"DO 1", "DO SLEEP(0), 2 + 2", "/* nothing but a comment */", "/*!*/", "/*!50700 */ /*M!100000 */"} {
 			if _, err := db.ExecContext(ctx, q); err != nil {
 				t.Errorf("%s: %v", q, err)
 			}

@@ -281,6 +281,11 @@ func TestIsBlank(t *testing.T) {
 		{"/* unterminated", false},
 		{"/*!40101 SET @x = 1 */", false},
 		{"/*M!100000 SELECT 1 */", false},
+		{"/*!*/", true},
+		{"/*!50700 */ /*M!100000 -- x\n*/;", true},
+		{"/*! /* nested */ */", true},
+		{"/*!40101 '*/' */", false},
+		{"/*!", false},
 		{"\u00a0", false},
 	} {
 		if got := IsBlank(tc.sql); got != tc.blank {

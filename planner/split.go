@@ -44,7 +44,7 @@ const mysqlSpace = " \t\n\v\f\r"
 
 // IsBlank reports text without a statement: whitespace, semicolons and
 // comments only (executable comments, MySQL's /*! … */ and MariaDB's
-// /*M! … */, are statements). Comments are those statementEnd skips: as in
+// /*M! … */, are statements unless they too are blank inside). Comments are those statementEnd skips: as in
 // MySQL, "--" starts one before a space, a control character or the end of
 // the text.
 //
@@ -58,9 +58,20 @@ func blank(sql, space string) bool {
 		switch c := sql[i]; {
 		case c == ';' || strings.IndexByte(space, c) >= 0:
 			i++
+		case strings.HasPrefix(sql[i:], "/*!") || strings.HasPrefix(sql[i:], "/*M!"):
+			// Blank inside, it is blank whether a backend runs or skips it.
+			body := i + strings.IndexByte(sql[i:], '!') + 1
+			for body < len(sql) && sql[body] >= '0' && sql[body] <= '9' {
+				body++
+			}
+			end := commentEnd(sql, body)
+			if end < 0 || !blank(sql[body:end], space) {
+				return false
+			}
+			i = end + 2
 		case strings.HasPrefix(sql[i:], "/*"):
 			end := strings.Index(sql[i+2:], "*/")
-			if end < 0 || strings.HasPrefix(sql[i:], "/*!") || strings.HasPrefix(sql[i:], "/*M!") {
+			if end < 0 {
 				return false
 			}
 			i += end + 4
