@@ -2156,6 +2156,115 @@ func TestShardedLockTables(t *testing.T) {
 	}
 }
 
+// TestShardedProcesslist: SHOW [FULL] PROCESSLIST lists the sidecar's sessions, with the ids
+// CONNECTION_ID() returns and KILL takes, what each runs, its keyspace and for how long; not the
+// backends' pooled connections. In text and as a prepared statement.
+func TestShardedProcesslist(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	a, b := e.session(ctx, "things"), e.session(ctx, "customer")
+	var aID, bID string
+	if err := a.QueryRowContext(ctx, "select connection_id()").Scan(&aID); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.QueryRowContext(ctx, "select connection_id()").Scan(&bID); err != nil {
+		t.Fatal(err)
+	}
+	processlist := func(query string, prepared bool) map[string][]string {
+		t.Helper()
+		var rows *sql.Rows
+		var err error
+		if prepared {
+			stmt, perr := b.PrepareContext(ctx, query)
+			if perr != nil {
+				t.Fatal(perr)
+			}
+			defer stmt.Close()
+			rows, err = stmt.QueryContext(ctx)
+		} else {
+			rows, err = b.QueryContext(ctx, query)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		cols, _ := rows.Columns()
+		if want := []string{"Id", "User", "Host", "db", "Command", "Time", "State", "Info", "Progress"}; !reflect.DeepEqual(cols, want) {
+			t.Fatalf("%s: columns %q, want %q", query, cols, want)
+		}
+		out := map[string][]string{}
+		for rows.Next() {
+			vals := make([]sql.NullString, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			row := make([]string, len(vals))
+			for i, v := range vals {
+				row[i] = v.String
+				if !v.Valid {
+					row[i] = "NULL"
+				}
+			}
+			out[row[0]] = row
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	if _, err := a.ExecContext(ctx, "insert into things (id, name) values (1, 'one')"); err != nil {
+		t.Fatal(err)
+	}
+	long := "select sleep(5), id from things where id = 1 /* " + strings.Repeat("x", 120) + " */"
+	done := make(chan error, 1)
+	go func() {
+		var s, id int
+		done <- a.QueryRowContext(ctx, long).Scan(&s, &id)
+	}()
+	var running []string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if r := processlist("show processlist", false)[aID]; r != nil && r[4] == "Query" {
+			running = r
+			break
+		}
+	}
+	if running == nil {
+		t.Fatalf("session %s running %q: not listed as running a query", aID, long)
+	}
+	if running[1] != seedUser || running[3] != "things" || running[7] != long[:100] || running[8] != "0.000" {
+		t.Errorf("running session listed as %q", running)
+	}
+	for _, prepared := range []bool{false, true} {
+		full := processlist("SHOW FULL PROCESSLIST", prepared)
+		if r := full[aID]; r == nil || r[7] != long {
+			t.Errorf("prepared %v: SHOW FULL PROCESSLIST lists the running session as %q, want its whole statement", prepared, r)
+		}
+		if r := full[bID]; r == nil || r[3] != "customer" || r[4] == "Sleep" || r[7] != "SHOW FULL PROCESSLIST" {
+			t.Errorf("prepared %v: the session asking is listed as %q", prepared, r)
+		}
+		if len(full) != 2 {
+			t.Errorf("prepared %v: %d sessions listed, want the 2 clients' (no backend connection): %q", prepared, len(full), full)
+		}
+	}
+	// The listed id is the one KILL takes.
+	if _, err := b.ExecContext(ctx, "kill query "+aID); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(3 * time.Second):
+		t.Fatal("KILL QUERY of the listed id did not interrupt the statement")
+	}
+	if r := processlist("show processlist", false)[aID]; r == nil || r[4] != "Sleep" || r[6] != "" || r[7] != "NULL" {
+		t.Errorf("idle session listed as %q", r)
+	}
+}
+
 // TestShardedDumpRestore: a sharded keyspace dumped through the sidecar by mariadb-dump (its default
 // table locks, --complete-insert) loads back through the sidecar with the real client: the dump's
 // executable-comment SETs, DROP/CREATE TABLE and ALTER … DISABLE KEYS on every shard, LOCK TABLES

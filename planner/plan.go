@@ -28,6 +28,7 @@ const (
 	Use                    // USE keyspace or USE keyspace:shard
 	ShowShards             // SHOW SIDECAR SHARDS: keyspaces, shards, key ranges, backends
 	ShowVitessShards       // SHOW VITESS_SHARDS: keyspace/shard names, as Vitess lists them
+	ShowProcesslist        // SHOW [FULL] PROCESSLIST: the sidecar's sessions (Value "full")
 	SetWaitTimeout         // SET wait_timeout = N: the sidecar's own idle timeout
 	KillStatement          // KILL [QUERY | CONNECTION] id: a session of this sidecar
 )
@@ -359,6 +360,15 @@ func (p *Planner) plan(sql string, sess Session) (*Plan, error) {
 		case "vitess_shards":
 			plan.Local = ShowVitessShards
 			return plan, nil
+		case "processlist", "full":
+			if w == "full" {
+				w, rest = nextWord(rest)
+				plan.Value = "full"
+			}
+			if w == "processlist" && strings.TrimRight(rest, "; \t\r\n") == "" {
+				plan.Local = ShowProcesslist
+				return plan, nil
+			}
 		case "sidecar":
 			if w2, _ := nextWord(rest); w2 == "shards" {
 				plan.Local = ShowShards

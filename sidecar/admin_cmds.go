@@ -2,10 +2,13 @@ package sidecar
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -46,6 +49,90 @@ func (b *busyConns) list() []*backend.Conn {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return slices.Clone(b.conns)
+}
+
+// activity is what SHOW PROCESSLIST shows of a session, which other
+// sessions read while it runs.
+type activity struct {
+	mu       sync.Mutex
+	user, db string
+	command  string    // Sleep, Query or Execute
+	since    time.Time // when the command began, or the session went idle
+	info     string    // the statement running
+}
+
+// running notes that the session runs sql since start (command: Query, or
+// Execute for a prepared statement).
+func (s *session) running(command, sql string, start time.Time) {
+	a := &s.activity
+	a.mu.Lock()
+	a.user, a.db, a.command, a.since, a.info = s.user, s.database(), command, start, sql
+	a.mu.Unlock()
+}
+
+// idle notes that the session waits for its client's next command.
+func (s *session) idle(now time.Time) {
+	a := &s.activity
+	a.mu.Lock()
+	a.user, a.db, a.command, a.since, a.info = s.user, s.database(), "Sleep", now, ""
+	a.mu.Unlock()
+}
+
+// database is the session's current database: its keyspace, or a backend's
+// own schema; "" for none.
+func (s *session) database() string {
+	if s.keyspace != "" {
+		return s.keyspace
+	}
+	return s.systemDB
+}
+
+var processlistColumns = []column{
+	{name: "Id", typ: mysql.TypeLongLong, flags: mysql.FlagNotNull | mysql.FlagBinary},
+	{name: "User"}, {name: "Host"}, {name: "db"}, {name: "Command"},
+	{name: "Time", typ: mysql.TypeLong, flags: mysql.FlagNotNull | mysql.FlagBinary},
+	{name: "State"}, {name: "Info"},
+	{name: "Progress", typ: mysql.TypeNewDecimal, flags: mysql.FlagNotNull | mysql.FlagBinary},
+}
+
+// showProcesslist answers SHOW [FULL] PROCESSLIST with the sidecar's own
+// sessions, whose ids are the ones CONNECTION_ID() returns and KILL takes,
+// not the backends' connections. As MySQL shows a user without the PROCESS
+// privilege, it lists the sessions of the session's user; Info is cut to
+// 100 characters unless full.
+func (s *session) showProcesslist(full, more bool) error {
+	s.srv.mu.Lock()
+	sessions := make([]*session, 0, len(s.srv.sessions))
+	for _, sess := range s.srv.sessions {
+		sessions = append(sessions, sess)
+	}
+	s.srv.mu.Unlock()
+	slices.SortFunc(sessions, func(a, b *session) int { return cmp.Compare(a.id, b.id) })
+	now := time.Now()
+	var rows [][]*string
+	for _, sess := range sessions {
+		a := &sess.activity
+		a.mu.Lock()
+		user, db, command, since, info := a.user, a.db, a.command, a.since, strings.Clone(a.info)
+		a.mu.Unlock()
+		if user != s.user || command == "" { // another user's, or not logged in yet
+			continue
+		}
+		row := []*string{ptr(strconv.FormatUint(uint64(sess.id), 10)), ptr(user), ptr(sess.w.NetConn().RemoteAddr().String()),
+			nil, ptr(command), ptr(strconv.FormatInt(max(0, int64(now.Sub(since)/time.Second)), 10)), ptr(""), nil, ptr("0.000")}
+		if db != "" {
+			row[3] = &db
+		}
+		if command != "Sleep" {
+			row[6] = ptr("executing")
+			if r := []rune(info); !full && len(r) > 100 {
+				info = string(r[:100])
+			}
+			row[7] = &info
+		}
+		rows = append(rows, row)
+	}
+	return s.writeTable(more, processlistColumns, rows)
 }
 
 // putBack returns a connection the session no longer uses to its pool.
@@ -197,14 +284,16 @@ func checkNative(reply []byte, password string, salt []byte) bool {
 // disconnected, at most (see idleDeadline).
 const idleSlack = time.Second
 
-// clientIdle applies wait_timeout: an idle client is disconnected after it,
+// clientIdle notes the session idle (SHOW PROCESSLIST) and applies
+// wait_timeout: an idle client is disconnected after it,
 // as MySQL does (ProxySQL's monitor sets it). A server shutting down ends
 // idle sessions at once: it set their deadlines to now, which this one must
 // not push back (closing is checked after the deadline is set, as Shutdown
 // sets closing before the deadlines).
-func (s *session) clientIdle() {
+func (s *session) clientIdle(now time.Time) {
+	s.idle(now)
 	if s.waitTimeout > 0 {
-		if d, move := idleDeadline(time.Now(), s.idleDeadline, s.waitTimeout); move {
+		if d, move := idleDeadline(now, s.idleDeadline, s.waitTimeout); move {
 			s.idleDeadline = d
 			_ = s.w.NetConn().SetReadDeadline(d)
 		}

@@ -161,6 +161,7 @@ func (s *session) executeStmt(p []byte) error {
 	st.args = args
 	st.longData = nil
 	s.stats.sql, s.stats.plan = st.sql, st.plan
+	s.running("Execute", st.sql, s.stats.start)
 	// BEGIN, COMMIT, SET … prepared (sysbench prepares BEGIN and COMMIT) act
 	// on the session exactly as their text forms do.
 	if done, err := s.runSessionStatement(st.plan, false, true); done {

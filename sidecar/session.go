@@ -103,6 +103,7 @@ type session struct {
 	idleDeadline time.Time             // the client's read deadline clientIdle set last
 	nextStmtID   uint32
 	stats        stmtStats // of the statement being run
+	activity     activity  // for SHOW PROCESSLIST
 }
 
 func (s *session) status() uint16 {
@@ -125,7 +126,7 @@ func (s *session) run() {
 	defer s.close()
 	for {
 		s.w.Seq = 0
-		s.clientIdle()
+		s.clientIdle(time.Now())
 		p, err := s.w.ReadPacket()
 		if err == mysql.ErrPacketTooLarge {
 			// As MySQL: the error, then the connection is closed.
@@ -288,6 +289,7 @@ func (s *session) deadlocked(num uint16) {
 // the same COM_QUERY follows, so the reply must say more results exist.
 func (s *session) query(sql string, more bool) (err error) {
 	s.stats.begin(sql)
+	s.running("Query", sql, s.stats.start)
 	s.lastConn = nil
 	found := s.rowsFound
 	defer func() {
@@ -398,12 +400,12 @@ func (s *session) sessionStatement(plan *planner.Plan, more bool) (bool, error) 
 		return true, s.writeRows(more, column{name: plan.Column, typ: mysql.TypeVarString}, ptr(versionComment))
 	case planner.Database:
 		var db *string
-		if s.keyspace != "" {
-			db = &s.keyspace
-		} else if s.systemDB != "" {
-			db = &s.systemDB
+		if name := s.database(); name != "" {
+			db = &name
 		}
 		return true, s.writeRows(more, column{name: plan.Column, typ: mysql.TypeVarString}, db)
+	case planner.ShowProcesslist:
+		return true, s.showProcesslist(plan.Value == "full", more)
 	case planner.LastInsertID:
 		return true, s.writeRows(more, column{name: plan.Column, typ: mysql.TypeLongLong, flags: mysql.FlagUnsigned | mysql.FlagNotNull | mysql.FlagBinary},
 			ptr(strconv.FormatUint(s.lastInsertID, 10)))
