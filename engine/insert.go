@@ -288,9 +288,14 @@ func (r *insertRun) mapPrimary(ctx context.Context, cur VindexCursor) error {
 // createLookupRows writes the rows of an owned lookup vindex before the owner
 // rows (consistent lookups: in the pre-transaction, with Vitess's duplicate
 // protocol). With Ignore, rows whose lookup value belongs to another row are
-// dropped.
+// dropped, as MySQL ignores a row whose unique value another row holds.
 func (r *insertRun) createLookupRows(ctx context.Context, cur VindexCursor, cv *conf.ColumnVindex) error {
 	lk := cv.Vindex.(vindex.Lookup) // checked when planned
+	unique := r.Ignore && lk.IsUnique() && len(cv.Columns) == 1
+	var first map[string]bool // the values of the rows before, for unique
+	if unique {
+		first = make(map[string]bool, len(r.Rows))
+	}
 	var rows [][]vindex.Value
 	var ksids []vindex.KeyspaceID
 	var idx []int
@@ -306,6 +311,17 @@ func (r *insertRun) createLookupRows(ctx context.Context, cur VindexCursor, cv *
 				return sqlerr.Unsupported("the expression %s in lookup column %s of table %s", r.cellText(i, c), col, r.Table)
 			}
 			vals[k] = v
+		}
+		if unique && !vals[0].IsNull() {
+			// A value an earlier row of the statement has: MySQL keeps the
+			// earlier row.
+			if first[string(vals[0].Raw)] {
+				if err := r.dropDuplicate(i, cv, vals[0]); err != nil {
+					return err
+				}
+				continue
+			}
+			first[string(vals[0].Raw)] = true
 		}
 		rows, ksids, idx = append(rows, vals), append(ksids, r.ksids[i]), append(idx, i)
 	}
@@ -325,10 +341,44 @@ func (r *insertRun) createLookupRows(ctx context.Context, cur VindexCursor, cv *
 	if err != nil {
 		return err
 	}
+	var taken []int // rows whose value's lookup row is not theirs
 	for k, g := range good {
-		if g || ids[k].IsNull() {
-			continue
+		if !g && !ids[k].IsNull() {
+			taken = append(taken, k)
 		}
+	}
+	if unique && len(taken) > 0 {
+		// A value equal to another row's of the statement only as the lookup
+		// table's collation compares them ('a' and 'A'): its lookup row is
+		// that row's, which is not written yet, so the duplicate protocol
+		// below would take it over as an orphan's.
+		ours := make(map[string]bool, len(ksids))
+		for k, g := range good {
+			if g {
+				ours[string(ksids[k])] = true
+			}
+		}
+		takenIDs := make([]vindex.Value, len(taken))
+		for n, k := range taken {
+			takenIDs[n] = ids[k]
+		}
+		dests, err := lk.Map(ctx, cur, takenIDs)
+		if err != nil {
+			return err
+		}
+		rest := taken[:0]
+		for n, k := range taken {
+			if d, ok := dests[n].(vindex.DestinationKeyspaceID); ok && ours[string(d)] {
+				if err := r.dropDuplicate(idx[k], cv, ids[k]); err != nil {
+					return err
+				}
+				continue
+			}
+			rest = append(rest, k)
+		}
+		taken = rest
+	}
+	for _, k := range taken {
 		// The value's lookup row points elsewhere. A consistent lookup's
 		// duplicate protocol takes it over from an orphan; a live owner's
 		// is a duplicate.
@@ -341,12 +391,22 @@ func (r *insertRun) createLookupRows(ctx context.Context, cur VindexCursor, cv *
 				return err
 			}
 		}
-		if r.Upsert {
-			return sqlerr.Unsupported("INSERT … ON DUPLICATE KEY UPDATE of a row whose %s %s is another row's (lookup vindex %s): MySQL would update that row", cv.Columns[0], ids[k], cv.Name)
+		if err := r.dropDuplicate(idx[k], cv, ids[k]); err != nil {
+			return err
 		}
-		r.keep[idx[k]] = false
-		r.changed = true
 	}
+	return nil
+}
+
+// dropDuplicate drops row i of an INSERT IGNORE, whose value v of lookup
+// vindex cv is another row's. An upsert is refused instead: MySQL would
+// update that row.
+func (r *insertRun) dropDuplicate(i int, cv *conf.ColumnVindex, v vindex.Value) error {
+	if r.Upsert {
+		return sqlerr.Unsupported("INSERT … ON DUPLICATE KEY UPDATE of a row whose %s %s is another row's (lookup vindex %s): MySQL would update that row", cv.Columns[0], v, cv.Name)
+	}
+	r.keep[i] = false
+	r.changed = true
 	return nil
 }
 

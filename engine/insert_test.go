@@ -244,6 +244,36 @@ func TestInsertIgnoreDropsTakenLookupValues(t *testing.T) {
 	}
 }
 
+// TestInsertIgnoreDuplicateWithinStatement: with INSERT IGNORE, a row whose
+// unique lookup value an earlier row of the statement has is dropped, as
+// MySQL keeps the first: its lookup row is never written, so it cannot take
+// over the first row's (whose owner row is not written yet) as an orphan's.
+func TestInsertIgnoreDuplicateWithinStatement(t *testing.T) {
+	ins := corderInsert(t)
+	ins.Ignore = true
+	ins.Rows[0][2] = lit("7", vindex.NewInt64(7))
+	ins.Rows[1][2] = lit("7", vindex.NewInt64(7))
+	cur := &vindexCursor{lookup: map[string][][]vindex.Value{
+		"select `corder_id`, `keyspace_id` from `product`.`corder_keyspace_idx`": {
+			{vindex.NewInt64(7), vindex.NewVarBinary([]byte("\x16\x6b\x40\xb4\x4a\xba\x4b\xd6"))},
+		},
+	}}
+	out, err := ins.Run(context.Background(), cur, []vindex.Value{vindex.NewInt64(4)}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "-80 INSERT INTO `corder` (`customer_id`,`sku`,`corder_id`) VALUES (1,'a',7)"; queries(out) != want {
+		t.Errorf("got  %s\nwant %s\ncalls:\n%s", queries(out), want, strings.Join(cur.calls, "\n"))
+	}
+	if created := "insert ignore into `product`.`corder_keyspace_idx`(`corder_id`, `keyspace_id`) values (7, X'166b40b44aba4bd6')"; !strings.Contains(strings.Join(cur.calls, "\n"), created) {
+		t.Errorf("lookup rows written: want only the first row's\ncalls:\n%s", strings.Join(cur.calls, "\n"))
+	}
+	ins.Upsert = true
+	if _, err := ins.Run(context.Background(), cur, []vindex.Value{vindex.NewInt64(4)}, ""); sqlerr.From(err).Num != 1235 {
+		t.Errorf("upsert of two rows with one lookup value: %v, want 1235 (MySQL would update the first)", err)
+	}
+}
+
 func TestInsertDescribe(t *testing.T) {
 	for _, tc := range []struct{ ks, table, want string }{
 		{"customer", "corder", "Insert into customer.corder: 2 row(s), sequence corder_seq fills corder_id, keyspace id from customer_id by vindex hash (hash), lookup rows of corder_keyspace_idx written first; one statement per shard\n"},

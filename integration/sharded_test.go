@@ -1884,6 +1884,36 @@ func TestShardedUpsertLookupTaken(t *testing.T) {
 	e.checkThings(thingRow{1, "a"}, thingRow{4, "orph"}, thingRow{5, "orph2"})
 }
 
+// INSERT IGNORE of rows that repeat a unique lookup value within the statement: MySQL inserts the
+// first and ignores the rest. The sidecar used to insert both owner rows with one lookup row (the
+// second row's lookup row took the first's over as an orphan's: its owner was not written yet),
+// or keep the first owner row with the lookup row pointing at the second.
+func TestShardedInsertIgnoreRepeatedLookupValue(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	db := e.driver(e.sc, "things")
+	exec := func(sql string, affected int64) {
+		t.Helper()
+		res, err := db.Exec(sql)
+		if err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		if n, _ := res.RowsAffected(); n != affected {
+			t.Errorf("%s: %d rows affected, want %d", sql, n, affected)
+		}
+	}
+	exec("insert ignore into things (id, name) values (11, 'dupx'), (1, 'dupx')", 1)
+	exec("insert ignore into things (id, name) values (12, 'dup4'), (13, 'dup4'), (14, 'other')", 2)
+	e.checkThings(thingRow{11, "dupx"}, thingRow{12, "dup4"}, thingRow{14, "other"})
+	// Equal only as the lookup table's collation compares them: one row is kept, with its lookup row.
+	exec("insert ignore into things (id, name) values (4, 'dupc'), (1, 'DUPC')", 1)
+	kept := e.query(boundedContext(t, time.Minute), db, "select id, name from things where id in (1, 4)")
+	if len(kept) != 1 {
+		t.Fatalf("rows 1 and 4: %q, want one of them", kept)
+	}
+	id, _ := strconv.ParseInt(kept[0][0], 10, 64)
+	e.checkThings(thingRow{11, "dupx"}, thingRow{12, "dup4"}, thingRow{14, "other"}, thingRow{id, kept[0][1]})
+}
+
 // A number compared with a unique lookup's text column matches every value equal to it as a number
 // ('123', '0123', '123abc'): the lookup table finds several rows, and the owner rows are read on
 // each of their shards (it failed with ERROR 1105 "unexpected multiple results").
