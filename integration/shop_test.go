@@ -941,6 +941,13 @@ func TestShopSessionState(t *testing.T) {
 		{"update customer set tier = tier + '0x' where id < 9", "show warnings", "select @@warning_count"},
 		{"select cast('x' as signed) from customer where id < 9", "select id from customer where id = 1 and nosuch = 2", "show warnings", "select @@warning_count"},
 		{"select cast('x' as signed) from customer where id < 9", "select id from customer where nosuch = 2", "show warnings"},
+		// A write on one shard: its warnings, its error, the LAST_INSERT_ID(expr) its values call.
+		{"insert ignore into customer (id, name) values (1, 'dup')", "show warnings", "select @@warning_count"},
+		{"insert into customer (id, name) values (901, 'a')", "insert ignore into customer (id, name) values (901, 'b')", "show warnings",
+			"delete from customer where id = 901"},
+		{"update customer set lvl = -1 where id = 9", "show warnings"},
+		{"insert into orders (id, customer_id, total, status) values (951, 8, last_insert_id(77), 'new')", "select last_insert_id()",
+			"delete from orders where id = 951", "select last_insert_id()"},
 	} {
 		var answers []string
 		for _, db := range []*sql.DB{env.shopRefText, env.shopText, env.shopPrep} {

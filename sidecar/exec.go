@@ -3,6 +3,7 @@ package sidecar
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 
 	"sidecar/backend"
@@ -221,11 +222,15 @@ func (s *session) runWrites(queries []engine.ShardQuery) (engine.Written, error)
 			wrote = true
 			res.Affected += j.out.OK.AffectedRows
 			res.Warnings += j.out.OK.Warnings
-			if len(jobs) > 1 {
-				s.keepWarnings(j.bc, j.out.OK.Warnings)
-			}
-			if res.InsertID == 0 {
-				res.InsertID = j.out.OK.InsertID
+			// Read now: the connection goes back before SHOW WARNINGS comes.
+			s.keepWarnings(j.bc, j.out.OK.Warnings)
+			if id := j.out.OK.InsertID; id != 0 && res.InsertID == 0 {
+				res.InsertID = id
+				if strings.Contains(strings.ToLower(j.sql), "last_insert_id") {
+					// LAST_INSERT_ID(expr) in the values: its value, which
+					// the OK packet carries, is the session's from now on.
+					s.syncLastInsertID(j.bc, id, nil, nil)
+				}
 			}
 		}
 		if j.bc.Broken && j.held {
