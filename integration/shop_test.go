@@ -708,6 +708,11 @@ func TestShopInsertSelect(t *testing.T) {
 		{sql: "insert ignore into item_archive (id, order_id, sku, qty) select id, order_id, sku, qty from item where qty = 1"},
 		{sql: "insert into item_archive (id, order_id, sku, qty, note) select id + 1000, order_id, upper(sku), qty, 'big' from item where qty > ? and order_id in (select id from orders where customer_id < ?)", args: []any{3, 20}, prepared: true},
 		{sql: "insert into item_archive (id, order_id, sku, qty) select id, order_id, sku, qty from item where qty = 2 on duplicate key update note = concat('dup ', values(qty))"},
+		{sql: "insert into item_archive (id, order_id, sku, qty) select id, order_id, sku, qty from item where qty = 2 on duplicate key update note = concat(item_archive.note, '+', values(qty))"},
+		// MariaDB reads a bare qty as ambiguous (1052), item's qty if item_archive had none: the
+		// INSERT … VALUES sent in its place would read item_archive's.
+		{sql: "insert into item_archive (id, order_id, sku, qty) select id, order_id, sku, qty from item where qty = 2 on duplicate key update qty = qty + 10", refused: true},
+		{sql: "insert into item_archive (id, order_id, sku, qty) select id, order_id, sku, qty from item_archive where id = 5 on duplicate key update note = item_archive.sku", refused: true},
 		{sql: "insert into item_archive (id, order_id, sku, qty) select id, order_id, sku from item", err: 1136},
 		{sql: "insert into item_archive (id, order_id, sku, qty) select id, order_id, sku, qty from item where id < 0"},
 	})

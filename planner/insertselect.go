@@ -51,6 +51,9 @@ func (p *Planner) planInsertSelect(plan *Plan, ins *ast.InsertStmt, sess Session
 	if plan.Unparsed != "" {
 		return false, sqlerr.Unsupported("%s in an INSERT … SELECT into keyspace %s", plan.Unparsed, tks.Name)
 	}
+	if err := checkOnDupOfSelect(ins, target); err != nil {
+		return false, err
+	}
 	if tks.Sharded && len(ins.Columns) == 0 {
 		t, err := p.Topo.FindTable(tks.Name, target.Name.O)
 		if err != nil {
@@ -108,4 +111,44 @@ func insertValue(v []byte, k engine.Kind) vindex.Value {
 		return vindex.Value{Kind: vindex.VarBinary, Raw: v}
 	}
 	return vindex.Value{Kind: vindex.VarChar, Raw: v}
+}
+
+// checkOnDupOfSelect refuses an ON DUPLICATE KEY UPDATE that names a column
+// other than as VALUES(col) or by the inserted table's name where the SELECT
+// reads no table of that name: MySQL reads such a name as the SELECT's
+// column where the SELECT has one, and refuses it as ambiguous (1052) where
+// both tables have it, which the INSERT … VALUES the sidecar sends in its
+// place can no longer say.
+func checkOnDupOfSelect(ins *ast.InsertStmt, target *ast.TableName) error {
+	if len(ins.OnDuplicate) == 0 {
+		return nil
+	}
+	read := false // whether the SELECT names a table or alias as the target is named
+	walk(ins.Select, func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.TableName:
+			read = read || x.Name.L == target.Name.L
+		case *ast.TableSource:
+			read = read || x.AsName.L == target.Name.L
+		}
+		return !read
+	})
+	var bare *ast.ColumnName
+	for _, a := range ins.OnDuplicate {
+		walk(a.Expr, func(n ast.Node) bool {
+			switch x := n.(type) {
+			case *ast.ValuesExpr:
+				return false
+			case *ast.ColumnNameExpr:
+				if x.Name.Table.L != target.Name.L || read {
+					bare = x.Name
+				}
+			}
+			return bare == nil
+		})
+	}
+	if bare != nil {
+		return sqlerr.Unsupported("column %s in ON DUPLICATE KEY UPDATE of an INSERT … SELECT across shards: MySQL reads it as the SELECT's column where the SELECT has one; write VALUES(col) for the inserted value, or %s.col for the row's own", bare.String(), target.Name.O)
+	}
+	return nil
 }
