@@ -32,22 +32,6 @@ func PlanInsert(plan *Plan) (*engine.Insert, error) {
 	return t.ins, t.err
 }
 
-// implicitColumns gives an INSERT without a column list into a sharded table
-// the columns its VSchema lists when that list is authoritative, as Vitess
-// does: the sidecar must know which value is the vindex column's.
-func implicitColumns(ins *ast.InsertStmt, t *conf.Table) error {
-	if len(ins.Columns) > 0 || !t.Keyspace.Sharded {
-		return nil
-	}
-	if !t.ColumnListAuthoritative || len(t.Columns) == 0 {
-		return sqlerr.Unsupported("INSERT without a column list into sharded table %s: name the columns (mariadb-dump --complete-insert), or list them in its VSchema with column_list_authoritative", t)
-	}
-	for _, c := range t.Columns {
-		ins.Columns = append(ins.Columns, &ast.ColumnName{Name: ast.NewCIStr(c)})
-	}
-	return nil
-}
-
 func planInsert(plan *Plan) (*engine.Insert, error) {
 	ins, t := plan.Stmt.(*ast.InsertStmt), plan.Table
 	if plan.Unparsed != "" {
@@ -58,9 +42,6 @@ func planInsert(plan *Plan) (*engine.Insert, error) {
 	}
 	if ins.Select != nil {
 		return nil, sqlerr.Unsupported("INSERT … SELECT into sharded table %s", t)
-	}
-	if err := implicitColumns(ins, t); err != nil {
-		return nil, err
 	}
 	if err := checkOnDup(ins.OnDuplicate, t); err != nil {
 		return nil, err

@@ -59,7 +59,7 @@ func (p *Planner) planInsertSelect(plan *Plan, ins *ast.InsertStmt, sess Session
 		if err != nil {
 			return false, err
 		}
-		if err := implicitColumns(ins, t); err != nil {
+		if err := p.implicitColumns(ins, t); err != nil {
 			return false, err
 		}
 	}

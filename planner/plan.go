@@ -211,6 +211,9 @@ type Planner struct {
 	// Cache holds plans of normalized statements (literals taken out), by
 	// session keyspace and shape; nil disables it.
 	Cache *planCache
+	// columns are the sharded tables' columns learned for INSERTs without a
+	// column list (see LearnColumns).
+	columns tableColumns
 }
 
 // NewPlanner returns a planner with a plan cache of at most cacheEntries
@@ -493,6 +496,11 @@ func (p *Planner) routeByTables(plan *Plan, sess Session) (*Plan, error) {
 	} else if target.Sharded {
 		if err := shardedTable(plan, stmt, tables, target); err != nil {
 			return nil, err
+		}
+		if ins, ok := stmt.(*ast.InsertStmt); ok && ins.Select == nil {
+			if err := p.implicitColumns(ins, plan.Table); err != nil {
+				return nil, err
+			}
 		}
 	} else if t := sequencedInsert(plan, stmt, target); t != nil {
 		// The executor fills the sequence, as for a sharded table.

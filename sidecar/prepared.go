@@ -45,9 +45,9 @@ func (s *session) prepare(sql string) error {
 	if vschemaddl.IsStatement(sql) {
 		return sqlerr.Unsupported("VSchema statements as prepared statements: send them as text")
 	}
-	pl, sess := s.srv.planner(), s.planSession()
+	sess := s.planSession()
 	clientText := sql
-	plan, err := pl.PlanPrepared(sql, sess)
+	plan, pl, err := s.plan(sql, sess, true)
 	if err != nil {
 		return err
 	}
@@ -58,7 +58,7 @@ func (s *session) prepare(sql string) error {
 		// they are for text statements.
 		vals := s.sessionValues()
 		if text := planner.BindSession(sql, vals, s.mode); text != sql {
-			if plan, err = pl.PlanPrepared(text, sess); err != nil {
+			if plan, pl, err = s.plan(text, sess, true); err != nil {
 				return err
 			}
 			sql, bound = text, &vals
@@ -226,7 +226,7 @@ func (s *session) replan(st *preparedStmt) error {
 		if rebind {
 			text, st.bound = planner.BindSession(st.clientText, vals, st.sess.Mode), &vals
 		}
-		plan, err := pl.PlanPrepared(text, st.sess)
+		plan, pl, err := s.plan(text, st.sess, true)
 		if err != nil {
 			return err
 		}

@@ -304,13 +304,13 @@ func (s *session) query(sql string, more bool) (err error) {
 		return s.vschemaStatement(sql, more)
 	}
 	sql = planner.BindConnectAttrs(sql, s.planSession(), s.user, s.srv.connectAttrs)
-	plan, err := s.srv.planner().Plan(sql, s.planSession())
+	plan, _, err := s.plan(sql, s.planSession(), false)
 	if err != nil {
 		return err
 	}
 	if plan.Local == planner.NotLocal && plan.Kind != planner.KindSet {
 		if bound := planner.BindSession(sql, s.sessionValues(), s.mode); bound != sql {
-			if plan, err = s.srv.planner().Plan(bound, s.planSession()); err != nil {
+			if plan, _, err = s.plan(bound, s.planSession(), false); err != nil {
 				return err
 			}
 		}
@@ -336,6 +336,33 @@ func (s *session) query(sql string, more bool) (err error) {
 	}
 	res, err := s.forward(shard, plan.Query, plan.Kind, more)
 	return res.failed(err)
+}
+
+// plan plans sql (prepared: as a prepared statement) with the planner in
+// force, which it returns. An INSERT without a column list into a sharded
+// table may need the table's columns first: they are read from its first
+// shard (once per statement), and the statement planned again.
+func (s *session) plan(sql string, sess planner.Session, prepared bool) (*planner.Plan, *planner.Planner, error) {
+	for read := false; ; read = true {
+		pl := s.srv.planner()
+		var plan *planner.Plan
+		var err error
+		if prepared {
+			plan, err = pl.PlanPrepared(sql, sess)
+		} else {
+			plan, err = pl.Plan(sql, sess)
+		}
+		var need *planner.NeedColumns
+		if !errors.As(err, &need) {
+			return plan, pl, err
+		}
+		if read {
+			return nil, pl, need.CountError()
+		}
+		if err := s.srv.learnColumns(need); err != nil {
+			return nil, pl, err
+		}
+	}
 }
 
 // sessionValues are the session's own values of LAST_INSERT_ID(),
@@ -776,6 +803,9 @@ func (s *session) statementEnd(err error, found uint64) {
 	}
 	if err == nil {
 		s.copyConnState(plan)
+		if plan.Kind == planner.KindDDL {
+			s.srv.schemaChanged(plan.Keyspace)
+		}
 		if plan.Kind == planner.KindLockTables {
 			s.tablesLocked, s.lockedTables, s.lockedKeyspace = true, plan.Locks, plan.Keyspace.Name
 		}

@@ -1,6 +1,8 @@
 package sidecar
 
 import (
+	"slices"
+
 	"github.com/rs/zerolog"
 
 	"sidecar/backend"
@@ -119,4 +121,69 @@ func (s *Server) pool(sh *conf.Shard) (*backend.Pool, error) {
 		return p, nil
 	}
 	return nil, sqlerr.New(1105, "HY000", "shard %s/%s is no longer in the config (it was reloaded)", sh.Keyspace, sh.Name)
+}
+
+// learnColumns reads the columns need asks for from its table's first shard
+// and keeps them in the planner: in the planner in force when none were
+// known, in a new one (the plans made with the old columns made again) when
+// a row contradicted them. Read again as they were, the columns make the row
+// the client's mistake: MySQL's 1136.
+func (s *Server) learnColumns(need *planner.NeedColumns) error {
+	sh := need.Table.Keyspace.Shards[0]
+	p, err := s.pool(sh)
+	if err != nil {
+		return err
+	}
+	bc, err := p.Get(false)
+	if err != nil {
+		return err
+	}
+	defer p.Put(bc)
+	res, err := bc.Exec(planner.ColumnsQuery(sh.Database, need.Table))
+	if err != nil {
+		return err
+	}
+	cols := make([]string, len(res.Rows))
+	for i, r := range res.Rows {
+		cols[i] = string(r[0])
+	}
+	switch {
+	case len(cols) == 0:
+		return sqlerr.New(1146, "42S02", "Table '%s.%s' doesn't exist", need.Table.Keyspace.Name, need.Table.Name)
+	case need.Known == nil:
+		s.planner().LearnColumns(need.Table, cols)
+	case slices.Equal(cols, need.Known):
+		return need.CountError()
+	default:
+		s.replacePlanner(func(pl *planner.Planner) { pl.LearnColumns(need.Table, cols) })
+	}
+	return nil
+}
+
+// schemaChanged follows a DDL statement on keyspace ks (nil: on any): the
+// columns learned of its tables may have changed, and the plans made with
+// them.
+func (s *Server) schemaChanged(ks *conf.Keyspace) {
+	name := ""
+	if ks != nil {
+		name = ks.Name
+	}
+	if s.planner().KnowsColumnsOf(name) {
+		s.replacePlanner(func(*planner.Planner) {})
+	}
+}
+
+// replacePlanner puts a new planner in force for the config in force: its
+// plans, and the prepared statements' (which see the planner change), are
+// made again. learn gives it what it knows from the start.
+func (s *Server) replacePlanner(learn func(*planner.Planner)) {
+	for {
+		cur := s.state.Load()
+		next := *cur
+		next.planner = planner.NewPlanner(cur.cfg.Topology, planCacheEntries, planCacheBytes)
+		learn(next.planner)
+		if s.state.CompareAndSwap(cur, &next) {
+			return
+		}
+	}
 }

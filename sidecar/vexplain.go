@@ -20,7 +20,7 @@ import (
 // reservations are only listed. A SELECT the engine answers shows its plan:
 // the gather of each table, then the statement evaluated over their rows.
 func (s *session) vexplain(sql string, more bool) error {
-	plan, err := s.srv.planner().Plan(sql, s.planSession())
+	plan, _, err := s.plan(sql, s.planSession(), false)
 	if err != nil {
 		return err
 	}
