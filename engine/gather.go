@@ -41,9 +41,12 @@ type Evaluate struct {
 type Gather struct {
 	Alias    string // the reference's name in the statement
 	Keyspace string
-	Select   string   // SELECT <columns> FROM <table> AS <alias>
-	Where    Template // the conditions on this table alone; nil for none
-	Reduce   *Reduce
+	Select   string // SELECT <columns> FROM <table> AS <alias>
+	// From is Select's FROM clause, which the gathered columns' collations
+	// are read from (see collations); "" to not read them.
+	From   string
+	Where  Template // the conditions on this table alone; nil for none
+	Reduce *Reduce
 	// Typed: the table is in the evaluating keyspace, whose backend gives
 	// the derived table its columns' types (see appendDerived).
 	Typed bool
@@ -77,10 +80,17 @@ func (e *Evaluate) Execute(ctx context.Context, env *Env) (*Result, error) {
 		}
 		gathered[i] = res
 	}
+	colls := make([][]string, len(e.Tables))
+	for i, g := range e.Tables {
+		var err error
+		if colls[i], err = g.collations(ctx, env, gathered[i]); err != nil {
+			return nil, err
+		}
+	}
 	var b []byte
 	for i, slot := range e.Slots {
 		b = e.Parts[i].appendTo(b, env.Args, env.NoBackslashEscapes)
-		b = appendDerived(b, e.Tables[slot], gathered[slot], env.NoBackslashEscapes)
+		b = appendDerived(b, e.Tables[slot], gathered[slot], colls[slot], env.NoBackslashEscapes)
 	}
 	b = e.Parts[len(e.Parts)-1].appendTo(b, env.Args, env.NoBackslashEscapes)
 	res, err := env.Cursor.SelectOn(ctx, e.Keyspace, string(b))
@@ -187,6 +197,60 @@ func (g *Gather) sql(where, cond string) string {
 	return sql
 }
 
+// collations are the collations of the gathered text columns, by field ("":
+// another type, or unknown), read from the table itself: a result's column
+// definitions name the connection's collation instead. The derived table
+// writes its string literals in them, so that they compare as the table's
+// values do where the optimizer moves a condition onto them (MariaDB pushes
+// a derived table's conditions into each part of its UNION), and where the
+// table is of another keyspace and only literals make the derived table.
+func (g *Gather) collations(ctx context.Context, env *Env, res *Result) ([]string, error) {
+	if g.From == "" || len(res.Rows) == 0 {
+		return nil, nil
+	}
+	var b strings.Builder
+	var text []int
+	for i, f := range res.Fields {
+		if f.Kind != Text || f.OrgName == "" {
+			continue
+		}
+		if len(text) == 0 {
+			b.WriteString("SELECT ")
+		} else {
+			b.WriteString(", ")
+		}
+		b.WriteString("COLLATION(" + vindex.QuoteIdent(g.Alias) + "." + vindex.QuoteIdent(f.OrgName) + ")")
+		text = append(text, i)
+	}
+	if len(text) == 0 {
+		return nil, nil
+	}
+	b.WriteString(g.From + " LIMIT 1")
+	got, err := env.Cursor.Select(ctx, Read{Keyspace: g.Keyspace, SQL: b.String()})
+	if err != nil || len(got.Rows) == 0 || len(got.Rows[0]) != len(text) {
+		return nil, err // no row left: the literals keep the connection's collation
+	}
+	out := make([]string, len(res.Fields))
+	for k, i := range text {
+		if name := string(got.Rows[0][k]); collationName(name) {
+			out[i] = name
+		}
+	}
+	return out, nil
+}
+
+// collationName reports a name a COLLATE clause can carry as it is, and
+// that names a character set before its first '_' (every collation but
+// binary does).
+func collationName(s string) bool {
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return strings.IndexByte(s, '_') > 0
+}
+
 func (r *Result) column(name string) int {
 	for i, f := range r.Fields {
 		if strings.EqualFold(f.Name, name) {
@@ -218,7 +282,8 @@ func joinBytes(parts [][]byte, sep string) []byte {
 // A table of another keyspace is not on the evaluating backend: its rows are
 // literals alone, the first row naming the columns (none: a row of NULLs
 // that no condition lets through), and the columns take the literals' types.
-func appendDerived(b []byte, g *Gather, res *Result, nbe bool) []byte {
+// Strings are written in their column's collation, colls (see collations).
+func appendDerived(b []byte, g *Gather, res *Result, colls []string, nbe bool) []byte {
 	b = append(b, '(')
 	if g.Typed {
 		b = append(b, g.Select...)
@@ -233,7 +298,16 @@ func appendDerived(b []byte, g *Gather, res *Result, nbe bool) []byte {
 			if i > 0 {
 				b = append(b, ", "...)
 			}
-			b = appendLiteral(b, v, res.Fields[i].Kind, nbe)
+			if i < len(colls) && colls[i] != "" && v != nil {
+				// In the column's collation (see collations): the text is in
+				// the connection's character set, converted to the column's.
+				c := colls[i]
+				b = append(b, "CONVERT("...)
+				b = appendLiteral(b, v, res.Fields[i].Kind, nbe)
+				b = append(b, " USING "+c[:strings.IndexByte(c, '_')]+") COLLATE "+c...)
+			} else {
+				b = appendLiteral(b, v, res.Fields[i].Kind, nbe)
+			}
 			if !g.Typed && r == 0 {
 				b = append(b, " AS "...)
 				b = append(b, vindex.QuoteIdent(res.Fields[i].Name)...)

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -101,12 +102,36 @@ func TestEvaluateSends(t *testing.T) {
 func TestDerivedOtherKeyspace(t *testing.T) {
 	g := &Gather{Alias: "p", Keyspace: "other", Select: "SELECT p.id, p.name FROM p AS p"}
 	res := &Result{Fields: []Field{{Name: "id", Kind: Int}, {Name: "name", Kind: Text}}, Rows: rows([]string{"1", "a"}, []string{"2", "NULL"})}
-	if got, want := string(appendDerived(nil, g, res, false)), "(SELECT 1 AS `id`, 'a' AS `name` UNION ALL SELECT 2, NULL)"; got != want {
+	if got, want := string(appendDerived(nil, g, res, nil, false)), "(SELECT 1 AS `id`, 'a' AS `name` UNION ALL SELECT 2, NULL)"; got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	// Strings in their column's collation, which the table's own values compare by.
+	colls := []string{"", "latin1_swedish_ci"}
+	if got, want := string(appendDerived(nil, g, res, colls, false)), "(SELECT 1 AS `id`, CONVERT('a' USING latin1) COLLATE latin1_swedish_ci AS `name` UNION ALL SELECT 2, NULL)"; got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 	res.Rows = nil
-	if got, want := string(appendDerived(nil, g, res, false)), "(SELECT NULL AS `id`, NULL AS `name` FROM DUAL WHERE FALSE)"; got != want {
+	if got, want := string(appendDerived(nil, g, res, nil, false)), "(SELECT NULL AS `id`, NULL AS `name` FROM DUAL WHERE FALSE)"; got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+// TestGatherCollations: the collations of a gather's text columns are read from its table (a
+// result's column definitions name the connection's); a name no COLLATE clause could carry as it
+// is, or without a character set, is not used.
+func TestGatherCollations(t *testing.T) {
+	g := &Gather{Alias: "p", Keyspace: "other", Select: "SELECT p.id, p.name, p.code FROM p AS p", From: " FROM `p` AS `p`"}
+	res := &Result{Fields: []Field{{Name: "id", OrgName: "id", Kind: Int}, {Name: "name", OrgName: "name", Kind: Text}, {Name: "code", OrgName: "code", Kind: Text}},
+		Rows: rows([]string{"1", "a", "x"})}
+	cur := &fakeCursor{results: map[string]*Result{
+		"SELECT COLLATION(`p`.`name`), COLLATION(`p`.`code`) FROM `p` AS `p` LIMIT 1": {Rows: rows([]string{"utf8mb4_bin", "bad'name"})},
+	}}
+	got, err := g.collations(context.Background(), &Env{Cursor: cur}, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"", "utf8mb4_bin", ""}; !reflect.DeepEqual(got, want) {
+		t.Errorf("collations %q, want %q (sent: %q)", got, want, cur.sent)
 	}
 }
 

@@ -224,6 +224,12 @@ var evaluateCases = []mergeCase{
 	{sql: "select id, dt, tm, vb, f, u from t where id in (select id from t where tm < '00:00:00') order by id"},
 	{sql: "select g, max(dt), min(tm), max(f), min(vb) from t group by g having max(x) > 0 order by g"},
 	{sql: "select id from t where x > ? group by id having count(*) = ? order by id", args: []any{40, 1}},
+	// Conditions on utf8mb4_bin and latin1 columns over the gathered rows compare by the column's
+	// collation, also where MariaDB pushes them into the derived table's literal rows.
+	{sql: "select id, row_number() over (order by id) from t where bname between 'Z' and 'ß' order by id limit 3"},
+	{sql: "select count(*) from (select g from t where bname between 'Z' and 'ß' group by g) s"},
+	{sql: "select count(*) from (select id from t where lname = 'Ü' union select id from t where id < -1000) s"},
+	{sql: "select count(*) from (select id from t where lname <> 'apple' union all select id from t where id < -1000) s"},
 	// A window in a part of a UNION ALL: no shard's numbering is the answer's.
 	{sql: "select id, row_number() over (order by id) from t union all select id, 0 from t where id < -1000", unordered: true},
 }

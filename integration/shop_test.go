@@ -828,6 +828,11 @@ func TestShopAcrossKeyspaces(t *testing.T) {
 		{sql: "select c.tier, count(t.id) from shop.customer c left join mk.t t on t.g = c.tier group by c.tier order by c.tier"},
 		{sql: "select o.id, t.d from shop.orders o join mk.t t on t.id = o.id where o.customer_id = 8 order by o.id", anyTypes: true},
 		{sql: "select c.id, t.x from shop.customer c join mk.t t on t.id = c.id + ? where c.tier = ? order by c.id", args: []any{-1, 2}, anyTypes: true},
+		// Strings compare, group and sort by their column's collation (utf8mb4_bin, latin1), not the
+		// connection's.
+		{sql: "select count(*) from shop.customer c join mk.t t on t.g = c.tier where c.id = 1 and t.bname between 'Z' and 'ß'"},
+		{sql: "select distinct t.bname from shop.customer c join mk.t t on t.g = c.tier where c.id = 1 order by 1", anyTypes: true},
+		{sql: "select t.lname, count(*) from shop.customer c join mk.t t on t.g = c.tier where c.id = 1 group by t.lname order by 1", anyTypes: true, weigh: []string{"lname", ""}},
 	} {
 		for _, prepared := range []bool{false, true} {
 			sc, ref := env.shopText, env.shopRefText

@@ -729,7 +729,7 @@ func (g *gatherPlanner) gatherOrder() []*engine.Gather {
 	var out []*engine.Gather
 	place := func(r *gatherRef, e *reduceEdge) {
 		r.order = len(out)
-		gt := &engine.Gather{Alias: r.alias, Keyspace: r.ks.Name, Select: r.selectSQL(), Where: r.where(g.sess.Mode),
+		gt := &engine.Gather{Alias: r.alias, Keyspace: r.ks.Name, Select: r.selectSQL(), From: r.fromSQL(), Where: r.where(g.sess.Mode),
 			Typed: r.ks == g.refs[0].ks, Lock: g.lockOf(r)}
 		if e != nil {
 			gt.Reduce = &engine.Reduce{Column: nodeText(&ast.ColumnNameExpr{Name: e.targetCol}), Source: e.source.order, SourceColumn: e.sourceCol.Name.O}
@@ -860,8 +860,13 @@ func (r *gatherRef) selectSQL() string {
 			b.WriteString(vindex.QuoteIdent(r.alias) + "." + vindex.QuoteIdent(c))
 		}
 	}
-	b.WriteString(" FROM " + vindex.QuoteIdent(r.table.Name.O) + " AS " + vindex.QuoteIdent(r.alias))
+	b.WriteString(r.fromSQL())
 	return b.String()
+}
+
+// fromSQL is the FROM clause of the reference's gather.
+func (r *gatherRef) fromSQL() string {
+	return " FROM " + vindex.QuoteIdent(r.table.Name.O) + " AS " + vindex.QuoteIdent(r.alias)
 }
 
 // where is the conjunction of r's own conditions, each in parentheses; nil
