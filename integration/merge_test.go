@@ -188,6 +188,9 @@ var mergeCases = []mergeCase{
 	{sql: "select distinct g, x from t order by x desc, g limit 15"},
 	{sql: "select distinct name from t order by name", weigh: []string{"name"}},
 	{sql: "select distinct lname from t order by lname desc", weigh: []string{"lname"}},
+	// 'beta' and 'Beta ' are one value and two weight strings: the shards' DISTINCT keeps both.
+	{sql: "select distinct name from t where name in ('beta', 'Beta ', 'gamma') order by 1 limit 2", weigh: []string{"name"}},
+	{sql: "select distinct name from t order by 1 limit 9 offset 7", weigh: []string{"name"}},
 }
 
 // evaluateCases are what the scatter merge cannot answer alone: the engine gathers the rows and a

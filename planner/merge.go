@@ -369,6 +369,12 @@ func (b *mergeBuilder) build(sel *ast.SelectStmt, plan *Plan) error {
 		if err := b.planDistinct(order); err != nil {
 			return err
 		}
+		if len(b.hidden) > 0 {
+			// The shards' DISTINCT is over the hidden columns too: 'beta' and
+			// 'Beta ' are one value but two weight strings, two rows that
+			// would fill a LIMIT the merge then leaves short.
+			pushLimit = false
+		}
 	default:
 		for _, o := range order {
 			b.order = append(b.order, b.key(o.col, o.expr, o.desc))
