@@ -663,10 +663,18 @@ func columnKind(def []byte) vindex.Kind {
 // max_allowed_packet, a shutdown; the connection killed; MySQL 8's idle
 // timeout): the connection is marked broken then, so that it is closed, not
 // pooled for a statement that would find it dead.
+//
+// The message names the keyspace where the backend names the shard's
+// database (Table 'shop.customer' doesn't exist, not 'shop_lo.customer'),
+// as the client knows it.
 func (bc *Conn) Err(p []byte) *sqlerr.Error {
 	e := mysql.ParseErr(p)
 	if strings.HasPrefix(e.State, "08") || e.Num == erConnectionKilled || e.Num == erClientInteractionTimeout {
 		bc.Broken = true
+	}
+	if sh := bc.Pool.Shard; sh.Database != sh.Keyspace && strings.Contains(e.Message, sh.Database) {
+		e.Message = strings.NewReplacer("`"+sh.Database+"`", "`"+sh.Keyspace+"`", "'"+sh.Database+".", "'"+sh.Keyspace+".",
+			"'"+sh.Database+"'", "'"+sh.Keyspace+"'").Replace(e.Message)
 	}
 	return e
 }

@@ -956,6 +956,8 @@ func TestShopSessionState(t *testing.T) {
 		{"insert into customer (id, name) values (901, 'a')", "insert ignore into customer (id, name) values (901, 'b')", "show warnings",
 			"delete from customer where id = 901"},
 		{"update customer set lvl = -1 where id = 9", "show warnings"},
+		// The error names the keyspace, not the shard's database.
+		{"update customer set tier = 'x' where id = 1", "show warnings"},
 		{"insert into orders (id, customer_id, total, status) values (951, 8, last_insert_id(77), 'new')", "select last_insert_id()",
 			"delete from orders where id = 951", "select last_insert_id()"},
 	} {

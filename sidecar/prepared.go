@@ -278,10 +278,7 @@ func (s *session) executeOn(shard *conf.Shard, st *preparedStmt) error {
 			}
 			s.release(bc, held, res.warnings)
 		}
-		if res.backendErr != nil {
-			s.deadlocked(res.backendErr.Num)
-		}
-		return err
+		return res.failed(err) // the caller rolls a deadlocked transaction back
 	}
 }
 

@@ -92,7 +92,7 @@ func (s *session) relayResult(bc *backend.Conn, more bool) (relayed, error) {
 			res.backendErr = bc.Err(p)
 			metrics.Error(res.backendErr.Num)
 			res.started = true
-			return res, s.w.WritePacket(p)
+			return res, s.w.WritePacket(mysql.AppendErr(nil, res.backendErr)) // naming the keyspace, not the database
 		case 0xfb:
 			// LOAD DATA LOCAL: the backend asks for the client's file; its
 			// result follows the file.
@@ -127,7 +127,7 @@ func (s *session) relayRows(bc *backend.Conn, more bool, res *relayed) (bool, er
 		if p[0] == 0xff { // the statement failed while sending rows
 			res.backendErr = bc.Err(p)
 			metrics.Error(res.backendErr.Num)
-			return false, s.w.WritePacket(p)
+			return false, s.w.WritePacket(mysql.AppendErr(nil, res.backendErr))
 		}
 		if eofs == 0 && s.showShard != nil {
 			p = renameTablesIn(p, s.showShard)

@@ -183,7 +183,9 @@ func (s *session) dispatch(p []byte) (quit bool) {
 			s.writeError(err)
 		}
 	case mysql.ComStmtExecute:
-		s.writeErrorIf(s.execute(p))
+		if err := s.execute(p); err != nil && !errors.As(err, new(errRelayed)) {
+			s.writeError(err)
+		}
 	case mysql.ComStmtSendLongData:
 		s.sendLongData(p)
 	case mysql.ComStmtClose:
