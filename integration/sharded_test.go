@@ -2186,9 +2186,10 @@ func TestShardedLockTables(t *testing.T) {
 	}
 }
 
-// TestShardedProcesslist: SHOW [FULL] PROCESSLIST lists the sidecar's sessions, with the ids
-// CONNECTION_ID() returns and KILL takes, what each runs, its keyspace and for how long; not the
-// backends' pooled connections. In text and as a prepared statement.
+// TestShardedProcesslist: SHOW [FULL] PROCESSLIST and information_schema.PROCESSLIST list the
+// sidecar's sessions, with the ids CONNECTION_ID() returns and KILL takes, what each runs, its
+// keyspace and for how long; not the backends' pooled connections. In text and as a prepared
+// statement.
 func TestShardedProcesslist(t *testing.T) {
 	e := newShardedEnv(t, shardedOptions{})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -2280,6 +2281,24 @@ func TestShardedProcesslist(t *testing.T) {
 		if len(full) != 2 {
 			t.Errorf("prepared %v: %d sessions listed, want the 2 clients' (no backend connection): %q", prepared, len(full), full)
 		}
+	}
+	// information_schema.PROCESSLIST lists the same sessions, the asking one as running its query.
+	var isRows []string
+	rows, err := b.QueryContext(ctx, "select id, db, command, info from information_schema.processlist where user = ? order by id", seedUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id, db, command, info sql.NullString
+		if err := rows.Scan(&id, &db, &command, &info); err != nil {
+			t.Fatal(err)
+		}
+		isRows = append(isRows, strings.Join([]string{id.String, db.String, command.String, info.String}, "|"))
+	}
+	rows.Close()
+	wantIS := []string{aID + "|things|Query|" + long, bID + "|customer|Execute|select id, db, command, info from information_schema.processlist where user = ? order by id"}
+	if !reflect.DeepEqual(isRows, wantIS) {
+		t.Errorf("information_schema.processlist: %q, want %q", isRows, wantIS)
 	}
 	// The listed id is the one KILL takes.
 	if _, err := b.ExecContext(ctx, "kill query "+aID); err != nil {

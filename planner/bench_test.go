@@ -129,7 +129,7 @@ func BenchmarkTextInsert(b *testing.B) {
 	sess := Session{Keyspace: "customer"}
 	b.ReportAllocs()
 	for b.Loop() {
-		text := BindConnectAttrs(sql, sess, "u", nil)
+		text := BindSessionTables(sql, sess, nil)
 		plan, err := p.Plan(text, sess)
 		if err != nil {
 			b.Fatal(err)

@@ -79,6 +79,7 @@ var fuzzStatements = []string{
 	"SELECT COLUMN_NAME FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA IN ('customer') AND TABLE_NAME = 'corder'",
 	"select * from performance_schema.session_connect_attrs where processlist_id = connection_id()",
 	"SELECT ATTR_NAME FROM performance_schema.session_account_connect_attrs WHERE PROCESSLIST_ID = 10001",
+	"select id, info from information_schema.processlist p where p.command <> 'Sleep' and id <> connection_id()",
 	"select * from session_connect_attrs a join t on a.x = t.x",
 	"show databases",
 	"show vitess_shards",
@@ -334,7 +335,7 @@ func fuzzSession(ks, flags uint8) Session {
 }
 
 // FuzzPlan: the planner on arbitrary statement text, in every kind of
-// session, as a session runs a text statement (BindConnectAttrs, Plan,
+// session, as a session runs a text statement (BindSessionTables, Plan,
 // BindSession, Plan again) and a prepared one (PlanPrepared); then what the
 // executor does with a plan on a sharded keyspace (PlanInsert,
 // RouteStatement, PlanOwnedDML, PlanMerge, Impossible, Text), with a fake
@@ -356,16 +357,12 @@ func FuzzPlan(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, sql string, ks, flags uint8) {
 		sess := fuzzSession(ks, flags)
-		attrs := func() []ConnectAttr {
-			return []ConnectAttr{{ProcessID: 1, User: "u", Name: "_client_name", Value: "fuzz", Ordinal: 0},
-				{ProcessID: 2, User: "v", Name: "program_name", Value: "x'y\\z", Ordinal: 1}}
-		}
 		p := NewPlanner(topo, 16, 1<<20)
 
 		// A text statement, as session.query plans it.
-		bound := BindConnectAttrs(sql, sess, "u", attrs)
-		if !containsFold(sql, "_connect_attrs") && bound != sql {
-			t.Fatalf("BindConnectAttrs changed %q into %q", sql, bound)
+		bound := BindSessionTables(sql, sess, fakeSessions{})
+		if !containsFold(sql, "_connect_attrs") && !containsFold(sql, "processlist") && bound != sql {
+			t.Fatalf("BindSessionTables changed %q into %q", sql, bound)
 		}
 		plan, err := p.Plan(bound, sess)
 		if err == nil && plan.Local == NotLocal && plan.Kind != KindSet {

@@ -2,13 +2,11 @@ package sidecar
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -96,35 +94,19 @@ var processlistColumns = []column{
 }
 
 // showProcesslist answers SHOW [FULL] PROCESSLIST with the sidecar's own
-// sessions, whose ids are the ones CONNECTION_ID() returns and KILL takes,
-// not the backends' connections. As MySQL shows a user without the PROCESS
-// privilege, it lists the sessions of the session's user; Info is cut to
-// 100 characters unless full.
+// sessions (Processes), whose ids are the ones CONNECTION_ID() returns and
+// KILL takes, not the backends' connections. Info is cut to 100 characters
+// unless full.
 func (s *session) showProcesslist(full, more bool) error {
-	s.srv.mu.Lock()
-	sessions := make([]*session, 0, len(s.srv.sessions))
-	for _, sess := range s.srv.sessions {
-		sessions = append(sessions, sess)
-	}
-	s.srv.mu.Unlock()
-	slices.SortFunc(sessions, func(a, b *session) int { return cmp.Compare(a.id, b.id) })
-	now := time.Now()
 	var rows [][]*string
-	for _, sess := range sessions {
-		a := &sess.activity
-		a.mu.Lock()
-		user, db, command, since, info := a.user, a.db, a.command, a.since, strings.Clone(a.info)
-		a.mu.Unlock()
-		if user != s.user || command == "" { // another user's, or not logged in yet
-			continue
+	for _, p := range s.Processes() {
+		row := []*string{ptr(strconv.FormatUint(uint64(p.ID), 10)), ptr(p.User), ptr(p.Host), nil, ptr(p.Command),
+			ptr(strconv.FormatInt(max(0, int64(p.Time/time.Second)), 10)), ptr(p.State), nil, ptr("0.000")}
+		if p.DB != "" {
+			row[3] = &p.DB
 		}
-		row := []*string{ptr(strconv.FormatUint(uint64(sess.id), 10)), ptr(user), ptr(sess.w.NetConn().RemoteAddr().String()),
-			nil, ptr(command), ptr(strconv.FormatInt(max(0, int64(now.Sub(since)/time.Second)), 10)), ptr(""), nil, ptr("0.000")}
-		if db != "" {
-			row[3] = &db
-		}
-		if command != "Sleep" {
-			row[6] = ptr("executing")
+		if p.Info != "" {
+			info := p.Info
 			if r := []rune(info); !full && len(r) > 100 {
 				info = string(r[:100])
 			}

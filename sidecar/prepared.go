@@ -33,9 +33,12 @@ type preparedStmt struct {
 	modeText string
 	// clientText is the statement as the client prepared it; when it calls
 	// session functions, text is it with bound's values written in, and is
-	// written again when they change (see replan).
-	clientText string
-	bound      *planner.SessionValues
+	// written again when they change (see replan); when it reads the
+	// sessions' tables (sessionTables: information_schema.PROCESSLIST…),
+	// their rows are written in again at each execute.
+	clientText    string
+	bound         *planner.SessionValues
+	sessionTables bool
 }
 
 // prepare plans the statement and prepares it on a shard of its keyspace, so
@@ -47,6 +50,8 @@ func (s *session) prepare(sql string) error {
 	}
 	sess := s.planSession()
 	clientText := sql
+	sql = planner.BindSessionTables(sql, sess, s)
+	sessionTables := sql != clientText
 	plan, pl, err := s.plan(sql, sess, true)
 	if err != nil {
 		return err
@@ -65,7 +70,7 @@ func (s *session) prepare(sql string) error {
 		}
 	}
 	st := &preparedStmt{sql: plan.Query, plan: plan, text: sql, sess: sess, planner: pl, modeText: s.modeText,
-		clientText: clientText, bound: bound}
+		clientText: clientText, bound: bound, sessionTables: sessionTables}
 	if plan.Engine {
 		return s.prepareLocally(st)
 	}
@@ -147,6 +152,7 @@ func (s *session) executeStmt(p []byte) error {
 	if st == nil {
 		return sqlerr.New(1243, "HY000", "Unknown prepared statement handler (%d) given to mysqld_stmt_execute", le32(p[1:]))
 	}
+	s.running("Execute", st.clientText, s.stats.start)
 	if err := s.replan(st); err != nil {
 		return err
 	}
@@ -161,7 +167,6 @@ func (s *session) executeStmt(p []byte) error {
 	st.args = args
 	st.longData = nil
 	s.stats.sql, s.stats.plan = st.sql, st.plan
-	s.running("Execute", st.sql, s.stats.start)
 	// BEGIN, COMMIT, SET … prepared (sysbench prepares BEGIN and COMMIT) act
 	// on the session exactly as their text forms do.
 	if done, err := s.runSessionStatement(st.plan, false, true); done {
@@ -220,11 +225,17 @@ func (s *session) replan(st *preparedStmt) error {
 	if st.bound != nil { // the statement calls session functions
 		vals = s.sessionValues()
 	}
-	rebind := st.bound != nil && *st.bound != vals
+	rebind := st.sessionTables || st.bound != nil && *st.bound != vals
 	if st.planner != pl || rebind {
 		text := st.text
 		if rebind {
-			text, st.bound = planner.BindSession(st.clientText, vals, st.sess.Mode), &vals
+			text = st.clientText
+			if st.sessionTables {
+				text = planner.BindSessionTables(text, st.sess, s)
+			}
+			if st.bound != nil {
+				text, st.bound = planner.BindSession(text, vals, st.sess.Mode), &vals
+			}
 		}
 		plan, pl, err := s.plan(text, st.sess, true)
 		if err != nil {

@@ -340,14 +340,50 @@ func connectAttrs(id uint32, user string, attrs map[string]string) []planner.Con
 	return out
 }
 
-// connectAttrs lists the connection attributes of every client session, as
-// performance_schema.session_connect_attrs would.
-func (s *Server) connectAttrs() []planner.ConnectAttr {
+// sessionsByID are the client sessions in the order of their ids.
+func (s *Server) sessionsByID() []*session {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []planner.ConnectAttr
+	out := make([]*session, 0, len(s.sessions))
 	for _, id := range slices.Sorted(maps.Keys(s.sessions)) {
-		out = append(out, s.sessions[id].attrs...)
+		out = append(out, s.sessions[id])
+	}
+	return out
+}
+
+// ConnectAttrs implements planner.SessionTables: the connection attributes
+// of every client session, or (account) of those its user logged in as.
+func (s *session) ConnectAttrs(account bool) []planner.ConnectAttr {
+	var out []planner.ConnectAttr
+	for _, sess := range s.srv.sessionsByID() {
+		for _, a := range sess.attrs {
+			if !account || a.User == s.user {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}
+
+// Processes implements planner.SessionTables: the sessions of the session's
+// user (MySQL shows a user without the PROCESS privilege its own), with
+// what each runs and since when.
+func (s *session) Processes() []planner.Process {
+	now := time.Now()
+	var out []planner.Process
+	for _, sess := range s.srv.sessionsByID() {
+		a := &sess.activity
+		a.mu.Lock()
+		p := planner.Process{ID: sess.id, User: a.user, DB: a.db, Command: a.command, Info: strings.Clone(a.info), Time: now.Sub(a.since)}
+		a.mu.Unlock()
+		if p.User != s.user || p.Command == "" { // another user's, or not logged in yet
+			continue
+		}
+		p.Host = sess.w.NetConn().RemoteAddr().String()
+		if p.Command != "Sleep" {
+			p.State = "executing"
+		}
+		out = append(out, p)
 	}
 	return out
 }

@@ -305,7 +305,7 @@ func (s *session) query(sql string, more bool) (err error) {
 	if vschemaddl.IsStatement(sql) {
 		return s.vschemaStatement(sql, more)
 	}
-	sql = planner.BindConnectAttrs(sql, s.planSession(), s.user, s.srv.connectAttrs)
+	sql = planner.BindSessionTables(sql, s.planSession(), s)
 	plan, _, err := s.plan(sql, s.planSession(), false)
 	if err != nil {
 		return err
