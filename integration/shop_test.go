@@ -951,6 +951,16 @@ func TestShopSessionState(t *testing.T) {
 		{"update customer set tier = tier + '0x' where id < 9", "show warnings", "select @@warning_count"},
 		{"select cast('x' as signed) from customer where id < 9", "select id from customer where id = 1 and nosuch = 2", "show warnings", "select @@warning_count"},
 		{"select cast('x' as signed) from customer where id < 9", "select id from customer where nosuch = 2", "show warnings"},
+		// ROW_COUNT() is the session's: the rows the last statement changed on whichever shards,
+		// -1 after a result set or an error.
+		{"update customer set tier = tier + 1 where id in (1, 2, 3, 4, 5, 6)", "select row_count()", "select row_count()",
+			"update customer set tier = tier - 1 where id in (1, 2, 3, 4, 5, 6)", "select row_count() + 1"},
+		{"insert into customer (id, name) values (901, 'a'), (902, 'b'), (903, 'c')", "select row_count()",
+			"insert into customer (id, name) values (1, 'x'), (2, 'y')", "select row_count()",
+			"delete from customer where id > 900", "select row_count()", "set @z = 1", "select row_count()"},
+		// ROLLBACK TO and RELEASE of a savepoint the transaction does not have.
+		{"begin", "rollback to savepoint nosuch", "release savepoint nosuch", "savepoint s1", "update customer set tier = tier where id = 1",
+			"rollback to savepoint S1", "release savepoint s1", "rollback to savepoint s1", "rollback"},
 		// A write on one shard: its warnings, its error, the LAST_INSERT_ID(expr) its values call.
 		{"insert ignore into customer (id, name) values (1, 'dup')", "show warnings", "select @@warning_count"},
 		{"insert into customer (id, name) values (901, 'a')", "insert ignore into customer (id, name) values (901, 'b')", "show warnings",

@@ -117,14 +117,15 @@ type SessionValues struct {
 	ConnectionID uint32 // CONNECTION_ID(): the sidecar's id, the one KILL takes
 	Database     string // DATABASE(), SCHEMA(): the keyspace; "" is NULL
 	FoundRows    uint64 // FOUND_ROWS(): the rows of the session's last result set
+	RowCount     int64  // ROW_COUNT(): the rows the last statement changed; -1 after a result set or an error
 }
 
 // sessionFunctions are the functions BindSession replaces, called without
 // arguments.
-var sessionFunctions = []string{"last_insert_id()", "connection_id()", "database()", "schema()", "found_rows()"}
+var sessionFunctions = []string{"last_insert_id()", "connection_id()", "database()", "schema()", "found_rows()", "row_count()"}
 
 // BindSession writes the session's values of LAST_INSERT_ID(),
-// CONNECTION_ID(), DATABASE(), SCHEMA() and FOUND_ROWS() into a statement
+// CONNECTION_ID(), DATABASE(), SCHEMA(), FOUND_ROWS() and ROW_COUNT() into a statement
 // that uses them in an expression. Statements without them are returned unchanged.
 func BindSession(sql string, vals SessionValues, mode SQLMode) string {
 	if !strings.Contains(sql, "()") {
@@ -152,6 +153,8 @@ func BindSession(sql string, vals SessionValues, mode SQLMode) string {
 			return literal(vindex.Value{Kind: vindex.Uint64, Raw: strconv.AppendUint(nil, uint64(vals.ConnectionID), 10)}), true
 		case "found_rows":
 			return literal(vindex.Value{Kind: vindex.Uint64, Raw: strconv.AppendUint(nil, vals.FoundRows, 10)}), true
+		case "row_count":
+			return literal(vindex.Value{Kind: vindex.Int64, Raw: strconv.AppendInt(nil, vals.RowCount, 10)}), true
 		case "database", "schema":
 			if vals.Database == "" {
 				return literal(vindex.Value{Kind: vindex.Null}), true

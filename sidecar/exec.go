@@ -254,6 +254,7 @@ func (s *session) dropHeld(bc *backend.Conn) {
 }
 
 func (s *session) okResult(affected, insertID uint64, warnings uint16, more bool) error {
+	s.rowCount = int64(affected)
 	st := s.status()
 	if more {
 		st |= mysql.StatusMoreResults

@@ -75,6 +75,7 @@ func (s *session) relayResult(bc *backend.Conn, more bool) (relayed, error) {
 		case 0x00:
 			ok, _ := mysql.ParseOK(p)
 			res.ok, res.warnings = ok, ok.Warnings
+			s.rowCount = int64(ok.AffectedRows)
 			backendMore := ok.Status&mysql.StatusMoreResults != 0
 			s.patchStatus(p, mysql.OKStatusOffset(p), more || backendMore)
 			res.started = true
@@ -92,6 +93,7 @@ func (s *session) relayResult(bc *backend.Conn, more bool) (relayed, error) {
 			res.backendErr = bc.Err(p)
 			metrics.Error(res.backendErr.Num)
 			res.started = true
+			s.rowCount = -1
 			return res, s.w.WritePacket(mysql.AppendErr(nil, res.backendErr)) // naming the keyspace, not the database
 		case 0xfb:
 			// LOAD DATA LOCAL: the backend asks for the client's file; its
@@ -127,6 +129,7 @@ func (s *session) relayRows(bc *backend.Conn, more bool, res *relayed) (bool, er
 		if p[0] == 0xff { // the statement failed while sending rows
 			res.backendErr = bc.Err(p)
 			metrics.Error(res.backendErr.Num)
+			s.rowCount = -1
 			return false, s.w.WritePacket(mysql.AppendErr(nil, res.backendErr))
 		}
 		if eofs == 0 && s.showShard != nil {
@@ -143,7 +146,7 @@ func (s *session) relayRows(bc *backend.Conn, more bool, res *relayed) (bool, er
 		if mysql.IsEOF(p) {
 			eofs++
 			if eofs == 2 {
-				s.rowsFound = rows
+				s.rowsFound, s.rowCount = rows, -1
 				res.warnings = binary.LittleEndian.Uint16(p[1:])
 				backendMore := binary.LittleEndian.Uint16(p[3:])&mysql.StatusMoreResults != 0
 				s.patchStatus(p, 3, more || backendMore)
@@ -282,7 +285,7 @@ func (s *session) writeTable(more bool, cols []column, rows [][]*string) error {
 // which FOUND_ROWS() then returns, as MySQL counts the rows of the last
 // result set.
 func (s *session) endResult(rows uint64, warnings uint16, more bool) error {
-	s.rowsFound = rows
+	s.rowsFound, s.rowCount = rows, -1
 	st := s.status()
 	if more {
 		st |= mysql.StatusMoreResults

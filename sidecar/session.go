@@ -68,8 +68,11 @@ type session struct {
 	modeText      string          // and its whole value (what statements prepared now are read in)
 	lastInsertID  uint64
 	// rowsFound is FOUND_ROWS(): the rows of the last result set, or the
-	// backend's count (SELECT SQL_CALC_FOUND_ROWS, SELECT … INTO).
+	// backend's count (SELECT SQL_CALC_FOUND_ROWS, SELECT … INTO); rowCount
+	// ROW_COUNT(): the affected rows of the last OK the client got, -1 after
+	// a result set or an error, whatever shards sent them.
 	rowsFound uint64
+	rowCount  int64
 	// lastConn is the backend connection whose reply was relayed last (see
 	// copyConnState); copiedVars the user variables of the last SET in sets
 	// if copyConnState wrote it.
@@ -223,6 +226,7 @@ func le32(b []byte) uint32 {
 }
 
 func (s *session) writeOK(affected, insertID uint64, warnings uint16) {
+	s.rowCount = int64(affected)
 	s.w.WritePacket(mysql.AppendOK(nil, mysql.OK{AffectedRows: affected, InsertID: insertID, Status: s.status(), Warnings: warnings}))
 }
 
@@ -237,6 +241,7 @@ func (s *session) writeErrorIf(err error) {
 func (s *session) writeError(err error) {
 	e := sqlerr.From(err)
 	metrics.Error(e.Num)
+	s.rowCount = -1
 	s.w.WritePacket(mysql.AppendErr(nil, e))
 }
 
@@ -374,7 +379,7 @@ func (s *session) sessionValues() planner.SessionValues {
 	if db == "" {
 		db = s.systemDB
 	}
-	return planner.SessionValues{LastInsertID: s.lastInsertID, ConnectionID: s.id, Database: db, FoundRows: s.rowsFound}
+	return planner.SessionValues{LastInsertID: s.lastInsertID, ConnectionID: s.id, Database: db, FoundRows: s.rowsFound, RowCount: s.rowCount}
 }
 
 // planSession is what the planner needs to know of the session.
@@ -601,6 +606,7 @@ func (s *session) singleShard(plan *planner.Plan) (*conf.Shard, error) {
 func ptr[T any](v T) *T { return &v }
 
 func (s *session) ok(more bool) error {
+	s.rowCount = 0
 	st := s.status()
 	if more {
 		st |= mysql.StatusMoreResults
@@ -649,6 +655,17 @@ func (s *session) savepoint(plan *planner.Plan, more bool) error {
 		return sqlerr.New(1305, "42000", "SAVEPOINT %s does not exist", planner.SavepointName(plan.Query))
 	}
 	name := planner.SavepointName(plan.Query)
+	at := -1 // the savepoint ROLLBACK TO or RELEASE names, the latest of that name
+	if plan.Kind != planner.KindSavepoint {
+		for i, sp := range s.savepoints {
+			if strings.EqualFold(planner.SavepointName(sp), name) {
+				at = i
+			}
+		}
+		if at < 0 { // the shards that joined later never had it
+			return sqlerr.New(1305, "42000", "SAVEPOINT %s does not exist", name)
+		}
+	}
 	// Every connection in the transaction, the lookup pre/post ones too: rows
 	// a consistent lookup created after the savepoint go with ROLLBACK TO.
 	for _, key := range s.heldKeys() {
@@ -662,17 +679,10 @@ func (s *session) savepoint(plan *planner.Plan, more bool) error {
 	switch plan.Kind {
 	case planner.KindSavepoint:
 		s.savepoints = append(s.savepoints, plan.Query)
-	case planner.KindRollbackTo, planner.KindRelease:
-		for i, sp := range s.savepoints {
-			if planner.SavepointName(sp) == name {
-				keep := i + 1 // ROLLBACK TO keeps the savepoint itself
-				if plan.Kind == planner.KindRelease {
-					keep = i
-				}
-				s.savepoints = s.savepoints[:keep]
-				break
-			}
-		}
+	case planner.KindRollbackTo:
+		s.savepoints = s.savepoints[:at+1] // it keeps the savepoint itself
+	case planner.KindRelease:
+		s.savepoints = s.savepoints[:at]
 	}
 	return s.ok(more)
 }

@@ -281,7 +281,7 @@ func (s *session) reset() {
 	}
 	clear(s.stmts)
 	s.autocommit = true
-	s.lastInsertID, s.rowsFound = 0, 0
+	s.lastInsertID, s.rowsFound, s.rowCount = 0, 0, 0
 	s.warnings, s.warningCount, s.tablesLocked, s.lockedTables, s.lockedKeyspace = nil, 0, false, nil, ""
 	s.waitTimeout = s.srv.config().WaitTimeout
 	s.names = s.initialNames
