@@ -640,16 +640,20 @@ func runShopWrites(t *testing.T, writes []shopWrite) {
 	ctx := mergeCtx(t, time.Minute)
 	for _, st := range writes {
 		run := func(db *sql.DB) (int64, error) {
+			text := st.sql
+			if db == env.shopRefText || db == env.shopRefPrep {
+				text = strings.ReplaceAll(text, "mk.", "ref.") // keyspace mk is database ref on the oracle
+			}
 			var res sql.Result
 			var err error
 			if st.prepared {
 				var stmt *sql.Stmt
-				if stmt, err = db.PrepareContext(ctx, st.sql); err == nil {
+				if stmt, err = db.PrepareContext(ctx, text); err == nil {
 					res, err = stmt.ExecContext(ctx, st.args...)
 					stmt.Close()
 				}
 			} else {
-				res, err = db.ExecContext(ctx, st.sql, st.args...)
+				res, err = db.ExecContext(ctx, text, st.args...)
 			}
 			if err != nil {
 				return 0, err
@@ -736,6 +740,12 @@ func TestShopDMLSubqueries(t *testing.T) {
 		{sql: "update item_archive set note = ? where order_id in (select id from orders where customer_id = ?)", args: []any{"eight", 8}, prepared: true},
 		{sql: "update item_archive set note = 'none' where (order_id, sku) in (select order_id, sku from item where qty = 3)"},
 		{sql: "update item_archive a set note = 'x' where exists (select 1 from item i where i.id = a.id)", refused: true},
+		// Subqueries reading another keyspace; prepared, no backend has both keyspaces' tables to
+		// prepare the statement on.
+		{sql: "update item_archive set note = 'mk' where qty in (select g from mk.t where id < ?)", args: []any{-200}, prepared: true},
+		{sql: "delete from item_archive where id in (select id from mk.t where x > ?)", args: []any{40}, prepared: true},
+		{sql: "insert into item_archive (id, order_id, sku, qty) select id + 5000, 1, 'S01', g from mk.t where id between ? and ?", args: []any{1, 60}, prepared: true},
+		{sql: "delete from item_archive where id in (select id + 5000 from mk.t where id between 1 and 30)"},
 	})
 }
 

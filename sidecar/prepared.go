@@ -71,7 +71,9 @@ func (s *session) prepare(sql string) error {
 	}
 	st := &preparedStmt{sql: plan.Query, plan: plan, text: sql, sess: sess, planner: pl, modeText: s.modeText,
 		clientText: clientText, bound: bound, sessionTables: sessionTables}
-	if plan.Engine {
+	if plan.Engine || plan.SelectFrom != nil || plan.Subqueries {
+		// Its reads may name another keyspace's tables, which no backend
+		// of its own keyspace has to prepare it on.
 		return s.prepareLocally(st)
 	}
 	var shard *conf.Shard
@@ -102,7 +104,7 @@ func (s *session) prepare(sql string) error {
 }
 
 // prepareLocally answers the prepare of a statement no backend can prepare
-// (a SELECT across keyspaces: each backend has one keyspace's tables) with
+// (one reading several keyspaces: each backend has one keyspace's tables) with
 // its parameters and no column metadata; each execute's result brings its
 // columns, as it does for any statement.
 func (s *session) prepareLocally(st *preparedStmt) error {
