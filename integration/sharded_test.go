@@ -1914,6 +1914,35 @@ func TestShardedInsertIgnoreRepeatedLookupValue(t *testing.T) {
 	e.checkThings(thingRow{11, "dupx"}, thingRow{12, "dup4"}, thingRow{14, "other"}, thingRow{id, kept[0][1]})
 }
 
+// In one transaction, a row inserted and then deleted or renamed: its lookup row, written in the
+// transaction's pre session, is deleted there too. Deleted in the post session, the DELETE waited
+// for the pre session's lock on it, the transaction's own, until lock_wait_timeout (ERROR 1205).
+func TestShardedLookupRowOfOwnTransaction(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	ctx := boundedContext(t, time.Minute)
+	conn := e.session(ctx, "things")
+	for _, sql := range []string{
+		"set session innodb_lock_wait_timeout = 3",
+		"insert into things (id, name) values (1, 'kept')",
+		"begin",
+		"insert into things (id, name) values (20, 'n20'), (4, 'n4')",
+		"delete from things where id = 20",
+		"update things set name = 'n4b' where id = 4",
+		"insert into things (id, name) values (21, 'n21')",
+		"update things set name = 'n21b' where id = 21",
+		"commit",
+		"set autocommit = 0",
+		"insert into things (id, name) values (22, 'n22')",
+		"delete from things where name = 'n22'",
+		"commit",
+	} {
+		if _, err := conn.ExecContext(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	e.checkThings(thingRow{1, "kept"}, thingRow{4, "n4b"}, thingRow{21, "n21b"})
+}
+
 // A number compared with a unique lookup's text column matches every value equal to it as a number
 // ('123', '0123', '123abc'): the lookup table finds several rows, and the owner rows are read on
 // each of their shards (it failed with ERROR 1105 "unexpected multiple results").

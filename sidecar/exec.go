@@ -414,6 +414,24 @@ func (s *session) ExecuteShard(ctx context.Context, sh *conf.Shard, sql string, 
 // session's sql_mode (vindex.AppendLiteral).
 func (s *session) NoBackslashEscapes() bool { return s.mode.NoBackslashEscapes }
 
+// NotePreRow implements vindex.PreRows, for the client's transaction: a
+// statement in its own transaction commits its Pre session before the next.
+// Forgetting rows is always safe (their deletes wait on Pre again, as
+// without PreRows); remembering a row Pre no longer holds is not (its delete
+// would commit before the owner's), so a ROLLBACK TO forgets them all.
+func (s *session) NotePreRow(key string) {
+	if !s.inTxn {
+		return
+	}
+	if s.preRows == nil {
+		s.preRows = map[string]bool{}
+	}
+	s.preRows[key] = true
+}
+
+// IsPreRow implements vindex.PreRows.
+func (s *session) IsPreRow(key string) bool { return s.preRows[key] }
+
 func (s *session) InTransactionAndIsDML() bool {
 	return s.stmt != nil && s.stmt.dml && s.txnActive()
 }

@@ -61,6 +61,7 @@ type session struct {
 	warnConn *backend.Conn             // kept after a statement with warnings for SHOW WARNINGS
 
 	pendingCache  []cacheEntry    // lookup results to cache when the transaction commits
+	preRows       map[string]bool // lookup rows the transaction's Pre session wrote (vindex.PreRows)
 	lookupNoCache bool            // route by the lookup tables themselves (UPDATE/DELETE)
 	binaryRows    bool            // result sets the sidecar builds use the binary protocol
 	evaluating    bool            // running an engine plan: its statements are not evaluated again
@@ -681,6 +682,7 @@ func (s *session) savepoint(plan *planner.Plan, more bool) error {
 		s.savepoints = append(s.savepoints, plan.Query)
 	case planner.KindRollbackTo:
 		s.savepoints = s.savepoints[:at+1] // it keeps the savepoint itself
+		s.preRows = nil                    // some may be undone: forget all (see NotePreRow)
 	case planner.KindRelease:
 		s.savepoints = s.savepoints[:at]
 	}

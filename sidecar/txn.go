@@ -69,6 +69,7 @@ func (s *session) endStatement(err error, wrote bool) error {
 		}
 		return se
 	}
+	s.preRows = nil // what the statement wrote in Pre is undone: forget all (see NotePreRow)
 	for bc := range st.savepointed {
 		if _, rerr := bc.Exec("ROLLBACK TO SAVEPOINT _sidecar_stmt"); rerr != nil {
 			// The partial writes cannot be undone alone: undo the transaction.
@@ -253,6 +254,7 @@ func (s *session) heldKeys() []connKey {
 // releaseHeld returns held connections to their pools unless the session
 // keeps state on them (then only the pre/post ones go back).
 func (s *session) releaseHeld() {
+	s.preRows = nil // the transaction ended
 	for key, bc := range s.conns {
 		if s.sticky && key.order == vindex.CommitNormal {
 			continue

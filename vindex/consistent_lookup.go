@@ -82,9 +82,10 @@ func (c consistentBase) create(ctx context.Context, q Querier, rows [][]Value, k
 	}
 	_, err = q.Execute(ctx, c.insertSQL(rows, tos, kept, ignoreMode, q.NoBackslashEscapes()), CommitPre)
 	if err == nil {
-		if !ignoreMode {
+		if !ignoreMode { // every row written (IGNORE may have skipped some)
 			for _, i := range kept {
 				h[string(ksids[i])] = rowKey(rows[i])
+				c.notePreRow(q, rows[i], ksids[i])
 			}
 		}
 		return nil
@@ -142,6 +143,7 @@ func (c consistentBase) handleDup(ctx context.Context, q Querier, row []Value, k
 		if _, err := q.Execute(ctx, c.insertSQL([][]Value{row}, []Value{to}, []int{0}, false, q.NoBackslashEscapes()), CommitPre); err != nil {
 			return "", fmt.Errorf("lookup.Create: %w", err)
 		}
+		c.notePreRow(q, row, ksid)
 		return rowKey(row), nil
 	case 1:
 	default:
@@ -192,13 +194,43 @@ func (c consistentBase) handleDup(ctx context.Context, q Querier, row []Value, k
 	if _, err := q.Execute(ctx, string(upd), CommitPre); err != nil {
 		return "", fmt.Errorf("lookup.Create: %w", err)
 	}
+	c.notePreRow(q, row, ksid)
 	return from, nil
 }
 
+// preKey names a lookup row for PreRows: table, from values, keyspace id.
+func (c consistentBase) preKey(row []Value, ksid KeyspaceID) string {
+	return c.qTable + "\x00" + rowKey(row) + "\x00" + string(ksid)
+}
+
+// notePreRow tells q the Pre session wrote the lookup row (row, ksid).
+func (c consistentBase) notePreRow(q Querier, row []Value, ksid KeyspaceID) {
+	if p, ok := q.(PreRows); ok {
+		p.NotePreRow(c.preKey(row, ksid))
+	}
+}
+
 // Delete removes the lookup rows in the Post session, so they disappear
-// only after the owner rows' deletion has committed.
+// only after the owner rows' deletion has committed; rows the transaction's
+// own Pre session wrote are removed there (see PreRows).
 func (c consistentBase) Delete(ctx context.Context, q Querier, rows [][]Value, ksids []KeyspaceID) error {
-	return c.delete(ctx, q, rows, ksids, CommitPost)
+	p, ok := q.(PreRows)
+	if !ok {
+		return c.delete(ctx, q, rows, ksids, CommitPost)
+	}
+	var preRows, postRows [][]Value
+	var preKsids, postKsids []KeyspaceID
+	for i, row := range rows {
+		if p.IsPreRow(c.preKey(row, ksids[i])) {
+			preRows, preKsids = append(preRows, row), append(preKsids, ksids[i])
+		} else {
+			postRows, postKsids = append(postRows, row), append(postKsids, ksids[i])
+		}
+	}
+	if err := c.delete(ctx, q, preRows, preKsids, CommitPre); err != nil {
+		return err
+	}
+	return c.delete(ctx, q, postRows, postKsids, CommitPost)
 }
 
 // Update is, row by row, Delete (Post) of the old values and Create (Pre,

@@ -532,6 +532,43 @@ func consistentSetup(t *testing.T, lookupRows [][]Value, ownerRows [][]Value) (L
 
 const insertFooBar = "pre insert into `name_lookup`(`name`, `keyspace_id`) values ('bar', X'06e7ea22ce92708f'), ('foo', X'166b40b44aba4bd6')"
 
+// preRowsDB is a fakeDB that remembers the rows its transaction's Pre session wrote.
+type preRowsDB struct {
+	*fakeDB
+	rows map[string]bool
+}
+
+func (db *preRowsDB) NotePreRow(key string)    { db.rows[key] = true }
+func (db *preRowsDB) IsPreRow(key string) bool { return db.rows[key] }
+
+// TestConsistentDeleteOwnPreRows: a lookup row the transaction's own Pre session wrote is deleted
+// there (in Post the DELETE would wait for Pre's lock on it until lock_wait_timeout); the others in
+// Post, after the owner rows' deletion commits.
+func TestConsistentDeleteOwnPreRows(t *testing.T) {
+	v, fake := consistentSetup(t, [][]Value{row("old", ks2)}, nil)
+	db := &preRowsDB{fakeDB: fake, rows: map[string]bool{}}
+	if err := v.Create(ctx, db, rowsOf(NewVarChar("foo")), ksids(t, ks1), false); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Delete(ctx, db, rowsOf(NewVarChar("foo"), NewVarChar("old")), ksids(t, ks1, ks2)); err != nil {
+		t.Fatal(err)
+	}
+	checkLog(t, db.fakeDB,
+		"pre insert into `name_lookup`(`name`, `keyspace_id`) values ('foo', X'166b40b44aba4bd6')",
+		"pre delete from `name_lookup` where `name` = 'foo' and `keyspace_id` = X'166b40b44aba4bd6'",
+		"post delete from `name_lookup` where `name` = 'old' and `keyspace_id` = X'06e7ea22ce92708f'",
+	)
+	// An IGNORE insert may have skipped a row: none of its rows is taken for Pre's.
+	v, fake = consistentSetup(t, nil, nil)
+	db = &preRowsDB{fakeDB: fake, rows: map[string]bool{}}
+	if err := v.Create(ctx, db, rowsOf(NewVarChar("foo")), ksids(t, ks1), true); err != nil {
+		t.Fatal(err)
+	}
+	if len(db.rows) != 0 {
+		t.Errorf("rows of an IGNORE insert noted as Pre's: %v", db.rows)
+	}
+}
+
 func TestConsistentCreate(t *testing.T) {
 	t.Run("no conflict: one insert in Pre", func(t *testing.T) {
 		v, db := consistentSetup(t, nil, nil)

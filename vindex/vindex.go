@@ -221,6 +221,17 @@ type Querier interface {
 	NoBackslashEscapes() bool
 }
 
+// PreRows may be implemented by a Querier to remember the lookup rows its
+// transaction's Pre session created, by key (see consistentBase.preKey).
+// Deleting such a row in the Post session would wait for Pre's lock on it,
+// a lock of the client's own transaction, until lock_wait_timeout; it is
+// deleted in Pre instead, which created it (both commit before the owner
+// rows' deletion could fail to, and neither row then remains).
+type PreRows interface {
+	NotePreRow(key string)
+	IsPreRow(key string) bool
+}
+
 // SQLError is implemented by errors that carry a MySQL error number, such as
 // the backend errors the Querier returns.
 type SQLError interface {
