@@ -82,7 +82,11 @@ type Env struct {
 	// string as an ordinary character.
 	NoBackslashEscapes bool
 	MaxRows            int // 0: no bound
-	held               int
+	// CastCollate: the evaluating backend reads CAST(… AS CHAR CHARACTER
+	// SET cs COLLATE c) (MariaDB; MySQL 8 does not), which gathered strings
+	// are written in (see Gather.collations).
+	CastCollate bool
+	held        int
 }
 
 // hold counts n more rows in memory and refuses past the limit.

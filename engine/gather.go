@@ -82,6 +82,9 @@ func (e *Evaluate) Execute(ctx context.Context, env *Env) (*Result, error) {
 	}
 	colls := make([][]string, len(e.Tables))
 	for i, g := range e.Tables {
+		if !env.CastCollate {
+			break
+		}
 		var err error
 		if colls[i], err = g.collations(ctx, env, gathered[i]); err != nil {
 			return nil, err
@@ -204,6 +207,8 @@ func (g *Gather) sql(where, cond string) string {
 // values do where the optimizer moves a condition onto them (MariaDB pushes
 // a derived table's conditions into each part of its UNION), and where the
 // table is of another keyspace and only literals make the derived table.
+// CAST(… COLLATE …), not a COLLATE clause, keeps the column's implicit
+// coercibility: a BINARY or COLLATE of the statement still wins over it.
 func (g *Gather) collations(ctx context.Context, env *Env, res *Result) ([]string, error) {
 	if g.From == "" || len(res.Rows) == 0 {
 		return nil, nil
@@ -302,9 +307,9 @@ func appendDerived(b []byte, g *Gather, res *Result, colls []string, nbe bool) [
 				// In the column's collation (see collations): the text is in
 				// the connection's character set, converted to the column's.
 				c := colls[i]
-				b = append(b, "CONVERT("...)
+				b = append(b, "CAST("...)
 				b = appendLiteral(b, v, res.Fields[i].Kind, nbe)
-				b = append(b, " USING "+c[:strings.IndexByte(c, '_')]+") COLLATE "+c...)
+				b = append(b, " AS CHAR CHARACTER SET "+c[:strings.IndexByte(c, '_')]+" COLLATE "+c+")"...)
 			} else {
 				b = appendLiteral(b, v, res.Fields[i].Kind, nbe)
 			}

@@ -107,7 +107,7 @@ func TestDerivedOtherKeyspace(t *testing.T) {
 	}
 	// Strings in their column's collation, which the table's own values compare by.
 	colls := []string{"", "latin1_swedish_ci"}
-	if got, want := string(appendDerived(nil, g, res, colls, false)), "(SELECT 1 AS `id`, CONVERT('a' USING latin1) COLLATE latin1_swedish_ci AS `name` UNION ALL SELECT 2, NULL)"; got != want {
+	if got, want := string(appendDerived(nil, g, res, colls, false)), "(SELECT 1 AS `id`, CAST('a' AS CHAR CHARACTER SET latin1 COLLATE latin1_swedish_ci) AS `name` UNION ALL SELECT 2, NULL)"; got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 	res.Rows = nil

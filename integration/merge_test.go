@@ -233,6 +233,8 @@ var evaluateCases = []mergeCase{
 	{sql: "select count(*) from (select g from t where bname between 'Z' and 'ß' group by g) s"},
 	{sql: "select count(*) from (select id from t where lname = 'Ü' union select id from t where id < -1000) s"},
 	{sql: "select count(*) from (select id from t where lname <> 'apple' union all select id from t where id < -1000) s"},
+	{sql: "select count(*) from t where name in (select bname from t where bname like 'a%')"},
+	{sql: "select a.id, b.id from t a join t b on b.x = a.x where (a.name = binary 'alpha' or b.id = 0) order by 1, 2"},
 	// A window in a part of a UNION ALL: no shard's numbering is the answer's.
 	{sql: "select id, row_number() over (order by id) from t union all select id, 0 from t where id < -1000", unordered: true},
 }

@@ -91,6 +91,11 @@ type shopCase struct {
 }
 
 var shopCases = []shopCase{
+	// BINARY and COLLATE of the statement win over the gathered strings' own collations.
+	{mergeCase: mergeCase{sql: "select c.id, i.id from customer c join item i on i.qty = c.tier where (c.name = binary 'ann' or i.id = 0) and i.id < 20 order by 1, 2"}},
+	{mergeCase: mergeCase{sql: "select p.id from customer p where p.name like binary 'a%' union select p.id from orders p where p.id = 1 order by 1"}},
+	{mergeCase: mergeCase{sql: "select name from customer where id < 3 union select status collate utf8mb4_bin from orders where id < 3 order by 1"}},
+	{mergeCase: mergeCase{sql: "select c.id, i.id from customer c join item i on i.qty = c.tier where (c.name = 'ann' collate utf8mb4_bin or i.id = 0) and i.id < 20 order by 1, 2"}},
 	// The five statements that once got a wrong answer without an error, and the one that dropped
 	// the connection.
 	{mergeCase: mergeCase{sql: "select c.id, c.name, o.id from customer c left join orders o on o.customer_id = c.id and o.customer_id = 7 where c.tier = 1", unordered: true}},
@@ -841,6 +846,7 @@ func TestShopAcrossKeyspaces(t *testing.T) {
 		// Strings compare, group and sort by their column's collation (utf8mb4_bin, latin1), not the
 		// connection's.
 		{sql: "select count(*) from shop.customer c join mk.t t on t.g = c.tier where c.id = 1 and t.bname between 'Z' and 'ß'"},
+		{sql: "select t.id, locate(binary 'A', t.name), t.name = binary 'alpha' from shop.customer c join mk.t t on t.g = c.tier where c.id = 1 and t.id < 0 and t.name like 'a%' order by t.id", anyTypes: true},
 		{sql: "select distinct t.bname from shop.customer c join mk.t t on t.g = c.tier where c.id = 1 order by 1", anyTypes: true},
 		{sql: "select t.lname, count(*) from shop.customer c join mk.t t on t.g = c.tier where c.id = 1 group by t.lname order by 1", anyTypes: true, weigh: []string{"lname", ""}},
 	} {

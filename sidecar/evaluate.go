@@ -37,7 +37,8 @@ func (s *session) evaluate(plan *planner.Plan, args planner.Args, stmt *prepared
 	}
 	s.evaluating = true
 	defer func() { s.evaluating = false }()
-	env := &engine.Env{Cursor: s, Args: args, NoBackslashEscapes: s.mode.NoBackslashEscapes, MaxRows: s.srv.config().MaxMemoryRows}
+	env := &engine.Env{Cursor: s, Args: args, NoBackslashEscapes: s.mode.NoBackslashEscapes, MaxRows: s.srv.config().MaxMemoryRows,
+		CastCollate: s.srv.mariaDB(ev.Keyspace)}
 	res, err := ev.Execute(context.Background(), env)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package sidecar
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/rs/zerolog"
 
@@ -121,6 +122,17 @@ func (s *Server) pool(sh *conf.Shard) (*backend.Pool, error) {
 		return p, nil
 	}
 	return nil, sqlerr.New(1105, "HY000", "shard %s/%s is no longer in the config (it was reloaded)", sh.Keyspace, sh.Name)
+}
+
+// mariaDB reports whether keyspace's first backend, which evaluates the
+// engine's statements, announced itself as MariaDB (not yet known: false).
+func (s *Server) mariaDB(keyspace string) bool {
+	ks := s.topo().Keyspaces[keyspace]
+	if ks == nil {
+		return false
+	}
+	p, err := s.pool(ks.Shards[0])
+	return err == nil && strings.Contains(p.Version(), "MariaDB")
 }
 
 // learnColumns reads the columns need asks for from its table's first shard
