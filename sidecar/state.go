@@ -125,14 +125,19 @@ func (s *Server) pool(sh *conf.Shard) (*backend.Pool, error) {
 }
 
 // mariaDB reports whether keyspace's first backend, which evaluates the
-// engine's statements, announced itself as MariaDB (not yet known: false).
+// engine's statements, announced itself as MariaDB; while it has not been
+// connected to yet, whether the first keyspace's did (read at start).
 func (s *Server) mariaDB(keyspace string) bool {
-	ks := s.topo().Keyspaces[keyspace]
-	if ks == nil {
-		return false
+	v := ""
+	if ks := s.topo().Keyspaces[keyspace]; ks != nil {
+		if p, err := s.pool(ks.Shards[0]); err == nil {
+			v = p.Version()
+		}
 	}
-	p, err := s.pool(ks.Shards[0])
-	return err == nil && strings.Contains(p.Version(), "MariaDB")
+	if v == "" {
+		v = s.firstPool().Version()
+	}
+	return strings.Contains(v, "MariaDB")
 }
 
 // learnColumns reads the columns need asks for from its table's first shard
