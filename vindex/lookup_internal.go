@@ -41,15 +41,6 @@ import (
 // rollback; such errors are returned as they are.
 const partialDMLRollback = "transaction rolled back to reverse changes of partial DML execution"
 
-// ConsistentReadOrderer may be implemented by a Querier to say which session
-// a consistent lookup's Map reads in. Vitess reads in Pre while executing an
-// INSERT or SELECT and in Post while executing an UPDATE or DELETE (so the
-// read joins the transaction that will later change the row); without this
-// interface Map reads in CommitPre.
-type ConsistentReadOrderer interface {
-	ConsistentLookupReadOrder() CommitOrder
-}
-
 // NullValueError is returned by Create for a NULL from value when the
 // vindex does not have ignore_nulls. It is MySQL error 1048 (SQLSTATE 23000),
 // with Vitess's VT03028 wording; Row and Col index the rows and from columns
@@ -216,14 +207,11 @@ func (c *lookupCore) IsBackfilling() bool { return c.writeOnly }
 func (c *lookupCore) Table() string { return c.table }
 
 // readOrder is the session Map and Verify read in.
-func (c *lookupCore) readOrder(q Querier) CommitOrder {
+func (c *lookupCore) readOrder() CommitOrder {
 	switch {
 	case c.autocommit:
 		return CommitAutocommit
 	case c.consistent:
-		if o, ok := q.(ConsistentReadOrderer); ok {
-			return o.ConsistentLookupReadOrder()
-		}
 		return CommitPre
 	}
 	return CommitNormal
@@ -279,7 +267,7 @@ func (c *lookupCore) Map(ctx context.Context, q Querier, ids []Value) ([]Destina
 	if q == nil {
 		return nil, errNoQuerier
 	}
-	rows, err := c.lookupRows(ctx, q, ids, c.readOrder(q), q.InTransactionAndIsDML())
+	rows, err := c.lookupRows(ctx, q, ids, c.readOrder(), q.InTransactionAndIsDML())
 	if err != nil {
 		return nil, fmt.Errorf("lookup.Map: %w", err)
 	}
