@@ -81,13 +81,12 @@ func (e *Evaluate) Execute(ctx context.Context, env *Env) (*Result, error) {
 		gathered[i] = res
 	}
 	colls := make([][]string, len(e.Tables))
-	for i, g := range e.Tables {
-		if !env.CastCollate {
-			break
-		}
-		var err error
-		if colls[i], err = g.collations(ctx, env, gathered[i]); err != nil {
-			return nil, err
+	if env.CastCollate {
+		for i, g := range e.Tables {
+			var err error
+			if colls[i], err = g.collations(ctx, env, gathered[i]); err != nil {
+				return nil, err
+			}
 		}
 	}
 	var b []byte
