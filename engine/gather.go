@@ -73,18 +73,15 @@ const reduceBatch = 2000
 
 func (e *Evaluate) Execute(ctx context.Context, env *Env) (*Result, error) {
 	gathered := make([]*Result, len(e.Tables))
+	colls := make([][]string, len(e.Tables))
 	for i, g := range e.Tables {
-		res, err := g.run(ctx, env, gathered)
+		res, err := g.run(ctx, env, gathered, colls)
 		if err != nil {
 			return nil, err
 		}
 		gathered[i] = res
-	}
-	colls := make([][]string, len(e.Tables))
-	if env.CastCollate {
-		for i, g := range e.Tables {
-			var err error
-			if colls[i], err = g.collations(ctx, env, gathered[i]); err != nil {
+		if env.CastCollate {
+			if colls[i], err = g.collations(ctx, env, res); err != nil {
 				return nil, err
 			}
 		}
@@ -125,7 +122,13 @@ func (e *Evaluate) sources(res *Result, gathered []*Result) {
 	}
 }
 
-func (g *Gather) run(ctx context.Context, env *Env, gathered []*Result) (*Result, error) {
+// run gathers g's rows: with a Reduce, those whose column equals a value of
+// the earlier gather's column. An IN list of the values compares them in the
+// reduced column's collation, where the join compares both columns in the
+// one MySQL's coercion rules pick: a string column whose collation (colls)
+// is not the reduced column's is not reduced by (latin1_swedish_ci would
+// tell 'U' from 'Ü', which the join in utf8mb4_general_ci finds equal).
+func (g *Gather) run(ctx context.Context, env *Env, gathered []*Result, colls [][]string) (*Result, error) {
 	if g.Reduce == nil {
 		return g.query(ctx, env, "")
 	}
@@ -139,6 +142,15 @@ func (g *Gather) run(ctx context.Context, env *Env, gathered []*Result) (*Result
 		// Plain numbers in an IN list: the router maps them by the vindex
 		// (a CAST it could not), and the column's own type decides.
 		kind = Int
+	}
+	if sc := colls[g.Reduce.Source]; col < len(sc) && sc[col] != "" {
+		tc, err := g.columnCollation(ctx, env)
+		if err != nil {
+			return nil, err
+		}
+		if tc != "" && tc != sc[col] {
+			return g.query(ctx, env, "")
+		}
 	}
 	seen := map[string]bool{}
 	var values [][]byte
@@ -243,6 +255,16 @@ func (g *Gather) collations(ctx context.Context, env *Env, res *Result) ([]strin
 	return out, nil
 }
 
+// columnCollation is the collation of the reduced column of g's table (""
+// when the table has no row, or for another type).
+func (g *Gather) columnCollation(ctx context.Context, env *Env) (string, error) {
+	got, err := env.Cursor.Select(ctx, Read{Keyspace: g.Keyspace, SQL: "SELECT COLLATION(" + g.Reduce.Column + ")" + g.From + " LIMIT 1"})
+	if err != nil || len(got.Rows) == 0 || len(got.Rows[0]) != 1 {
+		return "", err
+	}
+	return string(got.Rows[0][0]), nil
+}
+
 // collationName reports a name a COLLATE clause can carry as it is, and
 // that names a character set before its first '_' (every collation but
 // binary does).
@@ -302,16 +324,11 @@ func appendDerived(b []byte, g *Gather, res *Result, colls []string, nbe bool) [
 			if i > 0 {
 				b = append(b, ", "...)
 			}
-			if i < len(colls) && colls[i] != "" && v != nil {
-				// In the column's collation (see collations): the text is in
-				// the connection's character set, converted to the column's.
-				c := colls[i]
-				b = append(b, "CAST("...)
-				b = appendLiteral(b, v, res.Fields[i].Kind, nbe)
-				b = append(b, " AS CHAR CHARACTER SET "+c[:strings.IndexByte(c, '_')]+" COLLATE "+c+")"...)
-			} else {
-				b = appendLiteral(b, v, res.Fields[i].Kind, nbe)
+			coll := ""
+			if i < len(colls) {
+				coll = colls[i]
 			}
+			b = appendCollated(b, v, res.Fields[i].Kind, coll, nbe)
 			if !g.Typed && r == 0 {
 				b = append(b, " AS "...)
 				b = append(b, vindex.QuoteIdent(res.Fields[i].Name)...)
@@ -397,6 +414,19 @@ func appendLiteral(b, v []byte, k Kind, nbe bool) []byte {
 		return append(b, " AS JSON)"...)
 	}
 	return vindex.AppendLiteral(b, vindex.Value{Kind: vindex.VarChar, Raw: v}, nbe)
+}
+
+// appendCollated writes v as appendLiteral does, in collation coll unless it
+// is "" (see Gather.collations): the text is in the connection's character
+// set, converted to coll's. A CAST, not a COLLATE clause, keeps a column's
+// implicit coercibility.
+func appendCollated(b, v []byte, k Kind, coll string, nbe bool) []byte {
+	if coll == "" || v == nil {
+		return appendLiteral(b, v, k, nbe)
+	}
+	b = append(b, "CAST("...)
+	b = appendLiteral(b, v, k, nbe)
+	return append(b, " AS CHAR CHARACTER SET "+coll[:strings.IndexByte(coll, '_')]+" COLLATE "+coll+")"...)
 }
 
 // isNumber: [-]digits[.digits], and with exp an exponent.
