@@ -673,17 +673,31 @@ func (bc *Conn) Err(p []byte) *sqlerr.Error {
 		bc.Broken = true
 	}
 	if sh := bc.Pool.Shard; sh.Database != sh.Keyspace && strings.Contains(e.Message, sh.Database) {
-		e.Message = strings.NewReplacer("`"+sh.Database+"`", "`"+sh.Keyspace+"`", "'"+sh.Database+".", "'"+sh.Keyspace+".",
-			"'"+sh.Database+"'", "'"+sh.Keyspace+"'").Replace(e.Message)
+		e.Message = keyspaceNames(e, sh.Database, sh.Keyspace)
 	}
 	return e
 }
 
-// MySQL and MariaDB error numbers that end the connection outside SQLSTATE
-// class 08.
+// keyspaceNames is e's message with database db named keyspace where it
+// names db's tables: `db`.`t`.`c` (MariaDB quotes a column so, never a
+// value), and 'db.t' in the errors whose quoted text is a table's name. A
+// value or a name the client wrote that happens to read db stays as it is.
+func keyspaceNames(e *sqlerr.Error, db, keyspace string) string {
+	msg := strings.ReplaceAll(e.Message, "`"+db+"`.", "`"+keyspace+"`.")
+	switch e.Num {
+	case erNoSuchTable, erBadTable:
+		msg = strings.ReplaceAll(msg, "'"+db+".", "'"+keyspace+".")
+	}
+	return msg
+}
+
+// MySQL and MariaDB error numbers: the first two end the connection outside
+// SQLSTATE class 08; the others name a table 'db.t' (keyspaceNames).
 const (
 	erConnectionKilled         = 1927 // MariaDB's KILL CONNECTION
 	erClientInteractionTimeout = 4031 // MySQL 8's wait_timeout
+	erNoSuchTable              = 1146 // Table 'db.t' doesn't exist
+	erBadTable                 = 1051 // Unknown table 'db.t'
 )
 
 // Lost turns an I/O failure into the error the client sees.

@@ -2373,6 +2373,9 @@ func TestShardedInsertWithoutColumns(t *testing.T) {
 	must("insert into customer values (7, 'seven', 'n7', 77)")
 	expectMySQLError(t, run("insert into customer values (8, 'eight')"), 1136, "21S01")
 	expectMySQLError(t, run("insert into customer values (?, ?)", 8, "eight"), 1136, "21S01")
+	if me := expectMySQLError(t, run("insert into customer values (9, 'nine', 'n9', 99), (10, 'ten')"), 1136, "21S01"); me != nil && !strings.HasSuffix(me.Message, "at row 2") {
+		t.Errorf("a short second row: %s, want MySQL's 'at row 2'", me.Message)
+	}
 	// The things keyspace's owner table writes its lookup rows as with a column list.
 	if _, err := e.driver(e.sc, "things").ExecContext(ctx, "insert into things values (3, 'three')"); err != nil {
 		t.Fatal(err)

@@ -977,13 +977,19 @@ func TestShopSessionState(t *testing.T) {
 		// ROLLBACK TO and RELEASE of a savepoint the transaction does not have.
 		{"begin", "rollback to savepoint nosuch", "release savepoint nosuch", "savepoint s1", "update customer set tier = tier where id = 1",
 			"rollback to savepoint S1", "release savepoint s1", "rollback to savepoint s1", "rollback"},
+		{"begin", "savepoint s", "savepoint t", "savepoint s", "rollback to savepoint t", "rollback to savepoint s", "release savepoint s",
+			"rollback to savepoint s", "rollback"},
+		{"begin", "savepoint a", "release savepoint a /* c */", "savepoint b /* c */", "rollback to savepoint b", "rollback"},
+		{"set autocommit = 0", "savepoint a", "update customer set tier = tier where id = 1", "rollback to savepoint a", "rollback", "set autocommit = 1"},
 		// A write on one shard: its warnings, its error, the LAST_INSERT_ID(expr) its values call.
 		{"insert ignore into customer (id, name) values (1, 'dup')", "show warnings", "select @@warning_count"},
 		{"insert into customer (id, name) values (901, 'a')", "insert ignore into customer (id, name) values (901, 'b')", "show warnings",
 			"delete from customer where id = 901"},
 		{"update customer set lvl = -1 where id = 9", "show warnings"},
-		// The error names the keyspace, not the shard's database.
+		// The error names the keyspace, not the shard's database; a value reading like it stays.
 		{"update customer set tier = 'x' where id = 1", "show warnings"},
+		{"insert into sku (sku, descr) values ('shop_lo', 'x')", "insert into sku (sku, descr) values ('shop_lo', 'y')",
+			"select shop_lo from customer where id = 1", "delete from sku where sku = 'shop_lo'"},
 		{"insert into orders (id, customer_id, total, status) values (951, 8, last_insert_id(77), 'new')", "select last_insert_id()",
 			"delete from orders where id = 951", "select last_insert_id()"},
 	} {

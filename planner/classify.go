@@ -393,13 +393,16 @@ func hasPrefixFold(s, sub string) bool {
 }
 
 // SavepointName returns the savepoint a SAVEPOINT, ROLLBACK TO or RELEASE
-// statement names (its last word, unquoted).
+// statement names: its last name, unquoted and lower-cased (MySQL compares
+// savepoint names without case), comments skipped.
 func SavepointName(sql string) string {
-	s := strings.TrimRight(strings.TrimSpace(sql), "; \t\r\n")
-	if i := strings.LastIndexAny(s, " \t\r\n"); i >= 0 {
-		s = s[i+1:]
+	toks := scanTokens(sql)
+	for i := len(toks) - 1; i >= 0; i-- {
+		if toks[i].isName() {
+			return strings.ToLower(toks[i].name)
+		}
 	}
-	return strings.ToLower(strings.Trim(s, "`"))
+	return ""
 }
 
 // VExplainTarget returns the statement a VEXPLAIN statement explains.

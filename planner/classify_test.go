@@ -142,3 +142,20 @@ func TestUnwrapExecutable(t *testing.T) {
 		}
 	}
 }
+
+// TestSavepointName: the name a savepoint statement gives, as MySQL reads it.
+func TestSavepointName(t *testing.T) {
+	for _, tc := range []struct{ sql, want string }{
+		{"SAVEPOINT a", "a"},
+		{"savepoint A;", "a"},
+		{"release savepoint a /* c */", "a"},
+		{"savepoint a /* c */ ", "a"},
+		{"rollback to savepoint `a b`", "a b"},
+		{"ROLLBACK WORK TO SAVEPOINT `x``y`", "x`y"},
+		{"rollback to s1 -- why\n", "s1"},
+	} {
+		if got := SavepointName(tc.sql); got != tc.want {
+			t.Errorf("SavepointName(%q) = %q, want %q", tc.sql, got, tc.want)
+		}
+	}
+}

@@ -60,13 +60,12 @@ func (p *Planner) KnowsColumnsOf(ks string) bool {
 }
 
 // NeedColumns is the planner asking for Table's columns: an INSERT without
-// a column list needs them. Known are the columns learned before, which a
-// row's number of values contradicts (nil: none learned).
+// a column list needs them. Known are the columns learned before, which the
+// number of values of row Row (from 1) contradicts (nil: none learned).
 type NeedColumns struct {
 	Table *conf.Table
 	Known []string
-	// Values is that row's number of values.
-	Values int
+	Row   int
 }
 
 func (e *NeedColumns) Error() string {
@@ -77,7 +76,7 @@ func (e *NeedColumns) Error() string {
 // columns known: what the client gets when the columns read again are still
 // those.
 func (e *NeedColumns) CountError() error {
-	return sqlerr.New(1136, "21S01", "Column count doesn't match value count at row 1")
+	return sqlerr.New(1136, "21S01", "Column count doesn't match value count at row %d", max(e.Row, 1))
 }
 
 // ColumnsQuery reads t's columns from its shard's database db, in order,
@@ -102,9 +101,9 @@ func (p *Planner) implicitColumns(ins *ast.InsertStmt, t *conf.Table) error {
 		if cols == nil {
 			return &NeedColumns{Table: t}
 		}
-		for _, row := range ins.Lists {
+		for i, row := range ins.Lists {
 			if len(row) != len(cols) {
-				return &NeedColumns{Table: t, Known: cols, Values: len(row)}
+				return &NeedColumns{Table: t, Known: cols, Row: i + 1}
 			}
 		}
 	}

@@ -649,6 +649,7 @@ func (s *session) use(name string) error {
 // savepoint runs SAVEPOINT, ROLLBACK TO and RELEASE on every shard in the
 // transaction, and remembers savepoints for shards that join later.
 func (s *session) savepoint(plan *planner.Plan, more bool) error {
+	s.implicitBegin(plan.Kind) // with autocommit off, a transaction is open
 	if !s.inTxn {
 		if plan.Kind == planner.KindSavepoint {
 			return s.ok(more) // MySQL accepts it and forgets it at once
@@ -656,7 +657,7 @@ func (s *session) savepoint(plan *planner.Plan, more bool) error {
 		return sqlerr.New(1305, "42000", "SAVEPOINT %s does not exist", planner.SavepointName(plan.Query))
 	}
 	name := planner.SavepointName(plan.Query)
-	at := -1 // the savepoint ROLLBACK TO or RELEASE names, the latest of that name
+	at := -1 // the savepoint ROLLBACK TO or RELEASE names
 	if plan.Kind != planner.KindSavepoint {
 		for i, sp := range s.savepoints {
 			if strings.EqualFold(planner.SavepointName(sp), name) {
@@ -679,6 +680,8 @@ func (s *session) savepoint(plan *planner.Plan, more bool) error {
 	}
 	switch plan.Kind {
 	case planner.KindSavepoint:
+		// A savepoint of a name already set replaces it, as in MySQL.
+		s.savepoints = slices.DeleteFunc(s.savepoints, func(sp string) bool { return strings.EqualFold(planner.SavepointName(sp), name) })
 		s.savepoints = append(s.savepoints, plan.Query)
 	case planner.KindRollbackTo:
 		s.savepoints = s.savepoints[:at+1] // it keeps the savepoint itself
