@@ -1935,12 +1935,25 @@ func TestShardedLookupRowOfOwnTransaction(t *testing.T) {
 		"insert into things (id, name) values (22, 'n22')",
 		"delete from things where name = 'n22'",
 		"commit",
+		// What a ROLLBACK TO or a failed statement undid is forgotten, not what came before.
+		"insert into things (id, name) values (30, 'n30')",
+		"savepoint s",
+		"insert into things (id, name) values (31, 'n31')",
+		"rollback to savepoint s",
+		"delete from things where id = 30",
+		"insert into things (id, name) values (32, 'n32')",
+		"insert into things (id, name) values (32, 'dup')",
+		"update things set name = 'n32b' where id = 32",
+		"commit",
 	} {
-		if _, err := conn.ExecContext(ctx, sql); err != nil {
+		_, err := conn.ExecContext(ctx, sql)
+		if strings.Contains(sql, "'dup'") {
+			expectMySQLError(t, err, 1062, "23000")
+		} else if err != nil {
 			t.Fatalf("%s: %v", sql, err)
 		}
 	}
-	e.checkThings(thingRow{1, "kept"}, thingRow{4, "n4b"}, thingRow{21, "n21b"})
+	e.checkThings(thingRow{1, "kept"}, thingRow{4, "n4b"}, thingRow{21, "n21b"}, thingRow{32, "n32b"})
 }
 
 // A number compared with a unique lookup's text column matches every value equal to it as a number

@@ -3,6 +3,7 @@ package sidecar
 import (
 	"context"
 	"errors"
+	"maps"
 	"strings"
 	"sync"
 
@@ -416,21 +417,31 @@ func (s *session) NoBackslashEscapes() bool { return s.mode.NoBackslashEscapes }
 
 // NotePreRow implements vindex.PreRows, for the client's transaction: a
 // statement in its own transaction commits its Pre session before the next.
-// Forgetting rows is always safe (their deletes wait on Pre again, as
-// without PreRows); remembering a row Pre no longer holds is not (its delete
-// would commit before the owner's), so a ROLLBACK TO forgets them all.
+// Forgetting a row is always safe (its delete waits on Pre again, as without
+// PreRows); remembering a row Pre no longer holds is not (its delete would
+// commit before the owner's): what a ROLLBACK TO, or a failed statement,
+// undoes in Pre is forgotten (forgetPreRowsAfter), in the order noted.
 func (s *session) NotePreRow(key string) {
 	if !s.inTxn {
 		return
 	}
 	if s.preRows == nil {
-		s.preRows = map[string]bool{}
+		s.preRows = map[string]int{}
 	}
-	s.preRows[key] = true
+	s.preSeq++
+	s.preRows[key] = s.preSeq
 }
 
 // IsPreRow implements vindex.PreRows.
-func (s *session) IsPreRow(key string) bool { return s.preRows[key] }
+func (s *session) IsPreRow(key string) bool {
+	_, ok := s.preRows[key]
+	return ok
+}
+
+// forgetPreRowsAfter forgets the lookup rows noted after mark (a preSeq).
+func (s *session) forgetPreRowsAfter(mark int) {
+	maps.DeleteFunc(s.preRows, func(_ string, seq int) bool { return seq > mark })
+}
 
 func (s *session) InTransactionAndIsDML() bool {
 	return s.stmt != nil && s.stmt.dml && s.txnActive()

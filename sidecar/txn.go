@@ -39,11 +39,12 @@ type stmtScope struct {
 	// wait on a lock of its own transaction's other connection.
 	ownShard   *conf.Shard
 	rowsMapped bool // ownShard was decided (by the client's INSERT, not a nested one)
+	preMark    int  // the session's preSeq when the statement began
 }
 
 // beginStatement opens a statement scope.
 func (s *session) beginStatement(keyspace string, dml bool) {
-	s.stmt = &stmtScope{implicit: !s.inTxn, dml: dml, savepointed: map[*backend.Conn]bool{}, keyspace: keyspace}
+	s.stmt = &stmtScope{implicit: !s.inTxn, dml: dml, savepointed: map[*backend.Conn]bool{}, keyspace: keyspace, preMark: s.preSeq}
 }
 
 // endStatement closes the scope: on success an implicit transaction commits;
@@ -69,7 +70,7 @@ func (s *session) endStatement(err error, wrote bool) error {
 		}
 		return se
 	}
-	s.preRows = nil // what the statement wrote in Pre is undone: forget all (see NotePreRow)
+	s.forgetPreRowsAfter(st.preMark) // what the statement wrote in Pre is undone (see NotePreRow)
 	for bc := range st.savepointed {
 		if _, rerr := bc.Exec("ROLLBACK TO SAVEPOINT _sidecar_stmt"); rerr != nil {
 			// The partial writes cannot be undone alone: undo the transaction.
@@ -254,7 +255,7 @@ func (s *session) heldKeys() []connKey {
 // releaseHeld returns held connections to their pools unless the session
 // keeps state on them (then only the pre/post ones go back).
 func (s *session) releaseHeld() {
-	s.preRows = nil // the transaction ended
+	s.preRows, s.preMarks = nil, nil // the transaction ended
 	for key, bc := range s.conns {
 		if s.sticky && key.order == vindex.CommitNormal {
 			continue
