@@ -2170,6 +2170,7 @@ func TestShardedLockTables(t *testing.T) {
 		// A table of another keyspace runs on other connections, which hold no locks.
 		expectMySQLError(t, exec(a, "select count(*) from "+c.otherKeyspace), 1100, "HY000")
 		expectMySQLError(t, exec(a, "insert into "+c.otherKeyspace+" (id, name) values (99, 'x')"), 1100, "HY000")
+		expectMySQLError(t, exec(a, "select count(*) from "+c.table+" x join "+c.otherKeyspace+" y on y.id = x.id"), 1100, "HY000")
 		for _, id := range []int{1, 4} { // one row on each shard of things
 			expectMySQLError(t, exec(b, insert(id)), 1205, "HY000")
 		}

@@ -416,10 +416,10 @@ func (s *session) sessionStatement(plan *planner.Plan, more bool) (bool, error) 
 		}
 		s.warnings, s.warningCount = nil, 0
 	}
-	if s.tablesLocked && plan.Keyspace != nil && plan.Keyspace.Name != s.lockedKeyspace && (plan.Kind == planner.KindSelect || plan.Kind.IsDML()) {
-		// The keyspace's connections hold no locks: MySQL refuses any table
-		// not locked.
-		if plan.Table != nil {
+	if s.tablesLocked && plan.Keyspace != nil && (plan.Keyspace.Name != s.lockedKeyspace || plan.Engine) && (plan.Kind == planner.KindSelect || plan.Kind.IsDML()) {
+		// The keyspace's connections hold no locks (an Engine plan reads
+		// another keyspace too): MySQL refuses any table not locked.
+		if plan.Table != nil && !plan.Engine {
 			return true, sqlerr.New(1100, "HY000", "Table '%s' was not locked with LOCK TABLES", plan.Table.Name)
 		}
 		return true, sqlerr.New(1100, "HY000", "Tables of keyspace %s were not locked with LOCK TABLES (the session locked tables of %s)", plan.Keyspace.Name, s.lockedKeyspace)
