@@ -253,8 +253,8 @@ var upperKeywords = func() map[string]string {
 // PREPARE. The session then keeps its backend connections. False positives only
 // cost pooling, so a substring test is enough.
 func leavesSessionState(sql string) bool {
-	if containsFold(sql, "temporary") || strings.Contains(sql, ":=") || containsFold(sql, "get_lock") ||
-		containsFold(sql, "into @") || containsFold(sql, "sql_calc_found_rows") {
+	if ContainsFold(sql, "temporary") || strings.Contains(sql, ":=") || ContainsFold(sql, "get_lock") ||
+		ContainsFold(sql, "into @") || ContainsFold(sql, "sql_calc_found_rows") {
 		return true
 	}
 	w := lowerASCII(firstWord(sql))
@@ -268,7 +268,7 @@ func connState(plan *Plan) {
 	plan.Sticky = leavesSessionState(plan.Query)
 	if plan.Sticky {
 		plan.Variables = assignedVariables(plan.Query)
-		plan.ConnFoundRows = containsFold(plan.Query, "sql_calc_found_rows") || plan.Kind == KindSelect && containsFold(plan.Query, "into @")
+		plan.ConnFoundRows = ContainsFold(plan.Query, "sql_calc_found_rows") || plan.Kind == KindSelect && ContainsFold(plan.Query, "into @")
 	}
 	switch plan.Kind {
 	case KindExplain:
@@ -345,11 +345,11 @@ func firstWord(sql string) string {
 	return w
 }
 
-// containsFold reports whether s contains the lower-case ASCII word sub,
+// ContainsFold reports whether s contains the lower-case ASCII word sub,
 // ignoring case, without allocating. It runs several times on every
 // statement, so candidates are found with strings.IndexByte (vectorised)
 // rather than byte by byte.
-func containsFold(s, sub string) bool {
+func ContainsFold(s, sub string) bool {
 	lower := sub[0]
 	upper := lower
 	if lower >= 'a' && lower <= 'z' {

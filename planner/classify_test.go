@@ -87,8 +87,8 @@ func TestContainsFold(t *testing.T) {
 		{"", "x", false},
 		{"_CONNECT_ATTRS", "_connect_attrs", true},
 	} {
-		if got := containsFold(tc.s, tc.sub); got != tc.want {
-			t.Errorf("containsFold(%q, %q) = %v, want %v", tc.s, tc.sub, got, tc.want)
+		if got := ContainsFold(tc.s, tc.sub); got != tc.want {
+			t.Errorf("ContainsFold(%q, %q) = %v, want %v", tc.s, tc.sub, got, tc.want)
 		}
 	}
 }

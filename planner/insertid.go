@@ -27,7 +27,7 @@ import (
 func InsertIDGenerated(plan *Plan, args Args, id uint64) bool {
 	ins, ok := plan.Stmt.(*ast.InsertStmt)
 	if !ok || ins.Select != nil || len(ins.OnDuplicate) > 0 || ins.IgnoreErr || plan.Tail != "" ||
-		containsFold(plan.Query, "last_insert_id") {
+		ContainsFold(plan.Query, "last_insert_id") {
 		return false
 	}
 	for _, row := range ins.Lists {

@@ -230,7 +230,7 @@ func (p *Planner) Plan(sql string, sess Session) (*Plan, error) {
 	if p.Cache != nil {
 		switch Classify(sql) {
 		case KindSelect, KindInsert, KindReplace, KindUpdate, KindDelete:
-			if containsFold(sql, "schema") {
+			if ContainsFold(sql, "schema") {
 				// The schema names of a system schema's tables (table_schema,
 				// schema_name) are literals that choose the keyspace.
 				break
@@ -336,7 +336,7 @@ func (p *Planner) plan(sql string, sess Session) (*Plan, error) {
 			plan.Local, plan.Column = local, col
 			return plan, nil
 		}
-		if containsFold(sql, "warning_count") {
+		if ContainsFold(sql, "warning_count") {
 			if expr, col := soleItem(sql); sessionVariable(expr) == "warning_count" {
 				plan.Diagnostics, plan.Column = WarningCount, col
 			}
@@ -393,7 +393,7 @@ func (p *Planner) plan(sql string, sess Session) (*Plan, error) {
 		return p.planExplain(plan, sess)
 	case KindSet:
 		p.planSet(plan)
-		if plan.Local == NotLocal && containsFold(sql, "select") {
+		if plan.Local == NotLocal && ContainsFold(sql, "select") {
 			return p.routeSetReads(plan, sess)
 		}
 		return plan, nil
@@ -875,7 +875,7 @@ func sessionVariable(e ast.ExprNode) string {
 }
 
 func localSelect(sql string) (Local, string) {
-	if !containsFold(sql, "version_comment") && !containsFold(sql, "database()") && !containsFold(sql, "last_insert_id()") && !containsFold(sql, "autocommit") {
+	if !ContainsFold(sql, "version_comment") && !ContainsFold(sql, "database()") && !ContainsFold(sql, "last_insert_id()") && !ContainsFold(sql, "autocommit") {
 		return NotLocal, ""
 	}
 	expr, col := soleItem(sql)

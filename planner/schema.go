@@ -35,7 +35,7 @@ func (p *Planner) planSchemaRead(plan *Plan, sess Session) (*Plan, error) {
 // shard Tables_in_shop_lo (the result's column is renamed back).
 func renameTablesInColumn(sql string, ks *conf.Keyspace) string {
 	db := ks.Shards[0].Database
-	if db == ks.Name || !containsFold(sql, "tables_in_") {
+	if db == ks.Name || !ContainsFold(sql, "tables_in_") {
 		return sql
 	}
 	var b strings.Builder

@@ -54,7 +54,7 @@ var sessionTables = map[string]map[string]func(SessionTables) string{
 // tables of the sidecar's sessions. Statements without them are returned
 // unchanged.
 func BindSessionTables(sql string, sess Session, tables SessionTables) string {
-	if !containsFold(sql, "_connect_attrs") && !containsFold(sql, "processlist") {
+	if !ContainsFold(sql, "_connect_attrs") && !ContainsFold(sql, "processlist") {
 		return sql
 	}
 	toks := scanTokens(sql)

@@ -133,7 +133,7 @@ func BindSession(sql string, vals SessionValues, mode SQLMode) string {
 	}
 	found := false
 	for _, f := range sessionFunctions {
-		found = found || containsFold(sql, f)
+		found = found || ContainsFold(sql, f)
 	}
 	if !found {
 		return sql

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"maps"
-	"strings"
 	"sync"
 
 	"sidecar/backend"
@@ -227,7 +226,7 @@ func (s *session) runWrites(queries []engine.ShardQuery) (engine.Written, error)
 			s.keepWarnings(j.bc, j.out.OK.Warnings)
 			if id := j.out.OK.InsertID; id != 0 && res.InsertID == 0 {
 				res.InsertID = id
-				if strings.Contains(strings.ToLower(j.sql), "last_insert_id") {
+				if planner.ContainsFold(j.sql, "last_insert_id") {
 					// LAST_INSERT_ID(expr) in the values: its value, which
 					// the OK packet carries, is the session's from now on.
 					s.syncLastInsertID(j.bc, id, nil, nil)
