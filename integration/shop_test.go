@@ -1003,6 +1003,19 @@ func TestShopSessionState(t *testing.T) {
 	}
 }
 
+// TestShopWarningsAfterRefusal: SHOW WARNINGS after a statement the sidecar itself refuses lists
+// that error, as MariaDB lists a failed statement's, not the warnings of the statement before.
+func TestShopWarningsAfterRefusal(t *testing.T) {
+	env := newMergeEnv(t)
+	ctx := mergeCtx(t, time.Minute)
+	for _, prepared := range []bool{false, true} {
+		got := runSequence(t, ctx, env.shopText, prepared, []string{"select cast('x' as signed) from customer where id < 9", "select id from nosuch_table", "show warnings"})
+		if want := "[[Error 1146 Table 'shop.nosuch_table' doesn't exist in the VSchema]] <nil>"; !strings.HasSuffix(got, want) {
+			t.Errorf("prepared %v: %s\nwant it to end with %s", prepared, got, want)
+		}
+	}
+}
+
 // runSequence runs statements on one connection of db and returns their answers.
 func runSequence(t *testing.T, ctx context.Context, db *sql.DB, prepared bool, seq []string) string {
 	t.Helper()

@@ -818,7 +818,10 @@ func (s *session) keepSet(set string, ran *backend.Conn) {
 // statements that keep it, and what it left on its connection.
 func (s *session) statementEnd(err error, found uint64) {
 	plan := s.stats.plan
-	if plan == nil {
+	if plan == nil { // not planned: refused, or a VSchema statement
+		if err != nil {
+			s.keepError(err)
+		}
 		return
 	}
 	if plan.KeepsFoundRows {
