@@ -2229,6 +2229,26 @@ func TestShardedLockTables(t *testing.T) {
 	}
 }
 
+// TestShardedLockSystemTable: LOCK TABLES of a backend's own table (no keyspace) locks it on the
+// session's connection; every keyspace's table then gets 1100. It used to end the connection (a
+// nil keyspace read when the lock was noted).
+func TestShardedLockSystemTable(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	conn := e.session(ctx, "")
+	if _, err := conn.ExecContext(ctx, "lock tables mysql.user read"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := conn.ExecContext(ctx, "select count(*) from things.things")
+	expectMySQLError(t, err, 1100, "HY000")
+	for _, sql := range []string{"unlock tables", "select count(*) from things.things"} {
+		if _, err := conn.ExecContext(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+}
+
 // TestShardedProcesslist: SHOW [FULL] PROCESSLIST and information_schema.PROCESSLIST list the
 // sidecar's sessions, with the ids CONNECTION_ID() returns and KILL takes, what each runs, its
 // keyspace and for how long; not the backends' pooled connections. In text and as a prepared

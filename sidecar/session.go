@@ -836,7 +836,10 @@ func (s *session) statementEnd(err error, found uint64) {
 			s.srv.schemaChanged(plan.Keyspace)
 		}
 		if plan.Kind == planner.KindLockTables {
-			s.tablesLocked, s.lockedTables, s.lockedKeyspace = true, plan.Locks, plan.Keyspace.Name
+			s.tablesLocked, s.lockedTables, s.lockedKeyspace = true, plan.Locks, ""
+			if plan.Keyspace != nil { // nil: a backend's own schema (mysql.user)
+				s.lockedKeyspace = plan.Keyspace.Name
+			}
 		}
 	}
 }
