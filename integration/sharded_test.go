@@ -1956,6 +1956,60 @@ func TestShardedLookupRowOfOwnTransaction(t *testing.T) {
 	e.checkThings(thingRow{1, "kept"}, thingRow{4, "n4b"}, thingRow{21, "n21b"}, thingRow{32, "n32b"})
 }
 
+// A lookup value deleted and written again in one transaction for the same row (the row deleted and
+// inserted again, its value changed and changed back): its lookup row is written again where it was
+// deleted, in the post-transaction, which holds its lock. The pre-transaction waited for that lock,
+// one of its own transaction, until lock_wait_timeout (ERROR 1205; Vitess waits too). For another
+// row (another keyspace id) no order of commits keeps both owner rows' lookup rows if one fails: it
+// is refused at once.
+func TestShardedLookupValueWrittenAgain(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	ctx := boundedContext(t, time.Minute)
+	conn := e.session(ctx, "things")
+	for _, step := range []struct {
+		sql   string
+		errno uint16
+	}{
+		{"set session innodb_lock_wait_timeout = 3", 0},
+		{"insert into things (id, name) values (1, 'a'), (2, 'b'), (3, 'c')", 0},
+		{"begin", 0},
+		{"delete from things where id = 1", 0},
+		{"insert into things (id, name) values (1, 'a')", 0},
+		{"update things set name = 'b2' where id = 2", 0},
+		{"update things set name = 'b' where id = 2", 0},
+		{"insert into things (id, name) values (4, 'b')", 1062}, // taken again: found in the post-transaction
+		{"delete from things where id = 1", 0},
+		{"insert into things (id, name) values (1, 'a')", 0}, // twice
+		{"commit", 0},
+		{"begin", 0},
+		{"delete from things where id = 3", 0},
+		{"insert into things (id, name) values (5, 'c')", 1105},
+		{"rollback", 0},
+		// A ROLLBACK TO undid the delete: the value is taken.
+		{"begin", 0},
+		{"savepoint s", 0},
+		{"delete from things where id = 3", 0},
+		{"rollback to savepoint s", 0},
+		{"insert into things (id, name) values (3, 'c')", 1062},
+		{"commit", 0},
+	} {
+		start := time.Now()
+		_, err := conn.ExecContext(ctx, step.sql)
+		if step.errno != 0 {
+			me := expectMySQLError(t, err, step.errno, map[uint16]string{1062: "23000", 1105: "HY000"}[step.errno])
+			if me != nil && step.errno == 1105 && !strings.Contains(me.Message, "was deleted earlier in this transaction") {
+				t.Errorf("%s: %v, want the refusal of a value deleted earlier", step.sql, err)
+			}
+		} else if err != nil {
+			t.Fatalf("%s: %v", step.sql, err)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("%s took %v: it waited for a lock of its own transaction", step.sql, d)
+		}
+	}
+	e.checkThings(thingRow{1, "a"}, thingRow{2, "b"}, thingRow{3, "c"})
+}
+
 // A number compared with a unique lookup's text column matches every value equal to it as a number
 // ('123', '0123', '123abc'): the lookup table finds several rows, and the owner rows are read on
 // each of their shards (it failed with ERROR 1105 "unexpected multiple results").

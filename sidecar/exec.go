@@ -414,32 +414,43 @@ func (s *session) ExecuteShard(ctx context.Context, sh *conf.Shard, sql string, 
 // session's sql_mode (vindex.AppendLiteral).
 func (s *session) NoBackslashEscapes() bool { return s.mode.NoBackslashEscapes }
 
-// NotePreRow implements vindex.PreRows, for the client's transaction: a
-// statement in its own transaction commits its Pre session before the next.
-// Forgetting a row is always safe (its delete waits on Pre again, as without
-// PreRows); remembering a row Pre no longer holds is not (its delete would
-// commit before the owner's): what a ROLLBACK TO, or a failed statement,
-// undoes in Pre is forgotten (forgetPreRowsAfter), in the order noted.
-func (s *session) NotePreRow(key string) {
-	if !s.inTxn {
+// txnRow is a vindex.TxnRow noted, with its order (txnRowSeq then).
+type txnRow struct {
+	vindex.TxnRow
+	seq int
+}
+
+// NoteTxnRow implements vindex.TxnRows, for the client's transaction, or
+// the statement's own when it commits alone. Forgetting a row is always safe
+// (the session that did not touch it waits on the other again, as without
+// TxnRows); remembering what a session no longer did is not (a row deleted
+// in Pre would be deleted before the owner's deletion commits; one written
+// in Post would find no deleted row to write again): what a ROLLBACK TO, or a
+// failed statement, undoes is forgotten (forgetTxnRowsAfter), in the order
+// noted.
+func (s *session) NoteTxnRow(key string, r vindex.TxnRow) {
+	if !s.inTxn && s.stmt == nil {
 		return
 	}
-	if s.preRows == nil {
-		s.preRows = map[string]int{}
+	if s.txnRows == nil {
+		s.txnRows = map[string]txnRow{}
 	}
-	s.preSeq++
-	s.preRows[key] = s.preSeq
+	s.txnRowSeq++
+	s.txnRows[key] = txnRow{r, s.txnRowSeq}
 }
 
-// IsPreRow implements vindex.PreRows.
-func (s *session) IsPreRow(key string) bool {
-	_, ok := s.preRows[key]
-	return ok
+// TxnRow implements vindex.TxnRows.
+func (s *session) TxnRow(key string) (vindex.TxnRow, bool) {
+	r, ok := s.txnRows[key]
+	return r.TxnRow, ok
 }
 
-// forgetPreRowsAfter forgets the lookup rows noted after mark (a preSeq).
-func (s *session) forgetPreRowsAfter(mark int) {
-	maps.DeleteFunc(s.preRows, func(_ string, seq int) bool { return seq > mark })
+var _ vindex.TxnRows = (*session)(nil)
+
+// forgetTxnRowsAfter forgets the lookup rows noted after mark (a
+// txnRowSeq). A row noted again after it is forgotten, not what came before.
+func (s *session) forgetTxnRowsAfter(mark int) {
+	maps.DeleteFunc(s.txnRows, func(_ string, r txnRow) bool { return r.seq > mark })
 }
 
 func (s *session) InTransactionAndIsDML() bool {

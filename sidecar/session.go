@@ -61,12 +61,12 @@ type session struct {
 	warnConn *backend.Conn             // kept after a statement with warnings for SHOW WARNINGS
 
 	pendingCache []cacheEntry // lookup results to cache when the transaction commits
-	// preRows are the lookup rows the transaction's Pre session wrote
-	// (vindex.PreRows), each with its order noted (preSeq then);
-	// preMarks the preSeq at each savepoint of the transaction, by name.
-	preRows       map[string]int
-	preSeq        int
-	preMarks      map[string]int
+	// txnRows is what the transaction's Pre and Post sessions did to lookup
+	// rows (vindex.TxnRows), each with its order noted (txnRowSeq then);
+	// txnRowMarks the txnRowSeq at each savepoint of the transaction, by name.
+	txnRows       map[string]txnRow
+	txnRowSeq     int
+	txnRowMarks   map[string]int
 	lookupNoCache bool            // route by the lookup tables themselves (UPDATE/DELETE)
 	binaryRows    bool            // result sets the sidecar builds use the binary protocol
 	evaluating    bool            // running an engine plan: its statements are not evaluated again
@@ -688,13 +688,13 @@ func (s *session) savepoint(plan *planner.Plan, more bool) error {
 		// A savepoint of a name already set replaces it, as in MySQL.
 		s.savepoints = slices.DeleteFunc(s.savepoints, func(sp string) bool { return strings.EqualFold(planner.SavepointName(sp), name) })
 		s.savepoints = append(s.savepoints, plan.Query)
-		if s.preMarks == nil {
-			s.preMarks = map[string]int{}
+		if s.txnRowMarks == nil {
+			s.txnRowMarks = map[string]int{}
 		}
-		s.preMarks[name] = s.preSeq
+		s.txnRowMarks[name] = s.txnRowSeq
 	case planner.KindRollbackTo:
 		s.savepoints = s.savepoints[:at+1] // it keeps the savepoint itself
-		s.forgetPreRowsAfter(s.preMarks[name])
+		s.forgetTxnRowsAfter(s.txnRowMarks[name])
 	case planner.KindRelease:
 		s.savepoints = s.savepoints[:at]
 	}

@@ -51,8 +51,9 @@ func (c consistentBase) SetOwnerInfo(keyspace, table string, columns []string) e
 	return nil
 }
 
-// Create inserts the lookup rows in one statement in the Pre session. On a
-// duplicate-key error (1062) it examines the rows in order:
+// Create inserts the lookup rows in one statement in the Pre session (in
+// Post those of rows the transaction's Post session deleted or wrote: see
+// TxnRows). On a duplicate-key error (1062) it examines the rows in order:
 //
 //   - a row whose values repeat an earlier row of the same statement: the
 //     statement itself inserts a value twice → the original error;
@@ -80,12 +81,58 @@ func (c consistentBase) create(ctx context.Context, q Querier, rows [][]Value, k
 	if q == nil {
 		return errNoQuerier
 	}
-	_, err = q.Execute(ctx, c.insertSQL(rows, tos, kept, ignoreMode, q.NoBackslashEscapes()), CommitPre)
+	pre, post, err := c.bySession(q, rows, ksids, kept)
+	if err != nil {
+		return err
+	}
+	if err := c.insert(ctx, q, CommitPre, rows, ksids, tos, pre, ignoreMode, h); err != nil {
+		return err
+	}
+	return c.insert(ctx, q, CommitPost, rows, ksids, tos, post, ignoreMode, h)
+}
+
+// bySession splits the rows at kept between the sessions that write them
+// (see TxnRows): Post for a row the transaction's Post session deleted or
+// wrote, Pre for the others.
+func (c consistentBase) bySession(q Querier, rows [][]Value, ksids []KeyspaceID, kept []int) (pre, post []int, err error) {
+	t, ok := q.(TxnRows)
+	if !ok {
+		return kept, nil, nil
+	}
+	for _, i := range kept {
+		r, ok := t.TxnRow(c.txnKey(rows[i], ksids[i]))
+		switch {
+		case !ok || r.Session != CommitPost:
+			pre = append(pre, i)
+		case r.Deleted && !bytes.Equal(r.KeyspaceID, ksids[i]):
+			var v []byte
+			for j, val := range rows[i] {
+				if j > 0 {
+					v = append(v, ", "...)
+				}
+				v = AppendLiteral(v, val, q.NoBackslashEscapes())
+			}
+			return nil, nil, fmt.Errorf("lookup.Create: the lookup row of %s for vindex %s was deleted earlier in this transaction, "+
+				"and its lock is held until COMMIT: the value cannot be written for another keyspace id before then", v, c.name)
+		default:
+			post = append(post, i)
+		}
+	}
+	return pre, post, nil
+}
+
+// insert writes the lookup rows at kept in one statement in the session of
+// order; on a duplicate-key error it examines them as Create says.
+func (c consistentBase) insert(ctx context.Context, q Querier, order CommitOrder, rows [][]Value, ksids []KeyspaceID, tos []Value, kept []int, ignoreMode bool, h held) error {
+	if len(kept) == 0 {
+		return nil
+	}
+	_, err := q.Execute(ctx, c.insertSQL(rows, tos, kept, ignoreMode, q.NoBackslashEscapes()), order)
 	if err == nil {
 		if !ignoreMode { // every row written (IGNORE may have skipped some)
 			for _, i := range kept {
 				h[string(ksids[i])] = rowKey(rows[i])
-				c.notePreRow(q, rows[i], ksids[i])
+				c.noteRow(q, rows[i], TxnRow{Session: order, KeyspaceID: ksids[i]})
 			}
 		}
 		return nil
@@ -103,7 +150,7 @@ func (c consistentBase) create(ctx context.Context, q Querier, rows [][]Value, k
 		seen[k] = true
 	}
 	for _, i := range kept {
-		from, err := c.handleDup(ctx, q, rows[i], ksids[i], tos[i], h, origErr)
+		from, err := c.handleDup(ctx, q, order, rows[i], ksids[i], tos[i], h, origErr)
 		if err != nil {
 			return err
 		}
@@ -115,7 +162,8 @@ func (c consistentBase) create(ctx context.Context, q Querier, rows [][]Value, k
 // erDupEntry is MySQL's ER_DUP_ENTRY.
 const erDupEntry = 1062
 
-// handleDup resolves one row of a failed insert (Vitess's handleDup):
+// handleDup resolves one row of a failed insert (Vitess's handleDup), in the
+// session that inserted it (Pre, or Post: see TxnRows):
 //
 //  1. Pre: select to from t where from = v for update
 //  2. no row (it vanished): Pre: insert the row alone
@@ -127,23 +175,25 @@ const erDupEntry = 1062
 //     yes → the value is taken: the original duplicate error
 //     no  → orphan: done if E is the new keyspace id, else take it over:
 //     Pre: update t set to = <new> where from = v
+//     (Post takes no row over: should it fail to commit, the row would
+//     point back to E, away from the new owner row; the original error)
 //
 // It returns the from values of the lookup row that holds the value now, as
 // stored (see held).
-func (c consistentBase) handleDup(ctx context.Context, q Querier, row []Value, ksid KeyspaceID, to Value, h held, origErr error) (string, error) {
+func (c consistentBase) handleDup(ctx context.Context, q Querier, order CommitOrder, row []Value, ksid KeyspaceID, to Value, h held, origErr error) (string, error) {
 	var where []byte
 	where = c.appendWhereRow(where, c.qFrom, row, q.NoBackslashEscapes())
 
-	res, err := q.Execute(ctx, "select "+c.qTo+", "+strings.Join(c.qFrom, ", ")+" from "+c.qTable+" where "+string(where)+" for update", CommitPre)
+	res, err := q.Execute(ctx, "select "+c.qTo+", "+strings.Join(c.qFrom, ", ")+" from "+c.qTable+" where "+string(where)+" for update", order)
 	if err != nil {
 		return "", fmt.Errorf("lookup.Create: %w", err)
 	}
 	switch len(res.Rows) {
 	case 0:
-		if _, err := q.Execute(ctx, c.insertSQL([][]Value{row}, []Value{to}, []int{0}, false, q.NoBackslashEscapes()), CommitPre); err != nil {
+		if _, err := q.Execute(ctx, c.insertSQL([][]Value{row}, []Value{to}, []int{0}, false, q.NoBackslashEscapes()), order); err != nil {
 			return "", fmt.Errorf("lookup.Create: %w", err)
 		}
-		c.notePreRow(q, row, ksid)
+		c.noteRow(q, row, TxnRow{Session: order, KeyspaceID: ksid})
 		return rowKey(row), nil
 	case 1:
 	default:
@@ -182,6 +232,9 @@ func (c consistentBase) handleDup(ctx context.Context, q Querier, row []Value, k
 	if bytes.Equal(existing, ksid) {
 		return from, nil
 	}
+	if order == CommitPost {
+		return "", origErr
+	}
 	var upd []byte
 	upd = append(upd, "update "...)
 	upd = append(upd, c.qTable...)
@@ -194,34 +247,40 @@ func (c consistentBase) handleDup(ctx context.Context, q Querier, row []Value, k
 	if _, err := q.Execute(ctx, string(upd), CommitPre); err != nil {
 		return "", fmt.Errorf("lookup.Create: %w", err)
 	}
-	c.notePreRow(q, row, ksid)
+	c.noteRow(q, row, TxnRow{Session: CommitPre, KeyspaceID: ksid})
 	return from, nil
 }
 
-// preKey names a lookup row for PreRows: table, from values, keyspace id.
-func (c consistentBase) preKey(row []Value, ksid KeyspaceID) string {
-	return c.qTable + "\x00" + rowKey(row) + "\x00" + string(ksid)
+// txnKey names a lookup row for TxnRows: table and from values, and the
+// keyspace id unless the lookup is unique (one row per value).
+func (c consistentBase) txnKey(row []Value, ksid KeyspaceID) string {
+	k := c.qTable + "\x00" + rowKey(row)
+	if !c.unique {
+		k += "\x00" + string(ksid)
+	}
+	return k
 }
 
-// notePreRow tells q the Pre session wrote the lookup row (row, ksid).
-func (c consistentBase) notePreRow(q Querier, row []Value, ksid KeyspaceID) {
-	if p, ok := q.(PreRows); ok {
-		p.NotePreRow(c.preKey(row, ksid))
+// noteRow tells q, if it keeps TxnRows, what its transaction did to the
+// lookup row of row.
+func (c consistentBase) noteRow(q Querier, row []Value, r TxnRow) {
+	if t, ok := q.(TxnRows); ok {
+		t.NoteTxnRow(c.txnKey(row, r.KeyspaceID), r)
 	}
 }
 
 // Delete removes the lookup rows in the Post session, so they disappear
 // only after the owner rows' deletion has committed; rows the transaction's
-// own Pre session wrote are removed there (see PreRows).
+// own Pre session wrote are removed there (see TxnRows).
 func (c consistentBase) Delete(ctx context.Context, q Querier, rows [][]Value, ksids []KeyspaceID) error {
-	p, ok := q.(PreRows)
+	t, ok := q.(TxnRows)
 	if !ok {
 		return c.delete(ctx, q, rows, ksids, CommitPost)
 	}
 	var preRows, postRows [][]Value
 	var preKsids, postKsids []KeyspaceID
 	for i, row := range rows {
-		if p.IsPreRow(c.preKey(row, ksids[i])) {
+		if r, ok := t.TxnRow(c.txnKey(row, ksids[i])); ok && r.Session == CommitPre && bytes.Equal(r.KeyspaceID, ksids[i]) {
 			preRows, preKsids = append(preRows, row), append(preKsids, ksids[i])
 		} else {
 			postRows, postKsids = append(postRows, row), append(postKsids, ksids[i])
@@ -230,13 +289,20 @@ func (c consistentBase) Delete(ctx context.Context, q Querier, rows [][]Value, k
 	if err := c.delete(ctx, q, preRows, preKsids, CommitPre); err != nil {
 		return err
 	}
-	return c.delete(ctx, q, postRows, postKsids, CommitPost)
+	if err := c.delete(ctx, q, postRows, postKsids, CommitPost); err != nil {
+		return err
+	}
+	for i, row := range postRows {
+		c.noteRow(q, row, TxnRow{Session: CommitPost, Deleted: true, KeyspaceID: postKsids[i]})
+	}
+	return nil
 }
 
 // Update is, row by row, Delete (Post) of the old values and Create (Pre,
 // with the duplicate protocol) of the new ones, nothing for rows whose values
 // stay. Row by row: one DELETE of several rows would lock the gaps between
-// them, where Pre's inserts then wait on the statement's own Post session.
+// them, where Pre's inserts then wait on the statement's own Post session
+// (TxnRows only knows the rows themselves).
 func (c consistentBase) Update(ctx context.Context, q Querier, oldValues [][]Value, ksids []KeyspaceID, newValues [][]Value) error {
 	h := held{}
 	for i := range oldValues {

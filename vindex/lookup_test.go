@@ -532,40 +532,81 @@ func consistentSetup(t *testing.T, lookupRows [][]Value, ownerRows [][]Value) (L
 
 const insertFooBar = "pre insert into `name_lookup`(`name`, `keyspace_id`) values ('bar', X'06e7ea22ce92708f'), ('foo', X'166b40b44aba4bd6')"
 
-// preRowsDB is a fakeDB that remembers the rows its transaction's Pre session wrote.
-type preRowsDB struct {
+// txnRowsDB is a fakeDB that remembers what its transaction's Pre and Post sessions did to lookup rows.
+type txnRowsDB struct {
 	*fakeDB
-	rows map[string]bool
+	rows map[string]TxnRow
 }
 
-func (db *preRowsDB) NotePreRow(key string)    { db.rows[key] = true }
-func (db *preRowsDB) IsPreRow(key string) bool { return db.rows[key] }
+func (db *txnRowsDB) NoteTxnRow(key string, r TxnRow) { db.rows[key] = r }
+func (db *txnRowsDB) TxnRow(key string) (TxnRow, bool) {
+	r, ok := db.rows[key]
+	return r, ok
+}
 
-// TestConsistentDeleteOwnPreRows: a lookup row the transaction's own Pre session wrote is deleted
-// there (in Post the DELETE would wait for Pre's lock on it until lock_wait_timeout); the others in
-// Post, after the owner rows' deletion commits.
-func TestConsistentDeleteOwnPreRows(t *testing.T) {
+// TestConsistentOwnTransactionRows: each lookup row is written or deleted in the session of the
+// transaction that holds its lock (the other would wait for it until lock_wait_timeout):
+//   - a row the transaction's Pre session wrote is deleted there; the others in Post, after the
+//     owner rows' deletion commits;
+//   - a row Post deleted is written again in Post for the same keyspace id (the owner row deleted
+//     and written again, a value changed and changed back), and refused at once for another;
+//   - a row Post wrote again is written in Post, where its duplicate is found.
+func TestConsistentOwnTransactionRows(t *testing.T) {
 	v, fake := consistentSetup(t, [][]Value{row("old", ks2)}, nil)
-	db := &preRowsDB{fakeDB: fake, rows: map[string]bool{}}
+	db := &txnRowsDB{fakeDB: fake, rows: map[string]TxnRow{}}
 	if err := v.Create(ctx, db, rowsOf(NewVarChar("foo")), ksids(t, ks1), false); err != nil {
 		t.Fatal(err)
 	}
 	if err := v.Delete(ctx, db, rowsOf(NewVarChar("foo"), NewVarChar("old")), ksids(t, ks1, ks2)); err != nil {
 		t.Fatal(err)
 	}
+	if err := v.Create(ctx, db, rowsOf(NewVarChar("old"), NewVarChar("foo")), ksids(t, ks2, ks3), false); err != nil {
+		t.Fatal(err)
+	}
 	checkLog(t, db.fakeDB,
 		"pre insert into `name_lookup`(`name`, `keyspace_id`) values ('foo', X'166b40b44aba4bd6')",
 		"pre delete from `name_lookup` where `name` = 'foo' and `keyspace_id` = X'166b40b44aba4bd6'",
 		"post delete from `name_lookup` where `name` = 'old' and `keyspace_id` = X'06e7ea22ce92708f'",
+		"pre insert into `name_lookup`(`name`, `keyspace_id`) values ('foo', X'4eb190c9a2fa169c')",
+		"post insert into `name_lookup`(`name`, `keyspace_id`) values ('old', X'06e7ea22ce92708f')",
 	)
-	// An IGNORE insert may have skipped a row: none of its rows is taken for Pre's.
+
+	// The value Post deleted, for another keyspace id: refused before anything is sent.
+	db.log = nil
+	err := v.Create(ctx, db, rowsOf(NewVarChar("gone")), ksids(t, ks1), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Delete(ctx, db, rowsOf(NewVarChar("gone")), ksids(t, ks3)); err != nil {
+		t.Fatal(err)
+	}
+	db.log = nil
+	err = v.Create(ctx, db, rowsOf(NewVarChar("gone")), ksids(t, ks1), false)
+	if want := "lookup.Create: the lookup row of 'gone' for vindex name_lkp was deleted earlier in this transaction, " +
+		"and its lock is held until COMMIT: the value cannot be written for another keyspace id before then"; err == nil || err.Error() != want {
+		t.Errorf("value deleted in Post, written for another keyspace id: %v\nwant %s", err, want)
+	}
+	checkLog(t, db.fakeDB)
+
+	// Written again in Post, then again: the duplicate is found in Post, where the owner row holds it.
+	db.fakeDB.owners["things.things"].rows = [][]Value{{NewInt64(2), NewVarChar("old")}}
+	db.log = nil
+	err = v.Create(ctx, db, rowsOf(NewVarChar("old")), ksids(t, ks3), false)
+	if ErrorNumber(err) != 1062 {
+		t.Errorf("value written again in Post, written once more: %v, want 1062", err)
+	}
+	if len(db.log) == 0 || !strings.HasPrefix(db.log[0], "post insert") {
+		t.Errorf("log %q, want the insert in Post", db.log)
+	}
+
+	// An IGNORE insert may have skipped a row: none of its rows is noted.
 	v, fake = consistentSetup(t, nil, nil)
-	db = &preRowsDB{fakeDB: fake, rows: map[string]bool{}}
+	db = &txnRowsDB{fakeDB: fake, rows: map[string]TxnRow{}}
 	if err := v.Create(ctx, db, rowsOf(NewVarChar("foo")), ksids(t, ks1), true); err != nil {
 		t.Fatal(err)
 	}
 	if len(db.rows) != 0 {
-		t.Errorf("rows of an IGNORE insert noted as Pre's: %v", db.rows)
+		t.Errorf("rows of an IGNORE insert noted: %v", db.rows)
 	}
 }
 

@@ -221,15 +221,32 @@ type Querier interface {
 	NoBackslashEscapes() bool
 }
 
-// PreRows may be implemented by a Querier to remember the lookup rows its
-// transaction's Pre session created, by key (see consistentBase.preKey).
-// Deleting such a row in the Post session would wait for Pre's lock on it,
-// a lock of the client's own transaction, until lock_wait_timeout; it is
-// deleted in Pre instead, which created it (both commit before the owner
-// rows' deletion could fail to, and neither row then remains).
-type PreRows interface {
-	NotePreRow(key string)
-	IsPreRow(key string) bool
+// TxnRows may be implemented by a Querier to remember, until its transaction
+// ends, what the transaction's Pre and Post sessions did to lookup rows, by
+// key (consistentBase.txnKey). Each session holds a row it wrote or deleted
+// locked until it commits, and the other session would wait for that lock,
+// one of the client's own transaction, until lock_wait_timeout. So:
+//
+//   - a row Pre wrote is deleted in Pre: both commit before the owner row's
+//     deletion could fail to, and neither row then remains;
+//   - a row Post deleted is written again in Post, for the same keyspace id
+//     (the owner row deleted and written again, or its value changed and
+//     changed back): should Post fail to commit after the owner rows did, the
+//     row it deleted stays, which is the row the owner needs. For another
+//     keyspace id no order of commits keeps every owner row's lookup row, and
+//     a unique lookup refuses it at once rather than wait;
+//   - a row Post wrote again is written again in Post too (the value is
+//     taken: its duplicate is found there).
+type TxnRows interface {
+	NoteTxnRow(key string, r TxnRow)
+	TxnRow(key string) (TxnRow, bool)
+}
+
+// TxnRow is what a transaction did last to a lookup row (see TxnRows).
+type TxnRow struct {
+	Session    CommitOrder // CommitPre or CommitPost
+	Deleted    bool        // Post deleted the row (else the session wrote it)
+	KeyspaceID KeyspaceID  // where the row points (a unique lookup's key leaves it out)
 }
 
 // SQLError is implemented by errors that carry a MySQL error number, such as
