@@ -295,21 +295,25 @@ func TestDescribe(t *testing.T) {
 	}
 }
 
-// TestEvaluateSources: an evaluated integer column that shows a gathered column as it is takes the
-// gathered column's definition (the UNION of literals widened it); expressions and other kinds keep
-// their own.
+// TestEvaluateSources: an evaluated integer or ENUM column that shows a gathered column as it is
+// takes the gathered column's definition (the UNION of literals widened it, or made it a VARCHAR);
+// expressions, other kinds and other strings keep their own.
 func TestEvaluateSources(t *testing.T) {
 	f := &fakeCursor{results: map[string]*Result{
-		"SELECT c.":     {Fields: []Field{{Name: "id", Kind: Int, Def: []byte("tinyint")}, {Name: "name", Kind: Text, Def: []byte("varchar")}}, Rows: rows([]string{"1", "a"})},
-		"SELECT o.":     {Fields: []Field{{Name: "cid", Kind: Int}, {Name: "total", Kind: Decimal}}},
-		"SELECT c.name": {Fields: []Field{{Name: "id", Kind: Int, Table: "c", OrgName: "id"}, {Name: "name", Kind: Text, Table: "c", OrgName: "name"}, {Name: "n", Kind: Int}, {Name: "cid", Kind: Int, Table: "x", OrgName: "cid"}}},
+		"SELECT c.": {Fields: []Field{{Name: "id", Kind: Int, Def: []byte("tinyint")}, {Name: "name", Kind: Text, Def: []byte("varchar")},
+			{Name: "status", Kind: Text, Def: []byte("enum"), Enum: true}}, Rows: rows([]string{"1", "a", "new"})},
+		"SELECT o.": {Fields: []Field{{Name: "cid", Kind: Int}, {Name: "total", Kind: Decimal}}},
+		"SELECT c.name": {Fields: []Field{{Name: "id", Kind: Int, Table: "c", OrgName: "id"}, {Name: "name", Kind: Text, Table: "c", OrgName: "name"},
+			{Name: "n", Kind: Int}, {Name: "cid", Kind: Int, Table: "x", OrgName: "cid"}, {Name: "status", Kind: Text, Table: "c", OrgName: "status"}}},
 	}}
 	res, err := joinPlan().Execute(context.Background(), &Env{Cursor: f, Args: joinArgs})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := res.Fields[0].Source; s == nil || string(s.Def) != "tinyint" {
-		t.Errorf("c.id: source %+v, want the gathered column", s)
+	for _, i := range []int{0, 4} {
+		if s := res.Fields[i].Source; s == nil || s.Name != res.Fields[i].Name {
+			t.Errorf("%s: source %+v, want the gathered column", res.Fields[i].Name, s)
+		}
 	}
 	for _, i := range []int{1, 2, 3} {
 		if s := res.Fields[i].Source; s != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -123,6 +124,9 @@ func NewMerge(mp *MergePlan, cols []MergeColumn, streams []Stream) (*Merge, erro
 	if err != nil {
 		return nil, err
 	}
+	if r.enums != nil {
+		return nil, &EnumKeys{Keys: r.enums}
+	}
 	return &Merge{visible: r.visible, top: top}, nil
 }
 
@@ -132,6 +136,7 @@ func NewMerge(mp *MergePlan, cols []MergeColumn, streams []Stream) (*Merge, erro
 type resolver struct {
 	cols    []MergeColumn
 	visible int
+	enums   []MergeCol // keys found to be ENUM or SET columns without their Index
 }
 
 func (r *resolver) abs(c MergeCol) int {
@@ -178,7 +183,13 @@ func (r *resolver) keys(ks []MergeKey, what string) ([]cmpKey, error) {
 		ck.class = col.Class
 		switch col.Class {
 		case ClassEnum:
-			return nil, sqlerr.Unsupported("%s on ENUM or SET column %s across shards (MySQL orders them by their index)", strings.ToUpper(what), col.Name)
+			if !k.HasIndex {
+				if !slices.Contains(r.enums, k.Col) {
+					r.enums = append(r.enums, k.Col)
+				}
+				continue // NewMerge refuses the plan once every step is resolved
+			}
+			ck.col, ck.class = r.abs(k.Index), ClassUint
 		case ClassText:
 			if !k.HasWeight {
 				return nil, sqlerr.Unsupported("%s by position %d inside * on text column %s across shards: name the column", strings.ToUpper(what), k.Col.Index+1, col.Name)

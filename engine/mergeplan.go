@@ -3,6 +3,8 @@ package engine
 import (
 	"fmt"
 	"strings"
+
+	"sidecar/sqlerr"
 )
 
 // MergePlan says how to ask each shard and how to combine their results:
@@ -136,13 +138,31 @@ type MergeCol struct {
 
 // MergeKey is a sort or group key. For keys that may be strings, Weight is
 // weight_string(key) and Pad the collation's weight of a space ("" for NO
-// PAD collations), both hidden columns.
+// PAD collations), both hidden columns. For a key the merge found to be an
+// ENUM or SET column (see EnumKeys), Index is (key)+0, a hidden column: the
+// member's position (a SET's bits), which MySQL sorts and groups them by.
 type MergeKey struct {
 	Col         MergeCol
 	Weight, Pad MergeCol
+	Index       MergeCol
 	HasWeight   bool
+	HasIndex    bool
 	Desc        bool
 }
+
+// EnumKeys is NewMerge's refusal of a plan whose sort or group keys Keys
+// (their Col) turned out to be ENUM or SET columns, by the shards' column
+// definitions: MySQL orders those by their index, which only a plan with
+// their Index columns has (the statement alone does not say which columns
+// are ENUMs). Nothing has been read of the rows yet.
+type EnumKeys struct {
+	Keys []MergeCol
+}
+
+var errEnumKeys = sqlerr.Unsupported("ORDER BY or GROUP BY of an ENUM or SET column across shards without its index (MySQL orders them by it)")
+
+func (e *EnumKeys) Error() string { return errEnumKeys.Message }
+func (e *EnumKeys) Unwrap() error { return errEnumKeys }
 
 // AggFunc is an aggregate function the merge combines.
 type AggFunc uint8
@@ -196,13 +216,16 @@ func mergeColText(c MergeCol) string {
 }
 
 // mergeKeysText lists sort or group keys, with w(weight, pad) when they
-// compare by weight strings, and desc.
+// compare by weight strings, i(index) when an ENUM's by its index, and desc.
 func mergeKeysText(ks []MergeKey) string {
 	var out []string
 	for _, k := range ks {
 		s := mergeColText(k.Col)
 		if k.HasWeight {
 			s += "w(" + mergeColText(k.Weight) + "," + mergeColText(k.Pad) + ")"
+		}
+		if k.HasIndex {
+			s += "i(" + mergeColText(k.Index) + ")"
 		}
 		if k.Desc {
 			s += " desc"

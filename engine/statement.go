@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"sidecar/conf"
@@ -42,6 +43,9 @@ type Planned interface {
 	// Merge is how a SELECT's rows from several shards are merged; nil
 	// when concatenating them answers it.
 	Merge() (*MergePlan, error)
+	// MergeEnums is Merge again after Gather refused it with EnumKeys: with
+	// the index of those keys, from now on.
+	MergeEnums(keys []MergeCol) (*MergePlan, error)
 	// Text is the statement to send with the arguments written in.
 	Text() string
 	// Sent is the statement as the client sent it ("" for a prepared one):
@@ -75,7 +79,8 @@ type Session interface {
 	Relay(ctx context.Context, shard *conf.Shard, sql string) error
 	// Gather sends the client's SELECT to each shard, mp.SQL instead when
 	// mp is set, and answers the client with their rows merged by mp, or
-	// concatenated.
+	// concatenated; an EnumKeys refusal is returned before anything is sent
+	// to the client.
 	Gather(ctx context.Context, shards []*conf.Shard, mp *MergePlan) error
 	// Write runs one statement per shard, in parallel, in the session's
 	// transaction, and adds up their results.
@@ -221,7 +226,15 @@ func (sel *Select) Answer(ctx context.Context, s Session, x Execution) error {
 	if err != nil {
 		return s.Evaluate(ctx, err)
 	}
-	return s.Gather(ctx, r.Shards, mp)
+	err = s.Gather(ctx, r.Shards, mp)
+	if enums := (*EnumKeys)(nil); errors.As(err, &enums) {
+		// Once per statement shape: the plan keeps the index columns.
+		if mp, err = x.Planned.MergeEnums(enums.Keys); err != nil {
+			return err
+		}
+		return s.Gather(ctx, r.Shards, mp)
+	}
+	return err
 }
 
 func (sel *Select) describe(b *strings.Builder, depth int) {

@@ -35,6 +35,9 @@ func (s *session) Gather(_ context.Context, shards []*conf.Shard, mp *MergePlan)
 		how = "merged: " + mp.SQL
 	}
 	s.log("gather from %s, %s", shardNames(shards), how)
+	if mp != nil && strings.Contains(mp.SQL, "enum") && !strings.Contains(mp.SQL, "+0") {
+		return &EnumKeys{Keys: []MergeCol{{Index: 0}}} // as the merge finds in the column definitions
+	}
 	return nil
 }
 
@@ -103,6 +106,7 @@ type planned struct {
 	routeErr  error
 	merge     *MergePlan
 	mergeErr  error
+	enums     *MergePlan // the merge with the index of ENUM keys
 	generated bool
 	reads     []Read
 }
@@ -114,7 +118,10 @@ func (p *planned) Route(context.Context, VindexCursor) (*Routed, error) {
 	r := *p.routed
 	return &r, nil
 }
-func (p *planned) Merge() (*MergePlan, error)       { return p.merge, p.mergeErr }
+func (p *planned) Merge() (*MergePlan, error) { return p.merge, p.mergeErr }
+func (p *planned) MergeEnums(keys []MergeCol) (*MergePlan, error) {
+	return p.enums, nil
+}
 func (p *planned) Text() string                     { return "the statement" }
 func (p *planned) Sent() string                     { return "" }
 func (p *planned) Empty() string                    { return "select … where 1 != 1" }
@@ -162,6 +169,11 @@ func TestStatements(t *testing.T) {
 		{name: "select on every shard: merged", st: &Select{Keyspace: ks},
 			planned: planned{routed: routed(true, low, high), merge: &MergePlan{SQL: "select a, weight_string(a) … order by 2"}},
 			calls:   []string{"gather from -80 80-, merged: select a, weight_string(a) … order by 2"}},
+		{name: "select merged by an ENUM column: merged again by its index", st: &Select{Keyspace: ks},
+			planned: planned{routed: routed(true, low, high), merge: &MergePlan{SQL: "select enum, weight_string(enum) … order by 1"},
+				enums: &MergePlan{SQL: "select enum, weight_string(enum), enum+0 … order by 1"}},
+			calls: []string{"gather from -80 80-, merged: select enum, weight_string(enum) … order by 1",
+				"gather from -80 80-, merged: select enum, weight_string(enum), enum+0 … order by 1"}},
 		{name: "select the router refuses: evaluated", st: &Select{Keyspace: ks}, planned: planned{routeErr: refusal},
 			calls: []string{"evaluate, refused by the router: " + refusal.Error()}},
 		{name: "select the merge refuses: evaluated", st: &Select{Keyspace: ks}, planned: planned{routed: routed(true, low, high), mergeErr: refusal},

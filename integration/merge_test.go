@@ -43,7 +43,9 @@ const mergeSchema = `CREATE TABLE t (
   u INT UNSIGNED NULL,
   dt DATETIME(3) NULL,
   tm TIME NULL,
-  vb VARBINARY(16) NULL
+  vb VARBINARY(16) NULL,
+  e ENUM('zeta', 'alpha', 'Mid', '') NULL,
+  st SET('b', 'a', 'c') NULL
 ) ENGINE=InnoDB`
 
 // Strings that a byte order, a case-sensitive order or a trim-less comparison would sort or group
@@ -101,8 +103,10 @@ func mergeRows() []string {
 		if i%6 == 0 {
 			vb = "NULL"
 		}
-		rows = append(rows, fmt.Sprintf("(%d, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", id, g,
-			q(mergeNames, i, 37), q(mergeNames, i*3, 41), q(mergeLatin1, i, 43), x, d, f, u, dt, tm, vb))
+		e := q([]string{"zeta", "alpha", "Mid", ""}, i, 9)
+		st := q([]string{"b", "a", "c", "a,b", "b,c", "", "a,b,c"}, i*5, 10)
+		rows = append(rows, fmt.Sprintf("(%d, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", id, g,
+			q(mergeNames, i, 37), q(mergeNames, i*3, 41), q(mergeLatin1, i, 43), x, d, f, u, dt, tm, vb, e, st))
 	}
 	return rows
 }
@@ -191,6 +195,19 @@ var mergeCases = []mergeCase{
 	// 'beta' and 'Beta ' are one value and two weight strings: the shards' DISTINCT keeps both.
 	{sql: "select distinct name from t where name in ('beta', 'Beta ', 'gamma') order by 1 limit 2", weigh: []string{"name"}},
 	{sql: "select distinct name from t order by 1 limit 9 offset 7", weigh: []string{"name"}},
+	// ENUM and SET columns sort and group by their index (a SET's bits), not their text ('' is the
+	// ENUM's last member): the merge finds them in the column definitions and asks for it.
+	{sql: "select id, e from t order by e, id"},
+	{sql: "select id, e as status from t order by status desc, id limit 10"},
+	{sql: "select id, e from t order by e, id limit ?", args: []any{12}},
+	{sql: "select id, st from t order by st, id"},
+	{sql: "select e, count(*) from t group by e"},
+	{sql: "select st, count(*) from t group by st order by st desc"},
+	{sql: "select e, count(*) from t group by e order by count(*) desc, e"},
+	{sql: "select distinct e from t order by e"},
+	{sql: "select distinct e, st from t order by st, e limit 8"},
+	{sql: "select max(e), min(e), max(st), min(st) from t"}, // MIN and MAX compare their text
+	{sql: "select g, max(e), min(st) from t group by g order by g"},
 }
 
 // evaluateCases are what the scatter merge cannot answer alone: the engine gathers the rows and a
@@ -652,7 +669,7 @@ max_memory_rows: 10000
 			return nil, err
 		}
 	}
-	insert := "INSERT INTO t (id, g, name, bname, lname, x, d, f, u, dt, tm, vb) VALUES " + strings.Join(mergeRows(), ",\n")
+	insert := "INSERT INTO t (id, g, name, bname, lname, x, d, f, u, dt, tm, vb, e, st) VALUES " + strings.Join(mergeRows(), ",\n")
 	if _, err := env.scText.Exec(insert); err != nil {
 		return nil, fmt.Errorf("insert through the sidecar: %w\n%s", err, tail(sc.Logs(), 20))
 	}

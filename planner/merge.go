@@ -28,7 +28,9 @@ package planner
 // What the merge cannot answer exactly is refused, naming the construct.
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 
@@ -59,20 +61,60 @@ var unmergeable = map[string]bool{"std": true, "stddev": true, "stddev_pop": tru
 // shards' statement with its arguments. A LIMIT of arguments (LIMIT ? in a
 // prepared statement) is the exception: its merge is planned per execution.
 func PlanMerge(plan *Plan, args Args) (*engine.MergePlan, error) {
+	b, err := plan.mergeTemplate().builderFor(plan, args)
+	if err != nil || b == nil {
+		return nil, err // nil: concatenated
+	}
+	return b.render(plan, args)
+}
+
+// PlanMergeEnums plans plan's merge again after the merge found that its
+// keys keys are ENUM or SET columns (engine.EnumKeys): MySQL sorts and
+// groups those by their index, which the shards then add as a hidden
+// (key)+0 column. The statement does not say which columns are ENUMs; their
+// column definitions do. The plan keeps the knowledge for its next
+// executions.
+func PlanMergeEnums(plan *Plan, args Args, keys []engine.MergeCol) (*engine.MergePlan, error) {
 	t := plan.mergeTemplate()
+	b, err := t.builderFor(plan, args)
+	if err != nil || b == nil {
+		return nil, cmp.Or(err, error(&engine.EnumKeys{Keys: keys}))
+	}
+	enums := maps.Clone(t.enums)
+	if enums == nil {
+		enums = map[string]bool{}
+	}
+	for _, k := range keys {
+		name, ok := b.keyColumns[k]
+		if !ok || enums[name] { // not a column of the table, or its index did not help
+			return nil, &engine.EnumKeys{Keys: keys}
+		}
+		enums[name] = true
+	}
+	nt := buildMergeTemplate(plan, enums)
+	if plan.mergeEnums != nil {
+		plan.mergeEnums.Store(&nt)
+	}
+	if b, err = nt.builderFor(plan, args); err != nil || b == nil {
+		return nil, cmp.Or(err, error(&engine.EnumKeys{Keys: keys}))
+	}
+	return b.render(plan, args)
+}
+
+// builderFor is the template's builder, built for args when the template is
+// planned per execution; nil when the shards' results are concatenated.
+func (t *mergeTemplate) builderFor(plan *Plan, args Args) (*mergeBuilder, error) {
 	switch {
 	case t.err != nil:
 		return nil, t.err
 	case t.perExecution:
-		b := &mergeBuilder{table: plan.Table.String(), args: args, hiddenKeys: map[string]int{}}
+		b := &mergeBuilder{table: plan.Table.String(), args: args, hiddenKeys: map[string]int{}, enums: t.enums}
 		if err := b.build(plan.Stmt.(*ast.SelectStmt), plan); err != nil || b.shard == nil {
 			return nil, err
 		}
-		return b.render(plan, args)
-	case t.builder == nil:
-		return nil, nil // concatenated
+		return b, nil
 	}
-	return t.builder.render(plan, args)
+	return t.builder, nil
 }
 
 // checkMerge refuses what PlanMerge cannot answer, before any shard is asked.
@@ -86,31 +128,39 @@ type mergeTemplate struct {
 	// arguments, which the merge's steps hold: planned per execution.
 	perExecution bool
 	err          error
+	// enums are the key columns found to be ENUM or SET columns (by
+	// exprKey; see PlanMergeEnums).
+	enums map[string]bool
 }
 
 // mergeTemplate returns the plan's merge template, built the first time the
-// statement goes to several shards.
+// statement goes to several shards (or the one PlanMergeEnums made).
 func (plan *Plan) mergeTemplate() *mergeTemplate {
-	return plan.merge.get(func() mergeTemplate { return buildMergeTemplate(plan) })
+	if plan.mergeEnums != nil {
+		if t := plan.mergeEnums.Load(); t != nil {
+			return t
+		}
+	}
+	return plan.merge.get(func() mergeTemplate { return buildMergeTemplate(plan, nil) })
 }
 
-func buildMergeTemplate(plan *Plan) mergeTemplate {
+func buildMergeTemplate(plan *Plan, enums map[string]bool) mergeTemplate {
 	table := plan.Table.String()
 	switch s := plan.Stmt.(type) {
 	case *ast.SelectStmt:
 		if s.Limit != nil && (isParam(s.Limit.Count) || isParam(s.Limit.Offset)) || s.Having != nil && contains(s.Having, isParam) || computedArgs(s) {
 			// Validated without its arguments; planned per execution.
-			b := &mergeBuilder{table: table, validate: true, hiddenKeys: map[string]int{}}
-			return mergeTemplate{perExecution: true, err: b.build(s, plan)}
+			b := &mergeBuilder{table: table, validate: true, hiddenKeys: map[string]int{}, enums: enums}
+			return mergeTemplate{perExecution: true, err: b.build(s, plan), enums: enums}
 		}
-		b := &mergeBuilder{table: table, hiddenKeys: map[string]int{}}
+		b := &mergeBuilder{table: table, hiddenKeys: map[string]int{}, enums: enums}
 		if err := b.build(s, plan); err != nil {
 			return mergeTemplate{err: err}
 		}
 		if b.shard == nil {
 			return mergeTemplate{}
 		}
-		return mergeTemplate{builder: b}
+		return mergeTemplate{builder: b, enums: enums}
 	case *ast.SetOprStmt:
 		if plainUnionAll(s) {
 			return mergeTemplate{} // every shard answers its part; concatenation is the union
@@ -193,6 +243,10 @@ type mergeBuilder struct {
 	// tables: the statement reads several (co-located) tables, whose
 	// qualifiers tell their columns apart.
 	tables bool
+	// enums: keys that are ENUM or SET columns (see PlanMergeEnums);
+	// keyColumns: the column of each key that is one, by exprKey.
+	enums      map[string]bool
+	keyColumns map[engine.MergeCol]string
 
 	// The merge's steps (see steps): the shards' sort keys, the groups and
 	// aggregates an Aggregate combines rows by, the columns computed from
@@ -607,6 +661,17 @@ func (b *mergeBuilder) addAggregate(col engine.MergeCol, f *ast.AggregateFuncExp
 // position inside a *) gets weight columns unless it is surely a number.
 func (b *mergeBuilder) key(col engine.MergeCol, expr ast.ExprNode, desc bool) engine.MergeKey {
 	k := engine.MergeKey{Col: col, Desc: desc}
+	if cn, ok := expr.(*ast.ColumnNameExpr); ok { // maybe an ENUM or SET
+		name := b.exprKey(cn)
+		if b.keyColumns == nil {
+			b.keyColumns = map[engine.MergeCol]string{}
+		}
+		b.keyColumns[col] = name
+		if b.enums[name] {
+			k.HasIndex = true
+			k.Index = b.addHidden(&ast.BinaryOperationExpr{Op: opcode.Plus, L: cn, R: literal(vindex.NewInt64(0))})
+		}
+	}
 	if expr != nil && !numericExpr(expr) {
 		if agg, _ := expr.(*ast.AggregateFuncExpr); agg != nil && engine.AggFuncNamed(strings.ToLower(agg.F)) != 0 {
 			// An aggregate key: MIN/MAX weights are the aggregate's own.

@@ -288,6 +288,52 @@ func TestSelectListTexts(t *testing.T) {
 	}
 }
 
+// TestPlanMergeEnums: after the merge found that keys are ENUM or SET columns, the shards add
+// each one's index, (key)+0, which the merge sorts and groups by; the plan and its copies from the
+// plan cache keep it. A key that is no column of the table has no index to ask for: refused.
+func TestPlanMergeEnums(t *testing.T) {
+	p := NewPlanner(mergePlanner(t).Topo, 100, 1<<20)
+	const sql = "select id, name as status from things group by name order by status desc limit 3"
+	plan, err := p.Plan(sql, Session{Keyspace: "things"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp, err := PlanMerge(plan, plan.Args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "cols=2 hidden=2 order=[1w(h0,h1) desc] groups=[1w(h0,h1)] offset=0 limit=3"; mp.String() != want {
+		t.Fatalf("before: %s, want %s", mp, want)
+	}
+	if mp, err = PlanMergeEnums(plan, plan.Args, []engine.MergeCol{{Index: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	const want = "cols=2 hidden=3 order=[1w(h1,h2)i(h0) desc] groups=[1w(h1,h2)i(h0)] offset=0 limit=3"
+	wantSQL := "select id, name as status, name + 0, " + wsName + " from things group by 2 order by 2 desc limit 3"
+	for _, again := range []*Plan{plan, mustPlan(t, p, sql)} {
+		mp, err := PlanMerge(again, again.Args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mp.String() != want || !sameSQL(t, mp.SQL, wantSQL) {
+			t.Errorf("with the index: %s\n%s\nwant %s\n%s", mp, mp.SQL, want, wantSQL)
+		}
+	}
+	plan = mustPlan(t, p, "select count(*) from things group by concat(name, 'x') order by 1")
+	if _, err := PlanMergeEnums(plan, plan.Args, []engine.MergeCol{{Index: 0}}); err == nil {
+		t.Errorf("an index for an expression: no error")
+	}
+}
+
+func mustPlan(t *testing.T, p *Planner, sql string) *Plan {
+	t.Helper()
+	plan, err := p.Plan(sql, Session{Keyspace: "things"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return plan
+}
+
 // TestPlanMergeSQLMode: under ANSI_QUOTES, "x" in the client's text is a
 // column, which the shard statement (printed from a parse) must keep; ||
 // under PIPES_AS_CONCAT would be printed as OR, so it is refused; under

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	driver "github.com/pingcap/tidb/pkg/parser/test_driver"
@@ -161,11 +162,14 @@ type Plan struct {
 	// evaluate the engine plan of a SELECT no route answers, planned once
 	// and shared by the copies of a cached plan (see PlanMerge, PlanInsert,
 	// PlanOwnedDML, PlanStatement, Evaluation).
-	merge     *once[mergeTemplate]
-	evaluate  *once[evaluation]
-	insert    *once[insertTemplate]
-	owned     *once[ownedTemplate]
-	statement *once[statementTemplate]
+	merge *once[mergeTemplate]
+	// mergeEnums replaces merge once an execution found ENUM or SET keys
+	// (see PlanMergeEnums).
+	mergeEnums *atomic.Pointer[mergeTemplate]
+	evaluate   *once[evaluation]
+	insert     *once[insertTemplate]
+	owned      *once[ownedTemplate]
+	statement  *once[statementTemplate]
 }
 
 // once is a part of a plan built the first time an execution needs it and
@@ -285,6 +289,9 @@ func (p *Plan) InMode(mode SQLMode) *Plan {
 	c := *p
 	c.Mode = mode
 	c.merge, c.insert, c.owned, c.statement = fresh(p.merge), fresh(p.insert), fresh(p.owned), fresh(p.statement)
+	if p.mergeEnums != nil {
+		c.mergeEnums = &atomic.Pointer[mergeTemplate]{}
+	}
 	c.evaluate = fresh(p.evaluate)
 	return &c
 }
@@ -319,7 +326,7 @@ func (p *Planner) plan(sql string, sess Session) (*Plan, error) {
 	plan := &Plan{Kind: kind, Query: sql, shape: sql, Hint: ParseHint(sql), Mode: sess.Mode, readIn: sess.Mode, statement: &once[statementTemplate]{}}
 	switch kind {
 	case KindSelect:
-		plan.merge, plan.evaluate = &once[mergeTemplate]{}, &once[evaluation]{}
+		plan.merge, plan.mergeEnums, plan.evaluate = &once[mergeTemplate]{}, &atomic.Pointer[mergeTemplate]{}, &once[evaluation]{}
 	case KindInsert, KindReplace:
 		plan.insert = &once[insertTemplate]{}
 	case KindUpdate, KindDelete:

@@ -95,9 +95,12 @@ func (e *execution) Route(ctx context.Context, cur engine.VindexCursor) (*engine
 }
 
 func (e *execution) Merge() (*engine.MergePlan, error) { return PlanMerge(e.plan, e.args) }
-func (e *execution) Text() string                      { return e.plan.Text(e.args) }
-func (e *execution) Sent() string                      { return e.plan.AsSent() }
-func (e *execution) Empty() string                     { return Impossible(e.plan, e.args) }
+func (e *execution) MergeEnums(keys []engine.MergeCol) (*engine.MergePlan, error) {
+	return PlanMergeEnums(e.plan, e.args, keys)
+}
+func (e *execution) Text() string  { return e.plan.Text(e.args) }
+func (e *execution) Sent() string  { return e.plan.AsSent() }
+func (e *execution) Empty() string { return Impossible(e.plan, e.args) }
 func (e *execution) InsertIDGenerated(id uint64) bool {
 	return InsertIDGenerated(e.plan, e.args, id)
 }

@@ -174,7 +174,8 @@ func parseResult(b []byte) (*engine.Result, error) {
 		if !ok {
 			return nil, mysql.ErrMalformed
 		}
-		res.Fields[i] = engine.Field{Name: col.Name, Kind: kindOf(col), Def: def, Table: col.Table, OrgName: col.OrgName}
+		res.Fields[i] = engine.Field{Name: col.Name, Kind: kindOf(col), Def: def, Table: col.Table, OrgName: col.OrgName,
+			Enum: col.Flags&(mysql.FlagEnum|mysql.FlagSet) != 0}
 	}
 	for {
 		p, ok := next()

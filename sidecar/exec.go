@@ -84,6 +84,9 @@ func (a *answering) Gather(_ context.Context, shards []*conf.Shard, mp *engine.M
 		return a.scatter(shards, a.plan, a.stmt, a.more)
 	}
 	err := a.mergeScatter(shards, mp, a.stmt != nil, a.more)
+	if enums := (*engine.EnumKeys)(nil); errors.As(err, &enums) {
+		return err // the engine plans the merge again, with their index
+	}
 	if refused := (errMergeRefused{}); errors.As(err, &refused) {
 		return a.evaluate(a.plan, a.args, a.stmt, a.more, refused.err)
 	}
