@@ -666,27 +666,36 @@ func columnKind(def []byte) vindex.Kind {
 //
 // The message names the keyspace where the backend names the shard's
 // database (Table 'shop.customer' doesn't exist, not 'shop_lo.customer'),
-// as the client knows it.
+// as the client knows it (InKeyspace).
 func (bc *Conn) Err(p []byte) *sqlerr.Error {
 	e := mysql.ParseErr(p)
 	if strings.HasPrefix(e.State, "08") || e.Num == erConnectionKilled || e.Num == erClientInteractionTimeout {
 		bc.Broken = true
 	}
-	if sh := bc.Pool.Shard; sh.Database != sh.Keyspace && strings.Contains(e.Message, sh.Database) {
-		e.Message = keyspaceNames(e, sh.Database, sh.Keyspace)
-	}
+	e.Message = bc.InKeyspace(e.Num, e.Message)
 	return e
 }
 
-// keyspaceNames is e's message with database db named keyspace where it
-// names db's tables: `db`.`t`.`c` (MariaDB quotes a column so, never a
-// value), and 'db.t' in the errors whose quoted text is a table's name. A
-// value or a name the client wrote that happens to read db stays as it is.
-func keyspaceNames(e *sqlerr.Error, db, keyspace string) string {
-	msg := strings.ReplaceAll(e.Message, "`"+db+"`.", "`"+keyspace+"`.")
-	switch e.Num {
-	case erNoSuchTable, erBadTable:
+// InKeyspace is a message of the backend's, of an error or a warning number
+// num, naming the keyspace where it names the shard's database.
+func (bc *Conn) InKeyspace(num uint16, msg string) string {
+	if sh := bc.Pool.Shard; sh.Database != sh.Keyspace && strings.Contains(msg, sh.Database) {
+		return keyspaceNames(num, msg, sh.Database, sh.Keyspace)
+	}
+	return msg
+}
+
+// keyspaceNames is message msg (of error or warning num) with database db
+// named keyspace where it names db's tables: `db`.`t`.`c` (MariaDB quotes a
+// column so, never a value), and 'db.t' in the errors whose quoted text
+// names tables. A value or a name the client wrote that happens to read db
+// stays as it is.
+func keyspaceNames(num uint16, msg, db, keyspace string) string {
+	msg = strings.ReplaceAll(msg, "`"+db+"`.", "`"+keyspace+"`.")
+	switch num {
+	case erNoSuchTable, erBadTable: // 'db.t', or 'db.t1,db.t2' (DROP TABLE of several)
 		msg = strings.ReplaceAll(msg, "'"+db+".", "'"+keyspace+".")
+		msg = strings.ReplaceAll(msg, ","+db+".", ","+keyspace+".")
 	}
 	return msg
 }

@@ -535,7 +535,7 @@ func TestConnSessionMode(t *testing.T) {
 	}
 }
 
-// TestKeyspaceNames: a backend's error names the keyspace where it names the shard's database as
+// TestKeyspaceNames: a backend's error or warning names the keyspace where it names the shard's database as
 // the database of a table or column, and leaves values and the client's own names alone.
 func TestKeyspaceNames(t *testing.T) {
 	for _, tc := range []struct {
@@ -544,13 +544,14 @@ func TestKeyspaceNames(t *testing.T) {
 	}{
 		{1146, "Table 'shop_lo.nosuch' doesn't exist", "Table 'shop.nosuch' doesn't exist"},
 		{1051, "Unknown table 'shop_lo.nosuch'", "Unknown table 'shop.nosuch'"},
+		{1051, "Unknown table 'shop_lo.nosuch,shop_lo.nosuch2'", "Unknown table 'shop.nosuch,shop.nosuch2'"},
 		{1366, "Incorrect integer value: 'x' for column `shop_lo`.`customer`.`tier` at row 1", "Incorrect integer value: 'x' for column `shop`.`customer`.`tier` at row 1"},
 		{1062, "Duplicate entry 'shop_lo' for key 'PRIMARY'", "Duplicate entry 'shop_lo' for key 'PRIMARY'"},
 		{1062, "Duplicate entry 'shop_lo.x' for key 'PRIMARY'", "Duplicate entry 'shop_lo.x' for key 'PRIMARY'"},
 		{1054, "Unknown column 'shop_lo' in 'field list'", "Unknown column 'shop_lo' in 'field list'"},
 		{1366, "Incorrect integer value: 'shop_lo' for column `shop_lo`.`customer`.`tier` at row 1", "Incorrect integer value: 'shop_lo' for column `shop`.`customer`.`tier` at row 1"},
 	} {
-		if got := keyspaceNames(sqlerr.New(tc.num, "HY000", "%s", tc.msg), "shop_lo", "shop"); got != tc.want {
+		if got := keyspaceNames(tc.num, tc.msg, "shop_lo", "shop"); got != tc.want {
 			t.Errorf("%d %q:\n got %q\nwant %q", tc.num, tc.msg, got, tc.want)
 		}
 	}

@@ -967,6 +967,10 @@ func TestShopSessionState(t *testing.T) {
 		{"update customer set tier = tier + '0x' where id < 9", "show warnings", "select @@warning_count"},
 		{"select cast('x' as signed) from customer where id < 9", "select id from customer where id = 1 and nosuch = 2", "show warnings", "select @@warning_count"},
 		{"select cast('x' as signed) from customer where id < 9", "select id from customer where nosuch = 2", "show warnings"},
+		// DDL runs on every shard: its warnings are the statement's, once, naming the keyspace.
+		{"drop table if exists nosuch", "show warnings", "select @@warning_count"},
+		{"drop table if exists nosuch, nosuch2", "show warnings", "show count(*) warnings"},
+		{"create table if not exists sku (sku varchar(16) primary key)", "show warnings", "select @@warning_count"},
 		// ROW_COUNT() is the session's: the rows the last statement changed on whichever shards,
 		// -1 after a result set or an error.
 		{"update customer set tier = tier + 1 where id in (1, 2, 3, 4, 5, 6)", "select row_count()", "select row_count()",

@@ -94,7 +94,7 @@ func (a *answering) Gather(_ context.Context, shards []*conf.Shard, mp *engine.M
 }
 
 func (a *answering) Write(_ context.Context, queries []engine.ShardQuery) (engine.Written, error) {
-	return a.runWrites(queries)
+	return a.runWrites(queries, a.plan.Kind == planner.KindDDL)
 }
 
 func (a *answering) OK(w engine.Written) error {
@@ -169,10 +169,11 @@ func hasHostgroups(ks *conf.Keyspace) bool {
 	return false
 }
 
-// runWrites runs one statement per shard in parallel and adds up the results.
-// Each shard's connection is taken first (in order, joining the transaction),
-// then the statements run concurrently, one goroutine per shard.
-func (s *session) runWrites(queries []engine.ShardQuery) (engine.Written, error) {
+// runWrites runs one statement per shard in parallel and adds up the results
+// (the warnings of a DDL statement once: see keepWarnings). Each shard's
+// connection is taken first (in order, joining the transaction), then the
+// statements run concurrently, one goroutine per shard.
+func (s *session) runWrites(queries []engine.ShardQuery, ddl bool) (engine.Written, error) {
 	var res engine.Written
 	wrote := false
 	type job struct {
@@ -224,9 +225,8 @@ func (s *session) runWrites(queries []engine.ShardQuery) (engine.Written, error)
 		if j.err == nil && j.out != nil {
 			wrote = true
 			res.Affected += j.out.OK.AffectedRows
-			res.Warnings += j.out.OK.Warnings
 			// Read now: the connection goes back before SHOW WARNINGS comes.
-			s.keepWarnings(j.bc, j.out.OK.Warnings)
+			res.Warnings += s.keepWarnings(j.bc, j.out.OK.Warnings, ddl)
 			if id := j.out.OK.InsertID; id != 0 && res.InsertID == 0 {
 				res.InsertID = id
 				if planner.ContainsFold(j.sql, "last_insert_id") {

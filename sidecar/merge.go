@@ -112,7 +112,7 @@ func (s *session) mergeScatter(shards []*conf.Shard, mp *engine.MergePlan, binar
 		warnings += c.warnings
 	}
 	for _, c := range cursors {
-		s.keepWarnings(c.bc, c.warnings)
+		s.keepWarnings(c.bc, c.warnings, false)
 	}
 	return s.endResult(out.rows, warnings, more)
 }

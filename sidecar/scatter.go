@@ -77,7 +77,7 @@ func (s *session) scatter(shards []*conf.Shard, plan *planner.Plan, stmt *prepar
 		return firstErr
 	}
 	for i, p := range parts {
-		s.keepWarnings(p.bc, counts[i])
+		s.keepWarnings(p.bc, counts[i], false)
 	}
 	return s.endResult(rows, warnings, more)
 }

@@ -1097,32 +1097,50 @@ func (s *session) keepError(err error) {
 
 // keepWarnings keeps the count warnings that a statement running on several
 // connections left on bc, before bc goes back: SHOW WARNINGS then lists every
-// connection's, as one server lists the statement's.
-func (s *session) keepWarnings(bc *backend.Conn, count uint16) {
+// connection's, as one server lists the statement's, naming the keyspace
+// where a shard names its database. once: the statement is the same on
+// every shard (DDL), so a warning another shard gave (Unknown table
+// 'ks.t') is the statement's once. It returns how many warnings it kept.
+func (s *session) keepWarnings(bc *backend.Conn, count uint16, once bool) uint16 {
 	if count == 0 || bc.Broken {
-		return
+		return 0
 	}
 	if s.warnings == nil {
 		s.warnings = [][]*string{}
 	}
-	s.warningCount += uint64(count)
 	res, err := bc.Exec("SHOW WARNINGS")
 	if err != nil {
 		s.log.Warn().Err(err).Str("shard", bc.String()).Msg("reading a statement's warnings")
-		return
+		s.warningCount += uint64(count)
+		return count
 	}
+	kept := count
 	for _, r := range res.Rows {
-		if len(s.warnings) == maxWarnings {
-			return
-		}
 		row := make([]*string, len(r))
 		for i, v := range r {
 			if v != nil {
 				row[i] = ptr(string(v))
 			}
 		}
-		s.warnings = append(s.warnings, row)
+		if len(row) == len(warningColumns) && row[1] != nil && row[2] != nil {
+			code, _ := strconv.ParseUint(*row[1], 10, 16)
+			row[2] = ptr(bc.InKeyspace(uint16(code), *row[2]))
+		}
+		if once && slices.ContainsFunc(s.warnings, func(w []*string) bool { return sameWarning(w, row) }) {
+			kept--
+			continue
+		}
+		if len(s.warnings) < maxWarnings {
+			s.warnings = append(s.warnings, row)
+		}
 	}
+	s.warningCount += uint64(kept)
+	return kept
+}
+
+// sameWarning: two rows of SHOW WARNINGS are the same warning.
+func sameWarning(a, b []*string) bool {
+	return slices.EqualFunc(a, b, func(x, y *string) bool { return x == y || x != nil && y != nil && *x == *y })
 }
 
 // release gives back a connection the session does not hold. One whose last
