@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"strings"
+	"sync/atomic"
 
 	"sidecar/sqlerr"
 	"sidecar/vindex"
@@ -53,6 +54,19 @@ type Gather struct {
 	// Lock is the locking read of the statement's SELECT (FOR UPDATE …),
 	// taken by the gather on the rows it reads; "" for none.
 	Lock string
+
+	// Known keeps what executions of the plan read of the table that does
+	// not change (nil: each reads it again).
+	Known *GatherKnown
+}
+
+// GatherKnown are the collations of a gather's text columns and of its
+// reduced column, once read (see collations): a column's collation is the
+// table's, the same at each execution of the plan, which a DDL through the
+// sidecar replaces.
+type GatherKnown struct {
+	textColls   atomic.Pointer[[]string]
+	reducedColl atomic.Pointer[string]
 }
 
 // Reduce narrows a gather to the rows whose Column equals a value of
@@ -222,6 +236,11 @@ func (g *Gather) sql(where, cond string) string {
 // CAST(… COLLATE …), not a COLLATE clause, keeps the column's implicit
 // coercibility: a BINARY or COLLATE of the statement still wins over it.
 func (g *Gather) collations(ctx context.Context, env *Env, res *Result) ([]string, error) {
+	if g.Known != nil {
+		if known := g.Known.textColls.Load(); known != nil && len(*known) == len(res.Fields) {
+			return *known, nil
+		}
+	}
 	if g.From == "" || len(res.Rows) == 0 {
 		return nil, nil
 	}
@@ -253,17 +272,29 @@ func (g *Gather) collations(ctx context.Context, env *Env, res *Result) ([]strin
 			out[i] = name
 		}
 	}
+	if g.Known != nil {
+		g.Known.textColls.Store(&out)
+	}
 	return out, nil
 }
 
 // columnCollation is the collation of the reduced column of g's table (""
 // when the table has no row, or for another type).
 func (g *Gather) columnCollation(ctx context.Context, env *Env) (string, error) {
+	if g.Known != nil {
+		if known := g.Known.reducedColl.Load(); known != nil {
+			return *known, nil
+		}
+	}
 	got, err := env.Cursor.Select(ctx, Read{Keyspace: g.Keyspace, SQL: "SELECT COLLATION(" + g.Reduce.Column + ")" + g.From + " LIMIT 1"})
 	if err != nil || len(got.Rows) == 0 || len(got.Rows[0]) != 1 {
 		return "", err
 	}
-	return string(got.Rows[0][0]), nil
+	coll := string(got.Rows[0][0])
+	if g.Known != nil {
+		g.Known.reducedColl.Store(&coll)
+	}
+	return coll, nil
 }
 
 // collationName reports a name a COLLATE clause can carry as it is, and

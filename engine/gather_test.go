@@ -155,9 +155,9 @@ func TestDerivedOtherKeyspace(t *testing.T) {
 
 // TestGatherCollations: the collations of a gather's text columns are read from its table (a
 // result's column definitions name the connection's); a name no COLLATE clause could carry as it
-// is, or without a character set, is not used.
+// is, or without a character set, is not used. The plan keeps them: the next execution reads none.
 func TestGatherCollations(t *testing.T) {
-	g := &Gather{Alias: "p", Keyspace: "other", Select: "SELECT p.id, p.name, p.code FROM p AS p", From: " FROM `p` AS `p`"}
+	g := &Gather{Alias: "p", Keyspace: "other", Select: "SELECT p.id, p.name, p.code FROM p AS p", From: " FROM `p` AS `p`", Known: &GatherKnown{}}
 	res := &Result{Fields: []Field{{Name: "id", OrgName: "id", Kind: Int}, {Name: "name", OrgName: "name", Kind: Text}, {Name: "code", OrgName: "code", Kind: Text}},
 		Rows: rows([]string{"1", "a", "x"})}
 	cur := &fakeCursor{results: map[string]*Result{
@@ -169,6 +169,10 @@ func TestGatherCollations(t *testing.T) {
 	}
 	if want := []string{"", "utf8mb4_bin", ""}; !reflect.DeepEqual(got, want) {
 		t.Errorf("collations %q, want %q (sent: %q)", got, want, cur.sent)
+	}
+	again, err := g.collations(context.Background(), &Env{Cursor: cur}, res)
+	if err != nil || !reflect.DeepEqual(again, got) || len(cur.sent) != 1 {
+		t.Errorf("second execution: %q, %v; sent %q, want the collations kept", again, err, cur.sent)
 	}
 }
 

@@ -729,7 +729,7 @@ func (g *gatherPlanner) gatherOrder() []*engine.Gather {
 	var out []*engine.Gather
 	place := func(r *gatherRef, e *reduceEdge) {
 		r.order = len(out)
-		gt := &engine.Gather{Alias: r.alias, Keyspace: r.ks.Name, Select: r.selectSQL(), From: r.fromSQL(), Where: r.where(g.sess.Mode),
+		gt := &engine.Gather{Alias: r.alias, Keyspace: r.ks.Name, Select: r.selectSQL(), From: r.fromSQL(), Where: r.where(g.sess.Mode), Known: &engine.GatherKnown{},
 			Typed: r.ks == g.refs[0].ks, Lock: g.lockOf(r)}
 		if e != nil {
 			gt.Reduce = &engine.Reduce{Column: nodeText(&ast.ColumnNameExpr{Name: e.targetCol}), Source: e.source.order, SourceColumn: e.sourceCol.Name.O}
