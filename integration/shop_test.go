@@ -967,6 +967,9 @@ func TestShopSessionState(t *testing.T) {
 		{"update customer set tier = tier + '0x' where id < 9", "show warnings", "select @@warning_count"},
 		{"select cast('x' as signed) from customer where id < 9", "select id from customer where id = 1 and nosuch = 2", "show warnings", "select @@warning_count"},
 		{"select cast('x' as signed) from customer where id < 9", "select id from customer where nosuch = 2", "show warnings"},
+		{"select cast(name as signed) from customer where id < 9 order by id", "show warnings limit 2", "show warnings limit 5, 3",
+			"show warnings limit 0", "show errors", "show count(*) errors", "select @@error_count"},
+		{"select id from customer where nosuch = 2", "show errors", "show errors limit 1", "show count(*) errors", "select @@session.error_count"},
 		// DDL runs on every shard: its warnings are the statement's, once, naming the keyspace.
 		{"drop table if exists nosuch", "show warnings", "select @@warning_count"},
 		{"drop table if exists nosuch, nosuch2", "show warnings", "show count(*) warnings"},

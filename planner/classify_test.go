@@ -159,3 +159,35 @@ func TestSavepointName(t *testing.T) {
 		}
 	}
 }
+
+// TestDiagnostics: the statements that read the warnings the statement before left, which the
+// session answers itself after a statement that ran on several connections; a LIMIT it cannot read
+// leaves the statement to the backend, which answers it (or refuses it) as MySQL does.
+func TestDiagnostics(t *testing.T) {
+	p := NewPlanner(loadExample(t), 100, 1<<20)
+	all := DiagnosticsLimit{Count: ^uint64(0)}
+	for _, tc := range []struct {
+		sql   string
+		want  Diagnostics
+		limit DiagnosticsLimit
+	}{
+		{"show warnings", ShowWarnings, all},
+		{"SHOW WARNINGS LIMIT 2;", ShowWarnings, DiagnosticsLimit{0, 2}},
+		{"show warnings limit 1, 3", ShowWarnings, DiagnosticsLimit{1, 3}},
+		{"show errors limit 4", ShowErrors, DiagnosticsLimit{0, 4}},
+		{"show count(*) warnings", WarningCount, DiagnosticsLimit{}},
+		{"show count( * ) errors", ErrorCount, DiagnosticsLimit{}},
+		{"select @@error_count", ErrorCount, DiagnosticsLimit{}},
+		{"select @@session.warning_count", WarningCount, DiagnosticsLimit{}},
+		{"show warnings limit x", NoDiagnostics, DiagnosticsLimit{}},
+		{"show warnings where 1", NoDiagnostics, DiagnosticsLimit{}},
+	} {
+		plan, err := p.Plan(tc.sql, Session{})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.sql, err)
+		}
+		if plan.Diagnostics != tc.want || plan.DiagnosticsLimit != tc.limit {
+			t.Errorf("%s: %v %+v, want %v %+v", tc.sql, plan.Diagnostics, plan.DiagnosticsLimit, tc.want, tc.limit)
+		}
+	}
+}

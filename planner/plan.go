@@ -41,9 +41,38 @@ type Diagnostics uint8
 
 const (
 	NoDiagnostics Diagnostics = iota
-	ShowWarnings              // SHOW WARNINGS
+	ShowWarnings              // SHOW WARNINGS [LIMIT [offset,] count]
+	ShowErrors                // SHOW ERRORS [LIMIT [offset,] count]
 	WarningCount              // SHOW COUNT(*) WARNINGS, SELECT @@warning_count
+	ErrorCount                // SHOW COUNT(*) ERRORS, SELECT @@error_count
 )
+
+// DiagnosticsLimit is the LIMIT of SHOW WARNINGS or SHOW ERRORS.
+type DiagnosticsLimit struct {
+	Offset, Count uint64 // Count ^0: no LIMIT
+}
+
+// diagnosticsLimit reads what follows SHOW WARNINGS or SHOW ERRORS: nothing,
+// or LIMIT [offset,] count.
+func diagnosticsLimit(rest string) (DiagnosticsLimit, bool) {
+	l := DiagnosticsLimit{Count: ^uint64(0)}
+	rest = strings.TrimRight(rest, "; \t\r\n")
+	if rest == "" {
+		return l, true
+	}
+	w, rest := nextWord(rest)
+	if w != "limit" {
+		return l, false
+	}
+	offset, count, two := strings.Cut(rest, ",")
+	if !two {
+		offset, count = "0", offset
+	}
+	var err1, err2 error
+	l.Offset, err1 = strconv.ParseUint(strings.TrimSpace(offset), 10, 64)
+	l.Count, err2 = strconv.ParseUint(strings.TrimSpace(count), 10, 64)
+	return l, err1 == nil && err2 == nil
+}
 
 // Kill is the target of a KILL statement.
 type Kill struct {
@@ -97,9 +126,11 @@ type Plan struct {
 	// or of SHOW DATABASES; Escape the escape character of its LIKE pattern
 	// (in Value).
 	Column string
-	// Diagnostics: the statement reads the warnings of the one before.
-	Diagnostics Diagnostics
-	Escape      rune
+	// Diagnostics: the statement reads the warnings of the one before;
+	// DiagnosticsLimit the rows SHOW WARNINGS or SHOW ERRORS lists.
+	Diagnostics      Diagnostics
+	DiagnosticsLimit DiagnosticsLimit
+	Escape           rune
 
 	// For statements on a sharded keyspace: the table, the parsed statement
 	// (qualifiers stripped) and the comments before it, for routing and
@@ -343,9 +374,13 @@ func (p *Planner) plan(sql string, sess Session) (*Plan, error) {
 			plan.Local, plan.Column = local, col
 			return plan, nil
 		}
-		if ContainsFold(sql, "warning_count") {
-			if expr, col := soleItem(sql); sessionVariable(expr) == "warning_count" {
+		if ContainsFold(sql, "warning_count") || ContainsFold(sql, "error_count") {
+			expr, col := soleItem(sql)
+			switch sessionVariable(expr) {
+			case "warning_count":
 				plan.Diagnostics, plan.Column = WarningCount, col
+			case "error_count":
+				plan.Diagnostics, plan.Column = ErrorCount, col
 			}
 		}
 		return p.routeByTables(plan, sess)
@@ -384,13 +419,19 @@ func (p *Planner) plan(sql string, sess Session) (*Plan, error) {
 				plan.Local = ShowShards
 				return plan, nil
 			}
-		case "warnings":
-			if strings.TrimRight(rest, "; \t\r\n") == "" {
-				plan.Diagnostics = ShowWarnings
+		case "warnings", "errors":
+			if limit, ok := diagnosticsLimit(rest); ok {
+				plan.Diagnostics, plan.DiagnosticsLimit = ShowWarnings, limit
+				if w == "errors" {
+					plan.Diagnostics = ShowErrors
+				}
 			}
 		case "count":
-			if strings.Join(strings.Fields(strings.ToLower(strings.TrimRight(rest, "; \t\r\n"))), "") == "(*)warnings" {
+			switch strings.Join(strings.Fields(strings.ToLower(strings.TrimRight(rest, "; \t\r\n"))), "") {
+			case "(*)warnings":
 				plan.Diagnostics, plan.Column = WarningCount, "@@session.warning_count"
+			case "(*)errors":
+				plan.Diagnostics, plan.Column = ErrorCount, "@@session.error_count"
 			}
 		}
 		connState(plan)

@@ -407,12 +407,8 @@ func (s *session) runSessionStatement(plan *planner.Plan, more, binary bool) (bo
 
 func (s *session) sessionStatement(plan *planner.Plan, more bool) (bool, error) {
 	if s.warnings != nil { // of a statement that ran on several connections
-		switch plan.Diagnostics {
-		case planner.ShowWarnings:
-			return true, s.writeTable(more, warningColumns, s.warnings)
-		case planner.WarningCount:
-			n := strconv.FormatUint(s.warningCount, 10)
-			return true, s.writeRows(more, column{name: plan.Column, typ: mysql.TypeLongLong, flags: mysql.FlagUnsigned | mysql.FlagBinary}, &n)
+		if plan.Diagnostics != planner.NoDiagnostics {
+			return true, s.showDiagnostics(plan, more)
 		}
 		s.warnings, s.warningCount = nil, 0
 	}
@@ -1077,6 +1073,34 @@ func (s *session) beginOn(bc *backend.Conn) error {
 // or the one a multi-part statement runs in.
 func (s *session) txnActive() bool {
 	return s.inTxn || (s.stmt != nil && s.stmt.implicit)
+}
+
+// showDiagnostics answers SHOW WARNINGS, SHOW ERRORS and their counts from
+// the warnings the statement before left on several connections.
+func (s *session) showDiagnostics(plan *planner.Plan, more bool) error {
+	var errs [][]*string
+	for _, w := range s.warnings {
+		if w[0] != nil && *w[0] == "Error" {
+			errs = append(errs, w)
+		}
+	}
+	count := func(n uint64) error {
+		v := strconv.FormatUint(n, 10)
+		return s.writeRows(more, column{name: plan.Column, typ: mysql.TypeLongLong, flags: mysql.FlagUnsigned | mysql.FlagBinary}, &v)
+	}
+	rows := s.warnings
+	switch plan.Diagnostics {
+	case planner.WarningCount:
+		return count(s.warningCount)
+	case planner.ErrorCount:
+		return count(uint64(len(errs)))
+	case planner.ShowErrors:
+		rows = errs
+	}
+	l := plan.DiagnosticsLimit
+	rows = rows[min(l.Offset, uint64(len(rows))):]
+	rows = rows[:min(l.Count, uint64(len(rows)))]
+	return s.writeTable(more, warningColumns, rows)
 }
 
 // warningColumns are SHOW WARNINGS' columns.
