@@ -63,6 +63,7 @@ const (
 	ClassBytes   ValueClass = iota // binary strings, BIT, DATE/DATETIME/TIMESTAMP text
 	ClassText                      // non-binary strings: by collation weights
 	ClassEnum                      // ENUM/SET: sorted by their index, which the result does not carry
+	ClassIndex                     // an ENUM's index or a SET's bits ((e)+0: a SET's 64th bit reads as a negative BIGINT)
 	ClassInt                       // signed integers, YEAR
 	ClassUint                      // unsigned integers
 	ClassDecimal                   // DECIMAL
@@ -125,7 +126,7 @@ func NewMerge(mp *MergePlan, cols []MergeColumn, streams []Stream) (*Merge, erro
 		return nil, err
 	}
 	if r.enums != nil {
-		return nil, &EnumKeys{Keys: r.enums}
+		return nil, &EnumKeys{Names: r.enums}
 	}
 	return &Merge{visible: r.visible, top: top}, nil
 }
@@ -136,7 +137,7 @@ func NewMerge(mp *MergePlan, cols []MergeColumn, streams []Stream) (*Merge, erro
 type resolver struct {
 	cols    []MergeColumn
 	visible int
-	enums   []MergeCol // keys found to be ENUM or SET columns without their Index
+	enums   []string // the names of keys found to be ENUM or SET columns without their Index
 }
 
 func (r *resolver) abs(c MergeCol) int {
@@ -166,6 +167,8 @@ func (r *resolver) numberColumn(c MergeCol) (int, ValueClass, error) {
 	switch col := r.cols[i]; col.Class {
 	case ClassInt, ClassUint, ClassDecimal, ClassFloat:
 		return i, col.Class, nil
+	case ClassEnum:
+		return 0, 0, NotEvaluable{sqlerr.Unsupported("%s, an ENUM or SET column, compared with or computed as a number across shards (MySQL uses its index)", col.Name)}
 	default:
 		return 0, 0, sqlerr.Unsupported("%s, not a number, compared with or computed as one across shards", col.Name)
 	}
@@ -184,12 +187,12 @@ func (r *resolver) keys(ks []MergeKey, what string) ([]cmpKey, error) {
 		switch col.Class {
 		case ClassEnum:
 			if !k.HasIndex {
-				if !slices.Contains(r.enums, k.Col) {
-					r.enums = append(r.enums, k.Col)
+				if r.enums == nil || !slices.Contains(r.enums, k.Name) {
+					r.enums = append(r.enums, k.Name)
 				}
 				continue // NewMerge refuses the plan once every step is resolved
 			}
-			ck.col, ck.class = r.abs(k.Index), ClassUint
+			ck.col, ck.class = r.abs(k.Index), ClassIndex
 		case ClassText:
 			if !k.HasWeight {
 				return nil, sqlerr.Unsupported("%s by position %d inside * on text column %s across shards: name the column", strings.ToUpper(what), k.Col.Index+1, col.Name)
@@ -563,6 +566,8 @@ func compareValue(a, b, wa, wb, pad []byte, class ValueClass) int {
 			return cmpOrdered(x, y)
 		}
 		return compareDecimalText(a, b)
+	case ClassIndex:
+		return cmpOrdered(indexValue(a), indexValue(b))
 	case ClassDecimal:
 		return compareDecimalText(a, b)
 	case ClassFloat:
@@ -573,6 +578,16 @@ func compareValue(a, b, wa, wb, pad []byte, class ValueClass) int {
 		return cmpOrdered(timeMicros(a), timeMicros(b))
 	}
 	return bytes.Compare(a, b)
+}
+
+// indexValue is the value of an ENUM's index or a SET's bits as (e)+0 wrote
+// it: a SET whose 64th member is set reads as a negative BIGINT.
+func indexValue(v []byte) uint64 {
+	if u, err := strconv.ParseUint(string(v), 10, 64); err == nil {
+		return u
+	}
+	i, _ := strconv.ParseInt(string(v), 10, 64)
+	return uint64(i)
 }
 
 func cmpOrdered[T int64 | uint64 | float64](x, y T) int {

@@ -84,6 +84,9 @@ func TestCompareValue(t *testing.T) {
 		{"2024-01-02 00:00:00.000", "2024-01-10 00:00:00.000", ClassBytes, -1},
 		{"\x00\xff", "\x01", ClassBytes, -1},
 		{"b", "a", ClassText, 1}, // without weights: bytes
+		{"10", "9", ClassIndex, 1},
+		{"-9223372036854775808", "4611686018427387904", ClassIndex, 1}, // a SET's 64th bit, read as a BIGINT
+		{"-1", "-9223372036854775808", ClassIndex, 1},
 	}
 	for _, c := range cases {
 		if got := compareValue([]byte(c.a), []byte(c.b), nil, nil, nil, c.class); got != c.want {

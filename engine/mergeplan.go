@@ -138,26 +138,38 @@ type MergeCol struct {
 
 // MergeKey is a sort or group key. For keys that may be strings, Weight is
 // weight_string(key) and Pad the collation's weight of a space ("" for NO
-// PAD collations), both hidden columns. For a key the merge found to be an
-// ENUM or SET column (see EnumKeys), Index is (key)+0, a hidden column: the
-// member's position (a SET's bits), which MySQL sorts and groups them by.
+// PAD collations), both hidden columns. Name is the key's column of the
+// table as the planner names it ("" for an expression). For a key the merge
+// found to be an ENUM or SET column (see EnumKeys), Index is (key)+0, a
+// hidden column: the member's position (a SET's bits), which MySQL sorts
+// and groups them by.
 type MergeKey struct {
 	Col         MergeCol
 	Weight, Pad MergeCol
 	Index       MergeCol
+	Name        string
 	HasWeight   bool
 	HasIndex    bool
 	Desc        bool
 }
 
-// EnumKeys is NewMerge's refusal of a plan whose sort or group keys Keys
-// (their Col) turned out to be ENUM or SET columns, by the shards' column
-// definitions: MySQL orders those by their index, which only a plan with
-// their Index columns has (the statement alone does not say which columns
-// are ENUMs). Nothing has been read of the rows yet.
+// EnumKeys is NewMerge's refusal of a plan whose sort or group keys turned
+// out to be ENUM or SET columns, by the shards' column definitions, Names
+// naming them ("" for an expression): MySQL orders those by their index,
+// which only a plan with their Index columns has (the statement alone does
+// not say which columns are ENUMs). Nothing has been read of the rows yet.
 type EnumKeys struct {
-	Keys []MergeCol
+	Names []string
 }
+
+// NotEvaluable is a refusal of the merge that the engine's evaluation of the
+// statement would not answer right either: it is the client's answer. (The
+// evaluation reads the shards' values as strings: an ENUM compared with a
+// number would compare its text, not its index.)
+type NotEvaluable struct{ Err *sqlerr.Error }
+
+func (e NotEvaluable) Error() string { return e.Err.Error() }
+func (e NotEvaluable) Unwrap() error { return e.Err }
 
 var errEnumKeys = sqlerr.Unsupported("ORDER BY or GROUP BY of an ENUM or SET column across shards without its index (MySQL orders them by it)")
 

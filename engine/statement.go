@@ -45,7 +45,7 @@ type Planned interface {
 	Merge() (*MergePlan, error)
 	// MergeEnums is Merge again after Gather refused it with EnumKeys: with
 	// the index of those keys, from now on.
-	MergeEnums(keys []MergeCol) (*MergePlan, error)
+	MergeEnums(names []string) (*MergePlan, error)
 	// Text is the statement to send with the arguments written in.
 	Text() string
 	// Sent is the statement as the client sent it ("" for a prepared one):
@@ -229,7 +229,7 @@ func (sel *Select) Answer(ctx context.Context, s Session, x Execution) error {
 	err = s.Gather(ctx, r.Shards, mp)
 	if enums := (*EnumKeys)(nil); errors.As(err, &enums) {
 		// Once per statement shape: the plan keeps the index columns.
-		if mp, err = x.Planned.MergeEnums(enums.Keys); err != nil {
+		if mp, err = x.Planned.MergeEnums(enums.Names); err != nil {
 			return err
 		}
 		return s.Gather(ctx, r.Shards, mp)

@@ -36,7 +36,7 @@ func (s *session) Gather(_ context.Context, shards []*conf.Shard, mp *MergePlan)
 	}
 	s.log("gather from %s, %s", shardNames(shards), how)
 	if mp != nil && strings.Contains(mp.SQL, "enum") && !strings.Contains(mp.SQL, "+0") {
-		return &EnumKeys{Keys: []MergeCol{{Index: 0}}} // as the merge finds in the column definitions
+		return &EnumKeys{Names: []string{"enum"}} // as the merge finds in the column definitions
 	}
 	return nil
 }
@@ -119,7 +119,7 @@ func (p *planned) Route(context.Context, VindexCursor) (*Routed, error) {
 	return &r, nil
 }
 func (p *planned) Merge() (*MergePlan, error) { return p.merge, p.mergeErr }
-func (p *planned) MergeEnums(keys []MergeCol) (*MergePlan, error) {
+func (p *planned) MergeEnums(names []string) (*MergePlan, error) {
 	return p.enums, nil
 }
 func (p *planned) Text() string                     { return "the statement" }

@@ -208,6 +208,9 @@ var mergeCases = []mergeCase{
 	{sql: "select distinct e, st from t order by st, e limit 8"},
 	{sql: "select max(e), min(e), max(st), min(st) from t"}, // MIN and MAX compare their text
 	{sql: "select g, max(e), min(st) from t group by g order by g"},
+	{sql: "select e, e as k from t order by e, k, id limit 5"}, // one column, two keys
+	{sql: "select distinct e, t.e from t order by t.e"},
+	{sql: "select st, st from t order by st, 2, id"},
 }
 
 // evaluateCases are what the scatter merge cannot answer alone: the engine gathers the rows and a
@@ -264,6 +267,8 @@ var evaluateRefusals = []struct {
 }{
 	{"select a.id from t a join t b on a.x = b.g for share nowait", 1235, "locking read"},
 	{"select a.id, b.id from big a join big b on a.n = b.n", 1105, "max_memory_rows"},
+	// Evaluated, the ENUM's values would be strings, compared as such (no row is greater than 1).
+	{"select e, count(*) from t group by e having e > 1", 1235, "an ENUM or SET column, compared with or computed as a number"},
 }
 
 func TestMergeScatter(t *testing.T) {
@@ -272,6 +277,35 @@ func TestMergeScatter(t *testing.T) {
 	start := time.Now()
 	defer func() { t.Logf("%d queries × 4 in %v", len(mergeCases), time.Since(start)) }()
 	env.sameAsReference(t, ctx, mergeCases)
+}
+
+// TestMergeEnumFirstRuns: sessions that run a statement shape sorting by an ENUM for the first time
+// all at once each find the ENUM and plan the merge again, whichever planned it first: none is
+// refused.
+func TestMergeEnumFirstRuns(t *testing.T) {
+	env := newMergeEnv(t)
+	ctx := mergeCtx(t, time.Minute)
+	const q = "select id, e from t where id > -1000 order by e desc, id limit 10"
+	want, err := mergeQuery(ctx, env.refText, false, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 12 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got, err := mergeQuery(ctx, env.scText, false, q)
+			if err != nil {
+				t.Errorf("%s: %v", q, err)
+				return
+			}
+			if msg := env.compare(mergeCase{sql: q}, got, want); msg != "" {
+				t.Errorf("%s: %s", q, msg)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // sameAsReference runs each case on the sidecar and on the reference, as text and as a prepared

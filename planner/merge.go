@@ -31,6 +31,7 @@ import (
 	"cmp"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -68,35 +69,33 @@ func PlanMerge(plan *Plan, args Args) (*engine.MergePlan, error) {
 	return b.render(plan, args)
 }
 
-// PlanMergeEnums plans plan's merge again after the merge found that its
-// keys keys are ENUM or SET columns (engine.EnumKeys): MySQL sorts and
-// groups those by their index, which the shards then add as a hidden
+// PlanMergeEnums plans plan's merge again after the merge found keys that
+// are ENUM or SET columns, names naming them (engine.EnumKeys): MySQL sorts
+// and groups those by their index, which the shards then add as a hidden
 // (key)+0 column. The statement does not say which columns are ENUMs; their
 // column definitions do. The plan keeps the knowledge for its next
-// executions.
-func PlanMergeEnums(plan *Plan, args Args, keys []engine.MergeCol) (*engine.MergePlan, error) {
-	t := plan.mergeTemplate()
-	b, err := t.builderFor(plan, args)
-	if err != nil || b == nil {
-		return nil, cmp.Or(err, error(&engine.EnumKeys{Keys: keys}))
+// executions (another execution may have added it meanwhile: it is added
+// again, the same). A key that is no column of the table ("") has no index
+// to ask for: refused.
+func PlanMergeEnums(plan *Plan, args Args, names []string) (*engine.MergePlan, error) {
+	refused := &engine.EnumKeys{Names: names}
+	if len(names) == 0 || slices.Contains(names, "") {
+		return nil, refused
 	}
-	enums := maps.Clone(t.enums)
+	enums := maps.Clone(plan.mergeTemplate().enums)
 	if enums == nil {
 		enums = map[string]bool{}
 	}
-	for _, k := range keys {
-		name, ok := b.keyColumns[k]
-		if !ok || enums[name] { // not a column of the table, or its index did not help
-			return nil, &engine.EnumKeys{Keys: keys}
-		}
+	for _, name := range names {
 		enums[name] = true
 	}
-	nt := buildMergeTemplate(plan, enums)
+	t := buildMergeTemplate(plan, enums)
 	if plan.mergeEnums != nil {
-		plan.mergeEnums.Store(&nt)
+		plan.mergeEnums.Store(&t)
 	}
-	if b, err = nt.builderFor(plan, args); err != nil || b == nil {
-		return nil, cmp.Or(err, error(&engine.EnumKeys{Keys: keys}))
+	b, err := t.builderFor(plan, args)
+	if err != nil || b == nil {
+		return nil, cmp.Or(err, error(refused))
 	}
 	return b.render(plan, args)
 }
@@ -129,7 +128,7 @@ type mergeTemplate struct {
 	perExecution bool
 	err          error
 	// enums are the key columns found to be ENUM or SET columns (by
-	// exprKey; see PlanMergeEnums).
+	// MergeKey.Name; see PlanMergeEnums).
 	enums map[string]bool
 }
 
@@ -243,10 +242,9 @@ type mergeBuilder struct {
 	// tables: the statement reads several (co-located) tables, whose
 	// qualifiers tell their columns apart.
 	tables bool
-	// enums: keys that are ENUM or SET columns (see PlanMergeEnums);
-	// keyColumns: the column of each key that is one, by exprKey.
-	enums      map[string]bool
-	keyColumns map[engine.MergeCol]string
+	// enums: the keys that are ENUM or SET columns, by MergeKey.Name (see
+	// PlanMergeEnums).
+	enums map[string]bool
 
 	// The merge's steps (see steps): the shards' sort keys, the groups and
 	// aggregates an Aggregate combines rows by, the columns computed from
@@ -662,11 +660,11 @@ func (b *mergeBuilder) addAggregate(col engine.MergeCol, f *ast.AggregateFuncExp
 func (b *mergeBuilder) key(col engine.MergeCol, expr ast.ExprNode, desc bool) engine.MergeKey {
 	k := engine.MergeKey{Col: col, Desc: desc}
 	if cn, ok := expr.(*ast.ColumnNameExpr); ok { // maybe an ENUM or SET
-		name := b.exprKey(cn)
-		if b.keyColumns == nil {
-			b.keyColumns = map[engine.MergeCol]string{}
+		name := cn.Name.Name.L // t.e and e are one column: the statement reads one table, or co-located ones
+		if cn.Name.Table.L != "" && b.tables {
+			name = cn.Name.Table.L + "." + name
 		}
-		b.keyColumns[col] = name
+		k.Name = name
 		if b.enums[name] {
 			k.HasIndex = true
 			k.Index = b.addHidden(&ast.BinaryOperationExpr{Op: opcode.Plus, L: cn, R: literal(vindex.NewInt64(0))})

@@ -290,14 +290,13 @@ func TestSelectListTexts(t *testing.T) {
 
 // TestPlanMergeEnums: after the merge found that keys are ENUM or SET columns, the shards add
 // each one's index, (key)+0, which the merge sorts and groups by; the plan and its copies from the
-// plan cache keep it. A key that is no column of the table has no index to ask for: refused.
+// plan cache keep it. A column named twice is one ENUM; knowing it already (another execution
+// planned it first) plans the same. A key that is no column of the table has no index to ask for:
+// refused.
 func TestPlanMergeEnums(t *testing.T) {
 	p := NewPlanner(mergePlanner(t).Topo, 100, 1<<20)
-	const sql = "select id, name as status from things group by name order by status desc limit 3"
-	plan, err := p.Plan(sql, Session{Keyspace: "things"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	const sql = "select id, name as status from things group by things.name order by status desc, name limit 3"
+	plan := mustPlan(t, p, sql)
 	mp, err := PlanMerge(plan, plan.Args)
 	if err != nil {
 		t.Fatal(err)
@@ -305,8 +304,10 @@ func TestPlanMergeEnums(t *testing.T) {
 	if want := "cols=2 hidden=2 order=[1w(h0,h1) desc] groups=[1w(h0,h1)] offset=0 limit=3"; mp.String() != want {
 		t.Fatalf("before: %s, want %s", mp, want)
 	}
-	if mp, err = PlanMergeEnums(plan, plan.Args, []engine.MergeCol{{Index: 1}}); err != nil {
-		t.Fatal(err)
+	for _, names := range [][]string{{"name"}, {"name", "name"}} {
+		if _, err = PlanMergeEnums(plan, plan.Args, names); err != nil {
+			t.Fatal(err)
+		}
 	}
 	const want = "cols=2 hidden=3 order=[1w(h1,h2)i(h0) desc] groups=[1w(h1,h2)i(h0)] offset=0 limit=3"
 	wantSQL := "select id, name as status, name + 0, " + wsName + " from things group by 2 order by 2 desc limit 3"
@@ -320,7 +321,7 @@ func TestPlanMergeEnums(t *testing.T) {
 		}
 	}
 	plan = mustPlan(t, p, "select count(*) from things group by concat(name, 'x') order by 1")
-	if _, err := PlanMergeEnums(plan, plan.Args, []engine.MergeCol{{Index: 0}}); err == nil {
+	if _, err := PlanMergeEnums(plan, plan.Args, []string{""}); err == nil {
 		t.Errorf("an index for an expression: no error")
 	}
 }

@@ -95,8 +95,8 @@ func (e *execution) Route(ctx context.Context, cur engine.VindexCursor) (*engine
 }
 
 func (e *execution) Merge() (*engine.MergePlan, error) { return PlanMerge(e.plan, e.args) }
-func (e *execution) MergeEnums(keys []engine.MergeCol) (*engine.MergePlan, error) {
-	return PlanMergeEnums(e.plan, e.args, keys)
+func (e *execution) MergeEnums(names []string) (*engine.MergePlan, error) {
+	return PlanMergeEnums(e.plan, e.args, names)
 }
 func (e *execution) Text() string  { return e.plan.Text(e.args) }
 func (e *execution) Sent() string  { return e.plan.AsSent() }

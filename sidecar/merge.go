@@ -8,6 +8,7 @@ package sidecar
 
 import (
 	"encoding/binary"
+	"errors"
 
 	"sidecar/backend"
 	"sidecar/conf"
@@ -80,7 +81,7 @@ func (s *session) mergeScatter(shards []*conf.Shard, mp *engine.MergePlan, binar
 	var out *rowWriter
 	if firstErr == nil {
 		m, out, firstErr = newMerge(mp, defs, cursors, s.w, binaryRows)
-		if firstErr != nil && sqlerr.From(firstErr).Num == 1235 { // sqlerr.Unsupported
+		if firstErr != nil && sqlerr.From(firstErr).Num == 1235 && !errors.As(firstErr, new(engine.NotEvaluable)) { // sqlerr.Unsupported
 			firstErr = errMergeRefused{firstErr}
 		}
 	}
