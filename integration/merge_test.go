@@ -211,6 +211,10 @@ var mergeCases = []mergeCase{
 	{sql: "select e, e as k from t order by e, k, id limit 5"}, // one column, two keys
 	{sql: "select distinct e, t.e from t order by t.e"},
 	{sql: "select st, st from t order by st, 2, id"},
+	// GROUP BY a name of an alias and of a column is the column, in MySQL.
+	{sql: "select g + 1 as g, count(*) from t group by g"},
+	{sql: "select concat(e, '!') as e, count(*) from t group by e"},
+	{sql: "select g as grp, count(*) from t group by grp"},
 }
 
 // evaluateCases are what the scatter merge cannot answer alone: the engine gathers the rows and a

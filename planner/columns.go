@@ -3,6 +3,7 @@ package planner
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -120,4 +121,44 @@ func allEmpty(rows [][]ast.ExprNode) bool {
 		}
 	}
 	return len(rows) > 0
+}
+
+// groupByAlias reports a GROUP BY of a name that is also an alias of sel's
+// select list, of another expression than a column of that name: which one
+// MySQL groups by depends on the table having such a column.
+func groupByAlias(sel *ast.SelectStmt) bool {
+	if sel.GroupBy == nil || sel.Fields == nil {
+		return false
+	}
+	for _, by := range sel.GroupBy.Items {
+		cn, ok := by.Expr.(*ast.ColumnNameExpr)
+		if !ok || cn.Name.Table.L != "" {
+			continue
+		}
+		for _, f := range sel.Fields.Fields {
+			if f.AsName.L != cn.Name.Name.L {
+				continue
+			}
+			if col, ok := f.Expr.(*ast.ColumnNameExpr); !ok || col.Name.Name.L != cn.Name.Name.L {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// columnSet is t's columns, lower-case: the VSchema's when its list is
+// authoritative, else the ones learned (NeedColumns when none are yet).
+func (p *Planner) columnSet(t *conf.Table) (map[string]bool, error) {
+	cols := t.Columns
+	if !t.ColumnListAuthoritative || len(cols) == 0 {
+		if cols = p.columns.get(t); cols == nil {
+			return nil, &NeedColumns{Table: t}
+		}
+	}
+	set := make(map[string]bool, len(cols))
+	for _, c := range cols {
+		set[strings.ToLower(c)] = true
+	}
+	return set, nil
 }

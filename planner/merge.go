@@ -245,6 +245,9 @@ type mergeBuilder struct {
 	// enums: the keys that are ENUM or SET columns, by MergeKey.Name (see
 	// PlanMergeEnums).
 	enums map[string]bool
+	// columns are the table's, lower-case, when a GROUP BY name is also an
+	// alias (Plan.GroupColumns).
+	columns map[string]bool
 
 	// The merge's steps (see steps): the shards' sort keys, the groups and
 	// aggregates an Aggregate combines rows by, the columns computed from
@@ -280,6 +283,7 @@ type mergeItem struct {
 // merge is needed, the results are concatenated, when b.shard stays nil.
 func (b *mergeBuilder) build(sel *ast.SelectStmt, plan *Plan) error {
 	t := b.table
+	b.columns = plan.groupColumns
 	if hasSubquery(sel) || !isTable(sel.From) {
 		// Co-located tables: a JoinRoute sends no other join or subquery to
 		// several shards. Each shard's rows are its part of the answer, to
@@ -708,7 +712,9 @@ func (b *mergeBuilder) resolve(e ast.ExprNode, group bool) (engine.MergeCol, ast
 		}
 		return col, nil, nil // inside a *
 	}
-	if cn, ok := e.(*ast.ColumnNameExpr); ok && cn.Name.Table.L == "" {
+	if cn, ok := e.(*ast.ColumnNameExpr); ok && cn.Name.Table.L == "" && !(group && b.columns[cn.Name.Name.L]) {
+		// (GROUP BY a name of the table's columns and of an alias is the
+		// column, in MySQL.)
 		name := cn.Name.Name.L
 		for _, it := range b.items {
 			if it.alias == "" || it.alias != name {
@@ -717,9 +723,10 @@ func (b *mergeBuilder) resolve(e ast.ExprNode, group bool) (engine.MergeCol, ast
 			if it.pos < 0 { // after a *: its position is unknown, a hidden copy has its values
 				return b.addHidden(it.expr), it.expr, nil
 			}
-			if group && b.exprKey(it.expr) != b.exprKey(cn) && b.namesColumn(name) {
+			if group && b.exprKey(it.expr) != b.exprKey(cn) && b.columns == nil && b.namesColumn(name) {
 				// MySQL groups by the table's column of that name, not by the
-				// alias: which one the client meant is not visible here.
+				// alias: which one the client meant is not visible here (the
+				// table's columns are not known: co-located tables).
 				return engine.MergeCol{}, nil, sqlerr.Unsupported("GROUP BY %s, both an alias and a column, across shards of %s", cn.Name.Name.O, b.table)
 			}
 			return engine.MergeCol{Index: it.pos}, it.expr, nil

@@ -119,6 +119,9 @@ type Plan struct {
 	SystemRead   bool
 	SchemaParams []int
 	schemaNamed  *conf.Keyspace // the keyspace the text names there, if any
+	// groupColumns are the table's columns (lower-case) when a GROUP BY
+	// name is also an alias: MySQL groups by the column if there is one.
+	groupColumns map[string]bool
 	// Value carries the argument of a local statement: the keyspace of USE,
 	// the autocommit setting ("0"/"1"), the SET NAMES text.
 	Value string
@@ -547,6 +550,11 @@ func (p *Planner) routeByTables(plan *Plan, sess Session) (*Plan, error) {
 		}
 		if ins, ok := stmt.(*ast.InsertStmt); ok && ins.Select == nil {
 			if err := p.implicitColumns(ins, plan.Table); err != nil {
+				return nil, err
+			}
+		}
+		if sel, ok := stmt.(*ast.SelectStmt); ok && groupByAlias(sel) {
+			if plan.groupColumns, err = p.columnSet(plan.Table); err != nil {
 				return nil, err
 			}
 		}

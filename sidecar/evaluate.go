@@ -58,7 +58,7 @@ func (s *session) Select(_ context.Context, r engine.Read) (*engine.Result, erro
 	keyspace, sql := r.Keyspace, r.SQL
 	sess := s.planSession()
 	sess.Keyspace, sess.SystemSchema = keyspace, ""
-	plan, err := s.srv.planner().Plan(sql, sess)
+	plan, _, err := s.plan(sql, sess, false)
 	if err != nil {
 		return nil, err
 	}

@@ -180,7 +180,7 @@ func (x *explaining) Evaluate(_ context.Context, refusal error) error {
 func (x *explaining) Select(ctx context.Context, r engine.Read) (*engine.Result, error) {
 	sess := x.s.planSession()
 	sess.Keyspace, sess.SystemSchema = r.Keyspace, ""
-	read, err := x.s.srv.planner().Plan(r.SQL, sess)
+	read, _, err := x.s.plan(r.SQL, sess, false)
 	if err != nil {
 		return nil, err
 	}
