@@ -2010,6 +2010,83 @@ func TestShardedLookupValueWrittenAgain(t *testing.T) {
 	e.checkThings(thingRow{1, "a"}, thingRow{2, "b"}, thingRow{3, "c"})
 }
 
+// A ROLLBACK TO, or a failed statement, undoes a lookup row's change but not the lock the pre- or
+// post-transaction took on it: the row stays that connection's, and what comes after is sent
+// there, not to the other one to wait (ERROR 1205). And rows an INSERT IGNORE wrote are the
+// transaction's too. Sequences from helper-27's random runs.
+func TestShardedLookupLocksAfterRollback(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	ctx := boundedContext(t, time.Minute)
+	conn := e.session(ctx, "things")
+	for _, step := range []struct {
+		sql   string
+		errno uint16
+	}{
+		{"set session innodb_lock_wait_timeout = 3", 0},
+		{"insert into things (id, name) values (20, 'v20'), (30, 'v30'), (40, 'v40'), (50, 'v50'), (51, 'v51'), (60, 'v60')", 0},
+		// Written by pre, deleted, written by another row; that undone, deleted again.
+		{"begin", 0},
+		{"insert into things (id, name) values (10, 'v10')", 0},
+		{"savepoint s", 0},
+		{"delete from things where id = 10", 0},
+		{"insert into things (id, name) values (11, 'v10')", 0},
+		{"rollback to savepoint s", 0},
+		{"delete from things where id = 10", 0},
+		{"commit", 0},
+		// Deleted by post, written again, that undone: written again, or refused for another row.
+		{"begin", 0},
+		{"delete from things where id = 20", 0},
+		{"savepoint s", 0},
+		{"insert into things (id, name) values (20, 'v20')", 0},
+		{"rollback to savepoint s", 0},
+		{"insert into things (id, name) values (20, 'v20')", 0},
+		{"delete from things where id = 30", 0},
+		{"savepoint t", 0},
+		{"insert into things (id, name) values (30, 'v30')", 0},
+		{"rollback to savepoint t", 0},
+		{"insert into things (id, name) values (31, 'v30')", 1105},
+		{"insert into things (id, name) values (30, 'v30')", 0},
+		{"commit", 0},
+		// Written again, deleted, that undone: the value is taken.
+		{"begin", 0},
+		{"delete from things where id = 40", 0},
+		{"insert into things (id, name) values (40, 'v40')", 0},
+		{"savepoint s", 0},
+		{"delete from things where id = 40", 0},
+		{"rollback to savepoint s", 0},
+		{"insert into things (id, name) values (41, 'v40')", 1062},
+		{"commit", 0},
+		// A refused UPDATE deleted its old value in post first; undone, the value is taken.
+		{"begin", 0},
+		{"delete from things where id = 50", 0},
+		{"update things set name = 'v50' where id = 51", 1105},
+		{"insert into things (id, name) values (52, 'v51')", 1062},
+		{"insert ignore into things (id, name) values (52, 'v51')", 0},
+		{"rollback", 0},
+		// INSERT IGNORE writes the lookup row where the transaction holds it.
+		{"begin", 0},
+		{"delete from things where id = 60", 0},
+		{"insert ignore into things (id, name) values (60, 'v60')", 0},
+		{"insert into things (id, name) values (61, 'v60')", 1062},
+		{"insert ignore into things (id, name) values (61, 'v60')", 0},
+		{"insert ignore into things (id, name) values (70, 'v70')", 0},
+		{"delete from things where id = 70", 0},
+		{"commit", 0},
+	} {
+		start := time.Now()
+		_, err := conn.ExecContext(ctx, step.sql)
+		if step.errno != 0 {
+			expectMySQLError(t, err, step.errno, map[uint16]string{1062: "23000", 1105: "HY000"}[step.errno])
+		} else if err != nil {
+			t.Fatalf("%s: %v", step.sql, err)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("%s took %v: it waited for a lock of its own transaction", step.sql, d)
+		}
+	}
+	e.checkThings(thingRow{20, "v20"}, thingRow{30, "v30"}, thingRow{40, "v40"}, thingRow{50, "v50"}, thingRow{51, "v51"}, thingRow{60, "v60"})
+}
+
 // A number compared with a unique lookup's text column matches every value equal to it as a number
 // ('123', '0123', '123abc'): the lookup table finds several rows, and the owner rows are read on
 // each of their shards (it failed with ERROR 1105 "unexpected multiple results").

@@ -3,7 +3,6 @@ package sidecar
 import (
 	"context"
 	"errors"
-	"maps"
 	"sync"
 
 	"sidecar/backend"
@@ -417,44 +416,18 @@ func (s *session) ExecuteShard(ctx context.Context, sh *conf.Shard, sql string, 
 // session's sql_mode (vindex.AppendLiteral).
 func (s *session) NoBackslashEscapes() bool { return s.mode.NoBackslashEscapes }
 
-// txnRow is a vindex.TxnRow noted, with its order (txnRowSeq then).
-type txnRow struct {
-	vindex.TxnRow
-	seq int
-}
-
 // NoteTxnRow implements vindex.TxnRows, for the client's transaction, or
-// the statement's own when it commits alone. Forgetting a row is always safe
-// (the session that did not touch it waits on the other again, as without
-// TxnRows); remembering what a session no longer did is not (a row deleted
-// in Pre would be deleted before the owner's deletion commits; one written
-// in Post would find no deleted row to write again): what a ROLLBACK TO, or a
-// failed statement, undoes is forgotten (forgetTxnRowsAfter), in the order
-// noted.
+// the statement's own when it commits alone (see txnRows).
 func (s *session) NoteTxnRow(key string, r vindex.TxnRow) {
-	if !s.inTxn && s.stmt == nil {
-		return
+	if s.inTxn || s.stmt != nil {
+		s.lookupRows.note(key, r)
 	}
-	if s.txnRows == nil {
-		s.txnRows = map[string]txnRow{}
-	}
-	s.txnRowSeq++
-	s.txnRows[key] = txnRow{r, s.txnRowSeq}
 }
 
 // TxnRow implements vindex.TxnRows.
-func (s *session) TxnRow(key string) (vindex.TxnRow, bool) {
-	r, ok := s.txnRows[key]
-	return r.TxnRow, ok
-}
+func (s *session) TxnRow(key string) (vindex.TxnRow, bool) { return s.lookupRows.get(key) }
 
 var _ vindex.TxnRows = (*session)(nil)
-
-// forgetTxnRowsAfter forgets the lookup rows noted after mark (a
-// txnRowSeq). A row noted again after it is forgotten, not what came before.
-func (s *session) forgetTxnRowsAfter(mark int) {
-	maps.DeleteFunc(s.txnRows, func(_ string, r txnRow) bool { return r.seq > mark })
-}
 
 func (s *session) InTransactionAndIsDML() bool {
 	return s.stmt != nil && s.stmt.dml && s.txnActive()

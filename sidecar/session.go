@@ -61,18 +61,16 @@ type session struct {
 	warnConn *backend.Conn             // kept after a statement with warnings for SHOW WARNINGS
 
 	pendingCache []cacheEntry // lookup results to cache when the transaction commits
-	// txnRows is what the transaction's Pre and Post sessions did to lookup
-	// rows (vindex.TxnRows), each with its order noted (txnRowSeq then);
-	// txnRowMarks the txnRowSeq at each savepoint of the transaction, by name.
-	txnRows       map[string]txnRow
-	txnRowSeq     int
-	txnRowMarks   map[string]int
-	lookupNoCache bool            // route by the lookup tables themselves (UPDATE/DELETE)
-	binaryRows    bool            // result sets the sidecar builds use the binary protocol
-	evaluating    bool            // running an engine plan: its statements are not evaluated again
-	mode          planner.SQLMode // the session's sql_mode, as reading and writing SQL needs it
-	modeText      string          // and its whole value (what statements prepared now are read in)
-	lastInsertID  uint64
+	// lookupRows is what the transaction's Pre and Post sessions did to
+	// lookup rows; lookupRowMarks its mark at each savepoint, by name.
+	lookupRows     txnRows
+	lookupRowMarks map[string]int
+	lookupNoCache  bool            // route by the lookup tables themselves (UPDATE/DELETE)
+	binaryRows     bool            // result sets the sidecar builds use the binary protocol
+	evaluating     bool            // running an engine plan: its statements are not evaluated again
+	mode           planner.SQLMode // the session's sql_mode, as reading and writing SQL needs it
+	modeText       string          // and its whole value (what statements prepared now are read in)
+	lastInsertID   uint64
 	// rowsFound is FOUND_ROWS(): the rows of the last result set, or the
 	// backend's count (SELECT SQL_CALC_FOUND_ROWS, SELECT … INTO); rowCount
 	// ROW_COUNT(): the affected rows of the last OK the client got, -1 after
@@ -684,13 +682,13 @@ func (s *session) savepoint(plan *planner.Plan, more bool) error {
 		// A savepoint of a name already set replaces it, as in MySQL.
 		s.savepoints = slices.DeleteFunc(s.savepoints, func(sp string) bool { return strings.EqualFold(planner.SavepointName(sp), name) })
 		s.savepoints = append(s.savepoints, plan.Query)
-		if s.txnRowMarks == nil {
-			s.txnRowMarks = map[string]int{}
+		if s.lookupRowMarks == nil {
+			s.lookupRowMarks = map[string]int{}
 		}
-		s.txnRowMarks[name] = s.txnRowSeq
+		s.lookupRowMarks[name] = s.lookupRows.mark()
 	case planner.KindRollbackTo:
 		s.savepoints = s.savepoints[:at+1] // it keeps the savepoint itself
-		s.forgetTxnRowsAfter(s.txnRowMarks[name])
+		s.lookupRows.undoAfter(s.lookupRowMarks[name])
 	case planner.KindRelease:
 		s.savepoints = s.savepoints[:at]
 	}

@@ -39,12 +39,12 @@ type stmtScope struct {
 	// wait on a lock of its own transaction's other connection.
 	ownShard   *conf.Shard
 	rowsMapped bool // ownShard was decided (by the client's INSERT, not a nested one)
-	txnRowMark int  // the session's txnRowSeq when the statement began
+	lookupMark int  // the session's lookupRows.mark() when the statement began
 }
 
 // beginStatement opens a statement scope.
 func (s *session) beginStatement(keyspace string, dml bool) {
-	s.stmt = &stmtScope{implicit: !s.inTxn, dml: dml, savepointed: map[*backend.Conn]bool{}, keyspace: keyspace, txnRowMark: s.txnRowSeq}
+	s.stmt = &stmtScope{implicit: !s.inTxn, dml: dml, savepointed: map[*backend.Conn]bool{}, keyspace: keyspace, lookupMark: s.lookupRows.mark()}
 }
 
 // endStatement closes the scope: on success an implicit transaction commits;
@@ -70,7 +70,7 @@ func (s *session) endStatement(err error, wrote bool) error {
 		}
 		return se
 	}
-	s.forgetTxnRowsAfter(st.txnRowMark) // what the statement did to lookup rows is undone (see NoteTxnRow)
+	s.lookupRows.undoAfter(st.lookupMark) // what the statement did to lookup rows is undone (see txnRows)
 	for bc := range st.savepointed {
 		if _, rerr := bc.Exec("ROLLBACK TO SAVEPOINT _sidecar_stmt"); rerr != nil {
 			// The partial writes cannot be undone alone: undo the transaction.
@@ -255,7 +255,7 @@ func (s *session) heldKeys() []connKey {
 // releaseHeld returns held connections to their pools unless the session
 // keeps state on them (then only the pre/post ones go back).
 func (s *session) releaseHeld() {
-	s.txnRows, s.txnRowMarks = nil, nil // the transaction ended
+	s.lookupRows, s.lookupRowMarks = txnRows{}, nil // the transaction ended
 	for key, bc := range s.conns {
 		if s.sticky && key.order == vindex.CommitNormal {
 			continue

@@ -127,9 +127,11 @@ func (c consistentBase) insert(ctx context.Context, q Querier, order CommitOrder
 	if len(kept) == 0 {
 		return nil
 	}
-	_, err := q.Execute(ctx, c.insertSQL(rows, tos, kept, ignoreMode, q.NoBackslashEscapes()), order)
+	res, err := q.Execute(ctx, c.insertSQL(rows, tos, kept, ignoreMode, q.NoBackslashEscapes()), order)
 	if err == nil {
-		if !ignoreMode { // every row written (IGNORE may have skipped some)
+		// IGNORE may have skipped rows whose value another row holds: in Pre
+		// those are not Pre's; in Post either way the value is there.
+		if !ignoreMode || order == CommitPost || res != nil && res.RowsAffected == uint64(len(kept)) {
 			for _, i := range kept {
 				h[string(ksids[i])] = rowKey(rows[i])
 				c.noteRow(q, rows[i], TxnRow{Session: order, KeyspaceID: ksids[i]})
@@ -251,16 +253,6 @@ func (c consistentBase) handleDup(ctx context.Context, q Querier, order CommitOr
 	return from, nil
 }
 
-// txnKey names a lookup row for TxnRows: table and from values, and the
-// keyspace id unless the lookup is unique (one row per value).
-func (c consistentBase) txnKey(row []Value, ksid KeyspaceID) string {
-	k := c.qTable + "\x00" + rowKey(row)
-	if !c.unique {
-		k += "\x00" + string(ksid)
-	}
-	return k
-}
-
 // noteRow tells q, if it keeps TxnRows, what its transaction did to the
 // lookup row of row.
 func (c consistentBase) noteRow(q Querier, row []Value, r TxnRow) {
@@ -280,7 +272,7 @@ func (c consistentBase) Delete(ctx context.Context, q Querier, rows [][]Value, k
 	var preRows, postRows [][]Value
 	var preKsids, postKsids []KeyspaceID
 	for i, row := range rows {
-		if r, ok := t.TxnRow(c.txnKey(row, ksids[i])); ok && r.Session == CommitPre && bytes.Equal(r.KeyspaceID, ksids[i]) {
+		if r, ok := t.TxnRow(c.txnKey(row, ksids[i])); ok && r.Session == CommitPre {
 			preRows, preKsids = append(preRows, row), append(preKsids, ksids[i])
 		} else {
 			postRows, postKsids = append(postRows, row), append(postKsids, ksids[i])

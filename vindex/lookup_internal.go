@@ -267,7 +267,7 @@ func (c *lookupCore) Map(ctx context.Context, q Querier, ids []Value) ([]Destina
 	if q == nil {
 		return nil, errNoQuerier
 	}
-	rows, err := c.lookupRows(ctx, q, ids, c.readOrder(), q.InTransactionAndIsDML())
+	rows, err := c.mapRows(ctx, q, ids)
 	if err != nil {
 		return nil, fmt.Errorf("lookup.Map: %w", err)
 	}
@@ -292,6 +292,56 @@ func (c *lookupCore) Map(ctx context.Context, q Querier, ids []Value) ([]Destina
 		}
 	}
 	return out, nil
+}
+
+// mapRows reads the lookup rows of ids for Map, locking them inside a
+// transaction's write. A consistent lookup reads a value the transaction's
+// Post session holds (see TxnRows) there: Pre would wait for its lock.
+func (c *lookupCore) mapRows(ctx context.Context, q Querier, ids []Value) ([][]Value, error) {
+	lock := q.InTransactionAndIsDML()
+	t, ok := q.(TxnRows)
+	if !ok || !c.consistent || !c.unique || !lock {
+		return c.lookupRows(ctx, q, ids, c.readOrder(), lock)
+	}
+	var pre, post []int
+	for i, id := range ids {
+		if r, ok := t.TxnRow(c.txnKey([]Value{id}, nil)); ok && r.Session == CommitPost {
+			post = append(post, i)
+		} else {
+			pre = append(pre, i)
+		}
+	}
+	out := make([][]Value, len(ids))
+	for _, part := range []struct {
+		idx   []int
+		order CommitOrder
+	}{{pre, c.readOrder()}, {post, CommitPost}} {
+		if len(part.idx) == 0 {
+			continue
+		}
+		some := make([]Value, len(part.idx))
+		for n, i := range part.idx {
+			some[n] = ids[i]
+		}
+		rows, err := c.lookupRows(ctx, q, some, part.order, lock)
+		if err != nil {
+			return nil, err
+		}
+		for n, i := range part.idx {
+			out[i] = rows[n]
+		}
+	}
+	return out, nil
+}
+
+// txnKey names a lookup row for TxnRows: table and from values, and the
+// keyspace id unless the lookup is unique (one row per value).
+func (c *lookupCore) txnKey(row []Value, ksid KeyspaceID) string {
+	k := c.qTable + "\x00" + rowKey(row)
+	if !c.unique {
+		k += "\x00" + string(ksid)
+	}
+	return k
 }
 
 var errNoQuerier = errors.New("cannot perform lookup: no querier provided")

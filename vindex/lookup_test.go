@@ -572,16 +572,21 @@ func TestConsistentOwnTransactionRows(t *testing.T) {
 	)
 
 	// The value Post deleted, for another keyspace id: refused before anything is sent.
+	// (A row Pre holds is deleted there, whatever it points to.)
 	db.log = nil
-	err := v.Create(ctx, db, rowsOf(NewVarChar("gone")), ksids(t, ks1), false)
-	if err != nil {
+	if err := v.Delete(ctx, db, rowsOf(NewVarChar("foo")), ksids(t, ks2)); err != nil {
 		t.Fatal(err)
 	}
+	lookupTable(db.fakeDB, true, row("old", ks2), row("foo", ks3), row("gone", ks3))
 	if err := v.Delete(ctx, db, rowsOf(NewVarChar("gone")), ksids(t, ks3)); err != nil {
 		t.Fatal(err)
 	}
+	checkLog(t, db.fakeDB,
+		"pre delete from `name_lookup` where `name` = 'foo' and `keyspace_id` = X'06e7ea22ce92708f'",
+		"post delete from `name_lookup` where `name` = 'gone' and `keyspace_id` = X'4eb190c9a2fa169c'",
+	)
 	db.log = nil
-	err = v.Create(ctx, db, rowsOf(NewVarChar("gone")), ksids(t, ks1), false)
+	err := v.Create(ctx, db, rowsOf(NewVarChar("gone")), ksids(t, ks1), false)
 	if want := "lookup.Create: the lookup row of 'gone' for vindex name_lkp was deleted earlier in this transaction, " +
 		"and its lock is held until COMMIT: the value cannot be written for another keyspace id before then"; err == nil || err.Error() != want {
 		t.Errorf("value deleted in Post, written for another keyspace id: %v\nwant %s", err, want)
@@ -599,14 +604,21 @@ func TestConsistentOwnTransactionRows(t *testing.T) {
 		t.Errorf("log %q, want the insert in Post", db.log)
 	}
 
-	// An IGNORE insert may have skipped a row: none of its rows is noted.
-	v, fake = consistentSetup(t, nil, nil)
+	// An IGNORE insert in Pre that skipped a row (its value is another's): none of its rows is
+	// noted; one that wrote them all, all.
+	v, fake = consistentSetup(t, [][]Value{row("taken", ks2)}, nil)
 	db = &txnRowsDB{fakeDB: fake, rows: map[string]TxnRow{}}
-	if err := v.Create(ctx, db, rowsOf(NewVarChar("foo")), ksids(t, ks1), true); err != nil {
+	if err := v.Create(ctx, db, rowsOf(NewVarChar("foo"), NewVarChar("taken")), ksids(t, ks1, ks3), true); err != nil {
 		t.Fatal(err)
 	}
 	if len(db.rows) != 0 {
-		t.Errorf("rows of an IGNORE insert noted: %v", db.rows)
+		t.Errorf("rows of an IGNORE insert that skipped one noted: %v", db.rows)
+	}
+	if err := v.Create(ctx, db, rowsOf(NewVarChar("bar")), ksids(t, ks1), true); err != nil {
+		t.Fatal(err)
+	}
+	if len(db.rows) != 1 {
+		t.Errorf("rows of an IGNORE insert that wrote them all: %v, want bar's", db.rows)
 	}
 }
 

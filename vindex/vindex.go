@@ -237,6 +237,9 @@ type Querier interface {
 //     a unique lookup refuses it at once rather than wait;
 //   - a row Post wrote again is written again in Post too (the value is
 //     taken: its duplicate is found there).
+//
+// A ROLLBACK TO or a failed statement undoes a session's change of a row but
+// not its lock: the row stays that session's (TxnRow answers so, unchanged).
 type TxnRows interface {
 	NoteTxnRow(key string, r TxnRow)
 	TxnRow(key string) (TxnRow, bool)
