@@ -1965,12 +1965,7 @@ func TestShardedLookupRowOfOwnTransaction(t *testing.T) {
 func TestShardedLookupValueWrittenAgain(t *testing.T) {
 	e := newShardedEnv(t, shardedOptions{})
 	ctx := boundedContext(t, time.Minute)
-	conn := e.session(ctx, "things")
-	for _, step := range []struct {
-		sql   string
-		errno uint16
-	}{
-		{"set session innodb_lock_wait_timeout = 3", 0},
+	runLookupSteps(t, ctx, e.session(ctx, "things"), []lookupStep{
 		{"insert into things (id, name) values (1, 'a'), (2, 'b'), (3, 'c')", 0},
 		{"begin", 0},
 		{"delete from things where id = 1", 0},
@@ -1992,7 +1987,25 @@ func TestShardedLookupValueWrittenAgain(t *testing.T) {
 		{"rollback to savepoint s", 0},
 		{"insert into things (id, name) values (3, 'c')", 1062},
 		{"commit", 0},
-	} {
+	})
+	e.checkThings(thingRow{1, "a"}, thingRow{2, "b"}, thingRow{3, "c"})
+}
+
+// lookupStep is a statement of a transaction writing lookup rows and its error number (0: none;
+// 1105: the refusal of a value deleted earlier in the transaction).
+type lookupStep struct {
+	sql   string
+	errno uint16
+}
+
+// runLookupSteps runs steps on conn, each within 2 s: innodb_lock_wait_timeout is 3 s, so a
+// statement that waits for a lock of its own transaction fails.
+func runLookupSteps(t *testing.T, ctx context.Context, conn *sql.Conn, steps []lookupStep) {
+	t.Helper()
+	if _, err := conn.ExecContext(ctx, "set session innodb_lock_wait_timeout = 3"); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range steps {
 		start := time.Now()
 		_, err := conn.ExecContext(ctx, step.sql)
 		if step.errno != 0 {
@@ -2007,7 +2020,6 @@ func TestShardedLookupValueWrittenAgain(t *testing.T) {
 			t.Errorf("%s took %v: it waited for a lock of its own transaction", step.sql, d)
 		}
 	}
-	e.checkThings(thingRow{1, "a"}, thingRow{2, "b"}, thingRow{3, "c"})
 }
 
 // A ROLLBACK TO, or a failed statement, undoes a lookup row's change but not the lock the pre- or
@@ -2017,12 +2029,7 @@ func TestShardedLookupValueWrittenAgain(t *testing.T) {
 func TestShardedLookupLocksAfterRollback(t *testing.T) {
 	e := newShardedEnv(t, shardedOptions{})
 	ctx := boundedContext(t, time.Minute)
-	conn := e.session(ctx, "things")
-	for _, step := range []struct {
-		sql   string
-		errno uint16
-	}{
-		{"set session innodb_lock_wait_timeout = 3", 0},
+	runLookupSteps(t, ctx, e.session(ctx, "things"), []lookupStep{
 		{"insert into things (id, name) values (20, 'v20'), (30, 'v30'), (40, 'v40'), (50, 'v50'), (51, 'v51'), (60, 'v60')", 0},
 		// Written by pre, deleted, written by another row; that undone, deleted again.
 		{"begin", 0},
@@ -2072,18 +2079,7 @@ func TestShardedLookupLocksAfterRollback(t *testing.T) {
 		{"insert ignore into things (id, name) values (70, 'v70')", 0},
 		{"delete from things where id = 70", 0},
 		{"commit", 0},
-	} {
-		start := time.Now()
-		_, err := conn.ExecContext(ctx, step.sql)
-		if step.errno != 0 {
-			expectMySQLError(t, err, step.errno, map[uint16]string{1062: "23000", 1105: "HY000"}[step.errno])
-		} else if err != nil {
-			t.Fatalf("%s: %v", step.sql, err)
-		}
-		if d := time.Since(start); d > 2*time.Second {
-			t.Errorf("%s took %v: it waited for a lock of its own transaction", step.sql, d)
-		}
-	}
+	})
 	e.checkThings(thingRow{20, "v20"}, thingRow{30, "v30"}, thingRow{40, "v40"}, thingRow{50, "v50"}, thingRow{51, "v51"}, thingRow{60, "v60"})
 }
 
