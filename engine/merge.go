@@ -187,7 +187,7 @@ func (r *resolver) keys(ks []MergeKey, what string) ([]cmpKey, error) {
 		switch col.Class {
 		case ClassEnum:
 			if !k.HasIndex {
-				if r.enums == nil || !slices.Contains(r.enums, k.Name) {
+				if !slices.Contains(r.enums, k.Name) {
 					r.enums = append(r.enums, k.Name)
 				}
 				continue // NewMerge refuses the plan once every step is resolved

@@ -246,7 +246,7 @@ type mergeBuilder struct {
 	// PlanMergeEnums).
 	enums map[string]bool
 	// columns are the table's, lower-case, when a GROUP BY name is also an
-	// alias (Plan.GroupColumns).
+	// alias (Plan.groupColumns).
 	columns map[string]bool
 
 	// The merge's steps (see steps): the shards' sort keys, the groups and
@@ -664,7 +664,7 @@ func (b *mergeBuilder) addAggregate(col engine.MergeCol, f *ast.AggregateFuncExp
 func (b *mergeBuilder) key(col engine.MergeCol, expr ast.ExprNode, desc bool) engine.MergeKey {
 	k := engine.MergeKey{Col: col, Desc: desc}
 	if cn, ok := expr.(*ast.ColumnNameExpr); ok { // maybe an ENUM or SET
-		name := cn.Name.Name.L // t.e and e are one column: the statement reads one table, or co-located ones
+		name := cn.Name.Name.L // t.e and e are one column of one table; co-located tables tell theirs apart
 		if cn.Name.Table.L != "" && b.tables {
 			name = cn.Name.Table.L + "." + name
 		}
