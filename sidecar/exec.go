@@ -416,10 +416,11 @@ func (s *session) ExecuteShard(ctx context.Context, sh *conf.Shard, sql string, 
 // session's sql_mode (vindex.AppendLiteral).
 func (s *session) NoBackslashEscapes() bool { return s.mode.NoBackslashEscapes }
 
-// NoteTxnRow implements vindex.TxnRows, for the client's transaction, or
-// the statement's own when it commits alone (see txnRows).
+// NoteTxnRow implements vindex.TxnRows, for the client's transaction (see
+// txnRows). A statement that commits alone is not noted: one statement
+// rarely writes a value back, and a bulk INSERT would note every row.
 func (s *session) NoteTxnRow(key string, r vindex.TxnRow) {
-	if s.inTxn || s.stmt != nil {
+	if s.inTxn {
 		s.lookupRows.note(key, r)
 	}
 }
