@@ -26,13 +26,70 @@ type Piece struct {
 // whose sql_mode has NO_BACKSLASH_ESCAPES when noBackslash is set.
 func (t Template) appendTo(b []byte, args []vindex.Value, noBackslash bool) []byte {
 	for _, p := range t {
-		b = append(b, p.Text...)
-		switch {
-		case p.Arg == 0:
-		case p.Arg <= len(args):
-			b = vindex.AppendLiteral(b, args[p.Arg-1], noBackslash)
-		default: // no argument: the placeholder, as a backend would prepare it
-			b = append(b, '?')
+		b = appendArg(append(b, p.Text...), p.Arg, args, noBackslash)
+	}
+	return b
+}
+
+// appendArg writes argument arg (counting from 1; 0: none).
+func appendArg(b []byte, arg int, args []vindex.Value, noBackslash bool) []byte {
+	switch {
+	case arg == 0:
+	case arg <= len(args):
+		b = vindex.AppendLiteral(b, args[arg-1], noBackslash)
+	default: // no argument: the placeholder, as a backend would prepare it
+		b = append(b, '?')
+	}
+	return b
+}
+
+// InList is where a route's IN list is in a Template: its values are the
+// arguments First … First+N-1 (counting from 1), each ending one piece, the
+// pieces of all but the first being the "," between them.
+type InList struct{ First, N int }
+
+// InList finds the IN list of route in t; ok is false unless the route's
+// values are consecutive plain arguments that t prints as an InList.
+func (t Template) InList(route *Route) (l InList, ok bool) {
+	if route == nil || route.Opcode != IN {
+		return InList{}, false
+	}
+	l = InList{First: route.Values[0].Arg, N: len(route.Values)}
+	for k, c := range route.Values {
+		if c.Known || c.Negate || c.Arg != l.First+k {
+			return InList{}, false
+		}
+	}
+	found := 0
+	for _, p := range t {
+		if k := p.Arg - l.First; p.Arg > 0 && k >= 0 && k < l.N {
+			if k != found || (k > 0 && p.Text != ",") {
+				return InList{}, false
+			}
+			found++
+		}
+	}
+	return l, found == l.N
+}
+
+// appendIn is appendTo with the IN list l cut to the values at the indexes
+// keep (ascending): the statement for the shard those values map to.
+func (t Template) appendIn(b []byte, args []vindex.Value, noBackslash bool, l InList, keep []int) []byte {
+	written := 0
+	for _, p := range t {
+		k := p.Arg - l.First
+		if p.Arg == 0 || k < 0 || k >= l.N {
+			b = appendArg(append(b, p.Text...), p.Arg, args, noBackslash)
+			continue
+		}
+		if written < len(keep) && keep[written] == k {
+			if k == 0 || written > 0 { // else the "," before it follows dropped values only
+				b = append(b, p.Text...)
+			}
+			b = appendArg(b, p.Arg, args, noBackslash)
+			written++
+		} else if k == 0 { // the first value dropped: the text before the list stays
+			b = append(b, p.Text...)
 		}
 	}
 	return b

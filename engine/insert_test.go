@@ -286,3 +286,46 @@ func TestInsertDescribe(t *testing.T) {
 		}
 	}
 }
+
+// TestTemplateInList: a shard's statement keeps its own values of the route's IN list, with the
+// text around the list as it was; a list the template does not print as plain arguments is not
+// cut.
+func TestTemplateInList(t *testing.T) {
+	things := exampleTable(t, "things", "things")
+	ks, hash := things.Keyspace, things.Primary()
+	// update t set a = ? where id in (?, ?, ?) and b = ?
+	tmpl := Template{{Text: "UPDATE `t` SET `a`=", Arg: 1}, {Text: " WHERE `id` IN (", Arg: 2}, {Text: ",", Arg: 3}, {Text: ",", Arg: 4}, {Text: ") AND `b`=", Arg: 5}}
+	args := []vindex.Value{vindex.NewVarChar("x"), vindex.NewInt64(10), vindex.NewInt64(20), vindex.NewInt64(30), vindex.NewInt64(5)}
+	route := NewRoute(ks, hash, []Cell{arg(2), arg(3), arg(4)})
+	l, ok := tmpl.InList(route)
+	if !ok || l != (InList{First: 2, N: 3}) {
+		t.Fatalf("InList = %v, %v", l, ok)
+	}
+	for _, tc := range []struct {
+		keep []int
+		want string
+	}{
+		{[]int{0, 1, 2}, "UPDATE `t` SET `a`='x' WHERE `id` IN (10,20,30) AND `b`=5"},
+		{[]int{0}, "UPDATE `t` SET `a`='x' WHERE `id` IN (10) AND `b`=5"},
+		{[]int{1}, "UPDATE `t` SET `a`='x' WHERE `id` IN (20) AND `b`=5"},
+		{[]int{2}, "UPDATE `t` SET `a`='x' WHERE `id` IN (30) AND `b`=5"},
+		{[]int{0, 2}, "UPDATE `t` SET `a`='x' WHERE `id` IN (10,30) AND `b`=5"},
+		{[]int{1, 2}, "UPDATE `t` SET `a`='x' WHERE `id` IN (20,30) AND `b`=5"},
+	} {
+		if got := string(tmpl.appendIn(nil, args, false, l, tc.keep)); got != tc.want {
+			t.Errorf("keep %v: %s, want %s", tc.keep, got, tc.want)
+		}
+	}
+	for name, r := range map[string]*Route{
+		"one value":               NewRoute(ks, hash, []Cell{arg(2)}),
+		"a literal in the list":   NewRoute(ks, hash, []Cell{arg(2), lit("7", vindex.NewInt64(7))}),
+		"arguments out of order":  NewRoute(ks, hash, []Cell{arg(3), arg(2)}),
+		"a list the text lacks":   NewRoute(ks, hash, []Cell{arg(6), arg(7)}),
+		"text between the values": NewRoute(ks, hash, []Cell{arg(1), arg(2)}),
+		"a negated argument (-?)": NewRoute(ks, hash, []Cell{arg(2), {SQL: Template{{Text: "-", Arg: 3}}, Arg: 3, Negate: true}}),
+	} {
+		if l, ok := tmpl.InList(r); ok {
+			t.Errorf("%s: InList = %v, want none", name, l)
+		}
+	}
+}

@@ -20,7 +20,10 @@ type OwnedLookups struct {
 	// Select reads, per affected row: the primary vindex column, then each
 	// vindex's columns, then (Update) one `col <=> new` per vindex telling
 	// whether the value stays the same.
-	Select   Template
+	Select Template
+	// In is the route's IN list in Select, when the route is one of
+	// arguments: each shard reads only its own values (see Write).
+	In       InList
 	Vindexes []*conf.ColumnVindex
 	// New holds, for an UPDATE, the new values of each vindex's columns; a
 	// cell that is neither a literal nor an argument (a column the UPDATE
@@ -32,12 +35,19 @@ type OwnedLookups struct {
 	NoBackslashEscapes bool
 }
 
-// Run maintains the lookup rows of the rows the statement affects on these
-// shards, with args.
-func (o *OwnedLookups) Run(ctx context.Context, cur VindexCursor, args []vindex.Value, shards []*conf.Shard) error {
-	sql := string(o.Select.appendTo(nil, args, o.NoBackslashEscapes))
+// Run maintains the lookup rows of the rows the statement affects on its
+// shards r, with args.
+func (o *OwnedLookups) Run(ctx context.Context, cur VindexCursor, args []vindex.Value, r *Routed) error {
+	split := o.In.N > 0 && r.Values != nil
+	var sql string
+	if !split {
+		sql = string(o.Select.appendTo(nil, args, o.NoBackslashEscapes))
+	}
 	var rows [][]vindex.Value
-	for _, sh := range shards {
+	for i, sh := range r.Shards {
+		if split {
+			sql = string(o.Select.appendIn(nil, args, o.NoBackslashEscapes, o.In, r.Values[i]))
+		}
 		res, err := cur.ExecuteShard(ctx, sh, sql, vindex.CommitNormal)
 		if err != nil {
 			return err

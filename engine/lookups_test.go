@@ -11,15 +11,22 @@ import (
 // thingsLookups is the lookup maintenance of `delete from things where id in
 // (?, ?)` (Update false) or `update things set name = ? where id in (?, ?)`
 // (Update true): things owns things_name_lookup on name.
-func thingsLookups(t *testing.T, update bool) *OwnedLookups {
+// The route is the IN list, whose values each shard reads only its own of.
+func thingsLookups(t *testing.T, update bool) (*OwnedLookups, *Route) {
 	things := exampleTable(t, "things", "things")
 	o := &OwnedLookups{Table: things, Vindexes: things.Owned, Update: update,
 		Select: Template{{Text: "SELECT `id`,`name` FROM `things` WHERE `id` IN (", Arg: 1}, {Text: ",", Arg: 2}, {Text: ") FOR UPDATE"}}}
+	route := NewRoute(things.Keyspace, things.Primary(), []Cell{arg(1), arg(2)})
 	if update {
 		o.Select = Template{{Text: "SELECT `id`,`name`,`name`<=>", Arg: 1}, {Text: " FROM `things` WHERE `id` IN (", Arg: 2}, {Text: ",", Arg: 3}, {Text: ") FOR UPDATE"}}
 		o.New = [][]Cell{{arg(1)}}
+		route = NewRoute(things.Keyspace, things.Primary(), []Cell{arg(2), arg(3)})
 	}
-	return o
+	var ok bool
+	if o.In, ok = o.Select.InList(route); !ok {
+		t.Fatalf("no IN list of the route in %s", o.Select)
+	}
+	return o, route
 }
 
 // TestOwnedLookups: the affected rows are read on the route's shards, then
@@ -38,25 +45,29 @@ func TestOwnedLookups(t *testing.T) {
 		calls  []string
 	}{
 		{name: "delete", args: []vindex.Value{one, four}, calls: []string{
-			"execute on -80: SELECT `id`,`name` FROM `things` WHERE `id` IN (1,4) FOR UPDATE",
-			"execute on 80-: SELECT `id`,`name` FROM `things` WHERE `id` IN (1,4) FOR UPDATE",
+			"execute on -80: SELECT `id`,`name` FROM `things` WHERE `id` IN (1) FOR UPDATE",
+			"execute on 80-: SELECT `id`,`name` FROM `things` WHERE `id` IN (4) FOR UPDATE",
 			"execute delete from `things_name_lookup` where `name` in ('a', 'b') and (`name`, `keyspace_id`) in (('a', X'166b40b44aba4bd6'), ('b', X'd2fd8867d50d2dfe'))",
 			"lookup rows of [VARCHAR(\"a\")] written for things_name_lookup",
 			"lookup rows of [VARCHAR(\"b\")] written for things_name_lookup",
 		}},
 		// Row 4's name is already 'z' (the comparison says 1): its lookup row stays.
 		{name: "update", update: true, args: []vindex.Value{vindex.NewVarChar("z"), one, four}, calls: []string{
-			"execute on -80: SELECT `id`,`name`,`name`<=>'z' FROM `things` WHERE `id` IN (1,4) FOR UPDATE",
-			"execute on 80-: SELECT `id`,`name`,`name`<=>'z' FROM `things` WHERE `id` IN (1,4) FOR UPDATE",
+			"execute on -80: SELECT `id`,`name`,`name`<=>'z' FROM `things` WHERE `id` IN (1) FOR UPDATE",
+			"execute on 80-: SELECT `id`,`name`,`name`<=>'z' FROM `things` WHERE `id` IN (4) FOR UPDATE",
 			"execute delete from `things_name_lookup` where `name` = 'a' and `keyspace_id` = X'166b40b44aba4bd6'",
 			"execute insert into `things_name_lookup`(`name`, `keyspace_id`) values ('z', X'166b40b44aba4bd6')",
 			"lookup rows of [VARCHAR(\"a\") VARCHAR(\"z\")] written for things_name_lookup",
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			o := thingsLookups(t, tc.update)
+			o, route := thingsLookups(t, tc.update)
 			cur := &vindexCursor{shardRows: rows}
-			if err := o.Run(context.Background(), cur, tc.args, o.Table.Keyspace.Shards); err != nil {
+			shards, values, _, err := route.Split(context.Background(), cur, tc.args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := o.Run(context.Background(), cur, tc.args, &Routed{Shards: shards, Values: values}); err != nil {
 				t.Fatal(err)
 			}
 			if got, want := strings.Join(cur.calls, "\n"), strings.Join(tc.calls, "\n"); got != want {
@@ -70,12 +81,12 @@ func TestOwnedLookups(t *testing.T) {
 // is no value the sidecar writes; the UPDATE is refused, not run with the
 // old lookup row left in place.
 func TestOwnedLookupsNegatedNegative(t *testing.T) {
-	o := thingsLookups(t, true)
+	o, _ := thingsLookups(t, true)
 	o.New = [][]Cell{{{SQL: Template{{Text: "-", Arg: 1}}, Arg: 1, Negate: true}}}
 	cur := &vindexCursor{shardRows: map[string][][]vindex.Value{
 		"-80": {{vindex.NewInt64(1), vindex.NewVarChar("a"), vindex.NewInt64(0)}},
 	}}
-	err := o.Run(context.Background(), cur, []vindex.Value{vindex.NewInt64(-3), vindex.NewInt64(1), vindex.NewInt64(1)}, o.Table.Keyspace.Shards[:1])
+	err := o.Run(context.Background(), cur, []vindex.Value{vindex.NewInt64(-3), vindex.NewInt64(1), vindex.NewInt64(1)}, &Routed{Shards: o.Table.Keyspace.Shards[:1]})
 	if err == nil || !strings.Contains(err.Error(), "use a literal") {
 		t.Fatalf("err = %v, want a refusal", err)
 	}

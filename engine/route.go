@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"sidecar/conf"
@@ -61,85 +62,105 @@ func NewRoute(ks *conf.Keyspace, cv *conf.ColumnVindex, values []Cell) *Route {
 // shard for want of a usable value (a `-?` whose argument is already
 // negative reads as no value).
 func (r *Route) Shards(ctx context.Context, cur VindexCursor, args []vindex.Value) (shards []*conf.Shard, scatter bool, err error) {
+	shards, _, scatter, err = r.Split(ctx, cur, args)
+	return shards, scatter, err
+}
+
+// Split is Shards with, for an IN route to several shards, the indexes of
+// the values that map to each shard (values[i] for shards[i], ascending);
+// values is nil otherwise.
+func (r *Route) Split(ctx context.Context, cur VindexCursor, args []vindex.Value) (shards []*conf.Shard, values [][]int, scatter bool, err error) {
 	if r.Opcode == Scatter {
-		return r.Keyspace.Shards, true, nil
+		return r.Keyspace.Shards, nil, true, nil
 	}
 	if h, ok := r.Vindex.Vindex.(vindex.Hashing); ok && len(r.Values) == 1 && !r.Vindex.Vindex.NeedsQuerier() {
 		// A point query by a functional vindex, the commonest route: its
 		// shard without the destinations MapValues builds.
 		v, ok := r.Values[0].value(args)
 		if !ok {
-			return r.Keyspace.Shards, true, nil
+			return r.Keyspace.Shards, nil, true, nil
 		}
 		if numberForText(r.Vindex, v) {
-			return r.Keyspace.Shards, true, nil
+			return r.Keyspace.Shards, nil, true, nil
 		}
 		ksid, err := h.Hash(v)
 		switch {
 		case err == nil && ksid != nil:
-			return r.Keyspace.OnlyShardFor(ksid), false, nil
+			return r.Keyspace.OnlyShardFor(ksid), nil, false, nil
 		case err != nil && !v.IsNull(): // see anyShard
-			return r.Keyspace.Shards, true, nil
+			return r.Keyspace.Shards, nil, true, nil
 		}
-		return nil, false, nil // no keyspace id: no row can match
+		return nil, nil, false, nil // no keyspace id: no row can match
 	}
-	values := make([]vindex.Value, len(r.Values))
+	vals := make([]vindex.Value, len(r.Values))
 	for i := range r.Values {
 		v, ok := r.Values[i].value(args)
 		if !ok {
-			return r.Keyspace.Shards, true, nil
+			return r.Keyspace.Shards, nil, true, nil
 		}
-		values[i] = v
+		vals[i] = v
 	}
-	for _, v := range values {
+	for _, v := range vals {
 		if numberForText(r.Vindex, v) {
-			return r.Keyspace.Shards, true, nil
+			return r.Keyspace.Shards, nil, true, nil
 		}
 	}
-	dests, err := MapValues(ctx, cur, r.Keyspace, r.Vindex, values)
+	dests, err := MapValues(ctx, cur, r.Keyspace, r.Vindex, vals)
 	if err != nil {
-		return nil, false, err
+		return nil, nil, false, err
 	}
 	for i, d := range dests {
-		if _, none := d.(vindex.DestinationNone); none && anyShard(r.Vindex, values[i]) {
-			return r.Keyspace.Shards, true, nil
+		if _, none := d.(vindex.DestinationNone); none && anyShard(r.Vindex, vals[i]) {
+			return r.Keyspace.Shards, nil, true, nil
 		}
 	}
-	return ShardsOf(r.Keyspace, dests), false, nil
+	shards, values = splitDests(r.Keyspace, dests, true)
+	if len(shards) < 2 {
+		values = nil
+	}
+	return shards, values, false, nil
 }
 
 // ShardsOf lists the shards destinations cover, in their order, each shard
 // once. DestinationNone covers none: no row can match it.
 func ShardsOf(ks *conf.Keyspace, dests []vindex.Destination) []*conf.Shard {
-	var out []*conf.Shard
-	for _, d := range dests {
+	shards, _ := splitDests(ks, dests, false)
+	return shards
+}
+
+// splitDests is ShardsOf with, when split is set, the indexes of the
+// destinations that cover each shard (values[i] for shards[i], ascending).
+func splitDests(ks *conf.Keyspace, dests []vindex.Destination, split bool) (shards []*conf.Shard, values [][]int) {
+	add := func(sh *conf.Shard, i int) {
+		n := slices.Index(shards, sh)
+		if n < 0 {
+			n = len(shards)
+			shards = append(shards, sh)
+			if split {
+				values = append(values, nil)
+			}
+		}
+		if v := values; split && (len(v[n]) == 0 || v[n][len(v[n])-1] != i) {
+			v[n] = append(v[n], i)
+		}
+	}
+	for i, d := range dests {
 		switch d := d.(type) {
 		case vindex.DestinationKeyspaceID:
-			out = append(out, ks.ShardFor(vindex.KeyspaceID(d)))
+			add(ks.ShardFor(vindex.KeyspaceID(d)), i)
 		case vindex.DestinationKeyspaceIDs:
 			for _, id := range d {
-				out = append(out, ks.ShardFor(id))
+				add(ks.ShardFor(id), i)
 			}
 		case vindex.DestinationKeyRange:
 			for _, sh := range ks.Shards {
 				if d.Range.Intersects(sh.Range) {
-					out = append(out, sh)
+					add(sh, i)
 				}
 			}
 		}
 	}
-	if len(out) < 2 {
-		return out // a point query: no map to allocate
-	}
-	seen := make(map[*conf.Shard]bool, len(out))
-	unique := out[:0]
-	for _, sh := range out {
-		if !seen[sh] {
-			seen[sh] = true
-			unique = append(unique, sh)
-		}
-	}
-	return unique
+	return shards, values
 }
 
 func (r *Route) describe(b *strings.Builder, depth int) {

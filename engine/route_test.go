@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -22,13 +23,16 @@ func TestRouteShards(t *testing.T) {
 		route   *Route
 		args    []vindex.Value
 		shards  string
+		values  [][]int // of each shard, for an IN route to several
 		scatter bool
 		calls   []string
 	}{
 		{name: "equal unique, a literal", route: NewRoute(ks, hash, []Cell{lit("1", vindex.NewInt64(1))}), shards: "-80"},
 		{name: "equal unique, an argument", route: NewRoute(ks, hash, []Cell{arg(1)}), args: []vindex.Value{vindex.NewInt64(4)}, shards: "80-"},
 		{name: "IN, each shard once in the values' order", route: NewRoute(ks, hash, []Cell{arg(1), lit("1", vindex.NewInt64(1)), arg(2)}),
-			args: []vindex.Value{vindex.NewInt64(4), vindex.NewInt64(4)}, shards: "80- -80"},
+			args: []vindex.Value{vindex.NewInt64(4), vindex.NewInt64(4)}, shards: "80- -80", values: [][]int{{0, 2}, {1}}},
+		{name: "IN, one shard", route: NewRoute(ks, hash, []Cell{arg(1), arg(2)}),
+			args: []vindex.Value{vindex.NewInt64(4), vindex.NewInt64(4)}, shards: "80-"},
 		// MySQL compares a number column with what hash cannot read ('x' is 0, 7.0 and '7abc' are 7):
 		// the rows may be anywhere.
 		{name: "a value hash cannot read: every shard", route: NewRoute(ks, hash, []Cell{lit("'x'", vindex.NewVarChar("x"))}), shards: "-80 80-", scatter: true},
@@ -44,7 +48,7 @@ func TestRouteShards(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cur := &vindexCursor{}
-			shards, scatter, err := tc.route.Shards(context.Background(), cur, tc.args)
+			shards, values, scatter, err := tc.route.Split(context.Background(), cur, tc.args)
 			if len(tc.calls) > 0 {
 				// The fake's MapLookup fails: what matters is the call.
 				if err == nil || strings.Join(cur.calls, "\n") != strings.Join(tc.calls, "\n") {
@@ -55,8 +59,8 @@ func TestRouteShards(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := shardNames(shards); got != tc.shards || scatter != tc.scatter {
-				t.Errorf("shards %q scatter %v, want %q %v", got, scatter, tc.shards, tc.scatter)
+			if got := shardNames(shards); got != tc.shards || scatter != tc.scatter || !reflect.DeepEqual(values, tc.values) {
+				t.Errorf("shards %q values %v scatter %v, want %q %v %v", got, values, scatter, tc.shards, tc.values, tc.scatter)
 			}
 			if len(cur.calls) != 0 {
 				t.Errorf("calls %q, want none", cur.calls)

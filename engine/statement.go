@@ -116,6 +116,9 @@ type Written struct {
 type Routed struct {
 	Shards  []*conf.Shard
 	Scatter bool // every shard, because no vindex condition narrows it
+	// Values: for an IN route to several shards, the indexes of the
+	// route's values that map to each shard (Values[i] for Shards[i]).
+	Values [][]int
 	// Route is what found the shards; VEXPLAIN shows it.
 	Route Router
 }
@@ -249,6 +252,14 @@ type Write struct {
 	Keyspace *conf.Keyspace
 	Route    Router // as Select's
 	Owned    *OwnedLookups
+	// Statement is the statement as a template when its route is the IN
+	// list In of arguments: each shard then gets only its own values of the
+	// list, so that it neither reads nor locks rows where the values of
+	// other shards would be (gaps the transaction's own later INSERTs, or
+	// the other session of a consistent lookup, would wait for).
+	Statement          Template
+	In                 InList
+	NoBackslashEscapes bool
 }
 
 func (wr *Write) Answer(ctx context.Context, s Session, x Execution) error {
@@ -265,12 +276,12 @@ func (wr *Write) Answer(ctx context.Context, s Session, x Execution) error {
 	var w Written
 	run := func() error {
 		if wr.Owned != nil {
-			if err := wr.Owned.Run(ctx, s, x.Args, r.Shards); err != nil {
+			if err := wr.Owned.Run(ctx, s, x.Args, r); err != nil {
 				return err
 			}
 		}
 		var err error
-		w, err = s.Write(ctx, sameOnEach(r.Shards, x.Planned.Text()))
+		w, err = s.Write(ctx, wr.queries(r, x))
 		return err
 	}
 	if len(r.Shards) > 0 {
@@ -282,11 +293,27 @@ func (wr *Write) Answer(ctx context.Context, s Session, x Execution) error {
 	return s.OK(Written{Affected: w.Affected, Warnings: w.Warnings})
 }
 
+// queries are the statements for r's shards.
+func (wr *Write) queries(r *Routed, x Execution) []ShardQuery {
+	if wr.In.N == 0 || r.Values == nil {
+		return sameOnEach(r.Shards, x.Planned.Text())
+	}
+	queries := make([]ShardQuery, len(r.Shards))
+	for i, sh := range r.Shards {
+		queries[i] = ShardQuery{Shard: sh, SQL: string(wr.Statement.appendIn(nil, x.Args, wr.NoBackslashEscapes, wr.In, r.Values[i]))}
+	}
+	return queries
+}
+
 func (wr *Write) describe(b *strings.Builder, depth int) {
+	own := ""
+	if wr.In.N > 0 {
+		own = " with its own values of the IN list"
+	}
 	if wr.Owned == nil {
-		line(b, depth, "Write on %s: on each of its shards", wr.Keyspace.Name)
+		line(b, depth, "Write on %s: on each of its shards%s", wr.Keyspace.Name, own)
 	} else {
-		line(b, depth, "Write on %s: on each of its shards, after its lookup rows", wr.Keyspace.Name)
+		line(b, depth, "Write on %s: on each of its shards%s, after its lookup rows", wr.Keyspace.Name, own)
 		wr.Owned.describe(b, depth+1)
 	}
 	wr.Route.describe(b, depth+1)

@@ -150,6 +150,15 @@ func TestStatements(t *testing.T) {
 		return &Routed{Shards: shards, Scatter: scatter}
 	}
 	refusal := sqlerr.Unsupported("a join across shards")
+	owned, route := thingsLookups(t, false)
+	// delete from things where id in (?, ?) and x = 4
+	inWrite := func(owned *OwnedLookups) *Write {
+		w := &Write{Keyspace: ks, Route: route, Owned: owned,
+			Statement: Template{{Text: "DELETE FROM `things` WHERE `id` IN (", Arg: 1}, {Text: ",", Arg: 2}, {Text: ") AND `x`=4"}}}
+		w.In, _ = w.Statement.InList(route)
+		return w
+	}
+	split := &Routed{Shards: []*conf.Shard{low, high}, Values: [][]int{{0}, {1}}}
 	for _, tc := range []struct {
 		name    string
 		st      Statement
@@ -194,10 +203,26 @@ func TestStatements(t *testing.T) {
 			failOn: map[string]error{"80-": sqlerr.New(1205, "HY000", "Lock wait timeout exceeded")},
 			calls:  []string{"scope of things", "write on -80: the statement", "write on 80-: the statement", "scope ends: ERROR 1205 (HY000): Lock wait timeout exceeded"},
 			err:    "Lock wait timeout exceeded"},
-		{name: "delete of owners: their lookup rows first, in the scope", st: &Write{Keyspace: ks, Owned: thingsLookups(t, false)},
+		{name: "delete of owners: their lookup rows first, in the scope", st: &Write{Keyspace: ks, Owned: owned},
 			planned: planned{routed: routed(false, low)},
 			calls: []string{"scope of things", "execute on -80: SELECT `id`,`name` FROM `things` WHERE `id` IN (1,4) FOR UPDATE",
 				"write on -80: the statement", "scope ends: <nil>", "ok: 1 affected, insert id 0 (generated false)"}},
+		// Rows of 1 can only be on -80, of 4 on 80-: neither shard reads or locks where the other's would be.
+		{name: "an IN list across shards: each shard its own values", st: inWrite(nil),
+			planned: planned{routed: split},
+			calls: []string{"scope of things", "write on -80: DELETE FROM `things` WHERE `id` IN (1) AND `x`=4",
+				"write on 80-: DELETE FROM `things` WHERE `id` IN (4) AND `x`=4", "scope ends: <nil>", "ok: 2 affected, insert id 0 (generated false)"}},
+		{name: "an IN list across shards, of owners: their reads too", st: inWrite(owned),
+			planned: planned{routed: split},
+			calls: []string{"scope of things",
+				"execute on -80: SELECT `id`,`name` FROM `things` WHERE `id` IN (1) FOR UPDATE",
+				"execute on 80-: SELECT `id`,`name` FROM `things` WHERE `id` IN (4) FOR UPDATE",
+				"write on -80: DELETE FROM `things` WHERE `id` IN (1) AND `x`=4", "write on 80-: DELETE FROM `things` WHERE `id` IN (4) AND `x`=4",
+				"scope ends: <nil>", "ok: 2 affected, insert id 0 (generated false)"}},
+		{name: "an IN list whose values all map to one shard: the statement as it is", st: inWrite(nil),
+			planned: planned{routed: routed(false, low, high)},
+			calls: []string{"scope of things", "write on -80: the statement", "write on 80-: the statement", "scope ends: <nil>",
+				"ok: 2 affected, insert id 0 (generated false)"}},
 
 		{name: "ddl on every shard", st: &EveryShard{Keyspace: ks, What: "DDL"},
 			calls: []string{"write on -80: the statement", "write on 80-: the statement", "ok: 0 affected, insert id 0 (generated false)"}},

@@ -2083,6 +2083,34 @@ func TestShardedLookupLocksAfterRollback(t *testing.T) {
 	e.checkThings(thingRow{20, "v20"}, thingRow{30, "v30"}, thingRow{40, "v40"}, thingRow{50, "v50"}, thingRow{51, "v51"}, thingRow{60, "v60"})
 }
 
+// A DELETE of owners whose lookup rows live on different lookup shards deletes them with one
+// statement per shard holding only that shard's values. Sent every value, the lookup shard -80
+// searched for one that lives on 80- and locked the gap where it would be, in the transaction's
+// post-session; the next INSERT of a name in that gap waited there for its own transaction
+// (ERROR 1205 after innodb_lock_wait_timeout).
+func TestShardedLookupDeleteAcrossShards(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	ctx := boundedContext(t, time.Minute)
+	// low on -80; high on 80-; gap on -80, right after high in the index, no -80 name between.
+	name := func(prefix, shard string) string {
+		for i := 0; ; i++ {
+			if n := fmt.Sprintf("%s%d", prefix, i); shardOf(md5Ksid(t, n)) == shard {
+				return n
+			}
+		}
+	}
+	low, high := name("a", "-80"), name("m", "80-")
+	gap := name(high+"x", "-80")
+	runLookupSteps(t, ctx, e.session(ctx, "things"), []lookupStep{
+		{fmt.Sprintf("insert into things (id, name) values (1, '%s'), (2, '%s')", low, high), 0},
+		{"begin", 0},
+		{"delete from things where id in (1, 2)", 0},
+		{fmt.Sprintf("insert into things (id, name) values (3, '%s')", gap), 0},
+		{"commit", 0},
+	})
+	e.checkThings(thingRow{3, gap})
+}
+
 // A number compared with a unique lookup's text column matches every value equal to it as a number
 // ('123', '0123', '123abc'): the lookup table finds several rows, and the owner rows are read on
 // each of their shards (it failed with ERROR 1105 "unexpected multiple results").

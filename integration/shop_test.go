@@ -727,6 +727,22 @@ func TestShopInsertSelect(t *testing.T) {
 	})
 }
 
+// TestShopINWrites: an UPDATE or DELETE whose vindex IN list spans shards sends each shard only
+// its own values of the list; the rows it changes are the ones MariaDB changes.
+func TestShopINWrites(t *testing.T) {
+	runShopWrites(t, []shopWrite{
+		{sql: "delete from item_archive where id > 0"},
+		{sql: "insert into item_archive (id, order_id, sku, qty) select id, order_id, sku, qty from item"},
+		{sql: "update item_archive set note = 'in' where order_id in (1, 2, 3, 4, 5, 6, 7, 8) and qty > 1"},
+		{sql: "update item_archive set note = ? where order_id in (?, ?, ?, ?) and qty >= ?", args: []any{"p", 9, 10, 11, 12, 2}, prepared: true},
+		{sql: "/* leading */ update item_archive set note = concat(note, '+') where order_id in (13, null, 14, 13, 15, -1) and note is not null"},
+		{sql: "update item_archive set qty = qty + 1 where order_id in (16, 17, 18) and order_id in (17, 18, 19)"},
+		{sql: "delete from item_archive where order_id in (20, 21, 22, 23) and qty < 3"},
+		{sql: "delete from item_archive where order_id in (?, ?, ?, ?)", args: []any{24, 25, 26, 27}, prepared: true},
+		{sql: "delete from item_archive where order_id in (28, 29, 30) and id not in (select id from item where qty = 1)"},
+	})
+}
+
 // TestShopDMLSubqueries: UPDATE and DELETE whose subqueries read other shards run the subqueries
 // first and write their rows into the statement, which then routes by them like any other.
 func TestShopDMLSubqueries(t *testing.T) {

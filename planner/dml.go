@@ -105,5 +105,8 @@ func planOwnedDML(plan *Plan) (*engine.OwnedLookups, error) {
 		}
 	}
 	od.Select, _ = printTemplate("", sel, plan.Mode)
+	if route, ok := plan.router.(*engine.Route); ok {
+		od.In, _ = od.Select.InList(route)
+	}
 	return od, nil
 }

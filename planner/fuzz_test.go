@@ -494,7 +494,17 @@ func execute(t *testing.T, p *Planner, sess Session, plan *Plan, args Args) {
 	// writes down what it sends.
 	if st, err := PlanStatement(plan); err == nil {
 		g := &goldenSession{fakeIO: *io, p: p, plan: plan, sess: sess}
-		_ = st.Answer(ctx, g, engine.Execution{Args: args, Planned: p.Execution(plan, args, sess)})
+		err := st.Answer(ctx, g, engine.Execution{Args: args, Planned: p.Execution(plan, args, sess)})
+		if w, ok := st.(*engine.Write); ok && err == nil && w.In.N > 0 {
+			// Each shard's statement, with its own values of the IN list, reads back.
+			for _, l := range strings.Split(g.String(), "\n") {
+				if _, sql, ok := strings.Cut(l, ": "); ok && sql != "the statement" && !strings.HasPrefix(l, "Write on") && !strings.HasPrefix(l, "  ") {
+					if _, err := parse(sql, plan.Mode); err != nil {
+						t.Fatalf("%s\nwritten as %s, which does not parse: %v", plan.Query, sql, err)
+					}
+				}
+			}
+		}
 	}
 	switch plan.Kind {
 	case KindInsert, KindReplace:
@@ -513,7 +523,7 @@ func execute(t *testing.T, p *Planner, sess Session, plan *Plan, args Args) {
 		}
 		if owned, err := PlanOwnedDML(plan); err == nil && owned != nil {
 			io.sql = io.sql[:0]
-			if err := owned.Run(ctx, io, args, route.Shards); err != nil {
+			if err := owned.Run(ctx, io, args, route); err != nil {
 				return
 			}
 			// The affected rows' read, once per shard, reads back.

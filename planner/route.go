@@ -33,7 +33,15 @@ func RouteStatement(ctx context.Context, plan *Plan, args Args, cur engine.Vinde
 }
 
 func routeStatement(ctx context.Context, plan *Plan, args Args, cur engine.VindexCursor) (*engine.Routed, error) {
-	shards, scatter, err := plan.router.Shards(ctx, cur, args)
+	var shards []*conf.Shard
+	var values [][]int
+	var scatter bool
+	var err error
+	if r, ok := plan.router.(*engine.Route); ok && (plan.Kind == KindUpdate || plan.Kind == KindDelete) {
+		shards, values, scatter, err = r.Split(ctx, cur, args)
+	} else {
+		shards, scatter, err = plan.router.Shards(ctx, cur, args)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +52,7 @@ func routeStatement(ctx context.Context, plan *Plan, args Args, cur engine.Vinde
 			return nil, err
 		}
 	}
-	return &engine.Routed{Shards: shards, Scatter: scatter, Route: plan.router}, nil
+	return &engine.Routed{Shards: shards, Scatter: scatter, Values: values, Route: plan.router}, nil
 }
 
 func whereOf(stmt ast.StmtNode) (ast.ExprNode, string) {

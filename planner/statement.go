@@ -65,7 +65,17 @@ func planStatement(plan *Plan) (engine.Statement, error) {
 	case plan.Kind == KindSelect:
 		return &engine.Select{Keyspace: ks, Route: plan.router}, nil
 	}
-	w := &engine.Write{Keyspace: ks, Route: plan.router}
+	w := &engine.Write{Keyspace: ks, Route: plan.router, NoBackslashEscapes: plan.Mode.NoBackslashEscapes}
+	if route, ok := plan.router.(*engine.Route); ok && route.Opcode == engine.IN {
+		// Each shard gets its own values of the IN list.
+		t, _ := printTemplate(plan.Leading, plan.Stmt, plan.Mode)
+		if plan.Tail != "" {
+			t = append(t, engine.Piece{Text: plan.Tail})
+		}
+		if w.In, ok = t.InList(route); ok {
+			w.Statement = t
+		}
+	}
 	if len(plan.Table.Owned) > 0 {
 		owned, err := PlanOwnedDML(plan)
 		if err != nil {
