@@ -73,6 +73,10 @@ type Conn struct {
 	// serverMode is the sql_mode the server gives the connection (its
 	// global one when it connected), or UnknownMode.
 	serverMode string
+	// abort is the error to report when the statement running on the
+	// connection is interrupted by the sidecar's own KILL QUERY (a lock wait
+	// it broke: see AbortWith); cleared by the next command.
+	abort atomic.Pointer[sqlerr.Error]
 }
 
 // SelectDB makes db the connection's current database ("" for the shard's
@@ -436,6 +440,9 @@ func (bc *Conn) Send(cmd byte, a, b []byte) error {
 		return sqlerr.New(1153, "08S01", "a statement of %d bytes is more than max_allowed_packet (%d) of shard %s: not sent",
 			size, limit, bc.Pool.name)
 	}
+	if bc.abort.Load() != nil {
+		bc.abort.Store(nil) // a kill that came too late for the statement before
+	}
 	pending := bc.Pending
 	bc.Pending = nil
 	bc.cmd[0] = mysql.ComQuery
@@ -669,6 +676,11 @@ func columnKind(def []byte) vindex.Kind {
 // as the client knows it (InKeyspace).
 func (bc *Conn) Err(p []byte) *sqlerr.Error {
 	e := mysql.ParseErr(p)
+	if e.Num == erQueryInterrupted {
+		if abort := bc.abort.Swap(nil); abort != nil {
+			return abort
+		}
+	}
 	if strings.HasPrefix(e.State, "08") || e.Num == erConnectionKilled || e.Num == erClientInteractionTimeout {
 		bc.Broken = true
 	}
@@ -701,13 +713,18 @@ func keyspaceNames(num uint16, msg, db, keyspace string) string {
 }
 
 // MySQL and MariaDB error numbers: the first two end the connection outside
-// SQLSTATE class 08; the others name a table 'db.t' (keyspaceNames).
+// SQLSTATE class 08; the next two name a table 'db.t' (keyspaceNames).
 const (
 	erConnectionKilled         = 1927 // MariaDB's KILL CONNECTION
 	erClientInteractionTimeout = 4031 // MySQL 8's wait_timeout
 	erNoSuchTable              = 1146 // Table 'db.t' doesn't exist
 	erBadTable                 = 1051 // Unknown table 'db.t'
+	erQueryInterrupted         = 1317 // a KILL QUERY interrupted the statement
 )
+
+// AbortWith makes e the error of the statement running on the connection
+// should a KILL QUERY the caller sends next interrupt it.
+func (bc *Conn) AbortWith(e *sqlerr.Error) { bc.abort.Store(e) }
 
 // Lost turns an I/O failure into the error the client sees.
 func (bc *Conn) Lost(err error) error {

@@ -2111,6 +2111,37 @@ func TestShardedLookupDeleteAcrossShards(t *testing.T) {
 	e.checkThings(thingRow{3, gap})
 }
 
+// A statement of a transaction that waits for a lock its own transaction holds on another of the
+// sidecar's connections to the shard gets the lock wait timeout at once, instead of after
+// innodb_lock_wait_timeout: nobody else can release that lock. The transaction goes on. Here the
+// consistent lookup's post-session deleted 'a', whose lookup row the pre-session's insert of 'A'
+// meets under the column's case-insensitive collation.
+func TestShardedOwnLockWait(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	ctx := boundedContext(t, time.Minute)
+	conn := e.session(ctx, "things")
+	mustExec(t, ctx, conn, "insert into things (id, name) values (1, 'a')", "set session innodb_lock_wait_timeout = 40",
+		"begin", "delete from things where id = 1")
+	start := time.Now()
+	_, err := conn.ExecContext(ctx, "insert into things (id, name) values (2, 'A')")
+	expectMySQLError(t, err, 1205, "HY000")
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("the wait lasted %v", d)
+	}
+	mustExec(t, ctx, conn, "insert into things (id, name) values (3, 'c')", "commit")
+	e.checkThings(thingRow{3, "c"})
+}
+
+// mustExec runs statements on conn, failing the test at the first error.
+func mustExec(t *testing.T, ctx context.Context, conn *sql.Conn, statements ...string) {
+	t.Helper()
+	for _, q := range statements {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
 // A number compared with a unique lookup's text column matches every value equal to it as a number
 // ('123', '0123', '123abc'): the lookup table finds several rows, and the owner rows are read on
 // each of their shards (it failed with ERROR 1105 "unexpected multiple results").

@@ -70,6 +70,11 @@ var (
 		Help: "Version of the stored VSchema in force (metadata keyspace); 0 while only the config's VSchemas are.",
 	})
 
+	lockWaitsBroken = factory.NewCounterVec(prometheus.CounterOpts{
+		Name: "sidecar_lock_waits_broken_total",
+		Help: "Lock waits no shard could end that the sidecar broke: deadlocks across shards (error 1213) and waits of a transaction for its own locks (error 1205).",
+	}, []string{"error"})
+
 	reloads = factory.NewCounterVec(prometheus.CounterOpts{
 		Name: "sidecar_reloads_total",
 		Help: "Reloads of the config or of a new VSchema version, by result (success or failure).",
@@ -87,6 +92,9 @@ func init() {
 	reloads.WithLabelValues("success")
 	reloads.WithLabelValues("failure")
 }
+
+// LockWaitBroken counts a lock wait the sidecar ended with error code.
+func LockWaitBroken(code uint16) { lockWaitsBroken.WithLabelValues(strconv.Itoa(int(code))).Inc() }
 
 // Handler serves the metrics in Prometheus's exposition formats.
 func Handler() http.Handler {

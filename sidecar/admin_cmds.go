@@ -14,6 +14,7 @@ import (
 	gomysql "github.com/go-mysql-org/go-mysql/mysql"
 
 	"sidecar/backend"
+	"sidecar/conf"
 	"sidecar/mysql"
 	"sidecar/planner"
 	"sidecar/sqlerr"
@@ -155,29 +156,39 @@ var errConnectionKilled = sqlerr.New(1927, "70100", "Connection was killed")
 // killBackendQuery interrupts the statement running on bc from a fresh
 // connection to the same backend, as MySQL's own KILL QUERY does.
 func (srv *Server) killBackendQuery(bc *backend.Conn) {
-	sh := bc.Pool.Shard
-	ctx, cancel := context.WithTimeout(context.Background(), sh.ConnectTimeout)
+	srv.killOn(bc.Pool.Shard, "KILL QUERY "+itoa(int(bc.ConnectionID())))
+}
+
+// killOn runs a KILL statement on sh's server.
+func (srv *Server) killOn(sh *conf.Shard, kill string) {
+	kc, err := srv.adminConn(context.Background(), sh)
+	if err != nil {
+		srv.log.Warn().Err(err).Str("shard", sh.Keyspace+"/"+sh.Name).Msg("kill: cannot connect to backend")
+		return
+	}
+	defer kc.Close()
+	if _, err := kc.Execute(kill); err != nil {
+		ev := srv.log.Warn()
+		var me *gomysql.MyError
+		if errors.As(err, &me) && (me.Code == 1094 || me.Code == 1957) { // unknown thread or query id
+			ev = srv.log.Debug() // the statement ended, or its connection was closed, first
+		}
+		ev.Err(err).Str("shard", sh.Keyspace+"/"+sh.Name).Msg("kill query on backend")
+	}
+}
+
+// adminConn opens a connection of its own to sh's server, outside the
+// pools, for statements about the server's other connections.
+func (srv *Server) adminConn(ctx context.Context, sh *conf.Shard) (*client.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, sh.ConnectTimeout)
 	defer cancel()
-	kc, err := client.ConnectWithContext(ctx, sh.Address, sh.User, sh.Password, "", sh.ConnectTimeout, func(c *client.Conn) error {
+	return client.ConnectWithContext(ctx, sh.Address, sh.User, sh.Password, "", sh.ConnectTimeout, func(c *client.Conn) error {
 		c.UnsetCapability(gomysql.CLIENT_QUERY_ATTRIBUTES)
 		if sh.TLS != nil {
 			c.SetTLSConfig(sh.TLS)
 		}
 		return nil
 	})
-	if err != nil {
-		srv.log.Warn().Err(err).Str("shard", sh.Keyspace+"/"+sh.Name).Msg("kill: cannot connect to backend")
-		return
-	}
-	defer kc.Close()
-	if _, err := kc.Execute("KILL QUERY " + itoa(int(bc.ConnectionID()))); err != nil {
-		ev := srv.log.Warn()
-		var me *gomysql.MyError
-		if errors.As(err, &me) && me.Code == 1094 {
-			ev = srv.log.Debug() // the statement ended, or its connection was closed, first
-		}
-		ev.Err(err).Str("shard", sh.Keyspace+"/"+sh.Name).Msg("kill query on backend")
-	}
 }
 
 func (srv *Server) session(id uint32) *session {

@@ -66,7 +66,8 @@ type Server struct {
 	seqs  sequences
 	cache *vindex.LookupCache // nil when lookup_cache.size is 0
 
-	learnOnce sync.Once // learnDefaults, at the first Serve
+	learnOnce sync.Once     // learnDefaults and watchLockWaits, at the first Serve
+	stop      chan struct{} // closed by Shutdown
 	// defaults is the backends' sql_mode, which sessions start with:
 	// backend.UnknownMode until the first shard answered.
 	defaults atomic.Pointer[modeDefault]
@@ -99,6 +100,7 @@ func New(cfg *conf.Config, log zerolog.Logger) (*Server, error) {
 		started:  time.Now(),
 		auth:     newAuthHandler(cfg.Users, cfg.TLS != nil && cfg.TLS.Require),
 		sessions: map[uint32]*session{},
+		stop:     make(chan struct{}),
 	}
 	s.defaults.Store(&modeDefault{text: backend.UnknownMode})
 	s.hs = server.NewServerWithAuth(fallbackVersion, 45, gomysql.AUTH_NATIVE_PASSWORD, key, tlsConfig, emptyPasswords{s.auth})
@@ -227,7 +229,10 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
 	s.lns = append(s.lns, ln)
 	s.mu.Unlock()
-	s.learnOnce.Do(s.learnDefaults)
+	s.learnOnce.Do(func() {
+		s.learnDefaults()
+		go s.watchLockWaits()
+	})
 	var delay time.Duration // after a failed Accept
 	for {
 		nc, err := ln.Accept()
@@ -407,7 +412,9 @@ func (s *Server) endSession(sess *session) {
 // Shutdown stops accepting, lets in-flight statements finish until ctx ends,
 // then closes client connections and pools.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.closing.Store(true)
+	if !s.closing.Swap(true) {
+		close(s.stop)
+	}
 	s.meta.stop() // no VSchema change from now on
 	s.mu.Lock()
 	for _, ln := range s.lns {
