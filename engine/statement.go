@@ -77,11 +77,11 @@ type Session interface {
 	// client as it comes: sql as text, or with sql "" the client's own
 	// statement (the backend's prepared statement for a prepared execute).
 	Relay(ctx context.Context, shard *conf.Shard, sql string) error
-	// Gather sends the client's SELECT to each shard, mp.SQL instead when
-	// mp is set, and answers the client with their rows merged by mp, or
-	// concatenated; an EnumKeys refusal is returned before anything is sent
-	// to the client.
-	Gather(ctx context.Context, shards []*conf.Shard, mp *MergePlan) error
+	// Gather sends each shard its query (SQL "": the client's SELECT, or
+	// mp.SQL when mp is set) and answers the client with their rows merged
+	// by mp, or concatenated; an EnumKeys refusal is returned before
+	// anything is sent to the client.
+	Gather(ctx context.Context, queries []ShardQuery, mp *MergePlan) error
 	// Write runs one statement per shard, in parallel, in the session's
 	// transaction, and adds up their results.
 	Write(ctx context.Context, queries []ShardQuery) (Written, error)
@@ -208,6 +208,9 @@ type Select struct {
 	// Route is how the planner routes the statement: by its vindex
 	// conditions, or a join's JoinRoute (see Planned.Route).
 	Route Router
+	// Split: for a text SELECT whose rows are concatenated (a merge sends
+	// its own statement, a prepared one the backend's).
+	Split *SplitIn
 }
 
 func (sel *Select) Answer(ctx context.Context, s Session, x Execution) error {
@@ -229,19 +232,33 @@ func (sel *Select) Answer(ctx context.Context, s Session, x Execution) error {
 	if err != nil {
 		return s.Evaluate(ctx, err)
 	}
-	err = s.Gather(ctx, r.Shards, mp)
+	if mp == nil {
+		queries := sameOnEach(r.Shards, "")
+		if x.Planned.Sent() != "" {
+			// A text statement: each shard gets its own values of an IN list.
+			// (A prepared one's shards execute the backend's prepared
+			// statement, with all its arguments.)
+			queries = sel.Split.queries(r, x, "")
+		}
+		return s.Gather(ctx, queries, nil)
+	}
+	err = s.Gather(ctx, sameOnEach(r.Shards, ""), mp)
 	if enums := (*EnumKeys)(nil); errors.As(err, &enums) {
 		// Once per statement shape: the plan keeps the index columns.
 		if mp, err = x.Planned.MergeEnums(enums.Names); err != nil {
 			return err
 		}
-		return s.Gather(ctx, r.Shards, mp)
+		return s.Gather(ctx, sameOnEach(r.Shards, ""), mp)
 	}
 	return err
 }
 
 func (sel *Select) describe(b *strings.Builder, depth int) {
-	line(b, depth, "Select of %s: one shard's answer relayed, several shards' merged", sel.Keyspace.Name)
+	own := ""
+	if sel.Split != nil {
+		own = ", each with its own values of the IN list unless merged or prepared"
+	}
+	line(b, depth, "Select of %s: one shard's answer relayed, several shards' merged%s", sel.Keyspace.Name, own)
 	sel.Route.describe(b, depth+1)
 }
 
@@ -252,14 +269,31 @@ type Write struct {
 	Keyspace *conf.Keyspace
 	Route    Router // as Select's
 	Owned    *OwnedLookups
-	// Statement is the statement as a template when its route is the IN
-	// list In of arguments: each shard then gets only its own values of the
-	// list, so that it neither reads nor locks rows where the values of
-	// other shards would be (gaps the transaction's own later INSERTs, or
-	// the other session of a consistent lookup, would wait for).
+	Split    *SplitIn
+}
+
+// SplitIn is a statement whose route is an IN list of arguments, as a
+// template: each shard gets only its own values of the list (see
+// Routed.Values), so that it neither reads nor locks rows where the values
+// of other shards would be (gaps the transaction's own later statements, or
+// the other session of a consistent lookup, would wait for).
+type SplitIn struct {
 	Statement          Template
 	In                 InList
 	NoBackslashEscapes bool
+}
+
+// queries are the statements for r's shards: sp's with each shard's own
+// values, or whole on each when there is nothing to split.
+func (sp *SplitIn) queries(r *Routed, x Execution, whole string) []ShardQuery {
+	if sp == nil || r.Values == nil {
+		return sameOnEach(r.Shards, whole)
+	}
+	queries := make([]ShardQuery, len(r.Shards))
+	for i, sh := range r.Shards {
+		queries[i] = ShardQuery{Shard: sh, SQL: string(sp.Statement.appendIn(nil, x.Args, sp.NoBackslashEscapes, sp.In, r.Values[i]))}
+	}
+	return queries
 }
 
 func (wr *Write) Answer(ctx context.Context, s Session, x Execution) error {
@@ -281,7 +315,7 @@ func (wr *Write) Answer(ctx context.Context, s Session, x Execution) error {
 			}
 		}
 		var err error
-		w, err = s.Write(ctx, wr.queries(r, x))
+		w, err = s.Write(ctx, wr.Split.queries(r, x, x.Planned.Text()))
 		return err
 	}
 	if len(r.Shards) > 0 {
@@ -293,21 +327,9 @@ func (wr *Write) Answer(ctx context.Context, s Session, x Execution) error {
 	return s.OK(Written{Affected: w.Affected, Warnings: w.Warnings})
 }
 
-// queries are the statements for r's shards.
-func (wr *Write) queries(r *Routed, x Execution) []ShardQuery {
-	if wr.In.N == 0 || r.Values == nil {
-		return sameOnEach(r.Shards, x.Planned.Text())
-	}
-	queries := make([]ShardQuery, len(r.Shards))
-	for i, sh := range r.Shards {
-		queries[i] = ShardQuery{Shard: sh, SQL: string(wr.Statement.appendIn(nil, x.Args, wr.NoBackslashEscapes, wr.In, r.Values[i]))}
-	}
-	return queries
-}
-
 func (wr *Write) describe(b *strings.Builder, depth int) {
 	own := ""
-	if wr.In.N > 0 {
+	if wr.Split != nil {
 		own = " with its own values of the IN list"
 	}
 	if wr.Owned == nil {

@@ -29,10 +29,17 @@ func (s *session) Relay(_ context.Context, shard *conf.Shard, sql string) error 
 	return nil
 }
 
-func (s *session) Gather(_ context.Context, shards []*conf.Shard, mp *MergePlan) error {
+func (s *session) Gather(_ context.Context, queries []ShardQuery, mp *MergePlan) error {
 	how := "concatenated"
 	if mp != nil {
 		how = "merged: " + mp.SQL
+	}
+	var shards []*conf.Shard
+	for _, q := range queries {
+		shards = append(shards, q.Shard)
+		if q.SQL != "" {
+			s.log("%s gets %s", q.Shard.Name, q.SQL)
+		}
 	}
 	s.log("gather from %s, %s", shardNames(shards), how)
 	if mp != nil && strings.Contains(mp.SQL, "enum") && !strings.Contains(mp.SQL, "+0") {
@@ -109,6 +116,7 @@ type planned struct {
 	enums     *MergePlan // the merge with the index of ENUM keys
 	generated bool
 	reads     []Read
+	sent      string // the text statement ("": a prepared one)
 }
 
 func (p *planned) Route(context.Context, VindexCursor) (*Routed, error) {
@@ -123,7 +131,7 @@ func (p *planned) MergeEnums(names []string) (*MergePlan, error) {
 	return p.enums, nil
 }
 func (p *planned) Text() string                     { return "the statement" }
-func (p *planned) Sent() string                     { return "" }
+func (p *planned) Sent() string                     { return p.sent }
 func (p *planned) Empty() string                    { return "select … where 1 != 1" }
 func (p *planned) InsertIDGenerated(id uint64) bool { return p.generated }
 func (p *planned) Reads() ([]Read, error)           { return p.reads, nil }
@@ -152,13 +160,21 @@ func TestStatements(t *testing.T) {
 	refusal := sqlerr.Unsupported("a join across shards")
 	owned, route := thingsLookups(t, false)
 	// delete from things where id in (?, ?) and x = 4
+	splitIn := func(statement Template) *SplitIn {
+		in, ok := statement.InList(route)
+		if !ok {
+			t.Fatalf("no IN list of the route in %s", statement)
+		}
+		return &SplitIn{Statement: statement, In: in}
+	}
 	inWrite := func(owned *OwnedLookups) *Write {
-		w := &Write{Keyspace: ks, Route: route, Owned: owned,
-			Statement: Template{{Text: "DELETE FROM `things` WHERE `id` IN (", Arg: 1}, {Text: ",", Arg: 2}, {Text: ") AND `x`=4"}}}
-		w.In, _ = w.Statement.InList(route)
-		return w
+		return &Write{Keyspace: ks, Route: route, Owned: owned,
+			Split: splitIn(Template{{Text: "DELETE FROM `things` WHERE `id` IN (", Arg: 1}, {Text: ",", Arg: 2}, {Text: ") AND `x`=4"}})}
 	}
 	split := &Routed{Shards: []*conf.Shard{low, high}, Values: [][]int{{0}, {1}}}
+	// select * from things where id in (?, ?)
+	inSelect := &Select{Keyspace: ks, Route: route, Split: splitIn(Template{{Text: "SELECT * FROM `things` WHERE `id` IN (", Arg: 1}, {Text: ",", Arg: 2}, {Text: ")"}})}
+	const sent = "select * from things where id in (1, 4)"
 	for _, tc := range []struct {
 		name    string
 		st      Statement
@@ -187,6 +203,12 @@ func TestStatements(t *testing.T) {
 			calls: []string{"evaluate, refused by the router: " + refusal.Error()}},
 		{name: "select the merge refuses: evaluated", st: &Select{Keyspace: ks}, planned: planned{routed: routed(true, low, high), mergeErr: refusal},
 			calls: []string{"evaluate, refused by the router: " + refusal.Error()}},
+		{name: "a text select of an IN list across shards: each shard its own values", st: inSelect, planned: planned{routed: split, sent: sent},
+			calls: []string{"-80 gets SELECT * FROM `things` WHERE `id` IN (1)", "80- gets SELECT * FROM `things` WHERE `id` IN (4)", "gather from -80 80-, concatenated"}},
+		{name: "a prepared one: the backend's prepared statement on each", st: inSelect, planned: planned{routed: split},
+			calls: []string{"gather from -80 80-, concatenated"}},
+		{name: "a merged one: the merge's statement on each", st: inSelect, planned: planned{routed: split, sent: sent, merge: &MergePlan{SQL: "select … order by 1"}},
+			calls: []string{"gather from -80 80-, merged: select … order by 1"}},
 		{name: "a hint narrows a scatter to its shard", st: &Select{Keyspace: ks}, planned: planned{routed: routed(true, low, high)}, hint: high,
 			calls: []string{"relay from 80-: the client's statement"}},
 		{name: "a hint must agree with the vindex values", st: &Select{Keyspace: ks}, planned: planned{routed: routed(false, low)}, hint: high,

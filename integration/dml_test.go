@@ -888,7 +888,7 @@ func TestDMLRouting(t *testing.T) {
 			t.Helper()
 			var out []string
 			for _, r := range s.query("vexplain " + q) {
-				if strings.Contains(r[3], "from things") {
+				if strings.Contains(strings.ToLower(strings.ReplaceAll(r[3], "`", "")), "from things") { // as sent, or printed with its own values of an IN list
 					out = append(out, r[2])
 				}
 			}

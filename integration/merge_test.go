@@ -129,6 +129,10 @@ type mergeCase struct {
 }
 
 var mergeCases = []mergeCase{
+	// An IN list of the vindex across shards: each shard gets its own values (text statements).
+	{sql: "select id, name from t where id in (1, 2, 3, 5, 8, 13, 21, -1, null, 2)", unordered: true},
+	{sql: "select id from t where id in (4, 6, 7, 40) and (name is not null or id in (1, 2))", unordered: true},
+	{sql: "select id from t where id in (?, ?, ?, ?)", args: []any{1, 2, 3, 4}, unordered: true},
 	// ORDER BY and LIMIT.
 	{sql: "select * from t order by id desc limit 2"},
 	{sql: "select * from t order by id limit 3, 5"},

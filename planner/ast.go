@@ -270,9 +270,11 @@ func (w *sqlWriter) cut(arg int) {
 func printTemplate(prefix string, node ast.Node, mode SQLMode) (t engine.Template, mark int) {
 	w := &sqlWriter{template: true}
 	w.WriteString(prefix)
+	node, suffix := forMariaDB(node)
 	if err := node.Restore(format.NewRestoreCtx(restoreFlags(mode), w)); err != nil {
 		panic(fmt.Sprintf("printing a parsed statement: %v", err))
 	}
+	w.WriteString(suffix)
 	if w.from < w.Len() || len(w.pieces) == 0 {
 		w.cut(0)
 	}
@@ -319,23 +321,26 @@ func restoreFlags(mode SQLMode) format.RestoreFlags {
 func printStmt(prefix string, node ast.Node, args Args, mode SQLMode) string {
 	w := &sqlWriter{args: args}
 	w.WriteString(prefix)
-	lockInShareMode := false
-	if sel, ok := node.(*ast.SelectStmt); ok && sel.LockInfo != nil && sel.LockInfo.LockType == ast.SelectLockForShare {
-		// The parser prints FOR SHARE, which MariaDB does not know; LOCK
-		// IN SHARE MODE means the same to both.
-		cp := *sel
-		cp.LockInfo = nil
-		node, lockInShareMode = &cp, true
-	}
+	node, suffix := forMariaDB(node)
 	if err := node.Restore(format.NewRestoreCtx(restoreFlags(mode), w)); err != nil {
 		// parse printed this statement once; only the sidecar's own nodes
 		// are new, and those always print.
 		panic(fmt.Sprintf("printing a parsed statement: %v", err))
 	}
-	if lockInShareMode {
-		w.WriteString(" LOCK IN SHARE MODE")
-	}
+	w.WriteString(suffix)
 	return w.String()
+}
+
+// forMariaDB is node as it prints for both MySQL and MariaDB, then suffix:
+// the parser prints FOR SHARE, which MariaDB does not know; LOCK IN SHARE
+// MODE means the same to both.
+func forMariaDB(node ast.Node) (_ ast.Node, suffix string) {
+	if sel, ok := node.(*ast.SelectStmt); ok && sel.LockInfo != nil && sel.LockInfo.LockType == ast.SelectLockForShare {
+		cp := *sel
+		cp.LockInfo = nil
+		return &cp, " LOCK IN SHARE MODE"
+	}
+	return node, ""
 }
 
 // nodeText prints a node with the default flags, for messages and keys.

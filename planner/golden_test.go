@@ -129,12 +129,19 @@ func (g *goldenSession) Relay(_ context.Context, shard *conf.Shard, sql string) 
 	return nil
 }
 
-func (g *goldenSession) Gather(_ context.Context, shards []*conf.Shard, mp *engine.MergePlan) error {
+func (g *goldenSession) Gather(_ context.Context, queries []engine.ShardQuery, mp *engine.MergePlan) error {
 	if mp == nil {
-		g.line(fmt.Sprintf("each of %d shards: the statement; Concatenate the shards' rows", len(shards)))
+		if queries[0].SQL == "" {
+			g.line(fmt.Sprintf("each of %d shards: the statement; Concatenate the shards' rows", len(queries)))
+			return nil
+		}
+		for _, q := range queries {
+			g.line(fmt.Sprintf("%s: %s", q.Shard.Name, q.SQL))
+		}
+		g.line("Concatenate the shards' rows")
 		return nil
 	}
-	g.line(fmt.Sprintf("each of %d shards: %s", len(shards), mp.SQL))
+	g.line(fmt.Sprintf("each of %d shards: %s", len(queries), mp.SQL))
 	g.line(engine.Describe(mp))
 	return nil
 }

@@ -37,7 +37,7 @@ func routeStatement(ctx context.Context, plan *Plan, args Args, cur engine.Vinde
 	var values [][]int
 	var scatter bool
 	var err error
-	if r, ok := plan.router.(*engine.Route); ok && (plan.Kind == KindUpdate || plan.Kind == KindDelete) {
+	if r, ok := plan.router.(*engine.Route); ok && r.Opcode == engine.IN {
 		shards, values, scatter, err = r.Split(ctx, cur, args)
 	} else {
 		shards, scatter, err = plan.router.Shards(ctx, cur, args)

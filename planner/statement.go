@@ -47,6 +47,24 @@ func refuseStatement(plan *Plan) error {
 	return sqlerr.Unsupported("%s statements on sharded keyspace %s: %.80s", plan.Kind, ks.Name, plan.Query)
 }
 
+// splitIn is the statement as a template when its route is an IN list of
+// arguments, which each shard gets its own values of (nil otherwise).
+func splitIn(plan *Plan) *engine.SplitIn {
+	route, ok := plan.router.(*engine.Route)
+	if !ok || route.Opcode != engine.IN {
+		return nil
+	}
+	t, _ := printTemplate(plan.Leading, plan.Stmt, plan.Mode)
+	if plan.Tail != "" {
+		t = append(t, engine.Piece{Text: plan.Tail})
+	}
+	in, ok := t.InList(route)
+	if !ok {
+		return nil
+	}
+	return &engine.SplitIn{Statement: t, In: in, NoBackslashEscapes: plan.Mode.NoBackslashEscapes}
+}
+
 func planStatement(plan *Plan) (engine.Statement, error) {
 	ks := plan.Keyspace
 	switch {
@@ -63,19 +81,9 @@ func planStatement(plan *Plan) (engine.Statement, error) {
 	case plan.Kind == KindInsert || plan.Kind == KindReplace:
 		return PlanInsert(plan)
 	case plan.Kind == KindSelect:
-		return &engine.Select{Keyspace: ks, Route: plan.router}, nil
+		return &engine.Select{Keyspace: ks, Route: plan.router, Split: splitIn(plan)}, nil
 	}
-	w := &engine.Write{Keyspace: ks, Route: plan.router, NoBackslashEscapes: plan.Mode.NoBackslashEscapes}
-	if route, ok := plan.router.(*engine.Route); ok && route.Opcode == engine.IN {
-		// Each shard gets its own values of the IN list.
-		t, _ := printTemplate(plan.Leading, plan.Stmt, plan.Mode)
-		if plan.Tail != "" {
-			t = append(t, engine.Piece{Text: plan.Tail})
-		}
-		if w.In, ok = t.InList(route); ok {
-			w.Statement = t
-		}
-	}
+	w := &engine.Write{Keyspace: ks, Route: plan.router, Split: splitIn(plan)}
 	if len(plan.Table.Owned) > 0 {
 		owned, err := PlanOwnedDML(plan)
 		if err != nil {

@@ -78,9 +78,13 @@ func (a *answering) Relay(_ context.Context, shard *conf.Shard, sql string) erro
 	return res.failed(err)
 }
 
-func (a *answering) Gather(_ context.Context, shards []*conf.Shard, mp *engine.MergePlan) error {
+func (a *answering) Gather(_ context.Context, queries []engine.ShardQuery, mp *engine.MergePlan) error {
 	if mp == nil {
-		return a.scatter(shards, a.plan, a.stmt, a.more)
+		return a.scatter(queries, a.plan, a.stmt, a.more)
+	}
+	shards := make([]*conf.Shard, len(queries))
+	for i, q := range queries {
+		shards[i] = q.Shard
 	}
 	err := a.mergeScatter(shards, mp, a.stmt != nil, a.more)
 	if enums := (*engine.EnumKeys)(nil); errors.As(err, &enums) {
@@ -340,12 +344,12 @@ func (in *internal) Relay(_ context.Context, shard *conf.Shard, sql string) erro
 	return nil
 }
 
-func (in *internal) Gather(ctx context.Context, shards []*conf.Shard, mp *engine.MergePlan) error {
+func (in *internal) Gather(ctx context.Context, queries []engine.ShardQuery, mp *engine.MergePlan) error {
 	if mp != nil {
 		return sqlerr.Unsupported("a lookup statement whose rows need merging: %s", in.plan.Query)
 	}
-	for _, sh := range shards {
-		if err := in.Relay(ctx, sh, ""); err != nil {
+	for _, q := range queries {
+		if err := in.Relay(ctx, q.Shard, q.SQL); err != nil {
 			return err
 		}
 	}

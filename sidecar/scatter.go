@@ -4,25 +4,25 @@ import (
 	"encoding/binary"
 
 	"sidecar/backend"
-	"sidecar/conf"
+	"sidecar/engine"
 	"sidecar/mysql"
 	"sidecar/planner"
 	"sidecar/sqlerr"
 )
 
 // scatter runs a SELECT on several shards at once and concatenates the rows:
-// the statement is sent to every shard first, so the shards work in
-// parallel, then the results are relayed one after the other, row packets
+// each shard's query (SQL "": the client's statement) is sent first, so the
+// shards work in parallel, then the results are relayed one after the other, row packets
 // straight through the write buffer (memory stays bounded however large the
 // result). The first shard's column definitions are used; the final EOF
 // carries the summed warnings. If any shard fails, the client gets its error.
-func (s *session) scatter(shards []*conf.Shard, plan *planner.Plan, stmt *preparedStmt, more bool) error {
+func (s *session) scatter(queries []engine.ShardQuery, plan *planner.Plan, stmt *preparedStmt, more bool) error {
 	type part struct {
 		bc   *backend.Conn
 		held bool
 		sent bool
 	}
-	parts := make([]part, 0, len(shards))
+	parts := make([]part, 0, len(queries))
 	defer func() {
 		if s.w.Failed() { // the client went away mid-result
 			for _, p := range parts {
@@ -37,8 +37,8 @@ func (s *session) scatter(shards []*conf.Shard, plan *planner.Plan, stmt *prepar
 			s.release(p.bc, p.held, 0)
 		}
 	}()
-	for _, sh := range shards {
-		bc, held, err := s.acquire(sh)
+	for _, q := range queries {
+		bc, held, err := s.acquire(q.Shard)
 		if err != nil {
 			return err
 		}
@@ -48,9 +48,12 @@ func (s *session) scatter(shards []*conf.Shard, plan *planner.Plan, stmt *prepar
 	for i := range parts {
 		bc := parts[i].bc
 		var err error
-		if stmt != nil {
+		switch sql := queries[i].SQL; {
+		case stmt != nil:
 			err = s.sendExecute(bc, stmt)
-		} else {
+		case sql != "":
+			err = bc.SendQuery(mysql.ComQuery, sql)
+		default:
 			err = bc.SendQuery(mysql.ComQuery, plan.Query)
 		}
 		if err != nil {

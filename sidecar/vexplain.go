@@ -138,13 +138,16 @@ func (x *explaining) Relay(_ context.Context, shard *conf.Shard, sql string) err
 // Gather lists a SELECT across shards as the session runs it: the statement
 // each shard gets (with the merge's hidden columns, keys by position and
 // pushed-down LIMIT), then what the merge does with their rows.
-func (x *explaining) Gather(_ context.Context, shards []*conf.Shard, mp *engine.MergePlan) error {
-	sql := x.plan.Query
-	if mp != nil {
-		sql = mp.SQL
-	}
-	for _, sh := range shards {
-		x.add(sh.Keyspace, sh.Name, sql)
+func (x *explaining) Gather(_ context.Context, queries []engine.ShardQuery, mp *engine.MergePlan) error {
+	for _, q := range queries {
+		sql := q.SQL
+		switch {
+		case mp != nil:
+			sql = mp.SQL
+		case sql == "":
+			sql = x.plan.Query
+		}
+		x.add(q.Shard.Keyspace, q.Shard.Name, sql)
 	}
 	if mp == nil {
 		x.add("", "", "(the shards' rows concatenated)")
