@@ -172,6 +172,7 @@ type ShardQuery struct {
 // Inserted is what one execution of an Insert sends: one statement per
 // shard, after its lookup rows were written.
 type Inserted struct {
+	run     *insertRun
 	Queries []ShardQuery
 	// InsertID is the first sequence value reserved (0 if none): the
 	// client's LAST_INSERT_ID().
@@ -188,11 +189,17 @@ type Inserted struct {
 // single shard when the sidecar fills in nothing ("" for a prepared
 // statement: its text is rendered with its arguments).
 func (in *Insert) Run(ctx context.Context, cur VindexCursor, args []vindex.Value, sent string) (*Inserted, error) {
+	return in.run(ctx, cur, args, sent, nil)
+}
+
+// run is Run without the rows skip says to skip.
+func (in *Insert) run(ctx context.Context, cur VindexCursor, args []vindex.Value, sent string, skip []bool) (*Inserted, error) {
 	r := &insertRun{Insert: in, args: args, ksids: make([]vindex.KeyspaceID, len(in.Rows)), keep: make([]bool, len(in.Rows))}
 	for i := range r.keep {
-		r.keep[i] = true
+		r.keep[i] = skip == nil || !skip[i]
 	}
-	out := &Inserted{}
+	r.changed = skip != nil
+	out := &Inserted{run: r}
 	if err := r.fillSequence(ctx, cur, out); err != nil {
 		return nil, err
 	}
@@ -223,6 +230,88 @@ func (in *Insert) Run(ctx context.Context, cur VindexCursor, args []vindex.Value
 	}
 	out.Queries = r.split(sent)
 	return out, nil
+}
+
+// skipped lists the rows of an INSERT IGNORE the shards skipped (a key of
+// the table collided with another row), when the affected count says fewer
+// were inserted than sent: the rows sent whose primary vindex and owned
+// lookup values no row of their shard holds. None when a value is not one
+// the sidecar knows, or when the rows found do not account for every row
+// inserted (a value the table changed, such as a string cut to the
+// column's length): nothing is then known to be skipped.
+func (ins *Inserted) skipped(ctx context.Context, cur VindexCursor, affected uint64) ([]int, error) {
+	r := ins.run
+	var sent []int
+	for i, kept := range r.keep {
+		if kept {
+			sent = append(sent, i)
+		}
+	}
+	if uint64(len(sent)) <= affected {
+		return nil, nil
+	}
+	cols := slices.Clone(r.Table.Primary().Columns)
+	for _, cv := range r.Table.Owned {
+		cols = append(cols, cv.Columns...)
+	}
+	at := make([]int, len(cols))
+	for k, col := range cols {
+		if at[k] = r.column(strings.ToLower(col)); at[k] < 0 {
+			return nil, nil
+		}
+	}
+	var order []*conf.Shard
+	byShard := map[*conf.Shard][]int{}
+	for _, i := range sent {
+		sh := r.shard(i)
+		if byShard[sh] == nil {
+			order = append(order, sh)
+		}
+		byShard[sh] = append(byShard[sh], i)
+	}
+	present := map[int]bool{}
+	for _, sh := range order {
+		// (select 3 from `t` where `id` <=> 5 and `name` <=> 'b' limit 1) union all (…)
+		var b []byte
+		for n, i := range byShard[sh] {
+			if n > 0 {
+				b = append(b, " union all "...)
+			}
+			b = strconv.AppendInt(append(b, "(select "...), int64(i), 10)
+			b = append(append(b, " from "...), vindex.QuoteIdent(r.Table.Name)...)
+			sep := " where "
+			for k, col := range cols {
+				left := at[k] >= len(r.Columns)-r.Added && (r.set == nil || !r.set[i*len(r.Columns)+at[k]])
+				v, ok := r.value(i, at[k])
+				if left || !ok { // the table's default, or an expression
+					return nil, nil
+				}
+				b = append(append(append(b, sep...), vindex.QuoteIdent(col)...), " <=> "...)
+				sep = " and "
+				b = vindex.AppendLiteral(b, v, r.NoBackslashEscapes)
+			}
+			b = append(b, " limit 1)"...)
+		}
+		res, err := cur.ExecuteShard(ctx, sh, string(b), vindex.CommitNormal)
+		if err != nil {
+			return nil, err
+		}
+		for _, row := range res.Rows {
+			if i, err := strconv.Atoi(string(row[0].Raw)); err == nil {
+				present[i] = true
+			}
+		}
+	}
+	if uint64(len(present)) < affected {
+		return nil, nil
+	}
+	var skipped []int
+	for _, i := range sent {
+		if !present[i] {
+			skipped = append(skipped, i)
+		}
+	}
+	return skipped, nil
 }
 
 // insertRun is one execution of an Insert: its arguments, the values the

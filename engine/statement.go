@@ -88,7 +88,9 @@ type Session interface {
 	// OK answers the client with an OK packet of w.
 	OK(w Written) error
 	// Scope runs a statement that writes in several places as one: if run
-	// fails, what it wrote is undone.
+	// fails, what it wrote is undone. When run returns ErrRetry, Scope
+	// returns ErrRetry once that is done, unless the undo lost the
+	// transaction (then its error).
 	Scope(keyspace string, run func() error) error
 	// Evaluate answers a SELECT by an engine plan: one the router refused
 	// with refusal (returned when no engine plan answers it either), or
@@ -98,8 +100,14 @@ type Session interface {
 	Run(ctx context.Context, sql string) error
 }
 
+// ErrRetry is what a Scope's run returns to have what it wrote undone and
+// run again (see Insert.Answer).
+var ErrRetry = errors.New("the statement is undone, to run again")
+
 // Written is what the statements of one Write did.
 type Written struct {
+	// Listed: nothing ran (VEXPLAIN lists what would); the counts are 0.
+	Listed   bool
 	Affected uint64
 	// InsertID is the first shard's insert id; Generated says it is the
 	// session's new LAST_INSERT_ID() (a value the statement gave
@@ -346,12 +354,19 @@ func (wr *Write) describe(b *strings.Builder, depth int) {
 // rows for several shards) runs as one: a failure part-way leaves nothing
 // behind. The client's LAST_INSERT_ID() becomes the first sequence value,
 // or the id a shard's AUTO_INCREMENT generated.
+//
+// An INSERT IGNORE into a table owning lookup vindexes whose shards skipped
+// rows (a key of the table collided) runs again without them: their lookup
+// rows, written first, would have no owner, and a later row of the
+// statement with the same lookup value, dropped as theirs, would be missing
+// (MySQL skips the colliding row and inserts the later one).
 func (in *Insert) Answer(ctx context.Context, s Session, x Execution) error {
 	var ins *Inserted
 	var w Written
+	var skip []bool // rows the table skipped in an earlier run
 	run := func() error {
 		var err error
-		if ins, err = in.Run(ctx, s, x.Args, x.Planned.Sent()); err != nil {
+		if ins, err = in.run(ctx, s, x.Args, x.Planned.Sent(), skip); err != nil {
 			return err
 		}
 		if in.Assigns && len(ins.Queries) > 1 {
@@ -364,12 +379,26 @@ func (in *Insert) Answer(ctx context.Context, s Session, x Execution) error {
 				}
 			}
 		}
-		w, err = s.Write(ctx, ins.Queries)
-		return err
+		if w, err = s.Write(ctx, ins.Queries); err != nil || w.Listed || !in.Ignore || in.Upsert || len(in.Table.Owned) == 0 {
+			return err
+		}
+		skipped, err := ins.skipped(ctx, s, w.Affected)
+		if err != nil || len(skipped) == 0 {
+			return err
+		}
+		if skip == nil {
+			skip = make([]bool, len(in.Rows))
+		}
+		for _, i := range skipped {
+			skip[i] = true
+		}
+		return ErrRetry
 	}
 	var err error
 	if len(in.Table.Owned) > 0 || len(in.Rows) > 1 {
-		err = s.Scope(in.Table.Keyspace.Name, run)
+		for err = ErrRetry; errors.Is(err, ErrRetry); {
+			err = s.Scope(in.Table.Keyspace.Name, run) // each run skips one row more at least
+		}
 	} else {
 		err = run()
 	}

@@ -2132,6 +2132,36 @@ func TestShardedOwnLockWait(t *testing.T) {
 	e.checkThings(thingRow{3, "c"})
 }
 
+// INSERT IGNORE skips the rows that collide with a key of the owner table as MariaDB does, and
+// those rows claim no lookup value: no lookup row is left without its owner, and a later row of
+// the statement with the same value is inserted (it was dropped as the skipped row's duplicate).
+func TestShardedInsertIgnoreSkippedOwners(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	ctx := boundedContext(t, time.Minute)
+	conn := e.session(ctx, "things")
+	mustExec(t, ctx, conn, "insert into things (id, name) values (1, 'a'), (4, 'd')")
+	for _, step := range []struct {
+		sql      string
+		affected int64
+	}{
+		{"insert ignore into things (id, name) values (1, 'z')", 0},
+		{"insert ignore into things (id, name) values (1, 'b'), (5, 'b')", 1},
+		{"insert ignore into things (id, name) values (4, 'c'), (2, 'c'), (3, 'c'), (4, 'y')", 1},
+		{"begin", 0},
+		{"insert ignore into things (id, name) values (1, 'x'), (6, 'x'), (7, 'w')", 2},
+		{"commit", 0},
+	} {
+		res, err := conn.ExecContext(ctx, step.sql)
+		if err != nil {
+			t.Fatalf("%s: %v", step.sql, err)
+		}
+		if n, _ := res.RowsAffected(); n != step.affected {
+			t.Errorf("%s: %d rows affected, want %d as MariaDB", step.sql, n, step.affected)
+		}
+	}
+	e.checkThings(thingRow{1, "a"}, thingRow{4, "d"}, thingRow{5, "b"}, thingRow{2, "c"}, thingRow{6, "x"}, thingRow{7, "w"})
+}
+
 // mustExec runs statements on conn, failing the test at the first error.
 func mustExec(t *testing.T, ctx context.Context, conn *sql.Conn, statements ...string) {
 	t.Helper()

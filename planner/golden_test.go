@@ -150,7 +150,7 @@ func (g *goldenSession) Write(_ context.Context, queries []engine.ShardQuery) (e
 	for _, q := range queries {
 		g.line(fmt.Sprintf("%s: %s", q.Shard.Name, q.SQL))
 	}
-	return engine.Written{}, nil
+	return engine.Written{Listed: true}, nil
 }
 
 func (g *goldenSession) OK(engine.Written) error { return nil }

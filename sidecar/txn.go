@@ -1,6 +1,7 @@
 package sidecar
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"sidecar/backend"
 	"sidecar/conf"
+	"sidecar/engine"
 	"sidecar/sqlerr"
 	"sidecar/vindex"
 )
@@ -62,27 +64,42 @@ func (s *session) endStatement(err error, wrote bool) error {
 		}
 		return nil
 	}
+	if errors.Is(err, engine.ErrRetry) {
+		if s.undoStatement(st) {
+			return err
+		}
+		return sqlerr.New(1105, "HY000", "transaction rolled back: a statement that had to run again could not be undone alone")
+	}
 	se := sqlerr.From(err)
-	if st.implicit {
-		s.rollbackHeld()
-		if wrote {
-			return sqlerr.New(se.Num, se.State, "transaction rolled back to reverse changes of partial DML execution: %s", se.Message)
-		}
-		return se
-	}
-	s.lookupRows.undoAfter(st.lookupMark) // what the statement did to lookup rows is undone (see txnRows)
-	for bc := range st.savepointed {
-		if _, rerr := bc.Exec("ROLLBACK TO SAVEPOINT _sidecar_stmt"); rerr != nil {
-			// The partial writes cannot be undone alone: undo the transaction.
-			s.inTxn = false
-			s.rollbackHeld()
-			return sqlerr.New(se.Num, se.State, "transaction rolled back to reverse changes of partial DML execution: %s", se.Message)
-		}
-	}
-	if wrote {
+	switch {
+	case !s.undoStatement(st):
+		return sqlerr.New(se.Num, se.State, "transaction rolled back to reverse changes of partial DML execution: %s", se.Message)
+	case wrote && st.implicit:
+		return sqlerr.New(se.Num, se.State, "transaction rolled back to reverse changes of partial DML execution: %s", se.Message)
+	case wrote:
 		return sqlerr.New(se.Num, se.State, "reverted partial DML execution failure: %s", se.Message)
 	}
 	return se
+}
+
+// undoStatement undoes what the statement of scope st wrote: its implicit
+// transaction, or back to its savepoint. It reports false when the client's
+// transaction had to be rolled back whole instead.
+func (s *session) undoStatement(st *stmtScope) bool {
+	if st.implicit {
+		s.rollbackHeld()
+		return true
+	}
+	s.lookupRows.undoAfter(st.lookupMark) // what the statement did to lookup rows is undone (see txnRows)
+	for bc := range st.savepointed {
+		if _, err := bc.Exec("ROLLBACK TO SAVEPOINT _sidecar_stmt"); err != nil {
+			// The partial writes cannot be undone alone: undo the transaction.
+			s.inTxn = false
+			s.rollbackHeld()
+			return false
+		}
+	}
+	return true
 }
 
 // commit ends the client's transaction on every shard that joined it.

@@ -164,7 +164,7 @@ func (x *explaining) Write(_ context.Context, queries []engine.ShardQuery) (engi
 	for _, q := range queries {
 		x.add(q.Shard.Keyspace, q.Shard.Name, q.SQL)
 	}
-	return engine.Written{}, nil
+	return engine.Written{Listed: true}, nil
 }
 
 func (x *explaining) OK(engine.Written) error { return nil }
