@@ -708,17 +708,21 @@ func keyspaceNames(num uint16, msg, db, keyspace string) string {
 	case erNoSuchTable, erBadTable: // 'db.t', or 'db.t1,db.t2' (DROP TABLE of several)
 		msg = strings.ReplaceAll(msg, "'"+db+".", "'"+keyspace+".")
 		msg = strings.ReplaceAll(msg, ","+db+".", ","+keyspace+".")
+	case erNoSuchRoutine: // FUNCTION db.f does not exist
+		msg = strings.Replace(msg, " "+db+".", " "+keyspace+".", 1)
 	}
 	return msg
 }
 
 // MySQL and MariaDB error numbers: the first two end the connection outside
-// SQLSTATE class 08; the next two name a table 'db.t' (keyspaceNames).
+// SQLSTATE class 08; the next three name a table or routine db.t
+// (keyspaceNames).
 const (
 	erConnectionKilled         = 1927 // MariaDB's KILL CONNECTION
 	erClientInteractionTimeout = 4031 // MySQL 8's wait_timeout
 	erNoSuchTable              = 1146 // Table 'db.t' doesn't exist
 	erBadTable                 = 1051 // Unknown table 'db.t'
+	erNoSuchRoutine            = 1305 // FUNCTION db.f does not exist
 	erQueryInterrupted         = 1317 // a KILL QUERY interrupted the statement
 )
 

@@ -549,6 +549,8 @@ func TestKeyspaceNames(t *testing.T) {
 		{1062, "Duplicate entry 'shop_lo' for key 'PRIMARY'", "Duplicate entry 'shop_lo' for key 'PRIMARY'"},
 		{1062, "Duplicate entry 'shop_lo.x' for key 'PRIMARY'", "Duplicate entry 'shop_lo.x' for key 'PRIMARY'"},
 		{1054, "Unknown column 'shop_lo' in 'field list'", "Unknown column 'shop_lo' in 'field list'"},
+		{1305, "FUNCTION shop_lo.nosuch does not exist", "FUNCTION shop.nosuch does not exist"},
+		{1305, "PROCEDURE shop_lo.p does not exist", "PROCEDURE shop.p does not exist"},
 		{1366, "Incorrect integer value: 'shop_lo' for column `shop_lo`.`customer`.`tier` at row 1", "Incorrect integer value: 'shop_lo' for column `shop`.`customer`.`tier` at row 1"},
 	} {
 		if got := keyspaceNames(tc.num, tc.msg, "shop_lo", "shop"); got != tc.want {

@@ -740,6 +740,13 @@ func TestShopINWrites(t *testing.T) {
 		{sql: "delete from item_archive where order_id in (20, 21, 22, 23) and qty < 3"},
 		{sql: "delete from item_archive where order_id in (?, ?, ?, ?)", args: []any{24, 25, 26, 27}, prepared: true},
 		{sql: "delete from item_archive where order_id in (28, 29, 30) and id not in (select id from item where qty = 1)"},
+		// Functions the parser reads into its own names or forms, printed back as MySQL reads them.
+		{sql: "update item_archive set note = char(68) where order_id in (31, 32, 33, 34)"},
+		{sql: "update item_archive set note = char(233 using latin1) where order_id in (35, 36, 37)"},
+		{sql: "update item_archive set note = insert('abc', 2, 1, 'X') where order_id in (38, 39, 40)"},
+		{sql: "update item_archive set note = trim(both 'x' from 'xax') where order_id in (41, 42, 43)"},
+		{sql: "update item_archive set note = trim(leading ? from ?) where order_id in (?, ?, ?)", args: []any{"x", "xxb", 44, 45, 46}, prepared: true},
+		{sql: "delete from item_archive where order_id in (31, 35, 38, 41, 44, 45) and note in (char(68), trim(both 'x' from 'xax'), 'b')"},
 	})
 }
 

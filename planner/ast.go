@@ -48,6 +48,7 @@ func parse(sql string, mode SQLMode) (stmt ast.StmtNode, err error) {
 	}
 	stmt = stmts[0]
 	numberParams(stmt)
+	printableFunctions(stmt)
 	if forms := hexForms(sql); forms != nil {
 		markHexNumbers(stmt, forms)
 	}
@@ -97,6 +98,31 @@ func numberParams(stmt ast.Node) {
 	stmt.Accept(&replacer{leave: func(n ast.Node) ast.Node {
 		if m, ok := n.(*driver.ParamMarkerExpr); ok {
 			return &paramExpr{n: index[m]}
+		}
+		return n
+	}})
+}
+
+// printableFunctions gives the functions the parser names after TiDB's own
+// (CHAR, INSERT) the names MySQL knows, so the statement prints as the
+// client wrote it: CHAR(a, b) for char_func(a, b, NULL), and
+// CONVERT(CHAR(a, b) USING cs), the same string, for CHAR(a, b USING cs),
+// which the printer cannot write.
+func printableFunctions(stmt ast.Node) {
+	stmt.Accept(&replacer{leave: func(n ast.Node) ast.Node {
+		f, ok := n.(*ast.FuncCallExpr)
+		if !ok {
+			return n
+		}
+		switch f.FnName.L {
+		case ast.InsertFunc:
+			f.FnName = ast.NewCIStr("insert")
+		case ast.CharFunc:
+			last, _ := f.Args[len(f.Args)-1].(ast.ValueExpr)
+			f.FnName, f.Args = ast.NewCIStr("char"), f.Args[:len(f.Args)-1]
+			if last != nil && last.GetValue() != nil {
+				return &ast.FuncCallExpr{FnName: ast.NewCIStr("convert"), Args: []ast.ExprNode{f, last}}
+			}
 		}
 		return n
 	}})
@@ -214,6 +240,10 @@ func (p *paramExpr) Restore(ctx *format.RestoreCtx) error {
 	return nil
 }
 
+// GetValue is never nil: the printer takes a nil value for an argument
+// left out (TRIM's characters to remove).
+func (p *paramExpr) GetValue() any { return p.n }
+
 func (p *paramExpr) Accept(v ast.Visitor) (ast.Node, bool) {
 	n, _ := v.Enter(p)
 	return v.Leave(n)
@@ -237,6 +267,9 @@ func (l *literalExpr) Restore(ctx *format.RestoreCtx) error {
 	ctx.WritePlain(string(vindex.AppendLiteral(nil, l.v, !ctx.Flags.HasStringEscapeBackslashFlag())))
 	return nil
 }
+
+// GetValue is never nil: see paramExpr's.
+func (l *literalExpr) GetValue() any { return l.v }
 
 func (l *literalExpr) Accept(v ast.Visitor) (ast.Node, bool) {
 	n, _ := v.Enter(l)

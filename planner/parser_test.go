@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"sidecar/vindex"
 )
 
 // TestModernSQL: statements of MySQL 8 and MariaDB that ORMs and people send,
@@ -124,6 +126,30 @@ func TestPlanSet(t *testing.T) {
 		}
 		if plan.Local != tc.local || plan.Value != tc.value {
 			t.Errorf("%s: local %d %q, want %d %q", tc.sql, plan.Local, plan.Value, tc.local, tc.value)
+		}
+	}
+}
+
+// TestPrintFunctions: functions the parser reads into TiDB's own names, or whose printing takes a
+// `?` for an argument left out, print back as MySQL reads them (a statement sent with each
+// shard's own values of an IN list, or a prepared one rendered with its arguments).
+func TestPrintFunctions(t *testing.T) {
+	args := Args{vindex.NewVarChar("x"), vindex.NewVarChar("xax"), vindex.NewInt64(1), vindex.NewInt64(4)}
+	for _, tc := range []struct{ sql, want string }{
+		{"update t set a = char(68) where id in (?, ?)", "UPDATE `t` SET `a`=CHAR(68) WHERE `id` IN ('x','xax')"},
+		{"update t set a = char(68, 69 using latin1) where id in (?, ?)", "UPDATE `t` SET `a`=CONVERT(CHAR(68, 69) USING 'latin1') WHERE `id` IN ('x','xax')"},
+		{"update t set a = insert('abc', 2, 1, 'X') where id in (?, ?)", "UPDATE `t` SET `a`=INSERT('abc', 2, 1, 'X') WHERE `id` IN ('x','xax')"},
+		{"update t set a = trim(both ? from ?) where id in (?, ?)", "UPDATE `t` SET `a`=TRIM(BOTH 'x' FROM 'xax') WHERE `id` IN (1,4)"},
+		{"update t set a = trim(? from ?) where id in (?, ?)", "UPDATE `t` SET `a`=TRIM('x' FROM 'xax') WHERE `id` IN (1,4)"},
+		{"update t set a = trim(leading 'x' from 'xax') where id in (?, ?)", "UPDATE `t` SET `a`=TRIM(LEADING 'x' FROM 'xax') WHERE `id` IN ('x','xax')"},
+		{"update t set a = trim(trailing from ?) where id in (?, ?)", "UPDATE `t` SET `a`=TRIM(TRAILING ' ' FROM 'x') WHERE `id` IN ('xax',1)"},
+	} {
+		stmt, err := parse(tc.sql, SQLMode{})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.sql, err)
+		}
+		if got := printStmt("", stmt, args, SQLMode{}); got != tc.want {
+			t.Errorf("%s\nprinted %s\nwant    %s", tc.sql, got, tc.want)
 		}
 	}
 }
