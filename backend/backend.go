@@ -73,10 +73,16 @@ type Conn struct {
 	// serverMode is the sql_mode the server gives the connection (its
 	// global one when it connected), or UnknownMode.
 	serverMode string
-	// abort is the error to report when the statement running on the
-	// connection is interrupted by the sidecar's own KILL QUERY (a lock wait
-	// it broke: see AbortWith); cleared by the next command.
-	abort atomic.Pointer[sqlerr.Error]
+	// sent counts the commands sent; abort is the error to report when
+	// command abort.command is interrupted by the sidecar's own KILL QUERY
+	// (a lock wait it broke: see AbortWith).
+	sent  atomic.Uint64
+	abort atomic.Pointer[abort]
+}
+
+type abort struct {
+	err     *sqlerr.Error
+	command uint64
 }
 
 // SelectDB makes db the connection's current database ("" for the shard's
@@ -440,9 +446,7 @@ func (bc *Conn) Send(cmd byte, a, b []byte) error {
 		return sqlerr.New(1153, "08S01", "a statement of %d bytes is more than max_allowed_packet (%d) of shard %s: not sent",
 			size, limit, bc.Pool.name)
 	}
-	if bc.abort.Load() != nil {
-		bc.abort.Store(nil) // a kill that came too late for the statement before
-	}
+	bc.sent.Add(1)
 	pending := bc.Pending
 	bc.Pending = nil
 	bc.cmd[0] = mysql.ComQuery
@@ -677,8 +681,8 @@ func columnKind(def []byte) vindex.Kind {
 func (bc *Conn) Err(p []byte) *sqlerr.Error {
 	e := mysql.ParseErr(p)
 	if e.Num == erQueryInterrupted {
-		if abort := bc.abort.Swap(nil); abort != nil {
-			return abort
+		if a := bc.abort.Swap(nil); a != nil && a.command == bc.sent.Load() {
+			return a.err
 		}
 	}
 	if strings.HasPrefix(e.State, "08") || e.Num == erConnectionKilled || e.Num == erClientInteractionTimeout {
@@ -726,9 +730,17 @@ const (
 	erQueryInterrupted         = 1317 // a KILL QUERY interrupted the statement
 )
 
-// AbortWith makes e the error of the statement running on the connection
-// should a KILL QUERY the caller sends next interrupt it.
-func (bc *Conn) AbortWith(e *sqlerr.Error) { bc.abort.Store(e) }
+// Command identifies the command the connection runs (or ran last), for
+// AbortWith.
+func (bc *Conn) Command() uint64 { return bc.sent.Load() }
+
+// AbortWith makes e the error of command (Command) should a KILL QUERY the
+// caller sends next interrupt it: a later command interrupted otherwise
+// reports its own error.
+func (bc *Conn) AbortWith(e *sqlerr.Error, command uint64) {
+	own := *e // the caller's may be shared
+	bc.abort.Store(&abort{&own, command})
+}
 
 // Lost turns an I/O failure into the error the client sees.
 func (bc *Conn) Lost(err error) error {

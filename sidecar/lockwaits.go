@@ -37,7 +37,7 @@ const lockWaitCheck = time.Second
 const lockWaitRead = 5 * time.Second
 
 var (
-	errDeadlock        = sqlerr.New(1213, "40001", "Deadlock found when trying to get lock; try restarting transaction")
+	errDeadlock        = sqlerr.New(erDeadlock, "40001", "Deadlock found when trying to get lock; try restarting transaction")
 	errLockWaitTimeout = sqlerr.New(1205, "HY000", "Lock wait timeout exceeded; try restarting transaction")
 )
 
@@ -68,6 +68,7 @@ type connAt struct {
 // 0 where the server has none).
 type lockWait struct {
 	conn     *backend.Conn
+	command  uint64 // the connection's Command before the waits were read
 	from, to uint32
 	query    uint64
 }
@@ -102,12 +103,13 @@ func (s *Server) breakLockWaits(ctx context.Context, unreadable map[string]bool)
 	}
 	owners := map[connAt]*session{}
 	conns := map[connAt]*backend.Conn{}
+	commands := map[connAt]uint64{}
 	servers := map[string]*conf.Shard{} // the servers of the long statements' sessions
 	for _, sess := range sessions {
 		for _, bc := range sess.busy.list() {
 			sh := bc.Pool.Shard
 			at := connAt{sh.Address, bc.ConnectionID()}
-			owners[at], conns[at] = sess, bc
+			owners[at], conns[at], commands[at] = sess, bc, bc.Command()
 			if long[sess.id] {
 				servers[sh.Address] = sh
 			}
@@ -127,7 +129,7 @@ func (s *Server) breakLockWaits(ctx context.Context, unreadable map[string]bool)
 		for _, sw := range found {
 			w, h := connAt{addr, sw.waiter}, connAt{addr, sw.holder}
 			if from, to := owners[w], owners[h]; from != nil && to != nil {
-				waits = append(waits, lockWait{conns[w], from.id, to.id, sw.query})
+				waits = append(waits, lockWait{conns[w], commands[w], from.id, to.id, sw.query})
 			}
 		}
 	}
@@ -149,7 +151,7 @@ func (s *Server) breakLockWaits(ctx context.Context, unreadable map[string]bool)
 			s.log.Info().Uint32("conn", w.from).Uint32("waits_for", w.to).Str("shard", w.conn.String()).Int("error", int(e.Num)).
 				Msg("breaking a lock wait no shard can end")
 		}
-		w.conn.AbortWith(e)
+		w.conn.AbortWith(e, w.command)
 		kill := "KILL QUERY " + strconv.FormatUint(uint64(w.conn.ConnectionID()), 10)
 		if w.query != 0 {
 			// MariaDB's: that statement only, should it end before the kill.

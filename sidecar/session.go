@@ -286,12 +286,15 @@ func (s *session) handleQuery(q string) {
 	}
 }
 
+// erDeadlock is MySQL's ER_LOCK_DEADLOCK.
+const erDeadlock = 1213
+
 // deadlocked follows a backend's deadlock error: the shard rolled its part
 // of the transaction back, as MySQL does to the whole transaction, so the
 // other shards' parts are rolled back too — committing them later would
 // commit half a transaction.
 func (s *session) deadlocked(num uint16) {
-	if num == 1213 && s.inTxn {
+	if num == erDeadlock && s.inTxn {
 		s.rollback()
 	}
 }

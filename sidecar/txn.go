@@ -74,6 +74,8 @@ func (s *session) endStatement(err error, wrote bool) error {
 	switch {
 	case !s.undoStatement(st):
 		return sqlerr.New(se.Num, se.State, "transaction rolled back to reverse changes of partial DML execution: %s", se.Message)
+	case se.Num == erDeadlock:
+		return se // the whole transaction is rolled back next (deadlocked), as MySQL's message says
 	case wrote && st.implicit:
 		return sqlerr.New(se.Num, se.State, "transaction rolled back to reverse changes of partial DML execution: %s", se.Message)
 	case wrote:
