@@ -51,8 +51,6 @@ type Planned interface {
 	// Sent is the statement as the client sent it ("" for a prepared one):
 	// an INSERT the sidecar fills nothing into goes to its shard unchanged.
 	Sent() string
-	// Empty is a SELECT of the statement's columns that returns no rows.
-	Empty() string
 	// InsertIDGenerated reports whether a shard's AUTO_INCREMENT generated
 	// the insert id of an INSERT's OK packet, rather than the statement
 	// giving it explicitly.
@@ -208,7 +206,7 @@ func (e *EveryShard) describe(b *strings.Builder, depth int) {
 
 // Select answers a SELECT routed by its vindex values: from one shard as
 // the shard answers it, from several merged, and from none (values no row
-// can have) with its columns and no rows. A SELECT the router refuses (a
+// can have) as any one shard answers it. A SELECT the router refuses (a
 // join or subquery across shards, a HAVING comparing merged strings…) the
 // session evaluates.
 type Select struct {
@@ -231,8 +229,11 @@ func (sel *Select) Answer(ctx context.Context, s Session, x Execution) error {
 	}
 	switch len(r.Shards) {
 	case 0:
-		// The columns still come from a shard: any one has the schema.
-		return s.Relay(ctx, sel.Keyspace.Shards[0], x.Planned.Empty())
+		// No shard has a row its vindex values match, so any one answers
+		// the statement itself as MySQL would: its columns, its aggregates
+		// of no rows, the client's protocol (text, or a prepared
+		// statement's binary rows).
+		return s.Relay(ctx, sel.Keyspace.Shards[0], "")
 	case 1:
 		return s.Relay(ctx, r.Shards[0], "")
 	}

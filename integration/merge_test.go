@@ -133,6 +133,11 @@ var mergeCases = []mergeCase{
 	{sql: "select id, name from t where id in (1, 2, 3, 5, 8, 13, 21, -1, null, 2)", unordered: true},
 	{sql: "select id from t where id in (4, 6, 7, 40) and (name is not null or id in (1, 2))", unordered: true},
 	{sql: "select id from t where id in (?, ?, ?, ?)", args: []any{1, 2, 3, 4}, unordered: true},
+	// Values no row can have: no shard is asked for rows, one answers the columns (and aggregates).
+	{sql: "select count(*), max(id) from t where id in (null)"},
+	{sql: "select count(*) c from t where id in (null) having c > 0"},
+	{sql: "select x, count(*) from t where id in (null) group by x"},
+	{sql: "select id from t where id = ? order by id limit 1", args: []any{nil}},
 	// ORDER BY and LIMIT.
 	{sql: "select * from t order by id desc limit 2"},
 	{sql: "select * from t order by id limit 3, 5"},

@@ -338,7 +338,7 @@ func fuzzSession(ks, flags uint8) Session {
 // session, as a session runs a text statement (BindSessionTables, Plan,
 // BindSession, Plan again) and a prepared one (PlanPrepared); then what the
 // executor does with a plan on a sharded keyspace (PlanInsert,
-// RouteStatement, PlanOwnedDML, PlanMerge, Impossible, Text), with a fake
+// RouteStatement, PlanOwnedDML, PlanMerge, Text), with a fake
 // backend. Nothing panics (errors are fine); a planner without the plan
 // cache routes the text the same way (or fails too); planning the same text
 // again (a plan cache hit) gives the same plan, even after the executor used
@@ -518,7 +518,6 @@ func execute(t *testing.T, p *Planner, sess Session, plan *Plan, args Args) {
 		checkInsert(t, plan, args, io)
 	case KindSelect:
 		_, _ = RouteStatement(ctx, plan, args, io)
-		_ = Impossible(plan, args)
 		_, _ = PlanMerge(plan, args)
 		if ev, err := p.Evaluation(plan, sess); err == nil {
 			checkEvaluate(t, ev, args)

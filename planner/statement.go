@@ -116,9 +116,8 @@ func (e *execution) Merge() (*engine.MergePlan, error) { return PlanMerge(e.plan
 func (e *execution) MergeEnums(names []string) (*engine.MergePlan, error) {
 	return PlanMergeEnums(e.plan, e.args, names)
 }
-func (e *execution) Text() string  { return e.plan.Text(e.args) }
-func (e *execution) Sent() string  { return e.plan.AsSent() }
-func (e *execution) Empty() string { return Impossible(e.plan, e.args) }
+func (e *execution) Text() string { return e.plan.Text(e.args) }
+func (e *execution) Sent() string { return e.plan.AsSent() }
 func (e *execution) InsertIDGenerated(id uint64) bool {
 	return InsertIDGenerated(e.plan, e.args, id)
 }

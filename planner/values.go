@@ -88,27 +88,6 @@ func (p *Plan) render(args Args) string {
 	return printStmt(p.Leading, p.Stmt, args, p.Mode) + p.Tail
 }
 
-// Impossible is a SELECT that returns the statement's columns and no rows,
-// for a query whose vindex values map to no shard, with args written in.
-func Impossible(plan *Plan, args Args) string {
-	switch s := plan.Stmt.(type) {
-	case *ast.SelectStmt:
-		cp := *s
-		cp.Where = &ast.BinaryOperationExpr{Op: opcode.NE, L: literal(vindex.NewInt64(1)), R: literal(vindex.NewInt64(1))}
-		cp.Having, cp.OrderBy, cp.Limit, cp.LockInfo = nil, nil, nil, nil
-		return printStmt("", &cp, args, plan.Mode)
-	}
-	// A UNION's first SELECT names the columns.
-	if u, ok := plan.Stmt.(*ast.SetOprStmt); ok && len(u.SelectList.Selects) > 0 {
-		if first, ok := u.SelectList.Selects[0].(*ast.SelectStmt); ok {
-			p := *plan
-			p.Stmt = first
-			return Impossible(&p, args)
-		}
-	}
-	return plan.Query
-}
-
 // SessionValues are what the session functions return on the client's own
 // session, which no backend connection knows: pooled connections serve many
 // sessions, and the keyspace is not a shard's database.
