@@ -3,6 +3,8 @@ package planner
 import (
 	"context"
 
+	"github.com/pingcap/tidb/pkg/parser/ast"
+
 	"sidecar/engine"
 	"sidecar/sqlerr"
 )
@@ -48,13 +50,26 @@ func refuseStatement(plan *Plan) error {
 }
 
 // splitIn is the statement as a template when its route is an IN list of
-// arguments, which each shard gets its own values of (nil otherwise).
+// arguments, which each shard gets its own values of (nil otherwise). A
+// SELECT's unaliased expressions are aliased by their text as the client
+// typed it, the names of its columns (namedItems).
 func splitIn(plan *Plan) *engine.SplitIn {
 	route, ok := plan.router.(*engine.Route)
 	if !ok || route.Opcode != engine.IN {
 		return nil
 	}
-	t, _ := printTemplate(plan.Leading, plan.Stmt, plan.Mode)
+	stmt := plan.Stmt
+	switch s := stmt.(type) {
+	case *ast.SelectStmt:
+		cp, fields := *s, *s.Fields
+		fields.Fields = namedItems(s, plan.Query)
+		cp.Fields = &fields
+		stmt = &cp
+	case *ast.UpdateStmt, *ast.DeleteStmt:
+	default:
+		return nil
+	}
+	t, _ := printTemplate(plan.Leading, stmt, plan.Mode)
 	if plan.Tail != "" {
 		t = append(t, engine.Piece{Text: plan.Tail})
 	}
