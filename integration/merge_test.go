@@ -133,7 +133,10 @@ var mergeCases = []mergeCase{
 	{sql: "select id, name from t where id in (1, 2, 3, 5, 8, 13, 21, -1, null, 2)", unordered: true},
 	{sql: "select id from t where id in (4, 6, 7, 40) and (name is not null or id in (1, 2))", unordered: true},
 	{sql: "select id from t where id in (?, ?, ?, ?)", args: []any{1, 2, 3, 4}, unordered: true},
-	{sql: "select concat(name, 'x'), id + 1, 1 + 1 from t where id in (1, 2, 3, 4, 5, 6, 7, 8)", unordered: true},
+	{sql: "select concat(name, 'x'), id + 1, 1 + 1, .5 from t where id in (1, 2, 3, 4, 5, 6, 7, 8)", unordered: true},
+	{sql: "select id from t where id in (1, 2, 3, 4, 5, 6, 7, 8) having _utf8mb4 0x61 = 'A'", unordered: true},
+	{sql: "select id, name from t where id in (1, 2, 3, 4, 5, 6, 7, 8) and _utf8mb4 X'61' = 'A' and _utf8mb4 b'1100001' = 'a'", unordered: true},
+	{sql: "select _utf8mb4 0x61 = 'A' as eq, _latin1 0x61 = 'a' as l, id from t where id > 0 order by id limit 2"},
 	// Values no row can have: no shard is asked for rows, one answers the columns (and aggregates).
 	{sql: "select count(*), max(id) from t where id in (null)"},
 	{sql: "select count(*) c from t where id in (null) having c > 0"},

@@ -52,6 +52,7 @@ func parse(sql string, mode SQLMode) (stmt ast.StmtNode, err error) {
 	if forms := hexForms(sql); forms != nil {
 		markHexNumbers(stmt, forms)
 	}
+	keepIntroducers(stmt)
 	// Printing fails only on literal kinds the parser does not produce from
 	// text; checking here once means a later print cannot.
 	if err := stmt.Restore(format.NewRestoreCtx(restoreFlags(mode), &sqlWriter{})); err != nil {
@@ -155,6 +156,9 @@ func (r *replacer) Leave(n ast.Node) (ast.Node, bool) { return r.leave(n), true 
 type hexNumber struct{ driver.ValueExpr }
 
 func (h *hexNumber) Restore(ctx *format.RestoreCtx) error {
+	if cs := h.Type.GetCharset(); h.Type.GetFlag()&mysql.UnderScoreCharsetFlag != 0 && !strings.EqualFold(cs, "binary") {
+		ctx.WritePlain("_" + cs + " ") // _utf8mb4 0x61 is the string 'a', 0x61 its bytes
+	}
 	ctx.WritePlain(string(vindex.AppendLiteral(nil, vindex.Value{Kind: vindex.HexNum, Raw: h.GetBytes()}, false)))
 	return nil
 }
@@ -217,6 +221,20 @@ func markHexNumbers(stmt ast.Node, forms []bool) {
 		}
 		return &hexNumber{ValueExpr: *v}
 	}})
+}
+
+// keepIntroducers makes literals the client wrote with the default
+// character set's introducer (_utf8mb4 'a', _utf8mb4 X'61') print with it:
+// the printer leaves the default's out, but without it X'61' is bytes, not
+// the string 'a', and 'a' is in the connection's character set. A name
+// spelled otherwise than the printer's default is printed.
+func keepIntroducers(stmt ast.Node) {
+	walk(stmt, func(n ast.Node) bool {
+		if v, ok := n.(*driver.ValueExpr); ok && v.Type.GetFlag()&mysql.UnderScoreCharsetFlag != 0 && v.Type.GetCharset() == mysql.DefaultCharset {
+			v.Type.SetCharset(strings.ToUpper(mysql.DefaultCharset))
+		}
+		return true
+	})
 }
 
 // paramExpr is the n-th `?` of a statement (0-based). Printed with

@@ -51,25 +51,26 @@ func refuseStatement(plan *Plan) error {
 
 // splitIn is the statement as a template when its route is an IN list of
 // arguments, which each shard gets its own values of (nil otherwise). A
-// SELECT's unaliased expressions are aliased by their text as the client
-// typed it, the names of its columns (namedItems).
+// SELECT is split only when it selects columns: MariaDB names and types an
+// expression's column after its text, which printing it again may change
+// (`1 + 1` as `1+1`, `.5` as a DECIMAL(2,1)).
 func splitIn(plan *Plan) *engine.SplitIn {
 	route, ok := plan.router.(*engine.Route)
 	if !ok || route.Opcode != engine.IN {
 		return nil
 	}
-	stmt := plan.Stmt
-	switch s := stmt.(type) {
+	switch s := plan.Stmt.(type) {
 	case *ast.SelectStmt:
-		cp, fields := *s, *s.Fields
-		fields.Fields = namedItems(s, plan.Query)
-		cp.Fields = &fields
-		stmt = &cp
+		for _, f := range s.Fields.Fields {
+			if _, column := f.Expr.(*ast.ColumnNameExpr); !column && f.WildCard == nil {
+				return nil
+			}
+		}
 	case *ast.UpdateStmt, *ast.DeleteStmt:
 	default:
 		return nil
 	}
-	t, _ := printTemplate(plan.Leading, stmt, plan.Mode)
+	t, _ := printTemplate(plan.Leading, plan.Stmt, plan.Mode)
 	if plan.Tail != "" {
 		t = append(t, engine.Piece{Text: plan.Tail})
 	}
