@@ -522,18 +522,23 @@ nextRow:
 
 // insertSQL builds one multi-row insert of the rows at indexes idx, sorted
 // the way Vitess sorts them (byte-wise by from values, then by `to`), which
-// gives concurrent inserts one lock order.
+// gives concurrent inserts one lock order. An INSERT IGNORE keeps them in
+// the statement's order: of values equal only under the table's collation
+// ('a', 'A', 'a '), it keeps the first it meets, as MySQL keeps the
+// statement's first row.
 func (c *lookupCore) insertSQL(rows [][]Value, tos []Value, idx []int, ignore, nbe bool) string {
 	sorted := append([]int(nil), idx...)
-	sort.SliceStable(sorted, func(a, b int) bool {
-		ra, rb := rows[sorted[a]], rows[sorted[b]]
-		for col := range ra {
-			if cmp := bytes.Compare(ra[col].Raw, rb[col].Raw); cmp != 0 {
-				return cmp < 0
+	if !ignore {
+		sort.SliceStable(sorted, func(a, b int) bool {
+			ra, rb := rows[sorted[a]], rows[sorted[b]]
+			for col := range ra {
+				if cmp := bytes.Compare(ra[col].Raw, rb[col].Raw); cmp != 0 {
+					return cmp < 0
+				}
 			}
-		}
-		return bytes.Compare(tos[sorted[a]].Raw, tos[sorted[b]].Raw) < 0
-	})
+			return bytes.Compare(tos[sorted[a]].Raw, tos[sorted[b]].Raw) < 0
+		})
+	}
 	buf := make([]byte, 0, 64+len(sorted)*(16*len(c.from)+24))
 	if ignore {
 		buf = append(buf, "insert ignore into "...)
