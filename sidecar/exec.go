@@ -367,8 +367,15 @@ func (in *internal) Write(ctx context.Context, queries []engine.ShardQuery) (eng
 
 func (in *internal) OK(engine.Written) error { return nil }
 
-// Scope: the statement is part of the client's, whose scope undoes it.
-func (in *internal) Scope(_ string, run func() error) error { return run() }
+// Scope: the statement is part of the client's, whose scope undoes it; so
+// it cannot undo one that has to run again (engine.ErrRetry) alone.
+func (in *internal) Scope(_ string, run func() error) error {
+	err := run()
+	if errors.Is(err, engine.ErrRetry) {
+		return sqlerr.Unsupported("a lookup statement that has to run again: %.80s", in.plan.Query)
+	}
+	return err
+}
 
 func (in *internal) Evaluate(_ context.Context, refusal error) error {
 	if refusal == nil {
