@@ -281,6 +281,25 @@ func TestDMLDeleteOwnerRow(t *testing.T) {
 	checkFoo(7)()
 }
 
+// A lookup row found for a value spelled otherwise ('FOO' finds foo's row under the column's
+// case-insensitive collation) is not cached under that spelling: deleting foo drops only 'foo' from
+// the cache, and a later 'Foo' on another shard must be found by 'FOO', not sent to foo's old shard.
+func TestDMLLookupCacheOtherSpelling(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	other := int64(2)
+	for shardOf(hashKsid(t, other)) == shardOf(hashKsid(t, 1)) {
+		other++
+	}
+	e.runSteps("things", []cliStep{
+		{sql: "insert into things (id, name) values (1, 'foo');", out: "Query OK, 1 row affected"},
+		{sql: "select id, name from things where name = 'FOO';", out: dmlThingsTable(thingRow{1, "foo"})},
+		{sql: "delete from things where id = 1;", out: "Query OK, 1 row affected"},
+		{sql: fmt.Sprintf("insert into things (id, name) values (%d, 'Foo');", other), out: "Query OK, 1 row affected"},
+		{sql: "select id, name from things where name = 'FOO';", out: dmlThingsTable(thingRow{other, "Foo"})},
+		{sql: "select id, name from things where name = 'Foo';", out: dmlThingsTable(thingRow{other, "Foo"})},
+	})
+}
+
 // ---------------------------------------------------------------------------------------------------
 // 2. UPDATE of the lookup column moves the lookup row.
 

@@ -484,9 +484,10 @@ func (s *session) NextSequence(ctx context.Context, seq *conf.Table, n int64) (i
 	return s.srv.seqs.next(ctx, seq, n)
 }
 
-// MapLookup maps values through a unique lookup vindex, cache first. Results
-// read inside a transaction are cached only once it commits: they may be
-// rows this very transaction created.
+// MapLookup maps values through a unique lookup vindex, cache first. Only
+// lookup rows holding a value's own text are cached (see vindex.TextMapper).
+// Results read inside a transaction are cached only once it commits: they
+// may be rows this very transaction created.
 func (s *session) MapLookup(ctx context.Context, ks *conf.Keyspace, cv *conf.ColumnVindex, ids []vindex.Value) ([]vindex.Destination, error) {
 	cache := s.srv.cache
 	name := ks.Name + "." + cv.Name
@@ -505,17 +506,17 @@ func (s *session) MapLookup(ctx context.Context, ks *conf.Keyspace, cv *conf.Col
 	if len(missIDs) == 0 {
 		return dests, nil
 	}
-	sc, ok := cv.Vindex.(vindex.SingleColumn)
+	tm, ok := cv.Vindex.(vindex.TextMapper)
 	if !ok {
 		return nil, sqlerr.Unsupported("vindex %s for routing", cv.Name)
 	}
-	got, err := sc.Map(ctx, s, missIDs)
+	got, ownText, err := tm.MapByText(ctx, s, missIDs)
 	if err != nil {
 		return nil, err
 	}
 	for k, d := range got {
 		dests[missIdx[k]] = d
-		if ksid, ok := d.(vindex.DestinationKeyspaceID); ok && cache != nil {
+		if ksid, ok := d.(vindex.DestinationKeyspaceID); ok && cache != nil && ownText[k] {
 			if s.txnActive() {
 				s.pendingCache = append(s.pendingCache, cacheEntry{name, missIDs[k], vindex.KeyspaceID(ksid)})
 			} else {

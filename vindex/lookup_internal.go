@@ -257,23 +257,31 @@ func (c *lookupCore) ksidOf(to Value) (KeyspaceID, bool) {
 
 // Map implements SingleColumn for all lookup types.
 func (c *lookupCore) Map(ctx context.Context, q Querier, ids []Value) ([]Destination, error) {
+	out, _, err := c.MapByText(ctx, q, ids)
+	return out, err
+}
+
+// MapByText implements TextMapper for all lookup types.
+func (c *lookupCore) MapByText(ctx context.Context, q Querier, ids []Value) ([]Destination, []bool, error) {
 	out := make([]Destination, len(ids))
+	ownText := make([]bool, len(ids))
 	if c.writeOnly || (!c.unique && c.ignoreNulls && len(ids) == 1 && ids[0].IsNull()) {
 		for i := range out {
 			out[i] = DestinationKeyRange{}
 		}
-		return out, nil
+		return out, ownText, nil
 	}
 	if q == nil {
-		return nil, errNoQuerier
+		return nil, nil, errNoQuerier
 	}
 	rows, err := c.mapRows(ctx, q, ids)
 	if err != nil {
-		return nil, fmt.Errorf("lookup.Map: %w", err)
+		return nil, nil, fmt.Errorf("lookup.Map: %w", err)
 	}
-	for i, tos := range rows {
+	for i, found := range rows {
+		ownText[i] = !found.otherText
 		var ksids []KeyspaceID
-		for _, to := range tos {
+		for _, to := range found.tos {
 			if ksid, ok := c.ksidOf(to); ok {
 				ksids = append(ksids, ksid)
 			}
@@ -291,13 +299,27 @@ func (c *lookupCore) Map(ctx context.Context, q Querier, ids []Value) ([]Destina
 			out[i] = DestinationKeyspaceIDs(ksids)
 		}
 	}
-	return out, nil
+	return out, ownText, nil
+}
+
+// hits are the lookup rows found for one id: their `to` values, and whether
+// any of them holds the id under another text (the column's collation or
+// type conversion matched it).
+type hits struct {
+	tos       []Value
+	otherText bool
+}
+
+// add appends the lookup row (from, to) found for id.
+func (h *hits) add(id, from, to Value) {
+	h.tos = append(h.tos, to)
+	h.otherText = h.otherText || !bytes.Equal(from.Raw, id.Raw)
 }
 
 // mapRows reads the lookup rows of ids for Map, locking them inside a
 // transaction's write. A consistent lookup reads a value the transaction's
 // Post session holds (see TxnRows) there: Pre would wait for its lock.
-func (c *lookupCore) mapRows(ctx context.Context, q Querier, ids []Value) ([][]Value, error) {
+func (c *lookupCore) mapRows(ctx context.Context, q Querier, ids []Value) ([]hits, error) {
 	lock := q.InTransactionAndIsDML()
 	t, ok := q.(TxnRows)
 	if !ok || !c.consistent || !c.unique || !lock {
@@ -311,7 +333,7 @@ func (c *lookupCore) mapRows(ctx context.Context, q Querier, ids []Value) ([][]V
 			pre = append(pre, i)
 		}
 	}
-	out := make([][]Value, len(ids))
+	out := make([]hits, len(ids))
 	for _, part := range []struct {
 		idx   []int
 		order CommitOrder
@@ -373,8 +395,8 @@ func (c *lookupCore) Verify(ctx context.Context, q Querier, ids []Value, ksids [
 	if err != nil {
 		return nil, fmt.Errorf("lookup.Verify: %w", err)
 	}
-	for i, tos := range rows {
-		for _, to := range tos {
+	for i, found := range rows {
+		for _, to := range found.tos {
 			if ksid, ok := c.ksidOf(to); ok && bytes.Equal(ksid, ksids[i]) {
 				out[i] = true
 				break
@@ -384,8 +406,8 @@ func (c *lookupCore) Verify(ctx context.Context, q Querier, ids []Value, ksids [
 	return out, nil
 }
 
-// lookupRows returns, for each id, the `to` values of the lookup rows whose
-// first from column equals it. NULL ids match nothing and are not sent.
+// lookupRows returns, for each id, the lookup rows whose first from column
+// equals it. NULL ids match nothing and are not sent.
 //
 // All ids go in ONE statement: select from, to from t where from in (…).
 // The rows come back with the table's own text for `from`, which is how
@@ -395,8 +417,8 @@ func (c *lookupCore) Verify(ctx context.Context, q Querier, ids []Value, ksids [
 // looked up again one statement each (Vitess queries non-integer ids one by
 // one for this reason). batch_lookup=true skips that check and trusts the
 // text, as Vitess's batch_lookup does.
-func (c *lookupCore) lookupRows(ctx context.Context, q Querier, ids []Value, order CommitOrder, lock bool) ([][]Value, error) {
-	out := make([][]Value, len(ids))
+func (c *lookupCore) lookupRows(ctx context.Context, q Querier, ids []Value, order CommitOrder, lock bool) ([]hits, error) {
+	out := make([]hits, len(ids))
 	byText := make(map[string][]int, len(ids))
 	var distinct []int // index of the first id of each distinct text
 	for i, id := range ids {
@@ -444,7 +466,7 @@ func (c *lookupCore) lookupRows(ctx context.Context, q Querier, ids []Value, ord
 			continue
 		}
 		for _, i := range idx {
-			out[i] = append(out[i], row[1])
+			out[i].add(ids[i], row[0], row[1])
 		}
 	}
 	if !unmatched || c.batchLookup {
@@ -453,12 +475,12 @@ func (c *lookupCore) lookupRows(ctx context.Context, q Querier, ids []Value, ord
 	if len(distinct) == 1 {
 		// One value asked for: every row belongs to it.
 		i := distinct[0]
-		var tos []Value
+		var found hits
 		for _, row := range res.Rows {
-			tos = append(tos, row[1])
+			found.add(ids[i], row[0], row[1])
 		}
 		for _, j := range byText[string(ids[i].Raw)] {
-			out[j] = tos
+			out[j] = found
 		}
 		return out, nil
 	}
@@ -473,15 +495,15 @@ func (c *lookupCore) lookupRows(ctx context.Context, q Querier, ids []Value, ord
 		if err != nil {
 			return nil, err
 		}
-		var tos []Value
+		var found hits
 		for _, row := range res.Rows {
 			if len(row) < 2 {
 				return nil, fmt.Errorf("lookup query returned %d columns, want 2", len(row))
 			}
-			tos = append(tos, row[1])
+			found.add(ids[i], row[0], row[1])
 		}
 		for _, j := range byText[string(ids[i].Raw)] {
-			out[j] = tos
+			out[j] = found
 		}
 	}
 	return out, nil

@@ -234,12 +234,16 @@ func TestLookupMapCollationFallback(t *testing.T) {
 	db := newFakeDB()
 	lookupTable(db, true, row("foo", ks1), row("bar", ks2)).ci = true
 	v := newLookup(t, "lookup_unique", nil)
-	got, err := v.Map(ctx, db, vals("FOO", "bar", "baz"))
+	got, ownText, err := v.(TextMapper).MapByText(ctx, db, vals("FOO", "bar", "baz"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s := []string{destString(got[0]), destString(got[1]), destString(got[2])}; !slices.Equal(s, []string{ks1, ks2, "none"}) {
 		t.Errorf("Map = %v", s)
+	}
+	// foo's row is not FOO's to cache: it goes with foo's owner.
+	if !slices.Equal(ownText, []bool{false, true, true}) {
+		t.Errorf("MapByText's own text = %v, want [false true true]", ownText)
 	}
 	checkLog(t, db,
 		"normal select `name`, `keyspace_id` from `name_lookup` where `name` in ('FOO', 'bar', 'baz')",
@@ -249,9 +253,9 @@ func TestLookupMapCollationFallback(t *testing.T) {
 	)
 
 	// A single value needs no second round: every row is its.
-	got, _ = v.Map(ctx, db, vals("FOO"))
-	if destString(got[0]) != ks1 || len(db.log) != 1 {
-		t.Errorf("single-value Map = %s after %v", destString(got[0]), db.log)
+	got, ownText, _ = v.(TextMapper).MapByText(ctx, db, vals("FOO"))
+	if destString(got[0]) != ks1 || ownText[0] || len(db.log) != 1 {
+		t.Errorf("single-value Map = %s (own text %v) after %v", destString(got[0]), ownText[0], db.log)
 	}
 	db.log = nil
 

@@ -136,6 +136,14 @@ type SingleColumn interface {
 	Verify(ctx context.Context, q Querier, ids []Value, ksids []KeyspaceID) ([]bool, error)
 }
 
+// TextMapper is a lookup vindex's Map that also says, for each id, whether
+// every lookup row it found holds the id's own text. The lookup cache keeps
+// only those: a row found under the column's collation ('FOO' finding foo's
+// row) is forgotten under foo when its owner goes, not under every spelling.
+type TextMapper interface {
+	MapByText(ctx context.Context, q Querier, ids []Value) (dests []Destination, ownText []bool, err error)
+}
+
 // Hashing is the allocation-light path of functional vindexes: one value in,
 // one keyspace id out. An error means the value maps to nothing.
 type Hashing interface {
