@@ -954,7 +954,8 @@ func vexplain(t *testing.T, ctx context.Context, db interface {
 // TestShopSessionState: what a statement leaves in the session is there for the next one, whichever
 // shard each runs on: FOUND_ROWS() (the rows of the last result set, or SQL_CALC_FOUND_ROWS's count)
 // and user variables assigned in a query (@v := …, INTO @v). Each sequence runs on one connection,
-// through the text protocol and as server-side prepared statements, and gets MariaDB's answers.
+// through the text protocol and as server-side prepared statements, and gets MariaDB's answers and
+// column types.
 func TestShopSessionState(t *testing.T) {
 	env := newMergeEnv(t)
 	ctx := mergeCtx(t, 2*time.Minute)
@@ -1025,6 +1026,9 @@ func TestShopSessionState(t *testing.T) {
 			"select shop_lo from customer where id = 1", "delete from sku where sku = 'shop_lo'"},
 		{"insert into orders (id, customer_id, total, status) values (951, 8, last_insert_id(77), 'new')", "select last_insert_id()",
 			"delete from orders where id = 951", "select last_insert_id()"},
+		// The session functions' values keep the functions' column types.
+		{"select id from customer where id < 5", "update customer set tier = tier where id = 1",
+			"select last_insert_id(), found_rows(), row_count(), last_insert_id() + 1, database()", "select found_rows()", "select row_count() r"},
 	} {
 		var answers []string
 		for _, db := range []*sql.DB{env.shopRefText, env.shopText, env.shopPrep} {
@@ -1070,10 +1074,16 @@ func runSequence(t *testing.T, ctx context.Context, db *sql.DB, prepared bool, s
 			rows, err = conn.QueryContext(ctx, q)
 		}
 		var got [][]string
+		var types []string
 		if err == nil {
+			if cts, terr := rows.ColumnTypes(); terr == nil {
+				for _, ct := range cts {
+					types = append(types, ct.DatabaseTypeName())
+				}
+			}
 			got, err = ScanStrings(rows)
 		}
-		out = append(out, fmt.Sprint(got, err))
+		out = append(out, fmt.Sprint(types, got, err))
 	}
 	return strings.Join(out, " | ")
 }

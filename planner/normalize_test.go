@@ -47,10 +47,14 @@ func TestNormalize(t *testing.T) {
 func TestBindSession(t *testing.T) {
 	vals := SessionValues{LastInsertID: 7, ConnectionID: 12, Database: "customer"}
 	for _, tc := range []struct{ sql, want string }{
-		{"select last_insert_id() + 0", "select 7 + 0 as `last_insert_id() + 0` from dual"},
+		// In the select list a value keeps its function's type: BIGINT UNSIGNED, BIGINT, unsigned.
+		{"select last_insert_id() + 0", "select (7|0) + 0 as `last_insert_id() + 0` from dual"},
+		{"select found_rows(), row_count() r", "select cast((0|0) as signed) as `found_rows()`, cast((0|0) as signed) as r from dual"},
+		// In a condition it stays a literal, which routes.
+		{"select id from t where id = last_insert_id()", "select id from t where id = 7"},
 		{"/* c */ insert into t(a) values (LAST_INSERT_ID())", "/* c */ insert into t(a) values (7)"},
 		{"select last_insert_id(5)", "select last_insert_id(5)"},
-		{"select connection_id(), 1", "select 12 as `connection_id()`, 1 as `1` from dual"},
+		{"select connection_id(), 1", "select cast(12 as unsigned) as `connection_id()`, 1 as `1` from dual"},
 		{"select table_name from information_schema.tables where table_schema = database()",
 			"select table_name from information_schema.`tables` where table_schema = 'customer'"},
 		{"select 1", "select 1"},
@@ -66,7 +70,7 @@ func TestBindSession(t *testing.T) {
 	}
 	// A prepared statement's ? stay; the session re-binds it when its values change.
 	if got := BindSession("select last_insert_id(), database() from t where id = ?", vals, SQLMode{}); !sameSQL(t, got,
-		"select 7 as `last_insert_id()`, 'customer' as `database()` from t where id = ?") {
+		"select (7|0) as `last_insert_id()`, 'customer' as `database()` from t where id = ?") {
 		t.Errorf("prepared: %q", got)
 	}
 }

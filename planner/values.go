@@ -6,8 +6,10 @@ import (
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/charset"
+	"github.com/pingcap/tidb/pkg/parser/mysql"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
 	driver "github.com/pingcap/tidb/pkg/parser/test_driver"
+	"github.com/pingcap/tidb/pkg/parser/types"
 
 	"sidecar/vindex"
 )
@@ -142,20 +144,54 @@ func BindSession(sql string, vals SessionValues, mode SQLMode) string {
 		}
 		return nil, false
 	}
+	bind := func(typed bool) *replacer {
+		return &replacer{leave: func(n ast.Node) ast.Node {
+			if f, ok := n.(*ast.FuncCallExpr); ok {
+				if v, ok := value(f); ok {
+					if typed {
+						return typedLike(f.FnName.L, v)
+					}
+					return v
+				}
+			}
+			return n
+		}}
+	}
 	if sel, ok := stmt.(*ast.SelectStmt); ok && sel.Fields != nil {
 		// Keep the column names MySQL would give the expressions: the
 		// statement is printed again (count(*) prints as COUNT(1)).
 		sel.Fields.Fields = namedItems(sel, sql)
-	}
-	stmt.Accept(&replacer{leave: func(n ast.Node) ast.Node {
-		if f, ok := n.(*ast.FuncCallExpr); ok {
-			if v, ok := value(f); ok {
-				return v
+		for _, f := range sel.Fields.Fields {
+			if f.Expr != nil {
+				e, _ := f.Expr.Accept(bind(true))
+				f.Expr = e.(ast.ExprNode)
 			}
 		}
-		return n
-	}})
+	}
+	stmt.Accept(bind(false))
 	return printStmt(leadingComments(sql), stmt, nil, mode)
+}
+
+// typedLike writes a session function's value v in a select item with the
+// function's type: a literal is INT, where LAST_INSERT_ID() is BIGINT
+// UNSIGNED, FOUND_ROWS() and ROW_COUNT() BIGINT and CONNECTION_ID()
+// unsigned, and drivers map a column to a type by them (so do expressions
+// of them). A bitwise OR is BIGINT UNSIGNED in MariaDB and MySQL. Only the
+// select list is typed: in a condition the literal keeps routing by its
+// value.
+func typedLike(function string, v ast.ExprNode) ast.ExprNode {
+	bigint := &ast.ParenthesesExpr{Expr: &ast.BinaryOperationExpr{Op: opcode.Or, L: v, R: literal(vindex.Value{Kind: vindex.Int64, Raw: []byte("0")})}}
+	switch function {
+	case "last_insert_id":
+		return bigint
+	case "found_rows", "row_count":
+		return &ast.FuncCastExpr{Expr: bigint, Tp: types.NewFieldType(mysql.TypeLonglong), FunctionType: ast.CastFunction}
+	case "connection_id":
+		tp := types.NewFieldType(mysql.TypeLonglong)
+		tp.AddFlag(mysql.UnsignedFlag)
+		return &ast.FuncCastExpr{Expr: v, Tp: tp, FunctionType: ast.CastFunction}
+	}
+	return v
 }
 
 // Params is the number of `?` of a prepared statement's parse.
