@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/pingcap/tidb/pkg/parser"
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -36,6 +37,11 @@ func parse(sql string, mode SQLMode) (stmt ast.StmtNode, err error) {
 			stmt, err = nil, fmt.Errorf("the parser failed on the statement (%v)", r)
 		}
 	}()
+	if name := invalidName(sql, mode); name != "" {
+		// The parser reads its bytes as '?': printed again, it would name
+		// another column or table, or stand for an argument.
+		return nil, fmt.Errorf("the name %q is not valid UTF-8", name)
+	}
 	p := parsers.Get().(*parser.Parser)
 	defer parsers.Put(p)
 	p.SetSQLMode(mode.parserMode())
@@ -115,6 +121,9 @@ func printableFunctions(stmt ast.Node) {
 		if !ok {
 			return n
 		}
+		if needsQuotes(f.FnName.O) {
+			f.Tp = ast.FuncCallExprTypeGeneric // printed `my func`(…), not MY FUNC(…)
+		}
 		switch f.FnName.L {
 		case ast.InsertFunc:
 			f.FnName = ast.NewCIStr("insert")
@@ -127,6 +136,36 @@ func printableFunctions(stmt ast.Node) {
 		}
 		return n
 	}})
+}
+
+// invalidName returns the first name (or other token but a string) in sql
+// that is not valid UTF-8, "" if none is: strings may hold any bytes.
+func invalidName(sql string, mode SQLMode) string {
+	if utf8.ValidString(sql) {
+		return ""
+	}
+	for _, t := range scanTokens(sql) {
+		text := sql[t.start:t.end]
+		if text[0] == '\'' || text[0] == '"' && !mode.ANSIQuotes {
+			continue
+		}
+		if !utf8.ValidString(text) {
+			return text
+		}
+	}
+	return ""
+}
+
+// needsQuotes reports a name that stands for itself only in backquotes: one
+// with other characters than letters, digits, _ and $, or starting with a
+// digit (0e1 reads as a number).
+func needsQuotes(name string) bool {
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; !isIdentChar(c) || i == 0 && c >= '0' && c <= '9' {
+			return true
+		}
+	}
+	return name == ""
 }
 
 // walk calls fn on node and its descendants, depth first; fn returning

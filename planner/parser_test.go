@@ -143,6 +143,8 @@ func TestPrintFunctions(t *testing.T) {
 		{"update t set a = trim(? from ?) where id in (?, ?)", "UPDATE `t` SET `a`=TRIM('x' FROM 'xax') WHERE `id` IN (1,4)"},
 		{"update t set a = trim(leading 'x' from 'xax') where id in (?, ?)", "UPDATE `t` SET `a`=TRIM(LEADING 'x' FROM 'xax') WHERE `id` IN ('x','xax')"},
 		{"update t set a = trim(trailing from ?) where id in (?, ?)", "UPDATE `t` SET `a`=TRIM(TRAILING ' ' FROM 'x') WHERE `id` IN ('xax',1)"},
+		// A stored function's name that needs its backquotes keeps them.
+		{"update t set a = `my func`(1) + `0e1`() + `a?b`() where id in (?, ?)", "UPDATE `t` SET `a`=`my func`(1)+`0e1`()+`a?b`() WHERE `id` IN ('x','xax')"},
 	} {
 		stmt, err := parse(tc.sql, SQLMode{})
 		if err != nil {
@@ -151,6 +153,22 @@ func TestPrintFunctions(t *testing.T) {
 		if got := printStmt("", stmt, args, SQLMode{}); got != tc.want {
 			t.Errorf("%s\nprinted %s\nwant    %s", tc.sql, got, tc.want)
 		}
+	}
+}
+
+// A name that is not UTF-8 is refused: the parser reads its bytes as '?', and the statement printed
+// again would name another column, or hold a `?`. Strings may hold any bytes.
+func TestParseInvalidNames(t *testing.T) {
+	for _, sql := range []string{"select a\xf6 from t", "select `a\xf6` from t", "delete from t where 0\xf6()", "select 1 from t\xff"} {
+		if _, err := parse(sql, SQLMode{}); err == nil || !strings.Contains(err.Error(), "not valid UTF-8") {
+			t.Errorf("%q: %v, want a refusal", sql, err)
+		}
+	}
+	if _, err := parse("select 'a\xf6', \"b\xf6\" from t /* \xf6 */", SQLMode{}); err != nil {
+		t.Errorf("strings and comments of any bytes: %v", err)
+	}
+	if _, err := parse("select \"b\xf6\" from t", SQLMode{ANSIQuotes: true}); err == nil {
+		t.Errorf("a name in double quotes under ANSI_QUOTES: accepted")
 	}
 }
 
