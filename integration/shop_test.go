@@ -1026,6 +1026,9 @@ func TestShopSessionState(t *testing.T) {
 			"select shop_lo from customer where id = 1", "delete from sku where sku = 'shop_lo'"},
 		{"insert into orders (id, customer_id, total, status) values (951, 8, last_insert_id(77), 'new')", "select last_insert_id()",
 			"delete from orders where id = 951", "select last_insert_id()"},
+		// IGNORE_SPACE (in ANSI): a built-in function's name may stand apart from its parenthesis.
+		{"set sql_mode = 'ANSI'", "select count (*), sum (total) from orders where customer_id in (8, 9)", "select count (*) from orders",
+			"select tier, count (*) from customer group by tier order by tier", "set sql_mode = default"},
 		// The session functions' values keep the functions' column types.
 		{"select id from customer where id < 5", "update customer set tier = tier where id = 1",
 			"select last_insert_id(), found_rows(), row_count(), last_insert_id() + 1, database()", "select found_rows()", "select row_count() r"},

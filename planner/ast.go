@@ -80,6 +80,9 @@ func (m SQLMode) parserMode() mysql.SQLMode {
 	if m.NoBackslashEscapes {
 		pm |= mysql.ModeNoBackslashEscapes
 	}
+	if m.IgnoreSpace {
+		pm |= mysql.ModeIgnoreSpace
+	}
 	return pm
 }
 
