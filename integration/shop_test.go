@@ -1025,7 +1025,7 @@ func TestShopSessionState(t *testing.T) {
 		{"insert into sku (sku, descr) values ('shop_lo', 'x')", "insert into sku (sku, descr) values ('shop_lo', 'y')",
 			"select shop_lo from customer where id = 1", "delete from sku where sku = 'shop_lo'"},
 		{"insert into orders (id, customer_id, total, status) values (951, 8, last_insert_id(77), 'new')", "select last_insert_id()",
-			"delete from orders where id = 951", "select last_insert_id()"},
+			"delete from orders where id = 951", "select last_insert_id()", "select last_insert_id (), row_count ( ) r, database ()"},
 		// IGNORE_SPACE (in ANSI): a built-in function's name may stand apart from its parenthesis.
 		{"set sql_mode = 'ANSI'", "select count (*), sum (total) from orders where customer_id in (8, 9)", "select count (*) from orders",
 			"select tier, count (*) from customer group by tier order by tier", "set sql_mode = default"},

@@ -58,12 +58,19 @@ func TestBindSession(t *testing.T) {
 		{"select table_name from information_schema.tables where table_schema = database()",
 			"select table_name from information_schema.`tables` where table_schema = 'customer'"},
 		{"select 1", "select 1"},
+		// Blanks and comments may stand between the name and its parentheses.
+		{"select last_insert_id ( ), database/* c */()", "select (7|0) as `last_insert_id ( )`, 'customer' as `database/* c */()` from dual"},
 		// Printed again, every item keeps the name MySQL gives it (count(*) prints as COUNT(1)).
 		{"select count(*) from t where a = database()", "select count(*) as `count(*)` from t where a = 'customer'"},
 	} {
 		if got := BindSession(tc.sql, vals, SQLMode{}); !sameSQL(t, got, tc.want) {
 			t.Errorf("BindSession(%q) = %q, want %q", tc.sql, got, tc.want)
 		}
+	}
+	// The names of other things, beside another call, leave the text as it is.
+	const other = "select schema_name from information_schema.schemata where now() > 0"
+	if got := BindSession(other, vals, SQLMode{}); got != other {
+		t.Errorf("BindSession(%q) = %q, want it unchanged", other, got)
 	}
 	if got := BindSession("select database() is null", SessionValues{}, SQLMode{}); got != "SELECT null IS NULL AS `database() is null`" {
 		t.Errorf("no database: %q", got)

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -103,13 +104,13 @@ type SessionValues struct {
 
 // sessionFunctions are the functions BindSession replaces, called without
 // arguments.
-var sessionFunctions = []string{"last_insert_id()", "connection_id()", "database()", "schema()", "found_rows()", "row_count()"}
+var sessionFunctions = []string{"last_insert_id", "connection_id", "database", "schema", "found_rows", "row_count"}
 
 // BindSession writes the session's values of LAST_INSERT_ID(),
 // CONNECTION_ID(), DATABASE(), SCHEMA(), FOUND_ROWS() and ROW_COUNT() into a statement
 // that uses them in an expression. Statements without them are returned unchanged.
 func BindSession(sql string, vals SessionValues, mode SQLMode) string {
-	if !strings.Contains(sql, "()") {
+	if !hasEmptyCall(sql) {
 		return sql // one scan for the commonest statement, which calls none
 	}
 	found := false
@@ -123,10 +124,12 @@ func BindSession(sql string, vals SessionValues, mode SQLMode) string {
 	if err != nil {
 		return sql
 	}
+	replaced := false
 	value := func(f *ast.FuncCallExpr) (ast.ExprNode, bool) {
 		if len(f.Args) != 0 || f.Schema.L != "" {
 			return nil, false
 		}
+		replaced = replaced || slices.Contains(sessionFunctions, f.FnName.L)
 		switch f.FnName.L {
 		case "last_insert_id":
 			return literal(vindex.Value{Kind: vindex.Uint64, Raw: strconv.AppendUint(nil, vals.LastInsertID, 10)}), true
@@ -169,7 +172,28 @@ func BindSession(sql string, vals SessionValues, mode SQLMode) string {
 		}
 	}
 	stmt.Accept(bind(false))
+	if !replaced { // the names were a table's, a column's or a string's
+		return sql
+	}
 	return printStmt(leadingComments(sql), stmt, nil, mode)
+}
+
+// hasEmptyCall reports a '(' followed by ')' with only blanks and comments
+// between: a call without arguments, as the session functions are called
+// (last_insert_id (), with IGNORE_SPACE or not).
+func hasEmptyCall(sql string) bool {
+	for i := strings.IndexByte(sql, '('); i >= 0; {
+		j := skipSpace(sql, i+1)
+		if j < len(sql) && sql[j] == ')' {
+			return true
+		}
+		k := strings.IndexByte(sql[min(j, len(sql)):], '(')
+		if k < 0 {
+			return false
+		}
+		i = j + k
+	}
+	return false
 }
 
 // typedLike writes a session function's value v in a select item with the
