@@ -284,7 +284,8 @@ func TestDMLDeleteOwnerRow(t *testing.T) {
 // A lookup row found for a value spelled otherwise ('FOO' finds foo's row under the column's
 // case-insensitive collation) is not cached under that spelling: deleting foo drops only 'foo' from
 // the cache, and a later 'Foo' on another shard must be found by 'FOO', not sent to foo's old shard.
-func TestDMLLookupCacheOtherSpelling(t *testing.T) {
+// Nor does a transaction cache at COMMIT what it read of a value it then moved.
+func TestDMLLookupCacheStale(t *testing.T) {
 	e := newShardedEnv(t, shardedOptions{})
 	other := int64(2)
 	for shardOf(hashKsid(t, other)) == shardOf(hashKsid(t, 1)) {
@@ -298,6 +299,25 @@ func TestDMLLookupCacheOtherSpelling(t *testing.T) {
 		{sql: "select id, name from things where name = 'FOO';", out: dmlThingsTable(thingRow{other, "Foo"})},
 		{sql: "select id, name from things where name = 'Foo';", out: dmlThingsTable(thingRow{other, "Foo"})},
 	})
+
+	// A transaction reads foo's lookup row (caching it only at COMMIT), deletes foo and inserts it
+	// again on the other shard: COMMIT must not cache foo's old keyspace id.
+	ctx := shardedContext(t)
+	conn, err := e.driver(e.sc, "things").Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	moved := other + 1000
+	for shardOf(hashKsid(t, moved)) == shardOf(hashKsid(t, 1)) {
+		moved++
+	}
+	mustExec(t, ctx, conn, "begin", "insert into things (id, name) values (1, 'bar')", "delete from things where name = 'bar'",
+		fmt.Sprintf("insert into things (id, name) values (%d, 'bar')", moved), "commit")
+	var id int64
+	if err := conn.QueryRowContext(ctx, "select id from things where name = 'bar'").Scan(&id); err != nil || id != moved {
+		t.Errorf("bar after the transaction moved it: id %d, %v; want %d", id, err, moved)
+	}
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 package sidecar
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"sync"
 
 	"sidecar/backend"
@@ -528,7 +530,8 @@ func (s *session) MapLookup(ctx context.Context, ks *conf.Keyspace, cv *conf.Col
 }
 
 // LookupWritten drops cached keyspace ids of values whose lookup rows the
-// sidecar itself changed.
+// sidecar itself changed, and those this transaction read and would cache
+// when it commits.
 func (s *session) LookupWritten(ks *conf.Keyspace, cv *conf.ColumnVindex, ids []vindex.Value) {
 	if s.srv.cache == nil {
 		return
@@ -536,6 +539,9 @@ func (s *session) LookupWritten(ks *conf.Keyspace, cv *conf.ColumnVindex, ids []
 	name := ks.Name + "." + cv.Name
 	for _, id := range ids {
 		s.srv.cache.Remove(name, id)
+		s.pendingCache = slices.DeleteFunc(s.pendingCache, func(e cacheEntry) bool {
+			return e.name == name && bytes.Equal(e.id.Raw, id.Raw)
+		})
 	}
 }
 
