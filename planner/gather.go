@@ -538,6 +538,9 @@ func ownClauses(sel *ast.SelectStmt, fn func(ast.Node)) {
 	if sel.Where != nil {
 		nodes = append(nodes, sel.Where)
 	}
+	for i := range sel.WindowSpecs { // WINDOW w AS (…), which OVER w reads
+		nodes = append(nodes, &sel.WindowSpecs[i])
+	}
 	nodes = append(nodes, aliasClauses(sel)...)
 	if sel.From != nil {
 		walk(sel.From.TableRefs, func(n ast.Node) bool {
