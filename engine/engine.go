@@ -45,9 +45,11 @@ type Field struct {
 	// Table and OrgName are where the column comes from, as its definition
 	// says: a table (alias) and its column; "" for an expression.
 	Table, OrgName string
-	// Enum: an ENUM or SET column, by its definition's flags (its values
-	// are Text).
-	Enum bool
+	// Loose: a UNION of the column with literals of its values types
+	// them more loosely, but keeps their text: ENUM and SET (VARCHAR),
+	// YEAR (DECIMAL), BIT (VARBINARY), TIMESTAMP (DATETIME), FLOAT
+	// (DOUBLE). See Evaluate.sources.
+	Loose bool
 	// Source is the gathered column an evaluated column shows unchanged,
 	// when its type is the more exact one (see Evaluate.Execute).
 	Source *Field

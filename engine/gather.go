@@ -116,13 +116,14 @@ func (e *Evaluate) Execute(ctx context.Context, env *Env) (*Result, error) {
 
 // sources finds the gathered column each column of the result shows as it
 // is. A UNION of the table's empty SELECT and integer literals widens a
-// TINYINT, SMALLINT or MEDIUMINT column to INT, and string literals turn an
-// ENUM or SET column into a VARCHAR; the gathered column has the table's own
-// type, which then goes to the client (the values are the same text).
+// TINYINT, SMALLINT or MEDIUMINT column to INT, and literals type a Loose
+// column more loosely still (an ENUM becomes a VARCHAR, a YEAR a DECIMAL);
+// the gathered column has the table's own type, which then goes to the
+// client (the values are the same text).
 func (e *Evaluate) sources(res *Result, gathered []*Result) {
 	for i := range res.Fields {
 		f := &res.Fields[i]
-		if f.Table == "" || f.OrgName == "" || (f.Kind != Int && f.Kind != Unsigned && f.Kind != Text) {
+		if f.Table == "" || f.OrgName == "" {
 			continue
 		}
 		for g, t := range e.Tables {
@@ -130,8 +131,11 @@ func (e *Evaluate) sources(res *Result, gathered []*Result) {
 				continue
 			}
 			c := gathered[g].column(f.OrgName)
-			if c >= 0 && gathered[g].Fields[c].Kind == f.Kind && (f.Kind != Text || gathered[g].Fields[c].Enum) {
-				f.Source = &gathered[g].Fields[c]
+			if c < 0 {
+				continue
+			}
+			if src := &gathered[g].Fields[c]; src.Loose || src.Kind == f.Kind && (f.Kind == Int || f.Kind == Unsigned) {
+				f.Source = src
 			}
 		}
 	}

@@ -305,7 +305,7 @@ func TestDescribe(t *testing.T) {
 func TestEvaluateSources(t *testing.T) {
 	f := &fakeCursor{results: map[string]*Result{
 		"SELECT c.": {Fields: []Field{{Name: "id", Kind: Int, Def: []byte("tinyint")}, {Name: "name", Kind: Text, Def: []byte("varchar")},
-			{Name: "status", Kind: Text, Def: []byte("enum"), Enum: true}}, Rows: rows([]string{"1", "a", "new"})},
+			{Name: "status", Kind: Text, Def: []byte("enum"), Loose: true}}, Rows: rows([]string{"1", "a", "new"})},
 		"SELECT o.": {Fields: []Field{{Name: "cid", Kind: Int}, {Name: "total", Kind: Decimal}}},
 		"SELECT c.name": {Fields: []Field{{Name: "id", Kind: Int, Table: "c", OrgName: "id"}, {Name: "name", Kind: Text, Table: "c", OrgName: "name"},
 			{Name: "n", Kind: Int}, {Name: "cid", Kind: Int, Table: "x", OrgName: "cid"}, {Name: "status", Kind: Text, Table: "c", OrgName: "status"}}},

@@ -45,7 +45,11 @@ const mergeSchema = `CREATE TABLE t (
   tm TIME NULL,
   vb VARBINARY(16) NULL,
   e ENUM('zeta', 'alpha', 'Mid', '') NULL,
-  st SET('b', 'a', 'c') NULL
+  st SET('b', 'a', 'c') NULL,
+  yr YEAR NULL,
+  bits BIT(9) NULL,
+  ts TIMESTAMP NULL,
+  fl FLOAT NULL
 ) ENGINE=InnoDB`
 
 // Strings that a byte order, a case-sensitive order or a trim-less comparison would sort or group
@@ -105,8 +109,12 @@ func mergeRows() []string {
 		}
 		e := q([]string{"zeta", "alpha", "Mid", ""}, i, 9)
 		st := q([]string{"b", "a", "c", "a,b", "b,c", "", "a,b,c"}, i*5, 10)
-		rows = append(rows, fmt.Sprintf("(%d, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", id, g,
-			q(mergeNames, i, 37), q(mergeNames, i*3, 41), q(mergeLatin1, i, 43), x, d, f, u, dt, tm, vb, e, st))
+		yr, bits, ts, fl := fmt.Sprint(1990+i%40), fmt.Sprint(i*13%512), fmt.Sprintf("'2025-03-%02d 10:%02d:00'", i%28+1, i%60), fmt.Sprintf("%g", float64(i%50)/8-1.1)
+		if i%8 == 0 {
+			yr, bits, ts, fl = "NULL", "NULL", "NULL", "NULL"
+		}
+		rows = append(rows, fmt.Sprintf("(%d, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", id, g,
+			q(mergeNames, i, 37), q(mergeNames, i*3, 41), q(mergeLatin1, i, 43), x, d, f, u, dt, tm, vb, e, st, yr, bits, ts, fl))
 	}
 	return rows
 }
@@ -261,6 +269,8 @@ var evaluateCases = []mergeCase{
 	{sql: "select a.id, b.id from t a join t b on a.lname = b.lname and a.id < b.id order by a.id, b.id"},
 	{sql: "select a.id, b.id from t a join t b on a.bname = b.bname and a.id < b.id order by a.id, b.id"},
 	{sql: "select a.id, b.tm from t a join t b on b.tm = a.tm and b.id = a.id + 7 order by a.id"},
+	// Evaluated joins show the columns with their tables' types, which a UNION with literals loosens.
+	{sql: "select a.id, a.yr, b.bits, a.ts, b.fl, a.e from t a join t b on b.id = a.id + 7 order by a.id"},
 	{sql: "select id, dt, tm, vb, f, u from t where id in (select id from t where tm < '00:00:00') order by id"},
 	{sql: "select g, max(dt), min(tm), max(f), min(vb) from t group by g having max(x) > 0 order by g"},
 	{sql: "select id from t where x > ? group by id having count(*) = ? order by id", args: []any{40, 1}},
@@ -720,7 +730,7 @@ max_memory_rows: 10000
 			return nil, err
 		}
 	}
-	insert := "INSERT INTO t (id, g, name, bname, lname, x, d, f, u, dt, tm, vb, e, st) VALUES " + strings.Join(mergeRows(), ",\n")
+	insert := "INSERT INTO t (id, g, name, bname, lname, x, d, f, u, dt, tm, vb, e, st, yr, bits, ts, fl) VALUES " + strings.Join(mergeRows(), ",\n")
 	if _, err := env.scText.Exec(insert); err != nil {
 		return nil, fmt.Errorf("insert through the sidecar: %w\n%s", err, tail(sc.Logs(), 20))
 	}

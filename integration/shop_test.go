@@ -362,7 +362,7 @@ var shopCases = []shopCase{
 	{mergeCase: mergeCase{sql: "select id, sum(total) over (partition by status) from orders order by id"}},
 	// A named window: WINDOW w AS (…) holds the columns OVER w reads.
 	{mergeCase: mergeCase{sql: "select row_number() over w as rn from customer window w as (order by id) order by rn limit 2"}},
-	{mergeCase: mergeCase{sql: "select count(*) over w, sum(total) over (w order by id) s from orders window w as (partition by status) order by s limit 3"}},
+	{mergeCase: mergeCase{sql: "select count(*) over w, sum(total) over (w order by id) s from orders window w as (partition by status) order by s, 1 limit 3"}},
 	{mergeCase: mergeCase{sql: "select sku, qty, lag(qty) over (partition by sku order by id) from item where sku in ('S01', 'S02') order by sku, id"}},
 	{mergeCase: mergeCase{sql: "select c.id, o.id, dense_rank() over (partition by c.id order by o.id) from customer c join orders o on o.customer_id = c.id where c.tier = 1 order by c.id, o.id"}},
 

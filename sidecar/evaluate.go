@@ -174,8 +174,7 @@ func parseResult(b []byte) (*engine.Result, error) {
 		if !ok {
 			return nil, mysql.ErrMalformed
 		}
-		res.Fields[i] = engine.Field{Name: col.Name, Kind: kindOf(col), Def: def, Table: col.Table, OrgName: col.OrgName,
-			Enum: col.Flags&(mysql.FlagEnum|mysql.FlagSet) != 0}
+		res.Fields[i] = engine.Field{Name: col.Name, Kind: kindOf(col), Def: def, Table: col.Table, OrgName: col.OrgName, Loose: loose(col)}
 	}
 	for {
 		p, ok := next()
@@ -205,6 +204,16 @@ func parseResult(b []byte) (*engine.Result, error) {
 		}
 		res.Rows = append(res.Rows, row)
 	}
+}
+
+// loose reports a column whose type a UNION with literals loosens (see
+// engine.Field.Loose).
+func loose(c mysql.Column) bool {
+	switch c.Type {
+	case mysql.TypeYear, mysql.TypeBit, mysql.TypeTimestamp, mysql.TypeFloat:
+		return true
+	}
+	return c.Flags&(mysql.FlagEnum|mysql.FlagSet) != 0
 }
 
 // kindOf is how the engine writes a column's values back into SQL.
