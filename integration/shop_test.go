@@ -797,6 +797,8 @@ func TestShopNumberForms(t *testing.T) {
 		{sql: "update item_archive set nosuch = 1 where order_id in (null, null)", err: 1054},
 		{sql: "delete from item_archive where order_id in (?) and nosuch = 1", args: []any{nil}, prepared: true, err: 1054},
 		{sql: "update item_archive set note = ? where order_id = ?", args: []any{"p", nil}, prepared: true},
+		// No statement at all: a syntax error, as from MariaDB, not a refusal.
+		{sql: "updat item_archive set note = 'x' where order_id = 1", err: 1064},
 	})
 }
 

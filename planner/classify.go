@@ -126,6 +126,29 @@ func Classify(sql string) Kind {
 	return KindOther
 }
 
+// otherStatements are the first words of MariaDB's statements that Classify
+// does not name.
+var otherStatements = map[string]bool{"analyze": true, "backup": true, "binlog": true, "cache": true, "call": true,
+	"change": true, "check": true, "checksum": true, "deallocate": true, "declare": true, "execute": true, "flush": true,
+	"for": true, "get": true, "grant": true, "handler": true, "help": true, "if": true, "install": true, "kill": true,
+	"load": true, "optimize": true, "prepare": true, "purge": true, "repair": true, "repeat": true, "reset": true,
+	"resignal": true, "return": true, "revoke": true, "shutdown": true, "signal": true, "start": true, "stop": true,
+	"table": true, "uninstall": true, "values": true, "while": true, "xa": true, "case": true, "loop": true,
+	"leave": true, "iterate": true, "open": true, "close": true, "fetch": true}
+
+// startsStatement reports whether sql starts as some MariaDB statement does,
+// as far as its first word tells.
+func startsStatement(sql string) bool {
+	sql = StripLeadingComments(sql)
+	if strings.HasPrefix(sql, "(") || strings.HasPrefix(sql, "/*!") {
+		return true
+	}
+	if w, _ := nextWord(sql); otherStatements[w] || Classify(sql) != KindOther {
+		return true
+	}
+	return false
+}
+
 // StripLeadingComments drops whitespace and /* */, -- and # comments before
 // the first word. MySQL's executable comments (/*! … */) are kept: their
 // content is a statement.

@@ -191,3 +191,21 @@ func TestDiagnostics(t *testing.T) {
 		}
 	}
 }
+
+func TestStartsStatement(t *testing.T) {
+	for sql, want := range map[string]bool{
+		"selec 1":                    false,
+		"/* c */ updat t set a = 1":  false,
+		"frobnicate":                 false,
+		"select 1":                   true,
+		"handler t open":             true,
+		"XA START 'x'":               true,
+		"(values (1))":               true,
+		"/*!40101 SET NAMES utf8 */": true,
+		"checksum table t":           true,
+	} {
+		if got := startsStatement(sql); got != want {
+			t.Errorf("startsStatement(%q) = %v, want %v", sql, got, want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package planner
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
@@ -45,6 +46,10 @@ func refuseStatement(plan *Plan) error {
 		return sqlerr.Unsupported("REPLACE into table %s, which owns lookup vindexes", plan.Table)
 	case plan.Kind == KindInsert, plan.Kind == KindReplace, plan.Kind == KindSelect, plan.Kind == KindUpdate, plan.Kind == KindDelete:
 		return nil
+	}
+	if plan.Kind == KindOther && !startsStatement(plan.Query) {
+		// Not a statement at all (selec 1): MySQL says so first.
+		return errSyntax(fmt.Errorf("near '%.80s'", StripLeadingComments(plan.Query)))
 	}
 	return sqlerr.Unsupported("%s statements on sharded keyspace %s: %.80s", plan.Kind, ks.Name, plan.Query)
 }
