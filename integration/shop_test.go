@@ -771,6 +771,11 @@ func TestShopDMLSubqueries(t *testing.T) {
 		{sql: "update item_archive set note = ? where order_id in (select id from orders where customer_id = ?)", args: []any{"eight", 8}, prepared: true},
 		{sql: "update item_archive set note = 'none' where (order_id, sku) in (select order_id, sku from item where qty = 3)"},
 		{sql: "update item_archive a set note = 'x' where exists (select 1 from item i where i.id = a.id)", refused: true},
+		// Correlated by the primary vindex: each shard answers the subquery for its own rows.
+		{sql: "update item_archive set qty = (select count(*) from item where item.order_id = item_archive.order_id) where order_id in (1, 2, 3, 4)"},
+		{sql: "update item_archive a set note = (select max(i.sku) from item i where i.order_id = a.order_id and i.id <> a.id) where a.qty > 3"},
+		{sql: "delete from item_archive where exists (select 1 from item where item.order_id = item_archive.order_id and item.qty = 5) and id < 60"},
+		{sql: "update item_archive set qty = (select sum(qty) from item where item.order_id = item_archive.order_id) where order_id = ?", args: []any{7}, prepared: true},
 		// Subqueries reading another keyspace; prepared, no backend has both keyspaces' tables to
 		// prepare the statement on.
 		{sql: "update item_archive set note = 'mk' where qty in (select g from mk.t where id < ?)", args: []any{-200}, prepared: true},

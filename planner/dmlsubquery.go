@@ -14,12 +14,14 @@ package planner
 //	(SELECT …)           → its one value (NULL without rows; ERROR 1242 for several)
 //
 // A correlated subquery (one naming a table of the statement) cannot run on
-// its own and is refused.
+// its own and is refused, unless it reads only rows co-located with its
+// outer row: then the shards answer the statement as it is.
 
 import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
 
+	"sidecar/conf"
 	"sidecar/engine"
 	"sidecar/sqlerr"
 	"sidecar/vindex"
@@ -60,7 +62,7 @@ func (p *Planner) planDMLSubqueries(plan *Plan, stmt ast.StmtNode, sess Session)
 	if err != nil || tks == nil {
 		return false, err
 	}
-	foreign := tks.Sharded
+	foreign := false
 	for _, sq := range subs {
 		for _, ref := range tablesOf(sq) {
 			ks, err := p.keyspaceOf(ref, sess)
@@ -72,6 +74,9 @@ func (p *Planner) planDMLSubqueries(plan *Plan, stmt ast.StmtNode, sess Session)
 			}
 			foreign = foreign || ks != tks
 		}
+	}
+	if !foreign && tks.Sharded {
+		foreign = !colocatedSubqueries(stmt, tks)
 	}
 	if !foreign {
 		return false, nil
@@ -86,6 +91,35 @@ func (p *Planner) planDMLSubqueries(plan *Plan, stmt ast.StmtNode, sess Session)
 	}
 	plan.Keyspace, plan.Stmt, plan.Leading, plan.Subqueries = tks, stmt, leadingComments(plan.Query), true
 	return true, nil
+}
+
+// colocatedSubqueries: the subqueries of a one-table UPDATE or DELETE read
+// only rows on their outer row's shard, bound to it by equalities of primary
+// vindex columns of one vindex (orders.customer_id = customer.id), so each
+// shard answers them for its own rows, correlated or not, and the statement
+// goes to its shards as it is.
+func colocatedSubqueries(stmt ast.StmtNode, ks *conf.Keyspace) bool {
+	switch s := stmt.(type) {
+	case *ast.UpdateStmt:
+		if s.MultipleTable {
+			return false
+		}
+	case *ast.DeleteStmt:
+		if s.IsMultiTable {
+			return false
+		}
+	default:
+		return false
+	}
+	sel := joinedSelect(stmt)
+	if sel.From == nil || sel.From.TableRefs == nil || sel.From.TableRefs.Right != nil {
+		return false
+	}
+	subs := outerSubqueries(stmt)
+	for _, sq := range subs {
+		sel.Fields.Fields = append(sel.Fields.Fields, &ast.SelectField{Expr: sq})
+	}
+	return len(subs) > 0 && planJoin(sel, ks).Colocated
 }
 
 // outerSubqueries are a statement's subqueries that are not inside another.

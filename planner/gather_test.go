@@ -221,8 +221,20 @@ func TestDMLSubqueries(t *testing.T) {
 	if _, err := d.Substitute([]*engine.Result{one("1", "2")}); sqlerr.From(err).Num != 1242 {
 		t.Errorf("a scalar subquery of two rows: %v", err)
 	}
-	if _, err := p.Plan("update corder o set price = 1 where exists (select 1 from customer c where c.customer_id = o.customer_id)", sess); sqlerr.From(err).Num != 1235 {
+	if _, err := p.Plan("update corder o set price = 1 where exists (select 1 from customer c where c.email = o.sku)", sess); sqlerr.From(err).Num != 1235 {
 		t.Errorf("a correlated subquery: %v", err)
+	}
+	// Correlated by the primary vindex (customer and corder are co-located): each shard answers
+	// it for its own rows, and the statement goes as it is.
+	for _, sql := range []string{
+		"update corder o set price = 1 where exists (select 1 from customer c where c.customer_id = o.customer_id)",
+		"update corder set price = (select count(*) from customer where customer.customer_id = corder.customer_id) where customer_id in (1, 2)",
+		"delete from corder where not exists (select 1 from customer c where c.customer_id = corder.customer_id and c.email like 'x%')",
+	} {
+		plan, err := p.Plan(sql, sess)
+		if err != nil || plan.Subqueries || plan.Table == nil || plan.Table.Name != "corder" {
+			t.Errorf("%s: %+v, %v; want it routed as corder's", sql, plan, err)
+		}
 	}
 }
 

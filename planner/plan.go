@@ -699,9 +699,10 @@ func shardedTable(plan *Plan, stmt ast.StmtNode, tables []*ast.TableName, ks *co
 		if err != nil {
 			return sqlerr.New(1146, "42S02", "Table '%s.%s' doesn't exist in the VSchema", ks.Name, ref.Name.O)
 		}
-		if t != nil && !isSelect && !multiTable {
+		if t != nil && !isSelect && !multiTable && len(all) == 1 && !colocatedSubqueries(stmt, ks) {
 			// The subquery would read the rows of the shards the write goes
-			// to, not the whole table.
+			// to, not the whole table: only those of its own rows' shards
+			// will do.
 			return sqlerr.Unsupported("a %s reading table %s of sharded keyspace %s in a subquery", plan.Kind, t.Name, ks.Name)
 		}
 		if t == nil {
