@@ -273,8 +273,7 @@ func (sel *Select) describe(b *strings.Builder, depth int) {
 
 // Write answers an UPDATE or DELETE: on its shards in parallel, after the
 // lookup rows of the rows it changes are maintained (Owned, when the table
-// owns lookup vindexes whose values it changes or deletes); routed to no
-// shard, as any one shard answers it.
+// owns lookup vindexes whose values it changes or deletes).
 type Write struct {
 	Keyspace *conf.Keyspace
 	Route    Router // as Select's
@@ -314,17 +313,7 @@ func (wr *Write) Answer(ctx context.Context, s Session, x Execution) error {
 	if err := r.hinted(x.Hint); err != nil {
 		return err
 	}
-	switch {
-	case len(r.Shards) == 0:
-		// No shard has a row its vindex values match: any one runs the
-		// statement as MySQL would, checking its columns and answering
-		// with its own OK (Rows matched: 0). No lookup row changes.
-		sh := x.Hint
-		if sh == nil {
-			sh = wr.Keyspace.Shards[0]
-		}
-		return s.Relay(ctx, sh, "")
-	case wr.Owned == nil && len(r.Shards) == 1:
+	if wr.Owned == nil && len(r.Shards) == 1 {
 		return s.Relay(ctx, r.Shards[0], "")
 	}
 	var w Written
@@ -338,7 +327,10 @@ func (wr *Write) Answer(ctx context.Context, s Session, x Execution) error {
 		w, err = s.Write(ctx, wr.Split.queries(r, x, x.Planned.Text()))
 		return err
 	}
-	if err := s.Scope(wr.Keyspace.Name, run); err != nil {
+	if len(r.Shards) > 0 {
+		err = s.Scope(wr.Keyspace.Name, run)
+	}
+	if err != nil {
 		return err
 	}
 	return s.OK(Written{Affected: w.Affected, Warnings: w.Warnings})
