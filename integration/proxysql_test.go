@@ -273,6 +273,9 @@ type pxOpts struct {
 	noDeprecateEOF  bool   // clear CLIENT_DEPRECATE_EOF (mysql-enable_server_deprecate_eof=false)
 	multiStatements bool   // the application client had CLIENT_MULTI_STATEMENTS
 	collation       byte   // 0: 45 for app connections (sysbench's), 8 for monitor and killer
+	// emptyDB sets CLIENT_CONNECT_WITH_DB with an empty database name: ProxySQL never does, but
+	// Node's mysql2 always does when it has no database.
+	emptyDB bool
 }
 
 // pxLongAttr is ProxySQL's mysql_bug_102266 attribute: a value over 250 bytes, so both its own length
@@ -435,7 +438,7 @@ func (c *pxConn) handshakeResponse(raw []byte) ([]byte, error) {
 	if c.opts.noDeprecateEOF {
 		caps &^= pxCapDeprecateEOF
 	}
-	if c.opts.db == "" {
+	if c.opts.db == "" && !c.opts.emptyDB {
 		caps &^= pxCapConnectWithDB
 	} else {
 		caps |= pxCapConnectWithDB
@@ -456,7 +459,7 @@ func (c *pxConn) handshakeResponse(raw []byte) ([]byte, error) {
 	p = append(append(p, c.opts.user...), 0)
 	auth := mysql.CalcNativePassword(c.salt[:20], []byte(c.opts.password))
 	p = append(mysql.AppendLengthEncodedInteger(p, uint64(len(auth))), auth...)
-	if c.opts.db != "" {
+	if c.opts.db != "" || c.opts.emptyDB {
 		p = append(append(p, c.opts.db...), 0)
 	}
 	p = append(append(p, mysql.AUTH_NATIVE_PASSWORD...), 0)
@@ -1307,6 +1310,9 @@ func TestProxySQLHandshake(t *testing.T) {
 	})
 	t.Run("killer connection", func(t *testing.T) {
 		check(t, pxDial(t, e.sc.Addr(), pxOpts{role: pxKillerConn, user: pxAppUser, password: pxAppPassword}), "")
+	})
+	t.Run("CLIENT_CONNECT_WITH_DB with an empty database name, as mysql2 connects without one", func(t *testing.T) {
+		check(t, pxDial(t, e.sc.Addr(), pxOpts{role: pxAppConn, user: pxAppUser, password: pxAppPassword, emptyDB: true}), "")
 	})
 	t.Run("app connection with mysql-default_schema information_schema", func(t *testing.T) {
 		// A client connected to ProxySQL without a schema: ProxySQL connects its backend connections

@@ -456,6 +456,9 @@ type connectHandler struct {
 }
 
 func (h *connectHandler) UseDB(db string) error {
+	if db == "" {
+		return nil // CLIENT_CONNECT_WITH_DB without a name (mysql2): none, as in MySQL
+	}
 	if planner.IsSystemSchema(db) {
 		h.systemDB = db
 		return nil
