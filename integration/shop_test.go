@@ -360,6 +360,9 @@ var shopCases = []shopCase{
 	{mergeCase: mergeCase{sql: "select id, total, row_number() over (order by total, id) from orders where customer_id < 6 order by id"}},
 	{mergeCase: mergeCase{sql: "select customer_id, id, rank() over (partition by customer_id order by total desc) r from orders order by customer_id, id"}},
 	{mergeCase: mergeCase{sql: "select id, sum(total) over (partition by status) from orders order by id"}},
+	// An outer join's ON binds only its nullable side: every customer x is counted, from every shard.
+	{mergeCase: mergeCase{sql: "select c.id, (select count(*) from customer x left join orders o on o.customer_id = x.id and x.id = c.id) n from customer c where c.id = 1"}},
+	{mergeCase: mergeCase{sql: "select c.id, (select count(*) from customer x left join orders o on o.customer_id = x.id and x.id = c.id) n from customer c where c.id in (2, 3) order by c.id"}},
 	// A named window: WINDOW w AS (…) holds the columns OVER w reads.
 	{mergeCase: mergeCase{sql: "select row_number() over w as rn from customer window w as (order by id) order by rn limit 2"}},
 	{mergeCase: mergeCase{sql: "select count(*) over w, sum(total) over (w order by id) s from orders window w as (partition by status) order by s, 1 limit 3"}},

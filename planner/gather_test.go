@@ -221,8 +221,14 @@ func TestDMLSubqueries(t *testing.T) {
 	if _, err := d.Substitute([]*engine.Result{one("1", "2")}); sqlerr.From(err).Num != 1242 {
 		t.Errorf("a scalar subquery of two rows: %v", err)
 	}
-	if _, err := p.Plan("update corder o set price = 1 where exists (select 1 from customer c where c.email = o.sku)", sess); sqlerr.From(err).Num != 1235 {
-		t.Errorf("a correlated subquery: %v", err)
+	for _, sql := range []string{
+		"update corder o set price = 1 where exists (select 1 from customer c where c.email = o.sku)",
+		// The LEFT JOIN's ON binds only o: every customer row is counted, on every shard.
+		"update corder set price = (select count(*) from customer c left join corder o on o.customer_id = c.customer_id and c.customer_id = corder.customer_id) where corder_id = 100",
+	} {
+		if _, err := p.Plan(sql, sess); err == nil || sqlerr.From(err).Num != 1235 {
+			t.Errorf("a correlated subquery across shards: %s: %v", sql, err)
+		}
 	}
 	// Correlated by the primary vindex (customer and corder are co-located): each shard answers
 	// it for its own rows, and the statement goes as it is.

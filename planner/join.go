@@ -87,7 +87,10 @@ func (c *colocation) colocated() bool {
 		return pv
 	}
 	for _, cond := range c.conds {
-		if cond.value != nil || cond.left == cond.right {
+		if cond.value != nil || cond.left == cond.right || !cond.restricts[cond.left] && !cond.restricts[cond.right] {
+			// An outer join's ON binds only its nullable side: in
+			// `c LEFT JOIN o ON o.k = c.k AND c.k = x.k` every row of c
+			// appears, whatever x's.
 			continue
 		}
 		l, r := primary(cond.left, cond.lcol), primary(cond.right, cond.rcol)
