@@ -284,7 +284,8 @@ func TestDMLDeleteOwnerRow(t *testing.T) {
 // A lookup row found for a value spelled otherwise ('FOO' finds foo's row under the column's
 // case-insensitive collation) is not cached under that spelling: deleting foo drops only 'foo' from
 // the cache, and a later 'Foo' on another shard must be found by 'FOO', not sent to foo's old shard.
-// Nor does a transaction cache at COMMIT what it read of a value it then moved.
+// Nor does a transaction cache at COMMIT what it read of a value it then moved, or what it read
+// after a savepoint it rolled back to.
 func TestDMLLookupCacheStale(t *testing.T) {
 	e := newShardedEnv(t, shardedOptions{})
 	other := int64(2)
@@ -317,6 +318,22 @@ func TestDMLLookupCacheStale(t *testing.T) {
 	var id int64
 	if err := conn.QueryRowContext(ctx, "select id from things where name = 'bar'").Scan(&id); err != nil || id != moved {
 		t.Errorf("bar after the transaction moved it: id %d, %v; want %d", id, err, moved)
+	}
+
+	// What a transaction read after a savepoint it rolls back to is not cached at COMMIT: baz's
+	// move to the other shard was undone.
+	moved2 := moved + 1
+	for shardOf(hashKsid(t, moved2)) == shardOf(hashKsid(t, 1)) {
+		moved2++
+	}
+	mustExec(t, ctx, conn, "begin", "insert into things (id, name) values (1, 'baz')", "savepoint s", "delete from things where name = 'baz'",
+		fmt.Sprintf("insert into things (id, name) values (%d, 'baz')", moved2))
+	if err := conn.QueryRowContext(ctx, "select id from things where name = 'baz'").Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, ctx, conn, "rollback to savepoint s", "commit")
+	if err := conn.QueryRowContext(ctx, "select id from things where name = 'baz'").Scan(&id); err != nil || id != 1 {
+		t.Errorf("baz after its move was rolled back: id %d, %v; want 1", id, err)
 	}
 }
 

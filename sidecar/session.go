@@ -692,6 +692,7 @@ func (s *session) savepoint(plan *planner.Plan, more bool) error {
 	case planner.KindRollbackTo:
 		s.savepoints = s.savepoints[:at+1] // it keeps the savepoint itself
 		s.lookupRows.undoAfter(s.lookupRowMarks[name])
+		s.pendingCache = nil // some were read from rows now undone
 	case planner.KindRelease:
 		s.savepoints = s.savepoints[:at]
 	}

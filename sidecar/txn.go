@@ -93,6 +93,7 @@ func (s *session) undoStatement(st *stmtScope) bool {
 		return true
 	}
 	s.lookupRows.undoAfter(st.lookupMark) // what the statement did to lookup rows is undone (see txnRows)
+	s.pendingCache = nil                  // some may have been read from rows now undone
 	for bc := range st.savepointed {
 		if _, err := bc.Exec("ROLLBACK TO SAVEPOINT _sidecar_stmt"); err != nil {
 			// The partial writes cannot be undone alone: undo the transaction.
