@@ -304,7 +304,8 @@ func (c *lookupCore) MapByText(ctx context.Context, q Querier, ids []Value) ([]D
 
 // hits are the lookup rows found for one id: their `to` values, and whether
 // any of them holds the id under another text (the column's collation or
-// type conversion matched it).
+// type conversion matched it), or may tomorrow: a number matches every text
+// equal to it as a number ('123', '0123', '123abc').
 type hits struct {
 	tos       []Value
 	otherText bool
@@ -313,7 +314,7 @@ type hits struct {
 // add appends the lookup row (from, to) found for id.
 func (h *hits) add(id, from, to Value) {
 	h.tos = append(h.tos, to)
-	h.otherText = h.otherText || !bytes.Equal(from.Raw, id.Raw)
+	h.otherText = h.otherText || !bytes.Equal(from.Raw, id.Raw) || isNumberKind(id.Kind) && !isNumberKind(from.Kind)
 }
 
 // mapRows reads the lookup rows of ids for Map, locking them inside a

@@ -137,9 +137,11 @@ type SingleColumn interface {
 }
 
 // TextMapper is a lookup vindex's Map that also says, for each id, whether
-// every lookup row it found holds the id's own text. The lookup cache keeps
-// only those: a row found under the column's collation ('FOO' finding foo's
-// row) is forgotten under foo when its owner goes, not under every spelling.
+// every lookup row it found holds the id's own text, and no other text can
+// equal it (a number compared with a text column matches '0123' too). The
+// lookup cache keeps only those: a row found under the column's collation
+// ('FOO' finding foo's row) is forgotten under foo when its owner goes, not
+// under every spelling.
 type TextMapper interface {
 	MapByText(ctx context.Context, q Querier, ids []Value) (dests []Destination, ownText []bool, err error)
 }
