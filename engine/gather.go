@@ -51,6 +51,10 @@ type Gather struct {
 	// Typed: the table is in the evaluating keyspace, whose backend gives
 	// the derived table its columns' types (see appendDerived).
 	Typed bool
+	// Shadowed: another table reference of the statement has this alias
+	// (a derived table around the gathered one): the result's columns of
+	// that name need not be this gather's (see Evaluate.sources).
+	Shadowed bool
 	// Lock is the locking read of the statement's SELECT (FOR UPDATE …),
 	// taken by the gather on the rows it reads; "" for none.
 	Lock string
@@ -127,7 +131,7 @@ func (e *Evaluate) sources(res *Result, gathered []*Result) {
 			continue
 		}
 		for g, t := range e.Tables {
-			if !strings.EqualFold(t.Alias, f.Table) {
+			if t.Shadowed || !strings.EqualFold(t.Alias, f.Table) {
 				continue
 			}
 			c := gathered[g].column(f.OrgName)

@@ -166,6 +166,7 @@ func (p *Planner) planEvaluate(sql, names string, readIn SQLMode, sess Session) 
 		r.ts.Source = &tableSlot{n: r.order}
 		r.ts.AsName = ast.NewCIStr(r.alias)
 	}
+	shadowGathers(stmt, tables)
 	for sel := range g.locks {
 		sel.LockInfo = nil
 	}
@@ -183,6 +184,31 @@ func (p *Planner) planEvaluate(sql, names string, readIn SQLMode, sess Session) 
 	}
 	ev.Parts = append(ev.Parts, w.pieces[last:])
 	return ev, nil
+}
+
+// shadowGathers marks the gathers whose alias another table reference of
+// the statement also has (a derived table around it, a CTE): a column of
+// that name need not be the gathered one.
+func shadowGathers(stmt ast.Node, tables []*engine.Gather) {
+	others := map[string]bool{}
+	walk(stmt, func(n ast.Node) bool {
+		ts, ok := n.(*ast.TableSource)
+		if !ok {
+			return true
+		}
+		if _, gathered := ts.Source.(*tableSlot); gathered {
+			return true
+		}
+		name := ts.AsName.L
+		if tn, ok := ts.Source.(*ast.TableName); ok && name == "" {
+			name = tn.Name.L
+		}
+		others[name] = true
+		return true
+	})
+	for _, t := range tables {
+		t.Shadowed = others[strings.ToLower(t.Alias)]
+	}
 }
 
 // firstSelect is the SELECT that names a query's columns: the query itself,
