@@ -141,22 +141,70 @@ func printableFunctions(stmt ast.Node) {
 	}})
 }
 
-// invalidName returns the first name (or other token but a string) in sql
-// that is not valid UTF-8, "" if none is: strings may hold any bytes.
+// invalidName returns the first name (or other text outside strings and
+// comments) in sql that is not valid UTF-8, "" if none is: strings and
+// comments may hold any bytes. An executable comment's text is read as the
+// statement's.
 func invalidName(sql string, mode SQLMode) string {
 	if utf8.ValidString(sql) {
 		return ""
 	}
-	for _, t := range scanTokens(sql) {
-		text := sql[t.start:t.end]
-		if text[0] == '\'' || text[0] == '"' && !mode.ANSIQuotes {
-			continue
-		}
-		if !utf8.ValidString(text) {
-			return text
+	for i := 0; i < len(sql); {
+		c := sql[i]
+		switch {
+		case c == '\'' || c == '"' && !mode.ANSIQuotes:
+			i = skipString(sql, i, !mode.NoBackslashEscapes)
+		case strings.HasPrefix(sql[i:], "/*") && !strings.HasPrefix(sql[i:], "/*!") && !strings.HasPrefix(sql[i:], "/*M!"):
+			end := strings.Index(sql[i+2:], "*/")
+			if end < 0 {
+				return ""
+			}
+			i += end + 4
+		case c == '#' || strings.HasPrefix(sql[i:], "--") && (i+2 == len(sql) || sql[i+2] <= ' '):
+			end := strings.IndexByte(sql[i:], '\n')
+			if end < 0 {
+				return ""
+			}
+			i += end + 1
+		case c >= 0x80:
+			r, size := utf8.DecodeRuneInString(sql[i:])
+			if r == utf8.RuneError && size == 1 {
+				start, end := i, i+1
+				for start > 0 && (isIdentChar(sql[start-1]) || sql[start-1] == '`') {
+					start--
+				}
+				for end < len(sql) && (isIdentChar(sql[end]) || sql[end] == '`') {
+					end++
+				}
+				return sql[start:end]
+			}
+			i += size
+		default:
+			i++
 		}
 	}
 	return ""
+}
+
+// skipString skips the quoted string or name starting at s[i], its quotes
+// doubled or (with backslashes) escaped inside.
+func skipString(s string, i int, backslashes bool) int {
+	q := s[i]
+	for j := i + 1; j < len(s); j++ {
+		switch s[j] {
+		case '\\':
+			if backslashes {
+				j++
+			}
+		case q:
+			if j+1 < len(s) && s[j+1] == q {
+				j++
+				continue
+			}
+			return j + 1
+		}
+	}
+	return len(s)
 }
 
 // needsQuotes reports a name that stands for itself only in backquotes: one

@@ -1146,21 +1146,4 @@ func skipSpace(s string, i int) int {
 
 // skipQuoted skips a quoted string or identifier starting at s[i]: doubled
 // quotes and (outside backticks) backslash escapes stay inside.
-func skipQuoted(s string, i int) int {
-	q := s[i]
-	for j := i + 1; j < len(s); j++ {
-		switch s[j] {
-		case '\\':
-			if q != '`' {
-				j++
-			}
-		case q:
-			if j+1 < len(s) && s[j+1] == q {
-				j++
-				continue
-			}
-			return j + 1
-		}
-	}
-	return len(s)
-}
+func skipQuoted(s string, i int) int { return skipString(s, i, s[i] != '`') }

@@ -164,8 +164,21 @@ func TestParseInvalidNames(t *testing.T) {
 			t.Errorf("%q: %v, want a refusal", sql, err)
 		}
 	}
-	if _, err := parse("select 'a\xf6', \"b\xf6\" from t /* \xf6 */", SQLMode{}); err != nil {
-		t.Errorf("strings and comments of any bytes: %v", err)
+	for _, c := range []struct {
+		sql  string
+		mode SQLMode
+	}{
+		{"select 'a\xf6', \"b\xf6\" from t /* \xf6 */", SQLMode{}},
+		{"select 'C:\\', 'caf\xe9' from t", SQLMode{NoBackslashEscapes: true}},
+		{"select 1 --\tcaf\xe9\n from t", SQLMode{}},
+		{"select /*+ caf\xe9 */ 1 from t # \xff", SQLMode{}},
+	} {
+		if _, err := parse(c.sql, c.mode); err != nil {
+			t.Errorf("%q: strings and comments hold any bytes: %v", c.sql, err)
+		}
+	}
+	if _, err := parse("/*!40101 select a\xf6 from t */", SQLMode{}); err == nil {
+		t.Errorf("a name in an executable comment: accepted")
 	}
 	if _, err := parse("select \"b\xf6\" from t", SQLMode{ANSIQuotes: true}); err == nil {
 		t.Errorf("a name in double quotes under ANSI_QUOTES: accepted")
