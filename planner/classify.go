@@ -139,8 +139,11 @@ var otherStatements = map[string]bool{"analyze": true, "backup": true, "binlog":
 // startsStatement reports whether sql starts as some MariaDB statement does,
 // as far as its first word tells.
 func startsStatement(sql string) bool {
+	if strings.Contains(sql, "/*!") || strings.Contains(sql, "/*M!") {
+		return true // executable comments: what they hold depends on the server
+	}
 	sql = StripLeadingComments(sql)
-	if strings.HasPrefix(sql, "(") || strings.HasPrefix(sql, "/*!") {
+	if strings.HasPrefix(sql, "(") {
 		return true
 	}
 	if w, _ := nextWord(sql); otherStatements[w] || Classify(sql) != KindOther {

@@ -202,6 +202,7 @@ func TestStartsStatement(t *testing.T) {
 		"XA START 'x'":               true,
 		"(values (1))":               true,
 		"/*!40101 SET NAMES utf8 */": true,
+		"/*M!100000 select 1 */":     true,
 		"checksum table t":           true,
 	} {
 		if got := startsStatement(sql); got != want {
