@@ -711,6 +711,21 @@ func runShopWrites(t *testing.T, writes []shopWrite) {
 	}
 }
 
+// TestShopUpsert: ORMs' upserts (Sequelize's upsert) set every column to VALUES(column), the primary
+// vindex column too: the row updated is on the shard the value routes to, and its value stays.
+func TestShopUpsert(t *testing.T) {
+	const upsert = "insert into sku (sku, descr, price) values (?, ?, ?) on duplicate key update sku = values(sku), descr = values(descr), price = values(price)"
+	runShopWrites(t, []shopWrite{
+		{sql: upsert, args: []any{"SX1", "first", 1.5}, prepared: true},
+		{sql: upsert, args: []any{"SX1", "second", 2.5}, prepared: true},
+		{sql: upsert, args: []any{"SX1", "second", 2.5}, prepared: true},
+		{sql: "insert into sku (sku, descr) values ('SX2', 'x'), ('SX1', 'third') on duplicate key update sku = values(sku), descr = values(descr)"},
+		{sql: "insert into sku (sku, descr) values ('SX1', 'x') on duplicate key update sku = 'SX3'", refused: true},
+		{sql: "insert into sku (sku, descr) values ('SX1', 'x') on duplicate key update sku = values(descr)", refused: true},
+		{sql: "delete from sku where sku in ('SX1', 'SX2')"},
+	})
+}
+
 // TestShopInsertSelect: INSERT … SELECT into a sharded table reads every row first (a join across
 // shards included), then inserts them as an INSERT … VALUES is inserted: routed by the target's
 // vindex, all or nothing.

@@ -148,12 +148,24 @@ func valueCell(e ast.ExprNode) engine.Cell {
 }
 
 // checkOnDup refuses ON DUPLICATE KEY UPDATE of vindex columns: the row would
-// move shards or orphan its lookup rows.
+// move shards or orphan its lookup rows. One exception, which ORMs' upserts
+// write for every column: pk = VALUES(pk) of the primary vindex column of a
+// table owning no lookup vindexes. The row it updates is on the shard the
+// new row's value routes to, so the value it gets stays on that shard, and
+// no lookup row holds the row's keyspace id.
 func checkOnDup(onDup []*ast.Assignment, t *conf.Table) error {
 	for _, upd := range onDup {
-		if len(t.VindexesOn(upd.Column.Name.O)) > 0 {
-			return sqlerr.Unsupported("ON DUPLICATE KEY UPDATE of vindex column %s of table %s", upd.Column.Name.O, t)
+		vindexes := t.VindexesOn(upd.Column.Name.O)
+		if len(vindexes) == 0 || len(vindexes) == 1 && vindexes[0] == t.Primary() && len(t.Owned) == 0 && valuesOf(upd.Expr, upd.Column) {
+			continue
 		}
+		return sqlerr.Unsupported("ON DUPLICATE KEY UPDATE of vindex column %s of table %s", upd.Column.Name.O, t)
 	}
 	return nil
+}
+
+// valuesOf reports e is VALUES(col), the inserted row's own value of col.
+func valuesOf(e ast.ExprNode, col *ast.ColumnName) bool {
+	v, ok := e.(*ast.ValuesExpr)
+	return ok && v.Column != nil && v.Column.Name.Name.L == col.Name.L
 }
