@@ -65,13 +65,13 @@ func bindModel(n int, remembered []byte, longData map[int][]byte, b []byte) (nul
 	}
 	nullLen := (n + 7) / 8
 	if len(b) < nullLen+1 {
-		return nil, nil, nil, mysql.ErrMalformed
+		return nil, nil, nil, sqlerr.New(errWrongArguments, "HY000", "no parameters")
 	}
 	nulls = bytes.Clone(b[:nullLen])
 	rest := b[nullLen+1:]
 	if b[nullLen] == 1 {
 		if len(rest) < 2*n {
-			return nil, nil, nil, mysql.ErrMalformed
+			return nil, nil, nil, sqlerr.New(errWrongArguments, "HY000", "types cut short")
 		}
 		types, rest = rest[:2*n], rest[2*n:]
 	} else if len(remembered) != 2*n {

@@ -295,6 +295,10 @@ func (s *session) executeOn(shard *conf.Shard, st *preparedStmt) error {
 	}
 }
 
+// errStmtArgs is MariaDB's answer to an execute without the parameters (or
+// their types) the statement needs.
+var errStmtArgs = sqlerr.New(1210, "HY000", "Incorrect arguments to mysqld_stmt_execute")
+
 // stmtArgs are the parameters of one execute, encoded for the backend: null
 // bitmap, new-params-bound = 1, types, values (long data inlined).
 type stmtArgs struct {
@@ -312,20 +316,22 @@ func (st *preparedStmt) bindArgs(b []byte) (*stmtArgs, error) {
 	}
 	nullLen := (n + 7) / 8
 	if len(b) < nullLen+1 {
-		return nil, mysql.ErrMalformed
+		// No parameters where the statement has some (mysql2 executes
+		// 'select ?' with [] so), as MariaDB answers it.
+		return nil, errStmtArgs
 	}
 	nulls := b[:nullLen]
 	pos := nullLen
 	if b[pos] == 1 {
 		if len(b) < pos+1+2*n {
-			return nil, mysql.ErrMalformed
+			return nil, errStmtArgs
 		}
 		st.paramTypes = append(st.paramTypes[:0], b[pos+1:pos+1+2*n]...)
 		pos += 1 + 2*n
 	} else {
 		pos++
 		if len(st.paramTypes) != 2*n {
-			return nil, sqlerr.New(1210, "HY000", "Incorrect arguments to mysqld_stmt_execute: no parameter types")
+			return nil, errStmtArgs
 		}
 	}
 	args.types = st.paramTypes
