@@ -6,6 +6,7 @@ import (
 
 	"sidecar/mysql"
 	"sidecar/planner"
+	"sidecar/sqlerr"
 	"sidecar/vindex"
 )
 
@@ -29,5 +30,20 @@ func TestSetString(t *testing.T) {
 	want := planner.Args{vindex.NewInt64(7), vindex.NewVarChar("shop_lo"), {Kind: vindex.Null}, vindex.NewVarChar("orders")}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("values %v, want %v", got, want)
+	}
+}
+
+// TestBindArgsMissing: an execute without the parameters (or types) its statement has gets MariaDB's
+// ERROR 1210, not a malformed packet: mysql2 sends execute('select ?', []) so.
+func TestBindArgsMissing(t *testing.T) {
+	for name, block := range map[string][]byte{
+		"no block":            nil,
+		"types cut short":     {0, 1, mysql.TypeLongLong},
+		"no types remembered": {0, 0},
+	} {
+		st := &preparedStmt{numParams: 1}
+		if _, err := st.bindArgs(block); sqlerr.From(err).Num != 1210 {
+			t.Errorf("%s: %v, want ERROR 1210", name, err)
+		}
 	}
 }
