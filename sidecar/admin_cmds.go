@@ -202,7 +202,7 @@ func (srv *Server) session(id uint32) *session {
 // mysql_native_password with a fresh scramble) and a reset of the session:
 // transaction rolled back, variables, prepared statements and temporary
 // state dropped, backend connections released. A wrong password fails with
-// 1045 and closes the connection.
+// 1045 and leaves the session as it was, the old user's, as MariaDB does.
 func (s *session) changeUser(p []byte) (quit bool) {
 	user, rest, ok := bytes.Cut(p[1:], []byte{0})
 	if !ok || len(rest) < 1 {
@@ -247,7 +247,7 @@ func (s *session) changeUser(p []byte) (quit bool) {
 			using = "NO"
 		}
 		s.writeError(sqlerr.New(1045, "28000", "Access denied for user '%s'@'%s' (using password: %s)", userName, s.host, using))
-		return true
+		return false
 	}
 	s.reset()
 	s.user = userName
