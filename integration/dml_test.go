@@ -337,6 +337,18 @@ func TestDMLLookupCacheStale(t *testing.T) {
 	}
 }
 
+// An UPDATE across shards reports the rows matched and changed on all of them, as one server's OK
+// packet does: drivers read changed rows there (mysql2's changedRows).
+func TestDMLUpdateInfoAcrossShards(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	e.mustCLI("customer", "insert into customer (customer_id, email) values (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd');")
+	e.runSteps("customer", []cliStep{
+		{sql: "update customer set email = 'b' where customer_id > 0;", out: "Query OK, 3 rows affected\nRows matched: 4  Changed: 3  Warnings: 0"},
+		{sql: "update customer set email = 'b' where customer_id in (1, 2, 3, 4);", out: "Query OK, 0 rows affected\nRows matched: 4  Changed: 0  Warnings: 0"},
+		{sql: "delete from customer where customer_id > 2;", out: "Query OK, 2 rows affected"},
+	})
+}
+
 // ---------------------------------------------------------------------------------------------------
 // 2. UPDATE of the lookup column moves the lookup row.
 
@@ -350,7 +362,7 @@ func TestDMLUpdateLookupColumn(t *testing.T) {
 
 	e.runSteps("things", []cliStep{
 		{sql: "select id, name from things where name = 'bar';", out: dmlThingsTable(thingRow{2, "bar"})}, // cached now
-		{sql: "update things set name = 'baz' where id = 2;", out: "Query OK, 1 row affected", check: func() {
+		{sql: "update things set name = 'baz' where id = 2;", out: "Query OK, 1 row affected\nRows matched: 1  Changed: 1  Warnings: 0", check: func() {
 			e.checkThings(foo, baz)
 			// Spelled out: bar's row gone from its shard, baz → hash(2) on md5(baz)'s shard.
 			if got := e.rows("things", shardOf(md5Ksid(t, "bar")), "SELECT count(*) FROM things_name_lookup WHERE name = 'bar'"); got[0][0] != "0" {
@@ -375,8 +387,8 @@ func TestDMLUpdateLookupColumn(t *testing.T) {
 		startGeneralLog(t, e.a)
 		startGeneralLog(t, e.b)
 		e.runSteps("things", []cliStep{
-			{sql: "update things set name = 'baz' where id = 2;", out: "Query OK, 0 rows affected"},
-			{sql: "update things set name = 'baz' where name = 'baz';", out: "Query OK, 0 rows affected"},
+			{sql: "update things set name = 'baz' where id = 2;", out: "Query OK, 0 rows affected\nRows matched: 1  Changed: 0  Warnings: 0"},
+			{sql: "update things set name = 'baz' where name = 'baz';", out: "Query OK, 0 rows affected\nRows matched: 1  Changed: 0  Warnings: 0"},
 		})
 		stopGeneralLog(t, e.a)
 		stopGeneralLog(t, e.b)

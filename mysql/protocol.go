@@ -5,6 +5,8 @@ package mysql
 
 import (
 	"encoding/binary"
+	"strconv"
+	"strings"
 
 	"sidecar/sqlerr"
 )
@@ -153,6 +155,39 @@ type OK struct {
 	Status       uint16
 	Warnings     uint16
 	Info         string
+}
+
+// SumInfo is the info of one statement that ran as several, each with its
+// OK packet's info: the numbers of "Rows matched: 3  Changed: 1  Warnings:
+// 0" (or "Records: …  Duplicates: …") added up, "" unless every info has the
+// same labels.
+func SumInfo(infos []string) string {
+	if len(infos) < 2 {
+		return strings.Join(infos, "")
+	}
+	var labels []string
+	var sums []uint64
+	for k, info := range infos {
+		fields := strings.Split(info, "  ")
+		if k == 0 {
+			labels, sums = make([]string, len(fields)), make([]uint64, len(fields))
+		} else if len(fields) != len(labels) {
+			return ""
+		}
+		for i, f := range fields {
+			label, num, ok := strings.Cut(f, ": ")
+			n, err := strconv.ParseUint(num, 10, 64)
+			if !ok || err != nil || k > 0 && label != labels[i] {
+				return ""
+			}
+			labels[i], sums[i] = label, sums[i]+n
+		}
+	}
+	parts := make([]string, len(labels))
+	for i, label := range labels {
+		parts[i] = label + ": " + strconv.FormatUint(sums[i], 10)
+	}
+	return strings.Join(parts, "  ")
 }
 
 func ParseOK(p []byte) (OK, bool) {

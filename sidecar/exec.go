@@ -106,7 +106,7 @@ func (a *answering) OK(w engine.Written) error {
 	if w.Generated {
 		a.lastInsertID = w.InsertID
 	}
-	return a.okResult(w.Affected, w.InsertID, w.Warnings, a.more)
+	return a.okResult(w, a.more)
 }
 
 func (a *answering) Scope(keyspace string, run func() error) error {
@@ -180,6 +180,7 @@ func hasHostgroups(ks *conf.Keyspace) bool {
 // statements run concurrently, one goroutine per shard.
 func (s *session) runWrites(queries []engine.ShardQuery, ddl bool) (engine.Written, error) {
 	var res engine.Written
+	var infos []string
 	wrote := false
 	type job struct {
 		bc   *backend.Conn
@@ -229,6 +230,7 @@ func (s *session) runWrites(queries []engine.ShardQuery, ddl bool) (engine.Writt
 		}
 		if j.err == nil && j.out != nil {
 			wrote = true
+			infos = append(infos, j.out.OK.Info)
 			res.Affected += j.out.OK.AffectedRows
 			// Read now: the connection goes back before SHOW WARNINGS comes.
 			res.Warnings += s.keepWarnings(j.bc, j.out.OK.Warnings, ddl)
@@ -249,6 +251,7 @@ func (s *session) runWrites(queries []engine.ShardQuery, ddl bool) (engine.Writt
 	if s.stmt != nil && wrote {
 		s.stmt.wrote = true
 	}
+	res.Info = mysql.SumInfo(infos)
 	return res, firstErr
 }
 
@@ -261,13 +264,13 @@ func (s *session) dropHeld(bc *backend.Conn) {
 	}
 }
 
-func (s *session) okResult(affected, insertID uint64, warnings uint16, more bool) error {
-	s.rowCount = int64(affected)
+func (s *session) okResult(w engine.Written, more bool) error {
+	s.rowCount = int64(w.Affected)
 	st := s.status()
 	if more {
 		st |= mysql.StatusMoreResults
 	}
-	return s.w.WritePacket(mysql.AppendOK(nil, mysql.OK{AffectedRows: affected, InsertID: insertID, Status: st, Warnings: warnings}))
+	return s.w.WritePacket(mysql.AppendOK(nil, mysql.OK{AffectedRows: w.Affected, InsertID: w.InsertID, Status: st, Warnings: w.Warnings, Info: w.Info}))
 }
 
 // --- engine.VindexCursor and vindex.Querier on the session ---
