@@ -1058,6 +1058,10 @@ func TestShopSessionState(t *testing.T) {
 			"select shop_lo from customer where id = 1", "delete from sku where sku = 'shop_lo'"},
 		{"insert into orders (id, customer_id, total, status) values (951, 8, last_insert_id(77), 'new')", "select last_insert_id()",
 			"delete from orders where id = 951", "select last_insert_id()", "select last_insert_id (), row_count ( ) r, database ()"},
+		// The session's @@autocommit and @@in_transaction, not a backend connection's.
+		{"set autocommit = 0", "select @@autocommit a, @@in_transaction t", "select 1 from customer where id = 1",
+			"select @@session.autocommit, @@in_transaction, 2", "commit", "select @@in_transaction", "set autocommit = 1",
+			"begin", "select @@in_transaction, @@autocommit", "rollback", "select @@autocommit + 0, @@in_transaction"},
 		// IGNORE_SPACE (in ANSI): a built-in function's name may stand apart from its parenthesis.
 		{"set sql_mode = 'ANSI'", "select count (*), sum (total) from orders where customer_id in (8, 9)", "select count (*) from orders",
 			"select tier, count (*) from customer group by tier order by tier", "set sql_mode = default"},

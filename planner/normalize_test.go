@@ -67,6 +67,13 @@ func TestBindSession(t *testing.T) {
 			t.Errorf("BindSession(%q) = %q, want %q", tc.sql, got, tc.want)
 		}
 	}
+	// @@autocommit and @@in_transaction are the session's: typed as MariaDB types them as whole
+	// items, plain digits in expressions.
+	vals.Autocommit = true
+	if got := BindSession("select @@autocommit, @@session.in_transaction t, @@autocommit + 0, @@global.autocommit", vals, SQLMode{}); !sameSQL(t, got,
+		"select cast((1|0) as signed) as `@@autocommit`, (0|0) as t, 1 + 0 as `@@autocommit + 0`, @@global.autocommit as `@@global.autocommit` from dual") {
+		t.Errorf("system variables: %q", got)
+	}
 	// The names of other things, beside another call, leave the text as it is.
 	const other = "select schema_name from information_schema.schemata where now() > 0"
 	if got := BindSession(other, vals, SQLMode{}); got != other {

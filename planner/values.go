@@ -100,6 +100,10 @@ type SessionValues struct {
 	Database     string // DATABASE(), SCHEMA(): the keyspace; "" is NULL
 	FoundRows    uint64 // FOUND_ROWS(): the rows of the session's last result set
 	RowCount     int64  // ROW_COUNT(): the rows the last statement changed; -1 after a result set or an error
+	// Autocommit and InTransaction are @@autocommit and @@in_transaction:
+	// the sidecar keeps the session's transaction, its backend connections
+	// run in autocommit or in a transaction they began early.
+	Autocommit, InTransaction bool
 }
 
 // sessionFunctions are the functions BindSession replaces, called without
@@ -107,15 +111,18 @@ type SessionValues struct {
 var sessionFunctions = []string{"last_insert_id", "connection_id", "database", "schema", "found_rows", "row_count"}
 
 // BindSession writes the session's values of LAST_INSERT_ID(),
-// CONNECTION_ID(), DATABASE(), SCHEMA(), FOUND_ROWS() and ROW_COUNT() into a statement
-// that uses them in an expression. Statements without them are returned unchanged.
+// CONNECTION_ID(), DATABASE(), SCHEMA(), FOUND_ROWS(), ROW_COUNT(),
+// @@autocommit and @@in_transaction into a statement that uses them in an
+// expression. Statements without them are returned unchanged.
 func BindSession(sql string, vals SessionValues, mode SQLMode) string {
-	if !hasEmptyCall(sql) {
-		return sql // one scan for the commonest statement, which calls none
-	}
 	found := false
-	for _, f := range sessionFunctions {
-		found = found || ContainsFold(sql, f)
+	if hasEmptyCall(sql) { // one scan for the commonest statement, which calls none
+		for _, f := range sessionFunctions {
+			found = found || ContainsFold(sql, f)
+		}
+	}
+	if strings.Contains(sql, "@@") {
+		found = found || ContainsFold(sql, "autocommit") || ContainsFold(sql, "in_transaction")
 	}
 	if !found {
 		return sql
@@ -147,14 +154,42 @@ func BindSession(sql string, vals SessionValues, mode SQLMode) string {
 		}
 		return nil, false
 	}
+	variable := func(v *ast.VariableExpr) (ast.ExprNode, string) {
+		if !v.IsSystem || v.IsGlobal || v.Value != nil {
+			return nil, ""
+		}
+		on := false
+		switch name := strings.ToLower(v.Name); name {
+		case "autocommit":
+			on = vals.Autocommit
+		case "in_transaction":
+			on = vals.InTransaction
+		default:
+			return nil, ""
+		}
+		replaced = true
+		like := "row_count" // a whole item is BIGINT as ROW_COUNT() is; @@in_transaction unsigned
+		if strings.EqualFold(v.Name, "in_transaction") {
+			like = "last_insert_id"
+		}
+		if on {
+			return literal(vindex.NewInt64(1)), like
+		}
+		return literal(vindex.NewInt64(0)), like
+	}
 	bind := func(typed bool) *replacer {
 		return &replacer{leave: func(n ast.Node) ast.Node {
-			if f, ok := n.(*ast.FuncCallExpr); ok {
+			switch f := n.(type) {
+			case *ast.FuncCallExpr:
 				if v, ok := value(f); ok {
 					if typed {
 						return typedLike(f.FnName.L, v)
 					}
 					return v
+				}
+			case *ast.VariableExpr:
+				if v, _ := variable(f); v != nil {
+					return v // in an expression, one digit: @@autocommit + 0 is INT
 				}
 			}
 			return n
@@ -165,6 +200,12 @@ func BindSession(sql string, vals SessionValues, mode SQLMode) string {
 		// statement is printed again (count(*) prints as COUNT(1)).
 		sel.Fields.Fields = namedItems(sel, sql)
 		for _, f := range sel.Fields.Fields {
+			if v, ok := f.Expr.(*ast.VariableExpr); ok {
+				if e, like := variable(v); e != nil {
+					f.Expr = typedLike(like, e)
+					continue
+				}
+			}
 			if f.Expr != nil {
 				e, _ := f.Expr.Accept(bind(true))
 				f.Expr = e.(ast.ExprNode)

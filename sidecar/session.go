@@ -380,13 +380,14 @@ func (s *session) plan(sql string, sess planner.Session, prepared bool) (*planne
 }
 
 // sessionValues are the session's own values of LAST_INSERT_ID(),
-// CONNECTION_ID() and DATABASE().
+// CONNECTION_ID(), DATABASE() and the other values BindSession writes.
 func (s *session) sessionValues() planner.SessionValues {
 	db := s.keyspace
 	if db == "" {
 		db = s.systemDB
 	}
-	return planner.SessionValues{LastInsertID: s.lastInsertID, ConnectionID: s.id, Database: db, FoundRows: s.rowsFound, RowCount: s.rowCount}
+	return planner.SessionValues{LastInsertID: s.lastInsertID, ConnectionID: s.id, Database: db, FoundRows: s.rowsFound, RowCount: s.rowCount,
+		Autocommit: s.autocommit, InTransaction: s.inTxn}
 }
 
 // planSession is what the planner needs to know of the session.
