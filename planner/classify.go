@@ -146,10 +146,8 @@ func startsStatement(sql string) bool {
 	if strings.HasPrefix(sql, "(") {
 		return true
 	}
-	if w, _ := nextWord(sql); otherStatements[w] || Classify(sql) != KindOther {
-		return true
-	}
-	return false
+	w, _ := nextWord(sql)
+	return otherStatements[w] || Classify(sql) != KindOther
 }
 
 // StripLeadingComments drops whitespace and /* */, -- and # comments before

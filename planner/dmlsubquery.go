@@ -76,7 +76,7 @@ func (p *Planner) planDMLSubqueries(plan *Plan, stmt ast.StmtNode, sess Session)
 		}
 	}
 	if !foreign && tks.Sharded {
-		foreign = !colocatedSubqueries(stmt, tks)
+		foreign = !colocatedSubqueries(stmt, tks) // else each shard answers them
 	}
 	if !foreign {
 		return false, nil

@@ -699,6 +699,8 @@ func shardedTable(plan *Plan, stmt ast.StmtNode, tables []*ast.TableName, ks *co
 		if err != nil {
 			return sqlerr.New(1146, "42S02", "Table '%s.%s' doesn't exist in the VSchema", ks.Name, ref.Name.O)
 		}
+		// (Checked at the first table after the target: co-location is the
+		// whole statement's.)
 		if t != nil && !isSelect && !multiTable && len(all) == 1 && !colocatedSubqueries(stmt, ks) {
 			// The subquery would read the rows of the shards the write goes
 			// to, not the whole table: only those of its own rows' shards

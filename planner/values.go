@@ -1,7 +1,6 @@
 package planner
 
 import (
-	"slices"
 	"strconv"
 	"strings"
 
@@ -136,7 +135,6 @@ func BindSession(sql string, vals SessionValues, mode SQLMode) string {
 		if len(f.Args) != 0 || f.Schema.L != "" {
 			return nil, false
 		}
-		replaced = replaced || slices.Contains(sessionFunctions, f.FnName.L)
 		switch f.FnName.L {
 		case "last_insert_id":
 			return literal(vindex.Value{Kind: vindex.Uint64, Raw: strconv.AppendUint(nil, vals.LastInsertID, 10)}), true
@@ -158,30 +156,28 @@ func BindSession(sql string, vals SessionValues, mode SQLMode) string {
 		if !v.IsSystem || v.IsGlobal || v.Value != nil {
 			return nil, ""
 		}
-		on := false
-		switch name := strings.ToLower(v.Name); name {
+		var on bool
+		var like string // the function whose type a whole select item gets
+		switch strings.ToLower(v.Name) {
 		case "autocommit":
-			on = vals.Autocommit
+			on, like = vals.Autocommit, "row_count" // BIGINT
 		case "in_transaction":
-			on = vals.InTransaction
+			on, like = vals.InTransaction, "last_insert_id" // BIGINT UNSIGNED
 		default:
 			return nil, ""
 		}
-		replaced = true
-		like := "row_count" // a whole item is BIGINT as ROW_COUNT() is; @@in_transaction unsigned
-		if strings.EqualFold(v.Name, "in_transaction") {
-			like = "last_insert_id"
-		}
+		n := int64(0)
 		if on {
-			return literal(vindex.NewInt64(1)), like
+			n = 1
 		}
-		return literal(vindex.NewInt64(0)), like
+		return literal(vindex.NewInt64(n)), like
 	}
 	bind := func(typed bool) *replacer {
 		return &replacer{leave: func(n ast.Node) ast.Node {
 			switch f := n.(type) {
 			case *ast.FuncCallExpr:
 				if v, ok := value(f); ok {
+					replaced = true
 					if typed {
 						return typedLike(f.FnName.L, v)
 					}
@@ -189,6 +185,7 @@ func BindSession(sql string, vals SessionValues, mode SQLMode) string {
 				}
 			case *ast.VariableExpr:
 				if v, _ := variable(f); v != nil {
+					replaced = true
 					return v // in an expression, one digit: @@autocommit + 0 is INT
 				}
 			}
@@ -202,7 +199,7 @@ func BindSession(sql string, vals SessionValues, mode SQLMode) string {
 		for _, f := range sel.Fields.Fields {
 			if v, ok := f.Expr.(*ast.VariableExpr); ok {
 				if e, like := variable(v); e != nil {
-					f.Expr = typedLike(like, e)
+					f.Expr, replaced = typedLike(like, e), true
 					continue
 				}
 			}
