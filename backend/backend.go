@@ -147,6 +147,9 @@ type Pool struct {
 	// connection.
 	pipeline bool
 	version  atomic.Pointer[string] // the backend's, from its greeting
+	// schemaAs is the keyspace as a length-encoded string, nil when the
+	// shard's database has the keyspace's name (see ColumnDef).
+	schemaAs []byte
 	Stats    *metrics.Shard
 	// SessionMode is the sql_mode the sidecar's sessions start in (the
 	// first shard's; UnknownMode until it answered; nil: none). A
@@ -164,7 +167,12 @@ type Pool struct {
 }
 
 func NewPool(shard *conf.Shard, log zerolog.Logger) *Pool {
+	var schemaAs []byte
+	if shard.Database != shard.Keyspace {
+		schemaAs = mysql.AppendLenEncString(nil, shard.Keyspace)
+	}
 	return &Pool{
+		schemaAs: schemaAs,
 		Shard:    shard,
 		name:     shard.Keyspace + "/" + shard.Name,
 		log:      log.With().Str("keyspace", shard.Keyspace).Str("shard", shard.Name).Str("backend", shard.Address).Logger(),
@@ -690,6 +698,22 @@ func (bc *Conn) Err(p []byte) *sqlerr.Error {
 	}
 	e.Message = bc.InKeyspace(e.Num, e.Message)
 	return e
+}
+
+// ColumnDef is a column definition the shard sent, as the client knows it:
+// naming the keyspace where it names the shard's database as its schema. It
+// is the concatenation a+b+c (for mysql.Conn.WritePacketParts); b and c are
+// nil when the definition stays as it is.
+func (bc *Conn) ColumnDef(def []byte) (a, b, c []byte) {
+	as := bc.Pool.schemaAs
+	if as == nil {
+		return def, nil, nil
+	}
+	spans, ok := mysql.ColumnDefStrings(def)
+	if !ok || string(def[spans[1][0]:spans[1][1]]) != bc.Pool.Shard.Database {
+		return def, nil, nil
+	}
+	return def[:spans[0][1]], as, def[spans[1][1]:]
 }
 
 // InKeyspace is a message of the backend's, of an error or a warning number

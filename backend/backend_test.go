@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"sidecar/conf"
+	"sidecar/mysql"
 	"sidecar/sqlerr"
 )
 
@@ -555,6 +557,35 @@ func TestKeyspaceNames(t *testing.T) {
 	} {
 		if got := keyspaceNames(tc.num, tc.msg, "shop_lo", "shop"); got != tc.want {
 			t.Errorf("%d %q:\n got %q\nwant %q", tc.num, tc.msg, got, tc.want)
+		}
+	}
+}
+
+// TestColumnDef: a column definition of the shard's names the keyspace where it names the shard's
+// database; other schemas (information_schema, another database, none), and every definition of a
+// shard whose database has the keyspace's name, stay as they are.
+func TestColumnDef(t *testing.T) {
+	def := func(schema string) []byte {
+		b := mysql.AppendLenEncString(nil, "def")
+		for _, s := range []string{schema, "c", "customer", "id", "id"} {
+			b = mysql.AppendLenEncString(b, s)
+		}
+		return append(b, 0x0c, 63, 0, 20, 0, 0, 0, mysql.TypeLongLong, 0, 0, 0, 0, 0)
+	}
+	renamed := NewPool(&conf.Shard{Keyspace: "shop", Database: "shop_lo"}, zerolog.Nop())
+	same := NewPool(&conf.Shard{Keyspace: "shop", Database: "shop"}, zerolog.Nop())
+	for _, tc := range []struct {
+		pool         *Pool
+		schema, want string
+	}{
+		{renamed, "shop_lo", "shop"},
+		{renamed, "information_schema", "information_schema"},
+		{renamed, "shop_lo2", "shop_lo2"},
+		{renamed, "", ""},
+		{same, "shop", "shop"},
+	} {
+		if got := slices.Concat((&Conn{Pool: tc.pool}).ColumnDef(def(tc.schema))); string(got) != string(def(tc.want)) {
+			t.Errorf("schema %q: got %q, want %q", tc.schema, got, def(tc.want))
 		}
 	}
 }

@@ -108,7 +108,7 @@ func (bc *Conn) prepare(key stmtKey, relay *mysql.Conn, clientID uint32) (Stmt, 
 				return st, bc.Lost(err)
 			}
 			if relay != nil {
-				relay.WritePacket(p)
+				relay.WritePacketParts(bc.ColumnDef(p)) // the EOF is no definition: kept
 			}
 		}
 	}

@@ -50,9 +50,12 @@ type Field struct {
 	// YEAR (DECIMAL), BIT (VARBINARY), TIMESTAMP (DATETIME), FLOAT
 	// (DOUBLE). See Evaluate.sources.
 	Loose bool
-	// Source is the gathered column an evaluated column shows unchanged,
-	// when its type is the more exact one (see Evaluate.Execute).
-	Source *Field
+	// Source is the gathered column an evaluated column shows unchanged (a
+	// plain reference to it): the client sees the table and column it comes
+	// from, as MySQL names them, and its type too when SourceType (the
+	// gathered column's is the more exact one). See Evaluate.sources.
+	Source     *Field
+	SourceType bool
 }
 
 // Result is a whole result set. A row's values are MySQL's text

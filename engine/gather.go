@@ -119,7 +119,9 @@ func (e *Evaluate) Execute(ctx context.Context, env *Env) (*Result, error) {
 }
 
 // sources finds the gathered column each column of the result shows as it
-// is. A UNION of the table's empty SELECT and integer literals widens a
+// is. The evaluating SELECT reads derived tables of the gathered rows, whose
+// columns come from no table; the gathered column names its table and
+// column. A UNION of the table's empty SELECT and integer literals widens a
 // TINYINT, SMALLINT or MEDIUMINT column to INT, and literals type a Loose
 // column more loosely still (an ENUM becomes a VARCHAR, a YEAR a DECIMAL);
 // the gathered column has the table's own type, which then goes to the
@@ -138,9 +140,9 @@ func (e *Evaluate) sources(res *Result, gathered []*Result) {
 			if c < 0 {
 				continue
 			}
-			if src := &gathered[g].Fields[c]; src.Loose || src.Kind == f.Kind && (f.Kind == Int || f.Kind == Unsigned) {
-				f.Source = src
-			}
+			src := &gathered[g].Fields[c]
+			f.Source = src
+			f.SourceType = src.Loose || src.Kind == f.Kind && (f.Kind == Int || f.Kind == Unsigned)
 		}
 	}
 }

@@ -299,9 +299,9 @@ func TestDescribe(t *testing.T) {
 	}
 }
 
-// TestEvaluateSources: an evaluated integer or ENUM column that shows a gathered column as it is
-// takes the gathered column's definition (the UNION of literals widened it, or made it a VARCHAR);
-// expressions, other kinds and other strings keep their own.
+// TestEvaluateSources: an evaluated column that shows a gathered column as it is names it as its
+// source; an integer or ENUM column also takes its type (the UNION of literals widened it, or made
+// it a VARCHAR), other kinds and other strings keep their own. Expressions have no source.
 func TestEvaluateSources(t *testing.T) {
 	f := &fakeCursor{results: map[string]*Result{
 		"SELECT c.": {Fields: []Field{{Name: "id", Kind: Int, Def: []byte("tinyint")}, {Name: "name", Kind: Text, Def: []byte("varchar")},
@@ -314,14 +314,12 @@ func TestEvaluateSources(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, i := range []int{0, 4} {
-		if s := res.Fields[i].Source; s == nil || s.Name != res.Fields[i].Name {
-			t.Errorf("%s: source %+v, want the gathered column", res.Fields[i].Name, s)
-		}
-	}
-	for _, i := range []int{1, 2, 3} {
-		if s := res.Fields[i].Source; s != nil {
-			t.Errorf("column %s: source %+v, want none", res.Fields[i].Name, s)
+	for i, want := range []struct {
+		source, typ bool
+	}{{true, true}, {true, false}, {false, false}, {false, false}, {true, true}} {
+		got := res.Fields[i]
+		if s := got.Source; (s != nil) != want.source || s != nil && s.Name != got.Name || got.SourceType != want.typ {
+			t.Errorf("column %s: source %+v (its type: %v), want one: %v (its type: %v)", got.Name, s, got.SourceType, want.source, want.typ)
 		}
 	}
 }

@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-mysql-org/go-mysql/client"
+	mysqlproto "github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-sql-driver/mysql"
 )
 
@@ -162,7 +164,7 @@ var shopCases = []shopCase{
 	{mergeCase: mergeCase{sql: "select c.tier, count(*), sum(o.total), avg(o.total) from customer c join orders o on o.customer_id = c.id group by c.tier order by c.tier"}},
 	{mergeCase: mergeCase{sql: "select c.id, o.id, o.total from customer c join orders o on o.customer_id = c.id order by o.total desc, o.id limit 7"}},
 	{mergeCase: mergeCase{sql: "select distinct upper(c.city) from customer c join orders o on o.customer_id = c.id where o.status = 'new' order by 1"}},
-	{mergeCase: mergeCase{sql: "select c.id, (select count(*) from orders o where o.customer_id = c.id) n from customer c order by n desc, c.id limit 5"}},
+	{mergeCase: mergeCase{sql: "select c.id, (select count(*) from orders o where o.customer_id = c.id) n from customer c order by n desc, c.id limit 5", columnInfo: subqueryColumnInfo}},
 	{mergeCase: mergeCase{sql: "select count(*), max(o.total), min(c.id) from customer c join orders o on o.customer_id = c.id where c.tier = 1"}},
 
 	// TINYINT(1) and SMALLINT UNSIGNED columns keep their types through the engine.
@@ -181,7 +183,7 @@ var shopCases = []shopCase{
 	{mergeCase: mergeCase{sql: "select count(*) from item where order_id in (select id from orders where status = 'shipped')"}},
 	{mergeCase: mergeCase{sql: "select id, total from orders where total > (select avg(total) from orders) order by id"}},
 	{mergeCase: mergeCase{sql: "select id, total from orders where total = (select max(total) from orders) order by id"}},
-	{mergeCase: mergeCase{sql: "select t.status, t.n from (select status, count(*) n from orders group by status) t order by t.status"}},
+	{mergeCase: mergeCase{sql: "select t.status, t.n from (select status, count(*) n from orders group by status) t order by t.status", columnInfo: derivedColumnInfo}},
 	{mergeCase: mergeCase{sql: "select max(n), min(n), count(*) from (select customer_id, count(*) n from orders group by customer_id) t"}},
 	{mergeCase: mergeCase{sql: "select sku, (select count(*) from item i where i.sku = s.sku) from sku s order by sku"}},
 	{mergeCase: mergeCase{sql: "select s.sku from sku s where not exists (select 1 from item i where i.sku = s.sku) order by s.sku"}},
@@ -249,9 +251,9 @@ var shopCases = []shopCase{
 	{mergeCase: mergeCase{sql: "select table_schema, count(*) from information_schema.tables where table_schema = 'mk' or table_schema = ? group by table_schema", args: []any{"shop"}}, refused: "a statement across keyspaces"},
 	{mergeCase: mergeCase{sql: "select c.table_schema, c.column_name from information_schema.columns c where c.table_schema = database() and c.table_name = 'sku' order by c.ordinal_position"}},
 	// SHOW DATABASES LIKE filters the keyspaces and names its column after the pattern.
-	{mergeCase: mergeCase{sql: "show databases like 'sh%'"}},
-	{mergeCase: mergeCase{sql: "show databases /* a comment */ like \"sh_p\""}},
-	{mergeCase: mergeCase{sql: "show databases like x'73686f70'"}},
+	{mergeCase: mergeCase{sql: "show databases like 'sh%'", columnInfo: localColumnInfo}},
+	{mergeCase: mergeCase{sql: "show databases /* a comment */ like \"sh_p\"", columnInfo: localColumnInfo}},
+	{mergeCase: mergeCase{sql: "show databases like x'73686f70'", columnInfo: localColumnInfo}},
 	// SHOW TABLES names its column after the keyspace, prepared too.
 	{mergeCase: mergeCase{sql: "show tables like 'c%'"}},
 	{mergeCase: mergeCase{sql: "show full tables where Tables_in_shop like 'c%' or `tables_in_shop` = 'sku'"}},
@@ -355,7 +357,7 @@ var shopCases = []shopCase{
 	{mergeCase: mergeCase{sql: "select count(*) from (select sku from sku union select sku from item) u"}},
 	{mergeCase: mergeCase{sql: "with t as (select customer_id, count(*) n from orders group by customer_id) select max(n), min(n) from t"}},
 	{mergeCase: mergeCase{sql: "with big as (select id from orders where total > 100) select count(*) from item where order_id in (select id from big)"}},
-	{mergeCase: mergeCase{sql: "with a as (select id, name from customer where tier = 1), b as (select customer_id, total from orders) select a.id, sum(b.total) from a join b on b.customer_id = a.id group by a.id order by a.id"}},
+	{mergeCase: mergeCase{sql: "with a as (select id, name from customer where tier = 1), b as (select customer_id, total from orders) select a.id, sum(b.total) from a join b on b.customer_id = a.id group by a.id order by a.id", columnInfo: derivedColumnInfo}},
 	{mergeCase: mergeCase{sql: "with recursive n(k) as (select 1 union all select k + 1 from n where k < 5) select n.k, c.name from n join customer c on c.id = n.k order by n.k"}},
 	{mergeCase: mergeCase{sql: "select id, total, row_number() over (order by total, id) from orders where customer_id < 6 order by id"}},
 	{mergeCase: mergeCase{sql: "select customer_id, id, rank() over (partition by customer_id order by total desc) r from orders order by customer_id, id"}},
@@ -385,7 +387,7 @@ var shopCases = []shopCase{
 	{mergeCase: mergeCase{sql: "select id from item where qty not in (select qty from item where order_id < 10 and qty is not null) order by id"}},
 	{mergeCase: mergeCase{sql: "select id from orders where total in (select total from orders where customer_id = 5) order by id"}},
 	{mergeCase: mergeCase{sql: "select c.name, (select max(o.total) from orders o where o.customer_id = c.id), (select count(*) from item) from customer c where c.id in (3, 13, 23) order by c.id"}},
-	{mergeCase: mergeCase{sql: "select * from (select o.id, o.total from orders o join item i on i.order_id = o.id where i.qty = 1) t order by t.total desc, t.id limit 6"}},
+	{mergeCase: mergeCase{sql: "select * from (select o.id, o.total from orders o join item i on i.order_id = o.id where i.qty = 1) t order by t.total desc, t.id limit 6", columnInfo: derivedColumnInfo}},
 	{mergeCase: mergeCase{sql: "select status, count(distinct customer_id), count(distinct total) from orders group by status having count(distinct customer_id) > 5 order by status"}},
 	{mergeCase: mergeCase{sql: "select sku, group_concat(qty order by id separator ',') from item where order_id < 12 group by sku order by sku"}},
 	{mergeCase: mergeCase{sql: "select round(avg(total), 2), round(stddev_pop(total), 4) from orders where status = 'paid'"}},
@@ -425,7 +427,7 @@ var shopCases = []shopCase{
 	{mergeCase: mergeCase{sql: "select current_timestamp(6) > '2000-01-01', id from customer where id = 8"}},
 	{mergeCase: mergeCase{sql: "select id from customer where id = 8 and name <> _utf8mb4'x' collate utf8mb4_bin"}},
 	{mergeCase: mergeCase{sql: "select /*+ MAX_EXECUTION_TIME(1000) */ id from customer use index (primary) where id = ?", args: []any{8}}},
-	{mergeCase: mergeCase{sql: "select json_extract(json_object('a', name), '$.a') as a from customer where id = 8"}},
+	{mergeCase: mergeCase{sql: "select json_extract(json_object('a', name), '$.a') as a from customer where id = 8", columnInfo: "the sidecar offers no MariaDB extended metadata (format=json)"}},
 }
 
 // TestShopOracle: every query gets the oracle's answer or a clear refusal, through the text protocol
@@ -1171,5 +1173,75 @@ func TestShopDump(t *testing.T) {
 		if err := env.ref.Exec("", "drop database "+restored); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestColumnInfoPrepared: a prepared statement's column definitions, in the prepare's reply and
+// in each execute's result, and COM_FIELD_LIST's, name the keyspace as the schema and the tables and
+// columns MariaDB names (go-mysql's client keeps all of them).
+func TestColumnInfoPrepared(t *testing.T) {
+	env := newMergeEnv(t)
+	dial := func(addr, user, password string) *client.Conn {
+		c, err := client.Connect(addr, user, password, "shop")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	sc, ref := dial(env.sidecar, "mysql_user", "mysql_password"), dial(env.ref.Addr(), "root", "")
+	names := func(fields []*mysqlproto.Field) string {
+		var b strings.Builder
+		for _, f := range fields {
+			fmt.Fprintf(&b, "%s.%s(%s).%s(%s) type %d charset %d length %d; ", f.Schema, f.Table, f.OrgTable, f.Name, f.OrgName, f.Type, f.Charset, f.ColumnLength)
+		}
+		return b.String()
+	}
+	prepared := func(c *client.Conn, sql string, arg int) (prepare, execute string) {
+		st, err := c.Prepare(sql)
+		if err != nil {
+			t.Fatalf("prepare %s: %v", sql, err)
+		}
+		defer st.Close()
+		var defs []*mysqlproto.Field
+		for _, raw := range st.RawColumnFields {
+			f := &mysqlproto.Field{}
+			if err := f.Parse(raw); err != nil {
+				t.Fatal(err)
+			}
+			defs = append(defs, f)
+		}
+		res, err := st.Execute(arg)
+		if err != nil {
+			t.Fatalf("execute %s: %v", sql, err)
+		}
+		defer res.Close()
+		return names(defs), names(res.Fields)
+	}
+	for _, sql := range []string{
+		"select id, name from customer where id = ?",                                                    // one shard's, relayed
+		"select id, name, tier from customer where tier = ?",                                            // shards' results one after another
+		"select id, name from customer where tier = ? order by id",                                      // merged
+		"select c.id, o.total from customer c join orders o on o.id = c.id where c.tier = ? order by 1", // evaluated
+	} {
+		gotPrepare, gotExecute := prepared(sc, sql, 1)
+		wantPrepare, wantExecute := prepared(ref, sql, 1)
+		if gotPrepare != wantPrepare {
+			t.Errorf("%s: prepare's columns %s, want %s", sql, gotPrepare, wantPrepare)
+		}
+		if gotExecute != wantExecute {
+			t.Errorf("%s: execute's columns %s, want %s", sql, gotExecute, wantExecute)
+		}
+	}
+	got, err := sc.FieldList("customer", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ref.FieldList("customer", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names(got) != names(want) {
+		t.Errorf("COM_FIELD_LIST: %s, want %s", names(got), names(want))
 	}
 }

@@ -48,16 +48,40 @@ func ParseColumn(def []byte) (Column, bool) {
 	return c, true
 }
 
-// WithTypeOf is the column definition def with the type of like (character
-// set, length, type, flags, decimals), its names kept; def if either is
-// malformed.
-func WithTypeOf(def, like []byte) []byte {
+// ShowingColumn is the definition of a column, def, that shows another
+// column, src, as it is: def's table (alias) and name, with src's schema,
+// original table and original name when src has them, and src's type
+// (character set, length, type, flags, decimals) when typ, def's otherwise.
+// It is def if either is malformed.
+func ShowingColumn(def, src []byte, typ bool) []byte {
 	d, ok1 := ColumnDefStrings(def)
-	l, ok2 := ColumnDefStrings(like)
+	s, ok2 := ColumnDefStrings(src)
 	if !ok1 || !ok2 {
 		return def
 	}
-	return append(append([]byte(nil), def[:d[5][1]]...), like[l[5][1]:]...)
+	// field is string i of b with its length prefix, or b's fixed-length
+	// fields after them (i 6).
+	field := func(b []byte, spans [6][2]int, i int) []byte {
+		start := 0
+		if i > 0 {
+			start = spans[i-1][1]
+		}
+		if i == 6 {
+			return b[start:]
+		}
+		return b[start:spans[i][1]]
+	}
+	named := s[5][1] > s[5][0] // src is a table's column
+	out := make([]byte, 0, len(def)+len(src))
+	for i := range 7 {
+		switch {
+		case i == 6 && typ, named && (i == 1 || i == 3 || i == 5):
+			out = append(out, field(src, s, i)...)
+		default:
+			out = append(out, field(def, d, i)...)
+		}
+	}
+	return out
 }
 
 // AppendTextRow encodes a row of text values (nil: NULL).

@@ -83,15 +83,39 @@ func TestAppendBinaryRow(t *testing.T) {
 	}
 }
 
-// TestWithTypeOf: a column definition takes another's type and keeps its names.
-func TestWithTypeOf(t *testing.T) {
-	def := AppendColumnDef(nil, "vip", TypeLong, 63, 11, FlagNotNull)
-	like := AppendColumnDef(nil, "other", TypeTiny, 63, 1, FlagNotNull)
-	c, ok := ParseColumn(WithTypeOf(def, like))
-	if !ok || c.Name != "vip" || c.Type != TypeTiny || c.Flags != FlagNotNull {
-		t.Errorf("got %+v", c)
+// TestShowingColumn: an evaluated column showing a table's column takes its schema, original table
+// and original name, its type only when asked, and keeps its own alias and name.
+func TestShowingColumn(t *testing.T) {
+	def := AppendColumnDef(nil, "vip", TypeLong, 63, 11, 0)
+	src := columnDef("shop", "c", "customer", "is_vip", "is_vip", TypeTiny, FlagNotNull)
+	for _, typ := range []bool{false, true} {
+		got := ShowingColumn(def, src, typ)
+		spans, ok := ColumnDefStrings(got)
+		c, _ := ParseColumn(got)
+		if !ok || string(got[spans[1][0]:spans[1][1]]) != "shop" || c.Table != "" || string(got[spans[3][0]:spans[3][1]]) != "customer" ||
+			c.Name != "vip" || c.OrgName != "is_vip" {
+			t.Errorf("typ %v: names of %+v", typ, c)
+		}
+		if want := map[bool]byte{false: TypeLong, true: TypeTiny}[typ]; c.Type != want {
+			t.Errorf("typ %v: type %d, want %d", typ, c.Type, want)
+		}
 	}
-	if got := WithTypeOf(def, []byte{1}); string(got) != string(def) {
+	expr := AppendColumnDef(nil, "n", TypeLongLong, 63, 21, 0) // count(*): no table, no column
+	if c, _ := ParseColumn(ShowingColumn(def, expr, false)); c.Name != "vip" || c.OrgName != "" {
+		t.Errorf("an expression's names replaced the column's: %+v", c)
+	}
+	if got := ShowingColumn(def, []byte{1}, true); string(got) != string(def) {
 		t.Errorf("a malformed definition changed def")
 	}
+}
+
+// columnDef is a column definition as a server sends one for a table's column.
+func columnDef(schema, table, orgTable, name, orgName string, typ byte, flags uint16) []byte {
+	b := AppendLenEncString(nil, "def")
+	for _, s := range []string{schema, table, orgTable, name, orgName} {
+		b = AppendLenEncString(b, s)
+	}
+	b = append(b, 0x0c, 63, 0, 4, 0, 0, 0, typ)
+	b = binary.LittleEndian.AppendUint16(b, flags)
+	return append(b, 0, 0, 0)
 }

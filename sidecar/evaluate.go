@@ -257,7 +257,7 @@ func (s *session) writeResult(res *engine.Result, binaryRows, more bool) error {
 	for i, f := range res.Fields {
 		def := f.Def
 		if f.Source != nil {
-			def = mysql.WithTypeOf(def, f.Source.Def)
+			def = mysql.ShowingColumn(def, f.Source.Def, f.SourceType)
 		}
 		col, ok := mysql.ParseColumn(def)
 		if !ok {

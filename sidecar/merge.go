@@ -9,6 +9,7 @@ package sidecar
 import (
 	"encoding/binary"
 	"errors"
+	"slices"
 
 	"sidecar/backend"
 	"sidecar/conf"
@@ -196,7 +197,7 @@ func (c *shardCursor) readHeader(keep bool) ([][]byte, error) {
 			return nil, bc.Lost(err)
 		}
 		if keep && i < c.columns {
-			defs = append(defs, append([]byte(nil), q...))
+			defs = append(defs, slices.Concat(bc.ColumnDef(q))) // a copy
 		}
 	}
 	return defs, nil

@@ -87,7 +87,7 @@ func fakeShard(t *testing.T, cols []fakeCol, rows [][]string) *shardCursor {
 	}
 	w.WritePacket(mysql.AppendEOF(nil, 1, 0))
 	w.Flush()
-	bc := &backend.Conn{Wire: mysql.NewBuffered(&buf, nil)}
+	bc := &backend.Conn{Pool: &backend.Pool{}, Wire: mysql.NewBuffered(&buf, nil)}
 	bc.Wire.Seq = 1
 	return &shardCursor{bc: bc, sent: true}
 }

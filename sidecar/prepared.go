@@ -477,10 +477,11 @@ func (s *session) fieldList(p []byte) error {
 			lost = bc.Lost(err)
 			break
 		}
-		s.w.WritePacket(q)
 		if q[0] == 0xff || mysql.IsEOF(q) {
+			s.w.WritePacket(q)
 			break
 		}
+		s.w.WritePacketParts(bc.ColumnDef(q))
 	}
 	s.release(bc, held, 0)
 	return lost

@@ -159,7 +159,12 @@ func (s *session) relayRows(bc *backend.Conn, more bool, res *relayed) (bool, er
 		} else if eofs == 1 {
 			rows++
 		}
-		if err := s.w.WritePacket(p); err != nil {
+		if eofs == 0 {
+			err = s.w.WritePacketParts(bc.ColumnDef(p))
+		} else {
+			err = s.w.WritePacket(p)
+		}
+		if err != nil {
 			s.abandon(bc) // the client is gone mid-result
 			return false, err
 		}

@@ -114,7 +114,7 @@ func (s *session) relayPart(bc *backend.Conn, header *bool, warnings *uint16, ro
 			return bc.Lost(err)
 		}
 		if first {
-			s.w.WritePacket(q)
+			s.w.WritePacketParts(bc.ColumnDef(q))
 		}
 	}
 	for {
