@@ -232,6 +232,11 @@ func (in *Insert) run(ctx context.Context, cur VindexCursor, args []vindex.Value
 	return out, nil
 }
 
+// heldElsewhere lists the rows the run dropped for a value rows outside the
+// statement hold (INSERT IGNORE: a lookup value another row's, a vindex
+// value that maps elsewhere).
+func (ins *Inserted) heldElsewhere() []int { return ins.run.heldElsewhere }
+
 // skipped lists the rows of an INSERT IGNORE the shards skipped (a key of
 // the table collided with another row), when the affected count says fewer
 // were inserted than sent: the rows sent whose primary vindex and owned
@@ -326,6 +331,11 @@ type insertRun struct {
 	filled  []vindex.Value
 	set     []bool
 	changed bool // a value filled in or a row dropped
+	// heldElsewhere are the rows dropped for a value that rows outside the
+	// statement hold: dropped whatever its other rows do, and finding that
+	// out locked lookup rows (see Insert.Answer). Rows dropped for another
+	// row of the statement are not: that row may be skipped yet.
+	heldElsewhere []int
 }
 
 func (r *insertRun) column(name string) int {
@@ -540,6 +550,7 @@ func (r *insertRun) createLookupRows(ctx context.Context, cur VindexCursor, cv *
 		if err := r.dropDuplicate(idx[k], cv, ids[k]); err != nil {
 			return err
 		}
+		r.heldElsewhere = append(r.heldElsewhere, idx[k])
 	}
 	return nil
 }
@@ -603,6 +614,7 @@ func (r *insertRun) fillOrVerify(ctx context.Context, cur VindexCursor, cv *conf
 		if r.Ignore {
 			r.keep[verifyIdx[k]] = false
 			r.changed = true
+			r.heldElsewhere = append(r.heldElsewhere, verifyIdx[k])
 			continue
 		}
 		return sqlerr.New(1105, "HY000", "values [[%s]] for column [%s] does not map to keyspace ids", verifyIDs[k], cv.Columns[0])

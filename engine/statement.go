@@ -96,6 +96,9 @@ type Session interface {
 	Evaluate(ctx context.Context, refusal error) error
 	// Run runs sql as the client's statement, answering the client.
 	Run(ctx context.Context, sql string) error
+	// InTransaction: the client's transaction is open, so the row locks a
+	// statement takes last until it ends, not with the statement.
+	InTransaction() bool
 }
 
 // ErrRetry is what a Scope's run returns to have what it wrote undone and
@@ -364,6 +367,15 @@ func (wr *Write) describe(b *strings.Builder, depth int) {
 // rows, written first, would have no owner, and a later row of the
 // statement with the same lookup value, dropped as theirs, would be missing
 // (MySQL skips the colliding row and inserts the later one).
+//
+// In a client transaction, one that dropped rows for a value rows outside
+// the statement hold (a lookup value, a vindex value that maps elsewhere)
+// runs again without them too: finding that out locked the value's lookup row in the
+// pre-transaction, until COMMIT, and a DELETE of that value's owner later
+// in the transaction would wait for that lock in the post-transaction. The
+// run again does not touch the row, and the undo releases the lock where
+// it leaves the pre-transaction without changes (MariaDB does; a
+// pre-transaction that wrote earlier keeps its locks until COMMIT).
 func (in *Insert) Answer(ctx context.Context, s Session, x Execution) error {
 	var ins *Inserted
 	var w Written
@@ -372,6 +384,10 @@ func (in *Insert) Answer(ctx context.Context, s Session, x Execution) error {
 		var err error
 		if ins, err = in.run(ctx, s, x.Args, x.Planned.Sent(), skip); err != nil {
 			return err
+		}
+		if held := ins.heldElsewhere(); len(held) > 0 && s.InTransaction() {
+			skip = skipRows(skip, len(in.Rows), held)
+			return ErrRetry
 		}
 		if in.Assigns && len(ins.Queries) > 1 {
 			return sqlerr.Unsupported("assigning user variables (@v := …) in INSERT statements across shards of %s", in.Table)
@@ -390,12 +406,7 @@ func (in *Insert) Answer(ctx context.Context, s Session, x Execution) error {
 		if err != nil || len(skipped) == 0 {
 			return err
 		}
-		if skip == nil {
-			skip = make([]bool, len(in.Rows))
-		}
-		for _, i := range skipped {
-			skip[i] = true
-		}
+		skip = skipRows(skip, len(in.Rows), skipped)
 		return ErrRetry
 	}
 	var err error
@@ -424,6 +435,18 @@ func (in *Insert) Answer(ctx context.Context, s Session, x Execution) error {
 		ok.InsertID = ins.Explicit
 	}
 	return s.OK(ok)
+}
+
+// skipRows is skip (nil: no row skipped) with rows skipped too, for an
+// INSERT of n rows.
+func skipRows(skip []bool, n int, rows []int) []bool {
+	if skip == nil {
+		skip = make([]bool, n)
+	}
+	for _, i := range rows {
+		skip[i] = true
+	}
+	return skip
 }
 
 // Staged answers a write that reads across shards first: an INSERT …

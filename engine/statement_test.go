@@ -17,6 +17,8 @@ type session struct {
 	vindexCursor
 	// failOn fails the writes on these shards.
 	failOn map[string]error
+	// inTxn: the client's transaction is open (InTransaction).
+	inTxn bool
 	// insertID is each write's OK packet's insert id.
 	insertID uint64
 }
@@ -74,6 +76,8 @@ func (s *session) OK(w Written) error {
 	s.log("ok: %d affected, insert id %d (generated %v)", w.Affected, w.InsertID, w.Generated)
 	return nil
 }
+
+func (s *session) InTransaction() bool { return s.inTxn }
 
 func (s *session) Scope(keyspace string, run func() error) error {
 	s.log("scope of %s", keyspace)
@@ -314,6 +318,37 @@ func TestInsertAnswer(t *testing.T) {
 				fmt.Sprintf("ok: 1 affected, insert id 7 (generated %v)", generated)}
 			if strings.Join(s.calls, "\n") != strings.Join(want, "\n") {
 				t.Errorf("calls:\n%s\nwant:\n%s", strings.Join(s.calls, "\n"), strings.Join(want, "\n"))
+			}
+		})
+	}
+	// A row INSERT IGNORE drops for a lookup value another row holds (its owner is live: 1062) made
+	// the duplicate protocol lock that value's lookup row: in a client transaction the statement
+	// is undone and runs again without it, so the lock does not outlive the statement; alone it
+	// runs once.
+	for _, inTxn := range []bool{false, true} {
+		t.Run(fmt.Sprintf("INSERT IGNORE dropping a taken value, in a transaction %v", inTxn), func(t *testing.T) {
+			ins := corderInsert(t)
+			ins.Ignore = true
+			ins.Rows[0][2] = lit("7", vindex.NewInt64(7))
+			ins.Rows[1][2] = lit("8", vindex.NewInt64(8))
+			s := &session{vindexCursor: vindexCursor{lookup: map[string][][]vindex.Value{
+				"select `corder_id`, `keyspace_id` from `product`.`corder_keyspace_idx`": {
+					{vindex.NewInt64(7), vindex.NewVarBinary([]byte("elsewhere"))},
+					{vindex.NewInt64(8), vindex.NewVarBinary([]byte("\xd2\xfd\x88\x67\xd5\x0d\x2d\xfe"))},
+				},
+			}, fail: map[string]error{
+				"insert into `product`.`corder_keyspace_idx`": sqlerr.New(1062, "23000", "Duplicate entry '7' for key 'PRIMARY'"),
+			}}, inTxn: inTxn}
+			x := Execution{Args: []vindex.Value{vindex.NewInt64(4)}, Planned: &planned{}}
+			if err := ins.Answer(context.Background(), s, x); err != nil {
+				t.Fatal(err)
+			}
+			calls := strings.Join(s.calls, "\n")
+			if runs, want := strings.Count(calls, "scope of customer"), map[bool]int{false: 1, true: 2}[inTxn]; runs != want {
+				t.Errorf("%d runs, want %d; calls:\n%s", runs, want, calls)
+			}
+			if write := "write on 80-: INSERT INTO `corder` (`customer_id`,`sku`,`corder_id`) VALUES (4,'b',8)\n"; strings.Count(calls, "write on") != 1 || !strings.Contains(calls, write) {
+				t.Errorf("calls:\n%s\nwant the second row only:\n%s", calls, write)
 			}
 		})
 	}

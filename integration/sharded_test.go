@@ -2009,7 +2009,7 @@ func runLookupSteps(t *testing.T, ctx context.Context, conn *sql.Conn, steps []l
 		start := time.Now()
 		_, err := conn.ExecContext(ctx, step.sql)
 		if step.errno != 0 {
-			me := expectMySQLError(t, err, step.errno, map[uint16]string{1062: "23000", 1105: "HY000"}[step.errno])
+			me := expectMySQLError(t, err, step.errno, map[uint16]string{1062: "23000", 1105: "HY000", 1205: "HY000"}[step.errno])
 			if me != nil && step.errno == 1105 && !strings.Contains(me.Message, "was deleted earlier in this transaction") {
 				t.Errorf("%s: %v, want the refusal of a value deleted earlier", step.sql, err)
 			}
@@ -2130,6 +2130,38 @@ func TestShardedOwnLockWait(t *testing.T) {
 	}
 	mustExec(t, ctx, conn, "insert into things (id, name) values (3, 'c')", "commit")
 	e.checkThings(thingRow{3, "c"})
+}
+
+// An INSERT refused with 1062, or an INSERT IGNORE that drops a row, for a lookup value another row
+// holds, locks that value's lookup row in the transaction's pre-session while checking its owner.
+// The refused statement is undone, and the INSERT IGNORE undone and run again without the row:
+// MariaDB's ROLLBACK TO releases the lock when it leaves the pre-session without changes. A DELETE
+// of that owner in the same transaction then deletes the lookup row in the post-session, which
+// waited for the lock before (ERROR 1205). A pre-session that wrote earlier in the transaction keeps
+// the lock until COMMIT: that DELETE still gets 1205.
+func TestShardedDuplicateThenDelete(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	ctx := boundedContext(t, time.Minute)
+	runLookupSteps(t, ctx, e.session(ctx, "things"), []lookupStep{
+		{"insert into things (id, name) values (1, 'a'), (2, 'b')", 0},
+		{"begin", 0},
+		{"insert into things (id, name) values (3, 'a')", 1062},
+		{"delete from things where id = 1", 0},
+		{"commit", 0},
+		{"insert into things (id, name) values (3, 'a')", 0},
+
+		{"begin", 0},
+		{"insert ignore into things (id, name) values (5, 'b'), (6, 'd')", 0},
+		{"delete from things where id = 2", 0},
+		{"commit", 0},
+
+		{"begin", 0},
+		{"insert into things (id, name) values (7, 'e')", 0},
+		{"insert ignore into things (id, name) values (8, 'd')", 0},
+		{"delete from things where id = 6", 1205},
+		{"commit", 0},
+	})
+	e.checkThings(thingRow{3, "a"}, thingRow{6, "d"}, thingRow{7, "e"})
 }
 
 // INSERT IGNORE skips the rows that collide with a key of the owner table as MariaDB does, and

@@ -157,6 +157,8 @@ func (g *goldenSession) OK(engine.Written) error { return nil }
 
 func (g *goldenSession) Scope(_ string, run func() error) error { return run() }
 
+func (g *goldenSession) InTransaction() bool { return false }
+
 func (g *goldenSession) Evaluate(_ context.Context, refusal error) error {
 	if refusal != nil {
 		var e *sqlerr.Error

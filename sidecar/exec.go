@@ -382,6 +382,10 @@ func (in *internal) Scope(_ string, run func() error) error {
 	return err
 }
 
+// InTransaction is false for a lookup's statement: it never runs again
+// (Scope), whatever locks it leaves.
+func (in *internal) InTransaction() bool { return false }
+
 func (in *internal) Evaluate(_ context.Context, refusal error) error {
 	if refusal == nil {
 		return in.refuse()
@@ -445,6 +449,9 @@ func (s *session) NoteTxnRow(key string, r vindex.TxnRow) {
 func (s *session) TxnRow(key string) (vindex.TxnRow, bool) { return s.lookupRows.get(key) }
 
 var _ vindex.TxnRows = (*session)(nil)
+
+// InTransaction implements engine.Session.
+func (s *session) InTransaction() bool { return s.inTxn }
 
 func (s *session) InTransactionAndIsDML() bool {
 	return s.stmt != nil && s.stmt.dml && s.txnActive()

@@ -171,6 +171,9 @@ func (x *explaining) OK(engine.Written) error { return nil }
 
 func (x *explaining) Scope(_ string, run func() error) error { return run() }
 
+// InTransaction is false: VEXPLAIN runs no write, so nothing runs again.
+func (x *explaining) InTransaction() bool { return false }
+
 func (x *explaining) Evaluate(_ context.Context, refusal error) error {
 	if refusal != nil && !evaluable(x.plan, refusal) {
 		return refusal
