@@ -1070,6 +1070,7 @@ func TestShopSessionState(t *testing.T) {
 		// The session functions' values keep the functions' column types.
 		{"select id from customer where id < 5", "update customer set tier = tier where id = 1",
 			"select last_insert_id(), found_rows(), row_count(), last_insert_id() + 1, database()", "select found_rows()", "select row_count() r"},
+		{"update customer set tier = tier where id = 1", "select row_count() union all select 1", "select last_insert_id() x union select 2"},
 	} {
 		var answers []string
 		for _, db := range []*sql.DB{env.shopRefText, env.shopText, env.shopPrep} {

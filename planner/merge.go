@@ -1100,7 +1100,8 @@ var selectOptions = map[string]bool{"all": true, "distinct": true, "distinctrow"
 	"sql_cache": true, "sql_no_cache": true, "sql_calc_found_rows": true}
 
 var listEnd = map[string]bool{"from": true, "into": true, "where": true, "group": true, "having": true,
-	"order": true, "limit": true, "procedure": true, "for": true, "lock": true, "union": true, "window": true}
+	"order": true, "limit": true, "procedure": true, "for": true, "lock": true, "union": true, "except": true,
+	"intersect": true, "window": true}
 
 func isWordByte(c byte) bool {
 	return c == '_' || c == '$' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80

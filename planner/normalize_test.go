@@ -62,6 +62,10 @@ func TestBindSession(t *testing.T) {
 		{"select last_insert_id ( ), database/* c */()", "select (7|0) as `last_insert_id ( )`, 'customer' as `database/* c */()` from dual"},
 		// Printed again, every item keeps the name MySQL gives it (count(*) prints as COUNT(1)).
 		{"select count(*) from t where a = database()", "select count(*) as `count(*)` from t where a = 'customer'"},
+		// Every SELECT of a UNION makes the result's types; the first names its columns.
+		{"select last_insert_id() union select row_count() union all (select 1)",
+			"select (7|0) as `last_insert_id()` union select cast((0|0) as signed) union all (select 1)"},
+		{"select 1 x except select connection_id()", "select 1 as x except select cast(12 as unsigned)"},
 	} {
 		if got := BindSession(tc.sql, vals, SQLMode{}); !sameSQL(t, got, tc.want) {
 			t.Errorf("BindSession(%q) = %q, want %q", tc.sql, got, tc.want)

@@ -192,10 +192,16 @@ func BindSession(sql string, vals SessionValues, mode SQLMode) string {
 			return n
 		}}
 	}
-	if sel, ok := stmt.(*ast.SelectStmt); ok && sel.Fields != nil {
-		// Keep the column names MySQL would give the expressions: the
-		// statement is printed again (count(*) prints as COUNT(1)).
-		sel.Fields.Fields = namedItems(sel, sql)
+	for i, sel := range resultSelects(stmt) {
+		if sel.Fields == nil {
+			continue
+		}
+		if i == 0 {
+			// Keep the column names MySQL would give the expressions (the
+			// first SELECT's): the statement is printed again (count(*)
+			// prints as COUNT(1)).
+			sel.Fields.Fields = namedItems(sel, sql)
+		}
 		for _, f := range sel.Fields.Fields {
 			if v, ok := f.Expr.(*ast.VariableExpr); ok {
 				if e, like := variable(v); e != nil {
@@ -214,6 +220,24 @@ func BindSession(sql string, vals SessionValues, mode SQLMode) string {
 		return sql
 	}
 	return printStmt(leadingComments(sql), stmt, nil, mode)
+}
+
+// resultSelects are the SELECTs whose select lists make the result of
+// stmt: stmt itself, or each SELECT of a UNION (EXCEPT, INTERSECT).
+func resultSelects(stmt ast.Node) []*ast.SelectStmt {
+	switch s := stmt.(type) {
+	case *ast.SelectStmt:
+		return []*ast.SelectStmt{s}
+	case *ast.SetOprStmt:
+		return resultSelects(s.SelectList)
+	case *ast.SetOprSelectList:
+		var out []*ast.SelectStmt
+		for _, sel := range s.Selects {
+			out = append(out, resultSelects(sel)...)
+		}
+		return out
+	}
+	return nil
 }
 
 // hasEmptyCall reports a '(' followed by ')' with only blanks and comments
