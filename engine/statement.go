@@ -319,7 +319,23 @@ func (wr *Write) Answer(ctx context.Context, s Session, x Execution) error {
 	if err := r.hinted(x.Hint); err != nil {
 		return err
 	}
-	if wr.Owned == nil && len(r.Shards) == 1 {
+	switch {
+	case len(r.Shards) == 0:
+		// No shard has a row its vindex values match. MySQL would still
+		// check the statement (its columns: ERROR 1054); EXPLAIN on one
+		// shard does, and changes nothing where a row it would match is
+		// missed by the vindex (a collation the vindex does not follow, a
+		// missing lookup row): the statement itself would change it
+		// without its lookup rows.
+		sh := x.Hint
+		if sh == nil {
+			sh = wr.Keyspace.Shards[0]
+		}
+		if _, err := s.ExecuteShard(ctx, sh, "EXPLAIN "+x.Planned.Text(), vindex.CommitNormal); err != nil {
+			return err
+		}
+		return s.OK(Written{})
+	case wr.Owned == nil && len(r.Shards) == 1:
 		return s.Relay(ctx, r.Shards[0], "")
 	}
 	var w Written
@@ -333,10 +349,7 @@ func (wr *Write) Answer(ctx context.Context, s Session, x Execution) error {
 		w, err = s.Write(ctx, wr.Split.queries(r, x, x.Planned.Text()))
 		return err
 	}
-	if len(r.Shards) > 0 {
-		err = s.Scope(wr.Keyspace.Name, run)
-	}
-	if err != nil {
+	if err := s.Scope(wr.Keyspace.Name, run); err != nil {
 		return err
 	}
 	return s.OK(Written{Affected: w.Affected, Warnings: w.Warnings, Info: w.Info})

@@ -219,8 +219,8 @@ func TestStatements(t *testing.T) {
 
 		{name: "write on one shard: relayed", st: &Write{Keyspace: ks}, planned: planned{routed: routed(false, low)},
 			calls: []string{"relay from -80: the client's statement"}},
-		{name: "write on no shard: nothing to do", st: &Write{Keyspace: ks}, planned: planned{routed: routed(false)},
-			calls: []string{"ok: 0 affected, insert id 0 (generated false)"}},
+		{name: "write on no shard: one shard checks the statement, which changes nothing", st: &Write{Keyspace: ks}, planned: planned{routed: routed(false)},
+			calls: []string{"execute on -80: EXPLAIN the statement", "ok: 0 affected, insert id 0 (generated false)"}},
 		{name: "write on every shard: one statement", st: &Write{Keyspace: ks}, planned: planned{routed: routed(true, low, high)},
 			calls: []string{"scope of things", "write on -80: the statement", "write on 80-: the statement", "scope ends: <nil>",
 				"ok: 2 affected, insert id 0 (generated false)"}},

@@ -806,7 +806,8 @@ func TestShopDMLSubqueries(t *testing.T) {
 }
 
 // TestShopNumberForms: UPDATE and DELETE by a hash vindex value MySQL reads as a number but hash
-// does not change the rows MySQL finds equal to it, on whichever shard they are.
+// does not change the rows MySQL finds equal to it, on whichever shard they are; and by values no
+// row can have (NULL), checked as MariaDB checks them.
 func TestShopNumberForms(t *testing.T) {
 	runShopWrites(t, []shopWrite{
 		{sql: "delete from item_archive where id > 0"},
@@ -815,8 +816,10 @@ func TestShopNumberForms(t *testing.T) {
 		{sql: "update item_archive set note = 'str' where order_id = '13.0'"},
 		{sql: "update item_archive set note = 'arg' where order_id = ?", args: []any{"+14"}, prepared: true},
 		{sql: "delete from item_archive where order_id in ('15', '16.0', 17.0, '18abc')"},
-		// Values no row can have.
+		// Values no row can have: one shard checks the statement (EXPLAIN), as MariaDB would.
 		{sql: "update item_archive set note = 'null' where order_id in (null)"},
+		{sql: "delete from item_archive where order_id = null order by nosuch", err: 1054},
+		{sql: "update item_archive set nosuch = 1 where order_id in (null, null)", err: 1054},
 		{sql: "delete from item_archive where order_id in (?) and nosuch = 1", args: []any{nil}, prepared: true, err: 1054},
 		{sql: "update item_archive set note = ? where order_id = ?", args: []any{"p", nil}, prepared: true},
 		// No statement at all: a syntax error, as from MariaDB, not a refusal.
