@@ -285,7 +285,11 @@ type Write struct {
 	Route    Router // as Select's
 	Owned    *OwnedLookups
 	Split    *SplitIn
+	Update   bool // an UPDATE, whose OK says how many rows it matched
 }
+
+// noRowsMatched is the info of an UPDATE's OK that matched no row.
+const noRowsMatched = "Rows matched: 0  Changed: 0  Warnings: 0"
 
 // SplitIn is a statement whose route is an IN list of arguments, as a
 // template: each shard gets only its own values of the list (see
@@ -334,7 +338,11 @@ func (wr *Write) Answer(ctx context.Context, s Session, x Execution) error {
 		if _, err := s.ExecuteShard(ctx, sh, "EXPLAIN "+x.Planned.Text(), vindex.CommitNormal); err != nil {
 			return err
 		}
-		return s.OK(Written{})
+		var w Written
+		if wr.Update {
+			w.Info = noRowsMatched
+		}
+		return s.OK(w)
 	case wr.Owned == nil && len(r.Shards) == 1:
 		return s.Relay(ctx, r.Shards[0], "")
 	}

@@ -346,6 +346,13 @@ func TestDMLUpdateInfoAcrossShards(t *testing.T) {
 		{sql: "update customer set email = 'b' where customer_id > 0;", out: "Query OK, 3 rows affected\nRows matched: 4  Changed: 3  Warnings: 0"},
 		{sql: "update customer set email = 'b' where customer_id in (1, 2, 3, 4);", out: "Query OK, 0 rows affected\nRows matched: 4  Changed: 0  Warnings: 0"},
 		{sql: "delete from customer where customer_id > 2;", out: "Query OK, 2 rows affected"},
+		// Routed to no shard: no row matched, as MariaDB says.
+		{sql: "update customer set email = 'b' where customer_id in (null);", out: "Query OK, 0 rows affected\nRows matched: 0  Changed: 0  Warnings: 0"},
+		{sql: "delete from customer where customer_id = null;", out: "Query OK, 0 rows affected"},
+		// Sums longer than the shards' numbers (the info is length-encoded).
+		{sql: "insert into customer (customer_id, email) values (3, 'c'), (4, 'd'), (5, 'e'), (6, 'f'), (7, 'g'), (8, 'h'), (9, 'i'), (10, 'j'), (11, 'k'), (12, 'l');",
+			out: "Query OK, 10 rows affected"},
+		{sql: "update customer set email = 'z' where customer_id > 0;", out: "Query OK, 12 rows affected\nRows matched: 12  Changed: 12  Warnings: 0"},
 	})
 }
 

@@ -208,8 +208,15 @@ func ParseOK(p []byte) (OK, bool) {
 	ok.InsertID, pos = n, pos+size
 	ok.Status = binary.LittleEndian.Uint16(p[pos:])
 	ok.Warnings = binary.LittleEndian.Uint16(p[pos+2:])
-	if pos+4 < len(p) {
-		ok.Info = string(p[pos+4:])
+	if rest := p[pos+4:]; len(rest) > 0 {
+		// MariaDB and MySQL send the info length-encoded (the protocol's
+		// string<EOF> without CLIENT_SESSION_TRACK is read as that too),
+		// session state changes after it.
+		if n, _, size, good := ReadLenEncInt(rest); good && size+int(n) <= len(rest) {
+			ok.Info = string(rest[size : size+int(n)])
+		} else {
+			ok.Info = string(rest)
+		}
 	}
 	return ok, true
 }
@@ -236,7 +243,10 @@ func AppendOK(b []byte, ok OK) []byte {
 	b = AppendLenEncInt(b, ok.InsertID)
 	b = binary.LittleEndian.AppendUint16(b, ok.Status)
 	b = binary.LittleEndian.AppendUint16(b, ok.Warnings)
-	return append(b, ok.Info...)
+	if ok.Info == "" {
+		return b
+	}
+	return AppendLenEncString(b, ok.Info) // as the servers send it (see ParseOK)
 }
 
 func AppendEOF(b []byte, warnings, status uint16) []byte {

@@ -20,3 +20,29 @@ func TestSumInfo(t *testing.T) {
 		}
 	}
 }
+
+// TestOKInfo: an OK packet's info is length-encoded, as MariaDB sends it, session state changes
+// after it; one sent as the rest of the packet is read as such. Written, it is length-encoded.
+func TestOKInfo(t *testing.T) {
+	info := "Rows matched: 12  Changed: 10  Warnings: 0"
+	head := []byte{0x00, 10, 0, 0x02, 0x00, 0x00, 0x00}
+	for _, tc := range []struct {
+		name string
+		p    []byte
+	}{
+		{"length-encoded", AppendLenEncString(head, info)},
+		{"length-encoded, session state after it", append(AppendLenEncString(head, info), 0x05, 0x00, 0x03, 0x01, 'x')},
+		{"the rest of the packet", append(head, info...)},
+	} {
+		ok, good := ParseOK(append([]byte(nil), tc.p...))
+		if !good || ok.Info != info || ok.AffectedRows != 10 {
+			t.Errorf("%s: %+v", tc.name, ok)
+		}
+	}
+	if got, want := AppendOK(nil, OK{AffectedRows: 10, Status: 0x02, Info: info}), AppendLenEncString(head, info); string(got) != string(want) {
+		t.Errorf("AppendOK: % x, want % x", got, want)
+	}
+	if got := AppendOK(nil, OK{AffectedRows: 10, Status: 0x02}); string(got) != string(head) {
+		t.Errorf("AppendOK without info: % x, want % x", got, head)
+	}
+}

@@ -104,7 +104,7 @@ func planStatement(plan *Plan) (engine.Statement, error) {
 	case plan.Kind == KindSelect:
 		return &engine.Select{Keyspace: ks, Route: plan.router, Split: splitIn(plan)}, nil
 	}
-	w := &engine.Write{Keyspace: ks, Route: plan.router, Split: splitIn(plan)}
+	w := &engine.Write{Keyspace: ks, Route: plan.router, Split: splitIn(plan), Update: plan.Kind == KindUpdate}
 	if len(plan.Table.Owned) > 0 {
 		owned, err := PlanOwnedDML(plan)
 		if err != nil {
