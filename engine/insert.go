@@ -174,8 +174,8 @@ type ShardQuery struct {
 type Inserted struct {
 	run     *insertRun
 	Queries []ShardQuery
-	// InsertID is the first sequence value reserved (0 if none): the
-	// client's LAST_INSERT_ID().
+	// InsertID is the sequence value of the first row written (0 if
+	// none): the client's LAST_INSERT_ID().
 	InsertID uint64
 	// Explicit is the last row's own value of the sequence's column when the
 	// sequence filled none: MySQL's OK packet reports an auto-increment
@@ -207,6 +207,7 @@ func (in *Insert) run(ctx context.Context, cur VindexCursor, args []vindex.Value
 	if !t.Keyspace.Sharded {
 		// One shard and no vindex: the sequence is all there is to fill.
 		out.Queries = r.split(sent)
+		out.InsertID = r.firstSequenced()
 		return out, nil
 	}
 	if err := r.mapPrimary(ctx, cur); err != nil {
@@ -229,6 +230,7 @@ func (in *Insert) run(ctx context.Context, cur VindexCursor, args []vindex.Value
 		}
 	}
 	out.Queries = r.split(sent)
+	out.InsertID = r.firstSequenced()
 	return out, nil
 }
 
@@ -331,6 +333,10 @@ type insertRun struct {
 	filled  []vindex.Value
 	set     []bool
 	changed bool // a value filled in or a row dropped
+	// sequenced are the rows the sequence gave values (column seqCol), in
+	// order.
+	sequenced []int
+	seqCol    int
 	// heldElsewhere are the rows dropped for a value that rows outside the
 	// statement hold: dropped whatever its other rows do, and finding that
 	// out locked lookup rows (see Insert.Answer). Rows dropped for another
@@ -379,6 +385,9 @@ func (r *insertRun) fillSequence(ctx context.Context, cur VindexCursor, out *Ins
 	c := r.column(strings.ToLower(ai.Column))
 	var need []int
 	for i := range r.Rows {
+		if !r.keep[i] {
+			continue // skipped: an earlier run found it is not written
+		}
 		if r.Rows[i][c].Default {
 			need = append(need, i)
 		} else if v, ok := r.value(i, c); ok && (v.IsNull() || string(v.Raw) == "0") {
@@ -398,8 +407,22 @@ func (r *insertRun) fillSequence(ctx context.Context, cur VindexCursor, out *Ins
 	for k, i := range need {
 		r.fill(i, c, vindex.NewInt64(first+int64(k)))
 	}
-	out.InsertID = uint64(first)
+	r.sequenced, r.seqCol = need, c
 	return nil
+}
+
+// firstSequenced is the sequence value of the first row written, the
+// client's LAST_INSERT_ID() as MySQL's is the first inserted row's (0: the
+// sequence gave no row written a value).
+func (r *insertRun) firstSequenced() uint64 {
+	for _, i := range r.sequenced {
+		if r.keep[i] {
+			v, _ := r.value(i, r.seqCol)
+			n, _ := strconv.ParseUint(string(v.Raw), 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 // mapPrimary computes each row's keyspace id from the primary vindex.
@@ -550,9 +573,33 @@ func (r *insertRun) createLookupRows(ctx context.Context, cur VindexCursor, cv *
 		if err := r.dropDuplicate(idx[k], cv, ids[k]); err != nil {
 			return err
 		}
-		r.heldElsewhere = append(r.heldElsewhere, idx[k])
+		r.heldElsewhere = append(r.heldElsewhere, r.sameValue(cv, idx[k])...)
 	}
 	return nil
+}
+
+// sameValue lists row i and the later rows whose values of vindex cv are
+// row i's, byte for byte: a value held outside the statement is theirs to
+// drop too (each would be found taken in a run of its own, see
+// Insert.Answer).
+func (r *insertRun) sameValue(cv *conf.ColumnVindex, i int) []int {
+	cols := make([]int, len(cv.Columns))
+	for k, col := range cv.Columns {
+		cols[k] = r.column(strings.ToLower(col))
+	}
+	rows := []int{i}
+	for j := i + 1; j < len(r.Rows); j++ {
+		same := true
+		for _, c := range cols {
+			a, _ := r.value(i, c)
+			b, ok := r.value(j, c)
+			same = same && ok && a.Kind == b.Kind && string(a.Raw) == string(b.Raw)
+		}
+		if same {
+			rows = append(rows, j)
+		}
+	}
+	return rows
 }
 
 // dropDuplicate drops row i of an INSERT IGNORE, whose value v of lookup
@@ -614,7 +661,6 @@ func (r *insertRun) fillOrVerify(ctx context.Context, cur VindexCursor, cv *conf
 		if r.Ignore {
 			r.keep[verifyIdx[k]] = false
 			r.changed = true
-			r.heldElsewhere = append(r.heldElsewhere, verifyIdx[k])
 			continue
 		}
 		return sqlerr.New(1105, "HY000", "values [[%s]] for column [%s] does not map to keyspace ids", verifyIDs[k], cv.Columns[0])

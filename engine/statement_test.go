@@ -352,6 +352,25 @@ func TestInsertAnswer(t *testing.T) {
 			}
 		})
 	}
+	// Rows with the same taken value are dropped together: one run again, not one per row.
+	t.Run("INSERT IGNORE of two rows with one taken value, in a transaction", func(t *testing.T) {
+		ins := corderInsert(t)
+		ins.Ignore = true
+		ins.Rows[0][2] = lit("7", vindex.NewInt64(7))
+		ins.Rows[1][2] = lit("7", vindex.NewInt64(7))
+		s := &session{vindexCursor: vindexCursor{lookup: map[string][][]vindex.Value{
+			"select `corder_id`, `keyspace_id` from `product`.`corder_keyspace_idx`": {{vindex.NewInt64(7), vindex.NewVarBinary([]byte("elsewhere"))}},
+		}, fail: map[string]error{
+			"insert into `product`.`corder_keyspace_idx`": sqlerr.New(1062, "23000", "Duplicate entry '7' for key 'PRIMARY'"),
+		}}, inTxn: true}
+		x := Execution{Args: []vindex.Value{vindex.NewInt64(4)}, Planned: &planned{}}
+		if err := ins.Answer(context.Background(), s, x); err != nil {
+			t.Fatal(err)
+		}
+		if calls := strings.Join(s.calls, "\n"); strings.Count(calls, "scope of customer") != 2 || strings.Contains(calls, "write on") {
+			t.Errorf("calls:\n%s\nwant two runs, no row written", calls)
+		}
+	})
 	t.Run("a hint that disagrees with the rows", func(t *testing.T) {
 		s := &session{}
 		x := Execution{Hint: customer.Keyspace.Shards[1], Planned: &planned{}}

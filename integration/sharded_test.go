@@ -2164,6 +2164,54 @@ func TestShardedDuplicateThenDelete(t *testing.T) {
 	e.checkThings(thingRow{3, "a"}, thingRow{6, "d"}, thingRow{7, "e"})
 }
 
+// INSERT IGNORE in a transaction: a row dropped for a keyspace_id that is not its corder's gets
+// MariaDB's OK (only rows whose lookup value is taken run again: nothing else locked lookup rows in
+// the pre-transaction); LAST_INSERT_ID() is the sequence value of the first row written, not of a
+// dropped one; rows sharing one taken value are all dropped at once, and the DELETE of the value's
+// owner then goes through.
+func TestShardedInsertIgnoreInTransaction(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	ctx := boundedContext(t, time.Minute)
+	conn := e.session(ctx, "customer")
+	mustExec(t, ctx, conn, "insert into customer (customer_id, email) values (1, 'a'), (4, 'b')",
+		"insert into corder (corder_id, customer_id, product_id, oname) values (10, 1, 1, 'o')", "begin")
+	for _, step := range []struct {
+		sql      string
+		affected int64
+	}{
+		{"insert ignore into corder_event (corder_id, ename, keyspace_id) values (10, 'bad', x'0102')", 0},
+		{"insert ignore into corder_event (corder_id, ename, keyspace_id) values (10, 'bad', x'0102'), (10, 'good', NULL)", 1},
+	} {
+		res, err := conn.ExecContext(ctx, step.sql)
+		if err != nil {
+			t.Fatalf("%s: %v", step.sql, err)
+		}
+		if n, _ := res.RowsAffected(); n != step.affected {
+			t.Errorf("%s: %d rows affected, want %d", step.sql, n, step.affected)
+		}
+	}
+	var id, want int64
+	if err := conn.QueryRowContext(ctx, "select last_insert_id()").Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRowContext(ctx, "select corder_event_id from corder_event where corder_id = 10 and ename = 'good'").Scan(&want); err != nil {
+		t.Fatal(err)
+	}
+	if id != want {
+		t.Errorf("last_insert_id() = %d, want %d: the row written", id, want)
+	}
+	mustExec(t, ctx, conn, "commit")
+
+	runLookupSteps(t, ctx, e.session(ctx, "things"), []lookupStep{
+		{"insert into things (id, name) values (1, 'b')", 0},
+		{"begin", 0},
+		{"insert ignore into things (id, name) values (10, 'b'), (11, 'b'), (12, 'b'), (13, 'n')", 0},
+		{"delete from things where id = 1", 0},
+		{"commit", 0},
+	})
+	e.checkThings(thingRow{13, "n"})
+}
+
 // INSERT IGNORE skips the rows that collide with a key of the owner table as MariaDB does, and
 // those rows claim no lookup value: no lookup row is left without its owner, and a later row of
 // the statement with the same value is inserted (it was dropped as the skipped row's duplicate).
