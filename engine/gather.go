@@ -132,15 +132,20 @@ func (e *Evaluate) sources(res *Result, gathered []*Result) {
 		if f.Table == "" || f.OrgName == "" {
 			continue
 		}
+		// Two gathers of that name (a subquery's c and the outer c, or C
+		// and c) leave the column its own definition.
+		var src *Field
+		named := 0
 		for g, t := range e.Tables {
 			if t.Shadowed || !strings.EqualFold(t.Alias, f.Table) {
 				continue
 			}
-			c := gathered[g].column(f.OrgName)
-			if c < 0 {
-				continue
+			named++
+			if c := gathered[g].column(f.OrgName); c >= 0 {
+				src = &gathered[g].Fields[c]
 			}
-			src := &gathered[g].Fields[c]
+		}
+		if named == 1 && src != nil {
 			f.Source = src
 			f.SourceType = src.Loose || src.Kind == f.Kind && (f.Kind == Int || f.Kind == Unsigned)
 		}
