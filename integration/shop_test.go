@@ -1074,6 +1074,10 @@ func TestShopSessionState(t *testing.T) {
 		{"select id from customer where id < 5", "update customer set tier = tier where id = 1",
 			"select last_insert_id(), found_rows(), row_count(), last_insert_id() + 1, database()", "select found_rows()", "select row_count() r"},
 		{"update customer set tier = tier where id = 1", "select row_count() union all select 1", "select last_insert_id() x union select 2"},
+		// Autocommit set with other assignments (MariaDB Connector/J's autocommit=false).
+		{"set autocommit=0, sql_mode = concat(@@sql_mode, ',STRICT_TRANS_TABLES')", "select @@autocommit, @@sql_mode",
+			"insert into customer (id, name) values (950, 'x')", "rollback", "select count(*) from customer where id = 950",
+			"set sql_mode = default, autocommit = 1", "select @@autocommit, @@sql_mode"},
 	} {
 		var answers []string
 		for _, db := range []*sql.DB{env.shopRefText, env.shopText, env.shopPrep} {

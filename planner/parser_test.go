@@ -107,25 +107,31 @@ func TestPlanSet(t *testing.T) {
 		sql   string
 		local Local
 		value string
+		rest  string
 	}{
-		{"set autocommit = 0", SetAutocommit, "0"},
-		{"SET SESSION autocommit = ON", SetAutocommit, "1"},
-		{"set @@session.autocommit = true", SetAutocommit, "1"},
-		{"set @@autocommit = off", SetAutocommit, "0"},
-		{"set global autocommit = 0", NotLocal, ""},
-		{"set @autocommit = 0", NotLocal, ""},
-		{"set wait_timeout = 30", SetWaitTimeout, "30"},
-		{"set @@session.wait_timeout = 10", SetWaitTimeout, "10"},
-		{"set @wait_timeout = 10", NotLocal, ""},
-		{"set names utf8mb4 collate 'utf8mb4_general_ci'", SetNames, "set names utf8mb4 collate 'utf8mb4_general_ci'"},
+		{"set autocommit = 0", SetAutocommit, "0", ""},
+		{"SET SESSION autocommit = ON", SetAutocommit, "1", ""},
+		{"set @@session.autocommit = true", SetAutocommit, "1", ""},
+		{"set @@autocommit = off", SetAutocommit, "0", ""},
+		{"set global autocommit = 0", NotLocal, "", ""},
+		{"set @autocommit = 0", NotLocal, "", ""},
+		{"set wait_timeout = 30", SetWaitTimeout, "30", ""},
+		{"set @@session.wait_timeout = 10", SetWaitTimeout, "10", ""},
+		{"set @wait_timeout = 10", NotLocal, "", ""},
+		{"set names utf8mb4 collate 'utf8mb4_general_ci'", SetNames, "set names utf8mb4 collate 'utf8mb4_general_ci'", ""},
+		// With other assignments (MariaDB Connector/J on connect), autocommit is taken out.
+		{"set autocommit=0, sql_mode = concat(@@sql_mode,',STRICT_TRANS_TABLES')", SetAutocommit, "0",
+			"SET @@SESSION.`sql_mode`=CONCAT(@@`sql_mode`, ',STRICT_TRANS_TABLES')"},
+		{"set @x = 1, session autocommit = on", SetAutocommit, "1", "SET @`x`=1"},
+		{"set @x = 1, global autocommit = 0", NotLocal, "", ""},
 	} {
 		plan, err := p.Plan(tc.sql, Session{Keyspace: "customer"})
 		if err != nil {
 			t.Errorf("%s: %v", tc.sql, err)
 			continue
 		}
-		if plan.Local != tc.local || plan.Value != tc.value {
-			t.Errorf("%s: local %d %q, want %d %q", tc.sql, plan.Local, plan.Value, tc.local, tc.value)
+		if plan.Local != tc.local || plan.Value != tc.value || plan.SetRest != tc.rest {
+			t.Errorf("%s: local %d %q, rest %q, want %d %q, rest %q", tc.sql, plan.Local, plan.Value, plan.SetRest, tc.local, tc.value, tc.rest)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -125,6 +126,10 @@ type Plan struct {
 	// Value carries the argument of a local statement: the keyspace of USE,
 	// the autocommit setting ("0"/"1"), the SET NAMES text.
 	Value string
+	// SetRest is a SetAutocommit's other assignments, a SET of their own
+	// ("" for none): SET autocommit = 0, sql_mode = … (MariaDB Connector/J
+	// sends that on connect).
+	SetRest string
 	// Column is the column name of a local SELECT, as the client wrote it,
 	// or of SHOW DATABASES; Escape the escape character of its LIKE pattern
 	// (in Value).
@@ -828,7 +833,23 @@ func (p *Planner) planSet(plan *Plan) {
 	}
 	stmt, err := parse(plan.Query, plan.Mode)
 	set, ok := stmt.(*ast.SetStmt)
-	if err != nil || !ok || len(set.Variables) != 1 {
+	if err != nil || !ok || len(set.Variables) == 0 {
+		return
+	}
+	if len(set.Variables) > 1 {
+		// The session keeps autocommit: it is taken out, the rest goes on.
+		for i, v := range set.Variables {
+			if !assignsSession(v, "autocommit") {
+				continue
+			}
+			if val, ok := boolValue(v.Value); ok {
+				plan.Local, plan.Value = SetAutocommit, val
+				rest := *set
+				rest.Variables = slices.Delete(slices.Clone(set.Variables), i, i+1)
+				plan.SetRest = printStmt("", &rest, nil, plan.Mode)
+			}
+			return
+		}
 		return
 	}
 	v := set.Variables[0]
@@ -847,6 +868,11 @@ func (p *Planner) planSet(plan *Plan) {
 			plan.Value = strconv.FormatUint(val.GetUint64(), 10)
 		}
 	}
+}
+
+// assignsSession: v assigns the session's system variable name.
+func assignsSession(v *ast.VariableAssignment, name string) bool {
+	return v.IsSystem && !v.IsGlobal && !v.IsInstance && strings.EqualFold(v.Name, name)
 }
 
 // routeSetReads routes a SET whose values read tables (SET @n := (SELECT

@@ -473,7 +473,7 @@ func (s *session) sessionStatement(plan *planner.Plan, more bool) (bool, error) 
 	case planner.SetNames:
 		return true, s.setNames(plan, more)
 	case planner.SetAutocommit:
-		return true, s.setAutocommit(plan.Value == "1", more)
+		return true, s.setAutocommit(plan.Value == "1", plan.SetRest, more)
 	case planner.SetWaitTimeout:
 		// As MySQL does, out-of-range values are clamped: 0 is one second.
 		const maxWaitTimeout = 31536000 // seconds, a year
@@ -750,18 +750,39 @@ func (s *session) setNames(plan *planner.Plan, more bool) error {
 }
 
 // setAutocommit follows MySQL: turning autocommit on commits the open
-// transaction; turning it off makes the next statement start one.
-func (s *session) setAutocommit(on bool, more bool) error {
+// transaction; turning it off makes the next statement start one. rest are
+// the statement's other assignments, a SET of their own ("" none), which
+// goes on as any SET, its OK showing the new autocommit; as in MySQL
+// nothing is set when one fails (but the commit of turning it on stays).
+func (s *session) setAutocommit(on bool, rest string, more bool) error {
 	if !on && s.tablesLocked {
 		return errLocksAutocommit
 	}
-	if on && !s.autocommit {
+	var restPlan *planner.Plan
+	if rest != "" {
+		var err error
+		if restPlan, _, err = s.plan(rest, s.planSession(), false); err != nil {
+			return err
+		}
+	}
+	was := s.autocommit
+	if on && !was {
 		if err := s.commit(); err != nil {
 			return err
 		}
 	}
 	s.autocommit = on
-	return s.ok(more)
+	if restPlan == nil {
+		return s.ok(more)
+	}
+	done, err := s.runSessionStatement(restPlan, more, false)
+	if err == nil && !done {
+		err = sqlerr.Routing("the assignments of a SET with autocommit are no SET: %.80s", rest)
+	}
+	if err != nil {
+		s.autocommit = was
+	}
+	return err
 }
 
 // set runs a session SET on a backend, then keeps it for every backend
