@@ -1253,3 +1253,49 @@ func TestColumnInfoPrepared(t *testing.T) {
 		t.Errorf("COM_FIELD_LIST: %s, want %s", names(got), names(want))
 	}
 }
+
+// TestShopSetStatement: MariaDB's SET STATEMENT … FOR (MariaDB Connector/J's query timeout) runs its
+// statement in the session's keyspace as any: the assignments go with the statement where it goes to
+// one shard as the client's text (a max_statement_time the shard enforces); elsewhere a
+// max_statement_time is lost, and other variables are refused rather than lost.
+func TestShopSetStatement(t *testing.T) {
+	env := newMergeEnv(t)
+	ctx := mergeCtx(t, time.Minute)
+	for _, prepared := range []bool{false, true} {
+		sc, ref := env.shopText, env.shopRefText
+		if prepared {
+			sc, ref = env.shopPrep, env.shopRefPrep
+		}
+		for _, q := range []string{
+			"SET STATEMENT max_statement_time=10 FOR select id, name from customer where id = 8",
+			"set statement max_statement_time = 10 for select count(*), sum(tier) from customer",
+			"SET STATEMENT max_statement_time=10 FOR select c.name, o.total from customer c join orders o on o.customer_id = c.id where c.id = 8 order by o.id",
+		} {
+			want, err := mergeQuery(ctx, ref, prepared, q)
+			if err != nil {
+				t.Fatalf("%s on the oracle: %v", q, err)
+			}
+			got, err := mergeQuery(ctx, sc, prepared, q)
+			if err != nil {
+				t.Errorf("%s [prepared %v]: %v", q, prepared, err)
+				continue
+			}
+			if msg := env.compare(mergeCase{sql: q}, got, want); msg != "" {
+				t.Errorf("%s [prepared %v]: %s", q, prepared, msg)
+			}
+		}
+		q := "SET STATEMENT sql_mode = '' FOR select count(*) from customer"
+		var me *mysql.MySQLError
+		if _, err := mergeQuery(ctx, sc, prepared, q); !errors.As(err, &me) || me.Number != 1235 || !strings.Contains(me.Message, "SET STATEMENT sql_mode") {
+			t.Errorf("%s [prepared %v]: %v, want ERROR 1235", q, prepared, err)
+		}
+	}
+	// The shard enforces the statement's max_statement_time: ERROR 1969 as from MariaDB.
+	q := "SET STATEMENT max_statement_time=0.01 FOR select sleep(2) from customer where id = 8"
+	for name, db := range map[string]*sql.DB{"oracle": env.shopRefText, "sidecar": env.shopText} {
+		var me *mysql.MySQLError
+		if _, err := mergeQuery(ctx, db, false, q); !errors.As(err, &me) || me.Number != 1969 {
+			t.Errorf("%s: %s: %v, want ERROR 1969", name, q, err)
+		}
+	}
+}

@@ -437,3 +437,33 @@ func VExplainTarget(sql string) string {
 	}
 	return strings.TrimSpace(rest)
 }
+
+// SetStatement splits MariaDB's SET STATEMENT assignments FOR statement:
+// prefix is the text up to FOR and the blanks after it, inner the statement
+// it runs, vars the variables it sets (lower-case). ok is false for any
+// other statement.
+func SetStatement(sql string) (prefix, inner string, vars []string, ok bool) {
+	toks := scanTokens(sql)
+	if len(toks) < 4 || toks[0].word != "set" || toks[1].word != "statement" {
+		return "", "", nil, false
+	}
+	depth := 0
+	for k, t := range toks[2:] {
+		switch t.word {
+		case "(":
+			depth++
+		case ")":
+			depth--
+		case "for":
+			if depth == 0 {
+				end := skipSpace(sql, t.end)
+				return sql[:end], sql[end:], vars, end < len(sql)
+			}
+		case "=":
+			if depth == 0 && k > 0 {
+				vars = append(vars, toks[2+k-1].word)
+			}
+		}
+	}
+	return "", "", nil, false
+}

@@ -103,6 +103,7 @@ var fuzzStatements = []string{
 	"set names utf8mb4",
 	"set names 'utf8mb4' collate 'utf8mb4_bin'",
 	"set autocommit = 0",
+	"set statement max_statement_time = 1 for select 1",
 	"set @@session.autocommit = ON",
 	"set session wait_timeout = 28800",
 	"set sql_mode = 'ANSI_QUOTES'",
@@ -359,6 +360,10 @@ func FuzzPlan(f *testing.F) {
 		sess := fuzzSession(ks, flags)
 		p := NewPlanner(topo, 16, 1<<20)
 
+		// SET STATEMENT … FOR splits the text in two.
+		if prefix, inner, _, ok := SetStatement(sql); ok && prefix+inner != sql {
+			t.Fatalf("SetStatement(%q) = %q + %q", sql, prefix, inner)
+		}
 		// A text statement, as session.query plans it.
 		bound := BindSessionTables(sql, sess, fakeSessions{})
 		if !ContainsFold(sql, "_connect_attrs") && !ContainsFold(sql, "processlist") && bound != sql {

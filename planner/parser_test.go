@@ -2,6 +2,7 @@ package planner
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -201,5 +202,28 @@ func TestPrintIntroducers(t *testing.T) {
 	const want = "SELECT 0x61,_utf8mb4 0x61,_latin1 0x61,x'61',_UTF8MB4 x'61',_UTF8MB4 b'1100001',0x61,'a',_UTF8MB4'a',_LATIN1'a' FROM `t`"
 	if got := printStmt("", stmt, nil, SQLMode{}); got != want {
 		t.Errorf("printed %s\nwant    %s", got, want)
+	}
+}
+
+// TestSetStatement: MariaDB's SET STATEMENT … FOR splits into its assignments and the statement
+// (MariaDB Connector/J's query timeout), whatever the values hold.
+func TestSetStatement(t *testing.T) {
+	for _, tc := range []struct {
+		sql, prefix, inner string
+		vars               []string
+	}{
+		{"SET STATEMENT max_statement_time=10 FOR select id from t where id = 1", "SET STATEMENT max_statement_time=10 FOR ", "select id from t where id = 1", []string{"max_statement_time"}},
+		{"set statement sql_mode = 'a,for', max_statement_time = (1 + 1) for\n update t set a = 1", "set statement sql_mode = 'a,for', max_statement_time = (1 + 1) for\n ", "update t set a = 1", []string{"sql_mode", "max_statement_time"}},
+		{"/* c */ SET STATEMENT max_statement_time=1 FOR /* d */ select 1", "/* c */ SET STATEMENT max_statement_time=1 FOR /* d */ ", "select 1", []string{"max_statement_time"}},
+	} {
+		prefix, inner, vars, ok := SetStatement(tc.sql)
+		if !ok || prefix != tc.prefix || inner != tc.inner || !slices.Equal(vars, tc.vars) {
+			t.Errorf("%q: %v %q %q %q, want %q %q %q", tc.sql, ok, prefix, inner, vars, tc.prefix, tc.inner, tc.vars)
+		}
+	}
+	for _, sql := range []string{"set max_statement_time = 1", "set statement max_statement_time = 1 for", "select 1", "set @statement = 1 for"} {
+		if _, _, _, ok := SetStatement(sql); ok {
+			t.Errorf("%q: taken for SET STATEMENT … FOR", sql)
+		}
 	}
 }

@@ -72,7 +72,7 @@ func (a *answering) Relay(_ context.Context, shard *conf.Shard, sql string) erro
 		if a.stmt != nil {
 			return a.executeOn(shard, a.stmt)
 		}
-		sql = a.plan.Query
+		sql = a.stmtPrefix + a.plan.Query
 	}
 	// Text even for a prepared execute: it is the SELECT without rows of a
 	// route to no shard, whose result is framed alike in both protocols.

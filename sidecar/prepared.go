@@ -2,6 +2,7 @@ package sidecar
 
 import (
 	"encoding/binary"
+	"strings"
 
 	"sidecar/backend"
 	"sidecar/conf"
@@ -47,6 +48,12 @@ func (s *session) prepare(sql string) error {
 	s.stmtDB = ""
 	if vschemaddl.IsStatement(sql) {
 		return sqlerr.Unsupported("VSchema statements as prepared statements: send them as text")
+	}
+	// A prepared statement runs without SET STATEMENT's assignments (see
+	// setStatement): each execute would need them prepared with it.
+	_, sql, vars := setStatement(sql)
+	if vars != nil {
+		return sqlerr.Unsupported("SET STATEMENT %s FOR a prepared statement: set them for the session instead", strings.Join(vars, ", "))
 	}
 	sess := s.planSession()
 	clientText := sql

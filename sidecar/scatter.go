@@ -54,7 +54,7 @@ func (s *session) scatter(queries []engine.ShardQuery, plan *planner.Plan, stmt 
 		case sql != "":
 			err = bc.SendQuery(mysql.ComQuery, sql)
 		default:
-			err = bc.SendQuery(mysql.ComQuery, plan.Query)
+			err = bc.SendQuery(mysql.ComQuery, s.stmtPrefix+plan.Query)
 		}
 		if err != nil {
 			firstErr = err

@@ -82,6 +82,9 @@ type session struct {
 	// if copyConnState wrote it.
 	lastConn   *backend.Conn
 	copiedVars string
+	// stmtPrefix is the SET STATEMENT … FOR of the client's statement
+	// running, which goes with its text (see setStatement).
+	stmtPrefix string
 	// warnings are what SHOW WARNINGS answers after a statement that ran on
 	// several connections (nil otherwise: the connection that ran the
 	// statement answers it), and warningCount their number.
@@ -317,6 +320,9 @@ func (s *session) query(sql string, more bool) (err error) {
 	if vschemaddl.IsStatement(sql) {
 		return s.vschemaStatement(sql, more)
 	}
+	var vars []string
+	s.stmtPrefix, sql, vars = setStatement(sql)
+	defer func() { s.stmtPrefix = "" }()
 	sql = planner.BindSessionTables(sql, s.planSession(), s)
 	plan, _, err := s.plan(sql, s.planSession(), false)
 	if err != nil {
@@ -330,6 +336,10 @@ func (s *session) query(sql string, more bool) (err error) {
 		}
 	}
 	s.stats.plan = plan
+	if vars != nil && (plan.Local != planner.NotLocal || plan.Kind == planner.KindSet || !plan.Forwarded()) {
+		// The assignments go only with the client's text to one shard.
+		return sqlerr.Unsupported("SET STATEMENT %s FOR a statement the sidecar runs as more than its text on one shard: set them for the session instead", strings.Join(vars, ", "))
+	}
 	if done, err := s.runSessionStatement(plan, more, false); done {
 		return err
 	}
@@ -338,7 +348,7 @@ func (s *session) query(sql string, more bool) (err error) {
 	}
 	s.implicitBegin(plan.Kind)
 	if s.target != nil {
-		res, err := s.forward(s.target, sql, plan.Kind, more)
+		res, err := s.forward(s.target, s.stmtPrefix+sql, plan.Kind, more)
 		return res.failed(err)
 	}
 	if !plan.Forwarded() {
@@ -348,8 +358,30 @@ func (s *session) query(sql string, more bool) (err error) {
 	if err != nil {
 		return err
 	}
-	res, err := s.forward(shard, plan.Query, plan.Kind, more)
+	res, err := s.forward(shard, s.stmtPrefix+plan.Query, plan.Kind, more)
 	return res.failed(err)
+}
+
+// setStatement takes MariaDB's SET STATEMENT assignments FOR off sql: the
+// statement is planned as any, and the prefix (session.stmtPrefix) goes
+// with it where it goes to shards as the client's text: forwarded,
+// relayed from one shard, concatenated from several. Elsewhere (merged,
+// evaluated, written with lookup rows or sequence values, answered by the
+// sidecar) the assignments are lost, which only max_statement_time may be
+// (MariaDB Connector/J's query timeout: the statement then has none); vars
+// are the others, refused unless the statement is forwarded: they could
+// change what it does. For any other statement inner is sql.
+func setStatement(sql string) (prefix, inner string, vars []string) {
+	prefix, inner, all, ok := planner.SetStatement(sql)
+	if !ok {
+		return "", sql, nil
+	}
+	for _, v := range all {
+		if v != "max_statement_time" {
+			vars = append(vars, v)
+		}
+	}
+	return prefix, inner, vars
 }
 
 // plan plans sql (prepared: as a prepared statement) with the planner in
