@@ -1299,3 +1299,32 @@ func TestShopSetStatement(t *testing.T) {
 		}
 	}
 }
+
+// TestShopUseTracked: a client that tracks its session state (CLIENT_SESSION_TRACK, as MariaDB
+// Connector/J does) learns the database a USE selects from the OK packet, as from MariaDB.
+func TestShopUseTracked(t *testing.T) {
+	env := newMergeEnv(t)
+	for _, tc := range []struct{ addr, user, password, db string }{
+		{env.ref.Addr(), "root", "", "ref"},
+		{env.sidecar, "mysql_user", "mysql_password", "mk"},
+	} {
+		c, err := client.Connect(tc.addr, tc.user, tc.password, "shop", func(c *client.Conn) error {
+			c.SetCapability(mysqlproto.CLIENT_SESSION_TRACK)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := c.Execute("use " + tc.db)
+		if err != nil {
+			t.Fatalf("use %s: %v", tc.db, err)
+		}
+		if res.SessionTracking == nil || res.SessionTracking.Schema != tc.db {
+			t.Errorf("use %s: session state %+v, want the schema %s", tc.db, res.SessionTracking, tc.db)
+		}
+		if res, err = c.Execute("select 1"); err != nil || res.SessionTracking != nil {
+			t.Errorf("select 1 after use: %v, session state %+v, want none", err, res.SessionTracking)
+		}
+		c.Close()
+	}
+}

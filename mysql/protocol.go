@@ -33,10 +33,11 @@ const (
 
 // Server status flags.
 const (
-	StatusInTrans            = 0x0001
-	StatusAutocommit         = 0x0002
-	StatusMoreResults        = 0x0008
-	StatusNoBackslashEscapes = 0x0200
+	StatusInTrans             = 0x0001
+	StatusAutocommit          = 0x0002
+	StatusMoreResults         = 0x0008
+	StatusNoBackslashEscapes  = 0x0200
+	StatusSessionStateChanged = 0x4000
 )
 
 // Column definition flags.
@@ -155,6 +156,10 @@ type OK struct {
 	Status       uint16
 	Warnings     uint16
 	Info         string
+	// SessionState are the session state changes of the statement
+	// (CLIENT_SESSION_TRACK; see SchemaChange), sent with
+	// StatusSessionStateChanged.
+	SessionState []byte
 }
 
 // SumInfo is the info of one statement that ran as several, each with its
@@ -241,12 +246,29 @@ func AppendOK(b []byte, ok OK) []byte {
 	b = append(b, 0x00)
 	b = AppendLenEncInt(b, ok.AffectedRows)
 	b = AppendLenEncInt(b, ok.InsertID)
-	b = binary.LittleEndian.AppendUint16(b, ok.Status)
-	b = binary.LittleEndian.AppendUint16(b, ok.Warnings)
-	if ok.Info == "" {
-		return b
+	status := ok.Status
+	if ok.SessionState != nil {
+		status |= StatusSessionStateChanged
 	}
-	return AppendLenEncString(b, ok.Info) // as the servers send it (see ParseOK)
+	b = binary.LittleEndian.AppendUint16(b, status)
+	b = binary.LittleEndian.AppendUint16(b, ok.Warnings)
+	switch {
+	case ok.SessionState != nil:
+		b = AppendLenEncString(b, ok.Info)
+		return AppendLenEncString(b, string(ok.SessionState))
+	case ok.Info != "":
+		return AppendLenEncString(b, ok.Info) // as the servers send it (see ParseOK)
+	}
+	return b
+}
+
+// SchemaChange is the session state change of a new default schema
+// (SESSION_TRACK_SCHEMA), for a client that tracks its session
+// (CLIENT_SESSION_TRACK): MariaDB Connector/J learns of a USE so.
+func SchemaChange(name string) []byte {
+	data := AppendLenEncString(nil, name)
+	b := AppendLenEncInt([]byte{0x01}, uint64(len(data)))
+	return append(b, data...)
 }
 
 func AppendEOF(b []byte, warnings, status uint16) []byte {

@@ -46,3 +46,13 @@ func TestOKInfo(t *testing.T) {
 		t.Errorf("AppendOK without info: % x, want % x", got, head)
 	}
 }
+
+// TestOKSessionState: an OK with a session state change flags it and sends the (empty) info before
+// it, as MariaDB does for a client that tracks its session.
+func TestOKSessionState(t *testing.T) {
+	got := AppendOK(nil, OK{Status: StatusAutocommit, SessionState: SchemaChange("mk")})
+	want := []byte{0x00, 0, 0, 0x02, 0x40, 0, 0, 0x00, 5, 0x01, 3, 2, 'm', 'k'}
+	if string(got) != string(want) {
+		t.Errorf("AppendOK: % x, want % x", got, want)
+	}
+}

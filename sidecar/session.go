@@ -43,6 +43,7 @@ type session struct {
 	stmtDB          string
 	foundRows       bool     // CLIENT_FOUND_ROWS: UPDATE reports matched rows
 	localFiles      bool     // CLIENT_LOCAL_FILES: the client sends files for LOAD DATA LOCAL
+	tracksSession   bool     // CLIENT_SESSION_TRACK: the client reads session state changes in OKs
 	savepoints      []string // of the open transaction, replayed on shards joining it later
 	names           string   // SET NAMES for backend connections
 	initialNames    string   // from the handshake's collation
@@ -183,7 +184,7 @@ func (s *session) dispatch(p []byte) (quit bool) {
 		if err := s.use(string(p[1:])); err != nil {
 			s.writeError(err)
 		} else {
-			s.writeOK(0, 0, 0)
+			s.writeErrorIf(s.okUse(string(p[1:]), false))
 		}
 	case mysql.ComFieldList:
 		s.writeErrorIf(s.fieldList(p))
@@ -501,7 +502,7 @@ func (s *session) sessionStatement(plan *planner.Plan, more bool) (bool, error) 
 		if err := s.use(plan.Value); err != nil {
 			return true, err
 		}
-		return true, s.ok(more)
+		return true, s.okUse(plan.Value, more)
 	case planner.SetNames:
 		return true, s.setNames(plan, more)
 	case planner.SetAutocommit:
@@ -642,12 +643,27 @@ func (s *session) singleShard(plan *planner.Plan) (*conf.Shard, error) {
 func ptr[T any](v T) *T { return &v }
 
 func (s *session) ok(more bool) error {
+	return s.okState(nil, more)
+}
+
+// okUse answers a USE of name (a statement or COM_INIT_DB): a client that
+// tracks its session learns its new database there, as from MariaDB.
+func (s *session) okUse(name string, more bool) error {
+	var state []byte
+	if s.tracksSession {
+		state = mysql.SchemaChange(name)
+	}
+	return s.okState(state, more)
+}
+
+// okState sends an OK with the session state changes state (nil: none).
+func (s *session) okState(state []byte, more bool) error {
 	s.rowCount = 0
 	st := s.status()
 	if more {
 		st |= mysql.StatusMoreResults
 	}
-	return s.w.WritePacket(mysql.AppendOK(nil, mysql.OK{Status: st}))
+	return s.w.WritePacket(mysql.AppendOK(nil, mysql.OK{Status: st, SessionState: state}))
 }
 
 // use selects a keyspace, or with Vitess's `keyspace:shard` one shard of it:
