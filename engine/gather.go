@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"strings"
@@ -132,20 +133,25 @@ func (e *Evaluate) sources(res *Result, gathered []*Result) {
 		if f.Table == "" || f.OrgName == "" {
 			continue
 		}
-		// Two gathers of that name (a subquery's c and the outer c, or C
-		// and c) leave the column its own definition.
+		// Gathers of that name (a subquery's c and the outer c, or C and c)
+		// whose columns differ leave the column its own definition: either
+		// would be a guess.
 		var src *Field
-		named := 0
+		guess := false
 		for g, t := range e.Tables {
 			if t.Shadowed || !strings.EqualFold(t.Alias, f.Table) {
 				continue
 			}
-			named++
-			if c := gathered[g].column(f.OrgName); c >= 0 {
-				src = &gathered[g].Fields[c]
+			c := gathered[g].column(f.OrgName)
+			if c < 0 {
+				continue // not the column's table
 			}
+			if src != nil && !bytes.Equal(src.Def, gathered[g].Fields[c].Def) {
+				guess = true
+			}
+			src = &gathered[g].Fields[c]
 		}
-		if named == 1 && src != nil {
+		if src != nil && !guess {
 			f.Source = src
 			f.SourceType = src.Loose || src.Kind == f.Kind && (f.Kind == Int || f.Kind == Unsigned)
 		}

@@ -324,25 +324,34 @@ func TestEvaluateSources(t *testing.T) {
 	}
 }
 
-// TestEvaluateSourcesSameAlias: two gathers of one name (a subquery's c and the outer query's c,
-// or C and c) leave an evaluated column its own definition: either gather's would be a guess, and
-// a TINYINT's type on an INT column garbles its binary rows.
+// TestEvaluateSourcesSameAlias: gathers of one name (a subquery's c and the outer query's c, or C
+// and c) whose columns of a name differ leave an evaluated column its own definition: either would
+// be a guess, and a TINYINT's type on an INT column garbles its binary rows. A column only one of
+// them has, or alike in both (the same table twice), is theirs.
 func TestEvaluateSourcesSameAlias(t *testing.T) {
-	e := joinPlan()
-	e.Tables[1].Alias = "C"
-	f := &fakeCursor{results: map[string]*Result{
-		"SELECT c.": {Fields: []Field{{Name: "id", Kind: Int, Def: []byte("tinyint")}, {Name: "name", Kind: Text, Def: []byte("varchar")}},
-			Rows: rows([]string{"1", "a"})},
-		"SELECT o.":     {Fields: []Field{{Name: "cid", Kind: Int, Def: []byte("int")}, {Name: "total", Kind: Decimal}}},
-		"SELECT c.name": {Fields: []Field{{Name: "cid", Kind: Int, Table: "c", OrgName: "cid"}, {Name: "id", Kind: Int, Table: "c", OrgName: "id"}}},
-	}}
-	res, err := e.Execute(context.Background(), &Env{Cursor: f, Args: joinArgs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, got := range res.Fields {
-		if got.Source != nil {
-			t.Errorf("column %s: source %+v, want none", got.Name, got.Source)
+	for _, tc := range []struct {
+		otherID string // the definition of the other gather's id
+		want    map[string]bool
+	}{
+		{"int", map[string]bool{"id": false, "name": true}},
+		{"tinyint", map[string]bool{"id": true, "name": true}},
+	} {
+		e := joinPlan()
+		e.Tables[1].Alias = "C"
+		f := &fakeCursor{results: map[string]*Result{
+			"SELECT c.": {Fields: []Field{{Name: "id", Kind: Int, Def: []byte("tinyint")}, {Name: "name", Kind: Text, Def: []byte("varchar")}},
+				Rows: rows([]string{"1", "a"})},
+			"SELECT o.":     {Fields: []Field{{Name: "id", Kind: Int, Def: []byte(tc.otherID)}, {Name: "total", Kind: Decimal, Def: []byte("decimal")}}},
+			"SELECT c.name": {Fields: []Field{{Name: "id", Kind: Int, Table: "c", OrgName: "id"}, {Name: "name", Kind: Text, Table: "c", OrgName: "name"}}},
+		}}
+		res, err := e.Execute(context.Background(), &Env{Cursor: f, Args: joinArgs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, got := range res.Fields {
+			if want := tc.want[got.Name]; (got.Source != nil) != want {
+				t.Errorf("other id %s, column %s: source %+v, want one: %v", tc.otherID, got.Name, got.Source, want)
+			}
 		}
 	}
 }
