@@ -1328,3 +1328,42 @@ func TestShopUseTracked(t *testing.T) {
 		c.Close()
 	}
 }
+
+// TestShopWarningsOwn: SHOW WARNINGS and the warning counts list the session's own last statement's
+// warnings, never what another session left on a pooled backend connection: after a statement with
+// none (answered by the sidecar or by a shard) they are empty, and a second SHOW WARNINGS lists the
+// same as the first, as from MariaDB.
+func TestShopWarningsOwn(t *testing.T) {
+	env := newMergeEnv(t)
+	ctx := mergeCtx(t, time.Minute)
+	// Other sessions leave warnings on every shard's pooled connections.
+	for range 3 {
+		c, err := env.shopText.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.ExecContext(ctx, "select cast(concat('SECRET', id) as signed) from customer"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.ExecContext(ctx, "select cast('SECRET' as signed) from customer where id = 8"); err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+	}
+	for _, seq := range [][]string{
+		{"select 1", "show warnings", "select @@warning_count", "show count(*) warnings"},
+		{"select id from customer where id = 9", "show warnings", "show warnings"},
+		{"select 1/0 from customer where id = 9", "show warnings", "show warnings", "select @@warning_count"},
+		{"select 1/0", "show warnings", "show warnings"},
+	} {
+		for i := range 4 { // fresh sessions: their backend connections come from the pool
+			var answers []string
+			for _, db := range []*sql.DB{env.shopRefText, env.shopText} {
+				answers = append(answers, runSequence(t, ctx, db, false, seq))
+			}
+			if answers[1] != answers[0] {
+				t.Errorf("%q (session %d)\n MariaDB  %s\n sidecar  %s", seq, i, answers[0], answers[1])
+			}
+		}
+	}
+}

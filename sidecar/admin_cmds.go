@@ -120,6 +120,9 @@ func (s *session) showProcesslist(full, more bool) error {
 
 // putBack returns a connection the session no longer uses to its pool.
 func (s *session) putBack(bc *backend.Conn) {
+	if bc == s.warnSrc {
+		s.warnSrc = nil // another session's now: SHOW WARNINGS must not read it
+	}
 	s.busy.remove(bc)
 	bc.Pool.Put(bc)
 }

@@ -60,6 +60,10 @@ type session struct {
 	conns    map[connKey]*backend.Conn // held while in a transaction or sticky
 	stmt     *stmtScope                // the statement being run, when it writes in several places
 	warnConn *backend.Conn             // kept after a statement with warnings for SHOW WARNINGS
+	// warnSrc is the connection the last statement left its warnings on
+	// (warnSrcCount of them; nil: none, or on several: see warnings).
+	warnSrc      *backend.Conn
+	warnSrcCount uint16
 
 	pendingCache []cacheEntry // lookup results to cache when the transaction commits
 	// lookupRows is what the transaction's Pre and Post sessions did to
@@ -441,12 +445,19 @@ func (s *session) runSessionStatement(plan *planner.Plan, more, binary bool) (bo
 }
 
 func (s *session) sessionStatement(plan *planner.Plan, more bool) (bool, error) {
-	if s.warnings != nil { // of a statement that ran on several connections
-		if plan.Diagnostics != planner.NoDiagnostics {
-			return true, s.showDiagnostics(plan, more)
+	if plan.Diagnostics != planner.NoDiagnostics {
+		if s.warnings == nil {
+			// Read from the connection the last statement left them on
+			// (none: it left none), never from another one: a pooled
+			// connection holds what another session's statement left.
+			s.warnings = [][]*string{}
+			if bc := s.warnSrc; bc != nil {
+				s.keepWarnings(bc, s.warnSrcCount, false)
+			}
 		}
-		s.warnings, s.warningCount = nil, 0
+		return true, s.showDiagnostics(plan, more)
 	}
+	s.warnings, s.warningCount, s.warnSrc = nil, 0, nil
 	if s.tablesLocked && plan.Keyspace != nil && (plan.Keyspace.Name != s.lockedKeyspace || plan.Engine) && (plan.Kind == planner.KindSelect || plan.Kind.IsDML()) {
 		// The keyspace's connections hold no locks (an Engine plan reads
 		// another keyspace too): MySQL refuses any table not locked.
@@ -1243,6 +1254,9 @@ func sameWarning(a, b []*string) bool {
 // statement left warnings is kept until the next statement, so SHOW WARNINGS
 // reads them from the right backend.
 func (s *session) release(bc *backend.Conn, held bool, warnings uint16) {
+	if warnings > 0 && !bc.Broken {
+		s.warnSrc, s.warnSrcCount = bc, warnings
+	}
 	if held {
 		return
 	}
