@@ -26,7 +26,7 @@ test: deps vet
 	@# A few seconds of each fuzz target beyond its committed corpus (testdata/fuzz), as a count of
 	@# inputs (target:package:count): Go 1.26's fuzzer can fail a run whose -fuzztime duration ends
 	@# while a worker is busy ("context deadline exceeded", go.dev/issue/75804); a count has no deadline.
-	@for t in FuzzReadPacket:./mysql:30000 FuzzBindArgs:./sidecar:6000 FuzzSplitStatements:./planner:5000 \
+	@for t in FuzzReadPacket:./mysql:30000 FuzzCompressedRead:./mysql:20000 FuzzBindArgs:./sidecar:6000 FuzzSplitStatements:./planner:5000 \
 		FuzzNormalize:./planner:5000 FuzzPlan:./planner:5000 FuzzParse:./vschemaddl:30000 FuzzMerge:./engine:4000; do \
 		name=$${t%%:*}; rest=$${t#*:}; pkg=$${rest%%:*}; n=$${rest#*:}; \
 		out=$$($(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime "$${n}x" "$$pkg" 2>&1) || { echo "$$out"; exit 1; }; \

@@ -23,9 +23,9 @@ import (
 	"github.com/go-sql-driver/mysql"
 )
 
-// greetingOf reads the handshake greeting a server sends on connect: its version, connection id and
-// status flags.
-func greetingOf(t *testing.T, addr string) (version string, id uint32, status uint16) {
+// greetingOf reads the handshake greeting a server sends on connect: its version, connection id,
+// status flags and capability flags.
+func greetingOf(t *testing.T, addr string) (version string, id uint32, status uint16, caps uint32) {
 	t.Helper()
 	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
@@ -49,7 +49,8 @@ func greetingOf(t *testing.T, addr string) (version string, id uint32, status ui
 	rest := p[1+end+1:]
 	id = binary.LittleEndian.Uint32(rest)
 	status = binary.LittleEndian.Uint16(rest[4+8+1+2+1:])
-	return version, id, status
+	caps = uint32(binary.LittleEndian.Uint16(rest[4+8+1:])) | uint32(binary.LittleEndian.Uint16(rest[4+8+1+2+1+2:]))<<16
+	return version, id, status, caps
 }
 
 // TestFidelityGreetingAndSession: the greeting is the first shard's (version, autocommit status);
@@ -59,8 +60,8 @@ func TestFidelityGreetingAndSession(t *testing.T) {
 	env := sharedUnsharded(t)
 	env.mdb.MustExec(t, "appdb", "CREATE TABLE IF NOT EXISTS fid_session (id INT PRIMARY KEY)")
 
-	backendVersion, _, backendStatus := greetingOf(t, env.mdb.Addr())
-	version, _, status := greetingOf(t, env.addr())
+	backendVersion, _, backendStatus, _ := greetingOf(t, env.mdb.Addr())
+	version, _, status, _ := greetingOf(t, env.addr())
 	if version != backendVersion+"-sidecar" || status != backendStatus || status != 0x0002 {
 		t.Errorf("greeting: version %q, status 0x%04x; want %q and the backend's 0x%04x (autocommit)",
 			version, status, backendVersion+"-sidecar", backendStatus)

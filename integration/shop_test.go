@@ -1367,3 +1367,58 @@ func TestShopWarningsOwn(t *testing.T) {
 		}
 	}
 }
+
+// TestShopCompressed: clients that ask for the compressed protocol (the mariadb client's --compress,
+// go-sql-driver's compress=true, PHP's MYSQLI_CLIENT_COMPRESS) get the oracle's answers in it: small
+// and large results, text and prepared.
+func TestShopCompressed(t *testing.T) {
+	env := newMergeEnv(t)
+	ctx := mergeCtx(t, time.Minute)
+	if _, _, _, caps := greetingOf(t, env.sidecar); caps&mysqlproto.CLIENT_COMPRESS == 0 {
+		t.Fatalf("the greeting's capabilities 0x%08x offer no CLIENT_COMPRESS: clients would not compress", caps)
+	}
+	queries := []string{
+		"select id, name from customer where id = 8",
+		"select count(*), sum(tier) from customer",
+		"select o.id, o.total, c.name from orders o join customer c on c.id = o.customer_id order by o.id",
+		"select id, repeat(name, 20000) from customer where id in (8, 9) order by id",
+	}
+	for _, q := range queries {
+		got, gerr, gcode := RunCLI(env.sidecar, "mysql_user", "mysql_password", "shop", q+";\n", "--compress")
+		want, _, _ := RunCLI(env.ref.Addr(), "root", "", "shop", q+";\n", "--compress")
+		if gcode != 0 || got != want {
+			t.Errorf("mariadb --compress: %s: exit %d %s\n got %.300q\nwant %.300q", q, gcode, gerr, got, want)
+		}
+	}
+	open := func(addr, user, password string) *sql.DB {
+		cfg := mysql.NewConfig()
+		cfg.Net, cfg.Addr, cfg.User, cfg.Passwd, cfg.DBName = "tcp", addr, user, password, "shop"
+		if err := cfg.Apply(mysql.EnableCompression(true)); err != nil {
+			t.Fatal(err)
+		}
+		connector, err := mysql.NewConnector(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db := sql.OpenDB(connector)
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	sc, ref := open(env.sidecar, "mysql_user", "mysql_password"), open(env.ref.Addr(), "root", "")
+	for _, prepared := range []bool{false, true} {
+		for _, q := range queries {
+			want, err := mergeQuery(ctx, ref, prepared, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := mergeQuery(ctx, sc, prepared, q)
+			if err != nil {
+				t.Errorf("compress=true, prepared %v: %s: %v", prepared, q, err)
+				continue
+			}
+			if msg := env.compare(mergeCase{sql: q}, got, want); msg != "" {
+				t.Errorf("compress=true, prepared %v: %s: %s", prepared, q, msg)
+			}
+		}
+	}
+}

@@ -33,11 +33,25 @@ type Conn struct {
 // NewConn frames packets on conn with read and write buffers of size bytes.
 // A plain socket is read and written with raw system calls (sockIO).
 func NewConn(conn net.Conn, size int) *Conn {
-	var rw io.ReadWriter = conn
-	if sock := socketIO(conn); sock != nil {
-		rw = sock
-	}
+	rw := socketRW(conn)
 	return &Conn{conn: conn, r: bufio.NewReaderSize(rw, size), w: bufio.NewWriterSize(rw, size)}
+}
+
+// NewCompressedConn is NewConn for a client that speaks the compressed
+// protocol after the handshake (CLIENT_COMPRESS): its packets travel in
+// zlib frames.
+func NewCompressedConn(conn net.Conn, size int) *Conn {
+	z := &compressed{raw: socketRW(conn)}
+	return &Conn{conn: conn, r: bufio.NewReaderSize(z, size), w: bufio.NewWriterSize(z, size)}
+}
+
+// socketRW is conn read and written with raw system calls when it is a
+// plain socket (sockIO), else conn itself.
+func socketRW(conn net.Conn) io.ReadWriter {
+	if sock := socketIO(conn); sock != nil {
+		return sock
+	}
+	return conn
 }
 
 // NewBuffered frames packets read from r and written to w (either may be

@@ -308,7 +308,7 @@ func (s *Server) serveConn(nc net.Conn) {
 		srv:             s,
 		id:              c.ConnectionID(),
 		user:            c.GetUser(),
-		w:               mysql.NewConn(conn, 16<<10),
+		w:               newClientConn(conn, c.HasCapability(gomysql.CLIENT_COMPRESS)),
 		keyspace:        connect.db,
 		systemDB:        connect.systemDB,
 		autocommit:      true,
@@ -583,14 +583,24 @@ func (c *hostOnlyConn) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// newClientConn frames the client's packets after the handshake, in the
+// compressed protocol for a client that asked for it.
+func newClientConn(conn net.Conn, compress bool) *mysql.Conn {
+	if compress {
+		return mysql.NewCompressedConn(conn, 16<<10)
+	}
+	return mysql.NewConn(conn, 16<<10)
+}
+
 // greeting rewrites a protocol 10 greeting packet (header included) as the
 // backends would send it: their version, the autocommit status flag (drivers
 // such as PyMySQL read the session's autocommit from it and would otherwise
 // never turn it off) and capabilities go-mysql does not advertise, which
 // drivers such as go-sql-driver only use with a server that announces them:
 // CLIENT_MULTI_STATEMENTS (the sidecar splits `a; b` itself),
-// CLIENT_FOUND_ROWS (its backend connections have it for such clients) and
-// CLIENT_LOCAL_FILES (LOAD DATA LOCAL is relayed).
+// CLIENT_FOUND_ROWS (its backend connections have it for such clients),
+// CLIENT_LOCAL_FILES (LOAD DATA LOCAL is relayed) and CLIENT_COMPRESS
+// (newClientConn).
 //
 // Layout after the version string: connection id (4), scramble (8), filler
 // (1), lower capability bytes (2), charset (1), status (2), upper capability
@@ -611,7 +621,7 @@ func greeting(p []byte, version string) []byte {
 	lower := len(out) + 4 + 8 + 1
 	status := lower + 2 + 1
 	out = append(out, p[rest:]...)
-	binary.LittleEndian.PutUint16(out[lower:], binary.LittleEndian.Uint16(out[lower:])|uint16(gomysql.CLIENT_FOUND_ROWS|gomysql.CLIENT_LOCAL_FILES))
+	binary.LittleEndian.PutUint16(out[lower:], binary.LittleEndian.Uint16(out[lower:])|uint16(gomysql.CLIENT_FOUND_ROWS|gomysql.CLIENT_LOCAL_FILES|gomysql.CLIENT_COMPRESS))
 	binary.LittleEndian.PutUint16(out[status:], mysql.StatusAutocommit)
 	out[status+2] |= byte(mysql.CapMultiStatements >> 16)
 	n := len(out) - 4
