@@ -724,6 +724,7 @@ func TestShopUpsert(t *testing.T) {
 		{sql: "insert into sku (sku, descr) values ('SX2', 'x'), ('SX1', 'third') on duplicate key update sku = values(sku), descr = values(descr)"},
 		{sql: "insert into sku (sku, descr) values ('SX1', 'x') on duplicate key update sku = 'SX3'", refused: true},
 		{sql: "insert into sku (sku, descr) values ('SX1', 'x') on duplicate key update sku = values(descr)", refused: true},
+		{sql: "insert into sku (sku, descr) values ('SX1', 'y') on duplicate key update sku = sku, descr = 'z'"},
 		{sql: "delete from sku where sku in ('SX1', 'SX2')"},
 	})
 }
@@ -1074,6 +1075,10 @@ func TestShopSessionState(t *testing.T) {
 		{"select id from customer where id < 5", "update customer set tier = tier where id = 1",
 			"select last_insert_id(), found_rows(), row_count(), last_insert_id() + 1, database()", "select found_rows()", "select row_count() r"},
 		{"update customer set tier = tier where id = 1", "select row_count() union all select 1", "select last_insert_id() x union select 2"},
+		// LAST_INSERT_ID(expr) in a SELECT, a SET, a DO, and in an upsert's update of the id.
+		{"select last_insert_id(77)", "select last_insert_id()", "select last_insert_id(id) from customer where id = 5", "select last_insert_id()",
+			"set @v = last_insert_id(555)", "select last_insert_id(), @v", "do last_insert_id(556)", "select last_insert_id()",
+			"insert into customer (id, name, tier) values (8, 'dup', 1) on duplicate key update id = last_insert_id(id), tier = tier", "select last_insert_id()"},
 		// Autocommit set with other assignments (MariaDB Connector/J's autocommit=false).
 		{"set autocommit=0, sql_mode = concat(@@sql_mode, ',STRICT_TRANS_TABLES')", "select @@autocommit, @@sql_mode",
 			"insert into customer (id, name) values (950, 'x')", "rollback", "select count(*) from customer where id = 950",

@@ -148,20 +148,35 @@ func valueCell(e ast.ExprNode) engine.Cell {
 }
 
 // checkOnDup refuses ON DUPLICATE KEY UPDATE of vindex columns: the row would
-// move shards or orphan its lookup rows. One exception, which ORMs' upserts
-// write for every column: pk = VALUES(pk) of the primary vindex column of a
-// table owning no lookup vindexes. The row it updates is on the shard the
-// new row's value routes to, so the value it gets stays on that shard, and
-// no lookup row holds the row's keyspace id.
+// move shards or orphan its lookup rows. Exceptions: an assignment that
+// leaves the column as it is (id = LAST_INSERT_ID(id), MySQL's idiom for
+// the id of the row an upsert updated), and one ORMs' upserts write for
+// every column: pk = VALUES(pk) of the primary vindex column of a table
+// owning no lookup vindexes. The row it updates is on the shard the new
+// row's value routes to, so the value it gets stays on that shard, and no
+// lookup row holds the row's keyspace id.
 func checkOnDup(onDup []*ast.Assignment, t *conf.Table) error {
 	for _, upd := range onDup {
 		vindexes := t.VindexesOn(upd.Column.Name.O)
-		if len(vindexes) == 0 || len(vindexes) == 1 && vindexes[0] == t.Primary() && len(t.Owned) == 0 && valuesOf(upd.Expr, upd.Column) {
+		if len(vindexes) == 0 || unchanged(upd.Expr, upd.Column) ||
+			len(vindexes) == 1 && vindexes[0] == t.Primary() && len(t.Owned) == 0 && valuesOf(upd.Expr, upd.Column) {
 			continue
 		}
 		return sqlerr.Unsupported("ON DUPLICATE KEY UPDATE of vindex column %s of table %s", upd.Column.Name.O, t)
 	}
 	return nil
+}
+
+// unchanged reports e is col's value as it is: col itself, or
+// LAST_INSERT_ID(col), which only makes it the session's LAST_INSERT_ID().
+func unchanged(e ast.ExprNode, col *ast.ColumnName) bool {
+	switch e := e.(type) {
+	case *ast.ColumnNameExpr:
+		return e.Name.Name.L == col.Name.L
+	case *ast.FuncCallExpr:
+		return e.FnName.L == "last_insert_id" && len(e.Args) == 1 && unchanged(e.Args[0], col)
+	}
+	return false
 }
 
 // valuesOf reports e is VALUES(col), the inserted row's own value of col.

@@ -133,3 +133,19 @@ func TestLike(t *testing.T) {
 		}
 	}
 }
+
+// TestSetsLastInsertID: a call of LAST_INSERT_ID with an argument, however spelt, and only that.
+func TestSetsLastInsertID(t *testing.T) {
+	for sql, want := range map[string]bool{
+		"select last_insert_id(77)":                         true,
+		"SELECT LAST_INSERT_ID (id) FROM t":                 true,
+		"do last_insert_id( /* c */ 5)":                     true,
+		"select last_insert_id(), last_insert_id ( )":       false,
+		"select 1 from t where a = 'last_insert_id'":        false,
+		"set @v = last_insert_id(), @w = last_insert_id(3)": true,
+	} {
+		if got := setsLastInsertID(sql); got != want {
+			t.Errorf("setsLastInsertID(%q) = %v, want %v", sql, got, want)
+		}
+	}
+}

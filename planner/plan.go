@@ -106,6 +106,10 @@ type Plan struct {
 	Variables      []string
 	ConnFoundRows  bool
 	KeepsFoundRows bool
+	// SetsLastInsertID: the statement calls LAST_INSERT_ID(expr), which
+	// sets the LAST_INSERT_ID() of the connection it runs on; a SELECT, SET
+	// or DO has no OK packet's insert id to carry it to the session.
+	SetsLastInsertID bool
 	// Locks are the tables a LOCK TABLES locks (lower-cased names).
 	Locks []string
 	// Assigns: the statement assigns user variables (@v := …), which only
@@ -362,7 +366,8 @@ func (p *Plan) Text(args Args) string {
 
 func (p *Planner) plan(sql string, sess Session) (*Plan, error) {
 	kind := Classify(sql)
-	plan := &Plan{Kind: kind, Query: sql, shape: sql, Hint: ParseHint(sql), Mode: sess.Mode, readIn: sess.Mode, statement: &once[statementTemplate]{}}
+	plan := &Plan{Kind: kind, Query: sql, shape: sql, Hint: ParseHint(sql), Mode: sess.Mode, readIn: sess.Mode, statement: &once[statementTemplate]{},
+		SetsLastInsertID: setsLastInsertID(sql)}
 	switch kind {
 	case KindSelect:
 		plan.merge, plan.mergeEnums, plan.evaluate = &once[mergeTemplate]{}, &atomic.Pointer[mergeTemplate]{}, &once[evaluation]{}

@@ -240,6 +240,25 @@ func resultSelects(stmt ast.Node) []*ast.SelectStmt {
 	return nil
 }
 
+// setsLastInsertID reports a call of LAST_INSERT_ID with an argument.
+func setsLastInsertID(sql string) bool {
+	const name = "last_insert_id"
+	for i := 0; ContainsFold(sql[i:], name); {
+		k := i
+		for !hasPrefixFold(sql[k:], name) {
+			k++
+		}
+		j := skipSpace(sql, k+len(name))
+		if j < len(sql) && sql[j] == '(' {
+			if j = skipSpace(sql, j+1); j < len(sql) && sql[j] != ')' {
+				return true
+			}
+		}
+		i = k + len(name)
+	}
+	return false
+}
+
 // hasEmptyCall reports a '(' followed by ')' with only blanks and comments
 // between: a call without arguments, as the session functions are called
 // (last_insert_id (), with IGNORE_SPACE or not).

@@ -295,6 +295,8 @@ func (s *session) executeOn(shard *conf.Shard, st *preparedStmt) error {
 			if err == nil && res.ok.InsertID != 0 {
 				values, _ := st.args.values() // they were bound before the execute went out
 				s.syncLastInsertID(bc, res.ok.InsertID, st.plan, values)
+			} else if err == nil && res.backendErr == nil && st.plan.SetsLastInsertID {
+				s.readLastInsertID(bc)
 			}
 			s.release(bc, held, res.warnings)
 		}

@@ -1003,6 +1003,18 @@ func (s *session) syncLastInsertID(bc *backend.Conn, okID uint64, plan *planner.
 	}
 }
 
+// readLastInsertID makes the LAST_INSERT_ID() of bc, which a statement set
+// with LAST_INSERT_ID(expr), the session's.
+func (s *session) readLastInsertID(bc *backend.Conn) {
+	res, err := bc.Exec("SELECT LAST_INSERT_ID()")
+	if err != nil || len(res.Rows) != 1 || res.Rows[0][0] == nil {
+		return
+	}
+	if v, err := strconv.ParseUint(string(res.Rows[0][0]), 10, 64); err == nil {
+		s.lastInsertID = v
+	}
+}
+
 // clientPlan is the plan of the client's text statement being run, with its
 // literals, when sql is its text as planned: what forward relays is then that
 // statement itself, not one the sidecar wrote. nil otherwise.
@@ -1301,6 +1313,8 @@ func (s *session) forward(shard *conf.Shard, sql string, kind planner.Kind, more
 		if err == nil && res.ok.InsertID != 0 {
 			plan, args := s.clientPlan(sql)
 			s.syncLastInsertID(bc, res.ok.InsertID, plan, args)
+		} else if p := s.stats.plan; err == nil && res.backendErr == nil && p != nil && p.SetsLastInsertID {
+			s.readLastInsertID(bc) // LAST_INSERT_ID(expr) in a SELECT, SET or DO
 		}
 		s.release(bc, held, res.warnings)
 		if res.backendErr != nil {
