@@ -411,7 +411,8 @@ func TestSlowQueryLog(t *testing.T) {
 	}
 	for i, w := range want {
 		got := slow[i]
-		if got.DurationMS < w.DurationMS || got.DurationMS > 10*w.DurationMS {
+		// MariaDB's SLEEP may end a fraction of a millisecond early.
+		if got.DurationMS < 0.95*w.DurationMS || got.DurationMS > 10*w.DurationMS {
 			t.Errorf("line %d: duration_ms %v, want about %v", i, got.DurationMS, w.DurationMS)
 		}
 		got.DurationMS = w.DurationMS
