@@ -1442,3 +1442,47 @@ func TestShopCompressed(t *testing.T) {
 		}
 	}
 }
+
+// TestShopIgnoreSpace: a client that connects with CLIENT_IGNORE_SPACE (MariaDB Connector/J always
+// does) may write a blank between a function's name and its '(', as MariaDB reads its statements
+// in IGNORE_SPACE; text and prepared, through go-mysql's client, against the oracle.
+func TestShopIgnoreSpace(t *testing.T) {
+	env := newMergeEnv(t)
+	run := func(addr, user, password string) []string {
+		c, err := client.Connect(addr, user, password, "shop", func(c *client.Conn) error {
+			c.SetCapability(mysqlproto.CLIENT_IGNORE_SPACE)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		var out []string
+		for _, q := range []string{
+			"select count (*) from customer",
+			"select sum (tier), max (id), min\n(id) from customer where id < 10",
+			"select c.tier, count (*) from customer c join orders o on o.customer_id = c.id group by c.tier order by c.tier",
+		} {
+			res, err := c.Execute(q)
+			if err != nil {
+				out = append(out, q+": "+err.Error())
+				continue
+			}
+			out = append(out, fmt.Sprint(res.Values))
+		}
+		st, err := c.Prepare("select count (*), max (id) from customer where id > ?")
+		if err != nil {
+			return append(out, "prepare: "+err.Error())
+		}
+		defer st.Close()
+		res, err := st.Execute(5)
+		if err != nil {
+			return append(out, "execute: "+err.Error())
+		}
+		return append(out, fmt.Sprint(res.Values))
+	}
+	got, want := run(env.sidecar, "mysql_user", "mysql_password"), run(env.ref.Addr(), "root", "")
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}

@@ -360,6 +360,18 @@ func FuzzPlan(f *testing.F) {
 		sess := fuzzSession(ks, flags)
 		p := NewPlanner(topo, 16, 1<<20)
 
+		// A client with CLIENT_IGNORE_SPACE: only blanks go.
+		noBlanks := func(s string) string {
+			return strings.Map(func(r rune) rune {
+				if r == ' ' || r == '\t' || r == '\r' || r == '\n' {
+					return -1
+				}
+				return r
+			}, s)
+		}
+		if tight := TightenCalls(sql, sess.Mode); noBlanks(tight) != noBlanks(sql) {
+			t.Fatalf("TightenCalls(%q) = %q", sql, tight)
+		}
 		// SET STATEMENT … FOR splits the text in two.
 		if prefix, inner, _, ok := SetStatement(sql); ok && prefix+inner != sql {
 			t.Fatalf("SetStatement(%q) = %q + %q", sql, prefix, inner)

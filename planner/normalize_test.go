@@ -149,3 +149,22 @@ func TestSetsLastInsertID(t *testing.T) {
 		}
 	}
 }
+
+// TestTightenCalls: the blanks between a function name that needs IGNORE_SPACE and its '(' go,
+// wherever the name stands as a call; comments, strings, quoted names, columns and other words stay.
+func TestTightenCalls(t *testing.T) {
+	for _, tc := range []struct{ sql, want string }{
+		{"select count (*), max /* m */ (id), concat ('a') from t", "select count(*), max /* m */ (id), concat ('a') from t"},
+		{"select id from t where a in (1) and now ()> 0", "select id from t where a in (1) and now()> 0"},
+		{"select 'count (*)', `sum` (x), t.sum (1), @max (1) from t", "select 'count (*)', `sum` (x), t.sum (1), @max (1) from t"},
+		{"select count(*) from t", "select count(*) from t"},
+		{"SELECT SUBSTRING\n('abc', 2), 'it''s (' , trim ( ' x ')", "SELECT SUBSTRING('abc', 2), 'it''s (' , trim( ' x ')"},
+	} {
+		if got := TightenCalls(tc.sql, SQLMode{}); got != tc.want {
+			t.Errorf("TightenCalls(%q) = %q, want %q", tc.sql, got, tc.want)
+		}
+	}
+	if sql := "select 'a\\' sum (', sum (1)"; TightenCalls(sql, SQLMode{NoBackslashEscapes: true}) != "select 'a\\' sum(', sum (1)" {
+		t.Errorf("NO_BACKSLASH_ESCAPES: %q", TightenCalls(sql, SQLMode{NoBackslashEscapes: true}))
+	}
+}

@@ -51,7 +51,7 @@ func (s *session) prepare(sql string) error {
 	}
 	// A prepared statement runs without SET STATEMENT's assignments (see
 	// setStatement): each execute would need them prepared with it.
-	_, sql, vars := setStatement(sql)
+	_, sql, vars := setStatement(s.clientText(sql))
 	if vars != nil {
 		return sqlerr.Unsupported("SET STATEMENT %s FOR a prepared statement: set them for the session instead", strings.Join(vars, ", "))
 	}

@@ -323,6 +323,7 @@ func (s *Server) serveConn(nc net.Conn) {
 	sess.foundRows = c.HasCapability(gomysql.CLIENT_FOUND_ROWS)
 	sess.localFiles = c.HasCapability(gomysql.CLIENT_LOCAL_FILES)
 	sess.tracksSession = c.HasCapability(gomysql.CLIENT_SESSION_TRACK)
+	sess.ignoreSpace = c.HasCapability(gomysql.CLIENT_IGNORE_SPACE)
 	sess.host = clientHost(nc)
 	sess.attrs = connectAttrs(sess.id, sess.user, c.Attributes())
 	sess.initialNames = namesForCollation(c.Charset())

@@ -44,6 +44,7 @@ type session struct {
 	foundRows       bool     // CLIENT_FOUND_ROWS: UPDATE reports matched rows
 	localFiles      bool     // CLIENT_LOCAL_FILES: the client sends files for LOAD DATA LOCAL
 	tracksSession   bool     // CLIENT_SESSION_TRACK: the client reads session state changes in OKs
+	ignoreSpace     bool     // CLIENT_IGNORE_SPACE: the client writes count (*) (see clientText)
 	savepoints      []string // of the open transaction, replayed on shards joining it later
 	names           string   // SET NAMES for backend connections
 	initialNames    string   // from the handshake's collation
@@ -325,6 +326,7 @@ func (s *session) query(sql string, more bool) (err error) {
 	if vschemaddl.IsStatement(sql) {
 		return s.vschemaStatement(sql, more)
 	}
+	sql = s.clientText(sql)
 	var vars []string
 	s.stmtPrefix, sql, vars = setStatement(sql)
 	defer func() { s.stmtPrefix = "" }()
@@ -365,6 +367,17 @@ func (s *session) query(sql string, more bool) (err error) {
 	}
 	res, err := s.forward(shard, s.stmtPrefix+plan.Query, plan.Kind, more)
 	return res.failed(err)
+}
+
+// clientText is the client's statement as the parser and the backends read
+// it: a client that connected with CLIENT_IGNORE_SPACE (MariaDB Connector/J
+// does) writes count (*), which MariaDB reads for it in IGNORE_SPACE,
+// while the sidecar's backend connections have their own sql_mode.
+func (s *session) clientText(sql string) string {
+	if s.ignoreSpace && !s.mode.IgnoreSpace {
+		return planner.TightenCalls(sql, s.mode)
+	}
+	return sql
 }
 
 // setStatement takes MariaDB's SET STATEMENT assignments FOR off sql: the
