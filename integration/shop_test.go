@@ -243,6 +243,7 @@ var shopCases = []shopCase{
 	{mergeCase: mergeCase{sql: "select count(*), max(table_name) from information_schema.tables where table_schema = 'shop'"}},
 	{mergeCase: mergeCase{sql: "select table_schema, table_name, table_rows is null from information_schema.tables where table_schema = 'shop' order by table_name"}},
 	{mergeCase: mergeCase{sql: "select schema_name from information_schema.schemata where schema_name = 'shop'"}},
+	{mergeCase: mergeCase{sql: "select table_name, column_name from information_schema.columns where table_schema like 'shop' and table_name = 'sku' order by ordinal_position"}},
 	{mergeCase: mergeCase{sql: "select table_name from information_schema.tables where ? = table_schema and 'sku' = table_name", args: []any{"shop"}}},
 	// GORM's HasTable, as go-sql-driver prepares it: the keyspace is an argument.
 	{mergeCase: mergeCase{sql: "select count(*) from information_schema.tables where table_schema = ? and table_name = ? and table_type = ?", args: []any{"shop", "orders", "BASE TABLE"}}},
@@ -251,6 +252,7 @@ var shopCases = []shopCase{
 	{mergeCase: mergeCase{sql: "select table_schema, count(*) from information_schema.tables where table_schema = 'mk' or table_schema = ? group by table_schema", args: []any{"shop"}}, refused: "a statement across keyspaces"},
 	{mergeCase: mergeCase{sql: "select c.table_schema, c.column_name from information_schema.columns c where c.table_schema = database() and c.table_name = 'sku' order by c.ordinal_position"}},
 	// SHOW DATABASES LIKE filters the keyspaces and names its column after the pattern.
+	{mergeCase: mergeCase{sql: "show create database shop"}},
 	{mergeCase: mergeCase{sql: "show databases like 'sh%'", columnInfo: localColumnInfo}},
 	{mergeCase: mergeCase{sql: "show databases /* a comment */ like \"sh_p\"", columnInfo: localColumnInfo}},
 	{mergeCase: mergeCase{sql: "show databases like x'73686f70'", columnInfo: localColumnInfo}},

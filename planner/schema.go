@@ -286,6 +286,9 @@ func scanTokens(sql string) []token {
 // keyspace (WHERE table_schema = 'customer', as GUI tools and ORMs ask) would
 // match nothing: the statement goes to that keyspace instead, asking for its
 // shard's database. Anything else goes to the session's keyspace.
+// likeEscaper writes a name as a LIKE pattern that matches it alone.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
 func (p *Planner) routeSystemSchemaRead(plan *Plan, stmt ast.StmtNode, sess Session) (*Plan, error) {
 	plan.SystemRead = true
 	var target *conf.Keyspace
@@ -294,6 +297,7 @@ func (p *Planner) routeSystemSchemaRead(plan *Plan, stmt ast.StmtNode, sess Sess
 	walk(stmt, func(node ast.Node) bool {
 		var col ast.ExprNode
 		var vals []ast.ExprNode
+		like := false // the database's name goes in as a LIKE pattern
 		switch cmp := node.(type) {
 		case *ast.BinaryOperationExpr:
 			if cmp.Op != opcode.EQ {
@@ -308,6 +312,14 @@ func (p *Planner) routeSystemSchemaRead(plan *Plan, stmt ast.StmtNode, sess Sess
 				return true
 			}
 			col, vals = cmp.Expr, cmp.List
+		case *ast.PatternLikeOrIlikeExpr:
+			// table_schema LIKE 'shop' (PHP frameworks write it so): a
+			// pattern without wildcards names one schema, as = does.
+			lit, ok := cmp.Pattern.(*driver.ValueExpr)
+			if cmp.Not || !cmp.IsLike || cmp.EscapeExplicit || !ok || lit.Kind() != driver.KindString || strings.ContainsAny(lit.GetString(), `%_\`) {
+				return true
+			}
+			col, vals, like = cmp.Expr, []ast.ExprNode{cmp.Pattern}, true
 		default:
 			return err == nil
 		}
@@ -333,6 +345,9 @@ func (p *Planner) routeSystemSchemaRead(plan *Plan, stmt ast.StmtNode, sess Sess
 			}
 			target = ks
 			names[lit] = ks.Shards[0].Database
+			if like {
+				names[lit] = likeEscaper.Replace(names[lit])
+			}
 		}
 		return true
 	})

@@ -42,6 +42,11 @@ func TestPlanSchemaRead(t *testing.T) {
 		{"", "SELECT COLUMN_NAME FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA IN ('customer') AND TABLE_NAME = 'corder'", "customer",
 			"select COLUMN_NAME from INFORMATION_SCHEMA.COLUMNS where TABLE_SCHEMA in ('customer_x80') and TABLE_NAME = 'corder'"},
 		{"", "select schema_name from information_schema.schemata where schema_name = 'product'", "product", ""},
+		// LIKE without wildcards names one schema (PHP frameworks write it): the shard's database
+		// goes in as a pattern matching it alone.
+		{"", "select table_name from information_schema.tables where table_schema like 'customer'", "customer",
+			"select table_name from information_schema.`tables` where table_schema like 'customer\\_x80'"},
+		{"things", "select table_name from information_schema.tables where table_schema like 'cust%'", "things", ""},
 		{"things", "select table_name from information_schema.tables where table_schema = database()", "things", ""},
 		{"things", "select table_name from information_schema.tables where table_schema = 'mysql'", "things", ""},
 		{"", "load data local infile 'x.csv' into table product.corder_seq", "product", ""},

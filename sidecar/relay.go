@@ -120,6 +120,7 @@ func (s *session) relayResult(bc *backend.Conn, more bool) (relayed, error) {
 func (s *session) relayRows(bc *backend.Conn, more bool, res *relayed) (bool, error) {
 	eofs, rows := 0, uint64(0)
 	var schemaCols []schemaCol // of an information_schema read
+	createDB := false          // SHOW CREATE DATABASE's result, naming the shard's database
 	for {
 		p, err := bc.Wire.ReadPacket()
 		if err != nil {
@@ -132,8 +133,14 @@ func (s *session) relayRows(bc *backend.Conn, more bool, res *relayed) (bool, er
 			s.rowCount = -1
 			return false, s.w.WritePacket(mysql.AppendErr(nil, res.backendErr))
 		}
-		if eofs == 0 && s.showShard != nil {
-			p = renameTablesIn(p, s.showShard)
+		if s.showShard != nil {
+			switch {
+			case eofs == 0:
+				p = renameTablesIn(p, s.showShard)
+				createDB = createDB || columnNamed(p, "Create Database")
+			case eofs == 1 && createDB && !mysql.IsEOF(p):
+				p = renameCreateDatabase(p, s.showShard)
+			}
 		}
 		if s.schemaShard != nil && !mysql.IsEOF(p) {
 			switch eofs {
@@ -406,6 +413,36 @@ func isStringType(t byte) bool {
 		return true
 	}
 	return false
+}
+
+// columnNamed reports the column definition def's name is name.
+func columnNamed(def []byte, name string) bool {
+	spans, ok := mysql.ColumnDefStrings(def)
+	return ok && string(def[spans[4][0]:spans[4][1]]) == name
+}
+
+// renameCreateDatabase names the keyspace in a row of SHOW CREATE DATABASE
+// where it names the shard's database: its name, and the name in its CREATE
+// DATABASE statement. A binary row (a prepared execute's) starts with 0x00
+// and the NULL bitmap of two columns (a text row starts with the name's
+// length). Any other row stays as it is.
+func renameCreateDatabase(row []byte, shard *conf.Shard) []byte {
+	var head []byte
+	if len(row) > 2 && row[0] == 0x00 {
+		head, row = row[:2], row[2:]
+	}
+	name, _, n1, ok1 := mysql.ReadLenEncInt(row)
+	if !ok1 || n1+int(name) > len(row) || string(row[n1:n1+int(name)]) != shard.Database {
+		return row
+	}
+	rest := row[n1+int(name):]
+	size, _, n2, ok2 := mysql.ReadLenEncInt(rest)
+	if !ok2 || n2+int(size) != len(rest) {
+		return row
+	}
+	create := strings.Replace(string(rest[n2:]), "`"+shard.Database+"`", "`"+shard.Keyspace+"`", 1)
+	out := mysql.AppendLenEncString(append([]byte(nil), head...), shard.Keyspace)
+	return mysql.AppendLenEncString(out, create)
 }
 
 // renameTablesIn names SHOW TABLES' column after the shard's keyspace, as the
