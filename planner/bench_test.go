@@ -165,3 +165,25 @@ func BenchmarkScatterMerge(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSessionText: what a text statement costs before it is planned: SET STATEMENT looked
+// for (every statement), blanks before calls taken out (a CLIENT_IGNORE_SPACE client's).
+func BenchmarkSessionText(b *testing.B) {
+	const sql = "SELECT c FROM sbtest1 WHERE id=5012"
+	b.Run("SetStatement", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, _, _, ok := SetStatement(sql); ok {
+				b.Fatal("SET STATEMENT")
+			}
+		}
+	})
+	b.Run("TightenCalls", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if TightenCalls(sql, SQLMode{}) != sql {
+				b.Fatal("tightened")
+			}
+		}
+	})
+}

@@ -443,6 +443,12 @@ func VExplainTarget(sql string) string {
 // it runs, vars the variables it sets (lower-case). ok is false for any
 // other statement.
 func SetStatement(sql string) (prefix, inner string, vars []string, ok bool) {
+	// It runs on every statement: the words are looked at before anything
+	// is scanned.
+	i := skipSpace(sql, 0)
+	if !hasWordAt(sql, i, "set") || !hasWordAt(sql, skipSpace(sql, i+3), "statement") {
+		return "", "", nil, false
+	}
 	toks := scanTokens(sql)
 	if len(toks) < 4 || toks[0].word != "set" || toks[1].word != "statement" {
 		return "", "", nil, false

@@ -58,6 +58,23 @@ func leadingComments(sql string) string {
 	return sql[:len(sql)-len(StripLeadingComments(sql))]
 }
 
+// blankParen reports a '(' after a blank.
+func blankParen(sql string) bool {
+	for i := strings.IndexByte(sql, '('); i >= 0; {
+		if i > 0 {
+			if c := sql[i-1]; c == ' ' || c == '\t' || c == '\r' || c == '\n' {
+				return true
+			}
+		}
+		j := strings.IndexByte(sql[i+1:], '(')
+		if j < 0 {
+			return false
+		}
+		i += j + 1
+	}
+	return false
+}
+
 // spacedFunctions are the built-in functions whose name must touch its '('
 // unless IGNORE_SPACE: count (*) is a syntax error without it (MySQL's
 // "Function Name Parsing and Resolution"; MariaDB parses them alike).
@@ -77,6 +94,9 @@ var spacedFunctions = map[string]bool{
 // Connector/J always does) writes count (*), which neither the parser nor
 // the backends' connections, which have no IGNORE_SPACE, read without it.
 func TightenCalls(sql string, mode SQLMode) string {
+	if !blankParen(sql) {
+		return sql // most statements: no '(' after a blank
+	}
 	var b strings.Builder
 	last := 0
 	for i := 0; i < len(sql); {
