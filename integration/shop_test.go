@@ -1278,18 +1278,7 @@ func TestShopSetStatement(t *testing.T) {
 			"set statement max_statement_time = 10 for select count(*), sum(tier) from customer",
 			"SET STATEMENT max_statement_time=10 FOR select c.name, o.total from customer c join orders o on o.customer_id = c.id where c.id = 8 order by o.id",
 		} {
-			want, err := mergeQuery(ctx, ref, prepared, q)
-			if err != nil {
-				t.Fatalf("%s on the oracle: %v", q, err)
-			}
-			got, err := mergeQuery(ctx, sc, prepared, q)
-			if err != nil {
-				t.Errorf("%s [prepared %v]: %v", q, prepared, err)
-				continue
-			}
-			if msg := env.compare(mergeCase{sql: q}, got, want); msg != "" {
-				t.Errorf("%s [prepared %v]: %s", q, prepared, msg)
-			}
+			env.sameAnswer(t, ctx, sc, ref, prepared, q)
 		}
 		q := "SET STATEMENT sql_mode = '' FOR select count(*) from customer"
 		var me *mysql.MySQLError
@@ -1429,19 +1418,26 @@ func TestShopCompressed(t *testing.T) {
 	sc, ref := open(env.sidecar, "mysql_user", "mysql_password"), open(env.ref.Addr(), "root", "")
 	for _, prepared := range []bool{false, true} {
 		for _, q := range queries {
-			want, err := mergeQuery(ctx, ref, prepared, q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := mergeQuery(ctx, sc, prepared, q)
-			if err != nil {
-				t.Errorf("compress=true, prepared %v: %s: %v", prepared, q, err)
-				continue
-			}
-			if msg := env.compare(mergeCase{sql: q}, got, want); msg != "" {
-				t.Errorf("compress=true, prepared %v: %s: %s", prepared, q, msg)
-			}
+			env.sameAnswer(t, ctx, sc, ref, prepared, q)
 		}
+	}
+}
+
+// sameAnswer runs q on the oracle (ref) and through the sidecar (sc), and reports where the
+// answers differ.
+func (e *mergeEnv) sameAnswer(t *testing.T, ctx context.Context, sc, ref *sql.DB, prepared bool, q string) {
+	t.Helper()
+	want, err := mergeQuery(ctx, ref, prepared, q)
+	if err != nil {
+		t.Fatalf("%s on the oracle: %v", q, err)
+	}
+	got, err := mergeQuery(ctx, sc, prepared, q)
+	if err != nil {
+		t.Errorf("%s [prepared %v]: %v", q, prepared, err)
+		return
+	}
+	if msg := e.compare(mergeCase{sql: q}, got, want); msg != "" {
+		t.Errorf("%s [prepared %v]: %s", q, prepared, msg)
 	}
 }
 
