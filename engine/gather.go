@@ -174,6 +174,12 @@ func (g *Gather) run(ctx context.Context, env *Env, gathered []*Result, colls []
 		return nil, sqlerr.Routing("gathering %s: column %s missing from the rows it is joined to", g.Alias, g.Reduce.SourceColumn)
 	}
 	kind := src.Fields[col].Kind
+	if kind == Float && src.Fields[col].Loose {
+		// A FLOAT's text read as a DOUBLE literal is another number (1.1
+		// is not the FLOAT 1.1): an IN list of them would find none of
+		// the rows the join finds equal, FLOAT to FLOAT.
+		return g.query(ctx, env, "")
+	}
 	if kind == Unsigned {
 		// Plain numbers in an IN list: the router maps them by the vindex
 		// (a CAST it could not), and the column's own type decides.
