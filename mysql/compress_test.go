@@ -94,3 +94,29 @@ func FuzzCompressedRead(f *testing.F) {
 		}
 	})
 }
+
+// TestCompressedLargeCommand: a command of 16 MiB or more in compressed frames, each of its packets
+// numbered 0 as libmariadb numbers them there, is read whole.
+func TestCompressedLargeCommand(t *testing.T) {
+	payload := append([]byte{ComQuery}, bytes.Repeat([]byte("x"), MaxPayload+10)...)
+	var stream []byte
+	stream = append(stream, header(MaxPayload, 0)...)
+	stream = append(stream, payload[:MaxPayload]...)
+	stream = append(stream, header(len(payload)-MaxPayload, 0)...)
+	stream = append(stream, payload[MaxPayload:]...)
+	var in bytes.Buffer
+	for seq, start := 0, 0; start < len(stream); seq++ {
+		end := min(start+MaxPayload, len(stream))
+		in.Write(frame(byte(seq), stream[start:end], true))
+		start = end
+	}
+	c := NewCompressedConn(nil, 16<<10)
+	c.r = bufio.NewReader(&compressed{raw: struct {
+		io.Reader
+		io.Writer
+	}{&in, io.Discard}})
+	p, err := c.ReadPacket()
+	if err != nil || !bytes.Equal(p, payload) {
+		t.Fatalf("read %d bytes, %v; want %d", len(p), err, len(payload))
+	}
+}

@@ -25,9 +25,13 @@ type Conn struct {
 	Max int
 	r   *bufio.Reader
 	w   *bufio.Writer
-	Seq uint8  // sequence number of the next packet to read or write
-	buf []byte // payload of the last packet read, reused
-	hdr [4]byte
+	Seq uint8 // sequence number of the next packet to read or write
+	// compressed: the packets travel in compressed frames, whose own
+	// sequence numbers order them; libmariadb numbers every packet of a
+	// command of 16 MiB or more 0 there, and MariaDB reads it.
+	compressed bool
+	buf        []byte // payload of the last packet read, reused
+	hdr        [4]byte
 }
 
 // NewConn frames packets on conn with read and write buffers of size bytes.
@@ -42,7 +46,7 @@ func NewConn(conn net.Conn, size int) *Conn {
 // zlib frames.
 func NewCompressedConn(conn net.Conn, size int) *Conn {
 	z := &compressed{raw: socketRW(conn)}
-	return &Conn{conn: conn, r: bufio.NewReaderSize(z, size), w: bufio.NewWriterSize(z, size)}
+	return &Conn{conn: conn, r: bufio.NewReaderSize(z, size), w: bufio.NewWriterSize(z, size), compressed: true}
 }
 
 // socketRW is conn read and written with raw system calls when it is a
@@ -119,7 +123,7 @@ func (w *Conn) ReadPacket() ([]byte, error) {
 			return nil, err
 		}
 		n := int(w.hdr[0]) | int(w.hdr[1])<<8 | int(w.hdr[2])<<16
-		if w.hdr[3] != w.Seq {
+		if w.hdr[3] != w.Seq && !w.compressed {
 			return nil, fmt.Errorf("packet out of order: got sequence %d, want %d", w.hdr[3], w.Seq)
 		}
 		w.Seq++
