@@ -1081,6 +1081,11 @@ func TestShopSessionState(t *testing.T) {
 		{"select last_insert_id(77)", "select last_insert_id()", "select last_insert_id(id) from customer where id = 5", "select last_insert_id()",
 			"set @v = last_insert_id(555)", "select last_insert_id(), @v", "do last_insert_id(556)", "select last_insert_id()",
 			"insert into customer (id, name, tier) values (8, 'dup', 1) on duplicate key update id = last_insert_id(id), tier = tier", "select last_insert_id()"},
+		// LAST_INSERT_ID(expr) not evaluated (no row, an IF not taken) leaves the session's value.
+		{"select last_insert_id(7)", "select last_insert_id(id) from customer where id = 99999", "select last_insert_id()",
+			"select if(0, last_insert_id(9), 0)", "select last_insert_id()"},
+		{"set autocommit = 0", "set autocommit = default", "select @@autocommit", "insert into customer (id, name) values (951, 'y')", "rollback",
+			"select count(*) from customer where id = 951", "delete from customer where id = 951"},
 		// Autocommit set with other assignments (MariaDB Connector/J's autocommit=false).
 		{"set autocommit=0, sql_mode = concat(@@sql_mode, ',STRICT_TRANS_TABLES')", "select @@autocommit, @@sql_mode",
 			"insert into customer (id, name) values (950, 'x')", "rollback", "select count(*) from customer where id = 950",
@@ -1280,6 +1285,16 @@ func TestShopSetStatement(t *testing.T) {
 		} {
 			env.sameAnswer(t, ctx, sc, ref, prepared, q)
 		}
+		env.sameAnswer(t, ctx, sc, ref, prepared, "set statement max_statement_time=10 for set statement max_statement_time := 5 for select count(*) from customer")
+		for _, q := range []string{
+			"set statement max_statement_time=10 for select /*!100000 count(*) */ from customer", // an executable comment: not read
+			"set statement max_statement_time=10 for set statement sql_mode='' for select count(*) from customer",
+		} {
+			var me *mysql.MySQLError
+			if _, err := mergeQuery(ctx, sc, prepared, q); !errors.As(err, &me) || me.Number != 1235 {
+				t.Errorf("%s [prepared %v]: %v, want ERROR 1235", q, prepared, err)
+			}
+		}
 		q := "SET STATEMENT sql_mode = '' FOR select count(*) from customer"
 		var me *mysql.MySQLError
 		if _, err := mergeQuery(ctx, sc, prepared, q); !errors.As(err, &me) || me.Number != 1235 || !strings.Contains(me.Message, "SET STATEMENT sql_mode") {
@@ -1394,9 +1409,11 @@ func TestShopCompressed(t *testing.T) {
 		"select o.id, o.total, c.name from orders o join customer c on c.id = o.customer_id order by o.id",
 		"select id, repeat(name, 20000) from customer where id in (8, 9) order by id",
 	}
-	for _, q := range queries {
-		got, gerr, gcode := RunCLI(env.sidecar, "mysql_user", "mysql_password", "shop", q+";\n", "--compress")
-		want, _, _ := RunCLI(env.ref.Addr(), "root", "", "shop", q+";\n", "--compress")
+	// A command of 16 MiB or more: libmariadb numbers each of its packets 0 in compressed frames.
+	big := "select length('" + strings.Repeat("x", 17<<20) + "')"
+	for _, q := range append(queries, big) {
+		got, gerr, gcode := RunCLI(env.sidecar, "mysql_user", "mysql_password", "shop", q+";\n", "--compress", "--max-allowed-packet=64M")
+		want, _, _ := RunCLI(env.ref.Addr(), "root", "", "shop", q+";\n", "--compress", "--max-allowed-packet=64M")
 		if gcode != 0 || got != want {
 			t.Errorf("mariadb --compress: %s: exit %d %s\n got %.300q\nwant %.300q", q, gcode, gerr, got, want)
 		}

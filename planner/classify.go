@@ -438,15 +438,19 @@ func VExplainTarget(sql string) string {
 	return strings.TrimSpace(rest)
 }
 
+// IsSetStatement reports MariaDB's SET STATEMENT … FOR by its first two
+// words: it runs on every statement, so it scans nothing more.
+func IsSetStatement(sql string) bool {
+	i := skipSpace(sql, 0)
+	return hasWordAt(sql, i, "set") && hasWordAt(sql, skipSpace(sql, i+3), "statement")
+}
+
 // SetStatement splits MariaDB's SET STATEMENT assignments FOR statement:
 // prefix is the text up to FOR and the blanks after it, inner the statement
 // it runs, vars the variables it sets (lower-case). ok is false for any
 // other statement.
 func SetStatement(sql string) (prefix, inner string, vars []string, ok bool) {
-	// It runs on every statement: the words are looked at before anything
-	// is scanned.
-	i := skipSpace(sql, 0)
-	if !hasWordAt(sql, i, "set") || !hasWordAt(sql, skipSpace(sql, i+3), "statement") {
+	if !IsSetStatement(sql) {
 		return "", "", nil, false
 	}
 	toks := scanTokens(sql)
@@ -467,7 +471,11 @@ func SetStatement(sql string) (prefix, inner string, vars []string, ok bool) {
 			}
 		case "=":
 			if depth == 0 && k > 0 {
-				vars = append(vars, toks[2+k-1].word)
+				name := toks[2+k-1]
+				if name.word == ":" && k > 1 { // :=
+					name = toks[2+k-2]
+				}
+				vars = append(vars, name.word)
 			}
 		}
 	}

@@ -125,6 +125,7 @@ func TestPlanSet(t *testing.T) {
 			"SET @@SESSION.`sql_mode`=CONCAT(@@`sql_mode`, ',STRICT_TRANS_TABLES')"},
 		{"set @x = 1, session autocommit = on", SetAutocommit, "1", "SET @`x`=1"},
 		{"set @x = 1, global autocommit = 0", NotLocal, "", ""},
+		{"set autocommit = default", SetAutocommit, "1", ""},
 	} {
 		plan, err := p.Plan(tc.sql, Session{Keyspace: "customer"})
 		if err != nil {
@@ -215,11 +216,19 @@ func TestSetStatement(t *testing.T) {
 		{"SET STATEMENT max_statement_time=10 FOR select id from t where id = 1", "SET STATEMENT max_statement_time=10 FOR ", "select id from t where id = 1", []string{"max_statement_time"}},
 		{"set statement sql_mode = 'a,for', max_statement_time = (1 + 1) for\n update t set a = 1", "set statement sql_mode = 'a,for', max_statement_time = (1 + 1) for\n ", "update t set a = 1", []string{"sql_mode", "max_statement_time"}},
 		{"/* c */ SET STATEMENT max_statement_time=1 FOR /* d */ select 1", "/* c */ SET STATEMENT max_statement_time=1 FOR /* d */ ", "select 1", []string{"max_statement_time"}},
+		{"set statement max_statement_time := 10 for select 1", "set statement max_statement_time := 10 for ", "select 1", []string{"max_statement_time"}},
+		{"set statement a=1 for set statement b=2 for select 1", "set statement a=1 for ", "set statement b=2 for select 1", []string{"a"}},
 	} {
 		prefix, inner, vars, ok := SetStatement(tc.sql)
 		if !ok || prefix != tc.prefix || inner != tc.inner || !slices.Equal(vars, tc.vars) {
 			t.Errorf("%q: %v %q %q %q, want %q %q %q", tc.sql, ok, prefix, inner, vars, tc.prefix, tc.inner, tc.vars)
 		}
+	}
+	// An executable comment: SET STATEMENT, which the session refuses, not read.
+	if sql := "set statement a=1 for select /*!100000 1 */"; !IsSetStatement(sql) {
+		t.Errorf("%q: not taken for SET STATEMENT", sql)
+	} else if _, _, _, ok := SetStatement(sql); ok {
+		t.Errorf("%q: read", sql)
 	}
 	for _, sql := range []string{"set max_statement_time = 1", "set statement max_statement_time = 1 for", "select 1", "set @statement = 1 for"} {
 		if _, _, _, ok := SetStatement(sql); ok {

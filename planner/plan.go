@@ -921,6 +921,8 @@ func boolValue(e ast.ExprNode) (string, bool) {
 		}
 	case *ast.ColumnNameExpr:
 		s = v.Name.Name.O
+	case *ast.DefaultExpr:
+		s = "1" // autocommit's default
 	default:
 		return "", false
 	}

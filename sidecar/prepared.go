@@ -51,7 +51,10 @@ func (s *session) prepare(sql string) error {
 	}
 	// A prepared statement runs without SET STATEMENT's assignments (see
 	// setStatement): each execute would need them prepared with it.
-	_, sql, vars := setStatement(s.clientText(sql))
+	_, sql, vars, err := setStatement(s.clientText(sql))
+	if err != nil {
+		return err
+	}
 	if vars != nil {
 		return sqlerr.Unsupported("SET STATEMENT %s FOR a prepared statement: set them for the session instead", strings.Join(vars, ", "))
 	}
@@ -281,6 +284,7 @@ func (s *session) executeOn(shard *conf.Shard, st *preparedStmt) error {
 				s.schemaShard, s.schemaBinary = shard, true
 			}
 		}
+		s.lastInsertIDFirst(bc, st.plan)
 		res, err := s.relayExecute(bc, st)
 		s.showShard, s.schemaShard, s.schemaBinary = nil, nil, false
 		if err != nil && !res.started && bc.Broken && !held && attempt == 0 && st.plan.Kind.IsRead() {

@@ -316,6 +316,7 @@ func (s *session) query(sql string, more bool) (err error) {
 	s.lastConn = nil
 	found := s.rowsFound
 	defer func() {
+		s.stmtPrefix = ""
 		s.statementEnd(err, found)
 		s.statementDone(err)
 	}()
@@ -328,8 +329,9 @@ func (s *session) query(sql string, more bool) (err error) {
 	}
 	sql = s.clientText(sql)
 	var vars []string
-	s.stmtPrefix, sql, vars = setStatement(sql)
-	defer func() { s.stmtPrefix = "" }()
+	if s.stmtPrefix, sql, vars, err = setStatement(sql); err != nil {
+		return err
+	}
 	sql = planner.BindSessionTables(sql, s.planSession(), s)
 	plan, _, err := s.plan(sql, s.planSession(), false)
 	if err != nil {
@@ -380,26 +382,31 @@ func (s *session) clientText(sql string) string {
 	return sql
 }
 
-// setStatement takes MariaDB's SET STATEMENT assignments FOR off sql: the
-// statement is planned as any, and the prefix (session.stmtPrefix) goes
-// with it where it goes to shards as the client's text: forwarded,
-// relayed from one shard, concatenated from several. Elsewhere (merged,
-// evaluated, written with lookup rows or sequence values, answered by the
-// sidecar) the assignments are lost, which only max_statement_time may be
-// (MariaDB Connector/J's query timeout: the statement then has none); vars
-// are the others, refused unless the statement is forwarded: they could
-// change what it does. For any other statement inner is sql.
-func setStatement(sql string) (prefix, inner string, vars []string) {
-	prefix, inner, all, ok := planner.SetStatement(sql)
-	if !ok {
-		return "", sql, nil
-	}
-	for _, v := range all {
-		if v != "max_statement_time" {
-			vars = append(vars, v)
+// setStatement takes MariaDB's SET STATEMENT assignments FOR off sql (and
+// off the statement it wraps, which may be one too): the statement is
+// planned as any, and the prefix (session.stmtPrefix) goes with it where it
+// goes to shards as the client's text: forwarded, relayed from one shard,
+// concatenated from several. Elsewhere (merged, evaluated, written with
+// lookup rows or sequence values, answered by the sidecar) the assignments
+// are lost, which only max_statement_time may be (MariaDB Connector/J's
+// query timeout: the statement then has none); vars are the others,
+// refused unless the statement is forwarded: they could change what it
+// does. For any other statement inner is sql.
+func setStatement(sql string) (prefix, inner string, vars []string, err error) {
+	inner = sql
+	for planner.IsSetStatement(inner) {
+		p, in, all, ok := planner.SetStatement(inner)
+		if !ok {
+			return "", sql, nil, sqlerr.Unsupported("a SET STATEMENT … FOR the sidecar cannot read (an executable comment in it, or no statement after FOR)")
+		}
+		prefix, inner = prefix+p, in
+		for _, v := range all {
+			if v != "max_statement_time" {
+				vars = append(vars, v)
+			}
 		}
 	}
-	return prefix, inner, vars
+	return prefix, inner, vars, nil
 }
 
 // plan plans sql (prepared: as a prepared statement) with the planner in
@@ -1016,6 +1023,18 @@ func (s *session) syncLastInsertID(bc *backend.Conn, okID uint64, plan *planner.
 	}
 }
 
+// lastInsertIDFirst gives bc the session's LAST_INSERT_ID() before a
+// statement that may set it with LAST_INSERT_ID(expr) (plan.SetsLastInsertID)
+// runs there, in the statement's own write: read back after it
+// (readLastInsertID), the value is the statement's, or the session's if the
+// statement did not evaluate the call (no row, an IF not taken), never
+// what another session left on the pooled connection.
+func (s *session) lastInsertIDFirst(bc *backend.Conn, plan *planner.Plan) {
+	if plan != nil && plan.SetsLastInsertID {
+		bc.Pending = append(bc.Pending, "DO LAST_INSERT_ID("+strconv.FormatUint(s.lastInsertID, 10)+")")
+	}
+}
+
 // readLastInsertID makes the LAST_INSERT_ID() of bc, which a statement set
 // with LAST_INSERT_ID(expr), the session's.
 func (s *session) readLastInsertID(bc *backend.Conn) {
@@ -1032,7 +1051,7 @@ func (s *session) readLastInsertID(bc *backend.Conn) {
 // literals, when sql is its text as planned: what forward relays is then that
 // statement itself, not one the sidecar wrote. nil otherwise.
 func (s *session) clientPlan(sql string) (*planner.Plan, planner.Args) {
-	if p := s.stats.plan; p != nil && !p.Prepared && p.Query == sql {
+	if p := s.stats.plan; p != nil && !p.Prepared && p.Query == strings.TrimPrefix(sql, s.stmtPrefix) {
 		return p, p.Args
 	}
 	return nil, nil
@@ -1308,6 +1327,7 @@ func (s *session) forward(shard *conf.Shard, sql string, kind planner.Kind, more
 		if p := s.stats.plan; p != nil && p.SystemRead && shard.Database != shard.Keyspace {
 			s.schemaShard = shard
 		}
+		s.lastInsertIDFirst(bc, s.stats.plan)
 		res, err := s.relayQuery(bc, sql, more)
 		s.showShard, s.schemaShard = nil, nil
 		if err != nil && !res.started && bc.Broken && !held && attempt == 0 && kind.IsRead() {
