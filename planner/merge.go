@@ -1048,7 +1048,7 @@ func selectListTexts(sql string) []string {
 		case c == '\'' || c == '"' || c == '`':
 			i = skipQuoted(sql, i)
 			continue
-		case c == '/' && i+1 < len(sql) && sql[i+1] == '*', c == '#', c == '-' && strings.HasPrefix(sql[i:], "-- "):
+		case c == '/' && i+1 < len(sql) && sql[i+1] == '*', c == '#', c == '-' && strings.HasPrefix(sql[i:], "--"):
 			if j := skipSpace(sql, i); j > i {
 				i = j
 				continue
@@ -1132,7 +1132,8 @@ func skipSpace(s string, i int) int {
 				return len(s)
 			}
 			i += end + 4
-		case s[i] == '#' || strings.HasPrefix(s[i:], "-- "):
+		case s[i] == '#' || strings.HasPrefix(s[i:], "--") && i+2 < len(s) && s[i+2] <= ' ':
+			// -- and a blank or a control character: MariaDB's comment
 			end := strings.IndexByte(s[i:], '\n')
 			if end < 0 {
 				return len(s)

@@ -159,6 +159,8 @@ func TestTightenCalls(t *testing.T) {
 		{"select 'count (*)', `sum` (x), t.sum (1), @max (1) from t", "select 'count (*)', `sum` (x), t.sum (1), @max (1) from t"},
 		{"select count(*) from t", "select count(*) from t"},
 		{"SELECT SUBSTRING\n('abc', 2), 'it''s (' , trim ( ' x ')", "SELECT SUBSTRING('abc', 2), 'it''s (' , trim( ' x ')"},
+		// --, then a tab: a comment to its line's end, whose quote starts no string.
+		{"select 1 --\tit's a note\n, 'sum (x)' as v, rank () over (order by 1)", "select 1 --\tit's a note\n, 'sum (x)' as v, rank() over (order by 1)"},
 	} {
 		if got := TightenCalls(tc.sql, SQLMode{}); got != tc.want {
 			t.Errorf("TightenCalls(%q) = %q, want %q", tc.sql, got, tc.want)

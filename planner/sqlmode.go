@@ -85,6 +85,11 @@ var spacedFunctions = map[string]bool{
 	"session_user": true, "std": true, "stddev": true, "stddev_pop": true, "stddev_samp": true,
 	"subdate": true, "substr": true, "substring": true, "sum": true, "sysdate": true,
 	"system_user": true, "trim": true, "variance": true, "var_pop": true, "var_samp": true,
+	// MariaDB's aggregates and window functions too.
+	"json_arrayagg": true, "json_objectagg": true, "median": true, "percentile_cont": true,
+	"percentile_disc": true, "rank": true, "dense_rank": true, "row_number": true, "ntile": true,
+	"cume_dist": true, "percent_rank": true, "lag": true, "lead": true, "first_value": true,
+	"last_value": true, "nth_value": true,
 }
 
 // TightenCalls is sql with the blanks between the name of one of the
