@@ -188,20 +188,25 @@ func TestHarnessCleanupStale(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(m.DataDir(), ownerFile), []byte(deadOwner), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// And one we own that must survive.
+	// And one we own that must survive, its temporary directory too, however old (a server that
+	// wrote no temporary table for a while).
 	ours := MustStartMariaDB(t, Options{})
+	old := time.Now().Add(-2 * ownerGrace)
+	if err := os.Chtimes(serverTmpDir(ours.DataDir()), old, old); err != nil {
+		t.Fatal(err)
+	}
 
 	removed, err := CleanupStale()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("removed %v", removed)
-	for _, d := range []string{deadDir, m.DataDir()} {
+	for _, d := range []string{deadDir, m.DataDir(), serverTmpDir(m.DataDir())} {
 		if _, err := os.Stat(d); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("stale dir %s not removed", d)
 		}
 	}
-	for _, d := range []string{liveDir, youngDir, ours.DataDir()} {
+	for _, d := range []string{liveDir, youngDir, ours.DataDir(), serverTmpDir(ours.DataDir())} {
 		if _, err := os.Stat(d); err != nil {
 			t.Errorf("dir %s of a live owner was touched: %v", d, err)
 		}

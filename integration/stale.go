@@ -137,6 +137,12 @@ func CleanupStale() (removed []string, err error) {
 				continue
 			}
 			removed = append(removed, dir)
+			if prefix == instancePrefix && !strings.HasSuffix(dir, ".tmp") {
+				// Its server's temporary directory goes with it.
+				if err := os.RemoveAll(serverTmpDir(dir)); err != nil {
+					errs = append(errs, err)
+				}
+			}
 		}
 	}
 	return removed, errors.Join(errs...)
@@ -146,6 +152,14 @@ func staleDir(dir string) bool {
 	fi, err := os.Lstat(dir)
 	if err != nil || !fi.IsDir() {
 		return false
+	}
+	if data, ok := strings.CutSuffix(dir, ".tmp"); ok {
+		// A server's temporary directory (serverTmpDir) has no owner file
+		// of its own: it is its datadir's. Its time says nothing: a server
+		// that writes no temporary table leaves it as it was made.
+		if di, err := os.Lstat(data); err == nil && di.IsDir() {
+			return staleDir(data)
+		}
 	}
 	b, err := os.ReadFile(filepath.Join(dir, ownerFile))
 	if errors.Is(err, fs.ErrNotExist) {
