@@ -18,13 +18,17 @@ type compressed struct {
 	raw io.ReadWriter
 	seq uint8 // of the next frame to write: the last one read's + 1
 
-	in  []byte // inflated bytes of the last frame read, not yet read
-	hdr [7]byte
-	buf []byte // a frame's payload, reused
-	zr  io.ReadCloser
-	zw  *zlib.Writer
-	out bytes.Buffer
+	in   []byte // inflated bytes of the last frame read, not yet read
+	hdr  [7]byte
+	buf  []byte // a frame's payload, reused
+	zbuf []byte // a frame's inflated bytes, reused (in is read out before the next frame)
+	zr   io.ReadCloser
+	zw   *zlib.Writer
+	out  bytes.Buffer
 }
+
+// frameHeader is the room a frame's header takes before its payload.
+var frameHeader [7]byte
 
 // minCompress is the shortest run of bytes sent compressed, as in MySQL:
 // shorter ones would grow.
@@ -71,7 +75,10 @@ func (c *compressed) readFrame() error {
 	if err != nil {
 		return errFrame
 	}
-	out := make([]byte, inflated)
+	if cap(c.zbuf) < inflated {
+		c.zbuf = make([]byte, inflated)
+	}
+	out := c.zbuf[:inflated]
 	if _, err := io.ReadFull(c.zr, out); err != nil {
 		return errFrame
 	}
@@ -96,7 +103,7 @@ func (c *compressed) Write(p []byte) (int, error) {
 
 func (c *compressed) writeFrame(b []byte) error {
 	c.out.Reset()
-	c.out.Write(make([]byte, 7))
+	c.out.Write(frameHeader[:])
 	inflated := 0
 	if len(b) >= minCompress {
 		if c.zw == nil {
