@@ -288,6 +288,30 @@ func TestStatements(t *testing.T) {
 	}
 }
 
+// answerIgnoreTaken answers an INSERT IGNORE of two corder rows with corder_id first and second,
+// where the lookup table holds 7 for another row (its owner live: 1062) and 8 for the second row,
+// and returns what the session was asked.
+func answerIgnoreTaken(t *testing.T, first, second int64, inTxn bool) string {
+	t.Helper()
+	ins := corderInsert(t)
+	ins.Ignore = true
+	ins.Rows[0][2] = lit(fmt.Sprint(first), vindex.NewInt64(first))
+	ins.Rows[1][2] = lit(fmt.Sprint(second), vindex.NewInt64(second))
+	s := &session{vindexCursor: vindexCursor{lookup: map[string][][]vindex.Value{
+		"select `corder_id`, `keyspace_id` from `product`.`corder_keyspace_idx`": {
+			{vindex.NewInt64(7), vindex.NewVarBinary([]byte("elsewhere"))},
+			{vindex.NewInt64(8), vindex.NewVarBinary([]byte("\xd2\xfd\x88\x67\xd5\x0d\x2d\xfe"))},
+		},
+	}, fail: map[string]error{
+		"insert into `product`.`corder_keyspace_idx`": sqlerr.New(1062, "23000", "Duplicate entry '7' for key 'PRIMARY'"),
+	}}, inTxn: inTxn}
+	x := Execution{Args: []vindex.Value{vindex.NewInt64(4)}, Planned: &planned{}}
+	if err := ins.Answer(context.Background(), s, x); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(s.calls, "\n")
+}
+
 // TestInsertAnswer: an INSERT's LAST_INSERT_ID() is its first sequence
 // value, else a shard's generated id; rows for several places are written
 // in a scope, one row for one shard is not.
@@ -327,23 +351,7 @@ func TestInsertAnswer(t *testing.T) {
 	// runs once.
 	for _, inTxn := range []bool{false, true} {
 		t.Run(fmt.Sprintf("INSERT IGNORE dropping a taken value, in a transaction %v", inTxn), func(t *testing.T) {
-			ins := corderInsert(t)
-			ins.Ignore = true
-			ins.Rows[0][2] = lit("7", vindex.NewInt64(7))
-			ins.Rows[1][2] = lit("8", vindex.NewInt64(8))
-			s := &session{vindexCursor: vindexCursor{lookup: map[string][][]vindex.Value{
-				"select `corder_id`, `keyspace_id` from `product`.`corder_keyspace_idx`": {
-					{vindex.NewInt64(7), vindex.NewVarBinary([]byte("elsewhere"))},
-					{vindex.NewInt64(8), vindex.NewVarBinary([]byte("\xd2\xfd\x88\x67\xd5\x0d\x2d\xfe"))},
-				},
-			}, fail: map[string]error{
-				"insert into `product`.`corder_keyspace_idx`": sqlerr.New(1062, "23000", "Duplicate entry '7' for key 'PRIMARY'"),
-			}}, inTxn: inTxn}
-			x := Execution{Args: []vindex.Value{vindex.NewInt64(4)}, Planned: &planned{}}
-			if err := ins.Answer(context.Background(), s, x); err != nil {
-				t.Fatal(err)
-			}
-			calls := strings.Join(s.calls, "\n")
+			calls := answerIgnoreTaken(t, 7, 8, inTxn)
 			if runs, want := strings.Count(calls, "scope of customer"), map[bool]int{false: 1, true: 2}[inTxn]; runs != want {
 				t.Errorf("%d runs, want %d; calls:\n%s", runs, want, calls)
 			}
@@ -354,20 +362,7 @@ func TestInsertAnswer(t *testing.T) {
 	}
 	// Rows with the same taken value are dropped together: one run again, not one per row.
 	t.Run("INSERT IGNORE of two rows with one taken value, in a transaction", func(t *testing.T) {
-		ins := corderInsert(t)
-		ins.Ignore = true
-		ins.Rows[0][2] = lit("7", vindex.NewInt64(7))
-		ins.Rows[1][2] = lit("7", vindex.NewInt64(7))
-		s := &session{vindexCursor: vindexCursor{lookup: map[string][][]vindex.Value{
-			"select `corder_id`, `keyspace_id` from `product`.`corder_keyspace_idx`": {{vindex.NewInt64(7), vindex.NewVarBinary([]byte("elsewhere"))}},
-		}, fail: map[string]error{
-			"insert into `product`.`corder_keyspace_idx`": sqlerr.New(1062, "23000", "Duplicate entry '7' for key 'PRIMARY'"),
-		}}, inTxn: true}
-		x := Execution{Args: []vindex.Value{vindex.NewInt64(4)}, Planned: &planned{}}
-		if err := ins.Answer(context.Background(), s, x); err != nil {
-			t.Fatal(err)
-		}
-		if calls := strings.Join(s.calls, "\n"); strings.Count(calls, "scope of customer") != 2 || strings.Contains(calls, "write on") {
+		if calls := answerIgnoreTaken(t, 7, 7, true); strings.Count(calls, "scope of customer") != 2 || strings.Contains(calls, "write on") {
 			t.Errorf("calls:\n%s\nwant two runs, no row written", calls)
 		}
 	})

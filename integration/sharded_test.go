@@ -2175,21 +2175,10 @@ func TestShardedInsertIgnoreInTransaction(t *testing.T) {
 	conn := e.session(ctx, "customer")
 	mustExec(t, ctx, conn, "insert into customer (customer_id, email) values (1, 'a'), (4, 'b')",
 		"insert into corder (corder_id, customer_id, product_id, oname) values (10, 1, 1, 'o')", "begin")
-	for _, step := range []struct {
-		sql      string
-		affected int64
-	}{
+	execAffected(t, ctx, conn, []affectedStep{
 		{"insert ignore into corder_event (corder_id, ename, keyspace_id) values (10, 'bad', x'0102')", 0},
 		{"insert ignore into corder_event (corder_id, ename, keyspace_id) values (10, 'bad', x'0102'), (10, 'good', NULL)", 1},
-	} {
-		res, err := conn.ExecContext(ctx, step.sql)
-		if err != nil {
-			t.Fatalf("%s: %v", step.sql, err)
-		}
-		if n, _ := res.RowsAffected(); n != step.affected {
-			t.Errorf("%s: %d rows affected, want %d", step.sql, n, step.affected)
-		}
-	}
+	})
 	var id, want int64
 	if err := conn.QueryRowContext(ctx, "select last_insert_id()").Scan(&id); err != nil {
 		t.Fatal(err)
@@ -2220,17 +2209,27 @@ func TestShardedInsertIgnoreSkippedOwners(t *testing.T) {
 	ctx := boundedContext(t, time.Minute)
 	conn := e.session(ctx, "things")
 	mustExec(t, ctx, conn, "insert into things (id, name) values (1, 'a'), (4, 'd')")
-	for _, step := range []struct {
-		sql      string
-		affected int64
-	}{
+	execAffected(t, ctx, conn, []affectedStep{
 		{"insert ignore into things (id, name) values (1, 'z')", 0},
 		{"insert ignore into things (id, name) values (1, 'b'), (5, 'b')", 1},
 		{"insert ignore into things (id, name) values (4, 'c'), (2, 'c'), (3, 'c'), (4, 'y')", 1},
 		{"begin", 0},
 		{"insert ignore into things (id, name) values (1, 'x'), (6, 'x'), (7, 'w')", 2},
 		{"commit", 0},
-	} {
+	})
+	e.checkThings(thingRow{1, "a"}, thingRow{4, "d"}, thingRow{5, "b"}, thingRow{2, "c"}, thingRow{6, "x"}, thingRow{7, "w"})
+}
+
+// affectedStep is a statement and the rows MariaDB reports it affected.
+type affectedStep struct {
+	sql      string
+	affected int64
+}
+
+// execAffected runs steps on conn, each expecting its affected rows.
+func execAffected(t *testing.T, ctx context.Context, conn *sql.Conn, steps []affectedStep) {
+	t.Helper()
+	for _, step := range steps {
 		res, err := conn.ExecContext(ctx, step.sql)
 		if err != nil {
 			t.Fatalf("%s: %v", step.sql, err)
@@ -2239,7 +2238,6 @@ func TestShardedInsertIgnoreSkippedOwners(t *testing.T) {
 			t.Errorf("%s: %d rows affected, want %d as MariaDB", step.sql, n, step.affected)
 		}
 	}
-	e.checkThings(thingRow{1, "a"}, thingRow{4, "d"}, thingRow{5, "b"}, thingRow{2, "c"}, thingRow{6, "x"}, thingRow{7, "w"})
 }
 
 // The owner rows' locking read of an UPDATE or DELETE is printed from the parse: a function the
