@@ -41,6 +41,9 @@ type Conn struct {
 	cc    *client.Conn
 	Wire  *mysql.Conn // the command phase: the sidecar reads and writes packets here
 	Names string      // SET NAMES statement in effect
+	// SelectLimit is the sql_select_limit a session set on the connection
+	// ("": the server's default, no limit).
+	SelectLimit string
 
 	// stmts are the statements prepared on this connection, by SQL text and
 	// the sql_mode they were read in. They
@@ -539,7 +542,7 @@ func (bc *Conn) reset() error {
 		return bc.Err(p)
 	}
 	clear(bc.stmts)
-	bc.Names = ""
+	bc.Names, bc.SelectLimit = "", ""
 	bc.Stateful, bc.InTxn = false, false
 	return bc.setSessionDefaults()
 }

@@ -1991,6 +1991,39 @@ func TestShardedLookupValueWrittenAgain(t *testing.T) {
 	e.checkThings(thingRow{1, "a"}, thingRow{2, "b"}, thingRow{3, "c"})
 }
 
+// sql_select_limit caps the client's SELECTs only: the sidecar's own reads (the owner of a taken
+// lookup value, the keyspace ids of a DELETE's values, an UPDATE's rows) see every row even at 0.
+func TestShardedSelectLimitInternalReads(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	ctx := boundedContext(t, time.Minute)
+	conn := e.session(ctx, "things")
+	runLookupSteps(t, ctx, conn, []lookupStep{
+		{"insert into things (id, name) values (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd')", 0},
+		{"set sql_select_limit = 0", 0},
+		{"insert into things (id, name) values (5, 'a')", 1062},
+		{"begin", 0},
+		{"insert into things (id, name) values (6, 'b')", 1062},
+		{"delete from things where name in ('c', 'nosuch')", 0},
+		{"commit", 0},
+		{"update things set name = 'd2' where name = 'd'", 0},
+		{"insert into things (id, name) values (7, 'd')", 0},
+		{"set sql_select_limit = 1", 0},
+		{"insert into things (id, name) values (8, 'd2')", 1062},
+	})
+	var n int
+	if err := conn.QueryRowContext(ctx, "select count(*) from things").Scan(&n); err != nil || n != 4 {
+		t.Errorf("count(*) under sql_select_limit = 1: %d, %v; want 4", n, err)
+	}
+	rows, err := conn.QueryContext(ctx, "select id from things where id > 0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ScanStrings(rows); err != nil || len(got) != 1 {
+		t.Errorf("a SELECT across shards under sql_select_limit = 1: %v, %v; want one row", got, err)
+	}
+	e.checkThings(thingRow{1, "a"}, thingRow{2, "b"}, thingRow{4, "d2"}, thingRow{7, "d"})
+}
+
 // lookupStep is a statement of a transaction writing lookup rows and its error number (0: none;
 // 1105: the refusal of a value deleted earlier in the transaction).
 type lookupStep struct {

@@ -1090,6 +1090,17 @@ func TestShopSessionState(t *testing.T) {
 		{"set autocommit=0, sql_mode = concat(@@sql_mode, ',STRICT_TRANS_TABLES')", "select @@autocommit, @@sql_mode",
 			"insert into customer (id, name) values (950, 'x')", "rollback", "select count(*) from customer where id = 950",
 			"set sql_mode = default, autocommit = 1", "select @@autocommit, @@sql_mode"},
+		// sql_select_limit caps the rows the client's SELECT returns, not the rows a shard returns
+		// for the sidecar to merge, join or evaluate (JDBC's setMaxRows sends it).
+		{"set sql_select_limit = 3", "select tier, count(*), sum(lvl) from customer group by tier order by tier",
+			"select id, total from orders order by total desc, id", "select count(*), sum(total) from orders",
+			"select c.name, count(*) from orders o join customer c on c.id = o.customer_id group by c.name order by c.name",
+			"select id from orders where id in (select order_id from item where qty > 1) order by id", "select distinct tier from customer order by tier",
+			"select id from customer order by id limit 5", "select id from customer where id = 5 union all select id from orders where id < 9 order by id",
+			"select count(*) from (select id from orders) d", "select found_rows()", "set sql_select_limit = default", "select count(*) from customer"},
+		{"set @@SQL_SELECT_LIMIT=2", "select id from customer where id in (1, 2, 3) order by id", "select name from customer where id = 5",
+			"set sql_select_limit = 0", "select id from customer order by id", "select count(*) from orders", "select 1",
+			"set @@SQL_SELECT_LIMIT=DEFAULT", "select count(*) from customer"},
 	} {
 		var answers []string
 		for _, db := range []*sql.DB{env.shopRefText, env.shopText, env.shopPrep} {

@@ -355,6 +355,18 @@ func (p *Plan) Forwarded() bool {
 	return p.SelectFrom == nil && !p.Subqueries && !p.Engine && (ks == nil || (!ks.Sharded && p.Table == nil))
 }
 
+// Limited: the statement is a SELECT (or UNION) with a LIMIT of its own,
+// which sql_select_limit does not override.
+func (p *Plan) Limited() bool {
+	switch st := p.Stmt.(type) {
+	case *ast.SelectStmt:
+		return st.Limit != nil
+	case *ast.SetOprStmt:
+		return st.Limit != nil
+	}
+	return false
+}
+
 // Text is the whole statement to send to a backend with these arguments: the
 // client's own text, or a prepared statement's rendered with its arguments.
 func (p *Plan) Text(args Args) string {

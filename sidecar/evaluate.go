@@ -43,6 +43,9 @@ func (s *session) evaluate(plan *planner.Plan, args planner.Args, stmt *prepared
 	if err != nil {
 		return err
 	}
+	if n := s.rowCap(plan); uint64(len(res.Rows)) > n {
+		res.Rows = res.Rows[:n]
+	}
 	return s.writeResult(res, stmt != nil, more)
 }
 
@@ -96,12 +99,12 @@ func (s *session) SelectOn(_ context.Context, keyspace, sql string) (*engine.Res
 // capture runs a statement with its reply written to memory instead of to
 // the client, and reads the reply back as a result.
 func (s *session) capture(run func() error) (*engine.Result, error) {
-	saved := s.w
+	saved, outer := s.w, s.capturing
 	buf := &captureBuffer{}
-	s.w = saved.Capture(buf)
+	s.w, s.capturing = saved.Capture(buf), true
 	err := run()
 	s.w.Flush()
-	s.w = saved
+	s.w, s.capturing = saved, outer
 	var relayed errRelayed
 	if errors.As(err, &relayed) {
 		return nil, relayed.err

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"sync"
 
 	"sidecar/backend"
@@ -57,6 +58,19 @@ func (s *session) statementOf(plan *planner.Plan, args planner.Args) (engine.Sta
 		Planned: s.srv.planner().Execution(plan, args, s.planSession())}, nil
 }
 
+// rowCap is the most rows the client's statement plan may return: the
+// session's sql_select_limit for the client's own SELECT without a LIMIT of
+// its own, engine.NoLimit otherwise. Where a shard's rows are the client's
+// (forwarded, relayed, concatenated) the shard caps them too; the rows the
+// sidecar merges or evaluates are all the shards have (see acquireRead).
+func (s *session) rowCap(plan *planner.Plan) uint64 {
+	if s.selectLimit == "" || !s.clientSelect || s.capturing || plan.Kind != planner.KindSelect || plan.Limited() {
+		return engine.NoLimit
+	}
+	n, _ := strconv.ParseUint(s.selectLimit, 10, 64) // digits: see set
+	return n
+}
+
 // answering is the session as an engine.Statement answers one client
 // statement through it.
 type answering struct {
@@ -83,6 +97,11 @@ func (a *answering) Relay(_ context.Context, shard *conf.Shard, sql string) erro
 func (a *answering) Gather(_ context.Context, queries []engine.ShardQuery, mp *engine.MergePlan) error {
 	if mp == nil {
 		return a.scatter(queries, a.plan, a.stmt, a.more)
+	}
+	if n := a.rowCap(a.plan); n != engine.NoLimit {
+		capped := *mp
+		capped.Top = &engine.Limit{Count: n, Source: mp.Top}
+		mp = &capped
 	}
 	shards := make([]*conf.Shard, len(queries))
 	for i, q := range queries {

@@ -38,7 +38,7 @@ func (s *session) scatter(queries []engine.ShardQuery, plan *planner.Plan, stmt 
 		}
 	}()
 	for _, q := range queries {
-		bc, held, err := s.acquire(q.Shard)
+		bc, held, err := s.acquireRead(q.Shard)
 		if err != nil {
 			return err
 		}
@@ -65,12 +65,13 @@ func (s *session) scatter(queries []engine.ShardQuery, plan *planner.Plan, stmt 
 	header := false
 	var warnings uint16
 	var rows uint64
+	limit := s.rowCap(plan)
 	counts := make([]uint16, len(parts))
 	for i, p := range parts {
 		if !p.sent {
 			continue
 		}
-		err := s.relayPart(p.bc, &header, &counts[i], &rows, firstErr == nil)
+		err := s.relayPart(p.bc, &header, &counts[i], &rows, limit, firstErr == nil)
 		if err != nil && firstErr == nil {
 			firstErr = err
 		}
@@ -88,8 +89,8 @@ func (s *session) scatter(queries []engine.ShardQuery, plan *planner.Plan, stmt 
 // relayPart reads one shard's result set. The column definitions are relayed
 // only for the first shard; rows are relayed (and counted in rows) while write
 // is true (after an error the remaining results are only drained, keeping
-// connections usable).
-func (s *session) relayPart(bc *backend.Conn, header *bool, warnings *uint16, rows *uint64, write bool) error {
+// connections usable) and fewer than limit were.
+func (s *session) relayPart(bc *backend.Conn, header *bool, warnings *uint16, rows *uint64, limit uint64, write bool) error {
 	p, err := bc.Wire.ReadPacket()
 	if err != nil {
 		bc.Broken = true
@@ -130,7 +131,7 @@ func (s *session) relayPart(bc *backend.Conn, header *bool, warnings *uint16, ro
 			*warnings += binary.LittleEndian.Uint16(q[1:])
 			return nil
 		}
-		if write {
+		if write && *rows < limit {
 			*rows++
 			if err := s.w.WritePacket(q); err != nil {
 				return err // the client is gone: the caller abandons the shards

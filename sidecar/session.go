@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -57,6 +58,15 @@ type session struct {
 	// (session variables, temporary tables, locks): it then keeps them.
 	sticky bool
 	sets   []string // session SET statements, replayed on connections opened later
+	// selectLimit is the client's sql_select_limit ("": none). It caps the
+	// rows of the client's own SELECTs only: a shard's connection has it
+	// while the client's SELECT runs there as the client's text or prepared
+	// statement (clientSelect, see acquireRead), and goes without it for
+	// what the sidecar reads itself (a merge's or a join's rows, lookups),
+	// whose results the sidecar caps instead (rowCap).
+	selectLimit  string
+	clientSelect bool // the client's statement running is a SELECT
+	capturing    bool // what runs now is read by the sidecar, not sent to the client (see capture)
 
 	conns    map[connKey]*backend.Conn // held while in a transaction or sticky
 	stmt     *stmtScope                // the statement being run, when it writes in several places
@@ -316,7 +326,7 @@ func (s *session) query(sql string, more bool) (err error) {
 	s.lastConn = nil
 	found := s.rowsFound
 	defer func() {
-		s.stmtPrefix = ""
+		s.stmtPrefix, s.clientSelect = "", false
 		s.statementEnd(err, found)
 		s.statementDone(err)
 	}()
@@ -345,6 +355,7 @@ func (s *session) query(sql string, more bool) (err error) {
 		}
 	}
 	s.stats.plan = plan
+	s.clientSelect = plan.Kind == planner.KindSelect
 	if vars != nil && (plan.Local != planner.NotLocal || plan.Kind == planner.KindSet || !plan.Forwarded()) {
 		// The assignments go only with the client's text to one shard.
 		return sqlerr.Unsupported("SET STATEMENT %s FOR a statement the sidecar runs as more than its text on one shard: set them for the session instead", strings.Join(vars, ", "))
@@ -880,20 +891,37 @@ func (s *session) set(plan *planner.Plan, more bool) error {
 	if err != nil || global || res.backendErr != nil {
 		return res.failed(err) // a SET the backend refused is not kept
 	}
-	if strings.Contains(l, "sql_mode") {
+	ran := s.conns[connKey{keyOf(shard), vindex.CommitNormal}]
+	mode, limit := strings.Contains(l, "sql_mode"), strings.Contains(l, "sql_select_limit")
+	if ran != nil && (mode || limit) {
 		// ANSI_QUOTES, PIPES_AS_CONCAT and NO_BACKSLASH_ESCAPES change how
-		// the client's text reads and how the sidecar writes values: ask
-		// the connection the SET ran on what the mode now is.
-		res, err := s.runInternal(shard, vindex.CommitNormal, "SELECT @@SESSION.sql_mode")
+		// the client's text reads and how the sidecar writes values, and
+		// sql_select_limit is the session's (see selectLimit): ask the
+		// connection the SET ran on what they now are (with a LIMIT of
+		// its own, which the sql_select_limit just set does not cap).
+		res, err := ran.Exec("SELECT @@SESSION.sql_mode, @@SESSION.sql_select_limit LIMIT 1")
 		if err != nil {
 			return err
 		}
-		if len(res.Rows) == 1 && len(res.Rows[0]) == 1 {
-			s.modeText = string(res.Rows[0][0])
-			s.mode = planner.ParseSQLMode(s.modeText)
+		if len(res.Rows) == 1 && len(res.Rows[0]) == 2 {
+			if mode {
+				s.modeText = string(res.Rows[0][0])
+				s.mode = planner.ParseSQLMode(s.modeText)
+			}
+			if limit {
+				s.selectLimit = ""
+				if n, err := strconv.ParseUint(string(res.Rows[0][1]), 10, 64); err == nil && n != math.MaxUint64 { // the default: none
+					s.selectLimit = strconv.FormatUint(n, 10)
+				}
+			}
 		}
 	}
-	s.keepSet(plan.Query, s.conns[connKey{keyOf(shard), vindex.CommitNormal}])
+	s.keepSet(plan.Query, ran)
+	if limit {
+		for _, bc := range s.conns { // each has the SET now
+			bc.SelectLimit = s.selectLimit
+		}
+	}
 	s.copiedVars = ""
 	return nil
 }
@@ -962,7 +990,7 @@ func (s *session) copyConnState(plan *planner.Plan) {
 		q = append(q, "FOUND_ROWS()")
 	}
 	q = append(q, plan.Variables...)
-	res, err := bc.Exec("SELECT " + strings.Join(q, ", "))
+	res, err := bc.Exec("SELECT " + strings.Join(q, ", ") + " LIMIT 1") // LIMIT: not capped by sql_select_limit
 	if err != nil || len(res.Rows) != 1 {
 		s.log.Warn().Err(err).Str("shard", bc.String()).Msg("reading what a statement left on its connection")
 		return
@@ -1014,7 +1042,7 @@ func (s *session) syncLastInsertID(bc *backend.Conn, okID uint64, plan *planner.
 		s.lastInsertID = okID
 		return
 	}
-	res, err := bc.Exec("SELECT LAST_INSERT_ID()")
+	res, err := bc.Exec("SELECT LAST_INSERT_ID() LIMIT 1")
 	if err != nil || len(res.Rows) != 1 || res.Rows[0][0] == nil {
 		return
 	}
@@ -1038,7 +1066,7 @@ func (s *session) lastInsertIDFirst(bc *backend.Conn, plan *planner.Plan) {
 // readLastInsertID makes the LAST_INSERT_ID() of bc, which a statement set
 // with LAST_INSERT_ID(expr), the session's.
 func (s *session) readLastInsertID(bc *backend.Conn) {
-	res, err := bc.Exec("SELECT LAST_INSERT_ID()")
+	res, err := bc.Exec("SELECT LAST_INSERT_ID() LIMIT 1")
 	if err != nil || len(res.Rows) != 1 || res.Rows[0][0] == nil {
 		return
 	}
@@ -1073,18 +1101,45 @@ type connKey struct {
 	order vindex.CommitOrder
 }
 
+// acquireRead is acquire for a statement that may be the client's own SELECT
+// going to shard as the client's text or prepared statement: the connection
+// then has the client's sql_select_limit, as MySQL caps that statement's
+// rows. Whatever else runs there goes without it (acquireFor): the rows the
+// sidecar reads for itself are all the shard has.
+func (s *session) acquireRead(shard *conf.Shard) (*backend.Conn, bool, error) {
+	limit := ""
+	if s.clientSelect && !s.capturing {
+		limit = s.selectLimit
+	}
+	return s.acquireLimited(shard, vindex.CommitNormal, limit)
+}
+
 // acquireFor returns the session's connection to shard for a commit order.
 // Inside a statement scope of an explicit transaction, each connection gets
 // the statement savepoint before its first write. The pre-transaction on the
 // shard an INSERT writes all its rows to is that INSERT's own transaction
 // (stmtScope.ownShard).
 func (s *session) acquireFor(shard *conf.Shard, order vindex.CommitOrder) (*backend.Conn, bool, error) {
+	return s.acquireLimited(shard, order, "")
+}
+
+// acquireLimited is acquireFor with the connection's sql_select_limit set to
+// limit ("": none), in the write of its next command.
+func (s *session) acquireLimited(shard *conf.Shard, order vindex.CommitOrder, limit string) (*backend.Conn, bool, error) {
 	if st := s.stmt; order == vindex.CommitPre && st != nil && st.ownShard == shard {
 		order = vindex.CommitNormal
 	}
 	bc, held, err := s.acquireConn(shard, order)
 	if err != nil {
 		return nil, false, err
+	}
+	if bc.SelectLimit != limit {
+		v := limit
+		if v == "" {
+			v = "DEFAULT"
+		}
+		bc.Pending = append(bc.Pending, "SET SESSION sql_select_limit = "+v)
+		bc.SelectLimit = limit
 	}
 	s.stats.ranOn(bc.Pool)
 	bc.SelectDB(s.stmtDB)
@@ -1173,6 +1228,7 @@ func (s *session) prepareConn(bc *backend.Conn) error {
 			return err
 		}
 	}
+	bc.SelectLimit = s.selectLimit // as the SETs left it
 	if s.sticky {
 		bc.Stateful = true
 	}
@@ -1317,7 +1373,7 @@ func (s *session) release(bc *backend.Conn, held bool, warnings uint16) {
 // out connections it found alive (pool.live).
 func (s *session) forward(shard *conf.Shard, sql string, kind planner.Kind, more bool) (relayed, error) {
 	for attempt := 0; ; attempt++ {
-		bc, held, err := s.acquire(shard)
+		bc, held, err := s.acquireRead(shard)
 		if err != nil {
 			return relayed{}, err
 		}
