@@ -1512,3 +1512,32 @@ func TestShopIgnoreSpace(t *testing.T) {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
 }
+
+// TestShopPreparedLimitArgs: a prepared statement's LIMIT ? bound to what is no non-negative
+// integer (-1, a double, a string) limits a merged or evaluated SELECT as MariaDB reads it, not
+// with a syntax error from the statement the sidecar writes with it.
+func TestShopPreparedLimitArgs(t *testing.T) {
+	env := newMergeEnv(t)
+	ctx := mergeCtx(t, time.Minute)
+	for _, q := range []string{
+		"select id from customer where id < 6 order by id limit ?",
+		"select id from customer where id < 6 order by id limit 1, ?",
+		"select tier, count(*) from customer group by tier order by tier limit ?",
+		"select o.id, c.name from orders o join customer c on c.id = o.customer_id where o.id < 9 order by o.id limit ?",
+	} {
+		for _, arg := range []any{int64(-1), 1.5, 2.5, -0.4, 1e30, "3x", " 2", "x", nil} {
+			want, err := mergeQuery(ctx, env.shopRefPrep, true, q, arg)
+			if err != nil {
+				t.Fatalf("%s [%v] on the oracle: %v", q, arg, err)
+			}
+			got, err := mergeQuery(ctx, env.shopPrep, true, q, arg)
+			if err != nil {
+				t.Errorf("%s [%v]: %v", q, arg, err)
+				continue
+			}
+			if msg := env.compare(mergeCase{sql: q}, got, want); msg != "" {
+				t.Errorf("%s [%v]: %s", q, arg, msg)
+			}
+		}
+	}
+}

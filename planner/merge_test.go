@@ -550,6 +550,34 @@ func TestPlanMergeOncePerShape(t *testing.T) {
 			t.Errorf("LIMIT %d: %s, %s\nwant %s, %s", n, mp.SQL, mp, want, wantSpec)
 		}
 	}
+	// LIMIT ? bound to what is no non-negative integer: read as MariaDB reads it.
+	limits, err := p.PlanPrepared("select id from things order by id limit ?, ?", sess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		arg  vindex.Value
+		want string
+	}{
+		{vindex.NewInt64(-1), "18446744073709551615"},
+		{vindex.Value{Kind: vindex.Float64, Raw: []byte("2.5")}, "2"},
+		{vindex.Value{Kind: vindex.Float64, Raw: []byte("3.5")}, "4"},
+		{vindex.Value{Kind: vindex.Float64, Raw: []byte("-0.4")}, "0"},
+		{vindex.Value{Kind: vindex.Float64, Raw: []byte("1e30")}, "9223372036854775807"},
+		{vindex.Value{Kind: vindex.Float64, Raw: []byte("-1e30")}, "9223372036854775808"},
+		{vindex.Value{Kind: vindex.Decimal, Raw: []byte("2.5")}, "3"},
+		{vindex.Value{Kind: vindex.VarChar, Raw: []byte(" 3x")}, "3"},
+		{vindex.Value{Kind: vindex.VarChar, Raw: []byte("1e1")}, "1"},
+		{vindex.Value{Kind: vindex.VarChar, Raw: []byte("x")}, "0"},
+		{vindex.Value{Kind: vindex.VarChar, Raw: []byte("-1")}, "18446744073709551615"},
+		{vindex.Value{Kind: vindex.VarChar, Raw: []byte("99999999999999999999")}, "9223372036854775807"},
+		{vindex.Value{Kind: vindex.Null}, "0"},
+	} {
+		args := limits.LimitArgs(Args{vindex.NewInt64(1), c.arg})
+		if got := string(args[1].Raw); got != c.want || args[1].Kind != vindex.Uint64 || string(args[0].Raw) != "1" {
+			t.Errorf("LIMIT 1, ? bound to %q (kind %d): %s, want %s", c.arg.Raw, c.arg.Kind, got, c.want)
+		}
+	}
 	// HAVING … > ?: the filter compares with each execute's argument; a
 	// string argument that reads as a number is compared as a double, as
 	// MySQL compares a number with a string; one that does not is refused.

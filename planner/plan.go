@@ -168,8 +168,10 @@ type Plan struct {
 	qualifier string
 	qualified int
 	// Prepared: the client prepared the statement; Query holds the ?
-	// placeholders each execute's arguments fill.
-	Prepared bool
+	// placeholders each execute's arguments fill. limitParams are those of
+	// its LIMITs (see LimitArgs).
+	Prepared    bool
+	limitParams []int
 
 	// Joined: a SELECT joining several tables of the sharded keyspace; it
 	// runs only where all of them provably route to the same shard.
@@ -320,6 +322,16 @@ func (p *Planner) PlanPrepared(sql string, sess Session) (*Plan, error) {
 	plan, err := p.plan(unwrapExecutable(sql), sess)
 	if plan != nil {
 		plan.Prepared = true
+		walk(plan.Stmt, func(n ast.Node) bool {
+			if l, ok := n.(*ast.Limit); ok {
+				for _, e := range []ast.ExprNode{l.Count, l.Offset} {
+					if p, ok := e.(*paramExpr); ok {
+						plan.limitParams = append(plan.limitParams, p.n)
+					}
+				}
+			}
+			return true
+		})
 	}
 	return plan, err
 }

@@ -1,6 +1,9 @@
 package planner
 
 import (
+	"errors"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -20,6 +23,66 @@ type Value = vindex.Value
 // Args are the arguments of a prepared statement or of a normalized shape:
 // the n-th `?` of the text reads Args[n-1].
 type Args []vindex.Value
+
+// LimitArgs are a prepared statement's arguments with those of its LIMITs as
+// the unsigned integers MariaDB reads them as, for the statements the
+// sidecar writes with them (a merge's, an evaluation's): a negative integer
+// as its unsigned value (-1: every row), a DOUBLE rounded half to even, a
+// DECIMAL half away from zero, either clamped to the signed range first, a
+// string by its leading integer ('3x' is 3, 'x' 0), NULL 0.
+func (p *Plan) LimitArgs(args Args) Args {
+	if len(p.limitParams) == 0 {
+		return args
+	}
+	out := slices.Clone(args)
+	for _, n := range p.limitParams {
+		if n < len(out) {
+			out[n] = vindex.Value{Kind: vindex.Uint64, Raw: strconv.AppendUint(nil, limitArg(out[n]), 10)}
+		}
+	}
+	return out
+}
+
+func limitArg(v vindex.Value) uint64 {
+	raw := string(v.Raw)
+	switch v.Kind {
+	case vindex.Null:
+		return 0
+	case vindex.Uint64:
+		n, _ := strconv.ParseUint(raw, 10, 64)
+		return n
+	case vindex.Int64:
+		n, _ := strconv.ParseInt(raw, 10, 64)
+		return uint64(n)
+	case vindex.Float64, vindex.Decimal:
+		f, _ := strconv.ParseFloat(raw, 64)
+		if v.Kind == vindex.Float64 {
+			f = math.RoundToEven(f)
+		} else {
+			f = math.Round(f)
+		}
+		switch {
+		case f >= math.MaxInt64:
+			return math.MaxInt64
+		case f <= math.MinInt64:
+			return 1 << 63 // math.MinInt64 as unsigned
+		}
+		return uint64(int64(f))
+	}
+	s := strings.TrimLeft(raw, " \t\n\r")
+	end := 0
+	if end < len(s) && (s[end] == '-' || s[end] == '+') {
+		end++
+	}
+	for end < len(s) && s[end] >= '0' && s[end] <= '9' {
+		end++
+	}
+	n, err := strconv.ParseInt(s[:end], 10, 64) // out of range: clamped
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0
+	}
+	return uint64(n)
+}
 
 // valueOf reads a literal (or bound argument) as the vindexes see it. ok is
 // false for anything else: a function call, an expression, a column.

@@ -195,7 +195,7 @@ func (s *session) executeStmt(p []byte) error {
 		if err != nil {
 			return err
 		}
-		return s.runPlanned(st.plan, values, st, false)
+		return s.runPlanned(st.plan, st.plan.LimitArgs(values), st, false)
 	}
 	shard, err := s.singleShard(st.plan)
 	if err != nil {
