@@ -3,9 +3,11 @@ package engine
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 
 	"sidecar/conf"
+	"sidecar/mysql"
 	"sidecar/sqlerr"
 	"sidecar/vindex"
 )
@@ -286,6 +288,74 @@ type Write struct {
 	Owned    *OwnedLookups
 	Split    *SplitIn
 	Update   bool // an UPDATE, whose OK says how many rows it matched
+	Limit    *WriteLimit
+}
+
+// WriteLimit is the LIMIT of an UPDATE or DELETE without ORDER BY, which
+// changes any rows up to its count: across shards, they run one after the
+// other, each with the count less the rows the ones before matched, until
+// none is left. Statement has the count as argument Arg (counting from 1,
+// after the statement's own), and the route's IN list at In, if any: each
+// shard then gets its own values.
+type WriteLimit struct {
+	Statement          Template
+	Arg                int
+	Count              Cell
+	In                 *InList
+	NoBackslashEscapes bool
+}
+
+// run runs wr on r's shards one after the other as wl says.
+func (wl *WriteLimit) run(ctx context.Context, s Session, wr *Write, r *Routed, x Execution) (Written, error) {
+	var out Written
+	count, _ := wl.Count.value(x.Args)
+	left, err := strconv.ParseUint(string(count.Raw), 10, 64)
+	if err != nil {
+		return out, sqlerr.Unsupported("LIMIT %s in a write across shards of %s (a non-negative integer is needed)", count.Raw, wr.Keyspace.Name)
+	}
+	args := make([]vindex.Value, max(len(x.Args), wl.Arg))
+	copy(args, x.Args)
+	var infos []string
+	for i, sh := range r.Shards {
+		if left == 0 {
+			break
+		}
+		args[wl.Arg-1] = vindex.Value{Kind: vindex.Uint64, Raw: strconv.AppendUint(nil, left, 10)}
+		var sql []byte
+		if wl.In != nil && r.Values != nil {
+			sql = wl.Statement.appendIn(nil, args, wl.NoBackslashEscapes, *wl.In, r.Values[i])
+		} else {
+			sql = wl.Statement.appendTo(nil, args, wl.NoBackslashEscapes)
+		}
+		w, err := s.Write(ctx, []ShardQuery{{Shard: sh, SQL: string(sql)}})
+		if err != nil {
+			return out, err
+		}
+		n := w.Affected
+		if m, ok := rowsMatched(w.Info); wr.Update && ok {
+			n = m
+		}
+		left -= min(n, left)
+		out.Affected += w.Affected
+		out.Warnings += w.Warnings
+		infos = append(infos, w.Info)
+	}
+	out.Info = mysql.SumInfo(infos)
+	if out.Info == "" && wr.Update {
+		out.Info = noRowsMatched
+	}
+	return out, nil
+}
+
+// rowsMatched reads the rows an UPDATE matched from its OK's info.
+func rowsMatched(info string) (uint64, bool) {
+	rest, ok := strings.CutPrefix(info, "Rows matched: ")
+	if !ok {
+		return 0, false
+	}
+	num, _, _ := strings.Cut(rest, " ")
+	n, err := strconv.ParseUint(num, 10, 64)
+	return n, err == nil
 }
 
 // noRowsMatched is the info of an UPDATE's OK that matched no row.
@@ -354,7 +424,11 @@ func (wr *Write) Answer(ctx context.Context, s Session, x Execution) error {
 			}
 		}
 		var err error
-		w, err = s.Write(ctx, wr.Split.queries(r, x, x.Planned.Text()))
+		if wr.Limit != nil {
+			w, err = wr.Limit.run(ctx, s, wr, r, x)
+		} else {
+			w, err = s.Write(ctx, wr.Split.queries(r, x, x.Planned.Text()))
+		}
 		return err
 	}
 	if err := s.Scope(wr.Keyspace.Name, run); err != nil {
@@ -368,9 +442,12 @@ func (wr *Write) describe(b *strings.Builder, depth int) {
 	if wr.Split != nil {
 		own = " with its own values of the IN list"
 	}
-	if wr.Owned == nil {
+	switch {
+	case wr.Limit != nil:
+		line(b, depth, "Write on %s: on its shards one after another%s, each with what is left of the LIMIT", wr.Keyspace.Name, own)
+	case wr.Owned == nil:
 		line(b, depth, "Write on %s: on each of its shards%s", wr.Keyspace.Name, own)
-	} else {
+	default:
 		line(b, depth, "Write on %s: on each of its shards%s, after its lookup rows", wr.Keyspace.Name, own)
 		wr.Owned.describe(b, depth+1)
 	}

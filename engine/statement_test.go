@@ -248,6 +248,15 @@ func TestStatements(t *testing.T) {
 			planned: planned{routed: routed(false, low, high)},
 			calls: []string{"scope of things", "write on -80: the statement", "write on 80-: the statement", "scope ends: <nil>",
 				"ok: 2 affected, insert id 0 (generated false)"}},
+		// delete from things where x = 4 limit n (the arguments are 1 and 4; the count is a third)
+		{name: "a LIMIT across shards: one shard after another, each with what the ones before left",
+			st: limitedWrite(ks, Cell{Known: true, Value: vindex.NewInt64(3)}), planned: planned{routed: routed(true, low, high)},
+			calls: []string{"scope of things", "write on -80: DELETE FROM `things` WHERE `x`=4 LIMIT 3", "write on 80-: DELETE FROM `things` WHERE `x`=4 LIMIT 2",
+				"scope ends: <nil>", "ok: 2 affected, insert id 0 (generated false)"}},
+		{name: "a LIMIT the first shard uses up: the others get nothing", st: limitedWrite(ks, Cell{Arg: 1}), planned: planned{routed: routed(true, low, high)},
+			calls: []string{"scope of things", "write on -80: DELETE FROM `things` WHERE `x`=4 LIMIT 1", "scope ends: <nil>", "ok: 1 affected, insert id 0 (generated false)"}},
+		{name: "LIMIT 0: no shard", st: limitedWrite(ks, Cell{Known: true, Value: vindex.NewInt64(0)}), planned: planned{routed: routed(true, low, high)},
+			calls: []string{"scope of things", "scope ends: <nil>", "ok: 0 affected, insert id 0 (generated false)"}},
 
 		{name: "ddl on every shard", st: &EveryShard{Keyspace: ks, What: "DDL"},
 			calls: []string{"write on -80: the statement", "write on 80-: the statement", "ok: 0 affected, insert id 0 (generated false)"}},
@@ -286,6 +295,11 @@ func TestStatements(t *testing.T) {
 			}
 		})
 	}
+}
+
+// limitedWrite is `DELETE FROM things WHERE x = 4 LIMIT count` across shards.
+func limitedWrite(ks *conf.Keyspace, count Cell) *Write {
+	return &Write{Keyspace: ks, Limit: &WriteLimit{Statement: Template{{Text: "DELETE FROM `things` WHERE `x`=4 LIMIT ", Arg: 3}}, Arg: 3, Count: count}}
 }
 
 // answerIgnoreTaken answers an INSERT IGNORE of two corder rows with corder_id first and second,

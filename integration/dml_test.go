@@ -353,6 +353,10 @@ func TestDMLUpdateInfoAcrossShards(t *testing.T) {
 		{sql: "insert into customer (customer_id, email) values (3, 'c'), (4, 'd'), (5, 'e'), (6, 'f'), (7, 'g'), (8, 'h'), (9, 'i'), (10, 'j'), (11, 'k'), (12, 'l');",
 			out: "Query OK, 10 rows affected"},
 		{sql: "update customer set email = 'z' where customer_id > 0;", out: "Query OK, 12 rows affected\nRows matched: 12  Changed: 12  Warnings: 0"},
+		// With LIMIT: the shards one after another, matching as many as MariaDB would.
+		{sql: "update customer set email = 'y' where customer_id > 0 limit 5;", out: "Query OK, 5 rows affected\nRows matched: 5  Changed: 5  Warnings: 0"},
+		{sql: "update customer set email = 'x' where email = 'z' limit 100;", out: "Query OK, 7 rows affected\nRows matched: 7  Changed: 7  Warnings: 0"},
+		{sql: "delete from customer where customer_id > 0 limit 11;", out: "Query OK, 11 rows affected"},
 	})
 }
 

@@ -1541,3 +1541,80 @@ func TestShopPreparedLimitArgs(t *testing.T) {
 		}
 	}
 }
+
+// TestShopWriteLimit: an UPDATE or DELETE with LIMIT across shards changes as many rows as MariaDB
+// does (which ones is up to each shard, as it is up to MariaDB), in text and prepared, and an
+// ORDER BY with it is still refused. Each step's affected rows and the count after it must agree;
+// everything is rolled back.
+func TestShopWriteLimit(t *testing.T) {
+	env := newMergeEnv(t)
+	ctx := mergeCtx(t, time.Minute)
+	steps := []writeLimitStep{
+		{"update customer set lvl = 999 where tier = 1 limit 3", nil, "select count(*) from customer where lvl = 999", false},
+		{"update customer set lvl = 999 where tier = 1 limit 3", nil, "select count(*) from customer where lvl = 999", false},
+		{"update customer set lvl = 998 where tier = 1 limit 100", nil, "select count(*) from customer where lvl = 998", false},
+		{"update customer set lvl = 997 where tier = 2 limit 0", nil, "select count(*) from customer where lvl = 997", false},
+		{"delete from orders where total > 100 limit 5", nil, "select count(*) from orders where total > 100", false},
+		{"delete from orders where customer_id in (1, 2, 3, 4, 5, 6, 7, 8) limit 4", nil, "select count(*) from orders where customer_id < 9", false},
+		{"delete from orders where customer_id > ? limit ?", []any{30, 2}, "select count(*) from orders where customer_id > 30", false},
+		{"update orders set status = 'x' where status = ? limit ?", []any{"new", 4}, "select count(*) from orders where status = 'x'", false},
+		{"update orders set status = 'y' where status = ? limit ?", []any{"paid", int64(-1)}, "select count(*) from orders where status = 'y'", true},
+		{"delete from item where qty > 1 limit 1000", nil, "select count(*) from item", false},
+	}
+	for _, prepared := range []bool{false, true} {
+		sc, ref := env.shopText, env.shopRefText
+		if prepared {
+			sc, ref = env.shopPrep, env.shopRefPrep
+		}
+		runWriteLimitSteps(t, ctx, sc, ref, prepared, steps)
+	}
+}
+
+// writeLimitStep is a step of TestShopWriteLimit.
+type writeLimitStep struct {
+	sql      string
+	args     []any
+	count    string // what to count after it
+	prepared bool   // only prepared: LIMIT -1 is no text MariaDB reads
+}
+
+// runWriteLimitSteps runs steps in a transaction on the sidecar (sc) and on the oracle (ref),
+// then rolls both back.
+func runWriteLimitSteps(t *testing.T, ctx context.Context, sc, ref *sql.DB, prepared bool, steps []writeLimitStep) {
+	t.Helper()
+	var conns [2]*sql.Conn
+	for i, db := range []*sql.DB{sc, ref} {
+		c, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := c.ExecContext(ctx, "begin"); err != nil {
+			t.Fatal(err)
+		}
+		defer c.ExecContext(ctx, "rollback")
+		conns[i] = c
+	}
+	for _, st := range steps {
+		if st.prepared && !prepared {
+			continue
+		}
+		var affected [2]int64
+		var counts [2]int
+		for i, c := range conns {
+			res, err := c.ExecContext(ctx, st.sql, st.args...)
+			if err != nil {
+				t.Fatalf("%s %v [prepared %v, %s]: %v", st.sql, st.args, prepared, []string{"sidecar", "MariaDB"}[i], err)
+			}
+			affected[i], _ = res.RowsAffected()
+			if err := c.QueryRowContext(ctx, st.count).Scan(&counts[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if affected[0] != affected[1] || counts[0] != counts[1] {
+			t.Errorf("%s %v [prepared %v]: %d rows affected, then %s %d; MariaDB %d, %d", st.sql, st.args, prepared, affected[0], st.count, counts[0], affected[1], counts[1])
+		}
+	}
+	_, err := conns[0].ExecContext(ctx, "delete from orders where total > 100 order by id limit 1")
+	expectMySQLError(t, err, 1235, "42000")
+}

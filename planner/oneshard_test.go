@@ -39,7 +39,7 @@ keyspaces:
 	}
 	p := NewPlanner(cfg.Topology, 100, 1<<20)
 	for _, sql := range []string{
-		"delete from t where v = 'x' limit 1",
+		"delete from t where v = 'x' order by v limit 1",
 		"update t set v = 'y' where v = 'x' order by v limit 2",
 		"select v, count(*) from t group by v having min(v) = 'x'",
 	} {

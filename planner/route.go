@@ -160,22 +160,50 @@ func ownColumn(cn *ast.ColumnNameExpr, t *conf.Table, alias string) bool {
 
 // checkScatter refuses what a SELECT across shards cannot answer exactly
 // (see PlanMerge: ORDER BY, LIMIT, GROUP BY, aggregates and DISTINCT are
-// merged) and UPDATE/DELETE whose LIMIT or ORDER BY spans shards.
+// merged) and UPDATE/DELETE whose ORDER BY, or LIMIT, spans shards where
+// they cannot run one shard after another (see writeLimit).
 func checkScatter(plan *Plan) error {
-	t := plan.Table.String()
-	switch s := plan.Stmt.(type) {
+	switch plan.Stmt.(type) {
 	case *ast.SelectStmt, *ast.SetOprStmt:
 		return checkMerge(plan)
-	case *ast.UpdateStmt:
-		if s.Limit != nil || s.Order != nil {
-			return sqlerr.Unsupported("UPDATE with LIMIT or ORDER BY across shards of %s", t)
-		}
-	case *ast.DeleteStmt:
-		if s.Limit != nil || s.Order != nil {
-			return sqlerr.Unsupported("DELETE with LIMIT or ORDER BY across shards of %s", t)
-		}
+	case *ast.UpdateStmt, *ast.DeleteStmt:
+		_, err := writeLimit(plan)
+		return err
 	}
 	return nil
+}
+
+// writeLimit is the LIMIT of an UPDATE or DELETE that runs across shards
+// one shard after another (engine.WriteLimit; nil without LIMIT), or why it
+// cannot: with ORDER BY (the first rows of all shards), or where the rows it
+// changes must be known to change their lookup rows (which rows a LIMIT
+// leaves is up to each shard).
+func writeLimit(plan *Plan) (*ast.Limit, error) {
+	what, t := strings.ToUpper(plan.Kind.String()), plan.Table.String()
+	var limit *ast.Limit
+	var order *ast.OrderByClause
+	owned := false
+	switch s := plan.Stmt.(type) {
+	case *ast.UpdateStmt:
+		limit, order = s.Limit, s.Order
+		if limit != nil {
+			od, err := PlanOwnedDML(plan)
+			owned = err != nil || od != nil
+		}
+	case *ast.DeleteStmt:
+		limit, order, owned = s.Limit, s.Order, len(plan.Table.Owned) > 0
+	}
+	switch {
+	case order != nil:
+		return nil, sqlerr.Unsupported("%s with ORDER BY across shards of %s", what, t)
+	case limit == nil:
+		return nil, nil
+	case owned:
+		return nil, sqlerr.Unsupported("%s with LIMIT across shards of %s, whose lookup rows it would change (which rows a LIMIT leaves is up to each shard)", what, t)
+	case limit.Offset != nil || !valueCell(limit.Count).Known && valueCell(limit.Count).Arg == 0:
+		return nil, sqlerr.Unsupported("%s with LIMIT %s across shards of %s", what, nodeText(limit.Count), t)
+	}
+	return limit, nil
 }
 
 // hasSubquery reports a subquery, derived table or common table expression.

@@ -86,6 +86,34 @@ func splitIn(plan *Plan) *engine.SplitIn {
 	return &engine.SplitIn{Statement: t, In: in, NoBackslashEscapes: plan.Mode.NoBackslashEscapes}
 }
 
+// planWriteLimit is the UPDATE or DELETE of plan for its shards one after
+// another: its text with the LIMIT's count an argument of its own, after the
+// statement's, and the IN list of its route, if any.
+func planWriteLimit(plan *Plan, limit *ast.Limit) *engine.WriteLimit {
+	arg := plan.Params() + 1
+	counted := &ast.Limit{Count: &paramExpr{n: arg - 1}}
+	var stmt ast.StmtNode
+	switch s := plan.Stmt.(type) {
+	case *ast.UpdateStmt:
+		c := *s
+		c.Limit, stmt = counted, &c
+	case *ast.DeleteStmt:
+		c := *s
+		c.Limit, stmt = counted, &c
+	}
+	t, _ := printTemplate(plan.Leading, stmt, plan.Mode)
+	if plan.Tail != "" {
+		t = append(t, engine.Piece{Text: plan.Tail})
+	}
+	wl := &engine.WriteLimit{Statement: t, Arg: arg, Count: valueCell(limit.Count), NoBackslashEscapes: plan.Mode.NoBackslashEscapes}
+	if route, ok := plan.router.(*engine.Route); ok {
+		if in, ok := t.InList(route); ok {
+			wl.In = &in
+		}
+	}
+	return wl
+}
+
 func planStatement(plan *Plan) (engine.Statement, error) {
 	ks := plan.Keyspace
 	switch {
@@ -105,6 +133,9 @@ func planStatement(plan *Plan) (engine.Statement, error) {
 		return &engine.Select{Keyspace: ks, Route: plan.router, Split: splitIn(plan)}, nil
 	}
 	w := &engine.Write{Keyspace: ks, Route: plan.router, Split: splitIn(plan), Update: plan.Kind == KindUpdate}
+	if limit, _ := writeLimit(plan); limit != nil {
+		w.Limit = planWriteLimit(plan, limit)
+	}
 	if len(plan.Table.Owned) > 0 {
 		owned, err := PlanOwnedDML(plan)
 		if err != nil {
