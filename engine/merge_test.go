@@ -365,3 +365,24 @@ func TestMergeLimitStopsPulling(t *testing.T) {
 		})
 	}
 }
+
+// TestLimitsPerShard: a merge passing on the shards' rows as they come may have each shard's
+// rows capped at the client's sql_select_limit; one combining them needs them all.
+func TestLimitsPerShard(t *testing.T) {
+	sorted := &MergeSort{Keys: []MergeKey{{Col: MergeCol{Index: 0}}}}
+	for _, c := range []struct {
+		top  MergeStep
+		want bool
+	}{
+		{&Concat{}, true},
+		{sorted, true},
+		{&Limit{Count: 3, Source: &Project{Source: sorted}}, true},
+		{&Aggregate{Source: sorted}, false},
+		{&Limit{Count: 3, Source: &MemorySort{Source: &Aggregate{Source: sorted}}}, false},
+		{&Filter{Source: &Aggregate{Source: &Concat{}}}, false},
+	} {
+		if got := (&MergePlan{Top: c.top}).LimitsPerShard(); got != c.want {
+			t.Errorf("%s: %v, want %v", (&MergePlan{Top: c.top}).String(), got, c.want)
+		}
+	}
+}

@@ -126,6 +126,26 @@ func (mp *MergePlan) String() string {
 	return b.String()
 }
 
+// LimitsPerShard: each row the merge passes on is a shard's row, in the
+// order of the shards' own (concatenated, merge-sorted, projected, limited):
+// a LIMIT n on each shard's statement leaves its first n rows as they are.
+// Aggregates, their filter and their sort need every row.
+func (mp *MergePlan) LimitsPerShard() bool {
+	for s := mp.Top; s != nil; {
+		switch st := s.(type) {
+		case *Project:
+			s = st.Source
+		case *Limit:
+			s = st.Source
+		case *MergeSort, *Concat:
+			return true
+		default:
+			return false
+		}
+	}
+	return false
+}
+
 // NoLimit is a Limit without a count: OFFSET alone.
 const NoLimit = ^uint64(0)
 

@@ -2009,10 +2009,16 @@ func TestShardedSelectLimitInternalReads(t *testing.T) {
 		{"insert into things (id, name) values (7, 'd')", 0},
 		{"set sql_select_limit = 1", 0},
 		{"insert into things (id, name) values (8, 'd2')", 1062},
+		// A SET that reads it keeps it (helper-38).
+		{"set sql_select_limit = 0", 0},
+		{"set @x = @@sql_select_limit", 0},
+		{"update things set name = 'a2' where name = 'a'", 0},
+		{"insert into things (id, name) values (9, 'a')", 0},
+		{"set sql_select_limit = 1", 0},
 	})
 	var n int
-	if err := conn.QueryRowContext(ctx, "select count(*) from things").Scan(&n); err != nil || n != 4 {
-		t.Errorf("count(*) under sql_select_limit = 1: %d, %v; want 4", n, err)
+	if err := conn.QueryRowContext(ctx, "select count(*) from things").Scan(&n); err != nil || n != 5 {
+		t.Errorf("count(*) under sql_select_limit = 1: %d, %v; want 5", n, err)
 	}
 	rows, err := conn.QueryContext(ctx, "select id from things where id > 0")
 	if err != nil {
@@ -2021,7 +2027,7 @@ func TestShardedSelectLimitInternalReads(t *testing.T) {
 	if got, err := ScanStrings(rows); err != nil || len(got) != 1 {
 		t.Errorf("a SELECT across shards under sql_select_limit = 1: %v, %v; want one row", got, err)
 	}
-	e.checkThings(thingRow{1, "a"}, thingRow{2, "b"}, thingRow{4, "d2"}, thingRow{7, "d"})
+	e.checkThings(thingRow{1, "a2"}, thingRow{2, "b"}, thingRow{4, "d2"}, thingRow{7, "d"}, thingRow{9, "a"})
 }
 
 // lookupStep is a statement of a transaction writing lookup rows and its error number (0: none;

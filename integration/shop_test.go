@@ -1101,6 +1101,13 @@ func TestShopSessionState(t *testing.T) {
 		{"set @@SQL_SELECT_LIMIT=2", "select id from customer where id in (1, 2, 3) order by id", "select name from customer where id = 5",
 			"set sql_select_limit = 0", "select id from customer order by id", "select count(*) from orders", "select 1",
 			"set @@SQL_SELECT_LIMIT=DEFAULT", "select count(*) from customer"},
+		// A SET reading it, SHOW, and what the sidecar answers itself are capped as on MariaDB
+		// (helper-38's cases); the sidecar's own reads still are not.
+		{"set sql_select_limit = 3", "set @x = @@sql_select_limit", "select @x", "show tables", "show variables like 'sql_select_limit'",
+			"select id from orders where id in (select order_id from item where qty > 1) order by id",
+			"select c.name, count(*) from orders o join customer c on c.id = o.customer_id group by c.name order by c.name",
+			"set sql_select_limit = 0", "select last_insert_id()", "select @@autocommit", "select database()", "set @y = 1",
+			"select id from orders where id in (select order_id from item where qty > 1) order by id limit 2", "set sql_select_limit = default"},
 	} {
 		var answers []string
 		for _, db := range []*sql.DB{env.shopRefText, env.shopText, env.shopPrep} {

@@ -64,7 +64,7 @@ func (s *session) statementOf(plan *planner.Plan, args planner.Args) (engine.Sta
 // (forwarded, relayed, concatenated) the shard caps them too; the rows the
 // sidecar merges or evaluates are all the shards have (see acquireRead).
 func (s *session) rowCap(plan *planner.Plan) uint64 {
-	if s.selectLimit == "" || !s.clientSelect || s.capturing || plan.Kind != planner.KindSelect || plan.Limited() {
+	if s.selectLimit == "" || s.capturing || plan == nil || plan.Kind != planner.KindSelect || plan.Limited() {
 		return engine.NoLimit
 	}
 	n, _ := strconv.ParseUint(s.selectLimit, 10, 64) // digits: see set
@@ -98,16 +98,17 @@ func (a *answering) Gather(_ context.Context, queries []engine.ShardQuery, mp *e
 	if mp == nil {
 		return a.scatter(queries, a.plan, a.stmt, a.more)
 	}
+	limited := false
 	if n := a.rowCap(a.plan); n != engine.NoLimit {
 		capped := *mp
 		capped.Top = &engine.Limit{Count: n, Source: mp.Top}
-		mp = &capped
+		mp, limited = &capped, mp.LimitsPerShard()
 	}
 	shards := make([]*conf.Shard, len(queries))
 	for i, q := range queries {
 		shards[i] = q.Shard
 	}
-	err := a.mergeScatter(shards, mp, a.stmt != nil, a.more)
+	err := a.mergeScatter(shards, mp, limited, a.stmt != nil, a.more)
 	if enums := (*engine.EnumKeys)(nil); errors.As(err, &enums) {
 		return err // the engine plans the merge again, with their index
 	}

@@ -29,8 +29,10 @@ func (e errMergeRefused) Unwrap() error { return e.err }
 
 // mergeScatter sends mp.SQL to every shard, then merges the results into one
 // result set for the client: text rows, or binary rows for a prepared
-// statement's execute.
-func (s *session) mergeScatter(shards []*conf.Shard, mp *engine.MergePlan, binaryRows bool, more bool) error {
+// statement's execute. limited: each shard's rows may be capped by the
+// client's sql_select_limit (see engine.MergePlan.LimitsPerShard); the merge
+// reads all of them otherwise.
+func (s *session) mergeScatter(shards []*conf.Shard, mp *engine.MergePlan, limited, binaryRows, more bool) error {
 	if !s.inTxn && !s.autocommit {
 		s.inTxn, s.beginSQL = true, "BEGIN" // as forward does: autocommit=0 opens a transaction
 	}
@@ -50,8 +52,12 @@ func (s *session) mergeScatter(shards []*conf.Shard, mp *engine.MergePlan, binar
 			s.release(c.bc, held, 0)
 		}
 	}()
+	acquire := s.acquire
+	if limited {
+		acquire = s.acquireRead
+	}
 	for _, sh := range shards {
-		bc, held, err := s.acquire(sh)
+		bc, held, err := acquire(sh)
 		if err != nil {
 			return err
 		}

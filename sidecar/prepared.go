@@ -147,7 +147,6 @@ func (s *session) execute(p []byte) error {
 	s.lastConn = nil
 	found := s.rowsFound
 	err := s.executeStmt(p)
-	s.clientSelect = false
 	if err != nil {
 		s.deadlocked(sqlerr.From(err).Num)
 	}
@@ -180,7 +179,6 @@ func (s *session) executeStmt(p []byte) error {
 	st.args = args
 	st.longData = nil
 	s.stats.sql, s.stats.plan = st.sql, st.plan
-	s.clientSelect = st.plan.Kind == planner.KindSelect
 	// BEGIN, COMMIT, SET … prepared (sysbench prepares BEGIN and COMMIT) act
 	// on the session exactly as their text forms do.
 	if done, err := s.runSessionStatement(st.plan, false, true); done {

@@ -274,6 +274,9 @@ func (s *session) writeTable(more bool, cols []column, rows [][]*string) error {
 		s.w.WritePacket(mysql.AppendColumnDef(nil, col.name, typ, charset, 1024, col.flags))
 	}
 	s.w.WritePacket(mysql.AppendEOF(nil, 0, s.status()))
+	if n := s.rowCap(s.stats.plan); uint64(len(rows)) > n { // a SELECT the sidecar answers
+		rows = rows[:n]
+	}
 	var buf []byte
 	for _, row := range rows {
 		if s.binaryRows {

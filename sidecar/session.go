@@ -58,15 +58,14 @@ type session struct {
 	// (session variables, temporary tables, locks): it then keeps them.
 	sticky bool
 	sets   []string // session SET statements, replayed on connections opened later
-	// selectLimit is the client's sql_select_limit ("": none). It caps the
-	// rows of the client's own SELECTs only: a shard's connection has it
-	// while the client's SELECT runs there as the client's text or prepared
-	// statement (clientSelect, see acquireRead), and goes without it for
-	// what the sidecar reads itself (a merge's or a join's rows, lookups),
-	// whose results the sidecar caps instead (rowCap).
-	selectLimit  string
-	clientSelect bool // the client's statement running is a SELECT
-	capturing    bool // what runs now is read by the sidecar, not sent to the client (see capture)
+	// selectLimit is the client's sql_select_limit ("": none). It caps
+	// what the client reads: a shard's connection has it while the
+	// client's statements run there as the client's text or prepared
+	// statement (see acquireRead), and goes without it for what the sidecar
+	// reads itself (a merge's or a join's rows, lookups), whose results the
+	// sidecar caps instead (rowCap).
+	selectLimit string
+	capturing   bool // what runs now is read by the sidecar, not sent to the client (see capture)
 
 	conns    map[connKey]*backend.Conn // held while in a transaction or sticky
 	stmt     *stmtScope                // the statement being run, when it writes in several places
@@ -326,7 +325,7 @@ func (s *session) query(sql string, more bool) (err error) {
 	s.lastConn = nil
 	found := s.rowsFound
 	defer func() {
-		s.stmtPrefix, s.clientSelect = "", false
+		s.stmtPrefix = ""
 		s.statementEnd(err, found)
 		s.statementDone(err)
 	}()
@@ -355,7 +354,6 @@ func (s *session) query(sql string, more bool) (err error) {
 		}
 	}
 	s.stats.plan = plan
-	s.clientSelect = plan.Kind == planner.KindSelect
 	if vars != nil && (plan.Local != planner.NotLocal || plan.Kind == planner.KindSet || !plan.Forwarded()) {
 		// The assignments go only with the client's text to one shard.
 		return sqlerr.Unsupported("SET STATEMENT %s FOR a statement the sidecar runs as more than its text on one shard: set them for the session instead", strings.Join(vars, ", "))
@@ -1101,14 +1099,15 @@ type connKey struct {
 	order vindex.CommitOrder
 }
 
-// acquireRead is acquire for a statement that may be the client's own SELECT
-// going to shard as the client's text or prepared statement: the connection
-// then has the client's sql_select_limit, as MySQL caps that statement's
-// rows. Whatever else runs there goes without it (acquireFor): the rows the
-// sidecar reads for itself are all the shard has.
+// acquireRead is acquire for a statement whose result goes to the client
+// (its text or prepared statement, unless capturing): the connection then
+// has the client's sql_select_limit, as MySQL caps that statement's rows (a
+// SELECT's, a SHOW's) and shows it (@@sql_select_limit). What the sidecar
+// reads there for itself goes without it (acquireFor): the rows it merges
+// or looks up are all the shard has.
 func (s *session) acquireRead(shard *conf.Shard) (*backend.Conn, bool, error) {
 	limit := ""
-	if s.clientSelect && !s.capturing {
+	if !s.capturing {
 		limit = s.selectLimit
 	}
 	return s.acquireLimited(shard, vindex.CommitNormal, limit)
