@@ -63,6 +63,10 @@ type Gather struct {
 	// Known keeps what executions of the plan read of the table that does
 	// not change (nil: each reads it again).
 	Known *GatherKnown
+	// Union are the reads whose rows, together, are the gathered ones, in
+	// place of Select (information_schema.SCHEMATA: each keyspace's own);
+	// without Where or Reduce.
+	Union []Read
 }
 
 // GatherKnown are the collations of a gather's text columns and of its
@@ -226,6 +230,24 @@ func (g *Gather) run(ctx context.Context, env *Env, gathered []*Result, colls []
 
 // query runs the gather's SELECT with one more condition (none if "").
 func (g *Gather) query(ctx context.Context, env *Env, cond string) (*Result, error) {
+	if len(g.Union) > 0 {
+		var out *Result
+		for _, r := range g.Union {
+			res, err := env.Cursor.Select(ctx, r)
+			if err != nil {
+				return nil, err
+			}
+			if out == nil {
+				out = res
+			} else {
+				out.Rows = append(out.Rows, res.Rows...)
+			}
+			if err := env.hold(len(res.Rows)); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
 	where := string(g.Where.appendTo(nil, env.Args, env.NoBackslashEscapes))
 	res, err := env.Cursor.Select(ctx, Read{Keyspace: g.Keyspace, SQL: g.sql(where, cond)})
 	if err != nil {
@@ -570,6 +592,13 @@ func (e *Evaluate) describe(b *strings.Builder, depth int) {
 }
 
 func (g *Gather) describe(b *strings.Builder, depth int, tables []*Gather) {
+	if len(g.Union) > 0 {
+		line(b, depth, "Gather %s, the rows of:", g.Alias)
+		for _, r := range g.Union {
+			line(b, depth+1, "%s: %s", r.Keyspace, r.SQL)
+		}
+		return
+	}
 	sql := g.sql(g.Where.String(), "")
 	if r := g.Reduce; r != nil {
 		line(b, depth, "Gather %s from %s: %s, %s IN (values of %s.%s)", g.Alias, g.Keyspace, sql, r.Column, tables[r.Source].Alias, r.SourceColumn)

@@ -1625,3 +1625,37 @@ func runWriteLimitSteps(t *testing.T, ctx context.Context, sc, ref *sql.DB, prep
 	_, err := conns[0].ExecContext(ctx, "delete from orders where total > 100 order by id limit 1")
 	expectMySQLError(t, err, 1235, "42000")
 }
+
+// TestShopSchemata: information_schema.SCHEMATA read without naming a keyspace lists the keyspaces
+// (each row as its first shard's database has it) and the backend's own schemas, not one backend's
+// databases; MariaDB Connector/J's getCatalogs reads it so. Naming a keyspace still reads its row.
+func TestShopSchemata(t *testing.T) {
+	env := newMergeEnv(t)
+	ctx := mergeCtx(t, time.Minute)
+	for _, prepared := range []bool{false, true} {
+		for _, c := range []struct {
+			sql  string
+			want string
+		}{
+			{"SELECT SCHEMA_NAME TABLE_CAT FROM INFORMATION_SCHEMA.SCHEMATA ORDER BY 1",
+				"[[information_schema] [mk] [mysql] [performance_schema] [shop] [sys]]"},
+			{"select count(*), min(schema_name) from information_schema.schemata where schema_name like 'sh%'", "[[1 shop]]"},
+			{"select s.schema_name, s.default_character_set_name, s.default_collation_name from information_schema.schemata s where s.schema_name not like '%schema' and s.schema_name not in ('mysql', 'sys') order by s.schema_name desc",
+				"[[shop utf8mb4 utf8mb4_general_ci] [mk utf8mb4 utf8mb4_general_ci]]"},
+			{"select schema_name, default_collation_name from information_schema.schemata where schema_name = 'shop'", "[[shop utf8mb4_general_ci]]"},
+		} {
+			db := env.shopText
+			if prepared {
+				db = env.shopPrep
+			}
+			res, err := mergeQuery(ctx, db, prepared, c.sql)
+			if err != nil {
+				t.Errorf("%s [prepared %v]: %v", c.sql, prepared, err)
+				continue
+			}
+			if got := fmt.Sprint(res.rows); got != c.want {
+				t.Errorf("%s [prepared %v]: %s, want %s", c.sql, prepared, got, c.want)
+			}
+		}
+	}
+}

@@ -46,6 +46,10 @@ type gatherRef struct {
 	columns []string
 	conds   []ast.ExprNode
 	order   int // place in the gather order; -1 until placed
+	// schemata: the table is information_schema.SCHEMATA, whose rows are
+	// each keyspace's own, named after it, and the backend's own schemas
+	// (see schemataReads).
+	schemata bool
 }
 
 // reduceEdge: target's column equals source's, so target needs only rows
@@ -275,7 +279,10 @@ func (g *gatherPlanner) collect(stmt ast.StmtNode) error {
 					err = kerr
 					return false
 				}
-				if ks == nil {
+				schemata := ks == nil && isSchemata(tn, g.sess)
+				if schemata {
+					ks = g.p.evaluatingKeyspace(g.sess)
+				} else if ks == nil {
 					err = sqlerr.Unsupported("table %s of a backend's own schema in a statement across shards", tn.Name.O)
 					return false
 				}
@@ -283,7 +290,7 @@ func (g *gatherPlanner) collect(stmt ast.StmtNode) error {
 					err = sqlerr.Unsupported("table %s outside a SELECT across shards", tn.Name.O)
 					return false
 				}
-				r := &gatherRef{ts: t, table: tn, ks: ks, alias: aliasName(t, tn), sel: sels[len(sels)-1], order: -1}
+				r := &gatherRef{ts: t, table: tn, ks: ks, alias: aliasName(t, tn), sel: sels[len(sels)-1], order: -1, schemata: schemata}
 				g.refs = append(g.refs, r)
 				key := strings.ToLower(r.alias)
 				g.alias[key] = append(g.alias[key], r)
@@ -763,6 +770,11 @@ func (g *gatherPlanner) gatherOrder() []*engine.Gather {
 		if e != nil {
 			gt.Reduce = &engine.Reduce{Column: nodeText(&ast.ColumnNameExpr{Name: e.targetCol}), Source: e.source.order, SourceColumn: e.sourceCol.Name.O}
 		}
+		if r.schemata {
+			// Names are utf8 in every backend's SCHEMATA: no collation to
+			// read (the read would be this statement again).
+			gt.Where, gt.Reduce, gt.From, gt.Union = nil, nil, "", g.schemataReads(r)
+		}
 		out = append(out, gt)
 	}
 	for len(out) < len(g.refs) {
@@ -895,7 +907,29 @@ func (r *gatherRef) selectSQL() string {
 
 // fromSQL is the FROM clause of the reference's gather.
 func (r *gatherRef) fromSQL() string {
+	if r.schemata {
+		return " FROM `information_schema`.`SCHEMATA` AS " + vindex.QuoteIdent(r.alias)
+	}
 	return " FROM " + vindex.QuoteIdent(r.table.Name.O) + " AS " + vindex.QuoteIdent(r.alias)
+}
+
+// systemSchemaList are the backend's own schemas SCHEMATA lists with the
+// keyspaces, as SQL.
+const systemSchemaList = "('information_schema', 'mysql', 'performance_schema', 'sys')"
+
+// schemataReads read the rows of information_schema.SCHEMATA as one server
+// of all keyspaces would list them: each keyspace's row from its first
+// shard, named after it (the sidecar routes a condition on the name there
+// and renames the row), then the backend's own schemas from the evaluating
+// keyspace's.
+func (g *gatherPlanner) schemataReads(r *gatherRef) []engine.Read {
+	name := vindex.QuoteIdent(r.alias) + ".`SCHEMA_NAME`"
+	reads := make([]engine.Read, 0, len(g.p.Topo.Names)+1)
+	for _, ks := range g.p.Topo.Names {
+		lit := vindex.AppendLiteral(nil, vindex.Value{Kind: vindex.VarChar, Raw: []byte(ks)}, g.sess.Mode.NoBackslashEscapes)
+		reads = append(reads, engine.Read{Keyspace: ks, SQL: r.selectSQL() + " WHERE " + name + " = " + string(lit)})
+	}
+	return append(reads, engine.Read{Keyspace: r.ks.Name, SQL: r.selectSQL() + " WHERE " + name + " IN " + systemSchemaList})
 }
 
 // where is the conjunction of r's own conditions, each in parentheses; nil

@@ -293,6 +293,7 @@ func (p *Planner) routeSystemSchemaRead(plan *Plan, stmt ast.StmtNode, sess Sess
 	plan.SystemRead = true
 	var target *conf.Keyspace
 	var err error
+	named := false // a schema column is compared with a name
 	names := map[*driver.ValueExpr]string{}
 	walk(stmt, func(node ast.Node) bool {
 		var col ast.ExprNode
@@ -335,6 +336,7 @@ func (p *Planner) routeSystemSchemaRead(plan *Plan, stmt ast.StmtNode, sess Sess
 			if !ok || lit.Kind() != driver.KindString {
 				continue
 			}
+			named = true
 			ks, ok := p.Topo.Keyspaces[lit.GetString()]
 			if !ok {
 				continue
@@ -353,6 +355,13 @@ func (p *Planner) routeSystemSchemaRead(plan *Plan, stmt ast.StmtNode, sess Sess
 	})
 	if err != nil {
 		return nil, err
+	}
+	if target == nil && !named && len(plan.SchemaParams) == 0 && plan.Unparsed == "" && readsSchemataOnly(stmt, sess) {
+		// One backend's SCHEMATA lists its databases, which are shards'
+		// (or other keyspaces' on other backends): the engine lists the
+		// keyspaces instead (see gatherRef.schemata).
+		plan.Keyspace, plan.Stmt, plan.Engine = p.evaluatingKeyspace(sess), stmt, true
+		return plan, nil
 	}
 	if target == nil {
 		return p.routeToSession(plan, sess)
@@ -390,6 +399,52 @@ func (p *Planner) routeSystemSchemaRead(plan *Plan, stmt ast.StmtNode, sess Sess
 	}})
 	plan.Query = printStmt(leadingComments(plan.Query), stmt, nil, sess.Mode)
 	return plan, nil
+}
+
+// readsSchemataOnly: stmt is a SELECT whose only table is
+// information_schema.SCHEMATA.
+func readsSchemataOnly(stmt ast.StmtNode, sess Session) bool {
+	switch stmt.(type) {
+	case *ast.SelectStmt, *ast.SetOprStmt:
+	default:
+		return false
+	}
+	tables := 0
+	walk(stmt, func(n ast.Node) bool {
+		if tn, ok := n.(*ast.TableName); ok {
+			if !isSchemata(tn, sess) {
+				tables = -1
+				return false
+			}
+			tables++
+		}
+		return true
+	})
+	return tables > 0
+}
+
+// isSchemata: tn is information_schema.SCHEMATA.
+func isSchemata(tn *ast.TableName, sess Session) bool {
+	schema := tn.Schema.L
+	if schema == "" {
+		schema = strings.ToLower(sess.SystemSchema)
+	}
+	return schema == "information_schema" && tn.Name.L == "schemata"
+}
+
+// evaluatingKeyspace is where a statement reading no keyspace's tables is
+// evaluated: the session's keyspace, else the first unsharded one, else the
+// first.
+func (p *Planner) evaluatingKeyspace(sess Session) *conf.Keyspace {
+	if ks := p.Topo.Keyspaces[sess.Keyspace]; ks != nil {
+		return ks
+	}
+	for _, name := range p.Topo.Names {
+		if ks := p.Topo.Keyspaces[name]; !ks.Sharded {
+			return ks
+		}
+	}
+	return p.Topo.Keyspaces[p.Topo.Names[0]]
 }
 
 // SchemaTarget is the keyspace a prepared read of the backend's own schemas

@@ -31,6 +31,9 @@ func (s *session) evaluate(plan *planner.Plan, args planner.Args, stmt *prepared
 	if !plan.Engine && (s.evaluating || !evaluable(plan, refusal)) {
 		return refusal
 	}
+	if s.evaluating {
+		return sqlerr.Routing("an engine plan's statement needs an engine plan of its own: %.80s", plan.Query)
+	}
 	ev, err := s.srv.planner().Evaluation(plan, s.planSession())
 	if err != nil {
 		return err
