@@ -1659,3 +1659,48 @@ func TestShopSchemata(t *testing.T) {
 		}
 	}
 }
+
+// TestShopPreparedSet: a prepared SET with placeholders (go-sql-driver prepares `SET x = ?` with
+// arguments) sets what its text with the arguments would, kept for the session's other
+// connections, as on MariaDB.
+func TestShopPreparedSet(t *testing.T) {
+	env := newMergeEnv(t)
+	ctx := mergeCtx(t, time.Minute)
+	steps := []struct {
+		sql  string
+		args []any
+	}{
+		{"set @p = ?", []any{5}},
+		{"set session group_concat_max_len = ?", []any{2048}},
+		{"set @a = ?, @b = /* ? */ ?", []any{"it's ?", 2}},
+		{"set sql_select_limit = ?", []any{2}},
+		{"set autocommit = ?", []any{0}},
+	}
+	var answers [2]string
+	for i, db := range []*sql.DB{env.shopRefPrep, env.shopPrep} {
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range steps {
+			if _, err := conn.ExecContext(ctx, st.sql, st.args...); err != nil {
+				t.Errorf("%s %v: %v", st.sql, st.args, err)
+			}
+		}
+		// Read on a shard the SETs did not run on, and across shards.
+		rows, err := conn.QueryContext(ctx, "select @p, @@group_concat_max_len, @a, @b, @@autocommit, id from customer where id in (7, 8, 9, 10) order by id")
+		if err == nil {
+			var got [][]string
+			got, err = ScanStrings(rows)
+			answers[i] = fmt.Sprint(got)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.ExecContext(ctx, "rollback")
+		conn.Close()
+	}
+	if answers[1] != answers[0] {
+		t.Errorf("sidecar %s\nMariaDB %s", answers[1], answers[0])
+	}
+}

@@ -376,6 +376,13 @@ func FuzzPlan(f *testing.F) {
 		if prefix, inner, _, ok := SetStatement(sql); ok && prefix+inner != sql {
 			t.Fatalf("SetStatement(%q) = %q + %q", sql, prefix, inner)
 		}
+		// A prepared SET's placeholders: NULL written for each, nothing else changes.
+		if text, ok := BindPlaceholders(sql, nil, sess.Mode); ok && text != sql {
+			t.Fatalf("BindPlaceholders(%q) without arguments = %q", sql, text)
+		}
+		if text, ok := BindPlaceholders(sql, Args{{Kind: vindex.Null}}, sess.Mode); ok && len(text) != len(sql)+len("null")-1 {
+			t.Fatalf("BindPlaceholders(%q, NULL) = %q", sql, text)
+		}
 		// A text statement, as session.query plans it.
 		bound := BindSessionTables(sql, sess, fakeSessions{})
 		if !ContainsFold(sql, "_connect_attrs") && !ContainsFold(sql, "processlist") && bound != sql {

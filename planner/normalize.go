@@ -153,6 +153,55 @@ func normalize(sql string, noBackslashEscapes bool) (shape string, args Args, ok
 	return b.String(), args, true
 }
 
+// BindPlaceholders writes args into a prepared statement's text in place of
+// its `?`s (outside strings, quoted names and comments), as literals; ok is
+// false unless there is one `?` per argument: a prepared SET, which the
+// sidecar runs as text (its session keeps the text for its other
+// connections).
+func BindPlaceholders(sql string, args Args, mode SQLMode) (string, bool) {
+	var b []byte
+	n := 0
+	for i := 0; i < len(sql); {
+		c := sql[i]
+		end := i + 1
+		switch {
+		case c == '\'':
+			e, _, good := stringEnd(sql, i, mode.NoBackslashEscapes)
+			if !good {
+				return "", false
+			}
+			end = e
+		case c == '"' || c == '`':
+			if end = scanQuoted(sql, i); end < 0 {
+				return "", false
+			}
+		case c == '/' && i+1 < len(sql) && sql[i+1] == '*':
+			e := strings.Index(sql[i+2:], "*/")
+			if e < 0 {
+				return "", false
+			}
+			end = i + e + 4
+		case c == '#' || (c == '-' && i+2 < len(sql) && sql[i+1] == '-' && (sql[i+2] == ' ' || sql[i+2] == '\t')):
+			if e := strings.IndexByte(sql[i:], '\n'); e >= 0 {
+				end = i + e
+			} else {
+				end = len(sql)
+			}
+		case c == '?':
+			if n == len(args) {
+				return "", false
+			}
+			b = vindex.AppendLiteral(b, args[n], mode.NoBackslashEscapes)
+			n++
+			i++
+			continue
+		}
+		b = append(b, sql[i:end]...)
+		i = end
+	}
+	return string(b), n == len(args)
+}
+
 // isHexNum: s is a 0x… literal.
 func isHexNum(s string) bool {
 	_, ok := hexNum(s)

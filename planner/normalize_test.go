@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"sidecar/vindex"
 )
 
 func TestNormalize(t *testing.T) {
@@ -168,5 +170,31 @@ func TestTightenCalls(t *testing.T) {
 	}
 	if sql := "select 'a\\' sum (', sum (1)"; TightenCalls(sql, SQLMode{NoBackslashEscapes: true}) != "select 'a\\' sum(', sum (1)" {
 		t.Errorf("NO_BACKSLASH_ESCAPES: %q", TightenCalls(sql, SQLMode{NoBackslashEscapes: true}))
+	}
+}
+
+// TestBindPlaceholders: a prepared SET's `?`s become its arguments' literals; those in strings,
+// quoted names and comments stay.
+func TestBindPlaceholders(t *testing.T) {
+	str := func(s string) vindex.Value { return vindex.Value{Kind: vindex.VarChar, Raw: []byte(s)} }
+	for _, c := range []struct {
+		sql  string
+		args Args
+		mode SQLMode
+		want string // "": refused
+	}{
+		{"set @a = ?", Args{vindex.NewInt64(5)}, SQLMode{}, "set @a = 5"},
+		{"set @a = ?, @`?` = '?' /* ? */, @b = ? -- ?\n", Args{str("it's"), vindex.Value{Kind: vindex.Null}}, SQLMode{},
+			"set @a = 'it''s', @`?` = '?' /* ? */, @b = null -- ?\n"},
+		{`set @a = 'a\'?', @b = ?`, Args{str(`x\`)}, SQLMode{}, `set @a = 'a\'?', @b = 'x\\'`},
+		{`set @a = 'a\', @b = ?`, Args{str(`x'`)}, SQLMode{NoBackslashEscapes: true}, `set @a = 'a\', @b = 'x'''`},
+		{"set @a = ?, @b = ?", Args{vindex.NewInt64(1)}, SQLMode{}, ""},
+		{"set @a = ?", Args{vindex.NewInt64(1), vindex.NewInt64(2)}, SQLMode{}, ""},
+		{"set @a = 'unterminated ?", Args{vindex.NewInt64(1)}, SQLMode{}, ""},
+	} {
+		got, ok := BindPlaceholders(c.sql, c.args, c.mode)
+		if c.want == "" && ok || c.want != "" && (!ok || got != c.want) {
+			t.Errorf("%q with %v: %q %v, want %q", c.sql, c.args, got, ok, c.want)
+		}
 	}
 }

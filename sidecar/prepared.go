@@ -180,8 +180,24 @@ func (s *session) executeStmt(p []byte) error {
 	st.longData = nil
 	s.stats.sql, s.stats.plan = st.sql, st.plan
 	// BEGIN, COMMIT, SET … prepared (sysbench prepares BEGIN and COMMIT) act
-	// on the session exactly as their text forms do.
-	if done, err := s.runSessionStatement(st.plan, false, true); done {
+	// on the session exactly as their text forms do; a SET with `?`s is
+	// its text with the arguments written in, which the session keeps.
+	session := st.plan
+	if st.plan.Kind == planner.KindSet && st.numParams > 0 {
+		values, err := args.values()
+		if err != nil {
+			return err
+		}
+		text, ok := planner.BindPlaceholders(st.plan.Query, values, s.mode)
+		if !ok {
+			return sqlerr.Unsupported("a prepared SET whose placeholders the sidecar cannot read (one in a comment?)")
+		}
+		if session, _, err = s.plan(text, s.planSession(), false); err != nil {
+			return err
+		}
+		s.stats.plan = session
+	}
+	if done, err := s.runSessionStatement(session, false, true); done {
 		return err
 	}
 	if st.plan.Sticky {
