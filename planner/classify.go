@@ -206,6 +206,46 @@ func unwrapExecutable(sql string) string {
 	return sql[:len(sql)-len(rest)] + body[digits:end] + body[end+2:]
 }
 
+// serverComment is the first comment of sql whose text one server runs as
+// part of the statement and the sidecar's parser reads otherwise: MariaDB's
+// /*M! … */ (the parser skips it) and /*!NNNNN … */ of MySQL 5.7 or later
+// (MariaDB skips it; the parser reads it, a six-digit version wrongly).
+// "" if none.
+func serverComment(sql string, mode SQLMode) string {
+	for i := 0; i < len(sql); {
+		switch c := sql[i]; {
+		case c == '\'' || c == '"' || c == '`':
+			i = skipString(sql, i, c != '`' && !mode.NoBackslashEscapes)
+		case strings.HasPrefix(sql[i:], "/*M!"):
+			return "/*M!"
+		case strings.HasPrefix(sql[i:], "/*!"):
+			digits := 0
+			for i+3+digits < len(sql) && digits < 6 && sql[i+3+digits] >= '0' && sql[i+3+digits] <= '9' {
+				digits++
+			}
+			if v, _ := strconv.Atoi(sql[i+3 : i+3+digits]); digits >= 5 && v >= 50700 {
+				return sql[i : i+3+digits]
+			}
+			i += 3 // its text is the statement's: read on
+		case strings.HasPrefix(sql[i:], "/*"):
+			end := strings.Index(sql[i+2:], "*/")
+			if end < 0 {
+				return ""
+			}
+			i += end + 4
+		case c == '#' || strings.HasPrefix(sql[i:], "--") && (i+2 == len(sql) || sql[i+2] <= ' '):
+			end := strings.IndexByte(sql[i:], '\n')
+			if end < 0 {
+				return ""
+			}
+			i += end + 1
+		default:
+			i++
+		}
+	}
+	return ""
+}
+
 // commentEnd is where the */ closing a comment whose text starts at s[i:]
 // stands, skipping quoted strings and names and nested comments; -1 if none.
 func commentEnd(s string, i int) int {

@@ -502,6 +502,27 @@ func (p *Planner) routeToSession(plan *Plan, sess Session) (*Plan, error) {
 	return plan, nil
 }
 
+// refuseServerComment refuses a statement holding comment (see
+// serverComment) where the sidecar routes or rewrites it by its parse: on a
+// sharded keyspace, or across keyspaces. What the comment holds depends on
+// the server, and the parser reads it otherwise: a condition in it would be
+// dropped from a statement written for each shard, or not routed by. The
+// statement goes as it is where one backend answers it.
+func (p *Planner) refuseServerComment(stmt ast.StmtNode, sess Session, comment string) error {
+	var first *conf.Keyspace
+	for _, t := range tablesOf(stmt) {
+		ks, err := p.keyspaceOf(t, sess)
+		if err != nil || ks == nil {
+			continue
+		}
+		if ks.Sharded || first != nil && first != ks {
+			return sqlerr.Unsupported("a server-dependent comment (%s … */) in a statement on sharded keyspace %s or across keyspaces: the sidecar routes it by what it reads, which is not what the backend runs", comment, ks.Name)
+		}
+		first = ks
+	}
+	return nil
+}
+
 func afterWord(sql string) string {
 	_, rest := nextWord(StripLeadingComments(sql))
 	return rest
@@ -535,6 +556,11 @@ func (p *Planner) routeByTables(plan *Plan, sess Session) (*Plan, error) {
 			return plan, nil
 		}
 		return nil, errSyntax(err)
+	}
+	if c := serverComment(plan.Query, sess.Mode); c != "" {
+		if err := p.refuseServerComment(stmt, sess, c); err != nil {
+			return nil, err
+		}
 	}
 	if ins, ok := stmt.(*ast.InsertStmt); ok && ins.Select != nil {
 		if planned, err := p.planInsertSelect(plan, ins, sess); planned || err != nil {
