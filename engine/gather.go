@@ -64,7 +64,8 @@ type Gather struct {
 	// not change (nil: each reads it again).
 	Known *GatherKnown
 	// Union are the reads whose rows, together, are the gathered ones, in
-	// place of Select (information_schema.SCHEMATA: each keyspace's own);
+	// place of Select (information_schema.SCHEMATA: each keyspace's own),
+	// each run as it is on its keyspace's first backend (Cursor.SelectOn);
 	// without Where or Reduce.
 	Union []Read
 }
@@ -233,7 +234,7 @@ func (g *Gather) query(ctx context.Context, env *Env, cond string) (*Result, err
 	if len(g.Union) > 0 {
 		var out *Result
 		for _, r := range g.Union {
-			res, err := env.Cursor.Select(ctx, r)
+			res, err := env.Cursor.SelectOn(ctx, r.Keyspace, r.SQL)
 			if err != nil {
 				return nil, err
 			}

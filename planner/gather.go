@@ -919,14 +919,15 @@ const systemSchemaList = "('information_schema', 'mysql', 'performance_schema', 
 
 // schemataReads read the rows of information_schema.SCHEMATA as one server
 // of all keyspaces would list them: each keyspace's row from its first
-// shard, named after it (the sidecar routes a condition on the name there
-// and renames the row), then the backend's own schemas from the evaluating
-// keyspace's.
+// shard's database (a shard's database in information_schema reads as its
+// keyspace, see session.forward), then the backend's own schemas from the
+// evaluating keyspace's.
 func (g *gatherPlanner) schemataReads(r *gatherRef) []engine.Read {
 	name := vindex.QuoteIdent(r.alias) + ".`SCHEMA_NAME`"
 	reads := make([]engine.Read, 0, len(g.p.Topo.Names)+1)
 	for _, ks := range g.p.Topo.Names {
-		lit := vindex.AppendLiteral(nil, vindex.Value{Kind: vindex.VarChar, Raw: []byte(ks)}, g.sess.Mode.NoBackslashEscapes)
+		db := g.p.Topo.Keyspaces[ks].Shards[0].Database
+		lit := vindex.AppendLiteral(nil, vindex.Value{Kind: vindex.VarChar, Raw: []byte(db)}, g.sess.Mode.NoBackslashEscapes)
 		reads = append(reads, engine.Read{Keyspace: ks, SQL: r.selectSQL() + " WHERE " + name + " = " + string(lit)})
 	}
 	return append(reads, engine.Read{Keyspace: r.ks.Name, SQL: r.selectSQL() + " WHERE " + name + " IN " + systemSchemaList})

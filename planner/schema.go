@@ -75,6 +75,9 @@ func (p *Planner) planExplain(plan *Plan, sess Session) (*Plan, error) {
 	if inner.Local != NotLocal || inner.Keyspace == nil {
 		return p.routeToSession(plan, sess)
 	}
+	if inner.Engine && inner.SystemRead {
+		return p.routeToSession(plan, sess) // SCHEMATA: the backend's plan, as MariaDB's
+	}
 	if inner.Engine {
 		// No shard has all its tables; VEXPLAIN shows the engine's plan.
 		return nil, sqlerr.Unsupported("EXPLAIN of a statement across keyspaces: VEXPLAIN shows how the sidecar answers it")
@@ -291,9 +294,15 @@ var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 func (p *Planner) routeSystemSchemaRead(plan *Plan, stmt ast.StmtNode, sess Session) (*Plan, error) {
 	plan.SystemRead = true
+	if plan.Unparsed == "" && readsSchemataOnly(stmt, sess) {
+		// One backend's SCHEMATA lists its databases, which are shards'
+		// (or other keyspaces' on other backends): the engine lists the
+		// keyspaces instead (see gatherRef.schemata).
+		plan.Keyspace, plan.Stmt, plan.Engine = p.evaluatingKeyspace(sess), stmt, true
+		return plan, nil
+	}
 	var target *conf.Keyspace
 	var err error
-	named := false // a schema column is compared with a name
 	names := map[*driver.ValueExpr]string{}
 	walk(stmt, func(node ast.Node) bool {
 		var col ast.ExprNode
@@ -336,7 +345,6 @@ func (p *Planner) routeSystemSchemaRead(plan *Plan, stmt ast.StmtNode, sess Sess
 			if !ok || lit.Kind() != driver.KindString {
 				continue
 			}
-			named = true
 			ks, ok := p.Topo.Keyspaces[lit.GetString()]
 			if !ok {
 				continue
@@ -355,13 +363,6 @@ func (p *Planner) routeSystemSchemaRead(plan *Plan, stmt ast.StmtNode, sess Sess
 	})
 	if err != nil {
 		return nil, err
-	}
-	if target == nil && !named && len(plan.SchemaParams) == 0 && plan.Unparsed == "" && readsSchemataOnly(stmt, sess) {
-		// One backend's SCHEMATA lists its databases, which are shards'
-		// (or other keyspaces' on other backends): the engine lists the
-		// keyspaces instead (see gatherRef.schemata).
-		plan.Keyspace, plan.Stmt, plan.Engine = p.evaluatingKeyspace(sess), stmt, true
-		return plan, nil
 	}
 	if target == nil {
 		return p.routeToSession(plan, sess)
@@ -402,21 +403,30 @@ func (p *Planner) routeSystemSchemaRead(plan *Plan, stmt ast.StmtNode, sess Sess
 }
 
 // readsSchemataOnly: stmt is a SELECT whose only table is
-// information_schema.SCHEMATA.
+// information_schema.SCHEMATA (besides its common table expressions).
 func readsSchemataOnly(stmt ast.StmtNode, sess Session) bool {
 	switch stmt.(type) {
 	case *ast.SelectStmt, *ast.SetOprStmt:
 	default:
 		return false
 	}
+	ctes := map[string]bool{}
+	walk(stmt, func(n ast.Node) bool {
+		if c, ok := n.(*ast.CommonTableExpression); ok {
+			ctes[c.Name.L] = true
+		}
+		return true
+	})
 	tables := 0
 	walk(stmt, func(n ast.Node) bool {
-		if tn, ok := n.(*ast.TableName); ok {
-			if !isSchemata(tn, sess) {
-				tables = -1
-				return false
-			}
+		tn, ok := n.(*ast.TableName)
+		switch {
+		case !ok || tn.Schema.L == "" && ctes[tn.Name.L]:
+		case isSchemata(tn, sess):
 			tables++
+		default:
+			tables = -1
+			return false
 		}
 		return true
 	})

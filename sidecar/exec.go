@@ -64,7 +64,7 @@ func (s *session) statementOf(plan *planner.Plan, args planner.Args) (engine.Sta
 // (forwarded, relayed, concatenated) the shard caps them too; the rows the
 // sidecar merges or evaluates are all the shards have (see acquireRead).
 func (s *session) rowCap(plan *planner.Plan) uint64 {
-	if s.selectLimit == "" || s.capturing || plan == nil || plan.Kind != planner.KindSelect || plan.Limited() {
+	if s.selectLimit == "" || s.capturing || plan == nil || plan.Kind != planner.KindSelect && plan.Local != planner.ShowDatabases || plan.Limited() {
 		return engine.NoLimit
 	}
 	n, _ := strconv.ParseUint(s.selectLimit, 10, 64) // digits: see set
