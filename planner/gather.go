@@ -922,15 +922,51 @@ const systemSchemaList = "('information_schema', 'mysql', 'performance_schema', 
 // shard's database (a shard's database in information_schema reads as its
 // keyspace, see session.forward), then the backend's own schemas from the
 // evaluating keyspace's.
+//
+// A statement reading only the names (MariaDB Connector/J's getCatalogs)
+// needs no keyspace's backend but the evaluating one: the keyspaces' rows
+// are literals after its own schemas'.
 func (g *gatherPlanner) schemataReads(r *gatherRef) []engine.Read {
 	name := vindex.QuoteIdent(r.alias) + ".`SCHEMA_NAME`"
+	system := engine.Read{Keyspace: r.ks.Name, SQL: r.selectSQL() + " WHERE " + name + " IN " + systemSchemaList}
+	if literals, ok := g.schemataLiterals(r); ok {
+		system.SQL += literals
+		return []engine.Read{system}
+	}
 	reads := make([]engine.Read, 0, len(g.p.Topo.Names)+1)
 	for _, ks := range g.p.Topo.Names {
 		db := g.p.Topo.Keyspaces[ks].Shards[0].Database
 		lit := vindex.AppendLiteral(nil, vindex.Value{Kind: vindex.VarChar, Raw: []byte(db)}, g.sess.Mode.NoBackslashEscapes)
 		reads = append(reads, engine.Read{Keyspace: ks, SQL: r.selectSQL() + " WHERE " + name + " = " + string(lit)})
 	}
-	return append(reads, engine.Read{Keyspace: r.ks.Name, SQL: r.selectSQL() + " WHERE " + name + " IN " + systemSchemaList})
+	return append(reads, system)
+}
+
+// schemataLiterals are the keyspaces' rows of SCHEMATA as UNION ALL parts of
+// literals, when r reads no other column than SCHEMA_NAME and CATALOG_NAME
+// (always 'def').
+func (g *gatherPlanner) schemataLiterals(r *gatherRef) (string, bool) {
+	if r.star || len(r.columns) == 0 {
+		return "", false
+	}
+	var b []byte
+	for _, ks := range g.p.Topo.Names {
+		b = append(b, " UNION ALL SELECT "...)
+		for i, c := range r.columns {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			switch strings.ToLower(c) {
+			case "schema_name":
+				b = vindex.AppendLiteral(b, vindex.Value{Kind: vindex.VarChar, Raw: []byte(ks)}, g.sess.Mode.NoBackslashEscapes)
+			case "catalog_name":
+				b = append(b, "'def'"...)
+			default:
+				return "", false
+			}
+		}
+	}
+	return string(b), true
 }
 
 // where is the conjunction of r's own conditions, each in parentheses; nil
