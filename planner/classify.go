@@ -208,16 +208,19 @@ func unwrapExecutable(sql string) string {
 
 // serverComment is the first comment of sql whose text one server runs as
 // part of the statement and the sidecar's parser reads otherwise: MariaDB's
-// /*M! … */ (the parser skips it) and /*!NNNNN … */ of MySQL 5.7 or later
-// (MariaDB skips it; the parser reads it, a six-digit version wrongly).
-// "" if none.
+// /*M! … */ (the parser skips it), /*!NNNNN … */ of MySQL 5.7 or later
+// (MariaDB skips it; the parser reads it, a six-digit version wrongly) and
+// TiDB's /*T! … */ (the parser reads it; MariaDB and MySQL skip it). ""
+// if none.
 func serverComment(sql string, mode SQLMode) string {
 	for i := 0; i < len(sql); {
 		switch c := sql[i]; {
 		case c == '\'' || c == '"' || c == '`':
-			i = skipString(sql, i, c != '`' && !mode.NoBackslashEscapes)
-		case strings.HasPrefix(sql[i:], "/*M!"):
-			return "/*M!"
+			// A name in quotes (backquotes, or " under ANSI_QUOTES) has no
+			// backslash escapes.
+			i = skipString(sql, i, (c == '\'' || c == '"' && !mode.ANSIQuotes) && !mode.NoBackslashEscapes)
+		case strings.HasPrefix(sql[i:], "/*M!"), strings.HasPrefix(sql[i:], "/*T!"):
+			return sql[i : i+4]
 		case strings.HasPrefix(sql[i:], "/*!"):
 			digits := 0
 			for i+3+digits < len(sql) && digits < 6 && sql[i+3+digits] >= '0' && sql[i+3+digits] <= '9' {

@@ -210,3 +210,30 @@ func TestStartsStatement(t *testing.T) {
 		}
 	}
 }
+
+// TestServerComment: the comments one server runs and the parser reads otherwise are found outside
+// strings and quoted names, as the backends read those in the session's sql_mode.
+func TestServerComment(t *testing.T) {
+	ansi, nbe := SQLMode{ANSIQuotes: true}, SQLMode{NoBackslashEscapes: true}
+	for _, c := range []struct {
+		sql  string
+		mode SQLMode
+		want string
+	}{
+		{"select 1 /*M!100000 or 1 = 1 */", SQLMode{}, "/*M!"},
+		{"select 1 where 1 = 1 /*T! and id = 5 */", SQLMode{}, "/*T!"},
+		{"select 1 /*!80000 or 1 = 1 */", SQLMode{}, "/*!80000"},
+		{"select 1 /*!100000 or 1 = 1 */", SQLMode{}, "/*!100000"},
+		{"select /*!40001 SQL_NO_CACHE */ 1 /*+ hint */ /* /*M! */", SQLMode{}, ""},
+		{"select '/*M!', \"/*T!\", `/*!80000` -- /*M!\n# /*M!\n", SQLMode{}, ""},
+		{`select 'it\'s /*M! */'`, SQLMode{}, ""},
+		{`select 'a\' /*M! */ '`, nbe, "/*M!"},
+		{`select "n\" /*M!100000 or 1 = 1 */ -- "`, ansi, "/*M!"},
+		{`select "n\" /*M!100000 or 1 = 1 */ -- "`, SQLMode{}, ""},
+		{"select 1 --/*M!\n", SQLMode{}, "/*M!"},
+	} {
+		if got := serverComment(c.sql, c.mode); got != c.want {
+			t.Errorf("%q (%+v): %q, want %q", c.sql, c.mode, got, c.want)
+		}
+	}
+}

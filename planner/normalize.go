@@ -181,7 +181,7 @@ func BindPlaceholders(sql string, args Args, mode SQLMode) (string, bool) {
 				return "", false
 			}
 			end = i + e + 4
-		case c == '#' || (c == '-' && i+2 < len(sql) && sql[i+1] == '-' && (sql[i+2] == ' ' || sql[i+2] == '\t')):
+		case c == '#' || strings.HasPrefix(sql[i:], "--") && (i+2 == len(sql) || sql[i+2] <= ' '):
 			if e := strings.IndexByte(sql[i:], '\n'); e >= 0 {
 				end = i + e
 			} else {
