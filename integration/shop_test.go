@@ -1743,3 +1743,48 @@ func TestShopPreparedSet(t *testing.T) {
 		t.Errorf("sidecar %s\nMariaDB %s", answers[1], answers[0])
 	}
 }
+
+// TestShopBackslashCharsets: under a client character set some of whose characters end in the byte
+// of a backslash (sjis 表 is 95 5C), the sidecar, which reads statements byte by byte, refuses what it
+// would route or rewrite by reading them, or write values into (helper-40: a prepared SET argument
+// ending its literal early set another variable). SET NAMES utf8mb4 brings the session back.
+func TestShopBackslashCharsets(t *testing.T) {
+	env := newMergeEnv(t)
+	ctx := mergeCtx(t, time.Minute)
+	conn, err := env.shopPrep.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	mustExec(t, ctx, conn, "set names sjis")
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{"set @a = ?", []any{"\x95\x5c\x27 , @c = 666 -- "}},
+		{"set @a = ?, @b = 2", []any{"\x95\x5c"}},
+		{"select count(*) from customer where id = 1 and name <> '\x95\x5c'", nil},
+		{"select count(*) from customer where id = ?", []any{1}},
+	} {
+		_, err := conn.ExecContext(ctx, q.sql, q.args...)
+		expectMySQLError(t, err, 1235, "42000")
+	}
+	mustExec(t, ctx, conn, "set names utf8mb4")
+	var c sql.NullString
+	var n int
+	if err := conn.QueryRowContext(ctx, "select @c, count(*) from customer where id = 1").Scan(&c, &n); err != nil || c.Valid || n != 1 {
+		t.Errorf("after SET NAMES utf8mb4: @c %v, count %d, %v; want NULL, 1", c, n, err)
+	}
+	// The handshake's character set too.
+	cfg := mysql.NewConfig()
+	cfg.Net, cfg.Addr, cfg.User, cfg.Passwd, cfg.DBName = "tcp", env.sidecar, "mysql_user", "mysql_password", "shop"
+	cfg.Collation = "gbk_chinese_ci"
+	connector, err := mysql.NewConnector(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(connector)
+	defer db.Close()
+	_, err = db.ExecContext(ctx, "select count(*) from customer where id = 1")
+	expectMySQLError(t, err, 1235, "42000")
+}

@@ -263,7 +263,7 @@ func (s *session) changeUser(p []byte) (quit bool) {
 	}
 	if charset != 0 {
 		s.initialNames = namesForCollation(charset)
-		s.names = s.initialNames
+		s.useNames(s.initialNames)
 	}
 	s.writeOK(0, 0, 0)
 	return false

@@ -8,6 +8,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/charset"
 
 	"sidecar/backend"
+	"sidecar/sqlerr"
 )
 
 func itoa(n int) string { return strconv.Itoa(n) }
@@ -26,6 +27,43 @@ func namesForCollation(id uint8) string {
 		return "SET NAMES " + c.CharsetName
 	}
 	return "SET NAMES " + c.CharsetName + " COLLATE " + c.Name
+}
+
+// backslashCharsets are the character sets some of whose characters end in
+// the byte of a backslash (0x5c), as 表 is 95 5C in sjis. The sidecar reads
+// statements and writes values byte by byte: under these it would read such
+// a character's last byte as an escape, and route by, or write, what the
+// backend reads otherwise (a value could end its literal early).
+var backslashCharsets = map[string]bool{"big5": true, "cp932": true, "gbk": true, "gb18030": true, "sjis": true}
+
+// useNames makes names (SET NAMES cs [COLLATE c], or SET CHARACTER SET cs)
+// the session's character set for its backend connections. A word of it
+// naming one of backslashCharsets, or a collation of one, marks the session.
+func (s *session) useNames(names string) {
+	s.names, s.backslashCharset = names, ""
+	for _, w := range strings.FieldsFunc(strings.ToLower(names), func(r rune) bool { return !(r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9') }) {
+		cs, _, _ := strings.Cut(w, "_")
+		if backslashCharsets[cs] {
+			s.backslashCharset = cs
+			return
+		}
+	}
+}
+
+// errBackslashCharset refuses a statement the sidecar would route or write
+// by reading its text, or write values into, under such a character set.
+func errBackslashCharset(cs string) error {
+	return sqlerr.Unsupported("statements the sidecar routes or rewrites under the client character set %s, some of whose characters end in the byte of a backslash, which the sidecar would misread: use utf8mb4 (statements forwarded unchanged to one backend are fine)", cs)
+}
+
+// misread is the error of a statement the sidecar could not read: under a
+// character set of backslashCharsets, likely through a character it reads
+// as an escape, which the client is told.
+func (s *session) misread(err error) error {
+	if s.backslashCharset != "" && sqlerr.From(err).Num == 1064 {
+		return errBackslashCharset(s.backslashCharset)
+	}
+	return err
 }
 
 // knownNames remembers SET NAMES statements a backend accepted, so a client

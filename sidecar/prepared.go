@@ -64,7 +64,7 @@ func (s *session) prepare(sql string) error {
 	sessionTables := sql != clientText
 	plan, pl, err := s.plan(sql, sess, true)
 	if err != nil {
-		return err
+		return s.misread(err)
 	}
 	var bound *planner.SessionValues
 	if plan.Local == planner.NotLocal && plan.Kind != planner.KindSet {
@@ -184,6 +184,9 @@ func (s *session) executeStmt(p []byte) error {
 	// its text with the arguments written in, which the session keeps.
 	session := st.plan
 	if st.plan.Kind == planner.KindSet && st.numParams > 0 {
+		if s.backslashCharset != "" {
+			return errBackslashCharset(s.backslashCharset)
+		}
 		values, err := args.values()
 		if err != nil {
 			return err
@@ -205,6 +208,9 @@ func (s *session) executeStmt(p []byte) error {
 	}
 	s.implicitBegin(st.plan.Kind)
 	if !st.plan.Forwarded() {
+		if s.backslashCharset != "" {
+			return errBackslashCharset(s.backslashCharset)
+		}
 		values, err := args.values()
 		if err != nil {
 			return err

@@ -327,7 +327,7 @@ func (s *Server) serveConn(nc net.Conn) {
 	sess.host = clientHost(nc)
 	sess.attrs = connectAttrs(sess.id, sess.user, c.Attributes())
 	sess.initialNames = namesForCollation(c.Charset())
-	sess.names = sess.initialNames
+	sess.useNames(sess.initialNames)
 	sess.log = s.log.With().Uint32("conn", sess.id).Logger()
 	if !s.addSession(sess) {
 		return

@@ -41,18 +41,21 @@ type session struct {
 	systemDB string
 	// stmtDB is the database the running statement's backend connections
 	// select: "" for their shard's own, or systemDB (see singleShard).
-	stmtDB          string
-	foundRows       bool     // CLIENT_FOUND_ROWS: UPDATE reports matched rows
-	localFiles      bool     // CLIENT_LOCAL_FILES: the client sends files for LOAD DATA LOCAL
-	tracksSession   bool     // CLIENT_SESSION_TRACK: the client reads session state changes in OKs
-	ignoreSpace     bool     // CLIENT_IGNORE_SPACE: the client writes count (*) (see clientText)
-	savepoints      []string // of the open transaction, replayed on shards joining it later
-	names           string   // SET NAMES for backend connections
-	initialNames    string   // from the handshake's collation
-	autocommit      bool
-	inTxn           bool
-	beginSQL        string // how the client began: sent to each shard joining the transaction
-	multiStatements bool
+	stmtDB        string
+	foundRows     bool     // CLIENT_FOUND_ROWS: UPDATE reports matched rows
+	localFiles    bool     // CLIENT_LOCAL_FILES: the client sends files for LOAD DATA LOCAL
+	tracksSession bool     // CLIENT_SESSION_TRACK: the client reads session state changes in OKs
+	ignoreSpace   bool     // CLIENT_IGNORE_SPACE: the client writes count (*) (see clientText)
+	savepoints    []string // of the open transaction, replayed on shards joining it later
+	names         string   // SET NAMES for backend connections
+	// backslashCharset is the session's character set when a character of
+	// it can end in the byte of a backslash (see useNames); "" otherwise.
+	backslashCharset string
+	initialNames     string // from the handshake's collation
+	autocommit       bool
+	inTxn            bool
+	beginSQL         string // how the client began: sent to each shard joining the transaction
+	multiStatements  bool
 
 	// sticky is set once the session leaves state on backend connections
 	// (session variables, temporary tables, locks): it then keeps them.
@@ -344,7 +347,7 @@ func (s *session) query(sql string, more bool) (err error) {
 	sql = planner.BindSessionTables(sql, s.planSession(), s)
 	plan, _, err := s.plan(sql, s.planSession(), false)
 	if err != nil {
-		return err
+		return s.misread(err)
 	}
 	if plan.Local == planner.NotLocal && plan.Kind != planner.KindSet {
 		if bound := planner.BindSession(sql, s.sessionValues(), s.mode); bound != sql {
@@ -370,6 +373,9 @@ func (s *session) query(sql string, more bool) (err error) {
 		return res.failed(err)
 	}
 	if !plan.Forwarded() {
+		if s.backslashCharset != "" {
+			return errBackslashCharset(s.backslashCharset)
+		}
 		return s.runPlanned(plan, plan.Args, nil, more)
 	}
 	shard, err := s.singleShard(plan)
@@ -833,7 +839,7 @@ func (s *session) setNames(plan *planner.Plan, more bool) error {
 		}
 		s.srv.names.add(plan.Value)
 	}
-	s.names = plan.Value
+	s.useNames(plan.Value)
 	return s.ok(more)
 }
 

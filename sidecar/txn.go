@@ -307,7 +307,7 @@ func (s *session) reset() {
 	s.lastInsertID, s.rowsFound, s.rowCount = 0, 0, 0
 	s.warnings, s.warningCount, s.tablesLocked, s.lockedTables, s.lockedKeyspace = nil, 0, false, nil, ""
 	s.waitTimeout = s.srv.config().WaitTimeout
-	s.names = s.initialNames
+	s.useNames(s.initialNames)
 }
 
 // close ends the session: an open transaction is rolled back.
