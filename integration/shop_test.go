@@ -1671,6 +1671,9 @@ func TestShopSchemata(t *testing.T) {
 			{"select schema_name from information_schema.schemata where schema_name = 'shop' union all select schema_name from information_schema.schemata where schema_name like 'mk%'", "[[shop] [mk]]"},
 			{"with s as (select schema_name from information_schema.schemata) select * from s where schema_name like '%k%' order by 1", "[[mk]]"},
 			{"explain select schema_name from information_schema.schemata", ""},
+			// A name compared exactly reads that schema alone, case and all (helper-40).
+			{"select schema_name, default_character_set_name from information_schema.schemata where schema_name = 'SHOP'", "[]"},
+			{"select schema_name, default_character_set_name from information_schema.schemata where schema_name in ('mk', 'mysql') order by 1", "[[mk utf8mb4] [mysql utf8mb4]]"},
 		} {
 			db := env.shopText
 			if prepared {
@@ -1756,7 +1759,7 @@ func TestShopBackslashCharsets(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	mustExec(t, ctx, conn, "set names sjis")
+	mustExec(t, ctx, conn, "set @c = null", "set names sjis") // the pooled client connection may have run case 240
 	for _, q := range []struct {
 		sql  string
 		args []any

@@ -28,6 +28,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/format"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
+	driver "github.com/pingcap/tidb/pkg/parser/test_driver"
 
 	"sidecar/conf"
 	"sidecar/engine"
@@ -913,28 +914,50 @@ func (r *gatherRef) fromSQL() string {
 	return " FROM " + vindex.QuoteIdent(r.table.Name.O) + " AS " + vindex.QuoteIdent(r.alias)
 }
 
-// systemSchemaList are the backend's own schemas SCHEMATA lists with the
-// keyspaces, as SQL.
-const systemSchemaList = "('information_schema', 'mysql', 'performance_schema', 'sys')"
+// systemSchemaNames are the backend's own schemas SCHEMATA lists with the
+// keyspaces.
+var systemSchemaNames = []string{"information_schema", "mysql", "performance_schema", "sys"}
 
 // schemataReads read the rows of information_schema.SCHEMATA as one server
 // of all keyspaces would list them: each keyspace's row from its first
 // shard's database (a shard's database in information_schema reads as its
 // keyspace, see session.forward), then the backend's own schemas from the
-// evaluating keyspace's.
+// evaluating keyspace's. A condition of the statement naming the schemas
+// (schema_name = 'shop', IN (…)) leaves the others unread, as MariaDB
+// looks a schema up by its exact name.
 //
 // A statement reading only the names (MariaDB Connector/J's getCatalogs)
 // needs no keyspace's backend but the evaluating one: the keyspaces' rows
-// are literals after its own schemas'.
+// are literals read after its own schemas' (whose result gives the columns
+// their definitions: SCHEMATA's, not a UNION's).
 func (g *gatherPlanner) schemataReads(r *gatherRef) []engine.Read {
+	named := schemataNamed(r)
+	want := func(name string) bool { return named == nil || named[name] }
 	name := vindex.QuoteIdent(r.alias) + ".`SCHEMA_NAME`"
-	system := engine.Read{Keyspace: r.ks.Name, SQL: r.selectSQL() + " WHERE " + name + " IN " + systemSchemaList}
-	if literals, ok := g.schemataLiterals(r); ok {
-		system.SQL += literals
-		return []engine.Read{system}
+	var systems []string
+	for _, s := range systemSchemaNames {
+		if want(s) {
+			systems = append(systems, "'"+s+"'")
+		}
 	}
-	reads := make([]engine.Read, 0, len(g.p.Topo.Names)+1)
+	system := engine.Read{Keyspace: r.ks.Name, SQL: r.selectSQL() + " WHERE FALSE"}
+	if len(systems) > 0 {
+		system.SQL = r.selectSQL() + " WHERE " + name + " IN (" + strings.Join(systems, ", ") + ")"
+	}
+	var keyspaces []string
 	for _, ks := range g.p.Topo.Names {
+		if want(ks) {
+			keyspaces = append(keyspaces, ks)
+		}
+	}
+	if literals, ok := g.schemataLiterals(r, keyspaces); ok {
+		if literals == "" {
+			return []engine.Read{system}
+		}
+		return []engine.Read{system, {Keyspace: r.ks.Name, SQL: literals}}
+	}
+	reads := make([]engine.Read, 0, len(keyspaces)+1)
+	for _, ks := range keyspaces {
 		db := g.p.Topo.Keyspaces[ks].Shards[0].Database
 		lit := vindex.AppendLiteral(nil, vindex.Value{Kind: vindex.VarChar, Raw: []byte(db)}, g.sess.Mode.NoBackslashEscapes)
 		reads = append(reads, engine.Read{Keyspace: ks, SQL: r.selectSQL() + " WHERE " + name + " = " + string(lit)})
@@ -942,16 +965,61 @@ func (g *gatherPlanner) schemataReads(r *gatherRef) []engine.Read {
 	return append(reads, system)
 }
 
-// schemataLiterals are the keyspaces' rows of SCHEMATA as UNION ALL parts of
-// literals, when r reads no other column than SCHEMA_NAME and CATALOG_NAME
-// (always 'def').
-func (g *gatherPlanner) schemataLiterals(r *gatherRef) (string, bool) {
+// schemataNamed are the schema names one of r's own conditions compares
+// SCHEMA_NAME with (= or IN, string literals); nil when none does.
+func schemataNamed(r *gatherRef) map[string]bool {
+	for _, c := range r.conds {
+		var col ast.ExprNode
+		var vals []ast.ExprNode
+		switch e := c.(type) {
+		case *ast.BinaryOperationExpr:
+			if e.Op != opcode.EQ {
+				continue
+			}
+			col, vals = e.L, []ast.ExprNode{e.R}
+			if _, ok := e.R.(*ast.ColumnNameExpr); ok {
+				col, vals = e.R, []ast.ExprNode{e.L}
+			}
+		case *ast.PatternInExpr:
+			if e.Not || e.Sel != nil {
+				continue
+			}
+			col, vals = e.Expr, e.List
+		default:
+			continue
+		}
+		if cn, ok := col.(*ast.ColumnNameExpr); !ok || cn.Name.Name.L != "schema_name" {
+			continue
+		}
+		names := map[string]bool{}
+		for _, v := range vals {
+			lit, ok := v.(*driver.ValueExpr)
+			if !ok || lit.Kind() != driver.KindString {
+				names = nil
+				break
+			}
+			names[lit.GetString()] = true
+		}
+		if names != nil {
+			return names
+		}
+	}
+	return nil
+}
+
+// schemataLiterals are the rows of keyspaces in SCHEMATA as a UNION ALL of
+// literals ("" for none), when r reads no other column than SCHEMA_NAME
+// and CATALOG_NAME (always 'def').
+func (g *gatherPlanner) schemataLiterals(r *gatherRef, keyspaces []string) (string, bool) {
 	if r.star || len(r.columns) == 0 {
 		return "", false
 	}
 	var b []byte
-	for _, ks := range g.p.Topo.Names {
-		b = append(b, " UNION ALL SELECT "...)
+	for k, ks := range keyspaces {
+		if k > 0 {
+			b = append(b, " UNION ALL "...)
+		}
+		b = append(b, "SELECT "...)
 		for i, c := range r.columns {
 			if i > 0 {
 				b = append(b, ", "...)
