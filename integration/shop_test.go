@@ -1674,6 +1674,9 @@ func TestShopSchemata(t *testing.T) {
 			// A name compared exactly reads that schema alone, case and all (helper-40).
 			{"select schema_name, default_character_set_name from information_schema.schemata where schema_name = 'SHOP'", "[]"},
 			{"select schema_name, default_character_set_name from information_schema.schemata where schema_name in ('mk', 'mysql') order by 1", "[[mk utf8mb4] [mysql utf8mb4]]"},
+			// Only a single = looks a schema up exactly, and the backend's own by any case (helper-41).
+			{"select schema_name from information_schema.schemata where schema_name in ('SHOP', 'x')", "[[shop]]"},
+			{"select schema_name, default_collation_name from information_schema.schemata where schema_name = 'INFORMATION_SCHEMA'", "[[information_schema utf8mb3_general_ci]]"},
 		} {
 			db := env.shopText
 			if prepared {
@@ -1772,6 +1775,15 @@ func TestShopBackslashCharsets(t *testing.T) {
 		_, err := conn.ExecContext(ctx, q.sql, q.args...)
 		expectMySQLError(t, err, 1235, "42000")
 	}
+	// Set otherwise (helper-41): character_set_client alone, NAMES after another assignment.
+	for _, set := range []string{"set character_set_client = gbk", "set @@session.character_set_client = 13", "set @x = 1, names sjis",
+		"/*!40101 SET character_set_client = big5 */"} {
+		mustExec(t, ctx, conn, "set names utf8mb4", set)
+		_, err = conn.ExecContext(ctx, "select count(*) from customer where id = ?", 1)
+		expectMySQLError(t, err, 1235, "42000")
+	}
+	// A comment naming one is no character set.
+	mustExec(t, ctx, conn, "set names utf8mb4 /* sjis */", "select count(*) from customer where id = 1")
 	mustExec(t, ctx, conn, "set names utf8mb4")
 	var c sql.NullString
 	var n int

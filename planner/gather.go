@@ -922,17 +922,19 @@ var systemSchemaNames = []string{"information_schema", "mysql", "performance_sch
 // of all keyspaces would list them: each keyspace's row from its first
 // shard's database (a shard's database in information_schema reads as its
 // keyspace, see session.forward), then the backend's own schemas from the
-// evaluating keyspace's. A condition of the statement naming the schemas
-// (schema_name = 'shop', IN (…)) leaves the others unread, as MariaDB
-// looks a schema up by its exact name.
+// evaluating keyspace's. A condition of the statement naming one schema
+// (schema_name = 'shop') leaves the others unread, as MariaDB looks it up
+// by its exact name (the backend's own by any case).
 //
 // A statement reading only the names (MariaDB Connector/J's getCatalogs)
 // needs no keyspace's backend but the evaluating one: the keyspaces' rows
 // are literals read after its own schemas' (whose result gives the columns
 // their definitions: SCHEMATA's, not a UNION's).
 func (g *gatherPlanner) schemataReads(r *gatherRef) []engine.Read {
-	named := schemataNamed(r)
-	want := func(name string) bool { return named == nil || named[name] }
+	named, only := schemataNamed(r)
+	want := func(name string) bool {
+		return !only || name == named || IsSystemSchema(name) && strings.EqualFold(name, named)
+	}
 	name := vindex.QuoteIdent(r.alias) + ".`SCHEMA_NAME`"
 	var systems []string
 	for _, s := range systemSchemaNames {
@@ -965,46 +967,25 @@ func (g *gatherPlanner) schemataReads(r *gatherRef) []engine.Read {
 	return append(reads, system)
 }
 
-// schemataNamed are the schema names one of r's own conditions compares
-// SCHEMA_NAME with (= or IN, string literals); nil when none does.
-func schemataNamed(r *gatherRef) map[string]bool {
+// schemataNamed is the schema name one of r's own conditions compares
+// SCHEMA_NAME with (=, a string literal): only, and that name.
+func schemataNamed(r *gatherRef) (name string, only bool) {
 	for _, c := range r.conds {
-		var col ast.ExprNode
-		var vals []ast.ExprNode
-		switch e := c.(type) {
-		case *ast.BinaryOperationExpr:
-			if e.Op != opcode.EQ {
-				continue
-			}
-			col, vals = e.L, []ast.ExprNode{e.R}
-			if _, ok := e.R.(*ast.ColumnNameExpr); ok {
-				col, vals = e.R, []ast.ExprNode{e.L}
-			}
-		case *ast.PatternInExpr:
-			if e.Not || e.Sel != nil {
-				continue
-			}
-			col, vals = e.Expr, e.List
-		default:
+		e, ok := c.(*ast.BinaryOperationExpr)
+		if !ok || e.Op != opcode.EQ {
 			continue
 		}
-		if cn, ok := col.(*ast.ColumnNameExpr); !ok || cn.Name.Name.L != "schema_name" {
-			continue
+		col, val := e.L, e.R
+		if _, ok := e.R.(*ast.ColumnNameExpr); ok {
+			col, val = e.R, e.L
 		}
-		names := map[string]bool{}
-		for _, v := range vals {
-			lit, ok := v.(*driver.ValueExpr)
-			if !ok || lit.Kind() != driver.KindString {
-				names = nil
-				break
-			}
-			names[lit.GetString()] = true
-		}
-		if names != nil {
-			return names
+		cn, ok := col.(*ast.ColumnNameExpr)
+		lit, isLit := val.(*driver.ValueExpr)
+		if ok && cn.Name.Name.L == "schema_name" && isLit && lit.Kind() == driver.KindString {
+			return lit.GetString(), true
 		}
 	}
-	return nil
+	return "", false
 }
 
 // schemataLiterals are the rows of keyspaces in SCHEMATA as a UNION ALL of

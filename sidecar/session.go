@@ -897,17 +897,28 @@ func (s *session) set(plan *planner.Plan, more bool) error {
 	}
 	ran := s.conns[connKey{keyOf(shard), vindex.CommitNormal}]
 	mode, limit := strings.Contains(l, "sql_mode"), strings.Contains(l, "sql_select_limit")
-	if ran != nil && (mode || limit) {
+	charset := strings.Contains(l, "character_set") || strings.Contains(l, "names") || strings.Contains(l, "charset")
+	if ran != nil && (mode || limit || charset) {
 		// ANSI_QUOTES, PIPES_AS_CONCAT and NO_BACKSLASH_ESCAPES change how
-		// the client's text reads and how the sidecar writes values, and
-		// sql_select_limit is the session's (see selectLimit): ask the
-		// connection the SET ran on what they now are (with a LIMIT of
-		// its own, which the sql_select_limit just set does not cap).
-		res, err := ran.Exec("SELECT @@SESSION.sql_mode, @@SESSION.sql_select_limit LIMIT 1")
+		// the client's text reads and how the sidecar writes values,
+		// sql_select_limit is the session's (see selectLimit), and so is
+		// a character set the sidecar cannot read statements in (see
+		// backslashCharsets): ask the connection the SET ran on what they
+		// now are (with a LIMIT of its own, which the sql_select_limit
+		// just set does not cap).
+		res, err := ran.Exec("SELECT @@SESSION.sql_mode, @@SESSION.sql_select_limit, @@SESSION.character_set_client, @@SESSION.character_set_connection LIMIT 1")
 		if err != nil {
 			return err
 		}
-		if len(res.Rows) == 1 && len(res.Rows[0]) == 2 {
+		if len(res.Rows) == 1 && len(res.Rows[0]) == 4 {
+			if charset {
+				s.backslashCharset = ""
+				for _, cs := range res.Rows[0][2:] {
+					if backslashCharsets[string(cs)] {
+						s.backslashCharset = string(cs)
+					}
+				}
+			}
 			if mode {
 				s.modeText = string(res.Rows[0][0])
 				s.mode = planner.ParseSQLMode(s.modeText)
