@@ -220,13 +220,18 @@ func (g *Gather) run(ctx context.Context, env *Env, gathered []*Result, colls []
 		if err != nil {
 			return nil, err
 		}
-		if out == nil {
-			out = res
-		} else {
-			out.Rows = append(out.Rows, res.Rows...)
-		}
+		out = out.concat(res)
 	}
 	return out, nil
+}
+
+// concat is r with next's rows after its own; next when r is nil.
+func (r *Result) concat(next *Result) *Result {
+	if r == nil {
+		return next
+	}
+	r.Rows = append(r.Rows, next.Rows...)
+	return r
 }
 
 // query runs the gather's SELECT with one more condition (none if "").
@@ -238,11 +243,7 @@ func (g *Gather) query(ctx context.Context, env *Env, cond string) (*Result, err
 			if err != nil {
 				return nil, err
 			}
-			if out == nil {
-				out = res
-			} else {
-				out.Rows = append(out.Rows, res.Rows...)
-			}
+			out = out.concat(res)
 			if err := env.hold(len(res.Rows)); err != nil {
 				return nil, err
 			}

@@ -154,18 +154,10 @@ func invalidName(sql string, mode SQLMode) string {
 		switch {
 		case c == '\'' || c == '"' && !mode.ANSIQuotes:
 			i = skipString(sql, i, !mode.NoBackslashEscapes)
-		case strings.HasPrefix(sql[i:], "/*") && !strings.HasPrefix(sql[i:], "/*!") && !strings.HasPrefix(sql[i:], "/*M!"):
-			end := strings.Index(sql[i+2:], "*/")
-			if end < 0 {
+		case skipComment(sql, i) != i:
+			if i = skipComment(sql, i); i < 0 {
 				return ""
 			}
-			i += end + 4
-		case c == '#' || strings.HasPrefix(sql[i:], "--") && (i+2 == len(sql) || sql[i+2] <= ' '):
-			end := strings.IndexByte(sql[i:], '\n')
-			if end < 0 {
-				return ""
-			}
-			i += end + 1
 		case c >= 0x80:
 			r, size := utf8.DecodeRuneInString(sql[i:])
 			if r == utf8.RuneError && size == 1 {

@@ -230,23 +230,60 @@ func serverComment(sql string, mode SQLMode) string {
 				return sql[i : i+3+digits]
 			}
 			i += 3 // its text is the statement's: read on
-		case strings.HasPrefix(sql[i:], "/*"):
-			end := strings.Index(sql[i+2:], "*/")
-			if end < 0 {
-				return ""
-			}
-			i += end + 4
-		case c == '#' || strings.HasPrefix(sql[i:], "--") && (i+2 == len(sql) || sql[i+2] <= ' '):
-			end := strings.IndexByte(sql[i:], '\n')
-			if end < 0 {
-				return ""
-			}
-			i += end + 1
 		default:
-			i++
+			end := skipComment(sql, i)
+			switch {
+			case end < 0:
+				return ""
+			case end == i:
+				end++
+			}
+			i = end
 		}
 	}
 	return ""
+}
+
+// skipComment is where the comment starting at sql[i] ends: past the */ of
+// a /* */ comment (not an executable one, /*! or /*M!, whose text the
+// server reads), at the newline of a # or -- one; i if none starts there,
+// -1 if a /* comment never ends.
+func skipComment(sql string, i int) int {
+	switch {
+	case strings.HasPrefix(sql[i:], "/*!") || strings.HasPrefix(sql[i:], "/*M!"):
+		return i
+	case strings.HasPrefix(sql[i:], "/*"):
+		end := strings.Index(sql[i+2:], "*/")
+		if end < 0 {
+			return -1
+		}
+		return i + end + 4
+	case sql[i] == '#' || strings.HasPrefix(sql[i:], "--") && (i+2 == len(sql) || sql[i+2] <= ' '):
+		if end := strings.IndexByte(sql[i:], '\n'); end >= 0 {
+			return i + end
+		}
+		return len(sql)
+	}
+	return i
+}
+
+// WithoutComments is sql with each comment a blank (an executable
+// comment's text stays: the server reads it).
+func WithoutComments(sql string) string {
+	var b strings.Builder
+	for i := 0; i < len(sql); {
+		switch end := skipComment(sql, i); {
+		case end < 0:
+			return b.String()
+		case end > i:
+			b.WriteByte(' ')
+			i = end
+		default:
+			b.WriteByte(sql[i])
+			i++
+		}
+	}
+	return b.String()
 }
 
 // commentEnd is where the */ closing a comment whose text starts at s[i:]

@@ -175,17 +175,9 @@ func BindPlaceholders(sql string, args Args, mode SQLMode) (string, bool) {
 			if end = scanQuoted(sql, i); end < 0 {
 				return "", false
 			}
-		case c == '/' && i+1 < len(sql) && sql[i+1] == '*':
-			e := strings.Index(sql[i+2:], "*/")
-			if e < 0 {
+		case skipComment(sql, i) != i:
+			if end = skipComment(sql, i); end < 0 {
 				return "", false
-			}
-			end = i + e + 4
-		case c == '#' || strings.HasPrefix(sql[i:], "--") && (i+2 == len(sql) || sql[i+2] <= ' '):
-			if e := strings.IndexByte(sql[i:], '\n'); e >= 0 {
-				end = i + e
-			} else {
-				end = len(sql)
 			}
 		case c == '?':
 			if n == len(args) {

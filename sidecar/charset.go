@@ -8,6 +8,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/charset"
 
 	"sidecar/backend"
+	"sidecar/planner"
 	"sidecar/sqlerr"
 )
 
@@ -42,42 +43,13 @@ var backslashCharsets = map[string]bool{"big5": true, "cp932": true, "gbk": true
 // marks the session.
 func (s *session) useNames(names string) {
 	s.names, s.backslashCharset = names, ""
-	for _, w := range strings.FieldsFunc(strings.ToLower(withoutComments(names)), func(r rune) bool { return !(r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9') }) {
+	for _, w := range strings.FieldsFunc(strings.ToLower(planner.WithoutComments(names)), func(r rune) bool { return !(r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9') }) {
 		cs, _, _ := strings.Cut(w, "_")
 		if backslashCharsets[cs] {
 			s.backslashCharset = cs
 			return
 		}
 	}
-}
-
-// withoutComments is sql without its /* */, # and -- comments (an
-// executable comment's text stays: the server reads it).
-func withoutComments(sql string) string {
-	var b strings.Builder
-	for i := 0; i < len(sql); {
-		switch {
-		case strings.HasPrefix(sql[i:], "/*!"):
-			i += 3
-		case strings.HasPrefix(sql[i:], "/*"):
-			end := strings.Index(sql[i+2:], "*/")
-			if end < 0 {
-				return b.String()
-			}
-			i += end + 4
-			b.WriteByte(' ')
-		case sql[i] == '#' || strings.HasPrefix(sql[i:], "--") && (i+2 == len(sql) || sql[i+2] <= ' '):
-			end := strings.IndexByte(sql[i:], '\n')
-			if end < 0 {
-				return b.String()
-			}
-			i += end
-		default:
-			b.WriteByte(sql[i])
-			i++
-		}
-	}
-	return b.String()
 }
 
 // errBackslashCharset refuses a statement the sidecar would route or write
