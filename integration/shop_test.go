@@ -1782,6 +1782,8 @@ func TestShopBackslashCharsets(t *testing.T) {
 		_, err = conn.ExecContext(ctx, "select count(*) from customer where id = ?", 1)
 		expectMySQLError(t, err, 1235, "42000")
 	}
+	// A statement without a table goes as written (helper-41).
+	mustExec(t, ctx, conn, "set names sjis", "select @@character_set_client")
 	// A comment naming one is no character set.
 	mustExec(t, ctx, conn, "set names utf8mb4 /* sjis */", "select count(*) from customer where id = 1")
 	mustExec(t, ctx, conn, "set names utf8mb4")

@@ -52,6 +52,14 @@ func (s *session) useNames(names string) {
 	}
 }
 
+// readsText: the sidecar routes plan's statement by what it reads in it, or
+// writes statements of its own from it (printed again from its parse, with
+// values written in). One without a table of a sharded keyspace (SELECT
+// @@character_set_client, DDL) goes to its shards as the client wrote it.
+func readsText(plan *planner.Plan) bool {
+	return plan.Table != nil || plan.Engine || plan.SelectFrom != nil || plan.Subqueries || plan.Rewritten
+}
+
 // errBackslashCharset refuses a statement the sidecar would route or write
 // by reading its text, or write values into, under such a character set.
 func errBackslashCharset(cs string) error {

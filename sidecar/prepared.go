@@ -203,14 +203,14 @@ func (s *session) executeStmt(p []byte) error {
 	if done, err := s.runSessionStatement(session, false, true); done {
 		return err
 	}
+	if s.backslashCharset != "" && readsText(st.plan) {
+		return errBackslashCharset(s.backslashCharset)
+	}
 	if st.plan.Sticky {
 		s.sticky = true
 	}
 	s.implicitBegin(st.plan.Kind)
 	if !st.plan.Forwarded() {
-		if s.backslashCharset != "" {
-			return errBackslashCharset(s.backslashCharset)
-		}
 		values, err := args.values()
 		if err != nil {
 			return err

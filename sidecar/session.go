@@ -364,6 +364,9 @@ func (s *session) query(sql string, more bool) (err error) {
 	if done, err := s.runSessionStatement(plan, more, false); done {
 		return err
 	}
+	if s.backslashCharset != "" && s.target == nil && readsText(plan) {
+		return errBackslashCharset(s.backslashCharset)
+	}
 	if plan.Sticky {
 		s.sticky = true
 	}
@@ -373,9 +376,6 @@ func (s *session) query(sql string, more bool) (err error) {
 		return res.failed(err)
 	}
 	if !plan.Forwarded() {
-		if s.backslashCharset != "" {
-			return errBackslashCharset(s.backslashCharset)
-		}
 		return s.runPlanned(plan, plan.Args, nil, more)
 	}
 	shard, err := s.singleShard(plan)
