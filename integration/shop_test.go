@@ -1775,11 +1775,14 @@ func TestShopBackslashCharsets(t *testing.T) {
 		_, err := conn.ExecContext(ctx, q.sql, q.args...)
 		expectMySQLError(t, err, 1235, "42000")
 	}
-	// Set otherwise (helper-41): character_set_client alone, NAMES after another assignment.
+	// Set otherwise (helper-41, helper-42): character_set_client alone, NAMES or CHARACTER SET after
+	// another assignment; a SET NAMES after such a SET does not undo it (the kept SET goes on every
+	// connection opened later, after the names), COM_RESET_CONNECTION does.
 	for _, set := range []string{"set character_set_client = gbk", "set @@session.character_set_client = 13", "set @x = 1, names sjis",
-		"/*!40101 SET character_set_client = big5 */"} {
-		mustExec(t, ctx, conn, "set names utf8mb4", set)
-		_, err = conn.ExecContext(ctx, "select count(*) from customer where id = ?", 1)
+		"/*!40101 SET character_set_client = big5 */", "set @x = 1, character set sjis", "set @x = 1, char set gbk"} {
+		fresh := openShop(t, env, "")
+		mustExec(t, ctx, fresh, "set names utf8mb4", set, "set names utf8mb4")
+		_, err = fresh.ExecContext(ctx, "select count(*) from customer where id = ?", 1)
 		expectMySQLError(t, err, 1235, "42000")
 	}
 	// A statement without a table goes as written (helper-41).
@@ -1793,15 +1796,29 @@ func TestShopBackslashCharsets(t *testing.T) {
 		t.Errorf("after SET NAMES utf8mb4: @c %v, count %d, %v; want NULL, 1", c, n, err)
 	}
 	// The handshake's character set too.
+	_, err = openShop(t, env, "gbk_chinese_ci").ExecContext(ctx, "select count(*) from customer where id = 1")
+	expectMySQLError(t, err, 1235, "42000")
+}
+
+// openShop is a connection of its own to the sidecar's shop keyspace (collation "": the driver's
+// default), closed when the test ends: its session ends with it.
+func openShop(t *testing.T, env *mergeEnv, collation string) *sql.Conn {
+	t.Helper()
 	cfg := mysql.NewConfig()
 	cfg.Net, cfg.Addr, cfg.User, cfg.Passwd, cfg.DBName = "tcp", env.sidecar, "mysql_user", "mysql_password", "shop"
-	cfg.Collation = "gbk_chinese_ci"
+	if collation != "" {
+		cfg.Collation = collation
+	}
 	connector, err := mysql.NewConnector(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	db := sql.OpenDB(connector)
-	defer db.Close()
-	_, err = db.ExecContext(ctx, "select count(*) from customer where id = 1")
-	expectMySQLError(t, err, 1235, "42000")
+	t.Cleanup(func() { db.Close() })
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
 }

@@ -175,10 +175,17 @@ func BindPlaceholders(sql string, args Args, mode SQLMode) (string, bool) {
 			if end = scanQuoted(sql, i); end < 0 {
 				return "", false
 			}
-		case skipComment(sql, i) != i:
-			if end = skipComment(sql, i); end < 0 {
+		case strings.HasPrefix(sql[i:], "/*"):
+			// An executable comment's ? counts or not by its version, as the
+			// backend that prepared the statement decided: left as it is, a
+			// count that then differs is refused.
+			e := strings.Index(sql[i+2:], "*/")
+			if e < 0 {
 				return "", false
 			}
+			end = i + e + 4
+		case skipComment(sql, i) != i:
+			end = skipComment(sql, i)
 		case c == '?':
 			if n == len(args) {
 				return "", false

@@ -189,6 +189,7 @@ func TestBindPlaceholders(t *testing.T) {
 		{`set @a = 'a\'?', @b = ?`, Args{str(`x\`)}, SQLMode{}, `set @a = 'a\'?', @b = 'x\\'`},
 		{`set @a = 'a\', @b = ?`, Args{str(`x'`)}, SQLMode{NoBackslashEscapes: true}, `set @a = 'a\', @b = 'x'''`},
 		{"set @a = ? --\r?\n", Args{vindex.NewInt64(1)}, SQLMode{}, "set @a = 1 --\r?\n"},
+		{"set @a = ?, @b = 2 /*!50700 , @d = ? */", Args{vindex.NewInt64(7)}, SQLMode{}, "set @a = 7, @b = 2 /*!50700 , @d = ? */"}, // helper-42
 		{"set @a = ?, @b = ?", Args{vindex.NewInt64(1)}, SQLMode{}, ""},
 		{"set @a = ?", Args{vindex.NewInt64(1), vindex.NewInt64(2)}, SQLMode{}, ""},
 		{"set @a = 'unterminated ?", Args{vindex.NewInt64(1)}, SQLMode{}, ""},

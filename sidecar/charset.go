@@ -42,14 +42,26 @@ var backslashCharsets = map[string]bool{"big5": true, "cp932": true, "gbk": true
 // outside comments naming one of backslashCharsets, or a collation of one,
 // marks the session.
 func (s *session) useNames(names string) {
-	s.names, s.backslashCharset = names, ""
+	s.names, s.namesCharset = names, ""
 	for _, w := range strings.FieldsFunc(strings.ToLower(planner.WithoutComments(names)), func(r rune) bool { return !(r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9') }) {
 		cs, _, _ := strings.Cut(w, "_")
 		if backslashCharsets[cs] {
-			s.backslashCharset = cs
+			s.namesCharset = cs
 			return
 		}
 	}
+}
+
+// backslashCharset is the session's character set if one of
+// backslashCharsets, "" otherwise: its SET NAMES', or one a SET it keeps
+// put its connection in. Such a SET goes on every connection the session
+// opens, after its SET NAMES, so nothing but COM_RESET_CONNECTION (or a new
+// connection) takes that one back.
+func (s *session) backslashCharset() string {
+	if s.namesCharset != "" {
+		return s.namesCharset
+	}
+	return s.setCharset
 }
 
 // readsText: the sidecar routes plan's statement by what it reads in it, or
@@ -70,8 +82,8 @@ func errBackslashCharset(cs string) error {
 // character set of backslashCharsets, likely through a character it reads
 // as an escape, which the client is told.
 func (s *session) misread(err error) error {
-	if s.backslashCharset != "" && sqlerr.From(err).Num == 1064 {
-		return errBackslashCharset(s.backslashCharset)
+	if cs := s.backslashCharset(); cs != "" && sqlerr.From(err).Num == 1064 {
+		return errBackslashCharset(cs)
 	}
 	return err
 }

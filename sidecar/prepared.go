@@ -184,8 +184,8 @@ func (s *session) executeStmt(p []byte) error {
 	// its text with the arguments written in, which the session keeps.
 	session := st.plan
 	if st.plan.Kind == planner.KindSet && st.numParams > 0 {
-		if s.backslashCharset != "" {
-			return errBackslashCharset(s.backslashCharset)
+		if cs := s.backslashCharset(); cs != "" {
+			return errBackslashCharset(cs)
 		}
 		values, err := args.values()
 		if err != nil {
@@ -203,8 +203,8 @@ func (s *session) executeStmt(p []byte) error {
 	if done, err := s.runSessionStatement(session, false, true); done {
 		return err
 	}
-	if s.backslashCharset != "" && readsText(st.plan) {
-		return errBackslashCharset(s.backslashCharset)
+	if cs := s.backslashCharset(); cs != "" && readsText(st.plan) {
+		return errBackslashCharset(cs)
 	}
 	if st.plan.Sticky {
 		s.sticky = true

@@ -48,14 +48,16 @@ type session struct {
 	ignoreSpace   bool     // CLIENT_IGNORE_SPACE: the client writes count (*) (see clientText)
 	savepoints    []string // of the open transaction, replayed on shards joining it later
 	names         string   // SET NAMES for backend connections
-	// backslashCharset is the session's character set when a character of
-	// it can end in the byte of a backslash (see useNames); "" otherwise.
-	backslashCharset string
-	initialNames     string // from the handshake's collation
-	autocommit       bool
-	inTxn            bool
-	beginSQL         string // how the client began: sent to each shard joining the transaction
-	multiStatements  bool
+	// namesCharset and setCharset are the session's character set when a
+	// character of it can end in the byte of a backslash, as its SET NAMES
+	// says (useNames), and as a backend read it back after the SETs the
+	// session keeps ("" otherwise; see backslashCharset).
+	namesCharset, setCharset string
+	initialNames             string // from the handshake's collation
+	autocommit               bool
+	inTxn                    bool
+	beginSQL                 string // how the client began: sent to each shard joining the transaction
+	multiStatements          bool
 
 	// sticky is set once the session leaves state on backend connections
 	// (session variables, temporary tables, locks): it then keeps them.
@@ -364,8 +366,8 @@ func (s *session) query(sql string, more bool) (err error) {
 	if done, err := s.runSessionStatement(plan, more, false); done {
 		return err
 	}
-	if s.backslashCharset != "" && s.target == nil && readsText(plan) {
-		return errBackslashCharset(s.backslashCharset)
+	if cs := s.backslashCharset(); cs != "" && s.target == nil && readsText(plan) {
+		return errBackslashCharset(cs)
 	}
 	if plan.Sticky {
 		s.sticky = true
@@ -897,7 +899,7 @@ func (s *session) set(plan *planner.Plan, more bool) error {
 	}
 	ran := s.conns[connKey{keyOf(shard), vindex.CommitNormal}]
 	mode, limit := strings.Contains(l, "sql_mode"), strings.Contains(l, "sql_select_limit")
-	charset := strings.Contains(l, "character_set") || strings.Contains(l, "names") || strings.Contains(l, "charset")
+	charset := strings.Contains(l, "char") || strings.Contains(l, "names") // character_set_client, CHARACTER SET, CHAR SET, NAMES
 	if ran != nil && (mode || limit || charset) {
 		// ANSI_QUOTES, PIPES_AS_CONCAT and NO_BACKSLASH_ESCAPES change how
 		// the client's text reads and how the sidecar writes values,
@@ -911,12 +913,9 @@ func (s *session) set(plan *planner.Plan, more bool) error {
 			return err
 		}
 		if len(res.Rows) == 1 && len(res.Rows[0]) == 4 {
-			if charset {
-				s.backslashCharset = ""
-				for _, cs := range res.Rows[0][2:] {
-					if backslashCharsets[string(cs)] {
-						s.backslashCharset = string(cs)
-					}
+			for _, cs := range res.Rows[0][2:] {
+				if charset && backslashCharsets[string(cs)] {
+					s.setCharset = string(cs) // until COM_RESET_CONNECTION: see backslashCharset
 				}
 			}
 			if mode {

@@ -292,7 +292,7 @@ func (s *session) reset() {
 	s.rollback()
 	s.sticky = false
 	d := s.srv.defaults.Load()
-	s.sets, s.copiedVars, s.mode, s.modeText, s.selectLimit = nil, "", d.mode, d.text, ""
+	s.sets, s.copiedVars, s.mode, s.modeText, s.selectLimit, s.setCharset = nil, "", d.mode, d.text, "", ""
 	for key, bc := range s.conns {
 		delete(s.conns, key)
 		bc.Stateful = true // make the pool reset it
