@@ -1780,10 +1780,11 @@ func TestShopBackslashCharsets(t *testing.T) {
 	// connection opened later, after the names), COM_RESET_CONNECTION does.
 	for _, set := range []string{"set character_set_client = gbk", "set @@session.character_set_client = 13", "set @x = 1, names sjis",
 		"/*!40101 SET character_set_client = big5 */", "set @x = 1, character set sjis", "set @x = 1, char set gbk"} {
-		fresh := openShop(t, env, "")
+		fresh, end := openShop(t, env, "")
 		mustExec(t, ctx, fresh, "set names utf8mb4", set, "set names utf8mb4")
 		_, err = fresh.ExecContext(ctx, "select count(*) from customer where id = ?", 1)
 		expectMySQLError(t, err, 1235, "42000")
+		end() // the session gives its backend connections back
 	}
 	// A statement without a table goes as written (helper-41).
 	mustExec(t, ctx, conn, "set names sjis", "select @@character_set_client")
@@ -1796,13 +1797,15 @@ func TestShopBackslashCharsets(t *testing.T) {
 		t.Errorf("after SET NAMES utf8mb4: @c %v, count %d, %v; want NULL, 1", c, n, err)
 	}
 	// The handshake's character set too.
-	_, err = openShop(t, env, "gbk_chinese_ci").ExecContext(ctx, "select count(*) from customer where id = 1")
+	gbk, end := openShop(t, env, "gbk_chinese_ci")
+	defer end()
+	_, err = gbk.ExecContext(ctx, "select count(*) from customer where id = 1")
 	expectMySQLError(t, err, 1235, "42000")
 }
 
 // openShop is a connection of its own to the sidecar's shop keyspace (collation "": the driver's
-// default), closed when the test ends: its session ends with it.
-func openShop(t *testing.T, env *mergeEnv, collation string) *sql.Conn {
+// default), and end, which closes it: its session ends with it.
+func openShop(t *testing.T, env *mergeEnv, collation string) (conn *sql.Conn, end func()) {
 	t.Helper()
 	cfg := mysql.NewConfig()
 	cfg.Net, cfg.Addr, cfg.User, cfg.Passwd, cfg.DBName = "tcp", env.sidecar, "mysql_user", "mysql_password", "shop"
@@ -1814,11 +1817,10 @@ func openShop(t *testing.T, env *mergeEnv, collation string) *sql.Conn {
 		t.Fatal(err)
 	}
 	db := sql.OpenDB(connector)
-	t.Cleanup(func() { db.Close() })
-	conn, err := db.Conn(context.Background())
+	conn, err = db.Conn(context.Background())
 	if err != nil {
+		db.Close()
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { conn.Close() })
-	return conn
+	return conn, func() { conn.Close(); db.Close() }
 }
