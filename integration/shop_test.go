@@ -1786,6 +1786,16 @@ func TestShopBackslashCharsets(t *testing.T) {
 		expectMySQLError(t, err, 1235, "42000")
 		end() // the session gives its backend connections back
 	}
+	// A SET NAMES that also sets character_set_client (helper-43): what it left is read back.
+	for _, set := range []string{"set names utf8mb4, character_set_client = 13", "set character set utf8mb4, character_set_client = concat('sj', 'is')"} {
+		fresh, end := openShop(t, env, "")
+		mustExec(t, ctx, fresh, set)
+		_, err = fresh.ExecContext(ctx, "select count(*) from customer where id = ?", 1)
+		expectMySQLError(t, err, 1235, "42000")
+		_, err = fresh.ExecContext(ctx, "set @a = ?", "\x95\x5c\x27 , @c = 666 -- ")
+		expectMySQLError(t, err, 1235, "42000")
+		end()
+	}
 	// A statement without a table goes as written (helper-41).
 	mustExec(t, ctx, conn, "set names sjis", "select @@character_set_client")
 	// A comment naming one is no character set.

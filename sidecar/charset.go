@@ -52,6 +52,21 @@ func (s *session) useNames(names string) {
 	}
 }
 
+// connCharset is the character set of backslashCharsets bc's client or
+// connection character set is, "" if neither.
+func connCharset(bc *backend.Conn) (string, error) {
+	res, err := bc.Exec("SELECT @@SESSION.character_set_client, @@SESSION.character_set_connection LIMIT 1")
+	if err != nil || len(res.Rows) != 1 {
+		return "", err
+	}
+	for _, cs := range res.Rows[0] {
+		if backslashCharsets[string(cs)] {
+			return string(cs), nil
+		}
+	}
+	return "", nil
+}
+
 // backslashCharset is the session's character set if one of
 // backslashCharsets, "" otherwise: its SET NAMES', or one a SET it keeps
 // put its connection in. Such a SET goes on every connection the session
@@ -88,30 +103,37 @@ func (s *session) misread(err error) error {
 	return err
 }
 
-// knownNames remembers SET NAMES statements a backend accepted, so a client
-// that sends one on every connect costs a round trip only the first time.
+// knownNames remembers SET NAMES statements a backend accepted, with the
+// character set of backslashCharsets each left the connection in ("" for
+// none), so a client that sends one on every connect costs a round trip
+// only the first time. A text naming a user variable is not kept: its
+// result is the session's.
 type knownNames struct {
 	mu    sync.Mutex
-	texts map[string]bool
+	texts map[string]string
 }
 
 // maxKnownNames bounds knownNames: clients send few distinct texts, and a
 // client sending many must not grow the server's memory.
 const maxKnownNames = 1000
 
-func (k *knownNames) known(text string) bool {
+func (k *knownNames) known(text string) (charset string, ok bool) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return k.texts[text]
+	charset, ok = k.texts[text]
+	return charset, ok
 }
 
-func (k *knownNames) add(text string) {
+func (k *knownNames) add(text, charset string) {
+	if strings.Contains(text, "@") {
+		return
+	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.texts == nil {
-		k.texts = map[string]bool{}
+		k.texts = map[string]string{}
 	}
 	if len(k.texts) < maxKnownNames {
-		k.texts[text] = true
+		k.texts[text] = charset
 	}
 }

@@ -822,7 +822,8 @@ func (s *session) showShards(more bool) error {
 // character set or collation the backends do not know gets their error: the
 // statement runs on a backend the first time the server sees its text.
 func (s *session) setNames(plan *planner.Plan, more bool) error {
-	if !s.srv.names.known(plan.Value) {
+	charset, known := s.srv.names.known(plan.Value)
+	if !known {
 		shard, err := s.singleShard(plan)
 		if err != nil {
 			return err
@@ -834,14 +835,20 @@ func (s *session) setNames(plan *planner.Plan, more bool) error {
 		_, err = bc.Exec(plan.Value)
 		if err == nil {
 			bc.Names = plan.Value
+			// What the statement left, not what its words say: SET NAMES
+			// utf8mb4, character_set_client = 13 is sjis.
+			charset, err = connCharset(bc)
 		}
 		s.release(bc, held, 0)
 		if err != nil {
 			return err
 		}
-		s.srv.names.add(plan.Value)
+		s.srv.names.add(plan.Value, charset)
 	}
 	s.useNames(plan.Value)
+	if charset != "" {
+		s.namesCharset = charset
+	}
 	return s.ok(more)
 }
 
