@@ -1458,21 +1458,21 @@ func TestShopCompressed(t *testing.T) {
 	}
 }
 
-// sameAnswer runs q on the oracle (ref) and through the sidecar (sc), and reports where the
-// answers differ.
-func (e *mergeEnv) sameAnswer(t *testing.T, ctx context.Context, sc, ref *sql.DB, prepared bool, q string) {
+// sameAnswer runs q with args on the oracle (ref) and through the sidecar (sc), and reports where
+// the answers differ.
+func (e *mergeEnv) sameAnswer(t *testing.T, ctx context.Context, sc, ref *sql.DB, prepared bool, q string, args ...any) {
 	t.Helper()
-	want, err := mergeQuery(ctx, ref, prepared, q)
+	want, err := mergeQuery(ctx, ref, prepared, q, args...)
 	if err != nil {
-		t.Fatalf("%s on the oracle: %v", q, err)
+		t.Fatalf("%s %v on the oracle: %v", q, args, err)
 	}
-	got, err := mergeQuery(ctx, sc, prepared, q)
+	got, err := mergeQuery(ctx, sc, prepared, q, args...)
 	if err != nil {
-		t.Errorf("%s [prepared %v]: %v", q, prepared, err)
+		t.Errorf("%s %v [prepared %v]: %v", q, args, prepared, err)
 		return
 	}
 	if msg := e.compare(mergeCase{sql: q}, got, want); msg != "" {
-		t.Errorf("%s [prepared %v]: %s", q, prepared, msg)
+		t.Errorf("%s %v [prepared %v]: %s", q, args, prepared, msg)
 	}
 }
 
@@ -1533,18 +1533,7 @@ func TestShopPreparedLimitArgs(t *testing.T) {
 		"select o.id, c.name from orders o join customer c on c.id = o.customer_id where o.id < 9 order by o.id limit ?",
 	} {
 		for _, arg := range []any{int64(-1), 1.5, 2.5, -0.4, 1e30, "3x", " 2", "x", nil} {
-			want, err := mergeQuery(ctx, env.shopRefPrep, true, q, arg)
-			if err != nil {
-				t.Fatalf("%s [%v] on the oracle: %v", q, arg, err)
-			}
-			got, err := mergeQuery(ctx, env.shopPrep, true, q, arg)
-			if err != nil {
-				t.Errorf("%s [%v]: %v", q, arg, err)
-				continue
-			}
-			if msg := env.compare(mergeCase{sql: q}, got, want); msg != "" {
-				t.Errorf("%s [%v]: %s", q, arg, msg)
-			}
+			env.sameAnswer(t, ctx, env.shopPrep, env.shopRefPrep, true, q, arg)
 		}
 	}
 }
