@@ -1101,6 +1101,9 @@ func TestShopSessionState(t *testing.T) {
 		{"set @@SQL_SELECT_LIMIT=2", "select id from customer where id in (1, 2, 3) order by id", "select name from customer where id = 5",
 			"set sql_select_limit = 0", "select id from customer order by id", "select count(*) from orders", "select 1",
 			"set @@SQL_SELECT_LIMIT=DEFAULT", "select count(*) from customer"},
+		// The SETs newer mariadb-dump writes whole in MariaDB's executable comments (helper-40).
+		{"/*M!100616 SET @OLD_NOTE_VERBOSITY=@@NOTE_VERBOSITY, NOTE_VERBOSITY=0 */", "select @old_note_verbosity is not null, @@note_verbosity",
+			"select count(*) from customer", "/*M!100616 SET NOTE_VERBOSITY=@OLD_NOTE_VERBOSITY */", "select @@note_verbosity = @old_note_verbosity"},
 		// A SET reading it, SHOW, and what the sidecar answers itself are capped as on MariaDB
 		// (helper-38's cases); the sidecar's own reads still are not.
 		{"set sql_select_limit = 3", "set @x = @@sql_select_limit", "select @x", "show tables", "show variables like 'sql_select_limit'",

@@ -59,6 +59,14 @@ func (k Kind) IsRead() bool {
 // Classify reads the first words of sql, skipping comments. It never parses
 // the whole statement, so it is cheap enough for every statement.
 func Classify(sql string) Kind {
+	if body, ok := mariaDBStatement(sql); ok {
+		// mariadb-dump's /*M!100616 SET … */: a SET as any, whose text
+		// the backend runs or skips by its version.
+		if Classify(body) == KindSet {
+			return KindSet
+		}
+		return KindOther
+	}
 	sql = StripLeadingComments(sql)
 	if open := strings.TrimLeft(sql, "( \t\r\n"); len(open) < len(sql) {
 		// (SELECT …) UNION (SELECT …): only a query starts with a parenthesis.
@@ -284,6 +292,24 @@ func WithoutComments(sql string) string {
 		}
 	}
 	return b.String()
+}
+
+// mariaDBStatement is the text of a statement written whole in a MariaDB
+// executable comment (/*M!NNNNNN … */), which MySQL skips.
+func mariaDBStatement(sql string) (string, bool) {
+	rest, ok := strings.CutPrefix(strings.TrimLeft(sql, " \t\r\n;"), "/*M!")
+	if !ok {
+		return "", false
+	}
+	digits := 0
+	for digits < len(rest) && digits < 6 && rest[digits] >= '0' && rest[digits] <= '9' {
+		digits++
+	}
+	end := commentEnd(rest, digits)
+	if end < 0 || strings.TrimRight(rest[end+2:], " \t\r\n;") != "" {
+		return "", false
+	}
+	return rest[digits:end], true
 }
 
 // commentEnd is where the */ closing a comment whose text starts at s[i:]
