@@ -1749,12 +1749,10 @@ func TestShopPreparedSet(t *testing.T) {
 func TestShopBackslashCharsets(t *testing.T) {
 	env := newMergeEnv(t)
 	ctx := mergeCtx(t, time.Minute)
-	conn, err := env.shopPrep.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	mustExec(t, ctx, conn, "set @c = null", "set names sjis") // the pooled client connection may have run case 240
+	conn, end := openShop(t, env, "") // a session of its own: no @c from another test
+	defer end()
+	mustExec(t, ctx, conn, "set names sjis")
+	var err error
 	for _, q := range []struct {
 		sql  string
 		args []any
