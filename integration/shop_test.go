@@ -1807,8 +1807,24 @@ func TestShopBackslashCharsets(t *testing.T) {
 // default), and end, which closes it: its session ends with it.
 func openShop(t *testing.T, env *mergeEnv, collation string) (conn *sql.Conn, end func()) {
 	t.Helper()
+	db := env.shopDB(t, false, collation)
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		db.Close()
+		t.Fatal(err)
+	}
+	return conn, func() { conn.Close(); db.Close() }
+}
+
+// shopDB is a pool of its own (the caller closes it) on the sidecar's shop keyspace, or on the
+// oracle's shop database: its sessions hold nothing other tests left in theirs.
+func (e *mergeEnv) shopDB(t *testing.T, oracle bool, collation string) *sql.DB {
+	t.Helper()
 	cfg := mysql.NewConfig()
-	cfg.Net, cfg.Addr, cfg.User, cfg.Passwd, cfg.DBName = "tcp", env.sidecar, "mysql_user", "mysql_password", "shop"
+	cfg.Net, cfg.Addr, cfg.User, cfg.Passwd, cfg.DBName = "tcp", e.sidecar, "mysql_user", "mysql_password", "shop"
+	if oracle {
+		cfg.Addr, cfg.User, cfg.Passwd = e.ref.Addr(), "root", ""
+	}
 	if collation != "" {
 		cfg.Collation = collation
 	}
@@ -1816,11 +1832,140 @@ func openShop(t *testing.T, env *mergeEnv, collation string) (conn *sql.Conn, en
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := sql.OpenDB(connector)
-	conn, err = db.Conn(context.Background())
-	if err != nil {
+	return sql.OpenDB(connector)
+}
+
+// TestShopNextTransaction: SET TRANSACTION without SESSION or GLOBAL (go-sql-driver's BeginTx
+// with an isolation level sends it before START TRANSACTION) is for the session's next transaction
+// alone, on every shard it joins, as on MariaDB: the same steps on the sidecar and on the oracle
+// give the same transcript. A step "probe ID…" is a transaction begun with START TRANSACTION that
+// reads the rows, which another session then updates, and reads them again: RC when it sees the
+// update (READ COMMITTED), RR when it does not; "begintx LEVEL ID…" begins it with BeginTx.
+func TestShopNextTransaction(t *testing.T) {
+	env := newMergeEnv(t)
+	ctx := mergeCtx(t, time.Minute)
+	ids := "9001, 9002, 9003, 9004, 9005, 9006" // on both shards: 9001 and 9005 on 80-
+	for _, db := range []*sql.DB{env.shopRefText, env.shopText} {
+		if _, err := db.ExecContext(ctx, "insert into item_archive (id, order_id, sku, qty) select id + 9000, id + 9000, 'tx', 0 from item where id <= 6"); err != nil {
+			t.Fatal(err)
+		}
+		defer db.ExecContext(context.Background(), "delete from item_archive where order_id in ("+ids+")")
+	}
+	var transcripts []string
+	for _, tc := range []struct{ oracle, prepared bool }{{true, false}, {false, false}, {false, true}} {
+		db := env.shopDB(t, tc.oracle, "")
+		transcripts = append(transcripts, nextTxnTranscript(t, ctx, db, tc.prepared, nextTxnSteps))
 		db.Close()
+	}
+	if transcripts[1] != transcripts[0] || transcripts[2] != transcripts[0] {
+		t.Errorf("\n MariaDB  %s\n text     %s\n prepared %s", transcripts[0], transcripts[1], transcripts[2])
+	}
+}
+
+// nextTxnSteps are TestShopNextTransaction's.
+var nextTxnSteps = []string{
+	// The first transaction after it is READ COMMITTED, the others as before, whatever shard
+	// they run on (once every shard's first one was).
+	"set transaction isolation level read committed", "probe 9001", "probe 9002", "probe 9003", "probe 9004", "probe 9005", "probe 9006",
+	// On every shard the transaction joins, and only in it.
+	"set transaction isolation level read committed", "probe 9001 9004 9002 9005", "probe 9003 9006",
+	// go-sql-driver's BeginTx, alternating.
+	"begintx rc 9004", "begintx - 9005", "begintx rc 9006 9001", "begintx - 9002", "begintx rr 9003", "begintx rc 9003", "begintx - 9003",
+	// Statements without tables do not consume it; one reading tables under autocommit does.
+	"set transaction isolation level read committed", "select 1", "set @x = 1", "probe 9001",
+	"set transaction isolation level read committed", "select count(*) from item_archive where order_id = 9002", "probe 9002",
+	// READ ONLY: writes under autocommit fail until a statement reads tables; a transaction
+	// begun after it refuses writes on any shard.
+	"set transaction read only", "update item_archive set qty = 1 where order_id = 9003", "update item_archive set qty = 1 where order_id = 9004",
+	"select qty from item_archive where order_id = 9005", "update item_archive set qty = 1 where order_id = 9003",
+	"set transaction isolation level read committed, read only", "start transaction", "select qty from item_archive where order_id = 9001",
+	"update item_archive set qty = 2 where order_id = 9006", "rollback", "update item_archive set qty = 2 where order_id = 9006",
+	// Not inside a transaction; a characteristic twice is a syntax error.
+	"start transaction", "set transaction read write", "select qty from item_archive where order_id = 9001", "set transaction read only", "commit",
+	"set transaction read only, read write", "probe 9005",
+}
+
+// nextTxnTranscript runs TestShopNextTransaction's steps on two connections of db.
+func nextTxnTranscript(t *testing.T, ctx context.Context, db *sql.DB, prepared bool, steps []string) string {
+	t.Helper()
+	a, err := db.Conn(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return conn, func() { conn.Close(); db.Close() }
+	defer a.Close()
+	b, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	exec := func(q string) error {
+		if !prepared {
+			_, err := a.ExecContext(ctx, q)
+			return err
+		}
+		st, err := a.PrepareContext(ctx, q)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		_, err = st.ExecContext(ctx)
+		return err
+	}
+	levels := map[string]sql.IsolationLevel{"-": sql.LevelDefault, "rc": sql.LevelReadCommitted, "rr": sql.LevelRepeatableRead}
+	var out []string
+	for _, step := range steps {
+		words := strings.Fields(step)
+		if words[0] != "probe" && words[0] != "begintx" {
+			out = append(out, fmt.Sprint(step, ": ", exec(step)))
+			continue
+		}
+		var q interface {
+			QueryRowContext(context.Context, string, ...any) *sql.Row
+		} = a
+		var commit func() error
+		ids := words[1:]
+		if words[0] == "probe" {
+			if err := exec("start transaction"); err != nil {
+				t.Fatalf("%s: %v", step, err)
+			}
+			commit = func() error { return exec("commit") }
+		} else {
+			tx, err := a.BeginTx(ctx, &sql.TxOptions{Isolation: levels[words[1]]})
+			if err != nil {
+				t.Fatalf("%s: %v", step, err)
+			}
+			q, commit, ids = tx, tx.Commit, words[2:]
+		}
+		read := func() []int {
+			var qtys []int
+			for _, id := range ids {
+				var qty int
+				if err := q.QueryRowContext(ctx, "select qty from item_archive where order_id = "+id).Scan(&qty); err != nil {
+					t.Fatalf("%s: %v", step, err)
+				}
+				qtys = append(qtys, qty)
+			}
+			return qtys
+		}
+		before := read()
+		for _, id := range ids {
+			if _, err := b.ExecContext(ctx, "update item_archive set qty = qty + 1 where order_id = "+id); err != nil {
+				t.Fatalf("%s: %v", step, err)
+			}
+		}
+		after := read()
+		if err := commit(); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		var seen []string
+		for i := range ids {
+			if after[i] != before[i] {
+				seen = append(seen, "RC")
+			} else {
+				seen = append(seen, "RR")
+			}
+		}
+		out = append(out, step+": "+strings.Join(seen, " "))
+	}
+	return strings.Join(out, " | ")
 }

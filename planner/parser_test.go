@@ -126,6 +126,15 @@ func TestPlanSet(t *testing.T) {
 		{"set @x = 1, session autocommit = on", SetAutocommit, "1", "SET @`x`=1"},
 		{"set @x = 1, global autocommit = 0", NotLocal, "", ""},
 		{"set autocommit = default", SetAutocommit, "1", ""},
+		// SET TRANSACTION without a scope is the next transaction's (go-sql-driver's BeginTx
+		// with an isolation level); with SESSION it is a session variable like any.
+		{"SET TRANSACTION ISOLATION LEVEL READ COMMITTED", SetNextTransaction, "SET TRANSACTION ISOLATION LEVEL READ COMMITTED", ""},
+		{"/* tx */ set transaction isolation level serializable, read only ;", SetNextTransaction, "set transaction isolation level serializable, read only", ""},
+		{"set transaction read write", SetNextTransaction, "set transaction read write", ""},
+		{"set session transaction isolation level read committed", NotLocal, "", ""},
+		{"set global transaction read only", NotLocal, "", ""},
+		{"set transaction read only, read write", NotLocal, "", ""}, // MariaDB's 1064
+		{"set transaction isolation level snapshot", NotLocal, "", ""},
 	} {
 		plan, err := p.Plan(tc.sql, Session{Keyspace: "customer"})
 		if err != nil {

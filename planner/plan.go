@@ -19,20 +19,21 @@ import (
 type Local uint8
 
 const (
-	NotLocal         Local = iota
-	VersionComment         // SELECT @@version_comment LIMIT 1 (every CLI on connect)
-	Database               // SELECT DATABASE()
-	LastInsertID           // SELECT LAST_INSERT_ID()
-	Autocommit             // SELECT @@autocommit: the session's, kept by the sidecar
-	ShowDatabases          // SHOW DATABASES: the keyspaces
-	SetNames               // SET NAMES | CHARACTER SET | CHARSET …: applied lazily to backend connections
-	SetAutocommit          // SET autocommit = 0|1
-	Use                    // USE keyspace or USE keyspace:shard
-	ShowShards             // SHOW SIDECAR SHARDS: keyspaces, shards, key ranges, backends
-	ShowVitessShards       // SHOW VITESS_SHARDS: keyspace/shard names, as Vitess lists them
-	ShowProcesslist        // SHOW [FULL] PROCESSLIST: the sidecar's sessions (Value "full")
-	SetWaitTimeout         // SET wait_timeout = N: the sidecar's own idle timeout
-	KillStatement          // KILL [QUERY | CONNECTION] id: a session of this sidecar
+	NotLocal           Local = iota
+	VersionComment           // SELECT @@version_comment LIMIT 1 (every CLI on connect)
+	Database                 // SELECT DATABASE()
+	LastInsertID             // SELECT LAST_INSERT_ID()
+	Autocommit               // SELECT @@autocommit: the session's, kept by the sidecar
+	ShowDatabases            // SHOW DATABASES: the keyspaces
+	SetNames                 // SET NAMES | CHARACTER SET | CHARSET …: applied lazily to backend connections
+	SetAutocommit            // SET autocommit = 0|1
+	Use                      // USE keyspace or USE keyspace:shard
+	ShowShards               // SHOW SIDECAR SHARDS: keyspaces, shards, key ranges, backends
+	ShowVitessShards         // SHOW VITESS_SHARDS: keyspace/shard names, as Vitess lists them
+	ShowProcesslist          // SHOW [FULL] PROCESSLIST: the sidecar's sessions (Value "full")
+	SetWaitTimeout           // SET wait_timeout = N: the sidecar's own idle timeout
+	KillStatement            // KILL [QUERY | CONNECTION] id: a session of this sidecar
+	SetNextTransaction       // SET TRANSACTION …: the characteristics of the session's next transaction only
 )
 
 // Diagnostics names the statements that read the warnings the statement
@@ -883,12 +884,22 @@ func (p *Planner) planSet(plan *Plan) {
 	}
 	if w == "names" || w == "set" || w == "charset" {
 		plan.Local = SetNames
-		plan.Value = strings.TrimRight(strings.TrimSpace(StripLeadingComments(plan.Query)), "; \t\r\n")
+		plan.Value = bareStatement(plan.Query)
 		return
 	}
 	stmt, err := parse(plan.Query, plan.Mode)
 	set, ok := stmt.(*ast.SetStmt)
 	if err != nil || !ok || len(set.Variables) == 0 {
+		return
+	}
+	if w == "transaction" {
+		// Without SESSION or GLOBAL: for the next transaction alone. A
+		// characteristic given twice, which the parser takes and MariaDB
+		// does not, goes to a backend for its error.
+		if vs := set.Variables; len(vs) == 1 || len(vs) == 2 && vs[0].Name != vs[1].Name {
+			plan.Local = SetNextTransaction
+			plan.Value = bareStatement(plan.Query)
+		}
 		return
 	}
 	if len(set.Variables) > 1 {
@@ -923,6 +934,12 @@ func (p *Planner) planSet(plan *Plan) {
 			plan.Value = strconv.FormatUint(val.GetUint64(), 10)
 		}
 	}
+}
+
+// bareStatement is sql without the comments before it and the blanks and
+// semicolons around it: a statement the session keeps to send again.
+func bareStatement(sql string) string {
+	return strings.TrimRight(strings.TrimSpace(StripLeadingComments(sql)), "; \t\r\n")
 }
 
 // assignsSession: v assigns the session's system variable name.

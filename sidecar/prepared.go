@@ -209,7 +209,7 @@ func (s *session) executeStmt(p []byte) error {
 	if st.plan.Sticky {
 		s.sticky = true
 	}
-	s.implicitBegin(st.plan.Kind)
+	s.implicitBegin(st.plan)
 	if !st.plan.Forwarded() {
 		values, err := args.values()
 		if err != nil {

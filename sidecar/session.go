@@ -58,6 +58,15 @@ type session struct {
 	inTxn                    bool
 	beginSQL                 string // how the client began: sent to each shard joining the transaction
 	multiStatements          bool
+	// nextTxn are the SET TRANSACTION statements (no SESSION or GLOBAL)
+	// the client sent for its next transaction, which MySQL gives them to
+	// alone: each connection joining that transaction gets them before its
+	// BEGIN (beginOn), until it ends (endTxn). Under autocommit, a
+	// statement reading or writing tables is that transaction: each
+	// connection it runs on (nextTxnOn) gets them first (nextTxnNow).
+	nextTxn    []string
+	nextTxnNow bool
+	nextTxnOn  []*backend.Conn
 
 	// sticky is set once the session leaves state on backend connections
 	// (session variables, temporary tables, locks): it then keeps them.
@@ -372,7 +381,7 @@ func (s *session) query(sql string, more bool) (err error) {
 	if plan.Sticky {
 		s.sticky = true
 	}
-	s.implicitBegin(plan.Kind)
+	s.implicitBegin(plan)
 	if s.target != nil {
 		res, err := s.forward(s.target, s.stmtPrefix+sql, plan.Kind, more)
 		return res.failed(err)
@@ -566,6 +575,14 @@ func (s *session) sessionStatement(plan *planner.Plan, more bool) (bool, error) 
 		return true, s.ok(more)
 	case planner.KillStatement:
 		return true, s.kill(plan.Kill, more)
+	case planner.SetNextTransaction:
+		if s.inTxn {
+			return true, sqlerr.New(1568, "25001", "Transaction characteristics can't be changed while a transaction is in progress")
+		}
+		if !slices.Contains(s.nextTxn, plan.Value) {
+			s.nextTxn = append(s.nextTxn, plan.Value)
+		}
+		return true, s.ok(more)
 	}
 	switch plan.Kind {
 	case planner.KindBegin:
@@ -748,7 +765,7 @@ func (s *session) use(name string) error {
 // savepoint runs SAVEPOINT, ROLLBACK TO and RELEASE on every shard in the
 // transaction, and remembers savepoints for shards that join later.
 func (s *session) savepoint(plan *planner.Plan, more bool) error {
-	s.implicitBegin(plan.Kind) // with autocommit off, a transaction is open
+	s.implicitBegin(plan) // with autocommit off, a transaction is open
 	if !s.inTxn {
 		if plan.Kind == planner.KindSavepoint {
 			return s.ok(more) // MySQL accepts it and forgets it at once
@@ -965,6 +982,25 @@ func (s *session) keepSet(set string, ran *backend.Conn) {
 // leaves for the next: FOUND_ROWS() as it was before (found) after the
 // statements that keep it, and what it left on its connection.
 func (s *session) statementEnd(err error, found uint64) {
+	if s.nextTxnNow {
+		if err == nil {
+			s.nextTxn = nil
+		} else {
+			// MariaDB keeps them after a statement that failed before its
+			// transaction began (ERROR 1792 in a READ ONLY one, 1146): the
+			// session sends them again with its next statement. A
+			// connection it keeps must not start its own next transaction
+			// with them whatever comes next: an empty one takes them (the
+			// pool resets one it took back). Under LOCK TABLES, whose
+			// locks a BEGIN would release, they stay.
+			for _, bc := range s.nextTxnOn {
+				if s.holds(bc) && !s.tablesLocked {
+					bc.Pending = append(bc.Pending, "BEGIN", "COMMIT")
+				}
+			}
+		}
+		s.nextTxnNow, s.nextTxnOn = false, nil
+	}
 	plan := s.stats.plan
 	if plan == nil { // not planned: refused, or a VSchema statement
 		if err != nil {
@@ -1042,10 +1078,17 @@ func (s *session) copyConnState(plan *planner.Plan) {
 }
 
 // implicitBegin opens the transaction a statement starts when autocommit is
-// off, as MySQL does; SET, SHOW and DDL do not start one.
-func (s *session) implicitBegin(kind planner.Kind) {
-	if !s.inTxn && !s.autocommit && kind != planner.KindSet && kind != planner.KindShow && kind != planner.KindDDL &&
-		kind != planner.KindLockTables && kind != planner.KindUnlockTables {
+// off, as MySQL does; SET, SHOW and DDL do not start one. Under autocommit,
+// a statement reading or writing a keyspace's tables is a transaction of its
+// own, the one a SET TRANSACTION was for (see nextTxn).
+func (s *session) implicitBegin(plan *planner.Plan) {
+	kind := plan.Kind
+	switch {
+	case s.inTxn:
+	case s.autocommit:
+		s.nextTxnNow = len(s.nextTxn) > 0 && (kind == planner.KindSelect || kind.IsDML()) && !plan.SystemRead
+	case kind != planner.KindSet && kind != planner.KindShow && kind != planner.KindDDL &&
+		kind != planner.KindLockTables && kind != planner.KindUnlockTables:
 		s.inTxn, s.beginSQL = true, "BEGIN"
 	}
 }
@@ -1165,6 +1208,11 @@ func (s *session) acquireLimited(shard *conf.Shard, order vindex.CommitOrder, li
 	}
 	s.stats.ranOn(bc.Pool)
 	bc.SelectDB(s.stmtDB)
+	if s.nextTxnNow && !bc.InTxn && !slices.Contains(s.nextTxnOn, bc) {
+		bc.Pending = append(bc.Pending, s.nextTxn...)
+		bc.Stateful = true // a statement that failed before its transaction began leaves them: the pool resets it
+		s.nextTxnOn = append(s.nextTxnOn, bc)
+	}
 	if st := s.stmt; st != nil && s.inTxn && !st.savepointed[bc] {
 		bc.Pending = append(bc.Pending, stmtSavepoint) // goes out with the first write
 		st.savepointed[bc] = true
@@ -1229,6 +1277,16 @@ func (s *session) acquireConn(shard *conf.Shard, order vindex.CommitOrder) (*bac
 	return bc, held, nil
 }
 
+// holds: the session keeps bc (see conns).
+func (s *session) holds(bc *backend.Conn) bool {
+	for _, held := range s.conns {
+		if held == bc {
+			return true
+		}
+	}
+	return false
+}
+
 // applyNames brings bc to the session's SET NAMES, which is applied lazily.
 func (s *session) applyNames(bc *backend.Conn) error {
 	if s.names != "" && bc.Names != s.names {
@@ -1268,6 +1326,7 @@ func (s *session) beginOn(bc *backend.Conn) error {
 		begin = "BEGIN"
 	}
 	// Queued: it goes out with the connection's next command.
+	bc.Pending = append(bc.Pending, s.nextTxn...)
 	bc.Pending = append(bc.Pending, begin)
 	bc.Pending = append(bc.Pending, s.savepoints...)
 	bc.InTxn = true

@@ -97,7 +97,7 @@ func (s *session) undoStatement(st *stmtScope) bool {
 	for bc := range st.savepointed {
 		if _, err := bc.Exec("ROLLBACK TO SAVEPOINT _sidecar_stmt"); err != nil {
 			// The partial writes cannot be undone alone: undo the transaction.
-			s.inTxn = false
+			s.endTxn()
 			s.rollbackHeld()
 			return false
 		}
@@ -110,7 +110,7 @@ func (s *session) commit() error {
 	if !s.inTxn {
 		return nil
 	}
-	s.inTxn, s.savepoints = false, nil
+	s.endTxn()
 	return s.commitHeld()
 }
 
@@ -206,12 +206,18 @@ func commitAll(conns []*backend.Conn) []error {
 	return errs
 }
 
+// endTxn marks the client's transaction over, and with it its savepoints and
+// the characteristics a SET TRANSACTION gave it.
+func (s *session) endTxn() {
+	s.inTxn, s.savepoints, s.nextTxn = false, nil, nil
+}
+
 // rollback undoes the client's transaction on every shard that joined it.
 func (s *session) rollback() {
 	if !s.inTxn {
 		return
 	}
-	s.inTxn, s.savepoints = false, nil
+	s.endTxn()
 	s.rollbackHeld()
 }
 
@@ -293,6 +299,7 @@ func (s *session) reset() {
 	s.sticky = false
 	d := s.srv.defaults.Load()
 	s.sets, s.copiedVars, s.mode, s.modeText, s.selectLimit, s.setCharset = nil, "", d.mode, d.text, "", ""
+	s.nextTxn = nil
 	for key, bc := range s.conns {
 		delete(s.conns, key)
 		bc.Stateful = true // make the pool reset it
