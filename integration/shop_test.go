@@ -1111,6 +1111,12 @@ func TestShopSessionState(t *testing.T) {
 			"select c.name, count(*) from orders o join customer c on c.id = o.customer_id group by c.name order by c.name",
 			"set sql_select_limit = 0", "select last_insert_id()", "select @@autocommit", "select database()", "set @y = 1",
 			"select id from orders where id in (select order_id from item where qty > 1) order by id limit 2", "set sql_select_limit = default"},
+		// SETs kept for the connections a session opens later replace earlier ones of the same
+		// variables, but not across a SET that read them.
+		{"set session transaction read only", "set @a = 1", "set session transaction read write", "set @b = @a", "set @a = 2",
+			"set session transaction read only", "set session transaction read write", "set @a = 3, @b = 4", "set @c = @b",
+			"select id, @@tx_read_only, @a, @b, @c from customer where id < 9 order by id", "set session transaction read only",
+			"select id, @@tx_read_only from orders where id < 9 order by id", "set session transaction read write"},
 	} {
 		var answers []string
 		for _, db := range []*sql.DB{env.shopRefText, env.shopText, env.shopPrep} {

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
 	driver "github.com/pingcap/tidb/pkg/parser/test_driver"
 
 	"sidecar/conf"
@@ -107,6 +108,9 @@ type Plan struct {
 	Variables      []string
 	ConnFoundRows  bool
 	KeepsFoundRows bool
+	// SetVars are the variables a SET assigns, when it gives each a
+	// literal (see literalSet); nil for any other statement.
+	SetVars []string
 	// SetsLastInsertID: the statement calls LAST_INSERT_ID(expr), which
 	// sets the LAST_INSERT_ID() of the connection it runs on; a SELECT, SET
 	// or DO has no OK packet's insert id to carry it to the session.
@@ -892,6 +896,7 @@ func (p *Planner) planSet(plan *Plan) {
 	if err != nil || !ok || len(set.Variables) == 0 {
 		return
 	}
+	plan.SetVars = literalSet(set)
 	if w == "transaction" {
 		// Without SESSION or GLOBAL: for the next transaction alone. A
 		// characteristic given twice, which the parser takes and MariaDB
@@ -934,6 +939,38 @@ func (p *Planner) planSet(plan *Plan) {
 			plan.Value = strconv.FormatUint(val.GetUint64(), 10)
 		}
 	}
+}
+
+// literalSet returns the variables set assigns (lower-case, @@ before a
+// system variable's name, @ before a user variable's) when it gives each a
+// literal or DEFAULT: run again after other such SETs, it leaves what it
+// left the first time, as they read nothing it assigns. nil for any other
+// SET, and for one of sql_mode or a character set, which change how the
+// text of later SETs reads.
+func literalSet(set *ast.SetStmt) []string {
+	vars := make([]string, 0, len(set.Variables))
+	for _, v := range set.Variables {
+		name := strings.ToLower(v.Name)
+		if v.IsSystem {
+			if v.IsGlobal || v.IsInstance || strings.Contains(name, "mode") || strings.Contains(name, "char") || strings.Contains(name, "collation") {
+				return nil
+			}
+			name = "@@" + name
+		} else {
+			name = "@" + name
+		}
+		value := v.Value
+		if neg, ok := value.(*ast.UnaryOperationExpr); ok && neg.Op == opcode.Minus {
+			value = neg.V
+		}
+		switch value.(type) {
+		case *driver.ValueExpr, *ast.DefaultExpr:
+		default:
+			return nil
+		}
+		vars = append(vars, name)
+	}
+	return vars
 }
 
 // bareStatement is sql without the comments before it and the blanks and

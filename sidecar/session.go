@@ -71,7 +71,7 @@ type session struct {
 	// sticky is set once the session leaves state on backend connections
 	// (session variables, temporary tables, locks): it then keeps them.
 	sticky bool
-	sets   []string // session SET statements, replayed on connections opened later
+	sets   []keptSet // session SET statements, replayed on connections opened later
 	// selectLimit is the client's sql_select_limit ("": none). It caps
 	// what the client reads: a shard's connection has it while the
 	// client's statements run there as the client's text or prepared
@@ -107,10 +107,8 @@ type session struct {
 	rowsFound uint64
 	rowCount  int64
 	// lastConn is the backend connection whose reply was relayed last (see
-	// copyConnState); copiedVars the user variables of the last SET in sets
-	// if copyConnState wrote it.
-	lastConn   *backend.Conn
-	copiedVars string
+	// copyConnState).
+	lastConn *backend.Conn
 	// stmtPrefix is the SET STATEMENT … FOR of the client's statement
 	// running, which goes with its text (see setStatement).
 	stmtPrefix string
@@ -954,25 +952,44 @@ func (s *session) set(plan *planner.Plan, more bool) error {
 			}
 		}
 	}
-	s.keepSet(plan.Query, ran)
+	s.keepSet(keptSet{plan.Query, plan.SetVars}, ran)
 	if limit {
 		for _, bc := range s.conns { // each has the SET now
 			bc.SelectLimit = s.selectLimit
 		}
 	}
-	s.copiedVars = ""
 	return nil
 }
 
+// keptSet is a SET the session keeps (see sets). vars are the variables it
+// assigns when it gives each a literal (planner.Plan.SetVars); nil
+// otherwise.
+type keptSet struct {
+	text string
+	vars []string
+}
+
 // keepSet keeps a SET that ran on connection ran for the session's other
-// connections: those it holds now, and those it opens later.
-func (s *session) keepSet(set string, ran *backend.Conn) {
+// connections: those it holds now, and those it opens later. A SET of
+// literals replaces those kept before it that assign no other variables
+// when only SETs of literals came after them, which read nothing they
+// assigned: a session that sets the same variables again and again
+// (SET SESSION TRANSACTION READ ONLY, then READ WRITE, around each
+// read-only transaction) keeps a few SETs, not one each.
+func (s *session) keepSet(set keptSet, ran *backend.Conn) {
+	if set.vars != nil {
+		for i := len(s.sets) - 1; i >= 0 && s.sets[i].vars != nil; i-- {
+			if !slices.ContainsFunc(s.sets[i].vars, func(v string) bool { return !slices.Contains(set.vars, v) }) {
+				s.sets = slices.Delete(s.sets, i, i+1)
+			}
+		}
+	}
 	s.sets = append(s.sets, set)
 	for _, bc := range s.conns {
 		if bc == ran {
 			continue
 		}
-		if _, err := bc.Exec(set); err != nil {
+		if _, err := bc.Exec(set.text); err != nil {
 			s.log.Warn().Err(err).Str("shard", bc.String()).Msg("replaying SET")
 		}
 	}
@@ -1036,7 +1053,7 @@ func (s *session) statementEnd(err error, found uint64) {
 // values kept for the session's other connections. Reading them changes
 // nothing the client sees: a statement without tables keeps the
 // connection's warnings. Statements assigning the same variables again and
-// again (@n := @n + 1) keep one SET, not one each.
+// again (@n := @n + 1) keep one SET, not one each (see keepSet).
 func (s *session) copyConnState(plan *planner.Plan) {
 	bc := s.lastConn
 	if bc == nil || bc.Broken || (!plan.ConnFoundRows && len(plan.Variables) == 0) {
@@ -1069,12 +1086,11 @@ func (s *session) copyConnState(plan *planner.Plan) {
 		set = append(set, " = "...)
 		set = vindex.AppendLiteral(set, vals[i], s.mode.NoBackslashEscapes)
 	}
-	vars := strings.Join(plan.Variables, ",")
-	if s.copiedVars == vars && len(s.sets) > 0 {
-		s.sets = s.sets[:len(s.sets)-1] // the same variables' values of a statement before
+	vars := make([]string, len(plan.Variables))
+	for i, v := range plan.Variables {
+		vars[i] = strings.ToLower(v)
 	}
-	s.keepSet(string(set), bc)
-	s.copiedVars = vars
+	s.keepSet(keptSet{string(set), vars}, bc)
 }
 
 // implicitBegin opens the transaction a statement starts when autocommit is
@@ -1304,7 +1320,7 @@ func (s *session) prepareConn(bc *backend.Conn) error {
 	}
 	for _, set := range s.sets {
 		bc.Stateful = true
-		if _, err := bc.Exec(set); err != nil {
+		if _, err := bc.Exec(set.text); err != nil {
 			return err
 		}
 	}

@@ -298,7 +298,7 @@ func (s *session) reset() {
 	s.rollback()
 	s.sticky = false
 	d := s.srv.defaults.Load()
-	s.sets, s.copiedVars, s.mode, s.modeText, s.selectLimit, s.setCharset = nil, "", d.mode, d.text, "", ""
+	s.sets, s.mode, s.modeText, s.selectLimit, s.setCharset = nil, d.mode, d.text, "", ""
 	s.nextTxn = nil
 	for key, bc := range s.conns {
 		delete(s.conns, key)
