@@ -1720,7 +1720,10 @@ func TestShopPreparedSet(t *testing.T) {
 		{"set autocommit = ?", []any{0}},
 	}
 	var answers [2]string
-	for i, db := range []*sql.DB{env.shopRefPrep, env.shopPrep} {
+	for i, oracle := range []bool{true, false} {
+		// Pools of their own: the sessions keep autocommit off when they go back.
+		db := env.shopDB(t, oracle, "")
+		defer db.Close()
 		conn, err := db.Conn(ctx)
 		if err != nil {
 			t.Fatal(err)
