@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -551,10 +552,20 @@ func (bc *Conn) reset() error {
 // BEGIN, COMMIT, replayed session variables, internal queries) and returns its
 // rows as raw text values.
 func (bc *Conn) Exec(sql string) (*Result, error) {
+	return bc.exec(sql, false)
+}
+
+// ExecDefs is Exec keeping the definitions of the columns of rows it returns,
+// for a write whose rows go to the client (INSERT … RETURNING).
+func (bc *Conn) ExecDefs(sql string) (*Result, error) {
+	return bc.exec(sql, true)
+}
+
+func (bc *Conn) exec(sql string, defs bool) (*Result, error) {
 	if err := bc.SendQuery(mysql.ComQuery, sql); err != nil {
 		return nil, err
 	}
-	res, err := bc.ReadResult()
+	res, err := bc.readResult(defs)
 	if err != nil {
 		return nil, err
 	}
@@ -566,12 +577,15 @@ type Result struct {
 	OK      mysql.OK
 	Columns int
 	Kinds   []vindex.Kind // how vindexes should read each column
+	Defs    [][]byte      // the column definitions as the client knows them (ColumnDef; ExecDefs only)
 	Rows    [][][]byte    // raw text values, nil = NULL
 }
 
 // ReadResult reads the whole reply of a statement sent with Send or
 // SendQuery: every result set's rows, and the final OK.
-func (bc *Conn) ReadResult() (*Result, error) {
+func (bc *Conn) ReadResult() (*Result, error) { return bc.readResult(false) }
+
+func (bc *Conn) readResult(defs bool) (*Result, error) {
 	res := &Result{}
 	for {
 		p, err := bc.Wire.ReadPacket()
@@ -587,7 +601,7 @@ func (bc *Conn) ReadResult() (*Result, error) {
 		default:
 			n, _, _, _ := mysql.ReadLenEncInt(p)
 			res.Columns = int(n)
-			if err := bc.readTextRows(res); err != nil {
+			if err := bc.readTextRows(res, defs); err != nil {
 				return nil, err
 			}
 		}
@@ -597,7 +611,7 @@ func (bc *Conn) ReadResult() (*Result, error) {
 	}
 }
 
-func (bc *Conn) readTextRows(res *Result) error {
+func (bc *Conn) readTextRows(res *Result, defs bool) error {
 	res.Kinds = make([]vindex.Kind, res.Columns)
 	for i := 0; i <= res.Columns; i++ { // column definitions, then EOF
 		p, err := bc.Wire.ReadPacket()
@@ -607,6 +621,10 @@ func (bc *Conn) readTextRows(res *Result) error {
 		}
 		if i < res.Columns {
 			res.Kinds[i] = columnKind(p)
+			if defs {
+				a, b, c := bc.ColumnDef(p)
+				res.Defs = append(res.Defs, slices.Concat(a, b, c))
+			}
 		}
 	}
 	for {

@@ -161,6 +161,10 @@ type Insert struct {
 	// NoBackslashEscapes: the statements are written for a sql_mode that
 	// reads backslashes in strings as ordinary characters.
 	NoBackslashEscapes bool
+	// Returning: the statements end with the client's RETURNING clause,
+	// whose rows answer the client, in the order of the statement's rows
+	// whatever shards they went to.
+	Returning bool
 }
 
 // ShardQuery is one statement for one shard.
@@ -174,6 +178,9 @@ type ShardQuery struct {
 type Inserted struct {
 	run     *insertRun
 	Queries []ShardQuery
+	// rowQuery is the index in Queries of each row written, in the
+	// statement's order (see returned).
+	rowQuery []int
 	// InsertID is the sequence value of the first row written (0 if
 	// none): the client's LAST_INSERT_ID().
 	InsertID uint64
@@ -206,7 +213,7 @@ func (in *Insert) run(ctx context.Context, cur VindexCursor, args []vindex.Value
 	t := in.Table
 	if !t.Keyspace.Sharded {
 		// One shard and no vindex: the sequence is all there is to fill.
-		out.Queries = r.split(sent)
+		out.Queries, out.rowQuery = r.split(sent)
 		out.InsertID = r.firstSequenced()
 		return out, nil
 	}
@@ -229,8 +236,32 @@ func (in *Insert) run(ctx context.Context, cur VindexCursor, args []vindex.Value
 			return nil, err
 		}
 	}
-	out.Queries = r.split(sent)
+	out.Queries, out.rowQuery = r.split(sent)
 	out.InsertID = r.firstSequenced()
+	return out, nil
+}
+
+// returned puts together the rows the shards' statements returned
+// (RETURNING; results[i] of Queries[i]) in the order of the statement's rows,
+// as one server returns them.
+func (ins *Inserted) returned(results []*Result) (*Result, error) {
+	if len(results) != len(ins.Queries) || slices.Contains(results, nil) {
+		return nil, sqlerr.Routing("RETURNING: not every shard's statement returned rows")
+	}
+	out := &Result{Fields: results[0].Fields, Rows: make([][][]byte, 0, len(ins.rowQuery))}
+	next := make([]int, len(results))
+	for _, q := range ins.rowQuery {
+		if next[q] == len(results[q].Rows) {
+			return nil, sqlerr.Routing("RETURNING: shard %s returned %d rows for more", ins.Queries[q].Shard.Name, len(results[q].Rows))
+		}
+		out.Rows = append(out.Rows, results[q].Rows[next[q]])
+		next[q]++
+	}
+	for q, n := range next {
+		if n != len(results[q].Rows) {
+			return nil, sqlerr.Routing("RETURNING: shard %s returned %d rows for %d", ins.Queries[q].Shard.Name, len(results[q].Rows), n)
+		}
+	}
 	return out, nil
 }
 
@@ -680,7 +711,7 @@ func (r *insertRun) shard(i int) *conf.Shard {
 // split groups the kept rows by shard, keeping their order, and writes one
 // INSERT per shard. When all rows go to one shard as the client wrote them,
 // that shard gets the statement as it was sent.
-func (r *insertRun) split(sent string) []ShardQuery {
+func (r *insertRun) split(sent string) ([]ShardQuery, []int) {
 	shards := make([]*conf.Shard, len(r.Rows)) // of the kept rows
 	var first *conf.Shard
 	one := true
@@ -693,11 +724,15 @@ func (r *insertRun) split(sent string) []ShardQuery {
 			one = one && shards[i] == first
 		}
 	}
+	var rowQuery []int
 	switch {
 	case first == nil:
-		return nil // INSERT IGNORE dropped every row
+		return nil, nil // INSERT IGNORE dropped every row
 	case one && sent != "" && r.Added == 0 && !r.changed:
-		return []ShardQuery{{Shard: first, SQL: sent}}
+		if r.Returning {
+			rowQuery = make([]int, len(r.Rows)) // every row in the one statement
+		}
+		return []ShardQuery{{Shard: first, SQL: sent}}, rowQuery
 	}
 	var order []*conf.Shard
 	if one {
@@ -710,6 +745,14 @@ func (r *insertRun) split(sent string) []ShardQuery {
 		}
 	}
 	queries := make([]ShardQuery, len(order))
+	if r.Returning {
+		rowQuery = make([]int, 0, len(r.Rows))
+		for _, sh := range shards {
+			if sh != nil {
+				rowQuery = append(rowQuery, slices.Index(order, sh))
+			}
+		}
+	}
 	var b []byte
 	for k, sh := range order {
 		b = r.Prefix.appendTo(b[:0], r.args, r.NoBackslashEscapes)
@@ -727,7 +770,7 @@ func (r *insertRun) split(sent string) []ShardQuery {
 		b = r.Suffix.appendTo(b, r.args, r.NoBackslashEscapes)
 		queries[k] = ShardQuery{Shard: sh, SQL: string(b)}
 	}
-	return queries
+	return queries, rowQuery
 }
 
 // appendRow writes row i: the values the sidecar filled in, the client's
@@ -774,5 +817,9 @@ func (in *Insert) describe(b *strings.Builder, depth int) {
 	case in.Ignore:
 		ignore = ", rows whose lookup value is taken or whose vindex value maps elsewhere dropped"
 	}
-	line(b, depth, "Insert into %s: %d row(s), %s%s; one statement per shard", t, len(in.Rows), strings.Join(parts, ", "), ignore)
+	returning := ""
+	if in.Returning {
+		returning = ", the rows each returns (RETURNING) put back in the statement's order"
+	}
+	line(b, depth, "Insert into %s: %d row(s), %s%s; one statement per shard%s", t, len(in.Rows), strings.Join(parts, ", "), ignore, returning)
 }

@@ -87,6 +87,10 @@ type Session interface {
 	Write(ctx context.Context, queries []ShardQuery) (Written, error)
 	// OK answers the client with an OK packet of w.
 	OK(w Written) error
+	// Returned answers the client with the rows of an INSERT … RETURNING,
+	// whose w says what an OK would (its generated insert id is the
+	// session's LAST_INSERT_ID()).
+	Returned(w Written, rows *Result) error
 	// Scope runs a statement that writes in several places as one: if run
 	// fails, what it wrote is undone. When run returns ErrRetry, Scope
 	// returns ErrRetry once that is done, unless the undo lost the
@@ -124,6 +128,9 @@ type Written struct {
 	// Succeeded and Failed name the shards (keyspace/shard) whose
 	// statement ran and failed, when one failed.
 	Succeeded, Failed []string
+	// Returned are the rows each statement returned (Returned[i] of the
+	// Write's queries[i]; nil when none did): MariaDB's RETURNING.
+	Returned []*Result
 }
 
 // Routed is where one execution of a SELECT, UPDATE or DELETE goes.
@@ -520,7 +527,7 @@ func (in *Insert) Answer(ctx context.Context, s Session, x Execution) error {
 	}
 	// No info ("Records: 3  Duplicates: 0"): the sidecar writes rows a
 	// shard may get one by one, and Vitess's answer, the seeds', has none.
-	ok := Written{Affected: w.Affected, InsertID: w.InsertID, Warnings: w.Warnings}
+	ok := Written{Affected: w.Affected, InsertID: w.InsertID, Warnings: w.Warnings, Listed: w.Listed}
 	switch {
 	case ins.InsertID != 0: // the first value of a sequence
 		ok.InsertID, ok.Generated = ins.InsertID, true
@@ -531,6 +538,13 @@ func (in *Insert) Answer(ctx context.Context, s Session, x Execution) error {
 		ok.Generated = x.Planned.InsertIDGenerated(w.InsertID)
 	case ins.Explicit != 0:
 		ok.InsertID = ins.Explicit
+	}
+	if in.Returning && !w.Listed {
+		rows, err := ins.returned(w.Returned)
+		if err != nil {
+			return err
+		}
+		return s.Returned(ok, rows)
 	}
 	return s.OK(ok)
 }

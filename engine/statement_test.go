@@ -68,12 +68,29 @@ func (s *session) Write(_ context.Context, queries []ShardQuery) (Written, error
 		if w.InsertID == 0 {
 			w.InsertID = s.insertID
 		}
+		if at := strings.Index(q.SQL, " RETURNING "); at >= 0 {
+			// The rows it returns are its rows as written.
+			res := &Result{Fields: []Field{{Name: "row"}}}
+			for _, row := range strings.Split(strings.Trim(q.SQL[strings.Index(q.SQL, "VALUES ")+len("VALUES "):at], "()"), "),(") {
+				res.Rows = append(res.Rows, [][]byte{[]byte(row)})
+			}
+			w.Returned = append(w.Returned, res)
+		}
 	}
 	return w, first
 }
 
 func (s *session) OK(w Written) error {
 	s.log("ok: %d affected, insert id %d (generated %v)", w.Affected, w.InsertID, w.Generated)
+	return nil
+}
+
+func (s *session) Returned(w Written, rows *Result) error {
+	var returned []string
+	for _, row := range rows.Rows {
+		returned = append(returned, string(row[0]))
+	}
+	s.log("returned %s; insert id %d (generated %v)", strings.Join(returned, " | "), w.InsertID, w.Generated)
 	return nil
 }
 
@@ -378,6 +395,30 @@ func TestInsertAnswer(t *testing.T) {
 	t.Run("INSERT IGNORE of two rows with one taken value, in a transaction", func(t *testing.T) {
 		if calls := answerIgnoreTaken(t, 7, 7, true); strings.Count(calls, "scope of customer") != 2 || strings.Contains(calls, "write on") {
 			t.Errorf("calls:\n%s\nwant two runs, no row written", calls)
+		}
+	})
+	// RETURNING: each shard returns its rows, which the client gets in the statement's order.
+	t.Run("RETURNING across shards", func(t *testing.T) {
+		s := &session{}
+		four := &Insert{Table: customer, Columns: []string{"customer_id", "email"}, Returning: true,
+			Rows: [][]Cell{
+				{lit("4", vindex.NewInt64(4)), lit("'d'", vindex.NewVarChar("d"))},
+				{lit("1", vindex.NewInt64(1)), lit("'a'", vindex.NewVarChar("a"))},
+				{lit("6", vindex.NewInt64(6)), lit("'f'", vindex.NewVarChar("f"))},
+				{lit("2", vindex.NewInt64(2)), lit("'b'", vindex.NewVarChar("b"))},
+			},
+			Prefix: Template{{Text: "INSERT INTO `customer` (`customer_id`,`email`) VALUES "}},
+			Suffix: Template{{Text: " RETURNING customer_id"}}}
+		if err := four.Answer(context.Background(), s, Execution{Planned: &planned{}}); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"scope of customer",
+			"write on 80-: INSERT INTO `customer` (`customer_id`,`email`) VALUES (4,'d'),(6,'f') RETURNING customer_id",
+			"write on -80: INSERT INTO `customer` (`customer_id`,`email`) VALUES (1,'a'),(2,'b') RETURNING customer_id",
+			"scope ends: <nil>",
+			"returned 4,'d' | 1,'a' | 6,'f' | 2,'b'; insert id 2 (generated false)"}
+		if strings.Join(s.calls, "\n") != strings.Join(want, "\n") {
+			t.Errorf("calls:\n%s\nwant:\n%s", strings.Join(s.calls, "\n"), strings.Join(want, "\n"))
 		}
 	})
 	t.Run("a hint that disagrees with the rows", func(t *testing.T) {

@@ -2363,6 +2363,48 @@ func TestShardedSequenceExplicitID(t *testing.T) {
 	}
 }
 
+// TestShardedInsertReturning: INSERT … RETURNING into seed 002's corder, whose corder_id a
+// sequence fills and whose lookup vindex it owns: the rows come back in the statement's order with
+// the sequence's values, LAST_INSERT_ID() is the first of them as MariaDB's, and each row's lookup
+// row routes it; text, and prepared with the rows' values as arguments.
+func TestShardedInsertReturning(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	ctx := boundedContext(t, time.Minute)
+	conn := e.session(ctx, "customer")
+	read := func(rows *sql.Rows, err error) string {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := ScanStrings(rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(got)
+	}
+	// Customers 4 and 6 are on 80-, 1 and 2 on -80.
+	got := read(conn.QueryContext(ctx, "insert into corder (customer_id, product_id, oname) values (4, 1, 'd'), (1, 1, 'a'), (6, 2, 'f') returning corder_id, customer_id, upper(oname)"))
+	if want := "[[1 4 D] [2 1 A] [3 6 F]]"; got != want {
+		t.Errorf("text: returned %s, want %s", got, want)
+	}
+	st, err := conn.PrepareContext(ctx, "insert into corder (customer_id, product_id, oname) values (?, 1, ?), (?, 1, ?) returning corder_id, oname")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if got, want := read(st.QueryContext(ctx, 2, "b", 4, "e")), "[[4 b] [5 e]]"; got != want {
+		t.Errorf("prepared: returned %s, want %s", got, want)
+	}
+	if got, want := read(conn.QueryContext(ctx, "select last_insert_id()")), "[[4]]"; got != want {
+		t.Errorf("LAST_INSERT_ID() %s, want %s", got, want)
+	}
+	for id, oname := range map[int]string{1: "d", 2: "a", 3: "f", 4: "b", 5: "e"} {
+		if got, want := read(conn.QueryContext(ctx, "select oname from corder where corder_id = ?", id)), "[["+oname+"]]"; got != want {
+			t.Errorf("corder_id %d by its lookup row: %s, want %s", id, got, want)
+		}
+	}
+}
+
 // TestShardedNullLookupValue: a NULL value of a lookup vindex without
 // ignore_nulls is refused with 1048 (23000), as Vitess maps VT03028, whether
 // the column is given as NULL or left out — and nothing is written. So is a

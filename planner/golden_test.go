@@ -153,7 +153,8 @@ func (g *goldenSession) Write(_ context.Context, queries []engine.ShardQuery) (e
 	return engine.Written{Listed: true}, nil
 }
 
-func (g *goldenSession) OK(engine.Written) error { return nil }
+func (g *goldenSession) OK(engine.Written) error                       { return nil }
+func (g *goldenSession) Returned(engine.Written, *engine.Result) error { return nil }
 
 func (g *goldenSession) Scope(_ string, run func() error) error { return run() }
 

@@ -34,10 +34,17 @@ func PlanInsert(plan *Plan) (*engine.Insert, error) {
 
 func planInsert(plan *Plan) (*engine.Insert, error) {
 	ins, t := plan.Stmt.(*ast.InsertStmt), plan.Table
-	if plan.Unparsed != "" {
+	returning := plan.Unparsed == "RETURNING"
+	switch {
+	case returning && (ins.IgnoreErr || len(ins.OnDuplicate) > 0):
+		// Which rows a shard skipped or updated is known from its
+		// counts, not from the rows it returns.
+		return nil, sqlerr.Unsupported("RETURNING in an INSERT IGNORE or INSERT … ON DUPLICATE KEY UPDATE into sharded table %s", t)
+	case returning && plan.Prepared && strings.Contains(plan.Tail, "?"):
+		return nil, sqlerr.Unsupported("a ? in the RETURNING of a prepared INSERT into sharded table %s: the clause goes to the shards as written", t)
+	case plan.Unparsed != "" && !returning:
 		// The rows' values are filled in and split by shard: the statement
-		// is printed again, and the result the clause asks for would come
-		// from several shards.
+		// is printed again without the clause.
 		return nil, sqlerr.Unsupported("%s in an INSERT into sharded table %s", plan.Unparsed, t)
 	}
 	if ins.Select != nil {
@@ -57,7 +64,7 @@ func planInsert(plan *Plan) (*engine.Insert, error) {
 		}
 	}
 	out := &engine.Insert{Table: t, Ignore: ins.IgnoreErr || len(ins.OnDuplicate) > 0, Upsert: len(ins.OnDuplicate) > 0,
-		NoBackslashEscapes: plan.Mode.NoBackslashEscapes}
+		NoBackslashEscapes: plan.Mode.NoBackslashEscapes, Returning: returning}
 	cols := append([]*ast.ColumnName(nil), ins.Columns...)
 	for _, c := range ins.Columns {
 		out.Columns = append(out.Columns, c.Name.L)
@@ -119,6 +126,9 @@ func planInsert(plan *Plan) (*engine.Insert, error) {
 	last := &out.Prefix[len(out.Prefix)-1]
 	last.Text = strings.TrimSuffix(last.Text, "(")
 	out.Suffix[0].Text = strings.TrimPrefix(out.Suffix[0].Text, ")")
+	if returning {
+		out.Suffix = append(out.Suffix, engine.Piece{Text: plan.Tail}) // as the client wrote it
+	}
 	return out, nil
 }
 

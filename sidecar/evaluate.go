@@ -176,11 +176,9 @@ func parseResult(b []byte) (*engine.Result, error) {
 		if !ok {
 			return nil, mysql.ErrMalformed
 		}
-		col, ok := mysql.ParseColumn(def)
-		if !ok {
+		if res.Fields[i], ok = fieldOf(def); !ok {
 			return nil, mysql.ErrMalformed
 		}
-		res.Fields[i] = engine.Field{Name: col.Name, Kind: kindOf(col), Def: def, Table: col.Table, OrgName: col.OrgName, Loose: loose(col)}
 	}
 	for {
 		p, ok := next()
@@ -253,6 +251,15 @@ func kindOf(c mysql.Column) engine.Kind {
 		return engine.Binary
 	}
 	return engine.Text
+}
+
+// fieldOf is the engine's field of a column definition.
+func fieldOf(def []byte) (engine.Field, bool) {
+	col, ok := mysql.ParseColumn(def)
+	if !ok {
+		return engine.Field{}, false
+	}
+	return engine.Field{Name: col.Name, Kind: kindOf(col), Def: def, Table: col.Table, OrgName: col.OrgName, Loose: loose(col)}, true
 }
 
 // writeResult sends an engine result to the client: text rows, or binary

@@ -129,6 +129,13 @@ func (a *answering) OK(w engine.Written) error {
 	return a.okResult(w, a.more)
 }
 
+func (a *answering) Returned(w engine.Written, rows *engine.Result) error {
+	if w.Generated {
+		a.lastInsertID = w.InsertID
+	}
+	return a.writeResult(rows, a.stmt != nil, a.more)
+}
+
 func (a *answering) Scope(keyspace string, run func() error) error {
 	a.beginStatement(keyspace, true)
 	scope := a.session.stmt
@@ -221,15 +228,16 @@ func (s *session) runWrites(queries []engine.ShardQuery, ddl bool) (engine.Writt
 		jobs[i] = job{bc: bc, held: held, sql: q.SQL}
 	}
 	if firstErr == nil {
+		// With the definitions of any rows: RETURNING's, for the client.
 		if len(jobs) == 1 {
-			jobs[0].out, jobs[0].err = jobs[0].bc.Exec(jobs[0].sql)
+			jobs[0].out, jobs[0].err = jobs[0].bc.ExecDefs(jobs[0].sql)
 		} else {
 			var wg sync.WaitGroup
 			for i := range jobs {
 				wg.Add(1)
 				go func(j *job) {
 					defer wg.Done()
-					j.out, j.err = j.bc.Exec(j.sql)
+					j.out, j.err = j.bc.ExecDefs(j.sql)
 				}(&jobs[i])
 			}
 			wg.Wait()
@@ -240,7 +248,7 @@ func (s *session) runWrites(queries []engine.ShardQuery, ddl bool) (engine.Writt
 			firstErr = j.err
 		}
 	}
-	for _, j := range jobs {
+	for i, j := range jobs {
 		switch {
 		case firstErr == nil: // the shards are named only in an error
 		case j.err != nil:
@@ -250,6 +258,9 @@ func (s *session) runWrites(queries []engine.ShardQuery, ddl bool) (engine.Writt
 		}
 		if j.err == nil && j.out != nil {
 			wrote = true
+			if err := returnedRows(&res, len(jobs), i, j.out); err != nil && firstErr == nil {
+				firstErr = err
+			}
 			infos = append(infos, j.out.OK.Info)
 			res.Affected += j.out.OK.AffectedRows
 			// Read now: the connection goes back before SHOW WARNINGS comes.
@@ -273,6 +284,26 @@ func (s *session) runWrites(queries []engine.ShardQuery, ddl bool) (engine.Writt
 	}
 	res.Info = mysql.SumInfo(infos)
 	return res, firstErr
+}
+
+// returnedRows keeps in w the rows the i-th of n statements returned
+// (RETURNING), as the engine's result.
+func returnedRows(w *engine.Written, n, i int, out *backend.Result) error {
+	if out.Columns == 0 {
+		return nil
+	}
+	res := &engine.Result{Fields: make([]engine.Field, len(out.Defs)), Rows: out.Rows}
+	for c, def := range out.Defs {
+		var ok bool
+		if res.Fields[c], ok = fieldOf(def); !ok {
+			return mysql.ErrMalformed
+		}
+	}
+	if w.Returned == nil {
+		w.Returned = make([]*engine.Result, n)
+	}
+	w.Returned[i] = res
+	return nil
 }
 
 // dropHeld forgets a held connection that broke.
@@ -390,7 +421,8 @@ func (in *internal) Write(ctx context.Context, queries []engine.ShardQuery) (eng
 	return engine.Written{}, nil
 }
 
-func (in *internal) OK(engine.Written) error { return nil }
+func (in *internal) OK(engine.Written) error                       { return nil }
+func (in *internal) Returned(engine.Written, *engine.Result) error { return nil }
 
 // Scope: the statement is part of the client's, whose scope undoes it; so
 // it cannot undo one that has to run again (engine.ErrRetry) alone.

@@ -167,7 +167,8 @@ func (x *explaining) Write(_ context.Context, queries []engine.ShardQuery) (engi
 	return engine.Written{Listed: true}, nil
 }
 
-func (x *explaining) OK(engine.Written) error { return nil }
+func (x *explaining) OK(engine.Written) error                       { return nil }
+func (x *explaining) Returned(engine.Written, *engine.Result) error { return nil }
 
 func (x *explaining) Scope(_ string, run func() error) error { return run() }
 
