@@ -65,6 +65,27 @@ type Result struct {
 	Rows   [][][]byte
 }
 
+// ValueOf is a value of a column of kind k read from a shard as the vindex
+// value, or the literal a statement writes, it is: numbers as numbers,
+// binary strings as bytes, the rest as strings.
+func ValueOf(v []byte, k Kind) vindex.Value {
+	switch {
+	case v == nil:
+		return vindex.Value{Kind: vindex.Null}
+	case k == Int:
+		return vindex.Value{Kind: vindex.Int64, Raw: v}
+	case k == Unsigned:
+		return vindex.Value{Kind: vindex.Uint64, Raw: v}
+	case k == Decimal:
+		return vindex.Value{Kind: vindex.Decimal, Raw: v}
+	case k == Float:
+		return vindex.Value{Kind: vindex.Float64, Raw: v}
+	case k == Binary:
+		return vindex.Value{Kind: vindex.VarBinary, Raw: v}
+	}
+	return vindex.Value{Kind: vindex.VarChar, Raw: v}
+}
+
 // Cursor runs the statements of an Evaluate tree on the client's session
 // (its transaction, its sql_mode): the part of a Session the tree needs.
 // The sidecar's session implements it; tests use a fake that records what

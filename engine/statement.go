@@ -298,18 +298,24 @@ type Write struct {
 	Limit    *WriteLimit
 }
 
-// WriteLimit is the LIMIT of an UPDATE or DELETE without ORDER BY, which
+// WriteLimit is the LIMIT of an UPDATE or DELETE. Without ORDER BY it
 // changes any rows up to its count: across shards, they run one after the
 // other, each with the count less the rows the ones before matched, until
-// none is left. Statement has the count as argument Arg (counting from 1,
-// after the statement's own), and the route's IN list at In, if any: each
-// shard then gets its own values.
+// none is left. With ORDER BY, Read (a SELECT FOR UPDATE of the rows'
+// primary vindex column, in the write's order, with its WHERE and LIMIT)
+// finds which rows come first over all shards, locking them; each shard then
+// writes as many of its first rows as are among them. Statement and Read
+// have the count as argument Arg (counting from 1, after the statement's
+// own), Statement the route's IN list at In, if any: each shard then gets
+// its own values.
 type WriteLimit struct {
 	Statement          Template
 	Arg                int
 	Count              Cell
 	In                 *InList
 	NoBackslashEscapes bool
+	Read               Template
+	Vindex             *conf.ColumnVindex // the primary vindex, whose column Read returns
 }
 
 // run runs wr on r's shards one after the other as wl says.
@@ -322,9 +328,21 @@ func (wl *WriteLimit) run(ctx context.Context, s Session, wr *Write, r *Routed, 
 	}
 	args := make([]vindex.Value, max(len(x.Args), wl.Arg))
 	copy(args, x.Args)
+	var counts map[*conf.Shard]uint64 // of an ordered write: each shard's rows among the first
+	if wl.Read != nil && left > 0 {
+		if counts, err = wl.firstRows(ctx, s, wr.Keyspace, args, left); err != nil {
+			return out, err
+		}
+	}
 	var infos []string
 	for i, sh := range r.Shards {
+		if counts != nil {
+			left = counts[sh]
+		}
 		if left == 0 {
+			if counts != nil {
+				continue
+			}
 			break
 		}
 		args[wl.Arg-1] = vindex.Value{Kind: vindex.Uint64, Raw: strconv.AppendUint(nil, left, 10)}
@@ -352,6 +370,31 @@ func (wl *WriteLimit) run(ctx context.Context, s Session, wr *Write, r *Routed, 
 		out.Info = noRowsMatched
 	}
 	return out, nil
+}
+
+// firstRows runs an ordered write's Read for its first count rows over all
+// shards, and counts them by shard (their primary vindex values mapped).
+func (wl *WriteLimit) firstRows(ctx context.Context, s Session, ks *conf.Keyspace, args []vindex.Value, count uint64) (map[*conf.Shard]uint64, error) {
+	args[wl.Arg-1] = vindex.Value{Kind: vindex.Uint64, Raw: strconv.AppendUint(nil, count, 10)}
+	res, err := s.Select(ctx, Read{Keyspace: ks.Name, SQL: string(wl.Read.appendTo(nil, args, wl.NoBackslashEscapes))})
+	if err != nil {
+		return nil, err
+	}
+	vals := make([]vindex.Value, len(res.Rows))
+	for i, row := range res.Rows {
+		vals[i] = ValueOf(row[0], res.Fields[0].Kind)
+	}
+	dests, err := MapValues(ctx, s, ks, wl.Vindex, vals)
+	if err != nil {
+		return nil, err
+	}
+	counts := map[*conf.Shard]uint64{}
+	for _, d := range dests {
+		for _, sh := range ShardsOf(ks, []vindex.Destination{d}) {
+			counts[sh]++
+		}
+	}
+	return counts, nil
 }
 
 // rowsMatched reads the rows an UPDATE matched from its OK's info.
@@ -450,6 +493,8 @@ func (wr *Write) describe(b *strings.Builder, depth int) {
 		own = " with its own values of the IN list"
 	}
 	switch {
+	case wr.Limit != nil && wr.Limit.Read != nil:
+		line(b, depth, "Write on %s: the first rows by its ORDER BY over all shards read and locked first, then on each shard its first ones among them%s", wr.Keyspace.Name, own)
 	case wr.Limit != nil:
 		line(b, depth, "Write on %s: on its shards one after another%s, each with what is left of the LIMIT", wr.Keyspace.Name, own)
 	case wr.Owned == nil:

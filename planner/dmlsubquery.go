@@ -297,7 +297,7 @@ func rowValues(res *engine.Result) []ast.ExprNode {
 	for i, row := range res.Rows {
 		vals := make([]ast.ExprNode, len(row))
 		for j, v := range row {
-			vals[j] = literal(insertValue(v, res.Fields[j].Kind))
+			vals[j] = literal(engine.ValueOf(v, res.Fields[j].Kind))
 		}
 		if len(vals) == 1 {
 			out[i] = vals[0]

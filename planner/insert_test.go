@@ -252,8 +252,8 @@ func TestRouteStatement(t *testing.T) {
 		{"select count(*) from customer", "-80,80-", ""},
 		{"select count(*) from customer where customer_id = 1", "-80", ""},
 		{"update customer set email = 'x' where customer_id = 1", "-80", ""},
-		{"delete from customer where email = 'x' limit 1", "-80,80-", ""}, // one shard after another
-		{"delete from customer where email = 'x' order by email limit 1", "", "ORDER BY"},
+		{"delete from customer where email = 'x' limit 1", "-80,80-", ""},                // one shard after another
+		{"delete from customer where email = 'x' order by email limit 1", "-80,80-", ""}, // the first rows over all shards, then each shard's
 	} {
 		plan, err := p.Plan(tc.sql, Session{Keyspace: "customer"})
 		if err != nil {

@@ -12,7 +12,6 @@ import (
 
 	"sidecar/engine"
 	"sidecar/sqlerr"
-	"sidecar/vindex"
 )
 
 // planInsertSelect plans an INSERT … SELECT; planned is false for one that
@@ -85,32 +84,11 @@ func InsertValues(plan *Plan, args Args, rows *engine.Result) (string, error) {
 	for i, row := range rows.Rows {
 		list := make([]ast.ExprNode, len(row))
 		for j, v := range row {
-			list[j] = literal(insertValue(v, rows.Fields[j].Kind))
+			list[j] = literal(engine.ValueOf(v, rows.Fields[j].Kind))
 		}
 		ins.Lists[i] = list
 	}
 	return printStmt(plan.Leading, &ins, args, plan.Mode), nil
-}
-
-// insertValue is a selected value as the literal an INSERT writes: the
-// target column's type decides what it becomes, so numbers go as numbers,
-// binary strings in hex and the rest as strings.
-func insertValue(v []byte, k engine.Kind) vindex.Value {
-	switch {
-	case v == nil:
-		return vindex.Value{Kind: vindex.Null}
-	case k == engine.Int:
-		return vindex.Value{Kind: vindex.Int64, Raw: v}
-	case k == engine.Unsigned:
-		return vindex.Value{Kind: vindex.Uint64, Raw: v}
-	case k == engine.Decimal:
-		return vindex.Value{Kind: vindex.Decimal, Raw: v}
-	case k == engine.Float:
-		return vindex.Value{Kind: vindex.Float64, Raw: v}
-	case k == engine.Binary:
-		return vindex.Value{Kind: vindex.VarBinary, Raw: v}
-	}
-	return vindex.Value{Kind: vindex.VarChar, Raw: v}
 }
 
 // checkOnDupOfSelect refuses an ON DUPLICATE KEY UPDATE that names a column

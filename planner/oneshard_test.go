@@ -39,8 +39,8 @@ keyspaces:
 	}
 	p := NewPlanner(cfg.Topology, 100, 1<<20)
 	for _, sql := range []string{
-		"delete from t where v = 'x' order by v limit 1",
-		"update t set v = 'y' where v = 'x' order by v limit 2",
+		"delete from t where v = 'x' returning v",
+		"select v into @v from t where v = 'x'",
 		"select v, count(*) from t group by v having min(v) = 'x'",
 	} {
 		for _, ks := range []string{"one", "two"} {

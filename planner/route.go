@@ -194,14 +194,15 @@ func writeLimit(plan *Plan) (*ast.Limit, error) {
 		limit, order, owned = s.Limit, s.Order, len(plan.Table.Owned) > 0
 	}
 	switch {
-	case order != nil:
-		return nil, sqlerr.Unsupported("%s with ORDER BY across shards of %s", what, t)
 	case limit == nil:
+		// With ORDER BY, each shard writes its own rows in that order.
 		return nil, nil
 	case owned:
 		return nil, sqlerr.Unsupported("%s with LIMIT across shards of %s, whose lookup rows it would change (which rows a LIMIT leaves is up to each shard)", what, t)
 	case limit.Offset != nil || !valueCell(limit.Count).Known && valueCell(limit.Count).Arg == 0:
 		return nil, sqlerr.Unsupported("%s with LIMIT %s across shards of %s", what, nodeText(limit.Count), t)
+	case order != nil && len(plan.Table.Primary().Columns) != 1:
+		return nil, sqlerr.Unsupported("%s with ORDER BY and LIMIT across shards of %s, whose primary vindex has several columns", what, t)
 	}
 	return limit, nil
 }

@@ -93,19 +93,37 @@ func planWriteLimit(plan *Plan, limit *ast.Limit) *engine.WriteLimit {
 	arg := plan.Params() + 1
 	counted := &ast.Limit{Count: &paramExpr{n: arg - 1}}
 	var stmt ast.StmtNode
+	var from *ast.TableRefsClause
+	var where ast.ExprNode
+	var order *ast.OrderByClause
 	switch s := plan.Stmt.(type) {
 	case *ast.UpdateStmt:
 		c := *s
 		c.Limit, stmt = counted, &c
+		from, where, order = s.TableRefs, s.Where, s.Order
 	case *ast.DeleteStmt:
 		c := *s
 		c.Limit, stmt = counted, &c
+		from, where, order = s.TableRefs, s.Where, s.Order
 	}
 	t, _ := printTemplate(plan.Leading, stmt, plan.Mode)
 	if plan.Tail != "" {
 		t = append(t, engine.Piece{Text: plan.Tail})
 	}
 	wl := &engine.WriteLimit{Statement: t, Arg: arg, Count: valueCell(limit.Count), NoBackslashEscapes: plan.Mode.NoBackslashEscapes}
+	if order != nil {
+		// Which rows come first over all shards: their primary vindex
+		// values, read and locked as the write would lock them.
+		cv := plan.Table.Primary()
+		sel := &ast.SelectStmt{
+			SelectStmtOpts: &ast.SelectStmtOpts{SQLCache: true},
+			From:           from, Where: where, OrderBy: order, Limit: counted,
+			LockInfo: &ast.SelectLockInfo{LockType: ast.SelectLockForUpdate},
+			Fields:   &ast.FieldList{Fields: []*ast.SelectField{{Expr: &ast.ColumnNameExpr{Name: &ast.ColumnName{Name: ast.NewCIStr(cv.Columns[0])}}}}},
+		}
+		wl.Read, _ = printTemplate(plan.Leading, sel, plan.Mode)
+		wl.Vindex = cv
+	}
 	if route, ok := plan.router.(*engine.Route); ok {
 		if in, ok := t.InList(route); ok {
 			wl.In = &in
