@@ -637,7 +637,7 @@ func (bc *Conn) readTextRows(res *Result, defs bool) error {
 			return bc.Err(p)
 		}
 		if mysql.IsEOF(p) {
-			res.OK.Status = uint16(p[3]) | uint16(p[4])<<8
+			res.OK.Warnings, res.OK.Status = uint16(p[1])|uint16(p[2])<<8, uint16(p[3])|uint16(p[4])<<8
 			return nil
 		}
 		row := make([][]byte, res.Columns)

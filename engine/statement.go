@@ -363,6 +363,7 @@ func (wl *WriteLimit) run(ctx context.Context, s Session, wr *Write, r *Routed, 
 		left -= min(n, left)
 		out.Affected += w.Affected
 		out.Warnings += w.Warnings
+		out.Returned = append(out.Returned, w.Returned...)
 		infos = append(infos, w.Info)
 	}
 	out.Info = mysql.SumInfo(infos)
@@ -484,7 +485,19 @@ func (wr *Write) Answer(ctx context.Context, s Session, x Execution) error {
 	if err := s.Scope(wr.Keyspace.Name, run); err != nil {
 		return err
 	}
-	return s.OK(Written{Affected: w.Affected, Warnings: w.Warnings, Info: w.Info})
+	ok := Written{Affected: w.Affected, Warnings: w.Warnings, Info: w.Info}
+	if w.Returned != nil {
+		// A DELETE … RETURNING: the shards' rows one after another.
+		rows := &Result{}
+		for _, res := range w.Returned {
+			if res != nil {
+				rows.Fields = res.Fields
+				rows.Rows = append(rows.Rows, res.Rows...)
+			}
+		}
+		return s.Returned(ok, rows)
+	}
+	return s.OK(ok)
 }
 
 func (wr *Write) describe(b *strings.Builder, depth int) {

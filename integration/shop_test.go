@@ -517,7 +517,7 @@ func TestShopUnparsedClauses(t *testing.T) {
 	rows.Close()
 	for _, q := range []string{
 		"select name into @n from customer where tier = 1 limit 1",
-		"delete from orders where status = 'none' returning id",
+		"delete from orders where status = 'none' order by id limit 2 returning id",
 	} {
 		var me *mysql.MySQLError
 		if _, err := conn.ExecContext(ctx, q); !errors.As(err, &me) || me.Number != 1235 {
@@ -1990,11 +1990,11 @@ func nextTxnTranscript(t *testing.T, ctx context.Context, db *sql.DB, prepared b
 	return strings.Join(out, " | ")
 }
 
-// TestShopInsertReturning: MariaDB's INSERT … RETURNING into a sharded table (SQLAlchemy 2.0's ORM
+// TestShopReturning: MariaDB's INSERT … RETURNING into a sharded table (SQLAlchemy 2.0's ORM
 // inserts a batch of objects this way): each shard returns its own rows, which the client gets in
 // the statement's order, as from one server; text and prepared, against the oracle, then the rows
-// as stored and a duplicate key, which writes nothing on any shard.
-func TestShopInsertReturning(t *testing.T) {
+// as stored, a duplicate key, which writes nothing on any shard, and a DELETE … RETURNING.
+func TestShopReturning(t *testing.T) {
 	env := newMergeEnv(t)
 	ctx := mergeCtx(t, time.Minute)
 	clean := func() {
@@ -2042,9 +2042,60 @@ func TestShopInsertReturning(t *testing.T) {
 		_, err := sc.ExecContext(ctx, "insert into item_archive (id, order_id, sku) values (9199, 9002, 'x'), (9100, 9001, 'y') returning id")
 		expectMySQLError(t, err, 1062, "23000")
 		env.sameAnswer(t, ctx, sc, ref, prepared, "select count(*) from item_archive where id = 9199")
+		// DELETE … RETURNING across shards: the rows each deleted (in no order, without ORDER BY).
+		q := "delete from item_archive where id >= 9100 and sku <> 's9101' returning id, upper(sku) s"
+		want, err := mergeQuery(ctx, ref, prepared, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := mergeQuery(ctx, sc, prepared, q)
+		if err != nil {
+			t.Errorf("%s [prepared %v]: %v", q, prepared, err)
+		} else if msg := env.compare(mergeCase{sql: q, unordered: true}, got, want); msg != "" {
+			t.Errorf("%s [prepared %v]: %s", q, prepared, msg)
+		}
+		env.sameAnswer(t, ctx, sc, ref, prepared, "select id from item_archive where id >= 9100")
 		clean()
 		id = 9100
 	}
-	_, err := env.shopText.ExecContext(ctx, "insert ignore into item_archive (id, order_id, sku) values (9100, 9001, 'x') returning id")
-	expectMySQLError(t, err, 1235, "42000")
+	// The clause goes to the shards as written: no literal of it is a parameter of the shape
+	// (`value` is where VALUES would start them), even with the sidecar filling in the rows.
+	for _, prepared := range []bool{false, true} {
+		sc, ref := env.shopText, env.shopRefText
+		if prepared {
+			sc, ref = env.shopPrep, env.shopRefPrep
+		}
+		env.sameAnswer(t, ctx, sc, ref, prepared, "insert into item_archive (id, order_id, sku) values (9306, 9001, 'v'), (9307, 9002, 'v') returning id, 7 as value, 8")
+		clean()
+	}
+	// A warning of a row goes to SHOW WARNINGS and the EOF's count; FOUND_ROWS() stays the
+	// SELECT's. On sessions of their own: sql_mode '' lets the value through with a warning.
+	insert := "insert into item_archive (id, order_id, sku, qty) values (9301, 9001, 'w', '5x'), (9302, 9002, 'w', 7) returning id, qty"
+	deletes := []string{"delete from item_archive where id = 9301 returning id", "delete from item_archive where id = 9302 returning id"}
+	for _, seq := range [][]string{
+		append([]string{"set sql_mode = ''", insert, "show warnings", "select @@warning_count"}, deletes...),
+		append([]string{"set sql_mode = ''", "select id from customer where id < 6 order by id", insert, "select found_rows()"}, deletes...),
+	} {
+		for _, prepared := range []bool{false, true} {
+			var answers []string
+			for _, oracle := range []bool{true, false} {
+				db := env.shopDB(t, oracle, "")
+				answers = append(answers, runSequence(t, ctx, db, prepared, seq))
+				db.Close()
+			}
+			if answers[1] != answers[0] {
+				t.Errorf("prepared %v:\n MariaDB %s\n sidecar %s", prepared, answers[0], answers[1])
+			}
+		}
+	}
+	for _, q := range []string{
+		"insert ignore into item_archive (id, order_id, sku) values (9100, 9001, 'x') returning id",
+		// Each shard would answer a subquery from its rows, and assign a variable its own.
+		"insert into item_archive (id, order_id, sku) values (9303, 9001, 'a') returning id, (select count(*) from customer)",
+		"insert into item_archive (id, order_id, sku) values (9304, 9001, 'a'), (9305, 9002, 'b') returning id, @rn := 1",
+		"delete from item_archive where sku = 'nothing' returning id, (select count(*) from customer)",
+	} {
+		_, err := env.shopText.ExecContext(ctx, q)
+		expectMySQLError(t, err, 1235, "42000")
+	}
 }

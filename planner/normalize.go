@@ -21,6 +21,7 @@ func normalize(sql string, noBackslashEscapes bool) (shape string, args Args, ok
 	var b strings.Builder
 	b.Grow(min(len(sql), 64<<10)) // a long statement's shape is short: its literals are out
 	param := false                // inside WHERE / VALUES / SET
+	returning := false            // past MariaDB's RETURNING
 	var lits literalBytes
 	lastWord := ""
 	i := 0
@@ -134,9 +135,12 @@ func normalize(sql string, noBackslashEscapes bool) (shape string, args Args, ok
 			b.WriteString(word)
 			switch clause(word) {
 			case clauseParams:
-				param = true
+				// Not in MariaDB's RETURNING (… WHERE of a subquery): the
+				// clause goes to the shards as written (Plan.Tail).
+				param = !returning
 			case clauseNoParams:
 				param = false
+				returning = returning || strings.EqualFold(word, "returning")
 			}
 			lastWord = word
 			i = j

@@ -39,7 +39,7 @@ keyspaces:
 	}
 	p := NewPlanner(cfg.Topology, 100, 1<<20)
 	for _, sql := range []string{
-		"delete from t where v = 'x' returning v",
+		"delete from t where v = 'x' order by v limit 1 returning v",
 		"select v into @v from t where v = 'x'",
 		"select v, count(*) from t group by v having min(v) = 'x'",
 	} {

@@ -20,6 +20,10 @@ func RouteStatement(ctx context.Context, plan *Plan, args Args, cur engine.Vinde
 	r, err := routeStatement(ctx, plan, args, cur)
 	switch {
 	case err != nil || len(r.Shards) < 2:
+	case plan.Unparsed == "RETURNING" && plan.Kind == KindDelete && !ordered(plan.Stmt) && !tailReads(plan.Tail) && !strings.Contains(plan.Tail, ":="):
+		// Each shard returns the rows it deleted, which go to the client
+		// one shard's after another's (in no order, as without ORDER BY
+		// on one server).
 	case plan.Unparsed != "":
 		// The clause the parser cannot read stays as the client wrote it,
 		// which one shard answers; a merge would have to understand it.
@@ -205,6 +209,17 @@ func writeLimit(plan *Plan) (*ast.Limit, error) {
 		return nil, sqlerr.Unsupported("%s with ORDER BY and LIMIT across shards of %s, whose primary vindex has several columns", what, t)
 	}
 	return limit, nil
+}
+
+// ordered: a DELETE or UPDATE with ORDER BY.
+func ordered(stmt ast.StmtNode) bool {
+	switch s := stmt.(type) {
+	case *ast.DeleteStmt:
+		return s.Order != nil
+	case *ast.UpdateStmt:
+		return s.Order != nil
+	}
+	return false
 }
 
 // hasSubquery reports a subquery, derived table or common table expression.

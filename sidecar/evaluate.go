@@ -49,7 +49,7 @@ func (s *session) evaluate(plan *planner.Plan, args planner.Args, stmt *prepared
 	if n := s.rowCap(plan); uint64(len(res.Rows)) > n {
 		res.Rows = res.Rows[:n]
 	}
-	return s.writeResult(res, stmt != nil, more)
+	return s.writeResult(res, stmt != nil, 0, more)
 }
 
 // evaluable: the router refused a SELECT the engine may answer.
@@ -263,8 +263,9 @@ func fieldOf(def []byte) (engine.Field, bool) {
 }
 
 // writeResult sends an engine result to the client: text rows, or binary
-// rows for a prepared statement's execute.
-func (s *session) writeResult(res *engine.Result, binaryRows, more bool) error {
+// rows for a prepared statement's execute, and the count of the warnings
+// the statement left.
+func (s *session) writeResult(res *engine.Result, binaryRows bool, warnings uint16, more bool) error {
 	cols := make([]mysql.Column, len(res.Fields))
 	s.w.WritePacket(mysql.AppendLenEncInt(nil, uint64(len(res.Fields))))
 	for i, f := range res.Fields {
@@ -286,5 +287,5 @@ func (s *session) writeResult(res *engine.Result, binaryRows, more bool) error {
 			return err
 		}
 	}
-	return s.endResult(rw.rows, 0, more)
+	return s.endResult(rw.rows, warnings, more)
 }

@@ -133,7 +133,10 @@ func (a *answering) Returned(w engine.Written, rows *engine.Result) error {
 	if w.Generated {
 		a.lastInsertID = w.InsertID
 	}
-	return a.writeResult(rows, a.stmt != nil, a.more)
+	found := a.rowsFound // MariaDB's FOUND_ROWS() counts no rows a write returns
+	err := a.writeResult(rows, a.stmt != nil, w.Warnings, a.more)
+	a.rowsFound = found
+	return err
 }
 
 func (a *answering) Scope(keyspace string, run func() error) error {
