@@ -941,19 +941,26 @@ func (p *Planner) planSet(plan *Plan) {
 	}
 }
 
-// literalSet returns the variables set assigns (lower-case, @@ before a
+// literalSet returns the variables set assigns (VariableKey, @@ before a
 // system variable's name, @ before a user variable's) when it gives each a
 // literal or DEFAULT: run again after other such SETs, it leaves what it
 // left the first time, as they read nothing it assigns. nil for any other
-// SET, and for one of sql_mode or a character set, which change how the
-// text of later SETs reads.
+// SET; for one of sql_mode or a character set, which change how the text of
+// later SETs reads; and for one of the variables an assignment changes only
+// in part (optimizer_switch='mrr=on' keeps the other flags; optimizer_trace,
+// debug_dbug alike).
 func literalSet(set *ast.SetStmt) []string {
 	vars := make([]string, 0, len(set.Variables))
 	for _, v := range set.Variables {
-		name := strings.ToLower(v.Name)
+		name := VariableKey(v.Name)
 		if v.IsSystem {
-			if v.IsGlobal || v.IsInstance || strings.Contains(name, "mode") || strings.Contains(name, "char") || strings.Contains(name, "collation") {
+			if v.IsGlobal || v.IsInstance {
 				return nil
+			}
+			for _, word := range []string{"mode", "char", "collation", "switch", "trace", "debug"} {
+				if strings.Contains(name, word) {
+					return nil
+				}
 			}
 			name = "@@" + name
 		} else {
@@ -971,6 +978,18 @@ func literalSet(set *ast.SetStmt) []string {
 		vars = append(vars, name)
 	}
 	return vars
+}
+
+// VariableKey is a variable's name as MariaDB tells names apart: A-Z fold
+// to a-z, any other letter stays itself (@K, KELVIN SIGN, is not @k).
+func VariableKey(name string) string {
+	b := []byte(name)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // bareStatement is sql without the comments before it and the blanks and

@@ -597,11 +597,13 @@ func (s *session) sessionStatement(plan *planner.Plan, more bool) (bool, error) 
 		s.inTxn, s.beginSQL = true, planner.StripLeadingComments(plan.Query)
 		return true, s.ok(more)
 	case planner.KindCommit:
+		s.nextTxn = nil // a COMMIT ends the next transaction too when none is open (MariaDB)
 		if err := s.commit(); err != nil {
 			return true, err
 		}
 		return true, s.ok(more)
 	case planner.KindRollback:
+		s.nextTxn = nil
 		s.rollback()
 		return true, s.ok(more)
 	case planner.KindSavepoint, planner.KindRollbackTo, planner.KindRelease:
@@ -616,6 +618,7 @@ func (s *session) sessionStatement(plan *planner.Plan, more bool) (bool, error) 
 		if plan.Sticky {
 			return false, nil
 		}
+		s.nextTxn = nil
 		return false, s.commit()
 	case planner.KindLockTables:
 		// As MySQL, LOCK TABLES commits the open transaction first. The
@@ -629,6 +632,7 @@ func (s *session) sessionStatement(plan *planner.Plan, more bool) (bool, error) 
 				return true, err
 			}
 		}
+		s.nextTxn = nil
 		return false, s.commit()
 	case planner.KindUnlockTables:
 		if err := s.unlockHeld(); err != nil {
@@ -1000,16 +1004,15 @@ func (s *session) keepSet(set keptSet, ran *backend.Conn) {
 // statements that keep it, and what it left on its connection.
 func (s *session) statementEnd(err error, found uint64) {
 	if s.nextTxnNow {
-		if err == nil {
+		if !failedBeforeTxn(err) {
 			s.nextTxn = nil
 		} else {
 			// MariaDB keeps them after a statement that failed before its
-			// transaction began (ERROR 1792 in a READ ONLY one, 1146): the
-			// session sends them again with its next statement. A
-			// connection it keeps must not start its own next transaction
-			// with them whatever comes next: an empty one takes them (the
-			// pool resets one it took back). Under LOCK TABLES, whose
-			// locks a BEGIN would release, they stay.
+			// transaction began: the session sends them again with its next
+			// statement. A connection it keeps must not start its own next
+			// transaction with them whatever comes next: an empty one takes
+			// them (the pool resets one it took back). Under LOCK TABLES,
+			// whose locks a BEGIN would release, they stay.
 			for _, bc := range s.nextTxnOn {
 				if s.holds(bc) && !s.tablesLocked {
 					bc.Pending = append(bc.Pending, "BEGIN", "COMMIT")
@@ -1088,21 +1091,22 @@ func (s *session) copyConnState(plan *planner.Plan) {
 	}
 	vars := make([]string, len(plan.Variables))
 	for i, v := range plan.Variables {
-		vars[i] = strings.ToLower(v)
+		vars[i] = planner.VariableKey(v)
 	}
 	s.keepSet(keptSet{string(set), vars}, bc)
 }
 
 // implicitBegin opens the transaction a statement starts when autocommit is
-// off, as MySQL does; SET, SHOW and DDL do not start one. Under autocommit,
+// off, as MySQL does; SET, SHOW, DDL and statements reading no keyspace's
+// table do not start one. Under autocommit,
 // a statement reading or writing a keyspace's tables is a transaction of its
 // own, the one a SET TRANSACTION was for (see nextTxn).
 func (s *session) implicitBegin(plan *planner.Plan) {
 	kind := plan.Kind
 	switch {
-	case s.inTxn:
+	case s.inTxn || plan.SystemRead: // no keyspace's table (SELECT 1, information_schema): no transaction
 	case s.autocommit:
-		s.nextTxnNow = len(s.nextTxn) > 0 && (kind == planner.KindSelect || kind.IsDML()) && !plan.SystemRead
+		s.nextTxnNow = len(s.nextTxn) > 0 && (kind == planner.KindSelect || kind == planner.KindOther || kind.IsDML())
 	case kind != planner.KindSet && kind != planner.KindShow && kind != planner.KindDDL &&
 		kind != planner.KindLockTables && kind != planner.KindUnlockTables:
 		s.inTxn, s.beginSQL = true, "BEGIN"
@@ -1291,6 +1295,22 @@ func (s *session) acquireConn(shard *conf.Shard, order vindex.CommitOrder) (*bac
 		s.conns[key] = bc
 	}
 	return bc, held, nil
+}
+
+// failedBeforeTxn: err ended a statement before its transaction began, as
+// MariaDB fails a write in a READ ONLY one (1792), a missing table (1146), a
+// table without the privilege (1142, 1143) or a syntax error (1064); the
+// sidecar's own refusals (1235) reach no backend. Any other error came from a
+// statement that ran.
+func failedBeforeTxn(err error) bool {
+	if err == nil {
+		return false
+	}
+	switch sqlerr.From(err).Num {
+	case 1064, 1142, 1143, 1146, 1235, 1792:
+		return true
+	}
+	return false
 }
 
 // holds: the session keeps bc (see conns).

@@ -33,6 +33,11 @@ func TestKeepSet(t *testing.T) {
 			[]string{"set session max_statement_time = default"}},
 		{"a system variable and a user variable of one name", []string{"set @@session.sql_select_limit = 5", "set @sql_select_limit = 5"},
 			[]string{"set @@session.sql_select_limit = 5", "set @sql_select_limit = 5"}},
+		// helper-44's: an assignment that changes only the flags it names, and names that
+		// differ in a letter other than A-Z.
+		{"optimizer_switch keeps the flags not named", []string{"set optimizer_switch = 'index_merge=off'", "set optimizer_switch = 'mrr=on'"},
+			[]string{"set optimizer_switch = 'index_merge=off'", "set optimizer_switch = 'mrr=on'"}},
+		{"@\u212a (KELVIN SIGN) is not @k", []string{"set @\u212a = 1", "set @k = 2", "set @K = 3"}, []string{"set @\u212a = 1", "set @K = 3"}},
 	} {
 		s.sets = nil
 		for _, set := range tc.sets {
