@@ -1917,6 +1917,13 @@ var nextTxnSteps = []string{
 	"set transaction read only", "select nosuch from item_archive where order_id = 9001", "update item_archive set qty = 3 where order_id = 9001",
 	"set autocommit = 0", "select 1", "set transaction read only", "update item_archive set qty = 4 where order_id = 9003", "rollback",
 	"update item_archive set qty = 4 where order_id = 9003", "rollback", "set autocommit = 1",
+	// AND CHAIN begins the next transaction with the same characteristics.
+	"set transaction read only", "begin", "select qty from item_archive where order_id = 9004", "commit and chain",
+	"update item_archive set qty = 5 where order_id = 9004", "rollback and chain", "update item_archive set qty = 5 where order_id = 9005",
+	"commit", "update item_archive set qty = 5 where order_id = 9005",
+	"start transaction read only", "rollback and chain", "update item_archive set qty = 6 where order_id = 9006", "commit and no chain",
+	"update item_archive set qty = 6 where order_id = 9006",
+	"set transaction isolation level read committed", "begin", "commit work and chain", "probe 9001", "probe 9002",
 }
 
 // nextTxnTranscript runs TestShopNextTransaction's steps on two connections of db.

@@ -535,6 +535,19 @@ func SavepointName(sql string) string {
 	return ""
 }
 
+// Chains reports COMMIT or ROLLBACK … AND CHAIN: a new transaction begins
+// as the old one ends, with its characteristics.
+func Chains(sql string) bool {
+	prev := ""
+	for _, t := range scanTokens(sql) {
+		if t.word == "chain" {
+			return prev == "and"
+		}
+		prev = t.word
+	}
+	return false
+}
+
 // VExplainTarget returns the statement a VEXPLAIN statement explains.
 func VExplainTarget(sql string) string {
 	_, rest := nextWord(StripLeadingComments(sql))

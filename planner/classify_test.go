@@ -237,3 +237,16 @@ func TestServerComment(t *testing.T) {
 		}
 	}
 }
+
+// TestChains: COMMIT and ROLLBACK AND CHAIN, not AND NO CHAIN.
+func TestChains(t *testing.T) {
+	for sql, want := range map[string]bool{
+		"commit": false, "COMMIT AND CHAIN": true, "commit work and chain no release": true,
+		"commit and no chain": false, "rollback and chain": true, "rollback work": false,
+		"/* chain */ commit": false,
+	} {
+		if got := Chains(sql); got != want {
+			t.Errorf("Chains(%q) = %v, want %v", sql, got, want)
+		}
+	}
+}

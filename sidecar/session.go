@@ -596,15 +596,22 @@ func (s *session) sessionStatement(plan *planner.Plan, more bool) (bool, error) 
 		}
 		s.inTxn, s.beginSQL = true, planner.StripLeadingComments(plan.Query)
 		return true, s.ok(more)
-	case planner.KindCommit:
+	case planner.KindCommit, planner.KindRollback:
+		// AND CHAIN begins the next transaction as this one: how the client
+		// began it, and what a SET TRANSACTION gave it.
+		begin, chars := "BEGIN", s.nextTxn
+		if s.inTxn {
+			begin = s.beginSQL
+		}
 		s.nextTxn = nil // a COMMIT ends the next transaction too when none is open (MariaDB)
-		if err := s.commit(); err != nil {
+		if plan.Kind == planner.KindRollback {
+			s.rollback()
+		} else if err := s.commit(); err != nil {
 			return true, err
 		}
-		return true, s.ok(more)
-	case planner.KindRollback:
-		s.nextTxn = nil
-		s.rollback()
+		if planner.Chains(plan.Query) {
+			s.inTxn, s.beginSQL, s.nextTxn = true, begin, chars
+		}
 		return true, s.ok(more)
 	case planner.KindSavepoint, planner.KindRollbackTo, planner.KindRelease:
 		return true, s.savepoint(plan, more)
