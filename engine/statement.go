@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -64,8 +65,13 @@ type Planned interface {
 	Write(results []*Result) (string, error)
 }
 
-// Read is a SELECT on a keyspace.
-type Read struct{ Keyspace, SQL string }
+// Read is a SELECT on a keyspace. Again: the statement's write evaluates its
+// conditions again (an ordered write's Read), and its warnings are the
+// client's, not the Read's too.
+type Read struct {
+	Keyspace, SQL string
+	Again         bool
+}
 
 // Session is the client's session as a Statement answers it: the vindex
 // cursor, the shards' statements in the session's transaction, and the
@@ -330,19 +336,18 @@ func (wl *WriteLimit) run(ctx context.Context, s Session, wr *Write, r *Routed, 
 	copy(args, x.Args)
 	var counts map[*conf.Shard]uint64 // of an ordered write: each shard's rows among the first
 	if wl.Read != nil && left > 0 {
-		if counts, err = wl.firstRows(ctx, s, wr.Keyspace, args, left); err != nil {
+		if counts, err = wl.firstRows(ctx, s, wr.Keyspace, r.Shards, args, left); err != nil {
 			return out, err
 		}
 	}
 	var infos []string
 	for i, sh := range r.Shards {
 		if counts != nil {
+			// Each shard, with LIMIT 0 where none of its rows are among
+			// the first: the write is checked as MariaDB checks it (an
+			// unknown column in SET), and VEXPLAIN lists it.
 			left = counts[sh]
-		}
-		if left == 0 {
-			if counts != nil {
-				continue
-			}
+		} else if left == 0 {
 			break
 		}
 		args[wl.Arg-1] = vindex.Value{Kind: vindex.Uint64, Raw: strconv.AppendUint(nil, left, 10)}
@@ -360,6 +365,9 @@ func (wl *WriteLimit) run(ctx context.Context, s Session, wr *Write, r *Routed, 
 		if m, ok := rowsMatched(w.Info); wr.Update && ok {
 			n = m
 		}
+		for _, res := range w.Returned { // a DELETE … RETURNING: no OK, its rows
+			n += uint64(len(res.Rows))
+		}
 		left -= min(n, left)
 		out.Affected += w.Affected
 		out.Warnings += w.Warnings
@@ -373,11 +381,23 @@ func (wl *WriteLimit) run(ctx context.Context, s Session, wr *Write, r *Routed, 
 	return out, nil
 }
 
-// firstRows runs an ordered write's Read for its first count rows over all
+// firstRows runs an ordered write's Read for its first count rows over the
 // shards, and counts them by shard (their primary vindex values mapped).
-func (wl *WriteLimit) firstRows(ctx context.Context, s Session, ks *conf.Keyspace, args []vindex.Value, count uint64) (map[*conf.Shard]uint64, error) {
+func (wl *WriteLimit) firstRows(ctx context.Context, s Session, ks *conf.Keyspace, shards []*conf.Shard, args []vindex.Value, count uint64) (map[*conf.Shard]uint64, error) {
 	args[wl.Arg-1] = vindex.Value{Kind: vindex.Uint64, Raw: strconv.AppendUint(nil, count, 10)}
-	res, err := s.Select(ctx, Read{Keyspace: ks.Name, SQL: string(wl.Read.appendTo(nil, args, wl.NoBackslashEscapes))})
+	read := string(wl.Read.appendTo(nil, args, wl.NoBackslashEscapes))
+	// Its locks first, one shard after another in the keyspace's order:
+	// writers of the same rows then wait for each other as on one server,
+	// instead of each locking one shard and waiting for the other, a
+	// deadlock across shards. The Read then finds them held.
+	for _, sh := range ks.Shards {
+		if slices.Contains(shards, sh) {
+			if _, err := s.ExecuteShard(ctx, sh, read, vindex.CommitNormal); err != nil {
+				return nil, err
+			}
+		}
+	}
+	res, err := s.Select(ctx, Read{Keyspace: ks.Name, SQL: read, Again: true})
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -1568,6 +1569,21 @@ func TestShopWriteLimit(t *testing.T) {
 		{"update orders set status = 'y' where status = ? limit ?", []any{"paid", int64(-1)}, "select count(*) from orders where status = 'y'", true},
 		{"delete from item where qty > 1 limit 1000", nil, "select count(*) from item", false},
 	}
+	// What an ordered write reads first is not the client's: FOUND_ROWS() and the warnings stay
+	// the write's (helper-45).
+	for _, prepared := range []bool{false, true} {
+		seq := []string{"begin", "select id from customer where id < 9 order by id", "delete from orders where total > 50 order by total desc, id limit 3",
+			"select found_rows()", "update customer set lvl = 995 where tier = '1x' order by id limit 2", "select @@warning_count", "show warnings", "rollback"}
+		var answers []string
+		for _, oracle := range []bool{true, false} {
+			db := env.shopDB(t, oracle, "")
+			answers = append(answers, runSequence(t, ctx, db, prepared, seq))
+			db.Close()
+		}
+		if answers[1] != answers[0] {
+			t.Errorf("prepared %v:\n MariaDB %s\n sidecar %s", prepared, answers[0], answers[1])
+		}
+	}
 	// ORDER BY: the first rows over all shards, as MariaDB picks them (the sums of their ids tell
 	// the rows apart; the steps above leave the shards other rows than the oracle, so these run in
 	// a transaction of their own), names in the collation's order.
@@ -2076,6 +2092,24 @@ func TestShopReturning(t *testing.T) {
 			t.Errorf("%s [prepared %v]: %s", q, prepared, msg)
 		}
 		env.sameAnswer(t, ctx, sc, ref, prepared, "select id from item_archive where id >= 9100")
+		// With LIMIT, as many rows as the LIMIT says over all shards (helper-45: each shard deleted
+		// that many), whichever they are.
+		var counts [2]int
+		for i, db := range []*sql.DB{ref, sc} {
+			if _, err := db.ExecContext(ctx, "insert into item_archive (id, order_id, sku) values (9200, 9001, 'l'), (9201, 9002, 'l'), (9202, 9005, 'l'), (9203, 9003, 'l')"); err != nil {
+				t.Fatal(err)
+			}
+			res, err := mergeQuery(ctx, db, prepared, "delete from item_archive where id >= 9100 limit 2 returning id")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := db.QueryRowContext(ctx, "select count(*) from item_archive where id >= 9100").Scan(&counts[i]); err != nil || len(res.rows) != 2 {
+				t.Errorf("DELETE … LIMIT 2 RETURNING [prepared %v, sidecar %v]: %d rows returned, %v", prepared, i == 1, len(res.rows), err)
+			}
+		}
+		if counts[1] != counts[0] {
+			t.Errorf("DELETE … LIMIT 2 RETURNING [prepared %v]: %d rows left, MariaDB %d", prepared, counts[1], counts[0])
+		}
 		clean()
 		id = 9100
 	}
@@ -2118,5 +2152,49 @@ func TestShopReturning(t *testing.T) {
 	} {
 		_, err := env.shopText.ExecContext(ctx, q)
 		expectMySQLError(t, err, 1235, "42000")
+	}
+}
+
+// TestShopOrderedClaims: four workers claim 40 jobs one at a time with UPDATE … ORDER BY id LIMIT 1
+// across shards, as a job queue does. Each job is claimed once and no worker gets an error (before,
+// their locking reads took the shards in either order, a deadlock across shards that the lock-wait
+// watcher broke with 1213; helper-45).
+func TestShopOrderedClaims(t *testing.T) {
+	env := newMergeEnv(t)
+	ctx := mergeCtx(t, time.Minute)
+	var jobs []string
+	for i := range 40 {
+		jobs = append(jobs, fmt.Sprintf("(%d, %d, 'job')", 9500+i, 9001+i%6)) // orders 9001-9006: both shards
+	}
+	if _, err := env.shopText.ExecContext(ctx, "insert into item_archive (id, order_id, sku) values "+strings.Join(jobs, ", ")); err != nil {
+		t.Fatal(err)
+	}
+	defer env.shopText.ExecContext(context.Background(), "delete from item_archive where id between 9500 and 9539")
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				res, err := env.shopText.ExecContext(ctx, "update item_archive set note = ? where note is null and id between 9500 and 9539 order by id limit 1", fmt.Sprintf("w%d", w))
+				if err != nil {
+					errs <- err
+					return
+				}
+				if n, _ := res.RowsAffected(); n == 0 {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	var claimed int
+	if err := env.shopText.QueryRowContext(ctx, "select count(*) from item_archive where id between 9500 and 9539 and note like 'w%'").Scan(&claimed); err != nil || claimed != 40 {
+		t.Errorf("%d of 40 jobs claimed (%v)", claimed, err)
 	}
 }

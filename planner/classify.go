@@ -400,6 +400,11 @@ func connState(plan *Plan) {
 		plan.Variables = assignedVariables(plan.Query)
 		plan.ConnFoundRows = ContainsFold(plan.Query, "sql_calc_found_rows") || plan.Kind == KindSelect && ContainsFold(plan.Query, "into @")
 	}
+	if ContainsFold(plan.Query, "returning") && (plan.Kind == KindInsert || plan.Kind == KindReplace || plan.Kind == KindDelete) {
+		// MariaDB's FOUND_ROWS() counts no rows a write returns (a
+		// column named so only keeps it longer).
+		plan.KeepsFoundRows = true
+	}
 	switch plan.Kind {
 	case KindExplain:
 		switch w, _ := nextWord(afterWord(plan.Query)); w {

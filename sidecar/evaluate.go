@@ -71,6 +71,11 @@ func (s *session) Select(_ context.Context, r engine.Read) (*engine.Result, erro
 	if plan.Kind != planner.KindSelect || plan.Local != planner.NotLocal || plan.Keyspace == nil {
 		return nil, sqlerr.Routing("the engine sent a statement that is no SELECT of keyspace %s: %.80s", keyspace, sql)
 	}
+	if r.Again {
+		// Its conditions are the write's, whose warnings say it all.
+		warnings, count, src, srcCount := s.warnings, s.warningCount, s.warnSrc, s.warnSrcCount
+		defer func() { s.warnings, s.warningCount, s.warnSrc, s.warnSrcCount = warnings, count, src, srcCount }()
+	}
 	return s.capture(func() error {
 		if !plan.Forwarded() {
 			return s.runPlanned(plan, plan.Args, nil, false)
@@ -103,11 +108,15 @@ func (s *session) SelectOn(_ context.Context, keyspace, sql string) (*engine.Res
 // the client, and reads the reply back as a result.
 func (s *session) capture(run func() error) (*engine.Result, error) {
 	saved, outer := s.w, s.capturing
+	// What the captured statement leaves is no client's statement's:
+	// FOUND_ROWS() and ROW_COUNT() stay what the client's last left.
+	found, count := s.rowsFound, s.rowCount
 	buf := &captureBuffer{}
 	s.w, s.capturing = saved.Capture(buf), true
 	err := run()
 	s.w.Flush()
 	s.w, s.capturing = saved, outer
+	s.rowsFound, s.rowCount = found, count
 	var relayed errRelayed
 	if errors.As(err, &relayed) {
 		return nil, relayed.err

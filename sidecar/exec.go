@@ -133,10 +133,7 @@ func (a *answering) Returned(w engine.Written, rows *engine.Result) error {
 	if w.Generated {
 		a.lastInsertID = w.InsertID
 	}
-	found := a.rowsFound // MariaDB's FOUND_ROWS() counts no rows a write returns
-	err := a.writeResult(rows, a.stmt != nil, w.Warnings, a.more)
-	a.rowsFound = found
-	return err
+	return a.writeResult(rows, a.stmt != nil, w.Warnings, a.more)
 }
 
 func (a *answering) Scope(keyspace string, run func() error) error {
