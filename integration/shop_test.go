@@ -1932,7 +1932,9 @@ var nextTxnSteps = []string{
 	"set transaction read only", "lock tables item_archive read", "unlock tables", "update item_archive set qty = 3 where order_id = 9006",
 	"set transaction read only", "select nosuch from item_archive where order_id = 9001", "update item_archive set qty = 3 where order_id = 9001",
 	"set autocommit = 0", "select 1", "set transaction read only", "update item_archive set qty = 4 where order_id = 9003", "rollback",
-	"update item_archive set qty = 4 where order_id = 9003", "rollback", "set autocommit = 1",
+	"update item_archive set qty = 4 where order_id = 9003", "rollback",
+	"select count(*) >= 0 from information_schema.tables where table_name = 'x'", "set transaction read only",
+	"select count(*) >= 0 from mysql.innodb_table_stats", "set transaction read write", "rollback", "set autocommit = 1",
 	// AND CHAIN begins the next transaction with the same characteristics.
 	"set transaction read only", "begin", "select qty from item_archive where order_id = 9004", "commit and chain",
 	"update item_archive set qty = 5 where order_id = 9004", "rollback and chain", "update item_archive set qty = 5 where order_id = 9005",

@@ -128,7 +128,11 @@ type Plan struct {
 	// the shard's database in its place (see Planner.SchemaTarget).
 	SystemRead   bool
 	SchemaParams []int
-	schemaNamed  *conf.Keyspace // the keyspace the text names there, if any
+	// NoTransaction: a SystemRead that names no table, or only
+	// information_schema's and performance_schema's: it begins no
+	// transaction in MariaDB (the InnoDB tables of mysql do).
+	NoTransaction bool
+	schemaNamed   *conf.Keyspace // the keyspace the text names there, if any
 	// groupColumns are the table's columns (lower-case) when a GROUP BY
 	// name is also an alias: MySQL groups by the column if there is one.
 	groupColumns map[string]bool

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"cmp"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -293,7 +294,14 @@ func scanTokens(sql string) []token {
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 func (p *Planner) routeSystemSchemaRead(plan *Plan, stmt ast.StmtNode, sess Session) (*Plan, error) {
-	plan.SystemRead = true
+	plan.SystemRead, plan.NoTransaction = true, true
+	for _, t := range tablesOf(stmt) {
+		switch schema := cmp.Or(t.Schema.L, strings.ToLower(sess.SystemSchema)); schema {
+		case "information_schema", "performance_schema":
+		default:
+			plan.NoTransaction = false
+		}
+	}
 	if plan.Unparsed == "" && readsSchemataOnly(stmt, sess) {
 		if c := serverComment(plan.Query, sess.Mode); c != "" {
 			return nil, sqlerr.Unsupported("a server-dependent comment (%s … */) in a read of information_schema.SCHEMATA, which the sidecar evaluates by what it reads", c)

@@ -1111,7 +1111,7 @@ func (s *session) copyConnState(plan *planner.Plan) {
 func (s *session) implicitBegin(plan *planner.Plan) {
 	kind := plan.Kind
 	switch {
-	case s.inTxn || plan.SystemRead: // no keyspace's table (SELECT 1, information_schema): no transaction
+	case s.inTxn || plan.NoTransaction: // no table (SELECT 1, information_schema): no transaction
 	case s.autocommit:
 		s.nextTxnNow = len(s.nextTxn) > 0 && (kind == planner.KindSelect || kind == planner.KindOther || kind.IsDML())
 	case kind != planner.KindSet && kind != planner.KindShow && kind != planner.KindDDL &&
