@@ -1574,15 +1574,7 @@ func TestShopWriteLimit(t *testing.T) {
 	for _, prepared := range []bool{false, true} {
 		seq := []string{"begin", "select id from customer where id < 9 order by id", "delete from orders where total > 50 order by total desc, id limit 3",
 			"select found_rows()", "update customer set lvl = 995 where tier = '1x' order by id limit 2", "select @@warning_count", "show warnings", "rollback"}
-		var answers []string
-		for _, oracle := range []bool{true, false} {
-			db := env.shopDB(t, oracle, "")
-			answers = append(answers, runSequence(t, ctx, db, prepared, seq))
-			db.Close()
-		}
-		if answers[1] != answers[0] {
-			t.Errorf("prepared %v:\n MariaDB %s\n sidecar %s", prepared, answers[0], answers[1])
-		}
+		env.sameOnSessionsOfTheirOwn(t, fmt.Sprintf("prepared %v", prepared), func(db *sql.DB) string { return runSequence(t, ctx, db, prepared, seq) })
 	}
 	// ORDER BY: the first rows over all shards, as MariaDB picks them (the sums of their ids tell
 	// the rows apart; the steps above leave the shards other rows than the oracle, so these run in
@@ -1854,6 +1846,22 @@ func openShop(t *testing.T, env *mergeEnv, collation string) (conn *sql.Conn, en
 	return conn, func() { conn.Close(); db.Close() }
 }
 
+// sameOnSessionsOfTheirOwn runs run on a pool of its own on the oracle, then on one through the
+// sidecar, and reports where the transcripts it returns differ: sessions that change what other
+// tests' pooled sessions would keep (sql_mode, autocommit).
+func (e *mergeEnv) sameOnSessionsOfTheirOwn(t *testing.T, what string, run func(db *sql.DB) string) {
+	t.Helper()
+	var answers [2]string
+	for i, oracle := range []bool{true, false} {
+		db := e.shopDB(t, oracle, "")
+		answers[i] = run(db)
+		db.Close()
+	}
+	if answers[1] != answers[0] {
+		t.Errorf("%s:\n MariaDB %s\n sidecar %s", what, answers[0], answers[1])
+	}
+}
+
 // shopDB is a pool of its own (the caller closes it) on the sidecar's shop keyspace, or on the
 // oracle's shop database: its sessions hold nothing other tests left in theirs.
 func (e *mergeEnv) shopDB(t *testing.T, oracle bool, collation string) *sql.DB {
@@ -1890,15 +1898,9 @@ func TestShopNextTransaction(t *testing.T) {
 		defer db.ExecContext(context.Background(), "delete from item_archive where order_id in ("+ids+")")
 	}
 	for _, prepared := range []bool{false, true} {
-		var transcripts []string
-		for _, oracle := range []bool{true, false} {
-			db := env.shopDB(t, oracle, "")
-			transcripts = append(transcripts, nextTxnTranscript(t, ctx, db, prepared, nextTxnSteps))
-			db.Close()
-		}
-		if transcripts[1] != transcripts[0] {
-			t.Errorf("prepared %v:\n MariaDB %s\n sidecar %s", prepared, transcripts[0], transcripts[1])
-		}
+		env.sameOnSessionsOfTheirOwn(t, fmt.Sprintf("prepared %v", prepared), func(db *sql.DB) string {
+			return nextTxnTranscript(t, ctx, db, prepared, nextTxnSteps)
+		})
 	}
 }
 
@@ -2134,15 +2136,7 @@ func TestShopReturning(t *testing.T) {
 		append([]string{"set sql_mode = ''", "select id from customer where id < 6 order by id", insert, "select found_rows()"}, deletes...),
 	} {
 		for _, prepared := range []bool{false, true} {
-			var answers []string
-			for _, oracle := range []bool{true, false} {
-				db := env.shopDB(t, oracle, "")
-				answers = append(answers, runSequence(t, ctx, db, prepared, seq))
-				db.Close()
-			}
-			if answers[1] != answers[0] {
-				t.Errorf("prepared %v:\n MariaDB %s\n sidecar %s", prepared, answers[0], answers[1])
-			}
+			env.sameOnSessionsOfTheirOwn(t, fmt.Sprintf("prepared %v", prepared), func(db *sql.DB) string { return runSequence(t, ctx, db, prepared, seq) })
 		}
 	}
 	for _, q := range []string{
