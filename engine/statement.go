@@ -93,9 +93,9 @@ type Session interface {
 	Write(ctx context.Context, queries []ShardQuery) (Written, error)
 	// OK answers the client with an OK packet of w.
 	OK(w Written) error
-	// Returned answers the client with the rows of an INSERT … RETURNING,
-	// whose w says what an OK would (its generated insert id is the
-	// session's LAST_INSERT_ID()).
+	// Returned answers the client with the rows of an INSERT or DELETE …
+	// RETURNING, whose w says what an OK would (its generated insert id is
+	// the session's LAST_INSERT_ID()).
 	Returned(w Written, rows *Result) error
 	// Scope runs a statement that writes in several places as one: if run
 	// fails, what it wrote is undone. When run returns ErrRetry, Scope

@@ -61,7 +61,8 @@ type session struct {
 	// nextTxn are the SET TRANSACTION statements (no SESSION or GLOBAL)
 	// the client sent for its next transaction, which MySQL gives them to
 	// alone: each connection joining that transaction gets them before its
-	// BEGIN (beginOn), until it ends (endTxn). Under autocommit, a
+	// BEGIN (beginOn), until it ends (endTxn; COMMIT, DDL and LOCK TABLES
+	// end it even before it began). Under autocommit, a
 	// statement reading or writing tables is that transaction: each
 	// connection it runs on (nextTxnOn) gets them first (nextTxnNow).
 	nextTxn    []string
@@ -1104,9 +1105,9 @@ func (s *session) copyConnState(plan *planner.Plan) {
 }
 
 // implicitBegin opens the transaction a statement starts when autocommit is
-// off, as MySQL does; SET, SHOW, DDL and statements reading no keyspace's
-// table do not start one. Under autocommit,
-// a statement reading or writing a keyspace's tables is a transaction of its
+// off, as MySQL does; SET, SHOW, DDL and statements reading no table but
+// information_schema's (planner.Plan.NoTransaction) do not start one. Under
+// autocommit, a statement reading or writing tables is a transaction of its
 // own, the one a SET TRANSACTION was for (see nextTxn).
 func (s *session) implicitBegin(plan *planner.Plan) {
 	kind := plan.Kind
