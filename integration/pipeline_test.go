@@ -7,6 +7,7 @@ package integration
 // next statement), savepoints replayed on a shard joining later, statement savepoints.
 
 import (
+	"bufio"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -50,8 +51,10 @@ func startOneCommandAtATime(t *testing.T, backend string) *oneCommandAtATime {
 func (p *oneCommandAtATime) addr() string { return p.ln.Addr().String() }
 
 // relay copies packets both ways. A client packet with sequence number 0 starts a command; one that
-// arrives while the previous command has no answer yet drops the connection. Commands without a
-// reply (COM_QUIT, COM_STMT_CLOSE, COM_STMT_SEND_LONG_DATA) leave nothing awaited.
+// arrives while the previous command has no answer yet, or that came in one read with the command
+// before it (written ahead of its reply, whenever the reply raced it here), drops the connection.
+// Commands without a reply (COM_QUIT, COM_STMT_CLOSE, COM_STMT_SEND_LONG_DATA) leave nothing
+// awaited.
 func (p *oneCommandAtATime) relay(client net.Conn) {
 	defer client.Close()
 	server, err := net.Dial("tcp", p.backend)
@@ -76,8 +79,9 @@ func (p *oneCommandAtATime) relay(client net.Conn) {
 			}
 		}
 	}()
+	in := bufio.NewReaderSize(client, 64<<10)
 	for {
-		pkt, err := readRawPacket(client)
+		pkt, err := readRawPacket(in)
 		if err != nil {
 			return
 		}
@@ -88,6 +92,7 @@ func (p *oneCommandAtATime) relay(client net.Conn) {
 			case 0x01, 0x18, 0x19:
 			default:
 				awaiting = true
+				ahead = ahead || in.Buffered() > 0
 			}
 			mu.Unlock()
 			if ahead {
