@@ -1727,6 +1727,61 @@ func TestShopSchemata(t *testing.T) {
 // TestShopPreparedSet: a prepared SET with placeholders (go-sql-driver prepares `SET x = ?` with
 // arguments) sets what its text with the arguments would, kept for the session's other
 // connections, as on MariaDB.
+// TestShopSetUserVariables: a SET of user variables whose values are not
+// literals leaves the same values on every shard the session reads later,
+// text and prepared: the session keeps the values it left, not the SET,
+// which would call RAND() again on each connection it was replayed on.
+func TestShopSetUserVariables(t *testing.T) {
+	env := newMergeEnv(t)
+	ctx := mergeCtx(t, time.Minute)
+	steps := []struct {
+		sql  string
+		args []any
+	}{
+		{"set @r = rand(), @n = 0", nil},
+		{"set @n = @n + 1", nil},
+		{"set @n := @n + ?", []any{2}},
+		{"set @`a b` = @n * 2, @s = concat('é', @n), @b = unhex('00ff'), @d = 1e0 / 3", nil},
+	}
+	const read = "select id, @n, @`a b`, @s, charset(@s), hex(@b), charset(@b), @d, @d * 3 = 1 from customer where id in (8, 9) order by id"
+	var answers [2]string
+	for i, db := range []*sql.DB{env.shopRefPrep, env.shopText, env.shopPrep} {
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		for _, st := range steps {
+			if _, err := conn.ExecContext(ctx, st.sql, st.args...); err != nil {
+				t.Fatalf("%s %v: %v", st.sql, st.args, err)
+			}
+		}
+		// Customers 8 and 9 are on two shards: the SETs ran on one of them.
+		rows, err := conn.QueryContext(ctx, "select @r from customer where id in (8, 9)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := ScanStrings(rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r) != 2 || r[0][0] != r[1][0] {
+			t.Errorf("db %d: @r on the two shards: %q, want one value", i, r)
+		}
+		if rows, err = conn.QueryContext(ctx, read); err != nil {
+			t.Fatal(err)
+		}
+		got, err := ScanStrings(rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		answers[min(i, 1)] = fmt.Sprint(got)
+		if i > 0 && answers[1] != answers[0] {
+			t.Errorf("db %d: %s\n  sidecar %s\n  oracle  %s", i, read, answers[1], answers[0])
+		}
+	}
+}
+
 func TestShopPreparedSet(t *testing.T) {
 	env := newMergeEnv(t)
 	ctx := mergeCtx(t, time.Minute)

@@ -148,6 +148,42 @@ func TestPlanSet(t *testing.T) {
 	}
 }
 
+// TestSetVariables: what the session keeps of a SET. A SET of literals is
+// kept as written, under the keys of the variables it assigns (SetVars); a
+// SET of user variables alone, some not literals, by the values it leaves,
+// read back (Variables); any other as written, whole.
+func TestSetVariables(t *testing.T) {
+	p := NewPlanner(loadExample(t), 100, 1<<20)
+	for _, tc := range []struct {
+		sql       string
+		setVars   []string
+		variables []string
+	}{
+		{"set @a = 1, @B = 'x'", []string{"@a", "@b"}, nil},
+		{"set session sql_select_limit = 5", []string{"@@sql_select_limit"}, nil},
+		{"set @n = @n + 1", nil, []string{"@n"}},
+		{"SET @n := @n + 1, @`a b` = rand(), @`x``y` = @n", nil, []string{"@n", "@`a b`", "@`x``y`"}},
+		{"set @c = connection_id()", nil, []string{"@c"}},
+		{"set @n = @n + 1, sql_mode = ''", nil, nil},
+		{"set max_statement_time = @t", nil, nil},
+	} {
+		plan, err := p.Plan(tc.sql, Session{Keyspace: "customer"})
+		if err != nil {
+			t.Errorf("%s: %v", tc.sql, err)
+			continue
+		}
+		if !slices.Equal(plan.SetVars, tc.setVars) || !slices.Equal(plan.Variables, tc.variables) {
+			t.Errorf("%s: SetVars %q, Variables %q, want %q, %q", tc.sql, plan.SetVars, plan.Variables, tc.setVars, tc.variables)
+		}
+	}
+	// The keys of the variables read back are those of a SET of literals.
+	for written, key := range map[string]string{"@n": "@n", "@N": "@n", "@`a b`": "@a b", "@`x``y`": "@x`y", "@'q'": "@'q'"} {
+		if got := UserVariableKey(written); got != key {
+			t.Errorf("UserVariableKey(%s) = %q, want %q", written, got, key)
+		}
+	}
+}
+
 // TestPrintFunctions: functions the parser reads into TiDB's own names, or whose printing takes a
 // `?` for an argument left out, print back as MySQL reads them (a statement sent with each
 // shard's own values of an IN list, or a prepared one rendered with its arguments).

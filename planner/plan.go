@@ -14,6 +14,7 @@ import (
 	"sidecar/conf"
 	"sidecar/engine"
 	"sidecar/sqlerr"
+	"sidecar/vindex"
 )
 
 // Local names the statements the sidecar answers itself, the way MySQL would.
@@ -99,7 +100,7 @@ type Plan struct {
 	// Sticky: the statement leaves state on the backend connection.
 	Sticky bool
 	// Variables are the user variables the statement assigns (@v := …,
-	// INTO @v) as written, and ConnFoundRows says its FOUND_ROWS() is the
+	// INTO @v, a SET of them alone: see userVariables) as written, and ConnFoundRows says its FOUND_ROWS() is the
 	// count the backend keeps (SELECT SQL_CALC_FOUND_ROWS, SELECT … INTO,
 	// which sends no rows): what it leaves on the one backend connection it
 	// runs on, which the session copies out (another statement may run on
@@ -901,6 +902,9 @@ func (p *Planner) planSet(plan *Plan) {
 		return
 	}
 	plan.SetVars = literalSet(set)
+	if plan.SetVars == nil {
+		plan.Variables = userVariables(set)
+	}
 	if w == "transaction" {
 		// Without SESSION or GLOBAL: for the next transaction alone. A
 		// characteristic given twice, which the parser takes and MariaDB
@@ -982,6 +986,36 @@ func literalSet(set *ast.SetStmt) []string {
 		vars = append(vars, name)
 	}
 	return vars
+}
+
+// userVariables are the user variables set assigns, as a SELECT reads them
+// (@n, @`a b`), when it assigns nothing else and not each a literal: the
+// session keeps their values rather than the statement, which would read
+// other variables again on each connection it is replayed on, and grow the
+// session's SETs by one for each SET @n = @n + 1.
+func userVariables(set *ast.SetStmt) []string {
+	vars := make([]string, len(set.Variables))
+	for i, v := range set.Variables {
+		if v.IsSystem || v.Value == nil {
+			return nil
+		}
+		vars[i] = "@" + v.Name
+		if needsQuotes(v.Name) {
+			vars[i] = "@" + vindex.QuoteIdent(v.Name)
+		}
+	}
+	return vars
+}
+
+// UserVariableKey is the key (see literalSet) of a user variable as a
+// statement writes it: @n, or @`n` (backticks, whose quoting does not
+// count); any other quotes stay in the key.
+func UserVariableKey(written string) string {
+	name := strings.TrimPrefix(written, "@")
+	if q, ok := strings.CutPrefix(name, "`"); ok && len(q) > 0 && strings.HasSuffix(q, "`") {
+		name = strings.ReplaceAll(q[:len(q)-1], "``", "`")
+	}
+	return "@" + VariableKey(name)
 }
 
 // VariableKey is a variable's name as MariaDB tells names apart: A-Z fold

@@ -964,7 +964,9 @@ func (s *session) set(plan *planner.Plan, more bool) error {
 			}
 		}
 	}
-	s.keepSet(keptSet{plan.Query, plan.SetVars}, ran)
+	if len(plan.Variables) == 0 { // else the values it left are kept (copyConnState)
+		s.keepSet(keptSet{plan.Query, plan.SetVars}, ran)
+	}
 	if limit {
 		for _, bc := range s.conns { // each has the SET now
 			bc.SelectLimit = s.selectLimit
@@ -1095,11 +1097,17 @@ func (s *session) copyConnState(plan *planner.Plan) {
 		}
 		set = append(set, v...)
 		set = append(set, " = "...)
+		if vals[i].Kind == vindex.Uint64 { // a variable keeps its UNSIGNED, which a literal lacks
+			set = append(set, "CAST("...)
+			set = vindex.AppendLiteral(set, vals[i], s.mode.NoBackslashEscapes)
+			set = append(set, " AS UNSIGNED)"...)
+			continue
+		}
 		set = vindex.AppendLiteral(set, vals[i], s.mode.NoBackslashEscapes)
 	}
 	vars := make([]string, len(plan.Variables))
 	for i, v := range plan.Variables {
-		vars[i] = planner.VariableKey(v)
+		vars[i] = planner.UserVariableKey(v)
 	}
 	s.keepSet(keptSet{string(set), vars}, bc)
 }
