@@ -1992,6 +1992,9 @@ var nextTxnSteps = []string{
 	"update item_archive set qty = 4 where order_id = 9003", "rollback",
 	"select count(*) >= 0 from information_schema.tables where table_name = 'x'", "set transaction read only",
 	"select count(*) >= 0 from mysql.innodb_table_stats", "set transaction read write", "rollback", "set autocommit = 1",
+	// DO without tables is no transaction either (helper-45).
+	"set transaction read only", "do 1", "update item_archive set qty = 4 where order_id = 9004",
+	"set autocommit = 0", "do sleep(0)", "set transaction read write", "rollback", "set autocommit = 1",
 	// AND CHAIN begins the next transaction with the same characteristics.
 	"set transaction read only", "begin", "select qty from item_archive where order_id = 9004", "commit and chain",
 	"update item_archive set qty = 5 where order_id = 9004", "rollback and chain", "update item_archive set qty = 5 where order_id = 9005",

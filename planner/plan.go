@@ -489,9 +489,16 @@ func (p *Planner) plan(sql string, sess Session) (*Plan, error) {
 	case KindSet:
 		p.planSet(plan)
 		if plan.Local == NotLocal && ContainsFold(sql, "select") {
-			return p.routeSetReads(plan, sess)
+			return p.routeReads(plan, sess)
 		}
 		return plan, nil
+	case KindDo:
+		connState(plan)
+		plan, err := p.routeToSession(plan, sess)
+		if err != nil {
+			return nil, err
+		}
+		return p.routeReads(plan, sess)
 	case KindLoad:
 		return p.planLoad(plan, sess)
 	}
@@ -1041,15 +1048,20 @@ func assignsSession(v *ast.VariableAssignment, name string) bool {
 	return v.IsSystem && !v.IsGlobal && !v.IsInstance && strings.EqualFold(v.Name, name)
 }
 
-// routeSetReads routes a SET whose values read tables (SET @n := (SELECT
-// count(*) FROM t)) to their keyspace: an unsharded one's shard answers it;
-// a sharded one's shard would read only its own rows, so it is refused.
-func (p *Planner) routeSetReads(plan *Plan, sess Session) (*Plan, error) {
+// routeReads routes a SET or DO whose values read tables (SET @n :=
+// (SELECT count(*) FROM t)) to their keyspace: an unsharded one's shard
+// answers it; a sharded one's shard would read only its own rows, so it is
+// refused. A DO reading no table begins no transaction (DO 1, DO SLEEP(1)).
+func (p *Planner) routeReads(plan *Plan, sess Session) (*Plan, error) {
 	stmt, err := parse(plan.Query, sess.Mode)
 	if err != nil {
 		return plan, nil // the backend says what is wrong with it
 	}
-	for _, ref := range tablesOf(stmt) {
+	refs := tablesOf(stmt)
+	plan.NoTransaction = plan.Kind == KindDo && len(refs) == 0
+	what := strings.ToUpper(plan.Kind.String())
+	var read *conf.Keyspace
+	for _, ref := range refs {
 		ks, err := p.keyspaceOf(ref, sess)
 		if err != nil {
 			return nil, err
@@ -1057,11 +1069,11 @@ func (p *Planner) routeSetReads(plan *Plan, sess Session) (*Plan, error) {
 		switch {
 		case ks == nil: // a system schema: any backend reads it
 		case ks.Sharded:
-			return nil, sqlerr.Unsupported("a SET reading table %s of sharded keyspace %s: read the value with a SELECT first", ref.Name.O, ks.Name)
-		case plan.Keyspace != nil && plan.Keyspace != ks:
-			return nil, sqlerr.Unsupported("a SET reading tables of several keyspaces (%s and %s)", plan.Keyspace.Name, ks.Name)
+			return nil, sqlerr.Unsupported("a %s reading table %s of sharded keyspace %s: read the value with a SELECT first", what, ref.Name.O, ks.Name)
+		case read != nil && read != ks:
+			return nil, sqlerr.Unsupported("a %s reading tables of several keyspaces (%s and %s)", what, read.Name, ks.Name)
 		default:
-			plan.Keyspace = ks
+			read, plan.Keyspace = ks, ks
 		}
 	}
 	return plan, nil

@@ -1122,7 +1122,7 @@ func (s *session) implicitBegin(plan *planner.Plan) {
 	switch {
 	case s.inTxn || plan.NoTransaction: // no table (SELECT 1, information_schema): no transaction
 	case s.autocommit:
-		s.nextTxnNow = len(s.nextTxn) > 0 && (kind == planner.KindSelect || kind == planner.KindOther || kind.IsDML())
+		s.nextTxnNow = len(s.nextTxn) > 0 && (kind == planner.KindSelect || kind == planner.KindOther || kind == planner.KindDo || kind.IsDML())
 	case kind != planner.KindSet && kind != planner.KindShow && kind != planner.KindDDL &&
 		kind != planner.KindLockTables && kind != planner.KindUnlockTables:
 		s.inTxn, s.beginSQL = true, "BEGIN"
