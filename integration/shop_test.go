@@ -1056,6 +1056,12 @@ func TestShopSessionState(t *testing.T) {
 			"rollback to savepoint s", "rollback"},
 		{"begin", "savepoint a", "release savepoint a /* c */", "savepoint b /* c */", "rollback to savepoint b", "rollback"},
 		{"set autocommit = 0", "savepoint a", "update customer set tier = tier where id = 1", "rollback to savepoint a", "rollback", "set autocommit = 1"},
+		// With autocommit off, a savepoint before any statement read tables: no transaction shows
+		// yet; the one the next statement begins has it; COMMIT, ROLLBACK and BEGIN end it.
+		{"set autocommit = 0", "savepoint a", "select @@in_transaction", "rollback to savepoint a", "select @@in_transaction",
+			"update customer set tier = tier + 1 where id = 1", "select @@in_transaction", "rollback to savepoint a", "select tier from customer where id = 1",
+			"rollback", "rollback to savepoint a", "savepoint b", "release savepoint b", "savepoint c", "select @@in_transaction",
+			"begin", "rollback to savepoint c", "rollback", "savepoint d", "commit", "release savepoint d", "set autocommit = 1"},
 		// A write on one shard: its warnings, its error, the LAST_INSERT_ID(expr) its values call.
 		{"insert ignore into customer (id, name) values (1, 'dup')", "show warnings", "select @@warning_count"},
 		{"insert into customer (id, name) values (901, 'a')", "insert ignore into customer (id, name) values (901, 'b')", "show warnings",

@@ -773,10 +773,11 @@ func (s *session) use(name string) error {
 }
 
 // savepoint runs SAVEPOINT, ROLLBACK TO and RELEASE on every shard in the
-// transaction, and remembers savepoints for shards that join later.
+// transaction, and remembers savepoints for shards that join later. With
+// autocommit off, they act on the transaction the next statement reading
+// tables begins, which @@in_transaction does not show until then.
 func (s *session) savepoint(plan *planner.Plan, more bool) error {
-	s.implicitBegin(plan) // with autocommit off, a transaction is open
-	if !s.inTxn {
+	if !s.inTxn && s.autocommit {
 		if plan.Kind == planner.KindSavepoint {
 			return s.ok(more) // MySQL accepts it and forgets it at once
 		}

@@ -108,6 +108,7 @@ func (s *session) undoStatement(st *stmtScope) bool {
 // commit ends the client's transaction on every shard that joined it.
 func (s *session) commit() error {
 	if !s.inTxn {
+		s.savepoints = nil // of a transaction with autocommit off that no statement began
 		return nil
 	}
 	s.endTxn()
@@ -215,6 +216,7 @@ func (s *session) endTxn() {
 // rollback undoes the client's transaction on every shard that joined it.
 func (s *session) rollback() {
 	if !s.inTxn {
+		s.savepoints = nil // see commit
 		return
 	}
 	s.endTxn()
