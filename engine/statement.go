@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"slices"
@@ -302,6 +303,9 @@ type Write struct {
 	Split    *SplitIn
 	Update   bool // an UPDATE, whose OK says how many rows it matched
 	Limit    *WriteLimit
+	// Columns is a SELECT of a DELETE … RETURNING's columns that reads no
+	// rows (see Answer); "" for other statements.
+	Columns string
 }
 
 // WriteLimit is the LIMIT of an UPDATE or DELETE. Without ORDER BY it
@@ -476,8 +480,15 @@ func (wr *Write) Answer(ctx context.Context, s Session, x Execution) error {
 		if sh == nil {
 			sh = wr.Keyspace.Shards[0]
 		}
-		if _, err := s.ExecuteShard(ctx, sh, "EXPLAIN "+x.Planned.Text(), vindex.CommitNormal); err != nil {
+		explained, err := s.ExecuteShard(ctx, sh, "EXPLAIN "+x.Planned.Text(), vindex.CommitNormal)
+		if err != nil {
 			return err
+		}
+		if wr.Columns != "" && !impossibleWhere(explained) {
+			// MariaDB answers a DELETE … RETURNING that deletes nothing
+			// with its columns and no rows, unless it finds its WHERE
+			// impossible (id = NULL): then with an OK, as below.
+			return s.Relay(ctx, sh, wr.Columns)
 		}
 		var w Written
 		if wr.Update {
@@ -518,6 +529,20 @@ func (wr *Write) Answer(ctx context.Context, s Session, x Execution) error {
 		return s.Returned(ok, rows)
 	}
 	return s.OK(ok)
+}
+
+// impossibleWhere: EXPLAIN found the WHERE of the statement it explains
+// can match no row.
+func impossibleWhere(explained *vindex.Result) bool {
+	if explained == nil {
+		return false
+	}
+	for _, row := range explained.Rows {
+		if len(row) > 0 && bytes.HasPrefix(row[len(row)-1].Raw, []byte("Impossible WHERE")) {
+			return true
+		}
+	}
+	return false
 }
 
 func (wr *Write) describe(b *strings.Builder, depth int) {

@@ -202,6 +202,7 @@ func TestStatements(t *testing.T) {
 		hint    *conf.Shard
 		maxRows int
 		failOn  map[string]error
+		rows    map[string][][]vindex.Value // ExecuteShard's answers, by shard
 		calls   []string
 		err     string
 	}{
@@ -237,6 +238,12 @@ func TestStatements(t *testing.T) {
 		{name: "write on one shard: relayed", st: &Write{Keyspace: ks}, planned: planned{routed: routed(false, low)},
 			calls: []string{"relay from -80: the client's statement"}},
 		{name: "write on no shard: one shard checks the statement, which changes nothing", st: &Write{Keyspace: ks}, planned: planned{routed: routed(false)},
+			calls: []string{"execute on -80: EXPLAIN the statement", "ok: 0 affected, insert id 0 (generated false)"}},
+		{name: "delete … returning on no shard: the columns of a SELECT without rows", st: &Write{Keyspace: ks, Columns: "SELECT `id` FROM `things` LIMIT 0"},
+			planned: planned{routed: routed(false)},
+			calls:   []string{"execute on -80: EXPLAIN the statement", "relay from -80: SELECT `id` FROM `things` LIMIT 0"}},
+		{name: "delete … returning on no shard whose WHERE MariaDB finds impossible: an OK", st: &Write{Keyspace: ks, Columns: "SELECT `id` FROM `things` LIMIT 0"},
+			planned: planned{routed: routed(false)}, rows: map[string][][]vindex.Value{"-80": {{vindex.NewInt64(1), vindex.NewVarChar("Impossible WHERE")}}},
 			calls: []string{"execute on -80: EXPLAIN the statement", "ok: 0 affected, insert id 0 (generated false)"}},
 		{name: "write on every shard: one statement", st: &Write{Keyspace: ks}, planned: planned{routed: routed(true, low, high)},
 			calls: []string{"scope of things", "write on -80: the statement", "write on 80-: the statement", "scope ends: <nil>",
@@ -301,7 +308,7 @@ func TestStatements(t *testing.T) {
 			calls: []string{"evaluate, refused by the router: <nil>"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := &session{failOn: tc.failOn}
+			s := &session{failOn: tc.failOn, vindexCursor: vindexCursor{shardRows: tc.rows}}
 			x := Execution{Args: []vindex.Value{vindex.NewInt64(1), vindex.NewInt64(4)}, Hint: tc.hint, MaxRows: tc.maxRows, Planned: &tc.planned}
 			err := tc.st.Answer(context.Background(), s, x)
 			if got := fmt.Sprint(err); (tc.err == "" && err != nil) || (tc.err != "" && !strings.Contains(got, tc.err)) {

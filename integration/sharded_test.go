@@ -2405,6 +2405,39 @@ func TestShardedInsertReturning(t *testing.T) {
 	}
 }
 
+// TestShardedDeleteReturningNoShard: a DELETE … RETURNING whose lookup value
+// no row has goes to no shard, and the client gets what MariaDB answers one
+// that deletes nothing: its columns and no rows, text and prepared; an OK
+// where MariaDB finds the WHERE impossible (= NULL).
+func TestShardedDeleteReturningNoShard(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	ctx := boundedContext(t, time.Minute)
+	conn := e.session(ctx, "customer")
+	for _, c := range []struct {
+		sql     string
+		args    []any
+		columns []string
+	}{
+		{"delete from corder_event where corder_id = 999999 returning corder_id, upper(ename) as e -- the end", nil, []string{"corder_id", "e"}},
+		{"delete from corder_event where corder_id = ? returning *", []any{999999}, []string{"corder_event_id", "corder_id", "ename", "keyspace_id"}},
+		{"delete from corder_event where corder_id = null returning corder_id", nil, nil},
+	} {
+		rows, err := conn.QueryContext(ctx, c.sql, c.args...)
+		if err != nil {
+			t.Errorf("%s: %v", c.sql, err)
+			continue
+		}
+		columns, err := rows.Columns()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := ScanStrings(rows)
+		if err != nil || len(got) != 0 || !slices.Equal(columns, c.columns) {
+			t.Errorf("%s: columns %q, rows %q, %v; want columns %q, no rows", c.sql, columns, got, err, c.columns)
+		}
+	}
+}
+
 // TestShardedNullLookupValue: a NULL value of a lookup vindex without
 // ignore_nulls is refused with 1048 (23000), as Vitess maps VT03028, whether
 // the column is given as NULL or left out — and nothing is written. So is a

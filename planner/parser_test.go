@@ -282,3 +282,30 @@ func TestSetStatement(t *testing.T) {
 		}
 	}
 }
+
+// TestReturningColumns: the SELECT that gives a DELETE … RETURNING routed to
+// no shard its columns keeps the list as the client wrote it (the column
+// names come from its text), on a line of its own, from the table the
+// DELETE names, qualifier dropped.
+func TestReturningColumns(t *testing.T) {
+	p := NewPlanner(loadExample(t), 100, 1<<20)
+	for _, tc := range []struct{ sql, want string }{
+		{"delete from customer where customer_id = 1 returning customer_id, upper(email) e -- the end",
+			"SELECT customer_id, upper(email) e -- the end\nFROM `customer` LIMIT 0"},
+		{"DELETE FROM customer.customer WHERE email = 'x' RETURNING *;", "SELECT *\nFROM `customer` LIMIT 0"},
+		// Not a plain list of expressions, a ? in it, no RETURNING, or an INSERT: none.
+		{"delete from customer where customer_id = 1 returning customer_id from customer", ""},
+		{"delete from customer where customer_id = 1 returning customer_id, '?'", ""},
+		{"delete from customer where customer_id = 1", ""},
+		{"insert into customer (customer_id, email) values (1, 'x') returning customer_id", ""},
+	} {
+		plan, err := p.Plan(tc.sql, Session{Keyspace: "customer"})
+		if err != nil {
+			t.Errorf("%s: %v", tc.sql, err)
+			continue
+		}
+		if got := returningColumns(plan); got != tc.want {
+			t.Errorf("%s:\n got %q\nwant %q", tc.sql, got, tc.want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package planner
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
@@ -150,7 +151,7 @@ func planStatement(plan *Plan) (engine.Statement, error) {
 	case plan.Kind == KindSelect:
 		return &engine.Select{Keyspace: ks, Route: plan.router, Split: splitIn(plan)}, nil
 	}
-	w := &engine.Write{Keyspace: ks, Route: plan.router, Split: splitIn(plan), Update: plan.Kind == KindUpdate}
+	w := &engine.Write{Keyspace: ks, Route: plan.router, Split: splitIn(plan), Update: plan.Kind == KindUpdate, Columns: returningColumns(plan)}
 	if limit, _ := writeLimit(plan); limit != nil {
 		w.Limit = planWriteLimit(plan, limit)
 	}
@@ -162,6 +163,29 @@ func planStatement(plan *Plan) (engine.Statement, error) {
 		w.Owned = owned
 	}
 	return w, nil
+}
+
+// returningColumns is a SELECT of a DELETE … RETURNING's list from its
+// table that reads no rows: its columns, for the answer to one routed to no
+// shard. "" for any other statement, and for a list that is no plain list
+// of expressions, or has a ? (its text goes as the client wrote it, where
+// the column names come from).
+func returningColumns(plan *Plan) string {
+	del, ok := plan.Stmt.(*ast.DeleteStmt)
+	const keyword = " returning"
+	if !ok || plan.Unparsed != "RETURNING" || del.IsMultiTable || len(plan.Tail) < len(keyword) ||
+		!strings.EqualFold(plan.Tail[:len(keyword)], keyword) || strings.Contains(plan.Tail, "?") {
+		return ""
+	}
+	list := plan.Tail[len(keyword):]
+	stmt, err := parse("SELECT"+list, plan.Mode)
+	sel, ok := stmt.(*ast.SelectStmt)
+	if err != nil || !ok || sel.From != nil || sel.Where != nil || sel.GroupBy != nil || sel.Having != nil || sel.OrderBy != nil ||
+		sel.Limit != nil || sel.LockInfo != nil || sel.SelectIntoOpt != nil || len(sel.WindowSpecs) > 0 {
+		return ""
+	}
+	// On a line of its own: the list may end in a -- comment.
+	return "SELECT" + list + "\nFROM " + printStmt("", del.TableRefs, nil, plan.Mode) + " LIMIT 0"
 }
 
 // Execution is the planner's part of one execution of plan with args, in
