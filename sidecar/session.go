@@ -1,6 +1,7 @@
 package sidecar
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -895,6 +896,7 @@ func (s *session) setAutocommit(on bool, rest string, more bool) error {
 		if restPlan, _, err = s.plan(rest, s.planSession(), false); err != nil {
 			return err
 		}
+		s.stats.plan = restPlan // what the statement leaves is the rest's (see statementEnd)
 	}
 	was := s.autocommit
 	if on && !was {
@@ -1077,7 +1079,11 @@ func (s *session) copyConnState(plan *planner.Plan) {
 	if plan.ConnFoundRows {
 		q = append(q, "FOUND_ROWS()")
 	}
-	q = append(q, plan.Variables...)
+	for _, v := range plan.Variables {
+		// A string's bytes as they are: its text comes through
+		// character_set_results, which may not hold its characters.
+		q = append(q, v, "CHARSET("+v+")", "COLLATION("+v+")", "CAST("+v+" AS BINARY)")
+	}
 	res, err := bc.Exec("SELECT " + strings.Join(q, ", ") + " LIMIT 1") // LIMIT: not capped by sql_select_limit
 	if err != nil || len(res.Rows) != 1 {
 		s.log.Warn().Err(err).Str("shard", bc.String()).Msg("reading what a statement left on its connection")
@@ -1092,25 +1098,62 @@ func (s *session) copyConnState(plan *planner.Plan) {
 		return
 	}
 	set := []byte("SET ")
+	vars := make([]string, len(plan.Variables))
 	for i, v := range plan.Variables {
 		if i > 0 {
 			set = append(set, ", "...)
 		}
 		set = append(set, v...)
 		set = append(set, " = "...)
-		if vals[i].Kind == vindex.Uint64 { // a variable keeps its UNSIGNED, which a literal lacks
-			set = append(set, "CAST("...)
-			set = vindex.AppendLiteral(set, vals[i], s.mode.NoBackslashEscapes)
-			set = append(set, " AS UNSIGNED)"...)
-			continue
-		}
-		set = vindex.AppendLiteral(set, vals[i], s.mode.NoBackslashEscapes)
-	}
-	vars := make([]string, len(plan.Variables))
-	for i, v := range plan.Variables {
+		set = appendUserValue(set, vals[4*i:4*i+4], s.mode.NoBackslashEscapes)
 		vars[i] = planner.UserVariableKey(v)
 	}
+	if plan.Kind == planner.KindSet && len(set) > keptValueLimit {
+		// Replayed on each connection the session opens, values this big
+		// could pass max_allowed_packet: the SET is kept instead, as it was
+		// written (it reads them again there).
+		set, vars = []byte(plan.Query), nil
+	}
 	s.keepSet(keptSet{string(set), vars}, bc)
+}
+
+// keptValueLimit is the size of a SET of a user variable's values read back
+// (see copyConnState) above which a SET keeps its text.
+const keptValueLimit = 64 << 10
+
+// appendUserValue writes a user variable's value as a literal that gives it
+// back as it is, from its value, character set, collation and bytes, as read
+// back (see copyConnState): a number as its text (CAST to keep UNSIGNED); a
+// string as its bytes in hex with its character set and collation.
+func appendUserValue(b []byte, read []vindex.Value, noBackslashEscapes bool) []byte {
+	val, charset, collation, bytes := read[0], read[1], read[2], read[3]
+	switch val.Kind {
+	case vindex.Null, vindex.Int64, vindex.Float64, vindex.Decimal:
+		return vindex.AppendLiteral(b, val, noBackslashEscapes)
+	case vindex.Uint64:
+		b = vindex.AppendLiteral(append(b, "CAST("...), val, noBackslashEscapes)
+		return append(b, " AS UNSIGNED)"...)
+	}
+	if !isName(charset.Raw) || !isName(collation.Raw) {
+		return vindex.AppendLiteral(b, val, noBackslashEscapes)
+	}
+	b = append(append(append(b, '_'), charset.Raw...), " X'"...)
+	b = append(hex.AppendEncode(b, bytes.Raw), '\'')
+	if string(charset.Raw) == "binary" { // its one collation, which COLLATE cannot name unquoted
+		return b
+	}
+	return append(append(b, " COLLATE "...), collation.Raw...)
+}
+
+// isName: b is a character set's or a collation's name (letters, digits,
+// _), which a statement may hold unquoted.
+func isName(b []byte) bool {
+	for _, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return len(b) > 0
 }
 
 // implicitBegin opens the transaction a statement starts when autocommit is
