@@ -1751,7 +1751,7 @@ func TestShopSetUserVariables(t *testing.T) {
 		// Strings keep their collation, character set and characters, whatever the results' (helper-46).
 		{"set @c = 'abc' collate utf8mb4_bin, @l = convert('é' using latin1), @t = date('2020-01-01') + interval 1 day, @e = ''", nil},
 		{"set names latin1", nil},
-		{"set @u = convert(0xE4B8AD using utf8mb4)", nil},
+		{"set @u = convert(0xE4B8AD using utf8mb4), @k = 'é'", nil},
 		{"set names utf8mb4", nil},
 		// With autocommit: the rest of the SET is read back (helper-46).
 		{"set autocommit = 1, @m = 1 + 1", nil},
@@ -1759,7 +1759,7 @@ func TestShopSetUserVariables(t *testing.T) {
 		{"set @big = repeat('''', 34000000)", nil},
 	}
 	const read = "select id, @n, @`a b`, @s, charset(@s), hex(@b), charset(@b), @d, @d * 3 = 1, @c = 'ABC', collation(@c), " +
-		"charset(@l), hex(@l), charset(@t), @t, length(@e), hex(@u), @m, length(@big) from customer where id in (8, 9) order by id"
+		"charset(@l), hex(@l), charset(@t), @t, length(@e), hex(@u), charset(@k), hex(@k), @m, length(@big) from customer where id in (8, 9) order by id"
 	var answers [2]string
 	for i, db := range []*sql.DB{env.shopRefPrep, env.shopText, env.shopPrep} {
 		conn, err := db.Conn(ctx)
