@@ -465,6 +465,16 @@ SELECT id FROM ai WHERE id > 100 ORDER BY id;`,
 			stdout: "LAST_INSERT_ID()\n101\nLAST_INSERT_ID()\n101\nLAST_INSERT_ID()\n301\nLAST_INSERT_ID()\n302\nid\n101\n200\n300\n301\n302\n",
 		},
 		{
+			// INSERT … RETURNING sends rows, not an OK packet with the insert id: LAST_INSERT_ID()
+			// is its first generated id still, and stays as it was when it generates none.
+			name: "LAST_INSERT_ID after INSERT … RETURNING",
+			sql: `INSERT INTO ai (v) VALUES (70), (71) RETURNING v;
+SELECT LAST_INSERT_ID() = (SELECT MIN(id) FROM ai WHERE v = 70) AS first;
+INSERT INTO ai (id, v) VALUES (500, 72) RETURNING id;
+SELECT LAST_INSERT_ID() = (SELECT MIN(id) FROM ai WHERE v = 70) AS kept;`,
+			stdout: "v\n70\n71\nfirst\n1\nid\n500\nkept\n1\n",
+		},
+		{
 			name:   "LAST_INSERT_ID is per session",
 			sql:    "SELECT LAST_INSERT_ID();",
 			stdout: "LAST_INSERT_ID()\n0\n",
@@ -766,6 +776,23 @@ func TestUnshardedLastInsertIDRoundTrips(t *testing.T) {
 	asked := loggedStatements(t, env.mdb, "LAST_INSERT_ID")
 	if len(asked) != 2 {
 		t.Errorf("the backend was asked for LAST_INSERT_ID() %d times, want 2 (the two ambiguous INSERTs): %q", len(asked), asked)
+	}
+	// INSERT … RETURNING, prepared: rows, no OK packet; the backend is asked.
+	for _, c := range []struct {
+		args []any
+		want int64
+	}{{[]any{nil, 60}, 52}, {[]any{70, 61}, 52}} {
+		rows, err := conn.QueryContext(ctx, "INSERT INTO ai_rt (id, v) VALUES (?, ?) RETURNING id", c.args...)
+		if err == nil {
+			_, err = ScanStrings(rows)
+		}
+		var got int64
+		if err == nil {
+			err = conn.QueryRowContext(ctx, "SELECT LAST_INSERT_ID()").Scan(&got)
+		}
+		if err != nil || got != c.want {
+			t.Errorf("INSERT … RETURNING %v: LAST_INSERT_ID() %d (%v), want %d", c.args, got, err, c.want)
+		}
 	}
 }
 

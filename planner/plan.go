@@ -112,9 +112,10 @@ type Plan struct {
 	// SetVars are the variables a SET assigns, when it gives each a
 	// literal (see literalSet); nil for any other statement.
 	SetVars []string
-	// SetsLastInsertID: the statement calls LAST_INSERT_ID(expr), which
-	// sets the LAST_INSERT_ID() of the connection it runs on; a SELECT, SET
-	// or DO has no OK packet's insert id to carry it to the session.
+	// SetsLastInsertID: the statement calls LAST_INSERT_ID(expr), or is an
+	// INSERT … RETURNING, which set the LAST_INSERT_ID() of the connection
+	// it runs on; a SELECT, SET or DO, and a write that returns rows, have
+	// no OK packet's insert id to carry it to the session.
 	SetsLastInsertID bool
 	// Locks are the tables a LOCK TABLES locks (lower-cased names).
 	Locks []string
@@ -401,7 +402,7 @@ func (p *Plan) Text(args Args) string {
 func (p *Planner) plan(sql string, sess Session) (*Plan, error) {
 	kind := Classify(sql)
 	plan := &Plan{Kind: kind, Query: sql, shape: sql, Hint: ParseHint(sql), Mode: sess.Mode, readIn: sess.Mode, statement: &once[statementTemplate]{},
-		SetsLastInsertID: setsLastInsertID(sql)}
+		SetsLastInsertID: setsLastInsertID(sql) || insertReturning(kind, sql)}
 	switch kind {
 	case KindSelect:
 		plan.merge, plan.mergeEnums, plan.evaluate = &once[mergeTemplate]{}, &atomic.Pointer[mergeTemplate]{}, &once[evaluation]{}

@@ -303,6 +303,13 @@ func resultSelects(stmt ast.Node) []*ast.SelectStmt {
 	return nil
 }
 
+// insertReturning: sql may be an INSERT or REPLACE … RETURNING (a column
+// named so too: reading LAST_INSERT_ID() back then costs a round trip and
+// finds it as it was).
+func insertReturning(kind Kind, sql string) bool {
+	return (kind == KindInsert || kind == KindReplace) && ContainsFold(sql, "returning")
+}
+
 // setsLastInsertID reports a call of LAST_INSERT_ID with an argument.
 func setsLastInsertID(sql string) bool {
 	const name = "last_insert_id"
