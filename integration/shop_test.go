@@ -431,6 +431,9 @@ var shopCases = []shopCase{
 	{mergeCase: mergeCase{sql: "select id from customer where id = 8 and name <> _utf8mb4'x' collate utf8mb4_bin"}},
 	{mergeCase: mergeCase{sql: "select /*+ MAX_EXECUTION_TIME(1000) */ id from customer use index (primary) where id = ?", args: []any{8}}},
 	{mergeCase: mergeCase{sql: "select json_extract(json_object('a', name), '$.a') as a from customer where id = 8", columnInfo: "the sidecar offers no MariaDB extended metadata (format=json)"}},
+	// MariaDB's LIMIT ROWS EXAMINED, which the parser does not know (helper-47).
+	{mergeCase: mergeCase{sql: "select id, total from orders where customer_id = ? order by id limit 3 rows examined 100", args: []any{8}}},
+	{mergeCase: mergeCase{sql: "select id, name from customer where id = 8 limit rows examined 10 for update"}},
 }
 
 // TestShopOracle: every query gets the oracle's answer or a clear refusal, through the text protocol
@@ -516,7 +519,15 @@ func TestShopUnparsedClauses(t *testing.T) {
 		t.Errorf("DELETE … RETURNING deleting nothing: columns %v", cols)
 	}
 	rows.Close()
+	// PROCEDURE ANALYSE, which the parser does not know either: its rows name the shard's database.
+	if rows, err = conn.QueryContext(ctx, "select id, name from customer where id = 8 procedure analyse()"); err != nil {
+		t.Fatalf("PROCEDURE ANALYSE on one shard: %v", err)
+	}
+	if got, err := ScanStrings(rows); err != nil || len(got) != 2 {
+		t.Errorf("PROCEDURE ANALYSE: %q, %v; want a row for each column", got, err)
+	}
 	for _, q := range []string{
+		"select id from customer where tier = 1 limit rows examined 100",
 		"select name into @n from customer where tier = 1 limit 1",
 		"delete from orders where status = 'none' order by id limit 2 returning id",
 	} {

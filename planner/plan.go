@@ -1193,6 +1193,29 @@ func cutUnparsed(sql string, kind Kind) (text, tail, clause string, ok bool) {
 				end := strings.TrimRight(sql, "; \t\r\n")
 				return sql[:t.start], " " + sql[t.start:len(end)], "RETURNING", true
 			}
+		case "rows": // MariaDB's LIMIT [n] ROWS EXAMINED m
+			if depth != 0 || kind != KindSelect || i+2 >= len(toks) || toks[i+1].word != "examined" || !isDigits(sql[toks[i+2].start:toks[i+2].end]) {
+				continue
+			}
+			start, end := t.start, toks[i+2].end
+			if i > 0 && toks[i-1].word == "limit" {
+				start = toks[i-1].start
+			}
+			return sql[:start] + sql[end:], lastTail(sql, start, end), "LIMIT ROWS EXAMINED", true
+		case "procedure": // PROCEDURE ANALYSE(…), to its closing parenthesis
+			if depth != 0 || kind != KindSelect || i+2 >= len(toks) || toks[i+2].word != "(" {
+				continue
+			}
+			for k, open := i+2, 0; k < len(toks); k++ {
+				switch toks[k].word {
+				case "(":
+					open++
+				case ")":
+					if open--; open == 0 {
+						return sql[:t.start] + sql[toks[k].end:], lastTail(sql, t.start, toks[k].end), "PROCEDURE", true
+					}
+				}
+			}
 		case "into":
 			if depth != 0 || kind != KindSelect || i+1 >= len(toks) || sql[toks[i+1].start] != '@' {
 				continue
@@ -1205,6 +1228,17 @@ func cutUnparsed(sql string, kind Kind) (text, tail, clause string, ok bool) {
 		}
 	}
 	return "", "", "", false
+}
+
+// lastTail is sql's clause from start to end as a Tail, written back after
+// the printed statement, when nothing but blanks and semicolons follows it;
+// "" otherwise (a printed statement then cannot be sent: see
+// routeByTables).
+func lastTail(sql string, start, end int) string {
+	if strings.TrimRight(sql[end:], "; \t\r\n") != "" {
+		return ""
+	}
+	return " " + sql[start:end]
 }
 
 // lockWithoutAliases is LOCK TABLES without its table aliases (t AS a READ,
