@@ -532,17 +532,14 @@ func (wr *Write) Answer(ctx context.Context, s Session, x Execution) error {
 }
 
 // impossibleWhere: EXPLAIN found the WHERE of the statement it explains
-// can match no row.
+// can match no row. Its first row is the statement's own; the others, its
+// subqueries'.
 func impossibleWhere(explained *vindex.Result) bool {
-	if explained == nil {
+	if explained == nil || len(explained.Rows) == 0 {
 		return false
 	}
-	for _, row := range explained.Rows {
-		if len(row) > 0 && bytes.HasPrefix(row[len(row)-1].Raw, []byte("Impossible WHERE")) {
-			return true
-		}
-	}
-	return false
+	row := explained.Rows[0]
+	return len(row) > 0 && bytes.HasPrefix(row[len(row)-1].Raw, []byte("Impossible WHERE"))
 }
 
 func (wr *Write) describe(b *strings.Builder, depth int) {

@@ -2421,6 +2421,8 @@ func TestShardedDeleteReturningNoShard(t *testing.T) {
 		{"delete from corder_event where corder_id = 999999 returning corder_id, upper(ename) as e -- the end", nil, []string{"corder_id", "e"}},
 		{"delete from corder_event where corder_id = ? returning *", []any{999999}, []string{"corder_event_id", "corder_id", "ename", "keyspace_id"}},
 		{"delete from corder_event where corder_id = null returning corder_id", nil, nil},
+		// A subquery whose WHERE is impossible does not make the DELETE's (helper-48).
+		{"delete from corder_event where corder_id = 999999 and (corder_event_id in (select 1 from dual where 0) or ename = 'x') returning corder_id", nil, []string{"corder_id"}},
 	} {
 		rows, err := conn.QueryContext(ctx, c.sql, c.args...)
 		if err != nil {

@@ -1746,9 +1746,10 @@ func TestShopSchemata(t *testing.T) {
 // arguments) sets what its text with the arguments would, kept for the session's other
 // connections, as on MariaDB.
 // TestShopSetUserVariables: a SET of user variables whose values are not
-// literals leaves the same values on every shard the session reads later,
-// text and prepared: the session keeps the values it left, not the SET,
-// which would call RAND() again on each connection it was replayed on.
+// literals leaves the same values on every shard the session reads later
+// (text, and prepared where it has arguments): the session keeps the values
+// it left, not the SET, which would call RAND() again on each connection it
+// was replayed on.
 func TestShopSetUserVariables(t *testing.T) {
 	env := newMergeEnv(t)
 	ctx := mergeCtx(t, time.Minute)
@@ -1767,13 +1768,21 @@ func TestShopSetUserVariables(t *testing.T) {
 		{"set names utf8mb4", nil},
 		// With autocommit: the rest of the SET is read back (helper-46).
 		{"set autocommit = 1, @m = 1 + 1", nil},
+		// A value next to RAND() is kept with it; one set by DO, as big as the
+		// statements that replay it allow, too (helper-48).
+		{"set @r2 = rand(), @big3 = repeat('x', 70000)", nil},
+		{"do @big2 := repeat('x', 40000000)", nil},
 		// A value so big that its literal would pass max_allowed_packet: the SET is kept as written.
 		{"set @big = repeat('''', 34000000)", nil},
 	}
 	const read = "select id, @n, @`a b`, @s, charset(@s), hex(@b), charset(@b), @d, @d * 3 = 1, @c = 'ABC', collation(@c), " +
-		"charset(@l), hex(@l), charset(@t), @t, length(@e), hex(@u), charset(@k), hex(@k), @m, length(@big) from customer where id in (8, 9) order by id"
+		"charset(@l), hex(@l), charset(@t), @t, length(@e), hex(@u), charset(@k), hex(@k), @m, length(@big), length(@big2), length(@big3) from customer where id in (8, 9) order by id"
 	var answers [2]string
-	for i, db := range []*sql.DB{env.shopRefPrep, env.shopText, env.shopPrep} {
+	for i, oracle := range []bool{true, false} {
+		// Pools of their own: the sessions keep the big values, which every
+		// shard connection they open later would get again.
+		db := env.shopDB(t, oracle, "")
+		defer db.Close()
 		conn, err := db.Conn(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -1785,7 +1794,7 @@ func TestShopSetUserVariables(t *testing.T) {
 			}
 		}
 		// Customers 8 and 9 are on two shards: the SETs ran on one of them.
-		rows, err := conn.QueryContext(ctx, "select @r from customer where id in (8, 9)")
+		rows, err := conn.QueryContext(ctx, "select concat(@r, ' ', @r2) from customer where id in (8, 9)")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1803,9 +1812,9 @@ func TestShopSetUserVariables(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		answers[min(i, 1)] = fmt.Sprint(got)
+		answers[i] = fmt.Sprint(got)
 		if i > 0 && answers[1] != answers[0] {
-			t.Errorf("db %d: %s\n  sidecar %s\n  oracle  %s", i, read, answers[1], answers[0])
+			t.Errorf("%s\n  sidecar %s\n  oracle  %s", read, answers[1], answers[0])
 		}
 	}
 }
@@ -2020,9 +2029,11 @@ var nextTxnSteps = []string{
 	"update item_archive set qty = 4 where order_id = 9003", "rollback",
 	"select count(*) >= 0 from information_schema.tables where table_name = 'x'", "set transaction read only",
 	"select count(*) >= 0 from mysql.innodb_table_stats", "set transaction read write", "rollback", "set autocommit = 1",
-	// DO without tables is no transaction either (helper-45).
+	// DO without tables is no transaction either (helper-45), nor one reading information_schema (helper-48).
 	"set transaction read only", "do 1", "update item_archive set qty = 4 where order_id = 9004",
 	"set autocommit = 0", "do sleep(0)", "set transaction read write", "rollback", "set autocommit = 1",
+	"set transaction read only", "do (select count(*) from information_schema.tables where 0)", "update item_archive set qty = 4 where order_id = 9005",
+	"set autocommit = 0", "do (select count(*) from information_schema.tables where 0)", "set transaction read write", "rollback", "set autocommit = 1",
 	// AND CHAIN begins the next transaction with the same characteristics.
 	"set transaction read only", "begin", "select qty from item_archive where order_id = 9004", "commit and chain",
 	"update item_archive set qty = 5 where order_id = 9004", "rollback and chain", "update item_archive set qty = 5 where order_id = 9005",

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"cmp"
 	"slices"
 	"strconv"
 	"strings"
@@ -1052,14 +1053,17 @@ func assignsSession(v *ast.VariableAssignment, name string) bool {
 // routeReads routes a SET or DO whose values read tables (SET @n :=
 // (SELECT count(*) FROM t)) to their keyspace: an unsharded one's shard
 // answers it; a sharded one's shard would read only its own rows, so it is
-// refused. A DO reading no table begins no transaction (DO 1, DO SLEEP(1)).
+// refused. A DO reading no table but information_schema's begins no
+// transaction (DO 1, DO SLEEP(1)).
 func (p *Planner) routeReads(plan *Plan, sess Session) (*Plan, error) {
 	stmt, err := parse(plan.Query, sess.Mode)
 	if err != nil {
 		return plan, nil // the backend says what is wrong with it
 	}
 	refs := tablesOf(stmt)
-	plan.NoTransaction = plan.Kind == KindDo && len(refs) == 0
+	plan.NoTransaction = plan.Kind == KindDo && !slices.ContainsFunc(refs, func(ref *ast.TableName) bool {
+		return !noTransactionSchema(cmp.Or(ref.Schema.L, strings.ToLower(sess.SystemSchema)))
+	})
 	what := strings.ToUpper(plan.Kind.String())
 	var read *conf.Keyspace
 	for _, ref := range refs {

@@ -293,12 +293,16 @@ func scanTokens(sql string) []token {
 // likeEscaper writes a name as a LIKE pattern that matches it alone.
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
+// noTransactionSchema: reading the tables of schema (lowercase) begins no
+// transaction, as they are no InnoDB tables.
+func noTransactionSchema(schema string) bool {
+	return schema == "information_schema" || schema == "performance_schema"
+}
+
 func (p *Planner) routeSystemSchemaRead(plan *Plan, stmt ast.StmtNode, sess Session) (*Plan, error) {
 	plan.SystemRead, plan.NoTransaction = true, true
 	for _, t := range tablesOf(stmt) {
-		switch schema := cmp.Or(t.Schema.L, strings.ToLower(sess.SystemSchema)); schema {
-		case "information_schema", "performance_schema":
-		default:
+		if !noTransactionSchema(cmp.Or(t.Schema.L, strings.ToLower(sess.SystemSchema))) {
 			plan.NoTransaction = false
 		}
 	}

@@ -1,6 +1,7 @@
 package sidecar
 
 import (
+	"bytes"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -1117,16 +1118,22 @@ func (s *session) copyConnState(plan *planner.Plan) {
 	s.keepSet(keptSet{string(set), vars}, bc)
 }
 
-// keptValueLimit is the size of a SET of a user variable's values read back
-// (see copyConnState) above which a SET keeps its text.
-const keptValueLimit = 64 << 10
+// keptValueLimit is the size of a SET of user variables' values read back
+// (see copyConnState) above which a SET keeps its text: replayed on each
+// connection the session opens, values this big cost, and could pass
+// max_allowed_packet.
+const keptValueLimit = 1 << 20
 
 // appendUserValue writes a user variable's value as a literal that gives it
 // back as it is, from its value, character set, collation and bytes, as read
 // back (see copyConnState): a number as its text (CAST to keep UNSIGNED); a
-// string as its bytes in hex with its character set and collation.
+// string as its bytes, after its character set's introducer, with its
+// collation. The bytes go between quotes, where a quote is doubled, the size
+// they are, unless one is a backslash: read in a character set whose
+// characters may end in one (gbk, sjis…), an escaping backslash could become
+// part of the character before it. Those, and binary strings, go in hex.
 func appendUserValue(b []byte, read []vindex.Value, noBackslashEscapes bool) []byte {
-	val, charset, collation, bytes := read[0], read[1], read[2], read[3]
+	val, charset, collation, raw := read[0], read[1], read[2], read[3].Raw
 	switch val.Kind {
 	case vindex.Null, vindex.Int64, vindex.Float64, vindex.Decimal:
 		return vindex.AppendLiteral(b, val, noBackslashEscapes)
@@ -1137,10 +1144,21 @@ func appendUserValue(b []byte, read []vindex.Value, noBackslashEscapes bool) []b
 	if !isName(charset.Raw) || !isName(collation.Raw) {
 		return vindex.AppendLiteral(b, val, noBackslashEscapes)
 	}
-	b = append(append(append(b, '_'), charset.Raw...), " X'"...)
-	b = append(hex.AppendEncode(b, bytes.Raw), '\'')
+	b = append(append(b, '_'), charset.Raw...)
 	if string(charset.Raw) == "binary" { // its one collation, which COLLATE cannot name unquoted
-		return b
+		return append(hex.AppendEncode(append(b, " X'"...), raw), '\'')
+	}
+	if bytes.IndexByte(raw, '\\') >= 0 {
+		b = append(hex.AppendEncode(append(b, " X'"...), raw), '\'')
+	} else {
+		b = append(b, '\'')
+		for _, c := range raw {
+			if c == '\'' {
+				b = append(b, '\'')
+			}
+			b = append(b, c)
+		}
+		b = append(b, '\'')
 	}
 	return append(append(b, " COLLATE "...), collation.Raw...)
 }
