@@ -1090,10 +1090,10 @@ func (s *session) copyConnState(plan *planner.Plan) {
 		s.log.Warn().Err(err).Str("shard", bc.String()).Msg("reading what a statement left on its connection")
 		return
 	}
-	vals := toValues(res)[0]
+	vals, kinds := toValues(res)[0], res.Kinds
 	if plan.ConnFoundRows {
 		s.rowsFound, _ = strconv.ParseUint(string(vals[0].Raw), 10, 64)
-		vals = vals[1:]
+		vals, kinds = vals[1:], kinds[1:]
 	}
 	if len(plan.Variables) == 0 {
 		return
@@ -1106,7 +1106,7 @@ func (s *session) copyConnState(plan *planner.Plan) {
 		}
 		set = append(set, v...)
 		set = append(set, " = "...)
-		set = appendUserValue(set, vals[4*i:4*i+4], s.mode.NoBackslashEscapes)
+		set = appendUserValue(set, vals[4*i:4*i+4], kinds[4*i], s.mode.NoBackslashEscapes)
 		vars[i] = planner.UserVariableKey(v)
 	}
 	if plan.Kind == planner.KindSet && len(set) > keptValueLimit {
@@ -1131,11 +1131,28 @@ const keptValueLimit = 1 << 20
 // collation. The bytes go between quotes, where a quote is doubled, the size
 // they are, unless one is a backslash: read in a character set whose
 // characters may end in one (gbk, sjis…), an escaping backslash could become
-// part of the character before it. Those, and binary strings, go in hex.
-func appendUserValue(b []byte, read []vindex.Value, noBackslashEscapes bool) []byte {
+// part of the character before it. Those, and binary strings, go in hex. A
+// NULL keeps the type its column was read as (kind), which its variable has.
+func appendUserValue(b []byte, read []vindex.Value, kind vindex.Kind, noBackslashEscapes bool) []byte {
 	val, charset, collation, raw := read[0], read[1], read[2], read[3].Raw
+	if val.Kind == vindex.Null {
+		switch {
+		case kind == vindex.Float64:
+			return append(b, "CAST(NULL AS DOUBLE)"...)
+		case kind == vindex.Int64:
+			return append(b, "CAST(NULL AS SIGNED)"...)
+		case kind == vindex.Uint64:
+			return append(b, "CAST(NULL AS UNSIGNED)"...)
+		case kind == vindex.Decimal:
+			return append(b, "CAST(NULL AS DECIMAL(65,38))"...) // a variable's DECIMAL
+		case kind == vindex.VarChar && isName(charset.Raw) && isName(collation.Raw) && string(charset.Raw) != "binary":
+			b = append(append(b, "CAST(NULL AS CHAR CHARACTER SET "...), charset.Raw...)
+			return append(append(b, ") COLLATE "...), collation.Raw...)
+		}
+		return append(b, "NULL"...) // a binary string's, as a NULL of no type
+	}
 	switch val.Kind {
-	case vindex.Null, vindex.Int64, vindex.Float64, vindex.Decimal:
+	case vindex.Int64, vindex.Float64, vindex.Decimal:
 		return vindex.AppendLiteral(b, val, noBackslashEscapes)
 	case vindex.Uint64:
 		b = vindex.AppendLiteral(append(b, "CAST("...), val, noBackslashEscapes)
