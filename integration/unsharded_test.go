@@ -535,8 +535,11 @@ SELECT k, v FROM app.kv ORDER BY k;
 SELECT v FROM app.kv WHERE k = 2;
 INSERT INTO app.kv VALUES (3, 'c');
 UPDATE app.kv SET v = 'cc' WHERE k = 3;
-SELECT count(*) FROM app.kv;`,
-			stdout: "k\tv\n1\ta\n2\tb\nv\nb\ncount(*)\n3\n",
+SELECT count(*) FROM app.kv;
+SET @m = (SELECT max(k) FROM app.kv);
+DO (SELECT @d := count(*) FROM app.kv WHERE v = 'cc');
+SELECT @m, @d;`,
+			stdout: "k\tv\n1\ta\n2\tb\nv\nb\ncount(*)\n3\n@m\t@d\n3\t1\n",
 			direct: []directCheck{{"appdb", "SELECT k, v FROM kv ORDER BY k", [][]string{{"1", "a"}, {"2", "b"}, {"3", "cc"}}}},
 		},
 	}

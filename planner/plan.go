@@ -1066,6 +1066,7 @@ func (p *Planner) routeReads(plan *Plan, sess Session) (*Plan, error) {
 	})
 	what := strings.ToUpper(plan.Kind.String())
 	var read *conf.Keyspace
+	qualifier := "" // the keyspace's name, where its database is named otherwise
 	for _, ref := range refs {
 		ks, err := p.keyspaceOf(ref, sess)
 		if err != nil {
@@ -1079,7 +1080,18 @@ func (p *Planner) routeReads(plan *Plan, sess Session) (*Plan, error) {
 			return nil, sqlerr.Unsupported("a %s reading tables of several keyspaces (%s and %s)", what, read.Name, ks.Name)
 		default:
 			read, plan.Keyspace = ks, ks
+			if q := ref.Schema.O; q != "" && q != ks.Shards[0].Database {
+				qualifier = q
+			}
 		}
+	}
+	if qualifier != "" {
+		// As routeByTables does: the shard connection has its database selected.
+		text, ok := dropQualifiers(plan.Query, qualifier, dropSchema(stmt, qualifier))
+		if !ok {
+			return nil, sqlerr.Unsupported("a %s naming tables of keyspace %s as %s.table where the sidecar cannot drop the qualifier", what, read.Name, qualifier)
+		}
+		plan.Query = text
 	}
 	return plan, nil
 }
