@@ -48,7 +48,8 @@ type Field struct {
 	// Loose: a UNION of the column with literals of its values types
 	// them more loosely, but keeps their text: ENUM and SET (VARCHAR),
 	// YEAR (DECIMAL), BIT (VARBINARY), TIMESTAMP (DATETIME), FLOAT
-	// (DOUBLE). See Evaluate.sources.
+	// (DOUBLE, but for the literals appendDerived casts). See
+	// Evaluate.sources.
 	Loose bool
 	// Source is the gathered column an evaluated column shows unchanged (a
 	// plain reference to it): the client sees the table and column it comes

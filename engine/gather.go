@@ -411,7 +411,13 @@ func appendDerived(b []byte, g *Gather, res *Result, colls []string, nbe bool) [
 			if i < len(colls) {
 				coll = colls[i]
 			}
-			b = appendCollated(b, v, res.Fields[i].Kind, coll, nbe)
+			if f := res.Fields[i]; f.Kind == Float && f.Loose && isNumber(v, true) {
+				// A FLOAT's text read back as a FLOAT, not as a DOUBLE: the
+				// column stays FLOAT, and its values the table's.
+				b = append(append(append(b, "CAST("...), v...), " AS FLOAT)"...)
+			} else {
+				b = appendCollated(b, v, f.Kind, coll, nbe)
+			}
 			if !g.Typed && r == 0 {
 				b = append(b, " AS "...)
 				b = append(b, vindex.QuoteIdent(res.Fields[i].Name)...)

@@ -276,6 +276,9 @@ var evaluateCases = []mergeCase{
 	{sql: "select a.id, a.yr, b.bits, a.ts, b.fl, a.e from t a join t b on b.id = a.id + 7 order by a.id"},
 	// FLOAT to FLOAT, as MariaDB compares them: the FLOAT's text read back as a DOUBLE is another number.
 	{sql: "select count(*), sum(a.id) from t a join t b on a.fl = b.fl where a.id < 0 and b.id > 0"},
+	// …and computes with the FLOAT's value, not with its text's (helper-47).
+	{sql: "select a.id, a.fl * 2, b.fl + 0 from t a join t b on b.id = a.id + 7 where a.id < -250 order by a.id"},
+	{sql: "select a.g, sum(b.fl) from t a join t b on b.id = a.id + 7 group by a.g order by a.g"},
 	// …not a derived table's column of the same name (a YEAR label on 1991000 garbles prepared rows).
 	{sql: "select a.id, a.yr from (select id, yr * 1000 as yr from t a) a join t b on b.id = a.id + 7 order by a.id", anyTypes: true},
 	{sql: "select id, dt, tm, vb, f, u from t where id in (select id from t where tm < '00:00:00') order by id"},
