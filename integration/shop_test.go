@@ -434,7 +434,6 @@ var shopCases = []shopCase{
 	// MariaDB's LIMIT ROWS EXAMINED, which the parser does not know (helper-47).
 	{mergeCase: mergeCase{sql: "select id, total from orders where customer_id = ? order by id limit 3 rows examined 100", args: []any{8}}},
 	{mergeCase: mergeCase{sql: "select id, name from customer where id = 8 limit rows examined 10 for update"}},
-	{mergeCase: mergeCase{sql: "select id, name, name sounds like 'ann' from customer where id = 8 and name sounds like name"}},
 }
 
 // TestShopOracle: every query gets the oracle's answer or a clear refusal, through the text protocol

@@ -1192,11 +1192,9 @@ func errSyntax(err error) *sqlerr.Error {
 }
 
 // cutUnparsed cuts out of sql a clause the parser does not know, so the rest
-// can be planned: MariaDB's RETURNING of INSERT, REPLACE and DELETE, SELECT
-// … INTO @v (either place), MariaDB's LIMIT ROWS EXAMINED, PROCEDURE
-// ANALYSE; SOUNDS LIKE is planned as LIKE. tail is the clause with a leading
-// blank, to write after a printed statement (both places read alike), ""
-// where it cannot be (see routeByTables).
+// can be planned: MariaDB's RETURNING of INSERT, REPLACE and DELETE, and
+// SELECT … INTO @v (either place). tail is the clause with a leading blank,
+// to write after a printed statement (both places read alike).
 func cutUnparsed(sql string, kind Kind) (text, tail, clause string, ok bool) {
 	toks := scanTokens(sql)
 	depth := 0
@@ -1210,18 +1208,6 @@ func cutUnparsed(sql string, kind Kind) (text, tail, clause string, ok bool) {
 			if depth == 0 && (kind == KindInsert || kind == KindReplace || kind == KindDelete) {
 				end := strings.TrimRight(sql, "; \t\r\n")
 				return sql[:t.start], " " + sql[t.start:len(end)], "RETURNING", true
-			}
-		case "sounds": // a SOUNDS LIKE b, planned as a LIKE b: neither routes
-			if kind == KindSelect && i+1 < len(toks) && toks[i+1].word == "like" {
-				var text strings.Builder
-				from := 0
-				for k := i; k+1 < len(toks); k++ {
-					if toks[k].word == "sounds" && toks[k+1].word == "like" {
-						text.WriteString(sql[from:toks[k].start])
-						from = toks[k+1].start
-					}
-				}
-				return text.String() + sql[from:], "", "SOUNDS LIKE", true
 			}
 		case "rows": // MariaDB's LIMIT [n] ROWS EXAMINED m
 			if depth != 0 || kind != KindSelect || i+2 >= len(toks) || toks[i+1].word != "examined" || !isDigits(sql[toks[i+2].start:toks[i+2].end]) {
