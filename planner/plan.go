@@ -317,6 +317,11 @@ func (p *Planner) Plan(sql string, sess Session) (*Plan, error) {
 				} else if tmpl.qualifier != "" {
 					if text, ok := dropQualifiers(sql, tmpl.qualifier, tmpl.qualified); ok {
 						plan.Query = text
+					} else if tmpl.Unparsed != "" {
+						// Printed, the statement would lose the clause the
+						// parser does not know (or hold its shape's ?s):
+						// the client's text is planned, and refused there.
+						return p.plan(sql, sess)
 					} else {
 						plan.Query = tmpl.render(args)
 					}
@@ -624,6 +629,9 @@ func (p *Planner) routeByTables(plan *Plan, sess Session) (*Plan, error) {
 			plan.Locks = append(plan.Locks, t.Name.L)
 		}
 	} else if target.Sharded {
+		if plan.Unparsed == "PROCEDURE" && slices.ContainsFunc(target.Shards, func(sh *conf.Shard) bool { return sh.Database != target.Name }) {
+			return nil, sqlerr.Unsupported("PROCEDURE ANALYSE on sharded keyspace %s: its rows name the shard's database, not the keyspace", target.Name)
+		}
 		if err := shardedTable(plan, stmt, tables, target); err != nil {
 			return nil, err
 		}
