@@ -1563,6 +1563,44 @@ func TestShopIgnoreSpace(t *testing.T) {
 	}
 }
 
+// TestShopNullArguments: go-mysql's client executes a prepared statement whose arguments are all
+// NULL without their types; MariaDB runs it, and so does the sidecar, on one shard and across
+// shards (helper-50: ERROR 1210).
+func TestShopNullArguments(t *testing.T) {
+	env := newMergeEnv(t)
+	run := func(addr, user, password string) []string {
+		c, err := client.Connect(addr, user, password, "shop")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		var out []string
+		for _, q := range []string{
+			"select ? is null, coalesce(?, 'x')",
+			"select count(*) from customer where name = ? or ? is null",
+			"select id from customer where id = ?",
+		} {
+			st, err := c.Prepare(q)
+			if err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+			args := make([]any, st.ParamNum())
+			res, err := st.Execute(args...)
+			if err != nil {
+				out = append(out, q+": "+err.Error())
+			} else {
+				out = append(out, fmt.Sprint(res.Values))
+			}
+			st.Close()
+		}
+		return out
+	}
+	got, want := run(env.sidecar, "mysql_user", "mysql_password"), run(env.ref.Addr(), "root", "")
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}
+
 // TestShopPreparedLimitArgs: a prepared statement's LIMIT ? bound to what is no non-negative
 // integer (-1, a double, a string) limits a merged or evaluated SELECT as MariaDB reads it, not
 // with a syntax error from the statement the sidecar writes with it.

@@ -47,3 +47,21 @@ func TestBindArgsMissing(t *testing.T) {
 		}
 	}
 }
+
+// TestBindArgsAllNull: an execute whose arguments are all NULL may come without types before any
+// were bound (go-mysql's client sends none then), as MariaDB accepts; the NULLs have no type, for
+// that execute alone: a later one without types and with a value still gets ERROR 1210.
+func TestBindArgsAllNull(t *testing.T) {
+	st := &preparedStmt{numParams: 2}
+	args, err := st.bindArgs([]byte{0b11, 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := args.values()
+	if want := (planner.Args{{Kind: vindex.Null}, {Kind: vindex.Null}}); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("values %v, %v; want %v", got, err, want)
+	}
+	if _, err := st.bindArgs([]byte{0b01, 0, 7}); sqlerr.From(err).Num != 1210 {
+		t.Errorf("a value without types: %v, want ERROR 1210", err)
+	}
+}

@@ -357,19 +357,30 @@ func (st *preparedStmt) bindArgs(b []byte) (*stmtArgs, error) {
 	}
 	nulls := b[:nullLen]
 	pos := nullLen
+	types := st.paramTypes
 	if b[pos] == 1 {
 		if len(b) < pos+1+2*n {
 			return nil, errStmtArgs
 		}
 		st.paramTypes = append(st.paramTypes[:0], b[pos+1:pos+1+2*n]...)
+		types = st.paramTypes
 		pos += 1 + 2*n
 	} else {
 		pos++
-		if len(st.paramTypes) != 2*n {
-			return nil, errStmtArgs
+		if len(types) != 2*n {
+			// No types bound yet: MariaDB runs an execute whose arguments
+			// are all NULL without them (go-mysql's client sends none
+			// then), as NULLs of no type, for this execute alone.
+			if len(st.longData) > 0 || !allNull(nulls, n) {
+				return nil, errStmtArgs
+			}
+			types = make([]byte, 2*n)
+			for i := range n {
+				types[2*i] = mysql.TypeNull
+			}
 		}
 	}
-	args.types = st.paramTypes
+	args.types = types
 	size := len(b) + 16
 	for _, data := range st.longData {
 		size += 9 + len(data)
@@ -377,7 +388,7 @@ func (st *preparedStmt) bindArgs(b []byte) (*stmtArgs, error) {
 	enc := make([]byte, 0, size)
 	enc = append(enc, nulls...)
 	enc = append(enc, 1)
-	enc = append(enc, st.paramTypes...)
+	enc = append(enc, types...)
 	for i := 0; i < n; i++ {
 		if data, ok := st.longData[i]; ok {
 			// Long data replaces the value, which the client left out,
@@ -385,7 +396,7 @@ func (st *preparedStmt) bindArgs(b []byte) (*stmtArgs, error) {
 			// takes it for string and blob types only. Inlined, the value
 			// must not be flagged NULL, or the backend would skip it and
 			// read it as the next parameter's.
-			if st.paramTypes[2*i] < mysql.TypeTinyBlob {
+			if types[2*i] < mysql.TypeTinyBlob {
 				return nil, sqlerr.New(1210, "HY000", "Incorrect arguments to mysqld_stmt_execute")
 			}
 			enc[i/8] &^= 1 << (i % 8)
@@ -395,7 +406,7 @@ func (st *preparedStmt) bindArgs(b []byte) (*stmtArgs, error) {
 		if nulls[i/8]&(1<<(i%8)) != 0 {
 			continue
 		}
-		size, err := paramSize(st.paramTypes[2*i], b[pos:])
+		size, err := paramSize(types[2*i], b[pos:])
 		if err != nil {
 			return nil, err
 		}
@@ -404,6 +415,16 @@ func (st *preparedStmt) bindArgs(b []byte) (*stmtArgs, error) {
 	}
 	args.encoded = enc
 	return args, nil
+}
+
+// allNull: the NULL bitmap of an execute flags each of its n arguments.
+func allNull(nulls []byte, n int) bool {
+	for i := range n {
+		if nulls[i/8]&(1<<(i%8)) == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // paramSize returns the length of one binary-protocol value of type typ.
