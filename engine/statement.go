@@ -336,6 +336,7 @@ func (wl *WriteLimit) run(ctx context.Context, s Session, wr *Write, r *Routed, 
 	if err != nil {
 		return out, sqlerr.Unsupported("LIMIT %s in a write across shards of %s (a non-negative integer is needed)", count.Raw, wr.Keyspace.Name)
 	}
+	limit := left
 	args := make([]vindex.Value, max(len(x.Args), wl.Arg))
 	copy(args, x.Args)
 	var counts map[*conf.Shard]uint64 // of an ordered write: each shard's rows among the first
@@ -376,10 +377,12 @@ func (wl *WriteLimit) run(ctx context.Context, s Session, wr *Write, r *Routed, 
 		out.Affected += w.Affected
 		out.Warnings += w.Warnings
 		out.Returned = append(out.Returned, w.Returned...)
-		infos = append(infos, w.Info)
+		if w.Info != "" { // none from a shard's LIMIT 0
+			infos = append(infos, w.Info)
+		}
 	}
 	out.Info = mysql.SumInfo(infos)
-	if out.Info == "" && wr.Update {
+	if out.Info == "" && wr.Update && limit > 0 { // MariaDB's LIMIT 0 has none either
 		out.Info = noRowsMatched
 	}
 	return out, nil

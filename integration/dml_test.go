@@ -356,6 +356,10 @@ func TestDMLUpdateInfoAcrossShards(t *testing.T) {
 		// With LIMIT: the shards one after another, matching as many as MariaDB would.
 		{sql: "update customer set email = 'y' where customer_id > 0 limit 5;", out: "Query OK, 5 rows affected\nRows matched: 5  Changed: 5  Warnings: 0"},
 		{sql: "update customer set email = 'x' where email = 'z' limit 100;", out: "Query OK, 7 rows affected\nRows matched: 7  Changed: 7  Warnings: 0"},
+		// With ORDER BY: a shard none of whose rows come first runs with LIMIT 0, which has no info
+		// (helper-50: "Rows matched: 0"); nor has a LIMIT 0 on one server.
+		{sql: "update customer set email = 'w' where customer_id > 0 order by customer_id desc limit 1;", out: "Query OK, 1 row affected\nRows matched: 1  Changed: 1  Warnings: 0"},
+		{sql: "update customer set email = 'v' where customer_id > 0 order by customer_id limit 0;", out: "Query OK, 0 rows affected"},
 		{sql: "delete from customer where customer_id > 0 limit 11;", out: "Query OK, 11 rows affected"},
 	})
 }
