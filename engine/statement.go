@@ -377,6 +377,9 @@ func (wl *WriteLimit) run(ctx context.Context, s Session, wr *Write, r *Routed, 
 		out.Affected += w.Affected
 		out.Warnings += w.Warnings
 		out.Returned = append(out.Returned, w.Returned...)
+		if w.InsertID != 0 {
+			out.InsertID = w.InsertID
+		}
 		if w.Info != "" { // none from a shard's LIMIT 0
 			infos = append(infos, w.Info)
 		}
@@ -519,7 +522,7 @@ func (wr *Write) Answer(ctx context.Context, s Session, x Execution) error {
 	if err := s.Scope(wr.Keyspace.Name, run); err != nil {
 		return err
 	}
-	ok := Written{Affected: w.Affected, Warnings: w.Warnings, Info: w.Info}
+	ok := Written{Affected: w.Affected, InsertID: w.InsertID, Warnings: w.Warnings, Info: w.Info} // InsertID: a LAST_INSERT_ID(expr)'s
 	if w.Returned != nil {
 		// A DELETE … RETURNING: the shards' rows one after another.
 		rows := &Result{}

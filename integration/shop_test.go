@@ -1563,6 +1563,40 @@ func TestShopIgnoreSpace(t *testing.T) {
 	}
 }
 
+// TestShopUpdateLastInsertID: LAST_INSERT_ID(expr) in an UPDATE across shards: the OK packet
+// carries the value of its last call, which LAST_INSERT_ID() reads after it (helper-50: 0 in the
+// OK packet). Rows 8 and 9 are on two shards; one matches.
+func TestShopUpdateLastInsertID(t *testing.T) {
+	env := newMergeEnv(t)
+	ctx := mergeCtx(t, time.Minute)
+	var answers [2]string
+	for i, oracle := range []bool{true, false} {
+		db := env.shopDB(t, oracle, "")
+		defer db.Close()
+		db.SetMaxOpenConns(1)
+		var out []string
+		for _, q := range []string{
+			"update customer set lvl = last_insert_id(lvl + 1000) - 1000 where id in (8, 9) and id > 8",
+			"update customer set lvl = last_insert_id(lvl + 2000) - 2000 where id in (8, 9) and id < 9 order by id limit 5",
+		} {
+			res, err := db.ExecContext(ctx, q)
+			if err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+			id, _ := res.LastInsertId()
+			var session int64
+			if err := db.QueryRowContext(ctx, "select last_insert_id()").Scan(&session); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, fmt.Sprintf("%s: OK insert id %d, LAST_INSERT_ID() %d", q, id, session))
+		}
+		answers[i] = strings.Join(out, "\n")
+	}
+	if answers[1] != answers[0] {
+		t.Errorf("sidecar:\n%s\noracle:\n%s", answers[1], answers[0])
+	}
+}
+
 // TestShopNullArguments: go-mysql's client executes a prepared statement whose arguments are all
 // NULL without their types; MariaDB runs it, and so does the sidecar, on one shard and across
 // shards (helper-50: ERROR 1210).

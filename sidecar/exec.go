@@ -265,12 +265,16 @@ func (s *session) runWrites(queries []engine.ShardQuery, ddl bool) (engine.Writt
 			res.Affected += j.out.OK.AffectedRows
 			// Read now: the connection goes back before SHOW WARNINGS comes.
 			res.Warnings += s.keepWarnings(j.bc, j.out.OK.Warnings, ddl)
-			if id := j.out.OK.InsertID; id != 0 && res.InsertID == 0 {
-				res.InsertID = id
+			if id := j.out.OK.InsertID; id != 0 {
 				if planner.ContainsFold(j.sql, "last_insert_id") {
-					// LAST_INSERT_ID(expr) in the values: its value, which
-					// the OK packet carries, is the session's from now on.
+					// LAST_INSERT_ID(expr): the value of its last call,
+					// which the OK packet carries (the last shard's, as the
+					// shards run one after another in keyspace order), is
+					// the session's from now on.
+					res.InsertID = id
 					s.syncLastInsertID(j.bc, id, nil, nil)
+				} else if res.InsertID == 0 {
+					res.InsertID = id // an INSERT's first generated id
 				}
 			}
 		}
