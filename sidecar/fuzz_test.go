@@ -75,7 +75,16 @@ func bindModel(n int, remembered []byte, longData map[int][]byte, b []byte) (nul
 		}
 		types, rest = rest[:2*n], rest[2*n:]
 	} else if len(remembered) != 2*n {
-		return nil, nil, nil, sqlerr.New(errWrongArguments, "HY000", "no types")
+		// Without types only NULLs, none of them long data: NULLs of no type.
+		for i := range n {
+			if _, long := longData[i]; long || nulls[i/8]&(1<<(i%8)) == 0 {
+				return nil, nil, nil, sqlerr.New(errWrongArguments, "HY000", "no types")
+			}
+		}
+		types = make([]byte, 2*n)
+		for i := range n {
+			types[2*i] = mysql.TypeNull
+		}
 	} else {
 		types = remembered
 	}

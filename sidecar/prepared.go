@@ -371,7 +371,7 @@ func (st *preparedStmt) bindArgs(b []byte) (*stmtArgs, error) {
 			// No types bound yet: MariaDB runs an execute whose arguments
 			// are all NULL without them (go-mysql's client sends none
 			// then), as NULLs of no type, for this execute alone.
-			if len(st.longData) > 0 || !allNull(nulls, n) {
+			if !allNull(nulls, st.longData, n) {
 				return nil, errStmtArgs
 			}
 			types = make([]byte, 2*n)
@@ -417,10 +417,11 @@ func (st *preparedStmt) bindArgs(b []byte) (*stmtArgs, error) {
 	return args, nil
 }
 
-// allNull: the NULL bitmap of an execute flags each of its n arguments.
-func allNull(nulls []byte, n int) bool {
+// allNull: each of an execute's n arguments is NULL (its bit set in the
+// NULL bitmap, no long data sent for it).
+func allNull(nulls []byte, longData map[int][]byte, n int) bool {
 	for i := range n {
-		if nulls[i/8]&(1<<(i%8)) == 0 {
+		if _, long := longData[i]; long || nulls[i/8]&(1<<(i%8)) == 0 {
 			return false
 		}
 	}
