@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"sidecar/mysql"
 	"sidecar/sqlerr"
 	"sidecar/vindex"
 )
@@ -393,6 +394,15 @@ func joinBytes(parts [][]byte, sep string) []byte {
 // that no condition lets through), and the columns take the literals' types.
 // Strings are written in their column's collation, colls (see collations).
 func appendDerived(b []byte, g *Gather, res *Result, colls []string, nbe bool) []byte {
+	// A FLOAT's text read back as a FLOAT, not as a DOUBLE: the column stays
+	// FLOAT, and its values the table's. Not a FLOAT(M,D), whose text is
+	// rounded to its decimals, as its value is not (12345.67 would be the
+	// FLOAT 12345.6699…, shown 12345.7).
+	castFloat := make([]bool, len(res.Fields))
+	for i, f := range res.Fields {
+		col, ok := mysql.ParseColumn(f.Def)
+		castFloat[i] = ok && col.Type == mysql.TypeFloat && col.Decimals == mysql.NotFixedDecimals
+	}
 	b = append(b, '(')
 	if g.Typed {
 		b = append(b, g.Select...)
@@ -411,12 +421,10 @@ func appendDerived(b []byte, g *Gather, res *Result, colls []string, nbe bool) [
 			if i < len(colls) {
 				coll = colls[i]
 			}
-			if f := res.Fields[i]; f.Kind == Float && f.Loose && isNumber(v, true) {
-				// A FLOAT's text read back as a FLOAT, not as a DOUBLE: the
-				// column stays FLOAT, and its values the table's.
+			if castFloat[i] && isNumber(v, true) {
 				b = append(append(append(b, "CAST("...), v...), " AS FLOAT)"...)
 			} else {
-				b = appendCollated(b, v, f.Kind, coll, nbe)
+				b = appendCollated(b, v, res.Fields[i].Kind, coll, nbe)
 			}
 			if !g.Typed && r == 0 {
 				b = append(b, " AS "...)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"sidecar/mysql"
 	"sidecar/sqlerr"
 	"sidecar/vindex"
 )
@@ -353,5 +354,22 @@ func TestEvaluateSourcesSameAlias(t *testing.T) {
 				t.Errorf("other id %s, column %s: source %+v, want one: %v", tc.otherID, got.Name, got.Source, want)
 			}
 		}
+	}
+}
+
+// TestDerivedFloat: a FLOAT's text goes back as a FLOAT, which keeps the column FLOAT and its
+// values the table's (0.975 is the FLOAT 0.97500002…); a FLOAT(M,D)'s, rounded to its decimals,
+// as a DOUBLE, as before (12345.67 as a FLOAT would show 12345.7).
+func TestDerivedFloat(t *testing.T) {
+	def := func(decimals byte) []byte {
+		d := mysql.AppendColumnDef(nil, "fl", mysql.TypeFloat, 63, 12, 0)
+		d[len(d)-3] = decimals
+		return d
+	}
+	g := &Gather{Alias: "a", Keyspace: "other", Select: "SELECT a.fl, a.fmd FROM t AS a"}
+	res := &Result{Fields: []Field{{Name: "fl", Kind: Float, Loose: true, Def: def(mysql.NotFixedDecimals)}, {Name: "fmd", Kind: Float, Loose: true, Def: def(2)}},
+		Rows: rows([]string{"-0.975", "12345.67"}, []string{"NULL", "NULL"})}
+	if got, want := string(appendDerived(nil, g, res, nil, false)), "(SELECT CAST(-0.975 AS FLOAT) AS `fl`, 12345.67e0 AS `fmd` UNION ALL SELECT NULL, NULL)"; got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }

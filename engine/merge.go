@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"sidecar/mysql"
 	"sidecar/sqlerr"
 )
 
@@ -839,7 +840,7 @@ func formatScaled(v *big.Int, scale int) string {
 // exponent is below -14 or the number is an integer of more than 15 digits
 // (my_gcvt: 1e15, 1.2345678901234568e17, 1e-15 plain, 1e-16 not).
 func formatDouble(f float64, decimals int) string {
-	if decimals < 31 {
+	if decimals < mysql.NotFixedDecimals {
 		s := strconv.FormatFloat(f, 'f', decimals, 64)
 		if s[0] == '-' && strings.Trim(s[1:], "0.") == "" {
 			s = s[1:] // MySQL shows -0.04 rounded to one decimal as 0.0

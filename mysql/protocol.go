@@ -54,6 +54,10 @@ const (
 	CapMultiStatements = 1 << 16
 )
 
+// NotFixedDecimals is a column definition's decimals of a FLOAT, DOUBLE or
+// DECIMAL result without a fixed number of them.
+const NotFixedDecimals = 31
+
 // Column types used by locally built result sets and parameter decoding.
 const (
 	TypeDecimal    = 0x00
