@@ -352,8 +352,8 @@ func (wl *WriteLimit) run(ctx context.Context, s Session, wr *Write, r *Routed, 
 			// the first: the write is checked as MariaDB checks it (an
 			// unknown column in SET), and VEXPLAIN lists it.
 			left = counts[sh]
-		} else if left == 0 {
-			break
+		} else if left == 0 && i > 0 {
+			break // the first shard runs a LIMIT 0 still: MariaDB checks it (ERROR 1054)
 		}
 		args[wl.Arg-1] = vindex.Value{Kind: vindex.Uint64, Raw: strconv.AppendUint(nil, left, 10)}
 		var sql []byte

@@ -360,6 +360,9 @@ func TestDMLUpdateInfoAcrossShards(t *testing.T) {
 		// (helper-50: "Rows matched: 0"); nor has a LIMIT 0 on one server.
 		{sql: "update customer set email = 'w' where customer_id > 0 order by customer_id desc limit 1;", out: "Query OK, 1 row affected\nRows matched: 1  Changed: 1  Warnings: 0"},
 		{sql: "update customer set email = 'v' where customer_id > 0 order by customer_id limit 0;", out: "Query OK, 0 rows affected"},
+		// LIMIT 0 still checks the statement, as MariaDB does (helper-51: OK).
+		{sql: "update customer set nosuch = 1 where customer_id > 0 limit 0;", err: "ERROR 1054 (42S22)"},
+		{sql: "delete from customer where nosuch > 0 order by customer_id limit 0;", err: "ERROR 1054 (42S22)"},
 		{sql: "delete from customer where customer_id > 0 limit 11;", out: "Query OK, 11 rows affected"},
 	})
 }

@@ -542,6 +542,21 @@ SELECT @m, @d;`,
 			stdout: "k\tv\n1\ta\n2\tb\nv\nb\ncount(*)\n3\n@m\t@d\n3\t1\n",
 			direct: []directCheck{{"appdb", "SELECT k, v FROM kv ORDER BY k", [][]string{{"1", "a"}, {"2", "b"}, {"3", "cc"}}}},
 		},
+		{
+			// Kept as written, such a SET would be replayed on product's connections, where kv is
+			// not: every later statement failed with 1146 (helper-51).
+			name:   "a SET of system variables reading a keyspace's table is refused",
+			sql:    "SET SESSION div_precision_increment = (SELECT max(k) FROM app.kv);",
+			errors: "ERROR 1235 (42000) at line 1: sidecar does not support a SET of system variables reading table kv of keyspace app: read the value with a SELECT first",
+			exit:   1,
+		},
+		{
+			// Its rows would name database appdb, not app.
+			name:   "PROCEDURE ANALYSE of a keyspace named unlike its database is refused",
+			sql:    "SELECT k FROM app.kv PROCEDURE ANALYSE();",
+			errors: "ERROR 1235 (42000) at line 1: sidecar does not support PROCEDURE ANALYSE on keyspace app: its rows name the shard's database, not the keyspace",
+			exit:   1,
+		},
 	}
 	for _, s := range sessions {
 		t.Run(s.name, func(t *testing.T) {

@@ -146,8 +146,8 @@ func TestSetsLastInsertID(t *testing.T) {
 		"select 1 from t where a = 'last_insert_id'":        false,
 		"set @v = last_insert_id(), @w = last_insert_id(3)": true,
 	} {
-		if got := setsLastInsertID(sql); got != want {
-			t.Errorf("setsLastInsertID(%q) = %v, want %v", sql, got, want)
+		if got := CallsLastInsertID(sql); got != want {
+			t.Errorf("CallsLastInsertID(%q) = %v, want %v", sql, got, want)
 		}
 	}
 }

@@ -408,7 +408,7 @@ func (p *Plan) Text(args Args) string {
 func (p *Planner) plan(sql string, sess Session) (*Plan, error) {
 	kind := Classify(sql)
 	plan := &Plan{Kind: kind, Query: sql, shape: sql, Hint: ParseHint(sql), Mode: sess.Mode, readIn: sess.Mode, statement: &once[statementTemplate]{},
-		SetsLastInsertID: setsLastInsertID(sql) || insertReturning(kind, sql)}
+		SetsLastInsertID: CallsLastInsertID(sql) || insertReturning(kind, sql)}
 	switch kind {
 	case KindSelect:
 		plan.merge, plan.mergeEnums, plan.evaluate = &once[mergeTemplate]{}, &atomic.Pointer[mergeTemplate]{}, &once[evaluation]{}
@@ -623,15 +623,15 @@ func (p *Planner) routeByTables(plan *Plan, sess Session) (*Plan, error) {
 		return p.routeSystemSchemaRead(plan, stmt, sess)
 	}
 	plan.Keyspace = target
+	if plan.Unparsed == "PROCEDURE" && slices.ContainsFunc(target.Shards, func(sh *conf.Shard) bool { return sh.Database != target.Name }) {
+		return nil, sqlerr.Unsupported("PROCEDURE ANALYSE on keyspace %s: its rows name the shard's database, not the keyspace", target.Name)
+	}
 	if plan.Kind == KindLockTables {
 		// Every shard locks the same tables (engine.EveryShard).
 		for _, t := range tables {
 			plan.Locks = append(plan.Locks, t.Name.L)
 		}
 	} else if target.Sharded {
-		if plan.Unparsed == "PROCEDURE" && slices.ContainsFunc(target.Shards, func(sh *conf.Shard) bool { return sh.Database != target.Name }) {
-			return nil, sqlerr.Unsupported("PROCEDURE ANALYSE on sharded keyspace %s: its rows name the shard's database, not the keyspace", target.Name)
-		}
 		if err := shardedTable(plan, stmt, tables, target); err != nil {
 			return nil, err
 		}
@@ -1084,6 +1084,11 @@ func (p *Planner) routeReads(plan *Plan, sess Session) (*Plan, error) {
 		case ks == nil: // a system schema: any backend reads it
 		case ks.Sharded:
 			return nil, sqlerr.Unsupported("a %s reading table %s of sharded keyspace %s: read the value with a SELECT first", what, ref.Name.O, ks.Name)
+		case plan.Kind == KindSet && len(plan.Variables) == 0:
+			// Kept as written, it would be replayed on every connection the
+			// session opens, where the table may not be (ERROR 1146 for
+			// every later statement); user variables are read back instead.
+			return nil, sqlerr.Unsupported("a SET of system variables reading table %s of keyspace %s: read the value with a SELECT first", ref.Name.O, ks.Name)
 		case read != nil && read != ks:
 			return nil, sqlerr.Unsupported("a %s reading tables of several keyspaces (%s and %s)", what, read.Name, ks.Name)
 		default:

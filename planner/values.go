@@ -310,8 +310,8 @@ func insertReturning(kind Kind, sql string) bool {
 	return (kind == KindInsert || kind == KindReplace) && ContainsFold(sql, "returning")
 }
 
-// setsLastInsertID reports a call of LAST_INSERT_ID with an argument.
-func setsLastInsertID(sql string) bool {
+// CallsLastInsertID reports a call of LAST_INSERT_ID with an argument.
+func CallsLastInsertID(sql string) bool {
 	const name = "last_insert_id"
 	for i := 0; ContainsFold(sql[i:], name); {
 		k := i

@@ -119,7 +119,7 @@ func (a *answering) Gather(_ context.Context, queries []engine.ShardQuery, mp *e
 }
 
 func (a *answering) Write(_ context.Context, queries []engine.ShardQuery) (engine.Written, error) {
-	return a.runWrites(queries, a.plan.Kind == planner.KindDDL)
+	return a.runWrites(queries, a.plan)
 }
 
 func (a *answering) OK(w engine.Written) error {
@@ -205,7 +205,9 @@ func hasHostgroups(ks *conf.Keyspace) bool {
 // (the warnings of a DDL statement once: see keepWarnings). Each shard's
 // connection is taken first (in order, joining the transaction), then the
 // statements run concurrently, one goroutine per shard.
-func (s *session) runWrites(queries []engine.ShardQuery, ddl bool) (engine.Written, error) {
+func (s *session) runWrites(queries []engine.ShardQuery, plan *planner.Plan) (engine.Written, error) {
+	ddl := plan.Kind == planner.KindDDL
+	calls := planner.CallsLastInsertID(plan.Query) // LAST_INSERT_ID(expr), its OK packets' insert id
 	var res engine.Written
 	var infos []string
 	wrote := false
@@ -266,7 +268,7 @@ func (s *session) runWrites(queries []engine.ShardQuery, ddl bool) (engine.Writt
 			// Read now: the connection goes back before SHOW WARNINGS comes.
 			res.Warnings += s.keepWarnings(j.bc, j.out.OK.Warnings, ddl)
 			if id := j.out.OK.InsertID; id != 0 {
-				if planner.ContainsFold(j.sql, "last_insert_id") {
+				if calls {
 					// LAST_INSERT_ID(expr): the value of its last call,
 					// which the OK packet carries (the last shard's, as the
 					// shards run one after another in keyspace order), is
