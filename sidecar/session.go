@@ -1161,11 +1161,9 @@ func appendUserValue(b []byte, read []vindex.Value, kind vindex.Kind, noBackslas
 	if !isName(charset.Raw) || !isName(collation.Raw) {
 		return vindex.AppendLiteral(b, val, noBackslashEscapes)
 	}
+	binary := string(charset.Raw) == "binary"
 	b = append(append(b, '_'), charset.Raw...)
-	if string(charset.Raw) == "binary" { // its one collation, which COLLATE cannot name unquoted
-		return append(hex.AppendEncode(append(b, " X'"...), raw), '\'')
-	}
-	if bytes.IndexByte(raw, '\\') >= 0 {
+	if binary || bytes.IndexByte(raw, '\\') >= 0 {
 		b = append(hex.AppendEncode(append(b, " X'"...), raw), '\'')
 	} else {
 		b = append(b, '\'')
@@ -1176,6 +1174,9 @@ func appendUserValue(b []byte, read []vindex.Value, kind vindex.Kind, noBackslas
 			b = append(b, c)
 		}
 		b = append(b, '\'')
+	}
+	if binary { // its one collation, which COLLATE cannot name unquoted
+		return b
 	}
 	return append(append(b, " COLLATE "...), collation.Raw...)
 }
