@@ -551,6 +551,13 @@ SELECT @m, @d;`,
 			exit:   1,
 		},
 		{
+			// A user variable read from keyspace app's table, past the size above which a SET is
+			// kept as written: the value is kept, which product's connections can take.
+			name:   "a big user variable read from another keyspace's table",
+			sql:    "SET @big = (SELECT REPEAT(v, 1100000) FROM app.kv WHERE k = 1);\nSELECT length(@big);\nSELECT 1;",
+			stdout: "length(@big)\n1100000\n1\n1\n",
+		},
+		{
 			// Its rows would name database appdb, not app.
 			name:   "PROCEDURE ANALYSE of a keyspace named unlike its database is refused",
 			sql:    "SELECT k FROM app.kv PROCEDURE ANALYSE();",

@@ -1109,10 +1109,11 @@ func (s *session) copyConnState(plan *planner.Plan) {
 		set = appendUserValue(set, vals[4*i:4*i+4], kinds[4*i], s.mode.NoBackslashEscapes)
 		vars[i] = planner.UserVariableKey(v)
 	}
-	if plan.Kind == planner.KindSet && len(set) > keptValueLimit {
+	if plan.Kind == planner.KindSet && plan.Keyspace == nil && len(set) > keptValueLimit {
 		// Replayed on each connection the session opens, values this big
 		// could pass max_allowed_packet: the SET is kept instead, as it was
-		// written (it reads them again there).
+		// written (it reads them again there); not one reading a keyspace's
+		// table, which other keyspaces' connections do not have.
 		set, vars = []byte(plan.Query), nil
 	}
 	s.keepSet(keptSet{string(set), vars}, bc)
