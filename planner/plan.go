@@ -101,12 +101,13 @@ type Plan struct {
 	// Sticky: the statement leaves state on the backend connection.
 	Sticky bool
 	// Variables are the user variables the statement assigns (@v := …,
-	// INTO @v, a SET of them alone: see userVariables) as written, and ConnFoundRows says its FOUND_ROWS() is the
-	// count the backend keeps (SELECT SQL_CALC_FOUND_ROWS, SELECT … INTO,
-	// which sends no rows): what it leaves on the one backend connection it
-	// runs on, which the session copies out (another statement may run on
-	// another connection). KeepsFoundRows: the statement leaves FOUND_ROWS()
-	// as it was (EXPLAIN of a statement, SHOW WARNINGS | ERRORS).
+	// INTO @v, a SET of them alone: see userVariables) as written, and
+	// ConnFoundRows says its FOUND_ROWS() is the count the backend keeps
+	// (SELECT SQL_CALC_FOUND_ROWS, SELECT … INTO, which sends no rows): what
+	// it leaves on the one backend connection it runs on, which the session
+	// copies out (another statement may run on another connection).
+	// KeepsFoundRows: the statement leaves FOUND_ROWS() as it was (EXPLAIN
+	// of a statement, SHOW WARNINGS | ERRORS).
 	Variables      []string
 	ConnFoundRows  bool
 	KeepsFoundRows bool
