@@ -7,9 +7,12 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -27,6 +30,13 @@ import (
 // observedSidecar starts another sidecar on e's config with an admin listener, returning it and
 // the admin address. replace are pairs of config text and what replaces it.
 func (e *shardedEnv) observedSidecar(replace ...string) (*Sidecar, string) {
+	path, listen, admin := e.observedConfig(FreePort(), FreePort(), replace...)
+	return MustStartSidecar(e.t, e.bin, path, listen), admin
+}
+
+// observedConfig writes e's config with the MySQL listener on port and an admin listener on
+// adminPort, and the replacements made, returning its path and the two addresses.
+func (e *shardedEnv) observedConfig(port, adminPort int, replace ...string) (path, listen, admin string) {
 	t := e.t
 	t.Helper()
 	b, err := os.ReadFile(e.config)
@@ -34,8 +44,8 @@ func (e *shardedEnv) observedSidecar(replace ...string) (*Sidecar, string) {
 		t.Fatal(err)
 	}
 	cfg := string(b)
-	listen := fmt.Sprintf("127.0.0.1:%d", FreePort())
-	admin := fmt.Sprintf("127.0.0.1:%d", FreePort())
+	listen = fmt.Sprintf("127.0.0.1:%d", port)
+	admin = fmt.Sprintf("127.0.0.1:%d", adminPort)
 	replace = append(replace, fmt.Sprintf("listen: %q", e.listen), fmt.Sprintf("listen: %q", listen),
 		`admin_listen: ""`, fmt.Sprintf("admin_listen: %q", admin))
 	for i := 0; i < len(replace); i += 2 {
@@ -44,28 +54,62 @@ func (e *shardedEnv) observedSidecar(replace ...string) (*Sidecar, string) {
 		}
 		cfg = strings.Replace(cfg, replace[i], replace[i+1], 1)
 	}
-	path := filepath.Join(e.dir, "observed.yaml")
+	path = filepath.Join(e.dir, "observed.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return MustStartSidecar(t, e.bin, path, listen), admin
+	return path, listen, admin
+}
+
+// TestListenersTaken: a sidecar whose MySQL or admin port another process holds does not start: it
+// exits saying which listener, and never serves without /metrics. Once started, /metrics answers
+// as soon as the MySQL port does.
+func TestListenersTaken(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	held, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	taken := held.Addr().(*net.TCPAddr).Port
+	for _, c := range []struct {
+		name            string
+		port, adminPort int
+		log             string
+	}{
+		{"admin_listen", FreePort(), taken, `"message":"admin_listen"`},
+		{"listen", taken, FreePort(), `"message":"listen"`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path, _, _ := e.observedConfig(c.port, c.adminPort)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			out, err := exec.CommandContext(ctx, e.bin, "-config", path).CombinedOutput()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+				t.Fatalf("a sidecar with its %s port taken: %v, want exit status 1\n%s", c.name, err, out)
+			}
+			if !strings.Contains(string(out), c.log) || !strings.Contains(string(out), "address already in use") {
+				t.Errorf("want the exit to name %s and say the address is in use:\n%s", c.log, out)
+			}
+		})
+	}
+	_, admin := e.observedSidecar()
+	resp, err := http.Get("http://" + admin + "/metrics")
+	if err != nil {
+		t.Fatalf("/metrics once the MySQL port accepts: %v", err)
+	}
+	resp.Body.Close()
 }
 
 // samples are scraped values by series: `name{label="value",…}` with the labels in name order, and
 // a histogram's `name_count{…}` and `name_sum{…}`.
 type samples map[string]float64
 
-// scrape fetches /metrics from the admin address and parses it (the admin listener starts beside
-// the MySQL one: the first tries may find it not yet listening).
+// scrape fetches /metrics from the admin address and parses it.
 func scrape(t *testing.T, admin string) samples {
 	t.Helper()
-	var resp *http.Response
-	var err error
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if resp, err = http.Get("http://" + admin + "/metrics"); err == nil || time.Now().After(deadline) {
-			break
-		}
-	}
+	resp, err := http.Get("http://" + admin + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

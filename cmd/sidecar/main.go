@@ -118,23 +118,38 @@ func runServe(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err) // as a config that does not load
 		return 1
 	}
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		log.Error().Err(err).Msg("listen")
-		return 1
+	// Every listener is bound before any serves, the admin one first: a port
+	// taken is a failed start, and /metrics answers once the MySQL port does.
+	var adminLn, ln, sock net.Listener
+	closeAll := func() {
+		for _, l := range []net.Listener{adminLn, ln, sock} {
+			if l != nil {
+				l.Close()
+			}
+		}
 	}
-	var sock net.Listener
-	if cfg.ListenSocket != "" {
-		if sock, err = listenSocket(cfg.ListenSocket); err != nil {
-			log.Error().Err(err).Msg("listen_socket")
-			ln.Close()
+	if cfg.AdminListen != "" {
+		if adminLn, err = net.Listen("tcp", cfg.AdminListen); err != nil {
+			log.Error().Err(err).Msg("admin_listen")
 			return 1
 		}
 	}
-	admin := &http.Server{Addr: cfg.AdminListen, Handler: srv.AdminHandler(), ReadHeaderTimeout: 5 * time.Second}
-	if cfg.AdminListen != "" {
+	if ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+		log.Error().Err(err).Msg("listen")
+		closeAll()
+		return 1
+	}
+	if cfg.ListenSocket != "" {
+		if sock, err = listenSocket(cfg.ListenSocket); err != nil {
+			log.Error().Err(err).Msg("listen_socket")
+			closeAll()
+			return 1
+		}
+	}
+	admin := &http.Server{Handler: srv.AdminHandler(), ReadHeaderTimeout: 5 * time.Second}
+	if adminLn != nil {
 		go func() {
-			if err := admin.ListenAndServe(); err != nil && err != http.ErrServerClosed {
+			if err := admin.Serve(adminLn); err != nil && err != http.ErrServerClosed {
 				log.Error().Err(err).Msg("admin listener")
 			}
 		}()
