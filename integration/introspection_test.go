@@ -110,3 +110,65 @@ func TestShardedSchemaIntrospection(t *testing.T) {
 		}
 	}
 }
+
+// TestDatabaseDDL: a database is a keyspace, declared in the config. CREATE and DROP DATABASE answer
+// as one server would from the keyspaces and never reach a backend, where they made stray databases
+// or dropped an unsharded keyspace's tables (product's database is named product); ALTER DATABASE
+// alters every shard's own database.
+func TestDatabaseDDL(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	charsets := func(want string) func() {
+		return func() {
+			t.Helper()
+			for _, s := range []struct {
+				m  *MariaDB
+				db string
+			}{{e.a, "customer_x80"}, {e.b, "customer_80x"}} {
+				got := s.m.MustQuery(t, "", "SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", s.db)
+				if len(got) != 1 || got[0][0] != want {
+					t.Errorf("%s's character set is %v, want %s", s.db, got, want)
+				}
+			}
+		}
+	}
+	backendsUnchanged := func() {
+		t.Helper()
+		for _, m := range []*MariaDB{e.a, e.b} {
+			if got := m.MustQuery(t, "", "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN ('newdb', 'things', 'customer')"); len(got) != 0 {
+				t.Errorf("a backend has databases %v", got)
+			}
+		}
+		if got := e.a.MustQuery(t, "product", "SHOW TABLES"); len(got) == 0 {
+			t.Errorf("product's database lost its tables")
+		}
+	}
+	original := e.a.MustQuery(t, "", "SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'customer_x80'")[0][0]
+	notes := func(code, msg string) string {
+		return `Query OK, 0 rows affected, 1 warning
++-------+------+` + strings.Repeat("-", len(msg)+2) + `+
+| Level | Code | Message` + strings.Repeat(" ", len(msg)-7) + ` |
++-------+------+` + strings.Repeat("-", len(msg)+2) + `+
+| Note  | ` + code + ` | ` + msg + ` |
++-------+------+` + strings.Repeat("-", len(msg)+2) + `+
+1 row in set`
+	}
+	e.runSteps("product", []cliStep{
+		{sql: "create database if not exists product; show warnings;", out: notes("1007", "Can't create database 'product'; database exists")},
+		// mariadb-dump --databases writes it so.
+		{sql: "CREATE DATABASE /*!32312 IF NOT EXISTS*/ `things` /*!40100 DEFAULT CHARACTER SET utf8mb4 */;", out: "Query OK, 0 rows affected, 1 warning"},
+		{sql: "create database customer;", err: "ERROR 1007 (HY000) at line 1: Can't create database 'customer'; database exists"},
+		{sql: "create database newdb;", err: "ERROR 1235 (42000) at line 1: ", errHas: []string{"CREATE DATABASE newdb", "config"}, check: backendsUnchanged},
+		{sql: "drop database product;", err: "ERROR 1235 (42000) at line 1: ", errHas: []string{"DROP DATABASE product"}, check: backendsUnchanged},
+		{sql: "drop schema if exists customer;", err: "ERROR 1235 (42000) at line 1: ", errHas: []string{"DROP DATABASE customer"}},
+		{sql: "create or replace database product;", err: "ERROR 1235 (42000) at line 1: ", errHas: []string{"CREATE OR REPLACE DATABASE product"}, check: backendsUnchanged},
+		{sql: "drop database if exists nonex; show warnings;", out: notes("1008", "Can't drop database 'nonex'; database doesn't exist")},
+		{sql: "drop database `nonex`;", err: "ERROR 1008 (HY000) at line 1: Can't drop database 'nonex'; database doesn't exist"},
+		{sql: "alter database customer default character set latin1;", out: "Query OK, 0 rows affected", check: charsets("latin1")},
+		{sql: "use customer; /* the session's */ alter schema character set " + original + ";", out: "Query OK, 0 rows affected", check: charsets(original)},
+		{sql: "alter database nonex character set latin1;", err: "ERROR 1049 (42000) at line 1: Unknown database 'nonex'"},
+		{sql: "CREATE DATABASE /*M!100100 IF NOT EXISTS */ newdb;", err: "ERROR 1235 (42000) at line 1: ", errHas: []string{"server-dependent"}, check: backendsUnchanged},
+	})
+	e.runSteps("", []cliStep{
+		{sql: "alter database character set latin1;", err: "ERROR 1046 (3D000) at line 1: No database selected"},
+	})
+}

@@ -21,6 +21,9 @@ import (
 // tests send, on the example topology (keyspaces customer, things, product).
 var fuzzStatements = []string{
 	"select 1",
+	"CREATE DATABASE /*!32312 IF NOT EXISTS*/ `customer` /*!40100 DEFAULT CHARACTER SET utf8mb4 */",
+	"drop schema if exists `a``b`",
+	"alter database customer collate latin1_bin",
 	"INSERT INTO ai (id, v, s) VALUES (NULL, 99.6, ' 1e2x'), (DEFAULT, X'64', _utf8mb4'100')",
 	"REPLACE INTO ai SET id = '100', v = -3",
 	"select @@version_comment limit 1",

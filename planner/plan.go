@@ -37,6 +37,7 @@ const (
 	SetWaitTimeout           // SET wait_timeout = N: the sidecar's own idle timeout
 	KillStatement            // KILL [QUERY | CONNECTION] id: a session of this sidecar
 	SetNextTransaction       // SET TRANSACTION …: the characteristics of the session's next transaction only
+	DatabaseNote             // CREATE DATABASE IF NOT EXISTS of a keyspace, DROP DATABASE IF EXISTS of none: OK with Note
 )
 
 // Diagnostics names the statements that read the warnings the statement
@@ -89,6 +90,8 @@ type Kill struct {
 type Plan struct {
 	Kind  Kind
 	Local Local
+	// Note is what a DatabaseNote's OK warns of.
+	Note *sqlerr.Error
 	// Keyspace the statement goes to; nil when it names no table and any
 	// backend can answer it (SELECT 1, SET, SHOW VARIABLES …).
 	Keyspace *conf.Keyspace
@@ -509,6 +512,13 @@ func (p *Planner) plan(sql string, sess Session) (*Plan, error) {
 		return p.routeReads(plan, sess)
 	case KindLoad:
 		return p.planLoad(plan, sess)
+	case KindDDL:
+		switch planned, err := p.planDatabaseDDL(plan, sess); {
+		case err != nil:
+			return nil, err
+		case planned:
+			return plan, nil
+		}
 	}
 	connState(plan)
 	return p.routeToSession(plan, sess)

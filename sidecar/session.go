@@ -576,6 +576,15 @@ func (s *session) sessionStatement(plan *planner.Plan, more bool) (bool, error) 
 		return true, s.ok(more)
 	case planner.KillStatement:
 		return true, s.kill(plan.Kill, more)
+	case planner.DatabaseNote:
+		// DDL, so it commits the open transaction, as MySQL's does.
+		s.nextTxn = nil
+		if err := s.commit(); err != nil {
+			return true, err
+		}
+		s.warnings = [][]*string{{ptr("Note"), ptr(strconv.Itoa(int(plan.Note.Num))), ptr(plan.Note.Message)}}
+		s.warningCount = 1
+		return true, s.okState(nil, 1, more)
 	case planner.SetNextTransaction:
 		if s.inTxn {
 			return true, sqlerr.New(1568, "25001", "Transaction characteristics can't be changed while a transaction is in progress")
@@ -720,7 +729,7 @@ func (s *session) singleShard(plan *planner.Plan) (*conf.Shard, error) {
 func ptr[T any](v T) *T { return &v }
 
 func (s *session) ok(more bool) error {
-	return s.okState(nil, more)
+	return s.okState(nil, 0, more)
 }
 
 // okUse answers a USE of name (a statement or COM_INIT_DB): a client that
@@ -730,17 +739,18 @@ func (s *session) okUse(name string, more bool) error {
 	if s.tracksSession {
 		state = mysql.SchemaChange(name)
 	}
-	return s.okState(state, more)
+	return s.okState(state, 0, more)
 }
 
-// okState sends an OK with the session state changes state (nil: none).
-func (s *session) okState(state []byte, more bool) error {
+// okState sends an OK with the session state changes state (nil: none) and
+// a count of warnings.
+func (s *session) okState(state []byte, warnings uint16, more bool) error {
 	s.rowCount = 0
 	st := s.status()
 	if more {
 		st |= mysql.StatusMoreResults
 	}
-	return s.w.WritePacket(mysql.AppendOK(nil, mysql.OK{Status: st, SessionState: state}))
+	return s.w.WritePacket(mysql.AppendOK(nil, mysql.OK{Status: st, SessionState: state, Warnings: warnings}))
 }
 
 // use selects a keyspace, or with Vitess's `keyspace:shard` one shard of it:

@@ -1,0 +1,171 @@
+package planner
+
+import (
+	"strconv"
+	"strings"
+
+	"sidecar/sqlerr"
+)
+
+// A database is a keyspace, which the config declares, on databases of its
+// shards' own names. So CREATE and DROP DATABASE change no backend: the
+// sidecar answers them from its keyspaces, as one server answers from its
+// databases, and refuses to make or drop one (as Vitess does without a
+// provisioning plugin). Forwarded, they made stray databases on a backend,
+// or dropped an unsharded keyspace's tables with a database of the same
+// name. ALTER DATABASE alters each shard's own database: it goes to every
+// shard without the name, and so applies to the database the shard's
+// connection uses.
+
+// planDatabaseDDL plans CREATE, DROP and ALTER {DATABASE | SCHEMA}; planned
+// is false for any other statement.
+func (p *Planner) planDatabaseDDL(plan *Plan, sess Session) (planned bool, err error) {
+	text, plain := openVersionedComments(plan.Query)
+	toks := scanTokens(text)
+	if !plain || toks == nil {
+		// Where the words are the server's to read, the sidecar still
+		// knows what the statement is, and refuses it.
+		if verb, _, ok := databaseStatement(strings.Fields(strings.ToLower(WithoutComments(plan.Query)))); ok {
+			return true, sqlerr.Unsupported("%s DATABASE with a server-dependent comment (/*M! or /*!50700 and later) or one it cannot read", strings.ToUpper(verb))
+		}
+		return false, nil
+	}
+	words := make([]string, min(len(toks), 4))
+	for j := range words {
+		words[j] = toks[j].word
+	}
+	verb, i, ok := databaseStatement(words)
+	if !ok {
+		return false, nil
+	}
+	orReplace := i == 4
+	ifExists := func(words ...string) bool {
+		for j, w := range words {
+			if i+j >= len(toks) || toks[i+j].word != w {
+				return false
+			}
+		}
+		i += len(words)
+		return true
+	}
+	switch verb {
+	case "create":
+		ifNotExists := ifExists("if", "not", "exists")
+		if i >= len(toks) || !toks[i].isName() {
+			return true, errSyntax(errMissingDatabaseName)
+		}
+		name := toks[i].name
+		if !p.isDatabase(name) {
+			return true, sqlerr.Unsupported("CREATE DATABASE %s: a keyspace is declared in the sidecar's config, with its shards' databases made on the backends", name)
+		}
+		switch {
+		case orReplace:
+			return true, sqlerr.Unsupported("CREATE OR REPLACE DATABASE %s, which would drop keyspace %s's tables", name, name)
+		case ifNotExists:
+			plan.Local, plan.Note = DatabaseNote, databaseExists(name)
+			return true, nil
+		}
+		return true, databaseExists(name)
+	case "drop":
+		ifExists := ifExists("if", "exists")
+		if i >= len(toks) || !toks[i].isName() {
+			return true, errSyntax(errMissingDatabaseName)
+		}
+		name := toks[i].name
+		if p.isDatabase(name) {
+			return true, sqlerr.Unsupported("DROP DATABASE %s: the sidecar drops no keyspace; drop its shards' databases on the backends and the keyspace from the config", name)
+		}
+		if ifExists {
+			plan.Local, plan.Note = DatabaseNote, noSuchDatabase(name)
+			return true, nil
+		}
+		return true, noSuchDatabase(name)
+	}
+	name := sess.Keyspace
+	if i < len(toks) && toks[i].isName() && (toks[i].word == "" || !databaseOptions[toks[i].word]) {
+		name = toks[i].name
+		plan.Query = plan.Query[:toks[i].start] + plan.Query[toks[i].end:]
+	}
+	if name == "" {
+		return true, sqlerr.New(1046, "3D000", "No database selected")
+	}
+	ks, ok := p.Topo.Keyspaces[name]
+	if !ok {
+		return true, sqlerr.UnknownDatabase(name)
+	}
+	plan.Keyspace = ks
+	return true, nil
+}
+
+// databaseStatement reads the first words of a statement: whether it is
+// CREATE [OR REPLACE], DROP or ALTER {DATABASE | SCHEMA}, and how many words
+// that took.
+func databaseStatement(words []string) (verb string, n int, ok bool) {
+	if len(words) < 2 {
+		return "", 0, false
+	}
+	verb, n = words[0], 2
+	if verb == "create" && len(words) >= 4 && words[1] == "or" && words[2] == "replace" {
+		n = 4
+	}
+	what := words[n-1]
+	return verb, n, (what == "database" || what == "schema") && (verb == "create" || verb == "drop" || verb == "alter")
+}
+
+// databaseOptions are the words that start ALTER DATABASE's options, where
+// a name would otherwise stand.
+var databaseOptions = map[string]bool{"default": true, "character": true, "charset": true, "collate": true, "comment": true}
+
+var errMissingDatabaseName = sqlerr.Syntax("a database name is missing")
+
+// isDatabase reports whether name is a database the sidecar shows: a
+// keyspace, or a backend's own schema (information_schema, mysql…).
+func (p *Planner) isDatabase(name string) bool {
+	_, ok := p.Topo.Keyspaces[name]
+	return ok || IsSystemSchema(name)
+}
+
+func databaseExists(name string) *sqlerr.Error {
+	return sqlerr.New(1007, "HY000", "Can't create database '%s'; database exists", name)
+}
+
+func noSuchDatabase(name string) *sqlerr.Error {
+	return sqlerr.New(1008, "HY000", "Can't drop database '%s'; database doesn't exist", name)
+}
+
+// openVersionedComments is sql with the markers of each executable comment
+// that every backend runs (/*! with no version or one before 5.7, see
+// unwrapExecutable) blanked, so their text reads as the statement's, at the
+// same offsets. plain is false where a comment's text depends on the
+// server (/*M!, /*!50700 and later).
+func openVersionedComments(sql string) (text string, plain bool) {
+	b := []byte(sql)
+	for i := 0; i < len(b); {
+		switch c := b[i]; {
+		case c == '\'' || c == '"' || c == '`':
+			i = skipQuoted(sql, i)
+		case strings.HasPrefix(sql[i:], "/*M!"):
+			return sql, false
+		case strings.HasPrefix(sql[i:], "/*!"):
+			digits := 0
+			for i+3+digits < len(sql) && digits < 6 && sql[i+3+digits] >= '0' && sql[i+3+digits] <= '9' {
+				digits++
+			}
+			if v, _ := strconv.Atoi(sql[i+3 : i+3+digits]); digits > 0 && (digits < 5 || v >= 50700) {
+				return sql, false
+			}
+			end := commentEnd(sql, i+3+digits)
+			if end < 0 {
+				return sql, false
+			}
+			for j := i; j < i+3+digits; j++ {
+				b[j] = ' '
+			}
+			b[end], b[end+1] = ' ', ' '
+			i += 3 + digits
+		default:
+			i++
+		}
+	}
+	return string(b), true
+}
