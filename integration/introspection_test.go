@@ -172,3 +172,46 @@ func TestDatabaseDDL(t *testing.T) {
 		{sql: "alter database character set latin1;", err: "ERROR 1046 (3D000) at line 1: No database selected"},
 	})
 }
+
+// TestQualifiedDDL: DDL naming its tables by keyspace, as migration tools write it, runs on that
+// keyspace's shards whichever keyspace the session is in, the keyspace's name taken out (the shards'
+// databases are customer_x80 and customer_80x).
+func TestQualifiedDDL(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	columns := func(want string) func() {
+		return func() {
+			t.Helper()
+			for _, s := range []struct {
+				m  *MariaDB
+				db string
+			}{{e.a, "customer_x80"}, {e.b, "customer_80x"}, {e.a, "product"}} {
+				rows := s.m.MustQuery(t, "", "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'zz_t' ORDER BY ORDINAL_POSITION", s.db)
+				var got []string
+				for _, r := range rows {
+					got = append(got, r[0])
+				}
+				w := want
+				if s.db == "product" {
+					w = ""
+				}
+				if strings.Join(got, " ") != w {
+					t.Errorf("%s.zz_t has columns %q, want %q", s.db, got, w)
+				}
+			}
+		}
+	}
+	e.runSteps("product", []cliStep{
+		{sql: "create table customer.zz_t (id bigint primary key, customer_id bigint);", out: "Query OK, 0 rows affected", check: columns("id customer_id")},
+		{sql: "alter table `customer` . `zz_t` add column note varchar(10);", out: "Query OK, 0 rows affected", check: columns("id customer_id note")},
+		{sql: "rename table customer.zz_t to product.zz_t;", err: "ERROR 1235 (42000) at line 1: ", errHas: []string{"two keyspaces (customer and product)"}},
+		{sql: "create table nonex.zz_t (id int);", err: "ERROR 1049 (42000) at line 1: Unknown database 'nonex'"},
+	})
+	e.runSteps("", []cliStep{
+		{sql: "create index zz_i on customer.zz_t (customer_id);", out: "Query OK, 0 rows affected"},
+		{sql: "alter table customer.zz_t drop column note;", out: "Query OK, 0 rows affected", check: columns("id customer_id")},
+		// A table of a VSchema is found by its name, as in a SELECT.
+		{sql: "alter table corder add column zz_c int; alter table corder drop column zz_c;", out: "Query OK, 0 rows affected\nQuery OK, 0 rows affected"},
+		{sql: "create table zz_u (id int);", err: "ERROR 1046 (3D000) at line 1: No database selected"},
+		{sql: "drop table customer.zz_t;", out: "Query OK, 0 rows affected", check: columns("")},
+	})
+}

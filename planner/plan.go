@@ -519,6 +519,13 @@ func (p *Planner) plan(sql string, sess Session) (*Plan, error) {
 		case planned:
 			return plan, nil
 		}
+		switch planned, err := p.planTableDDL(plan, sess); {
+		case err != nil:
+			return nil, err
+		case planned:
+			connState(plan)
+			return plan, nil
+		}
 	}
 	connState(plan)
 	return p.routeToSession(plan, sess)

@@ -4,6 +4,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pingcap/tidb/pkg/parser/ast"
+
+	"sidecar/conf"
 	"sidecar/sqlerr"
 )
 
@@ -168,4 +171,71 @@ func openVersionedComments(sql string) (text string, plain bool) {
 		}
 	}
 	return string(b), true
+}
+
+// planTableDDL routes DDL by the tables it names, as migration tools write
+// them (CREATE TABLE customer.t, ALTER TABLE `customer`.`t`): to their
+// keyspace, whatever the session's, without the keyspace's name, which no
+// shard's database has (a shard's connection uses its own). Unqualified
+// names without a keyspace in use are found by name, as in a SELECT. DDL
+// that names no table, or that the parser cannot read, goes to the
+// session's keyspace as written (planned false).
+func (p *Planner) planTableDDL(plan *Plan, sess Session) (planned bool, err error) {
+	stmt, err := parse(plan.Query, sess.Mode)
+	if err != nil {
+		return false, nil
+	}
+	var ks *conf.Keyspace
+	qualified := map[string]bool{} // keyspace-qualified names, "ks.table" (table lower-cased)
+	for _, t := range tablesOf(stmt) {
+		k, err := p.keyspaceOf(t, sess)
+		if err != nil {
+			return true, err
+		}
+		if k == nil {
+			continue // a backend's own schema's table, named as it is
+		}
+		if ks != nil && k != ks {
+			return true, sqlerr.Unsupported("DDL naming tables of two keyspaces (%s and %s)", ks.Name, k.Name)
+		}
+		ks = k
+		if t.Schema.O != "" {
+			qualified[t.Schema.O+"."+t.Name.L] = true
+		}
+	}
+	if ks == nil || len(qualified) == 0 && ks.Name == sess.Keyspace {
+		return false, nil
+	}
+	if len(qualified) > 0 {
+		text, plain := openVersionedComments(plan.Query)
+		toks := scanTokens(text)
+		var b strings.Builder
+		done := 0
+		for i := 0; plain && i+2 < len(toks); i++ {
+			if toks[i].isName() && toks[i+1].word == "." && toks[i+2].isName() && (i == 0 || toks[i-1].word != ".") &&
+				qualified[toks[i].name+"."+strings.ToLower(toks[i+2].name)] {
+				b.WriteString(plan.Query[done:toks[i].start])
+				done = toks[i+1].end
+			}
+		}
+		b.WriteString(plan.Query[done:])
+		// What the sidecar could not find in the text (a server-dependent
+		// comment, a name in ANSI_QUOTES) would still name the keyspace.
+		if left, err := parse(b.String(), sess.Mode); err != nil || qualifiedBy(left, p.Topo) != "" {
+			return true, sqlerr.Unsupported("DDL naming tables by keyspace %s where the sidecar cannot take the keyspace's name out (a server-dependent comment, a name in double quotes)", ks.Name)
+		}
+		plan.Query = b.String()
+	}
+	plan.Keyspace = ks
+	return true, nil
+}
+
+// qualifiedBy is a keyspace that names a table of stmt, "" if none does.
+func qualifiedBy(stmt ast.StmtNode, topo *conf.Topology) string {
+	for _, t := range tablesOf(stmt) {
+		if _, ok := topo.Keyspaces[t.Schema.O]; ok {
+			return t.Schema.O
+		}
+	}
+	return ""
 }
