@@ -121,7 +121,7 @@ func TestInsertSeed002(t *testing.T) {
 	wantCalls := []string{
 		"reserve 2 of product.corder_seq",
 		"2 row(s) of customer.corder mapped",
-		"execute insert into `product`.`corder_keyspace_idx`(`corder_id`, `keyspace_id`) values (100, X'166b40b44aba4bd6'), (101, X'd2fd8867d50d2dfe')",
+		"execute insert into `product`.`corder_keyspace_idx`(`corder_id`, `keyspace_id`) values (100, _binary X'166b40b44aba4bd6'), (101, _binary X'd2fd8867d50d2dfe')",
 		"lookup rows of [INT64(100) INT64(101)] written for corder_keyspace_idx",
 	}
 	if strings.Join(cur.calls, "\n") != strings.Join(wantCalls, "\n") {
@@ -265,7 +265,7 @@ func TestInsertIgnoreDuplicateWithinStatement(t *testing.T) {
 	if want := "-80 INSERT INTO `corder` (`customer_id`,`sku`,`corder_id`) VALUES (1,'a',7)"; queries(out) != want {
 		t.Errorf("got  %s\nwant %s\ncalls:\n%s", queries(out), want, strings.Join(cur.calls, "\n"))
 	}
-	if created := "insert ignore into `product`.`corder_keyspace_idx`(`corder_id`, `keyspace_id`) values (7, X'166b40b44aba4bd6')"; !strings.Contains(strings.Join(cur.calls, "\n"), created) {
+	if created := "insert ignore into `product`.`corder_keyspace_idx`(`corder_id`, `keyspace_id`) values (7, _binary X'166b40b44aba4bd6')"; !strings.Contains(strings.Join(cur.calls, "\n"), created) {
 		t.Errorf("lookup rows written: want only the first row's\ncalls:\n%s", strings.Join(cur.calls, "\n"))
 	}
 	ins.Upsert = true

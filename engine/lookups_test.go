@@ -47,7 +47,7 @@ func TestOwnedLookups(t *testing.T) {
 		{name: "delete", args: []vindex.Value{one, four}, calls: []string{
 			"execute on -80: SELECT `id`,`name` FROM `things` WHERE `id` IN (1) FOR UPDATE",
 			"execute on 80-: SELECT `id`,`name` FROM `things` WHERE `id` IN (4) FOR UPDATE",
-			"execute delete from `things_name_lookup` where `name` in ('a', 'b') and (`name`, `keyspace_id`) in (('a', X'166b40b44aba4bd6'), ('b', X'd2fd8867d50d2dfe'))",
+			"execute delete from `things_name_lookup` where `name` in ('a', 'b') and (`name`, `keyspace_id`) in (('a', _binary X'166b40b44aba4bd6'), ('b', _binary X'd2fd8867d50d2dfe'))",
 			"lookup rows of [VARCHAR(\"a\")] written for things_name_lookup",
 			"lookup rows of [VARCHAR(\"b\")] written for things_name_lookup",
 		}},
@@ -55,8 +55,8 @@ func TestOwnedLookups(t *testing.T) {
 		{name: "update", update: true, args: []vindex.Value{vindex.NewVarChar("z"), one, four}, calls: []string{
 			"execute on -80: SELECT `id`,`name`,`name`<=>'z' FROM `things` WHERE `id` IN (1) FOR UPDATE",
 			"execute on 80-: SELECT `id`,`name`,`name`<=>'z' FROM `things` WHERE `id` IN (4) FOR UPDATE",
-			"execute delete from `things_name_lookup` where `name` = 'a' and `keyspace_id` = X'166b40b44aba4bd6'",
-			"execute insert into `things_name_lookup`(`name`, `keyspace_id`) values ('z', X'166b40b44aba4bd6')",
+			"execute delete from `things_name_lookup` where `name` = 'a' and `keyspace_id` = _binary X'166b40b44aba4bd6'",
+			"execute insert into `things_name_lookup`(`name`, `keyspace_id`) values ('z', _binary X'166b40b44aba4bd6')",
 			"lookup rows of [VARCHAR(\"a\") VARCHAR(\"z\")] written for things_name_lookup",
 		}},
 	} {

@@ -1597,7 +1597,7 @@ select * from things;`
 			{"b", "things;shard=80-", `^select \* from things$`},
 			{"a", "product;shard=0", `^select next_id, cache from .?corder_seq.? where id = 0 for update$`},
 			{"a", "product;shard=0", `^update .?corder_seq.? set next_id = 4 where id = 0$`},
-			{"a", "product;shard=0", `^insert into .*corder_keyspace_idx.*\(1, X'166b40b44aba4bd6'\), \(2, X'd2fd8867d50d2dfe'\)$`},
+			{"a", "product;shard=0", `^insert into .*corder_keyspace_idx.*\(1, _binary X'166b40b44aba4bd6'\), \(2, _binary X'd2fd8867d50d2dfe'\)$`},
 			// Rows split across shards and sequence values filled in: rendered per shard.
 			{"a", "customer;shard=-80", `^/\* app: checkout \*/ insert into .?corder.? ?\(.*'gift'`},
 			{"b", "customer;shard=80-", `^/\* app: checkout \*/ insert into .?corder.? ?\(.*'personal'`},

@@ -94,6 +94,14 @@ type shopCase struct {
 }
 
 var shopCases = []shopCase{
+	// A binary string compared with a number is read as its text (go-sql-driver interpolates a
+	// []byte as _binary'…'); an X'…' the client wrote is not: each goes to the shards as it was.
+	{mergeCase: mergeCase{sql: "select count(*) from orders where total > _binary'3.5'"}},
+	{mergeCase: mergeCase{sql: "select total, count(*) from orders where total > ? group by total order by 1 limit ?", args: []any{[]byte("3.5"), 10}}},
+	{mergeCase: mergeCase{sql: "select count(*) from orders where total > X'332e35' or total > _binary X'332e35'"}},
+	{mergeCase: mergeCase{sql: "select id from orders where total in (X'34', _binary'4.00') order by id"}},
+	// An outer join's columns of NOT NULL ones may be NULL, and say so.
+	{mergeCase: mergeCase{sql: "select o.id, i.id, i.order_id from orders o left join item i on i.order_id = o.id where i.id is null order by o.id limit 3"}},
 	// BINARY and COLLATE of the statement win over the gathered strings' own collations.
 	{mergeCase: mergeCase{sql: "select c.id, i.id from customer c join item i on i.qty = c.tier where (c.name = binary 'ann' or i.id = 0) and i.id < 20 order by 1, 2"}},
 	{mergeCase: mergeCase{sql: "select p.id from customer p where p.name like binary 'a%' union select p.id from orders p where p.id = 1 order by 1"}},

@@ -25,7 +25,7 @@ func TestAppendAfter(t *testing.T) {
 		{[]string{"id"}, []vindex.Value{i64(7)}, "(`id` > 7)"},
 		{[]string{"a", "b"}, []vindex.Value{i64(1), str("x")}, "(`a` > 1 OR `a` = 1 AND (`b` > 'x'))"},
 		{[]string{"a", "b", "c"}, []vindex.Value{i64(1), i64(2), bin([]byte{0xff})},
-			"(`a` > 1 OR `a` = 1 AND (`b` > 2 OR `b` = 2 AND (`c` > X'ff')))"},
+			"(`a` > 1 OR `a` = 1 AND (`b` > 2 OR `b` = 2 AND (`c` > _binary X'ff')))"},
 	} {
 		if got := string(appendAfter(nil, tc.cols, tc.key, lit(false))); got != tc.want {
 			t.Errorf("appendAfter(%v, %v) = %s, want %s", tc.cols, tc.key, got, tc.want)
@@ -63,13 +63,13 @@ func TestFillSQL(t *testing.T) {
 		{match: []vindex.Value{str(`a'b\`), i64(1)}, value: bin([]byte{0x16, 0x6b})},
 		{match: []vindex.Value{str("c"), i64(2)}, value: vindex.NewUint64(4)},
 	}
-	want := "UPDATE `my``t` SET `key` = CASE WHEN `k` = 'a''b\\\\' AND `n` = 1 THEN X'166b' WHEN `k` = 'c' AND `n` = 2 THEN 4 END" +
+	want := "UPDATE `my``t` SET `key` = CASE WHEN `k` = 'a''b\\\\' AND `n` = 1 THEN _binary X'166b' WHEN `k` = 'c' AND `n` = 2 THEN 4 END" +
 		" WHERE `key` IS NULL AND ((`k` = 'a''b\\\\' AND `n` = 1) OR (`k` = 'c' AND `n` = 2))"
 	if got := fillSQL("my`t", "key", []string{"k", "n"}, fills, lit(false)); got != want {
 		t.Errorf("fillSQL:\n%s\nwant\n%s", got, want)
 	}
 	// NO_BACKSLASH_ESCAPES: the backslash is an ordinary character.
-	if got := fillSQL("t", "c", []string{"k"}, fills[:1], lit(true)); got != "UPDATE `t` SET `c` = CASE WHEN `k` = 'a''b\\' THEN X'166b' END WHERE `c` IS NULL AND `k` IN ('a''b\\')" {
+	if got := fillSQL("t", "c", []string{"k"}, fills[:1], lit(true)); got != "UPDATE `t` SET `c` = CASE WHEN `k` = 'a''b\\' THEN _binary X'166b' END WHERE `c` IS NULL AND `k` IN ('a''b\\')" {
 		t.Errorf("fillSQL, NO_BACKSLASH_ESCAPES: %s", got)
 	}
 }

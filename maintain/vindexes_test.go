@@ -166,7 +166,7 @@ func TestInsertSQL(t *testing.T) {
 		{values: []vindex.Value{str("foo")}, ksid: ksid(t, "166b40b44aba4bd6")},
 		{values: []vindex.Value{str("bar'")}, ksid: ksid(t, "06e7ea22ce92708f")},
 	}, lit(false))
-	if want := "INSERT INTO `things_name_lookup` (`name`, `keyspace_id`) VALUES ('bar''', X'06e7ea22ce92708f'), ('foo', X'166b40b44aba4bd6')"; err != nil || sql != want {
+	if want := "INSERT INTO `things_name_lookup` (`name`, `keyspace_id`) VALUES ('bar''', _binary X'06e7ea22ce92708f'), ('foo', _binary X'166b40b44aba4bd6')"; err != nil || sql != want {
 		t.Errorf("insertSQL:\n%s\nwant\n%s (%v)", sql, want, err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pingcap/tidb/pkg/parser"
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/charset"
 	"github.com/pingcap/tidb/pkg/parser/format"
 	"github.com/pingcap/tidb/pkg/parser/mysql"
 	driver "github.com/pingcap/tidb/pkg/parser/test_driver" // the literal types the parser builds
@@ -308,12 +309,18 @@ func markHexNumbers(stmt ast.Node, forms []bool) {
 // keepIntroducers makes literals the client wrote with the default
 // character set's introducer (_utf8mb4 'a', _utf8mb4 X'61') print with it:
 // the printer leaves the default's out, but without it X'61' is bytes, not
-// the string 'a', and 'a' is in the connection's character set. A name
-// spelled otherwise than the printer's default is printed.
+// the string 'a', and 'a' is in the connection's character set. So for
+// _binary X'…', which the printer writes X'…': MariaDB compares that with a
+// number otherwise than the binary string. A name spelled otherwise than the
+// printer's default is printed.
 func keepIntroducers(stmt ast.Node) {
 	walk(stmt, func(n ast.Node) bool {
-		if v, ok := n.(*driver.ValueExpr); ok && v.Type.GetFlag()&mysql.UnderScoreCharsetFlag != 0 && v.Type.GetCharset() == mysql.DefaultCharset {
-			v.Type.SetCharset(strings.ToUpper(mysql.DefaultCharset))
+		v, ok := n.(*driver.ValueExpr)
+		if !ok || v.Type.GetFlag()&mysql.UnderScoreCharsetFlag == 0 {
+			return true
+		}
+		if cs := v.Type.GetCharset(); cs == mysql.DefaultCharset || cs == charset.CharsetBin && v.Kind() == driver.KindBinaryLiteral {
+			v.Type.SetCharset(strings.ToUpper(cs))
 		}
 		return true
 	})

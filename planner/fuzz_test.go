@@ -660,7 +660,7 @@ func FuzzNormalize(f *testing.F) {
 		}
 		for _, a := range args {
 			switch a.Kind {
-			case vindex.VarChar, vindex.VarBinary, vindex.HexNum, vindex.Int64, vindex.Uint64, vindex.Decimal:
+			case vindex.VarChar, vindex.VarBinary, vindex.HexString, vindex.HexNum, vindex.Int64, vindex.Uint64, vindex.Decimal:
 			default:
 				t.Fatalf("normalize(%q): argument of kind %v", sql, a.Kind)
 			}
@@ -732,13 +732,15 @@ func fillPlaceholders(t *testing.T, shape string, args Args, noBackslashEscapes 
 	return b.String(), n
 }
 
-// literalText is an argument of normalize as SQL text: digits, X'…' or a
-// quoted string.
+// literalText is an argument of normalize as SQL text: digits, X'…',
+// _binary X'…' or a quoted string.
 func literalText(v vindex.Value, noBackslashEscapes bool) string {
 	switch v.Kind {
 	case vindex.Int64, vindex.Uint64, vindex.Decimal:
 		return string(v.Raw)
 	case vindex.VarBinary:
+		return "_binary X'" + hex.EncodeToString(v.Raw) + "'"
+	case vindex.HexString:
 		return "X'" + hex.EncodeToString(v.Raw) + "'"
 	case vindex.HexNum:
 		return "0x" + hex.EncodeToString(v.Raw)

@@ -111,8 +111,8 @@ func TestPlanInsert(t *testing.T) {
 		name: "seed 002 corder_event",
 		sql:  "insert into corder_event(corder_id, ename) values(1, 'paid'), (5, 'delivered')",
 		want: map[string]string{
-			"-80": "INSERT INTO `corder_event` (`corder_id`,`ename`,`keyspace_id`,`corder_event_id`) VALUES (1,'paid',X'166b40b44aba4bd6',1)",
-			"80-": "INSERT INTO `corder_event` (`corder_id`,`ename`,`keyspace_id`,`corder_event_id`) VALUES (5,'delivered',X'd2fd8867d50d2dfe',2)",
+			"-80": "INSERT INTO `corder_event` (`corder_id`,`ename`,`keyspace_id`,`corder_event_id`) VALUES (1,'paid',_binary X'166b40b44aba4bd6',1)",
+			"80-": "INSERT INTO `corder_event` (`corder_id`,`ename`,`keyspace_id`,`corder_event_id`) VALUES (5,'delivered',_binary X'd2fd8867d50d2dfe',2)",
 		},
 		id: 1,
 	}, {

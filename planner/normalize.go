@@ -106,7 +106,7 @@ func normalize(sql string, noBackslashEscapes bool) (shape string, args Args, ok
 				// every statement the lookup vindexes write.
 				if end, val, ok := scanHexString(sql, j); ok {
 					b.WriteByte('?')
-					args = append(args, vindex.Value{Kind: vindex.VarBinary, Raw: val})
+					args = append(args, vindex.Value{Kind: vindex.HexString, Raw: val})
 					i = end
 					lastWord = ""
 					continue
@@ -114,8 +114,7 @@ func normalize(sql string, noBackslashEscapes bool) (shape string, args Args, ok
 			}
 			if param && strings.EqualFold(word, "_binary") {
 				// _binary'…': how drivers that interpolate write byte
-				// values (go-sql-driver), however long: a binary string,
-				// as X'…' is.
+				// values (go-sql-driver), however long: a binary string.
 				k := j
 				for k < len(sql) && (sql[k] == ' ' || sql[k] == '\t' || sql[k] == '\n' || sql[k] == '\r') {
 					k++
@@ -130,6 +129,16 @@ func normalize(sql string, noBackslashEscapes bool) (shape string, args Args, ok
 					i = end
 					lastWord = ""
 					continue
+				}
+				// _binary X'…': how the sidecar writes a binary string.
+				if k+1 < len(sql) && (sql[k] == 'x' || sql[k] == 'X') {
+					if end, val, ok := scanHexString(sql, k+1); ok {
+						b.WriteByte('?')
+						args = append(args, vindex.Value{Kind: vindex.VarBinary, Raw: val})
+						i = end
+						lastWord = ""
+						continue
+					}
 				}
 			}
 			b.WriteString(word)

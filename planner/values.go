@@ -114,7 +114,10 @@ func valueOf(e ast.ExprNode, args Args) (vindex.Value, bool) {
 			}
 			return vindex.Value{Kind: vindex.VarChar, Raw: v.GetBytes()}, true
 		case driver.KindBinaryLiteral:
-			return vindex.Value{Kind: vindex.VarBinary, Raw: []byte(v.GetBinaryLiteral())}, true
+			if v.Type.GetFlag()&mysql.UnderScoreCharsetFlag != 0 && strings.EqualFold(v.Type.GetCharset(), charset.CharsetBin) {
+				return vindex.Value{Kind: vindex.VarBinary, Raw: []byte(v.GetBinaryLiteral())}, true // _binary X'…'
+			}
+			return vindex.Value{Kind: vindex.HexString, Raw: []byte(v.GetBinaryLiteral())}, true
 		}
 	case *ast.UnaryOperationExpr:
 		// -5 is minus applied to 5; a normalized -? is minus applied to the

@@ -304,7 +304,7 @@ func (t *fakeTable) match(sql string, e ast.ExprNode, row []Value) (bool, error)
 }
 
 // literal decodes a parsed literal of the statement sql back into a Value,
-// as the SQL text reads: a string is VARCHAR, X'…' VARBINARY, an integer
+// as the SQL text reads: a string is VARCHAR, [_binary] X'…' VARBINARY, an integer
 // UINT64 (INT64 when negative: a sign in front of an integer literal is
 // folded into it), a decimal or float FLOAT64 and NULL is NULL. A number
 // keeps its text as written ("007", "1e3").
@@ -332,7 +332,11 @@ func literal(sql string, e ast.ExprNode) (Value, error) {
 		case test_driver.KindString:
 			return Value{VarChar, []byte(e.GetString())}, nil
 		case test_driver.KindBinaryLiteral:
-			if t := sql[e.OriginTextPosition():]; t[0] != 'X' && t[0] != 'x' || t[1] != '\'' {
+			t := sql[e.OriginTextPosition():]
+			if len(t) > 8 && strings.EqualFold(t[:8], "_binary ") {
+				t = t[8:]
+			}
+			if t[0] != 'X' && t[0] != 'x' || t[1] != '\'' {
 				break // 0x…, b'…'
 			}
 			return Value{VarBinary, append([]byte{}, e.GetBinaryLiteral()...)}, nil

@@ -317,21 +317,21 @@ func TestLookupCreate(t *testing.T) {
 		rows:  rowsOf(NewInt64(9), NewInt64(10), NewVarChar("b"), NewVarChar("a")),
 		ksids: []string{ks1, ks2, ks3, ks4},
 		wantSQL: []string{"normal insert into `name_lookup`(`name`, `keyspace_id`) values " +
-			"(10, X'06e7ea22ce92708f'), (9, X'166b40b44aba4bd6'), ('a', X'd2fd8867d50d2dfe'), ('b', X'4eb190c9a2fa169c')"},
+			"(10, _binary X'06e7ea22ce92708f'), (9, _binary X'166b40b44aba4bd6'), ('a', _binary X'd2fd8867d50d2dfe'), ('b', _binary X'4eb190c9a2fa169c')"},
 	}, {
 		name:    "ignore mode",
 		typ:     "lookup",
 		rows:    rowsOf(NewVarChar("a")),
 		ksids:   []string{ks1},
 		ignore:  true,
-		wantSQL: []string{"normal insert ignore into `name_lookup`(`name`, `keyspace_id`) values ('a', X'166b40b44aba4bd6')"},
+		wantSQL: []string{"normal insert ignore into `name_lookup`(`name`, `keyspace_id`) values ('a', _binary X'166b40b44aba4bd6')"},
 	}, {
 		name:   "autocommit non-unique upserts",
 		typ:    "lookup",
 		params: map[string]string{"autocommit": "true"},
 		rows:   rowsOf(NewVarChar("a")),
 		ksids:  []string{ks1},
-		wantSQL: []string{"autocommit insert into `name_lookup`(`name`, `keyspace_id`) values ('a', X'166b40b44aba4bd6')" +
+		wantSQL: []string{"autocommit insert into `name_lookup`(`name`, `keyspace_id`) values ('a', _binary X'166b40b44aba4bd6')" +
 			" on duplicate key update `name` = values(`name`), `keyspace_id` = values(`keyspace_id`)"},
 	}, {
 		name:    "autocommit unique does not upsert",
@@ -366,7 +366,7 @@ func TestLookupCreate(t *testing.T) {
 		params:  map[string]string{"ignore_nulls": "true"},
 		rows:    rowsOf(NewVarChar("a"), null),
 		ksids:   []string{ks1, ks2},
-		wantSQL: []string{"pre insert into `name_lookup`(`name`, `keyspace_id`) values ('a', X'166b40b44aba4bd6')"},
+		wantSQL: []string{"pre insert into `name_lookup`(`name`, `keyspace_id`) values ('a', _binary X'166b40b44aba4bd6')"},
 	}, {
 		name:    "ignore_nulls with only NULLs sends nothing",
 		typ:     "lookup",
@@ -387,7 +387,7 @@ func TestLookupCreate(t *testing.T) {
 		rows:   [][]Value{{NewInt64(2), NewVarChar("x")}, {NewInt64(1), NewVarChar("y")}},
 		ksids:  []string{ks2, ks1},
 		wantSQL: []string{"normal insert into `lookups`.`name_lookup`(`a`, `b`, `keyspace_id`) values " +
-			"(1, 'y', X'166b40b44aba4bd6'), (2, 'x', X'06e7ea22ce92708f')"},
+			"(1, 'y', _binary X'166b40b44aba4bd6'), (2, 'x', _binary X'06e7ea22ce92708f')"},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			db := newFakeDB()
@@ -441,34 +441,34 @@ func TestLookupDeleteAndUpdate(t *testing.T) {
 		do: func(v Lookup, db *fakeDB) error {
 			return v.Delete(ctx, db, rowsOf(NewVarChar("a"), NewVarChar("b"), null), ksidsOf(unhex(t, ks1), 3))
 		},
-		wantSQL: []string{"normal delete from `name_lookup` where `name` in ('a', 'b') and `keyspace_id` = X'166b40b44aba4bd6'"},
+		wantSQL: []string{"normal delete from `name_lookup` where `name` in ('a', 'b') and `keyspace_id` = _binary X'166b40b44aba4bd6'"},
 	}, {
 		typ: "consistent_lookup_unique",
 		do: func(v Lookup, db *fakeDB) error {
 			return v.Delete(ctx, db, rowsOf(NewVarChar("a")), ksidsOf(unhex(t, ks1), 1))
 		},
-		wantSQL: []string{"post delete from `name_lookup` where `name` = 'a' and `keyspace_id` = X'166b40b44aba4bd6'"},
+		wantSQL: []string{"post delete from `name_lookup` where `name` = 'a' and `keyspace_id` = _binary X'166b40b44aba4bd6'"},
 	}, {
 		typ:    "lookup",
 		params: map[string]string{"from": "a,b", "table": "lookups.name_lookup"},
 		do: func(v Lookup, db *fakeDB) error {
 			return v.Delete(ctx, db, [][]Value{{NewInt64(1), NewVarChar("x")}, {NewInt64(2), NewVarChar("y")}}, ksidsOf(unhex(t, ks1), 2))
 		},
-		wantSQL: []string{"normal delete from `lookups`.`name_lookup` where (`a` = 1 and `b` = 'x' or `a` = 2 and `b` = 'y') and `keyspace_id` = X'166b40b44aba4bd6'"},
+		wantSQL: []string{"normal delete from `lookups`.`name_lookup` where (`a` = 1 and `b` = 'x' or `a` = 2 and `b` = 'y') and `keyspace_id` = _binary X'166b40b44aba4bd6'"},
 	}, {
 		// Rows of several keyspace ids: one statement still, the pairs spelled out.
 		typ: "consistent_lookup",
 		do: func(v Lookup, db *fakeDB) error {
 			return v.Delete(ctx, db, rowsOf(NewVarChar("a"), NewVarChar("b")), []KeyspaceID{unhex(t, ks1), unhex(t, ks4)})
 		},
-		wantSQL: []string{"post delete from `name_lookup` where `name` in ('a', 'b') and (`name`, `keyspace_id`) in (('a', X'166b40b44aba4bd6'), ('b', X'd2fd8867d50d2dfe'))"},
+		wantSQL: []string{"post delete from `name_lookup` where `name` in ('a', 'b') and (`name`, `keyspace_id`) in (('a', _binary X'166b40b44aba4bd6'), ('b', _binary X'd2fd8867d50d2dfe'))"},
 	}, {
 		typ:    "lookup",
 		params: map[string]string{"from": "a,b", "table": "lookups.name_lookup"},
 		do: func(v Lookup, db *fakeDB) error {
 			return v.Delete(ctx, db, [][]Value{{NewInt64(1), NewVarChar("x")}, {NewInt64(2), NewVarChar("y")}}, []KeyspaceID{unhex(t, ks1), unhex(t, ks4)})
 		},
-		wantSQL: []string{"normal delete from `lookups`.`name_lookup` where (`a` = 1 and `b` = 'x' and `keyspace_id` = X'166b40b44aba4bd6' or `a` = 2 and `b` = 'y' and `keyspace_id` = X'd2fd8867d50d2dfe')"},
+		wantSQL: []string{"normal delete from `lookups`.`name_lookup` where (`a` = 1 and `b` = 'x' and `keyspace_id` = _binary X'166b40b44aba4bd6' or `a` = 2 and `b` = 'y' and `keyspace_id` = _binary X'd2fd8867d50d2dfe')"},
 	}, {
 		typ: "lookup_hash",
 		do: func(v Lookup, db *fakeDB) error {
@@ -488,8 +488,8 @@ func TestLookupDeleteAndUpdate(t *testing.T) {
 			return v.Update(ctx, db, [][]Value{vals("a")}, []KeyspaceID{unhex(t, ks1)}, [][]Value{vals("b")})
 		},
 		wantSQL: []string{
-			"normal delete from `name_lookup` where `name` = 'a' and `keyspace_id` = X'166b40b44aba4bd6'",
-			"normal insert into `name_lookup`(`name`, `keyspace_id`) values ('b', X'166b40b44aba4bd6')",
+			"normal delete from `name_lookup` where `name` = 'a' and `keyspace_id` = _binary X'166b40b44aba4bd6'",
+			"normal insert into `name_lookup`(`name`, `keyspace_id`) values ('b', _binary X'166b40b44aba4bd6')",
 		},
 	}, {
 		typ: "consistent_lookup_unique",
@@ -497,8 +497,8 @@ func TestLookupDeleteAndUpdate(t *testing.T) {
 			return v.Update(ctx, db, [][]Value{vals("a")}, []KeyspaceID{unhex(t, ks1)}, [][]Value{vals("b")})
 		},
 		wantSQL: []string{
-			"post delete from `name_lookup` where `name` = 'a' and `keyspace_id` = X'166b40b44aba4bd6'",
-			"pre insert into `name_lookup`(`name`, `keyspace_id`) values ('b', X'166b40b44aba4bd6')",
+			"post delete from `name_lookup` where `name` = 'a' and `keyspace_id` = _binary X'166b40b44aba4bd6'",
+			"pre insert into `name_lookup`(`name`, `keyspace_id`) values ('b', _binary X'166b40b44aba4bd6')",
 		},
 	}, {
 		typ: "consistent_lookup_unique",
@@ -534,7 +534,7 @@ func consistentSetup(t *testing.T, lookupRows [][]Value, ownerRows [][]Value) (L
 	return v, db
 }
 
-const insertFooBar = "pre insert into `name_lookup`(`name`, `keyspace_id`) values ('bar', X'06e7ea22ce92708f'), ('foo', X'166b40b44aba4bd6')"
+const insertFooBar = "pre insert into `name_lookup`(`name`, `keyspace_id`) values ('bar', _binary X'06e7ea22ce92708f'), ('foo', _binary X'166b40b44aba4bd6')"
 
 // txnRowsDB is a fakeDB that remembers what its transaction's Pre and Post sessions did to lookup rows.
 type txnRowsDB struct {
@@ -568,11 +568,11 @@ func TestConsistentOwnTransactionRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkLog(t, db.fakeDB,
-		"pre insert into `name_lookup`(`name`, `keyspace_id`) values ('foo', X'166b40b44aba4bd6')",
-		"pre delete from `name_lookup` where `name` = 'foo' and `keyspace_id` = X'166b40b44aba4bd6'",
-		"post delete from `name_lookup` where `name` = 'old' and `keyspace_id` = X'06e7ea22ce92708f'",
-		"pre insert into `name_lookup`(`name`, `keyspace_id`) values ('foo', X'4eb190c9a2fa169c')",
-		"post insert into `name_lookup`(`name`, `keyspace_id`) values ('old', X'06e7ea22ce92708f')",
+		"pre insert into `name_lookup`(`name`, `keyspace_id`) values ('foo', _binary X'166b40b44aba4bd6')",
+		"pre delete from `name_lookup` where `name` = 'foo' and `keyspace_id` = _binary X'166b40b44aba4bd6'",
+		"post delete from `name_lookup` where `name` = 'old' and `keyspace_id` = _binary X'06e7ea22ce92708f'",
+		"pre insert into `name_lookup`(`name`, `keyspace_id`) values ('foo', _binary X'4eb190c9a2fa169c')",
+		"post insert into `name_lookup`(`name`, `keyspace_id`) values ('old', _binary X'06e7ea22ce92708f')",
 	)
 
 	// The value Post deleted, for another keyspace id: refused before anything is sent.
@@ -586,8 +586,8 @@ func TestConsistentOwnTransactionRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkLog(t, db.fakeDB,
-		"pre delete from `name_lookup` where `name` = 'foo' and `keyspace_id` = X'06e7ea22ce92708f'",
-		"post delete from `name_lookup` where `name` = 'gone' and `keyspace_id` = X'4eb190c9a2fa169c'",
+		"pre delete from `name_lookup` where `name` = 'foo' and `keyspace_id` = _binary X'06e7ea22ce92708f'",
+		"post delete from `name_lookup` where `name` = 'gone' and `keyspace_id` = _binary X'4eb190c9a2fa169c'",
 	)
 	db.log = nil
 	err := v.Create(ctx, db, rowsOf(NewVarChar("gone")), ksids(t, ks1), false)
@@ -644,7 +644,7 @@ func TestConsistentCreate(t *testing.T) {
 			t.Fatalf("err = %v (number %d)", err, ErrorNumber(err))
 		}
 		checkLog(t, db,
-			"pre insert into `name_lookup`(`name`, `keyspace_id`) values ('bar', X'4eb190c9a2fa169c')",
+			"pre insert into `name_lookup`(`name`, `keyspace_id`) values ('bar', _binary X'4eb190c9a2fa169c')",
 			"pre select `keyspace_id`, `name` from `name_lookup` where `name` = 'bar' for update",
 			"normal ks=things ksid=06e7ea22ce92708f select `name` from `things` where `name` = 'bar' lock in share mode",
 		)
@@ -656,12 +656,12 @@ func TestConsistentCreate(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkLog(t, db,
-			"pre insert into `name_lookup`(`name`, `keyspace_id`) values ('bar', X'4eb190c9a2fa169c'), ('foo', X'166b40b44aba4bd6')",
+			"pre insert into `name_lookup`(`name`, `keyspace_id`) values ('bar', _binary X'4eb190c9a2fa169c'), ('foo', _binary X'166b40b44aba4bd6')",
 			"pre select `keyspace_id`, `name` from `name_lookup` where `name` = 'foo' for update",
-			"pre insert into `name_lookup`(`name`, `keyspace_id`) values ('foo', X'166b40b44aba4bd6')",
+			"pre insert into `name_lookup`(`name`, `keyspace_id`) values ('foo', _binary X'166b40b44aba4bd6')",
 			"pre select `keyspace_id`, `name` from `name_lookup` where `name` = 'bar' for update",
 			"normal ks=things ksid=06e7ea22ce92708f select `name` from `things` where `name` = 'bar' lock in share mode",
-			"pre update `name_lookup` set `keyspace_id` = X'4eb190c9a2fa169c' where `name` = 'bar'",
+			"pre update `name_lookup` set `keyspace_id` = _binary X'4eb190c9a2fa169c' where `name` = 'bar'",
 		)
 		if got := db.tables["name_lookup"].rows; len(got) != 2 || destString(DestinationKeyspaceID(got[0][1].Raw)) != ks3 {
 			t.Errorf("lookup rows after takeover: %v", got)
@@ -687,7 +687,7 @@ func TestConsistentCreate(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkLog(t, db,
-			"pre insert into `name_lookup`(`name`, `keyspace_id`) values ('bar', X'06e7ea22ce92708f')",
+			"pre insert into `name_lookup`(`name`, `keyspace_id`) values ('bar', _binary X'06e7ea22ce92708f')",
 			"pre select `keyspace_id`, `name` from `name_lookup` where `name` = 'bar' for update",
 			"normal ks=things ksid=06e7ea22ce92708f select `name` from `things` where `name` = 'bar' lock in share mode",
 		)
@@ -699,7 +699,7 @@ func TestConsistentCreate(t *testing.T) {
 		if ErrorNumber(err) != 1062 || !strings.HasPrefix(err.Error(), "lookup.Create: Duplicate entry 'foo'") {
 			t.Fatalf("err = %v", err)
 		}
-		checkLog(t, db, "pre insert into `name_lookup`(`name`, `keyspace_id`) values ('foo', X'06e7ea22ce92708f'), ('foo', X'166b40b44aba4bd6')")
+		checkLog(t, db, "pre insert into `name_lookup`(`name`, `keyspace_id`) values ('foo', _binary X'06e7ea22ce92708f'), ('foo', _binary X'166b40b44aba4bd6')")
 	})
 
 	t.Run("the conflicting row vanished before the select: insert it alone", func(t *testing.T) {
@@ -711,9 +711,9 @@ func TestConsistentCreate(t *testing.T) {
 		checkLog(t, db,
 			insertFooBar,
 			"pre select `keyspace_id`, `name` from `name_lookup` where `name` = 'foo' for update",
-			"pre insert into `name_lookup`(`name`, `keyspace_id`) values ('foo', X'166b40b44aba4bd6')",
+			"pre insert into `name_lookup`(`name`, `keyspace_id`) values ('foo', _binary X'166b40b44aba4bd6')",
 			"pre select `keyspace_id`, `name` from `name_lookup` where `name` = 'bar' for update",
-			"pre insert into `name_lookup`(`name`, `keyspace_id`) values ('bar', X'06e7ea22ce92708f')",
+			"pre insert into `name_lookup`(`name`, `keyspace_id`) values ('bar', _binary X'06e7ea22ce92708f')",
 		)
 	})
 
@@ -752,7 +752,7 @@ func TestConsistentCreate(t *testing.T) {
 		if err := v.Create(ctx, db, rowsOf(NewVarChar("bar")), ksids(t, ks3), true); err != nil {
 			t.Fatal(err)
 		}
-		checkLog(t, db, "pre insert ignore into `name_lookup`(`name`, `keyspace_id`) values ('bar', X'4eb190c9a2fa169c')")
+		checkLog(t, db, "pre insert ignore into `name_lookup`(`name`, `keyspace_id`) values ('bar', _binary X'4eb190c9a2fa169c')")
 	})
 
 	t.Run("multi-column owner check", func(t *testing.T) {
@@ -768,10 +768,10 @@ func TestConsistentCreate(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkLog(t, db,
-			"pre insert into `name_lookup`(`a`, `b`, `keyspace_id`) values (1, 'x', X'166b40b44aba4bd6')",
+			"pre insert into `name_lookup`(`a`, `b`, `keyspace_id`) values (1, 'x', _binary X'166b40b44aba4bd6')",
 			"pre select `keyspace_id`, `a`, `b` from `name_lookup` where `a` = 1 and `b` = 'x' for update",
 			"normal ks=things ksid=06e7ea22ce92708f select `c1` from `dot.t1` where `c1` = 1 and `c2` = 'x' lock in share mode",
-			"pre update `name_lookup` set `keyspace_id` = X'166b40b44aba4bd6' where `a` = 1 and `b` = 'x'",
+			"pre update `name_lookup` set `keyspace_id` = _binary X'166b40b44aba4bd6' where `a` = 1 and `b` = 'x'",
 		)
 	})
 
@@ -915,8 +915,9 @@ func TestAppendLiteral(t *testing.T) {
 		{NewVarChar("nul\x00 nl\n cr\r z\x1a tab\t"), "'nul\x00 nl\n cr\r z\x1a tab\t'", ""},
 		{NewVarChar("Tést ✓"), "'Tést ✓'", ""},
 		{NewVarChar("bad \xff utf8"), "'bad \xff utf8'", ""},
-		{NewVarBinary([]byte{0, 1, 0xfe}), "X'0001fe'", ""},
-		{NewVarBinary(nil), "X''", ""},
+		{NewVarBinary([]byte{0, 1, 0xfe}), "_binary X'0001fe'", ""},
+		{NewVarBinary(nil), "_binary X''", ""},
+		{Value{HexString, []byte{0, 1, 0xfe}}, "X'0001fe'", ""},
 		{Value{HexNum, []byte{0, 0x10}}, "0x0010", ""},
 		{NewVarChar(""), "''", ""},
 		{null, "null", ""},
@@ -947,7 +948,7 @@ func TestLiteralRoundTrip(t *testing.T) {
 		[]byte("Tést"), []byte("%_"), all, []byte("\\0\\n"), {},
 	}
 	for _, in := range inputs {
-		for _, kind := range []Kind{VarChar, VarBinary} {
+		for _, kind := range []Kind{VarChar, VarBinary, HexString} {
 			v := Value{kind, in}
 			sql := "select a from t where a = " + string(AppendLiteral(nil, v, false))
 			stmt, err := parser.New().ParseOneStmt(sql, "", "")
@@ -971,6 +972,7 @@ func TestLiteralRoundTrip(t *testing.T) {
 // mysqlUnquote decodes a string or hex literal the way MySQL's lexer does,
 // with or without NO_BACKSLASH_ESCAPES.
 func mysqlUnquote(lit string, noBackslashEscapes bool) string {
+	lit = strings.TrimPrefix(lit, "_binary ")
 	if strings.HasPrefix(lit, "X'") {
 		var b []byte
 		fmt.Sscanf(lit[2:len(lit)-1], "%x", &b)

@@ -14,7 +14,9 @@ import (
 //
 //   - INT64 / UINT64 (and well-formed FLOAT64 / DECIMAL): the decimal text;
 //     text that is not a well-formed number is rendered as a string instead.
-//   - VARBINARY and keyspace ids: X'…' (hex digits mean the same everywhere).
+//   - VARBINARY and keyspace ids: _binary X'…' (hex digits mean the same
+//     everywhere; the introducer makes them a binary string where a number is
+//     wanted too), HEXSTRING as the client wrote it, X'…'.
 //   - VARCHAR: a single-quoted string with the quote doubled, the one escape
 //     every sql_mode reads alike, and the backslash doubled unless the
 //     session's sql_mode has NO_BACKSLASH_ESCAPES (where a backslash is an
@@ -46,7 +48,10 @@ func AppendLiteral(buf []byte, v Value, noBackslashEscapes bool) []byte {
 		if IsNumber(v.Raw) {
 			return append(buf, v.Raw...)
 		}
-	case VarBinary:
+	case VarBinary, HexString:
+		if v.Kind == VarBinary {
+			buf = append(buf, "_binary "...)
+		}
 		buf = append(buf, "X'"...)
 		buf = hex.AppendEncode(buf, v.Raw)
 		return append(buf, '\'')

@@ -28,14 +28,19 @@ const (
 	Float64        // Raw is the text as written
 	Decimal        // Raw is the text as written
 	VarChar        // text in the connection character set
-	VarBinary      // bytes: X'…' literals (decoded), binary columns, keyspace ids
+	VarBinary      // a binary string: _binary'…' literals, binary columns, keyspace ids
 	// HexNum is a 0x… literal, its bytes in Raw: MySQL reads it as the
 	// BIGINT UNSIGNED of those bytes where a number is wanted (MariaDB reads
 	// X'…' as a string there), as the bytes where a string is.
 	HexNum
+	// HexString is an X'…' literal, its bytes in Raw: bytes, as a binary
+	// string's, where a string is wanted, but not compared with a number as
+	// a binary string is (MariaDB finds no DECIMAL 3.75 > X'332e35', where it
+	// finds 3.75 > _binary'3.5'), so written as the client wrote it.
+	HexString
 )
 
-var kindNames = [...]string{"NULL", "INT64", "UINT64", "FLOAT64", "DECIMAL", "VARCHAR", "VARBINARY", "HEXNUM"}
+var kindNames = [...]string{"NULL", "INT64", "UINT64", "FLOAT64", "DECIMAL", "VARCHAR", "VARBINARY", "HEXNUM", "HEXSTRING"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -88,7 +93,7 @@ func (v Value) String() string {
 		return "NULL"
 	case VarChar, VarBinary:
 		return v.Kind.String() + "(" + strconv.Quote(string(v.Raw)) + ")"
-	case HexNum:
+	case HexNum, HexString:
 		return v.Kind.String() + "(0x" + hex.EncodeToString(v.Raw) + ")"
 	default:
 		return v.Kind.String() + "(" + string(v.Raw) + ")"
