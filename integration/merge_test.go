@@ -22,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -333,7 +334,8 @@ const (
 // schema, never a shard's database; the table and column an evaluated column shows), type,
 // collation, length and decimals. Flags are not compared: MariaDB drops PRI_KEY or NOT_NULL by its
 // execution plan (a temporary table, an outer join), which the sidecar's plan does not follow;
-// drivers read UNSIGNED and BINARY, which the types compared by the oracle tests cover. The oracle's
+// drivers read UNSIGNED and BINARY, which the types compared by the oracle tests cover. Only a
+// NOT_NULL the oracle's column lacks is an error: the column holds NULLs a client would not expect. The oracle's
 // database for keyspace mk is ref: the sidecar's mk reads as ref.
 func TestColumnInfo(t *testing.T) {
 	env := newMergeEnv(t)
@@ -355,33 +357,44 @@ func TestColumnInfo(t *testing.T) {
 		if len(c.args) > 0 || c.columnInfo != "" {
 			continue
 		}
-		info := func(addr, user, password, db string) (string, bool) {
+		// info is the column definitions but their flags, and each column's NOT_NULL.
+		info := func(addr, user, password, db string) (string, []bool, bool) {
 			out, errs, code := RunCLI(addr, user, password, db, c.sql+";\n", "--column-type-info", "--table")
 			if code != 0 {
-				return errs, false
+				return errs, nil, false
 			}
 			var lines []string
+			var notNull []bool
 			for _, l := range strings.Split(out, "\n") {
 				if strings.HasPrefix(l, "+") { // the table of rows: the oracle tests compare them
 					break
 				}
-				if !strings.HasPrefix(l, "Max_length:") && !strings.HasPrefix(l, "Flags:") {
+				switch {
+				case strings.HasPrefix(l, "Flags:"):
+					notNull = append(notNull, slices.Contains(strings.Fields(l), "NOT_NULL"))
+				case !strings.HasPrefix(l, "Max_length:"):
 					lines = append(lines, l)
 				}
 			}
-			return strings.Join(lines, "\n"), true
+			return strings.Join(lines, "\n"), notNull, true
 		}
-		want, ok := info(env.ref.Addr(), "root", "", c.refDB)
+		want, wantNotNull, ok := info(env.ref.Addr(), "root", "", c.refDB)
 		if !ok {
 			continue // the oracle fails it: the oracle tests check the sidecar fails it alike
 		}
-		got, ok := info(env.sidecar, "mysql_user", "mysql_password", c.db)
+		got, gotNotNull, ok := info(env.sidecar, "mysql_user", "mysql_password", c.db)
 		if !ok {
 			t.Errorf("%s: %s", c.sql, got)
 			continue
 		}
 		if got = strings.ReplaceAll(got, "`"+c.db+"`", "`"+c.refDB+"`"); got != want {
 			t.Errorf("%s: column definitions\n%s\nwant\n%s", c.sql, got, want)
+		}
+		// NOT_NULL where MariaDB says a column may be NULL breaks clients that trust it.
+		for i := range min(len(gotNotNull), len(wantNotNull)) {
+			if gotNotNull[i] && !wantNotNull[i] {
+				t.Errorf("%s: column %d is NOT_NULL, the oracle's may be NULL", c.sql, i+1)
+			}
 		}
 		compared++
 	}

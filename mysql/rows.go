@@ -52,7 +52,10 @@ func ParseColumn(def []byte) (Column, bool) {
 // column, src, as it is: def's table (alias) and name, with src's schema,
 // original table and original name when src has them, and src's type
 // (character set, length, type, flags, decimals) when typ, def's otherwise.
-// It is def if either is malformed.
+// A column def says may be NULL stays so with src's type: an outer join's
+// column of a NOT NULL one holds NULLs, and a client that trusts the flag
+// (go-sql-driver's scan type) fails on them. It is def if either is
+// malformed.
 func ShowingColumn(def, src []byte, typ bool) []byte {
 	d, ok1 := ColumnDefStrings(def)
 	s, ok2 := ColumnDefStrings(src)
@@ -80,6 +83,11 @@ func ShowingColumn(def, src []byte, typ bool) []byte {
 		default:
 			out = append(out, field(def, d, i)...)
 		}
+	}
+	// The fixed fields: 0x0c, character set (2), length (4), type, flags (2)…
+	const flagsAt = 8
+	if srcFixed := len(field(src, s, 6)); typ && srcFixed > flagsAt && d[5][1]+flagsAt < len(def) && def[d[5][1]+flagsAt]&FlagNotNull == 0 {
+		out[len(out)-srcFixed+flagsAt] &^= FlagNotNull
 	}
 	return out
 }

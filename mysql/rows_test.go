@@ -100,6 +100,19 @@ func TestShowingColumn(t *testing.T) {
 			t.Errorf("typ %v: type %d, want %d", typ, c.Type, want)
 		}
 	}
+	// NOT NULL only where both say so: a LEFT JOIN's column of a NOT NULL one may be NULL.
+	for _, tc := range []struct{ def, src, want uint16 }{
+		{0, FlagNotNull, 0},
+		{FlagNotNull, FlagNotNull, FlagNotNull},
+		{FlagNotNull, 0, 0},
+		{FlagNotNull | FlagBinary, FlagUnsigned | FlagNotNull, FlagUnsigned | FlagNotNull},
+	} {
+		d := columnDef("", "i", "", "id", "", TypeLongLong, tc.def)
+		s := columnDef("shop", "i", "item", "id", "id", TypeLongLong, tc.src)
+		if c, _ := ParseColumn(ShowingColumn(d, s, true)); c.Flags != tc.want {
+			t.Errorf("flags %#x showing %#x: %#x, want %#x", tc.def, tc.src, c.Flags, tc.want)
+		}
+	}
 	expr := AppendColumnDef(nil, "n", TypeLongLong, 63, 21, 0) // count(*): no table, no column
 	if c, _ := ParseColumn(ShowingColumn(def, expr, false)); c.Name != "vip" || c.OrgName != "" {
 		t.Errorf("an expression's names replaced the column's: %+v", c)
