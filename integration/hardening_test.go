@@ -534,3 +534,60 @@ func TestHardeningShardOfAnotherSQLMode(t *testing.T) {
 		t.Errorf("the row by its name through the lookup: %q, %v; want %q", got, err, want[5].name)
 	}
 }
+
+// TestTransactionLostShard: a shard's connection lost inside a transaction (its server killed it)
+// rolled that shard's part back; the statement that finds it rolls back the other shards' parts too
+// and says so, whether it reads one shard or several, as text or prepared. Before, the session went
+// on with the rest, and a later COMMIT committed half the transaction and answered OK.
+func TestTransactionLostShard(t *testing.T) {
+	// customer_id 1 and 3 are on -80 (server A), 4 on 80- (server B).
+	for _, tc := range []struct {
+		name, sql string
+		prepared  bool
+	}{
+		{"scatter", "SELECT * FROM customer", false},
+		{"merged", "SELECT * FROM customer ORDER BY customer_id", false},
+		{"the lost shard", "SELECT * FROM customer WHERE customer_id = 4", false},
+		{"the lost shard, prepared", "SELECT * FROM customer WHERE customer_id = ?", true},
+		{"a write on both", "UPDATE customer SET email = 'u'", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newShardedEnv(t, shardedOptions{}) // its own servers: a killed connection rolls back in the background
+			ctx := shardedContext(t)
+			conn, err := e.driver(e.sc, "customer").Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			for _, q := range []string{"BEGIN", "INSERT INTO customer (customer_id, email) VALUES (1, 'a'), (4, 'b')"} {
+				if _, err := conn.ExecContext(ctx, q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			held := e.b.MustQuery(t, "", "SELECT trx_mysql_thread_id FROM information_schema.innodb_trx")
+			if len(held) != 1 {
+				t.Fatalf("transactions on server B: %v", held)
+			}
+			e.b.MustExec(t, "", "KILL CONNECTION "+held[0][0])
+			if tc.prepared {
+				_, err = conn.ExecContext(ctx, tc.sql, 4)
+			} else {
+				_, err = conn.ExecContext(ctx, tc.sql)
+			}
+			var me *mysql.MySQLError
+			if !errors.As(err, &me) || !strings.Contains(me.Message, "transaction rolled back") {
+				t.Errorf("%s after shard 80-'s connection was lost: %v, want an error saying the transaction was rolled back", tc.sql, err)
+			}
+			for _, q := range []string{"INSERT INTO customer (customer_id, email) VALUES (3, 'c')", "COMMIT"} {
+				if _, err := conn.ExecContext(ctx, q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			a := e.rows("customer", "-80", "SELECT customer_id FROM customer WHERE customer_id IN (1, 3, 4) ORDER BY 1")
+			b := e.rows("customer", "80-", "SELECT customer_id FROM customer WHERE customer_id IN (1, 3, 4) ORDER BY 1")
+			if fmt.Sprint(a, b) != "[[3]] []" {
+				t.Errorf("committed: -80 %v, 80- %v; want only 3, written after the rollback", a, b)
+			}
+		})
+	}
+}

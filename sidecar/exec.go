@@ -312,13 +312,39 @@ func returnedRows(w *engine.Written, n, i int, out *backend.Result) error {
 	return nil
 }
 
-// dropHeld forgets a held connection that broke.
+// dropHeld forgets a held connection that broke. Where it carried part of
+// the client's transaction, the shard rolled that part back: the statement
+// ends by rolling the rest back too (endLostTxn).
 func (s *session) dropHeld(bc *backend.Conn) {
 	for k, c := range s.conns {
 		if c == bc {
 			delete(s.conns, k)
 		}
 	}
+	s.txnLost = s.txnLost || bc.InTxn
+}
+
+// endLostTxn ends a statement during which a connection carrying part of
+// the transaction broke: the other shards' parts are rolled back too, as
+// committing them would commit half a transaction, and err, the statement's
+// error, says so. A transaction the statement already undid whole (a write
+// that failed part-way) has its own message.
+func (s *session) endLostTxn(err error) error {
+	if !s.txnLost {
+		return err
+	}
+	s.txnLost = false
+	open := s.inTxn
+	s.rollback()
+	if !open {
+		return err
+	}
+	if err == nil { // its answer is sent: a connection breaks on a failed read or write
+		s.log.Warn().Msg("a connection of the transaction broke during a statement that succeeded: transaction rolled back")
+		return nil
+	}
+	se := sqlerr.From(err)
+	return sqlerr.New(se.Num, se.State, "transaction rolled back: %s", se.Message)
 }
 
 func (s *session) okResult(w engine.Written, more bool) error {

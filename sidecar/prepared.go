@@ -146,7 +146,7 @@ func (s *session) execute(p []byte) error {
 	s.stats.begin("")
 	s.lastConn = nil
 	found := s.rowsFound
-	err := s.executeStmt(p)
+	err := s.endLostTxn(s.executeStmt(p))
 	if err != nil {
 		s.deadlocked(sqlerr.From(err).Num)
 	}
@@ -314,9 +314,8 @@ func (s *session) executeOn(shard *conf.Shard, st *preparedStmt) error {
 			continue
 		}
 		if bc.Broken && held {
-			s.dropHeld(bc)
+			s.dropHeld(bc) // the shard's part of the transaction is gone with it
 			s.putBack(bc)
-			s.rollback()
 		} else {
 			if err == nil && res.ok.InsertID != 0 {
 				values, _ := st.args.values() // they were bound before the execute went out

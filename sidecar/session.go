@@ -58,6 +58,7 @@ type session struct {
 	initialNames             string // from the handshake's collation
 	autocommit               bool
 	inTxn                    bool
+	txnLost                  bool   // a connection of the transaction broke during this statement (dropHeld)
 	beginSQL                 string // how the client began: sent to each shard joining the transaction
 	multiStatements          bool
 	// nextTxn are the SET TRANSACTION statements (no SESSION or GLOBAL)
@@ -341,6 +342,7 @@ func (s *session) query(sql string, more bool) (err error) {
 	found := s.rowsFound
 	defer func() {
 		s.stmtPrefix = ""
+		err = s.endLostTxn(err)
 		s.statementEnd(err, found)
 		s.statementDone(err)
 	}()
@@ -1615,12 +1617,8 @@ func (s *session) forward(shard *conf.Shard, sql string, kind planner.Kind, more
 			continue
 		}
 		if bc.Broken && held {
-			// The shard's part of the transaction is gone with the connection.
-			delete(s.conns, connKey{keyOf(shard), vindex.CommitNormal})
+			s.dropHeld(bc) // the shard's part of the transaction is gone with it
 			s.putBack(bc)
-			if s.inTxn {
-				s.rollback()
-			}
 			return res, err
 		}
 		if err == nil && res.ok.InsertID != 0 {
