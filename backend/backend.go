@@ -265,6 +265,48 @@ func (p *Pool) Get(foundRows bool) (*Conn, error) {
 	return p.get(ctx, foundRows)
 }
 
+// Connect opens a connection to sh's server, on database db ("" for none),
+// whose dial, greeting and login all end within timeout (or ctx's deadline,
+// if sooner): go-mysql bounds only the dial, so a server that accepts and
+// never greets (stopped, or not a MySQL server) held the caller forever.
+// Every backend connection is opened here: the pools' and the sidecar's
+// own, outside them (KILL).
+func Connect(ctx context.Context, sh *conf.Shard, db string, timeout time.Duration, options ...client.Option) (*client.Conn, error) {
+	deadline := time.Now().Add(timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	var raw net.Conn
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{Deadline: deadline}).DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		if err := c.SetDeadline(deadline); err != nil {
+			c.Close()
+			return nil, err
+		}
+		raw = c
+		return c, nil
+	}
+	options = append(options, func(c *client.Conn) error {
+		c.UnsetCapability(gomysql.CLIENT_QUERY_ATTRIBUTES)
+		if sh.TLS != nil {
+			c.SetTLSConfig(sh.TLS)
+		}
+		return nil
+	})
+	cc, err := client.ConnectWithDialer(ctx, "", sh.Address, sh.User, sh.Password, db, dial, options...)
+	if err != nil {
+		return nil, err
+	}
+	if err := raw.SetDeadline(time.Time{}); err != nil {
+		cc.Close()
+		return nil, err
+	}
+	return cc, nil
+}
+
 func (p *Pool) dial(ctx context.Context, foundRows bool) (*Conn, error) {
 	p.mu.Lock()
 	if time.Now().Before(p.retryAt) {
@@ -274,13 +316,12 @@ func (p *Pool) dial(ctx context.Context, foundRows bool) (*Conn, error) {
 	}
 	p.mu.Unlock()
 
-	cc, err := client.ConnectWithContext(ctx, p.Shard.Address, p.Shard.User, p.Shard.Password, p.Shard.Database, p.timeout,
+	cc, err := Connect(ctx, p.Shard, p.Shard.Database, p.timeout,
 		func(c *client.Conn) error {
 			// The client protocol is relayed as is, so the backend must use
 			// the framing the client expects: classic EOF packets, no query
-			// attributes.
+			// attributes (Connect).
 			c.UnsetCapability(gomysql.CLIENT_DEPRECATE_EOF)
-			c.UnsetCapability(gomysql.CLIENT_QUERY_ATTRIBUTES)
 			if err := c.SetCapability(gomysql.CLIENT_MULTI_RESULTS); err != nil {
 				return err
 			}
@@ -293,9 +334,6 @@ func (p *Pool) dial(ctx context.Context, foundRows bool) (*Conn, error) {
 				if err := c.SetCapability(gomysql.CLIENT_FOUND_ROWS); err != nil {
 					return err
 				}
-			}
-			if p.Shard.TLS != nil {
-				c.SetTLSConfig(p.Shard.TLS)
 			}
 			return c.SetCollation("utf8mb4_general_ci")
 		})

@@ -591,3 +591,48 @@ func TestTransactionLostShard(t *testing.T) {
 		})
 	}
 }
+
+// TestSilentShard: a shard whose address accepts connections and never greets (a stopped server,
+// something that is not MySQL) fails the statements that need it within connect_timeout (2s), with
+// the sidecar's error, as KILL of a session waiting on it does; other keyspaces answer meanwhile.
+// Before, the handshake had no deadline: statements hung as long as the client waited.
+func TestSilentShard(t *testing.T) {
+	a := MustStartMariaDB(t, Options{})
+	a.MustExec(t, "", "CREATE DATABASE a; CREATE TABLE a.t (id INT PRIMARY KEY)")
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	var held []net.Conn
+	accepted := make(chan struct{})
+	go func() {
+		defer close(accepted)
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				for _, c := range held {
+					c.Close()
+				}
+				return
+			}
+			held = append(held, c) // never answered
+		}
+	}()
+	sc := startUnshardedSidecar(t, t.TempDir(), 2, unshardedKeyspace{"a", a.Addr(), "a"}, unshardedKeyspace{"b", silent.Addr().String(), "b"})
+	ctx := boundedContext(t, time.Minute)
+	// The client would wait 20s; the sidecar answers well before.
+	db := openUnshardedDriver(t, sc.Addr(), appUser, appPassword, "a", func(c *mysql.Config) { c.ReadTimeout = 20 * time.Second })
+	for i := range 3 {
+		_, err := db.ExecContext(ctx, "INSERT INTO b.t (id) VALUES (1)")
+		var me *mysql.MySQLError
+		if !errors.As(err, &me) {
+			t.Errorf("INSERT %d into the silent shard: %v, want the sidecar's error", i+1, err)
+		}
+		if _, err := db.ExecContext(ctx, "INSERT INTO a.t (id) VALUES (?)", i); err != nil {
+			t.Errorf("keyspace a while b is silent: %v", err)
+		}
+	}
+	silent.Close()
+	<-accepted
+}

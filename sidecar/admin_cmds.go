@@ -185,13 +185,7 @@ func (srv *Server) killOn(sh *conf.Shard, kill string) {
 func (srv *Server) adminConn(ctx context.Context, sh *conf.Shard) (*client.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, sh.ConnectTimeout)
 	defer cancel()
-	return client.ConnectWithContext(ctx, sh.Address, sh.User, sh.Password, "", sh.ConnectTimeout, func(c *client.Conn) error {
-		c.UnsetCapability(gomysql.CLIENT_QUERY_ATTRIBUTES)
-		if sh.TLS != nil {
-			c.SetTLSConfig(sh.TLS)
-		}
-		return nil
-	})
+	return backend.Connect(ctx, sh, "", sh.ConnectTimeout)
 }
 
 func (srv *Server) session(id uint32) *session {
