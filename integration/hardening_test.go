@@ -636,3 +636,40 @@ func TestSilentShard(t *testing.T) {
 	silent.Close()
 	<-accepted
 }
+
+// TestShutdownFrozenShard: SIGTERM lets a statement finish; a second SIGTERM stops the sidecar at
+// once even while a statement waits on a shard whose server stopped answering (SIGSTOP). Before,
+// the sidecar waited for that backend for as long as it stayed stopped.
+func TestShutdownFrozenShard(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	sc, _ := e.observedSidecar()
+	db := e.driver(sc, "customer")
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec("SELECT * FROM customer"); err != nil { // the pools hold a connection to each
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(e.b.Pid(), syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Kill(e.b.Pid(), syscall.SIGCONT)
+	waiting := make(chan error, 1)
+	go func() {
+		_, err := db.Exec("SELECT * FROM customer")
+		waiting <- err
+	}()
+	time.Sleep(300 * time.Millisecond) // the statement waits on server B
+	for range 2 {
+		if err := sc.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	select {
+	case <-sc.Exited():
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the sidecar did not stop after a second SIGTERM while a statement waited on a stopped shard")
+	}
+	if err := <-waiting; err == nil {
+		t.Errorf("the statement on the stopped shard succeeded")
+	}
+}

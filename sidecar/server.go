@@ -411,8 +411,14 @@ func (s *Server) endSession(sess *session) {
 	s.mu.Unlock()
 }
 
+// forcedCloseWait bounds the wait for sessions once Shutdown has closed
+// their connections.
+const forcedCloseWait = 5 * time.Second
+
 // Shutdown stops accepting, lets in-flight statements finish until ctx ends,
-// then closes client connections and pools.
+// then closes client connections and pools. A statement waiting on a backend
+// that does not answer (a stopped server) is woken by a deadline on its
+// backend connections; a session still busy after that is left behind.
 func (s *Server) Shutdown(ctx context.Context) error {
 	if !s.closing.Swap(true) {
 		close(s.stop)
@@ -437,9 +443,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.mu.Lock()
 		for _, sess := range s.sessions {
 			sess.w.NetConn().Close()
+			for _, bc := range sess.busy.list() {
+				_ = bc.Wire.NetConn().SetDeadline(time.Now())
+			}
 		}
 		s.mu.Unlock()
-		<-done
+		select {
+		case <-done:
+		case <-time.After(forcedCloseWait):
+		}
 	}
 	for _, p := range s.state.Load().pools {
 		p.Close()

@@ -178,8 +178,19 @@ func runServe(args []string, stderr io.Writer) int {
 			return 1
 		}
 	}
+	// In-flight statements get 30s to finish; a second SIGTERM or SIGINT
+	// ends the wait at once.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	go func() {
+		for sig := range sigs {
+			if sig != syscall.SIGHUP {
+				log.Info().Str("signal", sig.String()).Msg("closing connections still busy")
+				cancel()
+				return
+			}
+		}
+	}()
 	_ = admin.Shutdown(ctx)
 	if err := srv.Shutdown(ctx); err != nil {
 		log.Warn().Err(err).Msg("shutdown: closed connections still busy")
