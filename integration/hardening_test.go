@@ -673,3 +673,50 @@ func TestShutdownFrozenShard(t *testing.T) {
 		t.Errorf("the statement on the stopped shard succeeded")
 	}
 }
+
+// TestStatementTimeLimit: SET STATEMENT max_statement_time=N FOR … (MariaDB Connector/J's query
+// timeout) bounds a statement whatever its plan: one the sidecar merges or writes on several shards
+// does not carry the assignment to them, so the sidecar kills what it runs when the time passes, and
+// the statement fails with MariaDB's 1969, its writes undone. Before, only statements forwarded as
+// the client wrote them had a limit; the others waited for the lock below until the backends' own
+// lock wait timeout.
+func TestStatementTimeLimit(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	ctx := shardedContext(t)
+	conn := e.session(ctx, "customer")
+	if _, err := conn.ExecContext(ctx, "INSERT INTO customer (customer_id, email) VALUES (1, 'one'), (4, 'four')"); err != nil {
+		t.Fatal(err)
+	}
+	// Customer 4's row (shard 80-, server B) locked by a direct client.
+	lock, err := sql.Open("mysql", e.b.DSN("root", "", shardBackends["customer"]["80-"].db))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	tx, err := lock.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, "SELECT * FROM customer WHERE customer_id = 4 FOR UPDATE"); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		"SET STATEMENT max_statement_time=1 FOR UPDATE customer SET email = 'x'",                                                // written on each shard
+		"SET STATEMENT max_statement_time=0.5 FOR SELECT * FROM customer ORDER BY customer_id FOR UPDATE",                       // merged
+		"SET STATEMENT max_statement_time=1 FOR SELECT * FROM customer WHERE customer_id = 4 FOR UPDATE",                        // forwarded: the backend's own limit
+		"SET STATEMENT max_statement_time=1 FOR SELECT c.email FROM customer c JOIN customer d ON d.email = c.email FOR UPDATE", // evaluated
+	} {
+		_, err := conn.ExecContext(ctx, q)
+		var me *mysql.MySQLError
+		if !errors.As(err, &me) || me.Number != 1969 || string(me.SQLState[:]) != "70100" {
+			t.Errorf("%s: %v, want ERROR 1969 (70100)", q, err)
+		}
+	}
+	if got := e.rows("customer", "-80", "SELECT email FROM customer WHERE customer_id = 1"); fmt.Sprint(got) != "[[one]]" {
+		t.Errorf("customer 1 after the timed-out UPDATE: %v, want it unchanged", got)
+	}
+	if _, err := conn.ExecContext(ctx, "SELECT COUNT(*) FROM customer"); err != nil {
+		t.Errorf("the session after its time limits: %v", err)
+	}
+}

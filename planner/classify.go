@@ -10,6 +10,7 @@ package planner
 import (
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Kind is what a statement does, as far as routing and session handling care.
@@ -604,4 +605,22 @@ func SetStatement(sql string) (prefix, inner string, vars []string, ok bool) {
 		}
 	}
 	return "", "", nil, false
+}
+
+// MaxStatementTime is the max_statement_time a SET STATEMENT prefix (see
+// SetStatement) assigns, in seconds as MariaDB reads it; ok false where it
+// assigns none, or not as a number (0: no limit).
+func MaxStatementTime(prefix string) (d time.Duration, ok bool) {
+	toks := scanTokens(prefix)
+	for i := 0; i+2 < len(toks); i++ {
+		if toks[i].word != "max_statement_time" || toks[i+1].word != "=" {
+			continue
+		}
+		secs, err := strconv.ParseFloat(prefix[toks[i+2].start:toks[i+2].end], 64)
+		if err != nil || secs < 0 || secs > 31536000 {
+			return 0, false
+		}
+		return time.Duration(secs * float64(time.Second)), true
+	}
+	return 0, false
 }

@@ -3,6 +3,7 @@ package planner
 import (
 	"reflect"
 	"testing"
+	"time"
 )
 
 func TestClassify(t *testing.T) {
@@ -247,6 +248,25 @@ func TestChains(t *testing.T) {
 	} {
 		if got := Chains(sql); got != want {
 			t.Errorf("Chains(%q) = %v, want %v", sql, got, want)
+		}
+	}
+}
+
+func TestMaxStatementTime(t *testing.T) {
+	for _, tc := range []struct {
+		prefix string
+		want   time.Duration
+		ok     bool
+	}{
+		{"SET STATEMENT max_statement_time=1 FOR ", time.Second, true},
+		{"set statement sql_mode='', MAX_STATEMENT_TIME = 0.25 for ", 250 * time.Millisecond, true},
+		{"SET STATEMENT max_statement_time=0 FOR ", 0, true},
+		{"SET STATEMENT sql_mode='' FOR ", 0, false},
+		{"SET STATEMENT max_statement_time=@t FOR ", 0, false},
+		{"SET STATEMENT max_statement_time=-1 FOR ", 0, false},
+	} {
+		if got, ok := MaxStatementTime(tc.prefix); got != tc.want || ok != tc.ok {
+			t.Errorf("MaxStatementTime(%q) = %v, %v; want %v, %v", tc.prefix, got, ok, tc.want, tc.ok)
 		}
 	}
 }

@@ -156,6 +156,62 @@ func (s *session) kill(k planner.Kill, more bool) error {
 
 var errConnectionKilled = sqlerr.New(1927, "70100", "Connection was killed")
 
+// timeLimit is a statement's max_statement_time, kept by the sidecar
+// where the statements it sends for the client's do not carry it (merged,
+// evaluated, written with lookup rows): when it passes, what the session's
+// backend connections run is killed, as KILL QUERY would, and the
+// statement fails as MariaDB's does.
+type timeLimit struct {
+	mu       sync.Mutex
+	timer    *time.Timer
+	ended    bool // the statement ended: the timer kills nothing more
+	exceeded bool
+}
+
+var errTimeLimit = sqlerr.New(1969, "70100", "Query execution was interrupted (max_statement_time exceeded)")
+
+// timeLimitGrace lets a backend that got the limit with the statement
+// (forwarded with its SET STATEMENT) end it first, with its own error.
+const timeLimitGrace = 100 * time.Millisecond
+
+// startTimeLimit limits the statement about to run to d.
+func (s *session) startTimeLimit(d time.Duration) {
+	l := &timeLimit{}
+	s.limit = l
+	l.timer = time.AfterFunc(d+timeLimitGrace, func() {
+		// Under the lock: the statement does not end (and the session run
+		// another one) while its connections are being killed.
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.ended {
+			return
+		}
+		l.exceeded = true
+		for _, bc := range s.busy.list() {
+			s.srv.killBackendQuery(bc)
+		}
+	})
+}
+
+// endTimeLimit ends the statement's time limit; err, its error, is
+// MariaDB's for an exceeded one where it was.
+func (s *session) endTimeLimit(err error) error {
+	l := s.limit
+	if l == nil {
+		return err
+	}
+	s.limit = nil
+	l.timer.Stop()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.ended = true
+	var relayed errRelayed // the client has its error already
+	if l.exceeded && err != nil && !errors.As(err, &relayed) {
+		return errTimeLimit
+	}
+	return err
+}
+
 // killBackendQuery interrupts the statement running on bc from a fresh
 // connection to the same backend, as MySQL's own KILL QUERY does.
 func (srv *Server) killBackendQuery(bc *backend.Conn) {

@@ -139,6 +139,7 @@ type session struct {
 	host         string                // client host, for access errors
 	attrs        []planner.ConnectAttr // sent in the handshake, for performance_schema's tables
 	busy         busyConns             // backend connections in use, for KILL
+	limit        *timeLimit            // the running statement's max_statement_time (SET STATEMENT)
 	killed       atomic.Bool           // KILL CONNECTION: end the session
 	waitTimeout  time.Duration         // idle clients are disconnected after it (0: never)
 	idleDeadline time.Time             // the client's read deadline clientIdle set last
@@ -342,7 +343,7 @@ func (s *session) query(sql string, more bool) (err error) {
 	found := s.rowsFound
 	defer func() {
 		s.stmtPrefix = ""
-		err = s.endLostTxn(err)
+		err = s.endLostTxn(s.endTimeLimit(err))
 		s.statementEnd(err, found)
 		s.statementDone(err)
 	}()
@@ -357,6 +358,9 @@ func (s *session) query(sql string, more bool) (err error) {
 	var vars []string
 	if s.stmtPrefix, sql, vars, err = setStatement(sql); err != nil {
 		return err
+	}
+	if d, ok := planner.MaxStatementTime(s.stmtPrefix); ok && d > 0 {
+		s.startTimeLimit(d)
 	}
 	sql = planner.BindSessionTables(sql, s.planSession(), s)
 	plan, _, err := s.plan(sql, s.planSession(), false)
@@ -418,9 +422,9 @@ func (s *session) clientText(sql string) string {
 // concatenated from several. Elsewhere (merged, evaluated, written with
 // lookup rows or sequence values, answered by the sidecar) the assignments
 // are lost, which only max_statement_time may be (MariaDB Connector/J's
-// query timeout: the statement then has none); vars are the others,
-// refused unless the statement is forwarded: they could change what it
-// does. For any other statement inner is sql.
+// query timeout): the sidecar keeps that one itself (startTimeLimit); vars
+// are the others, refused unless the statement is forwarded: they could
+// change what it does. For any other statement inner is sql.
 func setStatement(sql string) (prefix, inner string, vars []string, err error) {
 	inner = sql
 	for planner.IsSetStatement(inner) {
