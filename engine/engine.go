@@ -96,9 +96,10 @@ type Cursor interface {
 	// would run (planned, routed by its vindexes, merged across shards,
 	// evaluated) and returns its rows.
 	Select(ctx context.Context, r Read) (*Result, error)
-	// SelectOn runs a SELECT that reads no table, unchanged, on one backend
-	// of the keyspace.
-	SelectOn(ctx context.Context, keyspace, sql string) (*Result, error)
+	// SelectOn runs a SELECT that reads no table (or only temps), unchanged,
+	// on one backend of the keyspace. The temporary tables are made and
+	// filled first on the same connection, and dropped after the SELECT.
+	SelectOn(ctx context.Context, keyspace, sql string, temps ...TempTable) (*Result, error)
 }
 
 // Env is one execution of a plan: the cursor, the execution's arguments (a

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"fmt"
 	"strings"
 	"sync/atomic"
 
@@ -112,12 +113,20 @@ func (e *Evaluate) Execute(ctx context.Context, env *Env) (*Result, error) {
 		}
 	}
 	var b []byte
+	var temps []TempTable
 	for i, slot := range e.Slots {
 		b = e.Parts[i].appendTo(b, env.Args, env.NoBackslashEscapes)
-		b = appendDerived(b, e.Tables[slot], gathered[slot], colls[slot], env.NoBackslashEscapes)
+		g, rows := e.Tables[slot], gathered[slot]
+		if g.Typed && len(rows.Rows) > 0 && unionLosesType(rows) {
+			t := tempTable(fmt.Sprintf("_sidecar_rows_%d", i), g, rows, colls[slot], env.NoBackslashEscapes)
+			temps = append(temps, t)
+			b = append(b, vindex.QuoteIdent(t.Name)...)
+			continue
+		}
+		b = appendDerived(b, g, rows, colls[slot], env.NoBackslashEscapes)
 	}
 	b = e.Parts[len(e.Parts)-1].appendTo(b, env.Args, env.NoBackslashEscapes)
-	res, err := env.Cursor.SelectOn(ctx, e.Keyspace, string(b))
+	res, err := env.Cursor.SelectOn(ctx, e.Keyspace, string(b), temps...)
 	if err != nil {
 		return nil, err
 	}
@@ -394,15 +403,7 @@ func joinBytes(parts [][]byte, sep string) []byte {
 // that no condition lets through), and the columns take the literals' types.
 // Strings are written in their column's collation, colls (see collations).
 func appendDerived(b []byte, g *Gather, res *Result, colls []string, nbe bool) []byte {
-	// A FLOAT's text read back as a FLOAT, not as a DOUBLE: the column stays
-	// FLOAT, and its values the table's. Not a FLOAT(M,D), whose text is
-	// rounded to its decimals, as its value is not (12345.67 would be the
-	// FLOAT 12345.6699…, shown 12345.7).
-	castFloat := make([]bool, len(res.Fields))
-	for i, f := range res.Fields {
-		col, ok := mysql.ParseColumn(f.Def)
-		castFloat[i] = ok && col.Type == mysql.TypeFloat && col.Decimals == mysql.NotFixedDecimals
-	}
+	castFloat := floatColumns(res)
 	b = append(b, '(')
 	if g.Typed {
 		b = append(b, g.Select...)
@@ -413,24 +414,11 @@ func appendDerived(b []byte, g *Gather, res *Result, colls []string, nbe bool) [
 			b = append(b, " UNION ALL "...)
 		}
 		b = append(b, "SELECT "...)
-		for i, v := range row {
-			if i > 0 {
-				b = append(b, ", "...)
-			}
-			coll := ""
-			if i < len(colls) {
-				coll = colls[i]
-			}
-			if castFloat[i] && isNumber(v, true) {
-				b = append(append(append(b, "CAST("...), v...), " AS FLOAT)"...)
-			} else {
-				b = appendCollated(b, v, res.Fields[i].Kind, coll, nbe)
-			}
-			if !g.Typed && r == 0 {
-				b = append(b, " AS "...)
-				b = append(b, vindex.QuoteIdent(res.Fields[i].Name)...)
-			}
+		var names []Field
+		if !g.Typed && r == 0 {
+			names = res.Fields
 		}
+		b = appendValues(b, row, res, castFloat, colls, names, nbe)
 	}
 	if !g.Typed && len(res.Rows) == 0 {
 		b = append(b, "SELECT "...)
@@ -444,6 +432,82 @@ func appendDerived(b []byte, g *Gather, res *Result, colls []string, nbe bool) [
 		b = append(b, " FROM DUAL WHERE FALSE"...)
 	}
 	return append(b, ')')
+}
+
+// floatColumns are the columns of res whose values are written as FLOATs
+// (CAST(… AS FLOAT)), not as DOUBLEs: the column stays FLOAT, and its values
+// the table's. Not a FLOAT(M,D), whose text is rounded to its decimals, as
+// its value is not (12345.67 would be the FLOAT 12345.6699…, shown 12345.7).
+func floatColumns(res *Result) []bool {
+	castFloat := make([]bool, len(res.Fields))
+	for i, f := range res.Fields {
+		col, ok := mysql.ParseColumn(f.Def)
+		castFloat[i] = ok && col.Type == mysql.TypeFloat && col.Decimals == mysql.NotFixedDecimals
+	}
+	return castFloat
+}
+
+// appendValues writes a gathered row's values as literals, separated by
+// commas, each named as its column of names where names are given.
+func appendValues(b []byte, row [][]byte, res *Result, castFloat []bool, colls []string, names []Field, nbe bool) []byte {
+	for i, v := range row {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		coll := ""
+		if i < len(colls) {
+			coll = colls[i]
+		}
+		if castFloat[i] && isNumber(v, true) {
+			b = append(append(append(b, "CAST("...), v...), " AS FLOAT)"...)
+		} else {
+			b = appendCollated(b, v, res.Fields[i].Kind, coll, nbe)
+		}
+		if names != nil {
+			b = append(b, " AS "...)
+			b = append(b, vindex.QuoteIdent(names[i].Name)...)
+		}
+	}
+	return b
+}
+
+// TempTable is a temporary table holding a gather's rows on the evaluating
+// connection, in place of a derived table of literals, where a UNION with
+// literals would change the type of a column: an ENUM or SET becomes a
+// VARCHAR (compared and ordered by its text, not by its members' order), a
+// BIT a VARBINARY. Made from the table's own columns, it keeps their types.
+type TempTable struct {
+	Name   string
+	Create string // CREATE TEMPORARY TABLE … AS <the gather's SELECT> WHERE FALSE
+	Insert string // INSERT INTO … VALUES: the rows
+}
+
+// unionLosesType reports a gathered column whose type a UNION with
+// literals does not keep in a way a statement can tell (see TempTable).
+func unionLosesType(res *Result) bool {
+	for _, f := range res.Fields {
+		if col, ok := mysql.ParseColumn(f.Def); ok && (col.Flags&(mysql.FlagEnum|mysql.FlagSet) != 0 || col.Type == mysql.TypeBit) {
+			return true
+		}
+	}
+	return false
+}
+
+// tempTable is the temporary table name of gather g's rows (res).
+func tempTable(name string, g *Gather, res *Result, colls []string, nbe bool) TempTable {
+	t := TempTable{Name: name, Create: "CREATE TEMPORARY TABLE " + vindex.QuoteIdent(name) + " AS " + g.Select + " WHERE FALSE"}
+	castFloat := floatColumns(res)
+	b := []byte("INSERT INTO " + vindex.QuoteIdent(name) + " VALUES ")
+	for r, row := range res.Rows {
+		if r > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, '(')
+		b = appendValues(b, row, res, castFloat, colls, nil, nbe)
+		b = append(b, ')')
+	}
+	t.Insert = string(b)
+	return t
 }
 
 // appendLiteral writes a value of a column of kind k as a literal MySQL reads

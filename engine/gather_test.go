@@ -37,7 +37,10 @@ func (f *fakeCursor) Select(_ context.Context, r Read) (*Result, error) {
 	return f.answer("route "+r.Keyspace, r.SQL)
 }
 
-func (f *fakeCursor) SelectOn(_ context.Context, keyspace, sql string) (*Result, error) {
+func (f *fakeCursor) SelectOn(_ context.Context, keyspace, sql string, temps ...TempTable) (*Result, error) {
+	for _, t := range temps {
+		f.sent = append(f.sent, "evaluate "+keyspace+" "+t.Create, "evaluate "+keyspace+" "+t.Insert)
+	}
 	return f.answer("evaluate "+keyspace, sql)
 }
 
@@ -92,6 +95,32 @@ func TestEvaluateSends(t *testing.T) {
 		"route ks SELECT o.cid, o.total FROM o AS o WHERE o.cid IN (1, 2)",
 		"evaluate ks SELECT c.name, o.total FROM (SELECT c.id, c.name FROM c AS c WHERE FALSE UNION ALL SELECT 1, 'ann' UNION ALL SELECT 2, 'it''s \\\\ me' UNION ALL SELECT 1, 'ann' UNION ALL SELECT NULL, 'x') AS c JOIN " +
 			"(SELECT o.cid, o.total FROM o AS o WHERE FALSE UNION ALL SELECT 2, 9.50 UNION ALL SELECT 2, NULL) AS o ON o.cid = c.id LIMIT 10",
+	}
+	if strings.Join(f.sent, "\n") != strings.Join(want, "\n") {
+		t.Errorf("sent\n%s\nwant\n%s", strings.Join(f.sent, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestEvaluateTempTable: gathered rows with an ENUM column go into a temporary table made from the
+// table's own columns, which the evaluated statement reads by name: a UNION with literals would
+// make the ENUM a VARCHAR, compared and sorted by its text. Rows without such a column stay
+// literals.
+func TestEvaluateTempTable(t *testing.T) {
+	enum := mysql.AppendColumnDef(nil, "status", mysql.TypeString, 45, 20, mysql.FlagEnum)
+	f := &fakeCursor{results: map[string]*Result{
+		"SELECT c.": {Fields: []Field{{Name: "id", Kind: Int}, {Name: "status", Kind: Text, Def: enum}}, Rows: rows([]string{"1", "paid"}, []string{"2", "it's"})},
+		"SELECT o.": {Fields: []Field{{Name: "cid", Kind: Int}, {Name: "total", Kind: Decimal}}, Rows: rows([]string{"2", "9.50"})},
+	}}
+	if _, err := joinPlan().Execute(context.Background(), &Env{Cursor: f, Args: joinArgs}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"route ks SELECT c.id, c.name FROM c AS c WHERE (c.tier = 1)",
+		"route ks SELECT o.cid, o.total FROM o AS o WHERE o.cid IN (1, 2)",
+		"evaluate ks CREATE TEMPORARY TABLE `_sidecar_rows_0` AS SELECT c.id, c.name FROM c AS c WHERE FALSE",
+		"evaluate ks INSERT INTO `_sidecar_rows_0` VALUES (1, 'paid'), (2, 'it''s')",
+		"evaluate ks SELECT c.name, o.total FROM `_sidecar_rows_0` AS c JOIN " +
+			"(SELECT o.cid, o.total FROM o AS o WHERE FALSE UNION ALL SELECT 2, 9.50) AS o ON o.cid = c.id LIMIT 10",
 	}
 	if strings.Join(f.sent, "\n") != strings.Join(want, "\n") {
 		t.Errorf("sent\n%s\nwant\n%s", strings.Join(f.sent, "\n"), strings.Join(want, "\n"))

@@ -118,7 +118,7 @@ func (s *session) Select(_ context.Context, r Read) (*Result, error) {
 	return res, nil
 }
 
-func (s *session) SelectOn(_ context.Context, keyspace, sql string) (*Result, error) {
+func (s *session) SelectOn(_ context.Context, keyspace, sql string, _ ...TempTable) (*Result, error) {
 	s.log("select on %s: %s", keyspace, sql)
 	return &Result{}, nil
 }

@@ -275,6 +275,15 @@ var evaluateCases = []mergeCase{
 	{sql: "select a.id, b.tm from t a join t b on b.tm = a.tm and b.id = a.id + 7 order by a.id"},
 	// Evaluated joins show the columns with their tables' types, which a UNION with literals loosens.
 	{sql: "select a.id, a.yr, b.bits, a.ts, b.fl, a.e from t a join t b on b.id = a.id + 7 order by a.id"},
+	// ENUM, SET and BIT columns keep their types in evaluated statements (the gathered rows go into a
+	// temporary table made from the table's columns): ENUMs compare and sort by their members' order,
+	// BITs compute as numbers (helper-54).
+	{sql: "select count(*) from t a join t b on b.id = a.id + 7 where a.e = ?", args: []any{2}},
+	{sql: "select a.id, b.e + 0, abs(b.st), b.bits + 0 from t a join t b on b.id = a.id + 7 order by a.id limit 5"},
+	{sql: "select a.id, b.e from t a join t b on b.id = a.id + 7 where a.id < -150 order by b.e, a.id"},
+	{sql: "select g, group_concat(x order by id) from t where e = ? group by g order by g", args: []any{1}},
+	{sql: "select e, group_concat(id order by id) from t where id < -200 group by e order by e"},
+	{sql: "select a.st, count(*) from t a join t b on b.id = a.id + 7 where a.st & 2 group by a.st order by a.st"},
 	// FLOAT to FLOAT, as MariaDB compares them: the FLOAT's text read back as a DOUBLE is another number.
 	{sql: "select count(*), sum(a.id) from t a join t b on a.fl = b.fl where a.id < 0 and b.id > 0"},
 	// …and computes with the FLOAT's value, not with its text's (helper-47).

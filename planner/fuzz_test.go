@@ -629,7 +629,7 @@ func (emptyCursor) Select(context.Context, engine.Read) (*engine.Result, error) 
 	return &engine.Result{Fields: []engine.Field{{Name: "id"}}}, nil
 }
 
-func (emptyCursor) SelectOn(context.Context, string, string) (*engine.Result, error) {
+func (emptyCursor) SelectOn(context.Context, string, string, ...engine.TempTable) (*engine.Result, error) {
 	return &engine.Result{Fields: []engine.Field{{Name: "id"}}}, nil
 }
 

@@ -305,7 +305,7 @@ func (c *sentCursor) Select(_ context.Context, r engine.Read) (*engine.Result, e
 		Rows: [][][]byte{{[]byte("a@x"), []byte("6")}}}, nil
 }
 
-func (c *sentCursor) SelectOn(_ context.Context, keyspace, sql string) (*engine.Result, error) {
+func (c *sentCursor) SelectOn(_ context.Context, keyspace, sql string, _ ...engine.TempTable) (*engine.Result, error) {
 	c.sent = append(c.sent, "on "+keyspace+": "+sql)
 	return &engine.Result{}, nil
 }

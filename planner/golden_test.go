@@ -179,7 +179,7 @@ func (g *goldenSession) Select(_ context.Context, r engine.Read) (*engine.Result
 	return &engine.Result{Fields: []engine.Field{{Name: "a", Kind: engine.Int}}, Rows: [][][]byte{{[]byte("1")}}}, nil
 }
 
-func (g *goldenSession) SelectOn(_ context.Context, keyspace, sql string) (*engine.Result, error) {
+func (g *goldenSession) SelectOn(_ context.Context, keyspace, sql string, _ ...engine.TempTable) (*engine.Result, error) {
 	g.line(fmt.Sprintf("select on %s: %s", keyspace, sql))
 	return &engine.Result{}, nil
 }

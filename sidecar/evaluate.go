@@ -10,11 +10,14 @@ package sidecar
 import (
 	"context"
 	"errors"
+	"strings"
 
+	"sidecar/conf"
 	"sidecar/engine"
 	"sidecar/mysql"
 	"sidecar/planner"
 	"sidecar/sqlerr"
+	"sidecar/vindex"
 )
 
 // maxCaptured bounds the bytes of one captured result: past it the rest is
@@ -86,13 +89,17 @@ func (s *session) Select(_ context.Context, r engine.Read) (*engine.Result, erro
 }
 
 // SelectOn runs an engine plan's evaluating SELECT on one backend of the
-// keyspace (engine.Cursor), its reply captured.
-func (s *session) SelectOn(_ context.Context, keyspace, sql string) (*engine.Result, error) {
+// keyspace (engine.Cursor), its reply captured, after the temporary tables
+// it reads are made on the same connection.
+func (s *session) SelectOn(_ context.Context, keyspace, sql string, temps ...engine.TempTable) (*engine.Result, error) {
 	ks := s.srv.topo().Keyspaces[keyspace]
 	if ks == nil {
 		return nil, unknownKeyspace(keyspace)
 	}
 	res, err := s.capture(func() error {
+		if len(temps) > 0 {
+			return s.selectWithTemps(ks.Shards[0], sql, temps)
+		}
 		res, err := s.forward(ks.Shards[0], sql, planner.KindSelect, false)
 		return res.failed(err)
 	})
@@ -102,6 +109,40 @@ func (s *session) SelectOn(_ context.Context, keyspace, sql string) (*engine.Res
 		return nil, sqlerr.New(se.Num, se.State, "the statement evaluating the gathered rows: %s (raise max_allowed_packet on the shard, or gather fewer rows)", se.Message)
 	}
 	return res, err
+}
+
+// selectWithTemps relays sql from one connection to shard after making and
+// filling temps there, and drops them after: a connection that may still
+// hold them is closed rather than pooled.
+func (s *session) selectWithTemps(shard *conf.Shard, sql string, temps []engine.TempTable) error {
+	bc, held, err := s.acquireRead(shard)
+	if err != nil {
+		return err
+	}
+	names := make([]string, len(temps))
+	for i, t := range temps {
+		names[i] = vindex.QuoteIdent(t.Name)
+		if err == nil {
+			_, err = bc.Exec(t.Create)
+		}
+		if err == nil {
+			_, err = bc.Exec(t.Insert)
+		}
+	}
+	var res relayed
+	if err == nil {
+		res, err = s.relayQuery(bc, sql, false)
+		err = res.failed(err)
+	}
+	if _, dropErr := bc.Exec("DROP TEMPORARY TABLE IF EXISTS " + strings.Join(names, ", ")); dropErr != nil {
+		bc.Broken = true
+	}
+	if bc.Broken && held {
+		s.dropHeld(bc)
+		held = false
+	}
+	s.release(bc, held, res.warnings)
+	return err
 }
 
 // capture runs a statement with its reply written to memory instead of to

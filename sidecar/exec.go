@@ -481,7 +481,7 @@ func (in *internal) Select(context.Context, engine.Read) (*engine.Result, error)
 	return nil, in.refuse()
 }
 
-func (in *internal) SelectOn(context.Context, string, string) (*engine.Result, error) {
+func (in *internal) SelectOn(context.Context, string, string, ...engine.TempTable) (*engine.Result, error) {
 	return nil, in.refuse()
 }
 

@@ -198,7 +198,7 @@ func (x *explaining) Select(ctx context.Context, r engine.Read) (*engine.Result,
 
 // SelectOn is never reached: Evaluate lists the engine plan instead of
 // running it.
-func (x *explaining) SelectOn(context.Context, string, string) (*engine.Result, error) {
+func (x *explaining) SelectOn(context.Context, string, string, ...engine.TempTable) (*engine.Result, error) {
 	return &engine.Result{}, nil
 }
 
