@@ -112,12 +112,34 @@ func (e *Evaluate) Execute(ctx context.Context, env *Env) (*Result, error) {
 			}
 		}
 	}
+	sql, temps := e.statement(env, gathered, colls, true)
+	res, err := env.Cursor.SelectOn(ctx, e.Keyspace, sql, temps...)
+	if len(temps) > 0 && err != nil && sqlerr.From(err).Num == erReadOnlyTxn {
+		// MariaDB makes no temporary table in a READ ONLY transaction:
+		// literals, whose types a UNION loosens, are all it can read.
+		sql, _ = e.statement(env, gathered, colls, false)
+		res, err = env.Cursor.SelectOn(ctx, e.Keyspace, sql)
+	}
+	if err != nil {
+		return nil, err
+	}
+	e.sources(res, gathered)
+	return res, env.hold(len(res.Rows))
+}
+
+// erReadOnlyTxn is ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION.
+const erReadOnlyTxn = 1792
+
+// statement is the evaluating SELECT over the gathered rows: derived tables
+// of literals, or, with useTemps, temporary tables where literals would
+// loosen a column's type (see TempTable).
+func (e *Evaluate) statement(env *Env, gathered []*Result, colls [][]string, useTemps bool) (string, []TempTable) {
 	var b []byte
 	var temps []TempTable
 	for i, slot := range e.Slots {
 		b = e.Parts[i].appendTo(b, env.Args, env.NoBackslashEscapes)
 		g, rows := e.Tables[slot], gathered[slot]
-		if g.Typed && len(rows.Rows) > 0 && unionLosesType(rows) {
+		if useTemps && g.Typed && len(rows.Rows) > 0 && unionLosesType(rows) {
 			t := tempTable(fmt.Sprintf("_sidecar_rows_%d", i), g, rows, colls[slot], env.NoBackslashEscapes)
 			temps = append(temps, t)
 			b = append(b, vindex.QuoteIdent(t.Name)...)
@@ -126,12 +148,7 @@ func (e *Evaluate) Execute(ctx context.Context, env *Env) (*Result, error) {
 		b = appendDerived(b, g, rows, colls[slot], env.NoBackslashEscapes)
 	}
 	b = e.Parts[len(e.Parts)-1].appendTo(b, env.Args, env.NoBackslashEscapes)
-	res, err := env.Cursor.SelectOn(ctx, e.Keyspace, string(b), temps...)
-	if err != nil {
-		return nil, err
-	}
-	e.sources(res, gathered)
-	return res, env.hold(len(res.Rows))
+	return string(b), temps
 }
 
 // sources finds the gathered column each column of the result shows as it

@@ -1006,3 +1006,28 @@ func mergeDiff(got, want [][]string) string {
 	fmt.Fprintf(&b, "  (%d rows, want %d)", len(got), len(want))
 	return b.String()
 }
+
+// TestMergeEvaluatedReadOnly: in a READ ONLY transaction, where MariaDB makes no temporary table, an
+// evaluated statement over an ENUM column still answers (its gathered rows as literals).
+func TestMergeEvaluatedReadOnly(t *testing.T) {
+	env := newMergeEnv(t)
+	ctx := mergeCtx(t, time.Minute)
+	conn, err := env.scText.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	q := "select a.id, b.e from t a join t b on b.id = a.id + 7 where a.id < -250 order by a.id"
+	for _, s := range []string{"START TRANSACTION READ ONLY", q} {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			t.Errorf("%s: %v", s, err)
+		}
+	}
+	var inTxn int
+	if err := conn.QueryRowContext(ctx, "SELECT @@in_transaction").Scan(&inTxn); err != nil || inTxn != 1 {
+		t.Errorf("@@in_transaction after the statement: %d, %v; want the transaction still open", inTxn, err)
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		t.Error(err)
+	}
+}

@@ -119,14 +119,14 @@ func (s *session) selectWithTemps(shard *conf.Shard, sql string, temps []engine.
 	if err != nil {
 		return err
 	}
-	names := make([]string, len(temps))
-	for i, t := range temps {
-		names[i] = vindex.QuoteIdent(t.Name)
-		if err == nil {
-			_, err = bc.Exec(t.Create)
+	var made []string // the tables to drop: those made
+	for _, t := range temps {
+		if _, err = bc.Exec(t.Create); err != nil {
+			break
 		}
-		if err == nil {
-			_, err = bc.Exec(t.Insert)
+		made = append(made, vindex.QuoteIdent(t.Name))
+		if _, err = bc.Exec(t.Insert); err != nil {
+			break
 		}
 	}
 	var res relayed
@@ -134,8 +134,10 @@ func (s *session) selectWithTemps(shard *conf.Shard, sql string, temps []engine.
 		res, err = s.relayQuery(bc, sql, false)
 		err = res.failed(err)
 	}
-	if _, dropErr := bc.Exec("DROP TEMPORARY TABLE IF EXISTS " + strings.Join(names, ", ")); dropErr != nil {
-		bc.Broken = true
+	if len(made) > 0 {
+		if _, dropErr := bc.Exec("DROP TEMPORARY TABLE " + strings.Join(made, ", ")); dropErr != nil {
+			bc.Broken = true
+		}
 	}
 	if bc.Broken && held {
 		s.dropHeld(bc)
