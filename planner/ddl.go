@@ -183,6 +183,11 @@ func openVersionedComments(sql string) (text string, plain bool) {
 func (p *Planner) planTableDDL(plan *Plan, sess Session) (planned bool, err error) {
 	stmt, err := parse(plan.Query, sess.Mode)
 	if err != nil {
+		// Sent as written, a keyspace's name would reach the session's
+		// keyspace's backend, which may have a database of that name.
+		if ks := p.namedKeyspace(plan.Query); ks != "" {
+			return true, sqlerr.Unsupported("DDL naming tables by keyspace %s that the sidecar's parser cannot read (%v): USE %s and name them alone", ks, err, ks)
+		}
 		return false, nil
 	}
 	var ks *conf.Keyspace
@@ -219,10 +224,26 @@ func (p *Planner) planTableDDL(plan *Plan, sess Session) (planned bool, err erro
 			}
 		}
 		b.WriteString(plan.Query[done:])
-		// What the sidecar could not find in the text (a server-dependent
-		// comment, a name in ANSI_QUOTES) would still name the keyspace.
-		if left, err := parse(b.String(), sess.Mode); err != nil || qualifiedBy(left, p.Topo) != "" {
-			return true, sqlerr.Unsupported("DDL naming tables by keyspace %s where the sidecar cannot take the keyspace's name out (a server-dependent comment, a name in double quotes)", ks.Name)
+		// The text must now be the statement with the tables' keyspace
+		// names taken out, and nothing else changed: the scanner does not
+		// find names in ANSI_QUOTES or server-dependent comments, reads a
+		// backslash as an escape under NO_BACKSLASH_ESCAPES too, and takes
+		// a column of a table alias named as the keyspace for a table.
+		walk(stmt, func(n ast.Node) bool {
+			switch x := n.(type) {
+			case *ast.TableName:
+				if _, ok := p.Topo.Keyspaces[x.Schema.O]; ok {
+					x.Schema = ast.CIStr{}
+				}
+			case *ast.ColumnName:
+				if _, ok := p.Topo.Keyspaces[x.Schema.O]; ok {
+					x.Schema = ast.CIStr{}
+				}
+			}
+			return true
+		})
+		if left, err := parse(b.String(), sess.Mode); err != nil || printStmt("", left, nil, sess.Mode) != printStmt("", stmt, nil, sess.Mode) {
+			return true, sqlerr.Unsupported("DDL naming tables by keyspace %s where the sidecar cannot take the keyspace's name out alone (a name in double quotes or a server-dependent comment, a backslash under NO_BACKSLASH_ESCAPES, a column of an alias named %s): USE %s and name the tables alone", ks.Name, ks.Name, ks.Name)
 		}
 		plan.Query = b.String()
 	}
@@ -230,11 +251,14 @@ func (p *Planner) planTableDDL(plan *Plan, sess Session) (planned bool, err erro
 	return true, nil
 }
 
-// qualifiedBy is a keyspace that names a table of stmt, "" if none does.
-func qualifiedBy(stmt ast.StmtNode, topo *conf.Topology) string {
-	for _, t := range tablesOf(stmt) {
-		if _, ok := topo.Keyspaces[t.Schema.O]; ok {
-			return t.Schema.O
+// namedKeyspace is a keyspace that qualifies a name in sql (ks.t), "" if
+// none does, as far as the token scanner tells.
+func (p *Planner) namedKeyspace(sql string) string {
+	markers := strings.NewReplacer("/*M!", "    ", "/*!", "   ", "*/", "  ") // executable comments' text is read
+	toks := scanTokens(markers.Replace(WithoutComments(sql)))
+	for i := 0; i+1 < len(toks); i++ {
+		if _, ok := p.Topo.Keyspaces[toks[i].name]; ok && toks[i+1].word == "." {
+			return toks[i].name
 		}
 	}
 	return ""
