@@ -44,6 +44,18 @@ func (b *busyConns) remove(bc *backend.Conn) {
 	b.mu.Unlock()
 }
 
+// killAll kills the statements running on the connections, as KILL QUERY
+// does. The connections stay the session's meanwhile: one released during a
+// kill would go back to the pool, and another session's statement on it be
+// killed instead.
+func (b *busyConns) killAll(srv *Server) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, bc := range b.conns {
+		srv.killBackendQuery(bc)
+	}
+}
+
 func (b *busyConns) list() []*backend.Conn {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -142,9 +154,7 @@ func (s *session) kill(k planner.Kill, more bool) error {
 	if !k.QueryOnly {
 		target.killed.Store(true)
 	}
-	for _, bc := range target.busy.list() {
-		s.srv.killBackendQuery(bc)
-	}
+	target.busy.killAll(s.srv)
 	if !k.QueryOnly {
 		_ = target.w.NetConn().SetReadDeadline(time.Now())
 		if target == s {
@@ -187,9 +197,7 @@ func (s *session) startTimeLimit(d time.Duration) {
 			return
 		}
 		l.exceeded = true
-		for _, bc := range s.busy.list() {
-			s.srv.killBackendQuery(bc)
-		}
+		s.busy.killAll(s.srv)
 	})
 }
 
