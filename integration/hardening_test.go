@@ -550,6 +550,8 @@ func TestTransactionLostShard(t *testing.T) {
 		{"the lost shard", "SELECT * FROM customer WHERE customer_id = 4", false},
 		{"the lost shard, prepared", "SELECT * FROM customer WHERE customer_id = ?", true},
 		{"a write on both", "UPDATE customer SET email = 'u'", false},
+		// Prepared on the first shard, -80 (server A), whose connection is the one lost here.
+		{"a prepare", "SELECT * FROM customer WHERE customer_id = ?", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newShardedEnv(t, shardedOptions{}) // its own servers: a killed connection rolls back in the background
@@ -564,19 +566,28 @@ func TestTransactionLostShard(t *testing.T) {
 					t.Fatalf("%s: %v", q, err)
 				}
 			}
-			held := e.b.MustQuery(t, "", "SELECT trx_mysql_thread_id FROM information_schema.innodb_trx")
-			if len(held) != 1 {
-				t.Fatalf("transactions on server B: %v", held)
+			lost := e.b
+			if tc.name == "a prepare" {
+				lost = e.a
 			}
-			e.b.MustExec(t, "", "KILL CONNECTION "+held[0][0])
-			if tc.prepared {
+			held := lost.MustQuery(t, "", "SELECT trx_mysql_thread_id FROM information_schema.innodb_trx")
+			if len(held) != 1 {
+				t.Fatalf("transactions on the server: %v", held)
+			}
+			lost.MustExec(t, "", "KILL CONNECTION "+held[0][0])
+			if tc.name == "a prepare" {
+				var stmt *sql.Stmt
+				if stmt, err = conn.PrepareContext(ctx, tc.sql); err == nil {
+					stmt.Close()
+				}
+			} else if tc.prepared {
 				_, err = conn.ExecContext(ctx, tc.sql, 4)
 			} else {
 				_, err = conn.ExecContext(ctx, tc.sql)
 			}
 			var me *mysql.MySQLError
 			if !errors.As(err, &me) || !strings.Contains(me.Message, "transaction rolled back") {
-				t.Errorf("%s after shard 80-'s connection was lost: %v, want an error saying the transaction was rolled back", tc.sql, err)
+				t.Errorf("%s after a shard's connection was lost: %v, want an error saying the transaction was rolled back", tc.sql, err)
 			}
 			for _, q := range []string{"INSERT INTO customer (customer_id, email) VALUES (3, 'c')", "COMMIT"} {
 				if _, err := conn.ExecContext(ctx, q); err != nil {

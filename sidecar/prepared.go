@@ -101,10 +101,14 @@ func (s *session) prepare(sql string) error {
 	if err != nil {
 		return err
 	}
-	defer s.release(bc, held, 0)
 	s.nextStmtID++
 	st.id = s.nextStmtID
 	bst, err := bc.Prepare(plan.Query, s.modeText, s.w, st.id)
+	if bc.Broken && held {
+		s.dropHeld(bc) // the shard's part of the transaction is gone with it
+		held = false
+	}
+	s.release(bc, held, 0)
 	if err != nil {
 		return err
 	}

@@ -220,7 +220,7 @@ func (s *session) dispatch(p []byte) (quit bool) {
 	case mysql.ComFieldList:
 		s.writeErrorIf(s.fieldList(p))
 	case mysql.ComStmtPrepare:
-		if err := s.prepare(mysql.StatementText(p)); err != nil {
+		if err := s.endLostTxn(s.prepare(mysql.StatementText(p))); err != nil {
 			s.keepError(err)
 			s.writeError(err)
 		}
