@@ -2372,3 +2372,15 @@ func TestShopOrderedClaims(t *testing.T) {
 		t.Errorf("%d of 40 jobs claimed (%v)", claimed, err)
 	}
 }
+
+// TestShopBitLiteralRoute: a bit literal is the number MariaDB reads where one is wanted (b'1000' is
+// 8), and routes as that number, reading and writing; before, it was routed by its bytes as text.
+func TestShopBitLiteralRoute(t *testing.T) {
+	runShopWrites(t, []shopWrite{
+		// b'1001110001000' is 5000: the row must be where id = 5000 routes.
+		{sql: "insert into customer (id, name, tier) values (b'1001110001000', 'bits', 1)"},
+		{sql: "update customer set name = 'bits2' where id = 5000"},
+		{sql: "update customer set name = 'bits3' where id = b'1001110001000'"},
+		{sql: "delete from customer where id = 0b1001110001000"},
+	})
+}

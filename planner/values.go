@@ -114,8 +114,14 @@ func valueOf(e ast.ExprNode, args Args) (vindex.Value, bool) {
 			}
 			return vindex.Value{Kind: vindex.VarChar, Raw: v.GetBytes()}, true
 		case driver.KindBinaryLiteral:
-			if v.Type.GetFlag()&mysql.UnderScoreCharsetFlag != 0 && strings.EqualFold(v.Type.GetCharset(), charset.CharsetBin) {
+			flag := v.Type.GetFlag()
+			switch {
+			case flag&mysql.UnderScoreCharsetFlag != 0 && strings.EqualFold(v.Type.GetCharset(), charset.CharsetBin):
 				return vindex.Value{Kind: vindex.VarBinary, Raw: []byte(v.GetBinaryLiteral())}, true // _binary X'…'
+			case flag&(mysql.UnderScoreCharsetFlag|mysql.UnsignedFlag) == 0:
+				// b'0101' or 0b0101, which MariaDB reads as a number where
+				// one is wanted, as 0x… (X'…' is flagged unsigned).
+				return vindex.Value{Kind: vindex.HexNum, Raw: []byte(v.GetBinaryLiteral())}, true
 			}
 			return vindex.Value{Kind: vindex.HexString, Raw: []byte(v.GetBinaryLiteral())}, true
 		}
