@@ -11,6 +11,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/client"
 	"github.com/go-mysql-org/go-mysql/mysql"
 
+	"sidecar/backend"
 	"sidecar/conf"
 	"sidecar/vindex"
 )
@@ -40,13 +41,8 @@ func dial(ctx context.Context, shard *conf.Shard, lockWait time.Duration) (*conn
 	if timeout <= 0 {
 		timeout = conf.DefaultConnectTimeout
 	}
-	cc, err := client.ConnectWithContext(ctx, shard.Address, shard.User, shard.Password, shard.Database, timeout,
-		func(c *client.Conn) error {
-			if shard.TLS != nil {
-				c.SetTLSConfig(shard.TLS)
-			}
-			return c.SetCollation("utf8mb4_general_ci")
-		})
+	cc, err := backend.Connect(ctx, shard, shard.Database, timeout,
+		func(c *client.Conn) error { return c.SetCollation("utf8mb4_general_ci") })
 	if err != nil {
 		return nil, fmt.Errorf("shard %s/%s (%s): %w", shard.Keyspace, shard.Name, shard.Address, err)
 	}
