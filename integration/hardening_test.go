@@ -731,3 +731,47 @@ func TestStatementTimeLimit(t *testing.T) {
 		t.Errorf("the session after its time limits: %v", err)
 	}
 }
+
+// TestTableLocksLostShard: a connection holding a LOCK TABLES' locks on one shard lost (its server
+// killed it) released them there; the statement that finds it releases the other shards' too and
+// says so, and the session runs unlocked from then on. Before, it went on believing it held
+// locks (other tables refused with 1100) while one shard's were gone and the others' held.
+func TestTableLocksLostShard(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	ctx := shardedContext(t)
+	conn, err := e.driver(e.sc, "customer").Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "LOCK TABLES customer WRITE"); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range e.b.MustQuery(t, "", "SELECT id FROM information_schema.processlist WHERE db = 'customer_80x'") {
+		e.b.MustExec(t, "", "KILL CONNECTION "+id[0])
+	}
+	_, err = conn.ExecContext(ctx, "SELECT * FROM customer")
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) || !strings.Contains(me.Message, "table locks released") {
+		t.Errorf("SELECT after shard 80-'s locking connection was lost: %v, want an error saying the locks were released", err)
+	}
+	if _, err := conn.ExecContext(ctx, "SELECT * FROM corder"); err != nil {
+		t.Errorf("another table after the locks were released: %v", err)
+	}
+	// Shard -80's lock is gone too: a direct write there does not wait.
+	direct, err := sql.Open("mysql", e.a.DSN("root", "", "customer_x80"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer direct.Close()
+	dc, err := direct.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dc.Close()
+	for _, q := range []string{"SET SESSION lock_wait_timeout = 2", "INSERT INTO customer (customer_id, email) VALUES (1, 'direct')"} {
+		if _, err := dc.ExecContext(ctx, q); err != nil {
+			t.Errorf("%s on shard -80 directly: %v", q, err)
+		}
+	}
+}

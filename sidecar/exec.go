@@ -313,8 +313,9 @@ func returnedRows(w *engine.Written, n, i int, out *backend.Result) error {
 }
 
 // dropHeld forgets a held connection that broke. Where it carried part of
-// the client's transaction, the shard rolled that part back: the statement
-// ends by rolling the rest back too (endLostTxn).
+// the client's transaction, or held its table locks on a shard, the shard
+// rolled that part back or released them: the statement ends by rolling
+// back or unlocking the rest too (endLostTxn).
 func (s *session) dropHeld(bc *backend.Conn) {
 	for k, c := range s.conns {
 		if c == bc {
@@ -322,14 +323,26 @@ func (s *session) dropHeld(bc *backend.Conn) {
 		}
 	}
 	s.txnLost = s.txnLost || bc.InTxn
+	s.locksLost = s.locksLost || s.tablesLocked
 }
 
 // endLostTxn ends a statement during which a connection carrying part of
 // the transaction broke: the other shards' parts are rolled back too, as
 // committing them would commit half a transaction, and err, the statement's
 // error, says so. A transaction the statement already undid whole (a write
-// that failed part-way) has its own message.
+// that failed part-way) has its own message. So for the table locks of a
+// LOCK TABLES: with one shard's gone, the others are released.
 func (s *session) endLostTxn(err error) error {
+	if s.locksLost {
+		s.locksLost = false
+		if uerr := s.unlockHeld(); uerr != nil {
+			s.log.Warn().Err(uerr).Msg("unlock tables after a lost connection")
+		}
+		if err != nil {
+			se := sqlerr.From(err)
+			err = sqlerr.New(se.Num, se.State, "table locks released: %s", se.Message)
+		}
+	}
 	if !s.txnLost {
 		return err
 	}

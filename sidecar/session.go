@@ -59,6 +59,7 @@ type session struct {
 	autocommit               bool
 	inTxn                    bool
 	txnLost                  bool   // a connection of the transaction broke during this statement (dropHeld)
+	locksLost                bool   // a connection holding the session's table locks broke during this statement
 	beginSQL                 string // how the client began: sent to each shard joining the transaction
 	multiStatements          bool
 	// nextTxn are the SET TRANSACTION statements (no SESSION or GLOBAL)
