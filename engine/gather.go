@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -114,9 +115,10 @@ func (e *Evaluate) Execute(ctx context.Context, env *Env) (*Result, error) {
 	}
 	sql, temps := e.statement(env, gathered, colls, true)
 	res, err := env.Cursor.SelectOn(ctx, e.Keyspace, sql, temps...)
-	if len(temps) > 0 && err != nil && sqlerr.From(err).Num == erReadOnlyTxn {
-		// MariaDB makes no temporary table in a READ ONLY transaction:
-		// literals, whose types a UNION loosens, are all it can read.
+	if errors.As(err, new(*TempTableError)) {
+		// No temporary table there (a READ ONLY transaction, a user
+		// without the privilege): literals, whose types a UNION loosens,
+		// are what the backend can read.
 		sql, _ = e.statement(env, gathered, colls, false)
 		res, err = env.Cursor.SelectOn(ctx, e.Keyspace, sql)
 	}
@@ -127,8 +129,14 @@ func (e *Evaluate) Execute(ctx context.Context, env *Env) (*Result, error) {
 	return res, env.hold(len(res.Rows))
 }
 
-// erReadOnlyTxn is ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION.
-const erReadOnlyTxn = 1792
+// TempTableError is a Cursor's failure to make or fill a TempTable (the
+// statement did not run).
+type TempTableError struct{ Err error }
+
+func (e *TempTableError) Error() string {
+	return "a temporary table of gathered rows: " + e.Err.Error()
+}
+func (e *TempTableError) Unwrap() error { return e.Err }
 
 // statement is the evaluating SELECT over the gathered rows: derived tables
 // of literals, or, with useTemps, temporary tables where literals would

@@ -17,6 +17,8 @@ import (
 type fakeCursor struct {
 	sent    []string
 	results map[string]*Result // by the start of the statement; the longest match answers
+	// noTemps: the backend makes no temporary table (a READ ONLY transaction).
+	noTemps bool
 }
 
 func (f *fakeCursor) answer(kind, sql string) (*Result, error) {
@@ -39,7 +41,11 @@ func (f *fakeCursor) Select(_ context.Context, r Read) (*Result, error) {
 
 func (f *fakeCursor) SelectOn(_ context.Context, keyspace, sql string, temps ...TempTable) (*Result, error) {
 	for _, t := range temps {
-		f.sent = append(f.sent, "evaluate "+keyspace+" "+t.Create, "evaluate "+keyspace+" "+t.Insert)
+		f.sent = append(f.sent, "evaluate "+keyspace+" "+t.Create)
+		if f.noTemps {
+			return nil, &TempTableError{Err: sqlerr.New(1792, "25006", "Cannot execute statement in a READ ONLY transaction")}
+		}
+		f.sent = append(f.sent, "evaluate "+keyspace+" "+t.Insert)
 	}
 	return f.answer("evaluate "+keyspace, sql)
 }
@@ -104,26 +110,38 @@ func TestEvaluateSends(t *testing.T) {
 // TestEvaluateTempTable: gathered rows with an ENUM column go into a temporary table made from the
 // table's own columns, which the evaluated statement reads by name: a UNION with literals would
 // make the ENUM a VARCHAR, compared and sorted by its text. Rows without such a column stay
-// literals.
+// literals; where the backend makes no temporary table (a READ ONLY transaction), all do.
 func TestEvaluateTempTable(t *testing.T) {
-	enum := mysql.AppendColumnDef(nil, "status", mysql.TypeString, 45, 20, mysql.FlagEnum)
-	f := &fakeCursor{results: map[string]*Result{
-		"SELECT c.": {Fields: []Field{{Name: "id", Kind: Int}, {Name: "status", Kind: Text, Def: enum}}, Rows: rows([]string{"1", "paid"}, []string{"2", "it's"})},
-		"SELECT o.": {Fields: []Field{{Name: "cid", Kind: Int}, {Name: "total", Kind: Decimal}}, Rows: rows([]string{"2", "9.50"})},
-	}}
-	if _, err := joinPlan().Execute(context.Background(), &Env{Cursor: f, Args: joinArgs}); err != nil {
-		t.Fatal(err)
-	}
-	want := []string{
-		"route ks SELECT c.id, c.name FROM c AS c WHERE (c.tier = 1)",
-		"route ks SELECT o.cid, o.total FROM o AS o WHERE o.cid IN (1, 2)",
-		"evaluate ks CREATE TEMPORARY TABLE `_sidecar_rows_0` AS SELECT c.id, c.name FROM c AS c WHERE FALSE",
-		"evaluate ks INSERT INTO `_sidecar_rows_0` VALUES (1, 'paid'), (2, 'it''s')",
-		"evaluate ks SELECT c.name, o.total FROM `_sidecar_rows_0` AS c JOIN " +
-			"(SELECT o.cid, o.total FROM o AS o WHERE FALSE UNION ALL SELECT 2, 9.50) AS o ON o.cid = c.id LIMIT 10",
-	}
-	if strings.Join(f.sent, "\n") != strings.Join(want, "\n") {
-		t.Errorf("sent\n%s\nwant\n%s", strings.Join(f.sent, "\n"), strings.Join(want, "\n"))
+	const orders = "(SELECT o.cid, o.total FROM o AS o WHERE FALSE UNION ALL SELECT 2, 9.50) AS o ON o.cid = c.id LIMIT 10"
+	for _, tc := range []struct {
+		noTemps bool
+		want    []string
+	}{
+		{false, []string{
+			"evaluate ks CREATE TEMPORARY TABLE `_sidecar_rows_0` AS SELECT c.id, c.name FROM c AS c WHERE FALSE",
+			"evaluate ks INSERT INTO `_sidecar_rows_0` VALUES (1, 'paid'), (2, 'it''s')",
+			"evaluate ks SELECT c.name, o.total FROM `_sidecar_rows_0` AS c JOIN " + orders,
+		}},
+		{true, []string{
+			"evaluate ks CREATE TEMPORARY TABLE `_sidecar_rows_0` AS SELECT c.id, c.name FROM c AS c WHERE FALSE",
+			"evaluate ks SELECT c.name, o.total FROM (SELECT c.id, c.name FROM c AS c WHERE FALSE UNION ALL SELECT 1, 'paid' UNION ALL SELECT 2, 'it''s') AS c JOIN " + orders,
+		}},
+	} {
+		enum := mysql.AppendColumnDef(nil, "status", mysql.TypeString, 45, 20, mysql.FlagEnum)
+		f := &fakeCursor{noTemps: tc.noTemps, results: map[string]*Result{
+			"SELECT c.": {Fields: []Field{{Name: "id", Kind: Int}, {Name: "status", Kind: Text, Def: enum}}, Rows: rows([]string{"1", "paid"}, []string{"2", "it's"})},
+			"SELECT o.": {Fields: []Field{{Name: "cid", Kind: Int}, {Name: "total", Kind: Decimal}}, Rows: rows([]string{"2", "9.50"})},
+		}}
+		if _, err := joinPlan().Execute(context.Background(), &Env{Cursor: f, Args: joinArgs}); err != nil {
+			t.Fatal(err)
+		}
+		want := append([]string{
+			"route ks SELECT c.id, c.name FROM c AS c WHERE (c.tier = 1)",
+			"route ks SELECT o.cid, o.total FROM o AS o WHERE o.cid IN (1, 2)",
+		}, tc.want...)
+		if strings.Join(f.sent, "\n") != strings.Join(want, "\n") {
+			t.Errorf("no temporary tables %v: sent\n%s\nwant\n%s", tc.noTemps, strings.Join(f.sent, "\n"), strings.Join(want, "\n"))
+		}
 	}
 }
 

@@ -112,8 +112,8 @@ func (s *session) SelectOn(_ context.Context, keyspace, sql string, temps ...eng
 }
 
 // selectWithTemps relays sql from one connection to shard after making and
-// filling temps there, and drops them after: a connection that may still
-// hold them is closed rather than pooled.
+// filling temps there (failing to: an engine.TempTableError), and drops them
+// after: a connection that may still hold them is closed rather than pooled.
 func (s *session) selectWithTemps(shard *conf.Shard, sql string, temps []engine.TempTable) error {
 	bc, held, err := s.acquireRead(shard)
 	if err != nil {
@@ -122,10 +122,12 @@ func (s *session) selectWithTemps(shard *conf.Shard, sql string, temps []engine.
 	var made []string // the tables to drop: those made
 	for _, t := range temps {
 		if _, err = bc.Exec(t.Create); err != nil {
+			err = &engine.TempTableError{Err: err}
 			break
 		}
 		made = append(made, vindex.QuoteIdent(t.Name))
 		if _, err = bc.Exec(t.Insert); err != nil {
+			err = &engine.TempTableError{Err: err}
 			break
 		}
 	}
