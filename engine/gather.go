@@ -504,7 +504,7 @@ func appendValues(b []byte, row [][]byte, res *Result, castFloat []bool, colls [
 type TempTable struct {
 	Name   string
 	Create string // CREATE TEMPORARY TABLE … AS <the gather's SELECT> WHERE FALSE
-	Insert string // INSERT INTO … VALUES: the rows
+	Insert string // INSERT IGNORE INTO … VALUES: the rows
 }
 
 // unionLosesType reports a gathered column whose type a UNION with
@@ -522,7 +522,10 @@ func unionLosesType(res *Result) bool {
 func tempTable(name string, g *Gather, res *Result, colls []string, nbe bool) TempTable {
 	t := TempTable{Name: name, Create: "CREATE TEMPORARY TABLE " + vindex.QuoteIdent(name) + " AS " + g.Select + " WHERE FALSE"}
 	castFloat := floatColumns(res)
-	b := []byte("INSERT INTO " + vindex.QuoteIdent(name) + " VALUES ")
+	// IGNORE: an ENUM's invalid value (index 0, shown '', which a
+	// non-strict sql_mode stored) goes in as that value again, where a
+	// strict one would refuse the ''.
+	b := []byte("INSERT IGNORE INTO " + vindex.QuoteIdent(name) + " VALUES ")
 	for r, row := range res.Rows {
 		if r > 0 {
 			b = append(b, ", "...)

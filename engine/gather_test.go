@@ -119,7 +119,7 @@ func TestEvaluateTempTable(t *testing.T) {
 	}{
 		{false, []string{
 			"evaluate ks CREATE TEMPORARY TABLE `_sidecar_rows_0` AS SELECT c.id, c.name FROM c AS c WHERE FALSE",
-			"evaluate ks INSERT INTO `_sidecar_rows_0` VALUES (1, 'paid'), (2, 'it''s')",
+			"evaluate ks INSERT IGNORE INTO `_sidecar_rows_0` VALUES (1, 'paid'), (2, 'it''s')",
 			"evaluate ks SELECT c.name, o.total FROM `_sidecar_rows_0` AS c JOIN " + orders,
 		}},
 		{true, []string{

@@ -1031,3 +1031,34 @@ func TestMergeEvaluatedReadOnly(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestMergeEvaluatedWarnings: the warnings of an evaluated statement whose gathered rows went into
+// a temporary table are SHOW WARNINGS' next, as MariaDB's are (dropping the table clears them on the
+// backend connection).
+func TestMergeEvaluatedWarnings(t *testing.T) {
+	env := newMergeEnv(t)
+	ctx := mergeCtx(t, time.Minute)
+	q := "select a.id, b.e, 1/0 from t a join t b on b.id = a.id + 7 where a.id < -280 order by 1"
+	count := func(db *sql.DB) int {
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := conn.QueryContext(ctx, "SHOW WARNINGS")
+		if err != nil {
+			t.Fatal(err)
+		}
+		warnings, err := ScanStrings(rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(warnings)
+	}
+	if got, want := count(env.scText), count(env.refText); got != want || want == 0 {
+		t.Errorf("%s: %d warnings, the oracle %d", q, got, want)
+	}
+}

@@ -135,6 +135,8 @@ func (s *session) selectWithTemps(shard *conf.Shard, sql string, temps []engine.
 	if err == nil {
 		res, err = s.relayQuery(bc, sql, false)
 		err = res.failed(err)
+		// Read now: the DROP below clears them.
+		s.keepWarnings(bc, res.warnings, false)
 	}
 	if len(made) > 0 {
 		if _, dropErr := bc.Exec("DROP TEMPORARY TABLE " + strings.Join(made, ", ")); dropErr != nil {
@@ -145,7 +147,7 @@ func (s *session) selectWithTemps(shard *conf.Shard, sql string, temps []engine.
 		s.dropHeld(bc)
 		held = false
 	}
-	s.release(bc, held, res.warnings)
+	s.release(bc, held, 0)
 	return err
 }
 
