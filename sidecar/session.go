@@ -2,6 +2,7 @@ package sidecar
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -710,12 +711,19 @@ var errLocksAutocommit = sqlerr.Unsupported("LOCK TABLES with autocommit off: th
 // holds: a LOCK TABLES on a sharded keyspace locked each of its shards.
 func (s *session) unlockHeld() error {
 	s.tablesLocked, s.lockedTables, s.lockedKeyspace = false, nil, ""
-	for _, bc := range s.conns {
+	var first error
+	for k, bc := range s.conns {
 		if _, err := bc.Exec("UNLOCK TABLES"); err != nil {
-			return err
+			// The others are unlocked all the same; a connection that
+			// broke (its locks gone with it) is given up.
+			first = cmp.Or(first, err)
+			if bc.Broken {
+				delete(s.conns, k)
+				s.putBack(bc)
+			}
 		}
 	}
-	return nil
+	return first
 }
 
 // singleShard picks the shard of a statement for an unsharded keyspace, or
