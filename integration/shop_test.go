@@ -100,6 +100,8 @@ var shopCases = []shopCase{
 	{mergeCase: mergeCase{sql: "select total, count(*) from orders where total > ? group by total order by 1 limit ?", args: []any{[]byte("3.5"), 10}}},
 	{mergeCase: mergeCase{sql: "select count(*) from orders where total > X'332e35' or total > _binary X'332e35'"}},
 	{mergeCase: mergeCase{sql: "select id from orders where total in (X'34', _binary'4.00') order by id"}},
+	// _binary 0x38 is the string '8' (8 where a number is wanted), 0x38 the number 56.
+	{mergeCase: mergeCase{sql: "select id, name from customer where id in (_binary 0x38, 9, 0x38) order by id"}},
 	// An outer join's columns of NOT NULL ones may be NULL, and say so.
 	{mergeCase: mergeCase{sql: "select o.id, i.id, i.order_id from orders o left join item i on i.order_id = o.id where i.id is null order by o.id limit 3"}},
 	// BINARY and COLLATE of the statement win over the gathered strings' own collations.

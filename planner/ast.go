@@ -239,8 +239,10 @@ func (r *replacer) Leave(n ast.Node) (ast.Node, bool) { return r.leave(n), true 
 type hexNumber struct{ driver.ValueExpr }
 
 func (h *hexNumber) Restore(ctx *format.RestoreCtx) error {
-	if cs := h.Type.GetCharset(); h.Type.GetFlag()&mysql.UnderScoreCharsetFlag != 0 && !strings.EqualFold(cs, "binary") {
-		ctx.WritePlain("_" + cs + " ") // _utf8mb4 0x61 is the string 'a', 0x61 its bytes
+	if h.Type.GetFlag()&mysql.UnderScoreCharsetFlag != 0 {
+		// _utf8mb4 0x61 is the string 'a', 0x61 its bytes; _binary 0x3130
+		// the string '10', 0x3130 the number 12592 where one is wanted.
+		ctx.WritePlain("_" + h.Type.GetCharset() + " ")
 	}
 	ctx.WritePlain(string(vindex.AppendLiteral(nil, vindex.Value{Kind: vindex.HexNum, Raw: h.GetBytes()}, false)))
 	return nil

@@ -240,13 +240,14 @@ func TestParseInvalidNames(t *testing.T) {
 }
 
 // TestPrintIntroducers: a literal written with a character set introducer keeps it when printed:
-// _utf8mb4 0x61 is the string 'a', 0x61 its bytes.
+// _utf8mb4 0x61 is the string 'a', 0x61 its bytes; _binary 0x61 a binary string, 0x61 a number
+// where one is wanted.
 func TestPrintIntroducers(t *testing.T) {
 	stmt, err := parse("select 0x61, _utf8mb4 0x61, _latin1 0x61, X'61', _utf8mb4 X'61', _utf8mb4 b'1100001', _binary 0x61, 'a', _utf8mb4 'a', _latin1 'a' from t", SQLMode{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	const want = "SELECT 0x61,_utf8mb4 0x61,_latin1 0x61,x'61',_UTF8MB4 x'61',_UTF8MB4 b'1100001',0x61,'a',_UTF8MB4'a',_LATIN1'a' FROM `t`"
+	const want = "SELECT 0x61,_utf8mb4 0x61,_latin1 0x61,x'61',_UTF8MB4 x'61',_UTF8MB4 b'1100001',_binary 0x61,'a',_UTF8MB4'a',_LATIN1'a' FROM `t`"
 	if got := printStmt("", stmt, nil, SQLMode{}); got != want {
 		t.Errorf("printed %s\nwant    %s", got, want)
 	}

@@ -95,6 +95,9 @@ func valueOf(e ast.ExprNode, args Args) (vindex.Value, bool) {
 	case *literalExpr:
 		return v.v, true
 	case *hexNumber:
+		if v.Type.GetFlag()&mysql.UnderScoreCharsetFlag != 0 && strings.EqualFold(v.Type.GetCharset(), charset.CharsetBin) {
+			return vindex.Value{Kind: vindex.VarBinary, Raw: v.GetBytes()}, true // _binary 0x…: a binary string
+		}
 		return vindex.Value{Kind: vindex.HexNum, Raw: v.GetBytes()}, true
 	case *driver.ValueExpr:
 		switch v.Kind() {
