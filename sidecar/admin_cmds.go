@@ -234,6 +234,9 @@ func (srv *Server) killOn(sh *conf.Shard, kill string) {
 		return
 	}
 	defer kc.Close()
+	// Bounded as the login was: a kill holds the session's connections
+	// (busyConns.killAll).
+	_ = kc.SetDeadline(time.Now().Add(sh.ConnectTimeout))
 	if _, err := kc.Execute(kill); err != nil {
 		ev := srv.log.Warn()
 		var me *gomysql.MyError
