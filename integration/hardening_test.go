@@ -668,7 +668,25 @@ func TestShutdownFrozenShard(t *testing.T) {
 		_, err := db.Exec("SELECT * FROM customer")
 		waiting <- err
 	}()
-	time.Sleep(300 * time.Millisecond) // the statement waits on server B
+	// The statement waits on server B: the sidecar shows it running.
+	watcher := e.driver(sc, "customer")
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		rows, err := watcher.Query("SHOW PROCESSLIST")
+		if err != nil {
+			t.Fatal(err)
+		}
+		list, err := ScanStrings(rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.ContainsFunc(list, func(r []string) bool { return slices.Contains(r, "SELECT * FROM customer") }) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the statement never ran: %v", list)
+		}
+	}
+	watcher.Close()
 	for range 2 {
 		if err := sc.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)
