@@ -1065,3 +1065,29 @@ func TestMergeEvaluatedWarnings(t *testing.T) {
 		t.Errorf("%s: %d warnings, the oracle %d", q, got, want)
 	}
 }
+
+// TestMergeEvaluatedLastInsertID: LAST_INSERT_ID(expr) in an evaluated statement over an ENUM (its
+// rows in a temporary table) is the session's afterwards, as MariaDB's.
+func TestMergeEvaluatedLastInsertID(t *testing.T) {
+	env := newMergeEnv(t)
+	ctx := mergeCtx(t, time.Minute)
+	q := "select last_insert_id(a.id), b.e from t a join t b on b.id = a.id + 7 where a.id < -270 order by a.id"
+	last := func(db *sql.DB) string {
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+		var v string
+		if err := conn.QueryRowContext(ctx, "SELECT LAST_INSERT_ID()").Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if got, want := last(env.scText), last(env.refText); got != want {
+		t.Errorf("LAST_INSERT_ID() after %s: %s, the oracle's %s", q, got, want)
+	}
+}

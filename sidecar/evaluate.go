@@ -133,8 +133,13 @@ func (s *session) selectWithTemps(shard *conf.Shard, sql string, temps []engine.
 	}
 	var res relayed
 	if err == nil {
+		// As forward runs the statement: LAST_INSERT_ID() is the session's.
+		s.lastInsertIDFirst(bc, s.stats.plan)
 		res, err = s.relayQuery(bc, sql, false)
 		err = res.failed(err)
+		if p := s.stats.plan; err == nil && p != nil && p.SetsLastInsertID {
+			s.readLastInsertID(bc)
+		}
 		// Read now: the DROP below clears them.
 		s.keepWarnings(bc, res.warnings, false)
 	}
