@@ -178,8 +178,9 @@ func openVersionedComments(sql string) (text string, plain bool) {
 // keyspace, whatever the session's, without the keyspace's name, which no
 // shard's database has (a shard's connection uses its own). Unqualified
 // names without a keyspace in use are found by name, as in a SELECT. DDL
-// that names no table, or that the parser cannot read, goes to the
-// session's keyspace as written (planned false).
+// that names no table, or that the parser cannot read and no keyspace
+// qualifies a name of, goes to the session's keyspace as written (planned
+// false).
 func (p *Planner) planTableDDL(plan *Plan, sess Session) (planned bool, err error) {
 	stmt, err := parse(plan.Query, sess.Mode)
 	if err != nil {
