@@ -141,6 +141,11 @@ type mergeCase struct {
 }
 
 var mergeCases = []mergeCase{
+	// A hexadecimal literal with a character set introducer is a string: _utf8mb4 0x3530 is '50',
+	// routed as 50 (helper-58), not as the number 0x3530.
+	{sql: "select id, x from t where id = _utf8mb4 0x3530"},
+	{sql: "select id, x from t where id = _latin1 0x2D36"},
+	{sql: "select id, x from t where id in (_utf8mb4 0x3530, _latin1 X'2D36') order by id"},
 	// An IN list of the vindex across shards: each shard gets its own values (text statements).
 	{sql: "select id, name from t where id in (1, 2, 3, 5, 8, 13, 21, -1, null, 2)", unordered: true},
 	{sql: "select id from t where id in (4, 6, 7, 40) and (name is not null or id in (1, 2))", unordered: true},

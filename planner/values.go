@@ -84,6 +84,16 @@ func limitArg(v vindex.Value) uint64 {
 	return uint64(n)
 }
 
+// introduced is the value of a hexadecimal or bit literal written with a
+// character set introducer: a string of those bytes (a number only where one
+// is wanted, as its text reads), binary under _binary.
+func introduced(cs string, b []byte) vindex.Value {
+	if strings.EqualFold(cs, charset.CharsetBin) {
+		return vindex.Value{Kind: vindex.VarBinary, Raw: b}
+	}
+	return vindex.Value{Kind: vindex.VarChar, Raw: b}
+}
+
 // valueOf reads a literal (or bound argument) as the vindexes see it. ok is
 // false for anything else: a function call, an expression, a column.
 func valueOf(e ast.ExprNode, args Args) (vindex.Value, bool) {
@@ -95,8 +105,8 @@ func valueOf(e ast.ExprNode, args Args) (vindex.Value, bool) {
 	case *literalExpr:
 		return v.v, true
 	case *hexNumber:
-		if v.Type.GetFlag()&mysql.UnderScoreCharsetFlag != 0 && strings.EqualFold(v.Type.GetCharset(), charset.CharsetBin) {
-			return vindex.Value{Kind: vindex.VarBinary, Raw: v.GetBytes()}, true // _binary 0x…: a binary string
+		if v.Type.GetFlag()&mysql.UnderScoreCharsetFlag != 0 {
+			return introduced(v.Type.GetCharset(), v.GetBytes()), true // _utf8mb4 0x3530: the string '50'
 		}
 		return vindex.Value{Kind: vindex.HexNum, Raw: v.GetBytes()}, true
 	case *driver.ValueExpr:
@@ -119,8 +129,8 @@ func valueOf(e ast.ExprNode, args Args) (vindex.Value, bool) {
 		case driver.KindBinaryLiteral:
 			flag := v.Type.GetFlag()
 			switch {
-			case flag&mysql.UnderScoreCharsetFlag != 0 && strings.EqualFold(v.Type.GetCharset(), charset.CharsetBin):
-				return vindex.Value{Kind: vindex.VarBinary, Raw: []byte(v.GetBinaryLiteral())}, true // _binary X'…'
+			case flag&mysql.UnderScoreCharsetFlag != 0:
+				return introduced(v.Type.GetCharset(), []byte(v.GetBinaryLiteral())), true // _binary X'…', _utf8mb4 b'…'
 			case flag&(mysql.UnderScoreCharsetFlag|mysql.UnsignedFlag) == 0:
 				// b'0101' or 0b0101, which MariaDB reads as a number where
 				// one is wanted, as 0x… (X'…' is flagged unsigned).
