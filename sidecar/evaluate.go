@@ -90,12 +90,15 @@ func (s *session) Select(_ context.Context, r engine.Read) (*engine.Result, erro
 
 // SelectOn runs an engine plan's evaluating SELECT on one backend of the
 // keyspace (engine.Cursor), its reply captured, after the temporary tables
-// it reads are made on the same connection.
+// it reads are made on the same connection. Its warnings are the client's
+// statement's, not the gathers' before it: it evaluates their conditions
+// again, over the rows they gathered, as one server would once.
 func (s *session) SelectOn(_ context.Context, keyspace, sql string, temps ...engine.TempTable) (*engine.Result, error) {
 	ks := s.srv.topo().Keyspaces[keyspace]
 	if ks == nil {
 		return nil, unknownKeyspace(keyspace)
 	}
+	s.warnings, s.warningCount, s.warnSrc = nil, 0, nil
 	res, err := s.capture(func() error {
 		if len(temps) > 0 {
 			return s.selectWithTemps(ks.Shards[0], sql, temps)
