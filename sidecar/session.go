@@ -361,8 +361,10 @@ func (s *session) query(sql string, more bool) (err error) {
 	if s.stmtPrefix, sql, vars, err = setStatement(sql); err != nil {
 		return err
 	}
-	if d, ok := planner.MaxStatementTime(s.stmtPrefix); ok && d > 0 {
-		s.startTimeLimit(d)
+	if s.stmtPrefix != "" {
+		if d, ok := planner.MaxStatementTime(s.stmtPrefix); ok && d > 0 {
+			s.startTimeLimit(d)
+		}
 	}
 	sql = planner.BindSessionTables(sql, s.planSession(), s)
 	plan, _, err := s.plan(sql, s.planSession(), false)
