@@ -3,7 +3,6 @@ package engine
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -594,9 +593,7 @@ func appendLiteral(b, v []byte, k Kind, nbe bool) []byte {
 		b = append(b, v...)
 		return append(b, '\'')
 	case Binary:
-		b = append(b, "X'"...)
-		b = hex.AppendEncode(b, v)
-		return append(b, '\'')
+		return vindex.AppendLiteral(b, vindex.Value{Kind: vindex.VarBinary, Raw: v}, nbe)
 	case JSON:
 		b = append(b, "CAST("...)
 		b = vindex.AppendLiteral(b, vindex.Value{Kind: vindex.VarChar, Raw: v}, nbe)

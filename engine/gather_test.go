@@ -312,7 +312,7 @@ func TestAppendLiteral(t *testing.T) {
 		{"0000-00-00 00:00:00", DateTime, false, "CAST('0000-00-00 00:00:00' AS DATETIME)"},
 		{"2024-00-10", Date, false, "CAST('2024-00-10' AS DATE)"},
 		{"-838:59:59", Time, false, "TIME'-838:59:59'"},
-		{"\x00\xff'", Binary, false, "X'00ff27'"},
+		{"\x00\xff'", Binary, false, "_binary X'00ff27'"},
 		{`{"a": "it's"}`, JSON, false, `CAST('{"a": "it''s"}' AS JSON)`},
 		{`a'b\`, Text, false, `'a''b\\'`},
 		{`a'b\`, Text, true, `'a''b\'`},
