@@ -792,4 +792,15 @@ func TestTableLocksLostShard(t *testing.T) {
 			t.Errorf("%s on shard -80 directly: %v", q, err)
 		}
 	}
+	// A lost connection's locks are gone with it: UNLOCK TABLES as the first statement to find it
+	// answers OK, as MySQL's always does.
+	if _, err := conn.ExecContext(ctx, "LOCK TABLES customer WRITE"); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range e.b.MustQuery(t, "", "SELECT id FROM information_schema.processlist WHERE db = 'customer_80x'") {
+		e.b.MustExec(t, "", "KILL CONNECTION "+id[0])
+	}
+	if _, err := conn.ExecContext(ctx, "UNLOCK TABLES"); err != nil {
+		t.Errorf("UNLOCK TABLES after shard 80-'s locking connection was lost: %v", err)
+	}
 }

@@ -716,13 +716,15 @@ func (s *session) unlockHeld() error {
 	var first error
 	for k, bc := range s.conns {
 		if _, err := bc.Exec("UNLOCK TABLES"); err != nil {
-			// The others are unlocked all the same; a connection that
-			// broke (its locks gone with it) is given up.
-			first = cmp.Or(first, err)
+			// The others are unlocked all the same. A connection that
+			// broke took its locks with it: that is no error of the
+			// UNLOCK's (MySQL's never fails), and the connection is given up.
 			if bc.Broken {
 				delete(s.conns, k)
 				s.putBack(bc)
+				continue
 			}
+			first = cmp.Or(first, err)
 		}
 	}
 	return first
