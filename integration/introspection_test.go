@@ -167,6 +167,17 @@ func TestDatabaseDDL(t *testing.T) {
 		{sql: "use customer; /* the session's */ alter schema character set " + original + ";", out: "Query OK, 0 rows affected", check: charsets(original)},
 		{sql: "alter database nonex character set latin1;", err: "ERROR 1049 (42000) at line 1: Unknown database 'nonex'"},
 		{sql: "CREATE DATABASE /*M!100100 IF NOT EXISTS */ newdb;", err: "ERROR 1235 (42000) at line 1: ", errHas: []string{"server-dependent"}, check: backendsUnchanged},
+		// DDL commits the open transaction, as MariaDB's does even where it fails: the client's
+		// session ends after the error without a COMMIT of its own.
+		{sql: "create table zz_txn (a int primary key); begin; insert into zz_txn values (1); create database customer;",
+			out: "Query OK, 0 rows affected\nQuery OK, 0 rows affected\nQuery OK, 1 row affected", err: "ERROR 1007 (HY000) at line 1: "},
+		{sql: "begin; insert into zz_txn values (2); drop database nonex;",
+			out: "Query OK, 0 rows affected\nQuery OK, 1 row affected", err: "ERROR 1008 (HY000) at line 1: ", check: func() {
+				if got := e.a.MustQuery(t, "product", "SELECT a FROM zz_txn ORDER BY a"); len(got) != 2 || got[0][0] != "1" || got[1][0] != "2" {
+					t.Errorf("after failed CREATE and DROP DATABASE in transactions, zz_txn holds %v, want [[1] [2]]", got)
+				}
+			}},
+		{sql: "drop table zz_txn;", out: "Query OK, 0 rows affected"},
 	})
 	e.runSteps("", []cliStep{
 		{sql: "alter database character set latin1;", err: "ERROR 1046 (3D000) at line 1: No database selected"},

@@ -68,7 +68,8 @@ func (p *Planner) planDatabaseDDL(plan *Plan, sess Session) (planned bool, err e
 			plan.Local, plan.Note = DatabaseNote, databaseExists(name)
 			return true, nil
 		}
-		return true, databaseExists(name)
+		plan.Local, plan.Note = DatabaseError, databaseExists(name)
+		return true, nil
 	case "drop":
 		ifExists := ifExists("if", "exists")
 		if i >= len(toks) || !toks[i].isName() {
@@ -82,7 +83,8 @@ func (p *Planner) planDatabaseDDL(plan *Plan, sess Session) (planned bool, err e
 			plan.Local, plan.Note = DatabaseNote, noSuchDatabase(name)
 			return true, nil
 		}
-		return true, noSuchDatabase(name)
+		plan.Local, plan.Note = DatabaseError, noSuchDatabase(name)
+		return true, nil
 	}
 	name := sess.Keyspace
 	if i < len(toks) && toks[i].isName() && (toks[i].word == "" || !databaseOptions[toks[i].word]) {

@@ -84,6 +84,8 @@ func goldenPlan(p *Planner, ks, sql string) string {
 	}
 	g := &goldenSession{fakeIO: fakeIO{next: 1, lookups: goldenLookups}, p: p, plan: plan, sess: sess}
 	switch {
+	case plan.Local == DatabaseError:
+		return "answered by the sidecar (after a commit): error: " + plan.Note.Error()
 	case plan.Local != NotLocal:
 		return "answered by the sidecar: " + plan.Query
 	case plan.Keyspace == nil:

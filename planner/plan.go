@@ -38,6 +38,7 @@ const (
 	KillStatement            // KILL [QUERY | CONNECTION] id: a session of this sidecar
 	SetNextTransaction       // SET TRANSACTION …: the characteristics of the session's next transaction only
 	DatabaseNote             // CREATE DATABASE IF NOT EXISTS of a keyspace, DROP DATABASE IF EXISTS of none: OK with Note
+	DatabaseError            // CREATE DATABASE of a keyspace, DROP DATABASE of none: the error, after the commit DDL makes
 )
 
 // Diagnostics names the statements that read the warnings the statement
@@ -90,7 +91,8 @@ type Kill struct {
 type Plan struct {
 	Kind  Kind
 	Local Local
-	// Note is what a DatabaseNote's OK warns of.
+	// Note is what a DatabaseNote's OK warns of, or a DatabaseError fails
+	// with.
 	Note *sqlerr.Error
 	// Keyspace the statement goes to; nil when it names no table and any
 	// backend can answer it (SELECT 1, SET, SHOW VARIABLES …).

@@ -586,11 +586,15 @@ func (s *session) sessionStatement(plan *planner.Plan, more bool) (bool, error) 
 		return true, s.ok(more)
 	case planner.KillStatement:
 		return true, s.kill(plan.Kill, more)
-	case planner.DatabaseNote:
-		// DDL, so it commits the open transaction, as MySQL's does.
+	case planner.DatabaseNote, planner.DatabaseError:
+		// DDL, so it commits the open transaction, as MySQL's does even
+		// where it fails.
 		s.nextTxn = nil
 		if err := s.commit(); err != nil {
 			return true, err
+		}
+		if plan.Local == planner.DatabaseError {
+			return true, plan.Note
 		}
 		s.warnings = [][]*string{{ptr("Note"), ptr(strconv.Itoa(int(plan.Note.Num))), ptr(plan.Note.Message)}}
 		s.warningCount = 1
