@@ -36,7 +36,7 @@ func appendArg(b []byte, arg int, args []vindex.Value, noBackslash bool) []byte 
 	switch {
 	case arg == 0:
 	case arg <= len(args):
-		b = vindex.AppendLiteral(b, args[arg-1], noBackslash)
+		b = vindex.AppendArgument(b, args[arg-1], noBackslash)
 	default: // no argument: the placeholder, as a backend would prepare it
 		b = append(b, '?')
 	}

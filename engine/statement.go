@@ -355,7 +355,7 @@ func (wl *WriteLimit) run(ctx context.Context, s Session, wr *Write, r *Routed, 
 		} else if left == 0 && i > 0 {
 			break // the first shard runs a LIMIT 0 still: MariaDB checks it (ERROR 1054)
 		}
-		args[wl.Arg-1] = vindex.Value{Kind: vindex.Uint64, Raw: strconv.AppendUint(nil, left, 10)}
+		args[wl.Arg-1] = vindex.NewCount(left)
 		var sql []byte
 		if wl.In != nil && r.Values != nil {
 			sql = wl.Statement.appendIn(nil, args, wl.NoBackslashEscapes, *wl.In, r.Values[i])
@@ -394,7 +394,7 @@ func (wl *WriteLimit) run(ctx context.Context, s Session, wr *Write, r *Routed, 
 // firstRows runs an ordered write's Read for its first count rows over the
 // shards, and counts them by shard (their primary vindex values mapped).
 func (wl *WriteLimit) firstRows(ctx context.Context, s Session, ks *conf.Keyspace, shards []*conf.Shard, args []vindex.Value, count uint64) (map[*conf.Shard]uint64, error) {
-	args[wl.Arg-1] = vindex.Value{Kind: vindex.Uint64, Raw: strconv.AppendUint(nil, count, 10)}
+	args[wl.Arg-1] = vindex.NewCount(count)
 	read := string(wl.Read.appendTo(nil, args, wl.NoBackslashEscapes))
 	// Its locks first, one shard after another in the keyspace's order:
 	// writers of the same rows then wait for each other as on one server,

@@ -342,7 +342,8 @@ func (p *paramExpr) Restore(ctx *format.RestoreCtx) error {
 		return nil
 	}
 	if w, ok := ctx.In.(*sqlWriter); ok && p.n < len(w.args) {
-		w.literal(w.args[p.n], ctx.Flags)
+		w.buf = vindex.AppendArgument(w.buf[:0], w.args[p.n], !ctx.Flags.HasStringEscapeBackslashFlag())
+		w.Write(w.buf)
 		return nil
 	}
 	ctx.WritePlain("?")

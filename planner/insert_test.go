@@ -2,6 +2,7 @@ package planner
 
 import (
 	"context"
+	"math"
 	"strconv"
 	"strings"
 	"testing"
@@ -451,5 +452,45 @@ func TestInsert100RowsConstantStatements(t *testing.T) {
 	}
 	if len(io.sql) != 1 || len(ip.Queries) != 2 {
 		t.Errorf("%d lookup statements and %d owner statements for 100 rows, want 1 and 2", len(io.sql), len(ip.Queries))
+	}
+}
+
+// TestUnsignedArguments: a prepared statement's unsigned argument (go-sql-driver sends every
+// uint64 so) keeps its type in the text the sidecar writes for several shards, as
+// CAST(n AS UNSIGNED) (MySQL computes ? - 2 with 1 as 1690 out of range, a literal 1 as -1),
+// except in a LIMIT, which takes only a literal; and a statement the sidecar plans again with it
+// written in still routes by it.
+func TestUnsignedArguments(t *testing.T) {
+	p := &Planner{Topo: loadExample(t)}
+	plan, err := p.PlanPrepared("select count(*) - ? from customer where email > ? limit ?", Session{Keyspace: "customer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := plan.LimitArgs(Args{vindex.NewUint64(2), vindex.NewUint64(math.MaxUint64), vindex.NewUint64(5)})
+	const want = "SELECT COUNT(1)-CAST(2 AS UNSIGNED) FROM `customer` WHERE `email`>18446744073709551615 LIMIT 5"
+	if got := plan.render(args); got != want {
+		t.Errorf("rendered\n%s\nwant\n%s", got, want)
+	}
+	for _, tc := range []struct{ sql, shards string }{
+		{"select * from customer where customer_id = cast(4 as unsigned)", "80-"},
+		{"select * from customer where customer_id in (cast(1 as unsigned), cast(4 as unsigned))", "-80,80-"},
+		{"select * from customer where customer_id = cast(-4 as unsigned)", "-80,80-"}, // 2^64-4: not read
+		{"select * from customer where customer_id = cast(4 as signed)", "-80,80-"},
+	} {
+		plan, err := p.Plan(tc.sql, Session{Keyspace: "customer"})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.sql, err)
+		}
+		r, err := RouteStatement(context.Background(), plan, plan.Args, &fakeIO{})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.sql, err)
+		}
+		var names []string
+		for _, sh := range r.Shards {
+			names = append(names, sh.Name)
+		}
+		if got := strings.Join(names, ","); got != tc.shards {
+			t.Errorf("%s: shards %s, want %s", tc.sql, got, tc.shards)
+		}
 	}
 }

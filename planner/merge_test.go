@@ -574,7 +574,7 @@ func TestPlanMergeOncePerShape(t *testing.T) {
 		{vindex.Value{Kind: vindex.Null}, "0"},
 	} {
 		args := limits.LimitArgs(Args{vindex.NewInt64(1), c.arg})
-		if got := string(args[1].Raw); got != c.want || args[1].Kind != vindex.Uint64 || string(args[0].Raw) != "1" {
+		if got := string(vindex.AppendArgument(nil, args[1], false)); got != c.want || string(args[0].Raw) != "1" {
 			t.Errorf("LIMIT 1, ? bound to %q (kind %d): %s, want %s", c.arg.Raw, c.arg.Kind, got, c.want)
 		}
 	}

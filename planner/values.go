@@ -25,11 +25,11 @@ type Value = vindex.Value
 type Args []vindex.Value
 
 // LimitArgs are a prepared statement's arguments with those of its LIMITs as
-// the unsigned integers MariaDB reads them as, for the statements the
-// sidecar writes with them (a merge's, an evaluation's): a negative integer
-// as its unsigned value (-1: every row), a DOUBLE rounded half to even, a
-// DECIMAL half away from zero, either clamped to the signed range first, a
-// string by its leading integer ('3x' is 3, 'x' 0), NULL 0.
+// the unsigned integers MariaDB reads them as (vindex.NewCount), for the
+// statements the sidecar writes with them (a merge's, an evaluation's): a
+// negative integer as its unsigned value (-1: every row), a DOUBLE rounded
+// half to even, a DECIMAL half away from zero, either clamped to the signed
+// range first, a string by its leading integer ('3x' is 3, 'x' 0), NULL 0.
 func (p *Plan) LimitArgs(args Args) Args {
 	if len(p.limitParams) == 0 {
 		return args
@@ -37,7 +37,7 @@ func (p *Plan) LimitArgs(args Args) Args {
 	out := slices.Clone(args)
 	for _, n := range p.limitParams {
 		if n < len(out) {
-			out[n] = vindex.Value{Kind: vindex.Uint64, Raw: strconv.AppendUint(nil, limitArg(out[n]), 10)}
+			out[n] = vindex.NewCount(limitArg(out[n]))
 		}
 	}
 	return out
@@ -137,6 +137,15 @@ func valueOf(e ast.ExprNode, args Args) (vindex.Value, bool) {
 				return vindex.Value{Kind: vindex.HexNum, Raw: []byte(v.GetBinaryLiteral())}, true
 			}
 			return vindex.Value{Kind: vindex.HexString, Raw: []byte(v.GetBinaryLiteral())}, true
+		}
+	case *ast.FuncCastExpr:
+		// CAST(5 AS UNSIGNED): how the sidecar writes a typed argument
+		// (vindex.AppendArgument) into the statements it plans again.
+		if v.FunctionType != ast.CastFunction || v.Tp.GetType() != mysql.TypeLonglong || !mysql.HasUnsignedFlag(v.Tp.GetFlag()) {
+			break
+		}
+		if inner, ok := valueOf(v.Expr, args); ok && (inner.Kind == vindex.Uint64 || inner.Kind == vindex.Int64 && len(inner.Raw) > 0 && inner.Raw[0] != '-') {
+			return vindex.Value{Kind: vindex.Uint64, Raw: inner.Raw}, true
 		}
 	case *ast.UnaryOperationExpr:
 		// -5 is minus applied to 5; a normalized -? is minus applied to the

@@ -3,6 +3,7 @@ package vindex
 import (
 	"bytes"
 	"encoding/hex"
+	"strconv"
 	"strings"
 )
 
@@ -73,6 +74,23 @@ func AppendLiteral(buf []byte, v Value, noBackslashEscapes bool) []byte {
 		}
 	}
 	return append(buf, '\'')
+}
+
+// AppendArgument is AppendLiteral for an argument of the client's statement
+// (a prepared statement's, or a literal of a normalized one): an unsigned
+// integer a literal would spell as a signed one (below 2^63), which only a
+// prepared statement's typed argument is, is written CAST(n AS UNSIGNED), so
+// that the statement computes with it as MySQL computes with the argument
+// (? - 2 with 1 fails with 1690, not -1). A LIMIT takes only a literal: its
+// arguments come signed where they can (planner's LimitArgs).
+func AppendArgument(buf []byte, v Value, noBackslashEscapes bool) []byte {
+	if v.Kind == Uint64 && isInteger(v.Raw, false) {
+		if _, err := strconv.ParseInt(string(v.Raw), 10, 64); err == nil {
+			buf = append(append(buf, "CAST("...), v.Raw...)
+			return append(buf, " AS UNSIGNED)"...)
+		}
+	}
+	return AppendLiteral(buf, v, noBackslashEscapes)
 }
 
 // isInteger reports whether b is [-]digits (the sign only if signed).

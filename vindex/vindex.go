@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"math"
 	"strconv"
 )
 
@@ -57,8 +58,18 @@ type Value struct {
 	Raw  []byte
 }
 
-func NewInt64(v int64) Value      { return Value{Int64, strconv.AppendInt(nil, v, 10)} }
-func NewUint64(v uint64) Value    { return Value{Uint64, strconv.AppendUint(nil, v, 10)} }
+func NewInt64(v int64) Value   { return Value{Int64, strconv.AppendInt(nil, v, 10)} }
+func NewUint64(v uint64) Value { return Value{Uint64, strconv.AppendUint(nil, v, 10)} }
+
+// NewCount is a LIMIT's row count or offset, typed INT64 where it fits so
+// that it prints as the plain literal a LIMIT takes (AppendArgument writes a
+// small UINT64 as a CAST).
+func NewCount(n uint64) Value {
+	if n <= math.MaxInt64 {
+		return NewInt64(int64(n))
+	}
+	return NewUint64(n)
+}
 func NewVarChar(s string) Value   { return Value{VarChar, []byte(s)} }
 func NewVarBinary(b []byte) Value { return Value{VarBinary, b} }
 
