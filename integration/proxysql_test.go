@@ -884,15 +884,25 @@ func (c *pxConn) changeUser(user, password, db string) (pxOK, *pxErr, bool) {
 func (c *pxConn) prepare(sql string) uint32 {
 	c.t.Helper()
 	c.mustSend(0x16, []byte(sql))
-	p, err := c.read()
+	id, err := c.readPrepared()
 	if err != nil {
 		c.t.Fatalf("prepare %s: %v", sql, err)
 	}
+	return id
+}
+
+// readPrepared reads the reply to a COM_STMT_PREPARE: the statement's id, or the ERR (a *pxErr).
+func (c *pxConn) readPrepared() (uint32, error) {
+	c.t.Helper()
+	p, err := c.read()
+	if err != nil {
+		return 0, err
+	}
 	if p[0] == 0xff {
-		c.t.Fatalf("prepare %s: %v", sql, parsePxErr(p))
+		return 0, parsePxErr(p)
 	}
 	if p[0] != 0x00 || len(p) < 12 {
-		c.t.Fatalf("prepare %s: bad reply % x", sql, p)
+		c.t.Fatalf("prepare: bad reply % x", p)
 	}
 	id := binary.LittleEndian.Uint32(p[1:])
 	cols, params := int(binary.LittleEndian.Uint16(p[5:])), int(binary.LittleEndian.Uint16(p[7:]))
@@ -905,17 +915,23 @@ func (c *pxConn) prepare(sql string) uint32 {
 		}
 		for range n {
 			if _, err := c.read(); err != nil {
-				c.t.Fatalf("prepare %s: %v", sql, err)
+				return 0, err
 			}
 		}
 	}
-	return id
+	return id, nil
 }
 
 // executeInt runs COM_STMT_EXECUTE of a statement with one BIGINT parameter, as ProxySQL sends it
 // (flags 0, iteration count 1, new-params-bound 1 with the types), reads the reply (an OK, or a binary
 // result set) and returns the ERR, if any.
 func (c *pxConn) executeInt(id uint32, v int64) *pxErr {
+	c.t.Helper()
+	c.sendExecuteInt(id, v)
+	return c.readExecuted()
+}
+
+func (c *pxConn) sendExecuteInt(id uint32, v int64) {
 	c.t.Helper()
 	var p []byte
 	p = binary.LittleEndian.AppendUint32(p, id)
@@ -924,6 +940,11 @@ func (c *pxConn) executeInt(id uint32, v int64) *pxErr {
 	p = append(p, 0, 1, 0x08, 0x00)            // NULL bitmap, new-params-bound, MYSQL_TYPE_LONGLONG
 	p = binary.LittleEndian.AppendUint64(p, uint64(v))
 	c.mustSend(0x17, p)
+}
+
+// readExecuted reads the reply to a COM_STMT_EXECUTE and returns the ERR, if any.
+func (c *pxConn) readExecuted() *pxErr {
+	c.t.Helper()
 	first, err := c.read()
 	if err != nil {
 		c.t.Fatalf("execute: %v", err)

@@ -19,6 +19,7 @@ package integration
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -1789,6 +1790,46 @@ func TestShardedPreparedSessionFunctions(t *testing.T) {
 	}
 	if got := e.query(ctx, e.driver(e.sc, "customer"), "select customer_id, product_id from corder order by corder_id"); !reflect.DeepEqual(got, [][]string{{"1", "1"}, {"2", "2"}, {"3", "3"}}) {
 		t.Errorf("orders: %q, want each by the customer inserted before it", got)
+	}
+}
+
+// TestShardedPipelinedPrepare: MariaDB's connectors (Node's mariadb, by default) send COM_STMT_PREPARE
+// and COM_STMT_EXECUTE together, the EXECUTE naming statement 0xFFFFFFFF: the one just prepared. Every
+// such execute failed with 1243 (helper-59). After a failed PREPARE the id names none, as in MariaDB,
+// and COM_STMT_CLOSE takes it too.
+func TestShardedPipelinedPrepare(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	c := pxDial(t, e.sc.Addr(), pxOpts{role: pxAppConn, user: pxAppUser, password: pxAppPassword, db: "customer"})
+	defer c.Close()
+	const last = 0xffffffff
+	pipelined := func(sql string, v int64) (uint32, error, *pxErr) {
+		t.Helper()
+		c.mustSend(0x16, []byte(sql))
+		c.sendExecuteInt(last, v)
+		id, err := c.readPrepared()
+		c.Sequence = 1 // the execute's reply follows the command sent second
+		return id, err, c.readExecuted()
+	}
+	if _, err, xerr := pipelined("insert into customer(customer_id, email) values (?, 'pipelined')", 4); err != nil || xerr != nil {
+		t.Fatalf("pipelined insert: prepare %v, execute %v", err, xerr)
+	}
+	if got := e.rows("customer", "80-", "SELECT email FROM customer WHERE customer_id = 4"); len(got) != 1 || got[0][0] != "pipelined" {
+		t.Errorf("customer 4 on 80-: %v, want the pipelined insert's row", got)
+	}
+	id, err, xerr := pipelined("select email from customer where customer_id = ?", 4)
+	if err != nil || xerr != nil {
+		t.Fatalf("pipelined select: prepare %v, execute %v", err, xerr)
+	}
+	if xerr := c.executeInt(last, 1); xerr != nil {
+		t.Errorf("execute of the last statement again: %v", xerr)
+	}
+	c.mustSend(0x19, binary.LittleEndian.AppendUint32(nil, last)) // COM_STMT_CLOSE: no reply
+	if xerr := c.executeInt(id, 4); xerr == nil || xerr.code != 1243 {
+		t.Errorf("execute of the statement closed as the last one: %v, want ERROR 1243", xerr)
+	}
+	_, err, xerr = pipelined("select nosuch from customer where customer_id = ?", 4)
+	if pe, ok := err.(*pxErr); !ok || pe.code != 1054 || xerr == nil || xerr.code != 1243 {
+		t.Errorf("pipelined after a failing prepare: prepare %v, execute %v; want ERROR 1054, then ERROR 1243", err, xerr)
 	}
 }
 

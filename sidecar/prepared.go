@@ -101,8 +101,7 @@ func (s *session) prepare(sql string) error {
 	if err != nil {
 		return err
 	}
-	s.nextStmtID++
-	st.id = s.nextStmtID
+	st.id = s.newStmtID()
 	bst, err := bc.Prepare(plan.Query, s.modeText, s.w, st.id)
 	if bc.Broken && held {
 		s.dropHeld(bc) // the shard's part of the transaction is gone with it
@@ -113,8 +112,34 @@ func (s *session) prepare(sql string) error {
 		return err
 	}
 	st.numParams = int(bst.NumParams)
-	s.stmts[st.id] = st
+	s.stmts[st.id], s.lastStmt = st, st.id
 	return nil
+}
+
+// lastStmtID is the statement id that names the statement the last
+// COM_STMT_PREPARE made (MariaDB's, for pipelined PREPARE + EXECUTE).
+const lastStmtID = 0xffffffff
+
+// newStmtID is the id of a statement being prepared: never 0 nor
+// lastStmtID.
+func (s *session) newStmtID() uint32 {
+	s.nextStmtID++
+	if s.nextStmtID == lastStmtID {
+		s.nextStmtID = 1
+	}
+	return s.nextStmtID
+}
+
+// preparedStmt is the statement a COM_STMT_* packet p names; nil for none.
+func (s *session) preparedStmt(p []byte) *preparedStmt {
+	if len(p) < 5 {
+		return nil
+	}
+	id := le32(p[1:])
+	if id == lastStmtID {
+		id = s.lastStmt
+	}
+	return s.stmts[id]
 }
 
 // prepareLocally answers the prepare of a statement no backend can prepare
@@ -126,8 +151,7 @@ func (s *session) prepareLocally(st *preparedStmt) error {
 	if n > 0xffff {
 		return sqlerr.New(1390, "HY000", "Prepared statement contains too many placeholders")
 	}
-	s.nextStmtID++
-	st.id, st.numParams = s.nextStmtID, n
+	st.id, st.numParams = s.newStmtID(), n
 	ok := []byte{0x00}
 	ok = binary.LittleEndian.AppendUint32(ok, st.id)
 	ok = binary.LittleEndian.AppendUint16(ok, 0) // columns
@@ -140,7 +164,7 @@ func (s *session) prepareLocally(st *preparedStmt) error {
 		}
 		s.w.WritePacket(mysql.AppendEOF(nil, 0, s.status()))
 	}
-	s.stmts[st.id] = st
+	s.stmts[st.id], s.lastStmt = st, st.id
 	return nil
 }
 
@@ -164,7 +188,7 @@ func (s *session) executeStmt(p []byte) error {
 	if len(p) < 10 {
 		return mysql.ErrMalformed
 	}
-	st := s.stmts[le32(p[1:])]
+	st := s.preparedStmt(p)
 	if st == nil {
 		return sqlerr.New(1243, "HY000", "Unknown prepared statement handler (%d) given to mysqld_stmt_execute", le32(p[1:]))
 	}
@@ -480,7 +504,7 @@ func (s *session) sendLongData(p []byte) {
 	if len(p) < 7 {
 		return
 	}
-	st := s.stmts[le32(p[1:])]
+	st := s.preparedStmt(p)
 	if st == nil {
 		return // no reply is allowed for this command
 	}
@@ -506,7 +530,7 @@ func (s *session) resetStmt(p []byte) error {
 	if len(p) < 5 {
 		return mysql.ErrMalformed
 	}
-	st := s.stmts[le32(p[1:])]
+	st := s.preparedStmt(p)
 	if st == nil {
 		return sqlerr.New(1243, "HY000", "Unknown prepared statement handler (%d) given to mysqld_stmt_reset", le32(p[1:]))
 	}

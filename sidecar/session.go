@@ -146,8 +146,13 @@ type session struct {
 	waitTimeout  time.Duration         // idle clients are disconnected after it (0: never)
 	idleDeadline time.Time             // the client's read deadline clientIdle set last
 	nextStmtID   uint32
-	stats        stmtStats // of the statement being run
-	activity     activity  // for SHOW PROCESSLIST
+	// lastStmt is the statement the last COM_STMT_PREPARE made (0: it
+	// failed), which MariaDB's statement id 0xFFFFFFFF names: its
+	// connectors send PREPARE and EXECUTE together without waiting for
+	// the id.
+	lastStmt uint32
+	stats    stmtStats // of the statement being run
+	activity activity  // for SHOW PROCESSLIST
 }
 
 func (s *session) status() uint16 {
@@ -222,6 +227,7 @@ func (s *session) dispatch(p []byte) (quit bool) {
 	case mysql.ComFieldList:
 		s.writeErrorIf(s.fieldList(p))
 	case mysql.ComStmtPrepare:
+		s.lastStmt = 0
 		if err := s.endLostTxn(s.prepare(mysql.StatementText(p))); err != nil {
 			s.keepError(err)
 			s.writeError(err)
@@ -233,8 +239,11 @@ func (s *session) dispatch(p []byte) (quit bool) {
 	case mysql.ComStmtSendLongData:
 		s.sendLongData(p)
 	case mysql.ComStmtClose:
-		if len(p) >= 5 {
-			delete(s.stmts, le32(p[1:]))
+		if st := s.preparedStmt(p); st != nil {
+			delete(s.stmts, st.id)
+			if st.id == s.lastStmt {
+				s.lastStmt = 0
+			}
 		}
 	case mysql.ComStmtReset:
 		s.writeErrorIf(s.resetStmt(p))

@@ -312,6 +312,7 @@ func (s *session) reset() {
 		s.warnConn = nil
 	}
 	clear(s.stmts)
+	s.lastStmt = 0
 	s.autocommit = true
 	s.lastInsertID, s.rowsFound, s.rowCount = 0, 0, 0
 	s.warnings, s.warningCount, s.tablesLocked, s.lockedTables, s.lockedKeyspace = nil, 0, false, nil, ""
