@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -426,8 +427,8 @@ func (r *insertRun) fillSequence(ctx context.Context, cur VindexCursor, out *Ins
 		}
 	}
 	if len(need) == 0 {
-		if v, ok := r.value(len(r.Rows)-1, c); ok && (v.Kind == vindex.Int64 || v.Kind == vindex.Uint64) {
-			out.Explicit, _ = strconv.ParseUint(string(v.Raw), 10, 64) // 0 for a negative value
+		if v, ok := r.value(len(r.Rows)-1, c); ok {
+			out.Explicit = explicitID(v)
 		}
 		return nil
 	}
@@ -440,6 +441,26 @@ func (r *insertRun) fillSequence(ctx context.Context, cur VindexCursor, out *Ins
 	}
 	r.sequenced, r.seqCol = need, c
 	return nil
+}
+
+// explicitID is the insert id MySQL reports for an explicit value v of an
+// AUTO_INCREMENT column: the integer stored, whatever the literal's or
+// argument's type (drivers send numbers as DOUBLE, big ones as strings); 0
+// for a negative value or one that is no integer.
+func explicitID(v vindex.Value) uint64 {
+	switch v.Kind {
+	case vindex.Int64, vindex.Uint64, vindex.Float64, vindex.Decimal, vindex.VarChar, vindex.VarBinary:
+	default:
+		return 0
+	}
+	text := strings.TrimSpace(string(v.Raw))
+	if n, err := strconv.ParseUint(text, 10, 64); err == nil {
+		return n
+	}
+	if f, err := strconv.ParseFloat(text, 64); err == nil && f >= 0 && f < 1<<64 && f == math.Trunc(f) {
+		return uint64(f)
+	}
+	return 0
 }
 
 // firstSequenced is the sequence value of the first row written, the
@@ -460,36 +481,43 @@ func (r *insertRun) firstSequenced() uint64 {
 func (r *insertRun) mapPrimary(ctx context.Context, cur VindexCursor) error {
 	cv := r.Table.Primary()
 	c := r.column(strings.ToLower(cv.Columns[0]))
-	ids := make([]vindex.Value, len(r.Rows))
+	// The rows written: a retry leaves out those an earlier run found
+	// held elsewhere, which the sequence gave no value.
+	var rows []int
+	var ids []vindex.Value
 	for i := range r.Rows {
+		if !r.keep[i] {
+			continue
+		}
 		v, ok := r.value(i, c)
 		if !ok {
 			return sqlerr.Unsupported("routing on the expression %s of vindex column %s of table %s",
 				r.cellText(i, c), cv.Columns[0], r.Table)
 		}
-		ids[i] = v
+		rows, ids = append(rows, i), append(ids, v)
 	}
 	dests, err := MapValues(ctx, cur, r.Table.Keyspace, cv, ids)
 	if err != nil {
 		return err
 	}
-	for i, d := range dests {
+	for k, d := range dests {
+		i := rows[k]
 		switch d := d.(type) {
 		case vindex.DestinationKeyspaceID:
 			r.ksids[i] = vindex.KeyspaceID(d)
 		case vindex.DestinationNone:
 			switch {
-			case ids[i].IsNull() && c >= len(r.Columns)-r.Added:
+			case ids[k].IsNull() && c >= len(r.Columns)-r.Added:
 				// Left out, and no sequence filled it: as MySQL refuses
 				// a key column without a default.
 				return sqlerr.New(1364, "HY000", "Field '%s' doesn't have a default value", cv.Columns[0])
-			case ids[i].IsNull():
+			case ids[k].IsNull():
 				return sqlerr.New(1048, "23000", "Column '%s' cannot be null", cv.Columns[0])
 			}
 			// Vitess fails the whole statement, INSERT IGNORE included.
-			return sqlerr.New(1105, "HY000", "VT09023: could not map [%s] to a keyspace id", ids[i])
+			return sqlerr.New(1105, "HY000", "VT09023: could not map [%s] to a keyspace id", ids[k])
 		default:
-			return sqlerr.New(1105, "HY000", "VT09024: could not map [%s] to a unique keyspace id", ids[i])
+			return sqlerr.New(1105, "HY000", "VT09024: could not map [%s] to a unique keyspace id", ids[k])
 		}
 	}
 	return nil

@@ -2281,6 +2281,54 @@ func TestShardedInsertIgnoreInTransaction(t *testing.T) {
 	e.checkThings(thingRow{13, "n"})
 }
 
+// TestShardedInsertIgnoreSequencedHeld: INSERT IGNORE in a transaction, the primary vindex filled by
+// a sequence, one row's unique lookup value held by another owner: that row is skipped and the others
+// written, as on one server. The retry without the held row mapped the row's id all the same, which
+// the sequence no longer filled: ERROR 1364, nothing written (helper-60).
+func TestShardedInsertIgnoreSequencedHeld(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{metadata: "{keyspace: product}"})
+	ctx := boundedContext(t, time.Minute)
+	e.a.MustExec(t, "product", "CREATE TABLE things_seq (id INT, next_id BIGINT, cache BIGINT, PRIMARY KEY (id)) COMMENT 'vitess_sequence'; INSERT INTO things_seq VALUES (0, 100, 10)")
+	conn := e.session(ctx, "things")
+	mustExec(t, ctx, conn, "alter vschema add sequence product.things_seq", "alter vschema on things.things add auto_increment id using product.things_seq",
+		"insert into things (id, name) values (1, 'held')", "begin")
+	execAffected(t, ctx, conn, []affectedStep{{"insert ignore into things (name) values ('held'), ('new')", 1}})
+	mustExec(t, ctx, conn, "commit")
+	var id int64
+	if err := conn.QueryRowContext(ctx, "select id from things where name = 'new'").Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	e.checkThings(thingRow{1, "held"}, thingRow{id, "new"})
+}
+
+// TestShardedExplicitInsertID: the insert id of an INSERT that gives its AUTO_INCREMENT (sequence)
+// column a value is that value, as MariaDB reports it, whatever its type: drivers send numbers as
+// DOUBLE (Node's mysql2) and big ones as strings, applications quote them. It was 0 but for integer
+// literals and arguments (helper-59, helper-60).
+func TestShardedExplicitInsertID(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	ctx := boundedContext(t, time.Minute)
+	conn := e.session(ctx, "customer")
+	for _, c := range []struct {
+		sql  string
+		args []any
+		want int64
+	}{
+		{"insert into customer (customer_id, email) values (?, 'double')", []any{float64(4001)}, 4001},
+		{"insert into customer (customer_id, email) values (?, 'string')", []any{"4002"}, 4002},
+		{"insert into customer (customer_id, email) values ('4003', 'quoted')", nil, 4003},
+		{"insert into customer (customer_id, email) values ('4004', 'a'), ('4005', 'b')", nil, 4005},
+	} {
+		res, err := conn.ExecContext(ctx, c.sql, c.args...)
+		if err != nil {
+			t.Fatalf("%s %v: %v", c.sql, c.args, err)
+		}
+		if id, _ := res.LastInsertId(); id != c.want {
+			t.Errorf("%s %v: insert id %d, want %d", c.sql, c.args, id, c.want)
+		}
+	}
+}
+
 // INSERT IGNORE skips the rows that collide with a key of the owner table as MariaDB does, and
 // those rows claim no lookup value: no lookup row is left without its owner, and a later row of
 // the statement with the same value is inserted (it was dropped as the skipped row's duplicate).
