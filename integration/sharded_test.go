@@ -2281,6 +2281,29 @@ func TestShardedInsertIgnoreInTransaction(t *testing.T) {
 	e.checkThings(thingRow{13, "n"})
 }
 
+// TestShardedNonUniqueLookupDuplicate: a non-unique consistent lookup's rows are keyed by value and
+// keyspace id, and other owners share a value: an INSERT whose lookup row is there already (its
+// owner row exists, or an orphan) found every owner's row of the value and failed with 1105
+// "unexpected rows" (helper-60). Now a repeated owner gets the owner table's 1062, as on one server,
+// and an orphan is used again.
+func TestShardedNonUniqueLookupDuplicate(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{metadata: "{keyspace: product}"})
+	ctx := boundedContext(t, time.Minute)
+	e.a.MustExec(t, "product", "CREATE TABLE customer_email_idx (email VARBINARY(128), keyspace_id VARBINARY(128), PRIMARY KEY (email, keyspace_id))")
+	conn := e.session(ctx, "customer")
+	mustExec(t, ctx, conn,
+		"alter vschema on customer.customer add vindex customer_email_idx(email) using consistent_lookup with owner=customer, table=product.customer_email_idx, from=email, to=keyspace_id",
+		"insert into customer (customer_id, email) values (1, 'same'), (4, 'same'), (3, 'same')")
+	_, err := conn.ExecContext(ctx, "insert into customer (customer_id, email) values (4, 'same')")
+	wantMySQLError(t, err, 1062, "23000")
+	// Customer 3's row gone behind the sidecar's back: its lookup row is an orphan, used again.
+	e.exec("customer", "-80", "DELETE FROM customer WHERE customer_id = 3")
+	mustExec(t, ctx, conn, "insert into customer (customer_id, email) values (3, 'same')")
+	if got := e.a.MustQuery(t, "product", "SELECT count(*) FROM customer_email_idx WHERE email = 'same'"); got[0][0] != "3" {
+		t.Errorf("lookup rows of 'same': %v, want 3, one per owner", got)
+	}
+}
+
 // TestShardedInsertIgnoreSequencedHeld: INSERT IGNORE in a transaction, the primary vindex filled by
 // a sequence, one row's unique lookup value held by another owner: that row is skipped and the others
 // written, as on one server. The retry without the held row mapped the row's id all the same, which

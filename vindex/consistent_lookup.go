@@ -143,13 +143,15 @@ func (c consistentBase) insert(ctx context.Context, q Querier, order CommitOrder
 	if strings.Contains(err.Error(), partialDMLRollback) || ErrorNumber(err) != erDupEntry {
 		return origErr
 	}
-	seen := make(map[string]bool, len(kept))
-	for _, i := range kept {
-		k := rowKey(rows[i])
-		if seen[k] {
-			return origErr
+	if c.unique {
+		seen := make(map[string]bool, len(kept))
+		for _, i := range kept {
+			k := rowKey(rows[i])
+			if seen[k] {
+				return origErr
+			}
+			seen[k] = true
 		}
-		seen[k] = true
 	}
 	for _, i := range kept {
 		from, err := c.handleDup(ctx, q, order, rows[i], ksids[i], tos[i], h, origErr)
@@ -185,19 +187,30 @@ const erDupEntry = 1062
 func (c consistentBase) handleDup(ctx context.Context, q Querier, order CommitOrder, row []Value, ksid KeyspaceID, to Value, h held, origErr error) (string, error) {
 	var where []byte
 	where = c.appendWhereRow(where, c.qFrom, row, q.NoBackslashEscapes())
+	lock := where
+	if !c.unique {
+		// The key is the value with its keyspace id: the lookup row this
+		// owner row needs, which other owner rows of that keyspace id share.
+		lock = AppendLiteral(append(append(append(lock, " and "...), c.qTo...), " = "...), to, q.NoBackslashEscapes())
+	}
 
-	res, err := q.Execute(ctx, "select "+c.qTo+", "+strings.Join(c.qFrom, ", ")+" from "+c.qTable+" where "+string(where)+" for update", order)
+	res, err := q.Execute(ctx, "select "+c.qTo+", "+strings.Join(c.qFrom, ", ")+" from "+c.qTable+" where "+string(lock)+" for update", order)
 	if err != nil {
 		return "", fmt.Errorf("lookup.Create: %w", err)
 	}
-	switch len(res.Rows) {
-	case 0:
+	switch {
+	case len(res.Rows) == 0:
 		if _, err := q.Execute(ctx, c.insertSQL([][]Value{row}, []Value{to}, []int{0}, false, q.NoBackslashEscapes()), order); err != nil {
 			return "", fmt.Errorf("lookup.Create: %w", err)
 		}
 		c.noteRow(q, row, TxnRow{Session: order, KeyspaceID: ksid})
 		return rowKey(row), nil
-	case 1:
+	case !c.unique:
+		// There already: an owner row of the keyspace id with the value
+		// (whose own key says whether this one may be written) or an
+		// orphan, which is this row's now.
+		return rowKey(row), nil
+	case len(res.Rows) == 1:
 	default:
 		return "", fmt.Errorf("unexpected rows: %v from consistent lookup vindex", res.Rows)
 	}

@@ -760,7 +760,7 @@ func TestConsistentCreate(t *testing.T) {
 		db.tables["name_lookup"] = &fakeTable{cols: []string{"a", "b", "keyspace_id"}, key: []string{"a", "b"},
 			rows: [][]Value{{NewInt64(1), NewVarChar("x"), NewVarBinary(unhex(t, ks2))}}}
 		db.owners["things.dot.t1"] = &fakeTable{cols: []string{"c1", "c2"}}
-		v := newLookup(t, "consistent_lookup", map[string]string{"from": "a,b"})
+		v := newLookup(t, "consistent_lookup_unique", map[string]string{"from": "a,b"})
 		if err := v.(WantsOwnerInfo).SetOwnerInfo("things", "dot.t1", []string{"c1", "c2"}); err != nil {
 			t.Fatal(err)
 		}
@@ -773,6 +773,32 @@ func TestConsistentCreate(t *testing.T) {
 			"normal ks=things ksid=06e7ea22ce92708f select `c1` from `dot.t1` where `c1` = 1 and `c2` = 'x' lock in share mode",
 			"pre update `name_lookup` set `keyspace_id` = _binary X'166b40b44aba4bd6' where `a` = 1 and `b` = 'x'",
 		)
+	})
+
+	// A non-unique lookup's key is the value with its keyspace id: the row a duplicate names is the
+	// one this owner row needs, there already (an owner row of that keyspace id with the value, or an
+	// orphan). Other keyspace ids' rows of the value are other owners' (helper-60: they made the
+	// lock select find several rows, "unexpected rows", 1105 instead of the owner table's 1062).
+	t.Run("non-unique: the value's row for the keyspace id is there already", func(t *testing.T) {
+		db := newFakeDB()
+		lookupTable(db, false, row("bar", ks1), row("bar", ks2))
+		db.owners["things.things"] = &fakeTable{cols: []string{"id", "name"}, key: []string{"id"}}
+		v := newLookup(t, "consistent_lookup", nil)
+		if err := v.(WantsOwnerInfo).SetOwnerInfo("things", "things", []string{"name"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := v.Create(ctx, db, rowsOf(NewVarChar("foo"), NewVarChar("bar")), ksids(t, ks1, ks2), false); err != nil {
+			t.Fatal(err)
+		}
+		checkLog(t, db,
+			insertFooBar,
+			"pre select `keyspace_id`, `name` from `name_lookup` where `name` = 'foo' and `keyspace_id` = _binary X'166b40b44aba4bd6' for update",
+			"pre insert into `name_lookup`(`name`, `keyspace_id`) values ('foo', _binary X'166b40b44aba4bd6')",
+			"pre select `keyspace_id`, `name` from `name_lookup` where `name` = 'bar' and `keyspace_id` = _binary X'06e7ea22ce92708f' for update",
+		)
+		if got := db.tables["name_lookup"].rows; len(got) != 3 {
+			t.Errorf("lookup rows: %v, want bar's two and foo's", got)
+		}
 	})
 
 	t.Run("SetOwnerInfo checks the column count", func(t *testing.T) {
