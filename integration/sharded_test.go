@@ -2304,6 +2304,27 @@ func TestShardedNonUniqueLookupDuplicate(t *testing.T) {
 	}
 }
 
+// TestShardedDeleteThenInsertInTransaction: in a transaction, a DELETE of several orders then an
+// INSERT of a new one. One DELETE of the lookup rows (a scan of the small lookup table) locked every
+// gap until COMMIT, and the INSERT's lookup row, written first in its own session, waited on the
+// transaction's own lock: 1205 at once (helper-60). Each lookup row is deleted by its key now.
+func TestShardedDeleteThenInsertInTransaction(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	ctx := boundedContext(t, time.Minute)
+	conn := e.session(ctx, "customer")
+	var values []string
+	for i := 1; i <= 17; i++ {
+		values = append(values, fmt.Sprintf("(%d, %d, 'o%d')", []int{1, 4}[i%2], i, i))
+	}
+	mustExec(t, ctx, conn, "insert into customer (customer_id, email) values (1, 'a'), (4, 'b')",
+		"insert into corder (customer_id, product_id, oname) values "+strings.Join(values, ", "),
+		"begin", "delete from corder where product_id < 10",
+		"insert into corder (customer_id, product_id, oname) values (1, 100, 'new')", "commit")
+	if got := e.a.MustQuery(t, "product", "SELECT count(*) FROM corder_keyspace_idx"); got[0][0] != "9" {
+		t.Errorf("corder_keyspace_idx holds %v rows, want 9: the 8 orders left and the new one", got)
+	}
+}
+
 // TestShardedInsertIgnoreSequencedHeld: INSERT IGNORE in a transaction, the primary vindex filled by
 // a sequence, one row's unique lookup value held by another owner: that row is skipped and the others
 // written, as on one server. The retry without the held row mapped the row's id all the same, which

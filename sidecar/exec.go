@@ -545,6 +545,10 @@ func (s *session) NoteTxnRow(key string, r vindex.TxnRow) {
 // TxnRow implements vindex.TxnRows.
 func (s *session) TxnRow(key string) (vindex.TxnRow, bool) { return s.lookupRows.get(key) }
 
+// LocksOutlastStatement implements vindex.TxnRows: in the client's
+// transaction the Pre and Post sessions commit with it.
+func (s *session) LocksOutlastStatement() bool { return s.inTxn }
+
 var _ vindex.TxnRows = (*session)(nil)
 
 // InTransaction implements engine.Session.

@@ -291,10 +291,14 @@ func (c consistentBase) Delete(ctx context.Context, q Querier, rows [][]Value, k
 			postRows, postKsids = append(postRows, row), append(postKsids, ksids[i])
 		}
 	}
-	if err := c.delete(ctx, q, preRows, preKsids, CommitPre); err != nil {
+	del := c.delete
+	if t.LocksOutlastStatement() {
+		del = c.deleteEach
+	}
+	if err := del(ctx, q, preRows, preKsids, CommitPre); err != nil {
 		return err
 	}
-	if err := c.delete(ctx, q, postRows, postKsids, CommitPost); err != nil {
+	if err := del(ctx, q, postRows, postKsids, CommitPost); err != nil {
 		return err
 	}
 	for i, row := range postRows {
@@ -303,11 +307,26 @@ func (c consistentBase) Delete(ctx context.Context, q Querier, rows [][]Value, k
 	return nil
 }
 
+// deleteEach is delete of one row at a time, for sessions that keep their
+// locks until the transaction ends: one DELETE of several rows locks the
+// gaps between them (a scan of a small table: every gap), where a later
+// statement's Pre inserts would wait on the transaction's own Post session
+// (helper-60: an INSERT after a DELETE of several rows waited, 1205). A
+// point delete by the lookup table's key locks the row alone.
+func (c consistentBase) deleteEach(ctx context.Context, q Querier, rows [][]Value, ksids []KeyspaceID, order CommitOrder) error {
+	for i := range rows {
+		if err := c.delete(ctx, q, rows[i:i+1], ksids[i:i+1], order); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Update is, row by row, Delete (Post) of the old values and Create (Pre,
 // with the duplicate protocol) of the new ones, nothing for rows whose values
 // stay. Row by row: one DELETE of several rows would lock the gaps between
 // them, where Pre's inserts then wait on the statement's own Post session
-// (TxnRows only knows the rows themselves).
+// (see deleteEach).
 func (c consistentBase) Update(ctx context.Context, q Querier, oldValues [][]Value, ksids []KeyspaceID, newValues [][]Value) error {
 	h := held{}
 	for i := range oldValues {

@@ -539,13 +539,35 @@ const insertFooBar = "pre insert into `name_lookup`(`name`, `keyspace_id`) value
 // txnRowsDB is a fakeDB that remembers what its transaction's Pre and Post sessions did to lookup rows.
 type txnRowsDB struct {
 	*fakeDB
-	rows map[string]TxnRow
+	rows      map[string]TxnRow
+	statement bool // a statement's own transaction: its sessions commit with it
 }
 
 func (db *txnRowsDB) NoteTxnRow(key string, r TxnRow) { db.rows[key] = r }
 func (db *txnRowsDB) TxnRow(key string) (TxnRow, bool) {
 	r, ok := db.rows[key]
 	return r, ok
+}
+func (db *txnRowsDB) LocksOutlastStatement() bool { return !db.statement }
+
+// TestConsistentDeleteLocks: in a transaction the lookup rows of several owners are deleted one at
+// a time, by their key, which locks no gap a later statement's Pre insert would wait for; a statement
+// that commits alone deletes them in one DELETE.
+func TestConsistentDeleteLocks(t *testing.T) {
+	for _, statement := range []bool{true, false} {
+		v, fake := consistentSetup(t, [][]Value{row("a", ks1), row("b", ks2)}, nil)
+		db := &txnRowsDB{fakeDB: fake, rows: map[string]TxnRow{}, statement: statement}
+		if err := v.Delete(ctx, db, rowsOf(NewVarChar("a"), NewVarChar("b")), ksids(t, ks1, ks2)); err != nil {
+			t.Fatal(err)
+		}
+		if statement {
+			checkLog(t, db.fakeDB, "post delete from `name_lookup` where `name` in ('a', 'b') and (`name`, `keyspace_id`) in (('a', _binary X'166b40b44aba4bd6'), ('b', _binary X'06e7ea22ce92708f'))")
+		} else {
+			checkLog(t, db.fakeDB,
+				"post delete from `name_lookup` where `name` = 'a' and `keyspace_id` = _binary X'166b40b44aba4bd6'",
+				"post delete from `name_lookup` where `name` = 'b' and `keyspace_id` = _binary X'06e7ea22ce92708f'")
+		}
+	}
 }
 
 // TestConsistentOwnTransactionRows: each lookup row is written or deleted in the session of the

@@ -269,6 +269,10 @@ type Querier interface {
 type TxnRows interface {
 	NoteTxnRow(key string, r TxnRow)
 	TxnRow(key string) (TxnRow, bool)
+	// LocksOutlastStatement reports that the Pre and Post sessions keep
+	// their locks past the statement (an explicit transaction): a later
+	// statement's Pre insert may wait on the Post session's locks.
+	LocksOutlastStatement() bool
 }
 
 // TxnRow is what a transaction did last to a lookup row (see TxnRows).
