@@ -1780,8 +1780,10 @@ func TestProxySQLKill(t *testing.T) {
 			} else {
 				t.Logf("victim after %v: connection error %v", got.at.Sub(sent), got.err)
 			}
-			if got.err == nil && got.r.err == nil {
-				t.Errorf("victim: the statement completed after KILL CONNECTION: %v", got.r.rows())
+			if got.err == nil {
+				// MariaDB closes a killed connection with no reply to its statement: the client
+				// reports the lost connection, not an error of the statement it can go on from.
+				t.Errorf("victim: a reply after KILL CONNECTION (%v), want the connection closed", got.r.err)
 			}
 			if got.at.Sub(sent) > 1200*time.Millisecond {
 				t.Errorf("victim interrupted %v after the KILL CONNECTION", got.at.Sub(sent))

@@ -289,6 +289,13 @@ func (s *session) writeErrorIf(err error) {
 // writeError sends err as an ERR packet, keeping MySQL codes where the error
 // carries one.
 func (s *session) writeError(err error) {
+	if s.killed.Load() && err != errConnectionKilled {
+		// KILL CONNECTION from another session: the statement it
+		// interrupted gets no reply, as on MariaDB, whose client then
+		// reports the lost connection (2013) rather than an error of
+		// the statement.
+		return
+	}
 	e := sqlerr.From(err)
 	metrics.Error(e.Num)
 	s.rowCount = -1
