@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"slices"
+	"strconv"
 	"strings"
 
 	"sidecar/conf"
@@ -62,6 +64,7 @@ func (o *OwnedLookups) Run(ctx context.Context, cur VindexCursor, args []vindex.
 		rows  [][]vindex.Value
 		ksids []vindex.KeyspaceID
 		news  [][]vindex.Value
+		prims []vindex.Value // each owner's primary vindex value
 	}
 	pending := make([]owners, len(o.Vindexes))
 	for _, row := range rows {
@@ -81,6 +84,7 @@ func (o *OwnedLookups) Run(ctx context.Context, cur VindexCursor, args []vindex.
 			if !o.Update {
 				pending[i].rows = append(pending[i].rows, old)
 				pending[i].ksids = append(pending[i].ksids, ksid)
+				pending[i].prims = append(pending[i].prims, row[0])
 				continue
 			}
 			if same := row[len(row)-len(o.Vindexes)+i]; string(same.Raw) == "1" {
@@ -102,6 +106,7 @@ func (o *OwnedLookups) Run(ctx context.Context, cur VindexCursor, args []vindex.
 			pending[i].rows = append(pending[i].rows, old)
 			pending[i].ksids = append(pending[i].ksids, ksid)
 			pending[i].news = append(pending[i].news, news)
+			pending[i].prims = append(pending[i].prims, row[0])
 		}
 	}
 	// A unique vindex sees all the owners an UPDATE gives equal values
@@ -112,11 +117,38 @@ func (o *OwnedLookups) Run(ctx context.Context, cur VindexCursor, args []vindex.
 		}
 		cv := o.Vindexes[i]
 		lk := cv.Vindex.(vindex.Lookup)
-		var err error
-		if o.Update {
-			err = lk.Update(ctx, cur, d.rows, d.ksids, d.news)
+		// A non-unique lookup's row (value, keyspace id) serves every owner
+		// row of that value and keyspace id: it goes with the last of them.
+		// Owners that leave others behind only gain their new value's row.
+		var keep, gain owners
+		if !cv.Vindex.IsUnique() {
+			shared, err := o.sharedRows(ctx, cur, cv, d.rows, d.ksids, d.prims)
+			if err != nil {
+				return err
+			}
+			for k := range d.rows {
+				if !shared[k] {
+					keep.rows, keep.ksids = append(keep.rows, d.rows[k]), append(keep.ksids, d.ksids[k])
+					if o.Update {
+						keep.news = append(keep.news, d.news[k])
+					}
+				} else if o.Update {
+					gain.news, gain.ksids = append(gain.news, d.news[k]), append(gain.ksids, d.ksids[k])
+				}
+			}
 		} else {
-			err = lk.Delete(ctx, cur, d.rows, d.ksids)
+			keep = d
+		}
+		var err error
+		switch {
+		case len(keep.rows) == 0:
+		case o.Update:
+			err = lk.Update(ctx, cur, keep.rows, keep.ksids, keep.news)
+		default:
+			err = lk.Delete(ctx, cur, keep.rows, keep.ksids)
+		}
+		if err == nil && len(gain.news) > 0 {
+			err = lk.Create(ctx, cur, gain.news, gain.ksids, false)
 		}
 		if err != nil {
 			return err
@@ -130,6 +162,60 @@ func (o *OwnedLookups) Run(ctx context.Context, cur VindexCursor, args []vindex.
 		}
 	}
 	return nil
+}
+
+// sharedRows reports, for each owner row the statement deletes or moves
+// away from a value of non-unique vindex cv, whether other owner rows of that
+// value and keyspace id remain: those of the same primary vindex value not
+// among the statement's (rows keeping their value count, rows the statement
+// changes do not). Counted with a locking read on the owners' shard, which
+// sees owner rows other transactions committed since this one began, and
+// waits for those being written.
+func (o *OwnedLookups) sharedRows(ctx context.Context, cur VindexCursor, cv *conf.ColumnVindex, rows [][]vindex.Value, ksids []vindex.KeyspaceID, prims []vindex.Value) ([]bool, error) {
+	key := func(k int) string {
+		b := vindex.AppendLiteral(nil, prims[k], false)
+		for _, v := range rows[k] {
+			b = vindex.AppendLiteral(append(b, ','), v, false)
+		}
+		return string(b)
+	}
+	affected := map[string]int{}
+	for k := range rows {
+		affected[key(k)]++
+	}
+	counted := map[string]bool{} // whether others remain, by key
+	shared := make([]bool, len(rows))
+	t := o.Table
+	for k, row := range rows {
+		kk := key(k)
+		if others, ok := counted[kk]; ok {
+			shared[k] = others
+			continue
+		}
+		if slices.ContainsFunc(row, vindex.Value.IsNull) {
+			counted[kk] = false // no lookup row holds a NULL
+			continue
+		}
+		q := append([]byte("select count(*) from "), vindex.QuoteIdent(t.Name)...)
+		q = append(append(append(q, " where "...), vindex.QuoteIdent(t.Primary().Columns[0])...), " = "...)
+		q = vindex.AppendLiteral(q, prims[k], o.NoBackslashEscapes)
+		for c, v := range row {
+			q = append(append(append(q, " and "...), vindex.QuoteIdent(cv.Columns[c])...), " = "...)
+			q = vindex.AppendLiteral(q, v, o.NoBackslashEscapes)
+		}
+		q = append(q, " lock in share mode"...)
+		res, err := cur.ExecuteKeyspaceID(ctx, t.Keyspace.Name, ksids[k], string(q), vindex.CommitNormal)
+		if err != nil {
+			return nil, err
+		}
+		n := 0
+		if len(res.Rows) == 1 && len(res.Rows[0]) == 1 {
+			n, _ = strconv.Atoi(string(res.Rows[0][0].Raw))
+		}
+		counted[kk] = n > affected[kk]
+		shared[k] = counted[kk]
+	}
+	return shared, nil
 }
 
 func (o *OwnedLookups) describe(b *strings.Builder, depth int) {

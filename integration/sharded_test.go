@@ -2304,6 +2304,58 @@ func TestShardedNonUniqueLookupDuplicate(t *testing.T) {
 	}
 }
 
+// TestShardedNonUniqueLookupShared: orders of one customer share a keyspace id, so those with the same
+// name share the row of a non-unique lookup on it. The row goes with the last of them: deleting one
+// order, or moving it to another name, left the others unfindable by name (helper-61).
+func TestShardedNonUniqueLookupShared(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{metadata: "{keyspace: product}"})
+	ctx := boundedContext(t, time.Minute)
+	e.a.MustExec(t, "product", "CREATE TABLE corder_oname_idx (oname VARCHAR(128), keyspace_id VARBINARY(128), PRIMARY KEY (oname, keyspace_id))")
+	conn := e.session(ctx, "customer")
+	mustExec(t, ctx, conn,
+		"alter vschema on customer.corder add vindex corder_oname_idx(oname) using consistent_lookup with owner=corder, table=product.corder_oname_idx, from=oname, to=keyspace_id",
+		"insert into customer (customer_id, email) values (4, 'c4')",
+		"insert into corder (customer_id, product_id, oname) values (4, 1, 'gift'), (4, 2, 'gift')",
+		"insert into corder (customer_id, product_id, oname) values (4, 3, 'gift')")
+	byName := func(step, oname string, want ...string) {
+		t.Helper()
+		rows, err := conn.QueryContext(ctx, "select product_id from corder where oname = ? order by product_id", oname)
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		got, err := ScanStrings(rows)
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		var flat []string
+		for _, r := range got {
+			flat = append(flat, r[0])
+		}
+		if strings.Join(flat, " ") != strings.Join(want, " ") {
+			t.Errorf("%s: orders named %q: %v, want %v", step, oname, flat, want)
+		}
+	}
+	lookupRows := func(step string, want string) {
+		t.Helper()
+		if got := e.a.MustQuery(t, "product", "SELECT count(*) FROM corder_oname_idx"); got[0][0] != want {
+			t.Errorf("%s: %v lookup rows, want %s", step, got, want)
+		}
+	}
+	byName("three gifts", "gift", "1", "2", "3")
+	lookupRows("three gifts", "1")
+	mustExec(t, ctx, conn, "delete from corder where product_id = 1")
+	byName("after deleting one", "gift", "2", "3")
+	mustExec(t, ctx, conn, "begin", "update corder set oname = 'card' where product_id = 2", "commit")
+	byName("after renaming one", "gift", "3")
+	byName("after renaming one", "card", "2")
+	lookupRows("after renaming one", "2")
+	mustExec(t, ctx, conn, "update corder set oname = 'card' where product_id = 3")
+	byName("after renaming the last gift", "gift")
+	lookupRows("after renaming the last gift", "1")
+	mustExec(t, ctx, conn, "delete from corder where customer_id = 4")
+	lookupRows("after deleting them all", "0")
+}
+
 // TestShardedDeleteThenInsertInTransaction: in a transaction, a DELETE of several orders then an
 // INSERT of a new one. One DELETE of the lookup rows (a scan of the small lookup table) locked every
 // gap until COMMIT, and the INSERT's lookup row, written first in its own session, waited on the
