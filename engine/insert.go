@@ -450,6 +450,15 @@ func (r *insertRun) fillSequence(ctx context.Context, cur VindexCursor, out *Ins
 func explicitID(v vindex.Value) uint64 {
 	switch v.Kind {
 	case vindex.Int64, vindex.Uint64, vindex.Float64, vindex.Decimal, vindex.VarChar, vindex.VarBinary:
+	case vindex.HexNum: // 0x21: the number of its bytes
+		if len(v.Raw) > 8 {
+			return 0
+		}
+		var n uint64
+		for _, c := range v.Raw {
+			n = n<<8 | uint64(c)
+		}
+		return n
 	default:
 		return 0
 	}

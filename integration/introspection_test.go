@@ -177,6 +177,12 @@ func TestDatabaseDDL(t *testing.T) {
 					t.Errorf("after failed CREATE and DROP DATABASE in transactions, zz_txn holds %v, want [[1] [2]]", got)
 				}
 			}},
+		{sql: "begin; insert into zz_txn values (3); alter database nonex character set latin1;",
+			out: "Query OK, 0 rows affected\nQuery OK, 1 row affected", err: "ERROR 1049 (42000) at line 1: ", check: func() {
+				if got := e.a.MustQuery(t, "product", "SELECT count(*) FROM zz_txn"); got[0][0] != "3" {
+					t.Errorf("after a failed ALTER DATABASE in a transaction, zz_txn holds %v rows, want 3", got)
+				}
+			}},
 		{sql: "drop table zz_txn;", out: "Query OK, 0 rows affected"},
 	})
 	e.runSteps("", []cliStep{

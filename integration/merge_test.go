@@ -366,6 +366,22 @@ func TestMergeUnsignedArguments(t *testing.T) {
 			}
 		}
 	}
+	// A prepared SET runs as text with its arguments written in: @x is unsigned, as on one server.
+	for _, db := range []*sql.DB{env.refPrep, env.scPrep} {
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, "set @x = ?", uint64(3)); err != nil {
+			t.Fatal(err)
+		}
+		var v any
+		err = conn.QueryRowContext(ctx, "select @x - 5").Scan(&v)
+		if me, ok := err.(*mysql.MySQLError); !ok || me.Number != 1690 {
+			t.Errorf("set @x = ? with uint64(3), then @x - 5: %v (%v), want ERROR 1690", v, err)
+		}
+	}
 }
 
 // Why some cases' column definitions differ from the oracle's (mergeCase.columnInfo).

@@ -2414,6 +2414,8 @@ func TestShardedExplicitInsertID(t *testing.T) {
 		{"insert into customer (customer_id, email) values (?, 'string')", []any{"4002"}, 4002},
 		{"insert into customer (customer_id, email) values ('4003', 'quoted')", nil, 4003},
 		{"insert into customer (customer_id, email) values ('4004', 'a'), ('4005', 'b')", nil, 4005},
+		{"insert into customer (customer_id, email) values (0x21, 'hex')", nil, 33},
+		{"insert into customer (customer_id, email) values (?, 'a million')", []any{float64(1234567)}, 1234567},
 	} {
 		res, err := conn.ExecContext(ctx, c.sql, c.args...)
 		if err != nil {

@@ -96,7 +96,8 @@ func (p *Planner) planDatabaseDDL(plan *Plan, sess Session) (planned bool, err e
 	}
 	ks, ok := p.Topo.Keyspaces[name]
 	if !ok {
-		return true, sqlerr.UnknownDatabase(name)
+		plan.Local, plan.Note = DatabaseError, sqlerr.UnknownDatabase(name)
+		return true, nil
 	}
 	plan.Keyspace = ks
 	return true, nil

@@ -203,7 +203,7 @@ func BindPlaceholders(sql string, args Args, mode SQLMode) (string, bool) {
 			if n == len(args) {
 				return "", false
 			}
-			b = vindex.AppendLiteral(b, args[n], mode.NoBackslashEscapes)
+			b = vindex.AppendArgument(b, args[n], mode.NoBackslashEscapes)
 			n++
 			i++
 			continue

@@ -38,7 +38,7 @@ const (
 	KillStatement            // KILL [QUERY | CONNECTION] id: a session of this sidecar
 	SetNextTransaction       // SET TRANSACTION …: the characteristics of the session's next transaction only
 	DatabaseNote             // CREATE DATABASE IF NOT EXISTS of a keyspace, DROP DATABASE IF EXISTS of none: OK with Note
-	DatabaseError            // CREATE DATABASE of a keyspace, DROP DATABASE of none: the error, after the commit DDL makes
+	DatabaseError            // CREATE DATABASE of a keyspace, DROP or ALTER DATABASE of none: the error, after the commit DDL makes
 )
 
 // Diagnostics names the statements that read the warnings the statement

@@ -89,10 +89,10 @@ func decodeParam(typ byte, unsigned bool, b []byte) (vindex.Value, error) {
 		return integer(u, int64(u)), nil
 	case mysql.TypeFloat:
 		f := math.Float32frombits(binary.LittleEndian.Uint32(b))
-		return vindex.Value{Kind: vindex.Float64, Raw: strconv.AppendFloat(nil, float64(f), 'g', -1, 32)}, nil
+		return vindex.Value{Kind: vindex.Float64, Raw: appendFloat(nil, float64(f), 32)}, nil
 	case mysql.TypeDouble:
 		f := math.Float64frombits(binary.LittleEndian.Uint64(b))
-		return vindex.Value{Kind: vindex.Float64, Raw: strconv.AppendFloat(nil, f, 'g', -1, 64)}, nil
+		return vindex.Value{Kind: vindex.Float64, Raw: appendFloat(nil, f, 64)}, nil
 	case mysql.TypeDate, mysql.TypeDateTime, mysql.TypeTimestamp:
 		return vindex.Value{Kind: vindex.VarChar, Raw: []byte(formatDateTime(b[1:]))}, nil
 	case mysql.TypeTime:
@@ -107,6 +107,17 @@ func decodeParam(typ byte, unsigned bool, b []byte) (vindex.Value, error) {
 		return vindex.Value{Kind: vindex.VarBinary, Raw: data}, nil
 	}
 	return vindex.Value{Kind: vindex.VarChar, Raw: data}, nil
+}
+
+// appendFloat writes a FLOAT or DOUBLE argument in the fewest digits that
+// read back as it, an integral one below 10^15 as its digits alone: drivers
+// send numbers as DOUBLE (Node's mysql2), and a vindex reads 1234567 where
+// it cannot read 1.234567e+06.
+func appendFloat(b []byte, f float64, bits int) []byte {
+	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
+		return strconv.AppendFloat(b, f, 'f', -1, bits)
+	}
+	return strconv.AppendFloat(b, f, 'g', -1, bits)
 }
 
 // formatDateTime prints a binary DATE/DATETIME/TIMESTAMP value as MySQL text.
