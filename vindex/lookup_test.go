@@ -562,10 +562,23 @@ func TestConsistentDeleteLocks(t *testing.T) {
 		}
 		if statement {
 			checkLog(t, db.fakeDB, "post delete from `name_lookup` where `name` in ('a', 'b') and (`name`, `keyspace_id`) in (('a', _binary X'166b40b44aba4bd6'), ('b', _binary X'06e7ea22ce92708f'))")
-		} else {
-			checkLog(t, db.fakeDB,
-				"post delete from `name_lookup` where `name` = 'a' and `keyspace_id` = _binary X'166b40b44aba4bd6'",
-				"post delete from `name_lookup` where `name` = 'b' and `keyspace_id` = _binary X'06e7ea22ce92708f'")
+			continue
+		}
+		checkLog(t, db.fakeDB,
+			"post delete from `name_lookup` where `name` = 'a' and `keyspace_id` = _binary X'166b40b44aba4bd6'",
+			"post delete from `name_lookup` where `name` = 'b' and `keyspace_id` = _binary X'06e7ea22ce92708f'")
+		// Past maxDeleteEach rows, a bulk delete: one DELETE.
+		var many [][]Value
+		var ids []KeyspaceID
+		for i := range maxDeleteEach + 1 {
+			many, ids = append(many, []Value{NewVarChar(fmt.Sprint("v", i))}), append(ids, ksids(t, ks1)...)
+		}
+		db.log = nil
+		if err := v.Delete(ctx, db, many, ids); err != nil {
+			t.Fatal(err)
+		}
+		if len(db.log) != 1 {
+			t.Errorf("a delete of %d lookup rows in a transaction sent %d statements, want 1", len(many), len(db.log))
 		}
 	}
 }
