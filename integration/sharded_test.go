@@ -2377,6 +2377,24 @@ func TestShardedDeleteThenInsertInTransaction(t *testing.T) {
 	}
 }
 
+// TestShardedUpsertPrimaryVindexValues: GORM saves a parent's children with
+// `ON DUPLICATE KEY UPDATE customer_id = VALUES(customer_id)` (helper-62); corder owns the lookup
+// vindex corder_keyspace_idx, and the upsert was refused. A row it would update is on the shard the
+// new value routes to, so it is allowed, as in Vitess: new rows get their sequence ids and lookup
+// rows. (An upsert finding another row's corder_id is refused by the lookup step, as before.)
+func TestShardedUpsertPrimaryVindexValues(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	ctx := boundedContext(t, time.Minute)
+	conn := e.session(ctx, "customer")
+	db := e.driver(e.sc, "customer")
+	mustExec(t, ctx, conn, "insert into customer (customer_id, email) values (1, 'c1'), (4, 'c4')",
+		"insert into corder (customer_id, product_id, oname) values (1, 1, 'a'), (4, 2, 'b') on duplicate key update customer_id = values(customer_id)")
+	if got := e.query(ctx, db, "select corder_id, customer_id, oname from corder order by corder_id"); !reflect.DeepEqual(got, [][]string{{"1", "1", "a"}, {"2", "4", "b"}}) {
+		t.Errorf("orders after the upsert of new rows: %v", got)
+	}
+	e.checkCorders(corderRow{1, 1, 1, "a"}, corderRow{2, 4, 2, "b"})
+}
+
 // TestShardedInsertIgnoreSequencedHeld: INSERT IGNORE in a transaction, the primary vindex filled by
 // a sequence, one row's unique lookup value held by another owner: that row is skipped and the others
 // written, as on one server. The retry without the held row mapped the row's id all the same, which

@@ -174,15 +174,16 @@ func valueCell(e ast.ExprNode) engine.Cell {
 // move shards or orphan its lookup rows. Exceptions: an assignment that
 // leaves the column as it is (id = LAST_INSERT_ID(id), MySQL's idiom for
 // the id of the row an upsert updated), and one ORMs' upserts write for
-// every column: pk = VALUES(pk) of the primary vindex column of a table
-// owning no lookup vindexes. The row it updates is on the shard the new
-// row's value routes to, so the value it gets stays on that shard, and no
-// lookup row holds the row's keyspace id.
+// every column (GORM's saves of a parent's children too): pk = VALUES(pk)
+// of the primary vindex column, itself no lookup. The row it updates is on
+// the shard the new row's value routes to, so the value it gets stays on
+// that shard; the lookup rows of the row's other columns keep its former
+// keyspace id, which is on that shard too (as in Vitess).
 func checkOnDup(onDup []*ast.Assignment, t *conf.Table) error {
 	for _, upd := range onDup {
 		vindexes := t.VindexesOn(upd.Column.Name.O)
 		if len(vindexes) == 0 || unchanged(upd.Expr, upd.Column) ||
-			len(vindexes) == 1 && vindexes[0] == t.Primary() && len(t.Owned) == 0 && valuesOf(upd.Expr, upd.Column) {
+			len(vindexes) == 1 && vindexes[0] == t.Primary() && !vindexes[0].Owned && valuesOf(upd.Expr, upd.Column) {
 			continue
 		}
 		return sqlerr.Unsupported("ON DUPLICATE KEY UPDATE of vindex column %s of table %s", upd.Column.Name.O, t)
