@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,8 +32,12 @@ type OwnedLookups struct {
 	// New holds, for an UPDATE, the new values of each vindex's columns; a
 	// cell that is neither a literal nor an argument (a column the UPDATE
 	// does not set) keeps the row's value.
-	New    [][]Cell
-	Update bool
+	New [][]Cell
+	// Primary is the value an UPDATE sets the primary vindex column to
+	// (nil: none): the write is refused unless it maps every row read to
+	// the keyspace id the row has (an ORM writing the value back).
+	Primary *Cell
+	Update  bool
 	// NoBackslashEscapes: Select is written for a sql_mode that reads
 	// backslashes in strings as ordinary characters.
 	NoBackslashEscapes bool
@@ -67,16 +73,25 @@ func (o *OwnedLookups) Run(ctx context.Context, cur VindexCursor, args []vindex.
 		prims []vindex.Value // each owner's primary vindex value
 	}
 	pending := make([]owners, len(o.Vindexes))
+	var assigned vindex.KeyspaceID // of the value Primary sets
+	if o.Primary != nil && len(rows) > 0 {
+		v, ok := o.Primary.value(args)
+		if !ok {
+			return sqlerr.PrimaryVindexUpdate(t.Primary().Name)
+		}
+		var err error
+		if assigned, err = o.keyspaceID(ctx, cur, v); err != nil {
+			return err
+		}
+	}
 	for _, row := range rows {
-		dests, err := MapValues(ctx, cur, t.Keyspace, t.Primary(), row[:1])
+		ksid, err := o.keyspaceID(ctx, cur, row[0])
 		if err != nil {
 			return err
 		}
-		d, ok := dests[0].(vindex.DestinationKeyspaceID)
-		if !ok {
-			return sqlerr.Routing("could not map [%s] to a keyspace id", row[0])
+		if o.Primary != nil && !bytes.Equal(ksid, assigned) {
+			return sqlerr.PrimaryVindexUpdate(t.Primary().Name)
 		}
-		ksid := vindex.KeyspaceID(d)
 		col := 1
 		for i, cv := range o.Vindexes {
 			old := row[col : col+len(cv.Columns) : col+len(cv.Columns)]
@@ -164,6 +179,19 @@ func (o *OwnedLookups) Run(ctx context.Context, cur VindexCursor, args []vindex.
 	return nil
 }
 
+// keyspaceID maps a value of the table's primary vindex column.
+func (o *OwnedLookups) keyspaceID(ctx context.Context, cur VindexCursor, v vindex.Value) (vindex.KeyspaceID, error) {
+	dests, err := MapValues(ctx, cur, o.Table.Keyspace, o.Table.Primary(), []vindex.Value{v})
+	if err != nil {
+		return nil, err
+	}
+	d, ok := dests[0].(vindex.DestinationKeyspaceID)
+	if !ok {
+		return nil, sqlerr.Routing("could not map [%s] to a keyspace id", v)
+	}
+	return vindex.KeyspaceID(d), nil
+}
+
 // sharedRows reports, for each owner row the statement deletes or moves
 // away from a value of non-unique vindex cv, whether other owner rows of that
 // value and keyspace id remain: those of the same primary vindex value not
@@ -227,5 +255,13 @@ func (o *OwnedLookups) describe(b *strings.Builder, depth int) {
 	if o.Update {
 		what = "moved"
 	}
-	line(b, depth, "OwnedLookups of %s: rows of %s of the affected rows %s, read with %s", o.Table, strings.Join(names, ", "), what, o.Select)
+	var check string
+	if o.Primary != nil {
+		check = fmt.Sprintf(", %s set to %s only where that keeps each row's keyspace id", o.Table.Primary().Columns[0], o.Primary.SQL)
+	}
+	if len(names) == 0 {
+		line(b, depth, "OwnedLookups of %s: the affected rows read with %s%s", o.Table, o.Select, check)
+		return
+	}
+	line(b, depth, "OwnedLookups of %s: rows of %s of the affected rows %s, read with %s%s", o.Table, strings.Join(names, ", "), what, o.Select, check)
 }

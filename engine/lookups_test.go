@@ -91,3 +91,29 @@ func TestOwnedLookupsNegatedNegative(t *testing.T) {
 		t.Fatalf("err = %v, want a refusal", err)
 	}
 }
+
+// TestOwnedLookupsPrimary: an UPDATE setting the primary vindex column (`set id = ?`) reads the rows
+// first and runs only where the value keeps each row's keyspace id (an ORM saving a row writes the
+// value it has); a row it would move is refused before anything is written.
+func TestOwnedLookupsPrimary(t *testing.T) {
+	for _, tc := range []struct {
+		id      int64
+		wantErr string
+	}{
+		{id: 1},
+		{id: 4, wantErr: "VT12001: unsupported: you cannot UPDATE primary vindex columns; invalid update on vindex: hash"},
+	} {
+		o, _ := thingsLookups(t, true)
+		o.Vindexes, o.New = nil, nil // `update things set id = ? where id in (?, ?)`
+		o.Primary = &Cell{SQL: Template{{Arg: 1}}, Arg: 1}
+		cur := &vindexCursor{shardRows: map[string][][]vindex.Value{"-80": {{vindex.NewInt64(1)}}}}
+		args := []vindex.Value{vindex.NewInt64(tc.id), vindex.NewInt64(1), vindex.NewInt64(1)}
+		err := o.Run(context.Background(), cur, args, &Routed{Shards: o.Table.Keyspace.Shards[:1]})
+		if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+			t.Errorf("set id = %d on row 1: %v, want %q", tc.id, err, tc.wantErr)
+		}
+		if len(cur.calls) != 1 {
+			t.Errorf("set id = %d: sent %q, want the read alone", tc.id, cur.calls)
+		}
+	}
+}

@@ -560,6 +560,9 @@ func (wr *Write) describe(b *strings.Builder, depth int) {
 		line(b, depth, "Write on %s: on its shards one after another%s, each with what is left of the LIMIT", wr.Keyspace.Name, own)
 	case wr.Owned == nil:
 		line(b, depth, "Write on %s: on each of its shards%s", wr.Keyspace.Name, own)
+	case len(wr.Owned.Vindexes) == 0:
+		line(b, depth, "Write on %s: on each of its shards%s, after reading its rows", wr.Keyspace.Name, own)
+		wr.Owned.describe(b, depth+1)
 	default:
 		line(b, depth, "Write on %s: on each of its shards%s, after its lookup rows", wr.Keyspace.Name, own)
 		wr.Owned.describe(b, depth+1)

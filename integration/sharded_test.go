@@ -2395,6 +2395,45 @@ func TestShardedUpsertPrimaryVindexValues(t *testing.T) {
 	e.checkCorders(corderRow{1, 1, 1, "a"}, corderRow{2, 4, 2, "b"})
 }
 
+// TestShardedSaveWritesPrimaryValue: GORM's Save writes every column back, the primary vindex column
+// with the value it has: `UPDATE corder SET customer_id = 4, … WHERE corder_id = 2`, refused with
+// VT12001 on every table sharded by a column other than its key (helper-62). The rows are read first
+// and the write runs where the value keeps each row's keyspace id; a value that would move a row is
+// refused as before, with nothing written.
+func TestShardedSaveWritesPrimaryValue(t *testing.T) {
+	e := newShardedEnv(t, shardedOptions{})
+	ctx := boundedContext(t, time.Minute)
+	conn := e.session(ctx, "customer")
+	mustExec(t, ctx, conn, "insert into customer (customer_id, email) values (1, 'c1'), (4, 'c4')",
+		"insert into corder (customer_id, product_id, oname) values (1, 1, 'a'), (4, 2, 'b')")
+	for _, prepared := range []bool{false, true} {
+		exec := func(q string, args ...any) error {
+			if !prepared {
+				for _, a := range args {
+					q = strings.Replace(q, "?", fmt.Sprint(a), 1)
+				}
+				args = nil
+			}
+			_, err := conn.ExecContext(ctx, q, args...)
+			return err
+		}
+		if err := exec("update corder set customer_id = ?, product_id = ?, oname = 'saved' where corder_id = ?", 4, 9, 2); err != nil {
+			t.Errorf("save of order 2 with its customer_id (prepared %v): %v", prepared, err)
+		}
+		err := exec("update corder set customer_id = ?, product_id = ?, oname = 'moved' where corder_id = ?", 1, 9, 2)
+		wantMySQLError(t, err, 1235, "42000")
+		err = exec("update customer set customer_id = ?, email = 'moved' where customer_id = ?", 4, 1)
+		wantMySQLError(t, err, 1235, "42000")
+		if err := exec("update customer set customer_id = ?, email = 'kept' where customer_id = ?", 1, 1); err != nil {
+			t.Errorf("save of customer 1 (prepared %v): %v", prepared, err)
+		}
+	}
+	e.checkCorders(corderRow{1, 1, 1, "a"}, corderRow{2, 4, 9, "saved"})
+	if got := e.rows("customer", "-80", "SELECT customer_id, email FROM customer ORDER BY customer_id"); !reflect.DeepEqual(got, [][]string{{"1", "kept"}}) {
+		t.Errorf("customers on -80: %v", got)
+	}
+}
+
 // TestShardedInsertIgnoreSequencedHeld: INSERT IGNORE in a transaction, the primary vindex filled by
 // a sequence, one row's unique lookup value held by another owner: that row is skipped and the others
 // written, as on one server. The retry without the held row mapped the row's id all the same, which

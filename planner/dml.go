@@ -17,9 +17,10 @@ type ownedTemplate struct {
 }
 
 // PlanOwnedDML plans the lookup maintenance of an UPDATE/DELETE on a table
-// that owns lookup vindexes, once per statement shape and per prepared
-// statement. It returns nil when the statement changes no lookup row (an
-// UPDATE that sets no owned vindex column).
+// that owns lookup vindexes, and the check of an UPDATE that sets the
+// primary vindex column (see assignsPrimaryValue), once per statement shape
+// and per prepared statement. It returns nil when the statement changes no
+// lookup row and sets no primary vindex column.
 func PlanOwnedDML(plan *Plan) (*engine.OwnedLookups, error) {
 	t := plan.owned.get(func() ownedTemplate {
 		o, err := planOwnedDML(plan)
@@ -54,14 +55,18 @@ func planOwnedDML(plan *Plan) (*engine.OwnedLookups, error) {
 				}
 			}
 		}
+		if e := primaryAssigned(s, t); e != nil {
+			c := cellOf(e, plan.Mode)
+			od.Primary = &c
+		}
 	default:
 		return nil, sqlerr.Unsupported("lookup maintenance for %s", plan.Kind)
 	}
-	if len(od.Vindexes) == 0 {
+	if len(od.Vindexes) == 0 && od.Primary == nil {
 		return nil, nil
 	}
 	if plan.Unparsed != "" {
-		return nil, sqlerr.Unsupported("%s in a %s of table %s, which owns lookup vindexes", plan.Unparsed, strings.ToUpper(plan.Kind.String()), t)
+		return nil, sqlerr.Unsupported("%s in a %s of table %s, which owns lookup vindexes or whose primary vindex column it sets", plan.Unparsed, strings.ToUpper(plan.Kind.String()), t)
 	}
 	sel := &ast.SelectStmt{
 		SelectStmtOpts: &ast.SelectStmtOpts{SQLCache: true},

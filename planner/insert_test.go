@@ -283,7 +283,7 @@ func TestRouteStatement(t *testing.T) {
 func TestPlanRefusals(t *testing.T) {
 	p := &Planner{Topo: loadExample(t)}
 	for _, tc := range []struct{ sql, wantErr string }{
-		{"update customer set customer_id = 2 where customer_id = 1", "VT12001: unsupported: you cannot UPDATE primary vindex columns; invalid update on vindex: hash"},
+		{"update customer set customer_id = customer_id + 1 where customer_id = 1", "VT12001: unsupported: you cannot UPDATE primary vindex columns; invalid update on vindex: hash"},
 
 		{"select * from nosuch", "doesn't exist"},
 		{"delete t from things.things t join customer.customer c on c.customer_id = t.id", "across keyspaces"},
@@ -416,11 +416,33 @@ func TestRouteJoin(t *testing.T) {
 	}
 }
 
+// TestUpdatePrimaryWithOwnedColumn: an UPDATE setting the primary vindex column to a value is
+// planned with the rows read first (OwnedLookups.Primary), which the engine refuses where the value
+// would change a row's keyspace id (an ORM saving a row writes the value it has); set to an
+// expression, it is refused at once.
 func TestUpdatePrimaryWithOwnedColumn(t *testing.T) {
 	p := NewPlanner(loadExample(t), 10, 1<<20)
 	for _, sql := range []string{
 		"update things set name = 'fresh', id = 4 where id = 1",
 		"update things set name = 'fresh', things.id = 4 where id = 2",
+		"update things set id = 4 where name = 'x'",
+	} {
+		plan, err := p.Plan(sql, Session{Keyspace: "things"})
+		if err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		od, err := PlanOwnedDML(plan)
+		if err != nil || od == nil || od.Primary == nil {
+			t.Fatalf("%s: lookups %+v (%v), want the rows read and id's value checked", sql, od, err)
+		}
+		if v := od.Primary.Value; od.Primary.Arg > 0 && plan.Args[od.Primary.Arg-1].String() != "INT64(4)" || od.Primary.Arg == 0 && v.String() != "INT64(4)" {
+			t.Errorf("%s: id's value checked is %+v, want 4", sql, od.Primary)
+		}
+	}
+	for _, sql := range []string{
+		"update things set id = id + 1 where id = 1",
+		"update things set name = 'fresh', id = abs(4) where id = 1",
+		"update things set id = 4, id = 5 where id = 1",
 	} {
 		if _, err := p.Plan(sql, Session{Keyspace: "things"}); err == nil || !strings.Contains(err.Error(), "VT12001") {
 			t.Errorf("%s: %v, want VT12001", sql, err)

@@ -849,13 +849,15 @@ func shardedTable(plan *Plan, stmt ast.StmtNode, tables []*ast.TableName, ks *co
 	}
 	switch s := stmt.(type) {
 	case *ast.UpdateStmt:
-		if cv := changesVindexColumn(s, t); cv != nil {
-			if cv == t.Primary() {
-				return sqlerr.New(1235, "42000", "VT12001: unsupported: you cannot UPDATE primary vindex columns; invalid update on vindex: %s", cv.Name)
+		switch cv := changesVindexColumn(s, t); {
+		case cv == nil:
+		case cv == t.Primary():
+			// A value the engine checks keeps each row's keyspace id.
+			if !assignsPrimaryValue(s, t, plan.Mode) {
+				return sqlerr.PrimaryVindexUpdate(cv.Name)
 			}
-			if !cv.Owned {
-				return sqlerr.Unsupported("UPDATE of column %s of table %s: its vindex %s is not owned by the table", cv.Columns[0], t, cv.Name)
-			}
+		case !cv.Owned:
+			return sqlerr.Unsupported("UPDATE of column %s of table %s: its vindex %s is not owned by the table", cv.Columns[0], t, cv.Name)
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package planner
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -192,7 +193,7 @@ func writeLimit(plan *Plan) (*ast.Limit, error) {
 		limit, order = s.Limit, s.Order
 		if limit != nil {
 			od, err := PlanOwnedDML(plan)
-			owned = err != nil || od != nil
+			owned = err != nil || od != nil && len(od.Vindexes) > 0
 		}
 	case *ast.DeleteStmt:
 		limit, order, owned = s.Limit, s.Order, len(plan.Table.Owned) > 0
@@ -242,6 +243,45 @@ func hasSubquery(node ast.Node) bool {
 // changesVindexColumn returns the vindex an UPDATE would change, if any.
 // The primary vindex and unowned ones come first: those UPDATEs are refused;
 // an owned lookup column is returned only when nothing else changes.
+// assignsPrimaryValue reports that upd sets t's (one-column) primary vindex
+// column to a literal or an argument and changes no other column of a
+// vindex the table does not own: ORMs save a row so, every column written
+// with the value it has (GORM's Save of a row of a table sharded by its
+// parent's id). The rows are read before the write, which is refused if the
+// value would change a row's keyspace id (engine.OwnedLookups.Primary).
+func assignsPrimaryValue(upd *ast.UpdateStmt, t *conf.Table, mode SQLMode) bool {
+	p := t.Primary()
+	if len(p.Columns) != 1 {
+		return false
+	}
+	found := false
+	for _, e := range upd.List {
+		for _, cv := range t.VindexesOn(e.Column.Name.O) {
+			switch {
+			case cv == p:
+				if c := cellOf(e.Expr, mode); !c.Known && c.Arg == 0 || found {
+					return false
+				}
+				found = true
+			case !cv.Owned:
+				return false
+			}
+		}
+	}
+	return found
+}
+
+// primaryAssigned is the value an UPDATE sets its table's primary vindex
+// column to (see assignsPrimaryValue); nil if it sets none.
+func primaryAssigned(upd *ast.UpdateStmt, t *conf.Table) ast.ExprNode {
+	for _, e := range upd.List {
+		if slices.Contains(t.VindexesOn(e.Column.Name.O), t.Primary()) {
+			return e.Expr
+		}
+	}
+	return nil
+}
+
 func changesVindexColumn(upd *ast.UpdateStmt, t *conf.Table) *conf.ColumnVindex {
 	var owned *conf.ColumnVindex
 	for _, e := range upd.List {

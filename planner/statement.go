@@ -155,13 +155,11 @@ func planStatement(plan *Plan) (engine.Statement, error) {
 	if limit, _ := writeLimit(plan); limit != nil {
 		w.Limit = planWriteLimit(plan, limit)
 	}
-	if len(plan.Table.Owned) > 0 {
-		owned, err := PlanOwnedDML(plan)
-		if err != nil {
-			return nil, err
-		}
-		w.Owned = owned
+	owned, err := PlanOwnedDML(plan)
+	if err != nil {
+		return nil, err
 	}
+	w.Owned = owned
 	return w, nil
 }
 

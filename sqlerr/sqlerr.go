@@ -51,6 +51,12 @@ func Syntax(format string, args ...any) *Error {
 	return New(1064, "42000", format, args...)
 }
 
+// PrimaryVindexUpdate is Vitess's refusal of an UPDATE that would change a
+// row's keyspace id through vindex (moving the row to another shard).
+func PrimaryVindexUpdate(vindex string) *Error {
+	return New(1235, "42000", "VT12001: unsupported: you cannot UPDATE primary vindex columns; invalid update on vindex: %s", vindex)
+}
+
 // UnknownDatabase is 1049 (42000), for a keyspace or schema that does not
 // exist.
 func UnknownDatabase(name string) *Error {
