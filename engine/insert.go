@@ -415,29 +415,62 @@ func (r *insertRun) fillSequence(ctx context.Context, cur VindexCursor, out *Ins
 		return nil
 	}
 	c := r.column(strings.ToLower(ai.Column))
-	var need []int
+	// As MySQL's AUTO_INCREMENT, in row order: a row without a value takes
+	// the next one, a row with its own moves the sequence past it. A run of
+	// rows without values takes its values in one reservation; of the rows
+	// with their own between two runs, only the greatest value matters.
+	var need, run []int
+	var past uint64 // the greatest value given since the last run
+	fill := func() error {
+		if len(run) == 0 {
+			return nil
+		}
+		first, err := cur.NextSequence(ctx, ai.Sequence, int64(len(run)))
+		if err != nil {
+			return err
+		}
+		for k, i := range run {
+			r.fill(i, c, vindex.NewInt64(first+int64(k)))
+		}
+		need, run = append(need, run...), nil
+		return nil
+	}
+	skip := func() error {
+		if past == 0 || past > math.MaxInt64 {
+			return nil
+		}
+		err := cur.SequencePast(ctx, ai.Sequence, int64(past))
+		past = 0
+		return err
+	}
 	for i := range r.Rows {
 		if !r.keep[i] {
 			continue // skipped: an earlier run found it is not written
 		}
-		if r.Rows[i][c].Default {
-			need = append(need, i)
-		} else if v, ok := r.value(i, c); ok && (v.IsNull() || string(v.Raw) == "0") {
-			need = append(need, i)
+		v, ok := r.value(i, c)
+		if r.Rows[i][c].Default || ok && (v.IsNull() || string(v.Raw) == "0") {
+			if err := skip(); err != nil {
+				return err
+			}
+			run = append(run, i)
+		} else if ok {
+			if err := fill(); err != nil {
+				return err
+			}
+			past = max(past, explicitID(v))
 		}
+	}
+	if err := fill(); err != nil {
+		return err
+	}
+	if err := skip(); err != nil {
+		return err
 	}
 	if len(need) == 0 {
 		if v, ok := r.value(len(r.Rows)-1, c); ok {
 			out.Explicit = explicitID(v)
 		}
 		return nil
-	}
-	first, err := cur.NextSequence(ctx, ai.Sequence, int64(len(need)))
-	if err != nil {
-		return err
-	}
-	for k, i := range need {
-		r.fill(i, c, vindex.NewInt64(first+int64(k)))
 	}
 	r.sequenced, r.seqCol = need, c
 	return nil

@@ -57,6 +57,12 @@ func (c *vindexCursor) ExecuteShard(_ context.Context, sh *conf.Shard, sql strin
 func (c *vindexCursor) InTransactionAndIsDML() bool { return true }
 func (c *vindexCursor) NoBackslashEscapes() bool    { return false }
 
+func (c *vindexCursor) SequencePast(_ context.Context, seq *conf.Table, v int64) error {
+	c.log("%s past %d", seq, v)
+	c.next = max(c.next, v+1)
+	return nil
+}
+
 func (c *vindexCursor) NextSequence(_ context.Context, seq *conf.Table, n int64) (int64, error) {
 	c.log("reserve %d of %s", n, seq)
 	v := c.next

@@ -380,7 +380,8 @@ func TestInsertAnswer(t *testing.T) {
 			if err := one.Answer(context.Background(), s, x); err != nil {
 				t.Fatal(err)
 			}
-			want := []string{"write on -80: insert into customer (customer_id, email) values (1,'a')",
+			want := []string{"product.customer_seq past 1", // the sequence moves past an id given
+				"write on -80: insert into customer (customer_id, email) values (1,'a')",
 				fmt.Sprintf("ok: 1 affected, insert id 7 (generated %v)", generated)}
 			if strings.Join(s.calls, "\n") != strings.Join(want, "\n") {
 				t.Errorf("calls:\n%s\nwant:\n%s", strings.Join(s.calls, "\n"), strings.Join(want, "\n"))
@@ -424,6 +425,7 @@ func TestInsertAnswer(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := []string{"scope of customer",
+			"product.customer_seq past 6",
 			"write on 80-: INSERT INTO `customer` (`customer_id`,`email`) VALUES (4,'d'),(6,'f') RETURNING customer_id",
 			"write on -80: INSERT INTO `customer` (`customer_id`,`email`) VALUES (1,'a'),(2,'b') RETURNING customer_id",
 			"scope ends: <nil>",

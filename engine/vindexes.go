@@ -18,6 +18,10 @@ type VindexCursor interface {
 	// NextSequence reserves n consecutive values of a sequence table and
 	// returns the first.
 	NextSequence(ctx context.Context, seq *conf.Table, n int64) (int64, error)
+	// SequencePast tells the sequence an INSERT gave its column the value
+	// v itself: it hands out no value up to v from then on, as MySQL's
+	// AUTO_INCREMENT moves past an inserted value.
+	SequencePast(ctx context.Context, seq *conf.Table, v int64) error
 	// MapLookup maps values through a unique lookup vindex, consulting the
 	// lookup cache first.
 	MapLookup(ctx context.Context, ks *conf.Keyspace, cv *conf.ColumnVindex, ids []vindex.Value) ([]vindex.Destination, error)

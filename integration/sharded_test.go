@@ -2595,6 +2595,13 @@ func TestShardedSequenceExplicitID(t *testing.T) {
 		{"insert into customer(email) values ('a@example.com')", 1, 1},
 		{"insert into customer(customer_id, email) values (500, 'b@example.com')", 500, 1},
 		{"insert into customer(customer_id, email) values (600, 'c@example.com'), (700, 'd@example.com')", 700, 1},
+		// The sequence moved past the ids given, as AUTO_INCREMENT does: the next row gets 701
+		// (helper-62: it got 2, and an upsert of new rows could overwrite a row given its id).
+		{"insert into customer(email) values ('e@example.com')", 701, 701},
+		// In row order: the row before the id given takes the next value, the one after it 1001.
+		{"insert into customer(customer_id, email) values (null, 'f@example.com'), (1000, 'g@example.com'), (null, 'h@example.com')", 702, 702},
+		{"insert into customer(customer_id, email) values (10, 'i@example.com')", 10, 702},
+		{"insert into customer(email) values ('j@example.com')", 1002, 1002},
 	} {
 		res, err := conn.ExecContext(ctx, c.sql)
 		if err != nil {
@@ -2604,6 +2611,9 @@ func TestShardedSequenceExplicitID(t *testing.T) {
 		if id, _ := res.LastInsertId(); id != c.id || conn.QueryRowContext(ctx, "select last_insert_id()").Scan(&seq) != nil || seq != c.sequence {
 			t.Errorf("%s: insert id %d, LAST_INSERT_ID() %d; want %d, %d as MariaDB", c.sql, id, seq, c.id, c.sequence)
 		}
+	}
+	if got := e.query(ctx, e.driver(e.sc, "customer"), "select customer_id from customer where email in ('f@example.com', 'h@example.com') order by customer_id"); !reflect.DeepEqual(got, [][]string{{"702"}, {"1001"}}) {
+		t.Errorf("the rows without ids around id 1000: %v, want 702 and 1001", got)
 	}
 }
 

@@ -45,6 +45,11 @@ func (f *fakeIO) NextSequence(ctx context.Context, seq *conf.Table, n int64) (in
 	return v, nil
 }
 
+func (f *fakeIO) SequencePast(ctx context.Context, seq *conf.Table, v int64) error {
+	f.next = max(f.next, v+1)
+	return nil
+}
+
 func (f *fakeIO) MapLookup(ctx context.Context, ks *conf.Keyspace, cv *conf.ColumnVindex, ids []vindex.Value) ([]vindex.Destination, error) {
 	out := make([]vindex.Destination, len(ids))
 	for i, id := range ids {

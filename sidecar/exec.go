@@ -597,6 +597,11 @@ func (s *session) NextSequence(ctx context.Context, seq *conf.Table, n int64) (i
 	return s.srv.seqs.next(ctx, seq, n)
 }
 
+// SequencePast moves the sequence past a value an INSERT wrote itself.
+func (s *session) SequencePast(ctx context.Context, seq *conf.Table, v int64) error {
+	return s.srv.seqs.past(seq, v)
+}
+
 // MapLookup maps values through a unique lookup vindex, cache first. Only
 // lookup rows holding a value's own text are cached (see vindex.TextMapper).
 // Results read inside a transaction are cached only once it commits: they

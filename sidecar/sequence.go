@@ -67,6 +67,42 @@ func (q *sequences) next(ctx context.Context, t *conf.Table, n int64) (int64, er
 	return v, nil
 }
 
+// past makes the sequence hand out no value up to v, which an INSERT gave
+// the column itself: as MySQL's AUTO_INCREMENT moves past an inserted
+// value, so the rows a client inserts with their ids (a restored dump, an
+// import) are not handed out again, to collide or be overwritten by an
+// upsert. Values of the reserved block up to v are skipped; past the
+// block, next_id is moved in the table (in its own statement, as a block is
+// reserved) and the block given up. Values another process reserved before
+// stay its own (as in Vitess, whose sequences never move).
+func (q *sequences) past(t *conf.Table, v int64) error {
+	st := q.state(t)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if v < st.next {
+		return nil
+	}
+	if v < st.last {
+		st.next = v + 1
+		return nil
+	}
+	p, err := q.srv.pool(t.Keyspace.Shards[0])
+	if err != nil {
+		return err
+	}
+	bc, err := p.Get(false)
+	if err != nil {
+		return err
+	}
+	defer bc.Pool.Put(bc)
+	next := strconv.FormatInt(v+1, 10)
+	if _, err := bc.Exec("update " + vindex.QuoteIdent(t.Name) + " set next_id = greatest(next_id, " + next + ") where id = 0"); err != nil {
+		return err
+	}
+	st.next = st.last // the block is given up: the next value comes from the table
+	return nil
+}
+
 func (q *sequences) reserve(t *conf.Table, st *sequenceState, n int64) error {
 	p, err := q.srv.pool(t.Keyspace.Shards[0])
 	if err != nil {

@@ -228,6 +228,9 @@ func (e *explainer) InTransactionAndIsDML() bool { return false }
 
 func (e *explainer) NoBackslashEscapes() bool { return e.s.mode.NoBackslashEscapes }
 
+// SequencePast moves no sequence: VEXPLAIN writes nothing.
+func (e *explainer) SequencePast(context.Context, *conf.Table, int64) error { return nil }
+
 // NextSequence reads the sequence's next value without reserving anything.
 func (e *explainer) NextSequence(ctx context.Context, seq *conf.Table, n int64) (int64, error) {
 	q := "select next_id from " + vindex.QuoteIdent(seq.Name) + " where id = 0"
