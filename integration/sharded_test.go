@@ -2393,6 +2393,16 @@ func TestShardedUpsertPrimaryVindexValues(t *testing.T) {
 		t.Errorf("orders after the upsert of new rows: %v", got)
 	}
 	e.checkCorders(corderRow{1, 1, 1, "a"}, corderRow{2, 4, 2, "b"})
+	// With RETURNING, as GORM sends it on MariaDB: one row per row sent, inserted or updated, in the
+	// statement's order, as MariaDB returns them.
+	got := e.query(ctx, db, "insert into corder (customer_id, product_id, oname) values (4, 3, 'c'), (1, 4, 'd') on duplicate key update customer_id = values(customer_id) returning corder_id, oname")
+	if !reflect.DeepEqual(got, [][]string{{"3", "c"}, {"4", "d"}}) {
+		t.Errorf("upsert of new orders RETURNING: %v", got)
+	}
+	got = e.query(ctx, db, "insert into customer (customer_id, email) values (4, 'c4x'), (5, 'c5'), (1, 'c1') on duplicate key update email = values(email) returning customer_id, email")
+	if !reflect.DeepEqual(got, [][]string{{"4", "c4x"}, {"5", "c5"}, {"1", "c1"}}) {
+		t.Errorf("upsert of customers RETURNING: %v, want each row sent, updated or inserted, in order", got)
+	}
 }
 
 // TestShardedSaveWritesPrimaryValue: GORM's Save writes every column back, the primary vindex column

@@ -36,10 +36,11 @@ func planInsert(plan *Plan) (*engine.Insert, error) {
 	ins, t := plan.Stmt.(*ast.InsertStmt), plan.Table
 	returning := plan.Unparsed == "RETURNING"
 	switch {
-	case returning && (ins.IgnoreErr || len(ins.OnDuplicate) > 0):
-		// Which rows a shard skipped or updated is known from its
-		// counts, not from the rows it returns.
-		return nil, sqlerr.Unsupported("RETURNING in an INSERT IGNORE or INSERT … ON DUPLICATE KEY UPDATE into sharded table %s", t)
+	case returning && ins.IgnoreErr:
+		// Which rows a shard skipped is known from its counts, not from
+		// the rows it returns. (ON DUPLICATE KEY UPDATE returns one row
+		// per row sent, inserted or updated, in their order.)
+		return nil, sqlerr.Unsupported("RETURNING in an INSERT IGNORE into sharded table %s", t)
 	case returning && tailReads(plan.Tail):
 		return nil, sqlerr.Unsupported("a subquery in the RETURNING of an INSERT into sharded table %s: each shard would answer it from its own rows", t)
 	case returning && plan.Prepared && strings.Contains(plan.Tail, "?"):
