@@ -179,6 +179,41 @@ func (o *OwnedLookups) Run(ctx context.Context, cur VindexCursor, args []vindex.
 	return nil
 }
 
+// verifyPrimary checks, after an UPDATE setting the primary vindex column
+// (Primary) ran on the shards r, that no row of the value is on a shard
+// other than the value's: the rows read before it were checked, but the
+// write finds its rows again, and a WHERE of RAND(), a LIMIT without ORDER
+// BY or a row another transaction wrote meanwhile (READ COMMITTED) may find
+// others. A row moved so fails the statement, which is undone.
+func (o *OwnedLookups) verifyPrimary(ctx context.Context, cur VindexCursor, args []vindex.Value, r *Routed) error {
+	t := o.Table
+	v, ok := o.Primary.value(args)
+	if !ok {
+		return sqlerr.PrimaryVindexUpdate(t.Primary().Name)
+	}
+	ksid, err := o.keyspaceID(ctx, cur, v)
+	if err != nil {
+		return err
+	}
+	own := t.Keyspace.ShardFor(ksid)
+	q := append([]byte("select 1 from "), vindex.QuoteIdent(t.Name)...)
+	q = append(append(append(q, " where "...), vindex.QuoteIdent(t.Primary().Columns[0])...), " = "...)
+	q = append(vindex.AppendLiteral(q, v, o.NoBackslashEscapes), " limit 1"...)
+	for _, sh := range r.Shards {
+		if sh == own {
+			continue
+		}
+		res, err := cur.ExecuteShard(ctx, sh, string(q), vindex.CommitNormal)
+		if err != nil {
+			return err
+		}
+		if len(res.Rows) > 0 {
+			return sqlerr.PrimaryVindexUpdate(t.Primary().Name)
+		}
+	}
+	return nil
+}
+
 // keyspaceID maps a value of the table's primary vindex column.
 func (o *OwnedLookups) keyspaceID(ctx context.Context, cur VindexCursor, v vindex.Value) (vindex.KeyspaceID, error) {
 	dests, err := MapValues(ctx, cur, o.Table.Keyspace, o.Table.Primary(), []vindex.Value{v})

@@ -117,3 +117,28 @@ func TestOwnedLookupsPrimary(t *testing.T) {
 		}
 	}
 }
+
+// TestOwnedLookupsVerifyPrimary: after such an UPDATE ran, a row of the value on a shard other than
+// the value's (one the write found that the read before it did not: a WHERE of RAND(), a LIMIT
+// without ORDER BY) fails the statement, which its scope undoes; the value's own shard is not read.
+func TestOwnedLookupsVerifyPrimary(t *testing.T) {
+	o, _ := thingsLookups(t, true)
+	o.Primary = &Cell{SQL: Template{{Arg: 1}}, Arg: 1}
+	shards := o.Table.Keyspace.Shards
+	for _, tc := range []struct {
+		rows    map[string][][]vindex.Value
+		wantErr bool
+	}{
+		{rows: map[string][][]vindex.Value{}},
+		{rows: map[string][][]vindex.Value{"80-": {{vindex.NewInt64(1)}}}, wantErr: true},
+	} {
+		cur := &vindexCursor{shardRows: tc.rows}
+		err := o.verifyPrimary(context.Background(), cur, []vindex.Value{vindex.NewInt64(1)}, &Routed{Shards: shards})
+		if (err != nil) != tc.wantErr || err != nil && !strings.Contains(err.Error(), "VT12001") {
+			t.Errorf("rows %v: %v, want error %v", tc.rows, err, tc.wantErr)
+		}
+		if want := "execute on 80-: select 1 from `things` where `id` = 1 limit 1"; strings.Join(cur.calls, "\n") != want {
+			t.Errorf("calls %q, want %q (id 1 is -80's)", cur.calls, want)
+		}
+	}
+}

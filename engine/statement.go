@@ -517,6 +517,9 @@ func (wr *Write) Answer(ctx context.Context, s Session, x Execution) error {
 		} else {
 			w, err = s.Write(ctx, wr.Split.queries(r, x, x.Planned.Text()))
 		}
+		if err == nil && wr.Owned != nil && wr.Owned.Primary != nil {
+			err = wr.Owned.verifyPrimary(ctx, s, x.Args, r)
+		}
 		return err
 	}
 	if err := s.Scope(wr.Keyspace.Name, run); err != nil {

@@ -2354,6 +2354,10 @@ func TestShardedNonUniqueLookupShared(t *testing.T) {
 	lookupRows("after renaming the last gift", "1")
 	mustExec(t, ctx, conn, "delete from corder where customer_id = 4")
 	lookupRows("after deleting them all", "0")
+	// An upsert giving a row the inserted row's customer_id would leave its shared lookup row behind
+	// with its former keyspace id, to go with the last other owner of it (helper-64): refused here.
+	_, err := conn.ExecContext(ctx, "insert into corder (corder_id, customer_id, product_id, oname) values (50, 4, 1, 'x') on duplicate key update customer_id = values(customer_id)")
+	wantMySQLError(t, err, 1235, "42000")
 }
 
 // TestShardedDeleteThenInsertInTransaction: in a transaction, a DELETE of several orders then an

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -178,13 +179,17 @@ func valueCell(e ast.ExprNode) engine.Cell {
 // every column (GORM's saves of a parent's children too): pk = VALUES(pk)
 // of the primary vindex column, itself no lookup. The row it updates is on
 // the shard the new row's value routes to, so the value it gets stays on
-// that shard; the lookup rows of the row's other columns keep its former
-// keyspace id, which is on that shard too (as in Vitess).
+// that shard; the unique lookup rows of the row's other columns keep its
+// former keyspace id, which is on that shard too (as in Vitess), and become
+// orphans when it goes. Not with a non-unique lookup: its row of the former
+// keyspace id is shared, and goes with the last owner row of that keyspace
+// id (engine.OwnedLookups), which would leave the moved row without one.
 func checkOnDup(onDup []*ast.Assignment, t *conf.Table) error {
+	uniqueLookups := !slices.ContainsFunc(t.Owned, func(cv *conf.ColumnVindex) bool { return !cv.Vindex.IsUnique() })
 	for _, upd := range onDup {
 		vindexes := t.VindexesOn(upd.Column.Name.O)
 		if len(vindexes) == 0 || unchanged(upd.Expr, upd.Column) ||
-			len(vindexes) == 1 && vindexes[0] == t.Primary() && !vindexes[0].Owned && valuesOf(upd.Expr, upd.Column) {
+			len(vindexes) == 1 && vindexes[0] == t.Primary() && !vindexes[0].Owned && uniqueLookups && valuesOf(upd.Expr, upd.Column) {
 			continue
 		}
 		return sqlerr.Unsupported("ON DUPLICATE KEY UPDATE of vindex column %s of table %s", upd.Column.Name.O, t)
