@@ -392,6 +392,25 @@ func leavesSessionState(sql string) bool {
 	return w == "prepare" || w == "lock"
 }
 
+// serverLock names a statement that locks a whole backend server or its
+// tables for the connection (FLUSH TABLES [t] WITH READ LOCK, FLUSH TABLES …
+// FOR EXPORT, BACKUP STAGE, BACKUP LOCK), "" for any other: the sidecar
+// refuses them. It would lock the one backend the statement goes to, not a
+// keyspace's shards, and the lock would stay on a pooled connection after
+// the client left, holding every write to that server (mariadb-dump -x or
+// --master-data through the sidecar; helper-63).
+func serverLock(sql string) string {
+	switch lowerASCII(firstWord(sql)) {
+	case "backup":
+		return "BACKUP STAGE and BACKUP LOCK"
+	case "flush":
+		if ContainsFold(sql, "read") && ContainsFold(sql, "lock") || ContainsFold(sql, "export") {
+			return "FLUSH TABLES … WITH READ LOCK and FOR EXPORT"
+		}
+	}
+	return ""
+}
+
 // connState marks what plan's statement leaves on its backend connection.
 // A false positive of ConnFoundRows costs one round trip and reads the same
 // count (FOUND_ROWS() after a plain SELECT is its number of rows).

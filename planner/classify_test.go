@@ -2,6 +2,7 @@ package planner
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -267,6 +268,28 @@ func TestMaxStatementTime(t *testing.T) {
 	} {
 		if got, ok := MaxStatementTime(tc.prefix); got != tc.want || ok != tc.ok {
 			t.Errorf("MaxStatementTime(%q) = %v, %v; want %v, %v", tc.prefix, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+// TestServerLock: statements that lock a backend server for the connection are refused (helper-63:
+// mariadb-dump -x left FLUSH TABLES WITH READ LOCK held on a pooled connection, and every write to
+// that server waited); other FLUSH statements are not.
+func TestServerLock(t *testing.T) {
+	p := NewPlanner(loadExample(t), 10, 1<<20)
+	for sql, refused := range map[string]bool{
+		"FLUSH TABLES WITH READ LOCK":                     true,
+		"/* dump */ flush tables customer with read lock": true,
+		"FLUSH /*!40101 LOCAL */ TABLES":                  false,
+		"flush tables t for export":                       true,
+		"BACKUP STAGE START":                              true,
+		"backup lock t":                                   true,
+		"flush logs":                                      false,
+		"flush privileges":                                false,
+	} {
+		_, err := p.Plan(sql, Session{Keyspace: "product"})
+		if got := err != nil && strings.Contains(err.Error(), "backend server"); got != refused {
+			t.Errorf("%s: %v, want refused %v", sql, err, refused)
 		}
 	}
 }

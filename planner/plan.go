@@ -429,6 +429,9 @@ func (p *Planner) plan(sql string, sess Session) (*Plan, error) {
 			plan.Local, plan.Kill = KillStatement, k
 			return plan, nil
 		}
+		if lock := serverLock(sql); lock != "" {
+			return nil, sqlerr.Unsupported("%s: the lock would hold one backend server (not a keyspace's shards) on a pooled connection; run them on the backends directly", lock)
+		}
 	case KindSelect:
 		if local, col := localSelect(sql); local != NotLocal {
 			plan.Local, plan.Column = local, col
