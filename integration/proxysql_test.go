@@ -1767,36 +1767,46 @@ func TestProxySQLKill(t *testing.T) {
 		})
 	}
 
-	t.Run("KILL CONNECTION", func(t *testing.T) {
-		victim := e.app(t, "things")
-		reply := pxRunAsync(victim, "SELECT id, SLEEP(10) FROM things")
-		pxWaitSleeping(t, e.a, 1)
-		pxWaitSleeping(t, e.b, 1)
-		sent := e.pxKill(t, "CONNECTION", victim.id)
-		select {
-		case got := <-reply:
-			if got.r != nil && got.r.err != nil {
-				t.Logf("victim after %v: %v", got.at.Sub(sent), got.r.err)
-			} else {
-				t.Logf("victim after %v: connection error %v", got.at.Sub(sent), got.err)
+	for _, tc := range []struct {
+		name, sql string
+		sleeping  []*MariaDB
+	}{
+		{"scatter", "SELECT id, SLEEP(10) FROM things", []*MariaDB{e.a, e.b}},
+		// Relayed from its shard as it comes (helper-63: the shard's 1317 reached the client).
+		{"one shard", "SELECT id, SLEEP(10) FROM things WHERE id = 4", []*MariaDB{e.b}},
+	} {
+		t.Run("KILL CONNECTION "+tc.name, func(t *testing.T) {
+			victim := e.app(t, "things")
+			reply := pxRunAsync(victim, tc.sql)
+			for _, m := range tc.sleeping {
+				pxWaitSleeping(t, m, 1)
 			}
-			if got.err == nil {
-				// MariaDB closes a killed connection with no reply to its statement: the client
-				// reports the lost connection, not an error of the statement it can go on from.
-				t.Errorf("victim: a reply after KILL CONNECTION (%v), want the connection closed", got.r.err)
+			sent := e.pxKill(t, "CONNECTION", victim.id)
+			select {
+			case got := <-reply:
+				if got.r != nil && got.r.err != nil {
+					t.Logf("victim after %v: %v", got.at.Sub(sent), got.r.err)
+				} else {
+					t.Logf("victim after %v: connection error %v", got.at.Sub(sent), got.err)
+				}
+				if got.err == nil {
+					// MariaDB closes a killed connection with no reply to its statement: the client
+					// reports the lost connection, not an error of the statement it can go on from.
+					t.Errorf("victim: a reply after KILL CONNECTION (%v), want the connection closed", got.r.err)
+				}
+				if got.at.Sub(sent) > 1200*time.Millisecond {
+					t.Errorf("victim interrupted %v after the KILL CONNECTION", got.at.Sub(sent))
+				}
+			case <-time.After(15 * time.Second):
+				t.Fatalf("victim: no reply 15s after KILL CONNECTION")
 			}
-			if got.at.Sub(sent) > 1200*time.Millisecond {
-				t.Errorf("victim interrupted %v after the KILL CONNECTION", got.at.Sub(sent))
+			if !victim.closed(2 * time.Second) {
+				t.Errorf("victim connection still open after KILL CONNECTION")
 			}
-		case <-time.After(15 * time.Second):
-			t.Fatalf("victim: no reply 15s after KILL CONNECTION")
-		}
-		if !victim.closed(2 * time.Second) {
-			t.Errorf("victim connection still open after KILL CONNECTION")
-		}
-		pxWaitSleeping(t, e.a, 0)
-		pxWaitSleeping(t, e.b, 0)
-	})
+			pxWaitSleeping(t, e.a, 0)
+			pxWaitSleeping(t, e.b, 0)
+		})
+	}
 	t.Run("KILL of an unknown id", func(t *testing.T) {
 		k := pxDial(t, e.sc.Addr(), pxOpts{role: pxKillerConn, user: pxAppUser, password: pxAppPassword})
 		k.wantErr("KILL QUERY 4000000000", 1094)

@@ -94,7 +94,7 @@ func (s *session) relayResult(bc *backend.Conn, more bool) (relayed, error) {
 			metrics.Error(res.backendErr.Num)
 			res.started = true
 			s.rowCount = -1
-			return res, s.w.WritePacket(mysql.AppendErr(nil, res.backendErr)) // naming the keyspace, not the database
+			return res, s.writeErrPacket(res.backendErr) // naming the keyspace, not the database
 		case 0xfb:
 			// LOAD DATA LOCAL: the backend asks for the client's file; its
 			// result follows the file.
@@ -131,7 +131,7 @@ func (s *session) relayRows(bc *backend.Conn, more bool, res *relayed) (bool, er
 			res.backendErr = bc.Err(p)
 			metrics.Error(res.backendErr.Num)
 			s.rowCount = -1
-			return false, s.w.WritePacket(mysql.AppendErr(nil, res.backendErr))
+			return false, s.writeErrPacket(res.backendErr)
 		}
 		if s.showShard != nil {
 			switch {

@@ -289,17 +289,25 @@ func (s *session) writeErrorIf(err error) {
 // writeError sends err as an ERR packet, keeping MySQL codes where the error
 // carries one.
 func (s *session) writeError(err error) {
-	if s.killed.Load() && err != errConnectionKilled {
-		// KILL CONNECTION from another session: the statement it
-		// interrupted gets no reply, as on MariaDB, whose client then
-		// reports the lost connection (2013) rather than an error of
-		// the statement.
-		return
-	}
 	e := sqlerr.From(err)
 	metrics.Error(e.Num)
 	s.rowCount = -1
-	s.w.WritePacket(mysql.AppendErr(nil, e))
+	if err == errConnectionKilled {
+		s.w.WritePacket(mysql.AppendErr(nil, e)) // the session's own KILL CONNECTION
+		return
+	}
+	_ = s.writeErrPacket(e)
+}
+
+// writeErrPacket sends e as an ERR packet, unless another session's KILL
+// CONNECTION ended this one: the statement it interrupted gets no reply,
+// as on MariaDB, whose client then reports the lost connection (2013)
+// rather than an error of the statement.
+func (s *session) writeErrPacket(e *sqlerr.Error) error {
+	if s.killed.Load() {
+		return nil
+	}
+	return s.w.WritePacket(mysql.AppendErr(nil, e))
 }
 
 // handleQuery runs a COM_QUERY. With multi-statements on, `a; b` runs as
