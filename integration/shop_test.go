@@ -264,6 +264,7 @@ var shopCases = []shopCase{
 	{mergeCase: mergeCase{sql: "select c.table_schema, c.column_name from information_schema.columns c where c.table_schema = database() and c.table_name = 'sku' order by c.ordinal_position"}},
 	// SHOW DATABASES LIKE filters the keyspaces and names its column after the pattern.
 	{mergeCase: mergeCase{sql: "show create database shop"}},
+	{mergeCase: mergeCase{sql: "show create database if not exists shop"}}, // as mariadb-dump --databases asks (helper-63)
 	{mergeCase: mergeCase{sql: "show databases like 'sh%'", columnInfo: localColumnInfo}},
 	{mergeCase: mergeCase{sql: "show databases /* a comment */ like \"sh_p\"", columnInfo: localColumnInfo}},
 	{mergeCase: mergeCase{sql: "show databases like x'73686f70'", columnInfo: localColumnInfo}},

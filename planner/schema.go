@@ -205,9 +205,14 @@ func schemaNames(toks []token) schemaRefs {
 					tableNext = true
 				}
 			case "create":
-				// SHOW CREATE DATABASE db
-				if i+2 < len(toks) && (toks[i+1].word == "database" || toks[i+1].word == "schema") && toks[i+2].isName() {
-					refs.databases = append(refs.databases, toks[i+2])
+				// SHOW CREATE DATABASE [IF NOT EXISTS] db (mariadb-dump
+				// --databases writes IF NOT EXISTS)
+				j := i + 2
+				if j+3 < len(toks) && toks[j].word == "if" && toks[j+1].word == "not" && toks[j+2].word == "exists" {
+					j += 3
+				}
+				if j < len(toks) && (toks[i+1].word == "database" || toks[i+1].word == "schema") && toks[j].isName() {
+					refs.databases = append(refs.databases, toks[j])
 					return refs
 				}
 			}

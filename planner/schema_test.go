@@ -24,6 +24,7 @@ func TestPlanSchemaRead(t *testing.T) {
 		{"product", "show index in corder in customer", "customer", "show index in corder in `customer_x80`"},
 		{"", "show create table customer.customer", "customer", "show create table `customer_x80`.customer"},
 		{"", "show create database customer", "customer", "show create database `customer_x80`"},
+		{"", "SHOW CREATE DATABASE IF NOT EXISTS `customer`", "customer", "SHOW CREATE DATABASE IF NOT EXISTS `customer_x80`"},
 		{"", "show columns from customer", "customer", ""}, // the table customer, found in the VSchemas
 		{"things", "show columns from customer", "things", ""},
 		{"", "/* app */ describe customer.corder", "customer", "/* app */ describe `customer_x80`.corder"},
