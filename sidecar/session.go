@@ -645,6 +645,12 @@ func (s *session) sessionStatement(plan *planner.Plan, more bool) (bool, error) 
 			}
 		}
 		s.inTxn, s.beginSQL = true, planner.StripLeadingComments(plan.Query)
+		if planner.ContainsFold(plan.Query, "snapshot") {
+			if err := s.snapshotAll(); err != nil {
+				s.rollback()
+				return true, err
+			}
+		}
 		return true, s.ok(more)
 	case planner.KindCommit, planner.KindRollback:
 		// AND CHAIN begins the next transaction as this one: how the client
@@ -1520,6 +1526,35 @@ func (s *session) beginOn(bc *backend.Conn) error {
 	bc.Pending = append(bc.Pending, begin)
 	bc.Pending = append(bc.Pending, s.savepoints...)
 	bc.InTxn = true
+	return nil
+}
+
+// snapshotAll begins the transaction on every shard of every keyspace at
+// once, for START TRANSACTION WITH CONSISTENT SNAPSHOT: begun lazily, a
+// shard's snapshot would be taken when the transaction first reads it, and
+// see what was committed meanwhile (mariadb-dump --single-transaction would
+// dump shards, and lookup tables and their owners, as of different times;
+// helper-63). One after another, as close together as the round trips
+// allow: no snapshot spans servers.
+func (s *session) snapshotAll() error {
+	topo := s.srv.topo()
+	for _, name := range topo.Names {
+		for _, shard := range topo.Keyspaces[name].Shards {
+			bc, held, err := s.acquireFor(shard, vindex.CommitNormal)
+			if err != nil {
+				return err
+			}
+			_, err = bc.Exec("DO 0") // sends the pending START TRANSACTION
+			if bc.Broken && held {
+				s.dropHeld(bc)
+				held = false
+			}
+			s.release(bc, held, 0)
+			if err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
 
