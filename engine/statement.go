@@ -517,8 +517,8 @@ func (wr *Write) Answer(ctx context.Context, s Session, x Execution) error {
 		} else {
 			w, err = s.Write(ctx, wr.Split.queries(r, x, x.Planned.Text()))
 		}
-		if err == nil && wr.Owned != nil && wr.Owned.Primary != nil {
-			err = wr.Owned.verifyPrimary(ctx, s, x.Args, r)
+		if err == nil && wr.Owned != nil && wr.Owned.Primary != nil && w.Affected > 0 {
+			err = wr.Owned.verifyPrimary(ctx, s, x.Args, r) // an UPDATE to NULL matching no row is an OK
 		}
 		return err
 	}

@@ -1475,6 +1475,9 @@ func (e *pxEnv) pxCheckReset(t *testing.T, c *pxConn, marker string, stmt uint32
 	for deadline := time.Now().Add(5 * time.Second); got[0][0] != "0" && time.Now().Before(deadline); got = open() {
 		time.Sleep(50 * time.Millisecond)
 	}
+	if got[0][0] != "0" {
+		t.Logf("open transactions on server A: %v", e.a.MustQuery(t, "", "SELECT t.trx_mysql_thread_id, t.trx_started, t.trx_state, IFNULL(t.trx_query, ''), IFNULL(p.USER, ''), IFNULL(p.DB, ''), IFNULL(p.COMMAND, ''), IFNULL(p.INFO, '') FROM information_schema.innodb_trx t LEFT JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id"))
+	}
 	pxEqual(t, "open transactions on server A", got, [][]string{{"0"}})
 	pxEqual(t, "the row through the sidecar", c.rows("SELECT COUNT(*) FROM px_t WHERE v = '"+marker+"'"), [][]string{{"0"}})
 }

@@ -404,7 +404,7 @@ func serverLock(sql string) string {
 	case "backup":
 		return "BACKUP STAGE and BACKUP LOCK"
 	case "flush":
-		if ContainsFold(sql, "read") && ContainsFold(sql, "lock") || ContainsFold(sql, "export") {
+		if ContainsFold(sql, "with read lock") || ContainsFold(sql, "for export") {
 			return "FLUSH TABLES … WITH READ LOCK and FOR EXPORT"
 		}
 	}

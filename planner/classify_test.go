@@ -286,6 +286,7 @@ func TestServerLock(t *testing.T) {
 		"backup lock t":                                   true,
 		"flush logs":                                      false,
 		"flush privileges":                                false,
+		"flush tables thread_locks, exports":              false,
 	} {
 		_, err := p.Plan(sql, Session{Keyspace: "product"})
 		if got := err != nil && strings.Contains(err.Error(), "backend server"); got != refused {

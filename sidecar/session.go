@@ -645,11 +645,8 @@ func (s *session) sessionStatement(plan *planner.Plan, more bool) (bool, error) 
 			}
 		}
 		s.inTxn, s.beginSQL = true, planner.StripLeadingComments(plan.Query)
-		if planner.ContainsFold(plan.Query, "snapshot") {
-			if err := s.snapshotAll(); err != nil {
-				s.rollback()
-				return true, err
-			}
+		if planner.ContainsFold(plan.Query, "consistent snapshot") {
+			s.snapshotAll()
 		}
 		return true, s.ok(more)
 	case planner.KindCommit, planner.KindRollback:
@@ -1535,27 +1532,25 @@ func (s *session) beginOn(bc *backend.Conn) error {
 // see what was committed meanwhile (mariadb-dump --single-transaction would
 // dump shards, and lookup tables and their owners, as of different times;
 // helper-63). One after another, as close together as the round trips
-// allow: no snapshot spans servers.
-func (s *session) snapshotAll() error {
+// allow: no snapshot spans servers. A shard that cannot begin now (down, its
+// pool busy) joins at its first statement, as without: only the statements
+// that need it fail (helper-65).
+func (s *session) snapshotAll() {
 	topo := s.srv.topo()
 	for _, name := range topo.Names {
 		for _, shard := range topo.Keyspaces[name].Shards {
 			bc, held, err := s.acquireFor(shard, vindex.CommitNormal)
 			if err != nil {
-				return err
+				continue
 			}
 			_, err = bc.Exec("DO 0") // sends the pending START TRANSACTION
-			if bc.Broken && held {
-				s.dropHeld(bc)
+			if err != nil && held {
+				s.dropHeld(bc) // not begun: the shard joins later
 				held = false
 			}
 			s.release(bc, held, 0)
-			if err != nil {
-				return err
-			}
 		}
 	}
-	return nil
 }
 
 // txnActive: connections joining now must join a transaction, the client's
