@@ -86,11 +86,7 @@ func (q *sequences) past(t *conf.Table, v int64) error {
 		st.next = v + 1
 		return nil
 	}
-	p, err := q.srv.pool(t.Keyspace.Shards[0])
-	if err != nil {
-		return err
-	}
-	bc, err := p.Get(false)
+	bc, err := q.conn(t)
 	if err != nil {
 		return err
 	}
@@ -103,12 +99,18 @@ func (q *sequences) past(t *conf.Table, v int64) error {
 	return nil
 }
 
-func (q *sequences) reserve(t *conf.Table, st *sequenceState, n int64) error {
+// conn is a pooled connection to the sequence table's shard, for a statement
+// of its own (autocommit): the client's transaction never holds a sequence.
+func (q *sequences) conn(t *conf.Table) (*backend.Conn, error) {
 	p, err := q.srv.pool(t.Keyspace.Shards[0])
 	if err != nil {
-		return err
+		return nil, err
 	}
-	bc, err := p.Get(false)
+	return p.Get(false)
+}
+
+func (q *sequences) reserve(t *conf.Table, st *sequenceState, n int64) error {
+	bc, err := q.conn(t)
 	if err != nil {
 		return err
 	}
