@@ -2281,19 +2281,28 @@ func TestShardedInsertIgnoreInTransaction(t *testing.T) {
 	e.checkThings(thingRow{13, "n"})
 }
 
+// nonUniqueLookupEnv is the sharded environment with a non-unique consistent lookup vindex added
+// to customer.table on column (its lookup table product.<table>_<column>_idx, keyed by value and
+// keyspace id), and a session in keyspace customer.
+func nonUniqueLookupEnv(t *testing.T, table, column, colType string) (*shardedEnv, context.Context, *sql.Conn) {
+	e := newShardedEnv(t, shardedOptions{metadata: "{keyspace: product}"})
+	ctx := boundedContext(t, time.Minute)
+	idx := table + "_" + column + "_idx"
+	e.a.MustExec(t, "product", fmt.Sprintf("CREATE TABLE %s (%s %s, keyspace_id VARBINARY(128), PRIMARY KEY (%s, keyspace_id))", idx, column, colType, column))
+	conn := e.session(ctx, "customer")
+	mustExec(t, ctx, conn, fmt.Sprintf("alter vschema on customer.%s add vindex %s(%s) using consistent_lookup with owner=%s, table=product.%s, from=%s, to=keyspace_id",
+		table, idx, column, table, idx, column))
+	return e, ctx, conn
+}
+
 // TestShardedNonUniqueLookupDuplicate: a non-unique consistent lookup's rows are keyed by value and
 // keyspace id, and other owners share a value: an INSERT whose lookup row is there already (its
 // owner row exists, or an orphan) found every owner's row of the value and failed with 1105
 // "unexpected rows" (helper-60). Now a repeated owner gets the owner table's 1062, as on one server,
 // and an orphan is used again.
 func TestShardedNonUniqueLookupDuplicate(t *testing.T) {
-	e := newShardedEnv(t, shardedOptions{metadata: "{keyspace: product}"})
-	ctx := boundedContext(t, time.Minute)
-	e.a.MustExec(t, "product", "CREATE TABLE customer_email_idx (email VARBINARY(128), keyspace_id VARBINARY(128), PRIMARY KEY (email, keyspace_id))")
-	conn := e.session(ctx, "customer")
-	mustExec(t, ctx, conn,
-		"alter vschema on customer.customer add vindex customer_email_idx(email) using consistent_lookup with owner=customer, table=product.customer_email_idx, from=email, to=keyspace_id",
-		"insert into customer (customer_id, email) values (1, 'same'), (4, 'same'), (3, 'same')")
+	e, ctx, conn := nonUniqueLookupEnv(t, "customer", "email", "VARBINARY(128)")
+	mustExec(t, ctx, conn, "insert into customer (customer_id, email) values (1, 'same'), (4, 'same'), (3, 'same')")
 	_, err := conn.ExecContext(ctx, "insert into customer (customer_id, email) values (4, 'same')")
 	wantMySQLError(t, err, 1062, "23000")
 	// Customer 3's row gone behind the sidecar's back: its lookup row is an orphan, used again.
@@ -2308,12 +2317,8 @@ func TestShardedNonUniqueLookupDuplicate(t *testing.T) {
 // name share the row of a non-unique lookup on it. The row goes with the last of them: deleting one
 // order, or moving it to another name, left the others unfindable by name (helper-61).
 func TestShardedNonUniqueLookupShared(t *testing.T) {
-	e := newShardedEnv(t, shardedOptions{metadata: "{keyspace: product}"})
-	ctx := boundedContext(t, time.Minute)
-	e.a.MustExec(t, "product", "CREATE TABLE corder_oname_idx (oname VARCHAR(128), keyspace_id VARBINARY(128), PRIMARY KEY (oname, keyspace_id))")
-	conn := e.session(ctx, "customer")
+	e, ctx, conn := nonUniqueLookupEnv(t, "corder", "oname", "VARCHAR(128)")
 	mustExec(t, ctx, conn,
-		"alter vschema on customer.corder add vindex corder_oname_idx(oname) using consistent_lookup with owner=corder, table=product.corder_oname_idx, from=oname, to=keyspace_id",
 		"insert into customer (customer_id, email) values (4, 'c4')",
 		"insert into corder (customer_id, product_id, oname) values (4, 1, 'gift'), (4, 2, 'gift')",
 		"insert into corder (customer_id, product_id, oname) values (4, 3, 'gift')")
